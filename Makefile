@@ -1,0 +1,165 @@
+# Vigil — one non-recursive GNU Makefile.
+#
+#   make            build the three programs into $(BUILD)
+#   make test       install missing packages, build, run every test
+#   make demo       install missing packages, build, run the loopback demo
+#   make bench      run the benchmarks (not part of make test)
+#   make fuzz       build the libFuzzer targets with clang
+#   V=1             show the full commands; SANITIZE=address,undefined; WERROR=1
+
+BUILD    ?= build
+CC       ?= cc
+PREFIX   ?= /usr/local
+SANITIZE ?=
+WERROR   ?= 0
+
+PKGS := libevent libevent_openssl libprotobuf-c sqlite3 openssl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wcast-qual -Wformat=2 -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS) -MMD -MP
+LDLIBS  += $(PKG_LIBS) -lm
+ifneq ($(SANITIZE),)
+CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+PROTO_C := $(BUILD)/gen/vigil.pb-c.c
+PROTO_H := $(BUILD)/gen/vigil.pb-c.h
+
+COMMON_SRC    := $(wildcard common/*.c)
+AGENT_SRC     := $(filter-out agent/main.c,$(wildcard agent/*.c))
+COLLECTOR_SRC := $(filter-out collector/main.c collector/vigilctl.c,$(wildcard collector/*.c))
+UNIT_SRC      := $(wildcard tests/unit/test_*.c)
+BENCH_SRC     := $(wildcard tests/bench/*.c)
+FUZZ_SRC      := $(wildcard tests/fuzz/fuzz_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIBVIGIL     := $(BUILD)/libvigil.a
+LIBAGENT     := $(BUILD)/libagent.a
+LIBCOLLECTOR := $(BUILD)/libcollector.a
+PROGS        := $(BUILD)/vigil-agent $(BUILD)/vigil-collector $(BUILD)/vigilctl
+UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+FUZZ_REPLAY  := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRC))
+BENCH_BIN    := $(BUILD)/vigil-bench
+
+ALL_OBJ := $(call obj,$(COMMON_SRC) $(AGENT_SRC) $(COLLECTOR_SRC) agent/main.c \
+	collector/main.c collector/vigilctl.c $(UNIT_SRC) $(BENCH_SRC) $(FUZZ_SRC) \
+	tests/fuzz/replay.c) $(BUILD)/obj/gen/vigil.pb-c.o
+
+.PHONY: all test unit integration fuzz-replay check-configs bench demo fuzz install deps clean
+all: $(PROGS)
+
+deps:
+	$(Q)sh deploy/install-deps.sh
+
+$(PROTO_C) $(PROTO_H): proto/vigil.proto
+	@mkdir -p $(BUILD)/gen
+	@echo "  PROTOC  $<"
+	$(Q)protoc-c --proto_path=proto --c_out=$(BUILD)/gen $<
+
+$(BUILD)/obj/gen/vigil.pb-c.o: $(PROTO_C)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(filter-out -Wcast-qual,$(CFLAGS)) -c -o $@ $<
+
+# Every object may include the generated header.
+$(call obj,$(COMMON_SRC) $(AGENT_SRC) $(COLLECTOR_SRC) agent/main.c collector/main.c \
+	collector/vigilctl.c $(UNIT_SRC) $(BENCH_SRC) $(FUZZ_SRC) tests/fuzz/replay.c): $(PROTO_H)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIBVIGIL): $(call obj,$(COMMON_SRC)) $(BUILD)/obj/gen/vigil.pb-c.o
+$(LIBAGENT): $(call obj,$(AGENT_SRC))
+$(LIBCOLLECTOR): $(call obj,$(COLLECTOR_SRC))
+$(LIBVIGIL) $(LIBAGENT) $(LIBCOLLECTOR):
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/vigil-agent: $(BUILD)/obj/agent/main.o $(LIBAGENT) $(LIBVIGIL)
+$(BUILD)/vigil-collector: $(BUILD)/obj/collector/main.o $(LIBCOLLECTOR) $(LIBVIGIL)
+$(BUILD)/vigilctl: $(BUILD)/obj/collector/vigilctl.o $(LIBVIGIL)
+$(BENCH_BIN): $(call obj,$(BENCH_SRC)) $(LIBVIGIL)
+$(PROGS) $(BENCH_BIN):
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBAGENT) $(LIBCOLLECTOR) $(LIBVIGIL)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
+
+$(BUILD)/tests/replay_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/replay.o \
+		$(LIBAGENT) $(LIBCOLLECTOR) $(LIBVIGIL)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# make test: unit tests, fuzz corpora, shipped configs through -n, then the
+# integration scripts against the real binaries.
+test: deps
+	$(Q)$(MAKE) --no-print-directory all-tests
+	$(Q)$(MAKE) --no-print-directory unit fuzz-replay check-configs integration
+
+.PHONY: all-tests
+all-tests: $(PROGS) $(UNIT_BINS) $(FUZZ_REPLAY) $(BENCH_BIN)
+
+unit: $(UNIT_BINS)
+	$(Q)set -e; for t in $(UNIT_BINS); do echo "  UNIT    $$t"; $$t; done
+
+fuzz-replay: $(FUZZ_REPLAY)
+	$(Q)set -e; for t in $(FUZZ_REPLAY); do n=$${t##*/replay_fuzz_}; \
+		echo "  REPLAY  tests/fuzz/corpus/$$n"; $$t tests/fuzz/corpus/$$n; done
+
+check-configs: $(PROGS)
+	$(Q)sh tests/integration/check-configs.sh $(BUILD)
+
+integration: $(PROGS) $(BENCH_BIN)
+	$(Q)sh tests/integration/run.sh $(BUILD)
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory $(PROGS) $(BENCH_BIN)
+	$(Q)sh tests/bench/run.sh $(BUILD)
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory $(PROGS)
+	$(Q)sh deploy/demo.sh $(BUILD)
+
+# libFuzzer builds need clang; the corpora are replayed by make test without it.
+fuzz:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/fuzz CC=clang \
+		CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" $(BUILD)/fuzz/libvigil.a \
+		$(BUILD)/fuzz/libagent.a $(BUILD)/fuzz/libcollector.a $(call obj,$(FUZZ_SRC):%=$(BUILD)/fuzz/%)
+	$(Q)set -e; for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+		clang -O1 -g -fsanitize=fuzzer,address,undefined -Iinclude -I$(BUILD)/fuzz/gen \
+		$(PKG_CFLAGS) -D_GNU_SOURCE -o $(BUILD)/$$n $$f $(BUILD)/fuzz/libagent.a \
+		$(BUILD)/fuzz/libcollector.a $(BUILD)/fuzz/libvigil.a $(LDLIBS); \
+		echo "  FUZZ    $(BUILD)/$$n"; done
+
+install: $(PROGS)
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/vigil-agent $(BUILD)/vigil-collector $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0755 $(BUILD)/vigilctl $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(ALL_OBJ:.o=.d)

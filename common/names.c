@@ -1,0 +1,60 @@
+#include <stddef.h>
+#include <strings.h>
+
+#include "vigil.pb-c.h"
+#include "vigil/names.h"
+
+static const char *const severities[] = {
+	"unspecified", "info", "low", "medium", "high", "critical",
+};
+
+static const char *const categories[] = {
+	"unspecified", "auth", "account", "privilege", "usb", "malware", "antivirus",
+	"update", "software", "data_leak", "attack", "fraud", "agent", "system",
+};
+
+#define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+_Static_assert(NITEMS(severities) == VIGIL__V1__SEVERITY__SEVERITY_CRITICAL + 1, "severity names");
+_Static_assert(NITEMS(categories) == VIGIL__V1__CATEGORY__CATEGORY_SYSTEM + 1, "category names");
+
+static const char *
+name_of(const char *const *names, size_t n, int v)
+{
+	if (v < 0 || (size_t)v >= n)
+		return "unknown";
+	return names[v];
+}
+
+static int
+value_of(const char *const *names, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *
+severity_name(int sev)
+{
+	return name_of(severities, NITEMS(severities), sev);
+}
+
+const char *
+category_name(int cat)
+{
+	return name_of(categories, NITEMS(categories), cat);
+}
+
+int
+severity_from_name(const char *name)
+{
+	return value_of(severities, NITEMS(severities), name);
+}
+
+int
+category_from_name(const char *name)
+{
+	return value_of(categories, NITEMS(categories), name);
+}

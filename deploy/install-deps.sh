@@ -1,0 +1,27 @@
+#!/bin/sh
+# Install the Debian packages Vigil's build, tests, demo and benchmarks need.
+# Idempotent: when every package is present it only asks dpkg, which is quick.
+set -eu
+
+PKGS="build-essential pkg-config libevent-dev libprotobuf-c-dev protobuf-c-compiler
+libsqlite3-dev libssl-dev libcmocka-dev sqlite3 openssl logrotate procps iproute2
+util-linux"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages:$missing" >&2
+	echo "install-deps: run as root (or: sudo apt-get install$missing)" >&2
+	exit 1
+fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq || true
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

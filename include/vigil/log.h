@@ -1,0 +1,22 @@
+/*
+ * Logging in the OpenBSD shape: stderr in the foreground, syslog otherwise.
+ * Messages are full sentences written at the call site.
+ */
+#ifndef VIGIL_LOG_H
+#define VIGIL_LOG_H
+
+#include <stdarg.h>
+
+/* Start logging as `ident`; `foreground` sends messages to stderr. */
+void log_init(const char *ident, int foreground, int verbose);
+void log_setverbose(int verbose);
+int log_getverbose(void);
+
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  /* adds strerror */
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+#endif

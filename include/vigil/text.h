@@ -1,0 +1,38 @@
+/* Text from outside: UTF-8 checks and escaping for display and JSON. */
+#ifndef VIGIL_TEXT_H
+#define VIGIL_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* True when s[0..len) is valid UTF-8 without NUL bytes or overlong forms. */
+bool text_utf8_valid(const char *s, size_t len);
+
+/*
+ * Copy src into dst (capacity dstlen, always NUL-terminated, truncated with no
+ * partial escape) with control characters (C0, DEL, C1) and backslash escaped
+ * as \n, \t, \r, \\ or \xHH, so log text can never move a terminal's cursor
+ * or forge a line. Invalid UTF-8 bytes are escaped as \xHH too. Returns the
+ * length written.
+ */
+size_t text_escape(char *dst, size_t dstlen, const char *src, size_t srclen);
+
+/*
+ * Append src as a JSON string body (without the quotes) to dst, escaping per
+ * RFC 8259 (", \, and every control character as \u00XX, invalid UTF-8 as
+ * U+FFFD). Returns the length written, truncating cleanly at dstlen - 1.
+ */
+size_t text_json_escape(char *dst, size_t dstlen, const char *src, size_t srclen);
+
+/*
+ * Parse "90", "90s", "15m", "2h", "7d", "500ms" into milliseconds. Returns 0
+ * or VIGIL_ERR_INVAL.
+ */
+int text_parse_duration_ms(const char *s, long long *ms);
+/* Parse "1048576", "64k", "1M", "2G" (powers of 1024) into bytes. */
+int text_parse_size(const char *s, long long *bytes);
+
+/* Format a time in microseconds since the epoch as RFC 3339 UTC: 2026-11-25T10:00:00.123456Z */
+size_t text_time_rfc3339(char *dst, size_t dstlen, long long time_us);
+
+#endif

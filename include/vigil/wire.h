@@ -1,0 +1,44 @@
+/*
+ * Protocol v1 messages: limits and validation. Every message from outside
+ * goes through wire_validate() before anything else looks at it.
+ */
+#ifndef VIGIL_WIRE_H
+#define VIGIL_WIRE_H
+
+#include <stddef.h>
+
+#include "vigil.pb-c.h"
+
+#define WIRE_PROTO_MAJOR 1
+#define WIRE_PROTO_MINOR 0
+
+/* Hard limits on what a message may carry (bytes, not characters). */
+#define WIRE_MAX_HOSTNAME 255
+#define WIRE_MAX_VERSION 64
+#define WIRE_MAX_OS 128
+#define WIRE_MAX_UNIT 128
+#define WIRE_MAX_SOURCE 128
+#define WIRE_MAX_RULE 64
+#define WIRE_MAX_SUMMARY 1024
+#define WIRE_MAX_RAW 4096
+#define WIRE_MAX_FIELDS 32
+#define WIRE_MAX_FIELD_KEY 64
+#define WIRE_MAX_FIELD_VALUE 1024
+#define WIRE_MAX_REASON 512
+#define WIRE_MAX_BATCH 1000          /* events in one EventBatch */
+
+/*
+ * Check one decoded frame: exactly one message kind set; required fields
+ * present (Hello: proto_major; Event: seq > 0, time_us > 0, rule, summary;
+ * Welcome: nothing beyond types); enums within their declared range and not
+ * UNSPECIFIED for Event.category/severity; every string within its limit and
+ * valid UTF-8 (no NUL); batch non-empty, at most WIRE_MAX_BATCH events, with
+ * strictly increasing seq. Returns 0 or a negative vigil_err; when `why` is
+ * not NULL a sentence naming the field is written there.
+ */
+int wire_validate(const Vigil__V1__Frame *f, char *why, size_t whylen);
+
+/* The same for a single event (used by the agent before it spools one). */
+int wire_validate_event(const Vigil__V1__Event *ev, char *why, size_t whylen);
+
+#endif
