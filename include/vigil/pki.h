@@ -1,0 +1,31 @@
+/*
+ * A small certificate authority for Vigil, through the OpenSSL API:
+ * ECDSA P-256 keys written 0600, never overwritten.
+ *
+ *   DIR/ca.crt  DIR/ca.key                 the CA (CA:TRUE, keyCertSign)
+ *   DIR/collector.crt  DIR/collector.key   serverAuth; SAN DNS:localhost,
+ *                                          IP:127.0.0.1 and the given names
+ *   DIR/agents/ID.crt  DIR/agents/ID.key   clientAuth; subject CN = ID
+ */
+#ifndef VIGIL_PKI_H
+#define VIGIL_PKI_H
+
+#include <stddef.h>
+
+/*
+ * Make the CA and the collector certificate in dir (created 0700 if absent).
+ * names: extra DNS names or IP addresses for the collector certificate
+ * (nnames may be 0). Fails with VIGIL_ERR_INVAL if dir already holds a CA.
+ */
+int pki_init(const char *dir, const char *const *names, size_t nnames, int days, char *err,
+    size_t errlen);
+
+/*
+ * Issue a certificate for agent `id` (tls_id_valid()) signed by dir's CA,
+ * valid from now - backdate_days for `days` days (a test makes an expired
+ * certificate with days=1, backdate_days=10). Fails if it already exists.
+ */
+int pki_issue(const char *dir, const char *id, int days, int backdate_days, char *err,
+    size_t errlen);
+
+#endif
