@@ -1,0 +1,182 @@
+# Shared helpers of the integration tests. Each test is a script run by sh with
+# BUILD set; it sources this file, starts the real binaries on 127.0.0.1 in a
+# temporary directory and stops everything it started, by PID, on exit.
+set -eu
+
+BUILD=$(cd "${BUILD:?BUILD is not set}" && pwd)
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+T=$(mktemp -d /tmp/vigil-test.XXXXXX)
+PIDS=""
+TEST_NAME=$(basename "$0" .sh)
+
+cleanup() {
+	rc=$?
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	for p in $PIDS; do wait "$p" 2>/dev/null || true; done
+	if [ "$rc" -ne 0 ] || [ -n "${KEEP:-}" ]; then
+		echo "  ($TEST_NAME: files kept in $T)"
+	else
+		rm -rf "$T"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+	echo "FAIL $TEST_NAME: $*" >&2
+	for f in "$T"/*.log; do
+		[ -f "$f" ] || continue
+		echo "---- last lines of $f" >&2
+		tail -n 20 "$f" >&2
+	done
+	exit 1
+}
+
+# wait_for SECONDS DESCRIPTION COMMAND...: poll COMMAND until it succeeds or the
+# deadline passes. The short sleep is the polling interval of a loop bounded by
+# a deadline, not a wait for something to have happened.
+wait_for() {
+	_secs=$1 _desc=$2
+	shift 2
+	_end=$(($(date +%s) + _secs))
+	while ! "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -lt "$_end" ] || fail "timed out after ${_secs}s waiting for $_desc"
+		sleep 0.1
+	done
+}
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# pki_setup ID...: a CA, the collector certificate and one certificate per agent.
+pki_setup() {
+	"$BUILD/vigilctl" pki init "$T/pki" >/dev/null || fail "vigilctl pki init failed"
+	for id in "$@"; do
+		"$BUILD/vigilctl" pki issue "$T/pki" "$id" >/dev/null || fail "vigilctl pki issue $id failed"
+	done
+}
+
+# write_collector_conf PORT [EXTRA LINES]
+write_collector_conf() {
+	cat >"$T/collector.conf" <<EOC
+[collector]
+listen = 127.0.0.1
+port = $1
+ca = $T/pki/ca.crt
+cert = $T/pki/collector.crt
+key = $T/pki/collector.key
+database = $T/vigil.db
+control_socket = $T/control.sock
+handshake_timeout = 5s
+idle_timeout = 30s
+heartbeat = 2s
+${2:-}
+EOC
+}
+
+COLL_STARTS=0
+# start_collector: start it, wait for "listening on", set COLL_PID and PORT.
+start_collector() {
+	COLL_STARTS=$((COLL_STARTS + 1))
+	_log="$T/collector.$COLL_STARTS.log"
+	"$BUILD/vigil-collector" -d -f "$T/collector.conf" >"$_log" 2>&1 &
+	COLL_PID=$!
+	PIDS="$PIDS $COLL_PID"
+	wait_for 20 "the collector to listen" grep -q "listening on" "$_log"
+	PORT=$(sed -n 's/.*listening on [^ ]*:\([0-9][0-9]*\).*/\1/p' "$_log" | head -n 1)
+	[ -n "$PORT" ] || fail "no port in the collector's log"
+	export VIGIL_CONTROL_SOCKET="$T/control.sock"
+}
+
+# stop_pid PID [SIGNAL]: signal one process we started and reap it.
+stop_pid() {
+	kill "-${2:-TERM}" "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+# write_agent_conf ID PORT SOURCE_PATH...
+write_agent_conf() {
+	_id=$1 _port=$2
+	shift 2
+	mkdir -p "$T/$_id"
+	cat >"$T/$_id/agent.conf" <<EOA
+[agent]
+state_dir = $T/$_id
+unit = test-unit
+
+[collector]
+address = 127.0.0.1
+port = $_port
+ca = $T/pki/ca.crt
+cert = $T/pki/agents/$_id.crt
+key = $T/pki/agents/$_id.key
+batch_max = 200
+window = 4
+reconnect_min = 100ms
+reconnect_max = 1s
+connect_timeout = 5s
+EOA
+	_n=0
+	for src in "$@"; do
+		_n=$((_n + 1))
+		printf '\n[source log%d]\npath = %s\n' "$_n" "$src" >>"$T/$_id/agent.conf"
+	done
+}
+
+# start_agent ID: start it with its config; sets AGENT_PID. The log files it
+# tails must exist first (an agent starts at the end of a file it has not seen).
+start_agent() {
+	"$BUILD/vigil-agent" -d -f "$T/$1/agent.conf" >>"$T/agent-$1.log" 2>&1 &
+	AGENT_PID=$!
+	PIDS="$PIDS $AGENT_PID"
+	wait_for 20 "agent $1 to start" grep -q "starting" "$T/agent-$1.log"
+}
+
+db() {
+	sqlite3 -cmd ".timeout 5000" "$T/vigil.db" "$@"
+}
+
+events_of() {
+	db "select count(*) from events where agent = '$1';"
+}
+
+count_is() {
+	[ "$(events_of "$1")" = "$2" ]
+}
+
+# gen_lines FIRST LAST: auth.log lines numbered FIRST..LAST; every 20th is a
+# failed SSH password for user uNNNNN, the rest are noise no rule matches.
+gen_lines() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		for (i = a; i <= b; i++) {
+			if (i % 20 == 0)
+				printf "Nov 25 10:%02d:%02d pc sshd[%d]: Failed password for u%06d from 10.0.%d.%d port %d ssh2\n", (i / 60) % 60, i % 60, 1000 + i % 500, i, (i / 256) % 256, i % 256, 1024 + i % 60000
+			else
+				printf "Nov 25 10:%02d:%02d pc CRON[%d]: pam_unix(cron:session): session opened for user root(uid=0) by (uid=0) line %d\n", (i / 60) % 60, i % 60, 2000 + i % 500, i
+		}
+	}'
+}
+
+# expected_users FIRST LAST: the users of the matching lines, in order.
+expected_users() {
+	awk -v a="$1" -v b="$2" 'BEGIN { for (i = a; i <= b; i++) if (i % 20 == 0) printf "u%06d\n", i }'
+}
+
+# check_exact AGENT FIRST LAST: the agent's stored events are exactly the
+# matching lines FIRST..LAST, each once, and in seq order.
+check_exact() {
+	db "select json_extract(fields, '\$.user') from events where agent = '$1' order by seq;" >"$T/got-$1.txt"
+	expected_users "$2" "$3" >"$T/want-$1.txt"
+	if ! cmp -s "$T/got-$1.txt" "$T/want-$1.txt"; then
+		diff "$T/want-$1.txt" "$T/got-$1.txt" | head -n 10 >&2
+		fail "agent $1: stored events differ from the matching lines $2..$3 ($(wc -l <"$T/got-$1.txt") stored, $(wc -l <"$T/want-$1.txt") expected)"
+	fi
+	_dups=$(db "select count(*) - count(distinct seq) from events where agent = '$1';")
+	[ "$_dups" = 0 ] || fail "agent $1: $_dups duplicate sequence numbers"
+}
+
+pass() {
+	echo "  PASS    $TEST_NAME${1:+: $1}"
+}

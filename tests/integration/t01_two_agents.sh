@@ -1,0 +1,34 @@
+# Two agents, 20,000 log lines each of which 1,000 match: exactly 2,000 events
+# stored, each once, in order per agent.
+. "$(dirname "$0")/lib.sh"
+
+pki_setup pc-01 pc-02
+write_collector_conf 0
+start_collector
+for id in pc-01 pc-02; do
+	: >"$T/$id.auth.log"
+	write_agent_conf "$id" "$PORT" "$T/$id.auth.log"
+	start_agent "$id"
+done
+
+# Write in chunks, as a busy syslog would, while both agents tail.
+for chunk in 0 1 2 3 4 5 6 7 8 9; do
+	first=$((chunk * 2000 + 1))
+	gen_lines "$first" $((first + 1999)) >>"$T/pc-01.auth.log"
+	gen_lines "$first" $((first + 1999)) >>"$T/pc-02.auth.log"
+done
+
+wait_for 60 "1,000 events from pc-01" count_is pc-01 1000
+wait_for 60 "1,000 events from pc-02" count_is pc-02 1000
+check_exact pc-01 1 20000
+check_exact pc-02 1 20000
+total=$(db "select count(*) from events;")
+[ "$total" = 2000 ] || fail "expected 2000 events in all, found $total"
+
+# The operator's view agrees with the database.
+n=$("$BUILD/vigilctl" --json events --agent pc-01 --limit 5000 | wc -l)
+[ "$n" = 1000 ] || fail "vigilctl events --agent pc-01 printed $n lines, expected 1000"
+"$BUILD/vigilctl" --json events --limit 1 | grep -q '"rule":"ssh.failed_password"' ||
+	fail "vigilctl --json events lacks the rule field"
+"$BUILD/vigilctl" agents | grep -q pc-02 || fail "vigilctl agents does not list pc-02"
+pass "2,000 events stored exactly once, in order"
