@@ -25,10 +25,10 @@ WARN += -Werror
 endif
 
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS) -MMD -MP
+ALL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS) -MMD -MP
 LDLIBS  += $(PKG_LIBS) -lm
 ifneq ($(SANITIZE),)
-CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
@@ -76,7 +76,7 @@ $(PROTO_C) $(PROTO_H): proto/vigil.proto
 $(BUILD)/obj/gen/vigil.pb-c.o: $(PROTO_C)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(filter-out -Wcast-qual,$(CFLAGS)) -c -o $@ $<
+	$(Q)$(CC) $(filter-out -Wcast-qual,$(ALL_CFLAGS)) -c -o $@ $<
 
 # Every object may include the generated header.
 $(call obj,$(COMMON_SRC) $(AGENT_SRC) $(COLLECTOR_SRC) agent/main.c collector/main.c \
@@ -85,7 +85,7 @@ $(call obj,$(COMMON_SRC) $(AGENT_SRC) $(COLLECTOR_SRC) agent/main.c collector/ma
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIBVIGIL): $(call obj,$(COMMON_SRC)) $(BUILD)/obj/gen/vigil.pb-c.o
 $(LIBAGENT): $(call obj,$(AGENT_SRC))
@@ -144,15 +144,16 @@ demo: deps
 	$(Q)sh deploy/demo.sh $(BUILD)
 
 # libFuzzer builds need clang; the corpora are replayed by make test without it.
+FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
 fuzz:
 	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/fuzz CC=clang \
-		CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" $(BUILD)/fuzz/libvigil.a \
-		$(BUILD)/fuzz/libagent.a $(BUILD)/fuzz/libcollector.a $(call obj,$(FUZZ_SRC):%=$(BUILD)/fuzz/%)
+		CFLAGS="$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link" \
+		$(BUILD)/fuzz/libvigil.a $(BUILD)/fuzz/libagent.a $(BUILD)/fuzz/libcollector.a
 	$(Q)set -e; for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
-		clang -O1 -g -fsanitize=fuzzer,address,undefined -Iinclude -I$(BUILD)/fuzz/gen \
-		$(PKG_CFLAGS) -D_GNU_SOURCE -o $(BUILD)/$$n $$f $(BUILD)/fuzz/libagent.a \
-		$(BUILD)/fuzz/libcollector.a $(BUILD)/fuzz/libvigil.a $(LDLIBS); \
-		echo "  FUZZ    $(BUILD)/$$n"; done
+		echo "  FUZZ    $(BUILD)/$$n"; \
+		clang $(FUZZ_FLAGS) -fsanitize=fuzzer -std=c11 -D_GNU_SOURCE -Iinclude \
+		-I$(BUILD)/fuzz/gen $(PKG_CFLAGS) -o $(BUILD)/$$n $$f $(BUILD)/fuzz/libagent.a \
+		$(BUILD)/fuzz/libcollector.a $(BUILD)/fuzz/libvigil.a $(LDLIBS); done
 
 install: $(PROGS)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin

@@ -5,7 +5,7 @@ set -eu
 
 PKGS="build-essential pkg-config libevent-dev libprotobuf-c-dev protobuf-c-compiler
 libsqlite3-dev libssl-dev libcmocka-dev sqlite3 openssl logrotate procps iproute2
-util-linux"
+util-linux python3"
 
 missing=""
 for p in $PKGS; do
