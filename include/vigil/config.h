@@ -6,6 +6,9 @@
  *   [agent]              a section
  *   [source auth]        a labelled section (may repeat with other labels)
  *   key = value          value: rest of line, trimmed; "..." quotes allowed
+ *
+ * Comments start a line; elsewhere # is part of the value. A bare number as a
+ * duration is seconds. Labels are 1..128 characters of [A-Za-z0-9_.-].
  */
 #ifndef VIGIL_CONFIG_H
 #define VIGIL_CONFIG_H
@@ -26,7 +29,7 @@ struct cfg_key {
 	const char *name;
 	enum cfg_type type;
 	const char *def;      /* default, as it would be written; NULL: none */
-	long long min, max;   /* for INT, DURATION, SIZE */
+	long long min, max;   /* for INT, DURATION, SIZE; min == max == 0: no range */
 	size_t off;           /* offsetof the field in the section struct */
 	size_t len;           /* STRING, PATH: sizeof the char array */
 	int required;         /* must be given when the section is present */

@@ -18,7 +18,7 @@ bool text_utf8_valid(const char *s, size_t len);
 size_t text_escape(char *dst, size_t dstlen, const char *src, size_t srclen);
 
 /*
- * Append src as a JSON string body (without the quotes) to dst, escaping per
+ * Write src as a JSON string body (without the quotes) to dst, escaping per
  * RFC 8259 (", \, and every control character as \u00XX, invalid UTF-8 as
  * U+FFFD). Returns the length written, truncating cleanly at dstlen - 1.
  */

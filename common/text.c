@@ -1,0 +1,309 @@
+/*
+ * Text that came from outside: UTF-8 validation, escaping for terminals and
+ * JSON, and the duration, size and time notations of configs and vigilctl.
+ */
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "vigil/err.h"
+#include "vigil/text.h"
+
+static const char hexdigits[] = "0123456789abcdef";
+
+/*
+ * Decode one UTF-8 sequence at s[0..len), len > 0. Returns its length and sets
+ * *cp when it is a valid scalar value (NUL included: callers decide). Otherwise
+ * returns minus the length of the maximal invalid subpart (at least 1), so a
+ * caller replaces the whole broken prefix with one U+FFFD.
+ */
+static int
+utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
+{
+	unsigned char c = s[0];
+	size_t n, i;
+	uint32_t v;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		v = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		v = c & 0x0f;
+		if (c == 0xe0)
+			lo = 0xa0;      /* overlong */
+		else if (c == 0xed)
+			hi = 0x9f;      /* surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		v = c & 0x07;
+		if (c == 0xf0)
+			lo = 0x90;      /* overlong */
+		else if (c == 0xf4)
+			hi = 0x8f;      /* above U+10FFFF */
+	} else
+		return -1;      /* continuation byte, C0, C1 or F5..FF */
+
+	for (i = 1; i < n; i++) {
+		if (i >= len)
+			return -(int)i;
+		if (s[i] < lo || s[i] > hi)
+			return -(int)i;
+		lo = 0x80;
+		hi = 0xbf;
+		v = (v << 6) | (s[i] & 0x3f);
+	}
+	*cp = v;
+	return (int)n;
+}
+
+bool
+text_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	uint32_t cp;
+	int n;
+
+	while (i < len) {
+		if (p[i] >= 0x01 && p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		n = utf8_decode(p + i, len - i, &cp);
+		if (n <= 0 || cp == 0)
+			return false;
+		i += (size_t)n;
+	}
+	return true;
+}
+
+/* A code point that moves a terminal's cursor or starts a control sequence. */
+static bool
+is_control(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
+}
+
+size_t
+text_escape(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	char esc[16];
+	size_t i = 0, o = 0, elen, k;
+	uint32_t cp;
+	int n;
+
+	if (dstlen == 0)
+		return 0;
+	while (i < srclen) {
+		n = utf8_decode(p + i, srclen - i, &cp);
+		elen = 0;
+		if (n <= 0) {
+			/* Each byte of a broken sequence is shown as itself. */
+			n = 1;
+			cp = UINT32_MAX;
+		}
+		if (cp == '\n') {
+			esc[elen++] = '\\';
+			esc[elen++] = 'n';
+		} else if (cp == '\t') {
+			esc[elen++] = '\\';
+			esc[elen++] = 't';
+		} else if (cp == '\r') {
+			esc[elen++] = '\\';
+			esc[elen++] = 'r';
+		} else if (cp == '\\') {
+			esc[elen++] = '\\';
+			esc[elen++] = '\\';
+		} else if (cp == UINT32_MAX || is_control(cp)) {
+			/* C1 controls are shown byte by byte, as invalid bytes are. */
+			for (k = 0; k < (size_t)n; k++) {
+				esc[elen++] = '\\';
+				esc[elen++] = 'x';
+				esc[elen++] = hexdigits[p[i + k] >> 4];
+				esc[elen++] = hexdigits[p[i + k] & 0x0f];
+			}
+		} else {
+			memcpy(esc, p + i, (size_t)n);
+			elen = (size_t)n;
+		}
+		/* Stop before an escape or character that does not fit whole. */
+		if (o + elen > dstlen - 1)
+			break;
+		memcpy(dst + o, esc, elen);
+		o += elen;
+		i += (size_t)n;
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+size_t
+text_json_escape(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	char esc[8];
+	size_t i = 0, o = 0, elen;
+	uint32_t cp;
+	int n;
+
+	/*
+	 * "Append" in the header means: written at dst, as text_escape does;
+	 * callers pass buf + pos of a buffer they are building.
+	 */
+	if (dstlen == 0)
+		return 0;
+	while (i < srclen) {
+		n = utf8_decode(p + i, srclen - i, &cp);
+		elen = 0;
+		if (n <= 0) {
+			memcpy(esc, "\xef\xbf\xbd", 3);
+			elen = 3;
+			n = -n;
+		} else if (cp == '"' || cp == '\\') {
+			esc[elen++] = '\\';
+			esc[elen++] = (char)cp;
+		} else if (is_control(cp)) {
+			memcpy(esc, "\\u00", 4);
+			elen = 4;
+			esc[elen++] = hexdigits[cp >> 4];
+			esc[elen++] = hexdigits[cp & 0x0f];
+		} else {
+			memcpy(esc, p + i, (size_t)n);
+			elen = (size_t)n;
+		}
+		if (o + elen > dstlen - 1)
+			break;
+		memcpy(dst + o, esc, elen);
+		o += elen;
+		i += (size_t)n;
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+/*
+ * Parse a non-negative decimal number at the start of s, without sign or
+ * leading space, into *v; *end is set past it. Fails on overflow.
+ */
+static int
+parse_digits(const char *s, long long *v, const char **end)
+{
+	long long acc = 0;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return VIGIL_ERR_INVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (acc > (LLONG_MAX - (*p - '0')) / 10)
+			return VIGIL_ERR_INVAL;
+		acc = acc * 10 + (*p - '0');
+	}
+	*v = acc;
+	*end = p;
+	return 0;
+}
+
+static int
+scale(long long v, long long mult, long long *out)
+{
+	if (v > LLONG_MAX / mult)
+		return VIGIL_ERR_INVAL;
+	*out = v * mult;
+	return 0;
+}
+
+int
+text_parse_duration_ms(const char *s, long long *ms)
+{
+	static const struct {
+		const char *suffix;
+		long long mult;
+	} units[] = {
+		{ "", 1000 },           /* a bare number counts seconds */
+		{ "ms", 1 },
+		{ "s", 1000 },
+		{ "m", 60 * 1000 },
+		{ "h", 60 * 60 * 1000 },
+		{ "d", 24 * 60 * 60 * 1000 },
+	};
+	const char *end;
+	long long v;
+	size_t i;
+
+	if (s == NULL || parse_digits(s, &v, &end) != 0)
+		return VIGIL_ERR_INVAL;
+	for (i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (strcmp(end, units[i].suffix) == 0)
+			return scale(v, units[i].mult, ms);
+	return VIGIL_ERR_INVAL;
+}
+
+int
+text_parse_size(const char *s, long long *bytes)
+{
+	const char *end;
+	long long v, mult;
+
+	if (s == NULL || parse_digits(s, &v, &end) != 0)
+		return VIGIL_ERR_INVAL;
+	switch (*end) {
+	case '\0':
+		mult = 1;
+		break;
+	case 'k': case 'K':
+		mult = 1LL << 10;
+		break;
+	case 'm': case 'M':
+		mult = 1LL << 20;
+		break;
+	case 'g': case 'G':
+		mult = 1LL << 30;
+		break;
+	default:
+		return VIGIL_ERR_INVAL;
+	}
+	if (*end != '\0' && end[1] != '\0')
+		return VIGIL_ERR_INVAL;
+	return scale(v, mult, bytes);
+}
+
+size_t
+text_time_rfc3339(char *dst, size_t dstlen, long long time_us)
+{
+	long long sec = time_us / 1000000, usec = time_us % 1000000;
+	struct tm tm;
+	time_t t;
+	int n;
+
+	if (dstlen == 0)
+		return 0;
+	dst[0] = '\0';
+	/* Floor, so that times before 1970 keep a positive fraction. */
+	if (usec < 0) {
+		usec += 1000000;
+		sec--;
+	}
+	t = (time_t)sec;
+	if (gmtime_r(&t, &tm) == NULL)
+		return 0;
+	/* RFC 3339 has four-digit years; outside them write nothing. */
+	if (tm.tm_year < -1900 || tm.tm_year > 9999 - 1900)
+		return 0;
+	n = snprintf(dst, dstlen, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, usec);
+	if (n < 0 || (size_t)n >= dstlen) {
+		dst[0] = '\0';
+		return 0;
+	}
+	return (size_t)n;
+}
