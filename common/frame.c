@@ -21,6 +21,7 @@
 #define SCAN_MAX_TAGS 64
 
 enum scan_kind {
+	SK_NONE = 0, /* a scalar, a string or an unknown field */
 	SK_FRAME,
 	SK_HELLO,
 	SK_WELCOME,
@@ -30,36 +31,34 @@ enum scan_kind {
 	SK_ACK,
 	SK_HEARTBEAT,
 	SK_ERROR,
-	SK_NONE,
 };
 
 #define SCAN_FIELDS 10
 
 /* What the pre-scan knows of each message of proto/vigil.proto. */
 struct scan_schema {
-	uint32_t strings;                 /* bit n: field n is a string */
-	enum scan_kind sub[SCAN_FIELDS];  /* field n is a message of this kind */
-	uint32_t repeated;                /* the field number of its repeated message */
+	uint32_t strings;                /* bit n: field n is a string */
+	enum scan_kind sub[SCAN_FIELDS]; /* field n is a message of this kind */
+	uint32_t repeated;               /* the field number of its repeated message */
 	size_t repeated_max;
 };
 
-#define NO_SUB { SK_NONE, SK_NONE, SK_NONE, SK_NONE, SK_NONE, SK_NONE, SK_NONE, \
-	SK_NONE, SK_NONE, SK_NONE }
-
 static const struct scan_schema scan_schema[] = {
-	[SK_FRAME] = { 0, { SK_NONE, SK_HELLO, SK_WELCOME, SK_BATCH, SK_ACK, SK_HEARTBEAT,
-	    SK_ERROR, SK_NONE, SK_NONE, SK_NONE }, 0, 0 },
-	[SK_HELLO] = { 1u << 3 | 1u << 4 | 1u << 5 | 1u << 6, NO_SUB, 0, 0 },
-	[SK_WELCOME] = { 1u << 1, NO_SUB, 0, 0 },
-	[SK_BATCH] = { 0, { SK_NONE, SK_EVENT, SK_NONE, SK_NONE, SK_NONE, SK_NONE, SK_NONE,
-	    SK_NONE, SK_NONE, SK_NONE }, 1, WIRE_MAX_BATCH },
-	[SK_EVENT] = { 1u << 3 | 1u << 6 | 1u << 7 | 1u << 8, { SK_NONE, SK_NONE, SK_NONE,
-	    SK_NONE, SK_NONE, SK_NONE, SK_NONE, SK_NONE, SK_NONE, SK_FIELD }, 9,
-	    WIRE_MAX_FIELDS },
-	[SK_FIELD] = { 1u << 1 | 1u << 2, NO_SUB, 0, 0 },
-	[SK_ACK] = { 0, NO_SUB, 0, 0 },
-	[SK_HEARTBEAT] = { 0, NO_SUB, 0, 0 },
-	[SK_ERROR] = { 1u << 2, NO_SUB, 0, 0 },
+    [SK_FRAME] = {.sub = {[1] = SK_HELLO,
+                          [2] = SK_WELCOME,
+                          [3] = SK_BATCH,
+                          [4] = SK_ACK,
+                          [5] = SK_HEARTBEAT,
+                          [6] = SK_ERROR}},
+    [SK_HELLO] = {.strings = 1u << 3 | 1u << 4 | 1u << 5 | 1u << 6},
+    [SK_WELCOME] = {.strings = 1u << 1},
+    [SK_BATCH] = {.sub = {[1] = SK_EVENT}, .repeated = 1, .repeated_max = WIRE_MAX_BATCH},
+    [SK_EVENT] = {.strings = 1u << 3 | 1u << 6 | 1u << 7 | 1u << 8,
+                  .sub = {[9] = SK_FIELD},
+                  .repeated = 9,
+                  .repeated_max = WIRE_MAX_FIELDS},
+    [SK_FIELD] = {.strings = 1u << 1 | 1u << 2},
+    [SK_ERROR] = {.strings = 1u << 2},
 };
 
 static int
@@ -135,7 +134,7 @@ scan_message(const uint8_t *p, size_t len, enum scan_kind kind, size_t *batch_ev
 				if (rc != 0)
 					return rc;
 			} else if (field < 32 && (s->strings & (1u << field)) != 0 &&
-			    memchr(p, '\0', (size_t)n) != NULL)
+			           memchr(p, '\0', (size_t)n) != NULL)
 				return VIGIL_ERR_UTF8;
 			p += n;
 			break;
@@ -177,7 +176,7 @@ frame_decode(const uint8_t *body, size_t len, Vigil__V1__Frame **out)
 		return VIGIL_ERR_INVAL;
 	if ((rc = scan_message(body, len, SK_FRAME, &events)) != 0) {
 		log_debug("A frame of %zu bytes was refused before decoding: %s.", len,
-		    vigil_strerror(rc));
+		          vigil_strerror(rc));
 		return rc;
 	}
 	if ((f = vigil__v1__frame__unpack(NULL, len, body)) == NULL)
@@ -199,8 +198,7 @@ frame_free(Vigil__V1__Frame *f)
 }
 
 int
-frame_parse(const uint8_t *buf, size_t buflen, size_t max, Vigil__V1__Frame **out,
-    size_t *used)
+frame_parse(const uint8_t *buf, size_t buflen, size_t max, Vigil__V1__Frame **out, size_t *used)
 {
 	size_t len;
 	int rc;

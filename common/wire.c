@@ -14,8 +14,7 @@
 #define SEVERITY_MAX VIGIL__V1__SEVERITY__SEVERITY_CRITICAL
 #define CATEGORY_MAX VIGIL__V1__CATEGORY__CATEGORY_SYSTEM
 
-static int
-why_set(char *why, size_t whylen, int rc, const char *fmt, ...)
+static int why_set(char *why, size_t whylen, int rc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static int
@@ -33,16 +32,15 @@ why_set(char *why, size_t whylen, int rc, const char *fmt, ...)
 
 /* A string field: at most max bytes of UTF-8; NULL counts as empty. */
 static int
-check_str(const char *s, const char *name, size_t max, int required, char *why,
-    size_t whylen)
+check_str(const char *s, const char *name, size_t max, int required, char *why, size_t whylen)
 {
 	size_t len = s == NULL ? 0 : strlen(s);
 
 	if (len == 0 && required)
 		return why_set(why, whylen, VIGIL_ERR_MISSING, "%s is missing.", name);
 	if (len > max)
-		return why_set(why, whylen, VIGIL_ERR_TOOBIG,
-		    "%s is longer than %zu bytes.", name, max);
+		return why_set(why, whylen, VIGIL_ERR_TOOBIG, "%s is longer than %zu bytes.", name,
+		               max);
 	if (len > 0 && !text_utf8_valid(s, len))
 		return why_set(why, whylen, VIGIL_ERR_UTF8, "%s is not valid UTF-8.", name);
 	return 0;
@@ -56,10 +54,10 @@ check_hello(const Vigil__V1__Hello *h, char *why, size_t whylen)
 	if (h->proto_major == 0)
 		return why_set(why, whylen, VIGIL_ERR_MISSING, "hello: proto_major is missing.");
 	if ((rc = check_str(h->agent_version, "hello: agent_version", WIRE_MAX_VERSION, 0, why,
-	    whylen)) != 0)
+	                    whylen)) != 0)
 		return rc;
-	if ((rc = check_str(h->hostname, "hello: hostname", WIRE_MAX_HOSTNAME, 0, why,
-	    whylen)) != 0)
+	if ((rc = check_str(h->hostname, "hello: hostname", WIRE_MAX_HOSTNAME, 0, why, whylen)) !=
+	    0)
 		return rc;
 	if ((rc = check_str(h->os, "hello: os", WIRE_MAX_OS, 0, why, whylen)) != 0)
 		return rc;
@@ -78,20 +76,21 @@ check_batch(const Vigil__V1__EventBatch *b, char *why, size_t whylen)
 		return why_set(why, whylen, VIGIL_ERR_EMPTY, "batch: it holds no event.");
 	if (b->n_events > WIRE_MAX_BATCH)
 		return why_set(why, whylen, VIGIL_ERR_TOOBIG,
-		    "batch: it holds %zu events, more than %d.", b->n_events, WIRE_MAX_BATCH);
+		               "batch: it holds %zu events, more than %d.", b->n_events,
+		               WIRE_MAX_BATCH);
 	for (i = 0; i < b->n_events; i++) {
 		/* Events are numbered from 1 in messages, as people count them. */
 		if ((ev = b->events[i]) == NULL)
 			return why_set(why, whylen, VIGIL_ERR_MISSING,
-			    "batch: event %zu is missing.", i + 1);
+			               "batch: event %zu is missing.", i + 1);
 		if ((rc = wire_validate_event(ev, sub, sizeof(sub))) != 0)
 			return why_set(why, whylen, rc, "event %zu (seq %llu): %s", i + 1,
-			    (unsigned long long)ev->seq, sub);
+			               (unsigned long long)ev->seq, sub);
 		if (i > 0 && ev->seq <= b->events[i - 1]->seq)
 			return why_set(why, whylen, VIGIL_ERR_ORDER,
-			    "event %zu: seq %llu does not follow seq %llu.", i + 1,
-			    (unsigned long long)ev->seq,
-			    (unsigned long long)b->events[i - 1]->seq);
+			               "event %zu: seq %llu does not follow seq %llu.", i + 1,
+			               (unsigned long long)ev->seq,
+			               (unsigned long long)b->events[i - 1]->seq);
 	}
 	return 0;
 }
@@ -112,13 +111,13 @@ wire_validate_event(const Vigil__V1__Event *ev, char *why, size_t whylen)
 		return why_set(why, whylen, VIGIL_ERR_MISSING, "time_us is missing.");
 	if (ev->time_us < 0)
 		return why_set(why, whylen, VIGIL_ERR_RANGE, "time_us %lld is before 1970.",
-		    (long long)ev->time_us);
+		               (long long)ev->time_us);
 	if ((int)ev->category <= 0 || (int)ev->category > CATEGORY_MAX)
-		return why_set(why, whylen, VIGIL_ERR_RANGE,
-		    "category %d is not a known category.", (int)ev->category);
+		return why_set(why, whylen, VIGIL_ERR_RANGE, "category %d is not a known category.",
+		               (int)ev->category);
 	if ((int)ev->severity <= 0 || (int)ev->severity > SEVERITY_MAX)
-		return why_set(why, whylen, VIGIL_ERR_RANGE,
-		    "severity %d is not a known severity.", (int)ev->severity);
+		return why_set(why, whylen, VIGIL_ERR_RANGE, "severity %d is not a known severity.",
+		               (int)ev->severity);
 	if ((rc = check_str(ev->source, "source", WIRE_MAX_SOURCE, 0, why, whylen)) != 0)
 		return rc;
 	if ((rc = check_str(ev->rule, "rule", WIRE_MAX_RULE, 1, why, whylen)) != 0)
@@ -128,18 +127,17 @@ wire_validate_event(const Vigil__V1__Event *ev, char *why, size_t whylen)
 	if ((rc = check_str(ev->raw, "raw", WIRE_MAX_RAW, 0, why, whylen)) != 0)
 		return rc;
 	if (ev->n_fields > WIRE_MAX_FIELDS)
-		return why_set(why, whylen, VIGIL_ERR_TOOBIG,
-		    "it has %zu fields, more than %d.", ev->n_fields, WIRE_MAX_FIELDS);
+		return why_set(why, whylen, VIGIL_ERR_TOOBIG, "it has %zu fields, more than %d.",
+		               ev->n_fields, WIRE_MAX_FIELDS);
 	for (i = 0; i < ev->n_fields; i++) {
 		if ((fl = ev->fields[i]) == NULL)
 			return why_set(why, whylen, VIGIL_ERR_MISSING, "field %zu is missing.",
-			    i + 1);
+			               i + 1);
 		snprintf(name, sizeof(name), "field %zu key", i + 1);
 		if ((rc = check_str(fl->key, name, WIRE_MAX_FIELD_KEY, 1, why, whylen)) != 0)
 			return rc;
 		snprintf(name, sizeof(name), "field %zu value", i + 1);
-		if ((rc = check_str(fl->value, name, WIRE_MAX_FIELD_VALUE, 0, why,
-		    whylen)) != 0)
+		if ((rc = check_str(fl->value, name, WIRE_MAX_FIELD_VALUE, 0, why, whylen)) != 0)
 			return rc;
 	}
 	return 0;
@@ -162,7 +160,7 @@ wire_validate(const Vigil__V1__Frame *f, char *why, size_t whylen)
 		if (f->welcome == NULL)
 			break;
 		return check_str(f->welcome->collector_version, "welcome: collector_version",
-		    WIRE_MAX_VERSION, 0, why, whylen);
+		                 WIRE_MAX_VERSION, 0, why, whylen);
 	case VIGIL__V1__FRAME__MSG_BATCH:
 		if (f->batch == NULL)
 			break;
@@ -179,11 +177,12 @@ wire_validate(const Vigil__V1__Frame *f, char *why, size_t whylen)
 		if (f->error == NULL)
 			break;
 		return check_str(f->error->reason, "error: reason", WIRE_MAX_REASON, 0, why,
-		    whylen);
+		                 whylen);
 	default:
 		return why_set(why, whylen, VIGIL_ERR_RANGE,
-		    "The frame carries message kind %d, which is unknown.", (int)f->msg_case);
+		               "The frame carries message kind %d, which is unknown.",
+		               (int)f->msg_case);
 	}
 	return why_set(why, whylen, VIGIL_ERR_MISSING,
-	    "The frame names message kind %d but carries none.", (int)f->msg_case);
+	               "The frame names message kind %d but carries none.", (int)f->msg_case);
 }

@@ -40,7 +40,10 @@ int tls_peer_id(SSL *ssl, char *id, size_t idlen);
 /* Drain OpenSSL's error queue into one line (for a logged reason). */
 const char *tls_errstr(char *buf, size_t len);
 
-/* The CN validity rule above, for ids given on a command line. */
+/*
+ * The id rule above, for ids given on a command line: 1..64 characters of
+ * [A-Za-z0-9._-], the first a letter or digit. Returns 0 or VIGIL_ERR_INVAL.
+ */
 int tls_id_valid(const char *id);
 
 #endif
