@@ -92,6 +92,13 @@ is_control(uint32_t cp)
 	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
 }
 
+/* Unicode bidirectional embeddings, overrides and isolates. */
+static int
+is_bidi(uint32_t cp)
+{
+	return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
 size_t
 text_escape(char *dst, size_t dstlen, const char *src, size_t srclen)
 {
@@ -123,8 +130,12 @@ text_escape(char *dst, size_t dstlen, const char *src, size_t srclen)
 		} else if (cp == '\\') {
 			esc[elen++] = '\\';
 			esc[elen++] = '\\';
-		} else if (cp == UINT32_MAX || is_control(cp)) {
-			/* C1 controls are shown byte by byte, as invalid bytes are. */
+		} else if (cp == UINT32_MAX || is_control(cp) || is_bidi(cp)) {
+			/*
+			 * C1 controls are shown byte by byte, as invalid bytes are;
+			 * so are bidirectional overrides, which could make a hostile
+			 * summary display in another order than it reads.
+			 */
 			for (k = 0; k < (size_t)n; k++) {
 				esc[elen++] = '\\';
 				esc[elen++] = 'x';

@@ -102,6 +102,9 @@ test_escape(void **state)
 	ESCAPE("\xc0\x8a", "\\xc0\\x8a");               /* overlong newline */
 	ESCAPE("\xed\xa0\x80", "\\xed\\xa0\\x80");      /* surrogate */
 	ESCAPE("ok\xe1\xbb", "ok\\xe1\\xbb");           /* truncated at the end */
+	/* Bidirectional overrides (U+202E, U+2066) cannot reorder a summary. */
+	ESCAPE("a\xe2\x80\xae" "b", "a\\xe2\\x80\\xaeb");
+	ESCAPE("\xe2\x81\xa6" "x", "\\xe2\\x81\\xa6x");
 	/* A forged log line stays on one line. */
 	ESCAPE("user\n2026-01-01 sshd: Accepted password",
 	    "user\\n2026-01-01 sshd: Accepted password");
