@@ -1,0 +1,598 @@
+/*
+ * The agent's durable spool: events waiting for the collector's ack, and the
+ * tail offsets of the log sources, in one SQLite database in WAL mode.
+ *
+ * Durability: synchronous=NORMAL. A crash of the process (SIGKILL, abort)
+ * loses nothing that was committed: the WAL is already in the kernel. A power
+ * loss may roll back the last transactions, but events and tail offsets are
+ * committed together and sqlite_sequence rolls back with them, so the lines
+ * are read again from the restored offsets and get the same seq again; the
+ * collector stores each (agent, seq) once.
+ *
+ * Sequence numbers come from an AUTOINCREMENT primary key, so a seq is never
+ * handed out twice, even after its event was acked and deleted.
+ *
+ * The depth, the highest seq, the dropped counter and the approximate size
+ * (the sum of the stored blobs' lengths) live in memory, are recomputed at
+ * open, and are restored from a snapshot when a transaction rolls back.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "vigil/err.h"
+#include "vigil/log.h"
+
+#include "agent.h"
+
+#define SPOOL_SCHEMA_VERSION 1
+#define SPOOL_BUSY_MS 5000
+
+static const char spool_schema[] =
+    "CREATE TABLE IF NOT EXISTS events ("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " ev BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS positions ("
+    " source TEXT PRIMARY KEY,"
+    " dev INTEGER NOT NULL,"
+    " inode INTEGER NOT NULL,"
+    " offset INTEGER NOT NULL,"
+    " head BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS meta ("
+    " key TEXT PRIMARY KEY,"
+    " value INTEGER NOT NULL);"
+    "INSERT OR IGNORE INTO meta(key, value) VALUES ('dropped', 0);";
+
+/* The counters that a rollback must put back. */
+struct spool_counts {
+	uint64_t depth;
+	uint64_t high_seq;
+	uint64_t dropped;
+	long long bytes;
+};
+
+enum {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
+	ST_INSERT,
+	ST_READ,
+	ST_ACK,
+	ST_DROP_OLDEST,
+	ST_SEQ_GET,
+	ST_SEQ_UPDATE,
+	ST_SEQ_INSERT,
+	ST_DROPPED_GET,
+	ST_DROPPED_SET,
+	ST_POS_GET,
+	ST_POS_SET,
+	ST_COUNT_EVENTS,
+	ST_NSTMT
+};
+
+static const char *const spool_sql[ST_NSTMT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_SAVEPOINT] = "SAVEPOINT spool_op",
+	[ST_RELEASE] = "RELEASE spool_op",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO spool_op",
+	[ST_INSERT] = "INSERT INTO events(ev) VALUES (?)",
+	[ST_READ] = "SELECT seq, ev FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+	[ST_ACK] = "DELETE FROM events WHERE seq <= ? RETURNING length(ev)",
+	[ST_DROP_OLDEST] = "DELETE FROM events WHERE seq = (SELECT min(seq) FROM events)"
+	    " RETURNING length(ev)",
+	[ST_SEQ_GET] = "SELECT seq FROM sqlite_sequence WHERE name = 'events'",
+	[ST_SEQ_UPDATE] = "UPDATE sqlite_sequence SET seq = ? WHERE name = 'events' AND seq < ?",
+	[ST_SEQ_INSERT] = "INSERT INTO sqlite_sequence(name, seq) SELECT 'events', ?"
+	    " WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'events')",
+	[ST_DROPPED_GET] = "SELECT value FROM meta WHERE key = 'dropped'",
+	[ST_DROPPED_SET] = "UPDATE meta SET value = ? WHERE key = 'dropped'",
+	[ST_POS_GET] = "SELECT dev, inode, offset, head FROM positions WHERE source = ?",
+	[ST_POS_SET] = "INSERT INTO positions(source, dev, inode, offset, head)"
+	    " VALUES (?, ?, ?, ?, ?) ON CONFLICT(source) DO UPDATE SET"
+	    " dev = excluded.dev, inode = excluded.inode, offset = excluded.offset,"
+	    " head = excluded.head",
+	[ST_COUNT_EVENTS] = "SELECT count(*), coalesce(sum(length(ev)), 0) FROM events",
+};
+
+struct spool {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_NSTMT];
+	long long max_bytes;            /* <= 0: no cap */
+	int in_txn;
+	struct spool_counts n;          /* current */
+	struct spool_counts saved;      /* at spool_begin(), for spool_rollback() */
+};
+
+/* Run a statement that returns no rows, and reset it. */
+static int
+spool_step_done(struct spool *s, int which)
+{
+	sqlite3_stmt *st = s->st[which];
+	int rc;
+
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		log_debug("The spool statement \"%s\" failed: %s.", spool_sql[which],
+		    sqlite3_errmsg(s->db));
+		return VIGIL_ERR_DB;
+	}
+	return 0;
+}
+
+/* Run a statement that returns at most one integer, into *v (left as is when no row). */
+static int
+spool_step_int(struct spool *s, int which, long long *v)
+{
+	sqlite3_stmt *st = s->st[which];
+	int rc;
+
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		log_debug("The spool statement \"%s\" failed: %s.", spool_sql[which],
+		    sqlite3_errmsg(s->db));
+		return VIGIL_ERR_DB;
+	}
+	return 0;
+}
+
+/* Read the counters back from the database (at open, and after a failed commit). */
+static int
+spool_load_counts(struct spool *s)
+{
+	sqlite3_stmt *st = s->st[ST_COUNT_EVENTS];
+	long long seq = 0, dropped = 0;
+	int rc;
+
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		s->n.depth = (uint64_t)sqlite3_column_int64(st, 0);
+		s->n.bytes = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return VIGIL_ERR_DB;
+	if (spool_step_int(s, ST_SEQ_GET, &seq) != 0 ||
+	    spool_step_int(s, ST_DROPPED_GET, &dropped) != 0)
+		return VIGIL_ERR_DB;
+	s->n.high_seq = seq > 0 ? (uint64_t)seq : 0;
+	s->n.dropped = dropped > 0 ? (uint64_t)dropped : 0;
+	return 0;
+}
+
+static int
+spool_exec(struct spool *s, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", msg != NULL ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return VIGIL_ERR_DB;
+	}
+	return 0;
+}
+
+struct spool *
+spool_open(const char *path, long long max_bytes, char *err, size_t errlen)
+{
+	struct spool *s;
+	char msg[256];
+	int i, rc;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->max_bytes = max_bytes;
+	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, s->db != NULL ? sqlite3_errmsg(s->db) :
+		    sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, SPOOL_BUSY_MS);
+	/*
+	 * Fixed statements without parameters; everything that carries data
+	 * goes through the prepared statements below.
+	 */
+	if (spool_exec(s, "PRAGMA journal_mode = WAL", msg, sizeof(msg)) != 0 ||
+	    spool_exec(s, "PRAGMA synchronous = NORMAL", msg, sizeof(msg)) != 0 ||
+	    spool_exec(s, "PRAGMA journal_size_limit = 16777216", msg, sizeof(msg)) != 0 ||
+	    spool_exec(s, "BEGIN IMMEDIATE", msg, sizeof(msg)) != 0) {
+		snprintf(err, errlen, "%s: %s", path, msg);
+		goto fail;
+	}
+	if (spool_exec(s, spool_schema, msg, sizeof(msg)) != 0 ||
+	    spool_exec(s, "PRAGMA user_version = 1", msg, sizeof(msg)) != 0 ||
+	    spool_exec(s, "COMMIT", msg, sizeof(msg)) != 0) {
+		snprintf(err, errlen, "%s: cannot create the schema: %s", path, msg);
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		goto fail;
+	}
+	for (i = 0; i < ST_NSTMT; i++) {
+		if (sqlite3_prepare_v3(s->db, spool_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+		    &s->st[i], NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "%s: cannot prepare \"%s\": %s", path, spool_sql[i],
+			    sqlite3_errmsg(s->db));
+			goto fail;
+		}
+	}
+	if (spool_load_counts(s) != 0) {
+		snprintf(err, errlen, "%s: cannot read the spool: %s", path,
+		    sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	return s;
+fail:
+	spool_free(s);
+	return NULL;
+}
+
+void
+spool_free(struct spool *s)
+{
+	int i;
+
+	if (s == NULL)
+		return;
+	if (s->in_txn && s->st[ST_ROLLBACK] != NULL)
+		spool_step_done(s, ST_ROLLBACK);
+	for (i = 0; i < ST_NSTMT; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+int
+spool_begin(struct spool *s)
+{
+	int r;
+
+	if (s->in_txn)
+		return VIGIL_ERR_PROTO;
+	if ((r = spool_step_done(s, ST_BEGIN)) != 0)
+		return r;
+	s->in_txn = 1;
+	s->saved = s->n;
+	return 0;
+}
+
+int
+spool_commit(struct spool *s)
+{
+	if (!s->in_txn)
+		return VIGIL_ERR_PROTO;
+	if (spool_step_done(s, ST_COMMIT) == 0) {
+		s->in_txn = 0;
+		return 0;
+	}
+	/*
+	 * A failed COMMIT may leave the transaction open (SQLITE_BUSY) or may
+	 * have rolled it back already; end it either way and trust the disk.
+	 */
+	if (sqlite3_get_autocommit(s->db) == 0)
+		spool_step_done(s, ST_ROLLBACK);
+	s->in_txn = 0;
+	s->n = s->saved;
+	spool_load_counts(s);
+	return VIGIL_ERR_DB;
+}
+
+int
+spool_rollback(struct spool *s)
+{
+	int r = 0;
+
+	if (!s->in_txn)
+		return VIGIL_ERR_PROTO;
+	if (sqlite3_get_autocommit(s->db) == 0)
+		r = spool_step_done(s, ST_ROLLBACK);
+	s->in_txn = 0;
+	s->n = s->saved;
+	return r;
+}
+
+/*
+ * Every change of more than one statement runs inside a savepoint, so that
+ * it is atomic both on its own and inside spool_begin()..spool_commit().
+ */
+static int
+spool_op_begin(struct spool *s, struct spool_counts *snap)
+{
+	*snap = s->n;
+	return spool_step_done(s, ST_SAVEPOINT);
+}
+
+static int
+spool_op_end(struct spool *s, const struct spool_counts *snap, int r)
+{
+	if (r == 0 && (r = spool_step_done(s, ST_RELEASE)) == 0)
+		return 0;
+	spool_step_done(s, ST_ROLLBACK_TO);
+	spool_step_done(s, ST_RELEASE);
+	s->n = *snap;
+	return r;
+}
+
+/* Delete the oldest events until `need` more bytes fit under the cap. */
+static int
+spool_make_room(struct spool *s, long long need)
+{
+	sqlite3_stmt *st = s->st[ST_DROP_OLDEST];
+	uint64_t dropped = 0;
+	int rc;
+
+	while (s->n.depth > 0 && s->n.bytes + need > s->max_bytes) {
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			s->n.bytes -= sqlite3_column_int64(st, 0);
+			s->n.depth--;
+			dropped++;
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return VIGIL_ERR_DB;
+		if (sqlite3_changes(s->db) == 0) {
+			/* The in-memory count was off: the table is empty. */
+			s->n.depth = 0;
+			s->n.bytes = 0;
+		}
+	}
+	if (s->n.bytes < 0)
+		s->n.bytes = 0;
+	if (dropped == 0)
+		return 0;
+	s->n.dropped += dropped;
+	sqlite3_bind_int64(s->st[ST_DROPPED_SET], 1, (sqlite3_int64)s->n.dropped);
+	return spool_step_done(s, ST_DROPPED_SET);
+}
+
+int
+spool_append(struct spool *s, const Vigil__V1__Event *ev, uint64_t *seq)
+{
+	Vigil__V1__Event copy;
+	struct spool_counts snap;
+	uint8_t *buf = NULL;
+	size_t len;
+	int r;
+
+	/* The seq is the row's key; the stored blob does not repeat it. */
+	copy = *ev;
+	copy.seq = 0;
+	len = vigil__v1__event__get_packed_size(&copy);
+	if (len > INT_MAX)
+		return VIGIL_ERR_TOOBIG;
+	if ((buf = malloc(len > 0 ? len : 1)) == NULL)
+		return VIGIL_ERR_NOMEM;
+	vigil__v1__event__pack(&copy, buf);
+
+	if ((r = spool_op_begin(s, &snap)) != 0)
+		goto out;
+	/*
+	 * An event larger than the whole cap is still stored (after everything
+	 * older is dropped): the cap is approximate, the event is not lost.
+	 */
+	if (s->max_bytes > 0 && (r = spool_make_room(s, (long long)len)) != 0)
+		goto end;
+	sqlite3_bind_blob(s->st[ST_INSERT], 1, buf, (int)len, SQLITE_STATIC);
+	if ((r = spool_step_done(s, ST_INSERT)) != 0)
+		goto end;
+	s->n.depth++;
+	s->n.bytes += (long long)len;
+	s->n.high_seq = (uint64_t)sqlite3_last_insert_rowid(s->db);
+	if (seq != NULL)
+		*seq = s->n.high_seq;
+end:
+	r = spool_op_end(s, &snap, r);
+out:
+	free(buf);
+	return r;
+}
+
+int
+spool_read(struct spool *s, uint64_t after, size_t max, Vigil__V1__Event ***out, size_t *n)
+{
+	sqlite3_stmt *st = s->st[ST_READ];
+	Vigil__V1__Event **evs;
+	size_t cap, got = 0;
+	int rc, r = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (max == 0)
+		return 0;
+	if (after > INT64_MAX)
+		return VIGIL_ERR_RANGE;
+	cap = max < s->n.depth ? max : (size_t)s->n.depth;
+	if (cap == 0)
+		cap = 1;
+	if ((evs = calloc(cap, sizeof(*evs))) == NULL)
+		return VIGIL_ERR_NOMEM;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
+	sqlite3_bind_int64(st, 2, max > INT64_MAX ? INT64_MAX : (sqlite3_int64)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const void *blob = sqlite3_column_blob(st, 1);
+		int blen = sqlite3_column_bytes(st, 1);
+		Vigil__V1__Event *ev;
+
+		if (got == cap) {
+			/* The in-memory depth was low; grow within max. */
+			Vigil__V1__Event **bigger;
+			size_t ncap = cap * 2 < max ? cap * 2 : max;
+
+			if ((bigger = realloc(evs, ncap * sizeof(*evs))) == NULL) {
+				r = VIGIL_ERR_NOMEM;
+				break;
+			}
+			evs = bigger;
+			cap = ncap;
+		}
+		ev = vigil__v1__event__unpack(NULL, (size_t)blen, blob);
+		if (ev == NULL) {
+			/*
+			 * Only a damaged disk gets here. Skip the row rather than
+			 * wedge the uplink; the ack past its seq deletes it.
+			 */
+			log_debug("The spooled event %lld cannot be decoded; it is skipped.",
+			    (long long)sqlite3_column_int64(st, 0));
+			continue;
+		}
+		ev->seq = (uint64_t)sqlite3_column_int64(st, 0);
+		evs[got++] = ev;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		r = VIGIL_ERR_DB;
+	if (r != 0) {
+		spool_events_free(evs, got);
+		return r;
+	}
+	*out = evs;
+	*n = got;
+	return 0;
+}
+
+void
+spool_events_free(Vigil__V1__Event **evs, size_t n)
+{
+	size_t i;
+
+	if (evs == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		if (evs[i] != NULL)
+			vigil__v1__event__free_unpacked(evs[i], NULL);
+	free(evs);
+}
+
+int
+spool_ack(struct spool *s, uint64_t up_to)
+{
+	sqlite3_stmt *st = s->st[ST_ACK];
+	struct spool_counts snap;
+	int rc, r;
+
+	if (up_to > INT64_MAX)
+		up_to = INT64_MAX;
+	if ((r = spool_op_begin(s, &snap)) != 0)
+		return r;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)up_to);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		s->n.bytes -= sqlite3_column_int64(st, 0);
+		if (s->n.depth > 0)
+			s->n.depth--;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		r = VIGIL_ERR_DB;
+	if (s->n.bytes < 0)
+		s->n.bytes = 0;
+	return spool_op_end(s, &snap, r);
+}
+
+int
+spool_advance_seq(struct spool *s, uint64_t seq)
+{
+	struct spool_counts snap;
+	int r;
+
+	if (seq > INT64_MAX)
+		return VIGIL_ERR_RANGE;
+	if (seq <= s->n.high_seq)
+		return 0;
+	if ((r = spool_op_begin(s, &snap)) != 0)
+		return r;
+	/* sqlite_sequence has no row for events until the first insert. */
+	sqlite3_bind_int64(s->st[ST_SEQ_UPDATE], 1, (sqlite3_int64)seq);
+	sqlite3_bind_int64(s->st[ST_SEQ_UPDATE], 2, (sqlite3_int64)seq);
+	if ((r = spool_step_done(s, ST_SEQ_UPDATE)) == 0) {
+		sqlite3_bind_int64(s->st[ST_SEQ_INSERT], 1, (sqlite3_int64)seq);
+		r = spool_step_done(s, ST_SEQ_INSERT);
+	}
+	if (r == 0)
+		s->n.high_seq = seq;
+	return spool_op_end(s, &snap, r);
+}
+
+uint64_t
+spool_high_seq(struct spool *s)
+{
+	return s->n.high_seq;
+}
+
+uint64_t
+spool_depth(struct spool *s)
+{
+	return s->n.depth;
+}
+
+uint64_t
+spool_dropped(struct spool *s)
+{
+	return s->n.dropped;
+}
+
+int
+spool_pos_get(struct spool *s, const char *source, struct tail_pos *pos)
+{
+	sqlite3_stmt *st = s->st[ST_POS_GET];
+	int rc, r = 0;
+
+	memset(pos, 0, sizeof(*pos));
+	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const void *head = sqlite3_column_blob(st, 3);
+		int hlen = sqlite3_column_bytes(st, 3);
+
+		pos->dev = (uint64_t)sqlite3_column_int64(st, 0);
+		pos->inode = (uint64_t)sqlite3_column_int64(st, 1);
+		pos->offset = (uint64_t)sqlite3_column_int64(st, 2);
+		if (hlen < 0)
+			hlen = 0;
+		if ((size_t)hlen > sizeof(pos->head))
+			hlen = (int)sizeof(pos->head);
+		if (hlen > 0 && head != NULL)
+			memcpy(pos->head, head, (size_t)hlen);
+		pos->headlen = (size_t)hlen;
+	} else if (rc == SQLITE_DONE)
+		r = VIGIL_ERR_NOTFOUND;
+	else
+		r = VIGIL_ERR_DB;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return r;
+}
+
+int
+spool_pos_set(struct spool *s, const char *source, const struct tail_pos *pos)
+{
+	sqlite3_stmt *st = s->st[ST_POS_SET];
+	size_t hlen = pos->headlen;
+
+	if (hlen > sizeof(pos->head))
+		return VIGIL_ERR_INVAL;
+	/* dev, inode and offset are stored as their 64-bit patterns. */
+	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)pos->dev);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)pos->inode);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)pos->offset);
+	sqlite3_bind_blob(st, 5, pos->head, (int)hlen, SQLITE_STATIC);
+	return spool_step_done(s, ST_POS_SET);
+}

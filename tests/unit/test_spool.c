@@ -1,0 +1,492 @@
+/* The spool: durable queue of events and tail offsets (agent/spool.c). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "vigil/err.h"
+
+#include "../../agent/agent.h"
+
+struct fixture {
+	char dir[256];
+	char db[PATH_MAX];
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/vigil-test-spool.XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->db, sizeof(f->db), "%s/spool.db", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	if ((d = opendir(f->dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", f->dir, de->d_name);
+			unlink(path);
+		}
+		closedir(d);
+	}
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static struct spool *
+open_spool(const struct fixture *f, long long max_bytes)
+{
+	char err[256] = "";
+	struct spool *s = spool_open(f->db, max_bytes, err, sizeof(err));
+
+	if (s == NULL)
+		fail_msg("spool_open: %s", err);
+	return s;
+}
+
+/* Append an event whose summary is "event N" padded to pad bytes; 0 on error. */
+static uint64_t
+append_raw(struct spool *s, int n, size_t pad)
+{
+	Vigil__V1__Event ev;
+	Vigil__V1__Field fld;
+	Vigil__V1__Field *fields[1] = { &fld };
+	char summary[4096], num[32];
+	uint64_t seq = 0;
+
+	vigil__v1__event__init(&ev);
+	vigil__v1__field__init(&fld);
+	snprintf(summary, sizeof(summary), "event %d", n);
+	if (pad > strlen(summary) && pad < sizeof(summary)) {
+		memset(summary + strlen(summary), '.', pad - strlen(summary));
+		summary[pad] = '\0';
+	}
+	snprintf(num, sizeof(num), "%d", n);
+	fld.key = (char *)(uintptr_t)"n";
+	fld.value = num;
+	ev.seq = 999999;        /* ignored: the spool assigns it */
+	ev.time_us = 1700000000000000LL + n;
+	ev.source = (char *)(uintptr_t)"auth";
+	ev.category = VIGIL__V1__CATEGORY__CATEGORY_AUTH;
+	ev.severity = VIGIL__V1__SEVERITY__SEVERITY_MEDIUM;
+	ev.rule = (char *)(uintptr_t)"ssh.failed_password";
+	ev.summary = summary;
+	ev.n_fields = 1;
+	ev.fields = fields;
+	if (spool_append(s, &ev, &seq) != 0)
+		return 0;
+	return seq;
+}
+
+static uint64_t
+append(struct spool *s, int n, size_t pad)
+{
+	uint64_t seq = append_raw(s, n, pad);
+
+	assert_true(seq > 0);
+	return seq;
+}
+
+/* In a forked child, where a cmocka assertion must not run. */
+static struct spool *
+child_open(const struct fixture *f)
+{
+	char err[256];
+	struct spool *s = spool_open(f->db, 0, err, sizeof(err));
+
+	if (s == NULL)
+		_exit(3);
+	return s;
+}
+
+static void
+child_append(struct spool *s, int n)
+{
+	if (append_raw(s, n, 0) == 0)
+		_exit(2);
+}
+
+/* The number in the event's "n" field. */
+static int
+event_n(const Vigil__V1__Event *ev)
+{
+	assert_int_equal(ev->n_fields, 1);
+	assert_string_equal(ev->fields[0]->key, "n");
+	return atoi(ev->fields[0]->value);
+}
+
+static void
+test_append_read_ack(void **state)
+{
+	struct fixture *f = *state;
+	struct spool *s = open_spool(f, 0);
+	Vigil__V1__Event **evs;
+	size_t n;
+
+	assert_int_equal(spool_depth(s), 0);
+	assert_int_equal(spool_high_seq(s), 0);
+	assert_int_equal(append(s, 1, 0), 1);
+	assert_int_equal(append(s, 2, 0), 2);
+	assert_int_equal(append(s, 3, 0), 3);
+	assert_int_equal(spool_depth(s), 3);
+	assert_int_equal(spool_high_seq(s), 3);
+
+	assert_int_equal(spool_read(s, 0, 10, &evs, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(evs[0]->seq, 1);
+	assert_int_equal(evs[2]->seq, 3);
+	assert_int_equal(event_n(evs[1]), 2);
+	assert_string_equal(evs[0]->summary, "event 1");
+	assert_string_equal(evs[0]->rule, "ssh.failed_password");
+	assert_string_equal(evs[0]->source, "auth");
+	assert_int_equal(evs[0]->time_us, 1700000000000001LL);
+	assert_int_equal(evs[0]->category, VIGIL__V1__CATEGORY__CATEGORY_AUTH);
+	spool_events_free(evs, n);
+
+	/* after and max bound the read */
+	assert_int_equal(spool_read(s, 1, 1, &evs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(evs[0]->seq, 2);
+	spool_events_free(evs, n);
+
+	assert_int_equal(spool_ack(s, 2), 0);
+	assert_int_equal(spool_depth(s), 1);
+	assert_int_equal(spool_read(s, 0, 10, &evs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(evs[0]->seq, 3);
+	spool_events_free(evs, n);
+
+	assert_int_equal(spool_ack(s, 3), 0);
+	assert_int_equal(spool_depth(s), 0);
+	assert_int_equal(spool_read(s, 0, 10, &evs, &n), 0);
+	assert_int_equal(n, 0);
+	spool_events_free(evs, n);
+	assert_int_equal(spool_high_seq(s), 3);
+	spool_free(s);
+	spool_free(NULL);
+}
+
+static void
+test_seq_never_reused(void **state)
+{
+	struct fixture *f = *state;
+	struct spool *s = open_spool(f, 0);
+
+	append(s, 1, 0);
+	append(s, 2, 0);
+	assert_int_equal(spool_ack(s, 2), 0);
+	assert_int_equal(append(s, 3, 0), 3);
+	assert_int_equal(spool_ack(s, 3), 0);
+	spool_free(s);
+
+	s = open_spool(f, 0);
+	assert_int_equal(spool_depth(s), 0);
+	assert_int_equal(spool_high_seq(s), 3);
+	assert_int_equal(append(s, 4, 0), 4);
+	spool_free(s);
+
+	s = open_spool(f, 0);
+	assert_int_equal(spool_depth(s), 1);
+	assert_int_equal(spool_high_seq(s), 4);
+	spool_free(s);
+}
+
+static void
+test_advance_seq(void **state)
+{
+	struct fixture *f = *state;
+	struct spool *s = open_spool(f, 0);
+
+	/* On an empty spool, before sqlite_sequence has a row. */
+	assert_int_equal(spool_advance_seq(s, 100), 0);
+	assert_int_equal(spool_high_seq(s), 100);
+	spool_free(s);
+
+	s = open_spool(f, 0);
+	assert_int_equal(spool_high_seq(s), 100);
+	assert_int_equal(append(s, 1, 0), 101);
+	/* Never backwards. */
+	assert_int_equal(spool_advance_seq(s, 50), 0);
+	assert_int_equal(spool_high_seq(s), 101);
+	assert_int_equal(append(s, 2, 0), 102);
+	assert_int_equal(spool_advance_seq(s, 200), 0);
+	assert_int_equal(append(s, 3, 0), 201);
+	spool_free(s);
+
+	s = open_spool(f, 0);
+	assert_int_equal(spool_high_seq(s), 201);
+	assert_int_equal(spool_depth(s), 3);
+	spool_free(s);
+}
+
+static void
+test_cap_drops_oldest(void **state)
+{
+	struct fixture *f = *state;
+	struct spool *s;
+	Vigil__V1__Event **evs;
+	uint64_t depth, dropped;
+	size_t n;
+	int i;
+
+	/* Each event packs to a little over 1000 bytes: about 4 fit in 4500. */
+	s = open_spool(f, 4500);
+	for (i = 1; i <= 10; i++)
+		assert_int_equal(append(s, i, 1000), (uint64_t)i);
+	depth = spool_depth(s);
+	dropped = spool_dropped(s);
+	assert_int_equal(depth, 4);
+	assert_int_equal(dropped, 6);
+	assert_int_equal(depth + dropped, 10);
+	assert_int_equal(spool_high_seq(s), 10);
+
+	/* The oldest went first: what is left is the newest, in order. */
+	assert_int_equal(spool_read(s, 0, 100, &evs, &n), 0);
+	assert_int_equal(n, depth);
+	assert_int_equal(evs[0]->seq, 7);
+	assert_int_equal(event_n(evs[0]), 7);
+	assert_int_equal(evs[n - 1]->seq, 10);
+	spool_events_free(evs, n);
+	spool_free(s);
+
+	/* The counter and the size survive a reopen. */
+	s = open_spool(f, 4500);
+	assert_int_equal(spool_dropped(s), 6);
+	assert_int_equal(spool_depth(s), 4);
+	append(s, 11, 1000);
+	assert_int_equal(spool_dropped(s), 7);
+	assert_int_equal(spool_depth(s), 4);
+
+	/* Drops inside a rolled-back transaction are undone with it. */
+	assert_int_equal(spool_begin(s), 0);
+	append(s, 12, 1000);
+	append(s, 13, 1000);
+	assert_int_equal(spool_dropped(s), 9);
+	assert_int_equal(spool_rollback(s), 0);
+	assert_int_equal(spool_dropped(s), 7);
+	assert_int_equal(spool_depth(s), 4);
+	spool_free(s);
+
+	s = open_spool(f, 4500);
+	assert_int_equal(spool_dropped(s), 7);
+	assert_int_equal(spool_depth(s), 4);
+	assert_int_equal(spool_high_seq(s), 11);
+	spool_free(s);
+}
+
+static void
+test_positions(void **state)
+{
+	struct fixture *f = *state;
+	struct spool *s = open_spool(f, 0);
+	struct tail_pos in, out;
+
+	assert_int_equal(spool_pos_get(s, "auth", &out), VIGIL_ERR_NOTFOUND);
+
+	memset(&in, 0, sizeof(in));
+	in.dev = 0x803;
+	in.inode = 0xfedcba9876543210ULL;       /* the whole 64-bit range round-trips */
+	in.offset = 123456789012ULL;
+	memcpy(in.head, "Nov 25 10:00:01 host sshd[1]: x\n", 32);
+	in.headlen = 32;
+	assert_int_equal(spool_pos_set(s, "auth", &in), 0);
+	spool_free(s);
+
+	s = open_spool(f, 0);
+	assert_int_equal(spool_pos_get(s, "auth", &out), 0);
+	assert_int_equal(out.dev, in.dev);
+	assert_int_equal(out.inode, in.inode);
+	assert_int_equal(out.offset, in.offset);
+	assert_int_equal(out.headlen, 32);
+	assert_memory_equal(out.head, in.head, 32);
+
+	/* Overwrite; an empty head; another source is separate. */
+	in.offset = 7;
+	in.headlen = 0;
+	assert_int_equal(spool_pos_set(s, "auth", &in), 0);
+	assert_int_equal(spool_pos_get(s, "auth", &out), 0);
+	assert_int_equal(out.offset, 7);
+	assert_int_equal(out.headlen, 0);
+	assert_int_equal(spool_pos_get(s, "syslog", &out), VIGIL_ERR_NOTFOUND);
+	spool_free(s);
+}
+
+static void
+test_rollback(void **state)
+{
+	struct fixture *f = *state;
+	struct spool *s = open_spool(f, 0);
+	Vigil__V1__Event **evs;
+	struct tail_pos pos, out;
+	size_t n;
+
+	memset(&pos, 0, sizeof(pos));
+	pos.inode = 42;
+	pos.offset = 1000;
+	assert_int_equal(spool_begin(s), 0);
+	assert_int_equal(spool_begin(s), VIGIL_ERR_PROTO);
+	append(s, 1, 0);
+	append(s, 2, 0);
+	assert_int_equal(spool_pos_set(s, "auth", &pos), 0);
+	assert_int_equal(spool_depth(s), 2);
+	assert_int_equal(spool_rollback(s), 0);
+
+	assert_int_equal(spool_depth(s), 0);
+	assert_int_equal(spool_high_seq(s), 0);
+	assert_int_equal(spool_pos_get(s, "auth", &out), VIGIL_ERR_NOTFOUND);
+	assert_int_equal(spool_read(s, 0, 10, &evs, &n), 0);
+	assert_int_equal(n, 0);
+	spool_events_free(evs, n);
+	assert_int_equal(spool_commit(s), VIGIL_ERR_PROTO);
+
+	/* A committed transaction keeps both. */
+	assert_int_equal(spool_begin(s), 0);
+	assert_int_equal(append(s, 3, 0), 1);
+	assert_int_equal(spool_pos_set(s, "auth", &pos), 0);
+	assert_int_equal(spool_commit(s), 0);
+	spool_free(s);
+
+	s = open_spool(f, 0);
+	assert_int_equal(spool_depth(s), 1);
+	assert_int_equal(spool_pos_get(s, "auth", &out), 0);
+	assert_int_equal(out.offset, 1000);
+	spool_free(s);
+}
+
+/*
+ * A child commits events 1..2 with a position, then appends 3..5 in a
+ * transaction it never commits, and dies: by _exit(0) without closing, or
+ * by SIGKILL from the parent once the child says it is there.
+ */
+static void
+unclean_stop(const struct fixture *f, int kill_it)
+{
+	struct spool *s;
+	struct tail_pos pos, out;
+	Vigil__V1__Event **evs;
+	int p[2], status;
+	size_t n;
+	pid_t pid;
+	char c;
+
+	assert_int_equal(pipe(p), 0);
+	memset(&pos, 0, sizeof(pos));
+	pos.inode = 7;
+	pos.offset = 4096;
+	if ((pid = fork()) == 0) {
+		close(p[0]);
+		s = child_open(f);
+		if (spool_begin(s) != 0)
+			_exit(2);
+		child_append(s, 1);
+		child_append(s, 2);
+		if (spool_pos_set(s, "auth", &pos) != 0 || spool_commit(s) != 0)
+			_exit(2);
+		if (spool_begin(s) != 0)
+			_exit(2);
+		child_append(s, 3);
+		child_append(s, 4);
+		child_append(s, 5);
+		pos.offset = 9999;
+		if (spool_pos_set(s, "auth", &pos) != 0)
+			_exit(2);
+		if (write(p[1], "x", 1) != 1)
+			_exit(2);
+		if (kill_it)
+			pause();
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	close(p[1]);
+	assert_int_equal(read(p[0], &c, 1), 1);
+	close(p[0]);
+	if (kill_it)
+		assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (kill_it)
+		assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	else
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	s = open_spool(f, 0);
+	assert_int_equal(spool_depth(s), 2);
+	assert_int_equal(spool_high_seq(s), 2);
+	assert_int_equal(spool_read(s, 0, 10, &evs, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(event_n(evs[0]), 1);
+	assert_int_equal(event_n(evs[1]), 2);
+	spool_events_free(evs, n);
+	assert_int_equal(spool_pos_get(s, "auth", &out), 0);
+	assert_int_equal(out.offset, 4096);
+	/* The uncommitted seqs were never handed out for good. */
+	assert_int_equal(append(s, 6, 0), 3);
+	spool_free(s);
+}
+
+static void
+test_unclean_exit(void **state)
+{
+	unclean_stop(*state, 0);
+}
+
+static void
+test_unclean_sigkill(void **state)
+{
+	unclean_stop(*state, 1);
+}
+
+static void
+test_open_error(void **state)
+{
+	struct fixture *f = *state;
+	char path[PATH_MAX + 32], err[256] = "";
+
+	snprintf(path, sizeof(path), "%s/no/such/dir/spool.db", f->dir);
+	assert_null(spool_open(path, 0, err, sizeof(err)));
+	assert_true(strlen(err) > 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_append_read_ack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seq_never_reused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_advance_seq, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cap_drops_oldest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_positions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unclean_exit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unclean_sigkill, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_error, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
