@@ -1,0 +1,232 @@
+/*
+ * The agent's configuration table. cfg_load() does the reading, the types,
+ * the ranges and the defaults; this file adds what spans several keys.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vigil/err.h"
+#include "vigil/tls.h"
+#include "conf.h"
+
+#define A(f) offsetof(struct agent_conf_agent, f), sizeof(((struct agent_conf_agent *)0)->f)
+#define C(f) offsetof(struct agent_conf_collector, f), \
+	sizeof(((struct agent_conf_collector *)0)->f)
+#define S(f) offsetof(struct agent_conf_source, f), sizeof(((struct agent_conf_source *)0)->f)
+
+#define KIB 1024LL
+#define MIB (1024LL * 1024)
+#define GIB (1024LL * 1024 * 1024)
+#define SEC 1000LL
+
+static const struct cfg_key agent_keys[] = {
+	{ "state_dir", CFG_PATH, "/var/lib/vigil-agent", 0, 0, A(state_dir), 0,
+	    "Where the spool and the tail offsets live." },
+	{ "unit", CFG_STRING, "", 0, 0, A(unit), 0,
+	    "The unit (office) this machine belongs to." },
+	{ "spool_max", CFG_SIZE, "256M", MIB, 64 * GIB, A(spool_max), 0,
+	    "The spool's cap; past it the oldest events are dropped and counted." },
+	{ "max_line", CFG_SIZE, "16k", 256, MIB, A(max_line), 0,
+	    "Longer log lines are cut and counted." },
+	{ NULL },
+};
+
+static const struct cfg_key collector_keys[] = {
+	{ "address", CFG_STRING, NULL, 0, 0, C(address), 1,
+	    "The collector's host name or IP address." },
+	{ "port", CFG_INT, "7443", 1, 65535, C(port), 0, "The collector's TCP port." },
+	{ "server_name", CFG_STRING, "", 0, 0, C(server_name), 0,
+	    "The name the collector's certificate must carry (empty: address)." },
+	{ "ca", CFG_PATH, NULL, 0, 0, C(ca), 1, "The CA that signs the collector (PEM)." },
+	{ "cert", CFG_PATH, NULL, 0, 0, C(cert), 1, "This agent's certificate (PEM)." },
+	{ "key", CFG_PATH, NULL, 0, 0, C(key), 1, "This agent's private key (PEM)." },
+	{ "groups", CFG_STRING, TLS_GROUPS_DEFAULT, 0, 0, C(groups), 0,
+	    "Key-exchange groups in order of preference." },
+	{ "batch_max", CFG_INT, "500", 1, WIRE_MAX_BATCH, C(batch_max), 0,
+	    "Events per batch (the collector may ask for fewer)." },
+	{ "window", CFG_INT, "4", 1, 64, C(window), 0,
+	    "Batches sent before an acknowledgement must come back." },
+	{ "reconnect_min", CFG_DURATION, "1s", 10, 3600 * SEC, C(reconnect_min), 0,
+	    "The first delay before reconnecting." },
+	{ "reconnect_max", CFG_DURATION, "60s", 10, 86400 * SEC, C(reconnect_max), 0,
+	    "The longest delay before reconnecting." },
+	{ "connect_timeout", CFG_DURATION, "10s", 100, 600 * SEC, C(connect_timeout), 0,
+	    "TCP, TLS and the collector's welcome must fit in this." },
+	{ "max_frame", CFG_SIZE, "1M", 64 * KIB, 64 * MIB, C(max_frame), 0,
+	    "The largest frame sent or accepted." },
+	{ NULL },
+};
+
+static const struct cfg_key source_keys[] = {
+	{ "path", CFG_PATH, NULL, 0, 0, S(path), 1, "The log file to follow." },
+	{ NULL },
+};
+
+static void *
+source_add(void *conf, const char *label)
+{
+	struct agent_conf *c = conf;
+	struct agent_conf_source *s;
+
+	if (c->nsources >= AGENT_MAX_SOURCES)
+		return NULL;
+	s = &c->sources[c->nsources++];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", label);
+	return s;
+}
+
+static void *
+source_get(const void *conf, size_t i, const char **label)
+{
+	const struct agent_conf *c = conf;
+
+	if (i >= c->nsources)
+		return NULL;
+	*label = c->sources[i].name;
+	/* cfg_print() only reads through this pointer. */
+	return (void *)(uintptr_t)&c->sources[i];
+}
+
+const struct cfg_section agent_conf_sections[] = {
+	{ "agent", 0, agent_keys, offsetof(struct agent_conf, agent), NULL, NULL, 0 },
+	{ "collector", 0, collector_keys, offsetof(struct agent_conf, collector), NULL, NULL, 1 },
+	{ "source", 1, source_keys, 0, source_add, source_get, 1 },
+	{ NULL },
+};
+
+/*
+ * The line of `key` in section [sect label] (key NULL: of the section's
+ * header), or 0 when it is not in the file. cfg_load() has already read the
+ * file cleanly, so a plain scan is enough to point errors at a line.
+ */
+static int
+find_line(const char *path, const char *sect, const char *label, const char *key)
+{
+	FILE *fp;
+	char buf[4200], cur[512] = "";
+	int line = 0, found = 0;
+	size_t n;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return 0;
+	while (fgets(buf, sizeof(buf), fp) != NULL) {
+		char *p = buf, *e;
+
+		line++;
+		while (isspace((unsigned char)*p))
+			p++;
+		if (*p == '[') {
+			char name[256] = "", lab[256] = "";
+
+			if ((e = strchr(p, ']')) != NULL)
+				*e = '\0';
+			sscanf(p + 1, "%255s %255s", name, lab);
+			snprintf(cur, sizeof(cur), "%s %s", name, lab);
+			if (key == NULL && strcmp(name, sect) == 0 &&
+			    (label == NULL || strcmp(lab, label) == 0))
+				found = line;
+			continue;
+		}
+		if (key == NULL)
+			continue;
+		n = strlen(key);
+		if (strncmp(p, key, n) != 0)
+			continue;
+		p += n;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != '=')
+			continue;
+		{
+			char want[512];
+
+			snprintf(want, sizeof(want), "%s %s", sect, label != NULL ? label : "");
+			if (strcmp(cur, want) == 0)
+				found = line;
+		}
+	}
+	fclose(fp);
+	return found;
+}
+
+static int __attribute__((format(printf, 6, 7)))
+conf_error(char *err, size_t errlen, const char *path, int line, int rc, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		snprintf(err, errlen, "%s:%d: %s", path, line, msg);
+	else
+		snprintf(err, errlen, "%s: %s", path, msg);
+	return rc;
+}
+
+static int
+label_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > WIRE_MAX_SOURCE)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '_' && *s != '-')
+			return 0;
+	return 1;
+}
+
+int
+agent_conf_load(const char *path, struct agent_conf *conf, char *err, size_t errlen)
+{
+	const struct agent_conf_collector *c = &conf->collector;
+	size_t i, j;
+	int rc;
+
+	memset(conf, 0, sizeof(*conf));
+	if ((rc = cfg_load(path, agent_conf_sections, conf, err, errlen)) != 0)
+		return rc;
+
+	if (conf->nsources == 0)
+		return conf_error(err, errlen, path, 0, VIGIL_ERR_CONFIG,
+		    "no [source NAME] section: the agent has nothing to watch");
+	for (i = 0; i < conf->nsources; i++) {
+		const struct agent_conf_source *s = &conf->sources[i];
+
+		if (!label_valid(s->name))
+			return conf_error(err, errlen, path,
+			    find_line(path, "source", s->name, NULL), VIGIL_ERR_CONFIG,
+			    "source name \"%.64s\" must be 1 to %d letters, digits, '.', '_' "
+			    "or '-'", s->name, WIRE_MAX_SOURCE);
+		for (j = 0; j < i; j++)
+			if (strcmp(conf->sources[j].path, s->path) == 0)
+				return conf_error(err, errlen, path,
+				    find_line(path, "source", s->name, "path"), VIGIL_ERR_CONFIG,
+				    "source %s follows %s, which source %s already follows",
+				    s->name, s->path, conf->sources[j].name);
+	}
+	if (c->reconnect_min > c->reconnect_max)
+		return conf_error(err, errlen, path,
+		    find_line(path, "collector", NULL, "reconnect_min"), VIGIL_ERR_CONFIG,
+		    "reconnect_min (%lld ms) is greater than reconnect_max (%lld ms)",
+		    c->reconnect_min, c->reconnect_max);
+	if (c->address[0] == '\0')
+		return conf_error(err, errlen, path,
+		    find_line(path, "collector", NULL, "address"), VIGIL_ERR_CONFIG,
+		    "address is empty");
+	return 0;
+}
+
+void
+agent_conf_print(FILE *fp, const struct agent_conf *conf)
+{
+	cfg_print(fp, agent_conf_sections, conf);
+}

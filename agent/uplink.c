@@ -1,0 +1,659 @@
+/*
+ * The agent's connection to the collector (DESIGN §2.4, §3).
+ *
+ *   connect (TCP, TLS, name check) -> Hello -> Welcome{stored_seq}
+ *   -> EventBatch ... <- Ack{up_to_seq}, Heartbeat every heartbeat_sec
+ *
+ * Events leave the spool only when the collector acknowledges them, so a
+ * connection lost at any instant costs a resend, never an event. The
+ * collector's stored_seq tells us where to resume after a reconnect.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "vigil/err.h"
+#include "vigil/frame.h"
+#include "vigil/log.h"
+#include "vigil/wire.h"
+#include "uplink.h"
+
+#define HEARTBEAT_DEFAULT_SEC 30
+
+enum uplink_state {
+	UPLINK_IDLE,         /* no connection; maybe a retry is scheduled */
+	UPLINK_CONNECTING,   /* TCP and TLS under way */
+	UPLINK_HELLO_SENT,   /* waiting for Welcome */
+	UPLINK_READY,        /* sending batches */
+};
+
+struct uplink {
+	struct event_base *base;
+	SSL_CTX *ctx;
+	struct spool *spool;
+	struct uplink_opts o;
+	char *address;
+	char *server_name;
+	char *unit;
+	char hostname[WIRE_MAX_HOSTNAME + 1];
+	char os[WIRE_MAX_OS + 1];
+	int ip_literal;
+	struct evdns_base *dns;
+
+	struct bufferevent *bev;
+	enum uplink_state state;
+	struct event *retry_ev;
+	struct event *timeout_ev;
+	struct event *heartbeat_ev;
+	unsigned attempt;          /* failures since the last Welcome */
+	int quiet;                 /* the first failure of a series is logged, the rest at debug */
+
+	size_t batch_max;          /* after Welcome's limits */
+	size_t frame_max_out;
+	uint64_t sent;             /* highest seq sent on this connection */
+	uint64_t inflight[UPLINK_MAX_WINDOW];   /* last seq of each unacknowledged batch */
+	size_t infirst, ninflight;
+};
+
+static void uplink_connect(struct uplink *u);
+static void uplink_fill(struct uplink *u);
+
+uint64_t
+uplink_backoff_ms(unsigned attempt, uint64_t min_ms, uint64_t max_ms, uint32_t rnd)
+{
+	uint64_t delay, lo;
+
+	if (min_ms > max_ms)
+		min_ms = max_ms;
+	/* min_ms <= max_ms >> attempt means min_ms << attempt cannot pass max_ms. */
+	if (attempt >= 64 || min_ms > (max_ms >> attempt))
+		delay = max_ms;
+	else
+		delay = min_ms << attempt;
+	lo = delay / 2;
+	return lo + (uint64_t)rnd % (delay - lo + 1);
+}
+
+static long long
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static struct timeval
+ms_tv(uint64_t ms)
+{
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	return tv;
+}
+
+static const char *
+peer_name(const struct uplink *u)
+{
+	return u->server_name != NULL ? u->server_name : u->address;
+}
+
+/* Drop the connection and everything that belongs to it. */
+static void
+uplink_close(struct uplink *u)
+{
+	if (u->bev != NULL) {
+		bufferevent_free(u->bev);
+		u->bev = NULL;
+	}
+	if (u->timeout_ev != NULL)
+		evtimer_del(u->timeout_ev);
+	if (u->heartbeat_ev != NULL)
+		evtimer_del(u->heartbeat_ev);
+	u->state = UPLINK_IDLE;
+	u->ninflight = 0;
+	u->infirst = 0;
+}
+
+/* The connection failed or was lost: say why, close it, retry after a backoff. */
+static void __attribute__((format(printf, 2, 3)))
+uplink_fail(struct uplink *u, const char *fmt, ...)
+{
+	char why[512];
+	struct timeval tv;
+	uint64_t delay;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+
+	delay = uplink_backoff_ms(u->attempt, u->o.reconnect_min_ms, u->o.reconnect_max_ms,
+	    arc4random());
+	if (u->state == UPLINK_READY) {
+		log_warnx("The connection to the collector at %s:%d was lost: %s.", u->address,
+		    u->o.port, why);
+		u->quiet = 0;
+	} else if (!u->quiet) {
+		log_warnx("Cannot connect to the collector at %s:%d: %s; events stay in the "
+		    "spool and the agent keeps retrying.", u->address, u->o.port, why);
+		u->quiet = 1;
+	} else {
+		log_debug("Connecting to the collector at %s:%d failed again: %s.", u->address,
+		    u->o.port, why);
+	}
+	log_debug("Reconnecting in %llu ms (attempt %u).", (unsigned long long)delay,
+	    u->attempt + 1);
+	if (u->attempt < 64)
+		u->attempt++;
+	uplink_close(u);
+	tv = ms_tv(delay);
+	evtimer_add(u->retry_ev, &tv);
+}
+
+static int
+uplink_send(struct uplink *u, const Vigil__V1__Frame *f)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	if ((rc = frame_encode(f, u->frame_max_out, &buf, &len)) != 0)
+		return rc;
+	rc = bufferevent_write(u->bev, buf, len) == 0 ? 0 : VIGIL_ERR_NOMEM;
+	free(buf);
+	return rc;
+}
+
+static void
+uplink_hello(struct uplink *u)
+{
+	Vigil__V1__Frame f = VIGIL__V1__FRAME__INIT;
+	Vigil__V1__Hello h;
+	int rc;
+
+	/* The *__INIT macros of messages with strings cast away const. */
+	vigil__v1__hello__init(&h);
+
+	h.proto_major = WIRE_PROTO_MAJOR;
+	h.proto_minor = WIRE_PROTO_MINOR;
+	h.agent_version = (char *)(uintptr_t)AGENT_VERSION;
+	h.hostname = u->hostname;
+	h.os = u->os;
+	h.unit = u->unit;
+	h.spool_high_seq = spool_high_seq(u->spool);
+	f.msg_case = VIGIL__V1__FRAME__MSG_HELLO;
+	f.hello = &h;
+	if ((rc = uplink_send(u, &f)) != 0) {
+		uplink_fail(u, "the hello message cannot be sent (%s)", vigil_strerror(rc));
+		return;
+	}
+	u->state = UPLINK_HELLO_SENT;
+	log_debug("Connected to %s:%d with TLS; sent hello with spool high seq %llu.",
+	    u->address, u->o.port, (unsigned long long)h.spool_high_seq);
+}
+
+static void
+heartbeat_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct uplink *u = arg;
+	Vigil__V1__Frame f = VIGIL__V1__FRAME__INIT;
+	Vigil__V1__Heartbeat hb = VIGIL__V1__HEARTBEAT__INIT;
+	int rc;
+
+	if (u->state != UPLINK_READY)
+		return;
+	hb.time_us = now_us();
+	hb.spool_depth = spool_depth(u->spool);
+	hb.dropped = spool_dropped(u->spool);
+	hb.lines_truncated = u->o.lines_truncated != NULL ? u->o.lines_truncated(u->o.arg) : 0;
+	f.msg_case = VIGIL__V1__FRAME__MSG_HEARTBEAT;
+	f.heartbeat = &hb;
+	if ((rc = uplink_send(u, &f)) != 0) {
+		uplink_fail(u, "a heartbeat cannot be sent (%s)", vigil_strerror(rc));
+		return;
+	}
+	log_debug("Sent a heartbeat: spool depth %llu, dropped %llu, lines truncated %llu.",
+	    (unsigned long long)hb.spool_depth, (unsigned long long)hb.dropped,
+	    (unsigned long long)hb.lines_truncated);
+}
+
+static int
+uplink_welcome(struct uplink *u, const Vigil__V1__Welcome *w)
+{
+	uint64_t high = spool_high_seq(u->spool);
+	unsigned hb_sec;
+	struct timeval tv;
+	int rc;
+
+	evtimer_del(u->timeout_ev);
+	if ((rc = spool_ack(u->spool, w->stored_seq)) != 0) {
+		uplink_fail(u, "the spool cannot drop the events the collector already has (%s)",
+		    vigil_strerror(rc));
+		return -1;
+	}
+	if (w->stored_seq > high) {
+		/* The collector knows more than our spool: never reuse a number it has. */
+		log_warnx("The collector has stored events up to %llu but this spool only "
+		    "reached %llu; numbering continues after %llu.",
+		    (unsigned long long)w->stored_seq, (unsigned long long)high,
+		    (unsigned long long)w->stored_seq);
+		if ((rc = spool_advance_seq(u->spool, w->stored_seq)) != 0) {
+			uplink_fail(u, "the spool cannot advance its sequence (%s)",
+			    vigil_strerror(rc));
+			return -1;
+		}
+	}
+	u->sent = w->stored_seq;
+	u->batch_max = u->o.batch_max;
+	if (w->max_batch != 0 && w->max_batch < u->batch_max)
+		u->batch_max = w->max_batch;
+	if (u->batch_max > WIRE_MAX_BATCH)
+		u->batch_max = WIRE_MAX_BATCH;
+	u->frame_max_out = u->o.max_frame;
+	if (w->max_frame != 0 && w->max_frame < u->frame_max_out)
+		u->frame_max_out = w->max_frame;
+	hb_sec = w->heartbeat_sec != 0 ? w->heartbeat_sec : HEARTBEAT_DEFAULT_SEC;
+	if (hb_sec > 86400)
+		hb_sec = 86400;
+
+	u->attempt = 0;
+	u->quiet = 0;
+	u->state = UPLINK_READY;
+	log_info("Connected to the collector at %s:%d (version %s); it has stored events up "
+	    "to %llu, %llu wait in the spool.", u->address, u->o.port, w->collector_version,
+	    (unsigned long long)w->stored_seq, (unsigned long long)spool_depth(u->spool));
+	tv.tv_sec = hb_sec;
+	tv.tv_usec = 0;
+	evtimer_add(u->heartbeat_ev, &tv);
+	uplink_fill(u);
+	return u->bev != NULL ? 0 : -1;
+}
+
+static int
+uplink_ack(struct uplink *u, uint64_t up_to)
+{
+	int rc;
+
+	if (up_to > u->sent) {
+		uplink_fail(u, "the collector acknowledged seq %llu, beyond the %llu sent",
+		    (unsigned long long)up_to, (unsigned long long)u->sent);
+		return -1;
+	}
+	/* A failed delete costs a resend later, which the collector ignores. */
+	if ((rc = spool_ack(u->spool, up_to)) != 0)
+		log_warnx("The spool cannot drop the events acknowledged up to %llu: %s.",
+		    (unsigned long long)up_to, vigil_strerror(rc));
+	while (u->ninflight > 0 && u->inflight[u->infirst] <= up_to) {
+		u->infirst = (u->infirst + 1) % UPLINK_MAX_WINDOW;
+		u->ninflight--;
+	}
+	log_debug("The collector acknowledged events up to %llu; %zu batches in flight.",
+	    (unsigned long long)up_to, u->ninflight);
+	uplink_fill(u);
+	return u->bev != NULL ? 0 : -1;
+}
+
+/* Handle one frame; returns -1 when the connection was closed. */
+static int
+uplink_frame(struct uplink *u, const Vigil__V1__Frame *f)
+{
+	switch (f->msg_case) {
+	case VIGIL__V1__FRAME__MSG_WELCOME:
+		if (u->state != UPLINK_HELLO_SENT)
+			break;
+		return uplink_welcome(u, f->welcome);
+	case VIGIL__V1__FRAME__MSG_ACK:
+		if (u->state != UPLINK_READY)
+			break;
+		return uplink_ack(u, f->ack->up_to_seq);
+	case VIGIL__V1__FRAME__MSG_ERROR:
+		uplink_fail(u, "the collector sent an error: %s (code %u)", f->error->reason,
+		    f->error->code);
+		return -1;
+	case VIGIL__V1__FRAME__MSG_HEARTBEAT:
+		return 0;
+	default:
+		break;
+	}
+	uplink_fail(u, "the collector sent an unexpected message (kind %d)", (int)f->msg_case);
+	return -1;
+}
+
+static void
+read_cb(struct bufferevent *bev, void *arg)
+{
+	struct uplink *u = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	Vigil__V1__Frame *f;
+	uint8_t hdr[FRAME_HDR_LEN], *p;
+	size_t len;
+	int rc;
+
+	while (u->bev != NULL && evbuffer_get_length(in) >= FRAME_HDR_LEN) {
+		evbuffer_copyout(in, hdr, FRAME_HDR_LEN);
+		if ((rc = frame_header(hdr, u->o.max_frame, &len)) != 0) {
+			uplink_fail(u, "the collector sent a bad frame length (%s)",
+			    vigil_strerror(rc));
+			return;
+		}
+		if (evbuffer_get_length(in) < FRAME_HDR_LEN + len)
+			return;
+		if ((p = evbuffer_pullup(in, (ev_ssize_t)(FRAME_HDR_LEN + len))) == NULL) {
+			uplink_fail(u, "out of memory for a frame of %zu bytes", len);
+			return;
+		}
+		rc = frame_decode(p + FRAME_HDR_LEN, len, &f);
+		evbuffer_drain(in, FRAME_HDR_LEN + len);
+		if (rc != 0) {
+			uplink_fail(u, "the collector sent a bad frame (%s)", vigil_strerror(rc));
+			return;
+		}
+		rc = uplink_frame(u, f);
+		frame_free(f);
+		if (rc != 0)
+			return;
+	}
+}
+
+static void
+set_keepalive(struct bufferevent *bev)
+{
+	evutil_socket_t fd = bufferevent_getfd(bev);
+	int on = 1, idle = 60, intvl = 10, cnt = 6;
+
+	/* A silent network must not hold the connection open forever. */
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+}
+
+/* Why the socket failed: its pending error, else errno as the callback saw it. */
+static const char *
+sock_error(struct bufferevent *bev, int err)
+{
+	evutil_socket_t fd = bufferevent_getfd(bev);
+	socklen_t len = sizeof(int);
+	int soerr = 0;
+
+	if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 && soerr != 0)
+		return strerror(soerr);
+	if (err != 0)
+		return strerror(err);
+	return "the connection failed";
+}
+
+static void
+event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct uplink *u = arg;
+	char why[384] = "", tls[256];
+	unsigned long e;
+	int dnserr, err = EVUTIL_SOCKET_ERROR();
+	long vr;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		set_keepalive(bev);
+		uplink_hello(u);
+		return;
+	}
+	if ((dnserr = bufferevent_socket_get_dns_error(bev)) != 0) {
+		snprintf(why, sizeof(why), "cannot resolve %s (%s)", u->address,
+		    evutil_gai_strerror(dnserr));
+	} else if ((e = bufferevent_get_openssl_error(bev)) != 0 && ERR_GET_LIB(e) == 0) {
+		/* libevent's stand-in for SSL_ERROR_SYSCALL: the socket failed. */
+		while (bufferevent_get_openssl_error(bev) != 0)
+			;
+		snprintf(why, sizeof(why), "%s", sock_error(bev, err));
+	} else if (e != 0 && ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+		while (bufferevent_get_openssl_error(bev) != 0)
+			;
+		snprintf(why, sizeof(why), "the collector closed the connection without a TLS "
+		    "close (it may have crashed)");
+	} else if (e != 0) {
+		ERR_error_string_n(e, tls, sizeof(tls));
+		vr = SSL_get_verify_result(bufferevent_openssl_get_ssl(bev));
+		if (vr != X509_V_OK)
+			snprintf(why, sizeof(why), "TLS failed: %s (%s)", tls,
+			    X509_verify_cert_error_string(vr));
+		else
+			snprintf(why, sizeof(why), "TLS failed: %s", tls);
+		while (bufferevent_get_openssl_error(bev) != 0)
+			;
+	} else if (what & BEV_EVENT_EOF) {
+		snprintf(why, sizeof(why), "the collector closed the connection");
+	} else {
+		snprintf(why, sizeof(why), "%s", sock_error(bev, err));
+	}
+	uplink_fail(u, "%s", why);
+}
+
+static void
+timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct uplink *u = arg;
+
+	uplink_fail(u, "%s within %llu ms",
+	    u->state == UPLINK_HELLO_SENT ? "no welcome came" : "TCP and TLS did not complete",
+	    (unsigned long long)u->o.connect_timeout_ms);
+}
+
+static void
+retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	uplink_connect(arg);
+}
+
+static void
+uplink_connect(struct uplink *u)
+{
+	struct timeval tv;
+	SSL *ssl;
+	int ok;
+
+	if (u->bev != NULL)
+		return;
+	if ((ssl = SSL_new(u->ctx)) == NULL) {
+		uplink_fail(u, "no TLS session (out of memory)");
+		return;
+	}
+	/* Check the collector's certificate for the name we expect, not just the CA. */
+	if (u->ip_literal)
+		ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), peer_name(u)) == 1;
+	else
+		ok = SSL_set1_host(ssl, peer_name(u)) == 1 &&
+		    SSL_set_tlsext_host_name(ssl, peer_name(u)) == 1;
+	if (!ok) {
+		SSL_free(ssl);
+		uplink_fail(u, "the collector's name %s cannot be checked", peer_name(u));
+		return;
+	}
+	u->bev = bufferevent_openssl_socket_new(u->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (u->bev == NULL) {
+		SSL_free(ssl);
+		uplink_fail(u, "no connection object (out of memory)");
+		return;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(u->bev, 1);
+	bufferevent_setcb(u->bev, read_cb, NULL, event_cb, u);
+	bufferevent_enable(u->bev, EV_READ | EV_WRITE);
+	u->state = UPLINK_CONNECTING;
+	u->sent = 0;
+	u->ninflight = 0;
+	u->infirst = 0;
+	u->frame_max_out = u->o.max_frame;
+	tv = ms_tv(u->o.connect_timeout_ms);
+	evtimer_add(u->timeout_ev, &tv);
+	log_debug("Connecting to the collector at %s:%d.", u->address, u->o.port);
+	if (bufferevent_socket_connect_hostname(u->bev, u->dns, AF_UNSPEC, u->address,
+	    u->o.port) != 0)
+		uplink_fail(u, "the connection cannot start (%s)",
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+}
+
+/* Send batches until the window is full or the spool has nothing more. */
+static void
+uplink_fill(struct uplink *u)
+{
+	Vigil__V1__Frame f = VIGIL__V1__FRAME__INIT;
+	Vigil__V1__EventBatch b = VIGIL__V1__EVENT_BATCH__INIT;
+	Vigil__V1__Event **evs;
+	size_t n, total, slot;
+	int rc;
+
+	while (u->state == UPLINK_READY && u->ninflight < u->o.window) {
+		if ((rc = spool_read(u->spool, u->sent, u->batch_max, &evs, &total)) != 0) {
+			log_warnx("The spool cannot be read after seq %llu: %s.",
+			    (unsigned long long)u->sent, vigil_strerror(rc));
+			return;
+		}
+		if (total == 0) {
+			spool_events_free(evs, 0);
+			return;
+		}
+		/* Send fewer events when they would not fit in one frame. */
+		for (n = total;;) {
+			b.n_events = n;
+			b.events = evs;
+			f.msg_case = VIGIL__V1__FRAME__MSG_BATCH;
+			f.batch = &b;
+			rc = uplink_send(u, &f);
+			if (rc != VIGIL_ERR_TOOBIG || n == 1)
+				break;
+			n /= 2;
+		}
+		if (rc != 0) {
+			uint64_t seq = evs[0]->seq;
+
+			spool_events_free(evs, total);
+			uplink_fail(u, "the batch starting at seq %llu cannot be sent (%s)",
+			    (unsigned long long)seq, vigil_strerror(rc));
+			return;
+		}
+		u->sent = evs[n - 1]->seq;
+		slot = (u->infirst + u->ninflight) % UPLINK_MAX_WINDOW;
+		u->inflight[slot] = u->sent;
+		u->ninflight++;
+		log_debug("Sent a batch of %zu events, seq %llu to %llu.", n,
+		    (unsigned long long)evs[0]->seq, (unsigned long long)u->sent);
+		spool_events_free(evs, total);
+	}
+}
+
+void
+uplink_kick(struct uplink *u)
+{
+	if (u != NULL && u->state == UPLINK_READY)
+		uplink_fill(u);
+}
+
+void
+uplink_start(struct uplink *u)
+{
+	uplink_connect(u);
+}
+
+static int
+is_ip_literal(const char *s)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	return inet_pton(AF_INET, s, &a4) == 1 || inet_pton(AF_INET6, s, &a6) == 1;
+}
+
+struct uplink *
+uplink_new(struct event_base *base, SSL_CTX *ctx, struct spool *spool,
+    const struct uplink_opts *opts)
+{
+	struct uplink *u;
+	struct utsname un;
+
+	if ((u = calloc(1, sizeof(*u))) == NULL)
+		return NULL;
+	u->base = base;
+	u->ctx = ctx;
+	u->spool = spool;
+	u->o = *opts;
+	if (u->o.window > UPLINK_MAX_WINDOW)
+		u->o.window = UPLINK_MAX_WINDOW;
+	if (u->o.window == 0)
+		u->o.window = 1;
+	if (u->o.batch_max == 0 || u->o.batch_max > WIRE_MAX_BATCH)
+		u->o.batch_max = WIRE_MAX_BATCH;
+	if (u->o.max_frame == 0)
+		u->o.max_frame = FRAME_MAX_DEFAULT;
+	u->address = strdup(opts->address);
+	u->unit = strdup(opts->unit != NULL ? opts->unit : "");
+	if (opts->server_name != NULL && opts->server_name[0] != '\0')
+		u->server_name = strdup(opts->server_name);
+	u->ip_literal = is_ip_literal(peer_name(u) != NULL ? peer_name(u) : "");
+	u->retry_ev = evtimer_new(base, retry_cb, u);
+	u->timeout_ev = evtimer_new(base, timeout_cb, u);
+	u->heartbeat_ev = event_new(base, -1, EV_PERSIST, heartbeat_cb, u);
+	if (u->address == NULL || u->unit == NULL ||
+	    (opts->server_name != NULL && opts->server_name[0] != '\0' &&
+	    u->server_name == NULL) || u->retry_ev == NULL || u->timeout_ev == NULL ||
+	    u->heartbeat_ev == NULL) {
+		uplink_free(u);
+		return NULL;
+	}
+	if (!is_ip_literal(u->address))
+		/* NULL is fine too: libevent then resolves with a blocking getaddrinfo(). */
+		u->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+		    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+
+	if (gethostname(u->hostname, sizeof(u->hostname)) != 0)
+		snprintf(u->hostname, sizeof(u->hostname), "unknown");
+	u->hostname[sizeof(u->hostname) - 1] = '\0';
+	if (uname(&un) == 0)
+		snprintf(u->os, sizeof(u->os), "%.60s %.60s", un.sysname, un.release);
+	else
+		snprintf(u->os, sizeof(u->os), "unknown");
+	u->frame_max_out = u->o.max_frame;
+	u->batch_max = u->o.batch_max;
+	return u;
+}
+
+void
+uplink_free(struct uplink *u)
+{
+	if (u == NULL)
+		return;
+	uplink_close(u);
+	if (u->retry_ev != NULL)
+		event_free(u->retry_ev);
+	if (u->timeout_ev != NULL)
+		event_free(u->timeout_ev);
+	if (u->heartbeat_ev != NULL)
+		event_free(u->heartbeat_ev);
+	if (u->dns != NULL)
+		evdns_base_free(u->dns, 0);
+	free(u->address);
+	free(u->server_name);
+	free(u->unit);
+	free(u);
+}

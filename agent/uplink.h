@@ -1,0 +1,60 @@
+/*
+ * uplink.c: the agent's connection to the collector. It sends spooled events
+ * in batches over mutual TLS, keeps a bounded window of unacknowledged
+ * batches, deletes events from the spool only when the collector acks them,
+ * sends heartbeats, and reconnects with exponential backoff and jitter.
+ */
+#ifndef VIGIL_AGENT_UPLINK_H
+#define VIGIL_AGENT_UPLINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "agent.h"
+
+struct uplink_opts {
+	const char *address;          /* host name or IP literal */
+	int port;
+	const char *server_name;      /* the name the certificate must carry; NULL or "": address */
+	const char *unit;
+	size_t batch_max;             /* events per batch, 1..WIRE_MAX_BATCH */
+	size_t window;                /* batches in flight, 1..UPLINK_MAX_WINDOW */
+	uint64_t reconnect_min_ms;
+	uint64_t reconnect_max_ms;
+	uint64_t connect_timeout_ms;  /* TCP + TLS + Welcome */
+	size_t max_frame;             /* bytes, both directions */
+	/* For heartbeats: log lines cut at max_line so far (may be NULL). */
+	uint64_t (*lines_truncated)(void *arg);
+	void *arg;
+};
+
+#define UPLINK_MAX_WINDOW 64
+
+struct uplink;
+
+/*
+ * A new uplink on base, sending what is in spool. ctx is the client context
+ * (tls_client_ctx()); the uplink borrows base, spool and ctx, and copies
+ * the strings of opts. Nothing happens until uplink_start().
+ */
+struct uplink *uplink_new(struct event_base *base, SSL_CTX *ctx, struct spool *spool,
+    const struct uplink_opts *opts);
+void uplink_free(struct uplink *u);            /* closes the connection; NULL is a no-op */
+
+/* Connect now; after a failure the uplink keeps reconnecting by itself. */
+void uplink_start(struct uplink *u);
+
+/* New events are in the spool: send them if the connection and the window allow. */
+void uplink_kick(struct uplink *u);
+
+/*
+ * The delay before reconnect attempt `attempt` (0 for the first retry):
+ * min(max_ms, min_ms * 2^attempt), jittered to [delay/2, delay] by rnd.
+ * Pure; never overflows.
+ */
+uint64_t uplink_backoff_ms(unsigned attempt, uint64_t min_ms, uint64_t max_ms, uint32_t rnd);
+
+#endif
