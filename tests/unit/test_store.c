@@ -1,0 +1,909 @@
+/*
+ * The collector's store on real SQLite files in a temporary directory:
+ * migrations, group commit (exactly once, all or nothing), incidents,
+ * queries and hostile text.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "vigil.pb-c.h"
+#include "vigil/err.h"
+#include "../../collector/store.h"
+
+#define SEV_LOW VIGIL__V1__SEVERITY__SEVERITY_LOW
+#define SEV_MEDIUM VIGIL__V1__SEVERITY__SEVERITY_MEDIUM
+#define SEV_HIGH VIGIL__V1__SEVERITY__SEVERITY_HIGH
+#define CAT_AUTH VIGIL__V1__CATEGORY__CATEGORY_AUTH
+#define CAT_USB VIGIL__V1__CATEGORY__CATEGORY_USB
+
+#define T0 1700000000000000LL   /* a fixed time in microseconds */
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	struct store *st;
+};
+
+/* A batch under construction; the events and their strings live here. */
+#define MAX_EVENTS 600
+struct tbatch {
+	Vigil__V1__EventBatch batch;
+	Vigil__V1__Event ev[MAX_EVENTS];
+	Vigil__V1__Event *evp[MAX_EVENTS];
+};
+
+static void
+tbatch_init(struct tbatch *tb)
+{
+	memset(tb, 0, sizeof(*tb));
+	vigil__v1__event_batch__init(&tb->batch);
+	tb->batch.events = tb->evp;
+}
+
+static Vigil__V1__Event *
+tbatch_add(struct tbatch *tb, uint64_t seq, int64_t time_us, int category, int severity,
+    char *rule, char *summary)
+{
+	Vigil__V1__Event *ev;
+
+	assert_true(tb->batch.n_events < MAX_EVENTS);
+	ev = &tb->ev[tb->batch.n_events];
+	vigil__v1__event__init(ev);
+	ev->seq = seq;
+	ev->time_us = time_us;
+	ev->source = (char *)"/var/log/auth.log";
+	ev->category = (Vigil__V1__Category)category;
+	ev->severity = (Vigil__V1__Severity)severity;
+	ev->rule = rule;
+	ev->summary = summary;
+	ev->raw = (char *)"raw line";
+	tb->evp[tb->batch.n_events++] = ev;
+	return ev;
+}
+
+static int
+commit_one(struct store *st, const char *agent, struct tbatch *tb, struct store_batch *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->agent = agent;
+	out->batch = &tb->batch;
+	out->recv_us = T0 + 999;
+	return store_commit(st, out, 1);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	char err[256] = "";
+
+	assert_non_null(fx);
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/vigil-store.XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	snprintf(fx->path, sizeof(fx->path), "%s/collector.db", fx->dir);
+	fx->st = store_open(fx->path, err, sizeof(err));
+	if (fx->st == NULL)
+		fail_msg("store_open: %s", err);
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *fx = *state;
+	char p[160];
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+
+	store_free(fx->st);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s%s", fx->path, suffix[i]);
+		unlink(p);
+	}
+	rmdir(fx->dir);
+	free(fx);
+	return 0;
+}
+
+/* Run one statement on the file through a second connection, as another tool would. */
+static void
+raw_sql(const char *path, const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	sqlite3_close(db);
+}
+
+static int64_t
+raw_int(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int64_t v;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+static struct store_counts
+counts(struct store *st)
+{
+	struct store_counts c;
+
+	assert_int_equal(store_counts(st, &c), 0);
+	return c;
+}
+
+/* ---- collecting query results ---------------------------------------------- */
+
+#define MAX_ROWS 64
+struct rows {
+	size_t n;
+	uint64_t seq[MAX_ROWS];
+	int64_t id[MAX_ROWS];
+	char agent[MAX_ROWS][64];
+	char summary[MAX_ROWS][256];
+	char fields[MAX_ROWS][512];
+	struct store_incident_row inc[MAX_ROWS];
+	char inc_status[MAX_ROWS][32];
+	char inc_title[MAX_ROWS][256];
+	size_t ninc;
+	int stop_after;
+};
+
+static int
+collect_event(void *arg, const struct store_event_row *r)
+{
+	struct rows *rs = arg;
+
+	assert_true(rs->n < MAX_ROWS);
+	rs->seq[rs->n] = r->seq;
+	rs->id[rs->n] = r->id;
+	snprintf(rs->agent[rs->n], sizeof(rs->agent[0]), "%s", r->agent);
+	snprintf(rs->summary[rs->n], sizeof(rs->summary[0]), "%s", r->summary);
+	snprintf(rs->fields[rs->n], sizeof(rs->fields[0]), "%s", r->fields_json);
+	rs->n++;
+	return rs->stop_after > 0 && (int)rs->n >= rs->stop_after ? 7 : 0;
+}
+
+static int
+collect_incident(void *arg, const struct store_incident_row *r)
+{
+	struct rows *rs = arg;
+
+	assert_true(rs->ninc < MAX_ROWS);
+	rs->inc[rs->ninc] = *r;
+	snprintf(rs->inc_status[rs->ninc], sizeof(rs->inc_status[0]), "%s", r->status);
+	snprintf(rs->inc_title[rs->ninc], sizeof(rs->inc_title[0]), "%s", r->title);
+	rs->inc[rs->ninc].agent = rs->inc[rs->ninc].rule = NULL;   /* not valid after the call */
+	rs->inc[rs->ninc].status = rs->inc[rs->ninc].title = NULL;
+	rs->ninc++;
+	return 0;
+}
+
+static struct rows *
+query(struct store *st, const struct store_event_filter *f)
+{
+	struct rows *rs = calloc(1, sizeof(*rs));
+
+	assert_non_null(rs);
+	assert_int_equal(store_query_events(st, f, collect_event, rs), 0);
+	return rs;
+}
+
+static struct store_event_filter
+nofilter(void)
+{
+	struct store_event_filter f = { 0, 0, NULL, -1, -1, 0 };
+
+	return f;
+}
+
+/* ---- schema ------------------------------------------------------------------ */
+
+static void
+test_migrate_and_reopen(void **state)
+{
+	struct fixture *fx = *state;
+	struct tbatch tb;
+	struct store_batch sb;
+	char err[256] = "";
+	uint64_t seq;
+
+	assert_int_equal(store_schema_version(fx->st), 1);
+	tbatch_init(&tb);
+	tbatch_add(&tb, 1, T0, CAT_AUTH, SEV_LOW, "ssh", "one");
+	tbatch_add(&tb, 2, T0 + 1, CAT_AUTH, SEV_MEDIUM, "ssh", "two");
+	assert_int_equal(commit_one(fx->st, "pc-01", &tb, &sb), 0);
+	store_free(fx->st);
+
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 1);
+
+	fx->st = store_open(fx->path, err, sizeof(err));
+	assert_non_null(fx->st);
+	assert_int_equal(store_schema_version(fx->st), 1);
+	assert_int_equal(counts(fx->st).events, 2);
+	assert_int_equal(counts(fx->st).agents, 1);
+	assert_int_equal(counts(fx->st).incidents_open, 1);
+	assert_int_equal(store_agent_last_seq(fx->st, "pc-01", &seq), 0);
+	assert_int_equal(seq, 2);
+}
+
+static void
+test_wal_mode(void **state)
+{
+	struct fixture *fx = *state;
+	sqlite3 *db;
+	sqlite3_stmt *s;
+
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+static void
+test_newer_version_refused(void **state)
+{
+	struct fixture *fx = *state;
+	char err[256] = "";
+
+	store_free(fx->st);
+	fx->st = NULL;
+	raw_sql(fx->path, "PRAGMA user_version = 99");
+	fx->st = store_open(fx->path, err, sizeof(err));
+	assert_null(fx->st);
+	assert_non_null(strstr(err, "99"));
+	assert_non_null(strstr(err, "newer"));
+	/* The file is left as it was. */
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 99);
+}
+
+static void
+test_open_bad_path(void **state)
+{
+	char err[256] = "";
+
+	(void)state;
+	assert_null(store_open("/nonexistent-dir/x/collector.db", err, sizeof(err)));
+	assert_true(strlen(err) > 0);
+	assert_null(store_open("", err, sizeof(err)));
+	store_free(NULL);
+}
+
+/* ---- group commit -------------------------------------------------------------- */
+
+static void
+test_commit_and_duplicates(void **state)
+{
+	struct fixture *fx = *state;
+	struct tbatch a, b, dup;
+	struct store_batch sb[3];
+	uint64_t seq;
+
+	tbatch_init(&a);
+	for (uint64_t i = 1; i <= 5; i++)
+		tbatch_add(&a, i, T0 + (int64_t)i, CAT_AUTH, SEV_LOW, "ssh", "a");
+	tbatch_init(&b);
+	for (uint64_t i = 1; i <= 3; i++)
+		tbatch_add(&b, i, T0 + (int64_t)i, CAT_AUTH, SEV_LOW, "ssh", "b");
+
+	/* Two agents in one group commit. */
+	memset(sb, 0, sizeof(sb));
+	sb[0].agent = "pc-01";
+	sb[0].batch = &a.batch;
+	sb[1].agent = "pc-02";
+	sb[1].batch = &b.batch;
+	assert_int_equal(store_commit(fx->st, sb, 2), 0);
+	assert_int_equal(sb[0].up_to, 5);
+	assert_int_equal(sb[0].inserted, 5);
+	assert_int_equal(sb[1].up_to, 3);
+	assert_int_equal(sb[1].inserted, 3);
+
+	/* A resend overlapping what is stored: only the new ones count. */
+	tbatch_init(&dup);
+	for (uint64_t i = 3; i <= 7; i++)
+		tbatch_add(&dup, i, T0 + (int64_t)i, CAT_AUTH, SEV_LOW, "ssh", "dup");
+	assert_int_equal(commit_one(fx->st, "pc-01", &dup, &sb[0]), 0);
+	assert_int_equal(sb[0].up_to, 7);
+	assert_int_equal(sb[0].inserted, 2);
+
+	/* A pure resend is still acknowledged, and last_seq does not go back. */
+	assert_int_equal(commit_one(fx->st, "pc-01", &a, &sb[0]), 0);
+	assert_int_equal(sb[0].up_to, 5);
+	assert_int_equal(sb[0].inserted, 0);
+	assert_int_equal(store_agent_last_seq(fx->st, "pc-01", &seq), 0);
+	assert_int_equal(seq, 7);
+	assert_int_equal(store_agent_last_seq(fx->st, "pc-02", &seq), 0);
+	assert_int_equal(seq, 3);
+	assert_int_equal(store_agent_last_seq(fx->st, "nobody", &seq), 0);
+	assert_int_equal(seq, 0);
+
+	assert_int_equal(counts(fx->st).events, 10);
+	assert_int_equal(counts(fx->st).agents, 2);
+	/* The first copy of a duplicate is the one kept. */
+	struct store_event_filter f = nofilter();
+	f.agent = "pc-01";
+	struct rows *rs = query(fx->st, &f);
+	assert_int_equal(rs->n, 7);
+	assert_string_equal(rs->summary[2], "a");
+	assert_string_equal(rs->summary[5], "dup");
+	free(rs);
+
+	/* An empty commit is harmless. */
+	assert_int_equal(store_commit(fx->st, NULL, 0), 0);
+}
+
+static void
+test_rollback_on_error(void **state)
+{
+	struct fixture *fx = *state;
+	struct tbatch good, bad;
+	struct store_batch sb[2];
+	uint64_t seq;
+
+	tbatch_init(&good);
+	tbatch_add(&good, 1, T0, CAT_AUTH, SEV_HIGH, "ssh", "good");
+	tbatch_add(&good, 2, T0 + 1, CAT_AUTH, SEV_LOW, "ssh", "good");
+	tbatch_init(&bad);
+	tbatch_add(&bad, 1, T0, CAT_USB, SEV_HIGH, "usb", "fine");
+	tbatch_add(&bad, 2, T0 + 1, 99, SEV_LOW, "usb", "category out of range");
+
+	memset(sb, 0, sizeof(sb));
+	sb[0].agent = "pc-01";
+	sb[0].batch = &good.batch;
+	sb[1].agent = "pc-02";
+	sb[1].batch = &bad.batch;
+	assert_int_equal(store_commit(fx->st, sb, 2), VIGIL_ERR_DB);
+	/* Nothing may be acknowledged, and nothing was kept. */
+	assert_int_equal(sb[0].up_to, 0);
+	assert_int_equal(sb[0].inserted, 0);
+	assert_int_equal(sb[1].up_to, 0);
+	struct store_counts c = counts(fx->st);
+	assert_int_equal(c.events, 0);
+	assert_int_equal(c.agents, 0);
+	assert_int_equal(c.incidents_open, 0);
+	assert_int_equal(store_agent_last_seq(fx->st, "pc-01", &seq), 0);
+	assert_int_equal(seq, 0);
+
+	/* A bad severity fails the same way. */
+	bad.ev[1].category = CAT_USB;
+	bad.ev[1].severity = (Vigil__V1__Severity)6;
+	assert_int_equal(commit_one(fx->st, "pc-02", &bad, &sb[1]), VIGIL_ERR_DB);
+	assert_int_equal(counts(fx->st).events, 0);
+
+	/* The store is usable afterwards. */
+	assert_int_equal(store_commit(fx->st, sb, 1), 0);
+	assert_int_equal(sb[0].inserted, 2);
+	assert_int_equal(counts(fx->st).events, 2);
+	assert_int_equal(counts(fx->st).incidents_open, 1);
+
+	/* Bad arguments change nothing either. */
+	sb[0].agent = NULL;
+	assert_int_equal(store_commit(fx->st, sb, 1), VIGIL_ERR_INVAL);
+	assert_int_equal(counts(fx->st).events, 2);
+}
+
+/* ---- incidents ------------------------------------------------------------------ */
+
+static void
+test_incidents(void **state)
+{
+	struct fixture *fx = *state;
+	struct tbatch tb;
+	struct store_batch sb;
+	struct rows *rs = calloc(1, sizeof(*rs));
+
+	assert_non_null(rs);
+	tbatch_init(&tb);
+	tbatch_add(&tb, 1, T0 + 10, CAT_AUTH, SEV_MEDIUM, "ssh-fail", "SSH failures from 10.0.0.9");
+	tbatch_add(&tb, 2, T0 + 20, CAT_AUTH, SEV_LOW, "ssh-fail", "low: joins nothing");
+	tbatch_add(&tb, 3, T0 + 30, CAT_AUTH, SEV_HIGH, "ssh-fail", "second");
+	tbatch_add(&tb, 4, T0 + 5, CAT_USB, SEV_MEDIUM, "usb-new", "USB stick");
+	tbatch_add(&tb, 5, T0 + 40, CAT_AUTH, SEV_LOW, "sudo", "low only");
+	assert_int_equal(commit_one(fx->st, "pc-01", &tb, &sb), 0);
+	/* The same rule on another agent is another incident. */
+	assert_int_equal(commit_one(fx->st, "pc-02", &tb, &sb), 0);
+	/* A resend neither counts twice nor links twice. */
+	assert_int_equal(commit_one(fx->st, "pc-01", &tb, &sb), 0);
+	assert_int_equal(sb.inserted, 0);
+
+	assert_int_equal(counts(fx->st).incidents_open, 4);
+	assert_int_equal(store_query_incidents(fx->st, 1, collect_incident, rs), 0);
+	assert_int_equal(rs->ninc, 4);
+	/* Severity desc, then oldest first: the two ssh-fail (high, raised from medium) first. */
+	assert_int_equal(rs->inc[0].severity, SEV_HIGH);
+	assert_int_equal(rs->inc[0].events, 2);
+	assert_int_equal(rs->inc[0].first_us, T0 + 10);
+	assert_int_equal(rs->inc[0].last_us, T0 + 30);
+	assert_int_equal(rs->inc[0].category, CAT_AUTH);
+	assert_string_equal(rs->inc_status[0], "new");
+	assert_string_equal(rs->inc_title[0], "SSH failures from 10.0.0.9");
+	assert_int_equal(rs->inc[1].severity, SEV_HIGH);
+	assert_int_equal(rs->inc[2].severity, SEV_MEDIUM);
+	assert_int_equal(rs->inc[2].events, 1);
+	assert_string_equal(rs->inc_title[2], "USB stick");
+
+	/* One incident, then its events oldest first. */
+	int64_t id = rs->inc[0].id;
+	memset(rs, 0, sizeof(*rs));
+	assert_int_equal(store_get_incident(fx->st, id, collect_incident, collect_event, rs), 0);
+	assert_int_equal(rs->ninc, 1);
+	assert_int_equal(rs->inc[0].id, id);
+	assert_int_equal(rs->n, 2);
+	assert_int_equal(rs->seq[0], 1);
+	assert_int_equal(rs->seq[1], 3);
+	assert_int_equal(store_get_incident(fx->st, 12345, collect_incident, collect_event, rs),
+	    VIGIL_ERR_NOTFOUND);
+
+	/* Once resolved, the next event opens a new incident for the same (agent, rule). */
+	char sql[128];
+	snprintf(sql, sizeof(sql), "UPDATE incidents SET status = 'resolved' WHERE id = %lld",
+	    (long long)id);
+	raw_sql(fx->path, sql);
+	assert_int_equal(counts(fx->st).incidents_open, 3);
+	tbatch_init(&tb);
+	tbatch_add(&tb, 10, T0 + 100, CAT_AUTH, SEV_MEDIUM, "ssh-fail", "again");
+	assert_int_equal(commit_one(fx->st, "pc-01", &tb, &sb), 0);
+	assert_int_equal(counts(fx->st).incidents_open, 4);
+	memset(rs, 0, sizeof(*rs));
+	assert_int_equal(store_query_incidents(fx->st, 0, collect_incident, rs), 0);
+	assert_int_equal(rs->ninc, 5);
+	memset(rs, 0, sizeof(*rs));
+	assert_int_equal(store_get_incident(fx->st, id, collect_incident, collect_event, rs), 0);
+	assert_int_equal(rs->inc[0].events, 2);
+	assert_string_equal(rs->inc_status[0], "resolved");
+	free(rs);
+}
+
+static void
+test_incident_single_rule(void **state)
+{
+	struct fixture *fx = *state;
+	struct tbatch tb;
+	struct store_batch sb;
+
+	/* Low severity alone never opens an incident. */
+	tbatch_init(&tb);
+	tbatch_add(&tb, 1, T0, CAT_AUTH, SEV_LOW, "r", "low");
+	assert_int_equal(commit_one(fx->st, "pc-01", &tb, &sb), 0);
+	assert_int_equal(counts(fx->st).incidents_open, 0);
+
+	/* Two medium events of one (agent, rule), in separate commits: one incident. */
+	tbatch_init(&tb);
+	tbatch_add(&tb, 2, T0 + 1, CAT_AUTH, SEV_MEDIUM, "r", "m1");
+	assert_int_equal(commit_one(fx->st, "pc-01", &tb, &sb), 0);
+	tbatch_init(&tb);
+	tbatch_add(&tb, 3, T0 + 2, CAT_AUTH, SEV_MEDIUM, "r", "m2");
+	assert_int_equal(commit_one(fx->st, "pc-01", &tb, &sb), 0);
+	assert_int_equal(counts(fx->st).incidents_open, 1);
+
+	/* A different rule: a second incident. */
+	tbatch_init(&tb);
+	tbatch_add(&tb, 4, T0 + 3, CAT_AUTH, SEV_MEDIUM, "other", "o");
+	assert_int_equal(commit_one(fx->st, "pc-01", &tb, &sb), 0);
+	assert_int_equal(counts(fx->st).incidents_open, 2);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM incident_events"), 3);
+}
+
+/* ---- queries --------------------------------------------------------------------- */
+
+static void
+fill_for_filters(struct store *st)
+{
+	struct tbatch tb;
+	struct store_batch sb;
+
+	/* pc-01: seq 1..10 at T0+i*100; category auth for odd, usb for even; severity i%5+1. */
+	tbatch_init(&tb);
+	for (int i = 1; i <= 10; i++)
+		tbatch_add(&tb, (uint64_t)i, T0 + i * 100, i % 2 ? CAT_AUTH : CAT_USB, i % 5 + 1,
+		    "r", "pc-01");
+	assert_int_equal(commit_one(st, "pc-01", &tb, &sb), 0);
+	/* pc-02: seq 1..5 at T0+i*100+50. */
+	tbatch_init(&tb);
+	for (int i = 1; i <= 5; i++)
+		tbatch_add(&tb, (uint64_t)i, T0 + i * 100 + 50, CAT_AUTH, SEV_LOW, "r", "pc-02");
+	assert_int_equal(commit_one(st, "pc-02", &tb, &sb), 0);
+}
+
+static void
+test_query_filters(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_event_filter f;
+	struct rows *rs;
+
+	fill_for_filters(fx->st);
+
+	f = nofilter();
+	rs = query(fx->st, &f);
+	assert_int_equal(rs->n, 15);
+	/* Oldest first overall. */
+	assert_string_equal(rs->agent[0], "pc-01");
+	assert_int_equal(rs->seq[0], 1);
+	assert_string_equal(rs->agent[1], "pc-02");
+	assert_string_equal(rs->agent[14], "pc-01");
+	assert_int_equal(rs->seq[14], 10);
+	free(rs);
+	rs = query(fx->st, NULL);
+	assert_int_equal(rs->n, 15);
+	free(rs);
+
+	/* since: inclusive. */
+	f = nofilter();
+	f.since_us = T0 + 800;
+	rs = query(fx->st, &f);
+	assert_int_equal(rs->n, 3);      /* pc-01 seq 8, 9, 10 */
+	assert_int_equal(rs->seq[0], 8);
+	free(rs);
+
+	/* until: exclusive. */
+	f = nofilter();
+	f.until_us = T0 + 200;
+	rs = query(fx->st, &f);
+	assert_int_equal(rs->n, 2);      /* pc-01 seq 1, pc-02 seq 1 */
+	free(rs);
+
+	f = nofilter();
+	f.agent = "pc-02";
+	rs = query(fx->st, &f);
+	assert_int_equal(rs->n, 5);
+	for (size_t i = 0; i < rs->n; i++)
+		assert_string_equal(rs->agent[i], "pc-02");
+	free(rs);
+
+	f = nofilter();
+	f.agent = "nobody";
+	rs = query(fx->st, &f);
+	assert_int_equal(rs->n, 0);
+	free(rs);
+
+	f = nofilter();
+	f.category = CAT_USB;
+	rs = query(fx->st, &f);
+	assert_int_equal(rs->n, 5);      /* pc-01 even seqs */
+	for (size_t i = 0; i < rs->n; i++)
+		assert_int_equal(rs->seq[i] % 2, 0);
+	free(rs);
+
+	/* severity i%5+1 >= high(4): i%5 in {3, 4} -> seq 3, 4, 8, 9. */
+	f = nofilter();
+	f.min_severity = SEV_HIGH;
+	rs = query(fx->st, &f);
+	assert_int_equal(rs->n, 4);
+	assert_int_equal(rs->seq[0], 3);
+	assert_int_equal(rs->seq[3], 9);
+	free(rs);
+
+	/* limit: the newest rows, oldest first. */
+	f = nofilter();
+	f.limit = 3;
+	rs = query(fx->st, &f);
+	assert_int_equal(rs->n, 3);
+	assert_string_equal(rs->agent[0], "pc-01");
+	assert_int_equal(rs->seq[0], 8);
+	assert_int_equal(rs->seq[1], 9);
+	assert_int_equal(rs->seq[2], 10);
+	free(rs);
+
+	/* Filters combine. */
+	f = nofilter();
+	f.agent = "pc-01";
+	f.category = CAT_AUTH;
+	f.since_us = T0 + 300;
+	f.until_us = T0 + 900;
+	f.limit = 2;
+	rs = query(fx->st, &f);
+	assert_int_equal(rs->n, 2);      /* odd seqs 3, 5, 7 in range; newest two */
+	assert_int_equal(rs->seq[0], 5);
+	assert_int_equal(rs->seq[1], 7);
+	free(rs);
+
+	/* A non-zero return from the callback stops the walk and is returned. */
+	rs = calloc(1, sizeof(*rs));
+	assert_non_null(rs);
+	rs->stop_after = 2;
+	assert_int_equal(store_query_events(fx->st, NULL, collect_event, rs), 7);
+	assert_int_equal(rs->n, 2);
+	free(rs);
+	/* The statement was reset: the next query starts afresh. */
+	rs = query(fx->st, NULL);
+	assert_int_equal(rs->n, 15);
+	free(rs);
+}
+
+/* ---- agents --------------------------------------------------------------------- */
+
+struct agent_rows {
+	size_t n;
+	char agent[4][64], hostname[4][300], unit[4][160], version[4][80], os[4][160],
+	    address[4][64];
+	int64_t first_us[4], last_us[4];
+	uint64_t last_seq[4];
+};
+
+static int
+collect_agent(void *arg, const struct store_agent_row *r)
+{
+	struct agent_rows *a = arg;
+
+	assert_true(a->n < 4);
+	snprintf(a->agent[a->n], sizeof(a->agent[0]), "%s", r->agent);
+	snprintf(a->hostname[a->n], sizeof(a->hostname[0]), "%s", r->hostname);
+	snprintf(a->unit[a->n], sizeof(a->unit[0]), "%s", r->unit);
+	snprintf(a->version[a->n], sizeof(a->version[0]), "%s", r->version);
+	snprintf(a->os[a->n], sizeof(a->os[0]), "%s", r->os);
+	snprintf(a->address[a->n], sizeof(a->address[0]), "%s", r->address);
+	a->first_us[a->n] = r->first_us;
+	a->last_us[a->n] = r->last_us;
+	a->last_seq[a->n] = r->last_seq;
+	a->n++;
+	return 0;
+}
+
+static void
+test_agents(void **state)
+{
+	struct fixture *fx = *state;
+	Vigil__V1__Hello h = VIGIL__V1__HELLO__INIT;
+	struct agent_rows a;
+	struct tbatch tb;
+	struct store_batch sb;
+
+	h.proto_major = 1;
+	h.agent_version = (char *)"0.1.0";
+	h.hostname = (char *)"ke-toan-01";
+	h.os = (char *)"Debian 12";
+	h.unit = (char *)"UBND phường Bến Nghé";
+	assert_int_equal(store_agent_hello(fx->st, "pc-01", &h, "10.0.0.5", T0), 0);
+	h.agent_version = (char *)"0.1.1";
+	assert_int_equal(store_agent_hello(fx->st, "pc-01", &h, "10.0.0.6", T0 + 10), 0);
+	assert_int_equal(store_agent_seen(fx->st, "pc-01", T0 + 20), 0);
+	/* Seen before any hello (or events before a hello) still makes a row. */
+	assert_int_equal(store_agent_seen(fx->st, "pc-00", T0 + 30), 0);
+	tbatch_init(&tb);
+	tbatch_add(&tb, 4, T0, CAT_AUTH, SEV_LOW, "r", "x");
+	assert_int_equal(commit_one(fx->st, "pc-01", &tb, &sb), 0);
+
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(store_query_agents(fx->st, collect_agent, &a), 0);
+	assert_int_equal(a.n, 2);
+	assert_string_equal(a.agent[0], "pc-00");
+	assert_string_equal(a.hostname[0], "");
+	assert_int_equal(a.first_us[0], T0 + 30);
+	assert_string_equal(a.agent[1], "pc-01");
+	assert_string_equal(a.hostname[1], "ke-toan-01");
+	assert_string_equal(a.unit[1], "UBND phường Bến Nghé");
+	assert_string_equal(a.version[1], "0.1.1");
+	assert_string_equal(a.os[1], "Debian 12");
+	assert_string_equal(a.address[1], "10.0.0.6");
+	assert_int_equal(a.first_us[1], T0);          /* kept */
+	assert_int_equal(a.last_us[1], T0 + 999);     /* the commit's receive time */
+	assert_int_equal(a.last_seq[1], 4);
+
+	assert_int_equal(store_agent_hello(fx->st, NULL, &h, "x", T0), VIGIL_ERR_INVAL);
+	assert_int_equal(counts(fx->st).agents, 2);
+}
+
+/* ---- hostile text ----------------------------------------------------------------- */
+
+static char *const hostile[] = {
+	"'; DROP TABLE events; --",
+	"\" OR 1=1 --",
+	"Robert'); DELETE FROM incidents WHERE ('1'='1",
+	"\x01\x02\x1b[31mred\x1b[0m\t\r\n\x7f end",
+	"back\\slash \\\" and % and _ and ?1 and :name",
+	"tiếng Việt: TUYỆT MẬT ✓ \xf0\x9f\x94\x92",
+	"",
+};
+
+struct exact {
+	size_t n;
+	int ok;
+	const char *want_agent;
+};
+
+static int
+check_exact(void *arg, const struct store_event_row *r)
+{
+	struct exact *x = arg;
+	size_t i = r->seq - 1;
+
+	assert_true(i < sizeof(hostile) / sizeof(hostile[0]));
+	assert_string_equal(r->agent, x->want_agent);
+	assert_memory_equal(r->summary, hostile[i], strlen(hostile[i]) + 1);
+	assert_memory_equal(r->raw, hostile[i], strlen(hostile[i]) + 1);
+	assert_memory_equal(r->source, hostile[i], strlen(hostile[i]) + 1);
+	assert_memory_equal(r->rule, hostile[i], strlen(hostile[i]) + 1);
+	x->n++;
+	return 0;
+}
+
+static void
+test_hostile_strings(void **state)
+{
+	struct fixture *fx = *state;
+	struct tbatch tb;
+	struct store_batch sb;
+	struct exact x = { 0, 0, "pc-'01\"; --" };
+	size_t n = sizeof(hostile) / sizeof(hostile[0]);
+
+	tbatch_init(&tb);
+	for (size_t i = 0; i < n; i++) {
+		Vigil__V1__Event *ev = tbatch_add(&tb, i + 1, T0 + (int64_t)i, CAT_AUTH, SEV_HIGH,
+		    hostile[i], hostile[i]);
+		ev->source = hostile[i];
+		ev->raw = hostile[i];
+	}
+	assert_int_equal(commit_one(fx->st, x.want_agent, &tb, &sb), 0);
+	assert_int_equal(sb.inserted, n);
+
+	struct store_event_filter f = nofilter();
+	f.agent = x.want_agent;
+	assert_int_equal(store_query_events(fx->st, &f, check_exact, &x), 0);
+	assert_int_equal(x.n, n);
+	/* The tables are all still there and each rule opened its own incident. */
+	assert_int_equal(counts(fx->st).events, n);
+	assert_int_equal(counts(fx->st).incidents_open, n);
+}
+
+static void
+test_fields_json(void **state)
+{
+	struct fixture *fx = *state;
+	struct tbatch tb;
+	struct store_batch sb;
+	Vigil__V1__Field fl[3] = { VIGIL__V1__FIELD__INIT, VIGIL__V1__FIELD__INIT,
+	    VIGIL__V1__FIELD__INIT };
+	Vigil__V1__Field *fp[3] = { &fl[0], &fl[1], &fl[2] };
+	Vigil__V1__Event *ev;
+	struct rows *rs;
+
+	fl[0].key = (char *)"user";
+	fl[0].value = (char *)"bob";
+	fl[1].key = (char *)"q\"uote";
+	fl[1].value = (char *)"C:\\dir \"x\"\n\t\x01";
+	fl[2].key = (char *)"path";
+	fl[2].value = (char *)"/media/usb/MẬT.docx";
+	tbatch_init(&tb);
+	ev = tbatch_add(&tb, 1, T0, CAT_AUTH, SEV_LOW, "r", "with fields");
+	ev->n_fields = 3;
+	ev->fields = fp;
+	tbatch_add(&tb, 2, T0 + 1, CAT_AUTH, SEV_LOW, "r", "no fields");
+	assert_int_equal(commit_one(fx->st, "pc-01", &tb, &sb), 0);
+
+	rs = query(fx->st, NULL);
+	assert_int_equal(rs->n, 2);
+	assert_string_equal(rs->fields[0],
+	    "{\"user\":\"bob\",\"q\\\"uote\":\"C:\\\\dir \\\"x\\\"\\u000a\\u0009\\u0001\","
+	    "\"path\":\"/media/usb/MẬT.docx\"}");
+	assert_string_equal(rs->fields[1], "{}");
+	free(rs);
+}
+
+/* ---- throughput (information only) ---------------------------------------------- */
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* n events like sshd's, with two fields; one in a hundred is medium so incidents see work. */
+static void
+fill_bench_batch(struct tbatch *tb, int n, uint64_t *next_seq, Vigil__V1__Field **fp)
+{
+	tbatch_init(tb);
+	for (int i = 0; i < n; i++) {
+		uint64_t seq = (*next_seq)++;
+		Vigil__V1__Event *ev = tbatch_add(tb, seq, T0 + (int64_t)seq, CAT_AUTH,
+		    seq % 100 == 0 ? SEV_MEDIUM : SEV_LOW, "sshd-failed",
+		    "Failed password for root from 192.0.2.17 port 52344 ssh2");
+
+		ev->raw = (char *)"Nov 25 10:00:00 pc sshd[1234]: Failed password for root "
+		    "from 192.0.2.17 port 52344 ssh2";
+		ev->n_fields = 2;
+		ev->fields = fp;
+	}
+}
+
+/*
+ * 100,000 events in batches of 500 from 100 agents: once with one commit per
+ * batch, once with 10 batches per group commit. Prints events/s; asserts only
+ * that everything was stored.
+ */
+static void
+test_throughput(void **state)
+{
+	struct fixture *fx = *state;
+	enum { TOTAL = 100000, BATCH = 500, AGENTS = 100, GROUP = 10 };
+	static struct tbatch tb[GROUP];
+	static char agents[AGENTS][16];
+	Vigil__V1__Field fl[2] = { VIGIL__V1__FIELD__INIT, VIGIL__V1__FIELD__INIT };
+	Vigil__V1__Field *fp[2] = { &fl[0], &fl[1] };
+	struct store_batch sb[GROUP];
+	uint64_t next_seq[AGENTS];
+
+	fl[0].key = (char *)"user";
+	fl[0].value = (char *)"root";
+	fl[1].key = (char *)"src_ip";
+	fl[1].value = (char *)"192.0.2.17";
+	for (int a = 0; a < AGENTS; a++) {
+		snprintf(agents[a], sizeof(agents[a]), "bench-%03d", a);
+		next_seq[a] = 1;
+	}
+	for (int round = 0; round < 2; round++) {
+		int group = round == 0 ? 1 : GROUP;
+		size_t stored = 0;
+		double t = 0;
+
+		for (int done = 0, b = 0; done < TOTAL; done += BATCH * group) {
+			for (int g = 0; g < group; g++, b++) {
+				int a = b % AGENTS;
+
+				fill_bench_batch(&tb[g], BATCH, &next_seq[a], fp);
+				memset(&sb[g], 0, sizeof(sb[g]));
+				sb[g].agent = agents[a];
+				sb[g].batch = &tb[g].batch;
+				sb[g].recv_us = T0;
+			}
+			double t1 = now_s();
+			assert_int_equal(store_commit(fx->st, sb, (size_t)group), 0);
+			t += now_s() - t1;
+			for (int g = 0; g < group; g++)
+				stored += sb[g].inserted;
+		}
+		assert_int_equal(stored, TOTAL);
+		print_message("store: %d events in batches of %d, %d batch(es) per commit: "
+		    "%.0f events/s (synchronous=FULL, %s)\n", TOTAL, BATCH, group,
+		    TOTAL / t, fx->path);
+	}
+	assert_int_equal(counts(fx->st).events, 2 * TOTAL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_migrate_and_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wal_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_version_refused, setup, teardown),
+		cmocka_unit_test(test_open_bad_path),
+		cmocka_unit_test_setup_teardown(test_commit_and_duplicates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_on_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_incidents, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_incident_single_rule, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_query_filters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_agents, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_strings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fields_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_throughput, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
