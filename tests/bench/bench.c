@@ -48,7 +48,8 @@
 #define BENCH_ID_MAX 64
 #define BENCH_PATH_MAX 4096
 #define BENCH_NFIELDS 3
-#define BENCH_STR 160
+#define BENCH_POOL 4096
+#define BENCH_MAX_SAMPLES (64u * 1024 * 1024)
 
 enum agent_state {
 	AG_IDLE,          /* not connected yet */
@@ -65,6 +66,14 @@ struct inflight {
 };
 
 struct bench;
+
+struct tmpl {
+	char user[16];
+	char src_ip[16];
+	char src_port[8];
+	char summary[80];
+	char raw[160];
+};
 
 struct agent {
 	struct bench *b;
@@ -119,7 +128,7 @@ struct bench {
 	Vigil__V1__Event **evp;
 	Vigil__V1__Field *fields;     /* BENCH_NFIELDS per event */
 	Vigil__V1__Field **fieldp;
-	char (*strs)[5][BENCH_STR];   /* summary, raw, user, src_ip, port */
+	struct tmpl *pool;            /* BENCH_POOL event texts */
 };
 
 static const char *const users[] = {
@@ -165,35 +174,52 @@ agent_send(struct agent *a, const Vigil__V1__Frame *f)
 	return rc == 0 ? 0 : VIGIL_ERR_NOMEM;
 }
 
+/*
+ * Build the pool of event texts once: formatting every event with snprintf
+ * would cost the benchmark more CPU than the collector spends storing it.
+ */
+static void
+bench_make_pool(struct bench *b)
+{
+	size_t i;
+
+	for (i = 0; i < BENCH_POOL; i++) {
+		struct tmpl *t = &b->pool[i];
+		uint64_t h = (i + 1) * 0x9E3779B97F4A7C15ull;
+		const char *user = users[(h >> 7) % (sizeof(users) / sizeof(users[0]))];
+
+		snprintf(t->user, sizeof(t->user), "%s", user);
+		snprintf(t->src_ip, sizeof(t->src_ip), "203.0.%u.%u", (unsigned)(h >> 20) & 0xff,
+		    (unsigned)(h >> 28) & 0xff);
+		snprintf(t->src_port, sizeof(t->src_port), "%u",
+		    1024 + (unsigned)((h >> 36) % 64000));
+		snprintf(t->summary, sizeof(t->summary), "Failed SSH password for %s from %s.",
+		    t->user, t->src_ip);
+		snprintf(t->raw, sizeof(t->raw), "Nov 25 10:%02u:%02u pc-%02u sshd[%u]: Failed "
+		    "password for %s from %s port %s ssh2", (unsigned)(i / 60) % 60,
+		    (unsigned)i % 60, (unsigned)(h >> 50) % 100, 1000 + (unsigned)(h % 30000),
+		    t->user, t->src_ip, t->src_port);
+	}
+}
+
 static void
 fill_event(struct bench *b, size_t i, const struct agent *a, uint64_t seq, int64_t t_us)
 {
 	Vigil__V1__Event *ev = &b->evs[i];
-	char (*s)[BENCH_STR] = b->strs[i];
-	/* A cheap deterministic mix so users, addresses and severities vary. */
+	/* A cheap deterministic mix so texts and severities vary per agent. */
 	uint64_t h = (seq * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)a->idx * 0xC2B2AE3D27D4EB4Full);
-	const char *user = users[(h >> 7) % (sizeof(users) / sizeof(users[0]))];
-	unsigned ip3 = (unsigned)(h >> 20) & 0xff, ip4 = (unsigned)(h >> 28) & 0xff;
-	unsigned port = 1024 + (unsigned)((h >> 36) % 64000);
+	struct tmpl *t = &b->pool[(h >> 17) % BENCH_POOL];
 	Vigil__V1__Field **fp = &b->fieldp[i * BENCH_NFIELDS];
-
-	snprintf(s[2], BENCH_STR, "%s", user);
-	snprintf(s[3], BENCH_STR, "203.0.%u.%u", ip3, ip4);
-	snprintf(s[4], BENCH_STR, "%u", port);
-	snprintf(s[0], BENCH_STR, "Failed SSH password for %s from %s.", s[2], s[3]);
-	snprintf(s[1], BENCH_STR, "Nov 25 10:%02u:%02u %s sshd[%u]: Failed password for %s from %s "
-	    "port %s ssh2", (unsigned)(seq / 60) % 60, (unsigned)seq % 60, a->id,
-	    1000 + (unsigned)(h % 30000), s[2], s[3], s[4]);
 
 	ev->seq = seq;
 	ev->time_us = t_us;
-	ev->severity = (h >> 48) % 100 < 5 ? VIGIL__V1__SEVERITY__SEVERITY_MEDIUM :
+	ev->severity = (h >> 40) % 100 < 5 ? VIGIL__V1__SEVERITY__SEVERITY_MEDIUM :
 	    VIGIL__V1__SEVERITY__SEVERITY_LOW;
-	ev->summary = s[0];
-	ev->raw = s[1];
-	fp[0]->value = s[2];
-	fp[1]->value = s[3];
-	fp[2]->value = s[4];
+	ev->summary = t->summary;
+	ev->raw = t->raw;
+	fp[0]->value = t->user;
+	fp[1]->value = t->src_ip;
+	fp[2]->value = t->src_port;
 }
 
 /* Send batches while the window has room and events remain. */
@@ -236,8 +262,7 @@ bench_start_streaming(struct bench *b)
 	size_t i;
 
 	b->started = 1;
-	log_info("All %zu agents are welcomed (%zu failed); streaming starts.", b->ready,
-	    b->failed);
+	log_info("Streaming starts: %zu agents are welcomed, %zu failed.", b->ready, b->failed);
 	for (i = 0; i < b->nagents; i++) {
 		struct agent *a = &b->agents[i];
 
@@ -319,6 +344,8 @@ on_ack(struct agent *a, const Vigil__V1__Ack *ack)
 	struct bench *b = a->b;
 	uint64_t t = now_ns();
 
+	if (a->state == AG_DONE || (a->state == AG_READY && ack->up_to_seq == a->acked))
+		return;
 	if (a->state != AG_STREAMING) {
 		agent_fail(a, "an Ack arrived out of turn");
 		return;
@@ -332,6 +359,14 @@ on_ack(struct agent *a, const Vigil__V1__Ack *ack)
 	while (a->win_len > 0 && a->win[a->win_head].up_to <= a->acked) {
 		uint64_t us = (t - a->win[a->win_head].sent_ns) / 1000;
 
+		if (b->nlat == b->latcap && b->latcap < BENCH_MAX_SAMPLES) {
+			uint32_t *n = realloc(b->lat_us, 2 * b->latcap * sizeof(*n));
+
+			if (n != NULL) {
+				b->lat_us = n;
+				b->latcap *= 2;
+			}
+		}
 		if (b->nlat < b->latcap)
 			b->lat_us[b->nlat++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 		a->win_head = (a->win_head + 1) % BENCH_MAX_WINDOW;
@@ -411,10 +446,11 @@ agent_eventcb(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED) {
 		Vigil__V1__Frame f = VIGIL__V1__FRAME__INIT;
-		Vigil__V1__Hello h = VIGIL__V1__HELLO__INIT;
+		Vigil__V1__Hello h;
 		evutil_socket_t fd = bufferevent_getfd(bev);
 		int one = 1;
 
+		vigil__v1__hello__init(&h);
 		if (fd >= 0)
 			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		h.proto_major = WIRE_PROTO_MAJOR;
@@ -437,7 +473,8 @@ agent_eventcb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_ERROR) {
 		unsigned long e = bufferevent_get_openssl_error(bev);
 
-		if (e != 0) {
+		/* libevent records SSL_ERROR_SYSCALL as a bare 5: a socket error. */
+		if (e != 0 && ERR_GET_LIB(e) != 0 && ERR_GET_LIB(e) != ERR_LIB_SYS) {
 			ERR_error_string_n(e, ebuf, sizeof(ebuf));
 			snprintf(why, sizeof(why), "TLS error: %s", ebuf);
 		} else if (EVUTIL_SOCKET_ERROR() != 0) {
@@ -474,10 +511,8 @@ agent_connect(struct agent *a)
 	}
 	a->bev = bufferevent_openssl_socket_new(b->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
 	    BEV_OPT_CLOSE_ON_FREE);
-	if (a->bev == NULL) {
-		SSL_free(ssl);
-		return VIGIL_ERR_NOMEM;
-	}
+	if (a->bev == NULL)
+		return VIGIL_ERR_NOMEM;     /* libevent frees ssl on this path (CLOSE_ON_FREE) */
 	bufferevent_setcb(a->bev, agent_readcb, NULL, agent_eventcb, a);
 	if (bufferevent_enable(a->bev, EV_READ | EV_WRITE) != 0)
 		return VIGIL_ERR_SYS;
@@ -523,9 +558,10 @@ static void
 on_heartbeat(evutil_socket_t fd, short what, void *arg)
 {
 	struct bench *b = arg;
+	struct timeval tv;
 	size_t i;
 
-	for (i = 0; i < b->nagents; i++) {
+	for (i = 0; i < b->nagents && b->heartbeat_sec > 0; i++) {
 		struct agent *a = &b->agents[i];
 		Vigil__V1__Frame f = VIGIL__V1__FRAME__INIT;
 		Vigil__V1__Heartbeat hb = VIGIL__V1__HEARTBEAT__INIT;
@@ -539,11 +575,10 @@ on_heartbeat(evutil_socket_t fd, short what, void *arg)
 		if (agent_send(a, &f) != 0)
 			agent_fail(a, "could not queue a heartbeat");
 	}
-	if (b->heartbeat_sec > 0) {
-		struct timeval tv = { (time_t)b->heartbeat_sec, 0 };
-
-		evtimer_add(b->heartbeat_ev, &tv);
-	}
+	/* Until a Welcome names the interval, look again every second. */
+	tv.tv_sec = b->heartbeat_sec > 0 ? (time_t)b->heartbeat_sec : 1;
+	tv.tv_usec = 0;
+	evtimer_add(b->heartbeat_ev, &tv);
 }
 
 static int
@@ -713,20 +748,20 @@ main(int argc, char *argv[])
 		a->b = b;
 		a->idx = i;
 		if ((size_t)snprintf(a->id, sizeof(a->id), "%s%zu", b->prefix, i) >= sizeof(a->id) ||
-		    !tls_id_valid(a->id))
+		    tls_id_valid(a->id) != 0)
 			fatalx("The agent id %s is not a valid certificate name.", a->id);
 	}
 	if (b->issue && bench_issue(b) != 0)
 		goto out;
 
-	/* Per-batch scratch: protobuf structs pointing into fixed string slots. */
+	/* Per-batch scratch: protobuf structs pointing into the pool of texts. */
 	b->evs = calloc(WIRE_MAX_BATCH, sizeof(*b->evs));
 	b->evp = calloc(WIRE_MAX_BATCH, sizeof(*b->evp));
 	b->fields = calloc((size_t)WIRE_MAX_BATCH * BENCH_NFIELDS, sizeof(*b->fields));
 	b->fieldp = calloc((size_t)WIRE_MAX_BATCH * BENCH_NFIELDS, sizeof(*b->fieldp));
-	b->strs = calloc(WIRE_MAX_BATCH, sizeof(*b->strs));
+	b->pool = calloc(BENCH_POOL, sizeof(*b->pool));
 	if (b->evs == NULL || b->evp == NULL || b->fields == NULL || b->fieldp == NULL ||
-	    b->strs == NULL)
+	    b->pool == NULL)
 		fatal("Cannot allocate the batch buffers");
 	for (i = 0; i < WIRE_MAX_BATCH; i++) {
 		static const char *const keys[BENCH_NFIELDS] = { "user", "src_ip", "src_port" };
@@ -748,12 +783,13 @@ main(int argc, char *argv[])
 		}
 		b->evp[i] = ev;
 	}
-	b->latcap = b->nagents * (size_t)((b->nevents + 1) / 1 < SIZE_MAX ?
-	    (b->nevents + b->batch - 1) / b->batch + 1 : 1);
-	if (b->latcap > 50 * 1000 * 1000)
-		b->latcap = 50 * 1000 * 1000;
-	/* Batches may shrink if the collector limits them; the cap only drops samples. */
-	if ((b->lat_us = calloc(b->latcap + 1, sizeof(*b->lat_us))) == NULL)
+	bench_make_pool(b);
+	/* One sample per batch; more batches than planned (a collector that limits
+	 * batch size) grow the array up to BENCH_MAX_SAMPLES. */
+	b->latcap = b->nagents * (size_t)((b->nevents + b->batch - 1) / b->batch) + 1;
+	if (b->latcap > BENCH_MAX_SAMPLES)
+		b->latcap = BENCH_MAX_SAMPLES;
+	if ((b->lat_us = calloc(b->latcap, sizeof(*b->lat_us))) == NULL)
 		fatal("Cannot allocate the latency samples");
 
 	/* The shared client context starts with agent 0's identity; each SSL replaces it. */
@@ -821,7 +857,7 @@ out:
 	free(b->evp);
 	free(b->fields);
 	free(b->fieldp);
-	free(b->strs);
+	free(b->pool);
 	free(b->lat_us);
 	return rc;
 }
