@@ -89,7 +89,7 @@ echo
 echo "== The story"
 echo "   1. Someone at 203.0.113.7 tries passwords against pc-ketoan over SSH."
 for u in admin root ketoan ketoan ketoan admin root oracle; do
-	echo "$(ts) pc-ketoan sshd[4242]: Failed password for $u from 203.0.113.7 port 51$RANDOM ssh2" >>"$D/pc-ketoan/auth.log"
+	echo "$(ts) pc-ketoan sshd[4242]: Failed password for $u from 203.0.113.7 port $((51000 + $(od -An -N2 -tu2 /dev/urandom) % 1000)) ssh2" >>"$D/pc-ketoan/auth.log"
 done
 echo "$(ts) pc-ketoan sshd[4243]: Invalid user test from 203.0.113.7 port 52000" >>"$D/pc-ketoan/auth.log"
 echo "   2. On pc-vanthu a user fails sudo three times."
