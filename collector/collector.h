@@ -1,0 +1,98 @@
+/*
+ * vigil-collector, private interfaces. Data flow:
+ *   listener -> session (TLS, frames, Hello/Welcome) -> pending batches
+ *   -> group commit (store.c, one transaction) -> Ack to each session
+ *   control socket (control.c) -> store queries -> JSON lines for vigilctl
+ *
+ * One process, one event_base, no threads. All state hangs off struct
+ * collector; nothing is global.
+ */
+#ifndef VIGIL_COLLECTOR_H
+#define VIGIL_COLLECTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/ssl.h>
+
+#include "conf.h"
+#include "store.h"
+
+#define COLLECTOR_VERSION "0.1.0"
+#define COLLECTOR_ID_MAX 128           /* agent id (certificate CN) with its NUL */
+#define COLLECTOR_ADDR_MAX 64          /* "[v6 address]:port" with its NUL */
+#define COLLECTOR_SEEN_INTERVAL_US (60LL * 1000 * 1000)  /* last_seen written at most this often */
+
+/* Everything that is dropped, refused or failed is counted here; `status` shows it. */
+struct collector_counters {
+	uint64_t connections_accepted;
+	uint64_t connections_refused_limit;
+	uint64_t tls_handshake_failed;
+	uint64_t frames_bad;
+	uint64_t protocol_errors;
+	uint64_t sessions_replaced;
+	uint64_t batches_received;
+	uint64_t events_received;
+	uint64_t events_stored;
+	uint64_t events_duplicate;
+	uint64_t commits;
+	uint64_t commit_failures;
+	uint64_t control_requests;
+	uint64_t control_refused;
+};
+
+struct sessions;   /* session.c */
+struct control;    /* control.c */
+
+struct collector {
+	struct conf conf;
+	struct event_base *base;
+	SSL_CTX *ssl_ctx;
+	struct evconnlistener *listener;
+	struct store *store;
+	struct sessions *sessions;
+	struct control *control;
+	int64_t started_us;
+	int stopping;                      /* a signal asked us to exit */
+	struct collector_counters counters;
+};
+
+/* ---- session.c: agent connections and the group commit ---------------------- */
+
+/* Microseconds since the epoch (wall clock: times are stored and shown). */
+int64_t session_now_us(void);
+/* "127.0.0.1:40412" or "[::1]:40412". */
+void session_addr_str(const struct sockaddr *sa, char *buf, size_t len);
+
+/* The session table and the commit timer. Returns 0 or VIGIL_ERR_NOMEM. */
+int session_init(struct collector *c);
+/* evconnlistener callbacks; arg is the struct collector. */
+void session_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+    void *arg);
+void session_accept_error(struct evconnlistener *l, void *arg);
+/* Agents with a live session past Hello. */
+size_t session_agents_connected(const struct collector *c);
+/* 1 if agent has a live session past Hello (and its last_seen in memory), else 0. */
+int session_agent_connected(const struct collector *c, const char *agent, int64_t *seen_us);
+/*
+ * Shutting down: commit what is pending and ack it, then close every session
+ * once its output has drained; leaves the event loop when the last is gone.
+ */
+void session_shutdown(struct collector *c);
+/* Free every session, pending batch and timer (after the loop has ended). */
+void session_free_all(struct collector *c);
+
+/* ---- control.c: the control socket of include/vigil/ctl.h ------------------- */
+
+/*
+ * Unlink a stale socket, bind, chmod 0660, chown to root:control_group (when
+ * set), listen. Returns NULL with a sentence in err on failure.
+ */
+struct control *control_open(struct collector *c, char *err, size_t errlen);
+/* Stop listening, drop open requests, unlink the socket if we still can. NULL is a no-op. */
+void control_free(struct control *ctl);
+
+#endif
