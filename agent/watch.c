@@ -18,6 +18,7 @@
 #include "vigil/log.h"
 #include "vigil/wire.h"
 #include "daemon.h"
+#include "ingest.h"
 
 #define WATCH_MASK (IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | \
 	IN_CLOSE_WRITE | IN_ATTRIB)
@@ -37,17 +38,6 @@ struct watch_src {
 	int dirty;
 };
 
-/* One event being built from one line; sized for the wire's limits. */
-struct scratch {
-	char rule[WIRE_MAX_RULE + 1];
-	char summary[WIRE_MAX_SUMMARY + 1];
-	char raw[WIRE_MAX_RAW + 1];
-	char keys[MATCH_MAX_FIELDS][WIRE_MAX_FIELD_KEY + 1];
-	char values[MATCH_MAX_FIELDS][WIRE_MAX_FIELD_VALUE + 1];
-	Vigil__V1__Field fields[MATCH_MAX_FIELDS];
-	Vigil__V1__Field *fieldp[MATCH_MAX_FIELDS];
-};
-
 struct watch {
 	struct event_base *base;
 	struct spool *spool;
@@ -63,8 +53,7 @@ struct watch {
 	struct watch_src *srcs;
 	size_t nsrcs;
 
-	struct scratch sc;
-	uint64_t rejected;
+	struct ingest *ingest;
 	uint64_t truncated_gone;   /* truncated-line counts of tails that were rebuilt */
 };
 
@@ -75,73 +64,6 @@ struct pass {
 	size_t appended;
 	int failed;
 };
-
-/* The length of the valid UTF-8 character at s, or 0 (invalid, overlong, NUL). */
-static size_t
-utf8_char(const unsigned char *s, size_t n)
-{
-	uint32_t cp;
-	size_t len, i;
-
-	if (s[0] == 0)
-		return 0;
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
-		return 0;
-	if (len == 4 && (cp < 0x10000 || cp > 0x10ffff))
-		return 0;
-	return len;
-}
-
-/*
- * Copy src into dst (cap bytes with the NUL) as valid UTF-8: log lines can
- * hold any bytes, the wire only strings. Each invalid byte becomes U+FFFD;
- * the copy stops before a character that would not fit.
- */
-static char *
-utf8_clean(char *dst, size_t cap, const char *src, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)src;
-	size_t i = 0, o = 0, k;
-
-	while (i < len) {
-		if ((k = utf8_char(s + i, len - i)) == 0) {
-			if (o + 3 > cap - 1)
-				break;
-			memcpy(dst + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i++;
-			continue;
-		}
-		if (o + k > cap - 1)
-			break;
-		memcpy(dst + o, s + i, k);
-		o += k;
-		i += k;
-	}
-	dst[o] = '\0';
-	return dst;
-}
 
 static long long
 now_us(void)
@@ -156,55 +78,15 @@ static void
 line_cb(void *arg, const char *line, size_t len)
 {
 	struct pass *p = arg;
-	struct watch *w = p->w;
-	struct scratch *sc = &w->sc;
-	Vigil__V1__Event ev;
-	struct match_event me;
-	char why[256];
-	size_t i;
+	struct ingest_input in = { p->src->name, line, len, NULL, now_us() };
 	int rc;
 
 	if (p->failed)
 		return;
-	/* The *__INIT macros of messages with strings cast away const. */
-	vigil__v1__event__init(&ev);
-	memset(&me, 0, sizeof(me));
-	if (matcher_match(w->matcher, p->src->name, line, len, &me) != 1)
-		return;
-	ev.seq = 1;      /* a placeholder for the checks; spool_append assigns the real one */
-	ev.time_us = now_us();
-	ev.source = p->src->name;
-	ev.category = (Vigil__V1__Category)me.category;
-	ev.severity = (Vigil__V1__Severity)me.severity;
-	ev.rule = utf8_clean(sc->rule, sizeof(sc->rule), me.rule, strnlen(me.rule,
-	    sizeof(me.rule)));
-	ev.summary = utf8_clean(sc->summary, sizeof(sc->summary), me.summary,
-	    strnlen(me.summary, sizeof(me.summary)));
-	ev.raw = utf8_clean(sc->raw, sizeof(sc->raw), line, len);
-	for (i = 0; i < me.nfields && i < MATCH_MAX_FIELDS; i++) {
-		vigil__v1__field__init(&sc->fields[i]);
-		sc->fields[i].key = utf8_clean(sc->keys[i], sizeof(sc->keys[i]),
-		    me.fields[i].key, strnlen(me.fields[i].key, sizeof(me.fields[i].key)));
-		sc->fields[i].value = utf8_clean(sc->values[i], sizeof(sc->values[i]),
-		    me.fields[i].value, strnlen(me.fields[i].value, sizeof(me.fields[i].value)));
-		sc->fieldp[i] = &sc->fields[i];
-	}
-	ev.n_fields = i;
-	ev.fields = i > 0 ? sc->fieldp : NULL;
-
-	if ((rc = wire_validate_event(&ev, why, sizeof(why))) != 0) {
-		w->rejected++;
-		log_warnx("An event of rule %s from source %s is invalid and skipped: %s.",
-		    ev.rule, p->src->name, why);
-		return;
-	}
-	if ((rc = spool_append(w->spool, &ev, NULL)) != 0) {
-		log_warnx("The spool cannot take an event from source %s: %s.", p->src->name,
-		    vigil_strerror(rc));
+	if ((rc = ingest(p->w->ingest, &in)) < 0)
 		p->failed = 1;
-		return;
-	}
-	p->appended++;
+	else
+		p->appended += (size_t)rc;
 }
 
 /*
@@ -398,6 +280,11 @@ watch_new(struct event_base *base, struct spool *spool, struct matcher *m,
 	w->base = base;
 	w->spool = spool;
 	w->matcher = m;
+	if ((w->ingest = ingest_new(spool, m)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		free(w);
+		return NULL;
+	}
 	w->max_line = max_line;
 	w->appended = appended;
 	w->arg = arg;
@@ -465,6 +352,7 @@ watch_free(struct watch *w)
 		free(w->dirs[i].path);
 	free(w->dirs);
 	free(w->srcs);
+	ingest_free(w->ingest);
 	free(w);
 }
 
@@ -483,5 +371,5 @@ watch_lines_truncated(const struct watch *w)
 uint64_t
 watch_events_rejected(const struct watch *w)
 {
-	return w->rejected;
+	return ingest_rejected(w->ingest);
 }

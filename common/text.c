@@ -85,6 +85,37 @@ text_utf8_valid(const char *s, size_t len)
 	return true;
 }
 
+size_t
+text_utf8_clean(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	size_t i = 0, o = 0, k;
+	uint32_t cp;
+	int n;
+
+	if (dstlen == 0)
+		return 0;
+	while (i < srclen) {
+		n = utf8_decode(p + i, srclen - i, &cp);
+		if (n <= 0 || cp == 0) {
+			if (o + 3 > dstlen - 1)
+				break;
+			memcpy(dst + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		k = (size_t)n;
+		if (o + k > dstlen - 1)
+			break;
+		memcpy(dst + o, p + i, k);
+		o += k;
+		i += k;
+	}
+	dst[o] = '\0';
+	return o;
+}
+
 /* A code point that moves a terminal's cursor or starts a control sequence. */
 static bool
 is_control(uint32_t cp)

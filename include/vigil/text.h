@@ -9,6 +9,14 @@
 bool text_utf8_valid(const char *s, size_t len);
 
 /*
+ * Copy src into dst (capacity dstlen, always NUL-terminated) as valid UTF-8:
+ * each invalid byte and each NUL becomes U+FFFD; the copy stops before a
+ * character that would not fit whole. For text from logs going on the wire.
+ * Returns the length written.
+ */
+size_t text_utf8_clean(char *dst, size_t dstlen, const char *src, size_t srclen);
+
+/*
  * Copy src into dst (capacity dstlen, always NUL-terminated, truncated with no
  * partial escape) with control characters (C0, DEL, C1) and backslash escaped
  * as \n, \t, \r, \\ or \xHH, so log text can never move a terminal's cursor

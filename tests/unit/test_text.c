@@ -77,6 +77,27 @@ expect_escape(const char *src, size_t srclen, const char *want)
 #define ESCAPE(lit, want) expect_escape(lit, sizeof(lit) - 1, want)
 
 static void
+test_utf8_clean(void **state)
+{
+	char buf[16];
+
+	assert_int_equal(text_utf8_clean(buf, sizeof buf, "ok \xc3\xa9", 5), 5);
+	assert_string_equal(buf, "ok \xc3\xa9");
+	/* Each invalid byte, and a NUL, becomes one U+FFFD. */
+	text_utf8_clean(buf, sizeof buf, "a\xff\xfe" "b", 4);
+	assert_string_equal(buf, "a\xef\xbf\xbd\xef\xbf\xbd" "b");
+	text_utf8_clean(buf, sizeof buf, "a\0b", 3);
+	assert_string_equal(buf, "a\xef\xbf\xbd" "b");
+	/* A cut sequence at the end is invalid too. */
+	text_utf8_clean(buf, sizeof buf, "x\xe1\xbb", 3);
+	assert_string_equal(buf, "x\xef\xbf\xbd\xef\xbf\xbd");
+	/* The copy stops before a character that does not fit. */
+	assert_int_equal(text_utf8_clean(buf, 4, "ab\xc3\xa9", 4), 2);
+	assert_string_equal(buf, "ab");
+	assert_true(text_utf8_valid(buf, strlen(buf)));
+}
+
+static void
 test_escape(void **state)
 {
 	ESCAPE("", "");
@@ -399,6 +420,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_utf8_valid),
+		cmocka_unit_test(test_utf8_clean),
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_escape_truncation),
 		cmocka_unit_test(test_json_escape),
