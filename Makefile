@@ -14,8 +14,11 @@ SANITIZE ?=
 WERROR   ?= 0
 
 PKGS := libevent libevent_openssl libprotobuf-c sqlite3 openssl
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# The agent alone reads the journal (libsystemd) and runs PCRE2 rules.
+AGENT_PKGS := libpcre2-8 libsystemd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(AGENT_PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+AGENT_LIBS := $(shell pkg-config --libs $(AGENT_PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -95,6 +98,7 @@ $(LIBVIGIL) $(LIBAGENT) $(LIBCOLLECTOR):
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/vigil-agent: $(BUILD)/obj/agent/main.o $(LIBAGENT) $(LIBVIGIL)
+$(BUILD)/vigil-agent $(UNIT_BINS) $(FUZZ_REPLAY) $(BENCH_BIN): LDLIBS += $(AGENT_LIBS)
 $(BUILD)/vigil-collector: $(BUILD)/obj/collector/main.o $(LIBCOLLECTOR) $(LIBVIGIL)
 $(BUILD)/vigilctl: $(BUILD)/obj/collector/vigilctl.o $(LIBVIGIL)
 $(BENCH_BIN): $(call obj,$(BENCH_SRC)) $(LIBVIGIL)
@@ -153,7 +157,7 @@ fuzz:
 		echo "  FUZZ    $(BUILD)/$$n"; \
 		clang $(FUZZ_FLAGS) -fsanitize=fuzzer -std=c11 -D_GNU_SOURCE -Iinclude \
 		-I$(BUILD)/fuzz/gen $(PKG_CFLAGS) -o $(BUILD)/$$n $$f $(BUILD)/fuzz/libagent.a \
-		$(BUILD)/fuzz/libcollector.a $(BUILD)/fuzz/libvigil.a $(LDLIBS); done
+		$(BUILD)/fuzz/libcollector.a $(BUILD)/fuzz/libvigil.a $(LDLIBS) $(AGENT_LIBS); done
 
 install: $(PROGS)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin

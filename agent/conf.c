@@ -18,6 +18,8 @@
 #define C(f) offsetof(struct agent_conf_collector, f), \
 	sizeof(((struct agent_conf_collector *)0)->f)
 #define S(f) offsetof(struct agent_conf_source, f), sizeof(((struct agent_conf_source *)0)->f)
+#define J(f) offsetof(struct agent_conf_journal, f), \
+	sizeof(((struct agent_conf_journal *)0)->f)
 
 #define KIB 1024LL
 #define MIB (1024LL * 1024)
@@ -33,6 +35,10 @@ static const struct cfg_key agent_keys[] = {
 	    "The spool's cap; past it the oldest events are dropped and counted." },
 	{ "max_line", CFG_SIZE, "16k", 256, MIB, A(max_line), 0,
 	    "Longer log lines are cut and counted." },
+	{ "rules_dir", CFG_PATH, "/usr/local/share/vigil/rules.d", 0, 0, A(rules_dir), 0,
+	    "The shipped detection rules (*.rules)." },
+	{ "local_rules_dir", CFG_PATH, "/etc/vigil/rules.d", 0, 0, A(local_rules_dir), 0,
+	    "Local rules: a rule here replaces or disables a shipped rule of the same id." },
 	{ NULL },
 };
 
@@ -67,6 +73,41 @@ static const struct cfg_key source_keys[] = {
 	{ NULL },
 };
 
+static const struct cfg_key journal_keys[] = {
+	{ "directory", CFG_PATH, "", 0, 0, J(directory), 0,
+	    "A journal directory to read (empty: the system journal)." },
+	{ "units", CFG_STRING, "", 0, 0, J(units), 0,
+	    "Only entries of these systemd units, space-separated (empty: any)." },
+	{ "identifiers", CFG_STRING, "", 0, 0, J(identifiers), 0,
+	    "Only entries with these syslog identifiers, space-separated (empty: any)." },
+	{ NULL },
+};
+
+static void *
+journal_add(void *conf, const char *label)
+{
+	struct agent_conf *c = conf;
+	struct agent_conf_journal *j;
+
+	if (c->njournals >= AGENT_MAX_JOURNALS)
+		return NULL;
+	j = &c->journals[c->njournals++];
+	memset(j, 0, sizeof(*j));
+	snprintf(j->name, sizeof(j->name), "%s", label);
+	return j;
+}
+
+static void *
+journal_get(const void *conf, size_t i, const char **label)
+{
+	const struct agent_conf *c = conf;
+
+	if (i >= c->njournals)
+		return NULL;
+	*label = c->journals[i].name;
+	return (void *)(uintptr_t)&c->journals[i];
+}
+
 static void *
 source_add(void *conf, const char *label)
 {
@@ -96,7 +137,8 @@ source_get(const void *conf, size_t i, const char **label)
 const struct cfg_section agent_conf_sections[] = {
 	{ "agent", 0, agent_keys, offsetof(struct agent_conf, agent), NULL, NULL, 0 },
 	{ "collector", 0, collector_keys, offsetof(struct agent_conf, collector), NULL, NULL, 1 },
-	{ "source", 1, source_keys, 0, source_add, source_get, 1 },
+	{ "source", 1, source_keys, 0, source_add, source_get, 0 },
+	{ "journal", 1, journal_keys, 0, journal_add, journal_get, 0 },
 	{ NULL },
 };
 
@@ -195,9 +237,24 @@ agent_conf_load(const char *path, struct agent_conf *conf, char *err, size_t err
 	if ((rc = cfg_load(path, agent_conf_sections, conf, err, errlen)) != 0)
 		return rc;
 
-	if (conf->nsources == 0)
+	if (conf->nsources == 0 && conf->njournals == 0)
 		return conf_error(err, errlen, path, 0, VIGIL_ERR_CONFIG,
-		    "no [source NAME] section: the agent has nothing to watch");
+		    "no [source NAME] or [journal NAME] section: the agent has nothing to watch");
+	for (i = 0; i < conf->njournals; i++) {
+		const char *name = conf->journals[i].name;
+
+		if (!label_valid(name))
+			return conf_error(err, errlen, path,
+			    find_line(path, "journal", name, NULL), VIGIL_ERR_CONFIG,
+			    "journal name \"%.64s\" must be 1 to %d letters, digits, '.', '_' "
+			    "or '-'", name, WIRE_MAX_SOURCE);
+		for (j = 0; j < conf->nsources; j++)
+			if (strcmp(conf->sources[j].name, name) == 0)
+				return conf_error(err, errlen, path,
+				    find_line(path, "journal", name, NULL), VIGIL_ERR_CONFIG,
+				    "journal %s has the name of a [source]; names must differ",
+				    name);
+	}
 	for (i = 0; i < conf->nsources; i++) {
 		const struct agent_conf_source *s = &conf->sources[i];
 

@@ -13,12 +13,15 @@
 
 #define AGENT_CONF_PATH_MAX 1024
 #define AGENT_MAX_SOURCES 64
+#define AGENT_MAX_JOURNALS 16
 
 struct agent_conf_agent {
 	char state_dir[AGENT_CONF_PATH_MAX];
 	char unit[WIRE_MAX_UNIT + 1];
 	long long spool_max;                 /* bytes */
 	long long max_line;                  /* bytes */
+	char rules_dir[AGENT_CONF_PATH_MAX];       /* the shipped rules */
+	char local_rules_dir[AGENT_CONF_PATH_MAX]; /* local rules: override or disable by id */
 };
 
 struct agent_conf_collector {
@@ -42,11 +45,21 @@ struct agent_conf_source {
 	char path[AGENT_CONF_PATH_MAX];
 };
 
+/* [journal NAME]: entries of the systemd journal. */
+struct agent_conf_journal {
+	char name[256];                      /* the section's label, at most WIRE_MAX_SOURCE */
+	char directory[AGENT_CONF_PATH_MAX]; /* "": the system journal */
+	char units[1024];                    /* systemd units, space-separated; "": any */
+	char identifiers[1024];              /* SYSLOG_IDENTIFIERs, space-separated; "": any */
+};
+
 struct agent_conf {
 	struct agent_conf_agent agent;
 	struct agent_conf_collector collector;
 	struct agent_conf_source sources[AGENT_MAX_SOURCES];
 	size_t nsources;
+	struct agent_conf_journal journals[AGENT_MAX_JOURNALS];
+	size_t njournals;
 };
 
 extern const struct cfg_section agent_conf_sections[];
