@@ -48,7 +48,8 @@ COMMON_SRC    := $(wildcard common/*.c)
 AGENT_SRC     := $(filter-out agent/main.c,$(wildcard agent/*.c))
 COLLECTOR_SRC := $(filter-out collector/main.c collector/vigilctl.c,$(wildcard collector/*.c))
 UNIT_SRC      := $(wildcard tests/unit/test_*.c)
-BENCH_SRC     := $(wildcard tests/bench/*.c)
+BENCH_SRC     := tests/bench/bench.c
+SCAN_SRC      := $(wildcard tests/bench/scan.c)
 FUZZ_SRC      := $(wildcard tests/fuzz/fuzz_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -59,10 +60,10 @@ LIBCOLLECTOR := $(BUILD)/libcollector.a
 PROGS        := $(BUILD)/vigil-agent $(BUILD)/vigil-collector $(BUILD)/vigilctl
 UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FUZZ_REPLAY  := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRC))
-BENCH_BIN    := $(BUILD)/vigil-bench
+BENCH_BIN    := $(BUILD)/vigil-bench $(if $(SCAN_SRC),$(BUILD)/vigil-scan-bench)
 
 ALL_OBJ := $(call obj,$(COMMON_SRC) $(AGENT_SRC) $(COLLECTOR_SRC) agent/main.c \
-	collector/main.c collector/vigilctl.c $(UNIT_SRC) $(BENCH_SRC) $(FUZZ_SRC) \
+	collector/main.c collector/vigilctl.c $(UNIT_SRC) $(BENCH_SRC) $(SCAN_SRC) $(FUZZ_SRC) \
 	tests/fuzz/replay.c) $(BUILD)/obj/gen/vigil.pb-c.o
 
 .PHONY: all test unit integration fuzz-replay check-configs bench demo fuzz install deps clean
@@ -83,7 +84,7 @@ $(BUILD)/obj/gen/vigil.pb-c.o: $(PROTO_C)
 
 # Every object may include the generated header.
 $(call obj,$(COMMON_SRC) $(AGENT_SRC) $(COLLECTOR_SRC) agent/main.c collector/main.c \
-	collector/vigilctl.c $(UNIT_SRC) $(BENCH_SRC) $(FUZZ_SRC) tests/fuzz/replay.c): $(PROTO_H)
+	collector/vigilctl.c $(UNIT_SRC) $(BENCH_SRC) $(SCAN_SRC) $(FUZZ_SRC) tests/fuzz/replay.c): $(PROTO_H)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -101,7 +102,8 @@ $(BUILD)/vigil-agent: $(BUILD)/obj/agent/main.o $(LIBAGENT) $(LIBVIGIL)
 $(BUILD)/vigil-agent $(UNIT_BINS) $(FUZZ_REPLAY) $(BENCH_BIN): LDLIBS += $(AGENT_LIBS)
 $(BUILD)/vigil-collector: $(BUILD)/obj/collector/main.o $(LIBCOLLECTOR) $(LIBVIGIL)
 $(BUILD)/vigilctl: $(BUILD)/obj/collector/vigilctl.o $(LIBVIGIL)
-$(BENCH_BIN): $(call obj,$(BENCH_SRC)) $(LIBVIGIL)
+$(BUILD)/vigil-bench: $(call obj,$(BENCH_SRC)) $(LIBVIGIL)
+$(BUILD)/vigil-scan-bench: $(call obj,$(SCAN_SRC)) $(LIBAGENT) $(LIBVIGIL)
 $(PROGS) $(BENCH_BIN):
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
