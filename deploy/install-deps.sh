@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="build-essential pkg-config libevent-dev libprotobuf-c-dev protobuf-c-compiler
-libsqlite3-dev libssl-dev libcmocka-dev libpcre2-dev libsystemd-dev sqlite3 openssl logrotate procps iproute2
+libsqlite3-dev libssl-dev libcmocka-dev libpcre2-dev libsystemd-dev systemd-journal-remote sqlite3 openssl logrotate procps iproute2
 util-linux python3"
 
 missing=""
