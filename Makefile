@@ -13,7 +13,7 @@ PREFIX   ?= /usr/local
 SANITIZE ?=
 WERROR   ?= 0
 
-PKGS := libevent libevent_openssl libprotobuf-c sqlite3 openssl
+PKGS := libevent libevent_openssl libprotobuf-c sqlite3 openssl libcurl
 # The agent alone reads the journal (libsystemd) and runs PCRE2 rules.
 AGENT_PKGS := libpcre2-8 libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(AGENT_PKGS) 2>/dev/null)
@@ -66,7 +66,7 @@ ALL_OBJ := $(call obj,$(COMMON_SRC) $(AGENT_SRC) $(COLLECTOR_SRC) agent/main.c \
 	collector/main.c collector/vigilctl.c $(UNIT_SRC) $(BENCH_SRC) $(SCAN_SRC) $(FUZZ_SRC) \
 	tests/fuzz/replay.c) $(BUILD)/obj/gen/vigil.pb-c.o
 
-.PHONY: all test unit integration fuzz-replay check-configs bench demo fuzz install deps clean
+.PHONY: all test unit integration fuzz-replay check-configs check-rules bench demo fuzz install deps clean
 all: $(PROGS)
 
 deps:
@@ -123,7 +123,7 @@ $(BUILD)/tests/replay_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/rep
 # integration scripts against the real binaries.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all-tests
-	$(Q)$(MAKE) --no-print-directory unit fuzz-replay check-configs integration
+	$(Q)$(MAKE) --no-print-directory unit fuzz-replay check-configs check-rules integration
 
 .PHONY: all-tests
 all-tests: $(PROGS) $(UNIT_BINS) $(FUZZ_REPLAY) $(BENCH_BIN)
@@ -138,12 +138,17 @@ fuzz-replay: $(FUZZ_REPLAY)
 check-configs: $(PROGS)
 	$(Q)sh tests/integration/check-configs.sh $(BUILD)
 
+# Every shipped rule against its positive and negative sample lines.
+check-rules: $(BUILD)/vigil-agent
+	$(Q)sh tests/integration/check-rules.sh $(BUILD)
+
 integration: $(PROGS) $(BENCH_BIN)
 	$(Q)sh tests/integration/run.sh $(BUILD)
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory $(PROGS) $(BENCH_BIN)
 	$(Q)sh tests/bench/run.sh $(BUILD)
+	$(Q)sh tests/bench/scan.sh $(BUILD)
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory $(PROGS)
@@ -165,6 +170,8 @@ install: $(PROGS)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/vigil-agent $(BUILD)/vigil-collector $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0755 $(BUILD)/vigilctl $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/share/vigil/rules.d
+	install -m 0644 deploy/rules.d/*.rules $(DESTDIR)$(PREFIX)/share/vigil/rules.d/
 
 clean:
 	rm -rf $(BUILD)

@@ -8,11 +8,13 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vigil/err.h"
 #include "vigil/tls.h"
 #include "conf.h"
+#include "usb.h"
 
 #define A(f) offsetof(struct agent_conf_agent, f), sizeof(((struct agent_conf_agent *)0)->f)
 #define C(f) offsetof(struct agent_conf_collector, f), \
@@ -20,6 +22,13 @@
 #define S(f) offsetof(struct agent_conf_source, f), sizeof(((struct agent_conf_source *)0)->f)
 #define J(f) offsetof(struct agent_conf_journal, f), \
 	sizeof(((struct agent_conf_journal *)0)->f)
+
+#define AV(f) offsetof(struct agent_conf_antivirus, f), \
+	sizeof(((struct agent_conf_antivirus *)0)->f)
+#define UP(f) offsetof(struct agent_conf_updates, f), \
+	sizeof(((struct agent_conf_updates *)0)->f)
+
+#define USB(f) offsetof(struct agent_conf_usb, f), sizeof(((struct agent_conf_usb *)0)->f)
 
 #define KIB 1024LL
 #define MIB (1024LL * 1024)
@@ -74,12 +83,70 @@ static const struct cfg_key source_keys[] = {
 };
 
 static const struct cfg_key journal_keys[] = {
-	{ "directory", CFG_PATH, "", 0, 0, J(directory), 0,
+	{ "directory", CFG_PATH, NULL, 0, 0, J(directory), 0,
 	    "A journal directory to read (empty: the system journal)." },
 	{ "units", CFG_STRING, "", 0, 0, J(units), 0,
 	    "Only entries of these systemd units, space-separated (empty: any)." },
 	{ "identifiers", CFG_STRING, "", 0, 0, J(identifiers), 0,
 	    "Only entries with these syslog identifiers, space-separated (empty: any)." },
+	{ NULL },
+};
+
+/* The sensors' checks run on these timers: the only timers of the agent. */
+static const struct cfg_key antivirus_keys[] = {
+	{ "provider", CFG_STRING, "none", 0, 0, AV(provider), 0,
+	    "clamav, generic (name, process or unit, log, pattern) or none." },
+	{ "clamd_socket", CFG_STRING, "/run/clamav/clamd.ctl", 0, 0, AV(clamd_socket), 0,
+	    "clamd's Unix socket, or 127.0.0.1:PORT for its TCP socket." },
+	{ "clamd_log", CFG_STRING, "/var/log/clamav/clamav.log", 0, 0, AV(clamd_log), 0,
+	    "clamd's log, followed for FOUND lines (empty: none)." },
+	{ "signature_max_age", CFG_DURATION, "3d", 3600 * SEC, 365 * 86400 * SEC,
+	    AV(signature_max_age), 0, "Older signatures raise av.signatures_old." },
+	{ "check_interval", CFG_DURATION, "5m", 100, 86400 * SEC, AV(check_interval), 0,
+	    "How often the antivirus is checked (running, version, signatures)." },
+	{ "name", CFG_STRING, "", 0, 0, AV(name), 0,
+	    "generic: the product's name, as the posture reports it." },
+	{ "process", CFG_STRING, "", 0, 0, AV(process), 0,
+	    "generic: a process name (as in /proc/PID/comm) that must be running." },
+	{ "unit", CFG_STRING, "", 0, 0, AV(unit), 0,
+	    "generic: a systemd unit that must be active." },
+	{ "log", CFG_STRING, "", 0, 0, AV(log), 0,
+	    "generic: the product's detection log (empty: none)." },
+	{ "pattern", CFG_STRING, "", 0, 0, AV(pattern), 0,
+	    "generic: a literal text that marks a detection line in log." },
+	{ NULL },
+};
+
+static const struct cfg_key updates_keys[] = {
+	{ "enabled", CFG_BOOL, "no", 0, 0, UP(enabled), 0,
+	    "Report pending updates, the last update and a required reboot." },
+	{ "root", CFG_PATH, "/", 0, 0, UP(root), 0,
+	    "The root the apt, dpkg and reboot files are read under (for tests)." },
+	{ "check_interval", CFG_DURATION, "6h", 100, 7 * 86400 * SEC, UP(check_interval), 0,
+	    "How often pending updates are counted (and shortly after dpkg runs)." },
+	{ "apt_simulate", CFG_BOOL, "yes", 0, 0, UP(apt_simulate), 0,
+	    "Count pending updates with a simulated upgrade (never while apt holds its lock)." },
+	{ "apt_command", CFG_STRING, "apt-get -s -o Debug::NoLocking=1 upgrade", 0, 0,
+	    UP(apt_command), 0, "The simulated upgrade, run with /bin/sh -c." },
+	{ "package_events", CFG_BOOL, "yes", 0, 0, UP(package_events), 0,
+	    "Packages installed and removed (dpkg.log) are events." },
+	{ NULL },
+};
+
+/* [usb]: what is plugged in, and what may be. */
+static const struct cfg_key usb_keys[] = {
+	{ "enabled", CFG_BOOL, "yes", 0, 0, USB(enabled), 0,
+	    "Report USB devices plugged in and removed (kernel uevents)." },
+	{ "policy", CFG_STRING, "alert", 0, 0, USB(policy), 0,
+	    "off (report only), alert (also flag what is not allowed) or block." },
+	{ "sysfs_root", CFG_PATH, "/sys", 0, 0, USB(sysfs_root), 0,
+	    "Where the devices' attributes are read (for tests)." },
+	{ "allow", CFG_STRING, "", 0, 0, USB(allow), 0,
+	    "Allowed devices, vendor:product[:serial] space-separated (vigil-agent --list-usb)." },
+	{ "block_hid", CFG_BOOL, "no", 0, 0, USB(block_hid), 0,
+	    "Block keyboards and mice that are not allowed too (risks locking people out)." },
+	{ "insecure_accept_test_sender", CFG_BOOL, "no", 0, 0, USB(insecure_accept_test_sender),
+	    0, "Tests only: believe uevents any local process sends. Never on a real machine." },
 	{ NULL },
 };
 
@@ -139,6 +206,9 @@ const struct cfg_section agent_conf_sections[] = {
 	{ "collector", 0, collector_keys, offsetof(struct agent_conf, collector), NULL, NULL, 1 },
 	{ "source", 1, source_keys, 0, source_add, source_get, 0 },
 	{ "journal", 1, journal_keys, 0, journal_add, journal_get, 0 },
+	{ "antivirus", 0, antivirus_keys, offsetof(struct agent_conf, antivirus), NULL, NULL, 0 },
+	{ "updates", 0, updates_keys, offsetof(struct agent_conf, updates), NULL, NULL, 0 },
+	{ "usb", 0, usb_keys, offsetof(struct agent_conf, usb), NULL, NULL, 0 },
 	{ NULL },
 };
 
@@ -226,6 +296,62 @@ label_valid(const char *s)
 	return 1;
 }
 
+static int
+antivirus_check(const char *path, const struct agent_conf_antivirus *av, char *err,
+    size_t errlen)
+{
+	const char *s = av->clamd_socket;
+
+	if (strcmp(av->provider, "clamav") != 0 && strcmp(av->provider, "generic") != 0 &&
+	    strcmp(av->provider, "none") != 0)
+		return conf_error(err, errlen, path,
+		    find_line(path, "antivirus", NULL, "provider"), VIGIL_ERR_CONFIG,
+		    "provider \"%.32s\" is not clamav, generic or none", av->provider);
+	if (strcmp(av->provider, "clamav") == 0 && s[0] != '/' &&
+	    strncmp(s, "127.0.0.1:", 10) != 0)
+		return conf_error(err, errlen, path,
+		    find_line(path, "antivirus", NULL, "clamd_socket"), VIGIL_ERR_CONFIG,
+		    "clamd_socket must be an absolute path or 127.0.0.1:PORT");
+	if ((av->clamd_log[0] != '\0' && av->clamd_log[0] != '/') ||
+	    (av->log[0] != '\0' && av->log[0] != '/'))
+		return conf_error(err, errlen, path,
+		    find_line(path, "antivirus", NULL, av->log[0] != '\0' &&
+		    av->log[0] != '/' ? "log" : "clamd_log"), VIGIL_ERR_CONFIG,
+		    "a log path must be absolute");
+	if (strcmp(av->provider, "generic") == 0) {
+		if (av->name[0] == '\0' || (av->process[0] == '\0' && av->unit[0] == '\0'))
+			return conf_error(err, errlen, path, find_line(path, "antivirus", NULL,
+			    NULL), VIGIL_ERR_CONFIG, "the generic provider needs a name and a "
+			    "process or a unit");
+		if ((av->log[0] == '\0') != (av->pattern[0] == '\0'))
+			return conf_error(err, errlen, path, find_line(path, "antivirus", NULL,
+			    NULL), VIGIL_ERR_CONFIG, "log and pattern go together");
+	}
+	return 0;
+}
+
+static int
+usb_check(const char *path, const struct agent_conf_usb *u, char *err, size_t errlen)
+{
+	struct usb_allow *allow;
+	enum usb_policy p;
+	char why[256];
+	size_t n;
+	int rc;
+
+	if (usb_policy_parse(u->policy, &p) != 0)
+		return conf_error(err, errlen, path, find_line(path, "usb", NULL, "policy"),
+		    VIGIL_ERR_CONFIG, "policy \"%.32s\" is not off, alert or block", u->policy);
+	if ((allow = calloc(USB_MAX_ALLOW, sizeof(*allow))) == NULL)
+		return conf_error(err, errlen, path, 0, VIGIL_ERR_NOMEM, "out of memory");
+	rc = usb_allow_parse(u->allow, allow, USB_MAX_ALLOW, &n, why, sizeof(why));
+	free(allow);
+	if (rc != 0)
+		return conf_error(err, errlen, path, find_line(path, "usb", NULL, "allow"),
+		    VIGIL_ERR_CONFIG, "%s", why);
+	return 0;
+}
+
 int
 agent_conf_load(const char *path, struct agent_conf *conf, char *err, size_t errlen)
 {
@@ -279,6 +405,10 @@ agent_conf_load(const char *path, struct agent_conf *conf, char *err, size_t err
 		return conf_error(err, errlen, path,
 		    find_line(path, "collector", NULL, "address"), VIGIL_ERR_CONFIG,
 		    "address is empty");
+	if ((rc = antivirus_check(path, &conf->antivirus, err, errlen)) != 0)
+		return rc;
+	if ((rc = usb_check(path, &conf->usb, err, errlen)) != 0)
+		return rc;
 	return 0;
 }
 

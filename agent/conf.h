@@ -53,6 +53,41 @@ struct agent_conf_journal {
 	char identifiers[1024];              /* SYSLOG_IDENTIFIERs, space-separated; "": any */
 };
 
+/* [antivirus]: the antivirus sensor (agent/av.c). */
+struct agent_conf_antivirus {
+	char provider[16];                   /* clamav, generic or none */
+	char clamd_socket[AGENT_CONF_PATH_MAX];  /* a Unix socket path or 127.0.0.1:PORT */
+	char clamd_log[AGENT_CONF_PATH_MAX];
+	long long signature_max_age;         /* milliseconds */
+	long long check_interval;            /* milliseconds */
+	char name[64];                       /* generic: the product's name */
+	char process[64];                    /* generic: a process that must run */
+	char unit[256];                      /* generic: a systemd unit that must be active */
+	char log[AGENT_CONF_PATH_MAX];       /* generic: its detection log */
+	char pattern[256];                   /* generic: a literal marking a detection line */
+};
+
+/* [updates]: the OS-update sensor (agent/updates.c). */
+struct agent_conf_updates {
+	int enabled;
+	char root[AGENT_CONF_PATH_MAX];      /* "/" but in tests */
+	long long check_interval;            /* milliseconds */
+	int apt_simulate;
+	char apt_command[1024];              /* run with /bin/sh -c */
+	int package_events;                  /* software.installed/removed from dpkg.log */
+};
+
+/* [usb]: the USB sensor and policy (agent/usb.c). */
+#define AGENT_USB_ALLOW_MAX 4000
+struct agent_conf_usb {
+	int enabled;
+	char policy[16];                     /* off, alert or block */
+	char sysfs_root[AGENT_CONF_PATH_MAX];
+	char allow[AGENT_USB_ALLOW_MAX];     /* "vendor:product[:serial]", space-separated */
+	int block_hid;                       /* keyboards and mice may be blocked too */
+	int insecure_accept_test_sender;     /* tests only: believe any local uevent sender */
+};
+
 struct agent_conf {
 	struct agent_conf_agent agent;
 	struct agent_conf_collector collector;
@@ -60,6 +95,9 @@ struct agent_conf {
 	size_t nsources;
 	struct agent_conf_journal journals[AGENT_MAX_JOURNALS];
 	size_t njournals;
+	struct agent_conf_antivirus antivirus;
+	struct agent_conf_updates updates;
+	struct agent_conf_usb usb;
 };
 
 extern const struct cfg_section agent_conf_sections[];

@@ -1,4 +1,9 @@
-/* One observation -> matcher -> events in the spool, valid for the wire. */
+/*
+ * One observation -> the matcher -> events in the spool, valid for the wire.
+ * A log line's syslog header gives the program and the message; a journal
+ * entry comes with its identifier apart. The line is not copied unless it
+ * fires: the matcher's fields are spans of it, made valid UTF-8 here.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +13,10 @@
 #include "vigil/text.h"
 #include "vigil/wire.h"
 #include "ingest.h"
+#include "syslog.h"
+
+_Static_assert(MATCH_MAX_FIELDS <= WIRE_MAX_FIELDS, "an event's fields fit the wire");
+_Static_assert(MATCH_MAX_SUMMARY <= WIRE_MAX_SUMMARY, "a summary fits the wire");
 
 /* One event being built; sized for the wire's limits. */
 struct scratch {
@@ -19,7 +28,7 @@ struct scratch {
 	char values[MATCH_MAX_FIELDS][WIRE_MAX_FIELD_VALUE + 1];
 	Vigil__V1__Field fields[MATCH_MAX_FIELDS];
 	Vigil__V1__Field *fieldp[MATCH_MAX_FIELDS];
-	char line[WIRE_MAX_RAW + 256];   /* a journal entry as a syslog line */
+	struct match_event evs[MATCH_MAX_EVENTS];
 };
 
 struct ingest {
@@ -54,53 +63,38 @@ ingest_rejected(const struct ingest *ing)
 }
 
 static char *
-clean(char *dst, size_t cap, const char *src, size_t maxlen)
+clean(char *dst, size_t cap, const char *src, size_t len)
 {
-	text_utf8_clean(dst, cap, src, strnlen(src, maxlen));
+	text_utf8_clean(dst, cap, src, len);
 	return dst;
 }
 
-int
-ingest(struct ingest *ing, const struct ingest_input *in)
+/* One matched event -> the wire's shape -> the spool. */
+static int
+append(struct ingest *ing, const struct ingest_input *in, const struct match_event *me)
 {
 	struct scratch *sc = &ing->sc;
 	Vigil__V1__Event ev;
-	struct match_event me;
-	const char *line = in->line;
-	size_t len = in->len, i;
 	char why[256];
-	int rc, n;
-
-	/*
-	 * The built-in matcher reads syslog lines; an entry whose identifier
-	 * came apart from its message (journald) is put back into that shape.
-	 */
-	if (in->program != NULL) {
-		n = snprintf(sc->line, sizeof(sc->line), "Jan  1 00:00:00 - %s: %.*s", in->program,
-		    (int)(len < WIRE_MAX_RAW ? len : WIRE_MAX_RAW), in->line);
-		line = sc->line;
-		len = n < 0 ? 0 : (size_t)n < sizeof(sc->line) ? (size_t)n : sizeof(sc->line) - 1;
-	}
-	memset(&me, 0, sizeof(me));
-	if (matcher_match(ing->matcher, in->source, line, len, &me) != 1)
-		return 0;
+	size_t i;
+	int rc;
 
 	vigil__v1__event__init(&ev);
 	ev.seq = 1;     /* a placeholder for the checks; spool_append assigns the real one */
 	ev.time_us = in->time_us;
-	ev.source = clean(sc->source, sizeof(sc->source), in->source, WIRE_MAX_SOURCE);
-	ev.category = (Vigil__V1__Category)me.category;
-	ev.severity = (Vigil__V1__Severity)me.severity;
-	ev.rule = clean(sc->rule, sizeof(sc->rule), me.rule, sizeof(me.rule));
-	ev.summary = clean(sc->summary, sizeof(sc->summary), me.summary, sizeof(me.summary));
-	text_utf8_clean(sc->raw, sizeof(sc->raw), in->line, in->len);
-	ev.raw = sc->raw;
-	for (i = 0; i < me.nfields && i < MATCH_MAX_FIELDS; i++) {
+	ev.source = clean(sc->source, sizeof(sc->source), in->source,
+	    strnlen(in->source, WIRE_MAX_SOURCE));
+	ev.category = (Vigil__V1__Category)me->category;
+	ev.severity = (Vigil__V1__Severity)me->severity;
+	ev.rule = clean(sc->rule, sizeof(sc->rule), me->rule, strnlen(me->rule, WIRE_MAX_RULE));
+	ev.summary = clean(sc->summary, sizeof(sc->summary), me->summary, strlen(me->summary));
+	ev.raw = clean(sc->raw, sizeof(sc->raw), in->line, in->len);
+	for (i = 0; i < me->nfields && i < MATCH_MAX_FIELDS; i++) {
 		vigil__v1__field__init(&sc->fields[i]);
-		sc->fields[i].key = clean(sc->keys[i], sizeof(sc->keys[i]), me.fields[i].key,
-		    sizeof(me.fields[i].key));
+		sc->fields[i].key = clean(sc->keys[i], sizeof(sc->keys[i]), me->fields[i].key,
+		    strnlen(me->fields[i].key, WIRE_MAX_FIELD_KEY));
 		sc->fields[i].value = clean(sc->values[i], sizeof(sc->values[i]),
-		    me.fields[i].value, sizeof(me.fields[i].value));
+		    me->fields[i].value, me->fields[i].len);
 		sc->fieldp[i] = &sc->fields[i];
 	}
 	ev.n_fields = i;
@@ -118,4 +112,36 @@ ingest(struct ingest *ing, const struct ingest_input *in)
 		return rc;
 	}
 	return 1;
+}
+
+int
+ingest(struct ingest *ing, const struct ingest_input *in)
+{
+	struct match_input mi;
+	struct syslog_line sl;
+	size_t n, i;
+	int rc, appended = 0;
+
+	memset(&mi, 0, sizeof(mi));
+	mi.source = in->source;
+	mi.time_us = in->time_us;
+	if (in->program != NULL) {
+		mi.program = in->program;
+		mi.program_len = strnlen(in->program, SYSLOG_MAX_TAG + 1);
+		mi.msg = in->line;
+		mi.msg_len = in->len;
+	} else {
+		syslog_parse(in->line, in->len, &sl);
+		mi.program = sl.program;
+		mi.program_len = sl.program_len;
+		mi.msg = sl.msg;
+		mi.msg_len = sl.msg_len;
+	}
+	n = matcher_match(ing->matcher, &mi, ing->sc.evs, MATCH_MAX_EVENTS);
+	for (i = 0; i < n; i++) {
+		if ((rc = append(ing, in, &ing->sc.evs[i])) < 0)
+			return rc;
+		appended += rc;
+	}
+	return appended;
 }

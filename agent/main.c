@@ -3,8 +3,10 @@
  * them in a durable spool and sends them to the collector over mutual TLS.
  *
  *   vigil-agent -f FILE [-d] [-n] [-v]
+ *   vigil-agent --test-rules [-f FILE] [-r DIR [-r DIR]] [--source NAME] < LINES
  */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,9 +22,15 @@
 #include "vigil/log.h"
 #include "vigil/tls.h"
 #include "agent.h"
+#include "av.h"
 #include "conf.h"
 #include "daemon.h"
+#include "journal.h"
+#include "posture.h"
+#include "rules.h"
+#include "updates.h"
 #include "uplink.h"
+#include "usb.h"
 
 #define SPOOL_FILE "spool.db"
 
@@ -34,6 +42,11 @@ struct agent {
 	struct matcher *matcher;
 	struct uplink *uplink;
 	struct watch *watch;
+	struct journal *journal;
+	struct usb_sensor *usb;
+	struct posture *posture;
+	struct av_sensor *av;
+	struct updates *updates;
 	struct event *sigterm;
 	struct event *sigint;
 };
@@ -42,6 +55,9 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: vigil-agent -f FILE [-d] [-n] [-v]\n");
+	fprintf(stderr, "       vigil-agent --list-usb [--sysfs-root DIR]\n");
+	fprintf(stderr, "       vigil-agent --test-rules [-f FILE] [-r DIR [-r DIR]] "
+	    "[--source NAME] < LINES\n");
 	exit(1);
 }
 
@@ -51,6 +67,38 @@ appended_cb(void *arg)
 	struct agent *a = arg;
 
 	uplink_kick(a->uplink);
+	/* A block is an event: the posture's count follows it here. */
+	if (a->usb != NULL && a->posture != NULL)
+		posture_set_usb_blocked(a->posture, (uint32_t)usb_blocked_count(a->usb));
+}
+
+static uint64_t
+rejected_cb(void *arg)
+{
+	struct agent *a = arg;
+	uint64_t n = 0;
+
+	if (a->watch != NULL)
+		n += watch_events_rejected(a->watch);
+	if (a->journal != NULL)
+		n += journal_events_rejected(a->journal);
+	if (a->usb != NULL)
+		n += usb_events_rejected(a->usb);
+	if (a->posture != NULL)
+		n += posture_events_rejected(a->posture);
+	return n;
+}
+
+static uint64_t
+evictions_cb(void *arg)
+{
+	struct agent *a = arg;
+	struct matcher_stats ms;
+
+	if (a->matcher == NULL)
+		return 0;
+	matcher_stats(a->matcher, &ms);
+	return ms.evicted;
 }
 
 static uint64_t
@@ -84,6 +132,111 @@ own_id(SSL_CTX *ctx, char *id, size_t idlen)
 		snprintf(id, idlen, "(no CN)");
 }
 
+/* A bad rule under -n and --test-rules: "file:line: rule ID: message" on stderr. */
+static void
+rule_error_print(void *arg, const char *msg)
+{
+	fprintf(stderr, "%s\n", msg);
+}
+
+static void
+rule_error_log(void *arg, const char *msg)
+{
+	log_warnx("A bad rule is skipped: %s.", msg);
+}
+
+/*
+ * The shipped rules, then the local ones that replace or disable them by id.
+ * Every bad rule goes to report and is skipped; *nbad counts them. A local
+ * directory that does not exist is normal; *no_shipped says the shipped one
+ * does not. NULL only when memory runs out.
+ */
+static struct matcher *
+load_rules(const char *shipped, const char *local, rules_error_fn report, size_t *nbad,
+    int *no_shipped)
+{
+	struct ruleset *rs;
+
+	*nbad = 0;
+	*no_shipped = 0;
+	if ((rs = rules_new()) == NULL)
+		return NULL;
+	if (shipped != NULL && shipped[0] != '\0' &&
+	    rules_load_dir(rs, shipped, 0, report, NULL) == VIGIL_ERR_NOTFOUND)
+		*no_shipped = 1;
+	if (local != NULL && local[0] != '\0')
+		(void)rules_load_dir(rs, local, 1, report, NULL);
+	rules_finish(rs, report, NULL);
+	*nbad = rs->nerrors;
+	return matcher_new(rs);
+}
+
+/*
+ * vigil-agent --test-rules: lines on stdin, what fires on stdout. Exits 1
+ * when a rule was bad (reported on stderr), after the lines.
+ */
+static int
+test_rules_main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "source", required_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct agent_conf *conf;
+	struct matcher *m;
+	const char *dirs[2] = { NULL, NULL }, *file = NULL, *source = NULL;
+	char err[1024];
+	size_t ndirs = 0, nbad;
+	int ch, no_shipped, rc;
+
+	while ((ch = getopt_long(argc, argv, "f:r:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			file = optarg;
+			break;
+		case 'r':
+			if (ndirs == 2)
+				usage();
+			dirs[ndirs++] = optarg;
+			break;
+		case 'S':
+			source = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init("vigil-agent", 1, 0);
+	if ((conf = calloc(1, sizeof(*conf))) == NULL)
+		fatal("Cannot allocate the configuration");
+	if (file != NULL) {
+		if (agent_conf_load(file, conf, err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s\n", err);
+			free(conf);
+			return 1;
+		}
+	} else
+		cfg_defaults(agent_conf_sections, conf);
+	if (ndirs == 0) {
+		dirs[0] = conf->agent.rules_dir;
+		dirs[1] = conf->agent.local_rules_dir;
+	}
+	if ((m = load_rules(dirs[0], dirs[1], rule_error_print, &nbad, &no_shipped)) == NULL)
+		fatalx("The rules cannot be loaded: out of memory.");
+	if (no_shipped)
+		fprintf(stderr, "%s: the rules directory does not exist\n", dirs[0]);
+	rc = matcher_test_stream(m, stdin, stdout, source);
+	matcher_free(m);
+	free(conf);
+	if (rc != 0) {
+		fprintf(stderr, "vigil-agent: cannot read the lines or write the results\n");
+		return 1;
+	}
+	return nbad > 0 || no_shipped ? 1 : 0;
+}
+
 static void
 agent_free(struct agent *a)
 {
@@ -92,8 +245,13 @@ agent_free(struct agent *a)
 		event_free(a->sigterm);
 	if (a->sigint != NULL)
 		event_free(a->sigint);
+	updates_free(a->updates);
+	av_free(a->av);
+	usb_free(a->usb);
+	journal_free(a->journal);
 	watch_free(a->watch);
 	uplink_free(a->uplink);
+	posture_free(a->posture);
 	matcher_free(a->matcher);
 	spool_free(a->spool);
 	if (a->ctx != NULL)
@@ -113,8 +271,15 @@ main(int argc, char *argv[])
 	struct agent *a;
 	char err[1024], path[AGENT_CONF_PATH_MAX + 32], id[256];
 	const char *file = NULL;
-	int ch, debug = 0, check = 0, verbose = 0;
-	size_t i;
+	int ch, debug = 0, check = 0, verbose = 0, no_shipped;
+	size_t i, nbad;
+
+	/* A one-shot tool beside the daemon: the allow-list lines of what is plugged in. */
+	if (argc >= 2 && strcmp(argv[1], "--list-usb") == 0)
+		return usb_list_main(argc - 1, argv + 1, stdout);
+	/* The rule test mode reads lines on stdin; it needs no configuration file. */
+	if (argc >= 2 && strcmp(argv[1], "--test-rules") == 0)
+		return test_rules_main(argc - 1, argv + 1);
 
 	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
 		switch (ch) {
@@ -146,12 +311,21 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	if (check) {
+		/* The rules are part of the configuration: every bad one is printed. */
+		if ((a->matcher = load_rules(a->conf.agent.rules_dir, a->conf.agent.local_rules_dir,
+		    rule_error_print, &nbad, &no_shipped)) == NULL)
+			fatalx("The rules cannot be loaded: out of memory.");
+		/* -nv prints exactly the configuration (it must load again): no notes. */
+		if (no_shipped && !verbose)
+			fprintf(stderr, "%s: warning: the rules directory does not exist\n",
+			    a->conf.agent.rules_dir);
+		matcher_free(a->matcher);
 		if (verbose)
 			agent_conf_print(stdout, &a->conf);
-		else
+		else if (nbad == 0)
 			fprintf(stderr, "configuration OK\n");
 		free(a);
-		return 0;
+		return nbad > 0 ? 1 : 0;
 	}
 	cc = &a->conf.collector;
 
@@ -177,8 +351,19 @@ main(int argc, char *argv[])
 		fatalx("The spool %s cannot be opened: %s", path, err);
 	if ((a->base = event_base_new()) == NULL)
 		fatalx("The event loop cannot be created.");
-	if ((a->matcher = matcher_new_builtin()) == NULL)
-		fatalx("The matcher cannot be created.");
+	if ((a->matcher = load_rules(a->conf.agent.rules_dir, a->conf.agent.local_rules_dir,
+	    rule_error_log, &nbad, &no_shipped)) == NULL)
+		fatalx("The rules cannot be loaded: out of memory.");
+	if (no_shipped)
+		log_warnx("The rules directory %s does not exist; no shipped rules are loaded.",
+		    a->conf.agent.rules_dir);
+	{
+		struct matcher_stats ms;
+
+		matcher_stats(a->matcher, &ms);
+		log_info("%zu rules, %zu thresholds loaded%s.", ms.rules, ms.thresholds,
+		    nbad > 0 ? "; bad rules were skipped" : "");
+	}
 
 	memset(&uo, 0, sizeof(uo));
 	uo.address = cc->address;
@@ -192,9 +377,15 @@ main(int argc, char *argv[])
 	uo.connect_timeout_ms = (uint64_t)cc->connect_timeout;
 	uo.max_frame = (size_t)cc->max_frame;
 	uo.lines_truncated = truncated_cb;
+	uo.events_rejected = rejected_cb;
+	uo.rule_evictions = evictions_cb;
 	uo.arg = a;
+	if ((a->posture = posture_new(a->spool, appended_cb, a)) == NULL)
+		fatalx("The posture cannot be created.");
+	uo.posture = a->posture;
 	if ((a->uplink = uplink_new(a->base, a->ctx, a->spool, &uo)) == NULL)
 		fatalx("The uplink cannot be created.");
+	posture_on_change(a->posture, uplink_posture_changed, a->uplink);
 
 	a->sigterm = evsignal_new(a->base, SIGTERM, signal_cb, a);
 	a->sigint = evsignal_new(a->base, SIGINT, signal_cb, a);
@@ -210,6 +401,35 @@ main(int argc, char *argv[])
 	if ((a->watch = watch_new(a->base, a->spool, a->matcher, srcs, a->conf.nsources,
 	    (size_t)a->conf.agent.max_line, appended_cb, a, err, sizeof(err))) == NULL)
 		fatalx("The log sources cannot be followed: %s.", err);
+	if ((a->journal = journal_new(a->base, a->spool, a->matcher, a->conf.journals,
+	    a->conf.njournals, (size_t)a->conf.agent.max_line, appended_cb, a, err,
+	    sizeof(err))) == NULL)
+		fatalx("The journal sources cannot be read: %s.", err);
+	if (a->conf.usb.enabled) {
+		struct usb_opts uso;
+		enum usb_policy pol = USB_POLICY_ALERT;
+
+		(void)usb_policy_parse(a->conf.usb.policy, &pol);   /* checked by the loader */
+		memset(&uso, 0, sizeof(uso));
+		uso.sysfs_root = a->conf.usb.sysfs_root;
+		uso.policy = pol;
+		uso.block_hid = a->conf.usb.block_hid != 0;
+		uso.allow = a->conf.usb.allow;
+		uso.accept_test_sender = a->conf.usb.insecure_accept_test_sender != 0;
+		uso.appended = appended_cb;
+		uso.arg = a;
+		if ((a->usb = usb_new(a->base, a->spool, &uso, err, sizeof(err))) == NULL)
+			fatalx("The USB sensor cannot start: %s.", err);
+	}
+	/* The sensors' checks run on their check_interval timers, the agent's only timers. */
+	a->av = av_new(a->base, a->posture, &a->conf.antivirus, (size_t)a->conf.agent.max_line,
+	    err, sizeof(err));
+	if (a->av == NULL && err[0] != '\0')
+		fatalx("The antivirus sensor cannot start: %s.", err);
+	a->updates = updates_new(a->base, a->posture, &a->conf.updates,
+	    (size_t)a->conf.agent.max_line, err, sizeof(err));
+	if (a->updates == NULL && err[0] != '\0')
+		fatalx("The update sensor cannot start: %s.", err);
 
 	log_info("agent %s starting, %zu source%s, spool %llu events", id, a->conf.nsources,
 	    a->conf.nsources == 1 ? "" : "s", (unsigned long long)spool_depth(a->spool));

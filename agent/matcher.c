@@ -1,188 +1,448 @@
 /*
- * The built-in matcher: a syslog line -> zero or one event.
+ * The matcher: a rule set run over observations.
  *
- * One table entry per pattern: the program (syslog tag) it applies to, a
- * literal that must occur in the message (a cheap prefilter, as the rule
- * engine's literal prefilter will be), and a small parse function that reads
- * the fields. The PCRE2 rule engine replaces the parse functions with rules
- * and keeps the same shape.
- *
- * Every line is hostile: it is addressed as (pointer, length) and never read
- * past its length, may hold NULs, invalid UTF-8 and control characters, and
- * may try to look like a different message (a user name "x from 1.2.3.4").
- * Field values are cut at their struct sizes on a character boundary, with
- * control characters and invalid UTF-8 replaced by '?', so that every string
- * in an event is valid UTF-8 for the wire.
+ * Most lines fire nothing, so the work before a regex is kept small: the
+ * program name picks a short list of candidate rules from a hash table
+ * (the rules without a program filter are in every list), a rule's source
+ * filter and its literal prefilter (memmem) come next, and only then PCRE2,
+ * JIT-compiled, with one match_data reused. Field values are spans of the
+ * message; nothing is copied until an event is made.
  */
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vigil/err.h"
+#include "vigil/names.h"
+#include "vigil/text.h"
 
 #include "agent.h"
+#include "rules.h"
+#include "syslog.h"
+#include "threshold.h"
 
-#define MATCHER_MAX_TAG 64      /* longer syslog tags are not a program we know */
-#define MATCHER_MAX_HOST 255
+#define MATCH_LIMIT 1000000            /* PCRE2 backtracking steps for one line */
+#define TEST_LINE_MAX (64 * 1024)      /* test mode: longer input lines are cut */
+#define SUBJECT_MAX (1024 * 1024)      /* longer messages are matched on their start */
 
-struct span {
-	const char *p;
+struct prog_slot {
+	const char *name;                  /* NULL: an empty slot */
 	size_t len;
-};
-
-struct matcher_rule {
-	const char *program[2];     /* syslog tags it applies to (second may be NULL) */
-	const char *prefilter;      /* literal that must occur in the message */
-	const char *rule;
-	int category;
-	int severity;
-	int (*parse)(struct span msg, struct match_event *out);
+	uint64_t hash;
+	uint32_t *rules;                   /* indices into rs->r, in rule order */
+	size_t n;
 };
 
 struct matcher {
-	const struct matcher_rule *rules;
-	size_t nrules;
+	struct ruleset *rs;
+	pcre2_match_data *md;
+	pcre2_match_context *mc;
+	struct prog_slot *progs;           /* open addressing, a power of two */
+	size_t nslots;
+	uint32_t *any;                     /* the rules for a program no rule names */
+	size_t nany;
+	struct suppress **supp;            /* per rule, made at its first match */
+	struct threshold **thr;            /* per threshold, made at its first count */
+	struct matcher_stats st;
+	char *fix;                         /* a message made valid UTF-8 */
+	size_t fixcap;
 };
 
-/* ---- spans --------------------------------------------------------------- */
+/* One capture of the current match. */
+struct span {
+	const char *p;
+	size_t len;
+	int set;
+};
 
-static struct span
-span_from(const char *p, size_t len)
+static uint64_t
+hash_name(const char *p, size_t len)
 {
-	struct span s = { p, len };
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
 
-	return s;
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static struct prog_slot *
+slot_find(const struct matcher *m, const char *p, size_t len, uint64_t h)
+{
+	size_t i = h & (m->nslots - 1);
+
+	for (;;) {
+		struct prog_slot *s = &m->progs[i];
+
+		if (s->name == NULL)
+			return s;
+		if (s->hash == h && s->len == len && memcmp(s->name, p, len) == 0)
+			return s;
+		i = (i + 1) & (m->nslots - 1);
+	}
 }
 
 static int
-span_eq(struct span s, const char *lit)
+build_index(struct matcher *m)
 {
-	size_t n = strlen(lit);
+	struct ruleset *rs = m->rs;
+	struct prog_slot *s;
+	struct rule *r, *q;
+	size_t i, j, k, names = 0;
+	uint64_t h;
 
-	return s.len == n && memcmp(s.p, lit, n) == 0;
+	for (i = 0; i < rs->n; i++)
+		if (!rs->r[i]->is_threshold)
+			names += rs->r[i]->programs.n;
+	m->nslots = 16;
+	while (m->nslots < names * 2)
+		m->nslots <<= 1;
+	if ((m->progs = calloc(m->nslots, sizeof(*m->progs))) == NULL ||
+	    (m->any = calloc(rs->n + 1, sizeof(*m->any))) == NULL)
+		return VIGIL_ERR_NOMEM;
+	for (i = 0; i < rs->n; i++) {
+		r = rs->r[i];
+		if (!r->is_threshold && r->programs.n == 0)
+			m->any[m->nany++] = (uint32_t)i;
+	}
+	for (i = 0; i < rs->n; i++) {
+		r = rs->r[i];
+		for (j = 0; !r->is_threshold && j < r->programs.n; j++) {
+			h = hash_name(r->programs.item[j], r->programs.len[j]);
+			s = slot_find(m, r->programs.item[j], r->programs.len[j], h);
+			if (s->name != NULL)
+				continue;
+			/* A new name: its list is every rule naming it or naming none, in order. */
+			s->name = r->programs.item[j];
+			s->len = r->programs.len[j];
+			s->hash = h;
+			if ((s->rules = calloc(rs->n, sizeof(*s->rules))) == NULL)
+				return VIGIL_ERR_NOMEM;
+			for (k = 0; k < rs->n; k++) {
+				size_t x;
+
+				q = rs->r[k];
+				if (q->is_threshold)
+					continue;
+				for (x = 0; x < q->programs.n; x++)
+					if (q->programs.len[x] == s->len &&
+					    memcmp(q->programs.item[x], s->name, s->len) == 0)
+						break;
+				if (q->programs.n == 0 || x < q->programs.n)
+					s->rules[s->n++] = (uint32_t)k;
+			}
+		}
+	}
+	return 0;
 }
 
-/* Consume lit at the start of *s. */
-static int
-span_eat(struct span *s, const char *lit)
+struct matcher *
+matcher_new(struct ruleset *rs)
 {
-	size_t n = strlen(lit);
+	struct matcher *m;
+	uint32_t groups, maxgroups = 0;
+	size_t i;
 
-	if (s->len < n || memcmp(s->p, lit, n) != 0)
-		return 0;
-	s->p += n;
-	s->len -= n;
-	return 1;
+	if (rs == NULL)
+		return NULL;
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		rules_free(rs);
+		return NULL;
+	}
+	m->rs = rs;
+	for (i = 0; i < rs->n; i++) {
+		if (rs->r[i]->code == NULL)
+			continue;
+		groups = 0;
+		pcre2_pattern_info(rs->r[i]->code, PCRE2_INFO_CAPTURECOUNT, &groups);
+		if (groups > maxgroups)
+			maxgroups = groups;
+	}
+	if ((m->md = pcre2_match_data_create(maxgroups + 1, NULL)) == NULL ||
+	    (m->mc = pcre2_match_context_create(NULL)) == NULL ||
+	    (m->supp = calloc(rs->n + 1, sizeof(*m->supp))) == NULL ||
+	    (m->thr = calloc(rs->n + 1, sizeof(*m->thr))) == NULL || build_index(m) != 0) {
+		matcher_free(m);
+		return NULL;
+	}
+	pcre2_set_match_limit(m->mc, MATCH_LIMIT);
+	m->st.rules = rs->nrules;
+	m->st.thresholds = rs->nthresholds;
+	return m;
 }
 
+void
+matcher_free(struct matcher *m)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; m->progs != NULL && i < m->nslots; i++)
+		free(m->progs[i].rules);
+	free(m->progs);
+	free(m->any);
+	for (i = 0; i < m->rs->n; i++) {
+		if (m->supp != NULL)
+			suppress_free(m->supp[i]);
+		if (m->thr != NULL)
+			threshold_free(m->thr[i]);
+	}
+	free(m->supp);
+	free(m->thr);
+	pcre2_match_data_free(m->md);
+	pcre2_match_context_free(m->mc);
+	free(m->fix);
+	rules_free(m->rs);
+	free(m);
+}
+
+void
+matcher_stats(const struct matcher *m, struct matcher_stats *st)
+{
+	size_t i;
+
+	*st = m->st;
+	st->evicted = 0;
+	st->suppress_lost = 0;
+	for (i = 0; i < m->rs->n; i++) {
+		if (m->supp[i] != NULL) {
+			st->evicted += suppress_evicted(m->supp[i]);
+			st->suppress_lost += suppress_lost(m->supp[i]);
+		}
+		if (m->thr[i] != NULL)
+			st->evicted += threshold_evicted(m->thr[i]);
+	}
+}
+
+/* ---- events ---------------------------------------------------------------- */
+
+/* Append up to len bytes to dst (capacity cap) at *o, never past cap - 1. */
 static void
-span_skip_spaces(struct span *s)
+put(char *dst, size_t cap, size_t *o, const char *p, size_t len)
 {
-	while (s->len > 0 && *s->p == ' ') {
-		s->p++;
-		s->len--;
-	}
+	if (*o + 1 >= cap)
+		return;
+	if (len > cap - 1 - *o)
+		len = cap - 1 - *o;
+	memcpy(dst + *o, p, len);
+	*o += len;
 }
 
-/* The first occurrence of lit in s, or NULL. */
-static const char *
-span_find(struct span s, const char *lit)
+/*
+ * Render a summary. vals[i] is the value of field i (a capture of a rule,
+ * a group_by field of a threshold); a field the line did not set shows "-".
+ */
+static void
+render(char *dst, size_t cap, const struct rule *r, const struct span *vals,
+    const struct match_input *in, const char *count)
 {
-	return memmem(s.p, s.len, lit, strlen(lit));
-}
+	const struct tmpl *t = &r->summary;
+	const struct tmpl_part *pt;
+	size_t i, o = 0, back;
 
-/* The last occurrence of lit in s, or NULL. */
-static const char *
-span_rfind(struct span s, const char *lit)
-{
-	const char *hit = NULL, *at;
-	struct span rest = s;
-	size_t n = strlen(lit);
-
-	while ((at = span_find(rest, lit)) != NULL) {
-		hit = at;
-		rest.len -= (size_t)(at - rest.p) + 1;
-		rest.p = at + 1;
-		if (rest.len < n)
+	for (i = 0; i < t->nparts; i++) {
+		pt = &t->parts[i];
+		switch (pt->ref) {
+		case TMPL_LITERAL:
+			put(dst, cap, &o, t->text + pt->off, pt->len);
 			break;
+		case TMPL_PROGRAM:
+			if (in->program_len > 0)
+				put(dst, cap, &o, in->program, in->program_len);
+			else
+				put(dst, cap, &o, "-", 1);
+			break;
+		case TMPL_SOURCE:
+			put(dst, cap, &o, in->source != NULL ? in->source : "-",
+			    in->source != NULL ? strlen(in->source) : 1);
+			break;
+		case TMPL_COUNT:
+			put(dst, cap, &o, count, strlen(count));
+			break;
+		case TMPL_WINDOW:
+			put(dst, cap, &o, r->window_text, strlen(r->window_text));
+			break;
+		default:
+			if (vals[pt->ref].set)
+				put(dst, cap, &o, vals[pt->ref].p, vals[pt->ref].len);
+			else
+				put(dst, cap, &o, "-", 1);
+			break;
+		}
 	}
-	return hit;
+	/* A cut in the middle of a UTF-8 character drops the piece. */
+	if (o + 1 >= cap) {
+		back = o;
+		while (back > 0 && ((unsigned char)dst[back - 1] & 0xc0) == 0x80 && o - back < 3)
+			back--;
+		if (back > 0 && (unsigned char)dst[back - 1] >= 0xc0)
+			o = back - 1;
+	}
+	dst[o] = '\0';
 }
 
-/* Split *s at the first `c`: returns what is before it, leaves *s after it. */
+/* The key of a window: each value with its length, so "a b" + "c" != "a" + "b c". */
+static size_t
+make_key(char *key, size_t cap, const struct span *vals, const size_t *idx, size_t n)
+{
+	size_t i, o = 0, len;
+	uint32_t l;
+
+	for (i = 0; i < n; i++) {
+		len = vals[idx[i]].len;
+		l = (uint32_t)len;
+		put(key, cap, &o, (const char *)&l, sizeof(l));
+		put(key, cap, &o, vals[idx[i]].p, len);
+	}
+	return o;
+}
+
+static struct threshold *
+thr_of(struct matcher *m, size_t t)
+{
+	const struct rule *th = m->rs->r[t];
+
+	if (m->thr[t] == NULL)
+		m->thr[t] = threshold_new(th->count, th->window_us, THRESHOLD_MAX_KEYS);
+	return m->thr[t];
+}
+
+/* A threshold counts one event of rule r; fills *ev when it fires. */
 static int
-span_cut(struct span *s, char c, struct span *before)
+count_threshold(struct matcher *m, size_t t, const struct rule *r, const struct span *caps,
+    const struct match_input *in, struct match_event *ev)
 {
-	const char *at = memchr(s->p, c, s->len);
+	const struct rule *th = m->rs->r[t];
+	struct span vals[RULES_MAX_GROUP_BY];
+	size_t idx[RULES_MAX_GROUP_BY], i, k, klen;
+	char key[THRESHOLD_MAX_KEY_LEN];
+	struct threshold *w;
 
-	if (at == NULL)
-		return 0;
-	*before = span_from(s->p, (size_t)(at - s->p));
-	s->len -= (size_t)(at - s->p) + 1;
-	s->p = at + 1;
-	return 1;
-}
-
-/* The leading run of characters up to a space (or the end). */
-static struct span
-span_token(struct span s)
-{
-	const char *sp = memchr(s.p, ' ', s.len);
-
-	return span_from(s.p, sp != NULL ? (size_t)(sp - s.p) : s.len);
-}
-
-static int
-span_all(struct span s, const char *set)
-{
-	size_t i;
-
-	for (i = 0; i < s.len; i++)
-		if (s.p[i] == '\0' || strchr(set, s.p[i]) == NULL)
+	/* An event that lacks a group_by field is not counted. */
+	for (i = 0; i < th->ngroup_by; i++) {
+		for (k = 0; k < r->ncaptures; k++)
+			if (strcmp(r->captures[k].name, th->group_by[i]) == 0)
+				break;
+		if (k == r->ncaptures || !caps[k].set)
 			return 0;
+		vals[i] = caps[k];
+		idx[i] = i;
+	}
+	klen = make_key(key, sizeof(key), vals, idx, th->ngroup_by);
+	if ((w = thr_of(m, t)) == NULL || threshold_hit(w, key, klen, in->time_us) != 1)
+		return 0;
+	memset(ev, 0, offsetof(struct match_event, summary));
+	ev->rule = th->id;
+	ev->category = th->category;
+	ev->severity = th->severity;
+	ev->nfields = 0;
+	for (i = 0; i < th->ngroup_by; i++) {
+		ev->fields[ev->nfields].key = th->group_by[i];
+		ev->fields[ev->nfields].value = vals[i].p;
+		ev->fields[ev->nfields].len = vals[i].len;
+		ev->nfields++;
+	}
+	snprintf(ev->num, sizeof(ev->num), "%u", th->count);
+	ev->fields[ev->nfields].key = "count";
+	ev->fields[ev->nfields].value = ev->num;
+	ev->fields[ev->nfields].len = strlen(ev->num);
+	ev->nfields++;
+	render(ev->summary, sizeof(ev->summary), th, vals, in, ev->num);
+	m->st.fired++;
 	return 1;
 }
 
-static int
-span_digits(struct span s, size_t maxlen)
+/* Rule r (index ri) matched: its event unless suppressed, then its thresholds. */
+static size_t
+emit(struct matcher *m, size_t ri, const struct match_input *in, const char *subj,
+    struct match_event *out, size_t max)
 {
-	return s.len > 0 && s.len <= maxlen && span_all(s, "0123456789");
+	const struct rule *r = m->rs->r[ri];
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+	uint32_t nov = pcre2_get_ovector_count(m->md), g;
+	struct span caps[RULES_MAX_CAPTURES];
+	struct match_event *ev;
+	char key[THRESHOLD_MAX_KEY_LEN];
+	uint64_t repeat = 0;
+	size_t i, k, n = 0, klen;
+	int own = 1, rc;
+
+	for (i = 0; i < r->ncaptures; i++) {
+		caps[i].set = 0;
+		for (k = 0; k < r->captures[i].ngroups; k++) {
+			g = r->captures[i].group[k];
+			if (g < nov && ov[2 * g] != PCRE2_UNSET && ov[2 * g + 1] >= ov[2 * g]) {
+				caps[i].p = subj + ov[2 * g];
+				caps[i].len = ov[2 * g + 1] - ov[2 * g];
+				caps[i].set = 1;
+				break;
+			}
+		}
+	}
+	m->st.matched++;
+	if (r->suppress_us > 0) {
+		if (m->supp[ri] == NULL)
+			m->supp[ri] = suppress_new(r->suppress_us, THRESHOLD_MAX_KEYS);
+		if (m->supp[ri] != NULL) {
+			klen = make_key(key, sizeof(key), caps, r->suppress_by, r->nsuppress_by);
+			rc = suppress_hit(m->supp[ri], key, klen, in->time_us, &repeat);
+			if (rc == 0) {
+				own = 0;
+				m->st.suppressed++;
+			}
+		}
+	}
+	if (own && max > 0) {
+		ev = &out[n++];
+		ev->rule = r->id;
+		ev->category = r->category;
+		ev->severity = r->severity;
+		ev->nfields = 0;
+		for (i = 0; i < r->ncaptures; i++) {
+			if (!caps[i].set)
+				continue;
+			ev->fields[ev->nfields].key = r->captures[i].name;
+			ev->fields[ev->nfields].value = caps[i].p;
+			ev->fields[ev->nfields].len = caps[i].len;
+			ev->nfields++;
+		}
+		if (repeat > 0) {
+			snprintf(ev->num, sizeof(ev->num), "%llu", (unsigned long long)repeat);
+			ev->fields[ev->nfields].key = "repeat";
+			ev->fields[ev->nfields].value = ev->num;
+			ev->fields[ev->nfields].len = strlen(ev->num);
+			ev->nfields++;
+		}
+		render(ev->summary, sizeof(ev->summary), r, caps, in, "");
+	}
+	for (i = 0; i < r->ncounted_by && n < max; i++)
+		n += (size_t)count_threshold(m, r->counted_by[i], r, caps, in, &out[n]);
+	return n;
 }
 
-/* The value of a run of at most 9 digits (already checked by span_digits). */
-static long
-span_number(struct span s)
+static int
+source_ok(const struct rule *r, const char *source)
 {
-	long v = 0;
 	size_t i;
 
-	for (i = 0; i < s.len && i < 9; i++)
-		v = v * 10 + (s.p[i] - '0');
-	return v;
+	if (r->sources.n == 0 || source == NULL)
+		return 1;
+	for (i = 0; i < r->sources.n; i++)
+		if (strcmp(r->sources.item[i], source) == 0)
+			return 1;
+	return 0;
 }
 
-/* The value of " key=" (first or last occurrence) up to the next space. */
-static int
-span_kv(struct span s, const char *key, int last, struct span *val)
-{
-	const char *at = last ? span_rfind(s, key) : span_find(s, key);
-	size_t klen = strlen(key);
-
-	if (at == NULL)
-		return 0;
-	*val = span_token(span_from(at + klen, s.len - (size_t)(at - s.p) - klen));
-	return 1;
-}
-
-/* ---- safe strings -------------------------------------------------------- */
-
-/* Length of the valid UTF-8 sequence at p (at most avail bytes), 0 if invalid. */
+/* Length of the valid UTF-8 sequence at p (avail bytes), 0 if invalid. */
 static size_t
 utf8_len(const unsigned char *p, size_t avail)
 {
 	size_t n, i;
-	unsigned int cp;
+	uint32_t cp;
 
 	if (p[0] < 0x80)
 		return 1;
@@ -211,468 +471,149 @@ utf8_len(const unsigned char *p, size_t avail)
 }
 
 /*
- * Copy src into dst (size dstsize > 0, always NUL-terminated), replacing
- * control characters (C0, DEL, C1) and invalid UTF-8 bytes with '?', and
- * cutting before a character that would not fit.
+ * The subject PCRE2 reads: the message itself when it is valid UTF-8 (the
+ * common case: no copy), else a copy of the same length with each invalid
+ * byte as '?', so that offsets and fields line up with the message.
  */
-static void
-copy_clean(char *dst, size_t dstsize, const char *src, size_t len)
+static const char *
+subject(struct matcher *m, const struct match_input *in, size_t *len)
 {
-	const unsigned char *p = (const unsigned char *)src;
-	size_t i = 0, o = 0, n;
+	const unsigned char *p = (const unsigned char *)in->msg;
+	size_t n = in->msg_len < SUBJECT_MAX ? in->msg_len : SUBJECT_MAX, i = 0, k;
+	char *nf;
 
-	while (i < len) {
-		n = utf8_len(p + i, len - i);
-		if (n == 0 || p[i] < 0x20 || p[i] == 0x7f ||
-		    (n == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)) {
-			if (o + 1 >= dstsize)
-				break;
-			dst[o++] = '?';
-			i += n == 0 ? 1 : n;
+	*len = n;
+	while (i < n && p[i] < 0x80)
+		i++;
+	for (; i < n; i += k)
+		if ((k = utf8_len(p + i, n - i)) == 0)
+			break;
+	if (i == n)
+		return in->msg;
+	if (m->fixcap < n) {
+		if ((nf = realloc(m->fix, n)) == NULL)
+			return NULL;
+		m->fix = nf;
+		m->fixcap = n;
+	}
+	memcpy(m->fix, p, n);
+	for (; i < n; i += k)
+		if ((k = utf8_len(p + i, n - i)) == 0) {
+			m->fix[i] = '?';
+			k = 1;
+		}
+	return m->fix;
+}
+
+size_t
+matcher_match(struct matcher *m, const struct match_input *in, struct match_event *out,
+    size_t max)
+{
+	const struct prog_slot *s;
+	const uint32_t *list;
+	const struct rule *r;
+	const char *subj = NULL;
+	size_t n, i, slen = 0;
+	int rc;
+
+	m->st.lines++;
+	list = m->any;
+	n = m->nany;
+	if (in->program_len > 0) {
+		s = slot_find(m, in->program, in->program_len,
+		    hash_name(in->program, in->program_len));
+		if (s->name != NULL) {
+			list = s->rules;
+			n = s->n;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		r = m->rs->r[list[i]];
+		if (r->prefilter_len > 0 && (in->msg_len < r->prefilter_len ||
+		    memmem(in->msg, in->msg_len, r->prefilter, r->prefilter_len) == NULL))
+			continue;
+		if (!source_ok(r, in->source))
+			continue;
+		if (subj == NULL && (subj = subject(m, in, &slen)) == NULL) {
+			m->st.match_errors++;
+			return 0;
+		}
+		m->st.regex_runs++;
+		if (r->jit)
+			rc = pcre2_jit_match(r->code, (PCRE2_SPTR)subj, slen, 0, 0, m->md, m->mc);
+		else
+			rc = pcre2_match(r->code, (PCRE2_SPTR)subj, slen, 0, PCRE2_NO_UTF_CHECK,
+			    m->md, m->mc);
+		if (rc == PCRE2_ERROR_NOMATCH)
+			continue;
+		if (rc < 0) {
+			m->st.match_errors++;
 			continue;
 		}
-		if (o + n >= dstsize)
-			break;
-		memcpy(dst + o, p + i, n);
-		o += n;
-		i += n;
+		/* The first rule that matches a line is the one that speaks for it. */
+		return emit(m, list[i], in, subj, out, max);
 	}
-	dst[o] = '\0';
+	return 0;
 }
 
-/* Drop a UTF-8 sequence that snprintf() cut in half at the end of s. */
-static void
-utf8_trim_tail(char *s)
-{
-	size_t len = strlen(s), start = len, back = 0;
-
-	while (start > 0 && back < 4 && ((unsigned char)s[start - 1] & 0xc0) == 0x80) {
-		start--;
-		back++;
-	}
-	if (start == 0)
-		return;
-	start--;
-	if (utf8_len((const unsigned char *)s + start, len - start) != len - start)
-		s[start] = '\0';
-}
+/* ---- rule test mode -------------------------------------------------------- */
 
 static void
-summary(struct match_event *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-summary(struct match_event *out, const char *fmt, ...)
+print_event(FILE *out, unsigned long long lineno, const struct match_event *ev)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(out->summary, sizeof(out->summary), fmt, ap);
-	va_end(ap);
-	utf8_trim_tail(out->summary);
-}
-
-/* Add a field; returns its cleaned value (for the summary). */
-static const char *
-field(struct match_event *out, const char *key, struct span val)
-{
-	size_t i = out->nfields;
-
-	if (i >= MATCH_MAX_FIELDS)
-		return "";
-	copy_clean(out->fields[i].key, sizeof(out->fields[i].key), key, strlen(key));
-	copy_clean(out->fields[i].value, sizeof(out->fields[i].value), val.p, val.len);
-	out->nfields++;
-	return out->fields[i].value;
-}
-
-/* ---- shared pieces of the messages ---------------------------------------- */
-
-#define ADDR_CHARS "0123456789abcdefABCDEF.:"
-
-/*
- * The right-hand end of sshd's messages: "IP port N[ ssh2]". sshd appends
- * it after the user name, so it is taken from the last " from ".
- */
-static int
-parse_from(struct span s, int need_port, struct span *ip, struct span *port)
-{
-	const char *at = span_rfind(s, " from ");
-	struct span rest;
-
-	if (at == NULL)
-		return 0;
-	rest = span_from(at + 6, s.len - (size_t)(at - s.p) - 6);
-	*ip = span_token(rest);
-	if (ip->len == 0 || ip->len > 45 || !span_all(*ip, ADDR_CHARS))
-		return 0;
-	rest.p += ip->len;
-	rest.len -= ip->len;
-	port->p = rest.p;
-	port->len = 0;
-	if (rest.len == 0)
-		return !need_port;
-	if (!span_eat(&rest, " port "))
-		return 0;
-	*port = span_token(rest);
-	if (!span_digits(*port, 5) || span_number(*port) > 65535)
-		return 0;
-	rest.p += port->len;
-	rest.len -= port->len;
-	return rest.len == 0 || span_eq(rest, " ssh2") || span_eq(rest, " ssh1");
-}
-
-/* ---- the patterns -------------------------------------------------------- */
-
-/* "Failed password for [invalid user ]USER from IP port N ssh2" */
-static int
-parse_ssh_failed(struct span msg, struct match_event *out)
-{
-	struct span user, ip, port;
-	const char *u, *i;
-
-	if (!span_eat(&msg, "Failed password for "))
-		return 0;
-	span_eat(&msg, "invalid user ");
-	if (!parse_from(msg, 1, &ip, &port))
-		return 0;
-	user = span_from(msg.p, (size_t)(span_rfind(msg, " from ") - msg.p));
-	u = field(out, "user", user);
-	i = field(out, "src_ip", ip);
-	field(out, "port", port);
-	summary(out, "Failed SSH password for %s from %s", u, i);
-	return 1;
-}
-
-/* "Invalid user USER from IP[ port N]" */
-static int
-parse_ssh_invalid(struct span msg, struct match_event *out)
-{
-	struct span user, ip, port;
-	const char *u, *i;
-
-	if (!span_eat(&msg, "Invalid user "))
-		return 0;
-	if (!parse_from(msg, 0, &ip, &port))
-		return 0;
-	user = span_from(msg.p, (size_t)(span_rfind(msg, " from ") - msg.p));
-	u = field(out, "user", user);
-	i = field(out, "src_ip", ip);
-	summary(out, "Invalid SSH user %s from %s", u, i);
-	return 1;
-}
-
-/*
- * pam_unix's "authentication failure; logname=X uid=N euid=0 tty=T ruser=R
- * rhost=H  user=U" after the given "pam_unix(service:auth): " prefix.
- * user= is the last key pam_unix writes, so it is taken from the right.
- */
-static int
-parse_pam_failure(struct span *msg, const char *prefix, struct span *ruser,
-    struct span *user)
-{
-	struct span logname;
-
-	if (!span_eat(msg, prefix) || !span_eat(msg, "authentication failure;"))
-		return 0;
-	if (!span_kv(*msg, " user=", 1, user))
-		return 0;
-	if (!span_kv(*msg, " ruser=", 0, ruser) || ruser->len == 0) {
-		if (span_kv(*msg, " logname=", 0, &logname))
-			*ruser = logname;
-		else
-			ruser->len = 0;
-	}
-	return 1;
-}
-
-static int
-parse_sudo_pam(struct span msg, struct match_event *out)
-{
-	struct span ruser = { NULL, 0 }, user = { NULL, 0 };
-	const char *u;
-
-	if (!parse_pam_failure(&msg, "pam_unix(sudo:auth): ", &ruser, &user))
-		return 0;
-	if (user.len == 0)
-		user = ruser;
-	if (user.len == 0)
-		return 0;
-	u = field(out, "user", user);
-	summary(out, "sudo authentication failure for %s", u);
-	return 1;
-}
-
-/* "USER : N incorrect password attempts ; TTY=T ; PWD=P ; USER=root ; COMMAND=C" */
-static int
-parse_sudo_attempts(struct span msg, struct match_event *out)
-{
-	struct span user, count, rest;
-	const char *at, *u, *c;
-
-	span_skip_spaces(&msg);
-	if ((at = span_find(msg, " : ")) == NULL)
-		return 0;
-	user = span_from(msg.p, (size_t)(at - msg.p));
-	rest = span_from(at + 3, msg.len - user.len - 3);
-	count = span_token(rest);
-	if (user.len == 0 || memchr(user.p, ' ', user.len) != NULL || !span_digits(count, 6))
-		return 0;
-	rest.p += count.len;
-	rest.len -= count.len;
-	if (!span_eat(&rest, " incorrect password attempt"))
-		return 0;
-	u = field(out, "user", user);
-	if ((at = span_find(rest, " ; COMMAND=")) != NULL) {
-		struct span cmd = span_from(at + 11, rest.len - (size_t)(at - rest.p) - 11);
-
-		c = field(out, "command", cmd);
-		summary(out, "sudo authentication failure for %s running %s", u, c);
-	} else
-		summary(out, "sudo authentication failure for %s", u);
-	return 1;
-}
-
-/* "FAILED SU (to TARGET) USER on TTY" */
-static int
-parse_su_failed(struct span msg, struct match_event *out)
-{
-	struct span target, user, rest;
-	const char *at, *u, *t;
-
-	if (!span_eat(&msg, "FAILED SU (to "))
-		return 0;
-	if (!span_cut(&msg, ')', &target) || target.len == 0 || !span_eat(&msg, " "))
-		return 0;
-	if ((at = span_rfind(msg, " on ")) == NULL)
-		return 0;
-	user = span_from(msg.p, (size_t)(at - msg.p));
-	rest = span_from(at + 4, msg.len - user.len - 4);
-	if (user.len == 0 || rest.len == 0)
-		return 0;
-	u = field(out, "user", user);
-	t = field(out, "target", target);
-	summary(out, "su to %s failed for %s", t, u);
-	return 1;
-}
-
-static int
-parse_su_pam(struct span msg, struct match_event *out)
-{
-	struct span ruser = { NULL, 0 }, target = { NULL, 0 };
-	struct span copy = msg;
-	const char *u, *t;
-
-	if (!parse_pam_failure(&msg, "pam_unix(su:auth): ", &ruser, &target) &&
-	    !parse_pam_failure(&copy, "pam_unix(su-l:auth): ", &ruser, &target))
-		return 0;
-	if (target.len == 0 || ruser.len == 0)
-		return 0;
-	u = field(out, "user", ruser);
-	t = field(out, "target", target);
-	summary(out, "su to %s failed for %s", t, u);
-	return 1;
-}
-
-/* "new user: name=NAME, UID=N, GID=N, home=H, shell=S[, from=F]" */
-static int
-parse_useradd(struct span msg, struct match_event *out)
-{
-	struct span name, uid;
-	const char *u;
-
-	if (!span_eat(&msg, "new user: name="))
-		return 0;
-	if (!span_cut(&msg, ',', &name) || name.len == 0 || !span_eat(&msg, " UID="))
-		return 0;
-	if (!span_cut(&msg, ',', &uid) || !span_digits(uid, 10))
-		return 0;
-	u = field(out, "user", name);
-	field(out, "uid", uid);
-	summary(out, "New user account %s created", u);
-	return 1;
-}
-
-/* "new group: name=NAME, GID=N" */
-static int
-parse_groupadd(struct span msg, struct match_event *out)
-{
-	struct span name, gid;
-	const char *g;
-
-	if (!span_eat(&msg, "new group: name="))
-		return 0;
-	if (!span_cut(&msg, ',', &name) || name.len == 0 || !span_eat(&msg, " GID="))
-		return 0;
-	gid = msg;
-	if (!span_cut(&msg, ',', &gid))
-		gid = msg;
-	if (!span_digits(gid, 10))
-		return 0;
-	g = field(out, "group", name);
-	field(out, "gid", gid);
-	summary(out, "New group %s created", g);
-	return 1;
-}
-
-#define AUTH VIGIL__V1__CATEGORY__CATEGORY_AUTH
-#define PRIV VIGIL__V1__CATEGORY__CATEGORY_PRIVILEGE
-#define ACCT VIGIL__V1__CATEGORY__CATEGORY_ACCOUNT
-#define MEDIUM VIGIL__V1__SEVERITY__SEVERITY_MEDIUM
-
-static const struct matcher_rule builtin_rules[] = {
-	{ { "sshd", "sshd-session" }, "Failed password for ", "ssh.failed_password",
-	    AUTH, MEDIUM, parse_ssh_failed },
-	{ { "sshd", "sshd-session" }, "Invalid user ", "ssh.invalid_user",
-	    AUTH, MEDIUM, parse_ssh_invalid },
-	{ { "sudo", NULL }, "pam_unix(sudo:auth): authentication failure", "sudo.auth_failure",
-	    PRIV, MEDIUM, parse_sudo_pam },
-	{ { "sudo", NULL }, " incorrect password attempt", "sudo.auth_failure",
-	    PRIV, MEDIUM, parse_sudo_attempts },
-	{ { "su", NULL }, "FAILED SU (to ", "su.failure",
-	    PRIV, MEDIUM, parse_su_failed },
-	{ { "su", NULL }, "authentication failure", "su.failure",
-	    PRIV, MEDIUM, parse_su_pam },
-	{ { "useradd", NULL }, "new user: ", "account.useradd",
-	    ACCT, MEDIUM, parse_useradd },
-	{ { "groupadd", NULL }, "new group: ", "account.groupadd",
-	    ACCT, MEDIUM, parse_groupadd },
-};
-
-/* ---- syslog -------------------------------------------------------------- */
-
-/* "Nov 25 10:00:01 " or "Nov  5 10:00:01 " */
-static int
-eat_traditional_time(struct span *s)
-{
-	struct span t = *s, day, clock;
-
-	if (t.len < 4 || !span_all(span_from(t.p, 3),
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") || t.p[3] != ' ')
-		return 0;
-	t.p += 4;
-	t.len -= 4;
-	span_skip_spaces(&t);
-	day = span_token(t);
-	if (!span_digits(day, 2))
-		return 0;
-	t.p += day.len;
-	t.len -= day.len;
-	if (!span_eat(&t, " "))
-		return 0;
-	clock = span_token(t);
-	if (clock.len != 8 || !span_all(clock, "0123456789:"))
-		return 0;
-	t.p += clock.len;
-	t.len -= clock.len;
-	if (!span_eat(&t, " "))
-		return 0;
-	*s = t;
-	return 1;
-}
-
-/* "2026-11-25T10:00:01.123456+07:00 " */
-static int
-eat_rfc3339_time(struct span *s)
-{
-	struct span t = *s, stamp = span_token(*s);
-
-	if (stamp.len < 20 || stamp.len > 40 || !span_all(span_from(stamp.p, 4), "0123456789") ||
-	    stamp.p[4] != '-' || stamp.p[10] != 'T' || !span_all(stamp, "0123456789-T:.+Z"))
-		return 0;
-	t.p += stamp.len;
-	t.len -= stamp.len;
-	if (!span_eat(&t, " "))
-		return 0;
-	*s = t;
-	return 1;
-}
-
-/*
- * Split a syslog line into its program (the tag without "[pid]") and its
- * message. Returns 0 when the line does not have that shape.
- */
-static int
-syslog_split(struct span line, struct span *prog, struct span *msg)
-{
-	struct span s = line, host, tag;
+	char buf[4 * MATCH_MAX_SUMMARY + 1];
 	size_t i;
 
-	if (!eat_traditional_time(&s) && !eat_rfc3339_time(&s))
-		return 0;
-	host = span_token(s);
-	if (host.len == 0 || host.len > MATCHER_MAX_HOST || host.len == s.len)
-		return 0;
-	s.p += host.len + 1;
-	s.len -= host.len + 1;
-	for (i = 0; i < s.len && i <= MATCHER_MAX_TAG; i++)
-		if (s.p[i] == '[' || s.p[i] == ':' || s.p[i] == ' ' || s.p[i] == '\0')
-			break;
-	if (i == 0 || i > MATCHER_MAX_TAG || i == s.len)
-		return 0;
-	tag = span_from(s.p, i);
-	s.p += i;
-	s.len -= i;
-	if (*s.p == '[') {
-		struct span pid;
-
-		if (!span_cut(&s, ']', &pid) || pid.len < 1 ||
-		    !span_digits(span_from(pid.p + 1, pid.len - 1), 10))
-			return 0;
+	text_escape(buf, sizeof(buf), ev->summary, strlen(ev->summary));
+	fprintf(out, "%llu\t%s\t%s\t%s\t%s\t", lineno, ev->rule, category_name(ev->category),
+	    severity_name(ev->severity), buf);
+	for (i = 0; i < ev->nfields; i++) {
+		text_escape(buf, sizeof(buf), ev->fields[i].value, ev->fields[i].len);
+		fprintf(out, "%s%s=%s", i > 0 ? " " : "", ev->fields[i].key, buf);
 	}
-	if (!span_eat(&s, ":"))
-		return 0;
-	span_eat(&s, " ");
-	*prog = tag;
-	*msg = s;
-	return 1;
-}
-
-/* ---- interface ----------------------------------------------------------- */
-
-struct matcher *
-matcher_new_builtin(void)
-{
-	struct matcher *m;
-
-	if ((m = calloc(1, sizeof(*m))) == NULL)
-		return NULL;
-	m->rules = builtin_rules;
-	m->nrules = sizeof(builtin_rules) / sizeof(builtin_rules[0]);
-	return m;
-}
-
-void
-matcher_free(struct matcher *m)
-{
-	free(m);
+	fputc('\n', out);
 }
 
 int
-matcher_match(struct matcher *m, const char *source, const char *line, size_t len,
-    struct match_event *out)
+matcher_test_stream(struct matcher *m, FILE *in, FILE *out, const char *source)
 {
-	const struct matcher_rule *r;
-	struct span prog, msg;
-	size_t i;
+	struct match_event *evs;
+	struct match_input mi;
+	struct syslog_line sl;
+	unsigned long long lineno = 0;
+	char *line = NULL;
+	size_t cap = 0, n, i, len;
+	ssize_t got;
+	int rc = 0;
 
-	memset(out, 0, sizeof(*out));
-	if (line == NULL || !syslog_split(span_from(line, len), &prog, &msg))
-		return 0;
-	for (i = 0; i < m->nrules; i++) {
-		r = &m->rules[i];
-		if (!span_eq(prog, r->program[0]) &&
-		    (r->program[1] == NULL || !span_eq(prog, r->program[1])))
-			continue;
-		if (span_find(msg, r->prefilter) == NULL)
-			continue;
-		memset(out, 0, sizeof(*out));
-		if (r->parse(msg, out)) {
-			snprintf(out->rule, sizeof(out->rule), "%s", r->rule);
-			out->category = r->category;
-			out->severity = r->severity;
-			return 1;
-		}
+	if ((evs = calloc(MATCH_MAX_EVENTS, sizeof(*evs))) == NULL)
+		return VIGIL_ERR_NOMEM;
+	while ((got = getline(&line, &cap, in)) >= 0) {
+		lineno++;
+		len = (size_t)got;
+		if (len > 0 && line[len - 1] == '\n')
+			len--;
+		if (len > TEST_LINE_MAX)
+			len = TEST_LINE_MAX;
+		memset(&mi, 0, sizeof(mi));
+		mi.source = source;
+		if (syslog_parse(line, len, &sl))
+			mi.time_us = sl.time_us;
+		else
+			mi.time_us = (int64_t)lineno * 1000000;
+		mi.program = sl.program;
+		mi.program_len = sl.program_len;
+		mi.msg = sl.msg;
+		mi.msg_len = sl.msg_len;
+		n = matcher_match(m, &mi, evs, MATCH_MAX_EVENTS);
+		if (n == 0)
+			fprintf(out, "%llu\t-\n", lineno);
+		for (i = 0; i < n; i++)
+			print_event(out, lineno, &evs[i]);
 	}
-	memset(out, 0, sizeof(*out));
-	return 0;
+	if (ferror(in) || fflush(out) != 0)
+		rc = VIGIL_ERR_SYS;
+	free(line);
+	free(evs);
+	return rc;
 }

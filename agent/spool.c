@@ -1,6 +1,7 @@
 /*
- * The agent's durable spool: events waiting for the collector's ack, and the
- * tail offsets of the log sources, in one SQLite database in WAL mode.
+ * The agent's durable spool: events waiting for the collector's ack, the
+ * tail offsets of the log sources and the cursors of the journal sources, in
+ * one SQLite database in WAL mode.
  *
  * Durability: synchronous=NORMAL. A crash of the process (SIGKILL, abort)
  * loses nothing that was committed: the WAL is already in the kernel. A power
@@ -28,10 +29,14 @@
 
 #include "agent.h"
 
-#define SPOOL_SCHEMA_VERSION 1
 #define SPOOL_BUSY_MS 5000
 
-static const char spool_schema[] =
+/*
+ * The schema in versioned steps: step i brings a database from user_version
+ * i to i + 1. A spool written by an older agent gains the newer tables; one
+ * written by a newer agent is refused rather than misread.
+ */
+static const char spool_schema_v1[] =
     "CREATE TABLE IF NOT EXISTS events ("
     " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
     " ev BLOB NOT NULL);"
@@ -45,6 +50,14 @@ static const char spool_schema[] =
     " key TEXT PRIMARY KEY,"
     " value INTEGER NOT NULL);"
     "INSERT OR IGNORE INTO meta(key, value) VALUES ('dropped', 0);";
+
+static const char spool_schema_v2[] =
+    "CREATE TABLE IF NOT EXISTS cursors ("
+    " source TEXT PRIMARY KEY,"
+    " cursor TEXT NOT NULL);";
+
+static const char *const spool_schema[] = { spool_schema_v1, spool_schema_v2 };
+#define SPOOL_SCHEMA_VERSION ((int)(sizeof(spool_schema) / sizeof(spool_schema[0])))
 
 /* The counters that a rollback must put back. */
 struct spool_counts {
@@ -72,6 +85,8 @@ enum {
 	ST_DROPPED_SET,
 	ST_POS_GET,
 	ST_POS_SET,
+	ST_CURSOR_GET,
+	ST_CURSOR_SET,
 	ST_COUNT_EVENTS,
 	ST_NSTMT
 };
@@ -99,6 +114,9 @@ static const char *const spool_sql[ST_NSTMT] = {
 	    " VALUES (?, ?, ?, ?, ?) ON CONFLICT(source) DO UPDATE SET"
 	    " dev = excluded.dev, inode = excluded.inode, offset = excluded.offset,"
 	    " head = excluded.head",
+	[ST_CURSOR_GET] = "SELECT cursor FROM cursors WHERE source = ?",
+	[ST_CURSOR_SET] = "INSERT INTO cursors(source, cursor) VALUES (?, ?)"
+	    " ON CONFLICT(source) DO UPDATE SET cursor = excluded.cursor",
 	[ST_COUNT_EVENTS] = "SELECT count(*), coalesce(sum(length(ev)), 0) FROM events",
 };
 
@@ -186,6 +204,38 @@ spool_exec(struct spool *s, const char *sql, char *err, size_t errlen)
 	return 0;
 }
 
+/* Bring the schema up to SPOOL_SCHEMA_VERSION, inside the caller's transaction. */
+static int
+spool_migrate(struct spool *s, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	char sql[64];
+	int version = -1, rc;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
+		return VIGIL_ERR_DB;
+	}
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version < 0) {
+		snprintf(err, errlen, "the schema version cannot be read");
+		return VIGIL_ERR_DB;
+	}
+	if (version > SPOOL_SCHEMA_VERSION) {
+		snprintf(err, errlen, "the schema version %d is newer than this agent's (%d)",
+		    version, SPOOL_SCHEMA_VERSION);
+		return VIGIL_ERR_DB;
+	}
+	for (; version < SPOOL_SCHEMA_VERSION; version++)
+		if (spool_exec(s, spool_schema[version], err, errlen) != 0)
+			return VIGIL_ERR_DB;
+	/* A pragma takes no parameter; the number is our own constant. */
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SPOOL_SCHEMA_VERSION);
+	return spool_exec(s, sql, err, errlen);
+}
+
 struct spool *
 spool_open(const char *path, long long max_bytes, char *err, size_t errlen)
 {
@@ -213,12 +263,13 @@ spool_open(const char *path, long long max_bytes, char *err, size_t errlen)
 	if (spool_exec(s, "PRAGMA journal_mode = WAL", msg, sizeof(msg)) != 0 ||
 	    spool_exec(s, "PRAGMA synchronous = NORMAL", msg, sizeof(msg)) != 0 ||
 	    spool_exec(s, "PRAGMA journal_size_limit = 16777216", msg, sizeof(msg)) != 0 ||
+	    /* A small agent: 256 KiB of page cache is plenty for appends and acks. */
+	    spool_exec(s, "PRAGMA cache_size = -256", msg, sizeof(msg)) != 0 ||
 	    spool_exec(s, "BEGIN IMMEDIATE", msg, sizeof(msg)) != 0) {
 		snprintf(err, errlen, "%s: %s", path, msg);
 		goto fail;
 	}
-	if (spool_exec(s, spool_schema, msg, sizeof(msg)) != 0 ||
-	    spool_exec(s, "PRAGMA user_version = 1", msg, sizeof(msg)) != 0 ||
+	if (spool_migrate(s, msg, sizeof(msg)) != 0 ||
 	    spool_exec(s, "COMMIT", msg, sizeof(msg)) != 0) {
 		snprintf(err, errlen, "%s: cannot create the schema: %s", path, msg);
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -357,6 +408,9 @@ spool_make_room(struct spool *s, long long need)
 	if (dropped == 0)
 		return 0;
 	s->n.dropped += dropped;
+	/* Never silent: the shipped rule agent.spool_dropped reads this line back. */
+	log_warnx("The spool is full: %llu oldest events were dropped (%llu in all).",
+	    (unsigned long long)dropped, (unsigned long long)s->n.dropped);
 	sqlite3_bind_int64(s->st[ST_DROPPED_SET], 1, (sqlite3_int64)s->n.dropped);
 	return spool_step_done(s, ST_DROPPED_SET);
 }
@@ -595,4 +649,50 @@ spool_pos_set(struct spool *s, const char *source, const struct tail_pos *pos)
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)pos->offset);
 	sqlite3_bind_blob(st, 5, pos->head, (int)hlen, SQLITE_STATIC);
 	return spool_step_done(s, ST_POS_SET);
+}
+
+int
+spool_cursor_get(struct spool *s, const char *source, char *cursor, size_t cap)
+{
+	sqlite3_stmt *st = s->st[ST_CURSOR_GET];
+	int rc, r = 0;
+
+	if (cap == 0)
+		return VIGIL_ERR_INVAL;
+	cursor[0] = '\0';
+	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *text = sqlite3_column_text(st, 0);
+		int len = sqlite3_column_bytes(st, 0);
+
+		if (text == NULL || len < 0)
+			len = 0;
+		if ((size_t)len >= cap || (size_t)len > SPOOL_CURSOR_MAX)
+			r = VIGIL_ERR_TOOBIG;
+		else {
+			if (len > 0)
+				memcpy(cursor, text, (size_t)len);
+			cursor[len] = '\0';
+		}
+	} else if (rc == SQLITE_DONE)
+		r = VIGIL_ERR_NOTFOUND;
+	else
+		r = VIGIL_ERR_DB;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return r;
+}
+
+int
+spool_cursor_set(struct spool *s, const char *source, const char *cursor)
+{
+	sqlite3_stmt *st = s->st[ST_CURSOR_SET];
+	size_t len = strnlen(cursor, SPOOL_CURSOR_MAX + 1);
+
+	if (len > SPOOL_CURSOR_MAX)
+		return VIGIL_ERR_TOOBIG;
+	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, cursor, (int)len, SQLITE_STATIC);
+	return spool_step_done(s, ST_CURSOR_SET);
 }

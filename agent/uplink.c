@@ -33,6 +33,7 @@
 #include "vigil/err.h"
 #include "vigil/frame.h"
 #include "vigil/log.h"
+#include "vigil/text.h"
 #include "vigil/wire.h"
 #include "uplink.h"
 
@@ -63,6 +64,7 @@ struct uplink {
 	struct event *retry_ev;
 	struct event *timeout_ev;
 	struct event *heartbeat_ev;
+	struct event *posture_ev;  /* a heartbeat at once: the posture changed */
 	unsigned attempt;          /* failures since the last Welcome */
 	int quiet;                 /* the first failure of a series is logged, the rest at debug */
 
@@ -129,6 +131,8 @@ uplink_close(struct uplink *u)
 		evtimer_del(u->timeout_ev);
 	if (u->heartbeat_ev != NULL)
 		evtimer_del(u->heartbeat_ev);
+	if (u->posture_ev != NULL)
+		event_del(u->posture_ev);
 	u->state = UPLINK_IDLE;
 	u->ninflight = 0;
 	u->infirst = 0;
@@ -218,6 +222,8 @@ heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 	struct uplink *u = arg;
 	Vigil__V1__Frame f = VIGIL__V1__FRAME__INIT;
 	Vigil__V1__Heartbeat hb = VIGIL__V1__HEARTBEAT__INIT;
+	Vigil__V1__Posture pos;
+	char sigs[40] = "unknown";
 	int rc;
 
 	if (u->state != UPLINK_READY)
@@ -226,15 +232,42 @@ heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 	hb.spool_depth = spool_depth(u->spool);
 	hb.dropped = spool_dropped(u->spool);
 	hb.lines_truncated = u->o.lines_truncated != NULL ? u->o.lines_truncated(u->o.arg) : 0;
+	hb.events_rejected = u->o.events_rejected != NULL ? u->o.events_rejected(u->o.arg) : 0;
+	hb.rule_evictions = u->o.rule_evictions != NULL ? u->o.rule_evictions(u->o.arg) : 0;
+	/* Absent until a sensor has reported: "no data" is not "all unknown". */
+	if (u->o.posture != NULL && posture_to_wire(posture_get(u->o.posture), &pos) == 1)
+		hb.posture = &pos;
 	f.msg_case = VIGIL__V1__FRAME__MSG_HEARTBEAT;
 	f.heartbeat = &hb;
 	if ((rc = uplink_send(u, &f)) != 0) {
 		uplink_fail(u, "a heartbeat cannot be sent (%s)", vigil_strerror(rc));
 		return;
 	}
-	log_debug("Sent a heartbeat: spool depth %llu, dropped %llu, lines truncated %llu.",
-	    (unsigned long long)hb.spool_depth, (unsigned long long)hb.dropped,
-	    (unsigned long long)hb.lines_truncated);
+	log_debug("Sent a heartbeat: spool depth %llu, dropped %llu, lines truncated %llu, "
+	    "events rejected %llu, rule evictions %llu.", (unsigned long long)hb.spool_depth,
+	    (unsigned long long)hb.dropped, (unsigned long long)hb.lines_truncated,
+	    (unsigned long long)hb.events_rejected, (unsigned long long)hb.rule_evictions);
+	if (hb.posture != NULL) {
+		if (pos.av_signatures_us > 0)
+			text_time_rfc3339(sigs, sizeof(sigs), pos.av_signatures_us);
+		log_debug("Posture sent: antivirus \"%s\" running %d realtime %d version \"%s\" "
+		    "signatures %s; updates pending %d, security %d since %lld; last update %lld, "
+		    "last upgrade %lld; reboot required %d; os \"%s\"; usb blocked %u.",
+		    pos.av_product, (int)pos.av_running, (int)pos.av_realtime, pos.av_version,
+		    sigs, (int)pos.updates_pending, (int)pos.security_updates_pending,
+		    (long long)pos.security_pending_since_us, (long long)pos.last_update_us,
+		    (long long)pos.last_upgrade_us, (int)pos.reboot_required, pos.os,
+		    (unsigned)pos.usb_policy_blocked);
+	}
+}
+
+void
+uplink_posture_changed(void *arg)
+{
+	struct uplink *u = arg;
+
+	if (u != NULL && u->state == UPLINK_READY)
+		event_active(u->posture_ev, EV_TIMEOUT, 0);
 }
 
 static int
@@ -285,6 +318,8 @@ uplink_welcome(struct uplink *u, const Vigil__V1__Welcome *w)
 	tv.tv_sec = hb_sec;
 	tv.tv_usec = 0;
 	evtimer_add(u->heartbeat_ev, &tv);
+	/* The collector learns the posture now, not one interval later. */
+	event_active(u->posture_ev, EV_TIMEOUT, 0);
 	uplink_fill(u);
 	return u->bev != NULL ? 0 : -1;
 }
@@ -614,7 +649,8 @@ uplink_new(struct event_base *base, SSL_CTX *ctx, struct spool *spool,
 	u->retry_ev = evtimer_new(base, retry_cb, u);
 	u->timeout_ev = evtimer_new(base, timeout_cb, u);
 	u->heartbeat_ev = event_new(base, -1, EV_PERSIST, heartbeat_cb, u);
-	if (u->address == NULL || u->unit == NULL ||
+	u->posture_ev = event_new(base, -1, 0, heartbeat_cb, u);
+	if (u->address == NULL || u->unit == NULL || u->posture_ev == NULL ||
 	    (opts->server_name != NULL && opts->server_name[0] != '\0' &&
 	    u->server_name == NULL) || u->retry_ev == NULL || u->timeout_ev == NULL ||
 	    u->heartbeat_ev == NULL) {
@@ -650,6 +686,8 @@ uplink_free(struct uplink *u)
 		event_free(u->timeout_ev);
 	if (u->heartbeat_ev != NULL)
 		event_free(u->heartbeat_ev);
+	if (u->posture_ev != NULL)
+		event_free(u->posture_ev);
 	if (u->dns != NULL)
 		evdns_base_free(u->dns, 0);
 	free(u->address);

@@ -14,6 +14,7 @@
 #include <openssl/ssl.h>
 
 #include "agent.h"
+#include "posture.h"
 
 struct uplink_opts {
 	const char *address;          /* host name or IP literal */
@@ -29,6 +30,11 @@ struct uplink_opts {
 	/* For heartbeats: log lines cut at max_line so far (may be NULL). */
 	uint64_t (*lines_truncated)(void *arg);
 	void *arg;
+	/* For heartbeats (each may be NULL): events that failed validation, rule keys evicted. */
+	uint64_t (*events_rejected)(void *arg);
+	uint64_t (*rule_evictions)(void *arg);
+	/* The posture every heartbeat carries (NULL: none); borrowed. */
+	const struct posture *posture;
 };
 
 #define UPLINK_MAX_WINDOW 64
@@ -46,6 +52,12 @@ void uplink_free(struct uplink *u);            /* closes the connection; NULL is
 
 /* Connect now; after a failure the uplink keeps reconnecting by itself. */
 void uplink_start(struct uplink *u);
+
+/*
+ * The posture changed: send a heartbeat at once (once per loop pass however
+ * many facts changed), if connected. A posture_on_change() callback.
+ */
+void uplink_posture_changed(void *u);
 
 /* New events are in the spool: send them if the connection and the window allow. */
 void uplink_kick(struct uplink *u);

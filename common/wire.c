@@ -143,6 +143,59 @@ wire_validate_event(const Vigil__V1__Event *ev, char *why, size_t whylen)
 	return 0;
 }
 
+static int
+check_tristate(Vigil__V1__Tristate t, const char *name, char *why, size_t whylen)
+{
+	if ((int)t < 0 || (int)t > VIGIL__V1__TRISTATE__TRISTATE_NO)
+		return why_set(why, whylen, VIGIL_ERR_RANGE, "%s %d is not yes, no or unknown.",
+		               name, (int)t);
+	return 0;
+}
+
+/* Unknown counts are -1 and unknown times 0 (vigil.proto); nothing else below. */
+static int
+check_posture(const Vigil__V1__Posture *p, char *why, size_t whylen)
+{
+	int rc;
+
+	if ((rc = check_str(p->av_product, "posture: av_product", WIRE_MAX_VERSION, 0, why,
+	                    whylen)) != 0 ||
+	    (rc = check_str(p->av_version, "posture: av_version", WIRE_MAX_VERSION, 0, why,
+	                    whylen)) != 0 ||
+	    (rc = check_str(p->os, "posture: os", WIRE_MAX_OS, 0, why, whylen)) != 0)
+		return rc;
+	if ((rc = check_tristate(p->av_running, "posture: av_running", why, whylen)) != 0 ||
+	    (rc = check_tristate(p->av_realtime, "posture: av_realtime", why, whylen)) != 0 ||
+	    (rc = check_tristate(p->reboot_required, "posture: reboot_required", why,
+	                         whylen)) != 0)
+		return rc;
+	if (p->updates_pending < -1)
+		return why_set(why, whylen, VIGIL_ERR_RANGE, "posture: updates_pending %d is "
+		               "negative.", (int)p->updates_pending);
+	if (p->security_updates_pending < -1)
+		return why_set(why, whylen, VIGIL_ERR_RANGE, "posture: security_updates_pending "
+		               "%d is negative.", (int)p->security_updates_pending);
+	if (p->updates_pending >= 0 && p->security_updates_pending > p->updates_pending)
+		return why_set(why, whylen, VIGIL_ERR_RANGE, "posture: security_updates_pending "
+		               "%d is more than updates_pending %d.",
+		               (int)p->security_updates_pending, (int)p->updates_pending);
+	if (p->av_signatures_us < 0 || p->security_pending_since_us < 0 ||
+	    p->last_update_us < 0 || p->last_upgrade_us < 0)
+		return why_set(why, whylen, VIGIL_ERR_RANGE, "posture: a time is before 1970.");
+	return 0;
+}
+
+static int
+check_heartbeat(const Vigil__V1__Heartbeat *hb, char *why, size_t whylen)
+{
+	if (hb->time_us < 0)
+		return why_set(why, whylen, VIGIL_ERR_RANGE, "heartbeat: time_us %lld is before "
+		               "1970.", (long long)hb->time_us);
+	if (hb->posture != NULL)
+		return check_posture(hb->posture, why, whylen);
+	return 0;
+}
+
 int
 wire_validate(const Vigil__V1__Frame *f, char *why, size_t whylen)
 {
@@ -172,7 +225,7 @@ wire_validate(const Vigil__V1__Frame *f, char *why, size_t whylen)
 	case VIGIL__V1__FRAME__MSG_HEARTBEAT:
 		if (f->heartbeat == NULL)
 			break;
-		return 0;
+		return check_heartbeat(f->heartbeat, why, whylen);
 	case VIGIL__V1__FRAME__MSG_ERROR:
 		if (f->error == NULL)
 			break;

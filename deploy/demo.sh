@@ -6,6 +6,7 @@
 set -eu
 BUILD=$(cd "${1:-build}" && pwd)
 D=$(mktemp -d /tmp/vigil-demo.XXXXXX)
+RULES=$(cd "$(dirname "$0")" && pwd)/rules.d
 PIDS=""
 stop() {
 	trap - EXIT INT TERM
@@ -63,6 +64,7 @@ for id in pc-ketoan pc-vanthu; do
 [agent]
 state_dir = $D/$id
 unit = ubnd-phuong-demo
+rules_dir = $RULES
 
 [collector]
 address = 127.0.0.1

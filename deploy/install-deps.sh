@@ -4,8 +4,10 @@
 set -eu
 
 PKGS="build-essential pkg-config libevent-dev libprotobuf-c-dev protobuf-c-compiler
-libsqlite3-dev libssl-dev libcmocka-dev libpcre2-dev libsystemd-dev systemd-journal-remote sqlite3 openssl logrotate procps iproute2
-util-linux python3"
+libsqlite3-dev libssl-dev libcmocka-dev libpcre2-dev libsystemd-dev libcurl4-openssl-dev
+sqlite3 openssl logrotate procps iproute2 util-linux python3
+systemd-journal-remote clamav clamav-daemon python3-aiosmtpd
+qemu-system-x86 linux-image-amd64 busybox-static cpio kmod"
 
 missing=""
 for p in $PKGS; do

@@ -31,5 +31,14 @@ for prog in agent collector; do
 		esac
 	done
 done
+# The rule test mode's output for a sample input is fixed.
+out=$(mktemp)
+"$BUILD/vigil-agent" --test-rules -r "$TOP/tests/data/rules-engine" \
+    <"$TOP/tests/data/golden/test-rules.in" >"$out" 2>&1
+if ! diff -u "$TOP/tests/data/golden/test-rules.out" "$out" >&2; then
+	echo "FAIL check-configs: --test-rules output differs from tests/data/golden/test-rules.out" >&2
+	rc=1
+fi
+rm -f "$out"
 [ $rc = 0 ] && echo "  CONFIGS shipped examples and broken files checked"
 exit $rc

@@ -105,6 +105,7 @@ write_agent_conf() {
 [agent]
 state_dir = $T/$_id
 unit = test-unit
+rules_dir = $TOP/deploy/rules.d
 
 [collector]
 address = 127.0.0.1

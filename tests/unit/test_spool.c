@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "vigil/err.h"
 
 #include "../../agent/agent.h"
@@ -473,6 +475,131 @@ test_open_error(void **state)
 	assert_true(strlen(err) > 0);
 }
 
+static void
+test_cursors(void **state)
+{
+	struct fixture *f = *state;
+	struct spool *s = open_spool(f, 0);
+	char cur[SPOOL_CURSOR_MAX + 1], big[SPOOL_CURSOR_MAX + 2], small[8];
+	struct tail_pos pos;
+	const char *c1 = "s=8604c6abedd943dc9d9628172d853319;i=157;"
+	    "b=70b7532f07c841de84c02b929683a337;m=6ae51731;t=6611dff6e5f10;x=8e6d8e12a6695867";
+
+	assert_int_equal(spool_cursor_get(s, "system", cur, sizeof(cur)), VIGIL_ERR_NOTFOUND);
+	assert_string_equal(cur, "");
+	assert_int_equal(spool_cursor_set(s, "system", c1), 0);
+	spool_free(s);
+
+	/* It survives a reopen; overwrite; the empty cursor is a value. */
+	s = open_spool(f, 0);
+	assert_int_equal(spool_cursor_get(s, "system", cur, sizeof(cur)), 0);
+	assert_string_equal(cur, c1);
+	assert_int_equal(spool_cursor_set(s, "system", "x"), 0);
+	assert_int_equal(spool_cursor_get(s, "system", cur, sizeof(cur)), 0);
+	assert_string_equal(cur, "x");
+	assert_int_equal(spool_cursor_set(s, "other", ""), 0);
+	assert_int_equal(spool_cursor_get(s, "other", cur, sizeof(cur)), 0);
+	assert_string_equal(cur, "");
+
+	/* Cursors and tail offsets are separate, even under one name. */
+	assert_int_equal(spool_pos_get(s, "system", &pos), VIGIL_ERR_NOTFOUND);
+
+	/* SPOOL_CURSOR_MAX bytes fit; one more does not; nor a short buffer. */
+	memset(big, 'c', SPOOL_CURSOR_MAX);
+	big[SPOOL_CURSOR_MAX] = '\0';
+	assert_int_equal(spool_cursor_set(s, "system", big), 0);
+	assert_int_equal(spool_cursor_get(s, "system", cur, sizeof(cur)), 0);
+	assert_int_equal(strlen(cur), SPOOL_CURSOR_MAX);
+	assert_int_equal(spool_cursor_get(s, "system", small, sizeof(small)), VIGIL_ERR_TOOBIG);
+	big[SPOOL_CURSOR_MAX] = 'c';
+	big[SPOOL_CURSOR_MAX + 1] = '\0';
+	assert_int_equal(spool_cursor_set(s, "system", big), VIGIL_ERR_TOOBIG);
+	assert_int_equal(spool_cursor_get(s, "system", cur, sizeof(cur)), 0);
+	assert_int_equal(strlen(cur), SPOOL_CURSOR_MAX);
+	spool_free(s);
+}
+
+/* The events of a journal pass and its cursor commit or roll back together. */
+static void
+test_cursor_transaction(void **state)
+{
+	struct fixture *f = *state;
+	struct spool *s = open_spool(f, 0);
+	char cur[SPOOL_CURSOR_MAX + 1];
+
+	assert_int_equal(spool_cursor_set(s, "system", "c0"), 0);
+
+	assert_int_equal(spool_begin(s), 0);
+	append(s, 1, 0);
+	append(s, 2, 0);
+	assert_int_equal(spool_cursor_set(s, "system", "c2"), 0);
+	assert_int_equal(spool_rollback(s), 0);
+	assert_int_equal(spool_depth(s), 0);
+	assert_int_equal(spool_cursor_get(s, "system", cur, sizeof(cur)), 0);
+	assert_string_equal(cur, "c0");
+
+	assert_int_equal(spool_begin(s), 0);
+	append(s, 1, 0);
+	append(s, 2, 0);
+	assert_int_equal(spool_cursor_set(s, "system", "c2"), 0);
+	assert_int_equal(spool_commit(s), 0);
+	spool_free(s);
+
+	s = open_spool(f, 0);
+	assert_int_equal(spool_depth(s), 2);
+	assert_int_equal(spool_cursor_get(s, "system", cur, sizeof(cur)), 0);
+	assert_string_equal(cur, "c2");
+	spool_free(s);
+}
+
+static void
+exec_sql(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* A spool of the first schema (before journal cursors) is upgraded in place. */
+static void
+test_schema_upgrade(void **state)
+{
+	struct fixture *f = *state;
+	struct spool *s;
+	struct tail_pos pos;
+	char cur[SPOOL_CURSOR_MAX + 1], err[256] = "";
+
+	exec_sql(f->db,
+	    "PRAGMA journal_mode = WAL;"
+	    "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, ev BLOB NOT NULL);"
+	    "CREATE TABLE positions (source TEXT PRIMARY KEY, dev INTEGER NOT NULL,"
+	    " inode INTEGER NOT NULL, offset INTEGER NOT NULL, head BLOB NOT NULL);"
+	    "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	    "INSERT INTO meta(key, value) VALUES ('dropped', 3);"
+	    "INSERT INTO positions VALUES ('auth', 1, 2, 42, x'');"
+	    "PRAGMA user_version = 1;");
+	s = open_spool(f, 0);
+	assert_int_equal(spool_dropped(s), 3);
+	assert_int_equal(spool_pos_get(s, "auth", &pos), 0);
+	assert_int_equal(pos.offset, 42);
+	assert_int_equal(spool_cursor_get(s, "system", cur, sizeof(cur)), VIGIL_ERR_NOTFOUND);
+	assert_int_equal(spool_cursor_set(s, "system", "c1"), 0);
+	assert_int_equal(append(s, 1, 0), 1);
+	spool_free(s);
+
+	s = open_spool(f, 0);
+	assert_int_equal(spool_cursor_get(s, "system", cur, sizeof(cur)), 0);
+	assert_string_equal(cur, "c1");
+	spool_free(s);
+
+	/* A spool from a newer agent is refused, not misread. */
+	exec_sql(f->db, "PRAGMA user_version = 99;");
+	assert_null(spool_open(f->db, 0, err, sizeof(err)));
+	assert_non_null(strstr(err, "newer"));
+}
+
 int
 main(void)
 {
@@ -486,6 +613,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unclean_exit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unclean_sigkill, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cursors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cursor_transaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schema_upgrade, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -402,6 +402,91 @@ test_other_kinds(void **state)
 	expect(&f, VIGIL_ERR_UTF8, "error: reason");
 }
 
+/* Posture in a heartbeat: strings as everywhere, tristates, -1 / 0 for unknown. */
+static void
+test_posture(void **state)
+{
+	Vigil__V1__Frame f = VIGIL__V1__FRAME__INIT;
+	Vigil__V1__Heartbeat hb = VIGIL__V1__HEARTBEAT__INIT;
+	Vigil__V1__Posture p;
+	char *s;
+
+	vigil__v1__posture__init(&p);
+	f.msg_case = VIGIL__V1__FRAME__MSG_HEARTBEAT;
+	f.heartbeat = &hb;
+	hb.posture = &p;
+	/* All unknown is valid, as is a full report. */
+	p.updates_pending = -1;
+	p.security_updates_pending = -1;
+	expect(&f, 0, NULL);
+	p.av_product = "ClamAV";
+	p.av_running = VIGIL__V1__TRISTATE__TRISTATE_YES;
+	p.av_realtime = VIGIL__V1__TRISTATE__TRISTATE_NO;
+	p.av_version = "1.4.6";
+	p.av_signatures_us = 1794493868000000LL;
+	p.updates_pending = 124;
+	p.security_updates_pending = 79;
+	p.security_pending_since_us = 1794493868000000LL;
+	p.last_update_us = 1794493868000000LL;
+	p.last_upgrade_us = 1794493868000000LL;
+	p.reboot_required = VIGIL__V1__TRISTATE__TRISTATE_YES;
+	p.os = "Debian GNU/Linux 12 (bookworm)";
+	p.usb_policy_blocked = 3;
+	expect(&f, 0, NULL);
+
+	s = repeat('p', WIRE_MAX_VERSION + 1);
+	p.av_product = s;
+	expect(&f, VIGIL_ERR_TOOBIG, "posture: av_product");
+	p.av_product = "Clam\xc3";
+	expect(&f, VIGIL_ERR_UTF8, "posture: av_product");
+	p.av_product = "ClamAV";
+	p.av_version = s;
+	expect(&f, VIGIL_ERR_TOOBIG, "posture: av_version");
+	free(s);
+	p.av_version = "1.4.6";
+	s = repeat('o', WIRE_MAX_OS + 1);
+	p.os = s;
+	expect(&f, VIGIL_ERR_TOOBIG, "posture: os");
+	free(s);
+	p.os = "\xed\xa0\x80";       /* a surrogate */
+	expect(&f, VIGIL_ERR_UTF8, "posture: os");
+	p.os = "";
+
+	p.av_running = (Vigil__V1__Tristate)3;
+	expect(&f, VIGIL_ERR_RANGE, "posture: av_running 3");
+	p.av_running = (Vigil__V1__Tristate)-1;
+	expect(&f, VIGIL_ERR_RANGE, "posture: av_running");
+	p.av_running = VIGIL__V1__TRISTATE__TRISTATE_NO;
+	p.av_realtime = (Vigil__V1__Tristate)7;
+	expect(&f, VIGIL_ERR_RANGE, "posture: av_realtime");
+	p.av_realtime = 0;
+	p.reboot_required = (Vigil__V1__Tristate)99;
+	expect(&f, VIGIL_ERR_RANGE, "posture: reboot_required");
+	p.reboot_required = 0;
+
+	p.updates_pending = -2;
+	expect(&f, VIGIL_ERR_RANGE, "posture: updates_pending");
+	p.updates_pending = 10;
+	p.security_updates_pending = -5;
+	expect(&f, VIGIL_ERR_RANGE, "posture: security_updates_pending");
+	p.security_updates_pending = 11;
+	expect(&f, VIGIL_ERR_RANGE, "more than updates_pending");
+	/* Security counted, the total not: allowed. */
+	p.updates_pending = -1;
+	expect(&f, 0, NULL);
+	p.security_updates_pending = 0;
+	p.av_signatures_us = -1;
+	expect(&f, VIGIL_ERR_RANGE, "posture: a time");
+	p.av_signatures_us = 0;
+	p.last_upgrade_us = -5;
+	expect(&f, VIGIL_ERR_RANGE, "posture: a time");
+	p.last_upgrade_us = 0;
+	hb.time_us = -1;
+	expect(&f, VIGIL_ERR_RANGE, "heartbeat: time_us");
+	hb.time_us = 0;
+	expect(&f, 0, NULL);
+}
+
 static void
 test_single_event(void **state)
 {
@@ -428,7 +513,7 @@ main(void)
 	    cmocka_unit_test(test_event_required), cmocka_unit_test(test_enums),
 	    cmocka_unit_test(test_event_strings),  cmocka_unit_test(test_fields),
 	    cmocka_unit_test(test_hello),          cmocka_unit_test(test_other_kinds),
-	    cmocka_unit_test(test_single_event),
+	    cmocka_unit_test(test_single_event),   cmocka_unit_test(test_posture),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

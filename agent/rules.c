@@ -1,0 +1,1268 @@
+/*
+ * Rule files -> a rule set. The syntax is the INI of the rest of Vigil
+ * (common/config.c: comments start a line, "key = value", quoted values with
+ * \" and \\), read here rather than by cfg_load() because a rule file must
+ * go on after an error: the first problem of a section is reported, the
+ * rest of that section is skipped, and the next section starts afresh.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "vigil/err.h"
+#include "vigil/names.h"
+#include "vigil/text.h"
+
+#include "rules.h"
+#include "syslog.h"
+#include "threshold.h"
+
+#define RULES_MSG_MAX 1024
+#define DURATION_MAX_MS (7LL * 24 * 3600 * 1000)
+
+enum key {
+	K_DESCRIPTION, K_PROGRAM, K_SOURCES, K_PREFILTER, K_PATTERN, K_CATEGORY, K_SEVERITY,
+	K_SUMMARY, K_SUPPRESS, K_SUPPRESS_BY, K_ENABLED, K_RULES, K_COUNT, K_WINDOW,
+	K_GROUP_BY, K_EVENT_CATEGORY, K_NKEYS
+};
+
+#define FOR_RULE 1
+#define FOR_THRESHOLD 2
+
+static const struct {
+	const char *name;
+	int kinds;
+} keys[K_NKEYS] = {
+	[K_DESCRIPTION] = { "description", FOR_RULE | FOR_THRESHOLD },
+	[K_PROGRAM] = { "program", FOR_RULE },
+	[K_SOURCES] = { "sources", FOR_RULE },
+	[K_PREFILTER] = { "prefilter", FOR_RULE },
+	[K_PATTERN] = { "pattern", FOR_RULE },
+	[K_CATEGORY] = { "category", FOR_RULE | FOR_THRESHOLD },
+	[K_SEVERITY] = { "severity", FOR_RULE | FOR_THRESHOLD },
+	[K_SUMMARY] = { "summary", FOR_RULE | FOR_THRESHOLD },
+	[K_SUPPRESS] = { "suppress", FOR_RULE },
+	[K_SUPPRESS_BY] = { "suppress_by", FOR_RULE },
+	[K_ENABLED] = { "enabled", FOR_RULE | FOR_THRESHOLD },
+	[K_RULES] = { "rules", FOR_THRESHOLD },
+	[K_COUNT] = { "count", FOR_THRESHOLD },
+	[K_WINDOW] = { "window", FOR_THRESHOLD },
+	[K_GROUP_BY] = { "group_by", FOR_THRESHOLD },
+	[K_EVENT_CATEGORY] = { "event_category", FOR_THRESHOLD },
+};
+
+/* The section being read. */
+struct section {
+	int active;
+	int threshold;
+	char id[RULES_ID_MAX * 4 + 1];   /* as written (escaped), for messages */
+	int id_ok;
+	unsigned line;
+	int bad;                         /* reported: skip the rest */
+	char *val[K_NKEYS];
+	unsigned vline[K_NKEYS];
+};
+
+struct loader {
+	struct ruleset *rs;
+	const char *path;
+	int layer;
+	rules_error_fn fn;
+	void *arg;
+	unsigned lineno;
+	struct section sec;
+};
+
+static void
+report_raw(struct ruleset *rs, rules_error_fn fn, void *arg, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+report_raw(struct ruleset *rs, rules_error_fn fn, void *arg, const char *fmt, ...)
+{
+	char msg[RULES_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rs->nerrors++;
+	if (fn != NULL)
+		fn(arg, msg);
+}
+
+/* "file:line: rule ID: message" for the current section, once per section. */
+static void
+sec_error(struct loader *l, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+sec_error(struct loader *l, unsigned line, const char *fmt, ...)
+{
+	char msg[RULES_MSG_MAX];
+	va_list ap;
+
+	if (l->sec.bad)
+		return;
+	l->sec.bad = 1;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	report_raw(l->rs, l->fn, l->arg, "%s:%u: %s %s: %s", l->path, line ? line : l->lineno,
+	    l->sec.threshold ? "threshold" : "rule", l->sec.id, msg);
+}
+
+/* An error outside of any rule: "file:line: message". */
+static void
+file_error(struct loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+file_error(struct loader *l, const char *fmt, ...)
+{
+	char msg[RULES_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	report_raw(l->rs, l->fn, l->arg, "%s:%u: %s", l->path, l->lineno, msg);
+}
+
+/* ---- small pieces --------------------------------------------------------- */
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t' || *s == '\r')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+static int
+valid_id(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > RULES_ID_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && strchr("._-", s[i]) == NULL)
+			return 0;
+	return 1;
+}
+
+static int
+valid_name(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > RULES_MAX_NAME)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+			return 0;
+	return 1;
+}
+
+static int
+parse_bool(const char *v, int *out)
+{
+	if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 ||
+	    strcasecmp(v, "on") == 0 || strcmp(v, "1") == 0)
+		*out = 1;
+	else if (strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0 ||
+	    strcasecmp(v, "off") == 0 || strcmp(v, "0") == 0)
+		*out = 0;
+	else
+		return VIGIL_ERR_INVAL;
+	return 0;
+}
+
+/* Split a space-separated value into l (which owns a copy). */
+static int
+list_split(struct rules_list *l, const char *v, size_t maxlen, const char *what, char *msg,
+    size_t msglen)
+{
+	char *p, *tok, *save = NULL;
+
+	memset(l, 0, sizeof(*l));
+	if ((l->buf = strdup(v)) == NULL) {
+		snprintf(msg, msglen, "out of memory");
+		return VIGIL_ERR_NOMEM;
+	}
+	for (p = l->buf; (tok = strtok_r(p, " \t", &save)) != NULL; p = NULL) {
+		if (l->n == RULES_MAX_LIST) {
+			snprintf(msg, msglen, "'%s' has more than %d names", what, RULES_MAX_LIST);
+			return VIGIL_ERR_TOOBIG;
+		}
+		if (strlen(tok) > maxlen) {
+			snprintf(msg, msglen, "'%s' names '%.64s...', longer than %zu bytes", what,
+			    tok, maxlen);
+			return VIGIL_ERR_TOOBIG;
+		}
+		l->item[l->n] = tok;
+		l->len[l->n] = strlen(tok);
+		l->n++;
+	}
+	if (l->n == 0) {
+		snprintf(msg, msglen, "'%s' is empty", what);
+		return VIGIL_ERR_INVAL;
+	}
+	return 0;
+}
+
+static int
+duration_us(const char *v, const char *what, int64_t *out, char *msg, size_t msglen)
+{
+	long long ms;
+
+	if (text_parse_duration_ms(v, &ms) != 0) {
+		snprintf(msg, msglen, "'%s' is not a duration (like 500ms, 30s, 5m, 2h): '%s'",
+		    what, v);
+		return VIGIL_ERR_INVAL;
+	}
+	if (ms < 1 || ms > DURATION_MAX_MS) {
+		snprintf(msg, msglen, "'%s' must be between 1ms and 7d", what);
+		return VIGIL_ERR_RANGE;
+	}
+	*out = (int64_t)ms * 1000;
+	return 0;
+}
+
+/* ---- templates ------------------------------------------------------------ */
+
+void
+rules_tmpl_free(struct tmpl *t)
+{
+	if (t == NULL)
+		return;
+	free(t->text);
+	t->text = NULL;
+	t->nparts = 0;
+}
+
+static int
+tmpl_add(struct tmpl *t, int ref, uint32_t off, uint32_t len, char *msg, size_t msglen)
+{
+	if (ref == TMPL_LITERAL && len == 0)
+		return 0;
+	if (t->nparts == RULES_MAX_PARTS) {
+		snprintf(msg, msglen, "summary has more than %d pieces", RULES_MAX_PARTS);
+		return VIGIL_ERR_TOOBIG;
+	}
+	t->parts[t->nparts].ref = ref;
+	t->parts[t->nparts].off = off;
+	t->parts[t->nparts].len = len;
+	t->nparts++;
+	return 0;
+}
+
+int
+rules_tmpl_parse(struct tmpl *t, const char *src, const char *const *names, size_t nnames,
+    int threshold, char *msg, size_t msglen)
+{
+	size_t n = strlen(src), i = 0, o = 0, lit = 0, k, e;
+	int ref, rc;
+
+	memset(t, 0, sizeof(*t));
+	if ((t->text = malloc(n + 1)) == NULL) {
+		snprintf(msg, msglen, "out of memory");
+		return VIGIL_ERR_NOMEM;
+	}
+	while (i < n) {
+		if ((src[i] == '{' && src[i + 1] == '{') || (src[i] == '}' && src[i + 1] == '}')) {
+			t->text[o++] = src[i];
+			i += 2;
+			continue;
+		}
+		if (src[i] == '}') {
+			snprintf(msg, msglen, "summary has a '}' without its '{' (write '}}' for one)");
+			goto bad;
+		}
+		if (src[i] != '{') {
+			t->text[o++] = src[i++];
+			continue;
+		}
+		for (e = i + 1; e < n && src[e] != '}'; e++)
+			;
+		if (e == n) {
+			snprintf(msg, msglen, "summary has a '{' without its '}' (write '{{' for one)");
+			goto bad;
+		}
+		if (!valid_name(src + i + 1, e - i - 1)) {
+			snprintf(msg, msglen, "summary has '{%.*s}', which is not a field name",
+			    (int)(e - i - 1 > 64 ? 64 : e - i - 1), src + i + 1);
+			goto bad;
+		}
+		ref = TMPL_LITERAL;
+		for (k = 0; k < nnames; k++)
+			if (strlen(names[k]) == e - i - 1 && memcmp(names[k], src + i + 1, e - i - 1) == 0)
+				ref = (int)k;
+		if (ref == TMPL_LITERAL) {
+#define IS(s) (e - i - 1 == strlen(s) && memcmp(src + i + 1, s, strlen(s)) == 0)
+			if (IS("program"))
+				ref = TMPL_PROGRAM;
+			else if (IS("source"))
+				ref = TMPL_SOURCE;
+			else if (threshold && IS("count"))
+				ref = TMPL_COUNT;
+			else if (threshold && IS("window"))
+				ref = TMPL_WINDOW;
+#undef IS
+		}
+		if (ref == TMPL_LITERAL) {
+			snprintf(msg, msglen, "summary uses {%.*s}, which is not a field of this %s",
+			    (int)(e - i - 1), src + i + 1, threshold ? "threshold" : "rule");
+			goto bad;
+		}
+		if ((rc = tmpl_add(t, TMPL_LITERAL, (uint32_t)lit, (uint32_t)(o - lit), msg,
+		    msglen)) != 0 || (rc = tmpl_add(t, ref, 0, 0, msg, msglen)) != 0)
+			goto bad;
+		lit = o;
+		i = e + 1;
+	}
+	if (tmpl_add(t, TMPL_LITERAL, (uint32_t)lit, (uint32_t)(o - lit), msg, msglen) != 0)
+		goto bad;
+	t->text[o] = '\0';
+	return 0;
+bad:
+	rules_tmpl_free(t);
+	return VIGIL_ERR_INVAL;
+}
+
+/* ---- the literal a pattern requires --------------------------------------- */
+
+static int
+is_quant(const char *p)
+{
+	size_t i;
+
+	if (*p == '*' || *p == '+' || *p == '?')
+		return 1;
+	if (*p != '{')
+		return 0;
+	/* {n} {n,} {n,m} {,m} are quantifiers; any other '{' is a literal. */
+	for (i = 1; isdigit((unsigned char)p[i]) || p[i] == ',' || p[i] == ' '; i++)
+		;
+	return p[i] == '}' && i > 1;
+}
+
+/* Skip a {...}, <...> or '...' argument of an escape at p; returns the new position. */
+static const char *
+skip_arg(const char *p)
+{
+	char close = *p == '{' ? '}' : *p == '<' ? '>' : *p == '\'' ? '\'' : 0;
+	const char *e;
+
+	if (close == 0)
+		return p;
+	if ((e = strchr(p + 1, close)) == NULL)
+		return p + strlen(p);
+	return e + 1;
+}
+
+/*
+ * The longest run of literal characters that every match must contain: at
+ * the top level of the pattern (not in a group or a class), not followed by
+ * a quantifier, in a pattern with no top-level alternation and no option
+ * that changes how literals match. Conservative: any doubt gives nothing.
+ */
+size_t
+rules_required_literal(const char *pattern, char *out, size_t outlen)
+{
+	char run[RULES_MAX_PREFILTER];
+	size_t rlen = 0, best = 0;
+	const char *p = pattern;
+	int depth = 0;
+	size_t k;
+	char c;
+
+#define END_RUN() do { \
+		if (rlen > best && rlen < outlen) { memcpy(out, run, rlen); best = rlen; } \
+		rlen = 0; \
+	} while (0)
+
+	if (outlen > 0)
+		out[0] = '\0';
+	while ((c = *p) != '\0') {
+		if (c == '\\') {
+			c = p[1];
+			if (c == '\0')
+				return 0;
+			if (c == 'Q' || c == 'E')
+				return 0;
+			if (!isalnum((unsigned char)c)) {
+				/* An escaped punctuation or byte is that literal. */
+				p += 2;
+				if (depth == 0 && !is_quant(p) && rlen < sizeof(run))
+					run[rlen++] = c;
+				else
+					END_RUN();
+				continue;
+			}
+			END_RUN();
+			p += 2;
+			if (c == 'x' || c == 'o' || c == 'p' || c == 'P' || c == 'g' || c == 'k' ||
+			    c == 'N') {
+				if (*p == '{' || *p == '<' || *p == '\'')
+					p = skip_arg(p);
+				else if (c == 'x')
+					for (k = 0; k < 2 && isxdigit((unsigned char)*p); k++)
+						p++;
+				else if (c == 'p' || c == 'P')
+					p += *p != '\0';
+				else if (c == 'g')
+					while (*p == '-' || isdigit((unsigned char)*p))
+						p++;
+			} else if (c == 'c') {
+				p += *p != '\0';
+			} else if (isdigit((unsigned char)c)) {
+				while (isdigit((unsigned char)*p))
+					p++;
+			}
+			continue;
+		}
+		if (c == '[') {
+			/* A class: skip it whole; "[]" and "[^]" start with a literal ']'. */
+			END_RUN();
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p != '\0' && *p != ']') {
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+				else if (*p == '[' && p[1] == ':') {
+					const char *e = strstr(p + 2, ":]");
+
+					if (e != NULL)
+						p = e + 1;
+				}
+				p++;
+			}
+			if (*p == '\0')
+				return 0;
+			p++;
+			continue;
+		}
+		if (c == '(') {
+			END_RUN();
+			if (p[1] == '?' && strchr("imnsxJU^-", p[2]) != NULL && p[2] != '\0')
+				return 0;
+			if (p[1] == '*' && strncmp(p + 2, "CASELESS", 8) == 0)
+				return 0;
+			depth++;
+			p++;
+			continue;
+		}
+		if (c == ')') {
+			END_RUN();
+			if (depth > 0)
+				depth--;
+			p++;
+			continue;
+		}
+		if (c == '|') {
+			if (depth == 0)
+				return 0;
+			p++;
+			continue;
+		}
+		if (is_quant(p)) {
+			/* The quantified character is not required: take it back. */
+			if (rlen > 0)
+				rlen--;
+			END_RUN();
+			p = *p == '{' ? strchr(p, '}') + 1 : p + 1;
+			continue;
+		}
+		if (c == '.' || c == '^' || c == '$' || c == '{' || c == '}') {
+			END_RUN();
+			p++;
+			continue;
+		}
+		p++;
+		if (depth == 0 && rlen < sizeof(run) && !is_quant(p))
+			run[rlen++] = c;
+		else if (depth == 0 && is_quant(p))
+			END_RUN();
+	}
+	END_RUN();
+#undef END_RUN
+	if (best < 3)
+		best = 0;
+	if (outlen > 0)
+		out[best < outlen ? best : 0] = '\0';
+	return best;
+}
+
+/* ---- one rule ------------------------------------------------------------- */
+
+static void
+rule_free(struct rule *r)
+{
+	if (r == NULL)
+		return;
+	free(r->file);
+	free(r->description);
+	rules_tmpl_free(&r->summary);
+	free(r->programs.buf);
+	free(r->sources.buf);
+	free(r->counts.buf);
+	free(r->prefilter);
+	pcre2_code_free(r->code);
+	free(r);
+}
+
+/* The named captures of r->code, in the order of their groups. */
+static int
+read_captures(struct rule *r, char *msg, size_t msglen)
+{
+	uint32_t count = 0, size = 0, i, k, grp;
+	PCRE2_SPTR table = NULL, ent;
+	const char *name;
+	struct rule_capture tmp;
+
+	pcre2_pattern_info(r->code, PCRE2_INFO_NAMECOUNT, &count);
+	pcre2_pattern_info(r->code, PCRE2_INFO_NAMEENTRYSIZE, &size);
+	pcre2_pattern_info(r->code, PCRE2_INFO_NAMETABLE, &table);
+	for (i = 0; i < count; i++) {
+		ent = table + (size_t)i * size;
+		grp = ((uint32_t)ent[0] << 8) | ent[1];
+		name = (const char *)ent + 2;
+		if (strcmp(name, "repeat") == 0 || strcmp(name, "program") == 0 ||
+		    strcmp(name, "source") == 0) {
+			snprintf(msg, msglen, "the capture name '%s' is reserved", name);
+			return VIGIL_ERR_INVAL;
+		}
+		for (k = 0; k < r->ncaptures; k++)
+			if (strcmp(r->captures[k].name, name) == 0)
+				break;
+		if (k == r->ncaptures) {
+			if (r->ncaptures == RULES_MAX_CAPTURES) {
+				snprintf(msg, msglen, "pattern has more than %d named captures",
+				    RULES_MAX_CAPTURES);
+				return VIGIL_ERR_TOOBIG;
+			}
+			snprintf(r->captures[k].name, sizeof(r->captures[k].name), "%s", name);
+			r->ncaptures++;
+		}
+		if (r->captures[k].ngroups == RULES_MAX_DUPNAMES) {
+			snprintf(msg, msglen, "the capture name '%s' is used more than %d times",
+			    name, RULES_MAX_DUPNAMES);
+			return VIGIL_ERR_TOOBIG;
+		}
+		r->captures[k].group[r->captures[k].ngroups++] = grp;
+	}
+	/* The name table is in name order; fields go in the order of the pattern. */
+	for (i = 1; i < r->ncaptures; i++) {
+		tmp = r->captures[i];
+		for (k = i; k > 0 && r->captures[k - 1].group[0] > tmp.group[0]; k--)
+			r->captures[k] = r->captures[k - 1];
+		r->captures[k] = tmp;
+	}
+	return 0;
+}
+
+static int
+build_rule(struct loader *l, struct rule *r)
+{
+	struct section *s = &l->sec;
+	const char *names[RULES_MAX_CAPTURES];
+	char msg[RULES_MSG_MAX], lit[RULES_MAX_PREFILTER + 1];
+	PCRE2_UCHAR emsg[256];
+	PCRE2_SIZE eoff;
+	struct rules_list by;
+	size_t i, k, n;
+	int ecode;
+
+	if (s->val[K_PROGRAM] != NULL && list_split(&r->programs, s->val[K_PROGRAM],
+	    SYSLOG_MAX_TAG, "program", msg, sizeof(msg)) != 0)
+		goto bad_program;
+	if (s->val[K_SOURCES] != NULL && list_split(&r->sources, s->val[K_SOURCES], 128,
+	    "sources", msg, sizeof(msg)) != 0) {
+		sec_error(l, s->vline[K_SOURCES], "%s", msg);
+		return -1;
+	}
+	/*
+	 * UTF mode, and the matcher hands PCRE2 valid UTF-8 only (PCRE2 10.42's
+	 * JIT misses matches under PCRE2_MATCH_INVALID_UTF, so that is not used).
+	 */
+	r->code = pcre2_compile((PCRE2_SPTR)s->val[K_PATTERN], PCRE2_ZERO_TERMINATED,
+	    PCRE2_UTF | PCRE2_NEVER_BACKSLASH_C, &ecode, &eoff, NULL);
+	if (r->code == NULL) {
+		pcre2_get_error_message(ecode, emsg, sizeof(emsg));
+		sec_error(l, s->vline[K_PATTERN], "pattern does not compile at offset %zu: %s",
+		    (size_t)eoff, (const char *)emsg);
+		return -1;
+	}
+	/* Without JIT (no executable memory, say) the interpreter still matches. */
+	r->jit = pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE) == 0;
+	if (read_captures(r, msg, sizeof(msg)) != 0) {
+		sec_error(l, s->vline[K_PATTERN], "%s", msg);
+		return -1;
+	}
+	if (s->val[K_PREFILTER] != NULL) {
+		n = strlen(s->val[K_PREFILTER]);
+		if (n == 0 || n > RULES_MAX_PREFILTER) {
+			sec_error(l, s->vline[K_PREFILTER], "'prefilter' must be 1 to %d bytes",
+			    RULES_MAX_PREFILTER);
+			return -1;
+		}
+		r->prefilter = strdup(s->val[K_PREFILTER]);
+	} else if ((n = rules_required_literal(s->val[K_PATTERN], lit, sizeof(lit))) > 0) {
+		r->prefilter = strdup(lit);
+	}
+	if (n > 0 && r->prefilter == NULL) {
+		sec_error(l, 0, "out of memory");
+		return -1;
+	}
+	r->prefilter_len = r->prefilter != NULL ? strlen(r->prefilter) : 0;
+
+	for (i = 0; i < r->ncaptures; i++)
+		names[i] = r->captures[i].name;
+	if (rules_tmpl_parse(&r->summary, s->val[K_SUMMARY], names, r->ncaptures, 0, msg,
+	    sizeof(msg)) != 0) {
+		sec_error(l, s->vline[K_SUMMARY], "%s", msg);
+		return -1;
+	}
+	if (s->val[K_SUPPRESS_BY] != NULL && s->val[K_SUPPRESS] == NULL) {
+		sec_error(l, s->vline[K_SUPPRESS_BY], "'suppress_by' needs 'suppress'");
+		return -1;
+	}
+	if (s->val[K_SUPPRESS] != NULL && duration_us(s->val[K_SUPPRESS], "suppress",
+	    &r->suppress_us, msg, sizeof(msg)) != 0) {
+		sec_error(l, s->vline[K_SUPPRESS], "%s", msg);
+		return -1;
+	}
+	if (s->val[K_SUPPRESS_BY] != NULL) {
+		if (list_split(&by, s->val[K_SUPPRESS_BY], RULES_MAX_NAME, "suppress_by", msg,
+		    sizeof(msg)) != 0 || by.n > RULES_MAX_GROUP_BY) {
+			if (by.n > RULES_MAX_GROUP_BY)
+				snprintf(msg, sizeof(msg), "'suppress_by' has more than %d fields",
+				    RULES_MAX_GROUP_BY);
+			free(by.buf);
+			sec_error(l, s->vline[K_SUPPRESS_BY], "%s", msg);
+			return -1;
+		}
+		for (i = 0; i < by.n; i++) {
+			for (k = 0; k < r->ncaptures; k++)
+				if (strcmp(r->captures[k].name, by.item[i]) == 0)
+					break;
+			if (k == r->ncaptures) {
+				sec_error(l, s->vline[K_SUPPRESS_BY], "'suppress_by' names '%s', "
+				    "which the pattern does not capture", by.item[i]);
+				free(by.buf);
+				return -1;
+			}
+			r->suppress_by[r->nsuppress_by++] = k;
+		}
+		free(by.buf);
+	}
+	return 0;
+bad_program:
+	sec_error(l, s->vline[K_PROGRAM], "%s", msg);
+	return -1;
+}
+
+static int
+build_threshold(struct loader *l, struct rule *r)
+{
+	struct section *s = &l->sec;
+	const char *names[RULES_MAX_GROUP_BY];
+	char msg[RULES_MSG_MAX], *end;
+	struct rules_list by;
+	long long v;
+	size_t i, k;
+
+	r->count_category = -1;
+	if (s->val[K_RULES] != NULL && s->val[K_CATEGORY] != NULL) {
+		sec_error(l, s->vline[K_CATEGORY], "'rules' and 'category' cannot both be given");
+		return -1;
+	}
+	if (s->val[K_RULES] == NULL && s->val[K_CATEGORY] == NULL) {
+		sec_error(l, s->line, "needs 'rules' or 'category': what it counts");
+		return -1;
+	}
+	if (s->val[K_RULES] != NULL && list_split(&r->counts, s->val[K_RULES], RULES_ID_MAX,
+	    "rules", msg, sizeof(msg)) != 0) {
+		sec_error(l, s->vline[K_RULES], "%s", msg);
+		return -1;
+	}
+	if (s->val[K_CATEGORY] != NULL &&
+	    (r->count_category = category_from_name(s->val[K_CATEGORY])) <= 0) {
+		sec_error(l, s->vline[K_CATEGORY], "unknown category '%s'", s->val[K_CATEGORY]);
+		return -1;
+	}
+	errno = 0;
+	v = strtoll(s->val[K_COUNT], &end, 10);
+	if (*s->val[K_COUNT] == '\0' || *end != '\0' || errno != 0 || v < 1 ||
+	    v > THRESHOLD_MAX_COUNT) {
+		sec_error(l, s->vline[K_COUNT], "'count' must be a number from 1 to %d",
+		    THRESHOLD_MAX_COUNT);
+		return -1;
+	}
+	r->count = (unsigned)v;
+	if (duration_us(s->val[K_WINDOW], "window", &r->window_us, msg, sizeof(msg)) != 0) {
+		sec_error(l, s->vline[K_WINDOW], "%s", msg);
+		return -1;
+	}
+	snprintf(r->window_text, sizeof(r->window_text), "%.31s", s->val[K_WINDOW]);
+	if (s->val[K_GROUP_BY] != NULL) {
+		if (list_split(&by, s->val[K_GROUP_BY], RULES_MAX_NAME, "group_by", msg,
+		    sizeof(msg)) != 0 || by.n > RULES_MAX_GROUP_BY) {
+			if (by.n > RULES_MAX_GROUP_BY)
+				snprintf(msg, sizeof(msg), "'group_by' has more than %d fields",
+				    RULES_MAX_GROUP_BY);
+			free(by.buf);
+			sec_error(l, s->vline[K_GROUP_BY], "%s", msg);
+			return -1;
+		}
+		for (i = 0; i < by.n; i++) {
+			if (!valid_name(by.item[i], by.len[i]) || strcmp(by.item[i], "count") == 0) {
+				sec_error(l, s->vline[K_GROUP_BY], "'group_by' names '%s', which "
+				    "cannot be a field", by.item[i]);
+				free(by.buf);
+				return -1;
+			}
+			for (k = 0; k < i; k++)
+				if (strcmp(by.item[k], by.item[i]) == 0)
+					break;
+			if (k < i) {
+				sec_error(l, s->vline[K_GROUP_BY], "'group_by' names '%s' twice",
+				    by.item[i]);
+				free(by.buf);
+				return -1;
+			}
+			snprintf(r->group_by[i], sizeof(r->group_by[i]), "%s", by.item[i]);
+			names[i] = r->group_by[i];
+		}
+		r->ngroup_by = by.n;
+		free(by.buf);
+	}
+	if (rules_tmpl_parse(&r->summary, s->val[K_SUMMARY], names, r->ngroup_by, 1, msg,
+	    sizeof(msg)) != 0) {
+		sec_error(l, s->vline[K_SUMMARY], "%s", msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Put r into the set: a new id, or one replacing an earlier layer's. */
+static void
+add_rule(struct loader *l, struct rule *r)
+{
+	struct ruleset *rs = l->rs;
+	struct rule **nr, *e;
+	size_t i, ncap;
+
+	for (i = 0; i < rs->n; i++) {
+		e = rs->r[i];
+		if (strcmp(e->id, r->id) != 0)
+			continue;
+		if (e->layer == r->layer) {
+			sec_error(l, r->line, "duplicate id (first at %s:%u)", e->file, e->line);
+			rule_free(r);
+			return;
+		}
+		if (e->is_threshold != r->is_threshold) {
+			sec_error(l, r->line, "%s:%u defines this id as a %s; only a %s can "
+			    "replace it", e->file, e->line, e->is_threshold ? "threshold" : "rule",
+			    e->is_threshold ? "threshold" : "rule");
+			rule_free(r);
+			return;
+		}
+		rule_free(e);
+		rs->r[i] = r;
+		return;
+	}
+	if (rs->n == RULES_MAX) {
+		sec_error(l, r->line, "more than %d rules and thresholds", RULES_MAX);
+		rule_free(r);
+		return;
+	}
+	if (rs->n == rs->cap) {
+		ncap = rs->cap == 0 ? 64 : rs->cap * 2;
+		if ((nr = realloc(rs->r, ncap * sizeof(*nr))) == NULL) {
+			sec_error(l, r->line, "out of memory");
+			rule_free(r);
+			return;
+		}
+		rs->r = nr;
+		rs->cap = ncap;
+	}
+	rs->r[rs->n++] = r;
+}
+
+static void
+section_reset(struct section *s)
+{
+	size_t i;
+
+	for (i = 0; i < K_NKEYS; i++)
+		free(s->val[i]);
+	memset(s, 0, sizeof(*s));
+}
+
+/* The current section is complete: check it, build it, add it. */
+static void
+section_end(struct loader *l)
+{
+	static const enum key rule_req[] = { K_DESCRIPTION, K_PATTERN, K_CATEGORY, K_SEVERITY,
+	    K_SUMMARY };
+	static const enum key thr_req[] = { K_DESCRIPTION, K_COUNT, K_WINDOW, K_EVENT_CATEGORY,
+	    K_SEVERITY, K_SUMMARY };
+	struct section *s = &l->sec;
+	const enum key *req = s->threshold ? thr_req : rule_req;
+	size_t nreq = s->threshold ? sizeof(thr_req) / sizeof(thr_req[0]) :
+	    sizeof(rule_req) / sizeof(rule_req[0]), i;
+	const char *catv;
+	struct rule *r = NULL;
+	int enabled = 1;
+
+	if (!s->active || s->bad)
+		goto out;
+	if (s->val[K_ENABLED] != NULL && parse_bool(s->val[K_ENABLED], &enabled) != 0) {
+		sec_error(l, s->vline[K_ENABLED], "'enabled' must be yes or no, not '%s'",
+		    s->val[K_ENABLED]);
+		goto out;
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL || (r->file = strdup(l->path)) == NULL) {
+		sec_error(l, s->line, "out of memory");
+		goto out;
+	}
+	snprintf(r->id, sizeof(r->id), "%.64s", s->id);
+	r->is_threshold = s->threshold;
+	r->enabled = enabled;
+	r->layer = l->layer;
+	r->line = s->line;
+	r->count_category = -1;
+	if (!enabled) {
+		/* Only a marker: the id is switched off, whatever else the section says. */
+		add_rule(l, r);
+		r = NULL;
+		goto out;
+	}
+	for (i = 0; i < nreq; i++) {
+		if (s->val[req[i]] == NULL) {
+			sec_error(l, s->line, "missing required key '%s'", keys[req[i]].name);
+			goto out;
+		}
+	}
+	if (*s->val[K_DESCRIPTION] == '\0' || (r->description = strdup(s->val[K_DESCRIPTION])) ==
+	    NULL) {
+		sec_error(l, s->vline[K_DESCRIPTION], "'description' is empty");
+		goto out;
+	}
+	catv = s->threshold ? s->val[K_EVENT_CATEGORY] : s->val[K_CATEGORY];
+	if ((r->category = category_from_name(catv)) <= 0) {
+		sec_error(l, s->vline[s->threshold ? K_EVENT_CATEGORY : K_CATEGORY],
+		    "unknown category '%s'", catv);
+		goto out;
+	}
+	if ((r->severity = severity_from_name(s->val[K_SEVERITY])) <= 0) {
+		sec_error(l, s->vline[K_SEVERITY], "unknown severity '%s' (info, low, medium, "
+		    "high or critical)", s->val[K_SEVERITY]);
+		goto out;
+	}
+	if ((s->threshold ? build_threshold(l, r) : build_rule(l, r)) != 0)
+		goto out;
+	add_rule(l, r);
+	r = NULL;
+out:
+	rule_free(r);
+	section_reset(s);
+}
+
+static void
+section_begin(struct loader *l, char *line)
+{
+	char *end = line + strlen(line) - 1, *name, *label;
+	struct section *s = &l->sec;
+
+	section_end(l);
+	if (*end != ']') {
+		file_error(l, "section header does not end with ']'");
+		s->bad = 1;           /* its keys are not reported again */
+		return;
+	}
+	*end = '\0';
+	name = trim(line + 1);
+	label = name + strcspn(name, " \t");
+	if (*label != '\0') {
+		*label++ = '\0';
+		label = trim(label);
+	}
+	if (strcmp(name, "rule") != 0 && strcmp(name, "threshold") != 0) {
+		file_error(l, "unknown section [%s]: a rule file has [rule ID] and "
+		    "[threshold ID]", name);
+		s->bad = 1;
+		return;
+	}
+	s->active = 1;
+	s->threshold = strcmp(name, "threshold") == 0;
+	s->line = l->lineno;
+	text_escape(s->id, sizeof(s->id), label, strnlen(label, RULES_ID_MAX + 8));
+	if (!valid_id(label))
+		sec_error(l, 0, "the id must be 1 to %d letters, digits, '.', '_' or '-'",
+		    RULES_ID_MAX);
+}
+
+/* Remove the quotes and escapes of a quoted value, in place. */
+static int
+unquote(char *v, const char **why)
+{
+	char *r = v + 1, *w = v;
+
+	for (; *r != '"'; r++) {
+		if (*r == '\0') {
+			*why = "quoted value has no closing '\"'";
+			return -1;
+		}
+		if (*r == '\\') {
+			r++;
+			if (*r != '"' && *r != '\\') {
+				*why = "only \\\" and \\\\ may follow a backslash in a quoted value";
+				return -1;
+			}
+		}
+		*w++ = *r;
+	}
+	if (r[1] != '\0') {
+		*why = "text after the closing '\"' of a quoted value";
+		return -1;
+	}
+	*w = '\0';
+	return 0;
+}
+
+static void
+key_value(struct loader *l, char *line)
+{
+	struct section *s = &l->sec;
+	char *eq, *key, *val;
+	const char *why;
+	size_t i, n;
+
+	if (!s->active) {
+		if (s->bad)
+			return;
+		file_error(l, "'%.64s' is outside of any [rule] or [threshold] section", line);
+		s->bad = 1;       /* once until the next section */
+		return;
+	}
+	if (s->bad)
+		return;
+	if ((eq = strchr(line, '=')) == NULL) {
+		sec_error(l, 0, "expected 'key = value'");
+		return;
+	}
+	*eq = '\0';
+	key = trim(line);
+	val = trim(eq + 1);
+	for (i = 0; i < K_NKEYS; i++)
+		if (strcmp(keys[i].name, key) == 0 &&
+		    (keys[i].kinds & (s->threshold ? FOR_THRESHOLD : FOR_RULE)))
+			break;
+	if (i == K_NKEYS) {
+		sec_error(l, 0, "unknown key '%.64s'", key);
+		return;
+	}
+	if (s->val[i] != NULL) {
+		sec_error(l, 0, "duplicate key '%s' (first on line %u)", key, s->vline[i]);
+		return;
+	}
+	if (*val == '"' && unquote(val, &why) != 0) {
+		sec_error(l, 0, "%s", why);
+		return;
+	}
+	n = strlen(val);
+	if (!text_utf8_valid(val, n)) {
+		sec_error(l, 0, "the value of '%s' is not valid UTF-8", key);
+		return;
+	}
+	for (n = 0; val[n] != '\0'; n++) {
+		if ((unsigned char)val[n] < 0x20 || val[n] == 0x7f) {
+			sec_error(l, 0, "the value of '%s' contains a control character", key);
+			return;
+		}
+	}
+	if ((s->val[i] = strdup(val)) == NULL) {
+		sec_error(l, 0, "out of memory");
+		return;
+	}
+	s->vline[i] = l->lineno;
+}
+
+/* Read fp to its end; every problem is reported, none stops the reading. */
+static void
+load_stream(struct loader *l, FILE *fp)
+{
+	char buf[RULES_LINE_MAX + 1], *line;
+	size_t len;
+	int c, nul;
+
+	for (;;) {
+		len = 0;
+		nul = 0;
+		while ((c = getc(fp)) != EOF && c != '\n') {
+			if (c == '\0')
+				nul = 1;
+			if (len < RULES_LINE_MAX)
+				buf[len] = (char)c;
+			len++;
+		}
+		if (c == EOF && len == 0)
+			break;
+		l->lineno++;
+		if (len > RULES_LINE_MAX || nul) {
+			if (l->sec.active)
+				sec_error(l, 0, len > RULES_LINE_MAX ? "line is longer than 4096 bytes" :
+				    "line contains a NUL byte");
+			else
+				file_error(l, len > RULES_LINE_MAX ? "line is longer than 4096 bytes" :
+				    "line contains a NUL byte");
+			continue;
+		}
+		buf[len] = '\0';
+		line = trim(buf);
+		if (*line == '\0' || *line == '#' || *line == ';')
+			continue;
+		if (*line == '[')
+			section_begin(l, line);
+		else
+			key_value(l, line);
+	}
+	section_end(l);
+	if (ferror(fp))
+		report_raw(l->rs, l->fn, l->arg, "%s: cannot read: %s", l->path, strerror(errno));
+}
+
+static void
+loader_init(struct loader *l, struct ruleset *rs, const char *path, int layer,
+    rules_error_fn fn, void *arg)
+{
+	memset(l, 0, sizeof(*l));
+	l->rs = rs;
+	l->path = path;
+	l->layer = layer;
+	l->fn = fn;
+	l->arg = arg;
+}
+
+/* ---- the set -------------------------------------------------------------- */
+
+struct ruleset *
+rules_new(void)
+{
+	return calloc(1, sizeof(struct ruleset));
+}
+
+void
+rules_free(struct ruleset *rs)
+{
+	size_t i;
+
+	if (rs == NULL)
+		return;
+	for (i = 0; i < rs->n; i++)
+		rule_free(rs->r[i]);
+	free(rs->r);
+	free(rs);
+}
+
+int
+rules_load_text(struct ruleset *rs, const char *name, const char *text, size_t len,
+    int layer, rules_error_fn fn, void *arg)
+{
+	struct loader l;
+	FILE *fp;
+
+	loader_init(&l, rs, name, layer, fn, arg);
+	if (len == 0)
+		return 0;
+	if ((fp = fmemopen((void *)(uintptr_t)text, len, "r")) == NULL) {
+		report_raw(rs, fn, arg, "%s: cannot read: %s", name, strerror(errno));
+		return VIGIL_ERR_SYS;
+	}
+	load_stream(&l, fp);
+	fclose(fp);
+	return 0;
+}
+
+int
+rules_load_file(struct ruleset *rs, const char *path, int layer, rules_error_fn fn,
+    void *arg)
+{
+	struct loader l;
+	FILE *fp;
+
+	loader_init(&l, rs, path, layer, fn, arg);
+	if ((fp = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT)
+			return VIGIL_ERR_NOTFOUND;
+		report_raw(rs, fn, arg, "%s: cannot open: %s", path, strerror(errno));
+		return VIGIL_ERR_SYS;
+	}
+	load_stream(&l, fp);
+	fclose(fp);
+	return 0;
+}
+
+static int
+rules_file(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return d->d_name[0] != '.' && n > 6 && strcmp(d->d_name + n - 6, ".rules") == 0;
+}
+
+/* Name order, byte by byte: the same on every machine whatever the locale. */
+static int
+by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+int
+rules_load_dir(struct ruleset *rs, const char *dir, int layer, rules_error_fn fn, void *arg)
+{
+	struct dirent **ents = NULL;
+	char path[4096];
+	int n, i, rc = 0;
+
+	if ((n = scandir(dir, &ents, rules_file, by_name)) < 0) {
+		if (errno == ENOENT)
+			return VIGIL_ERR_NOTFOUND;
+		report_raw(rs, fn, arg, "%s: cannot read the rules directory: %s", dir,
+		    strerror(errno));
+		return VIGIL_ERR_SYS;
+	}
+	for (i = 0; i < n; i++) {
+		if (i >= RULES_MAX_FILES) {
+			if (i == RULES_MAX_FILES)
+				report_raw(rs, fn, arg, "%s: more than %d rule files; the rest are "
+				    "not read", dir, RULES_MAX_FILES);
+		} else if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, ents[i]->d_name) >=
+		    sizeof(path)) {
+			report_raw(rs, fn, arg, "%s/%s: the path is too long", dir, ents[i]->d_name);
+		} else if (rules_load_file(rs, path, layer, fn, arg) == VIGIL_ERR_SYS) {
+			rc = VIGIL_ERR_SYS;
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	return rc;
+}
+
+static struct rule *
+find(struct rule **r, size_t n, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(r[i]->id, id) == 0)
+			return r[i];
+	return NULL;
+}
+
+static void
+thr_error(struct ruleset *rs, rules_error_fn fn, void *arg, const struct rule *t,
+    const char *msg)
+{
+	report_raw(rs, fn, arg, "%s:%u: threshold %s: %s", t->file, t->line, t->id, msg);
+}
+
+void
+rules_finish(struct ruleset *rs, rules_error_fn fn, void *arg)
+{
+	struct rule **all = rs->r, *t, *r;
+	size_t n = rs->n, i, j, k, live = 0;
+	char msg[RULES_MSG_MAX];
+	int bad;
+
+	if (rs->finished)
+		return;
+	rs->finished = 1;
+	/* Thresholds first: what they count must exist, in this set or switched off. */
+	for (i = 0; i < n; i++) {
+		t = all[i];
+		if (!t->enabled || !t->is_threshold)
+			continue;
+		bad = 0;
+		for (j = 0; j < t->counts.n && !bad; j++) {
+			r = find(all, n, t->counts.item[j]);
+			if (r == NULL) {
+				snprintf(msg, sizeof(msg), "counts '%s', which no rule defines",
+				    t->counts.item[j]);
+				bad = 1;
+			} else if (r->is_threshold) {
+				snprintf(msg, sizeof(msg), "counts '%s', which is a threshold",
+				    t->counts.item[j]);
+				bad = 1;
+			}
+		}
+		if (bad) {
+			thr_error(rs, fn, arg, t, msg);
+			t->enabled = 0;
+		}
+	}
+	/* What is on moves to the front, in order; what is off goes to the back. */
+	for (i = 0; i < n; i++) {
+		if (all[i]->enabled) {
+			t = all[live];
+			all[live++] = all[i];
+			all[i] = t;
+		}
+	}
+	/* Link each rule to the thresholds that count it. */
+	for (i = 0; i < live; i++) {
+		t = all[i];
+		if (!t->is_threshold)
+			continue;
+		for (j = 0; j < live; j++) {
+			r = all[j];
+			if (r->is_threshold)
+				continue;
+			if (t->count_category >= 0) {
+				if (r->category != t->count_category)
+					continue;
+			} else {
+				for (k = 0; k < t->counts.n; k++)
+					if (strcmp(t->counts.item[k], r->id) == 0)
+						break;
+				if (k == t->counts.n)
+					continue;
+			}
+			if (r->ncounted_by == RULES_MAX_COUNTED_BY) {
+				snprintf(msg, sizeof(msg), "rule %s is already counted by %d "
+				    "thresholds; this one does not count it", r->id,
+				    RULES_MAX_COUNTED_BY);
+				thr_error(rs, fn, arg, t, msg);
+				continue;
+			}
+			r->counted_by[r->ncounted_by++] = i;
+		}
+	}
+	for (i = live; i < n; i++)
+		rule_free(all[i]);
+	rs->n = live;
+	rs->nrules = rs->nthresholds = 0;
+	for (i = 0; i < live; i++) {
+		if (all[i]->is_threshold)
+			rs->nthresholds++;
+		else
+			rs->nrules++;
+	}
+}

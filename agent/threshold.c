@@ -1,0 +1,373 @@
+/*
+ * Threshold and suppression windows. Both keep one small record per key in
+ * a table that grows up to a cap: a hash of chains for lookup, and a list in
+ * order of last use so that a full table evicts the key touched least
+ * recently. Records live in one array and are addressed by index.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "vigil/err.h"
+
+#include "threshold.h"
+
+#define NIL UINT32_MAX
+#define KTAB_MIN 16
+
+struct entry {
+	uint32_t hnext;          /* next in the hash chain */
+	uint32_t prev, next;     /* the use list: prev is more recent */
+	uint64_t hash;
+	char *key;
+	size_t keylen;
+	int64_t t0;              /* suppression: when the window opened */
+	uint64_t n;              /* threshold: times held; suppression: events folded */
+	unsigned head;           /* threshold: the oldest time in the ring */
+	int64_t *times;          /* threshold: a ring of `count` times */
+};
+
+/* What the table does when a record leaves it. */
+typedef void (*ktab_drop_fn)(void *owner, struct entry *e);
+
+struct ktab {
+	struct entry *e;
+	uint32_t cap, used, max;
+	uint32_t *buckets;       /* cap * 2 of them, a power of two */
+	uint32_t nbuckets;
+	uint32_t mru, lru;
+	size_t n;
+	uint64_t evicted;
+	ktab_drop_fn drop;
+	void *owner;
+};
+
+static uint64_t
+hash_bytes(const void *key, size_t len)
+{
+	const unsigned char *p = key;
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 1099511628211ULL;
+	}
+	return h ^ (h >> 29);
+}
+
+static int
+ktab_init(struct ktab *t, size_t max, ktab_drop_fn drop, void *owner)
+{
+	memset(t, 0, sizeof(*t));
+	if (max < 1 || max > (1u << 24))
+		return VIGIL_ERR_INVAL;
+	t->max = (uint32_t)max;
+	t->mru = t->lru = NIL;
+	t->drop = drop;
+	t->owner = owner;
+	return 0;
+}
+
+static void
+entry_release(struct ktab *t, struct entry *e)
+{
+	if (t->drop != NULL)
+		t->drop(t->owner, e);
+	free(e->key);
+	free(e->times);
+	e->key = NULL;
+	e->times = NULL;
+}
+
+static void
+ktab_fini(struct ktab *t)
+{
+	uint32_t i;
+
+	for (i = t->mru; i != NIL; i = t->e[i].next)
+		entry_release(t, &t->e[i]);
+	free(t->e);
+	free(t->buckets);
+}
+
+static void
+list_unlink(struct ktab *t, uint32_t i)
+{
+	struct entry *e = &t->e[i];
+
+	if (e->prev != NIL)
+		t->e[e->prev].next = e->next;
+	else
+		t->mru = e->next;
+	if (e->next != NIL)
+		t->e[e->next].prev = e->prev;
+	else
+		t->lru = e->prev;
+}
+
+static void
+list_push(struct ktab *t, uint32_t i)
+{
+	struct entry *e = &t->e[i];
+
+	e->prev = NIL;
+	e->next = t->mru;
+	if (t->mru != NIL)
+		t->e[t->mru].prev = i;
+	t->mru = i;
+	if (t->lru == NIL)
+		t->lru = i;
+}
+
+static void
+chain_unlink(struct ktab *t, uint32_t i)
+{
+	uint32_t *pp = &t->buckets[t->e[i].hash & (t->nbuckets - 1)];
+
+	while (*pp != i)
+		pp = &t->e[*pp].hnext;
+	*pp = t->e[i].hnext;
+}
+
+/* Double the record array and rehash (indices stay valid). */
+static int
+ktab_grow(struct ktab *t)
+{
+	uint32_t ncap = t->cap == 0 ? KTAB_MIN : t->cap * 2, i, nb;
+	struct entry *ne;
+	uint32_t *buckets;
+
+	if (ncap > t->max)
+		ncap = t->max;
+	nb = 1;
+	while (nb < ncap * 2)
+		nb <<= 1;
+	if ((ne = realloc(t->e, ncap * sizeof(*ne))) == NULL)
+		return VIGIL_ERR_NOMEM;
+	t->e = ne;
+	if ((buckets = malloc(nb * sizeof(*buckets))) == NULL)
+		return VIGIL_ERR_NOMEM;
+	for (i = 0; i < nb; i++)
+		buckets[i] = NIL;
+	for (i = t->mru; i != NIL; i = t->e[i].next) {
+		t->e[i].hnext = buckets[t->e[i].hash & (nb - 1)];
+		buckets[t->e[i].hash & (nb - 1)] = i;
+	}
+	free(t->buckets);
+	t->buckets = buckets;
+	t->nbuckets = nb;
+	t->cap = ncap;
+	return 0;
+}
+
+/*
+ * The record of key, moved to the front of the use list; a new zeroed one
+ * (*fresh = 1) when the key was not there. NULL when memory ran out.
+ */
+static struct entry *
+ktab_get(struct ktab *t, const void *key, size_t keylen, int *fresh)
+{
+	uint64_t h;
+	uint32_t i;
+	struct entry *e;
+	char *copy;
+
+	if (keylen > THRESHOLD_MAX_KEY_LEN)
+		keylen = THRESHOLD_MAX_KEY_LEN;
+	h = hash_bytes(key, keylen);
+	*fresh = 0;
+	if (t->nbuckets > 0) {
+		for (i = t->buckets[h & (t->nbuckets - 1)]; i != NIL; i = t->e[i].hnext) {
+			e = &t->e[i];
+			if (e->hash == h && e->keylen == keylen && memcmp(e->key, key, keylen) == 0) {
+				if (t->mru != i) {
+					list_unlink(t, i);
+					list_push(t, i);
+				}
+				return e;
+			}
+		}
+	}
+	if ((copy = malloc(keylen > 0 ? keylen : 1)) == NULL)
+		return NULL;
+	memcpy(copy, key, keylen);
+	if (t->used < t->cap) {
+		i = t->used++;
+	} else if (t->cap < t->max && ktab_grow(t) == 0) {
+		i = t->used++;
+	} else if (t->lru != NIL) {
+		/* Full: the key touched least recently makes room. */
+		i = t->lru;
+		list_unlink(t, i);
+		chain_unlink(t, i);
+		entry_release(t, &t->e[i]);
+		t->n--;
+		t->evicted++;
+	} else {
+		free(copy);
+		return NULL;
+	}
+	e = &t->e[i];
+	memset(e, 0, sizeof(*e));
+	e->hash = h;
+	e->key = copy;
+	e->keylen = keylen;
+	e->hnext = t->buckets[h & (t->nbuckets - 1)];
+	t->buckets[h & (t->nbuckets - 1)] = i;
+	list_push(t, i);
+	t->n++;
+	*fresh = 1;
+	return e;
+}
+
+/* ---- thresholds ---------------------------------------------------------- */
+
+struct threshold {
+	struct ktab tab;
+	unsigned count;
+	int64_t window;
+};
+
+struct threshold *
+threshold_new(unsigned count, int64_t window_us, size_t max_keys)
+{
+	struct threshold *t;
+
+	if (count < 1 || count > THRESHOLD_MAX_COUNT || window_us < 0)
+		return NULL;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	if (ktab_init(&t->tab, max_keys, NULL, NULL) != 0) {
+		free(t);
+		return NULL;
+	}
+	t->count = count;
+	t->window = window_us;
+	return t;
+}
+
+void
+threshold_free(struct threshold *t)
+{
+	if (t == NULL)
+		return;
+	ktab_fini(&t->tab);
+	free(t);
+}
+
+int
+threshold_hit(struct threshold *t, const void *key, size_t keylen, int64_t now)
+{
+	struct entry *e;
+	int fresh;
+
+	if ((e = ktab_get(&t->tab, key, keylen, &fresh)) == NULL)
+		return VIGIL_ERR_NOMEM;
+	if (e->times == NULL && (e->times = malloc(t->count * sizeof(int64_t))) == NULL)
+		return VIGIL_ERR_NOMEM;
+	if (e->n < t->count) {
+		e->times[(e->head + e->n) % t->count] = now;
+		e->n++;
+	} else {
+		/* The ring is full: the newest time replaces the oldest. */
+		e->times[e->head] = now;
+		e->head = (e->head + 1) % t->count;
+	}
+	if (e->n == t->count && now - e->times[e->head] <= t->window) {
+		e->n = 0;
+		e->head = 0;
+		return 1;
+	}
+	return 0;
+}
+
+size_t
+threshold_keys(const struct threshold *t)
+{
+	return t->tab.n;
+}
+
+uint64_t
+threshold_evicted(const struct threshold *t)
+{
+	return t->tab.evicted;
+}
+
+/* ---- suppression --------------------------------------------------------- */
+
+struct suppress {
+	struct ktab tab;
+	int64_t window;
+	uint64_t lost;
+};
+
+static void
+suppress_drop(void *owner, struct entry *e)
+{
+	struct suppress *s = owner;
+
+	s->lost += e->n;
+}
+
+struct suppress *
+suppress_new(int64_t window_us, size_t max_keys)
+{
+	struct suppress *s;
+
+	if (window_us < 0 || (s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	if (ktab_init(&s->tab, max_keys, suppress_drop, s) != 0) {
+		free(s);
+		return NULL;
+	}
+	s->window = window_us;
+	return s;
+}
+
+void
+suppress_free(struct suppress *s)
+{
+	if (s == NULL)
+		return;
+	s->tab.drop = NULL;
+	ktab_fini(&s->tab);
+	free(s);
+}
+
+int
+suppress_hit(struct suppress *s, const void *key, size_t keylen, int64_t now,
+    uint64_t *repeat)
+{
+	struct entry *e;
+	int fresh;
+
+	*repeat = 0;
+	if ((e = ktab_get(&s->tab, key, keylen, &fresh)) == NULL)
+		return VIGIL_ERR_NOMEM;
+	if (!fresh && now - e->t0 <= s->window) {
+		e->n++;
+		return 0;
+	}
+	*repeat = e->n;
+	e->n = 0;
+	e->t0 = now;
+	return 1;
+}
+
+size_t
+suppress_keys(const struct suppress *s)
+{
+	return s->tab.n;
+}
+
+uint64_t
+suppress_evicted(const struct suppress *s)
+{
+	return s->tab.evicted;
+}
+
+uint64_t
+suppress_lost(const struct suppress *s)
+{
+	return s->lost;
+}

@@ -1,0 +1,62 @@
+/*
+ * threshold.c: the windows of threshold and suppression rules, keyed by the
+ * values of some fields. Pure: the time is an argument (microseconds, any
+ * clock that does not run backwards by much), nothing reads a clock.
+ *
+ * Memory is bounded: each table tracks at most max_keys keys; a new key when
+ * the table is full evicts the key touched least recently, and counts it.
+ */
+#ifndef VIGIL_AGENT_THRESHOLD_H
+#define VIGIL_AGENT_THRESHOLD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define THRESHOLD_MAX_KEYS 4096        /* the default cap on tracked keys per table */
+#define THRESHOLD_MAX_COUNT 1000       /* the largest N of "N events within W" */
+#define THRESHOLD_MAX_KEY_LEN 2048     /* longer keys are cut (and so may share a window) */
+
+/* ---- thresholds: N events of one key within W ---------------------------- */
+
+struct threshold;
+
+/* count in 1..THRESHOLD_MAX_COUNT, window_us >= 0, max_keys >= 1; NULL on bad input or OOM. */
+struct threshold *threshold_new(unsigned count, int64_t window_us, size_t max_keys);
+void threshold_free(struct threshold *t);                  /* NULL is a no-op */
+
+/*
+ * One event of key (any bytes) at time now. Returns 1 when it completes
+ * count events of that key within window (the first and the last at most
+ * window apart, inclusive): the key then starts counting afresh. Returns 0
+ * otherwise, or a negative vigil_err when memory ran out (the event is not
+ * counted).
+ */
+int threshold_hit(struct threshold *t, const void *key, size_t keylen, int64_t now);
+
+size_t threshold_keys(const struct threshold *t);          /* keys tracked now */
+uint64_t threshold_evicted(const struct threshold *t);     /* keys evicted, ever */
+
+/* ---- suppression: one event per key within W, with a repeat count -------- */
+
+struct suppress;
+
+struct suppress *suppress_new(int64_t window_us, size_t max_keys);
+void suppress_free(struct suppress *s);                    /* NULL is a no-op */
+
+/*
+ * One event of key at time now. Returns 1 when it is to be emitted, with
+ * *repeat set to the number of events of that key folded (suppressed) since
+ * the last one emitted; that emission opens a new window. Returns 0 when it
+ * falls within the window of the last one emitted (now - then <= window):
+ * it is folded, not emitted. Negative vigil_err when memory ran out (then
+ * the event is to be emitted, *repeat 0).
+ */
+int suppress_hit(struct suppress *s, const void *key, size_t keylen, int64_t now,
+    uint64_t *repeat);
+
+size_t suppress_keys(const struct suppress *s);
+uint64_t suppress_evicted(const struct suppress *s);
+/* Events folded but not carried by a later one because their key was evicted. */
+uint64_t suppress_lost(const struct suppress *s);
+
+#endif

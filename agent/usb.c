@@ -1,0 +1,1332 @@
+/*
+ * The USB sensor: kernel uevents -> the device's identity from sysfs -> class
+ * and policy -> authorized=0 when blocked -> events in the spool.
+ *
+ * Trust: a uevent is believed only when the kernel sent it (netlink port id
+ * 0, credentials uid 0); the devpath it names is checked before it is joined
+ * to the sysfs root, every directory on the way is opened without following
+ * symlinks, and every string read from sysfs (which the device itself
+ * supplies) is bounded and cleaned before it reaches a log or the wire.
+ *
+ * Timing: the kernel announces a usb_device before its interfaces exist.
+ * A device whose interfaces are not all there yet waits ("pending") for its
+ * "bind", an interface of its own, or USB_SETTLE_MS, whichever comes first,
+ * so that the class and the policy see every interface.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/netlink.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vigil/err.h"
+#include "vigil/log.h"
+#include "vigil/text.h"
+#include "vigil/wire.h"
+#include "usb.h"
+
+#define USB_SOURCE "usb"
+#define USB_ATTR_MAX 256           /* bytes read from one sysfs attribute */
+#define USB_DIR_ENTRIES_MAX 4096   /* entries of a device directory looked at */
+#define USB_DEPTH_MAX 64           /* components of a devpath */
+#define USB_SETTLE_MS 5000         /* the last resort when no bind comes */
+#define USB_RECV_BATCH 64          /* messages per wakeup before yielding to the loop */
+#define USB_RCVBUF (1024 * 1024)
+#define USB_EVENT_FIELDS 16
+
+#define CLASS_HID 0x03
+#define CLASS_STORAGE 0x08
+#define CLASS_HUB 0x09
+#define CLASS_CDC 0x02
+#define CLASS_CDC_DATA 0x0a
+#define CLASS_WIRELESS 0xe0
+
+/* ---- classification and policy ------------------------------------------ */
+
+static unsigned int
+class_bits(int cls)
+{
+	switch (cls) {
+	case CLASS_STORAGE:
+		return USB_HAS_STORAGE;
+	case CLASS_HID:
+		return USB_HAS_HID;
+	case CLASS_CDC:
+	case CLASS_CDC_DATA:
+	case CLASS_WIRELESS:
+		return USB_HAS_NETWORK;
+	case CLASS_HUB:
+		return USB_HAS_HUB;
+	default:
+		return 0;
+	}
+}
+
+void
+usb_classify(const struct usb_device *d, struct usb_class *c)
+{
+	size_t i;
+
+	c->has = d->device_class >= 0 ? class_bits(d->device_class) : 0;
+	for (i = 0; i < d->nifaces && i < USB_MAX_IFACES; i++)
+		c->has |= class_bits(d->iface_class[i]);
+	if (c->has & USB_HAS_STORAGE)
+		c->kind = USB_KIND_STORAGE;
+	else if (c->has & USB_HAS_NETWORK)
+		c->kind = USB_KIND_NETWORK;
+	else if (c->has & USB_HAS_HID)
+		c->kind = USB_KIND_HID;
+	else if (c->has & USB_HAS_HUB)
+		c->kind = USB_KIND_HUB;
+	else
+		c->kind = USB_KIND_OTHER;
+	c->badusb = (c->has & (USB_HAS_STORAGE | USB_HAS_HID)) ==
+	    (USB_HAS_STORAGE | USB_HAS_HID);
+}
+
+const char *
+usb_kind_name(enum usb_kind k)
+{
+	switch (k) {
+	case USB_KIND_STORAGE:
+		return "storage";
+	case USB_KIND_HID:
+		return "hid";
+	case USB_KIND_NETWORK:
+		return "network";
+	case USB_KIND_HUB:
+		return "hub";
+	default:
+		return "other";
+	}
+}
+
+static const char *const policy_names[] = { "off", "alert", "block" };
+
+int
+usb_policy_parse(const char *s, enum usb_policy *p)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(policy_names) / sizeof(policy_names[0]); i++) {
+		if (strcmp(s, policy_names[i]) == 0) {
+			*p = (enum usb_policy)i;
+			return 0;
+		}
+	}
+	return VIGIL_ERR_INVAL;
+}
+
+const char *
+usb_policy_name(enum usb_policy p)
+{
+	return (unsigned int)p < 3 ? policy_names[p] : "?";
+}
+
+static int
+hex4_exact(const char *s, size_t n, char out[5])
+{
+	size_t i;
+
+	if (n != 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		char ch = s[i];
+
+		if (ch >= 'A' && ch <= 'F')
+			ch = (char)(ch - 'A' + 'a');
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
+			return -1;
+		out[i] = ch;
+	}
+	out[4] = '\0';
+	return 0;
+}
+
+int
+usb_allow_parse(const char *list, struct usb_allow *out, size_t max, size_t *n,
+    char *err, size_t errlen)
+{
+	const char *p = list, *tok, *c1, *c2, *end;
+	size_t len, i;
+
+	*n = 0;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			return 0;
+		tok = p;
+		while (*p != '\0' && *p != ' ' && *p != '\t')
+			p++;
+		end = p;
+		len = (size_t)(end - tok);
+		if (*n >= max) {
+			snprintf(err, errlen, "the allow-list has more than %zu entries", max);
+			return VIGIL_ERR_TOOBIG;
+		}
+		c1 = memchr(tok, ':', len);
+		c2 = c1 != NULL ? memchr(c1 + 1, ':', (size_t)(end - c1 - 1)) : NULL;
+		if (c1 == NULL)
+			goto bad;
+		memset(&out[*n], 0, sizeof(out[*n]));
+		if (hex4_exact(tok, (size_t)(c1 - tok), out[*n].vendor) != 0)
+			goto bad;
+		if ((c2 != NULL ? c2 : end) - c1 - 1 == 1 && c1[1] == '*')
+			snprintf(out[*n].product, sizeof(out[*n].product), "*");
+		else if (hex4_exact(c1 + 1, (size_t)((c2 != NULL ? c2 : end) - c1 - 1),
+		    out[*n].product) != 0)
+			goto bad;
+		if (c2 != NULL) {
+			size_t sl = (size_t)(end - c2 - 1);
+
+			if (sl == 0 || sl >= USB_STR_MAX)
+				goto bad;
+			for (i = 0; i < sl; i++)
+				if ((unsigned char)c2[1 + i] < 0x21 || c2[1 + i] == 0x7f)
+					goto bad;
+			memcpy(out[*n].serial, c2 + 1, sl);
+			out[*n].serial[sl] = '\0';
+		}
+		(*n)++;
+	}
+bad:
+	snprintf(err, errlen, "allow-list entry \"%.*s\" is not vendor:product[:serial] "
+	    "(4 hex digits each, product may be *, serial without spaces)",
+	    (int)(len > 80 ? 80 : len), tok);
+	return VIGIL_ERR_INVAL;
+}
+
+bool
+usb_allow_match(const struct usb_allow *allow, size_t n, const struct usb_device *d)
+{
+	size_t i;
+
+	if (d->vendor[0] == '\0' || d->product[0] == '\0')
+		return false;
+	for (i = 0; i < n; i++) {
+		if (strcmp(allow[i].vendor, d->vendor) != 0)
+			continue;
+		if (strcmp(allow[i].product, "*") != 0 && strcmp(allow[i].product, d->product) != 0)
+			continue;
+		if (allow[i].serial[0] != '\0' && strcmp(allow[i].serial, d->serial) != 0)
+			continue;
+		return true;
+	}
+	return false;
+}
+
+void
+usb_decide(const struct usb_rules *r, const struct usb_device *d, const struct usb_class *c,
+    struct usb_verdict *v)
+{
+	v->action = USB_ACT_NONE;
+	v->allowed = false;
+	if (r->policy == USB_POLICY_OFF) {
+		v->reason = "the policy is off";
+		return;
+	}
+	if (usb_allow_match(r->allow, r->nallow, d)) {
+		v->allowed = true;
+		v->reason = "on the allow-list";
+		return;
+	}
+	if (r->policy == USB_POLICY_ALERT) {
+		v->action = USB_ACT_ALERT;
+		v->reason = "not on the allow-list";
+		return;
+	}
+	if (c->kind == USB_KIND_HUB) {
+		v->action = USB_ACT_SPARE;
+		v->reason = "not on the allow-list, but a hub is never blocked "
+		    "(the devices behind it are decided one by one)";
+		return;
+	}
+	if ((c->has & USB_HAS_HID) && !(c->has & (USB_HAS_STORAGE | USB_HAS_NETWORK)) &&
+	    !r->block_hid) {
+		v->action = USB_ACT_SPARE;
+		v->reason = "not on the allow-list, but a keyboard or mouse is not blocked "
+		    "unless block_hid = yes";
+		return;
+	}
+	v->action = USB_ACT_BLOCK;
+	v->reason = "not on the allow-list";
+}
+
+static bool
+serial_listable(const char *s)
+{
+	if (*s == '\0' || strlen(s) >= USB_STR_MAX)
+		return false;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x21 || *s == 0x7f || (unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
+void
+usb_allow_line(const struct usb_device *d, char *buf, size_t len)
+{
+	if (serial_listable(d->serial))
+		snprintf(buf, len, "%s:%s:%s", d->vendor[0] ? d->vendor : "0000",
+		    d->product[0] ? d->product : "0000", d->serial);
+	else
+		snprintf(buf, len, "%s:%s", d->vendor[0] ? d->vendor : "0000",
+		    d->product[0] ? d->product : "0000");
+}
+
+/* ---- sysfs ---------------------------------------------------------------- */
+
+/*
+ * The device directory root + devpath, every component opened with
+ * O_NOFOLLOW: sysfs has no symlinks on a /devices path, so one there is a
+ * trick. Returns a directory fd or -1 (errno set).
+ */
+static int
+open_devdir(const char *root, const char *devpath)
+{
+	char comp[NAME_MAX + 1];
+	const char *p = devpath + 1, *e;
+	int fd, next, depth = 0;
+	size_t n;
+
+	if ((fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	while (*p != '\0') {
+		for (e = p; *e != '\0' && *e != '/'; e++)
+			;
+		n = (size_t)(e - p);
+		if (n == 0 || n > NAME_MAX || ++depth > USB_DEPTH_MAX) {
+			close(fd);
+			errno = EINVAL;
+			return -1;
+		}
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		if (next < 0)
+			return -1;
+		fd = next;
+		p = *e == '/' ? e + 1 : e;
+	}
+	return fd;
+}
+
+/*
+ * One attribute into buf[cap] (NUL-terminated, trailing whitespace cut).
+ * Returns its length or -1 (errno set). A FIFO or device planted in a test
+ * tree cannot hang us: O_NONBLOCK and regular files only.
+ */
+static ssize_t
+read_attr(int dirfd, const char *name, char *buf, size_t cap)
+{
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	buf[0] = '\0';
+	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	do
+		n = read(fd, buf, cap - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n < 0)
+		return -1;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ' || buf[n - 1] == '\t' ||
+	    buf[n - 1] == '\r'))
+		n--;
+	buf[n] = '\0';
+	return n;
+}
+
+/* A string the device supplies: valid UTF-8, no control characters. */
+static void
+attr_string(int dirfd, const char *name, char *out, size_t cap)
+{
+	char raw[USB_ATTR_MAX];
+	ssize_t n;
+	char *p;
+
+	out[0] = '\0';
+	if ((n = read_attr(dirfd, name, raw, sizeof(raw))) <= 0)
+		return;
+	text_utf8_clean(out, cap, raw, (size_t)n);
+	for (p = out; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
+static int
+attr_int(int dirfd, const char *name, int base, int def)
+{
+	char raw[32], *end;
+	const char *p;
+	long v;
+
+	if (read_attr(dirfd, name, raw, sizeof(raw)) < 0)
+		return def;
+	for (p = raw; *p == ' '; p++)
+		;
+	if (*p == '\0')
+		return 0;   /* present but empty: bNumInterfaces of an unconfigured device */
+	errno = 0;
+	v = strtol(p, &end, base);
+	if (errno != 0 || *end != '\0' || v < 0 || v > 0xffff)
+		return def;
+	return (int)v;
+}
+
+static void
+attr_hex4(int dirfd, const char *name, char out[5])
+{
+	char raw[16];
+	ssize_t n;
+	size_t i;
+
+	out[0] = '\0';
+	if ((n = read_attr(dirfd, name, raw, sizeof(raw))) != 4)
+		return;
+	for (i = 0; i < 4; i++) {
+		char ch = raw[i];
+
+		if (ch >= 'A' && ch <= 'F')
+			ch = (char)(ch - 'A' + 'a');
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'))) {
+			out[0] = '\0';
+			return;
+		}
+		out[i] = ch;
+	}
+	out[4] = '\0';
+}
+
+/* Each "<devname>:<config>.<interface>" directory's bInterfaceClass. */
+static void
+read_ifaces(int devfd, const char *devname, struct usb_device *d)
+{
+	struct dirent *de;
+	size_t seen = 0, n = strlen(devname);
+	DIR *dir;
+	int dfd, ifd, cls;
+
+	d->nifaces = 0;
+	if ((dfd = dup(devfd)) < 0)
+		return;
+	if ((dir = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return;
+	}
+	while ((de = readdir(dir)) != NULL && seen++ < USB_DIR_ENTRIES_MAX &&
+	    d->nifaces < USB_MAX_IFACES) {
+		if (strncmp(de->d_name, devname, n) != 0 || de->d_name[n] != ':')
+			continue;
+		ifd = openat(devfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (ifd < 0)
+			continue;
+		cls = attr_int(ifd, "bInterfaceClass", 16, -1);
+		close(ifd);
+		if (cls >= 0 && cls <= 0xff)
+			d->iface_class[d->nifaces++] = (uint8_t)cls;
+	}
+	closedir(dir);
+}
+
+int
+usb_sysfs_read(const char *root, const char *devpath, struct usb_device *d)
+{
+	const char *devname;
+	int fd;
+
+	memset(d, 0, sizeof(*d));
+	d->device_class = -1;
+	d->num_ifaces = -1;
+	d->authorized = -1;
+	if (!uevent_devpath_valid(devpath))
+		return VIGIL_ERR_INVAL;
+	snprintf(d->devpath, sizeof(d->devpath), "%s", devpath);
+	if ((fd = open_devdir(root, devpath)) < 0)
+		return errno == ENOENT || errno == ENOTDIR ? VIGIL_ERR_NOTFOUND : VIGIL_ERR_SYS;
+	devname = strrchr(devpath, '/') + 1;
+	attr_hex4(fd, "idVendor", d->vendor);
+	attr_hex4(fd, "idProduct", d->product);
+	attr_string(fd, "serial", d->serial, sizeof(d->serial));
+	attr_string(fd, "manufacturer", d->manufacturer, sizeof(d->manufacturer));
+	attr_string(fd, "product", d->product_name, sizeof(d->product_name));
+	attr_string(fd, "busnum", d->busnum, sizeof(d->busnum));
+	attr_string(fd, "devnum", d->devnum, sizeof(d->devnum));
+	d->device_class = attr_int(fd, "bDeviceClass", 16, -1);
+	d->num_ifaces = attr_int(fd, "bNumInterfaces", 10, -1);
+	d->authorized = attr_int(fd, "authorized", 10, -1);
+	read_ifaces(fd, devname, d);
+	close(fd);
+	return 0;
+}
+
+int
+usb_sysfs_deauthorize(const char *root, const char *devpath)
+{
+	ssize_t n;
+	int dfd, fd, saved;
+
+	if (!uevent_devpath_valid(devpath))
+		return VIGIL_ERR_INVAL;
+	if ((dfd = open_devdir(root, devpath)) < 0)
+		return VIGIL_ERR_SYS;
+	fd = openat(dfd, "authorized", O_WRONLY | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	saved = errno;
+	close(dfd);
+	if (fd < 0) {
+		errno = saved;
+		return VIGIL_ERR_SYS;
+	}
+	do
+		n = write(fd, "0\n", 2);
+	while (n < 0 && errno == EINTR);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return n == 2 ? 0 : VIGIL_ERR_SYS;
+}
+
+static int
+devpath_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct usb_device *)a)->devpath,
+	    ((const struct usb_device *)b)->devpath);
+}
+
+int
+usb_sysfs_scan(const char *root, struct usb_device *out, size_t max)
+{
+	char dir[PATH_MAX], target[PATH_MAX], devpath[UEVENT_MAX_DEVPATH];
+	struct dirent *de;
+	const char *t;
+	size_t n = 0, seen = 0;
+	ssize_t len;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/bus/usb/devices", root);
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? 0 : VIGIL_ERR_SYS;
+	while ((de = readdir(d)) != NULL && n < max && seen++ < USB_DIR_ENTRIES_MAX) {
+		/* Interfaces ("1-1:1.0") are listed here too; devices have no ':'. */
+		if (de->d_name[0] == '.' || strchr(de->d_name, ':') != NULL)
+			continue;
+		if ((len = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1)) <= 0)
+			continue;
+		target[len] = '\0';
+		for (t = target; strncmp(t, "../", 3) == 0; t += 3)
+			;
+		if (strncmp(t, "devices/", 8) != 0 || strlen(t) + 2 > sizeof(devpath))
+			continue;
+		devpath[0] = '/';
+		memcpy(devpath + 1, t, strlen(t) + 1);
+		if (usb_sysfs_read(root, devpath, &out[n]) == 0)
+			n++;
+	}
+	closedir(d);
+	qsort(out, n, sizeof(out[0]), devpath_cmp);
+	return (int)n;
+}
+
+static void
+describe(const struct usb_device *d, const struct usb_class *c, char *buf, size_t len)
+{
+	char ifs[3 * USB_MAX_IFACES + 1] = "";
+	size_t i, o = 0;
+
+	for (i = 0; i < d->nifaces && o + 4 < sizeof(ifs); i++)
+		o += (size_t)snprintf(ifs + o, sizeof(ifs) - o, "%s%02x", i ? "," : "",
+		    d->iface_class[i]);
+	snprintf(buf, len, "%s \"%s\" \"%s\"%s%s%s, interfaces %s, at %s",
+	    usb_kind_name(c->kind), d->manufacturer, d->product_name,
+	    d->serial[0] ? ", serial \"" : "", d->serial, d->serial[0] ? "\"" : "",
+	    ifs[0] ? ifs : "none", d->devpath);
+}
+
+int
+usb_list_main(int argc, char *argv[], FILE *out)
+{
+	const char *root = "/sys";
+	struct usb_device *devs;
+	struct usb_class c;
+	char line[USB_STR_MAX + 16], desc[1024];
+	int i, n;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--sysfs-root") == 0 && i + 1 < argc)
+			root = argv[++i];
+		else {
+			fprintf(stderr, "usage: vigil-agent --list-usb [--sysfs-root DIR]\n");
+			return 1;
+		}
+	}
+	if ((devs = calloc(USB_MAX_PRESENT, sizeof(*devs))) == NULL) {
+		fprintf(stderr, "vigil-agent: out of memory\n");
+		return 1;
+	}
+	if ((n = usb_sysfs_scan(root, devs, USB_MAX_PRESENT)) < 0) {
+		fprintf(stderr, "vigil-agent: cannot list %s/bus/usb/devices: %s\n", root,
+		    strerror(errno));
+		free(devs);
+		return 1;
+	}
+	fprintf(out, "# USB devices present under %s, as [usb] allow-list entries.\n", root);
+	for (i = 0; i < n; i++) {
+		usb_classify(&devs[i], &c);
+		usb_allow_line(&devs[i], line, sizeof(line));
+		describe(&devs[i], &c, desc, sizeof(desc));
+		fprintf(out, "# %s\n%s\n", desc, line);
+	}
+	free(devs);
+	return 0;
+}
+
+/* ---- the sensor ----------------------------------------------------------- */
+
+struct present {
+	struct usb_device d;
+	bool used;
+	bool pending;               /* added, waiting for its interfaces */
+	long long since_ms;
+};
+
+struct usb_sensor {
+	struct event_base *base;
+	struct spool *spool;
+	char root[PATH_MAX];
+	struct usb_allow *allow;
+	struct usb_rules rules;
+	bool test_sender;
+	void (*appended)(void *arg);
+	void *arg;
+
+	int fd;
+	struct event *rev;
+	struct event *settle;
+	struct present *table;      /* USB_MAX_PRESENT */
+	struct uevent ue;
+	char msg[UEVENT_MAX_MSG + 1];
+
+	uint64_t spoofed, blocked, lost, malformed, rejected;
+};
+
+struct usb_evbuf {
+	Vigil__V1__Field fields[USB_EVENT_FIELDS];
+	Vigil__V1__Field *fieldp[USB_EVENT_FIELDS];
+	size_t n;
+};
+
+static long long
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+field(struct usb_evbuf *b, const char *key, const char *value)
+{
+	if (b->n >= USB_EVENT_FIELDS || value == NULL || value[0] == '\0')
+		return;
+	vigil__v1__field__init(&b->fields[b->n]);
+	b->fields[b->n].key = (char *)(uintptr_t)key;
+	b->fields[b->n].value = (char *)(uintptr_t)value;
+	b->fieldp[b->n] = &b->fields[b->n];
+	b->n++;
+}
+
+/* "SanDisk Cruzer Blade" or "0781:5567" when the device gave no strings. */
+static void
+who(const struct usb_device *d, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s:%s%s%s%s%s%s%s%s", d->vendor[0] ? d->vendor : "?",
+	    d->product[0] ? d->product : "?",
+	    d->manufacturer[0] || d->product_name[0] ? " (" : "", d->manufacturer,
+	    d->manufacturer[0] && d->product_name[0] ? " " : "", d->product_name,
+	    d->manufacturer[0] || d->product_name[0] ? ")" : "",
+	    d->serial[0] ? " serial " : "", d->serial);
+}
+
+static const char *
+kind_phrase(enum usb_kind k)
+{
+	switch (k) {
+	case USB_KIND_STORAGE:
+		return "storage device";
+	case USB_KIND_HID:
+		return "keyboard or mouse";
+	case USB_KIND_NETWORK:
+		return "network device";
+	case USB_KIND_HUB:
+		return "hub";
+	default:
+		return "device";
+	}
+}
+
+/* Append one event (inside the caller's transaction). Returns 0 or a vigil_err. */
+static int
+emit(struct usb_sensor *u, const char *rule, int severity, const char *summary,
+    const struct usb_device *d, const struct usb_class *c, const struct usb_verdict *v,
+    const char *result)
+{
+	char ifs[3 * USB_MAX_IFACES + 1] = "", why[256];
+	char summ[WIRE_MAX_SUMMARY + 1];
+	struct usb_evbuf b;
+	Vigil__V1__Event ev;
+	uint64_t seq = 0;
+	size_t i, o = 0;
+	int rc;
+
+	for (i = 0; i < d->nifaces && o + 4 < sizeof(ifs); i++)
+		o += (size_t)snprintf(ifs + o, sizeof(ifs) - o, "%s%02x", i ? " " : "",
+		    d->iface_class[i]);
+	memset(&b, 0, sizeof(b));
+	field(&b, "vendor", d->vendor);
+	field(&b, "product", d->product);
+	field(&b, "serial", d->serial);
+	field(&b, "manufacturer", d->manufacturer);
+	field(&b, "product_name", d->product_name);
+	field(&b, "busnum", d->busnum);
+	field(&b, "devnum", d->devnum);
+	field(&b, "devpath", d->devpath);
+	field(&b, "class", usb_kind_name(c->kind));
+	field(&b, "interfaces", ifs);
+	if (c->badusb)
+		field(&b, "badusb", "yes");
+	if (v != NULL) {
+		field(&b, "policy", usb_policy_name(u->rules.policy));
+		if (u->rules.policy != USB_POLICY_OFF)
+			field(&b, "allowed", v->allowed ? "yes" : "no");
+		field(&b, "decision", v->action == USB_ACT_BLOCK ? "block" :
+		    v->action == USB_ACT_SPARE ? "spare" : v->action == USB_ACT_ALERT ? "alert" :
+		    "none");
+	}
+	field(&b, "result", result);
+
+	text_utf8_clean(summ, sizeof(summ), summary, strlen(summary));
+	vigil__v1__event__init(&ev);
+	ev.seq = 1;     /* spool_append assigns the real one */
+	ev.time_us = now_us();
+	ev.source = (char *)(uintptr_t)USB_SOURCE;
+	ev.category = VIGIL__V1__CATEGORY__CATEGORY_USB;
+	ev.severity = (Vigil__V1__Severity)severity;
+	ev.rule = (char *)(uintptr_t)rule;
+	ev.summary = summ;
+	ev.n_fields = b.n;
+	ev.fields = b.fieldp;
+	if (wire_validate_event(&ev, why, sizeof(why)) != 0) {
+		u->rejected++;
+		log_warnx("A USB event (%s) is invalid and skipped: %s.", rule, why);
+		return 0;
+	}
+	if ((rc = spool_append(u->spool, &ev, &seq)) != 0) {
+		log_warnx("The spool cannot take a USB event (%s): %s.", rule, vigil_strerror(rc));
+		return rc;
+	}
+	log_debug("USB event %s spooled as seq %llu: %s", rule, (unsigned long long)seq, summ);
+	return 0;
+}
+
+enum { SEV_INFO = VIGIL__V1__SEVERITY__SEVERITY_INFO, SEV_LOW = VIGIL__V1__SEVERITY__SEVERITY_LOW,
+	SEV_MEDIUM = VIGIL__V1__SEVERITY__SEVERITY_MEDIUM,
+	SEV_HIGH = VIGIL__V1__SEVERITY__SEVERITY_HIGH };
+
+static int
+insert_severity(const struct usb_class *c, const struct usb_verdict *v)
+{
+	int s;
+
+	switch (c->kind) {
+	case USB_KIND_STORAGE:
+		s = SEV_MEDIUM;
+		break;
+	case USB_KIND_NETWORK:
+	case USB_KIND_OTHER:
+		s = SEV_LOW;
+		break;
+	default:
+		s = SEV_INFO;
+	}
+	if (c->badusb)
+		s = SEV_HIGH;
+	if (v->action == USB_ACT_ALERT && s < SEV_MEDIUM)
+		s = SEV_MEDIUM;
+	return s;
+}
+
+static void
+commit(struct usb_sensor *u, const char *what)
+{
+	int rc;
+
+	if ((rc = spool_commit(u->spool)) != 0) {
+		log_warnx("The spool cannot commit the USB events of %s: %s.", what,
+		    vigil_strerror(rc));
+		spool_rollback(u->spool);
+		return;
+	}
+	if (u->appended != NULL)
+		u->appended(u->arg);
+}
+
+/*
+ * The decision on one device, its block, and its events. gone: it left
+ * before its interfaces settled; it is reported, not blocked.
+ */
+static void
+settle(struct usb_sensor *u, struct present *p, bool gone)
+{
+	const struct usb_device *d = &p->d;
+	struct usb_class c;
+	struct usb_verdict v;
+	char id[4 * USB_STR_MAX], summary[WIRE_MAX_SUMMARY], result[256] = "";
+	int rc, blocked = 0, failed = 0;
+
+	p->pending = false;
+	usb_classify(d, &c);
+	usb_decide(&u->rules, d, &c, &v);
+	who(d, id, sizeof(id));
+
+	/* Block first: every millisecond counts before the disk is there. */
+	if (v.action == USB_ACT_BLOCK && !gone) {
+		if (usb_sysfs_deauthorize(u->root, d->devpath) == 0) {
+			blocked = 1;
+			u->blocked++;
+			snprintf(result, sizeof(result), "blocked");
+		} else {
+			failed = 1;
+			snprintf(result, sizeof(result), "block failed: %s", strerror(errno));
+		}
+	}
+
+	log_info("USB %s %s inserted at %s: %s; %s%s%s.", kind_phrase(c.kind), id, d->devpath,
+	    v.reason, blocked ? "blocked" : failed ? "NOT blocked: " : v.action ==
+	    USB_ACT_SPARE ? "spared" : "allowed", failed ? result : "",
+	    c.badusb ? "; it presents storage and keyboard interfaces (BadUSB pattern)" : "");
+
+	if ((rc = spool_begin(u->spool)) != 0) {
+		log_warnx("The spool cannot start a transaction for a USB event: %s.",
+		    vigil_strerror(rc));
+		return;
+	}
+	snprintf(summary, sizeof(summary), "USB %s %s inserted%s%s.", kind_phrase(c.kind), id,
+	    u->rules.policy == USB_POLICY_OFF ? "" : ": ",
+	    u->rules.policy == USB_POLICY_OFF ? "" : v.reason);
+	if (emit(u, "usb.inserted", insert_severity(&c, &v), summary, d, &c, &v, NULL) != 0)
+		goto fail;
+	if (c.badusb) {
+		snprintf(summary, sizeof(summary), "USB device %s presents both mass storage and "
+		    "keyboard interfaces, a BadUSB pattern.", id);
+		if (emit(u, "usb.badusb", SEV_HIGH, summary, d, &c, &v, NULL) != 0)
+			goto fail;
+	}
+	if (blocked || failed) {
+		if (blocked)
+			snprintf(summary, sizeof(summary), "USB %s %s was blocked: %s.",
+			    kind_phrase(c.kind), id, v.reason);
+		else
+			snprintf(summary, sizeof(summary), "USB %s %s should have been blocked "
+			    "(%s) but the block failed: %s.", kind_phrase(c.kind), id, v.reason,
+			    result + strlen("block failed: "));
+		if (emit(u, "usb.blocked", SEV_HIGH, summary, d, &c, &v, result) != 0)
+			goto fail;
+	}
+	commit(u, d->devpath);
+	return;
+fail:
+	spool_rollback(u->spool);
+}
+
+static struct present *
+find(struct usb_sensor *u, const char *devpath)
+{
+	size_t i;
+
+	for (i = 0; i < USB_MAX_PRESENT; i++)
+		if (u->table[i].used && strcmp(u->table[i].d.devpath, devpath) == 0)
+			return &u->table[i];
+	return NULL;
+}
+
+static struct present *
+slot_new(struct usb_sensor *u)
+{
+	size_t i;
+
+	for (i = 0; i < USB_MAX_PRESENT; i++) {
+		if (!u->table[i].used) {
+			memset(&u->table[i], 0, sizeof(u->table[i]));
+			u->table[i].used = true;
+			return &u->table[i];
+		}
+	}
+	return NULL;
+}
+
+static bool
+ifaces_complete(const struct usb_device *d)
+{
+	/* -1: no bNumInterfaces file at all (a sparse tree); take what is there. */
+	return d->num_ifaces < 0 || (d->num_ifaces > 0 && d->nifaces >= (size_t)d->num_ifaces);
+}
+
+static void
+arm_settle(struct usb_sensor *u)
+{
+	struct timeval tv = { USB_SETTLE_MS / 1000, (USB_SETTLE_MS % 1000) * 1000 };
+
+	if (!evtimer_pending(u->settle, NULL))
+		evtimer_add(u->settle, &tv);
+}
+
+/* Identity from the uevent alone, when sysfs has nothing (the device is gone). */
+static void
+from_uevent(const struct uevent *ue, struct usb_device *d)
+{
+	const char *s;
+
+	memset(d, 0, sizeof(*d));
+	d->device_class = -1;
+	d->num_ifaces = -1;
+	d->authorized = -1;
+	snprintf(d->devpath, sizeof(d->devpath), "%s", ue->devpath);
+	uevent_product(uevent_get(ue, "PRODUCT"), d->vendor, d->product);
+	if ((s = uevent_get(ue, "BUSNUM")) != NULL)
+		text_utf8_clean(d->busnum, sizeof(d->busnum), s, strnlen(s, 7));
+	if ((s = uevent_get(ue, "DEVNUM")) != NULL)
+		text_utf8_clean(d->devnum, sizeof(d->devnum), s, strnlen(s, 7));
+}
+
+static void
+device_added(struct usb_sensor *u, const struct uevent *ue)
+{
+	struct present *p, tmp;
+	int rc;
+
+	if ((p = find(u, ue->devpath)) == NULL && (p = slot_new(u)) == NULL) {
+		log_warnx("More than %d USB devices are present; %s is decided but its removal "
+		    "will be reported without its identity.", USB_MAX_PRESENT, ue->devpath);
+		memset(&tmp, 0, sizeof(tmp));
+		p = &tmp;
+	}
+	p->since_ms = mono_ms();
+	rc = usb_sysfs_read(u->root, ue->devpath, &p->d);
+	if (rc == VIGIL_ERR_NOTFOUND || rc == VIGIL_ERR_SYS) {
+		log_debug("The sysfs directory of USB device %s cannot be read (%s); its uevent "
+		    "alone identifies it.", ue->devpath, strerror(errno));
+		from_uevent(ue, &p->d);
+		settle(u, p, rc == VIGIL_ERR_NOTFOUND);
+	} else if (rc == 0 && !ifaces_complete(&p->d) && p != &tmp) {
+		if (p->d.num_ifaces == 0)
+			log_info("USB device %s is not configured yet; it is decided when its "
+			    "interfaces arrive.", ue->devpath);
+		else
+			log_info("USB device %s has %zu of %d interfaces; it is decided when the "
+			    "rest arrive.", ue->devpath, p->d.nifaces, p->d.num_ifaces);
+		p->pending = true;
+		arm_settle(u);
+	} else
+		settle(u, p, false);
+}
+
+/* A pending device looks again: settle it when its interfaces are all there. */
+static void
+recheck(struct usb_sensor *u, struct present *p, bool force)
+{
+	struct usb_device d;
+
+	if (usb_sysfs_read(u->root, p->d.devpath, &d) == 0)
+		p->d = d;
+	if (force || ifaces_complete(&p->d))
+		settle(u, p, false);
+}
+
+static void
+settle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct usb_sensor *u = arg;
+	long long now = mono_ms();
+	bool left = false;
+	size_t i;
+
+	for (i = 0; i < USB_MAX_PRESENT; i++) {
+		struct present *p = &u->table[i];
+
+		if (!p->used || !p->pending)
+			continue;
+		if (now - p->since_ms >= USB_SETTLE_MS - 10)
+			recheck(u, p, true);
+		else
+			left = true;
+	}
+	if (left)
+		arm_settle(u);
+}
+
+static void
+device_removed(struct usb_sensor *u, const struct uevent *ue)
+{
+	struct present *p = find(u, ue->devpath);
+	struct usb_device d;
+	struct usb_class c;
+	char id[4 * USB_STR_MAX], summary[WIRE_MAX_SUMMARY];
+	int rc;
+
+	if (p != NULL && p->pending)
+		settle(u, p, true);
+	if (p != NULL)
+		d = p->d;
+	else
+		from_uevent(ue, &d);
+	if (p != NULL)
+		p->used = false;
+	usb_classify(&d, &c);
+	who(&d, id, sizeof(id));
+	log_info("USB %s %s removed from %s.", kind_phrase(c.kind), id, d.devpath);
+	if ((rc = spool_begin(u->spool)) != 0) {
+		log_warnx("The spool cannot start a transaction for a USB event: %s.",
+		    vigil_strerror(rc));
+		return;
+	}
+	snprintf(summary, sizeof(summary), "USB %s %s removed.", kind_phrase(c.kind), id);
+	if (emit(u, "usb.removed", c.kind == USB_KIND_STORAGE ? SEV_LOW : SEV_INFO, summary, &d,
+	    &c, NULL, NULL) != 0) {
+		spool_rollback(u->spool);
+		return;
+	}
+	commit(u, d.devpath);
+}
+
+static void
+handle(struct usb_sensor *u, const struct uevent *ue)
+{
+	struct present *p;
+	char parent[UEVENT_MAX_DEVPATH], *slash;
+
+	if (strcmp(ue->subsystem, "usb") != 0 || ue->devtype == NULL)
+		return;
+	if (strcmp(ue->devtype, "usb_device") == 0) {
+		if (strcmp(ue->action, "add") == 0)
+			device_added(u, ue);
+		else if (strcmp(ue->action, "remove") == 0)
+			device_removed(u, ue);
+		else if (strcmp(ue->action, "bind") == 0 && (p = find(u, ue->devpath)) != NULL &&
+		    p->pending)
+			/* The generic driver has set the configuration: every interface exists. */
+			recheck(u, p, true);
+		return;
+	}
+	if (strcmp(ue->devtype, "usb_interface") == 0 && (strcmp(ue->action, "add") == 0 ||
+	    strcmp(ue->action, "bind") == 0)) {
+		snprintf(parent, sizeof(parent), "%s", ue->devpath);
+		if ((slash = strrchr(parent, '/')) == NULL || slash == parent)
+			return;
+		*slash = '\0';
+		if ((p = find(u, parent)) != NULL && p->pending)
+			recheck(u, p, false);
+	}
+}
+
+static void
+resync(struct usb_sensor *u);
+
+static void
+spoofed(struct usb_sensor *u, const char *why, unsigned int port, long uid)
+{
+	u->spoofed++;
+	/* The first few, then a reminder now and then: a flood must not flood the log too. */
+	if (u->spoofed <= 10 || u->spoofed % 1000 == 0)
+		log_warnx("A uevent %s (port id %u, uid %ld) was dropped: only the kernel's are "
+		    "believed; %llu dropped so far.", why, port, uid,
+		    (unsigned long long)u->spoofed);
+}
+
+static void
+read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct usb_sensor *u = arg;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+	} cbuf;
+	struct sockaddr_nl sa;
+	struct iovec iov;
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	const struct ucred *cred;
+	ssize_t n;
+	int i, rc;
+
+	for (i = 0; i < USB_RECV_BATCH; i++) {
+		memset(&sa, 0, sizeof(sa));
+		memset(&mh, 0, sizeof(mh));
+		iov.iov_base = u->msg;
+		iov.iov_len = sizeof(u->msg);
+		mh.msg_name = &sa;
+		mh.msg_namelen = sizeof(sa);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cbuf.buf;
+		mh.msg_controllen = sizeof(cbuf.buf);
+		if ((n = recvmsg(u->fd, &mh, MSG_DONTWAIT)) < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {
+				u->lost++;
+				log_warnx("The kernel dropped uevents (the socket overran); "
+				    "the USB devices present are read again from sysfs.");
+				resync(u);
+				continue;
+			}
+			if (errno != EAGAIN)
+				log_warn("Reading a uevent failed");
+			return;
+		}
+		cred = NULL;
+		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
+			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS &&
+			    cm->cmsg_len >= CMSG_LEN(sizeof(struct ucred)))
+				cred = (const struct ucred *)(const void *)CMSG_DATA(cm);
+		if (mh.msg_namelen < sizeof(sa) || sa.nl_family != AF_NETLINK) {
+			spoofed(u, "without a netlink address", 0, -1);
+			continue;
+		}
+		if (cred == NULL || cred->uid != 0) {
+			spoofed(u, "not from root", sa.nl_pid,
+			    cred != NULL ? (long)cred->uid : -1);
+			continue;
+		}
+		if (sa.nl_pid != 0) {
+			if (!u->test_sender) {
+				spoofed(u, "from a process, not the kernel", sa.nl_pid,
+				    (long)cred->uid);
+				continue;
+			}
+			log_debug("A uevent from port id %u is believed (accept_test_sender).",
+			    sa.nl_pid);
+		}
+		if ((mh.msg_flags & MSG_TRUNC) || (size_t)n > UEVENT_MAX_MSG) {
+			u->malformed++;
+			log_warnx("A uevent longer than %d bytes was dropped.", UEVENT_MAX_MSG);
+			continue;
+		}
+		if ((rc = uevent_parse(u->msg, (size_t)n, &u->ue)) != 0) {
+			if (rc != VIGIL_ERR_PROTO) {
+				u->malformed++;
+				log_debug("A malformed uevent was dropped: %s.",
+				    vigil_strerror(rc));
+			}
+			continue;
+		}
+		handle(u, &u->ue);
+	}
+	/* More may be waiting: let the loop run others first, then come back. */
+	event_active(u->rev, EV_READ, 0);
+}
+
+/*
+ * Devices present when we start (or after an overrun): remembered so their
+ * removal has an identity. At start nothing is reported; after an overrun
+ * the differences are reported as if their uevents had arrived.
+ */
+static void
+learn_present(struct usb_sensor *u, bool report)
+{
+	struct usb_device *devs;
+	struct uevent *fake;
+	struct present *p;
+	struct usb_class c;
+	struct usb_verdict v;
+	size_t i;
+	int n;
+
+	if ((devs = calloc(USB_MAX_PRESENT, sizeof(*devs))) == NULL)
+		return;
+	if ((n = usb_sysfs_scan(u->root, devs, USB_MAX_PRESENT)) < 0) {
+		log_warn("The USB devices under %s/bus/usb/devices cannot be listed", u->root);
+		free(devs);
+		return;
+	}
+	if (report && (fake = calloc(1, sizeof(*fake))) != NULL) {
+		for (i = 0; i < USB_MAX_PRESENT; i++) {
+			int j, still = 0;
+
+			if (!u->table[i].used)
+				continue;
+			for (j = 0; j < n && !still; j++)
+				still = strcmp(devs[j].devpath, u->table[i].d.devpath) == 0;
+			if (!still) {
+				snprintf(fake->buf, sizeof(fake->buf), "%s", u->table[i].d.devpath);
+				fake->devpath = fake->buf;
+				device_removed(u, fake);
+			}
+		}
+		free(fake);
+	}
+	for (i = 0; i < (size_t)n; i++) {
+		if (find(u, devs[i].devpath) != NULL)
+			continue;
+		if ((p = slot_new(u)) == NULL)
+			break;
+		p->d = devs[i];
+		if (report) {
+			settle(u, p, false);
+			continue;
+		}
+		/*
+		 * A stick plugged in while the agent was stopped is judged now; one
+		 * already deauthorized (by us before a restart) is left as it is.
+		 */
+		usb_classify(&p->d, &c);
+		usb_decide(&u->rules, &p->d, &c, &v);
+		if (v.action == USB_ACT_BLOCK && p->d.authorized != 0)
+			settle(u, p, false);
+	}
+	if (!report)
+		log_info("USB sensor: %d device%s present under %s; policy %s, %zu allow-list "
+		    "entr%s.", n, n == 1 ? "" : "s", u->root, usb_policy_name(u->rules.policy),
+		    u->rules.nallow, u->rules.nallow == 1 ? "y" : "ies");
+	free(devs);
+}
+
+static void
+resync(struct usb_sensor *u)
+{
+	learn_present(u, true);
+}
+
+struct usb_sensor *
+usb_new(struct event_base *base, struct spool *spool, const struct usb_opts *o, char *err,
+    size_t errlen)
+{
+	struct sockaddr_nl sa;
+	struct usb_sensor *u;
+	int one = 1, bufsz = USB_RCVBUF;
+	char why[256];
+
+	if ((u = calloc(1, sizeof(*u))) == NULL ||
+	    (u->table = calloc(USB_MAX_PRESENT, sizeof(*u->table))) == NULL ||
+	    (u->allow = calloc(USB_MAX_ALLOW, sizeof(*u->allow))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	u->fd = -1;
+	u->base = base;
+	u->spool = spool;
+	u->appended = o->appended;
+	u->arg = o->arg;
+	u->test_sender = o->accept_test_sender;
+	snprintf(u->root, sizeof(u->root), "%s", o->sysfs_root);
+	u->rules.policy = o->policy;
+	u->rules.block_hid = o->block_hid;
+	u->rules.allow = u->allow;
+	if (usb_allow_parse(o->allow != NULL ? o->allow : "", u->allow, USB_MAX_ALLOW,
+	    &u->rules.nallow, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "%s", why);
+		goto fail;
+	}
+
+	if ((u->fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    NETLINK_KOBJECT_UEVENT)) < 0) {
+		snprintf(err, errlen, "the uevent socket cannot be opened: %s", strerror(errno));
+		goto fail;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.nl_family = AF_NETLINK;
+	sa.nl_groups = 1;     /* the kernel's uevents; group 2 is libudev's */
+	if (bind(u->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		snprintf(err, errlen, "the uevent socket cannot join the kernel's group: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	if (setsockopt(u->fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) != 0) {
+		snprintf(err, errlen, "SO_PASSCRED cannot be set on the uevent socket: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	/* A burst of hot-plugs must not overrun us; FORCE passes rmem_max as root. */
+	if (setsockopt(u->fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufsz, sizeof(bufsz)) != 0)
+		(void)setsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
+
+	if ((u->rev = event_new(base, u->fd, EV_READ | EV_PERSIST, read_cb, u)) == NULL ||
+	    (u->settle = evtimer_new(base, settle_cb, u)) == NULL || event_add(u->rev, NULL) != 0) {
+		snprintf(err, errlen, "the uevent socket cannot join the event loop");
+		goto fail;
+	}
+	if (u->test_sender)
+		log_warnx("USB sensor: accept_test_sender is on: uevents from any local root "
+		    "process are believed. This is for tests only; never on a real machine.");
+	learn_present(u, false);
+	return u;
+fail:
+	usb_free(u);
+	return NULL;
+}
+
+void
+usb_free(struct usb_sensor *u)
+{
+	if (u == NULL)
+		return;
+	if (u->rev != NULL)
+		event_free(u->rev);
+	if (u->settle != NULL)
+		event_free(u->settle);
+	if (u->fd >= 0)
+		close(u->fd);
+	free(u->table);
+	free(u->allow);
+	free(u);
+}
+
+uint64_t
+usb_dropped_spoofed(const struct usb_sensor *u)
+{
+	return u->spoofed;
+}
+
+uint64_t
+usb_blocked_count(const struct usb_sensor *u)
+{
+	return u->blocked;
+}
+
+uint64_t
+usb_lost(const struct usb_sensor *u)
+{
+	return u->lost;
+}
+
+uint64_t
+usb_events_rejected(const struct usb_sensor *u)
+{
+	return u->rejected;
+}

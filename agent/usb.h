@@ -1,0 +1,234 @@
+/*
+ * The USB sensor and policy. Kernel uevents arrive on a NETLINK_KOBJECT_UEVENT
+ * socket (group 1); only the kernel's (sender port id 0, uid 0) are believed.
+ * For each USB device added or removed the identity is read from sysfs
+ * (SYSFS_ROOT/DEVPATH), the device is classified by its interfaces, the
+ * policy decides (allow-list, else alert or block; keyboards and mice are
+ * spared unless block_hid), a block writes "0" to its `authorized` file as
+ * USBGuard does, and every insertion, removal and block becomes an event in
+ * the spool.
+ *
+ *   uevent.c   the pure parser of the kernel's "ACTION@DEVPATH\0KEY=VALUE\0..."
+ *   usb.c      classification and policy (pure), sysfs reading, the socket
+ */
+#ifndef VIGIL_AGENT_USB_H
+#define VIGIL_AGENT_USB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <event2/event.h>
+
+#include "agent.h"
+
+/* ---- uevent.c: one netlink message -> key/value pairs -------------------- */
+
+#define UEVENT_MAX_MSG 8192          /* bytes of one message; the kernel's are < 2.5k */
+#define UEVENT_MAX_KEYS 64
+#define UEVENT_MAX_DEVPATH 1024      /* bytes, with the NUL */
+
+struct uevent {
+	const char *action;              /* "add", "remove", "bind", ... */
+	const char *devpath;             /* "/devices/...", checked by uevent_devpath_valid */
+	const char *subsystem;
+	const char *devtype;             /* NULL when absent */
+	size_t nkeys;
+	struct {
+		const char *key;
+		const char *value;
+	} kv[UEVENT_MAX_KEYS];
+	char buf[UEVENT_MAX_MSG + 1];    /* the copy every pointer above points into */
+};
+
+/*
+ * Parse one message of the kernel's format into *ev (which holds its own copy;
+ * the input need not be NUL-terminated). The header's ACTION and DEVPATH must
+ * agree with the ACTION= and DEVPATH= keys, SUBSYSTEM= must be present, keys
+ * are [A-Z0-9_]+ and appear once. Returns 0; VIGIL_ERR_PROTO for libudev's
+ * own messages ("libudev\0" magic, group 2), which are not the kernel's;
+ * VIGIL_ERR_TOOBIG past UEVENT_MAX_MSG or UEVENT_MAX_KEYS; VIGIL_ERR_EMPTY for
+ * no bytes; VIGIL_ERR_DECODE for anything else malformed.
+ */
+int uevent_parse(const void *msg, size_t len, struct uevent *ev);
+
+/* The value of key, or NULL. */
+const char *uevent_get(const struct uevent *ev, const char *key);
+
+/*
+ * A devpath safe to append to a sysfs root: "/" then components of printable
+ * ASCII without "/", none empty, "." or "..", shorter than UEVENT_MAX_DEVPATH.
+ */
+bool uevent_devpath_valid(const char *devpath);
+
+/*
+ * PRODUCT= of a usb_device ("781/5567/100": hex without leading zeros) into
+ * four lower-case hex digits each. Returns 0 or VIGIL_ERR_DECODE.
+ */
+int uevent_product(const char *product, char vendor[5], char prod[5]);
+
+/* ---- usb.c: the pure parts ----------------------------------------------- */
+
+#define USB_STR_MAX 128                  /* bytes of a sysfs string we keep, with the NUL */
+#define USB_MAX_IFACES 32
+#define USB_MAX_ALLOW 256                /* allow-list entries */
+#define USB_MAX_PRESENT 256              /* devices remembered for their removal */
+
+/* One USB device as sysfs describes it; every string is valid UTF-8. */
+struct usb_device {
+	char devpath[UEVENT_MAX_DEVPATH];
+	char vendor[5];                      /* idVendor, 4 lower-case hex digits, or "" */
+	char product[5];                     /* idProduct */
+	char serial[USB_STR_MAX];
+	char manufacturer[USB_STR_MAX];
+	char product_name[USB_STR_MAX];
+	char busnum[8];
+	char devnum[8];
+	int device_class;                    /* bDeviceClass, -1 unknown */
+	int num_ifaces;                      /* bNumInterfaces of the active config, -1 unknown,
+	                                        0 unconfigured */
+	int authorized;                      /* 1, 0, or -1 unknown */
+	size_t nifaces;
+	uint8_t iface_class[USB_MAX_IFACES]; /* bInterfaceClass of each interface found */
+};
+
+/* What a device is, for people and for the policy: the strongest kind wins. */
+enum usb_kind {
+	USB_KIND_OTHER,
+	USB_KIND_HUB,                        /* bDeviceClass 0x09 */
+	USB_KIND_HID,                        /* interface class 0x03 */
+	USB_KIND_NETWORK,                    /* CDC 0x02, CDC data 0x0a, wireless 0xe0 */
+	USB_KIND_STORAGE,                    /* mass storage 0x08 */
+};
+
+#define USB_HAS_STORAGE 0x01
+#define USB_HAS_HID 0x02
+#define USB_HAS_NETWORK 0x04
+#define USB_HAS_HUB 0x08
+
+struct usb_class {
+	enum usb_kind kind;
+	unsigned int has;                    /* USB_HAS_* over the device and its interfaces */
+	bool badusb;                         /* storage and HID in one device */
+};
+
+void usb_classify(const struct usb_device *d, struct usb_class *c);
+const char *usb_kind_name(enum usb_kind k);  /* "storage", "hid", "network", "hub", "other" */
+
+enum usb_policy {
+	USB_POLICY_OFF,                      /* report only */
+	USB_POLICY_ALERT,                    /* report, and say which devices are not allowed */
+	USB_POLICY_BLOCK,                    /* block what is not allowed */
+};
+
+/* "off", "alert", "block" -> *p. Returns 0 or VIGIL_ERR_INVAL. */
+int usb_policy_parse(const char *s, enum usb_policy *p);
+const char *usb_policy_name(enum usb_policy p);
+
+/* One allow-list entry: "vendor:product[:serial]"; product "*" is any product. */
+struct usb_allow {
+	char vendor[5];
+	char product[5];                     /* "*" for any */
+	char serial[USB_STR_MAX];            /* "" for any */
+};
+
+/*
+ * Parse a space-separated allow-list ("0781:5567 046d:*
+ * 0951:1666:001CC0EC3450") into out[max]. Returns 0 with *n set, or
+ * VIGIL_ERR_INVAL / VIGIL_ERR_TOOBIG with a sentence naming the entry in err.
+ */
+int usb_allow_parse(const char *list, struct usb_allow *out, size_t max, size_t *n,
+    char *err, size_t errlen);
+
+bool usb_allow_match(const struct usb_allow *allow, size_t n, const struct usb_device *d);
+
+struct usb_rules {
+	enum usb_policy policy;
+	bool block_hid;                      /* keyboards and mice may be blocked too */
+	const struct usb_allow *allow;
+	size_t nallow;
+};
+
+enum usb_action {
+	USB_ACT_NONE,                        /* policy off, or allowed */
+	USB_ACT_ALERT,                       /* not allowed: reported */
+	USB_ACT_SPARE,                       /* not allowed, would be blocked, but spared */
+	USB_ACT_BLOCK,                       /* not allowed: blocked */
+};
+
+struct usb_verdict {
+	enum usb_action action;
+	bool allowed;                        /* on the allow-list (false when policy is off) */
+	const char *reason;                  /* a phrase for the summary and the log */
+};
+
+/*
+ * The policy's decision for a device. A device with HID and neither storage
+ * nor network is a keyboard or mouse: spared unless block_hid. A hub is
+ * spared (its downstream devices are decided one by one). A BadUSB device is
+ * not spared.
+ */
+void usb_decide(const struct usb_rules *r, const struct usb_device *d,
+    const struct usb_class *c, struct usb_verdict *v);
+
+/* The device as one allow-list line, "vendor:product[:serial]", into buf. */
+void usb_allow_line(const struct usb_device *d, char *buf, size_t len);
+
+/* ---- usb.c: sysfs --------------------------------------------------------- */
+
+/*
+ * Read the device at root + devpath (devpath checked by uevent_devpath_valid;
+ * every directory opened without following symlinks; reads bounded) into *d.
+ * Returns 0, or VIGIL_ERR_NOTFOUND when the device directory is gone,
+ * VIGIL_ERR_INVAL for a bad devpath, VIGIL_ERR_SYS otherwise.
+ */
+int usb_sysfs_read(const char *root, const char *devpath, struct usb_device *d);
+
+/*
+ * Write "0" to the device's authorized file. Returns 0 or a negative
+ * vigil_err (VIGIL_ERR_SYS: see errno).
+ */
+int usb_sysfs_deauthorize(const char *root, const char *devpath);
+
+/*
+ * The USB devices present under root/bus/usb/devices, at most max, into
+ * out[]. Returns the number found, or a negative vigil_err.
+ */
+int usb_sysfs_scan(const char *root, struct usb_device *out, size_t max);
+
+/*
+ * vigil-agent --list-usb [--sysfs-root DIR]: argv[0] is "--list-usb". Prints
+ * one allow-list line per present device, with its description as a comment.
+ * Returns the process's exit status.
+ */
+int usb_list_main(int argc, char *argv[], FILE *out);
+
+/* ---- usb.c: the sensor in the event loop ---------------------------------- */
+
+struct usb_opts {
+	const char *sysfs_root;
+	enum usb_policy policy;
+	bool block_hid;
+	const char *allow;                   /* the allow-list as configured */
+	bool accept_test_sender;             /* tests only: believe any local sender */
+	void (*appended)(void *arg);         /* after a commit that added events */
+	void *arg;
+};
+
+struct usb_sensor;
+
+/*
+ * Open the uevent socket, learn the devices present (no events for them) and
+ * listen. Borrows base and spool. Returns NULL with a sentence in err.
+ */
+struct usb_sensor *usb_new(struct event_base *base, struct spool *spool,
+    const struct usb_opts *o, char *err, size_t errlen);
+void usb_free(struct usb_sensor *u);                   /* NULL is a no-op */
+
+uint64_t usb_dropped_spoofed(const struct usb_sensor *u);  /* not from the kernel */
+uint64_t usb_blocked_count(const struct usb_sensor *u);    /* devices deauthorized */
+uint64_t usb_lost(const struct usb_sensor *u);             /* socket overruns (ENOBUFS) */
+uint64_t usb_events_rejected(const struct usb_sensor *u);  /* failed wire_validate_event */
+
+#endif
