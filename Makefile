@@ -142,7 +142,7 @@ check-configs: $(PROGS)
 check-rules: $(BUILD)/vigil-agent
 	$(Q)sh tests/integration/check-rules.sh $(BUILD)
 
-integration: $(PROGS) $(BENCH_BIN)
+integration: $(PROGS) $(BENCH_BIN) $(UNIT_BINS)
 	$(Q)sh tests/integration/run.sh $(BUILD)
 
 bench: deps

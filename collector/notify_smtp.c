@@ -1,0 +1,330 @@
+/*
+ * Email through SMTP with libcurl: STARTTLS (required when configured) or
+ * implicit TLS (smtps://), AUTH, several recipients, and an RFC 5322 message
+ * whose header holds nothing from outside but encoded words and checked
+ * addresses.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
+#include "vigil/err.h"
+
+#include "notify.h"
+
+#define SMTP_MESSAGE_MAX (TEMPLATE_BODY_MAX * 2) /* base64 of the body and the header */
+#define WORD_RAW_MAX 39 /* bytes per encoded word: "Subject: " + 64 columns stays under 76 */
+
+struct mbuf {
+	char *p;
+	size_t len, cap;
+	int trunc;
+};
+
+static void
+mb_put(struct mbuf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->trunc = 1;
+		return;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+mb_str(struct mbuf *b, const char *s)
+{
+	mb_put(b, s, strlen(s));
+}
+
+static void
+mb_base64(struct mbuf *b, const char *s, size_t n)
+{
+	unsigned char out[80];
+
+	/* 57 input bytes make 76 output columns and a NUL. */
+	while (n > 0) {
+		size_t k = n < 57 ? n : 57;
+		int m = EVP_EncodeBlock(out, (const unsigned char *)s, (int)k);
+
+		mb_put(b, (const char *)out, (size_t)m);
+		s += k;
+		n -= k;
+	}
+}
+
+static int
+addr_char_ok(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f && strchr("<>()[]\\,;:\"", c) == NULL;
+}
+
+/* A plain addr-spec: local@domain, printable ASCII, no specials. */
+static int
+addr_ok(const char *a)
+{
+	const char *at = strchr(a, '@');
+	size_t len = strlen(a);
+
+	if (at == NULL || at == a || at[1] == '\0' || strchr(at + 1, '@') != NULL || len > 254)
+		return 0;
+	for (const char *p = a; *p != '\0'; p++)
+		if (!addr_char_ok((unsigned char)*p))
+			return 0;
+	return 1;
+}
+
+int
+notify_split_addresses(const char *target, char *buf, size_t buflen, char **rcpt, size_t max)
+{
+	size_t n = 0;
+	char *p, *save = NULL;
+
+	if (strlen(target) >= buflen)
+		return VIGIL_ERR_TOOBIG;
+	memcpy(buf, target, strlen(target) + 1);
+	for (p = strtok_r(buf, " \t,", &save); p != NULL; p = strtok_r(NULL, " \t,", &save)) {
+		if (!addr_ok(p))
+			return VIGIL_ERR_INVAL;
+		if (n == max)
+			return VIGIL_ERR_TOOBIG;
+		rcpt[n++] = p;
+	}
+	return n == 0 ? VIGIL_ERR_INVAL : (int)n;
+}
+
+/* s as RFC 2047 encoded words, each of at most WORD_RAW_MAX bytes cut on character bounds. */
+static void
+mb_encoded_words(struct mbuf *b, const char *s)
+{
+	size_t n = strlen(s), off = 0;
+
+	if (n == 0)
+		return;
+	while (off < n) {
+		size_t k = n - off < WORD_RAW_MAX ? n - off : WORD_RAW_MAX;
+
+		while (off + k < n && k > 1 && ((unsigned char)s[off + k] & 0xC0) == 0x80)
+			k--;
+		if (off > 0)
+			mb_str(b, "\r\n ");
+		mb_str(b, "=?UTF-8?B?");
+		mb_base64(b, s + off, k);
+		mb_str(b, "?=");
+		off += k;
+	}
+}
+
+/* A display name: as it is when plain ASCII words, else encoded. */
+static void
+mb_display_name(struct mbuf *b, const char *name)
+{
+	char clean[256];
+	int plain = 1;
+
+	template_clean_line(clean, sizeof(clean), name);
+	for (const char *p = clean; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == ' ' || *p == '-' || *p == '.'))
+			plain = 0;
+	if (clean[0] == '\0')
+		return;
+	if (plain)
+		mb_str(b, clean);
+	else
+		mb_encoded_words(b, clean);
+	mb_str(b, " ");
+}
+
+int
+notify_smtp_format(const char *from, const char *from_name, char *const *rcpt, size_t nrcpt,
+                   const char *subject, const char *body, int64_t now_us, int utc_offset_min,
+                   const char *msgid_unique, char *buf, size_t len)
+{
+	static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	struct mbuf b = {buf, 0, len, 0};
+	char line[512], clean[TEMPLATE_SUBJECT_MAX], uniq[128];
+	struct tm tm;
+	time_t t;
+	int off = utc_offset_min < 0 ? -utc_offset_min : utc_offset_min;
+
+	if (len == 0)
+		return VIGIL_ERR_TOOBIG;
+	buf[0] = '\0';
+	if (!addr_ok(from) || nrcpt == 0)
+		return VIGIL_ERR_INVAL;
+	for (size_t i = 0; i < nrcpt; i++)
+		if (!addr_ok(rcpt[i]))
+			return VIGIL_ERR_INVAL;
+
+	mb_str(&b, "From: ");
+	mb_display_name(&b, from_name);
+	snprintf(line, sizeof(line), "<%s>\r\n", from);
+	mb_str(&b, line);
+	mb_str(&b, "To: ");
+	for (size_t i = 0; i < nrcpt; i++) {
+		mb_str(&b, rcpt[i]);
+		mb_str(&b, i + 1 < nrcpt ? ",\r\n " : "\r\n");
+	}
+	mb_str(&b, "Subject: ");
+	template_clean_line(clean, sizeof(clean), subject);
+	mb_encoded_words(&b, clean);
+	mb_str(&b, "\r\n");
+
+	t = (time_t)(now_us / 1000000) + (time_t)utc_offset_min * 60;
+	if (gmtime_r(&t, &tm) == NULL)
+		return VIGIL_ERR_INVAL;
+	snprintf(line, sizeof(line), "Date: %s, %02d %s %04d %02d:%02d:%02d %c%02d%02d\r\n",
+	         days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
+	         tm.tm_min, tm.tm_sec, utc_offset_min < 0 ? '-' : '+', off / 60, off % 60);
+	mb_str(&b, line);
+
+	/* The unique part is ours, but keep to atext in case a caller passes something odd. */
+	snprintf(uniq, sizeof(uniq), "%s", msgid_unique != NULL ? msgid_unique : "");
+	for (char *p = uniq; *p != '\0'; p++)
+		if (!addr_char_ok((unsigned char)*p) || *p == '@')
+			*p = '.';
+	snprintf(line, sizeof(line), "Message-ID: <vigil.%s@%s>\r\n", uniq, strchr(from, '@') + 1);
+	mb_str(&b, line);
+	mb_str(&b, "MIME-Version: 1.0\r\n"
+	           "Content-Type: text/plain; charset=UTF-8\r\n"
+	           "Content-Transfer-Encoding: base64\r\n"
+	           "Auto-Submitted: auto-generated\r\n"
+	           "\r\n");
+	for (size_t n = strlen(body), o = 0; o < n; o += 57) {
+		mb_base64(&b, body + o, n - o < 57 ? n - o : 57);
+		mb_str(&b, "\r\n");
+	}
+	return b.trunc ? VIGIL_ERR_TOOBIG : (int)b.len;
+}
+
+static size_t
+smtp_read(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct notify_job *j = arg;
+	size_t n = size * nmemb, left = j->upload_len - j->upload_off;
+
+	if (n > left)
+		n = left;
+	memcpy(ptr, j->upload + j->upload_off, n);
+	j->upload_off += n;
+	return n;
+}
+
+static void
+smtp_done(struct notify_job *j, int curlcode)
+{
+	char err[NOTIFY_ERROR_MAX];
+	enum notify_failure f;
+	long code = 0;
+
+	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &code);
+	f = notify_curl_failure(j, curlcode, err, sizeof(err));
+	/* A 4xx or 5xx reply (sender or recipients refused, message rejected) is the server's "no".
+	 */
+	if (f == NOTIFY_FAIL_OTHER && code >= 400)
+		f = NOTIFY_FAIL_REFUSED;
+	notify_curl_abort(j);
+	if (f == NOTIFY_FAIL_NONE)
+		notify_job_done(j, f, code, "%s", "");
+	else
+		notify_job_done(
+		    j, f, code, "The mail server %s: %s",
+		    f == NOTIFY_FAIL_REFUSED ? "refused the message" : "could not be used", err);
+}
+
+void
+notify_smtp_start(struct notify_job *j)
+{
+	const struct notify_conf *c = notify_conf_of(j->n);
+	char addrs[NOTIFY_TARGET_MAX], *rcpt[NOTIFY_RCPT_MAX], uniq[96], from[330];
+	struct curl_slist *l;
+	int nrcpt, rc, smtps = strncasecmp(c->smtp_url, "smtps://", 8) == 0;
+
+	if (!smtps && strncasecmp(c->smtp_url, "smtp://", 7) != 0) {
+		notify_job_done(j, NOTIFY_FAIL_INVALID, 0,
+		                "The mail server URL %s is neither smtp:// nor smtps://.",
+		                c->smtp_url);
+		return;
+	}
+	if (c->smtp_user[0] != '\0' && !smtps && !c->smtp_starttls) {
+		notify_job_done(
+		    j, NOTIFY_FAIL_INVALID, 0,
+		    "The mail server login would cross the network in clear: set smtp_starttls or "
+		    "use smtps://.");
+		return;
+	}
+	nrcpt = notify_split_addresses(j->target, addrs, sizeof(addrs), rcpt, NOTIFY_RCPT_MAX);
+	if (nrcpt < 0) {
+		notify_job_done(j, NOTIFY_FAIL_INVALID, 0,
+		                "The address list is not usable (%s): each must be a plain "
+		                "user@domain, at most %d.",
+		                vigil_strerror(nrcpt), NOTIFY_RCPT_MAX);
+		return;
+	}
+	if ((j->upload = malloc(SMTP_MESSAGE_MAX)) == NULL) {
+		notify_job_done(j, NOTIFY_FAIL_OTHER, 0, "Out of memory.");
+		return;
+	}
+	snprintf(uniq, sizeof(uniq), "%" PRId64 ".%" PRIu64 ".%d.%" PRId64, j->incident, j->id,
+	         j->attempt, j->started_us);
+	rc = notify_smtp_format(c->smtp_from, c->smtp_from_name, rcpt, (size_t)nrcpt, j->subject,
+	                        j->body, j->started_us, c->utc_offset_min, uniq, j->upload,
+	                        SMTP_MESSAGE_MAX);
+	if (rc < 0) {
+		notify_job_done(j, NOTIFY_FAIL_INVALID, 0,
+		                "The message could not be written (%s): check smtp_from.",
+		                vigil_strerror(rc));
+		return;
+	}
+	j->upload_len = (size_t)rc;
+	j->upload_off = 0;
+
+	if ((j->easy = curl_easy_init()) == NULL) {
+		notify_job_done(j, NOTIFY_FAIL_OTHER, 0, "Out of memory.");
+		return;
+	}
+	for (int i = 0; i < nrcpt; i++) {
+		char r[300];
+
+		snprintf(r, sizeof(r), "<%s>", rcpt[i]);
+		if ((l = curl_slist_append(j->list1, r)) == NULL) {
+			notify_job_done(j, NOTIFY_FAIL_OTHER, 0, "Out of memory.");
+			return;
+		}
+		j->list1 = l;
+	}
+	snprintf(from, sizeof(from), "<%s>", c->smtp_from);
+	curl_easy_setopt(j->easy, CURLOPT_URL, c->smtp_url);
+	curl_easy_setopt(j->easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	curl_easy_setopt(j->easy, CURLOPT_MAIL_FROM, from);
+	curl_easy_setopt(j->easy, CURLOPT_MAIL_RCPT, j->list1);
+	curl_easy_setopt(j->easy, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(j->easy, CURLOPT_READFUNCTION, smtp_read);
+	curl_easy_setopt(j->easy, CURLOPT_READDATA, j);
+	curl_easy_setopt(j->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)j->upload_len);
+	curl_easy_setopt(j->easy, CURLOPT_USE_SSL,
+	                 smtps || c->smtp_starttls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
+	if (c->smtp_user[0] != '\0') {
+		curl_easy_setopt(j->easy, CURLOPT_USERNAME, c->smtp_user);
+		curl_easy_setopt(j->easy, CURLOPT_PASSWORD, c->smtp_password);
+	}
+	if (c->smtp_ca[0] != '\0')
+		curl_easy_setopt(j->easy, CURLOPT_CAINFO, c->smtp_ca);
+	curl_easy_setopt(j->easy, CURLOPT_SSL_VERIFYPEER, c->tls_verify ? 1L : 0L);
+	curl_easy_setopt(j->easy, CURLOPT_SSL_VERIFYHOST, c->tls_verify ? 2L : 0L);
+	curl_easy_setopt(j->easy, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
+	j->curl_done = smtp_done;
+	if (notify_curl_add(j) < 0)
+		notify_job_done(j, NOTIFY_FAIL_OTHER, 0, "Out of memory.");
+}
