@@ -1,10 +1,12 @@
 /*
  * vigil-collector, private interfaces. Data flow:
  *   listener -> session (TLS, frames, Hello/Welcome) -> pending batches
- *   -> group commit (store.c, one transaction) -> Ack to each session
- *   control socket (control.c) -> store queries -> JSON lines for vigilctl
+ *   -> group commit on the writer thread (store.c, one transaction, its own
+ *      connection) -> Ack to each session
+ *   control socket (control.c) -> store queries (read connection) -> JSON lines
  *
- * One process, one event_base, no threads. All state hangs off struct
+ * One process, one event_base, and one writer thread that does nothing but
+ * the group commit (see session.c for why). All state hangs off struct
  * collector; nothing is global.
  */
 #ifndef VIGIL_COLLECTOR_H
@@ -52,7 +54,8 @@ struct collector {
 	struct event_base *base;
 	SSL_CTX *ssl_ctx;
 	struct evconnlistener *listener;
-	struct store *store;
+	struct store *store;               /* main thread, reads only: Welcome, control */
+	struct store *wstore;              /* the writer thread's: every write */
 	struct sessions *sessions;
 	struct control *control;
 	int64_t started_us;
@@ -69,6 +72,12 @@ void session_addr_str(const struct sockaddr *sa, char *buf, size_t len);
 
 /* The session table and the commit timer. Returns 0 or VIGIL_ERR_NOMEM. */
 int session_init(struct collector *c);
+/*
+ * Start the writer thread, which stores every group commit through wstore
+ * (owned by the caller, freed only after session_free_all()). Call after the
+ * privilege drop and any fork. Returns 0 or VIGIL_ERR_SYS (errno set).
+ */
+int session_start(struct collector *c, struct store *wstore);
 /* evconnlistener callbacks; arg is the struct collector. */
 void session_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
     void *arg);
@@ -78,11 +87,15 @@ size_t session_agents_connected(const struct collector *c);
 /* 1 if agent has a live session past Hello (and its last_seen in memory), else 0. */
 int session_agent_connected(const struct collector *c, const char *agent, int64_t *seen_us);
 /*
- * Shutting down: commit what is pending and ack it, then close every session
- * once its output has drained; leaves the event loop when the last is gone.
+ * Shutting down: stop reading, let the writer finish its commit, commit what
+ * is pending and ack it, then close every session once its output has
+ * drained; leaves the event loop when the last is gone.
  */
 void session_shutdown(struct collector *c);
-/* Free every session, pending batch and timer (after the loop has ended). */
+/*
+ * After the loop has ended: wait for the writer's commit in flight, end the
+ * thread, free every session, pending item and timer.
+ */
 void session_free_all(struct collector *c);
 
 /* ---- control.c: the control socket of include/vigil/ctl.h ------------------- */

@@ -30,6 +30,7 @@ struct collector_conf {
 	long long heartbeat;                 /* ms */
 	long long max_frame;                 /* bytes */
 	long long max_pending;               /* bytes */
+	long long max_pending_total;         /* bytes */
 };
 
 struct conf {

@@ -2,8 +2,11 @@
  * vigil-collector: the roles of the process, in the order they happen.
  *
  *   privileged (root):  read the config, build the TLS context (keys), bind
- *                       the listener, open the store, bind the control socket
- *   unprivileged:       drop to `user`, then serve agents and vigilctl
+ *                       the listener, open the store (two connections: the
+ *                       writer's and the main thread's for reads), bind the
+ *                       control socket
+ *   unprivileged:       drop to `user`, start the writer thread, then serve
+ *                       agents and vigilctl
  *
  * Everything that needs privilege is opened before the drop, in this one
  * place, so that splitting a privileged helper off later needs no rewrite.
@@ -279,14 +282,20 @@ main(int argc, char **argv)
 	if ((c->ssl_ctx = tls_server_ctx(&topts, err, sizeof(err))) == NULL)
 		fatalx("Cannot set up TLS: %s", err);
 	c->listener = listen_agents(c);
-	if ((c->store = store_open(c->conf.collector.database, err, sizeof(err))) == NULL)
+	/* The writer's first: it creates the file and runs the migrations. */
+	if ((c->wstore = store_open(c->conf.collector.database, err, sizeof(err))) == NULL)
 		fatalx("Cannot open the store %s: %s", c->conf.collector.database, err);
+	if ((c->store = store_open(c->conf.collector.database, err, sizeof(err))) == NULL)
+		fatalx("Cannot open the store %s for reading: %s", c->conf.collector.database, err);
 	if (session_init(c) != 0)
 		fatalx("Cannot allocate the session table.");
 	if ((c->control = control_open(c, err, sizeof(err))) == NULL)
 		fatalx("Cannot open the control socket: %s.", err);
 
 	drop_privileges(&c->conf.collector);
+	/* A thread after the drop and the fork: setresuid and fork act on one thread. */
+	if (session_start(c, c->wstore) != 0)
+		fatal("Cannot start the writer thread");
 
 	sigterm = evsignal_new(c->base, SIGTERM, on_signal, c);
 	sigint = evsignal_new(c->base, SIGINT, on_signal, c);
@@ -307,6 +316,7 @@ main(int argc, char **argv)
 	event_free(sigterm);
 	event_free(sigint);
 	store_free(c->store);
+	store_free(c->wstore);
 	SSL_CTX_free(c->ssl_ctx);
 	event_base_free(c->base);
 	log_info("Stopped.");

@@ -145,7 +145,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " address = excluded.address, last_seen = excluded.last_seen",
 	[ST_AGENT_SEEN] =
 	    "INSERT INTO agents (agent, first_seen, last_seen) VALUES (?1, ?2, ?2)"
-	    " ON CONFLICT (agent) DO UPDATE SET last_seen = excluded.last_seen",
+	    " ON CONFLICT (agent) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)",
 	[ST_AGENT_LAST_SEQ] = "SELECT last_seq FROM agents WHERE agent = ?1",
 	[ST_AGENT_UP_TO] =
 	    "INSERT INTO agents (agent, first_seen, last_seen, last_seq) VALUES (?1, ?2, ?2, ?3)"
@@ -200,8 +200,9 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
 	int version;
-	char *json;            /* scratch for one event's fields as JSON */
+	char *json;            /* scratch for one event's fields as JSON, reused */
 	size_t jsonsz;
+	char errmsg[256];      /* SQLite's sentence for the last failure */
 };
 
 static void
@@ -227,6 +228,13 @@ stmt_done(sqlite3_stmt *s)
 	sqlite3_clear_bindings(s);
 }
 
+/* Keep SQLite's sentence for a failure: a later ROLLBACK would overwrite it. */
+static void
+note_error(struct store *st)
+{
+	snprintf(st->errmsg, sizeof(st->errmsg), "%s", sqlite3_errmsg(st->db));
+}
+
 /* Run a statement that returns no rows. */
 static int
 stmt_run(sqlite3_stmt *s)
@@ -235,6 +243,23 @@ stmt_run(sqlite3_stmt *s)
 
 	stmt_done(s);
 	return rc == SQLITE_DONE ? 0 : VIGIL_ERR_DB;
+}
+
+/*
+ * The same for the statements of the group commit, which rebind every
+ * parameter each time: a reset without clearing the bindings is enough, and
+ * store_commit() clears them once at its end.
+ */
+static int
+hot_run(struct store *st, sqlite3_stmt *s)
+{
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		note_error(st);
+		sqlite3_reset(s);
+		return VIGIL_ERR_DB;
+	}
+	sqlite3_reset(s);
+	return 0;
 }
 
 /* Strings from protobuf-c are NUL-terminated; a NULL one is stored as "". */
@@ -460,55 +485,92 @@ store_agent_last_seq(struct store *st, const char *agent, uint64_t *seq)
 
 /* ---- group commit ---------------------------------------------------------- */
 
-/* The event's fields as one JSON object in st->json: {"key":"value",...}. */
+/* Room for `more` bytes past pos in st->json, within STORE_MAX_FIELDS_JSON. */
 static int
-fields_json(struct store *st, const Vigil__V1__Event *ev, const char **out)
+json_room(struct store *st, size_t pos, size_t more)
 {
-	size_t need = 3, pos = 0;
+	size_t need = pos + more, sz;
+	char *p;
+
+	if (need <= st->jsonsz)
+		return 0;
+	if (need > STORE_MAX_FIELDS_JSON)
+		return VIGIL_ERR_TOOBIG;
+	for (sz = st->jsonsz ? st->jsonsz : 1024; sz < need; sz *= 2)
+		;
+	if (sz > STORE_MAX_FIELDS_JSON)
+		sz = STORE_MAX_FIELDS_JSON;
+	if ((p = realloc(st->json, sz)) == NULL)
+		return VIGIL_ERR_NOMEM;
+	st->json = p;
+	st->jsonsz = sz;
+	return 0;
+}
+
+/*
+ * Append v as a JSON string body. Most field values are printable ASCII,
+ * which text_json_escape() would copy unchanged byte by byte: copy those in
+ * one go and leave everything else to it. Room for 6 bytes per input byte
+ * must have been made.
+ */
+static size_t
+json_str(char *dst, size_t dstlen, const char *v, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)v;
+
+	for (size_t i = 0; i < len; i++)
+		if (p[i] < 0x20 || p[i] >= 0x7f || p[i] == '"' || p[i] == '\\')
+			return text_json_escape(dst, dstlen, v, len);
+	memcpy(dst, v, len);
+	return len;
+}
+
+/*
+ * The event's fields as one JSON object in st->json, {"key":"value",...},
+ * built in one pass into the buffer every event reuses.
+ */
+static int
+fields_json(struct store *st, const Vigil__V1__Event *ev, const char **out, size_t *outlen)
+{
+	size_t pos = 0;
+	int rc;
 
 	if (ev->n_fields == 0) {
 		*out = "{}";
+		*outlen = 2;
 		return 0;
 	}
-	for (size_t i = 0; i < ev->n_fields; i++) {
-		const Vigil__V1__Field *f = ev->fields[i];
-
-		if (f == NULL)
-			continue;
-		need += 6 * ((f->key ? strlen(f->key) : 0) + (f->value ? strlen(f->value) : 0)) + 6;
-	}
-	if (need > STORE_MAX_FIELDS_JSON)
-		return VIGIL_ERR_TOOBIG;
-	if (need > st->jsonsz) {
-		char *p = realloc(st->json, need);
-
-		if (p == NULL)
-			return VIGIL_ERR_NOMEM;
-		st->json = p;
-		st->jsonsz = need;
-	}
+	if ((rc = json_room(st, 0, 2)) != 0)
+		return rc;
 	st->json[pos++] = '{';
 	for (size_t i = 0; i < ev->n_fields; i++) {
 		const Vigil__V1__Field *f = ev->fields[i];
 		const char *k, *v;
+		size_t klen, vlen;
 
 		if (f == NULL)
 			continue;
 		k = f->key ? f->key : "";
 		v = f->value ? f->value : "";
+		klen = strlen(k);
+		vlen = strlen(v);
+		/* 6 bytes per input byte (\u00XX), 6 of punctuation, the closing brace and NUL. */
+		if ((rc = json_room(st, pos, 6 * (klen + vlen) + 8)) != 0)
+			return rc;
 		if (pos > 1)
 			st->json[pos++] = ',';
 		st->json[pos++] = '"';
-		pos += text_json_escape(st->json + pos, st->jsonsz - pos, k, strlen(k));
+		pos += json_str(st->json + pos, st->jsonsz - pos, k, klen);
 		st->json[pos++] = '"';
 		st->json[pos++] = ':';
 		st->json[pos++] = '"';
-		pos += text_json_escape(st->json + pos, st->jsonsz - pos, v, strlen(v));
+		pos += json_str(st->json + pos, st->jsonsz - pos, v, vlen);
 		st->json[pos++] = '"';
 	}
 	st->json[pos++] = '}';
 	st->json[pos] = '\0';
 	*out = st->json;
+	*outlen = pos;
 	return 0;
 }
 
@@ -524,7 +586,9 @@ incident_add(struct store *st, const char *agent, const Vigil__V1__Event *ev, in
 	bind_text(s, 2, ev->rule);
 	rc = sqlite3_step(s);
 	incident_id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	stmt_done(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		note_error(st);
+	sqlite3_reset(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return VIGIL_ERR_DB;
 	if (rc == SQLITE_ROW) {
@@ -532,7 +596,7 @@ incident_add(struct store *st, const char *agent, const Vigil__V1__Event *ev, in
 		sqlite3_bind_int64(s, 1, incident_id);
 		sqlite3_bind_int64(s, 2, ev->time_us);
 		sqlite3_bind_int(s, 3, (int)ev->severity);
-		if (stmt_run(s) != 0)
+		if (hot_run(st, s) != 0)
 			return VIGIL_ERR_DB;
 	} else {
 		s = st->st[ST_INCIDENT_INSERT];
@@ -542,25 +606,54 @@ incident_add(struct store *st, const char *agent, const Vigil__V1__Event *ev, in
 		sqlite3_bind_int(s, 4, (int)ev->severity);
 		bind_text(s, 5, ev->summary);
 		sqlite3_bind_int64(s, 6, ev->time_us);
-		if (stmt_run(s) != 0)
+		if (hot_run(st, s) != 0)
 			return VIGIL_ERR_DB;
 		incident_id = sqlite3_last_insert_rowid(st->db);
 	}
 	s = st->st[ST_LINK_INSERT];
 	sqlite3_bind_int64(s, 1, incident_id);
 	sqlite3_bind_int64(s, 2, event_id);
-	return stmt_run(s);
+	return hot_run(st, s);
 }
 
 static int
-commit_batch(struct store *st, struct store_batch *b)
+commit_hello(struct store *st, const struct store_batch *b)
+{
+	sqlite3_stmt *s = st->st[ST_AGENT_HELLO];
+	const Vigil__V1__Hello *hello = b->hello;
+
+	if (hello == NULL)
+		return VIGIL_ERR_INVAL;
+	bind_text(s, 1, b->agent);
+	bind_text(s, 2, hello->hostname);
+	bind_text(s, 3, hello->unit);
+	bind_text(s, 4, hello->agent_version);
+	bind_text(s, 5, hello->os);
+	bind_text(s, 6, b->address);
+	sqlite3_bind_int64(s, 7, b->recv_us);
+	return hot_run(st, s);
+}
+
+static int
+commit_seen(struct store *st, const struct store_batch *b)
+{
+	sqlite3_stmt *s = st->st[ST_AGENT_SEEN];
+
+	bind_text(s, 1, b->agent);
+	sqlite3_bind_int64(s, 2, b->recv_us);
+	return hot_run(st, s);
+}
+
+static int
+commit_events(struct store *st, struct store_batch *b)
 {
 	const Vigil__V1__EventBatch *batch = b->batch;
 	sqlite3_stmt *s;
 	uint64_t up_to = 0;
+	size_t agentlen = strlen(b->agent);
 	int rc;
 
-	if (b->agent == NULL || *b->agent == '\0' || batch == NULL)
+	if (batch == NULL)
 		return VIGIL_ERR_INVAL;
 	/* SQLite integers are signed: a larger seq would not compare as one. */
 	for (size_t i = 0; i < batch->n_events; i++) {
@@ -574,43 +667,83 @@ commit_batch(struct store *st, struct store_batch *b)
 
 	/* The agent row first: events and incidents reference it. */
 	s = st->st[ST_AGENT_UP_TO];
-	bind_text(s, 1, b->agent);
+	sqlite3_bind_text(s, 1, b->agent, (int)agentlen, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, b->recv_us);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)up_to);
-	if (stmt_run(s) != 0)
+	if (hot_run(st, s) != 0)
 		return VIGIL_ERR_DB;
 
+	/*
+	 * Every text is bound SQLITE_STATIC: the batch and st->json outlive
+	 * the step, and the bindings are cleared before store_commit() returns.
+	 */
 	s = st->st[ST_EVENT_INSERT];
+	sqlite3_bind_text(s, 1, b->agent, (int)agentlen, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, b->recv_us);
 	for (size_t i = 0; i < batch->n_events; i++) {
 		const Vigil__V1__Event *ev = batch->events[i];
 		const char *json;
-		int changed;
+		size_t jsonlen;
 
-		if ((rc = fields_json(st, ev, &json)) != 0)
+		if ((rc = fields_json(st, ev, &json, &jsonlen)) != 0)
 			return rc;
-		bind_text(s, 1, b->agent);
 		sqlite3_bind_int64(s, 2, (sqlite3_int64)ev->seq);
 		sqlite3_bind_int64(s, 3, ev->time_us);
-		sqlite3_bind_int64(s, 4, b->recv_us);
 		bind_text(s, 5, ev->source);
 		sqlite3_bind_int(s, 6, (int)ev->category);
 		sqlite3_bind_int(s, 7, (int)ev->severity);
 		bind_text(s, 8, ev->rule);
 		bind_text(s, 9, ev->summary);
 		bind_text(s, 10, ev->raw);
-		bind_text(s, 11, json);
-		if (stmt_run(s) != 0)
+		sqlite3_bind_text(s, 11, json, (int)jsonlen, SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			note_error(st);
+			sqlite3_reset(s);
 			return VIGIL_ERR_DB;
-		changed = sqlite3_changes(st->db);
-		if (changed == 0)
+		}
+		sqlite3_reset(s);
+		if (sqlite3_changes(st->db) == 0)
 			continue;          /* a resend: stored before, acknowledged again */
 		b->inserted++;
-		if ((int)ev->severity >= VIGIL__V1__SEVERITY__SEVERITY_MEDIUM &&
-		    (rc = incident_add(st, b->agent, ev, sqlite3_last_insert_rowid(st->db))) != 0)
-			return rc;
+		/* Only these need the incident statements; most events are below. */
+		if ((int)ev->severity >= VIGIL__V1__SEVERITY__SEVERITY_MEDIUM) {
+			int64_t id = sqlite3_last_insert_rowid(st->db);
+
+			if ((rc = incident_add(st, b->agent, ev, id)) != 0)
+				return rc;
+			/* incident_add() used other statements; ours keeps its bindings. */
+		}
 	}
 	b->up_to = up_to;
 	return 0;
+}
+
+static int
+commit_item(struct store *st, struct store_batch *b)
+{
+	if (b->agent == NULL || *b->agent == '\0')
+		return VIGIL_ERR_INVAL;
+	switch (b->kind) {
+	case STORE_EVENTS:
+		return commit_events(st, b);
+	case STORE_HELLO:
+		return commit_hello(st, b);
+	case STORE_SEEN:
+		return commit_seen(st, b);
+	}
+	return VIGIL_ERR_INVAL;
+}
+
+/* The bindings of the group commit point at the caller's batches: drop them. */
+static void
+commit_unbind(struct store *st)
+{
+	static const enum stmt_id hot[] = { ST_AGENT_HELLO, ST_AGENT_SEEN, ST_AGENT_UP_TO,
+	    ST_EVENT_INSERT, ST_INCIDENT_FIND, ST_INCIDENT_UPDATE, ST_INCIDENT_INSERT,
+	    ST_LINK_INSERT };
+
+	for (size_t i = 0; i < NITEMS(hot); i++)
+		sqlite3_clear_bindings(st->st[hot[i]]);
 }
 
 int
@@ -624,17 +757,22 @@ store_commit(struct store *st, struct store_batch *b, size_t n)
 		b[i].up_to = 0;
 		b[i].inserted = 0;
 	}
-	if (stmt_run(st->st[ST_BEGIN]) != 0)
+	st->errmsg[0] = '\0';
+	if (hot_run(st, st->st[ST_BEGIN]) != 0)
 		return VIGIL_ERR_DB;
 	for (size_t i = 0; i < n; i++)
-		if ((rc = commit_batch(st, &b[i])) != 0)
+		if ((rc = commit_item(st, &b[i])) != 0)
 			goto fail;
-	if (stmt_run(st->st[ST_COMMIT]) != 0) {
+	if (hot_run(st, st->st[ST_COMMIT]) != 0) {
 		rc = VIGIL_ERR_DB;
 		goto fail;
 	}
+	commit_unbind(st);
 	return 0;
 fail:
+	if (st->errmsg[0] == '\0')
+		snprintf(st->errmsg, sizeof(st->errmsg), "%s", vigil_strerror(rc));
+	commit_unbind(st);
 	/* After a failed COMMIT SQLite may already have rolled back; that is fine. */
 	stmt_run(st->st[ST_ROLLBACK]);
 	for (size_t i = 0; i < n; i++) {
@@ -642,6 +780,14 @@ fail:
 		b[i].inserted = 0;
 	}
 	return rc;
+}
+
+const char *
+store_errmsg(struct store *st)
+{
+	if (st == NULL)
+		return "no store";
+	return st->errmsg[0] != '\0' ? st->errmsg : "no error";
 }
 
 /* ---- queries ---------------------------------------------------------------- */

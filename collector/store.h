@@ -21,31 +21,49 @@ int store_schema_version(struct store *st);
 /* An agent said Hello: insert or update its row (first_seen kept). */
 int store_agent_hello(struct store *st, const char *agent, const Vigil__V1__Hello *hello,
     const char *address, int64_t now_us);
-/* An agent sent a heartbeat (or anything): last_seen = now. */
+/* An agent sent a heartbeat (or anything): last_seen moves up to now. */
 int store_agent_seen(struct store *st, const char *agent, int64_t now_us);
 /* Highest seq stored for agent (0 if none). */
 int store_agent_last_seq(struct store *st, const char *agent, uint64_t *seq);
 
 /*
- * One batch awaiting the group commit. The caller fills agent, batch and
- * recv_us; store_commit() fills the rest.
+ * One item of a group commit. The caller fills kind, agent and recv_us, and
+ * batch (STORE_EVENTS) or hello and address (STORE_HELLO); everything they
+ * point at must stay put until store_commit() returns. store_commit() fills
+ * up_to and inserted. A zeroed item is an STORE_EVENTS one.
  */
+enum store_item_kind {
+	STORE_EVENTS = 0,      /* store the events of batch */
+	STORE_HELLO,           /* the agent's row from its Hello, seen at recv_us */
+	STORE_SEEN,            /* the agent was last seen at recv_us */
+};
+
 struct store_batch {
+	enum store_item_kind kind;
 	const char *agent;
 	const Vigil__V1__EventBatch *batch;
+	const Vigil__V1__Hello *hello;
+	const char *address;
 	int64_t recv_us;
 	uint64_t up_to;        /* out: highest seq of the batch, now stored */
 	size_t inserted;       /* out: new events (the rest were duplicates) */
 };
 
 /*
- * Store every batch in one transaction: each event once per (agent, seq)
+ * Store every item in one transaction: each event once per (agent, seq)
  * (a duplicate is ignored, not an error); events at severity >= medium open
- * or update the open incident for (agent, rule); agents.last_seq moves up.
- * Returns 0 only after COMMIT is durable; on error everything is rolled back
- * and nothing may be acknowledged.
+ * or update the open incident for (agent, rule); agents.last_seq moves up;
+ * Hello and last-seen items update the agents table. Returns 0 only after
+ * COMMIT is durable; on error everything is rolled back, nothing may be
+ * acknowledged, and store_errmsg() says why.
+ *
+ * Not thread-safe: one struct store belongs to one thread at a time. The
+ * collector gives its writer thread a store of its own.
  */
 int store_commit(struct store *st, struct store_batch *b, size_t n);
+
+/* SQLite's sentence for the last failed store_commit() ("database or disk is full"). */
+const char *store_errmsg(struct store *st);
 
 /* ---- queries (vigilctl) --------------------------------------------------- */
 

@@ -85,6 +85,7 @@ test_example(void **state)
 	assert_int_equal(c.collector.heartbeat, 30000);
 	assert_int_equal(c.collector.max_frame, 1024 * 1024);
 	assert_int_equal(c.collector.max_pending, 4 * 1024 * 1024);
+	assert_int_equal(c.collector.max_pending_total, 32 * 1024 * 1024);
 }
 
 /* Only the section header: every key at its default, the optional ones empty. */
@@ -103,6 +104,7 @@ test_defaults(void **state)
 	assert_string_equal(c.collector.user, "");
 	assert_int_equal(c.collector.idle_timeout, 90000);
 	assert_int_equal(c.collector.max_frame, 1024 * 1024);
+	assert_int_equal(c.collector.max_pending_total, 32 * 1024 * 1024);
 }
 
 /* What the tests use: port 0 (any free port), paths under /tmp, short timers. */
@@ -114,7 +116,8 @@ test_test_values(void **state)
 
 	write_conf("[collector]\nlisten = 127.0.0.1\nport = 0\ndatabase = /tmp/x/vigil.db\n"
 	    "control_socket = /tmp/x/control.sock\nhandshake_timeout = 500ms\n"
-	    "idle_timeout = 3s\nheartbeat = 1s\nmax_frame = 64k\nmax_pending = 128k\n");
+	    "idle_timeout = 3s\nheartbeat = 1s\nmax_frame = 64k\nmax_pending = 128k\n"
+	    "max_pending_total = 2M\n");
 	assert_int_equal(conf_load(path, &c, err, sizeof(err)), 0);
 	assert_int_equal(c.collector.port, 0);
 	assert_int_equal(c.collector.handshake_timeout, 500);
@@ -122,6 +125,7 @@ test_test_values(void **state)
 	assert_int_equal(c.collector.heartbeat, 1000);
 	assert_int_equal(c.collector.max_frame, 65536);
 	assert_int_equal(c.collector.max_pending, 131072);
+	assert_int_equal(c.collector.max_pending_total, 2 * 1024 * 1024);
 }
 
 static void
@@ -146,6 +150,8 @@ test_errors(void **state)
 	expect_error("[collector]\nmax_frame = 1X\n", 2, "max_frame");
 	expect_error("[collector]\nmax_frame = 1k\n", 2, "max_frame");
 	expect_error("[collector]\nmax_pending = 2G\n", 2, "max_pending");
+	expect_error("[collector]\nmax_pending_total = 512k\n", 2, "max_pending_total");
+	expect_error("[collector]\nmax_pending_total = 65G\n", 2, "max_pending_total");
 	expect_error("[collector]\nport = 1\nport = 2\n", 3, "port");
 	expect_error("[collector]\nport\n", 2, "");
 	expect_error("[collector]\n[colector]\n", 2, "colector");
