@@ -28,8 +28,8 @@ WARN += -Werror
 endif
 
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -isystem $(BUILD)/gen $(PKG_CFLAGS) -MMD -MP
-LDLIBS  += $(PKG_LIBS) -lm
+ALL_CFLAGS = $(CFLAGS) -pthread -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -isystem $(BUILD)/gen $(PKG_CFLAGS) -MMD -MP
+LDLIBS  += $(PKG_LIBS) -lm -pthread
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)

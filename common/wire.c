@@ -99,7 +99,7 @@ int
 wire_validate_event(const Vigil__V1__Event *ev, char *why, size_t whylen)
 {
 	const Vigil__V1__Field *fl;
-	char name[64];
+	char name[256];
 	size_t i;
 	int rc;
 
@@ -133,12 +133,15 @@ wire_validate_event(const Vigil__V1__Event *ev, char *why, size_t whylen)
 		if ((fl = ev->fields[i]) == NULL)
 			return why_set(why, whylen, VIGIL_ERR_MISSING, "field %zu is missing.",
 			               i + 1);
-		snprintf(name, sizeof(name), "field %zu key", i + 1);
-		if ((rc = check_str(fl->key, name, WIRE_MAX_FIELD_KEY, 1, why, whylen)) != 0)
+		/* The field's number goes into the reason only when there is one: hot path. */
+		if ((rc = check_str(fl->key, "key", WIRE_MAX_FIELD_KEY, 1, why, whylen)) != 0 ||
+		    (rc = check_str(fl->value, "value", WIRE_MAX_FIELD_VALUE, 0, why, whylen)) != 0) {
+			if (why != NULL && whylen > 0) {
+				snprintf(name, sizeof(name), "%s", why);
+				return why_set(why, whylen, rc, "field %zu %s", i + 1, name);
+			}
 			return rc;
-		snprintf(name, sizeof(name), "field %zu value", i + 1);
-		if ((rc = check_str(fl->value, name, WIRE_MAX_FIELD_VALUE, 0, why, whylen)) != 0)
-			return rc;
+		}
 	}
 	return 0;
 }
