@@ -50,6 +50,9 @@ struct opts {
 	int json;
 };
 
+/* --csv: tables as RFC 4180 CSV instead of aligned columns. */
+static int output_csv;
+
 /* The objects of a response, kept for table output. */
 struct reply {
 	struct json_object **obj;
@@ -71,7 +74,7 @@ struct request {
 };
 
 static const char usage_text[] =
-    "usage: vigilctl [-s SOCKET] [--json] COMMAND [ARGS]\n"
+    "usage: vigilctl [-s SOCKET] [--json|--csv] COMMAND [ARGS]\n"
     "\n"
     "  status                          the collector's state and counters\n"
     "  agents                          known agents and when they were last seen\n"
@@ -88,6 +91,7 @@ static const char usage_text[] =
     "  -s SOCKET    the control socket (default: $VIGIL_CONTROL_SOCKET, else " CTL_SOCKET_DEFAULT
     ")\n"
     "  --json       print one JSON object per line, as the collector sends them\n"
+    "  --csv        print tables as CSV (for a spreadsheet)\n"
     "\n"
     "DURATION is 90s, 15m, 2h or 7d before now. TIME is 2026-11-25, 2026-11-25T10:00:00\n"
     "or \"2026-11-25 10:00\", in local time unless it ends in Z or +HH:MM.\n"
@@ -400,11 +404,50 @@ print_row(const struct table *t, const char *const *cells, const size_t *width, 
 	putchar('\n');
 }
 
+/*
+ * One CSV field: quoted when it holds a comma, a quote or a space; a value
+ * a spreadsheet would run as a formula (=, +, @) is prefixed with a quote.
+ */
+static void
+csv_field(const char *s, int last)
+{
+	int quote = strpbrk(s, ",\" ") != NULL;
+
+	if (quote)
+		putchar('"');
+	if (*s == '=' || *s == '+' || *s == '@')
+		putchar('\'');
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	if (quote)
+		putchar('"');
+	putchar(last ? '\n' : ',');
+}
+
+static void
+table_print_csv(const struct table *t)
+{
+	size_t c, r;
+
+	for (c = 0; c < t->ncols; c++)
+		csv_field(t->heads[c], c + 1 == t->ncols);
+	for (r = 0; r < t->nrows; r++)
+		for (c = 0; c < t->ncols; c++)
+			csv_field(t->cells[r * t->ncols + c], c + 1 == t->ncols);
+}
+
 static void
 table_print(const struct table *t)
 {
 	size_t width[16], used = 0, avail, c, r, w;
 
+	if (output_csv) {
+		table_print_csv(t);
+		return;
+	}
 	if (t->ncols > sizeof(width) / sizeof(width[0]))
 		die(EXIT_DAEMON, "A table has too many columns.");
 	for (c = 0; c < t->ncols; c++) {
@@ -764,6 +807,10 @@ next_opt(struct opts *o, int argc, char **argv, const char *shortopts,
 			o->json = 1;
 			continue;
 		}
+		if (c == 'C') {
+			output_csv = 1;
+			continue;
+		}
 		if (c == '?')
 			usage_error("%s: unknown option or missing value: %s.", cmd,
 			            argv[optind - 1]);
@@ -781,7 +828,7 @@ no_more_args(int argc, char **argv, const char *cmd)
 static int
 cmd_status(struct opts *o, int argc, char **argv)
 {
-	static const struct option longopts[] = {{"json", no_argument, NULL, 'J'}, {0}};
+	static const struct option longopts[] = {{"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'}, {0}};
 	struct request req = {.len = 0};
 	struct reply r = {0};
 
@@ -803,7 +850,7 @@ cmd_status(struct opts *o, int argc, char **argv)
 static int
 cmd_agents(struct opts *o, int argc, char **argv)
 {
-	static const struct option longopts[] = {{"json", no_argument, NULL, 'J'}, {0}};
+	static const struct option longopts[] = {{"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'}, {0}};
 	struct request req = {.len = 0};
 	struct reply r = {0};
 
@@ -843,7 +890,7 @@ cmd_events(struct opts *o, int argc, char **argv)
 	    {"since", required_argument, NULL, 's'},    {"until", required_argument, NULL, 'u'},
 	    {"agent", required_argument, NULL, 'a'},    {"category", required_argument, NULL, 'c'},
 	    {"severity", required_argument, NULL, 'S'}, {"limit", required_argument, NULL, 'l'},
-	    {"json", no_argument, NULL, 'J'},           {0},
+	    {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'},           {0},
 	};
 	struct request req = {.len = 0};
 	struct reply r = {0};
@@ -916,7 +963,7 @@ cmd_incidents(struct opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"all", no_argument, NULL, 'A'},
-	    {"json", no_argument, NULL, 'J'},
+	    {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'},
 	    {0},
 	};
 	struct request req = {.len = 0};
@@ -943,7 +990,7 @@ cmd_incidents(struct opts *o, int argc, char **argv)
 static int
 cmd_incident(struct opts *o, int argc, char **argv)
 {
-	static const struct option longopts[] = {{"json", no_argument, NULL, 'J'}, {0}};
+	static const struct option longopts[] = {{"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'}, {0}};
 	struct request req = {.len = 0};
 	struct reply r = {0};
 	long long id;
@@ -989,7 +1036,7 @@ cmd_pki(struct opts *o, int argc, char **argv)
 	    {"name", required_argument, NULL, 'n'},
 	    {"days", required_argument, NULL, 'd'},
 	    {"backdate-days", required_argument, NULL, 'b'},
-	    {"json", no_argument, NULL, 'J'},
+	    {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'},
 	    {0},
 	};
 	const char *names[PKI_MAX_NAMES];
@@ -1067,7 +1114,7 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-	    {"json", no_argument, NULL, 'J'},
+	    {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'},
 	    {"socket", required_argument, NULL, 's'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -1081,6 +1128,9 @@ main(int argc, char *argv[])
 		switch (c) {
 		case 'J':
 			o.json = 1;
+			break;
+		case 'C':
+			output_csv = 1;
 			break;
 		case 's':
 			o.socket = optarg;
