@@ -100,6 +100,53 @@ static const struct migration migrations[] = {
 	") WITHOUT ROWID;"
 	"CREATE INDEX incident_events_event ON incident_events(event_id);"
 	"PRAGMA user_version = 1;" },
+	/*
+	 * 2: posture. The latest snapshot per agent with the agent's health
+	 * counters, and a history row whenever a posture fact changed.
+	 */
+	{ 2,
+	"CREATE TABLE posture ("
+	"  agent                     TEXT PRIMARY KEY NOT NULL REFERENCES agents(agent),"
+	"  recv_us                   INTEGER NOT NULL,"
+	"  av_product                TEXT NOT NULL DEFAULT '',"
+	"  av_running                INTEGER NOT NULL DEFAULT 0,"   /* Tristate */
+	"  av_realtime               INTEGER NOT NULL DEFAULT 0,"
+	"  av_version                TEXT NOT NULL DEFAULT '',"
+	"  av_signatures_us          INTEGER NOT NULL DEFAULT 0,"   /* 0: unknown */
+	"  updates_pending           INTEGER NOT NULL DEFAULT -1,"  /* -1: unknown */
+	"  security_updates_pending  INTEGER NOT NULL DEFAULT -1,"
+	"  security_pending_since_us INTEGER NOT NULL DEFAULT 0,"
+	"  last_update_us            INTEGER NOT NULL DEFAULT 0,"
+	"  last_upgrade_us           INTEGER NOT NULL DEFAULT 0,"
+	"  reboot_required           INTEGER NOT NULL DEFAULT 0,"
+	"  os                        TEXT NOT NULL DEFAULT '',"
+	"  usb_policy_blocked        INTEGER NOT NULL DEFAULT 0,"
+	"  spool_depth               INTEGER NOT NULL DEFAULT 0,"
+	"  dropped                   INTEGER NOT NULL DEFAULT 0,"
+	"  lines_truncated           INTEGER NOT NULL DEFAULT 0,"
+	"  events_rejected           INTEGER NOT NULL DEFAULT 0,"
+	"  rule_evictions            INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE TABLE posture_history ("
+	"  id                        INTEGER PRIMARY KEY,"
+	"  agent                     TEXT NOT NULL REFERENCES agents(agent),"
+	"  recv_us                   INTEGER NOT NULL,"
+	"  av_product                TEXT NOT NULL DEFAULT '',"
+	"  av_running                INTEGER NOT NULL DEFAULT 0,"   /* Tristate */
+	"  av_realtime               INTEGER NOT NULL DEFAULT 0,"
+	"  av_version                TEXT NOT NULL DEFAULT '',"
+	"  av_signatures_us          INTEGER NOT NULL DEFAULT 0,"   /* 0: unknown */
+	"  updates_pending           INTEGER NOT NULL DEFAULT -1,"  /* -1: unknown */
+	"  security_updates_pending  INTEGER NOT NULL DEFAULT -1,"
+	"  security_pending_since_us INTEGER NOT NULL DEFAULT 0,"
+	"  last_update_us            INTEGER NOT NULL DEFAULT 0,"
+	"  last_upgrade_us           INTEGER NOT NULL DEFAULT 0,"
+	"  reboot_required           INTEGER NOT NULL DEFAULT 0,"
+	"  os                        TEXT NOT NULL DEFAULT '',"
+	"  usb_policy_blocked        INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX posture_history_agent ON posture_history(agent, recv_us);"
+	"PRAGMA user_version = 2;" },
 };
 
 #define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
