@@ -42,6 +42,9 @@ struct tbatch {
 	Vigil__V1__Event *evp[MAX_EVENTS];
 };
 
+/* The schema version the store migrates to; raise it with each migration. */
+#define SCHEMA_LATEST 2
+
 static void
 tbatch_init(struct tbatch *tb)
 {
@@ -229,18 +232,18 @@ test_migrate_and_reopen(void **state)
 	char err[256] = "";
 	uint64_t seq;
 
-	assert_int_equal(store_schema_version(fx->st), 1);
+	assert_int_equal(store_schema_version(fx->st), SCHEMA_LATEST);
 	tbatch_init(&tb);
 	tbatch_add(&tb, 1, T0, CAT_AUTH, SEV_LOW, "ssh", "one");
 	tbatch_add(&tb, 2, T0 + 1, CAT_AUTH, SEV_MEDIUM, "ssh", "two");
 	assert_int_equal(commit_one(fx->st, "pc-01", &tb, &sb), 0);
 	store_free(fx->st);
 
-	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 1);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), SCHEMA_LATEST);
 
 	fx->st = store_open(fx->path, err, sizeof(err));
 	assert_non_null(fx->st);
-	assert_int_equal(store_schema_version(fx->st), 1);
+	assert_int_equal(store_schema_version(fx->st), SCHEMA_LATEST);
 	assert_int_equal(counts(fx->st).events, 2);
 	assert_int_equal(counts(fx->st).agents, 1);
 	assert_int_equal(counts(fx->st).incidents_open, 1);
