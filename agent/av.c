@@ -8,11 +8,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,7 +18,8 @@
 #include "vigil/log.h"
 #include "vigil/text.h"
 #include "av.h"
-#include "daemon.h"
+#include "follow.h"
+#include "walltime.h"
 
 #define AV_LOG_SOURCE "sensor.av"        /* the detection log's offset in the spool */
 #define AV_EVENT_SOURCE "antivirus"
@@ -194,47 +193,26 @@ struct av_sensor {
 	char version[WIRE_MAX_VERSION + 1];  /* the last known, kept while it is stopped */
 	int64_t signatures_us;
 
-	char *log;                           /* NULL: no detection log */
-	size_t max_line;
-	struct tail *t;
-	int ifd, iwd;
-	struct event *iev;
-	struct event *more;
-	int failed;                          /* the current pass could not spool */
-	size_t found;
+	struct follow *log;                  /* NULL: no detection log */
+	struct dirwatch_reg *log_reg;        /* its directory, which may appear later */
 };
-
-static int64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void
 av_emit(struct av_sensor *s, unsigned evs, const struct av_status *st, int64_t now)
 {
-	struct sensor_event ev;
+	struct ingest_event ev;
 	char summary[512], date[64], age[32], maxage[32];
 	const char *product = s->pv->product;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.source = AV_EVENT_SOURCE;
-	ev.category = VIGIL__V1__CATEGORY__CATEGORY_ANTIVIRUS;
-	ev.summary = summary;
-	ev.fields[0].key = "product";
-	ev.fields[0].value = product;
-	ev.nfields = 1;
+	ingest_event_init(&ev, AV_EVENT_SOURCE, VIGIL__V1__CATEGORY__CATEGORY_ANTIVIRUS, 0, NULL,
+	    summary);
+	ingest_field(&ev, "product", product);
 	if (evs & AV_EV_STOPPED) {
 		ev.rule = "av.stopped";
 		ev.severity = VIGIL__V1__SEVERITY__SEVERITY_HIGH;
 		snprintf(summary, sizeof(summary), "The antivirus %s is not running: %s.", product,
 		    st->why[0] != '\0' ? st->why : "no reason given");
-		ev.fields[1].key = "reason";
-		ev.fields[1].value = st->why;
-		ev.nfields = 2;
+		ingest_field(&ev, "reason", st->why);
 		posture_event(s->p, &ev);
 		log_warnx("%s", summary);
 	}
@@ -256,11 +234,9 @@ av_emit(struct av_sensor *s, unsigned evs, const struct av_status *st, int64_t n
 		ev.severity = VIGIL__V1__SEVERITY__SEVERITY_MEDIUM;
 		snprintf(summary, sizeof(summary), "The signatures of %s are %s days old (of %s), "
 		    "older than the limit of %s days.", product, age, date, maxage);
-		ev.fields[1].key = "signatures";
-		ev.fields[1].value = date;
-		ev.fields[2].key = "age_days";
-		ev.fields[2].value = age;
-		ev.nfields = 3;
+		ev.nfields = 1;
+		ingest_field(&ev, "signatures", date);
+		ingest_field(&ev, "age_days", age);
 		posture_event(s->p, &ev);
 		log_warnx("%s", summary);
 	}
@@ -271,7 +247,7 @@ av_done(void *arg, const struct av_status *st)
 {
 	struct av_sensor *s = arg;
 	struct posture_av pa;
-	int64_t now = now_us();
+	int64_t now = walltime_now_us();
 	unsigned evs;
 
 	evs = av_assess(&s->state, st, now, s->max_age_us);
@@ -297,149 +273,47 @@ av_done(void *arg, const struct av_status *st)
 
 /* ---- the detection log ----------------------------------------------------- */
 
-static void
+/* A detection is an event, in the pass's transaction with the log's offset. */
+static int
 log_line_cb(void *arg, const char *line, size_t len)
 {
 	struct av_sensor *s = arg;
 	struct av_detection d;
-	struct sensor_event ev;
+	struct ingest_event ev;
 	char summary[1400];
 	int rc;
 
-	if (s->failed || !s->pv->found(s->pv, line, len, &d))
-		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.source = AV_EVENT_SOURCE;
-	ev.category = VIGIL__V1__CATEGORY__CATEGORY_MALWARE;
-	ev.severity = VIGIL__V1__SEVERITY__SEVERITY_HIGH;
-	ev.rule = "malware.detected";
+	if (!s->pv->found(s->pv, line, len, &d))
+		return 0;
 	snprintf(summary, sizeof(summary), "%s found %s in %s.", s->pv->product, d.signature,
 	    d.path);
-	ev.summary = summary;
+	ingest_event_init(&ev, AV_EVENT_SOURCE, VIGIL__V1__CATEGORY__CATEGORY_MALWARE,
+	    VIGIL__V1__SEVERITY__SEVERITY_HIGH, "malware.detected", summary);
 	ev.raw = line;
 	ev.rawlen = len;
-	ev.fields[0].key = "signature";
-	ev.fields[0].value = d.signature;
-	ev.fields[1].key = "path";
-	ev.fields[1].value = d.path;
-	ev.fields[2].key = "product";
-	ev.fields[2].value = s->pv->product;
-	ev.nfields = 3;
-	if ((rc = posture_event_append(s->p, &ev)) < 0)
-		s->failed = 1;
-	else if (rc > 0) {
-		s->found++;
+	ingest_field(&ev, "signature", d.signature);
+	ingest_field(&ev, "path", d.path);
+	ingest_field(&ev, "product", s->pv->product);
+	if ((rc = posture_event_append(s->p, &ev)) > 0)
 		log_warnx("%s", summary);
-	}
-}
-
-static int
-log_open(struct av_sensor *s)
-{
-	struct spool *sp = posture_spool(s->p);
-	struct tail_pos pos;
-	int rc;
-
-	tail_free(s->t);
-	s->t = NULL;
-	memset(&pos, 0, sizeof(pos));
-	rc = spool_pos_get(sp, AV_LOG_SOURCE, &pos);
-	if (rc != 0 && rc != VIGIL_ERR_NOTFOUND) {
-		log_warnx("The offset of the antivirus log cannot be read from the spool: %s.",
-		    vigil_strerror(rc));
-		return -1;
-	}
-	if ((s->t = tail_new(AV_LOG_SOURCE, s->log, s->max_line,
-	    rc == VIGIL_ERR_NOTFOUND ? NULL : &pos)) == NULL) {
-		log_warn("The antivirus log %s cannot be followed", s->log);
-		return -1;
-	}
-	return 0;
-}
-
-/* One pass: detections and the new offset in one transaction, as for a log source. */
-static void
-log_pass(struct av_sensor *s)
-{
-	struct spool *sp = posture_spool(s->p);
-	struct tail_pos pos;
-	int rc, more = 0;
-
-	if (s->t == NULL && log_open(s) != 0)
-		return;
-	if ((rc = spool_begin(sp)) != 0) {
-		log_warnx("The spool cannot start a transaction for the antivirus log: %s.",
-		    vigil_strerror(rc));
-		return;
-	}
-	s->failed = 0;
-	s->found = 0;
-	rc = tail_read(s->t, WATCH_READ_MAX, log_line_cb, s);
-	if (rc < 0)
-		log_warn("Reading the antivirus log %s failed", s->log);
-	else
-		more = rc == 1;
-	if (!s->failed) {
-		tail_pos(s->t, &pos);
-		if ((rc = spool_pos_set(sp, AV_LOG_SOURCE, &pos)) != 0 ||
-		    (rc = spool_commit(sp)) != 0) {
-			log_warnx("The spool cannot commit the antivirus log's detections: %s.",
-			    vigil_strerror(rc));
-			s->failed = 1;
-		}
-	}
-	if (s->failed) {
-		spool_rollback(sp);
-		log_open(s);
-		return;
-	}
-	if (s->found > 0)
-		posture_appended(s->p);
-	if (more)
-		event_active(s->more, 0, 0);
+	return rc;
 }
 
 static void
-log_more_cb(evutil_socket_t fd, short what, void *arg)
-{
-	log_pass(arg);
-}
-
-static void
-log_inotify_cb(evutil_socket_t fd, short what, void *arg)
+log_committed_cb(void *arg)
 {
 	struct av_sensor *s = arg;
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	const struct inotify_event *ie;
-	ssize_t n;
-	char *p;
 
-	while ((n = read(s->ifd, buf, sizeof(buf))) > 0)
-		for (p = buf; p < buf + n; p += sizeof(*ie) + ie->len) {
-			ie = (const struct inotify_event *)(void *)p;
-			if (ie->mask & IN_IGNORED) {
-				log_warnx("The directory of the antivirus log %s is gone; the log "
-				    "is followed again when it is back.", s->log);
-				s->iwd = -1;
-			}
-		}
-	log_pass(s);
+	posture_appended(s->p);
 }
 
 /* Watch the log's directory; it may appear later (the product not installed yet). */
 static void
 log_watch(struct av_sensor *s)
 {
-	char *copy;
-
-	if (s->log == NULL || s->iwd >= 0 || (copy = strdup(s->log)) == NULL)
-		return;
-	s->iwd = inotify_add_watch(s->ifd, dirname(copy), IN_MODIFY | IN_CREATE | IN_MOVED_TO |
-	    IN_MOVED_FROM | IN_DELETE | IN_CLOSE_WRITE | IN_ATTRIB);
-	if (s->iwd < 0)
+	if (dirwatch_arm(s->log_reg) != 0)
 		log_debug("The directory of the antivirus log %s cannot be watched yet: %s.",
-		    s->log, strerror(errno));
-	free(copy);
+		    dirwatch_dir(s->log_reg), strerror(errno));
 }
 
 static void
@@ -449,14 +323,14 @@ av_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (s->log != NULL) {
 		log_watch(s);
-		log_pass(s);
+		follow_pass(s->log);
 	}
 	s->pv->check(s->pv, av_done, s);
 }
 
 struct av_sensor *
-av_new(struct event_base *base, struct posture *p, const struct agent_conf_antivirus *conf,
-    size_t max_line, char *err, size_t errlen)
+av_new(struct event_base *base, struct dirwatch *dw, struct posture *p,
+    const struct agent_conf_antivirus *conf, size_t max_line, char *err, size_t errlen)
 {
 	struct av_sensor *s;
 	const char *log = NULL;
@@ -470,8 +344,6 @@ av_new(struct event_base *base, struct posture *p, const struct agent_conf_antiv
 	}
 	s->base = base;
 	s->p = p;
-	s->ifd = s->iwd = -1;
-	s->max_line = max_line;
 	s->max_age_us = conf->signature_max_age * 1000;
 	s->interval.tv_sec = (time_t)(conf->check_interval / 1000);
 	s->interval.tv_usec = (suseconds_t)(conf->check_interval % 1000) * 1000;
@@ -493,25 +365,19 @@ av_new(struct event_base *base, struct posture *p, const struct agent_conf_antiv
 		goto fail;
 	}
 	if (log != NULL && log[0] != '\0') {
-		if ((s->log = strdup(log)) == NULL ||
-		    (s->more = event_new(base, -1, 0, log_more_cb, s)) == NULL) {
+		if ((s->log = follow_new(base, posture_spool(p), AV_LOG_SOURCE, log, max_line,
+		    log_line_cb, log_committed_cb, s)) == NULL ||
+		    (s->log_reg = follow_watch(s->log, dw)) == NULL) {
 			snprintf(err, errlen, "out of memory");
-			goto fail;
-		}
-		if ((s->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0 ||
-		    (s->iev = event_new(base, s->ifd, EV_READ | EV_PERSIST, log_inotify_cb,
-		    s)) == NULL || event_add(s->iev, NULL) != 0) {
-			snprintf(err, errlen, "inotify cannot start for %s: %s", log,
-			    strerror(errno));
 			goto fail;
 		}
 		/* The watch comes first so that nothing written after the open is missed. */
 		log_watch(s);
-		log_pass(s);
+		follow_pass(s->log);
 	}
 	log_info("The antivirus sensor checks %s every %lld ms%s%s.", s->pv->product,
 	    conf->check_interval, s->log != NULL ? " and follows " : "",
-	    s->log != NULL ? s->log : "");
+	    s->log != NULL ? log : "");
 	s->pv->check(s->pv, av_done, s);
 	return s;
 fail:
@@ -526,15 +392,8 @@ av_free(struct av_sensor *s)
 		return;
 	if (s->timer != NULL)
 		event_free(s->timer);
-	if (s->iev != NULL)
-		event_free(s->iev);
-	if (s->more != NULL)
-		event_free(s->more);
-	if (s->ifd >= 0)
-		close(s->ifd);
-	tail_free(s->t);
+	follow_free(s->log);
 	if (s->pv != NULL)
 		s->pv->free(s->pv);
-	free(s->log);
 	free(s);
 }

@@ -21,6 +21,7 @@
 
 #include "agent.h"
 #include "conf.h"
+#include "dirwatch.h"
 #include "posture.h"
 
 #define AV_REPLY_MAX 1024            /* the longest clamd reply we accept */
@@ -132,9 +133,10 @@ struct av_sensor;
  * Start the sensor of conf (provider "none": NULL without an error, err
  * empty). Checks once at once, then every check_interval; follows the
  * detection log from the position the spool holds (from its end the first
- * time). Borrows base and p. Returns NULL with a sentence in err on failure.
+ * time), woken by dw, its directory watched again by the check when it was
+ * not there. Borrows base, dw and p. Returns NULL with a sentence in err.
  */
-struct av_sensor *av_new(struct event_base *base, struct posture *p,
+struct av_sensor *av_new(struct event_base *base, struct dirwatch *dw, struct posture *p,
     const struct agent_conf_antivirus *conf, size_t max_line, char *err, size_t errlen);
 void av_free(struct av_sensor *s);                       /* NULL is a no-op */
 

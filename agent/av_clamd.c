@@ -29,6 +29,7 @@
 #include "vigil/log.h"
 #include "vigil/text.h"
 #include "av.h"
+#include "walltime.h"
 
 int
 av_clamd_reply(const char *buf, size_t len, char *out, size_t cap)
@@ -58,9 +59,7 @@ av_ctime_parse(const char *s, size_t len, int64_t *us)
 	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	char buf[64], wday[4], mon[4];
 	const char *m;
-	struct tm tm;
 	int day, hh, mm, ss, year, used = -1;
-	time_t t;
 
 	if (len == 0 || len >= sizeof(buf))
 		return VIGIL_ERR_DECODE;
@@ -71,21 +70,7 @@ av_ctime_parse(const char *s, size_t len, int64_t *us)
 		return VIGIL_ERR_DECODE;
 	if (strlen(mon) != 3 || (m = strstr(months, mon)) == NULL || (m - months) % 3 != 0)
 		return VIGIL_ERR_DECODE;
-	if (day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60 || hh < 0 || mm < 0 ||
-	    ss < 0 || year < 1970 || year > 9999)
-		return VIGIL_ERR_DECODE;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = year - 1900;
-	tm.tm_mon = (int)((m - months) / 3);
-	tm.tm_mday = day;
-	tm.tm_hour = hh;
-	tm.tm_min = mm;
-	tm.tm_sec = ss;
-	tm.tm_isdst = -1;
-	if ((t = mktime(&tm)) == (time_t)-1 || t < 0)
-		return VIGIL_ERR_DECODE;
-	*us = (int64_t)t * 1000000;
-	return 0;
+	return walltime_local_us(year, (int)((m - months) / 3) + 1, day, hh, mm, ss, us);
 }
 
 int

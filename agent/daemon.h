@@ -1,8 +1,8 @@
 /*
- * watch.c: the log sources of the running agent. One inotify descriptor in
- * the event loop, one watch per directory of the sources; every change in a
- * directory reads each of its tails through the matcher into the spool, the
- * lines and the new offset in one transaction.
+ * watch.c: the log sources of the running agent. Each source is a followed
+ * file (follow.c) woken by any change in its directory (dirwatch.c): its
+ * lines go through the matcher into the spool, the lines' events and the
+ * new offset in one transaction.
  */
 #ifndef VIGIL_AGENT_DAEMON_H
 #define VIGIL_AGENT_DAEMON_H
@@ -13,8 +13,7 @@
 #include <event2/event.h>
 
 #include "agent.h"
-
-#define WATCH_READ_MAX (256 * 1024)    /* bytes of one tail per pass */
+#include "dirwatch.h"
 
 struct watch_source {
 	const char *name;
@@ -27,10 +26,10 @@ struct watch;
  * Start following srcs (copied): each resumes from its offset in the spool,
  * or from the end of the file when the spool has none, and is read once
  * before this returns. appended(arg) runs after every commit that added
- * events. Borrows base, spool and m. Returns NULL with a sentence in err.
+ * events. Borrows base, dw, spool and m. Returns NULL with a sentence in err.
  */
-struct watch *watch_new(struct event_base *base, struct spool *spool, struct matcher *m,
-    const struct watch_source *srcs, size_t nsrcs, size_t max_line,
+struct watch *watch_new(struct event_base *base, struct dirwatch *dw, struct spool *spool,
+    struct matcher *m, const struct watch_source *srcs, size_t nsrcs, size_t max_line,
     void (*appended)(void *arg), void *arg, char *err, size_t errlen);
 void watch_free(struct watch *w);                          /* NULL is a no-op */
 

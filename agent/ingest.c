@@ -1,8 +1,9 @@
 /*
- * One observation -> the matcher -> events in the spool, valid for the wire.
- * A log line's syslog header gives the program and the message; a journal
- * entry comes with its identifier apart. The line is not copied unless it
- * fires: the matcher's fields are spans of it, made valid UTF-8 here.
+ * One observation -> the matcher -> events in the spool, valid for the wire;
+ * and the sensors' events, the same last step. A log line's syslog header
+ * gives the program and the message; a journal entry comes with its
+ * identifier apart. The line is not copied unless it fires: the matcher's
+ * fields are spans of it, made valid UTF-8 here.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +15,10 @@
 #include "vigil/wire.h"
 #include "ingest.h"
 #include "syslog.h"
+#include "walltime.h"
 
-_Static_assert(MATCH_MAX_FIELDS <= WIRE_MAX_FIELDS, "an event's fields fit the wire");
+_Static_assert(INGEST_MAX_FIELDS <= WIRE_MAX_FIELDS, "an event's fields fit the wire");
+_Static_assert(MATCH_MAX_FIELDS <= INGEST_MAX_FIELDS, "a matched event's fields fit");
 _Static_assert(MATCH_MAX_SUMMARY <= WIRE_MAX_SUMMARY, "a summary fits the wire");
 
 /* One event being built; sized for the wire's limits. */
@@ -24,10 +27,10 @@ struct scratch {
 	char summary[WIRE_MAX_SUMMARY + 1];
 	char raw[WIRE_MAX_RAW + 1];
 	char source[WIRE_MAX_SOURCE + 1];
-	char keys[MATCH_MAX_FIELDS][WIRE_MAX_FIELD_KEY + 1];
-	char values[MATCH_MAX_FIELDS][WIRE_MAX_FIELD_VALUE + 1];
-	Vigil__V1__Field fields[MATCH_MAX_FIELDS];
-	Vigil__V1__Field *fieldp[MATCH_MAX_FIELDS];
+	char keys[INGEST_MAX_FIELDS][WIRE_MAX_FIELD_KEY + 1];
+	char values[INGEST_MAX_FIELDS][WIRE_MAX_FIELD_VALUE + 1];
+	Vigil__V1__Field fields[INGEST_MAX_FIELDS];
+	Vigil__V1__Field *fieldp[INGEST_MAX_FIELDS];
 	struct match_event evs[MATCH_MAX_EVENTS];
 };
 
@@ -62,16 +65,46 @@ ingest_rejected(const struct ingest *ing)
 	return ing->rejected;
 }
 
+/* A span of any bytes -> valid UTF-8, cut to dst's capacity. */
 static char *
 clean(char *dst, size_t cap, const char *src, size_t len)
 {
-	text_utf8_clean(dst, cap, src, len);
+	text_utf8_clean(dst, cap, src != NULL ? src : "", src != NULL ? len : 0);
 	return dst;
 }
 
-/* One matched event -> the wire's shape -> the spool. */
-static int
-append(struct ingest *ing, const struct ingest_input *in, const struct match_event *me)
+/* The same for a C string: what fits is decided by its first cap - 1 bytes. */
+static char *
+clean_str(char *dst, size_t cap, const char *src)
+{
+	return clean(dst, cap, src, src != NULL ? strnlen(src, cap - 1) : 0);
+}
+
+void
+ingest_event_init(struct ingest_event *ev, const char *source, int category, int severity,
+    const char *rule, const char *summary)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->source = source;
+	ev->category = category;
+	ev->severity = severity;
+	ev->rule = rule;
+	ev->summary = summary;
+}
+
+void
+ingest_field(struct ingest_event *ev, const char *key, const char *value)
+{
+	if (ev->nfields >= INGEST_MAX_FIELDS)
+		return;
+	ev->fields[ev->nfields].key = key;
+	ev->fields[ev->nfields].value = value;
+	ev->fields[ev->nfields].len = value != NULL ? strnlen(value, WIRE_MAX_FIELD_VALUE) : 0;
+	ev->nfields++;
+}
+
+int
+ingest_append(struct ingest *ing, const struct ingest_event *in, uint64_t *seq)
 {
 	struct scratch *sc = &ing->sc;
 	Vigil__V1__Event ev;
@@ -81,20 +114,18 @@ append(struct ingest *ing, const struct ingest_input *in, const struct match_eve
 
 	vigil__v1__event__init(&ev);
 	ev.seq = 1;     /* a placeholder for the checks; spool_append assigns the real one */
-	ev.time_us = in->time_us;
-	ev.source = clean(sc->source, sizeof(sc->source), in->source,
-	    strnlen(in->source, WIRE_MAX_SOURCE));
-	ev.category = (Vigil__V1__Category)me->category;
-	ev.severity = (Vigil__V1__Severity)me->severity;
-	ev.rule = clean(sc->rule, sizeof(sc->rule), me->rule, strnlen(me->rule, WIRE_MAX_RULE));
-	ev.summary = clean(sc->summary, sizeof(sc->summary), me->summary, strlen(me->summary));
-	ev.raw = clean(sc->raw, sizeof(sc->raw), in->line, in->len);
-	for (i = 0; i < me->nfields && i < MATCH_MAX_FIELDS; i++) {
+	ev.time_us = in->time_us != 0 ? in->time_us : walltime_now_us();
+	ev.source = clean_str(sc->source, sizeof(sc->source), in->source);
+	ev.category = (Vigil__V1__Category)in->category;
+	ev.severity = (Vigil__V1__Severity)in->severity;
+	ev.rule = clean_str(sc->rule, sizeof(sc->rule), in->rule);
+	ev.summary = clean_str(sc->summary, sizeof(sc->summary), in->summary);
+	ev.raw = clean(sc->raw, sizeof(sc->raw), in->raw, in->rawlen);
+	for (i = 0; i < in->nfields && i < INGEST_MAX_FIELDS; i++) {
 		vigil__v1__field__init(&sc->fields[i]);
-		sc->fields[i].key = clean(sc->keys[i], sizeof(sc->keys[i]), me->fields[i].key,
-		    strnlen(me->fields[i].key, WIRE_MAX_FIELD_KEY));
+		sc->fields[i].key = clean_str(sc->keys[i], sizeof(sc->keys[i]), in->fields[i].key);
 		sc->fields[i].value = clean(sc->values[i], sizeof(sc->values[i]),
-		    me->fields[i].value, me->fields[i].len);
+		    in->fields[i].value, in->fields[i].len);
 		sc->fieldp[i] = &sc->fields[i];
 	}
 	ev.n_fields = i;
@@ -106,7 +137,7 @@ append(struct ingest *ing, const struct ingest_input *in, const struct match_eve
 		    ev.rule, ev.source, why);
 		return 0;
 	}
-	if ((rc = spool_append(ing->spool, &ev, NULL)) != 0) {
+	if ((rc = spool_append(ing->spool, &ev, seq)) != 0) {
 		log_warnx("The spool cannot take an event from source %s: %s.", ev.source,
 		    vigil_strerror(rc));
 		return rc;
@@ -119,12 +150,14 @@ ingest(struct ingest *ing, const struct ingest_input *in)
 {
 	struct match_input mi;
 	struct syslog_line sl;
+	struct ingest_event ev;
+	const struct match_event *me;
 	size_t n, i;
 	int rc, appended = 0;
 
 	memset(&mi, 0, sizeof(mi));
 	mi.source = in->source;
-	mi.time_us = in->time_us;
+	mi.time_us = in->time_us != 0 ? in->time_us : walltime_now_us();
 	if (in->program != NULL) {
 		mi.program = in->program;
 		mi.program_len = strnlen(in->program, SYSLOG_MAX_TAG + 1);
@@ -139,7 +172,15 @@ ingest(struct ingest *ing, const struct ingest_input *in)
 	}
 	n = matcher_match(ing->matcher, &mi, ing->sc.evs, MATCH_MAX_EVENTS);
 	for (i = 0; i < n; i++) {
-		if ((rc = append(ing, in, &ing->sc.evs[i])) < 0)
+		me = &ing->sc.evs[i];
+		ingest_event_init(&ev, in->source, me->category, me->severity, me->rule,
+		    me->summary);
+		ev.raw = in->line;
+		ev.rawlen = in->len;
+		ev.time_us = mi.time_us;
+		ev.nfields = me->nfields;
+		memcpy(ev.fields, me->fields, me->nfields * sizeof(me->fields[0]));
+		if ((rc = ingest_append(ing, &ev, NULL)) < 0)
 			return rc;
 		appended += rc;
 	}

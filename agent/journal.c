@@ -46,15 +46,6 @@ struct journal {
 	uint64_t entries;
 };
 
-static long long
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Call fn for FIELD=token for each space-separated token of list. */
 static int
 matches_of(const char *field, const char *list, const char *suffix,
@@ -304,7 +295,6 @@ entry(struct pass *p)
 	in.line = val;
 	in.len = len;
 	in.program = program;
-	in.time_us = now_us();
 	if ((r = ingest(jn->ingest, &in)) < 0)
 		p->failed = 1;
 	else

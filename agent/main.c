@@ -25,6 +25,7 @@
 #include "av.h"
 #include "conf.h"
 #include "daemon.h"
+#include "dirwatch.h"
 #include "journal.h"
 #include "posture.h"
 #include "rules.h"
@@ -41,6 +42,7 @@ struct agent {
 	struct spool *spool;
 	struct matcher *matcher;
 	struct uplink *uplink;
+	struct dirwatch *dirwatch;
 	struct watch *watch;
 	struct journal *journal;
 	struct usb_sensor *usb;
@@ -250,6 +252,7 @@ agent_free(struct agent *a)
 	usb_free(a->usb);
 	journal_free(a->journal);
 	watch_free(a->watch);
+	dirwatch_free(a->dirwatch);
 	uplink_free(a->uplink);
 	posture_free(a->posture);
 	matcher_free(a->matcher);
@@ -397,9 +400,13 @@ main(int argc, char *argv[])
 		srcs[i].name = a->conf.sources[i].name;
 		srcs[i].path = a->conf.sources[i].path;
 	}
+	/* One inotify descriptor wakes the log sources and the sensors' logs. */
+	if ((a->dirwatch = dirwatch_new(a->base, err, sizeof(err))) == NULL)
+		fatalx("The log sources cannot be watched: %s.", err);
 	/* Sources are positioned and read once before we say we are started. */
-	if ((a->watch = watch_new(a->base, a->spool, a->matcher, srcs, a->conf.nsources,
-	    (size_t)a->conf.agent.max_line, appended_cb, a, err, sizeof(err))) == NULL)
+	if ((a->watch = watch_new(a->base, a->dirwatch, a->spool, a->matcher, srcs,
+	    a->conf.nsources, (size_t)a->conf.agent.max_line, appended_cb, a, err,
+	    sizeof(err))) == NULL)
 		fatalx("The log sources cannot be followed: %s.", err);
 	if ((a->journal = journal_new(a->base, a->spool, a->matcher, a->conf.journals,
 	    a->conf.njournals, (size_t)a->conf.agent.max_line, appended_cb, a, err,
@@ -422,11 +429,11 @@ main(int argc, char *argv[])
 			fatalx("The USB sensor cannot start: %s.", err);
 	}
 	/* The sensors' checks run on their check_interval timers, the agent's only timers. */
-	a->av = av_new(a->base, a->posture, &a->conf.antivirus, (size_t)a->conf.agent.max_line,
-	    err, sizeof(err));
+	a->av = av_new(a->base, a->dirwatch, a->posture, &a->conf.antivirus,
+	    (size_t)a->conf.agent.max_line, err, sizeof(err));
 	if (a->av == NULL && err[0] != '\0')
 		fatalx("The antivirus sensor cannot start: %s.", err);
-	a->updates = updates_new(a->base, a->posture, &a->conf.updates,
+	a->updates = updates_new(a->base, a->dirwatch, a->posture, &a->conf.updates,
 	    (size_t)a->conf.agent.max_line, err, sizeof(err));
 	if (a->updates == NULL && err[0] != '\0')
 		fatalx("The update sensor cannot start: %s.", err);

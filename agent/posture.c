@@ -5,25 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "vigil/err.h"
 #include "vigil/log.h"
-#include "vigil/text.h"
 #include "vigil/wire.h"
 #include "posture.h"
-
-/* One event being built; sized for the wire's limits. */
-struct scratch {
-	char source[WIRE_MAX_SOURCE + 1];
-	char rule[WIRE_MAX_RULE + 1];
-	char summary[WIRE_MAX_SUMMARY + 1];
-	char raw[WIRE_MAX_RAW + 1];
-	char keys[POSTURE_EVENT_FIELDS][WIRE_MAX_FIELD_KEY + 1];
-	char values[POSTURE_EVENT_FIELDS][WIRE_MAX_FIELD_VALUE + 1];
-	Vigil__V1__Field fields[POSTURE_EVENT_FIELDS];
-	Vigil__V1__Field *fieldp[POSTURE_EVENT_FIELDS];
-};
 
 struct posture {
 	struct spool *spool;
@@ -32,18 +18,8 @@ struct posture {
 	void (*changed)(void *arg);
 	void *changed_arg;
 	struct posture_snapshot snap;
-	struct scratch sc;
-	uint64_t rejected;
+	struct ingest *ing;
 };
-
-static int64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 unsigned
 posture_diff(const struct posture_snapshot *a, const struct posture_snapshot *b)
@@ -130,6 +106,10 @@ posture_new(struct spool *spool, void (*appended)(void *arg), void *arg)
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
+	if ((p->ing = ingest_new(spool, NULL)) == NULL) {
+		free(p);
+		return NULL;
+	}
 	p->spool = spool;
 	p->appended = appended;
 	p->arg = arg;
@@ -141,6 +121,9 @@ posture_new(struct spool *spool, void (*appended)(void *arg), void *arg)
 void
 posture_free(struct posture *p)
 {
+	if (p == NULL)
+		return;
+	ingest_free(p->ing);
 	free(p);
 }
 
@@ -166,7 +149,7 @@ posture_spool(const struct posture *p)
 uint64_t
 posture_events_rejected(const struct posture *p)
 {
-	return p->rejected;
+	return ingest_rejected(p->ing);
 }
 
 static void
@@ -215,58 +198,10 @@ posture_set_usb_blocked(struct posture *p, uint32_t blocked)
 	posture_commit_snapshot(p, &next);
 }
 
-static char *
-clean(char *dst, size_t cap, const char *src)
-{
-	if (src == NULL)
-		src = "";
-	text_utf8_clean(dst, cap, src, strnlen(src, cap * 2));
-	return dst;
-}
-
 int
-posture_event_append(struct posture *p, const struct sensor_event *se)
+posture_event_append(struct posture *p, const struct ingest_event *ev)
 {
-	struct scratch *sc = &p->sc;
-	Vigil__V1__Event ev;
-	char why[256];
-	size_t i;
-	int rc;
-
-	vigil__v1__event__init(&ev);
-	ev.seq = 1;     /* a placeholder for the checks; spool_append assigns the real one */
-	ev.time_us = se->time_us != 0 ? se->time_us : now_us();
-	ev.source = clean(sc->source, sizeof(sc->source), se->source);
-	ev.category = (Vigil__V1__Category)se->category;
-	ev.severity = (Vigil__V1__Severity)se->severity;
-	ev.rule = clean(sc->rule, sizeof(sc->rule), se->rule);
-	ev.summary = clean(sc->summary, sizeof(sc->summary), se->summary);
-	sc->raw[0] = '\0';
-	if (se->raw != NULL)
-		text_utf8_clean(sc->raw, sizeof(sc->raw), se->raw, se->rawlen);
-	ev.raw = sc->raw;
-	for (i = 0; i < se->nfields && i < POSTURE_EVENT_FIELDS; i++) {
-		vigil__v1__field__init(&sc->fields[i]);
-		sc->fields[i].key = clean(sc->keys[i], sizeof(sc->keys[i]), se->fields[i].key);
-		sc->fields[i].value = clean(sc->values[i], sizeof(sc->values[i]),
-		    se->fields[i].value);
-		sc->fieldp[i] = &sc->fields[i];
-	}
-	ev.n_fields = i;
-	ev.fields = i > 0 ? sc->fieldp : NULL;
-
-	if (wire_validate_event(&ev, why, sizeof(why)) != 0) {
-		p->rejected++;
-		log_warnx("An event of rule %s from sensor %s is invalid and skipped: %s",
-		    ev.rule, ev.source, why);
-		return 0;
-	}
-	if ((rc = spool_append(p->spool, &ev, NULL)) != 0) {
-		log_warnx("The spool cannot take an event of rule %s from sensor %s: %s.",
-		    ev.rule, ev.source, vigil_strerror(rc));
-		return rc;
-	}
-	return 1;
+	return ingest_append(p->ing, ev, NULL);
 }
 
 void
@@ -277,7 +212,7 @@ posture_appended(struct posture *p)
 }
 
 int
-posture_event(struct posture *p, const struct sensor_event *ev)
+posture_event(struct posture *p, const struct ingest_event *ev)
 {
 	int rc, n;
 

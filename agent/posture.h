@@ -13,6 +13,7 @@
 
 #include "vigil/wire.h"
 #include "agent.h"
+#include "ingest.h"
 
 #define POSTURE_MAX_PRODUCT 64
 
@@ -92,35 +93,18 @@ void posture_set_usb_blocked(struct posture *p, uint32_t blocked);
 
 const struct posture_snapshot *posture_get(const struct posture *p);
 
-/* An event a sensor observed; strings may be any bytes (cleaned here). */
-#define POSTURE_EVENT_FIELDS 8
-struct sensor_event {
-	const char *source;
-	int category;                        /* Vigil__V1__Category */
-	int severity;                        /* Vigil__V1__Severity */
-	const char *rule;
-	const char *summary;
-	const char *raw;                     /* NULL: none */
-	size_t rawlen;
-	int64_t time_us;                     /* 0: now */
-	size_t nfields;
-	struct {
-		const char *key;
-		const char *value;
-	} fields[POSTURE_EVENT_FIELDS];
-};
-
 /*
- * Append ev to the spool inside the caller's transaction (the caller commits
- * it with a position, then calls posture_appended()). Returns 1 when
- * appended, 0 when the event failed validation (logged, counted, skipped),
- * or a negative vigil_err when the spool failed.
+ * Append an event a sensor observed (ingest_append()) to the spool inside
+ * the caller's transaction (the caller commits it with a position, then
+ * calls posture_appended()). Returns 1 when appended, 0 when the event
+ * failed validation (logged, counted, skipped), or a negative vigil_err when
+ * the spool failed.
  */
-int posture_event_append(struct posture *p, const struct sensor_event *ev);
+int posture_event_append(struct posture *p, const struct ingest_event *ev);
 /* After the caller's commit of appended events. */
 void posture_appended(struct posture *p);
 /* One event in its own transaction; 0 or a negative vigil_err (logged). */
-int posture_event(struct posture *p, const struct sensor_event *ev);
+int posture_event(struct posture *p, const struct ingest_event *ev);
 
 uint64_t posture_events_rejected(const struct posture *p);
 struct spool *posture_spool(const struct posture *p);

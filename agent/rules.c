@@ -221,6 +221,27 @@ list_split(struct rules_list *l, const char *v, size_t maxlen, const char *what,
 	return 0;
 }
 
+/*
+ * The names of a field list (suppress_by, group_by) into by (which owns a
+ * copy): 0, or -1 with the error reported at the key's line.
+ */
+static int
+field_list(struct loader *l, int key, struct rules_list *by)
+{
+	struct section *s = &l->sec;
+	char msg[RULES_MSG_MAX];
+
+	if (list_split(by, s->val[key], RULES_MAX_NAME, keys[key].name, msg, sizeof(msg)) == 0 &&
+	    by->n <= RULES_MAX_GROUP_BY)
+		return 0;
+	if (by->n > RULES_MAX_GROUP_BY)
+		snprintf(msg, sizeof(msg), "'%s' has more than %d fields", keys[key].name,
+		    RULES_MAX_GROUP_BY);
+	free(by->buf);
+	sec_error(l, s->vline[key], "%s", msg);
+	return -1;
+}
+
 static int
 duration_us(const char *v, const char *what, int64_t *out, char *msg, size_t msglen)
 {
@@ -647,15 +668,8 @@ build_rule(struct loader *l, struct rule *r)
 		return -1;
 	}
 	if (s->val[K_SUPPRESS_BY] != NULL) {
-		if (list_split(&by, s->val[K_SUPPRESS_BY], RULES_MAX_NAME, "suppress_by", msg,
-		    sizeof(msg)) != 0 || by.n > RULES_MAX_GROUP_BY) {
-			if (by.n > RULES_MAX_GROUP_BY)
-				snprintf(msg, sizeof(msg), "'suppress_by' has more than %d fields",
-				    RULES_MAX_GROUP_BY);
-			free(by.buf);
-			sec_error(l, s->vline[K_SUPPRESS_BY], "%s", msg);
+		if (field_list(l, K_SUPPRESS_BY, &by) != 0)
 			return -1;
-		}
 		for (i = 0; i < by.n; i++) {
 			for (k = 0; k < r->ncaptures; k++)
 				if (strcmp(r->captures[k].name, by.item[i]) == 0)
@@ -720,15 +734,8 @@ build_threshold(struct loader *l, struct rule *r)
 	}
 	snprintf(r->window_text, sizeof(r->window_text), "%.31s", s->val[K_WINDOW]);
 	if (s->val[K_GROUP_BY] != NULL) {
-		if (list_split(&by, s->val[K_GROUP_BY], RULES_MAX_NAME, "group_by", msg,
-		    sizeof(msg)) != 0 || by.n > RULES_MAX_GROUP_BY) {
-			if (by.n > RULES_MAX_GROUP_BY)
-				snprintf(msg, sizeof(msg), "'group_by' has more than %d fields",
-				    RULES_MAX_GROUP_BY);
-			free(by.buf);
-			sec_error(l, s->vline[K_GROUP_BY], "%s", msg);
+		if (field_list(l, K_GROUP_BY, &by) != 0)
 			return -1;
-		}
 		for (i = 0; i < by.n; i++) {
 			if (!valid_name(by.item[i], by.len[i]) || strcmp(by.item[i], "count") == 0) {
 				sec_error(l, s->vline[K_GROUP_BY], "'group_by' names '%s', which "

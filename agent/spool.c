@@ -602,36 +602,55 @@ spool_dropped(struct spool *s)
 	return s->n.dropped;
 }
 
+/*
+ * Step the lookup `which` of a source's row: 0 with the row to read from the
+ * statement (then spool_lookup_end()), VIGIL_ERR_NOTFOUND or VIGIL_ERR_DB.
+ */
+static int
+spool_lookup(struct spool *s, int which, const char *source)
+{
+	sqlite3_stmt *st = s->st[which];
+	int rc;
+
+	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		return 0;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? VIGIL_ERR_NOTFOUND : VIGIL_ERR_DB;
+}
+
+static void
+spool_lookup_end(struct spool *s, int which)
+{
+	sqlite3_reset(s->st[which]);
+	sqlite3_clear_bindings(s->st[which]);
+}
+
 int
 spool_pos_get(struct spool *s, const char *source, struct tail_pos *pos)
 {
 	sqlite3_stmt *st = s->st[ST_POS_GET];
-	int rc, r = 0;
+	const void *head;
+	int r, hlen;
 
 	memset(pos, 0, sizeof(*pos));
-	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		const void *head = sqlite3_column_blob(st, 3);
-		int hlen = sqlite3_column_bytes(st, 3);
-
-		pos->dev = (uint64_t)sqlite3_column_int64(st, 0);
-		pos->inode = (uint64_t)sqlite3_column_int64(st, 1);
-		pos->offset = (uint64_t)sqlite3_column_int64(st, 2);
-		if (hlen < 0)
-			hlen = 0;
-		if ((size_t)hlen > sizeof(pos->head))
-			hlen = (int)sizeof(pos->head);
-		if (hlen > 0 && head != NULL)
-			memcpy(pos->head, head, (size_t)hlen);
-		pos->headlen = (size_t)hlen;
-	} else if (rc == SQLITE_DONE)
-		r = VIGIL_ERR_NOTFOUND;
-	else
-		r = VIGIL_ERR_DB;
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return r;
+	if ((r = spool_lookup(s, ST_POS_GET, source)) != 0)
+		return r;
+	head = sqlite3_column_blob(st, 3);
+	hlen = sqlite3_column_bytes(st, 3);
+	pos->dev = (uint64_t)sqlite3_column_int64(st, 0);
+	pos->inode = (uint64_t)sqlite3_column_int64(st, 1);
+	pos->offset = (uint64_t)sqlite3_column_int64(st, 2);
+	if (hlen < 0)
+		hlen = 0;
+	if ((size_t)hlen > sizeof(pos->head))
+		hlen = (int)sizeof(pos->head);
+	if (hlen > 0 && head != NULL)
+		memcpy(pos->head, head, (size_t)hlen);
+	pos->headlen = (size_t)hlen;
+	spool_lookup_end(s, ST_POS_GET);
+	return 0;
 }
 
 int
@@ -655,32 +674,26 @@ int
 spool_cursor_get(struct spool *s, const char *source, char *cursor, size_t cap)
 {
 	sqlite3_stmt *st = s->st[ST_CURSOR_GET];
-	int rc, r = 0;
+	const unsigned char *text;
+	int r, len;
 
 	if (cap == 0)
 		return VIGIL_ERR_INVAL;
 	cursor[0] = '\0';
-	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		const unsigned char *text = sqlite3_column_text(st, 0);
-		int len = sqlite3_column_bytes(st, 0);
-
-		if (text == NULL || len < 0)
-			len = 0;
-		if ((size_t)len >= cap || (size_t)len > SPOOL_CURSOR_MAX)
-			r = VIGIL_ERR_TOOBIG;
-		else {
-			if (len > 0)
-				memcpy(cursor, text, (size_t)len);
-			cursor[len] = '\0';
-		}
-	} else if (rc == SQLITE_DONE)
-		r = VIGIL_ERR_NOTFOUND;
-	else
-		r = VIGIL_ERR_DB;
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	if ((r = spool_lookup(s, ST_CURSOR_GET, source)) != 0)
+		return r;
+	text = sqlite3_column_text(st, 0);
+	len = sqlite3_column_bytes(st, 0);
+	if (text == NULL || len < 0)
+		len = 0;
+	if ((size_t)len >= cap || (size_t)len > SPOOL_CURSOR_MAX)
+		r = VIGIL_ERR_TOOBIG;
+	else {
+		if (len > 0)
+			memcpy(cursor, text, (size_t)len);
+		cursor[len] = '\0';
+	}
+	spool_lookup_end(s, ST_CURSOR_GET);
 	return r;
 }
 

@@ -21,8 +21,9 @@
 #include "vigil/err.h"
 #include "vigil/log.h"
 #include "vigil/text.h"
-#include "daemon.h"
+#include "follow.h"
 #include "updates.h"
+#include "walltime.h"
 
 #define DPKG_SOURCE "sensor.dpkg"          /* dpkg.log's offset in the spool */
 #define STATE_KEY "sensor.updates"         /* the facts kept across restarts */
@@ -95,9 +96,7 @@ int
 updates_parse_date(const char *s, size_t len, int64_t *us)
 {
 	char buf[48];
-	struct tm tm;
 	int y, mo, d, h, mi, se, used = -1;
-	time_t t;
 
 	while (len > 0 && isspace((unsigned char)*s)) {
 		s++;
@@ -112,21 +111,7 @@ updates_parse_date(const char *s, size_t len, int64_t *us)
 	if (sscanf(buf, "%4d-%2d-%2d %2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se, &used) != 6 ||
 	    used != (int)len)
 		return VIGIL_ERR_DECODE;
-	if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 ||
-	    mi < 0 || mi > 59 || se < 0 || se > 60)
-		return VIGIL_ERR_DECODE;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = se;
-	tm.tm_isdst = -1;
-	if ((t = mktime(&tm)) == (time_t)-1 || t < 0)
-		return VIGIL_ERR_DECODE;
-	*us = (int64_t)t * 1000000;
-	return 0;
+	return walltime_local_us(y, mo, d, h, mi, se, us);
 }
 
 /* Is this Commandline an upgrade of the system, not an install of a few packages? */
@@ -272,8 +257,6 @@ struct updates {
 	char root[AGENT_CONF_PATH_MAX];
 	char command[1024];
 	int simulate;
-	int package_events;
-	size_t max_line;
 	struct timeval interval;
 	struct timeval settle;
 
@@ -283,14 +266,9 @@ struct updates {
 
 	struct event *timer;
 	struct event *settle_ev;
-	int ifd;
-	int wd_log, wd_apt, wd_run;
-	struct event *iev;
+	struct dirwatch_reg *reg_dpkg, *reg_apt, *reg_run;
 
-	struct tail *dpkg;
-	struct event *dpkg_more;
-	int dpkg_failed;
-	size_t dpkg_found;
+	struct follow *dpkg;                 /* NULL: package_events = no */
 
 	pid_t child;
 	int pipefd;
@@ -301,15 +279,6 @@ struct updates {
 	int overflow;
 	time_t started;
 };
-
-static int64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void
 under(const struct updates *u, const char *rel, char *out, size_t cap)
@@ -385,19 +354,11 @@ static void
 emit(struct updates *u, const char *rule, int category, int severity, const char *summary,
     const char *k1, const char *v1)
 {
-	struct sensor_event ev;
+	struct ingest_event ev;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.source = EVENT_SOURCE;
-	ev.category = category;
-	ev.severity = severity;
-	ev.rule = rule;
-	ev.summary = summary;
-	if (k1 != NULL) {
-		ev.fields[0].key = k1;
-		ev.fields[0].value = v1;
-		ev.nfields = 1;
-	}
+	ingest_event_init(&ev, EVENT_SOURCE, category, severity, rule, summary);
+	if (k1 != NULL)
+		ingest_field(&ev, k1, v1);
 	posture_event(u->p, &ev);
 }
 
@@ -492,7 +453,7 @@ apt_result(struct updates *u, int status)
 	u->cur.security_pending = a.security;
 	since = u->cur.security_pending_since_us;
 	if (a.security > 0 && since == 0) {
-		u->cur.security_pending_since_us = now_us();
+		u->cur.security_pending_since_us = walltime_now_us();
 		state_save(u);
 		snprintf(count, sizeof(count), "%d", (int)a.security);
 		snprintf(summary, sizeof(summary), "%d security update%s %s pending (%s%s), of %d "
@@ -662,143 +623,64 @@ check(struct updates *u)
 
 /* ---- dpkg.log ---------------------------------------------------------------- */
 
-static void
+static int
 dpkg_line_cb(void *arg, const char *line, size_t len)
 {
 	struct updates *u = arg;
 	struct updates_dpkg d;
-	struct sensor_event ev;
+	struct ingest_event ev;
 	enum updates_dpkg_kind k;
 	char summary[400];
-	int rc;
 
-	if (u->dpkg_failed || (k = updates_parse_dpkg(line, len, &d)) == UPDATES_DPKG_OTHER)
-		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.source = "dpkg";
-	ev.category = VIGIL__V1__CATEGORY__CATEGORY_SOFTWARE;
-	ev.severity = VIGIL__V1__SEVERITY__SEVERITY_INFO;
-	ev.rule = k == UPDATES_DPKG_INSTALLED ? "software.installed" : "software.removed";
+	if ((k = updates_parse_dpkg(line, len, &d)) == UPDATES_DPKG_OTHER)
+		return 0;
 	snprintf(summary, sizeof(summary), "Package %s %s was %s.", d.package, d.version,
 	    k == UPDATES_DPKG_INSTALLED ? "installed" : "removed");
-	ev.summary = summary;
+	ingest_event_init(&ev, "dpkg", VIGIL__V1__CATEGORY__CATEGORY_SOFTWARE,
+	    VIGIL__V1__SEVERITY__SEVERITY_INFO,
+	    k == UPDATES_DPKG_INSTALLED ? "software.installed" : "software.removed", summary);
 	ev.raw = line;
 	ev.rawlen = len;
 	ev.time_us = d.time_us;
-	ev.fields[0].key = "package";
-	ev.fields[0].value = d.package;
-	ev.fields[1].key = "version";
-	ev.fields[1].value = d.version;
-	ev.nfields = 2;
-	if ((rc = posture_event_append(u->p, &ev)) < 0)
-		u->dpkg_failed = 1;
-	else
-		u->dpkg_found += (size_t)rc;
-}
-
-static int
-dpkg_open(struct updates *u)
-{
-	char path[AGENT_CONF_PATH_MAX + 64];
-	struct tail_pos pos;
-	int rc;
-
-	tail_free(u->dpkg);
-	u->dpkg = NULL;
-	memset(&pos, 0, sizeof(pos));
-	rc = spool_pos_get(posture_spool(u->p), DPKG_SOURCE, &pos);
-	if (rc != 0 && rc != VIGIL_ERR_NOTFOUND)
-		return -1;
-	under(u, "/var/log/dpkg.log", path, sizeof(path));
-	if ((u->dpkg = tail_new(DPKG_SOURCE, path, u->max_line,
-	    rc == VIGIL_ERR_NOTFOUND ? NULL : &pos)) == NULL) {
-		log_warn("dpkg's log %s cannot be followed", path);
-		return -1;
-	}
-	return 0;
+	ingest_field(&ev, "package", d.package);
+	ingest_field(&ev, "version", d.version);
+	return posture_event_append(u->p, &ev);
 }
 
 static void
-dpkg_pass(struct updates *u)
-{
-	struct spool *sp = posture_spool(u->p);
-	struct tail_pos pos;
-	int rc, more = 0;
-
-	if (!u->package_events || (u->dpkg == NULL && dpkg_open(u) != 0))
-		return;
-	if ((rc = spool_begin(sp)) != 0) {
-		log_warnx("The spool cannot start a transaction for dpkg's log: %s.",
-		    vigil_strerror(rc));
-		return;
-	}
-	u->dpkg_failed = 0;
-	u->dpkg_found = 0;
-	if ((rc = tail_read(u->dpkg, WATCH_READ_MAX, dpkg_line_cb, u)) < 0)
-		log_warn("Reading dpkg's log failed");
-	else
-		more = rc == 1;
-	if (!u->dpkg_failed) {
-		tail_pos(u->dpkg, &pos);
-		if ((rc = spool_pos_set(sp, DPKG_SOURCE, &pos)) != 0 ||
-		    (rc = spool_commit(sp)) != 0) {
-			log_warnx("The spool cannot commit dpkg's events: %s.", vigil_strerror(rc));
-			u->dpkg_failed = 1;
-		}
-	}
-	if (u->dpkg_failed) {
-		spool_rollback(sp);
-		dpkg_open(u);
-		return;
-	}
-	if (u->dpkg_found > 0)
-		posture_appended(u->p);
-	if (more)
-		event_active(u->dpkg_more, 0, 0);
-}
-
-static void
-dpkg_more_cb(evutil_socket_t fd, short what, void *arg)
-{
-	dpkg_pass(arg);
-}
-
-static void
-inotify_cb(evutil_socket_t fd, short what, void *arg)
+dpkg_committed_cb(void *arg)
 {
 	struct updates *u = arg;
-	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
-	const struct inotify_event *ie;
-	int dpkg = 0, apt = 0, reboot = 0;
-	ssize_t n;
-	char *p;
 
-	while ((n = read(u->ifd, buf, sizeof(buf))) > 0)
-		for (p = buf; p < buf + n; p += sizeof(*ie) + ie->len) {
-			ie = (const struct inotify_event *)(void *)p;
-			if (ie->mask & IN_Q_OVERFLOW) {
-				dpkg = apt = reboot = 1;
-				continue;
-			}
-			if (ie->len == 0)
-				continue;
-			if (ie->wd == u->wd_log && strncmp(ie->name, "dpkg.log", 8) == 0)
-				dpkg = 1;
-			else if (ie->wd == u->wd_apt && strncmp(ie->name, "history.log", 11) == 0)
-				apt = 1;
-			else if (ie->wd == u->wd_run &&
-			    strncmp(ie->name, "reboot-required", 15) == 0)
-				reboot = 1;
-		}
-	if (dpkg)
-		dpkg_pass(u);
-	if (reboot) {
-		read_files(u);
-		publish(u);
-	}
-	/* dpkg and apt come in bursts: count again once they have settled. */
-	if (dpkg || apt)
-		evtimer_add(u->settle_ev, &u->settle);
+	posture_appended(u->p);
+}
+
+/* dpkg and apt come in bursts: count again once they have settled. */
+static void
+dpkg_cb(void *arg)
+{
+	struct updates *u = arg;
+
+	if (u->dpkg != NULL)
+		follow_pass(u->dpkg);
+	evtimer_add(u->settle_ev, &u->settle);
+}
+
+static void
+apt_cb(void *arg)
+{
+	struct updates *u = arg;
+
+	evtimer_add(u->settle_ev, &u->settle);
+}
+
+static void
+reboot_cb(void *arg)
+{
+	struct updates *u = arg;
+
+	read_files(u);
+	publish(u);
 }
 
 static void
@@ -807,23 +689,25 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	check(arg);
 }
 
-static int
-add_watch(struct updates *u, const char *rel, uint32_t mask)
+static struct dirwatch_reg *
+add_watch(struct updates *u, struct dirwatch *dw, const char *rel, uint32_t mask,
+    const char *name, dirwatch_fn fn)
 {
 	char path[AGENT_CONF_PATH_MAX + 64];
-	int wd;
+	struct dirwatch_reg *r;
 
 	under(u, rel, path, sizeof(path));
-	if ((wd = inotify_add_watch(u->ifd, path, mask)) < 0)
+	if ((r = dirwatch_add(dw, path, mask, name, fn, u)) != NULL && dirwatch_arm(r) != 0)
 		log_info("The update sensor cannot watch %s (%s); it is read every check "
 		    "interval only.", path, strerror(errno));
-	return wd;
+	return r;
 }
 
 struct updates *
-updates_new(struct event_base *base, struct posture *p, const struct agent_conf_updates *conf,
-    size_t max_line, char *err, size_t errlen)
+updates_new(struct event_base *base, struct dirwatch *dw, struct posture *p,
+    const struct agent_conf_updates *conf, size_t max_line, char *err, size_t errlen)
 {
+	char path[AGENT_CONF_PATH_MAX + 64];
 	struct updates *u;
 	long long settle;
 
@@ -836,13 +720,10 @@ updates_new(struct event_base *base, struct posture *p, const struct agent_conf_
 	}
 	u->base = base;
 	u->p = p;
-	u->ifd = u->pipefd = -1;
-	u->wd_log = u->wd_apt = u->wd_run = -1;
+	u->pipefd = -1;
 	snprintf(u->root, sizeof(u->root), "%s", conf->root);
 	snprintf(u->command, sizeof(u->command), "%s", conf->apt_command);
 	u->simulate = conf->apt_simulate;
-	u->package_events = conf->package_events;
-	u->max_line = max_line;
 	u->interval.tv_sec = (time_t)(conf->check_interval / 1000);
 	u->interval.tv_usec = (suseconds_t)(conf->check_interval % 1000) * 1000;
 	settle = conf->check_interval < UPDATES_SETTLE_MS ? conf->check_interval :
@@ -856,22 +737,24 @@ updates_new(struct event_base *base, struct posture *p, const struct agent_conf_
 	if ((u->timer = event_new(base, -1, EV_PERSIST, timer_cb, u)) == NULL ||
 	    (u->settle_ev = evtimer_new(base, timer_cb, u)) == NULL ||
 	    (u->reap_ev = evtimer_new(base, reap_cb, u)) == NULL ||
-	    (u->dpkg_more = event_new(base, -1, 0, dpkg_more_cb, u)) == NULL ||
 	    event_add(u->timer, &u->interval) != 0) {
 		snprintf(err, errlen, "the update sensor cannot join the event loop");
 		goto fail;
 	}
-	if ((u->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0 ||
-	    (u->iev = event_new(base, u->ifd, EV_READ | EV_PERSIST, inotify_cb, u)) == NULL ||
-	    event_add(u->iev, NULL) != 0) {
-		snprintf(err, errlen, "inotify cannot start: %s", strerror(errno));
+	under(u, "/var/log/dpkg.log", path, sizeof(path));
+	if ((conf->package_events && (u->dpkg = follow_new(base, posture_spool(p), DPKG_SOURCE,
+	    path, max_line, dpkg_line_cb, dpkg_committed_cb, u)) == NULL) ||
+	    (u->reg_dpkg = add_watch(u, dw, "/var/log", IN_MODIFY | IN_CREATE | IN_MOVED_TO |
+	    IN_CLOSE_WRITE, "dpkg.log", dpkg_cb)) == NULL ||
+	    (u->reg_apt = add_watch(u, dw, "/var/log/apt", IN_CLOSE_WRITE | IN_MOVED_TO |
+	    IN_CREATE, "history.log", apt_cb)) == NULL ||
+	    (u->reg_run = add_watch(u, dw, "/run", IN_CREATE | IN_DELETE | IN_MOVED_TO |
+	    IN_MOVED_FROM, "reboot-required", reboot_cb)) == NULL) {
+		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	u->wd_log = add_watch(u, "/var/log", IN_MODIFY | IN_CREATE | IN_MOVED_TO |
-	    IN_CLOSE_WRITE);
-	u->wd_apt = add_watch(u, "/var/log/apt", IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE);
-	u->wd_run = add_watch(u, "/run", IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM);
-	dpkg_pass(u);
+	if (u->dpkg != NULL)
+		follow_pass(u->dpkg);
 	log_info("The update sensor reads under %s every %lld ms%s.", u->root,
 	    conf->check_interval, u->simulate ? " and simulates an upgrade" : "");
 	check(u);
@@ -897,13 +780,10 @@ updates_free(struct updates *u)
 		event_free(u->settle_ev);
 	if (u->reap_ev != NULL)
 		event_free(u->reap_ev);
-	if (u->dpkg_more != NULL)
-		event_free(u->dpkg_more);
-	if (u->iev != NULL)
-		event_free(u->iev);
-	if (u->ifd >= 0)
-		close(u->ifd);
-	tail_free(u->dpkg);
+	dirwatch_del(u->reg_dpkg);
+	dirwatch_del(u->reg_apt);
+	dirwatch_del(u->reg_run);
+	follow_free(u->dpkg);
 	free(u->out);
 	free(u);
 }

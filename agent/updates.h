@@ -22,6 +22,7 @@
 #include <event2/event.h>
 
 #include "conf.h"
+#include "dirwatch.h"
 #include "posture.h"
 
 #define UPDATES_OUTPUT_MAX (4 * 1024 * 1024)  /* apt's output; past it the run is void */
@@ -87,9 +88,10 @@ struct updates;
 
 /*
  * Start the sensor (enabled = no: NULL, err empty): reads the files and
- * starts the first simulated upgrade before it returns. Borrows base and p.
+ * starts the first simulated upgrade before it returns; dw wakes it when
+ * dpkg, apt or a reboot-required file write. Borrows base, dw and p.
  */
-struct updates *updates_new(struct event_base *base, struct posture *p,
+struct updates *updates_new(struct event_base *base, struct dirwatch *dw, struct posture *p,
     const struct agent_conf_updates *conf, size_t max_line, char *err, size_t errlen);
 void updates_free(struct updates *u);                      /* NULL is a no-op */
 

@@ -36,6 +36,7 @@
 #include "vigil/text.h"
 #include "vigil/wire.h"
 #include "uplink.h"
+#include "walltime.h"
 
 #define HEARTBEAT_DEFAULT_SEC 30
 
@@ -92,15 +93,6 @@ uplink_backoff_ms(unsigned attempt, uint64_t min_ms, uint64_t max_ms, uint32_t r
 		delay = min_ms << attempt;
 	lo = delay / 2;
 	return lo + (uint64_t)rnd % (delay - lo + 1);
-}
-
-static long long
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static struct timeval
@@ -228,7 +220,7 @@ heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (u->state != UPLINK_READY)
 		return;
-	hb.time_us = now_us();
+	hb.time_us = walltime_now_us();
 	hb.spool_depth = spool_depth(u->spool);
 	hb.dropped = spool_dropped(u->spool);
 	hb.lines_truncated = u->o.lines_truncated != NULL ? u->o.lines_truncated(u->o.arg) : 0;

@@ -29,6 +29,7 @@
 #include "vigil/log.h"
 #include "vigil/text.h"
 #include "vigil/wire.h"
+#include "ingest.h"
 #include "usb.h"
 
 #define USB_SOURCE "usb"
@@ -38,7 +39,6 @@
 #define USB_SETTLE_MS 5000         /* the last resort when no bind comes */
 #define USB_RECV_BATCH 64          /* messages per wakeup before yielding to the loop */
 #define USB_RCVBUF (1024 * 1024)
-#define USB_EVENT_FIELDS 16
 
 #define CLASS_HID 0x03
 #define CLASS_STORAGE 0x08
@@ -623,23 +623,10 @@ struct usb_sensor {
 	struct uevent ue;
 	char msg[UEVENT_MAX_MSG + 1];
 
-	uint64_t spoofed, blocked, lost, malformed, rejected;
+	struct ingest *ing;         /* the events' way into the spool */
+	uint64_t spoofed, blocked, lost, malformed;
 };
 
-struct usb_evbuf {
-	Vigil__V1__Field fields[USB_EVENT_FIELDS];
-	Vigil__V1__Field *fieldp[USB_EVENT_FIELDS];
-	size_t n;
-};
-
-static long long
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static long long
 mono_ms(void)
@@ -650,16 +637,12 @@ mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The fields a device has: what it does not tell is left out. */
 static void
-field(struct usb_evbuf *b, const char *key, const char *value)
+field(struct ingest_event *ev, const char *key, const char *value)
 {
-	if (b->n >= USB_EVENT_FIELDS || value == NULL || value[0] == '\0')
-		return;
-	vigil__v1__field__init(&b->fields[b->n]);
-	b->fields[b->n].key = (char *)(uintptr_t)key;
-	b->fields[b->n].value = (char *)(uintptr_t)value;
-	b->fieldp[b->n] = &b->fields[b->n];
-	b->n++;
+	if (value != NULL && value[0] != '\0')
+		ingest_field(ev, key, value);
 }
 
 /* "SanDisk Cruzer Blade" or "0781:5567" when the device gave no strings. */
@@ -697,10 +680,8 @@ emit(struct usb_sensor *u, const char *rule, int severity, const char *summary,
     const struct usb_device *d, const struct usb_class *c, const struct usb_verdict *v,
     const char *result)
 {
-	char ifs[3 * USB_MAX_IFACES + 1] = "", why[256];
-	char summ[WIRE_MAX_SUMMARY + 1];
-	struct usb_evbuf b;
-	Vigil__V1__Event ev;
+	char ifs[3 * USB_MAX_IFACES + 1] = "";
+	struct ingest_event ev;
 	uint64_t seq = 0;
 	size_t i, o = 0;
 	int rc;
@@ -708,50 +689,33 @@ emit(struct usb_sensor *u, const char *rule, int severity, const char *summary,
 	for (i = 0; i < d->nifaces && o + 4 < sizeof(ifs); i++)
 		o += (size_t)snprintf(ifs + o, sizeof(ifs) - o, "%s%02x", i ? " " : "",
 		    d->iface_class[i]);
-	memset(&b, 0, sizeof(b));
-	field(&b, "vendor", d->vendor);
-	field(&b, "product", d->product);
-	field(&b, "serial", d->serial);
-	field(&b, "manufacturer", d->manufacturer);
-	field(&b, "product_name", d->product_name);
-	field(&b, "busnum", d->busnum);
-	field(&b, "devnum", d->devnum);
-	field(&b, "devpath", d->devpath);
-	field(&b, "class", usb_kind_name(c->kind));
-	field(&b, "interfaces", ifs);
+	ingest_event_init(&ev, USB_SOURCE, VIGIL__V1__CATEGORY__CATEGORY_USB, severity, rule,
+	    summary);
+	field(&ev, "vendor", d->vendor);
+	field(&ev, "product", d->product);
+	field(&ev, "serial", d->serial);
+	field(&ev, "manufacturer", d->manufacturer);
+	field(&ev, "product_name", d->product_name);
+	field(&ev, "busnum", d->busnum);
+	field(&ev, "devnum", d->devnum);
+	field(&ev, "devpath", d->devpath);
+	field(&ev, "class", usb_kind_name(c->kind));
+	field(&ev, "interfaces", ifs);
 	if (c->badusb)
-		field(&b, "badusb", "yes");
+		field(&ev, "badusb", "yes");
 	if (v != NULL) {
-		field(&b, "policy", usb_policy_name(u->rules.policy));
+		field(&ev, "policy", usb_policy_name(u->rules.policy));
 		if (u->rules.policy != USB_POLICY_OFF)
-			field(&b, "allowed", v->allowed ? "yes" : "no");
-		field(&b, "decision", v->action == USB_ACT_BLOCK ? "block" :
+			field(&ev, "allowed", v->allowed ? "yes" : "no");
+		field(&ev, "decision", v->action == USB_ACT_BLOCK ? "block" :
 		    v->action == USB_ACT_SPARE ? "spare" : v->action == USB_ACT_ALERT ? "alert" :
 		    "none");
 	}
-	field(&b, "result", result);
+	field(&ev, "result", result);
 
-	text_utf8_clean(summ, sizeof(summ), summary, strlen(summary));
-	vigil__v1__event__init(&ev);
-	ev.seq = 1;     /* spool_append assigns the real one */
-	ev.time_us = now_us();
-	ev.source = (char *)(uintptr_t)USB_SOURCE;
-	ev.category = VIGIL__V1__CATEGORY__CATEGORY_USB;
-	ev.severity = (Vigil__V1__Severity)severity;
-	ev.rule = (char *)(uintptr_t)rule;
-	ev.summary = summ;
-	ev.n_fields = b.n;
-	ev.fields = b.fieldp;
-	if (wire_validate_event(&ev, why, sizeof(why)) != 0) {
-		u->rejected++;
-		log_warnx("A USB event (%s) is invalid and skipped: %s.", rule, why);
-		return 0;
-	}
-	if ((rc = spool_append(u->spool, &ev, &seq)) != 0) {
-		log_warnx("The spool cannot take a USB event (%s): %s.", rule, vigil_strerror(rc));
+	if ((rc = ingest_append(u->ing, &ev, &seq)) <= 0)
 		return rc;
-	}
-	log_debug("USB event %s spooled as seq %llu: %s", rule, (unsigned long long)seq, summ);
+	log_debug("USB event %s spooled as seq %llu: %s", rule, (unsigned long long)seq, summary);
 	return 0;
 }
 
@@ -1234,7 +1198,8 @@ usb_new(struct event_base *base, struct spool *spool, const struct usb_opts *o, 
 
 	if ((u = calloc(1, sizeof(*u))) == NULL ||
 	    (u->table = calloc(USB_MAX_PRESENT, sizeof(*u->table))) == NULL ||
-	    (u->allow = calloc(USB_MAX_ALLOW, sizeof(*u->allow))) == NULL) {
+	    (u->allow = calloc(USB_MAX_ALLOW, sizeof(*u->allow))) == NULL ||
+	    (u->ing = ingest_new(spool, NULL)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -1304,6 +1269,7 @@ usb_free(struct usb_sensor *u)
 		close(u->fd);
 	free(u->table);
 	free(u->allow);
+	ingest_free(u->ing);
 	free(u);
 }
 
@@ -1328,5 +1294,5 @@ usb_lost(const struct usb_sensor *u)
 uint64_t
 usb_events_rejected(const struct usb_sensor *u)
 {
-	return u->rejected;
+	return ingest_rejected(u->ing);
 }

@@ -154,7 +154,7 @@ static void
 test_events(void **state)
 {
 	char dir[] = "/tmp/vigil-posture.XXXXXX", path[64], err[256];
-	struct sensor_event ev;
+	struct ingest_event ev;
 	struct spool *sp;
 	struct posture *p;
 	Vigil__V1__Event **evs;
@@ -176,11 +176,8 @@ test_events(void **state)
 	ev.summary = "ClamAV found X in /tmp/\xff.";
 	ev.raw = "raw\0line";
 	ev.rawlen = 8;
-	ev.fields[0].key = "signature";
-	ev.fields[0].value = "X";
-	ev.fields[1].key = "path";
-	ev.fields[1].value = "/tmp/\xff";
-	ev.nfields = 2;
+	ingest_field(&ev, "signature", "X");
+	ingest_field(&ev, "path", "/tmp/\xff");
 	assert_int_equal(posture_event(p, &ev), 0);
 	assert_int_equal(appended, 1);
 	/* Invalid: no rule. Skipped and counted, nothing appended. */

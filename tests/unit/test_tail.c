@@ -1,4 +1,7 @@
-/* Following a log file across rotation (agent/tail.c). */
+/*
+ * Following a log file across rotation (agent/tail.c), into the spool with
+ * its position (agent/follow.c), woken by inotify (agent/dirwatch.c).
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,10 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
+#include "vigil/err.h"
 #include "../../agent/agent.h"
+#include "../../agent/follow.h"
 
 #define MAX_LINES 256
 
@@ -457,6 +465,220 @@ test_budget(void **state)
 	tail_free(t);
 }
 
+
+/* ---- follow.c and dirwatch.c ---------------------------------------------- */
+
+struct owner {
+	struct fixture *f;
+	const char *fail_on;       /* this line fails the spool, once */
+	int count_only;            /* count the lines, do not keep them */
+	int committed;
+};
+
+static int
+owner_line(void *arg, const char *line, size_t len)
+{
+	struct owner *o = arg;
+
+	if (o->fail_on != NULL && len == strlen(o->fail_on) && memcmp(line, o->fail_on, len) == 0) {
+		o->fail_on = NULL;
+		return VIGIL_ERR_DB;
+	}
+	if (o->count_only)
+		o->f->nlines++;
+	else
+		on_line(o->f, line, len);
+	return 1;
+}
+
+static void
+owner_committed(void *arg)
+{
+	struct owner *o = arg;
+
+	o->committed++;
+}
+
+static struct spool *
+spool_in(struct fixture *f)
+{
+	char path[PATH_MAX + 16], err[256];
+	struct spool *sp;
+
+	snprintf(path, sizeof(path), "%s/spool.db", f->dir);
+	assert_non_null(sp = spool_open(path, 64LL << 20, err, sizeof(err)));
+	return sp;
+}
+
+static void
+spool_gone(struct fixture *f, struct spool *sp)
+{
+	char path[PATH_MAX + 16];
+
+	spool_free(sp);
+	snprintf(path, sizeof(path), "%s/spool.db", f->dir);
+	unlink(path);
+	strcat(path, "-wal");
+	unlink(path);
+	path[strlen(path) - 4] = '\0';
+	strcat(path, "-shm");
+	unlink(path);
+}
+
+/*
+ * A new source starts at the end; a pass commits its lines with the offset;
+ * a spool failure in a pass rolls it back and the lines come again.
+ */
+static void
+test_follow_commit_and_retry(void **state)
+{
+	struct fixture *f = *state;
+	struct owner o = { f, NULL, 0, 0 };
+	struct event_base *base;
+	struct spool *sp = spool_in(f);
+	struct follow *fw;
+	struct tail_pos pos;
+
+	assert_non_null(base = event_base_new());
+	put(f->path, "old\n", 0);
+	assert_non_null(fw = follow_new(base, sp, "auth", f->path, 100, owner_line,
+	    owner_committed, &o));
+	assert_int_equal(follow_open(fw), 0);
+	follow_pass(fw);
+	assert_int_equal(f->nlines, 0);
+	assert_int_equal(o.committed, 0);
+	assert_int_equal(spool_pos_get(sp, "auth", &pos), 0);
+	assert_int_equal(pos.offset, 4);
+
+	put(f->path, "one\ntwo\n", 1);
+	follow_pass(fw);
+	assert_string_equal(f->got, "one|two");
+	assert_int_equal(o.committed, 1);
+	assert_int_equal(spool_pos_get(sp, "auth", &pos), 0);
+	assert_int_equal(pos.offset, 12);
+
+	f->got[0] = '\0';
+	f->nlines = 0;
+	o.fail_on = "four";
+	put(f->path, "three\nfour\n", 1);
+	follow_pass(fw);
+	assert_int_equal(o.committed, 1);
+	assert_int_equal(spool_pos_get(sp, "auth", &pos), 0);
+	assert_int_equal(pos.offset, 12);
+	follow_pass(fw);
+	assert_string_equal(f->got, "three|three|four");
+	assert_int_equal(o.committed, 2);
+	assert_int_equal(spool_pos_get(sp, "auth", &pos), 0);
+	assert_int_equal(pos.offset, 23);
+
+	follow_free(fw);
+	spool_gone(f, sp);
+	event_base_free(base);
+}
+
+/* A pass stops at its budget and the rest comes through the loop. */
+static void
+test_follow_budget(void **state)
+{
+	struct fixture *f = *state;
+	struct owner o = { f, NULL, 1, 0 };
+	struct event_base *base;
+	struct spool *sp = spool_in(f);
+	struct follow *fw;
+	char *big;
+	size_t n = FOLLOW_READ_MAX + FOLLOW_READ_MAX / 2, lines = n / 64;
+
+	assert_non_null(base = event_base_new());
+	assert_non_null(big = malloc(n + 1));
+	memset(big, 'x', n);
+	for (size_t i = 63; i < n; i += 64)
+		big[i] = '\n';
+	big[lines * 64] = '\0';
+	put(f->path, "", 0);
+	assert_non_null(fw = follow_new(base, sp, "auth", f->path, 100, owner_line,
+	    owner_committed, &o));
+	assert_int_equal(follow_open(fw), 0);
+	put(f->path, big, 1);
+	follow_pass(fw);
+	assert_true(f->nlines > 0 && f->nlines < lines);
+	/* 1: nothing is left to wait for once the queued pass has run. */
+	assert_true(event_base_loop(base, EVLOOP_NONBLOCK) >= 0);
+	assert_int_equal(f->nlines, lines);
+	assert_int_equal(o.committed, 2);
+
+	free(big);
+	follow_free(fw);
+	spool_gone(f, sp);
+	event_base_free(base);
+}
+
+static void
+count_cb(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/*
+ * Registrations on one directory share its watch and see only their own
+ * events; a directory that is not there can be armed once it is.
+ */
+static void
+test_dirwatch(void **state)
+{
+	struct fixture *f = *state;
+	struct event_base *base;
+	struct dirwatch *dw;
+	struct dirwatch_reg *any, *named, *later;
+	char err[256], sub[PATH_MAX + 8], other[PATH_MAX + 16];
+	int n_any = 0, n_named = 0, n_later = 0;
+
+	assert_non_null(base = event_base_new());
+	assert_non_null(dw = dirwatch_new(base, err, sizeof(err)));
+	snprintf(sub, sizeof(sub), "%s/sub", f->dir);
+	snprintf(other, sizeof(other), "%s/other.log", f->dir);
+	assert_non_null(any = dirwatch_add(dw, f->dir, IN_MODIFY | IN_CREATE, NULL, count_cb,
+	    &n_any));
+	assert_non_null(named = dirwatch_add(dw, f->dir, IN_CREATE, "auth.log", count_cb,
+	    &n_named));
+	assert_non_null(later = dirwatch_add(dw, sub, IN_CREATE, NULL, count_cb, &n_later));
+	assert_int_equal(dirwatch_arm(any), 0);
+	assert_int_equal(dirwatch_arm(named), 0);
+	assert_int_equal(dirwatch_arm(later), -1);
+
+	put(other, "x\n", 0);
+	assert_int_equal(event_base_loop(base, EVLOOP_NONBLOCK), 0);
+	assert_int_equal(n_any, 1);
+	assert_int_equal(n_named, 0);
+
+	/* Created and written in one read: each registration is called once. */
+	put(f->path, "x\n", 0);
+	put(f->path, "y\n", 1);
+	assert_int_equal(event_base_loop(base, EVLOOP_NONBLOCK), 0);
+	assert_int_equal(n_any, 2);
+	assert_int_equal(n_named, 1);
+
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_int_equal(dirwatch_arm(later), 0);
+	assert_int_equal(rmdir(sub), 0);
+	/* The removal ends the watch: it can be armed again when the directory is back. */
+	assert_int_equal(event_base_loop(base, EVLOOP_NONBLOCK), 0);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_int_equal(dirwatch_arm(later), 0);
+	put(other, "", 0);   /* the watch on f->dir is not disturbed */
+	snprintf(other, sizeof(other), "%s/sub/new", f->dir);
+	put(other, "", 0);
+	assert_int_equal(event_base_loop(base, EVLOOP_NONBLOCK), 0);
+	assert_int_equal(n_later, 1);
+	unlink(other);
+	rmdir(sub);
+	snprintf(other, sizeof(other), "%s/other.log", f->dir);
+	unlink(other);
+
+	dirwatch_del(named);
+	dirwatch_free(dw);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -472,6 +694,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_restart_while_draining, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_follow_commit_and_retry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_follow_budget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dirwatch, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,41 @@
+/*
+ * The agent's clock: one place for the wall clock events are stamped with,
+ * and for turning the local times of the logs it reads into microseconds.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "vigil/err.h"
+#include "walltime.h"
+
+int64_t
+walltime_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int
+walltime_local_us(int year, int mon, int day, int hour, int min, int sec, int64_t *us)
+{
+	struct tm tm;
+	time_t t;
+
+	if (year < 1970 || year > 9999 || mon < 1 || mon > 12 || day < 1 || day > 31 ||
+	    hour < 0 || hour > 23 || min < 0 || min > 59 || sec < 0 || sec > 60)
+		return VIGIL_ERR_DECODE;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = year - 1900;
+	tm.tm_mon = mon - 1;
+	tm.tm_mday = day;
+	tm.tm_hour = hour;
+	tm.tm_min = min;
+	tm.tm_sec = sec;
+	tm.tm_isdst = -1;    /* the zone's rules say whether summer time applies */
+	if ((t = mktime(&tm)) == (time_t)-1 || t < 0)
+		return VIGIL_ERR_DECODE;
+	*us = (int64_t)t * 1000000;
+	return 0;
+}
