@@ -6,10 +6,7 @@
 # av.started and av.signatures_old, and the posture carries the date.
 # Packages: clamav-daemon, clamav (clamd, clamdscan, sigtool).
 . "$(dirname "$0")/lib.sh"
-
-for p in clamd clamdscan sigtool; do
-	command -v "$p" >/dev/null || fail "$p is missing (apt-get install clamav-daemon clamav)"
-done
+. "$(dirname "$0")/clamav.sh"
 
 pki_setup pc-av
 write_collector_conf 0
@@ -17,28 +14,11 @@ start_collector
 
 # ---- clamd, private ----------------------------------------------------------
 C="$T/clamd"
-mkdir -p "$C/db" "$C/build"
-echo "vigil test sample $$ - harmless" >"$T/sample.bin"
-sigtool --md5 "$T/sample.bin" | sed 's/:[^:]*$/:Vigil.Test.Sample/' >"$C/db/test.hdb"
-write_clamd_conf() {
-	cat >"$C/clamd.conf" <<EOC
-LocalSocket $C/clamd.sock
-DatabaseDirectory $1
-LogFile $C/clamd.log
-LogTime yes
-Foreground yes
-EOC
-}
-CLAMD_STARTS=0
-start_clamd() {
-	CLAMD_STARTS=$((CLAMD_STARTS + 1))
-	clamd -c "$C/clamd.conf" >"$T/clamd.$CLAMD_STARTS.out" 2>&1 &
-	CLAMD_PID=$!
-	PIDS="$PIDS $CLAMD_PID"
-	wait_for 30 "clamd to listen" test -S "$C/clamd.sock"
-}
-write_clamd_conf "$C/db"
-start_clamd
+mkdir -p "$C/db"
+clamav_sample
+cp "$T/test.hdb" "$C/db/test.hdb"
+clamd_conf "$C" "$C/db"
+clamd_start "$C"
 
 # ---- a fixture root for the update sensor ----------------------------------------
 R="$T/root"
@@ -117,39 +97,13 @@ wait_for 20 "a posture with ClamAV stopped" grep -q 'Posture sent: antivirus "Cl
 [ "$(rule_count av.stopped)" = 1 ] || fail "av.stopped $(rule_count av.stopped) times for one stop"
 
 # ---- back with a daily database ten days old ---------------------------------------------
-cp "$C/db/test.hdb" "$C/build/daily.hdb"
-echo "Vigil test database" >"$C/build/COPYING"
-(cd "$C/build" && echo vigil | sigtool --build=daily.cvd --unsigned --cvd-version=27800 \
-	--datadir="$C/build" >"$T/sigtool.out" 2>&1) || fail "sigtool --build failed"
+clamav_build_daily "$C/db/test.hdb" "$C/build"
 OLD=$(($(date +%s) - 10 * 86400))
 mkdir -p "$C/db2"
 cp "$C/db/test.hdb" "$C/db2/"
-# Backdate: the date and time in the header and in daily.info, and the body's MD5.
-python3 - "$C/build/daily.cvd" "$C/db2/daily.cud" "$OLD" <<'EOP' || fail "the database cannot be backdated"
-import hashlib, io, sys, tarfile, time
-src, dst, stime = sys.argv[1], sys.argv[2], int(sys.argv[3])
-raw = open(src, 'rb').read()
-fields = raw[:512].rstrip(b' \0').decode().split(':')
-date = time.strftime('%d %b %Y %H-%M +0000', time.gmtime(stime))
-out = io.BytesIO()
-with tarfile.open(fileobj=io.BytesIO(raw[512:]), mode='r:gz') as t, \
-     tarfile.open(fileobj=out, mode='w:gz', format=tarfile.USTAR_FORMAT) as o:
-    for m in t.getmembers():
-        data = t.extractfile(m).read()
-        if m.name.endswith('.info'):
-            lines = data.decode().split('\n')
-            f = lines[0].split(':')
-            f[1], f[-1] = date, str(stime)
-            lines[0] = ':'.join(f)
-            data = '\n'.join(lines).encode()
-        m.size, m.mtime = len(data), stime
-        o.addfile(m, io.BytesIO(data))
-body = out.getvalue()
-fields[1], fields[5], fields[-1] = date, hashlib.md5(body).hexdigest(), str(stime)
-open(dst, 'wb').write(':'.join(fields).encode().ljust(512, b' ') + body)
-EOP
-write_clamd_conf "$C/db2"
-start_clamd
+clamav_dated_cud "$C/build/daily.cvd" "$C/db2/daily.cud" "$OLD"
+clamd_conf "$C" "$C/db2"
+clamd_start "$C"
 wait_for 30 "av.started at the collector" has_rule av.started
 wait_for 20 "av.signatures_old at the collector" has_rule av.signatures_old
 [ "$(field av.signatures_old age_days)" = 10 ] || fail "age is '$(field av.signatures_old age_days)' days"

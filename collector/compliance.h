@@ -1,0 +1,78 @@
+/*
+ * Compliance of one machine, from its latest posture and when its agent was
+ * last heard from. A pure core: the facts, the limits and the time are
+ * arguments; nothing here reads a clock, a file or the store.
+ *
+ * A machine is compliant when all of these hold:
+ *   - its agent reported within silent_after (last_seen >= now - silent_after);
+ *   - it has reported a posture at all;
+ *   - an antivirus is named and running (Tristate YES);
+ *   - the newest signature database has a known date younger than
+ *     signature_max_age;
+ *   - no security update has waited longer than security_grace (a count
+ *     above 0 with a known start older than the grace, or with no known start).
+ * An unknown update count (-1) is no violation by itself; it is noted as
+ * "updates unknown" among the reasons.
+ */
+#ifndef VIGIL_COMPLIANCE_H
+#define VIGIL_COMPLIANCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define COMPLIANCE_REASONS_MAX 512     /* the reasons, "; "-joined, with the NUL */
+
+/* What compliance is computed from; times in microseconds since the epoch, 0 unknown. */
+struct compliance_facts {
+	int64_t last_seen_us;          /* 0: never */
+	int has_posture;               /* 0: the rest is ignored */
+	const char *av_product;        /* "" or NULL: no antivirus found */
+	int av_running;                /* Vigil__V1__Tristate: 0 unknown, 1 yes, 2 no */
+	int64_t av_signatures_us;
+	int32_t security_updates_pending;   /* -1: unknown */
+	int64_t security_pending_since_us;
+};
+
+/* Limits in microseconds. */
+struct compliance_limits {
+	int64_t silent_after_us;
+	int64_t signature_max_age_us;
+	int64_t security_grace_us;
+};
+
+/* Each rule that failed is a bit of violations; notes do not make a machine non-compliant. */
+enum compliance_rule {
+	COMPLIANCE_SILENT = 1 << 0,
+	COMPLIANCE_NO_POSTURE = 1 << 1,
+	COMPLIANCE_NO_AV = 1 << 2,
+	COMPLIANCE_AV_STOPPED = 1 << 3,
+	COMPLIANCE_AV_UNKNOWN = 1 << 4,
+	COMPLIANCE_SIGS_UNKNOWN = 1 << 5,
+	COMPLIANCE_SIGS_OLD = 1 << 6,
+	COMPLIANCE_SECURITY_LATE = 1 << 7,
+	COMPLIANCE_NOTE_UPDATES_UNKNOWN = 1 << 8,   /* a note, never a violation */
+};
+
+struct compliance_result {
+	int compliant;                 /* 1: no violation */
+	unsigned violations;           /* enum compliance_rule bits */
+	unsigned notes;                /* COMPLIANCE_NOTE_* bits */
+	/* Every violation, then every note, as short sentences joined with "; ". */
+	char reasons[COMPLIANCE_REASONS_MAX];
+};
+
+/* Judge one machine at now_us. Returns 0, or VIGIL_ERR_INVAL for NULL arguments. */
+int compliance_eval(const struct compliance_facts *f, const struct compliance_limits *l,
+    int64_t now_us, struct compliance_result *r);
+
+/*
+ * compliant of machines as a whole percentage, rounded to the nearest, but
+ * 100 only when every machine is compliant and 0 only when none is: a unit
+ * one machine short of the target never shows it met. 0 machines: 0.
+ */
+int compliance_percent(long long compliant, long long machines);
+
+/* Whole days in age_us (0 for a negative age: a date ahead of our clock). */
+long long compliance_age_days(int64_t age_us);
+
+#endif

@@ -1,0 +1,304 @@
+/*
+ * collector/compliance.c: every rule alone and at its boundary, several
+ * reasons at once, unknown facts, and the percentage against the target.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "vigil/err.h"
+#include "../../collector/compliance.h"
+
+#define S 1000000LL
+#define MIN (60 * S)
+#define H (60 * MIN)
+#define DAY (24 * H)
+#define NOW (1764000000LL * S)   /* 2025-11-24 */
+
+static const struct compliance_limits limits = { 90 * S, 3 * DAY, 7 * DAY };
+
+/* A machine that meets every rule at NOW. */
+static struct compliance_facts
+good(void)
+{
+	struct compliance_facts f = {
+		.last_seen_us = NOW - 5 * S,
+		.has_posture = 1,
+		.av_product = "ClamAV",
+		.av_running = 1,
+		.av_signatures_us = NOW - 1 * DAY,
+		.security_updates_pending = 0,
+		.security_pending_since_us = 0,
+	};
+
+	return f;
+}
+
+static struct compliance_result
+judge(const struct compliance_facts *f)
+{
+	struct compliance_result r;
+
+	assert_int_equal(compliance_eval(f, &limits, NOW, &r), 0);
+	assert_int_equal(r.compliant, r.violations == 0);
+	return r;
+}
+
+static void
+test_good(void **state)
+{
+	struct compliance_facts f = good();
+	struct compliance_result r = judge(&f);
+
+	(void)state;
+	assert_true(r.compliant);
+	assert_int_equal(r.violations, 0);
+	assert_int_equal(r.notes, 0);
+	assert_string_equal(r.reasons, "");
+	/* Pending security updates within the grace are fine. */
+	f.security_updates_pending = 4;
+	f.security_pending_since_us = NOW - 6 * DAY;
+	r = judge(&f);
+	assert_true(r.compliant);
+	assert_string_equal(r.reasons, "");
+}
+
+static void
+test_silence(void **state)
+{
+	struct compliance_facts f = good();
+	struct compliance_result r;
+
+	(void)state;
+	f.last_seen_us = NOW - 90 * S;          /* exactly the window: still in it */
+	r = judge(&f);
+	assert_true(r.compliant);
+	f.last_seen_us = NOW - 90 * S - 1;
+	r = judge(&f);
+	assert_false(r.compliant);
+	assert_int_equal(r.violations, COMPLIANCE_SILENT);
+	assert_string_equal(r.reasons, "agent silent for 90 s (limit 90 s)");
+	f.last_seen_us = NOW - 3 * H;
+	r = judge(&f);
+	assert_string_equal(r.reasons, "agent silent for 3 h (limit 90 s)");
+	f.last_seen_us = 0;
+	r = judge(&f);
+	assert_int_equal(r.violations, COMPLIANCE_SILENT);
+	assert_string_equal(r.reasons, "agent never reported");
+	/* A clock behind the agent's last report is not silence. */
+	f.last_seen_us = NOW + 10 * S;
+	r = judge(&f);
+	assert_true(r.compliant);
+}
+
+static void
+test_no_posture(void **state)
+{
+	struct compliance_facts f = { .last_seen_us = NOW - S, .has_posture = 0,
+	    .av_running = 1, .security_updates_pending = -1 };
+	struct compliance_result r = judge(&f);
+
+	(void)state;
+	assert_false(r.compliant);
+	assert_int_equal(r.violations, COMPLIANCE_NO_POSTURE);
+	assert_int_equal(r.notes, 0);
+	assert_string_equal(r.reasons, "no posture reported");
+	f.last_seen_us = 0;
+	r = judge(&f);
+	assert_int_equal(r.violations, COMPLIANCE_SILENT | COMPLIANCE_NO_POSTURE);
+	assert_string_equal(r.reasons, "agent never reported; no posture reported");
+}
+
+static void
+test_antivirus(void **state)
+{
+	struct compliance_facts f = good();
+	struct compliance_result r;
+
+	(void)state;
+	f.av_running = 2;
+	r = judge(&f);
+	assert_int_equal(r.violations, COMPLIANCE_AV_STOPPED);
+	assert_string_equal(r.reasons, "antivirus ClamAV not running");
+	f.av_running = 0;
+	r = judge(&f);
+	assert_int_equal(r.violations, COMPLIANCE_AV_UNKNOWN);
+	assert_string_equal(r.reasons, "antivirus ClamAV state unknown");
+	/* No product: one reason, not a pile about its signatures. */
+	f = good();
+	f.av_product = "";
+	f.av_running = 0;
+	f.av_signatures_us = 0;
+	r = judge(&f);
+	assert_int_equal(r.violations, COMPLIANCE_NO_AV);
+	assert_string_equal(r.reasons, "no antivirus found");
+	f.av_product = NULL;
+	r = judge(&f);
+	assert_int_equal(r.violations, COMPLIANCE_NO_AV);
+}
+
+static void
+test_signatures(void **state)
+{
+	struct compliance_facts f = good();
+	struct compliance_result r;
+
+	(void)state;
+	f.av_signatures_us = NOW - 3 * DAY + 1;   /* just younger than the limit */
+	r = judge(&f);
+	assert_true(r.compliant);
+	f.av_signatures_us = NOW - 3 * DAY;       /* as old as the limit: too old */
+	r = judge(&f);
+	assert_int_equal(r.violations, COMPLIANCE_SIGS_OLD);
+	assert_string_equal(r.reasons, "signatures 3 days old (limit 3 days)");
+	f.av_signatures_us = NOW - 10 * DAY - 5 * H;
+	r = judge(&f);
+	assert_string_equal(r.reasons, "signatures 10 days old (limit 3 days)");
+	f.av_signatures_us = 0;
+	r = judge(&f);
+	assert_int_equal(r.violations, COMPLIANCE_SIGS_UNKNOWN);
+	assert_string_equal(r.reasons, "signature date unknown");
+	/* A date ahead of the collector's clock counts as fresh. */
+	f.av_signatures_us = NOW + DAY;
+	r = judge(&f);
+	assert_true(r.compliant);
+}
+
+static void
+test_security(void **state)
+{
+	struct compliance_facts f = good();
+	struct compliance_result r;
+
+	(void)state;
+	f.security_updates_pending = 79;
+	f.security_pending_since_us = NOW - 7 * DAY;        /* exactly the grace */
+	r = judge(&f);
+	assert_true(r.compliant);
+	f.security_pending_since_us = NOW - 7 * DAY - 1;
+	r = judge(&f);
+	assert_int_equal(r.violations, COMPLIANCE_SECURITY_LATE);
+	assert_string_equal(r.reasons, "79 security updates pending for 7 days (grace 7 days)");
+	f.security_updates_pending = 1;
+	f.security_pending_since_us = NOW - 9 * DAY;
+	r = judge(&f);
+	assert_string_equal(r.reasons, "1 security update pending for 9 days (grace 7 days)");
+	f.security_pending_since_us = 0;
+	r = judge(&f);
+	assert_int_equal(r.violations, COMPLIANCE_SECURITY_LATE);
+	assert_string_equal(r.reasons,
+	    "1 security update pending since an unknown time (grace 7 days)");
+	/* None pending: an old date left over means nothing. */
+	f.security_updates_pending = 0;
+	f.security_pending_since_us = NOW - 100 * DAY;
+	r = judge(&f);
+	assert_true(r.compliant);
+}
+
+static void
+test_updates_unknown(void **state)
+{
+	struct compliance_facts f = good();
+	struct compliance_result r;
+
+	(void)state;
+	f.security_updates_pending = -1;
+	f.security_pending_since_us = NOW - 100 * DAY;
+	r = judge(&f);
+	assert_true(r.compliant);
+	assert_int_equal(r.violations, 0);
+	assert_int_equal(r.notes, COMPLIANCE_NOTE_UPDATES_UNKNOWN);
+	assert_string_equal(r.reasons, "updates unknown");
+	/* With a violation, the note comes after it. */
+	f.av_running = 2;
+	r = judge(&f);
+	assert_false(r.compliant);
+	assert_string_equal(r.reasons, "antivirus ClamAV not running; updates unknown");
+}
+
+static void
+test_many(void **state)
+{
+	struct compliance_facts f = good();
+	struct compliance_result r;
+
+	(void)state;
+	f.last_seen_us = NOW - 2 * DAY;
+	f.av_running = 2;
+	f.av_signatures_us = NOW - 30 * DAY;
+	f.security_updates_pending = 12;
+	f.security_pending_since_us = NOW - 20 * DAY;
+	r = judge(&f);
+	assert_false(r.compliant);
+	assert_int_equal(r.violations, COMPLIANCE_SILENT | COMPLIANCE_AV_STOPPED |
+	    COMPLIANCE_SIGS_OLD | COMPLIANCE_SECURITY_LATE);
+	assert_string_equal(r.reasons, "agent silent for 2 days (limit 90 s); "
+	    "antivirus ClamAV not running; signatures 30 days old (limit 3 days); "
+	    "12 security updates pending for 20 days (grace 7 days)");
+	f.av_product = "An antivirus whose name is long enough to be cut short in the list";
+	r = judge(&f);
+	assert_non_null(strstr(r.reasons, "antivirus An antivirus whose name is long enough t "
+	    "not running"));
+	assert_true(strlen(r.reasons) < COMPLIANCE_REASONS_MAX);
+}
+
+static void
+test_invalid(void **state)
+{
+	struct compliance_facts f = good();
+	struct compliance_result r;
+
+	(void)state;
+	assert_int_equal(compliance_eval(NULL, &limits, NOW, &r), VIGIL_ERR_INVAL);
+	assert_int_equal(compliance_eval(&f, NULL, NOW, &r), VIGIL_ERR_INVAL);
+	assert_int_equal(compliance_eval(&f, &limits, NOW, NULL), VIGIL_ERR_INVAL);
+}
+
+static void
+test_percent(void **state)
+{
+	(void)state;
+	assert_int_equal(compliance_percent(1, 3), 33);
+	assert_int_equal(compliance_percent(2, 3), 67);
+	assert_int_equal(compliance_percent(3, 3), 100);
+	assert_int_equal(compliance_percent(0, 3), 0);
+	assert_int_equal(compliance_percent(0, 0), 0);
+	assert_int_equal(compliance_percent(1, 2), 50);
+	/* Never 100 while one machine is short, never 0 while one is compliant. */
+	assert_int_equal(compliance_percent(999, 1000), 99);
+	assert_int_equal(compliance_percent(1, 1000), 1);
+	assert_int_equal(compliance_percent(5, 3), 100);
+}
+
+static void
+test_age_days(void **state)
+{
+	(void)state;
+	assert_int_equal(compliance_age_days(10 * DAY + 23 * H), 10);
+	assert_int_equal(compliance_age_days(DAY - 1), 0);
+	assert_int_equal(compliance_age_days(-5 * DAY), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_silence),
+		cmocka_unit_test(test_no_posture),
+		cmocka_unit_test(test_antivirus),
+		cmocka_unit_test(test_signatures),
+		cmocka_unit_test(test_security),
+		cmocka_unit_test(test_updates_unknown),
+		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_invalid),
+		cmocka_unit_test(test_percent),
+		cmocka_unit_test(test_age_days),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
