@@ -54,10 +54,13 @@ struct collector {
 	struct event_base *base;
 	SSL_CTX *ssl_ctx;
 	struct evconnlistener *listener;
-	struct store *store;               /* main thread, reads only: Welcome, control */
+	struct store *store;               /* main thread: reads; short incident/escalation
+	                                      writes (incident.c says why) */
 	struct store *wstore;              /* the writer thread's: every write */
 	struct sessions *sessions;
 	struct control *control;
+	struct incidents *incidents;       /* incident.c */
+	struct escalation_rt *esc;         /* escalation_rt.c */
 	int64_t started_us;
 	int stopping;                      /* a signal asked us to exit */
 	struct collector_counters counters;

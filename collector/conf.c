@@ -10,6 +10,7 @@
 #include "conf.h"
 
 #define SEC 1000LL
+#define DAY (24 * 3600 * SEC)
 #define KEY(n, t, d, lo, hi, f, h) \
 	{ n, t, d, lo, hi, offsetof(struct collector_conf, f), \
 	    sizeof(((struct collector_conf *)0)->f), 0, h }
@@ -53,11 +54,82 @@ static const struct cfg_key collector_keys[] = {
 	    max_pending_total,
 	    "Stop reading from every agent while all batches awaiting the disk take this much "
 	    "memory."),
+	/* posture and compliance */
+	NUM("compliance_silent_after", CFG_DURATION, "90s", SEC, 30 * DAY, compliance_silent_after,
+	    "A machine whose agent has not reported for this long is not compliant."),
+	NUM("compliance_signature_max_age", CFG_DURATION, "3d", 3600 * SEC, 365 * DAY,
+	    compliance_signature_max_age,
+	    "A machine whose antivirus signatures are this old is not compliant."),
+	NUM("compliance_security_grace", CFG_DURATION, "7d", 0, 365 * DAY,
+	    compliance_security_grace,
+	    "A machine with a security update pending longer than this is not compliant."),
+	/* incidents, audit, escalation */
+	KEY("operators_group", CFG_STRING, "vigil-operators", 0, 0, operators_group,
+	    "Members of this group may change incidents (ack, assign, resolve...)."),
+	KEY("viewers_group", CFG_STRING, "vigil-viewers", 0, 0, viewers_group,
+	    "Members of this group may read incidents, events and agents."),
+	NUM("reopen_window", CFG_DURATION, "24h", 0, 30 * DAY, reopen_window,
+	    "Matching events this soon after an incident was resolved re-open it; 0: never."),
+	NUM("correlate_window", CFG_DURATION, "10m", SEC, DAY, correlate_window,
+	    "Window of the collector's correlations across machines."),
+	NUM("correlate_hosts", CFG_INT, "3", 2, 1000, correlate_hosts,
+	    "Machines one source address must fail logins on, within the window, for one "
+	    "incident."),
+	KEY("escalation", CFG_PATH, NULL, 0, 0, escalation,
+	    "Contacts, chains and routes of the escalation (none: nobody is notified)."),
+	{ NULL },
+};
+
+/* ---- incidents, audit, escalation: [notify] ---- */
+#define NKEY(n, t, d, lo, hi, f, h) \
+	{ n, t, d, lo, hi, offsetof(struct conf_notify, f), \
+	    sizeof(((struct conf_notify *)0)->f), 0, h }
+#define NNUM(n, t, d, lo, hi, f, h) \
+	{ n, t, d, lo, hi, offsetof(struct conf_notify, f), 0, 0, h }
+
+static const struct cfg_key notify_keys[] = {
+	NKEY("smtp_url", CFG_STRING, NULL, 0, 0, smtp_url,
+	    "Mail server: smtp://host:587 (with smtp_starttls) or smtps://host:465."),
+	NNUM("smtp_starttls", CFG_BOOL, "yes", 0, 0, smtp_starttls,
+	    "Require STARTTLS on an smtp:// server."),
+	NKEY("smtp_user", CFG_STRING, NULL, 0, 0, smtp_user,
+	    "Log in to the mail server as this user (needs TLS); none: no login."),
+	NKEY("smtp_password", CFG_STRING, NULL, 0, 0, smtp_password,
+	    "The mail server password."),
+	NKEY("smtp_from", CFG_STRING, NULL, 0, 0, smtp_from,
+	    "Sender address of notifications (required for email)."),
+	NKEY("smtp_from_name", CFG_STRING, "Vigil", 0, 0, smtp_from_name,
+	    "Sender display name."),
+	NKEY("smtp_ca", CFG_PATH, NULL, 0, 0, smtp_ca,
+	    "CA file to verify the mail server; none: the system store."),
+	NKEY("webhook_ca", CFG_PATH, NULL, 0, 0, webhook_ca,
+	    "CA file to verify webhook servers; none: the system store."),
+	NKEY("webhook_header", CFG_STRING, NULL, 0, 0, webhook_header,
+	    "One extra header line sent with every webhook, e.g. \"Authorization: Bearer T\"."),
+	NNUM("allow_http", CFG_BOOL, "no", 0, 0, allow_http,
+	    "Allow plain http:// webhooks."),
+	NNUM("tls_verify", CFG_BOOL, "yes", 0, 0, tls_verify,
+	    "Verify the certificates of mail and webhook servers."),
+	NNUM("timeout", CFG_DURATION, "30s", SEC, 10 * 60 * SEC, timeout,
+	    "Time allowed for one mail or webhook attempt."),
+	NNUM("exec_timeout", CFG_DURATION, "30s", SEC, 10 * 60 * SEC, exec_timeout,
+	    "Time allowed for one notification command; then it is killed."),
+	NNUM("max_attempts", CFG_INT, "6", 1, 100, max_attempts,
+	    "Attempts to deliver one notification before giving up."),
+	NNUM("retry_base", CFG_DURATION, "30s", 100, DAY, retry_base,
+	    "Delay before the second attempt."),
+	NNUM("retry_factor", CFG_INT, "4", 1, 100, retry_factor,
+	    "Each later delay is this many times the one before."),
+	NNUM("retry_max", CFG_DURATION, "1h", 100, DAY, retry_max,
+	    "The longest delay between two attempts."),
+	NNUM("utc_offset", CFG_INT, "420", -840, 840, utc_offset,
+	    "Minutes east of UTC for the times in messages (420: Asia/Ho_Chi_Minh)."),
 	{ NULL },
 };
 
 static const struct cfg_section sections[] = {
 	{ "collector", 0, collector_keys, offsetof(struct conf, collector), NULL, NULL, 1 },
+	{ "notify", 0, notify_keys, offsetof(struct conf, notify), NULL, NULL, 0 },
 	{ NULL },
 };
 
@@ -99,6 +171,14 @@ conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 	}
 	if (cc->groups[0] == '\0') {
 		snprintf(err, errlen, "%s: groups must not be empty", path);
+		return VIGIL_ERR_CONFIG;
+	}
+	/* posture and compliance: a machine must get the chance to report in time. */
+	if (cc->compliance_silent_after <= cc->heartbeat) {
+		fmt_ms(a, sizeof(a), cc->compliance_silent_after);
+		fmt_ms(b, sizeof(b), cc->heartbeat);
+		snprintf(err, errlen, "%s: compliance_silent_after (%s) must be longer than "
+		    "heartbeat (%s)", path, a, b);
 		return VIGIL_ERR_CONFIG;
 	}
 	return 0;

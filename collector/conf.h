@@ -31,10 +31,44 @@ struct collector_conf {
 	long long max_frame;                 /* bytes */
 	long long max_pending;               /* bytes */
 	long long max_pending_total;         /* bytes */
+	/* posture and compliance */
+	long long compliance_silent_after;       /* ms */
+	long long compliance_signature_max_age;  /* ms */
+	long long compliance_security_grace;     /* ms */
+	/* incidents, audit, escalation */
+	char operators_group[CONF_NAME_MAX];     /* may change incidents */
+	char viewers_group[CONF_NAME_MAX];       /* may read */
+	long long reopen_window;                 /* ms; 0: never re-open */
+	long long correlate_window;              /* ms */
+	long long correlate_hosts;               /* machines one source address fails on */
+	char escalation[CONF_PATH_MAX];          /* "": no escalation */
+};
+
+/* ---- incidents, audit, escalation: [notify], as notify.h's struct notify_conf ---- */
+struct conf_notify {
+	char smtp_url[1024];
+	int smtp_starttls;
+	char smtp_user[256];
+	char smtp_password[256];
+	char smtp_from[320];
+	char smtp_from_name[128];
+	char smtp_ca[CONF_PATH_MAX];
+	char webhook_ca[CONF_PATH_MAX];
+	char webhook_header[1024];
+	int allow_http;
+	int tls_verify;
+	long long timeout;                   /* ms */
+	long long exec_timeout;              /* ms */
+	long long max_attempts;
+	long long retry_base;                /* ms */
+	long long retry_factor;
+	long long retry_max;                 /* ms */
+	long long utc_offset;                /* minutes east of UTC */
 };
 
 struct conf {
 	struct collector_conf collector;
+	struct conf_notify notify;           /* incidents, audit, escalation */
 };
 
 /* Every key at its default. */

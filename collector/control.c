@@ -4,9 +4,7 @@
  * is read; commands live in one table.
  */
 #include <errno.h>
-#include <grp.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,12 +27,17 @@
 #include "vigil/text.h"
 
 #include "collector.h"
+#include "compliance.h"
+#include "audit.h"
+#include "escalate.h"
+#include "escalation_rt.h"
+#include "incident.h"
+#include "roles.h"
 
 #define CTL_MAX_CONNS 64             /* requests served at once */
 #define CTL_MAX_ARGS 16
 #define CTL_READ_TIMEOUT_SEC 5
 #define CTL_WRITE_TIMEOUT_SEC 30     /* without progress */
-#define CTL_MAX_GROUPS 1024          /* of a peer, for the control_group check */
 
 struct ctl_conn {
 	TAILQ_ENTRY(ctl_conn) entry;
@@ -43,6 +46,8 @@ struct ctl_conn {
 	uid_t uid;
 	pid_t pid;
 	int allowed;
+	enum role role;                  /* roles.h: from the groups of uid */
+	char user[ROLES_USER_MAX];       /* the actor of the audit trail */
 };
 
 TAILQ_HEAD(ctl_conn_list, ctl_conn);
@@ -65,6 +70,7 @@ struct jw {
 	struct evbuffer *out;
 	int n;                           /* members written in the current object */
 	int depth;
+	const struct ctl_conn *conn;     /* the caller; NULL for an error line */
 };
 
 struct ctl_arg {
@@ -76,6 +82,7 @@ struct ctl_cmd {
 	/* Appends its lines to w->out; on failure writes a sentence to err and returns -1. */
 	int (*fn)(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
 	    size_t errlen);
+	enum role need;                  /* roles.h; ROLE_NONE (unset) means ROLE_VIEWER */
 };
 
 /* ---- JSON writing ------------------------------------------------------------ */
@@ -177,7 +184,7 @@ jw_raw(struct jw *w, const char *key, const char *json)
 static void
 jw_error(struct evbuffer *out, struct control *ctl, const char *msg)
 {
-	struct jw w = { ctl, out, 0, 0 };
+	struct jw w = { ctl, out, 0, 0, NULL };
 
 	jw_begin(&w);
 	jw_str(&w, "error", msg);
@@ -238,6 +245,222 @@ bad_arg(char *err, size_t errlen, const char *key, const char *value, const char
 
 	text_escape(esc, sizeof(esc), value, strlen(value));
 	snprintf(err, errlen, "bad value for %s: \"%s\" (expected %s)", key, esc, want);
+}
+
+/* ---- posture and compliance ---- */
+
+#define COMPLIANCE_UNIT_MAX 256          /* bytes of a unit= argument */
+
+static void
+posture_null(struct jw *w, const char *key)
+{
+	jw_sep(w, key);
+	evbuffer_add(w->out, "null", 4);
+}
+
+static void
+posture_limits(const struct collector *c, struct compliance_limits *l)
+{
+	const struct collector_conf *cc = &c->conf.collector;
+
+	l->silent_after_us = cc->compliance_silent_after * 1000;
+	l->signature_max_age_us = cc->compliance_signature_max_age * 1000;
+	l->security_grace_us = cc->compliance_security_grace * 1000;
+}
+
+/* Heartbeats reach the store at most once a minute; a live session knows better. */
+static int64_t
+posture_last_seen(struct collector *c, const char *agent, int64_t stored_us, int *connected)
+{
+	int64_t seen = 0;
+	int on = session_agent_connected(c, agent, &seen);
+
+	if (connected != NULL)
+		*connected = on;
+	return on && seen > stored_us ? seen : stored_us;
+}
+
+/* Judge one agent's row now; last_us already corrected for a live session. */
+static void
+posture_judge(const struct collector *c, const struct store_posture_row *r, int64_t last_us,
+    int64_t now_us, struct compliance_result *res)
+{
+	struct compliance_facts f;
+	struct compliance_limits l;
+
+	posture_limits(c, &l);
+	memset(&f, 0, sizeof(f));
+	f.last_seen_us = last_us;
+	f.has_posture = r->has_posture;
+	f.av_product = r->av_product;
+	f.av_running = r->av_running;
+	f.av_signatures_us = r->av_signatures_us;
+	f.security_updates_pending = r->security_updates_pending;
+	f.security_pending_since_us = r->security_pending_since_us;
+	compliance_eval(&f, &l, now_us, res);
+}
+
+struct posture_glance {
+	struct jw *w;
+	int64_t last_us, now_us;
+	int written;
+};
+
+static int
+posture_glance_row(void *arg, const struct store_posture_row *r)
+{
+	struct posture_glance *g = arg;
+	struct jw *w = g->w;
+	struct compliance_result res;
+	char av[160];
+
+	posture_judge(w->ctl->c, r, g->last_us, g->now_us, &res);
+	if (!r->has_posture)
+		posture_null(w, "av");
+	else if (r->av_product[0] == '\0')
+		jw_str(w, "av", "none");
+	else {
+		snprintf(av, sizeof(av), "%s %s", r->av_product,
+		    r->av_running == VIGIL__V1__TRISTATE__TRISTATE_YES ? "running" :
+		    r->av_running == VIGIL__V1__TRISTATE__TRISTATE_NO ? "stopped" : "state unknown");
+		jw_str(w, "av", av);
+	}
+	if (r->has_posture && r->av_signatures_us > 0)
+		jw_int(w, "signatures_age_days", compliance_age_days(g->now_us - r->av_signatures_us));
+	else
+		posture_null(w, "signatures_age_days");
+	if (r->has_posture && r->security_updates_pending >= 0)
+		jw_int(w, "security_updates", r->security_updates_pending);
+	else
+		posture_null(w, "security_updates");
+	if (r->has_posture && r->reboot_required != VIGIL__V1__TRISTATE__TRISTATE_UNKNOWN)
+		jw_bool(w, "reboot_required",
+		    r->reboot_required == VIGIL__V1__TRISTATE__TRISTATE_YES);
+	else
+		posture_null(w, "reboot_required");
+	jw_bool(w, "compliant", res.compliant);
+	g->written = 1;
+	return 0;
+}
+
+/* The posture at a glance, as members of the agents line being written. */
+static void
+posture_glance(struct jw *w, const char *agent, int64_t last_us)
+{
+	struct posture_glance g = { w, last_us, session_now_us(), 0 };
+
+	(void)store_get_posture(w->ctl->c->store, agent, posture_glance_row, &g);
+	if (g.written)
+		return;
+	posture_null(w, "av");
+	posture_null(w, "signatures_age_days");
+	posture_null(w, "security_updates");
+	posture_null(w, "reboot_required");
+	jw_bool(w, "compliant", 0);
+}
+
+/*
+ * compliance: the unit lines go out as the walk (ordered by unit) leaves
+ * each unit; the non-compliant machines collect in a buffer of their own and
+ * follow all the units.
+ */
+struct compliance_walk {
+	struct jw *w;
+	struct jw mw;                    /* machines, into their own buffer */
+	int64_t now_us;
+	char *unit;                      /* the unit being counted; NULL before the first */
+	long long machines, compliant;
+	int nomem;
+};
+
+static void
+compliance_unit_line(struct compliance_walk *cw, const char *unit)
+{
+	struct jw *w = cw->w;
+
+	jw_begin(w);
+	jw_str(w, "unit", unit);
+	jw_int(w, "machines", cw->machines);
+	jw_int(w, "compliant", cw->compliant);
+	jw_int(w, "percent", compliance_percent(cw->compliant, cw->machines));
+	jw_int(w, "target", 100);
+	jw_end(w);
+}
+
+static int
+compliance_row(void *arg, const struct store_posture_row *r)
+{
+	struct compliance_walk *cw = arg;
+	struct collector *c = cw->w->ctl->c;
+	struct compliance_result res;
+	int64_t last;
+
+	if (cw->unit == NULL || strcmp(cw->unit, r->unit) != 0) {
+		if (cw->unit != NULL)
+			compliance_unit_line(cw, cw->unit);
+		free(cw->unit);
+		if ((cw->unit = strdup(r->unit)) == NULL) {
+			cw->nomem = 1;
+			return -1;
+		}
+		cw->machines = cw->compliant = 0;
+	}
+	last = posture_last_seen(c, r->agent, r->last_seen_us, NULL);
+	posture_judge(c, r, last, cw->now_us, &res);
+	cw->machines++;
+	if (res.compliant) {
+		cw->compliant++;
+		return 0;
+	}
+	jw_begin(&cw->mw);
+	jw_str(&cw->mw, "agent", r->agent);
+	jw_str(&cw->mw, "unit", r->unit);
+	jw_str(&cw->mw, "hostname", r->hostname);
+	/* The control protocol's JSON has no arrays: the reasons are one "; "-joined string. */
+	jw_str(&cw->mw, "reasons", res.reasons);
+	jw_end(&cw->mw);
+	return 0;
+}
+
+static int
+cmd_compliance(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen)
+{
+	static const char *const known[] = { "unit", NULL };
+	struct compliance_walk cw;
+	const char *unit;
+	int rc;
+
+	if (args_check(args, nargs, known, err, errlen) != 0)
+		return -1;
+	if ((unit = arg_get(args, nargs, "unit")) != NULL &&
+	    (unit[0] == '\0' || strlen(unit) >= COMPLIANCE_UNIT_MAX)) {
+		bad_arg(err, errlen, "unit", unit, "a unit name");
+		return -1;
+	}
+	memset(&cw, 0, sizeof(cw));
+	cw.w = w;
+	cw.mw.ctl = w->ctl;
+	cw.now_us = session_now_us();
+	if ((cw.mw.out = evbuffer_new()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = store_query_postures(w->ctl->c->store, unit, compliance_row, &cw);
+	if (rc == 0) {
+		/* A unit asked for by name gets its line even with no machine. */
+		if (cw.unit != NULL)
+			compliance_unit_line(&cw, cw.unit);
+		else if (unit != NULL)
+			compliance_unit_line(&cw, unit);
+		evbuffer_add_buffer(w->out, cw.mw.out);
+	} else if (cw.nomem)
+		snprintf(err, errlen, "out of memory");
+	else
+		snprintf(err, errlen, "the store cannot list the agents' posture");
+	free(cw.unit);
+	evbuffer_free(cw.mw.out);
+	return rc == 0 ? 0 : -1;
 }
 
 /* ---- commands -------------------------------------------------------------- */
@@ -310,6 +533,7 @@ agent_row(void *arg, const struct store_agent_row *r)
 	jw_time(w, "last_seen", last);
 	jw_uint(w, "last_seq", r->last_seq);
 	jw_bool(w, "connected", connected);
+	posture_glance(w, r->agent, last);
 	jw_end(w);
 	return 0;
 }
@@ -424,34 +648,220 @@ incident_row(void *arg, const struct store_incident_row *r)
 	jw_time(w, "first_seen", r->first_us);
 	jw_time(w, "last_seen", r->last_us);
 	jw_int(w, "events", r->events);
+	/* incidents, audit, escalation */
+	jw_str(w, "kind", r->kind);
+	jw_str(w, "unit", r->unit);
+	jw_str(w, "assignee", r->assignee);
+	jw_str(w, "resolution", r->resolution);
+	jw_time(w, "opened", r->opened_us);
+	jw_time(w, "acknowledged", r->acked_us);
+	jw_time(w, "resolved", r->resolved_us);
+	jw_end(w);
+	return 0;
+}
+
+/* ---- incidents, audit, escalation ---- */
+
+#define CTL_NAME_MAX 256                 /* a unit, host or user argument */
+#define CTL_NOTE_MAX 2048                /* a note's text */
+
+/* A name argument: present, 1..CTL_NAME_MAX-1 bytes, no control characters. */
+static int
+name_arg(const struct ctl_arg *args, size_t nargs, const char *key, const char **out,
+    char *err, size_t errlen)
+{
+	const char *v = arg_get(args, nargs, key);
+
+	*out = NULL;
+	if (v == NULL)
+		return 0;
+	if (v[0] == '\0' || strlen(v) >= CTL_NAME_MAX) {
+		bad_arg(err, errlen, key, v, "a name");
+		return -1;
+	}
+	for (const unsigned char *p = (const unsigned char *)v; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f) {
+			bad_arg(err, errlen, key, v, "a name without control characters");
+			return -1;
+		}
+	*out = v;
+	return 0;
+}
+
+static int
+id_arg(const struct ctl_arg *args, size_t nargs, long long *id, char *err, size_t errlen)
+{
+	const char *v;
+
+	if ((v = arg_get(args, nargs, "id")) == NULL) {
+		snprintf(err, errlen, "missing argument id");
+		return -1;
+	}
+	if (parse_ll(v, 1, LLONG_MAX, id) != 0) {
+		bad_arg(err, errlen, "id", v, "an incident number");
+		return -1;
+	}
+	return 0;
+}
+
+/* The queue: open first, by severity, then age; the filters of vigilctl incidents. */
+static int
+cmd_incidents(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen)
+{
+	static const char *const known[] = { "status", "severity", "category", "unit", "host",
+	    "assignee", "mine", "kind", "limit", NULL };
+	struct store_incident_filter f = { NULL, -1, -1, NULL, NULL, NULL, NULL, 0 };
+	const char *v;
+	long long n;
+
+	if (args_check(args, nargs, known, err, errlen) != 0)
+		return -1;
+	if ((v = arg_get(args, nargs, "status")) != NULL) {
+		if (strcmp(v, "open") != 0 && strcmp(v, "all") != 0 &&
+		    incident_status_from_name(v) < 0) {
+			bad_arg(err, errlen, "status", v, "open, all, new, acknowledged, "
+			    "in_progress, resolved or false_positive");
+			return -1;
+		}
+		f.status = incident_status_from_name(v) >= 0 ?
+		    incident_status_name(incident_status_from_name(v)) : v;
+	}
+	if ((v = arg_get(args, nargs, "severity")) != NULL &&
+	    (f.min_severity = severity_from_name(v)) <= 0) {
+		bad_arg(err, errlen, "severity", v, "info, low, medium, high or critical");
+		return -1;
+	}
+	if ((v = arg_get(args, nargs, "category")) != NULL &&
+	    (f.category = category_from_name(v)) <= 0) {
+		bad_arg(err, errlen, "category", v, "a category name such as auth or attack");
+		return -1;
+	}
+	if (name_arg(args, nargs, "unit", &f.unit, err, errlen) != 0 ||
+	    name_arg(args, nargs, "host", &f.host, err, errlen) != 0 ||
+	    name_arg(args, nargs, "assignee", &f.assignee, err, errlen) != 0 ||
+	    name_arg(args, nargs, "kind", &f.kind, err, errlen) != 0)
+		return -1;
+	if ((v = arg_get(args, nargs, "mine")) != NULL) {
+		if (strcmp(v, "1") != 0) {
+			bad_arg(err, errlen, "mine", v, "1");
+			return -1;
+		}
+		f.assignee = w->conn != NULL ? w->conn->user : "";
+	}
+	if ((v = arg_get(args, nargs, "limit")) != NULL) {
+		if (parse_ll(v, 1, CTL_MAX_LIMIT, &n) != 0) {
+			bad_arg(err, errlen, "limit", v, "a number from 1 to 100000");
+			return -1;
+		}
+		f.limit = (long)n;
+	}
+	if (store_query_incident_queue(w->ctl->c->store, &f, incident_row, w) != 0) {
+		snprintf(err, errlen, "the store cannot list the incidents");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- incident show: the incident, then its timeline ---- */
+
+struct show_names {
+	char buf[4096];
+	size_t len;
+};
+
+static int
+show_agent(void *arg, const char *name)
+{
+	struct show_names *sn = arg;
+	int n = snprintf(sn->buf + sn->len, sizeof(sn->buf) - sn->len, "%s%s",
+	    sn->len > 0 ? ", " : "", name);
+
+	if (n > 0 && (size_t)n < sizeof(sn->buf) - sn->len)
+		sn->len += (size_t)n;
+	return 0;
+}
+
+static int
+show_event(void *arg, const struct store_event_row *r)
+{
+	struct jw *w = arg;
+
+	jw_begin(w);
+	jw_str(w, "type", "event");
+	jw_str(w, "agent", r->agent);
+	jw_uint(w, "seq", r->seq);
+	jw_time(w, "time", r->time_us);
+	jw_time(w, "received", r->recv_us);
+	jw_str(w, "source", r->source);
+	jw_str(w, "category", category_name(r->category));
+	jw_str(w, "severity", severity_name(r->severity));
+	jw_str(w, "rule", r->rule);
+	jw_str(w, "summary", r->summary);
+	jw_str(w, "raw", r->raw);
+	jw_raw(w, "fields", r->fields_json);
 	jw_end(w);
 	return 0;
 }
 
 static int
-cmd_incidents(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
-    size_t errlen)
+show_notification(void *arg, const struct store_outbox_row *o)
 {
-	static const char *const known[] = { "status", NULL };
-	const char *v;
-	int open_only = 1;
+	struct jw *w = arg;
 
-	if (args_check(args, nargs, known, err, errlen) != 0)
-		return -1;
-	if ((v = arg_get(args, nargs, "status")) != NULL) {
-		if (strcmp(v, "open") == 0) {
-			open_only = 1;
-		} else if (strcmp(v, "all") == 0) {
-			open_only = 0;
-		} else {
-			bad_arg(err, errlen, "status", v, "open or all");
-			return -1;
-		}
-	}
-	if (store_query_incidents(w->ctl->c->store, open_only, incident_row, w) != 0) {
-		snprintf(err, errlen, "the store cannot list the incidents");
-		return -1;
-	}
+	jw_begin(w);
+	jw_str(w, "type", "notification");
+	jw_int(w, "notification", o->id);
+	jw_time(w, "time", o->created_us);
+	jw_time(w, "due", o->due_us);
+	jw_int(w, "level", o->level);
+	jw_int(w, "repeat", o->repeat);
+	jw_bool(w, "manual", o->manual);
+	jw_str(w, "route", o->route);
+	jw_str(w, "contact", o->contact);
+	jw_str(w, "channel", o->channel);
+	jw_str(w, "target", o->target);
+	jw_str(w, "status", o->status);
+	jw_int(w, "attempts", o->attempts);
+	jw_time(w, "done", o->done_us);
+	jw_end(w);
+	return 0;
+}
+
+static int
+show_attempt(void *arg, const struct store_attempt *a)
+{
+	struct jw *w = arg;
+
+	jw_begin(w);
+	jw_str(w, "type", "attempt");
+	jw_int(w, "notification", a->outbox_id);
+	jw_int(w, "attempt", a->attempt);
+	jw_time(w, "time", a->started_us);
+	jw_time(w, "finished", a->finished_us);
+	jw_bool(w, "ok", a->ok);
+	jw_str(w, "failure", a->failure);
+	jw_int(w, "code", a->code);
+	/* Not "error": a line with that member is the daemon's refusal (ctl.h). */
+	jw_str(w, "reason", a->error);
+	jw_time(w, "next", a->next_us);
+	jw_end(w);
+	return 0;
+}
+
+static int
+show_action(void *arg, const struct audit_record *r)
+{
+	struct jw *w = arg;
+
+	jw_begin(w);
+	jw_str(w, "type", "action");
+	jw_int(w, "audit", r->id);
+	jw_time(w, "time", r->time_us);
+	jw_str(w, "actor", r->actor);
+	jw_str(w, "action", r->action);
+	jw_str(w, "detail", r->detail);
+	jw_end(w);
 	return 0;
 }
 
@@ -460,38 +870,218 @@ cmd_incident(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
     size_t errlen)
 {
 	static const char *const known[] = { "id", NULL };
-	const char *v;
+	struct store *st = w->ctl->c->store;
+	struct show_names sn;
 	long long id;
 	int rc;
 
-	if (args_check(args, nargs, known, err, errlen) != 0)
+	if (args_check(args, nargs, known, err, errlen) != 0 ||
+	    id_arg(args, nargs, &id, err, errlen) != 0)
 		return -1;
-	if ((v = arg_get(args, nargs, "id")) == NULL) {
-		snprintf(err, errlen, "missing argument id");
-		return -1;
-	}
-	if (parse_ll(v, 1, LLONG_MAX, &id) != 0) {
-		bad_arg(err, errlen, "id", v, "an incident number");
-		return -1;
-	}
-	rc = store_get_incident(w->ctl->c->store, id, incident_row, event_row, w);
+	rc = store_get_incident(st, id, incident_row, show_event, w);
 	if (rc == VIGIL_ERR_NOTFOUND) {
 		snprintf(err, errlen, "there is no incident %lld", id);
 		return -1;
 	}
-	if (rc != 0) {
+	memset(&sn, 0, sizeof(sn));
+	if (rc != 0 || store_incident_agents(st, id, show_agent, &sn) != 0 ||
+	    store_incident_notifications(st, id, show_notification, show_attempt, w) != 0 ||
+	    store_audit_walk(st, id, show_action, w) != 0) {
+		snprintf(err, errlen, "the store cannot read incident %lld", id);
+		return -1;
+	}
+	if (sn.len > 0) {
+		jw_begin(w);
+		jw_str(w, "type", "machines");
+		jw_str(w, "agents", sn.buf);
+		jw_end(w);
+	}
+	return 0;
+}
+
+/* ack|assign|note|resolve|reopen|escalate, through incident_fsm, audited. */
+static int
+cmd_incident_action(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen)
+{
+	static const char *const known[] = { "id", "action", "user", "text", "resolution",
+	    "level", NULL };
+	struct incident_request rq;
+	const char *v;
+	long long id, n;
+	int a;
+
+	if (args_check(args, nargs, known, err, errlen) != 0 ||
+	    id_arg(args, nargs, &id, err, errlen) != 0)
+		return -1;
+	memset(&rq, 0, sizeof(rq));
+	rq.id = id;
+	rq.actor = w->conn != NULL ? w->conn->user : "unknown";
+	if ((v = arg_get(args, nargs, "action")) == NULL || (a = incident_action_from_name(v)) < 0) {
+		bad_arg(err, errlen, "action", v != NULL ? v : "", "ack, assign, note, resolve, "
+		    "reopen or escalate");
+		return -1;
+	}
+	rq.act = (enum incident_action)a;
+	if (name_arg(args, nargs, "user", &rq.user, err, errlen) != 0)
+		return -1;
+	if ((rq.text = arg_get(args, nargs, "text")) != NULL &&
+	    (rq.text[0] == '\0' || strlen(rq.text) >= CTL_NOTE_MAX)) {
+		snprintf(err, errlen, "a note is 1 to %d bytes", CTL_NOTE_MAX - 1);
+		return -1;
+	}
+	switch (rq.act) {
+	case INCIDENT_ACT_ASSIGN:
+		if (rq.user == NULL) {
+			snprintf(err, errlen, "assign needs the user to assign to");
+			return -1;
+		}
+		break;
+	case INCIDENT_ACT_NOTE:
+		if (rq.text == NULL) {
+			snprintf(err, errlen, "note needs its text");
+			return -1;
+		}
+		break;
+	case INCIDENT_ACT_RESOLVE:
+		if ((v = arg_get(args, nargs, "resolution")) == NULL ||
+		    (a = incident_resolution_from_name(v)) <= 0) {
+			bad_arg(err, errlen, "resolution", v != NULL ? v : "", "true_positive, "
+			    "false_positive, duplicate or benign");
+			return -1;
+		}
+		rq.res = (enum incident_resolution)a;
+		break;
+	case INCIDENT_ACT_ESCALATE:
+		if ((v = arg_get(args, nargs, "level")) == NULL ||
+		    parse_ll(v, 1, ESC_LEVELS_MAX, &n) != 0) {
+			bad_arg(err, errlen, "level", v != NULL ? v : "", "a chain level from 1 to 8");
+			return -1;
+		}
+		rq.level = (int)n;
+		break;
+	default:
+		break;
+	}
+	if (incident_act(w->ctl->c, &rq, err, errlen) != 0)
+		return -1;
+	if (store_incident_by_id(w->ctl->c->store, id, incident_row, w) != 0) {
 		snprintf(err, errlen, "the store cannot read incident %lld", id);
 		return -1;
 	}
 	return 0;
 }
 
+struct verify_walk {
+	struct audit_verifier v;
+	int nomem;
+};
+
+static int
+verify_one(void *arg, const struct audit_record *r)
+{
+	struct verify_walk *vw = arg;
+	int rc = audit_verify_next(&vw->v, r);
+
+	if (rc == VIGIL_ERR_NOMEM)
+		vw->nomem = 1;
+	/* The first fault is the one to name; later ones follow from it. */
+	return rc != 0 ? 1 : 0;
+}
+
+static int
+cmd_audit_verify(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen)
+{
+	static const char *const known[] = { NULL };
+	struct verify_walk vw;
+	char head[AUDIT_HEX_LEN], why[512];
+	int rc;
+
+	if (args_check(args, nargs, known, err, errlen) != 0)
+		return -1;
+	memset(&vw, 0, sizeof(vw));
+	audit_verify_init(&vw.v);
+	rc = store_audit_walk(w->ctl->c->store, 0, verify_one, &vw);
+	if ((rc != 0 && rc != 1) || vw.nomem) {
+		snprintf(err, errlen, "the store cannot read the audit trail");
+		return -1;
+	}
+	audit_hex(vw.v.head, head);
+	jw_begin(w);
+	jw_bool(w, "ok", vw.v.fault.kind == AUDIT_OK);
+	jw_int(w, "records", vw.v.count);
+	jw_int(w, "last_id", vw.v.last_id);
+	jw_str(w, "head", head);
+	if (vw.v.fault.kind != AUDIT_OK) {
+		audit_fault_describe(&vw.v.fault, why, sizeof(why));
+		jw_int(w, "fault_id", vw.v.fault.id);
+		jw_str(w, "fault", why);
+	}
+	jw_end(w);
+	return 0;
+}
+
+static int
+cmd_escalation_test(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen)
+{
+	static const char *const known[] = { "category", "severity", "unit", "host", NULL };
+	const char *v, *unit, *host;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *fp;
+	int cat, sev, rc;
+
+	if (args_check(args, nargs, known, err, errlen) != 0)
+		return -1;
+	if ((v = arg_get(args, nargs, "category")) == NULL || (cat = category_from_name(v)) <= 0) {
+		bad_arg(err, errlen, "category", v != NULL ? v : "", "a category name");
+		return -1;
+	}
+	if ((v = arg_get(args, nargs, "severity")) == NULL || (sev = severity_from_name(v)) <= 0) {
+		bad_arg(err, errlen, "severity", v != NULL ? v : "", "info, low, medium, high or "
+		    "critical");
+		return -1;
+	}
+	if (name_arg(args, nargs, "unit", &unit, err, errlen) != 0 ||
+	    name_arg(args, nargs, "host", &host, err, errlen) != 0)
+		return -1;
+	if (!escalation_rt_enabled(w->ctl->c)) {
+		snprintf(err, errlen, "escalation is not configured (escalation = FILE in "
+		    "[collector]): nobody would be notified");
+		return -1;
+	}
+	if ((fp = open_memstream(&text, &len)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = escalation_rt_explain(w->ctl->c, cat, sev, unit, host, fp);
+	fclose(fp);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot explain the escalation: %s", vigil_strerror(rc));
+		free(text);
+		return -1;
+	}
+	jw_begin(w);
+	jw_str(w, "text", text);
+	jw_end(w);
+	free(text);
+	return 0;
+}
+
 static const struct ctl_cmd commands[] = {
-	{ "status", cmd_status },
-	{ "agents", cmd_agents },
-	{ "events", cmd_events },
-	{ "incidents", cmd_incidents },
-	{ "incident", cmd_incident },
+	/* The role each command needs (roles.h): viewers read, operators change. */
+	{ "status", cmd_status, ROLE_VIEWER },
+	{ "agents", cmd_agents, ROLE_VIEWER },
+	{ "events", cmd_events, ROLE_VIEWER },
+	{ "incidents", cmd_incidents, ROLE_VIEWER },
+	{ "incident", cmd_incident, ROLE_VIEWER },
+	/* incidents, audit, escalation */
+	{ "incident-action", cmd_incident_action, ROLE_OPERATOR },
+	{ "audit-verify", cmd_audit_verify, ROLE_VIEWER },
+	{ "escalation-test", cmd_escalation_test, ROLE_VIEWER },
+	{ "compliance", cmd_compliance, ROLE_VIEWER },
 };
 
 /* ---- connections ------------------------------------------------------------- */
@@ -583,10 +1173,21 @@ ctl_request(struct ctl_conn *cc, char *line)
 	}
 	log_debug("Control request %s from uid %lu (pid %ld).", commands[i].name,
 	    (unsigned long)cc->uid, (long)cc->pid);
+	/* roles.h: viewers read, operators change incidents. */
+	if (cc->role < (commands[i].need != ROLE_NONE ? commands[i].need : ROLE_VIEWER)) {
+		ctl->c->counters.control_refused++;
+		log_warnx("Refused %s to user %s (%s): it needs group %s.", commands[i].name,
+		    cc->user, roles_name(cc->role), ctl->c->conf.collector.operators_group);
+		snprintf(err, sizeof(err), "permission denied: user %.64s is a %s; only members "
+		    "of group %.64s (or root) may change incidents", cc->user, roles_name(cc->role),
+		    ctl->c->conf.collector.operators_group);
+		goto out;
+	}
 	w.ctl = ctl;
 	w.out = resp;
 	w.n = 0;
 	w.depth = 0;
+	w.conn = cc;
 	if (commands[i].fn(&w, args, nargs, err, sizeof(err)) != 0 && err[0] == '\0')
 		snprintf(err, sizeof(err), "%s failed", commands[i].name);
 out:
@@ -602,19 +1203,16 @@ static void
 ctl_refuse(struct ctl_conn *cc)
 {
 	struct control *ctl = cc->ctl;
-	char msg[512];
+	const struct collector_conf *conf = &ctl->c->conf.collector;
+	char msg[1024];
 
 	ctl->c->counters.control_refused++;
-	log_warnx("Refused a control request from uid %lu (pid %ld): it is not root, the "
-	    "collector's user or a member of the control group.", (unsigned long)cc->uid,
-	    (long)cc->pid);
-	if (ctl->has_group)
-		snprintf(msg, sizeof(msg), "permission denied: uid %lu is not root, the "
-		    "collector's user or a member of group %s", (unsigned long)cc->uid,
-		    ctl->c->conf.collector.control_group);
-	else
-		snprintf(msg, sizeof(msg), "permission denied: uid %lu is not root or the "
-		    "collector's user", (unsigned long)cc->uid);
+	log_warnx("Refused a control request from user %s (uid %lu, pid %ld): not root and in "
+	    "neither group %s nor group %s.", cc->user, (unsigned long)cc->uid, (long)cc->pid,
+	    conf->operators_group, conf->viewers_group);
+	snprintf(msg, sizeof(msg), "permission denied: user %s is not root and not a member of "
+	    "group %s (may change incidents) or group %s (may read)", cc->user,
+	    conf->operators_group, conf->viewers_group);
 	jw_error(bufferevent_get_output(cc->bev), ctl, msg);
 }
 
@@ -649,29 +1247,18 @@ ctl_read(struct bufferevent *bev, void *arg)
 	ctl_finish(cc);
 }
 
-/* Root, our own user, or a member of control_group. */
-static int
-ctl_allowed(struct control *ctl, const struct ucred *cr)
+/*
+ * Roles (roles.h) replace the old rule (root, our user, control_group): the
+ * control_group only owns the socket file, which decides who can connect.
+ */
+static void
+ctl_identify(struct ctl_conn *cc, const struct ucred *cr)
 {
-	struct passwd pw, *pwp = NULL;
-	gid_t groups[CTL_MAX_GROUPS];
-	int ngroups = CTL_MAX_GROUPS;
-	char buf[4096];
+	const struct collector_conf *conf = &cc->ctl->c->conf.collector;
 
-	if (cr->uid == 0 || cr->uid == getuid())
-		return 1;
-	if (!ctl->has_group)
-		return 0;
-	if (cr->gid == ctl->group)
-		return 1;
-	if (getpwuid_r(cr->uid, &pw, buf, sizeof(buf), &pwp) != 0 || pwp == NULL)
-		return 0;
-	if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &ngroups) == -1)
-		return 0;
-	for (int i = 0; i < ngroups; i++)
-		if (groups[i] == ctl->group)
-			return 1;
-	return 0;
+	cc->role = roles_of(cr->uid, cr->gid, getuid(), conf->operators_group,
+	    conf->viewers_group, cc->user, sizeof(cc->user));
+	cc->allowed = cc->role != ROLE_NONE;
 }
 
 static void
@@ -709,7 +1296,7 @@ ctl_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, in
 	ctl->nconns++;
 	bufferevent_set_timeouts(cc->bev, &rt, &wt);
 	/* A refused caller still gets its request read, so the close does not reset the answer. */
-	cc->allowed = ctl_allowed(ctl, &cr);
+	ctl_identify(cc, &cr);
 	/* The input never holds more than one request. */
 	bufferevent_setwatermark(cc->bev, EV_READ, 0, CTL_MAX_REQUEST);
 	bufferevent_setcb(cc->bev, ctl_read, NULL, ctl_event, cc);

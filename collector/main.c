@@ -33,6 +33,9 @@
 #include "vigil/tls.h"
 
 #include "collector.h"
+#include "escalate.h"
+#include "escalation_rt.h"
+#include "incident.h"
 
 #define LISTEN_BACKLOG 1024
 #define SHUTDOWN_GRACE_SEC 3     /* for sessions to take their last Ack */
@@ -223,6 +226,7 @@ main(int argc, char **argv)
 {
 	struct collector *c;
 	struct tls_opts topts;
+	struct escalate_conf *esc_conf = NULL;
 	struct event *sigterm, *sigint;
 	const char *file = NULL;
 	char err[1024];
@@ -257,11 +261,22 @@ main(int argc, char **argv)
 		free(c);
 		return 1;
 	}
+	/* incidents, audit, escalation: the file is checked with -n too. */
+	if (escalation_rt_load(&c->conf, &esc_conf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vigil-collector: %s\n", err);
+		free(c);
+		return 1;
+	}
 	if (noaction) {
-		if (verbose)
+		if (verbose) {
 			conf_print(stdout, &c->conf);
-		else
+			if (esc_conf != NULL) {
+				printf("\n# ---- %s\n", c->conf.collector.escalation);
+				escalate_conf_print(stdout, esc_conf);
+			}
+		} else
 			fprintf(stderr, "configuration OK\n");
+		escalate_conf_free(esc_conf);
 		free(c);
 		return 0;
 	}
@@ -287,6 +302,8 @@ main(int argc, char **argv)
 		fatalx("Cannot open the store %s: %s", c->conf.collector.database, err);
 	if ((c->store = store_open(c->conf.collector.database, err, sizeof(err))) == NULL)
 		fatalx("Cannot open the store %s for reading: %s", c->conf.collector.database, err);
+	store_set_reopen_window(c->wstore, c->conf.collector.reopen_window * 1000);
+	store_set_reopen_window(c->store, c->conf.collector.reopen_window * 1000);
 	if (session_init(c) != 0)
 		fatalx("Cannot allocate the session table.");
 	if ((c->control = control_open(c, err, sizeof(err))) == NULL)
@@ -296,6 +313,11 @@ main(int argc, char **argv)
 	/* A thread after the drop and the fork: setresuid and fork act on one thread. */
 	if (session_start(c, c->wstore) != 0)
 		fatal("Cannot start the writer thread");
+	/* incidents, audit, escalation: after the drop (commands run as our user). */
+	if (incident_init(c) != 0)
+		fatalx("Cannot start the incident engine: out of memory.");
+	if (escalation_rt_open(c, esc_conf, err, sizeof(err)) != 0)
+		fatalx("Cannot start the escalation: %s.", err);
 
 	sigterm = evsignal_new(c->base, SIGTERM, on_signal, c);
 	sigint = evsignal_new(c->base, SIGINT, on_signal, c);
@@ -310,6 +332,8 @@ main(int argc, char **argv)
 
 	/* The order of libevent's sample/hello-world.c: connections, listeners, events, base. */
 	session_free_all(c);
+	escalation_rt_free(c);
+	incident_free(c);
 	control_free(c->control);
 	if (c->listener != NULL)
 		evconnlistener_free(c->listener);

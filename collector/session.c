@@ -50,6 +50,7 @@
 #include "vigil/wire.h"
 
 #include "collector.h"
+#include "incident.h"
 
 /* glibc's sys/queue.h lacks the _SAFE walk. */
 #ifndef TAILQ_FOREACH_SAFE
@@ -87,6 +88,7 @@ struct session {
 	int to_ack;                        /* gets an Ack after the running commit */
 	int64_t seen_us;                   /* last frame received */
 	int64_t seen_stored_us;            /* last_seen as last written to the store */
+	struct pending *posture;           /* its STORE_POSTURE item not yet handed over */
 };
 
 /* One item of the next group commit (enum store_item_kind says which). */
@@ -736,6 +738,44 @@ session_batch(struct session *s, Vigil__V1__Frame *f, size_t bytes)
 	return session_may_read(s) ? 0 : -1;
 }
 
+/* ---- posture and compliance ---- */
+
+/*
+ * A heartbeat with a posture rides along with the next commit, which also
+ * moves last_seen. At most one such item per session waits in the pending
+ * list: a newer heartbeat replaces the frame of one not yet handed to the
+ * writer, so an agent that sends heartbeats fast cannot grow the list.
+ * Returns 0 to keep reading, -1 when paused. Takes f.
+ */
+static int
+session_posture(struct session *s, Vigil__V1__Frame *f, size_t bytes)
+{
+	struct collector *c = s->c;
+	struct sessions *t = c->sessions;
+	struct pending *p = s->posture;
+	size_t cost = bytes + sizeof(*p) + sizeof(*f) + sizeof(Vigil__V1__Heartbeat) +
+	    sizeof(Vigil__V1__Posture) + 6 * MALLOC_OVERHEAD;
+
+	if (p != NULL) {
+		t->total_bytes -= p->bytes;
+		frame_free(p->frame);
+		p->frame = f;
+		p->bytes = cost;
+		p->recv_us = s->seen_us;
+		t->total_bytes += cost;
+	} else if (pending_add(c, STORE_POSTURE, s, f, cost, s->seen_us) == 0) {
+		s->posture = TAILQ_LAST(&t->pending, pending_list);
+	} else {
+		frame_free(f);
+		log_warnx("Out of memory; cannot store the posture of agent %s.", s->agent);
+		return 0;
+	}
+	s->seen_stored_us = s->seen_us;
+	if (t->total_bytes > (size_t)c->conf.collector.max_pending_total)
+		pause_all(c);
+	return session_may_read(s) ? 0 : -1;
+}
+
 /* Returns 0 to keep reading, -1 when the session is gone or closing. Takes f. */
 static int
 session_frame(struct session *s, Vigil__V1__Frame *f, size_t bytes)
@@ -760,6 +800,8 @@ session_frame(struct session *s, Vigil__V1__Frame *f, size_t bytes)
 		}
 		return session_batch(s, f, bytes);
 	case VIGIL__V1__FRAME__MSG_HEARTBEAT:
+		if (s->state == SS_RUNNING && f->heartbeat->posture != NULL)
+			return session_posture(s, f, bytes);
 		frame_free(f);
 		if (s->state != SS_RUNNING) {
 			session_protocol_error(s, VIGIL_ERR_PROTO, "a Heartbeat before Hello");
@@ -967,6 +1009,13 @@ commit_start(struct collector *c)
 		else if (p->kind == STORE_HELLO) {
 			b->hello = p->frame->hello;
 			b->address = p->addr;
+		} else if (p->kind == STORE_POSTURE) {
+			struct session *ps = session_by_id(t, p->session_id);
+
+			b->heartbeat = p->frame->heartbeat;
+			/* Handed over: the session's next posture needs an item of its own. */
+			if (ps != NULL && ps->posture == p)
+				ps->posture = NULL;
 		}
 	}
 	t->busy = 1;
@@ -1038,6 +1087,9 @@ commit_done(struct collector *c)
 
 			c->counters.events_stored += b->inserted;
 			c->counters.events_duplicate += nev - b->inserted;
+			/* incidents: correlation across machines (incident.c) */
+			if (b->inserted > 0)
+				incident_observe(c, p->agent, p->frame->batch, p->recv_us);
 			if ((s = session_by_id(t, p->session_id)) != NULL) {
 				s->pending_bytes -= p->bytes;
 				if (b->up_to > s->ack_to)
@@ -1065,6 +1117,8 @@ commit_done(struct collector *c)
 	}
 	if (t->paused_all && t->total_bytes < (size_t)cc->max_pending_total / 2)
 		resume_all(c);
+	/* incidents: new ones get their escalation plan (incident.c) */
+	incident_committed(c);
 }
 
 /* The writer's eventfd became readable. */

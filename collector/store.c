@@ -18,6 +18,7 @@
 #include "vigil.pb-c.h"
 #include "vigil/err.h"
 #include "vigil/text.h"
+#include "audit.h"
 #include "store.h"
 
 /* A writer waits this long for another connection's lock before failing. */
@@ -147,6 +148,98 @@ static const struct migration migrations[] = {
 	");"
 	"CREATE INDEX posture_history_agent ON posture_history(agent, recv_us);"
 	"PRAGMA user_version = 2;" },
+	/*
+	 * 3: incidents, audit, escalation. Incidents gain the operator's facts,
+	 * a kind and a dedup key (re-open finds the last incident of a key);
+	 * correlated machines, notes, the audit hash chain (ids assigned by the
+	 * store: 1, 2, 3...), the escalation state per incident as text
+	 * (escalate_state_format), the notification outbox and each attempt.
+	 */
+	{ 3,
+	"ALTER TABLE incidents ADD COLUMN assignee TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE incidents ADD COLUMN resolution TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE incidents ADD COLUMN unit TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE incidents ADD COLUMN kind TEXT NOT NULL DEFAULT 'rule'"
+	"  CHECK (kind IN ('rule', 'correlation', 'agent_silent'));"
+	"ALTER TABLE incidents ADD COLUMN dedup_key TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE incidents ADD COLUMN opened_us INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE incidents ADD COLUMN acked_us INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE incidents ADD COLUMN resolved_us INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE incidents SET dedup_key = 'rule:' || agent || ':' || rule, opened_us = first_seen,"
+	"  unit = coalesce((SELECT a.unit FROM agents a WHERE a.agent = incidents.agent), '');"
+	"CREATE INDEX incidents_dedup ON incidents(dedup_key, id);"
+	"CREATE TABLE incident_agents ("
+	"  incident_id INTEGER NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,"
+	"  agent       TEXT NOT NULL,"
+	"  first_us    INTEGER NOT NULL,"
+	"  PRIMARY KEY (incident_id, agent)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE incident_notes ("
+	"  id          INTEGER PRIMARY KEY,"
+	"  incident_id INTEGER NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,"
+	"  time_us     INTEGER NOT NULL,"
+	"  actor       TEXT NOT NULL,"
+	"  text        TEXT NOT NULL"
+	");"
+	"CREATE INDEX incident_notes_incident ON incident_notes(incident_id);"
+	"CREATE TABLE audit ("
+	"  id        INTEGER PRIMARY KEY,"
+	"  time_us   INTEGER NOT NULL,"
+	"  actor     TEXT NOT NULL,"
+	"  incident  INTEGER NOT NULL DEFAULT 0,"
+	"  action    TEXT NOT NULL,"
+	"  detail    TEXT NOT NULL DEFAULT '',"
+	"  prev_hash TEXT NOT NULL,"
+	"  hash      TEXT NOT NULL"
+	");"
+	"CREATE INDEX audit_incident ON audit(incident, id);"
+	"CREATE TABLE escalation_state ("
+	"  incident_id INTEGER PRIMARY KEY REFERENCES incidents(id) ON DELETE CASCADE,"
+	"  state       TEXT NOT NULL"
+	");"
+	"CREATE TABLE outbox ("
+	"  id          INTEGER PRIMARY KEY,"
+	"  incident_id INTEGER NOT NULL,"         /* the first incident the message is about */
+	"  created_us  INTEGER NOT NULL,"
+	"  due_us      INTEGER NOT NULL,"
+	"  route       TEXT NOT NULL,"
+	"  contact     TEXT NOT NULL,"            /* label */
+	"  contact_name TEXT NOT NULL DEFAULT '',"
+	"  language    TEXT NOT NULL DEFAULT 'vi',"
+	"  channel     TEXT NOT NULL CHECK (channel IN ('email', 'webhook', 'exec')),"
+	"  target      TEXT NOT NULL,"
+	"  level       INTEGER NOT NULL,"
+	"  repeat      INTEGER NOT NULL DEFAULT 0,"
+	"  manual      INTEGER NOT NULL DEFAULT 0,"
+	"  group_key   TEXT NOT NULL DEFAULT '',"
+	"  more        INTEGER NOT NULL DEFAULT 0,"
+	"  status      TEXT NOT NULL DEFAULT 'pending' CHECK (status IN"
+	"              ('pending', 'sent', 'failed')),"
+	"  attempts    INTEGER NOT NULL DEFAULT 0,"
+	"  next_us     INTEGER NOT NULL DEFAULT 0,"
+	"  done_us     INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX outbox_pending ON outbox(id) WHERE status = 'pending';"
+	"CREATE TABLE outbox_incidents ("
+	"  outbox_id   INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,"
+	"  incident_id INTEGER NOT NULL,"
+	"  PRIMARY KEY (outbox_id, incident_id)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX outbox_incidents_incident ON outbox_incidents(incident_id);"
+	"CREATE TABLE notify_attempts ("
+	"  id          INTEGER PRIMARY KEY,"
+	"  outbox_id   INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,"
+	"  attempt     INTEGER NOT NULL,"
+	"  started_us  INTEGER NOT NULL,"
+	"  finished_us INTEGER NOT NULL,"
+	"  ok          INTEGER NOT NULL,"
+	"  failure     TEXT NOT NULL DEFAULT '',"
+	"  code        INTEGER NOT NULL DEFAULT 0,"
+	"  error       TEXT NOT NULL DEFAULT '',"
+	"  next_us     INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX notify_attempts_outbox ON notify_attempts(outbox_id, attempt);"
+	"PRAGMA user_version = 3;" },
 };
 
 #define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
@@ -171,6 +264,11 @@ enum stmt_id {
 	ST_GET_INCIDENT,
 	ST_INCIDENT_EVENTS,
 	ST_COUNTS,
+	/* posture and compliance */
+	ST_POSTURE_HISTORY,
+	ST_POSTURE_UPSERT,
+	ST_QUERY_POSTURES,
+	ST_GET_POSTURE,
 	ST_COUNT
 };
 
@@ -178,7 +276,18 @@ enum stmt_id {
 #define EVENT_COLUMNS "id, agent, seq, time_us, recv_us, source, category, severity, " \
 	"rule, summary, raw, fields"
 #define INCIDENT_COLUMNS "id, agent, rule, category, severity, status, title, " \
-	"first_seen, last_seen, event_count"
+	"first_seen, last_seen, event_count, assignee, resolution, unit, kind, dedup_key, " \
+	"opened_us, acked_us, resolved_us"
+/* posture and compliance */
+#define POSTURE_FACTS "av_product, av_running, av_realtime, av_version, av_signatures_us, " \
+	"updates_pending, security_updates_pending, security_pending_since_us, " \
+	"last_update_us, last_upgrade_us, reboot_required, os, usb_policy_blocked"
+#define POSTURE_SELECT "SELECT a.agent, a.hostname, a.unit, a.last_seen, p.agent IS NOT NULL," \
+	" p.recv_us, p.av_product, p.av_version, p.os, p.av_running, p.av_realtime," \
+	" p.reboot_required, p.av_signatures_us, p.updates_pending, p.security_updates_pending," \
+	" p.security_pending_since_us, p.last_update_us, p.last_upgrade_us, p.usb_policy_blocked," \
+	" p.spool_depth, p.dropped, p.lines_truncated, p.events_rejected, p.rule_evictions" \
+	" FROM agents a LEFT JOIN posture p ON p.agent = a.agent"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -204,16 +313,19 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "INSERT INTO events (agent, seq, time_us, recv_us, source, category, severity,"
 	    " rule, summary, raw, fields) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
 	    " ON CONFLICT (agent, seq) DO NOTHING",
-	/* The WHERE repeats the partial index's so that the index is used. */
+	/* The last incident of the dedup key (index incidents_dedup), open or not. */
 	[ST_INCIDENT_FIND] =
-	    "SELECT id FROM incidents WHERE agent = ?1 AND rule = ?2 AND " OPEN_STATUS
-	    " ORDER BY id DESC LIMIT 1",
+	    "SELECT id, NOT " OPEN_STATUS ", resolved_us FROM incidents"
+	    " WHERE dedup_key = 'rule:' || ?1 || ':' || ?2 ORDER BY id DESC LIMIT 1",
 	[ST_INCIDENT_UPDATE] =
 	    "UPDATE incidents SET first_seen = min(first_seen, ?2), last_seen = max(last_seen, ?2),"
 	    " severity = max(severity, ?3), event_count = event_count + 1 WHERE id = ?1",
 	[ST_INCIDENT_INSERT] =
 	    "INSERT INTO incidents (agent, rule, category, severity, status, title,"
-	    " first_seen, last_seen, event_count) VALUES (?1, ?2, ?3, ?4, 'new', ?5, ?6, ?6, 1)",
+	    " first_seen, last_seen, event_count, unit, kind, dedup_key, opened_us)"
+	    " VALUES (?1, ?2, ?3, ?4, 'new', ?5, ?6, ?6, 1,"
+	    " coalesce((SELECT unit FROM agents WHERE agent = ?1), ''), 'rule',"
+	    " 'rule:' || ?1 || ':' || ?2, ?7)",
 	[ST_LINK_INSERT] = "INSERT INTO incident_events (incident_id, event_id) VALUES (?1, ?2)",
 	/*
 	 * One fixed statement for every filter combination: a NULL parameter
@@ -241,11 +353,181 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_COUNTS] =
 	    "SELECT (SELECT count(*) FROM agents), (SELECT count(*) FROM events),"
 	    " (SELECT count(*) FROM incidents WHERE " OPEN_STATUS ")",
+	/* posture and compliance: ?1 agent, ?2 recv_us, ?3-?15 the facts, ?16-?20 counters */
+	/* A history row only when a fact differs from the latest stored (or there is none). */
+	[ST_POSTURE_HISTORY] =
+	    "INSERT INTO posture_history (agent, recv_us, " POSTURE_FACTS ")"
+	    " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15"
+	    " WHERE NOT EXISTS (SELECT 1 FROM posture WHERE agent = ?1"
+	    " AND av_product = ?3 AND av_running = ?4 AND av_realtime = ?5 AND av_version = ?6"
+	    " AND av_signatures_us = ?7 AND updates_pending = ?8"
+	    " AND security_updates_pending = ?9 AND security_pending_since_us = ?10"
+	    " AND last_update_us = ?11 AND last_upgrade_us = ?12 AND reboot_required = ?13"
+	    " AND os = ?14 AND usb_policy_blocked = ?15)",
+	[ST_POSTURE_UPSERT] =
+	    "INSERT INTO posture (agent, recv_us, " POSTURE_FACTS ", spool_depth, dropped,"
+	    " lines_truncated, events_rejected, rule_evictions) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+	    " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
+	    " ON CONFLICT (agent) DO UPDATE SET recv_us = excluded.recv_us,"
+	    " av_product = excluded.av_product, av_running = excluded.av_running,"
+	    " av_realtime = excluded.av_realtime, av_version = excluded.av_version,"
+	    " av_signatures_us = excluded.av_signatures_us,"
+	    " updates_pending = excluded.updates_pending,"
+	    " security_updates_pending = excluded.security_updates_pending,"
+	    " security_pending_since_us = excluded.security_pending_since_us,"
+	    " last_update_us = excluded.last_update_us, last_upgrade_us = excluded.last_upgrade_us,"
+	    " reboot_required = excluded.reboot_required, os = excluded.os,"
+	    " usb_policy_blocked = excluded.usb_policy_blocked, spool_depth = excluded.spool_depth,"
+	    " dropped = excluded.dropped, lines_truncated = excluded.lines_truncated,"
+	    " events_rejected = excluded.events_rejected, rule_evictions = excluded.rule_evictions",
+	[ST_QUERY_POSTURES] =
+	    POSTURE_SELECT " WHERE (?1 IS NULL OR a.unit = ?1) ORDER BY a.unit, a.agent",
+	[ST_GET_POSTURE] = POSTURE_SELECT " WHERE a.agent = ?1",
 };
+
+/* ---- incidents, audit, escalation: statements ---- */
+
+enum inc_stmt_id {
+	IST_REOPEN,
+	IST_ESC_DELETE,
+	IST_AUDIT_LAST,
+	IST_AUDIT_INSERT,
+	IST_QUEUE,
+	IST_BY_ID,
+	IST_CHANGE,
+	IST_NOTE_INSERT,
+	IST_ESC_INSERT,
+	IST_ESC_UPDATE,
+	IST_ESC_UPSERT,
+	IST_MADE_FIND,
+	IST_MADE_INSERT,
+	IST_MADE_UPDATE,
+	IST_AGENT_LINK,
+	IST_EVENT_LINK,
+	IST_AGENTS_OF,
+	IST_OUTBOX_INSERT,
+	IST_OUTBOX_LINK,
+	IST_ESC_STATES,
+	IST_ESC_MISSING,
+	IST_OUTBOX_PENDING,
+	IST_ATTEMPT_INSERT,
+	IST_OUTBOX_UPDATE,
+	IST_INC_OUTBOX,
+	IST_ATTEMPTS_OF,
+	IST_AUDIT_ALL,
+	IST_AUDIT_OF,
+	IST_COUNT
+};
+
+#define INC_OPEN "status NOT IN ('resolved', 'false_positive')"
+#define OUTBOX_COLUMNS "id, incident_id, created_us, due_us, route, contact, contact_name," \
+	" language, channel, target, group_key, level, repeat, manual, more, status, attempts," \
+	" next_us, done_us"
+
+static const char *const inc_sql[IST_COUNT] = {
+	[IST_REOPEN] =
+	    "UPDATE incidents SET status = 'new', resolution = '', acked_us = 0, resolved_us = 0,"
+	    " opened_us = ?2 WHERE id = ?1",
+	[IST_ESC_DELETE] = "DELETE FROM escalation_state WHERE incident_id = ?1",
+	[IST_AUDIT_LAST] = "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
+	[IST_AUDIT_INSERT] =
+	    "INSERT INTO audit (id, time_us, actor, incident, action, detail, prev_hash, hash)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	/* One statement for every filter: a NULL parameter switches its filter off. */
+	[IST_QUEUE] =
+	    "SELECT " INCIDENT_COLUMNS " FROM incidents i WHERE"
+	    " (CASE WHEN ?1 IS NULL OR ?1 = 'open' THEN " INC_OPEN
+	    "  WHEN ?1 = 'all' THEN 1 ELSE status = ?1 END)"
+	    " AND (?2 IS NULL OR category = ?2) AND (?3 IS NULL OR severity >= ?3)"
+	    " AND (?4 IS NULL OR unit = ?4)"
+	    " AND (?5 IS NULL OR agent = ?5"
+	    "  OR EXISTS (SELECT 1 FROM incident_agents ia WHERE ia.incident_id = i.id"
+	    "   AND ia.agent = ?5)"
+	    "  OR EXISTS (SELECT 1 FROM agents a WHERE a.agent = i.agent AND a.hostname = ?5))"
+	    " AND (?6 IS NULL OR assignee = ?6) AND (?7 IS NULL OR kind = ?7)"
+	    " ORDER BY NOT " INC_OPEN ", severity DESC, first_seen, id LIMIT ?8",
+	[IST_BY_ID] = "SELECT " INCIDENT_COLUMNS " FROM incidents WHERE id = ?1",
+	[IST_CHANGE] =
+	    "UPDATE incidents SET status = ?3, resolution = ?4, assignee = ?5, opened_us = ?6,"
+	    " acked_us = ?7, resolved_us = ?8 WHERE id = ?1 AND status = ?2",
+	[IST_NOTE_INSERT] =
+	    "INSERT INTO incident_notes (incident_id, time_us, actor, text) VALUES (?1, ?2, ?3, ?4)",
+	[IST_ESC_INSERT] =
+	    "INSERT INTO escalation_state (incident_id, state) VALUES (?1, ?2)"
+	    " ON CONFLICT (incident_id) DO NOTHING",
+	/* Never re-creates a row the writer deleted when it re-opened the incident. */
+	[IST_ESC_UPDATE] = "UPDATE escalation_state SET state = ?2 WHERE incident_id = ?1",
+	[IST_ESC_UPSERT] =
+	    "INSERT INTO escalation_state (incident_id, state) VALUES (?1, ?2)"
+	    " ON CONFLICT (incident_id) DO UPDATE SET state = excluded.state",
+	[IST_MADE_FIND] =
+	    "SELECT id, NOT " INC_OPEN ", resolved_us FROM incidents WHERE dedup_key = ?1"
+	    " ORDER BY id DESC LIMIT 1",
+	[IST_MADE_INSERT] =
+	    "INSERT INTO incidents (agent, rule, category, severity, status, title, first_seen,"
+	    " last_seen, event_count, unit, kind, dedup_key, opened_us)"
+	    " VALUES (?1, ?2, ?3, ?4, 'new', ?5, ?6, ?6, 0,"
+	    " coalesce((SELECT unit FROM agents WHERE agent = ?1), ''), ?7, ?8, ?9)",
+	[IST_MADE_UPDATE] =
+	    "UPDATE incidents SET first_seen = min(first_seen, ?2), last_seen = max(last_seen, ?2),"
+	    " severity = max(severity, ?3), title = ?4,"
+	    " event_count = (SELECT count(*) FROM incident_events WHERE incident_id = ?1)"
+	    " WHERE id = ?1",
+	[IST_AGENT_LINK] =
+	    "INSERT INTO incident_agents (incident_id, agent, first_us) VALUES (?1, ?2, ?3)"
+	    " ON CONFLICT DO NOTHING",
+	/* A linked event counts once, however often it is offered. */
+	[IST_EVENT_LINK] =
+	    "INSERT INTO incident_events (incident_id, event_id)"
+	    " SELECT ?1, id FROM events WHERE agent = ?2 AND seq = ?3 ON CONFLICT DO NOTHING",
+	[IST_AGENTS_OF] =
+	    "SELECT agent FROM incident_agents WHERE incident_id = ?1 ORDER BY first_us, agent",
+	[IST_OUTBOX_INSERT] =
+	    "INSERT INTO outbox (incident_id, created_us, due_us, route, contact, contact_name,"
+	    " language, channel, target, group_key, level, repeat, manual, more)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	[IST_OUTBOX_LINK] =
+	    "INSERT INTO outbox_incidents (outbox_id, incident_id) VALUES (?1, ?2)"
+	    " ON CONFLICT DO NOTHING",
+	[IST_ESC_STATES] =
+	    "SELECT " INCIDENT_COLUMNS ", s.state FROM escalation_state s"
+	    " JOIN incidents i ON i.id = s.incident_id WHERE " INC_OPEN " ORDER BY i.id",
+	[IST_ESC_MISSING] =
+	    "SELECT " INCIDENT_COLUMNS " FROM incidents i WHERE " INC_OPEN
+	    " AND NOT EXISTS (SELECT 1 FROM escalation_state s WHERE s.incident_id = i.id)"
+	    " ORDER BY i.id",
+	[IST_OUTBOX_PENDING] =
+	    "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE status = 'pending' ORDER BY id",
+	[IST_ATTEMPT_INSERT] =
+	    "INSERT INTO notify_attempts (outbox_id, attempt, started_us, finished_us, ok,"
+	    " failure, code, error, next_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[IST_OUTBOX_UPDATE] =
+	    "UPDATE outbox SET attempts = max(attempts, ?2), status = ?3, next_us = ?4,"
+	    " done_us = ?5 WHERE id = ?1",
+	[IST_INC_OUTBOX] =
+	    "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE id IN"
+	    " (SELECT outbox_id FROM outbox_incidents WHERE incident_id = ?1) ORDER BY id",
+	[IST_ATTEMPTS_OF] =
+	    "SELECT outbox_id, attempt, started_us, finished_us, ok, failure, code, error, next_us"
+	    " FROM notify_attempts WHERE outbox_id = ?1 ORDER BY attempt, id",
+	[IST_AUDIT_ALL] =
+	    "SELECT id, time_us, actor, incident, action, detail, prev_hash, hash FROM audit"
+	    " ORDER BY id",
+	[IST_AUDIT_OF] =
+	    "SELECT id, time_us, actor, incident, action, detail, prev_hash, hash FROM audit"
+	    " WHERE incident = ?1 ORDER BY id",
+};
+
+struct store;
+static int inc_prepare(struct store *st, char *err, size_t errlen);
+static int audit_append(struct store *st, const struct store_audit_entry *e);
+static int reopen_in_txn(struct store *st, int64_t id, int64_t now_us);
 
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
+	sqlite3_stmt *ist[IST_COUNT];      /* incidents, audit, escalation */
+	int64_t reopen_window_us;
 	int version;
 	char *json;            /* scratch for one event's fields as JSON, reused */
 	size_t jsonsz;
@@ -456,6 +738,8 @@ store_open(const char *path, char *err, size_t errlen)
 			goto fail;
 		}
 	}
+	if (inc_prepare(st, err, errlen) != 0)
+		goto fail;
 	return st;
 fail:
 	store_free(st);
@@ -469,6 +753,8 @@ store_free(struct store *st)
 		return;
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(st->st[i]);
+	for (int i = 0; i < IST_COUNT; i++)
+		sqlite3_finalize(st->ist[i]);
 	sqlite3_close(st->db);
 	free(st->json);
 	free(st);
@@ -621,23 +907,41 @@ fields_json(struct store *st, const Vigil__V1__Event *ev, const char **out, size
 	return 0;
 }
 
-/* A new event at severity >= medium joins the open incident of (agent, rule) or opens one. */
+/*
+ * A new event at severity >= medium joins the open incident of (agent, rule),
+ * re-opens the last one if it was resolved within the re-open window, or
+ * opens one.
+ */
 static int
-incident_add(struct store *st, const char *agent, const Vigil__V1__Event *ev, int64_t event_id)
+incident_add(struct store *st, const char *agent, const Vigil__V1__Event *ev, int64_t event_id,
+    int64_t recv_us)
 {
 	sqlite3_stmt *s = st->st[ST_INCIDENT_FIND];
-	int64_t incident_id;
-	int rc;
+	int64_t incident_id, resolved_us = 0;
+	int rc, closed = 0;
 
 	bind_text(s, 1, agent);
 	bind_text(s, 2, ev->rule);
 	rc = sqlite3_step(s);
 	incident_id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	if (rc == SQLITE_ROW) {
+		closed = sqlite3_column_int(s, 1);
+		resolved_us = sqlite3_column_int64(s, 2);
+	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		note_error(st);
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return VIGIL_ERR_DB;
+	if (rc == SQLITE_ROW && closed) {
+		if (st->reopen_window_us > 0 && resolved_us > 0 &&
+		    recv_us - resolved_us <= st->reopen_window_us) {
+			if (reopen_in_txn(st, incident_id, recv_us) != 0)
+				return VIGIL_ERR_DB;
+		} else {
+			rc = SQLITE_DONE;          /* too long ago: a new incident */
+		}
+	}
 	if (rc == SQLITE_ROW) {
 		s = st->st[ST_INCIDENT_UPDATE];
 		sqlite3_bind_int64(s, 1, incident_id);
@@ -653,9 +957,13 @@ incident_add(struct store *st, const char *agent, const Vigil__V1__Event *ev, in
 		sqlite3_bind_int(s, 4, (int)ev->severity);
 		bind_text(s, 5, ev->summary);
 		sqlite3_bind_int64(s, 6, ev->time_us);
+		sqlite3_bind_int64(s, 7, recv_us);
 		if (hot_run(st, s) != 0)
 			return VIGIL_ERR_DB;
 		incident_id = sqlite3_last_insert_rowid(st->db);
+		if (audit_append(st, &(struct store_audit_entry){ recv_us, "system", incident_id,
+		    "open", ev->summary }) != 0)
+			return VIGIL_ERR_DB;
 	}
 	s = st->st[ST_LINK_INSERT];
 	sqlite3_bind_int64(s, 1, incident_id);
@@ -756,13 +1064,78 @@ commit_events(struct store *st, struct store_batch *b)
 		if ((int)ev->severity >= VIGIL__V1__SEVERITY__SEVERITY_MEDIUM) {
 			int64_t id = sqlite3_last_insert_rowid(st->db);
 
-			if ((rc = incident_add(st, b->agent, ev, id)) != 0)
+			if ((rc = incident_add(st, b->agent, ev, id, b->recv_us)) != 0)
 				return rc;
 			/* incident_add() used other statements; ours keeps its bindings. */
 		}
 	}
 	b->up_to = up_to;
 	return 0;
+}
+
+/* ---- posture and compliance ---- */
+
+/* A counter from the wire: SQLite integers are signed, so the largest values saturate. */
+static sqlite3_int64
+counter(uint64_t v)
+{
+	return v > INT64_MAX ? INT64_MAX : (sqlite3_int64)v;
+}
+
+/* ?1-?15 of both posture statements (store.c's numbering next to their SQL). */
+static void
+bind_posture(sqlite3_stmt *s, const struct store_batch *b, const Vigil__V1__Posture *p)
+{
+	bind_text(s, 1, b->agent);
+	sqlite3_bind_int64(s, 2, b->recv_us);
+	bind_text(s, 3, p->av_product);
+	sqlite3_bind_int(s, 4, (int)p->av_running);
+	sqlite3_bind_int(s, 5, (int)p->av_realtime);
+	bind_text(s, 6, p->av_version);
+	sqlite3_bind_int64(s, 7, p->av_signatures_us);
+	sqlite3_bind_int(s, 8, p->updates_pending);
+	sqlite3_bind_int(s, 9, p->security_updates_pending);
+	sqlite3_bind_int64(s, 10, p->security_pending_since_us);
+	sqlite3_bind_int64(s, 11, p->last_update_us);
+	sqlite3_bind_int64(s, 12, p->last_upgrade_us);
+	sqlite3_bind_int(s, 13, (int)p->reboot_required);
+	bind_text(s, 14, p->os);
+	sqlite3_bind_int64(s, 15, (sqlite3_int64)p->usb_policy_blocked);
+}
+
+/*
+ * The agent row (last_seen, and the row the posture references), a history
+ * row if a fact changed, then the latest posture with the health counters.
+ * The posture statements bind the heartbeat's strings: their bindings are
+ * dropped here rather than by commit_unbind().
+ */
+static int
+commit_posture(struct store *st, const struct store_batch *b)
+{
+	const Vigil__V1__Heartbeat *hb = b->heartbeat;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (hb == NULL || hb->posture == NULL)
+		return VIGIL_ERR_INVAL;
+	if ((rc = commit_seen(st, b)) != 0)
+		return rc;
+	s = st->st[ST_POSTURE_HISTORY];
+	bind_posture(s, b, hb->posture);
+	rc = hot_run(st, s);
+	sqlite3_clear_bindings(s);
+	if (rc != 0)
+		return rc;
+	s = st->st[ST_POSTURE_UPSERT];
+	bind_posture(s, b, hb->posture);
+	sqlite3_bind_int64(s, 16, counter(hb->spool_depth));
+	sqlite3_bind_int64(s, 17, counter(hb->dropped));
+	sqlite3_bind_int64(s, 18, counter(hb->lines_truncated));
+	sqlite3_bind_int64(s, 19, counter(hb->events_rejected));
+	sqlite3_bind_int64(s, 20, counter(hb->rule_evictions));
+	rc = hot_run(st, s);
+	sqlite3_clear_bindings(s);
+	return rc;
 }
 
 static int
@@ -777,6 +1150,8 @@ commit_item(struct store *st, struct store_batch *b)
 		return commit_hello(st, b);
 	case STORE_SEEN:
 		return commit_seen(st, b);
+	case STORE_POSTURE:
+		return commit_posture(st, b);
 	}
 	return VIGIL_ERR_INVAL;
 }
@@ -869,6 +1244,14 @@ incident_row(sqlite3_stmt *s, struct store_incident_row *r)
 	r->first_us = sqlite3_column_int64(s, 7);
 	r->last_us = sqlite3_column_int64(s, 8);
 	r->events = sqlite3_column_int64(s, 9);
+	r->assignee = col_text(s, 10);
+	r->resolution = col_text(s, 11);
+	r->unit = col_text(s, 12);
+	r->kind = col_text(s, 13);
+	r->dedup_key = col_text(s, 14);
+	r->opened_us = sqlite3_column_int64(s, 15);
+	r->acked_us = sqlite3_column_int64(s, 16);
+	r->resolved_us = sqlite3_column_int64(s, 17);
 }
 
 /*
@@ -1018,4 +1401,718 @@ store_counts(struct store *st, struct store_counts *c)
 	}
 	stmt_done(s);
 	return rc == SQLITE_ROW ? 0 : VIGIL_ERR_DB;
+}
+
+/* ---- incidents, audit, escalation ---------------------------------------------- */
+
+static int
+inc_prepare(struct store *st, char *err, size_t errlen)
+{
+	for (int i = 0; i < IST_COUNT; i++) {
+		if (sqlite3_prepare_v3(st->db, inc_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+		    &st->ist[i], NULL) != SQLITE_OK) {
+			err_set(err, errlen, "Cannot prepare incident statement %d: %s.", i,
+			    sqlite3_errmsg(st->db));
+			return VIGIL_ERR_DB;
+		}
+	}
+	return 0;
+}
+
+void
+store_set_reopen_window(struct store *st, int64_t window_us)
+{
+	if (st != NULL)
+		st->reopen_window_us = window_us > 0 ? window_us : 0;
+}
+
+/* Run a statement of ours that returns no rows, keeping SQLite's sentence on failure. */
+static int
+inc_run(struct store *st, sqlite3_stmt *s)
+{
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		note_error(st);
+		stmt_done(s);
+		return VIGIL_ERR_DB;
+	}
+	stmt_done(s);
+	return 0;
+}
+
+static int
+txn_begin(struct store *st)
+{
+	st->errmsg[0] = '\0';
+	return inc_run(st, st->st[ST_BEGIN]);
+}
+
+/* Commit when rc is 0, else roll back; returns the outcome. */
+static int
+txn_end(struct store *st, int rc)
+{
+	if (rc == 0 && (rc = inc_run(st, st->st[ST_COMMIT])) == 0)
+		return 0;
+	if (st->errmsg[0] == '\0')
+		snprintf(st->errmsg, sizeof(st->errmsg), "%s", vigil_strerror(rc));
+	stmt_run(st->st[ST_ROLLBACK]);
+	return rc;
+}
+
+/* Append one sealed record after the last one; inside a transaction. */
+static int
+audit_append(struct store *st, const struct store_audit_entry *e)
+{
+	sqlite3_stmt *s = st->ist[IST_AUDIT_LAST];
+	struct audit_record r;
+	uint8_t prev[AUDIT_HASH_LEN];
+	char phex[AUDIT_HEX_LEN], hex[AUDIT_HEX_LEN];
+	char actor[AUDIT_ACTOR_MAX], action[AUDIT_ACTION_MAX], detail[AUDIT_DETAIL_MAX];
+	int64_t last = 0;
+	int rc, have = 0;
+
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		last = sqlite3_column_int64(s, 0);
+		/* A mangled hash is chained from zero: verify names that row anyway. */
+		have = audit_unhex(col_text(s, 1), prev) == 0;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		note_error(st);
+	stmt_done(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return VIGIL_ERR_DB;
+	snprintf(actor, sizeof(actor), "%s", e->actor != NULL ? e->actor : "system");
+	snprintf(action, sizeof(action), "%s", e->action != NULL ? e->action : "");
+	snprintf(detail, sizeof(detail), "%s", e->detail != NULL ? e->detail : "");
+	memset(&r, 0, sizeof(r));
+	r.id = last + 1;
+	r.time_us = e->time_us;
+	r.actor = actor;
+	r.incident = e->incident;
+	r.action = action;
+	r.detail = detail;
+	if ((rc = audit_seal(&r, have ? prev : NULL)) != 0) {
+		snprintf(st->errmsg, sizeof(st->errmsg), "cannot seal an audit record: %s",
+		    vigil_strerror(rc));
+		return rc;
+	}
+	audit_hex(r.prev_hash, phex);
+	audit_hex(r.hash, hex);
+	s = st->ist[IST_AUDIT_INSERT];
+	sqlite3_bind_int64(s, 1, r.id);
+	sqlite3_bind_int64(s, 2, r.time_us);
+	bind_text(s, 3, actor);
+	sqlite3_bind_int64(s, 4, r.incident);
+	bind_text(s, 5, action);
+	bind_text(s, 6, detail);
+	bind_text(s, 7, phex);
+	bind_text(s, 8, hex);
+	return inc_run(st, s);
+}
+
+int
+store_audit_append(struct store *st, const struct store_audit_entry *e)
+{
+	int rc;
+
+	if (st == NULL || e == NULL || e->action == NULL || *e->action == '\0')
+		return VIGIL_ERR_INVAL;
+	if ((rc = txn_begin(st)) != 0)
+		return rc;
+	return txn_end(st, audit_append(st, e));
+}
+
+/* Back to new, inside a transaction: its escalation starts again from nothing. */
+static int
+reopen_in_txn(struct store *st, int64_t id, int64_t now_us)
+{
+	sqlite3_stmt *s = st->ist[IST_REOPEN];
+
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, now_us);
+	if (inc_run(st, s) != 0)
+		return VIGIL_ERR_DB;
+	s = st->ist[IST_ESC_DELETE];
+	sqlite3_bind_int64(s, 1, id);
+	if (inc_run(st, s) != 0)
+		return VIGIL_ERR_DB;
+	return audit_append(st, &(struct store_audit_entry){ now_us, "system", id, "reopen",
+	    "matching events arrived within the re-open window" });
+}
+
+/* Step a bound incident statement, one row per call. */
+static int
+walk_incidents(sqlite3_stmt *s, store_incident_fn fn, void *arg)
+{
+	struct store_incident_row row;
+	int rc, r = 0;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		incident_row(s, &row);
+		if (fn != NULL && (r = fn(arg, &row)) != 0)
+			break;
+	}
+	stmt_done(s);
+	if (r != 0)
+		return r;
+	return rc == SQLITE_DONE ? 0 : VIGIL_ERR_DB;
+}
+
+int
+store_query_incident_queue(struct store *st, const struct store_incident_filter *f,
+    store_incident_fn fn, void *arg)
+{
+	static const struct store_incident_filter open = { NULL, -1, -1, NULL, NULL, NULL, NULL,
+	    0 };
+	sqlite3_stmt *s;
+
+	if (st == NULL)
+		return VIGIL_ERR_INVAL;
+	if (f == NULL)
+		f = &open;
+	s = st->ist[IST_QUEUE];
+	if (f->status != NULL)
+		bind_text(s, 1, f->status);
+	if (f->category >= 0)
+		sqlite3_bind_int(s, 2, f->category);
+	if (f->min_severity >= 0)
+		sqlite3_bind_int(s, 3, f->min_severity);
+	if (f->unit != NULL)
+		bind_text(s, 4, f->unit);
+	if (f->host != NULL)
+		bind_text(s, 5, f->host);
+	if (f->assignee != NULL)
+		bind_text(s, 6, f->assignee);
+	if (f->kind != NULL)
+		bind_text(s, 7, f->kind);
+	sqlite3_bind_int64(s, 8, f->limit > 0 ? f->limit : -1);
+	return walk_incidents(s, fn, arg);
+}
+
+int
+store_incident_by_id(struct store *st, int64_t id, store_incident_fn fn, void *arg)
+{
+	sqlite3_stmt *s;
+	struct store_incident_row row;
+	int rc, r = 0;
+
+	if (st == NULL)
+		return VIGIL_ERR_INVAL;
+	s = st->ist[IST_BY_ID];
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		incident_row(s, &row);
+		if (fn != NULL)
+			r = fn(arg, &row);
+	}
+	stmt_done(s);
+	if (rc == SQLITE_DONE)
+		return VIGIL_ERR_NOTFOUND;
+	if (rc != SQLITE_ROW)
+		return VIGIL_ERR_DB;
+	return r;
+}
+
+static int
+esc_write(struct store *st, const struct store_esc_state *e, enum inc_stmt_id which)
+{
+	sqlite3_stmt *s;
+
+	if (e->text == NULL) {
+		s = st->ist[IST_ESC_DELETE];
+		sqlite3_bind_int64(s, 1, e->incident);
+		return inc_run(st, s);
+	}
+	s = st->ist[which];
+	sqlite3_bind_int64(s, 1, e->incident);
+	bind_text(s, 2, e->text);
+	return inc_run(st, s);
+}
+
+int
+store_incident_change(struct store *st, const struct store_incident_change *ch)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (st == NULL || ch == NULL || ch->old_status == NULL || ch->status == NULL)
+		return VIGIL_ERR_INVAL;
+	if ((rc = txn_begin(st)) != 0)
+		return rc;
+	s = st->ist[IST_CHANGE];
+	sqlite3_bind_int64(s, 1, ch->id);
+	bind_text(s, 2, ch->old_status);
+	bind_text(s, 3, ch->status);
+	bind_text(s, 4, ch->resolution);
+	bind_text(s, 5, ch->assignee);
+	sqlite3_bind_int64(s, 6, ch->opened_us);
+	sqlite3_bind_int64(s, 7, ch->acked_us);
+	sqlite3_bind_int64(s, 8, ch->resolved_us);
+	if ((rc = inc_run(st, s)) != 0)
+		goto out;
+	if (sqlite3_changes(st->db) == 0) {
+		/* Someone (the writer re-opening it, another operator) was first. */
+		snprintf(st->errmsg, sizeof(st->errmsg), "the incident changed meanwhile");
+		rc = VIGIL_ERR_PROTO;
+		goto out;
+	}
+	if (ch->note != NULL) {
+		s = st->ist[IST_NOTE_INSERT];
+		sqlite3_bind_int64(s, 1, ch->id);
+		sqlite3_bind_int64(s, 2, ch->audit.time_us);
+		bind_text(s, 3, ch->audit.actor);
+		bind_text(s, 4, ch->note);
+		if ((rc = inc_run(st, s)) != 0)
+			goto out;
+	}
+	if ((rc = audit_append(st, &ch->audit)) != 0)
+		goto out;
+	if (ch->esc != NULL)
+		rc = esc_write(st, ch->esc, IST_ESC_UPSERT);
+out:
+	return txn_end(st, rc);
+}
+
+/* Find the last incident of key: *id (0 if none), *closed, *resolved_us. */
+static int
+made_find(struct store *st, const char *key, int64_t *id, int *closed, int64_t *resolved_us)
+{
+	sqlite3_stmt *s = st->ist[IST_MADE_FIND];
+	int rc;
+
+	bind_text(s, 1, key);
+	*id = 0;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+		*closed = sqlite3_column_int(s, 1);
+		*resolved_us = sqlite3_column_int64(s, 2);
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		note_error(st);
+	stmt_done(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : VIGIL_ERR_DB;
+}
+
+int
+store_incident_make(struct store *st, struct store_made_incident *mi)
+{
+	sqlite3_stmt *s;
+	int64_t id, resolved_us = 0;
+	int rc, closed = 0;
+
+	if (st == NULL || mi == NULL || mi->kind == NULL || mi->dedup_key == NULL ||
+	    mi->agent == NULL || mi->rule == NULL || mi->title == NULL)
+		return VIGIL_ERR_INVAL;
+	mi->id = 0;
+	mi->opened = 0;
+	if ((rc = txn_begin(st)) != 0)
+		return rc;
+	if ((rc = made_find(st, mi->dedup_key, &id, &closed, &resolved_us)) != 0)
+		goto out;
+	if (id != 0 && closed) {
+		if (st->reopen_window_us > 0 && resolved_us > 0 &&
+		    mi->now_us - resolved_us <= st->reopen_window_us) {
+			if ((rc = reopen_in_txn(st, id, mi->now_us)) != 0)
+				goto out;
+			mi->opened = 1;
+		} else {
+			id = 0;
+		}
+	}
+	if (id == 0) {
+		s = st->ist[IST_MADE_INSERT];
+		bind_text(s, 1, mi->agent);
+		bind_text(s, 2, mi->rule);
+		sqlite3_bind_int(s, 3, mi->category);
+		sqlite3_bind_int(s, 4, mi->severity);
+		bind_text(s, 5, mi->title);
+		sqlite3_bind_int64(s, 6, mi->time_us);
+		bind_text(s, 7, mi->kind);
+		bind_text(s, 8, mi->dedup_key);
+		sqlite3_bind_int64(s, 9, mi->now_us);
+		if ((rc = inc_run(st, s)) != 0)
+			goto out;
+		id = sqlite3_last_insert_rowid(st->db);
+		mi->opened = 1;
+		if ((rc = audit_append(st, &(struct store_audit_entry){ mi->now_us, "system", id,
+		    "open", mi->title })) != 0)
+			goto out;
+	}
+	for (size_t i = 0; i < mi->nagents; i++) {
+		s = st->ist[IST_AGENT_LINK];
+		sqlite3_bind_int64(s, 1, id);
+		bind_text(s, 2, mi->agents[i]);
+		sqlite3_bind_int64(s, 3, mi->now_us);
+		if ((rc = inc_run(st, s)) != 0)
+			goto out;
+	}
+	for (size_t i = 0; i < mi->nevents; i++) {
+		if (mi->ev_seqs[i] > INT64_MAX)
+			continue;
+		s = st->ist[IST_EVENT_LINK];
+		sqlite3_bind_int64(s, 1, id);
+		bind_text(s, 2, mi->ev_agents[i]);
+		sqlite3_bind_int64(s, 3, (sqlite3_int64)mi->ev_seqs[i]);
+		if ((rc = inc_run(st, s)) != 0)
+			goto out;
+	}
+	s = st->ist[IST_MADE_UPDATE];
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, mi->time_us);
+	sqlite3_bind_int(s, 3, mi->severity);
+	bind_text(s, 4, mi->title);
+	if ((rc = inc_run(st, s)) != 0)
+		goto out;
+	mi->id = id;
+out:
+	if ((rc = txn_end(st, rc)) != 0) {
+		mi->id = 0;
+		mi->opened = 0;
+	}
+	return rc;
+}
+
+int
+store_incident_agents(struct store *st, int64_t id, store_name_fn fn, void *arg)
+{
+	sqlite3_stmt *s;
+	int rc, r = 0;
+
+	if (st == NULL)
+		return VIGIL_ERR_INVAL;
+	s = st->ist[IST_AGENTS_OF];
+	sqlite3_bind_int64(s, 1, id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (fn != NULL && (r = fn(arg, col_text(s, 0))) != 0)
+			break;
+	stmt_done(s);
+	if (r != 0)
+		return r;
+	return rc == SQLITE_DONE ? 0 : VIGIL_ERR_DB;
+}
+
+int
+store_escalation_save(struct store *st, const struct store_esc_state *states, size_t nstates,
+    struct store_outbox_row *rows, size_t nrows, const struct store_audit_entry *audit,
+    size_t naudit)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (st == NULL)
+		return VIGIL_ERR_INVAL;
+	if ((rc = txn_begin(st)) != 0)
+		return rc;
+	for (size_t i = 0; i < nstates; i++)
+		if ((rc = esc_write(st, &states[i], states[i].insert ? IST_ESC_INSERT :
+		    IST_ESC_UPDATE)) != 0)
+			goto out;
+	for (size_t i = 0; i < nrows; i++) {
+		struct store_outbox_row *o = &rows[i];
+
+		s = st->ist[IST_OUTBOX_INSERT];
+		sqlite3_bind_int64(s, 1, o->incident_id);
+		sqlite3_bind_int64(s, 2, o->created_us);
+		sqlite3_bind_int64(s, 3, o->due_us);
+		bind_text(s, 4, o->route);
+		bind_text(s, 5, o->contact);
+		bind_text(s, 6, o->contact_name);
+		bind_text(s, 7, o->language);
+		bind_text(s, 8, o->channel);
+		bind_text(s, 9, o->target);
+		bind_text(s, 10, o->group_key);
+		sqlite3_bind_int(s, 11, o->level);
+		sqlite3_bind_int(s, 12, o->repeat);
+		sqlite3_bind_int(s, 13, o->manual);
+		sqlite3_bind_int64(s, 14, o->more);
+		if ((rc = inc_run(st, s)) != 0)
+			goto out;
+		o->id = sqlite3_last_insert_rowid(st->db);
+		for (size_t k = 0; k < o->nids; k++) {
+			s = st->ist[IST_OUTBOX_LINK];
+			sqlite3_bind_int64(s, 1, o->id);
+			sqlite3_bind_int64(s, 2, o->ids[k]);
+			if ((rc = inc_run(st, s)) != 0)
+				goto out;
+		}
+	}
+	for (size_t i = 0; i < naudit; i++)
+		if ((rc = audit_append(st, &audit[i])) != 0)
+			goto out;
+out:
+	if ((rc = txn_end(st, rc)) != 0)
+		for (size_t i = 0; i < nrows; i++)
+			rows[i].id = 0;
+	return rc;
+}
+
+int
+store_escalation_states(struct store *st, store_esc_fn fn, void *arg)
+{
+	struct store_incident_row row;
+	sqlite3_stmt *s;
+	int rc, r = 0;
+
+	if (st == NULL)
+		return VIGIL_ERR_INVAL;
+	s = st->ist[IST_ESC_STATES];
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		incident_row(s, &row);
+		if (fn != NULL && (r = fn(arg, &row, col_text(s, 18))) != 0)
+			break;
+	}
+	stmt_done(s);
+	if (r != 0)
+		return r;
+	return rc == SQLITE_DONE ? 0 : VIGIL_ERR_DB;
+}
+
+int
+store_escalation_missing(struct store *st, store_incident_fn fn, void *arg)
+{
+	if (st == NULL)
+		return VIGIL_ERR_INVAL;
+	return walk_incidents(st->ist[IST_ESC_MISSING], fn, arg);
+}
+
+static void
+outbox_row(sqlite3_stmt *s, struct store_outbox_row *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->id = sqlite3_column_int64(s, 0);
+	o->incident_id = sqlite3_column_int64(s, 1);
+	o->created_us = sqlite3_column_int64(s, 2);
+	o->due_us = sqlite3_column_int64(s, 3);
+	o->route = col_text(s, 4);
+	o->contact = col_text(s, 5);
+	o->contact_name = col_text(s, 6);
+	o->language = col_text(s, 7);
+	o->channel = col_text(s, 8);
+	o->target = col_text(s, 9);
+	o->group_key = col_text(s, 10);
+	o->level = sqlite3_column_int(s, 11);
+	o->repeat = sqlite3_column_int(s, 12);
+	o->manual = sqlite3_column_int(s, 13);
+	o->more = sqlite3_column_int64(s, 14);
+	o->status = col_text(s, 15);
+	o->attempts = sqlite3_column_int(s, 16);
+	o->next_us = sqlite3_column_int64(s, 17);
+	o->done_us = sqlite3_column_int64(s, 18);
+}
+
+int
+store_outbox_pending(struct store *st, store_outbox_fn fn, void *arg)
+{
+	struct store_outbox_row row;
+	sqlite3_stmt *s;
+	int rc, r = 0;
+
+	if (st == NULL)
+		return VIGIL_ERR_INVAL;
+	s = st->ist[IST_OUTBOX_PENDING];
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		outbox_row(s, &row);
+		if (fn != NULL && (r = fn(arg, &row)) != 0)
+			break;
+	}
+	stmt_done(s);
+	if (r != 0)
+		return r;
+	return rc == SQLITE_DONE ? 0 : VIGIL_ERR_DB;
+}
+
+int
+store_outbox_attempt(struct store *st, const struct store_attempt *a)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (st == NULL || a == NULL)
+		return VIGIL_ERR_INVAL;
+	if ((rc = txn_begin(st)) != 0)
+		return rc;
+	s = st->ist[IST_ATTEMPT_INSERT];
+	sqlite3_bind_int64(s, 1, a->outbox_id);
+	sqlite3_bind_int(s, 2, a->attempt);
+	sqlite3_bind_int64(s, 3, a->started_us);
+	sqlite3_bind_int64(s, 4, a->finished_us);
+	sqlite3_bind_int(s, 5, a->ok != 0);
+	bind_text(s, 6, a->failure);
+	sqlite3_bind_int64(s, 7, a->code);
+	bind_text(s, 8, a->error);
+	sqlite3_bind_int64(s, 9, a->final ? 0 : a->next_us);
+	if ((rc = inc_run(st, s)) != 0)
+		goto out;
+	s = st->ist[IST_OUTBOX_UPDATE];
+	sqlite3_bind_int64(s, 1, a->outbox_id);
+	sqlite3_bind_int(s, 2, a->attempt);
+	bind_text(s, 3, a->ok ? "sent" : a->final ? "failed" : "pending");
+	sqlite3_bind_int64(s, 4, a->final ? 0 : a->next_us);
+	sqlite3_bind_int64(s, 5, a->final ? a->finished_us : 0);
+	rc = inc_run(st, s);
+out:
+	return txn_end(st, rc);
+}
+
+int
+store_incident_notifications(struct store *st, int64_t id, store_outbox_fn ofn,
+    store_attempt_fn afn, void *arg)
+{
+	struct store_outbox_row row;
+	struct store_attempt at;
+	sqlite3_stmt *s, *a;
+	int rc, rca = SQLITE_DONE, r = 0;
+
+	if (st == NULL)
+		return VIGIL_ERR_INVAL;
+	s = st->ist[IST_INC_OUTBOX];
+	a = st->ist[IST_ATTEMPTS_OF];
+	sqlite3_bind_int64(s, 1, id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		outbox_row(s, &row);
+		if (ofn != NULL && (r = ofn(arg, &row)) != 0)
+			break;
+		sqlite3_bind_int64(a, 1, row.id);
+		while ((rca = sqlite3_step(a)) == SQLITE_ROW) {
+			memset(&at, 0, sizeof(at));
+			at.outbox_id = sqlite3_column_int64(a, 0);
+			at.attempt = sqlite3_column_int(a, 1);
+			at.started_us = sqlite3_column_int64(a, 2);
+			at.finished_us = sqlite3_column_int64(a, 3);
+			at.ok = sqlite3_column_int(a, 4);
+			at.failure = col_text(a, 5);
+			at.code = (long)sqlite3_column_int64(a, 6);
+			at.error = col_text(a, 7);
+			at.next_us = sqlite3_column_int64(a, 8);
+			at.final = at.next_us == 0;
+			if (afn != NULL && (r = afn(arg, &at)) != 0)
+				break;
+		}
+		stmt_done(a);
+		if (r != 0 || rca != SQLITE_DONE)
+			break;
+	}
+	stmt_done(s);
+	if (r != 0)
+		return r;
+	return rc == SQLITE_DONE && rca == SQLITE_DONE ? 0 : VIGIL_ERR_DB;
+}
+
+int
+store_audit_walk(struct store *st, int64_t incident, store_audit_fn fn, void *arg)
+{
+	struct audit_record rec;
+	sqlite3_stmt *s;
+	int rc, r = 0;
+
+	if (st == NULL)
+		return VIGIL_ERR_INVAL;
+	s = st->ist[incident != 0 ? IST_AUDIT_OF : IST_AUDIT_ALL];
+	if (incident != 0)
+		sqlite3_bind_int64(s, 1, incident);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&rec, 0, sizeof(rec));
+		rec.id = sqlite3_column_int64(s, 0);
+		rec.time_us = sqlite3_column_int64(s, 1);
+		rec.actor = col_text(s, 2);
+		rec.incident = sqlite3_column_int64(s, 3);
+		rec.action = col_text(s, 4);
+		rec.detail = col_text(s, 5);
+		/* A hash that is not hex cannot match anything: all ones. */
+		if (audit_unhex(col_text(s, 6), rec.prev_hash) != 0)
+			memset(rec.prev_hash, 0xff, sizeof(rec.prev_hash));
+		if (audit_unhex(col_text(s, 7), rec.hash) != 0)
+			memset(rec.hash, 0xff, sizeof(rec.hash));
+		if (fn != NULL && (r = fn(arg, &rec)) != 0)
+			break;
+	}
+	stmt_done(s);
+	if (r != 0)
+		return r;
+	return rc == SQLITE_DONE ? 0 : VIGIL_ERR_DB;
+}
+
+/* ---- posture and compliance: queries ---- */
+
+static void
+posture_row(sqlite3_stmt *s, struct store_posture_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->agent = col_text(s, 0);
+	r->hostname = col_text(s, 1);
+	r->unit = col_text(s, 2);
+	r->last_seen_us = sqlite3_column_int64(s, 3);
+	r->has_posture = sqlite3_column_int(s, 4);
+	r->av_product = col_text(s, 6);
+	r->av_version = col_text(s, 7);
+	r->os = col_text(s, 8);
+	if (!r->has_posture)
+		return;
+	r->recv_us = sqlite3_column_int64(s, 5);
+	r->av_running = sqlite3_column_int(s, 9);
+	r->av_realtime = sqlite3_column_int(s, 10);
+	r->reboot_required = sqlite3_column_int(s, 11);
+	r->av_signatures_us = sqlite3_column_int64(s, 12);
+	r->updates_pending = sqlite3_column_int(s, 13);
+	r->security_updates_pending = sqlite3_column_int(s, 14);
+	r->security_pending_since_us = sqlite3_column_int64(s, 15);
+	r->last_update_us = sqlite3_column_int64(s, 16);
+	r->last_upgrade_us = sqlite3_column_int64(s, 17);
+	r->usb_policy_blocked = (uint64_t)sqlite3_column_int64(s, 18);
+	r->spool_depth = (uint64_t)sqlite3_column_int64(s, 19);
+	r->dropped = (uint64_t)sqlite3_column_int64(s, 20);
+	r->lines_truncated = (uint64_t)sqlite3_column_int64(s, 21);
+	r->events_rejected = (uint64_t)sqlite3_column_int64(s, 22);
+	r->rule_evictions = (uint64_t)sqlite3_column_int64(s, 23);
+}
+
+static int
+walk_postures(sqlite3_stmt *s, store_posture_fn fn, void *arg, size_t *nrows)
+{
+	struct store_posture_row row;
+	int rc, r = 0;
+
+	*nrows = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		posture_row(s, &row);
+		(*nrows)++;
+		if (fn != NULL && (r = fn(arg, &row)) != 0)
+			break;
+	}
+	stmt_done(s);
+	if (r != 0)
+		return r;
+	return rc == SQLITE_DONE ? 0 : VIGIL_ERR_DB;
+}
+
+int
+store_query_postures(struct store *st, const char *unit, store_posture_fn fn, void *arg)
+{
+	sqlite3_stmt *s;
+	size_t n;
+
+	if (st == NULL)
+		return VIGIL_ERR_INVAL;
+	s = st->st[ST_QUERY_POSTURES];
+	if (unit != NULL)
+		bind_text(s, 1, unit);
+	return walk_postures(s, fn, arg, &n);
+}
+
+int
+store_get_posture(struct store *st, const char *agent, store_posture_fn fn, void *arg)
+{
+	sqlite3_stmt *s;
+	size_t n;
+	int rc;
+
+	if (st == NULL || agent == NULL)
+		return VIGIL_ERR_INVAL;
+	s = st->st[ST_GET_POSTURE];
+	bind_text(s, 1, agent);
+	if ((rc = walk_postures(s, fn, arg, &n)) != 0)
+		return rc;
+	return n == 0 ? VIGIL_ERR_NOTFOUND : 0;
 }

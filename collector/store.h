@@ -36,6 +36,7 @@ enum store_item_kind {
 	STORE_EVENTS = 0,      /* store the events of batch */
 	STORE_HELLO,           /* the agent's row from its Hello, seen at recv_us */
 	STORE_SEEN,            /* the agent was last seen at recv_us */
+	STORE_POSTURE,         /* heartbeat's posture and counters, seen at recv_us */
 };
 
 struct store_batch {
@@ -44,6 +45,7 @@ struct store_batch {
 	const Vigil__V1__EventBatch *batch;
 	const Vigil__V1__Hello *hello;
 	const char *address;
+	const Vigil__V1__Heartbeat *heartbeat;   /* STORE_POSTURE: posture not NULL */
 	int64_t recv_us;
 	uint64_t up_to;        /* out: highest seq of the batch, now stored */
 	size_t inserted;       /* out: new events (the rest were duplicates) */
@@ -106,6 +108,9 @@ struct store_incident_row {
 	const char *status, *title;
 	int64_t first_us, last_us;
 	int64_t events;
+	/* schema 3 */
+	const char *assignee, *resolution, *unit, *kind, *dedup_key;
+	int64_t opened_us, acked_us, resolved_us;   /* 0: not (yet) */
 };
 typedef int (*store_incident_fn)(void *arg, const struct store_incident_row *row);
 /* open_only: status is not resolved/false_positive; ordered by severity desc, then age. */
@@ -118,5 +123,167 @@ struct store_counts {
 	int64_t agents, events, incidents_open;
 };
 int store_counts(struct store *st, struct store_counts *c);
+
+/* ---- posture and compliance ---- */
+
+/*
+ * An agent with its latest posture (has_posture 0: none stored yet, and
+ * every posture member is zero). Times in microseconds, 0 unknown; counts -1
+ * unknown; tristates as Vigil__V1__Tristate.
+ */
+struct store_posture_row {
+	const char *agent, *hostname, *unit;
+	int64_t last_seen_us;
+	int has_posture;
+	int64_t recv_us;
+	const char *av_product, *av_version, *os;
+	int av_running, av_realtime, reboot_required;
+	int64_t av_signatures_us;
+	int updates_pending, security_updates_pending;
+	int64_t security_pending_since_us, last_update_us, last_upgrade_us;
+	uint64_t usb_policy_blocked;
+	uint64_t spool_depth, dropped, lines_truncated, events_rejected, rule_evictions;
+};
+typedef int (*store_posture_fn)(void *arg, const struct store_posture_row *row);
+/* Every agent (of unit; NULL: of every unit), ordered by unit, then agent. */
+int store_query_postures(struct store *st, const char *unit, store_posture_fn fn, void *arg);
+/* One agent's row; VIGIL_ERR_NOTFOUND if the agent is unknown. */
+int store_get_posture(struct store *st, const char *agent, store_posture_fn fn, void *arg);
+
+/* ---- incidents, audit, escalation ---------------------------------------------- */
+
+/*
+ * Events at or above medium join the last incident of their dedup key
+ * ("rule:AGENT:RULE"): an open one, or one resolved less than window_us ago,
+ * which is re-opened (status new, audit "reopen" by system). 0: never re-open.
+ * Set it before the store is used; the writer thread's store needs it.
+ */
+void store_set_reopen_window(struct store *st, int64_t window_us);
+
+/* The incident queue: open first, by severity (highest first), then age. */
+struct store_incident_filter {
+	const char *status;    /* NULL or "open": open ones; "all"; or one status name */
+	int category;          /* -1: all */
+	int min_severity;      /* -1: all */
+	const char *unit, *host, *assignee, *kind;   /* NULL: any; host: agent id, hostname, */
+	long limit;                                   /* or a correlated machine; 0: no limit */
+};
+int store_query_incident_queue(struct store *st, const struct store_incident_filter *f,
+    store_incident_fn fn, void *arg);
+/* One incident by id; VIGIL_ERR_NOTFOUND if absent. */
+int store_incident_by_id(struct store *st, int64_t id, store_incident_fn fn, void *arg);
+
+/* An audit record to append: the store assigns the id and seals the chain (audit.c). */
+struct store_audit_entry {
+	int64_t time_us;
+	const char *actor;     /* the Unix user, or "system" */
+	int64_t incident;      /* 0: none */
+	const char *action, *detail;
+};
+
+/* The escalation state of one incident, as escalate_state_format() text. */
+struct store_esc_state {
+	int64_t incident;
+	const char *text;
+	int insert;            /* 1: a new row (ignored if one exists); 0: update an existing row */
+};
+
+/*
+ * An operator's (or the system's) action on an incident, all in one
+ * transaction: the incident's new facts (only if its status is still
+ * old_status: VIGIL_ERR_AGAIN otherwise), a note, the audit record, the
+ * escalation state (NULL: unchanged).
+ */
+struct store_incident_change {
+	int64_t id;
+	const char *old_status;
+	const char *status, *resolution, *assignee;
+	int64_t opened_us, acked_us, resolved_us;
+	const char *note;                      /* NULL: none */
+	struct store_audit_entry audit;
+	const struct store_esc_state *esc;     /* NULL: unchanged */
+};
+int store_incident_change(struct store *st, const struct store_incident_change *ch);
+
+/*
+ * A collector-made incident (correlation, agent silent): joins the open
+ * incident of dedup_key, re-opens one resolved within the re-open window, or
+ * opens one; links the machines and the events given by (agent, seq).
+ */
+struct store_made_incident {
+	const char *kind;              /* "correlation" or "agent_silent" */
+	const char *dedup_key, *agent, *rule, *title;
+	int category, severity;
+	int64_t time_us, now_us;
+	const char *const *agents;
+	size_t nagents;
+	const char *const *ev_agents;  /* events to link, by (agent, seq) */
+	const uint64_t *ev_seqs;
+	size_t nevents;
+	int64_t id;                    /* out */
+	int opened;                    /* out: 1 opened or re-opened */
+};
+int store_incident_make(struct store *st, struct store_made_incident *mi);
+
+/* The machines linked to an incident (correlation), one call each. */
+typedef int (*store_name_fn)(void *arg, const char *name);
+int store_incident_agents(struct store *st, int64_t id, store_name_fn fn, void *arg);
+
+/* A notification in the outbox: one message to one contact through one channel. */
+struct store_outbox_row {
+	int64_t id;                    /* assigned by store_escalation_save() */
+	int64_t incident_id;           /* the first incident listed */
+	int64_t created_us, due_us;
+	const char *route, *contact, *contact_name, *language, *channel, *target, *group_key;
+	int level, repeat, manual;
+	const int64_t *ids;            /* every incident it is about */
+	size_t nids;
+	int64_t more;
+	/* read back */
+	const char *status;            /* "pending", "sent", "failed" */
+	int attempts;
+	int64_t next_us, done_us;
+};
+
+/*
+ * One escalation step, in one transaction: the states, the new outbox rows
+ * (their ids written back into rows[].id) and the audit records.
+ */
+int store_escalation_save(struct store *st, const struct store_esc_state *states, size_t nstates,
+    struct store_outbox_row *rows, size_t nrows, const struct store_audit_entry *audit,
+    size_t naudit);
+
+/* The saved states of open incidents; and open incidents that have none yet. */
+typedef int (*store_esc_fn)(void *arg, const struct store_incident_row *inc, const char *text);
+int store_escalation_states(struct store *st, store_esc_fn fn, void *arg);
+int store_escalation_missing(struct store *st, store_incident_fn fn, void *arg);
+
+typedef int (*store_outbox_fn)(void *arg, const struct store_outbox_row *row);
+/* Outbox rows not yet sent or given up, oldest first (ids not filled). */
+int store_outbox_pending(struct store *st, store_outbox_fn fn, void *arg);
+
+/* One delivery attempt of an outbox row, and the row's new state, in one transaction. */
+struct store_attempt {
+	int64_t outbox_id;
+	int attempt;
+	int64_t started_us, finished_us;
+	int ok, final;
+	const char *failure, *error;
+	long code;
+	int64_t next_us;
+};
+int store_outbox_attempt(struct store *st, const struct store_attempt *a);
+
+/* The timeline of incident show: notifications (each followed by its attempts), actions. */
+typedef int (*store_attempt_fn)(void *arg, const struct store_attempt *a);
+int store_incident_notifications(struct store *st, int64_t id, store_outbox_fn ofn,
+    store_attempt_fn afn, void *arg);
+
+struct audit_record;
+typedef int (*store_audit_fn)(void *arg, const struct audit_record *r);
+/* Audit records in id order: of one incident, or all of them (incident 0). */
+int store_audit_walk(struct store *st, int64_t incident, store_audit_fn fn, void *arg);
+/* Append one audit record in its own transaction. */
+int store_audit_append(struct store *st, const struct store_audit_entry *e);
 
 #endif

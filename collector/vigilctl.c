@@ -81,8 +81,21 @@ static const char usage_text[] =
     "  events [--since DURATION|TIME] [--until TIME] [--agent ID]\n"
     "         [--category C] [--severity S] [--limit N]\n"
     "                                  stored events, oldest first\n"
-    "  incidents [--all]               open incidents (--all: every incident)\n"
-    "  incident show N                 one incident and its events\n"
+    "  incidents [--all|--status S] [--severity S] [--category C] [--unit U]\n"
+    "            [--host H] [--assignee USER|--mine] [--limit N]\n"
+    "                                  the queue: open first, by severity, then age\n"
+    "  incident show N                 the incident and its timeline: events,\n"
+    "                                  notifications and their attempts, every action\n"
+    "  incident ack N | assign N USER | note N TEXT | resolve N --as R | reopen N\n"
+    "         | escalate N LEVEL       act on it (group vigil-operators); R is\n"
+    "                                  true_positive, false_positive, duplicate or benign\n"
+    "  audit verify                    check the audit trail's hash chain; names the first\n"
+    "                                  edited or deleted record (exit status 1)\n"
+    "  escalation test --category C --severity S [--unit U] [--host H]\n"
+    "                                  who would be notified, when, how; sends nothing\n"
+    "  compliance [--unit U]           per unit: machines, compliant, percent of the 100 %\n"
+    "                                  target; then each non-compliant machine and why\n"
+    "                                  (a report: exit status 0 even below the target)\n"
     "  pki init DIR [--name NAME]... [--days N]\n"
     "                                  make a CA and a collector certificate\n"
     "  pki issue DIR AGENT_ID [--days N] [--backdate-days N]\n"
@@ -488,11 +501,35 @@ val(const struct json_object *o, const char *key)
 	return m->str;
 }
 
+/* ---- posture and compliance ---- */
+
+static int
+bool_true(const struct json_object *o, const char *key)
+{
+	const struct json_member *m = json_get(o, key);
+
+	return m != NULL && m->type == JSON_BOOL && strcmp(m->str, "true") == 0;
+}
+
+/* "yes", "no", or "" (shown as "-") when absent or null. */
+static const char *
+bool_yes_no(const struct json_object *o, const char *key)
+{
+	const struct json_member *m = json_get(o, key);
+
+	if (m == NULL || m->type != JSON_BOOL)
+		return "";
+	return strcmp(m->str, "true") == 0 ? "yes" : "no";
+}
+
 static int
 is_time_key(const char *key)
 {
 	return strcmp(key, "time") == 0 || strcmp(key, "received") == 0 ||
-	       strcmp(key, "first_seen") == 0 || strcmp(key, "last_seen") == 0;
+	       strcmp(key, "first_seen") == 0 || strcmp(key, "last_seen") == 0 ||
+	       /* incidents, audit, escalation */
+	       strcmp(key, "opened") == 0 || strcmp(key, "acknowledged") == 0 ||
+	       strcmp(key, "resolved") == 0;
 }
 
 static void
@@ -567,25 +604,24 @@ print_events(const struct reply *r, size_t from)
 static void
 print_agents(const struct reply *r)
 {
-	static const char *const heads[] = {"AGENT",   "HOST",      "UNIT",  "VERSION",
-	                                    "ADDRESS", "LAST-SEEN", "STATUS"};
-	static const unsigned char right[] = {0, 0, 0, 0, 0, 0, 0};
-	const struct json_member *c;
+	static const char *const heads[] = {"AGENT",   "HOST",      "UNIT",   "VERSION",
+	                                    "ADDRESS", "LAST-SEEN", "STATUS", "AV",
+	                                    "SIG-AGE", "SEC-UPD",   "REBOOT", "COMPLIANT"};
+	static const unsigned char right[] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0};
 	struct table t;
 	char when[64];
 
-	table_init(&t, heads, right, 7);
+	table_init(&t, heads, right, 12);
 	for (size_t i = 0; i < r->n; i++) {
 		const struct json_object *o = r->obj[i];
 
-		c = json_get(o, "connected");
 		local_time(when, sizeof(when), val(o, "last_seen"), 0);
 		table_add(&t, (const char *const[]){
 		                  val(o, "agent"), val(o, "hostname"), val(o, "unit"),
 		                  val(o, "version"), val(o, "address"), when,
-		                  c != NULL && c->type == JSON_BOOL && strcmp(c->str, "true") == 0
-		                      ? "connected"
-		                      : "offline"});
+		                  bool_true(o, "connected") ? "connected" : "offline", val(o, "av"),
+		                  val(o, "signatures_age_days"), val(o, "security_updates"),
+		                  bool_yes_no(o, "reboot_required"), bool_yes_no(o, "compliant")});
 	}
 	table_print(&t);
 	table_free(&t);
@@ -594,22 +630,23 @@ print_agents(const struct reply *r)
 static void
 print_incidents(const struct reply *r)
 {
-	static const char *const heads[] = {"ID",     "SEVERITY", "STATUS", "AGENT", "RULE",
-	                                    "EVENTS", "FIRST",    "LAST",   "TITLE"};
-	static const unsigned char right[] = {1, 0, 0, 0, 0, 1, 0, 0, 0};
+	/* incidents, audit, escalation: the queue, open first, by severity, then age. */
+	static const char *const heads[] = {"ID",    "SEVERITY", "STATUS", "ASSIGNEE", "UNIT",
+	                                    "AGENT", "EVENTS",   "FIRST",  "LAST",     "TITLE"};
+	static const unsigned char right[] = {1, 0, 0, 0, 0, 0, 1, 0, 0, 0};
 	struct table t;
 	char first[64], last[64];
 
-	table_init(&t, heads, right, 9);
+	table_init(&t, heads, right, 10);
 	for (size_t i = 0; i < r->n; i++) {
 		const struct json_object *o = r->obj[i];
 
 		local_time(first, sizeof(first), val(o, "first_seen"), 0);
 		local_time(last, sizeof(last), val(o, "last_seen"), 0);
-		table_add(&t,
-		          (const char *const[]){val(o, "id"), val(o, "severity"), val(o, "status"),
-		                                val(o, "agent"), val(o, "rule"), val(o, "events"),
-		                                first, last, val(o, "title")});
+		table_add(&t, (const char *const[]){val(o, "id"), val(o, "severity"),
+		                                    val(o, "status"), val(o, "assignee"),
+		                                    val(o, "unit"), val(o, "agent"), val(o, "events"),
+		                                    first, last, val(o, "title")});
 	}
 	table_print(&t);
 	table_free(&t);
@@ -958,28 +995,92 @@ cmd_events(struct opts *o, int argc, char **argv)
 	return 0;
 }
 
+/* ---- incidents, audit, escalation ---- */
+
+/* A name for the daemon: no TAB or newline (the request's separators), bounded. */
+static const char *
+name_opt(const char *opt, const char *v)
+{
+	if (v[0] == '\0' || strlen(v) > 255 || strpbrk(v, "\t\r\n") != NULL)
+		usage_error("%s wants a name of 1 to 255 bytes without tabs or newlines.", opt);
+	return v;
+}
+
 static int
 cmd_incidents(struct opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"all", no_argument, NULL, 'A'},
-	    {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'},
-	    {0},
+	    {"all", no_argument, NULL, 'A'},          {"status", required_argument, NULL, 't'},
+	    {"severity", required_argument, NULL, 'S'}, {"category", required_argument, NULL, 'c'},
+	    {"unit", required_argument, NULL, 'u'},   {"host", required_argument, NULL, 'H'},
+	    {"assignee", required_argument, NULL, 'a'}, {"mine", no_argument, NULL, 'm'},
+	    {"limit", required_argument, NULL, 'l'},  {"json", no_argument, NULL, 'J'},
+	    {"csv", no_argument, NULL, 'C'},          {0},
 	};
 	struct request req = {.len = 0};
 	struct reply r = {0};
-	int c, all = 0;
+	const char *status = "open", *unit = NULL, *host = NULL, *assignee = NULL;
+	long long limit = -1;
+	int c, cat = -1, sev = -1, mine = 0;
 
-	while ((c = next_opt(o, argc, argv, "", longopts, "incidents")) != -1)
-		if (c == 'A')
-			all = 1;
+	while ((c = next_opt(o, argc, argv, "", longopts, "incidents")) != -1) {
+		switch (c) {
+		case 'A':
+			status = "all";
+			break;
+		case 't':
+			status = name_opt("--status", optarg);
+			break;
+		case 'S':
+			if ((sev = severity_from_name(optarg)) < 1)
+				bad_name("severity", optarg, severity_name);
+			break;
+		case 'c':
+			if ((cat = category_from_name(optarg)) < 1)
+				bad_name("category", optarg, category_name);
+			break;
+		case 'u':
+			unit = name_opt("--unit", optarg);
+			break;
+		case 'H':
+			host = name_opt("--host", optarg);
+			break;
+		case 'a':
+			assignee = name_opt("--assignee", optarg);
+			break;
+		case 'm':
+			mine = 1;
+			break;
+		case 'l':
+			if (parse_int(optarg, 1, CTL_MAX_LIMIT, &limit) != 0)
+				usage_error("--limit wants a number from 1 to %d.", CTL_MAX_LIMIT);
+			break;
+		}
+	}
 	no_more_args(argc, argv, "incidents");
+	if (mine && assignee != NULL)
+		usage_error("--mine and --assignee are one filter; give one of them.");
 	req_add(&req, NULL, "incidents");
-	req_add(&req, "status", all ? "all" : "open");
+	req_add(&req, "status", status);
+	if (sev >= 0)
+		req_add(&req, "severity", severity_name(sev));
+	if (cat >= 0)
+		req_add(&req, "category", category_name(cat));
+	if (unit != NULL)
+		req_add(&req, "unit", unit);
+	if (host != NULL)
+		req_add(&req, "host", host);
+	if (assignee != NULL)
+		req_add(&req, "assignee", assignee);
+	if (mine)
+		req_add(&req, "mine", "1");
+	if (limit >= 0)
+		req_add_ll(&req, "limit", limit);
 	talk(o, &req, &r);
 	if (!o->json) {
 		if (r.n == 0)
-			puts(all ? "No incidents." : "No open incidents.");
+			puts(strcmp(status, "open") == 0 ? "No open incidents match." :
+			     "No incidents match.");
 		else
 			print_incidents(&r);
 	}
@@ -987,35 +1088,364 @@ cmd_incidents(struct opts *o, int argc, char **argv)
 	return 0;
 }
 
+/* One line of the timeline of incident show. */
+struct tl_line {
+	char sort[64];          /* the daemon's RFC 3339 UTC time: sorts as text */
+	size_t order;           /* the daemon's order among equal times */
+	char who[256], what[64], detail[1024];
+};
+
 static int
-cmd_incident(struct opts *o, int argc, char **argv)
+tl_cmp(const void *a, const void *b)
 {
-	static const struct option longopts[] = {{"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'}, {0}};
+	const struct tl_line *x = a, *y = b;
+	int c = strcmp(x->sort, y->sort);
+
+	if (c != 0)
+		return c;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static void
+print_timeline(const struct reply *r)
+{
+	static const char *const heads[] = {"TIME", "WHO", "WHAT", "DETAIL"};
+	static const unsigned char right[] = {0, 0, 0, 0};
+	struct tl_line *l = xreallocarray(NULL, r->n ? r->n : 1, sizeof(*l));
+	size_t n = 0;
+	struct table t;
+	char when[64];
+
+	for (size_t i = 1; i < r->n; i++) {
+		const struct json_object *o = r->obj[i];
+		const char *type = val(o, "type");
+		struct tl_line *x = &l[n];
+
+		if (strcmp(type, "machines") == 0)
+			continue;
+		memset(x, 0, sizeof(*x));
+		snprintf(x->sort, sizeof(x->sort), "%s", val(o, "time"));
+		x->order = i;
+		if (strcmp(type, "event") == 0) {
+			snprintf(x->who, sizeof(x->who), "%s", val(o, "agent"));
+			snprintf(x->what, sizeof(x->what), "event %s", val(o, "severity"));
+			snprintf(x->detail, sizeof(x->detail), "%s", val(o, "summary"));
+		} else if (strcmp(type, "notification") == 0) {
+			snprintf(x->who, sizeof(x->who), "system");
+			snprintf(x->what, sizeof(x->what), "notify #%s", val(o, "notification"));
+			snprintf(x->detail, sizeof(x->detail), "%s%s to %s by %s (%s): %s after %s "
+			         "attempt(s)", strcmp(val(o, "level"), "0") == 0 ? "at once" : "level ",
+			         strcmp(val(o, "level"), "0") == 0 ? "" : val(o, "level"),
+			         val(o, "contact"), val(o, "channel"), val(o, "target"),
+			         val(o, "status"), val(o, "attempts"));
+		} else if (strcmp(type, "attempt") == 0) {
+			snprintf(x->who, sizeof(x->who), "system");
+			snprintf(x->what, sizeof(x->what), "attempt #%s.%s", val(o, "notification"),
+			         val(o, "attempt"));
+			if (strcmp(val(o, "ok"), "true") == 0)
+				snprintf(x->detail, sizeof(x->detail), "delivered");
+			else
+				snprintf(x->detail, sizeof(x->detail), "failed (%s): %s", val(o, "failure"),
+				         val(o, "reason"));
+		} else if (strcmp(type, "action") == 0) {
+			snprintf(x->who, sizeof(x->who), "%s", val(o, "actor"));
+			snprintf(x->what, sizeof(x->what), "%s", val(o, "action"));
+			snprintf(x->detail, sizeof(x->detail), "%s", val(o, "detail"));
+		} else {
+			continue;
+		}
+		n++;
+	}
+	qsort(l, n, sizeof(*l), tl_cmp);
+	table_init(&t, heads, right, 4);
+	for (size_t i = 0; i < n; i++) {
+		local_time(when, sizeof(when), l[i].sort, 0);
+		table_add(&t, (const char *const[]){when, l[i].who, l[i].what, l[i].detail});
+	}
+	table_print(&t);
+	table_free(&t);
+	free(l);
+}
+
+static void
+incident_show(struct opts *o, long long id)
+{
 	struct request req = {.len = 0};
 	struct reply r = {0};
-	long long id;
 
-	while (next_opt(o, argc, argv, "", longopts, "incident") != -1)
-		;
-	if (optind >= argc || strcmp(argv[optind], "show") != 0)
-		usage_error("incident: the only action is \"incident show N\".");
-	if (optind + 1 >= argc || parse_int(argv[optind + 1], 1, LLONG_MAX, &id) != 0)
-		usage_error("incident show wants an incident number.");
-	optind += 2;
-	no_more_args(argc, argv, "incident show");
 	req_add(&req, NULL, "incident");
 	req_add_ll(&req, "id", id);
 	talk(o, &req, &r);
 	if (!o->json) {
 		if (r.n == 0)
 			die(EXIT_DAEMON, "The collector sent no incident.");
-		print_kv(r.obj[0]);
-		if (r.n > 1) {
+		if (!output_csv) {
+			print_kv(r.obj[0]);
+			for (size_t i = 1; i < r.n; i++)
+				if (strcmp(val(r.obj[i], "type"), "machines") == 0)
+					printf("machines: %s\n", val(r.obj[i], "agents"));
 			putchar('\n');
-			print_events(&r, 1);
 		}
+		print_timeline(&r);
 	}
 	reply_free(&r);
+}
+
+static int
+cmd_incident(struct opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"as", required_argument, NULL, 'a'},
+	    {"json", no_argument, NULL, 'J'},
+	    {"csv", no_argument, NULL, 'C'},
+	    {0},
+	};
+	static const char *const actions[] = {"show", "ack", "assign", "note", "resolve",
+	                                      "reopen", "escalate", NULL};
+	static const int nargs[] = {0, 0, 1, 1, 0, 0, 1};
+	struct request req = {.len = 0};
+	struct reply r = {0};
+	const char *as = NULL, *action;
+	long long id, level;
+	size_t k;
+	int c;
+
+	while ((c = next_opt(o, argc, argv, "", longopts, "incident")) != -1)
+		if (c == 'a')
+			as = optarg;
+	if (optind >= argc)
+		usage_error("incident wants an action: show, ack, assign, note, resolve, reopen "
+		            "or escalate.");
+	action = argv[optind];
+	for (k = 0; actions[k] != NULL && strcmp(actions[k], action) != 0; k++)
+		;
+	if (actions[k] == NULL)
+		usage_error("incident: unknown action %s; use show, ack, assign, note, resolve, "
+		            "reopen or escalate.", action);
+	if (optind + 1 >= argc || parse_int(argv[optind + 1], 1, LLONG_MAX, &id) != 0)
+		usage_error("incident %s wants an incident number.", action);
+	if (argc - optind - 2 != nargs[k])
+		usage_error("usage: vigilctl incident %s N%s", action,
+		            k == 2 ? " USER" : k == 3 ? " TEXT" : k == 4 ? " --as RESOLUTION" :
+		            k == 6 ? " LEVEL" : "");
+	if (k == 4 && as == NULL)
+		usage_error("incident resolve wants --as RESOLUTION: true_positive, "
+		            "false_positive, duplicate or benign.");
+	if (k != 4 && as != NULL)
+		usage_error("--as goes with incident resolve only.");
+	if (k == 0) {
+		incident_show(o, id);
+		return 0;
+	}
+	req_add(&req, NULL, "incident-action");
+	req_add_ll(&req, "id", id);
+	req_add(&req, "action", action);
+	switch (k) {
+	case 2:
+		req_add(&req, "user", name_opt("USER", argv[optind + 2]));
+		break;
+	case 3:
+		if (argv[optind + 2][0] == '\0' || strpbrk(argv[optind + 2], "\t\r\n") != NULL)
+			usage_error("A note is one line of text without tabs.");
+		req_add(&req, "text", argv[optind + 2]);
+		break;
+	case 4:
+		req_add(&req, "resolution", name_opt("--as", as));
+		break;
+	case 6:
+		if (parse_int(argv[optind + 2], 1, 8, &level) != 0)
+			usage_error("incident escalate wants a chain level from 1 to 8.");
+		req_add_ll(&req, "level", level);
+		break;
+	}
+	talk(o, &req, &r);
+	if (!o->json && r.n > 0)
+		printf("Incident %s is now %s%s%s.\n", val(r.obj[0], "id"), val(r.obj[0], "status"),
+		       val(r.obj[0], "assignee")[0] != '\0' ? ", assigned to " : "",
+		       val(r.obj[0], "assignee"));
+	reply_free(&r);
+	return 0;
+}
+
+static int
+cmd_audit(struct opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'}, {0}};
+	struct request req = {.len = 0};
+	struct reply r = {0};
+	int ok;
+
+	while (next_opt(o, argc, argv, "", longopts, "audit") != -1)
+		;
+	if (optind >= argc || strcmp(argv[optind], "verify") != 0)
+		usage_error("audit: the only action is \"audit verify\".");
+	optind++;
+	no_more_args(argc, argv, "audit verify");
+	req_add(&req, NULL, "audit-verify");
+	/* --json prints as it reads: ask again for the verdict, which decides the exit status. */
+	talk(o, &req, &r);
+	if (o->json) {
+		struct opts quiet = *o;
+
+		quiet.json = 0;
+		req.len = 0;
+		req_add(&req, NULL, "audit-verify");
+		talk(&quiet, &req, &r);
+	}
+	if (r.n == 0)
+		die(EXIT_DAEMON, "The collector sent no verdict.");
+	ok = strcmp(val(r.obj[0], "ok"), "true") == 0;
+	if (!o->json) {
+		if (ok)
+			printf("The audit trail is intact: %s records, the last is %s, head %s.\n",
+			       val(r.obj[0], "records"), val(r.obj[0], "last_id"),
+			       val(r.obj[0], "head"));
+		else
+			printf("The audit trail is broken. %s\n", val(r.obj[0], "fault"));
+	}
+	reply_free(&r);
+	return ok ? 0 : EXIT_DAEMON;
+}
+
+static int
+cmd_escalation(struct opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"category", required_argument, NULL, 'c'}, {"severity", required_argument, NULL, 'S'},
+	    {"unit", required_argument, NULL, 'u'},     {"host", required_argument, NULL, 'H'},
+	    {"json", no_argument, NULL, 'J'},           {"csv", no_argument, NULL, 'C'},
+	    {0},
+	};
+	struct request req = {.len = 0};
+	struct reply r = {0};
+	const char *unit = NULL, *host = NULL;
+	int c, cat = -1, sev = -1;
+
+	while ((c = next_opt(o, argc, argv, "", longopts, "escalation")) != -1) {
+		switch (c) {
+		case 'c':
+			if ((cat = category_from_name(optarg)) < 1)
+				bad_name("category", optarg, category_name);
+			break;
+		case 'S':
+			if ((sev = severity_from_name(optarg)) < 1)
+				bad_name("severity", optarg, severity_name);
+			break;
+		case 'u':
+			unit = name_opt("--unit", optarg);
+			break;
+		case 'H':
+			host = name_opt("--host", optarg);
+			break;
+		}
+	}
+	if (optind >= argc || strcmp(argv[optind], "test") != 0)
+		usage_error("escalation: the only action is \"escalation test --category C "
+		            "--severity S\".");
+	optind++;
+	no_more_args(argc, argv, "escalation test");
+	if (cat < 0 || sev < 0)
+		usage_error("escalation test wants --category C and --severity S.");
+	req_add(&req, NULL, "escalation-test");
+	req_add(&req, "category", category_name(cat));
+	req_add(&req, "severity", severity_name(sev));
+	if (unit != NULL)
+		req_add(&req, "unit", unit);
+	if (host != NULL)
+		req_add(&req, "host", host);
+	talk(o, &req, &r);
+	if (!o->json) {
+		if (r.n == 0)
+			die(EXIT_DAEMON, "The collector sent no answer.");
+		/* Lines as they are; any other control character is not for a terminal. */
+		for (const char *p = val(r.obj[0], "text"); *p != '\0'; p++)
+			putchar((unsigned char)*p < 0x20 && *p != '\n' ? '?' : *p);
+	}
+	reply_free(&r);
+	return 0;
+}
+
+/* ---- posture and compliance ---- */
+
+/* "33 %" for people; the bare number in CSV, for a spreadsheet to compute with. */
+static const char *
+percent_cell(char *buf, size_t len, const char *n)
+{
+	if (output_csv || n[0] == '\0')
+		return n;
+	snprintf(buf, len, "%s %%", n);
+	return buf;
+}
+
+static void
+print_compliance(const struct reply *r)
+{
+	static const char *const uheads[] = {"UNIT", "MACHINES", "COMPLIANT", "PERCENT", "TARGET"};
+	static const unsigned char uright[] = {0, 1, 1, 1, 1};
+	static const char *const mheads[] = {"AGENT", "UNIT", "REASONS"};
+	static const unsigned char mright[] = {0, 0, 0};
+	struct table u, m;
+	char pct[32], tgt[32];
+
+	table_init(&u, uheads, uright, 5);
+	table_init(&m, mheads, mright, 3);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct json_object *o = r->obj[i];
+
+		if (json_get(o, "reasons") != NULL)
+			table_add(&m, (const char *const[]){val(o, "agent"), val(o, "unit"),
+			                                    val(o, "reasons")});
+		else
+			table_add(&u, (const char *const[]){
+			                  val(o, "unit"), val(o, "machines"), val(o, "compliant"),
+			                  percent_cell(pct, sizeof(pct), val(o, "percent")),
+			                  percent_cell(tgt, sizeof(tgt), val(o, "target"))});
+	}
+	table_print(&u);
+	putchar('\n');
+	/* CSV keeps the second header even when empty, so that scripts see two tables. */
+	if (m.nrows > 0 || output_csv)
+		table_print(&m);
+	else
+		puts("Every machine is compliant.");
+	table_free(&u);
+	table_free(&m);
+}
+
+static int
+cmd_compliance(struct opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"unit", required_argument, NULL, 'U'},
+	    {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'},
+	    {0},
+	};
+	struct request req = {.len = 0};
+	struct reply r = {0};
+	const char *unit = NULL;
+	int c;
+
+	while ((c = next_opt(o, argc, argv, "", longopts, "compliance")) != -1)
+		if (c == 'U') {
+			if (optarg[0] == '\0' || strchr(optarg, '\t') != NULL ||
+			    strchr(optarg, '\n') != NULL)
+				usage_error("--unit wants a unit name (no tab or newline).");
+			unit = optarg;
+		}
+	no_more_args(argc, argv, "compliance");
+	req_add(&req, NULL, "compliance");
+	if (unit != NULL)
+		req_add(&req, "unit", unit);
+	talk(o, &req, &r);
+	if (!o->json) {
+		if (r.n == 0)
+			puts("No agents are known yet.");
+		else
+			print_compliance(&r);
+	}
+	reply_free(&r);
+	/* A report: being below the target is an answer, not an error. */
 	return 0;
 }
 
@@ -1108,6 +1538,9 @@ static const struct command {
 } commands[] = {
     {"status", cmd_status},       {"agents", cmd_agents},     {"events", cmd_events},
     {"incidents", cmd_incidents}, {"incident", cmd_incident}, {"pki", cmd_pki},
+    {"compliance", cmd_compliance},
+    /* incidents, audit, escalation */
+    {"audit", cmd_audit},         {"escalation", cmd_escalation},
 };
 
 int

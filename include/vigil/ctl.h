@@ -9,8 +9,20 @@
  *   agents
  *   events    [since=UNIX_US] [until=UNIX_US] [agent=ID] [category=NAME]
  *             [severity=NAME (this or higher)] [limit=N (default 100, max 100000)]
- *   incidents [status=open|all]
+ *   incidents [status=open|all|STATUS] [severity=NAME (or higher)] [category=NAME]
+ *             [unit=U] [host=AGENT|HOSTNAME] [assignee=USER] [mine=1] [kind=KIND]
+ *             [limit=N]
  *   incident  id=N
+ *   incident-action id=N action=ack|assign|note|resolve|reopen|escalate
+ *             [user=USER (assign)] [text=TEXT (note)] [resolution=R (resolve)]
+ *             [level=N (escalate)]                             (operators only)
+ *   audit-verify
+ *   escalation-test category=NAME severity=NAME [unit=U] [host=H]
+ *   compliance [unit=U]
+ *
+ * Roles (collector/roles.h): root and the collector's own user may do
+ * everything; members of operators_group may also run incident-action;
+ * members of viewers_group may run the rest; anyone else is refused.
  *
  * Response: one JSON object per line, then the daemon closes the connection.
  * A failure is a single line {"error":"sentence"}. Field names are stable:
@@ -18,12 +30,34 @@
  *   status:    {"version","pid","uptime_s","agents_known","agents_connected",
  *               "events_stored","incidents_open","counters":{name:number,...}}
  *   agents:    {"agent","hostname","unit","version","address","first_seen",
- *               "last_seen","last_seq","connected"}
+ *               "last_seen","last_seq","connected","av","signatures_age_days",
+ *               "security_updates","reboot_required","compliant"}
+ *               (av: "ClamAV running|stopped|state unknown", "none", or null
+ *               with no posture; the next three null when unknown)
  *   events:    {"agent","seq","time","received","source","category","severity",
  *               "rule","summary","raw","fields":{key:value,...}}   (oldest first)
  *   incidents: {"id","agent","rule","category","severity","status","title",
- *               "first_seen","last_seen","events"}
- *   incident:  the incident object, then one events object per linked event
+ *               "first_seen","last_seen","events","kind","unit","assignee",
+ *               "resolution","opened","acknowledged","resolved"}; open ones first,
+ *               by severity (highest first), then age
+ *   incident:  the incident object, then its timeline, each line with a "type":
+ *               event {"agent","seq","time",... as in events},
+ *               notification {"notification","time","due","level","repeat",
+ *               "manual","route","contact","channel","target","status",
+ *               "attempts","done"}, each followed by its attempts
+ *               {"notification","attempt","time","finished","ok","failure",
+ *               "code","reason","next"}, then every action {"audit","time",
+ *               "actor","action","detail"}, and for a correlation
+ *               {"type":"machines","agents":"pc-01, pc-02"}
+ *   incident-action: the incident object after the action
+ *   audit-verify: {"ok","records","last_id","head"} and, when broken,
+ *               {"fault_id","fault"} (a sentence naming the record)
+ *   escalation-test: {"text"}: escalate_explain()'s lines
+ *   compliance: one line per unit {"unit","machines","compliant","percent",
+ *               "target":100}, then one line per non-compliant machine
+ *               {"agent","unit","hostname","reasons"}; reasons is one string,
+ *               the short sentences joined with "; " (the JSON has no arrays).
+ *               percent is rounded, but 100 only when every machine complies.
  *
  * Times are RFC 3339 UTC strings; category and severity are names
  * (names.h). Strings are escaped per JSON; vigilctl escapes control

@@ -224,10 +224,83 @@ test_print(void **state)
 	assert_memory_equal(&c, &back, sizeof(c));
 }
 
+/* ---- posture and compliance ---- */
+
+/* The compliance keys: defaults, durations, ranges, and the check against heartbeat. */
+static void
+test_compliance_keys(void **state)
+{
+	struct conf c;
+	char err[512];
+
+	conf_defaults(&c);
+	assert_int_equal(c.collector.compliance_silent_after, 90 * 1000LL);
+	assert_int_equal(c.collector.compliance_signature_max_age, 3 * 86400 * 1000LL);
+	assert_int_equal(c.collector.compliance_security_grace, 7 * 86400 * 1000LL);
+	write_conf("[collector]\nheartbeat = 2s\ncompliance_silent_after = 10s\n"
+	    "compliance_signature_max_age = 12h\ncompliance_security_grace = 0s\n");
+	assert_int_equal(conf_load(path, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.collector.compliance_silent_after, 10 * 1000LL);
+	assert_int_equal(c.collector.compliance_signature_max_age, 12 * 3600 * 1000LL);
+	assert_int_equal(c.collector.compliance_security_grace, 0);
+	expect_error("[collector]\ncompliance_signature_max_age = 30m\n", 2,
+	    "compliance_signature_max_age");
+	expect_error("[collector]\n\ncompliance_security_grace = 400d\n", 3,
+	    "compliance_security_grace");
+	expect_error("[collector]\ncompliance_silent_after = soon\n", 2, "compliance_silent_after");
+	/* The window must hold at least one heartbeat. */
+	expect_error("[collector]\nheartbeat = 30s\ncompliance_silent_after = 30s\n", 0,
+	    "compliance_silent_after (30s) must be longer than heartbeat (30s)");
+}
+
+/* ---- incidents, audit, escalation ---- */
+
+/* Roles, re-open, correlation, escalation keys and the [notify] section. */
+static void
+test_incident_keys(void **state)
+{
+	struct conf c;
+	char err[512];
+
+	conf_defaults(&c);
+	assert_string_equal(c.collector.operators_group, "vigil-operators");
+	assert_string_equal(c.collector.viewers_group, "vigil-viewers");
+	assert_int_equal(c.collector.reopen_window, 24 * 3600 * 1000LL);
+	assert_int_equal(c.collector.correlate_window, 600 * 1000LL);
+	assert_int_equal(c.collector.correlate_hosts, 3);
+	assert_string_equal(c.collector.escalation, "");
+	assert_int_equal(c.notify.smtp_starttls, 1);
+	assert_int_equal(c.notify.tls_verify, 1);
+	assert_int_equal(c.notify.allow_http, 0);
+	assert_int_equal(c.notify.max_attempts, 6);
+	assert_int_equal(c.notify.retry_base, 30 * 1000LL);
+	assert_int_equal(c.notify.utc_offset, 420);
+	write_conf("[collector]\noperators_group = ops\nviewers_group = view\nreopen_window = 0\n"
+	    "correlate_window = 90s\ncorrelate_hosts = 5\nescalation = /etc/vigil/esc.conf\n"
+	    "[notify]\nsmtp_url = smtps://mail.example:465\nsmtp_starttls = no\n"
+	    "smtp_from = vigil@example.org\nretry_base = 1s\nretry_factor = 2\n"
+	    "max_attempts = 3\nutc_offset = -300\n");
+	assert_int_equal(conf_load(path, &c, err, sizeof(err)), 0);
+	assert_string_equal(c.collector.operators_group, "ops");
+	assert_int_equal(c.collector.reopen_window, 0);
+	assert_int_equal(c.collector.correlate_hosts, 5);
+	assert_string_equal(c.collector.escalation, "/etc/vigil/esc.conf");
+	assert_string_equal(c.notify.smtp_url, "smtps://mail.example:465");
+	assert_int_equal(c.notify.smtp_starttls, 0);
+	assert_int_equal(c.notify.retry_factor, 2);
+	assert_int_equal(c.notify.utc_offset, -300);
+	expect_error("[collector]\ncorrelate_hosts = 1\n", 2, "correlate_hosts");
+	expect_error("[collector]\nescalation = esc.conf\n", 2, "escalation");
+	expect_error("[notify]\nmax_attempts = 0\n", 2, "max_attempts");
+	expect_error("[notify]\n\nsmtp_port = 25\n", 3, "smtp_port");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_compliance_keys),
+		cmocka_unit_test(test_incident_keys),
 		cmocka_unit_test(test_example),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_test_values),

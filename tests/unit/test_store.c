@@ -43,7 +43,7 @@ struct tbatch {
 };
 
 /* The schema version the store migrates to; raise it with each migration. */
-#define SCHEMA_LATEST 2
+#define SCHEMA_LATEST 3
 
 static void
 tbatch_init(struct tbatch *tb)
@@ -1000,10 +1000,179 @@ test_throughput(void **state)
 	assert_int_equal(counts(fx->st).events, 2 * TOTAL);
 }
 
+/* ---- posture and compliance ---- */
+
+#define MAX_POSTURE_ROWS 8
+struct posture_rows {
+	size_t n;
+	char agent[MAX_POSTURE_ROWS][32], unit[MAX_POSTURE_ROWS][32];
+	char av[MAX_POSTURE_ROWS][32], os[MAX_POSTURE_ROWS][64];
+	struct store_posture_row row[MAX_POSTURE_ROWS];   /* numbers only: strings above */
+};
+
+static int
+collect_posture(void *arg, const struct store_posture_row *r)
+{
+	struct posture_rows *p = arg;
+
+	assert_true(p->n < MAX_POSTURE_ROWS);
+	snprintf(p->agent[p->n], sizeof(p->agent[0]), "%s", r->agent);
+	snprintf(p->unit[p->n], sizeof(p->unit[0]), "%s", r->unit);
+	snprintf(p->av[p->n], sizeof(p->av[0]), "%s", r->av_product);
+	snprintf(p->os[p->n], sizeof(p->os[0]), "%s", r->os);
+	p->row[p->n] = *r;
+	p->n++;
+	return 0;
+}
+
+static void
+posture_hello(struct store *st, char *agent, char *unit)
+{
+	Vigil__V1__Hello h = VIGIL__V1__HELLO__INIT;
+	struct store_batch sb;
+
+	h.proto_major = 1;
+	h.hostname = agent;
+	h.unit = unit;
+	memset(&sb, 0, sizeof(sb));
+	sb.kind = STORE_HELLO;
+	sb.agent = agent;
+	sb.hello = &h;
+	sb.recv_us = T0;
+	assert_int_equal(store_commit(st, &sb, 1), 0);
+}
+
+static int
+posture_commit(struct store *st, const char *agent, Vigil__V1__Heartbeat *hb, int64_t recv_us)
+{
+	struct store_batch sb;
+
+	memset(&sb, 0, sizeof(sb));
+	sb.kind = STORE_POSTURE;
+	sb.agent = agent;
+	sb.heartbeat = hb;
+	sb.recv_us = recv_us;
+	return store_commit(st, &sb, 1);
+}
+
+static int64_t
+history_rows(const char *path, const char *agent)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM posture_history WHERE agent = '%s'",
+	    agent);
+	return raw_int(path, sql);
+}
+
+/*
+ * A heartbeat's posture: the latest per agent with its counters, a history
+ * row only when a fact changed, last_seen moved; then the queries by unit.
+ */
+static void
+test_posture(void **state)
+{
+	struct fixture *fx = *state;
+	Vigil__V1__Heartbeat hb = VIGIL__V1__HEARTBEAT__INIT;
+	Vigil__V1__Posture p = VIGIL__V1__POSTURE__INIT;
+	struct posture_rows r;
+
+	posture_hello(fx->st, "pc-01", "ward-7");
+	posture_hello(fx->st, "pc-02", "ward-1");
+	p.av_product = (char *)"ClamAV";
+	p.av_running = VIGIL__V1__TRISTATE__TRISTATE_YES;
+	p.av_version = (char *)"1.4.6";
+	p.av_signatures_us = T0 - 86400000000LL;
+	p.updates_pending = 12;
+	p.security_updates_pending = 3;
+	p.security_pending_since_us = T0 - 5;
+	p.reboot_required = VIGIL__V1__TRISTATE__TRISTATE_NO;
+	p.os = (char *)"Debian GNU/Linux 12 (bookworm)";
+	hb.posture = &p;
+	hb.spool_depth = 4;
+	hb.dropped = 1;
+	assert_int_equal(posture_commit(fx->st, "pc-01", &hb, T0 + 10), 0);
+	assert_int_equal(history_rows(fx->path, "pc-01"), 1);
+
+	/* Same facts, new counters: the latest moves, the history does not. */
+	hb.spool_depth = 0;
+	hb.lines_truncated = 7;
+	hb.events_rejected = 2;
+	hb.rule_evictions = 5;
+	hb.dropped = UINT64_MAX;         /* saturates rather than wrapping negative */
+	assert_int_equal(posture_commit(fx->st, "pc-01", &hb, T0 + 20), 0);
+	assert_int_equal(history_rows(fx->path, "pc-01"), 1);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(store_get_posture(fx->st, "pc-01", collect_posture, &r), 0);
+	assert_int_equal(r.n, 1);
+	assert_true(r.row[0].has_posture);
+	assert_int_equal(r.row[0].recv_us, T0 + 20);
+	assert_int_equal(r.row[0].last_seen_us, T0 + 20);
+	assert_string_equal(r.av[0], "ClamAV");
+	assert_string_equal(r.os[0], "Debian GNU/Linux 12 (bookworm)");
+	assert_int_equal(r.row[0].av_running, VIGIL__V1__TRISTATE__TRISTATE_YES);
+	assert_int_equal(r.row[0].av_signatures_us, T0 - 86400000000LL);
+	assert_int_equal(r.row[0].updates_pending, 12);
+	assert_int_equal(r.row[0].security_updates_pending, 3);
+	assert_int_equal(r.row[0].security_pending_since_us, T0 - 5);
+	assert_int_equal(r.row[0].reboot_required, VIGIL__V1__TRISTATE__TRISTATE_NO);
+	assert_int_equal(r.row[0].spool_depth, 0);
+	assert_int_equal(r.row[0].lines_truncated, 7);
+	assert_int_equal(r.row[0].events_rejected, 2);
+	assert_int_equal(r.row[0].rule_evictions, 5);
+	assert_int_equal(r.row[0].dropped, (uint64_t)INT64_MAX);
+
+	/* Each changed fact is a history row, and the history keeps the old value. */
+	p.av_running = VIGIL__V1__TRISTATE__TRISTATE_NO;
+	assert_int_equal(posture_commit(fx->st, "pc-01", &hb, T0 + 30), 0);
+	assert_int_equal(history_rows(fx->path, "pc-01"), 2);
+	p.os = (char *)"Debian GNU/Linux 13 (trixie)";
+	assert_int_equal(posture_commit(fx->st, "pc-01", &hb, T0 + 40), 0);
+	assert_int_equal(history_rows(fx->path, "pc-01"), 3);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM posture_history WHERE "
+	    "agent = 'pc-01' AND av_running = 1 AND os LIKE '%bookworm%'"), 1);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM posture"), 1);
+
+	/* Every agent, by unit; one without a posture has has_posture 0. */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(store_query_postures(fx->st, NULL, collect_posture, &r), 0);
+	assert_int_equal(r.n, 2);
+	assert_string_equal(r.agent[0], "pc-02");
+	assert_string_equal(r.unit[0], "ward-1");
+	assert_false(r.row[0].has_posture);
+	assert_string_equal(r.av[0], "");
+	assert_int_equal(r.row[0].security_updates_pending, 0);
+	assert_string_equal(r.agent[1], "pc-01");
+	assert_true(r.row[1].has_posture);
+	assert_int_equal(r.row[1].av_running, VIGIL__V1__TRISTATE__TRISTATE_NO);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(store_query_postures(fx->st, "ward-7", collect_posture, &r), 0);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.agent[0], "pc-01");
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(store_query_postures(fx->st, "nowhere", collect_posture, &r), 0);
+	assert_int_equal(r.n, 0);
+	assert_int_equal(store_get_posture(fx->st, "pc-99", collect_posture, &r),
+	    VIGIL_ERR_NOTFOUND);
+
+	/* A posture item needs its heartbeat and posture; a bad one rolls back. */
+	assert_int_equal(posture_commit(fx->st, "pc-01", NULL, T0 + 50), VIGIL_ERR_INVAL);
+	hb.posture = NULL;
+	assert_int_equal(posture_commit(fx->st, "pc-01", &hb, T0 + 50), VIGIL_ERR_INVAL);
+	assert_int_equal(history_rows(fx->path, "pc-01"), 3);
+
+	/* An agent not yet in the table gets its row (the posture references it). */
+	hb.posture = &p;
+	assert_int_equal(posture_commit(fx->st, "pc-03", &hb, T0 + 60), 0);
+	assert_int_equal(history_rows(fx->path, "pc-03"), 1);
+	assert_int_equal(counts(fx->st).agents, 3);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_posture, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_and_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wal_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_version_refused, setup, teardown),

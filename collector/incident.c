@@ -1,0 +1,866 @@
+/*
+ * The incident engine around the store (incident.h): correlation across
+ * machines, agents that stopped reporting, and operator actions.
+ *
+ * Which connection writes. The writer thread owns wstore and does nothing but
+ * the group commit; this file runs on the main thread and writes through the
+ * main thread's own connection (c->store) in short BEGIN IMMEDIATE
+ * transactions, with the store's busy timeout. SQLite in WAL mode admits one
+ * writer at a time: when the writer's commit holds the lock, the main thread
+ * waits for it (a commit is one fsync, milliseconds), and the other way
+ * round. Neither waits for anything else while it holds the lock, so there is
+ * no deadlock, and BEGIN IMMEDIATE takes the lock before the first read, so
+ * no transaction has to upgrade. The alternative, making these writes items
+ * of the group commit, would run operator actions and escalation steps behind
+ * whatever batches are queued and give each of them an asynchronous answer;
+ * they are rare (an operator's command, a correlation crossing its threshold,
+ * a silence check per heartbeat interval), so the simple short transaction
+ * wins.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "vigil/err.h"
+#include "vigil/log.h"
+#include "vigil/names.h"
+#include "vigil/text.h"
+
+#include "collector.h"
+#include "audit.h"
+#include "escalate.h"
+#include "escalation_rt.h"
+#include "incident.h"
+#include "incident_fsm.h"
+
+#define CORR_HASH 1024                   /* buckets; power of two */
+#define SILENT_HEARTBEATS 3              /* heartbeats missed before an agent is silent */
+#define RECONCILE_DELAY_US 200000        /* new incidents wait this long for their plan */
+#define INCIDENT_TITLE_MAX 512
+
+/* ---- pure: correlation ---------------------------------------------------------- */
+
+struct corr_member {
+	char agent[INCIDENT_AGENT_MAX];
+	int64_t first_us, last_us;
+	uint64_t seqs[INCIDENT_CORR_SEQS];   /* the newest events, to link */
+	size_t nseqs;
+};
+
+struct corr_key {
+	struct corr_key *hnext;
+	enum incident_corr_kind kind;
+	char key[INCIDENT_KEY_MAX];
+	uint32_t hash;
+	struct corr_member *m;
+	size_t n, cap;
+	int fired;                           /* past the threshold since it was last below */
+	int64_t last_us;
+};
+
+struct incident_corr {
+	struct incident_corr_conf conf;
+	struct corr_key *hash[CORR_HASH];
+	size_t n;
+};
+
+static const char *
+field_of(const Vigil__V1__Event *ev, const char *key)
+{
+	for (size_t i = 0; i < ev->n_fields; i++) {
+		const Vigil__V1__Field *f = ev->fields[i];
+
+		if (f != NULL && f->key != NULL && strcmp(f->key, key) == 0)
+			return f->value != NULL ? f->value : "";
+	}
+	return NULL;
+}
+
+static int
+usable(const char *v)
+{
+	return v != NULL && v[0] != '\0' && strcmp(v, "-") != 0;
+}
+
+int
+incident_corr_classify(const Vigil__V1__Event *ev, char *key, size_t keylen)
+{
+	const char *v, *vendor, *product, *rule;
+	int cat, sev;
+
+	if (ev == NULL || key == NULL || keylen == 0)
+		return -1;
+	cat = (int)ev->category;
+	sev = (int)ev->severity;
+	rule = ev->rule != NULL ? ev->rule : "";
+	switch (cat) {
+	case VIGIL__V1__CATEGORY__CATEGORY_AUTH:
+		if (sev < VIGIL__V1__SEVERITY__SEVERITY_LOW)
+			return -1;
+		/* FALLTHROUGH */
+	case VIGIL__V1__CATEGORY__CATEGORY_ATTACK:
+		if (strstr(rule, "login") != NULL || strstr(rule, "accepted") != NULL)
+			return -1;
+		if (!usable(v = field_of(ev, "src_ip")))
+			return -1;
+		snprintf(key, keylen, "%s", v);
+		return INCIDENT_CORR_SRC_IP;
+	case VIGIL__V1__CATEGORY__CATEGORY_USB:
+		if (!usable(v = field_of(ev, "serial")))
+			return -1;
+		vendor = field_of(ev, "vendor");
+		product = field_of(ev, "product");
+		snprintf(key, keylen, "%s:%s:%s", vendor != NULL ? vendor : "",
+		    product != NULL ? product : "", v);
+		return INCIDENT_CORR_USB_SERIAL;
+	case VIGIL__V1__CATEGORY__CATEGORY_MALWARE:
+		snprintf(key, keylen, "any");
+		return INCIDENT_CORR_MALWARE;
+	}
+	return -1;
+}
+
+const char *
+incident_corr_kind_name(enum incident_corr_kind k)
+{
+	switch (k) {
+	case INCIDENT_CORR_SRC_IP:
+		return "src_ip";
+	case INCIDENT_CORR_USB_SERIAL:
+		return "usb_serial";
+	case INCIDENT_CORR_MALWARE:
+		return "malware";
+	case INCIDENT_CORR_KIND_COUNT:
+		break;
+	}
+	return "unknown";
+}
+
+static uint32_t
+corr_hash(enum incident_corr_kind kind, const char *key)
+{
+	uint32_t h = 2166136261u ^ (uint32_t)kind;
+
+	for (const unsigned char *p = (const unsigned char *)key; *p != '\0'; p++) {
+		h ^= *p;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+struct incident_corr *
+incident_corr_new(const struct incident_corr_conf *conf)
+{
+	struct incident_corr *c;
+
+	if (conf == NULL || (c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->conf = *conf;
+	if (c->conf.src_ip_hosts < 2)
+		c->conf.src_ip_hosts = 2;
+	return c;
+}
+
+static void
+corr_key_free(struct corr_key *k)
+{
+	free(k->m);
+	free(k);
+}
+
+static void
+corr_unlink(struct incident_corr *c, struct corr_key *k)
+{
+	struct corr_key **pp;
+
+	for (pp = &c->hash[k->hash & (CORR_HASH - 1)]; *pp != NULL; pp = &(*pp)->hnext) {
+		if (*pp == k) {
+			*pp = k->hnext;
+			c->n--;
+			return;
+		}
+	}
+}
+
+void
+incident_corr_free(struct incident_corr *c)
+{
+	struct corr_key *k, *next;
+
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < CORR_HASH; i++)
+		for (k = c->hash[i]; k != NULL; k = next) {
+			next = k->hnext;
+			corr_key_free(k);
+		}
+	free(c);
+}
+
+size_t
+incident_corr_count(const struct incident_corr *c)
+{
+	return c == NULL ? 0 : c->n;
+}
+
+/* Forget the machines not seen since before `since`; keeps their order. */
+static void
+corr_prune(struct corr_key *k, int64_t since)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < k->n; i++)
+		if (k->m[i].last_us >= since)
+			k->m[j++] = k->m[i];
+	k->n = j;
+}
+
+void
+incident_corr_expire(struct incident_corr *c, int64_t now_us)
+{
+	struct corr_key *k, *next;
+
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < CORR_HASH; i++)
+		for (k = c->hash[i]; k != NULL; k = next) {
+			next = k->hnext;
+			corr_prune(k, now_us - c->conf.window_us);
+			if (k->n == 0) {
+				corr_unlink(c, k);
+				corr_key_free(k);
+			}
+		}
+}
+
+/* The key followed for the longest time without news goes when the table is full. */
+static void
+corr_evict(struct incident_corr *c)
+{
+	struct corr_key *k, *old = NULL;
+
+	for (size_t i = 0; i < CORR_HASH; i++)
+		for (k = c->hash[i]; k != NULL; k = k->hnext)
+			if (old == NULL || k->last_us < old->last_us)
+				old = k;
+	if (old != NULL) {
+		corr_unlink(c, old);
+		corr_key_free(old);
+	}
+}
+
+static struct corr_key *
+corr_get(struct incident_corr *c, enum incident_corr_kind kind, const char *key)
+{
+	uint32_t h = corr_hash(kind, key);
+	struct corr_key *k;
+
+	for (k = c->hash[h & (CORR_HASH - 1)]; k != NULL; k = k->hnext)
+		if (k->hash == h && k->kind == kind && strcmp(k->key, key) == 0)
+			return k;
+	if (c->n >= INCIDENT_CORR_KEYS_MAX)
+		corr_evict(c);
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return NULL;
+	k->kind = kind;
+	k->hash = h;
+	snprintf(k->key, sizeof(k->key), "%s", key);
+	k->hnext = c->hash[h & (CORR_HASH - 1)];
+	c->hash[h & (CORR_HASH - 1)] = k;
+	c->n++;
+	return k;
+}
+
+static void
+corr_fill(const struct corr_key *k, struct incident_corr_hit *hit)
+{
+	hit->kind = k->kind;
+	snprintf(hit->key, sizeof(hit->key), "%s", k->key);
+	hit->nagents = 0;
+	hit->nevents = 0;
+	hit->first_us = 0;
+	hit->last_us = 0;
+	for (size_t i = 0; i < k->n; i++) {
+		const struct corr_member *m = &k->m[i];
+
+		memcpy(hit->agents[hit->nagents], m->agent, sizeof(m->agent));
+		for (size_t s = 0; s < m->nseqs; s++) {
+			hit->ev_agent[hit->nevents] = hit->nagents;
+			hit->ev_seq[hit->nevents++] = m->seqs[s];
+		}
+		if (hit->first_us == 0 || m->first_us < hit->first_us)
+			hit->first_us = m->first_us;
+		if (m->last_us > hit->last_us)
+			hit->last_us = m->last_us;
+		hit->nagents++;
+	}
+}
+
+int
+incident_corr_observe(struct incident_corr *c, const char *agent, const Vigil__V1__Event *ev,
+    int64_t t_us, struct incident_corr_hit *hit)
+{
+	char key[INCIDENT_KEY_MAX];
+	struct corr_member *m = NULL, *nm;
+	struct corr_key *k;
+	size_t threshold;
+	int kind, joined = 0;
+
+	if (c == NULL || agent == NULL || ev == NULL || hit == NULL)
+		return VIGIL_ERR_INVAL;
+	if ((kind = incident_corr_classify(ev, key, sizeof(key))) < 0)
+		return 0;
+	if ((k = corr_get(c, (enum incident_corr_kind)kind, key)) == NULL)
+		return VIGIL_ERR_NOMEM;
+	corr_prune(k, t_us - c->conf.window_us);
+	for (size_t i = 0; i < k->n; i++)
+		if (strcmp(k->m[i].agent, agent) == 0)
+			m = &k->m[i];
+	if (m == NULL) {
+		/* Far past any threshold already: more machines add nothing to decide on. */
+		if (k->n == INCIDENT_CORR_AGENTS_MAX)
+			return 0;
+		if (k->n == k->cap) {
+			size_t cap = k->cap ? k->cap * 2 : 4;
+
+			if ((nm = realloc(k->m, cap * sizeof(*nm))) == NULL)
+				return VIGIL_ERR_NOMEM;
+			k->m = nm;
+			k->cap = cap;
+		}
+		m = &k->m[k->n++];
+		memset(m, 0, sizeof(*m));
+		snprintf(m->agent, sizeof(m->agent), "%s", agent);
+		m->first_us = t_us;
+		joined = 1;
+	}
+	if (t_us > m->last_us)
+		m->last_us = t_us;
+	if (t_us > k->last_us)
+		k->last_us = t_us;
+	/* The newest few events, each once (a resent batch offers them again). */
+	{
+		size_t s;
+
+		for (s = 0; s < m->nseqs && m->seqs[s] != ev->seq; s++)
+			;
+		if (s == m->nseqs) {
+			if (m->nseqs == INCIDENT_CORR_SEQS) {
+				memmove(m->seqs, m->seqs + 1, (INCIDENT_CORR_SEQS - 1) * sizeof(m->seqs[0]));
+				m->nseqs--;
+			}
+			m->seqs[m->nseqs++] = ev->seq;
+		}
+	}
+	threshold = kind == INCIDENT_CORR_SRC_IP ? c->conf.src_ip_hosts : 2;
+	if (k->n < threshold) {
+		k->fired = 0;
+		return 0;
+	}
+	if (k->fired && !joined)
+		return 0;
+	k->fired = 1;
+	corr_fill(k, hit);
+	return 1;
+}
+
+/* ---- pure: silence and re-opening ---------------------------------------------- */
+
+int
+incident_silent(int64_t last_us, int64_t now_us, int64_t window_us)
+{
+	return now_us - last_us > window_us;
+}
+
+int
+incident_reopens(int64_t resolved_us, int64_t now_us, int64_t window_us)
+{
+	return window_us > 0 && resolved_us > 0 && now_us >= resolved_us &&
+	    now_us - resolved_us <= window_us;
+}
+
+/* ---- the shell ------------------------------------------------------------------ */
+
+struct incidents {
+	struct collector *c;
+	struct incident_corr *corr;
+	struct event *silence_ev;
+	struct event *reconcile_ev;
+	int reconcile_armed;
+	struct incident_corr_hit hit;        /* scratch: large */
+};
+
+static void silence_check(evutil_socket_t fd, short what, void *arg);
+static void reconcile_cb(evutil_socket_t fd, short what, void *arg);
+
+static int64_t
+silent_after_us(const struct collector *c)
+{
+	return SILENT_HEARTBEATS * c->conf.collector.heartbeat * 1000;
+}
+
+int
+incident_init(struct collector *c)
+{
+	const struct collector_conf *cc = &c->conf.collector;
+	struct incident_corr_conf cf;
+	struct incidents *in;
+	struct timeval every = { cc->heartbeat / 1000, (cc->heartbeat % 1000) * 1000 };
+
+	if ((in = calloc(1, sizeof(*in))) == NULL)
+		return VIGIL_ERR_NOMEM;
+	in->c = c;
+	cf.window_us = cc->correlate_window * 1000;
+	cf.src_ip_hosts = (size_t)cc->correlate_hosts;
+	if ((in->corr = incident_corr_new(&cf)) == NULL)
+		goto fail;
+	in->silence_ev = event_new(c->base, -1, EV_PERSIST, silence_check, c);
+	in->reconcile_ev = evtimer_new(c->base, reconcile_cb, c);
+	if (in->silence_ev == NULL || in->reconcile_ev == NULL ||
+	    event_add(in->silence_ev, &every) == -1)
+		goto fail;
+	c->incidents = in;
+	return 0;
+fail:
+	if (in->silence_ev != NULL)
+		event_free(in->silence_ev);
+	if (in->reconcile_ev != NULL)
+		event_free(in->reconcile_ev);
+	incident_corr_free(in->corr);
+	free(in);
+	return VIGIL_ERR_NOMEM;
+}
+
+void
+incident_free(struct collector *c)
+{
+	struct incidents *in = c->incidents;
+
+	if (in == NULL)
+		return;
+	event_free(in->silence_ev);
+	event_free(in->reconcile_ev);
+	incident_corr_free(in->corr);
+	free(in);
+	c->incidents = NULL;
+}
+
+static void
+reconcile_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct collector *c = arg;
+
+	(void)fd;
+	(void)what;
+	c->incidents->reconcile_armed = 0;
+	escalation_rt_reconcile(c);
+}
+
+/* Soon, and once for every commit in between: new incidents get their plan. */
+static void
+reconcile_soon(struct collector *c)
+{
+	struct incidents *in = c->incidents;
+	struct timeval tv = { 0, RECONCILE_DELAY_US };
+
+	if (in == NULL || in->reconcile_armed || !escalation_rt_enabled(c))
+		return;
+	in->reconcile_armed = 1;
+	evtimer_add(in->reconcile_ev, &tv);
+}
+
+void
+incident_committed(struct collector *c)
+{
+	reconcile_soon(c);
+}
+
+static void
+corr_incident(struct collector *c, const struct incident_corr_hit *h, int64_t now_us)
+{
+	const char *agents[INCIDENT_CORR_AGENTS_MAX];
+	const char *ev_agents[INCIDENT_CORR_AGENTS_MAX * INCIDENT_CORR_SEQS];
+	char title[INCIDENT_TITLE_MAX], dedup[INCIDENT_KEY_MAX + 32], rule[64];
+	struct store_made_incident mi;
+	int rc;
+
+	for (size_t i = 0; i < h->nagents; i++)
+		agents[i] = h->agents[i];
+	for (size_t i = 0; i < h->nevents; i++)
+		ev_agents[i] = h->agents[h->ev_agent[i]];
+	memset(&mi, 0, sizeof(mi));
+	switch (h->kind) {
+	case INCIDENT_CORR_SRC_IP:
+		snprintf(title, sizeof(title), "Failed logins from %s on %zu machines", h->key,
+		    h->nagents);
+		mi.category = VIGIL__V1__CATEGORY__CATEGORY_ATTACK;
+		mi.severity = VIGIL__V1__SEVERITY__SEVERITY_HIGH;
+		break;
+	case INCIDENT_CORR_USB_SERIAL:
+		snprintf(title, sizeof(title), "One USB device (%s) on %zu machines", h->key,
+		    h->nagents);
+		mi.category = VIGIL__V1__CATEGORY__CATEGORY_USB;
+		mi.severity = VIGIL__V1__SEVERITY__SEVERITY_MEDIUM;
+		break;
+	default:
+		snprintf(title, sizeof(title), "Malware found on %zu machines", h->nagents);
+		mi.category = VIGIL__V1__CATEGORY__CATEGORY_MALWARE;
+		mi.severity = VIGIL__V1__SEVERITY__SEVERITY_CRITICAL;
+		break;
+	}
+	snprintf(dedup, sizeof(dedup), "corr:%s:%s", incident_corr_kind_name(h->kind), h->key);
+	snprintf(rule, sizeof(rule), "correlate.%s", incident_corr_kind_name(h->kind));
+	mi.kind = "correlation";
+	mi.dedup_key = dedup;
+	mi.agent = h->agents[0];
+	mi.rule = rule;
+	mi.title = title;
+	mi.time_us = h->last_us;
+	mi.now_us = now_us;
+	mi.agents = agents;
+	mi.nagents = h->nagents;
+	mi.ev_agents = ev_agents;
+	mi.ev_seqs = h->ev_seq;
+	mi.nevents = h->nevents;
+	if ((rc = store_incident_make(c->store, &mi)) != 0) {
+		log_warnx("Cannot store the correlation incident \"%s\": %s.", title,
+		    store_errmsg(c->store));
+		return;
+	}
+	log_info("Incident %lld: %s (%s).", (long long)mi.id, title,
+	    mi.opened ? "opened" : "more machines");
+	if (mi.opened)
+		reconcile_soon(c);
+}
+
+void
+incident_observe(struct collector *c, const char *agent, const Vigil__V1__EventBatch *b,
+    int64_t recv_us)
+{
+	struct incidents *in = c->incidents;
+	int rc;
+
+	if (in == NULL || b == NULL)
+		return;
+	/* Arrival time: an agent's clock, or its spool replaying yesterday, does not skew the window. */
+	for (size_t i = 0; i < b->n_events; i++) {
+		if (b->events[i] == NULL)
+			continue;
+		rc = incident_corr_observe(in->corr, agent, b->events[i], recv_us, &in->hit);
+		if (rc == VIGIL_ERR_NOMEM)
+			log_warnx("Out of memory in the correlator; an event of agent %s is not "
+			    "correlated.", agent);
+		else if (rc == 1)
+			corr_incident(c, &in->hit, session_now_us());
+	}
+}
+
+/* ---- agents that stopped reporting ---------------------------------------------- */
+
+struct silent_agent {
+	char agent[INCIDENT_AGENT_MAX];
+	char host[INCIDENT_AGENT_MAX];
+	int64_t last_us;
+	int silent;
+};
+
+struct silent_incident {
+	int64_t id;
+	char agent[INCIDENT_AGENT_MAX];
+};
+
+struct silence_scan {
+	struct collector *c;
+	int64_t now_us;
+	struct silent_agent *a;
+	size_t na, capa;
+	struct silent_incident *inc;
+	size_t ninc, capinc;
+	int nomem;
+};
+
+static int
+silence_agent(void *arg, const struct store_agent_row *r)
+{
+	struct silence_scan *sc = arg;
+	struct silent_agent *a;
+	int64_t seen = 0, last = r->last_us;
+
+	if (session_agent_connected(sc->c, r->agent, &seen) && seen > last)
+		last = seen;
+	if (sc->na == sc->capa) {
+		size_t cap = sc->capa ? sc->capa * 2 : 64;
+
+		if ((a = realloc(sc->a, cap * sizeof(*a))) == NULL) {
+			sc->nomem = 1;
+			return 1;
+		}
+		sc->a = a;
+		sc->capa = cap;
+	}
+	a = &sc->a[sc->na++];
+	snprintf(a->agent, sizeof(a->agent), "%s", r->agent);
+	snprintf(a->host, sizeof(a->host), "%s", r->hostname);
+	a->last_us = last;
+	a->silent = incident_silent(last, sc->now_us, silent_after_us(sc->c));
+	return 0;
+}
+
+static int
+silence_incident(void *arg, const struct store_incident_row *r)
+{
+	struct silence_scan *sc = arg;
+	struct silent_incident *p;
+
+	if (sc->ninc == sc->capinc) {
+		size_t cap = sc->capinc ? sc->capinc * 2 : 16;
+
+		if ((p = realloc(sc->inc, cap * sizeof(*p))) == NULL) {
+			sc->nomem = 1;
+			return 1;
+		}
+		sc->inc = p;
+		sc->capinc = cap;
+	}
+	p = &sc->inc[sc->ninc++];
+	p->id = r->id;
+	snprintf(p->agent, sizeof(p->agent), "%s", r->agent);
+	return 0;
+}
+
+static void
+silent_open(struct collector *c, const struct silent_agent *a, int64_t now_us)
+{
+	char title[INCIDENT_TITLE_MAX], dedup[INCIDENT_AGENT_MAX + 16], when[64];
+	const char *agents[1] = { a->agent };
+	struct store_made_incident mi;
+
+	text_time_rfc3339(when, sizeof(when), a->last_us);
+	snprintf(title, sizeof(title), "Agent %s (%s) has not reported since %s", a->agent,
+	    a->host[0] != '\0' ? a->host : "unknown host", when);
+	snprintf(dedup, sizeof(dedup), "silent:%s", a->agent);
+	memset(&mi, 0, sizeof(mi));
+	mi.kind = "agent_silent";
+	mi.dedup_key = dedup;
+	mi.agent = a->agent;
+	mi.rule = "agent.silent";
+	mi.title = title;
+	mi.category = VIGIL__V1__CATEGORY__CATEGORY_AGENT;
+	mi.severity = VIGIL__V1__SEVERITY__SEVERITY_MEDIUM;
+	mi.time_us = a->last_us;
+	mi.now_us = now_us;
+	mi.agents = agents;
+	mi.nagents = 1;
+	if (store_incident_make(c->store, &mi) != 0) {
+		log_warnx("Cannot store that agent %s stopped reporting: %s.", a->agent,
+		    store_errmsg(c->store));
+		return;
+	}
+	log_warnx("Incident %lld: agent %s has not reported since %s.", (long long)mi.id,
+	    a->agent, when);
+	if (mi.opened)
+		reconcile_soon(c);
+}
+
+static void
+silence_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct collector *c = arg;
+	struct store_incident_filter f = { "open", -1, -1, NULL, NULL, NULL, "agent_silent", 0 };
+	struct silence_scan sc;
+	char err[256];
+	int64_t now = session_now_us();
+
+	(void)fd;
+	(void)what;
+	incident_corr_expire(c->incidents->corr, now);
+	/* Just started: agents have not had the time to come back yet. */
+	if (c->stopping || now - c->started_us <= silent_after_us(c))
+		return;
+	memset(&sc, 0, sizeof(sc));
+	sc.c = c;
+	sc.now_us = now;
+	if (store_query_agents(c->store, silence_agent, &sc) != 0 ||
+	    store_query_incident_queue(c->store, &f, silence_incident, &sc) != 0 || sc.nomem) {
+		log_warnx("Cannot check which agents stopped reporting: %s.",
+		    sc.nomem ? "out of memory" : "the store cannot list them");
+		goto out;
+	}
+	for (size_t i = 0; i < sc.na; i++) {
+		size_t k;
+
+		for (k = 0; k < sc.ninc && strcmp(sc.inc[k].agent, sc.a[i].agent) != 0; k++)
+			;
+		if (sc.a[i].silent && k == sc.ninc) {
+			silent_open(c, &sc.a[i], now);
+		} else if (!sc.a[i].silent && k < sc.ninc) {
+			struct incident_request rq = { sc.inc[k].id, INCIDENT_ACT_RESOLVE,
+			    INCIDENT_RES_TRUE_POSITIVE, NULL, "the agent reports again", 0, "system" };
+
+			if (incident_act(c, &rq, err, sizeof(err)) != 0)
+				log_warnx("Cannot close incident %lld (agent %s reports again): %s.",
+				    (long long)sc.inc[k].id, sc.a[i].agent, err);
+			else
+				log_info("Incident %lld closed: agent %s reports again.",
+				    (long long)sc.inc[k].id, sc.a[i].agent);
+		}
+	}
+out:
+	free(sc.a);
+	free(sc.inc);
+}
+
+/* ---- operator actions ---------------------------------------------------------- */
+
+struct cur_incident {
+	char status[32], resolution[32], assignee[256];
+	int64_t opened_us, acked_us, resolved_us;
+};
+
+static int
+cur_take(void *arg, const struct store_incident_row *r)
+{
+	struct cur_incident *cur = arg;
+
+	snprintf(cur->status, sizeof(cur->status), "%s", r->status);
+	snprintf(cur->resolution, sizeof(cur->resolution), "%s", r->resolution);
+	snprintf(cur->assignee, sizeof(cur->assignee), "%s", r->assignee);
+	cur->opened_us = r->opened_us;
+	cur->acked_us = r->acked_us;
+	cur->resolved_us = r->resolved_us;
+	return 0;
+}
+
+int
+incident_act(struct collector *c, const struct incident_request *rq, char *err, size_t errlen)
+{
+	struct cur_incident cur;
+	struct incident_fsm fsm, next;
+	struct store_incident_change ch;
+	struct store_esc_state esc;
+	struct escalate_state *st = NULL;
+	char detail[AUDIT_DETAIL_MAX], text[ESC_STATE_TEXT_MAX];
+	const char *why = NULL;
+	unsigned effects = 0;
+	int64_t now = session_now_us();
+	int s, r, change = ESC_RT_NONE, rc;
+
+	memset(&cur, 0, sizeof(cur));
+	rc = store_incident_by_id(c->store, rq->id, cur_take, &cur);
+	if (rc == VIGIL_ERR_NOTFOUND) {
+		snprintf(err, errlen, "there is no incident %lld", (long long)rq->id);
+		return rc;
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "the store cannot read incident %lld", (long long)rq->id);
+		return rc;
+	}
+	s = incident_status_from_name(cur.status);
+	r = cur.resolution[0] != '\0' ? incident_resolution_from_name(cur.resolution) :
+	    INCIDENT_RES_NONE;
+	if (s < 0 || r < 0) {
+		snprintf(err, errlen, "incident %lld has an unknown status", (long long)rq->id);
+		return VIGIL_ERR_INVAL;
+	}
+	fsm.status = (enum incident_status)s;
+	fsm.resolution = (enum incident_resolution)r;
+	if ((rc = incident_fsm_apply(&fsm, rq->act, rq->res, &next, &effects, &why)) != 0) {
+		snprintf(err, errlen, "cannot %s incident %lld (%s): %s",
+		    incident_action_name(rq->act), (long long)rq->id, cur.status,
+		    why != NULL ? why : "not allowed.");
+		return rc;
+	}
+
+	memset(&ch, 0, sizeof(ch));
+	ch.id = rq->id;
+	ch.old_status = cur.status;
+	ch.status = incident_status_name(next.status);
+	ch.resolution = incident_resolution_name(next.resolution);
+	ch.assignee = rq->act == INCIDENT_ACT_ASSIGN ? rq->user : cur.assignee;
+	ch.opened_us = cur.opened_us;
+	ch.acked_us = cur.acked_us;
+	ch.resolved_us = cur.resolved_us;
+	if ((effects & INCIDENT_EFFECT_STOP_CLIMB) && ch.acked_us == 0)
+		ch.acked_us = now;
+	if (effects & INCIDENT_EFFECT_CLOSE)
+		ch.resolved_us = now;
+	if (effects & INCIDENT_EFFECT_RESTART) {
+		ch.opened_us = now;
+		ch.acked_us = 0;
+		ch.resolved_us = 0;
+	}
+	switch (rq->act) {
+	case INCIDENT_ACT_ASSIGN:
+		snprintf(detail, sizeof(detail), "to %s", rq->user != NULL ? rq->user : "");
+		break;
+	case INCIDENT_ACT_NOTE:
+		ch.note = rq->text != NULL ? rq->text : "";
+		snprintf(detail, sizeof(detail), "%s", ch.note);
+		break;
+	case INCIDENT_ACT_RESOLVE:
+		snprintf(detail, sizeof(detail), "as %s%s%s", ch.resolution,
+		    rq->text != NULL ? ": " : "", rq->text != NULL ? rq->text : "");
+		break;
+	case INCIDENT_ACT_ESCALATE:
+		snprintf(detail, sizeof(detail), "to level %d", rq->level);
+		break;
+	default:
+		detail[0] = '\0';
+		break;
+	}
+	ch.audit.time_us = now;
+	ch.audit.actor = rq->actor;
+	ch.audit.incident = rq->id;
+	ch.audit.action = incident_action_name(rq->act);
+	ch.audit.detail = detail;
+
+	if (escalation_rt_enabled(c)) {
+		if ((st = malloc(sizeof(*st))) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return VIGIL_ERR_NOMEM;
+		}
+		change = escalation_rt_after(c, rq->id, effects, rq->level, now, st, err, errlen);
+		if (change < 0) {
+			free(st);
+			return change;
+		}
+		if (change == ESC_RT_SAVE) {
+			if (escalate_state_format(st, text, sizeof(text)) < 0) {
+				snprintf(err, errlen, "the escalation state does not fit");
+				free(st);
+				return VIGIL_ERR_TOOBIG;
+			}
+			esc.text = text;
+		} else {
+			esc.text = NULL;
+		}
+		esc.incident = rq->id;
+		esc.insert = 0;
+		if (change != ESC_RT_NONE)
+			ch.esc = &esc;
+	} else if (rq->act == INCIDENT_ACT_ESCALATE) {
+		snprintf(err, errlen, "escalation is not configured (escalation = FILE in "
+		    "[collector])");
+		return VIGIL_ERR_NOTFOUND;
+	}
+	if ((rc = store_incident_change(c->store, &ch)) != 0) {
+		if (rc == VIGIL_ERR_PROTO)
+			snprintf(err, errlen, "incident %lld changed meanwhile; look at it again",
+			    (long long)rq->id);
+		else
+			snprintf(err, errlen, "the store cannot change incident %lld: %s",
+			    (long long)rq->id, store_errmsg(c->store));
+		free(st);
+		return rc;
+	}
+	log_info("Incident %lld: %s %s%s%s (now %s).", (long long)rq->id, rq->actor,
+	    ch.audit.action, detail[0] != '\0' ? " " : "", detail, ch.status);
+	if (change != ESC_RT_NONE)
+		escalation_rt_applied(c, rq->id, change, st);
+	if (effects & INCIDENT_EFFECT_RESTART)
+		reconcile_soon(c);
+	free(st);
+	return 0;
+}
