@@ -94,7 +94,7 @@ static const struct cfg_key notify_keys[] = {
 	    "Require STARTTLS on an smtp:// server."),
 	NKEY("smtp_user", CFG_STRING, NULL, 0, 0, smtp_user,
 	    "Log in to the mail server as this user (needs TLS); none: no login."),
-	NKEY("smtp_password", CFG_STRING, NULL, 0, 0, smtp_password,
+	NKEY("smtp_password", CFG_SECRET, NULL, 0, 0, smtp_password,
 	    "The mail server password."),
 	NKEY("smtp_from", CFG_STRING, NULL, 0, 0, smtp_from,
 	    "Sender address of notifications (required for email)."),

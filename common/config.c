@@ -189,6 +189,7 @@ set_value(const struct cfg_key *k, void *base, const char *v, char *msg, size_t 
 
 	switch (k->type) {
 	case CFG_STRING:
+	case CFG_SECRET:
 	case CFG_PATH:
 		for (i = 0; i < len; i++) {
 			if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f) {
@@ -197,7 +198,7 @@ set_value(const struct cfg_key *k, void *base, const char *v, char *msg, size_t 
 				return VIGIL_ERR_INVAL;
 			}
 		}
-		if (k->type == CFG_STRING && !text_utf8_valid(v, len)) {
+		if (k->type != CFG_PATH && !text_utf8_valid(v, len)) {
 			seterr(msg, msglen, "value for '%s' is not valid UTF-8", k->name);
 			return VIGIL_ERR_INVAL;
 		}
@@ -274,6 +275,7 @@ section_defaults(const struct cfg_section *sec, void *base, char *msg, size_t ms
 		field = (char *)base + k->off;
 		switch (k->type) {
 		case CFG_STRING:
+		case CFG_SECRET:
 		case CFG_PATH:
 			if (k->len > 0)
 				field[0] = '\0';
@@ -675,6 +677,10 @@ print_section(FILE *fp, const struct cfg_section *sec, const char *label, const 
 		case CFG_STRING:
 		case CFG_PATH:
 			print_string(fp, field);
+			break;
+		case CFG_SECRET:
+			/* -nv output gets pasted into tickets: never the secret itself. */
+			print_string(fp, field[0] != '\0' ? "********" : "");
 			break;
 		case CFG_BOOL:
 			memcpy(&b, field, sizeof b);

@@ -23,6 +23,7 @@ enum cfg_type {
 	CFG_BOOL,      /* int: yes/no, true/false, on/off, 1/0 */
 	CFG_DURATION,  /* long long milliseconds: "500ms", "30s", "5m", "2h", "7d"; [min, max] in ms */
 	CFG_SIZE,      /* long long bytes: "4096", "64k", "1M", "2G"; [min, max] */
+	CFG_SECRET,    /* char[len], as CFG_STRING; cfg_print() shows "********" */
 };
 
 struct cfg_key {

@@ -674,6 +674,47 @@ test_print_defaults_round_trip(void **state)
 	free(out);
 }
 
+struct t_secret {
+	char user[32];
+	char password[32];
+};
+
+static const struct cfg_key secret_keys[] = {
+	{ "user", CFG_STRING, "", 0, 0, F(t_secret, user), 0, NULL },
+	{ "password", CFG_SECRET, NULL, 0, 0, F(t_secret, password), 0, "never printed" },
+	{ NULL },
+};
+
+static const struct cfg_section secret_secs[] = {
+	{ "mail", 0, secret_keys, 0, NULL, NULL, 0 },
+	{ NULL },
+};
+
+/* A secret loads like a string and -nv never shows it. */
+static void
+test_secret(void **state)
+{
+	char path[] = "/tmp/vigil-test-secret.XXXXXX", err[256], *out = NULL;
+	struct t_secret c;
+	size_t outlen = 0;
+	FILE *fp;
+	int fd;
+
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_true(write(fd, "[mail]\nuser = bob\npassword = hunter2\n", 37) == 37);
+	close(fd);
+	assert_int_equal(cfg_load(path, secret_secs, &c, err, sizeof err), 0);
+	unlink(path);
+	assert_string_equal(c.password, "hunter2");
+	assert_non_null(fp = open_memstream(&out, &outlen));
+	cfg_print(fp, secret_secs, &c);
+	fclose(fp);
+	assert_null(strstr(out, "hunter2"));
+	assert_non_null(strstr(out, "\npassword = ********\n"));
+	assert_non_null(strstr(out, "\nuser = bob\n"));
+	free(out);
+}
+
 int
 main(void)
 {
@@ -694,6 +735,7 @@ main(void)
 		cmocka_unit_test(test_labelled),
 		cmocka_unit_test(test_print_round_trip),
 		cmocka_unit_test(test_print_defaults_round_trip),
+		cmocka_unit_test(test_secret),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
