@@ -39,6 +39,12 @@
 #define SILENT_HEARTBEATS 3              /* heartbeats missed before an agent is silent */
 #define RECONCILE_DELAY_US 200000        /* new incidents wait this long for their plan */
 #define INCIDENT_TITLE_MAX 512
+/*
+ * A key that fired is written after the commit, and again as machines join at
+ * most this often: a distributed attack makes every key fire for each machine
+ * that joins, and one write per firing stalled the collector (make bench).
+ */
+#define CORR_REWRITE_US 5000000
 
 /* ---- pure: correlation ---------------------------------------------------------- */
 
@@ -47,6 +53,8 @@ struct corr_member {
 	int64_t first_us, last_us;
 	uint64_t seqs[INCIDENT_CORR_SEQS];   /* the newest events, to link */
 	size_t nseqs;
+	int handed;                          /* incident_corr_hit_of() gave this machine out */
+	uint64_t handed_seq;                 /* ... and its events up to this seq */
 };
 
 struct corr_key {
@@ -58,6 +66,8 @@ struct corr_key {
 	size_t n, cap;
 	int fired;                           /* past the threshold since it was last below */
 	int64_t last_us;
+	int dirty;                           /* fired since it was last written (the shell) */
+	int64_t written_us;                  /* when the shell last wrote it; 0: never */
 };
 
 struct incident_corr {
@@ -252,7 +262,7 @@ corr_evict(struct incident_corr *c)
 }
 
 static struct corr_key *
-corr_get(struct incident_corr *c, enum incident_corr_kind kind, const char *key)
+corr_find(struct incident_corr *c, enum incident_corr_kind kind, const char *key)
 {
 	uint32_t h = corr_hash(kind, key);
 	struct corr_key *k;
@@ -260,6 +270,17 @@ corr_get(struct incident_corr *c, enum incident_corr_kind kind, const char *key)
 	for (k = c->hash[h & (CORR_HASH - 1)]; k != NULL; k = k->hnext)
 		if (k->hash == h && k->kind == kind && strcmp(k->key, key) == 0)
 			return k;
+	return NULL;
+}
+
+static struct corr_key *
+corr_get(struct incident_corr *c, enum incident_corr_kind kind, const char *key)
+{
+	uint32_t h = corr_hash(kind, key);
+	struct corr_key *k;
+
+	if ((k = corr_find(c, kind, key)) != NULL)
+		return k;
 	if (c->n >= INCIDENT_CORR_KEYS_MAX)
 		corr_evict(c);
 	if ((k = calloc(1, sizeof(*k))) == NULL)
@@ -273,11 +294,54 @@ corr_get(struct incident_corr *c, enum incident_corr_kind kind, const char *key)
 	return k;
 }
 
+static void corr_fill(const struct corr_key *k, struct incident_corr_hit *hit);
+
+int
+incident_corr_hit_of(struct incident_corr *c, enum incident_corr_kind kind, const char *key,
+    struct incident_corr_hit *hit)
+{
+	struct corr_key *k;
+
+	if (c == NULL || key == NULL || hit == NULL || (k = corr_find(c, kind, key)) == NULL)
+		return 0;
+	hit->kind = k->kind;
+	snprintf(hit->key, sizeof(hit->key), "%s", k->key);
+	hit->machines = k->n;
+	hit->nagents = 0;
+	hit->nevents = 0;
+	hit->first_us = 0;
+	hit->last_us = 0;
+	for (size_t i = 0; i < k->n; i++) {
+		struct corr_member *m = &k->m[i];
+		size_t before = hit->nevents;
+
+		for (size_t s = 0; s < m->nseqs; s++) {
+			if (m->handed && m->seqs[s] <= m->handed_seq)
+				continue;
+			hit->ev_agent[hit->nevents] = hit->nagents;
+			hit->ev_seq[hit->nevents++] = m->seqs[s];
+			if (m->seqs[s] > m->handed_seq)
+				m->handed_seq = m->seqs[s];
+		}
+		if (m->handed && hit->nevents == before)
+			continue;
+		m->handed = 1;
+		memcpy(hit->agents[hit->nagents], m->agent, sizeof(m->agent));
+		if (hit->first_us == 0 || m->first_us < hit->first_us)
+			hit->first_us = m->first_us;
+		if (m->last_us > hit->last_us)
+			hit->last_us = m->last_us;
+		hit->nagents++;
+	}
+	return 1;
+}
+
 static void
 corr_fill(const struct corr_key *k, struct incident_corr_hit *hit)
 {
 	hit->kind = k->kind;
 	snprintf(hit->key, sizeof(hit->key), "%s", k->key);
+	hit->machines = k->n;
 	hit->nagents = 0;
 	hit->nevents = 0;
 	hit->first_us = 0;
@@ -390,7 +454,11 @@ struct incidents {
 	struct event *reconcile_ev;
 	int reconcile_armed;
 	struct incident_corr_hit hit;        /* scratch: large */
+	int ndirty;                          /* keys marked dirty */
 };
+
+static void corr_flush(struct collector *c, int force);
+static void corr_mark(struct collector *c, const struct incident_corr_hit *h);
 
 static void silence_check(evutil_socket_t fd, short what, void *arg);
 static void reconcile_cb(evutil_socket_t fd, short what, void *arg);
@@ -474,6 +542,7 @@ reconcile_soon(struct collector *c)
 void
 incident_committed(struct collector *c)
 {
+	corr_flush(c, 0);
 	reconcile_soon(c);
 }
 
@@ -494,18 +563,18 @@ corr_incident(struct collector *c, const struct incident_corr_hit *h, int64_t no
 	switch (h->kind) {
 	case INCIDENT_CORR_SRC_IP:
 		snprintf(title, sizeof(title), "Failed logins from %s on %zu machines", h->key,
-		    h->nagents);
+		    h->machines);
 		mi.category = VIGIL__V1__CATEGORY__CATEGORY_ATTACK;
 		mi.severity = VIGIL__V1__SEVERITY__SEVERITY_HIGH;
 		break;
 	case INCIDENT_CORR_USB_SERIAL:
 		snprintf(title, sizeof(title), "One USB device (%s) on %zu machines", h->key,
-		    h->nagents);
+		    h->machines);
 		mi.category = VIGIL__V1__CATEGORY__CATEGORY_USB;
 		mi.severity = VIGIL__V1__SEVERITY__SEVERITY_MEDIUM;
 		break;
 	default:
-		snprintf(title, sizeof(title), "Malware found on %zu machines", h->nagents);
+		snprintf(title, sizeof(title), "Malware found on %zu machines", h->machines);
 		mi.category = VIGIL__V1__CATEGORY__CATEGORY_MALWARE;
 		mi.severity = VIGIL__V1__SEVERITY__SEVERITY_CRITICAL;
 		break;
@@ -553,8 +622,58 @@ incident_observe(struct collector *c, const char *agent, const Vigil__V1__EventB
 			log_warnx("Out of memory in the correlator; an event of agent %s is not "
 			    "correlated.", agent);
 		else if (rc == 1)
-			corr_incident(c, &in->hit, session_now_us());
+			corr_mark(c, &in->hit);
 	}
+}
+
+/* Remember a key that fired; corr_flush() writes it. */
+static void
+corr_mark(struct collector *c, const struct incident_corr_hit *h)
+{
+	struct corr_key *k = corr_find(c->incidents->corr, h->kind, h->key);
+
+	if (k != NULL && !k->dirty) {
+		k->dirty = 1;
+		c->incidents->ndirty++;
+	}
+}
+
+/*
+ * Write the keys that fired, each once, in one transaction: a key opening
+ * its incident at once, a key already written at most every CORR_REWRITE_US
+ * (force: all of them, from the silence timer).
+ */
+static void
+corr_flush(struct collector *c, int force)
+{
+	struct incidents *in = c->incidents;
+	struct incident_corr *corr;
+	struct corr_key *k;
+	int64_t now = session_now_us();
+	int outer = -1;
+
+	if (in == NULL || in->ndirty == 0)
+		return;
+	corr = in->corr;
+	for (size_t b = 0; b < CORR_HASH; b++) {
+		for (k = corr->hash[b]; k != NULL; k = k->hnext) {
+			if (!k->dirty || (!force && k->written_us != 0 &&
+			    now - k->written_us < CORR_REWRITE_US))
+				continue;
+			if (outer < 0 && (outer = store_outer_begin(c->store)) != 0)
+				log_warnx("Correlation incidents are written one by one: %s.",
+				    store_errmsg(c->store));
+			k->dirty = 0;
+			in->ndirty--;
+			k->written_us = now;
+			if (incident_corr_hit_of(corr, k->kind, k->key, &in->hit) &&
+			    in->hit.nagents > 0)
+				corr_incident(c, &in->hit, now);
+		}
+	}
+	if (outer == 0 && store_outer_end(c->store) != 0)
+		log_warnx("The correlation incidents of this commit are lost: %s.",
+		    store_errmsg(c->store));
 }
 
 /* ---- agents that stopped reporting ---------------------------------------------- */
@@ -675,6 +794,7 @@ silence_check(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	corr_flush(c, 1);
 	incident_corr_expire(c->incidents->corr, now);
 	/* Just started: agents have not had the time to come back yet. */
 	if (c->stopping || now - c->started_us <= silent_after_us(c))

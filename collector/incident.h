@@ -65,6 +65,7 @@ struct incident_corr_hit {
 	enum incident_corr_kind kind;
 	char key[INCIDENT_KEY_MAX];
 	int64_t first_us, last_us;     /* of the machines' events */
+	size_t machines;               /* machines the key has now */
 	size_t nagents;
 	char agents[INCIDENT_CORR_AGENTS_MAX][INCIDENT_AGENT_MAX];
 	size_t nevents;                /* events to link, as (agent index, seq) */
@@ -86,6 +87,14 @@ void incident_corr_free(struct incident_corr *c);   /* NULL is a no-op */
  */
 int incident_corr_observe(struct incident_corr *c, const char *agent, const Vigil__V1__Event *ev,
     int64_t t_us, struct incident_corr_hit *hit);
+/*
+ * What one key gained since the last call for it, as a hit (the machines and
+ * events not yet handed out; machines counts them all); 0 when the key is not
+ * followed. The shell writes a fired key with this, so a key that fires again
+ * as machines join costs only what is new.
+ */
+int incident_corr_hit_of(struct incident_corr *c, enum incident_corr_kind kind, const char *key,
+    struct incident_corr_hit *hit);
 /* Forget every machine not seen within the window before now_us. */
 void incident_corr_expire(struct incident_corr *c, int64_t now_us);
 /* Keys followed now. */

@@ -532,6 +532,7 @@ struct store {
 	char *json;            /* scratch for one event's fields as JSON, reused */
 	size_t jsonsz;
 	char errmsg[256];      /* SQLite's sentence for the last failure */
+	int outer;             /* store_outer_begin(): transactions nest as savepoints */
 };
 
 static void
@@ -1439,10 +1440,22 @@ inc_run(struct store *st, sqlite3_stmt *s)
 	return 0;
 }
 
+/* A fixed statement without parameters (savepoints); VIGIL_ERR_DB on failure. */
+static int
+exec_fixed(struct store *st, const char *sql)
+{
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+	snprintf(st->errmsg, sizeof(st->errmsg), "%s", sqlite3_errmsg(st->db));
+	return VIGIL_ERR_DB;
+}
+
 static int
 txn_begin(struct store *st)
 {
 	st->errmsg[0] = '\0';
+	if (st->outer)
+		return exec_fixed(st, "SAVEPOINT inc");
 	return inc_run(st, st->st[ST_BEGIN]);
 }
 
@@ -1450,6 +1463,14 @@ txn_begin(struct store *st)
 static int
 txn_end(struct store *st, int rc)
 {
+	if (st->outer) {
+		/* Inside store_outer_begin(): undo this change alone, keep the rest. */
+		if (rc == 0 && (rc = exec_fixed(st, "RELEASE inc")) == 0)
+			return 0;
+		exec_fixed(st, "ROLLBACK TO inc");
+		exec_fixed(st, "RELEASE inc");
+		return rc;
+	}
 	if (rc == 0 && (rc = inc_run(st, st->st[ST_COMMIT])) == 0)
 		return 0;
 	if (st->errmsg[0] == '\0')
@@ -1693,6 +1714,33 @@ made_find(struct store *st, const char *key, int64_t *id, int *closed, int64_t *
 		note_error(st);
 	stmt_done(s);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : VIGIL_ERR_DB;
+}
+
+int
+store_outer_begin(struct store *st)
+{
+	int rc;
+
+	if (st->outer)
+		return VIGIL_ERR_PROTO;
+	st->errmsg[0] = '\0';
+	if ((rc = inc_run(st, st->st[ST_BEGIN])) == 0)
+		st->outer = 1;
+	return rc;
+}
+
+int
+store_outer_end(struct store *st)
+{
+	int rc;
+
+	if (!st->outer)
+		return VIGIL_ERR_PROTO;
+	st->outer = 0;
+	if ((rc = inc_run(st, st->st[ST_COMMIT])) == 0)
+		return 0;
+	stmt_run(st->st[ST_ROLLBACK]);
+	return rc;
 }
 
 int

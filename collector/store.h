@@ -225,6 +225,14 @@ struct store_made_incident {
 };
 int store_incident_make(struct store *st, struct store_made_incident *mi);
 
+/*
+ * Group the main thread's incident writes into one transaction (one fsync):
+ * between these two calls each store_incident_make() and the like is a
+ * savepoint of it, undone alone on failure. store_outer_end() commits.
+ */
+int store_outer_begin(struct store *st);
+int store_outer_end(struct store *st);
+
 /* The machines linked to an incident (correlation), one call each. */
 typedef int (*store_name_fn)(void *arg, const char *name);
 int store_incident_agents(struct store *st, int64_t id, store_name_fn fn, void *arg);
