@@ -68,13 +68,41 @@ struct corr_key {
 	int64_t last_us;
 	int dirty;                           /* fired since it was last written (the shell) */
 	int64_t written_us;                  /* when the shell last wrote it; 0: never */
+	struct corr_key *lprev, *lnext;      /* least recently touched first */
 };
 
 struct incident_corr {
 	struct incident_corr_conf conf;
 	struct corr_key *hash[CORR_HASH];
 	size_t n;
+	struct corr_key *lhead, *ltail;      /* eviction order, O(1) */
 };
+
+static void
+lru_remove(struct incident_corr *c, struct corr_key *k)
+{
+	if (k->lprev != NULL)
+		k->lprev->lnext = k->lnext;
+	else
+		c->lhead = k->lnext;
+	if (k->lnext != NULL)
+		k->lnext->lprev = k->lprev;
+	else
+		c->ltail = k->lprev;
+	k->lprev = k->lnext = NULL;
+}
+
+static void
+lru_append(struct incident_corr *c, struct corr_key *k)
+{
+	k->lprev = c->ltail;
+	k->lnext = NULL;
+	if (c->ltail != NULL)
+		c->ltail->lnext = k;
+	else
+		c->lhead = k;
+	c->ltail = k;
+}
 
 static const char *
 field_of(const Vigil__V1__Event *ev, const char *key)
@@ -189,6 +217,7 @@ corr_unlink(struct incident_corr *c, struct corr_key *k)
 		if (*pp == k) {
 			*pp = k->hnext;
 			c->n--;
+			lru_remove(c, k);
 			return;
 		}
 	}
@@ -221,9 +250,13 @@ corr_prune(struct corr_key *k, int64_t since)
 {
 	size_t j = 0;
 
-	for (size_t i = 0; i < k->n; i++)
-		if (k->m[i].last_us >= since)
-			k->m[j++] = k->m[i];
+	for (size_t i = 0; i < k->n; i++) {
+		if (k->m[i].last_us < since)
+			continue;
+		if (j != i)
+			k->m[j] = k->m[i];
+		j++;
+	}
 	k->n = j;
 }
 
@@ -245,16 +278,12 @@ incident_corr_expire(struct incident_corr *c, int64_t now_us)
 		}
 }
 
-/* The key followed for the longest time without news goes when the table is full. */
+/* The key touched least recently goes when the table is full. */
 static void
 corr_evict(struct incident_corr *c)
 {
-	struct corr_key *k, *old = NULL;
+	struct corr_key *old = c->lhead;
 
-	for (size_t i = 0; i < CORR_HASH; i++)
-		for (k = c->hash[i]; k != NULL; k = k->hnext)
-			if (old == NULL || k->last_us < old->last_us)
-				old = k;
 	if (old != NULL) {
 		corr_unlink(c, old);
 		corr_key_free(old);
@@ -291,6 +320,7 @@ corr_get(struct incident_corr *c, enum incident_corr_kind kind, const char *key)
 	k->hnext = c->hash[h & (CORR_HASH - 1)];
 	c->hash[h & (CORR_HASH - 1)] = k;
 	c->n++;
+	lru_append(c, k);
 	return k;
 }
 
@@ -404,6 +434,10 @@ incident_corr_observe(struct incident_corr *c, const char *agent, const Vigil__V
 		m->last_us = t_us;
 	if (t_us > k->last_us)
 		k->last_us = t_us;
+	if (c->ltail != k) {
+		lru_remove(c, k);
+		lru_append(c, k);
+	}
 	/* The newest few events, each once (a resent batch offers them again). */
 	{
 		size_t s;

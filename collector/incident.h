@@ -36,7 +36,7 @@ struct collector;
 
 #define INCIDENT_KEY_MAX 256           /* a correlation key with its NUL */
 #define INCIDENT_AGENT_MAX 128         /* an agent id with its NUL */
-#define INCIDENT_CORR_KEYS_MAX 4096    /* keys followed at once; the stalest goes first */
+#define INCIDENT_CORR_KEYS_MAX 1024    /* keys followed at once; the stalest goes first */
 #define INCIDENT_CORR_AGENTS_MAX 64    /* machines followed per key */
 #define INCIDENT_CORR_SEQS 4           /* events kept per machine, to link */
 
