@@ -247,6 +247,22 @@ bad_arg(char *err, size_t errlen, const char *key, const char *value, const char
 	snprintf(err, errlen, "bad value for %s: \"%s\" (expected %s)", key, esc, want);
 }
 
+/* An optional number from min to max: *n is left as it is when key is absent. */
+static int
+num_arg(const struct ctl_arg *args, size_t nargs, const char *key, long long min,
+    long long max, const char *want, long long *n, char *err, size_t errlen)
+{
+	const char *v;
+
+	if ((v = arg_get(args, nargs, key)) == NULL)
+		return 0;
+	if (parse_ll(v, min, max, n) != 0) {
+		bad_arg(err, errlen, key, v, want);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- posture and compliance ---- */
 
 #define COMPLIANCE_UNIT_MAX 256          /* bytes of a unit= argument */
@@ -517,12 +533,9 @@ static int
 agent_row(void *arg, const struct store_agent_row *r)
 {
 	struct jw *w = arg;
-	int64_t seen = 0, last = r->last_us;
-	int connected = session_agent_connected(w->ctl->c, r->agent, &seen);
+	int connected;
+	int64_t last = posture_last_seen(w->ctl->c, r->agent, r->last_us, &connected);
 
-	/* Heartbeats reach the store at most once a minute; memory knows better. */
-	if (connected && seen > last)
-		last = seen;
 	jw_begin(w);
 	jw_str(w, "agent", r->agent);
 	jw_str(w, "hostname", r->hostname);
@@ -552,12 +565,10 @@ cmd_agents(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err, si
 	return 0;
 }
 
-static int
-event_row(void *arg, const struct store_event_row *r)
+/* An event's members: a line of vigilctl events, or one of an incident's timeline. */
+static void
+event_members(struct jw *w, const struct store_event_row *r)
 {
-	struct jw *w = arg;
-
-	jw_begin(w);
 	jw_str(w, "agent", r->agent);
 	jw_uint(w, "seq", r->seq);
 	jw_time(w, "time", r->time_us);
@@ -569,6 +580,15 @@ event_row(void *arg, const struct store_event_row *r)
 	jw_str(w, "summary", r->summary);
 	jw_str(w, "raw", r->raw);
 	jw_raw(w, "fields", r->fields_json);
+}
+
+static int
+event_row(void *arg, const struct store_event_row *r)
+{
+	struct jw *w = arg;
+
+	jw_begin(w);
+	event_members(w, r);
 	jw_end(w);
 	return 0;
 }
@@ -581,24 +601,16 @@ cmd_events(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err, si
 	};
 	struct store_event_filter f = { 0, 0, NULL, -1, -1, 100 };
 	const char *v;
-	long long n;
+	long long since = 0, until = 0, limit = 100;
 
-	if (args_check(args, nargs, known, err, errlen) != 0)
+	if (args_check(args, nargs, known, err, errlen) != 0 ||
+	    num_arg(args, nargs, "since", 0, LLONG_MAX, "unix microseconds", &since, err,
+	    errlen) != 0 ||
+	    num_arg(args, nargs, "until", 0, LLONG_MAX, "unix microseconds", &until, err,
+	    errlen) != 0)
 		return -1;
-	if ((v = arg_get(args, nargs, "since")) != NULL) {
-		if (parse_ll(v, 0, LLONG_MAX, &n) != 0) {
-			bad_arg(err, errlen, "since", v, "unix microseconds");
-			return -1;
-		}
-		f.since_us = n;
-	}
-	if ((v = arg_get(args, nargs, "until")) != NULL) {
-		if (parse_ll(v, 0, LLONG_MAX, &n) != 0) {
-			bad_arg(err, errlen, "until", v, "unix microseconds");
-			return -1;
-		}
-		f.until_us = n;
-	}
+	f.since_us = since;
+	f.until_us = until;
 	if ((v = arg_get(args, nargs, "agent")) != NULL) {
 		if (v[0] == '\0' || strlen(v) >= COLLECTOR_ID_MAX) {
 			bad_arg(err, errlen, "agent", v, "an agent id");
@@ -618,13 +630,10 @@ cmd_events(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err, si
 			return -1;
 		}
 	}
-	if ((v = arg_get(args, nargs, "limit")) != NULL) {
-		if (parse_ll(v, 1, CTL_MAX_LIMIT, &n) != 0) {
-			bad_arg(err, errlen, "limit", v, "a number from 1 to 100000");
-			return -1;
-		}
-		f.limit = (long)n;
-	}
+	if (num_arg(args, nargs, "limit", 1, CTL_MAX_LIMIT, "a number from 1 to 100000", &limit,
+	    err, errlen) != 0)
+		return -1;
+	f.limit = (long)limit;
 	if (store_query_events(w->ctl->c->store, &f, event_row, w) != 0) {
 		snprintf(err, errlen, "the store cannot list the events");
 		return -1;
@@ -713,7 +722,7 @@ cmd_incidents(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
 	    "assignee", "mine", "kind", "limit", NULL };
 	struct store_incident_filter f = { NULL, -1, -1, NULL, NULL, NULL, NULL, 0 };
 	const char *v;
-	long long n;
+	long long limit = 0;
 
 	if (args_check(args, nargs, known, err, errlen) != 0)
 		return -1;
@@ -749,13 +758,10 @@ cmd_incidents(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
 		}
 		f.assignee = w->conn != NULL ? w->conn->user : "";
 	}
-	if ((v = arg_get(args, nargs, "limit")) != NULL) {
-		if (parse_ll(v, 1, CTL_MAX_LIMIT, &n) != 0) {
-			bad_arg(err, errlen, "limit", v, "a number from 1 to 100000");
-			return -1;
-		}
-		f.limit = (long)n;
-	}
+	if (num_arg(args, nargs, "limit", 1, CTL_MAX_LIMIT, "a number from 1 to 100000", &limit,
+	    err, errlen) != 0)
+		return -1;
+	f.limit = (long)limit;
 	if (store_query_incident_queue(w->ctl->c->store, &f, incident_row, w) != 0) {
 		snprintf(err, errlen, "the store cannot list the incidents");
 		return -1;
@@ -789,17 +795,7 @@ show_event(void *arg, const struct store_event_row *r)
 
 	jw_begin(w);
 	jw_str(w, "type", "event");
-	jw_str(w, "agent", r->agent);
-	jw_uint(w, "seq", r->seq);
-	jw_time(w, "time", r->time_us);
-	jw_time(w, "received", r->recv_us);
-	jw_str(w, "source", r->source);
-	jw_str(w, "category", category_name(r->category));
-	jw_str(w, "severity", severity_name(r->severity));
-	jw_str(w, "rule", r->rule);
-	jw_str(w, "summary", r->summary);
-	jw_str(w, "raw", r->raw);
-	jw_raw(w, "fields", r->fields_json);
+	event_members(w, r);
 	jw_end(w);
 	return 0;
 }

@@ -46,6 +46,24 @@
  */
 #define CORR_REWRITE_US 5000000
 
+/*
+ * Room for one more of n elements of size in v, which holds *cap: v itself,
+ * the array moved to twice the room (first when empty), or NULL without
+ * memory (v is left as it was).
+ */
+static void *
+grow(void *v, size_t *cap, size_t n, size_t size, size_t first)
+{
+	size_t c = *cap ? *cap * 2 : first;
+	void *p;
+
+	if (n < *cap)
+		return v;
+	if ((p = realloc(v, c * size)) != NULL)
+		*cap = c;
+	return p;
+}
+
 /* ---- pure: correlation ---------------------------------------------------------- */
 
 struct corr_member {
@@ -326,6 +344,31 @@ corr_get(struct incident_corr *c, enum incident_corr_kind kind, const char *key)
 
 static void corr_fill(const struct corr_key *k, struct incident_corr_hit *hit);
 
+/* Start hit on key k: no machine and no event in it yet. */
+static void
+hit_begin(const struct corr_key *k, struct incident_corr_hit *hit)
+{
+	hit->kind = k->kind;
+	snprintf(hit->key, sizeof(hit->key), "%s", k->key);
+	hit->machines = k->n;
+	hit->nagents = 0;
+	hit->nevents = 0;
+	hit->first_us = 0;
+	hit->last_us = 0;
+}
+
+/* Add machine m to hit, after its events. */
+static void
+hit_member(struct incident_corr_hit *hit, const struct corr_member *m)
+{
+	memcpy(hit->agents[hit->nagents], m->agent, sizeof(m->agent));
+	if (hit->first_us == 0 || m->first_us < hit->first_us)
+		hit->first_us = m->first_us;
+	if (m->last_us > hit->last_us)
+		hit->last_us = m->last_us;
+	hit->nagents++;
+}
+
 int
 incident_corr_hit_of(struct incident_corr *c, enum incident_corr_kind kind, const char *key,
     struct incident_corr_hit *hit)
@@ -334,13 +377,7 @@ incident_corr_hit_of(struct incident_corr *c, enum incident_corr_kind kind, cons
 
 	if (c == NULL || key == NULL || hit == NULL || (k = corr_find(c, kind, key)) == NULL)
 		return 0;
-	hit->kind = k->kind;
-	snprintf(hit->key, sizeof(hit->key), "%s", k->key);
-	hit->machines = k->n;
-	hit->nagents = 0;
-	hit->nevents = 0;
-	hit->first_us = 0;
-	hit->last_us = 0;
+	hit_begin(k, hit);
 	for (size_t i = 0; i < k->n; i++) {
 		struct corr_member *m = &k->m[i];
 		size_t before = hit->nevents;
@@ -356,12 +393,7 @@ incident_corr_hit_of(struct incident_corr *c, enum incident_corr_kind kind, cons
 		if (m->handed && hit->nevents == before)
 			continue;
 		m->handed = 1;
-		memcpy(hit->agents[hit->nagents], m->agent, sizeof(m->agent));
-		if (hit->first_us == 0 || m->first_us < hit->first_us)
-			hit->first_us = m->first_us;
-		if (m->last_us > hit->last_us)
-			hit->last_us = m->last_us;
-		hit->nagents++;
+		hit_member(hit, m);
 	}
 	return 1;
 }
@@ -369,26 +401,15 @@ incident_corr_hit_of(struct incident_corr *c, enum incident_corr_kind kind, cons
 static void
 corr_fill(const struct corr_key *k, struct incident_corr_hit *hit)
 {
-	hit->kind = k->kind;
-	snprintf(hit->key, sizeof(hit->key), "%s", k->key);
-	hit->machines = k->n;
-	hit->nagents = 0;
-	hit->nevents = 0;
-	hit->first_us = 0;
-	hit->last_us = 0;
+	hit_begin(k, hit);
 	for (size_t i = 0; i < k->n; i++) {
 		const struct corr_member *m = &k->m[i];
 
-		memcpy(hit->agents[hit->nagents], m->agent, sizeof(m->agent));
 		for (size_t s = 0; s < m->nseqs; s++) {
 			hit->ev_agent[hit->nevents] = hit->nagents;
 			hit->ev_seq[hit->nevents++] = m->seqs[s];
 		}
-		if (hit->first_us == 0 || m->first_us < hit->first_us)
-			hit->first_us = m->first_us;
-		if (m->last_us > hit->last_us)
-			hit->last_us = m->last_us;
-		hit->nagents++;
+		hit_member(hit, m);
 	}
 }
 
@@ -416,14 +437,9 @@ incident_corr_observe(struct incident_corr *c, const char *agent, const Vigil__V
 		/* Far past any threshold already: more machines add nothing to decide on. */
 		if (k->n == INCIDENT_CORR_AGENTS_MAX)
 			return 0;
-		if (k->n == k->cap) {
-			size_t cap = k->cap ? k->cap * 2 : 4;
-
-			if ((nm = realloc(k->m, cap * sizeof(*nm))) == NULL)
-				return VIGIL_ERR_NOMEM;
-			k->m = nm;
-			k->cap = cap;
-		}
+		if ((nm = grow(k->m, &k->cap, k->n, sizeof(*nm), 4)) == NULL)
+			return VIGIL_ERR_NOMEM;
+		k->m = nm;
 		m = &k->m[k->n++];
 		memset(m, 0, sizeof(*m));
 		snprintf(m->agent, sizeof(m->agent), "%s", agent);
@@ -743,16 +759,11 @@ silence_agent(void *arg, const struct store_agent_row *r)
 
 	if (session_agent_connected(sc->c, r->agent, &seen) && seen > last)
 		last = seen;
-	if (sc->na == sc->capa) {
-		size_t cap = sc->capa ? sc->capa * 2 : 64;
-
-		if ((a = realloc(sc->a, cap * sizeof(*a))) == NULL) {
-			sc->nomem = 1;
-			return 1;
-		}
-		sc->a = a;
-		sc->capa = cap;
+	if ((a = grow(sc->a, &sc->capa, sc->na, sizeof(*a), 64)) == NULL) {
+		sc->nomem = 1;
+		return 1;
 	}
+	sc->a = a;
 	a = &sc->a[sc->na++];
 	snprintf(a->agent, sizeof(a->agent), "%s", r->agent);
 	snprintf(a->host, sizeof(a->host), "%s", r->hostname);
@@ -767,16 +778,11 @@ silence_incident(void *arg, const struct store_incident_row *r)
 	struct silence_scan *sc = arg;
 	struct silent_incident *p;
 
-	if (sc->ninc == sc->capinc) {
-		size_t cap = sc->capinc ? sc->capinc * 2 : 16;
-
-		if ((p = realloc(sc->inc, cap * sizeof(*p))) == NULL) {
-			sc->nomem = 1;
-			return 1;
-		}
-		sc->inc = p;
-		sc->capinc = cap;
+	if ((p = grow(sc->inc, &sc->capinc, sc->ninc, sizeof(*p), 16)) == NULL) {
+		sc->nomem = 1;
+		return 1;
 	}
+	sc->inc = p;
 	p = &sc->inc[sc->ninc++];
 	p->id = r->id;
 	snprintf(p->agent, sizeof(p->agent), "%s", r->agent);

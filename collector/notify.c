@@ -207,16 +207,24 @@ curl_check_done(struct notify *n)
 	}
 }
 
-int
-notify_curl_add(struct notify_job *j)
+void
+notify_curl_start(struct notify_job *j, const char *ca,
+                  void (*done)(struct notify_job *j, int curlcode))
 {
+	const struct notify_conf *c = notify_conf_of(j->n);
+
+	if (ca[0] != '\0')
+		curl_easy_setopt(j->easy, CURLOPT_CAINFO, ca);
+	curl_easy_setopt(j->easy, CURLOPT_SSL_VERIFYPEER, c->tls_verify ? 1L : 0L);
+	curl_easy_setopt(j->easy, CURLOPT_SSL_VERIFYHOST, c->tls_verify ? 2L : 0L);
+	curl_easy_setopt(j->easy, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
+	j->curl_done = done;
 	curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
 	curl_easy_setopt(j->easy, CURLOPT_ERRORBUFFER, j->curl_error);
 	curl_easy_setopt(j->easy, CURLOPT_NOSIGNAL, 1L);
 	j->curl_error[0] = '\0';
 	if (curl_multi_add_handle(j->n->multi, j->easy) != CURLM_OK)
-		return VIGIL_ERR_NOMEM;
-	return 0;
+		notify_job_done(j, NOTIFY_FAIL_OTHER, 0, "Out of memory.");
 }
 
 /* Free what a curl attempt holds (after curl_multi_remove_handle, or instead of it). */

@@ -229,8 +229,13 @@ struct notify_job {
 const struct notify_conf *notify_conf_of(const struct notify *n);
 struct event_base *notify_base(const struct notify *n);
 int64_t notify_now_us(void);
-/* Hand an easy handle (CURLOPT_PRIVATE = j) to the multi handle. 0 or VIGIL_ERR_NOMEM. */
-int notify_curl_add(struct notify_job *j);
+/*
+ * Hand an easy handle (CURLOPT_PRIVATE = j) to the multi handle, with the
+ * TLS checks (ca: a CA file, "" for the system store) and timeout of the
+ * configuration; done is called when it ends. Out of memory ends j at once.
+ */
+void notify_curl_start(struct notify_job *j, const char *ca,
+                       void (*done)(struct notify_job *j, int curlcode));
 /* The failure class of a CURLcode, and a sentence for it in err. */
 enum notify_failure notify_curl_failure(struct notify_job *j, int curlcode, char *err,
                                         size_t errlen);

@@ -319,12 +319,5 @@ notify_smtp_start(struct notify_job *j)
 		curl_easy_setopt(j->easy, CURLOPT_USERNAME, c->smtp_user);
 		curl_easy_setopt(j->easy, CURLOPT_PASSWORD, c->smtp_password);
 	}
-	if (c->smtp_ca[0] != '\0')
-		curl_easy_setopt(j->easy, CURLOPT_CAINFO, c->smtp_ca);
-	curl_easy_setopt(j->easy, CURLOPT_SSL_VERIFYPEER, c->tls_verify ? 1L : 0L);
-	curl_easy_setopt(j->easy, CURLOPT_SSL_VERIFYHOST, c->tls_verify ? 2L : 0L);
-	curl_easy_setopt(j->easy, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
-	j->curl_done = smtp_done;
-	if (notify_curl_add(j) < 0)
-		notify_job_done(j, NOTIFY_FAIL_OTHER, 0, "Out of memory.");
+	notify_curl_start(j, c->smtp_ca, smtp_done);
 }

@@ -128,12 +128,5 @@ notify_webhook_start(struct notify_job *j)
 	curl_easy_setopt(j->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->json_len);
 	curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, webhook_write);
 	curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j);
-	if (c->webhook_ca[0] != '\0')
-		curl_easy_setopt(j->easy, CURLOPT_CAINFO, c->webhook_ca);
-	curl_easy_setopt(j->easy, CURLOPT_SSL_VERIFYPEER, c->tls_verify ? 1L : 0L);
-	curl_easy_setopt(j->easy, CURLOPT_SSL_VERIFYHOST, c->tls_verify ? 2L : 0L);
-	curl_easy_setopt(j->easy, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
-	j->curl_done = webhook_done;
-	if (notify_curl_add(j) < 0)
-		notify_job_done(j, NOTIFY_FAIL_OTHER, 0, "Out of memory.");
+	notify_curl_start(j, c->webhook_ca, webhook_done);
 }

@@ -41,6 +41,23 @@ struct migration {
 	const char *sql;   /* must end by setting PRAGMA user_version = version */
 };
 
+/* The posture facts: columns of both the latest snapshot and its history. */
+#define POSTURE_COLUMNS \
+	"  recv_us                   INTEGER NOT NULL," \
+	"  av_product                TEXT NOT NULL DEFAULT ''," \
+	"  av_running                INTEGER NOT NULL DEFAULT 0,"   /* Tristate */ \
+	"  av_realtime               INTEGER NOT NULL DEFAULT 0," \
+	"  av_version                TEXT NOT NULL DEFAULT ''," \
+	"  av_signatures_us          INTEGER NOT NULL DEFAULT 0,"   /* 0: unknown */ \
+	"  updates_pending           INTEGER NOT NULL DEFAULT -1,"  /* -1: unknown */ \
+	"  security_updates_pending  INTEGER NOT NULL DEFAULT -1," \
+	"  security_pending_since_us INTEGER NOT NULL DEFAULT 0," \
+	"  last_update_us            INTEGER NOT NULL DEFAULT 0," \
+	"  last_upgrade_us           INTEGER NOT NULL DEFAULT 0," \
+	"  reboot_required           INTEGER NOT NULL DEFAULT 0," \
+	"  os                        TEXT NOT NULL DEFAULT ''," \
+	"  usb_policy_blocked        INTEGER NOT NULL DEFAULT 0"
+
 static const struct migration migrations[] = {
 	{ 1,
 	"CREATE TABLE agents ("
@@ -108,20 +125,7 @@ static const struct migration migrations[] = {
 	{ 2,
 	"CREATE TABLE posture ("
 	"  agent                     TEXT PRIMARY KEY NOT NULL REFERENCES agents(agent),"
-	"  recv_us                   INTEGER NOT NULL,"
-	"  av_product                TEXT NOT NULL DEFAULT '',"
-	"  av_running                INTEGER NOT NULL DEFAULT 0,"   /* Tristate */
-	"  av_realtime               INTEGER NOT NULL DEFAULT 0,"
-	"  av_version                TEXT NOT NULL DEFAULT '',"
-	"  av_signatures_us          INTEGER NOT NULL DEFAULT 0,"   /* 0: unknown */
-	"  updates_pending           INTEGER NOT NULL DEFAULT -1,"  /* -1: unknown */
-	"  security_updates_pending  INTEGER NOT NULL DEFAULT -1,"
-	"  security_pending_since_us INTEGER NOT NULL DEFAULT 0,"
-	"  last_update_us            INTEGER NOT NULL DEFAULT 0,"
-	"  last_upgrade_us           INTEGER NOT NULL DEFAULT 0,"
-	"  reboot_required           INTEGER NOT NULL DEFAULT 0,"
-	"  os                        TEXT NOT NULL DEFAULT '',"
-	"  usb_policy_blocked        INTEGER NOT NULL DEFAULT 0,"
+	POSTURE_COLUMNS ","
 	"  spool_depth               INTEGER NOT NULL DEFAULT 0,"
 	"  dropped                   INTEGER NOT NULL DEFAULT 0,"
 	"  lines_truncated           INTEGER NOT NULL DEFAULT 0,"
@@ -131,20 +135,7 @@ static const struct migration migrations[] = {
 	"CREATE TABLE posture_history ("
 	"  id                        INTEGER PRIMARY KEY,"
 	"  agent                     TEXT NOT NULL REFERENCES agents(agent),"
-	"  recv_us                   INTEGER NOT NULL,"
-	"  av_product                TEXT NOT NULL DEFAULT '',"
-	"  av_running                INTEGER NOT NULL DEFAULT 0,"   /* Tristate */
-	"  av_realtime               INTEGER NOT NULL DEFAULT 0,"
-	"  av_version                TEXT NOT NULL DEFAULT '',"
-	"  av_signatures_us          INTEGER NOT NULL DEFAULT 0,"   /* 0: unknown */
-	"  updates_pending           INTEGER NOT NULL DEFAULT -1,"  /* -1: unknown */
-	"  security_updates_pending  INTEGER NOT NULL DEFAULT -1,"
-	"  security_pending_since_us INTEGER NOT NULL DEFAULT 0,"
-	"  last_update_us            INTEGER NOT NULL DEFAULT 0,"
-	"  last_upgrade_us           INTEGER NOT NULL DEFAULT 0,"
-	"  reboot_required           INTEGER NOT NULL DEFAULT 0,"
-	"  os                        TEXT NOT NULL DEFAULT '',"
-	"  usb_policy_blocked        INTEGER NOT NULL DEFAULT 0"
+	POSTURE_COLUMNS
 	");"
 	"CREATE INDEX posture_history_agent ON posture_history(agent, recv_us);"
 	"PRAGMA user_version = 2;" },
@@ -767,15 +758,13 @@ store_schema_version(struct store *st)
 	return st == NULL ? VIGIL_ERR_INVAL : st->version;
 }
 
-int
-store_agent_hello(struct store *st, const char *agent, const Vigil__V1__Hello *hello,
+/* The parameters of ST_AGENT_HELLO, for store_agent_hello() and the group commit. */
+static sqlite3_stmt *
+bind_hello(struct store *st, const char *agent, const Vigil__V1__Hello *hello,
     const char *address, int64_t now_us)
 {
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = st->st[ST_AGENT_HELLO];
 
-	if (st == NULL || agent == NULL || *agent == '\0' || hello == NULL)
-		return VIGIL_ERR_INVAL;
-	s = st->st[ST_AGENT_HELLO];
 	bind_text(s, 1, agent);
 	bind_text(s, 2, hello->hostname);
 	bind_text(s, 3, hello->unit);
@@ -783,7 +772,16 @@ store_agent_hello(struct store *st, const char *agent, const Vigil__V1__Hello *h
 	bind_text(s, 5, hello->os);
 	bind_text(s, 6, address);
 	sqlite3_bind_int64(s, 7, now_us);
-	return stmt_run(s);
+	return s;
+}
+
+int
+store_agent_hello(struct store *st, const char *agent, const Vigil__V1__Hello *hello,
+    const char *address, int64_t now_us)
+{
+	if (st == NULL || agent == NULL || *agent == '\0' || hello == NULL)
+		return VIGIL_ERR_INVAL;
+	return stmt_run(bind_hello(st, agent, hello, address, now_us));
 }
 
 int
@@ -975,19 +973,9 @@ incident_add(struct store *st, const char *agent, const Vigil__V1__Event *ev, in
 static int
 commit_hello(struct store *st, const struct store_batch *b)
 {
-	sqlite3_stmt *s = st->st[ST_AGENT_HELLO];
-	const Vigil__V1__Hello *hello = b->hello;
-
-	if (hello == NULL)
+	if (b->hello == NULL)
 		return VIGIL_ERR_INVAL;
-	bind_text(s, 1, b->agent);
-	bind_text(s, 2, hello->hostname);
-	bind_text(s, 3, hello->unit);
-	bind_text(s, 4, hello->agent_version);
-	bind_text(s, 5, hello->os);
-	bind_text(s, 6, b->address);
-	sqlite3_bind_int64(s, 7, b->recv_us);
-	return hot_run(st, s);
+	return hot_run(st, bind_hello(st, b->agent, b->hello, b->address, b->recv_us));
 }
 
 static int
@@ -1052,12 +1040,8 @@ commit_events(struct store *st, struct store_batch *b)
 		bind_text(s, 9, ev->summary);
 		bind_text(s, 10, ev->raw);
 		sqlite3_bind_text(s, 11, json, (int)jsonlen, SQLITE_STATIC);
-		if (sqlite3_step(s) != SQLITE_DONE) {
-			note_error(st);
-			sqlite3_reset(s);
+		if (hot_run(st, s) != 0)
 			return VIGIL_ERR_DB;
-		}
-		sqlite3_reset(s);
 		if (sqlite3_changes(st->db) == 0)
 			continue;          /* a resend: stored before, acknowledged again */
 		b->inserted++;
@@ -1215,22 +1199,63 @@ store_errmsg(struct store *st)
 
 /* ---- queries ---------------------------------------------------------------- */
 
-static void
-event_row(sqlite3_stmt *s, struct store_event_row *r)
+/* Hands on the current row of a statement; a non-zero value stops the walk. */
+typedef int (*row_fn)(sqlite3_stmt *s, void *ctx);
+
+/*
+ * Step a bound statement, handing each row to fn, and make it reusable.
+ * Returns 0, VIGIL_ERR_DB, or the callback's non-zero value that stopped the walk.
+ */
+static int
+walk_rows(sqlite3_stmt *s, row_fn fn, void *ctx)
 {
-	r->id = sqlite3_column_int64(s, 0);
-	r->agent = col_text(s, 1);
-	r->seq = (uint64_t)sqlite3_column_int64(s, 2);
-	r->time_us = sqlite3_column_int64(s, 3);
-	r->recv_us = sqlite3_column_int64(s, 4);
-	r->source = col_text(s, 5);
-	r->category = sqlite3_column_int(s, 6);
-	r->severity = sqlite3_column_int(s, 7);
-	r->rule = col_text(s, 8);
-	r->summary = col_text(s, 9);
-	r->raw = col_text(s, 10);
-	r->fields_json = col_text(s, 11);
+	int rc, r = 0;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if ((r = fn(s, ctx)) != 0)
+			break;
+	stmt_done(s);
+	if (r != 0)
+		return r;
+	return rc == SQLITE_DONE ? 0 : VIGIL_ERR_DB;
 }
+
+/*
+ * Step a bound statement for its one row, hand it to fn, and make the
+ * statement reusable. Returns VIGIL_ERR_NOTFOUND without a row,
+ * VIGIL_ERR_DB, or the callback's value.
+ */
+static int
+one_row(sqlite3_stmt *s, row_fn fn, void *ctx)
+{
+	int rc, r = 0;
+
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		r = fn(s, ctx);
+	stmt_done(s);
+	if (rc == SQLITE_DONE)
+		return VIGIL_ERR_NOTFOUND;
+	if (rc != SQLITE_ROW)
+		return VIGIL_ERR_DB;
+	return r;
+}
+
+/* A caller's callback (NULL: rows are stepped and dropped) and its argument. */
+struct walk {
+	union {
+		store_event_fn event;
+		store_agent_fn agent;
+		store_incident_fn incident;
+		store_esc_fn esc;
+		store_name_fn name;
+		store_outbox_fn outbox;
+		store_audit_fn audit;
+		store_posture_fn posture;
+	} fn;
+	void *arg;
+	size_t nrows;          /* rows handed on so far */
+};
 
 static void
 incident_row(sqlite3_stmt *s, struct store_incident_row *r)
@@ -1255,25 +1280,74 @@ incident_row(sqlite3_stmt *s, struct store_incident_row *r)
 	r->resolved_us = sqlite3_column_int64(s, 17);
 }
 
-/*
- * Step a bound statement, handing each row to fn. Returns 0, VIGIL_ERR_DB, or
- * the callback's non-zero value that stopped the walk.
- */
+static int
+event_step(sqlite3_stmt *s, void *ctx)
+{
+	struct walk *w = ctx;
+	struct store_event_row row;
+
+	row.id = sqlite3_column_int64(s, 0);
+	row.agent = col_text(s, 1);
+	row.seq = (uint64_t)sqlite3_column_int64(s, 2);
+	row.time_us = sqlite3_column_int64(s, 3);
+	row.recv_us = sqlite3_column_int64(s, 4);
+	row.source = col_text(s, 5);
+	row.category = sqlite3_column_int(s, 6);
+	row.severity = sqlite3_column_int(s, 7);
+	row.rule = col_text(s, 8);
+	row.summary = col_text(s, 9);
+	row.raw = col_text(s, 10);
+	row.fields_json = col_text(s, 11);
+	return w->fn.event != NULL ? w->fn.event(w->arg, &row) : 0;
+}
+
+/* Step a bound event statement, one row per call. */
 static int
 walk_events(sqlite3_stmt *s, store_event_fn fn, void *arg)
 {
-	struct store_event_row row;
-	int rc, r = 0;
+	return walk_rows(s, event_step, &(struct walk){ .fn.event = fn, .arg = arg });
+}
 
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		event_row(s, &row);
-		if (fn != NULL && (r = fn(arg, &row)) != 0)
-			break;
-	}
-	stmt_done(s);
-	if (r != 0)
-		return r;
-	return rc == SQLITE_DONE ? 0 : VIGIL_ERR_DB;
+static int
+agent_step(sqlite3_stmt *s, void *ctx)
+{
+	struct walk *w = ctx;
+	struct store_agent_row row;
+
+	row.agent = col_text(s, 0);
+	row.hostname = col_text(s, 1);
+	row.unit = col_text(s, 2);
+	row.version = col_text(s, 3);
+	row.os = col_text(s, 4);
+	row.address = col_text(s, 5);
+	row.first_us = sqlite3_column_int64(s, 6);
+	row.last_us = sqlite3_column_int64(s, 7);
+	row.last_seq = (uint64_t)sqlite3_column_int64(s, 8);
+	return w->fn.agent != NULL ? w->fn.agent(w->arg, &row) : 0;
+}
+
+static int
+incident_step(sqlite3_stmt *s, void *ctx)
+{
+	struct walk *w = ctx;
+	struct store_incident_row row;
+
+	incident_row(s, &row);
+	return w->fn.incident != NULL ? w->fn.incident(w->arg, &row) : 0;
+}
+
+/* Step a bound incident statement, one row per call. */
+static int
+walk_incidents(sqlite3_stmt *s, store_incident_fn fn, void *arg)
+{
+	return walk_rows(s, incident_step, &(struct walk){ .fn.incident = fn, .arg = arg });
+}
+
+/* The one incident of a bound statement: VIGIL_ERR_NOTFOUND without it. */
+static int
+one_incident(sqlite3_stmt *s, store_incident_fn fn, void *arg)
+{
+	return one_row(s, incident_step, &(struct walk){ .fn.incident = fn, .arg = arg });
 }
 
 int
@@ -1306,78 +1380,36 @@ store_query_events(struct store *st, const struct store_event_filter *f, store_e
 int
 store_query_agents(struct store *st, store_agent_fn fn, void *arg)
 {
-	struct store_agent_row row;
-	sqlite3_stmt *s;
-	int rc, r = 0;
-
 	if (st == NULL)
 		return VIGIL_ERR_INVAL;
-	s = st->st[ST_QUERY_AGENTS];
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		row.agent = col_text(s, 0);
-		row.hostname = col_text(s, 1);
-		row.unit = col_text(s, 2);
-		row.version = col_text(s, 3);
-		row.os = col_text(s, 4);
-		row.address = col_text(s, 5);
-		row.first_us = sqlite3_column_int64(s, 6);
-		row.last_us = sqlite3_column_int64(s, 7);
-		row.last_seq = (uint64_t)sqlite3_column_int64(s, 8);
-		if (fn != NULL && (r = fn(arg, &row)) != 0)
-			break;
-	}
-	stmt_done(s);
-	if (r != 0)
-		return r;
-	return rc == SQLITE_DONE ? 0 : VIGIL_ERR_DB;
+	return walk_rows(st->st[ST_QUERY_AGENTS], agent_step,
+	    &(struct walk){ .fn.agent = fn, .arg = arg });
 }
 
 int
 store_query_incidents(struct store *st, int open_only, store_incident_fn fn, void *arg)
 {
-	struct store_incident_row row;
 	sqlite3_stmt *s;
-	int rc, r = 0;
 
 	if (st == NULL)
 		return VIGIL_ERR_INVAL;
 	s = st->st[ST_QUERY_INCIDENTS];
 	sqlite3_bind_int(s, 1, open_only != 0);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		incident_row(s, &row);
-		if (fn != NULL && (r = fn(arg, &row)) != 0)
-			break;
-	}
-	stmt_done(s);
-	if (r != 0)
-		return r;
-	return rc == SQLITE_DONE ? 0 : VIGIL_ERR_DB;
+	return walk_incidents(s, fn, arg);
 }
 
 int
 store_get_incident(struct store *st, int64_t id, store_incident_fn ifn, store_event_fn efn,
     void *arg)
 {
-	struct store_incident_row row;
 	sqlite3_stmt *s;
-	int rc, r = 0;
+	int r;
 
 	if (st == NULL)
 		return VIGIL_ERR_INVAL;
 	s = st->st[ST_GET_INCIDENT];
 	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		incident_row(s, &row);
-		if (ifn != NULL)
-			r = ifn(arg, &row);
-	}
-	stmt_done(s);
-	if (rc == SQLITE_DONE)
-		return VIGIL_ERR_NOTFOUND;
-	if (rc != SQLITE_ROW)
-		return VIGIL_ERR_DB;
-	if (r != 0)
+	if ((r = one_incident(s, ifn, arg)) != 0)
 		return r;
 	s = st->st[ST_INCIDENT_EVENTS];
 	sqlite3_bind_int64(s, 1, id);
@@ -1431,13 +1463,10 @@ store_set_reopen_window(struct store *st, int64_t window_us)
 static int
 inc_run(struct store *st, sqlite3_stmt *s)
 {
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		note_error(st);
-		stmt_done(s);
-		return VIGIL_ERR_DB;
-	}
-	stmt_done(s);
-	return 0;
+	int rc = hot_run(st, s);
+
+	sqlite3_clear_bindings(s);
+	return rc;
 }
 
 /* A fixed statement without parameters (savepoints); VIGIL_ERR_DB on failure. */
@@ -1446,7 +1475,7 @@ exec_fixed(struct store *st, const char *sql)
 {
 	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK)
 		return 0;
-	snprintf(st->errmsg, sizeof(st->errmsg), "%s", sqlite3_errmsg(st->db));
+	note_error(st);
 	return VIGIL_ERR_DB;
 }
 
@@ -1561,24 +1590,6 @@ reopen_in_txn(struct store *st, int64_t id, int64_t now_us)
 	    "matching events arrived within the re-open window" });
 }
 
-/* Step a bound incident statement, one row per call. */
-static int
-walk_incidents(sqlite3_stmt *s, store_incident_fn fn, void *arg)
-{
-	struct store_incident_row row;
-	int rc, r = 0;
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		incident_row(s, &row);
-		if (fn != NULL && (r = fn(arg, &row)) != 0)
-			break;
-	}
-	stmt_done(s);
-	if (r != 0)
-		return r;
-	return rc == SQLITE_DONE ? 0 : VIGIL_ERR_DB;
-}
-
 int
 store_query_incident_queue(struct store *st, const struct store_incident_filter *f,
     store_incident_fn fn, void *arg)
@@ -1614,25 +1625,12 @@ int
 store_incident_by_id(struct store *st, int64_t id, store_incident_fn fn, void *arg)
 {
 	sqlite3_stmt *s;
-	struct store_incident_row row;
-	int rc, r = 0;
 
 	if (st == NULL)
 		return VIGIL_ERR_INVAL;
 	s = st->ist[IST_BY_ID];
 	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		incident_row(s, &row);
-		if (fn != NULL)
-			r = fn(arg, &row);
-	}
-	stmt_done(s);
-	if (rc == SQLITE_DONE)
-		return VIGIL_ERR_NOTFOUND;
-	if (rc != SQLITE_ROW)
-		return VIGIL_ERR_DB;
-	return r;
+	return one_incident(s, fn, arg);
 }
 
 static int
@@ -1822,23 +1820,24 @@ out:
 	return rc;
 }
 
+static int
+name_step(sqlite3_stmt *s, void *ctx)
+{
+	struct walk *w = ctx;
+
+	return w->fn.name != NULL ? w->fn.name(w->arg, col_text(s, 0)) : 0;
+}
+
 int
 store_incident_agents(struct store *st, int64_t id, store_name_fn fn, void *arg)
 {
 	sqlite3_stmt *s;
-	int rc, r = 0;
 
 	if (st == NULL)
 		return VIGIL_ERR_INVAL;
 	s = st->ist[IST_AGENTS_OF];
 	sqlite3_bind_int64(s, 1, id);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if (fn != NULL && (r = fn(arg, col_text(s, 0))) != 0)
-			break;
-	stmt_done(s);
-	if (r != 0)
-		return r;
-	return rc == SQLITE_DONE ? 0 : VIGIL_ERR_DB;
+	return walk_rows(s, name_step, &(struct walk){ .fn.name = fn, .arg = arg });
 }
 
 int
@@ -1896,25 +1895,23 @@ out:
 	return rc;
 }
 
+static int
+esc_step(sqlite3_stmt *s, void *ctx)
+{
+	struct walk *w = ctx;
+	struct store_incident_row row;
+
+	incident_row(s, &row);
+	return w->fn.esc != NULL ? w->fn.esc(w->arg, &row, col_text(s, 18)) : 0;
+}
+
 int
 store_escalation_states(struct store *st, store_esc_fn fn, void *arg)
 {
-	struct store_incident_row row;
-	sqlite3_stmt *s;
-	int rc, r = 0;
-
 	if (st == NULL)
 		return VIGIL_ERR_INVAL;
-	s = st->ist[IST_ESC_STATES];
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		incident_row(s, &row);
-		if (fn != NULL && (r = fn(arg, &row, col_text(s, 18))) != 0)
-			break;
-	}
-	stmt_done(s);
-	if (r != 0)
-		return r;
-	return rc == SQLITE_DONE ? 0 : VIGIL_ERR_DB;
+	return walk_rows(st->ist[IST_ESC_STATES], esc_step,
+	    &(struct walk){ .fn.esc = fn, .arg = arg });
 }
 
 int
@@ -1950,25 +1947,23 @@ outbox_row(sqlite3_stmt *s, struct store_outbox_row *o)
 	o->done_us = sqlite3_column_int64(s, 18);
 }
 
+static int
+outbox_step(sqlite3_stmt *s, void *ctx)
+{
+	struct walk *w = ctx;
+	struct store_outbox_row row;
+
+	outbox_row(s, &row);
+	return w->fn.outbox != NULL ? w->fn.outbox(w->arg, &row) : 0;
+}
+
 int
 store_outbox_pending(struct store *st, store_outbox_fn fn, void *arg)
 {
-	struct store_outbox_row row;
-	sqlite3_stmt *s;
-	int rc, r = 0;
-
 	if (st == NULL)
 		return VIGIL_ERR_INVAL;
-	s = st->ist[IST_OUTBOX_PENDING];
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		outbox_row(s, &row);
-		if (fn != NULL && (r = fn(arg, &row)) != 0)
-			break;
-	}
-	stmt_done(s);
-	if (r != 0)
-		return r;
-	return rc == SQLITE_DONE ? 0 : VIGIL_ERR_DB;
+	return walk_rows(st->ist[IST_OUTBOX_PENDING], outbox_step,
+	    &(struct walk){ .fn.outbox = fn, .arg = arg });
 }
 
 int
@@ -2004,82 +1999,94 @@ out:
 	return txn_end(st, rc);
 }
 
+/* An incident's notifications, each followed by its attempts. */
+struct notif_walk {
+	store_outbox_fn ofn;
+	store_attempt_fn afn;
+	void *arg;
+	sqlite3_stmt *attempts;
+};
+
+static int
+attempt_step(sqlite3_stmt *a, void *ctx)
+{
+	struct notif_walk *w = ctx;
+	struct store_attempt at;
+
+	memset(&at, 0, sizeof(at));
+	at.outbox_id = sqlite3_column_int64(a, 0);
+	at.attempt = sqlite3_column_int(a, 1);
+	at.started_us = sqlite3_column_int64(a, 2);
+	at.finished_us = sqlite3_column_int64(a, 3);
+	at.ok = sqlite3_column_int(a, 4);
+	at.failure = col_text(a, 5);
+	at.code = (long)sqlite3_column_int64(a, 6);
+	at.error = col_text(a, 7);
+	at.next_us = sqlite3_column_int64(a, 8);
+	at.final = at.next_us == 0;
+	return w->afn != NULL ? w->afn(w->arg, &at) : 0;
+}
+
+static int
+notification_step(sqlite3_stmt *s, void *ctx)
+{
+	struct notif_walk *w = ctx;
+	struct store_outbox_row row;
+	int r;
+
+	outbox_row(s, &row);
+	if (w->ofn != NULL && (r = w->ofn(w->arg, &row)) != 0)
+		return r;
+	sqlite3_bind_int64(w->attempts, 1, row.id);
+	return walk_rows(w->attempts, attempt_step, w);
+}
+
 int
 store_incident_notifications(struct store *st, int64_t id, store_outbox_fn ofn,
     store_attempt_fn afn, void *arg)
 {
-	struct store_outbox_row row;
-	struct store_attempt at;
-	sqlite3_stmt *s, *a;
-	int rc, rca = SQLITE_DONE, r = 0;
+	sqlite3_stmt *s;
 
 	if (st == NULL)
 		return VIGIL_ERR_INVAL;
 	s = st->ist[IST_INC_OUTBOX];
-	a = st->ist[IST_ATTEMPTS_OF];
 	sqlite3_bind_int64(s, 1, id);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		outbox_row(s, &row);
-		if (ofn != NULL && (r = ofn(arg, &row)) != 0)
-			break;
-		sqlite3_bind_int64(a, 1, row.id);
-		while ((rca = sqlite3_step(a)) == SQLITE_ROW) {
-			memset(&at, 0, sizeof(at));
-			at.outbox_id = sqlite3_column_int64(a, 0);
-			at.attempt = sqlite3_column_int(a, 1);
-			at.started_us = sqlite3_column_int64(a, 2);
-			at.finished_us = sqlite3_column_int64(a, 3);
-			at.ok = sqlite3_column_int(a, 4);
-			at.failure = col_text(a, 5);
-			at.code = (long)sqlite3_column_int64(a, 6);
-			at.error = col_text(a, 7);
-			at.next_us = sqlite3_column_int64(a, 8);
-			at.final = at.next_us == 0;
-			if (afn != NULL && (r = afn(arg, &at)) != 0)
-				break;
-		}
-		stmt_done(a);
-		if (r != 0 || rca != SQLITE_DONE)
-			break;
-	}
-	stmt_done(s);
-	if (r != 0)
-		return r;
-	return rc == SQLITE_DONE && rca == SQLITE_DONE ? 0 : VIGIL_ERR_DB;
+	return walk_rows(s, notification_step, &(struct notif_walk){ ofn, afn, arg,
+	    st->ist[IST_ATTEMPTS_OF] });
+}
+
+static int
+audit_step(sqlite3_stmt *s, void *ctx)
+{
+	struct walk *w = ctx;
+	struct audit_record rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.id = sqlite3_column_int64(s, 0);
+	rec.time_us = sqlite3_column_int64(s, 1);
+	rec.actor = col_text(s, 2);
+	rec.incident = sqlite3_column_int64(s, 3);
+	rec.action = col_text(s, 4);
+	rec.detail = col_text(s, 5);
+	/* A hash that is not hex cannot match anything: all ones. */
+	if (audit_unhex(col_text(s, 6), rec.prev_hash) != 0)
+		memset(rec.prev_hash, 0xff, sizeof(rec.prev_hash));
+	if (audit_unhex(col_text(s, 7), rec.hash) != 0)
+		memset(rec.hash, 0xff, sizeof(rec.hash));
+	return w->fn.audit != NULL ? w->fn.audit(w->arg, &rec) : 0;
 }
 
 int
 store_audit_walk(struct store *st, int64_t incident, store_audit_fn fn, void *arg)
 {
-	struct audit_record rec;
 	sqlite3_stmt *s;
-	int rc, r = 0;
 
 	if (st == NULL)
 		return VIGIL_ERR_INVAL;
 	s = st->ist[incident != 0 ? IST_AUDIT_OF : IST_AUDIT_ALL];
 	if (incident != 0)
 		sqlite3_bind_int64(s, 1, incident);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		memset(&rec, 0, sizeof(rec));
-		rec.id = sqlite3_column_int64(s, 0);
-		rec.time_us = sqlite3_column_int64(s, 1);
-		rec.actor = col_text(s, 2);
-		rec.incident = sqlite3_column_int64(s, 3);
-		rec.action = col_text(s, 4);
-		rec.detail = col_text(s, 5);
-		/* A hash that is not hex cannot match anything: all ones. */
-		if (audit_unhex(col_text(s, 6), rec.prev_hash) != 0)
-			memset(rec.prev_hash, 0xff, sizeof(rec.prev_hash));
-		if (audit_unhex(col_text(s, 7), rec.hash) != 0)
-			memset(rec.hash, 0xff, sizeof(rec.hash));
-		if (fn != NULL && (r = fn(arg, &rec)) != 0)
-			break;
-	}
-	stmt_done(s);
-	if (r != 0)
-		return r;
-	return rc == SQLITE_DONE ? 0 : VIGIL_ERR_DB;
+	return walk_rows(s, audit_step, &(struct walk){ .fn.audit = fn, .arg = arg });
 }
 
 /* ---- posture and compliance: queries ---- */
@@ -2117,50 +2124,41 @@ posture_row(sqlite3_stmt *s, struct store_posture_row *r)
 }
 
 static int
-walk_postures(sqlite3_stmt *s, store_posture_fn fn, void *arg, size_t *nrows)
+posture_step(sqlite3_stmt *s, void *ctx)
 {
+	struct walk *w = ctx;
 	struct store_posture_row row;
-	int rc, r = 0;
 
-	*nrows = 0;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		posture_row(s, &row);
-		(*nrows)++;
-		if (fn != NULL && (r = fn(arg, &row)) != 0)
-			break;
-	}
-	stmt_done(s);
-	if (r != 0)
-		return r;
-	return rc == SQLITE_DONE ? 0 : VIGIL_ERR_DB;
+	posture_row(s, &row);
+	w->nrows++;
+	return w->fn.posture != NULL ? w->fn.posture(w->arg, &row) : 0;
 }
 
 int
 store_query_postures(struct store *st, const char *unit, store_posture_fn fn, void *arg)
 {
 	sqlite3_stmt *s;
-	size_t n;
 
 	if (st == NULL)
 		return VIGIL_ERR_INVAL;
 	s = st->st[ST_QUERY_POSTURES];
 	if (unit != NULL)
 		bind_text(s, 1, unit);
-	return walk_postures(s, fn, arg, &n);
+	return walk_rows(s, posture_step, &(struct walk){ .fn.posture = fn, .arg = arg });
 }
 
 int
 store_get_posture(struct store *st, const char *agent, store_posture_fn fn, void *arg)
 {
+	struct walk w = { .fn.posture = fn, .arg = arg };
 	sqlite3_stmt *s;
-	size_t n;
 	int rc;
 
 	if (st == NULL || agent == NULL)
 		return VIGIL_ERR_INVAL;
 	s = st->st[ST_GET_POSTURE];
 	bind_text(s, 1, agent);
-	if ((rc = walk_postures(s, fn, arg, &n)) != 0)
+	if ((rc = walk_rows(s, posture_step, &w)) != 0)
 		return rc;
-	return n == 0 ? VIGIL_ERR_NOTFOUND : 0;
+	return w.nrows == 0 ? VIGIL_ERR_NOTFOUND : 0;
 }

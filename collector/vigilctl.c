@@ -862,18 +862,27 @@ no_more_args(int argc, char **argv, const char *cmd)
 		usage_error("%s: unexpected argument: %s.", cmd, argv[optind]);
 }
 
+/* A command without options or arguments of its own: the daemon's reply to it in r. */
+static void
+talk_plain(struct opts *o, int argc, char **argv, const char *cmd, struct reply *r)
+{
+	static const struct option longopts[] = {
+	    {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'}, {0}};
+	struct request req = {.len = 0};
+
+	while (next_opt(o, argc, argv, "", longopts, cmd) != -1)
+		;
+	no_more_args(argc, argv, cmd);
+	req_add(&req, NULL, cmd);
+	talk(o, &req, r);
+}
+
 static int
 cmd_status(struct opts *o, int argc, char **argv)
 {
-	static const struct option longopts[] = {{"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'}, {0}};
-	struct request req = {.len = 0};
 	struct reply r = {0};
 
-	while (next_opt(o, argc, argv, "", longopts, "status") != -1)
-		;
-	no_more_args(argc, argv, "status");
-	req_add(&req, NULL, "status");
-	talk(o, &req, &r);
+	talk_plain(o, argc, argv, "status", &r);
 	if (!o->json) {
 		if (r.n == 0)
 			die(EXIT_DAEMON, "The collector sent no status.");
@@ -887,15 +896,9 @@ cmd_status(struct opts *o, int argc, char **argv)
 static int
 cmd_agents(struct opts *o, int argc, char **argv)
 {
-	static const struct option longopts[] = {{"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'}, {0}};
-	struct request req = {.len = 0};
 	struct reply r = {0};
 
-	while (next_opt(o, argc, argv, "", longopts, "agents") != -1)
-		;
-	no_more_args(argc, argv, "agents");
-	req_add(&req, NULL, "agents");
-	talk(o, &req, &r);
+	talk_plain(o, argc, argv, "agents", &r);
 	if (!o->json) {
 		if (r.n == 0)
 			puts("No agents are known yet.");
@@ -920,27 +923,70 @@ bad_name(const char *what, const char *given, const char *(*name)(int))
 	usage_error("Unknown %s \"%s\"; use one of: %s.", what, g, list);
 }
 
+/* A name for the daemon: no TAB or newline (the request's separators), bounded. */
+static const char *
+name_opt(const char *opt, const char *v)
+{
+	if (v[0] == '\0' || strlen(v) > 255 || strpbrk(v, "\t\r\n") != NULL)
+		usage_error("%s wants a name of 1 to 255 bytes without tabs or newlines.", opt);
+	return v;
+}
+
+/* The filters events, incidents and escalation test share; -1 and NULL: not given. */
+struct filter {
+	int cat, sev;
+	const char *unit, *host;
+	long long limit;
+};
+
+/* Take option c if it is one of the filters; usage_error() if its value is bad. */
+static void
+filter_opt(struct filter *f, int c, const char *arg)
+{
+	switch (c) {
+	case 'c':
+		if ((f->cat = category_from_name(arg)) < 1)
+			bad_name("category", arg, category_name);
+		break;
+	case 'S':
+		if ((f->sev = severity_from_name(arg)) < 1)
+			bad_name("severity", arg, severity_name);
+		break;
+	case 'u':
+		f->unit = name_opt("--unit", arg);
+		break;
+	case 'H':
+		f->host = name_opt("--host", arg);
+		break;
+	case 'l':
+		if (parse_int(arg, 1, CTL_MAX_LIMIT, &f->limit) != 0)
+			usage_error("--limit wants a number from 1 to %d.", CTL_MAX_LIMIT);
+		break;
+	}
+}
+
 static int
 cmd_events(struct opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"since", required_argument, NULL, 's'},    {"until", required_argument, NULL, 'u'},
+	    {"since", required_argument, NULL, 's'},    {"until", required_argument, NULL, 'U'},
 	    {"agent", required_argument, NULL, 'a'},    {"category", required_argument, NULL, 'c'},
 	    {"severity", required_argument, NULL, 'S'}, {"limit", required_argument, NULL, 'l'},
 	    {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'},           {0},
 	};
 	struct request req = {.len = 0};
 	struct reply r = {0};
-	long long since = -1, until = -1, limit = -1;
+	struct filter f = { -1, -1, NULL, NULL, -1 };
+	long long since = -1, until = -1;
 	const char *agent = NULL;
-	int c, cat = -1, sev = -1;
+	int c;
 
 	while ((c = next_opt(o, argc, argv, "", longopts, "events")) != -1) {
 		switch (c) {
 		case 's':
 			since = time_arg("--since", optarg);
 			break;
-		case 'u':
+		case 'U':
 			until = time_arg("--until", optarg);
 			break;
 		case 'a':
@@ -949,17 +995,8 @@ cmd_events(struct opts *o, int argc, char **argv)
 				    "An agent id is 1 to 64 letters, digits, '.', '_' or '-'.");
 			agent = optarg;
 			break;
-		case 'c':
-			if ((cat = category_from_name(optarg)) < 1)
-				bad_name("category", optarg, category_name);
-			break;
-		case 'S':
-			if ((sev = severity_from_name(optarg)) < 1)
-				bad_name("severity", optarg, severity_name);
-			break;
-		case 'l':
-			if (parse_int(optarg, 1, CTL_MAX_LIMIT, &limit) != 0)
-				usage_error("--limit wants a number from 1 to %d.", CTL_MAX_LIMIT);
+		default:
+			filter_opt(&f, c, optarg);
 			break;
 		}
 	}
@@ -973,19 +1010,19 @@ cmd_events(struct opts *o, int argc, char **argv)
 		req_add_ll(&req, "until", until);
 	if (agent != NULL)
 		req_add(&req, "agent", agent);
-	if (cat >= 0)
-		req_add(&req, "category", category_name(cat));
-	if (sev >= 0)
-		req_add(&req, "severity", severity_name(sev));
-	if (limit >= 0)
-		req_add_ll(&req, "limit", limit);
+	if (f.cat >= 0)
+		req_add(&req, "category", category_name(f.cat));
+	if (f.sev >= 0)
+		req_add(&req, "severity", severity_name(f.sev));
+	if (f.limit >= 0)
+		req_add_ll(&req, "limit", f.limit);
 	talk(o, &req, &r);
 	if (!o->json) {
 		if (r.n == 0)
 			puts("No events match.");
 		else
 			print_events(&r, 0);
-		if (r.n > 0 && (long long)r.n == (limit >= 0 ? limit : 100))
+		if (r.n > 0 && (long long)r.n == (f.limit >= 0 ? f.limit : 100))
 			fprintf(stderr,
 			        "vigilctl: showing %zu events, the limit; use --limit or "
 			        "--since to see others.\n",
@@ -996,15 +1033,6 @@ cmd_events(struct opts *o, int argc, char **argv)
 }
 
 /* ---- incidents, audit, escalation ---- */
-
-/* A name for the daemon: no TAB or newline (the request's separators), bounded. */
-static const char *
-name_opt(const char *opt, const char *v)
-{
-	if (v[0] == '\0' || strlen(v) > 255 || strpbrk(v, "\t\r\n") != NULL)
-		usage_error("%s wants a name of 1 to 255 bytes without tabs or newlines.", opt);
-	return v;
-}
 
 static int
 cmd_incidents(struct opts *o, int argc, char **argv)
@@ -1019,9 +1047,9 @@ cmd_incidents(struct opts *o, int argc, char **argv)
 	};
 	struct request req = {.len = 0};
 	struct reply r = {0};
-	const char *status = "open", *unit = NULL, *host = NULL, *assignee = NULL;
-	long long limit = -1;
-	int c, cat = -1, sev = -1, mine = 0;
+	struct filter f = { -1, -1, NULL, NULL, -1 };
+	const char *status = "open", *assignee = NULL;
+	int c, mine = 0;
 
 	while ((c = next_opt(o, argc, argv, "", longopts, "incidents")) != -1) {
 		switch (c) {
@@ -1031,29 +1059,14 @@ cmd_incidents(struct opts *o, int argc, char **argv)
 		case 't':
 			status = name_opt("--status", optarg);
 			break;
-		case 'S':
-			if ((sev = severity_from_name(optarg)) < 1)
-				bad_name("severity", optarg, severity_name);
-			break;
-		case 'c':
-			if ((cat = category_from_name(optarg)) < 1)
-				bad_name("category", optarg, category_name);
-			break;
-		case 'u':
-			unit = name_opt("--unit", optarg);
-			break;
-		case 'H':
-			host = name_opt("--host", optarg);
-			break;
 		case 'a':
 			assignee = name_opt("--assignee", optarg);
 			break;
 		case 'm':
 			mine = 1;
 			break;
-		case 'l':
-			if (parse_int(optarg, 1, CTL_MAX_LIMIT, &limit) != 0)
-				usage_error("--limit wants a number from 1 to %d.", CTL_MAX_LIMIT);
+		default:
+			filter_opt(&f, c, optarg);
 			break;
 		}
 	}
@@ -1062,20 +1075,20 @@ cmd_incidents(struct opts *o, int argc, char **argv)
 		usage_error("--mine and --assignee are one filter; give one of them.");
 	req_add(&req, NULL, "incidents");
 	req_add(&req, "status", status);
-	if (sev >= 0)
-		req_add(&req, "severity", severity_name(sev));
-	if (cat >= 0)
-		req_add(&req, "category", category_name(cat));
-	if (unit != NULL)
-		req_add(&req, "unit", unit);
-	if (host != NULL)
-		req_add(&req, "host", host);
+	if (f.sev >= 0)
+		req_add(&req, "severity", severity_name(f.sev));
+	if (f.cat >= 0)
+		req_add(&req, "category", category_name(f.cat));
+	if (f.unit != NULL)
+		req_add(&req, "unit", f.unit);
+	if (f.host != NULL)
+		req_add(&req, "host", f.host);
 	if (assignee != NULL)
 		req_add(&req, "assignee", assignee);
 	if (mine)
 		req_add(&req, "mine", "1");
-	if (limit >= 0)
-		req_add_ll(&req, "limit", limit);
+	if (f.limit >= 0)
+		req_add_ll(&req, "limit", f.limit);
 	talk(o, &req, &r);
 	if (!o->json) {
 		if (r.n == 0)
@@ -1319,41 +1332,25 @@ cmd_escalation(struct opts *o, int argc, char **argv)
 	};
 	struct request req = {.len = 0};
 	struct reply r = {0};
-	const char *unit = NULL, *host = NULL;
-	int c, cat = -1, sev = -1;
+	struct filter f = { -1, -1, NULL, NULL, -1 };
+	int c;
 
-	while ((c = next_opt(o, argc, argv, "", longopts, "escalation")) != -1) {
-		switch (c) {
-		case 'c':
-			if ((cat = category_from_name(optarg)) < 1)
-				bad_name("category", optarg, category_name);
-			break;
-		case 'S':
-			if ((sev = severity_from_name(optarg)) < 1)
-				bad_name("severity", optarg, severity_name);
-			break;
-		case 'u':
-			unit = name_opt("--unit", optarg);
-			break;
-		case 'H':
-			host = name_opt("--host", optarg);
-			break;
-		}
-	}
+	while ((c = next_opt(o, argc, argv, "", longopts, "escalation")) != -1)
+		filter_opt(&f, c, optarg);
 	if (optind >= argc || strcmp(argv[optind], "test") != 0)
 		usage_error("escalation: the only action is \"escalation test --category C "
 		            "--severity S\".");
 	optind++;
 	no_more_args(argc, argv, "escalation test");
-	if (cat < 0 || sev < 0)
+	if (f.cat < 0 || f.sev < 0)
 		usage_error("escalation test wants --category C and --severity S.");
 	req_add(&req, NULL, "escalation-test");
-	req_add(&req, "category", category_name(cat));
-	req_add(&req, "severity", severity_name(sev));
-	if (unit != NULL)
-		req_add(&req, "unit", unit);
-	if (host != NULL)
-		req_add(&req, "host", host);
+	req_add(&req, "category", category_name(f.cat));
+	req_add(&req, "severity", severity_name(f.sev));
+	if (f.unit != NULL)
+		req_add(&req, "unit", f.unit);
+	if (f.host != NULL)
+		req_add(&req, "host", f.host);
 	talk(o, &req, &r);
 	if (!o->json) {
 		if (r.n == 0)
