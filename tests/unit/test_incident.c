@@ -21,6 +21,7 @@
 #include "../../collector/audit.h"
 #include "../../collector/incident.h"
 #include "../../collector/store.h"
+#include "store_fixture.h"
 
 #define SEC 1000000LL
 #define T0 1700000000000000LL
@@ -281,73 +282,18 @@ test_windows(void **state)
 
 /* ---- the store ------------------------------------------------------------------------ */
 
-struct fixture {
-	char dir[64];
-	char path[128];
-	struct store *st;
-};
-
 static int
 setup(void **state)
 {
-	struct fixture *fx = calloc(1, sizeof(*fx));
-	char err[256] = "";
+	struct fixture *fx = fixture_new("incident");
 
-	assert_non_null(fx);
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/vigil-incident.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
-	snprintf(fx->path, sizeof(fx->path), "%s/collector.db", fx->dir);
-	if ((fx->st = store_open(fx->path, err, sizeof(err))) == NULL)
-		fail_msg("store_open: %s", err);
 	store_set_reopen_window(fx->st, 3600 * SEC);
 	*state = fx;
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	struct fixture *fx = *state;
-	static const char *const suffix[] = { "", "-wal", "-shm" };
-	char p[160];
 
-	store_free(fx->st);
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(p, sizeof(p), "%s%s", fx->path, suffix[i]);
-		unlink(p);
-	}
-	rmdir(fx->dir);
-	free(fx);
-	return 0;
-}
 
-static void
-raw_sql(const char *path, const char *sql)
-{
-	sqlite3 *db;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	sqlite3_close(db);
-}
-
-static int64_t
-raw_int(const char *path, const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *s;
-	int64_t v;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return v;
-}
 
 /* One event of rule ssh.bruteforce (high) from agent, received at recv_us. */
 static void

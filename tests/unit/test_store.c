@@ -19,6 +19,7 @@
 #include "vigil.pb-c.h"
 #include "vigil/err.h"
 #include "../../collector/store.h"
+#include "store_fixture.h"
 
 #define SEV_LOW VIGIL__V1__SEVERITY__SEVERITY_LOW
 #define SEV_MEDIUM VIGIL__V1__SEVERITY__SEVERITY_MEDIUM
@@ -27,12 +28,6 @@
 #define CAT_USB VIGIL__V1__CATEGORY__CATEGORY_USB
 
 #define T0 1700000000000000LL   /* a fixed time in microseconds */
-
-struct fixture {
-	char dir[64];
-	char path[128];
-	struct store *st;
-};
 
 /* A batch under construction; the events and their strings live here. */
 #define MAX_EVENTS 600
@@ -87,65 +82,14 @@ commit_one(struct store *st, const char *agent, struct tbatch *tb, struct store_
 static int
 setup(void **state)
 {
-	struct fixture *fx = calloc(1, sizeof(*fx));
-	char err[256] = "";
+	struct fixture *fx = fixture_new("store");
 
-	assert_non_null(fx);
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/vigil-store.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
-	snprintf(fx->path, sizeof(fx->path), "%s/collector.db", fx->dir);
-	fx->st = store_open(fx->path, err, sizeof(err));
-	if (fx->st == NULL)
-		fail_msg("store_open: %s", err);
 	*state = fx;
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	struct fixture *fx = *state;
-	char p[160];
-	static const char *const suffix[] = { "", "-wal", "-shm" };
 
-	store_free(fx->st);
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(p, sizeof(p), "%s%s", fx->path, suffix[i]);
-		unlink(p);
-	}
-	rmdir(fx->dir);
-	free(fx);
-	return 0;
-}
 
-/* Run one statement on the file through a second connection, as another tool would. */
-static void
-raw_sql(const char *path, const char *sql)
-{
-	sqlite3 *db;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	sqlite3_close(db);
-}
-
-static int64_t
-raw_int(const char *path, const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *s;
-	int64_t v;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return v;
-}
 
 static struct store_counts
 counts(struct store *st)
