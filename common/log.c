@@ -23,18 +23,6 @@ log_init(const char *ident, int foreground, int verbose)
 	tzset();
 }
 
-void
-log_setverbose(int verbose)
-{
-	log_verbose = verbose;
-}
-
-int
-log_getverbose(void)
-{
-	return log_verbose;
-}
-
 static void
 vlog(int pri, const char *fmt, va_list ap, const char *err)
 {

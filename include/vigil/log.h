@@ -9,8 +9,6 @@
 
 /* Start logging as `ident`; `foreground` sends messages to stderr. */
 void log_init(const char *ident, int foreground, int verbose);
-void log_setverbose(int verbose);
-int log_getverbose(void);
 
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  /* adds strerror */
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

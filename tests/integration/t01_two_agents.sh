@@ -36,4 +36,15 @@ csv=$("$BUILD/vigilctl" --csv events --agent pc-01 --limit 2)
 echo "$csv" | head -n 1 | grep -q '^TIME,AGENT,SEVERITY' || fail "vigilctl --csv has no header: $csv"
 echo "$csv" | tail -n 1 | grep -q '^[^,]*,pc-01,low,auth,ssh.failed_password,"Failed SSH password for u[0-9]* from 10\.' ||
 	fail "vigilctl --csv row is not as expected: $csv"
+# The exit codes the README promises: 1 refused by the collector, 2 usage,
+# 3 collector unreachable.
+ctl_rc() {
+	set +e
+	"$BUILD/vigilctl" "$@" >/dev/null 2>&1
+	echo $?
+	set -e
+}
+[ "$(ctl_rc incident show 999999)" = 1 ] || fail "vigilctl on a missing incident did not exit 1"
+[ "$(ctl_rc events --bogus)" = 2 ] || fail "vigilctl with a bad option did not exit 2"
+[ "$(ctl_rc -s "$T/nothing.sock" status)" = 3 ] || fail "vigilctl without a collector did not exit 3"
 pass "2,000 events stored exactly once, in order"
