@@ -92,6 +92,22 @@ rejected_cb(void *arg)
 }
 
 static uint64_t
+uevents_spoofed_cb(void *arg)
+{
+	struct agent *a = arg;
+
+	return a->usb != NULL ? usb_dropped_spoofed(a->usb) : 0;
+}
+
+static uint64_t
+uevents_lost_cb(void *arg)
+{
+	struct agent *a = arg;
+
+	return a->usb != NULL ? usb_lost(a->usb) : 0;
+}
+
+static uint64_t
 evictions_cb(void *arg)
 {
 	struct agent *a = arg;
@@ -382,6 +398,8 @@ main(int argc, char *argv[])
 	uo.lines_truncated = truncated_cb;
 	uo.events_rejected = rejected_cb;
 	uo.rule_evictions = evictions_cb;
+	uo.uevents_spoofed = uevents_spoofed_cb;
+	uo.uevents_lost = uevents_lost_cb;
 	uo.arg = a;
 	if ((a->posture = posture_new(a->spool, appended_cb, a)) == NULL)
 		fatalx("The posture cannot be created.");
@@ -427,6 +445,12 @@ main(int argc, char *argv[])
 		uso.arg = a;
 		if ((a->usb = usb_new(a->base, a->spool, &uso, err, sizeof(err))) == NULL)
 			fatalx("The USB sensor cannot start: %s.", err);
+		/*
+		 * A running sensor reports its part of the posture at once, so the
+		 * heartbeat carries posture and counters (spoofed and lost uevents)
+		 * from the start, not only after the first block.
+		 */
+		posture_set_usb_blocked(a->posture, (uint32_t)usb_blocked_count(a->usb));
 	}
 	/* The sensors' checks run on their check_interval timers, the agent's only timers. */
 	a->av = av_new(a->base, a->dirwatch, a->posture, &a->conf.antivirus,

@@ -226,6 +226,8 @@ heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 	hb.lines_truncated = u->o.lines_truncated != NULL ? u->o.lines_truncated(u->o.arg) : 0;
 	hb.events_rejected = u->o.events_rejected != NULL ? u->o.events_rejected(u->o.arg) : 0;
 	hb.rule_evictions = u->o.rule_evictions != NULL ? u->o.rule_evictions(u->o.arg) : 0;
+	hb.uevents_spoofed = u->o.uevents_spoofed != NULL ? u->o.uevents_spoofed(u->o.arg) : 0;
+	hb.uevents_lost = u->o.uevents_lost != NULL ? u->o.uevents_lost(u->o.arg) : 0;
 	/* Absent until a sensor has reported: "no data" is not "all unknown". */
 	if (u->o.posture != NULL && posture_to_wire(posture_get(u->o.posture), &pos) == 1)
 		hb.posture = &pos;

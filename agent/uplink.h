@@ -33,6 +33,8 @@ struct uplink_opts {
 	/* For heartbeats (each may be NULL): events that failed validation, rule keys evicted. */
 	uint64_t (*events_rejected)(void *arg);
 	uint64_t (*rule_evictions)(void *arg);
+	uint64_t (*uevents_spoofed)(void *arg);
+	uint64_t (*uevents_lost)(void *arg);
 	/* The posture every heartbeat carries (NULL: none); borrowed. */
 	const struct posture *posture;
 };

@@ -355,6 +355,16 @@ posture_glance_row(void *arg, const struct store_posture_row *r)
 	else
 		posture_null(w, "reboot_required");
 	jw_bool(w, "compliant", res.compliant);
+	/* The agent's own counters: nothing it drops is silent. */
+	if (r->has_posture) {
+		jw_uint(w, "spool_depth", r->spool_depth);
+		jw_uint(w, "dropped", r->dropped);
+		jw_uint(w, "lines_truncated", r->lines_truncated);
+		jw_uint(w, "events_rejected", r->events_rejected);
+		jw_uint(w, "rule_evictions", r->rule_evictions);
+		jw_uint(w, "uevents_spoofed", r->uevents_spoofed);
+		jw_uint(w, "uevents_lost", r->uevents_lost);
+	}
 	g->written = 1;
 	return 0;
 }

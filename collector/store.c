@@ -231,6 +231,11 @@ static const struct migration migrations[] = {
 	");"
 	"CREATE INDEX notify_attempts_outbox ON notify_attempts(outbox_id, attempt);"
 	"PRAGMA user_version = 3;" },
+	/* 4: the USB sensor's drop counters, as the heartbeat now carries them. */
+	{ 4,
+	"ALTER TABLE posture ADD COLUMN uevents_spoofed INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE posture ADD COLUMN uevents_lost INTEGER NOT NULL DEFAULT 0;"
+	"PRAGMA user_version = 4;" },
 };
 
 #define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
@@ -277,7 +282,8 @@ enum stmt_id {
 	" p.recv_us, p.av_product, p.av_version, p.os, p.av_running, p.av_realtime," \
 	" p.reboot_required, p.av_signatures_us, p.updates_pending, p.security_updates_pending," \
 	" p.security_pending_since_us, p.last_update_us, p.last_upgrade_us, p.usb_policy_blocked," \
-	" p.spool_depth, p.dropped, p.lines_truncated, p.events_rejected, p.rule_evictions" \
+	" p.spool_depth, p.dropped, p.lines_truncated, p.events_rejected, p.rule_evictions," \
+	" p.uevents_spoofed, p.uevents_lost" \
 	" FROM agents a LEFT JOIN posture p ON p.agent = a.agent"
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -357,8 +363,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " AND os = ?14 AND usb_policy_blocked = ?15)",
 	[ST_POSTURE_UPSERT] =
 	    "INSERT INTO posture (agent, recv_us, " POSTURE_FACTS ", spool_depth, dropped,"
-	    " lines_truncated, events_rejected, rule_evictions) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
-	    " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
+	    " lines_truncated, events_rejected, rule_evictions, uevents_spoofed, uevents_lost)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
+	    " ?18, ?19, ?20, ?21, ?22)"
 	    " ON CONFLICT (agent) DO UPDATE SET recv_us = excluded.recv_us,"
 	    " av_product = excluded.av_product, av_running = excluded.av_running,"
 	    " av_realtime = excluded.av_realtime, av_version = excluded.av_version,"
@@ -370,7 +377,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " reboot_required = excluded.reboot_required, os = excluded.os,"
 	    " usb_policy_blocked = excluded.usb_policy_blocked, spool_depth = excluded.spool_depth,"
 	    " dropped = excluded.dropped, lines_truncated = excluded.lines_truncated,"
-	    " events_rejected = excluded.events_rejected, rule_evictions = excluded.rule_evictions",
+	    " events_rejected = excluded.events_rejected, rule_evictions = excluded.rule_evictions,"
+	    " uevents_spoofed = excluded.uevents_spoofed, uevents_lost = excluded.uevents_lost",
 	[ST_QUERY_POSTURES] =
 	    POSTURE_SELECT " WHERE (?1 IS NULL OR a.unit = ?1) ORDER BY a.unit, a.agent",
 	[ST_GET_POSTURE] = POSTURE_SELECT " WHERE a.agent = ?1",
@@ -1118,6 +1126,8 @@ commit_posture(struct store *st, const struct store_batch *b)
 	sqlite3_bind_int64(s, 18, counter(hb->lines_truncated));
 	sqlite3_bind_int64(s, 19, counter(hb->events_rejected));
 	sqlite3_bind_int64(s, 20, counter(hb->rule_evictions));
+	sqlite3_bind_int64(s, 21, counter(hb->uevents_spoofed));
+	sqlite3_bind_int64(s, 22, counter(hb->uevents_lost));
 	rc = hot_run(st, s);
 	sqlite3_clear_bindings(s);
 	return rc;
@@ -2121,6 +2131,8 @@ posture_row(sqlite3_stmt *s, struct store_posture_row *r)
 	r->lines_truncated = (uint64_t)sqlite3_column_int64(s, 21);
 	r->events_rejected = (uint64_t)sqlite3_column_int64(s, 22);
 	r->rule_evictions = (uint64_t)sqlite3_column_int64(s, 23);
+	r->uevents_spoofed = (uint64_t)sqlite3_column_int64(s, 24);
+	r->uevents_lost = (uint64_t)sqlite3_column_int64(s, 25);
 }
 
 static int

@@ -601,17 +601,42 @@ print_events(const struct reply *r, size_t from)
 	table_free(&t);
 }
 
+/*
+ * What an agent had to drop or cut, all counters summed ("" before its first
+ * heartbeat): a non-zero figure is the cue to look at --json.
+ */
+static const char *
+drops(const struct json_object *o, char *buf, size_t len)
+{
+	static const char *const keys[] = {"dropped", "lines_truncated", "events_rejected",
+	                                   "rule_evictions", "uevents_spoofed", "uevents_lost"};
+	const struct json_member *m;
+	long long v, sum = 0;
+	int any = 0;
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if ((m = json_get(o, keys[i])) != NULL && json_int(m, &v) == 0) {
+			sum += v;
+			any = 1;
+		}
+	if (!any)
+		return "";
+	snprintf(buf, len, "%lld", sum);
+	return buf;
+}
+
 static void
 print_agents(const struct reply *r)
 {
 	static const char *const heads[] = {"AGENT",   "HOST",      "UNIT",   "VERSION",
 	                                    "ADDRESS", "LAST-SEEN", "STATUS", "AV",
-	                                    "SIG-AGE", "SEC-UPD",   "REBOOT", "COMPLIANT"};
-	static const unsigned char right[] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0};
+	                                    "SIG-AGE", "SEC-UPD",   "REBOOT", "COMPLIANT",
+	                                    "DROPS"};
+	static const unsigned char right[] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1};
 	struct table t;
-	char when[64];
+	char when[64], nd[32];
 
-	table_init(&t, heads, right, 12);
+	table_init(&t, heads, right, 13);
 	for (size_t i = 0; i < r->n; i++) {
 		const struct json_object *o = r->obj[i];
 
@@ -621,7 +646,8 @@ print_agents(const struct reply *r)
 		                  val(o, "version"), val(o, "address"), when,
 		                  bool_true(o, "connected") ? "connected" : "offline", val(o, "av"),
 		                  val(o, "signatures_age_days"), val(o, "security_updates"),
-		                  bool_yes_no(o, "reboot_required"), bool_yes_no(o, "compliant")});
+		                  bool_yes_no(o, "reboot_required"), bool_yes_no(o, "compliant"),
+		                  drops(o, nd, sizeof(nd))});
 	}
 	table_print(&t);
 	table_free(&t);

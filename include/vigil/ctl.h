@@ -31,7 +31,10 @@
  *               "events_stored","incidents_open","counters":{name:number,...}}
  *   agents:    {"agent","hostname","unit","version","address","first_seen",
  *               "last_seen","last_seq","connected","av","signatures_age_days",
- *               "security_updates","reboot_required","compliant"}
+ *               "security_updates","reboot_required","compliant",
+ *               once it has sent a posture also the agent's counters: "spool_depth",
+ *               "dropped","lines_truncated","events_rejected","rule_evictions",
+ *               "uevents_spoofed","uevents_lost"}
  *               (av: "ClamAV running|stopped|state unknown", "none", or null
  *               with no posture; the next three null when unknown)
  *   events:    {"agent","seq","time","received","source","category","severity",

@@ -184,4 +184,10 @@ send add 1-6 usb_device PRODUCT=781/5567/100
 wait_for 10 "the second spoofed uevent counted" grep -q "2 dropped so far" "$T/agent-pc-usb.log"
 [ "$(authorized 1-6)" = 1 ] || fail "a spoofed uevent blocked a device"
 ev_is "json_extract(fields, '\$.serial') = 'SPOOF01'" 0 || fail "a spoofed uevent made an event"
+# ... and the count reaches the collector with the next heartbeat.
+spoofed_shown() {
+	"$BUILD/vigilctl" --json agents | grep '"agent":"pc-usb"' | grep -q '"uevents_spoofed":2'
+}
+wait_for 20 "vigilctl agents to show 2 spoofed uevents" spoofed_shown
+"$BUILD/vigilctl" agents | grep pc-usb | grep -Eq ' 2$' || fail "the DROPS column does not show 2: $("$BUILD/vigilctl" agents)"
 pass "11 events, 3 blocked, keyboard and allowed stick untouched, late interfaces awaited, spoofed uevents dropped"

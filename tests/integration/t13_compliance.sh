@@ -94,9 +94,9 @@ grep -q '"agent":"pc-old".*"av":"ClamAV running","signatures_age_days":10,.*"com
 grep -q '"agent":"pc-stopped".*"av":"ClamAV stopped","signatures_age_days":null,.*"compliant":false' "$T/a.json" ||
 	fail "pc-stopped at a glance: $(grep pc-stopped "$T/a.json")"
 ctl agents >"$T/a.txt" || fail "vigilctl agents failed"
-head -n 1 "$T/a.txt" | grep -Eq 'AV +SIG-AGE +SEC-UPD +REBOOT +COMPLIANT$' || fail "agents header: $(head -n 1 "$T/a.txt")"
-grep -Eq '^pc-old .*ClamAV running +10 +- +- +no$' "$T/a.txt" || fail "pc-old in agents: $(cat "$T/a.txt")"
-grep -Eq '^pc-fine .*ClamAV running +0 +- +- +yes$' "$T/a.txt" || fail "pc-fine in agents: $(cat "$T/a.txt")"
+head -n 1 "$T/a.txt" | grep -Eq 'AV +SIG-AGE +SEC-UPD +REBOOT +COMPLIANT +DROPS$' || fail "agents header: $(head -n 1 "$T/a.txt")"
+grep -Eq '^pc-old .*ClamAV running +10 +- +- +no +[0-9]+$' "$T/a.txt" || fail "pc-old in agents: $(cat "$T/a.txt")"
+grep -Eq '^pc-fine .*ClamAV running +0 +- +- +yes +[0-9]+$' "$T/a.txt" || fail "pc-fine in agents: $(cat "$T/a.txt")"
 
 # ---- pc-stopped's clamd starts: 2 of 3 ------------------------------------------------------
 hist=$(db "select count(*) from posture_history where agent = 'pc-stopped';")

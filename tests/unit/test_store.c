@@ -38,7 +38,7 @@ struct tbatch {
 };
 
 /* The schema version the store migrates to; raise it with each migration. */
-#define SCHEMA_LATEST 3
+#define SCHEMA_LATEST 4
 
 static void
 tbatch_init(struct tbatch *tb)
