@@ -81,15 +81,22 @@ changed_cb(void *arg)
 struct dirwatch_reg *
 follow_watch(struct follow *f, struct dirwatch *dw)
 {
-	char *copy;
+	char *dir, *base;
 
 	if (f->reg != NULL)
 		return f->reg;
-	if ((copy = strdup(f->path)) == NULL)
+	if ((dir = strdup(f->path)) == NULL || (base = strdup(f->path)) == NULL) {
+		free(dir);
 		return NULL;
-	f->reg = dirwatch_add(dw, dirname(copy), IN_MODIFY | IN_CREATE | IN_MOVED_TO |
-	    IN_MOVED_FROM | IN_DELETE | IN_CLOSE_WRITE | IN_ATTRIB, NULL, changed_cb, f);
-	free(copy);
+	}
+	/*
+	 * Only the file's own name (and its rotations, auth.log.1): the other
+	 * logs of /var/log change all the time and must not wake this source.
+	 */
+	f->reg = dirwatch_add(dw, dirname(dir), IN_MODIFY | IN_CREATE | IN_MOVED_TO |
+	    IN_MOVED_FROM | IN_DELETE | IN_CLOSE_WRITE | IN_ATTRIB, basename(base), changed_cb, f);
+	free(dir);
+	free(base);
 	return f->reg;
 }
 
