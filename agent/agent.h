@@ -131,6 +131,8 @@ int spool_advance_seq(struct spool *s, uint64_t seq);
 uint64_t spool_high_seq(struct spool *s);      /* highest seq ever assigned */
 uint64_t spool_depth(struct spool *s);         /* events waiting */
 uint64_t spool_dropped(struct spool *s);       /* events dropped by the cap, ever */
+/* Gives the page cache of an idle spool back to the heap (sqlite3_db_release_memory). */
+void spool_release_memory(struct spool *s);
 
 /* Tail offsets, persisted inside the same transactions as the events. */
 struct tail_pos {

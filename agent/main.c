@@ -20,6 +20,7 @@
 
 #include "vigil/err.h"
 #include "vigil/log.h"
+#include "vigil/memtrim.h"
 #include "vigil/tls.h"
 #include "agent.h"
 #include "av.h"
@@ -51,7 +52,11 @@ struct agent {
 	struct updates *updates;
 	struct event *sigterm;
 	struct event *sigint;
+	struct event *trim_ev;   /* gives back the pages a connection attempt touched once */
 };
+
+/* After the link came up or went down: the handshake or the backlog are done by then. */
+#define AGENT_TRIM_DELAY_SEC 10
 
 static void __attribute__((noreturn))
 usage(void)
@@ -125,6 +130,45 @@ truncated_cb(void *arg)
 	struct agent *a = arg;
 
 	return a->watch != NULL ? watch_lines_truncated(a->watch) : 0;
+}
+
+/*
+ * Start-up and each TLS handshake run much code once (rule compilation,
+ * OpenSSL's decoders and providers, certificate checks); an idle agent keeps
+ * only the pages it uses again.
+ */
+static void
+trim(struct agent *a, const char *when)
+{
+	struct memtrim_stats ms;
+
+	spool_release_memory(a->spool);
+	if (memtrim_release(&ms) != 0) {
+		log_debug("The memory map cannot be read; nothing was released %s.", when);
+		return;
+	}
+	log_debug("Released %zu kB of the %ld kB resident, pages used once %s (%zu mappings%s).",
+	    ms.released_kb, ms.rss_before_kb, when, ms.regions,
+	    ms.overflow > 0 ? ", some left mapped over the cap" : "");
+}
+
+static void
+trim_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	trim(arg, "by the link to the collector");
+}
+
+static void
+link_changed_cb(void *arg)
+{
+	struct agent *a = arg;
+	struct timeval tv = { AGENT_TRIM_DELAY_SEC, 0 };
+
+	/* Not pushed back by every retry: a link that flaps is trimmed all the same. */
+	if (!evtimer_pending(a->trim_ev, NULL))
+		evtimer_add(a->trim_ev, &tv);
 }
 
 static void
@@ -263,6 +307,8 @@ agent_free(struct agent *a)
 		event_free(a->sigterm);
 	if (a->sigint != NULL)
 		event_free(a->sigint);
+	if (a->trim_ev != NULL)
+		event_free(a->trim_ev);
 	updates_free(a->updates);
 	av_free(a->av);
 	usb_free(a->usb);
@@ -400,6 +446,7 @@ main(int argc, char *argv[])
 	uo.rule_evictions = evictions_cb;
 	uo.uevents_spoofed = uevents_spoofed_cb;
 	uo.uevents_lost = uevents_lost_cb;
+	uo.link_changed = link_changed_cb;
 	uo.arg = a;
 	if ((a->posture = posture_new(a->spool, appended_cb, a)) == NULL)
 		fatalx("The posture cannot be created.");
@@ -410,6 +457,9 @@ main(int argc, char *argv[])
 
 	a->sigterm = evsignal_new(a->base, SIGTERM, signal_cb, a);
 	a->sigint = evsignal_new(a->base, SIGINT, signal_cb, a);
+	a->trim_ev = evtimer_new(a->base, trim_cb, a);
+	if (a->trim_ev == NULL)
+		fatalx("The memory trim timer cannot be created.");
 	if (a->sigterm == NULL || a->sigint == NULL || evsignal_add(a->sigterm, NULL) != 0 ||
 	    evsignal_add(a->sigint, NULL) != 0)
 		fatalx("The signal handlers cannot be installed.");
@@ -465,6 +515,7 @@ main(int argc, char *argv[])
 	log_info("agent %s starting, %zu source%s, spool %llu events", id, a->conf.nsources,
 	    a->conf.nsources == 1 ? "" : "s", (unsigned long long)spool_depth(a->spool));
 	uplink_start(a->uplink);
+	trim(a, "at start-up");
 
 	if (event_base_dispatch(a->base) < 0)
 		log_warnx("The event loop failed.");

@@ -602,6 +602,14 @@ spool_dropped(struct spool *s)
 	return s->n.dropped;
 }
 
+void
+spool_release_memory(struct spool *s)
+{
+	/* Inside a transaction the cache holds pages it still needs. */
+	if (s != NULL && !s->in_txn)
+		(void)sqlite3_db_release_memory(s->db);
+}
+
 /*
  * Step the lookup `which` of a source's row: 0 with the row to read from the
  * statement (then spool_lookup_end()), VIGIL_ERR_NOTFOUND or VIGIL_ERR_DB.

@@ -162,6 +162,8 @@ uplink_fail(struct uplink *u, const char *fmt, ...)
 	if (u->attempt < 64)
 		u->attempt++;
 	uplink_close(u);
+	if (u->o.link_changed != NULL)
+		u->o.link_changed(u->o.arg);
 	tv = ms_tv(delay);
 	evtimer_add(u->retry_ev, &tv);
 }
@@ -314,6 +316,8 @@ uplink_welcome(struct uplink *u, const Vigil__V1__Welcome *w)
 	evtimer_add(u->heartbeat_ev, &tv);
 	/* The collector learns the posture now, not one interval later. */
 	event_active(u->posture_ev, EV_TIMEOUT, 0);
+	if (u->o.link_changed != NULL)
+		u->o.link_changed(u->o.arg);
 	uplink_fill(u);
 	return u->bev != NULL ? 0 : -1;
 }
@@ -553,7 +557,9 @@ uplink_fill(struct uplink *u)
 	size_t n, total, slot;
 	int rc;
 
-	while (u->state == UPLINK_READY && u->ninflight < u->o.window) {
+	/* Nothing was spooled after the last batch sent: no query (an idle agent's case). */
+	while (u->state == UPLINK_READY && u->ninflight < u->o.window &&
+	    spool_high_seq(u->spool) > u->sent) {
 		if ((rc = spool_read(u->spool, u->sent, u->batch_max, &evs, &total)) != 0) {
 			log_warnx("The spool cannot be read after seq %llu: %s.",
 			    (unsigned long long)u->sent, vigil_strerror(rc));

@@ -35,6 +35,8 @@ struct uplink_opts {
 	uint64_t (*rule_evictions)(void *arg);
 	uint64_t (*uevents_spoofed)(void *arg);
 	uint64_t (*uevents_lost)(void *arg);
+	/* Called (with arg) after each Welcome and each failure (may be NULL). */
+	void (*link_changed)(void *arg);
 	/* The posture every heartbeat carries (NULL: none); borrowed. */
 	const struct posture *posture;
 };
