@@ -352,6 +352,12 @@ usb_check(const char *path, const struct agent_conf_usb *u, char *err, size_t er
 	return 0;
 }
 
+/* The loader leaves the tables unzeroed (conf.h): nothing may follow them. */
+_Static_assert(offsetof(struct agent_conf, journals) +
+    sizeof(struct agent_conf_journal) * AGENT_MAX_JOURNALS + _Alignof(struct agent_conf) >
+    sizeof(struct agent_conf),
+    "struct agent_conf must end with its source and journal tables");
+
 int
 agent_conf_load(const char *path, struct agent_conf *conf, char *err, size_t errlen)
 {
@@ -359,7 +365,7 @@ agent_conf_load(const char *path, struct agent_conf *conf, char *err, size_t err
 	size_t i, j;
 	int rc;
 
-	memset(conf, 0, sizeof(*conf));
+	memset(conf, 0, offsetof(struct agent_conf, sources));
 	if ((rc = cfg_load(path, agent_conf_sections, conf, err, errlen)) != 0)
 		return rc;
 

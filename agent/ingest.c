@@ -37,7 +37,7 @@ struct scratch {
 struct ingest {
 	struct spool *spool;
 	struct matcher *matcher;
-	struct scratch sc;
+	struct scratch *sc;   /* 36 kB, made by the first event: a quiet sensor holds none */
 	uint64_t rejected;
 };
 
@@ -56,7 +56,19 @@ ingest_new(struct spool *spool, struct matcher *m)
 void
 ingest_free(struct ingest *ing)
 {
+	if (ing == NULL)
+		return;
+	free(ing->sc);
 	free(ing);
+}
+
+/* The event scratch, made on first use; NULL when out of memory. */
+static struct scratch *
+scratch(struct ingest *ing)
+{
+	if (ing->sc == NULL)
+		ing->sc = malloc(sizeof(*ing->sc));
+	return ing->sc;
 }
 
 uint64_t
@@ -106,12 +118,14 @@ ingest_field(struct ingest_event *ev, const char *key, const char *value)
 int
 ingest_append(struct ingest *ing, const struct ingest_event *in, uint64_t *seq)
 {
-	struct scratch *sc = &ing->sc;
+	struct scratch *sc = scratch(ing);
 	Vigil__V1__Event ev;
 	char why[256];
 	size_t i;
 	int rc;
 
+	if (sc == NULL)
+		return VIGIL_ERR_NOMEM;
 	vigil__v1__event__init(&ev);
 	ev.seq = 1;     /* a placeholder for the checks; spool_append assigns the real one */
 	ev.time_us = in->time_us != 0 ? in->time_us : walltime_now_us();
@@ -152,9 +166,12 @@ ingest(struct ingest *ing, const struct ingest_input *in)
 	struct syslog_line sl;
 	struct ingest_event ev;
 	const struct match_event *me;
+	struct scratch *sc = scratch(ing);
 	size_t n, i;
 	int rc, appended = 0;
 
+	if (sc == NULL)
+		return VIGIL_ERR_NOMEM;
 	memset(&mi, 0, sizeof(mi));
 	mi.source = in->source;
 	mi.time_us = in->time_us != 0 ? in->time_us : walltime_now_us();
@@ -170,9 +187,9 @@ ingest(struct ingest *ing, const struct ingest_input *in)
 		mi.msg = sl.msg;
 		mi.msg_len = sl.msg_len;
 	}
-	n = matcher_match(ing->matcher, &mi, ing->sc.evs, MATCH_MAX_EVENTS);
+	n = matcher_match(ing->matcher, &mi, sc->evs, MATCH_MAX_EVENTS);
 	for (i = 0; i < n; i++) {
-		me = &ing->sc.evs[i];
+		me = &sc->evs[i];
 		ingest_event_init(&ev, in->source, me->category, me->severity, me->rule,
 		    me->summary);
 		ev.raw = in->line;

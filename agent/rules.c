@@ -193,18 +193,38 @@ static int
 list_split(struct rules_list *l, const char *v, size_t maxlen, const char *what, char *msg,
     size_t msglen)
 {
+	size_t n = 0, vlen = strlen(v), tables;
+	const char *q;
 	char *p, *tok, *save = NULL;
 
 	memset(l, 0, sizeof(*l));
-	if ((l->buf = strdup(v)) == NULL) {
+	for (q = v; *q != '\0';) {
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (*q == '\0')
+			break;
+		n++;
+		while (*q != '\0' && *q != ' ' && *q != '\t')
+			q++;
+	}
+	if (n > RULES_MAX_LIST) {
+		snprintf(msg, msglen, "'%s' has more than %d names", what, RULES_MAX_LIST);
+		return VIGIL_ERR_TOOBIG;
+	}
+	if (n == 0) {
+		snprintf(msg, msglen, "'%s' is empty", what);
+		return VIGIL_ERR_INVAL;
+	}
+	/* The item and length tables first (pointer-aligned), then the copy. */
+	tables = n * (sizeof(*l->item) + sizeof(*l->len));
+	if ((l->buf = malloc(tables + vlen + 1)) == NULL) {
 		snprintf(msg, msglen, "out of memory");
 		return VIGIL_ERR_NOMEM;
 	}
-	for (p = l->buf; (tok = strtok_r(p, " \t", &save)) != NULL; p = NULL) {
-		if (l->n == RULES_MAX_LIST) {
-			snprintf(msg, msglen, "'%s' has more than %d names", what, RULES_MAX_LIST);
-			return VIGIL_ERR_TOOBIG;
-		}
+	l->item = (const char **)(void *)l->buf;
+	l->len = (size_t *)(void *)(l->buf + n * sizeof(*l->item));
+	memcpy(l->buf + tables, v, vlen + 1);
+	for (p = l->buf + tables; (tok = strtok_r(p, " \t", &save)) != NULL; p = NULL) {
 		if (strlen(tok) > maxlen) {
 			snprintf(msg, msglen, "'%s' names '%.64s...', longer than %zu bytes", what,
 			    tok, maxlen);
@@ -213,10 +233,6 @@ list_split(struct rules_list *l, const char *v, size_t maxlen, const char *what,
 		l->item[l->n] = tok;
 		l->len[l->n] = strlen(tok);
 		l->n++;
-	}
-	if (l->n == 0) {
-		snprintf(msg, msglen, "'%s' is empty", what);
-		return VIGIL_ERR_INVAL;
 	}
 	return 0;
 }
@@ -542,6 +558,7 @@ rule_free(struct rule *r)
 	free(r->sources.buf);
 	free(r->counts.buf);
 	free(r->prefilter);
+	free(r->captures);
 	pcre2_code_free(r->code);
 	free(r);
 }
@@ -550,10 +567,11 @@ rule_free(struct rule *r)
 static int
 read_captures(struct rule *r, char *msg, size_t msglen)
 {
+	struct rule_capture caps[RULES_MAX_CAPTURES], tmp;
 	uint32_t count = 0, size = 0, i, k, grp;
 	PCRE2_SPTR table = NULL, ent;
 	const char *name;
-	struct rule_capture tmp;
+	size_t n = 0;
 
 	pcre2_pattern_info(r->code, PCRE2_INFO_NAMECOUNT, &count);
 	pcre2_pattern_info(r->code, PCRE2_INFO_NAMEENTRYSIZE, &size);
@@ -567,32 +585,42 @@ read_captures(struct rule *r, char *msg, size_t msglen)
 			snprintf(msg, msglen, "the capture name '%s' is reserved", name);
 			return VIGIL_ERR_INVAL;
 		}
-		for (k = 0; k < r->ncaptures; k++)
-			if (strcmp(r->captures[k].name, name) == 0)
+		for (k = 0; k < n; k++)
+			if (strcmp(caps[k].name, name) == 0)
 				break;
-		if (k == r->ncaptures) {
-			if (r->ncaptures == RULES_MAX_CAPTURES) {
+		if (k == n) {
+			if (n == RULES_MAX_CAPTURES) {
 				snprintf(msg, msglen, "pattern has more than %d named captures",
 				    RULES_MAX_CAPTURES);
 				return VIGIL_ERR_TOOBIG;
 			}
-			snprintf(r->captures[k].name, sizeof(r->captures[k].name), "%s", name);
-			r->ncaptures++;
+			memset(&caps[k], 0, sizeof(caps[k]));
+			snprintf(caps[k].name, sizeof(caps[k].name), "%s", name);
+			n++;
 		}
-		if (r->captures[k].ngroups == RULES_MAX_DUPNAMES) {
+		if (caps[k].ngroups == RULES_MAX_DUPNAMES) {
 			snprintf(msg, msglen, "the capture name '%s' is used more than %d times",
 			    name, RULES_MAX_DUPNAMES);
 			return VIGIL_ERR_TOOBIG;
 		}
-		r->captures[k].group[r->captures[k].ngroups++] = grp;
+		caps[k].group[caps[k].ngroups++] = grp;
 	}
 	/* The name table is in name order; fields go in the order of the pattern. */
-	for (i = 1; i < r->ncaptures; i++) {
-		tmp = r->captures[i];
-		for (k = i; k > 0 && r->captures[k - 1].group[0] > tmp.group[0]; k--)
-			r->captures[k] = r->captures[k - 1];
-		r->captures[k] = tmp;
+	for (i = 1; i < n; i++) {
+		tmp = caps[i];
+		for (k = i; k > 0 && caps[k - 1].group[0] > tmp.group[0]; k--)
+			caps[k] = caps[k - 1];
+		caps[k] = tmp;
 	}
+	/* Exactly as many as the pattern names: most rules have two or three. */
+	if (n > 0) {
+		if ((r->captures = malloc(n * sizeof(*r->captures))) == NULL) {
+			snprintf(msg, msglen, "out of memory");
+			return VIGIL_ERR_NOMEM;
+		}
+		memcpy(r->captures, caps, n * sizeof(*r->captures));
+	}
+	r->ncaptures = n;
 	return 0;
 }
 

@@ -54,11 +54,15 @@ struct tmpl {
 	size_t nparts;
 };
 
-/* A space-separated list, split: item[i] is NUL-terminated inside buf. */
+/*
+ * A space-separated list, split: item[i] is NUL-terminated inside buf. One
+ * allocation, buf, holds the tables and the copy, sized for n (at most
+ * RULES_MAX_LIST): a rule with one program costs tens of bytes, not 272.
+ */
 struct rules_list {
 	char *buf;
-	const char *item[RULES_MAX_LIST];
-	size_t len[RULES_MAX_LIST];
+	const char **item;
+	size_t *len;
 	size_t n;
 };
 
@@ -87,7 +91,8 @@ struct rule {
 	size_t prefilter_len;
 	pcre2_code *code;
 	int jit;                                  /* code was JIT-compiled */
-	struct rule_capture captures[RULES_MAX_CAPTURES];   /* in the order of the pattern */
+	struct rule_capture *captures;            /* ncaptures (<= RULES_MAX_CAPTURES), in
+	                                           * the order of the pattern; owned */
 	size_t ncaptures;
 	int64_t suppress_us;                      /* 0: no suppression */
 	size_t suppress_by[RULES_MAX_GROUP_BY];   /* indices into captures */
