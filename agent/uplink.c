@@ -499,16 +499,19 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 	uplink_connect(arg);
 }
 
+/*
+ * TLS on a connected socket. The session is made only now: a collector that
+ * is down costs a refused connect, not a TLS session made and thrown away on
+ * every retry (which maps back megabytes of libcrypto into an idle agent).
+ */
 static void
-uplink_connect(struct uplink *u)
+uplink_tls(struct uplink *u, evutil_socket_t fd)
 {
-	struct timeval tv;
 	SSL *ssl;
 	int ok;
 
-	if (u->bev != NULL)
-		return;
 	if ((ssl = SSL_new(u->ctx)) == NULL) {
+		evutil_closesocket(fd);
 		uplink_fail(u, "no TLS session (out of memory)");
 		return;
 	}
@@ -520,19 +523,61 @@ uplink_connect(struct uplink *u)
 		    SSL_set_tlsext_host_name(ssl, peer_name(u)) == 1;
 	if (!ok) {
 		SSL_free(ssl);
+		evutil_closesocket(fd);
 		uplink_fail(u, "the collector's name %s cannot be checked", peer_name(u));
 		return;
 	}
-	u->bev = bufferevent_openssl_socket_new(u->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+	u->bev = bufferevent_openssl_socket_new(u->base, fd, ssl, BUFFEREVENT_SSL_CONNECTING,
 	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (u->bev == NULL) {
 		SSL_free(ssl);
+		evutil_closesocket(fd);
 		uplink_fail(u, "no connection object (out of memory)");
 		return;
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(u->bev, 1);
 	bufferevent_setcb(u->bev, read_cb, NULL, event_cb, u);
 	bufferevent_enable(u->bev, EV_READ | EV_WRITE);
+}
+
+/* The TCP connection: on success its socket moves to a TLS bufferevent. */
+static void
+tcp_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct uplink *u = arg;
+	evutil_socket_t fd;
+	int dnserr, err = EVUTIL_SOCKET_ERROR();
+
+	if (!(what & BEV_EVENT_CONNECTED)) {
+		if ((dnserr = bufferevent_socket_get_dns_error(bev)) != 0)
+			uplink_fail(u, "cannot resolve %s (%s)", u->address,
+			    evutil_gai_strerror(dnserr));
+		else
+			uplink_fail(u, "%s", sock_error(bev, err));
+		return;
+	}
+	fd = bufferevent_getfd(bev);
+	/* Let go of the socket first: freeing the plain bufferevent must not close it. */
+	bufferevent_setfd(bev, -1);
+	bufferevent_free(bev);
+	u->bev = NULL;
+	uplink_tls(u, fd);
+}
+
+static void
+uplink_connect(struct uplink *u)
+{
+	struct timeval tv;
+
+	if (u->bev != NULL)
+		return;
+	u->bev = bufferevent_socket_new(u->base, -1, BEV_OPT_CLOSE_ON_FREE |
+	    BEV_OPT_DEFER_CALLBACKS);
+	if (u->bev == NULL) {
+		uplink_fail(u, "no connection object (out of memory)");
+		return;
+	}
+	bufferevent_setcb(u->bev, NULL, NULL, tcp_event_cb, u);
 	u->state = UPLINK_CONNECTING;
 	u->sent = 0;
 	u->ninflight = 0;
