@@ -53,10 +53,13 @@ struct agent {
 	struct event *sigterm;
 	struct event *sigint;
 	struct event *trim_ev;   /* gives back the pages a connection attempt touched once */
+	struct event *trim_tick; /* and those of the sensors' periodic checks */
 };
 
 /* After the link came up or went down: the handshake or the backlog are done by then. */
 #define AGENT_TRIM_DELAY_SEC 10
+/* And every so often: an update check (every 6 h) parses the apt lists once. */
+#define AGENT_TRIM_PERIOD_SEC 600
 
 static void __attribute__((noreturn))
 usage(void)
@@ -133,9 +136,9 @@ truncated_cb(void *arg)
 }
 
 /*
- * Start-up and each TLS handshake run much code once (rule compilation,
- * OpenSSL's decoders and providers, certificate checks); an idle agent keeps
- * only the pages it uses again.
+ * Start-up, each TLS handshake and the sensors' periodic checks run much code
+ * once (rule compilation, OpenSSL's decoders and providers, certificate
+ * checks, the apt lists); an idle agent keeps only the pages it uses again.
  */
 static void
 trim(struct agent *a, const char *when)
@@ -158,6 +161,14 @@ trim_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	trim(arg, "by the link to the collector");
+}
+
+static void
+trim_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	trim(arg, "in the last period");
 }
 
 static void
@@ -309,6 +320,8 @@ agent_free(struct agent *a)
 		event_free(a->sigint);
 	if (a->trim_ev != NULL)
 		event_free(a->trim_ev);
+	if (a->trim_tick != NULL)
+		event_free(a->trim_tick);
 	updates_free(a->updates);
 	av_free(a->av);
 	usb_free(a->usb);
@@ -458,8 +471,10 @@ main(int argc, char *argv[])
 	a->sigterm = evsignal_new(a->base, SIGTERM, signal_cb, a);
 	a->sigint = evsignal_new(a->base, SIGINT, signal_cb, a);
 	a->trim_ev = evtimer_new(a->base, trim_cb, a);
-	if (a->trim_ev == NULL)
-		fatalx("The memory trim timer cannot be created.");
+	a->trim_tick = event_new(a->base, -1, EV_PERSIST, trim_tick_cb, a);
+	if (a->trim_ev == NULL || a->trim_tick == NULL ||
+	    event_add(a->trim_tick, &(struct timeval){ AGENT_TRIM_PERIOD_SEC, 0 }) != 0)
+		fatalx("The memory trim timers cannot be created.");
 	if (a->sigterm == NULL || a->sigint == NULL || evsignal_add(a->sigterm, NULL) != 0 ||
 	    evsignal_add(a->sigint, NULL) != 0)
 		fatalx("The signal handlers cannot be installed.");
