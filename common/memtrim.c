@@ -156,7 +156,7 @@ rss_kb(void)
 int
 memtrim_release(struct memtrim_stats *st)
 {
-	static struct memtrim_region regions[MEMTRIM_MAX_REGIONS];
+	struct memtrim_region *regions;
 	struct memtrim_scan s;
 	struct memtrim_stats local;
 	char line[512];
@@ -168,8 +168,15 @@ memtrim_release(struct memtrim_stats *st)
 	memset(st, 0, sizeof(*st));
 	st->rss_before_kb = rss_kb();
 	(void)malloc_trim(0);
-	if ((f = fopen("/proc/self/smaps", "re")) == NULL)
+	/* Its own mapping, not the heap: unmapped after, the trim leaves nothing behind. */
+	regions = mmap(NULL, MEMTRIM_MAX_REGIONS * sizeof(*regions), PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (regions == MAP_FAILED)
 		return VIGIL_ERR_SYS;
+	if ((f = fopen("/proc/self/smaps", "re")) == NULL) {
+		munmap(regions, MEMTRIM_MAX_REGIONS * sizeof(*regions));
+		return VIGIL_ERR_SYS;
+	}
 	memtrim_scan_init(&s, regions, MEMTRIM_MAX_REGIONS);
 	while (fgets(line, sizeof(line), f) != NULL) {
 		size_t len = strlen(line);
@@ -193,5 +200,6 @@ memtrim_release(struct memtrim_stats *st)
 		st->released_kb += regions[i].rss_kb;
 	}
 	st->overflow = s.overflow;
+	munmap(regions, MEMTRIM_MAX_REGIONS * sizeof(*regions));
 	return 0;
 }

@@ -56,7 +56,8 @@ struct memtrim_stats {
  * chosen region. Returns 0, or VIGIL_ERR_SYS when smaps cannot be read (no
  * memory was released then). Safe at any time and from any thread: only pages
  * that the page cache holds an identical copy of are unmapped. Costs one read
- * of smaps, well under a millisecond for an agent.
+ * of smaps, well under a millisecond for an agent; a page used again costs a
+ * minor fault.
  */
 int memtrim_release(struct memtrim_stats *st);
 
