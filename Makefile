@@ -149,6 +149,7 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory $(PROGS) $(BENCH_BIN)
 	$(Q)sh tests/bench/run.sh $(BUILD)
 	$(Q)sh tests/bench/scan.sh $(BUILD)
+	$(Q)BUILD=$(BUILD) sh tests/bench/idle.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory $(PROGS)
