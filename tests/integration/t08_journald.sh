@@ -3,43 +3,11 @@
 # directory by identifier, and the events reach the collector exactly once
 # across agent restarts (SIGTERM, and SIGKILL in the middle of a burst).
 #
-# Everything runs in a private mount namespace: tmpfs on /run/systemd and
-# /run/log, the test's directory bound on /var/log/journal. Nothing outside
-# the namespace sees the journald, and the namespace goes with the last
-# process in it.
-if [ -z "${VIGIL_T08_NS:-}" ]; then
-	if [ ! -x /lib/systemd/systemd-journald ]; then
-		echo "  SKIP    t08_journald: /lib/systemd/systemd-journald is missing"
-		exit 0
-	fi
-	if [ "$(id -u)" != 0 ]; then
-		echo "  SKIP    t08_journald: a private mount namespace needs root"
-		exit 0
-	fi
-	VIGIL_T08_NS=1 exec unshare -m --propagation private sh "$0" "$@"
-fi
-
+# Everything runs in a private journald (journald.sh).
+. "$(dirname "$0")/journald.sh"
+journald_enter "$0" "$@" || { echo "  SKIP    t08_journald: $JOURNALD_WHY"; exit 0; }
 . "$(dirname "$0")/lib.sh"
-
-DEVLOG=/run/systemd/journal/dev-log
-mkdir "$T/journal"
-mount -t tmpfs -o mode=0755 tmpfs /run/systemd || fail "cannot mount a tmpfs on /run/systemd"
-mount -t tmpfs -o mode=0755 tmpfs /run/log || fail "cannot mount a tmpfs on /run/log"
-if [ ! -d /var/log/journal ]; then
-	# Only inside this namespace: the host's /var/log is left as it is.
-	mount -t tmpfs -o mode=0755 tmpfs /var/log || fail "cannot mount a tmpfs on /var/log"
-	mkdir /var/log/journal
-fi
-mount --bind "$T/journal" /var/log/journal || fail "cannot bind $T/journal on /var/log/journal"
-
-# journald takes an argument as a namespace name: none is given.
-/lib/systemd/systemd-journald >"$T/journald.log" 2>&1 &
-JOURNALD_PID=$!
-PIDS="$PIDS $JOURNALD_PID"
-wait_for 20 "journald's socket" test -S "$DEVLOG"
-# From the runtime journal in /run/log to the persistent one the agent reads.
-timeout 20 journalctl --flush || fail "journalctl --flush failed"
-wait_for 20 "the persistent journal" sh -c "ls '$T'/journal/*/system.journal"
+journald_start
 
 # journal_burst FIRST LAST: what gen_lines writes, as journald entries: every
 # 20th message is sshd's failed password for uNNNNNN, the rest are sshd noise;
