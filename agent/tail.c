@@ -18,6 +18,10 @@
  *    The copy at path + ".1", recognised by its first bytes (the head), holds
  *    what was written before the truncation: it is read from rpos to its end,
  *    then the truncated file from 0.
+ *  - several rotations before we finished our file (a slow pass, or the agent
+ *    down): ours is now path.K. Each newer generation, path.(K-1) down to
+ *    path.1, is read from 0 before path, oldest first. Rotated files that are
+ *    compressed or gone cannot be read.
  *  - while the agent was down: tail_new() recognises the same cases from the
  *    saved position (dev, inode, offset, head).
  */
@@ -37,11 +41,14 @@
 #define TAIL_DEFAULT_LINE (16 * 1024)   /* max_line 0 */
 #define TAIL_MAX_LINE (1024 * 1024)     /* hard cap on max_line */
 #define TAIL_HEAD ((size_t)sizeof(((struct tail_pos *)0)->head))
+#define TAIL_GENERATIONS 9              /* path.1 .. path.9 are looked at */
 
 struct tail {
 	char *name;
 	char *path;
 	char *path1;                    /* path + ".1": where rotated files go */
+	char *pathk;                    /* room for path + ".K" */
+	size_t pathk_size;
 	size_t max_line;
 	int fd;                         /* the file being read; -1 when none */
 	struct stat st;                 /* of fd, taken when it was opened */
@@ -97,6 +104,48 @@ same_file(const struct stat *a, uint64_t dev, uint64_t ino)
 	return (uint64_t)a->st_dev == dev && (uint64_t)a->st_ino == ino;
 }
 
+/* path + "." + k, in t->pathk (valid until the next call). */
+static const char *
+gen_path(struct tail *t, int k)
+{
+	snprintf(t->pathk, t->pathk_size, "%s.%d", t->path, k);
+	return t->pathk;
+}
+
+/* Which rotated generation, path.1 .. path.TAIL_GENERATIONS, is the file (dev, ino)? 0: none. */
+static int
+tail_generation(struct tail *t, uint64_t dev, uint64_t ino)
+{
+	struct stat st;
+	int k;
+
+	for (k = 1; k <= TAIL_GENERATIONS; k++)
+		if (stat(gen_path(t, k), &st) == 0 && same_file(&st, dev, ino))
+			return k;
+	return 0;
+}
+
+/*
+ * The file to read after ours, which path no longer names: when ours is
+ * path.K, the newest of path.(K-1) .. path.1 that is there, oldest first;
+ * else path. -1 with errno set when there is none yet.
+ */
+static int
+tail_open_next(struct tail *t, struct stat *st)
+{
+	uint64_t dev = (uint64_t)t->st.st_dev, ino = (uint64_t)t->st.st_ino;
+	int k = tail_generation(t, dev, ino), fd;
+
+	while (--k >= 1) {
+		if ((fd = tail_open_file(gen_path(t, k), st)) == -1)
+			continue;
+		if (!same_file(st, dev, ino))
+			return fd;
+		close(fd);
+	}
+	return tail_open_file(t->path, st);
+}
+
 /*
  * Does the file at fd begin with head? Strict: it must hold all of head
  * (a rotated copy does). Lenient: a file shorter than head must match as far
@@ -150,7 +199,7 @@ static int
 tail_resume(struct tail *t, int fd, const struct stat *st, const struct tail_pos *pos)
 {
 	struct stat st1;
-	int fd1, r;
+	int fd1, r, k;
 
 	if (fd >= 0 && same_file(st, pos->dev, pos->inode) &&
 	    (uint64_t)st->st_size >= pos->offset &&
@@ -182,6 +231,24 @@ tail_resume(struct tail *t, int fd, const struct stat *st, const struct tail_pos
 	}
 	if (fd1 >= 0)
 		close(fd1);
+	/*
+	 * Further back, after several rotations: finish it from the offset; the
+	 * newer generations follow (tail_open_next()), then path.
+	 */
+	if ((k = tail_generation(t, pos->dev, pos->inode)) >= 2 &&
+	    (fd1 = tail_open_file(gen_path(t, k), &st1)) >= 0) {
+		if (same_file(&st1, pos->dev, pos->inode) && (uint64_t)st1.st_size >= pos->offset) {
+			if (fd >= 0)
+				close(fd);
+			if ((r = tail_use(t, fd1, &st1, pos->offset)) != 0)
+				return r;
+			memcpy(t->head, pos->head, pos->headlen);
+			t->headlen = pos->headlen;
+			tail_refresh_head(t);
+			return 0;
+		}
+		close(fd1);
+	}
 	/* Nothing to finish from: the file at path is new to us. */
 	if (fd >= 0)
 		return tail_use(t, fd, st, 0);
@@ -207,8 +274,10 @@ tail_new(const char *name, const char *path, size_t max_line, const struct tail_
 	t->bufcap = max_line + TAIL_CHUNK;
 	plen = strlen(path);
 	if ((t->name = strdup(name)) == NULL || (t->path = strdup(path)) == NULL ||
-	    (t->path1 = malloc(plen + 3)) == NULL || (t->buf = malloc(t->bufcap)) == NULL)
+	    (t->path1 = malloc(plen + 3)) == NULL || (t->buf = malloc(t->bufcap)) == NULL ||
+	    (t->pathk = malloc(plen + 4)) == NULL)
 		goto fail;
+	t->pathk_size = plen + 4;
 	memcpy(t->path1, path, plen);
 	memcpy(t->path1 + plen, ".1", 3);
 
@@ -246,6 +315,7 @@ tail_free(struct tail *t)
 	free(t->name);
 	free(t->path);
 	free(t->path1);
+	free(t->pathk);
 	free(t->buf);
 	free(t);
 }
@@ -431,7 +501,7 @@ tail_read(struct tail *t, size_t max_bytes, tail_line_fn fn, void *arg)
 		case TAIL_TRUNCATED:
 			continue;               /* handled at the top */
 		case TAIL_REOPEN:
-			if ((fd = tail_open_file(t->path, &nst)) == -1)
+			if ((fd = tail_open_next(t, &nst)) == -1)
 				return errno == ENOENT ? 0 : VIGIL_ERR_SYS;
 			/* Drain the old file once more: its writer may not have let go. */
 			t->next_fd = fd;

@@ -56,8 +56,14 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	char gen[PATH_MAX + 8];
+
 	unlink(f->path);
 	unlink(f->path1);
+	for (int k = 2; k <= 9; k++) {
+		snprintf(gen, sizeof(gen), "%s.%d", f->path, k);
+		unlink(gen);
+	}
 	rmdir(f->dir);
 	free(f);
 	return 0;
@@ -313,6 +319,85 @@ test_copytruncate(void **state)
 	assert_int_equal(truncate(f->path, 0), 0);
 	put(f->path, "9\n", 1);
 	assert_string_equal(read_all(f, t, 4096), "9");
+	tail_free(t);
+}
+
+/* logrotate's shift: path.(n-1) -> path.n ... path.1 -> path.2. */
+static void
+shift(struct fixture *f, int n)
+{
+	char from[PATH_MAX + 8], to[PATH_MAX + 8];
+
+	for (int k = n - 1; k >= 1; k--) {
+		snprintf(from, sizeof(from), "%s.%d", f->path, k);
+		snprintf(to, sizeof(to), "%s.%d", f->path, k + 1);
+		if (access(from, F_OK) == 0)
+			assert_int_equal(rename(from, to), 0);
+	}
+}
+
+/* rename + create, keeping n generations */
+static void
+rotate_create(struct fixture *f, int n)
+{
+	shift(f, n);
+	assert_int_equal(rename(f->path, f->path1), 0);
+	put(f->path, "", 0);
+}
+
+/*
+ * Three rotations, rename and copytruncate mixed, before the tail finished
+ * its file: every generation is read, oldest first, nothing twice.
+ */
+static void
+test_behind_by_rotations(void **state)
+{
+	struct fixture *f = *state;
+	struct tail *t;
+
+	put(f->path, "", 0);
+	assert_non_null(t = tail_new("auth", f->path, 100, NULL));
+	put(f->path, "a first\n", 1);
+	assert_string_equal(read_all(f, t, 4096), "a first");
+
+	put(f->path, "b in the file we hold\n", 1);
+	rotate_create(f, 9);                /* ours is path.1 */
+	put(f->path, "c before the copy\n", 1);
+	shift(f, 9);                        /* ours is path.2 */
+	copytruncate(f);                    /* path.1 holds c, path is empty */
+	put(f->path, "d after the truncation\n", 1);
+	rotate_create(f, 9);                /* ours is path.3 */
+	put(f->path, "e in the newest file\n", 1);
+	assert_string_equal(read_all(f, t, 4096),
+	    "b in the file we hold|c before the copy|d after the truncation|e in the newest file");
+	put(f->path, "f afterwards\n", 1);
+	assert_string_equal(read_all(f, t, 4096), "f afterwards");
+	tail_free(t);
+}
+
+/* Down across two rotations: the rest of our file, then each newer one. */
+static void
+test_down_across_rotations(void **state)
+{
+	struct fixture *f = *state;
+	struct tail_pos pos;
+	struct tail *t;
+
+	put(f->path, "", 0);
+	assert_non_null(t = tail_new("auth", f->path, 100, NULL));
+	put(f->path, "1 read before the stop\n", 1);
+	assert_string_equal(read_all(f, t, 4096), "1 read before the stop");
+	tail_pos(t, &pos);
+	tail_free(t);
+
+	put(f->path, "2 written while down\n", 1);
+	rotate_create(f, 9);
+	put(f->path, "3 in the next file\n", 1);
+	rotate_create(f, 9);
+	put(f->path, "4 in the newest\n", 1);
+	assert_non_null(t = tail_new("auth", f->path, 100, &pos));
+	assert_string_equal(read_all(f, t, 4096),
+	    "2 written while down|3 in the next file|4 in the newest");
 	tail_free(t);
 }
 
@@ -691,6 +776,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rename_create, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copytruncate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotated_while_down, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_behind_by_rotations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_down_across_rotations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_while_draining, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budget, setup, teardown),
