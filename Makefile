@@ -31,8 +31,9 @@ CFLAGS  ?= -O2 -g
 ALL_CFLAGS = $(CFLAGS) -pthread -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -isystem $(BUILD)/gen $(PKG_CFLAGS) -MMD -MP
 LDLIBS  += $(PKG_LIBS) -lm -pthread
 ifneq ($(SANITIZE),)
-ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
-LDFLAGS += -fsanitize=$(SANITIZE)
+# Undefined behaviour stops the program, as an ASan error does: a test cannot pass over it.
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
 endif
 
 ifeq ($(V),1)
