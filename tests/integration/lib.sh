@@ -135,6 +135,11 @@ start_agent() {
 	wait_for 20 "agent $1 to start" grep -q "starting" "$T/agent-$1.log"
 }
 
+# rss_halved PID: the process holds less than half of its peak resident memory.
+rss_halved() {
+	awk '/^VmHWM:/ { h = $2 } /^VmRSS:/ { r = $2 } END { exit !(r * 2 < h) }' "/proc/$1/status"
+}
+
 db() {
 	sqlite3 -cmd ".timeout 5000" "$T/vigil.db" "$@"
 }

@@ -47,4 +47,7 @@ ctl_rc() {
 [ "$(ctl_rc incident show 999999)" = 1 ] || fail "vigilctl on a missing incident did not exit 1"
 [ "$(ctl_rc events --bogus)" = 2 ] || fail "vigilctl with a bad option did not exit 2"
 [ "$(ctl_rc -s "$T/nothing.sock" status)" = 3 ] || fail "vigilctl without a collector did not exit 3"
-pass "2,000 events stored exactly once, in order"
+# Idle again, an agent gives back the memory it used once (start-up, the
+# handshake, the burst): 10 s after its link came up, and at least halved.
+wait_for 30 "agent pc-02 to give back what it used once" rss_halved "$AGENT_PID"
+pass "2,000 events stored exactly once, in order; the idle agent gave back its start-up memory"
