@@ -194,23 +194,31 @@ tail_use(struct tail *t, int fd, const struct stat *st, uint64_t at)
 	return 0;
 }
 
+/* Make fd the file being read from pos, whose head it keeps. */
+static int
+tail_use_pos(struct tail *t, int fd, const struct stat *st, const struct tail_pos *pos)
+{
+	int r;
+
+	if ((r = tail_use(t, fd, st, pos->offset)) != 0)
+		return r;
+	memcpy(t->head, pos->head, pos->headlen);
+	t->headlen = pos->headlen;
+	tail_refresh_head(t);
+	return 0;
+}
+
 /* Pick up where pos left off: see the comment at the top for the cases. */
 static int
 tail_resume(struct tail *t, int fd, const struct stat *st, const struct tail_pos *pos)
 {
 	struct stat st1;
-	int fd1, r, k;
+	int fd1, k;
 
 	if (fd >= 0 && same_file(st, pos->dev, pos->inode) &&
 	    (uint64_t)st->st_size >= pos->offset &&
-	    head_matches(fd, pos->head, pos->headlen, 0)) {
-		if ((r = tail_use(t, fd, st, pos->offset)) != 0)
-			return r;
-		memcpy(t->head, pos->head, pos->headlen);
-		t->headlen = pos->headlen;
-		tail_refresh_head(t);
-		return 0;
-	}
+	    head_matches(fd, pos->head, pos->headlen, 0))
+		return tail_use_pos(t, fd, st, pos);
 	/*
 	 * The file we were reading is now at path + ".1" (renamed, or copied
 	 * before a truncation): finish it from the offset, then path from 0.
@@ -222,12 +230,7 @@ tail_resume(struct tail *t, int fd, const struct stat *st, const struct tail_pos
 	    head_matches(fd1, pos->head, pos->headlen, 1)))) {
 		/* Set first so that tail_free() closes both should this fail. */
 		t->next_fd = fd;
-		if ((r = tail_use(t, fd1, &st1, pos->offset)) != 0)
-			return r;
-		memcpy(t->head, pos->head, pos->headlen);
-		t->headlen = pos->headlen;
-		tail_refresh_head(t);
-		return 0;
+		return tail_use_pos(t, fd1, &st1, pos);
 	}
 	if (fd1 >= 0)
 		close(fd1);
@@ -240,12 +243,7 @@ tail_resume(struct tail *t, int fd, const struct stat *st, const struct tail_pos
 		if (same_file(&st1, pos->dev, pos->inode) && (uint64_t)st1.st_size >= pos->offset) {
 			if (fd >= 0)
 				close(fd);
-			if ((r = tail_use(t, fd1, &st1, pos->offset)) != 0)
-				return r;
-			memcpy(t->head, pos->head, pos->headlen);
-			t->headlen = pos->headlen;
-			tail_refresh_head(t);
-			return 0;
+			return tail_use_pos(t, fd1, &st1, pos);
 		}
 		close(fd1);
 	}
