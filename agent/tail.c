@@ -46,8 +46,7 @@
 struct tail {
 	char *name;
 	char *path;
-	char *path1;                    /* path + ".1": where rotated files go */
-	char *pathk;                    /* room for path + ".K" */
+	char *pathk;                    /* room for path + ".K", K the rotated generation */
 	size_t pathk_size;
 	size_t max_line;
 	int fd;                         /* the file being read; -1 when none */
@@ -223,7 +222,7 @@ tail_resume(struct tail *t, int fd, const struct stat *st, const struct tail_pos
 	 * The file we were reading is now at path + ".1" (renamed, or copied
 	 * before a truncation): finish it from the offset, then path from 0.
 	 */
-	fd1 = tail_open_file(t->path1, &st1);
+	fd1 = tail_open_file(gen_path(t, 1), &st1);
 	if (fd1 >= 0 && !(fd >= 0 && same_file(&st1, (uint64_t)st->st_dev,
 	    (uint64_t)st->st_ino)) && (same_file(&st1, pos->dev, pos->inode) ||
 	    ((uint64_t)st1.st_size >= pos->offset &&
@@ -272,12 +271,9 @@ tail_new(const char *name, const char *path, size_t max_line, const struct tail_
 	t->bufcap = max_line + TAIL_CHUNK;
 	plen = strlen(path);
 	if ((t->name = strdup(name)) == NULL || (t->path = strdup(path)) == NULL ||
-	    (t->path1 = malloc(plen + 3)) == NULL || (t->buf = malloc(t->bufcap)) == NULL ||
-	    (t->pathk = malloc(plen + 4)) == NULL)
+	    (t->buf = malloc(t->bufcap)) == NULL || (t->pathk = malloc(plen + 4)) == NULL)
 		goto fail;
 	t->pathk_size = plen + 4;
-	memcpy(t->path1, path, plen);
-	memcpy(t->path1 + plen, ".1", 3);
 
 	/* A file that is not there yet is read from 0 when it appears. */
 	if ((fd = tail_open_file(path, &st)) == -1 && errno != ENOENT)
@@ -312,7 +308,6 @@ tail_free(struct tail *t)
 		close(t->fd);
 	free(t->name);
 	free(t->path);
-	free(t->path1);
 	free(t->pathk);
 	free(t->buf);
 	free(t);
@@ -422,7 +417,7 @@ tail_truncated(struct tail *t, tail_line_fn fn, void *arg)
 	struct stat st1;
 	int fd1;
 
-	fd1 = tail_open_file(t->path1, &st1);
+	fd1 = tail_open_file(gen_path(t, 1), &st1);
 	if (fd1 >= 0 && !same_file(&st1, (uint64_t)t->st.st_dev, (uint64_t)t->st.st_ino) &&
 	    (uint64_t)st1.st_size >= t->rpos && head_matches(fd1, t->head, t->headlen, 1) &&
 	    lseek(fd1, (off_t)t->rpos, SEEK_SET) != (off_t)-1) {

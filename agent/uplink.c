@@ -444,7 +444,7 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	struct uplink *u = arg;
 	char why[384] = "", tls[256];
 	unsigned long e;
-	int dnserr, err = EVUTIL_SOCKET_ERROR();
+	int err = EVUTIL_SOCKET_ERROR();
 	long vr;
 
 	if (what & BEV_EVENT_CONNECTED) {
@@ -452,10 +452,8 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		uplink_hello(u);
 		return;
 	}
-	if ((dnserr = bufferevent_socket_get_dns_error(bev)) != 0) {
-		snprintf(why, sizeof(why), "cannot resolve %s (%s)", u->address,
-		    evutil_gai_strerror(dnserr));
-	} else if ((e = bufferevent_get_openssl_error(bev)) != 0 && ERR_GET_LIB(e) == 0) {
+	/* Name resolution and TCP were tcp_event_cb()'s: here TLS or the connection broke. */
+	if ((e = bufferevent_get_openssl_error(bev)) != 0 && ERR_GET_LIB(e) == 0) {
 		/* libevent's stand-in for SSL_ERROR_SYSCALL: the socket failed. */
 		while (bufferevent_get_openssl_error(bev) != 0)
 			;
