@@ -4,6 +4,7 @@
  * checked here, and each refusal names the field in a sentence.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -107,6 +108,10 @@ wire_validate_event(const Vigil__V1__Event *ev, char *why, size_t whylen)
 		return why_set(why, whylen, VIGIL_ERR_MISSING, "The event is missing.");
 	if (ev->seq == 0)
 		return why_set(why, whylen, VIGIL_ERR_MISSING, "seq is missing.");
+	/* Stores keep seq in a signed 64-bit integer (SQLite, PostgreSQL). */
+	if (ev->seq > WIRE_MAX_SEQ)
+		return why_set(why, whylen, VIGIL_ERR_RANGE, "seq %llu is above %lld.",
+		               (unsigned long long)ev->seq, (long long)WIRE_MAX_SEQ);
 	if (ev->time_us == 0)
 		return why_set(why, whylen, VIGIL_ERR_MISSING, "time_us is missing.");
 	if (ev->time_us < 0)

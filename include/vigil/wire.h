@@ -6,6 +6,7 @@
 #define VIGIL_WIRE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "vigil.pb-c.h"
 
@@ -26,10 +27,11 @@
 #define WIRE_MAX_FIELD_VALUE 1024
 #define WIRE_MAX_REASON 512
 #define WIRE_MAX_BATCH 1000          /* events in one EventBatch */
+#define WIRE_MAX_SEQ INT64_MAX       /* seq and spool_high_seq: stores keep signed 64 bits */
 
 /*
  * Check one decoded frame: exactly one message kind set; required fields
- * present (Hello: proto_major; Event: seq > 0, time_us > 0, rule, summary;
+ * present (Hello: proto_major; Event: 0 < seq <= WIRE_MAX_SEQ, time_us > 0, rule, summary;
  * Welcome: nothing beyond types); enums within their declared range and not
  * UNSPECIFIED for Event.category/severity; every string within its limit and
  * valid UTF-8 (no NUL); batch non-empty, at most WIRE_MAX_BATCH events, with

@@ -162,6 +162,13 @@ test_seq_order(void **state)
 	batch_init(&b, NEV);
 	b.ev[0].seq = 0;
 	expect(&b.frame, VIGIL_ERR_MISSING, "event 1 (seq 0): seq is missing");
+	/* Above 2^63-1 no store can keep it: refused here, not by a failing commit. */
+	batch_init(&b, NEV);
+	b.ev[NEV - 1].seq = (uint64_t)INT64_MAX + 1;
+	expect(&b.frame, VIGIL_ERR_RANGE, "seq 9223372036854775808 is above 9223372036854775807");
+	batch_init(&b, NEV);
+	b.ev[NEV - 1].seq = INT64_MAX;
+	assert_int_equal(wire_validate(&b.frame, NULL, 0), 0);
 }
 
 static void
