@@ -67,7 +67,7 @@ ALL_OBJ := $(call obj,$(COMMON_SRC) $(AGENT_SRC) $(COLLECTOR_SRC) agent/main.c \
 	collector/main.c collector/vigilctl.c $(UNIT_SRC) $(BENCH_SRC) $(SCAN_SRC) $(FUZZ_SRC) \
 	tests/fuzz/replay.c) $(BUILD)/obj/gen/vigil.pb-c.o
 
-.PHONY: all test unit integration fuzz-replay check-configs check-rules bench demo fuzz install deps clean
+.PHONY: all test check-deps unit integration fuzz-replay check-configs check-rules bench demo fuzz install deps clean
 all: $(PROGS)
 
 deps:
@@ -123,38 +123,48 @@ $(BUILD)/tests/replay_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/rep
 # make test: unit tests, fuzz corpora, shipped configs through -n, then the
 # integration scripts against the real binaries.
 test: deps
+	$(Q)$(MAKE) --no-print-directory check-deps
 	$(Q)$(MAKE) --no-print-directory all-tests
 	$(Q)$(MAKE) --no-print-directory unit fuzz-replay check-configs check-rules integration
 
 .PHONY: all-tests
 all-tests: $(PROGS) $(UNIT_BINS) $(FUZZ_REPLAY) $(BENCH_BIN)
 
+# Tests, the demo and the bench see only a fresh Debian's programs and those
+# deploy/programs.txt declares (tests/deps/declared-path.sh says why).
+DECLARED = sh tests/deps/declared-path.sh $(BUILD)/declared-bin
+
+# Every declared program's package is installed by install-deps, and is here.
+check-deps:
+	$(Q)sh tests/deps/check-deps.sh
+	$(Q)sh tests/deps/check-deps.sh --self-test
+
 unit: $(UNIT_BINS)
-	$(Q)set -e; for t in $(UNIT_BINS); do echo "  UNIT    $$t"; $$t; done
+	$(Q)$(DECLARED) sh -ec 'for t in $(UNIT_BINS); do echo "  UNIT    $$t"; $$t; done'
 
 fuzz-replay: $(FUZZ_REPLAY)
-	$(Q)set -e; for t in $(FUZZ_REPLAY); do n=$${t##*/replay_fuzz_}; \
-		echo "  REPLAY  tests/fuzz/corpus/$$n"; $$t tests/fuzz/corpus/$$n; done
+	$(Q)$(DECLARED) sh -ec 'for t in $(FUZZ_REPLAY); do n=$${t##*/replay_fuzz_}; \
+		echo "  REPLAY  tests/fuzz/corpus/$$n"; $$t tests/fuzz/corpus/$$n; done'
 
 check-configs: $(PROGS)
-	$(Q)sh tests/integration/check-configs.sh $(BUILD)
+	$(Q)$(DECLARED) sh tests/integration/check-configs.sh $(BUILD)
 
 # Every shipped rule against its positive and negative sample lines.
 check-rules: $(BUILD)/vigil-agent
-	$(Q)sh tests/integration/check-rules.sh $(BUILD)
+	$(Q)$(DECLARED) sh tests/integration/check-rules.sh $(BUILD)
 
 integration: $(PROGS) $(BENCH_BIN) $(UNIT_BINS)
-	$(Q)sh tests/integration/run.sh $(BUILD)
+	$(Q)$(DECLARED) sh tests/integration/run.sh $(BUILD)
 
-bench: deps
+bench: deps check-deps
 	$(Q)$(MAKE) --no-print-directory $(PROGS) $(BENCH_BIN)
-	$(Q)sh tests/bench/run.sh $(BUILD)
-	$(Q)sh tests/bench/scan.sh $(BUILD)
-	$(Q)BUILD=$(BUILD) sh tests/bench/idle.sh
+	$(Q)$(DECLARED) sh tests/bench/run.sh $(BUILD)
+	$(Q)$(DECLARED) sh tests/bench/scan.sh $(BUILD)
+	$(Q)$(DECLARED) env BUILD=$(BUILD) sh tests/bench/idle.sh
 
-demo: deps
+demo: deps check-deps
 	$(Q)$(MAKE) --no-print-directory $(PROGS)
-	$(Q)sh deploy/demo.sh $(BUILD)
+	$(Q)$(DECLARED) sh deploy/demo.sh $(BUILD)
 
 # libFuzzer builds need clang; the corpora are replayed by make test without it.
 FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer

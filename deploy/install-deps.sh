@@ -3,11 +3,14 @@
 # Idempotent: when every package is present it only asks dpkg, which is quick.
 set -eu
 
+# The one list. Programs that tests, the demo and the bench run are declared,
+# each with its package, in deploy/programs.txt; make test fails when one of
+# those packages is missing here (tests/deps/check-deps.sh).
 PKGS="build-essential pkg-config libevent-dev libprotobuf-c-dev protobuf-c-compiler
 libsqlite3-dev libssl-dev libcmocka-dev libpcre2-dev libsystemd-dev libcurl4-openssl-dev
-sqlite3 openssl logrotate procps iproute2 util-linux python3
-systemd-journal-remote clamav clamav-daemon python3-aiosmtpd
-qemu-system-x86 linux-image-amd64 busybox-static cpio kmod"
+sqlite3 openssl logrotate procps iproute2 util-linux python3 systemd
+systemd-journal-remote clamav clamav-daemon clamdscan python3-aiosmtpd
+qemu-system-x86 qemu-system-data linux-image-amd64 busybox-static cpio kmod"
 
 missing=""
 for p in $PKGS; do

@@ -2,11 +2,8 @@
 # clamd instances, each in its own directory with its own configuration,
 # socket and log, a one-signature database for a harmless test file, and
 # unsigned daily databases with a chosen date.
-# Packages: clamav-daemon, clamav (clamd, clamdscan, sigtool).
 
-for p in clamd clamdscan sigtool; do
-	command -v "$p" >/dev/null || fail "$p is missing (apt-get install clamav-daemon clamav)"
-done
+need clamd clamdscan sigtool
 
 # clamav_sample: $T/sample.bin and $T/test.hdb, the signature that finds it.
 clamav_sample() {

@@ -33,6 +33,19 @@ fail() {
 	exit 1
 }
 
+# need PROG...: each is declared in deploy/programs.txt and installed. A missing
+# one fails the test and names its package: a skip would hide it on a new machine.
+need() {
+	for _p in "$@"; do
+		_pkg=$(awk -v p="$_p" '$1 == p { print $2; exit }' "$TOP/deploy/programs.txt")
+		[ -n "$_pkg" ] || fail "$_p is not declared in deploy/programs.txt"
+		case $_p in
+		/*) [ -e "$_p" ] ;;
+		*) command -v "$_p" >/dev/null ;;
+		esac || fail "$_p is missing: install the package $_pkg (deploy/install-deps.sh does)"
+	done
+}
+
 # wait_for SECONDS DESCRIPTION COMMAND...: poll COMMAND until it succeeds or the
 # deadline passes. The short sleep is the polling interval of a loop bounded by
 # a deadline, not a wait for something to have happened.

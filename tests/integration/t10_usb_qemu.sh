@@ -6,15 +6,12 @@
 # log (-d -v: each spooled event) on the serial console, read here from guest.log.
 . "$(dirname "$0")/lib.sh"
 
-QEMU=$(command -v qemu-system-x86_64 || true)
+need qemu-system-x86_64 /usr/share/qemu/qboot.rom /bin/busybox cpio modprobe
+QEMU=$(command -v qemu-system-x86_64)
 KERNEL=$(ls /boot/vmlinuz-*-amd64 2>/dev/null | sort -V | tail -n 1)
-if [ -z "$QEMU" ] || [ -z "$KERNEL" ] || [ ! -x /bin/busybox ] || ! command -v cpio >/dev/null ||
-    [ ! -f /usr/share/qemu/qboot.rom ]; then
-	echo "  SKIP    $TEST_NAME: needs qemu-system-x86, linux-image-amd64, busybox-static, cpio"
-	exit 0
-fi
+[ -n "$KERNEL" ] || fail "no /boot/vmlinuz-*-amd64: install the package linux-image-amd64 (deploy/install-deps.sh does)"
 KVER=${KERNEL#/boot/vmlinuz-}
-[ -d "/lib/modules/$KVER" ] || { echo "  SKIP    $TEST_NAME: no modules for $KVER"; exit 0; }
+[ -d "/lib/modules/$KVER" ] || fail "no modules for $KVER in /lib/modules (package linux-image-amd64)"
 
 # The guest's files: a configuration whose collector is unreachable (the
 # spool keeps the events; the log shows them), and certificates to start TLS.
