@@ -41,9 +41,18 @@ struct collector_counters {
 	uint64_t events_stored;
 	uint64_t events_duplicate;
 	uint64_t commits;
-	uint64_t commit_failures;
+	uint64_t commit_failures;          /* whole commits: a full disk, an I/O error */
 	uint64_t control_requests;
 	uint64_t control_refused;
+	/* hostile peers and a failing store */
+	uint64_t connections_refused_address;   /* max_handshakes_per_address */
+	uint64_t handshakes_queued;        /* had to wait for a slot (max_handshakes) */
+	uint64_t handshake_timeouts;       /* no Welcome within handshake_timeout of accept */
+	uint64_t frame_timeouts;           /* a frame not finished within frame_timeout */
+	uint64_t idle_timeouts;            /* no whole frame within idle_timeout */
+	uint64_t items_refused;            /* items the store refused for their own data */
+	uint64_t events_clock_implausible; /* stored, flagged: far ahead of or behind arrival */
+	uint64_t store_alarms;             /* commits failed for store_alarm_after */
 };
 
 struct sessions;   /* session.c */
@@ -87,6 +96,16 @@ void session_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockadd
 void session_accept_error(struct evconnlistener *l, void *arg);
 /* Agents with a live session past Hello. */
 size_t session_agents_connected(const struct collector *c);
+
+/* What the sessions hold now, for `vigilctl status`. */
+struct session_gauges {
+	size_t connections, handshaking, queued;
+	size_t awaiting_disk;              /* bytes of batches not yet committed */
+	size_t receiving;                  /* bytes reserved by frames being received */
+	int64_t store_failing_since_us;    /* 0: the last commit succeeded */
+	char store_error[256];
+};
+void session_gauges(const struct collector *c, struct session_gauges *g);
 /* 1 if agent has a live session past Hello (and its last_seen in memory), else 0. */
 int session_agent_connected(const struct collector *c, const char *agent, int64_t *seen_us);
 /*
@@ -100,6 +119,13 @@ void session_shutdown(struct collector *c);
  * thread, free every session, pending item and timer.
  */
 void session_free_all(struct collector *c);
+
+/* ---- reserve.c: disk space kept for the alarm of a full disk ---------------- */
+
+/* Keep database_reserve bytes in DATABASE.reserve (a warning if the disk has not the room). */
+void reserve_make(struct collector *c);
+/* Give them up: the disk is full and the incident saying so needs the room. */
+void reserve_release(struct collector *c);
 
 /* ---- control.c: the control socket of include/vigil/ctl.h ------------------- */
 

@@ -40,10 +40,17 @@ static const struct cfg_key collector_keys[] = {
 	    "When started as root, drop to this user after opening files."),
 	NUM("max_connections", CFG_INT, "1000", 1, 100000, max_connections,
 	    "Agent connections served at once; more are closed at once."),
+	NUM("max_handshakes", CFG_INT, "64", 1, 100000, max_handshakes,
+	    "TLS handshakes served at once; further connections wait their turn."),
+	NUM("max_handshakes_per_address", CFG_INT, "32", 1, 100000, max_handshakes_per_address,
+	    "Connections from one address that have not yet shown a certificate; more are closed "
+	    "at once."),
 	NUM("handshake_timeout", CFG_DURATION, "10s", 100, 5 * 60 * SEC, handshake_timeout,
-	    "Time allowed for the TLS handshake."),
+	    "Time from accepting a connection to its Hello being answered, waiting included."),
+	NUM("frame_timeout", CFG_DURATION, "30s", 100, 3600 * SEC, frame_timeout,
+	    "Time allowed from the first byte of a frame to its last."),
 	NUM("idle_timeout", CFG_DURATION, "90s", SEC, 24 * 3600 * SEC, idle_timeout,
-	    "A session silent this long is closed."),
+	    "A session that sends no whole frame for this long is closed."),
 	NUM("heartbeat", CFG_DURATION, "30s", SEC, 3600 * SEC, heartbeat,
 	    "How often agents are asked to send a heartbeat."),
 	NUM("max_frame", CFG_SIZE, "1M", 4096, 64LL * 1024 * 1024, max_frame,
@@ -52,8 +59,18 @@ static const struct cfg_key collector_keys[] = {
 	    "Stop reading from an agent while its batches awaiting the disk take this much memory."),
 	NUM("max_pending_total", CFG_SIZE, "24M", 1024 * 1024, 64LL * 1024 * 1024 * 1024,
 	    max_pending_total,
-	    "Stop reading from every agent while all batches awaiting the disk take this much "
-	    "memory."),
+	    "Stop reading from every agent while all batches awaiting the disk, and the frames "
+	    "being received, take this much memory."),
+	NUM("clock_ahead_max", CFG_DURATION, "10m", SEC, 365 * DAY, clock_ahead_max,
+	    "An event dated further ahead of its arrival is kept but flagged: the machine's clock "
+	    "is wrong."),
+	NUM("clock_behind_max", CFG_DURATION, "30d", 3600 * SEC, 3650 * DAY, clock_behind_max,
+	    "An event dated further behind its arrival is kept but flagged."),
+	NUM("store_alarm_after", CFG_DURATION, "60s", SEC, DAY, store_alarm_after,
+	    "Commits failing this long (a full disk) open an incident."),
+	NUM("database_reserve", CFG_SIZE, "8M", 0, 1024LL * 1024 * 1024, database_reserve,
+	    "Disk space kept in DATABASE.reserve and given up when the disk is full, so that the "
+	    "incident saying so can be stored and sent; 0: none."),
 	/* posture and compliance */
 	NUM("compliance_silent_after", CFG_DURATION, "90s", SEC, 30 * DAY, compliance_silent_after,
 	    "A machine whose agent has not reported for this long is not compliant."),
@@ -163,6 +180,12 @@ conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 		fmt_ms(b, sizeof(b), cc->heartbeat);
 		snprintf(err, errlen, "%s: idle_timeout (%s) must be longer than heartbeat (%s)",
 		    path, a, b);
+		return VIGIL_ERR_CONFIG;
+	}
+	/* A frame must fit the limits it is counted against, or it would wait for ever. */
+	if (cc->max_pending < cc->max_frame || cc->max_pending_total < 2 * cc->max_frame) {
+		snprintf(err, errlen, "%s: max_pending must be at least max_frame (%lld bytes), "
+		    "and max_pending_total at least twice it", path, cc->max_frame);
 		return VIGIL_ERR_CONFIG;
 	}
 	if (cc->listen[0] == '\0') {

@@ -25,12 +25,19 @@ struct collector_conf {
 	char control_group[CONF_NAME_MAX];   /* "": none */
 	char user[CONF_NAME_MAX];            /* "": keep the starting user */
 	long long max_connections;
-	long long handshake_timeout;         /* ms */
-	long long idle_timeout;              /* ms */
+	long long max_handshakes;            /* TLS handshakes in progress; the rest queue */
+	long long max_handshakes_per_address;   /* connections without a certificate yet */
+	long long handshake_timeout;         /* ms, from accept to Welcome */
+	long long frame_timeout;             /* ms, from a frame's first byte to its last */
+	long long idle_timeout;              /* ms without a whole frame */
 	long long heartbeat;                 /* ms */
 	long long max_frame;                 /* bytes */
 	long long max_pending;               /* bytes */
 	long long max_pending_total;         /* bytes */
+	long long clock_ahead_max;           /* ms: an event time further ahead is flagged */
+	long long clock_behind_max;          /* ms: an event time further behind is flagged */
+	long long store_alarm_after;         /* ms of failing commits before an incident */
+	long long database_reserve;          /* bytes kept free for that incident */
 	/* posture and compliance */
 	long long compliance_silent_after;       /* ms */
 	long long compliance_signature_max_age;  /* ms */

@@ -500,6 +500,9 @@ static const struct {
 	C(frames_bad), C(protocol_errors), C(sessions_replaced), C(batches_received),
 	C(events_received), C(events_stored), C(events_duplicate), C(commits),
 	C(commit_failures), C(control_requests), C(control_refused),
+	C(connections_refused_address), C(handshakes_queued), C(handshake_timeouts),
+	C(frame_timeouts), C(idle_timeouts), C(items_refused), C(events_clock_implausible),
+	C(store_alarms),
 #undef C
 };
 
@@ -509,6 +512,7 @@ cmd_status(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err, si
 	static const char *const known[] = { NULL };
 	struct collector *c = w->ctl->c;
 	struct store_counts sc;
+	struct session_gauges g;
 	const uint8_t *base = (const uint8_t *)&c->counters;
 
 	if (args_check(args, nargs, known, err, errlen) != 0)
@@ -525,6 +529,21 @@ cmd_status(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err, si
 	jw_uint(w, "agents_connected", session_agents_connected(c));
 	jw_int(w, "events_stored", sc.events);
 	jw_int(w, "incidents_open", sc.incidents_open);
+	session_gauges(c, &g);
+	jw_uint(w, "connections", g.connections);
+	jw_uint(w, "handshakes_in_progress", g.handshaking);
+	jw_uint(w, "handshakes_waiting", g.queued);
+	jw_uint(w, "bytes_awaiting_disk", g.awaiting_disk);
+	jw_uint(w, "bytes_being_received", g.receiving);
+	if (g.store_failing_since_us != 0) {
+		char store[sizeof(g.store_error) + 96], when[64];
+
+		text_time_rfc3339(when, sizeof(when), g.store_failing_since_us);
+		snprintf(store, sizeof(store), "failing since %s: %s", when, g.store_error);
+		jw_str(w, "store", store);
+	} else {
+		jw_str(w, "store", "ok");
+	}
 	jw_sep(w, "counters");
 	evbuffer_add(w->out, "{", 1);
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
@@ -545,13 +564,18 @@ agent_row(void *arg, const struct store_agent_row *r)
 	struct jw *w = arg;
 	int connected;
 	int64_t last = posture_last_seen(w->ctl->c, r->agent, r->last_us, &connected);
+	int64_t ahead = w->ctl->c->conf.collector.clock_ahead_max * 1000;
 
 	jw_begin(w);
+	/* The identity is the certificate's; the host name is only what the agent says. */
 	jw_str(w, "agent", r->agent);
 	jw_str(w, "hostname", r->hostname);
 	jw_str(w, "unit", r->unit);
 	jw_str(w, "version", r->version);
 	jw_str(w, "address", r->address);
+	jw_int(w, "clock_offset_s", r->clock_offset_us / 1000000);
+	jw_str(w, "clock", r->clock_offset_us > ahead ? "ahead" : r->clock_offset_us < -ahead ?
+	    "behind" : "ok");
 	jw_time(w, "first_seen", r->first_us);
 	jw_time(w, "last_seen", last);
 	jw_uint(w, "last_seq", r->last_seq);
@@ -583,6 +607,9 @@ event_members(struct jw *w, const struct store_event_row *r)
 	jw_uint(w, "seq", r->seq);
 	jw_time(w, "time", r->time_us);
 	jw_time(w, "received", r->recv_us);
+	/* The time is the agent's, kept as sent; "ahead"/"behind": implausible. */
+	jw_str(w, "clock", r->clock == STORE_CLOCK_AHEAD ? "ahead" :
+	    r->clock == STORE_CLOCK_BEHIND ? "behind" : "ok");
 	jw_str(w, "source", r->source);
 	jw_str(w, "category", category_name(r->category));
 	jw_str(w, "severity", severity_name(r->severity));

@@ -1024,3 +1024,74 @@ incident_act(struct collector *c, const struct incident_request *rq, char *err, 
 	free(st);
 	return 0;
 }
+
+/* ---- the collector's own: a store that cannot write ------------------------------ */
+
+#define STORE_DEDUP "collector:store"
+
+void
+incident_store_failing(struct collector *c, int64_t since_us, const char *why, size_t waiting)
+{
+	char title[INCIDENT_TITLE_MAX], when[64], reason[200];
+	struct store_made_incident mi;
+	int64_t now = session_now_us();
+
+	text_time_rfc3339(when, sizeof(when), since_us);
+	text_escape(reason, sizeof(reason), why, strlen(why));
+	/* A short reason: the title is read on a phone. */
+	snprintf(title, sizeof(title), "The collector cannot store events since %s (%.200s); %zu "
+	    "items wait, unacknowledged, and the agents keep them", when, reason, waiting);
+	memset(&mi, 0, sizeof(mi));
+	mi.kind = "collector";
+	mi.dedup_key = STORE_DEDUP;
+	mi.agent = "";
+	mi.rule = "collector.store_failing";
+	mi.title = title;
+	mi.category = VIGIL__V1__CATEGORY__CATEGORY_SYSTEM;
+	mi.severity = VIGIL__V1__SEVERITY__SEVERITY_HIGH;
+	mi.time_us = since_us;
+	mi.now_us = now;
+	if (store_incident_make(c->store, &mi) != 0) {
+		log_warnx("Cannot store the incident that the store cannot write: %s.",
+		    store_errmsg(c->store));
+		return;
+	}
+	log_warnx("Incident %lld: %s.", (long long)mi.id, title);
+	if (mi.opened)
+		reconcile_soon(c);
+}
+
+struct store_open_incident {
+	int64_t id;
+};
+
+static int
+store_incident_take(void *arg, const struct store_incident_row *r)
+{
+	struct store_open_incident *o = arg;
+
+	if (strcmp(r->dedup_key, STORE_DEDUP) == 0)
+		o->id = r->id;
+	return 0;
+}
+
+void
+incident_store_ok(struct collector *c, int64_t since_us)
+{
+	struct store_incident_filter f = { "open", -1, -1, NULL, NULL, NULL, "collector", 0 };
+	struct store_open_incident o = { 0 };
+	char err[256], text[128];
+	struct incident_request rq = { 0, INCIDENT_ACT_RESOLVE, INCIDENT_RES_TRUE_POSITIVE, NULL,
+	    text, 0, "system" };
+
+	if (store_query_incident_queue(c->store, &f, store_incident_take, &o) != 0 || o.id == 0)
+		return;
+	snprintf(text, sizeof(text), "the store accepts writes again after %lld s",
+	    (long long)((session_now_us() - since_us) / 1000000));
+	rq.id = o.id;
+	if (incident_act(c, &rq, err, sizeof(err)) != 0)
+		log_warnx("Cannot close incident %lld (the store writes again): %s.",
+		    (long long)o.id, err);
+	else
+		log_info("Incident %lld closed: %s.", (long long)o.id, text);
+}

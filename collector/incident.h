@@ -14,6 +14,8 @@
  * - A timer, once per heartbeat interval, opens an "agent not reporting"
  *   incident for every agent silent for more than 3 heartbeats, and resolves
  *   it (by "system", the record kept) when the agent reports again.
+ * - When the store cannot write for store_alarm_after (a full disk), the
+ *   collector opens an incident about itself (session.c says when).
  * - incident_act() is an operator's action: incident_fsm decides, then the
  *   incident, its note, its audit record and its escalation state change in
  *   one transaction.
@@ -136,5 +138,15 @@ struct incident_request {
 /* 0, or a negative vigil_err with a sentence for the operator in err. */
 int incident_act(struct collector *c, const struct incident_request *rq, char *err,
     size_t errlen);
+
+/*
+ * The collector's own incident (kind "collector", no agent): commits have
+ * failed since since_us for why, with waiting items not acknowledged. Opened
+ * (or re-opened) once per episode; incident_store_ok() resolves it by
+ * "system" when a commit succeeds again.
+ */
+void incident_store_failing(struct collector *c, int64_t since_us, const char *why,
+    size_t waiting);
+void incident_store_ok(struct collector *c, int64_t since_us);
 
 #endif

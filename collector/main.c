@@ -304,6 +304,8 @@ main(int argc, char **argv)
 		fatalx("Cannot open the store %s for reading: %s", c->conf.collector.database, err);
 	store_set_reopen_window(c->wstore, c->conf.collector.reopen_window * 1000);
 	store_set_reopen_window(c->store, c->conf.collector.reopen_window * 1000);
+	store_set_clock_limits(c->wstore, c->conf.collector.clock_ahead_max * 1000,
+	    c->conf.collector.clock_behind_max * 1000);
 	if (session_init(c) != 0)
 		fatalx("Cannot allocate the session table.");
 	if ((c->control = control_open(c, err, sizeof(err))) == NULL)
@@ -313,6 +315,8 @@ main(int argc, char **argv)
 	/* A thread after the drop and the fork: setresuid and fork act on one thread. */
 	if (session_start(c, c->wstore) != 0)
 		fatal("Cannot start the writer thread");
+	/* As our own user, who must be able to give it up. */
+	reserve_make(c);
 	/* incidents, audit, escalation: after the drop (commands run as our user). */
 	if (incident_init(c) != 0)
 		fatalx("Cannot start the incident engine: out of memory.");

@@ -13,7 +13,22 @@
  *
  * Backpressure: while a session's pending bytes are above max_pending it is
  * not read from; while all sessions together are above max_pending_total no
- * session is read from; each resumes below half of its limit.
+ * session is read from; each resumes below half of its limit. A frame being
+ * received counts too: once its header names its length, the whole length is
+ * reserved against max_pending_total (a session that cannot reserve waits),
+ * so frames parked half-sent hold no memory the limit does not see, and a
+ * session holding a reservation may always finish its frame.
+ *
+ * Hostile peers (DESIGN §7). Connections wait in a FIFO queue for one of
+ * max_handshakes TLS handshake slots, so a storm of reconnects is served a
+ * slot at a time instead of starving every handshake at once; a connection
+ * that has shown no certificate yet counts against its source address
+ * (max_handshakes_per_address). Deadlines are kept by one sweep over every
+ * session (a timer of at most a second), not by libevent's inactivity
+ * timeouts, which a peer resets with every byte: accept -> Welcome within
+ * handshake_timeout, waiting included; a frame's first byte -> its last
+ * within frame_timeout; a whole frame at least every idle_timeout. Time a
+ * session spends held back by our own backpressure does not count.
  *
  * Why a thread (STYLE.md: "no threads unless a benchmark proves the need"):
  * with the commit on the event loop, make bench with 100 agents found the
@@ -60,25 +75,49 @@
 #endif
 
 #define SESSION_HASH 1024                  /* buckets of the id table; power of two */
+#define ADDR_HASH 1024                     /* buckets of the per-address table; power of two */
+#define HELLO_FRAME_MAX 4096               /* a Hello is under 1 kB: nothing larger before it */
+#define SWEEP_MIN_MS 50
+#define SWEEP_MAX_MS 1000
 #define COMMIT_RETRY_SEC 1
+#define STORE_ALARM_RETRY_SEC 5            /* after the alarm: room for its notification first */
 #define ACCEPT_PAUSE_SEC 1
 #define CLOSE_DRAIN_SEC 5                  /* time a closing session has to take our last frame */
 #define MALLOC_OVERHEAD 16                 /* glibc's header and rounding per allocation */
 
 enum session_state {
+	SS_QUEUED,       /* accepted; waits for a handshake slot (max_handshakes) */
 	SS_HANDSHAKE,    /* TLS handshake under way */
 	SS_HELLO,        /* authenticated; waiting for Hello */
 	SS_RUNNING,      /* Welcome sent; batches and heartbeats */
 	SS_CLOSING,      /* our last frame is draining; nothing more is read */
 };
 
+/* The connections from one address that have shown no certificate yet. */
+struct addr_count {
+	struct addr_count *next;
+	size_t n;
+	size_t keylen;
+	unsigned char key[16];             /* the address's bytes (4 or 16) */
+};
+
 struct session {
 	TAILQ_ENTRY(session) entry;
+	TAILQ_ENTRY(session) qentry;       /* in the handshake queue while SS_QUEUED */
 	struct session *hnext;             /* id hash chain */
 	struct collector *c;
 	uint64_t id;
-	struct bufferevent *bev;
+	struct bufferevent *bev;           /* NULL while SS_QUEUED */
+	evutil_socket_t fd;                /* SS_QUEUED: the socket, not yet wrapped */
+	struct addr_count *precert;        /* counted against its address until the certificate */
 	enum session_state state;
+	int64_t accepted_us;               /* the deadline to Welcome runs from here */
+	int64_t frame_us;                  /* first byte of the frame being received; 0: none */
+	int64_t live_us;                   /* last whole frame (or resumption after our pause) */
+	size_t reserved;                   /* that frame's bytes counted against the total */
+	int64_t clock_offset_us;           /* its clock minus ours at its last heartbeat */
+	int has_clock;
+	int clock_warned;                  /* an implausible event time was logged */
 	char addr[COLLECTOR_ADDR_MAX];
 	char agent[COLLECTOR_ID_MAX];      /* from the certificate; "" before the handshake */
 	uint64_t high_seq;                 /* highest seq received in this session */
@@ -101,6 +140,7 @@ struct pending {
 	Vigil__V1__Frame *frame;           /* owns the batch or the Hello; NULL for STORE_SEEN */
 	size_t bytes;                      /* memory counted against the limits */
 	int64_t recv_us;
+	int64_t agent_clock_us;            /* STORE_SEEN: the agent's clock at recv_us; 0 */
 };
 
 TAILQ_HEAD(session_list, session);
@@ -131,12 +171,30 @@ struct writer {
 	char errmsg[256];
 };
 
+/* A session whose events the store refused: closed once the acks are out. */
+struct refusal {
+	uint64_t session_id;
+	char why[WIRE_MAX_REASON];
+};
+
 struct sessions {
 	struct session_list all;
 	struct session *hash[SESSION_HASH];
 	size_t n;                          /* every live connection */
 	size_t nrunning;                   /* past Hello */
 	uint64_t next_id;
+
+	struct session_list queue;         /* waiting for a handshake slot, oldest first */
+	size_t nqueued, nhandshaking;
+	int starting;                      /* handshake_next() is running */
+	struct addr_count *addrs[ADDR_HASH];
+	struct event *sweep_ev;            /* deadlines */
+	struct event *next_ev;             /* handshake_next() on the next turn of the loop */
+	int sweep_armed;
+	int64_t sweep_us;
+	time_t refused_addr_logged;
+	uint64_t refused_addr_unlogged;
+	size_t reserved_total;             /* frames being received (session.reserved) */
 
 	struct pending_list pending;       /* waiting for the next commit */
 	struct pending_list inflight;      /* handed to the writer */
@@ -145,6 +203,11 @@ struct sessions {
 	int paused_all;                    /* over max_pending_total: no session is read */
 	int busy;                          /* the writer has the inflight list */
 	unsigned fail_streak;              /* commits failed in a row */
+	int64_t fail_since_us;             /* the first of them */
+	char fail_why[256];
+	int alarmed;                       /* the failing store has its incident */
+	struct refusal *refusals;
+	size_t nrefusals, caprefusals;
 	struct event *commit_ev;
 	int commit_armed;                  /* the commit timer is pending (now or a retry) */
 	struct store_batch *batches;       /* the items handed to the writer */
@@ -159,6 +222,9 @@ struct sessions {
 
 static void session_read(struct bufferevent *bev, void *arg);
 static void session_event(struct bufferevent *bev, short what, void *arg);
+static void handshake_next(struct collector *c);
+static void sweep_arm(struct collector *c);
+static void resume_check(struct collector *c);
 static void commit_arm(struct collector *c);
 static int pending_add(struct collector *c, enum store_item_kind kind, const struct session *s,
     Vigil__V1__Frame *f, size_t bytes, int64_t recv_us);
@@ -205,6 +271,80 @@ session_by_id(struct sessions *t, uint64_t id)
 	return NULL;
 }
 
+/* ---- connections per address, before a certificate ------------------------------ */
+
+static size_t
+addr_key(const struct sockaddr *sa, unsigned char *key)
+{
+	if (sa->sa_family == AF_INET) {
+		memcpy(key, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+		return 4;
+	}
+	if (sa->sa_family == AF_INET6) {
+		memcpy(key, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+		return 16;
+	}
+	return 0;
+}
+
+static size_t
+addr_bucket(const unsigned char *key, size_t len)
+{
+	uint32_t h = 2166136261u;              /* FNV-1a */
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ key[i]) * 16777619u;
+	return h & (ADDR_HASH - 1);
+}
+
+/* The entry of sa's address, made with n = 0 if there is none; NULL when out of memory. */
+static struct addr_count *
+addr_get(struct sessions *t, const struct sockaddr *sa)
+{
+	unsigned char key[16];
+	size_t len = addr_key(sa, key), b = addr_bucket(key, len);
+	struct addr_count *a;
+
+	for (a = t->addrs[b]; a != NULL; a = a->next)
+		if (a->keylen == len && memcmp(a->key, key, len) == 0)
+			return a;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return NULL;
+	a->keylen = len;
+	memcpy(a->key, key, len);
+	a->next = t->addrs[b];
+	t->addrs[b] = a;
+	return a;
+}
+
+/* Forget an entry that counts nobody: the table holds only addresses in handshake. */
+static void
+addr_put(struct sessions *t, struct addr_count *a)
+{
+	struct addr_count **pp;
+
+	if (a->n > 0)
+		return;
+	for (pp = &t->addrs[addr_bucket(a->key, a->keylen)]; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == a) {
+			*pp = a->next;
+			free(a);
+			return;
+		}
+	}
+}
+
+/* The certificate was seen, or the connection is gone: it no longer counts. */
+static void
+session_precert_done(struct session *s)
+{
+	if (s->precert == NULL)
+		return;
+	s->precert->n--;
+	addr_put(s->c->sessions, s->precert);
+	s->precert = NULL;
+}
+
 static void
 session_set_state(struct session *s, enum session_state st)
 {
@@ -227,6 +367,9 @@ session_write_seen(struct session *s)
 		log_warnx("Out of memory; cannot record when agent %s was last seen.", s->agent);
 		return;
 	}
+	if (s->has_clock)
+		TAILQ_LAST(&s->c->sessions->pending, pending_list)->agent_clock_us =
+		    s->seen_us + s->clock_offset_us;
 	s->seen_stored_us = s->seen_us;
 }
 
@@ -236,10 +379,20 @@ session_free(struct session *s)
 	struct collector *c = s->c;
 	struct sessions *t = c->sessions;
 	struct session **pp;
+	enum session_state was = s->state;
 
 	/* One more item at the close keeps last_seen exact (not at shutdown: nothing commits then). */
 	if (s->agent[0] != '\0' && s->seen_stored_us != 0 && !c->stopping)
 		session_write_seen(s);
+	if (was == SS_QUEUED) {
+		TAILQ_REMOVE(&t->queue, s, qentry);
+		t->nqueued--;
+	} else if (was == SS_HANDSHAKE) {
+		t->nhandshaking--;
+	}
+	session_precert_done(s);
+	t->reserved_total -= s->reserved;
+	s->reserved = 0;
 	session_set_state(s, SS_CLOSING);
 	for (pp = &t->hash[s->id & (SESSION_HASH - 1)]; *pp != NULL; pp = &(*pp)->hnext) {
 		if (*pp == s) {
@@ -251,9 +404,15 @@ session_free(struct session *s)
 	t->n--;
 	if (s->bev != NULL)
 		bufferevent_free(s->bev);
+	else if (s->fd != -1)
+		evutil_closesocket(s->fd);
 	free(s);
 	if (c->stopping && t->n == 0)
 		event_base_loopexit(c->base, NULL);
+	/* Later, not here: the caller may be walking the session list. */
+	if (was == SS_HANDSHAKE && t->next_ev != NULL)
+		event_active(t->next_ev, EV_TIMEOUT, 0);
+	resume_check(c);
 }
 
 static int
@@ -285,6 +444,10 @@ session_close_soon(struct session *s)
 {
 	struct timeval tv = { CLOSE_DRAIN_SEC, 0 };
 
+	if (s->bev == NULL) {              /* still queued: nothing was said */
+		session_free(s);
+		return;
+	}
 	session_set_state(s, SS_CLOSING);
 	bufferevent_disable(s->bev, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0) {
@@ -341,12 +504,27 @@ session_protocol_error(struct session *s, int code, const char *fmt, ...)
 	session_close_soon(s);
 }
 
-/* Frames of this session are decoded now (no backpressure holds it). */
+/*
+ * Frames of this session are decoded now: no backpressure holds it, or it is
+ * finishing a frame whose memory is already counted.
+ */
 static int
 session_may_read(const struct session *s)
 {
-	return s->state == SS_HELLO ||
-	    (s->state == SS_RUNNING && !s->paused && !s->c->sessions->paused_all);
+	const struct sessions *t = s->c->sessions;
+
+	if (s->state != SS_HELLO && s->state != SS_RUNNING)
+		return 0;
+	if (s->reserved > 0)
+		return 1;
+	return !t->paused_all && (s->state == SS_HELLO || !s->paused);
+}
+
+/* Our own backpressure holds it: its silence says nothing about the peer. */
+static int
+session_held(const struct session *s)
+{
+	return s->reserved == 0 && (s->paused || s->c->sessions->paused_all);
 }
 
 static void
@@ -372,6 +550,17 @@ session_pause(struct session *s)
 	    s->pending_bytes);
 }
 
+/* Waiting on us is not idleness: the clocks of its deadlines restart now. */
+static void
+session_unhold(struct session *s)
+{
+	int64_t now = session_now_us();
+
+	s->live_us = now;
+	if (s->frame_us != 0)
+		s->frame_us = now;
+}
+
 static void
 session_resume(struct session *s)
 {
@@ -379,8 +568,10 @@ session_resume(struct session *s)
 		return;
 	s->paused = 0;
 	log_debug("Agent %s: reading resumed.", s->agent);
-	if (!s->c->sessions->paused_all)
+	if (!s->c->sessions->paused_all) {
+		session_unhold(s);
 		session_enable_read(s);
+	}
 }
 
 /* Every session waits while max_pending_total bytes await the disk. */
@@ -393,11 +584,12 @@ pause_all(struct collector *c)
 	if (t->paused_all)
 		return;
 	t->paused_all = 1;
+	/* A session with a reservation finishes its frame: its memory is counted already. */
 	TAILQ_FOREACH(s, &t->all, entry)
-		if (s->state == SS_RUNNING)
+		if ((s->state == SS_RUNNING || s->state == SS_HELLO) && s->reserved == 0)
 			bufferevent_disable(s->bev, EV_READ);
-	log_debug("%zu bytes from %zu agents await the disk (max_pending_total); reading paused.",
-	    t->total_bytes, t->nrunning);
+	log_debug("%zu bytes from %zu agents await the disk and %zu are being received "
+	    "(max_pending_total); reading paused.", t->total_bytes, t->nrunning, t->reserved_total);
 }
 
 static void
@@ -409,13 +601,87 @@ resume_all(struct collector *c)
 	if (!t->paused_all || c->stopping)
 		return;
 	t->paused_all = 0;
-	TAILQ_FOREACH(s, &t->all, entry)
-		if (s->state == SS_RUNNING && !s->paused)
+	TAILQ_FOREACH(s, &t->all, entry) {
+		if (s->state == SS_HELLO || (s->state == SS_RUNNING && !s->paused)) {
+			if (s->reserved == 0)
+				session_unhold(s);
 			session_enable_read(s);
+		}
+	}
 	log_debug("Reading resumed for every agent.");
 }
 
+/* Memory of batches awaiting the disk and of frames being received. */
+static size_t
+held_bytes(const struct sessions *t)
+{
+	return t->total_bytes + t->reserved_total;
+}
+
+/* Resume every session once what is held fell below half of max_pending_total. */
+static void
+resume_check(struct collector *c)
+{
+	struct sessions *t = c->sessions;
+
+	if (t != NULL && t->paused_all &&
+	    held_bytes(t) < (size_t)c->conf.collector.max_pending_total / 2)
+		resume_all(c);
+}
+
+/*
+ * Count the frame being received (FRAME_HDR_LEN + len bytes) against
+ * max_pending_total before its body is read. 0, or -1 when there is no room:
+ * every session then waits, and this one is read again on resumption.
+ */
+static int
+session_reserve(struct session *s, size_t need)
+{
+	struct collector *c = s->c;
+	struct sessions *t = c->sessions;
+
+	if (s->reserved >= need)
+		return 0;
+	if (s->reserved == 0 &&
+	    held_bytes(t) + need > (size_t)c->conf.collector.max_pending_total) {
+		pause_all(c);
+		return -1;
+	}
+	t->reserved_total += need - s->reserved;
+	s->reserved = need;
+	return 0;
+}
+
+static void
+session_unreserve(struct session *s)
+{
+	s->c->sessions->reserved_total -= s->reserved;
+	s->reserved = 0;
+}
+
 /* ---- accepting ---------------------------------------------------------------- */
+
+/* Refusals are logged at most once a second each, with how many there were. */
+static void
+refusal_log(time_t *logged, uint64_t *unlogged, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void
+refusal_log(time_t *logged, uint64_t *unlogged, const char *fmt, ...)
+{
+	char msg[256];
+	time_t now = time(NULL);
+	va_list ap;
+
+	(*unlogged)++;
+	if (now == *logged)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("Refused %llu connection(s): %s.", (unsigned long long)*unlogged, msg);
+	*logged = now;
+	*unlogged = 0;
+}
 
 void
 session_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
@@ -424,11 +690,10 @@ session_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa
 	struct collector *c = arg;
 	struct sessions *t = c->sessions;
 	const struct collector_conf *cc = &c->conf.collector;
-	struct timeval hs = { cc->handshake_timeout / 1000, (cc->handshake_timeout % 1000) * 1000 };
+	struct addr_count *a;
 	struct session *s;
-	SSL *ssl;
+	char addr[COLLECTOR_ADDR_MAX];
 	int one = 1;
-	time_t now;
 
 	if (c->stopping) {
 		evutil_closesocket(fd);
@@ -437,53 +702,128 @@ session_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa
 	if (t->n >= (size_t)cc->max_connections) {
 		evutil_closesocket(fd);
 		c->counters.connections_refused_limit++;
-		t->refused_unlogged++;
-		now = time(NULL);
-		if (now != t->refused_logged) {
-			log_warnx("Refused %llu connection(s): %zu are open, the limit "
-			    "(max_connections) is %lld.", (unsigned long long)t->refused_unlogged,
-			    t->n, cc->max_connections);
-			t->refused_logged = now;
-			t->refused_unlogged = 0;
-		}
+		refusal_log(&t->refused_logged, &t->refused_unlogged, "%zu are open, the limit "
+		    "(max_connections) is %lld", t->n, cc->max_connections);
 		return;
 	}
-	if ((s = calloc(1, sizeof(*s))) == NULL || (ssl = SSL_new(c->ssl_ctx)) == NULL) {
+	if ((a = addr_get(t, sa)) == NULL || (s = calloc(1, sizeof(*s))) == NULL) {
 		log_warnx("Out of memory; dropping a new connection.");
-		free(s);
+		if (a != NULL)
+			addr_put(t, a);
 		evutil_closesocket(fd);
 		return;
+	}
+	session_addr_str(sa, s->addr, sizeof(s->addr));
+	/* Only before a certificate: an office behind one NAT address is never locked out. */
+	if (a->n >= (size_t)cc->max_handshakes_per_address) {
+		memcpy(addr, s->addr, sizeof(addr));
+		free(s);
+		evutil_closesocket(fd);
+		c->counters.connections_refused_address++;
+		refusal_log(&t->refused_addr_logged, &t->refused_addr_unlogged, "%zu connections "
+		    "from the address of %s have not shown a certificate yet, the limit "
+		    "(max_handshakes_per_address) is %lld", a->n, addr,
+		    cc->max_handshakes_per_address);
+		return;
+	}
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	a->n++;
+	s->precert = a;
+	s->fd = fd;
+	s->c = c;
+	s->id = ++t->next_id;
+	s->state = SS_QUEUED;
+	s->accepted_us = session_now_us();
+	TAILQ_INSERT_TAIL(&t->all, s, entry);
+	s->hnext = t->hash[s->id & (SESSION_HASH - 1)];
+	t->hash[s->id & (SESSION_HASH - 1)] = s;
+	t->n++;
+	TAILQ_INSERT_TAIL(&t->queue, s, qentry);
+	t->nqueued++;
+	c->counters.connections_accepted++;
+	if (t->nhandshaking >= (size_t)cc->max_handshakes)
+		c->counters.handshakes_queued++;
+	log_debug("Accepted a connection from %s.", s->addr);
+	handshake_next(c);
+	sweep_arm(c);
+}
+
+/* Wrap a queued socket in TLS and start its handshake. 0, or -1 when it was freed. */
+static int
+handshake_start(struct session *s)
+{
+	struct collector *c = s->c;
+	struct sessions *t = c->sessions;
+	const struct collector_conf *cc = &c->conf.collector;
+	size_t hello_max = (size_t)cc->max_frame < HELLO_FRAME_MAX ? (size_t)cc->max_frame :
+	    HELLO_FRAME_MAX;
+	SSL *ssl;
+
+	/* A handshake from here on, for the counts even if it fails at once. */
+	session_set_state(s, SS_HANDSHAKE);
+	t->nhandshaking++;
+	if ((ssl = SSL_new(c->ssl_ctx)) == NULL) {
+		log_warnx("Out of memory; dropping the connection from %s.", s->addr);
+		session_free(s);
+		return -1;
 	}
 	/* Idle sessions then hold no TLS buffers: 1,000 agents stay small. */
 	SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
 	/* Frames carry their length, so a missing close_notify truncates nothing: it is an EOF. */
 	SSL_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	s->bev = bufferevent_openssl_socket_new(c->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+	s->bev = bufferevent_openssl_socket_new(c->base, s->fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
 	    BEV_OPT_CLOSE_ON_FREE);
 	if (s->bev == NULL) {
-		log_warnx("Cannot set up a TLS connection; dropping it.");
+		log_warnx("Cannot set up a TLS connection from %s; dropping it.", s->addr);
 		SSL_free(ssl);
-		evutil_closesocket(fd);
-		free(s);
-		return;
+		session_free(s);
+		return -1;
 	}
+	s->fd = -1;                        /* the bufferevent owns it */
 	bufferevent_openssl_set_allow_dirty_shutdown(s->bev, 1);
-	s->c = c;
-	s->id = ++t->next_id;
-	s->state = SS_HANDSHAKE;
-	session_addr_str(sa, s->addr, sizeof(s->addr));
-	TAILQ_INSERT_TAIL(&t->all, s, entry);
-	s->hnext = t->hash[s->id & (SESSION_HASH - 1)];
-	t->hash[s->id & (SESSION_HASH - 1)] = s;
-	t->n++;
-	c->counters.connections_accepted++;
-	/* The input never needs more than one whole frame. */
-	bufferevent_setwatermark(s->bev, EV_READ, 0, FRAME_HDR_LEN + (size_t)cc->max_frame);
+	/* Before Hello no frame may be larger than a Hello. */
+	bufferevent_setwatermark(s->bev, EV_READ, 0, FRAME_HDR_LEN + hello_max);
 	bufferevent_setcb(s->bev, session_read, NULL, session_event, s);
-	bufferevent_set_timeouts(s->bev, &hs, &hs);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
-	log_debug("Accepted a connection from %s.", s->addr);
+	return 0;
+}
+
+/*
+ * Start handshakes while slots are free, oldest connection first; one whose
+ * deadline passed while it waited is closed without costing a handshake.
+ */
+static void
+handshake_next(struct collector *c)
+{
+	struct sessions *t = c->sessions;
+	const struct collector_conf *cc = &c->conf.collector;
+	int64_t now, deadline = cc->handshake_timeout * 1000;
+	struct session *s;
+
+	if (t->starting || c->stopping)
+		return;
+	t->starting = 1;
+	now = session_now_us();
+	while (t->nhandshaking < (size_t)cc->max_handshakes && (s = TAILQ_FIRST(&t->queue)) != NULL) {
+		if (now - s->accepted_us >= deadline) {
+			log_warnx("Connection from %s: closing: it waited longer than "
+			    "handshake_timeout for a handshake slot (max_handshakes %lld).", s->addr,
+			    cc->max_handshakes);
+			c->counters.handshake_timeouts++;
+			session_free(s);
+			continue;
+		}
+		TAILQ_REMOVE(&t->queue, s, qentry);
+		t->nqueued--;
+		(void)handshake_start(s);
+	}
+	t->starting = 0;
+}
+
+static void
+handshake_next_cb(evutil_socket_t fd, short what, void *arg)
+{
+	handshake_next(arg);
 }
 
 static void
@@ -554,11 +894,15 @@ session_tls_reason(struct session *s, short what, char *buf, size_t len)
 static void
 session_connected(struct session *s)
 {
-	const struct collector_conf *cc = &s->c->conf.collector;
-	struct timeval hs = { cc->handshake_timeout / 1000, (cc->handshake_timeout % 1000) * 1000 };
+	struct collector *c = s->c;
 	SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
 	int rc;
 
+	/* The slot and the address's count are free for the next connection. */
+	c->sessions->nhandshaking--;
+	session_set_state(s, SS_HELLO);
+	session_precert_done(s);
+	handshake_next(c);
 	if ((rc = tls_peer_id(ssl, s->agent, sizeof(s->agent))) != 0) {
 		log_warnx("TLS peer %s: closing: its certificate names no valid agent id (%s).",
 		    s->addr, vigil_strerror(rc));
@@ -567,9 +911,8 @@ session_connected(struct session *s)
 		session_free(s);
 		return;
 	}
-	session_set_state(s, SS_HELLO);
-	/* Hello comes at once; the idle timeout starts after Welcome. */
-	bufferevent_set_timeouts(s->bev, &hs, &hs);
+	if (c->sessions->paused_all)
+		bufferevent_disable(s->bev, EV_READ);
 	log_info("Agent %s connected from %s (%s).", s->agent, s->addr, SSL_get_cipher_name(ssl));
 }
 
@@ -594,10 +937,9 @@ session_event(struct bufferevent *bev, short what, void *arg)
 		log_debug("Agent %s from %s: closed before our last frame drained.", s->agent,
 		    s->addr);
 	} else if (what & BEV_EVENT_TIMEOUT) {
-		log_warnx("agent %s from %s: closing: %s", s->agent, s->addr,
-		    s->state == SS_HELLO ? "no Hello within handshake_timeout" :
-		    (what & BEV_EVENT_READING) ? "nothing received within idle_timeout" :
-		    "could not send within idle_timeout");
+		/* Only writes have a libevent timeout; the sweep keeps the other deadlines. */
+		log_warnx("agent %s from %s: closing: could not send within idle_timeout", s->agent,
+		    s->addr);
 	} else if (what & BEV_EVENT_EOF) {
 		log_info("Agent %s from %s closed the connection.", s->agent, s->addr);
 	} else {
@@ -609,6 +951,26 @@ session_event(struct bufferevent *bev, short what, void *arg)
 
 /* ---- frames -------------------------------------------------------------------- */
 
+/*
+ * A heartbeat tells the agent's clock (0: it did not say). 1 when the offset
+ * from ours is new on this session or moved by more than a second: worth
+ * storing at once rather than with the next last-seen item.
+ */
+static int
+session_clock(struct session *s, int64_t agent_us)
+{
+	int64_t off, diff;
+	int had = s->has_clock;
+
+	if (agent_us <= 0)
+		return 0;
+	off = agent_us - s->seen_us;
+	diff = off - s->clock_offset_us;
+	s->clock_offset_us = off;
+	s->has_clock = 1;
+	return !had || diff > 1000000 || diff < -1000000;
+}
+
 /* Takes f. Returns 0, or -1 when the session is gone or closing. */
 static int
 session_hello(struct session *s, Vigil__V1__Frame *f_hello)
@@ -617,6 +979,7 @@ session_hello(struct session *s, Vigil__V1__Frame *f_hello)
 	struct collector *c = s->c;
 	const struct collector_conf *cc = &c->conf.collector;
 	struct timeval idle = { cc->idle_timeout / 1000, (cc->idle_timeout % 1000) * 1000 };
+	size_t frame_max = (size_t)cc->max_frame;
 	Vigil__V1__Frame f = VIGIL__V1__FRAME__INIT;
 	Vigil__V1__Welcome w;
 	struct session *o, *next;
@@ -653,6 +1016,7 @@ session_hello(struct session *s, Vigil__V1__Frame *f_hello)
 	}
 	h = NULL;
 	s->seen_us = now;
+	s->live_us = now;
 	/*
 	 * Only what is durable, read on the main connection (a WAL reader sees
 	 * committed transactions only): a batch pending or being committed may
@@ -678,9 +1042,11 @@ session_hello(struct session *s, Vigil__V1__Frame *f_hello)
 		return -1;
 	}
 	session_set_state(s, SS_RUNNING);
-	if (c->sessions->paused_all)
+	if (c->sessions->paused_all && s->reserved == 0)
 		bufferevent_disable(s->bev, EV_READ);
-	bufferevent_set_timeouts(s->bev, &idle, &idle);
+	bufferevent_setwatermark(s->bev, EV_READ, 0, FRAME_HDR_LEN + frame_max);
+	/* A peer that never reads our Acks is closed; reading is kept by the sweep. */
+	bufferevent_set_timeouts(s->bev, NULL, &idle);
 	log_info("Agent %s (version %s, host %s) says hello; its last stored seq is %llu, its "
 	    "spool reaches %llu.", s->agent, version, host, (unsigned long long)stored,
 	    (unsigned long long)spool_high);
@@ -781,7 +1147,7 @@ static int
 session_frame(struct session *s, Vigil__V1__Frame *f, size_t bytes)
 {
 	char reason[WIRE_MAX_REASON * 4 + 1];
-	int kind;
+	int kind, clock_moved;
 
 	s->seen_us = session_now_us();
 	switch (f->msg_case) {
@@ -800,6 +1166,7 @@ session_frame(struct session *s, Vigil__V1__Frame *f, size_t bytes)
 		}
 		return session_batch(s, f, bytes);
 	case VIGIL__V1__FRAME__MSG_HEARTBEAT:
+		clock_moved = session_clock(s, f->heartbeat->time_us);
 		if (s->state == SS_RUNNING && f->heartbeat->posture != NULL)
 			return session_posture(s, f, bytes);
 		frame_free(f);
@@ -808,7 +1175,7 @@ session_frame(struct session *s, Vigil__V1__Frame *f, size_t bytes)
 			return -1;
 		}
 		/* In memory at once; in the store at most once a minute per agent. */
-		if (s->seen_us - s->seen_stored_us >= COLLECTOR_SEEN_INTERVAL_US)
+		if (s->seen_us - s->seen_stored_us >= COLLECTOR_SEEN_INTERVAL_US || clock_moved)
 			session_write_seen(s);
 		return 0;
 	case VIGIL__V1__FRAME__MSG_ERROR:
@@ -835,39 +1202,154 @@ session_read(struct bufferevent *bev, void *arg)
 	size_t max = (size_t)s->c->conf.collector.max_frame, avail, len;
 	uint8_t hdr[FRAME_HDR_LEN], *buf;
 	Vigil__V1__Frame *f;
+	int64_t now = session_now_us();
+	char why[WIRE_MAX_REASON / 2];
 	int rc;
 
+	if (s->state == SS_HELLO && max > HELLO_FRAME_MAX)
+		max = HELLO_FRAME_MAX;
 	while (session_may_read(s)) {
-		avail = evbuffer_get_length(in);
+		if ((avail = evbuffer_get_length(in)) == 0) {
+			s->frame_us = 0;
+			return;
+		}
+		/* A frame began: from now on frame_timeout runs until its last byte. */
+		if (s->frame_us == 0)
+			s->frame_us = now;
 		if (avail < FRAME_HDR_LEN)
 			return;
 		evbuffer_copyout(in, hdr, FRAME_HDR_LEN);
 		if ((rc = frame_header(hdr, max, &len)) != 0) {
 			if (rc == VIGIL_ERR_TOOBIG)
 				session_bad_frame(s, "a frame of %lu bytes is over the size limit "
-				    "(max_frame %zu)", (unsigned long)hdr[0] << 24 |
+				    "(%s %zu)", (unsigned long)hdr[0] << 24 |
 				    (unsigned long)hdr[1] << 16 | (unsigned long)hdr[2] << 8 |
-				    (unsigned long)hdr[3], max);
+				    (unsigned long)hdr[3], s->state == SS_HELLO ? "before Hello" :
+				    "max_frame", max);
 			else
 				session_bad_frame(s, "a bad frame length (%s)", vigil_strerror(rc));
 			return;
 		}
+		if (session_reserve(s, FRAME_HDR_LEN + len) != 0)
+			return;
 		if (avail < FRAME_HDR_LEN + len)
 			return;
 		if ((buf = evbuffer_pullup(in, (ev_ssize_t)(FRAME_HDR_LEN + len))) == NULL) {
 			session_bad_frame(s, "out of memory for a frame of %zu bytes", len);
 			return;
 		}
-		rc = frame_decode(buf + FRAME_HDR_LEN, len, &f);
+		rc = frame_decode_why(buf + FRAME_HDR_LEN, len, &f, why, sizeof(why));
 		evbuffer_drain(in, FRAME_HDR_LEN + len);
+		/* The decoded frame is counted by what takes it (pending_add), not here. */
+		session_unreserve(s);
+		s->frame_us = 0;
+		s->live_us = now;
 		if (rc != 0) {
-			session_bad_frame(s, "a bad frame of %zu bytes (%s)", len,
-			    vigil_strerror(rc));
+			/* The peer is told why: an agent with a bug can say so in its log. */
+			s->c->counters.frames_bad++;
+			session_protocol_error(s, rc, "a frame of %zu bytes was refused: %s", len,
+			    why);
 			return;
 		}
 		if (session_frame(s, f, FRAME_HDR_LEN + len) != 0)
 			return;
 	}
+}
+
+/* ---- deadlines ------------------------------------------------------------------ */
+
+static int64_t
+sweep_interval_us(const struct collector_conf *cc)
+{
+	long long ms = cc->handshake_timeout;
+
+	if (cc->frame_timeout < ms)
+		ms = cc->frame_timeout;
+	if (cc->idle_timeout < ms)
+		ms = cc->idle_timeout;
+	ms /= 4;
+	if (ms < SWEEP_MIN_MS)
+		ms = SWEEP_MIN_MS;
+	if (ms > SWEEP_MAX_MS)
+		ms = SWEEP_MAX_MS;
+	return ms * 1000;
+}
+
+/* 1 when s was closed for a deadline it missed at now. */
+static int
+session_deadline(struct session *s, int64_t now)
+{
+	const struct collector_conf *cc = &s->c->conf.collector;
+	struct collector_counters *n = &s->c->counters;
+	const char *who = s->agent[0] != '\0' ? s->agent : "-";
+
+	switch (s->state) {
+	case SS_QUEUED:
+	case SS_HANDSHAKE:
+	case SS_HELLO:
+		if (now - s->accepted_us < cc->handshake_timeout * 1000)
+			return 0;
+		log_warnx("agent %s from %s: closing: %s within handshake_timeout (%lld ms from "
+		    "accepting the connection)", who, s->addr, s->state == SS_QUEUED ?
+		    "no handshake slot" : s->state == SS_HANDSHAKE ? "no TLS handshake" :
+		    "no Hello", cc->handshake_timeout);
+		if (s->state == SS_HANDSHAKE)
+			n->tls_handshake_failed++;
+		n->handshake_timeouts++;
+		session_free(s);
+		return 1;
+	case SS_RUNNING:
+		if (session_held(s))
+			return 0;
+		if (s->frame_us != 0 && now - s->frame_us >= cc->frame_timeout * 1000) {
+			log_warnx("agent %s from %s: closing: a frame begun %lld ms ago is still "
+			    "incomplete (frame_timeout)", who, s->addr,
+			    (long long)((now - s->frame_us) / 1000));
+			n->frame_timeouts++;
+			session_free(s);
+			return 1;
+		}
+		if (now - s->live_us >= cc->idle_timeout * 1000) {
+			log_warnx("agent %s from %s: closing: no whole frame within idle_timeout",
+			    who, s->addr);
+			n->idle_timeouts++;
+			session_free(s);
+			return 1;
+		}
+		return 0;
+	case SS_CLOSING:
+		return 0;
+	}
+	return 0;
+}
+
+static void
+sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct collector *c = arg;
+	struct sessions *t = c->sessions;
+	struct session *s, *next;
+	int64_t now = session_now_us();
+
+	t->sweep_armed = 0;
+	TAILQ_FOREACH_SAFE(s, &t->all, entry, next)
+		(void)session_deadline(s, now);
+	sweep_arm(c);
+}
+
+/* The sweep runs while there is a session; an idle collector has no timer. */
+static void
+sweep_arm(struct collector *c)
+{
+	struct sessions *t = c->sessions;
+	struct timeval tv;
+
+	if (t->sweep_armed || t->n == 0 || t->sweep_ev == NULL)
+		return;
+	tv.tv_sec = (time_t)(t->sweep_us / 1000000);
+	tv.tv_usec = (suseconds_t)(t->sweep_us % 1000000);
+	evtimer_add(t->sweep_ev, &tv);
+	t->sweep_armed = 1;
 }
 
 /* ---- the group commit ------------------------------------------------------------ */
@@ -902,6 +1384,7 @@ pending_add(struct collector *c, enum store_item_kind kind, const struct session
 	p->frame = f;
 	p->bytes = bytes;
 	p->recv_us = recv_us;
+	p->agent_clock_us = 0;
 	TAILQ_INSERT_TAIL(&t->pending, p, entry);
 	t->npending++;
 	t->total_bytes += bytes;
@@ -1004,6 +1487,7 @@ commit_start(struct collector *c)
 		b->kind = p->kind;
 		b->agent = p->agent;
 		b->recv_us = p->recv_us;
+		b->agent_clock_us = p->agent_clock_us;
 		if (p->kind == STORE_EVENTS)
 			b->batch = p->frame->batch;
 		else if (p->kind == STORE_HELLO) {
@@ -1046,22 +1530,126 @@ static void
 commit_failed(struct collector *c, int rc, const char *why)
 {
 	struct sessions *t = c->sessions;
+	const struct collector_conf *cc = &c->conf.collector;
 	struct timeval retry = { COMMIT_RETRY_SEC, 0 };
+	int64_t now = session_now_us();
 
 	c->counters.commit_failures++;
-	if (t->fail_streak++ == 0)
+	snprintf(t->fail_why, sizeof(t->fail_why), "%s", why);
+	if (t->fail_streak++ == 0) {
+		t->fail_since_us = now;
 		log_warnx("Cannot store %zu pending items (%s: %s); acknowledging nothing, keeping "
 		    "them and retrying every %d s.", t->ninflight, vigil_strerror(rc), why,
 		    COMMIT_RETRY_SEC);
-	else
+	} else {
 		log_debug("Commit attempt %u failed again (%s).", t->fail_streak, why);
+	}
 	TAILQ_CONCAT(&t->inflight, &t->pending, entry);
 	TAILQ_CONCAT(&t->pending, &t->inflight, entry);
 	t->npending += t->ninflight;
 	t->ninflight = 0;
+	/*
+	 * Failing for store_alarm_after: an incident, written first. The reserve
+	 * gives it the room a full disk does not have, and the next retry waits
+	 * long enough for its first notification to be stored too.
+	 */
+	if (!t->alarmed && now - t->fail_since_us >= cc->store_alarm_after * 1000) {
+		t->alarmed = 1;
+		c->counters.store_alarms++;
+		reserve_release(c);
+		/* incidents: the collector's own (incident.c) */
+		incident_store_failing(c, t->fail_since_us, why, t->npending);
+		retry.tv_sec = STORE_ALARM_RETRY_SEC;
+	}
 	/* Backpressure holds the agents until the disk recovers. */
 	t->commit_armed = 1;
 	evtimer_add(t->commit_ev, &retry);
+}
+
+/*
+ * Drop the events of this session still waiting for a commit: they follow a
+ * refused batch. (A newer session of the agent starts again after the last
+ * stored seq, so its first batch is the refused one.)
+ */
+static void
+pending_drop_events(struct collector *c, uint64_t session_id)
+{
+	struct sessions *t = c->sessions;
+	struct pending *p, *next;
+	struct session *s;
+
+	for (p = TAILQ_FIRST(&t->pending); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, entry);
+		if (p->kind != STORE_EVENTS || p->session_id != session_id)
+			continue;
+		if ((s = session_by_id(t, p->session_id)) != NULL)
+			s->pending_bytes -= p->bytes;
+		TAILQ_REMOVE(&t->pending, p, entry);
+		t->npending--;
+		t->total_bytes -= p->bytes;
+		frame_free(p->frame);
+		free(p);
+	}
+}
+
+/*
+ * An item the store refused for its own data: counted and logged. Refused
+ * events stay in the agent's spool: its session is closed with the reason
+ * (after the acks of this commit) and what it sent since is not stored
+ * either, so the agent sends them again from the refused one on.
+ */
+static void
+commit_refused(struct collector *c, const struct pending *p, const struct store_batch *b)
+{
+	struct sessions *t = c->sessions;
+	struct refusal *r;
+	char why[sizeof(b->why) * 4 + 1];
+
+	c->counters.items_refused++;
+	text_escape(why, sizeof(why), b->why, strlen(b->why));
+	if (p->kind != STORE_EVENTS) {
+		log_warnx("The store refused the %s of agent %s: %s.", p->kind == STORE_HELLO ?
+		    "Hello" : p->kind == STORE_POSTURE ? "posture" : "last-seen time", p->agent,
+		    why);
+		return;
+	}
+	log_warnx("The store refused the events %llu..%llu of agent %s: %s; the agent keeps "
+	    "them and sends them again.",
+	    (unsigned long long)p->frame->batch->events[0]->seq,
+	    (unsigned long long)p->frame->batch->events[p->frame->batch->n_events - 1]->seq,
+	    p->agent, why);
+	pending_drop_events(c, p->session_id);
+	if (t->nrefusals == t->caprefusals) {
+		size_t cap = t->caprefusals ? 2 * t->caprefusals : 8;
+
+		if ((r = realloc(t->refusals, cap * sizeof(*r))) == NULL)
+			return;
+		t->refusals = r;
+		t->caprefusals = cap;
+	}
+	r = &t->refusals[t->nrefusals++];
+	r->session_id = p->session_id;
+	snprintf(r->why, sizeof(r->why), "the collector could not store events %llu..%llu: %s",
+	    (unsigned long long)p->frame->batch->events[0]->seq,
+	    (unsigned long long)p->frame->batch->events[p->frame->batch->n_events - 1]->seq,
+	    b->why);
+}
+
+/* Events whose time is implausible: counted; logged once per session. */
+static void
+commit_clock(struct collector *c, const struct pending *p, const struct store_batch *b,
+    struct session *s)
+{
+	const struct collector_conf *cc = &c->conf.collector;
+
+	c->counters.events_clock_implausible += b->clock_flagged;
+	if (s == NULL || s->clock_warned)
+		return;
+	s->clock_warned = 1;
+	log_warnx("Agent %s sent %zu event(s) dated more than %lld s ahead of their arrival or "
+	    "%lld h behind it; they are stored as sent and flagged (is the machine's clock "
+	    "wrong?).", p->agent, b->clock_flagged, cc->clock_ahead_max / 1000,
+	    cc->clock_behind_max / 3600000);
 }
 
 /* The writer stored the inflight list: ack, free, resume, hand over the next list. */
@@ -1074,27 +1662,42 @@ commit_done(struct collector *c)
 	struct pending *p;
 	struct session *s;
 
-	if (t->fail_streak > 0)
-		log_info("The store accepts writes again after %u failed commit(s).",
-		    t->fail_streak);
+	if (t->fail_streak > 0) {
+		log_info("The store accepts writes again after %u failed commit(s) in %lld s.",
+		    t->fail_streak, (long long)((session_now_us() - t->fail_since_us) / 1000000));
+		if (t->alarmed) {
+			/* incidents: the collector's own (incident.c) */
+			incident_store_ok(c, t->fail_since_us);
+			reserve_make(c);
+		}
+	}
 	t->fail_streak = 0;
+	t->alarmed = 0;
+	t->nrefusals = 0;
 	c->counters.commits++;
 	while ((p = TAILQ_FIRST(&t->inflight)) != NULL) {
-		const struct store_batch *b = &t->batches[i++];
+		struct store_batch *b = &t->batches[i++];
 
+		s = session_by_id(t, p->session_id);
+		if (b->refused)
+			commit_refused(c, p, b);
 		if (p->kind == STORE_EVENTS) {
 			size_t nev = p->frame->batch->n_events;
 
-			c->counters.events_stored += b->inserted;
-			c->counters.events_duplicate += nev - b->inserted;
+			if (!b->refused) {
+				c->counters.events_stored += b->inserted;
+				c->counters.events_duplicate += nev - b->inserted;
+			}
+			if (b->clock_flagged > 0)
+				commit_clock(c, p, b, s);
 			/* incidents: correlation across machines (incident.c) */
 			if (b->inserted > 0)
 				incident_observe(c, p->agent, p->frame->batch, p->recv_us);
-			if ((s = session_by_id(t, p->session_id)) != NULL) {
+			if (s != NULL) {
 				s->pending_bytes -= p->bytes;
 				if (b->up_to > s->ack_to)
 					s->ack_to = b->up_to;
-				if (!s->to_ack && s->state == SS_RUNNING) {
+				if (!b->refused && !s->to_ack && s->state == SS_RUNNING) {
 					s->to_ack = 1;
 					t->acks[nacks++] = s;
 				}
@@ -1115,8 +1718,14 @@ commit_done(struct collector *c)
 		if (s->paused && s->pending_bytes < half)
 			session_resume(s);
 	}
-	if (t->paused_all && t->total_bytes < (size_t)cc->max_pending_total / 2)
-		resume_all(c);
+	/* After the acks: what was stored before the refused batch is acknowledged. */
+	for (i = 0; i < t->nrefusals; i++) {
+		if ((s = session_by_id(t, t->refusals[i].session_id)) != NULL &&
+		    (s->state == SS_RUNNING || s->state == SS_HELLO))
+			session_protocol_error(s, VIGIL_ERR_DB, "%s", t->refusals[i].why);
+	}
+	t->nrefusals = 0;
+	resume_check(c);
 	/* incidents: new ones get their escalation plan (incident.c) */
 	incident_committed(c);
 }
@@ -1184,16 +1793,25 @@ session_init(struct collector *c)
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return VIGIL_ERR_NOMEM;
 	TAILQ_INIT(&t->all);
+	TAILQ_INIT(&t->queue);
 	TAILQ_INIT(&t->pending);
 	TAILQ_INIT(&t->inflight);
 	t->w.wakefd = -1;
+	t->sweep_us = sweep_interval_us(&c->conf.collector);
 	t->commit_ev = evtimer_new(c->base, commit_cb, c);
 	t->accept_ev = evtimer_new(c->base, accept_resume, c);
-	if (t->commit_ev == NULL || t->accept_ev == NULL) {
+	t->sweep_ev = evtimer_new(c->base, sweep_cb, c);
+	t->next_ev = event_new(c->base, -1, 0, handshake_next_cb, c);
+	if (t->commit_ev == NULL || t->accept_ev == NULL || t->sweep_ev == NULL ||
+	    t->next_ev == NULL) {
 		if (t->commit_ev != NULL)
 			event_free(t->commit_ev);
 		if (t->accept_ev != NULL)
 			event_free(t->accept_ev);
+		if (t->sweep_ev != NULL)
+			event_free(t->sweep_ev);
+		if (t->next_ev != NULL)
+			event_free(t->next_ev);
 		free(t);
 		return VIGIL_ERR_NOMEM;
 	}
@@ -1250,6 +1868,25 @@ size_t
 session_agents_connected(const struct collector *c)
 {
 	return c->sessions != NULL ? c->sessions->nrunning : 0;
+}
+
+void
+session_gauges(const struct collector *c, struct session_gauges *g)
+{
+	const struct sessions *t = c->sessions;
+
+	memset(g, 0, sizeof(*g));
+	if (t == NULL)
+		return;
+	g->connections = t->n;
+	g->handshaking = t->nhandshaking;
+	g->queued = t->nqueued;
+	g->awaiting_disk = t->total_bytes;
+	g->receiving = t->reserved_total;
+	if (t->fail_streak > 0) {
+		g->store_failing_since_us = t->fail_since_us;
+		snprintf(g->store_error, sizeof(g->store_error), "%s", t->fail_why);
+	}
 }
 
 int
@@ -1331,8 +1968,11 @@ session_free_all(struct collector *c)
 		close(t->w.wakefd);
 	event_free(t->commit_ev);
 	event_free(t->accept_ev);
+	event_free(t->sweep_ev);
+	event_free(t->next_ev);
 	free(t->batches);
 	free(t->acks);
+	free(t->refusals);
 	free(t);
 	c->sessions = NULL;
 }

@@ -39,6 +39,7 @@ _Static_assert(VIGIL__V1__SEVERITY__SEVERITY_CRITICAL == 5,
 struct migration {
 	int version;
 	const char *sql;   /* must end by setting PRAGMA user_version = version */
+	int rebuild;       /* rebuilds a table: foreign keys off, checked before COMMIT */
 };
 
 /* The posture facts: columns of both the latest snapshot and its history. */
@@ -117,7 +118,7 @@ static const struct migration migrations[] = {
 	"  PRIMARY KEY (incident_id, event_id)"
 	") WITHOUT ROWID;"
 	"CREATE INDEX incident_events_event ON incident_events(event_id);"
-	"PRAGMA user_version = 1;" },
+	"PRAGMA user_version = 1;", 0 },
 	/*
 	 * 2: posture. The latest snapshot per agent with the agent's health
 	 * counters, and a history row whenever a posture fact changed.
@@ -138,7 +139,7 @@ static const struct migration migrations[] = {
 	POSTURE_COLUMNS
 	");"
 	"CREATE INDEX posture_history_agent ON posture_history(agent, recv_us);"
-	"PRAGMA user_version = 2;" },
+	"PRAGMA user_version = 2;", 0 },
 	/*
 	 * 3: incidents, audit, escalation. Incidents gain the operator's facts,
 	 * a kind and a dedup key (re-open finds the last incident of a key);
@@ -230,12 +231,54 @@ static const struct migration migrations[] = {
 	"  next_us     INTEGER NOT NULL DEFAULT 0"
 	");"
 	"CREATE INDEX notify_attempts_outbox ON notify_attempts(outbox_id, attempt);"
-	"PRAGMA user_version = 3;" },
+	"PRAGMA user_version = 3;", 0 },
 	/* 4: the USB sensor's drop counters, as the heartbeat now carries them. */
 	{ 4,
 	"ALTER TABLE posture ADD COLUMN uevents_spoofed INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE posture ADD COLUMN uevents_lost INTEGER NOT NULL DEFAULT 0;"
-	"PRAGMA user_version = 4;" },
+	"PRAGMA user_version = 4;", 0 },
+	/*
+	 * 5: hostile peers. Incidents of the collector itself (the store cannot
+	 * write) belong to no agent, so incidents.agent loses its foreign key and
+	 * kind gains 'collector': SQLite changes neither in place, hence the
+	 * rebuild (https://sqlite.org/lang_altertable.html, "other kinds of table
+	 * schema changes"). Events keep their time as sent and flag an
+	 * implausible one; agents keep how far their clock is from ours.
+	 */
+	{ 5,
+	"CREATE TABLE incidents_v5 ("
+	"  id          INTEGER PRIMARY KEY,"
+	"  agent       TEXT NOT NULL DEFAULT '',"      /* '': the collector's own */
+	"  rule        TEXT NOT NULL,"
+	"  category    INTEGER NOT NULL CHECK (category BETWEEN 0 AND 13),"
+	"  severity    INTEGER NOT NULL CHECK (severity BETWEEN 0 AND 5),"
+	"  status      TEXT NOT NULL DEFAULT 'new' CHECK (status IN"
+	"              ('new', 'acknowledged', 'in_progress', 'resolved', 'false_positive')),"
+	"  title       TEXT NOT NULL,"
+	"  first_seen  INTEGER NOT NULL,"
+	"  last_seen   INTEGER NOT NULL,"
+	"  event_count INTEGER NOT NULL DEFAULT 0,"
+	"  assignee    TEXT NOT NULL DEFAULT '',"
+	"  resolution  TEXT NOT NULL DEFAULT '',"
+	"  unit        TEXT NOT NULL DEFAULT '',"
+	"  kind        TEXT NOT NULL DEFAULT 'rule'"
+	"              CHECK (kind IN ('rule', 'correlation', 'agent_silent', 'collector')),"
+	"  dedup_key   TEXT NOT NULL DEFAULT '',"
+	"  opened_us   INTEGER NOT NULL DEFAULT 0,"
+	"  acked_us    INTEGER NOT NULL DEFAULT 0,"
+	"  resolved_us INTEGER NOT NULL DEFAULT 0"
+	");"
+	"INSERT INTO incidents_v5 SELECT id, agent, rule, category, severity, status, title,"
+	"  first_seen, last_seen, event_count, assignee, resolution, unit, kind, dedup_key,"
+	"  opened_us, acked_us, resolved_us FROM incidents;"
+	"DROP TABLE incidents;"
+	"ALTER TABLE incidents_v5 RENAME TO incidents;"
+	"CREATE INDEX incidents_open ON incidents(agent, rule)"
+	"  WHERE status NOT IN ('resolved', 'false_positive');"
+	"CREATE INDEX incidents_dedup ON incidents(dedup_key, id);"
+	"ALTER TABLE events ADD COLUMN clock INTEGER NOT NULL DEFAULT 0;"   /* enum store_clock */
+	"ALTER TABLE agents ADD COLUMN clock_offset_us INTEGER NOT NULL DEFAULT 0;"
+	"PRAGMA user_version = 5;", 1 },
 };
 
 #define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
@@ -245,6 +288,9 @@ enum stmt_id {
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
 	ST_AGENT_HELLO,
 	ST_AGENT_SEEN,
 	ST_AGENT_LAST_SEQ,
@@ -270,7 +316,7 @@ enum stmt_id {
 
 #define OPEN_STATUS "status NOT IN ('resolved', 'false_positive')"
 #define EVENT_COLUMNS "id, agent, seq, time_us, recv_us, source, category, severity, " \
-	"rule, summary, raw, fields"
+	"rule, summary, raw, fields, clock"
 #define INCIDENT_COLUMNS "id, agent, rule, category, severity, status, title, " \
 	"first_seen, last_seen, event_count, assignee, resolution, unit, kind, dedup_key, " \
 	"opened_us, acked_us, resolved_us"
@@ -290,15 +336,22 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
+	/* Each item of a group commit is a savepoint: one bad item is undone alone. */
+	[ST_SAVEPOINT] = "SAVEPOINT item",
+	[ST_RELEASE] = "RELEASE item",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO item",
 	[ST_AGENT_HELLO] =
 	    "INSERT INTO agents (agent, hostname, unit, version, os, address,"
 	    " first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)"
 	    " ON CONFLICT (agent) DO UPDATE SET hostname = excluded.hostname,"
 	    " unit = excluded.unit, version = excluded.version, os = excluded.os,"
 	    " address = excluded.address, last_seen = excluded.last_seen",
+	/* ?3: the agent's clock minus ours, from its heartbeat; NULL: not measured. */
 	[ST_AGENT_SEEN] =
-	    "INSERT INTO agents (agent, first_seen, last_seen) VALUES (?1, ?2, ?2)"
-	    " ON CONFLICT (agent) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)",
+	    "INSERT INTO agents (agent, first_seen, last_seen, clock_offset_us)"
+	    " VALUES (?1, ?2, ?2, coalesce(?3, 0))"
+	    " ON CONFLICT (agent) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen),"
+	    " clock_offset_us = coalesce(?3, clock_offset_us)",
 	[ST_AGENT_LAST_SEQ] = "SELECT last_seq FROM agents WHERE agent = ?1",
 	[ST_AGENT_UP_TO] =
 	    "INSERT INTO agents (agent, first_seen, last_seen, last_seq) VALUES (?1, ?2, ?2, ?3)"
@@ -308,7 +361,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* Only the (agent, seq) conflict is ignored: a CHECK failure still fails. */
 	[ST_EVENT_INSERT] =
 	    "INSERT INTO events (agent, seq, time_us, recv_us, source, category, severity,"
-	    " rule, summary, raw, fields) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+	    " rule, summary, raw, fields, clock)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
 	    " ON CONFLICT (agent, seq) DO NOTHING",
 	/* The last incident of the dedup key (index incidents_dedup), open or not. */
 	[ST_INCIDENT_FIND] =
@@ -336,15 +390,15 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " ORDER BY time_us DESC, id DESC LIMIT ?6)"
 	    " ORDER BY time_us, id",
 	[ST_QUERY_AGENTS] =
-	    "SELECT agent, hostname, unit, version, os, address, first_seen, last_seen, last_seq"
-	    " FROM agents ORDER BY agent",
+	    "SELECT agent, hostname, unit, version, os, address, first_seen, last_seen, last_seq,"
+	    " clock_offset_us FROM agents ORDER BY agent",
 	[ST_QUERY_INCIDENTS] =
 	    "SELECT " INCIDENT_COLUMNS " FROM incidents WHERE (?1 = 0 OR " OPEN_STATUS ")"
 	    " ORDER BY severity DESC, first_seen, id",
 	[ST_GET_INCIDENT] = "SELECT " INCIDENT_COLUMNS " FROM incidents WHERE id = ?1",
 	[ST_INCIDENT_EVENTS] =
 	    "SELECT e.id, e.agent, e.seq, e.time_us, e.recv_us, e.source, e.category,"
-	    " e.severity, e.rule, e.summary, e.raw, e.fields"
+	    " e.severity, e.rule, e.summary, e.raw, e.fields, e.clock"
 	    " FROM incident_events ie JOIN events e ON e.id = ie.event_id"
 	    " WHERE ie.incident_id = ?1 ORDER BY e.time_us, e.id",
 	[ST_COUNTS] =
@@ -439,10 +493,10 @@ static const char *const inc_sql[IST_COUNT] = {
 	    "  WHEN ?1 = 'all' THEN 1 ELSE status = ?1 END)"
 	    " AND (?2 IS NULL OR category = ?2) AND (?3 IS NULL OR severity >= ?3)"
 	    " AND (?4 IS NULL OR unit = ?4)"
+	    /* The certificate's identity, never the host name an agent claims. */
 	    " AND (?5 IS NULL OR agent = ?5"
 	    "  OR EXISTS (SELECT 1 FROM incident_agents ia WHERE ia.incident_id = i.id"
-	    "   AND ia.agent = ?5)"
-	    "  OR EXISTS (SELECT 1 FROM agents a WHERE a.agent = i.agent AND a.hostname = ?5))"
+	    "   AND ia.agent = ?5))"
 	    " AND (?6 IS NULL OR assignee = ?6) AND (?7 IS NULL OR kind = ?7)"
 	    " ORDER BY NOT " INC_OPEN ", severity DESC, first_seen, id LIMIT ?8",
 	[IST_BY_ID] = "SELECT " INCIDENT_COLUMNS " FROM incidents WHERE id = ?1",
@@ -527,6 +581,8 @@ struct store {
 	sqlite3_stmt *st[ST_COUNT];
 	sqlite3_stmt *ist[IST_COUNT];      /* incidents, audit, escalation */
 	int64_t reopen_window_us;
+	int64_t clock_ahead_us, clock_behind_us;   /* 0: no flag */
+	int sqlite_rc;         /* SQLite's code for the last failure */
 	int version;
 	char *json;            /* scratch for one event's fields as JSON, reused */
 	size_t jsonsz;
@@ -562,6 +618,7 @@ static void
 note_error(struct store *st)
 {
 	snprintf(st->errmsg, sizeof(st->errmsg), "%s", sqlite3_errmsg(st->db));
+	st->sqlite_rc = sqlite3_errcode(st->db);
 }
 
 /* Run a statement that returns no rows. */
@@ -648,6 +705,27 @@ out:
 	return rc;
 }
 
+static int
+fk_on(sqlite3 *db)
+{
+	return sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) == SQLITE_OK ? 0 :
+	    VIGIL_ERR_DB;
+}
+
+/* 1 when no row references a missing one (PRAGMA foreign_key_check returns nothing). */
+static int
+fk_intact(sqlite3 *db)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &s, NULL) != SQLITE_OK)
+		return 0;
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE;
+}
+
 /*
  * Apply each missing step in its own transaction. The version is read again
  * under the write lock, so two processes opening a new file at once do not
@@ -672,6 +750,10 @@ migrate(struct store *st, char *err, size_t errlen)
 
 		if (m->version <= version)
 			continue;
+		/* Outside a transaction, where the pragma takes effect. */
+		if (m->rebuild && sqlite3_exec(st->db, "PRAGMA foreign_keys = OFF", NULL, NULL,
+		    NULL) != SQLITE_OK)
+			goto fail;
 		if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 			goto fail;
 		if (read_user_version(st->db, &version) != 0)
@@ -683,16 +765,27 @@ migrate(struct store *st, char *err, size_t errlen)
 				err_set(err, errlen, "Schema migration %d did not set its version.",
 				    m->version);
 				sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+				fk_on(st->db);
+				return VIGIL_ERR_DB;
+			}
+			if (m->rebuild && !fk_intact(st->db)) {
+				err_set(err, errlen, "Schema migration %d would break a reference "
+				    "between tables; nothing was changed.", m->version);
+				sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+				fk_on(st->db);
 				return VIGIL_ERR_DB;
 			}
 		}
 		if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+			goto fail;
+		if (fk_on(st->db) != 0)
 			goto fail;
 		continue;
 fail:
 		err_set(err, errlen, "Schema migration to version %d failed: %s.", m->version,
 		    sqlite3_errmsg(st->db));
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		fk_on(st->db);
 		return VIGIL_ERR_DB;
 	}
 	st->version = version;
@@ -993,7 +1086,23 @@ commit_seen(struct store *st, const struct store_batch *b)
 
 	bind_text(s, 1, b->agent);
 	sqlite3_bind_int64(s, 2, b->recv_us);
+	if (b->agent_clock_us != 0)
+		sqlite3_bind_int64(s, 3, b->agent_clock_us - b->recv_us);
+	else
+		sqlite3_bind_null(s, 3);
 	return hot_run(st, s);
+}
+
+/* Where an event's time stands against its arrival (enum store_clock). */
+static int
+clock_of(const struct store *st, int64_t time_us, int64_t recv_us)
+{
+	if (st->clock_ahead_us > 0 && time_us > recv_us && time_us - recv_us > st->clock_ahead_us)
+		return STORE_CLOCK_AHEAD;
+	if (st->clock_behind_us > 0 && time_us < recv_us &&
+	    recv_us - time_us > st->clock_behind_us)
+		return STORE_CLOCK_BEHIND;
+	return STORE_CLOCK_OK;
 }
 
 static int
@@ -1003,7 +1112,7 @@ commit_events(struct store *st, struct store_batch *b)
 	sqlite3_stmt *s;
 	uint64_t up_to = 0;
 	size_t agentlen = strlen(b->agent);
-	int rc;
+	int rc, clock;
 
 	if (batch == NULL)
 		return VIGIL_ERR_INVAL;
@@ -1048,11 +1157,15 @@ commit_events(struct store *st, struct store_batch *b)
 		bind_text(s, 9, ev->summary);
 		bind_text(s, 10, ev->raw);
 		sqlite3_bind_text(s, 11, json, (int)jsonlen, SQLITE_STATIC);
+		clock = clock_of(st, ev->time_us, b->recv_us);
+		sqlite3_bind_int(s, 12, clock);
 		if (hot_run(st, s) != 0)
 			return VIGIL_ERR_DB;
 		if (sqlite3_changes(st->db) == 0)
 			continue;          /* a resend: stored before, acknowledged again */
 		b->inserted++;
+		if (clock != STORE_CLOCK_OK)
+			b->clock_flagged++;
 		/* Only these need the incident statements; most events are below. */
 		if ((int)ev->severity >= VIGIL__V1__SEVERITY__SEVERITY_MEDIUM) {
 			int64_t id = sqlite3_last_insert_rowid(st->db);
@@ -1111,7 +1224,8 @@ commit_posture(struct store *st, const struct store_batch *b)
 
 	if (hb == NULL || hb->posture == NULL)
 		return VIGIL_ERR_INVAL;
-	if ((rc = commit_seen(st, b)) != 0)
+	if ((rc = commit_seen(st, &(struct store_batch){ .agent = b->agent,
+	    .recv_us = b->recv_us, .agent_clock_us = hb->time_us })) != 0)
 		return rc;
 	s = st->st[ST_POSTURE_HISTORY];
 	bind_posture(s, b, hb->posture);
@@ -1163,23 +1277,127 @@ commit_unbind(struct store *st)
 		sqlite3_clear_bindings(st->st[hot[i]]);
 }
 
+/*
+ * A failure of this item alone (its data), not of the database: the item is
+ * undone and refused while the rest of the commit goes on. Anything else (a
+ * full disk, an I/O error, a lock) fails the whole commit.
+ */
+static int
+item_fault(const struct store *st, int rc)
+{
+	if (rc != VIGIL_ERR_DB)
+		return 1;          /* our own checks: range, size, a missing part */
+	switch (st->sqlite_rc & 0xff) {
+	case SQLITE_CONSTRAINT:
+	case SQLITE_MISMATCH:
+	case SQLITE_TOOBIG:
+	case SQLITE_RANGE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* A refused item stores nothing: only its reason stays. */
+static void
+item_reset_keep_why(struct store_batch *b, int rc)
+{
+	b->up_to = 0;
+	b->inserted = 0;
+	b->clock_flagged = 0;
+	b->refused = rc;
+}
+
+static void
+item_reset(struct store_batch *b)
+{
+	b->up_to = 0;
+	b->inserted = 0;
+	b->clock_flagged = 0;
+	b->refused = 0;
+	b->why[0] = '\0';
+}
+
+/*
+ * Events follow an agent's refused batch in the same commit: storing them
+ * would move its last_seq past the hole, and the agent, told so by Welcome,
+ * would drop the refused events from its spool.
+ */
+static int
+after_refused(const struct store_batch *b, size_t i)
+{
+	if (b[i].kind != STORE_EVENTS)
+		return 0;
+	for (size_t j = 0; j < i; j++)
+		if (b[j].refused && b[j].kind == STORE_EVENTS && strcmp(b[j].agent, b[i].agent) == 0)
+			return 1;
+	return 0;
+}
+
+/* The caller's part of the contract: every item names an agent and carries its message. */
+static int
+item_complete(const struct store_batch *b)
+{
+	if (b->agent == NULL || *b->agent == '\0')
+		return 0;
+	switch (b->kind) {
+	case STORE_EVENTS:
+		return b->batch != NULL;
+	case STORE_HELLO:
+		return b->hello != NULL;
+	case STORE_SEEN:
+		return 1;
+	case STORE_POSTURE:
+		return b->heartbeat != NULL && b->heartbeat->posture != NULL;
+	}
+	return 0;
+}
+
 int
 store_commit(struct store *st, struct store_batch *b, size_t n)
 {
-	int rc;
+	int rc, nrefused = 0;
 
 	if (st == NULL || (b == NULL && n > 0))
 		return VIGIL_ERR_INVAL;
 	for (size_t i = 0; i < n; i++) {
-		b[i].up_to = 0;
-		b[i].inserted = 0;
+		item_reset(&b[i]);
+		if (!item_complete(&b[i]))
+			return VIGIL_ERR_INVAL;
 	}
 	st->errmsg[0] = '\0';
+	st->sqlite_rc = SQLITE_OK;
 	if (hot_run(st, st->st[ST_BEGIN]) != 0)
 		return VIGIL_ERR_DB;
-	for (size_t i = 0; i < n; i++)
-		if ((rc = commit_item(st, &b[i])) != 0)
+	for (size_t i = 0; i < n; i++) {
+		if (nrefused > 0 && after_refused(b, i)) {
+			snprintf(b[i].why, sizeof(b[i].why), "an earlier batch of this agent was "
+			    "refused");
+			item_reset_keep_why(&b[i], VIGIL_ERR_ORDER);
+			continue;
+		}
+		if ((rc = hot_run(st, st->st[ST_SAVEPOINT])) != 0)
 			goto fail;
+		st->errmsg[0] = '\0';
+		st->sqlite_rc = SQLITE_OK;
+		if ((rc = commit_item(st, &b[i])) == 0) {
+			if ((rc = hot_run(st, st->st[ST_RELEASE])) != 0)
+				goto fail;
+			continue;
+		}
+		if (!item_fault(st, rc))
+			goto fail;
+		/* SQLite's sentence is short; a longer one is cut, which is fine for a reason. */
+		snprintf(b[i].why, sizeof(b[i].why), "%.*s", (int)sizeof(b[i].why) - 1,
+		    st->errmsg[0] != '\0' ? st->errmsg : vigil_strerror(rc));
+		item_reset_keep_why(&b[i], rc);
+		nrefused++;
+		if (hot_run(st, st->st[ST_ROLLBACK_TO]) != 0 ||
+		    hot_run(st, st->st[ST_RELEASE]) != 0) {
+			rc = VIGIL_ERR_DB;
+			goto fail;
+		}
+	}
 	if (hot_run(st, st->st[ST_COMMIT]) != 0) {
 		rc = VIGIL_ERR_DB;
 		goto fail;
@@ -1192,10 +1410,8 @@ fail:
 	commit_unbind(st);
 	/* After a failed COMMIT SQLite may already have rolled back; that is fine. */
 	stmt_run(st->st[ST_ROLLBACK]);
-	for (size_t i = 0; i < n; i++) {
-		b[i].up_to = 0;
-		b[i].inserted = 0;
-	}
+	for (size_t i = 0; i < n; i++)
+		item_reset(&b[i]);
 	return rc;
 }
 
@@ -1308,6 +1524,7 @@ event_step(sqlite3_stmt *s, void *ctx)
 	row.summary = col_text(s, 9);
 	row.raw = col_text(s, 10);
 	row.fields_json = col_text(s, 11);
+	row.clock = sqlite3_column_int(s, 12);
 	return w->fn.event != NULL ? w->fn.event(w->arg, &row) : 0;
 }
 
@@ -1333,6 +1550,7 @@ agent_step(sqlite3_stmt *s, void *ctx)
 	row.first_us = sqlite3_column_int64(s, 6);
 	row.last_us = sqlite3_column_int64(s, 7);
 	row.last_seq = (uint64_t)sqlite3_column_int64(s, 8);
+	row.clock_offset_us = sqlite3_column_int64(s, 9);
 	return w->fn.agent != NULL ? w->fn.agent(w->arg, &row) : 0;
 }
 
@@ -1460,6 +1678,15 @@ inc_prepare(struct store *st, char *err, size_t errlen)
 		}
 	}
 	return 0;
+}
+
+void
+store_set_clock_limits(struct store *st, int64_t ahead_us, int64_t behind_us)
+{
+	if (st != NULL) {
+		st->clock_ahead_us = ahead_us;
+		st->clock_behind_us = behind_us;
+	}
 }
 
 void

@@ -47,8 +47,12 @@ struct store_batch {
 	const char *address;
 	const Vigil__V1__Heartbeat *heartbeat;   /* STORE_POSTURE: posture not NULL */
 	int64_t recv_us;
+	int64_t agent_clock_us;   /* STORE_SEEN: the agent's clock at recv_us (heartbeat); 0 */
 	uint64_t up_to;        /* out: highest seq of the batch, now stored */
 	size_t inserted;       /* out: new events (the rest were duplicates) */
+	size_t clock_flagged;  /* out: new events whose time is implausible (enum store_clock) */
+	int refused;           /* out: 0, or why this item alone could not be stored */
+	char why[160];         /* out: when refused, SQLite's or our sentence */
 };
 
 /*
@@ -56,8 +60,10 @@ struct store_batch {
  * (a duplicate is ignored, not an error); events at severity >= medium open
  * or update the open incident for (agent, rule); agents.last_seq moves up;
  * Hello and last-seen items update the agents table. Returns 0 only after
- * COMMIT is durable; on error everything is rolled back, nothing may be
- * acknowledged, and store_errmsg() says why.
+ * COMMIT is durable. An item that fails for its own data (a constraint, a
+ * value out of range) is undone alone and marked refused with a reason;
+ * the others are stored. On any other error (a full disk) everything is
+ * rolled back, nothing may be acknowledged, and store_errmsg() says why.
  *
  * Not thread-safe: one struct store belongs to one thread at a time. The
  * collector gives its writer thread a store of its own.
@@ -78,6 +84,20 @@ struct store_event_filter {
 	long limit;            /* the newest `limit` rows, printed oldest first */
 };
 
+/* Where an event's time stands against its arrival at the collector. */
+enum store_clock {
+	STORE_CLOCK_OK = 0,
+	STORE_CLOCK_AHEAD = 1,     /* further ahead than clock_ahead_max */
+	STORE_CLOCK_BEHIND = 2,    /* further behind than clock_behind_max */
+};
+
+/*
+ * Events further ahead or behind their arrival than these are stored as
+ * sent, flagged (events.clock). 0: never flagged. Set before the store is
+ * used, like the re-open window.
+ */
+void store_set_clock_limits(struct store *st, int64_t ahead_us, int64_t behind_us);
+
 /* Rows are valid only during the callback. A non-zero return stops the walk. */
 struct store_event_row {
 	int64_t id;
@@ -88,15 +108,18 @@ struct store_event_row {
 	int category, severity;
 	const char *rule, *summary, *raw;
 	const char *fields_json;   /* a JSON object, already escaped: {"user":"bob"} */
+	int clock;                 /* enum store_clock */
 };
 typedef int (*store_event_fn)(void *arg, const struct store_event_row *row);
 int store_query_events(struct store *st, const struct store_event_filter *f, store_event_fn fn,
     void *arg);
 
+/* hostname, os and unit are what the agent claims; agent is its certificate's identity. */
 struct store_agent_row {
 	const char *agent, *hostname, *unit, *version, *os, *address;
 	int64_t first_us, last_us;
 	uint64_t last_seq;
+	int64_t clock_offset_us;   /* its clock minus ours at its last heartbeat */
 };
 typedef int (*store_agent_fn)(void *arg, const struct store_agent_row *row);
 int store_query_agents(struct store *st, store_agent_fn fn, void *arg);
@@ -212,7 +235,7 @@ int store_incident_change(struct store *st, const struct store_incident_change *
  * opens one; links the machines and the events given by (agent, seq).
  */
 struct store_made_incident {
-	const char *kind;              /* "correlation" or "agent_silent" */
+	const char *kind;              /* "correlation", "agent_silent" or "collector" */
 	const char *dedup_key, *agent, *rule, *title;
 	int category, severity;
 	int64_t time_us, now_us;

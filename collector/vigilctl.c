@@ -579,21 +579,33 @@ print_kv(const struct json_object *o)
 	print_kv_block(m, n, 0);
 }
 
+/*
+ * TIME is the agent's clock, kept as sent. An implausible one ("clock" ahead
+ * or behind) is marked with "!" and the time the collector received the
+ * event stands beside it, in RECEIVED.
+ */
 static void
 print_events(const struct reply *r, size_t from)
 {
-	static const char *const heads[] = {"TIME",     "AGENT", "SEVERITY",
-	                                    "CATEGORY", "RULE",  "SUMMARY"};
-	static const unsigned char right[] = {0, 0, 0, 0, 0, 0};
+	static const char *const heads[] = {"TIME",     "RECEIVED", "AGENT", "SEVERITY",
+	                                    "CATEGORY", "RULE",     "SUMMARY"};
+	static const unsigned char right[] = {0, 0, 0, 0, 0, 0, 0};
 	struct table t;
-	char when[64];
+	char when[64], recv[64];
 
-	table_init(&t, heads, right, 6);
+	table_init(&t, heads, right, 7);
 	for (size_t i = from; i < r->n; i++) {
 		const struct json_object *o = r->obj[i];
+		int odd = strcmp(val(o, "clock"), "ahead") == 0 ||
+		    strcmp(val(o, "clock"), "behind") == 0;
 
 		local_time(when, sizeof(when), val(o, "time"), 0);
-		table_add(&t, (const char *const[]){when, val(o, "agent"), val(o, "severity"),
+		recv[0] = '\0';
+		if (odd) {
+			strncat(when, "!", sizeof(when) - strlen(when) - 1);
+			local_time(recv, sizeof(recv), val(o, "received"), 0);
+		}
+		table_add(&t, (const char *const[]){when, recv, val(o, "agent"), val(o, "severity"),
 		                                    val(o, "category"), val(o, "rule"),
 		                                    val(o, "summary")});
 	}
@@ -625,25 +637,49 @@ drops(const struct json_object *o, char *buf, size_t len)
 	return buf;
 }
 
+/* "ok", or how far the agent's clock is off: "+2h", "-3d". */
+static void
+clock_shown(const struct json_object *o, char *buf, size_t len)
+{
+	const struct json_member *m;
+	long long off = 0, a;
+
+	if (strcmp(val(o, "clock"), "ok") == 0 || (m = json_get(o, "clock_offset_s")) == NULL ||
+	    json_int(m, &off) != 0) {
+		snprintf(buf, len, "%s", val(o, "clock"));
+		return;
+	}
+	/* Rounded: a clock 2 h ahead, measured a second late, is still "+2h". */
+	a = off < 0 ? -off : off;
+	if (a >= 86400)
+		snprintf(buf, len, "%c%lldd", off < 0 ? '-' : '+', (a + 43200) / 86400);
+	else if (a >= 3600 - 1800)
+		snprintf(buf, len, "%c%lldh", off < 0 ? '-' : '+', (a + 1800) / 3600);
+	else
+		snprintf(buf, len, "%c%lldm", off < 0 ? '-' : '+', (a + 30) / 60);
+}
+
 static void
 print_agents(const struct reply *r)
 {
-	static const char *const heads[] = {"AGENT",   "HOST",      "UNIT",   "VERSION",
-	                                    "ADDRESS", "LAST-SEEN", "STATUS", "AV",
-	                                    "SIG-AGE", "SEC-UPD",   "REBOOT", "COMPLIANT",
-	                                    "DROPS"};
-	static const unsigned char right[] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1};
+	/* AGENT is the certificate's identity; CLAIMED-HOST what the agent says of itself. */
+	static const char *const heads[] = {"AGENT",     "CLAIMED-HOST", "UNIT",   "VERSION",
+	                                    "ADDRESS",   "LAST-SEEN",    "CLOCK",  "STATUS",
+	                                    "AV",        "SIG-AGE",      "SEC-UPD", "REBOOT",
+	                                    "COMPLIANT", "DROPS"};
+	static const unsigned char right[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1};
 	struct table t;
-	char when[64], nd[32];
+	char when[64], nd[32], clock[32];
 
-	table_init(&t, heads, right, 13);
+	table_init(&t, heads, right, 14);
 	for (size_t i = 0; i < r->n; i++) {
 		const struct json_object *o = r->obj[i];
 
 		local_time(when, sizeof(when), val(o, "last_seen"), 0);
+		clock_shown(o, clock, sizeof(clock));
 		table_add(&t, (const char *const[]){
 		                  val(o, "agent"), val(o, "hostname"), val(o, "unit"),
-		                  val(o, "version"), val(o, "address"), when,
+		                  val(o, "version"), val(o, "address"), when, clock,
 		                  bool_true(o, "connected") ? "connected" : "offline", val(o, "av"),
 		                  val(o, "signatures_age_days"), val(o, "security_updates"),
 		                  bool_yes_no(o, "reboot_required"), bool_yes_no(o, "compliant"),

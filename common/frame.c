@@ -10,6 +10,7 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "vigil/err.h"
@@ -164,24 +165,42 @@ frame_header(const uint8_t hdr[FRAME_HDR_LEN], size_t max, size_t *len)
 int
 frame_decode(const uint8_t *body, size_t len, Vigil__V1__Frame **out)
 {
+	return frame_decode_why(body, len, out, NULL, 0);
+}
+
+int
+frame_decode_why(const uint8_t *body, size_t len, Vigil__V1__Frame **out, char *why,
+    size_t whylen)
+{
 	Vigil__V1__Frame *f;
 	size_t events = 0;
-	char why[256];
+	char buf[256];
 	int rc;
 
 	*out = NULL;
-	if (len == 0)
+	if (why == NULL || whylen == 0) {
+		why = buf;
+		whylen = sizeof(buf);
+	}
+	why[0] = '\0';
+	if (len == 0) {
+		snprintf(why, whylen, "The frame is empty.");
 		return VIGIL_ERR_EMPTY;
+	}
 	if (body == NULL)
 		return VIGIL_ERR_INVAL;
 	if ((rc = scan_message(body, len, SK_FRAME, &events)) != 0) {
+		snprintf(why, whylen, "The frame is not a protocol message (%s).",
+		         vigil_strerror(rc));
 		log_debug("A frame of %zu bytes was refused before decoding: %s.", len,
 		          vigil_strerror(rc));
 		return rc;
 	}
-	if ((f = vigil__v1__frame__unpack(NULL, len, body)) == NULL)
+	if ((f = vigil__v1__frame__unpack(NULL, len, body)) == NULL) {
+		snprintf(why, whylen, "The frame is not a protocol message.");
 		return VIGIL_ERR_DECODE;
-	if ((rc = wire_validate(f, why, sizeof(why))) != 0) {
+	}
+	if ((rc = wire_validate(f, why, whylen)) != 0) {
 		log_debug("A frame of %zu bytes is invalid: %s", len, why);
 		vigil__v1__frame__free_unpacked(f, NULL);
 		return rc;

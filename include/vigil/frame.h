@@ -26,6 +26,9 @@ int frame_header(const uint8_t hdr[FRAME_HDR_LEN], size_t max, size_t *len);
  * Returns VIGIL_ERR_EMPTY, VIGIL_ERR_DECODE or a wire_validate() error.
  */
 int frame_decode(const uint8_t *body, size_t len, Vigil__V1__Frame **out);
+/* The same, with a sentence saying why in why (whylen bytes) when it fails. */
+int frame_decode_why(const uint8_t *body, size_t len, Vigil__V1__Frame **out, char *why,
+    size_t whylen);
 void frame_free(Vigil__V1__Frame *f);     /* NULL is a no-op */
 
 /*

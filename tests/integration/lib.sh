@@ -89,6 +89,15 @@ ${2:-}
 EOC
 }
 
+# collector_set KEY VALUE: set KEY in the [collector] section of collector.conf.
+collector_set() {
+	if grep -q "^$1 = " "$T/collector.conf"; then
+		sed -i "s|^$1 = .*|$1 = $2|" "$T/collector.conf"
+	else
+		sed -i "s|^\[collector\]\$|[collector]\n$1 = $2|" "$T/collector.conf"
+	fi
+}
+
 COLL_STARTS=0
 # start_collector: start it, wait for "listening on", set COLL_PID and PORT.
 start_collector() {

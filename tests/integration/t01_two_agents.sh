@@ -33,8 +33,8 @@ n=$("$BUILD/vigilctl" --json events --agent pc-01 --limit 5000 | wc -l)
 "$BUILD/vigilctl" agents | grep -q pc-02 || fail "vigilctl agents does not list pc-02"
 csv=$("$BUILD/vigilctl" --csv events --agent pc-01 --limit 2)
 [ "$(echo "$csv" | wc -l)" = 3 ] || fail "vigilctl --csv events printed: $csv"
-echo "$csv" | head -n 1 | grep -q '^TIME,AGENT,SEVERITY' || fail "vigilctl --csv has no header: $csv"
-echo "$csv" | tail -n 1 | grep -q '^[^,]*,pc-01,low,auth,ssh.failed_password,"Failed SSH password for u[0-9]* from 10\.' ||
+echo "$csv" | head -n 1 | grep -q '^TIME,RECEIVED,AGENT,SEVERITY' || fail "vigilctl --csv has no header: $csv"
+echo "$csv" | tail -n 1 | grep -q '^[^,]*,-,pc-01,low,auth,ssh.failed_password,"Failed SSH password for u[0-9]* from 10\.' ||
 	fail "vigilctl --csv row is not as expected: $csv"
 # The exit codes the README promises: 1 refused by the collector, 2 usage,
 # 3 collector unreachable.

@@ -38,7 +38,7 @@ struct tbatch {
 };
 
 /* The schema version the store migrates to; raise it with each migration. */
-#define SCHEMA_LATEST 4
+#define SCHEMA_LATEST 5
 
 static void
 tbatch_init(struct tbatch *tb)
@@ -302,12 +302,17 @@ test_commit_and_duplicates(void **state)
 	assert_int_equal(store_commit(fx->st, NULL, 0), 0);
 }
 
+/*
+ * One bad item never blocks a commit for everybody else: it is undone alone,
+ * refused with SQLite's reason, and so is what its agent sent after it in the
+ * same commit (storing that would move last_seq past the hole).
+ */
 static void
-test_rollback_on_error(void **state)
+test_bad_item_isolated(void **state)
 {
 	struct fixture *fx = *state;
-	struct tbatch good, bad;
-	struct store_batch sb[2];
+	struct tbatch good, bad, later, other;
+	struct store_batch sb[4];
 	uint64_t seq;
 
 	tbatch_init(&good);
@@ -316,42 +321,59 @@ test_rollback_on_error(void **state)
 	tbatch_init(&bad);
 	tbatch_add(&bad, 1, T0, CAT_USB, SEV_HIGH, "usb", "fine");
 	tbatch_add(&bad, 2, T0 + 1, 99, SEV_LOW, "usb", "category out of range");
+	tbatch_init(&later);
+	tbatch_add(&later, 3, T0 + 2, CAT_USB, SEV_LOW, "usb", "after the bad one");
+	tbatch_init(&other);
+	tbatch_add(&other, 7, T0 + 3, CAT_AUTH, SEV_LOW, "ssh", "another agent");
 
 	memset(sb, 0, sizeof(sb));
 	sb[0].agent = "pc-01";
 	sb[0].batch = &good.batch;
 	sb[1].agent = "pc-02";
 	sb[1].batch = &bad.batch;
-	assert_int_equal(store_commit(fx->st, sb, 2), VIGIL_ERR_DB);
-	/* SQLite's own sentence says why, for the log. */
-	assert_non_null(strstr(store_errmsg(fx->st), "CHECK constraint failed"));
-	/* Nothing may be acknowledged, and nothing was kept. */
-	assert_int_equal(sb[0].up_to, 0);
-	assert_int_equal(sb[0].inserted, 0);
-	assert_int_equal(sb[1].up_to, 0);
-	struct store_counts c = counts(fx->st);
-	assert_int_equal(c.events, 0);
-	assert_int_equal(c.agents, 0);
-	assert_int_equal(c.incidents_open, 0);
-	assert_int_equal(store_agent_last_seq(fx->st, "pc-01", &seq), 0);
-	assert_int_equal(seq, 0);
-
-	/* A bad severity fails the same way. */
-	bad.ev[1].category = CAT_USB;
-	bad.ev[1].severity = (Vigil__V1__Severity)6;
-	assert_int_equal(commit_one(fx->st, "pc-02", &bad, &sb[1]), VIGIL_ERR_DB);
-	assert_int_equal(counts(fx->st).events, 0);
-
-	/* The store is usable afterwards. */
-	assert_int_equal(store_commit(fx->st, sb, 1), 0);
+	sb[2].agent = "pc-02";
+	sb[2].batch = &later.batch;
+	sb[3].agent = "pc-03";
+	sb[3].batch = &other.batch;
+	assert_int_equal(store_commit(fx->st, sb, 4), 0);
+	assert_int_equal(sb[0].refused, 0);
+	assert_int_equal(sb[0].up_to, 2);
 	assert_int_equal(sb[0].inserted, 2);
-	assert_int_equal(counts(fx->st).events, 2);
+	assert_int_equal(sb[1].refused, VIGIL_ERR_DB);
+	/* SQLite's own sentence says why, for the log and the agent. */
+	assert_non_null(strstr(sb[1].why, "CHECK constraint failed"));
+	assert_int_equal(sb[1].up_to, 0);
+	assert_int_equal(sb[1].inserted, 0);
+	assert_int_equal(sb[2].refused, VIGIL_ERR_ORDER);
+	assert_string_equal(sb[2].why, "an earlier batch of this agent was refused");
+	assert_int_equal(sb[2].up_to, 0);
+	assert_int_equal(sb[3].refused, 0);
+	assert_int_equal(sb[3].up_to, 7);
+	/* Nothing of the refused batch was kept, not even its good first event. */
+	assert_int_equal(counts(fx->st).events, 3);
+	assert_int_equal(store_agent_last_seq(fx->st, "pc-02", &seq), 0);
+	assert_int_equal(seq, 0);
+	assert_int_equal(store_agent_last_seq(fx->st, "pc-01", &seq), 0);
+	assert_int_equal(seq, 2);
 	assert_int_equal(counts(fx->st).incidents_open, 1);
 
-	/* Bad arguments change nothing either. */
+	/* A bad severity is refused the same way. */
+	bad.ev[1].category = CAT_USB;
+	bad.ev[1].severity = (Vigil__V1__Severity)6;
+	assert_int_equal(commit_one(fx->st, "pc-02", &bad, &sb[1]), 0);
+	assert_int_equal(sb[1].refused, VIGIL_ERR_DB);
+	assert_int_equal(counts(fx->st).events, 3);
+
+	/* A seq no store can keep, should one pass the wire checks. */
+	tbatch_init(&bad);
+	tbatch_add(&bad, (uint64_t)INT64_MAX + 1, T0, CAT_AUTH, SEV_LOW, "ssh", "poison");
+	assert_int_equal(commit_one(fx->st, "pc-04", &bad, &sb[1]), 0);
+	assert_int_equal(sb[1].refused, VIGIL_ERR_RANGE);
+
+	/* Bad arguments are the caller's mistake: the whole commit is refused. */
 	sb[0].agent = NULL;
 	assert_int_equal(store_commit(fx->st, sb, 1), VIGIL_ERR_INVAL);
-	assert_int_equal(counts(fx->st).events, 2);
+	assert_int_equal(counts(fx->st).events, 3);
 }
 
 /* ---- incidents ------------------------------------------------------------------ */
@@ -757,10 +779,12 @@ test_second_connection(void **state)
 	sb[0].batch = &tb.batch;
 	sb[1].agent = "pc-02";
 	sb[1].batch = &bad.batch;
-	assert_int_equal(store_commit(fx->st, sb, 2), VIGIL_ERR_DB);
+	/* The bad item is refused alone; the reader sees the good one at once. */
+	assert_int_equal(store_commit(fx->st, sb, 2), 0);
+	assert_int_equal(sb[1].refused, VIGIL_ERR_DB);
 	assert_int_equal(store_agent_last_seq(rd, "pc-01", &seq), 0);
-	assert_int_equal(seq, 5);
-	assert_int_equal(counts(rd).events, 1);
+	assert_int_equal(seq, 6);
+	assert_int_equal(counts(rd).events, 2);
 	store_free(rd);
 }
 
@@ -1122,7 +1146,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_newer_version_refused, setup, teardown),
 		cmocka_unit_test(test_open_bad_path),
 		cmocka_unit_test_setup_teardown(test_commit_and_duplicates, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rollback_on_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_item_isolated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_incidents, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_incident_single_rule, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_filters, setup, teardown),
