@@ -37,7 +37,7 @@
 set -eu
 
 BUILD=$(cd "${1:?usage: run.sh BUILD}" && pwd)
-SCENARIOS=${BENCH_SCENARIOS:-"100x20000 1000x200"}
+SCENARIOS=${BENCH_SCENARIOS-"100x20000 1000x200"}
 STORM=${BENCH_STORM:-10000}
 STORM_SPREAD=${BENCH_STORM_SPREAD:-30000}
 STORM_SOURCES=${BENCH_STORM_SOURCES:-100}
@@ -270,11 +270,19 @@ storm() {
 	sed -n '/^storm agents:/,$p' "$d/bench.out"
 	_peak=$(hwm "$COLL_PID")
 	echo "restarted collector peak RSS: $_peak"
+	echo "restarted collector CPU: $(awk -v hz="$(getconf CLK_TCK)" \
+		'{ printf "%.1f s", ($14 + $15) / hz }' "/proc/$COLL_PID/stat") (two threads may use both cores)"
 	"$BUILD/vigilctl" -s "$d/control.sock" status \
 		>"$d/status.txt" 2>&1 || true
 	echo "restarted collector's counters:"
 	grep -Ei 'connection|handshake|session' "$d/status.txt" | sed 's/^/    /' || true
 	stop_collector
+	# Issue 9's target for this machine: all back within 120 s, none lost, at most 256 MiB.
+	_all=$(sed -n 's/^restart to all: *\([0-9.]*\) s$/\1/p' "$d/bench.out")
+	_mib=${_peak% MiB}
+	echo "target:           all back within 120 s after the restart: $(awk -v t="${_all:-999999}" \
+		'BEGIN { print (t <= 120 ? "yes" : "no") }'); collector at most 256 MiB: $(awk \
+		-v m="$_mib" 'BEGIN { print (m <= 256 ? "yes" : "no") }')"
 	if [ "$_rc" -ne 0 ]; then
 		tail -n 5 "$d/bench.err" >&2
 		echo "bench: FAIL: $_name: not all $_n agents were back within ${STORM_TIMEOUT}s" >&2
