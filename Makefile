@@ -103,7 +103,8 @@ $(BUILD)/vigil-agent: $(BUILD)/obj/agent/main.o $(LIBAGENT) $(LIBVIGIL)
 $(BUILD)/vigil-agent $(UNIT_BINS) $(FUZZ_REPLAY) $(BENCH_BIN): LDLIBS += $(AGENT_LIBS)
 $(BUILD)/vigil-collector: $(BUILD)/obj/collector/main.o $(LIBCOLLECTOR) $(LIBVIGIL)
 $(BUILD)/vigilctl: $(BUILD)/obj/collector/vigilctl.o $(LIBVIGIL)
-$(BUILD)/vigil-bench: $(call obj,$(BENCH_SRC)) $(LIBVIGIL)
+# vigil-bench links the agent library for its reconnect policy (uplink_retry_ms).
+$(BUILD)/vigil-bench: $(call obj,$(BENCH_SRC)) $(LIBAGENT) $(LIBVIGIL)
 $(BUILD)/vigil-scan-bench: $(call obj,$(SCAN_SRC)) $(LIBAGENT) $(LIBVIGIL)
 $(PROGS) $(BENCH_BIN):
 	@echo "  LD      $@"

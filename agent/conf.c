@@ -70,6 +70,9 @@ static const struct cfg_key collector_keys[] = {
 	    "The first delay before reconnecting." },
 	{ "reconnect_max", CFG_DURATION, "60s", 10, 86400 * SEC, C(reconnect_max), 0,
 	    "The longest delay before reconnecting." },
+	{ "reconnect_spread", CFG_DURATION, "30s", 0, 3600 * SEC, C(reconnect_spread), 0,
+	    "After a working connection is lost, the first reconnect waits a random time up "
+	    "to this." },
 	{ "connect_timeout", CFG_DURATION, "10s", 100, 600 * SEC, C(connect_timeout), 0,
 	    "TCP, TLS and the collector's welcome must fit in this." },
 	{ "max_frame", CFG_SIZE, "1M", 64 * KIB, 64 * MIB, C(max_frame), 0,

@@ -36,6 +36,7 @@ struct agent_conf_collector {
 	long long window;                    /* batches in flight */
 	long long reconnect_min;             /* milliseconds */
 	long long reconnect_max;
+	long long reconnect_spread;          /* the first attempt after a loss: [0, this] */
 	long long connect_timeout;
 	long long max_frame;                 /* bytes */
 };

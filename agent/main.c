@@ -452,6 +452,7 @@ main(int argc, char *argv[])
 	uo.window = (size_t)cc->window;
 	uo.reconnect_min_ms = (uint64_t)cc->reconnect_min;
 	uo.reconnect_max_ms = (uint64_t)cc->reconnect_max;
+	uo.reconnect_spread_ms = (uint64_t)cc->reconnect_spread;
 	uo.connect_timeout_ms = (uint64_t)cc->connect_timeout;
 	uo.max_frame = (size_t)cc->max_frame;
 	uo.lines_truncated = truncated_cb;

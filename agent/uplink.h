@@ -3,6 +3,10 @@
  * in batches over mutual TLS, keeps a bounded window of unacknowledged
  * batches, deletes events from the spool only when the collector acks them,
  * sends heartbeats, and reconnects with exponential backoff and jitter.
+ *
+ * The reconnect policy is a pure function (uplink_retry_ms) that vigil-bench
+ * links too, so that the benchmark's agents come back after a collector
+ * restart exactly as real ones do.
  */
 #ifndef VIGIL_AGENT_UPLINK_H
 #define VIGIL_AGENT_UPLINK_H
@@ -25,6 +29,7 @@ struct uplink_opts {
 	size_t window;                /* batches in flight, 1..UPLINK_MAX_WINDOW */
 	uint64_t reconnect_min_ms;
 	uint64_t reconnect_max_ms;
+	uint64_t reconnect_spread_ms; /* the first attempt after a loss waits [0, this] */
 	uint64_t connect_timeout_ms;  /* TCP + TLS + Welcome */
 	size_t max_frame;             /* bytes, both directions */
 	/* For heartbeats: log lines cut at max_line so far (may be NULL). */
@@ -72,5 +77,24 @@ void uplink_kick(struct uplink *u);
  * Pure; never overflows.
  */
 uint64_t uplink_backoff_ms(unsigned attempt, uint64_t min_ms, uint64_t max_ms, uint32_t rnd);
+
+/* The reconnect policy's bounds (agent.conf: reconnect_min, _max, _spread). */
+struct uplink_retry {
+	uint64_t min_ms;
+	uint64_t max_ms;
+	uint64_t spread_ms;
+};
+
+/*
+ * The delay before the next connection attempt, rnd being uniform over
+ * uint32_t. lost: a welcomed connection has just been lost, and the first
+ * attempt waits uniformly in [0, spread_ms] (spread_ms at most UINT32_MAX):
+ * the agents of a collector that restarted come back over spread_ms instead
+ * of all in the same second. Otherwise an attempt failed, and the delay is
+ * uplink_backoff_ms(attempt, min_ms, max_ms, rnd), attempt counting the
+ * failures before this one since the last Welcome. The first start of the
+ * agent does not wait. Pure.
+ */
+uint64_t uplink_retry_ms(const struct uplink_retry *p, int lost, unsigned attempt, uint32_t rnd);
 
 #endif

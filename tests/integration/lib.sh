@@ -139,6 +139,7 @@ batch_max = 200
 window = 4
 reconnect_min = 100ms
 reconnect_max = 1s
+reconnect_spread = 500ms
 connect_timeout = 5s
 EOA
 	_n=0

@@ -109,6 +109,7 @@ test_good_file(void **state)
 	    "window = 64\n"
 	    "reconnect_min = 250ms\n"
 	    "reconnect_max = 2m\n"
+	    "reconnect_spread = 0\n"
 	    "connect_timeout = 5s\n"
 	    "max_frame = 512k\n"
 	    "\n"
@@ -131,6 +132,7 @@ test_good_file(void **state)
 	assert_int_equal(c->collector.window, 64);
 	assert_int_equal(c->collector.reconnect_min, 250);
 	assert_int_equal(c->collector.reconnect_max, 120000);
+	assert_int_equal(c->collector.reconnect_spread, 0);
 	assert_int_equal(c->collector.connect_timeout, 5000);
 	assert_int_equal(c->collector.max_frame, 512 * 1024);
 	assert_int_equal(c->nsources, 2);
@@ -159,6 +161,7 @@ test_defaults(void **state)
 	assert_int_equal(c->collector.window, 4);
 	assert_int_equal(c->collector.reconnect_min, 1000);
 	assert_int_equal(c->collector.reconnect_max, 60000);
+	assert_int_equal(c->collector.reconnect_spread, 30000);
 	assert_int_equal(c->collector.connect_timeout, 10000);
 	assert_int_equal(c->collector.max_frame, 1024 * 1024);
 	assert_int_equal(c->nsources, 1);
