@@ -497,7 +497,7 @@ static const struct {
 } counters[] = {
 #define C(n) { #n, offsetof(struct collector_counters, n) }
 	C(connections_accepted), C(connections_refused_limit), C(tls_handshake_failed),
-	C(frames_bad), C(protocol_errors), C(sessions_replaced), C(batches_received),
+	C(frames_bad), C(protocol_errors), C(sessions_replaced), C(goodbyes), C(batches_received),
 	C(events_received), C(events_stored), C(events_duplicate), C(commits),
 	C(commit_failures), C(control_requests), C(control_refused),
 #undef C

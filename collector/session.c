@@ -45,6 +45,7 @@
 #include "vigil/err.h"
 #include "vigil/frame.h"
 #include "vigil/log.h"
+#include "vigil/names.h"
 #include "vigil/text.h"
 #include "vigil/tls.h"
 #include "vigil/wire.h"
@@ -670,6 +671,7 @@ session_hello(struct session *s, Vigil__V1__Frame *f_hello)
 	w.heartbeat_sec = (uint32_t)(cc->heartbeat / 1000);
 	w.max_frame = (uint32_t)cc->max_frame;
 	w.max_batch = WIRE_MAX_BATCH;
+	w.proto_minor = WIRE_PROTO_MINOR;    /* agents say goodbye only to us, not to older ones */
 	f.msg_case = VIGIL__V1__FRAME__MSG_WELCOME;
 	f.welcome = &w;
 	if (session_send(s, &f) != 0) {
@@ -776,6 +778,33 @@ session_posture(struct session *s, Vigil__V1__Frame *f, size_t bytes)
 	return session_may_read(s) ? 0 : -1;
 }
 
+/* ---- goodbye: off, not silent ---- */
+
+/*
+ * The agent goes away on purpose (stopped, shutting down, suspending): the
+ * next commit records the machine as off, and we close the session, which
+ * tells the agent that its goodbye was heard. Takes f; returns -1 (closing).
+ */
+static int
+session_goodbye(struct session *s, Vigil__V1__Frame *f)
+{
+	char detail[WIRE_MAX_GOODBYE_DETAIL * 4 + 1];
+	const Vigil__V1__Goodbye *g = f->goodbye;
+
+	text_escape(detail, sizeof(detail), g->detail, strlen(g->detail));
+	log_info("Agent %s from %s says goodbye: %s%s%s%s; it is off, not silent.", s->agent,
+	    s->addr, goodbye_reason_name((int)g->reason), detail[0] != '\0' ? " (" : "", detail,
+	    detail[0] != '\0' ? ")" : "");
+	s->c->counters.goodbyes++;
+	if (pending_add(s->c, STORE_GOODBYE, s, f, 0, s->seen_us) != 0) {
+		log_warnx("Out of memory; the goodbye of agent %s is lost: it will look silent.",
+		    s->agent);
+		frame_free(f);
+	}
+	session_close_soon(s);
+	return -1;
+}
+
 /* Returns 0 to keep reading, -1 when the session is gone or closing. Takes f. */
 static int
 session_frame(struct session *s, Vigil__V1__Frame *f, size_t bytes)
@@ -811,6 +840,13 @@ session_frame(struct session *s, Vigil__V1__Frame *f, size_t bytes)
 		if (s->seen_us - s->seen_stored_us >= COLLECTOR_SEEN_INTERVAL_US)
 			session_write_seen(s);
 		return 0;
+	case VIGIL__V1__FRAME__MSG_GOODBYE:
+		if (s->state != SS_RUNNING) {
+			frame_free(f);
+			session_protocol_error(s, VIGIL_ERR_PROTO, "a Goodbye before Hello");
+			return -1;
+		}
+		return session_goodbye(s, f);
 	case VIGIL__V1__FRAME__MSG_ERROR:
 		text_escape(reason, sizeof(reason), f->error->reason, strlen(f->error->reason));
 		log_warnx("agent %s from %s: closing: the agent reports an error: %s", s->agent,
@@ -1016,6 +1052,8 @@ commit_start(struct collector *c)
 			/* Handed over: the session's next posture needs an item of its own. */
 			if (ps != NULL && ps->posture == p)
 				ps->posture = NULL;
+		} else if (p->kind == STORE_GOODBYE) {
+			b->goodbye = p->frame->goodbye;
 		}
 	}
 	t->busy = 1;
