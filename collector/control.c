@@ -32,6 +32,7 @@
 #include "escalate.h"
 #include "escalation_rt.h"
 #include "incident.h"
+#include "presence.h"
 #include "roles.h"
 
 #define CTL_MAX_CONNS 64             /* requests served at once */
@@ -503,17 +504,47 @@ static const struct {
 #undef C
 };
 
+/* On, off or silent now (presence.c), as the silence check decides it. */
+static enum presence
+agent_presence(struct collector *c, const struct store_agent_row *r, int64_t last,
+    int connected, int64_t *since)
+{
+	struct presence_facts pf = { connected, last, r->off_us, r->off_reason };
+
+	return presence_of(&pf, session_now_us(), incident_silent_after_us(c), since);
+}
+
+struct presence_count {
+	struct collector *c;
+	long long n[PRESENCE_SILENT + 1];
+};
+
+static int
+presence_count_row(void *arg, const struct store_agent_row *r)
+{
+	struct presence_count *pc = arg;
+	int connected;
+	int64_t last = posture_last_seen(pc->c, r->agent, r->last_us, &connected);
+
+	pc->n[agent_presence(pc->c, r, last, connected, NULL)]++;
+	return 0;
+}
+
 static int
 cmd_status(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err, size_t errlen)
 {
 	static const char *const known[] = { NULL };
 	struct collector *c = w->ctl->c;
 	struct store_counts sc;
+	struct presence_count pc;
 	const uint8_t *base = (const uint8_t *)&c->counters;
 
 	if (args_check(args, nargs, known, err, errlen) != 0)
 		return -1;
-	if (store_counts(c->store, &sc) != 0) {
+	memset(&pc, 0, sizeof(pc));
+	pc.c = c;
+	if (store_counts(c->store, &sc) != 0 ||
+	    store_query_agents(c->store, presence_count_row, &pc) != 0) {
 		snprintf(err, errlen, "the store cannot count its rows");
 		return -1;
 	}
@@ -523,6 +554,9 @@ cmd_status(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err, si
 	jw_int(w, "uptime_s", (session_now_us() - c->started_us) / 1000000);
 	jw_int(w, "agents_known", sc.agents);
 	jw_uint(w, "agents_connected", session_agents_connected(c));
+	jw_int(w, "agents_on", pc.n[PRESENCE_ON]);
+	jw_int(w, "agents_off", pc.n[PRESENCE_OFF]);
+	jw_int(w, "agents_silent", pc.n[PRESENCE_SILENT]);
 	jw_int(w, "events_stored", sc.events);
 	jw_int(w, "incidents_open", sc.incidents_open);
 	jw_sep(w, "counters");
@@ -544,7 +578,8 @@ agent_row(void *arg, const struct store_agent_row *r)
 {
 	struct jw *w = arg;
 	int connected;
-	int64_t last = posture_last_seen(w->ctl->c, r->agent, r->last_us, &connected);
+	int64_t last = posture_last_seen(w->ctl->c, r->agent, r->last_us, &connected), since;
+	enum presence p = agent_presence(w->ctl->c, r, last, connected, &since);
 
 	jw_begin(w);
 	jw_str(w, "agent", r->agent);
@@ -556,6 +591,16 @@ agent_row(void *arg, const struct store_agent_row *r)
 	jw_time(w, "last_seen", last);
 	jw_uint(w, "last_seq", r->last_seq);
 	jw_bool(w, "connected", connected);
+	/* Off is a machine switched off on purpose; silent, one that stopped without a word. */
+	jw_str(w, "state", presence_name(p));
+	jw_time(w, "state_since", since);
+	if (p == PRESENCE_OFF) {
+		jw_str(w, "off_reason", goodbye_reason_name(r->off_reason));
+		jw_str(w, "off_detail", r->off_detail);
+	} else {
+		posture_null(w, "off_reason");
+		posture_null(w, "off_detail");
+	}
 	posture_glance(w, r->agent, last);
 	jw_end(w);
 	return 0;

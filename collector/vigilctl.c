@@ -77,7 +77,7 @@ static const char usage_text[] =
     "usage: vigilctl [-s SOCKET] [--json|--csv] COMMAND [ARGS]\n"
     "\n"
     "  status                          the collector's state and counters\n"
-    "  agents                          known agents and when they were last seen\n"
+    "  agents                          known agents: last seen, on / off (why) / silent\n"
     "  events [--since DURATION|TIME] [--until TIME] [--agent ID]\n"
     "         [--category C] [--severity S] [--limit N]\n"
     "                                  stored events, oldest first\n"
@@ -503,14 +503,6 @@ val(const struct json_object *o, const char *key)
 
 /* ---- posture and compliance ---- */
 
-static int
-bool_true(const struct json_object *o, const char *key)
-{
-	const struct json_member *m = json_get(o, key);
-
-	return m != NULL && m->type == JSON_BOOL && strcmp(m->str, "true") == 0;
-}
-
 /* "yes", "no", or "" (shown as "-") when absent or null. */
 static const char *
 bool_yes_no(const struct json_object *o, const char *key)
@@ -629,22 +621,26 @@ static void
 print_agents(const struct reply *r)
 {
 	static const char *const heads[] = {"AGENT",   "HOST",      "UNIT",   "VERSION",
-	                                    "ADDRESS", "LAST-SEEN", "STATUS", "AV",
+	                                    "ADDRESS", "LAST-SEEN", "STATE",  "AV",
 	                                    "SIG-AGE", "SEC-UPD",   "REBOOT", "COMPLIANT",
 	                                    "DROPS"};
 	static const unsigned char right[] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1};
 	struct table t;
-	char when[64], nd[32];
+	char when[64], nd[32], st[64];
 
 	table_init(&t, heads, right, 13);
 	for (size_t i = 0; i < r->n; i++) {
 		const struct json_object *o = r->obj[i];
 
 		local_time(when, sizeof(when), val(o, "last_seen"), 0);
+		/* "off (shutdown)": switched off on purpose, and why; "silent": stopped without a word. */
+		if (strcmp(val(o, "state"), "off") == 0)
+			snprintf(st, sizeof(st), "off (%s)", val(o, "off_reason"));
+		else
+			snprintf(st, sizeof(st), "%s", val(o, "state"));
 		table_add(&t, (const char *const[]){
 		                  val(o, "agent"), val(o, "hostname"), val(o, "unit"),
-		                  val(o, "version"), val(o, "address"), when,
-		                  bool_true(o, "connected") ? "connected" : "offline", val(o, "av"),
+		                  val(o, "version"), val(o, "address"), when, st, val(o, "av"),
 		                  val(o, "signatures_age_days"), val(o, "security_updates"),
 		                  bool_yes_no(o, "reboot_required"), bool_yes_no(o, "compliant"),
 		                  drops(o, nd, sizeof(nd))});
