@@ -8,6 +8,9 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 T=$(mktemp -d /tmp/vigil-test.XXXXXX)
 PIDS=""
 TEST_NAME=$(basename "$0" .sh)
+# Agents never reach the host's system bus (logind's delay locks): a test that
+# wants one starts its own (t18).
+export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/no-system-bus"
 
 cleanup() {
 	rc=$?
