@@ -1077,8 +1077,9 @@ static int
 cmd_escalation_test(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
     size_t errlen)
 {
-	static const char *const known[] = { "category", "severity", "unit", "host", NULL };
-	const char *v, *unit, *host;
+	static const char *const known[] = { "category", "severity", "unit", "host", "rule",
+		NULL };
+	const char *v, *unit, *host, *rule;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *fp;
@@ -1096,7 +1097,8 @@ cmd_escalation_test(struct jw *w, const struct ctl_arg *args, size_t nargs, char
 		return -1;
 	}
 	if (name_arg(args, nargs, "unit", &unit, err, errlen) != 0 ||
-	    name_arg(args, nargs, "host", &host, err, errlen) != 0)
+	    name_arg(args, nargs, "host", &host, err, errlen) != 0 ||
+	    name_arg(args, nargs, "rule", &rule, err, errlen) != 0)
 		return -1;
 	if (!escalation_rt_enabled(w->ctl->c)) {
 		snprintf(err, errlen, "escalation is not configured (escalation = FILE in "
@@ -1107,7 +1109,7 @@ cmd_escalation_test(struct jw *w, const struct ctl_arg *args, size_t nargs, char
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	rc = escalation_rt_explain(w->ctl->c, cat, sev, unit, host, fp);
+	rc = escalation_rt_explain(w->ctl->c, cat, sev, unit, host, rule, fp);
 	fclose(fp);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot explain the escalation: %s", vigil_strerror(rc));

@@ -91,7 +91,7 @@ static const char usage_text[] =
     "                                  true_positive, false_positive, duplicate or benign\n"
     "  audit verify                    check the audit trail's hash chain; names the first\n"
     "                                  edited or deleted record (exit status 1)\n"
-    "  escalation test --category C --severity S [--unit U] [--host H]\n"
+    "  escalation test --category C --severity S [--unit U] [--host H] [--rule R]\n"
     "                                  who would be notified, when, how; sends nothing\n"
     "  compliance [--unit U]           per unit: machines, compliant, percent of the 100 %\n"
     "                                  target; then each non-compliant machine and why\n"
@@ -1349,16 +1349,22 @@ cmd_escalation(struct opts *o, int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"category", required_argument, NULL, 'c'}, {"severity", required_argument, NULL, 'S'},
 	    {"unit", required_argument, NULL, 'u'},     {"host", required_argument, NULL, 'H'},
+	    {"rule", required_argument, NULL, 'R'},
 	    {"json", no_argument, NULL, 'J'},           {"csv", no_argument, NULL, 'C'},
 	    {0},
 	};
 	struct request req = {.len = 0};
 	struct reply r = {0};
 	struct filter f = { -1, -1, NULL, NULL, -1 };
+	const char *rule = NULL;
 	int c;
 
-	while ((c = next_opt(o, argc, argv, "", longopts, "escalation")) != -1)
-		filter_opt(&f, c, optarg);
+	while ((c = next_opt(o, argc, argv, "", longopts, "escalation")) != -1) {
+		if (c == 'R')
+			rule = name_opt("--rule", optarg);
+		else
+			filter_opt(&f, c, optarg);
+	}
 	if (optind >= argc || strcmp(argv[optind], "test") != 0)
 		usage_error("escalation: the only action is \"escalation test --category C "
 		            "--severity S\".");
@@ -1373,6 +1379,8 @@ cmd_escalation(struct opts *o, int argc, char **argv)
 		req_add(&req, "unit", f.unit);
 	if (f.host != NULL)
 		req_add(&req, "host", f.host);
+	if (rule != NULL)
+		req_add(&req, "rule", rule);
 	talk(o, &req, &r);
 	if (!o->json) {
 		if (r.n == 0)
