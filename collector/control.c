@@ -280,7 +280,7 @@ posture_limits(const struct collector *c, struct compliance_limits *l)
 {
 	const struct collector_conf *cc = &c->conf.collector;
 
-	l->silent_after_us = cc->compliance_silent_after * 1000;
+	l->offline_after_us = cc->compliance_offline_after * 1000;
 	l->signature_max_age_us = cc->compliance_signature_max_age * 1000;
 	l->security_grace_us = cc->compliance_security_grace * 1000;
 }
@@ -297,10 +297,13 @@ posture_last_seen(struct collector *c, const char *agent, int64_t stored_us, int
 	return on && seen > stored_us ? seen : stored_us;
 }
 
-/* Judge one agent's row now; last_us already corrected for a live session. */
-static void
+/*
+ * Judge one agent's row now; last_us already corrected for a live session.
+ * Returns the time it is judged as of (now when on, else its last word).
+ */
+static int64_t
 posture_judge(const struct collector *c, const struct store_posture_row *r, int64_t last_us,
-    int64_t now_us, struct compliance_result *res)
+    int on, int64_t now_us, struct compliance_result *res)
 {
 	struct compliance_facts f;
 	struct compliance_limits l;
@@ -308,6 +311,7 @@ posture_judge(const struct collector *c, const struct store_posture_row *r, int6
 	posture_limits(c, &l);
 	memset(&f, 0, sizeof(f));
 	f.last_seen_us = last_us;
+	f.on = on;
 	f.has_posture = r->has_posture;
 	f.av_product = r->av_product;
 	f.av_running = r->av_running;
@@ -315,11 +319,13 @@ posture_judge(const struct collector *c, const struct store_posture_row *r, int6
 	f.security_updates_pending = r->security_updates_pending;
 	f.security_pending_since_us = r->security_pending_since_us;
 	compliance_eval(&f, &l, now_us, res);
+	return compliance_as_of(&f, now_us);
 }
 
 struct posture_glance {
 	struct jw *w;
 	int64_t last_us, now_us;
+	int on;
 	int written;
 };
 
@@ -330,8 +336,10 @@ posture_glance_row(void *arg, const struct store_posture_row *r)
 	struct jw *w = g->w;
 	struct compliance_result res;
 	char av[160];
+	int64_t as_of;
 
-	posture_judge(w->ctl->c, r, g->last_us, g->now_us, &res);
+	/* The signatures' age as compliance saw it: at the machine's last word when it is off. */
+	as_of = posture_judge(w->ctl->c, r, g->last_us, g->on, g->now_us, &res);
 	if (!r->has_posture)
 		posture_null(w, "av");
 	else if (r->av_product[0] == '\0')
@@ -343,7 +351,7 @@ posture_glance_row(void *arg, const struct store_posture_row *r)
 		jw_str(w, "av", av);
 	}
 	if (r->has_posture && r->av_signatures_us > 0)
-		jw_int(w, "signatures_age_days", compliance_age_days(g->now_us - r->av_signatures_us));
+		jw_int(w, "signatures_age_days", compliance_age_days(as_of - r->av_signatures_us));
 	else
 		posture_null(w, "signatures_age_days");
 	if (r->has_posture && r->security_updates_pending >= 0)
@@ -372,9 +380,9 @@ posture_glance_row(void *arg, const struct store_posture_row *r)
 
 /* The posture at a glance, as members of the agents line being written. */
 static void
-posture_glance(struct jw *w, const char *agent, int64_t last_us)
+posture_glance(struct jw *w, const char *agent, int64_t last_us, int on)
 {
-	struct posture_glance g = { w, last_us, session_now_us(), 0 };
+	struct posture_glance g = { w, last_us, session_now_us(), on, 0 };
 
 	(void)store_get_posture(w->ctl->c->store, agent, posture_glance_row, &g);
 	if (g.written)
@@ -421,6 +429,7 @@ compliance_row(void *arg, const struct store_posture_row *r)
 	struct collector *c = cw->w->ctl->c;
 	struct compliance_result res;
 	int64_t last;
+	int on;
 
 	if (cw->unit == NULL || strcmp(cw->unit, r->unit) != 0) {
 		if (cw->unit != NULL)
@@ -432,8 +441,8 @@ compliance_row(void *arg, const struct store_posture_row *r)
 		}
 		cw->machines = cw->compliant = 0;
 	}
-	last = posture_last_seen(c, r->agent, r->last_seen_us, NULL);
-	posture_judge(c, r, last, cw->now_us, &res);
+	last = posture_last_seen(c, r->agent, r->last_seen_us, &on);
+	(void)posture_judge(c, r, last, on, cw->now_us, &res);
 	cw->machines++;
 	if (res.compliant) {
 		cw->compliant++;
@@ -601,7 +610,7 @@ agent_row(void *arg, const struct store_agent_row *r)
 		posture_null(w, "off_reason");
 		posture_null(w, "off_detail");
 	}
-	posture_glance(w, r->agent, last);
+	posture_glance(w, r->agent, last, connected);
 	jw_end(w);
 	return 0;
 }
