@@ -257,6 +257,12 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		log_info("Signal %d received; stopping after the goodbye.", (int)sig);
 		return;
 	}
+	/* Shutting down: the goodbye said so already, a second one would say "stopped". */
+	if (uplink_parked(a->uplink)) {
+		log_info("Signal %d received; stopping (the goodbye is said).", (int)sig);
+		event_base_loopbreak(a->base);
+		return;
+	}
 	log_info("Signal %d received; saying goodbye, then stopping.", (int)sig);
 	say_goodbye(a, VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_STOPPED,
 	    sig == SIGTERM ? "the agent was stopped (SIGTERM)" : "the agent was interrupted "
