@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,12 +26,17 @@
 
 #include <systemd/sd-bus.h>
 
+#include "vigil.pb-c.h"
 #include "vigil/log.h"
 #include "logind.h"
 
 #define LOGIND_DEST "org.freedesktop.login1"
 #define LOGIND_PATH "/org/freedesktop/login1"
 #define LOGIND_IFACE "org.freedesktop.login1.Manager"
+#define SYSTEMD_DEST "org.freedesktop.systemd1"
+#define SYSTEMD_PATH "/org/freedesktop/systemd1"
+#define SYSTEMD_IFACE "org.freedesktop.systemd1.Manager"
+#define PROPS_IFACE "org.freedesktop.DBus.Properties"
 
 struct logind {
 	struct event_base *base;
@@ -244,6 +250,120 @@ int
 logind_locked(const struct logind *l)
 {
 	return l != NULL && l->lock_fd >= 0;
+}
+
+/* ---- why we stop: systemd's job for our unit ---- */
+
+static uint64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/*
+ * One synchronous call, within what is left until deadline (monotonic µs):
+ * the reply in *reply, or a negative errno. The caller unrefs *reply.
+ */
+static int
+ask(struct logind *l, uint64_t deadline, const char *path, const char *iface,
+    const char *member, sd_bus_message **reply, const char *types, ...)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus_message *m = NULL;
+	uint64_t now = mono_us();
+	va_list ap;
+	int r;
+
+	*reply = NULL;
+	if (now >= deadline)
+		return -ETIMEDOUT;
+	if ((r = sd_bus_message_new_method_call(l->bus, &m, SYSTEMD_DEST, path, iface,
+	    member)) < 0)
+		return r;
+	va_start(ap, types);
+	r = sd_bus_message_appendv(m, types, ap);
+	va_end(ap);
+	if (r >= 0)
+		r = sd_bus_call(l->bus, m, deadline - now, &e, reply);
+	if (r < 0)
+		log_debug("systemd cannot say why we stop (%s.%s): %s.", iface, member,
+		    e.message != NULL ? e.message : strerror(-r));
+	sd_bus_error_free(&e);
+	sd_bus_message_unref(m);
+	return r;
+}
+
+/* A string property: 1 when it equals want (prefix: starts with it), 0, or negative. */
+static int
+property_is(struct logind *l, uint64_t deadline, const char *path, const char *iface,
+    const char *name, const char *want)
+{
+	sd_bus_message *reply;
+	const char *v;
+	int r;
+
+	if ((r = ask(l, deadline, path, PROPS_IFACE, "Get", &reply, "ss", iface, name)) < 0)
+		return r;
+	if ((r = sd_bus_message_read(reply, "v", "s", &v)) >= 0)
+		r = strstr(v, want) != NULL;
+	sd_bus_message_unref(reply);
+	return r;
+}
+
+/* 1 when the job systemd runs for the unit at unit_path is a restart of it. */
+static int
+unit_restarting(struct logind *l, uint64_t deadline, const char *unit_path)
+{
+	sd_bus_message *reply;
+	const char *job;
+	char *jobpath = NULL;
+	uint32_t id;
+	int r;
+
+	if ((r = ask(l, deadline, unit_path, PROPS_IFACE, "Get", &reply, "ss",
+	    "org.freedesktop.systemd1.Unit", "Job")) < 0)
+		return r;
+	r = sd_bus_message_read(reply, "v", "(uo)", &id, &job);
+	if (r >= 0 && id != 0 && (jobpath = strdup(job)) == NULL)
+		r = -ENOMEM;
+	sd_bus_message_unref(reply);
+	if (r < 0 || id == 0)
+		return r < 0 ? r : 0;
+	/* "restart", "try-restart" and "reload-or-restart" all end as a restart job. */
+	r = property_is(l, deadline, jobpath, "org.freedesktop.systemd1.Job", "JobType",
+	    "restart");
+	free(jobpath);
+	return r;
+}
+
+int
+logind_stop_reason(struct logind *l)
+{
+	uint64_t deadline = mono_us() + LOGIND_ASK_MS * 1000;
+	sd_bus_message *reply = NULL;
+	const char *path;
+	char *unit = NULL;
+	int reason = VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_STOPPED;
+
+	if (l == NULL || l->bus == NULL)
+		return reason;
+	if (ask(l, deadline, SYSTEMD_PATH, SYSTEMD_IFACE, "GetUnitByPID", &reply, "u",
+	    (uint32_t)getpid()) >= 0 && sd_bus_message_read(reply, "o", &path) >= 0)
+		unit = strdup(path);
+	sd_bus_message_unref(reply);
+	if (unit != NULL && unit_restarting(l, deadline, unit) == 1)
+		reason = VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_RESTART;
+	else if (property_is(l, deadline, SYSTEMD_PATH, SYSTEMD_IFACE, "SystemState",
+	    "stopping") == 1)
+		reason = VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_SHUTDOWN;
+	free(unit);
+	/* A synchronous call may have read signals off the socket: have them dispatched. */
+	if (l->io_ev != NULL)
+		event_active(l->io_ev, EV_READ, 0);
+	return reason;
 }
 
 void

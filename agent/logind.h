@@ -9,6 +9,9 @@
  * released, which gives the agent time to say goodbye. After a resume
  * (PrepareForSleep(false)) or a cancelled shutdown the lock is taken again.
  *
+ * On SIGTERM, systemd (the same bus) tells a restart of the agent's own unit
+ * from a stop (logind_stop_reason()).
+ *
  * Without a system bus or logind (a container, a test) nothing of this
  * exists: logind_new() returns NULL and says why, and the agent says
  * "stopped" when it receives SIGTERM, whatever the cause.
@@ -52,5 +55,16 @@ void logind_release(struct logind *l);
 
 /* 1 while a delay lock is held. */
 int logind_locked(const struct logind *l);
+
+/*
+ * Why the agent is being stopped, asked of systemd on the same bus (at most
+ * LOGIND_ASK_MS in all): GOODBYE_REASON_RESTART when systemd's job for the
+ * agent's unit is a restart (systemctl restart, an upgrade's restart),
+ * GOODBYE_REASON_SHUTDOWN when the system is stopping (a shutdown logind did
+ * not announce), else GOODBYE_REASON_STOPPED, also when systemd cannot tell
+ * (no bus, not run by systemd). NULL l: stopped.
+ */
+#define LOGIND_ASK_MS 500
+int logind_stop_reason(struct logind *l);
 
 #endif

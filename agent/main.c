@@ -264,9 +264,23 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	log_info("Signal %d received; saying goodbye, then stopping.", (int)sig);
-	say_goodbye(a, VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_STOPPED,
-	    sig == SIGTERM ? "the agent was stopped (SIGTERM)" : "the agent was interrupted "
-	    "(SIGINT)");
+	/* systemd knows whether this SIGTERM is a restart or a shutdown it did not announce. */
+	switch (sig == SIGTERM ? logind_stop_reason(a->logind) :
+	    VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_STOPPED) {
+	case VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_RESTART:
+		say_goodbye(a, VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_RESTART,
+		    "the agent is restarting (SIGTERM)");
+		break;
+	case VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_SHUTDOWN:
+		say_goodbye(a, VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_SHUTDOWN,
+		    "the system is stopping (SIGTERM)");
+		break;
+	default:
+		say_goodbye(a, VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_STOPPED,
+		    sig == SIGTERM ? "the agent was stopped (SIGTERM)" : "the agent was "
+		    "interrupted (SIGINT)");
+		break;
+	}
 }
 
 /* The id the collector will see: the subject CN of our own certificate. */

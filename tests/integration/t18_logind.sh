@@ -1,6 +1,7 @@
 # Shutdown and sleep, told apart from a plain stop, through the system bus.
 #
-# systemd-logind cannot run here (systemd is not PID 1): logind is a STAND-IN
+# systemd-logind cannot run here (systemd is not PID 1): logind (and systemd's
+# answer to "is this a restart?") is a STAND-IN
 # (receivers/logind_standin.py) that owns org.freedesktop.login1 on a private
 # dbus-daemon, hands out delay locks as logind does (a pipe's write end) and
 # emits PrepareForSleep / PrepareForShutdown when the test asks. The agent's
@@ -13,6 +14,12 @@
 #     new lock;
 #   - PrepareForShutdown(true), then (false), cancelled: off "shutdown", then
 #     on again with a new lock;
+#   - SIGTERM while systemd (a stand-in too) runs a restart job for the
+#     agent's unit: off "restart"; started again: on, no incident; the same
+#     without coming back: silent after three heartbeats, an incident, closed
+#     when it comes back;
+#   - SIGTERM while systemd says the system is stopping (a shutdown logind
+#     did not announce): off "shutdown";
 #   - PrepareForShutdown(true) then SIGTERM (what systemd does next): off
 #     "shutdown", and the agent exits at once without a second goodbye.
 . "$(dirname "$0")/lib.sh"
@@ -50,6 +57,12 @@ emit() {
 	    org.vigil.test.LogindStandIn.Emit "string:$1" "boolean:$2" >/dev/null ||
 		fail "the stand-in cannot emit $1 $2"
 }
+standin() { # METHOD ARG...: a test method of the stand-in
+	_m=$1
+	shift
+	dbus-send --bus="$BUS" --print-reply --dest=org.freedesktop.login1 /org/freedesktop/login1 \
+	    "org.vigil.test.LogindStandIn.$_m" "$@" >/dev/null || fail "the stand-in refused $_m $*"
+}
 lines() { # WORD: how many lines of the stand-in's log start with it
 	grep -c "^$1 " "$T/logind.txt" || true
 }
@@ -60,6 +73,7 @@ lines_are() {
 # ---- the collector and one agent on that bus ---------------------------------------------------
 pki_setup pc-01
 write_collector_conf 0
+sed -i 's/^heartbeat = .*/heartbeat = 1s/' "$T/collector.conf"
 start_collector
 : >"$T/auth.log"
 write_agent_conf pc-01 "$PORT" "$T/auth.log"
@@ -106,15 +120,48 @@ emit shutdown false
 wait_for 10 "on again after the cancelled shutdown" off_is ""
 wait_for 10 "a new lock after the cancelled shutdown" lines_are inhibit 3
 
+# ---- systemctl restart: off "restart", back at once ------------------------------------------------
+restart_agent() {
+	DBUS_SYSTEM_BUS_ADDRESS=$BUS start_agent pc-01
+	wait_for 20 "the agent connected again" connected
+	wait_for 10 "on again" off_is ""
+}
+standin SetJob string:restart
+stop_pid "$AGENT_PID"
+off_is restart || fail "a restart job's SIGTERM said $(db "SELECT off_reason FROM agents;")"
+grep -q '^asked [0-9]* org.freedesktop.systemd1.Job.JobType$' "$T/logind.txt" ||
+	fail "the agent did not ask systemd for its job's type"
+standin SetJob string:
+restart_agent
+# ---- a restart that does not come back: silent, an incident, closed when it is back -------------
+standin SetJob string:restart
+stop_pid "$AGENT_PID"
+off_is restart || fail "the second restart said $(db "SELECT off_reason FROM agents;")"
+wait_for 20 "a restart not back within three heartbeats to be an incident" sh -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$T/vigil.db' \"SELECT title FROM incidents WHERE kind = 'agent_silent' AND status = 'new'\")\" = '1 machine of test-unit stopped reporting unexpectedly' ]"
+ctl agents | grep -E '^pc-01 ' | grep -q ' silent ' || fail "pc-01 is not shown silent: $(ctl agents)"
+standin SetJob string:
+restart_agent
+wait_for 20 "the incident closed once it is back" sh -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$T/vigil.db' \"SELECT status FROM incidents WHERE kind = 'agent_silent'\")\" = resolved ]"
+
+# ---- a shutdown logind did not announce: systemd says the system is stopping -----------------
+standin SetSystemState string:stopping
+stop_pid "$AGENT_PID"
+off_is shutdown || fail "SIGTERM with the system stopping said $(db "SELECT off_reason FROM agents;")"
+standin SetSystemState string:running
+restart_agent
+wait_for 10 "a lock for each start, resume and cancelled shutdown (6)" lines_are inhibit 6
+
 # ---- a shutdown, then systemd's SIGTERM ----------------------------------------------------------
+n=$(lines released)
 emit shutdown true
 wait_for 10 "off (shutdown) again" off_is shutdown
-wait_for 10 "the third release" lines_are released 3
+wait_for 10 "the lock released before the shutdown's SIGTERM" lines_are released $((n + 1))
 start=$(date +%s)
 stop_pid "$AGENT_PID"
 [ $(($(date +%s) - start)) -le 1 ] || fail "the agent took more than a second to stop after its goodbye"
 off_is shutdown || fail "SIGTERM after the shutdown's goodbye changed the reason to $(db "SELECT off_reason FROM agents;")"
-[ "$(grep -c 'says goodbye' "$T/collector.1.log")" = 3 ] ||
-	fail "the collector heard $(grep -c 'says goodbye' "$T/collector.1.log") goodbyes, not 3: $(grep 'says goodbye' "$T/collector.1.log")"
-[ "$(db "SELECT count(*) FROM incidents;")" = 0 ] || fail "an incident was opened"
-pass "delay lock; sleep: off (suspend), lock released after the goodbye, no reconnect, back at once on resume; shutdown cancelled: on again; shutdown + SIGTERM: one goodbye (logind is a stand-in)"
+# suspend, shutdown, restart, restart, shutdown (unannounced), shutdown: six.
+[ "$(grep -c 'says goodbye' "$T/collector.1.log")" = 6 ] ||
+	fail "the collector heard $(grep -c 'says goodbye' "$T/collector.1.log") goodbyes, not 6: $(grep 'says goodbye' "$T/collector.1.log")"
+[ "$(db "SELECT count(*) FROM incidents;")" = 1 ] || fail "incidents other than the failed restart's: $(db "SELECT title FROM incidents;")"
+pass "delay lock; sleep: off (suspend), lock released after the goodbye, no reconnect, back on resume; shutdown cancelled: on again; restart: off (restart), silent if not back; unannounced shutdown; shutdown + SIGTERM: one goodbye (logind and systemd are stand-ins)"

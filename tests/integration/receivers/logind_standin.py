@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""A STAND-IN for systemd-logind, for the agent's shutdown and sleep test (t18).
+"""STAND-INS for systemd-logind and systemd, for the agent's shutdown, sleep and restart test (t18).
 
 systemd-logind itself cannot run here (systemd is not PID 1), so this small
 program takes its name, org.freedesktop.login1, on a private dbus-daemon and
@@ -11,9 +11,17 @@ offers the part of its Manager interface the agent uses:
   signal PrepareForShutdown(b)          going down (true) or cancelled (false)
   signal PrepareForSleep(b)             going to sleep (true) or resumed (false)
 
-A test drives it through one more method, on an interface of its own:
+It also takes org.freedesktop.systemd1, for the agent's question on SIGTERM
+"is this a restart of my unit, or is the system stopping?":
+
+  Manager.GetUnitByPID(pid) -> the unit's path (any pid: one unit)
+  Properties.Get: Manager.SystemState, Unit.Job (id 0: none), Job.JobType
+
+A test drives them through methods on an interface of its own:
 
   org.vigil.test.LogindStandIn.Emit(which, start)   which: "shutdown" or "sleep"
+  org.vigil.test.LogindStandIn.SetJob(type)         "": no job; "restart", "stop"...
+  org.vigil.test.LogindStandIn.SetSystemState(s)    "running", "stopping"...
 
 Everything that happens is one line in the log file, with the wall-clock time
 in microseconds:
@@ -22,6 +30,7 @@ in microseconds:
   inhibit TIME WHAT MODE WHO
   released TIME
   emit TIME WHICH true|false
+  asked TIME WHAT
 
   logind_standin.py --bus ADDRESS --log FILE
 """
@@ -75,6 +84,14 @@ class Manager(dbus.service.Object):
     def PrepareForSleep(self, start):
         pass
 
+    @dbus.service.method(TEST, in_signature="s", out_signature="")
+    def SetJob(self, job):
+        State.job = job
+
+    @dbus.service.method(TEST, in_signature="s", out_signature="")
+    def SetSystemState(self, state):
+        State.system = state
+
     @dbus.service.method(TEST, in_signature="sb", out_signature="")
     def Emit(self, which, start):
         self.say("emit %d %s %s" % (now_us(), which, "true" if start else "false"))
@@ -86,6 +103,66 @@ class Manager(dbus.service.Object):
             raise dbus.exceptions.DBusException("which must be shutdown or sleep")
 
 
+SYSTEMD = "org.freedesktop.systemd1.Manager"
+PROPS = "org.freedesktop.DBus.Properties"
+UNIT_PATH = "/org/freedesktop/systemd1/unit/vigil_2dagent_2eservice"
+JOB_PATH = "/org/freedesktop/systemd1/job/42"
+
+
+class State:
+    job = ""
+    system = "running"
+
+
+class Props(dbus.service.Object):
+    """Properties.Get of one object, from a function of (interface, name)."""
+
+    def __init__(self, bus, path, get, say):
+        super().__init__(bus, path)
+        self.get = get
+        self.say = say
+
+    @dbus.service.method(PROPS, in_signature="ss", out_signature="v")
+    def Get(self, interface, name):
+        self.say("asked %d %s.%s" % (now_us(), interface, name))
+        v = self.get(interface, name)
+        if v is None:
+            raise dbus.exceptions.DBusException("no property %s.%s" % (interface, name),
+                                                name="org.freedesktop.DBus.Error.UnknownProperty")
+        return v
+
+
+class Systemd(Props):
+    def __init__(self, bus, say):
+        super().__init__(bus, "/org/freedesktop/systemd1", self.prop, say)
+
+    def prop(self, interface, name):
+        if interface == SYSTEMD and name == "SystemState":
+            return dbus.String(State.system, variant_level=1)
+        return None
+
+    @dbus.service.method(SYSTEMD, in_signature="u", out_signature="o")
+    def GetUnitByPID(self, pid):
+        self.say("asked %d GetUnitByPID" % now_us())
+        return dbus.ObjectPath(UNIT_PATH)
+
+
+def unit_prop(interface, name):
+    if interface == "org.freedesktop.systemd1.Unit" and name == "Job":
+        if State.job == "":
+            return dbus.Struct((dbus.UInt32(0), dbus.ObjectPath("/")), signature="uo",
+                               variant_level=1)
+        return dbus.Struct((dbus.UInt32(42), dbus.ObjectPath(JOB_PATH)), signature="uo",
+                           variant_level=1)
+    return None
+
+
+def job_prop(interface, name):
+    if interface == "org.freedesktop.systemd1.Job" and name == "JobType" and State.job:
+        return dbus.String(State.job, variant_level=1)
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bus", required=True)
@@ -94,11 +171,14 @@ def main():
     dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
     bus = dbus.bus.BusConnection(args.bus)
     log = open(args.log, "a")
-    name = dbus.service.BusName("org.freedesktop.login1", bus, do_not_queue=True)
+    names = [dbus.service.BusName(n, bus, do_not_queue=True)
+             for n in ("org.freedesktop.login1", "org.freedesktop.systemd1")]
     manager = Manager(bus, log)
+    objects = [Systemd(bus, manager.say), Props(bus, UNIT_PATH, unit_prop, manager.say),
+               Props(bus, JOB_PATH, job_prop, manager.say)]
     manager.say("ready")
     GLib.MainLoop().run()
-    del name
+    del names, objects
 
 
 if __name__ == "__main__":
