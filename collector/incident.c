@@ -928,12 +928,11 @@ static void
 silence_unit(struct collector *c, struct silence_scan *sc, const struct incident_silence_group *g)
 {
 	const struct incident_silence_machine *m = &sc->m[g->first];
-	const char *agents[INCIDENT_SILENCE_LINK_MAX];
+	const char **agents;
 	char title[INCIDENT_TITLE_MAX], dedup[INCIDENT_KEY_MAX], who[256];
 	struct store_made_incident mi;
 	const struct silence_open *o = NULL;
-	size_t n = g->n < INCIDENT_SILENCE_LINK_MAX ? g->n : INCIDENT_SILENCE_LINK_MAX;
-	size_t off = 0;
+	size_t n = g->n, off = 0;
 	int join = 0;
 
 	incident_silence_key(dedup, sizeof(dedup), m[0].unit);
@@ -941,16 +940,21 @@ silence_unit(struct collector *c, struct silence_scan *sc, const struct incident
 	for (size_t i = 0; i < sc->ninc && o == NULL; i++)
 		if (strcmp(sc->inc[i].dedup, dedup) == 0)
 			o = &sc->inc[i];
-	for (size_t i = 0; i < n; i++) {
-		agents[i] = m[i].agent;
+	for (size_t i = 0; i < n && !join; i++)
 		if (o == NULL || !linked(o, m[i].agent))
 			join = 1;
+	if (!join && strcmp(o->title, title) == 0)
+		return;
+	if ((agents = calloc(n, sizeof(*agents))) == NULL) {
+		log_warnx("Out of memory; cannot record that %s.", title);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		agents[i] = m[i].agent;
 		if (off < sizeof(who))
 			off += (size_t)snprintf(who + off, sizeof(who) - off, "%s%s",
 			    i > 0 ? ", " : "", m[i].agent);
 	}
-	if (!join && strcmp(o->title, title) == 0)
-		return;
 	memset(&mi, 0, sizeof(mi));
 	mi.kind = "agent_silent";
 	mi.dedup_key = dedup;
@@ -965,8 +969,10 @@ silence_unit(struct collector *c, struct silence_scan *sc, const struct incident
 	mi.nagents = n;
 	if (store_incident_make(c->store, &mi) != 0) {
 		log_warnx("Cannot store that %s: %s.", title, store_errmsg(c->store));
+		free(agents);
 		return;
 	}
+	free(agents);
 	log_warnx("Incident %lld: %s (%s%s).", (long long)mi.id, title, who,
 	    off >= sizeof(who) ? "..." : "");
 	if (mi.opened)

@@ -110,7 +110,6 @@ const char *incident_corr_kind_name(enum incident_corr_kind k);
 /* ---- pure: machines that stopped reporting, grouped per unit ------------------ */
 
 #define INCIDENT_SILENCE_RULE "agent.silent"   /* the rule of the silence incidents */
-#define INCIDENT_SILENCE_LINK_MAX 256          /* machines linked per write; the title counts all */
 
 /* A machine as the silence check sees it (presence.c decided silent). */
 struct incident_silence_machine {
