@@ -28,6 +28,7 @@
 #include "daemon.h"
 #include "dirwatch.h"
 #include "journal.h"
+#include "logind.h"
 #include "posture.h"
 #include "rules.h"
 #include "updates.h"
@@ -54,12 +55,21 @@ struct agent {
 	struct event *sigint;
 	struct event *trim_ev;   /* gives back the pages a connection attempt touched once */
 	struct event *trim_tick; /* and those of the sensors' periodic checks */
+	struct logind *logind;   /* shutdown and sleep (Linux, when there is a system bus) */
+	int stopping;            /* a signal asked us to exit: after the goodbye */
+	int saying_bye;          /* a goodbye is under way */
 };
 
 /* After the link came up or went down: the handshake or the backlog are done by then. */
 #define AGENT_TRIM_DELAY_SEC 10
 /* And every so often: an update check (every 6 h) parses the apt lists once. */
 #define AGENT_TRIM_PERIOD_SEC 600
+/*
+ * How long a goodbye may take before the agent exits or lets the machine go
+ * down anyway: well inside logind's default InhibitDelayMaxSec (5 s) and
+ * systemd's stop timeout.
+ */
+#define AGENT_GOODBYE_WAIT_MS 2000
 
 static void __attribute__((noreturn))
 usage(void)
@@ -182,13 +192,95 @@ link_changed_cb(void *arg)
 		evtimer_add(a->trim_ev, &tv);
 }
 
+/* ---- off, not silent: the goodbye ---- */
+
+/* A goodbye is over: let logind go on, and exit if a signal asked for it. */
+static void
+goodbye_done(void *arg, int heard)
+{
+	struct agent *a = arg;
+
+	(void)heard;
+	a->saying_bye = 0;
+	logind_release(a->logind);
+	if (a->stopping)
+		event_base_loopbreak(a->base);
+}
+
+static void
+say_goodbye(struct agent *a, int reason, const char *detail)
+{
+	a->saying_bye = 1;
+	uplink_goodbye(a->uplink, reason, detail, AGENT_GOODBYE_WAIT_MS, goodbye_done, a);
+}
+
+static void
+power_down(void *arg, enum logind_power power)
+{
+	struct agent *a = arg;
+
+	if (a->stopping)
+		return;
+	if (power == LOGIND_SHUTDOWN)
+		say_goodbye(a, VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_SHUTDOWN,
+		    "the system is shutting down or rebooting");
+	else
+		say_goodbye(a, VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_SUSPEND,
+		    "the system is going to sleep");
+}
+
+static void
+power_up(void *arg, enum logind_power power)
+{
+	struct agent *a = arg;
+
+	if (a->stopping)
+		return;
+	log_info("The system %s; the agent reports again.", power == LOGIND_SHUTDOWN ?
+	    "cancelled its shutdown" : "woke up");
+	uplink_resume(a->uplink);
+}
+
 static void
 signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct agent *a = arg;
 
-	log_info("Signal %d received; stopping.", (int)sig);
-	event_base_loopbreak(a->base);
+	/* A second signal, or one during a shutdown's goodbye: go now. */
+	if (a->stopping) {
+		log_info("Signal %d received again; stopping now.", (int)sig);
+		event_base_loopbreak(a->base);
+		return;
+	}
+	a->stopping = 1;
+	if (a->saying_bye) {
+		log_info("Signal %d received; stopping after the goodbye.", (int)sig);
+		return;
+	}
+	/* Shutting down: the goodbye said so already, a second one would say "stopped". */
+	if (uplink_parked(a->uplink)) {
+		log_info("Signal %d received; stopping (the goodbye is said).", (int)sig);
+		event_base_loopbreak(a->base);
+		return;
+	}
+	log_info("Signal %d received; saying goodbye, then stopping.", (int)sig);
+	/* systemd knows whether this SIGTERM is a restart or a shutdown it did not announce. */
+	switch (sig == SIGTERM ? logind_stop_reason(a->logind) :
+	    VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_STOPPED) {
+	case VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_RESTART:
+		say_goodbye(a, VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_RESTART,
+		    "the agent is restarting (SIGTERM)");
+		break;
+	case VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_SHUTDOWN:
+		say_goodbye(a, VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_SHUTDOWN,
+		    "the system is stopping (SIGTERM)");
+		break;
+	default:
+		say_goodbye(a, VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_STOPPED,
+		    sig == SIGTERM ? "the agent was stopped (SIGTERM)" : "the agent was "
+		    "interrupted (SIGINT)");
+		break;
+	}
 }
 
 /* The id the collector will see: the subject CN of our own certificate. */
@@ -328,6 +420,7 @@ agent_free(struct agent *a)
 	journal_free(a->journal);
 	watch_free(a->watch);
 	dirwatch_free(a->dirwatch);
+	logind_free(a->logind);
 	uplink_free(a->uplink);
 	posture_free(a->posture);
 	matcher_free(a->matcher);
@@ -527,6 +620,13 @@ main(int argc, char *argv[])
 	    (size_t)a->conf.agent.max_line, err, sizeof(err));
 	if (a->updates == NULL && err[0] != '\0')
 		fatalx("The update sensor cannot start: %s.", err);
+
+	{
+		struct logind_cb lc = { power_down, power_up, a };
+
+		if ((a->logind = logind_new(a->base, &lc, err, sizeof(err))) == NULL)
+			log_info("Shutdown and sleep cannot be told apart from a stop: %s.", err);
+	}
 
 	log_info("agent %s starting, %zu source%s, spool %llu events", id, a->conf.nsources,
 	    a->conf.nsources == 1 ? "" : "s", (unsigned long long)spool_depth(a->spool));

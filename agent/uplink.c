@@ -13,6 +13,12 @@
  * handshakes would pile up on it and time out (issue 9: 26.7 % of 10,000).
  * So the first attempt after a loss already waits a random time up to
  * reconnect_spread; later failures back off exponentially with jitter.
+ *
+ * Going away on purpose (stopped, shutdown, sleep): Goodbye{reason}, then the
+ * collector closes the connection, which says it read it; then the uplink is
+ * parked, with no reconnect, until uplink_resume(). Only a collector whose
+ * Welcome says proto_minor >= 1 is told: an older one would take the frame for
+ * a bad one, and would show the machine as silent anyway.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,6 +45,7 @@
 #include "vigil/err.h"
 #include "vigil/frame.h"
 #include "vigil/log.h"
+#include "vigil/names.h"
 #include "vigil/text.h"
 #include "vigil/wire.h"
 #include "uplink.h"
@@ -51,6 +58,8 @@ enum uplink_state {
 	UPLINK_CONNECTING,   /* TCP and TLS under way */
 	UPLINK_HELLO_SENT,   /* waiting for Welcome */
 	UPLINK_READY,        /* sending batches */
+	UPLINK_BYE,          /* Goodbye sent; waiting for the collector to close */
+	UPLINK_PARKED,       /* gone on purpose: no reconnect until uplink_resume() */
 };
 
 struct uplink {
@@ -73,6 +82,11 @@ struct uplink {
 	struct event *heartbeat_ev;
 	struct event *posture_ev;  /* a heartbeat at once: the posture changed */
 	struct uplink_retry retry; /* from o: reconnect_min, _max, _spread */
+	struct event *bye_ev;      /* the goodbye's deadline, or its end from the loop */
+	uplink_bye_fn bye_done;    /* called once when the goodbye is over */
+	void *bye_arg;
+	int bye_heard;             /* the collector closed after the goodbye */
+	uint32_t peer_minor;       /* the collector's protocol minor (Welcome) */
 	unsigned attempt;          /* failures since the last Welcome */
 	int quiet;                 /* the first failure of a series is logged, the rest at debug */
 
@@ -85,6 +99,7 @@ struct uplink {
 
 static void uplink_connect(struct uplink *u);
 static void uplink_fill(struct uplink *u);
+static void bye_finish(struct uplink *u, int heard);
 
 uint64_t
 uplink_backoff_ms(unsigned attempt, uint64_t min_ms, uint64_t max_ms, uint32_t rnd)
@@ -161,6 +176,11 @@ uplink_fail(struct uplink *u, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 
+	if (u->state == UPLINK_BYE) {
+		log_debug("After the goodbye: %s.", why);
+		bye_finish(u, 0);
+		return;
+	}
 	delay = uplink_retry_ms(&u->retry, u->state == UPLINK_READY, u->attempt, arc4random());
 	if (u->state == UPLINK_READY) {
 		/* The wording is matched by the agent.collector_lost rule: keep it. */
@@ -316,6 +336,7 @@ uplink_welcome(struct uplink *u, const Vigil__V1__Welcome *w)
 		}
 	}
 	u->sent = w->stored_seq;
+	u->peer_minor = w->proto_minor;
 	u->batch_max = u->o.batch_max;
 	if (w->max_batch != 0 && w->max_batch < u->batch_max)
 		u->batch_max = w->max_batch;
@@ -379,7 +400,8 @@ uplink_frame(struct uplink *u, const Vigil__V1__Frame *f)
 			break;
 		return uplink_welcome(u, f->welcome);
 	case VIGIL__V1__FRAME__MSG_ACK:
-		if (u->state != UPLINK_READY)
+		/* After the goodbye an ack still lets the spool drop what is stored. */
+		if (u->state != UPLINK_READY && u->state != UPLINK_BYE)
 			break;
 		return uplink_ack(u, f->ack->up_to_seq);
 	case VIGIL__V1__FRAME__MSG_ERROR:
@@ -473,6 +495,20 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		set_keepalive(bev);
 		uplink_hello(u);
+		return;
+	}
+	/*
+	 * The collector closes the connection once it has read our goodbye, with
+	 * or without a TLS close: either is the answer. A reset or a TLS failure
+	 * is not.
+	 */
+	if (u->state == UPLINK_BYE) {
+		int heard = (what & BEV_EVENT_EOF) != 0;
+
+		while ((e = bufferevent_get_openssl_error(bev)) != 0)
+			if (ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+				heard = 1;
+		bye_finish(u, heard);
 		return;
 	}
 	/* Name resolution and TCP were tcp_event_cb()'s: here TLS or the connection broke. */
@@ -664,6 +700,111 @@ uplink_fill(struct uplink *u)
 	}
 }
 
+/* ---- going away on purpose ---- */
+
+/* The goodbye is over (heard or not): close, stay parked, tell the caller. */
+static void
+bye_finish(struct uplink *u, int heard)
+{
+	uplink_bye_fn done = u->bye_done;
+
+	u->bye_heard = heard;
+	uplink_close(u);
+	evtimer_del(u->retry_ev);
+	evtimer_del(u->bye_ev);
+	u->state = UPLINK_PARKED;
+	u->bye_done = NULL;
+	if (heard)
+		log_info("The collector has our goodbye.");
+	if (done != NULL)
+		done(u->bye_arg, heard);
+}
+
+static void
+bye_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct uplink *u = arg;
+
+	(void)fd;
+	(void)what;
+	if (u->state == UPLINK_BYE)
+		log_warnx("The collector did not close the connection within the goodbye's "
+		    "wait; closing it.");
+	bye_finish(u, 0);
+}
+
+void
+uplink_goodbye(struct uplink *u, int reason, const char *detail, uint64_t wait_ms,
+    uplink_bye_fn done, void *arg)
+{
+	Vigil__V1__Frame f = VIGIL__V1__FRAME__INIT;
+	Vigil__V1__Goodbye g;
+	struct timeval tv = { 0, 0 };
+	int rc;
+
+	u->bye_done = done;
+	u->bye_arg = arg;
+	if (u->state == UPLINK_BYE) {
+		/* Already said: only the caller to tell has changed. */
+		return;
+	}
+	if (u->state != UPLINK_READY) {
+		/* Not connected: nobody to tell. The end still comes from the loop. */
+		uplink_close(u);
+		evtimer_del(u->retry_ev);
+		u->state = UPLINK_PARKED;
+		evtimer_add(u->bye_ev, &tv);
+		return;
+	}
+	if (u->peer_minor < WIRE_MINOR_GOODBYE) {
+		log_info("The collector at %s:%d predates goodbyes (protocol 1.%u); it will count "
+		    "this machine as silent.", u->address, u->o.port, (unsigned)u->peer_minor);
+		uplink_close(u);
+		u->state = UPLINK_PARKED;
+		evtimer_add(u->bye_ev, &tv);
+		return;
+	}
+	vigil__v1__goodbye__init(&g);
+	g.reason = (Vigil__V1__GoodbyeReason)reason;
+	g.detail = (char *)(uintptr_t)(detail != NULL ? detail : "");
+	g.time_us = walltime_now_us();
+	f.msg_case = VIGIL__V1__FRAME__MSG_GOODBYE;
+	f.goodbye = &g;
+	if ((rc = uplink_send(u, &f)) != 0) {
+		log_warnx("The goodbye cannot be sent (%s).", vigil_strerror(rc));
+		uplink_close(u);
+		u->state = UPLINK_PARKED;
+		evtimer_add(u->bye_ev, &tv);
+		return;
+	}
+	u->state = UPLINK_BYE;
+	evtimer_del(u->heartbeat_ev);
+	event_del(u->posture_ev);
+	tv = ms_tv(wait_ms);
+	evtimer_add(u->bye_ev, &tv);
+	log_info("Said goodbye to the collector (%s%s%s); waiting up to %llu ms for it to close.",
+	    goodbye_reason_name(reason), g.detail[0] != '\0' ? ": " : "", g.detail,
+	    (unsigned long long)wait_ms);
+}
+
+void
+uplink_resume(struct uplink *u)
+{
+	if (u == NULL || u->state != UPLINK_PARKED)
+		return;
+	log_info("Reconnecting to the collector at once.");
+	u->state = UPLINK_IDLE;
+	u->attempt = 0;
+	u->quiet = 0;
+	uplink_connect(u);
+}
+
+int
+uplink_parked(const struct uplink *u)
+{
+	return u != NULL && u->state == UPLINK_PARKED;
+}
+
 void
 uplink_kick(struct uplink *u)
 {
@@ -716,7 +857,8 @@ uplink_new(struct event_base *base, SSL_CTX *ctx, struct spool *spool,
 	u->timeout_ev = evtimer_new(base, timeout_cb, u);
 	u->heartbeat_ev = event_new(base, -1, EV_PERSIST, heartbeat_cb, u);
 	u->posture_ev = event_new(base, -1, 0, heartbeat_cb, u);
-	if (u->address == NULL || u->unit == NULL || u->posture_ev == NULL ||
+	u->bye_ev = evtimer_new(base, bye_cb, u);
+	if (u->address == NULL || u->unit == NULL || u->posture_ev == NULL || u->bye_ev == NULL ||
 	    (opts->server_name != NULL && opts->server_name[0] != '\0' &&
 	    u->server_name == NULL) || u->retry_ev == NULL || u->timeout_ev == NULL ||
 	    u->heartbeat_ev == NULL) {
@@ -757,6 +899,8 @@ uplink_free(struct uplink *u)
 		event_free(u->heartbeat_ev);
 	if (u->posture_ev != NULL)
 		event_free(u->posture_ev);
+	if (u->bye_ev != NULL)
+		event_free(u->bye_ev);
 	if (u->dns != NULL)
 		evdns_base_free(u->dns, 0);
 	free(u->address);

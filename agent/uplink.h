@@ -68,6 +68,24 @@ void uplink_start(struct uplink *u);
  */
 void uplink_posture_changed(void *u);
 
+/* The end of a goodbye: heard is 1 when the collector closed the connection after it. */
+typedef void (*uplink_bye_fn)(void *arg, int heard);
+
+/*
+ * Go away on purpose: send Goodbye{reason (Vigil__V1__GoodbyeReason), detail}
+ * when connected to a collector that understands it, wait until the collector
+ * closes the connection or wait_ms pass, then close and stay closed: no
+ * reconnect until uplink_resume(). done(arg, heard) is called once, always
+ * from the event loop (never before this returns). A second call while the
+ * goodbye is under way only replaces done.
+ */
+void uplink_goodbye(struct uplink *u, int reason, const char *detail, uint64_t wait_ms,
+    uplink_bye_fn done, void *arg);
+/* The machine is back (resumed, shutdown cancelled): connect again at once. */
+void uplink_resume(struct uplink *u);
+/* 1 after a goodbye, until uplink_resume(). */
+int uplink_parked(const struct uplink *u);
+
 /* New events are in the spool: send them if the connection and the window allow. */
 void uplink_kick(struct uplink *u);
 

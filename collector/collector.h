@@ -36,6 +36,7 @@ struct collector_counters {
 	uint64_t frames_bad;
 	uint64_t protocol_errors;
 	uint64_t sessions_replaced;
+	uint64_t goodbyes;                 /* agents that went away on purpose: off, not silent */
 	uint64_t batches_received;
 	uint64_t events_received;
 	uint64_t events_stored;

@@ -1,6 +1,7 @@
 /*
  * Compliance of one machine (compliance.h): the rules of the plans' 100 %
- * target, judged from facts and a time given as arguments.
+ * target, judged from facts and a time given as arguments, on the last state
+ * the machine reported while on.
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -78,23 +79,37 @@ compliance_age_days(int64_t age_us)
 	return age_us <= 0 ? 0 : (long long)(age_us / US_PER_DAY);
 }
 
+/*
+ * When the machine is judged as of: now when it is on, else the last time it
+ * was heard from (its last state while on). A last word ahead of our clock
+ * counts as now.
+ */
+int64_t
+compliance_as_of(const struct compliance_facts *f, int64_t now_us)
+{
+	if (f->on || f->last_seen_us <= 0 || f->last_seen_us > now_us)
+		return now_us;
+	return f->last_seen_us;
+}
+
 static void
-judge_silence(const struct compliance_facts *f, const struct compliance_limits *l,
+judge_seen(const struct compliance_facts *f, const struct compliance_limits *l,
     int64_t now_us, struct compliance_result *r, struct reasons *rs)
 {
 	char age[32], lim[32];
 
 	if (f->last_seen_us <= 0) {
-		r->violations |= COMPLIANCE_SILENT;
+		r->violations |= COMPLIANCE_NOT_SEEN;
 		reason_add(rs, "agent never reported");
 		return;
 	}
-	if (f->last_seen_us >= now_us - l->silent_after_us)
+	/* Off or silent for a while is no fault; a long absence is: nobody knows its state. */
+	if (f->on || now_us - f->last_seen_us <= l->offline_after_us)
 		return;
-	r->violations |= COMPLIANCE_SILENT;
+	r->violations |= COMPLIANCE_NOT_SEEN;
 	span(age, sizeof(age), now_us - f->last_seen_us);
-	span(lim, sizeof(lim), l->silent_after_us);
-	reason_add(rs, "agent silent for %s (limit %s)", age, lim);
+	span(lim, sizeof(lim), l->offline_after_us);
+	reason_add(rs, "not seen for %s (limit %s)", age, lim);
 }
 
 static void
@@ -169,13 +184,13 @@ compliance_eval(const struct compliance_facts *f, const struct compliance_limits
 	rs.len = 0;
 	rs.cap = sizeof(r->reasons) - 5;   /* room for "; ..." */
 	rs.full = 0;
-	judge_silence(f, l, now_us, r, &rs);
+	judge_seen(f, l, now_us, r, &rs);
 	if (!f->has_posture) {
 		r->violations |= COMPLIANCE_NO_POSTURE;
 		reason_add(&rs, "no posture reported");
 	} else {
-		judge_antivirus(f, l, now_us, r, &rs);
-		judge_updates(f, l, now_us, r, &rs);
+		judge_antivirus(f, l, compliance_as_of(f, now_us), r, &rs);
+		judge_updates(f, l, compliance_as_of(f, now_us), r, &rs);
 		/* Notes come after every violation. */
 		if (f->security_updates_pending < 0) {
 			r->notes |= COMPLIANCE_NOTE_UPDATES_UNKNOWN;

@@ -1,16 +1,25 @@
 /*
- * Compliance of one machine, from its latest posture and when its agent was
- * last heard from. A pure core: the facts, the limits and the time are
- * arguments; nothing here reads a clock, a file or the store.
+ * Compliance of one machine, from the last posture it reported while on and
+ * when its agent was last heard from. A pure core: the facts, the limits and
+ * the time are arguments; nothing here reads a clock, a file or the store.
+ *
+ * Off, not silent (DESIGN §5): a machine that is switched off, asleep or
+ * silent is not non-compliant for that alone. It is judged on its last
+ * state, as of the moment it was last heard from (the "as of" time): its
+ * signatures' age and how long an update had waited then. A machine whose
+ * agent is connected is judged as of now. Only a long absence counts by
+ * itself: not seen for more than offline_after.
  *
  * A machine is compliant when all of these hold:
- *   - its agent reported within silent_after (last_seen >= now - silent_after);
+ *   - its agent has reported at all, and is on, or was seen within
+ *     offline_after;
  *   - it has reported a posture at all;
  *   - an antivirus is named and running (Tristate YES);
  *   - the newest signature database has a known date younger than
- *     signature_max_age;
- *   - no security update has waited longer than security_grace (a count
- *     above 0 with a known start older than the grace, or with no known start).
+ *     signature_max_age (as of);
+ *   - no security update has waited longer than security_grace (as of; a
+ *     count above 0 with a known start older than the grace, or with no
+ *     known start).
  * An unknown update count (-1) is no violation by itself; it is noted as
  * "updates unknown" among the reasons.
  */
@@ -25,6 +34,7 @@
 /* What compliance is computed from; times in microseconds since the epoch, 0 unknown. */
 struct compliance_facts {
 	int64_t last_seen_us;          /* 0: never */
+	int on;                        /* its agent is connected: judged as of now */
 	int has_posture;               /* 0: the rest is ignored */
 	const char *av_product;        /* "" or NULL: no antivirus found */
 	int av_running;                /* Vigil__V1__Tristate: 0 unknown, 1 yes, 2 no */
@@ -35,14 +45,14 @@ struct compliance_facts {
 
 /* Limits in microseconds. */
 struct compliance_limits {
-	int64_t silent_after_us;
+	int64_t offline_after_us;      /* not seen for longer (and not on): not compliant */
 	int64_t signature_max_age_us;
 	int64_t security_grace_us;
 };
 
 /* Each rule that failed is a bit of violations; notes do not make a machine non-compliant. */
 enum compliance_rule {
-	COMPLIANCE_SILENT = 1 << 0,
+	COMPLIANCE_NOT_SEEN = 1 << 0,  /* never reported, or not seen for offline_after */
 	COMPLIANCE_NO_POSTURE = 1 << 1,
 	COMPLIANCE_NO_AV = 1 << 2,
 	COMPLIANCE_AV_STOPPED = 1 << 3,
@@ -60,6 +70,9 @@ struct compliance_result {
 	/* Every violation, then every note, as short sentences joined with "; ". */
 	char reasons[COMPLIANCE_REASONS_MAX];
 };
+
+/* The time f is judged as of at now_us: now when on, else its last word (never later than now). */
+int64_t compliance_as_of(const struct compliance_facts *f, int64_t now_us);
 
 /* Judge one machine at now_us. Returns 0, or VIGIL_ERR_INVAL for NULL arguments. */
 int compliance_eval(const struct compliance_facts *f, const struct compliance_limits *l,

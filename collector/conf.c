@@ -72,8 +72,16 @@ static const struct cfg_key collector_keys[] = {
 	    "Disk space kept in DATABASE.reserve and given up when the disk is full, so that the "
 	    "incident saying so can be stored and sent; 0: none."),
 	/* posture and compliance */
-	NUM("compliance_silent_after", CFG_DURATION, "90s", SEC, 30 * DAY, compliance_silent_after,
-	    "A machine whose agent has not reported for this long is not compliant."),
+	/*
+	 * Retired with "off, not silent": a machine switched off, or silent for a
+	 * while, is judged on its last state; only a long absence counts.
+	 */
+	{ "compliance_silent_after", CFG_RETIRED, NULL, 0, 0, 0, 0, 0,
+	    "a machine off or silent is judged on the last state it reported while on; "
+	    "set compliance_offline_after (days) instead" },
+	NUM("compliance_offline_after", CFG_DURATION, "7d", SEC, 365 * DAY,
+	    compliance_offline_after,
+	    "A machine not seen for this long is not compliant (\"not seen for N days\")."),
 	NUM("compliance_signature_max_age", CFG_DURATION, "3d", 3600 * SEC, 365 * DAY,
 	    compliance_signature_max_age,
 	    "A machine whose antivirus signatures are this old is not compliant."),
@@ -168,11 +176,18 @@ fmt_ms(char *buf, size_t len, long long ms)
 int
 conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 {
+	return conf_load_warn(path, c, err, errlen, NULL, NULL);
+}
+
+int
+conf_load_warn(const char *path, struct conf *c, char *err, size_t errlen, cfg_warn_fn warn,
+    void *arg)
+{
 	const struct collector_conf *cc = &c->collector;
 	char a[32], b[32];
 	int rc;
 
-	if ((rc = cfg_load(path, sections, c, err, errlen)) != 0)
+	if ((rc = cfg_load_warn(path, sections, c, err, errlen, warn, arg)) != 0)
 		return rc;
 	/* Checks across keys have no single line to point at. */
 	if (cc->idle_timeout <= cc->heartbeat) {
@@ -194,14 +209,6 @@ conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 	}
 	if (cc->groups[0] == '\0') {
 		snprintf(err, errlen, "%s: groups must not be empty", path);
-		return VIGIL_ERR_CONFIG;
-	}
-	/* posture and compliance: a machine must get the chance to report in time. */
-	if (cc->compliance_silent_after <= cc->heartbeat) {
-		fmt_ms(a, sizeof(a), cc->compliance_silent_after);
-		fmt_ms(b, sizeof(b), cc->heartbeat);
-		snprintf(err, errlen, "%s: compliance_silent_after (%s) must be longer than "
-		    "heartbeat (%s)", path, a, b);
 		return VIGIL_ERR_CONFIG;
 	}
 	return 0;

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "vigil/config.h"
+
 #define CONF_PATH_MAX 1024
 #define CONF_NAME_MAX 256
 #define CONF_SOCKET_MAX 108      /* sizeof(sun_path) */
@@ -39,7 +41,7 @@ struct collector_conf {
 	long long store_alarm_after;         /* ms of failing commits before an incident */
 	long long database_reserve;          /* bytes kept free for that incident */
 	/* posture and compliance */
-	long long compliance_silent_after;       /* ms */
+	long long compliance_offline_after;      /* ms: not seen this long is not compliant */
 	long long compliance_signature_max_age;  /* ms */
 	long long compliance_security_grace;     /* ms */
 	/* incidents, audit, escalation */
@@ -87,6 +89,9 @@ void conf_defaults(struct conf *c);
  * / VIGIL_ERR_SYS with "file:line: message" (or "file: message") in err.
  */
 int conf_load(const char *path, struct conf *c, char *err, size_t errlen);
+/* The same, handing each warning ("file:line: warning: ...", a retired key) to warn. */
+int conf_load_warn(const char *path, struct conf *c, char *err, size_t errlen, cfg_warn_fn warn,
+    void *arg);
 
 /* Print the effective configuration, for -nv. */
 void conf_print(FILE *fp, const struct conf *c);

@@ -32,6 +32,7 @@
 #include "escalate.h"
 #include "escalation_rt.h"
 #include "incident.h"
+#include "presence.h"
 #include "roles.h"
 
 #define CTL_MAX_CONNS 64             /* requests served at once */
@@ -279,7 +280,7 @@ posture_limits(const struct collector *c, struct compliance_limits *l)
 {
 	const struct collector_conf *cc = &c->conf.collector;
 
-	l->silent_after_us = cc->compliance_silent_after * 1000;
+	l->offline_after_us = cc->compliance_offline_after * 1000;
 	l->signature_max_age_us = cc->compliance_signature_max_age * 1000;
 	l->security_grace_us = cc->compliance_security_grace * 1000;
 }
@@ -296,10 +297,13 @@ posture_last_seen(struct collector *c, const char *agent, int64_t stored_us, int
 	return on && seen > stored_us ? seen : stored_us;
 }
 
-/* Judge one agent's row now; last_us already corrected for a live session. */
-static void
+/*
+ * Judge one agent's row now; last_us already corrected for a live session.
+ * Returns the time it is judged as of (now when on, else its last word).
+ */
+static int64_t
 posture_judge(const struct collector *c, const struct store_posture_row *r, int64_t last_us,
-    int64_t now_us, struct compliance_result *res)
+    int on, int64_t now_us, struct compliance_result *res)
 {
 	struct compliance_facts f;
 	struct compliance_limits l;
@@ -307,6 +311,7 @@ posture_judge(const struct collector *c, const struct store_posture_row *r, int6
 	posture_limits(c, &l);
 	memset(&f, 0, sizeof(f));
 	f.last_seen_us = last_us;
+	f.on = on;
 	f.has_posture = r->has_posture;
 	f.av_product = r->av_product;
 	f.av_running = r->av_running;
@@ -314,11 +319,13 @@ posture_judge(const struct collector *c, const struct store_posture_row *r, int6
 	f.security_updates_pending = r->security_updates_pending;
 	f.security_pending_since_us = r->security_pending_since_us;
 	compliance_eval(&f, &l, now_us, res);
+	return compliance_as_of(&f, now_us);
 }
 
 struct posture_glance {
 	struct jw *w;
 	int64_t last_us, now_us;
+	int on;
 	int written;
 };
 
@@ -329,8 +336,10 @@ posture_glance_row(void *arg, const struct store_posture_row *r)
 	struct jw *w = g->w;
 	struct compliance_result res;
 	char av[160];
+	int64_t as_of;
 
-	posture_judge(w->ctl->c, r, g->last_us, g->now_us, &res);
+	/* The signatures' age as compliance saw it: at the machine's last word when it is off. */
+	as_of = posture_judge(w->ctl->c, r, g->last_us, g->on, g->now_us, &res);
 	if (!r->has_posture)
 		posture_null(w, "av");
 	else if (r->av_product[0] == '\0')
@@ -342,7 +351,7 @@ posture_glance_row(void *arg, const struct store_posture_row *r)
 		jw_str(w, "av", av);
 	}
 	if (r->has_posture && r->av_signatures_us > 0)
-		jw_int(w, "signatures_age_days", compliance_age_days(g->now_us - r->av_signatures_us));
+		jw_int(w, "signatures_age_days", compliance_age_days(as_of - r->av_signatures_us));
 	else
 		posture_null(w, "signatures_age_days");
 	if (r->has_posture && r->security_updates_pending >= 0)
@@ -371,9 +380,9 @@ posture_glance_row(void *arg, const struct store_posture_row *r)
 
 /* The posture at a glance, as members of the agents line being written. */
 static void
-posture_glance(struct jw *w, const char *agent, int64_t last_us)
+posture_glance(struct jw *w, const char *agent, int64_t last_us, int on)
 {
-	struct posture_glance g = { w, last_us, session_now_us(), 0 };
+	struct posture_glance g = { w, last_us, session_now_us(), on, 0 };
 
 	(void)store_get_posture(w->ctl->c->store, agent, posture_glance_row, &g);
 	if (g.written)
@@ -420,6 +429,7 @@ compliance_row(void *arg, const struct store_posture_row *r)
 	struct collector *c = cw->w->ctl->c;
 	struct compliance_result res;
 	int64_t last;
+	int on;
 
 	if (cw->unit == NULL || strcmp(cw->unit, r->unit) != 0) {
 		if (cw->unit != NULL)
@@ -431,8 +441,8 @@ compliance_row(void *arg, const struct store_posture_row *r)
 		}
 		cw->machines = cw->compliant = 0;
 	}
-	last = posture_last_seen(c, r->agent, r->last_seen_us, NULL);
-	posture_judge(c, r, last, cw->now_us, &res);
+	last = posture_last_seen(c, r->agent, r->last_seen_us, &on);
+	(void)posture_judge(c, r, last, on, cw->now_us, &res);
 	cw->machines++;
 	if (res.compliant) {
 		cw->compliant++;
@@ -497,7 +507,7 @@ static const struct {
 } counters[] = {
 #define C(n) { #n, offsetof(struct collector_counters, n) }
 	C(connections_accepted), C(connections_refused_limit), C(tls_handshake_failed),
-	C(frames_bad), C(protocol_errors), C(sessions_replaced), C(batches_received),
+	C(frames_bad), C(protocol_errors), C(sessions_replaced), C(goodbyes), C(batches_received),
 	C(events_received), C(events_stored), C(events_duplicate), C(commits),
 	C(commit_failures), C(control_requests), C(control_refused),
 	C(connections_refused_address), C(handshakes_queued), C(handshake_timeouts),
@@ -506,6 +516,32 @@ static const struct {
 #undef C
 };
 
+/* On, off or silent now (presence.c), as the silence check decides it. */
+static enum presence
+agent_presence(struct collector *c, const struct store_agent_row *r, int64_t last,
+    int connected, int64_t *since)
+{
+	struct presence_facts pf = { connected, last, r->off_us, r->off_reason };
+
+	return presence_of(&pf, session_now_us(), incident_silent_after_us(c), since);
+}
+
+struct presence_count {
+	struct collector *c;
+	long long n[PRESENCE_SILENT + 1];
+};
+
+static int
+presence_count_row(void *arg, const struct store_agent_row *r)
+{
+	struct presence_count *pc = arg;
+	int connected;
+	int64_t last = posture_last_seen(pc->c, r->agent, r->last_us, &connected);
+
+	pc->n[agent_presence(pc->c, r, last, connected, NULL)]++;
+	return 0;
+}
+
 static int
 cmd_status(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err, size_t errlen)
 {
@@ -513,11 +549,15 @@ cmd_status(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err, si
 	struct collector *c = w->ctl->c;
 	struct store_counts sc;
 	struct session_gauges g;
+	struct presence_count pc;
 	const uint8_t *base = (const uint8_t *)&c->counters;
 
 	if (args_check(args, nargs, known, err, errlen) != 0)
 		return -1;
-	if (store_counts(c->store, &sc) != 0) {
+	memset(&pc, 0, sizeof(pc));
+	pc.c = c;
+	if (store_counts(c->store, &sc) != 0 ||
+	    store_query_agents(c->store, presence_count_row, &pc) != 0) {
 		snprintf(err, errlen, "the store cannot count its rows");
 		return -1;
 	}
@@ -527,6 +567,9 @@ cmd_status(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err, si
 	jw_int(w, "uptime_s", (session_now_us() - c->started_us) / 1000000);
 	jw_int(w, "agents_known", sc.agents);
 	jw_uint(w, "agents_connected", session_agents_connected(c));
+	jw_int(w, "agents_on", pc.n[PRESENCE_ON]);
+	jw_int(w, "agents_off", pc.n[PRESENCE_OFF]);
+	jw_int(w, "agents_silent", pc.n[PRESENCE_SILENT]);
 	jw_int(w, "events_stored", sc.events);
 	jw_int(w, "incidents_open", sc.incidents_open);
 	session_gauges(c, &g);
@@ -563,7 +606,8 @@ agent_row(void *arg, const struct store_agent_row *r)
 {
 	struct jw *w = arg;
 	int connected;
-	int64_t last = posture_last_seen(w->ctl->c, r->agent, r->last_us, &connected);
+	int64_t last = posture_last_seen(w->ctl->c, r->agent, r->last_us, &connected), since;
+	enum presence p = agent_presence(w->ctl->c, r, last, connected, &since);
 	int64_t ahead = w->ctl->c->conf.collector.clock_ahead_max * 1000;
 
 	jw_begin(w);
@@ -580,7 +624,17 @@ agent_row(void *arg, const struct store_agent_row *r)
 	jw_time(w, "last_seen", last);
 	jw_uint(w, "last_seq", r->last_seq);
 	jw_bool(w, "connected", connected);
-	posture_glance(w, r->agent, last);
+	/* Off is a machine switched off on purpose; silent, one that stopped without a word. */
+	jw_str(w, "state", presence_name(p));
+	jw_time(w, "state_since", since);
+	if (p == PRESENCE_OFF) {
+		jw_str(w, "off_reason", goodbye_reason_name(r->off_reason));
+		jw_str(w, "off_detail", r->off_detail);
+	} else {
+		posture_null(w, "off_reason");
+		posture_null(w, "off_detail");
+	}
+	posture_glance(w, r->agent, last, connected);
 	jw_end(w);
 	return 0;
 }
@@ -1059,8 +1113,9 @@ static int
 cmd_escalation_test(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
     size_t errlen)
 {
-	static const char *const known[] = { "category", "severity", "unit", "host", NULL };
-	const char *v, *unit, *host;
+	static const char *const known[] = { "category", "severity", "unit", "host", "rule",
+		NULL };
+	const char *v, *unit, *host, *rule;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *fp;
@@ -1078,7 +1133,8 @@ cmd_escalation_test(struct jw *w, const struct ctl_arg *args, size_t nargs, char
 		return -1;
 	}
 	if (name_arg(args, nargs, "unit", &unit, err, errlen) != 0 ||
-	    name_arg(args, nargs, "host", &host, err, errlen) != 0)
+	    name_arg(args, nargs, "host", &host, err, errlen) != 0 ||
+	    name_arg(args, nargs, "rule", &rule, err, errlen) != 0)
 		return -1;
 	if (!escalation_rt_enabled(w->ctl->c)) {
 		snprintf(err, errlen, "escalation is not configured (escalation = FILE in "
@@ -1089,7 +1145,7 @@ cmd_escalation_test(struct jw *w, const struct ctl_arg *args, size_t nargs, char
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	rc = escalation_rt_explain(w->ctl->c, cat, sev, unit, host, fp);
+	rc = escalation_rt_explain(w->ctl->c, cat, sev, unit, host, rule, fp);
 	fclose(fp);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot explain the escalation: %s", vigil_strerror(rc));

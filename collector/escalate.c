@@ -109,6 +109,8 @@ static const struct cfg_key route_keys[] = {
 	    "Lowest severity this route takes: info, low, medium, high, critical."),
 	RKEY("unit", CFG_STRING, NULL, unit, "Units (shell patterns); empty: all."),
 	RKEY("host", CFG_STRING, NULL, host, "Host names (shell patterns); empty: all."),
+	RKEY("rule", CFG_STRING, NULL, rule,
+	    "Rule ids (shell patterns, e.g. agent.silent); empty: all."),
 	RKEY("chain", CFG_STRING, NULL, chain, "The escalation chain; empty: none."),
 	RKEY("notify_now", CFG_STRING, NULL, notify_now,
 	    "Contacts told at once, acknowledged or not."),
@@ -547,6 +549,8 @@ check_route(struct checker *k, const struct escalate_conf *c, struct escalate_ro
 		return cerr(k, "route", r->label, "unit", "more than %d units", WORDS_MAX);
 	if (escalate_split(r->host, buf, sizeof buf, w, NITEMS(w)) < 0)
 		return cerr(k, "route", r->label, "host", "more than %d hosts", WORDS_MAX);
+	if (escalate_split(r->rule, buf, sizeof buf, w, NITEMS(w)) < 0)
+		return cerr(k, "route", r->label, "rule", "more than %d rules", WORDS_MAX);
 	r->chain_index = -1;
 	if (r->chain[0] != '\0' && (r->chain_index = chain_index(c, r->chain)) < 0)
 		return cerr(k, "route", r->label, "chain", "chain '%s' is not defined (add a "
@@ -734,7 +738,8 @@ route_matches(const struct escalate_route *r, const struct escalate_incident *in
 		return false;
 	if (inc->severity < r->severity)
 		return false;
-	return match_list(r->unit, str(inc->unit)) && match_list(r->host, str(inc->host));
+	return match_list(r->unit, str(inc->unit)) && match_list(r->host, str(inc->host)) &&
+	    match_list(r->rule, str(inc->rule));
 }
 
 size_t
@@ -1322,10 +1327,11 @@ escalate_explain(const struct escalate_conf *c, const struct escalate_incident *
 		return VIGIL_ERR_NOMEM;
 	if ((rc = escalate_plan(c, inc, plan)) != 0)
 		goto out;
-	fprintf(fp, "Incident: category %s, severity %s, unit %s, host %s.\n",
+	fprintf(fp, "Incident: category %s, severity %s, unit %s, host %s, rule %s.\n",
 	    category_name(inc->category), severity_name(inc->severity),
 	    str(inc->unit)[0] != '\0' ? str(inc->unit) : "-",
-	    str(inc->host)[0] != '\0' ? str(inc->host) : "-");
+	    str(inc->host)[0] != '\0' ? str(inc->host) : "-",
+	    str(inc->rule)[0] != '\0' ? str(inc->rule) : "-");
 	if (plan->nroutes == 0) {
 		fprintf(fp, "No route matches: nobody would be notified.\n");
 		goto out;

@@ -25,8 +25,8 @@
  *                               level1_wait .. level7_wait = how long to wait for
  *                               an ack before the next level; repeat_last,
  *                               repeat_interval, repeat_max
- *   [route police]              category, min_severity, unit, host (lists; unit
- *                               and host take shell patterns); chain, notify_now,
+ *   [route police]              category, min_severity, unit, host, rule (lists;
+ *                               unit, host and rule take shell patterns); chain, notify_now,
  *                               continue, group_by, group_wait, group_interval,
  *                               repeat_interval (overrides the chain's)
  *   [quiet_hours]               timezone, start, end, defer_up_to
@@ -110,6 +110,7 @@ struct escalate_route {
 	char min_severity[16];
 	char unit[ESC_LIST_MAX];            /* fnmatch patterns; "": any */
 	char host[ESC_LIST_MAX];
+	char rule[ESC_LIST_MAX];            /* fnmatch patterns on the rule id; "": any */
 	char chain[ESC_NAME_MAX];           /* "": none (notify_now only) */
 	char notify_now[ESC_LIST_MAX];
 	int cont;                           /* continue = yes */

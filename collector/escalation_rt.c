@@ -631,7 +631,7 @@ escalation_rt_applied(struct collector *c, int64_t id, int change,
 
 int
 escalation_rt_explain(struct collector *c, int category, int severity, const char *unit,
-    const char *host, FILE *fp)
+    const char *host, const char *rule, FILE *fp)
 {
 	struct escalate_incident inc;
 
@@ -643,6 +643,7 @@ escalation_rt_explain(struct collector *c, int category, int severity, const cha
 	inc.unit = unit;
 	inc.host = host;
 	inc.agent = host;
+	inc.rule = rule;
 	inc.created_us = session_now_us();
 	return escalate_explain(c->esc->conf, &inc, fp);
 }

@@ -76,10 +76,10 @@ void escalation_rt_applied(struct collector *c, int64_t id, int change,
     const struct escalate_state *st);
 
 /*
- * escalate_explain() for a made-up incident (unit and host may be NULL): who
- * would be told, when, through which channel. Sends nothing.
+ * escalate_explain() for a made-up incident (unit, host and rule may be
+ * NULL): who would be told, when, through which channel. Sends nothing.
  */
 int escalation_rt_explain(struct collector *c, int category, int severity, const char *unit,
-    const char *host, FILE *fp);
+    const char *host, const char *rule, FILE *fp);
 
 #endif

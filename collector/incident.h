@@ -2,7 +2,7 @@
  * The incident engine around the store: correlation across machines, agents
  * that stopped reporting, and operator actions.
  *
- * The pure core (incident_corr_*, incident_silent) takes events and times as
+ * The pure core (incident_corr_*, incident_silence_*) takes events and times as
  * arguments; the shell (incident_init() and the rest) runs on the main
  * thread:
  *
@@ -11,9 +11,11 @@
  *   correlate_hosts machines within correlate_window, the same USB serial on
  *   two machines, malware on two machines: each makes (or extends) one
  *   incident of kind "correlation" that links the machines and their events.
- * - A timer, once per heartbeat interval, opens an "agent not reporting"
- *   incident for every agent silent for more than 3 heartbeats, and resolves
- *   it (by "system", the record kept) when the agent reports again.
+ * - A timer, once per heartbeat interval, decides every machine's presence
+ *   (presence.h): machines that said goodbye are off, not an incident;
+ *   machines silent for more than 3 heartbeats without a goodbye make one
+ *   low-severity incident per unit, linking them, which the system resolves
+ *   (the record kept) once none of them is silent.
  * - When the store cannot write for store_alarm_after (a full disk), the
  *   collector opens an incident about itself (session.c says when).
  * - incident_act() is an operator's action: incident_fsm decides, then the
@@ -107,12 +109,43 @@ const char *incident_corr_kind_name(enum incident_corr_kind k);
 
 /* ---- pure: silence and re-opening ---------------------------------------------- */
 
-/* 1 when an agent last seen at last_us is silent at now_us (more than window_us ago). */
-int incident_silent(int64_t last_us, int64_t now_us, int64_t window_us);
+/* ---- pure: machines that stopped reporting, grouped per unit ------------------ */
+
+#define INCIDENT_SILENCE_RULE "agent.silent"   /* the rule of the silence incidents */
+
+/* A machine as the silence check sees it (presence.c decided silent). */
+struct incident_silence_machine {
+	char *agent, *unit;
+	int silent;
+	int64_t since_us;              /* silent since */
+};
+
+/* The silent machines of one unit: m[first .. first + n) after the sort. */
+struct incident_silence_group {
+	size_t first, n;
+	int64_t first_since_us, last_since_us;
+};
+
+/*
+ * Sort m by unit, silent machines first, then by agent, and write one group
+ * per unit that has silent machines (at most maxg). Returns the groups.
+ */
+size_t incident_silence_groups(struct incident_silence_machine *m, size_t n,
+    struct incident_silence_group *g, size_t maxg);
+/* 1 when none of agents[] is silent in m: its incident is over. */
+int incident_silence_over(const char *const *agents, size_t nagents,
+    const struct incident_silence_machine *m, size_t n);
+/* "3 machines of phuong-7 stopped reporting unexpectedly" ("no unit" for ""). */
+void incident_silence_title(char *buf, size_t len, const char *unit, size_t machines);
+/* The unit's dedup key: "silent-unit:phuong-7". */
+void incident_silence_key(char *buf, size_t len, const char *unit);
 /* 1 when an incident resolved at resolved_us (0: never) re-opens at now_us. */
 int incident_reopens(int64_t resolved_us, int64_t now_us, int64_t window_us);
 
 /* ---- the shell ------------------------------------------------------------------ */
+
+/* Silence, in microseconds: three heartbeat intervals without a word and no goodbye. */
+int64_t incident_silent_after_us(const struct collector *c);
 
 /* Correlator and silence timer. Call before the loop runs. 0 or VIGIL_ERR_NOMEM. */
 int incident_init(struct collector *c);

@@ -221,6 +221,14 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	session_shutdown(c);
 }
 
+/* A retired key: said on stderr (-n, and the journal under systemd), never fatal. */
+static void
+conf_warn(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "vigil-collector: %s\n", msg);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -256,7 +264,7 @@ main(int argc, char **argv)
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		fatal("Cannot allocate the collector");
-	if (conf_load(file, &c->conf, err, sizeof(err)) != 0) {
+	if (conf_load_warn(file, &c->conf, err, sizeof(err), conf_warn, NULL) != 0) {
 		fprintf(stderr, "vigil-collector: %s\n", err);
 		free(c);
 		return 1;

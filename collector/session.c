@@ -60,6 +60,7 @@
 #include "vigil/err.h"
 #include "vigil/frame.h"
 #include "vigil/log.h"
+#include "vigil/names.h"
 #include "vigil/text.h"
 #include "vigil/tls.h"
 #include "vigil/wire.h"
@@ -1034,6 +1035,7 @@ session_hello(struct session *s, Vigil__V1__Frame *f_hello)
 	w.heartbeat_sec = (uint32_t)(cc->heartbeat / 1000);
 	w.max_frame = (uint32_t)cc->max_frame;
 	w.max_batch = WIRE_MAX_BATCH;
+	w.proto_minor = WIRE_PROTO_MINOR;    /* agents say goodbye only to us, not to older ones */
 	f.msg_case = VIGIL__V1__FRAME__MSG_WELCOME;
 	f.welcome = &w;
 	if (session_send(s, &f) != 0) {
@@ -1142,6 +1144,33 @@ session_posture(struct session *s, Vigil__V1__Frame *f, size_t bytes)
 	return session_may_read(s) ? 0 : -1;
 }
 
+/* ---- goodbye: off, not silent ---- */
+
+/*
+ * The agent goes away on purpose (stopped, shutting down, suspending): the
+ * next commit records the machine as off, and we close the session, which
+ * tells the agent that its goodbye was heard. Takes f; returns -1 (closing).
+ */
+static int
+session_goodbye(struct session *s, Vigil__V1__Frame *f)
+{
+	char detail[WIRE_MAX_GOODBYE_DETAIL * 4 + 1];
+	const Vigil__V1__Goodbye *g = f->goodbye;
+
+	text_escape(detail, sizeof(detail), g->detail, strlen(g->detail));
+	log_info("Agent %s from %s says goodbye: %s%s%s%s; it is off, not silent.", s->agent,
+	    s->addr, goodbye_reason_name((int)g->reason), detail[0] != '\0' ? " (" : "", detail,
+	    detail[0] != '\0' ? ")" : "");
+	s->c->counters.goodbyes++;
+	if (pending_add(s->c, STORE_GOODBYE, s, f, 0, s->seen_us) != 0) {
+		log_warnx("Out of memory; the goodbye of agent %s is lost: it will look silent.",
+		    s->agent);
+		frame_free(f);
+	}
+	session_close_soon(s);
+	return -1;
+}
+
 /* Returns 0 to keep reading, -1 when the session is gone or closing. Takes f. */
 static int
 session_frame(struct session *s, Vigil__V1__Frame *f, size_t bytes)
@@ -1178,6 +1207,13 @@ session_frame(struct session *s, Vigil__V1__Frame *f, size_t bytes)
 		if (s->seen_us - s->seen_stored_us >= COLLECTOR_SEEN_INTERVAL_US || clock_moved)
 			session_write_seen(s);
 		return 0;
+	case VIGIL__V1__FRAME__MSG_GOODBYE:
+		if (s->state != SS_RUNNING) {
+			frame_free(f);
+			session_protocol_error(s, VIGIL_ERR_PROTO, "a Goodbye before Hello");
+			return -1;
+		}
+		return session_goodbye(s, f);
 	case VIGIL__V1__FRAME__MSG_ERROR:
 		text_escape(reason, sizeof(reason), f->error->reason, strlen(f->error->reason));
 		log_warnx("agent %s from %s: closing: the agent reports an error: %s", s->agent,
@@ -1500,6 +1536,8 @@ commit_start(struct collector *c)
 			/* Handed over: the session's next posture needs an item of its own. */
 			if (ps != NULL && ps->posture == p)
 				ps->posture = NULL;
+		} else if (p->kind == STORE_GOODBYE) {
+			b->goodbye = p->frame->goodbye;
 		}
 	}
 	t->busy = 1;
@@ -1609,8 +1647,8 @@ commit_refused(struct collector *c, const struct pending *p, const struct store_
 	text_escape(why, sizeof(why), b->why, strlen(b->why));
 	if (p->kind != STORE_EVENTS) {
 		log_warnx("The store refused the %s of agent %s: %s.", p->kind == STORE_HELLO ?
-		    "Hello" : p->kind == STORE_POSTURE ? "posture" : "last-seen time", p->agent,
-		    why);
+		    "Hello" : p->kind == STORE_POSTURE ? "posture" : p->kind == STORE_GOODBYE ?
+		    "goodbye" : "last-seen time", p->agent, why);
 		return;
 	}
 	log_warnx("The store refused the events %llu..%llu of agent %s: %s; the agent keeps "

@@ -17,6 +17,7 @@
 
 #include "vigil.pb-c.h"
 #include "vigil/err.h"
+#include "vigil/names.h"
 #include "vigil/text.h"
 #include "audit.h"
 #include "store.h"
@@ -279,10 +280,21 @@ static const struct migration migrations[] = {
 	"ALTER TABLE events ADD COLUMN clock INTEGER NOT NULL DEFAULT 0;"   /* enum store_clock */
 	"ALTER TABLE agents ADD COLUMN clock_offset_us INTEGER NOT NULL DEFAULT 0;"
 	"PRAGMA user_version = 5;", 1 },
+	/*
+	 * 6: off, not silent. An agent that says goodbye is off since off_us, for
+	 * off_reason; its next Hello sets off_us back to 0.
+	 */
+	{ 6,
+	"ALTER TABLE agents ADD COLUMN off_us INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE agents ADD COLUMN off_reason TEXT NOT NULL DEFAULT '' CHECK (off_reason IN"
+	"  ('', 'stopped', 'shutdown', 'suspend', 'restart'));"
+	"ALTER TABLE agents ADD COLUMN off_detail TEXT NOT NULL DEFAULT '';"
+	"PRAGMA user_version = 6;", 0 },
 };
 
 #define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
-#define STORE_SCHEMA_VERSION ((int)NITEMS(migrations))
+/* The last step's number: steps grow but may leave a number out (see 6). */
+#define STORE_SCHEMA_VERSION (migrations[NITEMS(migrations) - 1].version)
 
 enum stmt_id {
 	ST_BEGIN,
@@ -293,6 +305,7 @@ enum stmt_id {
 	ST_ROLLBACK_TO,
 	ST_AGENT_HELLO,
 	ST_AGENT_SEEN,
+	ST_AGENT_GOODBYE,
 	ST_AGENT_LAST_SEQ,
 	ST_AGENT_UP_TO,
 	ST_EVENT_INSERT,
@@ -345,13 +358,18 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)"
 	    " ON CONFLICT (agent) DO UPDATE SET hostname = excluded.hostname,"
 	    " unit = excluded.unit, version = excluded.version, os = excluded.os,"
-	    " address = excluded.address, last_seen = excluded.last_seen",
+	    " address = excluded.address, last_seen = excluded.last_seen,"
+	    " off_us = 0, off_reason = '', off_detail = ''",
 	/* ?3: the agent's clock minus ours, from its heartbeat; NULL: not measured. */
 	[ST_AGENT_SEEN] =
 	    "INSERT INTO agents (agent, first_seen, last_seen, clock_offset_us)"
 	    " VALUES (?1, ?2, ?2, coalesce(?3, 0))"
 	    " ON CONFLICT (agent) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen),"
 	    " clock_offset_us = coalesce(?3, clock_offset_us)",
+	/* The row exists: the agent's Hello is stored before anything it says after. */
+	[ST_AGENT_GOODBYE] =
+	    "UPDATE agents SET off_us = ?2, off_reason = ?3, off_detail = ?4,"
+	    " last_seen = max(last_seen, ?2) WHERE agent = ?1",
 	[ST_AGENT_LAST_SEQ] = "SELECT last_seq FROM agents WHERE agent = ?1",
 	[ST_AGENT_UP_TO] =
 	    "INSERT INTO agents (agent, first_seen, last_seen, last_seq) VALUES (?1, ?2, ?2, ?3)"
@@ -391,7 +409,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " ORDER BY time_us, id",
 	[ST_QUERY_AGENTS] =
 	    "SELECT agent, hostname, unit, version, os, address, first_seen, last_seen, last_seq,"
-	    " clock_offset_us FROM agents ORDER BY agent",
+	    " clock_offset_us, off_us, off_reason, off_detail FROM agents ORDER BY agent",
 	[ST_QUERY_INCIDENTS] =
 	    "SELECT " INCIDENT_COLUMNS " FROM incidents WHERE (?1 = 0 OR " OPEN_STATUS ")"
 	    " ORDER BY severity DESC, first_seen, id",
@@ -1105,6 +1123,25 @@ clock_of(const struct store *st, int64_t time_us, int64_t recv_us)
 	return STORE_CLOCK_OK;
 }
 
+/* Off, not silent, from now on: the machine said why it goes away. */
+static int
+commit_goodbye(struct store *st, const struct store_batch *b)
+{
+	sqlite3_stmt *s = st->st[ST_AGENT_GOODBYE];
+	int rc;
+
+	if (b->goodbye == NULL)
+		return VIGIL_ERR_INVAL;
+	bind_text(s, 1, b->agent);
+	sqlite3_bind_int64(s, 2, b->recv_us);
+	/* wire.c let only known reasons through; the CHECK constraint holds the rest. */
+	bind_text(s, 3, goodbye_reason_name((int)b->goodbye->reason));
+	bind_text(s, 4, b->goodbye->detail);
+	rc = hot_run(st, s);
+	sqlite3_clear_bindings(s);
+	return rc;
+}
+
 static int
 commit_events(struct store *st, struct store_batch *b)
 {
@@ -1261,6 +1298,8 @@ commit_item(struct store *st, struct store_batch *b)
 		return commit_seen(st, b);
 	case STORE_POSTURE:
 		return commit_posture(st, b);
+	case STORE_GOODBYE:
+		return commit_goodbye(st, b);
 	}
 	return VIGIL_ERR_INVAL;
 }
@@ -1349,6 +1388,8 @@ item_complete(const struct store_batch *b)
 		return 1;
 	case STORE_POSTURE:
 		return b->heartbeat != NULL && b->heartbeat->posture != NULL;
+	case STORE_GOODBYE:
+		return b->goodbye != NULL;
 	}
 	return 0;
 }
@@ -1551,6 +1592,11 @@ agent_step(sqlite3_stmt *s, void *ctx)
 	row.last_us = sqlite3_column_int64(s, 7);
 	row.last_seq = (uint64_t)sqlite3_column_int64(s, 8);
 	row.clock_offset_us = sqlite3_column_int64(s, 9);
+	row.off_us = sqlite3_column_int64(s, 10);
+	row.off_reason = goodbye_reason_from_name(col_text(s, 11));
+	if (row.off_reason < 0)
+		row.off_reason = 0;
+	row.off_detail = col_text(s, 12);
 	return w->fn.agent != NULL ? w->fn.agent(w->arg, &row) : 0;
 }
 

@@ -37,6 +37,7 @@ enum store_item_kind {
 	STORE_HELLO,           /* the agent's row from its Hello, seen at recv_us */
 	STORE_SEEN,            /* the agent was last seen at recv_us */
 	STORE_POSTURE,         /* heartbeat's posture and counters, seen at recv_us */
+	STORE_GOODBYE,         /* the agent went away on purpose at recv_us: off, not silent */
 };
 
 struct store_batch {
@@ -46,6 +47,7 @@ struct store_batch {
 	const Vigil__V1__Hello *hello;
 	const char *address;
 	const Vigil__V1__Heartbeat *heartbeat;   /* STORE_POSTURE: posture not NULL */
+	const Vigil__V1__Goodbye *goodbye;       /* STORE_GOODBYE */
 	int64_t recv_us;
 	int64_t agent_clock_us;   /* STORE_SEEN: the agent's clock at recv_us (heartbeat); 0 */
 	uint64_t up_to;        /* out: highest seq of the batch, now stored */
@@ -59,11 +61,13 @@ struct store_batch {
  * Store every item in one transaction: each event once per (agent, seq)
  * (a duplicate is ignored, not an error); events at severity >= medium open
  * or update the open incident for (agent, rule); agents.last_seq moves up;
- * Hello and last-seen items update the agents table. Returns 0 only after
- * COMMIT is durable. An item that fails for its own data (a constraint, a
- * value out of range) is undone alone and marked refused with a reason;
- * the others are stored. On any other error (a full disk) everything is
- * rolled back, nothing may be acknowledged, and store_errmsg() says why.
+ * Hello and last-seen items update the agents table; a Goodbye marks the
+ * agent off (reason, detail, since recv_us) until its next Hello. Returns 0
+ * only after COMMIT is durable. An item that fails for its own data (a
+ * constraint, a value out of range) is undone alone and marked refused with
+ * a reason; the others are stored. On any other error (a full disk)
+ * everything is rolled back, nothing may be acknowledged, and store_errmsg()
+ * says why.
  *
  * Not thread-safe: one struct store belongs to one thread at a time. The
  * collector gives its writer thread a store of its own.
@@ -120,6 +124,10 @@ struct store_agent_row {
 	int64_t first_us, last_us;
 	uint64_t last_seq;
 	int64_t clock_offset_us;   /* its clock minus ours at its last heartbeat */
+	/* schema 6: said goodbye at off_us (0: not since its last Hello) */
+	int64_t off_us;
+	int off_reason;            /* Vigil__V1__GoodbyeReason; 0 when not off */
+	const char *off_detail;
 };
 typedef int (*store_agent_fn)(void *arg, const struct store_agent_row *row);
 int store_query_agents(struct store *st, store_agent_fn fn, void *arg);

@@ -77,7 +77,7 @@ static const char usage_text[] =
     "usage: vigilctl [-s SOCKET] [--json|--csv] COMMAND [ARGS]\n"
     "\n"
     "  status                          the collector's state and counters\n"
-    "  agents                          known agents and when they were last seen\n"
+    "  agents                          known agents: last seen, on / off (why) / silent\n"
     "  events [--since DURATION|TIME] [--until TIME] [--agent ID]\n"
     "         [--category C] [--severity S] [--limit N]\n"
     "                                  stored events, oldest first\n"
@@ -91,7 +91,7 @@ static const char usage_text[] =
     "                                  true_positive, false_positive, duplicate or benign\n"
     "  audit verify                    check the audit trail's hash chain; names the first\n"
     "                                  edited or deleted record (exit status 1)\n"
-    "  escalation test --category C --severity S [--unit U] [--host H]\n"
+    "  escalation test --category C --severity S [--unit U] [--host H] [--rule R]\n"
     "                                  who would be notified, when, how; sends nothing\n"
     "  compliance [--unit U]           per unit: machines, compliant, percent of the 100 %\n"
     "                                  target; then each non-compliant machine and why\n"
@@ -503,14 +503,6 @@ val(const struct json_object *o, const char *key)
 
 /* ---- posture and compliance ---- */
 
-static int
-bool_true(const struct json_object *o, const char *key)
-{
-	const struct json_member *m = json_get(o, key);
-
-	return m != NULL && m->type == JSON_BOOL && strcmp(m->str, "true") == 0;
-}
-
 /* "yes", "no", or "" (shown as "-") when absent or null. */
 static const char *
 bool_yes_no(const struct json_object *o, const char *key)
@@ -664,12 +656,12 @@ print_agents(const struct reply *r)
 {
 	/* AGENT is the certificate's identity; CLAIMED-HOST what the agent says of itself. */
 	static const char *const heads[] = {"AGENT",     "CLAIMED-HOST", "UNIT",   "VERSION",
-	                                    "ADDRESS",   "LAST-SEEN",    "CLOCK",  "STATUS",
+	                                    "ADDRESS",   "LAST-SEEN",    "CLOCK",  "STATE",
 	                                    "AV",        "SIG-AGE",      "SEC-UPD", "REBOOT",
 	                                    "COMPLIANT", "DROPS"};
 	static const unsigned char right[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1};
 	struct table t;
-	char when[64], nd[32], clock[32];
+	char when[64], nd[32], clock[32], st[64];
 
 	table_init(&t, heads, right, 14);
 	for (size_t i = 0; i < r->n; i++) {
@@ -677,10 +669,14 @@ print_agents(const struct reply *r)
 
 		local_time(when, sizeof(when), val(o, "last_seen"), 0);
 		clock_shown(o, clock, sizeof(clock));
+		/* "off (shutdown)": switched off on purpose, and why; "silent": stopped without a word. */
+		if (strcmp(val(o, "state"), "off") == 0)
+			snprintf(st, sizeof(st), "off (%s)", val(o, "off_reason"));
+		else
+			snprintf(st, sizeof(st), "%s", val(o, "state"));
 		table_add(&t, (const char *const[]){
 		                  val(o, "agent"), val(o, "hostname"), val(o, "unit"),
-		                  val(o, "version"), val(o, "address"), when, clock,
-		                  bool_true(o, "connected") ? "connected" : "offline", val(o, "av"),
+		                  val(o, "version"), val(o, "address"), when, clock, st, val(o, "av"),
 		                  val(o, "signatures_age_days"), val(o, "security_updates"),
 		                  bool_yes_no(o, "reboot_required"), bool_yes_no(o, "compliant"),
 		                  drops(o, nd, sizeof(nd))});
@@ -1389,16 +1385,22 @@ cmd_escalation(struct opts *o, int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"category", required_argument, NULL, 'c'}, {"severity", required_argument, NULL, 'S'},
 	    {"unit", required_argument, NULL, 'u'},     {"host", required_argument, NULL, 'H'},
+	    {"rule", required_argument, NULL, 'R'},
 	    {"json", no_argument, NULL, 'J'},           {"csv", no_argument, NULL, 'C'},
 	    {0},
 	};
 	struct request req = {.len = 0};
 	struct reply r = {0};
 	struct filter f = { -1, -1, NULL, NULL, -1 };
+	const char *rule = NULL;
 	int c;
 
-	while ((c = next_opt(o, argc, argv, "", longopts, "escalation")) != -1)
-		filter_opt(&f, c, optarg);
+	while ((c = next_opt(o, argc, argv, "", longopts, "escalation")) != -1) {
+		if (c == 'R')
+			rule = name_opt("--rule", optarg);
+		else
+			filter_opt(&f, c, optarg);
+	}
 	if (optind >= argc || strcmp(argv[optind], "test") != 0)
 		usage_error("escalation: the only action is \"escalation test --category C "
 		            "--severity S\".");
@@ -1413,6 +1415,8 @@ cmd_escalation(struct opts *o, int argc, char **argv)
 		req_add(&req, "unit", f.unit);
 	if (f.host != NULL)
 		req_add(&req, "host", f.host);
+	if (rule != NULL)
+		req_add(&req, "rule", rule);
 	talk(o, &req, &r);
 	if (!o->json) {
 		if (r.n == 0)

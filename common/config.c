@@ -13,6 +13,8 @@
  *   from [A-Za-z0-9_.-].
  * - min == max == 0 means no range (beyond the type's own).
  * - Values may not hold control characters; STRING values must be UTF-8.
+ * - A retired key (CFG_RETIRED) takes any value and only warns: a key that
+ *   goes away must not stop a daemon whose file still has it.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -41,6 +43,8 @@ struct loader {
 	unsigned lineno;
 	char *err;
 	size_t errlen;
+	cfg_warn_fn warn;
+	void *warn_arg;
 
 	unsigned *sec_line;     /* per section: line of its first header, 0 if absent */
 	unsigned *key_line;     /* per key of the current section: line it was set */
@@ -188,6 +192,8 @@ set_value(const struct cfg_key *k, void *base, const char *v, char *msg, size_t 
 	int b, rc = 0;
 
 	switch (k->type) {
+	case CFG_RETIRED:
+		return 0;
 	case CFG_STRING:
 	case CFG_SECRET:
 	case CFG_PATH:
@@ -274,6 +280,8 @@ section_defaults(const struct cfg_section *sec, void *base, char *msg, size_t ms
 	for (k = sec->keys; k->name != NULL; k++) {
 		field = (char *)base + k->off;
 		switch (k->type) {
+		case CFG_RETIRED:
+			continue;          /* no field */
 		case CFG_STRING:
 		case CFG_SECRET:
 		case CFG_PATH:
@@ -522,12 +530,24 @@ key_value(struct loader *l, char *line)
 	if (set_value(k, l->cur_base, val, msg, sizeof msg) != 0)
 		return lerr(l, 0, "%s", msg);
 	l->key_line[i] = l->lineno;
+	if (k->type == CFG_RETIRED && l->warn != NULL) {
+		snprintf(msg, sizeof msg, "%s:%u: warning: '%s' is no longer used and is ignored: %s",
+		    l->path, l->lineno, key, k->help != NULL ? k->help : "remove it");
+		l->warn(l->warn_arg, msg);
+	}
 	return 0;
 }
 
 int
 cfg_load(const char *path, const struct cfg_section *secs, void *conf, char *err,
     size_t errlen)
+{
+	return cfg_load_warn(path, secs, conf, err, errlen, NULL, NULL);
+}
+
+int
+cfg_load_warn(const char *path, const struct cfg_section *secs, void *conf, char *err,
+    size_t errlen, cfg_warn_fn warn, void *arg)
 {
 	const struct cfg_section *sec;
 	struct loader l;
@@ -542,6 +562,8 @@ cfg_load(const char *path, const struct cfg_section *secs, void *conf, char *err
 	l.conf = conf;
 	l.err = err;
 	l.errlen = errlen;
+	l.warn = warn;
+	l.warn_arg = arg;
 	seterr(err, errlen, "%s", "");
 
 	if (all_defaults(secs, conf, msg, sizeof msg) != 0) {
@@ -666,6 +688,8 @@ print_section(FILE *fp, const struct cfg_section *sec, const char *label, const 
 		fprintf(fp, "[%s]\n", sec->name);
 	for (k = sec->keys; k->name != NULL; k++) {
 		field = (const char *)base + k->off;
+		if (k->type == CFG_RETIRED)
+			continue;
 		if (k->help != NULL)
 			fprintf(fp, "# %s\n", k->help);
 		if (absent || key_unset(k, base)) {

@@ -13,10 +13,16 @@ static const char *const categories[] = {
 	"update", "software", "data_leak", "attack", "fraud", "agent", "system",
 };
 
+static const char *const goodbyes[] = {
+	"unspecified", "stopped", "shutdown", "suspend", "restart",
+};
+
 #define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 _Static_assert(NITEMS(severities) == VIGIL__V1__SEVERITY__SEVERITY_CRITICAL + 1, "severity names");
 _Static_assert(NITEMS(categories) == VIGIL__V1__CATEGORY__CATEGORY_SYSTEM + 1, "category names");
+_Static_assert(NITEMS(goodbyes) == VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_RESTART + 1,
+    "goodbye reason names");
 
 static const char *
 name_of(const char *const *names, size_t n, int v)
@@ -57,4 +63,16 @@ int
 category_from_name(const char *name)
 {
 	return value_of(categories, NITEMS(categories), name);
+}
+
+const char *
+goodbye_reason_name(int reason)
+{
+	return name_of(goodbyes, NITEMS(goodbyes), reason);
+}
+
+int
+goodbye_reason_from_name(const char *name)
+{
+	return value_of(goodbyes, NITEMS(goodbyes), name);
 }

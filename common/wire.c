@@ -14,6 +14,7 @@
 
 #define SEVERITY_MAX VIGIL__V1__SEVERITY__SEVERITY_CRITICAL
 #define CATEGORY_MAX VIGIL__V1__CATEGORY__CATEGORY_SYSTEM
+#define GOODBYE_MAX VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_RESTART
 
 static int why_set(char *why, size_t whylen, int rc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -204,6 +205,21 @@ check_heartbeat(const Vigil__V1__Heartbeat *hb, char *why, size_t whylen)
 	return 0;
 }
 
+/* A reason this version does not know is refused like any other enum: a newer agent checks Welcome. */
+static int
+check_goodbye(const Vigil__V1__Goodbye *g, char *why, size_t whylen)
+{
+	if ((int)g->reason == 0)
+		return why_set(why, whylen, VIGIL_ERR_MISSING, "goodbye: reason is missing.");
+	if ((int)g->reason < 0 || (int)g->reason > GOODBYE_MAX)
+		return why_set(why, whylen, VIGIL_ERR_RANGE, "goodbye: reason %d is not a known "
+		               "reason.", (int)g->reason);
+	if (g->time_us < 0)
+		return why_set(why, whylen, VIGIL_ERR_RANGE, "goodbye: time_us %lld is before "
+		               "1970.", (long long)g->time_us);
+	return check_str(g->detail, "goodbye: detail", WIRE_MAX_GOODBYE_DETAIL, 0, why, whylen);
+}
+
 int
 wire_validate(const Vigil__V1__Frame *f, char *why, size_t whylen)
 {
@@ -239,6 +255,10 @@ wire_validate(const Vigil__V1__Frame *f, char *why, size_t whylen)
 			break;
 		return check_str(f->error->reason, "error: reason", WIRE_MAX_REASON, 0, why,
 		                 whylen);
+	case VIGIL__V1__FRAME__MSG_GOODBYE:
+		if (f->goodbye == NULL)
+			break;
+		return check_goodbye(f->goodbye, why, whylen);
 	default:
 		return why_set(why, whylen, VIGIL_ERR_RANGE,
 		               "The frame carries message kind %d, which is unknown.",

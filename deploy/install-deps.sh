@@ -10,6 +10,7 @@ PKGS="build-essential pkg-config libevent-dev libprotobuf-c-dev protobuf-c-compi
 libsqlite3-dev libssl-dev libcmocka-dev libpcre2-dev libsystemd-dev libcurl4-openssl-dev
 sqlite3 openssl logrotate procps iproute2 util-linux python3 systemd
 systemd-journal-remote clamav clamav-daemon clamdscan python3-aiosmtpd
+dbus-daemon dbus-bin python3-dbus python3-gi
 qemu-system-x86 qemu-system-data linux-image-amd64 busybox-static cpio kmod"
 
 missing=""

@@ -24,6 +24,12 @@ enum cfg_type {
 	CFG_DURATION,  /* long long milliseconds: "500ms", "30s", "5m", "2h", "7d"; [min, max] in ms */
 	CFG_SIZE,      /* long long bytes: "4096", "64k", "1M", "2G"; [min, max] */
 	CFG_SECRET,    /* char[len], as CFG_STRING; cfg_print() shows "********" */
+	/*
+	 * A key that is no longer used: accepted with any value, so that an
+	 * existing file keeps loading, but ignored (no field), never printed,
+	 * and reported as a warning whose reason is the key's help.
+	 */
+	CFG_RETIRED,
 };
 
 struct cfg_key {
@@ -62,6 +68,13 @@ void cfg_defaults(const struct cfg_section *secs, void *conf);
  */
 int cfg_load(const char *path, const struct cfg_section *secs, void *conf, char *err,
     size_t errlen);
+
+/* A warning, "file:line: warning: message", for the caller to show. */
+typedef void (*cfg_warn_fn)(void *arg, const char *msg);
+
+/* cfg_load(), handing each warning (a retired key) to warn(arg, ...); NULL drops them. */
+int cfg_load_warn(const char *path, const struct cfg_section *secs, void *conf, char *err,
+    size_t errlen, cfg_warn_fn warn, void *arg);
 
 /* Print the effective configuration in the same syntax, for -nv. */
 void cfg_print(FILE *fp, const struct cfg_section *secs, const void *conf);

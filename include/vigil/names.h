@@ -8,5 +8,8 @@ const char *category_name(int cat);
 /* The enum value for a name (case-insensitive), or -1. */
 int severity_from_name(const char *name);
 int category_from_name(const char *name);
+/* Goodbye reasons: "stopped", "shutdown", "suspend", "restart"; "unknown" otherwise. */
+const char *goodbye_reason_name(int reason);
+int goodbye_reason_from_name(const char *name);
 
 #endif

@@ -11,7 +11,10 @@
 #include "vigil.pb-c.h"
 
 #define WIRE_PROTO_MAJOR 1
-#define WIRE_PROTO_MINOR 0
+/* 1: Goodbye (agent) and Welcome.proto_minor (collector). */
+#define WIRE_PROTO_MINOR 1
+/* The first minor version whose collector understands Goodbye. */
+#define WIRE_MINOR_GOODBYE 1
 
 /* Hard limits on what a message may carry (bytes, not characters). */
 #define WIRE_MAX_HOSTNAME 255
@@ -26,14 +29,16 @@
 #define WIRE_MAX_FIELD_KEY 64
 #define WIRE_MAX_FIELD_VALUE 1024
 #define WIRE_MAX_REASON 512
+#define WIRE_MAX_GOODBYE_DETAIL 256
 #define WIRE_MAX_BATCH 1000          /* events in one EventBatch */
 #define WIRE_MAX_SEQ INT64_MAX       /* seq and spool_high_seq: stores keep signed 64 bits */
 
 /*
  * Check one decoded frame: exactly one message kind set; required fields
  * present (Hello: proto_major; Event: 0 < seq <= WIRE_MAX_SEQ, time_us > 0, rule, summary;
- * Welcome: nothing beyond types); enums within their declared range and not
- * UNSPECIFIED for Event.category/severity; every string within its limit and
+ * Welcome: nothing beyond types; Goodbye: a known reason, time_us >= 0); enums
+ * within their declared range and not UNSPECIFIED for Event.category/severity
+ * and Goodbye.reason; every string within its limit and
  * valid UTF-8 (no NUL); batch non-empty, at most WIRE_MAX_BATCH events, with
  * strictly increasing seq. Returns 0 or a negative vigil_err; when `why` is
  * not NULL a sentence naming the field is written there.

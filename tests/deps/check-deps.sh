@@ -58,6 +58,7 @@ check() {
 			continue
 		fi
 		case $_prog in
+		python3:*) /usr/bin/python3 -c "import ${_prog#python3:}" 2>/dev/null || { echo "$_where: the Python module ${_prog#python3:} (package $_pkg) is not installed: run deploy/install-deps.sh as root." >&2; _bad=1; } ;;
 		/*) [ -e "$_prog" ] || { echo "$_where: $_prog (package $_pkg) is not installed: run deploy/install-deps.sh as root." >&2; _bad=1; } ;;
 		*) PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v "$_prog" >/dev/null 2>&1 || { echo "$_where: $_prog (package $_pkg) is not installed: run deploy/install-deps.sh as root." >&2; _bad=1; } ;;
 		esac
@@ -67,7 +68,7 @@ check() {
 	_abs=$( {
 		cd "$top"
 		grep -noE '(^|[^A-Za-z0-9_./=-])(/usr)?/s?bin/[A-Za-z0-9._+-]+|/(usr/)?lib/systemd/[A-Za-z0-9._+-]+' \
-			$(find tests deploy -name '*.sh') /dev/null
+			$(find tests deploy -name '*.sh' ! -path 'tests/deps/*') /dev/null
 		grep -noE '"((/usr)?/s?bin|/(usr/)?lib/systemd)/[A-Za-z0-9._+-]+"' \
 			$(find tests -name '*.c') /dev/null
 	} | sed -E 's/:[0-9]+:[^/]*/ /; s/"$//' | sort -u -k2,2)

@@ -29,7 +29,7 @@ done
 # The declared programs (absolute paths are run as they are: nothing to link).
 sed -e 's/#.*//' "$decl" | while read -r prog pkg; do
 	case $prog in
-	"" | /*) continue ;;
+	"" | /* | python3:*) continue ;;
 	esac
 	# Debian's programs, not a user's (pyenv's python3, /usr/local).
 	p=$(PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v "$prog" 2>/dev/null) || {

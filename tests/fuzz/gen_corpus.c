@@ -51,6 +51,7 @@ main(void)
 {
 	Vigil__V1__Frame f;
 	Vigil__V1__Hello hello;
+	Vigil__V1__Goodbye goodbye;
 	Vigil__V1__Welcome welcome;
 	Vigil__V1__EventBatch batch;
 	Vigil__V1__Event ev[3], *evp[3];
@@ -158,6 +159,19 @@ main(void)
 	f.msg_case = VIGIL__V1__FRAME__MSG_ERROR;
 	f.error = &error;
 	put("error", buf, pack(&f, buf));
+
+	vigil__v1__goodbye__init(&goodbye);
+	goodbye.reason = VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_SHUTDOWN;
+	goodbye.detail = "the system is shutting down";
+	goodbye.time_us = 1764064860000000LL;
+	f.msg_case = VIGIL__V1__FRAME__MSG_GOODBYE;
+	f.goodbye = &goodbye;
+	put("goodbye", buf, pack(&f, buf));
+	goodbye.reason = (Vigil__V1__GoodbyeReason)9;
+	put("goodbye-bad-reason", buf, pack(&f, buf));
+	goodbye.reason = VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_STOPPED;
+	goodbye.detail = "SIGTERM\xc3";
+	put("goodbye-bad-utf8", buf, pack(&f, buf));
 
 	{
 		static const uint8_t zero[] = {0, 0, 0, 0};

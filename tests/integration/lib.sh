@@ -8,6 +8,9 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 T=$(mktemp -d /tmp/vigil-test.XXXXXX)
 PIDS=""
 TEST_NAME=$(basename "$0" .sh)
+# Agents never reach the host's system bus (logind's delay locks): a test that
+# wants one starts its own (t20).
+export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/no-system-bus"
 
 cleanup() {
 	rc=$?
@@ -40,6 +43,7 @@ need() {
 		_pkg=$(awk -v p="$_p" '$1 == p { print $2; exit }' "$TOP/deploy/programs.txt")
 		[ -n "$_pkg" ] || fail "$_p is not declared in deploy/programs.txt"
 		case $_p in
+		python3:*) python3 -c "import ${_p#python3:}" 2>/dev/null ;;
 		/*) [ -e "$_p" ] ;;
 		*) command -v "$_p" >/dev/null ;;
 		esac || fail "$_p is missing: install the package $_pkg (deploy/install-deps.sh does)"

@@ -10,7 +10,7 @@ PY=/usr/bin/python3 # Debian's, where python3-aiosmtpd lives
 R="$TOP/tests/integration/receivers"
 LIVE="$BUILD/tests/test_notify_live"
 [ -x "$LIVE" ] || fail "$LIVE is not built"
-"$PY" -c 'import aiosmtpd' 2>/dev/null || fail "python3-aiosmtpd is not installed (make deps)"
+need python3:aiosmtpd
 
 pki_setup
 "$BUILD/vigilctl" pki init "$T/pki2" >/dev/null || fail "vigilctl pki init (the wrong CA) failed"

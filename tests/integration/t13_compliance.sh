@@ -3,12 +3,14 @@
 # days old, pc-fine's has one dated now. vigilctl compliance reports 3
 # machines, 1 compliant, 33 %, with the right reasons (table, --json, --csv);
 # then pc-stopped's clamd starts, its agent sends a heartbeat at once, and the
-# unit is at 67 %.
+# unit is at 67 %. Then pc-fine's agent is stopped (a goodbye): off is not
+# non-compliant, the unit stays at 67 %, until pc-fine has not been seen for
+# longer than compliance_offline_after (8 s here): "not seen for ...", 33 %.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/clamav.sh"
 
 pki_setup pc-stopped pc-old pc-fine
-write_collector_conf 0 "compliance_silent_after = 30s
+write_collector_conf 0 "compliance_offline_after = 8s
 compliance_signature_max_age = 3d
 compliance_security_grace = 7d"
 start_collector
@@ -37,6 +39,7 @@ for id in pc-stopped pc-old pc-fine; do
 	"$BUILD/vigil-agent" -n -f "$T/$id/agent.conf" 2>/dev/null || fail "$id's configuration is refused"
 	start_agent "$id"
 done
+FINE_PID=$AGENT_PID
 
 ctl() {
 	"$BUILD/vigilctl" "$@"
@@ -113,4 +116,16 @@ grep -q '"agent":"pc-stopped"' "$T/c2.json" && fail "pc-stopped is still non-com
 n=$(db "select count(*) from posture_history where agent = 'pc-fine';")
 [ "$n" -le 3 ] || fail "pc-fine has $n history rows for an unchanging posture"
 
-pass "3 machines at 33 % with reasons (table, --json, --csv), agents at a glance, clamd started: 67 %"
+# ---- off, not silent: judged on its last state, until it is gone too long ---------------------
+stop_pid "$FINE_PID"
+wait_for 10 "pc-fine recorded off" sh -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$T/vigil.db' \"SELECT off_reason FROM agents WHERE agent = 'pc-fine'\")\" = stopped ]"
+unit_is "$U67" || fail "a machine switched off changed the unit's figure: $(ctl --json compliance)"
+ctl --json agents | grep '"agent":"pc-fine"' | grep -q '"state":"off".*"compliant":true' ||
+	fail "pc-fine off at a glance: $(ctl --json agents | grep pc-fine)"
+not_seen() {
+	ctl --json compliance | grep '"agent":"pc-fine"' | grep -Eq '"reasons":"not seen for [0-9]+ s \(limit 8 s\); updates unknown"'
+}
+wait_for 30 "pc-fine not seen for longer than compliance_offline_after" not_seen
+unit_is "$U33" || fail "the unit is not back at 33 %: $(ctl --json compliance)"
+
+pass "3 machines at 33 % with reasons (table, --json, --csv), agents at a glance, clamd started: 67 %; off is judged on its last state, not seen for too long is its own reason"

@@ -11,13 +11,13 @@
 #     incident and started again → level 2 happens once, on time, and nothing
 #     already delivered is sent again;
 #   - one source address failing on two machines → one correlation incident
-#     linking both; an agent stopped → "agent not reporting", closed by the
-#     system when it returns.
+#     linking both; an agent killed → its unit's "stopped reporting
+#     unexpectedly", closed by the system when it returns.
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3 # Debian's, where python3-aiosmtpd lives
 R="$TOP/tests/integration/receivers"
-"$PY" -c 'import aiosmtpd' 2>/dev/null || fail "python3-aiosmtpd is not installed (make deps)"
+need python3:aiosmtpd
 
 pki_setup pc-01 pc-02
 CRT="$T/pki/collector.crt"
@@ -243,7 +243,8 @@ C=$(db "SELECT id FROM incidents WHERE dedup_key = 'corr:src_ip:198.51.100.77';"
 "$BUILD/vigilctl" incident show "$C" | grep -q "machines: pc-01, pc-02" || fail "incident show does not list the machines"
 "$BUILD/vigilctl" incidents --host pc-02 | grep -q "198.51.100.77" || fail "--host does not find a correlated machine"
 
-stop_pid "$PID_pc_02"
+# Killed: no goodbye, so silent (a clean stop would be "off", t19).
+stop_pid "$PID_pc_02" KILL
 wait_for 30 "pc-02 to be reported silent" sh -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$T/vigil.db' \"SELECT status FROM incidents WHERE kind = 'agent_silent' AND agent = 'pc-02'\")\" = new ]"
 start_agent pc-02
 wait_for 30 "the silence incident to be closed when pc-02 returns" sh -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$T/vigil.db' \"SELECT status || ' ' || resolution FROM incidents WHERE kind = 'agent_silent' AND agent = 'pc-02'\")\" = 'resolved true_positive' ]"

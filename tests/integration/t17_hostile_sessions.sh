@@ -116,6 +116,8 @@ fi
 # ---- frames parked half-sent: counted against max_pending_total ----
 stop_pid "$COLL_PID"
 collector_set port "$PORT"
+# The parkers are not agents: a refused one would not come back.
+collector_set max_handshakes_per_address 32
 collector_set max_frame 1M
 collector_set max_pending 1M
 collector_set max_pending_total 2M

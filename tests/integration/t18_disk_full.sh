@@ -79,4 +79,8 @@ _dups=$(dbq "select count(*) - count(distinct seq) from events where agent = 'pc
 [ "$_dups" = 0 ] || fail "$_dups events were stored twice"
 check_exact pc-01 1 20200
 "$BUILD/vigilctl" status | grep -q "^store: *ok" || fail "vigilctl status does not say the store is ok again"
+# The small disk goes before the files do (a mount point cannot be removed).
+stop_pid "$AGENT_PID"
+stop_pid "$COLL_PID"
+umount "$T/db" || fail "cannot unmount $T/db"
 pass "full disk: nothing acknowledged, reserve given up, incident stored and sent, 1,010 events exactly once after, incident closed"

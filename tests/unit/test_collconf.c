@@ -226,7 +226,23 @@ test_print(void **state)
 
 /* ---- posture and compliance ---- */
 
-/* The compliance keys: defaults, durations, ranges, and the check against heartbeat. */
+/* Collects the warnings of conf_load_warn(). */
+struct warnings {
+	char text[4][512];
+	size_t n;
+};
+
+static void
+collect_warning(void *arg, const char *msg)
+{
+	struct warnings *w = arg;
+
+	if (w->n < 4)
+		snprintf(w->text[w->n], sizeof(w->text[0]), "%s", msg);
+	w->n++;
+}
+
+/* The compliance keys: defaults, durations, ranges. */
 static void
 test_compliance_keys(void **state)
 {
@@ -234,23 +250,61 @@ test_compliance_keys(void **state)
 	char err[512];
 
 	conf_defaults(&c);
-	assert_int_equal(c.collector.compliance_silent_after, 90 * 1000LL);
+	assert_int_equal(c.collector.compliance_offline_after, 7 * 86400 * 1000LL);
 	assert_int_equal(c.collector.compliance_signature_max_age, 3 * 86400 * 1000LL);
 	assert_int_equal(c.collector.compliance_security_grace, 7 * 86400 * 1000LL);
-	write_conf("[collector]\nheartbeat = 2s\ncompliance_silent_after = 10s\n"
+	write_conf("[collector]\nheartbeat = 2s\ncompliance_offline_after = 14d\n"
 	    "compliance_signature_max_age = 12h\ncompliance_security_grace = 0s\n");
 	assert_int_equal(conf_load(path, &c, err, sizeof(err)), 0);
-	assert_int_equal(c.collector.compliance_silent_after, 10 * 1000LL);
+	assert_int_equal(c.collector.compliance_offline_after, 14 * 86400 * 1000LL);
 	assert_int_equal(c.collector.compliance_signature_max_age, 12 * 3600 * 1000LL);
 	assert_int_equal(c.collector.compliance_security_grace, 0);
 	expect_error("[collector]\ncompliance_signature_max_age = 30m\n", 2,
 	    "compliance_signature_max_age");
 	expect_error("[collector]\n\ncompliance_security_grace = 400d\n", 3,
 	    "compliance_security_grace");
-	expect_error("[collector]\ncompliance_silent_after = soon\n", 2, "compliance_silent_after");
-	/* The window must hold at least one heartbeat. */
-	expect_error("[collector]\nheartbeat = 30s\ncompliance_silent_after = 30s\n", 0,
-	    "compliance_silent_after (30s) must be longer than heartbeat (30s)");
+	expect_error("[collector]\ncompliance_offline_after = soon\n", 2,
+	    "compliance_offline_after");
+	expect_error("[collector]\ncompliance_offline_after = 400d\n", 2,
+	    "'compliance_offline_after' must be between 1s and 365d");
+}
+
+/*
+ * compliance_silent_after is retired, not removed: a file that still sets it
+ * loads (any value, even one shorter than a heartbeat, as it used to refuse),
+ * with a warning at its line saying what to use instead; -nv no longer
+ * prints it.
+ */
+static void
+test_retired_silent_after(void **state)
+{
+	struct warnings w;
+	struct conf c;
+	char err[512], *out = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	memset(&w, 0, sizeof(w));
+	write_conf("[collector]\nheartbeat = 30s\ncompliance_silent_after = 10s\n");
+	assert_int_equal(conf_load_warn(path, &c, err, sizeof(err), collect_warning, &w), 0);
+	assert_int_equal(w.n, 1);
+	if (strncmp(w.text[0], path, strlen(path)) != 0 ||
+	    strncmp(w.text[0] + strlen(path), ":3: warning: 'compliance_silent_after' is no longer "
+	    "used", 54) != 0 || strstr(w.text[0], "compliance_offline_after") == NULL)
+		fail_msg("warning: %s", w.text[0]);
+	/* Any value: it is not read. Without a callback the warning is dropped. */
+	write_conf("[collector]\ncompliance_silent_after = whenever\n");
+	assert_int_equal(conf_load(path, &c, err, sizeof(err)), 0);
+	/* Still one key: twice is an error like any other. */
+	expect_error("[collector]\ncompliance_silent_after = 90s\ncompliance_silent_after = 1m\n",
+	    3, "duplicate key 'compliance_silent_after'");
+	fp = open_memstream(&out, &len);
+	assert_non_null(fp);
+	conf_print(fp, &c);
+	fclose(fp);
+	assert_null(strstr(out, "compliance_silent_after"));
+	assert_non_null(strstr(out, "compliance_offline_after = 7d"));
+	free(out);
 }
 
 /* ---- incidents, audit, escalation ---- */
@@ -300,6 +354,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_compliance_keys),
+		cmocka_unit_test(test_retired_silent_after),
 		cmocka_unit_test(test_incident_keys),
 		cmocka_unit_test(test_example),
 		cmocka_unit_test(test_defaults),

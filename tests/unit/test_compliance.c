@@ -1,6 +1,7 @@
 /*
  * collector/compliance.c: every rule alone and at its boundary, several
- * reasons at once, unknown facts, and the percentage against the target.
+ * reasons at once, unknown facts, machines off or silent judged on their
+ * last state, and the percentage against the target.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,14 +20,15 @@
 #define DAY (24 * H)
 #define NOW (1764000000LL * S)   /* 2025-11-24 */
 
-static const struct compliance_limits limits = { 90 * S, 3 * DAY, 7 * DAY };
+static const struct compliance_limits limits = { 7 * DAY, 3 * DAY, 7 * DAY };
 
-/* A machine that meets every rule at NOW. */
+/* A machine, on, that meets every rule at NOW. */
 static struct compliance_facts
 good(void)
 {
 	struct compliance_facts f = {
 		.last_seen_us = NOW - 5 * S,
+		.on = 1,
 		.has_posture = 1,
 		.av_product = "ClamAV",
 		.av_running = 1,
@@ -67,32 +69,96 @@ test_good(void **state)
 	assert_string_equal(r.reasons, "");
 }
 
+/*
+ * Off or silent is no fault by itself; not seen for more than offline_after
+ * is, with its own reason. An agent that never reported is not compliant.
+ */
 static void
-test_silence(void **state)
+test_not_seen(void **state)
 {
 	struct compliance_facts f = good();
 	struct compliance_result r;
 
 	(void)state;
-	f.last_seen_us = NOW - 90 * S;          /* exactly the window: still in it */
+	f.on = 0;
+	f.last_seen_us = NOW - 3 * H;           /* switched off this evening */
 	r = judge(&f);
 	assert_true(r.compliant);
-	f.last_seen_us = NOW - 90 * S - 1;
+	f.last_seen_us = NOW - 7 * DAY;         /* exactly the limit: still fine */
+	f.av_signatures_us = f.last_seen_us - DAY;
+	r = judge(&f);
+	assert_true(r.compliant);
+	f.last_seen_us = NOW - 7 * DAY - 1;
+	f.av_signatures_us = f.last_seen_us - DAY;
 	r = judge(&f);
 	assert_false(r.compliant);
-	assert_int_equal(r.violations, COMPLIANCE_SILENT);
-	assert_string_equal(r.reasons, "agent silent for 90 s (limit 90 s)");
-	f.last_seen_us = NOW - 3 * H;
+	assert_int_equal(r.violations, COMPLIANCE_NOT_SEEN);
+	assert_string_equal(r.reasons, "not seen for 7 days (limit 7 days)");
+	f.last_seen_us = NOW - 12 * DAY - 3 * H;
+	f.av_signatures_us = f.last_seen_us - DAY;
 	r = judge(&f);
-	assert_string_equal(r.reasons, "agent silent for 3 h (limit 90 s)");
+	assert_string_equal(r.reasons, "not seen for 12 days (limit 7 days)");
+	/* On is on, whatever the stored last word says (a live session knows better). */
+	f.on = 1;
+	f.av_signatures_us = NOW - DAY;
+	r = judge(&f);
+	assert_true(r.compliant);
 	f.last_seen_us = 0;
 	r = judge(&f);
-	assert_int_equal(r.violations, COMPLIANCE_SILENT);
+	assert_int_equal(r.violations, COMPLIANCE_NOT_SEEN);
 	assert_string_equal(r.reasons, "agent never reported");
-	/* A clock behind the agent's last report is not silence. */
+	/* A clock behind the agent's last report is not an absence. */
+	f.on = 0;
 	f.last_seen_us = NOW + 10 * S;
 	r = judge(&f);
 	assert_true(r.compliant);
+}
+
+/*
+ * A machine off (or silent) is judged as of its last word: signatures a day
+ * old when it was switched off five days ago are a day old, not six; an
+ * update that had waited 6 days then has not waited 11. The same facts on a
+ * machine that is on are judged now.
+ */
+static void
+test_last_state(void **state)
+{
+	struct compliance_facts f = good();
+	struct compliance_result r;
+
+	(void)state;
+	f.on = 0;
+	f.last_seen_us = NOW - 5 * DAY;
+	f.av_signatures_us = f.last_seen_us - DAY;
+	f.security_updates_pending = 2;
+	f.security_pending_since_us = f.last_seen_us - 6 * DAY;
+	assert_int_equal(compliance_as_of(&f, NOW), NOW - 5 * DAY);
+	r = judge(&f);
+	assert_true(r.compliant);
+	assert_string_equal(r.reasons, "");
+	/* What was already wrong when it went off stays wrong. */
+	f.av_signatures_us = f.last_seen_us - 4 * DAY;
+	f.security_pending_since_us = f.last_seen_us - 8 * DAY;
+	r = judge(&f);
+	assert_int_equal(r.violations, COMPLIANCE_SIGS_OLD | COMPLIANCE_SECURITY_LATE);
+	assert_string_equal(r.reasons, "signatures 4 days old (limit 3 days); "
+	    "2 security updates pending for 8 days (grace 7 days)");
+	/* Switched on again with the same (now stale) facts: judged now. */
+	f.on = 1;
+	f.av_signatures_us = NOW - 6 * DAY;
+	f.security_pending_since_us = NOW - 11 * DAY;
+	assert_int_equal(compliance_as_of(&f, NOW), NOW);
+	r = judge(&f);
+	assert_string_equal(r.reasons, "signatures 6 days old (limit 3 days); "
+	    "2 security updates pending for 11 days (grace 7 days)");
+	/* Off so long that nobody knows: only that reason is new. */
+	f.on = 0;
+	f.last_seen_us = NOW - 30 * DAY;
+	f.av_signatures_us = f.last_seen_us - DAY;
+	f.security_pending_since_us = f.last_seen_us - DAY;
+	r = judge(&f);
+	assert_int_equal(r.violations, COMPLIANCE_NOT_SEEN);
+	assert_string_equal(r.reasons, "not seen for 30 days (limit 7 days)");
 }
 
 static void
@@ -109,7 +175,7 @@ test_no_posture(void **state)
 	assert_string_equal(r.reasons, "no posture reported");
 	f.last_seen_us = 0;
 	r = judge(&f);
-	assert_int_equal(r.violations, COMPLIANCE_SILENT | COMPLIANCE_NO_POSTURE);
+	assert_int_equal(r.violations, COMPLIANCE_NOT_SEEN | COMPLIANCE_NO_POSTURE);
 	assert_string_equal(r.reasons, "agent never reported; no posture reported");
 }
 
@@ -227,16 +293,17 @@ test_many(void **state)
 	struct compliance_result r;
 
 	(void)state;
-	f.last_seen_us = NOW - 2 * DAY;
+	f.on = 0;
+	f.last_seen_us = NOW - 9 * DAY;
 	f.av_running = 2;
-	f.av_signatures_us = NOW - 30 * DAY;
+	f.av_signatures_us = NOW - 39 * DAY;
 	f.security_updates_pending = 12;
-	f.security_pending_since_us = NOW - 20 * DAY;
+	f.security_pending_since_us = NOW - 29 * DAY;
 	r = judge(&f);
 	assert_false(r.compliant);
-	assert_int_equal(r.violations, COMPLIANCE_SILENT | COMPLIANCE_AV_STOPPED |
+	assert_int_equal(r.violations, COMPLIANCE_NOT_SEEN | COMPLIANCE_AV_STOPPED |
 	    COMPLIANCE_SIGS_OLD | COMPLIANCE_SECURITY_LATE);
-	assert_string_equal(r.reasons, "agent silent for 2 days (limit 90 s); "
+	assert_string_equal(r.reasons, "not seen for 9 days (limit 7 days); "
 	    "antivirus ClamAV not running; signatures 30 days old (limit 3 days); "
 	    "12 security updates pending for 20 days (grace 7 days)");
 	f.av_product = "An antivirus whose name is long enough to be cut short in the list";
@@ -288,7 +355,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
-		cmocka_unit_test(test_silence),
+		cmocka_unit_test(test_not_seen),
+		cmocka_unit_test(test_last_state),
 		cmocka_unit_test(test_no_posture),
 		cmocka_unit_test(test_antivirus),
 		cmocka_unit_test(test_signatures),

@@ -715,6 +715,81 @@ test_secret(void **state)
 	free(out);
 }
 
+/* A retired key in a table of its own. */
+struct t_retired {
+	long long keep;
+};
+
+static const struct cfg_key retired_keys[] = {
+	{ "old", CFG_RETIRED, NULL, 0, 0, 0, 0, 0, "use 'keep' instead" },
+	{ "keep", CFG_DURATION, "7d", 1000, 0x7fffffffLL * 1000, offsetof(struct t_retired, keep),
+	    0, 0, "how long" },
+	{ NULL },
+};
+
+static const struct cfg_section retired_secs[] = {
+	{ "main", 0, retired_keys, 0, NULL, NULL, 0 },
+	{ NULL },
+};
+
+struct t_warned {
+	char msg[8][256];
+	size_t n;
+};
+
+static void
+warned(void *arg, const char *msg)
+{
+	struct t_warned *w = arg;
+
+	if (w->n < 8)
+		snprintf(w->msg[w->n], sizeof w->msg[0], "%s", msg);
+	w->n++;
+}
+
+/*
+ * A retired key loads with any value and changes nothing; it is a warning at
+ * its line, dropped without a callback; -nv does not print it; twice is
+ * still a duplicate.
+ */
+static void
+test_retired(void **state)
+{
+	char path[64], want[256], err[256], *out = NULL;
+	struct t_retired c;
+	struct t_warned w;
+	size_t outlen = 0;
+	FILE *fp;
+
+	memset(&w, 0, sizeof w);
+	write_tmp(path, sizeof path, "[main]\n\nold = 90s\nkeep = 1h\n");
+	memset(&c, 0x5a, sizeof c);
+	assert_int_equal(cfg_load_warn(path, retired_secs, &c, err, sizeof err, warned, &w), 0);
+	assert_int_equal(c.keep, 3600 * 1000LL);
+	assert_int_equal(w.n, 1);
+	snprintf(want, sizeof want, "%s:3: warning: 'old' is no longer used and is ignored: "
+	    "use 'keep' instead", path);
+	assert_string_equal(w.msg[0], want);
+	assert_int_equal(cfg_load(path, retired_secs, &c, err, sizeof err), 0);
+	unlink(path);
+	/* Any value, even one no type would take; the defaults still apply. */
+	write_tmp(path, sizeof path, "[main]\nold = \"not a number\"\n");
+	assert_int_equal(cfg_load_warn(path, retired_secs, &c, err, sizeof err, warned, &w), 0);
+	assert_int_equal(c.keep, 7 * 86400 * 1000LL);
+	assert_int_equal(w.n, 2);
+	unlink(path);
+	write_tmp(path, sizeof path, "[main]\nold = 1\nold = 2\n");
+	assert_int_equal(cfg_load(path, retired_secs, &c, err, sizeof err), VIGIL_ERR_CONFIG);
+	assert_non_null(strstr(err, ":3: duplicate key 'old'"));
+	unlink(path);
+	assert_non_null(fp = open_memstream(&out, &outlen));
+	cfg_print(fp, retired_secs, &c);
+	fclose(fp);
+	assert_null(strstr(out, "old"));
+	assert_non_null(strstr(out, "\nkeep = 7d\n"));
+	free(out);
+}
+
 int
 main(void)
 {
@@ -736,6 +811,7 @@ main(void)
 		cmocka_unit_test(test_print_round_trip),
 		cmocka_unit_test(test_print_defaults_round_trip),
 		cmocka_unit_test(test_secret),
+		cmocka_unit_test(test_retired),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

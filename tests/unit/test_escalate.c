@@ -171,7 +171,7 @@ test_example_loads(void **state)
 	if (escalate_conf_load(c, "deploy/escalation.conf.example", err, sizeof err) != 0)
 		fail_msg("%s", err);
 	assert_int_equal(c->ncontacts, 6);
-	assert_int_equal(c->nchains, 1);
+	assert_int_equal(c->nchains, 2);
 	ch = &c->chains[0];
 	assert_string_equal(ch->label, "default");
 	assert_int_equal(ch->nlevels, 4);
@@ -180,14 +180,25 @@ test_example_loads(void **state)
 	assert_int_equal(ch->wait[2], 60 * 60 * 1000);
 	assert_int_equal(ch->ncontacts[3], 2);
 	assert_true(ch->repeat_last);
-	assert_int_equal(c->nroutes, 2);
+	assert_int_equal(c->nroutes, 3);
 	assert_string_equal(c->routes[0].label, "police");
 	assert_true(c->routes[0].cont);
 	assert_int_equal(c->routes[0].chain_index, -1);
 	assert_int_equal(c->routes[0].nnow, 1);
 	assert_string_equal(c->contacts[c->routes[0].now[0]].label, "ward-police");
 	assert_string_equal(c->contacts[c->routes[0].now[0]].name, "Công an phường");
-	assert_int_equal(c->routes[1].chain_index, 0);
+	/* Unexpected silence: the IT officer alone, once. */
+	assert_string_equal(c->routes[1].label, "agent-silence");
+	assert_string_equal(c->routes[1].rule, "agent.silent");
+	assert_int_equal(c->routes[1].severity, SEV_LOW);
+	ch = &c->chains[c->routes[1].chain_index];
+	assert_string_equal(ch->label, "it-only");
+	assert_int_equal(ch->nlevels, 1);
+	assert_int_equal(ch->ncontacts[0], 1);
+	assert_string_equal(c->contacts[ch->contacts[0][0]].label, "it-officer");
+	assert_false(ch->repeat_last);
+	assert_string_equal(c->routes[2].label, "default");
+	assert_int_equal(c->routes[2].chain_index, 0);
 	assert_true(c->quiet.enabled);
 	assert_int_equal(c->quiet.offset_ms, 7 * 3600 * 1000);
 	assert_int_equal(c->quiet.defer_severity, SEV_MEDIUM);
@@ -389,6 +400,84 @@ test_match_hosts(void **state)
 	assert_int_equal(idx[0], 1);
 	escalate_conf_free(c);
 	write_conf(base_conf);
+}
+
+/* rule takes shell patterns on the rule id, like unit and host; empty takes every rule. */
+static void
+test_match_rules(void **state)
+{
+	struct escalate_conf *c = escalate_conf_new();
+	struct escalate_incident inc = incident(1, VIGIL__V1__CATEGORY__CATEGORY_AGENT, SEV_LOW,
+	    "phuong-7", "pc-07", T0);
+	size_t idx[4];
+	char err[512];
+
+	write_conf(C_IT "[route silence]\nrule = agent.silent\nmin_severity = low\nnotify_now = it\n"
+	    "[route agent]\nrule = agent.*\nmin_severity = medium\nnotify_now = it\n");
+	assert_int_equal(escalate_conf_load(c, path, err, sizeof err), 0);
+	inc.rule = "agent.silent";
+	assert_int_equal(escalate_match(c, &inc, idx, 4), 1);
+	assert_int_equal(idx[0], 0);
+	/* An agent event of another rule, at high: not the silence route, the pattern's. */
+	inc.rule = "agent.spool_dropped";
+	inc.severity = SEV_HIGH;
+	assert_int_equal(escalate_match(c, &inc, idx, 4), 1);
+	assert_int_equal(idx[0], 1);
+	inc.rule = "ssh.bruteforce";
+	assert_int_equal(escalate_match(c, &inc, idx, 4), 0);
+	inc.rule = NULL;
+	assert_int_equal(escalate_match(c, &inc, idx, 4), 0);
+	escalate_conf_free(c);
+	write_conf(base_conf);
+}
+
+/*
+ * The shipped chain: a unit's machines silent without a goodbye (low) reach the
+ * IT officer once, never the head of unit or the Standing Committee, and a
+ * silence at 23:00 waits for the morning; an agent's own high incident still
+ * climbs the whole chain.
+ */
+static void
+test_shipped_silence_route(void **state)
+{
+	struct escalate_conf *c = escalate_conf_new();
+	struct escalate_incident inc = incident(1, VIGIL__V1__CATEGORY__CATEGORY_AGENT, SEV_LOW,
+	    "phuong-7", "pc-07", T0);
+	struct escalate_plan *plan = malloc(sizeof(*plan));
+	char err[512];
+	size_t i;
+
+	assert_non_null(c);
+	assert_non_null(plan);
+	if (escalate_conf_load(c, "deploy/escalation.conf.example", err, sizeof err) != 0)
+		fail_msg("%s", err);
+	inc.rule = "agent.silent";
+	assert_int_equal(escalate_plan(c, &inc, plan), 0);
+	assert_int_equal(plan->nroutes, 1);
+	assert_string_equal(c->routes[plan->routes[0]].label, "agent-silence");
+	assert_int_equal(plan->nsteps, 1);
+	assert_string_equal(c->contacts[plan->steps[0].contact].label, "it-officer");
+	assert_int_equal(plan->steps[0].level, 1);
+	/* Grouped: the unit's burst of machines is one message, 2 minutes on. */
+	assert_int_equal(plan->steps[0].at_us, T0 + 2 * M);
+	/* At 23:00 in Hanoi it waits for 07:00. */
+	inc.created_us = EVENING + 70 * M;
+	assert_int_equal(escalate_plan(c, &inc, plan), 0);
+	assert_int_equal(plan->nsteps, 1);
+	assert_int_equal(plan->steps[0].at_us, T0 + 21 * H);
+	/* An agent incident of its own (the spool dropped events, high): the default chain. */
+	inc.rule = "agent.spool_dropped";
+	inc.severity = SEV_HIGH;
+	inc.created_us = T0;
+	assert_int_equal(escalate_plan(c, &inc, plan), 0);
+	assert_int_equal(plan->nroutes, 1);
+	assert_string_equal(c->routes[plan->routes[0]].label, "default");
+	for (i = 0; i < plan->nsteps; i++)
+		if (strcmp(c->contacts[plan->steps[i].contact].label, "standing-committee") == 0)
+			break;
+	assert_true(i < plan->nsteps);
+	free(plan);
+	escalate_conf_free(c);
 }
 
 /* ---- chain timing ---------------------------------------------------------------------------- */
@@ -1071,6 +1160,8 @@ main(void)
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_match_hosts),
+		cmocka_unit_test(test_match_rules),
+		cmocka_unit_test(test_shipped_silence_route),
 		cmocka_unit_test(test_chain),
 		cmocka_unit_test(test_late_timer),
 		cmocka_unit_test(test_ack_before_deadline),

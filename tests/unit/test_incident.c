@@ -1,6 +1,6 @@
 /*
  * What incident.c adds that is pure (the correlator with an injected clock,
- * silence and re-open windows), and the store's side of incidents, audit and
+ * silent machines grouped per unit, the re-open window), and the store's side of incidents, audit and
  * escalation on a real SQLite file: re-opening within the window, incidents
  * made by the collector, the audit chain and its tampering, the outbox.
  */
@@ -269,15 +269,108 @@ static void
 test_windows(void **state)
 {
 	(void)state;
-	/* Silent: strictly more than the window. */
-	assert_false(incident_silent(T0, T0 + 6 * SEC, 6 * SEC));
-	assert_true(incident_silent(T0, T0 + 6 * SEC + 1, 6 * SEC));
 	/* Re-open: within the window after resolution, never without one. */
 	assert_true(incident_reopens(T0, T0 + 3600 * SEC, 3600 * SEC));
 	assert_false(incident_reopens(T0, T0 + 3600 * SEC + 1, 3600 * SEC));
 	assert_false(incident_reopens(0, T0, 3600 * SEC));
 	assert_false(incident_reopens(T0, T0 + 1, 0));
 	assert_false(incident_reopens(T0, T0 - 1, 3600 * SEC));
+}
+
+/* ---- silence, grouped per unit ------------------------------------------------------- */
+
+static struct incident_silence_machine
+machine(const char *agent, const char *unit, int silent, int64_t since)
+{
+	struct incident_silence_machine m;
+
+	m.agent = (char *)(uintptr_t)agent;
+	m.unit = (char *)(uintptr_t)unit;
+	m.silent = silent;
+	m.since_us = since;
+	return m;
+}
+
+/*
+ * One group per unit with silent machines, its silent machines together and
+ * sorted; units with none make no group; the times span the group.
+ */
+static void
+test_silence_groups(void **state)
+{
+	struct incident_silence_machine m[7];
+	struct incident_silence_group g[7];
+	size_t n;
+
+	(void)state;
+	m[0] = machine("pc-09", "phuong-7", 1, T0 + 30 * SEC);
+	m[1] = machine("pc-02", "phuong-7", 0, 0);
+	m[2] = machine("pc-01", "phuong-7", 1, T0 + 10 * SEC);
+	m[3] = machine("ke-toan", "ubnd", 0, 0);
+	m[4] = machine("pc-03", "phuong-7", 1, T0 + 20 * SEC);
+	m[5] = machine("srv", "", 1, T0);
+	m[6] = machine("van-thu", "ubnd", 0, 0);
+	n = incident_silence_groups(m, 7, g, 7);
+	assert_int_equal(n, 2);
+	/* "" sorts first: the machines without a unit. */
+	assert_string_equal(m[g[0].first].agent, "srv");
+	assert_int_equal(g[0].n, 1);
+	assert_string_equal(m[g[1].first].unit, "phuong-7");
+	assert_int_equal(g[1].n, 3);
+	assert_string_equal(m[g[1].first].agent, "pc-01");
+	assert_string_equal(m[g[1].first + 1].agent, "pc-03");
+	assert_string_equal(m[g[1].first + 2].agent, "pc-09");
+	assert_string_equal(m[g[1].first + 3].agent, "pc-02");   /* not silent: after the group */
+	assert_int_equal(g[1].first_since_us, T0 + 10 * SEC);
+	assert_int_equal(g[1].last_since_us, T0 + 30 * SEC);
+
+	/* Room for one group: the first one only. */
+	assert_int_equal(incident_silence_groups(m, 7, g, 1), 1);
+	assert_string_equal(m[g[0].first].agent, "srv");
+	/* Nobody silent, nobody at all. */
+	m[0] = machine("pc-01", "phuong-7", 0, 0);
+	assert_int_equal(incident_silence_groups(m, 1, g, 7), 0);
+	assert_int_equal(incident_silence_groups(NULL, 0, g, 7), 0);
+}
+
+/* An incident is over when none of its machines is silent now. */
+static void
+test_silence_over(void **state)
+{
+	struct incident_silence_machine m[3];
+	const char *const linked[] = { "pc-01", "pc-02", "pc-03" };
+
+	(void)state;
+	m[0] = machine("pc-01", "phuong-7", 0, 0);
+	m[1] = machine("pc-02", "phuong-7", 1, T0);
+	m[2] = machine("pc-03", "phuong-7", 0, 0);
+	assert_false(incident_silence_over(linked, 3, m, 3));
+	m[1].silent = 0;
+	assert_true(incident_silence_over(linked, 3, m, 3));
+	/* A machine silent elsewhere, not linked: this incident is still over. */
+	m[0] = machine("pc-99", "phuong-8", 1, T0);
+	assert_true(incident_silence_over(linked, 3, m, 3));
+	/* A linked machine no longer known (removed) is not silent. */
+	assert_true(incident_silence_over(linked, 3, m, 0));
+}
+
+static void
+test_silence_title(void **state)
+{
+	char t[128], k[64];
+
+	(void)state;
+	incident_silence_title(t, sizeof(t), "phuong-7", 3);
+	assert_string_equal(t, "3 machines of phuong-7 stopped reporting unexpectedly");
+	incident_silence_title(t, sizeof(t), "phuong-7", 1);
+	assert_string_equal(t, "1 machine of phuong-7 stopped reporting unexpectedly");
+	incident_silence_title(t, sizeof(t), "", 2);
+	assert_string_equal(t, "2 machines of no unit stopped reporting unexpectedly");
+	incident_silence_key(k, sizeof(k), "phuong-7");
+	assert_string_equal(k, "silent-unit:phuong-7");
+	/* A short buffer cuts, and stays terminated. */
+	incident_silence_title(t, 6, "phuong-7", 3);
+	assert_string_equal(t, "3 mac");
 }
 
 /* ---- the store ------------------------------------------------------------------------ */
@@ -642,6 +735,9 @@ main(void)
 		cmocka_unit_test(test_usb_and_malware),
 		cmocka_unit_test(test_seqs_kept),
 		cmocka_unit_test(test_windows),
+		cmocka_unit_test(test_silence_groups),
+		cmocka_unit_test(test_silence_over),
+		cmocka_unit_test(test_silence_title),
 		cmocka_unit_test_setup_teardown(test_reopen_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_made_incident, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_chain, setup, teardown),

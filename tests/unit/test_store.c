@@ -38,7 +38,7 @@ struct tbatch {
 };
 
 /* The schema version the store migrates to; raise it with each migration. */
-#define SCHEMA_LATEST 5
+#define SCHEMA_LATEST 6
 
 static void
 tbatch_init(struct tbatch *tb)
@@ -613,6 +613,9 @@ struct agent_rows {
 	    address[4][64];
 	int64_t first_us[4], last_us[4];
 	uint64_t last_seq[4];
+	int64_t off_us[4];
+	int off_reason[4];
+	char off_detail[4][300];
 };
 
 static int
@@ -630,6 +633,9 @@ collect_agent(void *arg, const struct store_agent_row *r)
 	a->first_us[a->n] = r->first_us;
 	a->last_us[a->n] = r->last_us;
 	a->last_seq[a->n] = r->last_seq;
+	a->off_us[a->n] = r->off_us;
+	a->off_reason[a->n] = r->off_reason;
+	snprintf(a->off_detail[a->n], sizeof(a->off_detail[0]), "%s", r->off_detail);
 	a->n++;
 	return 0;
 }
@@ -743,6 +749,97 @@ test_agent_items(void **state)
 	sb[0].hello = &h;
 	assert_int_equal(store_commit(fx->st, sb, 1), VIGIL_ERR_INVAL);
 	assert_int_equal(counts(fx->st).agents, 2);
+}
+
+/*
+ * Goodbye: the agent is off since the goodbye's receive time, with its
+ * reason and detail, in order with the other items; its next Hello makes it
+ * on again. An older database (schema 4) gains the columns, every agent on.
+ */
+static void
+test_goodbye_items(void **state)
+{
+	struct fixture *fx = *state;
+	Vigil__V1__Hello h = VIGIL__V1__HELLO__INIT;
+	Vigil__V1__Goodbye g = VIGIL__V1__GOODBYE__INIT;
+	struct agent_rows a;
+	struct store_batch sb[4];
+	char err[256] = "";
+
+	h.proto_major = 1;
+	h.unit = (char *)"phuong-7";
+	g.reason = VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_SHUTDOWN;
+	g.detail = (char *)"the system is shutting down";
+	memset(sb, 0, sizeof(sb));
+	sb[0].kind = STORE_HELLO;
+	sb[0].agent = "pc-01";
+	sb[0].hello = &h;
+	sb[0].recv_us = T0;
+	sb[1].kind = STORE_GOODBYE;
+	sb[1].agent = "pc-01";
+	sb[1].goodbye = &g;
+	sb[1].recv_us = T0 + 100;
+	sb[2].kind = STORE_SEEN;         /* the session's close, just after */
+	sb[2].agent = "pc-01";
+	sb[2].recv_us = T0 + 101;
+	sb[3].kind = STORE_HELLO;
+	sb[3].agent = "pc-02";
+	sb[3].hello = &h;
+	sb[3].recv_us = T0;
+	assert_int_equal(store_commit(fx->st, sb, 4), 0);
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(store_query_agents(fx->st, collect_agent, &a), 0);
+	assert_int_equal(a.n, 2);
+	assert_int_equal(a.off_us[0], T0 + 100);
+	assert_int_equal(a.off_reason[0], VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_SHUTDOWN);
+	assert_string_equal(a.off_detail[0], "the system is shutting down");
+	assert_int_equal(a.last_us[0], T0 + 101);
+	assert_int_equal(a.off_us[1], 0);                 /* pc-02 never said goodbye */
+	assert_int_equal(a.off_reason[1], 0);
+	assert_string_equal(a.off_detail[1], "");
+
+	/* Switched on again: the next Hello. */
+	sb[0].recv_us = T0 + 5000;
+	assert_int_equal(store_commit(fx->st, sb, 1), 0);
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(store_query_agents(fx->st, collect_agent, &a), 0);
+	assert_int_equal(a.off_us[0], 0);
+	assert_int_equal(a.off_reason[0], 0);
+	assert_string_equal(a.off_detail[0], "");
+	assert_int_equal(a.last_us[0], T0 + 5000);
+
+	/* Each reason is stored under its name; a goodbye item without its message is refused. */
+	g.reason = VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_SUSPEND;
+	g.detail = (char *)"";
+	assert_int_equal(store_commit(fx->st, &sb[1], 1), 0);
+	assert_int_equal(raw_int(fx->path, "SELECT off_reason = 'suspend' FROM agents"
+	    " WHERE agent = 'pc-01'"), 1);
+	sb[1].goodbye = NULL;
+	assert_int_equal(store_commit(fx->st, &sb[1], 1), VIGIL_ERR_INVAL);
+	/* A reason the wire refuses never gets past the CHECK constraint either. */
+	g.reason = (Vigil__V1__GoodbyeReason)9;
+	sb[1].goodbye = &g;
+	assert_int_equal(store_commit(fx->st, &sb[1], 1), 0);
+	assert_int_equal(sb[1].refused, VIGIL_ERR_DB);
+	assert_int_equal(raw_int(fx->path, "SELECT off_reason = 'suspend' FROM agents"
+	    " WHERE agent = 'pc-01'"), 1);
+
+	/* Schema 4 (before goodbyes) moves to 6: every agent on. */
+	store_free(fx->st);
+	fx->st = NULL;
+	raw_sql(fx->path, "ALTER TABLE agents DROP COLUMN off_detail;"
+	    "ALTER TABLE agents DROP COLUMN off_reason; ALTER TABLE agents DROP COLUMN off_us;"
+	    "ALTER TABLE agents DROP COLUMN clock_offset_us; ALTER TABLE events DROP COLUMN clock;"
+	    "PRAGMA user_version = 4");
+	fx->st = store_open(fx->path, err, sizeof(err));
+	if (fx->st == NULL)
+		fail_msg("store_open: %s", err);
+	assert_int_equal(store_schema_version(fx->st), SCHEMA_LATEST);
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(store_query_agents(fx->st, collect_agent, &a), 0);
+	assert_int_equal(a.n, 2);
+	assert_int_equal(a.off_us[0], 0);
+	assert_int_equal(a.off_reason[0], 0);
 }
 
 /*
@@ -1152,6 +1249,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_query_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agents, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agent_items, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_goodbye_items, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_connection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_strings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fields_json, setup, teardown),

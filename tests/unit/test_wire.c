@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "vigil/err.h"
+#include "vigil/names.h"
 #include "vigil/wire.h"
 
 #define NEV 4
@@ -112,7 +113,7 @@ test_no_message(void **state)
 	expect(&f, VIGIL_ERR_MISSING, "no message");
 	f.msg_case = VIGIL__V1__FRAME__MSG_ACK; /* a kind but no message */
 	expect(&f, VIGIL_ERR_MISSING, "carries none");
-	f.msg_case = (Vigil__V1__Frame__MsgCase)7;
+	f.msg_case = (Vigil__V1__Frame__MsgCase)8;    /* past Goodbye, the last kind */
 	expect(&f, VIGIL_ERR_RANGE, "unknown");
 	assert_int_equal(wire_validate(NULL, NULL, 0), VIGIL_ERR_INVAL);
 }
@@ -494,6 +495,64 @@ test_posture(void **state)
 	expect(&f, 0, NULL);
 }
 
+/* Goodbye: a known reason, a bounded detail, no time before 1970. */
+static void
+test_goodbye(void **state)
+{
+	Vigil__V1__Frame f = VIGIL__V1__FRAME__INIT;
+	Vigil__V1__Goodbye g;
+	char *s;
+
+	vigil__v1__goodbye__init(&g);
+	f.msg_case = VIGIL__V1__FRAME__MSG_GOODBYE;
+	expect(&f, VIGIL_ERR_MISSING, "names message kind");
+	f.goodbye = &g;
+	expect(&f, VIGIL_ERR_MISSING, "goodbye: reason is missing");
+	for (int r = VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_STOPPED;
+	    r <= VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_RESTART; r++) {
+		g.reason = (Vigil__V1__GoodbyeReason)r;
+		expect(&f, 0, NULL);
+	}
+	g.reason = (Vigil__V1__GoodbyeReason)5;
+	expect(&f, VIGIL_ERR_RANGE, "goodbye: reason 5 is not a known reason");
+	g.reason = (Vigil__V1__GoodbyeReason)-1;
+	expect(&f, VIGIL_ERR_RANGE, "goodbye: reason -1");
+	g.reason = VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_SHUTDOWN;
+	g.detail = "the system is shutting down";
+	g.time_us = 1794493868000000LL;
+	expect(&f, 0, NULL);
+	s = repeat('d', WIRE_MAX_GOODBYE_DETAIL);
+	g.detail = s;
+	expect(&f, 0, NULL);
+	free(s);
+	s = repeat('d', WIRE_MAX_GOODBYE_DETAIL + 1);
+	g.detail = s;
+	expect(&f, VIGIL_ERR_TOOBIG, "goodbye: detail is longer than 256 bytes");
+	free(s);
+	g.detail = "SIG\xffTERM";
+	expect(&f, VIGIL_ERR_UTF8, "goodbye: detail");
+	g.detail = "";
+	g.time_us = -1;
+	expect(&f, VIGIL_ERR_RANGE, "goodbye: time_us -1 is before 1970");
+}
+
+/* The names people and the store see, both ways. */
+static void
+test_goodbye_names(void **state)
+{
+	static const char *const names[] = { "stopped", "shutdown", "suspend", "restart" };
+
+	for (int r = 1; r <= 4; r++) {
+		assert_string_equal(goodbye_reason_name(r), names[r - 1]);
+		assert_int_equal(goodbye_reason_from_name(names[r - 1]), r);
+	}
+	assert_string_equal(goodbye_reason_name(0), "unspecified");
+	assert_string_equal(goodbye_reason_name(5), "unknown");
+	assert_string_equal(goodbye_reason_name(-1), "unknown");
+	assert_int_equal(goodbye_reason_from_name("SHUTDOWN"), 2);
+	assert_int_equal(goodbye_reason_from_name("reboot"), -1);
+}
+
 static void
 test_single_event(void **state)
 {
@@ -521,6 +580,7 @@ main(void)
 	    cmocka_unit_test(test_event_strings),  cmocka_unit_test(test_fields),
 	    cmocka_unit_test(test_hello),          cmocka_unit_test(test_other_kinds),
 	    cmocka_unit_test(test_single_event),   cmocka_unit_test(test_posture),
+	    cmocka_unit_test(test_goodbye),        cmocka_unit_test(test_goodbye_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

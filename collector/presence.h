@@ -1,0 +1,45 @@
+/*
+ * Is a machine on, off or silent? (DESIGN §5, "Off, not silent".)
+ *
+ * A pure core: the facts the store and the session table hold, the time and
+ * the silence window are arguments. The silence check (incident.c),
+ * `vigilctl agents` and `status` (control.c) all ask here, so they agree.
+ *
+ *   on      its agent is connected, or was heard within the silence window
+ *   off     its agent said goodbye (stopped, shutdown, suspend) and has not
+ *           said hello since: switched off on purpose, not an incident
+ *   silent  neither: nothing heard for longer than the window, no goodbye
+ *           (killed, crashed, cable pulled, power cut)
+ *
+ * A goodbye that promised a restart is off only for the window: an agent
+ * that said "restart" and did not come back is silent since its goodbye.
+ */
+#ifndef VIGIL_PRESENCE_H
+#define VIGIL_PRESENCE_H
+
+#include <stdint.h>
+
+enum presence {
+	PRESENCE_ON = 0,
+	PRESENCE_OFF,
+	PRESENCE_SILENT,
+};
+
+struct presence_facts {
+	int connected;                 /* a live session past Hello */
+	int64_t last_seen_us;          /* last word of any kind; 0: never */
+	int64_t off_us;                /* its goodbye; 0: none since its last Hello */
+	int off_reason;                /* Vigil__V1__GoodbyeReason of that goodbye */
+};
+
+/*
+ * The machine's presence at now_us; *since_us (may be NULL) gets when it
+ * became so (off: the goodbye; silent: the last word; on: 0, unknown).
+ */
+enum presence presence_of(const struct presence_facts *f, int64_t now_us,
+    int64_t silent_after_us, int64_t *since_us);
+
+/* "on", "off", "silent". */
+const char *presence_name(enum presence p);
+
+#endif
