@@ -57,7 +57,7 @@ static const struct cfg_key collector_keys[] = {
 	    "Largest frame accepted from an agent."),
 	NUM("max_pending", CFG_SIZE, "4M", 64 * 1024, 1024LL * 1024 * 1024, max_pending,
 	    "Stop reading from an agent while its batches awaiting the disk take this much memory."),
-	NUM("max_pending_total", CFG_SIZE, "24M", 1024 * 1024, 64LL * 1024 * 1024 * 1024,
+	NUM("max_pending_total", CFG_SIZE, "16M", 1024 * 1024, 64LL * 1024 * 1024 * 1024,
 	    max_pending_total,
 	    "Stop reading from every agent while all batches awaiting the disk, and the frames "
 	    "being received, take this much memory."),

@@ -29,6 +29,7 @@
 
 #include "vigil/err.h"
 #include "vigil/log.h"
+#include "vigil/memtrim.h"
 #include "vigil/privdrop.h"
 #include "vigil/tls.h"
 
@@ -236,6 +237,7 @@ main(int argc, char **argv)
 	struct tls_opts topts;
 	struct escalate_conf *esc_conf = NULL;
 	struct event *sigterm, *sigint;
+	struct memtrim_stats ms;
 	const char *file = NULL;
 	char err[1024];
 	int ch, debug = 0, noaction = 0, verbose = 0, ready = -1;
@@ -339,6 +341,14 @@ main(int argc, char **argv)
 	log_listening(c);
 	if (!debug)
 		daemon_end(ready, verbose);
+	/*
+	 * Start-up touched code it will not run again (configuration, the
+	 * migrations, OpenSSL's decoders): give those pages back. With 10,000
+	 * agents every megabyte counts (issue 9's bound is 256 MiB).
+	 */
+	if (memtrim_release(&ms) == 0)
+		log_debug("Released %zu kB of the %ld kB resident after start-up.", ms.released_kb,
+		    ms.rss_before_kb);
 
 	event_base_dispatch(c->base);
 

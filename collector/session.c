@@ -631,25 +631,29 @@ resume_check(struct collector *c)
 }
 
 /*
- * Count the frame being received (FRAME_HDR_LEN + len bytes) against
- * max_pending_total before its body is read. 0, or -1 when there is no room:
- * every session then waits, and this one is read again on resumption.
+ * Count the frame being received (FRAME_HDR_LEN + len bytes, or all that is
+ * buffered if more) against max_pending_total before its body is read. 0, or
+ * -1 when there is no room: every session then waits, and this one is read
+ * again on resumption.
  */
 static int
-session_reserve(struct session *s, size_t need)
+session_reserve(struct session *s, size_t need, size_t avail)
 {
 	struct collector *c = s->c;
 	struct sessions *t = c->sessions;
 
-	if (s->reserved >= need)
-		return 0;
 	if (s->reserved == 0 &&
 	    held_bytes(t) + need > (size_t)c->conf.collector.max_pending_total) {
 		pause_all(c);
 		return -1;
 	}
-	t->reserved_total += need - s->reserved;
-	s->reserved = need;
+	/* What libevent read past the frame's end (one read at most) counts as well. */
+	if (avail > need)
+		need = avail;
+	if (need > s->reserved) {
+		t->reserved_total += need - s->reserved;
+		s->reserved = need;
+	}
 	return 0;
 }
 
@@ -1244,7 +1248,18 @@ session_read(struct bufferevent *bev, void *arg)
 
 	if (s->state == SS_HELLO && max > HELLO_FRAME_MAX)
 		max = HELLO_FRAME_MAX;
-	while (session_may_read(s)) {
+	for (;;) {
+		/*
+		 * Held back: a session that was let finish its frame stops now, before
+		 * libevent reads on past its end (bufferevent_disable, not a watermark:
+		 * a watermark can leave decrypted bytes in OpenSSL that no socket
+		 * event would ever fetch).
+		 */
+		if (!session_may_read(s)) {
+			if (s->state == SS_RUNNING || s->state == SS_HELLO)
+				bufferevent_disable(bev, EV_READ);
+			return;
+		}
 		if ((avail = evbuffer_get_length(in)) == 0) {
 			s->frame_us = 0;
 			return;
@@ -1266,7 +1281,7 @@ session_read(struct bufferevent *bev, void *arg)
 				session_bad_frame(s, "a bad frame length (%s)", vigil_strerror(rc));
 			return;
 		}
-		if (session_reserve(s, FRAME_HDR_LEN + len) != 0)
+		if (session_reserve(s, FRAME_HDR_LEN + len, avail) != 0)
 			return;
 		if (avail < FRAME_HDR_LEN + len)
 			return;

@@ -85,7 +85,7 @@ test_example(void **state)
 	assert_int_equal(c.collector.heartbeat, 30000);
 	assert_int_equal(c.collector.max_frame, 1024 * 1024);
 	assert_int_equal(c.collector.max_pending, 4 * 1024 * 1024);
-	assert_int_equal(c.collector.max_pending_total, 24 * 1024 * 1024);
+	assert_int_equal(c.collector.max_pending_total, 16 * 1024 * 1024);
 }
 
 /* Only the section header: every key at its default, the optional ones empty. */
@@ -104,7 +104,7 @@ test_defaults(void **state)
 	assert_string_equal(c.collector.user, "");
 	assert_int_equal(c.collector.idle_timeout, 90000);
 	assert_int_equal(c.collector.max_frame, 1024 * 1024);
-	assert_int_equal(c.collector.max_pending_total, 24 * 1024 * 1024);
+	assert_int_equal(c.collector.max_pending_total, 16 * 1024 * 1024);
 }
 
 /* What the tests use: port 0 (any free port), paths under /tmp, short timers. */
