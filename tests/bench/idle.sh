@@ -39,7 +39,7 @@ sample_rss() {
 # report PID WHAT KB [busy]: the figure, and what it is made of; an idle
 # figure is held against the target.
 report() {
-	printf 'RSS:              %.2f MiB (%d kB), %s\n' "$(echo "$3 / 1024" | bc -l)" "$3" "$2"
+	printf 'RSS:              %s MiB (%d kB), %s\n' "$(awk -v k="$3" 'BEGIN { printf "%.2f", k / 1024 }')" "$3" "$2"
 	awk '/^(RssAnon|RssFile):/ { printf "  %-15s %6.1f MiB\n", $1, $2 / 1024 }' \
 		"/proc/$1/status"
 	# File pages of shared libraries are shared with every other process using
