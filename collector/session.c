@@ -430,13 +430,30 @@ session_send(struct session *s, const Vigil__V1__Frame *f)
 	return rc;
 }
 
+/*
+ * Everything we wrote is out: say close_notify, so that the agent sees a
+ * clean end rather than a crash, then free. The alert goes straight to the
+ * socket (non-blocking); if it cannot, the close says enough.
+ */
+static void
+session_close_now(struct session *s)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
+
+	if (ssl != NULL && SSL_is_init_finished(ssl)) {
+		(void)SSL_shutdown(ssl);
+		ERR_clear_error();
+	}
+	session_free(s);
+}
+
 static void
 session_drained(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
 
 	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		session_free(s);
+		session_close_now(s);
 }
 
 /* Stop reading, let what we wrote drain, then free. */
@@ -452,7 +469,7 @@ session_close_soon(struct session *s)
 	session_set_state(s, SS_CLOSING);
 	bufferevent_disable(s->bev, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0) {
-		session_free(s);
+		session_close_now(s);
 		return;
 	}
 	bufferevent_setcb(s->bev, NULL, session_drained, session_event, s);
