@@ -19,7 +19,7 @@
 #include "vigil/text.h"
 #include "av.h"
 #include "follow.h"
-#include "walltime.h"
+#include "vigil/clock.h"
 
 #define AV_LOG_SOURCE "sensor.av"        /* the detection log's offset in the spool */
 #define AV_EVENT_SOURCE "antivirus"
@@ -247,7 +247,7 @@ av_done(void *arg, const struct av_status *st)
 {
 	struct av_sensor *s = arg;
 	struct posture_av pa;
-	int64_t now = walltime_now_us();
+	int64_t now = clock_now_us();
 	unsigned evs;
 
 	evs = av_assess(&s->state, st, now, s->max_age_us);

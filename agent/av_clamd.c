@@ -29,7 +29,7 @@
 #include "vigil/log.h"
 #include "vigil/text.h"
 #include "av.h"
-#include "walltime.h"
+#include "vigil/clock.h"
 
 int
 av_clamd_reply(const char *buf, size_t len, char *out, size_t cap)
@@ -70,7 +70,7 @@ av_ctime_parse(const char *s, size_t len, int64_t *us)
 		return VIGIL_ERR_DECODE;
 	if (strlen(mon) != 3 || (m = strstr(months, mon)) == NULL || (m - months) % 3 != 0)
 		return VIGIL_ERR_DECODE;
-	return walltime_local_us(year, (int)((m - months) / 3) + 1, day, hh, mm, ss, us);
+	return clock_local_us(year, (int)((m - months) / 3) + 1, day, hh, mm, ss, us);
 }
 
 int

@@ -15,7 +15,7 @@
 #include "vigil/wire.h"
 #include "ingest.h"
 #include "syslog.h"
-#include "walltime.h"
+#include "vigil/clock.h"
 
 _Static_assert(INGEST_MAX_FIELDS <= WIRE_MAX_FIELDS, "an event's fields fit the wire");
 _Static_assert(MATCH_MAX_FIELDS <= INGEST_MAX_FIELDS, "a matched event's fields fit");
@@ -128,7 +128,7 @@ ingest_append(struct ingest *ing, const struct ingest_event *in, uint64_t *seq)
 		return VIGIL_ERR_NOMEM;
 	vigil__v1__event__init(&ev);
 	ev.seq = 1;     /* a placeholder for the checks; spool_append assigns the real one */
-	ev.time_us = in->time_us != 0 ? in->time_us : walltime_now_us();
+	ev.time_us = in->time_us != 0 ? in->time_us : clock_now_us();
 	ev.source = clean_str(sc->source, sizeof(sc->source), in->source);
 	ev.category = (Vigil__V1__Category)in->category;
 	ev.severity = (Vigil__V1__Severity)in->severity;
@@ -174,7 +174,7 @@ ingest(struct ingest *ing, const struct ingest_input *in)
 		return VIGIL_ERR_NOMEM;
 	memset(&mi, 0, sizeof(mi));
 	mi.source = in->source;
-	mi.time_us = in->time_us != 0 ? in->time_us : walltime_now_us();
+	mi.time_us = in->time_us != 0 ? in->time_us : clock_now_us();
 	if (in->program != NULL) {
 		mi.program = in->program;
 		mi.program_len = strnlen(in->program, SYSLOG_MAX_TAG + 1);

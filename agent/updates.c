@@ -23,7 +23,7 @@
 #include "vigil/text.h"
 #include "follow.h"
 #include "updates.h"
-#include "walltime.h"
+#include "vigil/clock.h"
 
 #define DPKG_SOURCE "sensor.dpkg"          /* dpkg.log's offset in the spool */
 #define STATE_KEY "sensor.updates"         /* the facts kept across restarts */
@@ -111,7 +111,7 @@ updates_parse_date(const char *s, size_t len, int64_t *us)
 	if (sscanf(buf, "%4d-%2d-%2d %2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se, &used) != 6 ||
 	    used != (int)len)
 		return VIGIL_ERR_DECODE;
-	return walltime_local_us(y, mo, d, h, mi, se, us);
+	return clock_local_us(y, mo, d, h, mi, se, us);
 }
 
 /* Is this Commandline an upgrade of the system, not an install of a few packages? */
@@ -453,7 +453,7 @@ apt_result(struct updates *u, int status)
 	u->cur.security_pending = a.security;
 	since = u->cur.security_pending_since_us;
 	if (a.security > 0 && since == 0) {
-		u->cur.security_pending_since_us = walltime_now_us();
+		u->cur.security_pending_since_us = clock_now_us();
 		state_save(u);
 		snprintf(count, sizeof(count), "%d", (int)a.security);
 		snprintf(summary, sizeof(summary), "%d security update%s %s pending (%s%s), of %d "

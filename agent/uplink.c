@@ -49,7 +49,7 @@
 #include "vigil/text.h"
 #include "vigil/wire.h"
 #include "uplink.h"
-#include "walltime.h"
+#include "vigil/clock.h"
 
 #define HEARTBEAT_DEFAULT_SEC 30
 
@@ -265,7 +265,7 @@ heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (u->state != UPLINK_READY)
 		return;
-	hb.time_us = walltime_now_us();
+	hb.time_us = clock_now_us();
 	hb.spool_depth = spool_depth(u->spool);
 	hb.dropped = spool_dropped(u->spool);
 	hb.lines_truncated = u->o.lines_truncated != NULL ? u->o.lines_truncated(u->o.arg) : 0;
@@ -767,7 +767,7 @@ uplink_goodbye(struct uplink *u, int reason, const char *detail, uint64_t wait_m
 	vigil__v1__goodbye__init(&g);
 	g.reason = (Vigil__V1__GoodbyeReason)reason;
 	g.detail = (char *)(uintptr_t)(detail != NULL ? detail : "");
-	g.time_us = walltime_now_us();
+	g.time_us = clock_now_us();
 	f.msg_case = VIGIL__V1__FRAME__MSG_GOODBYE;
 	f.goodbye = &g;
 	if ((rc = uplink_send(u, &f)) != 0) {

@@ -20,6 +20,8 @@
 #include <event2/listener.h>
 #include <openssl/ssl.h>
 
+#include "vigil/clock.h"
+
 #include "conf.h"
 #include "store.h"
 
@@ -78,8 +80,6 @@ struct collector {
 
 /* ---- session.c: agent connections and the group commit ---------------------- */
 
-/* Microseconds since the epoch (wall clock: times are stored and shown). */
-int64_t session_now_us(void);
 /* "127.0.0.1:40412" or "[::1]:40412". */
 void session_addr_str(const struct sockaddr *sa, char *buf, size_t len);
 

@@ -382,7 +382,7 @@ posture_glance_row(void *arg, const struct store_posture_row *r)
 static void
 posture_glance(struct jw *w, const char *agent, int64_t last_us, int on)
 {
-	struct posture_glance g = { w, last_us, session_now_us(), on, 0 };
+	struct posture_glance g = { w, last_us, clock_now_us(), on, 0 };
 
 	(void)store_get_posture(w->ctl->c->store, agent, posture_glance_row, &g);
 	if (g.written)
@@ -477,7 +477,7 @@ cmd_compliance(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err
 	memset(&cw, 0, sizeof(cw));
 	cw.w = w;
 	cw.mw.ctl = w->ctl;
-	cw.now_us = session_now_us();
+	cw.now_us = clock_now_us();
 	if ((cw.mw.out = evbuffer_new()) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -523,7 +523,7 @@ agent_presence(struct collector *c, const struct store_agent_row *r, int64_t las
 {
 	struct presence_facts pf = { connected, last, r->off_us, r->off_reason };
 
-	return presence_of(&pf, session_now_us(), incident_silent_after_us(c), since);
+	return presence_of(&pf, clock_now_us(), incident_silent_after_us(c), since);
 }
 
 struct presence_count {
@@ -564,7 +564,7 @@ cmd_status(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err, si
 	jw_begin(w);
 	jw_str(w, "version", COLLECTOR_VERSION);
 	jw_int(w, "pid", (long long)getpid());
-	jw_int(w, "uptime_s", (session_now_us() - c->started_us) / 1000000);
+	jw_int(w, "uptime_s", (clock_now_us() - c->started_us) / 1000000);
 	jw_int(w, "agents_known", sc.agents);
 	jw_uint(w, "agents_connected", session_agents_connected(c));
 	jw_int(w, "agents_on", pc.n[PRESENCE_ON]);

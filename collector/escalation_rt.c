@@ -183,7 +183,7 @@ reload_states(struct escalation_rt *rt)
 static void
 arm(struct escalation_rt *rt, int64_t at_us)
 {
-	int64_t d = at_us - session_now_us();
+	int64_t d = at_us - clock_now_us();
 	struct timeval tv;
 
 	if (d < 0)
@@ -301,7 +301,7 @@ send_row(struct escalation_rt *rt, const struct store_outbox_row *o, const int64
 	if ((rc = notify_send(rt->notify, &rq, NULL)) == VIGIL_ERR_INVAL) {
 		/* A bad target or no mail server configured: no retry can help. */
 		struct store_attempt sa;
-		int64_t now = session_now_us();
+		int64_t now = clock_now_us();
 
 		memset(&sa, 0, sizeof(sa));
 		sa.outbox_id = o->id;
@@ -405,7 +405,7 @@ esc_tick(evutil_socket_t fd, short what, void *arg)
 	struct store_esc_state *saves = NULL;
 	char (*texts)[ESC_STATE_TEXT_MAX] = NULL, (*details)[512] = NULL;
 	size_t nn = 0, nsaves = 0;
-	int64_t now = session_now_us(), wake = 0;
+	int64_t now = clock_now_us(), wake = 0;
 	int rc;
 
 	(void)fd;
@@ -644,7 +644,7 @@ escalation_rt_explain(struct collector *c, int category, int severity, const cha
 	inc.host = host;
 	inc.agent = host;
 	inc.rule = rule;
-	inc.created_us = session_now_us();
+	inc.created_us = clock_now_us();
 	return escalate_explain(c->esc->conf, &inc, fp);
 }
 

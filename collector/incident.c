@@ -765,7 +765,7 @@ corr_flush(struct collector *c, int force)
 	struct incidents *in = c->incidents;
 	struct incident_corr *corr;
 	struct corr_key *k;
-	int64_t now = session_now_us();
+	int64_t now = clock_now_us();
 	int outer = -1;
 
 	if (in == NULL || in->ndirty == 0)
@@ -988,7 +988,7 @@ silence_check(evutil_socket_t fd, short what, void *arg)
 	struct silence_scan sc;
 	char err[256];
 	size_t ng;
-	int64_t now = session_now_us();
+	int64_t now = clock_now_us();
 
 	(void)fd;
 	(void)what;
@@ -1070,7 +1070,7 @@ incident_act(struct collector *c, const struct incident_request *rq, char *err, 
 	char detail[AUDIT_DETAIL_MAX], text[ESC_STATE_TEXT_MAX];
 	const char *why = NULL;
 	unsigned effects = 0;
-	int64_t now = session_now_us();
+	int64_t now = clock_now_us();
 	int s, r, change = ESC_RT_NONE, rc;
 
 	memset(&cur, 0, sizeof(cur));
@@ -1200,7 +1200,7 @@ incident_store_failing(struct collector *c, int64_t since_us, const char *why, s
 {
 	char title[INCIDENT_TITLE_MAX], when[64], reason[200];
 	struct store_made_incident mi;
-	int64_t now = session_now_us();
+	int64_t now = clock_now_us();
 
 	text_time_rfc3339(when, sizeof(when), since_us);
 	text_escape(reason, sizeof(reason), why, strlen(why));
@@ -1253,7 +1253,7 @@ incident_store_ok(struct collector *c, int64_t since_us)
 	if (store_query_incident_queue(c->store, &f, store_incident_take, &o) != 0 || o.id == 0)
 		return;
 	snprintf(text, sizeof(text), "the store accepts writes again after %lld s",
-	    (long long)((session_now_us() - since_us) / 1000000));
+	    (long long)((clock_now_us() - since_us) / 1000000));
 	rq.id = o.id;
 	if (incident_act(c, &rq, err, sizeof(err)) != 0)
 		log_warnx("Cannot close incident %lld (the store writes again): %s.",

@@ -295,7 +295,7 @@ main(int argc, char **argv)
 	raise_nofile(c->conf.collector.max_connections + 64);
 	if (!debug)
 		ready = daemon_begin();
-	c->started_us = session_now_us();
+	c->started_us = clock_now_us();
 	if ((c->base = event_base_new()) == NULL)
 		fatalx("Cannot make the event loop.");
 

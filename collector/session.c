@@ -230,15 +230,6 @@ static void commit_arm(struct collector *c);
 static int pending_add(struct collector *c, enum store_item_kind kind, const struct session *s,
     Vigil__V1__Frame *f, size_t bytes, int64_t recv_us);
 
-int64_t
-session_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 void
 session_addr_str(const struct sockaddr *sa, char *buf, size_t len)
 {
@@ -572,7 +563,7 @@ session_pause(struct session *s)
 static void
 session_unhold(struct session *s)
 {
-	int64_t now = session_now_us();
+	int64_t now = clock_now_us();
 
 	s->live_us = now;
 	if (s->frame_us != 0)
@@ -755,7 +746,7 @@ session_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa
 	s->c = c;
 	s->id = ++t->next_id;
 	s->state = SS_QUEUED;
-	s->accepted_us = session_now_us();
+	s->accepted_us = clock_now_us();
 	TAILQ_INSERT_TAIL(&t->all, s, entry);
 	s->hnext = t->hash[s->id & (SESSION_HASH - 1)];
 	t->hash[s->id & (SESSION_HASH - 1)] = s;
@@ -825,7 +816,7 @@ handshake_next(struct collector *c)
 	if (t->starting || c->stopping)
 		return;
 	t->starting = 1;
-	now = session_now_us();
+	now = clock_now_us();
 	while (t->nhandshaking < (size_t)cc->max_handshakes && (s = TAILQ_FIRST(&t->queue)) != NULL) {
 		if (now - s->accepted_us >= deadline) {
 			log_warnx("Connection from %s: closing: it waited longer than "
@@ -1006,7 +997,7 @@ session_hello(struct session *s, Vigil__V1__Frame *f_hello)
 	Vigil__V1__Welcome w;
 	struct session *o, *next;
 	uint64_t stored, spool_high;
-	int64_t now = session_now_us();
+	int64_t now = clock_now_us();
 	char version[WIRE_MAX_VERSION * 4 + 1], host[WIRE_MAX_HOSTNAME * 4 + 1];
 
 	if (h->proto_major != WIRE_PROTO_MAJOR) {
@@ -1199,7 +1190,7 @@ session_frame(struct session *s, Vigil__V1__Frame *f, size_t bytes)
 	char reason[WIRE_MAX_REASON * 4 + 1];
 	int kind, clock_moved;
 
-	s->seen_us = session_now_us();
+	s->seen_us = clock_now_us();
 	switch (f->msg_case) {
 	case VIGIL__V1__FRAME__MSG_HELLO:
 		if (s->state != SS_HELLO) {
@@ -1259,7 +1250,7 @@ session_read(struct bufferevent *bev, void *arg)
 	size_t max = (size_t)s->c->conf.collector.max_frame, avail, len;
 	uint8_t hdr[FRAME_HDR_LEN], *buf;
 	Vigil__V1__Frame *f;
-	int64_t now = session_now_us();
+	int64_t now = clock_now_us();
 	char why[WIRE_MAX_REASON / 2];
 	int rc;
 
@@ -1397,7 +1388,7 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 	struct collector *c = arg;
 	struct sessions *t = c->sessions;
 	struct session *s, *next;
-	int64_t now = session_now_us();
+	int64_t now = clock_now_us();
 
 	t->sweep_armed = 0;
 	TAILQ_FOREACH_SAFE(s, &t->all, entry, next)
@@ -1602,7 +1593,7 @@ commit_failed(struct collector *c, int rc, const char *why)
 	struct sessions *t = c->sessions;
 	const struct collector_conf *cc = &c->conf.collector;
 	struct timeval retry = { COMMIT_RETRY_SEC, 0 };
-	int64_t now = session_now_us();
+	int64_t now = clock_now_us();
 
 	c->counters.commit_failures++;
 	snprintf(t->fail_why, sizeof(t->fail_why), "%s", why);
@@ -1734,7 +1725,7 @@ commit_done(struct collector *c)
 
 	if (t->fail_streak > 0) {
 		log_info("The store accepts writes again after %u failed commit(s) in %lld s.",
-		    t->fail_streak, (long long)((session_now_us() - t->fail_since_us) / 1000000));
+		    t->fail_streak, (long long)((clock_now_us() - t->fail_since_us) / 1000000));
 		if (t->alarmed) {
 			/* incidents: the collector's own (incident.c) */
 			incident_store_ok(c, t->fail_since_us);

@@ -1,24 +1,36 @@
 /*
- * The agent's clock: one place for the wall clock events are stamped with,
- * and for turning the local times of the logs it reads into microseconds.
+ * The daemons' clock (vigil/clock.h): one place for the time stamped on
+ * everything, which a test can hold still or move forward.
  */
 #include <string.h>
 #include <time.h>
 
+#include "vigil/clock.h"
 #include "vigil/err.h"
-#include "walltime.h"
+
+static clock_fn injected;
+static void *injected_arg;
 
 int64_t
-walltime_now_us(void)
+clock_now_us(void)
 {
 	struct timespec ts;
 
+	if (injected != NULL)
+		return injected(injected_arg);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+void
+clock_inject(clock_fn fn, void *arg)
+{
+	injected = fn;
+	injected_arg = arg;
+}
+
 int
-walltime_local_us(int year, int mon, int day, int hour, int min, int sec, int64_t *us)
+clock_local_us(int year, int mon, int day, int hour, int min, int sec, int64_t *us)
 {
 	struct tm tm;
 	time_t t;
