@@ -21,6 +21,7 @@
 #include <openssl/ssl.h>
 
 #include "conf.h"
+#include "roles.h"
 #include "store.h"
 
 #define COLLECTOR_VERSION "0.1.0"
@@ -46,6 +47,7 @@ struct collector_counters {
 	uint64_t control_refused;
 };
 
+struct evbuffer;   /* libevent */
 struct sessions;   /* session.c */
 struct control;    /* control.c */
 
@@ -110,5 +112,13 @@ void session_free_all(struct collector *c);
 struct control *control_open(struct collector *c, char *err, size_t errlen);
 /* Stop listening, drop open requests, unlink the socket if we still can. NULL is a no-op. */
 void control_free(struct control *ctl);
+/*
+ * Serve the bytes a client has sent so far (in) as the socket would, for a
+ * caller of role (roles.h) named user: 1 when the answer is in out and the
+ * connection would close, 0 while the request line is incomplete. The fuzz
+ * target of the control protocol drives this; the socket goes through it too.
+ */
+int control_serve(struct control *ctl, enum role role, const char *user, struct evbuffer *in,
+    struct evbuffer *out);
 
 #endif
