@@ -174,6 +174,12 @@ src_seek_cursor(struct journal_src *src)
 		    "journal.", src->name);
 		return seek_end(src);
 	}
+	/* Only a damaged spool holds one: as a cursor the journal refuses, not a failure. */
+	if (rc == VIGIL_ERR_TOOBIG) {
+		log_warnx("Journal source %s has a cursor longer than %d bytes in the spool; it "
+		    "starts again after the last entry.", src->name, SPOOL_CURSOR_MAX);
+		return seek_end(src);
+	}
 	if (rc != 0) {
 		log_warnx("The cursor of journal source %s cannot be read from the spool: %s.",
 		    src->name, vigil_strerror(rc));
