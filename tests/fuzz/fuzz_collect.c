@@ -164,8 +164,9 @@ done:
 		};
 		struct posture_check pc = { c, 0 };
 
+		/* The audit trail the store sealed for the incidents it opened verifies. */
 		for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++)
-			if (fuzz_ctl_request(ROLE_ADMIN, queries[i], strlen(queries[i])) != 0)
+			if (fuzz_ctl_check(ROLE_ADMIN, queries[i], strlen(queries[i]), "ok") != 0)
 				fuzz_die(queries[i], "the control socket refused a query of stored data");
 		for (int id = 1; id <= 3; id++) {
 			snprintf(line, sizeof(line), "incident\tid=%d\n", id);

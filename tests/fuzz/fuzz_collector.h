@@ -197,11 +197,12 @@ fuzz_collector_reset(void)
 
 /*
  * One control request (a whole line, its "\n" included) as `role`: every
- * line of the answer must be a JSON object vigilctl accepts. Returns 1 when
- * the answer is an {"error":...} line, 0 otherwise.
+ * line of the answer must be a JSON object vigilctl accepts, and when
+ * must_be_true names a member, it must be true in every line that has it.
+ * Returns 1 when the answer is an {"error":...} line, 0 otherwise.
  */
 static int
-fuzz_ctl_request(enum role role, const char *line, size_t len)
+fuzz_ctl_check(enum role role, const char *line, size_t len, const char *must_be_true)
 {
 	struct evbuffer *in = evbuffer_new(), *out = evbuffer_new();
 	struct json_object *obj;
@@ -239,6 +240,11 @@ fuzz_ctl_request(enum role role, const char *line, size_t len)
 		}
 		if (json_get(obj, "error") != NULL)
 			error = 1;
+		if (must_be_true != NULL && json_get(obj, must_be_true) != NULL &&
+		    strcmp(json_get(obj, must_be_true)->str, "true") != 0) {
+			fprintf(stderr, "fuzz: line: %.*s\n", (int)(nl - (text + at)), text + at);
+			fuzz_die(must_be_true, "not true");
+		}
 		json_free(obj);
 		at = (size_t)(nl - text) + 1;
 	}
@@ -246,6 +252,12 @@ fuzz_ctl_request(enum role role, const char *line, size_t len)
 	evbuffer_free(in);
 	evbuffer_free(out);
 	return error;
+}
+
+static int
+fuzz_ctl_request(enum role role, const char *line, size_t len)
+{
+	return fuzz_ctl_check(role, line, len, NULL);
 }
 
 #endif
