@@ -168,7 +168,7 @@ demo: deps check-deps
 	$(Q)$(DECLARED) sh deploy/demo.sh $(BUILD)
 
 # libFuzzer builds need clang; the corpora are replayed by make test without it.
-FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
+FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 fuzz:
 	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/fuzz CC=clang \
 		CFLAGS="$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link" \

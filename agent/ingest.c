@@ -134,6 +134,13 @@ ingest_append(struct ingest *ing, const struct ingest_event *in, uint64_t *seq)
 	ev.severity = (Vigil__V1__Severity)in->severity;
 	ev.rule = clean_str(sc->rule, sizeof(sc->rule), in->rule);
 	ev.summary = clean_str(sc->summary, sizeof(sc->summary), in->summary);
+	/*
+	 * A summary made only of fields the line left empty ("summary = {msg}")
+	 * would make the event invalid, and lose it: it says at least which
+	 * rule fired.
+	 */
+	if (ev.summary[0] == '\0')
+		ev.summary = ev.rule;
 	ev.raw = clean(sc->raw, sizeof(sc->raw), in->raw, in->rawlen);
 	for (i = 0; i < in->nfields && i < INGEST_MAX_FIELDS; i++) {
 		vigil__v1__field__init(&sc->fields[i]);

@@ -20,8 +20,6 @@
 #include "ingest.h"
 #include "journal.h"
 
-#define JOURNAL_PROGRAM_MAX 256
-
 struct journal_src {
 	struct journal *jn;
 	char *name;
@@ -176,6 +174,12 @@ src_seek_cursor(struct journal_src *src)
 		    "journal.", src->name);
 		return seek_end(src);
 	}
+	/* Only a damaged spool holds one: as a cursor the journal refuses, not a failure. */
+	if (rc == VIGIL_ERR_TOOBIG) {
+		log_warnx("Journal source %s has a cursor longer than %d bytes in the spool; it "
+		    "starts again after the last entry.", src->name, SPOOL_CURSOR_MAX);
+		return seek_end(src);
+	}
 	if (rc != 0) {
 		log_warnx("The cursor of journal source %s cannot be read from the spool: %s.",
 		    src->name, vigil_strerror(rc));
@@ -231,21 +235,39 @@ struct pass {
 	int failed;
 };
 
+int
+journal_field_value(const void *data, size_t len, const char *name, const char **val,
+    size_t *vlen)
+{
+	size_t nl = strlen(name);
+
+	if (data == NULL || len <= nl || memcmp(data, name, nl) != 0 ||
+	    ((const char *)data)[nl] != '=')
+		return -EBADMSG;
+	*val = (const char *)data + nl + 1;
+	*vlen = len - nl - 1;
+	return 0;
+}
+
+void
+journal_program(char *program, size_t cap, const char *val, size_t len)
+{
+	if (cap == 0)
+		return;
+	snprintf(program, cap, "%.*s", (int)strnlen(val, len < cap ? len : cap - 1), val);
+}
+
 /* The value of FIELD in the current entry, without "FIELD=". */
 static int
 field(sd_journal *j, const char *name, const char **val, size_t *len)
 {
 	const void *d;
-	size_t l, nl = strlen(name);
+	size_t l;
 	int r;
 
 	if ((r = sd_journal_get_data(j, name, &d, &l)) < 0)
 		return r;
-	if (l <= nl || memcmp(d, name, nl) != 0 || ((const char *)d)[nl] != '=')
-		return -EBADMSG;
-	*val = (const char *)d + nl + 1;
-	*len = l - nl - 1;
-	return 0;
+	return journal_field_value(d, l, name, val, len);
 }
 
 static void
@@ -267,8 +289,7 @@ entry(struct pass *p)
 	program[0] = '\0';
 	if (field(src->j, "SYSLOG_IDENTIFIER", &val, &len) == 0 ||
 	    field(src->j, "_COMM", &val, &len) == 0)
-		snprintf(program, sizeof(program), "%.*s",
-		    (int)strnlen(val, len < sizeof(program) ? len : sizeof(program) - 1), val);
+		journal_program(program, sizeof(program), val, len);
 
 	if ((r = sd_journal_get_cursor(src->j, &c)) < 0 || strlen(c) > SPOOL_CURSOR_MAX) {
 		log_warnx("Journal source %s: an entry has no usable cursor (%s).", src->name,

@@ -33,6 +33,22 @@
 int journal_matches(const struct agent_conf_journal *jc,
     int (*fn)(void *arg, const char *match), void *arg);
 
+/*
+ * What an entry gives ingest(), the pure steps (fuzz_journal drives them as
+ * entry() in journal.c does): the value of field name in one datum as
+ * sd_journal_get_data() returns it ("NAME=value", any bytes, not
+ * NUL-terminated): 0 with *val and *vlen set, or -EBADMSG when the datum is
+ * not that field.
+ */
+int journal_field_value(const void *data, size_t len, const char *name, const char **val,
+    size_t *vlen);
+/*
+ * The program of an entry (its SYSLOG_IDENTIFIER, else its _COMM value):
+ * val[0..len), cut at a NUL and at cap - 1 bytes, into program[cap].
+ */
+#define JOURNAL_PROGRAM_MAX 256
+void journal_program(char *program, size_t cap, const char *val, size_t len);
+
 struct journal;
 
 /*

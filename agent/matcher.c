@@ -233,6 +233,26 @@ put(char *dst, size_t cap, size_t *o, const char *p, size_t len)
 }
 
 /*
+ * Text from the line into a summary, which is a C string: a NUL byte (a
+ * journald MESSAGE may hold them, a log file too) becomes U+FFFD, as it
+ * does in fields. Copied as it was, the first one cut the summary there,
+ * and an empty summary made the event invalid and lost (fuzz_journal).
+ */
+static void
+put_text(char *dst, size_t cap, size_t *o, const char *p, size_t len)
+{
+	const char *nul;
+
+	while (len > 0 && (nul = memchr(p, '\0', len)) != NULL) {
+		put(dst, cap, o, p, (size_t)(nul - p));
+		put(dst, cap, o, "\xef\xbf\xbd", 3);
+		len -= (size_t)(nul - p) + 1;
+		p = nul + 1;
+	}
+	put(dst, cap, o, p, len);
+}
+
+/*
  * Render a summary. vals[i] is the value of field i (a capture of a rule,
  * a group_by field of a threshold); a field the line did not set shows "-".
  */
@@ -252,7 +272,7 @@ render(char *dst, size_t cap, const struct rule *r, const struct span *vals,
 			break;
 		case TMPL_PROGRAM:
 			if (in->program_len > 0)
-				put(dst, cap, &o, in->program, in->program_len);
+				put_text(dst, cap, &o, in->program, in->program_len);
 			else
 				put(dst, cap, &o, "-", 1);
 			break;
@@ -268,7 +288,7 @@ render(char *dst, size_t cap, const struct rule *r, const struct span *vals,
 			break;
 		default:
 			if (vals[pt->ref].set)
-				put(dst, cap, &o, vals[pt->ref].p, vals[pt->ref].len);
+				put_text(dst, cap, &o, vals[pt->ref].p, vals[pt->ref].len);
 			else
 				put(dst, cap, &o, "-", 1);
 			break;

@@ -26,6 +26,7 @@
 
 #include "vigil/err.h"
 #include "vigil/log.h"
+#include "vigil/wire.h"
 
 #include "agent.h"
 
@@ -117,7 +118,8 @@ static const char *const spool_sql[ST_NSTMT] = {
 	[ST_CURSOR_GET] = "SELECT cursor FROM cursors WHERE source = ?",
 	[ST_CURSOR_SET] = "INSERT INTO cursors(source, cursor) VALUES (?, ?)"
 	    " ON CONFLICT(source) DO UPDATE SET cursor = excluded.cursor",
-	[ST_COUNT_EVENTS] = "SELECT count(*), coalesce(sum(length(ev)), 0) FROM events",
+	[ST_COUNT_EVENTS] = "SELECT count(*), coalesce(sum(length(ev)), 0), coalesce(max(seq), 0)"
+	    " FROM events",
 };
 
 struct spool {
@@ -172,13 +174,14 @@ static int
 spool_load_counts(struct spool *s)
 {
 	sqlite3_stmt *st = s->st[ST_COUNT_EVENTS];
-	long long seq = 0, dropped = 0;
+	long long seq = 0, max_row = 0, dropped = 0;
 	int rc;
 
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		s->n.depth = (uint64_t)sqlite3_column_int64(st, 0);
 		s->n.bytes = sqlite3_column_int64(st, 1);
+		max_row = sqlite3_column_int64(st, 2);
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW)
@@ -186,6 +189,12 @@ spool_load_counts(struct spool *s)
 	if (spool_step_int(s, ST_SEQ_GET, &seq) != 0 ||
 	    spool_step_int(s, ST_DROPPED_GET, &dropped) != 0)
 		return VIGIL_ERR_DB;
+	/*
+	 * A damaged counter may lag behind the rows; SQLite numbers the next
+	 * row past both, and the uplink reads up to the highest: so must we.
+	 */
+	if (max_row > seq)
+		seq = max_row;
 	s->n.high_seq = seq > 0 ? (uint64_t)seq : 0;
 	s->n.dropped = dropped > 0 ? (uint64_t)dropped : 0;
 	return 0;
@@ -457,12 +466,41 @@ out:
 	return r;
 }
 
+/*
+ * Decode one row, or NULL when it cannot go to the collector. Only a
+ * damaged disk (or another program) makes such a row; the collector would
+ * refuse a batch holding it, and every later event would wait behind it
+ * forever. It is skipped instead, and the ack past its seq deletes it.
+ */
+static Vigil__V1__Event *
+spool_decode(sqlite3_stmt *st)
+{
+	const void *blob = sqlite3_column_blob(st, 1);
+	int blen = sqlite3_column_bytes(st, 1);
+	long long seq = sqlite3_column_int64(st, 0);
+	Vigil__V1__Event *ev;
+	char why[256];
+
+	if ((ev = vigil__v1__event__unpack(NULL, (size_t)blen, blob)) == NULL) {
+		log_warnx("The spooled event %lld cannot be decoded; it is skipped.", seq);
+		return NULL;
+	}
+	ev->seq = (uint64_t)seq;
+	if (wire_validate_event(ev, why, sizeof(why)) != 0) {
+		log_warnx("The spooled event %lld is not valid for the collector (%s); it is "
+		    "skipped.", seq, why);
+		vigil__v1__event__free_unpacked(ev, NULL);
+		return NULL;
+	}
+	return ev;
+}
+
 int
 spool_read(struct spool *s, uint64_t after, size_t max, Vigil__V1__Event ***out, size_t *n)
 {
 	sqlite3_stmt *st = s->st[ST_READ];
 	Vigil__V1__Event **evs;
-	size_t cap, got = 0;
+	size_t cap, got = 0, rows, skipped;
 	int rc, r = 0;
 
 	*out = NULL;
@@ -476,42 +514,44 @@ spool_read(struct spool *s, uint64_t after, size_t max, Vigil__V1__Event ***out,
 		cap = 1;
 	if ((evs = calloc(cap, sizeof(*evs))) == NULL)
 		return VIGIL_ERR_NOMEM;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
-	sqlite3_bind_int64(st, 2, max > INT64_MAX ? INT64_MAX : (sqlite3_int64)max);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const void *blob = sqlite3_column_blob(st, 1);
-		int blen = sqlite3_column_bytes(st, 1);
-		Vigil__V1__Event *ev;
+	/* Rows skipped leave room in the batch: read on past them, up to max events. */
+	for (;;) {
+		size_t want = max - got;
 
-		if (got == cap) {
-			/* The in-memory depth was low; grow within max. */
-			Vigil__V1__Event **bigger;
-			size_t ncap = cap * 2 < max ? cap * 2 : max;
+		rows = skipped = 0;
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
+		sqlite3_bind_int64(st, 2, want > INT64_MAX ? INT64_MAX : (sqlite3_int64)want);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			Vigil__V1__Event *ev;
 
-			if ((bigger = realloc(evs, ncap * sizeof(*evs))) == NULL) {
-				r = VIGIL_ERR_NOMEM;
-				break;
+			rows++;
+			after = (uint64_t)sqlite3_column_int64(st, 0);
+			if (got == cap) {
+				/* The in-memory depth was low; grow within max. */
+				Vigil__V1__Event **bigger;
+				size_t ncap = cap * 2 < max ? cap * 2 : max;
+
+				if ((bigger = realloc(evs, ncap * sizeof(*evs))) == NULL) {
+					r = VIGIL_ERR_NOMEM;
+					break;
+				}
+				evs = bigger;
+				cap = ncap;
 			}
-			evs = bigger;
-			cap = ncap;
+			if ((ev = spool_decode(st)) == NULL) {
+				skipped++;
+				continue;
+			}
+			evs[got++] = ev;
 		}
-		ev = vigil__v1__event__unpack(NULL, (size_t)blen, blob);
-		if (ev == NULL) {
-			/*
-			 * Only a damaged disk gets here. Skip the row rather than
-			 * wedge the uplink; the ack past its seq deletes it.
-			 */
-			log_debug("The spooled event %lld cannot be decoded; it is skipped.",
-			    (long long)sqlite3_column_int64(st, 0));
-			continue;
-		}
-		ev->seq = (uint64_t)sqlite3_column_int64(st, 0);
-		evs[got++] = ev;
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+			r = VIGIL_ERR_DB;
+		/* Fewer rows than asked: the table ended. */
+		if (r != 0 || skipped == 0 || rows < want || got == max)
+			break;
 	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
-		r = VIGIL_ERR_DB;
 	if (r != 0) {
 		spool_events_free(evs, got);
 		return r;

@@ -333,21 +333,51 @@ state_save(struct updates *u)
 		    vigil_strerror(rc));
 }
 
+/* One decimal number of a state text and the space after it; 0 or -1. */
+static int
+state_number(const char **p, long long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoll(*p, &end, 10);
+	if (end == *p || errno != 0 || (*end != ' ' && *end != '\0'))
+		return -1;
+	*p = *end == ' ' ? end + 1 : end;
+	return 0;
+}
+
+int
+updates_state_parse(const char *text, struct updates_state *st)
+{
+	long long v[4];
+
+	/* Not sscanf: a number out of range is undefined behaviour there. */
+	for (size_t i = 0; i < 4; i++)
+		if (state_number(&text, &v[i]) != 0)
+			return VIGIL_ERR_DECODE;
+	if (*text != '\0')
+		return VIGIL_ERR_DECODE;
+	st->security_pending_since_us = v[0] > 0 ? v[0] : 0;
+	st->last_update_us = v[1] > 0 ? v[1] : 0;
+	st->last_upgrade_us = v[2] > 0 ? v[2] : 0;
+	st->reboot_announced = v[3] != 0;
+	return 0;
+}
+
 static void
 state_load(struct updates *u)
 {
-	char text[SPOOL_CURSOR_MAX];
-	long long since = 0, upd = 0, upg = 0;
-	int reboot = 0;
+	char text[SPOOL_CURSOR_MAX + 1];
+	struct updates_state st;
 
-	if (spool_cursor_get(posture_spool(u->p), STATE_KEY, text, sizeof(text)) != 0)
+	if (spool_cursor_get(posture_spool(u->p), STATE_KEY, text, sizeof(text)) != 0 ||
+	    updates_state_parse(text, &st) != 0)
 		return;
-	if (sscanf(text, "%lld %lld %lld %d", &since, &upd, &upg, &reboot) != 4)
-		return;
-	u->cur.security_pending_since_us = since > 0 ? since : 0;
-	u->cur.last_update_us = upd > 0 ? upd : 0;
-	u->cur.last_upgrade_us = upg > 0 ? upg : 0;
-	u->reboot_announced = reboot != 0;
+	u->cur.security_pending_since_us = st.security_pending_since_us;
+	u->cur.last_update_us = st.last_update_us;
+	u->cur.last_upgrade_us = st.last_upgrade_us;
+	u->reboot_announced = st.reboot_announced;
 }
 
 static void

@@ -79,6 +79,21 @@ enum updates_dpkg_kind updates_parse_dpkg(const char *line, size_t len, struct u
 /* PRETTY_NAME of an os-release text, unquoted, into out[cap]; 0 or VIGIL_ERR_NOTFOUND. */
 int updates_parse_os_release(const char *text, size_t len, char *out, size_t cap);
 
+/*
+ * What the sensor keeps across restarts, in the spool (cursor
+ * "sensor.updates"): "SINCE UPDATE UPGRADE REBOOT", four decimal numbers
+ * separated by one space. Parsed into *st, times before 1970 as 0
+ * (unknown); 0, or VIGIL_ERR_DECODE for anything else (then nothing is
+ * taken from it).
+ */
+struct updates_state {
+	int64_t security_pending_since_us;
+	int64_t last_update_us;
+	int64_t last_upgrade_us;
+	int reboot_announced;
+};
+int updates_state_parse(const char *text, struct updates_state *st);
+
 /* Does some process hold a lock on path (fcntl F_OFD_GETLK)? 1, 0, or -1 on error. */
 int updates_lock_held(const char *path);
 

@@ -354,21 +354,39 @@ read_attr(int dirfd, const char *name, char *buf, size_t cap)
 	return n;
 }
 
+size_t
+usb_string_clean(char *out, size_t cap, const char *raw, size_t n)
+{
+	size_t len, i, o;
+
+	if (cap == 0)
+		return 0;
+	len = text_utf8_clean(out, cap, raw, n);
+	for (i = 0, o = 0; i < len; i++) {
+		unsigned char c = (unsigned char)out[i];
+
+		/* A C1 control (U+0080..U+009F, such as CSI) is two bytes; one '?' stands for both. */
+		if (c == 0xc2 && i + 1 < len && (unsigned char)out[i + 1] <= 0x9f) {
+			out[o++] = '?';
+			i++;
+		} else
+			out[o++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	out[o] = '\0';
+	return o;
+}
+
 /* A string the device supplies: valid UTF-8, no control characters. */
 static void
 attr_string(int dirfd, const char *name, char *out, size_t cap)
 {
 	char raw[USB_ATTR_MAX];
 	ssize_t n;
-	char *p;
 
 	out[0] = '\0';
 	if ((n = read_attr(dirfd, name, raw, sizeof(raw))) <= 0)
 		return;
-	text_utf8_clean(out, cap, raw, (size_t)n);
-	for (p = out; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	usb_string_clean(out, cap, raw, (size_t)n);
 }
 
 static int
@@ -624,6 +642,7 @@ struct usb_sensor {
 	char msg[UEVENT_MAX_MSG + 1];
 
 	struct ingest *ing;         /* the events' way into the spool */
+	struct usb_report *report;  /* the events of the device being decided */
 	uint64_t spoofed, blocked, lost, malformed;
 };
 
@@ -674,49 +693,52 @@ kind_phrase(enum usb_kind k)
 	}
 }
 
-/* Append one event (inside the caller's transaction). Returns 0 or a vigil_err. */
-static int
-emit(struct usb_sensor *u, const char *rule, int severity, const char *summary,
-    const struct usb_device *d, const struct usb_class *c, const struct usb_verdict *v,
+/* The fields of one event about d (v NULL: a removal, which no policy decided). */
+static void
+report_event(struct usb_report *r, const char *rule, int severity, const struct usb_device *d,
+    const struct usb_class *c, const struct usb_verdict *v, enum usb_policy policy,
     const char *result)
 {
-	char ifs[3 * USB_MAX_IFACES + 1] = "";
-	struct ingest_event ev;
-	uint64_t seq = 0;
-	size_t i, o = 0;
-	int rc;
+	struct ingest_event *ev = &r->ev[r->n];
 
-	for (i = 0; i < d->nifaces && o + 4 < sizeof(ifs); i++)
-		o += (size_t)snprintf(ifs + o, sizeof(ifs) - o, "%s%02x", i ? " " : "",
-		    d->iface_class[i]);
-	ingest_event_init(&ev, USB_SOURCE, VIGIL__V1__CATEGORY__CATEGORY_USB, severity, rule,
-	    summary);
-	field(&ev, "vendor", d->vendor);
-	field(&ev, "product", d->product);
-	field(&ev, "serial", d->serial);
-	field(&ev, "manufacturer", d->manufacturer);
-	field(&ev, "product_name", d->product_name);
-	field(&ev, "busnum", d->busnum);
-	field(&ev, "devnum", d->devnum);
-	field(&ev, "devpath", d->devpath);
-	field(&ev, "class", usb_kind_name(c->kind));
-	field(&ev, "interfaces", ifs);
+	ingest_event_init(ev, USB_SOURCE, VIGIL__V1__CATEGORY__CATEGORY_USB, severity, rule,
+	    r->summary[r->n]);
+	field(ev, "vendor", d->vendor);
+	field(ev, "product", d->product);
+	field(ev, "serial", d->serial);
+	field(ev, "manufacturer", d->manufacturer);
+	field(ev, "product_name", d->product_name);
+	field(ev, "busnum", d->busnum);
+	field(ev, "devnum", d->devnum);
+	field(ev, "devpath", d->devpath);
+	field(ev, "class", usb_kind_name(c->kind));
+	field(ev, "interfaces", r->ifs);
 	if (c->badusb)
-		field(&ev, "badusb", "yes");
+		field(ev, "badusb", "yes");
 	if (v != NULL) {
-		field(&ev, "policy", usb_policy_name(u->rules.policy));
-		if (u->rules.policy != USB_POLICY_OFF)
-			field(&ev, "allowed", v->allowed ? "yes" : "no");
-		field(&ev, "decision", v->action == USB_ACT_BLOCK ? "block" :
+		field(ev, "policy", usb_policy_name(policy));
+		if (policy != USB_POLICY_OFF)
+			field(ev, "allowed", v->allowed ? "yes" : "no");
+		field(ev, "decision", v->action == USB_ACT_BLOCK ? "block" :
 		    v->action == USB_ACT_SPARE ? "spare" : v->action == USB_ACT_ALERT ? "alert" :
 		    "none");
 	}
-	field(&ev, "result", result);
+	field(ev, "result", result);
+	r->n++;
+}
 
-	if ((rc = ingest_append(u->ing, &ev, &seq)) <= 0)
-		return rc;
-	log_debug("USB event %s spooled as seq %llu: %s", rule, (unsigned long long)seq, summary);
-	return 0;
+/* What every report of d starts with: its identity and its interfaces, as text. */
+static void
+report_begin(struct usb_report *r, const struct usb_device *d)
+{
+	size_t i, o = 0;
+
+	r->n = 0;
+	r->ifs[0] = '\0';
+	for (i = 0; i < d->nifaces && o + 4 < sizeof(r->ifs); i++)
+		o += (size_t)snprintf(r->ifs + o, sizeof(r->ifs) - o, "%s%02x", i ? " " : "",
+		    d->iface_class[i]);
+	who(d, r->id, sizeof(r->id));
 }
 
 enum { SEV_INFO = VIGIL__V1__SEVERITY__SEVERITY_INFO, SEV_LOW = VIGIL__V1__SEVERITY__SEVERITY_LOW,
@@ -761,6 +783,72 @@ commit(struct usb_sensor *u, const char *what)
 		u->appended(u->arg);
 }
 
+void
+usb_report_inserted(struct usb_report *r, const struct usb_device *d, const struct usb_class *c,
+    const struct usb_verdict *v, enum usb_policy policy, bool blocked, const char *failure)
+{
+	char result[256];
+
+	report_begin(r, d);
+	snprintf(r->summary[0], sizeof(r->summary[0]), "USB %s %s inserted%s%s.",
+	    kind_phrase(c->kind), r->id, policy == USB_POLICY_OFF ? "" : ": ",
+	    policy == USB_POLICY_OFF ? "" : v->reason);
+	report_event(r, "usb.inserted", insert_severity(c, v), d, c, v, policy, NULL);
+	if (c->badusb) {
+		snprintf(r->summary[r->n], sizeof(r->summary[0]), "USB device %s presents both "
+		    "mass storage and keyboard interfaces, a BadUSB pattern.", r->id);
+		report_event(r, "usb.badusb", SEV_HIGH, d, c, v, policy, NULL);
+	}
+	if (!blocked && failure == NULL)
+		return;
+	if (blocked) {
+		snprintf(r->summary[r->n], sizeof(r->summary[0]), "USB %s %s was blocked: %s.",
+		    kind_phrase(c->kind), r->id, v->reason);
+		snprintf(r->result, sizeof(r->result), "blocked");
+	} else {
+		snprintf(result, sizeof(result), "%s", failure);
+		snprintf(r->summary[r->n], sizeof(r->summary[0]), "USB %s %s should have been "
+		    "blocked (%s) but the block failed: %s.", kind_phrase(c->kind), r->id,
+		    v->reason, result);
+		snprintf(r->result, sizeof(r->result), "block failed: %s", result);
+	}
+	report_event(r, "usb.blocked", SEV_HIGH, d, c, v, policy, r->result);
+}
+
+void
+usb_report_removed(struct usb_report *r, const struct usb_device *d, const struct usb_class *c)
+{
+	report_begin(r, d);
+	snprintf(r->summary[0], sizeof(r->summary[0]), "USB %s %s removed.", kind_phrase(c->kind),
+	    r->id);
+	report_event(r, "usb.removed", c->kind == USB_KIND_STORAGE ? SEV_LOW : SEV_INFO, d, c, NULL,
+	    USB_POLICY_OFF, NULL);
+}
+
+/* Append a report's events in one spool transaction. */
+static void
+report_append(struct usb_sensor *u, const struct usb_report *r, const char *devpath)
+{
+	uint64_t seq = 0;
+	int rc;
+
+	if ((rc = spool_begin(u->spool)) != 0) {
+		log_warnx("The spool cannot start a transaction for a USB event: %s.",
+		    vigil_strerror(rc));
+		return;
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		if ((rc = ingest_append(u->ing, &r->ev[i], &seq)) < 0) {
+			spool_rollback(u->spool);
+			return;
+		}
+		if (rc > 0)
+			log_debug("USB event %s spooled as seq %llu: %s", r->ev[i].rule,
+			    (unsigned long long)seq, r->ev[i].summary);
+	}
+	commit(u, devpath);
+}
+
 /*
  * The decision on one device, its block, and its events. gone: it left
  * before its interfaces settled; it is reported, not blocked.
@@ -771,62 +859,31 @@ settle(struct usb_sensor *u, struct present *p, bool gone)
 	const struct usb_device *d = &p->d;
 	struct usb_class c;
 	struct usb_verdict v;
-	char id[4 * USB_STR_MAX], summary[WIRE_MAX_SUMMARY], result[256] = "";
-	int rc, blocked = 0, failed = 0;
+	char failure[128] = "";
+	bool blocked = false, failed = false;
 
 	p->pending = false;
 	usb_classify(d, &c);
 	usb_decide(&u->rules, d, &c, &v);
-	who(d, id, sizeof(id));
 
 	/* Block first: every millisecond counts before the disk is there. */
 	if (v.action == USB_ACT_BLOCK && !gone) {
 		if (usb_sysfs_deauthorize(u->root, d->devpath) == 0) {
-			blocked = 1;
+			blocked = true;
 			u->blocked++;
-			snprintf(result, sizeof(result), "blocked");
 		} else {
-			failed = 1;
-			snprintf(result, sizeof(result), "block failed: %s", strerror(errno));
+			failed = true;
+			snprintf(failure, sizeof(failure), "%s", strerror(errno));
 		}
 	}
+	usb_report_inserted(u->report, d, &c, &v, u->rules.policy, blocked,
+	    failed ? failure : NULL);
 
-	log_info("USB %s %s inserted at %s: %s; %s%s%s.", kind_phrase(c.kind), id, d->devpath,
-	    v.reason, blocked ? "blocked" : failed ? "NOT blocked: " : v.action ==
-	    USB_ACT_SPARE ? "spared" : "allowed", failed ? result : "",
+	log_info("USB %s %s inserted at %s: %s; %s%s%s.", kind_phrase(c.kind), u->report->id,
+	    d->devpath, v.reason, blocked ? "blocked" : failed ? "NOT blocked: " : v.action ==
+	    USB_ACT_SPARE ? "spared" : "allowed", failed ? failure : "",
 	    c.badusb ? "; it presents storage and keyboard interfaces (BadUSB pattern)" : "");
-
-	if ((rc = spool_begin(u->spool)) != 0) {
-		log_warnx("The spool cannot start a transaction for a USB event: %s.",
-		    vigil_strerror(rc));
-		return;
-	}
-	snprintf(summary, sizeof(summary), "USB %s %s inserted%s%s.", kind_phrase(c.kind), id,
-	    u->rules.policy == USB_POLICY_OFF ? "" : ": ",
-	    u->rules.policy == USB_POLICY_OFF ? "" : v.reason);
-	if (emit(u, "usb.inserted", insert_severity(&c, &v), summary, d, &c, &v, NULL) != 0)
-		goto fail;
-	if (c.badusb) {
-		snprintf(summary, sizeof(summary), "USB device %s presents both mass storage and "
-		    "keyboard interfaces, a BadUSB pattern.", id);
-		if (emit(u, "usb.badusb", SEV_HIGH, summary, d, &c, &v, NULL) != 0)
-			goto fail;
-	}
-	if (blocked || failed) {
-		if (blocked)
-			snprintf(summary, sizeof(summary), "USB %s %s was blocked: %s.",
-			    kind_phrase(c.kind), id, v.reason);
-		else
-			snprintf(summary, sizeof(summary), "USB %s %s should have been blocked "
-			    "(%s) but the block failed: %s.", kind_phrase(c.kind), id, v.reason,
-			    result + strlen("block failed: "));
-		if (emit(u, "usb.blocked", SEV_HIGH, summary, d, &c, &v, result) != 0)
-			goto fail;
-	}
-	commit(u, d->devpath);
-	return;
-fail:
-	spool_rollback(u->spool);
+	report_append(u, u->report, d->devpath);
 }
 
 static struct present *
@@ -961,8 +1018,6 @@ device_removed(struct usb_sensor *u, const struct uevent *ue)
 	struct present *p = find(u, ue->devpath);
 	struct usb_device d;
 	struct usb_class c;
-	char id[4 * USB_STR_MAX], summary[WIRE_MAX_SUMMARY];
-	int rc;
 
 	if (p != NULL && p->pending)
 		settle(u, p, true);
@@ -973,20 +1028,9 @@ device_removed(struct usb_sensor *u, const struct uevent *ue)
 	if (p != NULL)
 		p->used = false;
 	usb_classify(&d, &c);
-	who(&d, id, sizeof(id));
-	log_info("USB %s %s removed from %s.", kind_phrase(c.kind), id, d.devpath);
-	if ((rc = spool_begin(u->spool)) != 0) {
-		log_warnx("The spool cannot start a transaction for a USB event: %s.",
-		    vigil_strerror(rc));
-		return;
-	}
-	snprintf(summary, sizeof(summary), "USB %s %s removed.", kind_phrase(c.kind), id);
-	if (emit(u, "usb.removed", c.kind == USB_KIND_STORAGE ? SEV_LOW : SEV_INFO, summary, &d,
-	    &c, NULL, NULL) != 0) {
-		spool_rollback(u->spool);
-		return;
-	}
-	commit(u, d.devpath);
+	usb_report_removed(u->report, &d, &c);
+	log_info("USB %s %s removed from %s.", kind_phrase(c.kind), u->report->id, d.devpath);
+	report_append(u, u->report, d.devpath);
 }
 
 static void
@@ -1199,6 +1243,7 @@ usb_new(struct event_base *base, struct spool *spool, const struct usb_opts *o, 
 	if ((u = calloc(1, sizeof(*u))) == NULL ||
 	    (u->table = calloc(USB_MAX_PRESENT, sizeof(*u->table))) == NULL ||
 	    (u->allow = calloc(USB_MAX_ALLOW, sizeof(*u->allow))) == NULL ||
+	    (u->report = calloc(1, sizeof(*u->report))) == NULL ||
 	    (u->ing = ingest_new(spool, NULL)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -1269,6 +1314,7 @@ usb_free(struct usb_sensor *u)
 		close(u->fd);
 	free(u->table);
 	free(u->allow);
+	free(u->report);
 	ingest_free(u->ing);
 	free(u);
 }

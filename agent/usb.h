@@ -9,7 +9,8 @@
  * the spool.
  *
  *   uevent.c   the pure parser of the kernel's "ACTION@DEVPATH\0KEY=VALUE\0..."
- *   usb.c      classification and policy (pure), sysfs reading, the socket
+ *   usb.c      classification, policy and the events' text (pure), sysfs
+ *              reading, the socket
  */
 #ifndef VIGIL_AGENT_USB_H
 #define VIGIL_AGENT_USB_H
@@ -21,7 +22,9 @@
 
 #include <event2/event.h>
 
+#include "vigil/wire.h"
 #include "agent.h"
+#include "ingest.h"
 
 /* ---- uevent.c: one netlink message -> key/value pairs -------------------- */
 
@@ -174,6 +177,40 @@ void usb_decide(const struct usb_rules *r, const struct usb_device *d,
 
 /* The device as one allow-list line, "vendor:product[:serial]", into buf. */
 void usb_allow_line(const struct usb_device *d, char *buf, size_t len);
+
+/*
+ * The events a device makes, ready for ingest_append(): their strings live
+ * here and in the device, which must outlive them. A hostile device chooses
+ * its serial, maker and product strings; usb_sysfs_read() has cleaned them.
+ */
+#define USB_REPORT_MAX 3
+struct usb_report {
+	size_t n;
+	struct ingest_event ev[USB_REPORT_MAX];
+	char summary[USB_REPORT_MAX][WIRE_MAX_SUMMARY];
+	char id[4 * USB_STR_MAX];            /* "0781:5567 (SanDisk Cruzer) serial 4C53..." */
+	char ifs[3 * USB_MAX_IFACES + 1];    /* "08 03" */
+	char result[300];
+};
+
+/*
+ * A device decided: usb.inserted, usb.badusb when it is one, and usb.blocked
+ * when a block was made (blocked) or failed (failure says why; NULL when no
+ * block was tried).
+ */
+void usb_report_inserted(struct usb_report *r, const struct usb_device *d,
+    const struct usb_class *c, const struct usb_verdict *v, enum usb_policy policy,
+    bool blocked, const char *failure);
+/* A device removed: usb.removed. */
+void usb_report_removed(struct usb_report *r, const struct usb_device *d,
+    const struct usb_class *c);
+
+/*
+ * A string a device supplies (raw[0..n), any bytes) into out[cap] as valid
+ * UTF-8 with every control character (C0, DEL and C1) made '?': it reaches
+ * logs, summaries and terminals. Returns its length.
+ */
+size_t usb_string_clean(char *out, size_t cap, const char *raw, size_t n);
 
 /* ---- usb.c: sysfs --------------------------------------------------------- */
 

@@ -23,6 +23,7 @@
 #include "vigil/clock.h"
 
 #include "conf.h"
+#include "roles.h"
 #include "store.h"
 
 #define COLLECTOR_VERSION "0.1.0"
@@ -58,6 +59,7 @@ struct collector_counters {
 	uint64_t store_alarms;             /* commits failed for store_alarm_after */
 };
 
+struct evbuffer;   /* libevent */
 struct sessions;   /* session.c */
 struct control;    /* control.c */
 
@@ -137,5 +139,13 @@ void reserve_release(struct collector *c);
 struct control *control_open(struct collector *c, char *err, size_t errlen);
 /* Stop listening, drop open requests, unlink the socket if we still can. NULL is a no-op. */
 void control_free(struct control *ctl);
+/*
+ * Serve the bytes a client has sent so far (in) as the socket would, for a
+ * caller of role (roles.h) named user: 1 when the answer is in out and the
+ * connection would close, 0 while the request line is incomplete. The fuzz
+ * target of the control protocol drives this; the socket goes through it too.
+ */
+int control_serve(struct control *ctl, enum role role, const char *user, struct evbuffer *in,
+    struct evbuffer *out);
 
 #endif

@@ -1217,8 +1217,9 @@ ctl_finish(struct ctl_conn *cc)
 		ctl_conn_free(cc);
 }
 
+/* One request line of the caller cc, answered into out. */
 static void
-ctl_request(struct ctl_conn *cc, char *line)
+ctl_request(const struct ctl_conn *cc, char *line, struct evbuffer *out)
 {
 	struct control *ctl = cc->ctl;
 	struct ctl_arg args[CTL_MAX_ARGS];
@@ -1229,7 +1230,7 @@ ctl_request(struct ctl_conn *cc, char *line)
 
 	ctl->c->counters.control_requests++;
 	if ((resp = evbuffer_new()) == NULL) {
-		jw_error(bufferevent_get_output(cc->bev), ctl, "out of memory");
+		jw_error(out, ctl, "out of memory");
 		return;
 	}
 	err[0] = '\0';
@@ -1282,14 +1283,14 @@ ctl_request(struct ctl_conn *cc, char *line)
 out:
 	/* A failure replaces whatever part of the answer was already built. */
 	if (err[0] != '\0')
-		jw_error(bufferevent_get_output(cc->bev), ctl, err);
+		jw_error(out, ctl, err);
 	else
-		evbuffer_add_buffer(bufferevent_get_output(cc->bev), resp);
+		evbuffer_add_buffer(out, resp);
 	evbuffer_free(resp);
 }
 
 static void
-ctl_refuse(struct ctl_conn *cc)
+ctl_refuse(const struct ctl_conn *cc, struct evbuffer *out)
 {
 	struct control *ctl = cc->ctl;
 	const struct collector_conf *conf = &ctl->c->conf.collector;
@@ -1302,38 +1303,60 @@ ctl_refuse(struct ctl_conn *cc)
 	snprintf(msg, sizeof(msg), "permission denied: user %s is not root and not a member of "
 	    "group %s (may change incidents) or group %s (may read)", cc->user,
 	    conf->operators_group, conf->viewers_group);
-	jw_error(bufferevent_get_output(cc->bev), ctl, msg);
+	jw_error(out, ctl, msg);
+}
+
+/*
+ * What has arrived in `in` so far: 1 when the answer is in out (the
+ * connection then closes after it), 0 while the request line is incomplete.
+ */
+static int
+ctl_serve(struct ctl_conn *cc, struct evbuffer *in, struct evbuffer *out)
+{
+	size_t n;
+	char *line;
+
+	line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF);
+	if (line == NULL) {
+		if (evbuffer_get_length(in) < CTL_MAX_REQUEST)
+			return 0;
+		if (!cc->allowed)
+			ctl_refuse(cc, out);
+		else
+			jw_error(out, cc->ctl, "the request is longer than 4096 bytes");
+		return 1;
+	}
+	if (!cc->allowed)
+		ctl_refuse(cc, out);
+	else if (n >= CTL_MAX_REQUEST)
+		jw_error(out, cc->ctl, "the request is longer than 4096 bytes");
+	else
+		ctl_request(cc, line, out);
+	free(line);
+	return 1;
 }
 
 static void
 ctl_read(struct bufferevent *bev, void *arg)
 {
 	struct ctl_conn *cc = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	size_t n;
-	char *line;
 
-	line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF);
-	if (line == NULL) {
-		if (evbuffer_get_length(in) >= CTL_MAX_REQUEST) {
-			if (!cc->allowed)
-				ctl_refuse(cc);
-			else
-				jw_error(bufferevent_get_output(bev), cc->ctl,
-				    "the request is longer than 4096 bytes");
-			ctl_finish(cc);
-		}
-		return;
-	}
-	if (!cc->allowed)
-		ctl_refuse(cc);
-	else if (n >= CTL_MAX_REQUEST)
-		jw_error(bufferevent_get_output(bev), cc->ctl,
-		    "the request is longer than 4096 bytes");
-	else
-		ctl_request(cc, line);
-	free(line);
-	ctl_finish(cc);
+	if (ctl_serve(cc, bufferevent_get_input(bev), bufferevent_get_output(bev)))
+		ctl_finish(cc);
+}
+
+int
+control_serve(struct control *ctl, enum role role, const char *user, struct evbuffer *in,
+    struct evbuffer *out)
+{
+	struct ctl_conn cc;
+
+	memset(&cc, 0, sizeof(cc));
+	cc.ctl = ctl;
+	cc.role = role;
+	cc.allowed = role != ROLE_NONE;
+	snprintf(cc.user, sizeof(cc.user), "%s", user);
+	return ctl_serve(&cc, in, out);
 }
 
 /*

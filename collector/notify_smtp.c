@@ -123,9 +123,26 @@ mb_encoded_words(struct mbuf *b, const char *s)
 	}
 }
 
-/* A display name: as it is when plain ASCII words, else encoded. */
+/* Characters on the message's last line so far. */
+static size_t
+mb_column(const struct mbuf *b)
+{
+	size_t i = b->len;
+
+	while (i > 0 && b->p[i - 1] != '\n')
+		i--;
+	return b->len - i;
+}
+
+/*
+ * A display name, as it is when plain ASCII words, else encoded, then the
+ * space before the address that follows (addrlen characters with its angle
+ * brackets). RFC 2047 allows no line holding an encoded word to pass 76
+ * characters, so after encoded words a long address goes on a line of its
+ * own.
+ */
 static void
-mb_display_name(struct mbuf *b, const char *name)
+mb_display_name(struct mbuf *b, const char *name, size_t addrlen)
 {
 	char clean[256];
 	int plain = 1;
@@ -137,11 +154,13 @@ mb_display_name(struct mbuf *b, const char *name)
 			plain = 0;
 	if (clean[0] == '\0')
 		return;
-	if (plain)
+	if (plain) {
 		mb_str(b, clean);
-	else
-		mb_encoded_words(b, clean);
-	mb_str(b, " ");
+		mb_str(b, " ");
+		return;
+	}
+	mb_encoded_words(b, clean);
+	mb_str(b, mb_column(b) + 1 + addrlen > 76 ? "\r\n " : " ");
 }
 
 int
@@ -168,7 +187,7 @@ notify_smtp_format(const char *from, const char *from_name, char *const *rcpt, s
 			return VIGIL_ERR_INVAL;
 
 	mb_str(&b, "From: ");
-	mb_display_name(&b, from_name);
+	mb_display_name(&b, from_name, strlen(from) + 2);
 	snprintf(line, sizeof(line), "<%s>\r\n", from);
 	mb_str(&b, line);
 	mb_str(&b, "To: ");

@@ -19,6 +19,7 @@
 #include "vigil/err.h"
 #include "vigil/names.h"
 #include "vigil/text.h"
+#include "vigil/wire.h"
 #include "audit.h"
 #include "store.h"
 
@@ -976,14 +977,37 @@ json_str(char *dst, size_t dstlen, const char *v, size_t len)
 	return len;
 }
 
+/* One of the names an event's fields have in its JSON object so far. */
+struct json_key {
+	const char *p;
+	size_t len;
+};
+
+static int
+key_taken(const struct json_key *keys, size_t n, const char *k, size_t klen)
+{
+	for (size_t i = 0; i < n; i++)
+		if (keys[i].len == klen && memcmp(keys[i].p, k, klen) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * The event's fields as one JSON object in st->json, {"key":"value",...},
  * built in one pass into the buffer every event reuses.
+ *
+ * A name an earlier field of the event has is written "name~2" (or ~3...,
+ * the first that is free): vigilctl's reader refuses an object with a
+ * duplicate name, so one such event would break every listing that shows
+ * it, and both values are evidence. Agents do send them: a rule may capture
+ * into "repeat" or "count", which the engine adds itself.
  */
 static int
 fields_json(struct store *st, const Vigil__V1__Event *ev, const char **out, size_t *outlen)
 {
-	size_t pos = 0;
+	char renamed[WIRE_MAX_FIELDS][WIRE_MAX_FIELD_KEY + 16];
+	struct json_key keys[WIRE_MAX_FIELDS];
+	size_t pos = 0, nkeys = 0;
 	int rc;
 
 	if (ev->n_fields == 0) {
@@ -1005,6 +1029,23 @@ fields_json(struct store *st, const Vigil__V1__Event *ev, const char **out, size
 		v = f->value ? f->value : "";
 		klen = strlen(k);
 		vlen = strlen(v);
+		/* Validated events have at most WIRE_MAX_FIELDS fields of short keys. */
+		if (nkeys == WIRE_MAX_FIELDS || klen > WIRE_MAX_FIELD_KEY)
+			return VIGIL_ERR_TOOBIG;
+		if (key_taken(keys, nkeys, k, klen)) {
+			char *r = renamed[nkeys];
+			int m = 0;
+
+			for (unsigned n = 2; n <= WIRE_MAX_FIELDS + 1; n++) {
+				m = snprintf(r, sizeof(renamed[0]), "%s~%u", k, n);
+				if (!key_taken(keys, nkeys, r, (size_t)m))
+					break;
+			}
+			k = r;
+			klen = (size_t)m;
+		}
+		keys[nkeys].p = k;
+		keys[nkeys++].len = klen;
 		/* 6 bytes per input byte (\u00XX), 6 of punctuation, the closing brace and NUL. */
 		if ((rc = json_room(st, pos, 6 * (klen + vlen) + 8)) != 0)
 			return rc;

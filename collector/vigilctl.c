@@ -39,7 +39,6 @@
 #define RESPONSE_MAX (256ull << 20)   /* the whole response */
 #define READ_TIMEOUT_S 60
 #define PKI_DAYS_DEFAULT 825
-#define PKI_MAX_NAMES 32
 #define WIDTH_NOT_TTY 160
 #define COLUMN_MAX 40 /* code points in any column but the last */
 #define LAST_COLUMN_MIN 12

@@ -473,7 +473,8 @@ json_parse(const char *s, size_t len, struct json_object **out, char *err, size_
 	for (i = 0, run = 0; i < o->ntop; i++) {
 		if (o->top[i].type != JSON_OBJECT)
 			continue;
-		o->top[i].members = o->nested + run;
+		/* An empty object has no run; nested may then be NULL, and NULL + 0 is undefined. */
+		o->top[i].members = o->top[i].nmembers > 0 ? o->nested + run : NULL;
 		run += o->top[i].nmembers;
 	}
 	*out = o;

@@ -28,6 +28,9 @@ vlog(int pri, const char *fmt, va_list ap, const char *err)
 {
 	char msg[2048];
 
+	/* Quiet: a fuzz target's inputs would make warnings by the million. */
+	if (log_verbose < 0 && pri != LOG_CRIT)
+		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (log_foreground) {
 		if (err != NULL)
@@ -79,7 +82,7 @@ log_debug(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!log_verbose)
+	if (log_verbose <= 0)
 		return;
 	va_start(ap, fmt);
 	vlog(LOG_DEBUG, fmt, ap, NULL);

@@ -30,9 +30,6 @@
 
 #define PKI_CA_DAYS 3653 /* ten years */
 #define PKI_MAX_DAYS 36500
-#define PKI_MAX_NAMES 32
-#define PKI_NAME_MAX 253 /* a DNS name */
-#define PKI_SAN_MAX (32 + PKI_MAX_NAMES * (PKI_NAME_MAX + 5))
 #define PKI_FILE_MAX (64 * 1024) /* a PEM key or certificate we read back */
 #define PKI_SKEW_S 3600          /* notBefore reaches back this far for clocks behind ours */
 #define PKI_SERIAL_LEN 16
@@ -400,9 +397,8 @@ dns_name_valid(const char *s)
 	return 1;
 }
 
-/* "DNS:localhost,IP:127.0.0.1" and each name as IP: or DNS:, checked first. */
-static int
-build_san(char *san, size_t cap, const char *const *names, size_t nnames, char *err, size_t errlen)
+int
+pki_san(char *san, size_t cap, const char *const *names, size_t nnames, char *err, size_t errlen)
 {
 	unsigned char addr[sizeof(struct in6_addr)];
 	size_t used;
@@ -483,7 +479,7 @@ pki_init(const char *dir, const char *const *names, size_t nnames, int days, cha
 	};
 
 	if ((rc = days_valid(days, 0, err, errlen)) != 0 ||
-	    (rc = build_san(san, sizeof(san), names, nnames, err, errlen)) != 0)
+	    (rc = pki_san(san, sizeof(san), names, nnames, err, errlen)) != 0)
 		return rc;
 	for (size_t i = 0; i < 4; i++)
 		if ((rc = path_join(paths[i], dir, files[i], NULL, err, errlen)) != 0)

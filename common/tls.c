@@ -17,7 +17,6 @@
 #define TLS_VERIFY_DEPTH 2
 #define TLS_GROUPS_MAX 512
 /* RFC 5280 ub-common-name. */
-#define TLS_ID_MAX 64
 
 static void err_set(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -232,22 +231,16 @@ tls_id_valid(const char *id)
 }
 
 int
-tls_peer_id(SSL *ssl, char *id, size_t idlen)
+tls_subject_id(const X509_NAME *subject, char *id, size_t idlen)
 {
 	const ASN1_STRING *data;
 	unsigned char *utf8 = NULL;
-	X509_NAME *subject;
-	X509 *peer;
 	int idx, len, rc;
 
 	if (id != NULL && idlen > 0)
 		id[0] = '\0';
-	if (ssl == NULL || id == NULL || idlen == 0)
+	if (subject == NULL || id == NULL || idlen == 0)
 		return VIGIL_ERR_INVAL;
-	if ((peer = SSL_get0_peer_certificate(ssl)) == NULL ||
-	    SSL_get_verify_result(ssl) != X509_V_OK)
-		return VIGIL_ERR_TLS;
-	subject = X509_get_subject_name(peer);
 	if ((idx = X509_NAME_get_index_by_NID(subject, NID_commonName, -1)) < 0)
 		return VIGIL_ERR_TLS;
 	/* Two CNs would make the identity ambiguous. */
@@ -265,4 +258,19 @@ tls_peer_id(SSL *ssl, char *id, size_t idlen)
 	}
 	OPENSSL_free(utf8);
 	return rc;
+}
+
+int
+tls_peer_id(SSL *ssl, char *id, size_t idlen)
+{
+	X509 *peer;
+
+	if (id != NULL && idlen > 0)
+		id[0] = '\0';
+	if (ssl == NULL || id == NULL || idlen == 0)
+		return VIGIL_ERR_INVAL;
+	if ((peer = SSL_get0_peer_certificate(ssl)) == NULL ||
+	    SSL_get_verify_result(ssl) != X509_V_OK)
+		return VIGIL_ERR_TLS;
+	return tls_subject_id(X509_get_subject_name(peer), id, idlen);
 }

@@ -7,7 +7,10 @@
 
 #include <stdarg.h>
 
-/* Start logging as `ident`; `foreground` sends messages to stderr. */
+/*
+ * Start logging as `ident`; `foreground` sends messages to stderr. verbose 0
+ * logs all but debug, more adds debug, below 0 only fatal (fuzz targets).
+ */
 void log_init(const char *ident, int foreground, int verbose);
 
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  /* adds strerror */

@@ -12,6 +12,10 @@
 
 #include <stddef.h>
 
+#define PKI_MAX_NAMES 32         /* extra names of the collector certificate */
+#define PKI_NAME_MAX 253         /* a DNS name */
+#define PKI_SAN_MAX (32 + PKI_MAX_NAMES * (PKI_NAME_MAX + 5))
+
 /*
  * Make the CA and the collector certificate in dir (created 0700 if absent).
  * names: extra DNS names or IP addresses for the collector certificate
@@ -26,6 +30,16 @@ int pki_init(const char *dir, const char *const *names, size_t nnames, int days,
  * certificate with days=1, backdate_days=10). Fails if it already exists.
  */
 int pki_issue(const char *dir, const char *id, int days, int backdate_days, char *err,
+    size_t errlen);
+
+/*
+ * The collector certificate's subjectAltName, in OpenSSL's configuration
+ * syntax, into san[cap]: "DNS:localhost,IP:127.0.0.1", then each name as
+ * IP: (an IPv4 or IPv6 address) or DNS: (letters, digits, '-' and '.', at
+ * most PKI_NAME_MAX), so that no name can add an entry of its own. Returns 0
+ * or VIGIL_ERR_INVAL with a sentence in err. Pure; pki_init() uses it.
+ */
+int pki_san(char *san, size_t cap, const char *const *names, size_t nnames, char *err,
     size_t errlen);
 
 #endif

@@ -36,9 +36,13 @@ SSL_CTX *tls_client_ctx(const struct tls_opts *opts, char *err, size_t errlen);
  * anything but [A-Za-z0-9._-].
  */
 int tls_peer_id(SSL *ssl, char *id, size_t idlen);
+/* The same rule on a subject name (a certificate's, or one being made): pure. */
+int tls_subject_id(const X509_NAME *subject, char *id, size_t idlen);
 
 /* Drain OpenSSL's error queue into one line (for a logged reason). */
 const char *tls_errstr(char *buf, size_t len);
+
+#define TLS_ID_MAX 64            /* characters of an agent id */
 
 /*
  * The id rule above, for ids given on a command line: 1..64 characters of

@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -538,6 +539,34 @@ test_bad_cursor(void **state)
 }
 
 /*
+ * A cursor longer than the spool hands out (a damaged spool; fuzz_spool's
+ * review found it): as a cursor the journal refuses. It once made
+ * journal_new() fail, and the agent with it, at every start.
+ */
+static void
+test_cursor_too_long(void **state)
+{
+	struct fixture *f = *state;
+	char sql[SPOOL_CURSOR_MAX + 128];
+	sqlite3 *db;
+
+	skip_without_journal_remote();
+	snprintf(f->conf.identifiers, sizeof(f->conf.identifiers), "sshd");
+	write_entries(f, "a.journal", 1, 3);
+	snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO cursors(source, cursor) VALUES "
+	    "('system', '%0*d')", SPOOL_CURSOR_MAX + 1, 0);
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	start(f);
+	assert_int_equal(journal_entries_read(f->jn), 0);
+	expect_cursor_at_end(f);
+	write_entries(f, "a.journal", 4, 5);
+	run_until_read(f, 2);
+	expect_users(f, 4, 5);
+}
+
+/*
  * The file holding the cursor's entry is gone (rotated away and vacuumed):
  * the source resumes at the first later entry and reads it, not after it.
  */
@@ -585,6 +614,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_empty_journal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pass_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_cursor, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cursor_too_long, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cursor_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_error, setup, teardown),
 	};

@@ -127,6 +127,24 @@ test_two_nested_objects_and_white_space(void **state)
 	json_free(o);
 }
 
+/*
+ * An empty nested object as the only one: there is no run of nested members,
+ * and the parser once pointed it at NULL + 0 (undefined; clang's UBSan stops
+ * on it, see the fuzz_json corpus).
+ */
+static void
+test_only_an_empty_nested_object(void **state)
+{
+	struct json_object *o = parse_ok("{\"a\":{}}");
+	const struct json_member *a = json_get(o, "a");
+
+	assert_non_null(a);
+	assert_int_equal(a->type, JSON_OBJECT);
+	assert_int_equal(a->nmembers, 0);
+	assert_null(json_find(a->members, a->nmembers, "x"));
+	json_free(o);
+}
+
 static void
 test_every_escape(void **state)
 {
@@ -315,6 +333,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_event_line),
 	    cmocka_unit_test(test_two_nested_objects_and_white_space),
+	    cmocka_unit_test(test_only_an_empty_nested_object),
 	    cmocka_unit_test(test_every_escape),
 	    cmocka_unit_test(test_numbers),
 	    cmocka_unit_test(test_malformed),

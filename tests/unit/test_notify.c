@@ -217,6 +217,33 @@ test_smtp_format_hostile(void **state)
 	free(buf);
 }
 
+/*
+ * RFC 2047 2: no line holding an encoded word may pass 76 characters. A
+ * long encoded display name once left its last word and a long address on
+ * one line of 90 and more (found by fuzz_notify): the address now goes on a
+ * folded line of its own when it does not fit.
+ */
+static void
+test_smtp_format_long_display_name(void **state)
+{
+	char *rcpt[] = {"it@ubnd.example"};
+	const char *from = "canh-bao.giam-sat@ubnd-phuong-7.hanoi.gov.example";
+	char *buf = malloc(65536);
+	int len;
+
+	assert_non_null(buf);
+	len = notify_smtp_format(from, "Hệ thống giám sát an toàn thông tin Vigil của Ủy ban "
+	                         "nhân dân phường", rcpt, 1, "s", "b", T_NOW, 420, "u", buf, 65536);
+	assert_true(len > 0);
+	for (const char *p = buf, *nl; p < strstr(buf, "\r\n\r\n"); p = nl + 2) {
+		nl = strstr(p, "\r\n");
+		if (memmem(p, (size_t)(nl - p), "=?", 2) != NULL)
+			assert_true(nl - p <= 76);
+	}
+	assert_non_null(strstr(buf, "?=\r\n <canh-bao.giam-sat@ubnd-phuong-7.hanoi.gov.example>\r\n"));
+	free(buf);
+}
+
 /* ---- the dispatcher, through commands that need no network ---- */
 
 #define MAX_SEEN 16
@@ -476,6 +503,7 @@ main(void)
 	    cmocka_unit_test(test_split_addresses),
 	    cmocka_unit_test(test_smtp_format),
 	    cmocka_unit_test(test_smtp_format_hostile),
+	    cmocka_unit_test(test_smtp_format_long_display_name),
 	    cmocka_unit_test(test_dispatch_success_once),
 	    cmocka_unit_test(test_dispatch_retries_then_gives_up),
 	    cmocka_unit_test(test_dispatch_resumes_after_restart),

@@ -514,6 +514,32 @@ test_templates(void **state)
 	matcher_free(m);
 }
 
+/*
+ * A NUL byte in the text (a journald MESSAGE may hold them) is U+FFFD in the
+ * summary, as in fields: it once cut the summary there, and a summary cut
+ * to nothing made the event invalid and lost (found by fuzz_journal).
+ */
+static void
+test_template_nul_bytes(void **state)
+{
+	struct matcher *m = matcher_of(
+	    "[rule r]\ndescription = d\n"
+	    "pattern = ^(?<user>.*) ran\n"
+	    "category = auth\nseverity = low\nsummary = {user} ran with {program}\n");
+	struct match_event evs[MATCH_MAX_EVENTS];
+	struct match_input in;
+
+	memset(&in, 0, sizeof(in));
+	in.program = "su\0do";
+	in.program_len = 5;
+	in.msg = "\0\0bob\0 ran";
+	in.msg_len = 10;
+	assert_int_equal(matcher_match(m, &in, evs, MATCH_MAX_EVENTS), 1);
+	assert_string_equal(evs[0].summary, "\xef\xbf\xbd\xef\xbf\xbd" "bob\xef\xbf\xbd ran with "
+	    "su\xef\xbf\xbd" "do");
+	matcher_free(m);
+}
+
 static void
 test_template_parse_direct(void **state)
 {
@@ -808,6 +834,7 @@ main(void)
 		cmocka_unit_test(test_dirs_override_and_disable),
 		cmocka_unit_test(test_captures_to_fields),
 		cmocka_unit_test(test_templates),
+		cmocka_unit_test(test_template_nul_bytes),
 		cmocka_unit_test(test_template_parse_direct),
 		cmocka_unit_test(test_program_and_source_filters),
 		cmocka_unit_test(test_prefilter_and_counters),

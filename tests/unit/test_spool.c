@@ -600,6 +600,44 @@ test_schema_upgrade(void **state)
 	assert_non_null(strstr(err, "newer"));
 }
 
+/*
+ * A damaged spool (found by fuzz_spool): rows the collector would refuse
+ * are skipped as undecodable ones are, so that they cannot stall every
+ * later event; a batch read goes on past them; and the highest seq covers
+ * every row even when the AUTOINCREMENT counter lags behind.
+ */
+static void
+test_damaged_rows(void **state)
+{
+	struct fixture *f = *state;
+	Vigil__V1__Event **evs;
+	struct spool *s;
+	size_t n;
+
+	s = open_spool(f, 0);
+	for (int i = 1; i <= 6; i++)
+		append(s, i, 0);
+	spool_free(s);
+	/* Rows 2..4: no category (0x20 = field 4, 0), garbage, and an empty blob. */
+	exec_sql(f->db,
+	    "UPDATE events SET ev = x'2000320472756c65' WHERE seq = 2;"
+	    "UPDATE events SET ev = x'0affffff0f' WHERE seq = 3;"
+	    "UPDATE events SET ev = x'' WHERE seq = 4;"
+	    "UPDATE sqlite_sequence SET seq = 2 WHERE name = 'events';");
+	s = open_spool(f, 0);
+	assert_int_equal(spool_high_seq(s), 6);
+	assert_int_equal(spool_read(s, 0, 3, &evs, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(evs[0]->seq, 1);
+	assert_int_equal(evs[1]->seq, 5);
+	assert_int_equal(evs[2]->seq, 6);
+	assert_int_equal(event_n(evs[2]), 6);
+	spool_events_free(evs, n);
+	/* The next row numbered comes after all of them. */
+	assert_int_equal(append(s, 7, 0), 7);
+	spool_free(s);
+}
+
 int
 main(void)
 {
@@ -616,6 +654,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cursors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cursor_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_upgrade, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_rows, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

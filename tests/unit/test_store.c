@@ -18,6 +18,7 @@
 
 #include "vigil.pb-c.h"
 #include "vigil/err.h"
+#include "vigil/json.h"
 #include "../../collector/store.h"
 #include "store_fixture.h"
 
@@ -981,6 +982,49 @@ test_fields_json(void **state)
 	free(rs);
 }
 
+/*
+ * Two fields of one name (a rule capturing into "repeat", which suppression
+ * adds too) must not make a JSON object with a duplicate name: vigilctl's
+ * reader refuses it, and every listing showing the event would fail. The
+ * later ones are renamed, past any name the event already has.
+ */
+static void
+test_fields_json_duplicate_keys(void **state)
+{
+	struct fixture *fx = *state;
+	struct tbatch tb;
+	struct store_batch sb;
+	Vigil__V1__Field fl[4] = { VIGIL__V1__FIELD__INIT, VIGIL__V1__FIELD__INIT,
+	    VIGIL__V1__FIELD__INIT, VIGIL__V1__FIELD__INIT };
+	Vigil__V1__Field *fp[4] = { &fl[0], &fl[1], &fl[2], &fl[3] };
+	Vigil__V1__Event *ev;
+	struct json_object *o;
+	struct rows *rs;
+	char err[128];
+
+	fl[0].key = (char *)"repeat";
+	fl[0].value = (char *)"a";
+	fl[1].key = (char *)"repeat~2";
+	fl[1].value = (char *)"b";
+	fl[2].key = (char *)"repeat";
+	fl[2].value = (char *)"c";
+	fl[3].key = (char *)"repeat";
+	fl[3].value = (char *)"d";
+	tbatch_init(&tb);
+	ev = tbatch_add(&tb, 1, T0, CAT_AUTH, SEV_LOW, "r", "duplicate keys");
+	ev->n_fields = 4;
+	ev->fields = fp;
+	assert_int_equal(commit_one(fx->st, "pc-01", &tb, &sb), 0);
+
+	rs = query(fx->st, NULL);
+	assert_int_equal(rs->n, 1);
+	assert_string_equal(rs->fields[0],
+	    "{\"repeat\":\"a\",\"repeat~2\":\"b\",\"repeat~3\":\"c\",\"repeat~4\":\"d\"}");
+	assert_int_equal(json_parse(rs->fields[0], strlen(rs->fields[0]), &o, err, sizeof(err)), 0);
+	json_free(o);
+	free(rs);
+}
+
 /* ---- throughput (information only) ---------------------------------------------- */
 
 static double
@@ -1253,6 +1297,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_second_connection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_strings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fields_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fields_json_duplicate_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_throughput, setup, teardown),
 	};
 

@@ -237,6 +237,34 @@ test_lock(void **state)
 	unlink(path);
 }
 
+/*
+ * The state kept in the spool across restarts is read back strictly: a
+ * corrupted one is ignored whole rather than half taken, and a number out
+ * of range (undefined behaviour in sscanf, which read it once) is refused.
+ */
+static void
+test_state(void **state)
+{
+	struct updates_state st;
+
+	assert_int_equal(updates_state_parse("1764000000000000 1763000000000000 0 1", &st), 0);
+	assert_int_equal(st.security_pending_since_us, 1764000000000000LL);
+	assert_int_equal(st.last_update_us, 1763000000000000LL);
+	assert_int_equal(st.last_upgrade_us, 0);
+	assert_int_equal(st.reboot_announced, 1);
+	assert_int_equal(updates_state_parse("-5 -9223372036854775808 9223372036854775807 0", &st),
+	    0);
+	assert_int_equal(st.security_pending_since_us, 0);
+	assert_int_equal(st.last_update_us, 0);
+	assert_int_equal(st.last_upgrade_us, 9223372036854775807LL);
+	assert_int_equal(st.reboot_announced, 0);
+	assert_int_equal(updates_state_parse("99999999999999999999 0 0 0", &st), VIGIL_ERR_DECODE);
+	assert_int_equal(updates_state_parse("1 2 3", &st), VIGIL_ERR_DECODE);
+	assert_int_equal(updates_state_parse("1 2 3 4 5", &st), VIGIL_ERR_DECODE);
+	assert_int_equal(updates_state_parse("1 2 3 4x", &st), VIGIL_ERR_DECODE);
+	assert_int_equal(updates_state_parse("", &st), VIGIL_ERR_DECODE);
+}
+
 int
 main(void)
 {
@@ -244,7 +272,7 @@ main(void)
 		cmocka_unit_test(test_apt_outputs), cmocka_unit_test(test_apt_hostile),
 		cmocka_unit_test(test_date),        cmocka_unit_test(test_history),
 		cmocka_unit_test(test_dpkg),        cmocka_unit_test(test_os_release),
-		cmocka_unit_test(test_lock),
+		cmocka_unit_test(test_lock),        cmocka_unit_test(test_state),
 	};
 
 	return cmocka_run_group_tests(tests, utc, NULL);

@@ -257,6 +257,26 @@ test_allow_line(void **state)
 	assert_string_equal(line, "0781:5567");
 }
 
+/*
+ * Device strings lose every control character, C1 ones too (fuzz_usb found
+ * U+009B, a CSI, passing into summaries and logs), and stay valid UTF-8.
+ */
+static void
+test_string_clean(void **state)
+{
+	char out[USB_STR_MAX];
+
+	assert_int_equal(usb_string_clean(out, sizeof(out), "a\x1b[1mb\x7f", 7), 7);
+	assert_string_equal(out, "a?[1mb?");
+	assert_int_equal(usb_string_clean(out, sizeof(out), "\xc2\x9b" "2J\xc2\x85\xc2\xa0", 8), 6);
+	assert_string_equal(out, "?2J?\xc2\xa0");
+	/* A NUL and an invalid byte become U+FFFD; Vietnamese stays. */
+	assert_int_equal(usb_string_clean(out, sizeof(out), "M\xe1\xba\xacT\0\xff", 7), 11);
+	assert_string_equal(out, "M\xe1\xba\xacT\xef\xbf\xbd\xef\xbf\xbd");
+	assert_int_equal(usb_string_clean(out, 1, "abc", 3), 0);
+	assert_string_equal(out, "");
+}
+
 /* ---- sysfs ---- */
 
 struct tree {
@@ -310,7 +330,8 @@ tree_setup(void **state)
 	put(t->dev, "idVendor", "0781\n");
 	put(t->dev, "idProduct", "5567\n");
 	put(t->dev, "serial", "SN0001\n");
-	put(t->dev, "manufacturer", "San\x1b[2JDisk\n");
+	/* ESC, and CSI as the C1 control U+009B (two bytes of UTF-8): both are controls. */
+	put(t->dev, "manufacturer", "San\x1b[2J\xc2\x9b" "31mDisk\n");
 	put(t->dev, "product", "Cruzer \xff Blade\n");
 	put(t->dev, "busnum", "1\n");
 	put(t->dev, "devnum", "2\n");
@@ -361,7 +382,7 @@ test_sysfs_read(void **state)
 	assert_string_equal(d.product, "5567");
 	assert_string_equal(d.serial, "SN0001");
 	/* Device strings are cleaned: no escape sequences, valid UTF-8. */
-	assert_string_equal(d.manufacturer, "San?[2JDisk");
+	assert_string_equal(d.manufacturer, "San?[2J?31mDisk");
 	assert_string_equal(d.product_name, "Cruzer \xef\xbf\xbd Blade");
 	assert_string_equal(d.busnum, "1");
 	assert_int_equal(d.device_class, 0);
@@ -460,6 +481,7 @@ main(void)
 		cmocka_unit_test(test_allow_match),
 		cmocka_unit_test(test_decide),
 		cmocka_unit_test(test_allow_line),
+		cmocka_unit_test(test_string_clean),
 		cmocka_unit_test_setup_teardown(test_sysfs_read, tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_sysfs_no_symlinks, tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_sysfs_deauthorize, tree_setup, tree_teardown),
