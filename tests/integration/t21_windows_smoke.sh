@@ -1,8 +1,8 @@
 # The Windows libraries work under Wine for what the agent will do (issue 13's
 # groundwork). deploy/windows/build-deps.sh builds OpenSSL, libevent, SQLite,
 # protobuf-c and PCRE2 from Debian's sources with mingw-w64 (for x86_64 and
-# i686) into the cache outside the clone, at once when it is warm, about half
-# an hour on two busy cores when it is cold. tests/windows/smoke.c, linked
+# i686) into the cache outside the clone: seconds when it is warm, 5 to 10
+# minutes on two cores when it is cold. tests/windows/smoke.c, linked
 # statically against them, runs under wine64 and 32-bit wine in a private
 # prefix: SQLite in WAL mode, a libevent timer, a PCRE2 JIT match, protobuf-c,
 # and mutual TLS 1.3 over Winsock to a real collector on 127.0.0.1 (Hello,
@@ -34,7 +34,7 @@ trap wine_down EXIT
 # --- the libraries: built only when the cache is cold or stale
 t0=$(date +%s)
 [ -f "$CACHE/x86_64/stamps/pcre2" ] ||
-	echo "  WINDOWS building the Windows libraries into $CACHE (cold: about 10 minutes on 2 cores)"
+	echo "  WINDOWS building the Windows libraries into $CACHE (cold: 5 to 10 minutes on 2 cores)"
 # shellcheck disable=SC2086 # one architecture a word
 if ! sh "$TOP/deploy/windows/build-deps.sh" $ARCHES >"$T/build-deps.log" 2>&1; then
 	tail -n 40 "$T/build-deps.log" >&2
