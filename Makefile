@@ -5,6 +5,7 @@
 #   make demo       install missing packages, build, run the loopback demo
 #   make bench      run the benchmarks (not part of make test)
 #   make fuzz       build the libFuzzer targets with clang
+#   make windows-deps  build the Windows libraries (mingw-w64) into their cache
 #   V=1             show the full commands; SANITIZE=address,undefined; WERROR=1
 
 BUILD    ?= build
@@ -67,7 +68,7 @@ ALL_OBJ := $(call obj,$(COMMON_SRC) $(AGENT_SRC) $(COLLECTOR_SRC) agent/main.c \
 	collector/main.c collector/vigilctl.c $(UNIT_SRC) $(BENCH_SRC) $(SCAN_SRC) $(FUZZ_SRC) \
 	tests/fuzz/replay.c) $(BUILD)/obj/gen/vigil.pb-c.o
 
-.PHONY: all test check-deps unit integration fuzz-replay check-configs check-rules bench demo fuzz install deps clean
+.PHONY: all test check-deps unit integration fuzz-replay check-configs check-rules bench demo fuzz install deps clean windows-deps
 all: $(PROGS)
 
 deps:
@@ -178,6 +179,12 @@ fuzz:
 		clang $(FUZZ_FLAGS) -fsanitize=fuzzer -std=c11 -D_GNU_SOURCE -Iinclude \
 		-I$(BUILD)/fuzz/gen $(PKG_CFLAGS) -o $(BUILD)/$$n $$f $(BUILD)/fuzz/libagent.a \
 		$(BUILD)/fuzz/libcollector.a $(BUILD)/fuzz/libvigil.a $(LDLIBS) $(AGENT_LIBS); done
+
+# The libraries of the Windows agent, from Debian's sources, cached outside the
+# clone (VIGIL_WINDOWS_CACHE, default /var/cache/vigil-windows): seconds when
+# the cache is warm. t21 runs it too, so make test builds them on a new machine.
+windows-deps: deps
+	$(Q)sh deploy/windows/build-deps.sh
 
 install: $(PROGS)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin

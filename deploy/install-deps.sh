@@ -11,7 +11,10 @@ libsqlite3-dev libssl-dev libcmocka-dev libpcre2-dev libsystemd-dev libcurl4-ope
 sqlite3 openssl logrotate procps iproute2 util-linux python3 systemd
 systemd-journal-remote clamav clamav-daemon clamdscan python3-aiosmtpd
 dbus-daemon dbus-bin python3-dbus python3-gi
-qemu-system-x86 qemu-system-data linux-image-amd64 busybox-static cpio kmod"
+qemu-system-x86 qemu-system-data linux-image-amd64 busybox-static cpio kmod
+gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 binutils-mingw-w64-x86-64 binutils-mingw-w64-i686
+wine wine64 wine32:i386 libwine fonts-wine msitools osslsigncode
+gcc binutils make dpkg-dev gpgv xz-utils patch perl autoconf automake libtool m4 tcl"
 
 missing=""
 for p in $PKGS; do
@@ -28,6 +31,18 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+# 32-bit Windows programs run under wine32, an i386 package: apt installs it
+# only once dpkg takes i386 packages (multiarch). This also makes apt fetch
+# i386 package lists, and upgrades the amd64 libraries wine32 shares to the
+# archive's current versions.
+case " $missing " in
+*":i386 "*)
+	if ! dpkg --print-foreign-architectures | grep -qx i386; then
+		echo "install-deps: dpkg --add-architecture i386 (for wine32)"
+		dpkg --add-architecture i386
+	fi
+	;;
+esac
 apt-get update -qq || true
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
