@@ -45,7 +45,10 @@ endif
 PROTO_C := $(BUILD)/gen/vigil.pb-c.c
 PROTO_H := $(BUILD)/gen/vigil.pb-c.h
 
-COMMON_SRC    := $(wildcard common/*.c)
+# The platform whose code is built: each has its files in a folder of its own
+# (common/linux, agent/linux); everything else is the portable core.
+PLATFORM      ?= linux
+COMMON_SRC    := $(wildcard common/*.c common/$(PLATFORM)/*.c)
 AGENT_SRC     := $(filter-out agent/main.c,$(wildcard agent/*.c))
 COLLECTOR_SRC := $(filter-out collector/main.c collector/vigilctl.c,$(wildcard collector/*.c))
 UNIT_SRC      := $(wildcard tests/unit/test_*.c)
