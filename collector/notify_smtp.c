@@ -15,38 +15,16 @@
 #include <openssl/evp.h>
 
 #include "vigil/err.h"
+#include "vigil/sbuf.h"
+#include "vigil/utf8.h"
 
 #include "notify.h"
 
 #define SMTP_MESSAGE_MAX (TEMPLATE_BODY_MAX * 2) /* base64 of the body and the header */
 #define WORD_RAW_MAX 39 /* bytes per encoded word: "Subject: " + 64 columns stays under 76 */
 
-struct mbuf {
-	char *p;
-	size_t len, cap;
-	int trunc;
-};
-
 static void
-mb_put(struct mbuf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->trunc = 1;
-		return;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-mb_str(struct mbuf *b, const char *s)
-{
-	mb_put(b, s, strlen(s));
-}
-
-static void
-mb_base64(struct mbuf *b, const char *s, size_t n)
+mb_base64(struct sbuf *b, const char *s, size_t n)
 {
 	unsigned char out[80];
 
@@ -55,7 +33,7 @@ mb_base64(struct mbuf *b, const char *s, size_t n)
 		size_t k = n < 57 ? n : 57;
 		int m = EVP_EncodeBlock(out, (const unsigned char *)s, (int)k);
 
-		mb_put(b, (const char *)out, (size_t)m);
+		sbuf_put(b, (const char *)out, (size_t)m);
 		s += k;
 		n -= k;
 	}
@@ -103,7 +81,7 @@ notify_split_addresses(const char *target, char *buf, size_t buflen, char **rcpt
 
 /* s as RFC 2047 encoded words, each of at most WORD_RAW_MAX bytes cut on character bounds. */
 static void
-mb_encoded_words(struct mbuf *b, const char *s)
+mb_encoded_words(struct sbuf *b, const char *s)
 {
 	size_t n = strlen(s), off = 0;
 
@@ -112,20 +90,21 @@ mb_encoded_words(struct mbuf *b, const char *s)
 	while (off < n) {
 		size_t k = n - off < WORD_RAW_MAX ? n - off : WORD_RAW_MAX;
 
-		while (off + k < n && k > 1 && ((unsigned char)s[off + k] & 0xC0) == 0x80)
-			k--;
+		/* A word holds whole characters (at least one byte, whatever the text). */
+		if ((k = utf8_cut(s + off, n - off, k)) == 0)
+			k = 1;
 		if (off > 0)
-			mb_str(b, "\r\n ");
-		mb_str(b, "=?UTF-8?B?");
+			sbuf_str(b, "\r\n ");
+		sbuf_str(b, "=?UTF-8?B?");
 		mb_base64(b, s + off, k);
-		mb_str(b, "?=");
+		sbuf_str(b, "?=");
 		off += k;
 	}
 }
 
 /* Characters on the message's last line so far. */
 static size_t
-mb_column(const struct mbuf *b)
+mb_column(const struct sbuf *b)
 {
 	size_t i = b->len;
 
@@ -142,7 +121,7 @@ mb_column(const struct mbuf *b)
  * own.
  */
 static void
-mb_display_name(struct mbuf *b, const char *name, size_t addrlen)
+mb_display_name(struct sbuf *b, const char *name, size_t addrlen)
 {
 	char clean[256];
 	int plain = 1;
@@ -155,12 +134,12 @@ mb_display_name(struct mbuf *b, const char *name, size_t addrlen)
 	if (clean[0] == '\0')
 		return;
 	if (plain) {
-		mb_str(b, clean);
-		mb_str(b, " ");
+		sbuf_str(b, clean);
+		sbuf_str(b, " ");
 		return;
 	}
 	mb_encoded_words(b, clean);
-	mb_str(b, mb_column(b) + 1 + addrlen > 76 ? "\r\n " : " ");
+	sbuf_str(b, mb_column(b) + 1 + addrlen > 76 ? "\r\n " : " ");
 }
 
 int
@@ -171,7 +150,7 @@ notify_smtp_format(const char *from, const char *from_name, char *const *rcpt, s
 	static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 	                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-	struct mbuf b = {buf, 0, len, 0};
+	struct sbuf b;
 	char line[512], clean[TEMPLATE_SUBJECT_MAX], uniq[128];
 	struct tm tm;
 	time_t t;
@@ -179,26 +158,26 @@ notify_smtp_format(const char *from, const char *from_name, char *const *rcpt, s
 
 	if (len == 0)
 		return VIGIL_ERR_TOOBIG;
-	buf[0] = '\0';
+	sbuf_init(&b, buf, len);
 	if (!addr_ok(from) || nrcpt == 0)
 		return VIGIL_ERR_INVAL;
 	for (size_t i = 0; i < nrcpt; i++)
 		if (!addr_ok(rcpt[i]))
 			return VIGIL_ERR_INVAL;
 
-	mb_str(&b, "From: ");
+	sbuf_str(&b, "From: ");
 	mb_display_name(&b, from_name, strlen(from) + 2);
 	snprintf(line, sizeof(line), "<%s>\r\n", from);
-	mb_str(&b, line);
-	mb_str(&b, "To: ");
+	sbuf_str(&b, line);
+	sbuf_str(&b, "To: ");
 	for (size_t i = 0; i < nrcpt; i++) {
-		mb_str(&b, rcpt[i]);
-		mb_str(&b, i + 1 < nrcpt ? ",\r\n " : "\r\n");
+		sbuf_str(&b, rcpt[i]);
+		sbuf_str(&b, i + 1 < nrcpt ? ",\r\n " : "\r\n");
 	}
-	mb_str(&b, "Subject: ");
+	sbuf_str(&b, "Subject: ");
 	template_clean_line(clean, sizeof(clean), subject);
 	mb_encoded_words(&b, clean);
-	mb_str(&b, "\r\n");
+	sbuf_str(&b, "\r\n");
 
 	t = (time_t)(now_us / 1000000) + (time_t)utc_offset_min * 60;
 	if (gmtime_r(&t, &tm) == NULL)
@@ -206,7 +185,7 @@ notify_smtp_format(const char *from, const char *from_name, char *const *rcpt, s
 	snprintf(line, sizeof(line), "Date: %s, %02d %s %04d %02d:%02d:%02d %c%02d%02d\r\n",
 	         days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
 	         tm.tm_min, tm.tm_sec, utc_offset_min < 0 ? '-' : '+', off / 60, off % 60);
-	mb_str(&b, line);
+	sbuf_str(&b, line);
 
 	/* The unique part is ours, but keep to atext in case a caller passes something odd. */
 	snprintf(uniq, sizeof(uniq), "%s", msgid_unique != NULL ? msgid_unique : "");
@@ -214,15 +193,15 @@ notify_smtp_format(const char *from, const char *from_name, char *const *rcpt, s
 		if (!addr_char_ok((unsigned char)*p) || *p == '@')
 			*p = '.';
 	snprintf(line, sizeof(line), "Message-ID: <vigil.%s@%s>\r\n", uniq, strchr(from, '@') + 1);
-	mb_str(&b, line);
-	mb_str(&b, "MIME-Version: 1.0\r\n"
+	sbuf_str(&b, line);
+	sbuf_str(&b, "MIME-Version: 1.0\r\n"
 	           "Content-Type: text/plain; charset=UTF-8\r\n"
 	           "Content-Transfer-Encoding: base64\r\n"
 	           "Auto-Submitted: auto-generated\r\n"
 	           "\r\n");
 	for (size_t n = strlen(body), o = 0; o < n; o += 57) {
 		mb_base64(&b, body + o, n - o < 57 ? n - o : 57);
-		mb_str(&b, "\r\n");
+		sbuf_str(&b, "\r\n");
 	}
 	return b.trunc ? VIGIL_ERR_TOOBIG : (int)b.len;
 }

@@ -2,7 +2,6 @@
  * Notification texts in Vietnamese and English. See template.h.
  */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,76 +10,13 @@
 #include "vigil.pb-c.h"
 #include "vigil/err.h"
 #include "vigil/names.h"
+#include "vigil/sbuf.h"
 #include "vigil/text.h"
+#include "vigil/utf8.h"
 
 #include "template.h"
 
 #define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
-
-/* A bounded string builder: appends what fits, remembers that something did not. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	int trunc;
-};
-
-static void
-sb_init(struct sbuf *b, char *p, size_t cap)
-{
-	b->p = p;
-	b->cap = cap;
-	b->len = 0;
-	b->trunc = cap == 0;
-	if (cap > 0)
-		p[0] = '\0';
-}
-
-/* Append n bytes, cut back to a UTF-8 character boundary when they do not all fit. */
-static void
-sb_put(struct sbuf *b, const char *s, size_t n)
-{
-	size_t room;
-
-	if (b->cap == 0)
-		return;
-	room = b->cap - 1 - b->len;
-	if (n > room) {
-		n = room;
-		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-			n--;
-		b->trunc = 1;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-sb_str(struct sbuf *b, const char *s)
-{
-	sb_put(b, s, strlen(s));
-}
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	char tmp[1024];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(tmp)) {
-		n = sizeof(tmp) - 1;
-		b->trunc = 1;
-	}
-	sb_put(b, tmp, (size_t)n);
-}
 
 /* A JSON string, quotes included. */
 static void
@@ -96,9 +32,9 @@ sb_json(struct sbuf *b, const char *s)
 		return;
 	}
 	n = text_json_escape(tmp, slen * 6 + 1, s, slen);
-	sb_put(b, "\"", 1);
-	sb_put(b, tmp, n);
-	sb_put(b, "\"", 1);
+	sbuf_put(b, "\"", 1);
+	sbuf_put(b, tmp, n);
+	sbuf_put(b, "\"", 1);
 	free(tmp);
 }
 
@@ -268,21 +204,21 @@ template_subject(const struct notification *n, char *buf, size_t len)
 	template_clean_line(title, sizeof(title), n->title);
 	template_clean_line(host, sizeof(host), n->host);
 	template_clean_line(unit, sizeof(unit), n->unit);
-	sb_init(&b, buf, len);
-	sb_printf(&b, "[Vigil][%s] %s", template_severity(n->severity, en),
+	sbuf_init(&b, buf, len);
+	sbuf_printf(&b, "[Vigil][%s] %s", template_severity(n->severity, en),
 	          template_category(n->category, en));
 	if (title[0] != '\0')
-		sb_printf(&b, ": %s", title);
+		sbuf_printf(&b, ": %s", title);
 	if (host[0] != '\0' || unit[0] != '\0')
-		sb_str(&b, " —");
+		sbuf_str(&b, " —");
 	if (host[0] != '\0')
-		sb_printf(&b, " %s %s", en ? "machine" : "máy", host);
+		sbuf_printf(&b, " %s %s", en ? "machine" : "máy", host);
 	if (host[0] != '\0' && unit[0] != '\0')
-		sb_str(&b, ",");
+		sbuf_str(&b, ",");
 	if (unit[0] != '\0')
-		sb_printf(&b, " %s %s", en ? "unit" : "đơn vị", unit);
+		sbuf_printf(&b, " %s %s", en ? "unit" : "đơn vị", unit);
 	if (n->nrelated > 0)
-		sb_printf(&b, en ? " (+%zu more)" : " (+%zu sự cố khác)", n->nrelated);
+		sbuf_printf(&b, en ? " (+%zu more)" : " (+%zu sự cố khác)", n->nrelated);
 	return b.trunc ? VIGIL_ERR_TOOBIG : (int)b.len;
 }
 
@@ -317,12 +253,9 @@ format_time(char *dst, size_t len, int64_t us, int utc_offset_min, int en)
 static void
 field(struct sbuf *b, const char *label, const char *value)
 {
-	size_t cols = 0;
+	size_t cols = utf8_chars(label, strlen(label));
 
-	for (const char *p = label; *p != '\0'; p++)
-		if (((unsigned char)*p & 0xC0) != 0x80)
-			cols++;
-	sb_printf(b, "  %s%*s %s\n", label, cols < 14 ? (int)(14 - cols) : 0, "", value);
+	sbuf_printf(b, "  %s%*s %s\n", label, cols < 14 ? (int)(14 - cols) : 0, "", value);
 }
 
 int
@@ -345,10 +278,10 @@ template_body(const struct notification *n, int utc_offset_min, char *buf, size_
 	format_time(first, sizeof(first), n->first_us, utc_offset_min, en);
 	format_time(last, sizeof(last), n->last_us, utc_offset_min, en);
 
-	sb_init(&b, buf, len);
+	sbuf_init(&b, buf, len);
 	if (contact[0] != '\0')
-		sb_printf(&b, en ? "To %s,\n\n" : "Kính gửi %s,\n\n", contact);
-	sb_str(&b, en ? "Vigil has detected a security incident that needs action.\n\n"
+		sbuf_printf(&b, en ? "To %s,\n\n" : "Kính gửi %s,\n\n", contact);
+	sbuf_str(&b, en ? "Vigil has detected a security incident that needs action.\n\n"
 	              : "Vigil phát hiện một sự cố an toàn thông tin cần được xử lý.\n\n");
 
 	snprintf(num, sizeof(num), "#%" PRId64, n->incident);
@@ -376,40 +309,40 @@ template_body(const struct notification *n, int utc_offset_min, char *buf, size_
 	if (n->nrelated > 0) {
 		size_t k = n->nrelated < TEMPLATE_RELATED_MAX ? n->nrelated : TEMPLATE_RELATED_MAX;
 
-		sb_str(&b, en ? "\nAlso in this notification:" : "\nCùng thông báo này còn có:");
+		sbuf_str(&b, en ? "\nAlso in this notification:" : "\nCùng thông báo này còn có:");
 		for (size_t i = 0; i < k; i++)
-			sb_printf(&b, " #%" PRId64, n->related[i]);
+			sbuf_printf(&b, " #%" PRId64, n->related[i]);
 		if (k < n->nrelated)
-			sb_printf(&b, en ? " and %zu more" : " và %zu sự cố khác", n->nrelated - k);
-		sb_str(&b, "\n");
+			sbuf_printf(&b, en ? " and %zu more" : " và %zu sự cố khác", n->nrelated - k);
+		sbuf_str(&b, "\n");
 	}
 
 	shown = n->nevidence < TEMPLATE_EVIDENCE_MAX ? n->nevidence : TEMPLATE_EVIDENCE_MAX;
 	if (shown > 0) {
 		if (shown < n->nevidence)
-			sb_printf(&b,
+			sbuf_printf(&b,
 			          en ? "\nEvidence (the first %zu of %zu lines):\n"
 			             : "\nBằng chứng (%zu dòng đầu trong %zu dòng):\n",
 			          shown, n->nevidence);
 		else
-			sb_str(&b, en ? "\nEvidence:\n" : "\nBằng chứng:\n");
+			sbuf_str(&b, en ? "\nEvidence:\n" : "\nBằng chứng:\n");
 		for (size_t i = 0; i < shown; i++) {
 			const char *e = str(n->evidence[i]);
 
 			text_escape(line, sizeof(line), e, strlen(e));
-			sb_printf(&b, "  %s\n", line);
+			sbuf_printf(&b, "  %s\n", line);
 		}
 	}
 
-	sb_printf(&b, en ? "\nWhat to do:\n  %s\n" : "\nViệc cần làm:\n  %s\n",
+	sbuf_printf(&b, en ? "\nWhat to do:\n  %s\n" : "\nViệc cần làm:\n  %s\n",
 	          template_advice(n->category, en));
-	sb_printf(&b,
+	sbuf_printf(&b,
 	          en ? "\nAcknowledge it to stop the escalation:\n  vigilctl incident ack %" PRId64
 	               "\n"
 	             : "\nXác nhận đã tiếp nhận để dừng báo cáo lên cấp trên:\n"
 	               "  vigilctl incident ack %" PRId64 "\n",
 	          n->incident);
-	sb_str(&b, en ? "\n-- \nVigil, security monitoring\n"
+	sbuf_str(&b, en ? "\n-- \nVigil, security monitoring\n"
 	              : "\n-- \nVigil, giám sát an toàn thông tin\n");
 	return b.trunc ? VIGIL_ERR_TOOBIG : (int)b.len;
 }
@@ -417,7 +350,7 @@ template_body(const struct notification *n, int utc_offset_min, char *buf, size_
 static void
 json_key_str(struct sbuf *b, const char *key, const char *value)
 {
-	sb_printf(b, ",\"%s\":", key);
+	sbuf_printf(b, ",\"%s\":", key);
 	sb_json(b, value);
 }
 
@@ -446,8 +379,8 @@ template_json(const struct notification *n, int utc_offset_min, char *buf, size_
 	template_clean_line(contact, sizeof(contact), n->contact);
 	template_clean_line(status, sizeof(status), n->status);
 
-	sb_init(&b, buf, len);
-	sb_printf(&b, "{\"vigil\":1,\"incident\":%" PRId64, n->incident);
+	sbuf_init(&b, buf, len);
+	sbuf_printf(&b, "{\"vigil\":1,\"incident\":%" PRId64, n->incident);
 	json_key_str(&b, "title", title);
 	json_key_str(&b, "category", category_name(n->category));
 	json_key_str(&b, "severity", severity_name(n->severity));
@@ -458,13 +391,13 @@ template_json(const struct notification *n, int utc_offset_min, char *buf, size_
 	json_key_str(&b, "first_seen", n->first_us > 0 ? t : "");
 	text_time_rfc3339(t, sizeof(t), n->last_us);
 	json_key_str(&b, "last_seen", n->last_us > 0 ? t : "");
-	sb_printf(&b, ",\"events\":%" PRId64 ",\"level\":%d", n->events, n->level);
+	sbuf_printf(&b, ",\"events\":%" PRId64 ",\"level\":%d", n->events, n->level);
 	json_key_str(&b, "contact", contact);
 	json_key_str(&b, "language", template_english(n) ? "en" : "vi");
-	sb_str(&b, ",\"related\":[");
+	sbuf_str(&b, ",\"related\":[");
 	for (size_t i = 0; i < n->nrelated && i < TEMPLATE_RELATED_MAX; i++)
-		sb_printf(&b, "%s%" PRId64, i > 0 ? "," : "", n->related[i]);
-	sb_str(&b, "],\"evidence\":[");
+		sbuf_printf(&b, "%s%" PRId64, i > 0 ? "," : "", n->related[i]);
+	sbuf_str(&b, "],\"evidence\":[");
 	shown = n->nevidence < TEMPLATE_EVIDENCE_MAX ? n->nevidence : TEMPLATE_EVIDENCE_MAX;
 	for (size_t i = 0; i < shown; i++) {
 		char line[TEMPLATE_EVIDENCE_LINE_MAX];
@@ -473,13 +406,13 @@ template_json(const struct notification *n, int utc_offset_min, char *buf, size_
 		/* Valid UTF-8, cut like the body's lines; JSON escaping does the rest. */
 		text_utf8_clean(line, sizeof(line), e, strlen(e));
 		if (i > 0)
-			sb_str(&b, ",");
+			sbuf_str(&b, ",");
 		sb_json(&b, line);
 	}
-	sb_str(&b, "]");
+	sbuf_str(&b, "]");
 	json_key_str(&b, "subject", subject);
 	json_key_str(&b, "text", text);
-	sb_str(&b, "}");
+	sbuf_str(&b, "}");
 	rc = b.trunc ? VIGIL_ERR_TOOBIG : (int)b.len;
 out:
 	free(text);
