@@ -49,7 +49,8 @@ PROTO_H := $(BUILD)/gen/vigil.pb-c.h
 # (common/linux, agent/linux); everything else is the portable core.
 PLATFORM      ?= linux
 COMMON_SRC    := $(wildcard common/*.c common/$(PLATFORM)/*.c)
-AGENT_SRC     := $(filter-out agent/main.c,$(wildcard agent/*.c))
+AGENT_MAIN    := agent/$(PLATFORM)/main.c
+AGENT_SRC     := $(filter-out $(AGENT_MAIN),$(wildcard agent/*.c agent/$(PLATFORM)/*.c))
 COLLECTOR_SRC := $(filter-out collector/main.c collector/vigilctl.c,$(wildcard collector/*.c))
 UNIT_SRC      := $(wildcard tests/unit/test_*.c)
 BENCH_SRC     := tests/bench/bench.c
@@ -66,11 +67,12 @@ UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FUZZ_REPLAY  := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRC))
 BENCH_BIN    := $(BUILD)/vigil-bench $(if $(SCAN_SRC),$(BUILD)/vigil-scan-bench)
 
-ALL_OBJ := $(call obj,$(COMMON_SRC) $(AGENT_SRC) $(COLLECTOR_SRC) agent/main.c \
+ALL_OBJ := $(call obj,$(COMMON_SRC) $(AGENT_SRC) $(COLLECTOR_SRC) $(AGENT_MAIN) \
 	collector/main.c collector/vigilctl.c $(UNIT_SRC) $(BENCH_SRC) $(SCAN_SRC) $(FUZZ_SRC) \
-	tests/fuzz/replay.c) $(BUILD)/obj/gen/vigil.pb-c.o
+	tests/fuzz/replay.c) $(BUILD)/obj/gen/vigil.pb-c.o $(BUILD)/obj/gen/catalogs.o
 
-.PHONY: all test check-deps unit integration fuzz-replay check-configs check-rules bench demo fuzz install deps clean
+.PHONY: all test check-deps unit integration fuzz-replay check-configs check-rules \
+	check-catalogs check-portable po-update bench demo fuzz install deps clean
 all: $(PROGS)
 
 deps:
@@ -87,7 +89,7 @@ $(BUILD)/obj/gen/vigil.pb-c.o: $(PROTO_C)
 	$(Q)$(CC) $(filter-out -Wcast-qual,$(ALL_CFLAGS)) -c -o $@ $<
 
 # Every object may include the generated header.
-$(call obj,$(COMMON_SRC) $(AGENT_SRC) $(COLLECTOR_SRC) agent/main.c collector/main.c \
+$(call obj,$(COMMON_SRC) $(AGENT_SRC) $(COLLECTOR_SRC) $(AGENT_MAIN) collector/main.c \
 	collector/vigilctl.c $(UNIT_SRC) $(BENCH_SRC) $(SCAN_SRC) $(FUZZ_SRC) tests/fuzz/replay.c): $(PROTO_H)
 
 $(BUILD)/obj/%.o: %.c
@@ -95,14 +97,54 @@ $(BUILD)/obj/%.o: %.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(LIBVIGIL): $(call obj,$(COMMON_SRC)) $(BUILD)/obj/gen/vigil.pb-c.o
+# Text for people (vigil/i18n.h): each po/LANG.po compiled by msgfmt, which
+# checks its format strings against the English ones, and embedded in libvigil.
+PO_LANGS  := vi en
+MO_FILES  := $(PO_LANGS:%=$(BUILD)/po/%.mo)
+CATALOG_C := $(BUILD)/gen/catalogs.c
+
+$(BUILD)/po/%.mo: po/%.po
+	@mkdir -p $(dir $@)
+	@echo "  MSGFMT  $<"
+	$(Q)msgfmt --check -o $@ $<
+
+$(CATALOG_C): $(MO_FILES) po/embed.sh
+	@mkdir -p $(dir $@)
+	@echo "  EMBED   $@"
+	$(Q)sh po/embed.sh $(foreach l,$(PO_LANGS),$(l)=$(BUILD)/po/$(l).mo) >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/gen/catalogs.o: $(CATALOG_C)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Every sentence marked for translation, collected from the sources
+# (tests/integration/check-catalogs.sh makes the same list to check the catalogs).
+I18N_SRC = $(sort $(wildcard agent/*.c agent/*/*.c collector/*.c common/*.c common/*/*.c))
+XGETTEXT_FLAGS := --language=C --from-code=UTF-8 --keyword=_ --keyword=N_ \
+	--keyword=i18n_text --keyword=i18n_text_in:2 --keyword=i18n_ntext:1,2 \
+	--keyword=i18n_ntext_in:2,3 --add-comments=TRANSLATORS: --package-name=Vigil
+export XGETTEXT_FLAGS
+
+$(BUILD)/po/vigil.pot: $(I18N_SRC)
+	@mkdir -p $(dir $@)
+	@echo "  XGETTEXT $@"
+	$(Q)xgettext $(XGETTEXT_FLAGS) -o $@ $(I18N_SRC)
+
+# For translators: the catalogs brought up to the sources' sentences (new ones
+# untranslated, English ones copied by msgen), then check-catalogs says what is left.
+po-update: $(BUILD)/po/vigil.pot
+	$(Q)for l in $(PO_LANGS); do msgmerge --quiet --update --backup=none po/$$l.po $<; done
+	$(Q)msgen -o po/en.po po/en.po
+
+$(LIBVIGIL): $(call obj,$(COMMON_SRC)) $(BUILD)/obj/gen/vigil.pb-c.o $(BUILD)/obj/gen/catalogs.o
 $(LIBAGENT): $(call obj,$(AGENT_SRC))
 $(LIBCOLLECTOR): $(call obj,$(COLLECTOR_SRC))
 $(LIBVIGIL) $(LIBAGENT) $(LIBCOLLECTOR):
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/vigil-agent: $(BUILD)/obj/agent/main.o $(LIBAGENT) $(LIBVIGIL)
+$(BUILD)/vigil-agent: $(call obj,$(AGENT_MAIN)) $(LIBAGENT) $(LIBVIGIL)
 $(BUILD)/vigil-agent $(UNIT_BINS) $(FUZZ_REPLAY) $(BENCH_BIN): LDLIBS += $(AGENT_LIBS)
 $(BUILD)/vigil-collector: $(BUILD)/obj/collector/main.o $(LIBCOLLECTOR) $(LIBVIGIL)
 $(BUILD)/vigilctl: $(BUILD)/obj/collector/vigilctl.o $(LIBVIGIL)

@@ -17,7 +17,7 @@
 
 #include <event2/event.h>
 
-#include "agent.h"
+#include "spool.h"
 #include "dirwatch.h"
 
 #define FOLLOW_READ_MAX (256 * 1024)    /* bytes of one file per pass */

@@ -19,7 +19,7 @@
 #include "vigil/text.h"
 #include "vigil/utf8.h"
 
-#include "agent.h"
+#include "matcher.h"
 #include "rules.h"
 #include "syslog.h"
 #include "threshold.h"

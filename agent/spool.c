@@ -28,7 +28,7 @@
 #include "vigil/log.h"
 #include "vigil/wire.h"
 
-#include "agent.h"
+#include "spool.h"
 
 #define SPOOL_BUSY_MS 5000
 

@@ -20,19 +20,12 @@
  * Welcome says proto_minor >= 1 is told: an older one would take the frame for
  * a bad one, and would show the machine as silent anyway.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/utsname.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -48,8 +41,11 @@
 #include "vigil/names.h"
 #include "vigil/text.h"
 #include "vigil/wire.h"
-#include "uplink.h"
 #include "vigil/clock.h"
+#include "agent.h"
+#include "platform.h"
+#include "spool.h"
+#include "uplink.h"
 
 #define HEARTBEAT_DEFAULT_SEC 30
 
@@ -454,36 +450,6 @@ read_cb(struct bufferevent *bev, void *arg)
 }
 
 static void
-set_keepalive(struct bufferevent *bev)
-{
-	evutil_socket_t fd = bufferevent_getfd(bev);
-	int on = 1, idle = 60, intvl = 10, cnt = 6;
-
-	/* A silent network must not hold the connection open forever. */
-	if (fd < 0)
-		return;
-	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
-}
-
-/* Why the socket failed: its pending error, else errno as the callback saw it. */
-static const char *
-sock_error(struct bufferevent *bev, int err)
-{
-	evutil_socket_t fd = bufferevent_getfd(bev);
-	socklen_t len = sizeof(int);
-	int soerr = 0;
-
-	if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 && soerr != 0)
-		return strerror(soerr);
-	if (err != 0)
-		return strerror(err);
-	return "the connection failed";
-}
-
-static void
 event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct uplink *u = arg;
@@ -493,7 +459,7 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	long vr;
 
 	if (what & BEV_EVENT_CONNECTED) {
-		set_keepalive(bev);
+		platform_keepalive(bufferevent_getfd(bev));
 		uplink_hello(u);
 		return;
 	}
@@ -516,7 +482,7 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		/* libevent's stand-in for SSL_ERROR_SYSCALL: the socket failed. */
 		while (bufferevent_get_openssl_error(bev) != 0)
 			;
-		snprintf(why, sizeof(why), "%s", sock_error(bev, err));
+		snprintf(why, sizeof(why), "%s", platform_socket_error(bufferevent_getfd(bev), err));
 	} else if (e != 0 && ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
 		while (bufferevent_get_openssl_error(bev) != 0)
 			;
@@ -535,7 +501,7 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	} else if (what & BEV_EVENT_EOF) {
 		snprintf(why, sizeof(why), "the collector closed the connection");
 	} else {
-		snprintf(why, sizeof(why), "%s", sock_error(bev, err));
+		snprintf(why, sizeof(why), "%s", platform_socket_error(bufferevent_getfd(bev), err));
 	}
 	uplink_fail(u, "%s", why);
 }
@@ -610,7 +576,7 @@ tcp_event_cb(struct bufferevent *bev, short what, void *arg)
 			uplink_fail(u, "cannot resolve %s (%s)", u->address,
 			    evutil_gai_strerror(dnserr));
 		else
-			uplink_fail(u, "%s", sock_error(bev, err));
+			uplink_fail(u, "%s", platform_socket_error(bufferevent_getfd(bev), err));
 		return;
 	}
 	fd = bufferevent_getfd(bev);
@@ -821,10 +787,9 @@ uplink_start(struct uplink *u)
 static int
 is_ip_literal(const char *s)
 {
-	struct in6_addr a6;
-	struct in_addr a4;
+	unsigned char a[16];
 
-	return inet_pton(AF_INET, s, &a4) == 1 || inet_pton(AF_INET6, s, &a6) == 1;
+	return evutil_inet_pton(AF_INET, s, a) == 1 || evutil_inet_pton(AF_INET6, s, a) == 1;
 }
 
 struct uplink *
@@ -832,7 +797,6 @@ uplink_new(struct event_base *base, SSL_CTX *ctx, struct spool *spool,
     const struct uplink_opts *opts)
 {
 	struct uplink *u;
-	struct utsname un;
 
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return NULL;
@@ -870,13 +834,7 @@ uplink_new(struct event_base *base, SSL_CTX *ctx, struct spool *spool,
 		u->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
 		    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
 
-	if (gethostname(u->hostname, sizeof(u->hostname)) != 0)
-		snprintf(u->hostname, sizeof(u->hostname), "unknown");
-	u->hostname[sizeof(u->hostname) - 1] = '\0';
-	if (uname(&un) == 0)
-		snprintf(u->os, sizeof(u->os), "%.60s %.60s", un.sysname, un.release);
-	else
-		snprintf(u->os, sizeof(u->os), "unknown");
+	platform_host(u->hostname, sizeof(u->hostname), u->os, sizeof(u->os));
 	u->frame_max_out = u->o.max_frame;
 	u->batch_max = u->o.batch_max;
 	u->retry.min_ms = u->o.reconnect_min_ms;

@@ -14,7 +14,8 @@
 #include <cmocka.h>
 
 #include "vigil/err.h"
-#include "../../agent/agent.h"
+#include "../../agent/matcher.h"
+#include "../../agent/spool.h"
 #include "../../agent/ingest.h"
 #include "../../agent/rules.h"
 

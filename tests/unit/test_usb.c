@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "vigil/err.h"
-#include "../../agent/usb.h"
+#include "../../agent/linux/usb.h"
 
 static void
 dev(struct usb_device *d, const char *vendor, const char *product, const char *serial,

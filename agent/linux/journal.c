@@ -16,8 +16,9 @@
 #include <systemd/sd-journal.h>
 
 #include "vigil/err.h"
+#include "vigil/i18n.h"
 #include "vigil/log.h"
-#include "ingest.h"
+#include "../ingest.h"
 #include "journal.h"
 
 struct journal_src {
@@ -544,3 +545,32 @@ journal_events_rejected(const struct journal *jn)
 {
 	return ingest_rejected(jn->ingest);
 }
+
+/* ---- the [journal NAME] sensor ---------------------------------------------- */
+
+static void *
+journal_start(const struct sensor_env *env, char *err, size_t errlen)
+{
+	return journal_new(env->base, env->spool, env->matcher, env->conf->journals,
+	    env->conf->njournals, env->max_line, env->appended, env->arg, err, errlen);
+}
+
+static void
+journal_stop(void *state)
+{
+	journal_free(state);
+}
+
+static void
+journal_count(const void *state, struct sensor_counters *c)
+{
+	c->events_rejected += journal_events_rejected(state);
+}
+
+const struct sensor_driver sensor_journal = {
+	.name = "journal",
+	.failure = N_("The journal sources cannot be read"),
+	.start = journal_start,
+	.stop = journal_stop,
+	.count = journal_count,
+};

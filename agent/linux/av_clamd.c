@@ -26,9 +26,11 @@
 #include <event2/event.h>
 
 #include "vigil/err.h"
+#include "vigil/i18n.h"
 #include "vigil/log.h"
 #include "vigil/text.h"
-#include "av.h"
+#include "av_clamd.h"
+#include "av_generic.h"
 #include "vigil/clock.h"
 
 int
@@ -125,7 +127,7 @@ av_clamd_found(const char *line, size_t len, struct av_detection *d)
 	end = line + len - flen;
 	body = line;
 	/* LogTime yes: "Thu Nov 12 14:31:08 2026 -> " before the message. */
-	if (len > 28 && (arrow = memmem(line, len < 40 ? len : 40, " -> ", 4)) != NULL &&
+	if (len > 28 && (arrow = text_find(line, len < 40 ? len : 40, " -> ", 4)) != NULL &&
 	    av_ctime_parse(line, (size_t)(arrow - line), &t) == 0)
 		body = arrow + 4;
 	/* The last ": " splits them: a path may hold one, a signature name does not. */
@@ -419,3 +421,41 @@ fail:
 	clamd_free(&c->pv);
 	return NULL;
 }
+
+static int
+clamav_conf_check(const struct agent_conf_antivirus *conf, const char **key, char *err,
+    size_t errlen)
+{
+	const char *s = conf->clamd_socket;
+
+	*key = NULL;
+	if (s[0] != '/' && strncmp(s, "127.0.0.1:", 10) != 0) {
+		*key = "clamd_socket";
+		return err_fmt(err, errlen, VIGIL_ERR_CONFIG, "%s",
+		    _("clamd_socket must be an absolute path or 127.0.0.1:PORT"));
+	}
+	if (conf->clamd_log[0] != '\0' && conf->clamd_log[0] != '/') {
+		*key = "clamd_log";
+		return err_fmt(err, errlen, VIGIL_ERR_CONFIG, "%s", _("a log path must be absolute"));
+	}
+	return 0;
+}
+
+static struct av_provider *
+clamav_open(struct event_base *base, const struct agent_conf_antivirus *conf, const char **log,
+    char *err, size_t errlen)
+{
+	struct av_provider *pv;
+
+	*log = conf->clamd_log;
+	if ((pv = av_clamd_new(base, conf->clamd_socket)) == NULL)
+		err_fmt(err, errlen, VIGIL_ERR_INVAL, _("the clamav provider cannot start "
+		    "(clamd_socket %s)"), conf->clamd_socket);
+	return pv;
+}
+
+const struct av_provider_driver av_provider_clamav = {
+	.name = "clamav",
+	.check = clamav_conf_check,
+	.open = clamav_open,
+};

@@ -10,7 +10,8 @@
 
 #include "vigil/err.h"
 #include "vigil/log.h"
-#include "follow.h"
+#include "../follow.h"
+#include "tail.h"
 
 struct follow {
 	struct spool *spool;

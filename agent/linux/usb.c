@@ -26,10 +26,12 @@
 #include <unistd.h>
 
 #include "vigil/err.h"
+#include "vigil/i18n.h"
 #include "vigil/log.h"
 #include "vigil/text.h"
 #include "vigil/wire.h"
-#include "ingest.h"
+#include "../ingest.h"
+#include "../posture.h"
 #include "usb.h"
 
 #define USB_SOURCE "usb"
@@ -1342,3 +1344,114 @@ usb_events_rejected(const struct usb_sensor *u)
 {
 	return ingest_rejected(u->ing);
 }
+
+/* ---- the [usb] sensor -------------------------------------------------------- */
+
+/* The sensor and what keeps the posture's count of blocks current. */
+struct usb_driver {
+	struct usb_sensor *u;
+	struct posture *p;
+	void (*appended)(void *arg);
+	void *arg;
+};
+
+static int
+usb_check(const char *path, const struct agent_conf *conf, char *err, size_t errlen)
+{
+	const struct agent_conf_usb *u = &conf->usb;
+	struct usb_allow *allow;
+	enum usb_policy p;
+	char why[256];
+	size_t n;
+	int rc;
+
+	if (usb_policy_parse(u->policy, &p) != 0)
+		return err_at(err, errlen, VIGIL_ERR_CONFIG, path, agent_conf_line(path, "usb", NULL,
+		    "policy"), _("policy \"%.32s\" is not off, alert or block"), u->policy);
+	if ((allow = calloc(USB_MAX_ALLOW, sizeof(*allow))) == NULL)
+		return err_at(err, errlen, VIGIL_ERR_NOMEM, path, 0, "%s", _("out of memory"));
+	rc = usb_allow_parse(u->allow, allow, USB_MAX_ALLOW, &n, why, sizeof(why));
+	free(allow);
+	if (rc != 0)
+		return err_at(err, errlen, VIGIL_ERR_CONFIG, path, agent_conf_line(path, "usb", NULL,
+		    "allow"), "%s", why);
+	return 0;
+}
+
+/* A block is an event: the posture's count follows every commit. */
+static void
+usb_appended(void *arg)
+{
+	struct usb_driver *d = arg;
+
+	d->appended(d->arg);
+	if (d->u != NULL)
+		posture_set_usb_blocked(d->p, (uint32_t)usb_blocked_count(d->u));
+}
+
+static void *
+usb_start(const struct sensor_env *env, char *err, size_t errlen)
+{
+	const struct agent_conf_usb *c = &env->conf->usb;
+	struct usb_driver *d;
+	struct usb_opts uso;
+	enum usb_policy pol = USB_POLICY_ALERT;
+
+	if (!c->enabled)
+		return NULL;
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		snprintf(err, errlen, "%s", _("out of memory"));
+		return NULL;
+	}
+	d->p = env->posture;
+	d->appended = env->appended;
+	d->arg = env->arg;
+	(void)usb_policy_parse(c->policy, &pol);   /* checked by usb_check */
+	memset(&uso, 0, sizeof(uso));
+	uso.sysfs_root = c->sysfs_root;
+	uso.policy = pol;
+	uso.block_hid = c->block_hid != 0;
+	uso.allow = c->allow;
+	uso.accept_test_sender = c->insecure_accept_test_sender != 0;
+	uso.appended = usb_appended;
+	uso.arg = d;
+	if ((d->u = usb_new(env->base, env->spool, &uso, err, errlen)) == NULL) {
+		free(d);
+		return NULL;
+	}
+	/*
+	 * A running sensor reports its part of the posture at once, so the
+	 * heartbeat carries posture and counters (spoofed and lost uevents)
+	 * from the start, not only after the first block.
+	 */
+	posture_set_usb_blocked(d->p, (uint32_t)usb_blocked_count(d->u));
+	return d;
+}
+
+static void
+usb_stop(void *state)
+{
+	struct usb_driver *d = state;
+
+	usb_free(d->u);
+	free(d);
+}
+
+static void
+usb_count(const void *state, struct sensor_counters *c)
+{
+	const struct usb_driver *d = state;
+
+	c->uevents_spoofed += usb_dropped_spoofed(d->u);
+	c->uevents_lost += usb_lost(d->u);
+	c->events_rejected += usb_events_rejected(d->u);
+}
+
+const struct sensor_driver sensor_usb = {
+	.name = "usb",
+	.check = usb_check,
+	.failure = N_("The USB sensor cannot start"),
+	.start = usb_start,
+	.stop = usb_stop,
+	.count = usb_count,
+};

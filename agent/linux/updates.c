@@ -19,9 +19,10 @@
 #include <unistd.h>
 
 #include "vigil/err.h"
+#include "vigil/i18n.h"
 #include "vigil/log.h"
 #include "vigil/text.h"
-#include "follow.h"
+#include "../follow.h"
 #include "updates.h"
 #include "vigil/clock.h"
 
@@ -817,3 +818,25 @@ updates_free(struct updates *u)
 	free(u->out);
 	free(u);
 }
+
+/* ---- the [updates] sensor --------------------------------------------------- */
+
+static void *
+updates_start(const struct sensor_env *env, char *err, size_t errlen)
+{
+	return updates_new(env->base, env->dirwatch, env->posture, &env->conf->updates,
+	    env->max_line, err, errlen);
+}
+
+static void
+updates_stop(void *state)
+{
+	updates_free(state);
+}
+
+const struct sensor_driver sensor_updates = {
+	.name = "updates",
+	.failure = N_("The update sensor cannot start"),
+	.start = updates_start,
+	.stop = updates_stop,
+};

@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon.h"
-#include "follow.h"
-#include "ingest.h"
+#include "vigil/i18n.h"
+#include "watch.h"
+#include "../conf.h"
+#include "../follow.h"
+#include "../ingest.h"
 
 struct watch_src {
 	struct watch *w;
@@ -124,3 +126,41 @@ watch_events_rejected(const struct watch *w)
 {
 	return ingest_rejected(w->ingest);
 }
+
+/* ---- the [source NAME] sensor ----------------------------------------------- */
+
+static void *
+logfile_start(const struct sensor_env *env, char *err, size_t errlen)
+{
+	struct watch_source srcs[AGENT_MAX_SOURCES];
+	const struct agent_conf *c = env->conf;
+	size_t i;
+
+	for (i = 0; i < c->nsources; i++) {
+		srcs[i].name = c->sources[i].name;
+		srcs[i].path = c->sources[i].path;
+	}
+	return watch_new(env->base, env->dirwatch, env->spool, env->matcher, srcs, c->nsources,
+	    env->max_line, env->appended, env->arg, err, errlen);
+}
+
+static void
+logfile_stop(void *state)
+{
+	watch_free(state);
+}
+
+static void
+logfile_count(const void *state, struct sensor_counters *c)
+{
+	c->lines_truncated += watch_lines_truncated(state);
+	c->events_rejected += watch_events_rejected(state);
+}
+
+const struct sensor_driver sensor_logfile = {
+	.name = "logfile",
+	.failure = N_("The log sources cannot be followed"),
+	.start = logfile_start,
+	.stop = logfile_stop,
+	.count = logfile_count,
+};

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "vigil/log.h"
-#include "dirwatch.h"
+#include "../dirwatch.h"
 
 struct dirwatch_reg {
 	TAILQ_ENTRY(dirwatch_reg) entry;
