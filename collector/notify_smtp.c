@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "vigil/err.h"
+#include "vigil/i18n.h"
 #include "vigil/sbuf.h"
 #include "vigil/utf8.h"
 
@@ -209,13 +210,13 @@ notify_smtp_format(const char *from, const char *from_name, char *const *rcpt, s
 static size_t
 smtp_read(char *ptr, size_t size, size_t nmemb, void *arg)
 {
-	struct notify_job *j = arg;
-	size_t n = size * nmemb, left = j->upload_len - j->upload_off;
+	struct notify_curl_attempt *a = arg;
+	size_t n = size * nmemb, left = a->upload_len - a->upload_off;
 
 	if (n > left)
 		n = left;
-	memcpy(ptr, j->upload + j->upload_off, n);
-	j->upload_off += n;
+	memcpy(ptr, a->upload + a->upload_off, n);
+	a->upload_off += n;
 	return n;
 }
 
@@ -226,7 +227,8 @@ smtp_done(struct notify_job *j, int curlcode)
 	enum notify_failure f;
 	long code = 0;
 
-	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(((struct notify_curl_attempt *)j->attempt_state)->easy,
+	                  CURLINFO_RESPONSE_CODE, &code);
 	f = notify_curl_failure(j, curlcode, err, sizeof(err));
 	/* A 4xx or 5xx reply (sender or recipients refused, message rejected) is the server's "no".
 	 */
@@ -235,87 +237,99 @@ smtp_done(struct notify_job *j, int curlcode)
 	notify_curl_abort(j);
 	if (f == NOTIFY_FAIL_NONE)
 		notify_job_done(j, f, code, "%s", "");
+	else if (f == NOTIFY_FAIL_REFUSED)
+		notify_job_done(j, f, code, _("The mail server refused the message: %s"), err);
 	else
-		notify_job_done(
-		    j, f, code, "The mail server %s: %s",
-		    f == NOTIFY_FAIL_REFUSED ? "refused the message" : "could not be used", err);
+		notify_job_done(j, f, code, _("The mail server could not be used: %s"), err);
 }
 
-void
-notify_smtp_start(struct notify_job *j)
+static void
+smtp_start(struct notify_job *j)
 {
 	const struct notify_conf *c = notify_conf_of(j->n);
 	char addrs[NOTIFY_TARGET_MAX], *rcpt[NOTIFY_RCPT_MAX], uniq[96], from[330];
+	struct notify_curl_attempt *a;
 	struct curl_slist *l;
 	int nrcpt, rc, smtps = strncasecmp(c->smtp_url, "smtps://", 8) == 0;
 
 	if (!smtps && strncasecmp(c->smtp_url, "smtp://", 7) != 0) {
 		notify_job_done(j, NOTIFY_FAIL_INVALID, 0,
-		                "The mail server URL %s is neither smtp:// nor smtps://.",
+		                _("The mail server URL %s is neither smtp:// nor smtps://."),
 		                c->smtp_url);
 		return;
 	}
 	if (c->smtp_user[0] != '\0' && !smtps && !c->smtp_starttls) {
-		notify_job_done(
-		    j, NOTIFY_FAIL_INVALID, 0,
-		    "The mail server login would cross the network in clear: set smtp_starttls or "
-		    "use smtps://.");
+		notify_job_done(j, NOTIFY_FAIL_INVALID, 0, "%s",
+		                _("The mail server login would cross the network in clear: set "
+		                  "smtp_starttls or use smtps://."));
 		return;
 	}
 	nrcpt = notify_split_addresses(j->target, addrs, sizeof(addrs), rcpt, NOTIFY_RCPT_MAX);
 	if (nrcpt < 0) {
 		notify_job_done(j, NOTIFY_FAIL_INVALID, 0,
-		                "The address list is not usable (%s): each must be a plain "
-		                "user@domain, at most %d.",
+		                _("The address list is not usable (%s): each must be a plain "
+		                  "user@domain, at most %d."),
 		                vigil_strerror(nrcpt), NOTIFY_RCPT_MAX);
 		return;
 	}
-	if ((j->upload = malloc(SMTP_MESSAGE_MAX)) == NULL) {
-		notify_job_done(j, NOTIFY_FAIL_OTHER, 0, "Out of memory.");
+	if ((a = notify_curl_begin(j)) == NULL || (a->upload = malloc(SMTP_MESSAGE_MAX)) == NULL) {
+		notify_job_done(j, NOTIFY_FAIL_OTHER, 0, "%s", _("Out of memory."));
 		return;
 	}
 	snprintf(uniq, sizeof(uniq), "%" PRId64 ".%" PRIu64 ".%d.%" PRId64, j->incident, j->id,
 	         j->attempt, j->started_us);
 	rc = notify_smtp_format(c->smtp_from, c->smtp_from_name, rcpt, (size_t)nrcpt, j->subject,
-	                        j->body, j->started_us, c->utc_offset_min, uniq, j->upload,
+	                        j->body, j->started_us, c->utc_offset_min, uniq, a->upload,
 	                        SMTP_MESSAGE_MAX);
 	if (rc < 0) {
 		notify_job_done(j, NOTIFY_FAIL_INVALID, 0,
-		                "The message could not be written (%s): check smtp_from.",
+		                _("The message could not be written (%s): check smtp_from."),
 		                vigil_strerror(rc));
 		return;
 	}
-	j->upload_len = (size_t)rc;
-	j->upload_off = 0;
+	a->upload_len = (size_t)rc;
+	a->upload_off = 0;
 
-	if ((j->easy = curl_easy_init()) == NULL) {
-		notify_job_done(j, NOTIFY_FAIL_OTHER, 0, "Out of memory.");
-		return;
-	}
 	for (int i = 0; i < nrcpt; i++) {
 		char r[300];
 
 		snprintf(r, sizeof(r), "<%s>", rcpt[i]);
-		if ((l = curl_slist_append(j->list1, r)) == NULL) {
-			notify_job_done(j, NOTIFY_FAIL_OTHER, 0, "Out of memory.");
+		if ((l = curl_slist_append(a->list, r)) == NULL) {
+			notify_job_done(j, NOTIFY_FAIL_OTHER, 0, "%s", _("Out of memory."));
 			return;
 		}
-		j->list1 = l;
+		a->list = l;
 	}
 	snprintf(from, sizeof(from), "<%s>", c->smtp_from);
-	curl_easy_setopt(j->easy, CURLOPT_URL, c->smtp_url);
-	curl_easy_setopt(j->easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-	curl_easy_setopt(j->easy, CURLOPT_MAIL_FROM, from);
-	curl_easy_setopt(j->easy, CURLOPT_MAIL_RCPT, j->list1);
-	curl_easy_setopt(j->easy, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(j->easy, CURLOPT_READFUNCTION, smtp_read);
-	curl_easy_setopt(j->easy, CURLOPT_READDATA, j);
-	curl_easy_setopt(j->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)j->upload_len);
-	curl_easy_setopt(j->easy, CURLOPT_USE_SSL,
+	curl_easy_setopt(a->easy, CURLOPT_URL, c->smtp_url);
+	curl_easy_setopt(a->easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	curl_easy_setopt(a->easy, CURLOPT_MAIL_FROM, from);
+	curl_easy_setopt(a->easy, CURLOPT_MAIL_RCPT, a->list);
+	curl_easy_setopt(a->easy, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(a->easy, CURLOPT_READFUNCTION, smtp_read);
+	curl_easy_setopt(a->easy, CURLOPT_READDATA, a);
+	curl_easy_setopt(a->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)a->upload_len);
+	curl_easy_setopt(a->easy, CURLOPT_USE_SSL,
 	                 smtps || c->smtp_starttls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
 	if (c->smtp_user[0] != '\0') {
-		curl_easy_setopt(j->easy, CURLOPT_USERNAME, c->smtp_user);
-		curl_easy_setopt(j->easy, CURLOPT_PASSWORD, c->smtp_password);
+		curl_easy_setopt(a->easy, CURLOPT_USERNAME, c->smtp_user);
+		curl_easy_setopt(a->easy, CURLOPT_PASSWORD, c->smtp_password);
 	}
 	notify_curl_start(j, c->smtp_ca, smtp_done);
 }
+
+/* Email needs a server and a sender before any message can go. */
+static int
+smtp_usable(const struct notify_conf *c)
+{
+	return c->smtp_url[0] == '\0' || c->smtp_from[0] == '\0' ? VIGIL_ERR_INVAL : 0;
+}
+
+const struct notify_driver notify_email = {
+	.name = "email",
+	.usable = smtp_usable,
+	.init = notify_curl_init,
+	.fini = notify_curl_fini,
+	.start = smtp_start,
+	.abort = notify_curl_abort,
+};
