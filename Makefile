@@ -118,18 +118,14 @@ $(BUILD)/obj/gen/catalogs.o: $(CATALOG_C)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# Every sentence marked for translation, collected from the sources
-# (tests/integration/check-catalogs.sh makes the same list to check the catalogs).
+# Every sentence marked for translation, collected from the sources with the
+# keywords of po/xgettext.args (tests/integration/check-catalogs.sh does the same).
 I18N_SRC = $(sort $(wildcard agent/*.c agent/*/*.c collector/*.c common/*.c common/*/*.c))
-XGETTEXT_FLAGS := --language=C --from-code=UTF-8 --keyword=_ --keyword=N_ \
-	--keyword=i18n_text --keyword=i18n_text_in:2 --keyword=i18n_ntext:1,2 \
-	--keyword=i18n_ntext_in:2,3 --add-comments=TRANSLATORS: --package-name=Vigil
-export XGETTEXT_FLAGS
 
-$(BUILD)/po/vigil.pot: $(I18N_SRC)
+$(BUILD)/po/vigil.pot: $(I18N_SRC) po/xgettext.args
 	@mkdir -p $(dir $@)
 	@echo "  XGETTEXT $@"
-	$(Q)xgettext $(XGETTEXT_FLAGS) -o $@ $(I18N_SRC)
+	$(Q)xgettext $$(cat po/xgettext.args) -o $@ $(I18N_SRC)
 
 # For translators: the catalogs brought up to the sources' sentences (new ones
 # untranslated, English ones copied by msgen), then check-catalogs says what is left.
@@ -145,6 +141,8 @@ $(LIBVIGIL) $(LIBAGENT) $(LIBCOLLECTOR):
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/vigil-agent: $(call obj,$(AGENT_MAIN)) $(LIBAGENT) $(LIBVIGIL)
+# The link map says which files the agent is made of (check-portable reads it).
+$(BUILD)/vigil-agent: LDFLAGS += -Wl,-Map,$(BUILD)/vigil-agent.map
 $(BUILD)/vigil-agent $(UNIT_BINS) $(FUZZ_REPLAY) $(BENCH_BIN): LDLIBS += $(AGENT_LIBS)
 $(BUILD)/vigil-collector: $(BUILD)/obj/collector/main.o $(LIBCOLLECTOR) $(LIBVIGIL)
 $(BUILD)/vigilctl: $(BUILD)/obj/collector/vigilctl.o $(LIBVIGIL)
@@ -171,7 +169,8 @@ $(BUILD)/tests/replay_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/rep
 test: deps
 	$(Q)$(MAKE) --no-print-directory check-deps
 	$(Q)$(MAKE) --no-print-directory all-tests
-	$(Q)$(MAKE) --no-print-directory unit fuzz-replay check-configs check-rules integration
+	$(Q)$(MAKE) --no-print-directory unit fuzz-replay check-configs check-rules check-catalogs \
+		check-portable integration
 
 .PHONY: all-tests
 all-tests: $(PROGS) $(UNIT_BINS) $(FUZZ_REPLAY) $(BENCH_BIN)
@@ -198,6 +197,18 @@ check-configs: $(PROGS)
 # Every shipped rule against its positive and negative sample lines.
 check-rules: $(BUILD)/vigil-agent
 	$(Q)$(DECLARED) sh tests/integration/check-rules.sh $(BUILD)
+
+# The agent's portable core compiles for Windows with no POSIX or Linux header,
+# and the check catches violations planted on purpose.
+check-portable: $(BUILD)/vigil-agent
+	$(Q)$(DECLARED) sh tests/integration/check-portable.sh $(BUILD) --self-test
+	$(Q)$(DECLARED) sh tests/integration/check-portable.sh $(BUILD)
+
+# Every sentence marked for translation has its Vietnamese (and English)
+# entry, and every shipped rule its Vietnamese summary.
+check-catalogs: $(BUILD)/vigil-agent
+	$(Q)$(DECLARED) sh tests/integration/check-catalogs.sh $(BUILD) --self-test
+	$(Q)$(DECLARED) sh tests/integration/check-catalogs.sh $(BUILD)
 
 integration: $(PROGS) $(BENCH_BIN) $(UNIT_BINS)
 	$(Q)$(DECLARED) sh tests/integration/run.sh $(BUILD)

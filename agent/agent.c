@@ -70,15 +70,21 @@ rule_error_print(void *arg, const char *msg)
 	fprintf(stderr, "%s\n", msg);
 }
 
+/*
+ * The lines agent.rules reads back from the agent's own log (the bad rule,
+ * no rules, starting, stopping, and uplink.c's and spool.c's) are its
+ * report to the collector: they stay as they are, in English, whatever
+ * the language; people read the events' summaries, which have theirs.
+ */
 static void
 rule_error_log(void *arg, const char *msg)
 {
-	log_warnx(_("A bad rule is skipped: %s."), msg);
+	log_warnx("A bad rule is skipped: %s.", msg);
 }
 
 struct matcher *
-agent_rules(const char *shipped, const char *local, rules_error_fn report, size_t *nbad,
-    int *no_shipped)
+agent_rules(const char *shipped, const char *local, const char *lang, rules_error_fn report,
+    size_t *nbad, int *no_shipped)
 {
 	struct ruleset *rs;
 
@@ -86,6 +92,7 @@ agent_rules(const char *shipped, const char *local, rules_error_fn report, size_
 	*no_shipped = 0;
 	if ((rs = rules_new()) == NULL)
 		return NULL;
+	rules_language(rs, lang);
 	if (shipped != NULL && shipped[0] != '\0' &&
 	    rules_load_dir(rs, shipped, 0, report, NULL) == VIGIL_ERR_NOTFOUND)
 		*no_shipped = 1;
@@ -105,7 +112,7 @@ agent_check(const struct agent_conf *conf, int verbose, FILE *out)
 
 	/* The rules are part of the configuration: every bad one is printed. */
 	if ((m = agent_rules(conf->agent.rules_dir, conf->agent.local_rules_dir,
-	    rule_error_print, &nbad, &no_shipped)) == NULL)
+	    conf->agent.language, rule_error_print, &nbad, &no_shipped)) == NULL)
 		fatalx("%s", _("The rules cannot be loaded: out of memory."));
 	/* -nv prints exactly the configuration (it must load again): no notes. */
 	if (no_shipped && !verbose)
@@ -143,7 +150,8 @@ agent_test_rules(const char *file, const char *const *dirs, size_t ndirs, const 
 	(void)i18n_set_language(conf->agent.language);
 	shipped = ndirs > 0 ? dirs[0] : conf->agent.rules_dir;
 	local = ndirs > 1 ? dirs[1] : ndirs > 0 ? NULL : conf->agent.local_rules_dir;
-	if ((m = agent_rules(shipped, local, rule_error_print, &nbad, &no_shipped)) == NULL)
+	if ((m = agent_rules(shipped, local, conf->agent.language, rule_error_print, &nbad,
+	    &no_shipped)) == NULL)
 		fatalx("%s", _("The rules cannot be loaded: out of memory."));
 	if (no_shipped)
 		fprintf(stderr, _("%s: the rules directory does not exist\n"), shipped);
@@ -449,10 +457,10 @@ agent_start(struct agent *a, struct event_base *base, struct dirwatch *dw)
 	if ((a->spool = spool_open(path, a->conf.agent.spool_max, err, sizeof(err))) == NULL)
 		fatalx(_("The spool %s cannot be opened: %s"), path, err);
 	if ((a->matcher = agent_rules(a->conf.agent.rules_dir, a->conf.agent.local_rules_dir,
-	    rule_error_log, &nbad, &no_shipped)) == NULL)
+	    a->conf.agent.language, rule_error_log, &nbad, &no_shipped)) == NULL)
 		fatalx("%s", _("The rules cannot be loaded: out of memory."));
 	if (no_shipped)
-		log_warnx(_("The rules directory %s does not exist; no shipped rules are loaded."),
+		log_warnx("The rules directory %s does not exist; no shipped rules are loaded.",
 		    a->conf.agent.rules_dir);
 	matcher_stats(a->matcher, &ms);
 	log_info(nbad > 0 ? _("%zu rules, %zu thresholds loaded; bad rules were skipped.") :
@@ -493,9 +501,9 @@ agent_start(struct agent *a, struct event_base *base, struct dirwatch *dw)
 void
 agent_go(struct agent *a)
 {
-	log_info(i18n_ntext("agent %s starting, %zu source, spool %llu events",
-	    "agent %s starting, %zu sources, spool %llu events", a->conf.nsources), a->id,
-	    a->conf.nsources, (unsigned long long)spool_depth(a->spool));
+	/* Read back by agent.rules (rule_error_log()): not translated. */
+	log_info("agent %s starting, %zu source%s, spool %llu events", a->id, a->conf.nsources,
+	    a->conf.nsources == 1 ? "" : "s", (unsigned long long)spool_depth(a->spool));
 	uplink_start(a->uplink);
 	trim(a, "at start-up");
 }
@@ -506,7 +514,7 @@ agent_free(struct agent *a)
 	if (a == NULL)
 		return;
 	if (a->started)
-		log_info(_("agent %s stopping, spool %llu events"), a->id,
+		log_info("agent %s stopping, spool %llu events", a->id,
 		    (unsigned long long)spool_depth(a->spool));
 	/* The users of a thing go before the thing: sensors, uplink, spool. */
 	if (a->trim_ev != NULL)

@@ -30,13 +30,13 @@ struct event_base;
 struct matcher;
 
 /*
- * The shipped rules, then the local ones that replace or disable them by id.
- * Every bad rule goes to report and is skipped; *nbad counts them. A local
- * directory that does not exist is normal; *no_shipped says the shipped one
- * does not. NULL only when memory runs out.
+ * The shipped rules, then the local ones that replace or disable them by id,
+ * their summaries in lang. Every bad rule goes to report and is skipped;
+ * *nbad counts them. A local directory that does not exist is normal;
+ * *no_shipped says the shipped one does not. NULL only when memory runs out.
  */
-struct matcher *agent_rules(const char *shipped, const char *local, rules_error_fn report,
-    size_t *nbad, int *no_shipped);
+struct matcher *agent_rules(const char *shipped, const char *local, const char *lang,
+    rules_error_fn report, size_t *nbad, int *no_shipped);
 
 /*
  * vigil-agent -n / -nv: the configuration's rules checked (each bad one

@@ -223,7 +223,7 @@ av_new(struct event_base *base, struct dirwatch *dw, struct posture *p,
 	s->p = p;
 	s->max_age_us = conf->signature_max_age * 1000;
 	s->interval.tv_sec = (time_t)(conf->check_interval / 1000);
-	s->interval.tv_usec = (suseconds_t)(conf->check_interval % 1000) * 1000;
+	s->interval.tv_usec = (long)(conf->check_interval % 1000) * 1000;
 	if ((s->pv = drv->open(base, conf, &log, err, errlen)) == NULL)
 		goto fail;
 	if ((s->timer = event_new(base, -1, EV_PERSIST, av_timer_cb, s)) == NULL ||

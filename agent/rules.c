@@ -28,7 +28,7 @@
 enum key {
 	K_DESCRIPTION, K_PROGRAM, K_SOURCES, K_PREFILTER, K_PATTERN, K_CATEGORY, K_SEVERITY,
 	K_SUMMARY, K_SUPPRESS, K_SUPPRESS_BY, K_ENABLED, K_RULES, K_COUNT, K_WINDOW,
-	K_GROUP_BY, K_EVENT_CATEGORY, K_NKEYS
+	K_GROUP_BY, K_EVENT_CATEGORY, K_SUMMARY_VI, K_NKEYS
 };
 
 #define FOR_RULE 1
@@ -54,6 +54,7 @@ static const struct {
 	[K_WINDOW] = { "window", FOR_THRESHOLD },
 	[K_GROUP_BY] = { "group_by", FOR_THRESHOLD },
 	[K_EVENT_CATEGORY] = { "event_category", FOR_THRESHOLD },
+	[K_SUMMARY_VI] = { "summary_vi", FOR_RULE | FOR_THRESHOLD },
 };
 
 /* The section being read. */
@@ -615,6 +616,38 @@ read_captures(struct rule *r, char *msg, size_t msglen)
 	return 0;
 }
 
+/*
+ * The summary in the set's language: both are checked (a bad summary_vi is
+ * a bad rule in every language), the one spoken is kept; a rule without a
+ * summary in it speaks English.
+ */
+static int
+summary(struct loader *l, struct rule *r, const char *const *names, size_t n, int threshold)
+{
+	struct section *s = &l->sec;
+	struct tmpl vi;
+	char msg[RULES_MSG_MAX];
+
+	if (rules_tmpl_parse(&r->summary, s->val[K_SUMMARY], names, n, threshold, msg,
+	    sizeof(msg)) != 0) {
+		sec_error(l, s->vline[K_SUMMARY], "%s", msg);
+		return -1;
+	}
+	if (s->val[K_SUMMARY_VI] == NULL)
+		return 0;
+	if (rules_tmpl_parse(&vi, s->val[K_SUMMARY_VI], names, n, threshold, msg,
+	    sizeof(msg)) != 0) {
+		sec_error(l, s->vline[K_SUMMARY_VI], "summary_vi: %s", msg);
+		return -1;
+	}
+	if (strcmp(l->rs->lang, "vi") == 0) {
+		rules_tmpl_free(&r->summary);
+		r->summary = vi;
+	} else
+		rules_tmpl_free(&vi);
+	return 0;
+}
+
 static int
 build_rule(struct loader *l, struct rule *r)
 {
@@ -672,11 +705,8 @@ build_rule(struct loader *l, struct rule *r)
 
 	for (i = 0; i < r->ncaptures; i++)
 		names[i] = r->captures[i].name;
-	if (rules_tmpl_parse(&r->summary, s->val[K_SUMMARY], names, r->ncaptures, 0, msg,
-	    sizeof(msg)) != 0) {
-		sec_error(l, s->vline[K_SUMMARY], "%s", msg);
+	if (summary(l, r, names, r->ncaptures, 0) != 0)
 		return -1;
-	}
 	if (s->val[K_SUPPRESS_BY] != NULL && s->val[K_SUPPRESS] == NULL) {
 		sec_error(l, s->vline[K_SUPPRESS_BY], "'suppress_by' needs 'suppress'");
 		return -1;
@@ -777,11 +807,8 @@ build_threshold(struct loader *l, struct rule *r)
 		r->ngroup_by = by.n;
 		free(by.buf);
 	}
-	if (rules_tmpl_parse(&r->summary, s->val[K_SUMMARY], names, r->ngroup_by, 1, msg,
-	    sizeof(msg)) != 0) {
-		sec_error(l, s->vline[K_SUMMARY], "%s", msg);
+	if (summary(l, r, names, r->ngroup_by, 1) != 0)
 		return -1;
-	}
 	return 0;
 }
 
@@ -1042,7 +1069,17 @@ loader_init(struct loader *l, struct ruleset *rs, const char *path, int layer,
 struct ruleset *
 rules_new(void)
 {
-	return calloc(1, sizeof(struct ruleset));
+	struct ruleset *rs;
+
+	if ((rs = calloc(1, sizeof(*rs))) != NULL)
+		snprintf(rs->lang, sizeof(rs->lang), "en");
+	return rs;
+}
+
+void
+rules_language(struct ruleset *rs, const char *lang)
+{
+	snprintf(rs->lang, sizeof(rs->lang), "%s", lang != NULL && lang[0] != '\0' ? lang : "en");
 }
 
 void

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "vigil/ini.h"
+#include "vigil/text.h"
 
 void
 ini_file(struct ini *r, FILE *fp)
@@ -161,16 +162,6 @@ ini_unquote(char *v, const char **why)
 	return 0;
 }
 
-/* ASCII only, whatever the locale: a configuration reads the same everywhere. */
-static int
-same_word(const char *a, const char *b)
-{
-	for (; *a != '\0' && *b != '\0'; a++, b++)
-		if (tolower((unsigned char)*a) != *b)
-			return 0;
-	return *a == '\0' && *b == '\0';
-}
-
 int
 ini_bool(const char *v, int *out)
 {
@@ -179,11 +170,11 @@ ini_bool(const char *v, int *out)
 	size_t i;
 
 	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-		if (same_word(v, yes[i])) {
+		if (text_same_word(v, yes[i])) {
 			*out = 1;
 			return 0;
 		}
-		if (same_word(v, no[i])) {
+		if (text_same_word(v, no[i])) {
 			*out = 0;
 			return 0;
 		}

@@ -267,6 +267,22 @@ text_parse_size(const char *s, long long *bytes)
 	return scale(v, mult, bytes);
 }
 
+bool
+text_same_word(const char *a, const char *b)
+{
+	for (; *a != '\0' && *b != '\0'; a++, b++) {
+		unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
+
+		if (x >= 'A' && x <= 'Z')
+			x = (unsigned char)(x - 'A' + 'a');
+		if (y >= 'A' && y <= 'Z')
+			y = (unsigned char)(y - 'A' + 'a');
+		if (x != y)
+			return false;
+	}
+	return *a == '\0' && *b == '\0';
+}
+
 const char *
 text_find(const char *hay, size_t hlen, const char *needle, size_t nlen)
 {

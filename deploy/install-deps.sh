@@ -11,7 +11,8 @@ libsqlite3-dev libssl-dev libcmocka-dev libpcre2-dev libsystemd-dev libcurl4-ope
 sqlite3 openssl logrotate procps iproute2 util-linux python3 systemd
 systemd-journal-remote clamav clamav-daemon clamdscan python3-aiosmtpd
 dbus-daemon dbus-bin python3-dbus python3-gi
-qemu-system-x86 qemu-system-data linux-image-amd64 busybox-static cpio kmod"
+qemu-system-x86 qemu-system-data linux-image-amd64 busybox-static cpio kmod
+gettext gcc-mingw-w64-x86-64"
 
 missing=""
 for p in $PKGS; do

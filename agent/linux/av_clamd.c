@@ -208,8 +208,8 @@ clamd_reply(struct clamd *c, const char *buf, size_t len)
 			clamd_down(c, "what answers at %s is not clamd (a malformed reply)", c->sock);
 			return;
 		}
-		log_warnx("clamd at %s sent a malformed VERSION reply; the engine version and "
-		    "signature date are unknown.", c->sock);
+		log_warnx(_("clamd at %s sent a malformed VERSION reply; the engine version and "
+		    "signature date are unknown."), c->sock);
 		clamd_finish(c);
 		return;
 	}
@@ -225,7 +225,7 @@ clamd_reply(struct clamd *c, const char *buf, size_t len)
 	}
 	if (av_clamd_version(text, &c->st) != 0) {
 		text_escape(shown, sizeof(shown), text, strlen(text));
-		log_warnx("clamd at %s answered VERSION with \"%s\", which is not understood.",
+		log_warnx(_("clamd at %s answered VERSION with \"%s\", which is not understood."),
 		    c->sock, shown);
 	}
 	clamd_finish(c);
@@ -272,7 +272,7 @@ clamd_event_cb(struct bufferevent *bev, short what, void *arg)
 			    err != 0 ? strerror(err) : "the connection failed");
 		return;
 	}
-	log_warnx("clamd at %s did not answer VERSION; the signature date is unknown.", c->sock);
+	log_warnx(_("clamd at %s did not answer VERSION; the signature date is unknown."), c->sock);
 	clamd_finish(c);
 }
 
@@ -285,7 +285,7 @@ clamd_deadline_cb(evutil_socket_t fd, short what, void *arg)
 		clamd_down(c, "clamd at %s did not answer PING within %d ms", c->sock,
 		    AV_CHECK_TIMEOUT_MS);
 	else {
-		log_warnx("clamd at %s did not answer VERSION within %d ms.", c->sock,
+		log_warnx(_("clamd at %s did not answer VERSION within %d ms."), c->sock,
 		    AV_CHECK_TIMEOUT_MS);
 		clamd_finish(c);
 	}
@@ -331,8 +331,8 @@ clamd_refused_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->step == STEP_PING)
 		clamd_down(c, "cannot connect to clamd at %s (%s)", c->sock, strerror(c->conn_err));
 	else if (c->step == STEP_VERSION) {
-		log_warnx("clamd at %s refused the VERSION connection; the signature date is "
-		    "unknown.", c->sock);
+		log_warnx(_("clamd at %s refused the VERSION connection; the signature date is "
+		    "unknown."), c->sock);
 		clamd_finish(c);
 	}
 }

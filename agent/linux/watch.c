@@ -58,7 +58,7 @@ watch_new(struct event_base *base, struct dirwatch *dw, struct spool *spool, str
 	if ((w = calloc(1, sizeof(*w))) == NULL ||
 	    (w->srcs = calloc(nsrcs > 0 ? nsrcs : 1, sizeof(*w->srcs))) == NULL ||
 	    (w->ingest = ingest_new(spool, m)) == NULL) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, _("out of memory"));
 		watch_free(w);
 		return NULL;
 	}
@@ -72,18 +72,18 @@ watch_new(struct event_base *base, struct dirwatch *dw, struct spool *spool, str
 		if ((src->f = follow_new(base, spool, srcs[i].name, srcs[i].path, max_line,
 		    line_cb, committed_cb, src)) == NULL ||
 		    (reg = follow_watch(src->f, dw)) == NULL) {
-			snprintf(err, errlen, "out of memory");
+			snprintf(err, errlen, _("out of memory"));
 			goto fail;
 		}
 		src->name = follow_name(src->f);
 		/* The watch comes first so that nothing written after the open is missed. */
 		if (dirwatch_arm(reg) != 0) {
-			snprintf(err, errlen, "cannot watch the directory %s: %s",
+			snprintf(err, errlen, _("cannot watch the directory %s: %s"),
 			    dirwatch_dir(reg), strerror(errno));
 			goto fail;
 		}
 		if (follow_open(src->f) != 0) {
-			snprintf(err, errlen, "source %s cannot follow %s", srcs[i].name,
+			snprintf(err, errlen, _("source %s cannot follow %s"), srcs[i].name,
 			    srcs[i].path);
 			goto fail;
 		}

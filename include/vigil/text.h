@@ -41,6 +41,12 @@ int text_parse_duration_ms(const char *s, long long *ms);
 int text_parse_size(const char *s, long long *bytes);
 
 /*
+ * Are a and b the same word but for the case of ASCII letters? strcasecmp(3)
+ * for every platform and every locale: names in configurations read alike.
+ */
+bool text_same_word(const char *a, const char *b);
+
+/*
  * The first place of needle[0..nlen) in hay[0..hlen), or NULL (nlen 0: hay).
  * memmem(3) for every platform: the rules' prefilter runs it on every line.
  */
