@@ -261,3 +261,19 @@ i18n_env_language(void)
 	}
 	return (r = known_prefix(v, buf, sizeof(buf))) != NULL ? r : "en";
 }
+
+size_t
+i18n_entries(const char *lang)
+{
+	struct cat *c = catalog(lang);
+
+	return c != NULL ? c->n : 0;
+}
+
+const char *
+i18n_entry(const char *lang, size_t i)
+{
+	struct cat *c = catalog(lang);
+
+	return c != NULL && i < c->n ? string_at(c, c->orig, (uint32_t)i, NULL) : NULL;
+}

@@ -67,6 +67,13 @@ int i18n_known(const char *lang);
  */
 const char *i18n_env_language(void);
 
+/*
+ * The catalog of lang, as tests and tools read it: how many sentences it has
+ * (0: no catalog, or one that failed its checks), and the i-th in English.
+ */
+size_t i18n_entries(const char *lang);
+const char *i18n_entry(const char *lang, size_t i);
+
 /* ---- the catalogs, embedded by the build (build/gen/catalogs.c) ---------- */
 
 struct i18n_catalog {
