@@ -77,7 +77,7 @@ A=$(db "SELECT id FROM incidents WHERE rule = 'ssh.bruteforce' AND agent = 'pc-v
 wait_for 20 "the notification of incident $A" grep -q "\"incident\":$A," "$T/vi.json"
 wait_for 20 "the English machine's notification" test -s "$T/en.json"
 grep -q "SSH brute force from 203.0.113.9" "$T/en.json" || fail "the English notification lacks the English summary"
-/usr/bin/python3 - "$T/vi.json" <<'EOF' || fail "the Vietnamese notification is not Vietnamese: $(cat "$T/vi.json")"
+python3 - "$T/vi.json" <<'EOF' || fail "the Vietnamese notification is not Vietnamese: $(cat "$T/vi.json")"
 import json, sys
 n = json.load(open(sys.argv[1], encoding="utf-8"))
 words = n["subject"] + "\n" + n["text"]
