@@ -5,6 +5,7 @@
  * Linux's: the platform's main drives it, and its sensors come from the
  * platform's table.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,44 +176,43 @@ appended_cb(void *arg)
 	uplink_kick(a->uplink);
 }
 
+/* One of the running sensors' counters, summed: the field at off of struct sensor_counters. */
+static uint64_t
+sensor_counter(struct agent *a, size_t off)
+{
+	struct sensor_counters c;
+	uint64_t v;
+
+	sensors_count(a->sensors, &c);
+	memcpy(&v, (const char *)&c + off, sizeof(v));
+	return v;
+}
+
 static uint64_t
 rejected_cb(void *arg)
 {
 	struct agent *a = arg;
-	struct sensor_counters c;
 
-	sensors_count(a->sensors, &c);
-	return c.events_rejected + (a->posture != NULL ? posture_events_rejected(a->posture) : 0);
+	return sensor_counter(a, offsetof(struct sensor_counters, events_rejected)) +
+	    (a->posture != NULL ? posture_events_rejected(a->posture) : 0);
 }
 
 static uint64_t
 uevents_spoofed_cb(void *arg)
 {
-	struct agent *a = arg;
-	struct sensor_counters c;
-
-	sensors_count(a->sensors, &c);
-	return c.uevents_spoofed;
+	return sensor_counter(arg, offsetof(struct sensor_counters, uevents_spoofed));
 }
 
 static uint64_t
 uevents_lost_cb(void *arg)
 {
-	struct agent *a = arg;
-	struct sensor_counters c;
-
-	sensors_count(a->sensors, &c);
-	return c.uevents_lost;
+	return sensor_counter(arg, offsetof(struct sensor_counters, uevents_lost));
 }
 
 static uint64_t
 truncated_cb(void *arg)
 {
-	struct agent *a = arg;
-	struct sensor_counters c;
-
-	sensors_count(a->sensors, &c);
-	return c.lines_truncated;
+	return sensor_counter(arg, offsetof(struct sensor_counters, lines_truncated));
 }
 
 static uint64_t

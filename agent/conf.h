@@ -69,7 +69,7 @@ struct agent_conf_antivirus {
 	char pattern[256];                   /* generic: a literal marking a detection line */
 };
 
-/* [updates]: the OS-update sensor (agent/updates.c). */
+/* [updates]: the OS-update sensor (agent/linux/updates.c). */
 struct agent_conf_updates {
 	int enabled;
 	char root[AGENT_CONF_PATH_MAX];      /* "/" but in tests */
@@ -79,7 +79,7 @@ struct agent_conf_updates {
 	int package_events;                  /* software.installed/removed from dpkg.log */
 };
 
-/* [usb]: the USB sensor and policy (agent/usb.c). */
+/* [usb]: the USB sensor and policy (agent/linux/usb.c). */
 #define AGENT_USB_ALLOW_MAX 4000
 struct agent_conf_usb {
 	int enabled;

@@ -35,14 +35,10 @@ rules_error(void *arg, const char *msg)
 	fail_msg("rules: %s", msg);
 }
 
+/* A spool in a new directory and a matcher of rules, for one test. */
 static int
-setup(void **state)
+setup_rules(void **state, const char *rules)
 {
-	static const char rules[] =
-	    "[rule local.only_fields]\n"
-	    "description = A summary that is only a field\n"
-	    "pattern = ^(?<msg>x*)y\n"
-	    "category = system\nseverity = low\nsummary = {msg}\n";
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct ruleset *rs;
 	char err[256];
@@ -54,12 +50,24 @@ setup(void **state)
 	if ((f->spool = spool_open(f->path, 0, err, sizeof(err))) == NULL)
 		fail_msg("spool_open: %s", err);
 	assert_non_null(rs = rules_new());
-	rules_load_text(rs, "test.rules", rules, sizeof(rules) - 1, 1, rules_error, NULL);
+	rules_load_text(rs, "test.rules", rules, strlen(rules), 1, rules_error, NULL);
 	rules_finish(rs, rules_error, NULL);
 	assert_non_null(f->m = matcher_new(rs));
 	assert_non_null(f->ing = ingest_new(f->spool, f->m));
 	*state = f;
 	return 0;
+}
+
+static int
+setup(void **state)
+{
+	static const char rules[] =
+	    "[rule local.only_fields]\n"
+	    "description = A summary that is only a field\n"
+	    "pattern = ^(?<msg>x*)y\n"
+	    "category = system\nseverity = low\nsummary = {msg}\n";
+
+	return setup_rules(state, rules);
 }
 
 static int
@@ -118,23 +126,8 @@ setup_ssh(void **state)
 	    "program = sshd\n"
 	    "pattern = ^Failed password for (?<user>\\S+) from (?<src_ip>\\S+)\n"
 	    "category = auth\nseverity = low\nsummary = Failed password for {user} from {src_ip}\n";
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct ruleset *rs;
-	char err[256];
 
-	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/vigil-test-ingest.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/spool.db", f->dir);
-	if ((f->spool = spool_open(f->path, 0, err, sizeof(err))) == NULL)
-		fail_msg("spool_open: %s", err);
-	assert_non_null(rs = rules_new());
-	rules_load_text(rs, "ssh.rules", rules, sizeof(rules) - 1, 1, rules_error, NULL);
-	rules_finish(rs, rules_error, NULL);
-	assert_non_null(f->m = matcher_new(rs));
-	assert_non_null(f->ing = ingest_new(f->spool, f->m));
-	*state = f;
-	return 0;
+	return setup_rules(state, rules);
 }
 
 /* What the spool holds now, in order; the caller frees it. */

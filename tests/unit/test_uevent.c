@@ -1,4 +1,4 @@
-/* The kernel's uevent messages (agent/uevent.c): real layouts, truncated and hostile ones. */
+/* The kernel's uevent messages (agent/linux/uevent.c): real layouts, truncated and hostile ones. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* The USB sensor's pure parts and its sysfs reading (agent/usb.c). */
+/* The USB sensor's pure parts and its sysfs reading (agent/linux/usb.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
