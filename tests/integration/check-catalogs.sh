@@ -28,7 +28,15 @@ catalogs() {
 	_rc=0
 	for _po in po/vi.po po/en.po; do
 		if ! msgcmp "$_po" "$T/vigil.pot" 2>"$T/msgcmp"; then
-			grep -v '^msgcmp: found' "$T/msgcmp" | sed 's/^/    /' >&2
+			# Each as its place in the sources and its words, not a line of a scratch file.
+			sed -n 's/^[^:]*vigil\.pot:\([0-9]*\): \(.*\)$/\1 \2/p' "$T/msgcmp" |
+				while read -r _line _why; do
+					awk -v n="$_line" -v why="$_why" '
+						/^#: / { where = substr($0, 4) }
+						/^msgid / { id = substr($0, 7) }
+						NR == n { printf "    %s: %s: %s\n", where, why, id }' "$T/vigil.pot"
+				done >&2
+			grep -v 'vigil\.pot:[0-9]*:\|^msgcmp: found' "$T/msgcmp" | sed 's/^/    /' >&2
 			fail "$_po lacks the sentences above (make po-update, then translate them)"
 			_rc=1
 		fi
