@@ -32,9 +32,11 @@ catalogs() {
 			sed -n 's/^[^:]*vigil\.pot:\([0-9]*\): \(.*\)$/\1 \2/p' "$T/msgcmp" |
 				while read -r _line _why; do
 					awk -v n="$_line" -v why="$_why" '
+						NR == n { printf "    %s: %s: %s\n", where, why, id; exit }
 						/^#: / { where = substr($0, 4) }
-						/^msgid / { id = substr($0, 7) }
-						NR == n { printf "    %s: %s: %s\n", where, why, id }' "$T/vigil.pot"
+						/^msgid / { id = substr($0, 7); inid = 1; next }
+						/^"/ && inid { id = id $0; next }
+						{ inid = 0 }' "$T/vigil.pot"
 				done >&2
 			grep -v 'vigil\.pot:[0-9]*:\|^msgcmp: found' "$T/msgcmp" | sed 's/^/    /' >&2
 			fail "$_po lacks the sentences above (make po-update, then translate them)"
