@@ -5,7 +5,9 @@
 #   make demo       install missing packages, build, run the loopback demo
 #   make bench      run the benchmarks (not part of make test)
 #   make fuzz       build the libFuzzer targets with clang
+#   make po-update  bring po/vi.po and po/en.po up to the sentences the sources mark
 #   V=1             show the full commands; SANITIZE=address,undefined; WERROR=1
+#   PLATFORM=linux  the folders of platform code built (agent/linux, common/linux)
 
 BUILD    ?= build
 CC       ?= cc
