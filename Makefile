@@ -6,7 +6,9 @@
 #   make bench      run the benchmarks (not part of make test)
 #   make fuzz       build the libFuzzer targets with clang
 #   make windows-deps  build the Windows libraries (mingw-w64) into their cache
+#   make po-update  bring po/vi.po and po/en.po up to the sentences the sources mark
 #   V=1             show the full commands; SANITIZE=address,undefined; WERROR=1
+#   PLATFORM=linux  the folders of platform code built (agent/linux, common/linux)
 
 BUILD    ?= build
 CC       ?= cc
@@ -46,8 +48,12 @@ endif
 PROTO_C := $(BUILD)/gen/vigil.pb-c.c
 PROTO_H := $(BUILD)/gen/vigil.pb-c.h
 
-COMMON_SRC    := $(wildcard common/*.c)
-AGENT_SRC     := $(filter-out agent/main.c,$(wildcard agent/*.c))
+# The platform whose code is built: each has its files in a folder of its own
+# (common/linux, agent/linux); everything else is the portable core.
+PLATFORM      ?= linux
+COMMON_SRC    := $(wildcard common/*.c common/$(PLATFORM)/*.c)
+AGENT_MAIN    := agent/$(PLATFORM)/main.c
+AGENT_SRC     := $(filter-out $(AGENT_MAIN),$(wildcard agent/*.c agent/$(PLATFORM)/*.c))
 COLLECTOR_SRC := $(filter-out collector/main.c collector/vigilctl.c,$(wildcard collector/*.c))
 UNIT_SRC      := $(wildcard tests/unit/test_*.c)
 BENCH_SRC     := tests/bench/bench.c
@@ -64,11 +70,12 @@ UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FUZZ_REPLAY  := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRC))
 BENCH_BIN    := $(BUILD)/vigil-bench $(if $(SCAN_SRC),$(BUILD)/vigil-scan-bench)
 
-ALL_OBJ := $(call obj,$(COMMON_SRC) $(AGENT_SRC) $(COLLECTOR_SRC) agent/main.c \
+ALL_OBJ := $(call obj,$(COMMON_SRC) $(AGENT_SRC) $(COLLECTOR_SRC) $(AGENT_MAIN) \
 	collector/main.c collector/vigilctl.c $(UNIT_SRC) $(BENCH_SRC) $(SCAN_SRC) $(FUZZ_SRC) \
-	tests/fuzz/replay.c) $(BUILD)/obj/gen/vigil.pb-c.o
+	tests/fuzz/replay.c) $(BUILD)/obj/gen/vigil.pb-c.o $(BUILD)/obj/gen/catalogs.o
 
-.PHONY: all test check-deps unit integration fuzz-replay check-configs check-rules bench demo fuzz install deps clean windows-deps
+.PHONY: all test check-deps unit integration fuzz-replay check-configs check-rules \
+	check-catalogs check-portable po-update bench demo fuzz install deps clean windows-deps
 all: $(PROGS)
 
 deps:
@@ -85,7 +92,7 @@ $(BUILD)/obj/gen/vigil.pb-c.o: $(PROTO_C)
 	$(Q)$(CC) $(filter-out -Wcast-qual,$(ALL_CFLAGS)) -c -o $@ $<
 
 # Every object may include the generated header.
-$(call obj,$(COMMON_SRC) $(AGENT_SRC) $(COLLECTOR_SRC) agent/main.c collector/main.c \
+$(call obj,$(COMMON_SRC) $(AGENT_SRC) $(COLLECTOR_SRC) $(AGENT_MAIN) collector/main.c \
 	collector/vigilctl.c $(UNIT_SRC) $(BENCH_SRC) $(SCAN_SRC) $(FUZZ_SRC) tests/fuzz/replay.c): $(PROTO_H)
 
 $(BUILD)/obj/%.o: %.c
@@ -93,14 +100,52 @@ $(BUILD)/obj/%.o: %.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(LIBVIGIL): $(call obj,$(COMMON_SRC)) $(BUILD)/obj/gen/vigil.pb-c.o
+# Text for people (vigil/i18n.h): each po/LANG.po compiled by msgfmt, which
+# checks its format strings against the English ones, and embedded in libvigil.
+PO_LANGS  := vi en
+MO_FILES  := $(PO_LANGS:%=$(BUILD)/po/%.mo)
+CATALOG_C := $(BUILD)/gen/catalogs.c
+
+$(BUILD)/po/%.mo: po/%.po
+	@mkdir -p $(dir $@)
+	@echo "  MSGFMT  $<"
+	$(Q)msgfmt --check -o $@ $<
+
+$(CATALOG_C): $(MO_FILES) po/embed.sh
+	@mkdir -p $(dir $@)
+	@echo "  EMBED   $@"
+	$(Q)sh po/embed.sh $(foreach l,$(PO_LANGS),$(l)=$(BUILD)/po/$(l).mo) >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/gen/catalogs.o: $(CATALOG_C)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Every sentence marked for translation, collected from the sources with the
+# keywords of po/xgettext.args (tests/integration/check-catalogs.sh does the same).
+I18N_SRC = $(sort $(wildcard agent/*.c agent/*/*.c collector/*.c common/*.c common/*/*.c))
+
+$(BUILD)/po/vigil.pot: $(I18N_SRC) po/xgettext.args
+	@mkdir -p $(dir $@)
+	@echo "  XGETTEXT $@"
+	$(Q)xgettext $$(cat po/xgettext.args) -o $@ $(I18N_SRC)
+
+# For translators: the catalogs brought up to the sources' sentences (new ones
+# untranslated, English ones copied by msgen), then check-catalogs says what is left.
+po-update: $(BUILD)/po/vigil.pot
+	$(Q)for l in $(PO_LANGS); do msgmerge --quiet --update --backup=none po/$$l.po $<; done
+	$(Q)msgen -o po/en.po po/en.po
+
+$(LIBVIGIL): $(call obj,$(COMMON_SRC)) $(BUILD)/obj/gen/vigil.pb-c.o $(BUILD)/obj/gen/catalogs.o
 $(LIBAGENT): $(call obj,$(AGENT_SRC))
 $(LIBCOLLECTOR): $(call obj,$(COLLECTOR_SRC))
 $(LIBVIGIL) $(LIBAGENT) $(LIBCOLLECTOR):
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/vigil-agent: $(BUILD)/obj/agent/main.o $(LIBAGENT) $(LIBVIGIL)
+$(BUILD)/vigil-agent: $(call obj,$(AGENT_MAIN)) $(LIBAGENT) $(LIBVIGIL)
+# The link map says which files the agent is made of (check-portable reads it).
+$(BUILD)/vigil-agent: LDFLAGS += -Wl,-Map,$(BUILD)/vigil-agent.map
 $(BUILD)/vigil-agent $(UNIT_BINS) $(FUZZ_REPLAY) $(BENCH_BIN): LDLIBS += $(AGENT_LIBS)
 $(BUILD)/vigil-collector: $(BUILD)/obj/collector/main.o $(LIBCOLLECTOR) $(LIBVIGIL)
 $(BUILD)/vigilctl: $(BUILD)/obj/collector/vigilctl.o $(LIBVIGIL)
@@ -127,7 +172,8 @@ $(BUILD)/tests/replay_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/rep
 test: deps
 	$(Q)$(MAKE) --no-print-directory check-deps
 	$(Q)$(MAKE) --no-print-directory all-tests
-	$(Q)$(MAKE) --no-print-directory unit fuzz-replay check-configs check-rules integration
+	$(Q)$(MAKE) --no-print-directory unit fuzz-replay check-configs check-rules check-catalogs \
+		check-portable integration
 
 .PHONY: all-tests
 all-tests: $(PROGS) $(UNIT_BINS) $(FUZZ_REPLAY) $(BENCH_BIN)
@@ -154,6 +200,18 @@ check-configs: $(PROGS)
 # Every shipped rule against its positive and negative sample lines.
 check-rules: $(BUILD)/vigil-agent
 	$(Q)$(DECLARED) sh tests/integration/check-rules.sh $(BUILD)
+
+# The agent's portable core compiles for Windows with no POSIX or Linux header,
+# and the check catches violations planted on purpose.
+check-portable: $(BUILD)/vigil-agent
+	$(Q)$(DECLARED) sh tests/integration/check-portable.sh $(BUILD) --self-test
+	$(Q)$(DECLARED) sh tests/integration/check-portable.sh $(BUILD)
+
+# Every sentence marked for translation has its Vietnamese (and English)
+# entry, and every shipped rule its Vietnamese summary.
+check-catalogs: $(BUILD)/vigil-agent
+	$(Q)$(DECLARED) sh tests/integration/check-catalogs.sh $(BUILD) --self-test
+	$(Q)$(DECLARED) sh tests/integration/check-catalogs.sh $(BUILD)
 
 integration: $(PROGS) $(BENCH_BIN) $(UNIT_BINS)
 	$(Q)$(DECLARED) sh tests/integration/run.sh $(BUILD)

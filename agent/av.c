@@ -1,61 +1,28 @@
 /*
- * The antivirus sensor: a provider check on a timer (check_interval), the
- * detection log followed with inotify, the posture's antivirus part and the
- * events of state changes and detections. Also the generic provider, for
- * products without a protocol: a process name or a systemd unit that must
- * run, and a literal pattern that marks a detection line in their log.
+ * The antivirus sensor (see av.h): a provider check on a timer
+ * (check_interval), the detection log followed by the platform's follower,
+ * the posture's antivirus part and the events of state changes and
+ * detections. The provider is found by name in the platform's table.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "vigil/clock.h"
 #include "vigil/err.h"
+#include "vigil/i18n.h"
 #include "vigil/log.h"
 #include "vigil/text.h"
 #include "av.h"
 #include "follow.h"
-#include "vigil/clock.h"
 
 #define AV_LOG_SOURCE "sensor.av"        /* the detection log's offset in the spool */
 #define AV_EVENT_SOURCE "antivirus"
-#define COMM_MAX 15                      /* TASK_COMM_LEN - 1 */
 #define DAY_US (86400LL * 1000000)
 
 /* ---- pure parts ---------------------------------------------------------- */
-
-int
-av_comm_matches(const char *comm, size_t len, const char *name)
-{
-	size_t n = strlen(name);
-
-	while (len > 0 && (comm[len - 1] == '\n' || comm[len - 1] == '\0'))
-		len--;
-	if (n == 0)
-		return 0;
-	/* The kernel keeps the first 15 bytes of a process name. */
-	if (n > COMM_MAX)
-		n = COMM_MAX;
-	return len == n && memcmp(comm, name, n) == 0;
-}
-
-int
-av_generic_found(const char *line, size_t len, const char *pattern, struct av_detection *d)
-{
-	size_t n = strlen(pattern);
-
-	if (n == 0 || memmem(line, len, pattern, n) == NULL)
-		return 0;
-	if (av_clamd_found(line, len, d))
-		return 1;
-	snprintf(d->signature, sizeof(d->signature), "unknown");
-	text_utf8_clean(d->path, sizeof(d->path), line, len);
-	return 1;
-}
 
 unsigned
 av_assess(struct av_state *st, const struct av_status *now, int64_t now_us,
@@ -80,104 +47,6 @@ av_assess(struct av_state *st, const struct av_status *now, int64_t now_us,
 		st->sigs_old = old;
 	}
 	return ev;
-}
-
-/* ---- the generic provider ------------------------------------------------- */
-
-int
-av_process_running(const char *name)
-{
-	struct dirent *de;
-	char path[64], comm[64];
-	DIR *d;
-	ssize_t n;
-	int fd, found = 0;
-
-	if ((d = opendir("/proc")) == NULL)
-		return 0;
-	while (!found && (de = readdir(d)) != NULL) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%.20s/comm", de->d_name);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-			continue;
-		n = read(fd, comm, sizeof(comm));
-		close(fd);
-		if (n > 0 && av_comm_matches(comm, (size_t)n, name))
-			found = 1;
-	}
-	closedir(d);
-	return found;
-}
-
-struct generic {
-	struct av_provider pv;
-	char name[64];
-	char process[64];
-	char unit[256];
-	char pattern[256];
-};
-
-/* systemd keeps this link for each unit while it is active: no D-Bus needed. */
-static int
-unit_active(const char *unit)
-{
-	char path[512];
-
-	snprintf(path, sizeof(path), "/run/systemd/units/invocation:%s%s", unit,
-	    strchr(unit, '.') == NULL ? ".service" : "");
-	return access(path, F_OK) == 0;
-}
-
-static void
-generic_check(struct av_provider *pv, av_done_fn done, void *arg)
-{
-	struct generic *g = (struct generic *)pv;
-	struct av_status st;
-
-	memset(&st, 0, sizeof(st));
-	if ((g->process[0] != '\0' && av_process_running(g->process)) ||
-	    (g->unit[0] != '\0' && unit_active(g->unit)))
-		st.running = VIGIL__V1__TRISTATE__TRISTATE_YES;
-	else {
-		st.running = VIGIL__V1__TRISTATE__TRISTATE_NO;
-		snprintf(st.why, sizeof(st.why), "%.60s%s%s%.120s is not running", g->process,
-		    g->process[0] != '\0' && g->unit[0] != '\0' ? " and " : "",
-		    g->unit[0] != '\0' ? "unit " : "", g->unit);
-	}
-	done(arg, &st);
-}
-
-static int
-generic_found(struct av_provider *pv, const char *line, size_t len, struct av_detection *d)
-{
-	struct generic *g = (struct generic *)pv;
-
-	return av_generic_found(line, len, g->pattern, d);
-}
-
-static void
-generic_free(struct av_provider *pv)
-{
-	free(pv);
-}
-
-struct av_provider *
-av_generic_new(const char *name, const char *process, const char *unit, const char *pattern)
-{
-	struct generic *g;
-
-	if ((g = calloc(1, sizeof(*g))) == NULL)
-		return NULL;
-	snprintf(g->name, sizeof(g->name), "%s", name);
-	snprintf(g->process, sizeof(g->process), "%s", process != NULL ? process : "");
-	snprintf(g->unit, sizeof(g->unit), "%s", unit != NULL ? unit : "");
-	snprintf(g->pattern, sizeof(g->pattern), "%s", pattern != NULL ? pattern : "");
-	g->pv.product = g->name;
-	g->pv.check = generic_check;
-	g->pv.found = generic_found;
-	g->pv.free = generic_free;
-	return &g->pv;
 }
 
 /* ---- the sensor ------------------------------------------------------------ */
@@ -210,8 +79,8 @@ av_emit(struct av_sensor *s, unsigned evs, const struct av_status *st, int64_t n
 	if (evs & AV_EV_STOPPED) {
 		ev.rule = "av.stopped";
 		ev.severity = VIGIL__V1__SEVERITY__SEVERITY_HIGH;
-		snprintf(summary, sizeof(summary), "The antivirus %s is not running: %s.", product,
-		    st->why[0] != '\0' ? st->why : "no reason given");
+		snprintf(summary, sizeof(summary), _("The antivirus %s is not running: %s."),
+		    product, st->why[0] != '\0' ? st->why : _("no reason given"));
 		ingest_field(&ev, "reason", st->why);
 		posture_event(s->p, &ev);
 		log_warnx("%s", summary);
@@ -219,9 +88,12 @@ av_emit(struct av_sensor *s, unsigned evs, const struct av_status *st, int64_t n
 	if (evs & AV_EV_STARTED) {
 		ev.rule = "av.started";
 		ev.severity = VIGIL__V1__SEVERITY__SEVERITY_INFO;
-		snprintf(summary, sizeof(summary), "The antivirus %s is running again%s%s%s.",
-		    product, st->version[0] != '\0' ? " (version " : "", st->version,
-		    st->version[0] != '\0' ? ")" : "");
+		if (st->version[0] != '\0')
+			snprintf(summary, sizeof(summary), _("The antivirus %s is running again "
+			    "(version %s)."), product, st->version);
+		else
+			snprintf(summary, sizeof(summary), _("The antivirus %s is running again."),
+			    product);
 		ev.nfields = 1;
 		posture_event(s->p, &ev);
 		log_info("%s", summary);
@@ -232,8 +104,8 @@ av_emit(struct av_sensor *s, unsigned evs, const struct av_status *st, int64_t n
 		snprintf(maxage, sizeof(maxage), "%lld", (long long)(s->max_age_us / DAY_US));
 		ev.rule = "av.signatures_old";
 		ev.severity = VIGIL__V1__SEVERITY__SEVERITY_MEDIUM;
-		snprintf(summary, sizeof(summary), "The signatures of %s are %s days old (of %s), "
-		    "older than the limit of %s days.", product, age, date, maxage);
+		snprintf(summary, sizeof(summary), _("The signatures of %s are %s days old (of %s), "
+		    "older than the limit of %s days."), product, age, date, maxage);
 		ev.nfields = 1;
 		ingest_field(&ev, "signatures", date);
 		ingest_field(&ev, "age_days", age);
@@ -285,7 +157,7 @@ log_line_cb(void *arg, const char *line, size_t len)
 
 	if (!s->pv->found(s->pv, line, len, &d))
 		return 0;
-	snprintf(summary, sizeof(summary), "%s found %s in %s.", s->pv->product, d.signature,
+	snprintf(summary, sizeof(summary), _("%s found %s in %s."), s->pv->product, d.signature,
 	    d.path);
 	ingest_event_init(&ev, AV_EVENT_SOURCE, VIGIL__V1__CATEGORY__CATEGORY_MALWARE,
 	    VIGIL__V1__SEVERITY__SEVERITY_HIGH, "malware.detected", summary);
@@ -332,52 +204,50 @@ struct av_sensor *
 av_new(struct event_base *base, struct dirwatch *dw, struct posture *p,
     const struct agent_conf_antivirus *conf, size_t max_line, char *err, size_t errlen)
 {
+	const struct av_provider_driver *drv;
 	struct av_sensor *s;
-	const char *log = NULL;
+	const char *log = "";
 
 	err[0] = '\0';
 	if (strcmp(conf->provider, "none") == 0)
 		return NULL;
+	if ((drv = av_provider_find(conf->provider)) == NULL) {
+		snprintf(err, errlen, _("no antivirus provider is called %s"), conf->provider);
+		return NULL;
+	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, "%s", _("out of memory"));
 		return NULL;
 	}
 	s->base = base;
 	s->p = p;
 	s->max_age_us = conf->signature_max_age * 1000;
 	s->interval.tv_sec = (time_t)(conf->check_interval / 1000);
-	s->interval.tv_usec = (suseconds_t)(conf->check_interval % 1000) * 1000;
-	if (strcmp(conf->provider, "clamav") == 0) {
-		s->pv = av_clamd_new(base, conf->clamd_socket);
-		log = conf->clamd_log;
-	} else {
-		s->pv = av_generic_new(conf->name, conf->process, conf->unit, conf->pattern);
-		log = conf->log;
-	}
-	if (s->pv == NULL) {
-		snprintf(err, errlen, "the %s provider cannot start (clamd_socket %s)",
-		    conf->provider, conf->clamd_socket);
+	s->interval.tv_usec = (long)(conf->check_interval % 1000) * 1000;
+	if ((s->pv = drv->open(base, conf, &log, err, errlen)) == NULL)
 		goto fail;
-	}
 	if ((s->timer = event_new(base, -1, EV_PERSIST, av_timer_cb, s)) == NULL ||
 	    event_add(s->timer, &s->interval) != 0) {
-		snprintf(err, errlen, "the antivirus check cannot join the event loop");
+		snprintf(err, errlen, "%s", _("the antivirus check cannot join the event loop"));
 		goto fail;
 	}
 	if (log != NULL && log[0] != '\0') {
 		if ((s->log = follow_new(base, posture_spool(p), AV_LOG_SOURCE, log, max_line,
 		    log_line_cb, log_committed_cb, s)) == NULL ||
 		    (s->log_reg = follow_watch(s->log, dw)) == NULL) {
-			snprintf(err, errlen, "out of memory");
+			snprintf(err, errlen, "%s", _("out of memory"));
 			goto fail;
 		}
 		/* The watch comes first so that nothing written after the open is missed. */
 		log_watch(s);
 		follow_pass(s->log);
 	}
-	log_info("The antivirus sensor checks %s every %lld ms%s%s.", s->pv->product,
-	    conf->check_interval, s->log != NULL ? " and follows " : "",
-	    s->log != NULL ? log : "");
+	if (s->log != NULL)
+		log_info(_("The antivirus sensor checks %s every %lld ms and follows %s."),
+		    s->pv->product, conf->check_interval, log);
+	else
+		log_info(_("The antivirus sensor checks %s every %lld ms."), s->pv->product,
+		    conf->check_interval);
 	s->pv->check(s->pv, av_done, s);
 	return s;
 fail:
@@ -397,3 +267,73 @@ av_free(struct av_sensor *s)
 		s->pv->free(s->pv);
 	free(s);
 }
+
+/* ---- the providers' table, and the sensor as a driver ---------------------- */
+
+const struct av_provider_driver *
+av_provider_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; av_providers[i] != NULL; i++)
+		if (strcmp(av_providers[i]->name, name) == 0)
+			return av_providers[i];
+	return NULL;
+}
+
+void
+av_provider_names(char *buf, size_t len)
+{
+	size_t i, o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; av_providers[i] != NULL && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", i > 0 ? ", " : "",
+		    av_providers[i]->name);
+	/* TRANSLATORS: after the list of antivirus providers: "clamav, generic or none". */
+	if (o < len)
+		snprintf(buf + o, len - o, " %s", _("or none"));
+}
+
+static int
+antivirus_check(const char *path, const struct agent_conf *conf, char *err, size_t errlen)
+{
+	const struct agent_conf_antivirus *av = &conf->antivirus;
+	const struct av_provider_driver *drv;
+	const char *key = NULL;
+	char names[256], msg[256];
+
+	if (strcmp(av->provider, "none") == 0)
+		return 0;
+	if ((drv = av_provider_find(av->provider)) == NULL) {
+		av_provider_names(names, sizeof(names));
+		return err_at(err, errlen, VIGIL_ERR_CONFIG, path, agent_conf_line(path,
+		    "antivirus", NULL, "provider"), _("provider \"%.32s\" is not %s"),
+		    av->provider, names);
+	}
+	if (drv->check != NULL && drv->check(av, &key, msg, sizeof(msg)) != 0)
+		return err_at(err, errlen, VIGIL_ERR_CONFIG, path, agent_conf_line(path,
+		    "antivirus", NULL, key), "%s", msg);
+	return 0;
+}
+
+static void *
+antivirus_start(const struct sensor_env *env, char *err, size_t errlen)
+{
+	return av_new(env->base, env->dirwatch, env->posture, &env->conf->antivirus,
+	    env->max_line, err, errlen);
+}
+
+static void
+antivirus_stop(void *state)
+{
+	av_free(state);
+}
+
+const struct sensor_driver sensor_antivirus = {
+	.name = "antivirus",
+	.check = antivirus_check,
+	.failure = N_("The antivirus sensor cannot start"),
+	.start = antivirus_start,
+	.stop = antivirus_stop,
+};

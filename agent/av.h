@@ -1,15 +1,20 @@
 /*
- * av.c: the antivirus sensor, behind a provider interface. A provider says
- * whether the product runs, its engine version and the date of its
- * signatures (av_clamd.c: ClamAV through clamd's socket; av.c: a generic
- * provider for other products, by process name or systemd unit), and
- * recognises detections in the product's log. The sensor checks on a timer
+ * av.c: the antivirus sensor and its providers. A provider says whether the
+ * product runs, its engine version and the date of its signatures, and
+ * recognises detections in the product's log; providers are drivers, named
+ * tables of functions found by the [antivirus] provider key, as OpenSMTPD's
+ * table backends are (agent/linux/drivers.c lists Linux's: clamav in
+ * av_clamd.c, generic in av_generic.c). The sensor checks on a timer
  * (check_interval: with the update sensor's, the only timers of the agent),
- * follows the log with inotify, keeps the posture's antivirus part current
- * and turns state changes and detections into events:
+ * follows the detection log through the platform's file follower
+ * (follow.h), keeps the posture's antivirus part current and turns state
+ * changes and detections into events:
  *
  *   av.stopped, av.started, av.signatures_old   (antivirus state)
  *   malware.detected                            (fields signature, path)
+ *
+ * This file names no provider: a new one is a file and a line in its
+ * platform's table.
  */
 #ifndef VIGIL_AGENT_AV_H
 #define VIGIL_AGENT_AV_H
@@ -19,13 +24,11 @@
 
 #include <event2/event.h>
 
-#include "agent.h"
+#include "vigil/wire.h"
 #include "conf.h"
 #include "dirwatch.h"
 #include "posture.h"
-
-#define AV_REPLY_MAX 1024            /* the longest clamd reply we accept */
-#define AV_CHECK_TIMEOUT_MS 5000     /* one clamd exchange: connect, command, reply */
+#include "sensor.h"
 
 /* What one check found. Tristates as in posture.h. */
 struct av_status {
@@ -41,46 +44,6 @@ struct av_detection {
 	char signature[256];
 	char path[WIRE_MAX_FIELD_VALUE + 1];
 };
-
-/* ---- pure parsers (av_clamd.c), for tests ------------------------------- */
-
-/*
- * One clamd reply to a z-command: the bytes up to the first NUL (clamd's
- * terminator), or all of them when the peer closed without one. Refuses
- * (VIGIL_ERR_DECODE) control characters and invalid UTF-8, and
- * (VIGIL_ERR_TOOBIG) a reply of AV_REPLY_MAX bytes or more. A trailing
- * newline is dropped. Copies the NUL-terminated text to out[cap].
- */
-int av_clamd_reply(const char *buf, size_t len, char *out, size_t cap);
-
-/*
- * The reply to VERSION: "ClamAV 1.4.6" or "ClamAV 1.4.6/27800/Thu Nov 12
- * 14:31:08 2026" -> version, database version and date (clamd's local time).
- * Returns 0 (fields unknown when absent) or VIGIL_ERR_DECODE.
- */
-int av_clamd_version(const char *reply, struct av_status *st);
-
-/* "Thu Nov 12 14:31:08 2026" (ctime, local time) -> microseconds; 0 or VIGIL_ERR_DECODE. */
-int av_ctime_parse(const char *s, size_t len, int64_t *us);
-
-/*
- * A clamd log line reporting a detection: "[TIME -> ]PATH: SIGNATURE FOUND".
- * Returns 1 and fills d, or 0 when the line is not one.
- */
-int av_clamd_found(const char *line, size_t len, struct av_detection *d);
-
-/* ---- the generic provider's pure parts (av.c) ---------------------------- */
-
-/* Is comm (a /proc/PID/comm, maybe with its newline) the process `name`? */
-int av_comm_matches(const char *comm, size_t len, const char *name);
-
-/*
- * Does line contain the literal pattern? Then 1, and d holds what the line
- * says in clamd's shape when it has one, else signature "unknown" and the
- * line itself (cut) as path.
- */
-int av_generic_found(const char *line, size_t len, const char *pattern,
-    struct av_detection *d);
 
 /* ---- the state changes, pure --------------------------------------------- */
 
@@ -106,6 +69,7 @@ unsigned av_assess(struct av_state *st, const struct av_status *now, int64_t now
 
 typedef void (*av_done_fn)(void *arg, const struct av_status *st);
 
+/* One provider at work: a product being watched. */
 struct av_provider {
 	const char *product;
 	/* Start a check; done(arg, status) runs when it is known (maybe later, from the loop). */
@@ -115,17 +79,38 @@ struct av_provider {
 	void (*free)(struct av_provider *pv);
 };
 
-/* ClamAV: clamd at sock (a Unix socket path or "127.0.0.1:PORT"); non-blocking, on base. */
-struct av_provider *av_clamd_new(struct event_base *base, const char *sock);
+/* A kind of provider, found by its name in [antivirus] provider = NAME. */
+struct av_provider_driver {
+	const char *name;
+	/*
+	 * The configuration's own checks for this provider: 0, or a sentence in
+	 * err and in *key the key at fault (NULL: the section), for its line.
+	 */
+	int (*check)(const struct agent_conf_antivirus *conf, const char **key, char *err,
+	    size_t errlen);
+	/*
+	 * A provider for conf on base, and in *log the detection log it reads
+	 * ("": none). NULL with a sentence in err.
+	 */
+	struct av_provider *(*open)(struct event_base *base,
+	    const struct agent_conf_antivirus *conf, const char **log, char *err, size_t errlen);
+};
 
-/* Generic: process and/or unit must run (either suffices); pattern marks detections. */
-struct av_provider *av_generic_new(const char *name, const char *process, const char *unit,
-    const char *pattern);
+/* The platform's providers (agent/linux/drivers.c), NULL-terminated. */
+extern const struct av_provider_driver *const av_providers[];
 
-/* Is a process called name running? (/proc/ * /comm) */
-int av_process_running(const char *name);
+/* The provider called name, or NULL ("none" is no provider at all). */
+const struct av_provider_driver *av_provider_find(const char *name);
+
+/*
+ * "clamav, generic or none": the names a configuration may give, for the
+ * message that refuses another, into buf.
+ */
+void av_provider_names(char *buf, size_t len);
 
 /* ---- the sensor ------------------------------------------------------------ */
+
+#define AV_REPLY_MAX 1024            /* the longest reply a provider takes from its product */
 
 struct av_sensor;
 
@@ -139,5 +124,8 @@ struct av_sensor;
 struct av_sensor *av_new(struct event_base *base, struct dirwatch *dw, struct posture *p,
     const struct agent_conf_antivirus *conf, size_t max_line, char *err, size_t errlen);
 void av_free(struct av_sensor *s);                       /* NULL is a no-op */
+
+/* The sensor's driver: [antivirus]. */
+extern const struct sensor_driver sensor_antivirus;
 
 #endif

@@ -12,9 +12,11 @@
 #include <string.h>
 
 #include "vigil/err.h"
+#include "vigil/i18n.h"
+#include "vigil/ini.h"
 #include "vigil/tls.h"
 #include "conf.h"
-#include "usb.h"
+#include "sensor.h"
 
 #define A(f) offsetof(struct agent_conf_agent, f), sizeof(((struct agent_conf_agent *)0)->f)
 #define C(f) offsetof(struct agent_conf_collector, f), \
@@ -48,6 +50,8 @@ static const struct cfg_key agent_keys[] = {
 	    "The shipped detection rules (*.rules)." },
 	{ "local_rules_dir", CFG_PATH, "/etc/vigil/rules.d", 0, 0, A(local_rules_dir), 0,
 	    "Local rules: a rule here replaces or disables a shipped rule of the same id." },
+	{ "language", CFG_STRING, "en", 0, 0, A(language), 0,
+	    "The language of the agent's messages and of its events' summaries: en or vi." },
 	{ NULL },
 };
 
@@ -220,70 +224,35 @@ const struct cfg_section agent_conf_sections[] = {
  * header), or 0 when it is not in the file. cfg_load() has already read the
  * file cleanly, so a plain scan is enough to point errors at a line.
  */
-static int
-find_line(const char *path, const char *sect, const char *label, const char *key)
+unsigned
+agent_conf_line(const char *path, const char *sect, const char *label, const char *key)
 {
+	struct ini_item it;
+	struct ini *r;
 	FILE *fp;
-	char buf[4200], cur[512] = "";
-	int line = 0, found = 0;
-	size_t n;
+	unsigned found = 0;
+	int in = 0;
 
 	if ((fp = fopen(path, "r")) == NULL)
 		return 0;
-	while (fgets(buf, sizeof(buf), fp) != NULL) {
-		char *p = buf, *e;
-
-		line++;
-		while (isspace((unsigned char)*p))
-			p++;
-		if (*p == '[') {
-			char name[256] = "", lab[256] = "";
-
-			if ((e = strchr(p, ']')) != NULL)
-				*e = '\0';
-			sscanf(p + 1, "%255s %255s", name, lab);
-			snprintf(cur, sizeof(cur), "%s %s", name, lab);
-			if (key == NULL && strcmp(name, sect) == 0 &&
-			    (label == NULL || strcmp(lab, label) == 0))
-				found = line;
-			continue;
-		}
-		if (key == NULL)
-			continue;
-		n = strlen(key);
-		if (strncmp(p, key, n) != 0)
-			continue;
-		p += n;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p != '=')
-			continue;
-		{
-			char want[512];
-
-			snprintf(want, sizeof(want), "%s %s", sect, label != NULL ? label : "");
-			if (strcmp(cur, want) == 0)
-				found = line;
+	if ((r = malloc(sizeof(*r))) == NULL) {
+		fclose(fp);
+		return 0;
+	}
+	ini_file(r, fp);
+	while (ini_next(r, &it) != INI_END) {
+		if (it.what == INI_SECTION) {
+			in = strcmp(it.name, sect) == 0 && (label == NULL ? key == NULL ||
+			    it.label[0] == '\0' : strcmp(it.label, label) == 0);
+			if (in && key == NULL)
+				found = it.line;
+		} else if (it.what == INI_KEY && in && key != NULL && strcmp(it.name, key) == 0) {
+			found = it.line;
 		}
 	}
+	free(r);
 	fclose(fp);
 	return found;
-}
-
-static int __attribute__((format(printf, 6, 7)))
-conf_error(char *err, size_t errlen, const char *path, int line, int rc, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (line > 0)
-		snprintf(err, errlen, "%s:%d: %s", path, line, msg);
-	else
-		snprintf(err, errlen, "%s: %s", path, msg);
-	return rc;
 }
 
 static int
@@ -297,62 +266,6 @@ label_valid(const char *s)
 		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '_' && *s != '-')
 			return 0;
 	return 1;
-}
-
-static int
-antivirus_check(const char *path, const struct agent_conf_antivirus *av, char *err,
-    size_t errlen)
-{
-	const char *s = av->clamd_socket;
-
-	if (strcmp(av->provider, "clamav") != 0 && strcmp(av->provider, "generic") != 0 &&
-	    strcmp(av->provider, "none") != 0)
-		return conf_error(err, errlen, path,
-		    find_line(path, "antivirus", NULL, "provider"), VIGIL_ERR_CONFIG,
-		    "provider \"%.32s\" is not clamav, generic or none", av->provider);
-	if (strcmp(av->provider, "clamav") == 0 && s[0] != '/' &&
-	    strncmp(s, "127.0.0.1:", 10) != 0)
-		return conf_error(err, errlen, path,
-		    find_line(path, "antivirus", NULL, "clamd_socket"), VIGIL_ERR_CONFIG,
-		    "clamd_socket must be an absolute path or 127.0.0.1:PORT");
-	if ((av->clamd_log[0] != '\0' && av->clamd_log[0] != '/') ||
-	    (av->log[0] != '\0' && av->log[0] != '/'))
-		return conf_error(err, errlen, path,
-		    find_line(path, "antivirus", NULL, av->log[0] != '\0' &&
-		    av->log[0] != '/' ? "log" : "clamd_log"), VIGIL_ERR_CONFIG,
-		    "a log path must be absolute");
-	if (strcmp(av->provider, "generic") == 0) {
-		if (av->name[0] == '\0' || (av->process[0] == '\0' && av->unit[0] == '\0'))
-			return conf_error(err, errlen, path, find_line(path, "antivirus", NULL,
-			    NULL), VIGIL_ERR_CONFIG, "the generic provider needs a name and a "
-			    "process or a unit");
-		if ((av->log[0] == '\0') != (av->pattern[0] == '\0'))
-			return conf_error(err, errlen, path, find_line(path, "antivirus", NULL,
-			    NULL), VIGIL_ERR_CONFIG, "log and pattern go together");
-	}
-	return 0;
-}
-
-static int
-usb_check(const char *path, const struct agent_conf_usb *u, char *err, size_t errlen)
-{
-	struct usb_allow *allow;
-	enum usb_policy p;
-	char why[256];
-	size_t n;
-	int rc;
-
-	if (usb_policy_parse(u->policy, &p) != 0)
-		return conf_error(err, errlen, path, find_line(path, "usb", NULL, "policy"),
-		    VIGIL_ERR_CONFIG, "policy \"%.32s\" is not off, alert or block", u->policy);
-	if ((allow = calloc(USB_MAX_ALLOW, sizeof(*allow))) == NULL)
-		return conf_error(err, errlen, path, 0, VIGIL_ERR_NOMEM, "out of memory");
-	rc = usb_allow_parse(u->allow, allow, USB_MAX_ALLOW, &n, why, sizeof(why));
-	free(allow);
-	if (rc != 0)
-		return conf_error(err, errlen, path, find_line(path, "usb", NULL, "allow"),
-		    VIGIL_ERR_CONFIG, "%s", why);
-	return 0;
 }
 
 /* The loader leaves the tables unzeroed (conf.h): nothing may follow them. */
@@ -373,51 +286,51 @@ agent_conf_load(const char *path, struct agent_conf *conf, char *err, size_t err
 		return rc;
 
 	if (conf->nsources == 0 && conf->njournals == 0)
-		return conf_error(err, errlen, path, 0, VIGIL_ERR_CONFIG,
-		    "no [source NAME] or [journal NAME] section: the agent has nothing to watch");
+		return err_at(err, errlen, VIGIL_ERR_CONFIG, path, 0, "%s", _("no [source NAME] or "
+		    "[journal NAME] section: the agent has nothing to watch"));
+	if (!i18n_known(conf->agent.language))
+		return err_at(err, errlen, VIGIL_ERR_CONFIG, path, agent_conf_line(path, "agent", NULL,
+		    "language"), _("language \"%.16s\" has no catalog: en or vi"),
+		    conf->agent.language);
 	for (i = 0; i < conf->njournals; i++) {
 		const char *name = conf->journals[i].name;
 
 		if (!label_valid(name))
-			return conf_error(err, errlen, path,
-			    find_line(path, "journal", name, NULL), VIGIL_ERR_CONFIG,
-			    "journal name \"%.64s\" must be 1 to %d letters, digits, '.', '_' "
-			    "or '-'", name, WIRE_MAX_SOURCE);
+			return err_at(err, errlen, VIGIL_ERR_CONFIG, path, agent_conf_line(path,
+			    "journal", name, NULL), _("journal name \"%.64s\" must be 1 to %d "
+			    "letters, digits, '.', '_' or '-'"), name, WIRE_MAX_SOURCE);
 		for (j = 0; j < conf->nsources; j++)
 			if (strcmp(conf->sources[j].name, name) == 0)
-				return conf_error(err, errlen, path,
-				    find_line(path, "journal", name, NULL), VIGIL_ERR_CONFIG,
-				    "journal %s has the name of a [source]; names must differ",
-				    name);
+				return err_at(err, errlen, VIGIL_ERR_CONFIG, path, agent_conf_line(path,
+				    "journal", name, NULL), _("journal %s has the name of a "
+				    "[source]; names must differ"), name);
 	}
 	for (i = 0; i < conf->nsources; i++) {
 		const struct agent_conf_source *s = &conf->sources[i];
 
 		if (!label_valid(s->name))
-			return conf_error(err, errlen, path,
-			    find_line(path, "source", s->name, NULL), VIGIL_ERR_CONFIG,
-			    "source name \"%.64s\" must be 1 to %d letters, digits, '.', '_' "
-			    "or '-'", s->name, WIRE_MAX_SOURCE);
+			return err_at(err, errlen, VIGIL_ERR_CONFIG, path, agent_conf_line(path, "source",
+			    s->name, NULL), _("source name \"%.64s\" must be 1 to %d letters, "
+			    "digits, '.', '_' or '-'"), s->name, WIRE_MAX_SOURCE);
 		for (j = 0; j < i; j++)
 			if (strcmp(conf->sources[j].path, s->path) == 0)
-				return conf_error(err, errlen, path,
-				    find_line(path, "source", s->name, "path"), VIGIL_ERR_CONFIG,
-				    "source %s follows %s, which source %s already follows",
-				    s->name, s->path, conf->sources[j].name);
+				return err_at(err, errlen, VIGIL_ERR_CONFIG, path, agent_conf_line(path,
+				    "source", s->name, "path"), _("source %s follows %s, which "
+				    "source %s already follows"), s->name, s->path,
+				    conf->sources[j].name);
 	}
 	if (c->reconnect_min > c->reconnect_max)
-		return conf_error(err, errlen, path,
-		    find_line(path, "collector", NULL, "reconnect_min"), VIGIL_ERR_CONFIG,
-		    "reconnect_min (%lld ms) is greater than reconnect_max (%lld ms)",
-		    c->reconnect_min, c->reconnect_max);
+		return err_at(err, errlen, VIGIL_ERR_CONFIG, path, agent_conf_line(path, "collector", NULL,
+		    "reconnect_min"), _("reconnect_min (%lld ms) is greater than reconnect_max "
+		    "(%lld ms)"), c->reconnect_min, c->reconnect_max);
 	if (c->address[0] == '\0')
-		return conf_error(err, errlen, path,
-		    find_line(path, "collector", NULL, "address"), VIGIL_ERR_CONFIG,
-		    "address is empty");
-	if ((rc = antivirus_check(path, &conf->antivirus, err, errlen)) != 0)
-		return rc;
-	if ((rc = usb_check(path, &conf->usb, err, errlen)) != 0)
-		return rc;
+		return err_at(err, errlen, VIGIL_ERR_CONFIG, path, agent_conf_line(path, "collector", NULL,
+		    "address"), "%s", _("address is empty"));
+	/* Each sensor checks its own sections. */
+	for (i = 0; sensor_drivers[i] != NULL; i++)
+		if (sensor_drivers[i]->check != NULL &&
+		    (rc = sensor_drivers[i]->check(path, conf, err, errlen)) != 0)
+			return rc;
 	return 0;
 }
 

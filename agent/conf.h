@@ -22,6 +22,7 @@ struct agent_conf_agent {
 	long long max_line;                  /* bytes */
 	char rules_dir[AGENT_CONF_PATH_MAX];       /* the shipped rules */
 	char local_rules_dir[AGENT_CONF_PATH_MAX]; /* local rules: override or disable by id */
+	char language[8];                    /* of messages and summaries: "en", "vi" */
 };
 
 struct agent_conf_collector {
@@ -68,7 +69,7 @@ struct agent_conf_antivirus {
 	char pattern[256];                   /* generic: a literal marking a detection line */
 };
 
-/* [updates]: the OS-update sensor (agent/updates.c). */
+/* [updates]: the OS-update sensor (agent/linux/updates.c). */
 struct agent_conf_updates {
 	int enabled;
 	char root[AGENT_CONF_PATH_MAX];      /* "/" but in tests */
@@ -78,7 +79,7 @@ struct agent_conf_updates {
 	int package_events;                  /* software.installed/removed from dpkg.log */
 };
 
-/* [usb]: the USB sensor and policy (agent/usb.c). */
+/* [usb]: the USB sensor and policy (agent/linux/usb.c). */
 #define AGENT_USB_ALLOW_MAX 4000
 struct agent_conf_usb {
 	int enabled;
@@ -114,6 +115,14 @@ extern const struct cfg_section agent_conf_sections[];
  * "file:line: message" or "file: message" in err. Touches no file but path.
  */
 int agent_conf_load(const char *path, struct agent_conf *conf, char *err, size_t errlen);
+
+/*
+ * The line of key in section [section label] of path (key NULL: of the
+ * section's header; label NULL: any label for a header, none for a key), or
+ * 0: for the checks of a configuration cfg_load() has read, sensors' too.
+ */
+unsigned agent_conf_line(const char *path, const char *section, const char *label,
+    const char *key);
 
 /* The effective configuration in the file's own syntax (for -nv). */
 void agent_conf_print(FILE *fp, const struct agent_conf *conf);

@@ -1,8 +1,9 @@
 /*
- * dirwatch.c: the agent's one inotify descriptor in the event loop. The log
- * sources and the sensors register the directories they follow, each with
- * the events it wants and, if it likes, the start of the names it cares
- * about. After each read of the descriptor, every registration that saw one
+ * dirwatch.c (platform code: agent/linux/dirwatch.c, inotify): what wakes the
+ * followers of files; on Linux, the agent's one inotify descriptor in the
+ * event loop. The log sources and the sensors register the directories they
+ * follow, each with the events it wants and, if it likes, the start of the
+ * names it cares about. After each read of the descriptor, every registration that saw one
  * of its events is called once, in the order they were added; a queue
  * overflow calls every one. One descriptor for the whole agent: inotify
  * instances are a per-user limit (fs.inotify.max_user_instances, 128 by

@@ -1,13 +1,15 @@
 /*
- * follow.c: one log file followed into the spool. A pass reads what is new
- * in the file (tail.c, across rotation), hands each line to the owner, which
- * appends the line's events, and commits those events and the file's new
- * position in one spool transaction: a crash at any instant neither loses
- * nor repeats a line. A pass that fails is rolled back and the file is
- * followed again from the committed position, so the next pass reads those
- * lines again. A pass that stopped at its budget queues the next through the
- * event loop. The log sources (watch.c), the antivirus log (av.c) and dpkg's
- * log (updates.c) are each one; what wakes a pass (dirwatch.c) is theirs.
+ * follow.c (platform code: agent/linux/follow.c): one log file followed into
+ * the spool; the core's antivirus sensor follows its product's log with it.
+ * A pass reads what is new in the file (tail.c, across rotation), hands each
+ * line to the owner, which appends the line's events, and commits those
+ * events and the file's new position in one spool transaction: a crash at
+ * any instant neither loses nor repeats a line. A pass that fails is rolled
+ * back and the file is followed again from the committed position, so the
+ * next pass reads those lines again. A pass that stopped at its budget
+ * queues the next through the event loop. The log sources (watch.c), the
+ * antivirus log (av.c) and dpkg's log (updates.c) are each one; what wakes a
+ * pass (dirwatch.c) is theirs.
  */
 #ifndef VIGIL_AGENT_FOLLOW_H
 #define VIGIL_AGENT_FOLLOW_H
@@ -17,7 +19,7 @@
 
 #include <event2/event.h>
 
-#include "agent.h"
+#include "spool.h"
 #include "dirwatch.h"
 
 #define FOLLOW_READ_MAX (256 * 1024)    /* bytes of one file per pass */

@@ -12,7 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agent.h"
+#include "matcher.h"
+#include "spool.h"
 
 struct ingest_input {
 	const char *source;     /* the source's name in the configuration */

@@ -4,7 +4,7 @@
  * Most lines fire nothing, so the work before a regex is kept small: the
  * program name picks a short list of candidate rules from a hash table
  * (the rules without a program filter are in every list), a rule's source
- * filter and its literal prefilter (memmem) come next, and only then PCRE2,
+ * filter and its literal prefilter (text_find) come next, and only then PCRE2,
  * JIT-compiled, with one match_data reused. Field values are spans of the
  * message; nothing is copied until an event is made.
  */
@@ -15,9 +15,11 @@
 
 #include "vigil/err.h"
 #include "vigil/names.h"
+#include "vigil/sbuf.h"
 #include "vigil/text.h"
+#include "vigil/utf8.h"
 
-#include "agent.h"
+#include "matcher.h"
 #include "rules.h"
 #include "syslog.h"
 #include "threshold.h"
@@ -220,18 +222,6 @@ matcher_stats(const struct matcher *m, struct matcher_stats *st)
 
 /* ---- events ---------------------------------------------------------------- */
 
-/* Append up to len bytes to dst (capacity cap) at *o, never past cap - 1. */
-static void
-put(char *dst, size_t cap, size_t *o, const char *p, size_t len)
-{
-	if (*o + 1 >= cap)
-		return;
-	if (len > cap - 1 - *o)
-		len = cap - 1 - *o;
-	memcpy(dst + *o, p, len);
-	*o += len;
-}
-
 /*
  * Text from the line into a summary, which is a C string: a NUL byte (a
  * journald MESSAGE may hold them, a log file too) becomes U+FFFD, as it
@@ -239,17 +229,17 @@ put(char *dst, size_t cap, size_t *o, const char *p, size_t len)
  * and an empty summary made the event invalid and lost (fuzz_journal).
  */
 static void
-put_text(char *dst, size_t cap, size_t *o, const char *p, size_t len)
+put_text(struct sbuf *b, const char *p, size_t len)
 {
 	const char *nul;
 
 	while (len > 0 && (nul = memchr(p, '\0', len)) != NULL) {
-		put(dst, cap, o, p, (size_t)(nul - p));
-		put(dst, cap, o, "\xef\xbf\xbd", 3);
+		sbuf_put(b, p, (size_t)(nul - p));
+		sbuf_put(b, "\xef\xbf\xbd", 3);
 		len -= (size_t)(nul - p) + 1;
 		p = nul + 1;
 	}
-	put(dst, cap, o, p, len);
+	sbuf_put(b, p, len);
 }
 
 /*
@@ -262,63 +252,57 @@ render(char *dst, size_t cap, const struct rule *r, const struct span *vals,
 {
 	const struct tmpl *t = &r->summary;
 	const struct tmpl_part *pt;
-	size_t i, o = 0, back;
+	struct sbuf b;
+	size_t i;
 
+	/* A piece cut at the summary's size is cut on a character boundary. */
+	sbuf_init(&b, dst, cap);
 	for (i = 0; i < t->nparts; i++) {
 		pt = &t->parts[i];
 		switch (pt->ref) {
 		case TMPL_LITERAL:
-			put(dst, cap, &o, t->text + pt->off, pt->len);
+			sbuf_put(&b, t->text + pt->off, pt->len);
 			break;
 		case TMPL_PROGRAM:
 			if (in->program_len > 0)
-				put_text(dst, cap, &o, in->program, in->program_len);
+				put_text(&b, in->program, in->program_len);
 			else
-				put(dst, cap, &o, "-", 1);
+				sbuf_put(&b, "-", 1);
 			break;
 		case TMPL_SOURCE:
-			put(dst, cap, &o, in->source != NULL ? in->source : "-",
-			    in->source != NULL ? strlen(in->source) : 1);
+			sbuf_str(&b, in->source != NULL ? in->source : "-");
 			break;
 		case TMPL_COUNT:
-			put(dst, cap, &o, count, strlen(count));
+			sbuf_str(&b, count);
 			break;
 		case TMPL_WINDOW:
-			put(dst, cap, &o, r->window_text, strlen(r->window_text));
+			sbuf_str(&b, r->window_text);
 			break;
 		default:
 			if (vals[pt->ref].set)
-				put_text(dst, cap, &o, vals[pt->ref].p, vals[pt->ref].len);
+				put_text(&b, vals[pt->ref].p, vals[pt->ref].len);
 			else
-				put(dst, cap, &o, "-", 1);
+				sbuf_put(&b, "-", 1);
 			break;
 		}
 	}
-	/* A cut in the middle of a UTF-8 character drops the piece. */
-	if (o + 1 >= cap) {
-		back = o;
-		while (back > 0 && ((unsigned char)dst[back - 1] & 0xc0) == 0x80 && o - back < 3)
-			back--;
-		if (back > 0 && (unsigned char)dst[back - 1] >= 0xc0)
-			o = back - 1;
-	}
-	dst[o] = '\0';
 }
 
 /* The key of a window: each value with its length, so "a b" + "c" != "a" + "b c". */
 static size_t
 make_key(char *key, size_t cap, const struct span *vals, const size_t *idx, size_t n)
 {
-	size_t i, o = 0, len;
+	struct sbuf b;
+	size_t i;
 	uint32_t l;
 
+	sbuf_init(&b, key, cap);
 	for (i = 0; i < n; i++) {
-		len = vals[idx[i]].len;
-		l = (uint32_t)len;
-		put(key, cap, &o, (const char *)&l, sizeof(l));
-		put(key, cap, &o, vals[idx[i]].p, len);
+		l = (uint32_t)vals[idx[i]].len;
+		sbuf_bytes(&b, &l, sizeof(l));
+		sbuf_bytes(&b, vals[idx[i]].p, vals[idx[i]].len);
 	}
-	return o;
+	return b.len;
 }
 
 static struct threshold *
@@ -457,39 +441,6 @@ source_ok(const struct rule *r, const char *source)
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at p (avail bytes), 0 if invalid. */
-static size_t
-utf8_len(const unsigned char *p, size_t avail)
-{
-	size_t n, i;
-	uint32_t cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		cp = p[0] & 0x07;
-	} else
-		return 0;
-	if (avail < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 /*
  * The subject PCRE2 reads: the message itself when it is valid UTF-8 (the
  * common case: no copy), else a copy of the same length with each invalid
@@ -506,7 +457,7 @@ subject(struct matcher *m, const struct match_input *in, size_t *len)
 	while (i < n && p[i] < 0x80)
 		i++;
 	for (; i < n; i += k)
-		if ((k = utf8_len(p + i, n - i)) == 0)
+		if ((k = utf8_len(in->msg + i, n - i)) == 0)
 			break;
 	if (i == n)
 		return in->msg;
@@ -518,7 +469,7 @@ subject(struct matcher *m, const struct match_input *in, size_t *len)
 	}
 	memcpy(m->fix, p, n);
 	for (; i < n; i += k)
-		if ((k = utf8_len(p + i, n - i)) == 0) {
+		if ((k = utf8_len(in->msg + i, n - i)) == 0) {
 			m->fix[i] = '?';
 			k = 1;
 		}
@@ -550,7 +501,7 @@ matcher_match(struct matcher *m, const struct match_input *in, struct match_even
 	for (i = 0; i < n; i++) {
 		r = m->rs->r[list[i]];
 		if (r->prefilter_len > 0 && (in->msg_len < r->prefilter_len ||
-		    memmem(in->msg, in->msg_len, r->prefilter, r->prefilter_len) == NULL))
+		    text_find(in->msg, in->msg_len, r->prefilter, r->prefilter_len) == NULL))
 			continue;
 		if (!source_ok(r, in->source))
 			continue;
@@ -601,20 +552,25 @@ matcher_test_stream(struct matcher *m, FILE *in, FILE *out, const char *source)
 	struct match_input mi;
 	struct syslog_line sl;
 	unsigned long long lineno = 0;
-	char *line = NULL;
-	size_t cap = 0, n, i, len;
-	ssize_t got;
-	int rc = 0;
+	char *line;
+	size_t n, i, len;
+	int c, rc = 0;
 
-	if ((evs = calloc(MATCH_MAX_EVENTS, sizeof(*evs))) == NULL)
+	evs = calloc(MATCH_MAX_EVENTS, sizeof(*evs));
+	line = malloc(TEST_LINE_MAX);
+	if (evs == NULL || line == NULL) {
+		free(evs);
+		free(line);
 		return VIGIL_ERR_NOMEM;
-	while ((got = getline(&line, &cap, in)) >= 0) {
+	}
+	for (;;) {
+		/* A line of any bytes, cut at TEST_LINE_MAX; the rest of it is skipped. */
+		for (len = 0; (c = getc(in)) != EOF && c != '\n';)
+			if (len < TEST_LINE_MAX)
+				line[len++] = (char)c;
+		if (c == EOF && len == 0)
+			break;
 		lineno++;
-		len = (size_t)got;
-		if (len > 0 && line[len - 1] == '\n')
-			len--;
-		if (len > TEST_LINE_MAX)
-			len = TEST_LINE_MAX;
 		memset(&mi, 0, sizeof(mi));
 		mi.source = source;
 		if (syslog_parse(line, len, &sl))

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vigil/i18n.h"
 #include "vigil/err.h"
 #include "vigil/log.h"
 #include "vigil/wire.h"
@@ -217,7 +218,7 @@ posture_event(struct posture *p, const struct ingest_event *ev)
 	int rc, n;
 
 	if ((rc = spool_begin(p->spool)) != 0) {
-		log_warnx("The spool cannot start a transaction for an event of rule %s: %s.",
+		log_warnx(_("The spool cannot start a transaction for an event of rule %s: %s."),
 		    ev->rule, vigil_strerror(rc));
 		return rc;
 	}
@@ -226,7 +227,7 @@ posture_event(struct posture *p, const struct ingest_event *ev)
 		return n;
 	}
 	if ((rc = spool_commit(p->spool)) != 0) {
-		log_warnx("The spool cannot commit an event of rule %s: %s.", ev->rule,
+		log_warnx(_("The spool cannot commit an event of rule %s: %s."), ev->rule,
 		    vigil_strerror(rc));
 		spool_rollback(p->spool);
 		return rc;

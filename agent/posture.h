@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "vigil/wire.h"
-#include "agent.h"
+#include "spool.h"
 #include "ingest.h"
 
 #define POSTURE_MAX_PRODUCT 64

@@ -1,20 +1,20 @@
 /*
- * Rule files -> a rule set. The syntax is the INI of the rest of Vigil
- * (common/config.c: comments start a line, "key = value", quoted values with
- * \" and \\), read here rather than by cfg_load() because a rule file must
- * go on after an error: the first problem of a section is reported, the
- * rest of that section is skipped, and the next section starts afresh.
+ * Rule files -> a rule set. The syntax is the INI of the rest of Vigil, read
+ * by the same reader (vigil/ini.h), but not by cfg_load(), because a rule
+ * file must go on after an error: the first problem of a section is
+ * reported, the rest of that section is skipped, and the next section starts
+ * afresh.
  */
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "vigil/dir.h"
 #include "vigil/err.h"
+#include "vigil/ini.h"
 #include "vigil/names.h"
 #include "vigil/text.h"
 
@@ -28,7 +28,7 @@
 enum key {
 	K_DESCRIPTION, K_PROGRAM, K_SOURCES, K_PREFILTER, K_PATTERN, K_CATEGORY, K_SEVERITY,
 	K_SUMMARY, K_SUPPRESS, K_SUPPRESS_BY, K_ENABLED, K_RULES, K_COUNT, K_WINDOW,
-	K_GROUP_BY, K_EVENT_CATEGORY, K_NKEYS
+	K_GROUP_BY, K_EVENT_CATEGORY, K_SUMMARY_VI, K_NKEYS
 };
 
 #define FOR_RULE 1
@@ -54,6 +54,7 @@ static const struct {
 	[K_WINDOW] = { "window", FOR_THRESHOLD },
 	[K_GROUP_BY] = { "group_by", FOR_THRESHOLD },
 	[K_EVENT_CATEGORY] = { "event_category", FOR_THRESHOLD },
+	[K_SUMMARY_VI] = { "summary_vi", FOR_RULE | FOR_THRESHOLD },
 };
 
 /* The section being read. */
@@ -78,22 +79,31 @@ struct loader {
 	struct section sec;
 };
 
+/* One complete message to the caller's error function, counted. */
 static void
-report_raw(struct ruleset *rs, rules_error_fn fn, void *arg, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+report(struct ruleset *rs, rules_error_fn fn, void *arg, const char *msg)
+{
+	rs->nerrors++;
+	if (fn != NULL)
+		fn(arg, msg);
+}
+
+/* "file: message" (line 0) or "file:line: message", about no rule in particular. */
+static void
+report_at(struct ruleset *rs, rules_error_fn fn, void *arg, const char *file, unsigned line,
+    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 static void
-report_raw(struct ruleset *rs, rules_error_fn fn, void *arg, const char *fmt, ...)
+report_at(struct ruleset *rs, rules_error_fn fn, void *arg, const char *file, unsigned line,
+    const char *fmt, ...)
 {
 	char msg[RULES_MSG_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	err_vat(msg, sizeof(msg), 0, file, line, fmt, ap);
 	va_end(ap);
-	rs->nerrors++;
-	if (fn != NULL)
-		fn(arg, msg);
+	report(rs, fn, arg, msg);
 }
 
 /* "file:line: rule ID: message" for the current section, once per section. */
@@ -113,7 +123,7 @@ sec_error(struct loader *l, unsigned line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	report_raw(l->rs, l->fn, l->arg, "%s:%u: %s %s: %s", l->path, line ? line : l->lineno,
+	report_at(l->rs, l->fn, l->arg, l->path, line ? line : l->lineno, "%s %s: %s",
 	    l->sec.threshold ? "threshold" : "rule", l->sec.id, msg);
 }
 
@@ -128,25 +138,12 @@ file_error(struct loader *l, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	err_vat(msg, sizeof(msg), 0, l->path, l->lineno, fmt, ap);
 	va_end(ap);
-	report_raw(l->rs, l->fn, l->arg, "%s:%u: %s", l->path, l->lineno, msg);
+	report(l->rs, l->fn, l->arg, msg);
 }
 
 /* ---- small pieces --------------------------------------------------------- */
-
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t' || *s == '\r')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		*--e = '\0';
-	return s;
-}
 
 static int
 valid_id(const char *s)
@@ -174,20 +171,6 @@ valid_name(const char *s, size_t n)
 	return 1;
 }
 
-static int
-parse_bool(const char *v, int *out)
-{
-	if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 ||
-	    strcasecmp(v, "on") == 0 || strcmp(v, "1") == 0)
-		*out = 1;
-	else if (strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0 ||
-	    strcasecmp(v, "off") == 0 || strcmp(v, "0") == 0)
-		*out = 0;
-	else
-		return VIGIL_ERR_INVAL;
-	return 0;
-}
-
 /* Split a space-separated value into l (which owns a copy). */
 static int
 list_split(struct rules_list *l, const char *v, size_t maxlen, const char *what, char *msg,
@@ -195,7 +178,7 @@ list_split(struct rules_list *l, const char *v, size_t maxlen, const char *what,
 {
 	size_t n = 0, vlen = strlen(v), tables;
 	const char *q;
-	char *p, *tok, *save = NULL;
+	char *p, *tok;
 
 	memset(l, 0, sizeof(*l));
 	for (q = v; *q != '\0';) {
@@ -224,7 +207,16 @@ list_split(struct rules_list *l, const char *v, size_t maxlen, const char *what,
 	l->item = (const char **)(void *)l->buf;
 	l->len = (size_t *)(void *)(l->buf + n * sizeof(*l->item));
 	memcpy(l->buf + tables, v, vlen + 1);
-	for (p = l->buf + tables; (tok = strtok_r(p, " \t", &save)) != NULL; p = NULL) {
+	for (p = l->buf + tables; *p != '\0';) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		tok = p;
+		while (*p != '\0' && *p != ' ' && *p != '\t')
+			p++;
+		if (*p != '\0')
+			*p++ = '\0';
 		if (strlen(tok) > maxlen) {
 			snprintf(msg, msglen, "'%s' names '%.64s...', longer than %zu bytes", what,
 			    tok, maxlen);
@@ -624,6 +616,38 @@ read_captures(struct rule *r, char *msg, size_t msglen)
 	return 0;
 }
 
+/*
+ * The summary in the set's language: both are checked (a bad summary_vi is
+ * a bad rule in every language), the one spoken is kept; a rule without a
+ * summary in it speaks English.
+ */
+static int
+summary(struct loader *l, struct rule *r, const char *const *names, size_t n, int threshold)
+{
+	struct section *s = &l->sec;
+	struct tmpl vi;
+	char msg[RULES_MSG_MAX];
+
+	if (rules_tmpl_parse(&r->summary, s->val[K_SUMMARY], names, n, threshold, msg,
+	    sizeof(msg)) != 0) {
+		sec_error(l, s->vline[K_SUMMARY], "%s", msg);
+		return -1;
+	}
+	if (s->val[K_SUMMARY_VI] == NULL)
+		return 0;
+	if (rules_tmpl_parse(&vi, s->val[K_SUMMARY_VI], names, n, threshold, msg,
+	    sizeof(msg)) != 0) {
+		sec_error(l, s->vline[K_SUMMARY_VI], "summary_vi: %s", msg);
+		return -1;
+	}
+	if (strcmp(l->rs->lang, "vi") == 0) {
+		rules_tmpl_free(&r->summary);
+		r->summary = vi;
+	} else
+		rules_tmpl_free(&vi);
+	return 0;
+}
+
 static int
 build_rule(struct loader *l, struct rule *r)
 {
@@ -681,11 +705,8 @@ build_rule(struct loader *l, struct rule *r)
 
 	for (i = 0; i < r->ncaptures; i++)
 		names[i] = r->captures[i].name;
-	if (rules_tmpl_parse(&r->summary, s->val[K_SUMMARY], names, r->ncaptures, 0, msg,
-	    sizeof(msg)) != 0) {
-		sec_error(l, s->vline[K_SUMMARY], "%s", msg);
+	if (summary(l, r, names, r->ncaptures, 0) != 0)
 		return -1;
-	}
 	if (s->val[K_SUPPRESS_BY] != NULL && s->val[K_SUPPRESS] == NULL) {
 		sec_error(l, s->vline[K_SUPPRESS_BY], "'suppress_by' needs 'suppress'");
 		return -1;
@@ -786,11 +807,8 @@ build_threshold(struct loader *l, struct rule *r)
 		r->ngroup_by = by.n;
 		free(by.buf);
 	}
-	if (rules_tmpl_parse(&r->summary, s->val[K_SUMMARY], names, r->ngroup_by, 1, msg,
-	    sizeof(msg)) != 0) {
-		sec_error(l, s->vline[K_SUMMARY], "%s", msg);
+	if (summary(l, r, names, r->ngroup_by, 1) != 0)
 		return -1;
-	}
 	return 0;
 }
 
@@ -868,7 +886,7 @@ section_end(struct loader *l)
 
 	if (!s->active || s->bad)
 		goto out;
-	if (s->val[K_ENABLED] != NULL && parse_bool(s->val[K_ENABLED], &enabled) != 0) {
+	if (s->val[K_ENABLED] != NULL && ini_bool(s->val[K_ENABLED], &enabled) != 0) {
 		sec_error(l, s->vline[K_ENABLED], "'enabled' must be yes or no, not '%s'",
 		    s->val[K_ENABLED]);
 		goto out;
@@ -921,24 +939,11 @@ out:
 }
 
 static void
-section_begin(struct loader *l, char *line)
+section_begin(struct loader *l, const char *name, const char *label)
 {
-	char *end = line + strlen(line) - 1, *name, *label;
 	struct section *s = &l->sec;
 
 	section_end(l);
-	if (*end != ']') {
-		file_error(l, "section header does not end with ']'");
-		s->bad = 1;           /* its keys are not reported again */
-		return;
-	}
-	*end = '\0';
-	name = trim(line + 1);
-	label = name + strcspn(name, " \t");
-	if (*label != '\0') {
-		*label++ = '\0';
-		label = trim(label);
-	}
 	if (strcmp(name, "rule") != 0 && strcmp(name, "threshold") != 0) {
 		file_error(l, "unknown section [%s]: a rule file has [rule ID] and "
 		    "[threshold ID]", name);
@@ -954,58 +959,36 @@ section_begin(struct loader *l, char *line)
 		    RULES_ID_MAX);
 }
 
-/* Remove the quotes and escapes of a quoted value, in place. */
-static int
-unquote(char *v, const char **why)
+/* A header without its ']': the section before it ends, and the keys after it are not read. */
+static void
+section_broken(struct loader *l, const char *why)
 {
-	char *r = v + 1, *w = v;
-
-	for (; *r != '"'; r++) {
-		if (*r == '\0') {
-			*why = "quoted value has no closing '\"'";
-			return -1;
-		}
-		if (*r == '\\') {
-			r++;
-			if (*r != '"' && *r != '\\') {
-				*why = "only \\\" and \\\\ may follow a backslash in a quoted value";
-				return -1;
-			}
-		}
-		*w++ = *r;
-	}
-	if (r[1] != '\0') {
-		*why = "text after the closing '\"' of a quoted value";
-		return -1;
-	}
-	*w = '\0';
-	return 0;
+	section_end(l);
+	file_error(l, "%s", why);
+	l->sec.bad = 1;           /* its keys are not reported again */
 }
 
+/* A line in no section, or without '=' (key NULL): reported once per section. */
 static void
-key_value(struct loader *l, char *line)
+key_value(struct loader *l, const char *text, const char *key, char *val)
 {
 	struct section *s = &l->sec;
-	char *eq, *key, *val;
 	const char *why;
 	size_t i, n;
 
 	if (!s->active) {
 		if (s->bad)
 			return;
-		file_error(l, "'%.64s' is outside of any [rule] or [threshold] section", line);
+		file_error(l, "'%.64s' is outside of any [rule] or [threshold] section", text);
 		s->bad = 1;       /* once until the next section */
 		return;
 	}
 	if (s->bad)
 		return;
-	if ((eq = strchr(line, '=')) == NULL) {
+	if (key == NULL) {
 		sec_error(l, 0, "expected 'key = value'");
 		return;
 	}
-	*eq = '\0';
-	key = trim(line);
-	val = trim(eq + 1);
 	for (i = 0; i < K_NKEYS; i++)
 		if (strcmp(keys[i].name, key) == 0 &&
 		    (keys[i].kinds & (s->threshold ? FOR_THRESHOLD : FOR_RULE)))
@@ -1018,7 +1001,7 @@ key_value(struct loader *l, char *line)
 		sec_error(l, 0, "duplicate key '%s' (first on line %u)", key, s->vline[i]);
 		return;
 	}
-	if (*val == '"' && unquote(val, &why) != 0) {
+	if (*val == '"' && ini_unquote(val, &why) != 0) {
 		sec_error(l, 0, "%s", why);
 		return;
 	}
@@ -1040,48 +1023,33 @@ key_value(struct loader *l, char *line)
 	s->vline[i] = l->lineno;
 }
 
-/* Read fp to its end; every problem is reported, none stops the reading. */
+/* Read r to its end; every problem is reported, none stops the reading. */
 static void
-load_stream(struct loader *l, FILE *fp)
+load_stream(struct loader *l, struct ini *r)
 {
-	char buf[RULES_LINE_MAX + 1], *line;
-	size_t len;
-	int c, nul;
+	struct ini_item it;
+	const char *failed = NULL;
 
-	for (;;) {
-		len = 0;
-		nul = 0;
-		while ((c = getc(fp)) != EOF && c != '\n') {
-			if (c == '\0')
-				nul = 1;
-			if (len < RULES_LINE_MAX)
-				buf[len] = (char)c;
-			len++;
-		}
-		if (c == EOF && len == 0)
-			break;
-		l->lineno++;
-		if (len > RULES_LINE_MAX || nul) {
-			if (l->sec.active)
-				sec_error(l, 0, len > RULES_LINE_MAX ? "line is longer than 4096 bytes" :
-				    "line contains a NUL byte");
-			else
-				file_error(l, len > RULES_LINE_MAX ? "line is longer than 4096 bytes" :
-				    "line contains a NUL byte");
-			continue;
-		}
-		buf[len] = '\0';
-		line = trim(buf);
-		if (*line == '\0' || *line == '#' || *line == ';')
-			continue;
-		if (*line == '[')
-			section_begin(l, line);
+	while (failed == NULL && ini_next(r, &it) != INI_END) {
+		l->lineno = it.line;
+		if (it.what == INI_SECTION)
+			section_begin(l, it.name, it.label);
+		else if (it.what == INI_KEY)
+			key_value(l, it.text, it.name, it.value);
+		else if (it.error == INI_ERR_READ)
+			failed = it.why;
+		else if (it.error == INI_ERR_NOEQ)
+			key_value(l, it.text, NULL, NULL);
+		else if (it.error == INI_ERR_HEADER)
+			section_broken(l, it.why);
+		else if (l->sec.active)
+			sec_error(l, 0, "%s", it.why);
 		else
-			key_value(l, line);
+			file_error(l, "%s", it.why);
 	}
 	section_end(l);
-	if (ferror(fp))
-		report_raw(l->rs, l->fn, l->arg, "%s: cannot read: %s", l->path, strerror(errno));
+	if (failed != NULL)
+		report_at(l->rs, l->fn, l->arg, l->path, 0, "cannot read: %s", failed);
 }
 
 static void
@@ -1101,7 +1069,17 @@ loader_init(struct loader *l, struct ruleset *rs, const char *path, int layer,
 struct ruleset *
 rules_new(void)
 {
-	return calloc(1, sizeof(struct ruleset));
+	struct ruleset *rs;
+
+	if ((rs = calloc(1, sizeof(*rs))) != NULL)
+		snprintf(rs->lang, sizeof(rs->lang), "en");
+	return rs;
+}
+
+void
+rules_language(struct ruleset *rs, const char *lang)
+{
+	snprintf(rs->lang, sizeof(rs->lang), "%s", lang != NULL && lang[0] != '\0' ? lang : "en");
 }
 
 void
@@ -1122,17 +1100,18 @@ rules_load_text(struct ruleset *rs, const char *name, const char *text, size_t l
     int layer, rules_error_fn fn, void *arg)
 {
 	struct loader l;
-	FILE *fp;
+	struct ini *r;
 
 	loader_init(&l, rs, name, layer, fn, arg);
 	if (len == 0)
 		return 0;
-	if ((fp = fmemopen((void *)(uintptr_t)text, len, "r")) == NULL) {
-		report_raw(rs, fn, arg, "%s: cannot read: %s", name, strerror(errno));
-		return VIGIL_ERR_SYS;
+	if ((r = malloc(sizeof(*r))) == NULL) {
+		report_at(rs, fn, arg, name, 0, "cannot read: out of memory");
+		return VIGIL_ERR_NOMEM;
 	}
-	load_stream(&l, fp);
-	fclose(fp);
+	ini_text(r, text, len);
+	load_stream(&l, r);
+	free(r);
 	return 0;
 }
 
@@ -1141,63 +1120,56 @@ rules_load_file(struct ruleset *rs, const char *path, int layer, rules_error_fn 
     void *arg)
 {
 	struct loader l;
+	struct ini *r;
 	FILE *fp;
 
 	loader_init(&l, rs, path, layer, fn, arg);
 	if ((fp = fopen(path, "r")) == NULL) {
 		if (errno == ENOENT)
 			return VIGIL_ERR_NOTFOUND;
-		report_raw(rs, fn, arg, "%s: cannot open: %s", path, strerror(errno));
+		report_at(rs, fn, arg, path, 0, "cannot open: %s", strerror(errno));
 		return VIGIL_ERR_SYS;
 	}
-	load_stream(&l, fp);
+	if ((r = malloc(sizeof(*r))) == NULL) {
+		fclose(fp);
+		report_at(rs, fn, arg, path, 0, "cannot read: out of memory");
+		return VIGIL_ERR_NOMEM;
+	}
+	ini_file(r, fp);
+	load_stream(&l, r);
+	free(r);
 	fclose(fp);
 	return 0;
-}
-
-static int
-rules_file(const struct dirent *d)
-{
-	size_t n = strlen(d->d_name);
-
-	return d->d_name[0] != '.' && n > 6 && strcmp(d->d_name + n - 6, ".rules") == 0;
-}
-
-/* Name order, byte by byte: the same on every machine whatever the locale. */
-static int
-by_name(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
 int
 rules_load_dir(struct ruleset *rs, const char *dir, int layer, rules_error_fn fn, void *arg)
 {
-	struct dirent **ents = NULL;
-	char path[4096];
-	int n, i, rc = 0;
+	char **names, path[4096], msg[RULES_MSG_MAX];
+	size_t n, i;
+	int rc;
 
-	if ((n = scandir(dir, &ents, rules_file, by_name)) < 0) {
-		if (errno == ENOENT)
-			return VIGIL_ERR_NOTFOUND;
-		report_raw(rs, fn, arg, "%s: cannot read the rules directory: %s", dir,
+	if ((rc = dir_names(dir, ".rules", &names, &n)) != 0) {
+		if (rc == VIGIL_ERR_NOTFOUND)
+			return rc;
+		report_at(rs, fn, arg, dir, 0, "cannot read the rules directory: %s",
 		    strerror(errno));
 		return VIGIL_ERR_SYS;
 	}
 	for (i = 0; i < n; i++) {
 		if (i >= RULES_MAX_FILES) {
 			if (i == RULES_MAX_FILES)
-				report_raw(rs, fn, arg, "%s: more than %d rule files; the rest are "
-				    "not read", dir, RULES_MAX_FILES);
-		} else if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, ents[i]->d_name) >=
+				report_at(rs, fn, arg, dir, 0, "more than %d rule files; the rest are "
+				    "not read", RULES_MAX_FILES);
+		} else if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >=
 		    sizeof(path)) {
-			report_raw(rs, fn, arg, "%s/%s: the path is too long", dir, ents[i]->d_name);
+			snprintf(msg, sizeof(msg), "%s/%s: the path is too long", dir, names[i]);
+			report(rs, fn, arg, msg);
 		} else if (rules_load_file(rs, path, layer, fn, arg) == VIGIL_ERR_SYS) {
 			rc = VIGIL_ERR_SYS;
 		}
-		free(ents[i]);
 	}
-	free(ents);
+	dir_names_free(names, n);
 	return rc;
 }
 
@@ -1216,7 +1188,7 @@ static void
 thr_error(struct ruleset *rs, rules_error_fn fn, void *arg, const struct rule *t,
     const char *msg)
 {
-	report_raw(rs, fn, arg, "%s:%u: threshold %s: %s", t->file, t->line, t->id, msg);
+	report_at(rs, fn, arg, t->file, t->line, "threshold %s: %s", t->id, msg);
 }
 
 void

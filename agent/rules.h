@@ -116,12 +116,18 @@ struct ruleset {
 	size_t nrules, nthresholds; /* set by rules_finish() */
 	size_t nerrors;             /* bad rules reported, ever */
 	int finished;
+	char lang[8];               /* the summaries kept: "vi" takes summary_vi */
 };
 
 /* Receives one complete message, "file:line: rule ID: message" (no newline). */
 typedef void (*rules_error_fn)(void *arg, const char *msg);
 
 struct ruleset *rules_new(void);
+/*
+ * The language of the summaries the set keeps ("en" until told): "vi"
+ * takes a rule's summary_vi where it has one. Before loading.
+ */
+void rules_language(struct ruleset *rs, const char *lang);
 void rules_free(struct ruleset *rs);                   /* NULL is a no-op */
 
 /*

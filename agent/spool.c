@@ -24,11 +24,12 @@
 
 #include <sqlite3.h>
 
+#include "vigil/i18n.h"
 #include "vigil/err.h"
 #include "vigil/log.h"
 #include "vigil/wire.h"
 
-#include "agent.h"
+#include "spool.h"
 
 #define SPOOL_BUSY_MS 5000
 
@@ -229,11 +230,11 @@ spool_migrate(struct spool *s, char *err, size_t errlen)
 		version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	if (version < 0) {
-		snprintf(err, errlen, "the schema version cannot be read");
+		snprintf(err, errlen, _("the schema version cannot be read"));
 		return VIGIL_ERR_DB;
 	}
 	if (version > SPOOL_SCHEMA_VERSION) {
-		snprintf(err, errlen, "the schema version %d is newer than this agent's (%d)",
+		snprintf(err, errlen, _("the schema version %d is newer than this agent's (%d)"),
 		    version, SPOOL_SCHEMA_VERSION);
 		return VIGIL_ERR_DB;
 	}
@@ -253,7 +254,7 @@ spool_open(const char *path, long long max_bytes, char *err, size_t errlen)
 	int i, rc;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, _("out of memory"));
 		return NULL;
 	}
 	s->max_bytes = max_bytes;
@@ -280,20 +281,20 @@ spool_open(const char *path, long long max_bytes, char *err, size_t errlen)
 	}
 	if (spool_migrate(s, msg, sizeof(msg)) != 0 ||
 	    spool_exec(s, "COMMIT", msg, sizeof(msg)) != 0) {
-		snprintf(err, errlen, "%s: cannot create the schema: %s", path, msg);
+		snprintf(err, errlen, _("%s: cannot create the schema: %s"), path, msg);
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		goto fail;
 	}
 	for (i = 0; i < ST_NSTMT; i++) {
 		if (sqlite3_prepare_v3(s->db, spool_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 		    &s->st[i], NULL) != SQLITE_OK) {
-			snprintf(err, errlen, "%s: cannot prepare \"%s\": %s", path, spool_sql[i],
+			snprintf(err, errlen, _("%s: cannot prepare \"%s\": %s"), path, spool_sql[i],
 			    sqlite3_errmsg(s->db));
 			goto fail;
 		}
 	}
 	if (spool_load_counts(s) != 0) {
-		snprintf(err, errlen, "%s: cannot read the spool: %s", path,
+		snprintf(err, errlen, _("%s: cannot read the spool: %s"), path,
 		    sqlite3_errmsg(s->db));
 		goto fail;
 	}
@@ -482,13 +483,13 @@ spool_decode(sqlite3_stmt *st)
 	char why[256];
 
 	if ((ev = vigil__v1__event__unpack(NULL, (size_t)blen, blob)) == NULL) {
-		log_warnx("The spooled event %lld cannot be decoded; it is skipped.", seq);
+		log_warnx(_("The spooled event %lld cannot be decoded; it is skipped."), seq);
 		return NULL;
 	}
 	ev->seq = (uint64_t)seq;
 	if (wire_validate_event(ev, why, sizeof(why)) != 0) {
-		log_warnx("The spooled event %lld is not valid for the collector (%s); it is "
-		    "skipped.", seq, why);
+		log_warnx(_("The spooled event %lld is not valid for the collector (%s); it is "
+		    "skipped."), seq, why);
 		vigil__v1__event__free_unpacked(ev, NULL);
 		return NULL;
 	}

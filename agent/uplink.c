@@ -20,19 +20,12 @@
  * Welcome says proto_minor >= 1 is told: an older one would take the frame for
  * a bad one, and would show the machine as silent anyway.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/utsname.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -42,14 +35,18 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "vigil/i18n.h"
 #include "vigil/err.h"
 #include "vigil/frame.h"
 #include "vigil/log.h"
 #include "vigil/names.h"
 #include "vigil/text.h"
 #include "vigil/wire.h"
-#include "uplink.h"
 #include "vigil/clock.h"
+#include "agent.h"
+#include "platform.h"
+#include "spool.h"
+#include "uplink.h"
 
 #define HEARTBEAT_DEFAULT_SEC 30
 
@@ -134,7 +131,7 @@ ms_tv(uint64_t ms)
 	struct timeval tv;
 
 	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	tv.tv_usec = (long)(ms % 1000) * 1000;
 	return tv;
 }
 
@@ -170,6 +167,7 @@ uplink_fail(struct uplink *u, const char *fmt, ...)
 	char why[512];
 	struct timeval tv;
 	uint64_t delay;
+	uint32_t rnd;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -181,7 +179,9 @@ uplink_fail(struct uplink *u, const char *fmt, ...)
 		bye_finish(u, 0);
 		return;
 	}
-	delay = uplink_retry_ms(&u->retry, u->state == UPLINK_READY, u->attempt, arc4random());
+	/* libevent's generator: arc4random(3) is not every platform's. */
+	evutil_secure_rng_get_bytes(&rnd, sizeof(rnd));
+	delay = uplink_retry_ms(&u->retry, u->state == UPLINK_READY, u->attempt, rnd);
 	if (u->state == UPLINK_READY) {
 		/* The wording is matched by the agent.collector_lost rule: keep it. */
 		log_warnx("The connection to the collector at %s:%d was lost: %s.", u->address,
@@ -352,8 +352,8 @@ uplink_welcome(struct uplink *u, const Vigil__V1__Welcome *w)
 	u->attempt = 0;
 	u->quiet = 0;
 	u->state = UPLINK_READY;
-	log_info("Connected to the collector at %s:%d (version %s); it has stored events up "
-	    "to %llu, %llu wait in the spool.", u->address, u->o.port, w->collector_version,
+	log_info(_("Connected to the collector at %s:%d (version %s); it has stored events up "
+	    "to %llu, %llu wait in the spool."), u->address, u->o.port, w->collector_version,
 	    (unsigned long long)w->stored_seq, (unsigned long long)spool_depth(u->spool));
 	tv.tv_sec = hb_sec;
 	tv.tv_usec = 0;
@@ -378,7 +378,7 @@ uplink_ack(struct uplink *u, uint64_t up_to)
 	}
 	/* A failed delete costs a resend later, which the collector ignores. */
 	if ((rc = spool_ack(u->spool, up_to)) != 0)
-		log_warnx("The spool cannot drop the events acknowledged up to %llu: %s.",
+		log_warnx(_("The spool cannot drop the events acknowledged up to %llu: %s."),
 		    (unsigned long long)up_to, vigil_strerror(rc));
 	while (u->ninflight > 0 && u->inflight[u->infirst] <= up_to) {
 		u->infirst = (u->infirst + 1) % UPLINK_MAX_WINDOW;
@@ -454,36 +454,6 @@ read_cb(struct bufferevent *bev, void *arg)
 }
 
 static void
-set_keepalive(struct bufferevent *bev)
-{
-	evutil_socket_t fd = bufferevent_getfd(bev);
-	int on = 1, idle = 60, intvl = 10, cnt = 6;
-
-	/* A silent network must not hold the connection open forever. */
-	if (fd < 0)
-		return;
-	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
-}
-
-/* Why the socket failed: its pending error, else errno as the callback saw it. */
-static const char *
-sock_error(struct bufferevent *bev, int err)
-{
-	evutil_socket_t fd = bufferevent_getfd(bev);
-	socklen_t len = sizeof(int);
-	int soerr = 0;
-
-	if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 && soerr != 0)
-		return strerror(soerr);
-	if (err != 0)
-		return strerror(err);
-	return "the connection failed";
-}
-
-static void
 event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct uplink *u = arg;
@@ -493,7 +463,7 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	long vr;
 
 	if (what & BEV_EVENT_CONNECTED) {
-		set_keepalive(bev);
+		platform_keepalive(bufferevent_getfd(bev));
 		uplink_hello(u);
 		return;
 	}
@@ -516,26 +486,26 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		/* libevent's stand-in for SSL_ERROR_SYSCALL: the socket failed. */
 		while (bufferevent_get_openssl_error(bev) != 0)
 			;
-		snprintf(why, sizeof(why), "%s", sock_error(bev, err));
+		snprintf(why, sizeof(why), "%s", platform_socket_error(bufferevent_getfd(bev), err));
 	} else if (e != 0 && ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
 		while (bufferevent_get_openssl_error(bev) != 0)
 			;
-		snprintf(why, sizeof(why), "the collector closed the connection without a TLS "
-		    "close (it may have crashed)");
+		snprintf(why, sizeof(why), _("the collector closed the connection without a TLS "
+		    "close (it may have crashed)"));
 	} else if (e != 0) {
 		ERR_error_string_n(e, tls, sizeof(tls));
 		vr = SSL_get_verify_result(bufferevent_openssl_get_ssl(bev));
 		if (vr != X509_V_OK)
-			snprintf(why, sizeof(why), "TLS failed: %s (%s)", tls,
+			snprintf(why, sizeof(why), _("TLS failed: %s (%s)"), tls,
 			    X509_verify_cert_error_string(vr));
 		else
-			snprintf(why, sizeof(why), "TLS failed: %s", tls);
+			snprintf(why, sizeof(why), _("TLS failed: %s"), tls);
 		while (bufferevent_get_openssl_error(bev) != 0)
 			;
 	} else if (what & BEV_EVENT_EOF) {
-		snprintf(why, sizeof(why), "the collector closed the connection");
+		snprintf(why, sizeof(why), _("the collector closed the connection"));
 	} else {
-		snprintf(why, sizeof(why), "%s", sock_error(bev, err));
+		snprintf(why, sizeof(why), "%s", platform_socket_error(bufferevent_getfd(bev), err));
 	}
 	uplink_fail(u, "%s", why);
 }
@@ -610,7 +580,7 @@ tcp_event_cb(struct bufferevent *bev, short what, void *arg)
 			uplink_fail(u, "cannot resolve %s (%s)", u->address,
 			    evutil_gai_strerror(dnserr));
 		else
-			uplink_fail(u, "%s", sock_error(bev, err));
+			uplink_fail(u, "%s", platform_socket_error(bufferevent_getfd(bev), err));
 		return;
 	}
 	fd = bufferevent_getfd(bev);
@@ -663,7 +633,7 @@ uplink_fill(struct uplink *u)
 	while (u->state == UPLINK_READY && u->ninflight < u->o.window &&
 	    spool_high_seq(u->spool) > u->sent) {
 		if ((rc = spool_read(u->spool, u->sent, u->batch_max, &evs, &total)) != 0) {
-			log_warnx("The spool cannot be read after seq %llu: %s.",
+			log_warnx(_("The spool cannot be read after seq %llu: %s."),
 			    (unsigned long long)u->sent, vigil_strerror(rc));
 			return;
 		}
@@ -715,7 +685,7 @@ bye_finish(struct uplink *u, int heard)
 	u->state = UPLINK_PARKED;
 	u->bye_done = NULL;
 	if (heard)
-		log_info("The collector has our goodbye.");
+		log_info(_("The collector has our goodbye."));
 	if (done != NULL)
 		done(u->bye_arg, heard);
 }
@@ -728,8 +698,8 @@ bye_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (u->state == UPLINK_BYE)
-		log_warnx("The collector did not close the connection within the goodbye's "
-		    "wait; closing it.");
+		log_warnx(_("The collector did not close the connection within the goodbye's "
+		    "wait; closing it."));
 	bye_finish(u, 0);
 }
 
@@ -757,8 +727,8 @@ uplink_goodbye(struct uplink *u, int reason, const char *detail, uint64_t wait_m
 		return;
 	}
 	if (u->peer_minor < WIRE_MINOR_GOODBYE) {
-		log_info("The collector at %s:%d predates goodbyes (protocol 1.%u); it will count "
-		    "this machine as silent.", u->address, u->o.port, (unsigned)u->peer_minor);
+		log_info(_("The collector at %s:%d predates goodbyes (protocol 1.%u); it will count "
+		    "this machine as silent."), u->address, u->o.port, (unsigned)u->peer_minor);
 		uplink_close(u);
 		u->state = UPLINK_PARKED;
 		evtimer_add(u->bye_ev, &tv);
@@ -771,7 +741,7 @@ uplink_goodbye(struct uplink *u, int reason, const char *detail, uint64_t wait_m
 	f.msg_case = VIGIL__V1__FRAME__MSG_GOODBYE;
 	f.goodbye = &g;
 	if ((rc = uplink_send(u, &f)) != 0) {
-		log_warnx("The goodbye cannot be sent (%s).", vigil_strerror(rc));
+		log_warnx(_("The goodbye cannot be sent (%s)."), vigil_strerror(rc));
 		uplink_close(u);
 		u->state = UPLINK_PARKED;
 		evtimer_add(u->bye_ev, &tv);
@@ -782,7 +752,7 @@ uplink_goodbye(struct uplink *u, int reason, const char *detail, uint64_t wait_m
 	event_del(u->posture_ev);
 	tv = ms_tv(wait_ms);
 	evtimer_add(u->bye_ev, &tv);
-	log_info("Said goodbye to the collector (%s%s%s); waiting up to %llu ms for it to close.",
+	log_info(_("Said goodbye to the collector (%s%s%s); waiting up to %llu ms for it to close."),
 	    goodbye_reason_name(reason), g.detail[0] != '\0' ? ": " : "", g.detail,
 	    (unsigned long long)wait_ms);
 }
@@ -792,7 +762,7 @@ uplink_resume(struct uplink *u)
 {
 	if (u == NULL || u->state != UPLINK_PARKED)
 		return;
-	log_info("Reconnecting to the collector at once.");
+	log_info(_("Reconnecting to the collector at once."));
 	u->state = UPLINK_IDLE;
 	u->attempt = 0;
 	u->quiet = 0;
@@ -821,10 +791,9 @@ uplink_start(struct uplink *u)
 static int
 is_ip_literal(const char *s)
 {
-	struct in6_addr a6;
-	struct in_addr a4;
+	unsigned char a[16];
 
-	return inet_pton(AF_INET, s, &a4) == 1 || inet_pton(AF_INET6, s, &a6) == 1;
+	return evutil_inet_pton(AF_INET, s, a) == 1 || evutil_inet_pton(AF_INET6, s, a) == 1;
 }
 
 struct uplink *
@@ -832,7 +801,6 @@ uplink_new(struct event_base *base, SSL_CTX *ctx, struct spool *spool,
     const struct uplink_opts *opts)
 {
 	struct uplink *u;
-	struct utsname un;
 
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return NULL;
@@ -870,13 +838,7 @@ uplink_new(struct event_base *base, SSL_CTX *ctx, struct spool *spool,
 		u->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
 		    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
 
-	if (gethostname(u->hostname, sizeof(u->hostname)) != 0)
-		snprintf(u->hostname, sizeof(u->hostname), "unknown");
-	u->hostname[sizeof(u->hostname) - 1] = '\0';
-	if (uname(&un) == 0)
-		snprintf(u->os, sizeof(u->os), "%.60s %.60s", un.sysname, un.release);
-	else
-		snprintf(u->os, sizeof(u->os), "unknown");
+	platform_host(u->hostname, sizeof(u->hostname), u->os, sizeof(u->os));
 	u->frame_max_out = u->o.max_frame;
 	u->batch_max = u->o.batch_max;
 	u->retry.min_ms = u->o.reconnect_min_ms;

@@ -17,7 +17,7 @@
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
-#include "agent.h"
+#include "spool.h"
 #include "posture.h"
 
 struct uplink_opts {

@@ -1,9 +1,8 @@
 /*
  * The notification dispatcher: one queue of messages for every channel,
- * attempts started from libevent timers, retries on the backoff schedule,
- * and libcurl's multi interface driven by libevent (the "multi-socket"
- * pattern: curl says which sockets to watch and when to wake it, libevent
- * does the waiting). See notify.h.
+ * attempts started from libevent timers, retries on the backoff schedule.
+ * The channels are drivers (notify_drivers[]): this file starts, ends and
+ * frees their attempts and names none of them. See notify.h.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,9 +10,9 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <event2/event.h>
 
+#include "vigil/clock.h"
 #include "vigil/err.h"
 
 #include "notify.h"
@@ -23,8 +22,8 @@ struct notify {
 	struct notify_conf conf;
 	notify_cb *cb;
 	void *cb_arg;
-	CURLM *multi;
-	struct event *curl_timer;
+	void *state[NOTIFY_CHANNEL_COUNT];  /* each channel's, from its init() */
+	int inited[NOTIFY_CHANNEL_COUNT];
 	struct notify_job *jobs; /* every pending message */
 	size_t njobs;
 	uint64_t next_id;
@@ -69,9 +68,17 @@ notify_backoff_ms(const struct notify_conf *c, int attempt)
 const char *
 notify_channel_name(enum notify_channel ch)
 {
-	static const char *const names[] = {"email", "webhook", "exec"};
+	return (unsigned)ch < NOTIFY_CHANNEL_COUNT && notify_drivers[ch] != NULL ?
+	    notify_drivers[ch]->name : "unknown";
+}
 
-	return (unsigned)ch < NOTIFY_CHANNEL_COUNT ? names[ch] : "unknown";
+int
+notify_channel_find(const char *name)
+{
+	for (int i = 0; i < NOTIFY_CHANNEL_COUNT; i++)
+		if (notify_drivers[i] != NULL && strcmp(notify_drivers[i]->name, name) == 0)
+			return i;
+	return -1;
 }
 
 const char *
@@ -88,10 +95,7 @@ notify_failure_name(enum notify_failure f)
 int64_t
 notify_now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return clock_now_us();
 }
 
 const struct notify_conf *
@@ -106,208 +110,16 @@ notify_base(const struct notify *n)
 	return n->base;
 }
 
+void *
+notify_driver_state(const struct notify *n, enum notify_channel ch)
+{
+	return (unsigned)ch < NOTIFY_CHANNEL_COUNT ? n->state[ch] : NULL;
+}
+
 size_t
 notify_pending(const struct notify *n)
 {
 	return n->njobs;
-}
-
-/* ---- libcurl's multi interface on libevent ---- */
-
-static void curl_check_done(struct notify *n);
-
-static void
-curl_event_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct notify *n = arg;
-	int running, action = 0;
-
-	if (what & EV_READ)
-		action |= CURL_CSELECT_IN;
-	if (what & EV_WRITE)
-		action |= CURL_CSELECT_OUT;
-	curl_multi_socket_action(n->multi, fd, action, &running);
-	curl_check_done(n);
-}
-
-static void
-curl_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct notify *n = arg;
-	int running;
-
-	curl_multi_socket_action(n->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	curl_check_done(n);
-}
-
-/* CURLMOPT_SOCKETFUNCTION: watch s as curl asks; the event lives in curl's per-socket pointer. */
-static int
-curl_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
-{
-	struct notify *n = userp;
-	struct event *ev = socketp;
-	short kind;
-
-	if (what == CURL_POLL_REMOVE) {
-		if (ev != NULL)
-			event_free(ev);
-		return 0;
-	}
-	kind = EV_PERSIST;
-	if (what & CURL_POLL_IN)
-		kind |= EV_READ;
-	if (what & CURL_POLL_OUT)
-		kind |= EV_WRITE;
-	if (ev == NULL) {
-		ev = event_new(n->base, s, kind, curl_event_cb, n);
-		if (ev == NULL)
-			return -1;
-		curl_multi_assign(n->multi, s, ev);
-	} else {
-		event_del(ev);
-		event_assign(ev, n->base, s, kind, curl_event_cb, n);
-	}
-	return event_add(ev, NULL) == 0 ? 0 : -1;
-}
-
-/* CURLMOPT_TIMERFUNCTION: one timer; -1 stops it, 0 means "as soon as possible". */
-static int
-curl_timerfn_cb(CURLM *multi, long timeout_ms, void *userp)
-{
-	struct notify *n = userp;
-	struct timeval tv;
-
-	if (timeout_ms < 0)
-		return evtimer_del(n->curl_timer);
-	tv.tv_sec = timeout_ms / 1000;
-	tv.tv_usec = (timeout_ms % 1000) * 1000;
-	return evtimer_add(n->curl_timer, &tv);
-}
-
-static void
-curl_check_done(struct notify *n)
-{
-	struct notify_job *j;
-	CURLMsg *msg;
-	int left;
-
-	while ((msg = curl_multi_info_read(n->multi, &left)) != NULL) {
-		char *priv = NULL;
-		CURL *easy;
-		CURLcode res;
-
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		easy = msg->easy_handle;
-		res = msg->data.result;
-		curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
-		j = (struct notify_job *)(void *)priv;
-		curl_multi_remove_handle(n->multi, easy);
-		j->curl_done(j, (int)res);
-	}
-}
-
-void
-notify_curl_start(struct notify_job *j, const char *ca,
-                  void (*done)(struct notify_job *j, int curlcode))
-{
-	const struct notify_conf *c = notify_conf_of(j->n);
-
-	if (ca[0] != '\0')
-		curl_easy_setopt(j->easy, CURLOPT_CAINFO, ca);
-	curl_easy_setopt(j->easy, CURLOPT_SSL_VERIFYPEER, c->tls_verify ? 1L : 0L);
-	curl_easy_setopt(j->easy, CURLOPT_SSL_VERIFYHOST, c->tls_verify ? 2L : 0L);
-	curl_easy_setopt(j->easy, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
-	j->curl_done = done;
-	curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
-	curl_easy_setopt(j->easy, CURLOPT_ERRORBUFFER, j->curl_error);
-	curl_easy_setopt(j->easy, CURLOPT_NOSIGNAL, 1L);
-	j->curl_error[0] = '\0';
-	if (curl_multi_add_handle(j->n->multi, j->easy) != CURLM_OK)
-		notify_job_done(j, NOTIFY_FAIL_OTHER, 0, "Out of memory.");
-}
-
-/* Free what a curl attempt holds (after curl_multi_remove_handle, or instead of it). */
-void
-notify_curl_abort(struct notify_job *j)
-{
-	if (j->easy != NULL) {
-		curl_multi_remove_handle(j->n->multi, j->easy);
-		curl_easy_cleanup(j->easy);
-		j->easy = NULL;
-	}
-	curl_slist_free_all(j->list1);
-	curl_slist_free_all(j->list2);
-	j->list1 = j->list2 = NULL;
-	free(j->upload);
-	j->upload = NULL;
-}
-
-enum notify_failure
-notify_curl_failure(struct notify_job *j, int curlcode, char *err, size_t errlen)
-{
-	CURLcode res = (CURLcode)curlcode;
-	const char *what = j->curl_error[0] != '\0' ? j->curl_error : curl_easy_strerror(res);
-	enum notify_failure f;
-
-	switch (res) {
-	case CURLE_OK:
-		f = NOTIFY_FAIL_NONE;
-		break;
-	case CURLE_UNSUPPORTED_PROTOCOL:
-	case CURLE_URL_MALFORMAT:
-		f = NOTIFY_FAIL_INVALID;
-		break;
-	case CURLE_COULDNT_RESOLVE_PROXY:
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_CONNECT:
-		f = NOTIFY_FAIL_CONNECT;
-		break;
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CIPHER:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_USE_SSL_FAILED:
-	case CURLE_SSL_ISSUER_ERROR:
-	case CURLE_SSL_CRL_BADFILE:
-	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-	case CURLE_SSL_INVALIDCERTSTATUS:
-	case CURLE_SSL_ENGINE_INITFAILED:
-		f = NOTIFY_FAIL_TLS;
-		break;
-	case CURLE_OPERATION_TIMEDOUT:
-		f = NOTIFY_FAIL_TIMEOUT;
-		break;
-	case CURLE_LOGIN_DENIED:
-	case CURLE_AUTH_ERROR:
-		f = NOTIFY_FAIL_AUTH;
-		break;
-	default:
-		f = NOTIFY_FAIL_OTHER;
-		break;
-	}
-	switch (f) {
-	case NOTIFY_FAIL_NONE:
-		snprintf(err, errlen, "%s", "");
-		break;
-	case NOTIFY_FAIL_CONNECT:
-		snprintf(err, errlen, "Cannot connect: %s.", what);
-		break;
-	case NOTIFY_FAIL_TLS:
-		snprintf(err, errlen, "TLS failed: %s.", what);
-		break;
-	case NOTIFY_FAIL_TIMEOUT:
-		snprintf(err, errlen, "No answer in time: %s.", what);
-		break;
-	case NOTIFY_FAIL_AUTH:
-		snprintf(err, errlen, "Login refused: %s.", what);
-		break;
-	default:
-		snprintf(err, errlen, "%s.", what);
-		break;
-	}
-	return f;
 }
 
 /* ---- jobs ---- */
@@ -326,13 +138,19 @@ job_unlink(struct notify_job *j)
 	n->njobs--;
 }
 
+/* Whatever the attempt holds goes: its channel frees it. */
+static void
+job_abort(struct notify_job *j)
+{
+	notify_drivers[j->channel]->abort(j);
+}
+
 static void
 job_free(struct notify_job *j)
 {
 	if (j == NULL)
 		return;
-	notify_curl_abort(j);
-	notify_exec_abort(j);
+	job_abort(j);
 	if (j->timer != NULL)
 		event_free(j->timer);
 	free(j->subject);
@@ -349,20 +167,7 @@ job_start(evutil_socket_t fd, short what, void *arg)
 	j->attempt++;
 	j->started_us = notify_now_us();
 	j->running = 1;
-	switch (j->channel) {
-	case NOTIFY_EMAIL:
-		notify_smtp_start(j);
-		break;
-	case NOTIFY_WEBHOOK:
-		notify_webhook_start(j);
-		break;
-	case NOTIFY_EXEC:
-		notify_exec_start(j);
-		break;
-	default:
-		notify_job_done(j, NOTIFY_FAIL_INVALID, 0, "No such channel.");
-		break;
-	}
+	notify_drivers[j->channel]->start(j);
 }
 
 static int
@@ -391,7 +196,7 @@ notify_job_done(struct notify_job *j, enum notify_failure f, long code, const ch
 	va_end(ap);
 	j->running = 0;
 	/* Whatever the attempt held goes now; the next attempt starts afresh. */
-	notify_curl_abort(j);
+	job_abort(j);
 
 	memset(&a, 0, sizeof(a));
 	a.job = j->id;
@@ -431,10 +236,11 @@ notify_send(struct notify *n, const struct notify_request *req, uint64_t *job)
 	int rc;
 
 	if (req->target == NULL || req->target[0] == '\0' || req->n == NULL ||
-	    (unsigned)req->channel >= NOTIFY_CHANNEL_COUNT || req->attempts_done < 0 ||
-	    req->attempts_done >= c->max_attempts)
+	    (unsigned)req->channel >= NOTIFY_CHANNEL_COUNT || notify_drivers[req->channel] == NULL ||
+	    req->attempts_done < 0 || req->attempts_done >= c->max_attempts)
 		return VIGIL_ERR_INVAL;
-	if (req->channel == NOTIFY_EMAIL && (c->smtp_url[0] == '\0' || c->smtp_from[0] == '\0'))
+	if (notify_drivers[req->channel]->usable != NULL &&
+	    notify_drivers[req->channel]->usable(c) != 0)
 		return VIGIL_ERR_INVAL;
 	if (strlen(req->target) >= NOTIFY_TARGET_MAX)
 		return VIGIL_ERR_TOOBIG;
@@ -447,8 +253,6 @@ notify_send(struct notify *n, const struct notify_request *req, uint64_t *job)
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return VIGIL_ERR_NOMEM;
 	j->n = n;
-	j->pid = -1;
-	j->pidfd = j->stdin_fd = j->stderr_fd = -1;
 	j->id = ++n->next_id;
 	j->tag = req->tag;
 	j->channel = req->channel;
@@ -493,42 +297,33 @@ struct notify *
 notify_new(struct event_base *base, const struct notify_conf *conf, notify_cb *cb, void *arg)
 {
 	struct notify *n;
+	int ch;
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return NULL;
 	if ((n = calloc(1, sizeof(*n))) == NULL)
-		goto fail;
+		return NULL;
 	n->base = base;
 	n->conf = *conf;
 	if (n->conf.max_attempts < 1)
 		n->conf.max_attempts = 1;
 	n->cb = cb;
 	n->cb_arg = arg;
-	n->curl_timer = evtimer_new(base, curl_timer_cb, n);
-	n->multi = curl_multi_init();
-	if (n->curl_timer == NULL || n->multi == NULL)
-		goto fail;
-	curl_multi_setopt(n->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
-	curl_multi_setopt(n->multi, CURLMOPT_SOCKETDATA, n);
-	curl_multi_setopt(n->multi, CURLMOPT_TIMERFUNCTION, curl_timerfn_cb);
-	curl_multi_setopt(n->multi, CURLMOPT_TIMERDATA, n);
-	return n;
-fail:
-	if (n != NULL) {
-		if (n->multi != NULL)
-			curl_multi_cleanup(n->multi);
-		if (n->curl_timer != NULL)
-			event_free(n->curl_timer);
-		free(n);
+	for (ch = 0; ch < NOTIFY_CHANNEL_COUNT; ch++) {
+		if (notify_drivers[ch] == NULL || notify_drivers[ch]->init == NULL)
+			continue;
+		if (notify_drivers[ch]->init(n, &n->state[ch]) != 0) {
+			notify_free(n);
+			return NULL;
+		}
+		n->inited[ch] = 1;
 	}
-	curl_global_cleanup();
-	return NULL;
+	return n;
 }
 
 void
 notify_free(struct notify *n)
 {
 	struct notify_job *j, *next;
+	int ch;
 
 	if (n == NULL)
 		return;
@@ -536,9 +331,9 @@ notify_free(struct notify *n)
 		next = j->next;
 		job_free(j);
 	}
-	curl_multi_cleanup(n->multi);
-	event_free(n->curl_timer);
+	for (ch = 0; ch < NOTIFY_CHANNEL_COUNT; ch++)
+		if (n->inited[ch] && notify_drivers[ch]->fini != NULL)
+			notify_drivers[ch]->fini(n->state[ch]);
 	explicit_bzero(n->conf.smtp_password, sizeof(n->conf.smtp_password));
 	free(n);
-	curl_global_cleanup();
 }

@@ -186,7 +186,7 @@ int notify_smtp_format(const char *from, const char *from_name, char *const *rcp
                        const char *subject, const char *body, int64_t now_us, int utc_offset_min,
                        const char *msgid_unique, char *buf, size_t len);
 
-/* ---- for notify.c and its channels (notify_smtp.c, notify_webhook.c, notify_exec.c) ---- */
+/* ---- the channels: drivers, as OpenSMTPD's table backends are ---- */
 
 struct event;
 
@@ -206,39 +206,40 @@ struct notify_job {
 	int64_t started_us;
 	struct event *timer; /* the next attempt */
 	int running;         /* an attempt is in flight */
-
-	/* SMTP and HTTPS (libcurl) */
-	void *easy;          /* CURL * */
-	void *list1, *list2; /* struct curl_slist *: recipients, headers */
-	char *upload;        /* the message an SMTP attempt sends */
-	size_t upload_len, upload_off;
-	char reply[256]; /* the start of an HTTP answer, for the error text */
-	size_t reply_len;
-	char curl_error[256]; /* CURL_ERROR_SIZE */
-	void (*curl_done)(struct notify_job *j, int curlcode);
-
-	/* exec */
-	int pid, pidfd, stdin_fd, stderr_fd;
-	size_t stdin_off;
-	struct event *ev_stdin, *ev_stderr, *ev_exit, *ev_kill;
-	int killed;
-	char child_err[256];
-	size_t child_err_len;
+	void *attempt_state; /* the channel's, while an attempt holds something; else NULL */
 };
+
+/*
+ * A channel. The dispatcher (notify.c) finds a message's channel in the
+ * table notify_drivers[] (notify_drivers.c) and calls it; it names none. A
+ * new channel is a file that defines one and a line in that table.
+ */
+struct notify_driver {
+	const char *name;                    /* "email": in configurations and the timeline */
+	/* Can this configuration send on it? 0, or VIGIL_ERR_INVAL. NULL: always. */
+	int (*usable)(const struct notify_conf *c);
+	/* What the channel keeps for a dispatcher (*state); NULL: nothing. 0 or an error. */
+	int (*init)(struct notify *n, void **state);
+	void (*fini)(void *state);
+	/* Start an attempt; it ends with notify_job_done(), maybe before this returns. */
+	void (*start)(struct notify_job *j);
+	/* Free what an attempt holds (j->attempt_state); nothing held is a no-op. */
+	void (*abort)(struct notify_job *j);
+};
+
+/* The channels, by enum notify_channel. */
+extern const struct notify_driver *const notify_drivers[NOTIFY_CHANNEL_COUNT];
+
+/* The channel called name ("email", "webhook", "exec"), or -1. */
+int notify_channel_find(const char *name);
 
 const struct notify_conf *notify_conf_of(const struct notify *n);
 struct event_base *notify_base(const struct notify *n);
+/* What the channel ch keeps for n (its init()'s *state). */
+void *notify_driver_state(const struct notify *n, enum notify_channel ch);
+/* The one clock (vigil/clock.h): tests hold it still. */
 int64_t notify_now_us(void);
-/*
- * Hand an easy handle (CURLOPT_PRIVATE = j) to the multi handle, with the
- * TLS checks (ca: a CA file, "" for the system store) and timeout of the
- * configuration; done is called when it ends. Out of memory ends j at once.
- */
-void notify_curl_start(struct notify_job *j, const char *ca,
-                       void (*done)(struct notify_job *j, int curlcode));
-/* The failure class of a CURLcode, and a sentence for it in err. */
-enum notify_failure notify_curl_failure(struct notify_job *j, int curlcode, char *err,
-                                        size_t errlen);
+
 /*
  * An attempt ended: report it, then schedule the next one or free j.
  * j must not be touched after this call.
@@ -246,11 +247,41 @@ enum notify_failure notify_curl_failure(struct notify_job *j, int curlcode, char
 void notify_job_done(struct notify_job *j, enum notify_failure f, long code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Each channel: start an attempt (ends with notify_job_done(), maybe at once), abort one. */
-void notify_smtp_start(struct notify_job *j);
-void notify_webhook_start(struct notify_job *j);
+extern const struct notify_driver notify_email;     /* notify_smtp.c */
+extern const struct notify_driver notify_webhook;   /* notify_webhook.c */
+extern const struct notify_driver notify_exec;      /* notify_exec.c */
+
+/* ---- notify_curl.c: libcurl's multi interface on libevent, for SMTP and HTTPS ---- */
+
+/* One curl transfer, an attempt's state (j->attempt_state) on a libcurl channel. */
+struct notify_curl_attempt {
+	void *easy;            /* CURL * */
+	void *list;            /* struct curl_slist *: recipients, or headers */
+	char *upload;          /* the message an SMTP attempt sends */
+	size_t upload_len, upload_off;
+	char reply[256];       /* the start of an HTTP answer, for the error text */
+	size_t reply_len;
+	char error[256];       /* CURL_ERROR_SIZE */
+	void (*done)(struct notify_job *j, int curlcode);
+};
+
+/* A channel's init and fini: a multi handle driven by n's event loop. */
+int notify_curl_init(struct notify *n, void **state);
+void notify_curl_fini(void *state);
+
+/* A new transfer for j's attempt (its easy handle made); NULL when out of memory. */
+struct notify_curl_attempt *notify_curl_begin(struct notify_job *j);
+/*
+ * Hand the transfer to the channel's multi handle, with the TLS checks (ca:
+ * a CA file, "" for the system store) and timeout of the configuration;
+ * done is called when it ends. Out of memory ends j at once.
+ */
+void notify_curl_start(struct notify_job *j, const char *ca,
+                       void (*done)(struct notify_job *j, int curlcode));
+/* The channels' abort: the transfer, its lists and its upload freed. */
 void notify_curl_abort(struct notify_job *j);
-void notify_exec_start(struct notify_job *j);
-void notify_exec_abort(struct notify_job *j);
+/* The failure class of a CURLcode, and a sentence for it in err. */
+enum notify_failure notify_curl_failure(struct notify_job *j, int curlcode, char *err,
+                                        size_t errlen);
 
 #endif

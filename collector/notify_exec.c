@@ -20,10 +20,22 @@
 #include <event2/event.h>
 
 #include "vigil/err.h"
+#include "vigil/i18n.h"
 
 #include "notify.h"
 
 #define EXEC_ENV_MAX 8
+
+/* An attempt's child and what watches it (the job's attempt_state). */
+struct exec_attempt {
+	struct notify_job *j;
+	int pid, pidfd, stdin_fd, stderr_fd;
+	size_t stdin_off;
+	struct event *ev_stdin, *ev_stderr, *ev_exit, *ev_kill;
+	int killed;
+	char child_err[256];
+	size_t child_err_len;
+};
 
 static void
 close_fd(int *fd)
@@ -43,54 +55,60 @@ free_event(struct event **ev)
 
 /* Close the pipes and events; the child is already reaped (or killed and reaped). */
 static void
-exec_cleanup(struct notify_job *j)
+exec_cleanup(struct exec_attempt *x)
 {
-	free_event(&j->ev_stdin);
-	free_event(&j->ev_stderr);
-	free_event(&j->ev_exit);
-	free_event(&j->ev_kill);
-	close_fd(&j->stdin_fd);
-	close_fd(&j->stderr_fd);
-	close_fd(&j->pidfd);
-	j->pid = -1;
-}
-
-void
-notify_exec_abort(struct notify_job *j)
-{
-	if (j->pid > 0) {
-		kill(-j->pid, SIGKILL);
-		while (waitpid(j->pid, NULL, 0) < 0 && errno == EINTR)
-			;
-	}
-	exec_cleanup(j);
+	free_event(&x->ev_stdin);
+	free_event(&x->ev_stderr);
+	free_event(&x->ev_exit);
+	free_event(&x->ev_kill);
+	close_fd(&x->stdin_fd);
+	close_fd(&x->stderr_fd);
+	close_fd(&x->pidfd);
+	x->pid = -1;
 }
 
 static void
-exec_read_stderr(struct notify_job *j)
+exec_abort(struct notify_job *j)
+{
+	struct exec_attempt *x = j->attempt_state;
+
+	if (x == NULL)
+		return;
+	j->attempt_state = NULL;
+	if (x->pid > 0) {
+		kill(-x->pid, SIGKILL);
+		while (waitpid(x->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	exec_cleanup(x);
+	free(x);
+}
+
+static void
+exec_read_stderr(struct exec_attempt *x)
 {
 	char buf[512];
 	ssize_t r;
 
-	while (j->stderr_fd >= 0) {
-		r = read(j->stderr_fd, buf, sizeof(buf));
+	while (x->stderr_fd >= 0) {
+		r = read(x->stderr_fd, buf, sizeof(buf));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
 			if (r == 0 || errno != EAGAIN) {
-				free_event(&j->ev_stderr);
-				close_fd(&j->stderr_fd);
+				free_event(&x->ev_stderr);
+				close_fd(&x->stderr_fd);
 			}
 			return;
 		}
 		/* Keep the start; what a failing command says first is usually why. */
-		size_t room = sizeof(j->child_err) - 1 - j->child_err_len;
+		size_t room = sizeof(x->child_err) - 1 - x->child_err_len;
 
 		if ((size_t)r < room)
 			room = (size_t)r;
-		memcpy(j->child_err + j->child_err_len, buf, room);
-		j->child_err_len += room;
-		j->child_err[j->child_err_len] = '\0';
+		memcpy(x->child_err + x->child_err_len, buf, room);
+		x->child_err_len += room;
+		x->child_err[x->child_err_len] = '\0';
 	}
 }
 
@@ -103,69 +121,77 @@ exec_stderr_cb(evutil_socket_t fd, short what, void *arg)
 static void
 exec_stdin_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct notify_job *j = arg;
+	struct exec_attempt *x = arg;
+	struct notify_job *j = x->j;
 	ssize_t w;
 
-	while (j->stdin_off < j->json_len) {
-		w = write(j->stdin_fd, j->json + j->stdin_off, j->json_len - j->stdin_off);
+	while (x->stdin_off < j->json_len) {
+		w = write(x->stdin_fd, j->json + x->stdin_off, j->json_len - x->stdin_off);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && errno == EAGAIN)
 			return;
 		if (w < 0)
 			break; /* EPIPE: it does not read its input; its exit status decides */
-		j->stdin_off += (size_t)w;
+		x->stdin_off += (size_t)w;
 	}
-	free_event(&j->ev_stdin);
-	close_fd(&j->stdin_fd);
+	free_event(&x->ev_stdin);
+	close_fd(&x->stdin_fd);
 }
 
 static void
 exec_kill_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct notify_job *j = arg;
+	struct exec_attempt *x = arg;
 
 	/* The group: a script's own children must not outlive it holding the pipes. */
-	j->killed = 1;
-	kill(-j->pid, SIGKILL);
+	x->killed = 1;
+	kill(-x->pid, SIGKILL);
 }
 
 static void
 exec_exit_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct notify_job *j = arg;
+	struct exec_attempt *x = arg;
+	struct notify_job *j = x->j;
 	const struct notify_conf *c = notify_conf_of(j->n);
 	char err[256];
 	pid_t r;
-	int status = 0, killed = j->killed;
+	int status = 0, killed = x->killed, saved;
 
-	while ((r = waitpid(j->pid, &status, WNOHANG)) < 0 && errno == EINTR)
+	while ((r = waitpid(x->pid, &status, WNOHANG)) < 0 && errno == EINTR)
 		;
 	if (r == 0)
 		return; /* not yet: the pidfd said readable early */
-	j->pid = -1;
-	exec_read_stderr(j);
-	for (size_t k = template_clean_line(err, sizeof(err), j->child_err);
+	saved = errno;
+	x->pid = -1;
+	exec_read_stderr(x);
+	for (size_t k = template_clean_line(err, sizeof(err), x->child_err);
 	     k > 0 && err[k - 1] == ' ';)
 		err[--k] = '\0';
-	exec_cleanup(j);
+	/* x goes with the attempt: nothing of it is used past this point. */
+	exec_abort(j);
 	if (r < 0)
-		notify_job_done(j, NOTIFY_FAIL_OTHER, 0,
-		                "The command's exit could not be read: %s.", strerror(errno));
+		notify_job_done(j, NOTIFY_FAIL_OTHER, 0, _("The command's exit could not be read: %s."),
+		                strerror(saved));
 	else if (killed)
 		notify_job_done(j, NOTIFY_FAIL_TIMEOUT, 0,
-		                "The command did not finish within %lld ms and was killed.",
+		                _("The command did not finish within %lld ms and was killed."),
 		                c->exec_timeout_ms);
 	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		notify_job_done(j, NOTIFY_FAIL_NONE, 0, "%s", "");
+	else if (WIFEXITED(status) && err[0] != '\0')
+		notify_job_done(j, NOTIFY_FAIL_EXIT, WEXITSTATUS(status),
+		                _("The command exited with status %d: %s"), WEXITSTATUS(status), err);
 	else if (WIFEXITED(status))
 		notify_job_done(j, NOTIFY_FAIL_EXIT, WEXITSTATUS(status),
-		                "The command exited with status %d%s%s", WEXITSTATUS(status),
-		                err[0] != '\0' ? ": " : ".", err);
+		                _("The command exited with status %d."), WEXITSTATUS(status));
+	else if (err[0] != '\0')
+		notify_job_done(j, NOTIFY_FAIL_EXIT, 128 + WTERMSIG(status),
+		                _("The command was killed by signal %d: %s"), WTERMSIG(status), err);
 	else
 		notify_job_done(j, NOTIFY_FAIL_EXIT, 128 + WTERMSIG(status),
-		                "The command was killed by signal %d%s%s", WTERMSIG(status),
-		                err[0] != '\0' ? ": " : ".", err);
+		                _("The command was killed by signal %d."), WTERMSIG(status));
 }
 
 /* Split on spaces into buf; argv[0] must be an absolute path. Returns argc or an error. */
@@ -197,8 +223,8 @@ set_nonblock(int fd)
 	return fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ? -1 : 0;
 }
 
-void
-notify_exec_start(struct notify_job *j)
+static void
+exec_start(struct notify_job *j)
 {
 	const struct notify_conf *c = notify_conf_of(j->n);
 	struct event_base *base = notify_base(j->n);
@@ -208,6 +234,7 @@ notify_exec_start(struct notify_job *j)
 	int in[2] = {-1, -1}, errp[2] = {-1, -1}, rc, argc;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
+	struct exec_attempt *x;
 	sigset_t none, all;
 	struct timeval tv;
 	pid_t pid;
@@ -215,7 +242,7 @@ notify_exec_start(struct notify_job *j)
 	argc = split_argv(j->target, words, sizeof(words), argv, NOTIFY_ARGV_MAX);
 	if (argc < 0) {
 		notify_job_done(j, NOTIFY_FAIL_INVALID, 0,
-		                "The command is not an absolute program path and at most %d words.",
+		                _("The command is not an absolute program path and at most %d words."),
 		                NOTIFY_ARGV_MAX - 1);
 		return;
 	}
@@ -234,7 +261,7 @@ notify_exec_start(struct notify_job *j)
 		close_fd(&in[1]);
 		close_fd(&errp[0]);
 		close_fd(&errp[1]);
-		notify_job_done(j, NOTIFY_FAIL_OTHER, 0, "Cannot make a pipe: %s.", strerror(rc));
+		notify_job_done(j, NOTIFY_FAIL_OTHER, 0, _("Cannot make a pipe: %s."), strerror(rc));
 		return;
 	}
 	posix_spawn_file_actions_init(&fa);
@@ -260,36 +287,50 @@ notify_exec_start(struct notify_job *j)
 	if (rc != 0) {
 		close_fd(&in[1]);
 		close_fd(&errp[0]);
-		notify_job_done(j, NOTIFY_FAIL_OTHER, 0, "Cannot run %s: %s.", argv[0],
+		notify_job_done(j, NOTIFY_FAIL_OTHER, 0, _("Cannot run %s: %s."), argv[0],
 		                strerror(rc));
 		return;
 	}
-	j->pid = pid;
-	j->stdin_fd = in[1];
-	j->stderr_fd = errp[0];
-	j->stdin_off = 0;
-	j->killed = 0;
-	j->child_err_len = 0;
-	j->child_err[0] = '\0';
-	j->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (j->pidfd >= 0)
-		fcntl(j->pidfd, F_SETFD, FD_CLOEXEC);
-	j->ev_stdin = event_new(base, j->stdin_fd, EV_WRITE | EV_PERSIST, exec_stdin_cb, j);
-	j->ev_stderr = event_new(base, j->stderr_fd, EV_READ | EV_PERSIST, exec_stderr_cb, j);
-	j->ev_exit =
-	    j->pidfd >= 0 ? event_new(base, j->pidfd, EV_READ | EV_PERSIST, exec_exit_cb, j) : NULL;
-	j->ev_kill = evtimer_new(base, exec_kill_cb, j);
+	if ((x = calloc(1, sizeof(*x))) == NULL) {
+		/* The child is ours to stop: nothing would watch it. */
+		kill(-pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		close_fd(&in[1]);
+		close_fd(&errp[0]);
+		notify_job_done(j, NOTIFY_FAIL_OTHER, 0, "%s", _("Out of memory."));
+		return;
+	}
+	j->attempt_state = x;
+	x->j = j;
+	x->pid = pid;
+	x->stdin_fd = in[1];
+	x->stderr_fd = errp[0];
+	x->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (x->pidfd >= 0)
+		fcntl(x->pidfd, F_SETFD, FD_CLOEXEC);
+	x->ev_stdin = event_new(base, x->stdin_fd, EV_WRITE | EV_PERSIST, exec_stdin_cb, x);
+	x->ev_stderr = event_new(base, x->stderr_fd, EV_READ | EV_PERSIST, exec_stderr_cb, x);
+	x->ev_exit =
+	    x->pidfd >= 0 ? event_new(base, x->pidfd, EV_READ | EV_PERSIST, exec_exit_cb, x) : NULL;
+	x->ev_kill = evtimer_new(base, exec_kill_cb, x);
 	tv.tv_sec = (time_t)(c->exec_timeout_ms / 1000);
 	tv.tv_usec = (suseconds_t)(c->exec_timeout_ms % 1000) * 1000;
-	if (j->ev_stdin == NULL || j->ev_stderr == NULL || j->ev_exit == NULL ||
-	    j->ev_kill == NULL || event_add(j->ev_stdin, NULL) < 0 ||
-	    event_add(j->ev_stderr, NULL) < 0 || event_add(j->ev_exit, NULL) < 0 ||
-	    evtimer_add(j->ev_kill, &tv) < 0) {
+	if (x->ev_stdin == NULL || x->ev_stderr == NULL || x->ev_exit == NULL ||
+	    x->ev_kill == NULL || event_add(x->ev_stdin, NULL) < 0 ||
+	    event_add(x->ev_stderr, NULL) < 0 || event_add(x->ev_exit, NULL) < 0 ||
+	    evtimer_add(x->ev_kill, &tv) < 0) {
 		rc = errno;
-		notify_exec_abort(j);
+		exec_abort(j);
 		notify_job_done(j, NOTIFY_FAIL_OTHER, 0,
-		                "Cannot watch the command (pidfd_open needs Linux 5.3): %s.",
+		                _("Cannot watch the command (pidfd_open needs Linux 5.3): %s."),
 		                strerror(rc));
 		return;
 	}
 }
+
+const struct notify_driver notify_exec = {
+	.name = "exec",
+	.start = exec_start,
+	.abort = exec_abort,
+};

@@ -15,38 +15,17 @@
 #include <openssl/evp.h>
 
 #include "vigil/err.h"
+#include "vigil/i18n.h"
+#include "vigil/sbuf.h"
+#include "vigil/utf8.h"
 
 #include "notify.h"
 
 #define SMTP_MESSAGE_MAX (TEMPLATE_BODY_MAX * 2) /* base64 of the body and the header */
 #define WORD_RAW_MAX 39 /* bytes per encoded word: "Subject: " + 64 columns stays under 76 */
 
-struct mbuf {
-	char *p;
-	size_t len, cap;
-	int trunc;
-};
-
 static void
-mb_put(struct mbuf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->trunc = 1;
-		return;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-mb_str(struct mbuf *b, const char *s)
-{
-	mb_put(b, s, strlen(s));
-}
-
-static void
-mb_base64(struct mbuf *b, const char *s, size_t n)
+mb_base64(struct sbuf *b, const char *s, size_t n)
 {
 	unsigned char out[80];
 
@@ -55,7 +34,7 @@ mb_base64(struct mbuf *b, const char *s, size_t n)
 		size_t k = n < 57 ? n : 57;
 		int m = EVP_EncodeBlock(out, (const unsigned char *)s, (int)k);
 
-		mb_put(b, (const char *)out, (size_t)m);
+		sbuf_put(b, (const char *)out, (size_t)m);
 		s += k;
 		n -= k;
 	}
@@ -103,7 +82,7 @@ notify_split_addresses(const char *target, char *buf, size_t buflen, char **rcpt
 
 /* s as RFC 2047 encoded words, each of at most WORD_RAW_MAX bytes cut on character bounds. */
 static void
-mb_encoded_words(struct mbuf *b, const char *s)
+mb_encoded_words(struct sbuf *b, const char *s)
 {
 	size_t n = strlen(s), off = 0;
 
@@ -112,20 +91,21 @@ mb_encoded_words(struct mbuf *b, const char *s)
 	while (off < n) {
 		size_t k = n - off < WORD_RAW_MAX ? n - off : WORD_RAW_MAX;
 
-		while (off + k < n && k > 1 && ((unsigned char)s[off + k] & 0xC0) == 0x80)
-			k--;
+		/* A word holds whole characters (at least one byte, whatever the text). */
+		if ((k = utf8_cut(s + off, n - off, k)) == 0)
+			k = 1;
 		if (off > 0)
-			mb_str(b, "\r\n ");
-		mb_str(b, "=?UTF-8?B?");
+			sbuf_str(b, "\r\n ");
+		sbuf_str(b, "=?UTF-8?B?");
 		mb_base64(b, s + off, k);
-		mb_str(b, "?=");
+		sbuf_str(b, "?=");
 		off += k;
 	}
 }
 
 /* Characters on the message's last line so far. */
 static size_t
-mb_column(const struct mbuf *b)
+mb_column(const struct sbuf *b)
 {
 	size_t i = b->len;
 
@@ -142,7 +122,7 @@ mb_column(const struct mbuf *b)
  * own.
  */
 static void
-mb_display_name(struct mbuf *b, const char *name, size_t addrlen)
+mb_display_name(struct sbuf *b, const char *name, size_t addrlen)
 {
 	char clean[256];
 	int plain = 1;
@@ -155,12 +135,12 @@ mb_display_name(struct mbuf *b, const char *name, size_t addrlen)
 	if (clean[0] == '\0')
 		return;
 	if (plain) {
-		mb_str(b, clean);
-		mb_str(b, " ");
+		sbuf_str(b, clean);
+		sbuf_str(b, " ");
 		return;
 	}
 	mb_encoded_words(b, clean);
-	mb_str(b, mb_column(b) + 1 + addrlen > 76 ? "\r\n " : " ");
+	sbuf_str(b, mb_column(b) + 1 + addrlen > 76 ? "\r\n " : " ");
 }
 
 int
@@ -171,7 +151,7 @@ notify_smtp_format(const char *from, const char *from_name, char *const *rcpt, s
 	static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 	                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-	struct mbuf b = {buf, 0, len, 0};
+	struct sbuf b;
 	char line[512], clean[TEMPLATE_SUBJECT_MAX], uniq[128];
 	struct tm tm;
 	time_t t;
@@ -179,26 +159,26 @@ notify_smtp_format(const char *from, const char *from_name, char *const *rcpt, s
 
 	if (len == 0)
 		return VIGIL_ERR_TOOBIG;
-	buf[0] = '\0';
+	sbuf_init(&b, buf, len);
 	if (!addr_ok(from) || nrcpt == 0)
 		return VIGIL_ERR_INVAL;
 	for (size_t i = 0; i < nrcpt; i++)
 		if (!addr_ok(rcpt[i]))
 			return VIGIL_ERR_INVAL;
 
-	mb_str(&b, "From: ");
+	sbuf_str(&b, "From: ");
 	mb_display_name(&b, from_name, strlen(from) + 2);
 	snprintf(line, sizeof(line), "<%s>\r\n", from);
-	mb_str(&b, line);
-	mb_str(&b, "To: ");
+	sbuf_str(&b, line);
+	sbuf_str(&b, "To: ");
 	for (size_t i = 0; i < nrcpt; i++) {
-		mb_str(&b, rcpt[i]);
-		mb_str(&b, i + 1 < nrcpt ? ",\r\n " : "\r\n");
+		sbuf_str(&b, rcpt[i]);
+		sbuf_str(&b, i + 1 < nrcpt ? ",\r\n " : "\r\n");
 	}
-	mb_str(&b, "Subject: ");
+	sbuf_str(&b, "Subject: ");
 	template_clean_line(clean, sizeof(clean), subject);
 	mb_encoded_words(&b, clean);
-	mb_str(&b, "\r\n");
+	sbuf_str(&b, "\r\n");
 
 	t = (time_t)(now_us / 1000000) + (time_t)utc_offset_min * 60;
 	if (gmtime_r(&t, &tm) == NULL)
@@ -206,7 +186,7 @@ notify_smtp_format(const char *from, const char *from_name, char *const *rcpt, s
 	snprintf(line, sizeof(line), "Date: %s, %02d %s %04d %02d:%02d:%02d %c%02d%02d\r\n",
 	         days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
 	         tm.tm_min, tm.tm_sec, utc_offset_min < 0 ? '-' : '+', off / 60, off % 60);
-	mb_str(&b, line);
+	sbuf_str(&b, line);
 
 	/* The unique part is ours, but keep to atext in case a caller passes something odd. */
 	snprintf(uniq, sizeof(uniq), "%s", msgid_unique != NULL ? msgid_unique : "");
@@ -214,15 +194,15 @@ notify_smtp_format(const char *from, const char *from_name, char *const *rcpt, s
 		if (!addr_char_ok((unsigned char)*p) || *p == '@')
 			*p = '.';
 	snprintf(line, sizeof(line), "Message-ID: <vigil.%s@%s>\r\n", uniq, strchr(from, '@') + 1);
-	mb_str(&b, line);
-	mb_str(&b, "MIME-Version: 1.0\r\n"
+	sbuf_str(&b, line);
+	sbuf_str(&b, "MIME-Version: 1.0\r\n"
 	           "Content-Type: text/plain; charset=UTF-8\r\n"
 	           "Content-Transfer-Encoding: base64\r\n"
 	           "Auto-Submitted: auto-generated\r\n"
 	           "\r\n");
 	for (size_t n = strlen(body), o = 0; o < n; o += 57) {
 		mb_base64(&b, body + o, n - o < 57 ? n - o : 57);
-		mb_str(&b, "\r\n");
+		sbuf_str(&b, "\r\n");
 	}
 	return b.trunc ? VIGIL_ERR_TOOBIG : (int)b.len;
 }
@@ -230,13 +210,13 @@ notify_smtp_format(const char *from, const char *from_name, char *const *rcpt, s
 static size_t
 smtp_read(char *ptr, size_t size, size_t nmemb, void *arg)
 {
-	struct notify_job *j = arg;
-	size_t n = size * nmemb, left = j->upload_len - j->upload_off;
+	struct notify_curl_attempt *a = arg;
+	size_t n = size * nmemb, left = a->upload_len - a->upload_off;
 
 	if (n > left)
 		n = left;
-	memcpy(ptr, j->upload + j->upload_off, n);
-	j->upload_off += n;
+	memcpy(ptr, a->upload + a->upload_off, n);
+	a->upload_off += n;
 	return n;
 }
 
@@ -247,7 +227,8 @@ smtp_done(struct notify_job *j, int curlcode)
 	enum notify_failure f;
 	long code = 0;
 
-	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(((struct notify_curl_attempt *)j->attempt_state)->easy,
+	                  CURLINFO_RESPONSE_CODE, &code);
 	f = notify_curl_failure(j, curlcode, err, sizeof(err));
 	/* A 4xx or 5xx reply (sender or recipients refused, message rejected) is the server's "no".
 	 */
@@ -256,87 +237,99 @@ smtp_done(struct notify_job *j, int curlcode)
 	notify_curl_abort(j);
 	if (f == NOTIFY_FAIL_NONE)
 		notify_job_done(j, f, code, "%s", "");
+	else if (f == NOTIFY_FAIL_REFUSED)
+		notify_job_done(j, f, code, _("The mail server refused the message: %s"), err);
 	else
-		notify_job_done(
-		    j, f, code, "The mail server %s: %s",
-		    f == NOTIFY_FAIL_REFUSED ? "refused the message" : "could not be used", err);
+		notify_job_done(j, f, code, _("The mail server could not be used: %s"), err);
 }
 
-void
-notify_smtp_start(struct notify_job *j)
+static void
+smtp_start(struct notify_job *j)
 {
 	const struct notify_conf *c = notify_conf_of(j->n);
 	char addrs[NOTIFY_TARGET_MAX], *rcpt[NOTIFY_RCPT_MAX], uniq[96], from[330];
+	struct notify_curl_attempt *a;
 	struct curl_slist *l;
 	int nrcpt, rc, smtps = strncasecmp(c->smtp_url, "smtps://", 8) == 0;
 
 	if (!smtps && strncasecmp(c->smtp_url, "smtp://", 7) != 0) {
 		notify_job_done(j, NOTIFY_FAIL_INVALID, 0,
-		                "The mail server URL %s is neither smtp:// nor smtps://.",
+		                _("The mail server URL %s is neither smtp:// nor smtps://."),
 		                c->smtp_url);
 		return;
 	}
 	if (c->smtp_user[0] != '\0' && !smtps && !c->smtp_starttls) {
-		notify_job_done(
-		    j, NOTIFY_FAIL_INVALID, 0,
-		    "The mail server login would cross the network in clear: set smtp_starttls or "
-		    "use smtps://.");
+		notify_job_done(j, NOTIFY_FAIL_INVALID, 0, "%s",
+		                _("The mail server login would cross the network in clear: set "
+		                  "smtp_starttls or use smtps://."));
 		return;
 	}
 	nrcpt = notify_split_addresses(j->target, addrs, sizeof(addrs), rcpt, NOTIFY_RCPT_MAX);
 	if (nrcpt < 0) {
 		notify_job_done(j, NOTIFY_FAIL_INVALID, 0,
-		                "The address list is not usable (%s): each must be a plain "
-		                "user@domain, at most %d.",
+		                _("The address list is not usable (%s): each must be a plain "
+		                  "user@domain, at most %d."),
 		                vigil_strerror(nrcpt), NOTIFY_RCPT_MAX);
 		return;
 	}
-	if ((j->upload = malloc(SMTP_MESSAGE_MAX)) == NULL) {
-		notify_job_done(j, NOTIFY_FAIL_OTHER, 0, "Out of memory.");
+	if ((a = notify_curl_begin(j)) == NULL || (a->upload = malloc(SMTP_MESSAGE_MAX)) == NULL) {
+		notify_job_done(j, NOTIFY_FAIL_OTHER, 0, "%s", _("Out of memory."));
 		return;
 	}
 	snprintf(uniq, sizeof(uniq), "%" PRId64 ".%" PRIu64 ".%d.%" PRId64, j->incident, j->id,
 	         j->attempt, j->started_us);
 	rc = notify_smtp_format(c->smtp_from, c->smtp_from_name, rcpt, (size_t)nrcpt, j->subject,
-	                        j->body, j->started_us, c->utc_offset_min, uniq, j->upload,
+	                        j->body, j->started_us, c->utc_offset_min, uniq, a->upload,
 	                        SMTP_MESSAGE_MAX);
 	if (rc < 0) {
 		notify_job_done(j, NOTIFY_FAIL_INVALID, 0,
-		                "The message could not be written (%s): check smtp_from.",
+		                _("The message could not be written (%s): check smtp_from."),
 		                vigil_strerror(rc));
 		return;
 	}
-	j->upload_len = (size_t)rc;
-	j->upload_off = 0;
+	a->upload_len = (size_t)rc;
+	a->upload_off = 0;
 
-	if ((j->easy = curl_easy_init()) == NULL) {
-		notify_job_done(j, NOTIFY_FAIL_OTHER, 0, "Out of memory.");
-		return;
-	}
 	for (int i = 0; i < nrcpt; i++) {
 		char r[300];
 
 		snprintf(r, sizeof(r), "<%s>", rcpt[i]);
-		if ((l = curl_slist_append(j->list1, r)) == NULL) {
-			notify_job_done(j, NOTIFY_FAIL_OTHER, 0, "Out of memory.");
+		if ((l = curl_slist_append(a->list, r)) == NULL) {
+			notify_job_done(j, NOTIFY_FAIL_OTHER, 0, "%s", _("Out of memory."));
 			return;
 		}
-		j->list1 = l;
+		a->list = l;
 	}
 	snprintf(from, sizeof(from), "<%s>", c->smtp_from);
-	curl_easy_setopt(j->easy, CURLOPT_URL, c->smtp_url);
-	curl_easy_setopt(j->easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-	curl_easy_setopt(j->easy, CURLOPT_MAIL_FROM, from);
-	curl_easy_setopt(j->easy, CURLOPT_MAIL_RCPT, j->list1);
-	curl_easy_setopt(j->easy, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(j->easy, CURLOPT_READFUNCTION, smtp_read);
-	curl_easy_setopt(j->easy, CURLOPT_READDATA, j);
-	curl_easy_setopt(j->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)j->upload_len);
-	curl_easy_setopt(j->easy, CURLOPT_USE_SSL,
+	curl_easy_setopt(a->easy, CURLOPT_URL, c->smtp_url);
+	curl_easy_setopt(a->easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	curl_easy_setopt(a->easy, CURLOPT_MAIL_FROM, from);
+	curl_easy_setopt(a->easy, CURLOPT_MAIL_RCPT, a->list);
+	curl_easy_setopt(a->easy, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(a->easy, CURLOPT_READFUNCTION, smtp_read);
+	curl_easy_setopt(a->easy, CURLOPT_READDATA, a);
+	curl_easy_setopt(a->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)a->upload_len);
+	curl_easy_setopt(a->easy, CURLOPT_USE_SSL,
 	                 smtps || c->smtp_starttls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
 	if (c->smtp_user[0] != '\0') {
-		curl_easy_setopt(j->easy, CURLOPT_USERNAME, c->smtp_user);
-		curl_easy_setopt(j->easy, CURLOPT_PASSWORD, c->smtp_password);
+		curl_easy_setopt(a->easy, CURLOPT_USERNAME, c->smtp_user);
+		curl_easy_setopt(a->easy, CURLOPT_PASSWORD, c->smtp_password);
 	}
 	notify_curl_start(j, c->smtp_ca, smtp_done);
 }
+
+/* Email needs a server and a sender before any message can go. */
+static int
+smtp_usable(const struct notify_conf *c)
+{
+	return c->smtp_url[0] == '\0' || c->smtp_from[0] == '\0' ? VIGIL_ERR_INVAL : 0;
+}
+
+const struct notify_driver notify_email = {
+	.name = "email",
+	.usable = smtp_usable,
+	.init = notify_curl_init,
+	.fini = notify_curl_fini,
+	.start = smtp_start,
+	.abort = notify_curl_abort,
+};

@@ -2,7 +2,6 @@
  * Notification texts in Vietnamese and English. See template.h.
  */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,77 +9,15 @@
 
 #include "vigil.pb-c.h"
 #include "vigil/err.h"
+#include "vigil/i18n.h"
 #include "vigil/names.h"
+#include "vigil/sbuf.h"
 #include "vigil/text.h"
+#include "vigil/utf8.h"
 
 #include "template.h"
 
 #define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
-
-/* A bounded string builder: appends what fits, remembers that something did not. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	int trunc;
-};
-
-static void
-sb_init(struct sbuf *b, char *p, size_t cap)
-{
-	b->p = p;
-	b->cap = cap;
-	b->len = 0;
-	b->trunc = cap == 0;
-	if (cap > 0)
-		p[0] = '\0';
-}
-
-/* Append n bytes, cut back to a UTF-8 character boundary when they do not all fit. */
-static void
-sb_put(struct sbuf *b, const char *s, size_t n)
-{
-	size_t room;
-
-	if (b->cap == 0)
-		return;
-	room = b->cap - 1 - b->len;
-	if (n > room) {
-		n = room;
-		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-			n--;
-		b->trunc = 1;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-sb_str(struct sbuf *b, const char *s)
-{
-	sb_put(b, s, strlen(s));
-}
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	char tmp[1024];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(tmp)) {
-		n = sizeof(tmp) - 1;
-		b->trunc = 1;
-	}
-	sb_put(b, tmp, (size_t)n);
-}
 
 /* A JSON string, quotes included. */
 static void
@@ -96,9 +33,9 @@ sb_json(struct sbuf *b, const char *s)
 		return;
 	}
 	n = text_json_escape(tmp, slen * 6 + 1, s, slen);
-	sb_put(b, "\"", 1);
-	sb_put(b, tmp, n);
-	sb_put(b, "\"", 1);
+	sbuf_put(b, "\"", 1);
+	sbuf_put(b, tmp, n);
+	sbuf_put(b, "\"", 1);
 	free(tmp);
 }
 
@@ -141,80 +78,68 @@ template_english(const struct notification *n)
 	return n->language != NULL && strcmp(n->language, "en") == 0;
 }
 
-static const char *const severity_vi[] = {
-    "KHÔNG RÕ", "THÔNG TIN", "THẤP", "TRUNG BÌNH", "CAO", "NGHIÊM TRỌNG",
-};
-static const char *const severity_en[] = {
-    "UNKNOWN", "INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL",
+/* The language a notification is written in: "en", or "vi" (the default). */
+static const char *
+lang(int english)
+{
+	return english ? "en" : "vi";
+}
+
+/* One sentence of a notification, in its contact's language (po/vi.po, po/en.po). */
+#define T_(s) i18n_text_in(lang(en), s)
+
+static const char *const severities[] = {
+    N_("UNKNOWN"), N_("INFO"), N_("LOW"), N_("MEDIUM"), N_("HIGH"), N_("CRITICAL"),
 };
 
-_Static_assert(NITEMS(severity_vi) == VIGIL__V1__SEVERITY__SEVERITY_CRITICAL + 1, "severities");
-_Static_assert(NITEMS(severity_en) == NITEMS(severity_vi), "severities");
+_Static_assert(NITEMS(severities) == VIGIL__V1__SEVERITY__SEVERITY_CRITICAL + 1, "severities");
 
 const char *
 template_severity(int severity, int english)
 {
-	if (severity < 0 || (size_t)severity >= NITEMS(severity_vi))
+	if (severity < 0 || (size_t)severity >= NITEMS(severities))
 		severity = 0;
-	return english ? severity_en[severity] : severity_vi[severity];
+	return i18n_text_in(lang(english), severities[severity]);
 }
 
 struct category_text {
-	const char *vi, *en;
-	const char *advice_vi, *advice_en;
+	const char *name, *advice;
 };
 
 static const struct category_text categories[] = {
-    {"Sự cố khác", "Other incident",
-     "Xem chi tiết sự cố bằng lệnh vigilctl incident show và quyết định cách xử lý.",
-     "Review the incident with vigilctl incident show and decide what to do."},
-    {"Đăng nhập bất thường", "Suspicious logins",
-     "Kiểm tra tài khoản bị nhắm tới; đổi mật khẩu nếu có thể đã lộ; chặn địa chỉ nguồn nếu "
-     "còn tiếp diễn.",
-     "Check the accounts targeted; change a password that may be exposed; block the source "
-     "address if it goes on."},
-    {"Thay đổi tài khoản", "Account changes",
-     "Xác minh thay đổi có được phép không; khóa ngay tài khoản không ai nhận.",
-     "Confirm the change was authorised; lock at once any account nobody recognises."},
-    {"Sử dụng quyền quản trị", "Administrator rights used",
-     "Xác minh ai đã dùng quyền quản trị, vào lúc nào và vì sao.",
-     "Find out who used administrator rights, when and why."},
-    {"Thiết bị USB", "USB devices",
-     "Xác định người cắm thiết bị; thu giữ thiết bị lạ; không mở tệp trên thiết bị đó.",
-     "Find out who plugged the device in; take an unknown device away; do not open files "
-     "on it."},
-    {"Mã độc", "Malware", "Rút cáp mạng của máy bị nhiễm, không tắt máy, báo ngay cán bộ CNTT.",
-     "Unplug the machine's network cable, do not switch it off, and call the IT officer at "
-     "once."},
-    {"Phần mềm phòng chống mã độc", "Anti-malware protection",
-     "Bật lại phần mềm phòng chống mã độc và cập nhật cơ sở dữ liệu nhận dạng.",
-     "Turn anti-malware protection back on and update its signatures."},
-    {"Cập nhật hệ điều hành", "Operating-system updates",
-     "Cài các bản cập nhật còn thiếu và khởi động lại máy nếu cần.",
-     "Install the pending updates and restart the machine if required."},
-    {"Cài đặt phần mềm", "Software installed or removed",
-     "Xác minh phần mềm có được phép cài không; gỡ bỏ nếu không được phép.",
-     "Confirm the software is allowed; remove it if it is not."},
-    {"Lộ lọt dữ liệu", "Data leak",
-     "Dừng việc sao chép, giữ nguyên máy và thiết bị, báo ngay Công an phường theo quy định.",
-     "Stop the copying, keep the machine and the device as they are, and report to the ward "
-     "Police as required."},
-    {"Tấn công mạng", "Cyber attack",
-     "Cô lập máy bị tấn công nếu cần, giữ nguyên nhật ký, báo cán bộ CNTT và Công an phường.",
-     "Isolate the machine if needed, keep the logs, and inform the IT officer and the ward "
-     "Police."},
-    {"Lừa đảo trực tuyến", "Online fraud",
-     "Không làm theo yêu cầu của kẻ lừa đảo, không chuyển tiền, giữ bằng chứng, báo Công an "
-     "phường.",
-     "Do not follow the fraudster's instructions or send money; keep the evidence; report to "
-     "the ward Police."},
-    {"Tác tử giám sát", "Monitoring agent",
-     "Kiểm tra máy còn bật và dịch vụ vigil-agent còn chạy; khởi động lại dịch vụ nếu cần.",
-     "Check that the machine is on and vigil-agent is running; restart the service if "
-     "needed."},
-    {"Hệ thống", "System",
-     "Xem chi tiết sự cố bằng lệnh vigilctl incident show và quyết định cách xử lý.",
-     "Review the incident with vigilctl incident show and decide what to do."},
+    {N_("Other incident"),
+     N_("Review the incident with vigilctl incident show and decide what to do.")},
+    {N_("Suspicious logins"),
+     N_("Check the accounts targeted; change a password that may be exposed; block the source "
+        "address if it goes on.")},
+    {N_("Account changes"),
+     N_("Confirm the change was authorised; lock at once any account nobody recognises.")},
+    {N_("Administrator rights used"), N_("Find out who used administrator rights, when and why.")},
+    {N_("USB devices"),
+     N_("Find out who plugged the device in; take an unknown device away; do not open files "
+        "on it.")},
+    {N_("Malware"),
+     N_("Unplug the machine's network cable, do not switch it off, and call the IT officer at "
+        "once.")},
+    {N_("Anti-malware protection"),
+     N_("Turn anti-malware protection back on and update its signatures.")},
+    {N_("Operating-system updates"),
+     N_("Install the pending updates and restart the machine if required.")},
+    {N_("Software installed or removed"),
+     N_("Confirm the software is allowed; remove it if it is not.")},
+    {N_("Data leak"),
+     N_("Stop the copying, keep the machine and the device as they are, and report to the ward "
+        "Police as required.")},
+    {N_("Cyber attack"),
+     N_("Isolate the machine if needed, keep the logs, and inform the IT officer and the ward "
+        "Police.")},
+    {N_("Online fraud"),
+     N_("Do not follow the fraudster's instructions or send money; keep the evidence; report to "
+        "the ward Police.")},
+    {N_("Monitoring agent"),
+     N_("Check that the machine is on and vigil-agent is running; restart the service if "
+        "needed.")},
+    {N_("System"), N_("Review the incident with vigilctl incident show and decide what to do.")},
 };
 
 _Static_assert(NITEMS(categories) == VIGIL__V1__CATEGORY__CATEGORY_SYSTEM + 1, "categories");
@@ -230,31 +155,32 @@ category_of(int category)
 const char *
 template_category(int category, int english)
 {
-	return english ? category_of(category)->en : category_of(category)->vi;
+	return i18n_text_in(lang(english), category_of(category)->name);
 }
 
 const char *
 template_advice(int category, int english)
 {
-	return english ? category_of(category)->advice_en : category_of(category)->advice_vi;
+	return i18n_text_in(lang(english), category_of(category)->advice);
 }
 
 static const char *
-status_text(const char *status, int english)
+status_text(const char *status, int en)
 {
 	static const struct {
-		const char *name, *vi, *en;
+		const char *name, *text;
 	} names[] = {
-	    {"new", "mới", "new"},
-	    {"acknowledged", "đã tiếp nhận", "acknowledged"},
-	    {"in_progress", "đang xử lý", "in progress"},
-	    {"resolved", "đã xử lý xong", "resolved"},
-	    {"false_positive", "báo động nhầm", "false positive"},
+	    /* TRANSLATORS: an incident's status in a notification. */
+	    {"new", N_("new")},
+	    {"acknowledged", N_("acknowledged")},
+	    {"in_progress", N_("in progress")},
+	    {"resolved", N_("resolved")},
+	    {"false_positive", N_("false positive")},
 	};
 
 	for (size_t i = 0; i < NITEMS(names); i++)
 		if (strcmp(status, names[i].name) == 0)
-			return english ? names[i].en : names[i].vi;
+			return T_(names[i].text);
 	return NULL;
 }
 
@@ -268,21 +194,21 @@ template_subject(const struct notification *n, char *buf, size_t len)
 	template_clean_line(title, sizeof(title), n->title);
 	template_clean_line(host, sizeof(host), n->host);
 	template_clean_line(unit, sizeof(unit), n->unit);
-	sb_init(&b, buf, len);
-	sb_printf(&b, "[Vigil][%s] %s", template_severity(n->severity, en),
+	sbuf_init(&b, buf, len);
+	sbuf_printf(&b, "[Vigil][%s] %s", template_severity(n->severity, en),
 	          template_category(n->category, en));
 	if (title[0] != '\0')
-		sb_printf(&b, ": %s", title);
+		sbuf_printf(&b, ": %s", title);
 	if (host[0] != '\0' || unit[0] != '\0')
-		sb_str(&b, " —");
+		sbuf_str(&b, " —");
 	if (host[0] != '\0')
-		sb_printf(&b, " %s %s", en ? "machine" : "máy", host);
+		sbuf_printf(&b, T_(" machine %s"), host);
 	if (host[0] != '\0' && unit[0] != '\0')
-		sb_str(&b, ",");
+		sbuf_str(&b, ",");
 	if (unit[0] != '\0')
-		sb_printf(&b, " %s %s", en ? "unit" : "đơn vị", unit);
+		sbuf_printf(&b, T_(" unit %s"), unit);
 	if (n->nrelated > 0)
-		sb_printf(&b, en ? " (+%zu more)" : " (+%zu sự cố khác)", n->nrelated);
+		sbuf_printf(&b, T_(" (+%zu more)"), n->nrelated);
 	return b.trunc ? VIGIL_ERR_TOOBIG : (int)b.len;
 }
 
@@ -295,14 +221,15 @@ format_time(char *dst, size_t len, int64_t us, int utc_offset_min, int en)
 	int off = utc_offset_min < 0 ? -utc_offset_min : utc_offset_min;
 
 	if (us <= 0) {
-		snprintf(dst, len, "%s", en ? "unknown" : "không rõ");
+		snprintf(dst, len, "%s", T_("unknown"));
 		return;
 	}
 	t = (time_t)(us / 1000000) + (time_t)utc_offset_min * 60;
 	if (gmtime_r(&t, &tm) == NULL) {
-		snprintf(dst, len, "%s", en ? "unknown" : "không rõ");
+		snprintf(dst, len, "%s", T_("unknown"));
 		return;
 	}
+	/* The order of a date is the language's, as its words are. */
 	if (en)
 		snprintf(dst, len, "%04d-%02d-%02d %02d:%02d:%02d (UTC%c%02d:%02d)",
 		         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
@@ -317,12 +244,9 @@ format_time(char *dst, size_t len, int64_t us, int utc_offset_min, int en)
 static void
 field(struct sbuf *b, const char *label, const char *value)
 {
-	size_t cols = 0;
+	size_t cols = utf8_chars(label, strlen(label));
 
-	for (const char *p = label; *p != '\0'; p++)
-		if (((unsigned char)*p & 0xC0) != 0x80)
-			cols++;
-	sb_printf(b, "  %s%*s %s\n", label, cols < 14 ? (int)(14 - cols) : 0, "", value);
+	sbuf_printf(b, "  %s%*s %s\n", label, cols < 14 ? (int)(14 - cols) : 0, "", value);
 }
 
 int
@@ -345,79 +269,69 @@ template_body(const struct notification *n, int utc_offset_min, char *buf, size_
 	format_time(first, sizeof(first), n->first_us, utc_offset_min, en);
 	format_time(last, sizeof(last), n->last_us, utc_offset_min, en);
 
-	sb_init(&b, buf, len);
+	sbuf_init(&b, buf, len);
 	if (contact[0] != '\0')
-		sb_printf(&b, en ? "To %s,\n\n" : "Kính gửi %s,\n\n", contact);
-	sb_str(&b, en ? "Vigil has detected a security incident that needs action.\n\n"
-	              : "Vigil phát hiện một sự cố an toàn thông tin cần được xử lý.\n\n");
+		sbuf_printf(&b, T_("To %s,\n\n"), contact);
+	sbuf_str(&b, T_("Vigil has detected a security incident that needs action.\n\n"));
 
 	snprintf(num, sizeof(num), "#%" PRId64, n->incident);
-	field(&b, en ? "Incident:" : "Sự cố:", num);
+	field(&b, T_("Incident:"), num);
 	if (title[0] != '\0')
-		field(&b, en ? "What:" : "Nội dung:", title);
-	field(&b, en ? "Severity:" : "Mức độ:", template_severity(n->severity, en));
-	field(&b, en ? "Category:" : "Loại:", template_category(n->category, en));
+		field(&b, T_("What:"), title);
+	field(&b, T_("Severity:"), template_severity(n->severity, en));
+	field(&b, T_("Category:"), template_category(n->category, en));
 	if (status[0] != '\0')
-		field(&b, en ? "Status:" : "Trạng thái:", st != NULL ? st : status);
-	field(&b, en ? "Unit:" : "Đơn vị:", unit[0] != '\0' ? unit : (en ? "unknown" : "không rõ"));
-	field(&b, en ? "Machine:" : "Máy:",
-	      host[0] != '\0' ? host : (en ? "several machines" : "nhiều máy"));
-	field(&b, en ? "First seen:" : "Lần đầu:", first);
-	field(&b, en ? "Last seen:" : "Lần cuối:", last);
+		field(&b, T_("Status:"), st != NULL ? st : status);
+	field(&b, T_("Unit:"), unit[0] != '\0' ? unit : T_("unknown"));
+	field(&b, T_("Machine:"), host[0] != '\0' ? host : T_("several machines"));
+	field(&b, T_("First seen:"), first);
+	field(&b, T_("Last seen:"), last);
 	snprintf(num, sizeof(num), "%" PRId64, n->events);
-	field(&b, en ? "Events:" : "Số sự kiện:", num);
+	field(&b, T_("Events:"), num);
 	if (n->level > 0) {
-		snprintf(num, sizeof(num), en ? "level %d" : "cấp %d", n->level);
-		field(&b, en ? "Escalation:" : "Báo cáo:", num);
+		snprintf(num, sizeof(num), T_("level %d"), n->level);
+		field(&b, T_("Escalation:"), num);
 	} else {
-		field(&b, en ? "Escalation:" : "Báo cáo:",
-		      en ? "immediate notice (mandatory)" : "thông báo ngay (bắt buộc)");
+		field(&b, T_("Escalation:"), T_("immediate notice (mandatory)"));
 	}
 	if (n->nrelated > 0) {
 		size_t k = n->nrelated < TEMPLATE_RELATED_MAX ? n->nrelated : TEMPLATE_RELATED_MAX;
 
-		sb_str(&b, en ? "\nAlso in this notification:" : "\nCùng thông báo này còn có:");
+		sbuf_str(&b, T_("\nAlso in this notification:"));
 		for (size_t i = 0; i < k; i++)
-			sb_printf(&b, " #%" PRId64, n->related[i]);
+			sbuf_printf(&b, " #%" PRId64, n->related[i]);
 		if (k < n->nrelated)
-			sb_printf(&b, en ? " and %zu more" : " và %zu sự cố khác", n->nrelated - k);
-		sb_str(&b, "\n");
+			sbuf_printf(&b, T_(" and %zu more"), n->nrelated - k);
+		sbuf_str(&b, "\n");
 	}
 
 	shown = n->nevidence < TEMPLATE_EVIDENCE_MAX ? n->nevidence : TEMPLATE_EVIDENCE_MAX;
 	if (shown > 0) {
 		if (shown < n->nevidence)
-			sb_printf(&b,
-			          en ? "\nEvidence (the first %zu of %zu lines):\n"
-			             : "\nBằng chứng (%zu dòng đầu trong %zu dòng):\n",
-			          shown, n->nevidence);
+			sbuf_printf(&b, T_("\nEvidence (the first %zu of %zu lines):\n"), shown,
+			            n->nevidence);
 		else
-			sb_str(&b, en ? "\nEvidence:\n" : "\nBằng chứng:\n");
+			sbuf_str(&b, T_("\nEvidence:\n"));
 		for (size_t i = 0; i < shown; i++) {
 			const char *e = str(n->evidence[i]);
 
 			text_escape(line, sizeof(line), e, strlen(e));
-			sb_printf(&b, "  %s\n", line);
+			sbuf_printf(&b, "  %s\n", line);
 		}
 	}
 
-	sb_printf(&b, en ? "\nWhat to do:\n  %s\n" : "\nViệc cần làm:\n  %s\n",
-	          template_advice(n->category, en));
-	sb_printf(&b,
-	          en ? "\nAcknowledge it to stop the escalation:\n  vigilctl incident ack %" PRId64
-	               "\n"
-	             : "\nXác nhận đã tiếp nhận để dừng báo cáo lên cấp trên:\n"
-	               "  vigilctl incident ack %" PRId64 "\n",
-	          n->incident);
-	sb_str(&b, en ? "\n-- \nVigil, security monitoring\n"
-	              : "\n-- \nVigil, giám sát an toàn thông tin\n");
+	sbuf_printf(&b, T_("\nWhat to do:\n  %s\n"), template_advice(n->category, en));
+	/* %lld, not PRId64: a catalog's sentence cannot hold a system-dependent directive. */
+	sbuf_printf(&b, T_("\nAcknowledge it to stop the escalation:\n  vigilctl incident ack %lld\n"),
+	            (long long)n->incident);
+	sbuf_str(&b, T_("\n-- \nVigil, security monitoring\n"));
 	return b.trunc ? VIGIL_ERR_TOOBIG : (int)b.len;
 }
 
 static void
 json_key_str(struct sbuf *b, const char *key, const char *value)
 {
-	sb_printf(b, ",\"%s\":", key);
+	sbuf_printf(b, ",\"%s\":", key);
 	sb_json(b, value);
 }
 
@@ -446,8 +360,8 @@ template_json(const struct notification *n, int utc_offset_min, char *buf, size_
 	template_clean_line(contact, sizeof(contact), n->contact);
 	template_clean_line(status, sizeof(status), n->status);
 
-	sb_init(&b, buf, len);
-	sb_printf(&b, "{\"vigil\":1,\"incident\":%" PRId64, n->incident);
+	sbuf_init(&b, buf, len);
+	sbuf_printf(&b, "{\"vigil\":1,\"incident\":%" PRId64, n->incident);
 	json_key_str(&b, "title", title);
 	json_key_str(&b, "category", category_name(n->category));
 	json_key_str(&b, "severity", severity_name(n->severity));
@@ -458,13 +372,13 @@ template_json(const struct notification *n, int utc_offset_min, char *buf, size_
 	json_key_str(&b, "first_seen", n->first_us > 0 ? t : "");
 	text_time_rfc3339(t, sizeof(t), n->last_us);
 	json_key_str(&b, "last_seen", n->last_us > 0 ? t : "");
-	sb_printf(&b, ",\"events\":%" PRId64 ",\"level\":%d", n->events, n->level);
+	sbuf_printf(&b, ",\"events\":%" PRId64 ",\"level\":%d", n->events, n->level);
 	json_key_str(&b, "contact", contact);
 	json_key_str(&b, "language", template_english(n) ? "en" : "vi");
-	sb_str(&b, ",\"related\":[");
+	sbuf_str(&b, ",\"related\":[");
 	for (size_t i = 0; i < n->nrelated && i < TEMPLATE_RELATED_MAX; i++)
-		sb_printf(&b, "%s%" PRId64, i > 0 ? "," : "", n->related[i]);
-	sb_str(&b, "],\"evidence\":[");
+		sbuf_printf(&b, "%s%" PRId64, i > 0 ? "," : "", n->related[i]);
+	sbuf_str(&b, "],\"evidence\":[");
 	shown = n->nevidence < TEMPLATE_EVIDENCE_MAX ? n->nevidence : TEMPLATE_EVIDENCE_MAX;
 	for (size_t i = 0; i < shown; i++) {
 		char line[TEMPLATE_EVIDENCE_LINE_MAX];
@@ -473,13 +387,13 @@ template_json(const struct notification *n, int utc_offset_min, char *buf, size_
 		/* Valid UTF-8, cut like the body's lines; JSON escaping does the rest. */
 		text_utf8_clean(line, sizeof(line), e, strlen(e));
 		if (i > 0)
-			sb_str(&b, ",");
+			sbuf_str(&b, ",");
 		sb_json(&b, line);
 	}
-	sb_str(&b, "]");
+	sbuf_str(&b, "]");
 	json_key_str(&b, "subject", subject);
 	json_key_str(&b, "text", text);
-	sb_str(&b, "}");
+	sbuf_str(&b, "}");
 	rc = b.trunc ? VIGIL_ERR_TOOBIG : (int)b.len;
 out:
 	free(text);

@@ -1,14 +1,14 @@
 /*
  * Table-driven INI configuration: the tables in each daemon say which
- * sections and keys exist; this file reads a file against them, reports the
- * first problem as "file:line: message", and prints the result back in the
- * same syntax for -nv.
+ * sections and keys exist; this file reads a file against them (through the
+ * INI reader, vigil/ini.h), reports the first problem as "file:line:
+ * message", and prints the result back in the same syntax for -nv.
  *
  * Choices the header leaves open, made here:
  * - '#' and ';' start a comment only at the start of a line; elsewhere they
- *   are part of the value ("rest of line").
+ *   are part of the value ("rest of line") (ini.c).
  * - A value that starts with '"' must end with '"'; inside, \" and \\ stand
- *   for " and \ and nothing else may follow a backslash.
+ *   for " and \ and nothing else may follow a backslash (ini_unquote()).
  * - An unlabelled section may appear only once; a label is 1-128 characters
  *   from [A-Za-z0-9_.-].
  * - min == max == 0 means no range (beyond the type's own).
@@ -24,13 +24,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "vigil/config.h"
 #include "vigil/err.h"
+#include "vigil/ini.h"
 #include "vigil/text.h"
 
-#define CFG_LINE_MAX 4096
 #define CFG_LABEL_MAX 128
 #define CFG_MSG_MAX 512
 
@@ -54,21 +53,6 @@ struct loader {
 	unsigned cur_line;
 };
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Report at the current line (or at `line` when not 0). */
 static int
 lerr(struct loader *l, unsigned line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -76,13 +60,11 @@ lerr(struct loader *l, unsigned line, const char *fmt, ...) __attribute__((forma
 static int
 lerr(struct loader *l, unsigned line, const char *fmt, ...)
 {
-	char msg[CFG_MSG_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	err_vat(l->err, l->errlen, VIGIL_ERR_CONFIG, l->path, line ? line : l->lineno, fmt, ap);
 	va_end(ap);
-	seterr(l->err, l->errlen, "%s:%u: %s", l->path, line ? line : l->lineno, msg);
 	return VIGIL_ERR_CONFIG;
 }
 
@@ -143,26 +125,6 @@ fmt_number(char *buf, size_t len, enum cfg_type type, long long v)
 }
 
 static int
-parse_bool(const char *v, int *out)
-{
-	static const char *yes[] = { "yes", "true", "on", "1" };
-	static const char *no[] = { "no", "false", "off", "0" };
-	size_t i;
-
-	for (i = 0; i < sizeof yes / sizeof yes[0]; i++) {
-		if (strcasecmp(v, yes[i]) == 0) {
-			*out = 1;
-			return 0;
-		}
-		if (strcasecmp(v, no[i]) == 0) {
-			*out = 0;
-			return 0;
-		}
-	}
-	return VIGIL_ERR_INVAL;
-}
-
-static int
 parse_int(const char *v, long long *out)
 {
 	char *end;
@@ -199,29 +161,29 @@ set_value(const struct cfg_key *k, void *base, const char *v, char *msg, size_t 
 	case CFG_PATH:
 		for (i = 0; i < len; i++) {
 			if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f) {
-				seterr(msg, msglen, "value for '%s' contains a control character",
+				err_fmt(msg, msglen, 0, "value for '%s' contains a control character",
 				    k->name);
 				return VIGIL_ERR_INVAL;
 			}
 		}
 		if (k->type != CFG_PATH && !text_utf8_valid(v, len)) {
-			seterr(msg, msglen, "value for '%s' is not valid UTF-8", k->name);
+			err_fmt(msg, msglen, 0, "value for '%s' is not valid UTF-8", k->name);
 			return VIGIL_ERR_INVAL;
 		}
 		if (k->type == CFG_PATH && v[0] != '/') {
-			seterr(msg, msglen, "'%s' must be an absolute path, not '%s'", k->name, v);
+			err_fmt(msg, msglen, 0, "'%s' must be an absolute path, not '%s'", k->name, v);
 			return VIGIL_ERR_INVAL;
 		}
 		if (len >= k->len) {
-			seterr(msg, msglen, "value for '%s' is longer than %zu bytes", k->name,
+			err_fmt(msg, msglen, 0, "value for '%s' is longer than %zu bytes", k->name,
 			    k->len > 0 ? k->len - 1 : 0);
 			return VIGIL_ERR_TOOBIG;
 		}
 		memcpy(field, v, len + 1);
 		return 0;
 	case CFG_BOOL:
-		if (parse_bool(v, &b) != 0) {
-			seterr(msg, msglen, "value '%s' for '%s' is not a boolean "
+		if (ini_bool(v, &b) != 0) {
+			err_fmt(msg, msglen, 0, "value '%s' for '%s' is not a boolean "
 			    "(yes/no, true/false, on/off, 1/0)", v, k->name);
 			return VIGIL_ERR_INVAL;
 		}
@@ -230,37 +192,37 @@ set_value(const struct cfg_key *k, void *base, const char *v, char *msg, size_t 
 	case CFG_INT:
 		rc = parse_int(v, &n);
 		if (rc == VIGIL_ERR_INVAL) {
-			seterr(msg, msglen, "value '%s' for '%s' is not an integer", v, k->name);
+			err_fmt(msg, msglen, 0, "value '%s' for '%s' is not an integer", v, k->name);
 			return rc;
 		}
 		break;
 	case CFG_DURATION:
 		if (text_parse_duration_ms(v, &n) != 0) {
-			seterr(msg, msglen, "value '%s' for '%s' is not a duration "
+			err_fmt(msg, msglen, 0, "value '%s' for '%s' is not a duration "
 			    "(like 500ms, 30s, 5m, 2h, 7d)", v, k->name);
 			return VIGIL_ERR_INVAL;
 		}
 		break;
 	case CFG_SIZE:
 		if (text_parse_size(v, &n) != 0) {
-			seterr(msg, msglen, "value '%s' for '%s' is not a size "
+			err_fmt(msg, msglen, 0, "value '%s' for '%s' is not a size "
 			    "(like 4096, 64k, 1M, 2G)", v, k->name);
 			return VIGIL_ERR_INVAL;
 		}
 		break;
 	default:
-		seterr(msg, msglen, "key '%s' has an unknown type", k->name);
+		err_fmt(msg, msglen, 0, "key '%s' has an unknown type", k->name);
 		return VIGIL_ERR_INVAL;
 	}
 
 	/* INT, DURATION and SIZE. */
 	if (rc == VIGIL_ERR_RANGE || (!unbounded(k) && (n < k->min || n > k->max))) {
 		if (unbounded(k)) {
-			seterr(msg, msglen, "value '%s' for '%s' is out of range", v, k->name);
+			err_fmt(msg, msglen, 0, "value '%s' for '%s' is out of range", v, k->name);
 		} else {
 			fmt_number(lo, sizeof lo, k->type, k->min);
 			fmt_number(hi, sizeof hi, k->type, k->max);
-			seterr(msg, msglen, "'%s' must be between %s and %s", k->name, lo, hi);
+			err_fmt(msg, msglen, 0, "'%s' must be between %s and %s", k->name, lo, hi);
 		}
 		return VIGIL_ERR_RANGE;
 	}
@@ -322,53 +284,6 @@ cfg_defaults(const struct cfg_section *secs, void *conf)
 	(void)all_defaults(secs, conf, msg, sizeof msg);
 }
 
-/*
- * Read one line into buf (without its newline). Returns 1 for a line, 0 at
- * the end of the file, or an error.
- */
-static int
-read_line(struct loader *l, char *buf, size_t *lenp)
-{
-	size_t len = 0;
-	bool nul = false;
-	int c;
-
-	while ((c = getc(l->fp)) != EOF && c != '\n') {
-		if (c == '\0')
-			nul = true;
-		if (len < CFG_LINE_MAX)
-			buf[len] = (char)c;
-		len++;
-	}
-	if (ferror(l->fp)) {
-		seterr(l->err, l->errlen, "%s: cannot read: %s", l->path, strerror(errno));
-		return VIGIL_ERR_SYS;
-	}
-	if (c == EOF && len == 0)
-		return 0;
-	l->lineno++;
-	if (len > CFG_LINE_MAX)
-		return lerr(l, 0, "line is longer than %d bytes", CFG_LINE_MAX);
-	if (nul)
-		return lerr(l, 0, "line contains a NUL byte");
-	buf[len] = '\0';
-	*lenp = len;
-	return 1;
-}
-
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
 /* The section's name for messages: "[collector]" or "[source auth]". */
 static void
 section_desc(struct loader *l, char *buf, size_t len)
@@ -414,26 +329,16 @@ valid_label(const char *s)
 }
 
 static int
-begin_section(struct loader *l, char *line)
+begin_section(struct loader *l, const char *name, const char *label)
 {
 	const struct cfg_section *sec;
 	const char *other;
-	char *name, *label, *end, msg[CFG_MSG_MAX];
+	char msg[CFG_MSG_MAX];
 	size_t i;
 	int rc;
 
 	if ((rc = end_section(l)) != 0)
 		return rc;
-	end = line + strlen(line) - 1;
-	if (*end != ']')
-		return lerr(l, 0, "section header does not end with ']'");
-	*end = '\0';
-	name = trim(line + 1);
-	label = name + strcspn(name, " \t");
-	if (*label != '\0') {
-		*label++ = '\0';
-		label = trim(label);
-	}
 	if (*name == '\0')
 		return lerr(l, 0, "empty section name");
 	for (sec = l->secs; sec->name != NULL; sec++)
@@ -475,43 +380,14 @@ begin_section(struct loader *l, char *line)
 	return 0;
 }
 
-/* Remove the quotes and escapes of a quoted value, in place. */
 static int
-unquote(struct loader *l, char *v)
-{
-	char *r = v + 1, *w = v;
-
-	for (; *r != '"'; r++) {
-		if (*r == '\0')
-			return lerr(l, 0, "quoted value has no closing '\"'");
-		if (*r == '\\') {
-			r++;
-			if (*r != '"' && *r != '\\')
-				return lerr(l, 0, "only \\\" and \\\\ may follow a backslash "
-				    "in a quoted value");
-		}
-		*w++ = *r;
-	}
-	if (r[1] != '\0')
-		return lerr(l, 0, "text after the closing '\"' of a quoted value");
-	*w = '\0';
-	return 0;
-}
-
-static int
-key_value(struct loader *l, char *line)
+key_value(struct loader *l, const char *key, char *val)
 {
 	const struct cfg_key *k;
 	char desc[CFG_LABEL_MAX + 64], msg[CFG_MSG_MAX];
-	char *eq, *key, *val;
+	const char *why;
 	size_t i;
-	int rc;
 
-	if ((eq = strchr(line, '=')) == NULL)
-		return lerr(l, 0, "expected 'key = value' or '[section]'");
-	*eq = '\0';
-	key = trim(line);
-	val = trim(eq + 1);
 	if (*key == '\0')
 		return lerr(l, 0, "no key name before '='");
 	if (l->cur == NULL)
@@ -525,14 +401,14 @@ key_value(struct loader *l, char *line)
 	if (l->key_line[i] != 0)
 		return lerr(l, 0, "duplicate key '%s' in section %s (first set on line %u)",
 		    key, desc, l->key_line[i]);
-	if (*val == '"' && (rc = unquote(l, val)) != 0)
-		return rc;
+	if (*val == '"' && ini_unquote(val, &why) != 0)
+		return lerr(l, 0, "%s", why);
 	if (set_value(k, l->cur_base, val, msg, sizeof msg) != 0)
 		return lerr(l, 0, "%s", msg);
 	l->key_line[i] = l->lineno;
 	if (k->type == CFG_RETIRED && l->warn != NULL) {
-		snprintf(msg, sizeof msg, "%s:%u: warning: '%s' is no longer used and is ignored: %s",
-		    l->path, l->lineno, key, k->help != NULL ? k->help : "remove it");
+		err_at(msg, sizeof msg, 0, l->path, l->lineno, "warning: '%s' is no longer used and "
+		    "is ignored: %s", key, k->help != NULL ? k->help : "remove it");
 		l->warn(l->warn_arg, msg);
 	}
 	return 0;
@@ -551,9 +427,10 @@ cfg_load_warn(const char *path, const struct cfg_section *secs, void *conf, char
 {
 	const struct cfg_section *sec;
 	struct loader l;
-	char buf[CFG_LINE_MAX + 1], msg[CFG_MSG_MAX];
-	char *line;
-	size_t nsecs = 0, maxkeys = 1, len, n;
+	struct ini_item it;
+	struct ini *r = NULL;
+	char msg[CFG_MSG_MAX];
+	size_t nsecs = 0, maxkeys = 1, n;
 	int rc;
 
 	memset(&l, 0, sizeof l);
@@ -564,45 +441,51 @@ cfg_load_warn(const char *path, const struct cfg_section *secs, void *conf, char
 	l.errlen = errlen;
 	l.warn = warn;
 	l.warn_arg = arg;
-	seterr(err, errlen, "%s", "");
+	err_fmt(err, errlen, 0, "%s", "");
 
-	if (all_defaults(secs, conf, msg, sizeof msg) != 0) {
-		seterr(err, errlen, "%s: built-in default is invalid: %s", path, msg);
-		return VIGIL_ERR_CONFIG;
-	}
+	if (all_defaults(secs, conf, msg, sizeof msg) != 0)
+		return err_at(err, errlen, VIGIL_ERR_CONFIG, path, 0,
+		    "built-in default is invalid: %s", msg);
 	for (sec = secs; sec->name != NULL; sec++, nsecs++)
 		if ((n = nkeys(sec)) > maxkeys)
 			maxkeys = n;
 	l.sec_line = calloc(nsecs + 1, sizeof l.sec_line[0]);
 	l.key_line = calloc(maxkeys, sizeof l.key_line[0]);
-	if (l.sec_line == NULL || l.key_line == NULL) {
-		seterr(err, errlen, "%s: out of memory", path);
-		rc = VIGIL_ERR_NOMEM;
+	/* The reader holds two lines: too large for the stack of every caller. */
+	r = malloc(sizeof(*r));
+	if (l.sec_line == NULL || l.key_line == NULL || r == NULL) {
+		rc = err_at(err, errlen, VIGIL_ERR_NOMEM, path, 0, "out of memory");
 		goto out;
 	}
 	if ((l.fp = fopen(path, "r")) == NULL) {
-		seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		rc = VIGIL_ERR_SYS;
+		rc = err_at(err, errlen, VIGIL_ERR_SYS, path, 0, "cannot open: %s", strerror(errno));
 		goto out;
 	}
 
-	while ((rc = read_line(&l, buf, &len)) == 1) {
-		line = trim(buf);
-		if (*line == '\0' || *line == '#' || *line == ';')
-			continue;
-		if (*line == '[')
-			rc = begin_section(&l, line);
-		else
-			rc = key_value(&l, line);
-		if (rc != 0)
-			goto out;
+	ini_file(r, l.fp);
+	rc = 0;
+	while (rc == 0 && ini_next(r, &it) != INI_END) {
+		l.lineno = it.line;
+		if (it.what == INI_SECTION) {
+			rc = begin_section(&l, it.name, it.label);
+		} else if (it.what == INI_KEY) {
+			rc = key_value(&l, it.name, it.value);
+		} else if (it.error == INI_ERR_READ) {
+			rc = err_at(err, errlen, VIGIL_ERR_SYS, path, 0, "cannot read: %s", it.why);
+		} else if (it.error == INI_ERR_NOEQ) {
+			rc = lerr(&l, 0, "expected 'key = value' or '[section]'");
+		} else {
+			/* A broken header ends the section before it, as a good one does. */
+			if (it.error != INI_ERR_HEADER || (rc = end_section(&l)) == 0)
+				rc = lerr(&l, 0, "%s", it.why);
+		}
 	}
 	if (rc != 0 || (rc = end_section(&l)) != 0)
 		goto out;
 	for (sec = secs; sec->name != NULL; sec++) {
 		if (sec->required && l.sec_line[sec - secs] == 0) {
-			seterr(err, errlen, "%s: missing required section [%s]", path, sec->name);
-			rc = VIGIL_ERR_CONFIG;
+			rc = err_at(err, errlen, VIGIL_ERR_CONFIG, path, 0,
+			    "missing required section [%s]", sec->name);
 			goto out;
 		}
 	}
@@ -610,6 +493,7 @@ cfg_load_warn(const char *path, const struct cfg_section *secs, void *conf, char
 out:
 	if (l.fp != NULL)
 		fclose(l.fp);
+	free(r);
 	free(l.sec_line);
 	free(l.key_line);
 	return rc;

@@ -7,6 +7,7 @@
 
 #include "vigil/err.h"
 #include "vigil/json.h"
+#include "vigil/utf8.h"
 
 #define NUMBER_MAX 64 /* characters in one number literal */
 
@@ -95,69 +96,6 @@ hex4(struct parser *p, unsigned *v)
 	return 0;
 }
 
-static size_t
-put_utf8(char *d, unsigned cp)
-{
-	if (cp < 0x80) {
-		d[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		d[0] = (char)(0xc0 | (cp >> 6));
-		d[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		d[0] = (char)(0xe0 | (cp >> 12));
-		d[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		d[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	d[0] = (char)(0xf0 | (cp >> 18));
-	d[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	d[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	d[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
-/*
- * Length of the valid UTF-8 sequence at s[0..n) (no overlong forms, no
- * surrogates, nothing above U+10FFFF), or 0.
- */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned cp, min;
-	size_t need;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		need = 2;
-		cp = s[0] & 0x1f;
-		min = 0x80;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		need = 3;
-		cp = s[0] & 0x0f;
-		min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		need = 4;
-		cp = s[0] & 0x07;
-		min = 0x10000;
-	} else
-		return 0;
-	if (n < need)
-		return 0;
-	for (size_t i = 1; i < need; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return need;
-}
-
 /* A string token at p->pos, decoded into the arena. */
 static int
 parse_string(struct parser *p, const char **out, size_t *outlen)
@@ -185,7 +123,7 @@ parse_string(struct parser *p, const char **out, size_t *outlen)
 		if (c < 0x20)
 			return fail(p, "a raw control character (0x%02x) inside a string.", c);
 		if (c != '\\') {
-			n = utf8_seq(p->s + p->pos, p->len - p->pos);
+			n = utf8_len((const char *)p->s + p->pos, p->len - p->pos);
 			if (n == 0)
 				return fail(p, "invalid UTF-8 inside a string.");
 			memcpy(d, p->s + p->pos, n);
@@ -248,7 +186,7 @@ parse_string(struct parser *p, const char **out, size_t *outlen)
 		}
 		if (cp == 0)
 			return fail(p, "a NUL character (\\u0000) inside a string.");
-		d += put_utf8(d, cp);
+		d += utf8_encode(d, cp);
 	}
 	*d++ = '\0';
 	n = (size_t)(d - start);

@@ -1,10 +1,13 @@
-/* Logging: stderr in the foreground (systemd takes it to the journal), syslog otherwise. */
+/*
+ * Logging: stderr in the foreground (systemd takes it to the journal), the
+ * system's log otherwise, which each platform supplies (log_system_*(),
+ * common/linux/syslog.c: syslog(3)).
+ */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
-#include <time.h>
 
 #include "vigil/log.h"
 
@@ -18,18 +21,16 @@ log_init(const char *ident, int foreground, int verbose)
 	log_ident = ident;
 	log_foreground = foreground;
 	log_verbose = verbose;
-	if (!foreground)
-		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
-	tzset();
+	log_system_open(ident, foreground);
 }
 
 static void
-vlog(int pri, const char *fmt, va_list ap, const char *err)
+vlog(enum log_level pri, const char *fmt, va_list ap, const char *err)
 {
 	char msg[2048];
 
 	/* Quiet: a fuzz target's inputs would make warnings by the million. */
-	if (log_verbose < 0 && pri != LOG_CRIT)
+	if (log_verbose < 0 && pri != LOG_LEVEL_CRIT)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (log_foreground) {
@@ -39,9 +40,13 @@ vlog(int pri, const char *fmt, va_list ap, const char *err)
 			fprintf(stderr, "%s: %s\n", log_ident, msg);
 		fflush(stderr);
 	} else if (err != NULL) {
-		syslog(pri, "%s: %s", msg, err);
+		/* The message and its cause in one line, as stderr has them. */
+		size_t n = strlen(msg);
+
+		snprintf(msg + n, sizeof(msg) - n, ": %s", err);
+		log_system(pri, msg);
 	} else {
-		syslog(pri, "%s", msg);
+		log_system(pri, msg);
 	}
 }
 
@@ -52,7 +57,7 @@ log_warn(const char *fmt, ...)
 	int saved = errno;
 
 	va_start(ap, fmt);
-	vlog(LOG_ERR, fmt, ap, strerror(saved));
+	vlog(LOG_LEVEL_ERR, fmt, ap, strerror(saved));
 	va_end(ap);
 	errno = saved;
 }
@@ -63,7 +68,7 @@ log_warnx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_ERR, fmt, ap, NULL);
+	vlog(LOG_LEVEL_ERR, fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -73,7 +78,7 @@ log_info(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_INFO, fmt, ap, NULL);
+	vlog(LOG_LEVEL_INFO, fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -85,7 +90,7 @@ log_debug(const char *fmt, ...)
 	if (log_verbose <= 0)
 		return;
 	va_start(ap, fmt);
-	vlog(LOG_DEBUG, fmt, ap, NULL);
+	vlog(LOG_LEVEL_DEBUG, fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -96,7 +101,7 @@ fatal(const char *fmt, ...)
 	int saved = errno;
 
 	va_start(ap, fmt);
-	vlog(LOG_CRIT, fmt, ap, strerror(saved));
+	vlog(LOG_LEVEL_CRIT, fmt, ap, strerror(saved));
 	va_end(ap);
 	exit(1);
 }
@@ -107,7 +112,7 @@ fatalx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_CRIT, fmt, ap, NULL);
+	vlog(LOG_LEVEL_CRIT, fmt, ap, NULL);
 	va_end(ap);
 	exit(1);
 }

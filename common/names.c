@@ -1,8 +1,9 @@
+/* The protocol's enums by name, as configurations, rules and vigilctl write them. */
 #include <stddef.h>
-#include <strings.h>
 
 #include "vigil.pb-c.h"
 #include "vigil/names.h"
+#include "vigil/text.h"
 
 static const char *const severities[] = {
 	"unspecified", "info", "low", "medium", "high", "critical",
@@ -36,7 +37,7 @@ static int
 value_of(const char *const *names, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
-		if (strcasecmp(names[i], name) == 0)
+		if (text_same_word(names[i], name))
 			return (int)i;
 	return -1;
 }

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,20 +45,6 @@ struct created {
 	size_t n;
 };
 
-static void err_set(char *, size_t, const char *, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-err_set(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* An OpenSSL step failed: say which, with OpenSSL's reasons. */
 static int
 ossl_fail(char *err, size_t errlen, const char *what)
@@ -67,7 +52,7 @@ ossl_fail(char *err, size_t errlen, const char *what)
 	char reason[512];
 
 	tls_errstr(reason, sizeof(reason));
-	err_set(err, errlen, "Cannot %s: %s.", what, reason);
+	err_fmt(err, errlen, 0, "Cannot %s: %s.", what, reason);
 	return VIGIL_ERR_TLS;
 }
 
@@ -77,7 +62,7 @@ path_join(char *dst, const char *dir, const char *a, const char *b, char *err, s
 	int n = snprintf(dst, PATH_MAX, "%s/%s%s", dir, a, b ? b : "");
 
 	if (n < 0 || n >= PATH_MAX) {
-		err_set(err, errlen, "The path %s/%s%s is too long.", dir, a, b ? b : "");
+		err_fmt(err, errlen, 0, "The path %s/%s%s is too long.", dir, a, b ? b : "");
 		return VIGIL_ERR_INVAL;
 	}
 	return 0;
@@ -91,11 +76,11 @@ make_dir(const char *path, char *err, size_t errlen)
 	if (mkdir(path, 0700) == 0)
 		return 0;
 	if (errno != EEXIST) {
-		err_set(err, errlen, "Cannot make the directory %s: %s.", path, strerror(errno));
+		err_fmt(err, errlen, 0, "Cannot make the directory %s: %s.", path, strerror(errno));
 		return VIGIL_ERR_SYS;
 	}
 	if (stat(path, &st) == -1 || !S_ISDIR(st.st_mode)) {
-		err_set(err, errlen, "%s exists and is not a directory.", path);
+		err_fmt(err, errlen, 0, "%s exists and is not a directory.", path);
 		return VIGIL_ERR_INVAL;
 	}
 	return 0;
@@ -120,7 +105,7 @@ write_new(struct created *made, const char *path, const char *data, size_t len, 
 
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd == -1) {
-		err_set(err, errlen, "Cannot create %s: %s.", path, strerror(errno));
+		err_fmt(err, errlen, 0, "Cannot create %s: %s.", path, strerror(errno));
 		return VIGIL_ERR_SYS;
 	}
 	if (made->n < PKI_MAX_CREATED)
@@ -144,7 +129,7 @@ write_new(struct created *made, const char *path, const char *data, size_t len, 
 	}
 	return 0;
 fail:
-	err_set(err, errlen, "Cannot write %s: %s.", path, strerror(errno));
+	err_fmt(err, errlen, 0, "Cannot write %s: %s.", path, strerror(errno));
 	if (fd != -1)
 		close(fd);
 	return VIGIL_ERR_SYS;
@@ -207,20 +192,20 @@ read_small(const char *path, char *buf, size_t cap, size_t *len, char *err, size
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		err_set(err, errlen, "Cannot open %s: %s.", path, strerror(errno));
+		err_fmt(err, errlen, 0, "Cannot open %s: %s.", path, strerror(errno));
 		return VIGIL_ERR_SYS;
 	}
 	for (;;) {
 		if (off == cap) {
 			close(fd);
-			err_set(err, errlen, "%s is larger than %zu bytes.", path, cap);
+			err_fmt(err, errlen, 0, "%s is larger than %zu bytes.", path, cap);
 			return VIGIL_ERR_TOOBIG;
 		}
 		r = read(fd, buf + off, cap - off);
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1) {
-			err_set(err, errlen, "Cannot read %s: %s.", path, strerror(errno));
+			err_fmt(err, errlen, 0, "Cannot read %s: %s.", path, strerror(errno));
 			close(fd);
 			return VIGIL_ERR_SYS;
 		}
@@ -266,7 +251,7 @@ load_ca(const char *dir, X509 **ca, EVP_PKEY **cakey, char *err, size_t errlen)
 	}
 	if (X509_check_private_key(*ca, *cakey) != 1) {
 		ERR_clear_error();
-		err_set(err, errlen, "The CA key in %s does not match its certificate.", dir);
+		err_fmt(err, errlen, 0, "The CA key in %s does not match its certificate.", dir);
 		rc = VIGIL_ERR_TLS;
 		goto out;
 	}
@@ -405,7 +390,7 @@ pki_san(char *san, size_t cap, const char *const *names, size_t nnames, char *er
 	int n;
 
 	if (nnames > PKI_MAX_NAMES) {
-		err_set(err, errlen, "At most %d extra names are accepted.", PKI_MAX_NAMES);
+		err_fmt(err, errlen, 0, "At most %d extra names are accepted.", PKI_MAX_NAMES);
 		return VIGIL_ERR_INVAL;
 	}
 	used = (size_t)snprintf(san, cap, "DNS:localhost,IP:127.0.0.1");
@@ -413,7 +398,7 @@ pki_san(char *san, size_t cap, const char *const *names, size_t nnames, char *er
 		const char *kind;
 
 		if (names[i] == NULL) {
-			err_set(err, errlen, "A collector name is missing.");
+			err_fmt(err, errlen, 0, "A collector name is missing.");
 			return VIGIL_ERR_INVAL;
 		}
 		if (inet_pton(AF_INET, names[i], addr) == 1 ||
@@ -422,7 +407,7 @@ pki_san(char *san, size_t cap, const char *const *names, size_t nnames, char *er
 		else if (dns_name_valid(names[i]))
 			kind = "DNS";
 		else {
-			err_set(err, errlen,
+			err_fmt(err, errlen, 0,
 			        "A collector name must be an IP address or a DNS name of letters, "
 			        "digits, "
 			        "'-' and '.', at most %d characters.",
@@ -431,7 +416,7 @@ pki_san(char *san, size_t cap, const char *const *names, size_t nnames, char *er
 		}
 		n = snprintf(san + used, cap - used, ",%s:%s", kind, names[i]);
 		if (n < 0 || (size_t)n >= cap - used) {
-			err_set(err, errlen, "The collector names are too long together.");
+			err_fmt(err, errlen, 0, "The collector names are too long together.");
 			return VIGIL_ERR_INVAL;
 		}
 		used += (size_t)n;
@@ -443,11 +428,11 @@ static int
 days_valid(int days, int backdate_days, char *err, size_t errlen)
 {
 	if (days < 1 || days > PKI_MAX_DAYS) {
-		err_set(err, errlen, "The validity must be between 1 and %d days.", PKI_MAX_DAYS);
+		err_fmt(err, errlen, 0, "The validity must be between 1 and %d days.", PKI_MAX_DAYS);
 		return VIGIL_ERR_INVAL;
 	}
 	if (backdate_days < 0 || backdate_days > PKI_MAX_DAYS) {
-		err_set(err, errlen, "The backdating must be between 0 and %d days.", PKI_MAX_DAYS);
+		err_fmt(err, errlen, 0, "The backdating must be between 0 and %d days.", PKI_MAX_DAYS);
 		return VIGIL_ERR_INVAL;
 	}
 	return 0;
@@ -490,7 +475,7 @@ pki_init(const char *dir, const char *const *names, size_t nnames, int days, cha
 		return rc;
 	for (size_t i = 0; i < 4; i++) {
 		if (exists(paths[i])) {
-			err_set(err, errlen,
+			err_fmt(err, errlen, 0,
 			        "%s already exists: %s already holds a CA, which is "
 			        "never overwritten.",
 			        paths[i], dir);
@@ -541,7 +526,7 @@ pki_issue(const char *dir, const char *id, int days, int backdate_days, char *er
 	};
 
 	if (tls_id_valid(id) != 0) {
-		err_set(err, errlen,
+		err_fmt(err, errlen, 0,
 		        "An agent id must be 1 to 64 letters, digits, '.', '_' or '-', "
 		        "and start with a letter or digit.");
 		return VIGIL_ERR_INVAL;
@@ -557,7 +542,7 @@ pki_issue(const char *dir, const char *id, int days, int backdate_days, char *er
 	if ((rc = make_dir(agents, err, errlen)) != 0)
 		goto out;
 	if (exists(keypath) || exists(crtpath)) {
-		err_set(err, errlen, "A certificate for agent %s already exists in %s.", id,
+		err_fmt(err, errlen, 0, "A certificate for agent %s already exists in %s.", id,
 		        agents);
 		rc = VIGIL_ERR_INVAL;
 		goto out;

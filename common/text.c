@@ -6,63 +6,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "vigil/err.h"
 #include "vigil/text.h"
+#include "vigil/utf8.h"
 
 static const char hexdigits[] = "0123456789abcdef";
-
-/*
- * Decode one UTF-8 sequence at s[0..len), len > 0. Returns its length and sets
- * *cp when it is a valid scalar value (NUL included: callers decide). Otherwise
- * returns minus the length of the maximal invalid subpart (at least 1), so a
- * caller replaces the whole broken prefix with one U+FFFD.
- */
-static int
-utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
-{
-	unsigned char c = s[0];
-	size_t n, i;
-	uint32_t v;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		v = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		v = c & 0x0f;
-		if (c == 0xe0)
-			lo = 0xa0;      /* overlong */
-		else if (c == 0xed)
-			hi = 0x9f;      /* surrogates */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		v = c & 0x07;
-		if (c == 0xf0)
-			lo = 0x90;      /* overlong */
-		else if (c == 0xf4)
-			hi = 0x8f;      /* above U+10FFFF */
-	} else
-		return -1;      /* continuation byte, C0, C1 or F5..FF */
-
-	for (i = 1; i < n; i++) {
-		if (i >= len)
-			return -(int)i;
-		if (s[i] < lo || s[i] > hi)
-			return -(int)i;
-		lo = 0x80;
-		hi = 0xbf;
-		v = (v << 6) | (s[i] & 0x3f);
-	}
-	*cp = v;
-	return (int)n;
-}
 
 bool
 text_utf8_valid(const char *s, size_t len)
@@ -318,13 +267,61 @@ text_parse_size(const char *s, long long *bytes)
 	return scale(v, mult, bytes);
 }
 
+bool
+text_same_word(const char *a, const char *b)
+{
+	for (; *a != '\0' && *b != '\0'; a++, b++) {
+		unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
+
+		if (x >= 'A' && x <= 'Z')
+			x = (unsigned char)(x - 'A' + 'a');
+		if (y >= 'A' && y <= 'Z')
+			y = (unsigned char)(y - 'A' + 'a');
+		if (x != y)
+			return false;
+	}
+	return *a == '\0' && *b == '\0';
+}
+
+const char *
+text_find(const char *hay, size_t hlen, const char *needle, size_t nlen)
+{
+	const char *p = hay, *end = hay + hlen;
+
+	if (nlen == 0)
+		return hay;
+	/* memchr finds the candidates fast; most lines hold few of them. */
+	while (nlen <= (size_t)(end - p) &&
+	    (p = memchr(p, needle[0], (size_t)(end - p) - nlen + 1)) != NULL) {
+		if (memcmp(p + 1, needle + 1, nlen - 1) == 0)
+			return p;
+		p++;
+	}
+	return NULL;
+}
+
+/*
+ * Days since 1970-01-01 -> the proleptic Gregorian date (Howard Hinnant's
+ * civil_from_days): no gmtime_r(), which not every C library has.
+ */
+static void
+civil(long long days, long long *y, int *m, int *d)
+{
+	long long z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+	long long doe = z - era * 146097;
+	long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
 size_t
 text_time_rfc3339(char *dst, size_t dstlen, long long time_us)
 {
-	long long sec = time_us / 1000000, usec = time_us % 1000000;
-	struct tm tm;
-	time_t t;
-	int n;
+	long long sec = time_us / 1000000, usec = time_us % 1000000, days, y;
+	int n, mon, mday, tod;
 
 	if (dstlen == 0)
 		return 0;
@@ -334,15 +331,18 @@ text_time_rfc3339(char *dst, size_t dstlen, long long time_us)
 		usec += 1000000;
 		sec--;
 	}
-	t = (time_t)sec;
-	if (gmtime_r(&t, &tm) == NULL)
-		return 0;
+	days = sec / 86400;
+	tod = (int)(sec % 86400);
+	if (tod < 0) {
+		tod += 86400;
+		days--;
+	}
+	civil(days, &y, &mon, &mday);
 	/* RFC 3339 has four-digit years; outside them write nothing. */
-	if (tm.tm_year < -1900 || tm.tm_year > 9999 - 1900)
+	if (y < 0 || y > 9999)
 		return 0;
-	n = snprintf(dst, dstlen, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec, usec);
+	n = snprintf(dst, dstlen, "%04lld-%02d-%02dT%02d:%02d:%02d.%06lldZ", y, mon, mday,
+	    tod / 3600, tod / 60 % 60, tod % 60, usec);
 	if (n < 0 || (size_t)n >= dstlen) {
 		dst[0] = '\0';
 		return 0;

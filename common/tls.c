@@ -2,7 +2,6 @@
  * TLS contexts for both ends: TLS 1.3 only, mutual authentication against
  * one CA, the peer's identity taken from its verified certificate's CN.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,21 +16,6 @@
 #define TLS_VERIFY_DEPTH 2
 #define TLS_GROUPS_MAX 512
 /* RFC 5280 ub-common-name. */
-
-static void err_set(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-err_set(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 const char *
 tls_errstr(char *buf, size_t len)
@@ -75,12 +59,12 @@ set_groups(SSL_CTX *ctx, const char *groups, char *err, size_t errlen)
 	if (groups == NULL)
 		groups = TLS_GROUPS_DEFAULT;
 	if (strlen(groups) >= sizeof(list)) {
-		err_set(err, errlen, "The list of key-exchange groups is longer than %d bytes.",
+		err_fmt(err, errlen, 0, "The list of key-exchange groups is longer than %d bytes.",
 		        TLS_GROUPS_MAX - 1);
 		return -1;
 	}
 	if ((scratch = SSL_CTX_new(TLS_method())) == NULL) {
-		err_set(err, errlen, "Cannot make a TLS context: %s.",
+		err_fmt(err, errlen, 0, "Cannot make a TLS context: %s.",
 		        tls_errstr(ebuf, sizeof(ebuf)));
 		return -1;
 	}
@@ -99,14 +83,14 @@ set_groups(SSL_CTX *ctx, const char *groups, char *err, size_t errlen)
 		                         used > 0 ? ":" : "", name);
 	}
 	if (used == 0) {
-		err_set(err, errlen,
+		err_fmt(err, errlen, 0,
 		        "None of the key-exchange groups \"%s\" is known to this "
 		        "OpenSSL.",
 		        groups);
 		goto out;
 	}
 	if (SSL_CTX_set1_groups_list(ctx, kept) != 1) {
-		err_set(err, errlen, "Cannot set the key-exchange groups \"%s\": %s.", kept,
+		err_fmt(err, errlen, 0, "Cannot set the key-exchange groups \"%s\": %s.", kept,
 		        tls_errstr(ebuf, sizeof(ebuf)));
 		goto out;
 	}
@@ -123,41 +107,41 @@ tls_ctx(const struct tls_opts *opts, int server, char *err, size_t errlen)
 	SSL_CTX *ctx;
 
 	if (opts == NULL || opts->ca == NULL || opts->cert == NULL || opts->key == NULL) {
-		err_set(err, errlen, "The TLS configuration needs a CA, a certificate and a key.");
+		err_fmt(err, errlen, 0, "The TLS configuration needs a CA, a certificate and a key.");
 		return NULL;
 	}
 	ERR_clear_error();
 	if ((ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method())) == NULL) {
-		err_set(err, errlen, "Cannot make a TLS context: %s.",
+		err_fmt(err, errlen, 0, "Cannot make a TLS context: %s.",
 		        tls_errstr(ebuf, sizeof(ebuf)));
 		return NULL;
 	}
 	if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
 	    SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1) {
-		err_set(err, errlen, "This OpenSSL cannot restrict TLS to version 1.3: %s.",
+		err_fmt(err, errlen, 0, "This OpenSSL cannot restrict TLS to version 1.3: %s.",
 		        tls_errstr(ebuf, sizeof(ebuf)));
 		goto fail;
 	}
 	if (SSL_CTX_load_verify_locations(ctx, opts->ca, NULL) != 1) {
-		err_set(err, errlen, "Cannot load the CA certificate %s: %s.", opts->ca,
+		err_fmt(err, errlen, 0, "Cannot load the CA certificate %s: %s.", opts->ca,
 		        tls_errstr(ebuf, sizeof(ebuf)));
 		goto fail;
 	}
 	if (SSL_CTX_use_certificate_chain_file(ctx, opts->cert) != 1) {
-		err_set(err, errlen, "Cannot load the certificate %s: %s.", opts->cert,
+		err_fmt(err, errlen, 0, "Cannot load the certificate %s: %s.", opts->cert,
 		        tls_errstr(ebuf, sizeof(ebuf)));
 		goto fail;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, opts->key, SSL_FILETYPE_PEM) != 1) {
 		/* OpenSSL already compares the key with the certificate here. */
-		err_set(err, errlen,
+		err_fmt(err, errlen, 0,
 		        "Cannot load the private key %s, or it does not match "
 		        "the certificate %s: %s.",
 		        opts->key, opts->cert, tls_errstr(ebuf, sizeof(ebuf)));
 		goto fail;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
-		err_set(err, errlen, "The private key %s does not match the certificate %s: %s.",
+		err_fmt(err, errlen, 0, "The private key %s does not match the certificate %s: %s.",
 		        opts->key, opts->cert, tls_errstr(ebuf, sizeof(ebuf)));
 		goto fail;
 	}
@@ -166,7 +150,7 @@ tls_ctx(const struct tls_opts *opts, int server, char *err, size_t errlen)
 	/* A server accepts only agent certificates; an agent only a collector's. */
 	if (SSL_CTX_set_purpose(ctx, server ? X509_PURPOSE_SSL_CLIENT : X509_PURPOSE_SSL_SERVER) !=
 	    1) {
-		err_set(err, errlen, "Cannot set the certificate purpose: %s.",
+		err_fmt(err, errlen, 0, "Cannot set the certificate purpose: %s.",
 		        tls_errstr(ebuf, sizeof(ebuf)));
 		goto fail;
 	}

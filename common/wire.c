@@ -3,7 +3,6 @@
  * proto3 enum and any length for a string, so every limit of wire.h is
  * checked here, and each refusal names the field in a sentence.
  */
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,22 +15,6 @@
 #define CATEGORY_MAX VIGIL__V1__CATEGORY__CATEGORY_SYSTEM
 #define GOODBYE_MAX VIGIL__V1__GOODBYE_REASON__GOODBYE_REASON_RESTART
 
-static int why_set(char *why, size_t whylen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-why_set(char *why, size_t whylen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why != NULL && whylen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 /* A string field: at most max bytes of UTF-8; NULL counts as empty. */
 static int
 check_str(const char *s, const char *name, size_t max, int required, char *why, size_t whylen)
@@ -39,12 +22,12 @@ check_str(const char *s, const char *name, size_t max, int required, char *why, 
 	size_t len = s == NULL ? 0 : strlen(s);
 
 	if (len == 0 && required)
-		return why_set(why, whylen, VIGIL_ERR_MISSING, "%s is missing.", name);
+		return err_fmt(why, whylen, VIGIL_ERR_MISSING, "%s is missing.", name);
 	if (len > max)
-		return why_set(why, whylen, VIGIL_ERR_TOOBIG, "%s is longer than %zu bytes.", name,
+		return err_fmt(why, whylen, VIGIL_ERR_TOOBIG, "%s is longer than %zu bytes.", name,
 		               max);
 	if (len > 0 && !text_utf8_valid(s, len))
-		return why_set(why, whylen, VIGIL_ERR_UTF8, "%s is not valid UTF-8.", name);
+		return err_fmt(why, whylen, VIGIL_ERR_UTF8, "%s is not valid UTF-8.", name);
 	return 0;
 }
 
@@ -54,7 +37,7 @@ check_hello(const Vigil__V1__Hello *h, char *why, size_t whylen)
 	int rc;
 
 	if (h->proto_major == 0)
-		return why_set(why, whylen, VIGIL_ERR_MISSING, "hello: proto_major is missing.");
+		return err_fmt(why, whylen, VIGIL_ERR_MISSING, "hello: proto_major is missing.");
 	if ((rc = check_str(h->agent_version, "hello: agent_version", WIRE_MAX_VERSION, 0, why,
 	                    whylen)) != 0)
 		return rc;
@@ -75,21 +58,21 @@ check_batch(const Vigil__V1__EventBatch *b, char *why, size_t whylen)
 	int rc;
 
 	if (b->n_events == 0)
-		return why_set(why, whylen, VIGIL_ERR_EMPTY, "batch: it holds no event.");
+		return err_fmt(why, whylen, VIGIL_ERR_EMPTY, "batch: it holds no event.");
 	if (b->n_events > WIRE_MAX_BATCH)
-		return why_set(why, whylen, VIGIL_ERR_TOOBIG,
+		return err_fmt(why, whylen, VIGIL_ERR_TOOBIG,
 		               "batch: it holds %zu events, more than %d.", b->n_events,
 		               WIRE_MAX_BATCH);
 	for (i = 0; i < b->n_events; i++) {
 		/* Events are numbered from 1 in messages, as people count them. */
 		if ((ev = b->events[i]) == NULL)
-			return why_set(why, whylen, VIGIL_ERR_MISSING,
+			return err_fmt(why, whylen, VIGIL_ERR_MISSING,
 			               "batch: event %zu is missing.", i + 1);
 		if ((rc = wire_validate_event(ev, sub, sizeof(sub))) != 0)
-			return why_set(why, whylen, rc, "event %zu (seq %llu): %s", i + 1,
+			return err_fmt(why, whylen, rc, "event %zu (seq %llu): %s", i + 1,
 			               (unsigned long long)ev->seq, sub);
 		if (i > 0 && ev->seq <= b->events[i - 1]->seq)
-			return why_set(why, whylen, VIGIL_ERR_ORDER,
+			return err_fmt(why, whylen, VIGIL_ERR_ORDER,
 			               "event %zu: seq %llu does not follow seq %llu.", i + 1,
 			               (unsigned long long)ev->seq,
 			               (unsigned long long)b->events[i - 1]->seq);
@@ -106,23 +89,23 @@ wire_validate_event(const Vigil__V1__Event *ev, char *why, size_t whylen)
 	int rc;
 
 	if (ev == NULL)
-		return why_set(why, whylen, VIGIL_ERR_MISSING, "The event is missing.");
+		return err_fmt(why, whylen, VIGIL_ERR_MISSING, "The event is missing.");
 	if (ev->seq == 0)
-		return why_set(why, whylen, VIGIL_ERR_MISSING, "seq is missing.");
+		return err_fmt(why, whylen, VIGIL_ERR_MISSING, "seq is missing.");
 	/* Stores keep seq in a signed 64-bit integer (SQLite, PostgreSQL). */
 	if (ev->seq > WIRE_MAX_SEQ)
-		return why_set(why, whylen, VIGIL_ERR_RANGE, "seq %llu is above %lld.",
+		return err_fmt(why, whylen, VIGIL_ERR_RANGE, "seq %llu is above %lld.",
 		               (unsigned long long)ev->seq, (long long)WIRE_MAX_SEQ);
 	if (ev->time_us == 0)
-		return why_set(why, whylen, VIGIL_ERR_MISSING, "time_us is missing.");
+		return err_fmt(why, whylen, VIGIL_ERR_MISSING, "time_us is missing.");
 	if (ev->time_us < 0)
-		return why_set(why, whylen, VIGIL_ERR_RANGE, "time_us %lld is before 1970.",
+		return err_fmt(why, whylen, VIGIL_ERR_RANGE, "time_us %lld is before 1970.",
 		               (long long)ev->time_us);
 	if ((int)ev->category <= 0 || (int)ev->category > CATEGORY_MAX)
-		return why_set(why, whylen, VIGIL_ERR_RANGE, "category %d is not a known category.",
+		return err_fmt(why, whylen, VIGIL_ERR_RANGE, "category %d is not a known category.",
 		               (int)ev->category);
 	if ((int)ev->severity <= 0 || (int)ev->severity > SEVERITY_MAX)
-		return why_set(why, whylen, VIGIL_ERR_RANGE, "severity %d is not a known severity.",
+		return err_fmt(why, whylen, VIGIL_ERR_RANGE, "severity %d is not a known severity.",
 		               (int)ev->severity);
 	if ((rc = check_str(ev->source, "source", WIRE_MAX_SOURCE, 0, why, whylen)) != 0)
 		return rc;
@@ -133,18 +116,18 @@ wire_validate_event(const Vigil__V1__Event *ev, char *why, size_t whylen)
 	if ((rc = check_str(ev->raw, "raw", WIRE_MAX_RAW, 0, why, whylen)) != 0)
 		return rc;
 	if (ev->n_fields > WIRE_MAX_FIELDS)
-		return why_set(why, whylen, VIGIL_ERR_TOOBIG, "it has %zu fields, more than %d.",
+		return err_fmt(why, whylen, VIGIL_ERR_TOOBIG, "it has %zu fields, more than %d.",
 		               ev->n_fields, WIRE_MAX_FIELDS);
 	for (i = 0; i < ev->n_fields; i++) {
 		if ((fl = ev->fields[i]) == NULL)
-			return why_set(why, whylen, VIGIL_ERR_MISSING, "field %zu is missing.",
+			return err_fmt(why, whylen, VIGIL_ERR_MISSING, "field %zu is missing.",
 			               i + 1);
 		/* The field's number goes into the reason only when there is one: hot path. */
 		if ((rc = check_str(fl->key, "key", WIRE_MAX_FIELD_KEY, 1, why, whylen)) != 0 ||
 		    (rc = check_str(fl->value, "value", WIRE_MAX_FIELD_VALUE, 0, why, whylen)) != 0) {
 			if (why != NULL && whylen > 0) {
 				snprintf(name, sizeof(name), "%s", why);
-				return why_set(why, whylen, rc, "field %zu %s", i + 1, name);
+				return err_fmt(why, whylen, rc, "field %zu %s", i + 1, name);
 			}
 			return rc;
 		}
@@ -156,7 +139,7 @@ static int
 check_tristate(Vigil__V1__Tristate t, const char *name, char *why, size_t whylen)
 {
 	if ((int)t < 0 || (int)t > VIGIL__V1__TRISTATE__TRISTATE_NO)
-		return why_set(why, whylen, VIGIL_ERR_RANGE, "%s %d is not yes, no or unknown.",
+		return err_fmt(why, whylen, VIGIL_ERR_RANGE, "%s %d is not yes, no or unknown.",
 		               name, (int)t);
 	return 0;
 }
@@ -179,18 +162,18 @@ check_posture(const Vigil__V1__Posture *p, char *why, size_t whylen)
 	                         whylen)) != 0)
 		return rc;
 	if (p->updates_pending < -1)
-		return why_set(why, whylen, VIGIL_ERR_RANGE, "posture: updates_pending %d is "
+		return err_fmt(why, whylen, VIGIL_ERR_RANGE, "posture: updates_pending %d is "
 		               "negative.", (int)p->updates_pending);
 	if (p->security_updates_pending < -1)
-		return why_set(why, whylen, VIGIL_ERR_RANGE, "posture: security_updates_pending "
+		return err_fmt(why, whylen, VIGIL_ERR_RANGE, "posture: security_updates_pending "
 		               "%d is negative.", (int)p->security_updates_pending);
 	if (p->updates_pending >= 0 && p->security_updates_pending > p->updates_pending)
-		return why_set(why, whylen, VIGIL_ERR_RANGE, "posture: security_updates_pending "
+		return err_fmt(why, whylen, VIGIL_ERR_RANGE, "posture: security_updates_pending "
 		               "%d is more than updates_pending %d.",
 		               (int)p->security_updates_pending, (int)p->updates_pending);
 	if (p->av_signatures_us < 0 || p->security_pending_since_us < 0 ||
 	    p->last_update_us < 0 || p->last_upgrade_us < 0)
-		return why_set(why, whylen, VIGIL_ERR_RANGE, "posture: a time is before 1970.");
+		return err_fmt(why, whylen, VIGIL_ERR_RANGE, "posture: a time is before 1970.");
 	return 0;
 }
 
@@ -198,7 +181,7 @@ static int
 check_heartbeat(const Vigil__V1__Heartbeat *hb, char *why, size_t whylen)
 {
 	if (hb->time_us < 0)
-		return why_set(why, whylen, VIGIL_ERR_RANGE, "heartbeat: time_us %lld is before "
+		return err_fmt(why, whylen, VIGIL_ERR_RANGE, "heartbeat: time_us %lld is before "
 		               "1970.", (long long)hb->time_us);
 	if (hb->posture != NULL)
 		return check_posture(hb->posture, why, whylen);
@@ -210,12 +193,12 @@ static int
 check_goodbye(const Vigil__V1__Goodbye *g, char *why, size_t whylen)
 {
 	if ((int)g->reason == 0)
-		return why_set(why, whylen, VIGIL_ERR_MISSING, "goodbye: reason is missing.");
+		return err_fmt(why, whylen, VIGIL_ERR_MISSING, "goodbye: reason is missing.");
 	if ((int)g->reason < 0 || (int)g->reason > GOODBYE_MAX)
-		return why_set(why, whylen, VIGIL_ERR_RANGE, "goodbye: reason %d is not a known "
+		return err_fmt(why, whylen, VIGIL_ERR_RANGE, "goodbye: reason %d is not a known "
 		               "reason.", (int)g->reason);
 	if (g->time_us < 0)
-		return why_set(why, whylen, VIGIL_ERR_RANGE, "goodbye: time_us %lld is before "
+		return err_fmt(why, whylen, VIGIL_ERR_RANGE, "goodbye: time_us %lld is before "
 		               "1970.", (long long)g->time_us);
 	return check_str(g->detail, "goodbye: detail", WIRE_MAX_GOODBYE_DETAIL, 0, why, whylen);
 }
@@ -224,11 +207,11 @@ int
 wire_validate(const Vigil__V1__Frame *f, char *why, size_t whylen)
 {
 	if (f == NULL)
-		return why_set(why, whylen, VIGIL_ERR_INVAL, "There is no frame.");
+		return err_fmt(why, whylen, VIGIL_ERR_INVAL, "There is no frame.");
 
 	switch (f->msg_case) {
 	case VIGIL__V1__FRAME__MSG__NOT_SET:
-		return why_set(why, whylen, VIGIL_ERR_MISSING, "The frame carries no message.");
+		return err_fmt(why, whylen, VIGIL_ERR_MISSING, "The frame carries no message.");
 	case VIGIL__V1__FRAME__MSG_HELLO:
 		if (f->hello == NULL)
 			break;
@@ -260,10 +243,10 @@ wire_validate(const Vigil__V1__Frame *f, char *why, size_t whylen)
 			break;
 		return check_goodbye(f->goodbye, why, whylen);
 	default:
-		return why_set(why, whylen, VIGIL_ERR_RANGE,
+		return err_fmt(why, whylen, VIGIL_ERR_RANGE,
 		               "The frame carries message kind %d, which is unknown.",
 		               (int)f->msg_case);
 	}
-	return why_set(why, whylen, VIGIL_ERR_MISSING,
+	return err_fmt(why, whylen, VIGIL_ERR_MISSING,
 	               "The frame names message kind %d but carries none.", (int)f->msg_case);
 }

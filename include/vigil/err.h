@@ -1,6 +1,18 @@
-/* Error codes of libvigil: functions return 0 or a negative enum vigil_err. */
+/*
+ * Errors of libvigil: functions return 0 or a negative enum vigil_err, and
+ * those that can say more write one sentence into a buffer the caller owns
+ * (err, errlen), through the error formatter below, the one way a sentence
+ * is written there:
+ *
+ *	if (port < 1)
+ *		return err_fmt(err, errlen, VIGIL_ERR_INVAL, "'%s' is not a port", v);
+ *	return err_at(err, errlen, VIGIL_ERR_CONFIG, path, line, "unknown key '%s'", k);
+ */
 #ifndef VIGIL_ERR_H
 #define VIGIL_ERR_H
+
+#include <stdarg.h>
+#include <stddef.h>
 
 enum vigil_err {
 	VIGIL_OK = 0,
@@ -24,5 +36,26 @@ enum vigil_err {
 };
 
 const char *vigil_strerror(int err);
+
+/*
+ * Write the sentence into err[errlen] (always NUL-terminated, cut when it
+ * does not fit); err NULL or errlen 0 writes nothing. Returns rc, so that
+ * failing and saying why is one statement.
+ */
+int err_fmt(char *err, size_t errlen, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int err_vfmt(char *err, size_t errlen, int rc, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+/*
+ * Where a reader of a file found a problem: "file:line: message", or
+ * "file: message" when line is 0. The message itself is cut at
+ * ERR_MSG_MAX bytes before the place is put in front of it.
+ */
+#define ERR_MSG_MAX 512
+int err_at(char *err, size_t errlen, int rc, const char *file, unsigned line,
+    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+int err_vat(char *err, size_t errlen, int rc, const char *file, unsigned line,
+    const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
 
 #endif

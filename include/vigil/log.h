@@ -20,4 +20,13 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/* ---- the system's log, which each platform supplies (common/linux/syslog.c) ---- */
+
+enum log_level { LOG_LEVEL_CRIT, LOG_LEVEL_ERR, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
+
+/* Called by log_init(): open the system's log as ident unless in the foreground. */
+void log_system_open(const char *ident, int foreground);
+/* One complete message (no newline) at level. */
+void log_system(enum log_level level, const char *msg);
+
 #endif

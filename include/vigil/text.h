@@ -40,6 +40,18 @@ int text_parse_duration_ms(const char *s, long long *ms);
 /* Parse "1048576", "64k", "1M", "2G" (powers of 1024) into bytes. */
 int text_parse_size(const char *s, long long *bytes);
 
+/*
+ * Are a and b the same word but for the case of ASCII letters? strcasecmp(3)
+ * for every platform and every locale: names in configurations read alike.
+ */
+bool text_same_word(const char *a, const char *b);
+
+/*
+ * The first place of needle[0..nlen) in hay[0..hlen), or NULL (nlen 0: hay).
+ * memmem(3) for every platform: the rules' prefilter runs it on every line.
+ */
+const char *text_find(const char *hay, size_t hlen, const char *needle, size_t nlen);
+
 /* Format a time in microseconds since the epoch as RFC 3339 UTC: 2026-11-25T10:00:00.123456Z */
 size_t text_time_rfc3339(char *dst, size_t dstlen, long long time_us);
 

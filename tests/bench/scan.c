@@ -23,7 +23,8 @@
 #include <unistd.h>
 
 #include "vigil/err.h"
-#include "../../agent/agent.h"
+#include "../../agent/linux/tail.h"
+#include "../../agent/matcher.h"
 #include "../../agent/rules.h"
 #include "../../agent/syslog.h"
 

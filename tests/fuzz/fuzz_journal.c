@@ -27,9 +27,10 @@
 
 #include "fuzz.h"
 #include "vigil/log.h"
-#include "../../agent/agent.h"
 #include "../../agent/ingest.h"
-#include "../../agent/journal.h"
+#include "../../agent/linux/journal.h"
+#include "../../agent/matcher.h"
+#include "../../agent/spool.h"
 #include "../../agent/rules.h"
 
 #define ENTRIES 4

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "../../agent/agent.h"
+#include "../../agent/matcher.h"
 #include "../../agent/rules.h"
 #include "../../agent/syslog.h"
 

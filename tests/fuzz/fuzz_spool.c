@@ -44,8 +44,9 @@
 #include "fuzz.h"
 #include "vigil/log.h"
 #include "vigil/wire.h"
-#include "../../agent/agent.h"
-#include "../../agent/updates.h"
+#include "../../agent/linux/tail.h"
+#include "../../agent/linux/updates.h"
+#include "../../agent/spool.h"
 
 #define SPOOL_CAP (64 * 1024)          /* small, so that appends drop the oldest */
 #define MAX_LINE 256

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "../../agent/usb.h"
+#include "../../agent/linux/uevent.h"
 
 static struct uevent ev;
 

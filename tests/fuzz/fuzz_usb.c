@@ -34,7 +34,7 @@
 #include "vigil/log.h"
 #include "vigil/text.h"
 #include "../../agent/ingest.h"
-#include "../../agent/usb.h"
+#include "../../agent/linux/usb.h"
 
 #define NPARTS 13
 #define DEVPATH "/devices/pci0000:00/0000:00:14.0/usb1/1-1"

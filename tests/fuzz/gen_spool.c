@@ -16,7 +16,7 @@
 
 #include "vigil/log.h"
 #include "vigil/wire.h"
-#include "../../agent/agent.h"
+#include "../../agent/spool.h"
 
 #define DIR "tests/fuzz/corpus/spool/"
 

@@ -22,6 +22,8 @@
 
 #include "vigil/err.h"
 #include "../../agent/av.h"
+#include "../../agent/linux/av_clamd.h"
+#include "../../agent/linux/av_generic.h"
 
 #define YES VIGIL__V1__TRISTATE__TRISTATE_YES
 #define NO VIGIL__V1__TRISTATE__TRISTATE_NO

@@ -28,8 +28,9 @@
 #include "vigil/err.h"
 #include "vigil/log.h"
 
-#include "../../agent/agent.h"
-#include "../../agent/journal.h"
+#include "../../agent/linux/journal.h"
+#include "../../agent/matcher.h"
+#include "../../agent/spool.h"
 #include "../../agent/rules.h"
 
 #define JOURNAL_REMOTE "/lib/systemd/systemd-journal-remote"

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "vigil/err.h"
-#include "../../agent/agent.h"
+#include "../../agent/matcher.h"
 #include "../../agent/rules.h"
 #include "../../agent/syslog.h"
 

@@ -18,7 +18,7 @@
 
 #include "vigil/err.h"
 
-#include "../../agent/agent.h"
+#include "../../agent/spool.h"
 
 struct fixture {
 	char dir[256];

@@ -21,8 +21,9 @@
 #include <event2/event.h>
 
 #include "vigil/err.h"
-#include "../../agent/agent.h"
 #include "../../agent/follow.h"
+#include "../../agent/linux/tail.h"
+#include "../../agent/spool.h"
 
 #define MAX_LINES 256
 

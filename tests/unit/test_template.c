@@ -11,6 +11,7 @@
 
 #include "vigil.pb-c.h"
 #include "vigil/err.h"
+#include "vigil/i18n.h"
 #include "vigil/text.h"
 
 #include "../../collector/template.h"
@@ -282,6 +283,106 @@ test_clean_line(void **state)
 	assert_string_equal(buf, "abc");
 }
 
+
+/*
+ * Does out hold a piece of the English sentence id that its Vietnamese
+ * translation does not also hold (a command, a name)? A piece is a run of
+ * the sentence between format directives and line ends, of five bytes or
+ * more with a letter in it.
+ */
+static const char *
+english_in(const char *out, const char *id)
+{
+	static char piece[512];
+	const char *vi = i18n_text_in("vi", id), *p = id, *e;
+	size_t n;
+
+	while (*p != '\0') {
+		e = p + strcspn(p, "%\n");
+		n = (size_t)(e - p);
+		while (n > 0 && (*p == ' ' || *p == '(' || *p == ':')) {
+			p++;
+			n--;
+		}
+		while (n > 0 && strchr(" ():,.", p[n - 1]) != NULL)
+			n--;
+		if (n >= 5 && n < sizeof(piece)) {
+			memcpy(piece, p, n);
+			piece[n] = '\0';
+			if (strpbrk(piece, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") &&
+			    strstr(vi, piece) == NULL && strstr(out, piece) != NULL)
+				return piece;
+		}
+		if (*e == '%') {
+			/* Past the directive: flags, width, length and its letter. */
+			e++;
+			e += strspn(e, "-+ #0123456789.*zlh");
+			if (*e != '\0')
+				e++;
+		} else if (*e == '\n')
+			e++;
+		p = e;
+	}
+	return NULL;
+}
+
+/*
+ * A Vietnamese notification holds no English sentence: no piece of any
+ * sentence of the English catalog is in its subject or body, whatever the
+ * incident's severity, category, status and level (the agent's own words it
+ * quotes come from an agent speaking Vietnamese: its rules' summary_vi).
+ */
+static void
+test_vietnamese_has_no_english(void **state)
+{
+	static const char *const statuses[] = { "new", "acknowledged", "in_progress", "resolved",
+	    "false_positive" };
+	static const int64_t related[] = { 43, 44 };
+	static const char *const quoted[] = { "Nov 25 17:00:01 pc-ketoan sshd[812]: 203.0.113.9" };
+	char subject[TEMPLATE_SUBJECT_MAX], body[TEMPLATE_BODY_MAX];
+	struct notification n = sample("vi");
+	size_t ids = i18n_entries("en"), i;
+	const char *hit;
+	int sev, cat, k, checked = 0;
+
+	assert_true(ids > 200);
+	n.title = "Dò mật khẩu SSH từ 203.0.113.9: 5 lần sai trong 60s";
+	n.evidence = quoted;
+	n.nevidence = 1;
+	n.related = related;
+	n.nrelated = 2;
+	for (sev = 0; sev <= VIGIL__V1__SEVERITY__SEVERITY_CRITICAL; sev++) {
+		for (cat = 0; cat <= VIGIL__V1__CATEGORY__CATEGORY_SYSTEM; cat++) {
+			n.severity = sev;
+			n.category = cat;
+			n.status = statuses[(sev + cat) % 5];
+			n.level = cat % 3;
+			n.host = cat % 2 ? "pc-ketoan" : "";
+			n.unit = cat % 4 ? "UBND phường X" : "";
+			n.first_us = cat == 0 ? 0 : T_FIRST;
+			assert_true(template_subject(&n, subject, sizeof(subject)) > 0);
+			assert_true(template_body(&n, 420, body, sizeof(body)) > 0);
+			for (i = 0; i < ids; i++) {
+				const char *id = i18n_entry("en", i);
+
+				if ((hit = english_in(subject, id)) != NULL)
+					fail_msg("English in a Vietnamese subject: \"%s\" in %s", hit,
+					    subject);
+				if ((hit = english_in(body, id)) != NULL)
+					fail_msg("English in a Vietnamese body: \"%s\" in %s", hit, body);
+				checked++;
+			}
+		}
+	}
+	assert_true(checked > 0);
+	/* And the check can fail: the English notification is full of them. */
+	n.language = "en";
+	assert_true(template_body(&n, 420, body, sizeof(body)) > 0);
+	for (i = 0, k = 0; i < ids; i++)
+		k += english_in(body, i18n_entry("en", i)) != NULL;
+	assert_true(k >= 10);
+}
+
 int
 main(void)
 {
@@ -296,6 +397,7 @@ main(void)
 	    cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_every_enum_has_words),
 	    cmocka_unit_test(test_clean_line),
+	    cmocka_unit_test(test_vietnamese_has_no_english),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

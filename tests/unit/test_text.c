@@ -415,6 +415,47 @@ test_rfc3339(void **state)
 	assert_int_equal(buf[0], 'Z');
 }
 
+static void
+test_find(void **state)
+{
+	static const char line[] = "sshd[1]: Failed password for root from 203.0.113.7";
+	size_t n = sizeof(line) - 1;
+
+	assert_ptr_equal(text_find(line, n, "Failed password", 15), line + 9);
+	assert_ptr_equal(text_find(line, n, "203.0.113.7", 11), line + n - 11);  /* at the end */
+	assert_ptr_equal(text_find(line, n, "sshd", 4), line);
+	assert_null(text_find(line, n, "Accepted", 8));
+	assert_null(text_find(line, n, "203.0.113.77", 12));                   /* past the end */
+	assert_null(text_find("ab", 2, "abc", 3));
+	assert_ptr_equal(text_find(line, n, "", 0), line);
+	/* Bytes, not C strings: a NUL in the text is a byte like another. */
+	{
+		static const char nul[] = "a\0b\0c";
+
+		assert_ptr_equal(text_find(nul, 5, "\0c", 2), nul + 3);
+		assert_ptr_equal(text_find(nul, 5, "b\0", 2), nul + 2);
+	}
+}
+
+/* Dates far from 1970 on both sides: the calendar is computed, not asked of the C library. */
+static void
+test_rfc3339_calendar(void **state)
+{
+	char buf[64];
+
+	text_time_rfc3339(buf, sizeof(buf), 951782400000000LL);       /* leap day 2000 */
+	assert_string_equal(buf, "2000-02-29T00:00:00.000000Z");
+	text_time_rfc3339(buf, sizeof(buf), 4107542399999999LL);
+	assert_string_equal(buf, "2100-02-28T23:59:59.999999Z");
+	text_time_rfc3339(buf, sizeof(buf), -1);
+	assert_string_equal(buf, "1969-12-31T23:59:59.999999Z");
+	text_time_rfc3339(buf, sizeof(buf), -62135596800000000LL);    /* the year 1 */
+	assert_string_equal(buf, "0001-01-01T00:00:00.000000Z");
+	text_time_rfc3339(buf, sizeof(buf), 253402300799000000LL);
+	assert_string_equal(buf, "9999-12-31T23:59:59.000000Z");
+	assert_int_equal(text_time_rfc3339(buf, sizeof(buf), 253402300800000000LL), 0);
+}
+
 int
 main(void)
 {
@@ -429,6 +470,8 @@ main(void)
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_rfc3339),
+		cmocka_unit_test(test_rfc3339_calendar),
+		cmocka_unit_test(test_find),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

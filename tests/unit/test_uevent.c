@@ -1,4 +1,4 @@
-/* The kernel's uevent messages (agent/uevent.c): real layouts, truncated and hostile ones. */
+/* The kernel's uevent messages (agent/linux/uevent.c): real layouts, truncated and hostile ones. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "vigil/err.h"
-#include "../../agent/usb.h"
+#include "../../agent/linux/uevent.h"
 
 /* Literal messages as the kernel lays them out; sizeof - 1 drops C's own NUL. */
 #define MSG(s) (s), (sizeof(s) - 1)

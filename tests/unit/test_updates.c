@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "vigil/err.h"
-#include "../../agent/updates.h"
+#include "../../agent/linux/updates.h"
 
 #define DATA "tests/data/updates/"
 

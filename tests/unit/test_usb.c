@@ -1,4 +1,4 @@
-/* The USB sensor's pure parts and its sysfs reading (agent/usb.c). */
+/* The USB sensor's pure parts and its sysfs reading (agent/linux/usb.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "vigil/err.h"
-#include "../../agent/usb.h"
+#include "../../agent/linux/usb.h"
 
 static void
 dev(struct usb_device *d, const char *vendor, const char *product, const char *serial,

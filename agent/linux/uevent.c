@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "vigil/err.h"
-#include "usb.h"
+#include "uevent.h"
 
 #define LIBUDEV_MAGIC "libudev"
 #define ACTION_MAX 16

@@ -26,10 +26,12 @@
 #include <unistd.h>
 
 #include "vigil/err.h"
+#include "vigil/i18n.h"
 #include "vigil/log.h"
 #include "vigil/text.h"
 #include "vigil/wire.h"
-#include "ingest.h"
+#include "../ingest.h"
+#include "../posture.h"
 #include "usb.h"
 
 #define USB_SOURCE "usb"
@@ -170,7 +172,7 @@ usb_allow_parse(const char *list, struct usb_allow *out, size_t max, size_t *n,
 		end = p;
 		len = (size_t)(end - tok);
 		if (*n >= max) {
-			snprintf(err, errlen, "the allow-list has more than %zu entries", max);
+			snprintf(err, errlen, _("the allow-list has more than %zu entries"), max);
 			return VIGIL_ERR_TOOBIG;
 		}
 		c1 = memchr(tok, ':', len);
@@ -199,8 +201,8 @@ usb_allow_parse(const char *list, struct usb_allow *out, size_t max, size_t *n,
 		(*n)++;
 	}
 bad:
-	snprintf(err, errlen, "allow-list entry \"%.*s\" is not vendor:product[:serial] "
-	    "(4 hex digits each, product may be *, serial without spaces)",
+	snprintf(err, errlen, _("allow-list entry \"%.*s\" is not vendor:product[:serial] "
+	    "(4 hex digits each, product may be *, serial without spaces)"),
 	    (int)(len > 80 ? 80 : len), tok);
 	return VIGIL_ERR_INVAL;
 }
@@ -231,34 +233,34 @@ usb_decide(const struct usb_rules *r, const struct usb_device *d, const struct u
 	v->action = USB_ACT_NONE;
 	v->allowed = false;
 	if (r->policy == USB_POLICY_OFF) {
-		v->reason = "the policy is off";
+		v->reason = N_("the policy is off");
 		return;
 	}
 	if (usb_allow_match(r->allow, r->nallow, d)) {
 		v->allowed = true;
-		v->reason = "on the allow-list";
+		v->reason = N_("on the allow-list");
 		return;
 	}
 	if (r->policy == USB_POLICY_ALERT) {
 		v->action = USB_ACT_ALERT;
-		v->reason = "not on the allow-list";
+		v->reason = N_("not on the allow-list");
 		return;
 	}
 	if (c->kind == USB_KIND_HUB) {
 		v->action = USB_ACT_SPARE;
-		v->reason = "not on the allow-list, but a hub is never blocked "
-		    "(the devices behind it are decided one by one)";
+		v->reason = N_("not on the allow-list, but a hub is never blocked "
+		    "(the devices behind it are decided one by one)");
 		return;
 	}
 	if ((c->has & USB_HAS_HID) && !(c->has & (USB_HAS_STORAGE | USB_HAS_NETWORK)) &&
 	    !r->block_hid) {
 		v->action = USB_ACT_SPARE;
-		v->reason = "not on the allow-list, but a keyboard or mouse is not blocked "
-		    "unless block_hid = yes";
+		v->reason = N_("not on the allow-list, but a keyboard or mouse is not blocked "
+		    "unless block_hid = yes");
 		return;
 	}
 	v->action = USB_ACT_BLOCK;
-	v->reason = "not on the allow-list";
+	v->reason = N_("not on the allow-list");
 }
 
 static bool
@@ -676,20 +678,21 @@ who(const struct usb_device *d, char *buf, size_t len)
 	    d->serial[0] ? " serial " : "", d->serial);
 }
 
+/* TRANSLATORS: what a USB device is, put in "USB %s %s inserted." and the like. */
 static const char *
 kind_phrase(enum usb_kind k)
 {
 	switch (k) {
 	case USB_KIND_STORAGE:
-		return "storage device";
+		return _("storage device");
 	case USB_KIND_HID:
-		return "keyboard or mouse";
+		return _("keyboard or mouse");
 	case USB_KIND_NETWORK:
-		return "network device";
+		return _("network device");
 	case USB_KIND_HUB:
-		return "hub";
+		return _("hub");
 	default:
-		return "device";
+		return _("device");
 	}
 }
 
@@ -774,7 +777,7 @@ commit(struct usb_sensor *u, const char *what)
 	int rc;
 
 	if ((rc = spool_commit(u->spool)) != 0) {
-		log_warnx("The spool cannot commit the USB events of %s: %s.", what,
+		log_warnx(_("The spool cannot commit the USB events of %s: %s."), what,
 		    vigil_strerror(rc));
 		spool_rollback(u->spool);
 		return;
@@ -790,26 +793,29 @@ usb_report_inserted(struct usb_report *r, const struct usb_device *d, const stru
 	char result[256];
 
 	report_begin(r, d);
-	snprintf(r->summary[0], sizeof(r->summary[0]), "USB %s %s inserted%s%s.",
-	    kind_phrase(c->kind), r->id, policy == USB_POLICY_OFF ? "" : ": ",
-	    policy == USB_POLICY_OFF ? "" : v->reason);
+	if (policy == USB_POLICY_OFF)
+		snprintf(r->summary[0], sizeof(r->summary[0]), _("USB %s %s inserted."),
+		    kind_phrase(c->kind), r->id);
+	else
+		snprintf(r->summary[0], sizeof(r->summary[0]), _("USB %s %s inserted: %s."),
+		    kind_phrase(c->kind), r->id, _(v->reason));
 	report_event(r, "usb.inserted", insert_severity(c, v), d, c, v, policy, NULL);
 	if (c->badusb) {
-		snprintf(r->summary[r->n], sizeof(r->summary[0]), "USB device %s presents both "
-		    "mass storage and keyboard interfaces, a BadUSB pattern.", r->id);
+		snprintf(r->summary[r->n], sizeof(r->summary[0]), _("USB device %s presents both "
+		    "mass storage and keyboard interfaces, a BadUSB pattern."), r->id);
 		report_event(r, "usb.badusb", SEV_HIGH, d, c, v, policy, NULL);
 	}
 	if (!blocked && failure == NULL)
 		return;
 	if (blocked) {
-		snprintf(r->summary[r->n], sizeof(r->summary[0]), "USB %s %s was blocked: %s.",
-		    kind_phrase(c->kind), r->id, v->reason);
+		snprintf(r->summary[r->n], sizeof(r->summary[0]), _("USB %s %s was blocked: %s."),
+		    kind_phrase(c->kind), r->id, _(v->reason));
 		snprintf(r->result, sizeof(r->result), "blocked");
 	} else {
 		snprintf(result, sizeof(result), "%s", failure);
-		snprintf(r->summary[r->n], sizeof(r->summary[0]), "USB %s %s should have been "
-		    "blocked (%s) but the block failed: %s.", kind_phrase(c->kind), r->id,
-		    v->reason, result);
+		snprintf(r->summary[r->n], sizeof(r->summary[0]), _("USB %s %s should have been "
+		    "blocked (%s) but the block failed: %s."), kind_phrase(c->kind), r->id,
+		    _(v->reason), result);
 		snprintf(r->result, sizeof(r->result), "block failed: %s", result);
 	}
 	report_event(r, "usb.blocked", SEV_HIGH, d, c, v, policy, r->result);
@@ -819,7 +825,7 @@ void
 usb_report_removed(struct usb_report *r, const struct usb_device *d, const struct usb_class *c)
 {
 	report_begin(r, d);
-	snprintf(r->summary[0], sizeof(r->summary[0]), "USB %s %s removed.", kind_phrase(c->kind),
+	snprintf(r->summary[0], sizeof(r->summary[0]), _("USB %s %s removed."), kind_phrase(c->kind),
 	    r->id);
 	report_event(r, "usb.removed", c->kind == USB_KIND_STORAGE ? SEV_LOW : SEV_INFO, d, c, NULL,
 	    USB_POLICY_OFF, NULL);
@@ -833,7 +839,7 @@ report_append(struct usb_sensor *u, const struct usb_report *r, const char *devp
 	int rc;
 
 	if ((rc = spool_begin(u->spool)) != 0) {
-		log_warnx("The spool cannot start a transaction for a USB event: %s.",
+		log_warnx(_("The spool cannot start a transaction for a USB event: %s."),
 		    vigil_strerror(rc));
 		return;
 	}
@@ -859,6 +865,7 @@ settle(struct usb_sensor *u, struct present *p, bool gone)
 	const struct usb_device *d = &p->d;
 	struct usb_class c;
 	struct usb_verdict v;
+	const char *badusb;
 	char failure[128] = "";
 	bool blocked = false, failed = false;
 
@@ -878,11 +885,16 @@ settle(struct usb_sensor *u, struct present *p, bool gone)
 	}
 	usb_report_inserted(u->report, d, &c, &v, u->rules.policy, blocked,
 	    failed ? failure : NULL);
+	badusb = _("; it presents storage and keyboard interfaces (BadUSB pattern).");
 
-	log_info("USB %s %s inserted at %s: %s; %s%s%s.", kind_phrase(c.kind), u->report->id,
-	    d->devpath, v.reason, blocked ? "blocked" : failed ? "NOT blocked: " : v.action ==
-	    USB_ACT_SPARE ? "spared" : "allowed", failed ? failure : "",
-	    c.badusb ? "; it presents storage and keyboard interfaces (BadUSB pattern)" : "");
+	if (failed)
+		log_info(_("USB %s %s inserted at %s: %s; NOT blocked: %s%s"), kind_phrase(c.kind),
+		    u->report->id, d->devpath, _(v.reason), failure, c.badusb ? badusb : ".");
+	else
+		log_info(_("USB %s %s inserted at %s: %s; %s%s"), kind_phrase(c.kind),
+		    u->report->id, d->devpath, _(v.reason), blocked ? _("blocked") :
+		    v.action == USB_ACT_SPARE ? _("spared") : _("allowed"),
+		    c.badusb ? badusb : ".");
 	report_append(u, u->report, d->devpath);
 }
 
@@ -953,8 +965,8 @@ device_added(struct usb_sensor *u, const struct uevent *ue)
 	int rc;
 
 	if ((p = find(u, ue->devpath)) == NULL && (p = slot_new(u)) == NULL) {
-		log_warnx("More than %d USB devices are present; %s is decided but its removal "
-		    "will be reported without its identity.", USB_MAX_PRESENT, ue->devpath);
+		log_warnx(_("More than %d USB devices are present; %s is decided but its removal "
+		    "will be reported without its identity."), USB_MAX_PRESENT, ue->devpath);
 		memset(&tmp, 0, sizeof(tmp));
 		p = &tmp;
 	}
@@ -967,11 +979,11 @@ device_added(struct usb_sensor *u, const struct uevent *ue)
 		settle(u, p, rc == VIGIL_ERR_NOTFOUND);
 	} else if (rc == 0 && !ifaces_complete(&p->d) && p != &tmp) {
 		if (p->d.num_ifaces == 0)
-			log_info("USB device %s is not configured yet; it is decided when its "
-			    "interfaces arrive.", ue->devpath);
+			log_info(_("USB device %s is not configured yet; it is decided when its "
+			    "interfaces arrive."), ue->devpath);
 		else
-			log_info("USB device %s has %zu of %d interfaces; it is decided when the "
-			    "rest arrive.", ue->devpath, p->d.nifaces, p->d.num_ifaces);
+			log_info(_("USB device %s has %zu of %d interfaces; it is decided when the "
+			    "rest arrive."), ue->devpath, p->d.nifaces, p->d.num_ifaces);
 		p->pending = true;
 		arm_settle(u);
 	} else
@@ -1029,7 +1041,7 @@ device_removed(struct usb_sensor *u, const struct uevent *ue)
 		p->used = false;
 	usb_classify(&d, &c);
 	usb_report_removed(u->report, &d, &c);
-	log_info("USB %s %s removed from %s.", kind_phrase(c.kind), u->report->id, d.devpath);
+	log_info(_("USB %s %s removed from %s."), kind_phrase(c.kind), u->report->id, d.devpath);
 	report_append(u, u->report, d.devpath);
 }
 
@@ -1072,8 +1084,8 @@ spoofed(struct usb_sensor *u, const char *why, unsigned int port, long uid)
 	u->spoofed++;
 	/* The first few, then a reminder now and then: a flood must not flood the log too. */
 	if (u->spoofed <= 10 || u->spoofed % 1000 == 0)
-		log_warnx("A uevent %s (port id %u, uid %ld) was dropped: only the kernel's are "
-		    "believed; %llu dropped so far.", why, port, uid,
+		log_warnx(_("A uevent %s (port id %u, uid %ld) was dropped: only the kernel's are "
+		    "believed; %llu dropped so far."), why, port, uid,
 		    (unsigned long long)u->spoofed);
 }
 
@@ -1109,13 +1121,13 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 				continue;
 			if (errno == ENOBUFS) {
 				u->lost++;
-				log_warnx("The kernel dropped uevents (the socket overran); "
-				    "the USB devices present are read again from sysfs.");
+				log_warnx(_("The kernel dropped uevents (the socket overran); "
+				    "the USB devices present are read again from sysfs."));
 				resync(u);
 				continue;
 			}
 			if (errno != EAGAIN)
-				log_warn("Reading a uevent failed");
+				log_warn(_("Reading a uevent failed"));
 			return;
 		}
 		cred = NULL;
@@ -1143,7 +1155,7 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		if ((mh.msg_flags & MSG_TRUNC) || (size_t)n > UEVENT_MAX_MSG) {
 			u->malformed++;
-			log_warnx("A uevent longer than %d bytes was dropped.", UEVENT_MAX_MSG);
+			log_warnx(_("A uevent longer than %d bytes was dropped."), UEVENT_MAX_MSG);
 			continue;
 		}
 		if ((rc = uevent_parse(u->msg, (size_t)n, &u->ue)) != 0) {
@@ -1174,12 +1186,13 @@ learn_present(struct usb_sensor *u, bool report)
 	struct usb_class c;
 	struct usb_verdict v;
 	size_t i;
+	char entries[64];
 	int n;
 
 	if ((devs = calloc(USB_MAX_PRESENT, sizeof(*devs))) == NULL)
 		return;
 	if ((n = usb_sysfs_scan(u->root, devs, USB_MAX_PRESENT)) < 0) {
-		log_warn("The USB devices under %s/bus/usb/devices cannot be listed", u->root);
+		log_warn(_("The USB devices under %s/bus/usb/devices cannot be listed"), u->root);
 		free(devs);
 		return;
 	}
@@ -1218,10 +1231,13 @@ learn_present(struct usb_sensor *u, bool report)
 		if (v.action == USB_ACT_BLOCK && p->d.authorized != 0)
 			settle(u, p, false);
 	}
-	if (!report)
-		log_info("USB sensor: %d device%s present under %s; policy %s, %zu allow-list "
-		    "entr%s.", n, n == 1 ? "" : "s", u->root, usb_policy_name(u->rules.policy),
-		    u->rules.nallow, u->rules.nallow == 1 ? "y" : "ies");
+	if (!report) {
+		snprintf(entries, sizeof(entries), i18n_ntext("%zu allow-list entry",
+		    "%zu allow-list entries", u->rules.nallow), u->rules.nallow);
+		log_info(i18n_ntext("USB sensor: %d device present under %s; policy %s, %s.",
+		    "USB sensor: %d devices present under %s; policy %s, %s.", (unsigned long)n), n,
+		    u->root, usb_policy_name(u->rules.policy), entries);
+	}
 	free(devs);
 }
 
@@ -1245,7 +1261,7 @@ usb_new(struct event_base *base, struct spool *spool, const struct usb_opts *o, 
 	    (u->allow = calloc(USB_MAX_ALLOW, sizeof(*u->allow))) == NULL ||
 	    (u->report = calloc(1, sizeof(*u->report))) == NULL ||
 	    (u->ing = ingest_new(spool, NULL)) == NULL) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, _("out of memory"));
 		goto fail;
 	}
 	u->fd = -1;
@@ -1266,19 +1282,19 @@ usb_new(struct event_base *base, struct spool *spool, const struct usb_opts *o, 
 
 	if ((u->fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    NETLINK_KOBJECT_UEVENT)) < 0) {
-		snprintf(err, errlen, "the uevent socket cannot be opened: %s", strerror(errno));
+		snprintf(err, errlen, _("the uevent socket cannot be opened: %s"), strerror(errno));
 		goto fail;
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.nl_family = AF_NETLINK;
 	sa.nl_groups = 1;     /* the kernel's uevents; group 2 is libudev's */
 	if (bind(u->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		snprintf(err, errlen, "the uevent socket cannot join the kernel's group: %s",
+		snprintf(err, errlen, _("the uevent socket cannot join the kernel's group: %s"),
 		    strerror(errno));
 		goto fail;
 	}
 	if (setsockopt(u->fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) != 0) {
-		snprintf(err, errlen, "SO_PASSCRED cannot be set on the uevent socket: %s",
+		snprintf(err, errlen, _("SO_PASSCRED cannot be set on the uevent socket: %s"),
 		    strerror(errno));
 		goto fail;
 	}
@@ -1288,12 +1304,12 @@ usb_new(struct event_base *base, struct spool *spool, const struct usb_opts *o, 
 
 	if ((u->rev = event_new(base, u->fd, EV_READ | EV_PERSIST, read_cb, u)) == NULL ||
 	    (u->settle = evtimer_new(base, settle_cb, u)) == NULL || event_add(u->rev, NULL) != 0) {
-		snprintf(err, errlen, "the uevent socket cannot join the event loop");
+		snprintf(err, errlen, _("the uevent socket cannot join the event loop"));
 		goto fail;
 	}
 	if (u->test_sender)
-		log_warnx("USB sensor: accept_test_sender is on: uevents from any local root "
-		    "process are believed. This is for tests only; never on a real machine.");
+		log_warnx(_("USB sensor: accept_test_sender is on: uevents from any local root "
+		    "process are believed. This is for tests only; never on a real machine."));
 	learn_present(u, false);
 	return u;
 fail:
@@ -1342,3 +1358,114 @@ usb_events_rejected(const struct usb_sensor *u)
 {
 	return ingest_rejected(u->ing);
 }
+
+/* ---- the [usb] sensor -------------------------------------------------------- */
+
+/* The sensor and what keeps the posture's count of blocks current. */
+struct usb_driver {
+	struct usb_sensor *u;
+	struct posture *p;
+	void (*appended)(void *arg);
+	void *arg;
+};
+
+static int
+usb_check(const char *path, const struct agent_conf *conf, char *err, size_t errlen)
+{
+	const struct agent_conf_usb *u = &conf->usb;
+	struct usb_allow *allow;
+	enum usb_policy p;
+	char why[256];
+	size_t n;
+	int rc;
+
+	if (usb_policy_parse(u->policy, &p) != 0)
+		return err_at(err, errlen, VIGIL_ERR_CONFIG, path, agent_conf_line(path, "usb", NULL,
+		    "policy"), _("policy \"%.32s\" is not off, alert or block"), u->policy);
+	if ((allow = calloc(USB_MAX_ALLOW, sizeof(*allow))) == NULL)
+		return err_at(err, errlen, VIGIL_ERR_NOMEM, path, 0, "%s", _("out of memory"));
+	rc = usb_allow_parse(u->allow, allow, USB_MAX_ALLOW, &n, why, sizeof(why));
+	free(allow);
+	if (rc != 0)
+		return err_at(err, errlen, VIGIL_ERR_CONFIG, path, agent_conf_line(path, "usb", NULL,
+		    "allow"), "%s", why);
+	return 0;
+}
+
+/* A block is an event: the posture's count follows every commit. */
+static void
+usb_appended(void *arg)
+{
+	struct usb_driver *d = arg;
+
+	d->appended(d->arg);
+	if (d->u != NULL)
+		posture_set_usb_blocked(d->p, (uint32_t)usb_blocked_count(d->u));
+}
+
+static void *
+usb_start(const struct sensor_env *env, char *err, size_t errlen)
+{
+	const struct agent_conf_usb *c = &env->conf->usb;
+	struct usb_driver *d;
+	struct usb_opts uso;
+	enum usb_policy pol = USB_POLICY_ALERT;
+
+	if (!c->enabled)
+		return NULL;
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		snprintf(err, errlen, "%s", _("out of memory"));
+		return NULL;
+	}
+	d->p = env->posture;
+	d->appended = env->appended;
+	d->arg = env->arg;
+	(void)usb_policy_parse(c->policy, &pol);   /* checked by usb_check */
+	memset(&uso, 0, sizeof(uso));
+	uso.sysfs_root = c->sysfs_root;
+	uso.policy = pol;
+	uso.block_hid = c->block_hid != 0;
+	uso.allow = c->allow;
+	uso.accept_test_sender = c->insecure_accept_test_sender != 0;
+	uso.appended = usb_appended;
+	uso.arg = d;
+	if ((d->u = usb_new(env->base, env->spool, &uso, err, errlen)) == NULL) {
+		free(d);
+		return NULL;
+	}
+	/*
+	 * A running sensor reports its part of the posture at once, so the
+	 * heartbeat carries posture and counters (spoofed and lost uevents)
+	 * from the start, not only after the first block.
+	 */
+	posture_set_usb_blocked(d->p, (uint32_t)usb_blocked_count(d->u));
+	return d;
+}
+
+static void
+usb_stop(void *state)
+{
+	struct usb_driver *d = state;
+
+	usb_free(d->u);
+	free(d);
+}
+
+static void
+usb_count(const void *state, struct sensor_counters *c)
+{
+	const struct usb_driver *d = state;
+
+	c->uevents_spoofed += usb_dropped_spoofed(d->u);
+	c->uevents_lost += usb_lost(d->u);
+	c->events_rejected += usb_events_rejected(d->u);
+}
+
+const struct sensor_driver sensor_usb = {
+	.name = "usb",
+	.check = usb_check,
+	.failure = N_("The USB sensor cannot start"),
+	.start = usb_start,
+	.stop = usb_stop,
+	.count = usb_count,
+};

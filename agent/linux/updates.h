@@ -21,9 +21,10 @@
 
 #include <event2/event.h>
 
-#include "conf.h"
-#include "dirwatch.h"
-#include "posture.h"
+#include "../conf.h"
+#include "../dirwatch.h"
+#include "../posture.h"
+#include "../sensor.h"
 
 #define UPDATES_OUTPUT_MAX (4 * 1024 * 1024)  /* apt's output; past it the run is void */
 #define UPDATES_RUN_TIMEOUT_S 600             /* a simulated upgrade taking longer is killed */
@@ -109,5 +110,8 @@ struct updates;
 struct updates *updates_new(struct event_base *base, struct dirwatch *dw, struct posture *p,
     const struct agent_conf_updates *conf, size_t max_line, char *err, size_t errlen);
 void updates_free(struct updates *u);                      /* NULL is a no-op */
+
+/* The sensor of [updates]. */
+extern const struct sensor_driver sensor_updates;
 
 #endif

@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vigil/i18n.h"
 #include "vigil/err.h"
 #include "vigil/log.h"
-#include "follow.h"
+#include "../follow.h"
+#include "tail.h"
 
 struct follow {
 	struct spool *spool;
@@ -131,7 +133,7 @@ follow_open(struct follow *f)
 	memset(&pos, 0, sizeof(pos));
 	rc = spool_pos_get(f->spool, f->name, &pos);
 	if (rc != 0 && rc != VIGIL_ERR_NOTFOUND) {
-		log_warnx("The offset of source %s cannot be read from the spool: %s.", f->name,
+		log_warnx(_("The offset of source %s cannot be read from the spool: %s."), f->name,
 		    vigil_strerror(rc));
 		return -1;
 	}
@@ -141,7 +143,7 @@ follow_open(struct follow *f)
 		return -1;
 	}
 	if (rc == VIGIL_ERR_NOTFOUND)
-		log_info("Source %s is new: %s is followed from its end.", f->name, f->path);
+		log_info(_("Source %s is new: %s is followed from its end."), f->name, f->path);
 	else
 		log_debug("Source %s resumes %s at offset %llu.", f->name, f->path,
 		    (unsigned long long)pos.offset);
@@ -171,7 +173,7 @@ follow_pass(struct follow *f)
 	if (f->t == NULL && follow_open(f) != 0)
 		return;
 	if ((rc = spool_begin(f->spool)) != 0) {
-		log_warnx("The spool cannot start a transaction for source %s: %s.", f->name,
+		log_warnx(_("The spool cannot start a transaction for source %s: %s."), f->name,
 		    vigil_strerror(rc));
 		return;
 	}
@@ -180,7 +182,7 @@ follow_pass(struct follow *f)
 	rc = tail_read(f->t, FOLLOW_READ_MAX, line_cb, f);
 	if (rc < 0)
 		/* What was read so far is consistent with the tail's offset: keep it. */
-		log_warn("Reading %s for source %s failed", f->path, f->name);
+		log_warn(_("Reading %s for source %s failed"), f->path, f->name);
 	else
 		more = rc == 1;
 	if (!f->failed) {
@@ -194,7 +196,7 @@ follow_pass(struct follow *f)
 	}
 	if (f->failed) {
 		spool_rollback(f->spool);
-		log_warnx("Source %s will read its lines again from the last committed offset.",
+		log_warnx(_("Source %s will read its lines again from the last committed offset."),
 		    f->name);
 		follow_open(f);
 		return;

@@ -35,7 +35,7 @@
 
 #include "vigil/err.h"
 
-#include "agent.h"
+#include "tail.h"
 
 #define TAIL_CHUNK (64 * 1024)          /* read() size beyond the partial line */
 #define TAIL_DEFAULT_LINE (16 * 1024)   /* max_line 0 */

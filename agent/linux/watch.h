@@ -1,19 +1,22 @@
 /*
- * watch.c: the log sources of the running agent. Each source is a followed
+ * watch.c (Linux platform code): the [source NAME] sensor, the log files of
+ * the running agent. Each source is a followed
  * file (follow.c) woken by any change in its directory (dirwatch.c): its
  * lines go through the matcher into the spool, the lines' events and the
  * new offset in one transaction.
  */
-#ifndef VIGIL_AGENT_DAEMON_H
-#define VIGIL_AGENT_DAEMON_H
+#ifndef VIGIL_AGENT_WATCH_H
+#define VIGIL_AGENT_WATCH_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include <event2/event.h>
 
-#include "agent.h"
-#include "dirwatch.h"
+#include "../dirwatch.h"
+#include "../matcher.h"
+#include "../sensor.h"
+#include "../spool.h"
 
 struct watch_source {
 	const char *name;
@@ -35,5 +38,8 @@ void watch_free(struct watch *w);                          /* NULL is a no-op */
 
 uint64_t watch_lines_truncated(const struct watch *w);     /* over every tail */
 uint64_t watch_events_rejected(const struct watch *w);     /* failed wire_validate_event */
+
+/* The sensor of [source NAME] sections. */
+extern const struct sensor_driver sensor_logfile;
 
 #endif

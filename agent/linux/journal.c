@@ -16,8 +16,9 @@
 #include <systemd/sd-journal.h>
 
 #include "vigil/err.h"
+#include "vigil/i18n.h"
 #include "vigil/log.h"
-#include "ingest.h"
+#include "../ingest.h"
 #include "journal.h"
 
 struct journal_src {
@@ -122,17 +123,17 @@ seek_end(struct journal_src *src)
 
 	src->pending = 0;
 	if ((r = sd_journal_seek_tail(src->j)) < 0) {
-		log_warnx("Journal source %s cannot seek to the end of the journal: %s.",
+		log_warnx(_("Journal source %s cannot seek to the end of the journal: %s."),
 		    src->name, strerror(-r));
 		return -1;
 	}
 	if ((r = sd_journal_previous(src->j)) < 0) {
-		log_warnx("Journal source %s cannot read the last entry: %s.", src->name,
+		log_warnx(_("Journal source %s cannot read the last entry: %s."), src->name,
 		    strerror(-r));
 		return -1;
 	}
 	if (r > 0 && (r = sd_journal_get_cursor(src->j, &c)) < 0) {
-		log_warnx("Journal source %s has no cursor for the last entry: %s.", src->name,
+		log_warnx(_("Journal source %s has no cursor for the last entry: %s."), src->name,
 		    strerror(-r));
 		return -1;
 	}
@@ -141,7 +142,7 @@ seek_end(struct journal_src *src)
 		sd_journal_seek_head(src->j);
 	}
 	if (c != NULL && strlen(c) > SPOOL_CURSOR_MAX) {
-		log_warnx("Journal source %s: the journal's cursor is longer than %d bytes.",
+		log_warnx(_("Journal source %s: the journal's cursor is longer than %d bytes."),
 		    src->name, SPOOL_CURSOR_MAX);
 		free(c);
 		return -1;
@@ -149,7 +150,7 @@ seek_end(struct journal_src *src)
 	rc = cursor_commit(src, c != NULL ? c : "");
 	free(c);
 	if (rc != 0) {
-		log_warnx("The spool cannot store the position of journal source %s: %s.",
+		log_warnx(_("The spool cannot store the position of journal source %s: %s."),
 		    src->name, vigil_strerror(rc));
 		return -1;
 	}
@@ -170,25 +171,25 @@ src_seek_cursor(struct journal_src *src)
 	src->pending = 0;
 	rc = spool_cursor_get(src->jn->spool, src->name, cur, sizeof(cur));
 	if (rc == VIGIL_ERR_NOTFOUND) {
-		log_info("Journal source %s is new: it starts after the last entry of the "
-		    "journal.", src->name);
+		log_info(_("Journal source %s is new: it starts after the last entry of the "
+		    "journal."), src->name);
 		return seek_end(src);
 	}
 	/* Only a damaged spool holds one: as a cursor the journal refuses, not a failure. */
 	if (rc == VIGIL_ERR_TOOBIG) {
-		log_warnx("Journal source %s has a cursor longer than %d bytes in the spool; it "
-		    "starts again after the last entry.", src->name, SPOOL_CURSOR_MAX);
+		log_warnx(_("Journal source %s has a cursor longer than %d bytes in the spool; it "
+		    "starts again after the last entry."), src->name, SPOOL_CURSOR_MAX);
 		return seek_end(src);
 	}
 	if (rc != 0) {
-		log_warnx("The cursor of journal source %s cannot be read from the spool: %s.",
+		log_warnx(_("The cursor of journal source %s cannot be read from the spool: %s."),
 		    src->name, vigil_strerror(rc));
 		return -1;
 	}
 	if (cur[0] == '\0') {
 		/* The journal was empty when the source started: every entry is new. */
 		if ((r = sd_journal_seek_head(src->j)) < 0) {
-			log_warnx("Journal source %s cannot seek to the start of the journal: %s.",
+			log_warnx(_("Journal source %s cannot seek to the start of the journal: %s."),
 			    src->name, strerror(-r));
 			return -1;
 		}
@@ -196,8 +197,8 @@ src_seek_cursor(struct journal_src *src)
 		return 0;
 	}
 	if ((r = sd_journal_seek_cursor(src->j, cur)) < 0) {
-		log_warnx("Journal source %s has a cursor the journal does not accept (%s); "
-		    "it starts again after the last entry.", src->name, strerror(-r));
+		log_warnx(_("Journal source %s has a cursor the journal does not accept (%s); "
+		    "it starts again after the last entry."), src->name, strerror(-r));
 		return seek_end(src);
 	}
 	/*
@@ -206,13 +207,13 @@ src_seek_cursor(struct journal_src *src)
 	 * read already, the second is not.
 	 */
 	if ((r = sd_journal_next(src->j)) < 0) {
-		log_warnx("Journal source %s cannot read at its cursor: %s.", src->name,
+		log_warnx(_("Journal source %s cannot read at its cursor: %s."), src->name,
 		    strerror(-r));
 		return -1;
 	}
 	if (r > 0 && sd_journal_test_cursor(src->j, cur) <= 0) {
-		log_info("Journal source %s: the entry of its cursor is gone from the journal; "
-		    "it resumes at the next entry.", src->name);
+		log_info(_("Journal source %s: the entry of its cursor is gone from the journal; "
+		    "it resumes at the next entry."), src->name);
 		src->pending = 1;
 	} else
 		log_debug("Journal source %s resumes after its cursor.", src->name);
@@ -292,7 +293,7 @@ entry(struct pass *p)
 		journal_program(program, sizeof(program), val, len);
 
 	if ((r = sd_journal_get_cursor(src->j, &c)) < 0 || strlen(c) > SPOOL_CURSOR_MAX) {
-		log_warnx("Journal source %s: an entry has no usable cursor (%s).", src->name,
+		log_warnx(_("Journal source %s: an entry has no usable cursor (%s)."), src->name,
 		    r < 0 ? strerror(-r) : "too long");
 		free(c);
 		p->failed = 1;
@@ -352,7 +353,7 @@ src_pass(struct journal_src *src)
 	if (src->lost && src_seek(src) != 0)
 		return;
 	if ((rc = spool_begin(jn->spool)) != 0) {
-		log_warnx("The spool cannot start a transaction for journal source %s: %s.",
+		log_warnx(_("The spool cannot start a transaction for journal source %s: %s."),
 		    src->name, vigil_strerror(rc));
 		return;
 	}
@@ -362,7 +363,7 @@ src_pass(struct journal_src *src)
 			r = 1;
 		} else if ((r = sd_journal_next(src->j)) < 0) {
 			/* What was read so far is consistent with the cursor: keep it. */
-			log_warnx("Reading the journal for source %s failed: %s.", src->name,
+			log_warnx(_("Reading the journal for source %s failed: %s."), src->name,
 			    strerror(-r));
 			break;
 		}
@@ -377,15 +378,15 @@ src_pass(struct journal_src *src)
 	if (!p.failed) {
 		if ((rc = spool_cursor_set(jn->spool, src->name, src->cursor)) != 0 ||
 		    (rc = spool_commit(jn->spool)) != 0) {
-			log_warnx("The spool cannot commit %zu events of journal source %s: %s.",
+			log_warnx(_("The spool cannot commit %zu events of journal source %s: %s."),
 			    p.appended, src->name, vigil_strerror(rc));
 			p.failed = 1;
 		}
 	}
 	if (p.failed) {
 		spool_rollback(jn->spool);
-		log_warnx("Journal source %s will read its entries again from the last "
-		    "committed cursor.", src->name);
+		log_warnx(_("Journal source %s will read its entries again from the last "
+		    "committed cursor."), src->name);
 		src_seek(src);
 		return;
 	}
@@ -407,7 +408,7 @@ io_cb(evutil_socket_t fd, short what, void *arg)
 	int r;
 
 	if ((r = sd_journal_process(src->j)) < 0)
-		log_warnx("Journal source %s cannot process the journal's changes: %s.",
+		log_warnx(_("Journal source %s cannot process the journal's changes: %s."),
 		    src->name, strerror(-r));
 	src_pass(src);
 	src_arm_timer(src);
@@ -432,14 +433,14 @@ src_open(struct journal_src *src, const struct agent_conf_journal *jc, char *err
 	else
 		r = sd_journal_open(&src->j, SD_JOURNAL_LOCAL_ONLY);
 	if (r < 0) {
-		snprintf(err, errlen, "journal source %s cannot open %s: %s", src->name,
+		snprintf(err, errlen, _("journal source %s cannot open %s: %s"), src->name,
 		    jc->directory[0] != '\0' ? jc->directory : "the system journal",
 		    strerror(-r));
 		return -1;
 	}
 	/* The descriptor first, so that no change after the open goes unseen. */
 	if ((fd = sd_journal_get_fd(src->j)) < 0 || (ev = sd_journal_get_events(src->j)) < 0) {
-		snprintf(err, errlen, "journal source %s cannot watch the journal: %s",
+		snprintf(err, errlen, _("journal source %s cannot watch the journal: %s"),
 		    src->name, strerror(fd < 0 ? -fd : EINVAL));
 		return -1;
 	}
@@ -450,7 +451,7 @@ src_open(struct journal_src *src, const struct agent_conf_journal *jc, char *err
 	/* Only compressed fields honour the threshold; entry() cuts the rest. */
 	sd_journal_set_data_threshold(src->j, jn->max_line + sizeof("MESSAGE="));
 	if ((r = journal_matches(jc, add_match, src->j)) != 0) {
-		snprintf(err, errlen, "journal source %s: its matches cannot be set: %s",
+		snprintf(err, errlen, _("journal source %s: its matches cannot be set: %s"),
 		    src->name, r == VIGIL_ERR_SYS ? strerror(errno) : vigil_strerror(r));
 		return -1;
 	}
@@ -458,11 +459,11 @@ src_open(struct journal_src *src, const struct agent_conf_journal *jc, char *err
 	    (src->more = event_new(jn->base, -1, 0, more_cb, src)) == NULL ||
 	    (src->timer = evtimer_new(jn->base, io_cb, src)) == NULL ||
 	    event_add(src->io, NULL) != 0) {
-		snprintf(err, errlen, "journal source %s cannot join the event loop", src->name);
+		snprintf(err, errlen, _("journal source %s cannot join the event loop"), src->name);
 		return -1;
 	}
 	if (src_seek(src) != 0) {
-		snprintf(err, errlen, "journal source %s cannot find its position", src->name);
+		snprintf(err, errlen, _("journal source %s cannot find its position"), src->name);
 		return -1;
 	}
 	src_arm_timer(src);
@@ -480,7 +481,7 @@ journal_new(struct event_base *base, struct spool *spool, struct matcher *m,
 	if ((jn = calloc(1, sizeof(*jn))) == NULL ||
 	    (jn->srcs = calloc(n > 0 ? n : 1, sizeof(*jn->srcs))) == NULL ||
 	    (jn->ingest = ingest_new(spool, m)) == NULL) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, _("out of memory"));
 		journal_free(jn);
 		return NULL;
 	}
@@ -495,7 +496,7 @@ journal_new(struct event_base *base, struct spool *spool, struct matcher *m,
 		src->jn = jn;
 		jn->nsrcs++;
 		if ((src->name = strdup(confs[i].name)) == NULL) {
-			snprintf(err, errlen, "out of memory");
+			snprintf(err, errlen, _("out of memory"));
 			goto fail;
 		}
 		if (src_open(src, &confs[i], err, errlen) != 0)
@@ -544,3 +545,32 @@ journal_events_rejected(const struct journal *jn)
 {
 	return ingest_rejected(jn->ingest);
 }
+
+/* ---- the [journal NAME] sensor ---------------------------------------------- */
+
+static void *
+journal_start(const struct sensor_env *env, char *err, size_t errlen)
+{
+	return journal_new(env->base, env->spool, env->matcher, env->conf->journals,
+	    env->conf->njournals, env->max_line, env->appended, env->arg, err, errlen);
+}
+
+static void
+journal_stop(void *state)
+{
+	journal_free(state);
+}
+
+static void
+journal_count(const void *state, struct sensor_counters *c)
+{
+	c->events_rejected += journal_events_rejected(state);
+}
+
+const struct sensor_driver sensor_journal = {
+	.name = "journal",
+	.failure = N_("The journal sources cannot be read"),
+	.start = journal_start,
+	.stop = journal_stop,
+	.count = journal_count,
+};

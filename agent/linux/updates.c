@@ -19,9 +19,10 @@
 #include <unistd.h>
 
 #include "vigil/err.h"
+#include "vigil/i18n.h"
 #include "vigil/log.h"
 #include "vigil/text.h"
-#include "follow.h"
+#include "../follow.h"
 #include "updates.h"
 #include "vigil/clock.h"
 
@@ -329,7 +330,7 @@ state_save(struct updates *u)
 	    (long long)u->cur.security_pending_since_us, (long long)u->cur.last_update_us,
 	    (long long)u->cur.last_upgrade_us, u->reboot_announced);
 	if ((rc = spool_cursor_set(posture_spool(u->p), STATE_KEY, text)) != 0)
-		log_warnx("The update sensor's state cannot be kept in the spool: %s.",
+		log_warnx(_("The update sensor's state cannot be kept in the spool: %s."),
 		    vigil_strerror(rc));
 }
 
@@ -444,8 +445,12 @@ read_files(struct updates *u)
 			text_utf8_clean(pkgs, sizeof(pkgs), text, len);
 			free(text);
 		}
-		snprintf(summary, sizeof(summary), "A reboot is required to complete the updates%s%s.",
-		    pkgs[0] != '\0' ? " of " : "", pkgs);
+		if (pkgs[0] != '\0')
+			snprintf(summary, sizeof(summary), _("A reboot is required to complete the "
+			    "updates of %s."), pkgs);
+		else
+			snprintf(summary, sizeof(summary), "%s",
+			    _("A reboot is required to complete the updates."));
 		emit(u, "update.reboot_required", VIGIL__V1__CATEGORY__CATEGORY_UPDATE,
 		    VIGIL__V1__SEVERITY__SEVERITY_LOW, summary, "packages", pkgs);
 		log_info("%s", summary);
@@ -471,11 +476,17 @@ apt_result(struct updates *u, int status)
 
 	if (u->overflow || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
 	    updates_parse_apt(u->out, u->outlen, &a) != 0) {
-		log_warnx("The simulated upgrade (%s) failed (%s); pending updates stay %s.",
-		    u->command, u->overflow ? "its output was too long" :
-		    WIFSIGNALED(status) ? "killed by a signal" :
-		    WIFEXITED(status) && WEXITSTATUS(status) != 0 ? "it exited with an error" :
-		    "its output is not apt's", u->have_apt ? "as last counted" : "unknown");
+		const char *why = u->overflow ? _("its output was too long") :
+		    WIFSIGNALED(status) ? _("killed by a signal") :
+		    WIFEXITED(status) && WEXITSTATUS(status) != 0 ? _("it exited with an error") :
+		    _("its output is not apt's");
+
+		if (u->have_apt)
+			log_warnx(_("The simulated upgrade (%s) failed (%s); pending updates stay as "
+			    "last counted."), u->command, why);
+		else
+			log_warnx(_("The simulated upgrade (%s) failed (%s); pending updates stay "
+			    "unknown."), u->command, why);
 		return;
 	}
 	u->have_apt = 1;
@@ -486,10 +497,13 @@ apt_result(struct updates *u, int status)
 		u->cur.security_pending_since_us = clock_now_us();
 		state_save(u);
 		snprintf(count, sizeof(count), "%d", (int)a.security);
-		snprintf(summary, sizeof(summary), "%d security update%s %s pending (%s%s), of %d "
-		    "updates.", (int)a.security, a.security == 1 ? "" : "s",
-		    a.security == 1 ? "is" : "are", a.first_security,
-		    a.security > 1 ? " and more" : "", (int)a.pending);
+		if (a.security == 1)
+			snprintf(summary, sizeof(summary), _("1 security update is pending (%s), of "
+			    "%d updates."), a.first_security, (int)a.pending);
+		else
+			snprintf(summary, sizeof(summary), _("%d security updates are pending (%s and "
+			    "more), of %d updates."), (int)a.security, a.first_security,
+			    (int)a.pending);
 		emit(u, "update.security_pending", VIGIL__V1__CATEGORY__CATEGORY_UPDATE,
 		    VIGIL__V1__SEVERITY__SEVERITY_MEDIUM, summary, "count", count);
 		log_info("%s", summary);
@@ -529,8 +543,8 @@ reap_cb(evutil_socket_t fd, short what, void *arg)
 	r = waitpid(u->child, &status, WNOHANG);
 	if (r == 0) {
 		if (time(NULL) - u->started > UPDATES_RUN_TIMEOUT_S) {
-			log_warnx("The simulated upgrade (pid %ld) ran for more than %d s and is "
-			    "killed.", (long)u->child, UPDATES_RUN_TIMEOUT_S);
+			log_warnx(_("The simulated upgrade (pid %ld) ran for more than %d s and is "
+			    "killed."), (long)u->child, UPDATES_RUN_TIMEOUT_S);
 			kill(u->child, SIGKILL);
 		}
 		evtimer_add(u->reap_ev, &tv);
@@ -538,7 +552,7 @@ reap_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	u->child = 0;
 	if (r < 0) {
-		log_warn("The simulated upgrade cannot be waited for");
+		log_warn(_("The simulated upgrade cannot be waited for"));
 		return;
 	}
 	apt_result(u, status);
@@ -603,13 +617,13 @@ apt_start(struct updates *u)
 		return;
 	}
 	if ((u->out = malloc(UPDATES_OUTPUT_MAX)) == NULL) {
-		log_warnx("No memory for the output of the simulated upgrade.");
+		log_warnx(_("No memory for the output of the simulated upgrade."));
 		return;
 	}
 	u->outlen = 0;
 	u->overflow = 0;
 	if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) != 0) {
-		log_warn("The simulated upgrade cannot start: no pipe");
+		log_warn(_("The simulated upgrade cannot start: no pipe"));
 		free(u->out);
 		u->out = NULL;
 		return;
@@ -622,7 +636,7 @@ apt_start(struct updates *u)
 	posix_spawn_file_actions_destroy(&fa);
 	close(pfd[1]);
 	if (rc != 0) {
-		log_warnx("The simulated upgrade (%s) cannot start: %s.", u->command, strerror(rc));
+		log_warnx(_("The simulated upgrade (%s) cannot start: %s."), u->command, strerror(rc));
 		close(pfd[0]);
 		free(u->out);
 		u->out = NULL;
@@ -633,8 +647,8 @@ apt_start(struct updates *u)
 	u->pipefd = pfd[0];
 	if ((u->pipe_ev = event_new(u->base, u->pipefd, EV_READ | EV_PERSIST, pipe_cb, u)) == NULL ||
 	    event_add(u->pipe_ev, NULL) != 0) {
-		log_warnx("The simulated upgrade's output cannot join the event loop; it is "
-		    "killed.");
+		log_warnx(_("The simulated upgrade's output cannot join the event loop; it is "
+		    "killed."));
 		kill(pid, SIGKILL);
 		child_close(u);
 		event_active(u->reap_ev, EV_TIMEOUT, 0);
@@ -664,8 +678,12 @@ dpkg_line_cb(void *arg, const char *line, size_t len)
 
 	if ((k = updates_parse_dpkg(line, len, &d)) == UPDATES_DPKG_OTHER)
 		return 0;
-	snprintf(summary, sizeof(summary), "Package %s %s was %s.", d.package, d.version,
-	    k == UPDATES_DPKG_INSTALLED ? "installed" : "removed");
+	if (k == UPDATES_DPKG_INSTALLED)
+		snprintf(summary, sizeof(summary), _("Package %s %s was installed."), d.package,
+		    d.version);
+	else
+		snprintf(summary, sizeof(summary), _("Package %s %s was removed."), d.package,
+		    d.version);
 	ingest_event_init(&ev, "dpkg", VIGIL__V1__CATEGORY__CATEGORY_SOFTWARE,
 	    VIGIL__V1__SEVERITY__SEVERITY_INFO,
 	    k == UPDATES_DPKG_INSTALLED ? "software.installed" : "software.removed", summary);
@@ -728,8 +746,8 @@ add_watch(struct updates *u, struct dirwatch *dw, const char *rel, uint32_t mask
 
 	under(u, rel, path, sizeof(path));
 	if ((r = dirwatch_add(dw, path, mask, name, fn, u)) != NULL && dirwatch_arm(r) != 0)
-		log_info("The update sensor cannot watch %s (%s); it is read every check "
-		    "interval only.", path, strerror(errno));
+		log_info(_("The update sensor cannot watch %s (%s); it is read every check "
+		    "interval only."), path, strerror(errno));
 	return r;
 }
 
@@ -745,7 +763,7 @@ updates_new(struct event_base *base, struct dirwatch *dw, struct posture *p,
 	if (!conf->enabled)
 		return NULL;
 	if ((u = calloc(1, sizeof(*u))) == NULL) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, _("out of memory"));
 		return NULL;
 	}
 	u->base = base;
@@ -768,7 +786,7 @@ updates_new(struct event_base *base, struct dirwatch *dw, struct posture *p,
 	    (u->settle_ev = evtimer_new(base, timer_cb, u)) == NULL ||
 	    (u->reap_ev = evtimer_new(base, reap_cb, u)) == NULL ||
 	    event_add(u->timer, &u->interval) != 0) {
-		snprintf(err, errlen, "the update sensor cannot join the event loop");
+		snprintf(err, errlen, _("the update sensor cannot join the event loop"));
 		goto fail;
 	}
 	under(u, "/var/log/dpkg.log", path, sizeof(path));
@@ -780,13 +798,17 @@ updates_new(struct event_base *base, struct dirwatch *dw, struct posture *p,
 	    IN_CREATE, "history.log", apt_cb)) == NULL ||
 	    (u->reg_run = add_watch(u, dw, "/run", IN_CREATE | IN_DELETE | IN_MOVED_TO |
 	    IN_MOVED_FROM, "reboot-required", reboot_cb)) == NULL) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, _("out of memory"));
 		goto fail;
 	}
 	if (u->dpkg != NULL)
 		follow_pass(u->dpkg);
-	log_info("The update sensor reads under %s every %lld ms%s.", u->root,
-	    conf->check_interval, u->simulate ? " and simulates an upgrade" : "");
+	if (u->simulate)
+		log_info(_("The update sensor reads under %s every %lld ms and simulates an "
+		    "upgrade."), u->root, conf->check_interval);
+	else
+		log_info(_("The update sensor reads under %s every %lld ms."), u->root,
+		    conf->check_interval);
 	check(u);
 	return u;
 fail:
@@ -817,3 +839,25 @@ updates_free(struct updates *u)
 	free(u->out);
 	free(u);
 }
+
+/* ---- the [updates] sensor --------------------------------------------------- */
+
+static void *
+updates_start(const struct sensor_env *env, char *err, size_t errlen)
+{
+	return updates_new(env->base, env->dirwatch, env->posture, &env->conf->updates,
+	    env->max_line, err, errlen);
+}
+
+static void
+updates_stop(void *state)
+{
+	updates_free(state);
+}
+
+const struct sensor_driver sensor_updates = {
+	.name = "updates",
+	.failure = N_("The update sensor cannot start"),
+	.start = updates_start,
+	.stop = updates_stop,
+};

@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon.h"
-#include "follow.h"
-#include "ingest.h"
+#include "vigil/i18n.h"
+#include "watch.h"
+#include "../conf.h"
+#include "../follow.h"
+#include "../ingest.h"
 
 struct watch_src {
 	struct watch *w;
@@ -56,7 +58,7 @@ watch_new(struct event_base *base, struct dirwatch *dw, struct spool *spool, str
 	if ((w = calloc(1, sizeof(*w))) == NULL ||
 	    (w->srcs = calloc(nsrcs > 0 ? nsrcs : 1, sizeof(*w->srcs))) == NULL ||
 	    (w->ingest = ingest_new(spool, m)) == NULL) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, _("out of memory"));
 		watch_free(w);
 		return NULL;
 	}
@@ -70,18 +72,18 @@ watch_new(struct event_base *base, struct dirwatch *dw, struct spool *spool, str
 		if ((src->f = follow_new(base, spool, srcs[i].name, srcs[i].path, max_line,
 		    line_cb, committed_cb, src)) == NULL ||
 		    (reg = follow_watch(src->f, dw)) == NULL) {
-			snprintf(err, errlen, "out of memory");
+			snprintf(err, errlen, _("out of memory"));
 			goto fail;
 		}
 		src->name = follow_name(src->f);
 		/* The watch comes first so that nothing written after the open is missed. */
 		if (dirwatch_arm(reg) != 0) {
-			snprintf(err, errlen, "cannot watch the directory %s: %s",
+			snprintf(err, errlen, _("cannot watch the directory %s: %s"),
 			    dirwatch_dir(reg), strerror(errno));
 			goto fail;
 		}
 		if (follow_open(src->f) != 0) {
-			snprintf(err, errlen, "source %s cannot follow %s", srcs[i].name,
+			snprintf(err, errlen, _("source %s cannot follow %s"), srcs[i].name,
 			    srcs[i].path);
 			goto fail;
 		}
@@ -124,3 +126,41 @@ watch_events_rejected(const struct watch *w)
 {
 	return ingest_rejected(w->ingest);
 }
+
+/* ---- the [source NAME] sensor ----------------------------------------------- */
+
+static void *
+logfile_start(const struct sensor_env *env, char *err, size_t errlen)
+{
+	struct watch_source srcs[AGENT_MAX_SOURCES];
+	const struct agent_conf *c = env->conf;
+	size_t i;
+
+	for (i = 0; i < c->nsources; i++) {
+		srcs[i].name = c->sources[i].name;
+		srcs[i].path = c->sources[i].path;
+	}
+	return watch_new(env->base, env->dirwatch, env->spool, env->matcher, srcs, c->nsources,
+	    env->max_line, env->appended, env->arg, err, errlen);
+}
+
+static void
+logfile_stop(void *state)
+{
+	watch_free(state);
+}
+
+static void
+logfile_count(const void *state, struct sensor_counters *c)
+{
+	c->lines_truncated += watch_lines_truncated(state);
+	c->events_rejected += watch_events_rejected(state);
+}
+
+const struct sensor_driver sensor_logfile = {
+	.name = "logfile",
+	.failure = N_("The log sources cannot be followed"),
+	.start = logfile_start,
+	.stop = logfile_stop,
+	.count = logfile_count,
+};

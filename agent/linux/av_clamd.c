@@ -26,9 +26,11 @@
 #include <event2/event.h>
 
 #include "vigil/err.h"
+#include "vigil/i18n.h"
 #include "vigil/log.h"
 #include "vigil/text.h"
-#include "av.h"
+#include "av_clamd.h"
+#include "av_generic.h"
 #include "vigil/clock.h"
 
 int
@@ -125,7 +127,7 @@ av_clamd_found(const char *line, size_t len, struct av_detection *d)
 	end = line + len - flen;
 	body = line;
 	/* LogTime yes: "Thu Nov 12 14:31:08 2026 -> " before the message. */
-	if (len > 28 && (arrow = memmem(line, len < 40 ? len : 40, " -> ", 4)) != NULL &&
+	if (len > 28 && (arrow = text_find(line, len < 40 ? len : 40, " -> ", 4)) != NULL &&
 	    av_ctime_parse(line, (size_t)(arrow - line), &t) == 0)
 		body = arrow + 4;
 	/* The last ": " splits them: a path may hold one, a signature name does not. */
@@ -206,8 +208,8 @@ clamd_reply(struct clamd *c, const char *buf, size_t len)
 			clamd_down(c, "what answers at %s is not clamd (a malformed reply)", c->sock);
 			return;
 		}
-		log_warnx("clamd at %s sent a malformed VERSION reply; the engine version and "
-		    "signature date are unknown.", c->sock);
+		log_warnx(_("clamd at %s sent a malformed VERSION reply; the engine version and "
+		    "signature date are unknown."), c->sock);
 		clamd_finish(c);
 		return;
 	}
@@ -223,7 +225,7 @@ clamd_reply(struct clamd *c, const char *buf, size_t len)
 	}
 	if (av_clamd_version(text, &c->st) != 0) {
 		text_escape(shown, sizeof(shown), text, strlen(text));
-		log_warnx("clamd at %s answered VERSION with \"%s\", which is not understood.",
+		log_warnx(_("clamd at %s answered VERSION with \"%s\", which is not understood."),
 		    c->sock, shown);
 	}
 	clamd_finish(c);
@@ -270,7 +272,7 @@ clamd_event_cb(struct bufferevent *bev, short what, void *arg)
 			    err != 0 ? strerror(err) : "the connection failed");
 		return;
 	}
-	log_warnx("clamd at %s did not answer VERSION; the signature date is unknown.", c->sock);
+	log_warnx(_("clamd at %s did not answer VERSION; the signature date is unknown."), c->sock);
 	clamd_finish(c);
 }
 
@@ -283,7 +285,7 @@ clamd_deadline_cb(evutil_socket_t fd, short what, void *arg)
 		clamd_down(c, "clamd at %s did not answer PING within %d ms", c->sock,
 		    AV_CHECK_TIMEOUT_MS);
 	else {
-		log_warnx("clamd at %s did not answer VERSION within %d ms.", c->sock,
+		log_warnx(_("clamd at %s did not answer VERSION within %d ms."), c->sock,
 		    AV_CHECK_TIMEOUT_MS);
 		clamd_finish(c);
 	}
@@ -329,8 +331,8 @@ clamd_refused_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->step == STEP_PING)
 		clamd_down(c, "cannot connect to clamd at %s (%s)", c->sock, strerror(c->conn_err));
 	else if (c->step == STEP_VERSION) {
-		log_warnx("clamd at %s refused the VERSION connection; the signature date is "
-		    "unknown.", c->sock);
+		log_warnx(_("clamd at %s refused the VERSION connection; the signature date is "
+		    "unknown."), c->sock);
 		clamd_finish(c);
 	}
 }
@@ -419,3 +421,41 @@ fail:
 	clamd_free(&c->pv);
 	return NULL;
 }
+
+static int
+clamav_conf_check(const struct agent_conf_antivirus *conf, const char **key, char *err,
+    size_t errlen)
+{
+	const char *s = conf->clamd_socket;
+
+	*key = NULL;
+	if (s[0] != '/' && strncmp(s, "127.0.0.1:", 10) != 0) {
+		*key = "clamd_socket";
+		return err_fmt(err, errlen, VIGIL_ERR_CONFIG, "%s",
+		    _("clamd_socket must be an absolute path or 127.0.0.1:PORT"));
+	}
+	if (conf->clamd_log[0] != '\0' && conf->clamd_log[0] != '/') {
+		*key = "clamd_log";
+		return err_fmt(err, errlen, VIGIL_ERR_CONFIG, "%s", _("a log path must be absolute"));
+	}
+	return 0;
+}
+
+static struct av_provider *
+clamav_open(struct event_base *base, const struct agent_conf_antivirus *conf, const char **log,
+    char *err, size_t errlen)
+{
+	struct av_provider *pv;
+
+	*log = conf->clamd_log;
+	if ((pv = av_clamd_new(base, conf->clamd_socket)) == NULL)
+		err_fmt(err, errlen, VIGIL_ERR_INVAL, _("the clamav provider cannot start "
+		    "(clamd_socket %s)"), conf->clamd_socket);
+	return pv;
+}
+
+const struct av_provider_driver av_provider_clamav = {
+	.name = "clamav",
+	.check = clamav_conf_check,
+	.open = clamav_open,
+};

@@ -12,8 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vigil/i18n.h"
 #include "vigil/log.h"
-#include "dirwatch.h"
+#include "../dirwatch.h"
 
 struct dirwatch_reg {
 	TAILQ_ENTRY(dirwatch_reg) entry;
@@ -79,7 +80,7 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN)
-				log_warn("Reading inotify events failed");
+				log_warn(_("Reading inotify events failed"));
 			break;
 		}
 		if (n == 0)
@@ -87,7 +88,7 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 		for (p = buf; p < buf + n; p += sizeof(*ie) + ie->len) {
 			ie = (const struct inotify_event *)(void *)p;
 			if (ie->mask & IN_Q_OVERFLOW) {
-				log_info("The inotify queue overflowed; every source is read.");
+				log_info(_("The inotify queue overflowed; every source is read."));
 				TAILQ_FOREACH(r, &dw->regs, entry)
 					r->due = 1;
 				continue;
@@ -115,18 +116,18 @@ dirwatch_new(struct event_base *base, char *err, size_t errlen)
 	struct dirwatch *dw;
 
 	if ((dw = calloc(1, sizeof(*dw))) == NULL) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, _("out of memory"));
 		return NULL;
 	}
 	TAILQ_INIT(&dw->regs);
 	if ((dw->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0) {
-		snprintf(err, errlen, "inotify cannot start: %s", strerror(errno));
+		snprintf(err, errlen, _("inotify cannot start: %s"), strerror(errno));
 		free(dw);
 		return NULL;
 	}
 	if ((dw->ev = event_new(base, dw->fd, EV_READ | EV_PERSIST, read_cb, dw)) == NULL ||
 	    event_add(dw->ev, NULL) != 0) {
-		snprintf(err, errlen, "the inotify descriptor cannot join the event loop");
+		snprintf(err, errlen, _("the inotify descriptor cannot join the event loop"));
 		dirwatch_free(dw);
 		return NULL;
 	}

@@ -15,8 +15,10 @@
 
 #include <event2/event.h>
 
-#include "agent.h"
-#include "conf.h"
+#include "../conf.h"
+#include "../matcher.h"
+#include "../sensor.h"
+#include "../spool.h"
 
 #define JOURNAL_PASS_MAX 1000          /* entries of one source per pass */
 #define JOURNAL_MATCH_LEN 1100         /* "FIELD=value" of one match, with its NUL */
@@ -67,5 +69,8 @@ void journal_free(struct journal *jn);                     /* NULL is a no-op */
 
 uint64_t journal_entries_read(const struct journal *jn);   /* over every source */
 uint64_t journal_events_rejected(const struct journal *jn); /* failed wire_validate_event */
+
+/* The sensor of [journal NAME] sections. */
+extern const struct sensor_driver sensor_journal;
 
 #endif

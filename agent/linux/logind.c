@@ -27,6 +27,7 @@
 #include <systemd/sd-bus.h>
 
 #include "vigil.pb-c.h"
+#include "vigil/i18n.h"
 #include "vigil/log.h"
 #include "logind.h"
 
@@ -53,8 +54,8 @@ static void logind_arm(struct logind *l);
 static void
 logind_drop_bus(struct logind *l, const char *why)
 {
-	log_warnx("The system bus is gone (%s); shutdown and sleep are no longer told apart "
-	    "from a plain stop.", why);
+	log_warnx(_("The system bus is gone (%s); shutdown and sleep are no longer told apart "
+	    "from a plain stop."), why);
 	if (l->io_ev != NULL)
 		event_del(l->io_ev);
 	l->inhibit_slot = sd_bus_slot_unref(l->inhibit_slot);
@@ -125,8 +126,8 @@ inhibit_reply(sd_bus_message *m, void *arg, sd_bus_error *ret)
 	if ((e = sd_bus_message_get_error(m)) != NULL) {
 		/* No logind on this bus, or not allowed: the goodbye still happens, unhurried. */
 		if (!l->refused)
-			log_info("logind gives no delay lock (%s); at shutdown or sleep the "
-			    "goodbye may not reach the collector in time.",
+			log_info(_("logind gives no delay lock (%s); at shutdown or sleep the "
+			    "goodbye may not reach the collector in time."),
 			    e->message != NULL ? e->message : e->name);
 		l->refused = 1;
 		return 0;
@@ -134,7 +135,7 @@ inhibit_reply(sd_bus_message *m, void *arg, sd_bus_error *ret)
 	/* The descriptor belongs to the message: keep a copy of our own. */
 	if ((r = sd_bus_message_read(m, "h", &fd)) < 0 ||
 	    (fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0) {
-		log_warnx("logind's delay lock cannot be kept: %s.",
+		log_warnx(_("logind's delay lock cannot be kept: %s."),
 		    strerror(r < 0 ? -r : errno));
 		return 0;
 	}
@@ -157,7 +158,7 @@ take_lock(struct logind *l)
 	    LOGIND_IFACE, "Inhibit", inhibit_reply, l, "ssss", "shutdown:sleep", "Vigil agent",
 	    "Telling the collector that this machine goes off, not silent", "delay");
 	if (r < 0)
-		log_warnx("Cannot ask logind for a delay lock: %s.", strerror(-r));
+		log_warnx(_("Cannot ask logind for a delay lock: %s."), strerror(-r));
 }
 
 /* PrepareForShutdown(b) and PrepareForSleep(b): true going down, false back up. */
@@ -167,7 +168,7 @@ prepare(sd_bus_message *m, struct logind *l, enum logind_power power)
 	int start, r;
 
 	if ((r = sd_bus_message_read(m, "b", &start)) < 0) {
-		log_warnx("logind sent a %s signal that cannot be read: %s.",
+		log_warnx(_("logind sent a %s signal that cannot be read: %s."),
 		    power == LOGIND_SHUTDOWN ? "PrepareForShutdown" : "PrepareForSleep",
 		    strerror(-r));
 		return 0;
@@ -206,14 +207,14 @@ logind_new(struct event_base *base, const struct logind_cb *cb, char *err, size_
 	int r;
 
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, _("out of memory"));
 		return NULL;
 	}
 	l->base = base;
 	l->cb = *cb;
 	l->lock_fd = -1;
 	if ((r = sd_bus_open_system(&l->bus)) < 0) {
-		snprintf(err, errlen, "no system bus (%s)", strerror(-r));
+		snprintf(err, errlen, _("no system bus (%s)"), strerror(-r));
 		goto fail;
 	}
 	/* Signals only from whoever owns logind's name, as logind's own clients do. */
@@ -221,11 +222,11 @@ logind_new(struct event_base *base, const struct logind_cb *cb, char *err, size_
 	    LOGIND_IFACE, "PrepareForShutdown", on_shutdown, NULL, l)) < 0 ||
 	    (r = sd_bus_match_signal_async(l->bus, &l->sleep_slot, LOGIND_DEST, LOGIND_PATH,
 	    LOGIND_IFACE, "PrepareForSleep", on_sleep, NULL, l)) < 0) {
-		snprintf(err, errlen, "cannot watch logind's signals (%s)", strerror(-r));
+		snprintf(err, errlen, _("cannot watch logind's signals (%s)"), strerror(-r));
 		goto fail;
 	}
 	if ((l->io_ev = event_new(base, -1, 0, bus_io, l)) == NULL) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, _("out of memory"));
 		goto fail;
 	}
 	take_lock(l);

@@ -1,0 +1,120 @@
+/*
+ * utf8.c: the one decoder, the encoder, and cutting and measuring text on
+ * character boundaries.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "vigil/utf8.h"
+
+static int
+dec(const char *s, size_t len, uint32_t *cp)
+{
+	return utf8_decode((const unsigned char *)s, len, cp);
+}
+
+static void
+test_decode(void **state)
+{
+	uint32_t cp = 0;
+
+	assert_int_equal(dec("A", 1, &cp), 1);
+	assert_int_equal(cp, 'A');
+	assert_int_equal(dec("\0", 1, &cp), 1);            /* NUL is a character: callers decide */
+	assert_int_equal(cp, 0);
+	assert_int_equal(dec("\xc3\xa9", 2, &cp), 2);      /* é */
+	assert_int_equal(cp, 0xe9);
+	assert_int_equal(dec("\xe1\xbb\x87", 3, &cp), 3);  /* ệ */
+	assert_int_equal(cp, 0x1ec7);
+	assert_int_equal(dec("\xf0\x9f\x98\x80", 4, &cp), 4);
+	assert_int_equal(cp, 0x1f600);
+	assert_int_equal(dec("\xf4\x8f\xbf\xbf", 4, &cp), 4);
+	assert_int_equal(cp, 0x10ffff);
+
+	/* Invalid: minus the maximal invalid subpart, so one U+FFFD replaces it. */
+	assert_int_equal(dec("\x80", 1, &cp), -1);         /* lone continuation */
+	assert_int_equal(dec("\xc0\x80", 2, &cp), -1);     /* overlong NUL */
+	assert_int_equal(dec("\xe0\x80\x80", 3, &cp), -1); /* overlong 3-byte */
+	assert_int_equal(dec("\xed\xa0\x80", 3, &cp), -1); /* a surrogate */
+	assert_int_equal(dec("\xf4\x90\x80\x80", 4, &cp), -1); /* past U+10FFFF */
+	assert_int_equal(dec("\xf5\x80\x80\x80", 4, &cp), -1);
+	assert_int_equal(dec("\xe1\xbb", 2, &cp), -2);     /* cut short */
+	assert_int_equal(dec("\xe1\xbb\x28", 3, &cp), -2); /* a bad third byte */
+	assert_int_equal(dec("\xf0\x9f\x98", 3, &cp), -3);
+}
+
+static void
+test_len(void **state)
+{
+	assert_int_equal(utf8_len("a", 1), 1);
+	assert_int_equal(utf8_len("\xc3\xa9x", 3), 2);
+	assert_int_equal(utf8_len("\xc3", 1), 0);
+	assert_int_equal(utf8_len("\xed\xbf\xbf", 3), 0);
+	assert_int_equal(utf8_len("\xff", 1), 0);
+}
+
+static void
+test_encode(void **state)
+{
+	static const uint32_t cps[] = { 0, 0x41, 0x7f, 0x80, 0x7ff, 0x800, 0x1ec7, 0xd7ff, 0xe000,
+	    0xffff, 0x10000, 0x1f600, 0x10ffff };
+	char buf[4];
+	uint32_t back;
+	size_t i, n;
+
+	for (i = 0; i < sizeof(cps) / sizeof(cps[0]); i++) {
+		n = utf8_encode(buf, cps[i]);
+		assert_int_equal(n, cps[i] < 0x80 ? 1 : cps[i] < 0x800 ? 2 : cps[i] < 0x10000 ?
+		    3 : 4);
+		/* What is encoded decodes back to itself, and nothing else. */
+		assert_int_equal(dec(buf, n, &back), (int)n);
+		assert_int_equal(back, cps[i]);
+	}
+	assert_int_equal(utf8_encode(buf, 0x1ec7), 3);
+	assert_memory_equal(buf, "\xe1\xbb\x87", 3);
+}
+
+static void
+test_cut(void **state)
+{
+	const char *s = "a\xe1\xbb\x87" "b";     /* a ệ b: 5 bytes */
+
+	assert_int_equal(utf8_cut(s, 5, 9), 5);  /* all fits */
+	assert_int_equal(utf8_cut(s, 5, 5), 5);
+	assert_int_equal(utf8_cut(s, 5, 4), 4);  /* "aệ": s[4] starts 'b' */
+	assert_int_equal(utf8_cut(s, 5, 3), 1);  /* inside ệ: back to its start */
+	assert_int_equal(utf8_cut(s, 5, 2), 1);
+	assert_int_equal(utf8_cut(s, 5, 1), 1);
+	assert_int_equal(utf8_cut(s, 5, 0), 0);
+	/* Continuation bytes all the way: nothing can be kept. */
+	assert_int_equal(utf8_cut("\x80\x80\x80", 3, 2), 0);
+}
+
+static void
+test_chars(void **state)
+{
+	const char *vi = "Tr\xe1\xba\xa1ng th\xc3\xa1i:";   /* "Trạng thái:" */
+
+	assert_int_equal(utf8_chars("", 0), 0);
+	assert_int_equal(utf8_chars("Status:", 7), 7);
+	assert_int_equal(utf8_chars(vi, strlen(vi)), 11);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_decode),
+		cmocka_unit_test(test_len),
+		cmocka_unit_test(test_encode),
+		cmocka_unit_test(test_cut),
+		cmocka_unit_test(test_chars),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
