@@ -783,6 +783,60 @@ test_syslog_parse(void **state)
 	assert_int_equal(syslog_parse(NULL, 0, &sl), 0);
 }
 
+/*
+ * The ISO forms real logs carry besides RFC 3339: `journalctl -o short-iso`
+ * writes the offset without its colon, some versions a space for the T, and
+ * rsyslog's high-precision format has microseconds. Each is the same instant
+ * (10:15:02 at +07:00 is 03:15:02 UTC) and gives the program and message.
+ */
+static void
+test_syslog_iso_forms(void **state)
+{
+	static const char *const same[] = {
+		"2026-12-04T10:15:02+0700 pc-ketoan sshd[4242]: Failed password",
+		"2026-12-04 10:15:02+0700 pc-ketoan sshd[4242]: Failed password",
+		"2026-12-04T10:15:02+07:00 pc-ketoan sshd[4242]: Failed password",
+		"2026-12-04 10:15:02+07:00 pc-ketoan sshd[4242]: Failed password",
+		"2026-12-04T03:15:02Z pc-ketoan sshd[4242]: Failed password",
+		"2026-12-04T01:45:02-0130 pc-ketoan sshd[4242]: Failed password",
+	};
+	struct syslog_line sl;
+	const char *l;
+	size_t i;
+
+	for (i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		if (syslog_parse(same[i], strlen(same[i]), &sl) != 1)
+			fail_msg("not a header: %s", same[i]);
+		assert_int_equal(sl.time_us, 1796354102LL * 1000000);
+		assert_int_equal(sl.program_len, 4);
+		assert_memory_equal(sl.program, "sshd", 4);
+		assert_int_equal(sl.msg_len, 15);
+	}
+	/* rsyslog's high precision, and short-iso-precise: microseconds kept. */
+	l = "2026-12-04T10:15:02.123456+07:00 ubnd-pc01 sshd-session[2231]: x";
+	assert_int_equal(syslog_parse(l, strlen(l), &sl), 1);
+	assert_int_equal(sl.time_us, 1796354102LL * 1000000 + 123456);
+	assert_memory_equal(sl.program, "sshd-session", 12);
+	l = "2026-12-04T10:15:02.123456+0700 ubnd-pc01 sudo[9]: x";
+	assert_int_equal(syslog_parse(l, strlen(l), &sl), 1);
+	assert_int_equal(sl.time_us, 1796354102LL * 1000000 + 123456);
+	/* A space instead of T with no zone is dpkg.log's plain text, not a header. */
+	l = "2026-12-04 10:15:02 pc-ketoan sshd[4242]: Failed password";
+	assert_int_equal(syslog_parse(l, strlen(l), &sl), 0);
+	assert_int_equal(sl.program_len, 0);
+	/* Offsets that no writer produces, or that are no offset. */
+	l = "2026-12-04T10:15:02+07 pc-ketoan sshd[4242]: x";
+	assert_int_equal(syslog_parse(l, strlen(l), &sl), 0);
+	l = "2026-12-04T10:15:02+0760 pc-ketoan sshd[4242]: x";
+	assert_int_equal(syslog_parse(l, strlen(l), &sl), 0);
+	l = "2026-12-04T10:15:02+07:0 pc-ketoan sshd[4242]: x";
+	assert_int_equal(syslog_parse(l, strlen(l), &sl), 0);
+	l = "2026-12-04T10:15:02+0700";
+	assert_int_equal(syslog_parse(l, strlen(l), &sl), 0);
+	l = "2026-12-04_10:15:02+0700 pc-ketoan sshd[4242]: x";
+	assert_int_equal(syslog_parse(l, strlen(l), &sl), 0);
+}
+
 /* ---- --test-rules golden file ---------------------------------------------------- */
 
 static void
@@ -844,6 +898,7 @@ main(void)
 		cmocka_unit_test(test_threshold_needs_group_by_field),
 		cmocka_unit_test(test_empty_set),
 		cmocka_unit_test(test_syslog_parse),
+		cmocka_unit_test(test_syslog_iso_forms),
 		cmocka_unit_test(test_golden_test_rules),
 	};
 
