@@ -613,6 +613,8 @@ matcher_test_stream(struct matcher *m, FILE *in, FILE *out, const char *source)
 		len = (size_t)got;
 		if (len > 0 && line[len - 1] == '\n')
 			len--;
+		if (len > 0 && line[len - 1] == '\r')
+			len--;          /* as ingest() does: CRLF lines are the same lines */
 		if (len > TEST_LINE_MAX)
 			len = TEST_LINE_MAX;
 		memset(&mi, 0, sizeof(mi));

@@ -39,7 +39,12 @@ setup(void **state)
 	    "[rule local.only_fields]\n"
 	    "description = A summary that is only a field\n"
 	    "pattern = ^(?<msg>x*)y\n"
-	    "category = system\nseverity = low\nsummary = {msg}\n";
+	    "category = system\nseverity = low\nsummary = {msg}\n"
+	    "[rule local.failed_password]\n"
+	    "description = A password was refused (anchored at the end, as shipped rules are)\n"
+	    "program = sshd\n"
+	    "pattern = ^Failed password for (?<user>\\S+) from (?<src_ip>\\S+) port \\d+ ssh2$\n"
+	    "category = auth\nseverity = low\nsummary = Failed for {user}\n";
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct ruleset *rs;
 	char err[256];
@@ -103,11 +108,70 @@ test_empty_summary(void **state)
 	spool_events_free(evs, n);
 }
 
+/* Ingest one line of a log file (the syslog header read from it). */
+static int
+ingest_line(struct fixture *f, const char *line, size_t len, const char *program)
+{
+	struct ingest_input in;
+	int n;
+
+	memset(&in, 0, sizeof(in));
+	in.source = "auth";
+	in.line = line;
+	in.len = len;
+	in.program = program;
+	in.time_us = 1764000000000000LL;
+	assert_int_equal(spool_begin(f->spool), 0);
+	n = ingest(f->ing, &in);
+	assert_int_equal(spool_commit(f->spool), 0);
+	return n;
+}
+
+/*
+ * A line ending in CR (a CRLF copy of auth.log, syslog relayed from Windows)
+ * is the same line: one CR is dropped before the rules, so a pattern
+ * anchored with $ matches, and the raw text kept is the line without it.
+ * Before this, 1 of 519 failed passwords of a CRLF sshd log matched.
+ */
+static void
+test_trailing_cr(void **state)
+{
+	static const char file_line[] = "Nov 25 10:00:01 pc-ketoan sshd[4242]: Failed password "
+	    "for root from 203.0.113.7 port 51022 ssh2\r";
+	static const char msg[] = "Failed password for admin from 203.0.113.8 port 51023 ssh2\r";
+	static const char two[] = "Failed password for x from 203.0.113.9 port 1 ssh2\r\r";
+	struct fixture *f = *state;
+	Vigil__V1__Event **evs;
+	size_t n, k;
+	int seen = 0;
+
+	/* A file's line: the header is read from it. */
+	assert_int_equal(ingest_line(f, file_line, sizeof(file_line) - 1, NULL), 1);
+	/* A journal entry's MESSAGE, its identifier apart. */
+	assert_int_equal(ingest_line(f, msg, sizeof(msg) - 1, "sshd"), 1);
+	/* One CR only: a second is part of the message, and $ does not match. */
+	assert_int_equal(ingest_line(f, two, sizeof(two) - 1, "sshd"), 0);
+	assert_int_equal(spool_read(f->spool, 0, 10, &evs, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(evs[0]->rule, "local.failed_password");
+	assert_string_equal(evs[0]->raw, "Nov 25 10:00:01 pc-ketoan sshd[4242]: Failed password "
+	    "for root from 203.0.113.7 port 51022 ssh2");
+	for (k = 0; k < evs[0]->n_fields; k++)
+		if (strcmp(evs[0]->fields[k]->key, "src_ip") == 0) {
+			assert_string_equal(evs[0]->fields[k]->value, "203.0.113.7");
+			seen = 1;
+		}
+	assert_true(seen);
+	assert_string_equal(evs[1]->summary, "Failed for admin");
+	spool_events_free(evs, n);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_empty_summary, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trailing_cr, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

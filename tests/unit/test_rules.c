@@ -871,6 +871,39 @@ test_golden_test_rules(void **state)
 	matcher_free(m);
 }
 
+/*
+ * --test-rules reads lines as the agent does: a CRLF file gives the same
+ * events as its LF copy (one CR dropped), so rules anchored with $ can be
+ * tried on a log copied from a Windows machine.
+ */
+static void
+test_test_rules_crlf(void **state)
+{
+	struct matcher *m = matcher_of(
+	    "[rule r]\ndescription = d\nprogram = sshd\n"
+	    "pattern = ^Failed password for (?<user>\\S+) from (?<src_ip>\\S+) port \\d+ ssh2$\n"
+	    "category = auth\nseverity = low\nsummary = {user}\n");
+	static const char input[] =
+	    "Nov 25 10:00:01 pc sshd[1]: Failed password for root from 203.0.113.7 port 1 ssh2\r\n"
+	    "Nov 25 10:00:02 pc sshd[1]: Failed password for bob from 203.0.113.7 port 2 ssh2\n"
+	    "Nov 25 10:00:03 pc sshd[1]: Failed password for eve from 203.0.113.7 port 3 ssh2\r\r\n";
+	char *got = NULL;
+	size_t gotlen = 0;
+	FILE *in, *out;
+
+	assert_non_null(in = fmemopen((void *)(uintptr_t)input, sizeof(input) - 1, "r"));
+	assert_non_null(out = open_memstream(&got, &gotlen));
+	assert_int_equal(matcher_test_stream(m, in, out, NULL), 0);
+	fclose(out);
+	fclose(in);
+	assert_string_equal(got,
+	    "1\tr\tauth\tlow\troot\tuser=root src_ip=203.0.113.7\n"
+	    "2\tr\tauth\tlow\tbob\tuser=bob src_ip=203.0.113.7\n"
+	    "3\t-\n");
+	free(got);
+	matcher_free(m);
+}
+
 int
 main(void)
 {
@@ -900,6 +933,7 @@ main(void)
 		cmocka_unit_test(test_syslog_parse),
 		cmocka_unit_test(test_syslog_iso_forms),
 		cmocka_unit_test(test_golden_test_rules),
+		cmocka_unit_test(test_test_rules_crlf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
