@@ -327,33 +327,47 @@ thr_of(struct matcher *m, size_t t)
 	const struct rule *th = m->rs->r[t];
 
 	if (m->thr[t] == NULL)
-		m->thr[t] = threshold_new(th->count, th->window_us, THRESHOLD_MAX_KEYS);
+		m->thr[t] = threshold_new_ex(th->count, th->window_us, THRESHOLD_MAX_KEYS,
+		    th->ngroups > 0 ? th->ngroups : 1, th->distinct[0] != '\0');
 	return m->thr[t];
 }
 
-/* A threshold counts one event of rule r; fills *ev when it fires. */
+/* The capture of rule r named name, or NULL when r has none or the line left it unset. */
+static const struct span *
+capture(const struct rule *r, const struct span *caps, const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < r->ncaptures; k++)
+		if (strcmp(r->captures[k].name, name) == 0)
+			return caps[k].set ? &caps[k] : NULL;
+	return NULL;
+}
+
+/* A threshold counts one event of rule r in its count group; fills *ev when it fires. */
 static int
-count_threshold(struct matcher *m, size_t t, const struct rule *r, const struct span *caps,
-    const struct match_input *in, struct match_event *ev)
+count_threshold(struct matcher *m, size_t t, unsigned group, const struct rule *r,
+    const struct span *caps, const struct match_input *in, struct match_event *ev)
 {
 	const struct rule *th = m->rs->r[t];
 	struct span vals[RULES_MAX_GROUP_BY];
-	size_t idx[RULES_MAX_GROUP_BY], i, k, klen;
+	size_t idx[RULES_MAX_GROUP_BY], i, klen;
+	const struct span *c, *dv = NULL;
 	char key[THRESHOLD_MAX_KEY_LEN];
 	struct threshold *w;
 
-	/* An event that lacks a group_by field is not counted. */
+	/* An event that lacks a group_by field, or the distinct one, is not counted. */
 	for (i = 0; i < th->ngroup_by; i++) {
-		for (k = 0; k < r->ncaptures; k++)
-			if (strcmp(r->captures[k].name, th->group_by[i]) == 0)
-				break;
-		if (k == r->ncaptures || !caps[k].set)
+		if ((c = capture(r, caps, th->group_by[i])) == NULL)
 			return 0;
-		vals[i] = caps[k];
+		vals[i] = *c;
 		idx[i] = i;
 	}
+	if (th->distinct[0] != '\0' && (dv = capture(r, caps, th->distinct)) == NULL)
+		return 0;
 	klen = make_key(key, sizeof(key), vals, idx, th->ngroup_by);
-	if ((w = thr_of(m, t)) == NULL || threshold_hit(w, key, klen, in->time_us) != 1)
+	if ((w = thr_of(m, t)) == NULL || threshold_hit_ex(w, key, klen, group,
+	    dv != NULL ? dv->p : NULL, dv != NULL ? dv->len : 0, in->time_us) != 1)
 		return 0;
 	memset(ev, 0, offsetof(struct match_event, summary));
 	ev->rule = th->id;
@@ -440,7 +454,8 @@ emit(struct matcher *m, size_t ri, const struct match_input *in, const char *sub
 		render(ev->summary, sizeof(ev->summary), r, caps, in, "");
 	}
 	for (i = 0; i < r->ncounted_by && n < max; i++)
-		n += (size_t)count_threshold(m, r->counted_by[i], r, caps, in, &out[n]);
+		n += (size_t)count_threshold(m, r->counted_by[i], r->counted_group[i], r, caps, in,
+		    &out[n]);
 	return n;
 }
 

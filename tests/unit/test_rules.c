@@ -336,6 +336,30 @@ test_errors_thresholds(void **state)
 	    "[threshold t0]\ndescription = d\nevent_category = attack\nseverity = high\n"
 	    "rules = r1\ncount = 2\nwindow = 1m\nsummary = s\n",
 	    "t.rules:7: threshold t1: counts 't0', which is a threshold");
+	/* Counts kept apart: a '|' stands between two rules. */
+	expect_error(GOOD_RULE THR_HEAD "rules = r1 |\ncount = 2\nwindow = 1m\nsummary = s\n",
+	    "t.rules:11: threshold t1: 'rules' has a '|' with no rule on one side");
+	expect_error(GOOD_RULE THR_HEAD "rules = | r1\ncount = 2\nwindow = 1m\nsummary = s\n",
+	    "t.rules:11: threshold t1: 'rules' has a '|' with no rule on one side");
+	expect_error(GOOD_RULE THR_HEAD "rules = r1 | | r2\ncount = 2\nwindow = 1m\n"
+	    "summary = s\n", "t.rules:11: threshold t1: 'rules' has a '|' with no rule on one "
+	    "side");
+	expect_error(GOOD_RULE THR_HEAD "rules = r1 | r1\ncount = 2\nwindow = 1m\nsummary = s\n",
+	    "t.rules:11: threshold t1: 'rules' names 'r1' twice");
+	expect_error(GOOD_RULE THR_HEAD "rules = r1 | r9\ncount = 2\nwindow = 1m\nsummary = s\n",
+	    "t.rules:7: threshold t1: counts 'r9', which no rule defines");
+	/* distinct: one field, not one of group_by. */
+	expect_error(GOOD_RULE THR_HEAD "rules = r1\ncount = 2\nwindow = 1m\n"
+	    "distinct = user name\nsummary = s\n",
+	    "t.rules:14: threshold t1: 'distinct' names 'user name', which cannot be a field");
+	expect_error(GOOD_RULE THR_HEAD "rules = r1\ncount = 2\nwindow = 1m\n"
+	    "distinct = count\nsummary = s\n",
+	    "t.rules:14: threshold t1: 'distinct' names 'count', which cannot be a field");
+	expect_error(GOOD_RULE THR_HEAD "rules = r1\ncount = 2\nwindow = 1m\n"
+	    "group_by = user\ndistinct = user\nsummary = s\n",
+	    "t.rules:15: threshold t1: 'distinct' names 'user', which is in 'group_by': within "
+	    "a group it has one value");
+	expect_error(GOOD_RULE "distinct = user\n", "t.rules:7: rule r1: unknown key 'distinct'");
 }
 
 static void
@@ -721,6 +745,76 @@ test_threshold_needs_group_by_field(void **state)
 	matcher_free(m);
 }
 
+/*
+ * distinct = user: password spraying is many names from one address, so
+ * the same name tried again does not count, and an event without a user
+ * (PAM's line for an unknown user) is not counted at all.
+ */
+static void
+test_threshold_distinct(void **state)
+{
+	struct matcher *m = matcher_of(
+	    "[rule fail]\ndescription = d\nprogram = sshd\n"
+	    "pattern = ^Failed password for (?:(?<user>\\S+) )?from (?<src_ip>\\S+)$\n"
+	    "category = auth\nseverity = low\nsummary = f\n"
+	    "[threshold spray]\ndescription = d\nrules = fail\ncount = 3\nwindow = 10m\n"
+	    "group_by = src_ip\ndistinct = user\nevent_category = attack\nseverity = high\n"
+	    "summary = {count} user names from {src_ip} in {window}\n");
+	struct match_event evs[MATCH_MAX_EVENTS];
+	static const char *const lines[] = {
+	    "Nov  5 10:00:01 h sshd[1]: Failed password for root from 10.0.0.1",
+	    "Nov  5 10:00:02 h sshd[1]: Failed password for root from 10.0.0.1",
+	    "Nov  5 10:00:03 h sshd[1]: Failed password for from 10.0.0.1",
+	    "Nov  5 10:00:04 h sshd[1]: Failed password for admin from 10.0.0.2",
+	    "Nov  5 10:00:05 h sshd[1]: Failed password for admin from 10.0.0.1",
+	    "Nov  5 10:00:06 h sshd[1]: Failed password for root from 10.0.0.1",
+	};
+	size_t i;
+
+	/* root, root again, no name, another address, admin: two names from .1. */
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		assert_int_equal(run(m, NULL, lines[i], (int64_t)i, evs), 1);
+	assert_int_equal(run(m, NULL, "Nov  5 10:00:07 h sshd[1]: Failed password for oracle "
+	    "from 10.0.0.1", 7, evs), 2);
+	assert_string_equal(evs[1].rule, "spray");
+	assert_string_equal(evs[1].summary, "3 user names from 10.0.0.1 in 10m");
+	assert_string_equal(field(&evs[1], "src_ip"), "10.0.0.1");
+	assert_string_equal(field(&evs[1], "count"), "3");
+	matcher_free(m);
+}
+
+/*
+ * rules = a | b: two records of one thing (sshd's "Failed password" and
+ * PAM's "authentication failure") counted apart, so a log holding both
+ * gives one alarm where a sum would give two.
+ */
+static void
+test_threshold_groups(void **state)
+{
+	struct matcher *m = matcher_of(
+	    "[rule sshd]\ndescription = d\npattern = ^Failed from (?<src_ip>\\S+)$\n"
+	    "category = auth\nseverity = low\nsummary = s\n"
+	    "[rule pam]\ndescription = d\npattern = ^authentication failure; rhost=(?<src_ip>\\S+)$\n"
+	    "category = auth\nseverity = low\nsummary = p\n"
+	    "[threshold brute]\ndescription = d\nrules = sshd | pam\ncount = 3\nwindow = 60s\n"
+	    "group_by = src_ip\nevent_category = attack\nseverity = high\nsummary = b\n");
+	struct match_event evs[MATCH_MAX_EVENTS];
+	int t, alarms = 0;
+
+	/* Both lines for each of six attempts: two alarms, not four. */
+	for (t = 0; t < 6; t++) {
+		alarms += (int)run(m, NULL, "authentication failure; rhost=10.0.0.1", t, evs) - 1;
+		alarms += (int)run(m, NULL, "Failed from 10.0.0.1", t, evs) - 1;
+	}
+	assert_int_equal(alarms, 2);
+	/* One form alone still completes its count. */
+	assert_int_equal(run(m, NULL, "authentication failure; rhost=10.0.0.2", 10, evs), 1);
+	assert_int_equal(run(m, NULL, "authentication failure; rhost=10.0.0.2", 11, evs), 1);
+	assert_int_equal(run(m, NULL, "authentication failure; rhost=10.0.0.2", 12, evs), 2);
+	assert_string_equal(evs[1].rule, "brute");
+	matcher_free(m);
+}
+
 static void
 test_empty_set(void **state)
 {
@@ -929,6 +1023,8 @@ main(void)
 		cmocka_unit_test(test_suppression_repeat),
 		cmocka_unit_test(test_threshold_events),
 		cmocka_unit_test(test_threshold_needs_group_by_field),
+		cmocka_unit_test(test_threshold_distinct),
+		cmocka_unit_test(test_threshold_groups),
 		cmocka_unit_test(test_empty_set),
 		cmocka_unit_test(test_syslog_parse),
 		cmocka_unit_test(test_syslog_iso_forms),
