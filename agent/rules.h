@@ -5,7 +5,7 @@
  *   [threshold ID]   N events of some rules (or a category) within W -> an event;
  *                    or N distinct values of a field (distinct = user); with
  *                    "rules = a b | c", a and b counted apart from c, the
- *                    first count to reach N raising the one alarm
+ *                    first count to reach N raising the alarm for both
  *
  * The format is described in README.md. A bad rule is reported through the
  * caller's error function as "file:line: rule ID: message" (or "threshold

@@ -8,6 +8,8 @@
  * times of its last `count` events; counting distinct values, the ring holds
  * one slot per value (a 64-bit hash of it, with the time it was last seen),
  * so the memory of a key is bounded by count, never by what the input holds.
+ * It also holds the key's last alarm: a count of another group completing
+ * within the window after it is the same attack seen in another form.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,16 +29,23 @@ struct entry {
 	size_t keylen;
 	int64_t t0;              /* suppression: when the window opened */
 	uint64_t n;              /* suppression: events folded */
-	struct ring *ring;       /* threshold: its groups' rings, in one block */
+	struct counts *counts;   /* threshold: its groups' counts, in one block */
 };
 
 /*
  * One count of a threshold's key: slots head .. head + n - 1 (mod count) of
- * its times (and values), oldest first. The block of a record is
- * groups rings, then groups * count times, then groups * count values.
+ * its times (and values), oldest first.
  */
 struct ring {
 	uint32_t head, n;
+};
+
+/* A threshold key's counts: groups rings, then groups * count times, then values. */
+struct counts {
+	int64_t alarm_t;         /* when the key last raised an alarm */
+	uint32_t alarm_group;    /* the count that raised it */
+	uint32_t alarmed;
+	struct ring ring[];
 };
 
 /* What the table does when a record leaves it. */
@@ -87,9 +96,9 @@ entry_release(struct ktab *t, struct entry *e)
 	if (t->drop != NULL)
 		t->drop(t->owner, e);
 	free(e->key);
-	free(e->ring);
+	free(e->counts);
 	e->key = NULL;
-	e->ring = NULL;
+	e->counts = NULL;
 }
 
 static void
@@ -281,12 +290,12 @@ threshold_free(struct threshold *t)
 }
 
 static size_t
-ring_block_size(const struct threshold *t)
+counts_size(const struct threshold *t)
 {
 	size_t slots = (size_t)t->groups * t->count;
 
-	return t->groups * sizeof(struct ring) + slots * sizeof(int64_t) +
-	    (t->distinct ? slots * sizeof(uint64_t) : 0);
+	return sizeof(struct counts) + t->groups * sizeof(struct ring) +
+	    slots * sizeof(int64_t) + (t->distinct ? slots * sizeof(uint64_t) : 0);
 }
 
 int
@@ -294,6 +303,7 @@ threshold_hit_ex(struct threshold *t, const void *key, size_t keylen, unsigned g
     const void *value, size_t valuelen, int64_t now)
 {
 	struct entry *e;
+	struct counts *cs;
 	struct ring *r;
 	int64_t *times;
 	uint64_t *vals = NULL, h = 0;
@@ -304,12 +314,13 @@ threshold_hit_ex(struct threshold *t, const void *key, size_t keylen, unsigned g
 		return VIGIL_ERR_INVAL;
 	if ((e = ktab_get(&t->tab, key, keylen, &fresh)) == NULL)
 		return VIGIL_ERR_NOMEM;
-	if (e->ring == NULL && (e->ring = calloc(1, ring_block_size(t))) == NULL)
+	if (e->counts == NULL && (e->counts = calloc(1, counts_size(t))) == NULL)
 		return VIGIL_ERR_NOMEM;
-	r = &e->ring[group];
-	times = (int64_t *)(void *)(e->ring + t->groups) + (size_t)group * c;
+	cs = e->counts;
+	r = &cs->ring[group];
+	times = (int64_t *)(void *)(cs->ring + t->groups) + (size_t)group * c;
 	if (t->distinct) {
-		vals = (uint64_t *)(void *)((int64_t *)(void *)(e->ring + t->groups) +
+		vals = (uint64_t *)(void *)((int64_t *)(void *)(cs->ring + t->groups) +
 		    (size_t)t->groups * c) + (size_t)group * c;
 		h = hash_bytes(value, valuelen);
 		/* A value seen again is still one value: it moves to the newest place. */
@@ -335,12 +346,23 @@ threshold_hit_ex(struct threshold *t, const void *key, size_t keylen, unsigned g
 	times[slot] = now;
 	if (vals != NULL)
 		vals[slot] = h;
-	if (r->n == c && now - times[r->head] <= t->window) {
-		/* One alarm for the key: every count of it starts afresh. */
-		memset(e->ring, 0, t->groups * sizeof(struct ring));
-		return 1;
-	}
-	return 0;
+	if (r->n < c || now - times[r->head] > t->window)
+		return 0;
+	r->n = 0;
+	r->head = 0;
+	/*
+	 * Another count completing within the window after the key's alarm is
+	 * the same attack written in the other form (PAM's line and sshd's for
+	 * each attempt): not a second alarm. Resetting the other counts instead
+	 * would not do: the twin of the line that fired comes next and would
+	 * start them again, one ahead.
+	 */
+	if (cs->alarmed && cs->alarm_group != group && now - cs->alarm_t <= t->window)
+		return 0;
+	cs->alarmed = 1;
+	cs->alarm_group = group;
+	cs->alarm_t = now;
+	return 1;
 }
 
 int

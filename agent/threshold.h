@@ -37,9 +37,11 @@ int threshold_hit(struct threshold *t, const void *key, size_t keylen, int64_t n
 /*
  * The general form. groups (1..THRESHOLD_MAX_GROUPS): counts kept apart for
  * each key, for records of one thing that a log may hold in either of two
- * forms or in both (sshd's and PAM's line for one failed password); the
- * first count to complete fires, and then every count of that key starts
- * afresh, so a log with both forms gives one alarm, not two. distinct:
+ * forms or in both (sshd's and PAM's line for one failed password). Each
+ * count completes on its own and starts afresh; the first to complete
+ * fires, and another completing within the window after that alarm is the
+ * same attack in the other form and does not fire, so a log with both
+ * forms gives the alarms of one form, not twice as many. distinct:
  * count distinct values (threshold_hit_ex's value) rather than events: a
  * value seen again within the window only moves to the newest place.
  * Values are told apart by a 64-bit hash, so the memory of a key stays
@@ -51,7 +53,8 @@ struct threshold *threshold_new_ex(unsigned count, int64_t window_us, size_t max
 /*
  * One event of key in count group (< groups) with value (any bytes; ignored
  * unless distinct) at time now. Returns 1 when that count completes (count
- * events, or distinct values, within window), 0 otherwise, a negative
+ * events, or distinct values, within window) and raises an alarm, 0
+ * otherwise, a negative
  * vigil_err when memory ran out or group is out of range (not counted).
  */
 int threshold_hit_ex(struct threshold *t, const void *key, size_t keylen, unsigned group,

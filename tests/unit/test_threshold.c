@@ -212,7 +212,11 @@ test_distinct_window_slides(void **state)
 	threshold_free(t);
 }
 
-/* Counts kept apart: each completes on its own, and one alarm restarts both. */
+/*
+ * Counts kept apart: each completes on its own. After an alarm, another
+ * count completing within the window is the same attack in the other form;
+ * the same count completing again is a second alarm, as with one form.
+ */
 static void
 test_groups_count_apart(void **state)
 {
@@ -223,42 +227,54 @@ test_groups_count_apart(void **state)
 	assert_int_equal(threshold_hit_ex(t, "k", 1, 1, NULL, 0, S(1)), 0);
 	assert_int_equal(threshold_hit_ex(t, "k", 1, 0, NULL, 0, S(2)), 0);
 	assert_int_equal(threshold_hit_ex(t, "k", 1, 1, NULL, 0, S(3)), 0);
-	/* Four events, but no count has three. */
+	/* Four events, but no count has three: a sum would have fired. */
 	assert_int_equal(threshold_hit_ex(t, "k", 1, 1, NULL, 0, S(4)), 1);
-	/* Group 0 had two: after the alarm it starts from nothing, like group 1. */
+	/* Group 0 completes a second later: the other form of that alarm. */
 	assert_int_equal(threshold_hit_ex(t, "k", 1, 0, NULL, 0, S(5)), 0);
-	assert_int_equal(threshold_hit_ex(t, "k", 1, 0, NULL, 0, S(6)), 0);
-	assert_int_equal(threshold_hit_ex(t, "k", 1, 0, NULL, 0, S(7)), 1);
-	assert_int_equal(threshold_hit_ex(t, "k", 1, 2, NULL, 0, S(8)), VIGIL_ERR_INVAL);
+	/* Group 1 completes again: a second alarm. */
+	assert_int_equal(threshold_hit_ex(t, "k", 1, 1, NULL, 0, S(6)), 0);
+	assert_int_equal(threshold_hit_ex(t, "k", 1, 1, NULL, 0, S(7)), 0);
+	assert_int_equal(threshold_hit_ex(t, "k", 1, 1, NULL, 0, S(8)), 1);
+	/* Past the window of that alarm, group 0's own completion is an alarm. */
+	assert_int_equal(threshold_hit_ex(t, "k", 1, 0, NULL, 0, S(70)), 0);
+	assert_int_equal(threshold_hit_ex(t, "k", 1, 0, NULL, 0, S(71)), 0);
+	assert_int_equal(threshold_hit_ex(t, "k", 1, 0, NULL, 0, S(72)), 1);
+	/* Keys are apart too. */
+	assert_int_equal(threshold_hit_ex(t, "j", 1, 0, NULL, 0, S(73)), 0);
+	assert_int_equal(threshold_hit_ex(t, "k", 1, 2, NULL, 0, S(74)), VIGIL_ERR_INVAL);
 	threshold_free(t);
 }
 
 /*
  * Brute force seen in two forms: a modern sshd log writes PAM's line and
  * sshd's own for each attempt, an old or filtered log only one of them.
- * With a count per form, ten attempts give the same two alarms whichever
- * lines the log holds: no double counting when both are there.
+ * With a count per form, n attempts give the same alarms whichever lines
+ * the log holds: no double counting when both are there.
  */
 static void
 test_groups_one_alarm_for_both_forms(void **state)
 {
-	int forms, i, alarms;
+	static const int attempts[] = { 4, 5, 9, 10, 14, 15 }, want[] = { 0, 1, 1, 2, 2, 3 };
+	int forms, i, a, alarms;
 
-	for (forms = 1; forms <= 3; forms++) {
-		struct threshold *t = threshold_new_ex(5, S(60), 16, 2, 0);
+	for (a = 0; a < 6; a++) {
+		for (forms = 1; forms <= 3; forms++) {
+			struct threshold *t = threshold_new_ex(5, S(60), 16, 2, 0);
 
-		alarms = 0;
-		for (i = 0; i < 10; i++) {
-			if (forms & 2)          /* pam_unix: authentication failure */
-				alarms += threshold_hit_ex(t, "203.0.113.7", 11, 1, NULL, 0,
-				    S(i * 5));
-			if (forms & 1)          /* sshd: Failed password */
-				alarms += threshold_hit_ex(t, "203.0.113.7", 11, 0, NULL, 0,
-				    S(i * 5) + 1);
+			alarms = 0;
+			for (i = 0; i < attempts[a]; i++) {
+				if (forms & 2)          /* pam_unix: authentication failure */
+					alarms += threshold_hit_ex(t, "203.0.113.7", 11, 1, NULL,
+					    0, S(i * 3));
+				if (forms & 1)          /* sshd: Failed password */
+					alarms += threshold_hit_ex(t, "203.0.113.7", 11, 0, NULL,
+					    0, S(i * 3) + 1);
+			}
+			if (alarms != want[a])
+				fail_msg("forms %d: %d alarms for %d attempts, %d expected", forms,
+				    alarms, attempts[a], want[a]);
+			threshold_free(t);
 		}
-		if (alarms != 2)
-			fail_msg("forms %d: %d alarms for ten attempts, 2 expected", forms, alarms);
-		threshold_free(t);
 	}
 }
 
