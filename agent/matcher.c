@@ -406,6 +406,9 @@ emit(struct matcher *m, size_t ri, const struct match_input *in, const char *sub
 	int own = 1, rc;
 
 	for (i = 0; i < r->ncaptures; i++) {
+		/* An unset capture is "" to a suppression key: never stale stack bytes. */
+		caps[i].p = "";
+		caps[i].len = 0;
 		caps[i].set = 0;
 		for (k = 0; k < r->captures[i].ngroups; k++) {
 			g = r->captures[i].group[k];

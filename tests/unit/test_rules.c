@@ -687,6 +687,33 @@ test_suppression_repeat(void **state)
 	matcher_free(m);
 }
 
+/*
+ * suppress_by an optional capture the line left unset: such events share
+ * one window (the value is ""), and the key is never built from stale
+ * bytes (it was: an old-form PAM line without a service crashed the agent).
+ */
+static void
+test_suppression_by_unset_capture(void **state)
+{
+	struct matcher *m = matcher_of(
+	    "[rule r]\ndescription = d\n"
+	    "pattern = ^(?:pam_unix\\((?<service>[^:)]+):auth\\): )?check pass; user unknown$\n"
+	    "category = auth\nseverity = low\nsummary = s\nsuppress = 1m\nsuppress_by = service\n");
+	struct match_event evs[MATCH_MAX_EVENTS];
+
+	assert_int_equal(run(m, NULL, "Jun 14 15:16:02 combo sshd(pam_unix)[1]: check pass; "
+	    "user unknown", 0, evs), 1);
+	assert_int_equal(run(m, NULL, "Jun 14 15:16:03 combo su(pam_unix)[2]: check pass; "
+	    "user unknown", 1, evs), 0);
+	assert_int_equal(run(m, NULL, "Jun 14 15:16:04 combo sshd[3]: pam_unix(sshd:auth): check "
+	    "pass; user unknown", 2, evs), 1);
+	assert_null(field(&evs[0], "repeat"));
+	assert_int_equal(run(m, NULL, "Jun 14 15:17:05 combo login(pam_unix)[4]: check pass; "
+	    "user unknown", 65, evs), 1);
+	assert_string_equal(field(&evs[0], "repeat"), "1");
+	matcher_free(m);
+}
+
 static void
 test_threshold_events(void **state)
 {
@@ -1021,6 +1048,7 @@ main(void)
 		cmocka_unit_test(test_prefilter_and_counters),
 		cmocka_unit_test(test_required_literal),
 		cmocka_unit_test(test_suppression_repeat),
+		cmocka_unit_test(test_suppression_by_unset_capture),
 		cmocka_unit_test(test_threshold_events),
 		cmocka_unit_test(test_threshold_needs_group_by_field),
 		cmocka_unit_test(test_threshold_distinct),
