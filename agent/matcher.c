@@ -4,7 +4,7 @@
  * Most lines fire nothing, so the work before a regex is kept small: the
  * program name picks a short list of candidate rules from a hash table
  * (the rules without a program filter are in every list), a rule's source
- * filter and its literal prefilter (memmem) come next, and only then PCRE2,
+ * filter and its literal prefilter come next, and only then PCRE2,
  * JIT-compiled, with one match_data reused. Field values are spans of the
  * message; nothing is copied until an event is made.
  */
@@ -42,6 +42,7 @@ struct matcher {
 	size_t nslots;
 	uint32_t *any;                     /* the rules for a program no rule names */
 	size_t nany;
+	uint8_t *anchor;                   /* per rule: the rarest byte of its prefilter */
 	struct suppress **supp;            /* per rule, made at its first match */
 	struct threshold **thr;            /* per threshold, made at its first count */
 	struct matcher_stats st;
@@ -83,6 +84,63 @@ slot_find(const struct matcher *m, const char *p, size_t len, uint64_t h)
 			return s;
 		i = (i + 1) & (m->nslots - 1);
 	}
+}
+
+/*
+ * How common a byte is in log text, lower is rarer: a space most, then
+ * lower-case letters in English order, digits and the punctuation of
+ * addresses and key=value pairs, upper-case letters, other punctuation.
+ */
+static int
+byte_rank(unsigned char c)
+{
+	static const char letters[] = "etaoinsrhldcumfpgwybvkxjqz";
+	const char *p;
+
+	if (c == ' ')
+		return 255;
+	if (c >= 'a' && c <= 'z')
+		return 230 - (int)((p = strchr(letters, c)) != NULL ? p - letters : 25);
+	if ((c >= '0' && c <= '9') || strchr(".:-/_,=", c) != NULL)
+		return 150;
+	if (c >= 'A' && c <= 'Z')
+		return 100;
+	return 60;
+}
+
+/* The offset of the rarest byte of a prefilter: the one memchr() looks for. */
+static uint8_t
+rarest(const char *p, size_t len)
+{
+	size_t i, best = 0;
+
+	for (i = 1; i < len && i < 256; i++)
+		if (byte_rank((unsigned char)p[i]) < byte_rank((unsigned char)p[best]))
+			best = i;
+	return (uint8_t)best;
+}
+
+/*
+ * Whether the prefilter occurs in the message. Most lines hold none of a
+ * rule's prefilter: glibc's memmem() walks every byte for that, where
+ * memchr() (vectorised) skips to the few places that hold its rarest byte.
+ * Measured: memmem() took four tenths of the scan with the shipped rules.
+ */
+static int
+has_prefilter(const struct rule *r, uint8_t a, const char *msg, size_t len)
+{
+	const char *p, *end;
+
+	if (len < r->prefilter_len)
+		return 0;
+	p = msg + a;
+	end = msg + len - r->prefilter_len + a + 1;
+	while (p < end && (p = memchr(p, r->prefilter[a], (size_t)(end - p))) != NULL) {
+		if (memcmp(p - a, r->prefilter, r->prefilter_len) == 0)
+			return 1;
+		p++;
+	}
+	return 0;
 }
 
 static int
@@ -163,12 +221,16 @@ matcher_new(struct ruleset *rs)
 	}
 	if ((m->md = pcre2_match_data_create(maxgroups + 1, NULL)) == NULL ||
 	    (m->mc = pcre2_match_context_create(NULL)) == NULL ||
+	    (m->anchor = calloc(rs->n + 1, sizeof(*m->anchor))) == NULL ||
 	    (m->supp = calloc(rs->n + 1, sizeof(*m->supp))) == NULL ||
 	    (m->thr = calloc(rs->n + 1, sizeof(*m->thr))) == NULL || build_index(m) != 0) {
 		matcher_free(m);
 		return NULL;
 	}
 	pcre2_set_match_limit(m->mc, MATCH_LIMIT);
+	for (i = 0; i < rs->n; i++)
+		if (rs->r[i]->prefilter_len > 0)
+			m->anchor[i] = rarest(rs->r[i]->prefilter, rs->r[i]->prefilter_len);
 	m->st.rules = rs->nrules;
 	m->st.thresholds = rs->nthresholds;
 	return m;
@@ -191,6 +253,7 @@ matcher_free(struct matcher *m)
 		if (m->thr != NULL)
 			threshold_free(m->thr[i]);
 	}
+	free(m->anchor);
 	free(m->supp);
 	free(m->thr);
 	pcre2_match_data_free(m->md);
@@ -567,8 +630,8 @@ matcher_match(struct matcher *m, const struct match_input *in, struct match_even
 	}
 	for (i = 0; i < n; i++) {
 		r = m->rs->r[list[i]];
-		if (r->prefilter_len > 0 && (in->msg_len < r->prefilter_len ||
-		    memmem(in->msg, in->msg_len, r->prefilter, r->prefilter_len) == NULL))
+		if (r->prefilter_len > 0 && !has_prefilter(r, m->anchor[list[i]], in->msg,
+		    in->msg_len))
 			continue;
 		if (!source_ok(r, in->source))
 			continue;

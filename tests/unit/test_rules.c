@@ -634,6 +634,42 @@ test_prefilter_and_counters(void **state)
 	matcher_free(m);
 }
 
+/*
+ * The prefilter is found wherever it is: at either end, after a false
+ * start on its rarest byte, and never across a NUL or past the message.
+ * The regex matches anything, so an event is exactly "prefilter found".
+ */
+static void
+test_prefilter_positions(void **state)
+{
+	struct matcher *m = matcher_of(
+	    "[rule r]\ndescription = d\nprefilter = q(x\npattern = (?s)^\ncategory = auth\n"
+	    "severity = low\nsummary = s\n");
+	static const struct {
+		const char *msg;
+		size_t len;
+		size_t want;
+	} cases[] = {
+		{ "q(x", 3, 1 }, { "zzzq(x", 6, 1 }, { "q(xzzz", 6, 1 }, { "q(q(x", 5, 1 },
+		{ "((q(x((", 7, 1 }, { "q(", 2, 0 }, { "(x", 2, 0 }, { "", 0, 0 },
+		{ "q\0(x", 4, 0 }, { "zq(xz", 3, 0 }, { "Q(X", 3, 0 },
+	};
+	struct match_event evs[MATCH_MAX_EVENTS];
+	struct match_input in;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&in, 0, sizeof(in));
+		in.program = "";
+		in.msg = cases[i].msg;
+		in.msg_len = cases[i].len;
+		if (matcher_match(m, &in, evs, MATCH_MAX_EVENTS) != cases[i].want)
+			fail_msg("case %zu (\"%.*s\"): want %zu", i, (int)cases[i].len,
+			    cases[i].msg, cases[i].want);
+	}
+	matcher_free(m);
+}
+
 static void
 test_required_literal(void **state)
 {
@@ -1046,6 +1082,7 @@ main(void)
 		cmocka_unit_test(test_template_parse_direct),
 		cmocka_unit_test(test_program_and_source_filters),
 		cmocka_unit_test(test_prefilter_and_counters),
+		cmocka_unit_test(test_prefilter_positions),
 		cmocka_unit_test(test_required_literal),
 		cmocka_unit_test(test_suppression_repeat),
 		cmocka_unit_test(test_suppression_by_unset_capture),
