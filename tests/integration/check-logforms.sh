@@ -20,17 +20,8 @@
 # exactly the events of the original; every "Failed password" line is an
 # event; the slow source that tries one name per two minutes raises
 # ssh.password_spray. Prints a summary; exits 1 on any failure.
-set -u
-BUILD=${1:?usage: check-logforms.sh BUILD}
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
-AGENT="$BUILD/vigil-agent"
-T=$(mktemp -d "${TMPDIR:-/tmp}/vigil-logforms.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT INT TERM
-rc=0
-fail() {
-	echo "FAIL check-logforms: $*" >&2
-	rc=1
-}
+CHECK=check-logforms
+. "$(dirname "$0")/check-lib.sh"
 
 # The brute-force sources, and the others that must not raise it.
 BRUTE="203.0.113.10 203.0.113.11 198.51.100.20 2001:db8::bad"
@@ -106,7 +97,7 @@ BEGIN {
 	# Spraying: a different name every 2 minutes.
 	for (i = 0; i < 12; i++) bot(4800 + 120 * i, "198.51.100.22", bad[1 + i], 0)
 }
-' || { echo "FAIL check-logforms: the generator failed" >&2; exit 1; }
+' || { fail "the generator failed"; exit 1; }
 sort -t "$(printf '\t')" -k1,1n -s "$T/lf.log.unsorted" | cut -f2- >"$T/lf.log"
 
 # The other forms.
@@ -153,10 +144,5 @@ done
 awk -F '\t' '$2 == "ssh.password_spray"' "$T/lf.out" | grep -q "src_ip=$SPRAY " ||
 	fail "lf log: no ssh.password_spray for $SPRAY"
 
-nlines=$(wc -l <"$T/lf.log")
-if [ $rc = 0 ]; then
-	echo "  FORMS   a $nlines-line sshd log as LF, CRLF, PAM-only (new and old form), ISO stamps: $(echo $BRUTE | wc -w) brute-force sources found in each"
-else
-	echo "  FORMS   FAILED" >&2
-fi
-exit $rc
+finish "  FORMS   a $(wc -l <"$T/lf.log")-line sshd log as LF, CRLF, PAM-only (new and old form), ISO stamps: $(echo $BRUTE | wc -w) brute-force sources found in each" \
+    "  FORMS   FAILED"

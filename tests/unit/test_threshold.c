@@ -212,6 +212,13 @@ test_distinct_window_slides(void **state)
 	threshold_free(t);
 }
 
+/* One event of key "k" in count group g at second sec. */
+static int
+hit_in(struct threshold *t, unsigned g, int sec)
+{
+	return threshold_hit_ex(t, "k", 1, g, NULL, 0, S(sec));
+}
+
 /*
  * Counts kept apart: each completes on its own. After an alarm, another
  * count completing within the window is the same attack in the other form;
@@ -221,27 +228,26 @@ static void
 test_groups_count_apart(void **state)
 {
 	struct threshold *t = threshold_new_ex(3, S(60), 16, 2, 0);
+	/* group, second, result */
+	static const int steps[][3] = {
+		{ 0, 0, 0 }, { 1, 1, 0 }, { 0, 2, 0 }, { 1, 3, 0 },
+		{ 1, 4, 1 },    /* four events, but no count had three: a sum would have fired */
+		{ 0, 5, 0 },    /* group 0 completes a second later: the other form of that alarm */
+		{ 1, 6, 0 }, { 1, 7, 0 },
+		{ 1, 8, 1 },    /* group 1 completes again: a second alarm */
+		{ 0, 70, 0 }, { 0, 71, 0 },
+		{ 0, 72, 1 },   /* past that alarm's window, group 0's own completion is one */
+	};
+	size_t i;
 
 	assert_non_null(t);
-	assert_int_equal(threshold_hit_ex(t, "k", 1, 0, NULL, 0, S(0)), 0);
-	assert_int_equal(threshold_hit_ex(t, "k", 1, 1, NULL, 0, S(1)), 0);
-	assert_int_equal(threshold_hit_ex(t, "k", 1, 0, NULL, 0, S(2)), 0);
-	assert_int_equal(threshold_hit_ex(t, "k", 1, 1, NULL, 0, S(3)), 0);
-	/* Four events, but no count has three: a sum would have fired. */
-	assert_int_equal(threshold_hit_ex(t, "k", 1, 1, NULL, 0, S(4)), 1);
-	/* Group 0 completes a second later: the other form of that alarm. */
-	assert_int_equal(threshold_hit_ex(t, "k", 1, 0, NULL, 0, S(5)), 0);
-	/* Group 1 completes again: a second alarm. */
-	assert_int_equal(threshold_hit_ex(t, "k", 1, 1, NULL, 0, S(6)), 0);
-	assert_int_equal(threshold_hit_ex(t, "k", 1, 1, NULL, 0, S(7)), 0);
-	assert_int_equal(threshold_hit_ex(t, "k", 1, 1, NULL, 0, S(8)), 1);
-	/* Past the window of that alarm, group 0's own completion is an alarm. */
-	assert_int_equal(threshold_hit_ex(t, "k", 1, 0, NULL, 0, S(70)), 0);
-	assert_int_equal(threshold_hit_ex(t, "k", 1, 0, NULL, 0, S(71)), 0);
-	assert_int_equal(threshold_hit_ex(t, "k", 1, 0, NULL, 0, S(72)), 1);
-	/* Keys are apart too. */
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if (hit_in(t, (unsigned)steps[i][0], steps[i][1]) != steps[i][2])
+			fail_msg("step %zu: group %d at %d s did not give %d", i, steps[i][0],
+			    steps[i][1], steps[i][2]);
+	/* Keys are apart too; a group out of range is refused. */
 	assert_int_equal(threshold_hit_ex(t, "j", 1, 0, NULL, 0, S(73)), 0);
-	assert_int_equal(threshold_hit_ex(t, "k", 1, 2, NULL, 0, S(74)), VIGIL_ERR_INVAL);
+	assert_int_equal(hit_in(t, 2, 74), VIGIL_ERR_INVAL);
 	threshold_free(t);
 }
 
