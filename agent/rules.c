@@ -813,8 +813,7 @@ build_threshold(struct loader *l, struct rule *r)
 		free(by.buf);
 	}
 	if (s->val[K_DISTINCT] != NULL) {
-		v = (long long)strlen(s->val[K_DISTINCT]);
-		if (!valid_name(s->val[K_DISTINCT], (size_t)v) ||
+		if (!valid_name(s->val[K_DISTINCT], strlen(s->val[K_DISTINCT])) ||
 		    strcmp(s->val[K_DISTINCT], "count") == 0) {
 			sec_error(l, s->vline[K_DISTINCT], "'distinct' names '%s', which cannot "
 			    "be a field", s->val[K_DISTINCT]);
