@@ -197,9 +197,11 @@ fuzz-replay: $(FUZZ_REPLAY)
 check-configs: $(PROGS)
 	$(Q)$(DECLARED) sh tests/integration/check-configs.sh $(BUILD)
 
-# Every shipped rule against its positive and negative sample lines.
+# Every shipped rule against its positive and negative sample lines, and a
+# generated sshd log in the forms real logs take (CRLF, PAM only, ISO stamps).
 check-rules: $(BUILD)/vigil-agent
 	$(Q)$(DECLARED) sh tests/integration/check-rules.sh $(BUILD)
+	$(Q)$(DECLARED) sh tests/integration/check-logforms.sh $(BUILD)
 
 # The agent's portable core compiles for Windows with no POSIX or Linux header,
 # and the check catches violations planted on purpose.

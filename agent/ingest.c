@@ -174,11 +174,18 @@ ingest(struct ingest *ing, const struct ingest_input *in)
 	struct ingest_event ev;
 	const struct match_event *me;
 	struct scratch *sc = scratch(ing);
-	size_t n, i;
+	size_t n, i, len = in->len;
 	int rc, appended = 0;
 
 	if (sc == NULL)
 		return VIGIL_ERR_NOMEM;
+	/*
+	 * A CRLF file, or syslog relayed from Windows or a network device,
+	 * ends each line in CR: it is not part of the message, and rules
+	 * anchored with $ must see the end. One only: more is content.
+	 */
+	if (len > 0 && in->line[len - 1] == '\r')
+		len--;
 	memset(&mi, 0, sizeof(mi));
 	mi.source = in->source;
 	mi.time_us = in->time_us != 0 ? in->time_us : clock_now_us();
@@ -186,9 +193,9 @@ ingest(struct ingest *ing, const struct ingest_input *in)
 		mi.program = in->program;
 		mi.program_len = strnlen(in->program, SYSLOG_MAX_TAG + 1);
 		mi.msg = in->line;
-		mi.msg_len = in->len;
+		mi.msg_len = len;
 	} else {
-		syslog_parse(in->line, in->len, &sl);
+		syslog_parse(in->line, len, &sl);
 		mi.program = sl.program;
 		mi.program_len = sl.program_len;
 		mi.msg = sl.msg;
@@ -200,7 +207,7 @@ ingest(struct ingest *ing, const struct ingest_input *in)
 		ingest_event_init(&ev, in->source, me->category, me->severity, me->rule,
 		    me->summary);
 		ev.raw = in->line;
-		ev.rawlen = in->len;
+		ev.rawlen = len;
 		ev.time_us = mi.time_us;
 		ev.nfields = me->nfields;
 		memcpy(ev.fields, me->fields, me->nfields * sizeof(me->fields[0]));

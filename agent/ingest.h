@@ -57,10 +57,12 @@ void ingest_free(struct ingest *ing);                  /* NULL is a no-op */
 
 /*
  * Match one observation and append its events to the spool (inside the
- * caller's transaction). Returns the number of events appended, or a
- * negative vigil_err when the spool failed: the caller rolls back and reads
- * the observation again later. An event that fails wire validation is
- * logged, counted and skipped, not an error.
+ * caller's transaction). One trailing CR is not part of the line (CRLF
+ * files, syslog relayed from Windows): it is neither matched nor kept.
+ * Returns the number of events appended, or a negative vigil_err when the
+ * spool failed: the caller rolls back and reads the observation again
+ * later. An event that fails wire validation is logged, counted and
+ * skipped, not an error.
  */
 int ingest(struct ingest *ing, const struct ingest_input *in);
 

@@ -4,9 +4,9 @@
  * Most lines fire nothing, so the work before a regex is kept small: the
  * program name picks a short list of candidate rules from a hash table
  * (the rules without a program filter are in every list), a rule's source
- * filter and its literal prefilter (text_find) come next, and only then PCRE2,
- * JIT-compiled, with one match_data reused. Field values are spans of the
- * message; nothing is copied until an event is made.
+ * filter and its literal prefilter (text_find_by, from its rarest byte) come
+ * next, and only then PCRE2, JIT-compiled, with one match_data reused. Field
+ * values are spans of the message; nothing is copied until an event is made.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -44,6 +44,7 @@ struct matcher {
 	size_t nslots;
 	uint32_t *any;                     /* the rules for a program no rule names */
 	size_t nany;
+	uint8_t *anchor;                   /* per rule: the rarest byte of its prefilter */
 	struct suppress **supp;            /* per rule, made at its first match */
 	struct threshold **thr;            /* per threshold, made at its first count */
 	struct matcher_stats st;
@@ -85,6 +86,40 @@ slot_find(const struct matcher *m, const char *p, size_t len, uint64_t h)
 			return s;
 		i = (i + 1) & (m->nslots - 1);
 	}
+}
+
+/*
+ * How common a byte is in log text, lower is rarer: a space most, then
+ * lower-case letters in English order, digits and the punctuation of
+ * addresses and key=value pairs, upper-case letters, other punctuation.
+ */
+static int
+byte_rank(unsigned char c)
+{
+	static const char letters[] = "etaoinsrhldcumfpgwybvkxjqz";
+	const char *p;
+
+	if (c == ' ')
+		return 255;
+	if (c >= 'a' && c <= 'z')
+		return 230 - (int)((p = strchr(letters, c)) != NULL ? p - letters : 25);
+	if ((c >= '0' && c <= '9') || strchr(".:-/_,=", c) != NULL)
+		return 150;
+	if (c >= 'A' && c <= 'Z')
+		return 100;
+	return 60;
+}
+
+/* The offset of the rarest byte of a prefilter: the one memchr() looks for. */
+static uint8_t
+rarest(const char *p, size_t len)
+{
+	size_t i, best = 0;
+
+	for (i = 1; i < len && i < 256; i++)
+		if (byte_rank((unsigned char)p[i]) < byte_rank((unsigned char)p[best]))
+			best = i;
+	return (uint8_t)best;
 }
 
 static int
@@ -165,12 +200,16 @@ matcher_new(struct ruleset *rs)
 	}
 	if ((m->md = pcre2_match_data_create(maxgroups + 1, NULL)) == NULL ||
 	    (m->mc = pcre2_match_context_create(NULL)) == NULL ||
+	    (m->anchor = calloc(rs->n + 1, sizeof(*m->anchor))) == NULL ||
 	    (m->supp = calloc(rs->n + 1, sizeof(*m->supp))) == NULL ||
 	    (m->thr = calloc(rs->n + 1, sizeof(*m->thr))) == NULL || build_index(m) != 0) {
 		matcher_free(m);
 		return NULL;
 	}
 	pcre2_set_match_limit(m->mc, MATCH_LIMIT);
+	for (i = 0; i < rs->n; i++)
+		if (rs->r[i]->prefilter_len > 0)
+			m->anchor[i] = rarest(rs->r[i]->prefilter, rs->r[i]->prefilter_len);
 	m->st.rules = rs->nrules;
 	m->st.thresholds = rs->nthresholds;
 	return m;
@@ -193,6 +232,7 @@ matcher_free(struct matcher *m)
 		if (m->thr != NULL)
 			threshold_free(m->thr[i]);
 	}
+	free(m->anchor);
 	free(m->supp);
 	free(m->thr);
 	pcre2_match_data_free(m->md);
@@ -311,33 +351,47 @@ thr_of(struct matcher *m, size_t t)
 	const struct rule *th = m->rs->r[t];
 
 	if (m->thr[t] == NULL)
-		m->thr[t] = threshold_new(th->count, th->window_us, THRESHOLD_MAX_KEYS);
+		m->thr[t] = threshold_new_ex(th->count, th->window_us, THRESHOLD_MAX_KEYS,
+		    th->ngroups > 0 ? th->ngroups : 1, th->distinct[0] != '\0');
 	return m->thr[t];
 }
 
-/* A threshold counts one event of rule r; fills *ev when it fires. */
+/* The capture of rule r named name, or NULL when r has none or the line left it unset. */
+static const struct span *
+capture(const struct rule *r, const struct span *caps, const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < r->ncaptures; k++)
+		if (strcmp(r->captures[k].name, name) == 0)
+			return caps[k].set ? &caps[k] : NULL;
+	return NULL;
+}
+
+/* A threshold counts one event of rule r in its count group; fills *ev when it fires. */
 static int
-count_threshold(struct matcher *m, size_t t, const struct rule *r, const struct span *caps,
-    const struct match_input *in, struct match_event *ev)
+count_threshold(struct matcher *m, size_t t, unsigned group, const struct rule *r,
+    const struct span *caps, const struct match_input *in, struct match_event *ev)
 {
 	const struct rule *th = m->rs->r[t];
 	struct span vals[RULES_MAX_GROUP_BY];
-	size_t idx[RULES_MAX_GROUP_BY], i, k, klen;
+	size_t idx[RULES_MAX_GROUP_BY], i, klen;
+	const struct span *c, *dv = NULL;
 	char key[THRESHOLD_MAX_KEY_LEN];
 	struct threshold *w;
 
-	/* An event that lacks a group_by field is not counted. */
+	/* An event that lacks a group_by field, or the distinct one, is not counted. */
 	for (i = 0; i < th->ngroup_by; i++) {
-		for (k = 0; k < r->ncaptures; k++)
-			if (strcmp(r->captures[k].name, th->group_by[i]) == 0)
-				break;
-		if (k == r->ncaptures || !caps[k].set)
+		if ((c = capture(r, caps, th->group_by[i])) == NULL)
 			return 0;
-		vals[i] = caps[k];
+		vals[i] = *c;
 		idx[i] = i;
 	}
+	if (th->distinct[0] != '\0' && (dv = capture(r, caps, th->distinct)) == NULL)
+		return 0;
 	klen = make_key(key, sizeof(key), vals, idx, th->ngroup_by);
-	if ((w = thr_of(m, t)) == NULL || threshold_hit(w, key, klen, in->time_us) != 1)
+	if ((w = thr_of(m, t)) == NULL || threshold_hit_ex(w, key, klen, group,
+	    dv != NULL ? dv->p : NULL, dv != NULL ? dv->len : 0, in->time_us) != 1)
 		return 0;
 	memset(ev, 0, offsetof(struct match_event, summary));
 	ev->rule = th->id;
@@ -376,6 +430,9 @@ emit(struct matcher *m, size_t ri, const struct match_input *in, const char *sub
 	int own = 1, rc;
 
 	for (i = 0; i < r->ncaptures; i++) {
+		/* An unset capture is "" to a suppression key: never stale stack bytes. */
+		caps[i].p = "";
+		caps[i].len = 0;
 		caps[i].set = 0;
 		for (k = 0; k < r->captures[i].ngroups; k++) {
 			g = r->captures[i].group[k];
@@ -424,7 +481,8 @@ emit(struct matcher *m, size_t ri, const struct match_input *in, const char *sub
 		render(ev->summary, sizeof(ev->summary), r, caps, in, "");
 	}
 	for (i = 0; i < r->ncounted_by && n < max; i++)
-		n += (size_t)count_threshold(m, r->counted_by[i], r, caps, in, &out[n]);
+		n += (size_t)count_threshold(m, r->counted_by[i], r->counted_group[i], r, caps, in,
+		    &out[n]);
 	return n;
 }
 
@@ -500,8 +558,8 @@ matcher_match(struct matcher *m, const struct match_input *in, struct match_even
 	}
 	for (i = 0; i < n; i++) {
 		r = m->rs->r[list[i]];
-		if (r->prefilter_len > 0 && (in->msg_len < r->prefilter_len ||
-		    text_find(in->msg, in->msg_len, r->prefilter, r->prefilter_len) == NULL))
+		if (r->prefilter_len > 0 && text_find_by(in->msg, in->msg_len, r->prefilter,
+		    r->prefilter_len, m->anchor[list[i]]) == NULL)
 			continue;
 		if (!source_ok(r, in->source))
 			continue;
@@ -571,6 +629,8 @@ matcher_test_stream(struct matcher *m, FILE *in, FILE *out, const char *source)
 		if (c == EOF && len == 0)
 			break;
 		lineno++;
+		if (len > 0 && line[len - 1] == '\r')
+			len--;          /* as ingest() does: CRLF lines are the same lines */
 		memset(&mi, 0, sizeof(mi));
 		mi.source = source;
 		if (syslog_parse(line, len, &sl))

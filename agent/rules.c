@@ -28,8 +28,11 @@
 enum key {
 	K_DESCRIPTION, K_PROGRAM, K_SOURCES, K_PREFILTER, K_PATTERN, K_CATEGORY, K_SEVERITY,
 	K_SUMMARY, K_SUPPRESS, K_SUPPRESS_BY, K_ENABLED, K_RULES, K_COUNT, K_WINDOW,
-	K_GROUP_BY, K_EVENT_CATEGORY, K_SUMMARY_VI, K_NKEYS
+	K_GROUP_BY, K_EVENT_CATEGORY, K_SUMMARY_VI, K_DISTINCT, K_NKEYS
 };
+
+/* "a b | c | d": the counts a threshold keeps apart fit the threshold's table. */
+_Static_assert((RULES_MAX_LIST + 1) / 2 <= THRESHOLD_MAX_GROUPS, "groups of a rules list");
 
 #define FOR_RULE 1
 #define FOR_THRESHOLD 2
@@ -55,6 +58,7 @@ static const struct {
 	[K_GROUP_BY] = { "group_by", FOR_THRESHOLD },
 	[K_EVENT_CATEGORY] = { "event_category", FOR_THRESHOLD },
 	[K_SUMMARY_VI] = { "summary_vi", FOR_RULE | FOR_THRESHOLD },
+	[K_DISTINCT] = { "distinct", FOR_THRESHOLD },
 };
 
 /* The section being read. */
@@ -763,6 +767,28 @@ build_threshold(struct loader *l, struct rule *r)
 		sec_error(l, s->vline[K_RULES], "%s", msg);
 		return -1;
 	}
+	r->ngroups = 1;
+	for (i = 0; i < r->counts.n; i++) {
+		if (strcmp(r->counts.item[i], "|") == 0) {
+			/* "|" separates counts kept apart: each needs a rule. */
+			if (i == 0 || i + 1 == r->counts.n ||
+			    strcmp(r->counts.item[i + 1], "|") == 0) {
+				sec_error(l, s->vline[K_RULES], "'rules' has a '|' with no rule "
+				    "on one side");
+				return -1;
+			}
+			r->ngroups++;
+			continue;
+		}
+		for (k = 0; k < i; k++)
+			if (strcmp(r->counts.item[k], r->counts.item[i]) == 0)
+				break;
+		if (k < i) {
+			sec_error(l, s->vline[K_RULES], "'rules' names '%s' twice",
+			    r->counts.item[i]);
+			return -1;
+		}
+	}
 	if (s->val[K_CATEGORY] != NULL &&
 	    (r->count_category = category_from_name(s->val[K_CATEGORY])) <= 0) {
 		sec_error(l, s->vline[K_CATEGORY], "unknown category '%s'", s->val[K_CATEGORY]);
@@ -806,6 +832,23 @@ build_threshold(struct loader *l, struct rule *r)
 		}
 		r->ngroup_by = by.n;
 		free(by.buf);
+	}
+	if (s->val[K_DISTINCT] != NULL) {
+		if (!valid_name(s->val[K_DISTINCT], strlen(s->val[K_DISTINCT])) ||
+		    strcmp(s->val[K_DISTINCT], "count") == 0) {
+			sec_error(l, s->vline[K_DISTINCT], "'distinct' names '%s', which cannot "
+			    "be a field", s->val[K_DISTINCT]);
+			return -1;
+		}
+		for (i = 0; i < r->ngroup_by; i++) {
+			if (strcmp(r->group_by[i], s->val[K_DISTINCT]) == 0) {
+				sec_error(l, s->vline[K_DISTINCT], "'distinct' names '%s', which "
+				    "is in 'group_by': within a group it has one value",
+				    s->val[K_DISTINCT]);
+				return -1;
+			}
+		}
+		snprintf(r->distinct, sizeof(r->distinct), "%s", s->val[K_DISTINCT]);
 	}
 	if (summary(l, r, names, r->ngroup_by, 1) != 0)
 		return -1;
@@ -1197,6 +1240,7 @@ rules_finish(struct ruleset *rs, rules_error_fn fn, void *arg)
 	struct rule **all = rs->r, *t, *r;
 	size_t n = rs->n, i, j, k, live = 0;
 	char msg[RULES_MSG_MAX];
+	unsigned group;
 	int bad;
 
 	if (rs->finished)
@@ -1209,6 +1253,8 @@ rules_finish(struct ruleset *rs, rules_error_fn fn, void *arg)
 			continue;
 		bad = 0;
 		for (j = 0; j < t->counts.n && !bad; j++) {
+			if (strcmp(t->counts.item[j], "|") == 0)
+				continue;
 			r = find(all, n, t->counts.item[j]);
 			if (r == NULL) {
 				snprintf(msg, sizeof(msg), "counts '%s', which no rule defines",
@@ -1242,13 +1288,17 @@ rules_finish(struct ruleset *rs, rules_error_fn fn, void *arg)
 			r = all[j];
 			if (r->is_threshold)
 				continue;
+			group = 0;
 			if (t->count_category >= 0) {
 				if (r->category != t->count_category)
 					continue;
 			} else {
-				for (k = 0; k < t->counts.n; k++)
-					if (strcmp(t->counts.item[k], r->id) == 0)
+				for (k = 0; k < t->counts.n; k++) {
+					if (strcmp(t->counts.item[k], "|") == 0)
+						group++;
+					else if (strcmp(t->counts.item[k], r->id) == 0)
 						break;
+				}
 				if (k == t->counts.n)
 					continue;
 			}
@@ -1259,6 +1309,7 @@ rules_finish(struct ruleset *rs, rules_error_fn fn, void *arg)
 				thr_error(rs, fn, arg, t, msg);
 				continue;
 			}
+			r->counted_group[r->ncounted_by] = (unsigned char)group;
 			r->counted_by[r->ncounted_by++] = i;
 		}
 	}

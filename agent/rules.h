@@ -2,7 +2,10 @@
  * rules.c: detection rule files -> a checked, compiled rule set.
  *
  *   [rule ID]        a PCRE2 pattern over a message -> an event
- *   [threshold ID]   N events of some rules (or a category) within W -> an event
+ *   [threshold ID]   N events of some rules (or a category) within W -> an event;
+ *                    or N distinct values of a field (distinct = user); with
+ *                    "rules = a b | c", a and b counted apart from c, the
+ *                    first count to reach N raising the alarm for both
  *
  * The format is described in README.md. A bad rule is reported through the
  * caller's error function as "file:line: rule ID: message" (or "threshold
@@ -98,10 +101,14 @@ struct rule {
 	size_t suppress_by[RULES_MAX_GROUP_BY];   /* indices into captures */
 	size_t nsuppress_by;
 	size_t counted_by[RULES_MAX_COUNTED_BY];  /* indices of thresholds in the set */
+	unsigned char counted_group[RULES_MAX_COUNTED_BY];  /* in which of its counts */
 	size_t ncounted_by;
 
 	/* [threshold] */
-	struct rules_list counts;                 /* rule ids, or empty with count_category */
+	struct rules_list counts;                 /* rule ids ("|" between counts kept
+	                                           * apart), or empty with count_category */
+	unsigned ngroups;                         /* counts kept apart: 1 + the "|"s */
+	char distinct[RULES_MAX_NAME + 1];        /* count distinct values of it; "": events */
 	int count_category;                       /* -1: by rule ids */
 	unsigned count;
 	int64_t window_us;

@@ -90,7 +90,13 @@ traditional_time(const char *p, size_t len, int64_t *t)
 	return i + 9;
 }
 
-/* "2026-11-25T10:00:01[.frac](Z|+07:00) ": returns the length eaten, or 0. */
+/*
+ * "2026-11-25T10:00:01[.frac](Z|+07:00|+0700) ": returns the length eaten,
+ * or 0. RFC 3339 (rsyslog's high-precision format) and what `journalctl -o
+ * short-iso` writes (an offset without its colon; some versions put a space
+ * for the T). A stamp without a zone is not a header: the lines of
+ * dpkg.log ("2026-11-25 10:00:00 install ...") are plain text to the rules.
+ */
 static size_t
 rfc3339_time(const char *p, size_t len, int64_t *t)
 {
@@ -98,7 +104,8 @@ rfc3339_time(const char *p, size_t len, int64_t *t)
 	int64_t frac = 0, scale = 1000000;
 	size_t i = 19;
 
-	if (len < 21 || p[4] != '-' || p[7] != '-' || (p[10] != 'T' && p[10] != 't'))
+	if (len < 21 || p[4] != '-' || p[7] != '-' ||
+	    (p[10] != 'T' && p[10] != 't' && p[10] != ' '))
 		return 0;
 	y = digits(p, 4);
 	mo = digits(p + 5, 2);
@@ -117,13 +124,18 @@ rfc3339_time(const char *p, size_t len, int64_t *t)
 		oh = om = 0;
 		sign = 1;
 		i++;
-	} else if (i + 6 <= len && (p[i] == '+' || p[i] == '-') && p[i + 3] == ':') {
+	} else if (i + 5 <= len && (p[i] == '+' || p[i] == '-')) {
 		sign = p[i] == '-' ? -1 : 1;
 		oh = digits(p + i + 1, 2);
-		om = digits(p + i + 4, 2);
+		if (p[i + 3] == ':' && i + 6 <= len) {
+			om = digits(p + i + 4, 2);
+			i += 6;
+		} else {
+			om = digits(p + i + 3, 2);
+			i += 5;
+		}
 		if (oh < 0 || oh > 23 || om < 0 || om > 59)
 			return 0;
-		i += 6;
 	} else
 		return 0;
 	if (i >= len || p[i] != ' ')

@@ -2,6 +2,7 @@
  * syslog.c: the header of a syslog line, read in place. Two forms:
  *   "Nov 25 10:00:01 host prog[pid]: message"                 (traditional)
  *   "2026-11-25T10:00:01.123456+07:00 host prog[pid]: message" (RFC 3339)
+ * and the ISO forms of `journalctl -o short-iso` ("+0700", a space for T).
  * The program is the tag without "[pid]"; nothing is copied.
  */
 #ifndef VIGIL_AGENT_SYSLOG_H

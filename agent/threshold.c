@@ -3,6 +3,13 @@
  * a table that grows up to a cap: a hash of chains for lookup, and a list in
  * order of last use so that a full table evicts the key touched least
  * recently. Records live in one array and are addressed by index.
+ *
+ * A threshold's record holds, for each of its counts (groups), a ring of the
+ * times of its last `count` events; counting distinct values, the ring holds
+ * one slot per value (a 64-bit hash of it, with the time it was last seen),
+ * so the memory of a key is bounded by count, never by what the input holds.
+ * It also holds the key's last alarm: a count of another group completing
+ * within the window after it is the same attack seen in another form.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +28,24 @@ struct entry {
 	char *key;
 	size_t keylen;
 	int64_t t0;              /* suppression: when the window opened */
-	uint64_t n;              /* threshold: times held; suppression: events folded */
-	unsigned head;           /* threshold: the oldest time in the ring */
-	int64_t *times;          /* threshold: a ring of `count` times */
+	uint64_t n;              /* suppression: events folded */
+	struct counts *counts;   /* threshold: its groups' counts, in one block */
+};
+
+/*
+ * One count of a threshold's key: slots head .. head + n - 1 (mod count) of
+ * its times (and values), oldest first.
+ */
+struct ring {
+	uint32_t head, n;
+};
+
+/* A threshold key's counts: groups rings, then groups * count times, then values. */
+struct counts {
+	int64_t alarm_t;         /* when the key last raised an alarm */
+	uint32_t alarm_group;    /* the count that raised it */
+	uint32_t alarmed;
+	struct ring ring[];
 };
 
 /* What the table does when a record leaves it. */
@@ -74,9 +96,9 @@ entry_release(struct ktab *t, struct entry *e)
 	if (t->drop != NULL)
 		t->drop(t->owner, e);
 	free(e->key);
-	free(e->times);
+	free(e->counts);
 	e->key = NULL;
-	e->times = NULL;
+	e->counts = NULL;
 }
 
 static void
@@ -225,15 +247,19 @@ ktab_get(struct ktab *t, const void *key, size_t keylen, int *fresh)
 struct threshold {
 	struct ktab tab;
 	unsigned count;
+	unsigned groups;
+	int distinct;
 	int64_t window;
 };
 
 struct threshold *
-threshold_new(unsigned count, int64_t window_us, size_t max_keys)
+threshold_new_ex(unsigned count, int64_t window_us, size_t max_keys, unsigned groups,
+    int distinct)
 {
 	struct threshold *t;
 
-	if (count < 1 || count > THRESHOLD_MAX_COUNT || window_us < 0)
+	if (count < 1 || count > THRESHOLD_MAX_COUNT || window_us < 0 || groups < 1 ||
+	    groups > THRESHOLD_MAX_GROUPS)
 		return NULL;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
@@ -242,8 +268,16 @@ threshold_new(unsigned count, int64_t window_us, size_t max_keys)
 		return NULL;
 	}
 	t->count = count;
+	t->groups = groups;
+	t->distinct = distinct != 0;
 	t->window = window_us;
 	return t;
+}
+
+struct threshold *
+threshold_new(unsigned count, int64_t window_us, size_t max_keys)
+{
+	return threshold_new_ex(count, window_us, max_keys, 1, 0);
 }
 
 void
@@ -255,30 +289,86 @@ threshold_free(struct threshold *t)
 	free(t);
 }
 
+static size_t
+counts_size(const struct threshold *t)
+{
+	size_t slots = (size_t)t->groups * t->count;
+
+	return sizeof(struct counts) + t->groups * sizeof(struct ring) +
+	    slots * sizeof(int64_t) + (t->distinct ? slots * sizeof(uint64_t) : 0);
+}
+
+int
+threshold_hit_ex(struct threshold *t, const void *key, size_t keylen, unsigned group,
+    const void *value, size_t valuelen, int64_t now)
+{
+	struct entry *e;
+	struct counts *cs;
+	struct ring *r;
+	int64_t *times;
+	uint64_t *vals = NULL, h = 0;
+	unsigned c = t->count, i, j, slot;
+	int fresh;
+
+	if (group >= t->groups)
+		return VIGIL_ERR_INVAL;
+	if ((e = ktab_get(&t->tab, key, keylen, &fresh)) == NULL)
+		return VIGIL_ERR_NOMEM;
+	if (e->counts == NULL && (e->counts = calloc(1, counts_size(t))) == NULL)
+		return VIGIL_ERR_NOMEM;
+	cs = e->counts;
+	r = &cs->ring[group];
+	times = (int64_t *)(void *)(cs->ring + t->groups) + (size_t)group * c;
+	if (t->distinct) {
+		vals = (uint64_t *)(void *)((int64_t *)(void *)(cs->ring + t->groups) +
+		    (size_t)t->groups * c) + (size_t)group * c;
+		h = hash_bytes(value, valuelen);
+		/* A value seen again is still one value: it moves to the newest place. */
+		for (i = 0; i < r->n; i++) {
+			if (vals[(r->head + i) % c] != h)
+				continue;
+			for (j = i; j + 1 < r->n; j++) {
+				times[(r->head + j) % c] = times[(r->head + j + 1) % c];
+				vals[(r->head + j) % c] = vals[(r->head + j + 1) % c];
+			}
+			r->n--;
+			break;
+		}
+	}
+	if (r->n < c) {
+		slot = (r->head + r->n) % c;
+		r->n++;
+	} else {
+		/* The ring is full: the newest replaces the oldest. */
+		slot = r->head;
+		r->head = (r->head + 1) % c;
+	}
+	times[slot] = now;
+	if (vals != NULL)
+		vals[slot] = h;
+	if (r->n < c || now - times[r->head] > t->window)
+		return 0;
+	r->n = 0;
+	r->head = 0;
+	/*
+	 * Another count completing within the window after the key's alarm is
+	 * the same attack written in the other form (PAM's line and sshd's for
+	 * each attempt): not a second alarm. Resetting the other counts instead
+	 * would not do: the twin of the line that fired comes next and would
+	 * start them again, one ahead.
+	 */
+	if (cs->alarmed && cs->alarm_group != group && now - cs->alarm_t <= t->window)
+		return 0;
+	cs->alarmed = 1;
+	cs->alarm_group = group;
+	cs->alarm_t = now;
+	return 1;
+}
+
 int
 threshold_hit(struct threshold *t, const void *key, size_t keylen, int64_t now)
 {
-	struct entry *e;
-	int fresh;
-
-	if ((e = ktab_get(&t->tab, key, keylen, &fresh)) == NULL)
-		return VIGIL_ERR_NOMEM;
-	if (e->times == NULL && (e->times = malloc(t->count * sizeof(int64_t))) == NULL)
-		return VIGIL_ERR_NOMEM;
-	if (e->n < t->count) {
-		e->times[(e->head + e->n) % t->count] = now;
-		e->n++;
-	} else {
-		/* The ring is full: the newest time replaces the oldest. */
-		e->times[e->head] = now;
-		e->head = (e->head + 1) % t->count;
-	}
-	if (e->n == t->count && now - e->times[e->head] <= t->window) {
-		e->n = 0;
-		e->head = 0;
-		return 1;
-	}
-	return 0;
+	return threshold_hit_ex(t, key, keylen, 0, NULL, 0, now);
 }
 
 size_t

@@ -286,15 +286,28 @@ text_same_word(const char *a, const char *b)
 const char *
 text_find(const char *hay, size_t hlen, const char *needle, size_t nlen)
 {
-	const char *p = hay, *end = hay + hlen;
+	return text_find_by(hay, hlen, needle, nlen, 0);
+}
+
+const char *
+text_find_by(const char *hay, size_t hlen, const char *needle, size_t nlen, size_t a)
+{
+	const char *p, *end;
 
 	if (nlen == 0)
 		return hay;
-	/* memchr finds the candidates fast; most lines hold few of them. */
-	while (nlen <= (size_t)(end - p) &&
-	    (p = memchr(p, needle[0], (size_t)(end - p) - nlen + 1)) != NULL) {
-		if (memcmp(p + 1, needle + 1, nlen - 1) == 0)
-			return p;
+	if (hlen < nlen || a >= nlen)
+		return NULL;
+	/*
+	 * memchr() (vectorised) skips to the few places that hold needle[a];
+	 * glibc's memmem() walks every byte, which took four tenths of the
+	 * agent's scan with the shipped rules.
+	 */
+	p = hay + a;
+	end = hay + hlen - nlen + a + 1;
+	while (p < end && (p = memchr(p, needle[a], (size_t)(end - p))) != NULL) {
+		if (memcmp(p - a, needle, nlen) == 0)
+			return p - a;
 		p++;
 	}
 	return NULL;

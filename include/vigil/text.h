@@ -52,6 +52,13 @@ bool text_same_word(const char *a, const char *b);
  */
 const char *text_find(const char *hay, size_t hlen, const char *needle, size_t nlen);
 
+/*
+ * The same, looking first for needle[a] (a < nlen): the caller names the
+ * needle's rarest byte, so that most haystacks are passed over by memchr().
+ */
+const char *text_find_by(const char *hay, size_t hlen, const char *needle, size_t nlen,
+    size_t a);
+
 /* Format a time in microseconds since the epoch as RFC 3339 UTC: 2026-11-25T10:00:00.123456Z */
 size_t text_time_rfc3339(char *dst, size_t dstlen, long long time_us);
 

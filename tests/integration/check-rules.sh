@@ -14,20 +14,10 @@
 # Every shipped rule and threshold must have at least one '+' and one '-'
 # sample, and every rules file its samples file. Prints a summary; exits 1 on
 # any failure, naming the samples file, its line and the rule.
-set -u
-BUILD=${1:?usage: check-rules.sh BUILD}
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
-AGENT="$BUILD/vigil-agent"
+CHECK=check-rules
+. "$(dirname "$0")/check-lib.sh"
 RULES="$TOP/deploy/rules.d"
 SAMPLES="$TOP/tests/data/rules"
-T=$(mktemp -d "${TMPDIR:-/tmp}/vigil-check-rules.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT INT TERM
-rc=0
-
-fail() {
-	echo "FAIL check-rules: $*" >&2
-	rc=1
-}
 
 # 1. The shipped directory loads without a single bad rule under -n.
 mkdir "$T/state" "$T/local"
@@ -169,9 +159,5 @@ awk -F '\t' -v IDS="$T/ids" '
 nlines=0
 [ -f "$T/count" ] && nlines=$(awk '{ s += $1 } END { print s + 0 }' "$T/count")
 nids=$(wc -l <"$T/ids")
-if [ $rc = 0 ]; then
-	echo "  RULES   $nids shipped rules, $nblocks sample blocks in $nfiles files, $nlines checks passed"
-else
-	echo "  RULES   $nids shipped rules, $nblocks sample blocks in $nfiles files: FAILED" >&2
-fi
-exit $rc
+finish "  RULES   $nids shipped rules, $nblocks sample blocks in $nfiles files, $nlines checks passed" \
+    "  RULES   $nids shipped rules, $nblocks sample blocks in $nfiles files: FAILED"

@@ -296,6 +296,53 @@ test_invalid_event_rejected(void **state)
 	spool_events_free(evs, n);
 }
 
+/* An SSH rule anchored at the end of the line, as the shipped rules are. */
+static int
+setup_anchored(void **state)
+{
+	static const char rules[] =
+	    "[rule local.failed_password]\n"
+	    "description = A password was refused\n"
+	    "program = sshd\n"
+	    "pattern = ^Failed password for (?<user>\\S+) from (?<src_ip>\\S+) port \\d+ ssh2$\n"
+	    "category = auth\nseverity = low\nsummary = Failed for {user}\n";
+
+	return setup_rules(state, rules);
+}
+
+/*
+ * A line ending in CR (a CRLF copy of auth.log, syslog relayed from Windows)
+ * is the same line: one CR is dropped before the rules, so a pattern
+ * anchored with $ matches, and the raw text kept is the line without it.
+ * Before this, 1 of 519 failed passwords of a CRLF sshd log matched.
+ */
+static void
+test_trailing_cr(void **state)
+{
+	static const char file_line[] = "Nov 25 10:00:01 pc-ketoan sshd[4242]: Failed password "
+	    "for root from 203.0.113.7 port 51022 ssh2\r";
+	struct fixture *f = *state;
+	Vigil__V1__Event **evs;
+	size_t n;
+
+	/* A file's line: the header is read from it. */
+	assert_int_equal(one_line(f, "auth", file_line, NULL, 1764000000000000LL), 1);
+	/* A journal entry's MESSAGE, its identifier apart. */
+	assert_int_equal(one_line(f, "auth", "Failed password for admin from 203.0.113.8 port "
+	    "51023 ssh2\r", "sshd", 1764000000000000LL), 1);
+	/* One CR only: a second is part of the message, and $ does not match. */
+	assert_int_equal(one_line(f, "auth", "Failed password for x from 203.0.113.9 port 1 "
+	    "ssh2\r\r", "sshd", 1764000000000000LL), 0);
+	evs = spooled(f, &n);
+	assert_int_equal(n, 2);
+	assert_string_equal(evs[0]->rule, "local.failed_password");
+	assert_string_equal(evs[0]->raw, "Nov 25 10:00:01 pc-ketoan sshd[4242]: Failed password "
+	    "for root from 203.0.113.7 port 51022 ssh2");
+	assert_string_equal(field_of(evs[0], "src_ip"), "203.0.113.7");
+	assert_string_equal(evs[1]->summary, "Failed for admin");
+	spool_events_free(evs, n);
+}
+
 int
 main(void)
 {
@@ -305,6 +352,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_program_given, setup_ssh, teardown),
 		cmocka_unit_test_setup_teardown(test_sensor_event_made_valid, setup_ssh, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_event_rejected, setup_ssh, teardown),
+		cmocka_unit_test_setup_teardown(test_trailing_cr, setup_anchored, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

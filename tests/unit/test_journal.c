@@ -433,6 +433,42 @@ test_follow_and_resume(void **state)
 	assert_int_equal(spool_depth(f->spool), 16);
 }
 
+/*
+ * A MESSAGE that ends in CR (syslog relayed from a Windows machine or a
+ * network device into the journal) still matches a rule anchored with $:
+ * one trailing CR is not part of the message. Written in the export
+ * format's binary form, the only one that may carry a CR.
+ */
+static void
+test_message_with_cr(void **state)
+{
+	struct fixture *f = *state;
+	static const char msg[] = "Failed password for u000007 from 10.0.0.1 port 22 ssh2\r";
+	uint64_t n = sizeof(msg) - 1;
+	unsigned char le[8];
+	FILE *fp;
+	int i;
+
+	skip_without_journal_remote();
+	snprintf(f->conf.identifiers, sizeof(f->conf.identifiers), "sshd");
+	write_entries(f, "a.journal", 1, 1);
+	start(f);
+	for (i = 0; i < 8; i++)
+		le[i] = (unsigned char)(n >> (8 * i));
+	assert_non_null(fp = fopen(f->export, "w"));
+	fprintf(fp, "__REALTIME_TIMESTAMP=%lld\n", 1700000000000000LL + 100);
+	fprintf(fp, "__MONOTONIC_TIMESTAMP=%d\n", 1000000 + 100);
+	fprintf(fp, "_BOOT_ID=" BOOT_ID "\n_HOSTNAME=pc\nSYSLOG_IDENTIFIER=sshd\n");
+	fprintf(fp, "MESSAGE\n");
+	assert_int_equal(fwrite(le, 1, 8, fp), 8);
+	assert_int_equal(fwrite(msg, 1, n, fp), n);
+	fprintf(fp, "\n\n");
+	assert_int_equal(fclose(fp), 0);
+	journal_remote(f, "a.journal");
+	run_until_read(f, 1);
+	expect_users(f, 7, 7);
+}
+
 /* Units OR identifiers: cron.service's entries and sshd's, not the decoys. */
 static void
 test_units_or_identifiers(void **state)
@@ -611,6 +647,7 @@ main(void)
 		cmocka_unit_test(test_matches),
 		cmocka_unit_test_setup_teardown(test_follow_and_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_units_or_identifiers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_message_with_cr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_everything, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_journal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pass_bound, setup, teardown),

@@ -336,6 +336,30 @@ test_errors_thresholds(void **state)
 	    "[threshold t0]\ndescription = d\nevent_category = attack\nseverity = high\n"
 	    "rules = r1\ncount = 2\nwindow = 1m\nsummary = s\n",
 	    "t.rules:7: threshold t1: counts 't0', which is a threshold");
+	/* Counts kept apart: a '|' stands between two rules. */
+	expect_error(GOOD_RULE THR_HEAD "rules = r1 |\ncount = 2\nwindow = 1m\nsummary = s\n",
+	    "t.rules:11: threshold t1: 'rules' has a '|' with no rule on one side");
+	expect_error(GOOD_RULE THR_HEAD "rules = | r1\ncount = 2\nwindow = 1m\nsummary = s\n",
+	    "t.rules:11: threshold t1: 'rules' has a '|' with no rule on one side");
+	expect_error(GOOD_RULE THR_HEAD "rules = r1 | | r2\ncount = 2\nwindow = 1m\n"
+	    "summary = s\n", "t.rules:11: threshold t1: 'rules' has a '|' with no rule on one "
+	    "side");
+	expect_error(GOOD_RULE THR_HEAD "rules = r1 | r1\ncount = 2\nwindow = 1m\nsummary = s\n",
+	    "t.rules:11: threshold t1: 'rules' names 'r1' twice");
+	expect_error(GOOD_RULE THR_HEAD "rules = r1 | r9\ncount = 2\nwindow = 1m\nsummary = s\n",
+	    "t.rules:7: threshold t1: counts 'r9', which no rule defines");
+	/* distinct: one field, not one of group_by. */
+	expect_error(GOOD_RULE THR_HEAD "rules = r1\ncount = 2\nwindow = 1m\n"
+	    "distinct = user name\nsummary = s\n",
+	    "t.rules:14: threshold t1: 'distinct' names 'user name', which cannot be a field");
+	expect_error(GOOD_RULE THR_HEAD "rules = r1\ncount = 2\nwindow = 1m\n"
+	    "distinct = count\nsummary = s\n",
+	    "t.rules:14: threshold t1: 'distinct' names 'count', which cannot be a field");
+	expect_error(GOOD_RULE THR_HEAD "rules = r1\ncount = 2\nwindow = 1m\n"
+	    "group_by = user\ndistinct = user\nsummary = s\n",
+	    "t.rules:15: threshold t1: 'distinct' names 'user', which is in 'group_by': within "
+	    "a group it has one value");
+	expect_error(GOOD_RULE "distinct = user\n", "t.rules:7: rule r1: unknown key 'distinct'");
 }
 
 static void
@@ -610,6 +634,42 @@ test_prefilter_and_counters(void **state)
 	matcher_free(m);
 }
 
+/*
+ * The prefilter is found wherever it is: at either end, after a false
+ * start on its rarest byte, and never across a NUL or past the message.
+ * The regex matches anything, so an event is exactly "prefilter found".
+ */
+static void
+test_prefilter_positions(void **state)
+{
+	struct matcher *m = matcher_of(
+	    "[rule r]\ndescription = d\nprefilter = q(x\npattern = (?s)^\ncategory = auth\n"
+	    "severity = low\nsummary = s\n");
+	static const struct {
+		const char *msg;
+		size_t len;
+		size_t want;
+	} cases[] = {
+		{ "q(x", 3, 1 }, { "zzzq(x", 6, 1 }, { "q(xzzz", 6, 1 }, { "q(q(x", 5, 1 },
+		{ "((q(x((", 7, 1 }, { "q(", 2, 0 }, { "(x", 2, 0 }, { "", 0, 0 },
+		{ "q\0(x", 4, 0 }, { "zq(xz", 3, 0 }, { "Q(X", 3, 0 },
+	};
+	struct match_event evs[MATCH_MAX_EVENTS];
+	struct match_input in;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&in, 0, sizeof(in));
+		in.program = "";
+		in.msg = cases[i].msg;
+		in.msg_len = cases[i].len;
+		if (matcher_match(m, &in, evs, MATCH_MAX_EVENTS) != cases[i].want)
+			fail_msg("case %zu (\"%.*s\"): want %zu", i, (int)cases[i].len,
+			    cases[i].msg, cases[i].want);
+	}
+	matcher_free(m);
+}
+
 static void
 test_required_literal(void **state)
 {
@@ -660,6 +720,33 @@ test_suppression_repeat(void **state)
 	assert_string_equal(field(&evs[0], "n"), "5");
 	matcher_stats(m, &st);
 	assert_int_equal(st.suppressed, 2);
+	matcher_free(m);
+}
+
+/*
+ * suppress_by an optional capture the line left unset: such events share
+ * one window (the value is ""), and the key is never built from stale
+ * bytes (it was: an old-form PAM line without a service crashed the agent).
+ */
+static void
+test_suppression_by_unset_capture(void **state)
+{
+	struct matcher *m = matcher_of(
+	    "[rule r]\ndescription = d\n"
+	    "pattern = ^(?:pam_unix\\((?<service>[^:)]+):auth\\): )?check pass; user unknown$\n"
+	    "category = auth\nseverity = low\nsummary = s\nsuppress = 1m\nsuppress_by = service\n");
+	struct match_event evs[MATCH_MAX_EVENTS];
+
+	assert_int_equal(run(m, NULL, "Jun 14 15:16:02 combo sshd(pam_unix)[1]: check pass; "
+	    "user unknown", 0, evs), 1);
+	assert_int_equal(run(m, NULL, "Jun 14 15:16:03 combo su(pam_unix)[2]: check pass; "
+	    "user unknown", 1, evs), 0);
+	assert_int_equal(run(m, NULL, "Jun 14 15:16:04 combo sshd[3]: pam_unix(sshd:auth): check "
+	    "pass; user unknown", 2, evs), 1);
+	assert_null(field(&evs[0], "repeat"));
+	assert_int_equal(run(m, NULL, "Jun 14 15:17:05 combo login(pam_unix)[4]: check pass; "
+	    "user unknown", 65, evs), 1);
+	assert_string_equal(field(&evs[0], "repeat"), "1");
 	matcher_free(m);
 }
 
@@ -718,6 +805,76 @@ test_threshold_needs_group_by_field(void **state)
 	assert_int_equal(run(m, NULL, "x", 2, evs), 1);
 	assert_int_equal(run(m, NULL, "x 1.2.3.4", 3, evs), 1);
 	assert_int_equal(run(m, NULL, "x 1.2.3.4", 4, evs), 2);
+	matcher_free(m);
+}
+
+/*
+ * distinct = user: password spraying is many names from one address, so
+ * the same name tried again does not count, and an event without a user
+ * (PAM's line for an unknown user) is not counted at all.
+ */
+static void
+test_threshold_distinct(void **state)
+{
+	struct matcher *m = matcher_of(
+	    "[rule fail]\ndescription = d\nprogram = sshd\n"
+	    "pattern = ^Failed password for (?:(?<user>\\S+) )?from (?<src_ip>\\S+)$\n"
+	    "category = auth\nseverity = low\nsummary = f\n"
+	    "[threshold spray]\ndescription = d\nrules = fail\ncount = 3\nwindow = 10m\n"
+	    "group_by = src_ip\ndistinct = user\nevent_category = attack\nseverity = high\n"
+	    "summary = {count} user names from {src_ip} in {window}\n");
+	struct match_event evs[MATCH_MAX_EVENTS];
+	static const char *const lines[] = {
+	    "Nov  5 10:00:01 h sshd[1]: Failed password for root from 10.0.0.1",
+	    "Nov  5 10:00:02 h sshd[1]: Failed password for root from 10.0.0.1",
+	    "Nov  5 10:00:03 h sshd[1]: Failed password for from 10.0.0.1",
+	    "Nov  5 10:00:04 h sshd[1]: Failed password for admin from 10.0.0.2",
+	    "Nov  5 10:00:05 h sshd[1]: Failed password for admin from 10.0.0.1",
+	    "Nov  5 10:00:06 h sshd[1]: Failed password for root from 10.0.0.1",
+	};
+	size_t i;
+
+	/* root, root again, no name, another address, admin: two names from .1. */
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		assert_int_equal(run(m, NULL, lines[i], (int64_t)i, evs), 1);
+	assert_int_equal(run(m, NULL, "Nov  5 10:00:07 h sshd[1]: Failed password for oracle "
+	    "from 10.0.0.1", 7, evs), 2);
+	assert_string_equal(evs[1].rule, "spray");
+	assert_string_equal(evs[1].summary, "3 user names from 10.0.0.1 in 10m");
+	assert_string_equal(field(&evs[1], "src_ip"), "10.0.0.1");
+	assert_string_equal(field(&evs[1], "count"), "3");
+	matcher_free(m);
+}
+
+/*
+ * rules = a | b: two records of one thing (sshd's "Failed password" and
+ * PAM's "authentication failure") counted apart, so a log holding both
+ * gives one alarm where a sum would give two.
+ */
+static void
+test_threshold_groups(void **state)
+{
+	struct matcher *m = matcher_of(
+	    "[rule sshd]\ndescription = d\npattern = ^Failed from (?<src_ip>\\S+)$\n"
+	    "category = auth\nseverity = low\nsummary = s\n"
+	    "[rule pam]\ndescription = d\npattern = ^authentication failure; rhost=(?<src_ip>\\S+)$\n"
+	    "category = auth\nseverity = low\nsummary = p\n"
+	    "[threshold brute]\ndescription = d\nrules = sshd | pam\ncount = 3\nwindow = 60s\n"
+	    "group_by = src_ip\nevent_category = attack\nseverity = high\nsummary = b\n");
+	struct match_event evs[MATCH_MAX_EVENTS];
+	int t, alarms = 0;
+
+	/* Both lines for each of six attempts: two alarms, not four. */
+	for (t = 0; t < 6; t++) {
+		alarms += (int)run(m, NULL, "authentication failure; rhost=10.0.0.1", t, evs) - 1;
+		alarms += (int)run(m, NULL, "Failed from 10.0.0.1", t, evs) - 1;
+	}
+	assert_int_equal(alarms, 2);
+	/* One form alone still completes its count. */
+	assert_int_equal(run(m, NULL, "authentication failure; rhost=10.0.0.2", 10, evs), 1);
+	assert_int_equal(run(m, NULL, "authentication failure; rhost=10.0.0.2", 11, evs), 1);
+	assert_int_equal(run(m, NULL, "authentication failure; rhost=10.0.0.2", 12, evs), 2);
+	assert_string_equal(evs[1].rule, "brute");
 	matcher_free(m);
 }
 
@@ -783,6 +940,62 @@ test_syslog_parse(void **state)
 	assert_int_equal(syslog_parse(NULL, 0, &sl), 0);
 }
 
+/*
+ * The ISO forms real logs carry besides RFC 3339: `journalctl -o short-iso`
+ * writes the offset without its colon, some versions a space for the T, and
+ * rsyslog's high-precision format has microseconds. Each is the same instant
+ * (10:15:02 at +07:00 is 03:15:02 UTC) and gives the program and message.
+ */
+static void
+test_syslog_iso_forms(void **state)
+{
+	static const char *const same[] = {
+		"2026-12-04T10:15:02+0700 pc-ketoan sshd[4242]: Failed password",
+		"2026-12-04 10:15:02+0700 pc-ketoan sshd[4242]: Failed password",
+		"2026-12-04T10:15:02+07:00 pc-ketoan sshd[4242]: Failed password",
+		"2026-12-04 10:15:02+07:00 pc-ketoan sshd[4242]: Failed password",
+		"2026-12-04T03:15:02Z pc-ketoan sshd[4242]: Failed password",
+		"2026-12-04T01:45:02-0130 pc-ketoan sshd[4242]: Failed password",
+	};
+	static const char *const not_headers[] = {
+		"2026-12-04 10:15:02 pc-ketoan sshd[4242]: Failed password",
+		"2026-12-04T10:15:02+07 pc-ketoan sshd[4242]: x",
+		"2026-12-04T10:15:02+0760 pc-ketoan sshd[4242]: x",
+		"2026-12-04T10:15:02+07:0 pc-ketoan sshd[4242]: x",
+		"2026-12-04T10:15:02+0700",
+		"2026-12-04_10:15:02+0700 pc-ketoan sshd[4242]: x",
+	};
+	struct syslog_line sl;
+	const char *l;
+	size_t i;
+
+	for (i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		if (syslog_parse(same[i], strlen(same[i]), &sl) != 1)
+			fail_msg("not a header: %s", same[i]);
+		assert_int_equal(sl.time_us, 1796354102LL * 1000000);
+		assert_int_equal(sl.program_len, 4);
+		assert_memory_equal(sl.program, "sshd", 4);
+		assert_int_equal(sl.msg_len, 15);
+	}
+	/* rsyslog's high precision, and short-iso-precise: microseconds kept. */
+	l = "2026-12-04T10:15:02.123456+07:00 ubnd-pc01 sshd-session[2231]: x";
+	assert_int_equal(syslog_parse(l, strlen(l), &sl), 1);
+	assert_int_equal(sl.time_us, 1796354102LL * 1000000 + 123456);
+	assert_memory_equal(sl.program, "sshd-session", 12);
+	l = "2026-12-04T10:15:02.123456+0700 ubnd-pc01 sudo[9]: x";
+	assert_int_equal(syslog_parse(l, strlen(l), &sl), 1);
+	assert_int_equal(sl.time_us, 1796354102LL * 1000000 + 123456);
+	/*
+	 * Not headers: a space instead of T with no zone (dpkg.log's plain
+	 * text), offsets no writer produces or that are no offset, no host.
+	 */
+	for (i = 0; i < sizeof(not_headers) / sizeof(not_headers[0]); i++) {
+		l = not_headers[i];
+		if (syslog_parse(l, strlen(l), &sl) != 0 || sl.program_len != 0)
+			fail_msg("read as a header: %s", l);
+	}
+}
+
 /* ---- --test-rules golden file ---------------------------------------------------- */
 
 static void
@@ -817,6 +1030,39 @@ test_golden_test_rules(void **state)
 	matcher_free(m);
 }
 
+/*
+ * --test-rules reads lines as the agent does: a CRLF file gives the same
+ * events as its LF copy (one CR dropped), so rules anchored with $ can be
+ * tried on a log copied from a Windows machine.
+ */
+static void
+test_test_rules_crlf(void **state)
+{
+	struct matcher *m = matcher_of(
+	    "[rule r]\ndescription = d\nprogram = sshd\n"
+	    "pattern = ^Failed password for (?<user>\\S+) from (?<src_ip>\\S+) port \\d+ ssh2$\n"
+	    "category = auth\nseverity = low\nsummary = {user}\n");
+	static const char input[] =
+	    "Nov 25 10:00:01 pc sshd[1]: Failed password for root from 203.0.113.7 port 1 ssh2\r\n"
+	    "Nov 25 10:00:02 pc sshd[1]: Failed password for bob from 203.0.113.7 port 2 ssh2\n"
+	    "Nov 25 10:00:03 pc sshd[1]: Failed password for eve from 203.0.113.7 port 3 ssh2\r\r\n";
+	char *got = NULL;
+	size_t gotlen = 0;
+	FILE *in, *out;
+
+	assert_non_null(in = fmemopen((void *)(uintptr_t)input, sizeof(input) - 1, "r"));
+	assert_non_null(out = open_memstream(&got, &gotlen));
+	assert_int_equal(matcher_test_stream(m, in, out, NULL), 0);
+	fclose(out);
+	fclose(in);
+	assert_string_equal(got,
+	    "1\tr\tauth\tlow\troot\tuser=root src_ip=203.0.113.7\n"
+	    "2\tr\tauth\tlow\tbob\tuser=bob src_ip=203.0.113.7\n"
+	    "3\t-\n");
+	free(got);
+	matcher_free(m);
+}
+
 int
 main(void)
 {
@@ -838,13 +1084,19 @@ main(void)
 		cmocka_unit_test(test_template_parse_direct),
 		cmocka_unit_test(test_program_and_source_filters),
 		cmocka_unit_test(test_prefilter_and_counters),
+		cmocka_unit_test(test_prefilter_positions),
 		cmocka_unit_test(test_required_literal),
 		cmocka_unit_test(test_suppression_repeat),
+		cmocka_unit_test(test_suppression_by_unset_capture),
 		cmocka_unit_test(test_threshold_events),
 		cmocka_unit_test(test_threshold_needs_group_by_field),
+		cmocka_unit_test(test_threshold_distinct),
+		cmocka_unit_test(test_threshold_groups),
 		cmocka_unit_test(test_empty_set),
 		cmocka_unit_test(test_syslog_parse),
+		cmocka_unit_test(test_syslog_iso_forms),
 		cmocka_unit_test(test_golden_test_rules),
+		cmocka_unit_test(test_test_rules_crlf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

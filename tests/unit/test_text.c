@@ -435,6 +435,23 @@ test_find(void **state)
 		assert_ptr_equal(text_find(nul, 5, "\0c", 2), nul + 3);
 		assert_ptr_equal(text_find(nul, 5, "b\0", 2), nul + 2);
 	}
+	/*
+	 * From another of the needle's bytes: the same answers, at the start,
+	 * at the end, and where that byte stands before the needle could begin
+	 * or after it could end (the window is kept inside the text).
+	 */
+	for (size_t a = 0; a < 15; a++)
+		assert_ptr_equal(text_find_by(line, n, "Failed password", 15, a), line + 9);
+	assert_ptr_equal(text_find_by(line, n, "203.0.113.7", 11, 10), line + n - 11);
+	assert_ptr_equal(text_find_by(line, n, "sshd", 4, 3), line);
+	assert_null(text_find_by(line, n, "203.0.113.77", 12, 11));
+	assert_null(text_find_by("xab", 3, "ab", 2, 5));                 /* a past the needle */
+	assert_null(text_find_by("b ab", 2, "ab", 2, 1));                /* 'b' at 0, no room */
+	{
+		static const char bbab[] = "bbab";
+
+		assert_ptr_equal(text_find_by(bbab, 4, "ab", 2, 1), bbab + 2);
+	}
 }
 
 /* Dates far from 1970 on both sides: the calendar is computed, not asked of the C library. */
