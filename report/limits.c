@@ -15,6 +15,19 @@
 
 #include "render.h"
 
+/*
+ * AddressSanitizer reserves terabytes of address space for its shadow
+ * memory: a build with it (make SANITIZE=address) cannot cap the address
+ * space, and relies on the time and size limits alone.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define NO_AS_LIMIT 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NO_AS_LIMIT 1
+#endif
+#endif
+
 static volatile sig_atomic_t watched;
 
 void
@@ -82,8 +95,11 @@ limits_apply(const struct limits *l, char *err, size_t errlen)
 	/* A file over RLIMIT_FSIZE: write() fails with EFBIG, which is reported. */
 	signal(SIGXFSZ, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	if ((rc = cap(RLIMIT_AS, (rlim_t)l->memory_mb << 20, "memory", err, errlen)) != 0 ||
-	    (rc = cap(RLIMIT_CPU, l->seconds, "CPU time", err, errlen)) != 0 ||
+#ifndef NO_AS_LIMIT
+	if ((rc = cap(RLIMIT_AS, (rlim_t)l->memory_mb << 20, "memory", err, errlen)) != 0)
+		return rc;
+#endif
+	if ((rc = cap(RLIMIT_CPU, l->seconds, "CPU time", err, errlen)) != 0 ||
 	    (rc = cap(RLIMIT_FSIZE, (rlim_t)l->output_mb << 20, "file size", err, errlen)) != 0 ||
 	    (rc = cap(RLIMIT_CORE, 0, "core files", err, errlen)) != 0)
 		return rc;

@@ -243,6 +243,9 @@ work(const struct job *j, struct buf *out)
 			buf_init(&pdf, out->cap);
 			rc = soffice_pdf(j->soffice, j->profile, out->p, out->len, j->lim.seconds, &pdf, err,
 			    sizeof(err));
+			if (rc == VIGIL_ERR_SYS) /* LibreOffice may have run out of what --memory allows */
+				die(RENDER_EPDF, "%s: %s (the memory limit is %lu MB)", path, err,
+				    j->lim.memory_mb);
 			if (rc != 0)
 				die(rc == VIGIL_ERR_TOOBIG ? RENDER_ELIMIT : RENDER_EPDF, "%s: %s", path, err);
 			buf_free(out);

@@ -236,6 +236,8 @@ expect_fail 4 "nested deeper than" sh -c "'$R' -T '$TPL' -o '$T/x.docx' notice-s
 expect_fail 4 "larger than" sh -c "'$R' -T '$TPL' --max-output 1 -o '$T/x.docx' notice-state <'$T/many.json'"
 expect_fail 3 "cannot open the template" sh -c "'$R' -T '$TPL' -o '$T/x.docx' no-such-form <'$DATA'"
 expect_fail 5 "not installed" sh -c "'$R' -T '$TPL' --soffice /nonexistent/soffice -o '$T/x.pdf' notice-state <'$DATA'"
+# LibreOffice under the same memory cap: it fails, and that is said.
+expect_fail 5 "the memory limit is 150 MB" sh -c "'$R' -T '$TPL' --memory 150 -o '$T/x.pdf' notice-state <'$DATA'"
 [ ! -e "$T/x.docx" ] && [ ! -e "$T/x.pdf" ] || fail "a failed render left a file behind"
 
 # A LibreOffice that hangs: stopped at the time limit, nothing left running.
