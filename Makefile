@@ -202,7 +202,7 @@ install: $(PROGS)
 # process (see README, "Reports"). PDF is made by LibreOffice from the filled
 # DOCX: REPORT_SOFFICE is the program the renderer runs unless told otherwise.
 REPORT_SOFFICE ?= /usr/bin/soffice
-REPORT_PKGS := libzip cairo pango pangocairo
+REPORT_PKGS := libzip cairo pango pangocairo fontconfig
 REPORT_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(REPORT_PKGS) 2>/dev/null))
 REPORT_LIBS := $(shell pkg-config --libs $(REPORT_PKGS) 2>/dev/null)
 REPORT_CORE_SRC := report/buf.c report/value.c report/tmpl.c report/tmpl_render.c \

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 #include <pango/pangocairo.h>
 
 #include "vigil/err.h"
@@ -173,4 +174,12 @@ chart_png(const struct value *spec, struct buf *png, char *err, size_t errlen)
 	}
 	cairo_surface_destroy(s);
 	return rc;
+}
+
+void
+chart_cleanup(void)
+{
+	pango_cairo_font_map_set_default(NULL);
+	cairo_debug_reset_static_data();
+	FcFini();
 }

@@ -25,4 +25,11 @@
 /* Draw spec as a PNG into png. Returns 0, or VIGIL_ERR_INVAL with a sentence in err. */
 int chart_png(const struct value *spec, struct buf *png, char *err, size_t errlen);
 
+/*
+ * Give back what pango, cairo and fontconfig keep for the life of the
+ * process (font maps, caches): nothing a short-lived renderer needs to free,
+ * but a leak checker counts it. Call once, when no chart is being drawn.
+ */
+void chart_cleanup(void);
+
 #endif

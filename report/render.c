@@ -32,6 +32,7 @@
 #include "vigil/err.h"
 #include "vigil/privdrop.h"
 
+#include "chart.h"
 #include "docx.h"
 #include "render.h"
 #include "tmpl.h"
@@ -267,6 +268,7 @@ work(const struct job *j, struct buf *out)
 	}
 	value_doc_free(doc);
 	free(data);
+	chart_cleanup();
 }
 
 /*

@@ -12,6 +12,7 @@
 
 #include "vigil/err.h"
 
+#include "../../report/chart.h"
 #include "../../report/docx.h"
 
 static const char TYPES[] =
@@ -243,5 +244,8 @@ main(void)
 		cmocka_unit_test(test_hostile_zips),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+	chart_cleanup();
+	return rc;
 }
