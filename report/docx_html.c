@@ -164,6 +164,22 @@ toggle(const struct xml_token *t)
 	    attr_is(t, "w:val", "off") || attr_is(t, "w:val", "none"));
 }
 
+/*
+ * The next token inside the element `in` opened: 1 with it in *t, 0 at the
+ * element's end tag, or an error (what ends early is named by `what`).
+ */
+static int
+child(struct conv *c, const struct xml_token *in, struct xml_token *t, const char *what)
+{
+	int rc;
+
+	if ((rc = xml_next(&c->rd, t)) != 0)
+		return hfail(c, rc, "the document's XML is broken at %s", c->rd.err);
+	if (t->type == XML_EOF)
+		return hfail(c, VIGIL_ERR_INVAL, "the document ends inside %s", what);
+	return !(t->type == XML_END && t->depth == in->depth);
+}
+
 /* Skip the rest of the element t opened (its end tag included). */
 static int
 skip(struct conv *c, const struct xml_token *t)
@@ -173,14 +189,9 @@ skip(struct conv *c, const struct xml_token *t)
 
 	if (t->type != XML_START)
 		return 0;
-	for (;;) {
-		if ((rc = xml_next(&c->rd, &x)) != 0)
-			return hfail(c, rc, "the document's XML is broken at %s", c->rd.err);
-		if (x.type == XML_EOF)
-			return hfail(c, VIGIL_ERR_INVAL, "the document ends inside an element");
-		if (x.type == XML_END && x.depth == t->depth)
-			return 0;
-	}
+	while ((rc = child(c, t, &x, "an element")) > 0)
+		;
+	return rc;
 }
 
 static int
@@ -249,13 +260,7 @@ read_ppr(struct conv *c, const struct xml_token *ppr)
 	if (ppr->type != XML_START)
 		return 0;
 #define ADD(...) n += (size_t)snprintf(c->pstyle + n, sizeof(c->pstyle) - n, __VA_ARGS__)
-	for (;;) {
-		if ((rc = xml_next(&c->rd, &t)) != 0)
-			return hfail(c, rc, "the document's XML is broken at %s", c->rd.err);
-		if (t.type == XML_END && t.depth == ppr->depth)
-			break;
-		if (t.type == XML_EOF)
-			return hfail(c, VIGIL_ERR_INVAL, "the document ends inside a paragraph");
+	while ((rc = child(c, ppr, &t, "a paragraph")) > 0) {
 		if (t.type != XML_START && t.type != XML_EMPTY)
 			continue;
 		if (xml_is(&t, "w:jc")) {
@@ -293,7 +298,7 @@ read_ppr(struct conv *c, const struct xml_token *ppr)
 			return rc;
 	}
 #undef ADD
-	return 0;
+	return rc;
 }
 
 static int
@@ -305,13 +310,7 @@ read_rpr(struct conv *c, const struct xml_token *rpr)
 	memset(&c->rp, 0, sizeof(c->rp));
 	if (rpr->type != XML_START)
 		return 0;
-	for (;;) {
-		if ((rc = xml_next(&c->rd, &t)) != 0)
-			return hfail(c, rc, "the document's XML is broken at %s", c->rd.err);
-		if (t.type == XML_END && t.depth == rpr->depth)
-			return 0;
-		if (t.type == XML_EOF)
-			return hfail(c, VIGIL_ERR_INVAL, "the document ends inside a run");
+	while ((rc = child(c, rpr, &t, "a run")) > 0) {
 		if (t.type != XML_START && t.type != XML_EMPTY)
 			continue;
 		if (xml_is(&t, "w:b"))
@@ -335,6 +334,7 @@ read_rpr(struct conv *c, const struct xml_token *rpr)
 		if (t.type == XML_START && (rc = skip(c, &t)) != 0)
 			return rc;
 	}
+	return rc;
 }
 
 /* A picture: its size from wp:extent, its bytes from the relationship a:blip names. */
@@ -351,13 +351,7 @@ drawing(struct conv *c, const struct xml_token *d)
 
 	if (d->type != XML_START)
 		return 0;
-	for (;;) {
-		if ((rc = xml_next(&c->rd, &t)) != 0)
-			return hfail(c, rc, "the document's XML is broken at %s", c->rd.err);
-		if (t.type == XML_EOF)
-			return hfail(c, VIGIL_ERR_INVAL, "the document ends inside a picture");
-		if (t.type == XML_END && t.depth == d->depth)
-			break;
+	while ((rc = child(c, d, &t, "a picture")) > 0) {
 		if (xml_is(&t, "wp:extent")) {
 			cx = attr_long(&t, "cx", 0);
 			cy = attr_long(&t, "cy", 0);
@@ -371,6 +365,8 @@ drawing(struct conv *c, const struct xml_token *d)
 			}
 		}
 	}
+	if (rc < 0)
+		return rc;
 	if (rid[0] == '\0' || c->media == NULL || c->media->get == NULL ||
 	    c->media->get(c->media->arg, rid, &data, &len, &mime) != 0) {
 		c->skipped++;
@@ -507,13 +503,7 @@ read_tprops(struct conv *c, const struct xml_token *p)
 		cell = &tb->rows[tb->n - 1].cells[tb->rows[tb->n - 1].n - 1];
 	if (p->type != XML_START)
 		return 0;
-	for (;;) {
-		if ((rc = xml_next(&c->rd, &t)) != 0)
-			return hfail(c, rc, "the document's XML is broken at %s", c->rd.err);
-		if (t.type == XML_EOF)
-			return hfail(c, VIGIL_ERR_INVAL, "the document ends inside a table");
-		if (t.type == XML_END && t.depth == p->depth)
-			return 0;
+	while ((rc = child(c, p, &t, "a table")) > 0) {
 		if (t.type != XML_START && t.type != XML_EMPTY)
 			continue;
 		if (xml_is(&t, "w:gridCol") && tb->ngrid < MAX_COLS)
@@ -533,6 +523,7 @@ read_tprops(struct conv *c, const struct xml_token *p)
 			cell->valign = attr_is(&t, "w:val", "center") ? "middle"
 			    : attr_is(&t, "w:val", "bottom")           ? "bottom" : NULL;
 	}
+	return rc;
 }
 
 /* Write the table that just closed into what holds it. */
