@@ -22,14 +22,14 @@
 
 struct entry {
 	int32_t day;
-	int workday;     /* 1: a working day listed; 0: a holiday */
+	int workday; /* 1: a working day listed; 0: a holiday */
 	int provisional;
-	size_t line;     /* where it was listed, for messages */
+	size_t line; /* where it was listed, for messages */
 	char *name;
 };
 
 struct calendar {
-	int weekend[7];                      /* by weekday */
+	int weekend[7]; /* by weekday */
 	unsigned char covered[YEAR_MAX - YEAR_MIN + 1];
 	struct entry *e;
 	size_t n, cap;
@@ -139,11 +139,11 @@ cmp_entry(const void *a, const void *b)
 	return x->day < y->day ? -1 : x->day > y->day;
 }
 
-static const char *const weekday_names[] = { "sun", "mon", "tue", "wed", "thu", "fri", "sat" };
+static const char *const weekday_names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
 
 int
 calendar_parse(const char *text, size_t len, const char *file, struct calendar **out, char *err,
-    size_t errlen)
+               size_t errlen)
 {
 	struct calendar *c = calendar_default();
 	size_t line = 0, pos = 0;
@@ -161,7 +161,8 @@ calendar_parse(const char *text, size_t len, const char *file, struct calendar *
 
 		line++;
 		if (n > LINE_MAX_LEN) {
-			rc = cfail(err, errlen, file, line, "a line longer than %d bytes.", LINE_MAX_LEN);
+			rc = cfail(err, errlen, file, line, "a line longer than %d bytes.",
+			           LINE_MAX_LEN);
 			break;
 		}
 		memcpy(buf, text + pos, n);
@@ -179,7 +180,8 @@ calendar_parse(const char *text, size_t len, const char *file, struct calendar *
 		if (*s == '\0' || *s == '#')
 			continue;
 		if (sscanf(s, "%15s%n", word, &k) != 1) {
-			rc = cfail(err, errlen, file, line, "expected weekend, year, holiday or workday.");
+			rc = cfail(err, errlen, file, line,
+			           "expected weekend, year, holiday or workday.");
 			break;
 		}
 		s += k;
@@ -200,7 +202,9 @@ calendar_parse(const char *text, size_t len, const char *file, struct calendar *
 					;
 				if (i == 7)
 					rc = cfail(err, errlen, file, line,
-					    "unknown day \"%s\" (sun, mon, tue, wed, thu, fri, sat).", word);
+					           "unknown day \"%s\" (sun, mon, tue, wed, thu, "
+					           "fri, sat).",
+					           word);
 				else
 					c->weekend[i] = 1;
 				s += k;
@@ -218,32 +222,37 @@ calendar_parse(const char *text, size_t len, const char *file, struct calendar *
 			while (*end == ' ' || *end == '\t')
 				end++;
 			if (errno != 0 || end == s || *end != '\0' || y < YEAR_MIN || y > YEAR_MAX)
-				rc = cfail(err, errlen, file, line, "expected a year from %d to %d.", YEAR_MIN,
-				    YEAR_MAX);
+				rc = cfail(err, errlen, file, line,
+				           "expected a year from %d to %d.", YEAR_MIN, YEAR_MAX);
 			else
 				c->covered[y - YEAR_MIN] = 1;
 			continue;
 		}
 		if (strcmp(word, "holiday") != 0 && strcmp(word, "workday") != 0) {
-			rc = cfail(err, errlen, file, line,
-			    "unknown word \"%s\": a line is weekend, year, holiday or workday.", word);
+			rc = cfail(
+			    err, errlen, file, line,
+			    "unknown word \"%s\": a line is weekend, year, holiday or workday.",
+			    word);
 			break;
 		}
 		if (parse_date(&s, &from) != 0) {
-			rc = cfail(err, errlen, file, line, "expected a date YYYY-MM-DD (from %d to %d).",
-			    YEAR_MIN, YEAR_MAX);
+			rc = cfail(err, errlen, file, line,
+			           "expected a date YYYY-MM-DD (from %d to %d).", YEAR_MIN,
+			           YEAR_MAX);
 			break;
 		}
 		to = from;
 		if (s[0] == '.' && s[1] == '.') {
 			s += 2;
 			if (parse_date(&s, &to) != 0) {
-				rc = cfail(err, errlen, file, line, "expected a date after \"..\".");
+				rc =
+				    cfail(err, errlen, file, line, "expected a date after \"..\".");
 				break;
 			}
 			if (to < from || to - from >= CALENDAR_MAX_RANGE) {
 				rc = cfail(err, errlen, file, line,
-				    "a range must run forward and hold at most %d days.", CALENDAR_MAX_RANGE);
+				           "a range must run forward and hold at most %d days.",
+				           CALENDAR_MAX_RANGE);
 				break;
 			}
 		}
@@ -253,21 +262,24 @@ calendar_parse(const char *text, size_t len, const char *file, struct calendar *
 		}
 		while (*s == ' ' || *s == '\t')
 			s++;
-		if (strncmp(s, "provisional", 11) == 0 && (s[11] == '\0' || s[11] == ' ' || s[11] == '\t')) {
+		if (strncmp(s, "provisional", 11) == 0 &&
+		    (s[11] == '\0' || s[11] == ' ' || s[11] == '\t')) {
 			provisional = 1;
 			s += 11;
 			while (*s == ' ' || *s == '\t')
 				s++;
 		}
 		if (strlen(s) > NAME_MAX_LEN) {
-			rc = cfail(err, errlen, file, line, "a name longer than %d bytes.", NAME_MAX_LEN);
+			rc = cfail(err, errlen, file, line, "a name longer than %d bytes.",
+			           NAME_MAX_LEN);
 			break;
 		}
 		for (int32_t d = from; d <= to && rc == 0; d++) {
 			struct entry *e;
 
 			if (c->n >= CALENDAR_MAX_DAYS) {
-				cfail(err, errlen, file, line, "more than %d days listed.", CALENDAR_MAX_DAYS);
+				cfail(err, errlen, file, line, "more than %d days listed.",
+				      CALENDAR_MAX_DAYS);
 				rc = VIGIL_ERR_TOOBIG;
 				break;
 			}
@@ -303,8 +315,8 @@ calendar_parse(const char *text, size_t len, const char *file, struct calendar *
 
 				cal_date(b->day, &y, &m, &d);
 				rc = cfail(err, errlen, file, a->line > b->line ? a->line : b->line,
-				    "%04d-%02d-%02d is already listed at line %zu.", y, m, d,
-				    a->line > b->line ? b->line : a->line);
+				           "%04d-%02d-%02d is already listed at line %zu.", y, m, d,
+				           a->line > b->line ? b->line : a->line);
 				break;
 			}
 	}
@@ -337,7 +349,8 @@ calendar_load(const char *path, struct calendar **out, char *err, size_t errlen)
 	rc = ferror(fp) ? VIGIL_ERR_SYS : n > (1u << 20) ? VIGIL_ERR_TOOBIG : 0;
 	fclose(fp);
 	if (rc != 0) {
-		snprintf(err, errlen, "%s: %s", path, rc == VIGIL_ERR_SYS ? "cannot be read" : "larger than 1 MiB");
+		snprintf(err, errlen, "%s: %s", path,
+		         rc == VIGIL_ERR_SYS ? "cannot be read" : "larger than 1 MiB");
 		free(text);
 		return rc;
 	}

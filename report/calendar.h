@@ -24,8 +24,8 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define CALENDAR_MAX_DAYS 20000  /* days listed in one file */
-#define CALENDAR_MAX_RANGE 60    /* days in one holiday or workday line */
+#define CALENDAR_MAX_DAYS 20000 /* days listed in one file */
+#define CALENDAR_MAX_RANGE 60   /* days in one holiday or workday line */
 
 struct calendar;
 
@@ -34,8 +34,8 @@ struct calendar;
  * VIGIL_ERR_CONFIG with "file:line: message" in err (a bad date, an unknown
  * word, a day listed twice), VIGIL_ERR_TOOBIG, VIGIL_ERR_NOMEM.
  */
-int calendar_parse(const char *text, size_t len, const char *file, struct calendar **out,
-    char *err, size_t errlen);
+int calendar_parse(const char *text, size_t len, const char *file, struct calendar **out, char *err,
+                   size_t errlen);
 /* calendar_parse() of a file (at most 1 MiB). VIGIL_ERR_SYS when it cannot be read. */
 int calendar_load(const char *path, struct calendar **out, char *err, size_t errlen);
 /* An empty calendar: Saturdays and Sundays off, no holidays, no year covered. */
@@ -48,11 +48,11 @@ void cal_date(int32_t day, int *y, int *m, int *d);
 int cal_weekday(int32_t day);
 
 struct cal_day {
-	int working;     /* a working day */
-	int holiday;     /* listed as a holiday */
-	int makeup;      /* a weekend day listed as a working day */
-	int provisional; /* the listing is provisional */
-	int covered;     /* its year is declared complete */
+	int working;      /* a working day */
+	int holiday;      /* listed as a holiday */
+	int makeup;       /* a weekend day listed as a working day */
+	int provisional;  /* the listing is provisional */
+	int covered;      /* its year is declared complete */
 	const char *name; /* the holiday or workday's name, or "" */
 };
 

@@ -27,7 +27,7 @@ write_png(void *closure, const unsigned char *data, unsigned int len)
 /* Draw text with its anchor at (x, y): ax, ay 0 left/top, 0.5 centre, 1 right/bottom. */
 static void
 text(cairo_t *cr, PangoLayout *lay, const char *s, size_t n, double pt, int bold, double x,
-    double y, double ax, double ay, double angle)
+     double y, double ax, double ay, double angle)
 {
 	PangoFontDescription *fd = pango_font_description_from_string(FONT);
 	int w, h;
@@ -90,7 +90,8 @@ chart_png(const struct value *spec, struct buf *png, char *err, size_t errlen)
 		const struct value *v = value_get(&bars->items[i], "value");
 
 		if (v == NULL || v->type != VALUE_NUMBER || v->num < 0) {
-			snprintf(err, errlen, "bar %zu of the chart has no value of 0 or more", i + 1);
+			snprintf(err, errlen, "bar %zu of the chart has no value of 0 or more",
+			         i + 1);
 			return VIGIL_ERR_INVAL;
 		}
 		if (v->num > max)
@@ -121,7 +122,8 @@ chart_png(const struct value *spec, struct buf *png, char *err, size_t errlen)
 		cairo_line_to(cr, left + plotw, y + 0.5);
 		cairo_stroke(cr);
 		cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-		len = snprintf(lab, sizeof(lab), "%g%s", round(max * q / 4 * 10) / 10,
+		len = snprintf(
+		    lab, sizeof(lab), "%g%s", round(max * q / 4 * 10) / 10,
 		    unit != NULL && unit->type == VALUE_STRING && unit->len < 8 ? unit->str : "");
 		text(cr, lay, lab, (size_t)len, 18, 0, left - 8, y, 1, 0.5, 0);
 	}
@@ -139,12 +141,14 @@ chart_png(const struct value *spec, struct buf *png, char *err, size_t errlen)
 		cairo_fill(cr);
 		cairo_set_source_rgb(cr, 0, 0, 0);
 		if (l != NULL && l->type == VALUE_STRING && (bars->n <= 31 || i % 5 == 0))
-			text(cr, lay, l->str, cut(l->str, l->len), 17, 0, x + w / 2, top + ploth + 6,
-			    bars->n > 16 ? 1 : 0.5, bars->n > 16 ? 0.5 : 0, bars->n > 16 ? -M_PI / 3 : 0);
+			text(cr, lay, l->str, cut(l->str, l->len), 17, 0, x + w / 2,
+			     top + ploth + 6, bars->n > 16 ? 1 : 0.5, bars->n > 16 ? 0.5 : 0,
+			     bars->n > 16 ? -M_PI / 3 : 0);
 		if (bars->n <= 12) {
 			int len = snprintf(lab, sizeof(lab), "%g", round(v * 10) / 10);
 
-			text(cr, lay, lab, (size_t)len, 17, 0, x + w / 2, top + ploth - h - 4, 0.5, 1, 0);
+			text(cr, lay, lab, (size_t)len, 17, 0, x + w / 2, top + ploth - h - 4, 0.5,
+			     1, 0);
 		}
 	}
 	/* The axis, then the target on top of the bars. */
@@ -154,7 +158,7 @@ chart_png(const struct value *spec, struct buf *png, char *err, size_t errlen)
 	cairo_line_to(cr, left + plotw, top + ploth);
 	cairo_stroke(cr);
 	if (target >= 0 && target <= max) {
-		double y = top + ploth - ploth * target / max, dash[] = { 10, 6 };
+		double y = top + ploth - ploth * target / max, dash[] = {10, 6};
 		int len = snprintf(lab, sizeof(lab), "%g", target);
 
 		cairo_set_source_rgb(cr, 0.8, 0.1, 0.1);

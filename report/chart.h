@@ -19,8 +19,8 @@
 #include "value.h"
 
 #define CHART_MAX_BARS 400
-#define CHART_WIDTH_PX 1260  /* 16 cm at 200 dots per inch */
-#define CHART_HEIGHT_PX 551  /* 7 cm */
+#define CHART_WIDTH_PX 1260 /* 16 cm at 200 dots per inch */
+#define CHART_HEIGHT_PX 551 /* 7 cm */
 
 /* Draw spec as a PNG into png. Returns 0, or VIGIL_ERR_INVAL with a sentence in err. */
 int chart_png(const struct value *spec, struct buf *png, char *err, size_t errlen);

@@ -15,18 +15,21 @@
 #define MAX_DAYS 3660 /* how far a rule may count: ten years */
 
 const struct deadline_rule deadline_rules[DL_KINDS] = {
-	[DL_NOTICE] = { DL_CALENDAR_DAYS, 5, DL_WORKING_DAYS, 2 },
-	[DL_INITIAL] = { DL_HOURS, 24, DL_HOURS, 24 },
-	[DL_CLOSING] = { DL_CALENDAR_DAYS, 5, DL_WORKING_DAYS, 2 },
-	[DL_BREACH] = { DL_HOURS, 72, DL_HOURS, 24 },
-	[DL_HALFYEAR] = { DL_BEFORE_DATE, 620, DL_WORKING_DAYS, 5 },
+    [DL_NOTICE] = {DL_CALENDAR_DAYS, 5, DL_WORKING_DAYS, 2},
+    [DL_INITIAL] = {DL_HOURS, 24, DL_HOURS, 24},
+    [DL_CLOSING] = {DL_CALENDAR_DAYS, 5, DL_WORKING_DAYS, 2},
+    [DL_BREACH] = {DL_HOURS, 72, DL_HOURS, 24},
+    [DL_HALFYEAR] = {DL_BEFORE_DATE, 620, DL_WORKING_DAYS, 5},
 };
 
-static const char *const kind_names[DL_KINDS] = { "notice", "initial", "closing", "breach",
-	"halfyear" };
+static const char *const kind_names[DL_KINDS] = {"notice", "initial", "closing", "breach",
+                                                 "halfyear"};
 static const char *const kind_texts[DL_KINDS] = {
-	"Thông báo sự cố", "Báo cáo ban đầu sự cố", "Báo cáo kết thúc ứng cứu sự cố",
-	"Thông báo vi phạm quy định bảo vệ dữ liệu cá nhân", "Báo cáo định kỳ 6 tháng",
+    "Thông báo sự cố",
+    "Báo cáo ban đầu sự cố",
+    "Báo cáo kết thúc ứng cứu sự cố",
+    "Thông báo vi phạm quy định bảo vệ dữ liệu cá nhân",
+    "Báo cáo định kỳ 6 tháng",
 };
 
 int32_t
@@ -34,7 +37,8 @@ deadline_local_day(int64_t us, int utc_offset_min)
 {
 	int64_t local = us + (int64_t)utc_offset_min * 60 * 1000000;
 
-	return (int32_t)(local >= 0 ? local / US_PER_DAY : -((-local + US_PER_DAY - 1) / US_PER_DAY));
+	return (int32_t)(local >= 0 ? local / US_PER_DAY
+	                            : -((-local + US_PER_DAY - 1) / US_PER_DAY));
 }
 
 int64_t
@@ -57,7 +61,7 @@ working(const struct calendar *cal, int32_t day, struct deadline *d)
 
 int
 deadline_compute(const struct calendar *cal, const struct deadline_rule *rule, int64_t start_us,
-    int utc_offset_min, struct deadline *out)
+                 int utc_offset_min, struct deadline *out)
 {
 	int32_t start = deadline_local_day(start_us, utc_offset_min), last = start;
 	int n;
@@ -114,8 +118,9 @@ deadline_compute(const struct calendar *cal, const struct deadline_rule *rule, i
 	}
 	/* Near: a number of hours before, or from the start of the last working days. */
 	if (rule->near_unit == DL_HOURS || rule->unit == DL_HOURS)
-		out->near_us = out->due_us - (int64_t)rule->near_amount * (rule->near_unit == DL_HOURS
-		                                                               ? US_PER_HOUR : US_PER_DAY);
+		out->near_us =
+		    out->due_us - (int64_t)rule->near_amount *
+		                      (rule->near_unit == DL_HOURS ? US_PER_HOUR : US_PER_DAY);
 	else {
 		int32_t near = last + 1;
 
@@ -130,7 +135,7 @@ deadline_compute(const struct calendar *cal, const struct deadline_rule *rule, i
 
 int
 deadline_periodic(const struct calendar *cal, int year, int half, int utc_offset_min,
-    struct deadline *out)
+                  struct deadline *out)
 {
 	struct deadline_rule rule = deadline_rules[DL_HALFYEAR];
 
@@ -138,8 +143,9 @@ deadline_periodic(const struct calendar *cal, int year, int half, int utc_offset
 		return VIGIL_ERR_INVAL;
 	if (half == 2)
 		rule.amount = 1215;
-	return deadline_compute(cal, &rule,
-	    deadline_day_start(cal_days(year, half == 1 ? 1 : 7, 1), utc_offset_min), utc_offset_min, out);
+	return deadline_compute(
+	    cal, &rule, deadline_day_start(cal_days(year, half == 1 ? 1 : 7, 1), utc_offset_min),
+	    utc_offset_min, out);
 }
 
 enum deadline_state
@@ -161,8 +167,8 @@ deadline_state_now(const struct deadline *d, int64_t submitted_us)
 const char *
 deadline_state_name(enum deadline_state s)
 {
-	static const char *const names[] = { "pending", "near", "overdue", "submitted",
-		"submitted_late" };
+	static const char *const names[] = {"pending", "near", "overdue", "submitted",
+	                                    "submitted_late"};
 
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
 }

@@ -74,7 +74,7 @@ struct deadline {
  * makes no sense (a negative amount, a day of the year that does not exist).
  */
 int deadline_compute(const struct calendar *cal, const struct deadline_rule *rule, int64_t start_us,
-    int utc_offset_min, struct deadline *out);
+                     int utc_offset_min, struct deadline *out);
 
 /*
  * The periodic report of a year: half 1 is the half-year report (the period
@@ -82,14 +82,14 @@ int deadline_compute(const struct calendar *cal, const struct deadline_rule *rul
  * July, due before 15 December), near from 5 working days before.
  */
 int deadline_periodic(const struct calendar *cal, int year, int half, int utc_offset_min,
-    struct deadline *out);
+                      struct deadline *out);
 
 enum deadline_state {
-	DL_PENDING,         /* not yet near */
-	DL_NEAR,            /* due soon: the reporting chain is reminded */
-	DL_OVERDUE,         /* past due and not submitted: it climbs the chain */
-	DL_SUBMITTED,       /* submitted in time */
-	DL_SUBMITTED_LATE,  /* submitted after it was due */
+	DL_PENDING,        /* not yet near */
+	DL_NEAR,           /* due soon: the reporting chain is reminded */
+	DL_OVERDUE,        /* past due and not submitted: it climbs the chain */
+	DL_SUBMITTED,      /* submitted in time */
+	DL_SUBMITTED_LATE, /* submitted after it was due */
 };
 
 /* The state at now_us; submitted_us is 0 while it has not been submitted. */

@@ -156,17 +156,18 @@ docx_open(const void *data, size_t len, struct docx **out, char *err, size_t err
 		unsigned char *buf;
 		zip_int64_t got;
 
-		if (zip_stat_index(za, (zip_uint64_t)i, 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE) ||
-		    !(st.valid & ZIP_STAT_NAME)) {
-			snprintf(err, errlen, "entry %lld of the DOCX cannot be read", (long long)i);
+		if (zip_stat_index(za, (zip_uint64_t)i, 0, &st) != 0 ||
+		    !(st.valid & ZIP_STAT_SIZE) || !(st.valid & ZIP_STAT_NAME)) {
+			snprintf(err, errlen, "entry %lld of the DOCX cannot be read",
+			         (long long)i);
 			rc = VIGIL_ERR_INVAL;
 			break;
 		}
 		if (st.name[0] != '\0' && st.name[strlen(st.name) - 1] == '/')
 			continue; /* a folder */
 		if (st.size > DOCX_MAX_PART || d->total + st.size > DOCX_MAX_TOTAL) {
-			snprintf(err, errlen, "%.200s: the DOCX unpacks to more than %u bytes", st.name,
-			    st.size > DOCX_MAX_PART ? DOCX_MAX_PART : DOCX_MAX_TOTAL);
+			snprintf(err, errlen, "%.200s: the DOCX unpacks to more than %u bytes",
+			         st.name, st.size > DOCX_MAX_PART ? DOCX_MAX_PART : DOCX_MAX_TOTAL);
 			rc = VIGIL_ERR_TOOBIG;
 			break;
 		}
@@ -183,7 +184,8 @@ docx_open(const void *data, size_t len, struct docx **out, char *err, size_t err
 		got = zip_fread(zf, buf, st.size);
 		/* One more byte than declared would mean the header lied. */
 		if (got != (zip_int64_t)st.size || zip_fread(zf, buf + st.size, 1) != 0) {
-			snprintf(err, errlen, "%.200s: the DOCX is damaged (%s)", st.name, zip_file_strerror(zf));
+			snprintf(err, errlen, "%.200s: the DOCX is damaged (%s)", st.name,
+			         zip_file_strerror(zf));
 			zip_fclose(zf);
 			free(buf);
 			rc = VIGIL_ERR_INVAL;
@@ -196,7 +198,8 @@ docx_open(const void *data, size_t len, struct docx **out, char *err, size_t err
 	}
 	zip_discard(za);
 	if (rc == 0 && (find(d, "word/document.xml") == NULL || find(d, TYPES) == NULL)) {
-		snprintf(err, errlen, "not a DOCX: it has no word/document.xml or [Content_Types].xml");
+		snprintf(err, errlen,
+		         "not a DOCX: it has no word/document.xml or [Content_Types].xml");
 		rc = VIGIL_ERR_INVAL;
 	}
 	if (rc != 0) {
@@ -216,7 +219,7 @@ fillable(const char *name)
 	if (n < 4 || strcmp(name + n - 4, ".xml") != 0 || strchr(name + 5, '/') != NULL)
 		return 0;
 	return strcmp(name, "word/document.xml") == 0 || strncmp(name, "word/header", 11) == 0 ||
-	    strncmp(name, "word/footer", 11) == 0;
+	       strncmp(name, "word/footer", 11) == 0;
 }
 
 /* Insert text before the last occurrence of `before` in the part (a closing tag). */
@@ -253,7 +256,7 @@ struct filling {
 /* {{%chart FIELD}}: a PNG part, its relationship, and the drawing that shows it. */
 static int
 picture(void *arg, struct buf *out, const char *kind, const struct value *v, char *err,
-    size_t errlen)
+        size_t errlen)
 {
 	struct filling *f = arg;
 	struct docx *d = f->d;
@@ -286,37 +289,42 @@ picture(void *arg, struct buf *out, const char *kind, const struct value *v, cha
 	if (find(d, RELS) == NULL) {
 		static const char empty[] =
 		    "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Relationships "
-		    "xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"></Relationships>";
+		    "xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"></"
+		    "Relationships>";
 
 		if ((rc = docx_add(d, RELS, empty, sizeof(empty) - 1)) != 0)
 			return rc;
 	}
 	snprintf(rel, sizeof(rel),
-	    "<Relationship Id=\"rIdVigilChart%zu\" Type=\"http://schemas.openxmlformats.org/"
-	    "officeDocument/2006/relationships/image\" Target=\"media/vigil-chart%zu.png\"/>",
-	    d->charts, d->charts);
+	         "<Relationship Id=\"rIdVigilChart%zu\" Type=\"http://schemas.openxmlformats.org/"
+	         "officeDocument/2006/relationships/image\" Target=\"media/vigil-chart%zu.png\"/>",
+	         d->charts, d->charts);
 	if ((rc = insert_before(d, RELS, "</Relationships>", rel)) != 0) {
 		snprintf(err, errlen, "%s is not a relationships part", RELS);
 		return rc;
 	}
 	if (strstr((const char *)find(d, TYPES)->data, "Extension=\"png\"") == NULL &&
 	    (rc = insert_before(d, TYPES, "</Types>",
-	         "<Default Extension=\"png\" ContentType=\"image/png\"/>")) != 0) {
+	                        "<Default Extension=\"png\" ContentType=\"image/png\"/>")) != 0) {
 		snprintf(err, errlen, "%s is damaged", TYPES);
 		return rc;
 	}
-	return buf_printf(out,
+	return buf_printf(
+	    out,
 	    "</w:t><w:drawing><wp:inline distT=\"0\" distB=\"0\" distL=\"0\" distR=\"0\" "
 	    "xmlns:wp=\"http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing\">"
 	    "<wp:extent cx=\"%lld\" cy=\"%lld\"/><wp:docPr id=\"%zu\" name=\"Vigil chart %zu\"/>"
 	    "<a:graphic xmlns:a=\"http://schemas.openxmlformats.org/drawingml/2006/main\">"
 	    "<a:graphicData uri=\"http://schemas.openxmlformats.org/drawingml/2006/picture\">"
 	    "<pic:pic xmlns:pic=\"http://schemas.openxmlformats.org/drawingml/2006/picture\">"
-	    "<pic:nvPicPr><pic:cNvPr id=\"0\" name=\"vigil-chart%zu.png\"/><pic:cNvPicPr/></pic:nvPicPr>"
+	    "<pic:nvPicPr><pic:cNvPr id=\"0\" "
+	    "name=\"vigil-chart%zu.png\"/><pic:cNvPicPr/></pic:nvPicPr>"
 	    "<pic:blipFill><a:blip r:embed=\"rIdVigilChart%zu\" "
 	    "xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"/>"
-	    "<a:stretch><a:fillRect/></a:stretch></pic:blipFill><pic:spPr><a:xfrm><a:off x=\"0\" y=\"0\"/>"
-	    "<a:ext cx=\"%lld\" cy=\"%lld\"/></a:xfrm><a:prstGeom prst=\"rect\"><a:avLst/></a:prstGeom>"
+	    "<a:stretch><a:fillRect/></a:stretch></pic:blipFill><pic:spPr><a:xfrm><a:off x=\"0\" "
+	    "y=\"0\"/>"
+	    "<a:ext cx=\"%lld\" cy=\"%lld\"/></a:xfrm><a:prstGeom "
+	    "prst=\"rect\"><a:avLst/></a:prstGeom>"
 	    "</pic:spPr></pic:pic></a:graphicData></a:graphic></wp:inline></w:drawing>"
 	    "<w:t xml:space=\"preserve\">",
 	    cx, cy, 9000 + d->charts, d->charts, d->charts, d->charts, cx, cy);
@@ -325,7 +333,7 @@ picture(void *arg, struct buf *out, const char *kind, const struct value *v, cha
 /* Prepare and parse one part as a template. */
 static int
 part_template(const struct part *p, const struct tmpl_limits *lim, struct tmpl **t, char *err,
-    size_t errlen)
+              size_t errlen)
 {
 	char msg[768];
 	struct buf prep;
@@ -340,20 +348,21 @@ part_template(const struct part *p, const struct tmpl_limits *lim, struct tmpl *
 	rc = tmpl_parse(prep.p != NULL ? prep.p : "", prep.len, lim, t, msg, sizeof(msg));
 	if (rc != 0)
 		/* Lines and columns of the prepared XML mean nothing to a person: the tag does. */
-		snprintf(err, errlen, "%s: %s", p->name, strstr(msg, ": {{") != NULL ? strstr(msg, ": {{") + 2 : msg);
+		snprintf(err, errlen, "%s: %s", p->name,
+		         strstr(msg, ": {{") != NULL ? strstr(msg, ": {{") + 2 : msg);
 	buf_free(&prep);
 	return rc == VIGIL_ERR_INVAL ? VIGIL_ERR_CONFIG : rc;
 }
 
 int
 docx_fill(struct docx *d, const struct value *data, const struct tmpl_limits *lim, char *err,
-    size_t errlen)
+          size_t errlen)
 {
 	size_t n = d->n; /* parts added while filling (pictures) are not filled */
 
 	for (size_t i = 0; i < n; i++) {
-		struct filling f = { d, d->parts[i].name };
-		struct tmpl_output o = { tmpl_escape_wordml, picture, &f };
+		struct filling f = {d, d->parts[i].name};
+		struct tmpl_output o = {tmpl_escape_wordml, picture, &f};
 		struct tmpl *t = NULL;
 		char msg[768], name[256];
 		struct buf out;
@@ -385,8 +394,8 @@ docx_fill(struct docx *d, const struct value *data, const struct tmpl_limits *li
 }
 
 int
-docx_fields(struct docx *d, void (*fn)(void *arg, const char *path, int required,
-    const char *loop), void *arg, char *err, size_t errlen)
+docx_fields(struct docx *d, void (*fn)(void *arg, const char *path, int required, const char *loop),
+            void *arg, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < d->n; i++) {
 		struct tmpl *t = NULL;
@@ -426,7 +435,8 @@ docx_write(const struct docx *d, struct buf *out, char *err, size_t errlen)
 		zip_source_t *ps = zip_source_buffer(za, d->parts[i].data, d->parts[i].len, 0);
 		zip_int64_t idx;
 
-		if (ps == NULL || (idx = zip_file_add(za, d->parts[i].name, ps, ZIP_FL_ENC_UTF_8)) < 0) {
+		if (ps == NULL ||
+		    (idx = zip_file_add(za, d->parts[i].name, ps, ZIP_FL_ENC_UTF_8)) < 0) {
 			snprintf(err, errlen, "%s: %s", d->parts[i].name, zip_strerror(za));
 			if (ps != NULL)
 				zip_source_free(ps);
@@ -448,7 +458,8 @@ docx_write(const struct docx *d, struct buf *out, char *err, size_t errlen)
 		return VIGIL_ERR_INVAL;
 	}
 	if (zip_source_stat(src, &st) != 0 || zip_source_open(src) != 0) {
-		snprintf(err, errlen, "cannot read the zip back: %s", zip_error_strerror(zip_source_error(src)));
+		snprintf(err, errlen, "cannot read the zip back: %s",
+		         zip_error_strerror(zip_source_error(src)));
 		zip_source_free(src);
 		return VIGIL_ERR_INVAL;
 	}
@@ -491,7 +502,8 @@ media_get(void *arg, const char *rid, const unsigned char **data, size_t *len, c
 	q = at;
 	while (q > (const char *)rels->data && *q != '<')
 		q--;
-	if ((target = strstr(q, "Target=\"")) == NULL || (at = strchr(q, '>')) == NULL || target > at)
+	if ((target = strstr(q, "Target=\"")) == NULL || (at = strchr(q, '>')) == NULL ||
+	    target > at)
 		return -1;
 	target += 8;
 	tl = strcspn(target, "\"");
@@ -516,14 +528,15 @@ media_get(void *arg, const char *rid, const unsigned char **data, size_t *len, c
 
 int
 docx_html(const struct docx *d, const char *title, struct buf *out, size_t *skipped, char *err,
-    size_t errlen)
+          size_t errlen)
 {
 	const struct part *doc = find(d, "word/document.xml");
-	struct docx_media media = { media_get, (void *)(uintptr_t)d };
+	struct docx_media media = {media_get, (void *)(uintptr_t)d};
 
 	if (doc == NULL) {
 		snprintf(err, errlen, "the DOCX has no word/document.xml");
 		return VIGIL_ERR_INVAL;
 	}
-	return docx_to_html((const char *)doc->data, doc->len, title, &media, out, skipped, err, errlen);
+	return docx_to_html((const char *)doc->data, doc->len, title, &media, out, skipped, err,
+	                    errlen);
 }

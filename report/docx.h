@@ -47,7 +47,7 @@ int docx_prepare(const char *xml, size_t len, struct buf *out, char *err, size_t
 struct docx_media {
 	/* Find the bytes of the picture with relationship id rid (PNG or JPEG), or return -1. */
 	int (*get)(void *arg, const char *rid, const unsigned char **data, size_t *len,
-	    const char **mime);
+	           const char **mime);
 	void *arg;
 };
 
@@ -62,15 +62,15 @@ struct docx_media {
  * VIGIL_ERR_TOOBIG.
  */
 int docx_to_html(const char *xml, size_t len, const char *title, const struct docx_media *media,
-    struct buf *out, size_t *skipped, char *err, size_t errlen);
+                 struct buf *out, size_t *skipped, char *err, size_t errlen);
 
 /* ---- docx.c: the zip side, in the renderer only (libzip) ---- */
 
 #include "value.h"
 
-#define DOCX_MAX_ENTRIES 1000         /* files in one DOCX */
-#define DOCX_MAX_PART (32u << 20)      /* bytes of one file, unpacked */
-#define DOCX_MAX_TOTAL (96u << 20)     /* bytes of all files, unpacked */
+#define DOCX_MAX_ENTRIES 1000      /* files in one DOCX */
+#define DOCX_MAX_PART (32u << 20)  /* bytes of one file, unpacked */
+#define DOCX_MAX_TOTAL (96u << 20) /* bytes of all files, unpacked */
 
 struct docx;
 
@@ -97,17 +97,19 @@ void docx_free(struct docx *d);
  * the data; VIGIL_ERR_TOOBIG: a limit).
  */
 int docx_fill(struct docx *d, const struct value *data, const struct tmpl_limits *lim, char *err,
-    size_t errlen);
+              size_t errlen);
 
 /* Every field the template's parts read (tmpl_fields), for --list-fields. */
-int docx_fields(struct docx *d, void (*fn)(void *arg, const char *path, int required,
-    const char *loop), void *arg, char *err, size_t errlen);
+int docx_fields(struct docx *d,
+                void (*fn)(void *arg, const char *path, int required, const char *loop), void *arg,
+                char *err, size_t errlen);
 
-/* The DOCX as a zip into out (deflated, with a fixed time stamp so equal input gives equal bytes). */
+/* The DOCX as a zip into out (deflated, with a fixed time stamp so equal input gives equal bytes).
+ */
 int docx_write(const struct docx *d, struct buf *out, char *err, size_t errlen);
 
 /* The document as HTML (docx_to_html with the DOCX's pictures). */
-int docx_html(const struct docx *d, const char *title, struct buf *out, size_t *skipped,
-    char *err, size_t errlen);
+int docx_html(const struct docx *d, const char *title, struct buf *out, size_t *skipped, char *err,
+              size_t errlen);
 
 #endif

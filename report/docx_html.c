@@ -23,8 +23,8 @@
 #include "tmpl.h"
 #include "xmltok.h"
 
-#define TABLE_DEPTH 8     /* tables inside table cells */
-#define MAX_COLS 64       /* grid columns of one table */
+#define TABLE_DEPTH 8 /* tables inside table cells */
+#define MAX_COLS 64   /* grid columns of one table */
 
 struct hcell {
 	struct buf html;
@@ -161,7 +161,7 @@ static int
 toggle(const struct xml_token *t)
 {
 	return !(attr_is(t, "w:val", "false") || attr_is(t, "w:val", "0") ||
-	    attr_is(t, "w:val", "off") || attr_is(t, "w:val", "none"));
+	         attr_is(t, "w:val", "off") || attr_is(t, "w:val", "none"));
 }
 
 /*
@@ -218,7 +218,8 @@ open_span(struct conv *c)
 	if (c->rp.i)
 		ADD("font-style:italic;");
 	if (c->rp.u || c->rp.strike)
-		ADD("text-decoration:%s%s;", c->rp.u ? "underline " : "", c->rp.strike ? "line-through" : "");
+		ADD("text-decoration:%s%s;", c->rp.u ? "underline " : "",
+		    c->rp.strike ? "line-through" : "");
 	if (c->rp.caps)
 		ADD("text-transform:uppercase;");
 	if (c->rp.halfpts > 0)
@@ -264,14 +265,17 @@ read_ppr(struct conv *c, const struct xml_token *ppr)
 		if (t.type != XML_START && t.type != XML_EMPTY)
 			continue;
 		if (xml_is(&t, "w:jc")) {
-			ADD("text-align:%s;", attr_is(&t, "w:val", "center") ? "center"
+			ADD("text-align:%s;",
+			    attr_is(&t, "w:val", "center") ? "center"
 			    : attr_is(&t, "w:val", "right") || attr_is(&t, "w:val", "end") ? "right"
-			    : attr_is(&t, "w:val", "both") || attr_is(&t, "w:val", "distribute") ? "justify"
-			                                                                       : "left");
+			    : attr_is(&t, "w:val", "both") || attr_is(&t, "w:val", "distribute")
+			        ? "justify"
+			        : "left");
 		} else if (xml_is(&t, "w:ind")) {
 			long left = attr_long(&t, "w:left", attr_long(&t, "w:start", 0));
 			long right = attr_long(&t, "w:right", attr_long(&t, "w:end", 0));
-			long first = attr_long(&t, "w:firstLine", 0) - attr_long(&t, "w:hanging", 0);
+			long first =
+			    attr_long(&t, "w:firstLine", 0) - attr_long(&t, "w:hanging", 0);
 
 			if (left != 0)
 				ADD("margin-left:%.1fmm;", mm(left));
@@ -280,14 +284,16 @@ read_ppr(struct conv *c, const struct xml_token *ppr)
 			if (first != 0)
 				ADD("text-indent:%.1fmm;", mm(first));
 		} else if (xml_is(&t, "w:spacing")) {
-			long before = attr_long(&t, "w:before", 0), after = attr_long(&t, "w:after", 0);
+			long before = attr_long(&t, "w:before", 0),
+			     after = attr_long(&t, "w:after", 0);
 			long line = attr_long(&t, "w:line", 0);
 
 			if (before > 0)
 				ADD("margin-top:%.1fpt;", (double)before / 20);
 			if (after > 0)
 				ADD("margin-bottom:%.1fpt;", (double)after / 20);
-			if (line > 0 && (attr_is(&t, "w:lineRule", "auto") || xml_attr(&t, "w:lineRule", NULL) == NULL))
+			if (line > 0 && (attr_is(&t, "w:lineRule", "auto") ||
+			                 xml_attr(&t, "w:lineRule", NULL) == NULL))
 				ADD("line-height:%.2f;", (double)line / 240 * 1.15);
 		} else if (xml_is(&t, "w:pageBreakBefore") && toggle(&t)) {
 			ADD("break-before:page;");
@@ -375,7 +381,7 @@ drawing(struct conv *c, const struct xml_token *d)
 	if ((rc = open_span(c)) != 0)
 		return rc;
 	if ((rc = emitf(c, "<img alt=\"\" style=\"width:%ldpx;height:%ldpx\" src=\"data:%s;base64,",
-	         cx / 9525, cy / 9525, mime)) != 0)
+	                cx / 9525, cy / 9525, mime)) != 0)
 		return rc;
 	{
 		struct buf b64;
@@ -408,7 +414,8 @@ text(struct conv *c, const struct xml_token *t)
 		if ((rc = open_span(c)) != 0)
 			return rc;
 		buf_init(&esc, SIZE_MAX);
-		rc = tmpl_escape_html(NULL, &esc, c->text.p != NULL ? c->text.p : "", c->text.len, 0);
+		rc = tmpl_escape_html(NULL, &esc, c->text.p != NULL ? c->text.p : "", c->text.len,
+		                      0);
 		if (rc == 0)
 			rc = emit(c, esc.p != NULL ? esc.p : "", esc.len);
 		buf_free(&esc);
@@ -511,8 +518,9 @@ read_tprops(struct conv *c, const struct xml_token *p)
 		else if (xml_is(&t, "w:jc") && cell == NULL)
 			tb->center = attr_is(&t, "w:val", "center");
 		else if (cell == NULL && (xml_is(&t, "w:insideH") || xml_is(&t, "w:insideV") ||
-		                             xml_is(&t, "w:top") || xml_is(&t, "w:left")))
-			tb->borders |= !(attr_is(&t, "w:val", "none") || attr_is(&t, "w:val", "nil"));
+		                          xml_is(&t, "w:top") || xml_is(&t, "w:left")))
+			tb->borders |=
+			    !(attr_is(&t, "w:val", "none") || attr_is(&t, "w:val", "nil"));
 		else if (cell != NULL && xml_is(&t, "w:gridSpan")) {
 			long v = attr_long(&t, "w:val", 1);
 
@@ -520,8 +528,9 @@ read_tprops(struct conv *c, const struct xml_token *p)
 		} else if (cell != NULL && xml_is(&t, "w:vMerge"))
 			cell->vmerge = attr_is(&t, "w:val", "restart") ? 1 : 2;
 		else if (cell != NULL && xml_is(&t, "w:vAlign"))
-			cell->valign = attr_is(&t, "w:val", "center") ? "middle"
-			    : attr_is(&t, "w:val", "bottom")           ? "bottom" : NULL;
+			cell->valign = attr_is(&t, "w:val", "center")   ? "middle"
+			               : attr_is(&t, "w:val", "bottom") ? "bottom"
+			                                                : NULL;
 	}
 	return rc;
 }
@@ -541,11 +550,13 @@ table_close(struct conv *c)
 			c->total -= t.rows[i].cells[k].html.len;
 	for (size_t i = 0; i < t.ngrid; i++)
 		total += t.grid[i] > 0 ? t.grid[i] : 0;
-	rc = emitf(c, "<table%s%s>", t.borders ? " class=\"b\"" : "", t.center ? " style=\"margin:0 auto\"" : "");
+	rc = emitf(c, "<table%s%s>", t.borders ? " class=\"b\"" : "",
+	           t.center ? " style=\"margin:0 auto\"" : "");
 	if (rc == 0 && total > 0) {
 		rc = emits(c, "<colgroup>");
 		for (size_t i = 0; rc == 0 && i < t.ngrid; i++)
-			rc = emitf(c, "<col style=\"width:%.1f%%\">", 100.0 * (double)(t.grid[i] > 0 ? t.grid[i] : 0) / (double)total);
+			rc = emitf(c, "<col style=\"width:%.1f%%\">",
+			           100.0 * (double)(t.grid[i] > 0 ? t.grid[i] : 0) / (double)total);
 		if (rc == 0)
 			rc = emits(c, "</colgroup>");
 	}
@@ -667,23 +678,30 @@ walk(struct conv *c)
 				rc = emits(c, "<span class=\"tab\"></span>");
 		} else if (xml_is(&t, "w:br") || xml_is(&t, "w:cr")) {
 			if ((rc = open_span(c)) == 0)
-				rc = emits(c, attr_is(&t, "w:type", "page") ? "<br class=\"pb\">" : "<br>");
+				rc = emits(c, attr_is(&t, "w:type", "page") ? "<br class=\"pb\">"
+				                                            : "<br>");
 		} else if (xml_is(&t, "w:drawing")) {
 			rc = drawing(c, &t);
 		} else if (xml_is(&t, "w:tbl")) {
 			rc = table_open(c);
-		} else if (xml_is(&t, "w:tblPr") || xml_is(&t, "w:tblGrid") || xml_is(&t, "w:tcPr")) {
+		} else if (xml_is(&t, "w:tblPr") || xml_is(&t, "w:tblGrid") ||
+		           xml_is(&t, "w:tcPr")) {
 			rc = c->ntables > 0 ? read_tprops(c, &t) : skip(c, &t);
 		} else if (xml_is(&t, "w:tr") && t.type == XML_START) {
-			rc = c->ntables > 0 ? row_open(c) : hfail(c, VIGIL_ERR_INVAL, "a table row outside a table");
+			rc = c->ntables > 0
+			         ? row_open(c)
+			         : hfail(c, VIGIL_ERR_INVAL, "a table row outside a table");
 		} else if (xml_is(&t, "w:tc") && t.type == XML_START) {
-			rc = c->ntables > 0 ? cell_open(c) : hfail(c, VIGIL_ERR_INVAL, "a table cell outside a table");
-		} else if (xml_is(&t, "w:sectPr") || xml_is(&t, "w:instrText") || xml_is(&t, "w:delText") ||
-		           xml_is(&t, "w:del") || xml_is(&t, "w:trPr") || xml_is(&t, "w:tblPrEx")) {
+			rc = c->ntables > 0
+			         ? cell_open(c)
+			         : hfail(c, VIGIL_ERR_INVAL, "a table cell outside a table");
+		} else if (xml_is(&t, "w:sectPr") || xml_is(&t, "w:instrText") ||
+		           xml_is(&t, "w:delText") || xml_is(&t, "w:del") || xml_is(&t, "w:trPr") ||
+		           xml_is(&t, "w:tblPrEx")) {
 			rc = skip(c, &t); /* page setup (read before), field codes, deleted text */
-		} else if (xml_is(&t, "w:txbxContent") || xml_is(&t, "w:pict") || xml_is(&t, "w:object") ||
-		           xml_is(&t, "mc:AlternateContent") || xml_is(&t, "w:footnoteReference") ||
-		           xml_is(&t, "w:endnoteReference")) {
+		} else if (xml_is(&t, "w:txbxContent") || xml_is(&t, "w:pict") ||
+		           xml_is(&t, "w:object") || xml_is(&t, "mc:AlternateContent") ||
+		           xml_is(&t, "w:footnoteReference") || xml_is(&t, "w:endnoteReference")) {
 			c->skipped++;
 			rc = skip(c, &t);
 		}
@@ -725,7 +743,7 @@ page_setup(const char *xml, size_t len, long pg[6])
 
 int
 docx_to_html(const char *xml, size_t len, const char *title, const struct docx_media *media,
-    struct buf *out, size_t *skipped, char *err, size_t errlen)
+             struct buf *out, size_t *skipped, char *err, size_t errlen)
 {
 	struct conv c;
 	struct buf esc;
@@ -744,27 +762,29 @@ docx_to_html(const char *xml, size_t len, const char *title, const struct docx_m
 	buf_init(&esc, 4096);
 	tmpl_escape_html(NULL, &esc, title, strlen(title), 0);
 	page_setup(xml, len, pg);
-	rc = emitf(&c,
-	    "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n"
-	    "<meta name=\"viewport\" content=\"width=device-width\">\n<title>");
+	rc = emitf(&c, "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n"
+	               "<meta name=\"viewport\" content=\"width=device-width\">\n<title>");
 	if (rc == 0)
 		rc = emit(&c, esc.p != NULL ? esc.p : "", esc.len);
 	if (rc == 0)
 		rc = emitf(&c,
-		    "</title>\n<style>\n"
-		    "@page{size:%.0fmm %.0fmm;margin:%.0fmm %.0fmm %.0fmm %.0fmm}\n"
-		    "body{font-family:\"Times New Roman\",\"Liberation Serif\",\"DejaVu Serif\",serif;"
-		    "font-size:14pt;line-height:1.3;color:#000;background:#fff;max-width:%.0fmm;margin:0 auto}\n",
-		    mm(pg[0]), mm(pg[1]), mm(pg[2]), mm(pg[3]), mm(pg[4]), mm(pg[5]),
-		    mm(pg[0] - pg[3] - pg[5]));
+		           "</title>\n<style>\n"
+		           "@page{size:%.0fmm %.0fmm;margin:%.0fmm %.0fmm %.0fmm %.0fmm}\n"
+		           "body{font-family:\"Times New Roman\",\"Liberation Serif\",\"DejaVu "
+		           "Serif\",serif;"
+		           "font-size:14pt;line-height:1.3;color:#000;background:#fff;max-width:%."
+		           "0fmm;margin:0 auto}\n",
+		           mm(pg[0]), mm(pg[1]), mm(pg[2]), mm(pg[3]), mm(pg[4]), mm(pg[5]),
+		           mm(pg[0] - pg[3] - pg[5]));
 	if (rc == 0)
 		rc = emitf(&c, "@media screen{body{padding:%.0fmm %.0fmm %.0fmm %.0fmm}}\n",
-		    mm(pg[2]), mm(pg[3]), mm(pg[4]), mm(pg[5]));
+		           mm(pg[2]), mm(pg[3]), mm(pg[4]), mm(pg[5]));
 	if (rc == 0)
-		rc = emits(&c, "p{margin:0}\ntable{border-collapse:collapse;width:100%}\n"
-		               "td{vertical-align:top;padding:0 4pt}\ntable.b td{border:1px solid #000}\n"
-		               ".tab{display:inline-block;width:12.7mm}\nbr.pb{break-after:page}\n"
-		               "img{max-width:100%}\n</style>\n</head>\n<body>\n");
+		rc = emits(
+		    &c, "p{margin:0}\ntable{border-collapse:collapse;width:100%}\n"
+		        "td{vertical-align:top;padding:0 4pt}\ntable.b td{border:1px solid #000}\n"
+		        ".tab{display:inline-block;width:12.7mm}\nbr.pb{break-after:page}\n"
+		        "img{max-width:100%}\n</style>\n</head>\n<body>\n");
 	buf_free(&esc);
 	if (rc == 0) {
 		xml_init(&c.rd, xml, len);

@@ -29,8 +29,9 @@ struct tnode {
 	size_t tag_off, tag_len; /* the <w:t …> start tag */
 	size_t off, len;         /* its raw content */
 	size_t para;
-	size_t runparent;        /* offset of the element holding the run: tags in one block must share it */
-	int preserve;            /* has xml:space="preserve" */
+	size_t
+	    runparent; /* offset of the element holding the run: tags in one block must share it */
+	int preserve;  /* has xml:space="preserve" */
 };
 
 struct para {
@@ -53,8 +54,8 @@ struct ptag {
 	size_t m, mend; /* the node where "}}" ends, and just after it */
 	char *text;     /* decoded */
 	enum pkind kind;
-	int alone;      /* the paragraph holds nothing else */
-	long pair;      /* OPEN: its CLOSE; ELSE, CLOSE: their OPEN */
+	int alone; /* the paragraph holds nothing else */
+	long pair; /* OPEN: its CLOSE; ELSE, CLOSE: their OPEN */
 	enum place place;
 };
 
@@ -174,7 +175,7 @@ scan(struct prep *pp)
 			struct para *p;
 
 			if ((rc = grow(pp, &pp->p, pp->np, &pp->capp, sizeof(*pp->p), SIZE_MAX / 64,
-			         "paragraphs")) != 0)
+			               "paragraphs")) != 0)
 				return rc;
 			p = &pp->p[pp->np];
 			memset(p, 0, sizeof(*p));
@@ -190,7 +191,7 @@ scan(struct prep *pp)
 			pp->p[pstack[--np]].end = tok.off + tok.len;
 		} else if (tok.type == XML_START && xml_is(&tok, "w:tr")) {
 			if ((rc = grow(pp, &pp->r, pp->nr, &pp->capr, sizeof(*pp->r), SIZE_MAX / 64,
-			         "table rows")) != 0)
+			               "table rows")) != 0)
 				return rc;
 			pp->r[pp->nr].start = tok.off;
 			pp->r[pp->nr].parent = tok.depth > 0 ? elem[tok.depth - 1] : 0;
@@ -203,8 +204,8 @@ scan(struct prep *pp)
 			size_t vlen;
 			const char *sp = xml_attr(&tok, "xml:space", &vlen);
 
-			if ((rc = grow(pp, &pp->t, pp->nt, &pp->capt, sizeof(*pp->t), PREP_MAX_TEXTS,
-			         "pieces of text")) != 0)
+			if ((rc = grow(pp, &pp->t, pp->nt, &pp->capt, sizeof(*pp->t),
+			               PREP_MAX_TEXTS, "pieces of text")) != 0)
 				return rc;
 			t = &pp->t[pp->nt];
 			t->tag_off = tok.off;
@@ -214,7 +215,8 @@ scan(struct prep *pp)
 			t->para = pstack[np - 1];
 			t->runparent = tok.depth >= 2 ? elem[tok.depth - 2] : 0;
 			t->preserve = sp != NULL && vlen == 8 && memcmp(sp, "preserve", 8) == 0;
-			/* Its content: text (and nothing else, in WordprocessingML) up to </w:t>. */
+			/* Its content: text (and nothing else, in WordprocessingML) up to </w:t>.
+			 */
 			if ((rc = xml_next(&rd, &text)) != 0)
 				return pfail(pp, rc, -1, "the XML is broken at %s", rd.err);
 			if (text.type == XML_TEXT) {
@@ -224,7 +226,7 @@ scan(struct prep *pp)
 			}
 			if (text.type != XML_END || !xml_is(&text, "w:t"))
 				return pfail(pp, VIGIL_ERR_INVAL, (long)t->para,
-				    "a <w:t> holds something other than text.");
+				             "a <w:t> holds something other than text.");
 			pp->p[t->para].n = pp->nt + 1 - pp->p[t->para].first;
 			pp->nt++;
 		}
@@ -238,7 +240,8 @@ trim(const char **s, size_t *n)
 		if (*n > 0 && ((*s)[0] == ' ' || (*s)[0] == '\t')) {
 			(*s)++;
 			(*n)--;
-		} else if (*n >= 2 && (unsigned char)(*s)[0] == 0xc2 && (unsigned char)(*s)[1] == 0xa0) {
+		} else if (*n >= 2 && (unsigned char)(*s)[0] == 0xc2 &&
+		           (unsigned char)(*s)[1] == 0xa0) {
 			*s += 2;
 			*n -= 2;
 		} else
@@ -247,7 +250,8 @@ trim(const char **s, size_t *n)
 	for (;;) {
 		if (*n > 0 && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
 			(*n)--;
-		else if (*n >= 2 && (unsigned char)(*s)[*n - 2] == 0xc2 && (unsigned char)(*s)[*n - 1] == 0xa0)
+		else if (*n >= 2 && (unsigned char)(*s)[*n - 2] == 0xc2 &&
+		         (unsigned char)(*s)[*n - 1] == 0xa0)
 			*n -= 2;
 		else
 			break;
@@ -295,7 +299,8 @@ find_tags(struct prep *pp, size_t pi)
 		return VIGIL_ERR_NOMEM;
 	for (size_t i = 0; i < p->n; i++) {
 		at[i] = raw.len;
-		if ((rc = buf_add(&raw, pp->s + pp->t[p->first + i].off, pp->t[p->first + i].len)) != 0)
+		if ((rc = buf_add(&raw, pp->s + pp->t[p->first + i].off,
+		                  pp->t[p->first + i].len)) != 0)
 			goto out;
 	}
 	at[p->n] = raw.len;
@@ -312,7 +317,8 @@ find_tags(struct prep *pp, size_t pi)
 			continue;
 		close = strstr(raw.p + i + 2, "}}");
 		if (close == NULL) {
-			rc = pfail(pp, VIGIL_ERR_INVAL, (long)pi, "a '{{' that is never closed with '}}'.");
+			rc = pfail(pp, VIGIL_ERR_INVAL, (long)pi,
+			           "a '{{' that is never closed with '}}'.");
 			goto out;
 		}
 		j = (size_t)(close - raw.p) + 2; /* just after the tag */
@@ -325,7 +331,8 @@ find_tags(struct prep *pp, size_t pi)
 			;
 		for (m = k; m + 1 < p->n && at[m + 1] < j; m++)
 			;
-		if ((rc = grow(pp, &pp->g, pp->ng, &pp->capg, sizeof(*pp->g), PREP_MAX_TAGS, "tags")) != 0)
+		if ((rc = grow(pp, &pp->g, pp->ng, &pp->capg, sizeof(*pp->g), PREP_MAX_TAGS,
+		               "tags")) != 0)
 			goto out;
 		g = &pp->g[pp->ng];
 		memset(g, 0, sizeof(*g));
@@ -336,7 +343,8 @@ find_tags(struct prep *pp, size_t pi)
 		g->mend = j - at[m];
 		g->pair = -1;
 		buf_reset(&dec);
-		if ((rc = xml_decode(&dec, raw.p + i, j - i)) != 0 || (g->text = strdup(dec.p)) == NULL) {
+		if ((rc = xml_decode(&dec, raw.p + i, j - i)) != 0 ||
+		    (g->text = strdup(dec.p)) == NULL) {
 			rc = rc != 0 ? rc : VIGIL_ERR_NOMEM;
 			goto out;
 		}
@@ -369,23 +377,25 @@ place_tags(struct prep *pp)
 
 		if (g->kind == PT_OPEN) {
 			if (n == PREP_MAX_NEST)
-				return pfail(pp, VIGIL_ERR_TOOBIG, (long)g->para, "blocks nested deeper than %d.",
-				    PREP_MAX_NEST);
+				return pfail(pp, VIGIL_ERR_TOOBIG, (long)g->para,
+				             "blocks nested deeper than %d.", PREP_MAX_NEST);
 			stack[n++] = i;
 		} else if (g->kind == PT_ELSE) {
 			if (n == 0)
-				return pfail(pp, VIGIL_ERR_INVAL, (long)g->para, "{{else}} outside a block.");
+				return pfail(pp, VIGIL_ERR_INVAL, (long)g->para,
+				             "{{else}} outside a block.");
 			g->pair = (long)stack[n - 1];
 		} else if (g->kind == PT_CLOSE) {
 			if (n == 0)
-				return pfail(pp, VIGIL_ERR_INVAL, (long)g->para, "%s closes no block.", g->text);
+				return pfail(pp, VIGIL_ERR_INVAL, (long)g->para,
+				             "%s closes no block.", g->text);
 			g->pair = (long)stack[--n];
 			pp->g[stack[n]].pair = (long)i;
 		}
 	}
 	if (n > 0)
-		return pfail(pp, VIGIL_ERR_INVAL, (long)pp->g[stack[n - 1]].para, "%s is never closed.",
-		    pp->g[stack[n - 1]].text);
+		return pfail(pp, VIGIL_ERR_INVAL, (long)pp->g[stack[n - 1]].para,
+		             "%s is never closed.", pp->g[stack[n - 1]].text);
 	for (size_t i = 0; i < pp->ng; i++) {
 		struct ptag *o = &pp->g[i], *c;
 		const struct para *po, *pc;
@@ -399,22 +409,29 @@ place_tags(struct prep *pp)
 			o->place = c->place = PL_INLINE;
 			if (pp->t[o->k].runparent != pp->t[c->k].runparent)
 				return pfail(pp, VIGIL_ERR_INVAL, (long)o->para,
-				    "%s and its %s are in one paragraph but not at one level (one is in a "
-				    "link or a field): retype them as plain text.", o->text, c->text);
+				             "%s and its %s are in one paragraph but not at one "
+				             "level (one is in a "
+				             "link or a field): retype them as plain text.",
+				             o->text, c->text);
 		} else if (o->alone && c->alone && po->parent == pc->parent) {
 			/* Paragraphs of one body, cell or box: those between them repeat. */
 			o->place = c->place = PL_PARA;
-		} else if (po->row >= 0 && pc->row >= 0 && pp->r[po->row].parent == pp->r[pc->row].parent) {
+		} else if (po->row >= 0 && pc->row >= 0 &&
+		           pp->r[po->row].parent == pp->r[pc->row].parent) {
 			/* In the rows of one table: the rows from the first to the last repeat. */
 			o->place = c->place = PL_ROW;
 		} else if (!o->alone || !c->alone) {
 			return pfail(pp, VIGIL_ERR_INVAL, (long)(o->alone ? c->para : o->para),
-			    "%s and %s are in different paragraphs, so each must stand alone in its "
-			    "own paragraph (or both be in the rows of one table).", o->text, c->text);
+			             "%s and %s are in different paragraphs, so each must stand "
+			             "alone in its "
+			             "own paragraph (or both be in the rows of one table).",
+			             o->text, c->text);
 		} else {
 			return pfail(pp, VIGIL_ERR_INVAL, (long)c->para,
-			    "%s is not in the same place as %s (one is in a table cell or a box, the "
-			    "other is not).", c->text, o->text);
+			             "%s is not in the same place as %s (one is in a table cell or "
+			             "a box, the "
+			             "other is not).",
+			             c->text, o->text);
 		}
 		for (size_t k = i + 1; k < (size_t)o->pair; k++) {
 			struct ptag *e = &pp->g[k];
@@ -423,16 +440,20 @@ place_tags(struct prep *pp)
 				continue;
 			e->place = o->place;
 			if (o->place == PL_ROW)
-				return pfail(pp, VIGIL_ERR_INVAL, (long)e->para,
+				return pfail(
+				    pp, VIGIL_ERR_INVAL, (long)e->para,
 				    "{{else}} cannot be used in a block that repeats table rows.");
 			if (o->place == PL_INLINE && e->para != o->para)
 				return pfail(pp, VIGIL_ERR_INVAL, (long)e->para,
-				    "this {{else}} must be in the paragraph of %s.", o->text);
+				             "this {{else}} must be in the paragraph of %s.",
+				             o->text);
 			if (o->place == PL_PARA &&
-			    (!e->alone || pp->p[e->para].parent != po->parent || e->para == o->para))
+			    (!e->alone || pp->p[e->para].parent != po->parent ||
+			     e->para == o->para))
 				return pfail(pp, VIGIL_ERR_INVAL, (long)e->para,
-				    "this {{else}} must stand alone in its own paragraph, beside those of %s.",
-				    o->text);
+				             "this {{else}} must stand alone in its own paragraph, "
+				             "beside those of %s.",
+				             o->text);
 		}
 	}
 	return 0;
@@ -445,7 +466,7 @@ add_cut(struct prep *pp, size_t node, size_t start, size_t end, const char *text
 
 	if (rc != 0)
 		return rc;
-	pp->c[pp->nc++] = (struct cut){ node, start, end, text };
+	pp->c[pp->nc++] = (struct cut){node, start, end, text};
 	return 0;
 }
 
@@ -456,7 +477,7 @@ add_edit(struct prep *pp, size_t start, size_t end, const char *text, long order
 
 	if (rc != 0)
 		return rc;
-	pp->e[pp->ne++] = (struct edit){ start, end, text, order };
+	pp->e[pp->ne++] = (struct edit){start, end, text, order};
 	return 0;
 }
 
@@ -492,7 +513,8 @@ copy_plain(struct buf *out, const char *s, size_t n)
 
 	for (size_t i = 0; i + 1 < n; i++)
 		if (s[i] == '{' && s[i + 1] == '{') {
-			if ((rc = buf_add(out, s + from, i - from)) != 0 || (rc = buf_str(out, "&#123;")) != 0)
+			if ((rc = buf_add(out, s + from, i - from)) != 0 ||
+			    (rc = buf_str(out, "&#123;")) != 0)
 				return rc;
 			from = i + 1;
 		}
@@ -512,7 +534,8 @@ write_out(struct prep *pp, struct buf *out)
 		const char *keep = g->place == PL_ROW ? "" : g->text;
 
 		if (g->place == PL_PARA) {
-			if ((rc = add_edit(pp, pp->p[g->para].start, pp->p[g->para].end, g->text, 0)) != 0)
+			if ((rc = add_edit(pp, pp->p[g->para].start, pp->p[g->para].end, g->text,
+			                   0)) != 0)
 				return rc;
 			continue;
 		}
@@ -521,16 +544,19 @@ write_out(struct prep *pp, struct buf *out)
 			const struct ptag *c = g->kind == PT_OPEN ? &pp->g[g->pair] : g;
 			long first = pp->p[o->para].row, last = pp->p[c->para].row;
 
-			if (first > last) { /* the close is in an earlier row: the block spans both */
+			if (first >
+			    last) { /* the close is in an earlier row: the block spans both */
 				long x = first;
 
 				first = last;
 				last = x;
 			}
 			if (g->kind == PT_OPEN)
-				rc = add_edit(pp, pp->r[first].start, pp->r[first].start, g->text, (long)i);
+				rc = add_edit(pp, pp->r[first].start, pp->r[first].start, g->text,
+				              (long)i);
 			else
-				rc = add_edit(pp, pp->r[last].end, pp->r[last].end, g->text, -(long)i);
+				rc = add_edit(pp, pp->r[last].end, pp->r[last].end, g->text,
+				              -(long)i);
 			if (rc != 0)
 				return rc;
 		}
@@ -586,7 +612,8 @@ write_out(struct prep *pp, struct buf *out)
 
 		if (e->start < at)
 			continue; /* inside a paragraph already replaced */
-		if ((rc = copy_plain(out, pp->s + at, e->start - at)) != 0 || (rc = buf_str(out, e->text)) != 0)
+		if ((rc = copy_plain(out, pp->s + at, e->start - at)) != 0 ||
+		    (rc = buf_str(out, e->text)) != 0)
 			return rc;
 		at = e->end;
 	}

@@ -50,8 +50,9 @@ stop(int sig)
 	if (watched != 0)
 		kill((pid_t)watched, SIGKILL);
 	if (sig == SIGALRM || sig == SIGXCPU) {
-		say(sig == SIGALRM ? "vigil-report-render: stopped: the time limit was reached\n"
-		                   : "vigil-report-render: stopped: the CPU time limit was reached\n");
+		say(sig == SIGALRM
+		        ? "vigil-report-render: stopped: the time limit was reached\n"
+		        : "vigil-report-render: stopped: the CPU time limit was reached\n");
 		_exit(RENDER_ELIMIT);
 	}
 	/* Die of the signal, so the caller knows what happened. */

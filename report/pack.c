@@ -25,8 +25,9 @@ slurp(const char *path, char **data, size_t *len)
 	FILE *fp = fopen(path, "rb");
 	long n;
 
-	if (fp == NULL || fseek(fp, 0, SEEK_END) != 0 || (n = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0 ||
-	    (*data = malloc((size_t)n + 1)) == NULL || fread(*data, 1, (size_t)n, fp) != (size_t)n) {
+	if (fp == NULL || fseek(fp, 0, SEEK_END) != 0 || (n = ftell(fp)) < 0 ||
+	    fseek(fp, 0, SEEK_SET) != 0 || (*data = malloc((size_t)n + 1)) == NULL ||
+	    fread(*data, 1, (size_t)n, fp) != (size_t)n) {
 		fprintf(stderr, "vigil-docx-pack: %s: %s\n", path, strerror(errno));
 		if (fp != NULL)
 			fclose(fp);

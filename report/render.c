@@ -135,7 +135,7 @@ open_template(const char *name, char **dirs, size_t ndirs, char *path, size_t pa
 		return open(path, O_RDONLY | O_CLOEXEC);
 	}
 	for (size_t i = 0; i < ndirs; i++) {
-		static const char *const ext[] = { "", ".docx" };
+		static const char *const ext[] = {"", ".docx"};
 
 		for (size_t k = 0; k < 2; k++) {
 			snprintf(path, pathlen, "%s/%s%s", dirs[i], name, ext[k]);
@@ -152,8 +152,8 @@ open_template(const char *name, char **dirs, size_t ndirs, char *path, size_t pa
 static void
 print_field(void *arg, const char *path, int required, const char *loop)
 {
-	buf_printf(arg, "%s\t%s%s%s\n", path, required ? "required" : "optional", *loop ? "\tin " : "",
-	    loop);
+	buf_printf(arg, "%s\t%s%s%s\n", path, required ? "required" : "optional",
+	           *loop ? "\tin " : "", loop);
 }
 
 static int
@@ -199,13 +199,15 @@ work(const struct job *j, struct buf *out)
 		if (docxt) {
 			if ((rc = docx_open(j->tdata, j->tlen, &d, err, sizeof(err))) != 0 ||
 			    (rc = docx_fields(d, print_field, out, err, sizeof(err))) != 0)
-				die(rc == VIGIL_ERR_TOOBIG ? RENDER_ELIMIT : RENDER_ETEMPLATE, "%s: %s", path, err);
+				die(rc == VIGIL_ERR_TOOBIG ? RENDER_ELIMIT : RENDER_ETEMPLATE,
+				    "%s: %s", path, err);
 			docx_free(d);
 		} else {
 			struct tmpl *t = NULL;
 
 			if ((rc = tmpl_parse(j->tdata, j->tlen, &tl, &t, err, sizeof(err))) != 0)
-				die(code_of(rc == VIGIL_ERR_INVAL ? VIGIL_ERR_CONFIG : rc), "%s: %s", path, err);
+				die(code_of(rc == VIGIL_ERR_INVAL ? VIGIL_ERR_CONFIG : rc),
+				    "%s: %s", path, err);
 			tmpl_fields(t, print_field, out);
 			tmpl_free(t);
 		}
@@ -220,21 +222,26 @@ work(const struct job *j, struct buf *out)
 		struct docx *d = NULL;
 
 		if (strcmp(format, "csv") == 0 || strcmp(format, "txt") == 0)
-			die(RENDER_EUSAGE, "%s is a DOCX template: it makes docx, pdf or html", path);
+			die(RENDER_EUSAGE, "%s is a DOCX template: it makes docx, pdf or html",
+			    path);
 		if ((rc = docx_open(j->tdata, j->tlen, &d, err, sizeof(err))) != 0)
-			die(rc == VIGIL_ERR_TOOBIG ? RENDER_ELIMIT : RENDER_ETEMPLATE, "%s: %s", path, err);
+			die(rc == VIGIL_ERR_TOOBIG ? RENDER_ELIMIT : RENDER_ETEMPLATE, "%s: %s",
+			    path, err);
 		if ((rc = docx_fill(d, value_root(doc), &tl, err, sizeof(err))) != 0)
 			die(code_of(rc), "%s: %s", path, err);
 		if (strcmp(format, "html") == 0) {
 			size_t skipped = 0;
 
-			if ((rc = docx_html(d, j->title != NULL ? j->title : j->template_name, out, &skipped,
-			         err, sizeof(err))) != 0)
+			if ((rc = docx_html(d, j->title != NULL ? j->title : j->template_name, out,
+			                    &skipped, err, sizeof(err))) != 0)
 				die(code_of(rc), "%s: %s", path, err);
 			if (skipped > 0)
-				fprintf(stderr, "%s: warning: %s: the HTML leaves out %zu thing(s) it cannot show "
-				    "(text boxes, list numbers, objects); the DOCX and PDF have them\n",
-				    progname, path, skipped);
+				fprintf(stderr,
+				        "%s: warning: %s: the HTML leaves out %zu thing(s) it "
+				        "cannot show "
+				        "(text boxes, list numbers, objects); the DOCX and PDF "
+				        "have them\n",
+				        progname, path, skipped);
 		} else if ((rc = docx_write(d, out, err, sizeof(err))) != 0)
 			die(code_of(rc), "%s: %s", path, err);
 		docx_free(d);
@@ -242,26 +249,31 @@ work(const struct job *j, struct buf *out)
 			struct buf pdf;
 
 			buf_init(&pdf, out->cap);
-			rc = soffice_pdf(j->soffice, j->profile, out->p, out->len, j->lim.seconds, &pdf, err,
-			    sizeof(err));
-			if (rc == VIGIL_ERR_SYS) /* LibreOffice may have run out of what --memory allows */
+			rc = soffice_pdf(j->soffice, j->profile, out->p, out->len, j->lim.seconds,
+			                 &pdf, err, sizeof(err));
+			if (rc == VIGIL_ERR_SYS) /* LibreOffice may have run out of what --memory
+			                            allows */
 				die(RENDER_EPDF, "%s: %s (the memory limit is %lu MB)", path, err,
 				    j->lim.memory_mb);
 			if (rc != 0)
-				die(rc == VIGIL_ERR_TOOBIG ? RENDER_ELIMIT : RENDER_EPDF, "%s: %s", path, err);
+				die(rc == VIGIL_ERR_TOOBIG ? RENDER_ELIMIT : RENDER_EPDF, "%s: %s",
+				    path, err);
 			buf_free(out);
 			*out = pdf;
 		}
 	} else {
-		struct tmpl_output o = { tmpl_escape_none, NULL, NULL };
+		struct tmpl_output o = {tmpl_escape_none, NULL, NULL};
 		struct tmpl *t = NULL;
 
 		if (strcmp(format, "docx") == 0 || strcmp(format, "pdf") == 0)
-			die(RENDER_EUSAGE, "%s is a text template: it makes csv, txt or html", path);
-		o.text = strcmp(format, "csv") == 0 ? tmpl_escape_csv
-		    : strcmp(format, "html") == 0   ? tmpl_escape_html : tmpl_escape_none;
+			die(RENDER_EUSAGE, "%s is a text template: it makes csv, txt or html",
+			    path);
+		o.text = strcmp(format, "csv") == 0    ? tmpl_escape_csv
+		         : strcmp(format, "html") == 0 ? tmpl_escape_html
+		                                       : tmpl_escape_none;
 		if ((rc = tmpl_parse(j->tdata, j->tlen, &tl, &t, err, sizeof(err))) != 0)
-			die(code_of(rc == VIGIL_ERR_INVAL ? VIGIL_ERR_CONFIG : rc), "%s: %s", path, err);
+			die(code_of(rc == VIGIL_ERR_INVAL ? VIGIL_ERR_CONFIG : rc), "%s: %s", path,
+			    err);
 		if ((rc = tmpl_render(t, value_root(doc), &o, out, err, sizeof(err))) != 0)
 			die(code_of(rc), "%s: %s", path, err);
 		tmpl_free(t);
@@ -326,7 +338,8 @@ work_unprivileged(const struct job *j, const char *user, struct buf *out)
 		;
 	limits_watch(0);
 	if (WIFSIGNALED(status))
-		die(RENDER_ELIMIT, "the worker died of signal %d (a memory limit?)", WTERMSIG(status));
+		die(RENDER_ELIMIT, "the worker died of signal %d (a memory limit?)",
+		    WTERMSIG(status));
 	if (WEXITSTATUS(status) != 0)
 		exit(WEXITSTATUS(status));
 }
@@ -335,21 +348,21 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "templates", required_argument, NULL, 'T' },
-		{ "title", required_argument, NULL, 't' },
-		{ "list-fields", no_argument, NULL, 'L' },
-		{ "timeout", required_argument, NULL, 1 },
-		{ "memory", required_argument, NULL, 2 },
-		{ "max-output", required_argument, NULL, 3 },
-		{ "user", required_argument, NULL, 4 },
-		{ "soffice", required_argument, NULL, 5 },
-		{ "soffice-profile", required_argument, NULL, 6 },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"format", required_argument, NULL, 'f'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"templates", required_argument, NULL, 'T'},
+	    {"title", required_argument, NULL, 't'},
+	    {"list-fields", no_argument, NULL, 'L'},
+	    {"timeout", required_argument, NULL, 1},
+	    {"memory", required_argument, NULL, 2},
+	    {"max-output", required_argument, NULL, 3},
+	    {"user", required_argument, NULL, 4},
+	    {"soffice", required_argument, NULL, 5},
+	    {"soffice-profile", required_argument, NULL, 6},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct job j = { .soffice = REPORT_SOFFICE, .lim = { 60, 1024, 64 } };
+	struct job j = {.soffice = REPORT_SOFFICE, .lim = {60, 1024, 64}};
 	const char *user = "nobody";
 	char *dirs[DIRS_MAX], path[4096], err[1024];
 	size_t ndirs = 0;
@@ -364,26 +377,51 @@ main(int argc, char *argv[])
 			errno = 0;
 			v = strtoul(optarg, &end, 10);
 			if (*end != '\0' || errno != 0 || v == 0 || v > 100000)
-				die(RENDER_EUSAGE, "--%s wants a number from 1 to 100000", longopts[c + 4].name);
+				die(RENDER_EUSAGE, "--%s wants a number from 1 to 100000",
+				    longopts[c + 4].name);
 		}
 		switch (c) {
-		case 'f': j.format = optarg; break;
-		case 'o': j.output = optarg; break;
+		case 'f':
+			j.format = optarg;
+			break;
+		case 'o':
+			j.output = optarg;
+			break;
 		case 'T':
 			if (ndirs == DIRS_MAX)
 				die(RENDER_EUSAGE, "at most %d template directories", DIRS_MAX);
 			dirs[ndirs++] = optarg;
 			break;
-		case 't': j.title = optarg; break;
-		case 'L': j.list = 1; break;
-		case 1: j.lim.seconds = (unsigned)v; break;
-		case 2: j.lim.memory_mb = v; break;
-		case 3: j.lim.output_mb = v; break;
-		case 4: user = optarg; break;
-		case 5: j.soffice = optarg; break;
-		case 6: j.profile = optarg; break;
-		case 'h': fputs(usage_text, stdout); return RENDER_OK;
-		default: fputs(usage_text, stderr); return RENDER_EUSAGE;
+		case 't':
+			j.title = optarg;
+			break;
+		case 'L':
+			j.list = 1;
+			break;
+		case 1:
+			j.lim.seconds = (unsigned)v;
+			break;
+		case 2:
+			j.lim.memory_mb = v;
+			break;
+		case 3:
+			j.lim.output_mb = v;
+			break;
+		case 4:
+			user = optarg;
+			break;
+		case 5:
+			j.soffice = optarg;
+			break;
+		case 6:
+			j.profile = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return RENDER_OK;
+		default:
+			fputs(usage_text, stderr);
+			return RENDER_EUSAGE;
 		}
 	}
 	if (optind + 1 != argc) {
@@ -397,7 +435,8 @@ main(int argc, char *argv[])
 		j.format = dot != NULL && strchr(dot, '/') == NULL ? dot + 1 : "docx";
 	}
 	if (strcmp(j.format, "docx") != 0 && strcmp(j.format, "pdf") != 0 &&
-	    strcmp(j.format, "html") != 0 && strcmp(j.format, "csv") != 0 && strcmp(j.format, "txt") != 0)
+	    strcmp(j.format, "html") != 0 && strcmp(j.format, "csv") != 0 &&
+	    strcmp(j.format, "txt") != 0)
 		die(RENDER_EUSAGE, "unknown format \"%s\" (docx, pdf, html, csv, txt)", j.format);
 	if (limits_apply(&j.lim, err, sizeof(err)) != 0)
 		die(RENDER_ELIMIT, "%s", err);

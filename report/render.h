@@ -53,6 +53,6 @@ void limits_watch(pid_t pid);
  * over pdf's cap) or VIGIL_ERR_SYS with err saying what LibreOffice said.
  */
 int soffice_pdf(const char *soffice, const char *profile, const void *docx, size_t len,
-    unsigned timeout_s, struct buf *pdf, char *err, size_t errlen);
+                unsigned timeout_s, struct buf *pdf, char *err, size_t errlen);
 
 #endif

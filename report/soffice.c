@@ -114,7 +114,7 @@ program(const char *soffice, char *prog, size_t len)
 /* Run LibreOffice once; its exit status in *status. 0, or what went wrong. */
 static int
 run_once(const char *prog, char *const argv[], const char *dir, const char *logf,
-    struct timespec deadline, unsigned timeout_s, int *status, char *err, size_t errlen)
+         struct timespec deadline, unsigned timeout_s, int *status, char *err, size_t errlen)
 {
 	sigset_t chld, old;
 	int rc = 0, fd;
@@ -170,7 +170,8 @@ run_once(const char *prog, char *const argv[], const char *dir, const char *logf
 		if (sigtimedwait(&chld, NULL, &left) < 0 && errno != EAGAIN && errno != EINTR) {
 			kill(-pid, SIGKILL);
 			waitpid(pid, status, 0);
-			snprintf(err, errlen, "waiting for LibreOffice failed: %s", strerror(errno));
+			snprintf(err, errlen, "waiting for LibreOffice failed: %s",
+			         strerror(errno));
 			rc = VIGIL_ERR_SYS;
 			break;
 		}
@@ -184,7 +185,7 @@ run_once(const char *prog, char *const argv[], const char *dir, const char *logf
 
 int
 soffice_pdf(const char *soffice, const char *profile, const void *docx, size_t len,
-    unsigned timeout_s, struct buf *pdf, char *err, size_t errlen)
+            unsigned timeout_s, struct buf *pdf, char *err, size_t errlen)
 {
 	char dir[256], in[300], out[300], logf[300], env[400], tail[400], prog[4096];
 	const char *tmp = getenv("TMPDIR");
@@ -192,21 +193,25 @@ soffice_pdf(const char *soffice, const char *profile, const void *docx, size_t l
 	int status = 0, rc = 0, fd;
 
 	if (access(soffice, X_OK) != 0) {
-		snprintf(err, errlen, "LibreOffice (%s) is not installed: install the package "
-		    "libreoffice-writer-nogui to make PDF", soffice);
+		snprintf(err, errlen,
+		         "LibreOffice (%s) is not installed: install the package "
+		         "libreoffice-writer-nogui to make PDF",
+		         soffice);
 		return VIGIL_ERR_NOTFOUND;
 	}
 	program(soffice, prog, sizeof(prog));
-	snprintf(dir, sizeof(dir), "%s/vigil-render.XXXXXX", tmp != NULL && tmp[0] == '/' ? tmp : "/tmp");
+	snprintf(dir, sizeof(dir), "%s/vigil-render.XXXXXX",
+	         tmp != NULL && tmp[0] == '/' ? tmp : "/tmp");
 	if (mkdtemp(dir) == NULL) {
 		snprintf(err, errlen, "cannot make a temporary directory in %s: %s",
-		    tmp != NULL ? tmp : "/tmp", strerror(errno));
+		         tmp != NULL ? tmp : "/tmp", strerror(errno));
 		return VIGIL_ERR_SYS;
 	}
 	snprintf(in, sizeof(in), "%s/report.docx", dir);
 	snprintf(out, sizeof(out), "%s/report.pdf", dir);
 	snprintf(logf, sizeof(logf), "%s/soffice.log", dir);
-	snprintf(env, sizeof(env), "-env:UserInstallation=file://%s", profile != NULL ? profile : dir);
+	snprintf(env, sizeof(env), "-env:UserInstallation=file://%s",
+	         profile != NULL ? profile : dir);
 	if (profile == NULL)
 		strncat(env, "/profile", sizeof(env) - strlen(env) - 1);
 	if (write_file(in, docx, len) != 0) {
@@ -217,25 +222,38 @@ soffice_pdf(const char *soffice, const char *profile, const void *docx, size_t l
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += timeout_s;
 	{
-		char *argv[] = { prog, env, "--headless", "--invisible", "--norestore", "--nologo",
-			"--nodefault", "--nolockcheck", "--convert-to", "pdf:writer_pdf_Export", "--outdir",
-			dir, in, NULL };
+		char *argv[] = {prog,
+		                env,
+		                "--headless",
+		                "--invisible",
+		                "--norestore",
+		                "--nologo",
+		                "--nodefault",
+		                "--nolockcheck",
+		                "--convert-to",
+		                "pdf:writer_pdf_Export",
+		                "--outdir",
+		                dir,
+		                in,
+		                NULL};
 
 		rc = run_once(prog, argv, dir, logf, deadline, timeout_s, &status, err, errlen);
 		if (rc == 0 && WIFEXITED(status) && WEXITSTATUS(status) == RESTART_STATUS)
-			rc = run_once(prog, argv, dir, logf, deadline, timeout_s, &status, err, errlen);
+			rc = run_once(prog, argv, dir, logf, deadline, timeout_s, &status, err,
+			              errlen);
 	}
 	if (rc != 0)
 		goto out;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || access(out, R_OK) != 0) {
 		log_tail(logf, tail, sizeof(tail));
 		if (WIFSIGNALED(status))
-			snprintf(err, errlen, "LibreOffice died of signal %d: %s", WTERMSIG(status), tail);
+			snprintf(err, errlen, "LibreOffice died of signal %d: %s", WTERMSIG(status),
+			         tail);
 		else if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
 			snprintf(err, errlen, "LibreOffice (%s) could not be started", soffice);
 		else
 			snprintf(err, errlen, "LibreOffice made no PDF (status %d): %s",
-			    WIFEXITED(status) ? WEXITSTATUS(status) : -1, tail);
+			         WIFEXITED(status) ? WEXITSTATUS(status) : -1, tail);
 		rc = VIGIL_ERR_SYS;
 		goto out;
 	}

@@ -21,19 +21,29 @@
 #define US_PER_DAY (86400LL * 1000000)
 
 const char *const summary_category_names[SUMMARY_CATEGORIES] = {
-	"auth", "account", "privilege", "usb", "malware", "antivirus", "update", "software",
-	"data_leak", "attack", "fraud", "agent", "system",
+    "auth",     "account",   "privilege", "usb",   "malware", "antivirus", "update",
+    "software", "data_leak", "attack",    "fraud", "agent",   "system",
 };
 /* As the notifications name them (collector/template.c). */
 const char *const summary_category_texts[SUMMARY_CATEGORIES] = {
-	"Đăng nhập bất thường", "Thay đổi tài khoản", "Sử dụng quyền quản trị", "Thiết bị USB",
-	"Mã độc", "Phần mềm phòng chống mã độc", "Cập nhật hệ điều hành", "Cài đặt phần mềm",
-	"Lộ lọt dữ liệu", "Tấn công mạng", "Lừa đảo trực tuyến", "Tác tử giám sát", "Hệ thống",
+    "Đăng nhập bất thường",
+    "Thay đổi tài khoản",
+    "Sử dụng quyền quản trị",
+    "Thiết bị USB",
+    "Mã độc",
+    "Phần mềm phòng chống mã độc",
+    "Cập nhật hệ điều hành",
+    "Cài đặt phần mềm",
+    "Lộ lọt dữ liệu",
+    "Tấn công mạng",
+    "Lừa đảo trực tuyến",
+    "Tác tử giám sát",
+    "Hệ thống",
 };
-const char *const summary_severity_names[SUMMARY_SEVERITIES] = { "info", "low", "medium", "high",
-	"critical" };
-const char *const summary_severity_texts[SUMMARY_SEVERITIES] = { "Thông tin", "Thấp",
-	"Trung bình", "Cao", "Nghiêm trọng" };
+const char *const summary_severity_names[SUMMARY_SEVERITIES] = {"info", "low", "medium", "high",
+                                                                "critical"};
+const char *const summary_severity_texts[SUMMARY_SEVERITIES] = {"Thông tin", "Thấp", "Trung bình",
+                                                                "Cao", "Nghiêm trọng"};
 
 static int
 cmp_double(const void *a, const void *b)
@@ -97,7 +107,8 @@ summary_compute(const struct summary_input *in, struct summary *s)
 {
 	int32_t first = deadline_local_day(in->from_us, in->utc_offset_min);
 	int32_t end = deadline_local_day(in->to_us - 1, in->utc_offset_min) + 1;
-	int64_t stop = in->to_us < in->now_us ? in->to_us : in->now_us; /* the end of the period so far */
+	int64_t stop =
+	    in->to_us < in->now_us ? in->to_us : in->now_us; /* the end of the period so far */
 	size_t *order = NULL, nd;
 	double *ack = NULL, *res = NULL;
 	size_t nack = 0, nres = 0;
@@ -114,7 +125,8 @@ summary_compute(const struct summary_input *in, struct summary *s)
 	s->first_day = first;
 	s->enrolled = in->nmachines;
 	s->base = in->inventory > (long)in->nmachines ? in->inventory : (long)in->nmachines;
-	s->not_enrolled = in->inventory > (long)in->nmachines ? (size_t)in->inventory - in->nmachines : 0;
+	s->not_enrolled =
+	    in->inventory > (long)in->nmachines ? (size_t)in->inventory - in->nmachines : 0;
 	/* The days counted: those that have begun by now. */
 	for (nd = 0; first + (int32_t)nd < end; nd++)
 		if (deadline_day_start(first + (int32_t)nd, in->utc_offset_min) >= stop)
@@ -152,11 +164,13 @@ summary_compute(const struct summary_input *in, struct summary *s)
 			last = &in->posture[order[r++]];
 		ever = last != NULL && last->compliant;
 		for (size_t d = 0; d < nd; d++) {
-			int64_t sample = deadline_day_start(first + (int32_t)d + 1, in->utc_offset_min) - 1;
+			int64_t sample =
+			    deadline_day_start(first + (int32_t)d + 1, in->utc_offset_min) - 1;
 
 			if (sample > stop)
 				sample = stop;
-			while (r < in->nposture && strcmp(in->posture[order[r]].machine, name) == 0 &&
+			while (r < in->nposture &&
+			       strcmp(in->posture[order[r]].machine, name) == 0 &&
 			       in->posture[order[r]].time_us <= sample) {
 				last = &in->posture[order[r++]];
 				ever |= last->compliant;
@@ -227,7 +241,7 @@ out:
 int
 summary_period(const char *s, int32_t *first, int32_t *end, char *label, size_t labellen)
 {
-	static const char *const roman[] = { "I", "II", "III", "IV" };
+	static const char *const roman[] = {"I", "II", "III", "IV"};
 	int y, n = 0, k = 0;
 	char c = 0;
 

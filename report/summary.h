@@ -50,8 +50,8 @@ struct summary_posture {
 struct summary_incident {
 	int64_t id;
 	const char *title;
-	int category; /* 0 .. SUMMARY_CATEGORIES - 1 */
-	int severity; /* 0 .. SUMMARY_SEVERITIES - 1 */
+	int category;                             /* 0 .. SUMMARY_CATEGORIES - 1 */
+	int severity;                             /* 0 .. SUMMARY_SEVERITIES - 1 */
 	int64_t opened_us, acked_us, resolved_us; /* 0: not (yet) */
 };
 
@@ -65,8 +65,8 @@ struct summary_input {
 	int64_t from_us, to_us; /* the period [from, to) */
 	int64_t now_us;
 	int utc_offset_min;
-	double target;          /* percent, 100 */
-	long inventory;         /* declared machines; 0: count the enrolled ones */
+	double target;               /* percent, 100 */
+	long inventory;              /* declared machines; 0: count the enrolled ones */
 	const char *const *machines; /* enrolled machines */
 	size_t nmachines;
 	const struct summary_posture *posture; /* any order */
@@ -83,28 +83,29 @@ struct summary_times {
 };
 
 struct summary {
-	long base;            /* the denominator: declared inventory, or enrolled */
+	long base; /* the denominator: declared inventory, or enrolled */
 	size_t enrolled, not_enrolled;
-	size_t ndays;         /* days of the period counted so far */
-	int32_t first_day;    /* local day number of the first */
-	double *daily;        /* percent compliant, per day */
-	size_t *daily_count;  /* machines compliant, per day */
+	size_t ndays;        /* days of the period counted so far */
+	int32_t first_day;   /* local day number of the first */
+	double *daily;       /* percent compliant, per day */
+	size_t *daily_count; /* machines compliant, per day */
 	double mean, last, min;
 	int32_t min_day;
 	size_t days_at_target;
-	size_t *never;        /* indexes into machines of those never compliant */
+	size_t *never; /* indexes into machines of those never compliant */
 	size_t nnever;
 	const char **never_reason; /* their last reason, or NULL */
 	size_t incidents;
 	size_t by[SUMMARY_CATEGORIES][SUMMARY_SEVERITIES];
 	struct summary_times ack, resolve;
-	size_t *open;         /* indexes into incidents */
+	size_t *open; /* indexes into incidents */
 	size_t nopen;
-	size_t *overdue;      /* indexes into deadlines */
+	size_t *overdue; /* indexes into deadlines */
 	size_t noverdue;
 };
 
-/* Compute s from in. Returns 0, VIGIL_ERR_INVAL (an empty or too long period, a bad row) or VIGIL_ERR_NOMEM. */
+/* Compute s from in. Returns 0, VIGIL_ERR_INVAL (an empty or too long period, a bad row) or
+ * VIGIL_ERR_NOMEM. */
 int summary_compute(const struct summary_input *in, struct summary *s);
 void summary_free(struct summary *s);
 
@@ -130,7 +131,7 @@ int summary_period(const char *s, int32_t *first, int32_t *end, char *label, siz
  * report kinds are given in Vietnamese.
  */
 int summary_json(const struct summary *s, const struct summary_input *in, const char *period_label,
-    const char *const *machine_units, struct buf *out);
+                 const char *const *machine_units, struct buf *out);
 
 extern const char *const summary_category_names[SUMMARY_CATEGORIES];
 extern const char *const summary_category_texts[SUMMARY_CATEGORIES];

@@ -41,9 +41,9 @@ jtime(struct buf *b, int64_t us, int tz)
 	int y, m, d;
 
 	cal_date(day, &y, &m, &d);
-	return buf_printf(b, "\"%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d\"", y, m, d, (int)(sec / 3600),
-	    (int)(sec / 60 % 60), (int)(sec % 60), tz < 0 ? '-' : '+', (tz < 0 ? -tz : tz) / 60,
-	    (tz < 0 ? -tz : tz) % 60);
+	return buf_printf(b, "\"%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d\"", y, m, d,
+	                  (int)(sec / 3600), (int)(sec / 60 % 60), (int)(sec % 60),
+	                  tz < 0 ? '-' : '+', (tz < 0 ? -tz : tz) / 60, (tz < 0 ? -tz : tz) % 60);
 }
 
 static int
@@ -58,8 +58,8 @@ jday(struct buf *b, int32_t day)
 static int
 times(struct buf *b, const char *name, const struct summary_times *t)
 {
-	return buf_printf(b, "\"%s\":{\"count\":%zu,\"median_s\":%.0f,\"p90_s\":%.0f}", name, t->count,
-	    t->median_s, t->p90_s);
+	return buf_printf(b, "\"%s\":{\"count\":%zu,\"median_s\":%.0f,\"p90_s\":%.0f}", name,
+	                  t->count, t->median_s, t->p90_s);
 }
 
 /* The chart: a bar a day for a month, a bar a month for longer periods. */
@@ -68,13 +68,15 @@ chart(struct buf *b, const struct summary *s, double target)
 {
 	int y, m, d, rc;
 
-	rc = buf_printf(b, "\"chart\":{\"title\":\"Tỷ lệ máy tuân thủ %s (%%)\",\"unit\":\"%%\","
-	                   "\"max\":100,\"target\":%g,\"bars\":[",
-	    s->ndays > 31 ? "trung bình theo tháng" : "theo ngày", target);
+	rc = buf_printf(b,
+	                "\"chart\":{\"title\":\"Tỷ lệ máy tuân thủ %s (%%)\",\"unit\":\"%%\","
+	                "\"max\":100,\"target\":%g,\"bars\":[",
+	                s->ndays > 31 ? "trung bình theo tháng" : "theo ngày", target);
 	if (s->ndays <= 31) {
 		for (size_t i = 0; rc == 0 && i < s->ndays; i++) {
 			cal_date(s->first_day + (int32_t)i, &y, &m, &d);
-			rc = buf_printf(b, "%s{\"label\":\"%02d\",\"value\":%.1f}", i ? "," : "", d, s->daily[i]);
+			rc = buf_printf(b, "%s{\"label\":\"%02d\",\"value\":%.1f}", i ? "," : "", d,
+			                s->daily[i]);
 		}
 	} else {
 		double sum = 0;
@@ -85,8 +87,8 @@ chart(struct buf *b, const struct summary *s, double target)
 			if (i < s->ndays)
 				cal_date(s->first_day + (int32_t)i, &y, &m, &d);
 			if (n > 0 && (i == s->ndays || m != cur)) {
-				rc = buf_printf(b, "%s{\"label\":\"T%d\",\"value\":%.1f}", bars++ ? "," : "", cur,
-				    sum / (double)n);
+				rc = buf_printf(b, "%s{\"label\":\"T%d\",\"value\":%.1f}",
+				                bars++ ? "," : "", cur, sum / (double)n);
 				sum = 0;
 				n = 0;
 			}
@@ -102,7 +104,7 @@ chart(struct buf *b, const struct summary *s, double target)
 
 int
 summary_json(const struct summary *s, const struct summary_input *in, const char *period_label,
-    const char *const *machine_units, struct buf *b)
+             const char *const *machine_units, struct buf *b)
 {
 	int32_t first = deadline_local_day(in->from_us, in->utc_offset_min);
 	int32_t end = deadline_local_day(in->to_us - 1, in->utc_offset_min);
@@ -115,11 +117,15 @@ summary_json(const struct summary *s, const struct summary_input *in, const char
 	jday(b, first);
 	buf_str(b, ",\"to\":");
 	jday(b, end);
-	buf_printf(b, ",\"days\":%d,\"days_counted\":%zu,\"generated_at\":", end - first + 1, s->ndays);
+	buf_printf(b, ",\"days\":%d,\"days_counted\":%zu,\"generated_at\":", end - first + 1,
+	           s->ndays);
 	jtime(b, in->now_us, tz);
-	buf_printf(b, "},\"compliance\":{\"target\":%g,\"inventory\":%ld,\"base\":%ld,\"enrolled\":%zu,"
-	              "\"not_enrolled\":%zu,\"mean\":%.1f,\"last\":%.1f,\"min\":%.1f,\"min_day\":",
-	    in->target, in->inventory, s->base, s->enrolled, s->not_enrolled, s->mean, s->last, s->min);
+	buf_printf(
+	    b,
+	    "},\"compliance\":{\"target\":%g,\"inventory\":%ld,\"base\":%ld,\"enrolled\":%zu,"
+	    "\"not_enrolled\":%zu,\"mean\":%.1f,\"last\":%.1f,\"min\":%.1f,\"min_day\":",
+	    in->target, in->inventory, s->base, s->enrolled, s->not_enrolled, s->mean, s->last,
+	    s->min);
 	if (s->ndays > 0)
 		jday(b, s->min_day);
 	else
@@ -128,7 +134,8 @@ summary_json(const struct summary *s, const struct summary_input *in, const char
 	for (size_t i = 0; i < s->ndays; i++) {
 		buf_str(b, i ? ",{\"date\":" : "{\"date\":");
 		jday(b, s->first_day + (int32_t)i);
-		buf_printf(b, ",\"compliant\":%zu,\"percent\":%.1f}", s->daily_count[i], s->daily[i]);
+		buf_printf(b, ",\"compliant\":%zu,\"percent\":%.1f}", s->daily_count[i],
+		           s->daily[i]);
 	}
 	buf_str(b, "],");
 	chart(b, s, in->target);
@@ -153,7 +160,8 @@ summary_json(const struct summary *s, const struct summary_input *in, const char
 			total += s->by[c][v];
 		if (total == 0)
 			continue;
-		buf_printf(b, "%s{\"category\":\"%s\",\"text\":", k++ ? "," : "", summary_category_names[c]);
+		buf_printf(b, "%s{\"category\":\"%s\",\"text\":", k++ ? "," : "",
+		           summary_category_names[c]);
 		jstr(b, summary_category_texts[c]);
 		for (int v = 0; v < SUMMARY_SEVERITIES; v++)
 			buf_printf(b, ",\"%s\":%zu", summary_severity_names[v], s->by[c][v]);
@@ -166,8 +174,8 @@ summary_json(const struct summary *s, const struct summary_input *in, const char
 		for (int c = 0; c < SUMMARY_CATEGORIES; c++)
 			n += s->by[c][v];
 		buf_printf(b, "%s{\"severity\":\"%s\",\"text\":\"%s\",\"count\":%zu}",
-		    v < SUMMARY_SEVERITIES - 1 ? "," : "", summary_severity_names[v],
-		    summary_severity_texts[v], n);
+		           v < SUMMARY_SEVERITIES - 1 ? "," : "", summary_severity_names[v],
+		           summary_severity_texts[v], n);
 	}
 	buf_str(b, "],");
 	times(b, "ack", &s->ack);
@@ -184,11 +192,13 @@ summary_json(const struct summary *s, const struct summary_input *in, const char
 		buf_printf(b, "%s{\"id\":%lld,\"title\":", k++ ? "," : "", (long long)x->id);
 		jstr(b, x->title);
 		buf_printf(b, ",\"category_text\":\"%s\",\"severity_text\":\"%s\",\"opened\":",
-		    summary_category_texts[x->category], summary_severity_texts[x->severity]);
+		           summary_category_texts[x->category],
+		           summary_severity_texts[x->severity]);
 		jtime(b, x->opened_us, tz);
 		buf_printf(b, ",\"status_text\":\"%s\"}",
-		    x->resolved_us > 0 && x->resolved_us <= stop ? "đã xử lý xong"
-		    : x->acked_us > 0 && x->acked_us <= stop     ? "đang xử lý" : "chưa tiếp nhận");
+		           x->resolved_us > 0 && x->resolved_us <= stop ? "đã xử lý xong"
+		           : x->acked_us > 0 && x->acked_us <= stop     ? "đang xử lý"
+		                                                        : "chưa tiếp nhận");
 	}
 	buf_str(b, "]},\"open_items\":[");
 	for (size_t i = 0; i < s->nopen; i++) {
@@ -197,7 +207,8 @@ summary_json(const struct summary *s, const struct summary_input *in, const char
 
 		buf_printf(b, "%s{\"id\":%lld,\"title\":", i ? "," : "", (long long)x->id);
 		jstr(b, x->title);
-		buf_printf(b, ",\"severity_text\":\"%s\",\"opened\":", summary_severity_texts[x->severity]);
+		buf_printf(b, ",\"severity_text\":\"%s\",\"opened\":",
+		           summary_severity_texts[x->severity]);
 		jtime(b, x->opened_us, tz);
 		buf_printf(b, ",\"age_s\":%lld}", (long long)((stop - x->opened_us) / 1000000));
 	}
@@ -206,8 +217,9 @@ summary_json(const struct summary *s, const struct summary_input *in, const char
 		const struct summary_deadline *d = &in->deadlines[s->overdue[i]];
 
 		buf_printf(b, "%s{\"incident\":%lld,\"kind\":\"%s\",\"kind_text\":\"%s\",\"due\":",
-		    i ? "," : "", (long long)d->incident, deadline_kind_name((enum deadline_kind)d->kind),
-		    deadline_kind_text((enum deadline_kind)d->kind));
+		           i ? "," : "", (long long)d->incident,
+		           deadline_kind_name((enum deadline_kind)d->kind),
+		           deadline_kind_text((enum deadline_kind)d->kind));
 		jtime(b, d->due_us, tz);
 		buf_str(b, "}");
 	}

@@ -19,11 +19,11 @@
 #include "tmpl_int.h"
 
 const struct tmpl_limits tmpl_default_limits = {
-	.max_input = 16u << 20,
-	.max_nodes = 200000,
-	.max_depth = 16,
-	.max_output = 64u << 20,
-	.max_steps = 20000000,
+    .max_input = 16u << 20,
+    .max_nodes = 200000,
+    .max_depth = 16,
+    .max_output = 64u << 20,
+    .max_steps = 20000000,
 };
 
 static const struct {
@@ -31,11 +31,11 @@ static const struct {
 	enum ftype type;
 	int arg; /* 0: none, 1: a string is required, 2: an optional number */
 } filter_names[] = {
-	{ "date", F_DATE, 0 },         { "time", F_TIME, 0 },   { "datetime", F_DATETIME, 0 },
-	{ "day", F_DAY, 0 },           { "month", F_MONTH, 0 }, { "year", F_YEAR, 0 },
-	{ "upper", F_UPPER, 0 },       { "number", F_NUMBER, 2 }, { "duration", F_DURATION, 0 },
-	{ "count", F_COUNT, 0 },       { "join", F_JOIN, 1 },   { "check", F_CHECK, 1 },
-	{ "checked", F_CHECKED, 0 },   { "default", F_DEFAULT, 1 },
+    {"date", F_DATE, 0},       {"time", F_TIME, 0},       {"datetime", F_DATETIME, 0},
+    {"day", F_DAY, 0},         {"month", F_MONTH, 0},     {"year", F_YEAR, 0},
+    {"upper", F_UPPER, 0},     {"number", F_NUMBER, 2},   {"duration", F_DURATION, 0},
+    {"count", F_COUNT, 0},     {"join", F_JOIN, 1},       {"check", F_CHECK, 1},
+    {"checked", F_CHECKED, 0}, {"default", F_DEFAULT, 1},
 };
 
 /* ---- parsing ---- */
@@ -52,10 +52,10 @@ struct parser {
 /* One tag as written. */
 struct tag {
 	enum { T_VAR, T_OPEN, T_ELSE, T_CLOSE, T_IMAGE, T_COMMENT } kind;
-	enum ntype block;         /* T_OPEN, T_CLOSE: which block */
-	size_t off, len;          /* the whole tag, braces included */
+	enum ntype block; /* T_OPEN, T_CLOSE: which block */
+	size_t off, len;  /* the whole tag, braces included */
 	char path[PATH_MAX_LEN];
-	char kindname[32];        /* T_IMAGE */
+	char kindname[32]; /* T_IMAGE */
 	int optional;
 	struct filter filters[FILTERS_MAX];
 	size_t nfilters;
@@ -93,7 +93,7 @@ fail_at(struct parser *p, int rc, size_t off, size_t len, const char *fmt, ...)
 	where(p->s, off, &line, &col);
 	if (len > 0)
 		snprintf(p->err, p->errlen, "line %zu, column %zu: %.*s: %s", line, col,
-		    (int)(len > 120 ? 120 : len), p->s + off, msg);
+		         (int)(len > 120 ? 120 : len), p->s + off, msg);
 	else
 		snprintf(p->err, p->errlen, "line %zu, column %zu: %s", line, col, msg);
 	return rc;
@@ -168,7 +168,8 @@ tag_end(struct parser *p, size_t off, size_t *end)
 		size_t q;
 
 		if (i - off > TAG_MAX && !comment)
-			return fail_at(p, VIGIL_ERR_INVAL, off, 0,
+			return fail_at(
+			    p, VIGIL_ERR_INVAL, off, 0,
 			    "a tag longer than %d bytes, or a '{{' that is never closed.", TAG_MAX);
 		if (p->s[i] == '}' && p->s[i + 1] == '}') {
 			*end = i + 2;
@@ -184,7 +185,8 @@ tag_end(struct parser *p, size_t off, size_t *end)
 					break;
 				}
 			if (c == NULL)
-				return fail_at(p, VIGIL_ERR_INVAL, off, 0, "a quoted text in a tag is not closed.");
+				return fail_at(p, VIGIL_ERR_INVAL, off, 0,
+				               "a quoted text in a tag is not closed.");
 			i = (size_t)(c - p->s) + strlen(close);
 			continue;
 		}
@@ -211,9 +213,11 @@ read_path(struct parser *p, const struct tag *t, const char **s, const char *end
 		while (b < end && is_name_char((unsigned char)*b))
 			b++;
 		n = (size_t)(b - a);
-		if (!((n == 6 && memcmp(a, "@index", 6) == 0) || (n == 6 && memcmp(a, "@first", 6) == 0) ||
-		        (n == 5 && memcmp(a, "@last", 5) == 0)))
-			return fail_at(p, VIGIL_ERR_INVAL, t->off, t->len,
+		if (!((n == 6 && memcmp(a, "@index", 6) == 0) ||
+		      (n == 6 && memcmp(a, "@first", 6) == 0) ||
+		      (n == 5 && memcmp(a, "@last", 5) == 0)))
+			return fail_at(
+			    p, VIGIL_ERR_INVAL, t->off, t->len,
 			    "unknown name; only @index, @first and @last start with '@'.");
 	} else if (b < end && *b == '.' && (b + 1 == end || !is_name_char((unsigned char)b[1]))) {
 		b++;
@@ -225,7 +229,8 @@ read_path(struct parser *p, const struct tag *t, const char **s, const char *end
 		if ((rc = read_path(p, t, s, end, path + 5)) != 0)
 			return rc;
 		if (strncmp(path + 5, "this", 4) == 0 && (path[9] == '\0' || path[9] == '.'))
-			return fail_at(p, VIGIL_ERR_INVAL, t->off, t->len, "\".this\" is not a field.");
+			return fail_at(p, VIGIL_ERR_INVAL, t->off, t->len,
+			               "\".this\" is not a field.");
 		memcpy(path, "this.", 5);
 		return 0;
 	} else {
@@ -236,11 +241,13 @@ read_path(struct parser *p, const struct tag *t, const char **s, const char *end
 				b++;
 			if (b == seg)
 				return fail_at(p, VIGIL_ERR_INVAL, t->off, t->len,
-				    "expected a field name (letters, digits and '_', parts joined by '.').");
+				               "expected a field name (letters, digits and '_', "
+				               "parts joined by '.').");
 			if (seg == a && isdigit((unsigned char)*seg))
 				return fail_at(p, VIGIL_ERR_INVAL, t->off, t->len,
-				    "a field name cannot start with a digit.");
-			if (b < end && *b == '.' && b + 1 < end && is_name_char((unsigned char)b[1])) {
+				               "a field name cannot start with a digit.");
+			if (b < end && *b == '.' && b + 1 < end &&
+			    is_name_char((unsigned char)b[1])) {
 				b++;
 				continue;
 			}
@@ -249,8 +256,8 @@ read_path(struct parser *p, const struct tag *t, const char **s, const char *end
 	}
 	n = (size_t)(b - a);
 	if (n >= PATH_MAX_LEN - 5)
-		return fail_at(p, VIGIL_ERR_INVAL, t->off, t->len, "a field path longer than %d bytes.",
-		    PATH_MAX_LEN - 6);
+		return fail_at(p, VIGIL_ERR_INVAL, t->off, t->len,
+		               "a field path longer than %d bytes.", PATH_MAX_LEN - 6);
 	memcpy(path, a, n);
 	path[n] = '\0';
 	if (strcmp(path, ".") == 0)
@@ -283,7 +290,7 @@ read_filters(struct parser *p, struct tag *t, const char **s, const char *end)
 			return 0;
 		if (**s != '|')
 			return fail_at(p, VIGIL_ERR_INVAL, t->off, t->len,
-			    "expected '|' and a filter, or the end of the tag.");
+			               "expected '|' and a filter, or the end of the tag.");
 		(*s)++;
 		skip_spaces(s, end);
 		name = *s;
@@ -291,16 +298,18 @@ read_filters(struct parser *p, struct tag *t, const char **s, const char *end)
 			(*s)++;
 		n = (size_t)(*s - name);
 		for (k = 0; k < sizeof(filter_names) / sizeof(filter_names[0]); k++)
-			if (strlen(filter_names[k].name) == n && memcmp(filter_names[k].name, name, n) == 0)
+			if (strlen(filter_names[k].name) == n &&
+			    memcmp(filter_names[k].name, name, n) == 0)
 				break;
 		if (k == sizeof(filter_names) / sizeof(filter_names[0]))
 			return fail_at(p, VIGIL_ERR_INVAL, t->off, t->len,
-			    "unknown filter \"%.*s\" (date, time, datetime, day, month, year, upper, "
-			    "number, duration, count, join, check, checked, default).",
-			    (int)(n > 32 ? 32 : n), name);
+			               "unknown filter \"%.*s\" (date, time, datetime, day, month, "
+			               "year, upper, "
+			               "number, duration, count, join, check, checked, default).",
+			               (int)(n > 32 ? 32 : n), name);
 		if (t->nfilters == FILTERS_MAX)
 			return fail_at(p, VIGIL_ERR_INVAL, t->off, t->len, "more than %d filters.",
-			    FILTERS_MAX);
+			               FILTERS_MAX);
 		struct filter *f = &t->filters[t->nfilters++];
 
 		f->type = filter_names[k].type;
@@ -311,7 +320,8 @@ read_filters(struct parser *p, struct tag *t, const char **s, const char *end)
 			skip_spaces(s, end);
 			if (filter_names[k].arg == 2) {
 				if (*s >= end || !isdigit((unsigned char)**s))
-					return fail_at(p, VIGIL_ERR_INVAL, t->off, t->len,
+					return fail_at(
+					    p, VIGIL_ERR_INVAL, t->off, t->len,
 					    "number takes a count of decimals (number:1).");
 				f->digits = **s - '0';
 				(*s)++;
@@ -319,10 +329,12 @@ read_filters(struct parser *p, struct tag *t, const char **s, const char *end)
 			}
 			if (filter_names[k].arg != 1)
 				return fail_at(p, VIGIL_ERR_INVAL, t->off, t->len,
-				    "the filter %s takes no argument.", filter_names[k].name);
+				               "the filter %s takes no argument.",
+				               filter_names[k].name);
 			if ((q = open_quote(*s, (size_t)(end - *s), &close)) == 0)
 				return fail_at(p, VIGIL_ERR_INVAL, t->off, t->len,
-				    "the argument of %s must be in quotes.", filter_names[k].name);
+				               "the argument of %s must be in quotes.",
+				               filter_names[k].name);
 			*s += q;
 			const char *a = *s;
 
@@ -334,7 +346,8 @@ read_filters(struct parser *p, struct tag *t, const char **s, const char *end)
 			*s += strlen(close);
 		} else if (filter_names[k].arg == 1)
 			return fail_at(p, VIGIL_ERR_INVAL, t->off, t->len,
-			    "the filter %s needs an argument in quotes.", filter_names[k].name);
+			               "the filter %s needs an argument in quotes.",
+			               filter_names[k].name);
 	}
 }
 
@@ -369,13 +382,13 @@ read_tag(struct parser *p, size_t off, size_t end, struct tag *t)
 			t->block = N_UNLESS;
 		else
 			return fail_at(p, VIGIL_ERR_INVAL, off, t->len,
-			    "unknown block; the blocks are #each, #if and #unless.");
+			               "unknown block; the blocks are #each, #if and #unless.");
 		t->kind = open ? T_OPEN : T_CLOSE;
 		skip_spaces(&s, e);
 		if (!open) {
 			if (s != e)
 				return fail_at(p, VIGIL_ERR_INVAL, off, t->len,
-				    "a closing tag holds only its block's name.");
+				               "a closing tag holds only its block's name.");
 			return 0;
 		}
 		if ((rc = read_path(p, t, &s, e, t->path)) != 0)
@@ -383,7 +396,7 @@ read_tag(struct parser *p, size_t off, size_t end, struct tag *t)
 		skip_spaces(&s, e);
 		if (s != e)
 			return fail_at(p, VIGIL_ERR_INVAL, off, t->len,
-			    "a block takes one field and no filters.");
+			               "a block takes one field and no filters.");
 		return 0;
 	}
 	if (s < e && *s == '%') {
@@ -393,7 +406,7 @@ read_tag(struct parser *p, size_t off, size_t end, struct tag *t)
 			s++;
 		if ((size_t)(s - w) == 0 || (size_t)(s - w) >= sizeof(t->kindname))
 			return fail_at(p, VIGIL_ERR_INVAL, off, t->len,
-			    "a picture tag names its kind: {{%%chart FIELD}}.");
+			               "a picture tag names its kind: {{%%chart FIELD}}.");
 		memcpy(t->kindname, w, (size_t)(s - w));
 		t->kind = T_IMAGE;
 		skip_spaces(&s, e);
@@ -401,7 +414,8 @@ read_tag(struct parser *p, size_t off, size_t end, struct tag *t)
 			return rc;
 		skip_spaces(&s, e);
 		if (s != e)
-			return fail_at(p, VIGIL_ERR_INVAL, off, t->len, "a picture tag takes one field.");
+			return fail_at(p, VIGIL_ERR_INVAL, off, t->len,
+			               "a picture tag takes one field.");
 		return 0;
 	}
 	if ((size_t)(e - s) == 4 && memcmp(s, "else", 4) == 0) {
@@ -422,8 +436,8 @@ static int
 add_node(struct parser *p, struct node **arr, size_t *n, size_t *cap, struct node **out)
 {
 	if (++p->nodes > p->lim->max_nodes)
-		return fail_at(p, VIGIL_ERR_TOOBIG, p->pos, 0, "more than %zu tags and text pieces.",
-		    p->lim->max_nodes);
+		return fail_at(p, VIGIL_ERR_TOOBIG, p->pos, 0,
+		               "more than %zu tags and text pieces.", p->lim->max_nodes);
 	if (*n == *cap) {
 		size_t ncap = *cap == 0 ? 8 : *cap * 2;
 		struct node *q = realloc(*arr, ncap * sizeof(*q));
@@ -449,8 +463,8 @@ block_name(enum ntype b)
  * the block *closer opens, which is consumed.
  */
 static int
-parse_list(struct parser *p, size_t depth, const struct tag *closer, struct node **arr,
-    size_t *n, struct node **alt, size_t *nalt)
+parse_list(struct parser *p, size_t depth, const struct tag *closer, struct node **arr, size_t *n,
+           struct node **alt, size_t *nalt)
 {
 	size_t cap = 0, altcap = 0, *count = n;
 	struct node **into = arr;
@@ -488,7 +502,8 @@ parse_list(struct parser *p, size_t depth, const struct tag *closer, struct node
 			if (open == NULL) {
 				if (closer != NULL)
 					return fail_at(p, VIGIL_ERR_INVAL, closer->off, closer->len,
-					    "this block is never closed with {{/%s}}.", block_name(closer->block));
+					               "this block is never closed with {{/%s}}.",
+					               block_name(closer->block));
 				return 0;
 			}
 		}
@@ -504,13 +519,16 @@ parse_list(struct parser *p, size_t depth, const struct tag *closer, struct node
 			continue;
 		case T_CLOSE:
 			if (closer == NULL || closer->block != t.block)
-				return fail_at(p, VIGIL_ERR_INVAL, t.off, t.len,
-				    closer == NULL ? "a closing tag without its opening tag."
-				                   : "this does not close the block opened before it.");
+				return fail_at(
+				    p, VIGIL_ERR_INVAL, t.off, t.len,
+				    closer == NULL
+				        ? "a closing tag without its opening tag."
+				        : "this does not close the block opened before it.");
 			return 0;
 		case T_ELSE:
 			if (closer == NULL || alt == NULL || into == alt)
-				return fail_at(p, VIGIL_ERR_INVAL, t.off, t.len,
+				return fail_at(
+				    p, VIGIL_ERR_INVAL, t.off, t.len,
 				    "{{else}} belongs inside #each, #if or #unless, once.");
 			into = alt;
 			count = nalt;
@@ -533,7 +551,8 @@ parse_list(struct parser *p, size_t depth, const struct tag *closer, struct node
 			x->type = N_VAR;
 			x->optional = t.optional;
 			if (t.nfilters > 0) {
-				if ((x->filters = malloc(t.nfilters * sizeof(*x->filters))) == NULL) {
+				if ((x->filters = malloc(t.nfilters * sizeof(*x->filters))) ==
+				    NULL) {
 					free_filters(t.filters, t.nfilters);
 					return VIGIL_ERR_NOMEM;
 				}
@@ -551,8 +570,8 @@ parse_list(struct parser *p, size_t depth, const struct tag *closer, struct node
 		/* T_OPEN */
 		x->type = t.block;
 		if (depth + 1 > p->lim->max_depth)
-			return fail_at(p, VIGIL_ERR_TOOBIG, t.off, t.len, "blocks nested deeper than %zu.",
-			    p->lim->max_depth);
+			return fail_at(p, VIGIL_ERR_TOOBIG, t.off, t.len,
+			               "blocks nested deeper than %zu.", p->lim->max_depth);
 		{
 			struct node *body, *alts;
 			size_t nbody, nalts;
@@ -571,7 +590,7 @@ parse_list(struct parser *p, size_t depth, const struct tag *closer, struct node
 
 int
 tmpl_parse(const char *text, size_t len, const struct tmpl_limits *lim, struct tmpl **out,
-    char *err, size_t errlen)
+           char *err, size_t errlen)
 {
 	struct parser p;
 	struct tmpl *t;
@@ -584,7 +603,8 @@ tmpl_parse(const char *text, size_t len, const struct tmpl_limits *lim, struct t
 		lim = &tmpl_default_limits;
 	if (len > lim->max_input) {
 		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "the template is larger than %zu bytes.", lim->max_input);
+			snprintf(err, errlen, "the template is larger than %zu bytes.",
+			         lim->max_input);
 		return VIGIL_ERR_TOOBIG;
 	}
 	if ((t = calloc(1, sizeof(*t))) == NULL || (t->text = malloc(len + 1)) == NULL) {
@@ -611,4 +631,3 @@ tmpl_parse(const char *text, size_t len, const struct tmpl_limits *lim, struct t
 	*out = t;
 	return 0;
 }
-

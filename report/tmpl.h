@@ -49,7 +49,7 @@ struct tmpl_output {
 	int (*text)(void *arg, struct buf *out, const char *s, size_t n, int number);
 	/* {{%kind path}}: append the markup of a picture of v. NULL: pictures are refused. */
 	int (*image)(void *arg, struct buf *out, const char *kind, const struct value *v, char *err,
-	    size_t errlen);
+	             size_t errlen);
 	void *arg;
 };
 
@@ -60,7 +60,7 @@ struct tmpl;
  * VIGIL_ERR_INVAL with "line L, column C: {{tag}}: what is wrong" in err.
  */
 int tmpl_parse(const char *text, size_t len, const struct tmpl_limits *lim, struct tmpl **out,
-    char *err, size_t errlen);
+               char *err, size_t errlen);
 void tmpl_free(struct tmpl *t);
 
 /*
@@ -70,7 +70,7 @@ void tmpl_free(struct tmpl *t);
  * limits) or VIGIL_ERR_NOMEM.
  */
 int tmpl_render(const struct tmpl *t, const struct value *data, const struct tmpl_output *o,
-    struct buf *out, char *err, size_t errlen);
+                struct buf *out, char *err, size_t errlen);
 
 /*
  * Every field the template reads, in order, once each: the path as written,
@@ -78,7 +78,8 @@ int tmpl_render(const struct tmpl *t, const struct value *data, const struct tmp
  * ("" at the top). For a list of what an operator must fill.
  */
 void tmpl_fields(const struct tmpl *t,
-    void (*fn)(void *arg, const char *path, int required, const char *loop), void *arg);
+                 void (*fn)(void *arg, const char *path, int required, const char *loop),
+                 void *arg);
 
 /* Escapers for struct tmpl_output.text: XML for WordprocessingML text, HTML, CSV, none. */
 int tmpl_escape_wordml(void *arg, struct buf *out, const char *s, size_t n, int number);

@@ -35,7 +35,7 @@ tmpl_escape_wordml(void *arg, struct buf *out, const char *s, size_t n, int numb
 		else if (c < 0x20 || c == 0x7f)
 			rep = ""; /* not allowed in XML 1.0 */
 		else if (c == 0xef && i + 2 < n && (unsigned char)s[i + 1] == 0xbf &&
-		    ((unsigned char)s[i + 2] == 0xbe || (unsigned char)s[i + 2] == 0xbf)) {
+		         ((unsigned char)s[i + 2] == 0xbe || (unsigned char)s[i + 2] == 0xbf)) {
 			rep = ""; /* U+FFFE, U+FFFF: not characters XML allows */
 			skip = 3;
 		}
@@ -59,13 +59,26 @@ tmpl_escape_html(void *arg, struct buf *out, const char *s, size_t n, int number
 		const char *rep;
 
 		switch (s[i]) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#39;"; break;
-		case '\n': rep = "<br>"; break;
-		default: continue;
+		case '&':
+			rep = "&amp;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '"':
+			rep = "&quot;";
+			break;
+		case '\'':
+			rep = "&#39;";
+			break;
+		case '\n':
+			rep = "<br>";
+			break;
+		default:
+			continue;
 		}
 		if ((rc = buf_add(out, s + from, i - from)) == 0)
 			rc = buf_str(out, rep);
@@ -91,7 +104,8 @@ tmpl_escape_csv(void *arg, struct buf *out, const char *s, size_t n, int number)
 	if (n > 0 && strchr("=+-@\t\r", s[0]) != NULL && (rc = buf_add(out, "'", 1)) != 0)
 		return rc;
 	for (size_t i = 0; i < n; i++)
-		if ((rc = buf_add(out, s + i, 1)) != 0 || (s[i] == '"' && (rc = buf_add(out, "\"", 1)) != 0))
+		if ((rc = buf_add(out, s + i, 1)) != 0 ||
+		    (s[i] == '"' && (rc = buf_add(out, "\"", 1)) != 0))
 			return rc;
 	return buf_add(out, "\"", 1);
 }
@@ -144,7 +158,8 @@ tmpl_upper(struct buf *out, const char *s, size_t n)
 			c = (uint32_t)(p[i] & 0x1f) << 6 | (p[i + 1] & 0x3f);
 			k = 2;
 		} else if ((p[i] & 0xf0) == 0xe0 && i + 2 < n) {
-			c = (uint32_t)(p[i] & 0x0f) << 12 | (uint32_t)(p[i + 1] & 0x3f) << 6 | (p[i + 2] & 0x3f);
+			c = (uint32_t)(p[i] & 0x0f) << 12 | (uint32_t)(p[i + 1] & 0x3f) << 6 |
+			    (p[i + 2] & 0x3f);
 			k = 3;
 		} else { /* four-byte sequences have no case here: copied as they are */
 			k = (p[i] & 0xf8) == 0xf0 && i + 3 < n ? 4 : 1;

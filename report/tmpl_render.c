@@ -56,7 +56,7 @@ rfail(struct render *r, int rc, const struct node *x, const char *fmt, ...)
 	va_end(ap);
 	if (x != NULL)
 		snprintf(r->err, r->errlen, "%s (in %.*s)", msg, (int)(x->len > 120 ? 120 : x->len),
-		    r->t->text + x->off);
+		         r->t->text + x->off);
 	else
 		snprintf(r->err, r->errlen, "%s", msg);
 	return rc;
@@ -83,7 +83,8 @@ lookup(struct render *r, const char *path)
 	memcpy(first, path, n);
 	first[n] = '\0';
 	if (strcmp(first, "this") == 0)
-		return dot != NULL ? value_path(r->stack[r->depth].v, dot + 1) : r->stack[r->depth].v;
+		return dot != NULL ? value_path(r->stack[r->depth].v, dot + 1)
+		                   : r->stack[r->depth].v;
 	for (size_t i = r->depth + 1; i-- > 0;) {
 		const struct value *m = value_get(r->stack[i].v, first);
 
@@ -186,9 +187,11 @@ fmt_duration(struct buf *b, double secs)
 	long long d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60;
 
 	if (d > 0)
-		return h > 0 ? buf_printf(b, "%lld ngày %lld giờ", d, h) : buf_printf(b, "%lld ngày", d);
+		return h > 0 ? buf_printf(b, "%lld ngày %lld giờ", d, h)
+		             : buf_printf(b, "%lld ngày", d);
 	if (h > 0)
-		return m > 0 ? buf_printf(b, "%lld giờ %lld phút", h, m) : buf_printf(b, "%lld giờ", h);
+		return m > 0 ? buf_printf(b, "%lld giờ %lld phút", h, m)
+		             : buf_printf(b, "%lld giờ", h);
 	if (m > 0)
 		return buf_printf(b, "%lld phút", m);
 	return buf_printf(b, "%lld giây", s);
@@ -197,7 +200,7 @@ fmt_duration(struct buf *b, double secs)
 /* The text of a scalar: strings as they are, numbers as written, booleans in words. */
 static int
 scalar_text(struct render *r, const struct node *x, const struct value *v, const char **s,
-    size_t *n, int *number)
+            size_t *n, int *number)
 {
 	*number = 0;
 	switch (v->type) {
@@ -215,10 +218,11 @@ scalar_text(struct render *r, const struct node *x, const struct value *v, const
 		*n = strlen(*s);
 		return 0;
 	case VALUE_ARRAY:
-		return rfail(r, VIGIL_ERR_INVAL, x, "the field \"%s\" is a list, not a value", x->path);
+		return rfail(r, VIGIL_ERR_INVAL, x, "the field \"%s\" is a list, not a value",
+		             x->path);
 	case VALUE_OBJECT:
-		return rfail(r, VIGIL_ERR_INVAL, x, "the field \"%s\" is a group of fields, not a value",
-		    x->path);
+		return rfail(r, VIGIL_ERR_INVAL, x,
+		             "the field \"%s\" is a group of fields, not a value", x->path);
 	default:
 		return rfail(r, VIGIL_ERR_MISSING, x, "missing field \"%s\"", x->path);
 	}
@@ -226,7 +230,7 @@ scalar_text(struct render *r, const struct node *x, const struct value *v, const
 
 static int
 apply_filter(struct render *r, const struct node *x, const struct filter *f, const struct value *v,
-    const char *s, size_t n, int number, struct buf *to, int *tonumber)
+             const char *s, size_t n, int number, struct buf *to, int *tonumber)
 {
 	struct when w;
 
@@ -239,17 +243,19 @@ apply_filter(struct render *r, const struct node *x, const struct filter *f, con
 	case F_MONTH:
 	case F_YEAR:
 		if (parse_when(s, n, &w) != 0)
-			return rfail(r, VIGIL_ERR_INVAL, x, "the field \"%s\" is not a date (%.*s)", x->path,
-			    (int)(n > 40 ? 40 : n), s);
+			return rfail(r, VIGIL_ERR_INVAL, x, "the field \"%s\" is not a date (%.*s)",
+			             x->path, (int)(n > 40 ? 40 : n), s);
 		if ((f->type == F_TIME || f->type == F_DATETIME) && !w.has_time)
-			return rfail(r, VIGIL_ERR_INVAL, x, "the field \"%s\" has no time of day", x->path);
+			return rfail(r, VIGIL_ERR_INVAL, x, "the field \"%s\" has no time of day",
+			             x->path);
 		switch (f->type) {
 		case F_DATE:
 			return buf_printf(to, "%02d/%02d/%04d", w.d, w.mo, w.y);
 		case F_TIME:
 			return buf_printf(to, "%02d:%02d", w.h, w.mi);
 		case F_DATETIME:
-			return buf_printf(to, "%02d:%02d ngày %02d/%02d/%04d", w.h, w.mi, w.d, w.mo, w.y);
+			return buf_printf(to, "%02d:%02d ngày %02d/%02d/%04d", w.h, w.mi, w.d, w.mo,
+			                  w.y);
 		case F_DAY:
 			return buf_printf(to, "%02d", w.d);
 		case F_MONTH:
@@ -267,7 +273,8 @@ apply_filter(struct render *r, const struct node *x, const struct filter *f, con
 		double d;
 
 		if (!number || n >= sizeof(lit))
-			return rfail(r, VIGIL_ERR_INVAL, x, "the field \"%s\" is not a number", x->path);
+			return rfail(r, VIGIL_ERR_INVAL, x, "the field \"%s\" is not a number",
+			             x->path);
 		memcpy(lit, s, n);
 		lit[n] = '\0';
 		d = strtod(lit, &end);
@@ -275,12 +282,14 @@ apply_filter(struct render *r, const struct node *x, const struct filter *f, con
 	}
 	case F_COUNT:
 		if (v == NULL || v->type != VALUE_ARRAY)
-			return rfail(r, VIGIL_ERR_INVAL, x, "the field \"%s\" is not a list", x->path);
+			return rfail(r, VIGIL_ERR_INVAL, x, "the field \"%s\" is not a list",
+			             x->path);
 		*tonumber = 1;
 		return buf_printf(to, "%zu", v->n);
 	case F_JOIN:
 		if (v == NULL || v->type != VALUE_ARRAY)
-			return rfail(r, VIGIL_ERR_INVAL, x, "the field \"%s\" is not a list", x->path);
+			return rfail(r, VIGIL_ERR_INVAL, x, "the field \"%s\" is not a list",
+			             x->path);
 		for (size_t i = 0; i < v->n; i++) {
 			const char *is;
 			size_t in;
@@ -335,13 +344,14 @@ render_var(struct render *r, const struct node *x)
 		char num[32];
 
 		if (r->depth == 0)
-			return rfail(r, VIGIL_ERR_INVAL, x, "%s is only known inside {{#each}}", x->path);
+			return rfail(r, VIGIL_ERR_INVAL, x, "%s is only known inside {{#each}}",
+			             x->path);
 		if (strcmp(x->path, "@index") == 0) {
 			snprintf(num, sizeof(num), "%zu", fr->index + 1);
 			return emit_text(r, x, num, strlen(num), 1);
 		}
 		s = strcmp(x->path, "@first") == 0 ? (fr->index == 0 ? "Có" : "")
-		                                    : (fr->index + 1 == fr->count ? "Có" : "");
+		                                   : (fr->index + 1 == fr->count ? "Có" : "");
 		return emit_text(r, x, s, strlen(s), 0);
 	}
 	v = lookup(r, x->path);
@@ -350,10 +360,12 @@ render_var(struct render *r, const struct node *x)
 
 		if (f != NULL) {
 			on = v != NULL && (v->type == VALUE_STRING || v->type == VALUE_NUMBER) &&
-			    strcmp(v->str, f->arg) == 0;
-			if (!on && v != NULL && v->type == VALUE_ARRAY) /* a list of chosen values */
+			     strcmp(v->str, f->arg) == 0;
+			if (!on && v != NULL &&
+			    v->type == VALUE_ARRAY) /* a list of chosen values */
 				for (size_t i = 0; i < v->n && !on; i++)
-					on = v->items[i].type == VALUE_STRING && strcmp(v->items[i].str, f->arg) == 0;
+					on = v->items[i].type == VALUE_STRING &&
+					     strcmp(v->items[i].str, f->arg) == 0;
 		} else
 			on = value_truthy(v);
 		s = on ? "\xe2\x98\x92" : "\xe2\x98\x90"; /* ☒ ☐ */
@@ -456,7 +468,8 @@ render_list(struct render *r, const struct node *nodes, size_t n)
 		const struct node *x = &nodes[i];
 
 		if (++r->steps > r->maxsteps)
-			return rfail(r, VIGIL_ERR_TOOBIG, x,
+			return rfail(
+			    r, VIGIL_ERR_TOOBIG, x,
 			    "the template takes more than %zu steps to fill (loops inside loops?)",
 			    r->maxsteps);
 		switch (x->type) {
@@ -473,10 +486,13 @@ render_list(struct render *r, const struct node *nodes, size_t n)
 			char ierr[256] = "";
 
 			if (missing(v))
-				return rfail(r, VIGIL_ERR_MISSING, x, "missing field \"%s\"", x->path);
+				return rfail(r, VIGIL_ERR_MISSING, x, "missing field \"%s\"",
+				             x->path);
 			if (r->o->image == NULL)
-				return rfail(r, VIGIL_ERR_INVAL, x, "pictures cannot be made in this format");
-			if ((rc = r->o->image(r->o->arg, r->out, x->kind, v, ierr, sizeof(ierr))) != 0)
+				return rfail(r, VIGIL_ERR_INVAL, x,
+				             "pictures cannot be made in this format");
+			if ((rc = r->o->image(r->o->arg, r->out, x->kind, v, ierr, sizeof(ierr))) !=
+			    0)
 				return buf_error(r->out) != 0 ? out_error(r, buf_error(r->out), x)
 				                              : rfail(r, rc, x, "%s", ierr);
 			break;
@@ -492,7 +508,7 @@ render_list(struct render *r, const struct node *nodes, size_t n)
 
 int
 tmpl_render(const struct tmpl *t, const struct value *data, const struct tmpl_output *o,
-    struct buf *out, char *err, size_t errlen)
+            struct buf *out, char *err, size_t errlen)
 {
 	struct render r;
 	int rc;
@@ -557,7 +573,7 @@ seen_add(struct seen *s, const char *path, const char *loop)
 
 static void
 walk_fields(const struct node *nodes, size_t n, const char *loop, struct seen *s,
-    void (*fn)(void *, const char *, int, const char *), void *arg)
+            void (*fn)(void *, const char *, int, const char *), void *arg)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct node *x = &nodes[i];
@@ -566,27 +582,27 @@ walk_fields(const struct node *nodes, size_t n, const char *loop, struct seen *s
 		if (x->type == N_TEXT || x->path[0] == '@')
 			continue;
 		required = x->type == N_EACH || x->type == N_IMAGE ||
-		    (x->type == N_VAR && !x->optional && !has_filter(x, F_DEFAULT, NULL) &&
-		        !has_filter(x, F_CHECK, NULL) && !has_filter(x, F_CHECKED, NULL));
+		           (x->type == N_VAR && !x->optional && !has_filter(x, F_DEFAULT, NULL) &&
+		            !has_filter(x, F_CHECK, NULL) && !has_filter(x, F_CHECKED, NULL));
 		if (x->type == N_EACH && x->nalt > 0)
 			required = 0;
 		/* As written: {{.ip}} is kept as "this.ip". */
 		if (seen_add(s, x->path, loop))
-			fn(arg, strncmp(x->path, "this.", 5) == 0 ? x->path + 4 : x->path, required, loop);
+			fn(arg, strncmp(x->path, "this.", 5) == 0 ? x->path + 4 : x->path, required,
+			   loop);
 		walk_fields(x->body, x->nbody, x->type == N_EACH ? x->path : loop, s, fn, arg);
 		walk_fields(x->alt, x->nalt, loop, s, fn, arg);
 	}
 }
 
 void
-tmpl_fields(const struct tmpl *t, void (*fn)(void *arg, const char *path, int required,
-    const char *loop), void *arg)
+tmpl_fields(const struct tmpl *t,
+            void (*fn)(void *arg, const char *path, int required, const char *loop), void *arg)
 {
-	struct seen s = { 0 };
+	struct seen s = {0};
 
 	walk_fields(t->nodes, t->n, "", &s, fn, arg);
 	for (size_t i = 0; i < s.n; i++)
 		free(s.keys[i]);
 	free(s.keys);
 }
-

@@ -22,14 +22,14 @@
 
 #include "value.h"
 
-#define NUMBER_MAX 64            /* characters of one number literal */
-#define ARENA_BLOCK (64 * 1024)  /* the usual arena block; a longer string gets its own */
+#define NUMBER_MAX 64           /* characters of one number literal */
+#define ARENA_BLOCK (64 * 1024) /* the usual arena block; a longer string gets its own */
 
 const struct value_limits value_default_limits = {
-	.max_input = 8u << 20,
-	.max_depth = 32,
-	.max_nodes = 500000,
-	.max_string = 1u << 20,
+    .max_input = 8u << 20,
+    .max_depth = 32,
+    .max_nodes = 500000,
+    .max_string = 1u << 20,
 };
 
 struct block {
@@ -128,7 +128,7 @@ scratch_put(struct parser *p, size_t at, const char *s, size_t n)
 {
 	if (at + n > p->lim->max_string)
 		return fail(p, VIGIL_ERR_TOOBIG, "a string is longer than %zu bytes.",
-		    p->lim->max_string);
+		            p->lim->max_string);
 	if (at + n + 1 > p->scratchcap) {
 		size_t cap = p->scratchcap < 256 ? 256 : p->scratchcap;
 		char *q;
@@ -206,19 +206,24 @@ string(struct parser *p, const char **out, size_t *outlen)
 			if ((rc = hex4(p, &cp)) != 0)
 				return rc;
 			if (cp >= 0xdc00 && cp <= 0xdfff)
-				return fail(p, VIGIL_ERR_INVAL, "a lone low surrogate \\u%04x.", cp);
+				return fail(p, VIGIL_ERR_INVAL, "a lone low surrogate \\u%04x.",
+				            cp);
 			if (cp >= 0xd800 && cp <= 0xdbff) {
-				if (p->len - p->pos < 2 || p->s[p->pos] != '\\' || p->s[p->pos + 1] != 'u')
-					return fail(p, VIGIL_ERR_INVAL, "a lone high surrogate \\u%04x.", cp);
+				if (p->len - p->pos < 2 || p->s[p->pos] != '\\' ||
+				    p->s[p->pos + 1] != 'u')
+					return fail(p, VIGIL_ERR_INVAL,
+					            "a lone high surrogate \\u%04x.", cp);
 				p->pos += 2;
 				if ((rc = hex4(p, &lo)) != 0)
 					return rc;
 				if (lo < 0xdc00 || lo > 0xdfff)
-					return fail(p, VIGIL_ERR_INVAL, "a lone high surrogate \\u%04x.", cp);
+					return fail(p, VIGIL_ERR_INVAL,
+					            "a lone high surrogate \\u%04x.", cp);
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 			}
 			if (cp == 0)
-				return fail(p, VIGIL_ERR_INVAL, "\\u0000 is not allowed in a string.");
+				return fail(p, VIGIL_ERR_INVAL,
+				            "\\u0000 is not allowed in a string.");
 			if (cp < 0x80) {
 				u[0] = (char)cp;
 				k = 1;
@@ -296,7 +301,8 @@ number(struct parser *p, struct value *v)
 			p->pos++;
 	}
 	if (p->pos - start > NUMBER_MAX)
-		return fail(p, VIGIL_ERR_INVAL, "a number is longer than %d characters.", NUMBER_MAX);
+		return fail(p, VIGIL_ERR_INVAL, "a number is longer than %d characters.",
+		            NUMBER_MAX);
 	memcpy(lit, p->s + start, p->pos - start);
 	lit[p->pos - start] = '\0';
 	errno = 0;
@@ -336,8 +342,8 @@ check_keys(struct parser *p, struct value *obj)
 	qsort(sorted, obj->n, sizeof(*sorted), keycmp);
 	for (size_t i = 1; i < obj->n; i++)
 		if (strcmp(sorted[i - 1]->key, sorted[i]->key) == 0) {
-			rc = fail(p, VIGIL_ERR_INVAL, "the key \"%.64s\" appears twice in one object.",
-			    sorted[i]->key);
+			rc = fail(p, VIGIL_ERR_INVAL,
+			          "the key \"%.64s\" appears twice in one object.", sorted[i]->key);
 			break;
 		}
 	free(sorted);
@@ -354,7 +360,8 @@ container(struct parser *p, struct value *v, size_t depth)
 	int rc;
 
 	if (depth >= p->lim->max_depth)
-		return fail(p, VIGIL_ERR_TOOBIG, "nested deeper than %zu levels.", p->lim->max_depth);
+		return fail(p, VIGIL_ERR_TOOBIG, "nested deeper than %zu levels.",
+		            p->lim->max_depth);
 	v->type = object ? VALUE_OBJECT : VALUE_ARRAY;
 	v->str = "";
 	p->pos++;
@@ -474,7 +481,7 @@ value_doc_free(struct value_doc *doc)
 
 int
 value_parse(const char *s, size_t len, const struct value_limits *lim, struct value_doc **out,
-    char *err, size_t errlen)
+            char *err, size_t errlen)
 {
 	struct parser p;
 	int rc;
@@ -490,7 +497,8 @@ value_parse(const char *s, size_t len, const struct value_limits *lim, struct va
 	p.errlen = errlen;
 	if (len > p.lim->max_input) {
 		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "the data is larger than %zu bytes.", p.lim->max_input);
+			snprintf(err, errlen, "the data is larger than %zu bytes.",
+			         p.lim->max_input);
 		return VIGIL_ERR_TOOBIG;
 	}
 	if ((p.doc = calloc(1, sizeof(*p.doc))) == NULL)

@@ -27,7 +27,7 @@ enum value_type {
 
 struct value {
 	enum value_type type;
-	const char *key;     /* the member's name when in an object, else NULL */
+	const char *key; /* the member's name when in an object, else NULL */
 	/*
 	 * STRING: the decoded text; NUMBER: its literal ("-1.5e3"); BOOL:
 	 * "true"/"false"; NULL: "null"; ARRAY, OBJECT: "".
@@ -57,7 +57,7 @@ struct value_doc;
  * VIGIL_ERR_INVAL with "line L, column C: what is wrong" in err.
  */
 int value_parse(const char *s, size_t len, const struct value_limits *lim, struct value_doc **out,
-    char *err, size_t errlen);
+                char *err, size_t errlen);
 void value_doc_free(struct value_doc *doc);
 const struct value *value_root(const struct value_doc *doc);
 

@@ -48,7 +48,7 @@ static int
 is_name(char c)
 {
 	return !is_space(c) && c != '>' && c != '/' && c != '=' && c != '<' && c != '"' &&
-	    c != '\'' && c != '\0';
+	       c != '\'' && c != '\0';
 }
 
 /* Where the text `end` first appears from pos on, or -1. */
@@ -103,7 +103,7 @@ read_tag(struct xml_reader *r, struct xml_token *t)
 			return tfail(r, VIGIL_ERR_INVAL, "an end tag with attributes.");
 		if (t->nattrs == XML_MAX_ATTRS)
 			return tfail(r, VIGIL_ERR_TOOBIG, "more than %d attributes in one tag.",
-			    XML_MAX_ATTRS);
+			             XML_MAX_ATTRS);
 		a = &t->attrs[t->nattrs];
 		a->name = r->s + p;
 		while (p < r->len && is_name(r->s[p]))
@@ -147,8 +147,10 @@ xml_next(struct xml_reader *r, struct xml_token *t)
 	if (r->pos >= r->len) {
 		if (r->depth > 0)
 			return tfail(r, VIGIL_ERR_INVAL, "the element <%.*s> is never closed.",
-			    (int)(r->stack[r->depth - 1].nlen > 40 ? 40 : r->stack[r->depth - 1].nlen),
-			    r->stack[r->depth - 1].name);
+			             (int)(r->stack[r->depth - 1].nlen > 40
+			                       ? 40
+			                       : r->stack[r->depth - 1].nlen),
+			             r->stack[r->depth - 1].name);
 		if (!r->seen_root)
 			return tfail(r, VIGIL_ERR_INVAL, "no element at all.");
 		t->type = XML_EOF;
@@ -165,7 +167,8 @@ xml_next(struct xml_reader *r, struct xml_token *t)
 		if (r->depth == 0) {
 			for (size_t i = t->off; i < p; i++)
 				if (!is_space(r->s[i]))
-					return tfail(r, VIGIL_ERR_INVAL, "text outside the root element.");
+					return tfail(r, VIGIL_ERR_INVAL,
+					             "text outside the root element.");
 		}
 		return 0;
 	}
@@ -178,10 +181,13 @@ xml_next(struct xml_reader *r, struct xml_token *t)
 		else if (r->len - r->pos >= 9 && memcmp(r->s + r->pos, "<![CDATA[", 9) == 0)
 			end = "]]>";
 		else if (r->s[r->pos + 1] == '!')
-			return tfail(r, VIGIL_ERR_INVAL, "a DOCTYPE or declaration, which is not allowed.");
+			return tfail(r, VIGIL_ERR_INVAL,
+			             "a DOCTYPE or declaration, which is not allowed.");
 		if ((at = find(r, r->pos + 2, end)) < 0)
 			return tfail(r, VIGIL_ERR_INVAL, "an unterminated %s.",
-			    end[0] == '?' ? "processing instruction" : end[0] == '-' ? "comment" : "CDATA");
+			             end[0] == '?'   ? "processing instruction"
+			             : end[0] == '-' ? "comment"
+			                             : "CDATA");
 		if (end[0] == ']' && r->depth == 0)
 			return tfail(r, VIGIL_ERR_INVAL, "CDATA outside the root element.");
 		t->type = XML_OTHER;
@@ -197,7 +203,8 @@ xml_next(struct xml_reader *r, struct xml_token *t)
 		r->depth--;
 		if (r->stack[r->depth].nlen != t->nlen ||
 		    memcmp(r->stack[r->depth].name, t->name, t->nlen) != 0)
-			return tfail(r, VIGIL_ERR_INVAL, "</%.*s> does not close <%.*s>.",
+			return tfail(
+			    r, VIGIL_ERR_INVAL, "</%.*s> does not close <%.*s>.",
 			    (int)(t->nlen > 40 ? 40 : t->nlen), t->name,
 			    (int)(r->stack[r->depth].nlen > 40 ? 40 : r->stack[r->depth].nlen),
 			    r->stack[r->depth].name);
@@ -211,7 +218,8 @@ xml_next(struct xml_reader *r, struct xml_token *t)
 	}
 	if (t->type == XML_START) {
 		if (r->depth == XML_MAX_DEPTH)
-			return tfail(r, VIGIL_ERR_TOOBIG, "elements nested deeper than %d.", XML_MAX_DEPTH);
+			return tfail(r, VIGIL_ERR_TOOBIG, "elements nested deeper than %d.",
+			             XML_MAX_DEPTH);
 		r->stack[r->depth].name = t->name;
 		r->stack[r->depth].nlen = t->nlen;
 		r->depth++;
@@ -272,7 +280,7 @@ xml_decode(struct buf *out, const char *raw, size_t n)
 	static const struct {
 		const char *name;
 		char c;
-	} named[] = { { "amp", '&' }, { "lt", '<' }, { "gt", '>' }, { "quot", '"' }, { "apos", '\'' } };
+	} named[] = {{"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''}};
 	size_t i = 0, from = 0;
 	int rc;
 
@@ -299,9 +307,10 @@ xml_decode(struct buf *out, const char *raw, size_t n)
 
 			for (size_t k = i + 2 + (size_t)hex; k < semi; k++) {
 				char c = raw[k];
-				int d = c >= '0' && c <= '9' ? c - '0'
-				    : hex && c >= 'a' && c <= 'f' ? c - 'a' + 10
-				    : hex && c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+				int d = c >= '0' && c <= '9'          ? c - '0'
+				        : hex && c >= 'a' && c <= 'f' ? c - 'a' + 10
+				        : hex && c >= 'A' && c <= 'F' ? c - 'A' + 10
+				                                      : -1;
 
 				if (d < 0 || cp > 0x10ffff) {
 					cp = 0xfffd;
@@ -319,8 +328,9 @@ xml_decode(struct buf *out, const char *raw, size_t n)
 				if (strlen(named[k].name) == semi - i - 1 &&
 				    memcmp(raw + i + 1, named[k].name, semi - i - 1) == 0)
 					break;
-			rc = k < sizeof(named) / sizeof(named[0]) ? buf_add(out, &named[k].c, 1)
-			                                          : buf_add(out, raw + i, semi + 1 - i);
+			rc = k < sizeof(named) / sizeof(named[0])
+			         ? buf_add(out, &named[k].c, 1)
+			         : buf_add(out, raw + i, semi + 1 - i);
 		}
 		if (rc != 0)
 			return rc;

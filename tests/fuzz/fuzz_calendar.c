@@ -19,8 +19,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int64_t start = 1767225600LL * 1000000; /* 2026-01-01 */
 
 	if (size >= 4)
-		start += (int64_t)((uint32_t)data[0] | (uint32_t)data[1] << 8 | (uint32_t)data[2] << 16) *
-		    60 * 1000000;
+		start += (int64_t)((uint32_t)data[0] | (uint32_t)data[1] << 8 |
+		                   (uint32_t)data[2] << 16) *
+		         60 * 1000000;
 	if (calendar_parse((const char *)data, size, "fuzz", &c, err, sizeof(err)) != 0)
 		return 0;
 	for (int k = 0; k < DL_KINDS; k++) {

@@ -14,8 +14,9 @@
 #include "../../report/docx.h"
 #include "../../report/xmltok.h"
 
-static const char DATA[] = "{\"a\":\"A & <b>\",\"n\":1,\"l\":[{\"x\":\"1\"},{\"x\":\"2\"}],\"e\":[],"
-                           "\"t\":\"2026-12-05T14:30:00+07:00\",\"y\":true}";
+static const char DATA[] =
+    "{\"a\":\"A & <b>\",\"n\":1,\"l\":[{\"x\":\"1\"},{\"x\":\"2\"}],\"e\":[],"
+    "\"t\":\"2026-12-05T14:30:00+07:00\",\"y\":true}";
 
 static int
 well_formed(const char *s, size_t n)
@@ -45,8 +46,8 @@ media(void *arg, const char *rid, const unsigned char **data, size_t *len, const
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct tmpl_output o = { tmpl_escape_wordml, NULL, NULL };
-	struct docx_media m = { media, NULL };
+	struct tmpl_output o = {tmpl_escape_wordml, NULL, NULL};
+	struct docx_media m = {media, NULL};
 	struct value_doc *doc = NULL;
 	struct buf prep, out, html;
 	struct tmpl *t = NULL;
@@ -62,12 +63,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (docx_prepare((const char *)data, size, &prep, err, sizeof(err)) == 0) {
 		if (!ok)
 			__builtin_trap(); /* it reads the XML first: broken XML is refused */
-		if (tmpl_parse(prep.p != NULL ? prep.p : "", prep.len, NULL, &t, err, sizeof(err)) == 0) {
+		if (tmpl_parse(prep.p != NULL ? prep.p : "", prep.len, NULL, &t, err,
+		               sizeof(err)) == 0) {
 			if (tmpl_render(t, value_root(doc), &o, &out, err, sizeof(err)) == 0) {
 				if (!well_formed(out.p != NULL ? out.p : "", out.len))
 					__builtin_trap();
-				docx_to_html(out.p != NULL ? out.p : "", out.len, "t", &m, &html, &skipped, err,
-				    sizeof(err));
+				docx_to_html(out.p != NULL ? out.p : "", out.len, "t", &m, &html,
+				             &skipped, err, sizeof(err));
 			}
 			tmpl_free(t);
 		}

@@ -24,7 +24,10 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	int (*const esc[])(void *, struct buf *, const char *, size_t, int) = {
-		tmpl_escape_wordml, tmpl_escape_html, tmpl_escape_csv, tmpl_escape_none,
+	    tmpl_escape_wordml,
+	    tmpl_escape_html,
+	    tmpl_escape_csv,
+	    tmpl_escape_none,
 	};
 	struct tmpl_limits lim = tmpl_default_limits;
 	struct value_doc *doc = NULL;
@@ -38,7 +41,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		tmpl_fields(t, field, &nfields);
 		if (value_parse(part[1], len[1], NULL, &doc, err, sizeof(err)) == 0) {
 			for (size_t i = 0; i < sizeof(esc) / sizeof(esc[0]); i++) {
-				struct tmpl_output o = { esc[i], NULL, NULL };
+				struct tmpl_output o = {esc[i], NULL, NULL};
 				struct buf out;
 
 				buf_init(&out, 1 << 20);

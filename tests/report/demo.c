@@ -14,15 +14,21 @@
 #include "gen.h"
 
 static const char unit_json[] =
-    "\"unit\":{\"name\":\"Ủy ban nhân dân phường Đông Hòa\",\"parent\":\"Ủy ban nhân dân thành phố Dĩ An\","
-    "\"short\":\"UBND\",\"place\":\"Đông Hòa\",\"address\":\"Số 1 đường Nguyễn Huệ, phường Đông Hòa\","
-    "\"head\":{\"name\":\"Nguyễn Thị Hằng\",\"position\":\"Chủ tịch\"},\"sign_for\":\"TM. ỦY BAN NHÂN DÂN\","
+    "\"unit\":{\"name\":\"Ủy ban nhân dân phường Đông Hòa\",\"parent\":\"Ủy ban nhân dân thành phố "
+    "Dĩ An\","
+    "\"short\":\"UBND\",\"place\":\"Đông Hòa\",\"address\":\"Số 1 đường Nguyễn Huệ, phường Đông "
+    "Hòa\","
+    "\"head\":{\"name\":\"Nguyễn Thị Hằng\",\"position\":\"Chủ tịch\"},\"sign_for\":\"TM. ỦY BAN "
+    "NHÂN DÂN\","
     "\"it_contact\":{\"name\":\"Lê Quốc Việt\",\"position\":\"Công chức Văn phòng - Thống kê\","
     "\"phone\":\"0274 3 123 456\",\"email\":\"cntt@donghoa.gov.vn\"},"
-    "\"recipients\":[{\"name\":\"Ban Thường vụ Đảng ủy phường\"},{\"name\":\"Ủy ban Kiểm tra Đảng ủy phường\"}]},"
+    "\"recipients\":[{\"name\":\"Ban Thường vụ Đảng ủy phường\"},{\"name\":\"Ủy ban Kiểm tra Đảng "
+    "ủy phường\"}]},"
     "\"document\":{\"number\":\"27\",\"date\":\"2026-12-05\"},"
-    "\"fields\":{\"assessment\":\"Tỷ lệ máy đáp ứng yêu cầu còn thấp do ba máy chưa được khắc phục.\","
-    "\"proposals\":\"Thay ổ cứng máy pc-04 và cài lại phần mềm diệt virus cho máy pc-18, pc-31.\"},";
+    "\"fields\":{\"assessment\":\"Tỷ lệ máy đáp ứng yêu cầu còn thấp do ba máy chưa được khắc "
+    "phục.\","
+    "\"proposals\":\"Thay ổ cứng máy pc-04 và cài lại phần mềm diệt virus cho máy pc-18, "
+    "pc-31.\"},";
 
 int
 main(int argc, char *argv[])

@@ -59,9 +59,10 @@ gen_range(struct gen *g, int64_t lo, int64_t hi)
 static inline void
 gen_month(struct gen *g, uint64_t seed, int64_t now_us)
 {
-	static const char *const reasons[] = { "phần mềm diệt virus không chạy",
-		"mẫu nhận diện virus cũ hơn 3 ngày", "bản vá bảo mật chờ quá 7 ngày" };
-	static const char *const units[] = { "Văn phòng", "Kế toán", "Địa chính" };
+	static const char *const reasons[] = {"phần mềm diệt virus không chạy",
+	                                      "mẫu nhận diện virus cũ hơn 3 ngày",
+	                                      "bản vá bảo mật chờ quá 7 ngày"};
+	static const char *const units[] = {"Văn phòng", "Kế toán", "Địa chính"};
 	int64_t from = deadline_day_start(cal_days(2026, 11, 1), VN_UTC_OFFSET_MIN);
 	int64_t to = deadline_day_start(cal_days(2026, 12, 1), VN_UTC_OFFSET_MIN);
 	int64_t hour = 3600LL * 1000000, day = 24 * hour;
@@ -78,19 +79,21 @@ gen_month(struct gen *g, uint64_t seed, int64_t now_us)
 		if (m == 7 || m == 21)
 			continue;
 		state = m == 3 || m == 17 || m == 30 ? 0 : (int)gen_range(g, 0, 8) != 0;
-		g->rows[g->nrows++] = (struct summary_posture){ g->names[m], from - gen_range(g, day, 20 * day),
-			state, state ? NULL : reasons[m % 3] };
+		g->rows[g->nrows++] =
+		    (struct summary_posture){g->names[m], from - gen_range(g, day, 20 * day), state,
+		                             state ? NULL : reasons[m % 3]};
 		if (!state && m != 3 && m != 17 && m != 30) /* fixed some time around the start */
-			g->rows[g->nrows++] = (struct summary_posture){ g->names[m],
-				from + gen_range(g, -day, 6 * day), 1, NULL };
+			g->rows[g->nrows++] = (struct summary_posture){
+			    g->names[m], from + gen_range(g, -day, 6 * day), 1, NULL};
 		/* Episodes of falling out of compliance: from two hours to four days. */
 		for (int c = 0; c < episodes; c++) {
 			int64_t t = gen_range(g, from - 2 * day, to + 3 * day);
 
-			g->rows[g->nrows++] = (struct summary_posture){ g->names[m], t, 0, reasons[(m + c) % 3] };
+			g->rows[g->nrows++] =
+			    (struct summary_posture){g->names[m], t, 0, reasons[(m + c) % 3]};
 			if (m != 3 && m != 17 && m != 30)
-				g->rows[g->nrows++] = (struct summary_posture){ g->names[m],
-					t + gen_range(g, 2 * hour, 4 * day), 1, NULL };
+				g->rows[g->nrows++] = (struct summary_posture){
+				    g->names[m], t + gen_range(g, 2 * hour, 4 * day), 1, NULL};
 		}
 	}
 	for (int i = 0; i < GEN_INCIDENTS; i++) {
@@ -100,10 +103,11 @@ gen_month(struct gen *g, uint64_t seed, int64_t now_us)
 		x->category = (int)gen_range(g, 0, SUMMARY_CATEGORIES);
 		x->severity = (int)gen_range(g, 1, SUMMARY_SEVERITIES);
 		/* Most in the month, a few from October still open, one after the period. */
-		x->opened_us = i < 3 ? from - gen_range(g, day, 10 * day) : i == 29 ? to + hour
-		                                                                     : gen_range(g, from, to);
+		x->opened_us = i < 3     ? from - gen_range(g, day, 10 * day)
+		               : i == 29 ? to + hour
+		                         : gen_range(g, from, to);
 		snprintf(g->titles[i], sizeof(g->titles[i]), "Sự cố thử số %d: %s", i + 1,
-		    summary_category_texts[x->category]);
+		         summary_category_texts[x->category]);
 		x->title = g->titles[i];
 		if (gen_range(g, 0, 10) < 8)
 			x->acked_us = x->opened_us + gen_range(g, 60LL * 1000000, 6 * hour);
@@ -121,7 +125,8 @@ gen_month(struct gen *g, uint64_t seed, int64_t now_us)
 	}
 	g->in.from_us = from;
 	g->in.to_us = to;
-	g->in.now_us = now_us != 0 ? now_us : deadline_day_start(cal_days(2026, 12, 5), VN_UTC_OFFSET_MIN);
+	g->in.now_us =
+	    now_us != 0 ? now_us : deadline_day_start(cal_days(2026, 12, 5), VN_UTC_OFFSET_MIN);
 	g->in.utc_offset_min = VN_UTC_OFFSET_MIN;
 	g->in.target = 100;
 	g->in.inventory = GEN_INVENTORY;

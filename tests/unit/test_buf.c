@@ -66,14 +66,20 @@ test_base64(void **state)
 {
 	static const struct {
 		const char *in, *out;
-	} v[] = { { "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
-		{ "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" }, { "foobar", "Zm9vYmFy" } };
+	} v[] = {{"", ""},
+	         {"f", "Zg=="},
+	         {"fo", "Zm8="},
+	         {"foo", "Zm9v"},
+	         {"foob", "Zm9vYg=="},
+	         {"fooba", "Zm9vYmE="},
+	         {"foobar", "Zm9vYmFy"}};
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		struct buf b;
 
 		buf_init(&b, 64);
-		assert_int_equal(buf_base64(&b, (const unsigned char *)v[i].in, strlen(v[i].in)), 0);
+		assert_int_equal(buf_base64(&b, (const unsigned char *)v[i].in, strlen(v[i].in)),
+		                 0);
 		assert_string_equal(b.p != NULL ? b.p : "", v[i].out);
 		buf_free(&b);
 	}
@@ -83,8 +89,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_grow_and_cap),
-		cmocka_unit_test(test_base64),
+	    cmocka_unit_test(test_grow_and_cap),
+	    cmocka_unit_test(test_base64),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

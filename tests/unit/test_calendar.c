@@ -60,7 +60,7 @@ test_shipped(void **state)
 	assert_false(calendar_is_working(c, cal_days(2026, 2, 14))); /* Saturday, Tết */
 	assert_true(calendar_is_working(c, cal_days(2026, 2, 23)));  /* back to work */
 	assert_true(calendar_is_working(c, cal_days(2026, 2, 13)));  /* the Friday before */
-	calendar_day(c, cal_days(2026, 1, 10), &cd);                /* a Saturday worked */
+	calendar_day(c, cal_days(2026, 1, 10), &cd);                 /* a Saturday worked */
 	assert_true(cd.working);
 	assert_true(cd.makeup);
 	assert_false(calendar_is_working(c, cal_days(2026, 1, 2)));
@@ -83,7 +83,7 @@ test_rules(void **state)
 	                              "workday 2030-01-04 Làm bù\nyear 2030\n");
 	struct cal_day cd;
 
-	assert_true(calendar_is_working(c, cal_days(2030, 1, 6)));  /* a Sunday: works here */
+	assert_true(calendar_is_working(c, cal_days(2030, 1, 6)));   /* a Sunday: works here */
 	assert_false(calendar_is_working(c, cal_days(2030, 1, 11))); /* a Friday */
 	calendar_day(c, cal_days(2030, 1, 2), &cd);
 	assert_true(cd.provisional);
@@ -105,17 +105,18 @@ test_errors(void **state)
 	static const struct {
 		const char *text, *says;
 	} bad[] = {
-		{ "holiday 2026-02-30 x\n", "t.conf:1: expected a date" },
-		{ "\nholiday 26-01-01\n", "t.conf:2: expected a date" },
-		{ "holidays 2026-01-01\n", "unknown word \"holidays\"" },
-		{ "weekend sat sunday\n", "unknown day \"sunday\"" },
-		{ "weekend sat\nweekend sun\n", "t.conf:2: the weekend is given twice" },
-		{ "holiday 2026-01-05..2026-01-01 x\n", "run forward" },
-		{ "holiday 2026-01-01..2026-12-31 x\n", "at most 60 days" },
-		{ "holiday 2026-01-01x\n", "a space after the date" },
-		{ "year 26\n", "expected a year" },
-		{ "holiday 2026-02-16 Tết\n\nworkday 2026-02-16 x\n", "t.conf:3: 2026-02-16 is already listed at line 1" },
-		{ "holiday 2026-02-14..2026-02-22 a\nholiday 2026-02-20 b\n", "t.conf:2: 2026-02-20" },
+	    {"holiday 2026-02-30 x\n", "t.conf:1: expected a date"},
+	    {"\nholiday 26-01-01\n", "t.conf:2: expected a date"},
+	    {"holidays 2026-01-01\n", "unknown word \"holidays\""},
+	    {"weekend sat sunday\n", "unknown day \"sunday\""},
+	    {"weekend sat\nweekend sun\n", "t.conf:2: the weekend is given twice"},
+	    {"holiday 2026-01-05..2026-01-01 x\n", "run forward"},
+	    {"holiday 2026-01-01..2026-12-31 x\n", "at most 60 days"},
+	    {"holiday 2026-01-01x\n", "a space after the date"},
+	    {"year 26\n", "expected a year"},
+	    {"holiday 2026-02-16 Tết\n\nworkday 2026-02-16 x\n",
+	     "t.conf:3: 2026-02-16 is already listed at line 1"},
+	    {"holiday 2026-02-14..2026-02-22 a\nholiday 2026-02-20 b\n", "t.conf:2: 2026-02-20"},
 	};
 	char err[256];
 
@@ -124,7 +125,8 @@ test_errors(void **state)
 
 		err[0] = '\0';
 		assert_int_equal(calendar_parse(bad[i].text, strlen(bad[i].text), "t.conf", &c, err,
-		                     sizeof(err)), VIGIL_ERR_CONFIG);
+		                                sizeof(err)),
+		                 VIGIL_ERR_CONFIG);
 		assert_null(c);
 		if (strstr(err, bad[i].says) == NULL)
 			fail_msg("%s: said \"%s\", not \"%s\"", bad[i].text, err, bad[i].says);
@@ -133,7 +135,7 @@ test_errors(void **state)
 		struct calendar *c = NULL;
 
 		assert_int_equal(calendar_load("/nonexistent/holidays.conf", &c, err, sizeof(err)),
-		    VIGIL_ERR_SYS);
+		                 VIGIL_ERR_SYS);
 		assert_null(c);
 	}
 }
@@ -142,10 +144,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_days),
-		cmocka_unit_test(test_shipped),
-		cmocka_unit_test(test_rules),
-		cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_days),
+	    cmocka_unit_test(test_shipped),
+	    cmocka_unit_test(test_rules),
+	    cmocka_unit_test(test_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -39,9 +39,12 @@ test_png(void **state)
 	size_t n;
 
 	buf_init(&png, 8 << 20);
-	assert_int_equal(draw("{\"title\":\"Tỷ lệ máy tuân thủ theo ngày (%)\",\"unit\":\"%\",\"max\":100,"
-	                      "\"target\":100,\"bars\":[{\"label\":\"Thứ Hai\",\"value\":92.5},"
-	                      "{\"label\":\"Đêm\",\"value\":100},{\"value\":0}]}", &png, err, sizeof(err)), 0);
+	assert_int_equal(
+	    draw("{\"title\":\"Tỷ lệ máy tuân thủ theo ngày (%)\",\"unit\":\"%\",\"max\":100,"
+	         "\"target\":100,\"bars\":[{\"label\":\"Thứ Hai\",\"value\":92.5},"
+	         "{\"label\":\"Đêm\",\"value\":100},{\"value\":0}]}",
+	         &png, err, sizeof(err)),
+	    0);
 	assert_true(png.len > 1000);
 	assert_memory_equal(png.p, "\x89PNG\r\n\x1a\n", 8);
 	assert_int_equal(be32((const unsigned char *)png.p + 16), CHART_WIDTH_PX);
@@ -49,8 +52,9 @@ test_png(void **state)
 	/* A month of bars, labels slanted, no values written. */
 	n = (size_t)snprintf(json, sizeof(json), "{\"bars\":[");
 	for (int i = 1; i <= 31; i++)
-		n += (size_t)snprintf(json + n, sizeof(json) - n, "%s{\"label\":\"%02d\",\"value\":%d}",
-		    i > 1 ? "," : "", i, 60 + i);
+		n += (size_t)snprintf(json + n, sizeof(json) - n,
+		                      "%s{\"label\":\"%02d\",\"value\":%d}", i > 1 ? "," : "", i,
+		                      60 + i);
 	snprintf(json + n, sizeof(json) - n, "]}");
 	buf_reset(&png);
 	assert_int_equal(draw(json, &png, err, sizeof(err)), 0);
@@ -63,10 +67,10 @@ test_refused(void **state)
 	static const struct {
 		const char *json, *says;
 	} bad[] = {
-		{ "[]", "needs an object" },
-		{ "{\"bars\":{}}", "needs an object with a list" },
-		{ "{\"bars\":[{\"label\":\"a\"}]}", "bar 1 of the chart" },
-		{ "{\"bars\":[{\"value\":1},{\"value\":\"2\"}]}", "bar 2 of the chart" },
+	    {"[]", "needs an object"},
+	    {"{\"bars\":{}}", "needs an object with a list"},
+	    {"{\"bars\":[{\"label\":\"a\"}]}", "bar 1 of the chart"},
+	    {"{\"bars\":[{\"value\":1},{\"value\":\"2\"}]}", "bar 2 of the chart"},
 	};
 	struct buf png;
 	char err[256], *json;
@@ -96,8 +100,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_png),
-		cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_png),
+	    cmocka_unit_test(test_refused),
 	};
 
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -59,8 +59,10 @@ test_notice_across_tet(void **state)
 	struct calendar *plain = calendar_default();
 	struct deadline d = compute(shipped, DL_NOTICE, vn(2026, 2, 12, 10, 0));
 
-	assert_true(d.due_us == vn(2026, 2, 24, 0, 0)); /* end of Monday 23/02, the first day back */
-	assert_true(d.near_us == vn(2026, 2, 13, 0, 0)); /* the last 2 working days: 13/02 and 23/02 */
+	assert_true(d.due_us ==
+	            vn(2026, 2, 24, 0, 0)); /* end of Monday 23/02, the first day back */
+	assert_true(d.near_us ==
+	            vn(2026, 2, 13, 0, 0)); /* the last 2 working days: 13/02 and 23/02 */
 	assert_false(d.provisional);
 	assert_false(d.uncovered);
 	/* Without the holidays it would have been Tuesday 17/02, the first day of Tết. */
@@ -74,7 +76,7 @@ test_notice_across_tet(void **state)
 static void
 test_working_days_across_tet(void **state)
 {
-	struct deadline_rule rule = { DL_WORKING_DAYS, 5, DL_WORKING_DAYS, 2 };
+	struct deadline_rule rule = {DL_WORKING_DAYS, 5, DL_WORKING_DAYS, 2};
 	struct deadline d;
 
 	assert_int_equal(deadline_compute(shipped, &rule, vn(2026, 2, 13, 15, 0), TZ, &d), 0);
@@ -124,7 +126,7 @@ test_periodic(void **state)
 	struct deadline d;
 
 	assert_int_equal(deadline_periodic(shipped, 2026, 1, TZ, &d), 0);
-	assert_true(d.due_us == vn(2026, 6, 20, 0, 0)); /* before 20/06 */
+	assert_true(d.due_us == vn(2026, 6, 20, 0, 0));  /* before 20/06 */
 	assert_true(d.near_us == vn(2026, 6, 15, 0, 0)); /* five working days: 15–19/06 */
 	assert_int_equal(deadline_periodic(shipped, 2026, 2, TZ, &d), 0);
 	assert_true(d.due_us == vn(2026, 12, 15, 0, 0));
@@ -146,12 +148,12 @@ test_calendar_doubts(void **state)
 	assert_true(d.uncovered);
 	/* Rules that make no sense. */
 	{
-		struct deadline_rule bad = { DL_CALENDAR_DAYS, -1, DL_HOURS, 0 };
+		struct deadline_rule bad = {DL_CALENDAR_DAYS, -1, DL_HOURS, 0};
 
 		assert_int_equal(deadline_compute(shipped, &bad, 0, TZ, &d), VIGIL_ERR_INVAL);
-		bad = (struct deadline_rule){ DL_BEFORE_DATE, 231, DL_HOURS, 0 };
+		bad = (struct deadline_rule){DL_BEFORE_DATE, 231, DL_HOURS, 0};
 		assert_int_equal(deadline_compute(shipped, &bad, 0, TZ, &d), VIGIL_ERR_INVAL);
-		bad = (struct deadline_rule){ DL_BEFORE_DATE, 1301, DL_HOURS, 0 };
+		bad = (struct deadline_rule){DL_BEFORE_DATE, 1301, DL_HOURS, 0};
 		assert_int_equal(deadline_compute(shipped, &bad, 0, TZ, &d), VIGIL_ERR_INVAL);
 	}
 }
@@ -191,7 +193,8 @@ test_states(void **state)
 	assert_string_equal(deadline_kind_name(DL_CLOSING), "closing");
 }
 
-/* What a store keeps (the start, the kind, the submission) gives the same deadline after a restart. */
+/* What a store keeps (the start, the kind, the submission) gives the same deadline after a restart.
+ */
 static void
 test_restart(void **state)
 {
@@ -199,7 +202,8 @@ test_restart(void **state)
 	struct calendar *reloaded = NULL;
 	char err[256];
 
-	assert_int_equal(calendar_load("deploy/reports/holidays.conf", &reloaded, err, sizeof(err)), 0);
+	assert_int_equal(calendar_load("deploy/reports/holidays.conf", &reloaded, err, sizeof(err)),
+	                 0);
 	after = compute(reloaded, DL_CLOSING, before.start_us);
 	assert_memory_equal(&before, &after, sizeof(before));
 	/* 27/08 + 5 = 01/09, a holiday, then 02/09: the Thursday 03/09. */
@@ -214,13 +218,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_notice_across_tet),
-		cmocka_unit_test(test_working_days_across_tet),
-		cmocka_unit_test(test_closing_and_hours),
-		cmocka_unit_test(test_periodic),
-		cmocka_unit_test(test_calendar_doubts),
-		cmocka_unit_test(test_states),
-		cmocka_unit_test(test_restart),
+	    cmocka_unit_test(test_notice_across_tet),
+	    cmocka_unit_test(test_working_days_across_tet),
+	    cmocka_unit_test(test_closing_and_hours),
+	    cmocka_unit_test(test_periodic),
+	    cmocka_unit_test(test_calendar_doubts),
+	    cmocka_unit_test(test_states),
+	    cmocka_unit_test(test_restart),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -16,17 +16,20 @@
 #include "../../report/docx.h"
 
 static const char TYPES[] =
-    "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
+    "<?xml version=\"1.0\"?><Types "
+    "xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
     "<Default Extension=\"xml\" ContentType=\"application/xml\"/></Types>";
-static const char RELS[] =
-    "<?xml version=\"1.0\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
-    "</Relationships>";
-static const char BODY[] =
-    "<w:document xmlns:w=\"w\"><w:body><w:p><w:r><w:t>Số {{doc.</w:t></w:r><w:r><w:t>n}}</w:t></w:r></w:p>"
-    "<w:p><w:r><w:t>{{%chart c}}</w:t></w:r></w:p></w:body></w:document>";
-static const char HEADER[] = "<w:hdr xmlns:w=\"w\"><w:p><w:r><w:t>{{unit|upper}}</w:t></w:r></w:p></w:hdr>";
-static const char DATA[] = "{\"doc\":{\"n\":\"27\"},\"unit\":\"phường Đông Hòa\",\"c\":{\"title\":\"Tỷ lệ\","
-                           "\"target\":100,\"bars\":[{\"label\":\"01\",\"value\":90},{\"label\":\"02\",\"value\":100}]}}";
+static const char RELS[] = "<?xml version=\"1.0\"?><Relationships "
+                           "xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+                           "</Relationships>";
+static const char BODY[] = "<w:document xmlns:w=\"w\"><w:body><w:p><w:r><w:t>Số "
+                           "{{doc.</w:t></w:r><w:r><w:t>n}}</w:t></w:r></w:p>"
+                           "<w:p><w:r><w:t>{{%chart c}}</w:t></w:r></w:p></w:body></w:document>";
+static const char HEADER[] =
+    "<w:hdr xmlns:w=\"w\"><w:p><w:r><w:t>{{unit|upper}}</w:t></w:r></w:p></w:hdr>";
+static const char DATA[] =
+    "{\"doc\":{\"n\":\"27\"},\"unit\":\"phường Đông Hòa\",\"c\":{\"title\":\"Tỷ lệ\","
+    "\"target\":100,\"bars\":[{\"label\":\"01\",\"value\":90},{\"label\":\"02\",\"value\":100}]}}";
 
 static struct docx *
 sample(void)
@@ -131,10 +134,10 @@ test_fill_errors(void **state)
 		int rc;
 		const char *says;
 	} cases[] = {
-		{ "{\"unit\":\"x\",\"c\":{\"bars\":[]}}", VIGIL_ERR_MISSING,
-		    "word/document.xml: missing field \"doc.n\" (in {{doc.n}})" },
-		{ "{\"doc\":{\"n\":1},\"unit\":\"x\",\"c\":{\"bars\":[{\"value\":-1}]}}", VIGIL_ERR_INVAL,
-		    "bar 1 of the chart has no value of 0 or more" },
+	    {"{\"unit\":\"x\",\"c\":{\"bars\":[]}}", VIGIL_ERR_MISSING,
+	     "word/document.xml: missing field \"doc.n\" (in {{doc.n}})"},
+	    {"{\"doc\":{\"n\":1},\"unit\":\"x\",\"c\":{\"bars\":[{\"value\":-1}]}}",
+	     VIGIL_ERR_INVAL, "bar 1 of the chart has no value of 0 or more"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -142,9 +145,11 @@ test_fill_errors(void **state)
 		struct value_doc *doc = NULL;
 		char err[512];
 
-		assert_int_equal(value_parse(cases[i].data, strlen(cases[i].data), NULL, &doc, err,
-		                     sizeof(err)), 0);
-		assert_int_equal(docx_fill(d, value_root(doc), NULL, err, sizeof(err)), cases[i].rc);
+		assert_int_equal(
+		    value_parse(cases[i].data, strlen(cases[i].data), NULL, &doc, err, sizeof(err)),
+		    0);
+		assert_int_equal(docx_fill(d, value_root(doc), NULL, err, sizeof(err)),
+		                 cases[i].rc);
 		if (strstr(err, cases[i].says) == NULL)
 			fail_msg("said \"%s\", not \"%s\"", err, cases[i].says);
 		value_doc_free(doc);
@@ -160,7 +165,8 @@ test_fill_errors(void **state)
 
 		docx_add(d, "word/document.xml", bad, strlen(bad));
 		value_parse("{}", 2, NULL, &doc, err, sizeof(err));
-		assert_int_equal(docx_fill(d, value_root(doc), NULL, err, sizeof(err)), VIGIL_ERR_CONFIG);
+		assert_int_equal(docx_fill(d, value_root(doc), NULL, err, sizeof(err)),
+		                 VIGIL_ERR_CONFIG);
 		assert_non_null(strstr(err, "word/document.xml: paragraph 1"));
 		value_doc_free(doc);
 		docx_free(d);
@@ -182,11 +188,13 @@ zip_of(int n, size_t size, int with_document)
 	for (int i = 0; i < n; i++) {
 		char name[32];
 
-		snprintf(name, sizeof(name), i == 0 && with_document ? "word/document.xml" : "f%d", i);
+		snprintf(name, sizeof(name), i == 0 && with_document ? "word/document.xml" : "f%d",
+		         i);
 		assert_true(zip_file_add(za, name, zip_source_buffer(za, zeros, size, 0), 0) >= 0);
 	}
 	if (with_document)
-		zip_file_add(za, "[Content_Types].xml", zip_source_buffer(za, TYPES, strlen(TYPES), 0), 0);
+		zip_file_add(za, "[Content_Types].xml",
+		             zip_source_buffer(za, TYPES, strlen(TYPES), 0), 0);
 	assert_int_equal(zip_close(za), 0);
 	free(zeros);
 	assert_int_equal(zip_source_stat(src, &st), 0);
@@ -239,9 +247,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip_and_fill),
-		cmocka_unit_test(test_fill_errors),
-		cmocka_unit_test(test_hostile_zips),
+	    cmocka_unit_test(test_roundtrip_and_fill),
+	    cmocka_unit_test(test_fill_errors),
+	    cmocka_unit_test(test_hostile_zips),
 	};
 
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,8 +22,9 @@
 #define R(t) "<w:r><w:t>" t "</w:t></w:r>"
 #define P(runs) "<w:p>" runs "</w:p>"
 
-static const char *DATA = "{\"a\":\"A\",\"n\":12,\"list\":[{\"x\":\"one\"},{\"x\":\"two\"},{\"x\":\"three\"}],"
-                          "\"none\":[],\"yes\":true,\"q\":\"\\\"<&>\\\"\"}";
+static const char *DATA =
+    "{\"a\":\"A\",\"n\":12,\"list\":[{\"x\":\"one\"},{\"x\":\"two\"},{\"x\":\"three\"}],"
+    "\"none\":[],\"yes\":true,\"q\":\"\\\"<&>\\\"\"}";
 
 /*
  * Prepare, parse, fill; check the result is well-formed XML; return its text
@@ -33,7 +34,7 @@ static const char *DATA = "{\"a\":\"A\",\"n\":12,\"list\":[{\"x\":\"one\"},{\"x\
 static char *
 fill(const char *xml, char *err, size_t errlen)
 {
-	struct tmpl_output o = { tmpl_escape_wordml, NULL, NULL };
+	struct tmpl_output o = {tmpl_escape_wordml, NULL, NULL};
 	struct value_doc *doc = NULL;
 	struct buf prep, out, text;
 	struct tmpl *t = NULL;
@@ -110,9 +111,10 @@ check_err(const char *xml, const char *says)
 static void
 test_split_runs(void **state)
 {
-	const char *xml = DOC(P(R("Số {{") "<w:proofErr w:type=\"spellStart\"/>"
-	                        "<w:r><w:rPr><w:b/></w:rPr><w:t>a</w:t></w:r>"
-	                        "<w:proofErr w:type=\"spellEnd\"/>" R("}} và {{ n }}") R(" xong")));
+	const char *xml =
+	    DOC(P(R("Số {{") "<w:proofErr w:type=\"spellStart\"/>"
+	                     "<w:r><w:rPr><w:b/></w:rPr><w:t>a</w:t></w:r>"
+	                     "<w:proofErr w:type=\"spellEnd\"/>" R("}} và {{ n }}") R(" xong")));
 	struct buf prep;
 	char err[256];
 
@@ -134,70 +136,79 @@ static void
 test_paragraph_blocks(void **state)
 {
 	check(DOC(P(R("head")) P(R("{{#each list}}")) P(R("- {{.x}}")) P(R("  {{/each}} "))
-	          P(R("tail"))),
-	    "head|- one|- two|- three|tail|");
+	              P(R("tail"))),
+	      "head|- one|- two|- three|tail|");
 	/* The tags may themselves be split. */
 	check(DOC(P(R("{{#ea") R("ch none}}")) P(R("x")) P(R("{{el") R("se}}")) P(R("empty"))
-	          P(R("{{/each}}"))),
-	    "empty|");
+	              P(R("{{/each}}"))),
+	      "empty|");
 	check(DOC(P(R("{{#if yes}}")) P(R("shown")) P(R("{{/if}}")) P(R("{{#unless yes}}"))
-	          P(R("hidden")) P(R("{{/unless}}"))),
-	    "shown|");
+	              P(R("hidden")) P(R("{{/unless}}"))),
+	      "shown|");
 	/* Inside one table cell (a signature block's list). */
 	check(DOC("<w:tbl><w:tr><w:tc>" P(R("Nơi nhận:")) P(R("{{#each list}}")) P(R("{{.x}};"))
-	          P(R("{{/each}}")) "</w:tc><w:tc>" P(R("sign")) "</w:tc></w:tr></w:tbl>"),
-	    "Nơi nhận:|one;|two;|three;|sign|#");
+	              P(R("{{/each}}")) "</w:tc><w:tc>" P(R("sign")) "</w:tc></w:tr></w:tbl>"),
+	      "Nơi nhận:|one;|two;|three;|sign|#");
 }
 
 static void
 test_row_blocks(void **state)
 {
 	/* Open in the first cell, close in the last: the row repeats. */
-	check(DOC("<w:tbl>" "<w:tr><w:tc>" P(R("No")) "</w:tc><w:tc>" P(R("Name")) "</w:tc></w:tr>"
-	          "<w:tr><w:tc>" P(R("{{#each list}}{{@index}}")) "</w:tc><w:tc>" P(R("{{.x}}{{/each}}"))
-	          "</w:tc></w:tr></w:tbl>"),
-	    "No|Name|#1|one|#2|two|#3|three|#");
+	check(DOC("<w:tbl>"
+	          "<w:tr><w:tc>" P(R("No")) "</w:tc><w:tc>" P(
+	              R("Name")) "</w:tc></w:tr>"
+	                         "<w:tr><w:tc>" P(R("{{#each list}}{{@index}}")) "</w:tc><w:tc>" P(
+	                             R("{{.x}}{{/each}}")) "</w:tc></w:tr></w:tbl>"),
+	      "No|Name|#1|one|#2|two|#3|three|#");
 	/* No items: the row is gone, the table still well-formed. */
-	check(DOC("<w:tbl>" "<w:tr><w:tc>" P(R("No")) "</w:tc><w:tc>" P(R("Name")) "</w:tc></w:tr>"
-	          "<w:tr><w:tc>" P(R("{{#each none}}{{@index}}")) "</w:tc><w:tc>" P(R("{{.x}}{{/each}}"))
-	          "</w:tc></w:tr></w:tbl>"),
-	    "No|Name|#");
+	check(DOC("<w:tbl>"
+	          "<w:tr><w:tc>" P(R("No")) "</w:tc><w:tc>" P(
+	              R("Name")) "</w:tc></w:tr>"
+	                         "<w:tr><w:tc>" P(R("{{#each none}}{{@index}}")) "</w:tc><w:tc>" P(
+	                             R("{{.x}}{{/each}}")) "</w:tc></w:tr></w:tbl>"),
+	      "No|Name|#");
 	/* Two rows repeat together. */
-	check(DOC("<w:tbl><w:tr><w:tc>" P(R("{{#each list}}{{.x}}")) "</w:tc></w:tr>"
-	          "<w:tr><w:tc>" P(R("sub {{@index}}{{/each}}")) "</w:tc></w:tr></w:tbl>"),
+	check(
+	    DOC("<w:tbl><w:tr><w:tc>" P(R(
+	        "{{#each list}}{{.x}}")) "</w:tc></w:tr>"
+	                                 "<w:tr><w:tc>" P(R(
+	                                     "sub {{@index}}{{/each}}")) "</w:tc></w:tr></w:tbl>"),
 	    "one|#sub 1|#two|#sub 2|#three|#sub 3|#");
 	/* An {{else}} has no row to go in. */
-	check_err(DOC("<w:tbl><w:tr><w:tc>" P(R("{{#each list}}")) "</w:tc><w:tc>" P(R("{{else}}x"))
-	              "</w:tc><w:tc>" P(R("{{/each}}")) "</w:tc></w:tr></w:tbl>"),
-	    "{{else}} cannot be used in a block that repeats table rows");
+	check_err(DOC("<w:tbl><w:tr><w:tc>" P(R("{{#each list}}")) "</w:tc><w:tc>" P(
+	              R("{{else}}x")) "</w:tc><w:tc>" P(R("{{/each}}")) "</w:tc></w:tr></w:tbl>"),
+	          "{{else}} cannot be used in a block that repeats table rows");
 }
 
 static void
 test_inline_blocks(void **state)
 {
 	/* Inside one paragraph the block may cross runs. */
-	check(DOC(P(R("[{{#each list}}") "<w:r><w:rPr><w:i/></w:rPr><w:t>{{.x}}</w:t></w:r>"
-	            R("{{#unless @last}}, {{/unless}}{{/each}}]"))),
-	    "[one, two, three]|");
+	check(DOC(P(R("[{{#each list}}") "<w:r><w:rPr><w:i/></w:rPr><w:t>{{.x}}</w:t></w:r>" R(
+	          "{{#unless @last}}, {{/unless}}{{/each}}]"))),
+	      "[one, two, three]|");
 	check(DOC(P(R("{{#if yes}}a{{else}}b{{/if}}"))), "a|");
 }
 
 static void
 test_errors(void **state)
 {
-	check_err(DOC(P(R("x")) P(R("Số {{#each list}}")) P(R("{{/each}}"))),
+	check_err(
+	    DOC(P(R("x")) P(R("Số {{#each list}}")) P(R("{{/each}}"))),
 	    "paragraph 2 (\"Số {{#each list}}\"): {{#each list}} and {{/each}} are in different "
 	    "paragraphs, so each must stand alone");
-	check_err(DOC(P(R("{{#each list}}")) "<w:tbl><w:tr><w:tc>" P(R("{{/each}}"))
-	              "</w:tc></w:tr></w:tbl>"),
-	    "is not in the same place as");
-	check_err(DOC(P(R("{{a")) P(R("}}"))), "paragraph 1 (\"{{a\"): a '{{' that is never closed");
+	check_err(DOC(P(R("{{#each list}}")) "<w:tbl><w:tr><w:tc>" P(
+	              R("{{/each}}")) "</w:tc></w:tr></w:tbl>"),
+	          "is not in the same place as");
+	check_err(DOC(P(R("{{a")) P(R("}}"))),
+	          "paragraph 1 (\"{{a\"): a '{{' that is never closed");
 	check_err(DOC(P(R("{{#each list}}"))), "{{#each list}} is never closed");
 	check_err(DOC(P(R("{{/if}}"))), "{{/if}} closes no block");
 	check_err(DOC(P(R("{{else}}"))), "{{else}} outside a block");
 	check_err(DOC(P(R("{{ {{a}} }}"))), "a '{{' inside a tag");
 	check_err(DOC(P("<w:hyperlink>" R("{{#if yes}}") "</w:hyperlink>" R("{{/if}}"))),
-	    "not at one level");
+	          "not at one level");
 	check_err(DOC(P(R("{{nothing}}"))), "missing field \"nothing\"");
 	check_err(DOC(P("<w:r><w:t><x/></w:t></w:r>")), "holds something other than text");
 	check_err("<w:document><w:body>", "the XML is broken");
@@ -207,11 +218,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_split_runs),
-		cmocka_unit_test(test_paragraph_blocks),
-		cmocka_unit_test(test_row_blocks),
-		cmocka_unit_test(test_inline_blocks),
-		cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_split_runs), cmocka_unit_test(test_paragraph_blocks),
+	    cmocka_unit_test(test_row_blocks), cmocka_unit_test(test_inline_blocks),
+	    cmocka_unit_test(test_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

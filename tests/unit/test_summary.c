@@ -39,7 +39,7 @@ test_percentile(void **state)
 	assert_true(summary_percentile(v, 1, 50) == 7);
 	assert_true(summary_percentile(v, 1, 90) == 7);
 	for (int i = 0; i < 10; i++)
-		v[i] = 10 - i; /* 10 … 1, unsorted on purpose */
+		v[i] = 10 - i;                           /* 10 … 1, unsorted on purpose */
 	assert_true(summary_percentile(v, 10, 50) == 5); /* rank ceil(5) = 5 */
 	assert_true(summary_percentile(v, 10, 90) == 9); /* rank 9 */
 	assert_true(summary_percentile(v, 4, 50) == 2);  /* 1 2 3 4: rank 2 */
@@ -64,10 +64,11 @@ test_period(void **state)
 	assert_string_equal(label, "6 tháng đầu năm 2026");
 	assert_int_equal(summary_period("2027", &a, &b, label, sizeof(label)), 0);
 	assert_int_equal(b - a, 365);
-	static const char *bad[] = { "2026-13", "2026-1", "2026-Q5", "2026-H3", "26-11", "2026-11x",
-		"2026/11", "" };
+	static const char *bad[] = {"2026-13", "2026-1",   "2026-Q5", "2026-H3",
+	                            "26-11",   "2026-11x", "2026/11", ""};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(summary_period(bad[i], &a, &b, label, sizeof(label)), VIGIL_ERR_INVAL);
+		assert_int_equal(summary_period(bad[i], &a, &b, label, sizeof(label)),
+		                 VIGIL_ERR_INVAL);
 }
 
 /*
@@ -80,38 +81,48 @@ test_period(void **state)
 static void
 test_small_case(void **state)
 {
-	static const char *const machines[] = { "a", "b", "c" };
+	static const char *const machines[] = {"a", "b", "c"};
 	const struct summary_posture rows[] = {
-		{ "a", vn(2026, 2, 20, 8), 1, NULL },
-		{ "b", vn(2026, 2, 25, 8), 0, "old signatures" },
-		{ "c", vn(2026, 2, 25, 8), 0, "antivirus stopped" },
-		{ "a", vn(2026, 3, 2, 10), 0, "updates pending" },
-		{ "b", vn(2026, 3, 1, 23), 1, NULL },
-		{ "a", vn(2026, 3, 3, 9), 1, NULL },
-		{ "zz", vn(2026, 3, 1, 9), 1, NULL }, /* not enrolled: ignored */
+	    {"a", vn(2026, 2, 20, 8), 1, NULL},
+	    {"b", vn(2026, 2, 25, 8), 0, "old signatures"},
+	    {"c", vn(2026, 2, 25, 8), 0, "antivirus stopped"},
+	    {"a", vn(2026, 3, 2, 10), 0, "updates pending"},
+	    {"b", vn(2026, 3, 1, 23), 1, NULL},
+	    {"a", vn(2026, 3, 3, 9), 1, NULL},
+	    {"zz", vn(2026, 3, 1, 9), 1, NULL}, /* not enrolled: ignored */
 	};
 	const struct summary_incident inc[] = {
-		/* acked in 30 min, resolved in 2 h */
-		{ 1, "one", 9, 3, vn(2026, 3, 1, 8), vn(2026, 3, 1, 8) + HOUR / 2, vn(2026, 3, 1, 10) },
-		/* acked in 2 h, still open */
-		{ 2, "two", 9, 4, vn(2026, 3, 2, 8), vn(2026, 3, 2, 10), 0 },
-		/* never acked */
-		{ 3, "three", 4, 4, vn(2026, 3, 3, 8), 0, 0 },
-		/* before the period, resolved inside it: not counted, not open */
-		{ 4, "four", 0, 1, vn(2026, 2, 27, 8), vn(2026, 2, 27, 9), vn(2026, 3, 2, 9) },
-		/* before the period and still open */
-		{ 5, "five", 0, 2, vn(2026, 2, 26, 8), 0, 0 },
+	    /* acked in 30 min, resolved in 2 h */
+	    {1, "one", 9, 3, vn(2026, 3, 1, 8), vn(2026, 3, 1, 8) + HOUR / 2, vn(2026, 3, 1, 10)},
+	    /* acked in 2 h, still open */
+	    {2, "two", 9, 4, vn(2026, 3, 2, 8), vn(2026, 3, 2, 10), 0},
+	    /* never acked */
+	    {3, "three", 4, 4, vn(2026, 3, 3, 8), 0, 0},
+	    /* before the period, resolved inside it: not counted, not open */
+	    {4, "four", 0, 1, vn(2026, 2, 27, 8), vn(2026, 2, 27, 9), vn(2026, 3, 2, 9)},
+	    /* before the period and still open */
+	    {5, "five", 0, 2, vn(2026, 2, 26, 8), 0, 0},
 	};
 	const struct summary_deadline dl[] = {
-		{ 2, DL_NOTICE, vn(2026, 3, 3, 0), 0 },           /* overdue */
-		{ 1, DL_NOTICE, vn(2026, 3, 3, 0), vn(2026, 3, 2, 9) }, /* submitted */
-		{ 3, DL_BREACH, vn(2026, 3, 5, 0), 0 },           /* not yet due */
+	    {2, DL_NOTICE, vn(2026, 3, 3, 0), 0},                 /* overdue */
+	    {1, DL_NOTICE, vn(2026, 3, 3, 0), vn(2026, 3, 2, 9)}, /* submitted */
+	    {3, DL_BREACH, vn(2026, 3, 5, 0), 0},                 /* not yet due */
 	};
 	struct summary_input in = {
-		.from_us = vn(2026, 3, 1, 0), .to_us = vn(2026, 3, 4, 0), .now_us = vn(2026, 3, 10, 0),
-		.utc_offset_min = TZ, .target = 100, .inventory = 4, .machines = machines, .nmachines = 3,
-		.posture = rows, .nposture = 7, .incidents = inc, .nincidents = 5, .deadlines = dl,
-		.ndeadlines = 3,
+	    .from_us = vn(2026, 3, 1, 0),
+	    .to_us = vn(2026, 3, 4, 0),
+	    .now_us = vn(2026, 3, 10, 0),
+	    .utc_offset_min = TZ,
+	    .target = 100,
+	    .inventory = 4,
+	    .machines = machines,
+	    .nmachines = 3,
+	    .posture = rows,
+	    .nposture = 7,
+	    .incidents = inc,
+	    .nincidents = 5,
+	    .deadlines = dl,
+	    .ndeadlines = 3,
 	};
 	struct summary s;
 
@@ -199,7 +210,7 @@ check_month(uint64_t seed, int64_t now)
 	struct summary s;
 	double mean = 0, acks[GEN_INCIDENTS], res[GEN_INCIDENTS];
 	size_t nack = 0, nres = 0, counted = 0, nnever = 0, nopen = 0, nover = 0;
-	size_t by[SUMMARY_CATEGORIES][SUMMARY_SEVERITIES] = { { 0 } };
+	size_t by[SUMMARY_CATEGORIES][SUMMARY_SEVERITIES] = {{0}};
 
 	gen_month(&g, seed, now);
 	stop = g.in.to_us < g.in.now_us ? g.in.to_us : g.in.now_us;
@@ -258,7 +269,8 @@ check_month(uint64_t seed, int64_t now)
 	assert_true(s.resolve.p90_s == rank_value(res, nres, 90));
 	assert_int_equal(s.nopen, nopen);
 	for (size_t i = 0; i < g.ndl; i++)
-		nover += g.dl[i].due_us < stop && (g.dl[i].submitted_us == 0 || g.dl[i].submitted_us > stop);
+		nover += g.dl[i].due_us < stop &&
+		         (g.dl[i].submitted_us == 0 || g.dl[i].submitted_us > stop);
 	assert_int_equal(s.noverdue, nover);
 
 	/* The JSON says the same, and parses. */
@@ -301,10 +313,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_percentile),
-		cmocka_unit_test(test_period),
-		cmocka_unit_test(test_small_case),
-		cmocka_unit_test(test_generated_month),
+	    cmocka_unit_test(test_percentile),
+	    cmocka_unit_test(test_period),
+	    cmocka_unit_test(test_small_case),
+	    cmocka_unit_test(test_generated_month),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

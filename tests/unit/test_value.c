@@ -39,9 +39,10 @@ parse_err(const char *s, const struct value_limits *lim, char *err, size_t errle
 static void
 test_tree(void **state)
 {
-	struct value_doc *d = parse_ok("{\"unit\":{\"name\":\"UBND phường 7\",\"head\":{\"name\":\"Trần Văn A\"}},"
-	                               "\"machines\":[{\"name\":\"pc-1\"},{\"name\":\"pc-2\"}],"
-	                               "\"n\":-1.5e2,\"ok\":true,\"none\":null,\"empty\":[]}");
+	struct value_doc *d =
+	    parse_ok("{\"unit\":{\"name\":\"UBND phường 7\",\"head\":{\"name\":\"Trần Văn A\"}},"
+	             "\"machines\":[{\"name\":\"pc-1\"},{\"name\":\"pc-2\"}],"
+	             "\"n\":-1.5e2,\"ok\":true,\"none\":null,\"empty\":[]}");
 	const struct value *r = value_root(d), *v;
 
 	assert_int_equal(r->type, VALUE_OBJECT);
@@ -70,7 +71,8 @@ test_tree(void **state)
 static void
 test_escapes(void **state)
 {
-	struct value_doc *d = parse_ok("[\"a\\\"b\\\\c\\/d\\n\", \"\\u0110\\u1ea1i\", \"\\ud83d\\ude00\"]");
+	struct value_doc *d =
+	    parse_ok("[\"a\\\"b\\\\c\\/d\\n\", \"\\u0110\\u1ea1i\", \"\\ud83d\\ude00\"]");
 	const struct value *r = value_root(d);
 
 	assert_string_equal(r->items[0].str, "a\"b\\c/d\n");
@@ -83,9 +85,29 @@ static void
 test_refused(void **state)
 {
 	static const char *bad[] = {
-		"", "{", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "\"abc", "[1 2]", "{\"a\":1}x", "01", "1.",
-		"-", "1e", "tru", "\"\\u0000\"", "\"\\ud800\"", "\"\\udc00x\"", "\"\\x\"", "\"a\x01\"",
-		"\"\xff\"", "\"\xc0\xaf\"", "1e999", "{\"a\":1,\"a\":2}", "[\"\xed\xa0\x80\"]",
+	    "",
+	    "{",
+	    "[1,]",
+	    "{\"a\":1,}",
+	    "{\"a\" 1}",
+	    "\"abc",
+	    "[1 2]",
+	    "{\"a\":1}x",
+	    "01",
+	    "1.",
+	    "-",
+	    "1e",
+	    "tru",
+	    "\"\\u0000\"",
+	    "\"\\ud800\"",
+	    "\"\\udc00x\"",
+	    "\"\\x\"",
+	    "\"a\x01\"",
+	    "\"\xff\"",
+	    "\"\xc0\xaf\"",
+	    "1e999",
+	    "{\"a\":1,\"a\":2}",
+	    "[\"\xed\xa0\x80\"]",
 	};
 	char err[256];
 
@@ -104,7 +126,8 @@ test_refused(void **state)
 static void
 test_limits(void **state)
 {
-	struct value_limits lim = { .max_input = 64, .max_depth = 3, .max_nodes = 5, .max_string = 4 };
+	struct value_limits lim = {
+	    .max_input = 64, .max_depth = 3, .max_nodes = 5, .max_string = 4};
 	char err[256];
 
 	assert_int_equal(parse_err("[[[[1]]]]", &lim, err, sizeof(err)), VIGIL_ERR_TOOBIG);
@@ -113,7 +136,8 @@ test_limits(void **state)
 	assert_non_null(strstr(err, "more than 5 values"));
 	assert_int_equal(parse_err("\"abcde\"", &lim, err, sizeof(err)), VIGIL_ERR_TOOBIG);
 	assert_non_null(strstr(err, "longer than 4 bytes"));
-	assert_int_equal(parse_err("[\"\\u00e0\\u00e0\\u00e0\"]", &lim, err, sizeof(err)), VIGIL_ERR_TOOBIG);
+	assert_int_equal(parse_err("[\"\\u00e0\\u00e0\\u00e0\"]", &lim, err, sizeof(err)),
+	                 VIGIL_ERR_TOOBIG);
 	{
 		char big[100];
 
@@ -158,11 +182,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tree),
-		cmocka_unit_test(test_escapes),
-		cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_many_keys),
+	    cmocka_unit_test(test_tree),      cmocka_unit_test(test_escapes),
+	    cmocka_unit_test(test_refused),   cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_many_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

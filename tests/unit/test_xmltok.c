@@ -41,9 +41,10 @@ kinds(const char *s, char *out, size_t outlen, char *err, size_t errlen)
 static void
 test_tokens(void **state)
 {
-	const char *doc = "\xef\xbb\xbf<?xml version=\"1.0\"?>\n<w:document a='1' b = \"x>y\">"
-	                  "<w:p><w:r><w:t xml:space=\"preserve\"> A &amp; B </w:t></w:r><w:br/></w:p>"
-	                  "<!-- note --><![CDATA[<raw>]]></w:document>\n";
+	const char *doc =
+	    "\xef\xbb\xbf<?xml version=\"1.0\"?>\n<w:document a='1' b = \"x>y\">"
+	    "<w:p><w:r><w:t xml:space=\"preserve\"> A &amp; B </w:t></w:r><w:br/></w:p>"
+	    "<!-- note --><![CDATA[<raw>]]></w:document>\n";
 	struct xml_reader r;
 	struct xml_token t;
 	char k[64], err[160];
@@ -71,10 +72,11 @@ test_decode(void **state)
 	static const struct {
 		const char *in, *out;
 	} v[] = {
-		{ "a &amp; b &lt;c&gt; &quot;d&quot; &apos;e&apos;", "a & b <c> \"d\" 'e'" },
-		{ "&#273;&#x1EA1;&#X110;", "đạĐ" },
-		{ "&#0; &#xD800; &#x110000; &#12x;", "\xef\xbf\xbd \xef\xbf\xbd \xef\xbf\xbd \xef\xbf\xbd" },
-		{ "AT&T and &unknown; &", "AT&T and &unknown; &" },
+	    {"a &amp; b &lt;c&gt; &quot;d&quot; &apos;e&apos;", "a & b <c> \"d\" 'e'"},
+	    {"&#273;&#x1EA1;&#X110;", "đạĐ"},
+	    {"&#0; &#xD800; &#x110000; &#12x;",
+	     "\xef\xbf\xbd \xef\xbf\xbd \xef\xbf\xbd \xef\xbf\xbd"},
+	    {"AT&T and &unknown; &", "AT&T and &unknown; &"},
 	};
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
@@ -93,20 +95,20 @@ test_refused(void **state)
 	static const struct {
 		const char *in, *says;
 	} bad[] = {
-		{ "", "no element" },
-		{ "<a>", "never closed" },
-		{ "<a></b>", "</b> does not close <a>" },
-		{ "</a>", "end tag without its start" },
-		{ "<a/><b/>", "second root" },
-		{ "x<a/>", "text outside the root" },
-		{ "<!DOCTYPE a [<!ENTITY x \"y\">]><a/>", "DOCTYPE" },
-		{ "<a b=c/>", "not in quotes" },
-		{ "<a b/>", "without '='" },
-		{ "<a b=\"<\"/>", "'<' inside an attribute" },
-		{ "<a><!-- open </a>", "unterminated comment" },
-		{ "<a", "not closed" },
-		{ "<>", "without a name" },
-		{ "<a></a x=\"1\">", "end tag with attributes" },
+	    {"", "no element"},
+	    {"<a>", "never closed"},
+	    {"<a></b>", "</b> does not close <a>"},
+	    {"</a>", "end tag without its start"},
+	    {"<a/><b/>", "second root"},
+	    {"x<a/>", "text outside the root"},
+	    {"<!DOCTYPE a [<!ENTITY x \"y\">]><a/>", "DOCTYPE"},
+	    {"<a b=c/>", "not in quotes"},
+	    {"<a b/>", "without '='"},
+	    {"<a b=\"<\"/>", "'<' inside an attribute"},
+	    {"<a><!-- open </a>", "unterminated comment"},
+	    {"<a", "not closed"},
+	    {"<>", "without a name"},
+	    {"<a></a x=\"1\">", "end tag with attributes"},
 	};
 	char k[64], err[160];
 
@@ -145,10 +147,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tokens),
-		cmocka_unit_test(test_decode),
-		cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_tokens),
+	    cmocka_unit_test(test_decode),
+	    cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
