@@ -233,12 +233,14 @@ FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno
 fuzz:
 	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/fuzz CC=clang \
 		CFLAGS="$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link" \
-		$(BUILD)/fuzz/libvigil.a $(BUILD)/fuzz/libagent.a $(BUILD)/fuzz/libcollector.a
+		$(BUILD)/fuzz/libvigil.a $(BUILD)/fuzz/libagent.a $(BUILD)/fuzz/libcollector.a \
+		$(BUILD)/fuzz/libreport.a
 	$(Q)set -e; for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 		echo "  FUZZ    $(BUILD)/$$n"; \
 		clang $(FUZZ_FLAGS) -fsanitize=fuzzer -std=c11 -D_GNU_SOURCE -Iinclude \
 		-I$(BUILD)/fuzz/gen $(PKG_CFLAGS) -o $(BUILD)/$$n $$f $(BUILD)/fuzz/libagent.a \
-		$(BUILD)/fuzz/libcollector.a $(BUILD)/fuzz/libvigil.a $(LDLIBS) $(AGENT_LIBS); done
+		$(BUILD)/fuzz/libcollector.a $(BUILD)/fuzz/libreport.a $(BUILD)/fuzz/libvigil.a \
+		$(LDLIBS) $(AGENT_LIBS); done
 
 # The libraries of the Windows agent, from Debian's sources, cached outside the
 # clone (VIGIL_WINDOWS_CACHE, default /var/cache/vigil-windows): seconds when
@@ -253,7 +255,79 @@ install: $(PROGS)
 	install -d $(DESTDIR)$(PREFIX)/share/vigil/rules.d
 	install -m 0644 deploy/rules.d/*.rules $(DESTDIR)$(PREFIX)/share/vigil/rules.d/
 
+# ---- reports (issue 17): the official forms, their deadlines, the periodic summary.
+# libreport.a holds the pure parts (data, templates, WordprocessingML, holiday
+# calendar, deadlines, summary figures), which the collector will link; the
+# renderer links them with libzip, cairo and pango, and runs as its own
+# process (see README, "Reports"). PDF is made by LibreOffice from the filled
+# DOCX: REPORT_SOFFICE is the program the renderer runs unless told otherwise.
+REPORT_SOFFICE ?= /usr/bin/soffice
+REPORT_PKGS := libzip cairo pango pangocairo fontconfig
+REPORT_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(REPORT_PKGS) 2>/dev/null))
+REPORT_LIBS := $(shell pkg-config --libs $(REPORT_PKGS) 2>/dev/null)
+REPORT_CORE_SRC := report/buf.c report/value.c report/tmpl.c report/tmpl_render.c \
+	report/tmpl_escape.c report/xmltok.c report/docx_prep.c report/docx_html.c \
+	report/calendar.c report/deadline.c report/summary.c report/summary_json.c
+RENDER_SRC := report/render.c report/docx.c report/chart.c report/soffice.c report/limits.c
+REPORT_UNIT := $(patsubst %,$(BUILD)/tests/%,test_buf test_value test_tmpl test_xmltok \
+	test_docx_prep test_docx_html test_calendar test_deadline test_summary)
+RENDER_UNIT := $(patsubst %,$(BUILD)/tests/%,test_docx test_chart)
+REPORT_FUZZ := $(patsubst %,$(BUILD)/tests/replay_fuzz_%,template docx calendar)
+LIBREPORT := $(BUILD)/libreport.a
+LIBRENDER := $(BUILD)/librender.a
+REPORT_PROGS := $(BUILD)/vigil-report-render
+REPORT_TOOLS := $(BUILD)/vigil-docx-pack $(BUILD)/tests/report-demo
+REPORT_FORMS := notice initial closing halfyear breach summary
+REPORT_DOCX := $(foreach f,$(REPORT_FORMS),$(BUILD)/reports/$(f)-state.docx $(BUILD)/reports/$(f)-party.docx)
+REPORT_SHARE := $(REPORT_DOCX) $(BUILD)/reports/summary.csv $(BUILD)/reports/holidays.conf
+REPORT_OBJ := $(call obj,$(REPORT_CORE_SRC) $(RENDER_SRC) report/pack.c tests/report/demo.c)
+
+$(call obj,$(REPORT_CORE_SRC) $(RENDER_SRC) report/pack.c tests/report/demo.c) \
+$(patsubst $(BUILD)/tests/%,$(BUILD)/obj/tests/unit/%.o,$(RENDER_UNIT)): ALL_CFLAGS += $(REPORT_CFLAGS)
+$(BUILD)/obj/report/render.o: ALL_CFLAGS += -DREPORT_SOFFICE='"$(REPORT_SOFFICE)"'
+$(LIBREPORT): $(call obj,$(REPORT_CORE_SRC))
+$(LIBRENDER): $(call obj,$(filter-out report/render.c,$(RENDER_SRC)))
+$(LIBREPORT) $(LIBRENDER):
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+# The renderer links only what it uses: none of the daemons' libraries.
+$(BUILD)/vigil-report-render: $(BUILD)/obj/report/render.o $(LIBRENDER) $(LIBREPORT) $(LIBVIGIL)
+$(BUILD)/vigil-docx-pack: $(BUILD)/obj/report/pack.o $(LIBRENDER) $(LIBREPORT) $(LIBVIGIL)
+$(BUILD)/vigil-report-render $(BUILD)/vigil-docx-pack:
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(REPORT_LIBS) -lm
+$(BUILD)/tests/report-demo: $(BUILD)/obj/tests/report/demo.o $(LIBREPORT) $(LIBVIGIL)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm
+$(REPORT_UNIT) $(RENDER_UNIT) $(REPORT_FUZZ): $(LIBREPORT)
+$(REPORT_UNIT) $(REPORT_FUZZ): LDLIBS += $(LIBREPORT) $(LIBVIGIL)
+$(RENDER_UNIT): $(LIBRENDER)
+$(RENDER_UNIT): LDLIBS += $(LIBRENDER) $(LIBREPORT) $(LIBVIGIL) $(REPORT_LIBS)
+
+# The shipped templates: readable WordprocessingML in deploy/reports, packed
+# into .docx by the build (a unit replaces them without a release: README).
+REPORT_COMMON := $(shell find deploy/reports/docx/common -type f | sed 's/[][]/\\&/g')
+$(BUILD)/reports/%.docx: deploy/reports/docx/%.xml $(REPORT_COMMON) $(BUILD)/vigil-docx-pack
+	@mkdir -p $(dir $@)
+	@echo "  PACK    $@"
+	$(Q)$(BUILD)/vigil-docx-pack $@ deploy/reports/docx/common $<
+$(BUILD)/reports/summary.csv $(BUILD)/reports/holidays.conf: $(BUILD)/reports/%: deploy/reports/%
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+
+.PHONY: reports install-reports
+reports: $(REPORT_PROGS) $(REPORT_SHARE)
+all: reports
+all-tests: reports $(REPORT_TOOLS) $(REPORT_UNIT) $(RENDER_UNIT) $(REPORT_FUZZ)
+integration: reports $(REPORT_TOOLS)
+install: install-reports
+install-reports: reports
+	install -d $(DESTDIR)$(PREFIX)/libexec/vigil $(DESTDIR)$(PREFIX)/share/vigil/reports
+	install -m 0755 $(BUILD)/vigil-report-render $(DESTDIR)$(PREFIX)/libexec/vigil/
+	install -m 0644 $(REPORT_SHARE) $(DESTDIR)$(PREFIX)/share/vigil/reports/
+
 clean:
 	rm -rf $(BUILD)
 
--include $(ALL_OBJ:.o=.d)
+-include $(ALL_OBJ:.o=.d) $(REPORT_OBJ:.o=.d)

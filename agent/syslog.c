@@ -5,6 +5,8 @@
  */
 #include <string.h>
 
+#include "vigil/clock.h"
+
 #include "syslog.h"
 
 static int
@@ -28,24 +30,10 @@ digits(const char *p, size_t n)
 	return v;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 static int64_t
 epoch_us(int y, int mo, int d, int h, int mi, int s)
 {
-	return ((days_from_civil(y, mo, d) * 86400) + h * 3600 + mi * 60 + s) * 1000000LL;
+	return ((clock_days_from_civil(y, mo, d) * 86400) + h * 3600 + mi * 60 + s) * 1000000LL;
 }
 
 /* "hh:mm:ss" at p (8 bytes available). */

@@ -27,4 +27,12 @@ void clock_inject(clock_fn fn, void *arg);
  */
 int clock_local_us(int year, int mon, int day, int hour, int min, int sec, int64_t *us);
 
+/*
+ * Days since 1970-01-01 of a proleptic Gregorian date, and the date of such a
+ * day: calendar arithmetic with no gmtime() and no time zone (Howard
+ * Hinnant's days_from_civil and civil_from_days). Pure.
+ */
+int64_t clock_days_from_civil(int64_t y, int m, int d);
+void clock_civil_from_days(int64_t days, int *y, int *m, int *d);
+
 #endif

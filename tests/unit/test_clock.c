@@ -52,12 +52,31 @@ test_local(void **state)
 	assert_int_equal(clock_local_us(2026, 6, 30, 23, 59, 60, &us), 0);  /* a leap second */
 }
 
+/* The civil calendar without a time zone: both ways, leap days included. */
+static void
+test_civil(void **state)
+{
+	int y, m, d;
+
+	assert_int_equal(clock_days_from_civil(1970, 1, 1), 0);
+	assert_int_equal(clock_days_from_civil(2000, 3, 1) - clock_days_from_civil(2000, 2, 28), 2);
+	assert_int_equal(clock_days_from_civil(2100, 3, 1) - clock_days_from_civil(2100, 2, 28), 1);
+	assert_int_equal(clock_days_from_civil(1969, 12, 31), -1);
+	for (int64_t z = clock_days_from_civil(1999, 1, 1); z < clock_days_from_civil(2031, 1, 1); z++) {
+		clock_civil_from_days(z, &y, &m, &d);
+		assert_int_equal(clock_days_from_civil(y, m, d), z);
+	}
+	clock_civil_from_days(clock_days_from_civil(2026, 2, 17), &y, &m, &d);
+	assert_int_equal(y * 10000 + m * 100 + d, 20260217);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_inject),
 		cmocka_unit_test(test_local),
+		cmocka_unit_test(test_civil),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
