@@ -14,6 +14,7 @@
 #include "vigil/err.h"
 #include "vigil/i18n.h"
 #include "vigil/log.h"
+#include "vigil/names.h"
 #include "vigil/text.h"
 #include "av.h"
 #include "follow.h"
@@ -127,8 +128,8 @@ av_done(void *arg, const struct av_status *st)
 		snprintf(s->version, sizeof(s->version), "%s", st->version);
 	if (st->signatures_us > 0)
 		s->signatures_us = st->signatures_us;
-	log_debug("Antivirus %s: running %d, version %s, signatures of %lld.", s->pv->product,
-	    st->running, st->version[0] != '\0' ? st->version : "unknown",
+	log_debug("Antivirus %s: running %s, version %s, signatures of %lld.", s->pv->product,
+	    tristate_name(st->running), st->version[0] != '\0' ? st->version : "unknown",
 	    (long long)(st->signatures_us / 1000000));
 
 	memset(&pa, 0, sizeof(pa));

@@ -289,13 +289,14 @@ heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 	if (hb.posture != NULL) {
 		if (pos.av_signatures_us > 0)
 			text_time_rfc3339(sigs, sizeof(sigs), pos.av_signatures_us);
-		log_debug("Posture sent: antivirus \"%s\" running %d realtime %d version \"%s\" "
+		log_debug("Posture sent: antivirus \"%s\" running %s realtime %s version \"%s\" "
 		    "signatures %s; updates pending %d, security %d since %lld; last update %lld, "
-		    "last upgrade %lld; reboot required %d; os \"%s\"; usb blocked %u.",
-		    pos.av_product, (int)pos.av_running, (int)pos.av_realtime, pos.av_version,
+		    "last upgrade %lld; reboot required %s; os \"%s\"; usb blocked %u.",
+		    pos.av_product, tristate_name(pos.av_running),
+		    tristate_name(pos.av_realtime), pos.av_version,
 		    sigs, (int)pos.updates_pending, (int)pos.security_updates_pending,
 		    (long long)pos.security_pending_since_us, (long long)pos.last_update_us,
-		    (long long)pos.last_upgrade_us, (int)pos.reboot_required, pos.os,
+		    (long long)pos.last_upgrade_us, tristate_name(pos.reboot_required), pos.os,
 		    (unsigned)pos.usb_policy_blocked);
 	}
 }

@@ -18,6 +18,10 @@ static const char *const goodbyes[] = {
 	"unspecified", "stopped", "shutdown", "suspend", "restart",
 };
 
+static const char *const tristates[] = {
+	"unknown", "yes", "no",
+};
+
 #define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 _Static_assert(NITEMS(severities) == VIGIL__V1__SEVERITY__SEVERITY_CRITICAL + 1, "severity names");
@@ -76,4 +80,10 @@ int
 goodbye_reason_from_name(const char *name)
 {
 	return value_of(goodbyes, NITEMS(goodbyes), name);
+}
+
+const char *
+tristate_name(int t)
+{
+	return name_of(tristates, NITEMS(tristates), t);
 }

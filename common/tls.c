@@ -47,6 +47,8 @@ tls_errstr(char *buf, size_t len)
  * hybrid post-quantum group, say, that only 3.5 knows), so try each name on
  * its own and keep those this library accepts.
  */
+static int said_skipped; /* a skipped group was said at info level once */
+
 static int
 set_groups(SSL_CTX *ctx, const char *groups, char *err, size_t errlen)
 {
@@ -54,7 +56,7 @@ set_groups(SSL_CTX *ctx, const char *groups, char *err, size_t errlen)
 	char *name, *save = NULL;
 	SSL_CTX *scratch;
 	size_t used = 0;
-	int rc = -1;
+	int rc = -1, skipped = 0;
 
 	if (groups == NULL)
 		groups = TLS_GROUPS_DEFAULT;
@@ -73,15 +75,25 @@ set_groups(SSL_CTX *ctx, const char *groups, char *err, size_t errlen)
 	for (name = strtok_r(list, ":", &save); name != NULL; name = strtok_r(NULL, ":", &save)) {
 		if (SSL_CTX_set1_groups_list(scratch, name) != 1) {
 			ERR_clear_error();
-			log_debug("The key-exchange group %s is unknown to this OpenSSL and is "
-			          "skipped.",
-			          name);
+			/*
+			 * Said once per process, where the operator reads it
+			 * (X25519MLKEM768 needs OpenSSL 3.5; Debian 12 has 3.0),
+			 * however many contexts are made (a renewed certificate).
+			 */
+			if (!said_skipped)
+				log_info("The key-exchange group %s is not in this OpenSSL (%s) "
+				         "and is not used.", name, OpenSSL_version(OPENSSL_VERSION));
+			else
+				log_debug("The key-exchange group %s is skipped.", name);
+			skipped = 1;
 			continue;
 		}
 		/* kept is never longer than list, so this always fits. */
 		used += (size_t)snprintf(kept + used, sizeof(kept) - used, "%s%s",
 		                         used > 0 ? ":" : "", name);
 	}
+	if (skipped)
+		said_skipped = 1;
 	if (used == 0) {
 		err_fmt(err, errlen, 0,
 		        "None of the key-exchange groups \"%s\" is known to this "

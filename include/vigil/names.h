@@ -11,5 +11,7 @@ int category_from_name(const char *name);
 /* Goodbye reasons: "stopped", "shutdown", "suspend", "restart"; "unknown" otherwise. */
 const char *goodbye_reason_name(int reason);
 int goodbye_reason_from_name(const char *name);
+/* A Tristate for a log line: "unknown", "yes", "no"; "unknown" for any other value. */
+const char *tristate_name(int t);
 
 #endif

@@ -551,6 +551,11 @@ test_goodbye_names(void **state)
 	assert_string_equal(goodbye_reason_name(-1), "unknown");
 	assert_int_equal(goodbye_reason_from_name("SHUTDOWN"), 2);
 	assert_int_equal(goodbye_reason_from_name("reboot"), -1);
+	/* A tristate in the agent's log is a word, never the enum's number. */
+	assert_string_equal(tristate_name(VIGIL__V1__TRISTATE__TRISTATE_YES), "yes");
+	assert_string_equal(tristate_name(VIGIL__V1__TRISTATE__TRISTATE_NO), "no");
+	assert_string_equal(tristate_name(VIGIL__V1__TRISTATE__TRISTATE_UNKNOWN), "unknown");
+	assert_string_equal(tristate_name(7), "unknown");
 }
 
 static void
