@@ -1,7 +1,10 @@
 /*
- * The collector's store: SQLite in WAL mode with synchronous=FULL, versioned
- * migrations, prepared statements only. All SQL of the collector lives in
- * store.c.
+ * The collector's store, the module's only public header. Its files
+ * (store*.c, sharing store_int.h) hold all SQL of the collector; callers
+ * reach it through these functions, which store.c sends to the operations
+ * table of the backend that opened the store. SQLite in WAL mode with
+ * synchronous=FULL, versioned migrations, prepared statements only, is the
+ * one backend today.
  */
 #ifndef VIGIL_STORE_H
 #define VIGIL_STORE_H
@@ -15,6 +18,10 @@ struct store;
 
 /* Open or create the database and bring its schema to the current version. */
 struct store *store_open(const char *path, char *err, size_t errlen);
+/* The same with a backend named ("sqlite"); NULL with a sentence if none is. */
+struct store *store_open_backend(const char *backend, const char *path, char *err,
+    size_t errlen);
+const char *store_default_backend(void);
 void store_free(struct store *st);                  /* NULL is a no-op */
 int store_schema_version(struct store *st);
 
