@@ -20,9 +20,11 @@
 #include <event2/listener.h>
 #include <openssl/ssl.h>
 
+#include "vigil.pb-c.h"
 #include "vigil/clock.h"
 
 #include "conf.h"
+#include "presence.h"
 #include "roles.h"
 #include "store.h"
 
@@ -59,9 +61,38 @@ struct collector_counters {
 	uint64_t store_alarms;             /* commits failed for store_alarm_after */
 };
 
+/*
+ * What the session layer hands forward, through one hook (main.c sets it to
+ * incident.c's incident_hook before session_start()). The session is the top
+ * of the pipeline session -> store -> incidents -> escalation -> notifiers:
+ * it never learns who is behind the hook, and nothing behind it calls back
+ * into session.c; "which agents are connected" is c->connected, which the
+ * session publishes (presence.h).
+ */
+enum session_news_kind {
+	NEWS_BATCH_STORED,     /* a batch of agent committed with new events */
+	NEWS_COMMITTED,        /* a group commit ended; new incidents may want escalation */
+	NEWS_STORE_FAILING,    /* commits have failed for store_alarm_after */
+	NEWS_STORE_OK,         /* commits succeed again after such an alarm */
+};
+
+struct session_news {
+	enum session_news_kind kind;
+	const char *agent;                      /* NEWS_BATCH_STORED */
+	const Vigil__V1__EventBatch *batch;
+	int64_t recv_us;
+	int64_t since_us;                       /* NEWS_STORE_FAILING, NEWS_STORE_OK */
+	const char *why;                        /* NEWS_STORE_FAILING */
+	size_t waiting;
+};
+
+typedef void (*session_hook_fn)(void *arg, const struct session_news *n);
+
 struct evbuffer;   /* libevent */
 struct sessions;   /* session.c */
 struct control;    /* control.c */
+struct incidents;  /* incident.c */
+struct escalate_run;
 
 struct collector {
 	struct conf conf;
@@ -72,80 +103,16 @@ struct collector {
 	                                      writes (incident.c says why) */
 	struct store *wstore;              /* the writer thread's: every write */
 	struct sessions *sessions;
+	struct roster connected;           /* published by session.c: agents past Hello */
 	struct control *control;
 	struct incidents *incidents;       /* incident.c */
-	struct escalation_rt *esc;         /* escalation_rt.c */
+	struct escalate_run *esc;         /* escalate_run.c */
+	session_hook_fn forward;           /* what the session feeds (incidents) */
+	void *forward_arg;
 	int64_t started_us;
 	int stopping;                      /* a signal asked us to exit */
 	struct collector_counters counters;
 };
 
-/* ---- session.c: agent connections and the group commit ---------------------- */
-
-/* "127.0.0.1:40412" or "[::1]:40412". */
-void session_addr_str(const struct sockaddr *sa, char *buf, size_t len);
-
-/* The session table and the commit timer. Returns 0 or VIGIL_ERR_NOMEM. */
-int session_init(struct collector *c);
-/*
- * Start the writer thread, which stores every group commit through wstore
- * (owned by the caller, freed only after session_free_all()). Call after the
- * privilege drop and any fork. Returns 0 or VIGIL_ERR_SYS (errno set).
- */
-int session_start(struct collector *c, struct store *wstore);
-/* evconnlistener callbacks; arg is the struct collector. */
-void session_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
-    void *arg);
-void session_accept_error(struct evconnlistener *l, void *arg);
-/* Agents with a live session past Hello. */
-size_t session_agents_connected(const struct collector *c);
-
-/* What the sessions hold now, for `vigilctl status`. */
-struct session_gauges {
-	size_t connections, handshaking, queued;
-	size_t awaiting_disk;              /* bytes of batches not yet committed */
-	size_t receiving;                  /* bytes reserved by frames being received */
-	int64_t store_failing_since_us;    /* 0: the last commit succeeded */
-	char store_error[256];
-};
-void session_gauges(const struct collector *c, struct session_gauges *g);
-/* 1 if agent has a live session past Hello (and its last_seen in memory), else 0. */
-int session_agent_connected(const struct collector *c, const char *agent, int64_t *seen_us);
-/*
- * Shutting down: stop reading, let the writer finish its commit, commit what
- * is pending and ack it, then close every session once its output has
- * drained; leaves the event loop when the last is gone.
- */
-void session_shutdown(struct collector *c);
-/*
- * After the loop has ended: wait for the writer's commit in flight, end the
- * thread, free every session, pending item and timer.
- */
-void session_free_all(struct collector *c);
-
-/* ---- reserve.c: disk space kept for the alarm of a full disk ---------------- */
-
-/* Keep database_reserve bytes in DATABASE.reserve (a warning if the disk has not the room). */
-void reserve_make(struct collector *c);
-/* Give them up: the disk is full and the incident saying so needs the room. */
-void reserve_release(struct collector *c);
-
-/* ---- control.c: the control socket of include/vigil/ctl.h ------------------- */
-
-/*
- * Unlink a stale socket, bind, chmod 0660, chown to root:control_group (when
- * set), listen. Returns NULL with a sentence in err on failure.
- */
-struct control *control_open(struct collector *c, char *err, size_t errlen);
-/* Stop listening, drop open requests, unlink the socket if we still can. NULL is a no-op. */
-void control_free(struct control *ctl);
-/*
- * Serve the bytes a client has sent so far (in) as the socket would, for a
- * caller of role (roles.h) named user: 1 when the answer is in out and the
- * connection would close, 0 while the request line is incomplete. The fuzz
- * target of the control protocol drives this; the socket goes through it too.
- */
-int control_serve(struct control *ctl, enum role role, const char *user, struct evbuffer *in,
-    struct evbuffer *out);
 
 #endif

@@ -27,10 +27,12 @@
 #include "vigil/text.h"
 
 #include "collector.h"
+#include "control.h"
+#include "session.h"
 #include "compliance.h"
 #include "audit.h"
 #include "escalate.h"
-#include "escalation_rt.h"
+#include "escalate_run.h"
 #include "incident.h"
 #include "presence.h"
 #include "roles.h"
@@ -290,7 +292,7 @@ static int64_t
 posture_last_seen(struct collector *c, const char *agent, int64_t stored_us, int *connected)
 {
 	int64_t seen = 0;
-	int on = session_agent_connected(c, agent, &seen);
+	int on = roster_connected(&c->connected, agent, &seen);
 
 	if (connected != NULL)
 		*connected = on;
@@ -566,7 +568,7 @@ cmd_status(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err, si
 	jw_int(w, "pid", (long long)getpid());
 	jw_int(w, "uptime_s", (clock_now_us() - c->started_us) / 1000000);
 	jw_int(w, "agents_known", sc.agents);
-	jw_uint(w, "agents_connected", session_agents_connected(c));
+	jw_uint(w, "agents_connected", roster_count(&c->connected));
 	jw_int(w, "agents_on", pc.n[PRESENCE_ON]);
 	jw_int(w, "agents_off", pc.n[PRESENCE_OFF]);
 	jw_int(w, "agents_silent", pc.n[PRESENCE_SILENT]);
@@ -1136,7 +1138,7 @@ cmd_escalation_test(struct jw *w, const struct ctl_arg *args, size_t nargs, char
 	    name_arg(args, nargs, "host", &host, err, errlen) != 0 ||
 	    name_arg(args, nargs, "rule", &rule, err, errlen) != 0)
 		return -1;
-	if (!escalation_rt_enabled(w->ctl->c)) {
+	if (!escalate_run_enabled(w->ctl->c)) {
 		snprintf(err, errlen, "escalation is not configured (escalation = FILE in "
 		    "[collector]): nobody would be notified");
 		return -1;
@@ -1145,7 +1147,7 @@ cmd_escalation_test(struct jw *w, const struct ctl_arg *args, size_t nargs, char
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	rc = escalation_rt_explain(w->ctl->c, cat, sev, unit, host, rule, fp);
+	rc = escalate_run_explain(w->ctl->c, cat, sev, unit, host, rule, fp);
 	fclose(fp);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot explain the escalation: %s", vigil_strerror(rc));

@@ -82,6 +82,16 @@ enum escalate_channel {
 
 /* ---- configuration --------------------------------------------------------- */
 
+/*
+ * What the escalation engine must do after an operator's accepted action
+ * (bits): the incident state machine (incident_fsm.c) says which; the
+ * engine owns their meaning, so the flow runs incidents -> escalation.
+ */
+#define INCIDENT_EFFECT_STOP_CLIMB   0x1   /* escalate_ack(): first ack (ack, or assign from new) */
+#define INCIDENT_EFFECT_CLOSE        0x2   /* escalate_close(): resolved or false positive */
+#define INCIDENT_EFFECT_RESTART      0x4   /* escalate_reopen(): the climb starts again */
+#define INCIDENT_EFFECT_ESCALATE     0x8   /* escalate_manual(): notify level N now */
+
 struct escalate_contact {
 	char label[ESC_NAME_MAX];           /* [contact LABEL] */
 	char name[ESC_TEXT_MAX];            /* display name, UTF-8 */

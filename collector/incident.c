@@ -31,7 +31,7 @@
 #include "collector.h"
 #include "audit.h"
 #include "escalate.h"
-#include "escalation_rt.h"
+#include "escalate_run.h"
 #include "incident.h"
 #include "incident_fsm.h"
 #include "presence.h"
@@ -639,7 +639,7 @@ reconcile_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	c->incidents->reconcile_armed = 0;
-	escalation_rt_reconcile(c);
+	escalate_run_reconcile(c);
 }
 
 /* Soon, and once for every commit in between: new incidents get their plan. */
@@ -649,7 +649,7 @@ reconcile_soon(struct collector *c)
 	struct incidents *in = c->incidents;
 	struct timeval tv = { 0, RECONCILE_DELAY_US };
 
-	if (in == NULL || in->reconcile_armed || !escalation_rt_enabled(c))
+	if (in == NULL || in->reconcile_armed || !escalate_run_enabled(c))
 		return;
 	in->reconcile_armed = 1;
 	evtimer_add(in->reconcile_ev, &tv);
@@ -855,7 +855,7 @@ silence_agent(void *arg, const struct store_agent_row *r)
 		return 1;
 	}
 	sc->nm++;
-	pf.connected = session_agent_connected(sc->c, r->agent, &seen);
+	pf.connected = roster_connected(&sc->c->connected, r->agent, &seen);
 	pf.last_seen_us = pf.connected && seen > r->last_us ? seen : r->last_us;
 	pf.off_us = r->off_us;
 	pf.off_reason = r->off_reason;
@@ -1142,12 +1142,12 @@ incident_act(struct collector *c, const struct incident_request *rq, char *err, 
 	ch.audit.action = incident_action_name(rq->act);
 	ch.audit.detail = detail;
 
-	if (escalation_rt_enabled(c)) {
+	if (escalate_run_enabled(c)) {
 		if ((st = malloc(sizeof(*st))) == NULL) {
 			snprintf(err, errlen, "out of memory");
 			return VIGIL_ERR_NOMEM;
 		}
-		change = escalation_rt_after(c, rq->id, effects, rq->level, now, st, err, errlen);
+		change = escalate_run_after(c, rq->id, effects, rq->level, now, st, err, errlen);
 		if (change < 0) {
 			free(st);
 			return change;
@@ -1184,7 +1184,7 @@ incident_act(struct collector *c, const struct incident_request *rq, char *err, 
 	log_info("Incident %lld: %s %s%s%s (now %s).", (long long)rq->id, rq->actor,
 	    ch.audit.action, detail[0] != '\0' ? " " : "", detail, ch.status);
 	if (change != ESC_RT_NONE)
-		escalation_rt_applied(c, rq->id, change, st);
+		escalate_run_applied(c, rq->id, change, st);
 	if (effects & INCIDENT_EFFECT_RESTART)
 		reconcile_soon(c);
 	free(st);
@@ -1260,4 +1260,25 @@ incident_store_ok(struct collector *c, int64_t since_us)
 		    (long long)o.id, err);
 	else
 		log_info("Incident %lld closed: %s.", (long long)o.id, text);
+}
+
+void
+incident_hook(void *arg, const struct session_news *n)
+{
+	struct collector *c = arg;
+
+	switch (n->kind) {
+	case NEWS_BATCH_STORED:
+		incident_observe(c, n->agent, n->batch, n->recv_us);
+		break;
+	case NEWS_COMMITTED:
+		incident_committed(c);
+		break;
+	case NEWS_STORE_FAILING:
+		incident_store_failing(c, n->since_us, n->why, n->waiting);
+		break;
+	case NEWS_STORE_OK:
+		incident_store_ok(c, n->since_us);
+		break;
+	}
 }

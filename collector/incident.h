@@ -35,6 +35,7 @@
 #include "incident_fsm.h"
 
 struct collector;
+struct session_news;
 
 /* ---- pure: correlation ---------------------------------------------------------- */
 
@@ -156,6 +157,8 @@ void incident_observe(struct collector *c, const char *agent, const Vigil__V1__E
     int64_t recv_us);
 /* The group commit stored something: new incidents may want an escalation. */
 void incident_committed(struct collector *c);
+/* The session layer's hook (collector.h): arg is the struct collector. */
+void incident_hook(void *arg, const struct session_news *n);
 
 /* An operator's action. */
 struct incident_request {

@@ -19,6 +19,8 @@
 #ifndef VIGIL_INCIDENT_FSM_H
 #define VIGIL_INCIDENT_FSM_H
 
+#include "escalate.h"   /* INCIDENT_EFFECT_*: what an action asks of escalation */
+
 enum incident_status {
 	INCIDENT_NEW = 0,
 	INCIDENT_ACKNOWLEDGED,
@@ -46,12 +48,6 @@ enum incident_action {
 	INCIDENT_ACT_ESCALATE,
 	INCIDENT_ACT_COUNT
 };
-
-/* What the escalation engine must do after an accepted action (bits). */
-#define INCIDENT_EFFECT_STOP_CLIMB   0x1   /* escalate_ack(): first ack (ack, or assign from new) */
-#define INCIDENT_EFFECT_CLOSE        0x2   /* escalate_close(): resolved or false positive */
-#define INCIDENT_EFFECT_RESTART      0x4   /* escalate_reopen(): the climb starts again */
-#define INCIDENT_EFFECT_ESCALATE     0x8   /* escalate_manual(): notify level N now */
 
 struct incident_fsm {
 	enum incident_status status;

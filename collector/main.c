@@ -35,8 +35,11 @@
 
 #include "collector.h"
 #include "escalate.h"
-#include "escalation_rt.h"
+#include "escalate_run.h"
 #include "incident.h"
+#include "control.h"
+#include "reserve.h"
+#include "session.h"
 
 #define LISTEN_BACKLOG 1024
 #define SHUTDOWN_GRACE_SEC 3     /* for sessions to take their last Ack */
@@ -272,7 +275,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	/* incidents, audit, escalation: the file is checked with -n too. */
-	if (escalation_rt_load(&c->conf, &esc_conf, err, sizeof(err)) != 0) {
+	if (escalate_run_load(&c->conf, &esc_conf, err, sizeof(err)) != 0) {
 		fprintf(stderr, "vigil-collector: %s\n", err);
 		free(c);
 		return 1;
@@ -316,6 +319,9 @@ main(int argc, char **argv)
 	store_set_reopen_window(c->store, c->conf.collector.reopen_window * 1000);
 	store_set_clock_limits(c->wstore, c->conf.collector.clock_ahead_max * 1000,
 	    c->conf.collector.clock_behind_max * 1000);
+	/* The session feeds the incident engine, through one hook. */
+	c->forward = incident_hook;
+	c->forward_arg = c;
 	if (session_init(c) != 0)
 		fatalx("Cannot allocate the session table.");
 	if ((c->control = control_open(c, err, sizeof(err))) == NULL)
@@ -330,7 +336,7 @@ main(int argc, char **argv)
 	/* incidents, audit, escalation: after the drop (commands run as our user). */
 	if (incident_init(c) != 0)
 		fatalx("Cannot start the incident engine: out of memory.");
-	if (escalation_rt_open(c, esc_conf, err, sizeof(err)) != 0)
+	if (escalate_run_open(c, esc_conf, err, sizeof(err)) != 0)
 		fatalx("Cannot start the escalation: %s.", err);
 
 	sigterm = evsignal_new(c->base, SIGTERM, on_signal, c);
@@ -354,7 +360,7 @@ main(int argc, char **argv)
 
 	/* The order of libevent's sample/hello-world.c: connections, listeners, events, base. */
 	session_free_all(c);
-	escalation_rt_free(c);
+	escalate_run_free(c);
 	incident_free(c);
 	control_free(c->control);
 	if (c->listener != NULL)

@@ -1,5 +1,6 @@
 /* On, off or silent (presence.h): one rule for the silence check, agents and status. */
 #include <stddef.h>
+#include <string.h>
 
 #include "vigil.pb-c.h"
 #include "presence.h"
@@ -43,4 +44,58 @@ presence_name(enum presence p)
 		return "silent";
 	}
 	return "unknown";
+}
+
+void
+roster_init(struct roster *r)
+{
+	TAILQ_INIT(&r->head);
+	r->n = 0;
+}
+
+void
+roster_list(struct roster *r, struct roster_entry *e)
+{
+	if (e->listed)
+		return;
+	TAILQ_INSERT_TAIL(&r->head, e, link);
+	e->listed = 1;
+	r->n++;
+}
+
+void
+roster_unlist(struct roster *r, struct roster_entry *e)
+{
+	if (!e->listed)
+		return;
+	TAILQ_REMOVE(&r->head, e, link);
+	e->listed = 0;
+	r->n--;
+}
+
+const struct roster_entry *
+roster_find(const struct roster *r, const char *agent)
+{
+	const struct roster_entry *e;
+
+	TAILQ_FOREACH(e, &r->head, link)
+		if (strcmp(e->agent, agent) == 0)
+			return e;
+	return NULL;
+}
+
+size_t
+roster_count(const struct roster *r)
+{
+	return r->n;
+}
+
+int
+roster_connected(const struct roster *r, const char *agent, int64_t *seen_us)
+{
+	const struct roster_entry *e = roster_find(r, agent);
+
+	if (e != NULL && seen_us != NULL)
+		*seen_us = e->seen_us;
+	return e != NULL;
 }

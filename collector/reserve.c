@@ -19,6 +19,7 @@
 #include "vigil/log.h"
 
 #include "collector.h"
+#include "reserve.h"
 
 static int
 reserve_path(const struct collector *c, char *buf, size_t len)

@@ -66,7 +66,8 @@
 #include "vigil/wire.h"
 
 #include "collector.h"
-#include "incident.h"
+#include "reserve.h"
+#include "session.h"
 
 /* glibc's sys/queue.h lacks the _SAFE walk. */
 #ifndef TAILQ_FOREACH_SAFE
@@ -126,7 +127,7 @@ struct session {
 	size_t pending_bytes;              /* memory of its batches not yet committed */
 	int paused;                        /* over max_pending: not read from */
 	int to_ack;                        /* gets an Ack after the running commit */
-	int64_t seen_us;                   /* last frame received */
+	struct roster_entry pub;           /* published while SS_RUNNING; pub.seen_us: last frame */
 	int64_t seen_stored_us;            /* last_seen as last written to the store */
 	struct pending *posture;           /* its STORE_POSTURE item not yet handed over */
 };
@@ -327,6 +328,14 @@ addr_put(struct sessions *t, struct addr_count *a)
 }
 
 /* The certificate was seen, or the connection is gone: it no longer counts. */
+/* The one way out of the session layer (collector.h, struct session_news). */
+static void
+forward(struct collector *c, const struct session_news *n)
+{
+	if (c->forward != NULL)
+		c->forward(c->forward_arg, n);
+}
+
 static void
 session_precert_done(struct session *s)
 {
@@ -342,10 +351,14 @@ session_set_state(struct session *s, enum session_state st)
 {
 	struct sessions *t = s->c->sessions;
 
-	if (s->state == SS_RUNNING && st != SS_RUNNING)
+	if (s->state == SS_RUNNING && st != SS_RUNNING) {
 		t->nrunning--;
-	else if (s->state != SS_RUNNING && st == SS_RUNNING)
+		roster_unlist(&s->c->connected, &s->pub);
+	} else if (s->state != SS_RUNNING && st == SS_RUNNING) {
 		t->nrunning++;
+		s->pub.agent = s->agent;
+		roster_list(&s->c->connected, &s->pub);
+	}
 	s->state = st;
 }
 
@@ -353,16 +366,16 @@ session_set_state(struct session *s, enum session_state st)
 static void
 session_write_seen(struct session *s)
 {
-	if (s->seen_us <= s->seen_stored_us)
+	if (s->pub.seen_us <= s->seen_stored_us)
 		return;
-	if (pending_add(s->c, STORE_SEEN, s, NULL, 0, s->seen_us) != 0) {
+	if (pending_add(s->c, STORE_SEEN, s, NULL, 0, s->pub.seen_us) != 0) {
 		log_warnx("Out of memory; cannot record when agent %s was last seen.", s->agent);
 		return;
 	}
 	if (s->has_clock)
 		TAILQ_LAST(&s->c->sessions->pending, pending_list)->agent_clock_us =
-		    s->seen_us + s->clock_offset_us;
-	s->seen_stored_us = s->seen_us;
+		    s->pub.seen_us + s->clock_offset_us;
+	s->seen_stored_us = s->pub.seen_us;
 }
 
 static void
@@ -977,7 +990,7 @@ session_clock(struct session *s, int64_t agent_us)
 
 	if (agent_us <= 0)
 		return 0;
-	off = agent_us - s->seen_us;
+	off = agent_us - s->pub.seen_us;
 	diff = off - s->clock_offset_us;
 	s->clock_offset_us = off;
 	s->has_clock = 1;
@@ -1028,7 +1041,7 @@ session_hello(struct session *s, Vigil__V1__Frame *f_hello)
 		s->seen_stored_us = now;
 	}
 	h = NULL;
-	s->seen_us = now;
+	s->pub.seen_us = now;
 	s->live_us = now;
 	/*
 	 * Only what is durable, read on the main connection (a WAL reader sees
@@ -1101,7 +1114,7 @@ session_batch(struct session *s, Vigil__V1__Frame *f, size_t bytes)
 		return -1;
 	}
 	cost = batch_cost(b, bytes);
-	if (pending_add(c, STORE_EVENTS, s, f, cost, s->seen_us) != 0) {
+	if (pending_add(c, STORE_EVENTS, s, f, cost, s->pub.seen_us) != 0) {
 		frame_free(f);
 		log_warnx("agent %s from %s: closing: out of memory", s->agent, s->addr);
 		session_free(s);
@@ -1141,16 +1154,16 @@ session_posture(struct session *s, Vigil__V1__Frame *f, size_t bytes)
 		frame_free(p->frame);
 		p->frame = f;
 		p->bytes = cost;
-		p->recv_us = s->seen_us;
+		p->recv_us = s->pub.seen_us;
 		t->total_bytes += cost;
-	} else if (pending_add(c, STORE_POSTURE, s, f, cost, s->seen_us) == 0) {
+	} else if (pending_add(c, STORE_POSTURE, s, f, cost, s->pub.seen_us) == 0) {
 		s->posture = TAILQ_LAST(&t->pending, pending_list);
 	} else {
 		frame_free(f);
 		log_warnx("Out of memory; cannot store the posture of agent %s.", s->agent);
 		return 0;
 	}
-	s->seen_stored_us = s->seen_us;
+	s->seen_stored_us = s->pub.seen_us;
 	if (t->total_bytes > (size_t)c->conf.collector.max_pending_total)
 		pause_all(c);
 	return session_may_read(s) ? 0 : -1;
@@ -1174,7 +1187,7 @@ session_goodbye(struct session *s, Vigil__V1__Frame *f)
 	    s->addr, goodbye_reason_name((int)g->reason), detail[0] != '\0' ? " (" : "", detail,
 	    detail[0] != '\0' ? ")" : "");
 	s->c->counters.goodbyes++;
-	if (pending_add(s->c, STORE_GOODBYE, s, f, 0, s->seen_us) != 0) {
+	if (pending_add(s->c, STORE_GOODBYE, s, f, 0, s->pub.seen_us) != 0) {
 		log_warnx("Out of memory; the goodbye of agent %s is lost: it will look silent.",
 		    s->agent);
 		frame_free(f);
@@ -1190,7 +1203,7 @@ session_frame(struct session *s, Vigil__V1__Frame *f, size_t bytes)
 	char reason[WIRE_MAX_REASON * 4 + 1];
 	int kind, clock_moved;
 
-	s->seen_us = clock_now_us();
+	s->pub.seen_us = clock_now_us();
 	switch (f->msg_case) {
 	case VIGIL__V1__FRAME__MSG_HELLO:
 		if (s->state != SS_HELLO) {
@@ -1216,7 +1229,7 @@ session_frame(struct session *s, Vigil__V1__Frame *f, size_t bytes)
 			return -1;
 		}
 		/* In memory at once; in the store at most once a minute per agent. */
-		if (s->seen_us - s->seen_stored_us >= COLLECTOR_SEEN_INTERVAL_US || clock_moved)
+		if (s->pub.seen_us - s->seen_stored_us >= COLLECTOR_SEEN_INTERVAL_US || clock_moved)
 			session_write_seen(s);
 		return 0;
 	case VIGIL__V1__FRAME__MSG_GOODBYE:
@@ -1618,8 +1631,9 @@ commit_failed(struct collector *c, int rc, const char *why)
 		t->alarmed = 1;
 		c->counters.store_alarms++;
 		reserve_release(c);
-		/* incidents: the collector's own (incident.c) */
-		incident_store_failing(c, t->fail_since_us, why, t->npending);
+		/* forward: the collector's own incident */
+		forward(c, &(struct session_news){ .kind = NEWS_STORE_FAILING,
+		    .since_us = t->fail_since_us, .why = why, .waiting = t->npending });
 		retry.tv_sec = STORE_ALARM_RETRY_SEC;
 	}
 	/* Backpressure holds the agents until the disk recovers. */
@@ -1727,8 +1741,9 @@ commit_done(struct collector *c)
 		log_info("The store accepts writes again after %u failed commit(s) in %lld s.",
 		    t->fail_streak, (long long)((clock_now_us() - t->fail_since_us) / 1000000));
 		if (t->alarmed) {
-			/* incidents: the collector's own (incident.c) */
-			incident_store_ok(c, t->fail_since_us);
+			/* forward: that incident is resolved */
+			forward(c, &(struct session_news){ .kind = NEWS_STORE_OK,
+			    .since_us = t->fail_since_us });
 			reserve_make(c);
 		}
 	}
@@ -1751,9 +1766,11 @@ commit_done(struct collector *c)
 			}
 			if (b->clock_flagged > 0)
 				commit_clock(c, p, b, s);
-			/* incidents: correlation across machines (incident.c) */
+			/* forward: correlation across machines */
 			if (b->inserted > 0)
-				incident_observe(c, p->agent, p->frame->batch, p->recv_us);
+				forward(c, &(struct session_news){ .kind = NEWS_BATCH_STORED,
+				    .agent = p->agent, .batch = p->frame->batch,
+				    .recv_us = p->recv_us });
 			if (s != NULL) {
 				s->pending_bytes -= p->bytes;
 				if (b->up_to > s->ack_to)
@@ -1787,8 +1804,8 @@ commit_done(struct collector *c)
 	}
 	t->nrefusals = 0;
 	resume_check(c);
-	/* incidents: new ones get their escalation plan (incident.c) */
-	incident_committed(c);
+	/* forward: new incidents get their escalation plan */
+	forward(c, &(struct session_news){ .kind = NEWS_COMMITTED });
 }
 
 /* The writer's eventfd became readable. */
@@ -1876,6 +1893,7 @@ session_init(struct collector *c)
 		free(t);
 		return VIGIL_ERR_NOMEM;
 	}
+	roster_init(&c->connected);
 	c->sessions = t;
 	return 0;
 }
@@ -1925,12 +1943,6 @@ fail:
 	return VIGIL_ERR_SYS;
 }
 
-size_t
-session_agents_connected(const struct collector *c)
-{
-	return c->sessions != NULL ? c->sessions->nrunning : 0;
-}
-
 void
 session_gauges(const struct collector *c, struct session_gauges *g)
 {
@@ -1948,23 +1960,6 @@ session_gauges(const struct collector *c, struct session_gauges *g)
 		g->store_failing_since_us = t->fail_since_us;
 		snprintf(g->store_error, sizeof(g->store_error), "%s", t->fail_why);
 	}
-}
-
-int
-session_agent_connected(const struct collector *c, const char *agent, int64_t *seen_us)
-{
-	const struct session *s;
-
-	if (c->sessions == NULL)
-		return 0;
-	TAILQ_FOREACH(s, &c->sessions->all, entry) {
-		if (s->state == SS_RUNNING && strcmp(s->agent, agent) == 0) {
-			if (seen_us != NULL)
-				*seen_us = s->seen_us;
-			return 1;
-		}
-	}
-	return 0;
 }
 
 void

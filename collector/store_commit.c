@@ -221,7 +221,7 @@ fields_json(struct sqlstore *st, const Vigil__V1__Event *ev, const char **out, s
  * opens one.
  */
 static int
-incident_add(struct sqlstore *st, const char *agent, const Vigil__V1__Event *ev, int64_t event_id,
+sq_incident_add(struct sqlstore *st, const char *agent, const Vigil__V1__Event *ev, int64_t event_id,
     int64_t recv_us)
 {
 	sqlite3_stmt *s = st->st[ST_INCIDENT_FIND];
@@ -397,9 +397,9 @@ commit_events(struct sqlstore *st, struct store_batch *b)
 		if ((int)ev->severity >= VIGIL__V1__SEVERITY__SEVERITY_MEDIUM) {
 			int64_t id = sqlite3_last_insert_rowid(st->db);
 
-			if ((rc = incident_add(st, b->agent, ev, id, b->recv_us)) != 0)
+			if ((rc = sq_incident_add(st, b->agent, ev, id, b->recv_us)) != 0)
 				return rc;
-			/* incident_add() used other statements; ours keeps its bindings. */
+			/* sq_incident_add() used other statements; ours keeps its bindings. */
 		}
 	}
 	b->up_to = up_to;

@@ -30,8 +30,9 @@
 #include "vigil/json.h"
 #include "vigil/log.h"
 #include "../../collector/collector.h"
+#include "../../collector/control.h"
 #include "../../collector/escalate.h"
-#include "../../collector/escalation_rt.h"
+#include "../../collector/escalate_run.h"
 #include "../../collector/incident.h"
 
 /* The fuzzers' clock: a fixed day, so that inputs replay alike. */
@@ -65,7 +66,7 @@ fuzz_collector_cleanup(void)
 		return;
 	sqlite3_close(fuzz_coll.raw);
 	control_free(fuzz_coll.c->control);
-	escalation_rt_free(fuzz_coll.c);
+	escalate_run_free(fuzz_coll.c);
 	incident_free(fuzz_coll.c);
 	store_free(fuzz_coll.c->store);
 	store_free(fuzz_coll.c->wstore);
@@ -87,10 +88,10 @@ fuzz_escalation_open(struct collector *c)
 	struct escalate_conf *ec = NULL;
 	char err[1024];
 
-	if (escalation_rt_load(&c->conf, &ec, err, sizeof(err)) != 0)
-		fuzz_die("escalation_rt_load", err);
-	if (escalation_rt_open(c, ec, err, sizeof(err)) != 0)
-		fuzz_die("escalation_rt_open", err);
+	if (escalate_run_load(&c->conf, &ec, err, sizeof(err)) != 0)
+		fuzz_die("escalate_run_load", err);
+	if (escalate_run_open(c, ec, err, sizeof(err)) != 0)
+		fuzz_die("escalate_run_open", err);
 }
 
 /*
@@ -191,7 +192,7 @@ fuzz_collector_reset(void)
 	if (incident_init(c) != 0)
 		fuzz_die("incident_init", "out of memory");
 	/* The escalation keeps the states of open incidents in memory: start it anew too. */
-	escalation_rt_free(c);
+	escalate_run_free(c);
 	fuzz_escalation_open(c);
 }
 

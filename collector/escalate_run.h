@@ -13,12 +13,12 @@
  *   goes on with the attempts it recorded, a step already saved is not due
  *   again. An attempt in flight when the collector died was not recorded and
  *   is made again: at least once, as notify.h says.
- * - New and re-opened incidents get their state from escalation_rt_reconcile()
+ * - New and re-opened incidents get their state from escalate_run_reconcile()
  *   (open incidents that have none), so one that was opened just before a
  *   crash still gets its climb after the restart.
  */
-#ifndef VIGIL_ESCALATION_RT_H
-#define VIGIL_ESCALATION_RT_H
+#ifndef VIGIL_ESCALATE_RUN_H
+#define VIGIL_ESCALATE_RUN_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -35,28 +35,28 @@ struct notify_conf;
  * names none). 0, or VIGIL_ERR_CONFIG / VIGIL_ERR_SYS / VIGIL_ERR_NOMEM with
  * "file:line: message" in err.
  */
-int escalation_rt_load(const struct conf *conf, struct escalate_conf **out, char *err,
+int escalate_run_load(const struct conf *conf, struct escalate_conf **out, char *err,
     size_t errlen);
 /* notify.h's settings from the [notify] section. */
-void escalation_rt_notify_conf(const struct conf *conf, struct notify_conf *nc);
+void escalate_run_notify_conf(const struct conf *conf, struct notify_conf *nc);
 
 /*
  * Start the runtime with ec (taken; may be NULL: escalation off, nothing is
  * notified): the notifiers, the states and outbox from the store, the timer.
  * Call after the privilege drop. 0 or a negative vigil_err with a sentence.
  */
-int escalation_rt_open(struct collector *c, struct escalate_conf *ec, char *err, size_t errlen);
+int escalate_run_open(struct collector *c, struct escalate_conf *ec, char *err, size_t errlen);
 /* Drop pending retries (the outbox keeps them), free everything. */
-void escalation_rt_free(struct collector *c);
+void escalate_run_free(struct collector *c);
 
 /* 1 when an escalation file is loaded. */
-int escalation_rt_enabled(const struct collector *c);
+int escalate_run_enabled(const struct collector *c);
 
 /* Give every open incident without a state its plan (escalate_start), save, tick. */
-void escalation_rt_reconcile(struct collector *c);
+void escalate_run_reconcile(struct collector *c);
 
 /* What an operator's action does to the escalation state of an incident. */
-enum escalation_rt_change {
+enum escalate_run_change {
 	ESC_RT_NONE = 0,       /* nothing to save */
 	ESC_RT_SAVE,           /* *st is the new state */
 	ESC_RT_DELETE,         /* the row goes (closed; or re-opened: reconcile starts it anew) */
@@ -65,21 +65,21 @@ enum escalation_rt_change {
 /*
  * The state incident id would have after an action with INCIDENT_EFFECT_*
  * effects at now_us (level for a manual escalation), into *st, without
- * changing anything. Returns an enum escalation_rt_change, or
+ * changing anything. Returns an enum escalate_run_change, or
  * VIGIL_ERR_NOTFOUND (with a sentence in err) for an escalation to a level no
  * chain of the incident has.
  */
-int escalation_rt_after(struct collector *c, int64_t id, unsigned effects, int level,
+int escalate_run_after(struct collector *c, int64_t id, unsigned effects, int level,
     int64_t now_us, struct escalate_state *st, char *err, size_t errlen);
 /* The change was saved: take it in memory and re-plan the timer. */
-void escalation_rt_applied(struct collector *c, int64_t id, int change,
+void escalate_run_applied(struct collector *c, int64_t id, int change,
     const struct escalate_state *st);
 
 /*
  * escalate_explain() for a made-up incident (unit, host and rule may be
  * NULL): who would be told, when, through which channel. Sends nothing.
  */
-int escalation_rt_explain(struct collector *c, int category, int severity, const char *unit,
+int escalate_run_explain(struct collector *c, int category, int severity, const char *unit,
     const char *host, const char *rule, FILE *fp);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * The escalation runtime (escalation_rt.h): states in memory and in the
+ * The escalation runtime (escalate_run.h): states in memory and in the
  * store, one timer at the engine's wake time, the outbox, the notifiers.
  * Writes go through the main thread's connection in short transactions;
  * incident.c says why.
@@ -16,8 +16,7 @@
 
 #include "collector.h"
 #include "escalate.h"
-#include "escalation_rt.h"
-#include "incident_fsm.h"
+#include "escalate_run.h"
 #include "notify.h"
 #include "template.h"
 
@@ -25,7 +24,7 @@
 #define ESC_RETRY_US (5LL * 1000 * 1000) /* after a failed save */
 #define ESC_TEXT_FIELD 512               /* title, unit... copied for a message */
 
-struct escalation_rt {
+struct escalate_run {
 	struct collector *c;
 	struct escalate_conf *conf;
 	struct notify *notify;
@@ -43,7 +42,7 @@ static void esc_tick(evutil_socket_t fd, short what, void *arg);
 /* ---- configuration ------------------------------------------------------------- */
 
 int
-escalation_rt_load(const struct conf *conf, struct escalate_conf **out, char *err, size_t errlen)
+escalate_run_load(const struct conf *conf, struct escalate_conf **out, char *err, size_t errlen)
 {
 	struct escalate_conf *ec;
 	int rc;
@@ -64,7 +63,7 @@ escalation_rt_load(const struct conf *conf, struct escalate_conf **out, char *er
 }
 
 void
-escalation_rt_notify_conf(const struct conf *conf, struct notify_conf *nc)
+escalate_run_notify_conf(const struct conf *conf, struct notify_conf *nc)
 {
 	const struct conf_notify *n = &conf->notify;
 
@@ -90,7 +89,7 @@ escalation_rt_notify_conf(const struct conf *conf, struct notify_conf *nc)
 }
 
 int
-escalation_rt_enabled(const struct collector *c)
+escalate_run_enabled(const struct collector *c)
 {
 	return c->esc != NULL && c->esc->conf != NULL;
 }
@@ -98,7 +97,7 @@ escalation_rt_enabled(const struct collector *c)
 /* ---- states in memory ------------------------------------------------------------ */
 
 static struct escalate_state *
-state_find(struct escalation_rt *rt, int64_t id)
+state_find(struct escalate_run *rt, int64_t id)
 {
 	for (size_t i = 0; i < rt->n; i++)
 		if (rt->states[i].incident == id)
@@ -107,7 +106,7 @@ state_find(struct escalation_rt *rt, int64_t id)
 }
 
 static void
-state_remove(struct escalation_rt *rt, int64_t id)
+state_remove(struct escalate_run *rt, int64_t id)
 {
 	struct escalate_state *s = state_find(rt, id);
 
@@ -118,7 +117,7 @@ state_remove(struct escalation_rt *rt, int64_t id)
 
 /* Keep st (replacing the one of its incident). Only states with a route are kept. */
 static int
-state_put(struct escalation_rt *rt, const struct escalate_state *st)
+state_put(struct escalate_run *rt, const struct escalate_state *st)
 {
 	struct escalate_state *s;
 
@@ -143,7 +142,7 @@ state_put(struct escalation_rt *rt, const struct escalate_state *st)
 }
 
 static void
-incident_of(const struct store_incident_row *r, struct escalate_incident *inc)
+esc_incident_of(const struct store_incident_row *r, struct escalate_incident *inc)
 {
 	memset(inc, 0, sizeof(*inc));
 	inc->id = r->id;
@@ -159,7 +158,7 @@ incident_of(const struct store_incident_row *r, struct escalate_incident *inc)
 static int
 load_state(void *arg, const struct store_incident_row *inc, const char *text)
 {
-	struct escalation_rt *rt = arg;
+	struct escalate_run *rt = arg;
 	struct escalate_state st;
 
 	if (escalate_state_parse(text, &st) != 0 || st.incident != inc->id) {
@@ -174,14 +173,14 @@ load_state(void *arg, const struct store_incident_row *inc, const char *text)
 
 /* Read every state again, after a save failed (escalate_due() had changed them). */
 static int
-reload_states(struct escalation_rt *rt)
+reload_states(struct escalate_run *rt)
 {
 	rt->n = 0;
 	return store_escalation_states(rt->c->store, load_state, rt);
 }
 
 static void
-arm(struct escalation_rt *rt, int64_t at_us)
+arm(struct escalate_run *rt, int64_t at_us)
 {
 	int64_t d = at_us - clock_now_us();
 	struct timeval tv;
@@ -248,7 +247,7 @@ channel_of(const char *name)
 
 /* Hand one outbox row to the notifiers, the incident as it is now. */
 static void
-send_row(struct escalation_rt *rt, const struct store_outbox_row *o, const int64_t *ids,
+send_row(struct escalate_run *rt, const struct store_outbox_row *o, const int64_t *ids,
     size_t nids)
 {
 	struct msg_facts *f;
@@ -330,7 +329,7 @@ out:
 static void
 on_attempt(const struct notify_attempt *a, void *arg)
 {
-	struct escalation_rt *rt = arg;
+	struct escalate_run *rt = arg;
 	struct store_attempt sa;
 
 	memset(&sa, 0, sizeof(sa));
@@ -382,7 +381,7 @@ contact_target(const struct escalate_contact *p, enum escalate_channel ch)
 }
 
 static int
-before_room(struct escalation_rt *rt)
+before_room(struct escalate_run *rt)
 {
 	char (*b)[ESC_STATE_TEXT_MAX];
 
@@ -398,7 +397,7 @@ before_room(struct escalation_rt *rt)
 static void
 esc_tick(evutil_socket_t fd, short what, void *arg)
 {
-	struct escalation_rt *rt = arg;
+	struct escalate_run *rt = arg;
 	const struct escalate_conf *ec = rt->conf;
 	struct store_outbox_row *rows = NULL;
 	struct store_audit_entry *audit = NULL;
@@ -502,7 +501,7 @@ out:
 /* ---- new incidents ------------------------------------------------------------------ */
 
 struct missing {
-	struct escalation_rt *rt;
+	struct escalate_run *rt;
 	struct escalate_state *st;
 	size_t n, cap;
 	int nomem;
@@ -525,7 +524,7 @@ missing_one(void *arg, const struct store_incident_row *r)
 		m->st = p;
 		m->cap = cap;
 	}
-	incident_of(r, &inc);
+	esc_incident_of(r, &inc);
 	if (escalate_start(m->rt->conf, &inc, &m->st[m->n]) == VIGIL_ERR_TOOBIG)
 		log_warnx("Incident %lld matches more than %d routes; the first ones are used.",
 		    (long long)r->id, ESC_TRACKS_MAX);
@@ -534,14 +533,14 @@ missing_one(void *arg, const struct store_incident_row *r)
 }
 
 void
-escalation_rt_reconcile(struct collector *c)
+escalate_run_reconcile(struct collector *c)
 {
-	struct escalation_rt *rt = c->esc;
+	struct escalate_run *rt = c->esc;
 	struct missing m;
 	struct store_esc_state *saves = NULL;
 	char (*texts)[ESC_STATE_TEXT_MAX] = NULL;
 
-	if (!escalation_rt_enabled(c))
+	if (!escalate_run_enabled(c))
 		return;
 	memset(&m, 0, sizeof(m));
 	m.rt = rt;
@@ -584,13 +583,13 @@ out:
 /* ---- operator actions -------------------------------------------------------------- */
 
 int
-escalation_rt_after(struct collector *c, int64_t id, unsigned effects, int level,
+escalate_run_after(struct collector *c, int64_t id, unsigned effects, int level,
     int64_t now_us, struct escalate_state *st, char *err, size_t errlen)
 {
-	struct escalation_rt *rt = c->esc;
+	struct escalate_run *rt = c->esc;
 	const struct escalate_state *cur;
 
-	if (!escalation_rt_enabled(c))
+	if (!escalate_run_enabled(c))
 		return ESC_RT_NONE;
 	if (effects & (INCIDENT_EFFECT_CLOSE | INCIDENT_EFFECT_RESTART))
 		return ESC_RT_DELETE;
@@ -615,12 +614,12 @@ escalation_rt_after(struct collector *c, int64_t id, unsigned effects, int level
 }
 
 void
-escalation_rt_applied(struct collector *c, int64_t id, int change,
+escalate_run_applied(struct collector *c, int64_t id, int change,
     const struct escalate_state *st)
 {
-	struct escalation_rt *rt = c->esc;
+	struct escalate_run *rt = c->esc;
 
-	if (!escalation_rt_enabled(c))
+	if (!escalate_run_enabled(c))
 		return;
 	if (change == ESC_RT_DELETE)
 		state_remove(rt, id);
@@ -630,12 +629,12 @@ escalation_rt_applied(struct collector *c, int64_t id, int change,
 }
 
 int
-escalation_rt_explain(struct collector *c, int category, int severity, const char *unit,
+escalate_run_explain(struct collector *c, int category, int severity, const char *unit,
     const char *host, const char *rule, FILE *fp)
 {
 	struct escalate_incident inc;
 
-	if (!escalation_rt_enabled(c))
+	if (!escalate_run_enabled(c))
 		return VIGIL_ERR_NOTFOUND;
 	memset(&inc, 0, sizeof(inc));
 	inc.category = category;
@@ -651,9 +650,9 @@ escalation_rt_explain(struct collector *c, int category, int severity, const cha
 /* ---- life ------------------------------------------------------------------------ */
 
 int
-escalation_rt_open(struct collector *c, struct escalate_conf *ec, char *err, size_t errlen)
+escalate_run_open(struct collector *c, struct escalate_conf *ec, char *err, size_t errlen)
 {
-	struct escalation_rt *rt;
+	struct escalate_run *rt;
 
 	if ((rt = calloc(1, sizeof(*rt))) == NULL) {
 		escalate_conf_free(ec);
@@ -665,7 +664,7 @@ escalation_rt_open(struct collector *c, struct escalate_conf *ec, char *err, siz
 	c->esc = rt;
 	if (ec == NULL)
 		return 0;
-	escalation_rt_notify_conf(&c->conf, &rt->nconf);
+	escalate_run_notify_conf(&c->conf, &rt->nconf);
 	if ((rt->notes = calloc(ESC_NOTES_MAX, sizeof(*rt->notes))) == NULL ||
 	    (rt->timer = evtimer_new(c->base, esc_tick, rt)) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -687,18 +686,18 @@ escalation_rt_open(struct collector *c, struct escalate_conf *ec, char *err, siz
 	}
 	log_info("Escalation from %s: %zu contacts, %zu chains, %zu routes; %zu incidents climbing.",
 	    c->conf.collector.escalation, ec->ncontacts, ec->nchains, ec->nroutes, rt->n);
-	escalation_rt_reconcile(c);
+	escalate_run_reconcile(c);
 	arm(rt, 0);
 	return 0;
 fail:
-	escalation_rt_free(c);
+	escalate_run_free(c);
 	return VIGIL_ERR_SYS;
 }
 
 void
-escalation_rt_free(struct collector *c)
+escalate_run_free(struct collector *c)
 {
-	struct escalation_rt *rt = c->esc;
+	struct escalate_run *rt = c->esc;
 
 	if (rt == NULL)
 		return;
