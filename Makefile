@@ -54,7 +54,8 @@ PLATFORM      ?= linux
 COMMON_SRC    := $(wildcard common/*.c common/$(PLATFORM)/*.c)
 AGENT_MAIN    := agent/$(PLATFORM)/main.c
 AGENT_SRC     := $(filter-out $(AGENT_MAIN),$(wildcard agent/*.c agent/$(PLATFORM)/*.c))
-COLLECTOR_SRC := $(filter-out collector/main.c collector/vigilctl.c,$(wildcard collector/*.c))
+VIGILCTL_SRC  := $(wildcard collector/vigilctl*.c)
+COLLECTOR_SRC := $(filter-out collector/main.c $(VIGILCTL_SRC),$(wildcard collector/*.c))
 UNIT_SRC      := $(wildcard tests/unit/test_*.c)
 BENCH_SRC     := tests/bench/bench.c
 SCAN_SRC      := $(wildcard tests/bench/scan.c)
@@ -71,7 +72,7 @@ FUZZ_REPLAY  := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRC))
 BENCH_BIN    := $(BUILD)/vigil-bench $(if $(SCAN_SRC),$(BUILD)/vigil-scan-bench)
 
 ALL_OBJ := $(call obj,$(COMMON_SRC) $(AGENT_SRC) $(COLLECTOR_SRC) $(AGENT_MAIN) \
-	collector/main.c collector/vigilctl.c $(UNIT_SRC) $(BENCH_SRC) $(SCAN_SRC) $(FUZZ_SRC) \
+	collector/main.c $(VIGILCTL_SRC) $(UNIT_SRC) $(BENCH_SRC) $(SCAN_SRC) $(FUZZ_SRC) \
 	tests/fuzz/replay.c) $(BUILD)/obj/gen/vigil.pb-c.o $(BUILD)/obj/gen/catalogs.o
 
 .PHONY: all test check-deps unit integration fuzz-replay check-configs check-rules \
@@ -93,7 +94,7 @@ $(BUILD)/obj/gen/vigil.pb-c.o: $(PROTO_C)
 
 # Every object may include the generated header.
 $(call obj,$(COMMON_SRC) $(AGENT_SRC) $(COLLECTOR_SRC) $(AGENT_MAIN) collector/main.c \
-	collector/vigilctl.c $(UNIT_SRC) $(BENCH_SRC) $(SCAN_SRC) $(FUZZ_SRC) tests/fuzz/replay.c): $(PROTO_H)
+	$(VIGILCTL_SRC) $(UNIT_SRC) $(BENCH_SRC) $(SCAN_SRC) $(FUZZ_SRC) tests/fuzz/replay.c): $(PROTO_H)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -148,7 +149,7 @@ $(BUILD)/vigil-agent: $(call obj,$(AGENT_MAIN)) $(LIBAGENT) $(LIBVIGIL)
 $(BUILD)/vigil-agent: LDFLAGS += -Wl,-Map,$(BUILD)/vigil-agent.map
 $(BUILD)/vigil-agent $(UNIT_BINS) $(FUZZ_REPLAY) $(BENCH_BIN): LDLIBS += $(AGENT_LIBS)
 $(BUILD)/vigil-collector: $(BUILD)/obj/collector/main.o $(LIBCOLLECTOR) $(LIBVIGIL)
-$(BUILD)/vigilctl: $(BUILD)/obj/collector/vigilctl.o $(LIBVIGIL)
+$(BUILD)/vigilctl: $(call obj,$(VIGILCTL_SRC)) $(LIBVIGIL)
 # vigil-bench links the agent library for its reconnect policy (uplink_retry_ms).
 $(BUILD)/vigil-bench: $(call obj,$(BENCH_SRC)) $(LIBAGENT) $(LIBVIGIL)
 $(BUILD)/vigil-scan-bench: $(call obj,$(SCAN_SRC)) $(LIBAGENT) $(LIBVIGIL)

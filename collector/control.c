@@ -85,7 +85,6 @@ struct ctl_cmd {
 	/* Appends its lines to w->out; on failure writes a sentence to err and returns -1. */
 	int (*fn)(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
 	    size_t errlen);
-	enum role need;                  /* roles.h; ROLE_NONE (unset) means ROLE_VIEWER */
 };
 
 /* ---- JSON writing ------------------------------------------------------------ */
@@ -1161,18 +1160,18 @@ cmd_escalation_test(struct jw *w, const struct ctl_arg *args, size_t nargs, char
 	return 0;
 }
 
+/* What each request does; the role it needs is vigil/ctl.h's table (ctl_request_find()). */
 static const struct ctl_cmd commands[] = {
-	/* The role each command needs (roles.h): viewers read, operators change. */
-	{ "status", cmd_status, ROLE_VIEWER },
-	{ "agents", cmd_agents, ROLE_VIEWER },
-	{ "events", cmd_events, ROLE_VIEWER },
-	{ "incidents", cmd_incidents, ROLE_VIEWER },
-	{ "incident", cmd_incident, ROLE_VIEWER },
+	{ "status", cmd_status },
+	{ "agents", cmd_agents },
+	{ "events", cmd_events },
+	{ "incidents", cmd_incidents },
+	{ "incident", cmd_incident },
 	/* incidents, audit, escalation */
-	{ "incident-action", cmd_incident_action, ROLE_OPERATOR },
-	{ "audit-verify", cmd_audit_verify, ROLE_VIEWER },
-	{ "escalation-test", cmd_escalation_test, ROLE_VIEWER },
-	{ "compliance", cmd_compliance, ROLE_VIEWER },
+	{ "incident-action", cmd_incident_action },
+	{ "audit-verify", cmd_audit_verify },
+	{ "escalation-test", cmd_escalation_test },
+	{ "compliance", cmd_compliance },
 };
 
 /* ---- connections ------------------------------------------------------------- */
@@ -1225,6 +1224,7 @@ ctl_request(const struct ctl_conn *cc, char *line, struct evbuffer *out)
 {
 	struct control *ctl = cc->ctl;
 	struct ctl_arg args[CTL_MAX_ARGS];
+	const struct ctl_request_def *def = NULL;
 	struct evbuffer *resp;
 	struct jw w;
 	char err[512], esc[128], *cmd, *tok, *save = NULL, *eq;
@@ -1258,15 +1258,15 @@ ctl_request(const struct ctl_conn *cc, char *line, struct evbuffer *out)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(cmd, commands[i].name) == 0)
 			break;
-	if (i == sizeof(commands) / sizeof(commands[0])) {
+	if (i == sizeof(commands) / sizeof(commands[0]) || (def = ctl_request_find(cmd)) == NULL) {
 		text_escape(esc, sizeof(esc), cmd, strlen(cmd));
 		snprintf(err, sizeof(err), "unknown command %s", esc);
 		goto out;
 	}
 	log_debug("Control request %s from uid %lu (pid %ld).", commands[i].name,
 	    (unsigned long)cc->uid, (long)cc->pid);
-	/* roles.h: viewers read, operators change incidents. */
-	if (cc->role < (commands[i].need != ROLE_NONE ? commands[i].need : ROLE_VIEWER)) {
+	/* vigil/ctl.h: viewers read, operators change incidents. */
+	if ((int)cc->role < (int)def->need) {
 		ctl->c->counters.control_refused++;
 		log_warnx("Refused %s to user %s (%s): it needs group %s.", commands[i].name,
 		    cc->user, roles_name(cc->role), ctl->c->conf.collector.operators_group);

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #include <event2/listener.h>
 
 #include "vigil/err.h"
+#include "vigil/i18n.h"
 #include "vigil/log.h"
 #include "vigil/memtrim.h"
 #include "vigil/privdrop.h"
@@ -44,11 +46,31 @@
 #define LISTEN_BACKLOG 1024
 #define SHUTDOWN_GRACE_SEC 3     /* for sessions to take their last Ack */
 
-static void
+static const char help_text[] = N_(
+    "usage: vigil-collector -f FILE [-d] [-n] [-v]\n"
+    "\n"
+    "  -f FILE     the configuration file (collector.conf)\n"
+    "  -d          stay in the foreground and log to stderr\n"
+    "  -n          check the configuration and the escalation file, then exit\n"
+    "  -v          more detail in the log; with -n, print the effective configuration\n"
+    "  -h, --help  this help\n");
+
+/* A usage error: the usage line and where to read more, on stderr. */
+static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: vigil-collector -f FILE [-d] [-n] [-v]\n");
+	fprintf(stderr, "%s\n", _("usage: vigil-collector -f FILE [-d] [-n] [-v]; "
+	    "try \"vigil-collector --help\""));
 	exit(2);
+}
+
+/* --help: before any configuration is read, in the language the environment asks. */
+static void __attribute__((noreturn))
+help(void)
+{
+	i18n_set_language(i18n_env_language());
+	fputs(_(help_text), stdout);
+	exit(0);
 }
 
 /*
@@ -245,8 +267,15 @@ main(int argc, char **argv)
 	char err[1024];
 	int ch, debug = 0, noaction = 0, verbose = 0, ready = -1;
 
-	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((ch = getopt_long(argc, argv, "df:nvh", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'h':
+			help();
 		case 'd':
 			debug = 1;
 			break;

@@ -68,15 +68,5 @@ roles_of(uid_t uid, gid_t gid, uid_t self_uid, const char *operators_group,
 const char *
 roles_name(enum role r)
 {
-	switch (r) {
-	case ROLE_NONE:
-		return "none";
-	case ROLE_VIEWER:
-		return "viewer";
-	case ROLE_OPERATOR:
-		return "operator";
-	case ROLE_ADMIN:
-		return "admin";
-	}
-	return "none";
+	return ctl_role_name((enum ctl_role)r);
 }

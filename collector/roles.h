@@ -18,13 +18,16 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "vigil/ctl.h"
+
 #define ROLES_USER_MAX 256         /* a user name, or "uid N", with its NUL */
 
+/* The protocol's roles (vigil/ctl.h), under the collector's names. */
 enum role {
-	ROLE_NONE = 0,
-	ROLE_VIEWER,
-	ROLE_OPERATOR,
-	ROLE_ADMIN,
+	ROLE_NONE = CTL_ROLE_NONE,
+	ROLE_VIEWER = CTL_ROLE_VIEWER,
+	ROLE_OPERATOR = CTL_ROLE_OPERATOR,
+	ROLE_ADMIN = CTL_ROLE_ADMIN,
 };
 
 /*

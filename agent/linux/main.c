@@ -37,6 +37,28 @@ struct linux_agent {
 	int sig;                 /* the signal being answered */
 };
 
+static const char help_text[] = N_(
+    "usage: vigil-agent -f FILE [-d] [-n] [-v]\n"
+    "       vigil-agent --list-usb [--sysfs-root DIR]\n"
+    "       vigil-agent --test-rules [-f FILE] [-r DIR [-r DIR]] [--source NAME] < LINES\n"
+    "\n"
+    "  -f FILE       the configuration file (agent.conf)\n"
+    "  -d            stay in the foreground and log to stderr\n"
+    "  -n            check the configuration and the rules, then exit\n"
+    "  -v            more detail in the log; with -n, print the effective configuration\n"
+    "  --list-usb    the allow-list lines of the USB devices plugged in now\n"
+    "  --test-rules  read log lines on stdin and print the events the rules make\n"
+    "  -h, --help    this help\n");
+
+/* --help: before any configuration is read, in the language the environment asks. */
+static void __attribute__((noreturn))
+help(void)
+{
+	i18n_set_language(i18n_env_language());
+	fputs(_(help_text), stdout);
+	exit(0);
+}
+
 static void __attribute__((noreturn))
 usage(void)
 {
@@ -44,6 +66,7 @@ usage(void)
 	fprintf(stderr, "%s", _("       vigil-agent --list-usb [--sysfs-root DIR]\n"));
 	fprintf(stderr, "%s", _("       vigil-agent --test-rules [-f FILE] [-r DIR [-r DIR]] "
 	    "[--source NAME] < LINES\n"));
+	fprintf(stderr, "%s", _("Try \"vigil-agent --help\".\n"));
 	exit(1);
 }
 
@@ -167,6 +190,8 @@ main(int argc, char *argv[])
 	 * A daemon speaks the language of its configuration ([agent] language),
 	 * not of whoever started it: English until the file is read.
 	 */
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+		help();
 	/* A one-shot tool beside the daemon: the allow-list lines of what is plugged in. */
 	if (argc >= 2 && strcmp(argv[1], "--list-usb") == 0)
 		return usb_list_main(argc - 1, argv + 1, stdout);

@@ -73,4 +73,31 @@
 #define CTL_MAX_REQUEST 4096
 #define CTL_MAX_LIMIT 100000
 
+/*
+ * The roles of the control socket (collector/roles.h says who has which),
+ * lowest first: a request is served to a caller of at least its role.
+ */
+enum ctl_role {
+	CTL_ROLE_NONE = 0,
+	CTL_ROLE_VIEWER,
+	CTL_ROLE_OPERATOR,
+	CTL_ROLE_ADMIN,
+};
+
+/*
+ * The protocol's requests and the role each needs: the one place it is
+ * written. The collector checks a caller against it (control.c) and vigilctl
+ * says in each command's --help what it needs (vigilctl.c's command table
+ * names the request a command sends).
+ */
+struct ctl_request_def {
+	const char *name;              /* "incident-action" */
+	enum ctl_role need;
+};
+
+/* The request called name, or NULL. */
+const struct ctl_request_def *ctl_request_find(const char *name);
+/* "viewer", "operator", "admin"; "none". */
+const char *ctl_role_name(enum ctl_role r);
+
 #endif

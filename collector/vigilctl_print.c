@@ -1,0 +1,547 @@
+/*
+ * vigilctl's output for people: aligned tables cut to the terminal (or CSV),
+ * key: value blocks, and each command's table. Control characters from the
+ * daemon's strings are escaped before they reach the terminal.
+ */
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vigil/ctl.h"
+#include "vigil/err.h"
+#include "vigil/json.h"
+#include "vigil/names.h"
+#include "vigil/pki.h"
+#include "vigil/text.h"
+#include "vigil/tls.h"
+
+#include "vigilctl.h"
+
+/* ---- tables ---- */
+
+static size_t
+display_width(const char *s)
+{
+	size_t w = 0;
+
+	/* Escaped text is valid UTF-8: count the characters. */
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+/* Print s in at most maxw columns, cut with an ellipsis; returns the columns used. */
+static size_t
+print_cut(const char *s, size_t maxw)
+{
+	size_t w = display_width(s), i, n;
+
+	if (w <= maxw) {
+		fputs(s, stdout);
+		return w;
+	}
+	if (maxw == 0)
+		return 0;
+	for (i = 0, n = 0; s[i] != '\0'; i++) {
+		if (((unsigned char)s[i] & 0xc0) != 0x80 && n++ == maxw - 1)
+			break;
+	}
+	fwrite(s, 1, i, stdout);
+	fputs(ELLIPSIS, stdout);
+	return maxw;
+}
+
+static void
+table_init(struct table *t, const char *const *heads, const unsigned char *right, size_t ncols)
+{
+	memset(t, 0, sizeof(*t));
+	t->heads = heads;
+	t->right = right;
+	t->ncols = ncols;
+}
+
+/* Add a row of raw values (NULL or "" shows as "-"); they are escaped here. */
+static void
+table_add(struct table *t, const char *const *vals)
+{
+	const char *v;
+
+	if (t->nrows == t->caprows) {
+		t->caprows = t->caprows ? t->caprows * 2 : 64;
+		t->cells = xreallocarray(t->cells, t->caprows, t->ncols * sizeof(char *));
+	}
+	for (size_t c = 0; c < t->ncols; c++) {
+		v = vals[c] != NULL && vals[c][0] != '\0' ? vals[c] : "-";
+		t->cells[t->nrows * t->ncols + c] = escaped(v, strlen(v));
+	}
+	t->nrows++;
+}
+
+static size_t
+term_width(void)
+{
+	struct winsize ws;
+
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return WIDTH_NOT_TTY;
+}
+
+static void
+pad(size_t n)
+{
+	while (n-- > 0)
+		putchar(' ');
+}
+
+static void
+print_row(const struct table *t, const char *const *cells, const size_t *width, size_t avail)
+{
+	size_t c, w, last = t->ncols - 1;
+
+	for (c = 0; c < last; c++) {
+		w = display_width(cells[c]);
+		if (w > width[c])
+			w = width[c];
+		if (t->right[c])
+			pad(width[c] - w);
+		print_cut(cells[c], width[c]);
+		if (!t->right[c])
+			pad(width[c] - w);
+		fputs("  ", stdout);
+	}
+	print_cut(cells[last], avail);
+	putchar('\n');
+}
+
+/*
+ * One CSV field: quoted when it holds a comma, a quote or a space; a value
+ * a spreadsheet would run as a formula (=, +, @) is prefixed with a quote.
+ */
+static void
+csv_field(const char *s, int last)
+{
+	int quote = strpbrk(s, ",\" ") != NULL;
+
+	if (quote)
+		putchar('"');
+	if (*s == '=' || *s == '+' || *s == '@')
+		putchar('\'');
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	if (quote)
+		putchar('"');
+	putchar(last ? '\n' : ',');
+}
+
+static void
+table_print_csv(const struct table *t)
+{
+	size_t c, r;
+
+	for (c = 0; c < t->ncols; c++)
+		csv_field(t->heads[c], c + 1 == t->ncols);
+	for (r = 0; r < t->nrows; r++)
+		for (c = 0; c < t->ncols; c++)
+			csv_field(t->cells[r * t->ncols + c], c + 1 == t->ncols);
+}
+
+static void
+table_print(const struct table *t)
+{
+	size_t width[16], used = 0, avail, c, r, w;
+
+	if (output_csv) {
+		table_print_csv(t);
+		return;
+	}
+	if (t->ncols > sizeof(width) / sizeof(width[0]))
+		die(EXIT_DAEMON, "A table has too many columns.");
+	for (c = 0; c < t->ncols; c++) {
+		width[c] = display_width(t->heads[c]);
+		for (r = 0; r < t->nrows; r++)
+			if ((w = display_width(t->cells[r * t->ncols + c])) > width[c])
+				width[c] = w;
+		if (c + 1 < t->ncols && width[c] > COLUMN_MAX)
+			width[c] = COLUMN_MAX;
+		if (c + 1 < t->ncols)
+			used += width[c] + 2;
+	}
+	avail = term_width();
+	avail = avail > used + LAST_COLUMN_MIN ? avail - used : LAST_COLUMN_MIN;
+	print_row(t, t->heads, width, avail);
+	for (r = 0; r < t->nrows; r++)
+		print_row(t, (const char *const *)&t->cells[r * t->ncols], width, avail);
+}
+
+static void
+table_free(struct table *t)
+{
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+}
+
+/* ---- values from the daemon ---- */
+
+/* A member as text: strings decoded, numbers as written, "" when absent or null. */
+const char *
+val(const struct json_object *o, const char *key)
+{
+	const struct json_member *m = json_get(o, key);
+
+	if (m == NULL || m->type == JSON_NULL || m->type == JSON_OBJECT)
+		return "";
+	return m->str;
+}
+
+/* ---- posture and compliance ---- */
+
+/* "yes", "no", or "" (shown as "-") when absent or null. */
+static const char *
+bool_yes_no(const struct json_object *o, const char *key)
+{
+	const struct json_member *m = json_get(o, key);
+
+	if (m == NULL || m->type != JSON_BOOL)
+		return "";
+	return strcmp(m->str, "true") == 0 ? "yes" : "no";
+}
+
+static int
+is_time_key(const char *key)
+{
+	return strcmp(key, "time") == 0 || strcmp(key, "received") == 0 ||
+	       strcmp(key, "first_seen") == 0 || strcmp(key, "last_seen") == 0 ||
+	       /* incidents, audit, escalation */
+	       strcmp(key, "opened") == 0 || strcmp(key, "acknowledged") == 0 ||
+	       strcmp(key, "resolved") == 0;
+}
+
+static void
+print_kv_block(const struct json_member *m, size_t n, int indent)
+{
+	size_t keyw = 0, i, w;
+	char when[64], *k, *v;
+	const char *shown;
+
+	for (i = 0; i < n; i++) {
+		k = escaped(m[i].key, strlen(m[i].key));
+		if ((w = display_width(k)) > keyw)
+			keyw = w;
+		free(k);
+	}
+	for (i = 0; i < n; i++) {
+		k = escaped(m[i].key, strlen(m[i].key));
+		pad((size_t)indent);
+		fputs(k, stdout);
+		putchar(':');
+		if (m[i].type == JSON_OBJECT) {
+			putchar('\n');
+			print_kv_block(m[i].members, m[i].nmembers, indent + 2);
+			free(k);
+			continue;
+		}
+		pad(keyw - display_width(k) + 1);
+		free(k);
+		shown = m[i].type == JSON_NULL ? "-" : m[i].str;
+		if (m[i].type == JSON_STRING && is_time_key(m[i].key)) {
+			local_time(when, sizeof(when), m[i].str, 1);
+			shown = when;
+		}
+		v = escaped(shown, strlen(shown));
+		puts(v);
+		free(v);
+	}
+}
+
+void
+print_kv(const struct json_object *o)
+{
+	const struct json_member *m;
+	size_t n;
+
+	m = json_members(o, &n);
+	print_kv_block(m, n, 0);
+}
+
+/*
+ * TIME is the agent's clock, kept as sent. An implausible one ("clock" ahead
+ * or behind) is marked with "!" and the time the collector received the
+ * event stands beside it, in RECEIVED.
+ */
+void
+print_events(const struct reply *r, size_t from)
+{
+	static const char *const heads[] = {"TIME",     "RECEIVED", "AGENT", "SEVERITY",
+	                                    "CATEGORY", "RULE",     "SUMMARY"};
+	static const unsigned char right[] = {0, 0, 0, 0, 0, 0, 0};
+	struct table t;
+	char when[64], recv[64];
+
+	table_init(&t, heads, right, 7);
+	for (size_t i = from; i < r->n; i++) {
+		const struct json_object *o = r->obj[i];
+		int odd = strcmp(val(o, "clock"), "ahead") == 0 ||
+		    strcmp(val(o, "clock"), "behind") == 0;
+
+		local_time(when, sizeof(when), val(o, "time"), 0);
+		recv[0] = '\0';
+		if (odd) {
+			strncat(when, "!", sizeof(when) - strlen(when) - 1);
+			local_time(recv, sizeof(recv), val(o, "received"), 0);
+		}
+		table_add(&t, (const char *const[]){when, recv, val(o, "agent"), val(o, "severity"),
+		                                    val(o, "category"), val(o, "rule"),
+		                                    val(o, "summary")});
+	}
+	table_print(&t);
+	table_free(&t);
+}
+
+/*
+ * What an agent had to drop or cut, all counters summed ("" before its first
+ * heartbeat): a non-zero figure is the cue to look at --json.
+ */
+const char *
+drops(const struct json_object *o, char *buf, size_t len)
+{
+	static const char *const keys[] = {"dropped", "lines_truncated", "events_rejected",
+	                                   "rule_evictions", "uevents_spoofed", "uevents_lost"};
+	const struct json_member *m;
+	long long v, sum = 0;
+	int any = 0;
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if ((m = json_get(o, keys[i])) != NULL && json_int(m, &v) == 0) {
+			sum += v;
+			any = 1;
+		}
+	if (!any)
+		return "";
+	snprintf(buf, len, "%lld", sum);
+	return buf;
+}
+
+/* "ok", or how far the agent's clock is off: "+2h", "-3d". */
+static void
+clock_shown(const struct json_object *o, char *buf, size_t len)
+{
+	const struct json_member *m;
+	long long off = 0, a;
+
+	if (strcmp(val(o, "clock"), "ok") == 0 || (m = json_get(o, "clock_offset_s")) == NULL ||
+	    json_int(m, &off) != 0) {
+		snprintf(buf, len, "%s", val(o, "clock"));
+		return;
+	}
+	/* Rounded: a clock 2 h ahead, measured a second late, is still "+2h". */
+	a = off < 0 ? -off : off;
+	if (a >= 86400)
+		snprintf(buf, len, "%c%lldd", off < 0 ? '-' : '+', (a + 43200) / 86400);
+	else if (a >= 3600 - 1800)
+		snprintf(buf, len, "%c%lldh", off < 0 ? '-' : '+', (a + 1800) / 3600);
+	else
+		snprintf(buf, len, "%c%lldm", off < 0 ? '-' : '+', (a + 30) / 60);
+}
+
+void
+print_agents(const struct reply *r)
+{
+	/* AGENT is the certificate's identity; CLAIMED-HOST what the agent says of itself. */
+	static const char *const heads[] = {"AGENT",     "CLAIMED-HOST", "UNIT",   "VERSION",
+	                                    "ADDRESS",   "LAST-SEEN",    "CLOCK",  "STATE",
+	                                    "AV",        "SIG-AGE",      "SEC-UPD", "REBOOT",
+	                                    "COMPLIANT", "DROPS"};
+	static const unsigned char right[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1};
+	struct table t;
+	char when[64], nd[32], clock[32], st[64];
+
+	table_init(&t, heads, right, 14);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct json_object *o = r->obj[i];
+
+		local_time(when, sizeof(when), val(o, "last_seen"), 0);
+		clock_shown(o, clock, sizeof(clock));
+		/* "off (shutdown)": switched off on purpose, and why; "silent": stopped without a word. */
+		if (strcmp(val(o, "state"), "off") == 0)
+			snprintf(st, sizeof(st), "off (%s)", val(o, "off_reason"));
+		else
+			snprintf(st, sizeof(st), "%s", val(o, "state"));
+		table_add(&t, (const char *const[]){
+		                  val(o, "agent"), val(o, "hostname"), val(o, "unit"),
+		                  val(o, "version"), val(o, "address"), when, clock, st, val(o, "av"),
+		                  val(o, "signatures_age_days"), val(o, "security_updates"),
+		                  bool_yes_no(o, "reboot_required"), bool_yes_no(o, "compliant"),
+		                  drops(o, nd, sizeof(nd))});
+	}
+	table_print(&t);
+	table_free(&t);
+}
+
+void
+print_incidents(const struct reply *r)
+{
+	/* incidents, audit, escalation: the queue, open first, by severity, then age. */
+	static const char *const heads[] = {"ID",    "SEVERITY", "STATUS", "ASSIGNEE", "UNIT",
+	                                    "AGENT", "EVENTS",   "FIRST",  "LAST",     "TITLE"};
+	static const unsigned char right[] = {1, 0, 0, 0, 0, 0, 1, 0, 0, 0};
+	struct table t;
+	char first[64], last[64];
+
+	table_init(&t, heads, right, 10);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct json_object *o = r->obj[i];
+
+		local_time(first, sizeof(first), val(o, "first_seen"), 0);
+		local_time(last, sizeof(last), val(o, "last_seen"), 0);
+		table_add(&t, (const char *const[]){val(o, "id"), val(o, "severity"),
+		                                    val(o, "status"), val(o, "assignee"),
+		                                    val(o, "unit"), val(o, "agent"), val(o, "events"),
+		                                    first, last, val(o, "title")});
+	}
+	table_print(&t);
+	table_free(&t);
+}
+
+/* One line of the timeline of incident show. */
+struct tl_line {
+	char sort[64];          /* the daemon's RFC 3339 UTC time: sorts as text */
+	size_t order;           /* the daemon's order among equal times */
+	char who[256], what[64], detail[1024];
+};
+
+static int
+tl_cmp(const void *a, const void *b)
+{
+	const struct tl_line *x = a, *y = b;
+	int c = strcmp(x->sort, y->sort);
+
+	if (c != 0)
+		return c;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+void
+print_timeline(const struct reply *r)
+{
+	static const char *const heads[] = {"TIME", "WHO", "WHAT", "DETAIL"};
+	static const unsigned char right[] = {0, 0, 0, 0};
+	struct tl_line *l = xreallocarray(NULL, r->n ? r->n : 1, sizeof(*l));
+	size_t n = 0;
+	struct table t;
+	char when[64];
+
+	for (size_t i = 1; i < r->n; i++) {
+		const struct json_object *o = r->obj[i];
+		const char *type = val(o, "type");
+		struct tl_line *x = &l[n];
+
+		if (strcmp(type, "machines") == 0)
+			continue;
+		memset(x, 0, sizeof(*x));
+		snprintf(x->sort, sizeof(x->sort), "%s", val(o, "time"));
+		x->order = i;
+		if (strcmp(type, "event") == 0) {
+			snprintf(x->who, sizeof(x->who), "%s", val(o, "agent"));
+			snprintf(x->what, sizeof(x->what), "event %s", val(o, "severity"));
+			snprintf(x->detail, sizeof(x->detail), "%s", val(o, "summary"));
+		} else if (strcmp(type, "notification") == 0) {
+			snprintf(x->who, sizeof(x->who), "system");
+			snprintf(x->what, sizeof(x->what), "notify #%s", val(o, "notification"));
+			snprintf(x->detail, sizeof(x->detail), "%s%s to %s by %s (%s): %s after %s "
+			         "attempt(s)", strcmp(val(o, "level"), "0") == 0 ? "at once" : "level ",
+			         strcmp(val(o, "level"), "0") == 0 ? "" : val(o, "level"),
+			         val(o, "contact"), val(o, "channel"), val(o, "target"),
+			         val(o, "status"), val(o, "attempts"));
+		} else if (strcmp(type, "attempt") == 0) {
+			snprintf(x->who, sizeof(x->who), "system");
+			snprintf(x->what, sizeof(x->what), "attempt #%s.%s", val(o, "notification"),
+			         val(o, "attempt"));
+			if (strcmp(val(o, "ok"), "true") == 0)
+				snprintf(x->detail, sizeof(x->detail), "delivered");
+			else
+				snprintf(x->detail, sizeof(x->detail), "failed (%s): %s", val(o, "failure"),
+				         val(o, "reason"));
+		} else if (strcmp(type, "action") == 0) {
+			snprintf(x->who, sizeof(x->who), "%s", val(o, "actor"));
+			snprintf(x->what, sizeof(x->what), "%s", val(o, "action"));
+			snprintf(x->detail, sizeof(x->detail), "%s", val(o, "detail"));
+		} else {
+			continue;
+		}
+		n++;
+	}
+	qsort(l, n, sizeof(*l), tl_cmp);
+	table_init(&t, heads, right, 4);
+	for (size_t i = 0; i < n; i++) {
+		local_time(when, sizeof(when), l[i].sort, 0);
+		table_add(&t, (const char *const[]){when, l[i].who, l[i].what, l[i].detail});
+	}
+	table_print(&t);
+	table_free(&t);
+	free(l);
+}
+
+/* ---- posture and compliance ---- */
+
+/* "33 %" for people; the bare number in CSV, for a spreadsheet to compute with. */
+static const char *
+percent_cell(char *buf, size_t len, const char *n)
+{
+	if (output_csv || n[0] == '\0')
+		return n;
+	snprintf(buf, len, "%s %%", n);
+	return buf;
+}
+
+void
+print_compliance(const struct reply *r)
+{
+	static const char *const uheads[] = {"UNIT", "MACHINES", "COMPLIANT", "PERCENT", "TARGET"};
+	static const unsigned char uright[] = {0, 1, 1, 1, 1};
+	static const char *const mheads[] = {"AGENT", "UNIT", "REASONS"};
+	static const unsigned char mright[] = {0, 0, 0};
+	struct table u, m;
+	char pct[32], tgt[32];
+
+	table_init(&u, uheads, uright, 5);
+	table_init(&m, mheads, mright, 3);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct json_object *o = r->obj[i];
+
+		if (json_get(o, "reasons") != NULL)
+			table_add(&m, (const char *const[]){val(o, "agent"), val(o, "unit"),
+			                                    val(o, "reasons")});
+		else
+			table_add(&u, (const char *const[]){
+			                  val(o, "unit"), val(o, "machines"), val(o, "compliant"),
+			                  percent_cell(pct, sizeof(pct), val(o, "percent")),
+			                  percent_cell(tgt, sizeof(tgt), val(o, "target"))});
+	}
+	table_print(&u);
+	putchar('\n');
+	/* CSV keeps the second header even when empty, so that scripts see two tables. */
+	if (m.nrows > 0 || output_csv)
+		table_print(&m);
+	else
+		puts("Every machine is compliant.");
+	table_free(&u);
+	table_free(&m);
+}

@@ -1,0 +1,47 @@
+/*
+ * The control protocol's requests and the role each needs (vigil/ctl.h):
+ * viewers read, operators change incidents. The collector's server and
+ * vigilctl's command table both read this table, so the role a command needs
+ * is written once.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "vigil/ctl.h"
+
+static const struct ctl_request_def requests[] = {
+	{ "status", CTL_ROLE_VIEWER },
+	{ "agents", CTL_ROLE_VIEWER },
+	{ "events", CTL_ROLE_VIEWER },
+	{ "incidents", CTL_ROLE_VIEWER },
+	{ "incident", CTL_ROLE_VIEWER },
+	{ "incident-action", CTL_ROLE_OPERATOR },
+	{ "audit-verify", CTL_ROLE_VIEWER },
+	{ "escalation-test", CTL_ROLE_VIEWER },
+	{ "compliance", CTL_ROLE_VIEWER },
+};
+
+const struct ctl_request_def *
+ctl_request_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
+		if (strcmp(requests[i].name, name) == 0)
+			return &requests[i];
+	return NULL;
+}
+
+const char *
+ctl_role_name(enum ctl_role r)
+{
+	switch (r) {
+	case CTL_ROLE_NONE:
+		return "none";
+	case CTL_ROLE_VIEWER:
+		return "viewer";
+	case CTL_ROLE_OPERATOR:
+		return "operator";
+	case CTL_ROLE_ADMIN:
+		return "admin";
+	}
+	return "none";
+}
