@@ -68,168 +68,12 @@
 #include "collector.h"
 #include "reserve.h"
 #include "session.h"
-
-/* glibc's sys/queue.h lacks the _SAFE walk. */
-#ifndef TAILQ_FOREACH_SAFE
-#define TAILQ_FOREACH_SAFE(var, head, field, tvar) \
-	for ((var) = TAILQ_FIRST(head); \
-	    (var) != NULL && ((tvar) = TAILQ_NEXT(var, field), 1); (var) = (tvar))
-#endif
-
-#define SESSION_HASH 1024                  /* buckets of the id table; power of two */
-#define ADDR_HASH 1024                     /* buckets of the per-address table; power of two */
-#define HELLO_FRAME_MAX 4096               /* a Hello is under 1 kB: nothing larger before it */
-#define SWEEP_MIN_MS 50
-#define SWEEP_MAX_MS 1000
-#define COMMIT_RETRY_SEC 1
-#define STORE_ALARM_RETRY_SEC 5            /* after the alarm: room for its notification first */
-#define ACCEPT_PAUSE_SEC 1
-#define CLOSE_DRAIN_SEC 5                  /* time a closing session has to take our last frame */
-#define MALLOC_OVERHEAD 16                 /* glibc's header and rounding per allocation */
-
-enum session_state {
-	SS_QUEUED,       /* accepted; waits for a handshake slot (max_handshakes) */
-	SS_HANDSHAKE,    /* TLS handshake under way */
-	SS_HELLO,        /* authenticated; waiting for Hello */
-	SS_RUNNING,      /* Welcome sent; batches and heartbeats */
-	SS_CLOSING,      /* our last frame is draining; nothing more is read */
-};
-
-/* The connections from one address that have shown no certificate yet. */
-struct addr_count {
-	struct addr_count *next;
-	size_t n;
-	size_t keylen;
-	unsigned char key[16];             /* the address's bytes (4 or 16) */
-};
-
-struct session {
-	TAILQ_ENTRY(session) entry;
-	TAILQ_ENTRY(session) qentry;       /* in the handshake queue while SS_QUEUED */
-	struct session *hnext;             /* id hash chain */
-	struct collector *c;
-	uint64_t id;
-	struct bufferevent *bev;           /* NULL while SS_QUEUED */
-	evutil_socket_t fd;                /* SS_QUEUED: the socket, not yet wrapped */
-	struct addr_count *precert;        /* counted against its address until the certificate */
-	enum session_state state;
-	int64_t accepted_us;               /* the deadline to Welcome runs from here */
-	int64_t frame_us;                  /* first byte of the frame being received; 0: none */
-	int64_t live_us;                   /* last whole frame (or resumption after our pause) */
-	size_t reserved;                   /* that frame's bytes counted against the total */
-	int64_t clock_offset_us;           /* its clock minus ours at its last heartbeat */
-	int has_clock;
-	int clock_warned;                  /* an implausible event time was logged */
-	char addr[COLLECTOR_ADDR_MAX];
-	char agent[COLLECTOR_ID_MAX];      /* from the certificate; "" before the handshake */
-	uint64_t high_seq;                 /* highest seq received in this session */
-	uint64_t ack_to;                   /* highest seq stored for this session */
-	size_t pending_bytes;              /* memory of its batches not yet committed */
-	int paused;                        /* over max_pending: not read from */
-	int to_ack;                        /* gets an Ack after the running commit */
-	struct roster_entry pub;           /* published while SS_RUNNING; pub.seen_us: last frame */
-	int64_t seen_stored_us;            /* last_seen as last written to the store */
-	struct pending *posture;           /* its STORE_POSTURE item not yet handed over */
-};
-
-/* One item of the next group commit (enum store_item_kind says which). */
-struct pending {
-	TAILQ_ENTRY(pending) entry;
-	enum store_item_kind kind;
-	uint64_t session_id;
-	char agent[COLLECTOR_ID_MAX];
-	char addr[COLLECTOR_ADDR_MAX];     /* STORE_HELLO */
-	Vigil__V1__Frame *frame;           /* owns the batch or the Hello; NULL for STORE_SEEN */
-	size_t bytes;                      /* memory counted against the limits */
-	int64_t recv_us;
-	int64_t agent_clock_us;            /* STORE_SEEN: the agent's clock at recv_us; 0 */
-};
-
-TAILQ_HEAD(session_list, session);
-TAILQ_HEAD(pending_list, pending);
-
-/*
- * The writer thread and its hand-over. The main thread fills items, then sets
- * work under mu; from then until it has taken done under mu it touches
- * neither the items nor the frames they point at. The writer reports back by
- * setting done under mu and writing to wakefd, an eventfd the event loop
- * watches. Only store_commit() and store_errmsg() run on the writer.
- */
-struct writer {
-	pthread_t thread;
-	int running;                       /* main thread only: the thread exists */
-	int wakefd;
-	struct event *wake_ev;
-	struct store *store;               /* the writer's own connection */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	/* under mu */
-	struct store_batch *items;
-	size_t n;
-	int work;                          /* items handed over, not yet stored */
-	int done;                          /* stored (or failed): rc and errmsg await */
-	int quit;
-	int rc;
-	char errmsg[256];
-};
-
-/* A session whose events the store refused: closed once the acks are out. */
-struct refusal {
-	uint64_t session_id;
-	char why[WIRE_MAX_REASON];
-};
-
-struct sessions {
-	struct session_list all;
-	struct session *hash[SESSION_HASH];
-	size_t n;                          /* every live connection */
-	size_t nrunning;                   /* past Hello */
-	uint64_t next_id;
-
-	struct session_list queue;         /* waiting for a handshake slot, oldest first */
-	size_t nqueued, nhandshaking;
-	int starting;                      /* handshake_next() is running */
-	struct addr_count *addrs[ADDR_HASH];
-	struct event *sweep_ev;            /* deadlines */
-	struct event *next_ev;             /* handshake_next() on the next turn of the loop */
-	int sweep_armed;
-	int64_t sweep_us;
-	time_t refused_addr_logged;
-	uint64_t refused_addr_unlogged;
-	size_t reserved_total;             /* frames being received (session.reserved) */
-
-	struct pending_list pending;       /* waiting for the next commit */
-	struct pending_list inflight;      /* handed to the writer */
-	size_t npending, ninflight;
-	size_t total_bytes;                /* memory of both lists */
-	int paused_all;                    /* over max_pending_total: no session is read */
-	int busy;                          /* the writer has the inflight list */
-	unsigned fail_streak;              /* commits failed in a row */
-	int64_t fail_since_us;             /* the first of them */
-	char fail_why[256];
-	int alarmed;                       /* the failing store has its incident */
-	struct refusal *refusals;
-	size_t nrefusals, caprefusals;
-	struct event *commit_ev;
-	int commit_armed;                  /* the commit timer is pending (now or a retry) */
-	struct store_batch *batches;       /* the items handed to the writer */
-	struct session **acks;             /* scratch: sessions to ack */
-	size_t cap;
-	struct writer w;
-
-	struct event *accept_ev;           /* re-enables the listener after EMFILE */
-	time_t refused_logged;             /* rate limit of the refusal log */
-	uint64_t refused_unlogged;
-};
+#include "session_int.h"
 
 static void session_read(struct bufferevent *bev, void *arg);
 static void session_event(struct bufferevent *bev, short what, void *arg);
 static void handshake_next(struct collector *c);
 static void sweep_arm(struct collector *c);
-static void resume_check(struct collector *c);
-static void commit_arm(struct collector *c);
-static int pending_add(struct collector *c, enum store_item_kind kind, const struct session *s,
-    Vigil__V1__Frame *f, size_t bytes, int64_t recv_us);
 
 void
 session_addr_str(const struct sockaddr *sa, char *buf, size_t len)
@@ -253,7 +97,7 @@ session_addr_str(const struct sockaddr *sa, char *buf, size_t len)
 
 /* ---- the session table ------------------------------------------------------ */
 
-static struct session *
+struct session *
 session_by_id(struct sessions *t, uint64_t id)
 {
 	struct session *s;
@@ -329,8 +173,8 @@ addr_put(struct sessions *t, struct addr_count *a)
 
 /* The certificate was seen, or the connection is gone: it no longer counts. */
 /* The one way out of the session layer (collector.h, struct session_news). */
-static void
-forward(struct collector *c, const struct session_news *n)
+void
+session_forward(struct collector *c, const struct session_news *n)
 {
 	if (c->forward != NULL)
 		c->forward(c->forward_arg, n);
@@ -461,7 +305,7 @@ session_drained(struct bufferevent *bev, void *arg)
 }
 
 /* Stop reading, let what we wrote drain, then free. */
-static void
+void
 session_close_soon(struct session *s)
 {
 	struct timeval tv = { CLOSE_DRAIN_SEC, 0 };
@@ -500,10 +344,7 @@ session_bad_frame(struct session *s, const char *fmt, ...)
 }
 
 /* A well-formed frame not allowed here: send Error{reason}, count, close. */
-static void
-session_protocol_error(struct session *s, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void
+void
 session_protocol_error(struct session *s, int code, const char *fmt, ...)
 {
 	Vigil__V1__Frame f = VIGIL__V1__FRAME__INIT;
@@ -583,7 +424,7 @@ session_unhold(struct session *s)
 		s->frame_us = now;
 }
 
-static void
+void
 session_resume(struct session *s)
 {
 	if (!s->paused || s->state != SS_RUNNING || s->c->stopping)
@@ -641,7 +482,7 @@ held_bytes(const struct sessions *t)
 }
 
 /* Resume every session once what is held fell below half of max_pending_total. */
-static void
+void
 resume_check(struct collector *c)
 {
 	struct sessions *t = c->sessions;
@@ -1426,7 +1267,7 @@ sweep_arm(struct collector *c)
 
 /* ---- the group commit ------------------------------------------------------------ */
 
-static void
+void
 session_ack(struct session *s)
 {
 	Vigil__V1__Frame f = VIGIL__V1__FRAME__INIT;
@@ -1437,428 +1278,6 @@ session_ack(struct session *s)
 	f.ack = &a;
 	if (session_send(s, &f) != 0)
 		log_warnx("Cannot queue an Ack for agent %s.", s->agent);
-}
-
-/* Queue an item for the next commit; takes f on success. s names the agent. */
-static int
-pending_add(struct collector *c, enum store_item_kind kind, const struct session *s,
-    Vigil__V1__Frame *f, size_t bytes, int64_t recv_us)
-{
-	struct sessions *t = c->sessions;
-	struct pending *p;
-
-	if ((p = malloc(sizeof(*p))) == NULL)
-		return VIGIL_ERR_NOMEM;
-	p->kind = kind;
-	p->session_id = s->id;
-	memcpy(p->agent, s->agent, sizeof(p->agent));
-	memcpy(p->addr, s->addr, sizeof(p->addr));
-	p->frame = f;
-	p->bytes = bytes;
-	p->recv_us = recv_us;
-	p->agent_clock_us = 0;
-	TAILQ_INSERT_TAIL(&t->pending, p, entry);
-	t->npending++;
-	t->total_bytes += bytes;
-	commit_arm(c);
-	return 0;
-}
-
-static void
-pending_free_list(struct pending_list *l)
-{
-	struct pending *p;
-
-	while ((p = TAILQ_FIRST(l)) != NULL) {
-		TAILQ_REMOVE(l, p, entry);
-		frame_free(p->frame);
-		free(p);
-	}
-}
-
-static int
-commit_grow(struct sessions *t, size_t n)
-{
-	struct store_batch *b;
-	struct session **a;
-	size_t cap = t->cap ? t->cap : 64;
-
-	if (n <= t->cap)
-		return 0;
-	while (cap < n)
-		cap *= 2;
-	if ((b = realloc(t->batches, cap * sizeof(*b))) == NULL)
-		return VIGIL_ERR_NOMEM;
-	t->batches = b;
-	if ((a = realloc(t->acks, cap * sizeof(*a))) == NULL)
-		return VIGIL_ERR_NOMEM;
-	t->acks = a;
-	t->cap = cap;
-	return 0;
-}
-
-/* The writer thread: store what it is handed, report back, wait for more. */
-static void *
-writer_main(void *arg)
-{
-	struct writer *w = arg;
-	struct store_batch *items;
-	uint64_t one = 1;
-	size_t n;
-	int rc;
-
-	pthread_mutex_lock(&w->mu);
-	for (;;) {
-		while (!w->work && !w->quit)
-			pthread_cond_wait(&w->cv, &w->mu);
-		if (!w->work)
-			break;
-		items = w->items;
-		n = w->n;
-		pthread_mutex_unlock(&w->mu);
-
-		rc = store_commit(w->store, items, n);
-
-		pthread_mutex_lock(&w->mu);
-		w->rc = rc;
-		snprintf(w->errmsg, sizeof(w->errmsg), "%s", rc != 0 ? store_errmsg(w->store) : "");
-		w->work = 0;
-		w->done = 1;
-		/* Cannot fail short of a bad descriptor: the counter only needs to be non-zero. */
-		(void)!write(w->wakefd, &one, sizeof(one));
-	}
-	pthread_mutex_unlock(&w->mu);
-	return NULL;
-}
-
-/* Hand the whole pending list to the writer when it is idle. */
-static void
-commit_start(struct collector *c)
-{
-	struct sessions *t = c->sessions;
-	struct timeval retry = { COMMIT_RETRY_SEC, 0 };
-	struct pending *p;
-	size_t i = 0;
-
-	if (t->busy || t->npending == 0 || !t->w.running)
-		return;
-	if (commit_grow(t, t->npending) != 0) {
-		log_warnx("Out of memory for a commit of %zu items; retrying in %d s.", t->npending,
-		    COMMIT_RETRY_SEC);
-		t->commit_armed = 1;
-		evtimer_add(t->commit_ev, &retry);
-		return;
-	}
-	TAILQ_CONCAT(&t->inflight, &t->pending, entry);
-	t->ninflight = t->npending;
-	t->npending = 0;
-	TAILQ_FOREACH(p, &t->inflight, entry) {
-		struct store_batch *b = &t->batches[i++];
-
-		memset(b, 0, sizeof(*b));
-		b->kind = p->kind;
-		b->agent = p->agent;
-		b->recv_us = p->recv_us;
-		b->agent_clock_us = p->agent_clock_us;
-		if (p->kind == STORE_EVENTS)
-			b->batch = p->frame->batch;
-		else if (p->kind == STORE_HELLO) {
-			b->hello = p->frame->hello;
-			b->address = p->addr;
-		} else if (p->kind == STORE_POSTURE) {
-			struct session *ps = session_by_id(t, p->session_id);
-
-			b->heartbeat = p->frame->heartbeat;
-			/* Handed over: the session's next posture needs an item of its own. */
-			if (ps != NULL && ps->posture == p)
-				ps->posture = NULL;
-		} else if (p->kind == STORE_GOODBYE) {
-			b->goodbye = p->frame->goodbye;
-		}
-	}
-	t->busy = 1;
-	pthread_mutex_lock(&t->w.mu);
-	t->w.items = t->batches;
-	t->w.n = t->ninflight;
-	t->w.work = 1;
-	pthread_cond_signal(&t->w.cv);
-	pthread_mutex_unlock(&t->w.mu);
-}
-
-/* Shutting down and nothing left to store: let every session drain and close. */
-static void
-shutdown_close(struct collector *c)
-{
-	struct sessions *t = c->sessions;
-	struct session *s, *next;
-
-	TAILQ_FOREACH_SAFE(s, &t->all, entry, next)
-		if (s->state != SS_CLOSING)
-			session_close_soon(s);
-	if (t->n == 0)
-		event_base_loopexit(c->base, NULL);
-}
-
-/* The writer failed: keep every item, in order, ahead of what came since. */
-static void
-commit_failed(struct collector *c, int rc, const char *why)
-{
-	struct sessions *t = c->sessions;
-	const struct collector_conf *cc = &c->conf.collector;
-	struct timeval retry = { COMMIT_RETRY_SEC, 0 };
-	int64_t now = clock_now_us();
-
-	c->counters.commit_failures++;
-	snprintf(t->fail_why, sizeof(t->fail_why), "%s", why);
-	if (t->fail_streak++ == 0) {
-		t->fail_since_us = now;
-		log_warnx("Cannot store %zu pending items (%s: %s); acknowledging nothing, keeping "
-		    "them and retrying every %d s.", t->ninflight, vigil_strerror(rc), why,
-		    COMMIT_RETRY_SEC);
-	} else {
-		log_debug("Commit attempt %u failed again (%s).", t->fail_streak, why);
-	}
-	TAILQ_CONCAT(&t->inflight, &t->pending, entry);
-	TAILQ_CONCAT(&t->pending, &t->inflight, entry);
-	t->npending += t->ninflight;
-	t->ninflight = 0;
-	/*
-	 * Failing for store_alarm_after: an incident, written first. The reserve
-	 * gives it the room a full disk does not have, and the next retry waits
-	 * long enough for its first notification to be stored too.
-	 */
-	if (!t->alarmed && now - t->fail_since_us >= cc->store_alarm_after * 1000) {
-		t->alarmed = 1;
-		c->counters.store_alarms++;
-		reserve_release(c);
-		/* forward: the collector's own incident */
-		forward(c, &(struct session_news){ .kind = NEWS_STORE_FAILING,
-		    .since_us = t->fail_since_us, .why = why, .waiting = t->npending });
-		retry.tv_sec = STORE_ALARM_RETRY_SEC;
-	}
-	/* Backpressure holds the agents until the disk recovers. */
-	t->commit_armed = 1;
-	evtimer_add(t->commit_ev, &retry);
-}
-
-/*
- * Drop the events of this session still waiting for a commit: they follow a
- * refused batch. (A newer session of the agent starts again after the last
- * stored seq, so its first batch is the refused one.)
- */
-static void
-pending_drop_events(struct collector *c, uint64_t session_id)
-{
-	struct sessions *t = c->sessions;
-	struct pending *p, *next;
-	struct session *s;
-
-	for (p = TAILQ_FIRST(&t->pending); p != NULL; p = next) {
-		next = TAILQ_NEXT(p, entry);
-		if (p->kind != STORE_EVENTS || p->session_id != session_id)
-			continue;
-		if ((s = session_by_id(t, p->session_id)) != NULL)
-			s->pending_bytes -= p->bytes;
-		TAILQ_REMOVE(&t->pending, p, entry);
-		t->npending--;
-		t->total_bytes -= p->bytes;
-		frame_free(p->frame);
-		free(p);
-	}
-}
-
-/*
- * An item the store refused for its own data: counted and logged. Refused
- * events stay in the agent's spool: its session is closed with the reason
- * (after the acks of this commit) and what it sent since is not stored
- * either, so the agent sends them again from the refused one on.
- */
-static void
-commit_refused(struct collector *c, const struct pending *p, const struct store_batch *b)
-{
-	struct sessions *t = c->sessions;
-	struct refusal *r;
-	char why[sizeof(b->why) * 4 + 1];
-
-	c->counters.items_refused++;
-	text_escape(why, sizeof(why), b->why, strlen(b->why));
-	if (p->kind != STORE_EVENTS) {
-		log_warnx("The store refused the %s of agent %s: %s.", p->kind == STORE_HELLO ?
-		    "Hello" : p->kind == STORE_POSTURE ? "posture" : p->kind == STORE_GOODBYE ?
-		    "goodbye" : "last-seen time", p->agent, why);
-		return;
-	}
-	log_warnx("The store refused the events %llu..%llu of agent %s: %s; the agent keeps "
-	    "them and sends them again.",
-	    (unsigned long long)p->frame->batch->events[0]->seq,
-	    (unsigned long long)p->frame->batch->events[p->frame->batch->n_events - 1]->seq,
-	    p->agent, why);
-	pending_drop_events(c, p->session_id);
-	if (t->nrefusals == t->caprefusals) {
-		size_t cap = t->caprefusals ? 2 * t->caprefusals : 8;
-
-		if ((r = realloc(t->refusals, cap * sizeof(*r))) == NULL)
-			return;
-		t->refusals = r;
-		t->caprefusals = cap;
-	}
-	r = &t->refusals[t->nrefusals++];
-	r->session_id = p->session_id;
-	snprintf(r->why, sizeof(r->why), "the collector could not store events %llu..%llu: %s",
-	    (unsigned long long)p->frame->batch->events[0]->seq,
-	    (unsigned long long)p->frame->batch->events[p->frame->batch->n_events - 1]->seq,
-	    b->why);
-}
-
-/* Events whose time is implausible: counted; logged once per session. */
-static void
-commit_clock(struct collector *c, const struct pending *p, const struct store_batch *b,
-    struct session *s)
-{
-	const struct collector_conf *cc = &c->conf.collector;
-
-	c->counters.events_clock_implausible += b->clock_flagged;
-	if (s == NULL || s->clock_warned)
-		return;
-	s->clock_warned = 1;
-	log_warnx("Agent %s sent %zu event(s) dated more than %lld s ahead of their arrival or "
-	    "%lld h behind it; they are stored as sent and flagged (is the machine's clock "
-	    "wrong?).", p->agent, b->clock_flagged, cc->clock_ahead_max / 1000,
-	    cc->clock_behind_max / 3600000);
-}
-
-/* The writer stored the inflight list: ack, free, resume, hand over the next list. */
-static void
-commit_done(struct collector *c)
-{
-	struct sessions *t = c->sessions;
-	const struct collector_conf *cc = &c->conf.collector;
-	size_t i = 0, nacks = 0, half = (size_t)cc->max_pending / 2;
-	struct pending *p;
-	struct session *s;
-
-	if (t->fail_streak > 0) {
-		log_info("The store accepts writes again after %u failed commit(s) in %lld s.",
-		    t->fail_streak, (long long)((clock_now_us() - t->fail_since_us) / 1000000));
-		if (t->alarmed) {
-			/* forward: that incident is resolved */
-			forward(c, &(struct session_news){ .kind = NEWS_STORE_OK,
-			    .since_us = t->fail_since_us });
-			reserve_make(c);
-		}
-	}
-	t->fail_streak = 0;
-	t->alarmed = 0;
-	t->nrefusals = 0;
-	c->counters.commits++;
-	while ((p = TAILQ_FIRST(&t->inflight)) != NULL) {
-		struct store_batch *b = &t->batches[i++];
-
-		s = session_by_id(t, p->session_id);
-		if (b->refused)
-			commit_refused(c, p, b);
-		if (p->kind == STORE_EVENTS) {
-			size_t nev = p->frame->batch->n_events;
-
-			if (!b->refused) {
-				c->counters.events_stored += b->inserted;
-				c->counters.events_duplicate += nev - b->inserted;
-			}
-			if (b->clock_flagged > 0)
-				commit_clock(c, p, b, s);
-			/* forward: correlation across machines */
-			if (b->inserted > 0)
-				forward(c, &(struct session_news){ .kind = NEWS_BATCH_STORED,
-				    .agent = p->agent, .batch = p->frame->batch,
-				    .recv_us = p->recv_us });
-			if (s != NULL) {
-				s->pending_bytes -= p->bytes;
-				if (b->up_to > s->ack_to)
-					s->ack_to = b->up_to;
-				if (!b->refused && !s->to_ack && s->state == SS_RUNNING) {
-					s->to_ack = 1;
-					t->acks[nacks++] = s;
-				}
-			}
-		}
-		t->total_bytes -= p->bytes;
-		TAILQ_REMOVE(&t->inflight, p, entry);
-		/* Decoded batches are the bulk of the memory: free them at once. */
-		frame_free(p->frame);
-		free(p);
-	}
-	log_debug("Committed %zu items; acking %zu sessions.", t->ninflight, nacks);
-	t->ninflight = 0;
-	for (i = 0; i < nacks; i++) {
-		s = t->acks[i];
-		s->to_ack = 0;
-		session_ack(s);
-		if (s->paused && s->pending_bytes < half)
-			session_resume(s);
-	}
-	/* After the acks: what was stored before the refused batch is acknowledged. */
-	for (i = 0; i < t->nrefusals; i++) {
-		if ((s = session_by_id(t, t->refusals[i].session_id)) != NULL &&
-		    (s->state == SS_RUNNING || s->state == SS_HELLO))
-			session_protocol_error(s, VIGIL_ERR_DB, "%s", t->refusals[i].why);
-	}
-	t->nrefusals = 0;
-	resume_check(c);
-	/* forward: new incidents get their escalation plan */
-	forward(c, &(struct session_news){ .kind = NEWS_COMMITTED });
-}
-
-/* The writer's eventfd became readable. */
-static void
-writer_wake(evutil_socket_t fd, short what, void *arg)
-{
-	struct collector *c = arg;
-	struct sessions *t = c->sessions;
-	char why[sizeof(t->w.errmsg)];
-	uint64_t v;
-	int rc, done;
-
-	(void)!read(fd, &v, sizeof(v));
-	pthread_mutex_lock(&t->w.mu);
-	done = t->w.done;
-	t->w.done = 0;
-	rc = t->w.rc;
-	memcpy(why, t->w.errmsg, sizeof(why));
-	pthread_mutex_unlock(&t->w.mu);
-	if (!done || !t->busy)
-		return;
-	t->busy = 0;
-	if (rc != 0) {
-		commit_failed(c, rc, why);
-		return;
-	}
-	commit_done(c);
-	/* What arrived during that commit goes at once: it waited long enough. */
-	commit_start(c);
-	if (c->stopping && !t->busy && t->npending == 0)
-		shutdown_close(c);
-}
-
-static void
-commit_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct collector *c = arg;
-
-	c->sessions->commit_armed = 0;
-	commit_start(c);
-}
-
-/* Armed once for all the items that arrive in one turn of the loop. */
-static void
-commit_arm(struct collector *c)
-{
-	struct sessions *t = c->sessions;
-	struct timeval now = { 0, 0 };
-
-	if (t->commit_armed || c->stopping)
-		return;
-	t->commit_armed = 1;
-	evtimer_add(t->commit_ev, &now);
 }
 
 /* ---- the table's life ------------------------------------------------------------ */
@@ -1982,22 +1401,6 @@ session_shutdown(struct collector *c)
 	commit_start(c);
 	if (!t->busy)
 		shutdown_close(c);
-}
-
-/* Wait for the writer to finish what it holds, then end it. */
-static void
-writer_stop(struct writer *w)
-{
-	if (!w->running)
-		return;
-	pthread_mutex_lock(&w->mu);
-	w->quit = 1;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->thread, NULL);
-	pthread_cond_destroy(&w->cv);
-	pthread_mutex_destroy(&w->mu);
-	w->running = 0;
 }
 
 void
