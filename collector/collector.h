@@ -1,9 +1,11 @@
 /*
  * vigil-collector, private interfaces. Data flow:
  *   listener -> session (TLS, frames, Hello/Welcome) -> pending batches
- *   -> group commit on the writer thread (store.c, one transaction, its own
- *      connection) -> Ack to each session
- *   control socket (control.c) -> store queries (read connection) -> JSON lines
+ *   -> group commit on the writer thread (session_commit.c: store_commit(),
+ *      one transaction, its own connection) -> Ack to each session
+ *   -> the session's hook (struct session_news) -> incidents -> escalation
+ *      -> notifiers
+ *   control socket (control*.c) -> store queries (read connection) -> JSON lines
  *
  * One process, one event_base, and one writer thread that does nothing but
  * the group commit (see session.c for why). All state hangs off struct

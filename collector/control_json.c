@@ -123,7 +123,7 @@ jw_time(struct jw *w, const char *key, int64_t us)
 	jw_str(w, key, buf);
 }
 
-/* Already JSON (store.c escaped it). */
+/* Already JSON (store_commit.c escaped it). */
 void
 jw_raw(struct jw *w, const char *key, const char *json)
 {

@@ -6,8 +6,8 @@
  * arguments; the shell (incident_init() and the rest) runs on the main
  * thread:
  *
- * - After each group commit, session.c hands every stored batch to
- *   incident_observe(). The same source address failing logins on
+ * - After each group commit, the session's hook (incident_hook(), set
+ *   by main.c) hands every stored batch to incident_observe(). The same source address failing logins on
  *   correlate_hosts machines within correlate_window, the same USB serial on
  *   two machines, malware on two machines: each makes (or extends) one
  *   incident of kind "correlation" that links the machines and their events.
@@ -17,7 +17,7 @@
  *   low-severity incident per unit, linking them, which the system resolves
  *   (the record kept) once none of them is silent.
  * - When the store cannot write for store_alarm_after (a full disk), the
- *   collector opens an incident about itself (session.c says when).
+ *   collector opens an incident about itself (session_commit.c says when).
  * - incident_act() is an operator's action: incident_fsm decides, then the
  *   incident, its note, its audit record and its escalation state change in
  *   one transaction.

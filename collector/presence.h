@@ -2,8 +2,8 @@
  * Is a machine on, off or silent? (DESIGN §5, "Off, not silent".)
  *
  * A pure core: the facts the store and the session table hold, the time and
- * the silence window are arguments. The silence check (incident.c),
- * `vigilctl agents` and `status` (control.c) all ask here, so they agree.
+ * the silence window are arguments. The silence check (incident_silence.c),
+ * `vigilctl agents` and `status` (control_status.c) all ask here, so they agree.
  *
  *   on      its agent is connected, or was heard within the silence window
  *   off     its agent said goodbye (stopped, shutdown, suspend) and has not

@@ -5,7 +5,7 @@
  * incident that should tell someone could not be stored either. So the
  * collector holds database_reserve bytes of real blocks (posix_fallocate, not
  * a sparse file) in DATABASE.reserve, gives them up when commits have failed
- * for store_alarm_after (session.c), writes the incident and its first
+ * for store_alarm_after (session_commit.c), writes the incident and its first
  * notification into the room that made, and takes the room back once the
  * store writes again.
  */

@@ -13,7 +13,7 @@
 
 #include "collector.h"
 
-/* ---- session.c: agent connections and the group commit ---------------------- */
+/* ---- session.c, session_commit.c: agent connections and the group commit ---- */
 
 /* "127.0.0.1:40412" or "[::1]:40412". */
 void session_addr_str(const struct sockaddr *sa, char *buf, size_t len);

@@ -221,8 +221,8 @@ fields_json(struct sqlstore *st, const Vigil__V1__Event *ev, const char **out, s
  * opens one.
  */
 static int
-sq_incident_add(struct sqlstore *st, const char *agent, const Vigil__V1__Event *ev, int64_t event_id,
-    int64_t recv_us)
+sq_incident_add(struct sqlstore *st, const char *agent, const Vigil__V1__Event *ev,
+    int64_t event_id, int64_t recv_us)
 {
 	sqlite3_stmt *s = st->st[ST_INCIDENT_FIND];
 	int64_t incident_id, resolved_us = 0;

@@ -28,7 +28,7 @@ counter(uint64_t v)
 	return v > INT64_MAX ? INT64_MAX : (sqlite3_int64)v;
 }
 
-/* ?1-?15 of both posture statements (store.c's numbering next to their SQL). */
+/* ?1-?15 of both posture statements (store_schema.c's numbering next to their SQL). */
 static void
 bind_posture(sqlite3_stmt *s, const struct store_batch *b, const Vigil__V1__Posture *p)
 {

@@ -90,7 +90,8 @@ int parse_int(const char *s, long long min, long long max, long long *v);
 int digits(const char **p, int n, int *v);
 long long time_arg(const char *opt, const char *s);
 void local_time(char *dst, size_t len, const char *rfc3339, int with_zone);
-void bad_name(const char *what, const char *given, const char *(*name)(int)) __attribute__((noreturn));
+void bad_name(const char *what, const char *given, const char *(*name)(int))
+    __attribute__((noreturn));
 const char *name_opt(const char *opt, const char *v);
 void filter_opt(struct filter *f, int c, const char *arg);
 int days_opt(const char *s, const char *opt, int min);
