@@ -30,8 +30,7 @@ store_open_backend(const char *backend, const char *path, char *err, size_t errl
 		if (strcmp(backends[i]->name, backend) == 0)
 			return backends[i]->open(path, err, errlen);
 	}
-	if (err != NULL && errlen > 0)
-		snprintf(err, errlen, "No store backend is called \"%s\".", backend);
+	err_fmt(err, errlen, VIGIL_ERR_NOTFOUND, "No store backend is called \"%s\".", backend);
 	return NULL;
 }
 

@@ -52,9 +52,8 @@ sq_audit_append(struct sqlstore *st, const struct store_audit_entry *e)
 	r.action = action;
 	r.detail = detail;
 	if ((rc = audit_seal(&r, have ? prev : NULL)) != 0) {
-		snprintf(st->errmsg, sizeof(st->errmsg), "cannot seal an audit record: %s",
+		return err_fmt(st->errmsg, sizeof(st->errmsg), rc, "cannot seal an audit record: %s",
 		    vigil_strerror(rc));
-		return rc;
 	}
 	audit_hex(r.prev_hash, phex);
 	audit_hex(r.hash, hex);

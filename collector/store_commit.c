@@ -535,9 +535,8 @@ sq_commit(struct store *base, struct store_batch *b, size_t n)
 		return VIGIL_ERR_DB;
 	for (size_t i = 0; i < n; i++) {
 		if (nrefused > 0 && after_refused(b, i)) {
-			snprintf(b[i].why, sizeof(b[i].why), "an earlier batch of this agent was "
-			    "refused");
-			item_reset_keep_why(&b[i], VIGIL_ERR_ORDER);
+			item_reset_keep_why(&b[i], err_fmt(b[i].why, sizeof(b[i].why), VIGIL_ERR_ORDER,
+			    "an earlier batch of this agent was refused"));
 			continue;
 		}
 		if ((rc = sq_hot_run(st, st->st[ST_SAVEPOINT])) != 0)
@@ -570,7 +569,7 @@ sq_commit(struct store *base, struct store_batch *b, size_t n)
 	return 0;
 fail:
 	if (st->errmsg[0] == '\0')
-		snprintf(st->errmsg, sizeof(st->errmsg), "%s", vigil_strerror(rc));
+		err_fmt(st->errmsg, sizeof(st->errmsg), rc, "%s", vigil_strerror(rc));
 	commit_unbind(st);
 	/* After a failed COMMIT SQLite may already have rolled back; that is fine. */
 	sq_stmt_run(st->st[ST_ROLLBACK]);

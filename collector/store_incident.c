@@ -78,8 +78,8 @@ sq_incident_change(struct store *base, const struct store_incident_change *ch)
 		goto out;
 	if (sqlite3_changes(st->db) == 0) {
 		/* Someone (the writer re-opening it, another operator) was first. */
-		snprintf(st->errmsg, sizeof(st->errmsg), "the incident changed meanwhile");
-		rc = VIGIL_ERR_PROTO;
+		rc = err_fmt(st->errmsg, sizeof(st->errmsg), VIGIL_ERR_PROTO,
+		    "the incident changed meanwhile");
 		goto out;
 	}
 	if (ch->note != NULL) {

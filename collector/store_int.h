@@ -178,8 +178,6 @@ sq_of(struct store *st)
 }
 
 /* store_sqlite.c: statement helpers and transactions */
-void sq_err_set(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3,
-    4)));
 void sq_stmt_done(sqlite3_stmt *s);
 void sq_note_error(struct sqlstore *st);
 int sq_stmt_run(sqlite3_stmt *s);

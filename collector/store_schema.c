@@ -547,11 +547,11 @@ set_wal(sqlite3 *db, char *err, size_t errlen)
 
 	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &s, NULL) != SQLITE_OK ||
 	    sqlite3_step(s) != SQLITE_ROW) {
-		sq_err_set(err, errlen, "Cannot set WAL mode: %s.", sqlite3_errmsg(db));
+		err_fmt(err, errlen, VIGIL_ERR_DB, "Cannot set WAL mode: %s.", sqlite3_errmsg(db));
 		goto out;
 	}
 	if (strcmp(sq_col_text(s, 0), "wal") != 0) {
-		sq_err_set(err, errlen, "The database refused WAL mode (journal mode is %s).",
+		err_fmt(err, errlen, VIGIL_ERR_DB, "The database refused WAL mode (journal mode is %s).",
 		    sq_col_text(s, 0));
 		goto out;
 	}
@@ -593,13 +593,13 @@ migrate(struct sqlstore *st, char *err, size_t errlen)
 	int version;
 
 	if (read_user_version(st->db, &version) != 0) {
-		sq_err_set(err, errlen, "Cannot read the schema version: %s.", sqlite3_errmsg(st->db));
-		return VIGIL_ERR_DB;
+		return err_fmt(err, errlen, VIGIL_ERR_DB, "Cannot read the schema version: %s.",
+		    sqlite3_errmsg(st->db));
 	}
 	if (version > STORE_SCHEMA_VERSION) {
-		sq_err_set(err, errlen, "The database has schema version %d, newer than the %d this "
-		    "collector knows; use a newer collector.", version, STORE_SCHEMA_VERSION);
-		return VIGIL_ERR_VERSION;
+		return err_fmt(err, errlen, VIGIL_ERR_VERSION, "The database has schema version %d, "
+		    "newer than the %d this collector knows; use a newer collector.", version,
+		    STORE_SCHEMA_VERSION);
 	}
 	for (size_t i = 0; i < NITEMS(migrations); i++) {
 		const struct migration *m = &migrations[i];
@@ -618,14 +618,14 @@ migrate(struct sqlstore *st, char *err, size_t errlen)
 			if (sqlite3_exec(st->db, m->sql, NULL, NULL, NULL) != SQLITE_OK)
 				goto fail;
 			if (read_user_version(st->db, &version) != 0 || version != m->version) {
-				sq_err_set(err, errlen, "Schema migration %d did not set its version.",
+				err_fmt(err, errlen, VIGIL_ERR_DB, "Schema migration %d did not set its version.",
 				    m->version);
 				sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 				fk_on(st->db);
 				return VIGIL_ERR_DB;
 			}
 			if (m->rebuild && !fk_intact(st->db)) {
-				sq_err_set(err, errlen, "Schema migration %d would break a reference "
+				err_fmt(err, errlen, VIGIL_ERR_DB, "Schema migration %d would break a reference "
 				    "between tables; nothing was changed.", m->version);
 				sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 				fk_on(st->db);
@@ -638,7 +638,7 @@ migrate(struct sqlstore *st, char *err, size_t errlen)
 			goto fail;
 		continue;
 fail:
-		sq_err_set(err, errlen, "Schema migration to version %d failed: %s.", m->version,
+		err_fmt(err, errlen, VIGIL_ERR_DB, "Schema migration to version %d failed: %s.", m->version,
 		    sqlite3_errmsg(st->db));
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 		fk_on(st->db);
@@ -654,17 +654,17 @@ sq_open(const char *path, char *err, size_t errlen)
 	struct sqlstore *st;
 
 	if (path == NULL || *path == '\0') {
-		sq_err_set(err, errlen, "No database path was given.");
+		err_fmt(err, errlen, VIGIL_ERR_INVAL, "No database path was given.");
 		return NULL;
 	}
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
-		sq_err_set(err, errlen, "Out of memory opening the database.");
+		err_fmt(err, errlen, VIGIL_ERR_NOMEM, "Out of memory opening the database.");
 		return NULL;
 	}
 	st->base.ops = &sq_ops;
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		sq_err_set(err, errlen, "Cannot open the database %s: %s.", path,
+		err_fmt(err, errlen, VIGIL_ERR_DB, "Cannot open the database %s: %s.", path,
 		    st->db != NULL ? sqlite3_errmsg(st->db) : "out of memory");
 		goto fail;
 	}
@@ -674,7 +674,7 @@ sq_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	if (sqlite3_exec(st->db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
 	    NULL, NULL, NULL) != SQLITE_OK) {
-		sq_err_set(err, errlen, "Cannot set the database options of %s: %s.", path,
+		err_fmt(err, errlen, VIGIL_ERR_DB, "Cannot set the database options of %s: %s.", path,
 		    sqlite3_errmsg(st->db));
 		goto fail;
 	}
@@ -683,7 +683,7 @@ sq_open(const char *path, char *err, size_t errlen)
 	for (int i = 0; i < ST_COUNT; i++) {
 		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 		    &st->st[i], NULL) != SQLITE_OK) {
-			sq_err_set(err, errlen, "Cannot prepare statement %d: %s.", i,
+			err_fmt(err, errlen, VIGIL_ERR_DB, "Cannot prepare statement %d: %s.", i,
 			    sqlite3_errmsg(st->db));
 			goto fail;
 		}
@@ -728,9 +728,8 @@ sq_inc_prepare(struct sqlstore *st, char *err, size_t errlen)
 	for (int i = 0; i < IST_COUNT; i++) {
 		if (sqlite3_prepare_v3(st->db, inc_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 		    &st->ist[i], NULL) != SQLITE_OK) {
-			sq_err_set(err, errlen, "Cannot prepare incident statement %d: %s.", i,
-			    sqlite3_errmsg(st->db));
-			return VIGIL_ERR_DB;
+			return err_fmt(err, errlen, VIGIL_ERR_DB,
+			    "Cannot prepare incident statement %d: %s.", i, sqlite3_errmsg(st->db));
 		}
 	}
 	return 0;

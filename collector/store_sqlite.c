@@ -19,21 +19,6 @@
 #include "audit.h"
 #include "store_int.h"
 
-void
-sq_err_set(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-void
-sq_err_set(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Make a statement reusable and drop its bindings, which may point at caller memory. */
 void
 sq_stmt_done(sqlite3_stmt *s)
@@ -46,7 +31,7 @@ sq_stmt_done(sqlite3_stmt *s)
 void
 sq_note_error(struct sqlstore *st)
 {
-	snprintf(st->errmsg, sizeof(st->errmsg), "%s", sqlite3_errmsg(st->db));
+	err_fmt(st->errmsg, sizeof(st->errmsg), VIGIL_ERR_DB, "%s", sqlite3_errmsg(st->db));
 	st->sqlite_rc = sqlite3_errcode(st->db);
 }
 
@@ -168,7 +153,7 @@ sq_txn_end(struct sqlstore *st, int rc)
 	if (rc == 0 && (rc = sq_inc_run(st, st->st[ST_COMMIT])) == 0)
 		return 0;
 	if (st->errmsg[0] == '\0')
-		snprintf(st->errmsg, sizeof(st->errmsg), "%s", vigil_strerror(rc));
+		err_fmt(st->errmsg, sizeof(st->errmsg), rc, "%s", vigil_strerror(rc));
 	sq_stmt_run(st->st[ST_ROLLBACK]);
 	return rc;
 }
