@@ -26,6 +26,7 @@
 #include "vigil/pki.h"
 #include "vigil/text.h"
 #include "vigil/tls.h"
+#include "vigil/utf8.h"
 
 #include "vigilctl.h"
 
@@ -34,20 +35,15 @@
 static size_t
 display_width(const char *s)
 {
-	size_t w = 0;
-
-	/* Escaped text is valid UTF-8: count the characters. */
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			w++;
-	return w;
+	/* Columns, not bytes or characters: a decomposed Vietnamese name has marks of width 0. */
+	return utf8_width(s, strlen(s));
 }
 
 /* Print s in at most maxw columns, cut with an ellipsis; returns the columns used. */
 static size_t
 print_cut(const char *s, size_t maxw)
 {
-	size_t w = display_width(s), i, n;
+	size_t w = display_width(s), i;
 
 	if (w <= maxw) {
 		fputs(s, stdout);
@@ -55,10 +51,8 @@ print_cut(const char *s, size_t maxw)
 	}
 	if (maxw == 0)
 		return 0;
-	for (i = 0, n = 0; s[i] != '\0'; i++) {
-		if (((unsigned char)s[i] & 0xc0) != 0x80 && n++ == maxw - 1)
-			break;
-	}
+	/* One column for the ellipsis. */
+	i = utf8_cut_width(s, strlen(s), maxw - 1);
 	fwrite(s, 1, i, stdout);
 	fputs(ELLIPSIS, stdout);
 	return maxw;

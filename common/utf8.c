@@ -115,3 +115,97 @@ utf8_chars(const char *s, size_t len)
 			n++;
 	return n;
 }
+
+/* Ranges of code points, inclusive, sorted. */
+struct cp_range {
+	uint32_t lo, hi;
+};
+
+/* Combining marks and zero-width characters: no column of their own. */
+static const struct cp_range zero_width[] = {
+	{ 0x0300, 0x036f }, { 0x0483, 0x0489 }, { 0x0591, 0x05bd }, { 0x0610, 0x061a },
+	{ 0x064b, 0x065f }, { 0x0e31, 0x0e31 }, { 0x0e34, 0x0e3a }, { 0x0e47, 0x0e4e },
+	{ 0x1ab0, 0x1aff }, { 0x1dc0, 0x1dff }, { 0x200b, 0x200f }, { 0x202a, 0x202e },
+	{ 0x2060, 0x2064 }, { 0x20d0, 0x20ff }, { 0xfe00, 0xfe0f }, { 0xfe20, 0xfe2f },
+	{ 0xfeff, 0xfeff },
+};
+
+/* East Asian wide and fullwidth: two columns. */
+static const struct cp_range wide[] = {
+	{ 0x1100, 0x115f }, { 0x2e80, 0x303e }, { 0x3041, 0x33ff }, { 0x3400, 0x4dbf },
+	{ 0x4e00, 0x9fff }, { 0xa000, 0xa4cf }, { 0xac00, 0xd7a3 }, { 0xf900, 0xfaff },
+	{ 0xfe30, 0xfe4f }, { 0xff00, 0xff60 }, { 0xffe0, 0xffe6 }, { 0x1f300, 0x1f64f },
+	{ 0x1f900, 0x1f9ff }, { 0x20000, 0x2fffd }, { 0x30000, 0x3fffd },
+};
+
+static int
+in_ranges(const struct cp_range *r, size_t n, uint32_t cp)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cp < r[mid].lo)
+			hi = mid;
+		else if (cp > r[mid].hi)
+			lo = mid + 1;
+		else
+			return 1;
+	}
+	return 0;
+}
+
+int
+utf8_cp_width(uint32_t cp)
+{
+	if (in_ranges(zero_width, sizeof(zero_width) / sizeof(zero_width[0]), cp))
+		return 0;
+	if (in_ranges(wide, sizeof(wide) / sizeof(wide[0]), cp))
+		return 2;
+	return 1;
+}
+
+/* Bytes of the next character of s[i..len) and its columns in *w. */
+static size_t
+next_width(const char *s, size_t len, size_t i, int *w)
+{
+	uint32_t cp;
+	int n = utf8_decode((const unsigned char *)s + i, len - i, &cp);
+
+	if (n < 0) {
+		*w = 1;
+		return (size_t)-n;
+	}
+	*w = utf8_cp_width(cp);
+	return (size_t)n;
+}
+
+size_t
+utf8_width(const char *s, size_t len)
+{
+	size_t i = 0, cols = 0;
+	int w;
+
+	while (i < len) {
+		i += next_width(s, len, i, &w);
+		cols += (size_t)w;
+	}
+	return cols;
+}
+
+size_t
+utf8_cut_width(const char *s, size_t len, size_t maxw)
+{
+	size_t i = 0, cols = 0, n;
+	int w;
+
+	while (i < len) {
+		n = next_width(s, len, i, &w);
+		if (cols + (size_t)w > maxw)
+			break;
+		cols += (size_t)w;
+		i += n;
+	}
+	return i;
+}

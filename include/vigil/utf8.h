@@ -35,4 +35,16 @@ size_t utf8_cut(const char *s, size_t len, size_t max);
 /* Characters (lead bytes) in s[0..len): the width of valid text in a fixed-width font. */
 size_t utf8_chars(const char *s, size_t len);
 
+/*
+ * Columns s[0..len) takes on a terminal: combining marks (Vietnamese
+ * written decomposed, "Nguye\u0302\u0303n") and zero-width characters take
+ * none, East Asian wide and fullwidth characters two, the rest one; an
+ * invalid sequence counts as one (it is shown as U+FFFD).
+ */
+size_t utf8_width(const char *s, size_t len);
+/* The longest prefix of s[0..len), in bytes, that takes at most maxw columns. */
+size_t utf8_cut_width(const char *s, size_t len, size_t maxw);
+/* Columns of one code point: 0, 1 or 2. */
+int utf8_cp_width(uint32_t cp);
+
 #endif

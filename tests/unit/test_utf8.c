@@ -105,6 +105,31 @@ test_chars(void **state)
 	assert_int_equal(utf8_chars(vi, strlen(vi)), 11);
 }
 
+static void
+test_width(void **state)
+{
+	const char *nfc = "Nguy\xe1\xbb\x85n";              /* "Nguyễn", precomposed */
+	const char *nfd = "Nguye\xcc\x82\xcc\x83n";        /* e + circumflex + tilde */
+	const char *han = "\xe4\xb8\xad\xe6\x96\x87";        /* two CJK ideographs */
+
+	assert_int_equal(utf8_width("", 0), 0);
+	assert_int_equal(utf8_width("pc-01", 5), 5);
+	/* One column however Vietnamese is written: the marks take none. */
+	assert_int_equal(utf8_width(nfc, strlen(nfc)), 6);
+	assert_int_equal(utf8_width(nfd, strlen(nfd)), 6);
+	assert_int_equal(utf8_width(han, strlen(han)), 4);
+	/* An invalid byte is shown as one replacement character. */
+	assert_int_equal(utf8_width("a\xff" "b", 3), 3);
+	assert_int_equal(utf8_cp_width(0x0301), 0);
+	assert_int_equal(utf8_cp_width(0x4e2d), 2);
+	assert_int_equal(utf8_cp_width('x'), 1);
+	/* A cut keeps a letter with its marks and never halves a wide character. */
+	assert_int_equal(utf8_cut_width(nfd, strlen(nfd), 5), strlen(nfd) - 1);
+	assert_int_equal(utf8_cut_width(nfd, strlen(nfd), 4), 4);   /* "Nguy" */
+	assert_int_equal(utf8_cut_width(han, strlen(han), 3), 3);    /* one ideograph fits in 3 */
+	assert_int_equal(utf8_cut_width(han, strlen(han), 1), 0);
+}
+
 int
 main(void)
 {
@@ -114,6 +139,7 @@ main(void)
 		cmocka_unit_test(test_encode),
 		cmocka_unit_test(test_cut),
 		cmocka_unit_test(test_chars),
+		cmocka_unit_test(test_width),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
