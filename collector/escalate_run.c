@@ -233,18 +233,6 @@ facts_event(void *arg, const struct store_event_row *e)
 	return 0;
 }
 
-static int
-channel_of(const char *name)
-{
-	if (strcmp(name, "email") == 0)
-		return NOTIFY_EMAIL;
-	if (strcmp(name, "webhook") == 0)
-		return NOTIFY_WEBHOOK;
-	if (strcmp(name, "exec") == 0)
-		return NOTIFY_EXEC;
-	return -1;
-}
-
 /* Hand one outbox row to the notifiers, the incident as it is now. */
 static void
 send_row(struct escalate_run *rt, const struct store_outbox_row *o, const int64_t *ids,
@@ -255,7 +243,8 @@ send_row(struct escalate_run *rt, const struct store_outbox_row *o, const int64_
 	struct notify_request rq;
 	int ch, rc;
 
-	if ((ch = channel_of(o->channel)) < 0) {
+	/* The notifiers' own table names the channels (notify_drivers.c). */
+	if ((ch = notify_channel_find(o->channel)) < 0) {
 		log_warnx("Outbox row %lld names an unknown channel %s; it is skipped.",
 		    (long long)o->id, o->channel);
 		return;
