@@ -303,7 +303,7 @@ cmd_incident_action(struct jw *w, const struct ctl_arg *args, size_t nargs, char
 		break;
 	case INCIDENT_ACT_ESCALATE:
 		if ((v = arg_get(args, nargs, "level")) == NULL ||
-		    parse_ll(v, 1, ESC_LEVELS_MAX, &n) != 0) {
+		    text_parse_ll(v, 1, ESC_LEVELS_MAX, &n) != 0) {
 			bad_arg(err, errlen, "level", v != NULL ? v : "", "a chain level from 1 to 8");
 			return -1;
 		}

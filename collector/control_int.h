@@ -91,7 +91,6 @@ void jw_error(struct evbuffer *out, struct control *ctl, const char *msg);
 const char *arg_get(const struct ctl_arg *args, size_t nargs, const char *key);
 int args_check(const struct ctl_arg *args, size_t nargs, const char *const *known, char *err,
     size_t errlen);
-int parse_ll(const char *s, long long min, long long max, long long *v);
 void bad_arg(char *err, size_t errlen, const char *key, const char *value, const char *want);
 int num_arg(const struct ctl_arg *args, size_t nargs, const char *key, long long min,
     long long max, const char *want, long long *n, char *err, size_t errlen);

@@ -176,20 +176,6 @@ args_check(const struct ctl_arg *args, size_t nargs, const char *const *known, c
 	return 0;
 }
 
-int
-parse_ll(const char *s, long long min, long long max, long long *v)
-{
-	char *end;
-
-	if (s == NULL || *s == '\0' || *s == ' ')
-		return -1;
-	errno = 0;
-	*v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || *v < min || *v > max)
-		return -1;
-	return 0;
-}
-
 void
 bad_arg(char *err, size_t errlen, const char *key, const char *value, const char *want)
 {
@@ -208,7 +194,7 @@ num_arg(const struct ctl_arg *args, size_t nargs, const char *key, long long min
 
 	if ((v = arg_get(args, nargs, key)) == NULL)
 		return 0;
-	if (parse_ll(v, min, max, n) != 0) {
+	if (text_parse_ll(v, min, max, n) != 0) {
 		bad_arg(err, errlen, key, v, want);
 		return -1;
 	}
@@ -248,7 +234,7 @@ id_arg(const struct ctl_arg *args, size_t nargs, long long *id, char *err, size_
 		snprintf(err, errlen, "missing argument id");
 		return -1;
 	}
-	if (parse_ll(v, 1, LLONG_MAX, id) != 0) {
+	if (text_parse_ll(v, 1, LLONG_MAX, id) != 0) {
 		bad_arg(err, errlen, "id", v, "an incident number");
 		return -1;
 	}

@@ -86,7 +86,6 @@ void no_more_args(int argc, char **argv);
 /* vigilctl_args.c */
 void *xreallocarray(void *p, size_t n, size_t size);
 char *escaped(const char *s, size_t len);
-int parse_int(const char *s, long long min, long long max, long long *v);
 int digits(const char **p, int n, int *v);
 long long time_arg(const char *opt, const char *s);
 void local_time(char *dst, size_t len, const char *rfc3339, int with_zone);

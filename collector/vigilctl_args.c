@@ -50,20 +50,6 @@ escaped(const char *s, size_t len)
 	return d;
 }
 
-int
-parse_int(const char *s, long long min, long long max, long long *v)
-{
-	char *end;
-
-	if (s == NULL || !isdigit((unsigned char)s[0]))
-		return -1;
-	errno = 0;
-	*v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || *v < min || *v > max)
-		return -1;
-	return 0;
-}
-
 /* ---- times ---- */
 
 int
@@ -244,7 +230,7 @@ filter_opt(struct filter *f, int c, const char *arg)
 		f->host = name_opt("--host", arg);
 		break;
 	case 'l':
-		if (parse_int(arg, 1, CTL_MAX_LIMIT, &f->limit) != 0)
+		if (text_parse_ll(arg, 1, CTL_MAX_LIMIT, &f->limit) != 0)
 			usage_error("--limit wants a number from 1 to %d.", CTL_MAX_LIMIT);
 		break;
 	}
@@ -255,7 +241,7 @@ days_opt(const char *s, const char *opt, int min)
 {
 	long long v;
 
-	if (parse_int(s, min, 36500, &v) != 0)
+	if (text_parse_ll(s, min, 36500, &v) != 0)
 		usage_error("%s wants a number of days from %d to 36500.", opt, min);
 	return (int)v;
 }

@@ -231,7 +231,7 @@ cmd_incident(const struct command *cmd, struct opts *o, int argc, char **argv)
 	if (actions[k] == NULL)
 		usage_error("incident: unknown action %s; use show, ack, assign, note, resolve, "
 		            "reopen or escalate.", action);
-	if (optind + 1 >= argc || parse_int(argv[optind + 1], 1, LLONG_MAX, &id) != 0)
+	if (optind + 1 >= argc || text_parse_ll(argv[optind + 1], 1, LLONG_MAX, &id) != 0)
 		usage_error("incident %s wants an incident number.", action);
 	if (argc - optind - 2 != nargs[k])
 		usage_error("usage: vigilctl incident %s N%s", action,
@@ -262,7 +262,7 @@ cmd_incident(const struct command *cmd, struct opts *o, int argc, char **argv)
 		req_add(&req, "resolution", name_opt("--as", as));
 		break;
 	case 6:
-		if (parse_int(argv[optind + 2], 1, 8, &level) != 0)
+		if (text_parse_ll(argv[optind + 2], 1, 8, &level) != 0)
 			usage_error("incident escalate wants a chain level from 1 to 8.");
 		req_add_ll(&req, "level", level);
 		break;

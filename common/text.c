@@ -2,9 +2,11 @@
  * Text that came from outside: UTF-8 validation, escaping for terminals and
  * JSON, and the duration, size and time notations of configs and vigilctl.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vigil/err.h"
@@ -361,4 +363,18 @@ text_time_rfc3339(char *dst, size_t dstlen, long long time_us)
 		return 0;
 	}
 	return (size_t)n;
+}
+
+int
+text_parse_ll(const char *s, long long min, long long max, long long *v)
+{
+	char *end;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return VIGIL_ERR_INVAL;
+	errno = 0;
+	*v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || *v < min || *v > max)
+		return VIGIL_ERR_INVAL;
+	return 0;
 }

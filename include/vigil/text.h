@@ -39,6 +39,12 @@ size_t text_json_escape(char *dst, size_t dstlen, const char *src, size_t srclen
 int text_parse_duration_ms(const char *s, long long *ms);
 /* Parse "1048576", "64k", "1M", "2G" (powers of 1024) into bytes. */
 int text_parse_size(const char *s, long long *bytes);
+/*
+ * A decimal number of digits only (no sign, no space) from min to max into
+ * *v: 0, or VIGIL_ERR_INVAL (*v then undefined). The control socket's
+ * arguments and vigilctl's both read numbers so.
+ */
+int text_parse_ll(const char *s, long long min, long long max, long long *v);
 
 /*
  * Are a and b the same word but for the case of ASCII letters? strcasecmp(3)

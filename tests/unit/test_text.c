@@ -473,6 +473,26 @@ test_rfc3339_calendar(void **state)
 	assert_int_equal(text_time_rfc3339(buf, sizeof(buf), 253402300800000000LL), 0);
 }
 
+/* Numbers of the control socket and of vigilctl: digits only, in range. */
+static void
+test_parse_ll(void **state)
+{
+	long long v = 0;
+
+	assert_int_equal(text_parse_ll("42", 1, 100, &v), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(text_parse_ll("100", 1, 100, &v), 0);
+	assert_int_equal(text_parse_ll("101", 1, 100, &v), VIGIL_ERR_INVAL);
+	assert_int_equal(text_parse_ll("0", 1, 100, &v), VIGIL_ERR_INVAL);
+	assert_int_equal(text_parse_ll("", 1, 100, &v), VIGIL_ERR_INVAL);
+	assert_int_equal(text_parse_ll(NULL, 1, 100, &v), VIGIL_ERR_INVAL);
+	assert_int_equal(text_parse_ll(" 5", 1, 100, &v), VIGIL_ERR_INVAL);
+	assert_int_equal(text_parse_ll("+5", 1, 100, &v), VIGIL_ERR_INVAL);
+	assert_int_equal(text_parse_ll("-5", -10, 100, &v), VIGIL_ERR_INVAL);
+	assert_int_equal(text_parse_ll("5x", 1, 100, &v), VIGIL_ERR_INVAL);
+	assert_int_equal(text_parse_ll("99999999999999999999", 1, LLONG_MAX, &v), VIGIL_ERR_INVAL);
+}
+
 int
 main(void)
 {
@@ -489,6 +509,7 @@ main(void)
 		cmocka_unit_test(test_rfc3339),
 		cmocka_unit_test(test_rfc3339_calendar),
 		cmocka_unit_test(test_find),
+		cmocka_unit_test(test_parse_ll),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
