@@ -356,6 +356,6 @@ main(int argc, char *argv[])
 	optind = 0;
 	rc = current->run(current, &o, argc, argv);
 	if (fflush(stdout) == EOF || ferror(stdout))
-		die(EXIT_DAEMON, "Cannot write the output: %s.", strerror(errno));
+		die(EXIT_DAEMON, _("Cannot write the output: %s."), strerror(errno));
 	return rc;
 }

@@ -21,6 +21,7 @@
 
 #include "vigil/ctl.h"
 #include "vigil/err.h"
+#include "vigil/i18n.h"
 #include "vigil/json.h"
 #include "vigil/names.h"
 #include "vigil/pki.h"
@@ -33,7 +34,7 @@ void *
 xreallocarray(void *p, size_t n, size_t size)
 {
 	if ((p = reallocarray(p, n, size)) == NULL)
-		die(EXIT_DAEMON, "Out of memory.");
+		die(EXIT_DAEMON, _("Out of memory."));
 	return p;
 }
 
@@ -44,7 +45,7 @@ escaped(const char *s, size_t len)
 	char *d;
 
 	if (len > (SIZE_MAX - 1) / 4)
-		die(EXIT_DAEMON, "Out of memory.");
+		die(EXIT_DAEMON, _("Out of memory."));
 	d = xreallocarray(NULL, len * 4 + 1, 1);
 	text_escape(d, len * 4 + 1, s, len);
 	return d;
@@ -163,8 +164,8 @@ time_arg(const char *opt, const char *s)
 		return now_us() - ms * 1000;
 	if (parse_time_us(s, &us) == 0)
 		return us;
-	usage_error("%s wants a duration (90s, 15m, 2h, 7d) or a time (2026-11-25, "
-	            "2026-11-25T10:00:00, \"2026-11-25 10:00\", optionally ending in Z or +HH:MM).",
+	usage_error(_("%s wants a duration (90s, 15m, 2h, 7d) or a time (2026-11-25, "
+	            "2026-11-25T10:00:00, \"2026-11-25 10:00\", optionally ending in Z or +HH:MM)."),
 	            opt);
 }
 
@@ -197,7 +198,7 @@ bad_name(const char *what, const char *given, const char *(*name)(int))
 	for (int i = 1; strcmp(name(i), "unknown") != 0 && used < sizeof(list); i++)
 		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
 		                         i > 1 ? ", " : "", name(i));
-	usage_error("Unknown %s \"%s\"; use one of: %s.", what, g, list);
+	usage_error(_("Unknown %s \"%s\"; use one of: %s."), _(what), g, list);
 }
 
 /* A name for the daemon: no TAB or newline (the request's separators), bounded. */
@@ -205,7 +206,7 @@ const char *
 name_opt(const char *opt, const char *v)
 {
 	if (v[0] == '\0' || strlen(v) > 255 || strpbrk(v, "\t\r\n") != NULL)
-		usage_error("%s wants a name of 1 to 255 bytes without tabs or newlines.", opt);
+		usage_error(_("%s wants a name of 1 to 255 bytes without tabs or newlines."), opt);
 	return v;
 }
 
@@ -217,11 +218,11 @@ filter_opt(struct filter *f, int c, const char *arg)
 	switch (c) {
 	case 'c':
 		if ((f->cat = category_from_name(arg)) < 1)
-			bad_name("category", arg, category_name);
+			bad_name(N_("category"), arg, category_name);
 		break;
 	case 'S':
 		if ((f->sev = severity_from_name(arg)) < 1)
-			bad_name("severity", arg, severity_name);
+			bad_name(N_("severity"), arg, severity_name);
 		break;
 	case 'u':
 		f->unit = name_opt("--unit", arg);
@@ -231,7 +232,7 @@ filter_opt(struct filter *f, int c, const char *arg)
 		break;
 	case 'l':
 		if (text_parse_ll(arg, 1, CTL_MAX_LIMIT, &f->limit) != 0)
-			usage_error("--limit wants a number from 1 to %d.", CTL_MAX_LIMIT);
+			usage_error(_("--limit wants a number from 1 to %d."), CTL_MAX_LIMIT);
 		break;
 	}
 }
@@ -242,6 +243,6 @@ days_opt(const char *s, const char *opt, int min)
 	long long v;
 
 	if (text_parse_ll(s, min, 36500, &v) != 0)
-		usage_error("%s wants a number of days from %d to 36500.", opt, min);
+		usage_error(_("%s wants a number of days from %d to 36500."), opt, min);
 	return (int)v;
 }

@@ -20,6 +20,7 @@
 
 #include "vigil/ctl.h"
 #include "vigil/err.h"
+#include "vigil/i18n.h"
 #include "vigil/json.h"
 #include "vigil/names.h"
 #include "vigil/pki.h"
@@ -36,7 +37,7 @@ cmd_status(const struct command *cmd, struct opts *o, int argc, char **argv)
 	talk_plain(cmd, o, argc, argv, &r);
 	if (!o->json) {
 		if (r.n == 0)
-			die(EXIT_DAEMON, "The collector sent no status.");
+			die(EXIT_DAEMON, _("The collector sent no status."));
 		for (size_t i = 0; i < r.n; i++)
 			print_kv(r.obj[i]);
 	}
@@ -52,7 +53,7 @@ cmd_agents(const struct command *cmd, struct opts *o, int argc, char **argv)
 	talk_plain(cmd, o, argc, argv, &r);
 	if (!o->json) {
 		if (r.n == 0)
-			puts("No agents are known yet.");
+			puts(_("No agents are known yet."));
 		else
 			print_agents(&r);
 	}
@@ -81,7 +82,7 @@ cmd_events(const struct command *cmd, struct opts *o, int argc, char **argv)
 		case 'a':
 			if (tls_id_valid(optarg) != 0)
 				usage_error(
-				    "An agent id is 1 to 64 letters, digits, '.', '_' or '-'.");
+				    _("An agent id is 1 to 64 letters, digits, '.', '_' or '-'."));
 			agent = optarg;
 			break;
 		default:
@@ -91,7 +92,7 @@ cmd_events(const struct command *cmd, struct opts *o, int argc, char **argv)
 	}
 	no_more_args(argc, argv);
 	if (since >= 0 && until >= 0 && until < since)
-		usage_error("--until is before --since.");
+		usage_error(_("--until is before --since."));
 	req_add(&req, NULL, "events");
 	if (since >= 0)
 		req_add_ll(&req, "since", since);
@@ -108,7 +109,7 @@ cmd_events(const struct command *cmd, struct opts *o, int argc, char **argv)
 	talk(o, &req, &r);
 	if (!o->json) {
 		if (r.n == 0)
-			puts("No events match.");
+			puts(_("No events match."));
 		else
 			print_events(&r, 0);
 		if (r.n > 0 && (long long)r.n == (f.limit >= 0 ? f.limit : 100))
@@ -153,7 +154,7 @@ cmd_incidents(const struct command *cmd, struct opts *o, int argc, char **argv)
 	}
 	no_more_args(argc, argv);
 	if (mine && assignee != NULL)
-		usage_error("--mine and --assignee are one filter; give one of them.");
+		usage_error(_("--mine and --assignee are one filter; give one of them."));
 	req_add(&req, NULL, "incidents");
 	req_add(&req, "status", status);
 	if (f.sev >= 0)
@@ -193,12 +194,12 @@ incident_show(struct opts *o, long long id)
 	talk(o, &req, &r);
 	if (!o->json) {
 		if (r.n == 0)
-			die(EXIT_DAEMON, "The collector sent no incident.");
+			die(EXIT_DAEMON, _("The collector sent no incident."));
 		if (!output_csv) {
 			print_kv(r.obj[0]);
 			for (size_t i = 1; i < r.n; i++)
 				if (strcmp(val(r.obj[i], "type"), "machines") == 0)
-					printf("machines: %s\n", val(r.obj[i], "agents"));
+					printf(_("machines: %s\n"), val(r.obj[i], "agents"));
 			putchar('\n');
 		}
 		print_timeline(&r);
@@ -223,25 +224,25 @@ cmd_incident(const struct command *cmd, struct opts *o, int argc, char **argv)
 		if (c == 'a')
 			as = optarg;
 	if (optind >= argc)
-		usage_error("incident wants an action: show, ack, assign, note, resolve, reopen "
-		            "or escalate.");
+		usage_error(_("incident wants an action: show, ack, assign, note, resolve, reopen "
+		            "or escalate."));
 	action = argv[optind];
 	for (k = 0; actions[k] != NULL && strcmp(actions[k], action) != 0; k++)
 		;
 	if (actions[k] == NULL)
-		usage_error("incident: unknown action %s; use show, ack, assign, note, resolve, "
-		            "reopen or escalate.", action);
+		usage_error(_("incident: unknown action %s; use show, ack, assign, note, resolve, "
+		            "reopen or escalate."), action);
 	if (optind + 1 >= argc || text_parse_ll(argv[optind + 1], 1, LLONG_MAX, &id) != 0)
-		usage_error("incident %s wants an incident number.", action);
+		usage_error(_("incident %s wants an incident number."), action);
 	if (argc - optind - 2 != nargs[k])
-		usage_error("usage: vigilctl incident %s N%s", action,
+		usage_error(_("usage: vigilctl incident %s N%s"), action,
 		            k == 2 ? " USER" : k == 3 ? " TEXT" : k == 4 ? " --as RESOLUTION" :
 		            k == 6 ? " LEVEL" : "");
 	if (k == 4 && as == NULL)
-		usage_error("incident resolve wants --as RESOLUTION: true_positive, "
-		            "false_positive, duplicate or benign.");
+		usage_error(_("incident resolve wants --as RESOLUTION: true_positive, "
+		            "false_positive, duplicate or benign."));
 	if (k != 4 && as != NULL)
-		usage_error("--as goes with incident resolve only.");
+		usage_error(_("--as goes with incident resolve only."));
 	if (k == 0) {
 		incident_show(o, id);
 		return 0;
@@ -255,7 +256,7 @@ cmd_incident(const struct command *cmd, struct opts *o, int argc, char **argv)
 		break;
 	case 3:
 		if (argv[optind + 2][0] == '\0' || strpbrk(argv[optind + 2], "\t\r\n") != NULL)
-			usage_error("A note is one line of text without tabs.");
+			usage_error(_("A note is one line of text without tabs."));
 		req_add(&req, "text", argv[optind + 2]);
 		break;
 	case 4:
@@ -263,15 +264,16 @@ cmd_incident(const struct command *cmd, struct opts *o, int argc, char **argv)
 		break;
 	case 6:
 		if (text_parse_ll(argv[optind + 2], 1, 8, &level) != 0)
-			usage_error("incident escalate wants a chain level from 1 to 8.");
+			usage_error(_("incident escalate wants a chain level from 1 to 8."));
 		req_add_ll(&req, "level", level);
 		break;
 	}
 	talk(o, &req, &r);
-	if (!o->json && r.n > 0)
-		printf("Incident %s is now %s%s%s.\n", val(r.obj[0], "id"), val(r.obj[0], "status"),
-		       val(r.obj[0], "assignee")[0] != '\0' ? ", assigned to " : "",
-		       val(r.obj[0], "assignee"));
+	if (!o->json && r.n > 0 && val(r.obj[0], "assignee")[0] != '\0')
+		printf(_("Incident %s is now %s, assigned to %s.\n"), val(r.obj[0], "id"),
+		       val(r.obj[0], "status"), val(r.obj[0], "assignee"));
+	else if (!o->json && r.n > 0)
+		printf(_("Incident %s is now %s.\n"), val(r.obj[0], "id"), val(r.obj[0], "status"));
 	reply_free(&r);
 	return 0;
 }
@@ -286,7 +288,7 @@ cmd_audit(const struct command *cmd, struct opts *o, int argc, char **argv)
 	while (next_opt(cmd, o, argc, argv) != -1)
 		;
 	if (optind >= argc || strcmp(argv[optind], "verify") != 0)
-		usage_error("audit: the only action is \"audit verify\".");
+		usage_error(_("audit: the only action is \"audit verify\"."));
 	optind++;
 	no_more_args(argc, argv);
 	req_add(&req, NULL, "audit-verify");
@@ -301,15 +303,15 @@ cmd_audit(const struct command *cmd, struct opts *o, int argc, char **argv)
 		talk(&quiet, &req, &r);
 	}
 	if (r.n == 0)
-		die(EXIT_DAEMON, "The collector sent no verdict.");
+		die(EXIT_DAEMON, _("The collector sent no verdict."));
 	ok = strcmp(val(r.obj[0], "ok"), "true") == 0;
 	if (!o->json) {
 		if (ok)
-			printf("The audit trail is intact: %s records, the last is %s, head %s.\n",
+			printf(_("The audit trail is intact: %s records, the last is %s, head %s.\n"),
 			       val(r.obj[0], "records"), val(r.obj[0], "last_id"),
 			       val(r.obj[0], "head"));
 		else
-			printf("The audit trail is broken. %s\n", val(r.obj[0], "fault"));
+			printf(_("The audit trail is broken. %s\n"), val(r.obj[0], "fault"));
 	}
 	reply_free(&r);
 	return ok ? 0 : EXIT_DAEMON;
@@ -331,12 +333,12 @@ cmd_escalation(const struct command *cmd, struct opts *o, int argc, char **argv)
 			filter_opt(&f, c, optarg);
 	}
 	if (optind >= argc || strcmp(argv[optind], "test") != 0)
-		usage_error("escalation: the only action is \"escalation test --category C "
-		            "--severity S\".");
+		usage_error(_("escalation: the only action is \"escalation test --category C "
+		            "--severity S\"."));
 	optind++;
 	no_more_args(argc, argv);
 	if (f.cat < 0 || f.sev < 0)
-		usage_error("escalation test wants --category C and --severity S.");
+		usage_error(_("escalation test wants --category C and --severity S."));
 	req_add(&req, NULL, "escalation-test");
 	req_add(&req, "category", category_name(f.cat));
 	req_add(&req, "severity", severity_name(f.sev));
@@ -349,7 +351,7 @@ cmd_escalation(const struct command *cmd, struct opts *o, int argc, char **argv)
 	talk(o, &req, &r);
 	if (!o->json) {
 		if (r.n == 0)
-			die(EXIT_DAEMON, "The collector sent no answer.");
+			die(EXIT_DAEMON, _("The collector sent no answer."));
 		/* Lines as they are; any other control character is not for a terminal. */
 		for (const char *p = val(r.obj[0], "text"); *p != '\0'; p++)
 			putchar((unsigned char)*p < 0x20 && *p != '\n' ? '?' : *p);
@@ -370,7 +372,7 @@ cmd_compliance(const struct command *cmd, struct opts *o, int argc, char **argv)
 		if (c == 'U') {
 			if (optarg[0] == '\0' || strchr(optarg, '\t') != NULL ||
 			    strchr(optarg, '\n') != NULL)
-				usage_error("--unit wants a unit name (no tab or newline).");
+				usage_error(_("--unit wants a unit name (no tab or newline)."));
 			unit = optarg;
 		}
 	no_more_args(argc, argv);
@@ -380,7 +382,7 @@ cmd_compliance(const struct command *cmd, struct opts *o, int argc, char **argv)
 	talk(o, &req, &r);
 	if (!o->json) {
 		if (r.n == 0)
-			puts("No agents are known yet.");
+			puts(_("No agents are known yet."));
 		else
 			print_compliance(&r);
 	}
@@ -401,7 +403,7 @@ cmd_pki(const struct command *cmd, struct opts *o, int argc, char **argv)
 		switch (c) {
 		case 'n':
 			if (nnames == PKI_MAX_NAMES)
-				usage_error("pki init: at most %d --name options.", PKI_MAX_NAMES);
+				usage_error(_("pki init: at most %d --name options."), PKI_MAX_NAMES);
 			names[nnames++] = optarg;
 			break;
 		case 'd':
@@ -413,43 +415,43 @@ cmd_pki(const struct command *cmd, struct opts *o, int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		usage_error("pki wants an action: init or issue.");
+		usage_error(_("pki wants an action: init or issue."));
 	if (strcmp(argv[optind], "init") == 0) {
 		init = 1;
 		if (argc - optind != 2)
-			usage_error("usage: pki init DIR [--name NAME]... [--days N]");
+			usage_error(_("usage: pki init DIR [--name NAME]... [--days N]"));
 		if (backdate != 0)
-			usage_error("pki init: --backdate-days is for pki issue only.");
+			usage_error(_("pki init: --backdate-days is for pki issue only."));
 	} else if (strcmp(argv[optind], "issue") == 0) {
 		init = 0;
 		if (argc - optind != 3)
-			usage_error("usage: pki issue DIR AGENT_ID [--days N] [--backdate-days N]");
+			usage_error(_("usage: pki issue DIR AGENT_ID [--days N] [--backdate-days N]"));
 		if (nnames > 0)
-			usage_error("pki issue: --name is for pki init only.");
+			usage_error(_("pki issue: --name is for pki init only."));
 	} else
-		usage_error("pki wants an action: init or issue.");
+		usage_error(_("pki wants an action: init or issue."));
 
 	if (init) {
 		rc = pki_init(argv[optind + 1], names, nnames, days, err, sizeof(err));
 		if (rc != 0)
 			die(EXIT_DAEMON, "%s", err);
-		printf("Made the CA %s/ca.crt (10 years) and the collector certificate "
-		       "%s/collector.crt (%d days).\n",
+		printf(_("Made the CA %s/ca.crt (10 years) and the collector certificate "
+		       "%s/collector.crt (%d days).\n"),
 		       argv[optind + 1], argv[optind + 1], days);
 	} else {
 		if (tls_id_valid(argv[optind + 2]) != 0)
 			usage_error(
-			    "An agent id is 1 to 64 letters, digits, '.', '_' or '-', starting "
-			    "with a letter or digit.");
+			    _("An agent id is 1 to 64 letters, digits, '.', '_' or '-', starting "
+			    "with a letter or digit."));
 		rc =
 		    pki_issue(argv[optind + 1], argv[optind + 2], days, backdate, err, sizeof(err));
 		if (rc != 0)
 			die(EXIT_DAEMON, "%s", err);
 		if (backdate > 0)
-			printf("Issued %s/agents/%s.crt, valid for %d days from %d days ago.\n",
+			printf(_("Issued %s/agents/%s.crt, valid for %d days from %d days ago.\n"),
 			       argv[optind + 1], argv[optind + 2], days, backdate);
 		else
-			printf("Issued %s/agents/%s.crt (%d days).\n", argv[optind + 1],
+			printf(_("Issued %s/agents/%s.crt (%d days).\n"), argv[optind + 1],
 			       argv[optind + 2], days);
 	}
 	return 0;

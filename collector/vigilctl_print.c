@@ -21,6 +21,7 @@
 
 #include "vigil/ctl.h"
 #include "vigil/err.h"
+#include "vigil/i18n.h"
 #include "vigil/json.h"
 #include "vigil/names.h"
 #include "vigil/pki.h"
@@ -160,15 +161,19 @@ static void
 table_print(const struct table *t)
 {
 	size_t width[16], used = 0, avail, c, r, w;
+	const char *heads[16];
 
 	if (output_csv) {
 		table_print_csv(t);
 		return;
 	}
 	if (t->ncols > sizeof(width) / sizeof(width[0]))
-		die(EXIT_DAEMON, "A table has too many columns.");
+		die(EXIT_DAEMON, _("A table has too many columns."));
+	/* Headings for people in their language; CSV keeps the English ones for scripts. */
+	for (c = 0; c < t->ncols; c++)
+		heads[c] = _(t->heads[c]);
 	for (c = 0; c < t->ncols; c++) {
-		width[c] = display_width(t->heads[c]);
+		width[c] = display_width(heads[c]);
 		for (r = 0; r < t->nrows; r++)
 			if ((w = display_width(t->cells[r * t->ncols + c])) > width[c])
 				width[c] = w;
@@ -179,7 +184,7 @@ table_print(const struct table *t)
 	}
 	avail = term_width();
 	avail = avail > used + LAST_COLUMN_MIN ? avail - used : LAST_COLUMN_MIN;
-	print_row(t, t->heads, width, avail);
+	print_row(t, heads, width, avail);
 	for (r = 0; r < t->nrows; r++)
 		print_row(t, (const char *const *)&t->cells[r * t->ncols], width, avail);
 }
@@ -283,8 +288,9 @@ print_kv(const struct json_object *o)
 void
 print_events(const struct reply *r, size_t from)
 {
-	static const char *const heads[] = {"TIME",     "RECEIVED", "AGENT", "SEVERITY",
-	                                    "CATEGORY", "RULE",     "SUMMARY"};
+	static const char *const heads[] = {N_("TIME"),     N_("RECEIVED"), N_("AGENT"),
+	                                    N_("SEVERITY"), N_("CATEGORY"), N_("RULE"),
+	                                    N_("SUMMARY")};
 	static const unsigned char right[] = {0, 0, 0, 0, 0, 0, 0};
 	struct table t;
 	char when[64], recv[64];
@@ -359,10 +365,10 @@ void
 print_agents(const struct reply *r)
 {
 	/* AGENT is the certificate's identity; CLAIMED-HOST what the agent says of itself. */
-	static const char *const heads[] = {"AGENT",     "CLAIMED-HOST", "UNIT",   "VERSION",
-	                                    "ADDRESS",   "LAST-SEEN",    "CLOCK",  "STATE",
-	                                    "AV",        "SIG-AGE",      "SEC-UPD", "REBOOT",
-	                                    "COMPLIANT", "DROPS"};
+	static const char *const heads[] = {
+	    N_("AGENT"), N_("CLAIMED-HOST"), N_("UNIT"),    N_("VERSION"), N_("ADDRESS"),
+	    N_("LAST-SEEN"), N_("CLOCK"),    N_("STATE"),   N_("AV"),      N_("SIG-AGE"),
+	    N_("SEC-UPD"), N_("REBOOT"),     N_("COMPLIANT"), N_("DROPS")};
 	static const unsigned char right[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1};
 	struct table t;
 	char when[64], nd[32], clock[32], st[64];
@@ -393,8 +399,9 @@ void
 print_incidents(const struct reply *r)
 {
 	/* incidents, audit, escalation: the queue, open first, by severity, then age. */
-	static const char *const heads[] = {"ID",    "SEVERITY", "STATUS", "ASSIGNEE", "UNIT",
-	                                    "AGENT", "EVENTS",   "FIRST",  "LAST",     "TITLE"};
+	static const char *const heads[] = {
+	    N_("ID"),    N_("SEVERITY"), N_("STATUS"), N_("ASSIGNEE"), N_("UNIT"),
+	    N_("AGENT"), N_("EVENTS"),   N_("FIRST"),  N_("LAST"),     N_("TITLE")};
 	static const unsigned char right[] = {1, 0, 0, 0, 0, 0, 1, 0, 0, 0};
 	struct table t;
 	char first[64], last[64];
@@ -435,7 +442,7 @@ tl_cmp(const void *a, const void *b)
 void
 print_timeline(const struct reply *r)
 {
-	static const char *const heads[] = {"TIME", "WHO", "WHAT", "DETAIL"};
+	static const char *const heads[] = {N_("TIME"), N_("WHO"), N_("WHAT"), N_("DETAIL")};
 	static const unsigned char right[] = {0, 0, 0, 0};
 	struct tl_line *l = xreallocarray(NULL, r->n ? r->n : 1, sizeof(*l));
 	size_t n = 0;
@@ -508,9 +515,10 @@ percent_cell(char *buf, size_t len, const char *n)
 void
 print_compliance(const struct reply *r)
 {
-	static const char *const uheads[] = {"UNIT", "MACHINES", "COMPLIANT", "PERCENT", "TARGET"};
+	static const char *const uheads[] = {N_("UNIT"), N_("MACHINES"), N_("COMPLIANT"),
+	                                     N_("PERCENT"), N_("TARGET")};
 	static const unsigned char uright[] = {0, 1, 1, 1, 1};
-	static const char *const mheads[] = {"AGENT", "UNIT", "REASONS"};
+	static const char *const mheads[] = {N_("AGENT"), N_("UNIT"), N_("REASONS")};
 	static const unsigned char mright[] = {0, 0, 0};
 	struct table u, m;
 	char pct[32], tgt[32];
@@ -535,7 +543,7 @@ print_compliance(const struct reply *r)
 	if (m.nrows > 0 || output_csv)
 		table_print(&m);
 	else
-		puts("Every machine is compliant.");
+		puts(_("Every machine is compliant."));
 	table_free(&u);
 	table_free(&m);
 }

@@ -20,6 +20,7 @@
 
 #include "vigil/ctl.h"
 #include "vigil/err.h"
+#include "vigil/i18n.h"
 #include "vigil/json.h"
 #include "vigil/names.h"
 #include "vigil/pki.h"
@@ -65,19 +66,19 @@ connect_daemon(const char *path)
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path))
 		die(EXIT_UNREACHABLE,
-		    "Cannot reach the collector: the socket path %s is longer "
-		    "than %zu bytes.",
+		    _("Cannot reach the collector: the socket path %s is longer "
+		    "than %zu bytes."),
 		    path, sizeof(sun.sun_path) - 1);
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		die(EXIT_UNREACHABLE, "Cannot make a socket: %s.", strerror(errno));
+		die(EXIT_UNREACHABLE, _("Cannot make a socket: %s."), strerror(errno));
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
 		die(EXIT_UNREACHABLE,
-		    "Cannot reach the collector at %s: %s. Is vigil-collector "
-		    "running? (-s SOCKET or VIGIL_CONTROL_SOCKET name another socket.)",
+		    _("Cannot reach the collector at %s: %s. Is vigil-collector "
+		    "running? (-s SOCKET or VIGIL_CONTROL_SOCKET name another socket.)"),
 		    path, strerror(errno));
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
-		die(EXIT_UNREACHABLE, "Cannot set a timeout on the socket: %s.", strerror(errno));
+		die(EXIT_UNREACHABLE, _("Cannot set a timeout on the socket: %s."), strerror(errno));
 	return fd;
 }
 
@@ -117,7 +118,7 @@ take_line(const struct opts *o, const char *line, size_t len, struct reply *r)
 	if (len == 0)
 		return;
 	if (json_parse(line, len, &obj, err, sizeof(err)) != 0)
-		die(EXIT_DAEMON, "The collector sent a line that is not a valid JSON object (%s).",
+		die(EXIT_DAEMON, _("The collector sent a line that is not a valid JSON object (%s)."),
 		    err);
 	if ((e = json_get(obj, "error")) != NULL) {
 		msg = escaped(e->str, e->len);
@@ -147,7 +148,7 @@ talk(const struct opts *o, struct request *req, struct reply *r)
 	int fd;
 
 	if (req->overflow)
-		usage_error("The request is longer than %d bytes.", CTL_MAX_REQUEST);
+		usage_error(_("The request is longer than %d bytes."), CTL_MAX_REQUEST);
 	req->buf[req->len++] = '\n';
 	fd = connect_daemon(o->socket);
 	for (i = 0; i < req->len; i += (size_t)n) {
@@ -157,7 +158,7 @@ talk(const struct opts *o, struct request *req, struct reply *r)
 			continue;
 		}
 		if (n <= 0)
-			die(EXIT_UNREACHABLE, "Cannot send the request to %s: %s.", o->socket,
+			die(EXIT_UNREACHABLE, _("Cannot send the request to %s: %s."), o->socket,
 			    strerror(errno));
 	}
 	buf = xreallocarray(NULL, LINE_MAX_BYTES + 1, 1);
@@ -166,18 +167,18 @@ talk(const struct opts *o, struct request *req, struct reply *r)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			die(EXIT_UNREACHABLE, "The collector at %s did not answer for %d seconds.",
+			die(EXIT_UNREACHABLE, _("The collector at %s did not answer for %d seconds."),
 			    o->socket, READ_TIMEOUT_S);
 		if (n == -1)
-			die(EXIT_UNREACHABLE, "Cannot read from %s: %s.", o->socket,
+			die(EXIT_UNREACHABLE, _("Cannot read from %s: %s."), o->socket,
 			    strerror(errno));
 		if (n == 0)
 			break;
 		total += (unsigned long long)n;
 		if (total > RESPONSE_MAX)
 			die(EXIT_DAEMON,
-			    "The response is larger than %llu MiB; narrow the query "
-			    "(--since, --until, --limit).",
+			    _("The response is larger than %llu MiB; narrow the query "
+			    "(--since, --until, --limit)."),
 			    RESPONSE_MAX >> 20);
 		start = 0;
 		len += (size_t)n;
@@ -188,13 +189,13 @@ talk(const struct opts *o, struct request *req, struct reply *r)
 		memmove(buf, buf + start, len - start);
 		len -= start;
 		if (len > LINE_MAX_BYTES)
-			die(EXIT_DAEMON, "The collector sent a line longer than %u bytes.",
+			die(EXIT_DAEMON, _("The collector sent a line longer than %u bytes."),
 			    LINE_MAX_BYTES);
 	}
 	close(fd);
 	free(buf);
 	if (len > 0)
-		die(EXIT_DAEMON, "The collector's response ended in the middle of a line.");
+		die(EXIT_DAEMON, _("The collector's response ended in the middle of a line."));
 }
 
 void

@@ -105,4 +105,10 @@ vi "$CTL" incidents --no-such-option 2>"$T/err" || _rc=$?
 [ "$_rc" = 2 ] && grep -q '^vigilctl: không có tùy chọn --no-such-option cho "incidents"; xem "vigilctl incidents --help"$' "$T/err" ||
 	fail "LANGUAGE=vi: the usage error is not Vietnamese: $(cat "$T/err")"
 
+# vigilctl's own messages too, not only its help.
+_rc=0
+vi "$CTL" events --category no-such 2>"$T/err" || _rc=$?
+[ "$_rc" = 2 ] && grep -q '^vigilctl: Không có loại "no-such"; hãy dùng một trong: auth, ' "$T/err" ||
+	fail "LANGUAGE=vi: a bad category is not said in Vietnamese: $(cat "$T/err")"
+
 pass "3 programs and $(echo $COMMANDS | wc -w) vigilctl commands answer --help and -h; usage errors are one line with a hint (exit 2); help and errors in Vietnamese under LANGUAGE=vi"
