@@ -1,7 +1,8 @@
 /*
  * The session layer's private header: session.c (connections, handshakes,
- * frames, deadlines, backpressure) and session_commit.c (the pending list,
- * the writer thread and the group commit, the acks) share these.
+ * reading frames, deadlines, backpressure), session_frame.c (Hello, batches,
+ * heartbeats, goodbye) and session_commit.c (the pending list, the writer
+ * thread and the group commit, the acks) share these.
  */
 #ifndef VIGIL_SESSION_INT_H
 #define VIGIL_SESSION_INT_H
@@ -168,7 +169,6 @@ struct sessions {
 	uint64_t refused_unlogged;
 };
 
-
 /* session.c */
 struct session *session_by_id(struct sessions *t, uint64_t id);
 void session_forward(struct collector *c, const struct session_news *n);
@@ -178,7 +178,16 @@ void session_protocol_error(struct session *s, int code, const char *fmt, ...)
 void session_resume(struct session *s);
 void resume_check(struct collector *c);
 void session_ack(struct session *s);
+void session_set_state(struct session *s, enum session_state st);
+void session_write_seen(struct session *s);
+void session_free(struct session *s);
+int session_send(struct session *s, const Vigil__V1__Frame *f);
+int session_may_read(const struct session *s);
+void session_pause(struct session *s);
+void pause_all(struct collector *c);
 
+/* session_frame.c */
+int session_frame(struct session *s, Vigil__V1__Frame *f, size_t bytes);
 /* session_commit.c */
 int pending_add(struct collector *c, enum store_item_kind kind, const struct session *s,
     Vigil__V1__Frame *f, size_t bytes, int64_t recv_us);

@@ -3,7 +3,7 @@
 # "Flow one way"; issue 12).
 #
 #   1. The pipeline's stages, in order:
-#        session     session.c reserve.c          (session.h reserve.h)
+#        session     session*.c reserve.c         (session*.h reserve.h)
 #        store       store*.c                     (store.h store_int.h)
 #        incidents   incident*.c                  (incident.h incident_fsm.h)
 #        escalation  escalate*.c                  (escalate*.h)
@@ -30,7 +30,7 @@ cd "$TOP" || exit 1
 # stage_of FILE: the stage number of a collector file (basename), 0 for none.
 stage_of() {
 	case $1 in
-	session.c | session.h | reserve.c | reserve.h) echo 1 ;;
+	session*.c | session*.h | reserve.c | reserve.h) echo 1 ;;
 	store*.c | store*.h) echo 2 ;;
 	incident*.c | incident*.h) echo 3 ;;
 	escalate*.c | escalate*.h) echo 4 ;;
