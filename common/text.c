@@ -34,11 +34,24 @@ text_utf8_valid(const char *s, size_t len)
 	return true;
 }
 
-size_t
-text_utf8_clean(char *dst, size_t dstlen, const char *src, size_t srclen)
+/*
+ * How one character of outside text is written: the decoder's answer for
+ * p[0..n) (n <= 0: a broken sequence of -n bytes, at least 1) becomes its
+ * escaped form in esc (room for 16 bytes); returns the escaped length and
+ * sets *used to the input bytes it stands for.
+ */
+typedef size_t escape_fn(const unsigned char *p, int n, uint32_t cp, char *esc, size_t *used);
+
+/*
+ * The one copying loop of this file: src through one escaper into dst,
+ * NUL-terminated, stopping before a character whose escape does not fit whole.
+ */
+static size_t
+escape_with(escape_fn *one, char *dst, size_t dstlen, const char *src, size_t srclen)
 {
 	const unsigned char *p = (const unsigned char *)src;
-	size_t i = 0, o = 0, k;
+	char esc[16];
+	size_t i = 0, o = 0, elen, used;
 	uint32_t cp;
 	int n;
 
@@ -46,23 +59,35 @@ text_utf8_clean(char *dst, size_t dstlen, const char *src, size_t srclen)
 		return 0;
 	while (i < srclen) {
 		n = utf8_decode(p + i, srclen - i, &cp);
-		if (n <= 0 || cp == 0) {
-			if (o + 3 > dstlen - 1)
-				break;
-			memcpy(dst + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i++;
-			continue;
-		}
-		k = (size_t)n;
-		if (o + k > dstlen - 1)
+		elen = one(p + i, n, cp, esc, &used);
+		if (o + elen > dstlen - 1)
 			break;
-		memcpy(dst + o, p + i, k);
-		o += k;
-		i += k;
+		memcpy(dst + o, esc, elen);
+		o += elen;
+		i += used;
 	}
 	dst[o] = '\0';
 	return o;
+}
+
+/* Valid characters as they are; a broken byte or NUL as U+FFFD, one each. */
+static size_t
+clean_one(const unsigned char *p, int n, uint32_t cp, char *esc, size_t *used)
+{
+	if (n <= 0 || cp == 0) {
+		*used = 1;
+		memcpy(esc, "\xef\xbf\xbd", 3);
+		return 3;
+	}
+	*used = (size_t)n;
+	memcpy(esc, p, (size_t)n);
+	return (size_t)n;
+}
+
+size_t
+text_utf8_clean(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+	return escape_with(clean_one, dst, dstlen, src, srclen);
 }
 
 /* A code point that moves a terminal's cursor or starts a control sequence. */
@@ -79,106 +104,75 @@ is_bidi(uint32_t cp)
 	return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
+static size_t
+terminal_one(const unsigned char *p, int n, uint32_t cp, char *esc, size_t *used)
+{
+	size_t elen = 0, k;
+
+	if (n <= 0) {
+		/* Each byte of a broken sequence is shown as itself. */
+		n = 1;
+		cp = UINT32_MAX;
+	}
+	*used = (size_t)n;
+	if (cp == '\n' || cp == '\t' || cp == '\r' || cp == '\\') {
+		esc[elen++] = '\\';
+		esc[elen++] = cp == '\n' ? 'n' : cp == '\t' ? 't' : cp == '\r' ? 'r' : '\\';
+	} else if (cp == UINT32_MAX || is_control(cp) || is_bidi(cp)) {
+		/*
+		 * C1 controls are shown byte by byte, as invalid bytes are; so are
+		 * bidirectional overrides, which could make a hostile summary
+		 * display in another order than it reads.
+		 */
+		for (k = 0; k < (size_t)n; k++) {
+			esc[elen++] = '\\';
+			esc[elen++] = 'x';
+			esc[elen++] = hexdigits[p[k] >> 4];
+			esc[elen++] = hexdigits[p[k] & 0x0f];
+		}
+	} else {
+		memcpy(esc, p, (size_t)n);
+		elen = (size_t)n;
+	}
+	return elen;
+}
+
 size_t
 text_escape(char *dst, size_t dstlen, const char *src, size_t srclen)
 {
-	const unsigned char *p = (const unsigned char *)src;
-	char esc[16];
-	size_t i = 0, o = 0, elen, k;
-	uint32_t cp;
-	int n;
+	return escape_with(terminal_one, dst, dstlen, src, srclen);
+}
 
-	if (dstlen == 0)
-		return 0;
-	while (i < srclen) {
-		n = utf8_decode(p + i, srclen - i, &cp);
-		elen = 0;
-		if (n <= 0) {
-			/* Each byte of a broken sequence is shown as itself. */
-			n = 1;
-			cp = UINT32_MAX;
-		}
-		if (cp == '\n') {
-			esc[elen++] = '\\';
-			esc[elen++] = 'n';
-		} else if (cp == '\t') {
-			esc[elen++] = '\\';
-			esc[elen++] = 't';
-		} else if (cp == '\r') {
-			esc[elen++] = '\\';
-			esc[elen++] = 'r';
-		} else if (cp == '\\') {
-			esc[elen++] = '\\';
-			esc[elen++] = '\\';
-		} else if (cp == UINT32_MAX || is_control(cp) || is_bidi(cp)) {
-			/*
-			 * C1 controls are shown byte by byte, as invalid bytes are;
-			 * so are bidirectional overrides, which could make a hostile
-			 * summary display in another order than it reads.
-			 */
-			for (k = 0; k < (size_t)n; k++) {
-				esc[elen++] = '\\';
-				esc[elen++] = 'x';
-				esc[elen++] = hexdigits[p[i + k] >> 4];
-				esc[elen++] = hexdigits[p[i + k] & 0x0f];
-			}
-		} else {
-			memcpy(esc, p + i, (size_t)n);
-			elen = (size_t)n;
-		}
-		/* Stop before an escape or character that does not fit whole. */
-		if (o + elen > dstlen - 1)
-			break;
-		memcpy(dst + o, esc, elen);
-		o += elen;
-		i += (size_t)n;
+static size_t
+json_one(const unsigned char *p, int n, uint32_t cp, char *esc, size_t *used)
+{
+	size_t elen = 0;
+
+	if (n <= 0) {
+		*used = (size_t)-n;
+		memcpy(esc, "\xef\xbf\xbd", 3);
+		return 3;
 	}
-	dst[o] = '\0';
-	return o;
+	*used = (size_t)n;
+	if (cp == '"' || cp == '\\') {
+		esc[elen++] = '\\';
+		esc[elen++] = (char)cp;
+	} else if (is_control(cp)) {
+		memcpy(esc, "\\u00", 4);
+		elen = 4;
+		esc[elen++] = hexdigits[cp >> 4];
+		esc[elen++] = hexdigits[cp & 0x0f];
+	} else {
+		memcpy(esc, p, (size_t)n);
+		elen = (size_t)n;
+	}
+	return elen;
 }
 
 size_t
 text_json_escape(char *dst, size_t dstlen, const char *src, size_t srclen)
 {
-	const unsigned char *p = (const unsigned char *)src;
-	char esc[8];
-	size_t i = 0, o = 0, elen;
-	uint32_t cp;
-	int n;
-
-	/*
-	 * "Append" in the header means: written at dst, as text_escape does;
-	 * callers pass buf + pos of a buffer they are building.
-	 */
-	if (dstlen == 0)
-		return 0;
-	while (i < srclen) {
-		n = utf8_decode(p + i, srclen - i, &cp);
-		elen = 0;
-		if (n <= 0) {
-			memcpy(esc, "\xef\xbf\xbd", 3);
-			elen = 3;
-			n = -n;
-		} else if (cp == '"' || cp == '\\') {
-			esc[elen++] = '\\';
-			esc[elen++] = (char)cp;
-		} else if (is_control(cp)) {
-			memcpy(esc, "\\u00", 4);
-			elen = 4;
-			esc[elen++] = hexdigits[cp >> 4];
-			esc[elen++] = hexdigits[cp & 0x0f];
-		} else {
-			memcpy(esc, p + i, (size_t)n);
-			elen = (size_t)n;
-		}
-		if (o + elen > dstlen - 1)
-			break;
-		memcpy(dst + o, esc, elen);
-		o += elen;
-		i += (size_t)n;
-	}
-	dst[o] = '\0';
-	return o;
+	return escape_with(json_one, dst, dstlen, src, srclen);
 }
 
 /*
