@@ -47,7 +47,8 @@ typedef size_t escape_fn(const unsigned char *p, int n, uint32_t cp, char *esc, 
  * NUL-terminated, stopping before a character whose escape does not fit whole.
  */
 static size_t
-escape_with(escape_fn *one, char *dst, size_t dstlen, const char *src, size_t srclen)
+escape_with(escape_fn *one, char *dst, size_t dstlen, const char *src, size_t srclen,
+            size_t *consumed)
 {
 	const unsigned char *p = (const unsigned char *)src;
 	char esc[16];
@@ -55,6 +56,8 @@ escape_with(escape_fn *one, char *dst, size_t dstlen, const char *src, size_t sr
 	uint32_t cp;
 	int n;
 
+	if (consumed != NULL)
+		*consumed = 0;
 	if (dstlen == 0)
 		return 0;
 	while (i < srclen) {
@@ -67,6 +70,8 @@ escape_with(escape_fn *one, char *dst, size_t dstlen, const char *src, size_t sr
 		i += used;
 	}
 	dst[o] = '\0';
+	if (consumed != NULL)
+		*consumed = i;
 	return o;
 }
 
@@ -87,7 +92,7 @@ clean_one(const unsigned char *p, int n, uint32_t cp, char *esc, size_t *used)
 size_t
 text_utf8_clean(char *dst, size_t dstlen, const char *src, size_t srclen)
 {
-	return escape_with(clean_one, dst, dstlen, src, srclen);
+	return escape_with(clean_one, dst, dstlen, src, srclen, NULL);
 }
 
 /* A code point that moves a terminal's cursor or starts a control sequence. */
@@ -140,7 +145,7 @@ terminal_one(const unsigned char *p, int n, uint32_t cp, char *esc, size_t *used
 size_t
 text_escape(char *dst, size_t dstlen, const char *src, size_t srclen)
 {
-	return escape_with(terminal_one, dst, dstlen, src, srclen);
+	return escape_with(terminal_one, dst, dstlen, src, srclen, NULL);
 }
 
 static size_t
@@ -172,7 +177,13 @@ json_one(const unsigned char *p, int n, uint32_t cp, char *esc, size_t *used)
 size_t
 text_json_escape(char *dst, size_t dstlen, const char *src, size_t srclen)
 {
-	return escape_with(json_one, dst, dstlen, src, srclen);
+	return escape_with(json_one, dst, dstlen, src, srclen, NULL);
+}
+
+size_t
+text_json_escape_part(char *dst, size_t dstlen, const char *src, size_t srclen, size_t *used)
+{
+	return escape_with(json_one, dst, dstlen, src, srclen, used);
 }
 
 /*

@@ -31,6 +31,9 @@ size_t text_escape(char *dst, size_t dstlen, const char *src, size_t srclen);
  * U+FFFD). Returns the length written, truncating cleanly at dstlen - 1.
  */
 size_t text_json_escape(char *dst, size_t dstlen, const char *src, size_t srclen);
+/* The same, saying in *used how much of src went in: a long text escaped piece by piece. */
+size_t text_json_escape_part(char *dst, size_t dstlen, const char *src, size_t srclen,
+                             size_t *used);
 
 /*
  * Parse "90", "90s", "15m", "2h", "7d", "500ms" into milliseconds. Returns 0
