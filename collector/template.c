@@ -193,32 +193,12 @@ template_subject(const struct notification *n, char *buf, size_t len)
 	return b.trunc ? VIGIL_ERR_TOOBIG : (int)b.len;
 }
 
-/* "25/11/2026 17:00:03 (UTC+07:00)" or "2026-11-25 17:00:03 (UTC+07:00)". */
+/* "25/11/2026 17:00:03 (UTC+07:00)" or "2026-11-25 17:00:03 (UTC+07:00)"; else "unknown". */
 static void
 format_time(char *dst, size_t len, int64_t us, int utc_offset_min, int en)
 {
-	time_t t;
-	struct tm tm;
-	int off = utc_offset_min < 0 ? -utc_offset_min : utc_offset_min;
-
-	if (us <= 0) {
+	if (text_time_people(dst, len, us, utc_offset_min, !en) == 0)
 		snprintf(dst, len, "%s", T_("unknown"));
-		return;
-	}
-	t = (time_t)(us / 1000000) + (time_t)utc_offset_min * 60;
-	if (gmtime_r(&t, &tm) == NULL) {
-		snprintf(dst, len, "%s", T_("unknown"));
-		return;
-	}
-	/* The order of a date is the language's, as its words are. */
-	if (en)
-		snprintf(dst, len, "%04d-%02d-%02d %02d:%02d:%02d (UTC%c%02d:%02d)",
-		         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-		         tm.tm_sec, utc_offset_min < 0 ? '-' : '+', off / 60, off % 60);
-	else
-		snprintf(dst, len, "%02d/%02d/%04d %02d:%02d:%02d (UTC%c%02d:%02d)", tm.tm_mday,
-		         tm.tm_mon + 1, tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		         utc_offset_min < 0 ? '-' : '+', off / 60, off % 60);
 }
 
 /* "  Label:        value": the label padded to 14 columns, counting characters, not bytes. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vigil/clock.h"
 #include "vigil/err.h"
 #include "vigil/text.h"
 #include "vigil/utf8.h"
@@ -318,28 +319,23 @@ text_find_by(const char *hay, size_t hlen, const char *needle, size_t nlen, size
 	return NULL;
 }
 
-/*
- * Days since 1970-01-01 -> the proleptic Gregorian date (Howard Hinnant's
- * civil_from_days): no gmtime_r(), which not every C library has.
- */
+/* Seconds since the epoch -> days and the second of the day, both floored. */
 static void
-civil(long long days, long long *y, int *m, int *d)
+split_day(long long sec, long long *days, int *tod)
 {
-	long long z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
-	long long doe = z - era * 146097;
-	long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
+	*days = sec / 86400;
+	*tod = (int)(sec % 86400);
+	if (*tod < 0) {
+		*tod += 86400;
+		(*days)--;
+	}
 }
 
 size_t
 text_time_rfc3339(char *dst, size_t dstlen, long long time_us)
 {
-	long long sec = time_us / 1000000, usec = time_us % 1000000, days, y;
-	int n, mon, mday, tod;
+	long long sec = time_us / 1000000, usec = time_us % 1000000, days;
+	int n, y, mon, mday, tod;
 
 	if (dstlen == 0)
 		return 0;
@@ -349,18 +345,45 @@ text_time_rfc3339(char *dst, size_t dstlen, long long time_us)
 		usec += 1000000;
 		sec--;
 	}
-	days = sec / 86400;
-	tod = (int)(sec % 86400);
-	if (tod < 0) {
-		tod += 86400;
-		days--;
-	}
-	civil(days, &y, &mon, &mday);
+	split_day(sec, &days, &tod);
+	clock_civil_from_days(days, &y, &mon, &mday);
 	/* RFC 3339 has four-digit years; outside them write nothing. */
 	if (y < 0 || y > 9999)
 		return 0;
-	n = snprintf(dst, dstlen, "%04lld-%02d-%02dT%02d:%02d:%02d.%06lldZ", y, mon, mday,
+	n = snprintf(dst, dstlen, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", y, mon, mday,
 	    tod / 3600, tod / 60 % 60, tod % 60, usec);
+	if (n < 0 || (size_t)n >= dstlen) {
+		dst[0] = '\0';
+		return 0;
+	}
+	return (size_t)n;
+}
+
+size_t
+text_time_people(char *dst, size_t dstlen, long long time_us, int utc_offset_min, int dmy)
+{
+	int off = utc_offset_min < 0 ? -utc_offset_min : utc_offset_min;
+	long long days;
+	int n, y, mon, mday, tod;
+
+	if (dstlen == 0)
+		return 0;
+	dst[0] = '\0';
+	if (time_us <= 0)
+		return 0;
+	split_day(time_us / 1000000 + (long long)utc_offset_min * 60, &days, &tod);
+	clock_civil_from_days(days, &y, &mon, &mday);
+	if (y > 9999)
+		return 0;
+	/* The order of a date is the language's, as its words are. */
+	if (dmy)
+		n = snprintf(dst, dstlen, "%02d/%02d/%04d %02d:%02d:%02d (UTC%c%02d:%02d)", mday,
+		    mon, y, tod / 3600, tod / 60 % 60, tod % 60, utc_offset_min < 0 ? '-' : '+',
+		    off / 60, off % 60);
+	else
+		n = snprintf(dst, dstlen, "%04d-%02d-%02d %02d:%02d:%02d (UTC%c%02d:%02d)", y, mon,
+		    mday, tod / 3600, tod / 60 % 60, tod % 60, utc_offset_min < 0 ? '-' : '+',
+		    off / 60, off % 60);
 	if (n < 0 || (size_t)n >= dstlen) {
 		dst[0] = '\0';
 		return 0;

@@ -65,4 +65,12 @@ const char *text_find_by(const char *hay, size_t hlen, const char *needle, size_
 /* Format a time in microseconds since the epoch as RFC 3339 UTC: 2026-11-25T10:00:00.123456Z */
 size_t text_time_rfc3339(char *dst, size_t dstlen, long long time_us);
 
+/*
+ * A time for people, in the zone utc_offset_min minutes east of UTC, with the
+ * zone said: "25/11/2026 17:00:03 (UTC+07:00)" (dmy: Vietnamese order) or
+ * "2026-11-25 17:00:03 (UTC+07:00)". Writes "" (returns 0) for a time not
+ * after the epoch or past year 9999, or when dst is too small.
+ */
+size_t text_time_people(char *dst, size_t dstlen, long long time_us, int utc_offset_min, int dmy);
+
 #endif

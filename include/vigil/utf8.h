@@ -35,4 +35,13 @@ size_t utf8_cut(const char *s, size_t len, size_t max);
 /* Characters (lead bytes) in s[0..len): the width of valid text in a fixed-width font. */
 size_t utf8_chars(const char *s, size_t len);
 
+/*
+ * Text folded for searching: ASCII letters in lower case, Latin letters with
+ * diacritics (every Vietnamese letter: "Nguyễn Đức" -> "nguyen duc") as their
+ * base letter, combining marks dropped; anything else copied as it is. Written
+ * to dst (capacity dstlen, NUL-terminated, never cut inside a character);
+ * returns the length written. The folded text is never longer than src.
+ */
+size_t utf8_fold(char *dst, size_t dstlen, const char *src, size_t srclen);
+
 #endif
