@@ -272,11 +272,11 @@ REPORT_SOFFICE ?= /usr/bin/soffice
 REPORT_PKGS := libzip cairo pango pangocairo fontconfig
 REPORT_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(REPORT_PKGS) 2>/dev/null))
 REPORT_LIBS := $(shell pkg-config --libs $(REPORT_PKGS) 2>/dev/null)
-REPORT_CORE_SRC := report/buf.c report/value.c report/tmpl.c report/tmpl_render.c \
+REPORT_CORE_SRC := report/value.c report/tmpl.c report/tmpl_render.c \
 	report/tmpl_escape.c report/xmltok.c report/docx_prep.c report/docx_html.c \
 	report/calendar.c report/deadline.c report/summary.c report/summary_json.c
 RENDER_SRC := report/render.c report/docx.c report/chart.c report/soffice.c report/limits.c
-REPORT_UNIT := $(patsubst %,$(BUILD)/tests/%,test_buf test_value test_tmpl test_xmltok \
+REPORT_UNIT := $(patsubst %,$(BUILD)/tests/%,test_value test_tmpl test_xmltok \
 	test_docx_prep test_docx_html test_calendar test_deadline test_summary)
 RENDER_UNIT := $(patsubst %,$(BUILD)/tests/%,test_docx test_chart)
 REPORT_FUZZ := $(patsubst %,$(BUILD)/tests/replay_fuzz_%,template docx calendar)

@@ -10,6 +10,7 @@
 #include "vigil.pb-c.h"
 #include "vigil/err.h"
 #include "vigil/i18n.h"
+#include "vigil/jsonw.h"
 #include "vigil/names.h"
 #include "vigil/sbuf.h"
 #include "vigil/text.h"
@@ -18,26 +19,6 @@
 #include "template.h"
 
 #define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
-
-/* A JSON string, quotes included. */
-static void
-sb_json(struct sbuf *b, const char *s)
-{
-	size_t n, slen = strlen(s);
-	char *tmp;
-
-	/* Every input byte becomes at most six ("\u001f"), so the escape is never cut. */
-	tmp = malloc(slen * 6 + 1);
-	if (tmp == NULL) {
-		b->trunc = 1;
-		return;
-	}
-	n = text_json_escape(tmp, slen * 6 + 1, s, slen);
-	sbuf_put(b, "\"", 1);
-	sbuf_put(b, tmp, n);
-	sbuf_put(b, "\"", 1);
-	free(tmp);
-}
 
 static const char *
 str(const char *s)
@@ -212,32 +193,12 @@ template_subject(const struct notification *n, char *buf, size_t len)
 	return b.trunc ? VIGIL_ERR_TOOBIG : (int)b.len;
 }
 
-/* "25/11/2026 17:00:03 (UTC+07:00)" or "2026-11-25 17:00:03 (UTC+07:00)". */
+/* "25/11/2026 17:00:03 (UTC+07:00)" or "2026-11-25 17:00:03 (UTC+07:00)"; else "unknown". */
 static void
 format_time(char *dst, size_t len, int64_t us, int utc_offset_min, int en)
 {
-	time_t t;
-	struct tm tm;
-	int off = utc_offset_min < 0 ? -utc_offset_min : utc_offset_min;
-
-	if (us <= 0) {
+	if (text_time_people(dst, len, us, utc_offset_min, !en) == 0)
 		snprintf(dst, len, "%s", T_("unknown"));
-		return;
-	}
-	t = (time_t)(us / 1000000) + (time_t)utc_offset_min * 60;
-	if (gmtime_r(&t, &tm) == NULL) {
-		snprintf(dst, len, "%s", T_("unknown"));
-		return;
-	}
-	/* The order of a date is the language's, as its words are. */
-	if (en)
-		snprintf(dst, len, "%04d-%02d-%02d %02d:%02d:%02d (UTC%c%02d:%02d)",
-		         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-		         tm.tm_sec, utc_offset_min < 0 ? '-' : '+', off / 60, off % 60);
-	else
-		snprintf(dst, len, "%02d/%02d/%04d %02d:%02d:%02d (UTC%c%02d:%02d)", tm.tm_mday,
-		         tm.tm_mon + 1, tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		         utc_offset_min < 0 ? '-' : '+', off / 60, off % 60);
 }
 
 /* "  Label:        value": the label padded to 14 columns, counting characters, not bytes. */
@@ -328,13 +289,6 @@ template_body(const struct notification *n, int utc_offset_min, char *buf, size_
 	return b.trunc ? VIGIL_ERR_TOOBIG : (int)b.len;
 }
 
-static void
-json_key_str(struct sbuf *b, const char *key, const char *value)
-{
-	sbuf_printf(b, ",\"%s\":", key);
-	sb_json(b, value);
-}
-
 int
 template_json(const struct notification *n, int utc_offset_min, char *buf, size_t len)
 {
@@ -342,6 +296,7 @@ template_json(const struct notification *n, int utc_offset_min, char *buf, size_
 	char contact[TEMPLATE_FIELD_MAX], status[TEMPLATE_FIELD_MAX], t[64];
 	char *text = NULL, *subject = NULL;
 	size_t shown;
+	struct jsonw w;
 	struct sbuf b;
 	int rc;
 
@@ -361,24 +316,29 @@ template_json(const struct notification *n, int utc_offset_min, char *buf, size_
 	template_clean_line(status, sizeof(status), n->status);
 
 	sbuf_init(&b, buf, len);
-	sbuf_printf(&b, "{\"vigil\":1,\"incident\":%" PRId64, n->incident);
-	json_key_str(&b, "title", title);
-	json_key_str(&b, "category", category_name(n->category));
-	json_key_str(&b, "severity", severity_name(n->severity));
-	json_key_str(&b, "status", status);
-	json_key_str(&b, "unit", unit);
-	json_key_str(&b, "host", host);
+	jsonw_sbuf(&w, &b);
+	jsonw_object(&w, NULL);
+	jsonw_int(&w, "vigil", 1);
+	jsonw_int(&w, "incident", (long long)n->incident);
+	jsonw_str(&w, "title", title);
+	jsonw_str(&w, "category", category_name(n->category));
+	jsonw_str(&w, "severity", severity_name(n->severity));
+	jsonw_str(&w, "status", status);
+	jsonw_str(&w, "unit", unit);
+	jsonw_str(&w, "host", host);
 	text_time_rfc3339(t, sizeof(t), n->first_us);
-	json_key_str(&b, "first_seen", n->first_us > 0 ? t : "");
+	jsonw_str(&w, "first_seen", n->first_us > 0 ? t : "");
 	text_time_rfc3339(t, sizeof(t), n->last_us);
-	json_key_str(&b, "last_seen", n->last_us > 0 ? t : "");
-	sbuf_printf(&b, ",\"events\":%" PRId64 ",\"level\":%d", n->events, n->level);
-	json_key_str(&b, "contact", contact);
-	json_key_str(&b, "language", template_english(n) ? "en" : "vi");
-	sbuf_str(&b, ",\"related\":[");
+	jsonw_str(&w, "last_seen", n->last_us > 0 ? t : "");
+	jsonw_int(&w, "events", (long long)n->events);
+	jsonw_int(&w, "level", n->level);
+	jsonw_str(&w, "contact", contact);
+	jsonw_str(&w, "language", template_english(n) ? "en" : "vi");
+	jsonw_array(&w, "related");
 	for (size_t i = 0; i < n->nrelated && i < TEMPLATE_RELATED_MAX; i++)
-		sbuf_printf(&b, "%s%" PRId64, i > 0 ? "," : "", n->related[i]);
-	sbuf_str(&b, "],\"evidence\":[");
+		jsonw_int(&w, NULL, (long long)n->related[i]);
+	jsonw_end(&w);
+	jsonw_array(&w, "evidence");
 	shown = n->nevidence < TEMPLATE_EVIDENCE_MAX ? n->nevidence : TEMPLATE_EVIDENCE_MAX;
 	for (size_t i = 0; i < shown; i++) {
 		char line[TEMPLATE_EVIDENCE_LINE_MAX];
@@ -386,14 +346,12 @@ template_json(const struct notification *n, int utc_offset_min, char *buf, size_
 
 		/* Valid UTF-8, cut like the body's lines; JSON escaping does the rest. */
 		text_utf8_clean(line, sizeof(line), e, strlen(e));
-		if (i > 0)
-			sbuf_str(&b, ",");
-		sb_json(&b, line);
+		jsonw_str(&w, NULL, line);
 	}
-	sbuf_str(&b, "]");
-	json_key_str(&b, "subject", subject);
-	json_key_str(&b, "text", text);
-	sbuf_str(&b, "}");
+	jsonw_end(&w);
+	jsonw_str(&w, "subject", subject);
+	jsonw_str(&w, "text", text);
+	jsonw_end(&w);
 	rc = b.trunc ? VIGIL_ERR_TOOBIG : (int)b.len;
 out:
 	free(text);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vigil/clock.h"
 #include "vigil/err.h"
 #include "vigil/text.h"
 #include "vigil/utf8.h"
@@ -36,35 +37,65 @@ text_utf8_valid(const char *s, size_t len)
 	return true;
 }
 
-size_t
-text_utf8_clean(char *dst, size_t dstlen, const char *src, size_t srclen)
+/*
+ * How one character of outside text is written: the decoder's answer for
+ * p[0..n) (n <= 0: a broken sequence of -n bytes, at least 1) becomes its
+ * escaped form in esc (room for 16 bytes); returns the escaped length and
+ * sets *used to the input bytes it stands for.
+ */
+typedef size_t escape_fn(const unsigned char *p, int n, uint32_t cp, char *esc, size_t *used);
+
+/*
+ * The one copying loop of this file: src through one escaper into dst,
+ * NUL-terminated, stopping before a character whose escape does not fit whole.
+ */
+static size_t
+escape_with(escape_fn *one, char *dst, size_t dstlen, const char *src, size_t srclen,
+            size_t *consumed)
 {
 	const unsigned char *p = (const unsigned char *)src;
-	size_t i = 0, o = 0, k;
+	char esc[16];
+	size_t i = 0, o = 0, elen, used;
 	uint32_t cp;
 	int n;
 
+	if (consumed != NULL)
+		*consumed = 0;
 	if (dstlen == 0)
 		return 0;
 	while (i < srclen) {
 		n = utf8_decode(p + i, srclen - i, &cp);
-		if (n <= 0 || cp == 0) {
-			if (o + 3 > dstlen - 1)
-				break;
-			memcpy(dst + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i++;
-			continue;
-		}
-		k = (size_t)n;
-		if (o + k > dstlen - 1)
+		elen = one(p + i, n, cp, esc, &used);
+		if (o + elen > dstlen - 1)
 			break;
-		memcpy(dst + o, p + i, k);
-		o += k;
-		i += k;
+		memcpy(dst + o, esc, elen);
+		o += elen;
+		i += used;
 	}
 	dst[o] = '\0';
+	if (consumed != NULL)
+		*consumed = i;
 	return o;
+}
+
+/* Valid characters as they are; a broken byte or NUL as U+FFFD, one each. */
+static size_t
+clean_one(const unsigned char *p, int n, uint32_t cp, char *esc, size_t *used)
+{
+	if (n <= 0 || cp == 0) {
+		*used = 1;
+		memcpy(esc, "\xef\xbf\xbd", 3);
+		return 3;
+	}
+	*used = (size_t)n;
+	memcpy(esc, p, (size_t)n);
+	return (size_t)n;
+}
+
+size_t
+text_utf8_clean(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+	return escape_with(clean_one, dst, dstlen, src, srclen, NULL);
 }
 
 /* A code point that moves a terminal's cursor or starts a control sequence. */
@@ -81,106 +112,81 @@ is_bidi(uint32_t cp)
 	return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
+static size_t
+terminal_one(const unsigned char *p, int n, uint32_t cp, char *esc, size_t *used)
+{
+	size_t elen = 0, k;
+
+	if (n <= 0) {
+		/* Each byte of a broken sequence is shown as itself. */
+		n = 1;
+		cp = UINT32_MAX;
+	}
+	*used = (size_t)n;
+	if (cp == '\n' || cp == '\t' || cp == '\r' || cp == '\\') {
+		esc[elen++] = '\\';
+		esc[elen++] = cp == '\n' ? 'n' : cp == '\t' ? 't' : cp == '\r' ? 'r' : '\\';
+	} else if (cp == UINT32_MAX || is_control(cp) || is_bidi(cp)) {
+		/*
+		 * C1 controls are shown byte by byte, as invalid bytes are; so are
+		 * bidirectional overrides, which could make a hostile summary
+		 * display in another order than it reads.
+		 */
+		for (k = 0; k < (size_t)n; k++) {
+			esc[elen++] = '\\';
+			esc[elen++] = 'x';
+			esc[elen++] = hexdigits[p[k] >> 4];
+			esc[elen++] = hexdigits[p[k] & 0x0f];
+		}
+	} else {
+		memcpy(esc, p, (size_t)n);
+		elen = (size_t)n;
+	}
+	return elen;
+}
+
 size_t
 text_escape(char *dst, size_t dstlen, const char *src, size_t srclen)
 {
-	const unsigned char *p = (const unsigned char *)src;
-	char esc[16];
-	size_t i = 0, o = 0, elen, k;
-	uint32_t cp;
-	int n;
+	return escape_with(terminal_one, dst, dstlen, src, srclen, NULL);
+}
 
-	if (dstlen == 0)
-		return 0;
-	while (i < srclen) {
-		n = utf8_decode(p + i, srclen - i, &cp);
-		elen = 0;
-		if (n <= 0) {
-			/* Each byte of a broken sequence is shown as itself. */
-			n = 1;
-			cp = UINT32_MAX;
-		}
-		if (cp == '\n') {
-			esc[elen++] = '\\';
-			esc[elen++] = 'n';
-		} else if (cp == '\t') {
-			esc[elen++] = '\\';
-			esc[elen++] = 't';
-		} else if (cp == '\r') {
-			esc[elen++] = '\\';
-			esc[elen++] = 'r';
-		} else if (cp == '\\') {
-			esc[elen++] = '\\';
-			esc[elen++] = '\\';
-		} else if (cp == UINT32_MAX || is_control(cp) || is_bidi(cp)) {
-			/*
-			 * C1 controls are shown byte by byte, as invalid bytes are;
-			 * so are bidirectional overrides, which could make a hostile
-			 * summary display in another order than it reads.
-			 */
-			for (k = 0; k < (size_t)n; k++) {
-				esc[elen++] = '\\';
-				esc[elen++] = 'x';
-				esc[elen++] = hexdigits[p[i + k] >> 4];
-				esc[elen++] = hexdigits[p[i + k] & 0x0f];
-			}
-		} else {
-			memcpy(esc, p + i, (size_t)n);
-			elen = (size_t)n;
-		}
-		/* Stop before an escape or character that does not fit whole. */
-		if (o + elen > dstlen - 1)
-			break;
-		memcpy(dst + o, esc, elen);
-		o += elen;
-		i += (size_t)n;
+static size_t
+json_one(const unsigned char *p, int n, uint32_t cp, char *esc, size_t *used)
+{
+	size_t elen = 0;
+
+	if (n <= 0) {
+		*used = (size_t)-n;
+		memcpy(esc, "\xef\xbf\xbd", 3);
+		return 3;
 	}
-	dst[o] = '\0';
-	return o;
+	*used = (size_t)n;
+	if (cp == '"' || cp == '\\') {
+		esc[elen++] = '\\';
+		esc[elen++] = (char)cp;
+	} else if (is_control(cp)) {
+		memcpy(esc, "\\u00", 4);
+		elen = 4;
+		esc[elen++] = hexdigits[cp >> 4];
+		esc[elen++] = hexdigits[cp & 0x0f];
+	} else {
+		memcpy(esc, p, (size_t)n);
+		elen = (size_t)n;
+	}
+	return elen;
 }
 
 size_t
 text_json_escape(char *dst, size_t dstlen, const char *src, size_t srclen)
 {
-	const unsigned char *p = (const unsigned char *)src;
-	char esc[8];
-	size_t i = 0, o = 0, elen;
-	uint32_t cp;
-	int n;
+	return escape_with(json_one, dst, dstlen, src, srclen, NULL);
+}
 
-	/*
-	 * "Append" in the header means: written at dst, as text_escape does;
-	 * callers pass buf + pos of a buffer they are building.
-	 */
-	if (dstlen == 0)
-		return 0;
-	while (i < srclen) {
-		n = utf8_decode(p + i, srclen - i, &cp);
-		elen = 0;
-		if (n <= 0) {
-			memcpy(esc, "\xef\xbf\xbd", 3);
-			elen = 3;
-			n = -n;
-		} else if (cp == '"' || cp == '\\') {
-			esc[elen++] = '\\';
-			esc[elen++] = (char)cp;
-		} else if (is_control(cp)) {
-			memcpy(esc, "\\u00", 4);
-			elen = 4;
-			esc[elen++] = hexdigits[cp >> 4];
-			esc[elen++] = hexdigits[cp & 0x0f];
-		} else {
-			memcpy(esc, p + i, (size_t)n);
-			elen = (size_t)n;
-		}
-		if (o + elen > dstlen - 1)
-			break;
-		memcpy(dst + o, esc, elen);
-		o += elen;
-		i += (size_t)n;
-	}
-	dst[o] = '\0';
-	return o;
+size_t
+text_json_escape_part(char *dst, size_t dstlen, const char *src, size_t srclen, size_t *used)
+{
+	return escape_with(json_one, dst, dstlen, src, srclen, used);
 }
 
 /*
@@ -315,28 +321,23 @@ text_find_by(const char *hay, size_t hlen, const char *needle, size_t nlen, size
 	return NULL;
 }
 
-/*
- * Days since 1970-01-01 -> the proleptic Gregorian date (Howard Hinnant's
- * civil_from_days): no gmtime_r(), which not every C library has.
- */
+/* Seconds since the epoch -> days and the second of the day, both floored. */
 static void
-civil(long long days, long long *y, int *m, int *d)
+split_day(long long sec, long long *days, int *tod)
 {
-	long long z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
-	long long doe = z - era * 146097;
-	long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
+	*days = sec / 86400;
+	*tod = (int)(sec % 86400);
+	if (*tod < 0) {
+		*tod += 86400;
+		(*days)--;
+	}
 }
 
 size_t
 text_time_rfc3339(char *dst, size_t dstlen, long long time_us)
 {
-	long long sec = time_us / 1000000, usec = time_us % 1000000, days, y;
-	int n, mon, mday, tod;
+	long long sec = time_us / 1000000, usec = time_us % 1000000, days;
+	int n, y, mon, mday, tod;
 
 	if (dstlen == 0)
 		return 0;
@@ -346,17 +347,12 @@ text_time_rfc3339(char *dst, size_t dstlen, long long time_us)
 		usec += 1000000;
 		sec--;
 	}
-	days = sec / 86400;
-	tod = (int)(sec % 86400);
-	if (tod < 0) {
-		tod += 86400;
-		days--;
-	}
-	civil(days, &y, &mon, &mday);
+	split_day(sec, &days, &tod);
+	clock_civil_from_days(days, &y, &mon, &mday);
 	/* RFC 3339 has four-digit years; outside them write nothing. */
 	if (y < 0 || y > 9999)
 		return 0;
-	n = snprintf(dst, dstlen, "%04lld-%02d-%02dT%02d:%02d:%02d.%06lldZ", y, mon, mday,
+	n = snprintf(dst, dstlen, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", y, mon, mday,
 	    tod / 3600, tod / 60 % 60, tod % 60, usec);
 	if (n < 0 || (size_t)n >= dstlen) {
 		dst[0] = '\0';
@@ -377,4 +373,36 @@ text_parse_ll(const char *s, long long min, long long max, long long *v)
 	if (errno != 0 || *end != '\0' || *v < min || *v > max)
 		return VIGIL_ERR_INVAL;
 	return 0;
+}
+
+size_t
+text_time_people(char *dst, size_t dstlen, long long time_us, int utc_offset_min, int dmy)
+{
+	int off = utc_offset_min < 0 ? -utc_offset_min : utc_offset_min;
+	long long days;
+	int n, y, mon, mday, tod;
+
+	if (dstlen == 0)
+		return 0;
+	dst[0] = '\0';
+	if (time_us <= 0)
+		return 0;
+	split_day(time_us / 1000000 + (long long)utc_offset_min * 60, &days, &tod);
+	clock_civil_from_days(days, &y, &mon, &mday);
+	if (y > 9999)
+		return 0;
+	/* The order of a date is the language's, as its words are. */
+	if (dmy)
+		n = snprintf(dst, dstlen, "%02d/%02d/%04d %02d:%02d:%02d (UTC%c%02d:%02d)", mday,
+		    mon, y, tod / 3600, tod / 60 % 60, tod % 60, utc_offset_min < 0 ? '-' : '+',
+		    off / 60, off % 60);
+	else
+		n = snprintf(dst, dstlen, "%04d-%02d-%02d %02d:%02d:%02d (UTC%c%02d:%02d)", y, mon,
+		    mday, tod / 3600, tod / 60 % 60, tod % 60, utc_offset_min < 0 ? '-' : '+',
+		    off / 60, off % 60);
+	if (n < 0 || (size_t)n >= dstlen) {
+		dst[0] = '\0';
+		return 0;
+	}
+	return (size_t)n;
 }

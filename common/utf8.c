@@ -6,6 +6,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "vigil/utf8.h"
 
@@ -208,4 +209,87 @@ utf8_cut_width(const char *s, size_t len, size_t maxw)
 		i += n;
 	}
 	return i;
+}
+
+/*
+ * The base letter of a Latin letter with diacritics, lower case; 0 when cp is
+ * not one this table knows. It knows every Vietnamese letter (the Latin-1
+ * vowels, ă â đ ê ô ơ ư, and the Latin Extended Additional block U+1EA0 to
+ * U+1EF9 of letters with tones) and the rest of Latin-1.
+ */
+static char
+latin_base(uint32_t cp)
+{
+	/* U+00C0..U+00FF, upper and lower halves alike: "" where no letter. */
+	static const char latin1[33] = "aaaaaa\0ceeeeiiiidnooooo\0ouuuuy\0\0";
+	/* U+1EA0..U+1EF9 in runs: each run's first code point and its letter. */
+	static const struct {
+		uint32_t from;
+		char base;
+	} extra[] = {
+		{ 0x1ea0, 'a' }, { 0x1eb8, 'e' }, { 0x1ec8, 'i' }, { 0x1ecc, 'o' },
+		{ 0x1ee4, 'u' }, { 0x1ef2, 'y' }, { 0x1efa, 0 },
+	};
+
+	if (cp == 0xff)
+		return 'y';
+	if (cp >= 0xc0 && cp <= 0xff)
+		return latin1[(cp - 0xc0) & 0x1f];
+	switch (cp) {
+	case 0x102: case 0x103: return 'a';     /* Ă ă */
+	case 0x110: case 0x111: return 'd';     /* Đ đ */
+	case 0x128: case 0x129: return 'i';     /* Ĩ ĩ */
+	case 0x168: case 0x169: return 'u';     /* Ũ ũ */
+	case 0x1a0: case 0x1a1: return 'o';     /* Ơ ơ */
+	case 0x1af: case 0x1b0: return 'u';     /* Ư ư */
+	default: break;
+	}
+	if (cp >= 0x1ea0 && cp < 0x1efa)
+		for (size_t i = 0; extra[i].base != 0; i++)
+			if (cp < extra[i + 1].from)
+				return extra[i].base;
+	return 0;
+}
+
+size_t
+utf8_fold(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	size_t i = 0, o = 0, k;
+	uint32_t cp;
+	char base;
+	int n;
+
+	if (dstlen == 0)
+		return 0;
+	while (i < srclen) {
+		n = utf8_decode(p + i, srclen - i, &cp);
+		if (n <= 0) {
+			/* A broken byte stays as it is: it can only match itself. */
+			n = 1;
+			cp = UINT32_MAX;
+		}
+		k = (size_t)n;
+		if (cp >= 0x300 && cp <= 0x36f) {
+			i += k;         /* a combining mark (decomposed text): dropped */
+			continue;
+		}
+		if (cp < 0x80)
+			base = (char)(cp >= 'A' && cp <= 'Z' ? cp + 32 : cp);
+		else
+			base = latin_base(cp);
+		if (base != 0) {
+			if (o + 1 > dstlen - 1)
+				break;
+			dst[o++] = base;
+		} else {
+			if (o + k > dstlen - 1)
+				break;
+			memcpy(dst + o, p + i, k);
+			o += k;
+		}
+		i += k;
+	}
+	dst[o] = '\0';
+	return o;
 }

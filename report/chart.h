@@ -15,7 +15,7 @@
 #ifndef VIGIL_REPORT_CHART_H
 #define VIGIL_REPORT_CHART_H
 
-#include "buf.h"
+#include "vigil/buf.h"
 #include "value.h"
 
 #define CHART_MAX_BARS 400

@@ -33,7 +33,7 @@
 
 #include <stddef.h>
 
-#include "buf.h"
+#include "vigil/buf.h"
 #include "tmpl.h"
 
 /*

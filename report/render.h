@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "buf.h"
+#include "vigil/buf.h"
 
 /* The renderer's exit codes. */
 enum render_exit {

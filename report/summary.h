@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
+#include "vigil/buf.h"
 
 #define SUMMARY_MAX_DAYS 366
 #define SUMMARY_MAX_MACHINES 100000
@@ -124,14 +124,16 @@ double summary_percentile(double *v, size_t n, double p);
 int summary_period(const char *s, int32_t *first, int32_t *end, char *label, size_t labellen);
 
 /*
- * The summary as JSON members for a report's data (no braces: the caller
- * puts them beside "unit" and "fields"): "period", "compliance" (with its
+ * The summary as JSON members for a report's data, written into the object
+ * w has open (the caller puts them beside "unit" and "fields"): "period", "compliance" (with its
  * "chart"), "never_compliant", "incidents" (by category and severity, times,
  * "list"), "open_items", "overdue_items". Names of categories, severities and
- * report kinds are given in Vietnamese.
+ * report kinds are given in Vietnamese. Returns jsonw_error(); the sink's own
+ * error (a full buf) is the caller's to check.
  */
+struct jsonw;
 int summary_json(const struct summary *s, const struct summary_input *in, const char *period_label,
-                 const char *const *machine_units, struct buf *out);
+                 const char *const *machine_units, struct jsonw *w);
 
 extern const char *const summary_category_names[SUMMARY_CATEGORIES];
 extern const char *const summary_category_texts[SUMMARY_CATEGORIES];

@@ -29,7 +29,7 @@
 
 #include <stddef.h>
 
-#include "buf.h"
+#include "vigil/buf.h"
 #include "value.h"
 
 struct tmpl_limits {

@@ -16,7 +16,7 @@
 
 #include <stddef.h>
 
-#include "buf.h"
+#include "vigil/buf.h"
 
 #define XML_MAX_DEPTH 256
 #define XML_MAX_ATTRS 64

@@ -31,6 +31,9 @@ size_t text_escape(char *dst, size_t dstlen, const char *src, size_t srclen);
  * U+FFFD). Returns the length written, truncating cleanly at dstlen - 1.
  */
 size_t text_json_escape(char *dst, size_t dstlen, const char *src, size_t srclen);
+/* The same, saying in *used how much of src went in: a long text escaped piece by piece. */
+size_t text_json_escape_part(char *dst, size_t dstlen, const char *src, size_t srclen,
+                             size_t *used);
 
 /*
  * Parse "90", "90s", "15m", "2h", "7d", "500ms" into milliseconds. Returns 0
@@ -67,5 +70,13 @@ const char *text_find_by(const char *hay, size_t hlen, const char *needle, size_
 
 /* Format a time in microseconds since the epoch as RFC 3339 UTC: 2026-11-25T10:00:00.123456Z */
 size_t text_time_rfc3339(char *dst, size_t dstlen, long long time_us);
+
+/*
+ * A time for people, in the zone utc_offset_min minutes east of UTC, with the
+ * zone said: "25/11/2026 17:00:03 (UTC+07:00)" (dmy: Vietnamese order) or
+ * "2026-11-25 17:00:03 (UTC+07:00)". Writes "" (returns 0) for a time not
+ * after the epoch or past year 9999, or when dst is too small.
+ */
+size_t text_time_people(char *dst, size_t dstlen, long long time_us, int utc_offset_min, int dmy);
 
 #endif

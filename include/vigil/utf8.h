@@ -47,4 +47,13 @@ size_t utf8_cut_width(const char *s, size_t len, size_t maxw);
 /* Columns of one code point: 0, 1 or 2. */
 int utf8_cp_width(uint32_t cp);
 
+/*
+ * Text folded for searching: ASCII letters in lower case, Latin letters with
+ * diacritics (every Vietnamese letter: "Nguyễn Đức" -> "nguyen duc") as their
+ * base letter, combining marks dropped; anything else copied as it is. Written
+ * to dst (capacity dstlen, NUL-terminated, never cut inside a character);
+ * returns the length written. The folded text is never longer than src.
+ */
+size_t utf8_fold(char *dst, size_t dstlen, const char *src, size_t srclen);
+
 #endif

@@ -11,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vigil/jsonw.h"
+
 #include "gen.h"
 
 static const char unit_json[] =
-    "\"unit\":{\"name\":\"Ủy ban nhân dân phường Đông Hòa\",\"parent\":\"Ủy ban nhân dân thành phố "
+    "{\"name\":\"Ủy ban nhân dân phường Đông Hòa\",\"parent\":\"Ủy ban nhân dân thành phố "
     "Dĩ An\","
     "\"short\":\"UBND\",\"place\":\"Đông Hòa\",\"address\":\"Số 1 đường Nguyễn Huệ, phường Đông "
     "Hòa\","
@@ -23,18 +25,20 @@ static const char unit_json[] =
     "\"it_contact\":{\"name\":\"Lê Quốc Việt\",\"position\":\"Công chức Văn phòng - Thống kê\","
     "\"phone\":\"0274 3 123 456\",\"email\":\"cntt@donghoa.gov.vn\"},"
     "\"recipients\":[{\"name\":\"Ban Thường vụ Đảng ủy phường\"},{\"name\":\"Ủy ban Kiểm tra Đảng "
-    "ủy phường\"}]},"
-    "\"document\":{\"number\":\"27\",\"date\":\"2026-12-05\"},"
-    "\"fields\":{\"assessment\":\"Tỷ lệ máy đáp ứng yêu cầu còn thấp do ba máy chưa được khắc "
+    "ủy phường\"}]}";
+static const char document_json[] = "{\"number\":\"27\",\"date\":\"2026-12-05\"}";
+static const char fields_json[] =
+    "{\"assessment\":\"Tỷ lệ máy đáp ứng yêu cầu còn thấp do ba máy chưa được khắc "
     "phục.\","
     "\"proposals\":\"Thay ổ cứng máy pc-04 và cài lại phần mềm diệt virus cho máy pc-18, "
-    "pc-31.\"},";
+    "pc-31.\"}";
 
 int
 main(int argc, char *argv[])
 {
 	struct summary s;
 	struct gen g;
+	struct jsonw w;
 	struct buf b;
 
 	if (argc < 2 || strcmp(argv[1], "summary") != 0) {
@@ -47,13 +51,17 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	buf_init(&b, 1u << 22);
-	buf_str(&b, "{");
-	buf_str(&b, unit_json);
-	if (summary_json(&s, &g.in, "Tháng 11/2026", g.units, &b) != 0) {
+	jsonw_buf(&w, &b);
+	jsonw_object(&w, NULL);
+	jsonw_raw(&w, "unit", unit_json);
+	jsonw_raw(&w, "document", document_json);
+	jsonw_raw(&w, "fields", fields_json);
+	if (summary_json(&s, &g.in, "Tháng 11/2026", g.units, &w) != 0 || buf_error(&b) != 0) {
 		fprintf(stderr, "report-demo: summary_json failed\n");
 		return 1;
 	}
-	buf_str(&b, "}\n");
+	jsonw_end(&w);
+	buf_str(&b, "\n");
 	fwrite(b.p, 1, b.len, stdout);
 	buf_free(&b);
 	summary_free(&s);

@@ -10,7 +10,7 @@
 
 #include "vigil/err.h"
 
-#include "../../report/buf.h"
+#include "vigil/buf.h"
 
 static void
 test_grow_and_cap(void **state)

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "vigil/err.h"
+#include "vigil/jsonw.h"
 
 #include "../report/gen.h"
 #include "../../report/value.h"
@@ -276,14 +277,17 @@ check_month(uint64_t seed, int64_t now)
 	/* The JSON says the same, and parses. */
 	{
 		struct value_doc *doc = NULL;
+		struct jsonw w;
 		struct buf b;
 		char err[256];
 		const struct value *r;
 
 		buf_init(&b, 1u << 22);
-		buf_str(&b, "{");
-		assert_int_equal(summary_json(&s, &g.in, "Tháng 11/2026", g.units, &b), 0);
-		buf_str(&b, "}");
+		jsonw_buf(&w, &b);
+		jsonw_object(&w, NULL);
+		assert_int_equal(summary_json(&s, &g.in, "Tháng 11/2026", g.units, &w), 0);
+		jsonw_end(&w);
+		assert_int_equal(buf_error(&b), 0);
 		if (value_parse(b.p, b.len, NULL, &doc, err, sizeof(err)) != 0)
 			fail_msg("summary_json: %s", err);
 		r = value_root(doc);

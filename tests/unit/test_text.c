@@ -493,6 +493,28 @@ test_parse_ll(void **state)
 	assert_int_equal(text_parse_ll("99999999999999999999", 1, LLONG_MAX, &v), VIGIL_ERR_INVAL);
 }
 
+/* Times for people: the zone applied and said, the date in the language's order. */
+static void
+test_time_people(void **state)
+{
+	char t[64];
+	/* 2026-11-25T10:00:03Z */
+	long long us = 1795600803LL * 1000000;
+
+	assert_int_equal(text_time_people(t, sizeof(t), us, 420, 1), 31);
+	assert_string_equal(t, "25/11/2026 17:00:03 (UTC+07:00)");
+	text_time_people(t, sizeof(t), us, 420, 0);
+	assert_string_equal(t, "2026-11-25 17:00:03 (UTC+07:00)");
+	/* West of UTC, across midnight backwards. */
+	text_time_people(t, sizeof(t), us - 9LL * 3600 * 1000000, -330, 1);
+	assert_string_equal(t, "24/11/2026 19:30:03 (UTC-05:30)");
+	/* Nothing for an unknown time or a buffer too small. */
+	assert_int_equal(text_time_people(t, sizeof(t), 0, 420, 1), 0);
+	assert_string_equal(t, "");
+	assert_int_equal(text_time_people(t, 10, us, 420, 1), 0);
+	assert_string_equal(t, "");
+}
+
 int
 main(void)
 {
@@ -510,6 +532,7 @@ main(void)
 		cmocka_unit_test(test_rfc3339_calendar),
 		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_parse_ll),
+		cmocka_unit_test(test_time_people),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

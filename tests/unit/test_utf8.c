@@ -130,6 +130,43 @@ test_width(void **state)
 	assert_int_equal(utf8_cut_width(han, strlen(han), 1), 0);
 }
 
+/* Accents folded for searching: every Vietnamese letter, composed or decomposed. */
+static void
+test_fold(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "Nguyễn Văn An", "nguyen van an" },
+		{ "ĐẶNG THỊ HỒNG", "dang thi hong" },
+		{ "Phường Đông Hòa", "phuong dong hoa" },
+		/* Decomposed: e + U+0302 + U+0303, o + U+031B + U+0300. */
+		{ "Nguye\xcc\x82\xcc\x83n Ho\xcc\x9b\xcc\x80", "nguyen ho" },
+		{ "ăâêôơưđ ĂÂÊÔƠƯĐ", "aaeooud aaeooud" },
+		{ "ạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ",
+		  "aaaaaaaaaaaaeeeeeeeeiioooooooooooouuuuuuuyyyy" },
+		{ "àáâãèéêìíòóôõùúýÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝĩũĨŨ", "aaaaeeeiioooouuyaaaaeeeiioooouuyiuiu" },
+		{ "Ñandú ÿ Ç", "nandu y c" },
+		/* Not letters with diacritics: kept. */
+		{ "× ÷ Æ 中文 €", "× ÷ Æ 中文 €" },
+		{ "pc-04 203.0.113.7", "pc-04 203.0.113.7" },
+		{ "a\xff" "b", "a\xff" "b" },
+	};
+	char out[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = utf8_fold(out, sizeof(out), cases[i].in, strlen(cases[i].in));
+
+		assert_string_equal(out, cases[i].out);
+		assert_int_equal(n, strlen(cases[i].out));
+	}
+	/* Cut at the room, never inside a character. */
+	assert_int_equal(utf8_fold(out, 4, "ĐĐĐĐĐ", 10), 3);
+	assert_string_equal(out, "ddd");
+	assert_int_equal(utf8_fold(out, 3, "a中", 4), 1);
+	assert_string_equal(out, "a");
+}
+
 int
 main(void)
 {
@@ -140,6 +177,7 @@ main(void)
 		cmocka_unit_test(test_cut),
 		cmocka_unit_test(test_chars),
 		cmocka_unit_test(test_width),
+		cmocka_unit_test(test_fold),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

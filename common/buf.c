@@ -9,7 +9,7 @@
 
 #include "vigil/err.h"
 
-#include "buf.h"
+#include "vigil/buf.h"
 
 void
 buf_init(struct buf *b, size_t cap)

@@ -1,13 +1,14 @@
 /*
- * A growing byte buffer with a hard cap: what every stage of the report
- * renderer writes its output into (filled XML, HTML, JSON, CSV). Outside
- * input decides how much is written, so each buffer is created with the most
- * it may ever hold; past that, appends fail with VIGIL_ERR_TOOBIG and the
- * buffer remembers it (buf_full), so a caller may append freely and check
- * once at the end.
+ * buf.c: a growing byte buffer with a hard cap, for documents built whole
+ * (the report renderer's filled XML, HTML and CSV; JSON through jsonw.h).
+ * Outside input decides how much is written, so each buffer is created with
+ * the most it may ever hold; past that, appends fail with VIGIL_ERR_TOOBIG
+ * and the buffer remembers it (full), so a caller may append freely and check
+ * once at the end. A text that may be cut and still be sent (a mail subject)
+ * is built with sbuf.h in the caller's own fixed buffer instead.
  */
-#ifndef VIGIL_REPORT_BUF_H
-#define VIGIL_REPORT_BUF_H
+#ifndef VIGIL_BUF_H
+#define VIGIL_BUF_H
 
 #include <stdarg.h>
 #include <stddef.h>
