@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "vigil/err.h"
+#include "vigil/sbuf.h"
 #include "vigil/utf8.h"
 #include "vigil/winevent.h"
 #include "vigil/xmltok.h"
@@ -167,6 +168,10 @@ take_name(struct parser *ps, const char *raw, size_t n, int decode)
 		put_value(&tmp, raw, n);
 	ps->nlen = clean(ps->ev, ps->name, sizeof(ps->name), tmp.buf, tmp.len, &cut);
 	ps->name_bad = cut || tmp.over;
+	/* Defender's names have spaces ("Threat Name"): a rule writes Threat_Name. */
+	for (size_t i = 0; i < ps->nlen; i++)
+		if (ps->name[i] == ' ')
+			ps->name[i] = '_';
 }
 
 static void
@@ -537,4 +542,26 @@ winevent_get(const struct winevent *ev, const char *name, size_t *vlen)
 			return ev->fields[i].value;
 		}
 	return NULL;
+}
+
+size_t
+winevent_format(const struct winevent *ev, char *buf, size_t cap)
+{
+	struct sbuf b;
+	size_t i;
+
+	sbuf_init(&b, buf, cap);
+	sbuf_printf(&b, "%s %s %s %s", ev->channel[0] != '\0' ? ev->channel : "-",
+	    ev->event_id_text, ev->provider[0] != '\0' ? ev->provider : "-",
+	    ev->computer[0] != '\0' ? ev->computer : "-");
+	if (ev->record_id_text[0] != '\0')
+		sbuf_printf(&b, " #%s", ev->record_id_text);
+	sbuf_put(&b, ":", 1);
+	for (i = 0; i < ev->nfields; i++) {
+		sbuf_put(&b, " ", 1);
+		sbuf_put(&b, ev->fields[i].name, ev->fields[i].nlen);
+		sbuf_put(&b, "=", 1);
+		sbuf_put(&b, ev->fields[i].value, ev->fields[i].vlen);
+	}
+	return b.len;
 }

@@ -75,11 +75,19 @@ int winevent_parse(struct winevent *ev, const char *xml, size_t len, size_t *use
 
 /*
  * A value by name: a field of <EventData>/<UserData> (names as Windows
- * writes them, exactly: "TargetUserName"), or, in lower case, one of
+ * writes them, exactly, with '_' for a space: "TargetUserName",
+ * Defender's "Threat_Name"), or, in lower case, one of
  * <System>'s: "provider", "channel", "computer", "event_id", "record_id",
  * "time". The first field of that name; NULL when the event has none.
  */
 const char *winevent_get(const struct winevent *ev, const char *name, size_t *vlen);
+
+/*
+ * The event on one line, for people (an event's raw text): "CHANNEL ID
+ * PROVIDER COMPUTER #RECORD: Name=value Name=value", cut at cap (always
+ * NUL-terminated, at a character boundary). Returns its length.
+ */
+size_t winevent_format(const struct winevent *ev, char *buf, size_t cap);
 
 /* Whether name is one of the <System> names winevent_get() knows. */
 int winevent_is_system(const char *name);
