@@ -79,6 +79,21 @@ clean(struct winevent *ev, char *dst, size_t cap, const char *src, size_t n, int
 	int k;
 
 	while (i < n) {
+		if (p[i] - 1u < 0x7fu) {
+			/* A run of ASCII (no NUL) is copied as it is. */
+			size_t run = i + 1;
+
+			while (run < n && p[run] - 1u < 0x7fu)
+				run++;
+			if (o + (run - i) >= cap)
+				run = i + (cap - 1 - o);
+			memcpy(dst + o, src + i, run - i);
+			o += run - i;
+			i = run;
+			if (o + 1 >= cap)
+				break;
+			continue;
+		}
 		k = utf8_decode(p + i, n - i, &cp);
 		if (k <= 0 || cp == 0) {
 			if (k <= 0)

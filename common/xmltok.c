@@ -30,7 +30,11 @@ tfail(struct xml_reader *r, int rc, const char *fmt, ...)
 void
 xml_init(struct xml_reader *r, const char *s, size_t len)
 {
-	memset(r, 0, sizeof(*r));
+	/* Not the element stack (4 kB): only its first depth entries are ever read. */
+	r->pos = 0;
+	r->depth = 0;
+	r->seen_root = 0;
+	r->err[0] = '\0';
 	r->s = s;
 	r->len = len;
 	/* A byte order mark before the declaration. */
@@ -44,11 +48,16 @@ is_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/* The bytes that end a name: spaces, > / = < " ' and NUL. */
+static const unsigned char name_end[256] = {
+	[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, ['>'] = 1, ['/'] = 1, ['='] = 1,
+	['<'] = 1, ['"'] = 1, ['\''] = 1, [0] = 1,
+};
+
 static int
 is_name(char c)
 {
-	return !is_space(c) && c != '>' && c != '/' && c != '=' && c != '<' && c != '"' &&
-	       c != '\'' && c != '\0';
+	return !name_end[(unsigned char)c];
 }
 
 /* Where the text `end` first appears from pos on, or -1. */
@@ -120,10 +129,13 @@ read_tag(struct xml_reader *r, struct xml_token *t)
 			return tfail(r, VIGIL_ERR_INVAL, "an attribute value not in quotes.");
 		q = r->s[p++];
 		a->val = r->s + p;
-		while (p < r->len && r->s[p] != q) {
-			if (r->s[p] == '<')
+		{
+			const char *qe = memchr(r->s + p, q, r->len - p);
+			size_t vend = qe != NULL ? (size_t)(qe - r->s) : r->len;
+
+			if (memchr(r->s + p, '<', vend - p) != NULL)
 				return tfail(r, VIGIL_ERR_INVAL, "'<' inside an attribute value.");
-			p++;
+			p = vend;
 		}
 		if (p >= r->len)
 			return tfail(r, VIGIL_ERR_INVAL, "an attribute value is not closed.");
@@ -162,10 +174,9 @@ xml_next(struct xml_reader *r, struct xml_token *t)
 		return 0;
 	}
 	if (r->s[r->pos] != '<') {
-		size_t p = r->pos;
+		const char *lt = memchr(r->s + r->pos, '<', r->len - r->pos);
+		size_t p = lt != NULL ? (size_t)(lt - r->s) : r->len;
 
-		while (p < r->len && r->s[p] != '<')
-			p++;
 		t->type = XML_TEXT;
 		t->len = p - r->pos;
 		r->pos = p;
