@@ -59,6 +59,7 @@ COLLECTOR_SRC := $(filter-out collector/main.c $(VIGILCTL_SRC),$(wildcard collec
 UNIT_SRC      := $(wildcard tests/unit/test_*.c)
 BENCH_SRC     := tests/bench/bench.c
 SCAN_SRC      := $(wildcard tests/bench/scan.c)
+WINRULES_SRC  := tests/bench/winrules.c
 FUZZ_SRC      := $(wildcard tests/fuzz/fuzz_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -69,11 +70,12 @@ LIBCOLLECTOR := $(BUILD)/libcollector.a
 PROGS        := $(BUILD)/vigil-agent $(BUILD)/vigil-collector $(BUILD)/vigilctl
 UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FUZZ_REPLAY  := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRC))
-BENCH_BIN    := $(BUILD)/vigil-bench $(if $(SCAN_SRC),$(BUILD)/vigil-scan-bench)
+BENCH_BIN    := $(BUILD)/vigil-bench $(if $(SCAN_SRC),$(BUILD)/vigil-scan-bench) \
+	$(BUILD)/vigil-winrules-bench
 
 ALL_OBJ := $(call obj,$(COMMON_SRC) $(AGENT_SRC) $(COLLECTOR_SRC) $(AGENT_MAIN) \
-	collector/main.c $(VIGILCTL_SRC) $(UNIT_SRC) $(BENCH_SRC) $(SCAN_SRC) $(FUZZ_SRC) \
-	tests/fuzz/replay.c) $(BUILD)/obj/gen/vigil.pb-c.o $(BUILD)/obj/gen/catalogs.o
+	collector/main.c $(VIGILCTL_SRC) $(UNIT_SRC) $(BENCH_SRC) $(SCAN_SRC) $(WINRULES_SRC) \
+	$(FUZZ_SRC) tests/fuzz/replay.c) $(BUILD)/obj/gen/vigil.pb-c.o $(BUILD)/obj/gen/catalogs.o
 
 .PHONY: all test check-deps unit integration fuzz-replay check-configs check-rules \
 	check-catalogs check-portable check-flow po-update bench demo fuzz install deps clean windows-deps
@@ -94,7 +96,8 @@ $(BUILD)/obj/gen/vigil.pb-c.o: $(PROTO_C)
 
 # Every object may include the generated header.
 $(call obj,$(COMMON_SRC) $(AGENT_SRC) $(COLLECTOR_SRC) $(AGENT_MAIN) collector/main.c \
-	$(VIGILCTL_SRC) $(UNIT_SRC) $(BENCH_SRC) $(SCAN_SRC) $(FUZZ_SRC) tests/fuzz/replay.c): $(PROTO_H)
+	$(VIGILCTL_SRC) $(UNIT_SRC) $(BENCH_SRC) $(SCAN_SRC) $(WINRULES_SRC) $(FUZZ_SRC) \
+	tests/fuzz/replay.c): $(PROTO_H)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -153,6 +156,7 @@ $(BUILD)/vigilctl: $(call obj,$(VIGILCTL_SRC)) $(LIBVIGIL)
 # vigil-bench links the agent library for its reconnect policy (uplink_retry_ms).
 $(BUILD)/vigil-bench: $(call obj,$(BENCH_SRC)) $(LIBAGENT) $(LIBVIGIL)
 $(BUILD)/vigil-scan-bench: $(call obj,$(SCAN_SRC)) $(LIBAGENT) $(LIBVIGIL)
+$(BUILD)/vigil-winrules-bench: $(call obj,$(WINRULES_SRC)) $(LIBAGENT) $(LIBVIGIL)
 $(PROGS) $(BENCH_BIN):
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -198,11 +202,13 @@ fuzz-replay: $(FUZZ_REPLAY)
 check-configs: $(PROGS)
 	$(Q)$(DECLARED) sh tests/integration/check-configs.sh $(BUILD)
 
-# Every shipped rule against its positive and negative sample lines, and a
-# generated sshd log in the forms real logs take (CRLF, PAM only, ISO stamps).
+# Every shipped rule against its positive and negative sample lines, a
+# generated sshd log in the forms real logs take (CRLF, PAM only, ISO stamps),
+# and a recorded day of a Windows PC's events.
 check-rules: $(BUILD)/vigil-agent
 	$(Q)$(DECLARED) sh tests/integration/check-rules.sh $(BUILD)
 	$(Q)$(DECLARED) sh tests/integration/check-logforms.sh $(BUILD)
+	$(Q)$(DECLARED) sh tests/integration/check-winday.sh $(BUILD)
 
 # The agent's portable core compiles for Windows with no POSIX or Linux header,
 # and the check catches violations planted on purpose.
@@ -229,6 +235,7 @@ bench: deps check-deps
 	$(Q)$(MAKE) --no-print-directory $(PROGS) $(BENCH_BIN)
 	$(Q)$(DECLARED) sh tests/bench/run.sh $(BUILD)
 	$(Q)$(DECLARED) sh tests/bench/scan.sh $(BUILD)
+	$(Q)$(DECLARED) sh tests/bench/winrules.sh $(BUILD)
 	$(Q)$(DECLARED) env BUILD=$(BUILD) sh tests/bench/idle.sh
 
 demo: deps check-deps

@@ -159,6 +159,8 @@ agent_test_rules(const char *file, const char *const *dirs, size_t ndirs, const 
 	rc = matcher_test_stream(m, in, out, source);
 	matcher_free(m);
 	free(conf);
+	if (rc == VIGIL_ERR_INVAL)
+		return 1;       /* an event that could not be read, said on stderr */
 	if (rc != 0) {
 		fprintf(stderr, "%s\n", _("vigil-agent: cannot read the lines or write the results"));
 		return 1;

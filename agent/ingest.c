@@ -12,6 +12,7 @@
 #include "vigil/err.h"
 #include "vigil/log.h"
 #include "vigil/text.h"
+#include "vigil/winevent.h"
 #include "vigil/wire.h"
 #include "ingest.h"
 #include "syslog.h"
@@ -215,5 +216,44 @@ ingest(struct ingest *ing, const struct ingest_input *in)
 			return rc;
 		appended += rc;
 	}
+	return appended;
+}
+
+int
+ingest_winevent(struct ingest *ing, const char *source, const struct winevent *wev)
+{
+	struct ingest_event ev;
+	const struct match_event *me;
+	struct scratch *sc = scratch(ing);
+	char *raw;
+	size_t n, i, rawlen = 0;
+	int64_t t;
+	int rc, appended = 0;
+
+	if (sc == NULL)
+		return VIGIL_ERR_NOMEM;
+	t = wev->time_us != 0 ? wev->time_us : clock_now_us();
+	n = matcher_match_event(ing->matcher, source, wev, t, sc->evs, MATCH_MAX_EVENTS);
+	if (n == 0)
+		return 0;
+	/* The raw text is made once, for all of them: ingest_append cleans it into the scratch. */
+	if ((raw = malloc(WIRE_MAX_RAW + 1)) == NULL)
+		return VIGIL_ERR_NOMEM;
+	rawlen = winevent_format(wev, raw, WIRE_MAX_RAW + 1);
+	for (i = 0; i < n; i++) {
+		me = &sc->evs[i];
+		ingest_event_init(&ev, source, me->category, me->severity, me->rule, me->summary);
+		ev.raw = raw;
+		ev.rawlen = rawlen;
+		ev.time_us = t;
+		ev.nfields = me->nfields;
+		memcpy(ev.fields, me->fields, me->nfields * sizeof(me->fields[0]));
+		if ((rc = ingest_append(ing, &ev, NULL)) < 0) {
+			free(raw);
+			return rc;
+		}
+		appended += rc;
+	}
+	free(raw);
 	return appended;
 }

@@ -66,6 +66,17 @@ void ingest_free(struct ingest *ing);                  /* NULL is a no-op */
  */
 int ingest(struct ingest *ing, const struct ingest_input *in);
 
+struct winevent;
+
+/*
+ * Match one rendered Windows event (vigil/winevent.h) from source and
+ * append its events (inside the caller's transaction, with the channel's
+ * bookmark: spool_bookmark_set), their raw text the event on one line
+ * (winevent_format), their time the event's own when it has one. Returns as
+ * ingest().
+ */
+int ingest_winevent(struct ingest *ing, const char *source, const struct winevent *ev);
+
 /*
  * Append one event (inside the caller's transaction); *seq, when not NULL,
  * is set to the number the spool gave it. Returns 1 when appended, 0 when it

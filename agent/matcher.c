@@ -7,8 +7,16 @@
  * filter and its literal prefilter (text_find_by, from its rarest byte) come
  * next, and only then PCRE2, JIT-compiled, with one match_data reused. Field
  * values are spans of the message; nothing is copied until an event is made.
+ *
+ * A Windows event (vigil/winevent.h) goes the same way from the point a rule
+ * matched: the event id picks the candidate event rules from a sorted table
+ * (binary search), then the channel, the provider and the conditions on its
+ * named values decide, and the values the rule names in 'fields' are its
+ * fields, as a pattern's captures are a line rule's: the same summaries,
+ * suppression and thresholds follow.
  */
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +26,7 @@
 #include "vigil/sbuf.h"
 #include "vigil/text.h"
 #include "vigil/utf8.h"
+#include "vigil/winevent.h"
 
 #include "matcher.h"
 #include "rules.h"
@@ -27,6 +36,7 @@
 #define MATCH_LIMIT 1000000            /* PCRE2 backtracking steps for one line */
 #define TEST_LINE_MAX (64 * 1024)      /* test mode: longer input lines are cut */
 #define SUBJECT_MAX (1024 * 1024)      /* longer messages are matched on their start */
+#define TEST_XML_MAX (64 * 1024 * 1024) /* test mode: rendered events read at once */
 
 struct prog_slot {
 	const char *name;                  /* NULL: an empty slot */
@@ -50,6 +60,16 @@ struct matcher {
 	struct matcher_stats st;
 	char *fix;                         /* a message made valid UTF-8 */
 	size_t fixcap;
+	struct ev_slot {
+		uint32_t id;               /* event id */
+		uint32_t rule;             /* index into rs->r */
+	} *evidx;                          /* sorted by id, then rule order */
+	size_t nevidx;
+	struct {
+		char name[RULES_MAX_NAME + 1];
+		char *value;
+	} facts[RULES_MAX_FACTS];          /* agent facts for agent.NAME conditions */
+	size_t nfacts;
 };
 
 /* One capture of the current match. */
@@ -131,9 +151,29 @@ build_index(struct matcher *m)
 	size_t i, j, k, names = 0;
 	uint64_t h;
 
-	for (i = 0; i < rs->n; i++)
+	for (i = 0; i < rs->n; i++) {
 		if (!rs->r[i]->is_threshold)
 			names += rs->r[i]->programs.n;
+		if (rs->r[i]->is_event)
+			m->nevidx += rs->r[i]->nevent_ids;
+	}
+	if ((m->evidx = calloc(m->nevidx + 1, sizeof(*m->evidx))) == NULL)
+		return VIGIL_ERR_NOMEM;
+	/* Each event rule under each of its ids, kept in rule order within an id. */
+	k = 0;
+	for (i = 0; i < rs->n; i++) {
+		r = rs->r[i];
+		for (j = 0; r->is_event && j < r->nevent_ids; j++) {
+			size_t x = k++;
+
+			while (x > 0 && m->evidx[x - 1].id > r->event_ids[j]) {
+				m->evidx[x] = m->evidx[x - 1];
+				x--;
+			}
+			m->evidx[x].id = r->event_ids[j];
+			m->evidx[x].rule = (uint32_t)i;
+		}
+	}
 	m->nslots = 16;
 	while (m->nslots < names * 2)
 		m->nslots <<= 1;
@@ -142,7 +182,7 @@ build_index(struct matcher *m)
 		return VIGIL_ERR_NOMEM;
 	for (i = 0; i < rs->n; i++) {
 		r = rs->r[i];
-		if (!r->is_threshold && r->programs.n == 0)
+		if (!r->is_threshold && !r->is_event && r->programs.n == 0)
 			m->any[m->nany++] = (uint32_t)i;
 	}
 	for (i = 0; i < rs->n; i++) {
@@ -162,7 +202,7 @@ build_index(struct matcher *m)
 				size_t x;
 
 				q = rs->r[k];
-				if (q->is_threshold)
+				if (q->is_threshold || q->is_event)
 					continue;
 				for (x = 0; x < q->programs.n; x++)
 					if (q->programs.len[x] == s->len &&
@@ -238,6 +278,9 @@ matcher_free(struct matcher *m)
 	pcre2_match_data_free(m->md);
 	pcre2_match_context_free(m->mc);
 	free(m->fix);
+	free(m->evidx);
+	for (i = 0; i < m->nfacts; i++)
+		free(m->facts[i].value);
 	rules_free(m->rs);
 	free(m);
 }
@@ -414,20 +457,14 @@ count_threshold(struct matcher *m, size_t t, unsigned group, const struct rule *
 	return 1;
 }
 
-/* Rule r (index ri) matched: its event unless suppressed, then its thresholds. */
-static size_t
-emit(struct matcher *m, size_t ri, const struct match_input *in, const char *subj,
-    struct match_event *out, size_t max)
+/* The captures of line rule r from the match just made. */
+static void
+line_caps(const struct matcher *m, const struct rule *r, const char *subj,
+    struct span *caps)
 {
-	const struct rule *r = m->rs->r[ri];
 	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
 	uint32_t nov = pcre2_get_ovector_count(m->md), g;
-	struct span caps[RULES_MAX_CAPTURES];
-	struct match_event *ev;
-	char key[THRESHOLD_MAX_KEY_LEN];
-	uint64_t repeat = 0;
-	size_t i, k, n = 0, klen;
-	int own = 1, rc;
+	size_t i, k;
 
 	for (i = 0; i < r->ncaptures; i++) {
 		/* An unset capture is "" to a suppression key: never stale stack bytes. */
@@ -444,6 +481,23 @@ emit(struct matcher *m, size_t ri, const struct match_input *in, const char *sub
 			}
 		}
 	}
+}
+
+/*
+ * Rule r (index ri) matched, its fields in caps: its event unless
+ * suppressed, then its thresholds.
+ */
+static size_t
+emit(struct matcher *m, size_t ri, const struct match_input *in, const struct span *caps,
+    struct match_event *out, size_t max)
+{
+	const struct rule *r = m->rs->r[ri];
+	struct match_event *ev;
+	char key[THRESHOLD_MAX_KEY_LEN];
+	uint64_t repeat = 0;
+	size_t i, n = 0, klen;
+	int own = 1, rc;
+
 	m->st.matched++;
 	if (r->suppress_us > 0) {
 		if (m->supp[ri] == NULL)
@@ -542,6 +596,7 @@ matcher_match(struct matcher *m, const struct match_input *in, struct match_even
 	const uint32_t *list;
 	const struct rule *r;
 	const char *subj = NULL;
+	struct span caps[RULES_MAX_CAPTURES];
 	size_t n, i, slen = 0;
 	int rc;
 
@@ -580,7 +635,177 @@ matcher_match(struct matcher *m, const struct match_input *in, struct match_even
 			continue;
 		}
 		/* The first rule that matches a line is the one that speaks for it. */
-		return emit(m, list[i], in, subj, out, max);
+		line_caps(m, r, subj, caps);
+		return emit(m, list[i], in, caps, out, max);
+	}
+	return 0;
+}
+
+/* ---- Windows events ------------------------------------------------------- */
+
+int
+matcher_set_fact(struct matcher *m, const char *name, const char *value)
+{
+	size_t i;
+	char *v = NULL;
+
+	if (strlen(name) > RULES_MAX_NAME)
+		return VIGIL_ERR_INVAL;
+	if (value != NULL && (v = strdup(value)) == NULL)
+		return VIGIL_ERR_NOMEM;
+	for (i = 0; i < m->nfacts; i++)
+		if (strcmp(m->facts[i].name, name) == 0)
+			break;
+	if (i < m->nfacts && value == NULL) {
+		/* Unset: the last one takes its place. */
+		free(m->facts[i].value);
+		m->facts[i] = m->facts[--m->nfacts];
+		m->facts[m->nfacts].value = NULL;
+		return 0;
+	}
+	if (i == m->nfacts) {
+		if (value == NULL)
+			return 0;
+		if (m->nfacts == RULES_MAX_FACTS) {
+			free(v);
+			return VIGIL_ERR_TOOBIG;
+		}
+		snprintf(m->facts[i].name, sizeof(m->facts[i].name), "%s", name);
+		m->nfacts++;
+	}
+	free(m->facts[i].value);
+	m->facts[i].value = v;
+	return 0;
+}
+
+static const char *
+fact(const struct matcher *m, const char *name)
+{
+	for (size_t i = 0; i < m->nfacts; i++)
+		if (strcmp(m->facts[i].name, name) == 0)
+			return m->facts[i].value;
+	return NULL;
+}
+
+static int
+lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+/* s[0..sn) matches the pattern p[0..pn): '*' any run, other bytes without regard to ASCII case. */
+static int
+glob_match(const char *p, size_t pn, const char *s, size_t sn)
+{
+	size_t pi = 0, si = 0, star = SIZE_MAX, mark = 0;
+
+	while (si < sn) {
+		if (pi < pn && p[pi] == '*') {
+			star = pi++;
+			mark = si;
+		} else if (pi < pn && lower((unsigned char)p[pi]) == lower((unsigned char)s[si])) {
+			pi++;
+			si++;
+		} else if (star != SIZE_MAX) {
+			pi = star + 1;
+			si = ++mark;
+		} else {
+			return 0;
+		}
+	}
+	while (pi < pn && p[pi] == '*')
+		pi++;
+	return pi == pn;
+}
+
+static int
+same_text(const char *a, const char *b)
+{
+	for (; *a != '\0' && lower((unsigned char)*a) == lower((unsigned char)*b); a++, b++)
+		;
+	return *a == '\0' && *b == '\0';
+}
+
+/* Whether condition c holds for ev: a value (or fact) it lacks never does. */
+static int
+cond_met(const struct matcher *m, const struct rule_cond *c, const struct winevent *ev)
+{
+	const char *v;
+	size_t vlen, i;
+	int any = 0;
+
+	if (c->fact) {
+		if ((v = fact(m, c->name)) == NULL)
+			return 0;
+		vlen = strlen(v);
+	} else if ((v = winevent_get(ev, c->name, &vlen)) == NULL) {
+		return 0;
+	}
+	for (i = 0; i < c->alts.n && !any; i++)
+		any = glob_match(c->alts.item[i], c->alts.len[i], v, vlen);
+	return c->negate ? !any : any;
+}
+
+/* Whether event rule r takes ev: channel, provider, then its conditions. */
+static int
+event_rule_takes(const struct matcher *m, const struct rule *r, const struct winevent *ev,
+    const char *source)
+{
+	size_t i, nunless = 0, unless_met = 0;
+
+	if (!same_text(r->channel, ev->channel) ||
+	    (r->provider != NULL && !same_text(r->provider, ev->provider)) ||
+	    !source_ok(r, source))
+		return 0;
+	for (i = 0; i < r->nconds; i++) {
+		const struct rule_cond *c = &r->conds[i];
+
+		if (c->unless) {
+			nunless++;
+			unless_met += (size_t)cond_met(m, c, ev);
+		} else if (!cond_met(m, c, ev)) {
+			return 0;
+		}
+	}
+	/* 'unless': all of its conditions met keeps the rule quiet. */
+	return nunless == 0 || unless_met < nunless;
+}
+
+size_t
+matcher_match_event(struct matcher *m, const char *source, const struct winevent *ev,
+    int64_t time_us, struct match_event *out, size_t max)
+{
+	struct span caps[RULES_MAX_CAPTURES];
+	struct match_input in;
+	const struct rule *r;
+	size_t lo = 0, hi = m->nevidx, mid, i, len;
+	const char *v;
+
+	m->st.events++;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (m->evidx[mid].id < ev->event_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < m->nevidx && m->evidx[lo].id == ev->event_id; lo++) {
+		r = m->rs->r[m->evidx[lo].rule];
+		if (!event_rule_takes(m, r, ev, source))
+			continue;
+		for (i = 0; i < r->ncaptures; i++) {
+			v = winevent_get(ev, r->field_src[i], &len);
+			caps[i].p = v != NULL ? v : "";
+			caps[i].len = v != NULL ? len : 0;
+			caps[i].set = v != NULL;
+		}
+		memset(&in, 0, sizeof(in));
+		in.source = source;
+		in.program = ev->provider;
+		in.program_len = strlen(ev->provider);
+		in.time_us = time_us;
+		/* As for a line: the first rule that takes an event speaks for it. */
+		return emit(m, m->evidx[lo].rule, &in, caps, out, max);
 	}
 	return 0;
 }
@@ -603,27 +828,34 @@ print_event(FILE *out, unsigned long long lineno, const struct match_event *ev)
 	fputc('\n', out);
 }
 
-int
-matcher_test_stream(struct matcher *m, FILE *in, FILE *out, const char *source)
+/* The test input: the bytes already read to tell lines from events, then the file. */
+struct test_in {
+	FILE *fp;
+	const char *pre;
+	size_t npre, at;
+};
+
+static int
+test_getc(struct test_in *ti)
 {
-	struct match_event *evs;
+	if (ti->at < ti->npre)
+		return (unsigned char)ti->pre[ti->at++];
+	return getc(ti->fp);
+}
+
+static void
+test_lines(struct matcher *m, struct test_in *ti, FILE *out, const char *source,
+    struct match_event *evs, char *line)
+{
 	struct match_input mi;
 	struct syslog_line sl;
 	unsigned long long lineno = 0;
-	char *line;
 	size_t n, i, len;
-	int c, rc = 0;
+	int c;
 
-	evs = calloc(MATCH_MAX_EVENTS, sizeof(*evs));
-	line = malloc(TEST_LINE_MAX);
-	if (evs == NULL || line == NULL) {
-		free(evs);
-		free(line);
-		return VIGIL_ERR_NOMEM;
-	}
 	for (;;) {
 		/* A line of any bytes, cut at TEST_LINE_MAX; the rest of it is skipped. */
-		for (len = 0; (c = getc(in)) != EOF && c != '\n';)
+		for (len = 0; (c = test_getc(ti)) != EOF && c != '\n';)
 			if (len < TEST_LINE_MAX)
 				line[len++] = (char)c;
 		if (c == EOF && len == 0)
@@ -647,6 +879,131 @@ matcher_test_stream(struct matcher *m, FILE *in, FILE *out, const char *source)
 		for (i = 0; i < n; i++)
 			print_event(out, lineno, &evs[i]);
 	}
+}
+
+/*
+ * "<?vigil-fact NAME=VALUE?>" before an event, in test input only: sets (or,
+ * with no value, unsets) an agent fact from there on, as the platform would.
+ * Returns the bytes it took, or 0 when p does not start with one.
+ */
+static size_t
+test_fact(struct matcher *m, const char *p, size_t n)
+{
+	static const char tag[] = "<?vigil-fact ";
+	char name[RULES_MAX_NAME + 1], value[256];
+	const char *end, *eq;
+	size_t nl, vl;
+
+	if (n < sizeof(tag) - 1 || memcmp(p, tag, sizeof(tag) - 1) != 0 ||
+	    (end = text_find(p, n, "?>", 2)) == NULL)
+		return 0;
+	p += sizeof(tag) - 1;
+	if ((eq = memchr(p, '=', (size_t)(end - p))) == NULL)
+		return (size_t)(end + 2 - (p - (sizeof(tag) - 1)));
+	nl = (size_t)(eq - p) < sizeof(name) - 1 ? (size_t)(eq - p) : sizeof(name) - 1;
+	vl = (size_t)(end - eq - 1) < sizeof(value) - 1 ? (size_t)(end - eq - 1) : sizeof(value) - 1;
+	memcpy(name, p, nl);
+	name[nl] = '\0';
+	memcpy(value, eq + 1, vl);
+	value[vl] = '\0';
+	matcher_set_fact(m, name, vl > 0 ? value : NULL);
+	return (size_t)(end + 2 - (p - (sizeof(tag) - 1)));
+}
+
+/* Rendered events, one after another: the whole input, then each event in turn. */
+static int
+test_events(struct matcher *m, struct test_in *ti, FILE *out, const char *source,
+    struct match_event *evs)
+{
+	struct winevent *ev;
+	unsigned long long evno = 0;
+	char *buf = NULL, *nb, err[256];
+	size_t len = 0, cap = 0, at = 0, used, n, i, k;
+	int c, rc = 0, prc;
+
+	while ((c = test_getc(ti)) != EOF) {
+		if (len == cap) {
+			if (cap >= TEST_XML_MAX) {
+				fprintf(stderr, "vigil-agent: the events are longer than %d MiB\n",
+				    TEST_XML_MAX >> 20);
+				free(buf);
+				return VIGIL_ERR_TOOBIG;
+			}
+			cap = cap == 0 ? 65536 : cap * 2;
+			if ((nb = realloc(buf, cap)) == NULL) {
+				free(buf);
+				return VIGIL_ERR_NOMEM;
+			}
+			buf = nb;
+		}
+		buf[len++] = (char)c;
+	}
+	if ((ev = malloc(sizeof(*ev))) == NULL) {
+		free(buf);
+		return VIGIL_ERR_NOMEM;
+	}
+	while (at < len) {
+		while (at < len && (buf[at] == ' ' || buf[at] == '\t' || buf[at] == '\r' ||
+		    buf[at] == '\n'))
+			at++;
+		while ((k = test_fact(m, buf + at, len - at)) > 0)
+			at += k;
+		prc = winevent_parse(ev, buf + at, len - at, &used, err, sizeof(err));
+		if (prc == VIGIL_ERR_EMPTY)
+			break;
+		evno++;
+		if (prc != 0) {
+			/* Said, and read on from the next event. */
+			fprintf(stderr, "vigil-agent: event %llu: %s\n", evno, err);
+			fprintf(out, "%llu\t-\n", evno);
+			rc = VIGIL_ERR_INVAL;
+			if ((nb = (char *)(uintptr_t)text_find(buf + at + 1, len - at - 1, "<Event",
+			    6)) == NULL)
+				break;
+			at = (size_t)(nb - buf);
+			continue;
+		}
+		at += used;
+		n = matcher_match_event(m, source, ev, ev->time_us != 0 ? ev->time_us :
+		    (int64_t)evno * 1000000, evs, MATCH_MAX_EVENTS);
+		if (n == 0)
+			fprintf(out, "%llu\t-\n", evno);
+		for (i = 0; i < n; i++)
+			print_event(out, evno, &evs[i]);
+	}
+	free(ev);
+	free(buf);
+	return rc;
+}
+
+int
+matcher_test_stream(struct matcher *m, FILE *in, FILE *out, const char *source)
+{
+	struct match_event *evs;
+	struct test_in ti;
+	char *line, pre[8];
+	size_t npre = 0;
+	int c, rc = 0;
+
+	evs = calloc(MATCH_MAX_EVENTS, sizeof(*evs));
+	line = malloc(TEST_LINE_MAX);
+	if (evs == NULL || line == NULL) {
+		free(evs);
+		free(line);
+		return VIGIL_ERR_NOMEM;
+	}
+	/* Rendered events start "<Event", "<?xml" or a byte order mark; anything else is lines. */
+	while (npre < 5 && (c = getc(in)) != EOF)
+		pre[npre++] = (char)c;
+	ti.fp = in;
+	ti.pre = pre;
+	ti.npre = npre;
+	ti.at = 0;
+	if (npre == 5 && (memcmp(pre, "<Even", 5) == 0 || memcmp(pre, "<?xml", 5) == 0 ||
+	    memcmp(pre, "<?vig", 5) == 0 || memcmp(pre, "\xef\xbb\xbf<", 4) == 0))
+		rc = test_events(m, &ti, out, source, evs);
+	else
+		test_lines(m, &ti, out, source, evs, line);
 	if (ferror(in) || fflush(out) != 0)
 		rc = VIGIL_ERR_SYS;
 	free(line);

@@ -59,10 +59,32 @@ void matcher_free(struct matcher *m);                  /* NULL is a no-op */
 size_t matcher_match(struct matcher *m, const struct match_input *in, struct match_event *out,
     size_t max);
 
+struct winevent;
+
+/*
+ * Match one rendered Windows event (vigil/winevent.h) against the event
+ * rules, as matcher_match() does a line: the same out, returns and
+ * thresholds. source NULL: rules of any source apply. time_us is the clock
+ * of the windows (the event's own time, or when it was read). Field values
+ * point into ev: use them before ev changes.
+ */
+size_t matcher_match_event(struct matcher *m, const char *source, const struct winevent *ev,
+    int64_t time_us, struct match_event *out, size_t max);
+
+/*
+ * An agent fact that event rules may test ("agent.av_active != Windows
+ * Defender"): set by the platform (the antivirus Security Center reports
+ * active, say), replaced by the next call; value NULL unsets it. Returns 0,
+ * VIGIL_ERR_TOOBIG past RULES_MAX_FACTS names, VIGIL_ERR_INVAL for a name
+ * longer than RULES_MAX_NAME, or VIGIL_ERR_NOMEM.
+ */
+int matcher_set_fact(struct matcher *m, const char *name, const char *value);
+
 /* Counters, for the heartbeat and the logs. */
 struct matcher_stats {
 	size_t rules, thresholds;            /* loaded */
 	uint64_t lines;                      /* observations matched against */
+	uint64_t events;                     /* Windows events matched against */
 	uint64_t regex_runs;                 /* patterns run (past program and prefilter) */
 	uint64_t matched;                    /* rules that matched */
 	uint64_t suppressed;                 /* events folded by suppression */
@@ -77,7 +99,13 @@ void matcher_stats(const struct matcher *m, struct matcher_stats *st);
  * Rule test mode: every line of in (a syslog line or plain text) through
  * the matcher, one output line per event fired, or "N\t-". The clock of the
  * windows is the syslog time of the line, else its number in seconds.
- * source NULL: rules of any source apply. Returns 0, or VIGIL_ERR_SYS.
+ * Input that starts "<Event" (or "<?xml", or a byte order mark) is rendered
+ * Windows events instead, one after another, numbered as lines are, their
+ * clock their TimeCreated; "<?vigil-fact NAME=VALUE?>" before an event sets
+ * an agent fact (matcher_set_fact) from there on. source NULL: rules of any
+ * source apply. Returns 0; VIGIL_ERR_INVAL when an event could not be read
+ * (said on stderr, and the next one read); VIGIL_ERR_SYS, VIGIL_ERR_NOMEM or
+ * VIGIL_ERR_TOOBIG (events over 64 MiB).
  */
 int matcher_test_stream(struct matcher *m, FILE *in, FILE *out, const char *source);
 

@@ -17,6 +17,7 @@
 #include "vigil/ini.h"
 #include "vigil/names.h"
 #include "vigil/text.h"
+#include "vigil/winevent.h"
 
 #include "rules.h"
 #include "syslog.h"
@@ -28,7 +29,8 @@
 enum key {
 	K_DESCRIPTION, K_PROGRAM, K_SOURCES, K_PREFILTER, K_PATTERN, K_CATEGORY, K_SEVERITY,
 	K_SUMMARY, K_SUPPRESS, K_SUPPRESS_BY, K_ENABLED, K_RULES, K_COUNT, K_WINDOW,
-	K_GROUP_BY, K_EVENT_CATEGORY, K_SUMMARY_VI, K_DISTINCT, K_NKEYS
+	K_GROUP_BY, K_EVENT_CATEGORY, K_SUMMARY_VI, K_DISTINCT, K_CHANNEL, K_EVENT_ID,
+	K_PROVIDER, K_WHERE, K_UNLESS, K_FIELDS, K_NKEYS
 };
 
 /* "a b | c | d": the counts a threshold keeps apart fit the threshold's table. */
@@ -59,6 +61,12 @@ static const struct {
 	[K_EVENT_CATEGORY] = { "event_category", FOR_THRESHOLD },
 	[K_SUMMARY_VI] = { "summary_vi", FOR_RULE | FOR_THRESHOLD },
 	[K_DISTINCT] = { "distinct", FOR_THRESHOLD },
+	[K_CHANNEL] = { "channel", FOR_RULE },
+	[K_EVENT_ID] = { "event_id", FOR_RULE },
+	[K_PROVIDER] = { "provider", FOR_RULE },
+	[K_WHERE] = { "where", FOR_RULE },
+	[K_UNLESS] = { "unless", FOR_RULE },
+	[K_FIELDS] = { "fields", FOR_RULE },
 };
 
 /* The section being read. */
@@ -556,6 +564,12 @@ rule_free(struct rule *r)
 	free(r->prefilter);
 	free(r->captures);
 	pcre2_code_free(r->code);
+	free(r->channel);
+	free(r->provider);
+	for (size_t i = 0; i < r->nconds; i++)
+		free(r->conds[i].alts.buf);
+	free(r->conds);
+	free(r->field_src);
 	free(r);
 }
 
@@ -652,6 +666,349 @@ summary(struct loader *l, struct rule *r, const char *const *names, size_t n, in
 	return 0;
 }
 
+/* suppress and suppress_by, over the rule's fields (captures or event values). */
+static int
+suppression(struct loader *l, struct rule *r)
+{
+	struct section *s = &l->sec;
+	char msg[RULES_MSG_MAX];
+	struct rules_list by;
+	size_t i, k;
+
+	if (s->val[K_SUPPRESS_BY] != NULL && s->val[K_SUPPRESS] == NULL) {
+		sec_error(l, s->vline[K_SUPPRESS_BY], "'suppress_by' needs 'suppress'");
+		return -1;
+	}
+	if (s->val[K_SUPPRESS] != NULL && duration_us(s->val[K_SUPPRESS], "suppress",
+	    &r->suppress_us, msg, sizeof(msg)) != 0) {
+		sec_error(l, s->vline[K_SUPPRESS], "%s", msg);
+		return -1;
+	}
+	if (s->val[K_SUPPRESS_BY] != NULL) {
+		if (field_list(l, K_SUPPRESS_BY, &by) != 0)
+			return -1;
+		for (i = 0; i < by.n; i++) {
+			for (k = 0; k < r->ncaptures; k++)
+				if (strcmp(r->captures[k].name, by.item[i]) == 0)
+					break;
+			if (k == r->ncaptures) {
+				sec_error(l, s->vline[K_SUPPRESS_BY], "'suppress_by' names '%s', "
+				    "which the %s", by.item[i],
+				    r->is_event ? "rule's 'fields' do not name" : "pattern does not capture");
+				free(by.buf);
+				return -1;
+			}
+			r->suppress_by[r->nsuppress_by++] = k;
+		}
+		free(by.buf);
+	}
+	return 0;
+}
+
+/* ---- event rules (Windows) ------------------------------------------------ */
+
+/* A Windows value's name: letters, digits, '_' and '-' (a space is written '_'). */
+static int
+valid_field(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > RULES_MAX_FIELD_NAME)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+			return 0;
+	return 1;
+}
+
+static char *
+trim(char *p)
+{
+	char *e;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	e = p + strlen(p);
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+		*--e = '\0';
+	return p;
+}
+
+/* "a | b|c" -> l (owning a copy), each alternative trimmed and not empty. */
+static int
+alt_split(struct rules_list *l, const char *v, char *msg, size_t msglen)
+{
+	size_t n = 1, vlen = strlen(v), tables;
+	char *p, *q, *alt;
+
+	memset(l, 0, sizeof(*l));
+	for (p = (char *)(uintptr_t)v; *p != '\0'; p++)
+		n += *p == '|';
+	if (n > RULES_MAX_LIST) {
+		snprintf(msg, msglen, "has more than %d values separated by '|'", RULES_MAX_LIST);
+		return VIGIL_ERR_TOOBIG;
+	}
+	tables = n * (sizeof(*l->item) + sizeof(*l->len));
+	if ((l->buf = malloc(tables + vlen + 1)) == NULL) {
+		snprintf(msg, msglen, "out of memory");
+		return VIGIL_ERR_NOMEM;
+	}
+	l->item = (const char **)(void *)l->buf;
+	l->len = (size_t *)(void *)(l->buf + n * sizeof(*l->item));
+	memcpy(l->buf + tables, v, vlen + 1);
+	for (p = l->buf + tables; p != NULL; p = q) {
+		if ((q = strchr(p, '|')) != NULL)
+			*q++ = '\0';
+		alt = trim(p);
+		if (*alt == '\0') {
+			snprintf(msg, msglen, "has an empty value (around a '|')");
+			return VIGIL_ERR_INVAL;
+		}
+		l->item[l->n] = alt;
+		l->len[l->n] = strlen(alt);
+		l->n++;
+	}
+	return 0;
+}
+
+/*
+ * "NAME = A|B; agent.FACT != C" (where, or unless) -> conditions of r. A
+ * mistake is reported at the key's line: 0, or -1.
+ */
+static int
+conditions(struct loader *l, struct rule *r, int key)
+{
+	struct section *s = &l->sec;
+	char msg[RULES_MSG_MAX], *copy, *p, *next, *eq, *name, *val;
+	struct rule_cond *c, *nc;
+	int rc = -1;
+
+	if (s->val[key] == NULL)
+		return 0;
+	if ((copy = strdup(s->val[key])) == NULL) {
+		sec_error(l, s->vline[key], "out of memory");
+		return -1;
+	}
+	for (p = copy; p != NULL; p = next) {
+		if ((next = strchr(p, ';')) != NULL)
+			*next++ = '\0';
+		if (*trim(p) == '\0' && next == NULL && p != copy)
+			break;          /* a ';' at the end */
+		if ((eq = strchr(p, '=')) == NULL) {
+			sec_error(l, s->vline[key], "'%s' has '%.64s', which is not NAME = VALUE or "
+			    "NAME != VALUE (several: separated by ';')", keys[key].name, trim(p));
+			goto out;
+		}
+		if (r->nconds == RULES_MAX_CONDS) {
+			sec_error(l, s->vline[key], "more than %d conditions in 'where' and "
+			    "'unless'", RULES_MAX_CONDS);
+			goto out;
+		}
+		if ((nc = realloc(r->conds, (r->nconds + 1) * sizeof(*nc))) == NULL) {
+			sec_error(l, s->vline[key], "out of memory");
+			goto out;
+		}
+		r->conds = nc;
+		c = &r->conds[r->nconds];
+		memset(c, 0, sizeof(*c));
+		c->unless = key == K_UNLESS;
+		if (eq > p && eq[-1] == '!') {
+			c->negate = 1;
+			eq[-1] = '\0';
+		}
+		*eq = '\0';
+		name = trim(p);
+		val = trim(eq + 1);
+		if (strncmp(name, "agent.", 6) == 0) {
+			c->fact = 1;
+			name += 6;
+			if (!valid_name(name, strlen(name))) {
+				sec_error(l, s->vline[key], "'%s' names the agent fact '%.64s', which "
+				    "cannot be one (letters, digits and '_')", keys[key].name, name);
+				goto out;
+			}
+		} else if (!valid_field(name, strlen(name))) {
+			sec_error(l, s->vline[key], "'%s' names '%.64s', which is not the name of "
+			    "a Windows event's value (letters, digits, '_' for a space, '-')",
+			    keys[key].name, name);
+			goto out;
+		}
+		snprintf(c->name, sizeof(c->name), "%s", name);
+		if (*val == '\0') {
+			sec_error(l, s->vline[key], "'%s': the condition on '%s' has no value",
+			    keys[key].name, c->name);
+			goto out;
+		}
+		if (alt_split(&c->alts, val, msg, sizeof(msg)) != 0) {
+			free(c->alts.buf);
+			sec_error(l, s->vline[key], "'%s': the condition on '%s' %s", keys[key].name,
+			    c->name, msg);
+			goto out;
+		}
+		r->nconds++;
+	}
+	rc = 0;
+out:
+	free(copy);
+	return rc;
+}
+
+/* event_id = 4728 4732 4756 (or with commas). */
+static int
+event_ids(struct loader *l, struct rule *r)
+{
+	struct section *s = &l->sec;
+	const char *p = s->val[K_EVENT_ID];
+	unsigned long v;
+	char *end;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		if (*p < '0' || *p > '9')
+			goto bad;
+		errno = 0;
+		v = strtoul(p, &end, 10);
+		if (errno != 0 || v > 65535 || (*end != '\0' && *end != ' ' && *end != '\t' &&
+		    *end != ','))
+			goto bad;
+		if (r->nevent_ids == RULES_MAX_EVENT_IDS) {
+			sec_error(l, s->vline[K_EVENT_ID], "'event_id' has more than %d ids",
+			    RULES_MAX_EVENT_IDS);
+			return -1;
+		}
+		r->event_ids[r->nevent_ids++] = (uint16_t)v;
+		p = end;
+	}
+	if (r->nevent_ids > 0)
+		return 0;
+bad:
+	sec_error(l, s->vline[K_EVENT_ID], "'event_id' must be numbers from 0 to 65535 "
+	    "(several: separated by spaces), not '%.64s'", s->val[K_EVENT_ID]);
+	return -1;
+}
+
+/* fields = TargetUserName user=SubjectUserName computer: the rule's fields, in order. */
+static int
+event_fields(struct loader *l, struct rule *r)
+{
+	struct section *s = &l->sec;
+	char msg[RULES_MSG_MAX];
+	struct rules_list fl;
+	const char *item, *eq, *src;
+	size_t i, k, alen;
+
+	if (s->val[K_FIELDS] == NULL)
+		return 0;
+	if (list_split(&fl, s->val[K_FIELDS], RULES_MAX_NAME + 1 + RULES_MAX_FIELD_NAME,
+	    "fields", msg, sizeof(msg)) != 0) {
+		free(fl.buf);
+		sec_error(l, s->vline[K_FIELDS], "%s", msg);
+		return -1;
+	}
+	if ((r->captures = calloc(fl.n, sizeof(*r->captures))) == NULL ||
+	    (r->field_src = calloc(fl.n, sizeof(*r->field_src))) == NULL) {
+		free(fl.buf);
+		sec_error(l, s->vline[K_FIELDS], "out of memory");
+		return -1;
+	}
+	for (i = 0; i < fl.n; i++) {
+		item = fl.item[i];
+		eq = strchr(item, '=');
+		src = eq != NULL ? eq + 1 : item;
+		alen = eq != NULL ? (size_t)(eq - item) : strlen(item);
+		if (!valid_name(item, alen)) {
+			snprintf(msg, sizeof(msg), "'fields' has '%.64s': a field's name is 1 to %d "
+			    "letters, digits or '_' (write NAME=WindowsName to rename one)", item,
+			    RULES_MAX_NAME);
+			goto bad;
+		}
+		if (!valid_field(src, strlen(src))) {
+			snprintf(msg, sizeof(msg), "'fields' has '%.64s', which is not the name of a "
+			    "Windows event's value (letters, digits, '_' for a space, '-')", src);
+			goto bad;
+		}
+		if ((alen == 6 && memcmp(item, "repeat", 6) == 0) ||
+		    (alen == 7 && memcmp(item, "program", 7) == 0) ||
+		    (alen == 6 && memcmp(item, "source", 6) == 0)) {
+			snprintf(msg, sizeof(msg), "the field name '%.*s' is reserved", (int)alen,
+			    item);
+			goto bad;
+		}
+		snprintf(r->captures[i].name, sizeof(r->captures[i].name), "%.*s", (int)alen, item);
+		snprintf(r->field_src[i], sizeof(r->field_src[i]), "%s", src);
+		for (k = 0; k < i; k++)
+			if (strcmp(r->captures[k].name, r->captures[i].name) == 0)
+				break;
+		if (k < i) {
+			snprintf(msg, sizeof(msg), "'fields' names '%s' twice", r->captures[i].name);
+			goto bad;
+		}
+		r->ncaptures++;
+	}
+	if (r->ncaptures > RULES_MAX_CAPTURES) {
+		snprintf(msg, sizeof(msg), "'fields' has more than %d names", RULES_MAX_CAPTURES);
+		goto bad;
+	}
+	free(fl.buf);
+	return 0;
+bad:
+	free(fl.buf);
+	sec_error(l, s->vline[K_FIELDS], "%s", msg);
+	return -1;
+}
+
+static int
+build_event_rule(struct loader *l, struct rule *r)
+{
+	static const enum key line_only[] = { K_PATTERN, K_PROGRAM, K_PREFILTER };
+	struct section *s = &l->sec;
+	const char *names[RULES_MAX_CAPTURES];
+	char msg[RULES_MSG_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(line_only) / sizeof(line_only[0]); i++) {
+		if (s->val[line_only[i]] != NULL) {
+			sec_error(l, s->vline[line_only[i]], "'%s' is for a log-line rule, and this "
+			    "is an event rule (channel, event_id): a rule is one or the other",
+			    keys[line_only[i]].name);
+			return -1;
+		}
+	}
+	if (s->val[K_CHANNEL] == NULL || s->val[K_EVENT_ID] == NULL) {
+		sec_error(l, s->line, "an event rule needs both 'channel' and 'event_id'");
+		return -1;
+	}
+	if (s->val[K_SOURCES] != NULL && list_split(&r->sources, s->val[K_SOURCES], 128,
+	    "sources", msg, sizeof(msg)) != 0) {
+		sec_error(l, s->vline[K_SOURCES], "%s", msg);
+		return -1;
+	}
+	if (*s->val[K_CHANNEL] == '\0' || strlen(s->val[K_CHANNEL]) >= WINEVENT_MAX_SYS ||
+	    (s->val[K_PROVIDER] != NULL && (*s->val[K_PROVIDER] == '\0' ||
+	    strlen(s->val[K_PROVIDER]) >= WINEVENT_MAX_SYS))) {
+		sec_error(l, s->vline[*s->val[K_CHANNEL] == '\0' ||
+		    strlen(s->val[K_CHANNEL]) >= WINEVENT_MAX_SYS ? K_CHANNEL : K_PROVIDER],
+		    "'channel' and 'provider' are 1 to %d bytes", WINEVENT_MAX_SYS - 1);
+		return -1;
+	}
+	if ((r->channel = strdup(s->val[K_CHANNEL])) == NULL || (s->val[K_PROVIDER] != NULL &&
+	    (r->provider = strdup(s->val[K_PROVIDER])) == NULL)) {
+		sec_error(l, s->line, "out of memory");
+		return -1;
+	}
+	if (event_ids(l, r) != 0 || conditions(l, r, K_WHERE) != 0 ||
+	    conditions(l, r, K_UNLESS) != 0 || event_fields(l, r) != 0)
+		return -1;
+	for (i = 0; i < r->ncaptures; i++)
+		names[i] = r->captures[i].name;
+	if (summary(l, r, names, r->ncaptures, 0) != 0)
+		return -1;
+	return suppression(l, r);
+}
+
 static int
 build_rule(struct loader *l, struct rule *r)
 {
@@ -660,10 +1017,19 @@ build_rule(struct loader *l, struct rule *r)
 	char msg[RULES_MSG_MAX], lit[RULES_MAX_PREFILTER + 1];
 	PCRE2_UCHAR emsg[256];
 	PCRE2_SIZE eoff;
-	struct rules_list by;
-	size_t i, k, n;
+	size_t i, n;
 	int ecode;
 
+	if (r->is_event)
+		return build_event_rule(l, r);
+	for (i = K_CHANNEL; i < K_NKEYS; i++) {
+		if (s->val[i] != NULL) {
+			sec_error(l, s->vline[i], "'%s' is for an event rule (channel, event_id), "
+			    "and this is a log-line rule (pattern): a rule is one or the other",
+			    keys[i].name);
+			return -1;
+		}
+	}
 	if (s->val[K_PROGRAM] != NULL && list_split(&r->programs, s->val[K_PROGRAM],
 	    SYSLOG_MAX_TAG, "program", msg, sizeof(msg)) != 0)
 		goto bad_program;
@@ -711,33 +1077,7 @@ build_rule(struct loader *l, struct rule *r)
 		names[i] = r->captures[i].name;
 	if (summary(l, r, names, r->ncaptures, 0) != 0)
 		return -1;
-	if (s->val[K_SUPPRESS_BY] != NULL && s->val[K_SUPPRESS] == NULL) {
-		sec_error(l, s->vline[K_SUPPRESS_BY], "'suppress_by' needs 'suppress'");
-		return -1;
-	}
-	if (s->val[K_SUPPRESS] != NULL && duration_us(s->val[K_SUPPRESS], "suppress",
-	    &r->suppress_us, msg, sizeof(msg)) != 0) {
-		sec_error(l, s->vline[K_SUPPRESS], "%s", msg);
-		return -1;
-	}
-	if (s->val[K_SUPPRESS_BY] != NULL) {
-		if (field_list(l, K_SUPPRESS_BY, &by) != 0)
-			return -1;
-		for (i = 0; i < by.n; i++) {
-			for (k = 0; k < r->ncaptures; k++)
-				if (strcmp(r->captures[k].name, by.item[i]) == 0)
-					break;
-			if (k == r->ncaptures) {
-				sec_error(l, s->vline[K_SUPPRESS_BY], "'suppress_by' names '%s', "
-				    "which the pattern does not capture", by.item[i]);
-				free(by.buf);
-				return -1;
-			}
-			r->suppress_by[r->nsuppress_by++] = k;
-		}
-		free(by.buf);
-	}
-	return 0;
+	return suppression(l, r);
 bad_program:
 	sec_error(l, s->vline[K_PROGRAM], "%s", msg);
 	return -1;
@@ -915,8 +1255,7 @@ section_reset(struct section *s)
 static void
 section_end(struct loader *l)
 {
-	static const enum key rule_req[] = { K_DESCRIPTION, K_PATTERN, K_CATEGORY, K_SEVERITY,
-	    K_SUMMARY };
+	static const enum key rule_req[] = { K_DESCRIPTION, K_CATEGORY, K_SEVERITY, K_SUMMARY };
 	static const enum key thr_req[] = { K_DESCRIPTION, K_COUNT, K_WINDOW, K_EVENT_CATEGORY,
 	    K_SEVERITY, K_SUMMARY };
 	struct section *s = &l->sec;
@@ -950,9 +1289,17 @@ section_end(struct loader *l)
 		r = NULL;
 		goto out;
 	}
+	/* A rule with a pattern reads log lines; one with channel or event_id, Windows events. */
+	r->is_event = !s->threshold && s->val[K_PATTERN] == NULL &&
+	    (s->val[K_CHANNEL] != NULL || s->val[K_EVENT_ID] != NULL);
 	for (i = 0; i < nreq; i++) {
 		if (s->val[req[i]] == NULL) {
 			sec_error(l, s->line, "missing required key '%s'", keys[req[i]].name);
+			goto out;
+		}
+		if (i == 0 && !s->threshold && !r->is_event && s->val[K_PATTERN] == NULL) {
+			sec_error(l, s->line, "missing required key 'pattern' (or, for a Windows "
+			    "event rule, 'channel' and 'event_id')");
 			goto out;
 		}
 	}

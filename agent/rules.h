@@ -1,7 +1,10 @@
 /*
  * rules.c: detection rule files -> a checked, compiled rule set.
  *
- *   [rule ID]        a PCRE2 pattern over a message -> an event
+ *   [rule ID]        a PCRE2 pattern over a message -> an event (a log-line
+ *                    rule); or channel, event_id and conditions on the named
+ *                    values of a rendered Windows event -> an event (an
+ *                    event rule, vigil/winevent.h)
  *   [threshold ID]   N events of some rules (or a category) within W -> an event;
  *                    or N distinct values of a field (distinct = user); with
  *                    "rules = a b | c", a and b counted apart from c, the
@@ -37,6 +40,10 @@
 #define RULES_MAX_PARTS 32             /* pieces of a summary template */
 #define RULES_MAX_COUNTED_BY 4         /* thresholds that may count one rule */
 #define RULES_MAX_PREFILTER 256
+#define RULES_MAX_EVENT_IDS 32         /* event ids of one event rule */
+#define RULES_MAX_CONDS 8              /* where and unless conditions of one event rule */
+#define RULES_MAX_FIELD_NAME 64        /* = WINEVENT_MAX_NAME: a Windows value's name */
+#define RULES_MAX_FACTS 16             /* agent facts a matcher holds */
 
 /* A field reference in a template: an index into the rule's field names, or one of these. */
 enum tmpl_ref {
@@ -75,6 +82,21 @@ struct rule_capture {
 	size_t ngroups;
 };
 
+/*
+ * A condition of an event rule: NAME = A|B (one of them) or NAME != A|B
+ * (none of them), each alternative compared without regard to ASCII case,
+ * '*' matching any run of characters. NAME is a value of the event, or
+ * agent.NAME one of the facts the platform sets (matcher_set_fact). A
+ * condition on a value the event (or the agent) lacks is not met.
+ */
+struct rule_cond {
+	char name[RULES_MAX_FIELD_NAME + 1];
+	int fact;                   /* agent.NAME */
+	int negate;                 /* != */
+	int unless;                 /* from 'unless': all of them met keeps the rule quiet */
+	struct rules_list alts;
+};
+
 struct rule {
 	char id[RULES_ID_MAX + 1];
 	int is_threshold;
@@ -103,6 +125,16 @@ struct rule {
 	size_t counted_by[RULES_MAX_COUNTED_BY];  /* indices of thresholds in the set */
 	unsigned char counted_group[RULES_MAX_COUNTED_BY];  /* in which of its counts */
 	size_t ncounted_by;
+
+	/* [rule] for Windows events (is_event): no pattern, program or prefilter */
+	int is_event;
+	char *channel;                            /* compared without regard to case */
+	char *provider;                           /* NULL: any */
+	uint16_t event_ids[RULES_MAX_EVENT_IDS];
+	size_t nevent_ids;
+	struct rule_cond *conds;                  /* nconds, owned */
+	size_t nconds;
+	char (*field_src)[RULES_MAX_FIELD_NAME + 1]; /* per capture: the event's value name */
 
 	/* [threshold] */
 	struct rules_list counts;                 /* rule ids ("|" between counts kept

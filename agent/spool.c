@@ -1,6 +1,7 @@
 /*
  * The agent's durable spool: events waiting for the collector's ack, the
- * tail offsets of the log sources and the cursors of the journal sources, in
+ * tail offsets of the log sources, the cursors of the journal sources and
+ * the bookmarks of the Windows Event Log channels, in
  * one SQLite database in WAL mode.
  *
  * Durability: synchronous=NORMAL. A crash of the process (SIGKILL, abort)
@@ -58,7 +59,14 @@ static const char spool_schema_v2[] =
     " source TEXT PRIMARY KEY,"
     " cursor TEXT NOT NULL);";
 
-static const char *const spool_schema[] = { spool_schema_v1, spool_schema_v2 };
+/* Windows Event Log channels: the last record taken and the bookmark to resume after it. */
+static const char spool_schema_v3[] =
+    "CREATE TABLE IF NOT EXISTS bookmarks ("
+    " channel TEXT PRIMARY KEY,"
+    " record_id INTEGER NOT NULL,"
+    " bookmark TEXT NOT NULL);";
+
+static const char *const spool_schema[] = { spool_schema_v1, spool_schema_v2, spool_schema_v3 };
 #define SPOOL_SCHEMA_VERSION ((int)(sizeof(spool_schema) / sizeof(spool_schema[0])))
 
 /* The counters that a rollback must put back. */
@@ -89,6 +97,8 @@ enum {
 	ST_POS_SET,
 	ST_CURSOR_GET,
 	ST_CURSOR_SET,
+	ST_BOOKMARK_GET,
+	ST_BOOKMARK_SET,
 	ST_COUNT_EVENTS,
 	ST_NSTMT
 };
@@ -119,6 +129,10 @@ static const char *const spool_sql[ST_NSTMT] = {
 	[ST_CURSOR_GET] = "SELECT cursor FROM cursors WHERE source = ?",
 	[ST_CURSOR_SET] = "INSERT INTO cursors(source, cursor) VALUES (?, ?)"
 	    " ON CONFLICT(source) DO UPDATE SET cursor = excluded.cursor",
+	[ST_BOOKMARK_GET] = "SELECT record_id, bookmark FROM bookmarks WHERE channel = ?",
+	[ST_BOOKMARK_SET] = "INSERT INTO bookmarks(channel, record_id, bookmark) VALUES (?, ?, ?)"
+	    " ON CONFLICT(channel) DO UPDATE SET record_id = excluded.record_id,"
+	    " bookmark = excluded.bookmark",
 	[ST_COUNT_EVENTS] = "SELECT count(*), coalesce(sum(length(ev)), 0), coalesce(max(seq), 0)"
 	    " FROM events",
 };
@@ -757,4 +771,49 @@ spool_cursor_set(struct spool *s, const char *source, const char *cursor)
 	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, cursor, (int)len, SQLITE_STATIC);
 	return spool_step_done(s, ST_CURSOR_SET);
+}
+
+int
+spool_bookmark_get(struct spool *s, const char *channel, uint64_t *record_id, char *bookmark,
+    size_t cap)
+{
+	sqlite3_stmt *st = s->st[ST_BOOKMARK_GET];
+	const unsigned char *text;
+	int r, len;
+
+	if (cap == 0)
+		return VIGIL_ERR_INVAL;
+	bookmark[0] = '\0';
+	*record_id = 0;
+	if ((r = spool_lookup(s, ST_BOOKMARK_GET, channel)) != 0)
+		return r;
+	*record_id = (uint64_t)sqlite3_column_int64(st, 0);
+	text = sqlite3_column_text(st, 1);
+	len = sqlite3_column_bytes(st, 1);
+	if (text == NULL || len < 0)
+		len = 0;
+	if ((size_t)len >= cap || (size_t)len > SPOOL_BOOKMARK_MAX)
+		r = VIGIL_ERR_TOOBIG;
+	else {
+		if (len > 0)
+			memcpy(bookmark, text, (size_t)len);
+		bookmark[len] = '\0';
+	}
+	spool_lookup_end(s, ST_BOOKMARK_GET);
+	return r;
+}
+
+int
+spool_bookmark_set(struct spool *s, const char *channel, uint64_t record_id,
+    const char *bookmark)
+{
+	sqlite3_stmt *st = s->st[ST_BOOKMARK_SET];
+	size_t len = strnlen(bookmark, SPOOL_BOOKMARK_MAX + 1);
+
+	if (len > SPOOL_BOOKMARK_MAX || record_id > INT64_MAX)
+		return VIGIL_ERR_TOOBIG;
+	sqlite3_bind_text(st, 1, channel, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)record_id);
+	sqlite3_bind_text(st, 3, bookmark, (int)len, SQLITE_STATIC);
+	return spool_step_done(s, ST_BOOKMARK_SET);
 }

@@ -71,4 +71,21 @@ int spool_pos_set(struct spool *s, const char *source, const struct tail_pos *po
 int spool_cursor_get(struct spool *s, const char *source, char *cursor, size_t cap);
 int spool_cursor_set(struct spool *s, const char *source, const char *cursor);
 
+/*
+ * Windows Event Log bookmarks, per channel: the record id of the last event
+ * taken and the bookmark text the sensor resumes from (EvtCreateBookmark's,
+ * rendered with EvtRenderBookmark; at most SPOOL_BOOKMARK_MAX bytes), set
+ * inside the same transaction as the events read up to it, as a log file's
+ * offset is: a restart neither loses nor repeats an event. get copies the
+ * NUL-terminated bookmark into bookmark[cap] and sets *record_id:
+ * VIGIL_ERR_NOTFOUND when the channel has none (then *record_id is 0),
+ * VIGIL_ERR_TOOBIG when it does not fit. set: VIGIL_ERR_TOOBIG for a longer
+ * bookmark or a record id past INT64_MAX.
+ */
+#define SPOOL_BOOKMARK_MAX 4096
+int spool_bookmark_get(struct spool *s, const char *channel, uint64_t *record_id,
+    char *bookmark, size_t cap);
+int spool_bookmark_set(struct spool *s, const char *channel, uint64_t record_id,
+    const char *bookmark);
+
 #endif

@@ -6,7 +6,7 @@
  *
  *   vigil-agent -f FILE [-d] [-n] [-v]
  *   vigil-agent --list-usb [--sysfs-root DIR]
- *   vigil-agent --test-rules [-f FILE] [-r DIR [-r DIR]] [--source NAME] < LINES
+ *   vigil-agent --test-rules [-f FILE] [-r DIR [-r DIR]] [--source NAME] < LINES|EVENTS.xml
  */
 #include <errno.h>
 #include <getopt.h>
@@ -65,7 +65,7 @@ usage(void)
 	fprintf(stderr, "%s", _("usage: vigil-agent -f FILE [-d] [-n] [-v]\n"));
 	fprintf(stderr, "%s", _("       vigil-agent --list-usb [--sysfs-root DIR]\n"));
 	fprintf(stderr, "%s", _("       vigil-agent --test-rules [-f FILE] [-r DIR [-r DIR]] "
-	    "[--source NAME] < LINES\n"));
+	    "[--source NAME] < LINES|EVENTS.xml\n"));
 	fprintf(stderr, "%s", _("Try \"vigil-agent --help\".\n"));
 	exit(1);
 }

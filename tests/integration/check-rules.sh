@@ -11,6 +11,10 @@
 #   = KEY=VALUE     the event of the '+' line above carries this field
 #   other lines starting with '#', and blank lines, are comments
 #
+# A LINE is a log line, or a rendered Windows event on one line (EvtRender's
+# XML, line ends inside values as &#13;&#10;), optionally preceded by
+# "<?vigil-fact NAME=VALUE?>"; a block is all lines or all events.
+#
 # Every shipped rule and threshold must have at least one '+' and one '-'
 # sample, and every rules file its samples file. Prints a summary; exits 1 on
 # any failure, naming the samples file, its line and the rule.

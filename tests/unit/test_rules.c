@@ -236,7 +236,7 @@ static void
 test_errors_rule_values(void **state)
 {
 	expect_error("[rule r1]\ndescription = d\n", "t.rules:1: rule r1: missing required "
-	    "key 'pattern'");
+	    "key 'pattern' (or, for a Windows event rule, 'channel' and 'event_id')");
 	expect_error("[rule r1]\npattern = x\ncategory = auth\nseverity = low\nsummary = s\n",
 	    "t.rules:1: rule r1: missing required key 'description'");
 	expect_error(RULE_HEAD "description2 = x\n", "t.rules:5: rule r1: unknown key "

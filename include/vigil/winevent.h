@@ -1,0 +1,95 @@
+/*
+ * winevent.c: one rendered Windows event (the XML EvtRender gives with
+ * EvtRenderEventXml, or `wevtutil qe CHANNEL /f:xml` prints) -> a capped
+ * struct of what rules match on: the provider, channel, event id, record id,
+ * time and computer of <System>, and the named values of <EventData> (or of
+ * <UserData>, whose element names and attributes are the names). Never the
+ * rendered message: <RenderingInfo> is what Windows translated for a reader
+ * (a Vietnamese Windows writes it in Vietnamese) and is skipped whole.
+ *
+ * The input is outside input: it is tokenized by vigil/xmltok.h (no DOCTYPE,
+ * so no entity expands; nesting and attributes capped), text is decoded
+ * (the five entities and character references) and made valid UTF-8 (each
+ * invalid sequence one U+FFFD, a NUL too), and every piece kept has a cap:
+ * a value longer than WINEVENT_MAX_VALUE is cut at a character boundary,
+ * fields past WINEVENT_MAX_FIELDS or past the struct's text room are left
+ * out; each cut is counted in the struct, so that a caller can say so.
+ *
+ *	struct winevent *ev = malloc(sizeof(*ev));
+ *	if (winevent_parse(ev, xml, len, &used, err, sizeof(err)) == 0)
+ *		v = winevent_get(ev, "TargetUserName", &vlen);
+ */
+#ifndef VIGIL_WINEVENT_H
+#define VIGIL_WINEVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WINEVENT_MAX_XML (256 * 1024) /* bytes of one rendered event */
+#define WINEVENT_MAX_FIELDS 48        /* named values kept */
+#define WINEVENT_MAX_NAME 64          /* bytes of a value's name; longer: left out */
+#define WINEVENT_MAX_VALUE 2048       /* bytes of one value; longer: cut */
+#define WINEVENT_MAX_TEXT (16 * 1024) /* bytes of every name and value together */
+#define WINEVENT_MAX_SYS 256          /* bytes of provider, channel, computer */
+
+struct winevent_field {
+	const char *name; /* NUL-terminated, inside the struct */
+	const char *value;
+	size_t nlen, vlen;
+};
+
+struct winevent {
+	char provider[WINEVENT_MAX_SYS];  /* <Provider Name=...>; "" when absent */
+	char channel[WINEVENT_MAX_SYS];   /* <Channel> */
+	char computer[WINEVENT_MAX_SYS];  /* <Computer> */
+	char time[40];                    /* <TimeCreated SystemTime=...> as written */
+	char event_id_text[8];            /* "4625" */
+	char record_id_text[24];          /* "" when absent */
+	uint32_t event_id;                /* 0..65535 */
+	uint64_t record_id;               /* 0 when absent */
+	int64_t time_us;                  /* SystemTime in µs since 1970 (UTC); 0: absent or bad */
+	size_t nfields;
+	struct winevent_field fields[WINEVENT_MAX_FIELDS];
+	/* What did not fit, counted (also: what could not be read). */
+	unsigned fields_dropped;          /* past WINEVENT_MAX_FIELDS, the text room, or named
+	                                   * longer than WINEVENT_MAX_NAME */
+	unsigned values_cut;              /* values and System texts cut at their cap */
+	unsigned invalid_utf8;            /* invalid sequences replaced by U+FFFD */
+	size_t textlen;
+	char text[WINEVENT_MAX_TEXT];     /* the names and values */
+};
+
+/*
+ * Parse the first event of xml[0..len): optional spaces, a byte order mark,
+ * an <?xml?> declaration and comments before it; its root element must be
+ * <Event> with a <System> holding an <EventID>. *used, when not NULL, is set
+ * to the bytes read through the end of </Event>, so that several events
+ * written one after another (wevtutil's output) are read in turn. Returns 0;
+ * VIGIL_ERR_EMPTY when xml holds nothing but spaces; VIGIL_ERR_INVAL (not
+ * well-formed, not an event), VIGIL_ERR_TOOBIG (over WINEVENT_MAX_XML or the
+ * tokenizer's caps) or VIGIL_ERR_MISSING (no EventID), with "byte N: what is
+ * wrong" in err.
+ */
+int winevent_parse(struct winevent *ev, const char *xml, size_t len, size_t *used, char *err,
+    size_t errlen);
+
+/*
+ * A value by name: a field of <EventData>/<UserData> (names as Windows
+ * writes them, exactly, with '_' for a space: "TargetUserName",
+ * Defender's "Threat_Name"), or, in lower case, one of
+ * <System>'s: "provider", "channel", "computer", "event_id", "record_id",
+ * "time". The first field of that name; NULL when the event has none.
+ */
+const char *winevent_get(const struct winevent *ev, const char *name, size_t *vlen);
+
+/*
+ * The event on one line, for people (an event's raw text): "CHANNEL ID
+ * PROVIDER COMPUTER #RECORD: Name=value Name=value", cut at cap (always
+ * NUL-terminated, at a character boundary). Returns its length.
+ */
+size_t winevent_format(const struct winevent *ev, char *buf, size_t cap);
+
+/* Whether name is one of the <System> names winevent_get() knows. */
+int winevent_is_system(const char *name);
+
+#endif

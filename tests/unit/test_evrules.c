@@ -1,0 +1,269 @@
+/*
+ * Event rules: rules over rendered Windows events (rules.c's channel,
+ * event_id, provider, where, unless and fields; matcher.c's
+ * matcher_match_event and agent facts). What a mistake in the keys says,
+ * which rule takes which event, and the thresholds by named values
+ * (guessing by address, by user; spraying by distinct user names).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "vigil/err.h"
+#include "vigil/winevent.h"
+#include "../../agent/matcher.h"
+#include "../../agent/rules.h"
+
+static void
+no_errors(void *arg, const char *msg)
+{
+	fail_msg("rules: %s", msg);
+}
+
+static void
+keep_error(void *arg, const char *msg)
+{
+	snprintf(arg, 512, "%s", msg);
+}
+
+static struct matcher *
+matcher_in(const char *text)
+{
+	struct ruleset *rs = rules_new();
+	struct matcher *m;
+
+	assert_non_null(rs);
+	assert_int_equal(rules_load_text(rs, "w.rules", text, strlen(text), 0, no_errors, NULL),
+	    0);
+	rules_finish(rs, no_errors, NULL);
+	assert_non_null(m = matcher_new(rs));
+	return m;
+}
+
+/* The one error a rule text gives. */
+static void
+expect_error(const char *text, const char *want)
+{
+	struct ruleset *rs = rules_new();
+	char msg[512] = "";
+
+	assert_non_null(rs);
+	rules_load_text(rs, "w.rules", text, strlen(text), 0, keep_error, msg);
+	rules_finish(rs, keep_error, msg);
+	if (strcmp(msg, want) != 0)
+		fail_msg("got \"%s\"\nwant \"%s\"", msg, want);
+	assert_int_equal(rs->nerrors, 1);
+	assert_int_equal(rs->nrules, 0);
+	rules_free(rs);
+}
+
+static struct winevent ev;
+
+/* A 4625 (or any id) on channel Security with the given values. */
+static const struct winevent *
+event(unsigned id, const char *channel, const char *user, const char *ip, const char *type)
+{
+	char xml[2048], err[128];
+
+	snprintf(xml, sizeof(xml),
+	    "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"
+	    "<Provider Name='Microsoft-Windows-Security-Auditing'/><EventID>%u</EventID>"
+	    "<Channel>%s</Channel><Computer>MAY-KE-TOAN-01</Computer></System><EventData>"
+	    "<Data Name='TargetUserName'>%s</Data><Data Name='IpAddress'>%s</Data>"
+	    "<Data Name='LogonType'>%s</Data><Data Name='Threat Name'>Virus:DOS/EICAR</Data>"
+	    "</EventData></Event>", id, channel, user, ip, type);
+	assert_int_equal(winevent_parse(&ev, xml, strlen(xml), NULL, err, sizeof(err)), 0);
+	return &ev;
+}
+
+static int
+field_is(const struct match_event *e, const char *key, const char *want)
+{
+	for (size_t i = 0; i < e->nfields; i++)
+		if (strcmp(e->fields[i].key, key) == 0)
+			return e->fields[i].len == strlen(want) &&
+			    memcmp(e->fields[i].value, want, e->fields[i].len) == 0;
+	return 0;
+}
+
+#define HEAD(id) "[rule " id "]\ndescription = d\ncategory = auth\nseverity = low\nsummary = s\n"
+
+static void
+test_key_errors(void **state)
+{
+	expect_error(HEAD("a") "channel = Security\nevent_id = 4625\npattern = x\n",
+	    "w.rules:6: rule a: 'channel' is for an event rule (channel, event_id), and this is "
+	    "a log-line rule (pattern): a rule is one or the other");
+	expect_error(HEAD("a") "program = sshd\npattern = x\nwhere = LogonType = 10\n",
+	    "w.rules:8: rule a: 'where' is for an event rule (channel, event_id), and this is a "
+	    "log-line rule (pattern): a rule is one or the other");
+	expect_error(HEAD("a") "event_id = 4625\n",
+	    "w.rules:1: rule a: an event rule needs both 'channel' and 'event_id'");
+	expect_error(HEAD("a"),
+	    "w.rules:1: rule a: missing required key 'pattern' (or, for a Windows event rule, "
+	    "'channel' and 'event_id')");
+	expect_error(HEAD("a") "channel = Security\nevent_id = 4625 70000\n",
+	    "w.rules:7: rule a: 'event_id' must be numbers from 0 to 65535 (several: separated "
+	    "by spaces), not '4625 70000'");
+	expect_error(HEAD("a") "channel = Security\nevent_id = 4625\nwhere = LogonType 10\n",
+	    "w.rules:8: rule a: 'where' has 'LogonType 10', which is not NAME = VALUE or "
+	    "NAME != VALUE (several: separated by ';')");
+	expect_error(HEAD("a") "channel = Security\nevent_id = 4625\nwhere = Logon Type = 10\n",
+	    "w.rules:8: rule a: 'where' names 'Logon Type', which is not the name of a Windows "
+	    "event's value (letters, digits, '_' for a space, '-')");
+	expect_error(HEAD("a") "channel = Security\nevent_id = 4625\nunless = LogonType = 3||7\n",
+	    "w.rules:8: rule a: 'unless': the condition on 'LogonType' has an empty value "
+	    "(around a '|')");
+	expect_error(HEAD("a") "channel = Security\nevent_id = 4625\nwhere = LogonType =\n",
+	    "w.rules:8: rule a: 'where': the condition on 'LogonType' has no value");
+	expect_error(HEAD("a") "channel = Security\nevent_id = 4625\nfields = user=Target.User\n",
+	    "w.rules:8: rule a: 'fields' has 'Target.User', which is not the name of a Windows "
+	    "event's value (letters, digits, '_' for a space, '-')");
+	expect_error(HEAD("a") "channel = Security\nevent_id = 4625\nfields = us-er=User\n",
+	    "w.rules:8: rule a: 'fields' has 'us-er=User': a field's name is 1 to 32 letters, "
+	    "digits or '_' (write NAME=WindowsName to rename one)");
+	expect_error(HEAD("a") "channel = Security\nevent_id = 4625\nfields = a=X a=Y\n",
+	    "w.rules:8: rule a: 'fields' names 'a' twice");
+	expect_error("[rule a]\ndescription = d\ncategory = auth\nseverity = low\n"
+	    "summary = {TargetUserName}\nchannel = Security\nevent_id = 4625\n",
+	    "w.rules:5: rule a: summary uses {TargetUserName}, which is not a field of this rule");
+	expect_error(HEAD("a") "channel = Security\nevent_id = 4625\nfields = IpAddress\n"
+	    "suppress = 1m\nsuppress_by = TargetUserName\n",
+	    "w.rules:10: rule a: 'suppress_by' names 'TargetUserName', which the rule's 'fields' "
+	    "do not name");
+}
+
+static void
+test_which_rule(void **state)
+{
+	struct match_event evs[MATCH_MAX_EVENTS];
+	struct matcher *m = matcher_in(
+	    HEAD("rdp") "channel = security\nevent_id = 4624 4625\nwhere = LogonType = 10\n"
+	    "fields = user=TargetUserName IpAddress\n"
+	    HEAD("net") "channel = Security\nevent_id = 4625\nwhere = LogonType = 3; "
+	    "IpAddress != 10.* | 127.0.0.1\nfields = TargetUserName threat=Threat_Name event_id\n"
+	    HEAD("other") "channel = Security\nevent_id = 4625\nprovider = Someone-Else\n"
+	    "[rule line]\ndescription = d\ncategory = auth\nseverity = low\nsummary = s\n"
+	    "pattern = .\n");
+
+	/* Channel without regard to case; the value is the rule's own name for it. */
+	assert_int_equal(matcher_match_event(m, NULL, event(4625, "Security", "Nguyễn Văn An",
+	    "203.0.113.7", "10"), 1, evs, MATCH_MAX_EVENTS), 1);
+	assert_string_equal(evs[0].rule, "rdp");
+	assert_true(field_is(&evs[0], "user", "Nguyễn Văn An"));
+	assert_true(field_is(&evs[0], "IpAddress", "203.0.113.7"));
+	/* The same values on another channel or id: no rule. */
+	assert_int_equal(matcher_match_event(m, NULL, event(4625, "System", "a", "1.2.3.4", "10"),
+	    1, evs, MATCH_MAX_EVENTS), 0);
+	assert_int_equal(matcher_match_event(m, NULL, event(4626, "Security", "a", "1.2.3.4",
+	    "10"), 1, evs, MATCH_MAX_EVENTS), 0);
+	/* != with a glob: none of the alternatives. */
+	assert_int_equal(matcher_match_event(m, NULL, event(4625, "Security", "a", "10.0.0.9",
+	    "3"), 1, evs, MATCH_MAX_EVENTS), 0);
+	assert_int_equal(matcher_match_event(m, NULL, event(4625, "Security", "a", "127.0.0.1",
+	    "3"), 1, evs, MATCH_MAX_EVENTS), 0);
+	assert_int_equal(matcher_match_event(m, NULL, event(4625, "Security", "a", "192.0.2.1",
+	    "3"), 1, evs, MATCH_MAX_EVENTS), 1);
+	assert_string_equal(evs[0].rule, "net");
+	assert_true(field_is(&evs[0], "threat", "Virus:DOS/EICAR"));
+	assert_true(field_is(&evs[0], "event_id", "4625"));
+	/* A condition on a value the event lacks is not met; the provider must match. */
+	assert_int_equal(matcher_match_event(m, NULL, event(4625, "Security", "a", "192.0.2.1",
+	    "2"), 1, evs, MATCH_MAX_EVENTS), 0);
+	matcher_free(m);
+}
+
+static void
+test_facts(void **state)
+{
+	struct match_event evs[MATCH_MAX_EVENTS];
+	struct matcher *m = matcher_in(HEAD("rtp") "channel = Security\nevent_id = 5001\n"
+	    "unless = agent.av_active != Windows Defender|Microsoft Defender*\n");
+	const struct winevent *e = event(5001, "Security", "a", "b", "c");
+
+	/* Unknown: raised. Defender active: raised. Another antivirus active: quiet. */
+	assert_int_equal(matcher_match_event(m, NULL, e, 1, evs, MATCH_MAX_EVENTS), 1);
+	assert_int_equal(matcher_set_fact(m, "av_active", "Microsoft Defender Antivirus"), 0);
+	assert_int_equal(matcher_match_event(m, NULL, e, 2, evs, MATCH_MAX_EVENTS), 1);
+	assert_int_equal(matcher_set_fact(m, "av_active", "ESET Security"), 0);
+	assert_int_equal(matcher_match_event(m, NULL, e, 3, evs, MATCH_MAX_EVENTS), 0);
+	assert_int_equal(matcher_set_fact(m, "av_active", NULL), 0);
+	assert_int_equal(matcher_match_event(m, NULL, e, 4, evs, MATCH_MAX_EVENTS), 1);
+	for (int i = 0; i < RULES_MAX_FACTS; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "f%d", i);
+		assert_int_equal(matcher_set_fact(m, name, "x"), 0);
+	}
+	assert_int_equal(matcher_set_fact(m, "one_more", "x"), VIGIL_ERR_TOOBIG);
+	matcher_free(m);
+}
+
+static void
+test_thresholds(void **state)
+{
+	struct match_event evs[MATCH_MAX_EVENTS];
+	struct matcher *m = matcher_in(
+	    HEAD("fail") "channel = Security\nevent_id = 4625\n"
+	    "fields = TargetUserName IpAddress\n"
+	    "[threshold by_ip]\ndescription = d\nrules = fail\ncount = 5\nwindow = 2m\n"
+	    "group_by = IpAddress\nevent_category = attack\nseverity = high\n"
+	    "summary = {count} from {IpAddress}\n"
+	    "[threshold by_user]\ndescription = d\nrules = fail\ncount = 4\nwindow = 10m\n"
+	    "group_by = TargetUserName\nevent_category = attack\nseverity = high\n"
+	    "summary = {count} for {TargetUserName}\n"
+	    "[threshold spray]\ndescription = d\nrules = fail\ncount = 3\nwindow = 30m\n"
+	    "group_by = IpAddress\ndistinct = TargetUserName\nevent_category = attack\n"
+	    "severity = high\nsummary = {count} names from {IpAddress}\n");
+	const char *names[] = { "an", "binh", "chi" };
+	size_t n;
+	int t = 0, fired_ip = 0, fired_user = 0, fired_spray = 0;
+
+	/* One address, one user, five times: guessing (by address, then by user at 4). */
+	for (int i = 0; i < 5; i++) {
+		n = matcher_match_event(m, NULL, event(4625, "Security", "Nguyễn Văn An",
+		    "203.0.113.7", "3"), (int64_t)++t * 1000000, evs, MATCH_MAX_EVENTS);
+		for (size_t k = 1; k < n; k++) {
+			fired_ip += strcmp(evs[k].rule, "by_ip") == 0;
+			fired_user += strcmp(evs[k].rule, "by_user") == 0;
+			fired_spray += strcmp(evs[k].rule, "spray") == 0;
+		}
+		if (i == 3)
+			assert_true(n == 2 && strcmp(evs[1].rule, "by_user") == 0 &&
+			    field_is(&evs[1], "TargetUserName", "Nguyễn Văn An"));
+		if (i == 4)
+			assert_true(n == 2 && strcmp(evs[1].rule, "by_ip") == 0 &&
+			    field_is(&evs[1], "IpAddress", "203.0.113.7"));
+	}
+	assert_int_equal(fired_ip, 1);
+	assert_int_equal(fired_user, 1);
+	assert_int_equal(fired_spray, 0);
+	/* Another address, three different names once each: spraying. */
+	for (int i = 0; i < 3; i++) {
+		n = matcher_match_event(m, NULL, event(4625, "Security", names[i], "198.51.100.9",
+		    "3"), (int64_t)++t * 1000000, evs, MATCH_MAX_EVENTS);
+		assert_int_equal(n, i == 2 ? 2 : 1);
+	}
+	assert_string_equal(evs[1].rule, "spray");
+	assert_true(field_is(&evs[1], "IpAddress", "198.51.100.9"));
+	matcher_free(m);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_key_errors),
+	    cmocka_unit_test(test_which_rule),
+	    cmocka_unit_test(test_facts),
+	    cmocka_unit_test(test_thresholds),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
