@@ -6,6 +6,7 @@
 #   make bench      run the benchmarks (not part of make test)
 #   make fuzz       build the libFuzzer targets with clang
 #   make windows-deps  build the Windows libraries (mingw-w64) into their cache
+#   make windows   vigil-agent.exe for x86_64 and i686 (mingw-w64), in build/windows/ARCH
 #   make po-update  bring po/vi.po and po/en.po up to the sentences the sources mark
 #   V=1             show the full commands; SANITIZE=address,undefined; WERROR=1
 #   PLATFORM=linux  the folders of platform code built (agent/linux, common/linux)
@@ -59,6 +60,27 @@ UNIT_SRC      := $(wildcard tests/unit/test_*.c)
 BENCH_SRC     := tests/bench/bench.c
 SCAN_SRC      := $(wildcard tests/bench/scan.c)
 FUZZ_SRC      := $(wildcard tests/fuzz/fuzz_*.c)
+
+# The Windows agent (make windows): the same core, built with mingw-w64 for
+# WIN_ARCH against the libraries of deploy/windows/build-deps.sh's cache, with
+# agent/windows and common/windows as the platform. libvigil leaves out what
+# only the collector and vigilctl use (the CA's tooling, the JSON reader).
+ifeq ($(PLATFORM),windows)
+WIN_ARCH   ?= x86_64
+WIN_CACHE  ?= $(or $(VIGIL_WINDOWS_CACHE),/var/cache/vigil-windows)/$(WIN_ARCH)
+WIN_PC     := PKG_CONFIG_LIBDIR=$(WIN_CACHE)/lib/pkgconfig pkg-config --static
+WIN_PKGS   := vigil-windows libevent_openssl libevent_core openssl sqlite3 libpcre2-8 libprotobuf-c
+CC         := $(WIN_ARCH)-w64-mingw32-gcc
+WINDRES    := $(WIN_ARCH)-w64-mingw32-windres
+PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell $(WIN_PC) --cflags $(WIN_PKGS) 2>/dev/null))
+PKG_LIBS   := $(shell $(WIN_PC) --libs $(WIN_PKGS) 2>/dev/null)
+AGENT_LIBS :=
+WIN_SYSLIBS := -lole32 -loleaut32 -lwbemuuid -luuid -ladvapi32 -lpsapi -lws2_32 -lcrypt32 \
+	-liphlpapi -luser32 -lbcrypt -lpthread
+LDLIBS     = $(PKG_LIBS) $(WIN_SYSLIBS) -lm
+LDFLAGS   += -static -s
+COMMON_SRC := $(filter-out common/pki.c common/json.c,$(COMMON_SRC))
+endif
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -172,6 +194,7 @@ $(BUILD)/tests/replay_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/rep
 test: deps
 	$(Q)$(MAKE) --no-print-directory check-deps
 	$(Q)$(MAKE) --no-print-directory all-tests
+	$(Q)$(MAKE) --no-print-directory windows
 	$(Q)$(MAKE) --no-print-directory unit fuzz-replay check-configs check-rules check-catalogs \
 		check-portable integration
 
@@ -247,6 +270,19 @@ fuzz:
 # the cache is warm. t21 runs it too, so make test builds them on a new machine.
 windows-deps: deps
 	$(Q)sh deploy/windows/build-deps.sh
+
+# make windows: vigil-agent.exe for each of WIN_ARCHES, in BUILD/windows/ARCH,
+# statically linked (README, "Windows build").
+WIN_ARCHES ?= x86_64 i686
+.PHONY: windows windows-agent
+windows: windows-deps
+	$(Q)for a in $(WIN_ARCHES); do $(MAKE) --no-print-directory PLATFORM=windows WIN_ARCH=$$a \
+		BUILD=$(BUILD)/windows/$$a windows-agent || exit 1; done
+
+windows-agent: $(BUILD)/vigil-agent.exe
+$(BUILD)/vigil-agent.exe: $(call obj,$(AGENT_MAIN)) $(LIBAGENT) $(LIBVIGIL)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 install: $(PROGS)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
