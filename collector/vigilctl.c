@@ -655,14 +655,14 @@ print_agents(const struct reply *r)
 {
 	/* AGENT is the certificate's identity; CLAIMED-HOST what the agent says of itself. */
 	static const char *const heads[] = {"AGENT",     "CLAIMED-HOST", "UNIT",   "VERSION",
-	                                    "ADDRESS",   "LAST-SEEN",    "CLOCK",  "STATE",
-	                                    "AV",        "SIG-AGE",      "SEC-UPD", "REBOOT",
-	                                    "COMPLIANT", "DROPS"};
-	static const unsigned char right[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1};
+	                                    "OS",        "ADDRESS",      "LAST-SEEN", "CLOCK",
+	                                    "STATE",     "AV",           "SIG-AGE", "SEC-UPD",
+	                                    "REBOOT",    "COMPLIANT",    "DROPS"};
+	static const unsigned char right[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1};
 	struct table t;
 	char when[64], nd[32], clock[32], st[64];
 
-	table_init(&t, heads, right, 14);
+	table_init(&t, heads, right, 15);
 	for (size_t i = 0; i < r->n; i++) {
 		const struct json_object *o = r->obj[i];
 
@@ -675,7 +675,8 @@ print_agents(const struct reply *r)
 			snprintf(st, sizeof(st), "%s", val(o, "state"));
 		table_add(&t, (const char *const[]){
 		                  val(o, "agent"), val(o, "hostname"), val(o, "unit"),
-		                  val(o, "version"), val(o, "address"), when, clock, st, val(o, "av"),
+		                  val(o, "version"), val(o, "os"), val(o, "address"), when, clock, st,
+		                  val(o, "av"),
 		                  val(o, "signatures_age_days"), val(o, "security_updates"),
 		                  bool_yes_no(o, "reboot_required"), bool_yes_no(o, "compliant"),
 		                  drops(o, nd, sizeof(nd))});

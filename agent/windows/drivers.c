@@ -7,13 +7,16 @@
 #include "../av.h"
 #include "../sensor.h"
 #include "../watch.h"
+#include "winposture.h"
 
 const struct sensor_driver *const sensor_drivers[] = {
 	&sensor_logfile,        /* [source NAME]: log files, polled */
 	&sensor_antivirus,      /* [antivirus]: a provider below */
+	&sensor_winupdates,     /* [updates]: Windows Update, pending reboot, support */
 	NULL,
 };
 
 const struct av_provider_driver *const av_providers[] = {
+	&av_provider_securitycenter,    /* Security Center (WMI), Defender's status */
 	NULL,
 };
