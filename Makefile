@@ -70,9 +70,10 @@ WIN_ARCH   ?= x86_64
 WIN_CACHE  ?= $(or $(VIGIL_WINDOWS_CACHE),/var/cache/vigil-windows)/$(WIN_ARCH)
 WIN_PC     := PKG_CONFIG_LIBDIR=$(WIN_CACHE)/lib/pkgconfig pkg-config --static
 WIN_PKGS   := vigil-windows libevent_openssl libevent_core openssl sqlite3 libpcre2-8 libprotobuf-c
+WIN_CMOCKA := $(shell $(WIN_PC) --libs cmocka 2>/dev/null)
 CC         := $(WIN_ARCH)-w64-mingw32-gcc
 WINDRES    := $(WIN_ARCH)-w64-mingw32-windres
-PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell $(WIN_PC) --cflags $(WIN_PKGS) 2>/dev/null))
+PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell $(WIN_PC) --cflags $(WIN_PKGS) cmocka 2>/dev/null))
 PKG_LIBS   := $(shell $(WIN_PC) --libs $(WIN_PKGS) 2>/dev/null)
 AGENT_LIBS :=
 WIN_SYSLIBS := -lole32 -loleaut32 -lwbemuuid -luuid -ladvapi32 -lpsapi -lws2_32 -lcrypt32 \
@@ -194,7 +195,7 @@ $(BUILD)/tests/replay_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/rep
 test: deps
 	$(Q)$(MAKE) --no-print-directory check-deps
 	$(Q)$(MAKE) --no-print-directory all-tests
-	$(Q)$(MAKE) --no-print-directory windows
+	$(Q)$(MAKE) --no-print-directory windows-unit
 	$(Q)$(MAKE) --no-print-directory unit fuzz-replay check-configs check-rules check-catalogs \
 		check-portable integration
 
@@ -283,6 +284,28 @@ windows-agent: $(BUILD)/vigil-agent.exe
 $(BUILD)/vigil-agent.exe: $(call obj,$(AGENT_MAIN)) $(LIBAGENT) $(LIBVIGIL)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# make windows-unit: the unit tests of the portable core, built for Windows
+# (x86_64) and run under wine64 (tests/windows/unit.sh); part of make test.
+# Left out, and why: the collector's and the reports' tests (not the agent);
+# json (vigilctl's reader, not in the Windows libvigil); uevent, tail, usb,
+# journal, updates, memtrim, av (Linux platform code); and the core tests that
+# make their fixtures with POSIX calls mingw lacks: clock and i18n (setenv),
+# config (open_memstream), rules, agentconf, posture, ingest, sensor, dir
+# (mkdtemp), spool (fork, sys/wait.h). Giving those a portable fixture layer
+# is what brings them here.
+WIN_UNIT := err frame ini matcher sbuf text threshold uplink utf8 wire wsc
+WIN_UNIT_BINS := $(patsubst %,$(BUILD)/tests/test_%.exe,$(WIN_UNIT))
+.PHONY: windows-unit windows-unit-build
+windows-unit-build: $(WIN_UNIT_BINS)
+$(BUILD)/tests/%.exe: $(BUILD)/obj/tests/unit/%.o $(LIBAGENT) $(LIBVIGIL)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(WIN_CMOCKA) $(LDLIBS)
+windows-unit: windows
+	$(Q)$(MAKE) --no-print-directory PLATFORM=windows WIN_ARCH=x86_64 \
+		BUILD=$(BUILD)/windows/x86_64 windows-unit-build
+	$(Q)$(DECLARED) sh tests/windows/unit.sh $(BUILD)/windows/x86_64 $(WIN_UNIT)
 
 install: $(PROGS)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin

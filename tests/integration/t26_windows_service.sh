@@ -1,0 +1,106 @@
+# The Windows agent as a service under Wine's Service Control Manager:
+# vigil-agent.exe --install-service registers it (and checks its file
+# first: a bad one is refused and nothing is installed), `sc start` starts
+# it under the SCM (StartServiceCtrlDispatcherW), it connects to the real
+# collector with mutual TLS, `sc stop` makes it say goodbye (the collector
+# records it off, "stopped"), and --uninstall-service leaves nothing: no
+# service, no event-log source, no process of it in the prefix.
+# What Wine cannot show: pre-shutdown and power events (Wine's SCM sends
+# neither), the access list's effect (Wine keeps it but does not enforce it
+# for a Unix user), the Application log (ReportEventW stores nothing).
+. "$(dirname "$0")/lib.sh"
+
+need /usr/lib/wine/wine64 wineserver sqlite3
+EXE=$BUILD/windows/x86_64/vigil-agent.exe
+[ -f "$EXE" ] || fail "$EXE is missing: make windows builds it"
+W=/usr/lib/wine/wine64
+
+export WINEPREFIX="$T/wine" WINEDEBUG=-all WINEDLLOVERRIDES="winedbg.exe=d"
+wine_down() {
+	_rc=$?
+	if [ -d "$WINEPREFIX" ]; then
+		wineserver -k 2>/dev/null || true
+		timeout 30 wineserver -w 2>/dev/null || true
+	fi
+	(exit "$_rc")
+	cleanup
+}
+trap wine_down EXIT
+
+CPORT=$(free_port)
+pki_setup win-svc
+write_collector_conf "$CPORT"
+start_collector
+mkdir -p "$T/svc"
+cat >"$T/svc/agent.conf" <<EOA
+[agent]
+state_dir = Z:$T/svc/state
+unit = test-unit
+rules_dir = Z:$TOP/deploy/rules.d
+local_rules_dir = Z:$T/svc/local.d
+
+[collector]
+address = 127.0.0.1
+port = $CPORT
+ca = Z:$T/pki/ca.crt
+cert = Z:$T/pki/agents/win-svc.crt
+key = Z:$T/pki/agents/win-svc.key
+reconnect_min = 100ms
+reconnect_max = 1s
+
+[source auth]
+path = Z:$T/svc/auth.log
+EOA
+: >"$T/svc/auth.log"
+
+# the SCM's view of the service: its STATE line, or "none"
+svc_state() {
+	timeout 60 "$W" sc query Vigil 2>/dev/null | sed -n 's/^ *STATE *: *[0-9]* *\([A-Z_]*\).*/\1/p' |
+		grep . || echo none
+}
+state_is() {
+	[ "$(svc_state)" = "$1" ]
+}
+
+# --- a bad file is refused before anything is registered
+sed 's/^port = .*/port = 99999/' "$T/svc/agent.conf" >"$T/svc/bad.conf"
+if out=$(timeout 120 "$W" "$EXE" --install-service -f "Z:$T/svc/bad.conf" 2>&1); then
+	fail "a bad configuration was installed: $out"
+fi
+case $out in *bad.conf:*port*) ;; *) fail "the refusal does not name the file and key: $out" ;; esac
+[ "$(svc_state)" = none ] || fail "a refused install left a service: $(svc_state)"
+
+# --- install, start under the SCM, connected
+out=$(timeout 120 "$W" "$EXE" --install-service -f "Z:$T/svc/agent.conf" 2>&1) ||
+	fail "--install-service failed: $out"
+# The access lists of the data folder and the key were set (SetNamedSecurityInfoW said so).
+case $out in *failed*) fail "--install-service said: $out" ;; esac
+timeout 60 "$W" reg query 'HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\Vigil' \
+	>/dev/null 2>&1 || fail "the event source Vigil is not registered"
+timeout 60 "$W" reg query 'HKLM\SYSTEM\CurrentControlSet\Services\Vigil' /v ImagePath \
+	>"$T/imagepath.txt" 2>&1 || fail "the service has no ImagePath"
+grep -q -- '--service -f' "$T/imagepath.txt" || fail "ImagePath: $(cat "$T/imagepath.txt")"
+timeout 60 "$W" sc start Vigil >"$T/sc-start.txt" 2>&1 || fail "sc start failed: $(cat "$T/sc-start.txt")"
+wait_for 120 "the service RUNNING" state_is RUNNING
+wait_for 60 "the service connected" sh -c "sqlite3 -cmd '.timeout 5000' '$T/vigil.db' \
+	\"SELECT os FROM agents WHERE agent = 'win-svc' AND off_us = 0\" | grep -q '^Windows '"
+
+# --- stop: goodbye, off "stopped"
+timeout 60 "$W" sc stop Vigil >"$T/sc-stop.txt" 2>&1 || fail "sc stop failed: $(cat "$T/sc-stop.txt")"
+wait_for 60 "win-svc recorded off after its goodbye" sh -c "[ \"\$(sqlite3 -cmd '.timeout 5000' \
+	'$T/vigil.db' \"SELECT off_reason FROM agents WHERE agent = 'win-svc' AND off_us > 0\")\" = stopped ]"
+[ "$(db "SELECT off_detail FROM agents WHERE agent = 'win-svc'")" = "the agent was stopped" ] ||
+	fail "off_detail: $(db "SELECT off_detail FROM agents WHERE agent = 'win-svc'")"
+
+# --- uninstall leaves nothing
+out=$(timeout 120 "$W" "$EXE" --uninstall-service 2>&1) || fail "--uninstall-service failed: $out"
+wait_for 60 "the service gone from the SCM" state_is none
+if timeout 60 "$W" reg query 'HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\Vigil' \
+	>/dev/null 2>&1; then
+	fail "the event source Vigil is still registered"
+fi
+wait_for 60 "no vigil-agent.exe left in the prefix" sh -c \
+	"! ps -eo args | grep -v grep | grep -q 'vigil-agent.exe --service'"
+out=$(timeout 120 "$W" "$EXE" --uninstall-service 2>&1) || fail "a second uninstall failed: $out"
+case $out in *"not installed"*) ;; *) fail "a second uninstall said: $out" ;; esac
+pass "Wine's SCM: install (a bad file refused), sc start, connected, sc stop with goodbye, uninstall leaves nothing"
