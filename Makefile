@@ -77,7 +77,7 @@ PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell $(WIN_PC) --cflags $(WIN_PKGS) c
 PKG_LIBS   := $(shell $(WIN_PC) --libs $(WIN_PKGS) 2>/dev/null)
 AGENT_LIBS :=
 WIN_SYSLIBS := -lole32 -loleaut32 -lwbemuuid -luuid -ladvapi32 -lpsapi -lws2_32 -lcrypt32 \
-	-liphlpapi -luser32 -lbcrypt -lpthread
+	-liphlpapi -luser32 -lshell32 -lbcrypt -lpthread
 LDLIBS     = $(PKG_LIBS) $(WIN_SYSLIBS) -lm
 LDFLAGS   += -static -s
 COMMON_SRC := $(filter-out common/pki.c common/json.c,$(COMMON_SRC))
@@ -91,11 +91,12 @@ LIBCOLLECTOR := $(BUILD)/libcollector.a
 PROGS        := $(BUILD)/vigil-agent $(BUILD)/vigil-collector $(BUILD)/vigilctl
 UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FUZZ_REPLAY  := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRC))
-BENCH_BIN    := $(BUILD)/vigil-bench $(if $(SCAN_SRC),$(BUILD)/vigil-scan-bench)
+BENCH_BIN    := $(BUILD)/vigil-bench $(if $(SCAN_SRC),$(BUILD)/vigil-scan-bench) \
+	$(BUILD)/vigil-bench-winpost
 
 ALL_OBJ := $(call obj,$(COMMON_SRC) $(AGENT_SRC) $(COLLECTOR_SRC) $(AGENT_MAIN) \
 	collector/main.c collector/vigilctl.c $(UNIT_SRC) $(BENCH_SRC) $(SCAN_SRC) $(FUZZ_SRC) \
-	tests/fuzz/replay.c) $(BUILD)/obj/gen/vigil.pb-c.o $(BUILD)/obj/gen/catalogs.o
+	tests/fuzz/replay.c tests/bench/winpost.c) $(BUILD)/obj/gen/vigil.pb-c.o $(BUILD)/obj/gen/catalogs.o
 
 .PHONY: all test check-deps unit integration fuzz-replay check-configs check-rules \
 	check-catalogs check-portable po-update bench demo fuzz install deps clean windows-deps
@@ -116,7 +117,8 @@ $(BUILD)/obj/gen/vigil.pb-c.o: $(PROTO_C)
 
 # Every object may include the generated header.
 $(call obj,$(COMMON_SRC) $(AGENT_SRC) $(COLLECTOR_SRC) $(AGENT_MAIN) collector/main.c \
-	collector/vigilctl.c $(UNIT_SRC) $(BENCH_SRC) $(SCAN_SRC) $(FUZZ_SRC) tests/fuzz/replay.c): $(PROTO_H)
+	collector/vigilctl.c $(UNIT_SRC) $(BENCH_SRC) $(SCAN_SRC) $(FUZZ_SRC) tests/fuzz/replay.c \
+	tests/bench/winpost.c): $(PROTO_H)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -175,6 +177,7 @@ $(BUILD)/vigilctl: $(BUILD)/obj/collector/vigilctl.o $(LIBVIGIL)
 # vigil-bench links the agent library for its reconnect policy (uplink_retry_ms).
 $(BUILD)/vigil-bench: $(call obj,$(BENCH_SRC)) $(LIBAGENT) $(LIBVIGIL)
 $(BUILD)/vigil-scan-bench: $(call obj,$(SCAN_SRC)) $(LIBAGENT) $(LIBVIGIL)
+$(BUILD)/vigil-bench-winpost: $(BUILD)/obj/tests/bench/winpost.o $(LIBAGENT) $(LIBVIGIL)
 $(PROGS) $(BENCH_BIN):
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -247,6 +250,7 @@ bench: deps check-deps
 	$(Q)$(DECLARED) sh tests/bench/run.sh $(BUILD)
 	$(Q)$(DECLARED) sh tests/bench/scan.sh $(BUILD)
 	$(Q)$(DECLARED) env BUILD=$(BUILD) sh tests/bench/idle.sh
+	$(Q)$(BUILD)/vigil-bench-winpost
 
 demo: deps check-deps
 	$(Q)$(MAKE) --no-print-directory $(PROGS)
@@ -279,6 +283,13 @@ WIN_ARCHES ?= x86_64 i686
 windows: windows-deps
 	$(Q)for a in $(WIN_ARCHES); do $(MAKE) --no-print-directory PLATFORM=windows WIN_ARCH=$$a \
 		BUILD=$(BUILD)/windows/$$a windows-agent || exit 1; done
+	$(Q)$(MAKE) --no-print-directory $(foreach a,$(WIN_ARCHES),$(BUILD)/windows/vigil-agent-$(a).msi)
+
+# The MSI of each architecture (wixl, msitools): deploy/windows/msi.sh.
+$(BUILD)/windows/vigil-agent-%.msi: $(BUILD)/windows/%/vigil-agent.exe deploy/windows/msi.sh \
+		deploy/windows/vigil-agent.wxs $(wildcard deploy/rules.d/*.rules)
+	@echo "  WIXL    $@"
+	$(Q)sh deploy/windows/msi.sh $* $< $@
 
 windows-agent: $(BUILD)/vigil-agent.exe
 $(BUILD)/vigil-agent.exe: $(call obj,$(AGENT_MAIN)) $(LIBAGENT) $(LIBVIGIL)

@@ -8,6 +8,7 @@
  *   vigil-agent.exe --install-service [-f FILE]
  *   vigil-agent.exe --uninstall-service
  *   vigil-agent.exe --service [-f FILE] [-v]     (how the SCM starts it)
+ *   vigil-agent.exe --configure COLLECTOR=... UNIT=... CA=... CERT=... KEY=... [PORT=...]
  *   vigil-agent.exe --selftest [--record DIR]
  *   vigil-agent.exe --test-rules [-f FILE] [-r DIR [-r DIR]] [--source NAME] < LINES
  *
@@ -17,6 +18,7 @@
  */
 #include <winsock2.h>
 #include <windows.h>
+#include <shlobj.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -53,6 +55,8 @@ usage(void)
 	fprintf(stderr, "%s", _("usage: vigil-agent.exe [-f FILE] [-d] [-n] [-v]\n"));
 	fprintf(stderr, "%s", _("       vigil-agent.exe --install-service [-f FILE]\n"));
 	fprintf(stderr, "%s", _("       vigil-agent.exe --uninstall-service\n"));
+	fprintf(stderr, "%s", _("       vigil-agent.exe --configure COLLECTOR=ADDRESS UNIT=UNIT "
+	    "CA=FILE CERT=FILE KEY=FILE [PORT=PORT]\n"));
 	fprintf(stderr, "%s", _("       vigil-agent.exe --selftest [--record DIR]\n"));
 	fprintf(stderr, "%s", _("       vigil-agent --test-rules [-f FILE] [-r DIR [-r DIR]] "
 	    "[--source NAME] < LINES\n"));
@@ -66,8 +70,13 @@ win_data_dir(char *buf, size_t len)
 	DWORD n;
 	char *u;
 
-	n = GetEnvironmentVariableW(L"ProgramData", w, MAX_PATH);
-	if (n == 0 || n >= MAX_PATH || (u = win_utf8(w)) == NULL)
+	/* The shell's answer first: a service's environment may lack ProgramData (Wine's does). */
+	if (SHGetFolderPathW(NULL, CSIDL_COMMON_APPDATA, NULL, SHGFP_TYPE_CURRENT, w) != S_OK) {
+		n = GetEnvironmentVariableW(L"ProgramData", w, MAX_PATH);
+		if (n == 0 || n >= MAX_PATH)
+			return -1;
+	}
+	if ((u = win_utf8(w)) == NULL)
 		return -1;
 	if ((size_t)snprintf(buf, len, "%s\\Vigil", u) >= len) {
 		free(u);
@@ -302,6 +311,8 @@ main(int argc, char *argv[])
 	OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
 	if (argc >= 2 && strcmp(argv[1], "--test-rules") == 0)
 		return test_rules_main(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "--configure") == 0)
+		return win_configure_main(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "--selftest") == 0)
 		return win_selftest_main(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "--uninstall-service") == 0) {

@@ -47,6 +47,9 @@ int win_service_uninstall(void);
  */
 unsigned long win_restrict_acl(const char *path);
 
+/* vigil-agent.exe --configure NAME=VALUE... (configure.c): exit status. */
+int win_configure_main(int argc, char *argv[]);
+
 /* vigil-agent.exe --selftest [--record DIR]: exit status. */
 int win_selftest_main(int argc, char *argv[]);
 

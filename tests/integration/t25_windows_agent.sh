@@ -124,6 +124,18 @@ grep -q "Security Center does not answer (the WMI namespace does not answer (0x8
 wait_for 60 "win-64 to say Windows Update does not answer" \
 	grep -q "Windows Update does not answer" "$T/agent-win-64.log"
 
+# --- the self-test: every posture source asked, the answers recorded, names replaced
+timeout 120 /usr/lib/wine/wine64 "$BUILD/windows/x86_64/vigil-agent.exe" --selftest \
+	--record "Z:$T/record" >"$T/selftest.out" 2>&1 || fail "--selftest failed: $(cat "$T/selftest.out")"
+for f in os.txt reboot.txt selftest.txt; do
+	[ -s "$T/record/$f" ] || fail "--selftest --record wrote no $f"
+done
+grep -q '^system: Windows 7 (6.1.7601), out of support since 2020-01-14' "$T/record/selftest.txt" &&
+	grep -q '^Security Center: unavailable: .*0x8004100e' "$T/record/selftest.txt" &&
+	grep -q '^antivirus reported: unknown (Security Center unavailable)' "$T/record/selftest.txt" &&
+	grep -q '^Windows Update: unavailable' "$T/record/selftest.txt" ||
+	fail "--selftest's verdicts: $(cat "$T/record/selftest.txt")"
+
 # --- events from a followed file, through the shipped rules
 gen_lines 1 2000 >>"$T/win-64/auth.log"
 gen_lines 1 2000 >>"$T/win-32/auth.log"

@@ -5,12 +5,16 @@
 # collector with mutual TLS, `sc stop` makes it say goodbye (the collector
 # records it off, "stopped"), and --uninstall-service leaves nothing: no
 # service, no event-log source, no process of it in the prefix.
+# The MSI (make windows): its tables checked with msiinfo, then msiexec /i
+# /qn with COLLECTOR, PORT, UNIT, CA, CERT and KEY installs, configures and
+# starts the agent, which connects; msiexec /x stops it (goodbye) and
+# removes the exe, the rules, the service and the event source.
 # What Wine cannot show: pre-shutdown and power events (Wine's SCM sends
 # neither), the access list's effect (Wine keeps it but does not enforce it
 # for a Unix user), the Application log (ReportEventW stores nothing).
 . "$(dirname "$0")/lib.sh"
 
-need /usr/lib/wine/wine64 wineserver sqlite3
+need /usr/lib/wine/wine64 wineserver sqlite3 msiinfo
 EXE=$BUILD/windows/x86_64/vigil-agent.exe
 [ -f "$EXE" ] || fail "$EXE is missing: make windows builds it"
 W=/usr/lib/wine/wine64
@@ -28,7 +32,7 @@ wine_down() {
 trap wine_down EXIT
 
 CPORT=$(free_port)
-pki_setup win-svc
+pki_setup win-svc win-msi
 write_collector_conf "$CPORT"
 start_collector
 mkdir -p "$T/svc"
@@ -103,4 +107,36 @@ wait_for 60 "no vigil-agent.exe left in the prefix" sh -c \
 	"! ps -eo args | grep -v grep | grep -q 'vigil-agent.exe --service'"
 out=$(timeout 120 "$W" "$EXE" --uninstall-service 2>&1) || fail "a second uninstall failed: $out"
 case $out in *"not installed"*) ;; *) fail "a second uninstall said: $out" ;; esac
-pass "Wine's SCM: install (a bad file refused), sc start, connected, sc stop with goodbye, uninstall leaves nothing"
+# --- the MSI: its tables, then installed with the properties, and removed
+MSI=$BUILD/windows/vigil-agent-x86_64.msi
+[ -f "$MSI" ] || fail "$MSI is missing: make windows builds it"
+for t in File Component ServiceInstall ServiceControl CustomAction Registry InstallExecuteSequence; do
+	msiinfo tables "$MSI" | grep -qx "$t" || fail "the MSI has no $t table"
+done
+msiinfo export "$MSI" ServiceInstall | grep -q "^AgentService	Vigil	Vigil agent	16	2	" ||
+	fail "ServiceInstall: not an automatic own-process service: $(msiinfo export "$MSI" ServiceInstall)"
+msiinfo export "$MSI" CustomAction | grep -q 'AgentExe	--configure COLLECTOR="\[COLLECTOR\]" PORT="\[PORT\]" UNIT="\[UNIT\]" CA="\[CA\]" CERT="\[CERT\]" KEY="\[KEY\]"' ||
+	fail "CustomAction: $(msiinfo export "$MSI" CustomAction)"
+# Deferred, not impersonated (3090 = 18 + 1024 + 2048): it runs as SYSTEM.
+msiinfo export "$MSI" CustomAction | grep -q '^Configure	3090	' || fail "Configure is not deferred as SYSTEM"
+nrules=$(ls "$TOP"/deploy/rules.d/*.rules | wc -l)
+[ "$(msiinfo export "$MSI" File | grep -c '\.rules	')" = "$nrules" ] || fail "the MSI does not hold the $nrules shipped rules"
+out=$(timeout 300 "$W" msiexec /i "Z:$MSI" /qn COLLECTOR=127.0.0.1 PORT="$CPORT" UNIT=test-unit \
+	CA="Z:$T/pki/ca.crt" CERT="Z:$T/pki/agents/win-msi.crt" KEY="Z:$T/pki/agents/win-msi.key" 2>&1) ||
+	fail "msiexec /i failed: $out"
+PF="$WINEPREFIX/drive_c/Program Files/Vigil"
+[ -f "$PF/vigil-agent.exe" ] && [ -f "$PF/rules.d/sshd.rules" ] || fail "the MSI did not install the exe and the rules"
+grep -q '^unit = test-unit' "$WINEPREFIX/drive_c/ProgramData/Vigil/vigil-agent.conf" ||
+	fail "the MSI's configuration: $(cat "$WINEPREFIX/drive_c/ProgramData/Vigil/vigil-agent.conf")"
+wait_for 120 "the MSI's service connected" sh -c "sqlite3 -cmd '.timeout 5000' '$T/vigil.db' \
+	\"SELECT os FROM agents WHERE agent = 'win-msi' AND off_us = 0\" | grep -q '^Windows '"
+out=$(timeout 300 "$W" msiexec /x "Z:$MSI" /qn 2>&1) || fail "msiexec /x failed: $out"
+wait_for 60 "win-msi recorded off after the uninstall" sh -c "[ \"\$(sqlite3 -cmd '.timeout 5000' \
+	'$T/vigil.db' \"SELECT off_reason FROM agents WHERE agent = 'win-msi' AND off_us > 0\")\" = stopped ]"
+wait_for 60 "msiexec /x to remove the exe" sh -c "[ ! -e \"$PF/vigil-agent.exe\" ]"
+[ "$(svc_state)" = none ] || fail "msiexec /x left the service: $(svc_state)"
+if timeout 60 "$W" reg query 'HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\Vigil' \
+	>/dev/null 2>&1; then
+	fail "msiexec /x left the event source"
+fi
+pass "Wine's SCM: install (a bad file refused), sc start, connected, sc stop with goodbye, uninstall leaves nothing; the MSI's tables, msiexec /i with the properties connects, /x says goodbye and leaves nothing"
