@@ -31,6 +31,12 @@ wine_down() {
 }
 trap wine_down EXIT
 
+# Wine ends a prefix's services (ours included, without a word) once no
+# user process is left in it: one stays for the whole test, as a logged-in
+# user's session does on Windows. Ended by PID, then with the prefix.
+"$W" cmd /c "ping -n 3600 127.0.0.1 >nul" >/dev/null 2>&1 &
+PIDS="$PIDS $!"
+
 CPORT=$(free_port)
 pki_setup win-svc win-msi
 write_collector_conf "$CPORT"
