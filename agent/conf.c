@@ -285,9 +285,12 @@ agent_conf_load(const char *path, struct agent_conf *conf, char *err, size_t err
 	if ((rc = cfg_load(path, agent_conf_sections, conf, err, errlen)) != 0)
 		return rc;
 
-	if (conf->nsources == 0 && conf->njournals == 0)
+	/* Posture alone is a job too: a Windows PC without a log file to follow. */
+	if (conf->nsources == 0 && conf->njournals == 0 && !conf->updates.enabled &&
+	    strcmp(conf->antivirus.provider, "none") == 0)
 		return err_at(err, errlen, VIGIL_ERR_CONFIG, path, 0, "%s", _("no [source NAME] or "
-		    "[journal NAME] section: the agent has nothing to watch"));
+		    "[journal NAME] section, and [updates] and [antivirus] are off: the agent has "
+		    "nothing to watch"));
 	if (!i18n_known(conf->agent.language))
 		return err_at(err, errlen, VIGIL_ERR_CONFIG, path, agent_conf_line(path, "agent", NULL,
 		    "language"), _("language \"%.16s\" has no catalog: en or vi"),

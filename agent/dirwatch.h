@@ -1,7 +1,7 @@
 /*
- * dirwatch.c (platform code: agent/linux/dirwatch.c, inotify): what wakes the
- * followers of files; on Linux, the agent's one inotify descriptor in the
- * event loop. The log sources and the sensors register the directories they
+ * dirwatch.c (platform code: agent/linux/dirwatch.c, inotify;
+ * agent/windows/dirwatch.c, a poll): what wakes the followers of files; on
+ * Linux, the agent's one inotify descriptor in the event loop. The log sources and the sensors register the directories they
  * follow, each with the events it wants and, if it likes, the start of the
  * names it cares about. After each read of the descriptor, every registration that saw one
  * of its events is called once, in the order they were added; a queue
@@ -43,6 +43,14 @@ struct dirwatch_reg *dirwatch_add(struct dirwatch *dw, const char *dir, uint32_t
  * does not exist yet, say); it can be armed later.
  */
 int dirwatch_arm(struct dirwatch_reg *r);
+
+/*
+ * Register fn(arg) for every change of the file at path: written, created,
+ * removed, renamed, and the same for the names that begin with its name (its
+ * rotations, auth.log.1), in its directory. As dirwatch_add(): armed later.
+ */
+struct dirwatch_reg *dirwatch_add_file(struct dirwatch *dw, const char *path, dirwatch_fn fn,
+    void *arg);
 
 void dirwatch_del(struct dirwatch_reg *r);                 /* NULL is a no-op */
 const char *dirwatch_dir(const struct dirwatch_reg *r);

@@ -103,7 +103,7 @@ report(struct ruleset *rs, rules_error_fn fn, void *arg, const char *msg)
 /* "file: message" (line 0) or "file:line: message", about no rule in particular. */
 static void
 report_at(struct ruleset *rs, rules_error_fn fn, void *arg, const char *file, unsigned line,
-    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+    const char *fmt, ...) VIGIL_PRINTF(6, 7);
 
 static void
 report_at(struct ruleset *rs, rules_error_fn fn, void *arg, const char *file, unsigned line,
@@ -121,7 +121,7 @@ report_at(struct ruleset *rs, rules_error_fn fn, void *arg, const char *file, un
 /* "file:line: rule ID: message" for the current section, once per section. */
 static void
 sec_error(struct loader *l, unsigned line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    VIGIL_PRINTF(3, 4);
 
 static void
 sec_error(struct loader *l, unsigned line, const char *fmt, ...)
@@ -141,7 +141,7 @@ sec_error(struct loader *l, unsigned line, const char *fmt, ...)
 
 /* An error outside of any rule: "file:line: message". */
 static void
-file_error(struct loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+file_error(struct loader *l, const char *fmt, ...) VIGIL_PRINTF(2, 3);
 
 static void
 file_error(struct loader *l, const char *fmt, ...)

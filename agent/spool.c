@@ -535,7 +535,7 @@ spool_read(struct spool *s, uint64_t after, size_t max, Vigil__V1__Event ***out,
 
 		rows = skipped = 0;
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
-		sqlite3_bind_int64(st, 2, want > INT64_MAX ? INT64_MAX : (sqlite3_int64)want);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)(want < SIZE_MAX / 2 ? want : SIZE_MAX / 2));
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			Vigil__V1__Event *ev;
 

@@ -161,7 +161,7 @@ uplink_close(struct uplink *u)
 }
 
 /* The connection failed or was lost: say why, close it, retry after a backoff. */
-static void __attribute__((format(printf, 2, 3)))
+static void VIGIL_PRINTF(2, 3)
 uplink_fail(struct uplink *u, const char *fmt, ...)
 {
 	char why[512];

@@ -389,6 +389,7 @@ agent_row(void *arg, const struct store_agent_row *r)
 	jw_str(w, "hostname", r->hostname);
 	jw_str(w, "unit", r->unit);
 	jw_str(w, "version", r->version);
+	jw_str(w, "os", r->os);
 	jw_str(w, "address", r->address);
 	jw_int(w, "clock_offset_s", r->clock_offset_us / 1000000);
 	jw_str(w, "clock", r->clock_offset_us > ahead ? "ahead" : r->clock_offset_us < -ahead ?

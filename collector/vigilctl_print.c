@@ -366,14 +366,14 @@ print_agents(const struct reply *r)
 {
 	/* AGENT is the certificate's identity; CLAIMED-HOST what the agent says of itself. */
 	static const char *const heads[] = {
-	    N_("AGENT"), N_("CLAIMED-HOST"), N_("UNIT"),    N_("VERSION"), N_("ADDRESS"),
+	    N_("AGENT"), N_("CLAIMED-HOST"), N_("UNIT"),    N_("VERSION"), N_("OS"), N_("ADDRESS"),
 	    N_("LAST-SEEN"), N_("CLOCK"),    N_("STATE"),   N_("AV"),      N_("SIG-AGE"),
 	    N_("SEC-UPD"), N_("REBOOT"),     N_("COMPLIANT"), N_("DROPS")};
-	static const unsigned char right[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1};
+	static const unsigned char right[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1};
 	struct table t;
 	char when[64], nd[32], clock[32], st[64];
 
-	table_init(&t, heads, right, 14);
+	table_init(&t, heads, right, 15);
 	for (size_t i = 0; i < r->n; i++) {
 		const struct json_object *o = r->obj[i];
 
@@ -386,7 +386,8 @@ print_agents(const struct reply *r)
 			snprintf(st, sizeof(st), "%s", val(o, "state"));
 		table_add(&t, (const char *const[]){
 		                  val(o, "agent"), val(o, "hostname"), val(o, "unit"),
-		                  val(o, "version"), val(o, "address"), when, clock, st, val(o, "av"),
+		                  val(o, "version"), val(o, "os"), val(o, "address"), when, clock, st,
+		                  val(o, "av"),
 		                  val(o, "signatures_age_days"), val(o, "security_updates"),
 		                  bool_yes_no(o, "reboot_required"), bool_yes_no(o, "compliant"),
 		                  drops(o, nd, sizeof(nd))});

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "vigil/config.h"
+#include "vigil/dir.h"
 #include "vigil/err.h"
 #include "vigil/ini.h"
 #include "vigil/text.h"
@@ -55,7 +56,7 @@ struct loader {
 
 /* Report at the current line (or at `line` when not 0). */
 static int
-lerr(struct loader *l, unsigned line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+lerr(struct loader *l, unsigned line, const char *fmt, ...) VIGIL_PRINTF(3, 4);
 
 static int
 lerr(struct loader *l, unsigned line, const char *fmt, ...)
@@ -170,7 +171,13 @@ set_value(const struct cfg_key *k, void *base, const char *v, char *msg, size_t 
 			err_fmt(msg, msglen, 0, "value for '%s' is not valid UTF-8", k->name);
 			return VIGIL_ERR_INVAL;
 		}
-		if (k->type == CFG_PATH && v[0] != '/') {
+		/*
+		 * A built-in default is written in the Linux form ("/var/lib/..."):
+		 * a platform that writes paths otherwise (Windows) is given every
+		 * path it uses by its shipped file, and its agent refuses to run
+		 * on one left at such a default (agent/windows/main.c).
+		 */
+		if (k->type == CFG_PATH && v != k->def && !dir_path_absolute(v)) {
 			err_fmt(msg, msglen, 0, "'%s' must be an absolute path, not '%s'", k->name, v);
 			return VIGIL_ERR_INVAL;
 		}

@@ -28,7 +28,7 @@ struct parser {
 	size_t errlen;
 };
 
-static int fail(struct parser *, const char *, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct parser *, const char *, ...) VIGIL_PRINTF(2, 3);
 
 static int
 fail(struct parser *p, const char *fmt, ...)

@@ -13,7 +13,7 @@ systemd-journal-remote clamav clamav-daemon clamdscan python3-aiosmtpd
 dbus-daemon dbus-bin python3-dbus python3-gi
 qemu-system-x86 qemu-system-data linux-image-amd64 busybox-static cpio kmod
 gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 binutils-mingw-w64-x86-64 binutils-mingw-w64-i686
-wine wine64 wine32:i386 libwine fonts-wine msitools osslsigncode
+wine wine64 wine32:i386 libwine fonts-wine msitools wixl osslsigncode
 gcc binutils make dpkg-dev gpgv xz-utils patch perl autoconf automake libtool m4 tcl gettext
 libzip-dev libcairo2-dev libpango1.0-dev libfontconfig-dev libreoffice-writer-nogui poppler-utils
 fonts-liberation fonts-liberation2 fonts-dejavu-core"

@@ -7,6 +7,7 @@
 #include <sys/inotify.h>
 
 #include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,6 +180,27 @@ dirwatch_add(struct dirwatch *dw, const char *dir, uint32_t mask, const char *pr
 	}
 	r->prefixlen = prefix != NULL ? strlen(prefix) : 0;
 	TAILQ_INSERT_TAIL(&dw->regs, r, entry);
+	return r;
+}
+
+struct dirwatch_reg *
+dirwatch_add_file(struct dirwatch *dw, const char *path, dirwatch_fn fn, void *arg)
+{
+	struct dirwatch_reg *r;
+	char *dir, *base;
+
+	if ((dir = strdup(path)) == NULL || (base = strdup(path)) == NULL) {
+		free(dir);
+		return NULL;
+	}
+	/*
+	 * Only the file's own name (and its rotations, auth.log.1): the other
+	 * logs of /var/log change all the time and must not wake this source.
+	 */
+	r = dirwatch_add(dw, dirname(dir), IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM |
+	    IN_DELETE | IN_CLOSE_WRITE | IN_ATTRIB, basename(base), fn, arg);
+	free(dir);
+	free(base);
 	return r;
 }
 

@@ -12,7 +12,7 @@
 #include "journal.h"
 #include "updates.h"
 #include "usb.h"
-#include "watch.h"
+#include "../watch.h"
 
 const struct sensor_driver *const sensor_drivers[] = {
 	&sensor_logfile,        /* [source NAME]: log files, inotify */

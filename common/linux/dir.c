@@ -70,3 +70,9 @@ dir_names_free(char **names, size_t n)
 		free(names[i]);
 	free(names);
 }
+
+int
+dir_path_absolute(const char *path)
+{
+	return path[0] == '/';
+}

@@ -42,7 +42,7 @@ set -eu
 # (GetTickCount64, condition variables) at run time.
 WINNT=0x0601
 
-LIBS="openssl libevent sqlite3 protobuf-c pcre2"
+LIBS="openssl libevent sqlite3 protobuf-c pcre2 cmocka"
 ARCHES=${*:-x86_64 i686}
 CACHE=${VIGIL_WINDOWS_CACHE:-/var/cache/vigil-windows}
 JOBS=${JOBS:-$(nproc)}
@@ -67,6 +67,7 @@ upstream_of() {
 	sqlite3) echo '3.40.*' ;;
 	protobuf-c) echo '1.4.1' ;;
 	pcre2) echo '10.42' ;;
+	cmocka) echo '1.1.*' ;;
 	esac
 }
 
@@ -79,6 +80,7 @@ rev_of() {
 	sqlite3) echo 1 ;;
 	protobuf-c) echo 1 ;;
 	pcre2) echo 1 ;;
+	cmocka) echo 1 ;;
 	esac
 }
 
@@ -372,6 +374,29 @@ build_pcre2() {
 	cp src/pcre2.h "$STAGE/include/"
 	cp .libs/libpcre2-8.a "$STAGE/lib/"
 	cp libpcre2-8.pc "$STAGE/lib/pkgconfig/"
+}
+
+# cmocka, for the portable unit tests run under Wine (make windows-unit):
+# one file, its CMake checks answered by hand for mingw-w64.
+build_cmocka() {
+	# shellcheck disable=SC2086
+	nice -n 10 "$HOST-gcc" $CFLAGS_WIN -std=gnu99 -DHAVE_MALLOC_H -DHAVE_INTTYPES_H \
+		-DHAVE_SIGNAL_H -DHAVE_STRINGS_H -DHAVE_GCC_THREAD_LOCAL_STORAGE \
+		-DHAVE_STRUCT_TIMESPEC -DHAVE_CLOCK_REALTIME -Iinclude -c src/cmocka.c -o cmocka.o
+	mkdir -p "$STAGE/include" "$STAGE/lib/pkgconfig"
+	"$HOST-ar" rcs "$STAGE/lib/libcmocka.a" cmocka.o
+	cp include/cmocka.h "$STAGE/include/"
+	cat >"$STAGE/lib/pkgconfig/cmocka.pc" <<EOF
+prefix=$PREFIX
+libdir=\${prefix}/lib
+includedir=\${prefix}/include
+
+Name: cmocka
+Description: The cmocka unit testing library (mingw-w64, static)
+Version: $(echo "$VERSION" | sed 's/-[^-]*$//')
+Libs: -L\${libdir} -lcmocka
+Cflags: -I\${includedir}
+EOF
 }
 
 # build LIB ARCH PKG VERSION

@@ -1,5 +1,6 @@
 /*
- * dir.c (platform code, common/linux/dir.c): the names in a directory, for
+ * dir.c (platform code, common/linux/dir.c, common/windows/dir.c): the names
+ * in a directory and what an absolute path is, for
  * the readers of a folder of files (the agent's rules.d). Each platform
  * lists its directories its own way; the callers stay portable.
  */
@@ -16,5 +17,11 @@
  */
 int dir_names(const char *dir, const char *suffix, char ***names, size_t *n);
 void dir_names_free(char **names, size_t n);
+
+/*
+ * Is path absolute on this platform: "/etc/vigil" on Linux; "C:\ProgramData",
+ * "C:/ProgramData" or "\\server\share" on Windows. Pure.
+ */
+int dir_path_absolute(const char *path);
 
 #endif

@@ -14,6 +14,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#include "vigil/attr.h"
+
 enum vigil_err {
 	VIGIL_OK = 0,
 	VIGIL_ERR_SYS = -1,        /* see errno */
@@ -43,9 +45,9 @@ const char *vigil_strerror(int err);
  * failing and saying why is one statement.
  */
 int err_fmt(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+    VIGIL_PRINTF(4, 5);
 int err_vfmt(char *err, size_t errlen, int rc, const char *fmt, va_list ap)
-    __attribute__((format(printf, 4, 0)));
+    VIGIL_PRINTF(4, 0);
 
 /*
  * Where a reader of a file found a problem: "file:line: message", or
@@ -54,8 +56,8 @@ int err_vfmt(char *err, size_t errlen, int rc, const char *fmt, va_list ap)
  */
 #define ERR_MSG_MAX 512
 int err_at(char *err, size_t errlen, int rc, const char *file, unsigned line,
-    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+    const char *fmt, ...) VIGIL_PRINTF(6, 7);
 int err_vat(char *err, size_t errlen, int rc, const char *file, unsigned line,
-    const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
+    const char *fmt, va_list ap) VIGIL_PRINTF(6, 0);
 
 #endif

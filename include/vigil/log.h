@@ -7,18 +7,20 @@
 
 #include <stdarg.h>
 
+#include "vigil/attr.h"
+
 /*
  * Start logging as `ident`; `foreground` sends messages to stderr. verbose 0
  * logs all but debug, more adds debug, below 0 only fatal (fuzz targets).
  */
 void log_init(const char *ident, int foreground, int verbose);
 
-void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  /* adds strerror */
-void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void log_warn(const char *fmt, ...) VIGIL_PRINTF(1, 2);  /* adds strerror */
+void log_warnx(const char *fmt, ...) VIGIL_PRINTF(1, 2);
+void log_info(const char *fmt, ...) VIGIL_PRINTF(1, 2);
+void log_debug(const char *fmt, ...) VIGIL_PRINTF(1, 2);
+void fatal(const char *fmt, ...) VIGIL_PRINTF(1, 2) __attribute__((noreturn));
+void fatalx(const char *fmt, ...) VIGIL_PRINTF(1, 2) __attribute__((noreturn));
 
 /* ---- the system's log, which each platform supplies (common/linux/syslog.c) ---- */
 

@@ -16,6 +16,8 @@
 
 #include <stddef.h>
 
+#include "vigil/attr.h"
+
 #define SBUF_PRINTF_MAX 1024    /* bytes one sbuf_printf() formats; more is cut */
 
 struct sbuf {
@@ -31,7 +33,7 @@ void sbuf_init(struct sbuf *b, char *p, size_t cap);
 /* Append s[0..n), cut back to a character boundary when it does not all fit. */
 void sbuf_put(struct sbuf *b, const char *s, size_t n);
 void sbuf_str(struct sbuf *b, const char *s);
-void sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sbuf_printf(struct sbuf *b, const char *fmt, ...) VIGIL_PRINTF(2, 3);
 
 /* Append bytes that are not text (a binary key): cut where the room ends. */
 void sbuf_bytes(struct sbuf *b, const void *s, size_t n);

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "vigil/err.h"
-#include "../../agent/linux/tail.h"
+#include "../../agent/tail.h"
 #include "../../agent/matcher.h"
 #include "../../agent/rules.h"
 #include "../../agent/syslog.h"

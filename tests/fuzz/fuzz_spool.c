@@ -44,7 +44,7 @@
 #include "fuzz.h"
 #include "vigil/log.h"
 #include "vigil/wire.h"
-#include "../../agent/linux/tail.h"
+#include "../../agent/tail.h"
 #include "../../agent/linux/updates.h"
 #include "../../agent/spool.h"
 

@@ -10,9 +10,9 @@
 
 #include "vigil/i18n.h"
 #include "watch.h"
-#include "../conf.h"
-#include "../follow.h"
-#include "../ingest.h"
+#include "conf.h"
+#include "follow.h"
+#include "ingest.h"
 
 struct watch_src {
 	struct watch *w;

@@ -13,10 +13,10 @@
 
 #include <event2/event.h>
 
-#include "../dirwatch.h"
-#include "../matcher.h"
-#include "../sensor.h"
-#include "../spool.h"
+#include "dirwatch.h"
+#include "matcher.h"
+#include "sensor.h"
+#include "spool.h"
 
 struct watch_source {
 	const char *name;

@@ -1,17 +1,15 @@
 /*
  * A followed file: the tail -> owner -> spool step that makes a line's
- * events durable together with the offset past that line.
+ * events durable together with the offset past that line. Portable: the
+ * platform supplies the tail (tail.h) and what wakes it (dirwatch.h).
  */
-#include <sys/inotify.h>
-
-#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vigil/i18n.h"
 #include "vigil/err.h"
 #include "vigil/log.h"
-#include "../follow.h"
+#include "follow.h"
 #include "tail.h"
 
 struct follow {
@@ -83,22 +81,8 @@ changed_cb(void *arg)
 struct dirwatch_reg *
 follow_watch(struct follow *f, struct dirwatch *dw)
 {
-	char *dir, *base;
-
-	if (f->reg != NULL)
-		return f->reg;
-	if ((dir = strdup(f->path)) == NULL || (base = strdup(f->path)) == NULL) {
-		free(dir);
-		return NULL;
-	}
-	/*
-	 * Only the file's own name (and its rotations, auth.log.1): the other
-	 * logs of /var/log change all the time and must not wake this source.
-	 */
-	f->reg = dirwatch_add(dw, dirname(dir), IN_MODIFY | IN_CREATE | IN_MOVED_TO |
-	    IN_MOVED_FROM | IN_DELETE | IN_CLOSE_WRITE | IN_ATTRIB, basename(base), changed_cb, f);
-	free(dir);
-	free(base);
+	if (f->reg == NULL)
+		f->reg = dirwatch_add_file(dw, f->path, changed_cb, f);
 	return f->reg;
 }
 

@@ -1,0 +1,22 @@
+/*
+ * The Windows agent's drivers: its sensors, in the order they start, and its
+ * antivirus providers. The Event Log and USB sensors are issue 14's.
+ */
+#include <stddef.h>
+
+#include "../av.h"
+#include "../sensor.h"
+#include "../watch.h"
+#include "winposture.h"
+
+const struct sensor_driver *const sensor_drivers[] = {
+	&sensor_logfile,        /* [source NAME]: log files, polled */
+	&sensor_antivirus,      /* [antivirus]: a provider below */
+	&sensor_winupdates,     /* [updates]: Windows Update, pending reboot, support */
+	NULL,
+};
+
+const struct av_provider_driver *const av_providers[] = {
+	&av_provider_securitycenter,    /* Security Center (WMI), Defender's status */
+	NULL,
+};
