@@ -8,6 +8,7 @@
 #   make windows-deps  build the Windows libraries (mingw-w64) into their cache
 #   make windows   vigil-agent.exe for x86_64 and i686 (mingw-w64), in build/windows/ARCH
 #   make po-update  bring po/vi.po and po/en.po up to the sentences the sources mark
+#   make guides     the one-page printable guides (docs/guides/*.html) as PDF in $(BUILD)/guides
 #   V=1             show the full commands; SANITIZE=address,undefined; WERROR=1
 #   PLATFORM=linux  the folders of platform code built (agent/linux, common/linux)
 
@@ -409,6 +410,27 @@ install-reports: reports
 	install -d $(DESTDIR)$(PREFIX)/libexec/vigil $(DESTDIR)$(PREFIX)/share/vigil/reports
 	install -m 0755 $(BUILD)/vigil-report-render $(DESTDIR)$(PREFIX)/libexec/vigil/
 	install -m 0644 $(REPORT_SHARE) $(DESTDIR)$(PREFIX)/share/vigil/reports/
+
+# ---- guides (issue 16): one printable A4 page per role and language, written
+# as HTML with print CSS (docs/guides), printed to PDF by LibreOffice (one run
+# for all, with a profile of its own so that it never meets a user's running
+# LibreOffice). Writer's HTML import, not Writer/Web's: it keeps @page's A4
+# size and margins and the fonts the CSS names (t28 checks the result).
+GUIDES_HTML := $(sort $(wildcard docs/guides/*.html))
+GUIDES_PDF  := $(patsubst docs/guides/%.html,$(BUILD)/guides/%.pdf,$(GUIDES_HTML))
+GUIDES_SOFFICE ?= soffice
+.PHONY: guides
+guides: $(GUIDES_PDF)
+$(GUIDES_PDF) &: $(GUIDES_HTML)
+	@mkdir -p $(BUILD)/guides
+	@echo "  PDF     $(GUIDES_PDF)"
+	$(Q)rm -f $(GUIDES_PDF)
+	$(Q)timeout 300 $(GUIDES_SOFFICE) "-env:UserInstallation=file://$(abspath $(BUILD))/guides/.profile" \
+		--headless --norestore --infilter="HTML (StarWriter)" \
+		--convert-to pdf:writer_pdf_Export --outdir $(BUILD)/guides $(GUIDES_HTML) \
+		>$(BUILD)/guides/soffice.log 2>&1 || { cat $(BUILD)/guides/soffice.log >&2; exit 1; }
+	$(Q)for f in $(GUIDES_PDF); do [ -s $$f ] || { echo "LibreOffice made no $$f:" >&2; \
+		cat $(BUILD)/guides/soffice.log >&2; exit 1; }; done
 
 clean:
 	rm -rf $(BUILD)
