@@ -154,10 +154,9 @@ ctl_request(const struct ctl_conn *cc, char *line, struct evbuffer *out)
 		    ctl->c->conf.collector.operators_group);
 		goto out;
 	}
+	memset(&w, 0, sizeof(w));
 	w.ctl = ctl;
 	w.out = resp;
-	w.n = 0;
-	w.depth = 0;
 	w.conn = cc;
 	if (commands[i].fn(&w, args, nargs, err, sizeof(err)) != 0 && err[0] == '\0')
 		snprintf(err, sizeof(err), "%s failed", commands[i].name);
@@ -409,6 +408,5 @@ control_free(struct control *ctl)
 		/* After the drop the directory may not let us; the next start cleans up. */
 		(void)unlink(ctl->path);
 	}
-	free(ctl->esc);
 	free(ctl);
 }

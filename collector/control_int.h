@@ -22,6 +22,7 @@
 #include <event2/listener.h>
 
 #include "collector.h"
+#include "vigil/jsonw.h"
 #include "roles.h"
 #include "store.h"
 
@@ -53,17 +54,14 @@ struct control {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int has_group;
 	gid_t group;
-	char *esc;                       /* scratch for JSON escaping */
-	size_t esclen;
 };
 
 /* One response being built: JSON objects, one per line. */
 struct jw {
 	struct control *ctl;
 	struct evbuffer *out;
-	int n;                           /* members written in the current object */
-	int depth;
 	const struct ctl_conn *conn;     /* the caller; NULL for an error line */
+	struct jsonw j;                  /* libvigil's JSON writer, into out */
 };
 
 struct ctl_arg {
@@ -78,7 +76,6 @@ struct ctl_cmd {
 };
 
 /* control_json.c */
-void jw_sep(struct jw *w, const char *key);
 void jw_begin(struct jw *w);
 void jw_end(struct jw *w);
 void jw_str(struct jw *w, const char *key, const char *s);

@@ -39,74 +39,48 @@
 
 /* ---- JSON writing ------------------------------------------------------------ */
 
-void
-jw_sep(struct jw *w, const char *key)
+static void
+put_evbuffer(void *sink, const char *s, size_t n)
 {
-	evbuffer_add_printf(w->out, "%s\"%s\":", w->n++ ? "," : "", key);
+	evbuffer_add(sink, s, n);
 }
 
 void
 jw_begin(struct jw *w)
 {
-	evbuffer_add(w->out, "{", 1);
-	w->n = 0;
-	w->depth = 1;
+	jsonw_init(&w->j, put_evbuffer, w->out);
+	jsonw_object(&w->j, NULL);
 }
 
 void
 jw_end(struct jw *w)
 {
-	evbuffer_add(w->out, "}\n", 2);
-	w->depth = 0;
+	jsonw_end(&w->j);
+	evbuffer_add(w->out, "\n", 1);
 }
 
 void
 jw_str(struct jw *w, const char *key, const char *s)
 {
-	struct control *ctl = w->ctl;
-	size_t len, need, n;
-	char *p;
-
-	if (s == NULL)
-		s = "";
-	len = strlen(s);
-	/* Each input byte becomes at most six ("\u00XX"). */
-	need = len * 6 + 1;
-	if (need > ctl->esclen) {
-		if ((p = realloc(ctl->esc, need)) == NULL) {
-			jw_sep(w, key);
-			evbuffer_add(w->out, "\"\"", 2);
-			return;
-		}
-		ctl->esc = p;
-		ctl->esclen = need;
-	}
-	n = text_json_escape(ctl->esc, ctl->esclen, s, len);
-	jw_sep(w, key);
-	evbuffer_add(w->out, "\"", 1);
-	evbuffer_add(w->out, ctl->esc, n);
-	evbuffer_add(w->out, "\"", 1);
+	jsonw_str(&w->j, key, s);
 }
 
 void
 jw_int(struct jw *w, const char *key, long long v)
 {
-	jw_sep(w, key);
-	evbuffer_add_printf(w->out, "%lld", v);
+	jsonw_int(&w->j, key, v);
 }
 
 void
 jw_uint(struct jw *w, const char *key, unsigned long long v)
 {
-	jw_sep(w, key);
-	evbuffer_add_printf(w->out, "%llu", v);
+	jsonw_uint(&w->j, key, v);
 }
 
 void
 jw_bool(struct jw *w, const char *key, int v)
 {
-	jw_sep(w, key);
-	evbuffer_add_printf(w->out, "%s", v ? "true" : "false");
+	jsonw_bool(&w->j, key, v);
 }
 
 void
@@ -115,28 +89,24 @@ jw_time(struct jw *w, const char *key, int64_t us)
 	char buf[64];
 
 	if (us <= 0) {
-		jw_sep(w, key);
-		evbuffer_add(w->out, "null", 4);
+		jsonw_null(&w->j, key);
 		return;
 	}
 	text_time_rfc3339(buf, sizeof(buf), us);
-	jw_str(w, key, buf);
+	jsonw_str(&w->j, key, buf);
 }
 
-/* Already JSON (store_commit.c escaped it). */
+/* Already JSON (store_commit.c escaped it); nothing stored is an empty object. */
 void
 jw_raw(struct jw *w, const char *key, const char *json)
 {
-	jw_sep(w, key);
-	if (json == NULL || json[0] == '\0')
-		json = "{}";
-	evbuffer_add(w->out, json, strlen(json));
+	jsonw_raw(&w->j, key, json == NULL || json[0] == '\0' ? "{}" : json);
 }
 
 void
 jw_error(struct evbuffer *out, struct control *ctl, const char *msg)
 {
-	struct jw w = { ctl, out, 0, 0, NULL };
+	struct jw w = { .ctl = ctl, .out = out };
 
 	jw_begin(&w);
 	jw_str(&w, "error", msg);

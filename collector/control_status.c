@@ -44,8 +44,7 @@
 static void
 posture_null(struct jw *w, const char *key)
 {
-	jw_sep(w, key);
-	evbuffer_add(w->out, "null", 4);
+	jsonw_null(&w->j, key);
 }
 
 static void
@@ -360,16 +359,14 @@ cmd_status(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err, si
 	} else {
 		jw_str(w, "store", "ok");
 	}
-	jw_sep(w, "counters");
-	evbuffer_add(w->out, "{", 1);
+	jsonw_object(&w->j, "counters");
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
 		uint64_t v;
 
 		memcpy(&v, base + counters[i].off, sizeof(v));
-		evbuffer_add_printf(w->out, "%s\"%s\":%llu", i ? "," : "", counters[i].name,
-		    (unsigned long long)v);
+		jsonw_uint(&w->j, counters[i].name, (unsigned long long)v);
 	}
-	evbuffer_add(w->out, "}", 1);
+	jsonw_end(&w->j);
 	jw_end(w);
 	return 0;
 }

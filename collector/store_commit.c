@@ -15,6 +15,7 @@
 
 #include "vigil.pb-c.h"
 #include "vigil/err.h"
+#include "vigil/jsonw.h"
 #include "vigil/names.h"
 #include "vigil/text.h"
 #include "vigil/wire.h"
@@ -86,46 +87,6 @@ sq_agent_last_seq(struct store *base, const char *agent, uint64_t *seq)
 
 /* ---- group commit ---------------------------------------------------------- */
 
-/* Room for `more` bytes past pos in st->json, within STORE_MAX_FIELDS_JSON. */
-static int
-json_room(struct sqlstore *st, size_t pos, size_t more)
-{
-	size_t need = pos + more, sz;
-	char *p;
-
-	if (need <= st->jsonsz)
-		return 0;
-	if (need > STORE_MAX_FIELDS_JSON)
-		return VIGIL_ERR_TOOBIG;
-	for (sz = st->jsonsz ? st->jsonsz : 1024; sz < need; sz *= 2)
-		;
-	if (sz > STORE_MAX_FIELDS_JSON)
-		sz = STORE_MAX_FIELDS_JSON;
-	if ((p = realloc(st->json, sz)) == NULL)
-		return VIGIL_ERR_NOMEM;
-	st->json = p;
-	st->jsonsz = sz;
-	return 0;
-}
-
-/*
- * Append v as a JSON string body. Most field values are printable ASCII,
- * which text_json_escape() would copy unchanged byte by byte: copy those in
- * one go and leave everything else to it. Room for 6 bytes per input byte
- * must have been made.
- */
-static size_t
-json_str(char *dst, size_t dstlen, const char *v, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)v;
-
-	for (size_t i = 0; i < len; i++)
-		if (p[i] < 0x20 || p[i] >= 0x7f || p[i] == '"' || p[i] == '\\')
-			return text_json_escape(dst, dstlen, v, len);
-	memcpy(dst, v, len);
-	return len;
-}
-
 /* One of the names an event's fields have in its JSON object so far. */
 struct json_key {
 	const char *p;
@@ -156,28 +117,29 @@ fields_json(struct sqlstore *st, const Vigil__V1__Event *ev, const char **out, s
 {
 	char renamed[WIRE_MAX_FIELDS][WIRE_MAX_FIELD_KEY + 16];
 	struct json_key keys[WIRE_MAX_FIELDS];
-	size_t pos = 0, nkeys = 0;
-	int rc;
+	size_t nkeys = 0;
+	struct jsonw w;
 
 	if (ev->n_fields == 0) {
 		*out = "{}";
 		*outlen = 2;
 		return 0;
 	}
-	if ((rc = json_room(st, 0, 2)) != 0)
-		return rc;
-	st->json[pos++] = '{';
+	if (st->json.cap == 0)
+		buf_init(&st->json, STORE_MAX_FIELDS_JSON);
+	buf_reset(&st->json);
+	jsonw_buf(&w, &st->json);
+	jsonw_object(&w, NULL);
 	for (size_t i = 0; i < ev->n_fields; i++) {
 		const Vigil__V1__Field *f = ev->fields[i];
 		const char *k, *v;
-		size_t klen, vlen;
+		size_t klen;
 
 		if (f == NULL)
 			continue;
 		k = f->key ? f->key : "";
 		v = f->value ? f->value : "";
 		klen = strlen(k);
-		vlen = strlen(v);
 		/* Validated events have at most WIRE_MAX_FIELDS fields of short keys. */
 		if (nkeys == WIRE_MAX_FIELDS || klen > WIRE_MAX_FIELD_KEY)
 			return VIGIL_ERR_TOOBIG;
@@ -195,23 +157,13 @@ fields_json(struct sqlstore *st, const Vigil__V1__Event *ev, const char **out, s
 		}
 		keys[nkeys].p = k;
 		keys[nkeys++].len = klen;
-		/* 6 bytes per input byte (\u00XX), 6 of punctuation, the closing brace and NUL. */
-		if ((rc = json_room(st, pos, 6 * (klen + vlen) + 8)) != 0)
-			return rc;
-		if (pos > 1)
-			st->json[pos++] = ',';
-		st->json[pos++] = '"';
-		pos += json_str(st->json + pos, st->jsonsz - pos, k, klen);
-		st->json[pos++] = '"';
-		st->json[pos++] = ':';
-		st->json[pos++] = '"';
-		pos += json_str(st->json + pos, st->jsonsz - pos, v, vlen);
-		st->json[pos++] = '"';
+		jsonw_str(&w, k, v);
 	}
-	st->json[pos++] = '}';
-	st->json[pos] = '\0';
-	*out = st->json;
-	*outlen = pos;
+	jsonw_end(&w);
+	if (buf_error(&st->json) != 0)
+		return buf_error(&st->json);
+	*out = st->json.p;
+	*outlen = st->json.len;
 	return 0;
 }
 

@@ -25,6 +25,8 @@
 
 #include <sqlite3.h>
 
+#include "vigil/buf.h"
+
 #include "store.h"
 
 /* ---- the backend interface -------------------------------------------------- */
@@ -163,8 +165,7 @@ struct sqlstore {
 	int64_t clock_ahead_us, clock_behind_us;   /* 0: no flag */
 	int sqlite_rc;         /* SQLite's code for the last failure */
 	int version;
-	char *json;            /* scratch for one event's fields as JSON, reused */
-	size_t jsonsz;
+	struct buf json;       /* scratch for one event's fields as JSON, reused */
 	char errmsg[256];      /* SQLite's sentence for the last failure */
 	int outer;             /* store_outer_begin(): transactions nest as savepoints */
 };

@@ -708,7 +708,7 @@ sq_free(struct store *base)
 	for (int i = 0; i < IST_COUNT; i++)
 		sqlite3_finalize(st->ist[i]);
 	sqlite3_close(st->db);
-	free(st->json);
+	buf_free(&st->json);
 	free(st);
 }
 

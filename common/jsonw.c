@@ -59,6 +59,18 @@ put_quoted(struct jsonw *w, const char *s, size_t n)
 
 	w->put(w->sink, "\"", 1);
 	while (i < n) {
+		/* Printable ASCII needs no escape: put a run of it as it is. */
+		for (o = i; o < n; o++) {
+			unsigned char c = (unsigned char)s[o];
+
+			if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+				break;
+		}
+		if (o > i) {
+			w->put(w->sink, s + i, o - i);
+			i = o;
+			continue;
+		}
 		o = text_json_escape_part(tmp, sizeof(tmp), s + i, n - i, &used);
 		if (used == 0)
 			break;          /* cannot happen: one escape is at most 6 bytes */
