@@ -223,6 +223,7 @@ bench: deps check-deps
 	$(Q)$(DECLARED) sh tests/bench/run.sh $(BUILD)
 	$(Q)$(DECLARED) sh tests/bench/scan.sh $(BUILD)
 	$(Q)$(DECLARED) env BUILD=$(BUILD) sh tests/bench/idle.sh
+	$(Q)$(DECLARED) env BUILD=$(BUILD) sh tests/bench/latency.sh
 
 demo: deps check-deps
 	$(Q)$(MAKE) --no-print-directory $(PROGS)

@@ -533,16 +533,17 @@ missing_one(void *arg, const struct store_incident_row *r)
 	return 0;
 }
 
-void
+size_t
 escalation_rt_reconcile(struct collector *c)
 {
 	struct escalation_rt *rt = c->esc;
 	struct missing m;
 	struct store_esc_state *saves = NULL;
 	char (*texts)[ESC_STATE_TEXT_MAX] = NULL;
+	size_t made = 0;
 
 	if (!escalation_rt_enabled(c))
-		return;
+		return 0;
 	memset(&m, 0, sizeof(m));
 	m.rt = rt;
 	if (store_escalation_missing(c->store, missing_one, &m) != 0 || m.nomem) {
@@ -575,10 +576,12 @@ escalation_rt_reconcile(struct collector *c)
 			    (long long)m.st[i].incident);
 	}
 	arm(rt, 0);
+	made = m.n;
 out:
 	free(m.st);
 	free(saves);
 	free(texts);
+	return made;
 }
 
 /* ---- operator actions -------------------------------------------------------------- */

@@ -52,8 +52,9 @@ void escalation_rt_free(struct collector *c);
 /* 1 when an escalation file is loaded. */
 int escalation_rt_enabled(const struct collector *c);
 
-/* Give every open incident without a state its plan (escalate_start), save, tick. */
-void escalation_rt_reconcile(struct collector *c);
+/* Give every open incident without a state its plan (escalate_start), save, tick;
+ * returns how many new plans were made. */
+size_t escalation_rt_reconcile(struct collector *c);
 
 /* What an operator's action does to the escalation state of an incident. */
 enum escalation_rt_change {

@@ -34,11 +34,11 @@
 #include "escalation_rt.h"
 #include "incident.h"
 #include "incident_fsm.h"
+#include "pace.h"
 #include "presence.h"
 
 #define CORR_HASH 1024                   /* buckets; power of two */
 #define SILENT_HEARTBEATS 3              /* heartbeats missed before an agent is silent */
-#define RECONCILE_DELAY_US 200000        /* new incidents wait this long for their plan */
 #define INCIDENT_TITLE_MAX 512
 /*
  * A key that fired is written after the commit, and again as machines join at
@@ -569,6 +569,7 @@ struct incidents {
 	struct event *silence_ev;
 	struct event *reconcile_ev;
 	int reconcile_armed;
+	struct pace pace;                    /* at once at idle, a timer in floods (pace.h) */
 	struct incident_corr_hit hit;        /* scratch: large */
 	int ndirty;                          /* keys marked dirty */
 };
@@ -639,19 +640,30 @@ reconcile_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	c->incidents->reconcile_armed = 0;
-	escalation_rt_reconcile(c);
+	pace_ran(&c->incidents->pace, clock_now_us(), escalation_rt_reconcile(c));
 }
 
-/* Soon, and once for every commit in between: new incidents get their plan. */
+/*
+ * At once when idle, and once for every commit in between: new incidents get
+ * their plan. The event loop runs it (never this caller's stack), so a caller
+ * in the middle of its own store work is not re-entered.
+ */
 static void
 reconcile_soon(struct collector *c)
 {
 	struct incidents *in = c->incidents;
-	struct timeval tv = { 0, RECONCILE_DELAY_US };
+	struct timeval tv;
+	int64_t w;
 
 	if (in == NULL || in->reconcile_armed || !escalation_rt_enabled(c))
 		return;
 	in->reconcile_armed = 1;
+	if ((w = pace_wait(&in->pace, clock_now_us())) == 0) {
+		event_active(in->reconcile_ev, EV_TIMEOUT, 1);
+		return;
+	}
+	tv.tv_sec = 0;
+	tv.tv_usec = (suseconds_t)w;
 	evtimer_add(in->reconcile_ev, &tv);
 }
 
