@@ -75,6 +75,7 @@ struct collector {
 	struct control *control;
 	struct incidents *incidents;       /* incident.c */
 	struct escalation_rt *esc;         /* escalation_rt.c */
+	struct ack_rt *ack;                /* ack_reply.c: acknowledgement by reply */
 	int64_t started_us;
 	int stopping;                      /* a signal asked us to exit */
 	struct collector_counters counters;

@@ -20,6 +20,7 @@
 #include "vigil/names.h"
 
 #include "escalate.h"
+#include "sms.h"
 
 #define SEC_MS 1000LL
 #define MIN_MS (60 * SEC_MS)
@@ -70,6 +71,9 @@ static const struct cfg_key contact_keys[] = {
 	    "HTTPS URL that receives the incident as JSON."),
 	CKEY("command", CFG_STRING, NULL, 0, 0, command, 0,
 	    "Program and arguments (no shell); the incident arrives as JSON on stdin."),
+	CKEY("phone", CFG_STRING, NULL, 0, 0, phone, 0,
+	    "Mobile number for SMS through gammu-smsd ([sms] in collector.conf), e.g. "
+	    "+84901234567; its replies (\"XN 4821\") acknowledge."),
 	CKEY("language", CFG_STRING, "vi", 0, 0, language, 0,
 	    "Language of the messages: vi or en."),
 	{ NULL },
@@ -272,7 +276,7 @@ escalate_split(const char *s, char *buf, size_t buflen, char **argv, size_t max)
 const char *
 escalate_channel_name(enum escalate_channel ch)
 {
-	static const char *const names[] = { "email", "webhook", "command" };
+	static const char *const names[] = { "email", "webhook", "command", "sms" };
 
 	if ((unsigned)ch >= NITEMS(names))
 		return "unknown";
@@ -447,9 +451,13 @@ check_contact(struct checker *k, struct escalate_contact *p)
 	if (strcmp(p->language, "vi") != 0 && strcmp(p->language, "en") != 0)
 		return cerr(k, "contact", p->label, "language", "language must be vi or en, "
 		    "not '%s'", p->language);
-	if (p->email[0] == '\0' && p->webhook[0] == '\0' && p->command[0] == '\0')
-		return cerr(k, "contact", p->label, NULL, "contact '%s' has no email, webhook "
-		    "or command to reach it", p->label);
+	if (p->email[0] == '\0' && p->webhook[0] == '\0' && p->command[0] == '\0' &&
+	    p->phone[0] == '\0')
+		return cerr(k, "contact", p->label, NULL, "contact '%s' has no email, webhook, "
+		    "command or phone to reach it", p->label);
+	if (p->phone[0] != '\0' && !sms_number_ok(p->phone))
+		return cerr(k, "contact", p->label, "phone", "'%s' is not a phone number like "
+		    "+84901234567", p->phone);
 	if (p->email[0] != '\0') {
 		n = escalate_split(p->email, buf, sizeof buf, w, EMAILS_MAX + 1);
 		if (n < 0)
@@ -1009,6 +1017,8 @@ add_targets(const struct escalate_conf *c, const uint8_t *contacts, size_t ncont
 			out[n++] = (struct target){ contacts[i], ESC_CHANNEL_WEBHOOK, level, repeat };
 		if (p->command[0] != '\0')
 			out[n++] = (struct target){ contacts[i], ESC_CHANNEL_COMMAND, level, repeat };
+		if (p->phone[0] != '\0')
+			out[n++] = (struct target){ contacts[i], ESC_CHANNEL_SMS, level, repeat };
 	}
 	return n;
 }
@@ -1296,6 +1306,8 @@ contact_address(const struct escalate_contact *p, enum escalate_channel ch)
 		return p->email;
 	case ESC_CHANNEL_WEBHOOK:
 		return p->webhook;
+	case ESC_CHANNEL_SMS:
+		return p->phone;
 	default:
 		return p->command;
 	}

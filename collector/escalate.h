@@ -77,6 +77,7 @@ enum escalate_channel {
 	ESC_CHANNEL_EMAIL = 0,
 	ESC_CHANNEL_WEBHOOK,
 	ESC_CHANNEL_COMMAND,
+	ESC_CHANNEL_SMS,                    /* issue 11: gammu-smsd (notify_sms.c) */
 	ESC_CHANNEL_COUNT
 };
 
@@ -88,6 +89,7 @@ struct escalate_contact {
 	char email[ESC_LIST_MAX];           /* space-separated addresses; "": none */
 	char webhook[ESC_LIST_MAX];         /* https:// URL; "": none */
 	char command[ESC_LIST_MAX];         /* absolute program and arguments; "": none */
+	char phone[32];                     /* SMS: "+84901234567"; "": none */
 	char language[8];                   /* "vi" or "en" */
 };
 

@@ -19,6 +19,7 @@
 #include "escalation_rt.h"
 #include "incident_fsm.h"
 #include "notify.h"
+#include "store_ack.h"
 #include "template.h"
 
 #define ESC_NOTES_MAX 256                /* notifications made by one tick */
@@ -79,6 +80,7 @@ escalation_rt_notify_conf(const struct conf *conf, struct notify_conf *nc)
 	snprintf(nc->webhook_ca, sizeof(nc->webhook_ca), "%s", n->webhook_ca);
 	snprintf(nc->webhook_header, sizeof(nc->webhook_header), "%s", n->webhook_header);
 	nc->allow_http = n->allow_http;
+	snprintf(nc->sms_outbox, sizeof(nc->sms_outbox), "%s", conf->sms.outbox);
 	nc->tls_verify = n->tls_verify;
 	nc->timeout_ms = n->timeout;
 	nc->exec_timeout_ms = n->exec_timeout;
@@ -87,6 +89,12 @@ escalation_rt_notify_conf(const struct conf *conf, struct notify_conf *nc)
 	nc->retry_factor = (int)n->retry_factor;
 	nc->retry_max_ms = n->retry_max;
 	nc->utc_offset_min = (int)n->utc_offset;
+}
+
+const struct escalate_conf *
+escalation_rt_conf(const struct collector *c)
+{
+	return escalation_rt_enabled(c) ? c->esc->conf : NULL;
 }
 
 int
@@ -243,6 +251,8 @@ channel_of(const char *name)
 		return NOTIFY_WEBHOOK;
 	if (strcmp(name, "exec") == 0)
 		return NOTIFY_EXEC;
+	if (strcmp(name, "sms") == 0)
+		return NOTIFY_SMS;
 	return -1;
 }
 
@@ -254,6 +264,7 @@ send_row(struct escalation_rt *rt, const struct store_outbox_row *o, const int64
 	struct msg_facts *f;
 	struct notification n;
 	struct notify_request rq;
+	char ack_code[ACK_CODE_TEXT], ack_token[ACK_TOKEN_LEN + 1];
 	int ch, rc;
 
 	if ((ch = channel_of(o->channel)) < 0) {
@@ -291,6 +302,14 @@ send_row(struct escalation_rt *rt, const struct store_outbox_row *o, const int64
 	/* The incidents grouped with the first, when known (not after a restart). */
 	n.related = nids > 1 ? ids + 1 : NULL;
 	n.nrelated = nids > 1 ? nids - 1 : 0;
+	n.short_text = ch == NOTIFY_SMS;
+	/* acknowledgement by reply (store_ack.h): when a mailbox reads the replies */
+	if ((rt->c->conf.ack_mail.url[0] != '\0' || rt->c->conf.sms.inbox[0] != '\0') &&
+	    store_ack_stamp(rt->c->store, o->incident_id, o->contact, clock_now_us(), ack_code,
+	    sizeof(ack_code), ack_token) == 0) {
+		n.ack_code = ack_code;
+		n.ack_token = ack_token;
+	}
 	memset(&rq, 0, sizeof(rq));
 	rq.channel = (enum notify_channel)ch;
 	rq.target = o->target;
@@ -375,6 +394,8 @@ contact_target(const struct escalate_contact *p, enum escalate_channel ch)
 		return p->webhook;
 	case ESC_CHANNEL_COMMAND:
 		return p->command;
+	case ESC_CHANNEL_SMS:
+		return p->phone;
 	case ESC_CHANNEL_COUNT:
 		break;
 	}

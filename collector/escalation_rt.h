@@ -49,6 +49,9 @@ int escalation_rt_open(struct collector *c, struct escalate_conf *ec, char *err,
 /* Drop pending retries (the outbox keeps them), free everything. */
 void escalation_rt_free(struct collector *c);
 
+/* The contacts, chains and routes loaded; NULL when none (ack_reply.c reads contacts). */
+const struct escalate_conf *escalation_rt_conf(const struct collector *c);
+
 /* 1 when an escalation file is loaded. */
 int escalation_rt_enabled(const struct collector *c);
 

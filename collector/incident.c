@@ -1144,6 +1144,10 @@ incident_act(struct collector *c, const struct incident_request *rq, char *err, 
 	case INCIDENT_ACT_ESCALATE:
 		snprintf(detail, sizeof(detail), "to level %d", rq->level);
 		break;
+	case INCIDENT_ACT_ACK:
+		/* how, when it was not the control socket (ack_reply.c) */
+		snprintf(detail, sizeof(detail), "%s", rq->text != NULL ? rq->text : "");
+		break;
 	default:
 		detail[0] = '\0';
 		break;

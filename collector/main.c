@@ -35,6 +35,7 @@
 
 #include "collector.h"
 #include "escalate.h"
+#include "ack_reply.h"
 #include "escalation_rt.h"
 #include "incident.h"
 
@@ -332,6 +333,9 @@ main(int argc, char **argv)
 		fatalx("Cannot start the incident engine: out of memory.");
 	if (escalation_rt_open(c, esc_conf, err, sizeof(err)) != 0)
 		fatalx("Cannot start the escalation: %s.", err);
+	/* acknowledgement by reply (ack_reply.c): its tables, and the mailbox reader */
+	if (ack_reply_open(c, err, sizeof(err)) != 0)
+		fatalx("Cannot start reading replies: %s.", err);
 
 	sigterm = evsignal_new(c->base, SIGTERM, on_signal, c);
 	sigint = evsignal_new(c->base, SIGINT, on_signal, c);
@@ -354,6 +358,7 @@ main(int argc, char **argv)
 
 	/* The order of libevent's sample/hello-world.c: connections, listeners, events, base. */
 	session_free_all(c);
+	ack_reply_free(c);
 	escalation_rt_free(c);
 	incident_free(c);
 	control_free(c->control);

@@ -291,6 +291,39 @@ static const struct migration migrations[] = {
 	"  ('', 'stopped', 'shutdown', 'suspend', 'restart'));"
 	"ALTER TABLE agents ADD COLUMN off_detail TEXT NOT NULL DEFAULT '';"
 	"PRAGMA user_version = 6;", 0 },
+	/* 7: issue 11, the SMS channel (notify_sms.c): "sms" joins the outbox's channels. */
+	{ 7,
+	"CREATE TABLE outbox_v7 ("
+	"  id          INTEGER PRIMARY KEY,"
+	"  incident_id INTEGER NOT NULL,"
+	"  created_us  INTEGER NOT NULL,"
+	"  due_us      INTEGER NOT NULL,"
+	"  route       TEXT NOT NULL,"
+	"  contact     TEXT NOT NULL,"
+	"  contact_name TEXT NOT NULL DEFAULT '',"
+	"  language    TEXT NOT NULL DEFAULT 'vi',"
+	"  channel     TEXT NOT NULL CHECK (channel IN ('email', 'webhook', 'exec', 'sms')),"
+	"  target      TEXT NOT NULL,"
+	"  level       INTEGER NOT NULL,"
+	"  repeat      INTEGER NOT NULL DEFAULT 0,"
+	"  manual      INTEGER NOT NULL DEFAULT 0,"
+	"  group_key   TEXT NOT NULL DEFAULT '',"
+	"  more        INTEGER NOT NULL DEFAULT 0,"
+	"  status      TEXT NOT NULL DEFAULT 'pending' CHECK (status IN"
+	"              ('pending', 'sent', 'failed')),"
+	"  attempts    INTEGER NOT NULL DEFAULT 0,"
+	"  next_us     INTEGER NOT NULL DEFAULT 0,"
+	"  done_us     INTEGER NOT NULL DEFAULT 0"
+	");"
+	"INSERT INTO outbox_v7 (id, incident_id, created_us, due_us, route, contact, contact_name,"
+	"  language, channel, target, level, repeat, manual, group_key, more, status, attempts,"
+	"  next_us, done_us) SELECT id, incident_id, created_us, due_us, route, contact,"
+	"  contact_name, language, channel, target, level, repeat, manual, group_key, more,"
+	"  status, attempts, next_us, done_us FROM outbox;"
+	"DROP TABLE outbox;"
+	"ALTER TABLE outbox_v7 RENAME TO outbox;"
+	"CREATE INDEX outbox_pending ON outbox(id) WHERE status = 'pending';"
+	"PRAGMA user_version = 7;", 1 },
 };
 
 #define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
@@ -1495,6 +1528,13 @@ fail:
 	for (size_t i = 0; i < n; i++)
 		item_reset(&b[i]);
 	return rc;
+}
+
+/* The connection itself, for a module's own statements (store_ack.c). */
+sqlite3 *
+store_sqlite(struct store *st)
+{
+	return st != NULL ? st->db : NULL;
 }
 
 const char *
