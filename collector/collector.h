@@ -76,6 +76,7 @@ struct collector {
 	struct incidents *incidents;       /* incident.c */
 	struct escalation_rt *esc;         /* escalation_rt.c */
 	struct ack_rt *ack;                /* ack_reply.c: acknowledgement by reply */
+	struct ack_http *ack_http;         /* ack_http.c: acknowledge by link */
 	int64_t started_us;
 	int stopping;                      /* a signal asked us to exit */
 	struct collector_counters counters;

@@ -195,11 +195,36 @@ static const struct cfg_key sms_keys[] = {
 	{ NULL },
 };
 
+/* ---- acknowledge by link: [ack_link] ---- */
+#define LKEY(n, t, d, lo, hi, f, h) \
+	{ n, t, d, lo, hi, offsetof(struct conf_ack_link, f), \
+	    sizeof(((struct conf_ack_link *)0)->f), 0, h }
+#define LNUM(n, t, d, lo, hi, f, h) \
+	{ n, t, d, lo, hi, offsetof(struct conf_ack_link, f), 0, 0, h }
+
+static const struct cfg_key ack_link_keys[] = {
+	LKEY("url", CFG_STRING, NULL, 0, 0, url,
+	    "The page as officials reach it on the office network, https://host:port; none: no "
+	    "links."),
+	LKEY("listen", CFG_STRING, "0.0.0.0", 0, 0, listen,
+	    "Address the link page listens on."),
+	LNUM("port", CFG_INT, "8443", 1, 65535, port,
+	    "TCP port of the link page."),
+	LKEY("cert", CFG_PATH, NULL, 0, 0, cert,
+	    "Certificate of the page; none: the collector's."),
+	LKEY("key", CFG_PATH, NULL, 0, 0, key,
+	    "Its private key; none: the collector's."),
+	LNUM("ttl", CFG_DURATION, "24h", SEC, 30 * DAY, ttl,
+	    "How long a link may be used (once)."),
+	{ NULL },
+};
+
 static const struct cfg_section sections[] = {
 	{ "collector", 0, collector_keys, offsetof(struct conf, collector), NULL, NULL, 1 },
 	{ "notify", 0, notify_keys, offsetof(struct conf, notify), NULL, NULL, 0 },
 	{ "ack_mail", 0, ack_mail_keys, offsetof(struct conf, ack_mail), NULL, NULL, 0 },
 	{ "sms", 0, sms_keys, offsetof(struct conf, sms), NULL, NULL, 0 },
+	{ "ack_link", 0, ack_link_keys, offsetof(struct conf, ack_link), NULL, NULL, 0 },
 	{ NULL },
 };
 

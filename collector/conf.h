@@ -92,11 +92,22 @@ struct conf_sms {
 	long long poll;                      /* ms */
 };
 
+/* ---- acknowledge by link (issue 11): [ack_link], the HTTPS page on the office network ---- */
+struct conf_ack_link {
+	char url[1024];                      /* https://host:port as officials reach it; "": off */
+	char listen[256];
+	long long port;
+	char cert[CONF_PATH_MAX];            /* "": the collector's */
+	char key[CONF_PATH_MAX];
+	long long ttl;                       /* ms */
+};
+
 struct conf {
 	struct collector_conf collector;
 	struct conf_notify notify;           /* incidents, audit, escalation */
 	struct conf_ack_mail ack_mail;       /* ack_imap.c */
 	struct conf_sms sms;                 /* notify_sms.c, ack_sms.c */
+	struct conf_ack_link ack_link;       /* ack_http.c */
 };
 
 /* Every key at its default. */

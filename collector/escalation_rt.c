@@ -265,6 +265,7 @@ send_row(struct escalation_rt *rt, const struct store_outbox_row *o, const int64
 	struct notification n;
 	struct notify_request rq;
 	char ack_code[ACK_CODE_TEXT], ack_token[ACK_TOKEN_LEN + 1];
+	char link_token[ACK_LINK_TOKEN_LEN + 1], link[1100];
 	int ch, rc;
 
 	if ((ch = channel_of(o->channel)) < 0) {
@@ -309,6 +310,13 @@ send_row(struct escalation_rt *rt, const struct store_outbox_row *o, const int64
 	    sizeof(ack_code), ack_token) == 0) {
 		n.ack_code = ack_code;
 		n.ack_token = ack_token;
+	}
+	/* acknowledge by link (ack_http.c): one single-use link per message, not for SMS */
+	if (rt->c->conf.ack_link.url[0] != '\0' && ch != NOTIFY_SMS &&
+	    store_ack_link_new(rt->c->store, o->incident_id, o->contact, clock_now_us(),
+	    rt->c->conf.ack_link.ttl * 1000, link_token) == 0) {
+		snprintf(link, sizeof(link), "%s/a/%s", rt->c->conf.ack_link.url, link_token);
+		n.ack_link = link;
 	}
 	memset(&rq, 0, sizeof(rq));
 	rq.channel = (enum notify_channel)ch;

@@ -35,6 +35,7 @@
 
 #include "collector.h"
 #include "escalate.h"
+#include "ack_http.h"
 #include "ack_reply.h"
 #include "escalation_rt.h"
 #include "incident.h"
@@ -322,6 +323,10 @@ main(int argc, char **argv)
 	if ((c->control = control_open(c, err, sizeof(err))) == NULL)
 		fatalx("Cannot open the control socket: %s.", err);
 
+	/* acknowledge by link (ack_http.c): its port and key, while privileged */
+	if (c->conf.ack_link.url[0] != '\0' && (c->ack_http = ack_http_open(c, err,
+	    sizeof(err))) == NULL)
+		fatalx("Cannot start the acknowledgement page: %s.", err);
 	drop_privileges(&c->conf.collector);
 	/* A thread after the drop and the fork: setresuid and fork act on one thread. */
 	if (session_start(c, c->wstore) != 0)
@@ -359,6 +364,7 @@ main(int argc, char **argv)
 	/* The order of libevent's sample/hello-world.c: connections, listeners, events, base. */
 	session_free_all(c);
 	ack_reply_free(c);
+	ack_http_free(c->ack_http);
 	escalation_rt_free(c);
 	incident_free(c);
 	control_free(c->control);

@@ -335,6 +335,9 @@ template_body(const struct notification *n, int utc_offset_min, char *buf, size_
 	if (n->ack_code != NULL && n->ack_token != NULL)
 		sbuf_printf(&b, T_("\nTo acknowledge it and stop the escalation, answer this message "
 		    "with XN (or OK), keeping this line:\n  XN %s #%s\n"), n->ack_code, n->ack_token);
+	if (n->ack_link != NULL)
+		sbuf_printf(&b, T_("\nOr, on the office network, open this link and press the "
+		    "button (once):\n  %s\n"), n->ack_link);
 	/* %lld, not PRId64: a catalog's sentence cannot hold a system-dependent directive. */
 	sbuf_printf(&b, T_("\nAcknowledge it to stop the escalation:\n  vigilctl incident ack %lld\n"),
 	            (long long)n->incident);

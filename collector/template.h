@@ -45,6 +45,7 @@ struct notification {
 	/* acknowledgement by reply (ack.h); NULL: not offered */
 	const char *ack_code;   /* "V-4821" */
 	const char *ack_token;  /* the contact's token for this incident */
+	const char *ack_link;   /* https://.../a/TOKEN (ack_http.c); NULL: none */
 	int short_text;         /* the body is one SMS part (sms.h), not the full mail */
 	/* a reply to an official (ack_imap.c): said as is, instead of the incident texts */
 	const char *reply_subject;

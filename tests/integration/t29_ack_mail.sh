@@ -11,14 +11,20 @@
 #     audit trail, and a confirmation mail in the contact's language;
 #   - the same reply again (the code used) → refused, answered;
 #   - a restart of the collector → no reply is handled twice, every message
-#     is marked VigilDone in the mailbox.
+#     is marked VigilDone in the mailbox;
+#   - the link in a data-leak mail (acknowledge on the office network): GET
+#     shows the incident, escaped, with the security headers, and changes
+#     nothing; an altered token, a POST without the form's token and a
+#     cross-site POST are refused; the POST acknowledges (audited "by link");
+#     the link used twice, and another incident's link past its ttl, refused.
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3 # Debian's, where python3-aiosmtpd lives
 R="$TOP/tests/integration/receivers"
 need python3:aiosmtpd dovecot /usr/lib/dovecot/imap
 
-pki_setup pc-01
+pki_setup pc-01 pc-02
+LINK_PORT=$(free_port)
 mkdir -p "$T/mail"
 "$PY" "$R/smtp_sink.py" --dir "$T/mail" --port-file "$T/smtp.port" >"$T/smtp.log" 2>&1 &
 PIDS="$PIDS $!"
@@ -119,7 +125,8 @@ chain = default
 group_by = incident
 group_wait = 0s
 EOF
-write_collector_conf 0 "escalation = $T/escalation.conf
+COLL_PORT=$(free_port) # the same after the restart: the agents come back to it
+write_collector_conf "$COLL_PORT" "escalation = $T/escalation.conf
 
 [notify]
 smtp_url = smtp://127.0.0.1:$SMTP_PORT
@@ -133,11 +140,30 @@ retry_max = 2s
 url = imap://127.0.0.1:$IMAP_PORT/INBOX
 user = vigil
 password_file = $T/imap.pw
-poll = 300ms"
+poll = 300ms
+
+[ack_link]
+url = https://127.0.0.1:$LINK_PORT
+listen = 127.0.0.1
+port = $LINK_PORT
+ttl = 3s"
 start_collector
-: >"$T/pc-01.log"
-write_agent_conf pc-01 "$PORT" "$T/pc-01.log"
-start_agent pc-01
+mkdir -p "$T/rules"
+cat >"$T/rules/leak.rules" <<'EOF'
+[rule test.data_leak]
+description = A test line standing for data copied out of the unit
+prefilter = EXFIL
+pattern = ^EXFIL (?<path>\S+)$
+category = data_leak
+severity = high
+summary = Data copied out: {path}
+EOF
+for a in pc-01 pc-02; do
+	: >"$T/$a.log"
+	write_agent_conf "$a" "$PORT" "$T/$a.log"
+	sed -i "s|^unit = test-unit|unit = test-unit\nlocal_rules_dir = $T/rules|" "$T/$a/agent.conf"
+	start_agent "$a"
+done
 
 # mail_field RCPT N FIELD: the subject or text of the Nth mail (1-based) to RCPT.
 mail_field() {
@@ -243,4 +269,72 @@ start_collector
 wait_for 20 "the unmarked message to be marked again" undone_is 0
 [ "$(replies)" = 6 ] || fail "a reply was handled twice after the restart"
 mails_to_are it@unit.example 5 || fail "a reply was answered twice after the restart"
+
+# ---- acknowledge by link ---------------------------------------------------------------------
+# link_of RCPT N: the link in the Nth mail to RCPT.
+link_of() { mail_field "$1" "$2" text | sed -n 's|^  \(https://127.0.0.1:[0-9]*/a/[A-Za-z0-9_-]*\)$|\1|p' | head -n 1; }
+# http METHOD URL [FORM] [ORIGIN]: "STATUS" then the headers and the page, from Python.
+http() {
+	"$PY" - "$T/pki/ca.crt" "$@" <<'PYEOF'
+import http.client, ssl, sys, urllib.parse
+ca, method, url = sys.argv[1:4]
+form = sys.argv[4] if len(sys.argv) > 4 else None
+origin = sys.argv[5] if len(sys.argv) > 5 else None
+u = urllib.parse.urlsplit(url)
+ctx = ssl.create_default_context(cafile=ca)
+ctx.check_hostname = False
+c = http.client.HTTPSConnection(u.hostname, u.port, context=ctx, timeout=10)
+h = {"Content-Type": "application/x-www-form-urlencoded"} if form is not None else {}
+if origin:
+    h["Origin"] = origin
+c.request(method, u.path, body=form, headers=h)
+r = c.getresponse()
+print(r.status)
+for k, v in r.getheaders():
+    print("%s: %s" % (k, v))
+print()
+print(r.read().decode())
+PYEOF
+}
+status_of() { db "SELECT status FROM incidents WHERE id = $1;"; }
+echo "EXFIL <b>x</b>/secret.docx" >>"$T/pc-01.log"
+wait_for 20 "the data-leak mail" mails_to_are it@unit.example 6
+B=$(db "SELECT id FROM incidents WHERE rule = 'test.data_leak';")
+LINK=$(link_of it@unit.example 6)
+[ -n "$LINK" ] || fail "the mail has no link: $(mail_field it@unit.example 6 text)"
+TOK=${LINK##*/}
+out=$(http GET "$LINK")
+[ "$(echo "$out" | sed -n 1p)" = 200 ] || fail "GET of the link: $out"
+for h in "Content-Security-Policy: default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'" \
+	"X-Content-Type-Options: nosniff" "Cache-Control: no-store" "X-Frame-Options: DENY"; do
+	echo "$out" | grep -F "$h" >/dev/null || fail "the page lacks the header $h"
+done
+echo "$out" | grep -F "&lt;b&gt;x&lt;/b&gt;" >/dev/null || fail "the title is not escaped: $out"
+echo "$out" | grep -F "<b>x</b>" >/dev/null && fail "the title went out unescaped"
+echo "$out" | grep -F "<script" >/dev/null && fail "the page has a script"
+[ "$(status_of "$B")" = new ] || fail "GET changed incident $B"
+# Altered, no form token, another site: refused, nothing changes.
+ALT=$(echo "$TOK" | sed 's/.$/x/'); [ "$ALT" != "$TOK" ] || ALT=$(echo "$TOK" | sed 's/.$/y/')
+[ "$(http POST "${LINK%/*}/$ALT" "t=$ALT" | sed -n 1p)" = 410 ] || fail "an altered token was not refused"
+[ "$(http POST "$LINK" "" | sed -n 1p)" = 403 ] || fail "a POST without the form token was not refused"
+[ "$(http POST "$LINK" "t=$TOK" "https://evil.example" | sed -n 1p)" = 403 ] || fail "a cross-site POST was not refused"
+[ "$(status_of "$B")" = new ] || fail "a refused POST changed incident $B"
+out=$(http POST "$LINK" "t=$TOK" "${LINK%/a/*}")
+[ "$(echo "$out" | sed -n 1p)" = 200 ] || fail "the POST did not acknowledge: $out"
+[ "$(status_of "$B")" = acknowledged ] || fail "incident $B is not acknowledged"
+audit=$(db "SELECT actor || '|' || detail FROM audit WHERE incident = $B AND action = 'ack';")
+case $audit in
+"it-officer|by link from 127.0.0.1 at "*) ;;
+*) fail "the audit trail does not say who and how: $audit" ;;
+esac
+[ "$(http POST "$LINK" "t=$TOK" | sed -n 1p)" = 410 ] || fail "the link worked twice"
+# Expired: another incident's link, past its ttl (3 s here).
+echo "EXFIL second.docx" >>"$T/pc-02.log"
+wait_for 20 "the second data-leak mail" mails_to_are it@unit.example 7
+C=$(db "SELECT id FROM incidents WHERE rule = 'test.data_leak' AND id != $B;")
+LINK2=$(link_of it@unit.example 7)
+link_gone() { [ "$(http GET "$LINK2" | sed -n 1p)" = 410 ]; }
+wait_for 20 "the link to expire" link_gone
+[ "$(http POST "$LINK2" "t=${LINK2##*/}" | sed -n 1p)" = 410 ] || fail "an expired link was not refused"
+[ "$(status_of "$C")" = new ] || fail "an expired link changed incident $C"
 pass
