@@ -58,6 +58,7 @@ COLLECTOR_SRC := $(filter-out collector/main.c collector/vigilctl.c,$(wildcard c
 UNIT_SRC      := $(wildcard tests/unit/test_*.c)
 BENCH_SRC     := tests/bench/bench.c
 SCAN_SRC      := $(wildcard tests/bench/scan.c)
+NOISE_SRC     := tests/bench/noise.c
 FUZZ_SRC      := $(wildcard tests/fuzz/fuzz_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -68,11 +69,12 @@ LIBCOLLECTOR := $(BUILD)/libcollector.a
 PROGS        := $(BUILD)/vigil-agent $(BUILD)/vigil-collector $(BUILD)/vigilctl
 UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FUZZ_REPLAY  := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRC))
-BENCH_BIN    := $(BUILD)/vigil-bench $(if $(SCAN_SRC),$(BUILD)/vigil-scan-bench)
+BENCH_BIN    := $(BUILD)/vigil-bench $(if $(SCAN_SRC),$(BUILD)/vigil-scan-bench) \
+	$(BUILD)/vigil-noise-bench
 
 ALL_OBJ := $(call obj,$(COMMON_SRC) $(AGENT_SRC) $(COLLECTOR_SRC) $(AGENT_MAIN) \
-	collector/main.c collector/vigilctl.c $(UNIT_SRC) $(BENCH_SRC) $(SCAN_SRC) $(FUZZ_SRC) \
-	tests/fuzz/replay.c) $(BUILD)/obj/gen/vigil.pb-c.o $(BUILD)/obj/gen/catalogs.o
+	collector/main.c collector/vigilctl.c $(UNIT_SRC) $(BENCH_SRC) $(SCAN_SRC) $(NOISE_SRC) \
+	$(FUZZ_SRC) tests/fuzz/replay.c) $(BUILD)/obj/gen/vigil.pb-c.o $(BUILD)/obj/gen/catalogs.o
 
 .PHONY: all test check-deps unit integration fuzz-replay check-configs check-rules \
 	check-catalogs check-portable po-update bench demo fuzz install deps clean windows-deps
@@ -93,7 +95,7 @@ $(BUILD)/obj/gen/vigil.pb-c.o: $(PROTO_C)
 
 # Every object may include the generated header.
 $(call obj,$(COMMON_SRC) $(AGENT_SRC) $(COLLECTOR_SRC) $(AGENT_MAIN) collector/main.c \
-	collector/vigilctl.c $(UNIT_SRC) $(BENCH_SRC) $(SCAN_SRC) $(FUZZ_SRC) tests/fuzz/replay.c): $(PROTO_H)
+	collector/vigilctl.c $(UNIT_SRC) $(BENCH_SRC) $(SCAN_SRC) $(NOISE_SRC) $(FUZZ_SRC) tests/fuzz/replay.c): $(PROTO_H)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -152,6 +154,8 @@ $(BUILD)/vigilctl: $(BUILD)/obj/collector/vigilctl.o $(LIBVIGIL)
 # vigil-bench links the agent library for its reconnect policy (uplink_retry_ms).
 $(BUILD)/vigil-bench: $(call obj,$(BENCH_SRC)) $(LIBAGENT) $(LIBVIGIL)
 $(BUILD)/vigil-scan-bench: $(call obj,$(SCAN_SRC)) $(LIBAGENT) $(LIBVIGIL)
+# The noise budget on a simulated month (issue 11): the collector's escalation and budget.
+$(BUILD)/vigil-noise-bench: $(call obj,$(NOISE_SRC)) $(LIBCOLLECTOR) $(LIBVIGIL)
 $(PROGS) $(BENCH_BIN):
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -224,6 +228,7 @@ bench: deps check-deps
 	$(Q)$(DECLARED) sh tests/bench/scan.sh $(BUILD)
 	$(Q)$(DECLARED) env BUILD=$(BUILD) sh tests/bench/idle.sh
 	$(Q)$(DECLARED) env BUILD=$(BUILD) sh tests/bench/latency.sh
+	$(Q)$(BUILD)/vigil-noise-bench deploy/escalation.conf.example 28
 
 demo: deps check-deps
 	$(Q)$(MAKE) --no-print-directory $(PROGS)

@@ -16,6 +16,7 @@
 
 #include "collector.h"
 #include "escalate.h"
+#include "digest.h"
 #include "escalation_rt.h"
 #include "incident_fsm.h"
 #include "notify.h"
@@ -31,6 +32,7 @@ struct escalation_rt {
 	struct escalate_conf *conf;
 	struct notify *notify;
 	struct notify_conf nconf;
+	struct digest *digest;               /* the noise budget (digest.h) */
 	struct event *timer;
 	struct escalate_state *states;       /* open incidents that have a plan */
 	size_t n, cap;
@@ -424,6 +426,19 @@ before_room(struct escalation_rt *rt)
 	return 0;
 }
 
+/* The highest severity of the incidents a message is about. */
+static int
+note_severity(struct escalation_rt *rt, const struct escalate_note *no)
+{
+	const struct escalate_state *s;
+	int sev = 0;
+
+	for (size_t i = 0; i < no->nids; i++)
+		if ((s = state_find(rt, no->ids[i])) != NULL && s->severity > sev)
+			sev = s->severity;
+	return sev;
+}
+
 static void
 esc_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -504,9 +519,12 @@ esc_tick(evutil_socket_t fd, short what, void *arg)
 			goto retry;
 		}
 	}
-	/* Saved: now, and only now, the messages may go. */
+	/* Saved: now, and only now, the messages may go; past a budget, into the digest. */
 	for (size_t i = 0; i < nn; i++) {
 		log_info("Incident %lld: %s.", (long long)rows[i].incident_id, details[i]);
+		if (!digest_admit(rt->digest, &rows[i], rt->notes[i].contact,
+		    note_severity(rt, &rt->notes[i]), rt->notes[i].manual, now))
+			continue;
 		send_row(rt, &rows[i], rt->notes[i].ids, rt->notes[i].nids);
 	}
 	/* Closed ones have nothing more to do. */
@@ -707,6 +725,10 @@ escalation_rt_open(struct collector *c, struct escalate_conf *ec, char *err, siz
 		snprintf(err, errlen, "cannot start the notifiers");
 		goto fail;
 	}
+	if ((rt->digest = digest_new(c, ec, rt->notify)) == NULL) {
+		snprintf(err, errlen, "out of memory for the noise budget");
+		goto fail;
+	}
 	if (reload_states(rt) != 0) {
 		snprintf(err, errlen, "cannot read the escalation states: %s", store_errmsg(c->store));
 		goto fail;
@@ -734,6 +756,7 @@ escalation_rt_free(struct collector *c)
 
 	if (rt == NULL)
 		return;
+	digest_free(rt->digest);
 	notify_free(rt->notify);
 	if (rt->timer != NULL)
 		event_free(rt->timer);

@@ -324,6 +324,42 @@ static const struct migration migrations[] = {
 	"ALTER TABLE outbox_v7 RENAME TO outbox;"
 	"CREATE INDEX outbox_pending ON outbox(id) WHERE status = 'pending';"
 	"PRAGMA user_version = 7;", 1 },
+	/*
+	 * 8: issue 11, the noise budget (budget.h): a message past its contact's
+	 * budget is "held" until its digest goes, then "digested".
+	 */
+	{ 8,
+	"CREATE TABLE outbox_v8 ("
+	"  id          INTEGER PRIMARY KEY,"
+	"  incident_id INTEGER NOT NULL,"
+	"  created_us  INTEGER NOT NULL,"
+	"  due_us      INTEGER NOT NULL,"
+	"  route       TEXT NOT NULL,"
+	"  contact     TEXT NOT NULL,"
+	"  contact_name TEXT NOT NULL DEFAULT '',"
+	"  language    TEXT NOT NULL DEFAULT 'vi',"
+	"  channel     TEXT NOT NULL CHECK (channel IN ('email', 'webhook', 'exec', 'sms')),"
+	"  target      TEXT NOT NULL,"
+	"  level       INTEGER NOT NULL,"
+	"  repeat      INTEGER NOT NULL DEFAULT 0,"
+	"  manual      INTEGER NOT NULL DEFAULT 0,"
+	"  group_key   TEXT NOT NULL DEFAULT '',"
+	"  more        INTEGER NOT NULL DEFAULT 0,"
+	"  status      TEXT NOT NULL DEFAULT 'pending' CHECK (status IN"
+	"              ('pending', 'sent', 'failed', 'held', 'digested')),"
+	"  attempts    INTEGER NOT NULL DEFAULT 0,"
+	"  next_us     INTEGER NOT NULL DEFAULT 0,"
+	"  done_us     INTEGER NOT NULL DEFAULT 0"
+	");"
+	"INSERT INTO outbox_v8 (id, incident_id, created_us, due_us, route, contact, contact_name,"
+	"  language, channel, target, level, repeat, manual, group_key, more, status, attempts,"
+	"  next_us, done_us) SELECT id, incident_id, created_us, due_us, route, contact,"
+	"  contact_name, language, channel, target, level, repeat, manual, group_key, more,"
+	"  status, attempts, next_us, done_us FROM outbox;"
+	"DROP TABLE outbox;"
+	"ALTER TABLE outbox_v8 RENAME TO outbox;"
+	"CREATE INDEX outbox_pending ON outbox(id) WHERE status = 'pending';"
+	"PRAGMA user_version = 8;", 1 },
 };
 
 #define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
