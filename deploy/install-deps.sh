@@ -17,7 +17,7 @@ wine wine64 wine32:i386 libwine fonts-wine msitools osslsigncode
 gcc binutils make dpkg-dev gpgv xz-utils patch perl autoconf automake libtool m4 tcl gettext
 libzip-dev libcairo2-dev libpango1.0-dev libfontconfig-dev libreoffice-writer-nogui poppler-utils
 fonts-liberation fonts-liberation2 fonts-dejavu-core
-dovecot-core dovecot-imapd gammu gammu-smsd"
+dovecot-core dovecot-imapd gammu gammu-smsd chromium chromium-driver python3-selenium"
 
 missing=""
 for p in $PKGS; do

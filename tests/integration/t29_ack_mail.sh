@@ -16,12 +16,14 @@
 #     shows the incident, escaped, with the security headers, and changes
 #     nothing; an altered token, a POST without the form's token and a
 #     cross-site POST are refused; the POST acknowledges (audited "by link");
-#     the link used twice, and another incident's link past its ttl, refused.
+#     the link used twice, and another incident's link past its ttl, refused;
+#   - a real browser (headless Chromium) opens a third link, sees the
+#     incident and no script, clicks the button: acknowledged.
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3 # Debian's, where python3-aiosmtpd lives
 R="$TOP/tests/integration/receivers"
-need python3:aiosmtpd dovecot /usr/lib/dovecot/imap
+need python3:aiosmtpd dovecot /usr/lib/dovecot/imap /usr/bin/chromium chromedriver python3:selenium
 
 pki_setup pc-01 pc-02
 LINK_PORT=$(free_port)
@@ -146,7 +148,7 @@ poll = 300ms
 url = https://127.0.0.1:$LINK_PORT
 listen = 127.0.0.1
 port = $LINK_PORT
-ttl = 3s"
+ttl = 10s"
 start_collector
 mkdir -p "$T/rules"
 cat >"$T/rules/leak.rules" <<'EOF'
@@ -157,6 +159,14 @@ pattern = ^EXFIL (?<path>\S+)$
 category = data_leak
 severity = high
 summary = Data copied out: {path}
+
+[rule test.data_leak2]
+description = Another test line standing for data copied out
+prefilter = LEAK2
+pattern = ^LEAK2 (?<path>\S+)$
+category = data_leak
+severity = high
+summary = Data copied again: {path}
 EOF
 for a in pc-01 pc-02; do
 	: >"$T/$a.log"
@@ -328,7 +338,7 @@ case $audit in
 *) fail "the audit trail does not say who and how: $audit" ;;
 esac
 [ "$(http POST "$LINK" "t=$TOK" | sed -n 1p)" = 410 ] || fail "the link worked twice"
-# Expired: another incident's link, past its ttl (3 s here).
+# Expired: another incident's link, past its ttl (10 s here).
 echo "EXFIL second.docx" >>"$T/pc-02.log"
 wait_for 20 "the second data-leak mail" mails_to_are it@unit.example 7
 C=$(db "SELECT id FROM incidents WHERE rule = 'test.data_leak' AND id != $B;")
@@ -337,4 +347,13 @@ link_gone() { [ "$(http GET "$LINK2" | sed -n 1p)" = 410 ]; }
 wait_for 20 "the link to expire" link_gone
 [ "$(http POST "$LINK2" "t=${LINK2##*/}" | sed -n 1p)" = 410 ] || fail "an expired link was not refused"
 [ "$(status_of "$C")" = new ] || fail "an expired link changed incident $C"
+
+# ---- a real browser on a link -----------------------------------------------------------------
+echo "LEAK2 report.xlsx" >>"$T/pc-02.log"
+wait_for 20 "the third data-leak mail" mails_to_are it@unit.example 8
+D=$(db "SELECT id FROM incidents WHERE rule = 'test.data_leak2';")
+"$PY" "$TOP/tests/integration/browser_ack.py" "$(link_of it@unit.example 8)" \
+	"Data copied again: report.xlsx" 2>"$T/browser.err" ||
+	fail "the browser could not acknowledge by the link: $(cat "$T/browser.err")"
+[ "$(status_of "$D")" = acknowledged ] || fail "the click did not acknowledge incident $D"
 pass
