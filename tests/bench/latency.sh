@@ -31,6 +31,8 @@ cat >"$T/escalation.conf" <<EOC
 name = Bench
 webhook = https://127.0.0.1:$HOOK_PORT/hook
 language = en
+# Every incident is a sample: no noise budget (budget.h) for the bench.
+max_per_hour = 0
 
 [chain default]
 level1 = bench
