@@ -62,6 +62,7 @@ UNIT_SRC      := $(wildcard tests/unit/test_*.c)
 BENCH_SRC     := tests/bench/bench.c
 SCAN_SRC      := $(wildcard tests/bench/scan.c)
 WINRULES_SRC  := tests/bench/winrules.c
+NOISE_SRC     := tests/bench/noise.c
 FUZZ_SRC      := $(wildcard tests/fuzz/fuzz_*.c)
 
 # The Windows agent (make windows): the same core, built with mingw-w64 for
@@ -95,10 +96,11 @@ PROGS        := $(BUILD)/vigil-agent $(BUILD)/vigil-collector $(BUILD)/vigilctl
 UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FUZZ_REPLAY  := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRC))
 BENCH_BIN    := $(BUILD)/vigil-bench $(if $(SCAN_SRC),$(BUILD)/vigil-scan-bench) \
-	$(BUILD)/vigil-winrules-bench $(BUILD)/vigil-bench-winpost
+	$(BUILD)/vigil-winrules-bench $(BUILD)/vigil-bench-winpost \
+	$(BUILD)/vigil-noise-bench
 
 ALL_OBJ := $(call obj,$(COMMON_SRC) $(AGENT_SRC) $(COLLECTOR_SRC) $(AGENT_MAIN) \
-	collector/main.c $(VIGILCTL_SRC) $(UNIT_SRC) $(BENCH_SRC) $(SCAN_SRC) $(WINRULES_SRC) \
+	collector/main.c $(VIGILCTL_SRC) $(UNIT_SRC) $(BENCH_SRC) $(SCAN_SRC) $(WINRULES_SRC) $(NOISE_SRC) \
 	$(FUZZ_SRC) tests/fuzz/replay.c tests/bench/winpost.c) $(BUILD)/obj/gen/vigil.pb-c.o \
 	$(BUILD)/obj/gen/catalogs.o
 
@@ -121,7 +123,7 @@ $(BUILD)/obj/gen/vigil.pb-c.o: $(PROTO_C)
 
 # Every object may include the generated header.
 $(call obj,$(COMMON_SRC) $(AGENT_SRC) $(COLLECTOR_SRC) $(AGENT_MAIN) collector/main.c \
-	$(VIGILCTL_SRC) $(UNIT_SRC) $(BENCH_SRC) $(SCAN_SRC) $(WINRULES_SRC) $(FUZZ_SRC) \
+	$(VIGILCTL_SRC) $(UNIT_SRC) $(BENCH_SRC) $(SCAN_SRC) $(WINRULES_SRC) $(NOISE_SRC) $(FUZZ_SRC) \
 	tests/fuzz/replay.c tests/bench/winpost.c): $(PROTO_H)
 
 $(BUILD)/obj/%.o: %.c
@@ -183,6 +185,8 @@ $(BUILD)/vigil-bench: $(call obj,$(BENCH_SRC)) $(LIBAGENT) $(LIBVIGIL)
 $(BUILD)/vigil-scan-bench: $(call obj,$(SCAN_SRC)) $(LIBAGENT) $(LIBVIGIL)
 $(BUILD)/vigil-winrules-bench: $(call obj,$(WINRULES_SRC)) $(LIBAGENT) $(LIBVIGIL)
 $(BUILD)/vigil-bench-winpost: $(BUILD)/obj/tests/bench/winpost.o $(LIBAGENT) $(LIBVIGIL)
+# The noise budget on a simulated month (issue 11): the collector's escalation and budget.
+$(BUILD)/vigil-noise-bench: $(call obj,$(NOISE_SRC)) $(LIBCOLLECTOR) $(LIBVIGIL)
 $(PROGS) $(BENCH_BIN):
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -265,6 +269,8 @@ bench: deps check-deps
 	$(Q)$(DECLARED) sh tests/bench/winrules.sh $(BUILD)
 	$(Q)$(DECLARED) env BUILD=$(BUILD) sh tests/bench/idle.sh
 	$(Q)$(BUILD)/vigil-bench-winpost
+	$(Q)$(DECLARED) env BUILD=$(BUILD) sh tests/bench/latency.sh
+	$(Q)$(BUILD)/vigil-noise-bench deploy/escalation.conf.example 28
 
 demo: deps check-deps
 	$(Q)$(MAKE) --no-print-directory $(PROGS)

@@ -111,6 +111,8 @@ struct collector {
 	struct escalate_run *esc;         /* escalate_run.c */
 	session_hook_fn forward;           /* what the session feeds (incidents) */
 	void *forward_arg;
+	struct ack_rt *ack;                /* ack_reply.c: acknowledgement by reply */
+	struct ack_http *ack_http;         /* ack_http.c: acknowledge by link */
 	int64_t started_us;
 	int stopping;                      /* a signal asked us to exit */
 	struct collector_counters counters;

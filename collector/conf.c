@@ -152,9 +152,79 @@ static const struct cfg_key notify_keys[] = {
 	{ NULL },
 };
 
+/* ---- acknowledgement by reply: [ack_mail] ---- */
+#define AKEY(n, t, d, lo, hi, f, h) \
+	{ n, t, d, lo, hi, offsetof(struct conf_ack_mail, f), \
+	    sizeof(((struct conf_ack_mail *)0)->f), 0, h }
+#define ANUM(n, t, d, lo, hi, f, h) \
+	{ n, t, d, lo, hi, offsetof(struct conf_ack_mail, f), 0, 0, h }
+
+static const struct cfg_key ack_mail_keys[] = {
+	AKEY("url", CFG_STRING, NULL, 0, 0, url,
+	    "Mailbox that replies to notifications reach: imap://host:143/INBOX (STARTTLS when "
+	    "offered) or imaps://host:993/INBOX; none: replies are not read."),
+	AKEY("user", CFG_STRING, NULL, 0, 0, user,
+	    "Log in to the mailbox as this user."),
+	AKEY("password_file", CFG_PATH, NULL, 0, 0, password_file,
+	    "File holding the mailbox password on its first line (readable by the collector's "
+	    "user)."),
+	AKEY("ca", CFG_PATH, NULL, 0, 0, ca,
+	    "CA file to verify the mail server; none: the system store."),
+	ANUM("poll", CFG_DURATION, "60s", 100, DAY, poll,
+	    "How often the mailbox is read."),
+	ANUM("max_per_poll", CFG_INT, "50", 1, 10000, max_per_poll,
+	    "Replies read in one poll; the rest wait for the next."),
+	{ NULL },
+};
+
+/* ---- SMS through gammu-smsd: [sms] ---- */
+#define SKEY(n, t, d, lo, hi, f, h) \
+	{ n, t, d, lo, hi, offsetof(struct conf_sms, f), sizeof(((struct conf_sms *)0)->f), 0, h }
+#define SNUM(n, t, d, lo, hi, f, h) \
+	{ n, t, d, lo, hi, offsetof(struct conf_sms, f), 0, 0, h }
+
+static const struct cfg_key sms_keys[] = {
+	SKEY("outbox", CFG_PATH, NULL, 0, 0, outbox,
+	    "gammu-smsd's outbox folder (its FILES service): SMS to contacts with a phone are "
+	    "written there; none: no SMS."),
+	SKEY("inbox", CFG_PATH, NULL, 0, 0, inbox,
+	    "gammu-smsd's inbox folder: replies such as \"XN 4821\" are read from there; none: "
+	    "not read."),
+	SNUM("poll", CFG_DURATION, "5s", 100, DAY, poll,
+	    "How often the inbox is read."),
+	{ NULL },
+};
+
+/* ---- acknowledge by link: [ack_link] ---- */
+#define LKEY(n, t, d, lo, hi, f, h) \
+	{ n, t, d, lo, hi, offsetof(struct conf_ack_link, f), \
+	    sizeof(((struct conf_ack_link *)0)->f), 0, h }
+#define LNUM(n, t, d, lo, hi, f, h) \
+	{ n, t, d, lo, hi, offsetof(struct conf_ack_link, f), 0, 0, h }
+
+static const struct cfg_key ack_link_keys[] = {
+	LKEY("url", CFG_STRING, NULL, 0, 0, url,
+	    "The page as officials reach it on the office network, https://host:port; none: no "
+	    "links."),
+	LKEY("listen", CFG_STRING, "0.0.0.0", 0, 0, listen,
+	    "Address the link page listens on."),
+	LNUM("port", CFG_INT, "8443", 1, 65535, port,
+	    "TCP port of the link page."),
+	LKEY("cert", CFG_PATH, NULL, 0, 0, cert,
+	    "Certificate of the page; none: the collector's."),
+	LKEY("key", CFG_PATH, NULL, 0, 0, key,
+	    "Its private key; none: the collector's."),
+	LNUM("ttl", CFG_DURATION, "24h", SEC, 30 * DAY, ttl,
+	    "How long a link may be used (once)."),
+	{ NULL },
+};
+
 static const struct cfg_section sections[] = {
 	{ "collector", 0, collector_keys, offsetof(struct conf, collector), NULL, NULL, 1 },
 	{ "notify", 0, notify_keys, offsetof(struct conf, notify), NULL, NULL, 0 },
+	{ "ack_mail", 0, ack_mail_keys, offsetof(struct conf, ack_mail), NULL, NULL, 0 },
+	{ "sms", 0, sms_keys, offsetof(struct conf, sms), NULL, NULL, 0 },
+	{ "ack_link", 0, ack_link_keys, offsetof(struct conf, ack_link), NULL, NULL, 0 },
 	{ NULL },
 };
 

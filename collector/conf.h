@@ -75,9 +75,39 @@ struct conf_notify {
 	long long utc_offset;                /* minutes east of UTC */
 };
 
+/* ---- acknowledgement by reply (issue 11): [ack_mail], the mailbox replies reach ---- */
+struct conf_ack_mail {
+	char url[1024];                      /* imap://host:port/INBOX or imaps://...; "": off */
+	char user[256];
+	char password_file[CONF_PATH_MAX];   /* one line: the password */
+	char ca[CONF_PATH_MAX];              /* "": the system store */
+	long long poll;                      /* ms */
+	long long max_per_poll;              /* messages read in one poll */
+};
+
+/* ---- SMS through gammu-smsd (issue 11): [sms], its FILES service's folders ---- */
+struct conf_sms {
+	char outbox[CONF_PATH_MAX];          /* "": no SMS sent */
+	char inbox[CONF_PATH_MAX];           /* "": replies by SMS not read */
+	long long poll;                      /* ms */
+};
+
+/* ---- acknowledge by link (issue 11): [ack_link], the HTTPS page on the office network ---- */
+struct conf_ack_link {
+	char url[1024];                      /* https://host:port as officials reach it; "": off */
+	char listen[256];
+	long long port;
+	char cert[CONF_PATH_MAX];            /* "": the collector's */
+	char key[CONF_PATH_MAX];
+	long long ttl;                       /* ms */
+};
+
 struct conf {
 	struct collector_conf collector;
 	struct conf_notify notify;           /* incidents, audit, escalation */
+	struct conf_ack_mail ack_mail;       /* ack_imap.c */
+	struct conf_sms sms;                 /* notify_sms.c, ack_sms.c */
+	struct conf_ack_link ack_link;       /* ack_http.c */
 };
 
 /* Every key at its default. */

@@ -320,6 +320,8 @@ add_targets(const struct escalate_conf *c, const uint8_t *contacts, size_t ncont
 			out[n++] = (struct target){ contacts[i], ESC_CHANNEL_WEBHOOK, level, repeat };
 		if (p->command[0] != '\0')
 			out[n++] = (struct target){ contacts[i], ESC_CHANNEL_COMMAND, level, repeat };
+		if (p->phone[0] != '\0')
+			out[n++] = (struct target){ contacts[i], ESC_CHANNEL_SMS, level, repeat };
 	}
 	return n;
 }

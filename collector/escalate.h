@@ -77,6 +77,7 @@ enum escalate_channel {
 	ESC_CHANNEL_EMAIL = 0,
 	ESC_CHANNEL_WEBHOOK,
 	ESC_CHANNEL_COMMAND,
+	ESC_CHANNEL_SMS,                    /* issue 11: gammu-smsd (notify_sms.c) */
 	ESC_CHANNEL_COUNT
 };
 
@@ -98,6 +99,12 @@ struct escalate_contact {
 	char email[ESC_LIST_MAX];           /* space-separated addresses; "": none */
 	char webhook[ESC_LIST_MAX];         /* https:// URL; "": none */
 	char command[ESC_LIST_MAX];         /* absolute program and arguments; "": none */
+	char phone[32];                     /* SMS: "+84901234567"; "": none */
+	/* the noise budget (budget.h) */
+	long long max_per_hour;             /* 0: no limit */
+	char urgent_min_severity[16];       /* as written; below it: the digest */
+	int urgent_severity;                /* compiled */
+	long long digest_every;             /* ms */
 	char language[8];                   /* "vi" or "en" */
 };
 

@@ -20,6 +20,8 @@
 #include "vigil/names.h"
 
 #include "escalate_int.h"
+#include "budget.h"
+#include "sms.h"
 
 static const struct {
 	const char *name;
@@ -50,6 +52,18 @@ static const struct cfg_key contact_keys[] = {
 	    "HTTPS URL that receives the incident as JSON."),
 	CKEY("command", CFG_STRING, NULL, 0, 0, command, 0,
 	    "Program and arguments (no shell); the incident arrives as JSON on stdin."),
+	CKEY("phone", CFG_STRING, NULL, 0, 0, phone, 0,
+	    "Mobile number for SMS through gammu-smsd ([sms] in collector.conf), e.g. "
+	    "+84901234567; its replies (\"XN 4821\") acknowledge."),
+	{ "max_per_hour", CFG_INT, "12", 0, BUDGET_PER_HOUR_MAX,
+	    offsetof(struct escalate_contact, max_per_hour), 0, 0,
+	    "Messages at most in any hour; the rest wait for the digest (0: no limit)." },
+	CKEY("urgent_min_severity", CFG_STRING, "info", 0, 0, urgent_min_severity, 0,
+	    "Incidents below this severity are never sent at once, only in the digest (the "
+	    "ward Police: high)."),
+	{ "digest_every", CFG_DURATION, "1h", 1000, 7 * 24 * 3600 * 1000LL,
+	    offsetof(struct escalate_contact, digest_every), 0, 0,
+	    "A digest goes this long after the first message it holds (the Police: 24h)." },
 	CKEY("language", CFG_STRING, "vi", 0, 0, language, 0,
 	    "Language of the messages: vi or en."),
 	{ NULL },
@@ -252,7 +266,7 @@ escalate_split(const char *s, char *buf, size_t buflen, char **argv, size_t max)
 const char *
 escalate_channel_name(enum escalate_channel ch)
 {
-	static const char *const names[] = { "email", "webhook", "command" };
+	static const char *const names[] = { "email", "webhook", "command", "sms" };
 
 	if ((unsigned)ch >= NITEMS(names))
 		return "unknown";
@@ -427,9 +441,16 @@ check_contact(struct checker *k, struct escalate_contact *p)
 	if (strcmp(p->language, "vi") != 0 && strcmp(p->language, "en") != 0)
 		return cerr(k, "contact", p->label, "language", "language must be vi or en, "
 		    "not '%s'", p->language);
-	if (p->email[0] == '\0' && p->webhook[0] == '\0' && p->command[0] == '\0')
-		return cerr(k, "contact", p->label, NULL, "contact '%s' has no email, webhook "
-		    "or command to reach it", p->label);
+	if (p->email[0] == '\0' && p->webhook[0] == '\0' && p->command[0] == '\0' &&
+	    p->phone[0] == '\0')
+		return cerr(k, "contact", p->label, NULL, "contact '%s' has no email, webhook, "
+		    "command or phone to reach it", p->label);
+	if ((p->urgent_severity = severity_from_name(p->urgent_min_severity)) <= 0)
+		return cerr(k, "contact", p->label, "urgent_min_severity", "'%s' is not a severity "
+		    "(info, low, medium, high, critical)", p->urgent_min_severity);
+	if (p->phone[0] != '\0' && !sms_number_ok(p->phone))
+		return cerr(k, "contact", p->label, "phone", "'%s' is not a phone number like "
+		    "+84901234567", p->phone);
 	if (p->email[0] != '\0') {
 		n = escalate_split(p->email, buf, sizeof buf, w, EMAILS_MAX + 1);
 		if (n < 0)

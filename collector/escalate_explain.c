@@ -69,6 +69,8 @@ contact_address(const struct escalate_contact *p, enum escalate_channel ch)
 		return p->email;
 	case ESC_CHANNEL_WEBHOOK:
 		return p->webhook;
+	case ESC_CHANNEL_SMS:
+		return p->phone;
 	default:
 		return p->command;
 	}

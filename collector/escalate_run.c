@@ -16,8 +16,10 @@
 
 #include "collector.h"
 #include "escalate.h"
+#include "digest.h"
 #include "escalate_run.h"
 #include "notify.h"
+#include "store_ack.h"
 #include "template.h"
 
 #define ESC_NOTES_MAX 256                /* notifications made by one tick */
@@ -29,6 +31,7 @@ struct escalate_run {
 	struct escalate_conf *conf;
 	struct notify *notify;
 	struct notify_conf nconf;
+	struct digest *digest;               /* the noise budget (digest.h) */
 	struct event *timer;
 	struct escalate_state *states;       /* open incidents that have a plan */
 	size_t n, cap;
@@ -78,6 +81,7 @@ escalate_run_notify_conf(const struct conf *conf, struct notify_conf *nc)
 	snprintf(nc->webhook_ca, sizeof(nc->webhook_ca), "%s", n->webhook_ca);
 	snprintf(nc->webhook_header, sizeof(nc->webhook_header), "%s", n->webhook_header);
 	nc->allow_http = n->allow_http;
+	snprintf(nc->sms_outbox, sizeof(nc->sms_outbox), "%s", conf->sms.outbox);
 	nc->tls_verify = n->tls_verify;
 	nc->timeout_ms = n->timeout;
 	nc->exec_timeout_ms = n->exec_timeout;
@@ -86,6 +90,12 @@ escalate_run_notify_conf(const struct conf *conf, struct notify_conf *nc)
 	nc->retry_factor = (int)n->retry_factor;
 	nc->retry_max_ms = n->retry_max;
 	nc->utc_offset_min = (int)n->utc_offset;
+}
+
+const struct escalate_conf *
+escalate_run_conf(const struct collector *c)
+{
+	return escalate_run_enabled(c) ? c->esc->conf : NULL;
 }
 
 int
@@ -241,6 +251,8 @@ send_row(struct escalate_run *rt, const struct store_outbox_row *o, const int64_
 	struct msg_facts *f;
 	struct notification n;
 	struct notify_request rq;
+	char ack_code[ACK_CODE_TEXT], ack_token[ACK_TOKEN_LEN + 1];
+	char link_token[ACK_LINK_TOKEN_LEN + 1], link[1100];
 	int ch, rc;
 
 	/* The notifiers' own table names the channels (notify_drivers.c). */
@@ -279,6 +291,21 @@ send_row(struct escalate_run *rt, const struct store_outbox_row *o, const int64_
 	/* The incidents grouped with the first, when known (not after a restart). */
 	n.related = nids > 1 ? ids + 1 : NULL;
 	n.nrelated = nids > 1 ? nids - 1 : 0;
+	n.short_text = ch == NOTIFY_SMS;
+	/* acknowledgement by reply (store_ack.h): when a mailbox reads the replies */
+	if ((rt->c->conf.ack_mail.url[0] != '\0' || rt->c->conf.sms.inbox[0] != '\0') &&
+	    store_ack_stamp(rt->c->store, o->incident_id, o->contact, clock_now_us(), ack_code,
+	    sizeof(ack_code), ack_token) == 0) {
+		n.ack_code = ack_code;
+		n.ack_token = ack_token;
+	}
+	/* acknowledge by link (ack_http.c): one single-use link per message, not for SMS */
+	if (rt->c->conf.ack_link.url[0] != '\0' && ch != NOTIFY_SMS &&
+	    store_ack_link_new(rt->c->store, o->incident_id, o->contact, clock_now_us(),
+	    rt->c->conf.ack_link.ttl * 1000, link_token) == 0) {
+		snprintf(link, sizeof(link), "%s/a/%s", rt->c->conf.ack_link.url, link_token);
+		n.ack_link = link;
+	}
 	memset(&rq, 0, sizeof(rq));
 	rq.channel = (enum notify_channel)ch;
 	rq.target = o->target;
@@ -363,6 +390,8 @@ contact_target(const struct escalate_contact *p, enum escalate_channel ch)
 		return p->webhook;
 	case ESC_CHANNEL_COMMAND:
 		return p->command;
+	case ESC_CHANNEL_SMS:
+		return p->phone;
 	case ESC_CHANNEL_COUNT:
 		break;
 	}
@@ -381,6 +410,19 @@ before_room(struct escalate_run *rt)
 	rt->before = b;
 	rt->nbefore = rt->n;
 	return 0;
+}
+
+/* The highest severity of the incidents a message is about. */
+static int
+note_severity(struct escalate_run *rt, const struct escalate_note *no)
+{
+	const struct escalate_state *s;
+	int sev = 0;
+
+	for (size_t i = 0; i < no->nids; i++)
+		if ((s = state_find(rt, no->ids[i])) != NULL && s->severity > sev)
+			sev = s->severity;
+	return sev;
 }
 
 static void
@@ -463,9 +505,12 @@ esc_tick(evutil_socket_t fd, short what, void *arg)
 			goto retry;
 		}
 	}
-	/* Saved: now, and only now, the messages may go. */
+	/* Saved: now, and only now, the messages may go; past a budget, into the digest. */
 	for (size_t i = 0; i < nn; i++) {
 		log_info("Incident %lld: %s.", (long long)rows[i].incident_id, details[i]);
+		if (!digest_admit(rt->digest, &rows[i], rt->notes[i].contact,
+		    note_severity(rt, &rt->notes[i]), rt->notes[i].manual, now))
+			continue;
 		send_row(rt, &rows[i], rt->notes[i].ids, rt->notes[i].nids);
 	}
 	/* Closed ones have nothing more to do. */
@@ -521,16 +566,17 @@ missing_one(void *arg, const struct store_incident_row *r)
 	return 0;
 }
 
-void
+size_t
 escalate_run_reconcile(struct collector *c)
 {
 	struct escalate_run *rt = c->esc;
 	struct missing m;
 	struct store_esc_state *saves = NULL;
 	char (*texts)[ESC_STATE_TEXT_MAX] = NULL;
+	size_t made = 0;
 
 	if (!escalate_run_enabled(c))
-		return;
+		return 0;
 	memset(&m, 0, sizeof(m));
 	m.rt = rt;
 	if (store_escalation_missing(c->store, missing_one, &m) != 0 || m.nomem) {
@@ -563,10 +609,12 @@ escalate_run_reconcile(struct collector *c)
 			    (long long)m.st[i].incident);
 	}
 	arm(rt, 0);
+	made = m.n;
 out:
 	free(m.st);
 	free(saves);
 	free(texts);
+	return made;
 }
 
 /* ---- operator actions -------------------------------------------------------------- */
@@ -663,6 +711,10 @@ escalate_run_open(struct collector *c, struct escalate_conf *ec, char *err, size
 		snprintf(err, errlen, "cannot start the notifiers");
 		goto fail;
 	}
+	if ((rt->digest = digest_new(c, ec, rt->notify)) == NULL) {
+		snprintf(err, errlen, "out of memory for the noise budget");
+		goto fail;
+	}
 	if (reload_states(rt) != 0) {
 		snprintf(err, errlen, "cannot read the escalation states: %s", store_errmsg(c->store));
 		goto fail;
@@ -690,6 +742,7 @@ escalate_run_free(struct collector *c)
 
 	if (rt == NULL)
 		return;
+	digest_free(rt->digest);
 	notify_free(rt->notify);
 	if (rt->timer != NULL)
 		event_free(rt->timer);

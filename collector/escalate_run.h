@@ -49,11 +49,15 @@ int escalate_run_open(struct collector *c, struct escalate_conf *ec, char *err, 
 /* Drop pending retries (the outbox keeps them), free everything. */
 void escalate_run_free(struct collector *c);
 
+/* The contacts, chains and routes loaded; NULL when none (ack_reply.c reads contacts). */
+const struct escalate_conf *escalate_run_conf(const struct collector *c);
+
 /* 1 when an escalation file is loaded. */
 int escalate_run_enabled(const struct collector *c);
 
-/* Give every open incident without a state its plan (escalate_start), save, tick. */
-void escalate_run_reconcile(struct collector *c);
+/* Give every open incident without a state its plan (escalate_start), save, tick;
+ * returns how many new plans were made. */
+size_t escalate_run_reconcile(struct collector *c);
 
 /* What an operator's action does to the escalation state of an incident. */
 enum escalate_run_change {

@@ -35,6 +35,7 @@
 #include "incident.h"
 #include "incident_int.h"
 #include "incident_fsm.h"
+#include "pace.h"
 #include "presence.h"
 
 
@@ -102,19 +103,30 @@ reconcile_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	c->incidents->reconcile_armed = 0;
-	escalate_run_reconcile(c);
+	pace_ran(&c->incidents->pace, clock_now_us(), escalate_run_reconcile(c));
 }
 
-/* Soon, and once for every commit in between: new incidents get their plan. */
+/*
+ * At once when idle, and once for every commit in between: new incidents get
+ * their plan. The event loop runs it (never this caller's stack), so a caller
+ * in the middle of its own store work is not re-entered.
+ */
 void
 reconcile_soon(struct collector *c)
 {
 	struct incidents *in = c->incidents;
-	struct timeval tv = { 0, RECONCILE_DELAY_US };
+	struct timeval tv;
+	int64_t w;
 
 	if (in == NULL || in->reconcile_armed || !escalate_run_enabled(c))
 		return;
 	in->reconcile_armed = 1;
+	if ((w = pace_wait(&in->pace, clock_now_us())) == 0) {
+		event_active(in->reconcile_ev, EV_TIMEOUT, 1);
+		return;
+	}
+	tv.tv_sec = 0;
+	tv.tv_usec = (suseconds_t)w;
 	evtimer_add(in->reconcile_ev, &tv);
 }
 
@@ -348,6 +360,10 @@ incident_act(struct collector *c, const struct incident_request *rq, char *err, 
 		break;
 	case INCIDENT_ACT_ESCALATE:
 		snprintf(detail, sizeof(detail), "to level %d", rq->level);
+		break;
+	case INCIDENT_ACT_ACK:
+		/* how, when it was not the control socket (ack_reply.c) */
+		snprintf(detail, sizeof(detail), "%s", rq->text != NULL ? rq->text : "");
 		break;
 	default:
 		detail[0] = '\0';

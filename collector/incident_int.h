@@ -18,10 +18,10 @@
 
 #include "collector.h"
 #include "incident.h"
+#include "pace.h"
 
 #define CORR_HASH 1024                   /* buckets; power of two */
 #define SILENT_HEARTBEATS 3              /* heartbeats missed before an agent is silent */
-#define RECONCILE_DELAY_US 200000        /* new incidents wait this long for their plan */
 #define INCIDENT_TITLE_MAX 512
 /*
  * A key that fired is written after the commit, and again as machines join at
@@ -86,6 +86,7 @@ struct incidents {
 	struct event *silence_ev;
 	struct event *reconcile_ev;
 	int reconcile_armed;
+	struct pace pace;                    /* at once at idle, a timer in floods (pace.h) */
 	struct incident_corr_hit hit;        /* scratch: large */
 	int ndirty;                          /* keys marked dirty */
 };

@@ -37,6 +37,8 @@
 
 #include "collector.h"
 #include "escalate.h"
+#include "ack_http.h"
+#include "ack_reply.h"
 #include "escalate_run.h"
 #include "incident.h"
 #include "control.h"
@@ -356,6 +358,10 @@ main(int argc, char **argv)
 	if ((c->control = control_open(c, err, sizeof(err))) == NULL)
 		fatalx("Cannot open the control socket: %s.", err);
 
+	/* acknowledge by link (ack_http.c): its port and key, while privileged */
+	if (c->conf.ack_link.url[0] != '\0' && (c->ack_http = ack_http_open(c, err,
+	    sizeof(err))) == NULL)
+		fatalx("Cannot start the acknowledgement page: %s.", err);
 	drop_privileges(&c->conf.collector);
 	/* A thread after the drop and the fork: setresuid and fork act on one thread. */
 	if (session_start(c, c->wstore) != 0)
@@ -367,6 +373,9 @@ main(int argc, char **argv)
 		fatalx("Cannot start the incident engine: out of memory.");
 	if (escalate_run_open(c, esc_conf, err, sizeof(err)) != 0)
 		fatalx("Cannot start the escalation: %s.", err);
+	/* acknowledgement by reply (ack_reply.c): its tables, and the mailbox reader */
+	if (ack_reply_open(c, err, sizeof(err)) != 0)
+		fatalx("Cannot start reading replies: %s.", err);
 
 	sigterm = evsignal_new(c->base, SIGTERM, on_signal, c);
 	sigint = evsignal_new(c->base, SIGINT, on_signal, c);
@@ -389,6 +398,8 @@ main(int argc, char **argv)
 
 	/* The order of libevent's sample/hello-world.c: connections, listeners, events, base. */
 	session_free_all(c);
+	ack_reply_free(c);
+	ack_http_free(c->ack_http);
 	escalate_run_free(c);
 	incident_free(c);
 	control_free(c->control);

@@ -47,7 +47,8 @@ struct event_base;
 #define NOTIFY_PENDING_MAX 1024 /* messages queued or being retried at once */
 
 /* Same values as enum escalate_channel. */
-enum notify_channel { NOTIFY_EMAIL = 0, NOTIFY_WEBHOOK, NOTIFY_EXEC, NOTIFY_CHANNEL_COUNT };
+enum notify_channel { NOTIFY_EMAIL = 0, NOTIFY_WEBHOOK, NOTIFY_EXEC, NOTIFY_SMS,
+	NOTIFY_CHANNEL_COUNT };
 
 /* Why an attempt failed, for the timeline and for tests. */
 enum notify_failure {
@@ -87,6 +88,8 @@ struct notify_conf {
 	long long timeout_ms; /* per SMTP or HTTPS attempt (default 30 s) */
 	/* commands */
 	long long exec_timeout_ms; /* then SIGKILL to its process group (default 30 s) */
+	/* SMS (notify_sms.c) */
+	char sms_outbox[NOTIFY_TARGET_MAX]; /* gammu-smsd's outbox folder; "": no SMS */
 	/* retries */
 	int max_attempts;        /* default 6 */
 	long long retry_base_ms; /* delay before attempt 2 (default 30 s) */
@@ -250,6 +253,7 @@ void notify_job_done(struct notify_job *j, enum notify_failure f, long code, con
 extern const struct notify_driver notify_email;     /* notify_smtp.c */
 extern const struct notify_driver notify_webhook;   /* notify_webhook.c */
 extern const struct notify_driver notify_exec;      /* notify_exec.c */
+extern const struct notify_driver notify_sms;       /* notify_sms.c */
 
 /* ---- notify_curl.c: libcurl's multi interface on libevent, for SMTP and HTTPS ---- */
 

@@ -11,4 +11,5 @@ const struct notify_driver *const notify_drivers[NOTIFY_CHANNEL_COUNT] = {
 	[NOTIFY_EMAIL] = &notify_email,         /* SMTP through libcurl */
 	[NOTIFY_WEBHOOK] = &notify_webhook,     /* HTTPS POST through libcurl */
 	[NOTIFY_EXEC] = &notify_exec,           /* a command, no shell */
+	[NOTIFY_SMS] = &notify_sms,             /* a file in gammu-smsd's outbox */
 };

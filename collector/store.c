@@ -79,6 +79,13 @@ store_commit(struct store *st, struct store_batch *b, size_t n)
 	return st == NULL ? VIGIL_ERR_INVAL : st->ops->commit(st, b, n);
 }
 
+/* The connection itself, for a module's own statements (store_ack.c); NULL for another backend. */
+sqlite3 *
+store_sqlite(struct store *st)
+{
+	return st != NULL && st->ops == &sq_ops ? sq_of(st)->db : NULL;
+}
+
 const char *
 store_errmsg(struct store *st)
 {

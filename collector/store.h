@@ -83,6 +83,8 @@ int store_commit(struct store *st, struct store_batch *b, size_t n);
 
 /* SQLite's sentence for the last failed store_commit() ("database or disk is full"). */
 const char *store_errmsg(struct store *st);
+/* The SQLite connection, for store_*.c modules that keep their own statements (store_ack.c). */
+struct sqlite3 *store_sqlite(struct store *st);
 
 /* ---- queries (vigilctl) --------------------------------------------------- */
 

@@ -16,6 +16,7 @@
 #include "vigil/text.h"
 #include "vigil/utf8.h"
 
+#include "sms.h"
 #include "template.h"
 
 #define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
@@ -165,6 +166,40 @@ status_text(const char *status, int en)
 	return NULL;
 }
 
+/*
+ * One SMS part (sms.h): "[Vigil][CAO] Tấn công mạng: TITLE (pc-01)" cut so
+ * that the reply instruction with the code always fits after it.
+ */
+static int
+sms_text(const struct notification *n, char *buf, size_t len)
+{
+	char head[SMS_TEXT_MAX + 1], tail[128] = "", all[2 * SMS_TEXT_MAX];
+	char title[TEMPLATE_FIELD_MAX], host[TEMPLATE_FIELD_MAX];
+	int en = template_english(n);
+	size_t hl;
+	struct sbuf b;
+
+	template_clean_line(title, sizeof(title), n->title);
+	template_clean_line(host, sizeof(host), n->host);
+	sbuf_init(&b, head, sizeof(head));
+	sbuf_printf(&b, "[Vigil][%s] %s", template_severity(n->severity, en),
+	    template_category(n->category, en));
+	if (title[0] != '\0')
+		sbuf_printf(&b, ": %s", title);
+	if (host[0] != '\0')
+		sbuf_printf(&b, " (%s)", host);
+	/* "V-4821": the digits are what a phone user types back. */
+	if (n->ack_code != NULL && strlen(n->ack_code) > 2)
+		snprintf(tail, sizeof(tail), T_(". Reply XN %s to acknowledge"), n->ack_code + 2);
+	for (hl = strlen(head);; hl = utf8_cut(head, hl, hl - 1)) {
+		snprintf(all, sizeof(all), "%.*s%s", (int)hl, head, tail);
+		if (sms_fit(all, strlen(all)) == strlen(all) || hl == 0)
+			break;
+	}
+	snprintf(buf, len, "%s", all);
+	return (int)strlen(buf);
+}
+
 int
 template_subject(const struct notification *n, char *buf, size_t len)
 {
@@ -172,6 +207,10 @@ template_subject(const struct notification *n, char *buf, size_t len)
 	int en = template_english(n);
 	struct sbuf b;
 
+	if (n->reply_subject != NULL) {
+		template_clean_line(buf, len, n->reply_subject);
+		return (int)strlen(buf);
+	}
 	template_clean_line(title, sizeof(title), n->title);
 	template_clean_line(host, sizeof(host), n->host);
 	template_clean_line(unit, sizeof(unit), n->unit);
@@ -190,6 +229,10 @@ template_subject(const struct notification *n, char *buf, size_t len)
 		sbuf_printf(&b, T_(" unit %s"), unit);
 	if (n->nrelated > 0)
 		sbuf_printf(&b, T_(" (+%zu more)"), n->nrelated);
+	/* ack.h: a reply keeps the subject, and with it the code and the token. */
+	if (n->ack_code != NULL)
+		sbuf_printf(&b, " [%s%s%s]", n->ack_code, n->ack_token != NULL ? " #" : "",
+		    n->ack_token != NULL ? n->ack_token : "");
 	return b.trunc ? VIGIL_ERR_TOOBIG : (int)b.len;
 }
 
@@ -221,6 +264,13 @@ template_body(const struct notification *n, int utc_offset_min, char *buf, size_
 	size_t shown;
 	struct sbuf b;
 
+	if (n->reply_body != NULL) {
+		sbuf_init(&b, buf, len);
+		sbuf_str(&b, n->reply_body);
+		return b.trunc ? VIGIL_ERR_TOOBIG : (int)b.len;
+	}
+	if (n->short_text)
+		return sms_text(n, buf, len);
 	template_clean_line(title, sizeof(title), n->title);
 	template_clean_line(host, sizeof(host), n->host);
 	template_clean_line(unit, sizeof(unit), n->unit);
@@ -282,6 +332,12 @@ template_body(const struct notification *n, int utc_offset_min, char *buf, size_
 	}
 
 	sbuf_printf(&b, T_("\nWhat to do:\n  %s\n"), template_advice(n->category, en));
+	if (n->ack_code != NULL && n->ack_token != NULL)
+		sbuf_printf(&b, T_("\nTo acknowledge it and stop the escalation, answer this message "
+		    "with XN (or OK), keeping this line:\n  XN %s #%s\n"), n->ack_code, n->ack_token);
+	if (n->ack_link != NULL)
+		sbuf_printf(&b, T_("\nOr, on the office network, open this link and press the "
+		    "button (once):\n  %s\n"), n->ack_link);
 	/* %lld, not PRId64: a catalog's sentence cannot hold a system-dependent directive. */
 	sbuf_printf(&b, T_("\nAcknowledge it to stop the escalation:\n  vigilctl incident ack %lld\n"),
 	            (long long)n->incident);
@@ -332,6 +388,8 @@ template_json(const struct notification *n, int utc_offset_min, char *buf, size_
 	jsonw_str(&w, "last_seen", n->last_us > 0 ? t : "");
 	jsonw_int(&w, "events", (long long)n->events);
 	jsonw_int(&w, "level", n->level);
+	if (n->ack_code != NULL)
+		jsonw_str(&w, "code", n->ack_code);
 	jsonw_str(&w, "contact", contact);
 	jsonw_str(&w, "language", template_english(n) ? "en" : "vi");
 	jsonw_array(&w, "related");

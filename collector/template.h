@@ -42,6 +42,14 @@ struct notification {
 	const char *language;   /* "vi" (default, also for NULL or unknown) or "en" */
 	const int64_t *related; /* other incidents in the same notification (grouping) */
 	size_t nrelated;
+	/* acknowledgement by reply (ack.h); NULL: not offered */
+	const char *ack_code;   /* "V-4821" */
+	const char *ack_token;  /* the contact's token for this incident */
+	const char *ack_link;   /* https://.../a/TOKEN (ack_http.c); NULL: none */
+	int short_text;         /* the body is one SMS part (sms.h), not the full mail */
+	/* a reply to an official (ack_imap.c): said as is, instead of the incident texts */
+	const char *reply_subject;
+	const char *reply_body;
 };
 
 /* 1 when n is to be written in English, 0 for Vietnamese. */

@@ -253,12 +253,13 @@ static void
 test_config_errors(void **state)
 {
 	/* Contacts. */
-	expect_error("[contact it]\nname = IT\n", 1, "no email, webhook or command");
+	expect_error("[contact it]\nname = IT\n", 1, "no email, webhook, command or phone");
 	expect_error("[contact it]\nemail = it@x.example nobody\n", 2, "'nobody' is not an email");
 	expect_error("[contact it]\n\nwebhook = http://x.example/h\n", 3, "https://");
 	expect_error("[contact it]\ncommand = sms-send +84\n", 2, "absolute path");
 	expect_error(C_IT "language = fr\n", 3, "vi or en");
-	expect_error(C_IT "phone = 123\n", 3, "unknown key 'phone'");
+	expect_error(C_IT "phone = +84 90\n", 3, "is not a phone number");
+	expect_error(C_IT "pager = 123\n", 3, "unknown key 'pager'");
 	/* Chains. */
 	expect_error(C_IT "[chain c]\nlevel1 = it\nlevel1_wait = 5m\nlevel2 = nobody\n", 6,
 	    "contact 'nobody' in 'level2' is not defined");

@@ -174,7 +174,8 @@ test_providers_and_channels(void **state)
 	assert_int_equal(notify_channel_find("email"), NOTIFY_EMAIL);
 	assert_int_equal(notify_channel_find("webhook"), NOTIFY_WEBHOOK);
 	assert_int_equal(notify_channel_find("exec"), NOTIFY_EXEC);
-	assert_int_equal(notify_channel_find("sms"), -1);
+	assert_int_equal(notify_channel_find("sms"), NOTIFY_SMS);
+	assert_int_equal(notify_channel_find("pager"), -1);
 	for (int ch = 0; ch < NOTIFY_CHANNEL_COUNT; ch++) {
 		assert_non_null(notify_drivers[ch]);
 		assert_non_null(notify_drivers[ch]->start);

@@ -1,0 +1,26 @@
+/*
+ * The noise budget in the store (digest.h): outbox rows "held" past their
+ * contact's budget, then "digested" once their digest went (migration 8).
+ */
+#ifndef VIGIL_STORE_BUDGET_H
+#define VIGIL_STORE_BUDGET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+struct store_held {
+	int64_t id, incident;
+	char contact[128], channel[16], target[1024], language[8];
+	int64_t held_us;
+};
+
+/* A pending row is held for the digest. 0 or VIGIL_ERR_DB. */
+int store_budget_hold(struct store *st, int64_t outbox_id, int64_t now_us);
+/* Its digest went. 0 or VIGIL_ERR_DB. */
+int store_budget_digested(struct store *st, int64_t outbox_id, int64_t now_us);
+/* Every held row, oldest first, in *out (malloc'd; the caller frees). */
+int store_budget_held(struct store *st, struct store_held **out, size_t *n);
+
+#endif
