@@ -72,11 +72,13 @@ start_win() {
 	x86_64) _loader=/usr/lib/wine/wine64 ;;
 	i686) _loader=/usr/lib/wine/wine ;;
 	esac
+	# The log exists before the count: the background shell may open it later.
+	: >>"$T/agent-$1.log"
+	_n=$(grep -c "starting, 1 source" "$T/agent-$1.log" || true)
 	"$_loader" "$BUILD/windows/$2/vigil-agent.exe" -d -v -f "Z:$T/$1/agent.conf" \
 		>>"$T/agent-$1.log" 2>&1 &
 	WIN_PID=$!
 	PIDS="$PIDS $WIN_PID"
-	_n=$(grep -c "starting, 1 source" "$T/agent-$1.log" || true)
 	wait_for 120 "agent $1 to start under Wine" sh -c \
 		"[ \$(grep -c 'starting, 1 source' '$T/agent-$1.log') -gt $_n ]"
 }
