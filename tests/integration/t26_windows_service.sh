@@ -139,7 +139,7 @@ wait_for 120 "the MSI's service connected" sh -c "sqlite3 -cmd '.timeout 5000' '
 out=$(timeout 300 "$W" msiexec /x "Z:$MSI" /qn 2>&1) || fail "msiexec /x failed: $out"
 wait_for 60 "win-msi recorded off after the uninstall" sh -c "[ \"\$(sqlite3 -cmd '.timeout 5000' \
 	'$T/vigil.db' \"SELECT off_reason FROM agents WHERE agent = 'win-msi' AND off_us > 0\")\" = stopped ]"
-wait_for 60 "msiexec /x to remove the exe" sh -c "[ ! -e \"$PF/vigil-agent.exe\" ]"
+wait_for 180 "msiexec /x to remove the exe" sh -c "[ ! -e \"$PF/vigil-agent.exe\" ]"
 [ "$(svc_state)" = none ] || fail "msiexec /x left the service: $(svc_state)"
 if timeout 60 "$W" reg query 'HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\Vigil' \
 	>/dev/null 2>&1; then
