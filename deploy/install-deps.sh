@@ -16,7 +16,7 @@ gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 binutils-mingw-w64-x86-64 binutils-mingw
 wine wine64 wine32:i386 libwine fonts-wine msitools wixl osslsigncode
 gcc binutils make dpkg-dev gpgv xz-utils patch perl autoconf automake libtool m4 tcl gettext
 libzip-dev libcairo2-dev libpango1.0-dev libfontconfig-dev libreoffice-writer-nogui poppler-utils
-fonts-liberation fonts-liberation2 fonts-dejavu-core
+fonts-liberation fonts-liberation2 fonts-dejavu-core fonts-dejavu
 dovecot-core dovecot-imapd gammu gammu-smsd chromium chromium-driver python3-selenium"
 
 missing=""
