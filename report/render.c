@@ -284,6 +284,37 @@ work(const struct job *j, struct buf *out)
 }
 
 /*
+ * The worker's PATH: the caller's directories the dropped user can search,
+ * in order, so LibreOffice (and a stand-in script) finds its programs where
+ * the caller did; a PATH with none left becomes /usr/bin:/bin. A root PATH
+ * naming a private directory (a build tree under a 0700 home) would
+ * otherwise make every program LibreOffice runs "Permission denied".
+ */
+static void
+path_for_worker(void)
+{
+	const char *path = getenv("PATH");
+	char *copy, *dir, *save, *kept;
+	size_t len = 0;
+
+	if (path == NULL || (copy = strdup(path)) == NULL ||
+	    (kept = malloc(strlen(path) + 1)) == NULL) {
+		if (path != NULL)
+			free(copy);
+		setenv("PATH", "/usr/bin:/bin", 1);
+		return;
+	}
+	for (dir = strtok_r(copy, ":", &save); dir != NULL; dir = strtok_r(NULL, ":", &save)) {
+		if (dir[0] != '/' || access(dir, X_OK) != 0)
+			continue;
+		len += (size_t)sprintf(kept + len, "%s%s", len > 0 ? ":" : "", dir);
+	}
+	setenv("PATH", len > 0 ? kept : "/usr/bin:/bin", 1);
+	free(kept);
+	free(copy);
+}
+
+/*
  * Run as root: fork a worker that drops to user, does the work and writes
  * the document into a pipe; read it back here. Returns when the worker has
  * succeeded; otherwise exits with the worker's code (it said why).
@@ -308,6 +339,7 @@ work_unprivileged(const struct job *j, const char *user, struct buf *out)
 		close(fds[0]);
 		if (privdrop_to(uid, gid, err, sizeof(err)) != 0)
 			die(RENDER_ELIMIT, "%s", err);
+		path_for_worker();
 		/* After the drop, which clears it: die with the parent, whatever kills it. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
