@@ -164,7 +164,7 @@ $(BUILD)/po/vigil.pot: $(I18N_SRC) po/xgettext.args
 # For translators: the catalogs brought up to the sources' sentences (new ones
 # untranslated, English ones copied by msgen), then check-catalogs says what is left.
 po-update: $(BUILD)/po/vigil.pot
-	$(Q)for l in $(PO_LANGS); do msgmerge --quiet --update --backup=none po/$$l.po $<; done
+	$(Q)for l in $(PO_LANGS); do msgmerge --quiet --no-fuzzy-matching --update --backup=none po/$$l.po $<; done
 	$(Q)msgen -o po/en.po po/en.po
 
 $(LIBVIGIL): $(call obj,$(COMMON_SRC)) $(BUILD)/obj/gen/vigil.pb-c.o $(BUILD)/obj/gen/catalogs.o

@@ -14,10 +14,18 @@
  * Sequence numbers come from an AUTOINCREMENT primary key, so a seq is never
  * handed out twice, even after its event was acked and deleted.
  *
+ * A spool made afresh (a reinstall, or a damaged spool set aside) does not
+ * know where the collector's numbering of this agent stands: its events wait
+ * "unanchored" until the first Welcome, which says the highest seq stored;
+ * spool_anchor() then numbers them after it. Reusing a stored number would
+ * make the collector take a new event for one it already has, and the ack
+ * would delete it: lost without a word.
+ *
  * The depth, the highest seq, the dropped counter and the approximate size
  * (the sum of the stored blobs' lengths) live in memory, are recomputed at
  * open, and are restored from a snapshot when a transaction rolls back.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,9 +33,11 @@
 
 #include <sqlite3.h>
 
+#include "vigil/clock.h"
 #include "vigil/i18n.h"
 #include "vigil/err.h"
 #include "vigil/log.h"
+#include "vigil/text.h"
 #include "vigil/wire.h"
 
 #include "spool.h"
@@ -66,7 +76,16 @@ static const char spool_schema_v3[] =
     " record_id INTEGER NOT NULL,"
     " bookmark TEXT NOT NULL);";
 
-static const char *const spool_schema[] = { spool_schema_v1, spool_schema_v2, spool_schema_v3 };
+/*
+ * Whether the numbering follows the collector's (see spool_anchor()). A spool
+ * older than this step has talked to its collector: anchored. One made now
+ * starts unanchored (spool_migrate()).
+ */
+static const char spool_schema_v4[] =
+    "INSERT OR IGNORE INTO meta(key, value) VALUES ('anchored', 1);";
+
+static const char *const spool_schema[] = { spool_schema_v1, spool_schema_v2, spool_schema_v3,
+	                                    spool_schema_v4 };
 #define SPOOL_SCHEMA_VERSION ((int)(sizeof(spool_schema) / sizeof(spool_schema[0])))
 
 /* The counters that a rollback must put back. */
@@ -100,6 +119,10 @@ enum {
 	ST_BOOKMARK_GET,
 	ST_BOOKMARK_SET,
 	ST_COUNT_EVENTS,
+	ST_ANCHORED_GET,
+	ST_ANCHORED_SET,
+	ST_SHIFT_OUT,
+	ST_SHIFT_IN,
 	ST_NSTMT
 };
 
@@ -135,6 +158,11 @@ static const char *const spool_sql[ST_NSTMT] = {
 	    " bookmark = excluded.bookmark",
 	[ST_COUNT_EVENTS] = "SELECT count(*), coalesce(sum(length(ev)), 0), coalesce(max(seq), 0)"
 	    " FROM events",
+	[ST_ANCHORED_GET] = "SELECT value FROM meta WHERE key = 'anchored'",
+	[ST_ANCHORED_SET] = "UPDATE meta SET value = 1 WHERE key = 'anchored'",
+	/* Two steps, through negative numbers, so that no two rows share a key midway. */
+	[ST_SHIFT_OUT] = "UPDATE events SET seq = -seq",
+	[ST_SHIFT_IN] = "UPDATE events SET seq = ? - seq",
 };
 
 struct spool {
@@ -142,6 +170,7 @@ struct spool {
 	sqlite3_stmt *st[ST_NSTMT];
 	long long max_bytes;            /* <= 0: no cap */
 	int in_txn;
+	int anchored;                   /* numbering follows the collector's */
 	struct spool_counts n;          /* current */
 	struct spool_counts saved;      /* at spool_begin(), for spool_rollback() */
 };
@@ -189,7 +218,7 @@ static int
 spool_load_counts(struct spool *s)
 {
 	sqlite3_stmt *st = s->st[ST_COUNT_EVENTS];
-	long long seq = 0, max_row = 0, dropped = 0;
+	long long seq = 0, max_row = 0, dropped = 0, anchored = 1;
 	int rc;
 
 	rc = sqlite3_step(st);
@@ -202,8 +231,10 @@ spool_load_counts(struct spool *s)
 	if (rc != SQLITE_ROW)
 		return VIGIL_ERR_DB;
 	if (spool_step_int(s, ST_SEQ_GET, &seq) != 0 ||
-	    spool_step_int(s, ST_DROPPED_GET, &dropped) != 0)
+	    spool_step_int(s, ST_DROPPED_GET, &dropped) != 0 ||
+	    spool_step_int(s, ST_ANCHORED_GET, &anchored) != 0)
 		return VIGIL_ERR_DB;
+	s->anchored = anchored != 0;
 	/*
 	 * A damaged counter may lag behind the rows; SQLite numbers the next
 	 * row past both, and the uplink reads up to the highest: so must we.
@@ -234,7 +265,7 @@ spool_migrate(struct spool *s, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	char sql[64];
-	int version = -1, rc;
+	int version = -1, made, rc;
 
 	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
@@ -252,16 +283,29 @@ spool_migrate(struct spool *s, char *err, size_t errlen)
 		    version, SPOOL_SCHEMA_VERSION);
 		return VIGIL_ERR_DB;
 	}
+	made = version == 0;
 	for (; version < SPOOL_SCHEMA_VERSION; version++)
 		if (spool_exec(s, spool_schema[version], err, errlen) != 0)
 			return VIGIL_ERR_DB;
+	if (made && spool_exec(s, "UPDATE meta SET value = 0 WHERE key = 'anchored'", err,
+	    errlen) != 0)
+		return VIGIL_ERR_DB;
 	/* A pragma takes no parameter; the number is our own constant. */
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SPOOL_SCHEMA_VERSION);
 	return spool_exec(s, sql, err, errlen);
 }
 
-struct spool *
-spool_open(const char *path, long long max_bytes, char *err, size_t errlen)
+/* SQLite's word that the file is not a sound database (as opposed to a full disk). */
+static int
+spool_damaged(sqlite3 *db)
+{
+	int code = db != NULL ? sqlite3_errcode(db) & 0xff : SQLITE_OK;
+
+	return code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+}
+
+static struct spool *
+spool_open_once(const char *path, long long max_bytes, int *damaged, char *err, size_t errlen)
 {
 	struct spool *s;
 	char msg[256];
@@ -296,6 +340,7 @@ spool_open(const char *path, long long max_bytes, char *err, size_t errlen)
 	if (spool_migrate(s, msg, sizeof(msg)) != 0 ||
 	    spool_exec(s, "COMMIT", msg, sizeof(msg)) != 0) {
 		snprintf(err, errlen, _("%s: cannot create the schema: %s"), path, msg);
+		*damaged = spool_damaged(s->db);
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		goto fail;
 	}
@@ -314,8 +359,68 @@ spool_open(const char *path, long long max_bytes, char *err, size_t errlen)
 	}
 	return s;
 fail:
+	if (!*damaged)
+		*damaged = spool_damaged(s->db);
 	spool_free(s);
 	return NULL;
+}
+
+/*
+ * Move a damaged spool (and its write-ahead log) aside as PATH.damaged-TIME
+ * for whoever wants to look at it, so that a new one can be made in its
+ * place. 0, or -1 with the reason in err.
+ */
+static int
+spool_set_aside(const char *path, char *aside, size_t alen, char *err, size_t errlen)
+{
+	static const char *const side[] = { "-wal", "-shm" };
+	char from[4096], to[4208], stamp[40], *c, *w;
+	size_t i;
+
+	/* 2026-12-05T09:01:02.123456Z -> 20261205T090102Z: a file name on every system. */
+	text_time_rfc3339(stamp, sizeof(stamp), clock_now_us());
+	for (c = w = stamp; *c != '\0' && *c != '.' && *c != 'Z'; c++)
+		if (*c != '-' && *c != ':')
+			*w++ = *c;
+	*w++ = 'Z';
+	*w = '\0';
+	if ((size_t)snprintf(aside, alen, "%s.damaged-%s", path, stamp) >= alen) {
+		snprintf(err, errlen, _("%s: the path is too long"), path);
+		return -1;
+	}
+	if (rename(path, aside) != 0) {
+		snprintf(err, errlen, _("%s cannot be moved aside: %s"), path, strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < sizeof(side) / sizeof(side[0]); i++) {
+		snprintf(from, sizeof(from), "%s%s", path, side[i]);
+		snprintf(to, sizeof(to), "%s%s", aside, side[i]);
+		(void)rename(from, to);
+	}
+	return 0;
+}
+
+struct spool *
+spool_open(const char *path, long long max_bytes, char *err, size_t errlen)
+{
+	struct spool *s;
+	char aside[4200], why[512];
+	int damaged = 0;
+
+	if ((s = spool_open_once(path, max_bytes, &damaged, err, errlen)) != NULL || !damaged)
+		return s;
+	/*
+	 * A damaged spool would stop the agent for good, and every event after
+	 * with it. Its waiting events are lost either way; keep them for a look,
+	 * start a new spool, and say so loudly: the shipped rule
+	 * agent.spool_damaged reads this line back.
+	 */
+	snprintf(why, sizeof(why), "%s", err);
+	if (spool_set_aside(path, aside, sizeof(aside), err, errlen) != 0)
+		return NULL;
+	log_warnx("The spool is damaged and was set aside as %s (%s); a new spool is started and "
+	    "the events that waited in the old one are lost.", aside, why);
+	return spool_open_once(path, max_bytes, &damaged, err, errlen);
 }
 
 void
@@ -637,6 +742,43 @@ spool_advance_seq(struct spool *s, uint64_t seq)
 	if (r == 0)
 		s->n.high_seq = seq;
 	return spool_op_end(s, &snap, r);
+}
+
+int
+spool_anchor(struct spool *s, uint64_t stored, uint64_t *moved)
+{
+	struct spool_counts snap;
+	int r;
+
+	*moved = 0;
+	if (s->anchored)
+		return 0;
+	if (stored > INT64_MAX / 2 || s->n.high_seq > INT64_MAX / 2)
+		return VIGIL_ERR_RANGE;
+	if ((r = spool_op_begin(s, &snap)) != 0)
+		return r;
+	if (stored > 0 && s->n.high_seq > 0) {
+		/* Every seq of this spool moves up by `stored`: -seq, then stored - (-seq). */
+		if ((r = spool_step_done(s, ST_SHIFT_OUT)) == 0) {
+			sqlite3_bind_int64(s->st[ST_SHIFT_IN], 1, (sqlite3_int64)stored);
+			r = spool_step_done(s, ST_SHIFT_IN);
+		}
+		if (r == 0) {
+			uint64_t high = s->n.high_seq + stored;
+
+			sqlite3_bind_int64(s->st[ST_SEQ_UPDATE], 1, (sqlite3_int64)high);
+			sqlite3_bind_int64(s->st[ST_SEQ_UPDATE], 2, (sqlite3_int64)high);
+			r = spool_step_done(s, ST_SEQ_UPDATE);
+			s->n.high_seq = high;
+		}
+	}
+	if (r == 0)
+		r = spool_step_done(s, ST_ANCHORED_SET);
+	if ((r = spool_op_end(s, &snap, r)) != 0)
+		return r;
+	s->anchored = 1;
+	*moved = s->n.depth > 0 && stored > 0 ? s->n.depth : 0;
+	return 0;
 }
 
 uint64_t

@@ -43,6 +43,13 @@ int spool_ack(struct spool *s, uint64_t up_to);
 /* Make the next assigned seq greater than seq (the collector has seen it). */
 int spool_advance_seq(struct spool *s, uint64_t seq);
 
+/*
+ * Number a new spool's events after `stored`, the highest seq the collector
+ * has from this agent (its Welcome), once: a spool made afresh (reinstall,
+ * damaged spool set aside) must not reuse a stored number. *moved: how many
+ * waiting events were renumbered. A spool that has anchored before: no-op.
+ */
+int spool_anchor(struct spool *s, uint64_t stored, uint64_t *moved);
 uint64_t spool_high_seq(struct spool *s);      /* highest seq ever assigned */
 uint64_t spool_depth(struct spool *s);         /* events waiting */
 uint64_t spool_dropped(struct spool *s);       /* events dropped by the cap, ever */

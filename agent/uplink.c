@@ -313,12 +313,22 @@ uplink_posture_changed(void *arg)
 static int
 uplink_welcome(struct uplink *u, const Vigil__V1__Welcome *w)
 {
-	uint64_t high = spool_high_seq(u->spool);
+	uint64_t high, moved;
 	unsigned hb_sec;
 	struct timeval tv;
 	int rc;
 
 	evtimer_del(u->timeout_ev);
+	if ((rc = spool_anchor(u->spool, w->stored_seq, &moved)) != 0) {
+		uplink_fail(u, "the spool cannot number its events after the collector's (%s)",
+		    vigil_strerror(rc));
+		return -1;
+	}
+	if (moved > 0)
+		log_warnx(_("This spool is new and the collector already has events up to %llu from "
+		    "this agent: the %llu events waiting are numbered after them."),
+		    (unsigned long long)w->stored_seq, (unsigned long long)moved);
+	high = spool_high_seq(u->spool);
 	if ((rc = spool_ack(u->spool, w->stored_seq)) != 0) {
 		uplink_fail(u, "the spool cannot drop the events the collector already has (%s)",
 		    vigil_strerror(rc));

@@ -116,6 +116,20 @@ append(struct spool *s, int n, size_t pad)
 	return seq;
 }
 
+/* The seq of the first waiting event (0: none). */
+static uint64_t
+first_seq(struct spool *s)
+{
+	Vigil__V1__Event **evs;
+	uint64_t seq;
+	size_t n;
+
+	assert_int_equal(spool_read(s, 0, 1, &evs, &n), 0);
+	seq = n > 0 ? evs[0]->seq : 0;
+	spool_events_free(evs, n);
+	return seq;
+}
+
 /* In a forked child, where a cmocka assertion must not run. */
 static struct spool *
 child_open(const struct fixture *f)
@@ -570,6 +584,7 @@ test_schema_upgrade(void **state)
 	struct spool *s;
 	struct tail_pos pos;
 	char cur[SPOOL_CURSOR_MAX + 1], err[256] = "";
+	uint64_t moved = 99;
 
 	exec_sql(f->db,
 	    "PRAGMA journal_mode = WAL;"
@@ -592,6 +607,10 @@ test_schema_upgrade(void **state)
 	s = open_spool(f, 0);
 	assert_int_equal(spool_cursor_get(s, "system", cur, sizeof(cur)), 0);
 	assert_string_equal(cur, "c1");
+	/* A spool from before the anchoring step has talked to its collector: kept as is. */
+	assert_int_equal(spool_anchor(s, 100, &moved), 0);
+	assert_int_equal(moved, 0);
+	assert_int_equal(first_seq(s), 1);
 	spool_free(s);
 
 	/* A spool from a newer agent is refused, not misread. */
@@ -638,6 +657,111 @@ test_damaged_rows(void **state)
 	spool_free(s);
 }
 
+
+/*
+ * A new spool (a reinstall) numbers its waiting events after what the
+ * collector has stored from this agent, once: the ack of the stored seq
+ * must not delete events the collector never saw.
+ */
+static void
+test_anchor(void **state)
+{
+	struct fixture *f = *state;
+	struct spool *s = open_spool(f, 0);
+	Vigil__V1__Event **evs;
+	uint64_t moved = 0;
+	size_t n;
+
+	append(s, 1, 0);
+	append(s, 2, 0);
+	append(s, 3, 0);
+	assert_int_equal(spool_anchor(s, 500, &moved), 0);
+	assert_int_equal(moved, 3);
+	assert_int_equal(spool_high_seq(s), 503);
+	assert_int_equal(spool_depth(s), 3);
+	/* What the Welcome's ack then deletes: nothing of ours. */
+	assert_int_equal(spool_ack(s, 500), 0);
+	assert_int_equal(spool_read(s, 0, 10, &evs, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(evs[0]->seq, 501);
+	assert_int_equal(event_n(evs[0]), 1);
+	assert_int_equal(evs[2]->seq, 503);
+	assert_int_equal(event_n(evs[2]), 3);
+	spool_events_free(evs, n);
+	assert_int_equal(append(s, 4, 0), 504);
+	spool_free(s);
+
+	/* Once only, across a restart. */
+	s = open_spool(f, 0);
+	assert_int_equal(spool_anchor(s, 900, &moved), 0);
+	assert_int_equal(moved, 0);
+	assert_int_equal(first_seq(s), 501);
+	assert_int_equal(spool_high_seq(s), 504);
+	spool_free(s);
+}
+
+/* A collector that has nothing from this agent: the numbers stay. */
+static void
+test_anchor_new_agent(void **state)
+{
+	struct fixture *f = *state;
+	struct spool *s = open_spool(f, 0);
+	uint64_t moved = 9;
+
+	append(s, 1, 0);
+	assert_int_equal(spool_anchor(s, 0, &moved), 0);
+	assert_int_equal(moved, 0);
+	assert_int_equal(first_seq(s), 1);
+	spool_free(s);
+	/* Anchored now: a later, larger stored seq is the uplink's business. */
+	s = open_spool(f, 0);
+	assert_int_equal(spool_anchor(s, 50, &moved), 0);
+	assert_int_equal(moved, 0);
+	assert_int_equal(first_seq(s), 1);
+	spool_free(s);
+}
+
+/* A file that is not a database: set aside, a new spool in its place. */
+static void
+test_damaged_file(void **state)
+{
+	struct fixture *f = *state;
+	char junk[8192], path[PATH_MAX + 64];
+	struct dirent *de;
+	struct spool *s;
+	uint64_t moved = 0;
+	int aside = 0;
+	FILE *fp;
+	DIR *d;
+
+	memset(junk, 'x', sizeof(junk));
+	assert_non_null(fp = fopen(f->db, "wb"));
+	assert_int_equal(fwrite(junk, 1, sizeof(junk), fp), sizeof(junk));
+	fclose(fp);
+	s = open_spool(f, 0);
+	assert_int_equal(spool_depth(s), 0);
+	assert_int_equal(append(s, 1, 0), 1);
+	/* Made afresh: its numbering waits for the collector's word. */
+	assert_int_equal(spool_anchor(s, 10, &moved), 0);
+	assert_int_equal(moved, 1);
+	assert_int_equal(first_seq(s), 11);
+	spool_free(s);
+
+	assert_non_null(d = opendir(f->dir));
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "spool.db.damaged-", 17) != 0)
+			continue;
+		aside++;
+		snprintf(path, sizeof(path), "%s/%s", f->dir, de->d_name);
+		assert_non_null(fp = fopen(path, "rb"));
+		assert_int_equal(fread(junk, 1, sizeof(junk), fp), sizeof(junk));
+		assert_int_equal(junk[0], 'x');
+		fclose(fp);
+	}
+	closedir(d);
+	assert_int_equal(aside, 1);
+}
+
 int
 main(void)
 {
@@ -655,6 +779,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cursor_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_upgrade, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_anchor, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_anchor_new_agent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_file, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
