@@ -777,7 +777,8 @@ spool_anchor(struct spool *s, uint64_t stored, uint64_t *moved)
 	if ((r = spool_op_end(s, &snap, r)) != 0)
 		return r;
 	s->anchored = 1;
-	*moved = s->n.depth > 0 && stored > 0 ? s->n.depth : 0;
+	if (stored > 0)
+		*moved = s->n.depth;
 	return 0;
 }
 

@@ -61,23 +61,23 @@ sms_is_gsm7(const char *s, size_t len)
 	return 1;
 }
 
+/* What one character costs in a message: septets in GSM-7, UTF-16 units otherwise. */
+static size_t
+char_units(uint32_t cp, int gsm7)
+{
+	return gsm7 ? (size_t)gsm7_cost(cp) : cp > 0xffff ? 2 : 1;
+}
+
 size_t
 sms_units(const char *s, size_t len, int gsm7)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t u = 0;
+	size_t u = 0, off = 0;
+	uint32_t cp;
 
-	while (len > 0) {
-		uint32_t cp;
-		int n = utf8_decode(p, len, &cp);
-
-		if (n <= 0) {
-			n = n < 0 ? -n : 1;
-			cp = 0xfffd;
-		}
-		u += gsm7 ? (size_t)gsm7_cost(cp) : cp > 0xffff ? 2 : 1;
-		p += n;
-		len -= (size_t)n;
+	while (off < len) {
+		off += utf8_next(p + off, len - off, &cp);
+		u += char_units(cp, gsm7);
 	}
 	return u;
 }
@@ -86,23 +86,17 @@ size_t
 sms_fit(const char *s, size_t len)
 {
 	int gsm7 = sms_is_gsm7(s, len);
-	size_t max = gsm7 ? SMS_GSM7_MAX : SMS_UCS2_MAX, u = 0, off = 0;
+	size_t max = gsm7 ? SMS_GSM7_MAX : SMS_UCS2_MAX, u = 0, off = 0, n, c;
 	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp;
 
 	while (off < len) {
-		uint32_t cp;
-		int n = utf8_decode(p + off, len - off, &cp);
-		size_t c;
-
-		if (n <= 0) {
-			n = n < 0 ? -n : 1;
-			cp = 0xfffd;
-		}
-		c = gsm7 ? (size_t)gsm7_cost(cp) : cp > 0xffff ? 2 : 1;
-		if (u + c > max || off + (size_t)n >= SMS_TEXT_MAX)
+		n = utf8_next(p + off, len - off, &cp);
+		c = char_units(cp, gsm7);
+		if (u + c > max || off + n >= SMS_TEXT_MAX)
 			break;
 		u += c;
-		off += (size_t)n;
+		off += n;
 	}
 	return off;
 }
@@ -132,12 +126,8 @@ sms_utf16_encode(const char *s, size_t len, unsigned char *out, size_t outlen)
 	out[o++] = 0xfe;
 	while (len > 0) {
 		uint32_t cp;
-		int n = utf8_decode(p, len, &cp);
+		size_t n = utf8_next(p, len, &cp);
 
-		if (n <= 0) {
-			n = n < 0 ? -n : 1;
-			cp = 0xfffd;
-		}
 		if (cp > 0xffff) {
 			uint32_t v = cp - 0x10000;
 
@@ -154,7 +144,7 @@ sms_utf16_encode(const char *s, size_t len, unsigned char *out, size_t outlen)
 			out[o++] = (unsigned char)(cp >> 8);
 		}
 		p += n;
-		len -= (size_t)n;
+		len -= n;
 	}
 	return (int)o;
 }

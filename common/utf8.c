@@ -56,6 +56,17 @@ utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
 }
 
 size_t
+utf8_next(const unsigned char *s, size_t len, uint32_t *cp)
+{
+	int n = utf8_decode(s, len, cp);
+
+	if (n > 0)
+		return (size_t)n;
+	*cp = 0xfffd;
+	return (size_t)-n;
+}
+
+size_t
 utf8_len(const char *s, size_t len)
 {
 	uint32_t cp;
@@ -172,14 +183,10 @@ static size_t
 next_width(const char *s, size_t len, size_t i, int *w)
 {
 	uint32_t cp;
-	int n = utf8_decode((const unsigned char *)s + i, len - i, &cp);
+	size_t n = utf8_next((const unsigned char *)s + i, len - i, &cp);
 
-	if (n < 0) {
-		*w = 1;
-		return (size_t)-n;
-	}
 	*w = utf8_cp_width(cp);
-	return (size_t)n;
+	return n;
 }
 
 size_t

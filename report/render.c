@@ -294,13 +294,13 @@ static void
 path_for_worker(void)
 {
 	const char *path = getenv("PATH");
-	char *copy, *dir, *save, *kept;
+	char *copy = path != NULL ? strdup(path) : NULL;
+	char *kept = copy != NULL ? malloc(strlen(path) + 1) : NULL;
+	char *dir, *save;
 	size_t len = 0;
 
-	if (path == NULL || (copy = strdup(path)) == NULL ||
-	    (kept = malloc(strlen(path) + 1)) == NULL) {
-		if (path != NULL)
-			free(copy);
+	if (kept == NULL) {
+		free(copy);
 		setenv("PATH", "/usr/bin:/bin", 1);
 		return;
 	}

@@ -19,6 +19,13 @@
  */
 int utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
 
+/*
+ * The next character of s[0..len) (len > 0) as text is shown: returns the
+ * bytes it takes, with *cp its value, or U+FFFD for a broken sequence (its
+ * maximal invalid subpart, as utf8_decode() measures it).
+ */
+size_t utf8_next(const unsigned char *s, size_t len, uint32_t *cp);
+
 /* The length of the valid sequence at s[0..len) (len > 0), or 0 when it is not one. */
 size_t utf8_len(const char *s, size_t len);
 

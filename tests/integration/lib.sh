@@ -56,9 +56,16 @@ need() {
 wait_for() {
 	_secs=$1 _desc=$2
 	shift 2
-	_end=$(($(date +%s) + _secs))
+	poll_until "$_secs" "$@" || fail "timed out after ${_secs}s waiting for $_desc"
+}
+
+# poll_until SECONDS COMMAND...: the same poll, for a test that goes on when
+# the deadline passes; 1 then.
+poll_until() {
+	_pend=$(($(date +%s) + $1))
+	shift
 	while ! "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -lt "$_end" ] || fail "timed out after ${_secs}s waiting for $_desc"
+		[ "$(date +%s)" -lt "$_pend" ] || return 1
 		sleep 0.1
 	done
 }
@@ -155,11 +162,13 @@ EOA
 
 # start_agent ID: start it with its config; sets AGENT_PID. The log files it
 # tails must exist first (an agent starts at the end of a file it has not seen).
+# A restart appends to the same log: it waits for this run's "starting".
 start_agent() {
+	_starts=$(grep -c "starting" "$T/agent-$1.log" 2>/dev/null) || _starts=0
 	"$BUILD/vigil-agent" -d -f "$T/$1/agent.conf" >>"$T/agent-$1.log" 2>&1 &
 	AGENT_PID=$!
 	PIDS="$PIDS $AGENT_PID"
-	wait_for 20 "agent $1 to start" grep -q "starting" "$T/agent-$1.log"
+	wait_for 20 "agent $1 to start" sh -c "[ \$(grep -c starting '$T/agent-$1.log') -gt $_starts ]"
 }
 
 # rss_halved PID: the process holds less than half of its peak resident memory.

@@ -145,9 +145,7 @@ wait_for 60 "win-msi recorded off after the uninstall" sh -c "[ \"\$(sqlite3 -cm
 # (seen on a machine busy with other builds). Then: nothing of it running,
 # every other file gone, and it is said.
 exe_gone() { [ ! -e "$PF/vigil-agent.exe" ]; }
-_end=$(($(date +%s) + 60))
-while ! exe_gone && [ "$(date +%s)" -lt "$_end" ]; do sleep 0.2; done
-if ! exe_gone; then
+if ! poll_until 60 exe_gone; then
 	wait_for 60 "no vigil-agent.exe running after msiexec /x" sh -c \
 		"! ps -eo args | grep -v grep | grep -qi 'vigil-agent.exe'"
 	left=$(cd "$PF" && find . -type f ! -name vigil-agent.exe | head -n 5)

@@ -18,12 +18,6 @@ check_exact pc-01 1 2000
 stop_pid "$AGENT_PID"
 stop_pid "$COLL_PID"
 
-# restart_agent: a fresh log for each run, so that "starting" is this run's.
-restart_agent() {
-	mv "$T/agent-pc-01.log" "$T/agent-pc-01.$(date +%s%N).log"
-	start_agent pc-01
-}
-
 spooled() {
 	[ "$(sqlite3 -cmd '.timeout 5000' "$T/pc-01/spool.db" 'select count(*) from events;')" = "$1" ]
 }
@@ -34,7 +28,7 @@ spooled() {
 rm -f "$T/pc-01/spool.db" "$T/pc-01/spool.db-wal" "$T/pc-01/spool.db-shm"
 mv "$T/auth.log" "$T/auth.log.1"
 : >"$T/auth.log"
-restart_agent
+start_agent pc-01
 gen_lines 2001 3000 >>"$T/auth.log"
 wait_for 30 "50 events in the new spool" spooled 50
 [ "$(sqlite3 "$T/pc-01/spool.db" 'select min(seq) from events;')" = 1 ] ||
@@ -51,7 +45,7 @@ stop_pid "$AGENT_PID"
 stop_pid "$COLL_PID"
 rm -f "$T/pc-01/spool.db-wal" "$T/pc-01/spool.db-shm"
 head -c 65536 /dev/urandom >"$T/pc-01/spool.db"
-restart_agent
+start_agent pc-01
 gen_lines 3001 4000 >>"$T/auth.log"
 wait_for 30 "the damaged spool set aside" sh -c "ls '$T/pc-01' | grep -q '^spool.db.damaged-'"
 wait_for 30 "50 events in the new spool" spooled 50

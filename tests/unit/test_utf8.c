@@ -58,6 +58,24 @@ test_len(void **state)
 	assert_int_equal(utf8_len("\xff", 1), 0);
 }
 
+/* The next character as shown: a broken prefix is one U+FFFD over its bytes. */
+static void
+test_next(void **state)
+{
+	const unsigned char ok[] = "\xe1\xbb\x85x", cut[] = "\xe1\xbbx", stray[] = "\x80x";
+	uint32_t cp = 0;
+
+	(void)state;
+	assert_int_equal(utf8_next(ok, 4, &cp), 3);
+	assert_int_equal(cp, 0x1ec5);          /* ễ */
+	assert_int_equal(utf8_next(cut, 3, &cp), 2);
+	assert_int_equal(cp, 0xfffd);
+	assert_int_equal(utf8_next(stray, 2, &cp), 1);
+	assert_int_equal(cp, 0xfffd);
+	assert_int_equal(utf8_next(ok, 2, &cp), 2);   /* the text ends inside it */
+	assert_int_equal(cp, 0xfffd);
+}
+
 static void
 test_encode(void **state)
 {
@@ -173,6 +191,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decode),
 		cmocka_unit_test(test_len),
+		cmocka_unit_test(test_next),
 		cmocka_unit_test(test_encode),
 		cmocka_unit_test(test_cut),
 		cmocka_unit_test(test_chars),
