@@ -85,6 +85,9 @@ void jw_bool(struct jw *w, const char *key, int v);
 void jw_time(struct jw *w, const char *key, int64_t us);
 void jw_raw(struct jw *w, const char *key, const char *json);
 void jw_error(struct evbuffer *out, struct control *ctl, const char *msg);
+void jw_error_kind(struct evbuffer *out, struct control *ctl, const char *msg, const char *kind);
+/* Set by bad_arg() and the other checks: the failed request was a usage error. */
+extern int ctl_usage_error;
 const char *arg_get(const struct ctl_arg *args, size_t nargs, const char *key);
 int args_check(const struct ctl_arg *args, size_t nargs, const char *const *known, char *err,
     size_t errlen);

@@ -106,12 +106,31 @@ jw_raw(struct jw *w, const char *key, const char *json)
 void
 jw_error(struct evbuffer *out, struct control *ctl, const char *msg)
 {
+	jw_error_kind(out, ctl, msg, NULL);
+}
+
+/*
+ * The refusal with its kind (vigil/ctl.h): "usage" when the request itself
+ * is wrong (a bad value, an unknown argument), so that vigilctl exits 2 as it
+ * does when it notices the mistake itself.
+ */
+void
+jw_error_kind(struct evbuffer *out, struct control *ctl, const char *msg, const char *kind)
+{
 	struct jw w = { .ctl = ctl, .out = out };
 
 	jw_begin(&w);
 	jw_str(&w, "error", msg);
+	if (kind != NULL)
+		jw_str(&w, "kind", kind);
 	jw_end(&w);
 }
+
+/*
+ * Set by every argument check that refuses a value: the request being served
+ * (one at a time, on the event loop's thread) is a usage error.
+ */
+int ctl_usage_error;
 
 /* ---- arguments ------------------------------------------------------------- */
 
@@ -140,6 +159,7 @@ args_check(const struct ctl_arg *args, size_t nargs, const char *const *known, c
 		if (known[k] == NULL) {
 			text_escape(esc, sizeof(esc), args[i].key, strlen(args[i].key));
 			snprintf(err, errlen, "unknown argument %s", esc);
+			ctl_usage_error = 1;
 			return -1;
 		}
 	}
@@ -153,6 +173,7 @@ bad_arg(char *err, size_t errlen, const char *key, const char *value, const char
 
 	text_escape(esc, sizeof(esc), value, strlen(value));
 	snprintf(err, errlen, "bad value for %s: \"%s\" (expected %s)", key, esc, want);
+	ctl_usage_error = 1;
 }
 
 /* An optional number from min to max: *n is left as it is when key is absent. */
@@ -202,6 +223,7 @@ id_arg(const struct ctl_arg *args, size_t nargs, long long *id, char *err, size_
 
 	if ((v = arg_get(args, nargs, "id")) == NULL) {
 		snprintf(err, errlen, "missing argument id");
+		ctl_usage_error = 1;
 		return -1;
 	}
 	if (text_parse_ll(v, 1, LLONG_MAX, id) != 0) {

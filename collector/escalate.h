@@ -247,6 +247,15 @@ void escalate_reopen(struct escalate_state *st, int64_t now_us);
  */
 int escalate_manual(const struct escalate_conf *c, struct escalate_state *st, int level,
     int64_t now_us);
+/*
+ * Who level N of st's chains notifies: fn(arg, route label, contact) for each
+ * contact once per route, in chain order. Returns how many were named.
+ */
+size_t escalate_level_contacts(const struct escalate_conf *c, const struct escalate_state *st,
+    int level, void (*fn)(void *arg, const char *route, const struct escalate_contact *p),
+    void *arg);
+/* The channels contact p has, "email, sms", into buf (always terminated). */
+void escalate_contact_channels(const struct escalate_contact *p, char *buf, size_t len);
 
 /* One message to one contact through one channel, listing the incidents it is about. */
 struct escalate_note {

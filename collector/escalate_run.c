@@ -644,7 +644,8 @@ escalate_run_after(struct collector *c, int64_t id, unsigned effects, int level,
 	    escalate_manual(rt->conf, st, level, now_us) != 0) {
 		snprintf(err, errlen, "no escalation chain of incident %lld has level %d",
 		    (long long)id, level);
-		return VIGIL_ERR_NOTFOUND;
+		/* a value the request got wrong: vigilctl's usage error */
+		return VIGIL_ERR_RANGE;
 	}
 	return (effects & (INCIDENT_EFFECT_STOP_CLIMB | INCIDENT_EFFECT_ESCALATE)) ? ESC_RT_SAVE :
 	    ESC_RT_NONE;
@@ -663,6 +664,17 @@ escalate_run_applied(struct collector *c, int64_t id, int change,
 	else if (change == ESC_RT_SAVE && state_put(rt, st) != 0)
 		log_warnx("Out of memory for the escalation of incident %lld.", (long long)id);
 	arm(rt, 0);
+}
+
+size_t
+escalate_run_who(struct collector *c, int64_t id, int level,
+    void (*fn)(void *arg, const char *route, const struct escalate_contact *p), void *arg)
+{
+	const struct escalate_state *st;
+
+	if (!escalate_run_enabled(c) || (st = state_find(c->esc, id)) == NULL)
+		return 0;
+	return escalate_level_contacts(c->esc->conf, st, level, fn, arg);
 }
 
 int

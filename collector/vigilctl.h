@@ -69,6 +69,7 @@ struct command {
 
 /* --csv: tables as RFC 4180 CSV instead of aligned columns. */
 extern int output_csv;
+extern int output_csv_bom;
 
 /* The filters events, incidents and escalation test share; -1 and NULL: not given. */
 struct filter {
@@ -100,6 +101,7 @@ const char *val(const struct json_object *o, const char *key);
 void print_kv(const struct json_object *o);
 void print_events(const struct reply *r, size_t from);
 const char *drops(const struct json_object *o, char *buf, size_t len);
+const char *drops_other(const struct json_object *o, char *buf, size_t len);
 void print_agents(const struct reply *r);
 void print_incidents(const struct reply *r);
 void print_timeline(const struct reply *r);

@@ -207,6 +207,67 @@ incident_show(struct opts *o, long long id)
 	reply_free(&r);
 }
 
+/*
+ * What an action did, in one sentence naming the action, the incident and
+ * the result: r is the incident after it, then (escalate) who is notified.
+ */
+static void
+action_reply(const struct reply *r, size_t k, long long id, long long level)
+{
+	const struct json_object *inc = r->obj[0];
+	char *st = escaped(val(inc, "status"), strlen(val(inc, "status")));
+	char *who = escaped(val(inc, "assignee"), strlen(val(inc, "assignee")));
+	size_t n = 0;
+
+	switch (k) {
+	case 1:
+		printf(_("Incident %lld acknowledged; it is now %s.\n"), id, st);
+		break;
+	case 2:
+		printf(_("Incident %lld assigned to %s; it is now %s.\n"), id, who, st);
+		break;
+	case 3:
+		printf(_("Note added to incident %lld.\n"), id);
+		break;
+	case 4:
+		printf(_("Incident %lld resolved as %s; it is now %s.\n"), id,
+		       val(inc, "resolution"), st);
+		break;
+	case 5:
+		printf(_("Incident %lld reopened; it is now %s.\n"), id, st);
+		break;
+	case 6:
+		for (size_t i = 1; i < r->n; i++)
+			if (strcmp(val(r->obj[i], "type"), "notified") == 0)
+				n++;
+		if (n == 0) {
+			printf(_("Incident %lld escalated to level %lld; nobody is listed at that "
+			         "level.\n"), id, level);
+			break;
+		}
+		printf(i18n_ntext("Incident %lld escalated to level %lld; %zu contact is being "
+		                  "notified:\n",
+		                  "Incident %lld escalated to level %lld; %zu contacts are being "
+		                  "notified:\n", n),
+		       id, level, n);
+		for (size_t i = 1; i < r->n; i++) {
+			const struct json_object *x = r->obj[i];
+			char *name, *ch;
+
+			if (strcmp(val(x, "type"), "notified") != 0)
+				continue;
+			name = escaped(val(x, "name"), strlen(val(x, "name")));
+			ch = escaped(val(x, "channels"), strlen(val(x, "channels")));
+			printf(_("  %s (%s) by %s\n"), name, val(x, "contact"), ch);
+			free(name);
+			free(ch);
+		}
+		break;
+	}
+	free(st);
+	free(who);
+}
+
 int
 cmd_incident(const struct command *cmd, struct opts *o, int argc, char **argv)
 {
@@ -216,7 +277,7 @@ cmd_incident(const struct command *cmd, struct opts *o, int argc, char **argv)
 	struct request req = {.len = 0};
 	struct reply r = {0};
 	const char *as = NULL, *action;
-	long long id, level;
+	long long id, level = 0;
 	size_t k;
 	int c;
 
@@ -269,11 +330,11 @@ cmd_incident(const struct command *cmd, struct opts *o, int argc, char **argv)
 		break;
 	}
 	talk(o, &req, &r);
-	if (!o->json && r.n > 0 && val(r.obj[0], "assignee")[0] != '\0')
-		printf(_("Incident %s is now %s, assigned to %s.\n"), val(r.obj[0], "id"),
-		       val(r.obj[0], "status"), val(r.obj[0], "assignee"));
-	else if (!o->json && r.n > 0)
-		printf(_("Incident %s is now %s.\n"), val(r.obj[0], "id"), val(r.obj[0], "status"));
+	if (!o->json) {
+		if (r.n == 0)
+			die(EXIT_DAEMON, _("The collector sent no answer."));
+		action_reply(&r, k, id, level);
+	}
 	reply_free(&r);
 	return 0;
 }

@@ -121,7 +121,12 @@ take_line(const struct opts *o, const char *line, size_t len, struct reply *r)
 		die(EXIT_DAEMON, _("The collector sent a line that is not a valid JSON object (%s)."),
 		    err);
 	if ((e = json_get(obj, "error")) != NULL) {
+		const struct json_member *k = json_get(obj, "kind");
+
 		msg = escaped(e->str, e->len);
+		/* The collector found a value of the request wrong: the caller's mistake, as ours. */
+		if (k != NULL && k->str != NULL && strcmp(k->str, "usage") == 0)
+			usage_error("%s", msg);
 		fprintf(stderr, "vigilctl: %s\n", msg);
 		exit(EXIT_DAEMON);
 	}
