@@ -39,6 +39,24 @@
 #include "presence.h"
 #include "roles.h"
 
+/* The queue polled by --follow: the highest incident id listed. */
+struct queue_walk {
+	struct jw *w;
+	int64_t cursor;
+};
+
+static int incident_row(void *arg, const struct store_incident_row *r);
+
+static int
+queue_row(void *arg, const struct store_incident_row *r)
+{
+	struct queue_walk *qw = arg;
+
+	if (r->id > qw->cursor)
+		qw->cursor = r->id;
+	return incident_row(qw->w, r);
+}
+
 static int
 incident_row(void *arg, const struct store_incident_row *r)
 {
@@ -58,6 +76,8 @@ incident_row(void *arg, const struct store_incident_row *r)
 	/* incidents, audit, escalation */
 	jw_str(w, "kind", r->kind);
 	jw_str(w, "unit", r->unit);
+	/* every unit it belongs to: a correlation's machines may be of several */
+	jw_str(w, "units", r->units != NULL && r->units[0] != '\0' ? r->units : r->unit);
 	jw_str(w, "assignee", r->assignee);
 	jw_str(w, "resolution", r->resolution);
 	jw_time(w, "opened", r->opened_us);
@@ -73,10 +93,11 @@ cmd_incidents(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
     size_t errlen)
 {
 	static const char *const known[] = { "status", "severity", "category", "unit", "host",
-	    "assignee", "mine", "kind", "limit", NULL };
-	struct store_incident_filter f = { NULL, -1, -1, NULL, NULL, NULL, NULL, 0 };
+	    "assignee", "mine", "kind", "limit", "field", "grep", "after", NULL };
+	struct store_incident_filter f = { NULL, -1, -1, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, 0 };
+	struct queue_walk qw = { w, 0 };
 	const char *v;
-	long long limit = 0;
+	long long limit = 0, after = -1;
 
 	if (args_check(args, nargs, known, err, errlen) != 0)
 		return -1;
@@ -116,10 +137,18 @@ cmd_incidents(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
 	    err, errlen) != 0)
 		return -1;
 	f.limit = (long)limit;
-	if (store_query_incident_queue(w->ctl->c->store, &f, incident_row, w) != 0) {
+	if (field_arg(args, nargs, &f.field_key, &f.field_value, err, errlen) != 0 ||
+	    grep_arg(args, nargs, &f.grep, err, errlen) != 0 ||
+	    num_arg(args, nargs, "after", 0, LLONG_MAX, "a cursor", &after, err, errlen) != 0)
+		return -1;
+	f.after_id = after > 0 ? after : 0;
+	qw.cursor = f.after_id;
+	if (store_query_incident_queue(w->ctl->c->store, &f, queue_row, &qw) != 0) {
 		snprintf(err, errlen, "the store cannot list the incidents");
 		return -1;
 	}
+	if (after >= 0)
+		cursor_line(w, qw.cursor);
 	return 0;
 }
 

@@ -97,6 +97,11 @@ int num_arg(const struct ctl_arg *args, size_t nargs, const char *key, long long
 int name_arg(const struct ctl_arg *args, size_t nargs, const char *key, const char **out,
     char *err, size_t errlen);
 int id_arg(const struct ctl_arg *args, size_t nargs, long long *id, char *err, size_t errlen);
+int field_arg(const struct ctl_arg *args, size_t nargs, const char **key, const char **value,
+    char *err, size_t errlen);
+void cursor_line(struct jw *w, long long after);
+int grep_arg(const struct ctl_arg *args, size_t nargs, const char **text, char *err,
+    size_t errlen);
 
 /* control_status.c */
 int cmd_compliance(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,

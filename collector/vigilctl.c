@@ -38,6 +38,7 @@
 int output_csv;
 /* --csv starts with a UTF-8 byte-order mark (Excel reads Vietnamese so); --csv-no-bom: not. */
 int output_csv_bom = 1;
+int table_no_heading;
 
 /*
  * The commands, as data (tmux's cmd_entry is the model): each use of a
@@ -51,6 +52,8 @@ static const struct option events_opts[] = {
     {"since", required_argument, NULL, 's'},    {"until", required_argument, NULL, 'U'},
     {"agent", required_argument, NULL, 'a'},    {"category", required_argument, NULL, 'c'},
     {"severity", required_argument, NULL, 'S'}, {"limit", required_argument, NULL, 'l'},
+    {"field", required_argument, NULL, 'F'},    {"grep", required_argument, NULL, 'g'},
+    {"follow", no_argument, NULL, 'f'},
     {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'}, {"csv-no-bom", no_argument, NULL, 'B'},           {0},
 };
 
@@ -59,7 +62,9 @@ static const struct option incidents_opts[] = {
     {"severity", required_argument, NULL, 'S'}, {"category", required_argument, NULL, 'c'},
     {"unit", required_argument, NULL, 'u'},   {"host", required_argument, NULL, 'H'},
     {"assignee", required_argument, NULL, 'a'}, {"mine", no_argument, NULL, 'm'},
-    {"limit", required_argument, NULL, 'l'},  {"json", no_argument, NULL, 'J'},
+    {"limit", required_argument, NULL, 'l'},  {"field", required_argument, NULL, 'F'},
+    {"grep", required_argument, NULL, 'g'},   {"follow", no_argument, NULL, 'f'},
+    {"json", no_argument, NULL, 'J'},
     {"csv", no_argument, NULL, 'C'}, {"csv-no-bom", no_argument, NULL, 'B'},          {0},
 };
 
@@ -106,11 +111,11 @@ static const struct command commands[] = {
      N_("known agents: last seen, on / off (why) / silent"), cmd_agents},
     {"events", NULL, "events", events_opts,
      N_("[--since DURATION|TIME] [--until TIME] [--agent ID] [--category C] [--severity S] "
-        "[--limit N]"),
+        "[--field KEY=VALUE] [--grep TEXT] [--limit N] [--follow]"),
      N_("stored events, oldest first"), cmd_events},
     {"incidents", NULL, "incidents", incidents_opts,
      N_("[--all|--status S] [--severity S] [--category C] [--unit U] [--host H] "
-        "[--assignee USER|--mine] [--limit N]"),
+        "[--field KEY=VALUE] [--grep TEXT] [--assignee USER|--mine] [--limit N] [--follow]"),
      N_("the queue: open first, by severity, then age"), cmd_incidents},
     {"incident", "show", "incident", incident_opts, N_("show N"),
      N_("the incident and its timeline: events, notifications and their attempts, every "

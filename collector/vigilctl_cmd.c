@@ -61,15 +61,21 @@ cmd_agents(const struct command *cmd, struct opts *o, int argc, char **argv)
 	return 0;
 }
 
+static void
+print_events_all(const struct reply *r)
+{
+	print_events(r, 0);
+}
+
 int
 cmd_events(const struct command *cmd, struct opts *o, int argc, char **argv)
 {
 	struct request req = {.len = 0};
 	struct reply r = {0};
-	struct filter f = { -1, -1, NULL, NULL, -1 };
+	struct filter f = { -1, -1, NULL, NULL, -1, NULL, NULL };
 	long long since = -1, until = -1;
 	const char *agent = NULL;
-	int c;
+	int c, follow_on = 0;
 
 	while ((c = next_opt(cmd, o, argc, argv)) != -1) {
 		switch (c) {
@@ -84,6 +90,9 @@ cmd_events(const struct command *cmd, struct opts *o, int argc, char **argv)
 				usage_error(
 				    _("An agent id is 1 to 64 letters, digits, '.', '_' or '-'."));
 			agent = optarg;
+			break;
+		case 'f':
+			follow_on = 1;
 			break;
 		default:
 			filter_opt(&f, c, optarg);
@@ -104,6 +113,15 @@ cmd_events(const struct command *cmd, struct opts *o, int argc, char **argv)
 		req_add(&req, "category", category_name(f.cat));
 	if (f.sev >= 0)
 		req_add(&req, "severity", severity_name(f.sev));
+	if (f.field != NULL)
+		req_add(&req, "field", f.field);
+	if (f.grep != NULL)
+		req_add(&req, "grep", f.grep);
+	if (follow_on) {
+		if (until >= 0)
+			usage_error(_("--follow and --until do not go together."));
+		return follow(o, &req, f.limit, print_events_all);
+	}
 	if (f.limit >= 0)
 		req_add_ll(&req, "limit", f.limit);
 	talk(o, &req, &r);
@@ -129,9 +147,9 @@ cmd_incidents(const struct command *cmd, struct opts *o, int argc, char **argv)
 {
 	struct request req = {.len = 0};
 	struct reply r = {0};
-	struct filter f = { -1, -1, NULL, NULL, -1 };
+	struct filter f = { -1, -1, NULL, NULL, -1, NULL, NULL };
 	const char *status = "open", *assignee = NULL;
-	int c, mine = 0;
+	int c, mine = 0, follow_on = 0;
 
 	while ((c = next_opt(cmd, o, argc, argv)) != -1) {
 		switch (c) {
@@ -146,6 +164,9 @@ cmd_incidents(const struct command *cmd, struct opts *o, int argc, char **argv)
 			break;
 		case 'm':
 			mine = 1;
+			break;
+		case 'f':
+			follow_on = 1;
 			break;
 		default:
 			filter_opt(&f, c, optarg);
@@ -169,6 +190,12 @@ cmd_incidents(const struct command *cmd, struct opts *o, int argc, char **argv)
 		req_add(&req, "assignee", assignee);
 	if (mine)
 		req_add(&req, "mine", "1");
+	if (f.field != NULL)
+		req_add(&req, "field", f.field);
+	if (f.grep != NULL)
+		req_add(&req, "grep", f.grep);
+	if (follow_on)
+		return follow(o, &req, f.limit, print_incidents);
 	if (f.limit >= 0)
 		req_add_ll(&req, "limit", f.limit);
 	talk(o, &req, &r);
@@ -383,7 +410,7 @@ cmd_escalation(const struct command *cmd, struct opts *o, int argc, char **argv)
 {
 	struct request req = {.len = 0};
 	struct reply r = {0};
-	struct filter f = { -1, -1, NULL, NULL, -1 };
+	struct filter f = { -1, -1, NULL, NULL, -1, NULL, NULL };
 	const char *rule = NULL;
 	int c;
 

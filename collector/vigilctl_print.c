@@ -156,7 +156,7 @@ table_print_csv(const struct table *t)
 		fputs("\xef\xbb\xbf", stdout);
 		bom_written = 1;
 	}
-	for (c = 0; c < t->ncols; c++)
+	for (c = 0; c < t->ncols && !table_no_heading; c++)
 		csv_field(t->heads[c], c + 1 == t->ncols);
 	for (r = 0; r < t->nrows; r++)
 		for (c = 0; c < t->ncols; c++)
@@ -190,7 +190,8 @@ table_print(const struct table *t)
 	}
 	avail = term_width();
 	avail = avail > used + LAST_COLUMN_MIN ? avail - used : LAST_COLUMN_MIN;
-	print_row(t, heads, width, avail);
+	if (!table_no_heading)
+		print_row(t, heads, width, avail);
 	for (r = 0; r < t->nrows; r++)
 		print_row(t, (const char *const *)&t->cells[r * t->ncols], width, avail);
 }
@@ -416,6 +417,13 @@ print_agents(const struct reply *r)
 	table_free(&t);
 }
 
+/* Every unit of an incident ("units": a correlation's machines may be of several). */
+static const char *
+units_of(const struct json_object *o)
+{
+	return json_get(o, "units") != NULL ? val(o, "units") : val(o, "unit");
+}
+
 void
 print_incidents(const struct reply *r)
 {
@@ -435,7 +443,7 @@ print_incidents(const struct reply *r)
 		local_time(last, sizeof(last), val(o, "last_seen"), 0);
 		table_add(&t, (const char *const[]){val(o, "id"), val(o, "severity"),
 		                                    val(o, "status"), val(o, "assignee"),
-		                                    val(o, "unit"), val(o, "agent"), val(o, "events"),
+		                                    units_of(o), val(o, "agent"), val(o, "events"),
 		                                    first, last, val(o, "title")});
 	}
 	table_print(&t);

@@ -130,6 +130,15 @@ take_line(const struct opts *o, const char *line, size_t len, struct reply *r)
 		fprintf(stderr, "vigilctl: %s\n", msg);
 		exit(EXIT_DAEMON);
 	}
+	if ((e = json_get(obj, "type")) != NULL && e->str != NULL && strcmp(e->str, "cursor") == 0) {
+		const struct json_member *a = json_get(obj, "after");
+
+		if (a == NULL || json_int(a, &r->cursor) != 0 || r->cursor < 0)
+			die(EXIT_DAEMON, _("The collector sent a bad cursor."));
+		r->has_cursor = 1;
+		json_free(obj);
+		return;
+	}
 	if (o->json) {
 		print_json_line(line, len);
 		json_free(obj);
