@@ -175,6 +175,13 @@ void escalate_conf_free(struct escalate_conf *c);          /* NULL is a no-op */
  * with "file:line: message" (or "file: message") in err.
  */
 int escalate_conf_load(struct escalate_conf *c, const char *path, char *err, size_t errlen);
+/*
+ * The same, with [notify] allow_http of the collector's configuration: when
+ * set, a contact's webhook may be a plain http:// URL too (else it is refused
+ * with file:line, as the notifier would refuse it).
+ */
+int escalate_conf_load_http(struct escalate_conf *c, const char *path, int allow_http,
+    char *err, size_t errlen);
 /* The effective configuration in the same syntax, for -nv. */
 void escalate_conf_print(FILE *fp, const struct escalate_conf *c);
 

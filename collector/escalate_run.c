@@ -57,7 +57,8 @@ escalate_run_load(const struct conf *conf, struct escalate_conf **out, char *err
 		snprintf(err, errlen, "out of memory for the escalation configuration");
 		return VIGIL_ERR_NOMEM;
 	}
-	if ((rc = escalate_conf_load(ec, conf->collector.escalation, err, errlen)) != 0) {
+	if ((rc = escalate_conf_load_http(ec, conf->collector.escalation, conf->notify.allow_http,
+	    err, errlen)) != 0) {
 		escalate_conf_free(ec);
 		return rc;
 	}
