@@ -239,7 +239,9 @@ facts_event(void *arg, const struct store_event_row *e)
 
 	if (f->nevidence == TEMPLATE_EVIDENCE_MAX)
 		return 1;
-	if ((f->evidence[f->nevidence] = strdup(e->raw)) != NULL)
+	/* a sensor's event has no raw line: its summary and facts stand for it */
+	if ((f->evidence[f->nevidence] = template_evidence(e->raw, e->summary,
+	    e->fields_json)) != NULL)
 		f->nevidence++;
 	return 0;
 }
