@@ -68,7 +68,7 @@ FUZZ_SRC      := $(wildcard tests/fuzz/fuzz_*.c)
 # The Windows agent (make windows): the same core, built with mingw-w64 for
 # WIN_ARCH against the libraries of deploy/windows/build-deps.sh's cache, with
 # agent/windows and common/windows as the platform. libvigil leaves out what
-# only the collector and vigilctl use (the CA's tooling, the JSON reader).
+# only the collector and vigilctl use (the CA's tooling, the JSON reader, the zone).
 ifeq ($(PLATFORM),windows)
 WIN_ARCH   ?= x86_64
 WIN_CACHE  ?= $(or $(VIGIL_WINDOWS_CACHE),/var/cache/vigil-windows)/$(WIN_ARCH)
@@ -84,7 +84,7 @@ WIN_SYSLIBS := -lole32 -loleaut32 -lwbemuuid -luuid -ladvapi32 -lpsapi -lws2_32 
 	-liphlpapi -luser32 -lshell32 -lbcrypt -lpthread
 LDLIBS     = $(PKG_LIBS) $(WIN_SYSLIBS) -lm
 LDFLAGS   += -static -s
-COMMON_SRC := $(filter-out common/pki.c common/json.c,$(COMMON_SRC))
+COMMON_SRC := $(filter-out common/pki.c common/json.c common/tz.c,$(COMMON_SRC))
 endif
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))

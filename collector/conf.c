@@ -1,12 +1,14 @@
 /* The collector's configuration table. */
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "vigil/config.h"
 #include "vigil/ctl.h"
 #include "vigil/err.h"
 #include "vigil/tls.h"
 
+#include "vigil/tz.h"
 #include "conf.h"
 
 #define SEC 1000LL
@@ -30,6 +32,8 @@ static const struct cfg_key collector_keys[] = {
 	    "The collector's private key."),
 	KEY("groups", CFG_STRING, TLS_GROUPS_DEFAULT, 0, 0, groups,
 	    "TLS key-exchange groups in order of preference."),
+	KEY("timezone", CFG_STRING, "", 0, 0, timezone,
+	    "Times in notifications: Asia/Ho_Chi_Minh, +07:00; empty: [notify] utc_offset."),
 	KEY("database", CFG_PATH, "/var/lib/vigil/vigil.db", 0, 0, database,
 	    "The event store (SQLite)."),
 	KEY("control_socket", CFG_PATH, CTL_SOCKET_DEFAULT, 0, 0, control_socket,
@@ -243,6 +247,36 @@ fmt_ms(char *buf, size_t len, long long ms)
 		snprintf(buf, len, "%lldms", ms);
 }
 
+/*
+ * The line of key in [section] of path, for a value whose check needs more
+ * than its line (the time zone database): "file:line: message" still.
+ */
+static int
+key_line(const char *path, const char *section, const char *key)
+{
+	char line[1024], *p;
+	int n = 0, in = 0, found = 0;
+	size_t klen = strlen(key);
+	FILE *fp;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		n++;
+		for (p = line; *p == ' ' || *p == '\t'; p++)
+			;
+		if (*p == '[') {
+			in = strncmp(p + 1, section, strlen(section)) == 0 &&
+			    p[1 + strlen(section)] == ']';
+			continue;
+		}
+		if (in && strncmp(p, key, klen) == 0 && strchr(" \t=", p[klen]) != NULL)
+			found = n;
+	}
+	fclose(fp);
+	return found;
+}
+
 int
 conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 {
@@ -280,6 +314,16 @@ conf_load_warn(const char *path, struct conf *c, char *err, size_t errlen, cfg_w
 	if (cc->groups[0] == '\0') {
 		snprintf(err, errlen, "%s: groups must not be empty", path);
 		return VIGIL_ERR_CONFIG;
+	}
+	/* Checked and applied here, before any thread: a name sets TZ (vigil/tz.h). */
+	{
+		char why[200];
+
+		if (tz_set(cc->timezone, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "%s:%d: %s", path, key_line(path, "collector",
+			    "timezone"), why);
+			return VIGIL_ERR_CONFIG;
+		}
 	}
 	return 0;
 }

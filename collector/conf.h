@@ -22,6 +22,7 @@ struct collector_conf {
 	char cert[CONF_PATH_MAX];
 	char key[CONF_PATH_MAX];
 	char groups[CONF_NAME_MAX];
+	char timezone[CONF_NAME_MAX];        /* times for people (vigil/tz.h); "": the system's */
 	char database[CONF_PATH_MAX];
 	char control_socket[CONF_SOCKET_MAX];
 	char control_group[CONF_NAME_MAX];   /* "": none */

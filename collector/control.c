@@ -115,17 +115,20 @@ ctl_request(const struct ctl_conn *cc, char *line, struct evbuffer *out)
 		return;
 	}
 	err[0] = '\0';
+	ctl_usage_error = 0;
 	if ((cmd = strtok_r(line, "\t", &save)) == NULL) {
 		snprintf(err, sizeof(err), "empty request");
 		goto out;
 	}
 	while ((tok = strtok_r(NULL, "\t", &save)) != NULL) {
 		if (nargs == CTL_MAX_ARGS) {
+			ctl_usage_error = 1;
 			snprintf(err, sizeof(err), "more than %d arguments", CTL_MAX_ARGS);
 			goto out;
 		}
 		if ((eq = strchr(tok, '=')) == NULL) {
 			text_escape(esc, sizeof(esc), tok, strlen(tok));
+			ctl_usage_error = 1;
 			snprintf(err, sizeof(err), "argument %s is not key=value", esc);
 			goto out;
 		}
@@ -139,6 +142,7 @@ ctl_request(const struct ctl_conn *cc, char *line, struct evbuffer *out)
 			break;
 	if (i == sizeof(commands) / sizeof(commands[0]) || (def = ctl_request_find(cmd)) == NULL) {
 		text_escape(esc, sizeof(esc), cmd, strlen(cmd));
+		ctl_usage_error = 1;
 		snprintf(err, sizeof(err), "unknown command %s", esc);
 		goto out;
 	}
@@ -163,7 +167,7 @@ ctl_request(const struct ctl_conn *cc, char *line, struct evbuffer *out)
 out:
 	/* A failure replaces whatever part of the answer was already built. */
 	if (err[0] != '\0')
-		jw_error(out, ctl, err);
+		jw_error_kind(out, ctl, err, ctl_usage_error ? "usage" : NULL);
 	else
 		evbuffer_add_buffer(out, resp);
 	evbuffer_free(resp);

@@ -57,14 +57,21 @@ event_members(struct jw *w, const struct store_event_row *r)
 	jw_raw(w, "fields", r->fields_json);
 }
 
+struct event_walk {
+	struct jw *w;
+	int64_t cursor;        /* the highest row id listed */
+};
+
 static int
 event_row(void *arg, const struct store_event_row *r)
 {
-	struct jw *w = arg;
+	struct event_walk *ew = arg;
 
-	jw_begin(w);
-	event_members(w, r);
-	jw_end(w);
+	jw_begin(ew->w);
+	event_members(ew->w, r);
+	jw_end(ew->w);
+	if (r->id > ew->cursor)
+		ew->cursor = r->id;
 	return 0;
 }
 
@@ -72,11 +79,13 @@ int
 cmd_events(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err, size_t errlen)
 {
 	static const char *const known[] = {
-		"since", "until", "agent", "category", "severity", "limit", NULL,
+		"since", "until", "agent", "category", "severity", "limit", "field", "grep", "after",
+		NULL,
 	};
-	struct store_event_filter f = { 0, 0, NULL, -1, -1, 100 };
+	struct store_event_filter f = { 0, 0, NULL, -1, -1, 100, NULL, NULL, NULL, 0 };
+	struct event_walk ew = { w, 0 };
 	const char *v;
-	long long since = 0, until = 0, limit = 100;
+	long long since = 0, until = 0, limit = 100, after = -1;
 
 	if (args_check(args, nargs, known, err, errlen) != 0 ||
 	    num_arg(args, nargs, "since", 0, LLONG_MAX, "unix microseconds", &since, err,
@@ -109,9 +118,18 @@ cmd_events(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err, si
 	    err, errlen) != 0)
 		return -1;
 	f.limit = (long)limit;
-	if (store_query_events(w->ctl->c->store, &f, event_row, w) != 0) {
+	if (field_arg(args, nargs, &f.field_key, &f.field_value, err, errlen) != 0 ||
+	    grep_arg(args, nargs, &f.grep, err, errlen) != 0 ||
+	    num_arg(args, nargs, "after", 0, LLONG_MAX, "a cursor", &after, err, errlen) != 0)
+		return -1;
+	f.after_id = after > 0 ? after : 0;
+	ew.cursor = f.after_id;
+	if (store_query_events(w->ctl->c->store, &f, event_row, &ew) != 0) {
 		snprintf(err, errlen, "the store cannot list the events");
 		return -1;
 	}
+	/* --follow: where the next poll starts (vigil/ctl.h) */
+	if (after >= 0)
+		cursor_line(w, ew.cursor);
 	return 0;
 }

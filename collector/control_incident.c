@@ -19,6 +19,7 @@
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
 
+#include "vigil/clock.h"
 #include "vigil/ctl.h"
 #include "vigil/err.h"
 #include "vigil/log.h"
@@ -37,6 +38,24 @@
 #include "incident.h"
 #include "presence.h"
 #include "roles.h"
+
+/* The queue polled by --follow: the highest incident id listed. */
+struct queue_walk {
+	struct jw *w;
+	int64_t cursor;
+};
+
+static int incident_row(void *arg, const struct store_incident_row *r);
+
+static int
+queue_row(void *arg, const struct store_incident_row *r)
+{
+	struct queue_walk *qw = arg;
+
+	if (r->id > qw->cursor)
+		qw->cursor = r->id;
+	return incident_row(qw->w, r);
+}
 
 static int
 incident_row(void *arg, const struct store_incident_row *r)
@@ -57,6 +76,8 @@ incident_row(void *arg, const struct store_incident_row *r)
 	/* incidents, audit, escalation */
 	jw_str(w, "kind", r->kind);
 	jw_str(w, "unit", r->unit);
+	/* every unit it belongs to: a correlation's machines may be of several */
+	jw_str(w, "units", r->units != NULL && r->units[0] != '\0' ? r->units : r->unit);
 	jw_str(w, "assignee", r->assignee);
 	jw_str(w, "resolution", r->resolution);
 	jw_time(w, "opened", r->opened_us);
@@ -72,10 +93,11 @@ cmd_incidents(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
     size_t errlen)
 {
 	static const char *const known[] = { "status", "severity", "category", "unit", "host",
-	    "assignee", "mine", "kind", "limit", NULL };
-	struct store_incident_filter f = { NULL, -1, -1, NULL, NULL, NULL, NULL, 0 };
+	    "assignee", "mine", "kind", "limit", "field", "grep", "after", NULL };
+	struct store_incident_filter f = { NULL, -1, -1, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, 0 };
+	struct queue_walk qw = { w, 0 };
 	const char *v;
-	long long limit = 0;
+	long long limit = 0, after = -1;
 
 	if (args_check(args, nargs, known, err, errlen) != 0)
 		return -1;
@@ -115,10 +137,18 @@ cmd_incidents(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
 	    err, errlen) != 0)
 		return -1;
 	f.limit = (long)limit;
-	if (store_query_incident_queue(w->ctl->c->store, &f, incident_row, w) != 0) {
+	if (field_arg(args, nargs, &f.field_key, &f.field_value, err, errlen) != 0 ||
+	    grep_arg(args, nargs, &f.grep, err, errlen) != 0 ||
+	    num_arg(args, nargs, "after", 0, LLONG_MAX, "a cursor", &after, err, errlen) != 0)
+		return -1;
+	f.after_id = after > 0 ? after : 0;
+	qw.cursor = f.after_id;
+	if (store_query_incident_queue(w->ctl->c->store, &f, queue_row, &qw) != 0) {
 		snprintf(err, errlen, "the store cannot list the incidents");
 		return -1;
 	}
+	if (after >= 0)
+		cursor_line(w, qw.cursor);
 	return 0;
 }
 
@@ -248,6 +278,29 @@ cmd_incident(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
 	return 0;
 }
 
+struct who_ctx {
+	struct jw *w;
+	int level;
+};
+
+/* One contact a manual escalation notifies: its name and its channels. */
+static void
+who_line(void *arg, const char *route, const struct escalate_contact *p)
+{
+	struct who_ctx *wc = arg;
+	char channels[64];
+
+	escalate_contact_channels(p, channels, sizeof(channels));
+	jw_begin(wc->w);
+	jw_str(wc->w, "type", "notified");
+	jw_int(wc->w, "level", wc->level);
+	jw_str(wc->w, "route", route);
+	jw_str(wc->w, "contact", p->label);
+	jw_str(wc->w, "name", p->name);
+	jw_str(wc->w, "channels", channels);
+	jw_end(wc->w);
+}
+
 /* ack|assign|note|resolve|reopen|escalate, through incident_fsm, audited. */
 int
 cmd_incident_action(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
@@ -277,6 +330,7 @@ cmd_incident_action(struct jw *w, const struct ctl_arg *args, size_t nargs, char
 	if ((rq.text = arg_get(args, nargs, "text")) != NULL &&
 	    (rq.text[0] == '\0' || strlen(rq.text) >= CTL_NOTE_MAX)) {
 		snprintf(err, errlen, "a note is 1 to %d bytes", CTL_NOTE_MAX - 1);
+		ctl_usage_error = 1;
 		return -1;
 	}
 	switch (rq.act) {
@@ -312,11 +366,20 @@ cmd_incident_action(struct jw *w, const struct ctl_arg *args, size_t nargs, char
 	default:
 		break;
 	}
-	if (incident_act(w->ctl->c, &rq, err, errlen) != 0)
+	if ((a = incident_act(w->ctl->c, &rq, err, errlen)) != 0) {
+		/* a level no chain of the incident has: the request's value was wrong */
+		if (a == VIGIL_ERR_RANGE)
+			ctl_usage_error = 1;
 		return -1;
+	}
 	if (store_incident_by_id(w->ctl->c->store, id, incident_row, w) != 0) {
 		snprintf(err, errlen, "the store cannot read incident %lld", id);
 		return -1;
+	}
+	if (rq.act == INCIDENT_ACT_ESCALATE) {
+		struct who_ctx wc = { w, rq.level };
+
+		escalate_run_who(w->ctl->c, id, rq.level, who_line, &wc);
 	}
 	return 0;
 }
@@ -371,6 +434,77 @@ cmd_audit_verify(struct jw *w, const struct ctl_arg *args, size_t nargs, char *e
 	return 0;
 }
 
+/* The same plan as data: one {"type":"step"} line per notification it would send. */
+static int
+escalation_steps(struct jw *w, int cat, int sev, const char *unit, const char *host,
+    const char *rule, char *err, size_t errlen)
+{
+	const struct escalate_conf *ec = escalate_run_conf(w->ctl->c);
+	struct escalate_incident inc;
+	struct escalate_plan *plan;
+	const struct escalate_contact *p;
+	const char *addr;
+
+	if (ec == NULL)
+		return 0;
+	if ((plan = malloc(sizeof(*plan))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memset(&inc, 0, sizeof(inc));
+	inc.category = cat;
+	inc.severity = sev;
+	inc.unit = unit;
+	inc.host = host;
+	inc.agent = host;
+	inc.rule = rule;
+	inc.created_us = clock_now_us();
+	if (escalate_plan(ec, &inc, plan) != 0) {
+		free(plan);
+		snprintf(err, errlen, "cannot plan the escalation");
+		return -1;
+	}
+	for (size_t i = 0; i < plan->nsteps; i++) {
+		const struct escalate_step *st = &plan->steps[i];
+
+		p = &ec->contacts[st->contact];
+		switch (st->channel) {
+		case ESC_CHANNEL_EMAIL:
+			addr = p->email;
+			break;
+		case ESC_CHANNEL_WEBHOOK:
+			addr = p->webhook;
+			break;
+		case ESC_CHANNEL_SMS:
+			addr = p->phone;
+			break;
+		default:
+			addr = p->command;
+			break;
+		}
+		jw_begin(w);
+		jw_str(w, "type", "step");
+		jw_int(w, "after_s", (st->at_us - inc.created_us) / 1000000);
+		jw_time(w, "at", st->at_us);
+		jw_str(w, "route", ec->routes[st->route].label);
+		jw_int(w, "level", st->level);
+		jw_int(w, "repeat", st->repeat);
+		jw_str(w, "contact", p->label);
+		jw_str(w, "name", p->name);
+		jw_str(w, "channel", escalate_channel_name(st->channel));
+		jw_str(w, "address", addr);
+		jw_end(w);
+	}
+	jw_begin(w);
+	jw_str(w, "type", "summary");
+	jw_int(w, "routes", (long long)plan->nroutes);
+	jw_int(w, "steps", (long long)plan->nsteps);
+	jw_bool(w, "truncated", plan->truncated);
+	jw_end(w);
+	free(plan);
+	return 0;
+}
+
 int
 cmd_escalation_test(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
     size_t errlen)
@@ -415,8 +549,9 @@ cmd_escalation_test(struct jw *w, const struct ctl_arg *args, size_t nargs, char
 		return -1;
 	}
 	jw_begin(w);
+	jw_str(w, "type", "text");
 	jw_str(w, "text", text);
 	jw_end(w);
 	free(text);
-	return 0;
+	return escalation_steps(w, cat, sev, unit, host, rule, err, errlen);
 }

@@ -85,6 +85,9 @@ void jw_bool(struct jw *w, const char *key, int v);
 void jw_time(struct jw *w, const char *key, int64_t us);
 void jw_raw(struct jw *w, const char *key, const char *json);
 void jw_error(struct evbuffer *out, struct control *ctl, const char *msg);
+void jw_error_kind(struct evbuffer *out, struct control *ctl, const char *msg, const char *kind);
+/* Set by bad_arg() and the other checks: the failed request was a usage error. */
+extern int ctl_usage_error;
 const char *arg_get(const struct ctl_arg *args, size_t nargs, const char *key);
 int args_check(const struct ctl_arg *args, size_t nargs, const char *const *known, char *err,
     size_t errlen);
@@ -94,6 +97,11 @@ int num_arg(const struct ctl_arg *args, size_t nargs, const char *key, long long
 int name_arg(const struct ctl_arg *args, size_t nargs, const char *key, const char **out,
     char *err, size_t errlen);
 int id_arg(const struct ctl_arg *args, size_t nargs, long long *id, char *err, size_t errlen);
+int field_arg(const struct ctl_arg *args, size_t nargs, const char **key, const char **value,
+    char *err, size_t errlen);
+void cursor_line(struct jw *w, long long after);
+int grep_arg(const struct ctl_arg *args, size_t nargs, const char **text, char *err,
+    size_t errlen);
 
 /* control_status.c */
 int cmd_compliance(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,

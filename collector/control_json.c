@@ -2,6 +2,7 @@
  * The control server's JSON lines (one object per line, names and escaping
  * as vigil/ctl.h says) and its request arguments (key=value, each checked).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -106,12 +107,31 @@ jw_raw(struct jw *w, const char *key, const char *json)
 void
 jw_error(struct evbuffer *out, struct control *ctl, const char *msg)
 {
+	jw_error_kind(out, ctl, msg, NULL);
+}
+
+/*
+ * The refusal with its kind (vigil/ctl.h): "usage" when the request itself
+ * is wrong (a bad value, an unknown argument), so that vigilctl exits 2 as it
+ * does when it notices the mistake itself.
+ */
+void
+jw_error_kind(struct evbuffer *out, struct control *ctl, const char *msg, const char *kind)
+{
 	struct jw w = { .ctl = ctl, .out = out };
 
 	jw_begin(&w);
 	jw_str(&w, "error", msg);
+	if (kind != NULL)
+		jw_str(&w, "kind", kind);
 	jw_end(&w);
 }
+
+/*
+ * Set by every argument check that refuses a value: the request being served
+ * (one at a time, on the event loop's thread) is a usage error.
+ */
+int ctl_usage_error;
 
 /* ---- arguments ------------------------------------------------------------- */
 
@@ -140,6 +160,7 @@ args_check(const struct ctl_arg *args, size_t nargs, const char *const *known, c
 		if (known[k] == NULL) {
 			text_escape(esc, sizeof(esc), args[i].key, strlen(args[i].key));
 			snprintf(err, errlen, "unknown argument %s", esc);
+			ctl_usage_error = 1;
 			return -1;
 		}
 	}
@@ -153,6 +174,7 @@ bad_arg(char *err, size_t errlen, const char *key, const char *value, const char
 
 	text_escape(esc, sizeof(esc), value, strlen(value));
 	snprintf(err, errlen, "bad value for %s: \"%s\" (expected %s)", key, esc, want);
+	ctl_usage_error = 1;
 }
 
 /* An optional number from min to max: *n is left as it is when key is absent. */
@@ -202,6 +224,7 @@ id_arg(const struct ctl_arg *args, size_t nargs, long long *id, char *err, size_
 
 	if ((v = arg_get(args, nargs, "id")) == NULL) {
 		snprintf(err, errlen, "missing argument id");
+		ctl_usage_error = 1;
 		return -1;
 	}
 	if (text_parse_ll(v, 1, LLONG_MAX, id) != 0) {
@@ -209,4 +232,55 @@ id_arg(const struct ctl_arg *args, size_t nargs, long long *id, char *err, size_
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * field=KEY=VALUE: an event field equal to a value. The key is a field name
+ * (letters, digits, '.', '_', '-': it goes into a JSON path), split off at
+ * the first '=' into a copy that lives as long as the request's arguments.
+ */
+int
+field_arg(const struct ctl_arg *args, size_t nargs, const char **key, const char **value,
+    char *err, size_t errlen)
+{
+	static char k[CTL_NAME_MAX];
+	const char *v = arg_get(args, nargs, "field"), *eq;
+	size_t n;
+
+	*key = *value = NULL;
+	if (v == NULL)
+		return 0;
+	if ((eq = strchr(v, '=')) == NULL || (n = (size_t)(eq - v)) == 0 || n >= sizeof(k) ||
+	    strlen(eq + 1) >= CTL_NAME_MAX) {
+		bad_arg(err, errlen, "field", v, "KEY=VALUE, such as src_ip=203.0.113.7");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!(isalnum((unsigned char)v[i]) || v[i] == '.' || v[i] == '_' || v[i] == '-')) {
+			bad_arg(err, errlen, "field", v, "a field name of letters, digits, '.', "
+			    "'_' or '-', then =VALUE");
+			return -1;
+		}
+	memcpy(k, v, n);
+	k[n] = '\0';
+	*key = k;
+	*value = eq + 1;
+	return 0;
+}
+
+/* grep=TEXT: 1 to CTL_NAME_MAX-1 bytes of text to find, accents folded by the store. */
+int
+grep_arg(const struct ctl_arg *args, size_t nargs, const char **text, char *err, size_t errlen)
+{
+	return name_arg(args, nargs, "grep", text, err, errlen);
+}
+
+/* The last line of a polled answer: {"type":"cursor","after":N}, for the next poll. */
+void
+cursor_line(struct jw *w, long long after)
+{
+	jw_begin(w);
+	jw_str(w, "type", "cursor");
+	jw_int(w, "after", after);
+	jw_end(w);
 }

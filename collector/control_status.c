@@ -186,6 +186,7 @@ compliance_unit_line(struct compliance_walk *cw, const char *unit)
 	struct jw *w = cw->w;
 
 	jw_begin(w);
+	jw_str(w, "type", "unit");
 	jw_str(w, "unit", unit);
 	jw_int(w, "machines", cw->machines);
 	jw_int(w, "compliant", cw->compliant);
@@ -221,6 +222,7 @@ compliance_row(void *arg, const struct store_posture_row *r)
 		return 0;
 	}
 	jw_begin(&cw->mw);
+	jw_str(&cw->mw, "type", "machine");
 	jw_str(&cw->mw, "agent", r->agent);
 	jw_str(&cw->mw, "unit", r->unit);
 	jw_str(&cw->mw, "hostname", r->hostname);

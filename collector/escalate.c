@@ -185,6 +185,47 @@ escalate_manual(const struct escalate_conf *c, struct escalate_state *st, int le
 	return hit ? 0 : VIGIL_ERR_NOTFOUND;
 }
 
+size_t
+escalate_level_contacts(const struct escalate_conf *c, const struct escalate_state *st,
+    int level, void (*fn)(void *arg, const char *route, const struct escalate_contact *p),
+    void *arg)
+{
+	const struct escalate_chain *ch;
+	size_t i, k, n = 0;
+
+	for (i = 0; i < st->ntracks; i++) {
+		ch = esc_track_chain(c, track_route(c, &st->tracks[i]));
+		if (ch == NULL || level < 1 || (size_t)level > ch->nlevels)
+			continue;
+		for (k = 0; k < ch->ncontacts[level - 1]; k++) {
+			fn(arg, st->tracks[i].route, &c->contacts[ch->contacts[level - 1][k]]);
+			n++;
+		}
+	}
+	return n;
+}
+
+void
+escalate_contact_channels(const struct escalate_contact *p, char *buf, size_t len)
+{
+	const char *have[ESC_CHANNEL_COUNT];
+	size_t n = 0, used = 0;
+
+	if (p->email[0] != '\0')
+		have[n++] = "email";
+	if (p->webhook[0] != '\0')
+		have[n++] = "webhook";
+	if (p->command[0] != '\0')
+		have[n++] = "command";
+	if (p->phone[0] != '\0')
+		have[n++] = "sms";
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i > 0 ? ", " : "", have[i]);
+}
+
 /* ---- timing ------------------------------------------------------------------------- */
 
 /* t, or the end of the quiet period t falls in. */

@@ -175,6 +175,13 @@ void escalate_conf_free(struct escalate_conf *c);          /* NULL is a no-op */
  * with "file:line: message" (or "file: message") in err.
  */
 int escalate_conf_load(struct escalate_conf *c, const char *path, char *err, size_t errlen);
+/*
+ * The same, with [notify] allow_http of the collector's configuration: when
+ * set, a contact's webhook may be a plain http:// URL too (else it is refused
+ * with file:line, as the notifier would refuse it).
+ */
+int escalate_conf_load_http(struct escalate_conf *c, const char *path, int allow_http,
+    char *err, size_t errlen);
 /* The effective configuration in the same syntax, for -nv. */
 void escalate_conf_print(FILE *fp, const struct escalate_conf *c);
 
@@ -247,6 +254,15 @@ void escalate_reopen(struct escalate_state *st, int64_t now_us);
  */
 int escalate_manual(const struct escalate_conf *c, struct escalate_state *st, int level,
     int64_t now_us);
+/*
+ * Who level N of st's chains notifies: fn(arg, route label, contact) for each
+ * contact once per route, in chain order. Returns how many were named.
+ */
+size_t escalate_level_contacts(const struct escalate_conf *c, const struct escalate_state *st,
+    int level, void (*fn)(void *arg, const char *route, const struct escalate_contact *p),
+    void *arg);
+/* The channels contact p has, "email, sms", into buf (always terminated). */
+void escalate_contact_channels(const struct escalate_contact *p, char *buf, size_t len);
 
 /* One message to one contact through one channel, listing the incidents it is about. */
 struct escalate_note {

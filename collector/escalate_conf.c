@@ -280,6 +280,7 @@ struct checker {
 	const char *path;
 	char *err;
 	size_t errlen;
+	int allow_http;                     /* [notify] allow_http: http:// webhooks too */
 };
 
 /*
@@ -462,11 +463,15 @@ check_contact(struct checker *k, struct escalate_contact *p)
 				    "email address like name@example.gov.vn", w[i]);
 	}
 	if (p->webhook[0] != '\0') {
-		host = p->webhook + 8;
-		if (strncasecmp(p->webhook, "https://", 8) != 0 || *host == '\0' ||
+		int http = k->allow_http && strncasecmp(p->webhook, "http://", 7) == 0;
+
+		host = p->webhook + (http ? 7 : 8);
+		if ((!http && strncasecmp(p->webhook, "https://", 8) != 0) || *host == '\0' ||
 		    *host == '/' || strpbrk(p->webhook, " \t") != NULL)
-			return cerr(k, "contact", p->label, "webhook", "webhook must be an "
-			    "https:// URL, not '%s'", p->webhook);
+			return cerr(k, "contact", p->label, "webhook", k->allow_http ?
+			    "webhook must be an https:// or http:// URL, not '%s'" :
+			    "webhook must be an https:// URL, not '%s' (http:// only with "
+			    "allow_http = yes in [notify])", p->webhook);
 	}
 	if (p->command[0] != '\0') {
 		n = escalate_split(p->command, buf, sizeof buf, w, ARGV_MAX + 1);
@@ -681,7 +686,14 @@ check_quiet(struct checker *k, struct escalate_quiet *q)
 int
 escalate_conf_load(struct escalate_conf *c, const char *path, char *err, size_t errlen)
 {
-	struct checker k = { path, err, errlen };
+	return escalate_conf_load_http(c, path, 0, err, errlen);
+}
+
+int
+escalate_conf_load_http(struct escalate_conf *c, const char *path, int allow_http, char *err,
+    size_t errlen)
+{
+	struct checker k = { path, err, errlen, allow_http };
 	size_t i;
 	int rc;
 

@@ -57,7 +57,8 @@ escalate_run_load(const struct conf *conf, struct escalate_conf **out, char *err
 		snprintf(err, errlen, "out of memory for the escalation configuration");
 		return VIGIL_ERR_NOMEM;
 	}
-	if ((rc = escalate_conf_load(ec, conf->collector.escalation, err, errlen)) != 0) {
+	if ((rc = escalate_conf_load_http(ec, conf->collector.escalation, conf->notify.allow_http,
+	    err, errlen)) != 0) {
 		escalate_conf_free(ec);
 		return rc;
 	}
@@ -90,6 +91,8 @@ escalate_run_notify_conf(const struct conf *conf, struct notify_conf *nc)
 	nc->retry_factor = (int)n->retry_factor;
 	nc->retry_max_ms = n->retry_max;
 	nc->utc_offset_min = (int)n->utc_offset;
+	/* [collector] timezone, when set, is the one zone (vigil/tz.h: applied at load) */
+	nc->zone = conf->collector.timezone[0] != '\0';
 }
 
 const struct escalate_conf *
@@ -238,7 +241,9 @@ facts_event(void *arg, const struct store_event_row *e)
 
 	if (f->nevidence == TEMPLATE_EVIDENCE_MAX)
 		return 1;
-	if ((f->evidence[f->nevidence] = strdup(e->raw)) != NULL)
+	/* a sensor's event has no raw line: its summary and facts stand for it */
+	if ((f->evidence[f->nevidence] = template_evidence(e->raw, e->summary,
+	    e->fields_json)) != NULL)
 		f->nevidence++;
 	return 0;
 }
@@ -644,7 +649,8 @@ escalate_run_after(struct collector *c, int64_t id, unsigned effects, int level,
 	    escalate_manual(rt->conf, st, level, now_us) != 0) {
 		snprintf(err, errlen, "no escalation chain of incident %lld has level %d",
 		    (long long)id, level);
-		return VIGIL_ERR_NOTFOUND;
+		/* a value the request got wrong: vigilctl's usage error */
+		return VIGIL_ERR_RANGE;
 	}
 	return (effects & (INCIDENT_EFFECT_STOP_CLIMB | INCIDENT_EFFECT_ESCALATE)) ? ESC_RT_SAVE :
 	    ESC_RT_NONE;
@@ -663,6 +669,17 @@ escalate_run_applied(struct collector *c, int64_t id, int change,
 	else if (change == ESC_RT_SAVE && state_put(rt, st) != 0)
 		log_warnx("Out of memory for the escalation of incident %lld.", (long long)id);
 	arm(rt, 0);
+}
+
+size_t
+escalate_run_who(struct collector *c, int64_t id, int level,
+    void (*fn)(void *arg, const char *route, const struct escalate_contact *p), void *arg)
+{
+	const struct escalate_state *st;
+
+	if (!escalate_run_enabled(c) || (st = state_find(c->esc, id)) == NULL)
+		return 0;
+	return escalate_level_contacts(c->esc->conf, st, level, fn, arg);
 }
 
 int

@@ -70,7 +70,7 @@ enum escalate_run_change {
  * The state incident id would have after an action with INCIDENT_EFFECT_*
  * effects at now_us (level for a manual escalation), into *st, without
  * changing anything. Returns an enum escalate_run_change, or
- * VIGIL_ERR_NOTFOUND (with a sentence in err) for an escalation to a level no
+ * VIGIL_ERR_RANGE (with a sentence in err) for an escalation to a level no
  * chain of the incident has.
  */
 int escalate_run_after(struct collector *c, int64_t id, unsigned effects, int level,
@@ -78,6 +78,14 @@ int escalate_run_after(struct collector *c, int64_t id, unsigned effects, int le
 /* The change was saved: take it in memory and re-plan the timer. */
 void escalate_run_applied(struct collector *c, int64_t id, int change,
     const struct escalate_state *st);
+
+/*
+ * Who a manual escalation of incident id to level notifies (after the
+ * action was applied): escalate_level_contacts() on its state. Returns how
+ * many; 0 when escalation is off or the incident has no climb.
+ */
+size_t escalate_run_who(struct collector *c, int64_t id, int level,
+    void (*fn)(void *arg, const char *route, const struct escalate_contact *p), void *arg);
 
 /*
  * escalate_explain() for a made-up incident (unit, host and rule may be

@@ -15,6 +15,7 @@
 #include "vigil/clock.h"
 #include "vigil/err.h"
 
+#include "vigil/tz.h"
 #include "notify.h"
 
 struct notify {
@@ -233,7 +234,7 @@ notify_send(struct notify *n, const struct notify_request *req, uint64_t *job)
 	struct notify_job *j = NULL;
 	const char *header;
 	int64_t now;
-	int rc;
+	int rc, off;
 
 	if (req->target == NULL || req->target[0] == '\0' || req->n == NULL ||
 	    (unsigned)req->channel >= NOTIFY_CHANNEL_COUNT || notify_drivers[req->channel] == NULL ||
@@ -271,8 +272,10 @@ notify_send(struct notify *n, const struct notify_request *req, uint64_t *job)
 	/* A subject or body cut at its cap still says what matters; a cut JSON document does not.
 	 */
 	(void)template_subject(req->n, j->subject, TEMPLATE_SUBJECT_MAX);
-	(void)template_body(req->n, c->utc_offset_min, j->body, TEMPLATE_BODY_MAX);
-	if ((rc = template_json(req->n, c->utc_offset_min, j->json, TEMPLATE_JSON_MAX)) < 0)
+	/* the one configured zone (vigil/tz.h) at the incident's first time, as vigilctl shows it */
+	off = c->zone ? tz_offset_min(req->n->first_us) : c->utc_offset_min;
+	(void)template_body(req->n, off, j->body, TEMPLATE_BODY_MAX);
+	if ((rc = template_json(req->n, off, j->json, TEMPLATE_JSON_MAX)) < 0)
 		goto out;
 	j->json_len = (size_t)rc;
 

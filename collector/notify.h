@@ -97,6 +97,7 @@ struct notify_conf {
 	long long retry_max_ms;  /* a cap on one delay (default 1 h) */
 	/* texts */
 	int utc_offset_min; /* times in bodies: +420 (Asia/Ho_Chi_Minh) */
+	int zone;           /* [collector] timezone set: tz_offset_min() at each time instead */
 };
 
 void notify_conf_defaults(struct notify_conf *c);

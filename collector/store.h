@@ -95,6 +95,10 @@ struct store_event_filter {
 	int category;          /* -1: all */
 	int min_severity;      /* -1: all */
 	long limit;            /* the newest `limit` rows, printed oldest first */
+	/* issue 16: one field equal to a value; text in summary, rule or fields, accents folded */
+	const char *field_key, *field_value;   /* NULL: any */
+	const char *grep;                      /* NULL: any */
+	int64_t after_id;      /* > 0: only events stored after that row (--follow's cursor) */
 };
 
 /* Where an event's time stands against its arrival at the collector. */
@@ -151,6 +155,8 @@ struct store_incident_row {
 	/* schema 3 */
 	const char *assignee, *resolution, *unit, *kind, *dedup_key;
 	int64_t opened_us, acked_us, resolved_us;   /* 0: not (yet) */
+	/* the units of the machines of a correlation, "a, b"; NULL or "": unit alone */
+	const char *units;
 };
 typedef int (*store_incident_fn)(void *arg, const struct store_incident_row *row);
 /* open_only: status is not resolved/false_positive; ordered by severity desc, then age. */
@@ -208,6 +214,13 @@ struct store_incident_filter {
 	int min_severity;      /* -1: all */
 	const char *unit, *host, *assignee, *kind;   /* NULL: any; host: agent id, hostname, */
 	long limit;                                   /* or a correlated machine; 0: no limit */
+	/*
+	 * issue 16: an event of the incident has field_key = field_value; grep is
+	 * in its title or an event's summary or fields; unit (accents folded)
+	 * is the incident's or that of any machine of a correlation.
+	 */
+	const char *field_key, *field_value, *grep;
+	int64_t after_id;      /* > 0: only incidents opened after that one (--follow) */
 };
 int store_query_incident_queue(struct store *st, const struct store_incident_filter *f,
     store_incident_fn fn, void *arg);

@@ -216,6 +216,7 @@ int sq_inc_prepare(struct sqlstore *st, char *err, size_t errlen);
 int sq_walk_rows(sqlite3_stmt *s, row_fn fn, void *ctx);
 int sq_one_row(sqlite3_stmt *s, row_fn fn, void *ctx);
 void sq_incident_row(sqlite3_stmt *s, struct store_incident_row *r);
+int sq_bind_folded(sqlite3_stmt *s, int idx, const char *text);
 int sq_event_step(sqlite3_stmt *s, void *ctx);
 int sq_walk_events(sqlite3_stmt *s, store_event_fn fn, void *arg);
 int sq_incident_step(sqlite3_stmt *s, void *ctx);

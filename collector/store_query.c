@@ -17,6 +17,7 @@
 #include "vigil/text.h"
 #include "vigil/wire.h"
 #include "audit.h"
+#include "vigil/utf8.h"
 #include "store_int.h"
 
 /*
@@ -80,6 +81,23 @@ sq_incident_row(sqlite3_stmt *s, struct store_incident_row *r)
 	r->opened_us = sqlite3_column_int64(s, 15);
 	r->acked_us = sqlite3_column_int64(s, 16);
 	r->resolved_us = sqlite3_column_int64(s, 17);
+	/* Column 18 is the units where a statement asks for them (INCIDENT_UNITS). */
+	r->units = sqlite3_column_count(s) > 18 && sqlite3_column_name(s, 18) != NULL &&
+	    strcmp(sqlite3_column_name(s, 18), "units") == 0 ? sq_col_text(s, 18) : NULL;
+}
+
+/* Bind text folded for searching (utf8_fold): the statement compares vigil_fold(column). */
+int
+sq_bind_folded(sqlite3_stmt *s, int idx, const char *text)
+{
+	size_t n = strlen(text);
+	char *f;
+
+	if ((f = malloc(n + 1)) == NULL)
+		return VIGIL_ERR_NOMEM;
+	utf8_fold(f, n + 1, text, n);
+	sqlite3_bind_text(s, idx, f, -1, free);
+	return 0;
 }
 
 int
@@ -164,7 +182,7 @@ sq_query_events(struct store *base, const struct store_event_filter *f, store_ev
     void *arg)
 {
 	struct sqlstore *st = sq_of(base);
-	static const struct store_event_filter all = { 0, 0, NULL, -1, -1, 0 };
+	static const struct store_event_filter all = { 0, 0, NULL, -1, -1, 0, NULL, NULL, NULL, 0 };
 	sqlite3_stmt *s;
 
 	if (st == NULL)
@@ -184,6 +202,16 @@ sq_query_events(struct store *base, const struct store_event_filter *f, store_ev
 	if (f->min_severity >= 0)
 		sqlite3_bind_int(s, 5, f->min_severity);
 	sqlite3_bind_int64(s, 6, f->limit > 0 ? f->limit : -1);
+	if (f->field_key != NULL) {
+		sq_bind_text(s, 7, f->field_key);
+		sq_bind_text(s, 8, f->field_value != NULL ? f->field_value : "");
+	}
+	if (f->grep != NULL && sq_bind_folded(s, 9, f->grep) != 0) {
+		sq_stmt_done(s);
+		return VIGIL_ERR_NOMEM;
+	}
+	if (f->after_id > 0)
+		sqlite3_bind_int64(s, 10, f->after_id);
 	return sq_walk_events(s, fn, arg);
 }
 
@@ -257,7 +285,7 @@ sq_query_incident_queue(struct store *base, const struct store_incident_filter *
 {
 	struct sqlstore *st = sq_of(base);
 	static const struct store_incident_filter open = { NULL, -1, -1, NULL, NULL, NULL, NULL,
-	    0 };
+	    0, NULL, NULL, NULL, 0 };
 	sqlite3_stmt *s;
 
 	if (st == NULL)
@@ -271,8 +299,17 @@ sq_query_incident_queue(struct store *base, const struct store_incident_filter *
 		sqlite3_bind_int(s, 2, f->category);
 	if (f->min_severity >= 0)
 		sqlite3_bind_int(s, 3, f->min_severity);
-	if (f->unit != NULL)
-		sq_bind_text(s, 4, f->unit);
+	if ((f->unit != NULL && sq_bind_folded(s, 4, f->unit) != 0) ||
+	    (f->grep != NULL && sq_bind_folded(s, 11, f->grep) != 0)) {
+		sq_stmt_done(s);
+		return VIGIL_ERR_NOMEM;
+	}
+	if (f->field_key != NULL) {
+		sq_bind_text(s, 9, f->field_key);
+		sq_bind_text(s, 10, f->field_value != NULL ? f->field_value : "");
+	}
+	if (f->after_id > 0)
+		sqlite3_bind_int64(s, 12, f->after_id);
 	if (f->host != NULL)
 		sq_bind_text(s, 5, f->host);
 	if (f->assignee != NULL)

@@ -19,6 +19,7 @@
 #include "vigil/err.h"
 #include "vigil/names.h"
 #include "vigil/text.h"
+#include "vigil/utf8.h"
 #include "vigil/wire.h"
 #include "audit.h"
 #include "store_int.h"
@@ -368,6 +369,16 @@ static const struct migration migrations[] = {
 #define INCIDENT_COLUMNS "id, agent, rule, category, severity, status, title, " \
 	"first_seen, last_seen, event_count, assignee, resolution, unit, kind, dedup_key, " \
 	"opened_us, acked_us, resolved_us"
+/* An event's field KEY (a bound name of letters, digits, '.', '_', '-') equal to VALUE. */
+#define FIELD_IS(col, key, value) \
+	"CAST(json_extract(" col ", '$.\"' || " key " || '\"') AS TEXT) = " value
+/* The incident i's events, for a condition on e. */
+#define INC_EVENT_WHERE "EXISTS (SELECT 1 FROM incident_events ie JOIN events e" \
+	" ON e.id = ie.event_id WHERE ie.incident_id = i.id AND "
+/* The units of incident i's machines (a correlation's), sorted, "a, b"; column 18. */
+#define INCIDENT_UNITS "(SELECT group_concat(u, ', ') FROM (SELECT DISTINCT a.unit AS u" \
+	" FROM incident_agents ia JOIN agents a ON a.agent = ia.agent" \
+	" WHERE ia.incident_id = i.id AND a.unit <> '' ORDER BY 1)) AS units"
 /* posture and compliance */
 #define POSTURE_FACTS "av_product, av_running, av_realtime, av_version, av_signatures_us, " \
 	"updates_pending, security_updates_pending, security_pending_since_us, " \
@@ -440,6 +451,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " WHERE (?1 IS NULL OR time_us >= ?1) AND (?2 IS NULL OR time_us < ?2)"
 	    " AND (?3 IS NULL OR agent = ?3) AND (?4 IS NULL OR category = ?4)"
 	    " AND (?5 IS NULL OR severity >= ?5)"
+	    " AND (?7 IS NULL OR " FIELD_IS("fields", "?7", "?8") ")"
+	    " AND (?9 IS NULL OR instr(vigil_fold(summary), ?9) > 0"
+	    "  OR instr(vigil_fold(rule), ?9) > 0 OR instr(vigil_fold(fields), ?9) > 0)"
+	    " AND (?10 IS NULL OR id > ?10)"
 	    " ORDER BY time_us DESC, id DESC LIMIT ?6)"
 	    " ORDER BY time_us, id",
 	[ST_QUERY_AGENTS] =
@@ -448,7 +463,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_QUERY_INCIDENTS] =
 	    "SELECT " INCIDENT_COLUMNS " FROM incidents WHERE (?1 = 0 OR " OPEN_STATUS ")"
 	    " ORDER BY severity DESC, first_seen, id",
-	[ST_GET_INCIDENT] = "SELECT " INCIDENT_COLUMNS " FROM incidents WHERE id = ?1",
+	[ST_GET_INCIDENT] = "SELECT " INCIDENT_COLUMNS ", " INCIDENT_UNITS
+	    " FROM incidents i WHERE id = ?1",
 	[ST_INCIDENT_EVENTS] =
 	    "SELECT e.id, e.agent, e.seq, e.time_us, e.recv_us, e.source, e.category,"
 	    " e.severity, e.rule, e.summary, e.raw, e.fields, e.clock"
@@ -507,18 +523,26 @@ static const char *const inc_sql[IST_COUNT] = {
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	/* One statement for every filter: a NULL parameter switches its filter off. */
 	[IST_QUEUE] =
-	    "SELECT " INCIDENT_COLUMNS " FROM incidents i WHERE"
+	    "SELECT " INCIDENT_COLUMNS ", " INCIDENT_UNITS " FROM incidents i WHERE"
 	    " (CASE WHEN ?1 IS NULL OR ?1 = 'open' THEN " INC_OPEN
 	    "  WHEN ?1 = 'all' THEN 1 ELSE status = ?1 END)"
 	    " AND (?2 IS NULL OR category = ?2) AND (?3 IS NULL OR severity >= ?3)"
-	    " AND (?4 IS NULL OR unit = ?4)"
+	    /* Its own unit or that of any machine of a correlation, accents folded. */
+	    " AND (?4 IS NULL OR vigil_fold(unit) = ?4 OR EXISTS (SELECT 1 FROM incident_agents"
+	    "  iu JOIN agents a ON a.agent = iu.agent WHERE iu.incident_id = i.id"
+	    "  AND vigil_fold(a.unit) = ?4))"
+	    " AND (?9 IS NULL OR " INC_EVENT_WHERE FIELD_IS("e.fields", "?9", "?10") "))"
+	    " AND (?11 IS NULL OR instr(vigil_fold(title), ?11) > 0 OR " INC_EVENT_WHERE
+	    "  (instr(vigil_fold(e.summary), ?11) > 0 OR instr(vigil_fold(e.fields), ?11) > 0)))"
 	    /* The certificate's identity, never the host name an agent claims. */
 	    " AND (?5 IS NULL OR agent = ?5"
 	    "  OR EXISTS (SELECT 1 FROM incident_agents ia WHERE ia.incident_id = i.id"
 	    "   AND ia.agent = ?5))"
 	    " AND (?6 IS NULL OR assignee = ?6) AND (?7 IS NULL OR kind = ?7)"
+	    " AND (?12 IS NULL OR id > ?12)"
 	    " ORDER BY NOT " INC_OPEN ", severity DESC, first_seen, id LIMIT ?8",
-	[IST_BY_ID] = "SELECT " INCIDENT_COLUMNS " FROM incidents WHERE id = ?1",
+	[IST_BY_ID] = "SELECT " INCIDENT_COLUMNS ", " INCIDENT_UNITS
+	    " FROM incidents i WHERE id = ?1",
 	[IST_CHANGE] =
 	    "UPDATE incidents SET status = ?3, resolution = ?4, assignee = ?5, opened_us = ?6,"
 	    " acked_us = ?7, resolved_us = ?8 WHERE id = ?1 AND status = ?2",
@@ -717,6 +741,31 @@ fail:
 	return 0;
 }
 
+/*
+ * vigil_fold(TEXT): utf8_fold() as an SQL function, so that a search in the
+ * prepared statements finds "Nguyễn" for "nguyen" (issue 16). NULL stays NULL.
+ */
+static void
+sq_fold_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char *src;
+	char *dst;
+	int n;
+
+	(void)argc;
+	if ((src = sqlite3_value_text(argv[0])) == NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	n = sqlite3_value_bytes(argv[0]);
+	if ((dst = sqlite3_malloc(n + 1)) == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	sqlite3_result_text(ctx, dst, (int)utf8_fold(dst, (size_t)n + 1, (const char *)src,
+	    (size_t)n), sqlite3_free);
+}
+
 struct store *
 sq_open(const char *path, char *err, size_t errlen)
 {
@@ -744,6 +793,12 @@ sq_open(const char *path, char *err, size_t errlen)
 	if (sqlite3_exec(st->db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
 	    NULL, NULL, NULL) != SQLITE_OK) {
 		err_fmt(err, errlen, VIGIL_ERR_DB, "Cannot set the database options of %s: %s.", path,
+		    sqlite3_errmsg(st->db));
+		goto fail;
+	}
+	if (sqlite3_create_function_v2(st->db, "vigil_fold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC |
+	    SQLITE_INNOCUOUS, NULL, sq_fold_fn, NULL, NULL, NULL) != SQLITE_OK) {
+		err_fmt(err, errlen, VIGIL_ERR_DB, "Cannot register vigil_fold in %s: %s.", path,
 		    sqlite3_errmsg(st->db));
 		goto fail;
 	}

@@ -10,6 +10,7 @@
 #include "vigil.pb-c.h"
 #include "vigil/err.h"
 #include "vigil/i18n.h"
+#include "vigil/json.h"
 #include "vigil/jsonw.h"
 #include "vigil/names.h"
 #include "vigil/sbuf.h"
@@ -317,6 +318,15 @@ template_body(const struct notification *n, int utc_offset_min, char *buf, size_
 	}
 
 	shown = n->nevidence < TEMPLATE_EVIDENCE_MAX ? n->nevidence : TEMPLATE_EVIDENCE_MAX;
+	/* A heading over nothing but empty lines says nothing: leave it out. */
+	{
+		size_t full = 0;
+
+		for (size_t i = 0; i < shown; i++)
+			full += str(n->evidence[i])[0] != '\0';
+		if (full == 0)
+			shown = 0;
+	}
 	if (shown > 0) {
 		if (shown < n->nevidence)
 			sbuf_printf(&b, T_("\nEvidence (the first %zu of %zu lines):\n"), shown,
@@ -326,6 +336,8 @@ template_body(const struct notification *n, int utc_offset_min, char *buf, size_
 		for (size_t i = 0; i < shown; i++) {
 			const char *e = str(n->evidence[i]);
 
+			if (e[0] == '\0')
+				continue;
 			text_escape(line, sizeof(line), e, strlen(e));
 			sbuf_printf(&b, "  %s\n", line);
 		}
@@ -415,4 +427,48 @@ out:
 	free(text);
 	free(subject);
 	return rc;
+}
+
+char *
+template_evidence(const char *raw, const char *summary, const char *fields_json)
+{
+	const struct json_member *m;
+	struct json_object *obj = NULL;
+	char err[128], *out;
+	size_t n = 0, cap;
+
+	if (raw != NULL && raw[0] != '\0')
+		return strdup(raw);
+	summary = summary != NULL ? summary : "";
+	if (fields_json != NULL && fields_json[0] != '\0' &&
+	    json_parse(fields_json, strlen(fields_json), &obj, err, sizeof(err)) != 0)
+		obj = NULL;
+	m = obj != NULL ? json_members(obj, &n) : NULL;
+	cap = strlen(summary) + (fields_json != NULL ? strlen(fields_json) : 0) + 8;
+	if ((out = malloc(cap)) == NULL) {
+		json_free(obj);
+		return NULL;
+	}
+	{
+		struct sbuf b;
+		size_t shown = 0;
+
+		sbuf_init(&b, out, cap);
+		sbuf_str(&b, summary);
+		for (size_t i = 0; i < n; i++) {
+			if (m[i].type == JSON_OBJECT)
+				continue;
+			sbuf_printf(&b, "%s%s=%s", shown == 0 ? (summary[0] != '\0' ? " (" : "") :
+			    ", ", m[i].key, m[i].str);
+			shown++;
+		}
+		if (shown > 0 && summary[0] != '\0')
+			sbuf_str(&b, ")");
+	}
+	json_free(obj);
+	if (out[0] == '\0') {
+		free(out);
+		return NULL;
+	}
+	return out;
 }

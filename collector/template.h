@@ -55,6 +55,15 @@ struct notification {
 /* 1 when n is to be written in English, 0 for Vietnamese. */
 int template_english(const struct notification *n);
 
+/*
+ * One event's evidence line for a notification: its raw log line; for an
+ * event without one (a sensor's: av.*, updates.*, usb.*) its summary and the
+ * facts it carries, "Antivirus stopped (product=ClamAV, running=no)", so that
+ * the Evidence part is never an empty heading. Returns a malloc'd string, or
+ * NULL when there is nothing to show (or no memory).
+ */
+char *template_evidence(const char *raw, const char *summary, const char *fields_json);
+
 /* "CAO" / "HIGH": the severity in plain words, upper case. */
 const char *template_severity(int severity, int english);
 /* "Tấn công mạng" / "Cyber attack". */

@@ -36,6 +36,9 @@
 
 /* --csv: tables as RFC 4180 CSV instead of aligned columns. */
 int output_csv;
+/* --csv starts with a UTF-8 byte-order mark (Excel reads Vietnamese so); --csv-no-bom: not. */
+int output_csv_bom = 1;
+int table_no_heading;
 
 /*
  * The commands, as data (tmux's cmd_entry is the model): each use of a
@@ -49,7 +52,9 @@ static const struct option events_opts[] = {
     {"since", required_argument, NULL, 's'},    {"until", required_argument, NULL, 'U'},
     {"agent", required_argument, NULL, 'a'},    {"category", required_argument, NULL, 'c'},
     {"severity", required_argument, NULL, 'S'}, {"limit", required_argument, NULL, 'l'},
-    {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'},           {0},
+    {"field", required_argument, NULL, 'F'},    {"grep", required_argument, NULL, 'g'},
+    {"follow", no_argument, NULL, 'f'},
+    {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'}, {"csv-no-bom", no_argument, NULL, 'B'},           {0},
 };
 
 static const struct option incidents_opts[] = {
@@ -57,31 +62,33 @@ static const struct option incidents_opts[] = {
     {"severity", required_argument, NULL, 'S'}, {"category", required_argument, NULL, 'c'},
     {"unit", required_argument, NULL, 'u'},   {"host", required_argument, NULL, 'H'},
     {"assignee", required_argument, NULL, 'a'}, {"mine", no_argument, NULL, 'm'},
-    {"limit", required_argument, NULL, 'l'},  {"json", no_argument, NULL, 'J'},
-    {"csv", no_argument, NULL, 'C'},          {0},
+    {"limit", required_argument, NULL, 'l'},  {"field", required_argument, NULL, 'F'},
+    {"grep", required_argument, NULL, 'g'},   {"follow", no_argument, NULL, 'f'},
+    {"json", no_argument, NULL, 'J'},
+    {"csv", no_argument, NULL, 'C'}, {"csv-no-bom", no_argument, NULL, 'B'},          {0},
 };
 
 static const struct option incident_opts[] = {
     {"as", required_argument, NULL, 'a'},
     {"json", no_argument, NULL, 'J'},
-    {"csv", no_argument, NULL, 'C'},
+    {"csv", no_argument, NULL, 'C'}, {"csv-no-bom", no_argument, NULL, 'B'},
     {0},
 };
 
 static const struct option audit_opts[] = {
-    {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'}, {0}};
+    {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'}, {"csv-no-bom", no_argument, NULL, 'B'}, {0}};
 
 static const struct option escalation_opts[] = {
     {"category", required_argument, NULL, 'c'}, {"severity", required_argument, NULL, 'S'},
     {"unit", required_argument, NULL, 'u'},     {"host", required_argument, NULL, 'H'},
     {"rule", required_argument, NULL, 'R'},
-    {"json", no_argument, NULL, 'J'},           {"csv", no_argument, NULL, 'C'},
+    {"json", no_argument, NULL, 'J'},           {"csv", no_argument, NULL, 'C'}, {"csv-no-bom", no_argument, NULL, 'B'},
     {0},
 };
 
 static const struct option compliance_opts[] = {
     {"unit", required_argument, NULL, 'U'},
-    {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'},
+    {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'}, {"csv-no-bom", no_argument, NULL, 'B'},
     {0},
 };
 
@@ -89,13 +96,13 @@ static const struct option pki_opts[] = {
     {"name", required_argument, NULL, 'n'},
     {"days", required_argument, NULL, 'd'},
     {"backdate-days", required_argument, NULL, 'b'},
-    {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'},
+    {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'}, {"csv-no-bom", no_argument, NULL, 'B'},
     {0},
 };
 
 /* The commands that take no options of their own. */
 static const struct option plain_opts[] = {
-    {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'}, {0}};
+    {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'}, {"csv-no-bom", no_argument, NULL, 'B'}, {0}};
 
 static const struct command commands[] = {
     {"status", NULL, "status", plain_opts, "", N_("the collector's state and counters"),
@@ -104,11 +111,11 @@ static const struct command commands[] = {
      N_("known agents: last seen, on / off (why) / silent"), cmd_agents},
     {"events", NULL, "events", events_opts,
      N_("[--since DURATION|TIME] [--until TIME] [--agent ID] [--category C] [--severity S] "
-        "[--limit N]"),
+        "[--field KEY=VALUE] [--grep TEXT] [--limit N] [--follow]"),
      N_("stored events, oldest first"), cmd_events},
     {"incidents", NULL, "incidents", incidents_opts,
      N_("[--all|--status S] [--severity S] [--category C] [--unit U] [--host H] "
-        "[--assignee USER|--mine] [--limit N]"),
+        "[--field KEY=VALUE] [--grep TEXT] [--assignee USER|--mine] [--limit N] [--follow]"),
      N_("the queue: open first, by severity, then age"), cmd_incidents},
     {"incident", "show", "incident", incident_opts, N_("show N"),
      N_("the incident and its timeline: events, notifications and their attempts, every "
@@ -181,7 +188,8 @@ command_usage(FILE *fp, const struct command *c, int with_role)
 static const char global_opts[] = N_(
     "  -s SOCKET    the control socket (default: $VIGIL_CONTROL_SOCKET, else %s)\n"
     "  --json       print one JSON object per line, as the collector sends them\n"
-    "  --csv        print tables as CSV (for a spreadsheet)\n"
+    "  --csv        print tables as CSV in UTF-8 with a byte-order mark (for Excel)\n"
+    "  --csv-no-bom the same CSV without the byte-order mark (for scripts)\n"
     "  -h, --help   this help; COMMAND --help: that command's\n");
 
 static const char time_help[] = N_(
@@ -270,6 +278,11 @@ next_opt(const struct command *cmd, struct opts *o, int argc, char **argv)
 			output_csv = 1;
 			continue;
 		}
+		if (c == 'B') {
+			output_csv = 1;
+			output_csv_bom = 0;
+			continue;
+		}
 		if (c == '?') {
 			const char *arg = argv[optind - 1];
 
@@ -310,7 +323,7 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-	    {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'},
+	    {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'}, {"csv-no-bom", no_argument, NULL, 'B'},
 	    {"socket", required_argument, NULL, 's'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -328,6 +341,10 @@ main(int argc, char *argv[])
 			break;
 		case 'C':
 			output_csv = 1;
+			break;
+		case 'B':
+			output_csv = 1;
+			output_csv_bom = 0;
 			break;
 		case 's':
 			o.socket = optarg;

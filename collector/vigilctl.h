@@ -41,6 +41,8 @@ struct opts {
 struct reply {
 	struct json_object **obj;
 	size_t n, cap;
+	long long cursor;      /* {"type":"cursor"}: where a --follow poll goes on */
+	int has_cursor;
 };
 
 struct table {
@@ -69,12 +71,16 @@ struct command {
 
 /* --csv: tables as RFC 4180 CSV instead of aligned columns. */
 extern int output_csv;
+extern int output_csv_bom;
+/* Tables without their heading: the batches of --follow after the first. */
+extern int table_no_heading;
 
 /* The filters events, incidents and escalation test share; -1 and NULL: not given. */
 struct filter {
 	int cat, sev;
 	const char *unit, *host;
 	long long limit;
+	const char *field, *grep;   /* --field KEY=VALUE, --grep TEXT */
 };
 
 /* vigilctl.c */
@@ -100,6 +106,7 @@ const char *val(const struct json_object *o, const char *key);
 void print_kv(const struct json_object *o);
 void print_events(const struct reply *r, size_t from);
 const char *drops(const struct json_object *o, char *buf, size_t len);
+const char *drops_other(const struct json_object *o, char *buf, size_t len);
 void print_agents(const struct reply *r);
 void print_incidents(const struct reply *r);
 void print_timeline(const struct reply *r);
@@ -112,6 +119,10 @@ void talk(const struct opts *o, struct request *req, struct reply *r);
 void reply_free(struct reply *r);
 void talk_plain(const struct command *cmd, struct opts *o, int argc, char **argv,
     struct reply *r);
+
+/* vigilctl_follow.c */
+int follow(struct opts *o, const struct request *base, long long first_limit,
+    void (*print)(const struct reply *r));
 
 /* vigilctl_cmd.c */
 int cmd_status(const struct command *cmd, struct opts *o, int argc, char **argv);

@@ -234,6 +234,15 @@ filter_opt(struct filter *f, int c, const char *arg)
 		if (text_parse_ll(arg, 1, CTL_MAX_LIMIT, &f->limit) != 0)
 			usage_error(_("--limit wants a number from 1 to %d."), CTL_MAX_LIMIT);
 		break;
+	case 'F':
+		name_opt("--field", arg);
+		if (strchr(arg, '=') == NULL || arg[0] == '=')
+			usage_error(_("--field wants KEY=VALUE, such as src_ip=203.0.113.7."));
+		f->field = arg;
+		break;
+	case 'g':
+		f->grep = name_opt("--grep", arg);
+		break;
 	}
 }
 

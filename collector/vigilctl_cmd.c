@@ -61,15 +61,21 @@ cmd_agents(const struct command *cmd, struct opts *o, int argc, char **argv)
 	return 0;
 }
 
+static void
+print_events_all(const struct reply *r)
+{
+	print_events(r, 0);
+}
+
 int
 cmd_events(const struct command *cmd, struct opts *o, int argc, char **argv)
 {
 	struct request req = {.len = 0};
 	struct reply r = {0};
-	struct filter f = { -1, -1, NULL, NULL, -1 };
+	struct filter f = { -1, -1, NULL, NULL, -1, NULL, NULL };
 	long long since = -1, until = -1;
 	const char *agent = NULL;
-	int c;
+	int c, follow_on = 0;
 
 	while ((c = next_opt(cmd, o, argc, argv)) != -1) {
 		switch (c) {
@@ -84,6 +90,9 @@ cmd_events(const struct command *cmd, struct opts *o, int argc, char **argv)
 				usage_error(
 				    _("An agent id is 1 to 64 letters, digits, '.', '_' or '-'."));
 			agent = optarg;
+			break;
+		case 'f':
+			follow_on = 1;
 			break;
 		default:
 			filter_opt(&f, c, optarg);
@@ -104,6 +113,15 @@ cmd_events(const struct command *cmd, struct opts *o, int argc, char **argv)
 		req_add(&req, "category", category_name(f.cat));
 	if (f.sev >= 0)
 		req_add(&req, "severity", severity_name(f.sev));
+	if (f.field != NULL)
+		req_add(&req, "field", f.field);
+	if (f.grep != NULL)
+		req_add(&req, "grep", f.grep);
+	if (follow_on) {
+		if (until >= 0)
+			usage_error(_("--follow and --until do not go together."));
+		return follow(o, &req, f.limit, print_events_all);
+	}
 	if (f.limit >= 0)
 		req_add_ll(&req, "limit", f.limit);
 	talk(o, &req, &r);
@@ -129,9 +147,9 @@ cmd_incidents(const struct command *cmd, struct opts *o, int argc, char **argv)
 {
 	struct request req = {.len = 0};
 	struct reply r = {0};
-	struct filter f = { -1, -1, NULL, NULL, -1 };
+	struct filter f = { -1, -1, NULL, NULL, -1, NULL, NULL };
 	const char *status = "open", *assignee = NULL;
-	int c, mine = 0;
+	int c, mine = 0, follow_on = 0;
 
 	while ((c = next_opt(cmd, o, argc, argv)) != -1) {
 		switch (c) {
@@ -146,6 +164,9 @@ cmd_incidents(const struct command *cmd, struct opts *o, int argc, char **argv)
 			break;
 		case 'm':
 			mine = 1;
+			break;
+		case 'f':
+			follow_on = 1;
 			break;
 		default:
 			filter_opt(&f, c, optarg);
@@ -169,6 +190,12 @@ cmd_incidents(const struct command *cmd, struct opts *o, int argc, char **argv)
 		req_add(&req, "assignee", assignee);
 	if (mine)
 		req_add(&req, "mine", "1");
+	if (f.field != NULL)
+		req_add(&req, "field", f.field);
+	if (f.grep != NULL)
+		req_add(&req, "grep", f.grep);
+	if (follow_on)
+		return follow(o, &req, f.limit, print_incidents);
 	if (f.limit >= 0)
 		req_add_ll(&req, "limit", f.limit);
 	talk(o, &req, &r);
@@ -207,6 +234,67 @@ incident_show(struct opts *o, long long id)
 	reply_free(&r);
 }
 
+/*
+ * What an action did, in one sentence naming the action, the incident and
+ * the result: r is the incident after it, then (escalate) who is notified.
+ */
+static void
+action_reply(const struct reply *r, size_t k, long long id, long long level)
+{
+	const struct json_object *inc = r->obj[0];
+	char *st = escaped(val(inc, "status"), strlen(val(inc, "status")));
+	char *who = escaped(val(inc, "assignee"), strlen(val(inc, "assignee")));
+	size_t n = 0;
+
+	switch (k) {
+	case 1:
+		printf(_("Incident %lld acknowledged; it is now %s.\n"), id, st);
+		break;
+	case 2:
+		printf(_("Incident %lld assigned to %s; it is now %s.\n"), id, who, st);
+		break;
+	case 3:
+		printf(_("Note added to incident %lld.\n"), id);
+		break;
+	case 4:
+		printf(_("Incident %lld resolved as %s; it is now %s.\n"), id,
+		       val(inc, "resolution"), st);
+		break;
+	case 5:
+		printf(_("Incident %lld reopened; it is now %s.\n"), id, st);
+		break;
+	case 6:
+		for (size_t i = 1; i < r->n; i++)
+			if (strcmp(val(r->obj[i], "type"), "notified") == 0)
+				n++;
+		if (n == 0) {
+			printf(_("Incident %lld escalated to level %lld; nobody is listed at that "
+			         "level.\n"), id, level);
+			break;
+		}
+		printf(i18n_ntext("Incident %lld escalated to level %lld; %zu contact is being "
+		                  "notified:\n",
+		                  "Incident %lld escalated to level %lld; %zu contacts are being "
+		                  "notified:\n", n),
+		       id, level, n);
+		for (size_t i = 1; i < r->n; i++) {
+			const struct json_object *x = r->obj[i];
+			char *name, *ch;
+
+			if (strcmp(val(x, "type"), "notified") != 0)
+				continue;
+			name = escaped(val(x, "name"), strlen(val(x, "name")));
+			ch = escaped(val(x, "channels"), strlen(val(x, "channels")));
+			printf(_("  %s (%s) by %s\n"), name, val(x, "contact"), ch);
+			free(name);
+			free(ch);
+		}
+		break;
+	}
+	free(st);
+	free(who);
+}
+
 int
 cmd_incident(const struct command *cmd, struct opts *o, int argc, char **argv)
 {
@@ -216,7 +304,7 @@ cmd_incident(const struct command *cmd, struct opts *o, int argc, char **argv)
 	struct request req = {.len = 0};
 	struct reply r = {0};
 	const char *as = NULL, *action;
-	long long id, level;
+	long long id, level = 0;
 	size_t k;
 	int c;
 
@@ -269,11 +357,11 @@ cmd_incident(const struct command *cmd, struct opts *o, int argc, char **argv)
 		break;
 	}
 	talk(o, &req, &r);
-	if (!o->json && r.n > 0 && val(r.obj[0], "assignee")[0] != '\0')
-		printf(_("Incident %s is now %s, assigned to %s.\n"), val(r.obj[0], "id"),
-		       val(r.obj[0], "status"), val(r.obj[0], "assignee"));
-	else if (!o->json && r.n > 0)
-		printf(_("Incident %s is now %s.\n"), val(r.obj[0], "id"), val(r.obj[0], "status"));
+	if (!o->json) {
+		if (r.n == 0)
+			die(EXIT_DAEMON, _("The collector sent no answer."));
+		action_reply(&r, k, id, level);
+	}
 	reply_free(&r);
 	return 0;
 }
@@ -322,7 +410,7 @@ cmd_escalation(const struct command *cmd, struct opts *o, int argc, char **argv)
 {
 	struct request req = {.len = 0};
 	struct reply r = {0};
-	struct filter f = { -1, -1, NULL, NULL, -1 };
+	struct filter f = { -1, -1, NULL, NULL, -1, NULL, NULL };
 	const char *rule = NULL;
 	int c;
 

@@ -148,9 +148,15 @@ csv_field(const char *s, int last)
 static void
 table_print_csv(const struct table *t)
 {
+	static int bom_written;
 	size_t c, r;
 
-	for (c = 0; c < t->ncols; c++)
+	/* Once, before the first table: Excel takes a file without it for the ANSI code page. */
+	if (output_csv_bom && !bom_written) {
+		fputs("\xef\xbb\xbf", stdout);
+		bom_written = 1;
+	}
+	for (c = 0; c < t->ncols && !table_no_heading; c++)
 		csv_field(t->heads[c], c + 1 == t->ncols);
 	for (r = 0; r < t->nrows; r++)
 		for (c = 0; c < t->ncols; c++)
@@ -184,7 +190,8 @@ table_print(const struct table *t)
 	}
 	avail = term_width();
 	avail = avail > used + LAST_COLUMN_MIN ? avail - used : LAST_COLUMN_MIN;
-	print_row(t, heads, width, avail);
+	if (!table_no_heading)
+		print_row(t, heads, width, avail);
 	for (r = 0; r < t->nrows; r++)
 		print_row(t, (const char *const *)&t->cells[r * t->ncols], width, avail);
 }
@@ -316,26 +323,40 @@ print_events(const struct reply *r, size_t from)
 }
 
 /*
- * What an agent had to drop or cut, all counters summed ("" before its first
- * heartbeat): a non-zero figure is the cue to look at --json.
+ * The events an agent had to drop ("" before its first heartbeat): the
+ * "dropped" counter only, never summed with the others (drops_other()).
  */
 const char *
 drops(const struct json_object *o, char *buf, size_t len)
 {
-	static const char *const keys[] = {"dropped", "lines_truncated", "events_rejected",
-	                                   "rule_evictions", "uevents_spoofed", "uevents_lost"};
 	const struct json_member *m;
-	long long v, sum = 0;
-	int any = 0;
+	long long v;
 
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if ((m = json_get(o, keys[i])) != NULL && json_int(m, &v) == 0) {
-			sum += v;
-			any = 1;
-		}
-	if (!any)
+	if ((m = json_get(o, "dropped")) == NULL || json_int(m, &v) != 0)
 		return "";
-	snprintf(buf, len, "%lld", sum);
+	snprintf(buf, len, "%lld", v);
+	return buf;
+}
+
+/*
+ * The agent's other counters that are not zero, each under its own name:
+ * "rule_evictions=10904 lines_truncated=2" (state a rule had to forget, lines
+ * cut, events refused, forged or lost uevents: not dropped events).
+ */
+const char *
+drops_other(const struct json_object *o, char *buf, size_t len)
+{
+	static const char *const keys[] = {"rule_evictions", "lines_truncated", "events_rejected",
+	                                   "uevents_spoofed", "uevents_lost"};
+	const struct json_member *m;
+	size_t used = 0;
+	long long v;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && used < len; i++)
+		if ((m = json_get(o, keys[i])) != NULL && json_int(m, &v) == 0 && v != 0)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s=%lld",
+			                         used > 0 ? " " : "", keys[i], v);
 	return buf;
 }
 
@@ -368,12 +389,12 @@ print_agents(const struct reply *r)
 	static const char *const heads[] = {
 	    N_("AGENT"), N_("CLAIMED-HOST"), N_("UNIT"),    N_("VERSION"), N_("OS"), N_("ADDRESS"),
 	    N_("LAST-SEEN"), N_("CLOCK"),    N_("STATE"),   N_("AV"),      N_("SIG-AGE"),
-	    N_("SEC-UPD"), N_("REBOOT"),     N_("COMPLIANT"), N_("DROPS")};
-	static const unsigned char right[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1};
+	    N_("SEC-UPD"), N_("REBOOT"),     N_("COMPLIANT"), N_("DROPS"), N_("COUNTERS")};
+	static const unsigned char right[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 0};
 	struct table t;
-	char when[64], nd[32], clock[32], st[64];
+	char when[64], nd[32], clock[32], st[64], other[256];
 
-	table_init(&t, heads, right, 15);
+	table_init(&t, heads, right, 16);
 	for (size_t i = 0; i < r->n; i++) {
 		const struct json_object *o = r->obj[i];
 
@@ -390,10 +411,17 @@ print_agents(const struct reply *r)
 		                  val(o, "av"),
 		                  val(o, "signatures_age_days"), val(o, "security_updates"),
 		                  bool_yes_no(o, "reboot_required"), bool_yes_no(o, "compliant"),
-		                  drops(o, nd, sizeof(nd))});
+		                  drops(o, nd, sizeof(nd)), drops_other(o, other, sizeof(other))});
 	}
 	table_print(&t);
 	table_free(&t);
+}
+
+/* Every unit of an incident ("units": a correlation's machines may be of several). */
+static const char *
+units_of(const struct json_object *o)
+{
+	return json_get(o, "units") != NULL ? val(o, "units") : val(o, "unit");
 }
 
 void
@@ -415,7 +443,7 @@ print_incidents(const struct reply *r)
 		local_time(last, sizeof(last), val(o, "last_seen"), 0);
 		table_add(&t, (const char *const[]){val(o, "id"), val(o, "severity"),
 		                                    val(o, "status"), val(o, "assignee"),
-		                                    val(o, "unit"), val(o, "agent"), val(o, "events"),
+		                                    units_of(o), val(o, "agent"), val(o, "events"),
 		                                    first, last, val(o, "title")});
 	}
 	table_print(&t);

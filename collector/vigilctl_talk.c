@@ -121,9 +121,23 @@ take_line(const struct opts *o, const char *line, size_t len, struct reply *r)
 		die(EXIT_DAEMON, _("The collector sent a line that is not a valid JSON object (%s)."),
 		    err);
 	if ((e = json_get(obj, "error")) != NULL) {
+		const struct json_member *k = json_get(obj, "kind");
+
 		msg = escaped(e->str, e->len);
+		/* The collector found a value of the request wrong: the caller's mistake, as ours. */
+		if (k != NULL && k->str != NULL && strcmp(k->str, "usage") == 0)
+			usage_error("%s", msg);
 		fprintf(stderr, "vigilctl: %s\n", msg);
 		exit(EXIT_DAEMON);
+	}
+	if ((e = json_get(obj, "type")) != NULL && e->str != NULL && strcmp(e->str, "cursor") == 0) {
+		const struct json_member *a = json_get(obj, "after");
+
+		if (a == NULL || json_int(a, &r->cursor) != 0 || r->cursor < 0)
+			die(EXIT_DAEMON, _("The collector sent a bad cursor."));
+		r->has_cursor = 1;
+		json_free(obj);
+		return;
 	}
 	if (o->json) {
 		print_json_line(line, len);

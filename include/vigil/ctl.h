@@ -52,13 +52,23 @@
  *               "code","reason","next"}, then every action {"audit","time",
  *               "actor","action","detail"}, and for a correlation
  *               {"type":"machines","agents":"pc-01, pc-02"}
- *   incident-action: the incident object after the action
+ *   incident-action: the incident object after the action; for escalate,
+ *               then one {"type":"notified","level","route","contact","name",
+ *               "channels"} per contact that level notifies
+ *
+ * A refusal of a request that is itself wrong (a bad value, an unknown
+ * argument, a level no chain has) is {"error":"sentence","kind":"usage"}:
+ * vigilctl exits 2 for it, as for a mistake it notices itself.
  *   audit-verify: {"ok","records","last_id","head"} and, when broken,
  *               {"fault_id","fault"} (a sentence naming the record)
- *   escalation-test: {"text"}: escalate_explain()'s lines
- *   compliance: one line per unit {"unit","machines","compliant","percent",
- *               "target":100}, then one line per non-compliant machine
- *               {"agent","unit","hostname","reasons"}; reasons is one string,
+ *   escalation-test: {"type":"text","text"}: escalate_explain()'s lines; then
+ *               one {"type":"step","after_s","at","route","level","repeat",
+ *               "contact","name","channel","address"} per notification it
+ *               would send (level 0: at once), then {"type":"summary","routes",
+ *               "steps","truncated"}
+ *   compliance: one line per unit {"type":"unit","unit","machines","compliant",
+ *               "percent","target":100}, then one line per non-compliant machine
+ *               {"type":"machine","agent","unit","hostname","reasons"}; reasons is one string,
  *               the short sentences joined with "; " (the JSON has no arrays).
  *               percent is rounded, but 100 only when every machine complies.
  *

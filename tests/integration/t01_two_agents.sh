@@ -31,7 +31,12 @@ n=$("$BUILD/vigilctl" --json events --agent pc-01 --limit 5000 | wc -l)
 "$BUILD/vigilctl" --json events --limit 1 | grep -q '"rule":"ssh.failed_password"' ||
 	fail "vigilctl --json events lacks the rule field"
 "$BUILD/vigilctl" agents | grep -q pc-02 || fail "vigilctl agents does not list pc-02"
-csv=$("$BUILD/vigilctl" --csv events --agent pc-01 --limit 2)
+# --csv is for Excel: UTF-8 with a byte-order mark; --csv-no-bom is the same for scripts.
+"$BUILD/vigilctl" --csv events --agent pc-01 --limit 2 | head -c 3 | od -An -tx1 | grep -q 'ef bb bf' ||
+	fail "vigilctl --csv does not start with a UTF-8 byte-order mark"
+"$BUILD/vigilctl" events --csv-no-bom --agent pc-01 --limit 2 | head -c 3 | od -An -tx1 | grep -q 'ef bb bf' &&
+	fail "vigilctl --csv-no-bom writes a byte-order mark"
+csv=$("$BUILD/vigilctl" --csv-no-bom events --agent pc-01 --limit 2)
 [ "$(echo "$csv" | wc -l)" = 3 ] || fail "vigilctl --csv events printed: $csv"
 echo "$csv" | head -n 1 | grep -q '^TIME,RECEIVED,AGENT,SEVERITY' || fail "vigilctl --csv has no header: $csv"
 echo "$csv" | tail -n 1 | grep -q '^[^,]*,-,pc-01,low,auth,ssh.failed_password,"Failed SSH password for u[0-9]* from 10\.' ||

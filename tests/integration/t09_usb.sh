@@ -188,5 +188,5 @@ spoofed_shown() {
 	"$BUILD/vigilctl" --json agents | grep '"agent":"pc-usb"' | grep -q '"uevents_spoofed":2'
 }
 wait_for 20 "vigilctl agents to show 2 spoofed uevents" spoofed_shown
-"$BUILD/vigilctl" agents | grep pc-usb | grep -Eq ' 2$' || fail "the DROPS column does not show 2: $("$BUILD/vigilctl" agents)"
+"$BUILD/vigilctl" --csv-no-bom agents | grep "^pc-usb," | grep -Eq ",0,uevents_spoofed=2$" || fail "DROPS is not 0 and COUNTERS does not show uevents_spoofed=2 (spoofed uevents are no dropped events): $("$BUILD/vigilctl" --csv-no-bom agents)"
 pass "11 events, 3 blocked, keyboard and allowed stick untouched, late interfaces awaited, spoofed uevents dropped"

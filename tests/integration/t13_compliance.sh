@@ -50,15 +50,15 @@ unit_is() {
 }
 
 # ---- 1 of 3 --------------------------------------------------------------------------
-U33='{"unit":"test-unit","machines":3,"compliant":1,"percent":33,"target":100}'
+U33='{"type":"unit","unit":"test-unit","machines":3,"compliant":1,"percent":33,"target":100}'
 wait_for 30 "3 machines, 1 compliant, 33 %" unit_is "$U33"
 ctl --json compliance >"$T/c.json" || fail "vigilctl --json compliance failed"
 R_STOPPED='antivirus ClamAV not running; signature date unknown; updates unknown'
 R_OLD='signatures 10 days old (limit 3 days); updates unknown'
 cat >"$T/want.json" <<EOW
 $U33
-{"agent":"pc-old","unit":"test-unit","hostname":"$(hostname)","reasons":"$R_OLD"}
-{"agent":"pc-stopped","unit":"test-unit","hostname":"$(hostname)","reasons":"$R_STOPPED"}
+{"type":"machine","agent":"pc-old","unit":"test-unit","hostname":"$(hostname)","reasons":"$R_OLD"}
+{"type":"machine","agent":"pc-stopped","unit":"test-unit","hostname":"$(hostname)","reasons":"$R_STOPPED"}
 EOW
 diff -u "$T/want.json" "$T/c.json" >&2 || fail "compliance --json differs"
 
@@ -72,7 +72,7 @@ row_is pc-old "$R_OLD" || fail "no pc-old row in: $(cat "$T/c.txt")"
 row_is pc-stopped "$R_STOPPED" || fail "no pc-stopped row in: $(cat "$T/c.txt")"
 grep -q '^pc-fine' "$T/c.txt" && fail "pc-fine is listed as non-compliant"
 
-ctl --csv compliance >"$T/c.csv" || fail "vigilctl --csv compliance failed"
+ctl --csv-no-bom compliance >"$T/c.csv" || fail "vigilctl --csv compliance failed"
 cat >"$T/want.csv" <<EOW
 UNIT,MACHINES,COMPLIANT,PERCENT,TARGET
 test-unit,3,1,33,100
@@ -85,7 +85,7 @@ diff -u "$T/want.csv" "$T/c.csv" >&2 || fail "compliance --csv differs"
 
 # --unit: only that unit; a unit with no machine has its line all the same.
 [ "$(ctl --json compliance --unit test-unit | head -n 1)" = "$U33" ] || fail "--unit test-unit"
-[ "$(ctl --json compliance --unit nowhere)" = '{"unit":"nowhere","machines":0,"compliant":0,"percent":0,"target":100}' ] ||
+[ "$(ctl --json compliance --unit nowhere)" = '{"type":"unit","unit":"nowhere","machines":0,"compliant":0,"percent":0,"target":100}' ] ||
 	fail "--unit nowhere: $(ctl --json compliance --unit nowhere)"
 
 # ---- agents at a glance ------------------------------------------------------------------
@@ -97,14 +97,14 @@ grep -q '"agent":"pc-old".*"av":"ClamAV running","signatures_age_days":10,.*"com
 grep -q '"agent":"pc-stopped".*"av":"ClamAV stopped","signatures_age_days":null,.*"compliant":false' "$T/a.json" ||
 	fail "pc-stopped at a glance: $(grep pc-stopped "$T/a.json")"
 ctl agents >"$T/a.txt" || fail "vigilctl agents failed"
-head -n 1 "$T/a.txt" | grep -Eq 'AV +SIG-AGE +SEC-UPD +REBOOT +COMPLIANT +DROPS$' || fail "agents header: $(head -n 1 "$T/a.txt")"
-grep -Eq '^pc-old .*ClamAV running +10 +- +- +no +[0-9]+$' "$T/a.txt" || fail "pc-old in agents: $(cat "$T/a.txt")"
-grep -Eq '^pc-fine .*ClamAV running +0 +- +- +yes +[0-9]+$' "$T/a.txt" || fail "pc-fine in agents: $(cat "$T/a.txt")"
+head -n 1 "$T/a.txt" | grep -Eq 'AV +SIG-AGE +SEC-UPD +REBOOT +COMPLIANT +DROPS +COUNTERS$' || fail "agents header: $(head -n 1 "$T/a.txt")"
+grep -Eq '^pc-old .*ClamAV running +10 +- +- +no +[0-9]+( |$)' "$T/a.txt" || fail "pc-old in agents: $(cat "$T/a.txt")"
+grep -Eq '^pc-fine .*ClamAV running +0 +- +- +yes +[0-9]+( |$)' "$T/a.txt" || fail "pc-fine in agents: $(cat "$T/a.txt")"
 
 # ---- pc-stopped's clamd starts: 2 of 3 ------------------------------------------------------
 hist=$(db "select count(*) from posture_history where agent = 'pc-stopped';")
 clamd_start "$T/clamd-pc-stopped"
-U67='{"unit":"test-unit","machines":3,"compliant":2,"percent":67,"target":100}'
+U67='{"type":"unit","unit":"test-unit","machines":3,"compliant":2,"percent":67,"target":100}'
 wait_for 20 "2 of 3 compliant, 67 %" unit_is "$U67"
 ctl --json compliance >"$T/c2.json"
 grep -q '"agent":"pc-stopped"' "$T/c2.json" && fail "pc-stopped is still non-compliant"

@@ -229,6 +229,29 @@ test_print_loads_back(void **state)
 	write_conf(base_conf);
 }
 
+/* [notify] allow_http = yes lets an http:// webhook through; without it, file:line. */
+static void
+test_allow_http(void **state)
+{
+	struct escalate_conf *c = escalate_conf_new();
+	char err[512], prefix[160];
+
+	(void)state;
+	write_conf("[contact police]\nwebhook = http://10.0.0.5:8080/hook\n"
+	    "[route r]\nnotify_now = police\n");
+	assert_int_equal(escalate_conf_load_http(c, path, 1, err, sizeof err), 0);
+	assert_string_equal(c->contacts[0].webhook, "http://10.0.0.5:8080/hook");
+	assert_int_equal(escalate_conf_load_http(c, path, 0, err, sizeof err), VIGIL_ERR_CONFIG);
+	snprintf(prefix, sizeof prefix, "%s:2: ", path);
+	assert_memory_equal(err, prefix, strlen(prefix));
+	assert_non_null(strstr(err, "allow_http = yes"));
+	/* An http:// URL without a host stays wrong either way. */
+	write_conf("[contact police]\nwebhook = http://\n[route r]\nnotify_now = police\n");
+	assert_int_equal(escalate_conf_load_http(c, path, 1, err, sizeof err), VIGIL_ERR_CONFIG);
+	escalate_conf_free(c);
+	write_conf(base_conf);
+}
+
 /* Loading text fails with "PATH:LINE: " (or "PATH: " for line 0) and a message containing what. */
 static void
 expect_error(const char *text, int line, const char *what)
@@ -255,7 +278,7 @@ test_config_errors(void **state)
 	/* Contacts. */
 	expect_error("[contact it]\nname = IT\n", 1, "no email, webhook, command or phone");
 	expect_error("[contact it]\nemail = it@x.example nobody\n", 2, "'nobody' is not an email");
-	expect_error("[contact it]\n\nwebhook = http://x.example/h\n", 3, "https://");
+	expect_error("[contact it]\n\nwebhook = http://x.example/h\n", 3, "allow_http = yes");
 	expect_error("[contact it]\ncommand = sms-send +84\n", 2, "absolute path");
 	expect_error(C_IT "language = fr\n", 3, "vi or en");
 	expect_error(C_IT "phone = +84 90\n", 3, "is not a phone number");
@@ -1190,6 +1213,7 @@ main(void)
 		cmocka_unit_test(test_route_removed),
 		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_explain),
+		cmocka_unit_test(test_allow_http),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -161,7 +161,7 @@ query(struct store *st, const struct store_event_filter *f)
 static struct store_event_filter
 nofilter(void)
 {
-	struct store_event_filter f = { 0, 0, NULL, -1, -1, 0 };
+	struct store_event_filter f = { 0, 0, NULL, -1, -1, 0, NULL, NULL, NULL, 0 };
 
 	return f;
 }

@@ -182,6 +182,38 @@ test_body_english(void **state)
 	free(buf);
 }
 
+/* A sensor's event (no raw line) shows its summary and facts, never an empty heading. */
+static void
+test_sensor_evidence(void **state)
+{
+	struct notification n = sample("en");
+	char *e, *buf = malloc(TEMPLATE_BODY_MAX);
+	const char *lines[1];
+
+	(void)state;
+	assert_non_null(buf);
+	e = template_evidence("", "Antivirus ClamAV stopped",
+	    "{\"product\":\"ClamAV\",\"running\":\"no\"}");
+	assert_non_null(e);
+	assert_string_equal(e, "Antivirus ClamAV stopped (product=ClamAV, running=no)");
+	free(e);
+	e = template_evidence("Nov 25 pc sshd[1]: raw", "summary", "{\"a\":\"b\"}");
+	assert_string_equal(e, "Nov 25 pc sshd[1]: raw");
+	free(e);
+	e = template_evidence("", "", "{\"updates.security\":\"3\"}");
+	assert_string_equal(e, "updates.security=3");
+	free(e);
+	assert_null(template_evidence("", "", "{}"));
+	assert_null(template_evidence(NULL, NULL, NULL));
+	/* Only empty lines: no "Evidence:" heading at all. */
+	lines[0] = "";
+	n.evidence = lines;
+	n.nevidence = 1;
+	assert_true(template_body(&n, 420, buf, TEMPLATE_BODY_MAX) > 0);
+	assert_null(strstr(buf, "Evidence"));
+	free(buf);
+}
+
 static void
 test_body_evidence_capped(void **state)
 {
@@ -397,6 +429,7 @@ main(void)
 	    cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_every_enum_has_words),
 	    cmocka_unit_test(test_clean_line),
+	    cmocka_unit_test(test_sensor_evidence),
 	    cmocka_unit_test(test_vietnamese_has_no_english),
 	};
 
