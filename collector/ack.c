@@ -388,11 +388,24 @@ rfc2047_decode(const char *s, char *d, size_t dlen)
 
 		if (s[0] == '=' && s[1] == '?' && (q1 = strchr(s + 2, '?')) != NULL &&
 		    q1[1] != '\0' && q1[2] == '?' && (end = strstr(q1 + 3, "?=")) != NULL) {
+			char raw[1024], cs[64], *u;
+			size_t n, un;
+
 			q2 = q1 + 3;
 			if (toupper((unsigned char)q1[1]) == 'B')
-				o += b64_decode(q2, (size_t)(end - q2), d + o, dlen - 1 - o);
+				n = b64_decode(q2, (size_t)(end - q2), raw, sizeof(raw));
 			else
-				o += qp_decode(q2, (size_t)(end - q2), d + o, dlen - 1 - o, 1);
+				n = qp_decode(q2, (size_t)(end - q2), raw, sizeof(raw), 1);
+			/* The word's charset (RFC 2231 may add "*language"). */
+			snprintf(cs, sizeof(cs), "%.*s", (int)(q1 - (s + 2)), s + 2);
+			cs[strcspn(cs, "*")] = '\0';
+			if ((u = ack_charset_utf8(cs, raw, n, &un)) != NULL) {
+				if (un > dlen - 1 - o)
+					un = dlen - 1 - o;
+				memcpy(d + o, u, un);
+				o += un;
+				free(u);
+			}
 			s = end + 2;
 			last_word = 1;
 			continue;
@@ -467,7 +480,7 @@ strip_tags(char *s)
 static int
 entity_text(const char *s, size_t len, int depth, char **text, char **html)
 {
-	char ct[512], cte[64], boundary[200];
+	char ct[512], cte[64], boundary[200], charset[64];
 	size_t hlen, body = header_end(s, len, &hlen), blen = len - body;
 	char *out;
 	size_t n;
@@ -520,6 +533,14 @@ entity_text(const char *s, size_t len, int depth, char **text, char **html)
 	else
 		n = (memcpy(out, s + body, blen), blen);
 	out[n] = '\0';
+	/* Bytes in the part's charset (UTF-16 holds NULs: by length, not as a string). */
+	if (param_get(ct, "charset", charset, sizeof(charset)) == 0) {
+		char *u = ack_charset_utf8(charset, out, n, &n);
+
+		free(out);
+		if ((out = u) == NULL)
+			return -1;
+	}
 	if (strncasecmp(ct, "text/html", 9) == 0) {
 		strip_tags(out);
 		if (*html == NULL)

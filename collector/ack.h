@@ -78,12 +78,21 @@ struct ack_mail {
 
 /*
  * Parse one RFC 5322 message of len bytes: headers, a multipart tree (three
- * levels at most), base64 and quoted-printable. Text is taken as UTF-8 and
- * cleaned. Returns 0, VIGIL_ERR_TOOBIG past ACK_MAIL_MAX, VIGIL_ERR_DECODE for
+ * levels at most), base64 and quoted-printable, then the part's charset (and
+ * each RFC 2047 word's) converted to UTF-8 (ack_charset_utf8), and cleaned. Returns 0, VIGIL_ERR_TOOBIG past ACK_MAIL_MAX, VIGIL_ERR_DECODE for
  * something that is not a mail, VIGIL_ERR_NOMEM.
  */
 int ack_mail_parse(const char *raw, size_t len, struct ack_mail *m);
 void ack_mail_clear(struct ack_mail *m);
+
+/*
+ * ack_charset.c: in[0..len) in charset (a MIME name: windows-1258,
+ * ISO-8859-1, UTF-16...; NULL or "": UTF-8) as UTF-8, NUL-terminated, in a
+ * new malloc'd string (length in *outlen); NULL when out of memory. An
+ * unknown charset gives the bytes as they are; bytes not in the charset are
+ * skipped. At most ACK_MAIL_MAX bytes are read.
+ */
+char *ack_charset_utf8(const char *charset, const char *in, size_t len, size_t *outlen);
 
 /*
  * The bytes of the first IMAP literal ("{N}\r\n" then N bytes) in an answer

@@ -216,6 +216,7 @@ on_request(struct evhttp_request *req, void *arg)
 
 	if ((tok = path_token(evhttp_request_get_uri(req), token, sizeof(token))) == NULL) {
 		h->refused++;
+		c->counters.links_refused_invalid++;
 		page(req, 404, "Not Found", T_("Link not found"), T_("This link is not valid."));
 		return;
 	}
@@ -224,8 +225,15 @@ on_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	/* One answer for unknown, altered, expired and used links: the page says no more. */
+	memset(&l, 0, sizeof(l));
 	if (store_ack_link_get(c->store, tok, &l) != 0 || l.expires_us <= now || l.used_us != 0) {
 		h->refused++;
+		if (l.incident == 0)
+			c->counters.links_refused_invalid++;
+		else if (l.used_us != 0)
+			c->counters.links_refused_used++;
+		else
+			c->counters.links_refused_expired++;
 		page(req, 410, "Gone", T_("Link no longer valid"),
 		    T_("This link was used already, has expired, or is not valid. Nothing was changed."));
 		return;
@@ -276,6 +284,7 @@ on_request(struct evhttp_request *req, void *arg)
 	    (t = evhttp_find_header(&q, "t")) == NULL || strcmp(t, tok) != 0) {
 		evhttp_clear_headers(&q);
 		h->refused++;
+		c->counters.links_refused_invalid++;
 		page(req, 403, "Forbidden", T_("Refused"),
 		    T_("This request did not come from the acknowledgement page. Nothing was changed."));
 		return;
@@ -283,12 +292,14 @@ on_request(struct evhttp_request *req, void *arg)
 	evhttp_clear_headers(&q);
 	if (strcmp(s.status, "new") != 0) {
 		h->refused++;
+		c->counters.links_refused_used++;
 		page(req, 409, "Conflict", T_("Already acknowledged"),
 		    T_("The incident was acknowledged already. Nothing was changed."));
 		return;
 	}
 	if (store_ack_link_use(c->store, tok, now) != 0) {
 		h->refused++;
+		c->counters.links_refused_used++;
 		page(req, 410, "Gone", T_("Link no longer valid"),
 		    T_("This link was used already, has expired, or is not valid. Nothing was changed."));
 		return;
@@ -308,6 +319,7 @@ on_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	h->acked++;
+	c->counters.links_acknowledged++;
 	log_info("Incident %lld acknowledged by %s by link from %s.", (long long)l.incident,
 	    l.contact, peer != NULL ? peer : "?");
 	page(req, 200, "OK", T_("Acknowledged"),

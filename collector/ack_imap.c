@@ -185,6 +185,7 @@ finished(struct ack_imap *im, CURLcode res)
 	im->easy = NULL;
 	if (res != CURLE_OK && !(im->step == STEP_FETCH && im->overflow)) {
 		im->failures++;
+		im->c->counters.imap_poll_failures++;
 		if (!im->failing)
 			log_warnx("The reply mailbox %s cannot be read: %s (%s); trying again every "
 			    "poll.", im->c->conf.ack_mail.url, curl_easy_strerror(res), im->error);

@@ -210,6 +210,30 @@ ack_reply_handle(struct collector *c, const struct ack_reply_in *in, struct ack_
 		}
 	}
 	rt->outcomes[o]++;
+	switch (o) {
+	case ACK_DONE:
+		c->counters.replies_acknowledged++;
+		break;
+	case ACK_STRANGER:
+		c->counters.replies_refused_stranger++;
+		break;
+	case ACK_NO_CODE:
+	case ACK_UNKNOWN_CODE:
+	case ACK_FOREIGN:
+		c->counters.replies_refused_wrong_code++;
+		break;
+	case ACK_ALREADY:
+	case ACK_CLOSED:
+		c->counters.replies_refused_used++;
+		break;
+	case ACK_NO_WORD:
+	case ACK_AUTO:
+		c->counters.replies_refused_other++;
+		break;
+	case ACK_FAILED:
+	case ACK_OUTCOME_COUNT:
+		break;
+	}
 	if (o == ACK_FAILED)
 		return o;       /* not recorded: the next poll tries again */
 	if (store_ack_record(c->store, in->key, in->channel, in->sender, incident, f.code,

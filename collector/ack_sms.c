@@ -121,6 +121,7 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if ((d = opendir(s->c->conf.sms.inbox)) == NULL) {
+		s->c->counters.sms_poll_failures++;
 		if (!s->failing)
 			log_warn("Cannot read the SMS inbox %s; trying again every poll",
 			    s->c->conf.sms.inbox);

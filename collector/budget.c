@@ -42,8 +42,31 @@ budget_decide(const struct budget_conf *c, struct budget_ledger *l, int severity
 	return BUDGET_SEND;
 }
 
+void
+budget_record(struct budget_ledger *l, int64_t at_us)
+{
+	prune(l, at_us);
+	record(l, at_us);
+}
+
 int64_t
 budget_digest_at(const struct budget_conf *c, int64_t first_held_us)
 {
 	return first_held_us + c->digest_every_us;
+}
+
+int64_t
+budget_digest_next(const struct budget_conf *c, int64_t first_held_us, int64_t last_us)
+{
+	int64_t at = budget_digest_at(c, first_held_us);
+
+	if (last_us > 0 && at < last_us + c->digest_every_us)
+		at = last_us + c->digest_every_us;
+	return at;
+}
+
+int
+budget_digest_lists(const struct budget_conf *c, int64_t held_us, int64_t now_us)
+{
+	return held_us <= now_us - c->digest_min_age_us;
 }

@@ -11,6 +11,11 @@
  * - A message an operator asked for (vigilctl incident escalate) always goes.
  * - A digest goes digest_every after the first message it holds (1 h by
  *   default, 24 h for the Police), and is one message, whatever it holds.
+ * - It lists only the incidents nobody has acknowledged for digest_min_age
+ *   (0 by default; 24 h for the Police: they hear of an attack below high
+ *   only when the unit has not taken it in hand within a day); younger ones
+ *   wait for the next digest, which never goes sooner than digest_every
+ *   after the last one.
  *
  * The caller keeps one ledger per contact and passes the clock.
  */
@@ -27,6 +32,7 @@ struct budget_conf {
 	int max_per_hour;                  /* 0: no limit */
 	int urgent_min_severity;           /* proto severity; below it: the digest */
 	int64_t digest_every_us;
+	int64_t digest_min_age_us;         /* a digest lists incidents unacknowledged this long */
 };
 
 /* The times of the messages sent in the last hour, oldest first (a ring). */
@@ -42,7 +48,22 @@ enum budget_verdict { BUDGET_SEND = 0, BUDGET_HOLD };
 enum budget_verdict budget_decide(const struct budget_conf *c, struct budget_ledger *l,
     int severity, int manual, int64_t now_us);
 
+/*
+ * A message that went at at_us, counted in l without a decision: the hour
+ * read back from the store after a restart (oldest first).
+ */
+void budget_record(struct budget_ledger *l, int64_t at_us);
+
 /* When the digest holding messages since first_held_us goes. */
 int64_t budget_digest_at(const struct budget_conf *c, int64_t first_held_us);
+
+/*
+ * The same, when the last digest to that contact went at last_us (0: none
+ * since the start): never sooner than digest_every after it.
+ */
+int64_t budget_digest_next(const struct budget_conf *c, int64_t first_held_us, int64_t last_us);
+
+/* 1 when a message held at held_us about an incident still unacknowledged is listed at now. */
+int budget_digest_lists(const struct budget_conf *c, int64_t held_us, int64_t now_us);
 
 #endif

@@ -61,6 +61,20 @@ struct collector_counters {
 	uint64_t items_refused;            /* items the store refused for their own data */
 	uint64_t events_clock_implausible; /* stored, flagged: far ahead of or behind arrival */
 	uint64_t store_alarms;             /* commits failed for store_alarm_after */
+	/* the noise budget and acknowledgement from anywhere (issue 11) */
+	uint64_t notifications_held;       /* past a contact's budget, into its digest */
+	uint64_t digests_sent;
+	uint64_t replies_acknowledged;     /* by mail or SMS */
+	uint64_t replies_refused_stranger; /* the sender is no contact */
+	uint64_t replies_refused_wrong_code;  /* no code, an unknown one, or another's */
+	uint64_t replies_refused_used;     /* the incident was acknowledged or closed already */
+	uint64_t replies_refused_other;    /* no XN in its own text; automatic replies */
+	uint64_t links_acknowledged;
+	uint64_t links_refused_expired;
+	uint64_t links_refused_used;       /* used, or the incident acknowledged already */
+	uint64_t links_refused_invalid;    /* unknown, altered, or cross-site */
+	uint64_t imap_poll_failures;       /* the reply mailbox could not be read */
+	uint64_t sms_poll_failures;        /* gammu-smsd's inbox could not be read */
 };
 
 /*

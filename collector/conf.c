@@ -178,6 +178,8 @@ static const struct cfg_key ack_mail_keys[] = {
 	    "How often the mailbox is read."),
 	ANUM("max_per_poll", CFG_INT, "50", 1, 10000, max_per_poll,
 	    "Replies read in one poll; the rest wait for the next."),
+	AKEY("address", CFG_STRING, NULL, 0, 0, address,
+	    "The mailbox's address, given as Reply-To: in every notification; none: smtp_from."),
 	{ NULL },
 };
 

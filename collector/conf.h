@@ -84,6 +84,7 @@ struct conf_ack_mail {
 	char ca[CONF_PATH_MAX];              /* "": the system store */
 	long long poll;                      /* ms */
 	long long max_per_poll;              /* messages read in one poll */
+	char address[320];                   /* Reply-To: of notifications; "": smtp_from */
 };
 
 /* ---- SMS through gammu-smsd (issue 11): [sms], its FILES service's folders ---- */

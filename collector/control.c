@@ -48,6 +48,7 @@ static const struct ctl_cmd commands[] = {
 	{ "incident", cmd_incident },
 	/* incidents, audit, escalation */
 	{ "incident-action", cmd_incident_action },
+	{ "incident-notify", cmd_incident_notify },
 	{ "audit-verify", cmd_audit_verify },
 	{ "escalation-test", cmd_escalation_test },
 	{ "compliance", cmd_compliance },

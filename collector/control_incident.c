@@ -35,6 +35,7 @@
 #include "audit.h"
 #include "escalate.h"
 #include "escalate_run.h"
+#include "escalate_notify.h"
 #include "incident.h"
 #include "presence.h"
 #include "roles.h"
@@ -380,6 +381,41 @@ cmd_incident_action(struct jw *w, const struct ctl_arg *args, size_t nargs, char
 		struct who_ctx wc = { w, rq.level };
 
 		escalate_run_who(w->ctl->c, id, rq.level, who_line, &wc);
+	}
+	return 0;
+}
+
+/* "Escalate to Police": tell a route's or a contact's people now (escalate_notify.h). */
+int
+cmd_incident_notify(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen)
+{
+	static const char *const known[] = { "id", "who", NULL };
+	struct escalate_told told[ESC_TOLD_MAX];
+	const char *who;
+	size_t n = 0;
+	long long id;
+
+	if (args_check(args, nargs, known, err, errlen) != 0 ||
+	    id_arg(args, nargs, &id, err, errlen) != 0 ||
+	    name_arg(args, nargs, "who", &who, err, errlen) != 0)
+		return -1;
+	if (who == NULL) {
+		snprintf(err, errlen, "missing argument who (a route such as police, or a contact)");
+		return -1;
+	}
+	if (escalate_notify_now(w->ctl->c, id, who, w->conn != NULL ? w->conn->user : "unknown",
+	    clock_now_us(), told, &n, err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		jw_begin(w);
+		jw_int(w, "id", id);
+		jw_str(w, "contact", told[i].contact);
+		jw_str(w, "name", told[i].name);
+		jw_str(w, "channel", told[i].channel);
+		jw_str(w, "target", told[i].target);
+		jw_int(w, "notification", told[i].outbox);
+		jw_end(w);
 	}
 	return 0;
 }

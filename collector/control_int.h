@@ -118,6 +118,8 @@ int cmd_incidents(struct jw *w, const struct ctl_arg *args, size_t nargs, char *
 int cmd_incident(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err, size_t errlen);
 int cmd_incident_action(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
     size_t errlen);
+int cmd_incident_notify(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen);
 int cmd_audit_verify(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
     size_t errlen);
 int cmd_escalation_test(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,

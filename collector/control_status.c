@@ -286,7 +286,11 @@ static const struct {
 	C(commit_failures), C(control_requests), C(control_refused),
 	C(connections_refused_address), C(handshakes_queued), C(handshake_timeouts),
 	C(frame_timeouts), C(idle_timeouts), C(items_refused), C(events_clock_implausible),
-	C(store_alarms),
+	C(store_alarms), C(notifications_held), C(digests_sent), C(replies_acknowledged),
+	C(replies_refused_stranger), C(replies_refused_wrong_code), C(replies_refused_used),
+	C(replies_refused_other), C(links_acknowledged), C(links_refused_expired),
+	C(links_refused_used), C(links_refused_invalid), C(imap_poll_failures),
+	C(sms_poll_failures),
 #undef C
 };
 

@@ -35,6 +35,7 @@ struct digest {
 	struct notify *notify;
 	struct notify_conf nconf;
 	struct budget_ledger *ledgers;       /* one per contact */
+	int64_t *last_us;                    /* one per contact: its last digest; 0: none yet */
 	struct event *timer;
 	int64_t armed_us;                    /* 0: not armed */
 	uint64_t digests;                    /* sent (a counter) */
@@ -73,6 +74,7 @@ budget_of(const struct escalate_contact *p, struct budget_conf *b)
 	b->max_per_hour = (int)p->max_per_hour;
 	b->urgent_min_severity = p->urgent_severity;
 	b->digest_every_us = p->digest_every * 1000;
+	b->digest_min_age_us = p->digest_min_age * 1000;
 }
 
 int
@@ -92,10 +94,11 @@ digest_admit(struct digest *d, const struct store_outbox_row *row, size_t contac
 		    (long long)row->id, store_errmsg(d->c->store));
 		return 1;
 	}
+	d->c->counters.notifications_held++;
 	log_info("Notification %lld to %s waits for the digest (its budget: %d an hour, at once "
 	    "from %s).", (long long)row->id, row->contact, b.max_per_hour,
 	    d->conf->contacts[contact].urgent_min_severity);
-	arm(d, budget_digest_at(&b, now_us));
+	arm(d, budget_digest_next(&b, now_us, d->last_us[contact]));
 	return 0;
 }
 
@@ -117,9 +120,15 @@ facts_of(void *arg, const struct store_incident_row *r)
 	return 0;
 }
 
-/* One digest: the rows held[from..to) share contact, channel and target. */
-static void
-send_digest(struct digest *d, const struct store_held *held, size_t from, size_t to, int64_t now)
+/*
+ * One digest: the rows held[from..to) share contact, channel and target.
+ * Rows about incidents acknowledged since are done; rows younger than
+ * digest_min_age stay held for the next digest. Returns when the oldest row
+ * still held was held (0: none), and sets *sent_us when a digest went.
+ */
+static int64_t
+send_digest(struct digest *d, const struct store_held *held, size_t from, size_t to, int64_t now,
+    const struct budget_conf *bc, int64_t *sent_us)
 {
 	const char *lang = held[from].language[0] != '\0' ? held[from].language : "vi";
 	int en = strcmp(lang, "en") == 0;
@@ -129,24 +138,35 @@ send_digest(struct digest *d, const struct store_held *held, size_t from, size_t
 	struct notification n;
 	struct notify_request rq;
 	struct sbuf b;
+	int64_t kept = 0;
+	char *keep;
 	int ch, rc;
 
+	if ((keep = calloc(to - from, 1)) == NULL)
+		return held[from].held_us;
 	/*
 	 * Each incident once, however many of its messages were held, and only
 	 * those nobody has acknowledged yet: what the IT desk took in hand is not
-	 * worth another message (the Police's digest then stays silent).
+	 * worth another message (the Police's digest then stays silent). An
+	 * incident not yet unacknowledged for digest_min_age waits for the next.
 	 */
 	for (size_t i = from; i < to; i++) {
 		struct facts f;
 		size_t k;
 
-		for (k = 0; k < nids && ids[k] != held[i].incident; k++)
-			;
-		if (k < nids)
-			continue;
 		memset(&f, 0, sizeof(f));
 		if (store_get_incident(d->c->store, held[i].incident, facts_of, NULL, &f) == 0 &&
 		    strcmp(f.status, "new") != 0)
+			continue;
+		if (!budget_digest_lists(bc, held[i].held_us, now)) {
+			keep[i - from] = 1;
+			if (kept == 0 || held[i].held_us < kept)
+				kept = held[i].held_us;
+			continue;
+		}
+		for (k = 0; k < nids && ids[k] != held[i].incident; k++)
+			;
+		if (k < nids)
 			continue;
 		if (nids < DIGEST_LIST_MAX)
 			ids[nids++] = held[i].incident;
@@ -154,14 +174,18 @@ send_digest(struct digest *d, const struct store_held *held, size_t from, size_t
 			more++;
 	}
 	if (nids + more == 0) {
-		log_info("The digest to %s has nothing left unacknowledged; it is not sent.",
-		    held[from].contact);
+		log_info("The digest to %s has nothing %s; it is not sent.", held[from].contact,
+		    kept != 0 ? "old enough yet" : "left unacknowledged");
 		for (size_t i = from; i < to; i++)
-			(void)store_budget_digested(d->c->store, held[i].id, now);
-		return;
+			if (!keep[i - from])
+				(void)store_budget_digested(d->c->store, held[i].id, now);
+		free(keep);
+		return kept;
 	}
-	if ((body = malloc(DIGEST_BODY_MAX)) == NULL)
-		return;
+	if ((body = malloc(DIGEST_BODY_MAX)) == NULL) {
+		free(keep);
+		return held[from].held_us;
+	}
 	snprintf(subject, sizeof(subject), T_("[Vigil] Digest: %zu incidents not sent one by one"),
 	    nids + more);
 	sbuf_init(&b, body, DIGEST_BODY_MAX);
@@ -185,7 +209,8 @@ send_digest(struct digest *d, const struct store_held *held, size_t from, size_t
 	    "vigilctl incident escalate N LEVEL.\n"));
 	if ((ch = notify_channel_find(held[from].channel)) < 0) {
 		free(body);
-		return;
+		free(keep);
+		return 0;
 	}
 	memset(&n, 0, sizeof(n));
 	n.language = lang;
@@ -199,16 +224,21 @@ send_digest(struct digest *d, const struct store_held *held, size_t from, size_t
 		log_warnx("Cannot send the digest to %s: %s; it is tried again later.",
 		    held[from].contact, vigil_strerror(rc));
 		free(body);
-		return;
+		free(keep);
+		return held[from].held_us;
 	}
 	d->digests++;
+	d->c->counters.digests_sent++;
 	log_info("Digest of %zu incidents to %s by %s.", nids + more, held[from].contact,
 	    held[from].channel);
+	*sent_us = now;
 	for (size_t i = from; i < to; i++)
-		if (store_budget_digested(d->c->store, held[i].id, now) != 0)
+		if (!keep[i - from] && store_budget_digested(d->c->store, held[i].id, now) != 0)
 			log_warnx("Cannot mark notification %lld as digested: %s.",
 			    (long long)held[i].id, store_errmsg(d->c->store));
 	free(body);
+	free(keep);
+	return kept;
 }
 
 static int
@@ -247,7 +277,7 @@ tick(evutil_socket_t fd, short what, void *arg)
 		struct budget_conf b;
 		struct store_held *g;
 		size_t k = 0, first = i;
-		int64_t due;
+		int64_t due, kept, unused = 0, *last = &unused;
 
 		if (done[i])
 			continue;
@@ -261,15 +291,15 @@ tick(evutil_socket_t fd, short what, void *arg)
 			if (held[j].held_us < held[first].held_us)
 				first = j;
 		}
-		if ((p = contact_by_label(d, held[i].contact)) == NULL) {
-			b.digest_every_us = 0;      /* a contact gone from the file: at once */
-		} else {
+		memset(&b, 0, sizeof(b));
+		if ((p = contact_by_label(d, held[i].contact)) != NULL) {
 			budget_of(p, &b);
-		}
-		due = budget_digest_at(&b, held[first].held_us);
-		if (due <= now)
-			send_digest(d, g, 0, k, now);
-		else if (next == 0 || due < next)
+			last = &d->last_us[p - d->conf->contacts];
+		}                                   /* else a contact gone from the file: at once */
+		due = budget_digest_next(&b, held[first].held_us, *last);
+		if (due <= now && (kept = send_digest(d, g, 0, k, now, &b, last)) != 0)
+			due = budget_digest_next(&b, kept, *last);
+		if (due > now && (next == 0 || due < next))
 			next = due;
 		free(g);
 	}
@@ -292,6 +322,18 @@ on_attempt(const struct notify_attempt *a, void *arg)
 		    a->final ? "; giving up." : "; it will be retried.");
 }
 
+static void
+recount_one(void *arg, const char *contact, int64_t created_us)
+{
+	struct digest *d = arg;
+
+	for (size_t i = 0; i < d->conf->ncontacts; i++)
+		if (strcmp(d->conf->contacts[i].label, contact) == 0) {
+			budget_record(&d->ledgers[i], created_us);
+			return;
+		}
+}
+
 struct digest *
 digest_new(struct collector *c, const struct escalate_conf *conf, struct notify *unused)
 {
@@ -304,12 +346,21 @@ digest_new(struct collector *c, const struct escalate_conf *conf, struct notify 
 	d->conf = conf;
 	escalate_run_notify_conf(&c->conf, &d->nconf);
 	d->ledgers = calloc(conf->ncontacts > 0 ? conf->ncontacts : 1, sizeof(*d->ledgers));
+	d->last_us = calloc(conf->ncontacts > 0 ? conf->ncontacts : 1, sizeof(*d->last_us));
 	d->timer = evtimer_new(c->base, tick, d);
 	d->notify = notify_new(c->base, &d->nconf, on_attempt, d);
-	if (d->ledgers == NULL || d->timer == NULL || d->notify == NULL) {
+	if (d->ledgers == NULL || d->last_us == NULL || d->timer == NULL || d->notify == NULL) {
 		digest_free(d);
 		return NULL;
 	}
+	/*
+	 * The hour already spent: a restart must not give a contact a fresh
+	 * budget (the outbox keeps every message that went, with its time).
+	 */
+	if (store_budget_sent_since(c->store, clock_now_us() - BUDGET_WINDOW_US, recount_one, d) !=
+	    0)
+		log_warnx("Cannot read the last hour's notifications: %s; the noise budget starts "
+		    "a fresh hour.", store_errmsg(c->store));
 	/* Rows held before a restart: their digests are still due. */
 	arm(d, clock_now_us());
 	return d;
@@ -324,5 +375,6 @@ digest_free(struct digest *d)
 	if (d->timer != NULL)
 		event_free(d->timer);
 	free(d->ledgers);
+	free(d->last_us);
 	free(d);
 }

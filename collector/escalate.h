@@ -20,7 +20,12 @@
  * Configuration (INI, common/config.c, errors "file:line: message"):
  *
  *   [contact it-officer]        name, email (addresses), webhook (https URL),
- *                               command (argv, no shell), language vi|en
+ *                               command (argv, no shell), language vi|en,
+ *                               role, and the noise budget (max_per_hour,
+ *                               urgent_min_severity, digest_every)
+ *   [role police]               the noise budget of every contact with
+ *                               role = police; a key the contact writes
+ *                               itself wins over its role's
  *   [chain default]             level1 .. level8 = CONTACTS,
  *                               level1_wait .. level7_wait = how long to wait for
  *                               an ack before the next level; repeat_last,
@@ -65,6 +70,7 @@
 #define ESC_LIST_MAX 1024         /* email addresses, a command line, a URL, lists */
 #define ESC_CONTACTS_MAX 64
 #define ESC_CHAINS_MAX 16
+#define ESC_ROLES_MAX 16
 #define ESC_ROUTES_MAX 64
 #define ESC_LEVELS_MAX 8
 #define ESC_LEVEL_CONTACTS_MAX 8  /* contacts per level, and in notify_now */
@@ -105,8 +111,34 @@ struct escalate_contact {
 	char urgent_min_severity[16];       /* as written; below it: the digest */
 	int urgent_severity;                /* compiled */
 	long long digest_every;             /* ms */
+	long long digest_min_age;           /* ms: a digest lists incidents unacknowledged this long */
 	char language[8];                   /* "vi" or "en" */
+	char role[ESC_NAME_MAX];            /* [role LABEL] giving the budget keys not set here */
 };
+
+/* The budget keys, for escalate_budget_inherit(). */
+#define ESC_BUDGET_MAX_PER_HOUR 0x1
+#define ESC_BUDGET_URGENT       0x2
+#define ESC_BUDGET_DIGEST_EVERY 0x4
+#define ESC_BUDGET_MIN_AGE      0x8
+
+/* A role: the noise budget shared by its contacts' configuration (issue 11). */
+struct escalate_role {
+	char label[ESC_NAME_MAX];
+	long long max_per_hour;
+	char urgent_min_severity[16];
+	int urgent_severity;                /* compiled */
+	long long digest_every;             /* ms */
+	long long digest_min_age;           /* ms */
+};
+
+/*
+ * The contact's effective budget: each key the contact did not write itself
+ * (ESC_BUDGET_* bits in set) is its role's. Pure; r may be NULL (no role:
+ * nothing changes).
+ */
+void escalate_budget_inherit(struct escalate_contact *p, const struct escalate_role *r,
+    unsigned set);
 
 struct escalate_chain {
 	char label[ESC_NAME_MAX];
@@ -157,8 +189,9 @@ struct escalate_quiet {
 };
 
 struct escalate_conf {
-	size_t ncontacts, nchains, nroutes;
+	size_t ncontacts, nchains, nroutes, nroles;
 	struct escalate_contact contacts[ESC_CONTACTS_MAX];
+	struct escalate_role roles[ESC_ROLES_MAX];
 	struct escalate_chain chains[ESC_CHAINS_MAX];
 	struct escalate_route routes[ESC_ROUTES_MAX];
 	struct escalate_quiet quiet;

@@ -64,9 +64,42 @@ static const struct cfg_key contact_keys[] = {
 	{ "digest_every", CFG_DURATION, "1h", 1000, 7 * 24 * 3600 * 1000LL,
 	    offsetof(struct escalate_contact, digest_every), 0, 0,
 	    "A digest goes this long after the first message it holds (the Police: 24h)." },
+	{ "digest_min_age", CFG_DURATION, "0", 0, 30 * 24 * 3600 * 1000LL,
+	    offsetof(struct escalate_contact, digest_min_age), 0, 0,
+	    "A digest lists only incidents nobody acknowledged for this long; younger ones wait "
+	    "for the next (the Police: 24h)." },
 	CKEY("language", CFG_STRING, "vi", 0, 0, language, 0,
 	    "Language of the messages: vi or en."),
+	CKEY("role", CFG_STRING, NULL, 0, 0, role, 0,
+	    "A [role LABEL] whose budget keys apply where this contact sets none."),
 	{ NULL },
+};
+
+#define OKEY(n, t, d, lo, hi, f, h) \
+	{ n, t, d, lo, hi, offsetof(struct escalate_role, f), \
+	    t == CFG_STRING ? sizeof(((struct escalate_role *)0)->f) : 0, 0, h }
+
+static const struct cfg_key role_keys[] = {
+	OKEY("max_per_hour", CFG_INT, "12", 0, BUDGET_PER_HOUR_MAX, max_per_hour,
+	    "Messages at most in any hour to each contact of the role (0: no limit)."),
+	OKEY("urgent_min_severity", CFG_STRING, "info", 0, 0, urgent_min_severity,
+	    "Incidents below this severity reach the role's contacts only in the digest."),
+	OKEY("digest_every", CFG_DURATION, "1h", 1000, 7 * 24 * 3600 * 1000LL, digest_every,
+	    "The digest goes this long after the first message it holds."),
+	OKEY("digest_min_age", CFG_DURATION, "0", 0, 30 * 24 * 3600 * 1000LL, digest_min_age,
+	    "A digest lists only incidents nobody acknowledged for this long."),
+	{ NULL },
+};
+
+/* Which budget keys a contact section writes itself, and the flag of each. */
+static const struct {
+	const char *key;
+	unsigned bit;
+} budget_keys[] = {
+	{ "max_per_hour", ESC_BUDGET_MAX_PER_HOUR },
+	{ "urgent_min_severity", ESC_BUDGET_URGENT },
+	{ "digest_every", ESC_BUDGET_DIGEST_EVERY },
+	{ "digest_min_age", ESC_BUDGET_MIN_AGE },
 };
 
 #define LVL(i, n) \
@@ -162,6 +195,31 @@ contact_get(const void *conf, size_t i, const char **label)
 }
 
 static void *
+role_add(void *conf, const char *label)
+{
+	struct escalate_conf *c = conf;
+	struct escalate_role *p;
+
+	if (c->nroles >= ESC_ROLES_MAX)
+		return NULL;
+	p = &c->roles[c->nroles++];
+	memset(p, 0, sizeof *p);
+	snprintf(p->label, sizeof p->label, "%s", label);
+	return p;
+}
+
+static void *
+role_get(const void *conf, size_t i, const char **label)
+{
+	const struct escalate_conf *c = conf;
+
+	if (i >= c->nroles)
+		return NULL;
+	*label = c->roles[i].label;
+	return (void *)(uintptr_t)&c->roles[i];
+}
+
+static void *
 chain_add(void *conf, const char *label)
 {
 	struct escalate_conf *c = conf;
@@ -213,6 +271,7 @@ route_get(const void *conf, size_t i, const char **label)
 }
 
 static const struct cfg_section sections[] = {
+	{ "role", 1, role_keys, 0, role_add, role_get, 0 },
 	{ "contact", 1, contact_keys, 0, contact_add, contact_get, 0 },
 	{ "chain", 1, chain_keys, 0, chain_add, chain_get, 0 },
 	{ "route", 1, route_keys, 0, route_add, route_get, 0 },
@@ -420,6 +479,55 @@ resolve_contacts(struct checker *k, const struct escalate_conf *c, const char *s
 		out[i] = (uint8_t)ci;
 	}
 	*nout = (size_t)n;
+	return 0;
+}
+
+void
+escalate_budget_inherit(struct escalate_contact *p, const struct escalate_role *r, unsigned set)
+{
+	if (r == NULL)
+		return;
+	if (!(set & ESC_BUDGET_MAX_PER_HOUR))
+		p->max_per_hour = r->max_per_hour;
+	if (!(set & ESC_BUDGET_URGENT)) {
+		snprintf(p->urgent_min_severity, sizeof p->urgent_min_severity, "%s",
+		    r->urgent_min_severity);
+		p->urgent_severity = r->urgent_severity;
+	}
+	if (!(set & ESC_BUDGET_DIGEST_EVERY))
+		p->digest_every = r->digest_every;
+	if (!(set & ESC_BUDGET_MIN_AGE))
+		p->digest_min_age = r->digest_min_age;
+}
+
+static int
+check_role(struct checker *k, struct escalate_role *r)
+{
+	if ((r->urgent_severity = severity_from_name(r->urgent_min_severity)) <= 0)
+		return cerr(k, "role", r->label, "urgent_min_severity", "'%s' is not a severity "
+		    "(info, low, medium, high, critical)", r->urgent_min_severity);
+	return 0;
+}
+
+/* The contact's role, its budget keys inherited where the contact wrote none. */
+static int
+contact_role(struct checker *k, const struct escalate_conf *c, struct escalate_contact *p)
+{
+	unsigned set = 0;
+	size_t i;
+
+	for (i = 0; i < NITEMS(budget_keys); i++)
+		if (find_line(k->path, "contact", p->label, budget_keys[i].key) != 0)
+			set |= budget_keys[i].bit;
+	if (p->role[0] == '\0')
+		return 0;
+	for (i = 0; i < c->nroles; i++)
+		if (strcmp(c->roles[i].label, p->role) == 0)
+			break;
+	if (i == c->nroles)
+		return cerr(k, "contact", p->label, "role", "role '%s' is not defined (add a "
+		    "[role %s] section)", p->role, p->role);
+	escalate_budget_inherit(p, &c->roles[i], set);
 	return 0;
 }
 
@@ -700,8 +808,12 @@ escalate_conf_load_http(struct escalate_conf *c, const char *path, int allow_htt
 	memset(c, 0, sizeof *c);
 	if ((rc = cfg_load(path, sections, c, err, errlen)) != 0)
 		return rc;
+	for (i = 0; i < c->nroles; i++)
+		if ((rc = check_role(&k, &c->roles[i])) != 0)
+			return rc;
 	for (i = 0; i < c->ncontacts; i++)
-		if ((rc = check_contact(&k, &c->contacts[i])) != 0)
+		if ((rc = check_contact(&k, &c->contacts[i])) != 0 ||
+		    (rc = contact_role(&k, c, &c->contacts[i])) != 0)
 			return rc;
 	for (i = 0; i < c->nchains; i++)
 		if ((rc = check_chain(&k, c, &c->chains[i])) != 0)

@@ -78,6 +78,10 @@ escalate_run_notify_conf(const struct conf *conf, struct notify_conf *nc)
 	snprintf(nc->smtp_password, sizeof(nc->smtp_password), "%s", n->smtp_password);
 	snprintf(nc->smtp_from, sizeof(nc->smtp_from), "%s", n->smtp_from);
 	snprintf(nc->smtp_from_name, sizeof(nc->smtp_from_name), "%s", n->smtp_from_name);
+	/* Replies acknowledge only when they reach the mailbox [ack_mail] reads. */
+	if (conf->ack_mail.url[0] != '\0')
+		snprintf(nc->smtp_reply_to, sizeof(nc->smtp_reply_to), "%s",
+		    conf->ack_mail.address[0] != '\0' ? conf->ack_mail.address : n->smtp_from);
 	snprintf(nc->smtp_ca, sizeof(nc->smtp_ca), "%s", n->smtp_ca);
 	snprintf(nc->webhook_ca, sizeof(nc->webhook_ca), "%s", n->webhook_ca);
 	snprintf(nc->webhook_header, sizeof(nc->webhook_header), "%s", n->webhook_header);
@@ -374,6 +378,20 @@ on_attempt(const struct notify_attempt *a, void *arg)
 	if (store_outbox_attempt(rt->c->store, &sa) != 0)
 		log_warnx("Cannot record attempt %d of notification %lld: %s.", a->attempt,
 		    (long long)a->tag, store_errmsg(rt->c->store));
+}
+
+void
+escalate_run_send(struct collector *c, const struct store_outbox_row *o)
+{
+	struct escalate_run *rt = c->esc;
+
+	if (!escalate_run_enabled(c))
+		return;
+	/* Counted in the contact's hour like every message an operator asked for; never held. */
+	for (size_t i = 0; i < rt->conf->ncontacts; i++)
+		if (strcmp(rt->conf->contacts[i].label, o->contact) == 0)
+			(void)digest_admit(rt->digest, o, i, 0, 1, clock_now_us());
+	send_row(rt, o, &o->incident_id, 1);
 }
 
 static int

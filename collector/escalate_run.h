@@ -29,6 +29,7 @@ struct conf;
 struct escalate_conf;
 struct escalate_state;
 struct notify_conf;
+struct store_outbox_row;
 
 /*
  * Read the escalation file the configuration names into *out (NULL when it
@@ -51,6 +52,12 @@ void escalate_run_free(struct collector *c);
 
 /* The contacts, chains and routes loaded; NULL when none (ack_reply.c reads contacts). */
 const struct escalate_conf *escalate_run_conf(const struct collector *c);
+
+/*
+ * Hand one saved outbox row to the notifiers now, past the noise budget
+ * (escalate_notify.c: an operator asked for it). Its id must be set.
+ */
+void escalate_run_send(struct collector *c, const struct store_outbox_row *o);
 
 /* 1 when an escalation file is loaded. */
 int escalate_run_enabled(const struct collector *c);

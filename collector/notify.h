@@ -77,6 +77,7 @@ struct notify_conf {
 	char smtp_password[256];
 	char smtp_from[320];             /* envelope and From: address (required for email) */
 	char smtp_from_name[128];        /* From: display name (default "Vigil") */
+	char smtp_reply_to[320];         /* Reply-To: the acknowledgement mailbox; "": none */
 	char smtp_ca[NOTIFY_TARGET_MAX]; /* CA file to verify the server; "": system store */
 	/* webhooks */
 	char webhook_ca[NOTIFY_TARGET_MAX];     /* CA file; "": system store */
@@ -189,6 +190,11 @@ int notify_split_addresses(const char *target, char *buf, size_t buflen, char **
 int notify_smtp_format(const char *from, const char *from_name, char *const *rcpt, size_t nrcpt,
                        const char *subject, const char *body, int64_t now_us, int utc_offset_min,
                        const char *msgid_unique, char *buf, size_t len);
+/* The same with a Reply-To: line (reply_to NULL or "": none; a bad address: INVAL). */
+int notify_smtp_format_reply(const char *from, const char *from_name, const char *reply_to,
+                             char *const *rcpt, size_t nrcpt, const char *subject,
+                             const char *body, int64_t now_us, int utc_offset_min,
+                             const char *msgid_unique, char *buf, size_t len);
 
 /* ---- the channels: drivers, as OpenSMTPD's table backends are ---- */
 

@@ -148,6 +148,16 @@ notify_smtp_format(const char *from, const char *from_name, char *const *rcpt, s
                    const char *subject, const char *body, int64_t now_us, int utc_offset_min,
                    const char *msgid_unique, char *buf, size_t len)
 {
+	return notify_smtp_format_reply(from, from_name, NULL, rcpt, nrcpt, subject, body, now_us,
+	                                utc_offset_min, msgid_unique, buf, len);
+}
+
+int
+notify_smtp_format_reply(const char *from, const char *from_name, const char *reply_to,
+                         char *const *rcpt, size_t nrcpt, const char *subject,
+                         const char *body, int64_t now_us, int utc_offset_min,
+                         const char *msgid_unique, char *buf, size_t len)
+{
 	static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 	                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
@@ -162,6 +172,8 @@ notify_smtp_format(const char *from, const char *from_name, char *const *rcpt, s
 	sbuf_init(&b, buf, len);
 	if (!addr_ok(from) || nrcpt == 0)
 		return VIGIL_ERR_INVAL;
+	if (reply_to != NULL && reply_to[0] != '\0' && !addr_ok(reply_to))
+		return VIGIL_ERR_INVAL;
 	for (size_t i = 0; i < nrcpt; i++)
 		if (!addr_ok(rcpt[i]))
 			return VIGIL_ERR_INVAL;
@@ -170,6 +182,11 @@ notify_smtp_format(const char *from, const char *from_name, char *const *rcpt, s
 	mb_display_name(&b, from_name, strlen(from) + 2);
 	snprintf(line, sizeof(line), "<%s>\r\n", from);
 	sbuf_str(&b, line);
+	/* Replies (the acknowledgements) go to the mailbox Vigil reads. */
+	if (reply_to != NULL && reply_to[0] != '\0') {
+		snprintf(line, sizeof(line), "Reply-To: <%s>\r\n", reply_to);
+		sbuf_str(&b, line);
+	}
 	sbuf_str(&b, "To: ");
 	for (size_t i = 0; i < nrcpt; i++) {
 		sbuf_str(&b, rcpt[i]);
@@ -278,9 +295,9 @@ smtp_start(struct notify_job *j)
 	}
 	snprintf(uniq, sizeof(uniq), "%" PRId64 ".%" PRIu64 ".%d.%" PRId64, j->incident, j->id,
 	         j->attempt, j->started_us);
-	rc = notify_smtp_format(c->smtp_from, c->smtp_from_name, rcpt, (size_t)nrcpt, j->subject,
-	                        j->body, j->started_us, c->utc_offset_min, uniq, a->upload,
-	                        SMTP_MESSAGE_MAX);
+	rc = notify_smtp_format_reply(c->smtp_from, c->smtp_from_name, c->smtp_reply_to, rcpt,
+	                              (size_t)nrcpt, j->subject, j->body, j->started_us,
+	                              c->utc_offset_min, uniq, a->upload, SMTP_MESSAGE_MAX);
 	if (rc < 0) {
 		notify_job_done(j, NOTIFY_FAIL_INVALID, 0,
 		                _("The message could not be written (%s): check smtp_from."),

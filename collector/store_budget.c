@@ -1,6 +1,6 @@
 /*
  * The store's part of the noise budget (store_budget.h): outbox rows held for
- * a digest, and marked when it went. Rare statements: each is prepared and
+ * a digest, and marked when it went; the hour's sent rows, read back at start. Rare statements: each is prepared and
  * finalized where it is used.
  */
 #include <stdio.h>
@@ -85,4 +85,21 @@ store_budget_held(struct store *st, struct store_held **out, size_t *n)
 	*out = v;
 	*n = k;
 	return 0;
+}
+
+int
+store_budget_sent_since(struct store *st, int64_t since_us, store_budget_sent_fn fn, void *arg)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if (sqlite3_prepare_v2(store_sqlite(st), "SELECT contact, created_us FROM outbox"
+	    " WHERE created_us > ?1 AND status NOT IN ('held', 'digested')"
+	    " ORDER BY created_us, id", -1, &s, NULL) != SQLITE_OK)
+		return VIGIL_ERR_DB;
+	sqlite3_bind_int64(s, 1, since_us);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW)
+		fn(arg, (const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1));
+	sqlite3_finalize(s);
+	return r == SQLITE_DONE ? 0 : VIGIL_ERR_DB;
 }

@@ -23,4 +23,13 @@ int store_budget_digested(struct store *st, int64_t outbox_id, int64_t now_us);
 /* Every held row, oldest first, in *out (malloc'd; the caller frees). */
 int store_budget_held(struct store *st, struct store_held **out, size_t *n);
 
+/*
+ * The messages that went past the budget (outbox rows neither held nor
+ * digested) created after since_us, oldest first: fn(arg, contact, created_us)
+ * for each, so that a restart counts the hour already spent. 0 or VIGIL_ERR_DB.
+ */
+typedef void (*store_budget_sent_fn)(void *arg, const char *contact, int64_t created_us);
+int store_budget_sent_since(struct store *st, int64_t since_us, store_budget_sent_fn fn,
+    void *arg);
+
 #endif

@@ -124,6 +124,10 @@ static const struct command commands[] = {
     {"incident", "ack", "incident-action", incident_opts,
      N_("ack N | assign N USER | note N TEXT | resolve N --as R | reopen N | escalate N LEVEL"),
      N_("act on it; R is true_positive, false_positive, duplicate or benign"), cmd_incident},
+    {"incident", "notify", "incident-notify", incident_opts, N_("notify N WHO"),
+     N_("send it now to a route's notify_now contacts (police) or to one contact, past the "
+        "noise budget; says who was told on which channel"),
+     cmd_incident},
     {"audit", "verify", "audit-verify", audit_opts, N_("verify"),
      N_("check the audit trail's hash chain; names the first edited or deleted record (exit "
         "status 1)"),

@@ -295,12 +295,38 @@ action_reply(const struct reply *r, size_t k, long long id, long long level)
 	free(who);
 }
 
+/* "Escalate to Police": who was told, on which channel, at which address. */
+static void
+incident_notify(struct opts *o, long long id, const char *who)
+{
+	struct request req = {.len = 0};
+	struct reply r = {0};
+	char target[1100];
+
+	req_add(&req, NULL, "incident-notify");
+	req_add_ll(&req, "id", id);
+	req_add(&req, "who", who);
+	talk(o, &req, &r);
+	if (!o->json) {
+		if (r.n == 0)
+			die(EXIT_DAEMON, _("The collector notified nobody."));
+		for (size_t i = 0; i < r.n; i++) {
+			text_escape(target, sizeof(target), val(r.obj[i], "target"),
+			            strlen(val(r.obj[i], "target")));
+			printf(_("Incident %lld sent to %s by %s (%s), notification %s.\n"), id,
+			       val(r.obj[i], "contact"), val(r.obj[i], "channel"), target,
+			       val(r.obj[i], "notification"));
+		}
+	}
+	reply_free(&r);
+}
+
 int
 cmd_incident(const struct command *cmd, struct opts *o, int argc, char **argv)
 {
 	static const char *const actions[] = {"show", "ack", "assign", "note", "resolve",
-	                                      "reopen", "escalate", NULL};
-	static const int nargs[] = {0, 0, 1, 1, 0, 0, 1};
+	                                      "reopen", "escalate", "notify", NULL};
+	static const int nargs[] = {0, 0, 1, 1, 0, 0, 1, 1};
 	struct request req = {.len = 0};
 	struct reply r = {0};
 	const char *as = NULL, *action;
@@ -312,20 +338,20 @@ cmd_incident(const struct command *cmd, struct opts *o, int argc, char **argv)
 		if (c == 'a')
 			as = optarg;
 	if (optind >= argc)
-		usage_error(_("incident wants an action: show, ack, assign, note, resolve, reopen "
-		            "or escalate."));
+		usage_error(_("incident wants an action: show, ack, assign, note, resolve, reopen, "
+		            "escalate or notify."));
 	action = argv[optind];
 	for (k = 0; actions[k] != NULL && strcmp(actions[k], action) != 0; k++)
 		;
 	if (actions[k] == NULL)
 		usage_error(_("incident: unknown action %s; use show, ack, assign, note, resolve, "
-		            "reopen or escalate."), action);
+		            "reopen, escalate or notify."), action);
 	if (optind + 1 >= argc || text_parse_ll(argv[optind + 1], 1, LLONG_MAX, &id) != 0)
 		usage_error(_("incident %s wants an incident number."), action);
 	if (argc - optind - 2 != nargs[k])
 		usage_error(_("usage: vigilctl incident %s N%s"), action,
 		            k == 2 ? " USER" : k == 3 ? " TEXT" : k == 4 ? " --as RESOLUTION" :
-		            k == 6 ? " LEVEL" : "");
+		            k == 6 ? " LEVEL" : k == 7 ? " WHO" : "");
 	if (k == 4 && as == NULL)
 		usage_error(_("incident resolve wants --as RESOLUTION: true_positive, "
 		            "false_positive, duplicate or benign."));
@@ -333,6 +359,10 @@ cmd_incident(const struct command *cmd, struct opts *o, int argc, char **argv)
 		usage_error(_("--as goes with incident resolve only."));
 	if (k == 0) {
 		incident_show(o, id);
+		return 0;
+	}
+	if (k == 7) {
+		incident_notify(o, id, name_opt("WHO", argv[optind + 2]));
 		return 0;
 	}
 	req_add(&req, NULL, "incident-action");

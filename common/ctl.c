@@ -16,6 +16,7 @@ static const struct ctl_request_def requests[] = {
 	{ "incidents", CTL_ROLE_VIEWER },
 	{ "incident", CTL_ROLE_VIEWER },
 	{ "incident-action", CTL_ROLE_OPERATOR },
+	{ "incident-notify", CTL_ROLE_OPERATOR },
 	{ "audit-verify", CTL_ROLE_VIEWER },
 	{ "escalation-test", CTL_ROLE_VIEWER },
 	{ "compliance", CTL_ROLE_VIEWER },

@@ -120,8 +120,8 @@ main(int argc, char **argv)
 	struct budget_ledger *ledgers;
 	long long raw[ESC_CONTACTS_MAX] = { 0 }, sent[ESC_CONTACTS_MAX] = { 0 };
 	long long digests[ESC_CONTACTS_MAX] = { 0 };
-	int64_t first_held[ESC_CONTACTS_MAX] = { 0 };
-	static int64_t held[ESC_CONTACTS_MAX][512];
+	int64_t last_digest[ESC_CONTACTS_MAX] = { 0 };
+	static int64_t held[ESC_CONTACTS_MAX][512], held_at[ESC_CONTACTS_MAX][512];
 	size_t nheld[ESC_CONTACTS_MAX] = { 0 };
 	size_t n = 0, created = 0;
 	char err[512];
@@ -173,7 +173,7 @@ main(int argc, char **argv)
 		for (size_t i = 0; i < nn; i++) {
 			const struct escalate_contact *p = &c->contacts[notes[i].contact];
 			struct budget_conf b = { (int)p->max_per_hour, p->urgent_severity,
-			    p->digest_every * 1000 };
+			    p->digest_every * 1000, p->digest_min_age * 1000 };
 			int sev = 0;
 
 			for (size_t j = 0; j < notes[i].nids; j++)
@@ -188,25 +188,46 @@ main(int argc, char **argv)
 			else {
 				size_t k = notes[i].contact;
 
-				if (first_held[k] == 0)
-					first_held[k] = t;
-				if (nheld[k] < 512)
+				if (nheld[k] < 512) {
+					held_at[k][nheld[k]] = t;
 					held[k][nheld[k]++] = notes[i].ids[0];
+				}
 			}
 		}
 		for (size_t k = 0; k < c->ncontacts; k++) {
-			int open = 0;
+			const struct escalate_contact *p = &c->contacts[k];
+			struct budget_conf b = { (int)p->max_per_hour, p->urgent_severity,
+			    p->digest_every * 1000, p->digest_min_age * 1000 };
+			size_t keep = 0;
+			int listed = 0;
 
-			if (first_held[k] == 0 || first_held[k] + c->contacts[k].digest_every * 1000 > t)
+			/* held[] is oldest first: the digest is due after the first one. */
+			if (nheld[k] == 0 || budget_digest_next(&b, held_at[k][0], last_digest[k]) > t)
 				continue;
-			/* As digest.c: only what nobody has acknowledged yet is worth a message. */
-			for (size_t h = 0; h < nheld[k]; h++)
+			/*
+			 * As digest.c: only what nobody has acknowledged yet is worth a message,
+			 * and only once it has waited digest_min_age; younger ones wait.
+			 */
+			for (size_t h = 0; h < nheld[k]; h++) {
+				int open = 0;
+
 				for (size_t q = 0; q < n; q++)
 					if (inc[q].st.incident == held[k][h] && inc[q].ack_us != 0)
 						open = 1;
-			digests[k] += open;
-			first_held[k] = 0;
-			nheld[k] = 0;
+				if (!open)
+					continue;
+				if (budget_digest_lists(&b, held_at[k][h], t)) {
+					listed = 1;
+					continue;
+				}
+				held[k][keep] = held[k][h];
+				held_at[k][keep++] = held_at[k][h];
+			}
+			nheld[k] = keep;
+			if (listed) {
+				digests[k]++;
+				last_digest[k] = t;
+			}
 		}
 	}
 	printf("%d days of background, %zu incidents (%.1f a day), nothing high or critical; "

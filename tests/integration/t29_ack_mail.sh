@@ -18,7 +18,9 @@
 #     cross-site POST are refused; the POST acknowledges (audited "by link");
 #     the link used twice, and another incident's link past its ttl, refused;
 #   - a real browser (headless Chromium) opens a third link, sees the
-#     incident and no script, clicks the button: acknowledged.
+#     incident and no script, clicks the button: acknowledged;
+#   - `vigilctl status` counts the replies by outcome and the links refused
+#     by reason (stranger, wrong code, used, expired).
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3 # Debian's, where python3-aiosmtpd lives
@@ -259,6 +261,12 @@ wait_for 20 "the used code to be refused" outcome_is it@unit.example already_ack
 wait_for 20 "the answer about the used code" mails_to_are it@unit.example 5
 mail_field it@unit.example 5 text | grep "đã được xác nhận trước đó" >/dev/null ||
 	fail "the answer about the used code is wrong: $(mail_field it@unit.example 5 text)"
+# The counters of vigilctl status moved, one per reason.
+counter() { "$BUILD/vigilctl" --json status | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
+for kv in replies_acknowledged=1 replies_refused_stranger=1 replies_refused_wrong_code=2 \
+	replies_refused_used=1 replies_refused_other=1; do
+	[ "$(counter "${kv%=*}")" = "${kv#*=}" ] || fail "vigilctl status: ${kv%=*} is $(counter "${kv%=*}"), expected ${kv#*=}"
+done
 
 # ---- once, across a restart ----------------------------------------------------------------
 [ "$(imap undone)" = 0 ] || fail "$(imap undone) messages are not marked done"
@@ -347,6 +355,10 @@ link_gone() { [ "$(http GET "$LINK2" | sed -n 1p)" = 410 ]; }
 wait_for 20 "the link to expire" link_gone
 [ "$(http POST "$LINK2" "t=${LINK2##*/}" | sed -n 1p)" = 410 ] || fail "an expired link was not refused"
 [ "$(status_of "$C")" = new ] || fail "an expired link changed incident $C"
+[ "$(counter links_refused_expired)" -ge 2 ] || fail "vigilctl status does not count the expired link"
+[ "$(counter links_refused_used)" -ge 1 ] || fail "vigilctl status does not count the used link"
+[ "$(counter links_refused_invalid)" -ge 1 ] || fail "vigilctl status does not count the altered link"
+[ "$(counter links_acknowledged)" = 1 ] || fail "vigilctl status does not count the link that acknowledged"
 
 # ---- a real browser on a link -----------------------------------------------------------------
 echo "LEAK2 report.xlsx" >>"$T/pc-02.log"

@@ -27,7 +27,7 @@ ledger(void)
 static void
 test_sliding_hour(void **state)
 {
-	struct budget_conf c = { 12, 0, 3600 * SEC };
+	struct budget_conf c = { 12, 0, 3600 * SEC, 0 };
 	struct budget_ledger *l = ledger();
 
 	(void)state;
@@ -50,7 +50,7 @@ test_sliding_hour(void **state)
 static void
 test_urgent_and_manual(void **state)
 {
-	struct budget_conf c = { 12, HIGH, 86400 * SEC };
+	struct budget_conf c = { 12, HIGH, 86400 * SEC, 0 };
 	struct budget_ledger *l = ledger();
 
 	(void)state;
@@ -64,12 +64,55 @@ test_urgent_and_manual(void **state)
 	free(l);
 }
 
+/* The hour read back after a restart: recorded sends fill the budget, old ones drop out. */
+static void
+test_record(void **state)
+{
+	struct budget_conf c = { 3, 0, 3600 * SEC, 0 };
+	struct budget_ledger *l = ledger();
+
+	(void)state;
+	budget_record(l, T0 - 7200 * SEC);          /* two hours ago: gone by the next call */
+	budget_record(l, T0 - 600 * SEC);
+	budget_record(l, T0 - 300 * SEC);
+	assert_int_equal(l->n, 2);
+	assert_int_equal(budget_decide(&c, l, MEDIUM, 0, T0), BUDGET_SEND);
+	assert_int_equal(budget_decide(&c, l, MEDIUM, 0, T0 + SEC), BUDGET_HOLD);
+	/* Ten minutes after the first recorded one left the hour, one more may go. */
+	assert_int_equal(budget_decide(&c, l, MEDIUM, 0, T0 + 3000 * SEC + 1), BUDGET_SEND);
+	free(l);
+}
+
+/*
+ * The Police's digest: a day after the first held message, listing what nobody took in
+ * hand for a day; a younger one waits, and the next digest is a day after the last.
+ */
+static void
+test_digest_min_age(void **state)
+{
+	struct budget_conf c = { 12, HIGH, 86400 * SEC, 86400 * SEC };
+
+	(void)state;
+	assert_int_equal(budget_digest_next(&c, T0, 0), T0 + 86400 * SEC);
+	assert_true(budget_digest_lists(&c, T0, T0 + 86400 * SEC));
+	assert_false(budget_digest_lists(&c, T0 + 3600 * SEC, T0 + 86400 * SEC));
+	/* The one held an hour later is due an hour after the first digest: a day after it. */
+	assert_int_equal(budget_digest_next(&c, T0 + 3600 * SEC, T0 + 86400 * SEC),
+	    T0 + 2 * 86400 * SEC);
+	/* digest_min_age 0: everything held is listed at once. */
+	c.digest_min_age_us = 0;
+	assert_true(budget_digest_lists(&c, T0 + 5, T0 + 5));
+	assert_int_equal(budget_digest_next(&c, T0 + 5, 0), T0 + 5 + 86400 * SEC);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sliding_hour),
 		cmocka_unit_test(test_urgent_and_manual),
+		cmocka_unit_test(test_record),
+		cmocka_unit_test(test_digest_min_age),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -217,6 +217,27 @@ test_smtp_format_hostile(void **state)
 	free(buf);
 }
 
+/* Reply-To: the acknowledgement mailbox, after From; none without one; no header smuggled. */
+static void
+test_smtp_reply_to(void **state)
+{
+	char *rcpt[] = {"it@ubnd.example"};
+	char *buf = malloc(65536);
+
+	(void)state;
+	assert_non_null(buf);
+	assert_true(notify_smtp_format_reply("v@x.example", "Vigil", "acks@x.example", rcpt, 1, "s",
+	                                     "b", T_NOW, 0, "u", buf, 65536) > 0);
+	assert_non_null(strstr(buf, "From: Vigil <v@x.example>\r\nReply-To: <acks@x.example>\r\n"));
+	assert_true(notify_smtp_format_reply("v@x.example", "Vigil", "", rcpt, 1, "s", "b", T_NOW,
+	                                     0, "u", buf, 65536) > 0);
+	assert_null(strstr(buf, "Reply-To"));
+	assert_int_equal(notify_smtp_format_reply("v@x.example", "V", "a@x.example\r\nBcc: y@z",
+	                                          rcpt, 1, "s", "b", T_NOW, 0, "u", buf, 65536),
+	                 VIGIL_ERR_INVAL);
+	free(buf);
+}
+
 /*
  * RFC 2047 2: no line holding an encoded word may pass 76 characters. A
  * long encoded display name once left its last word and a long address on
@@ -503,6 +524,7 @@ main(void)
 	    cmocka_unit_test(test_split_addresses),
 	    cmocka_unit_test(test_smtp_format),
 	    cmocka_unit_test(test_smtp_format_hostile),
+	    cmocka_unit_test(test_smtp_reply_to),
 	    cmocka_unit_test(test_smtp_format_long_display_name),
 	    cmocka_unit_test(test_dispatch_success_once),
 	    cmocka_unit_test(test_dispatch_retries_then_gives_up),
