@@ -57,8 +57,8 @@ R_STOPPED='antivirus ClamAV not running; signature date unknown; updates unknown
 R_OLD='signatures 10 days old (limit 3 days); updates unknown'
 cat >"$T/want.json" <<EOW
 $U33
-{"agent":"pc-old","unit":"test-unit","hostname":"$(hostname)","reasons":"$R_OLD"}
-{"agent":"pc-stopped","unit":"test-unit","hostname":"$(hostname)","reasons":"$R_STOPPED"}
+{"agent":"pc-old","unit":"test-unit","hostname":"$(hostname)","reasons":"$R_OLD","compliant":false}
+{"agent":"pc-stopped","unit":"test-unit","hostname":"$(hostname)","reasons":"$R_STOPPED","compliant":false}
 EOW
 diff -u "$T/want.json" "$T/c.json" >&2 || fail "compliance --json differs"
 
