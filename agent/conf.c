@@ -31,6 +31,8 @@
 	sizeof(((struct agent_conf_updates *)0)->f)
 
 #define USB(f) offsetof(struct agent_conf_usb, f), sizeof(((struct agent_conf_usb *)0)->f)
+#define WIN(f) offsetof(struct agent_conf_windows, f), \
+	sizeof(((struct agent_conf_windows *)0)->f)
 
 #define KIB 1024LL
 #define MIB (1024LL * 1024)
@@ -157,6 +159,15 @@ static const struct cfg_key usb_keys[] = {
 	{ NULL },
 };
 
+/* [windows]: read by the Windows agent only; Linux checks and ignores it. */
+static const struct cfg_key windows_keys[] = {
+	{ "audit_policy", CFG_STRING, "report", 0, 0, WIN(audit_policy), 0,
+	    "The audit subcategories the rules need: off, report, or set (switch on what is off)." },
+	{ "audit_check_interval", CFG_DURATION, "1h", 100, 7 * 86400 * SEC,
+	    WIN(audit_check_interval), 0, "How often the audit policy is read (and set)." },
+	{ NULL },
+};
+
 static void *
 journal_add(void *conf, const char *label)
 {
@@ -216,6 +227,7 @@ const struct cfg_section agent_conf_sections[] = {
 	{ "antivirus", 0, antivirus_keys, offsetof(struct agent_conf, antivirus), NULL, NULL, 0 },
 	{ "updates", 0, updates_keys, offsetof(struct agent_conf, updates), NULL, NULL, 0 },
 	{ "usb", 0, usb_keys, offsetof(struct agent_conf, usb), NULL, NULL, 0 },
+	{ "windows", 0, windows_keys, offsetof(struct agent_conf, windows), NULL, NULL, 0 },
 	{ NULL },
 };
 
@@ -326,6 +338,12 @@ agent_conf_load(const char *path, struct agent_conf *conf, char *err, size_t err
 		return err_at(err, errlen, VIGIL_ERR_CONFIG, path, agent_conf_line(path, "collector", NULL,
 		    "reconnect_min"), _("reconnect_min (%lld ms) is greater than reconnect_max "
 		    "(%lld ms)"), c->reconnect_min, c->reconnect_max);
+	if (strcmp(conf->windows.audit_policy, "off") != 0 &&
+	    strcmp(conf->windows.audit_policy, "report") != 0 &&
+	    strcmp(conf->windows.audit_policy, "set") != 0)
+		return err_at(err, errlen, VIGIL_ERR_CONFIG, path, agent_conf_line(path, "windows",
+		    NULL, "audit_policy"), _("audit_policy \"%.16s\" is not off, report or set"),
+		    conf->windows.audit_policy);
 	if (c->address[0] == '\0')
 		return err_at(err, errlen, VIGIL_ERR_CONFIG, path, agent_conf_line(path, "collector", NULL,
 		    "address"), "%s", _("address is empty"));

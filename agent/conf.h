@@ -90,6 +90,12 @@ struct agent_conf_usb {
 	int insecure_accept_test_sender;     /* tests only: believe any local uevent sender */
 };
 
+/* [windows]: the Windows agent's own settings (agent/windows/auditpol_win.c). */
+struct agent_conf_windows {
+	char audit_policy[16];               /* off, report or set */
+	long long audit_check_interval;      /* milliseconds */
+};
+
 struct agent_conf {
 	struct agent_conf_agent agent;
 	struct agent_conf_collector collector;
@@ -98,6 +104,7 @@ struct agent_conf {
 	struct agent_conf_antivirus antivirus;
 	struct agent_conf_updates updates;
 	struct agent_conf_usb usb;
+	struct agent_conf_windows windows;
 	/*
 	 * The tables come last: the loader zeroes what is before them and each
 	 * entry as its section appears, so the pages of unused entries (most of

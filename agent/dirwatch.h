@@ -1,6 +1,6 @@
 /*
  * dirwatch.c (platform code: agent/linux/dirwatch.c, inotify;
- * agent/windows/dirwatch.c, a poll): what wakes the followers of files; on
+ * agent/windows/dirwatch.c, ReadDirectoryChangesW, a poll where it fails): what wakes the followers of files; on
  * Linux, the agent's one inotify descriptor in the event loop. The log sources and the sensors register the directories they
  * follow, each with the events it wants and, if it likes, the start of the
  * names it cares about. After each read of the descriptor, every registration that saw one

@@ -54,6 +54,8 @@ posture_diff(const struct posture_snapshot *a, const struct posture_snapshot *b)
 		d |= POSTURE_DIFF_OS;
 	if (a->usb_policy_blocked != b->usb_policy_blocked)
 		d |= POSTURE_DIFF_USB;
+	if (strcmp(a->audit_policy, b->audit_policy) != 0)
+		d |= POSTURE_DIFF_AUDIT;
 	return d;
 }
 
@@ -97,6 +99,8 @@ posture_to_wire(const struct posture_snapshot *s, Vigil__V1__Posture *out)
 		out->os = (char *)(uintptr_t)s->updates.os;
 	}
 	out->usb_policy_blocked = s->usb_policy_blocked;
+	if (s->parts & POSTURE_PART_AUDIT)
+		out->audit_policy = (char *)(uintptr_t)s->audit_policy;
 	return 1;
 }
 
@@ -196,6 +200,16 @@ posture_set_usb_blocked(struct posture *p, uint32_t blocked)
 
 	next.usb_policy_blocked = blocked;
 	next.parts |= POSTURE_PART_USB;
+	posture_commit_snapshot(p, &next);
+}
+
+void
+posture_set_audit(struct posture *p, const char *audit_policy)
+{
+	struct posture_snapshot next = p->snap;
+
+	snprintf(next.audit_policy, sizeof(next.audit_policy), "%s", audit_policy);
+	next.parts |= POSTURE_PART_AUDIT;
 	posture_commit_snapshot(p, &next);
 }
 

@@ -21,6 +21,7 @@
 #define POSTURE_PART_AV      0x1u
 #define POSTURE_PART_UPDATES 0x2u
 #define POSTURE_PART_USB     0x4u
+#define POSTURE_PART_AUDIT   0x8u
 
 /* Tristates are Vigil__V1__Tristate values: 0 unknown, 1 yes, 2 no. */
 struct posture_av {
@@ -46,6 +47,7 @@ struct posture_snapshot {
 	struct posture_av av;
 	struct posture_updates updates;
 	uint32_t usb_policy_blocked;
+	char audit_policy[WIRE_MAX_AUDIT + 1];   /* Windows (auditpol.h); "" not reported */
 };
 
 /* Bits of posture_diff(): which facts differ. */
@@ -61,6 +63,7 @@ struct posture_snapshot {
 #define POSTURE_DIFF_REBOOT      0x200u
 #define POSTURE_DIFF_OS          0x400u
 #define POSTURE_DIFF_USB         0x800u
+#define POSTURE_DIFF_AUDIT       0x1000u
 
 /* Pure: the facts that differ between a and b (0: the same). */
 unsigned posture_diff(const struct posture_snapshot *a, const struct posture_snapshot *b);
@@ -90,6 +93,7 @@ void posture_on_change(struct posture *p, void (*changed)(void *arg), void *arg)
 void posture_set_av(struct posture *p, const struct posture_av *av);
 void posture_set_updates(struct posture *p, const struct posture_updates *up);
 void posture_set_usb_blocked(struct posture *p, uint32_t blocked);
+void posture_set_audit(struct posture *p, const char *audit_policy);
 
 const struct posture_snapshot *posture_get(const struct posture *p);
 

@@ -291,13 +291,14 @@ heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 			text_time_rfc3339(sigs, sizeof(sigs), pos.av_signatures_us);
 		log_debug("Posture sent: antivirus \"%s\" running %s realtime %s version \"%s\" "
 		    "signatures %s; updates pending %d, security %d since %lld; last update %lld, "
-		    "last upgrade %lld; reboot required %s; os \"%s\"; usb blocked %u.",
+		    "last upgrade %lld; reboot required %s; os \"%s\"; usb blocked %u; "
+		    "audit policy \"%s\".",
 		    pos.av_product, tristate_name(pos.av_running),
 		    tristate_name(pos.av_realtime), pos.av_version,
 		    sigs, (int)pos.updates_pending, (int)pos.security_updates_pending,
 		    (long long)pos.security_pending_since_us, (long long)pos.last_update_us,
 		    (long long)pos.last_upgrade_us, tristate_name(pos.reboot_required), pos.os,
-		    (unsigned)pos.usb_policy_blocked);
+		    (unsigned)pos.usb_policy_blocked, pos.audit_policy);
 	}
 }
 

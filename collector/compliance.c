@@ -196,6 +196,11 @@ compliance_eval(const struct compliance_facts *f, const struct compliance_limits
 			r->notes |= COMPLIANCE_NOTE_UPDATES_UNKNOWN;
 			reason_add(&rs, "updates unknown");
 		}
+		if (f->audit_policy != NULL &&
+		    strncmp(f->audit_policy, "incomplete:", 11) == 0) {
+			r->notes |= COMPLIANCE_NOTE_AUDIT_INCOMPLETE;
+			reason_add(&rs, "audit policy incomplete:%.200s", f->audit_policy + 11);
+		}
 	}
 	r->compliant = r->violations == 0;
 	return 0;

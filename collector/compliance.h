@@ -21,7 +21,10 @@
  *     count above 0 with a known start older than the grace, or with no
  *     known start).
  * An unknown update count (-1) is no violation by itself; it is noted as
- * "updates unknown" among the reasons.
+ * "updates unknown" among the reasons. A Windows audit policy that lacks a
+ * subcategory Vigil's rules need is noted too ("audit policy incomplete:
+ * pnp(success)"): the machine is still judged compliant, but the rules that
+ * need it cannot fire there.
  */
 #ifndef VIGIL_COMPLIANCE_H
 #define VIGIL_COMPLIANCE_H
@@ -41,6 +44,7 @@ struct compliance_facts {
 	int64_t av_signatures_us;
 	int32_t security_updates_pending;   /* -1: unknown */
 	int64_t security_pending_since_us;
+	const char *audit_policy;      /* the posture's text (agent/auditpol.h); NULL or "": none */
 };
 
 /* Limits in microseconds. */
@@ -61,6 +65,7 @@ enum compliance_rule {
 	COMPLIANCE_SIGS_OLD = 1 << 6,
 	COMPLIANCE_SECURITY_LATE = 1 << 7,
 	COMPLIANCE_NOTE_UPDATES_UNKNOWN = 1 << 8,   /* a note, never a violation */
+	COMPLIANCE_NOTE_AUDIT_INCOMPLETE = 1 << 9,  /* a note too */
 };
 
 struct compliance_result {

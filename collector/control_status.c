@@ -88,6 +88,7 @@ posture_judge(const struct collector *c, const struct store_posture_row *r, int6
 	f.av_product = r->av_product;
 	f.av_running = r->av_running;
 	f.av_signatures_us = r->av_signatures_us;
+	f.audit_policy = r->audit_policy;
 	f.security_updates_pending = r->security_updates_pending;
 	f.security_pending_since_us = r->security_pending_since_us;
 	compliance_eval(&f, &l, now_us, res);
@@ -136,6 +137,11 @@ posture_glance_row(void *arg, const struct store_posture_row *r)
 	else
 		posture_null(w, "reboot_required");
 	jw_bool(w, "compliant", res.compliant);
+	/* Windows only: what of the audit policy Vigil's rules need is in force. */
+	if (r->has_posture && r->audit_policy[0] != '\0')
+		jw_str(w, "audit_policy", r->audit_policy);
+	else
+		posture_null(w, "audit_policy");
 	/* The agent's own counters: nothing it drops is silent. */
 	if (r->has_posture) {
 		jw_uint(w, "spool_depth", r->spool_depth);
@@ -164,6 +170,7 @@ posture_glance(struct jw *w, const char *agent, int64_t last_us, int on)
 	posture_null(w, "security_updates");
 	posture_null(w, "reboot_required");
 	jw_bool(w, "compliant", 0);
+	posture_null(w, "audit_policy");
 }
 
 /*
@@ -217,10 +224,11 @@ compliance_row(void *arg, const struct store_posture_row *r)
 	last = posture_last_seen(c, r->agent, r->last_seen_us, &on);
 	(void)posture_judge(c, r, last, on, cw->now_us, &res);
 	cw->machines++;
-	if (res.compliant) {
+	if (res.compliant)
 		cw->compliant++;
+	/* A compliant machine is listed only for a note that needs someone's hand. */
+	if (res.compliant && !(res.notes & COMPLIANCE_NOTE_AUDIT_INCOMPLETE))
 		return 0;
-	}
 	jw_begin(&cw->mw);
 	jw_str(&cw->mw, "type", "machine");
 	jw_str(&cw->mw, "agent", r->agent);
@@ -228,6 +236,7 @@ compliance_row(void *arg, const struct store_posture_row *r)
 	jw_str(&cw->mw, "hostname", r->hostname);
 	/* The control protocol's JSON has no arrays: the reasons are one "; "-joined string. */
 	jw_str(&cw->mw, "reasons", res.reasons);
+	jw_bool(&cw->mw, "compliant", res.compliant);
 	jw_end(&cw->mw);
 	return 0;
 }

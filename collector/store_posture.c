@@ -28,7 +28,7 @@ counter(uint64_t v)
 	return v > INT64_MAX ? INT64_MAX : (sqlite3_int64)v;
 }
 
-/* ?1-?15 of both posture statements (store_schema.c's numbering next to their SQL). */
+/* ?1-?15 and ?23 of both posture statements (store_schema.c's numbering next to their SQL). */
 static void
 bind_posture(sqlite3_stmt *s, const struct store_batch *b, const Vigil__V1__Posture *p)
 {
@@ -47,6 +47,7 @@ bind_posture(sqlite3_stmt *s, const struct store_batch *b, const Vigil__V1__Post
 	sqlite3_bind_int(s, 13, (int)p->reboot_required);
 	sq_bind_text(s, 14, p->os);
 	sqlite3_bind_int64(s, 15, (sqlite3_int64)p->usb_policy_blocked);
+	sq_bind_text(s, 23, p->audit_policy);
 }
 
 /*
@@ -101,6 +102,7 @@ posture_row(sqlite3_stmt *s, struct store_posture_row *r)
 	r->av_product = sq_col_text(s, 6);
 	r->av_version = sq_col_text(s, 7);
 	r->os = sq_col_text(s, 8);
+	r->audit_policy = sq_col_text(s, 26);
 	if (!r->has_posture)
 		return;
 	r->recv_us = sqlite3_column_int64(s, 5);

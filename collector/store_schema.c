@@ -359,6 +359,15 @@ static const struct migration migrations[] = {
 	"ALTER TABLE outbox_v8 RENAME TO outbox;"
 	"CREATE INDEX outbox_pending ON outbox(id) WHERE status = 'pending';"
 	"PRAGMA user_version = 8;", 1 },
+	/*
+	 * 9: issue 13, the Windows audit policy Vigil's rules need, as the agent
+	 * reports it ("complete", "incomplete: ...", "unavailable: ..."; "" from
+	 * Linux and older agents), in the latest posture and its history.
+	 */
+	{ 9,
+	"ALTER TABLE posture ADD COLUMN audit_policy TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE posture_history ADD COLUMN audit_policy TEXT NOT NULL DEFAULT '';"
+	"PRAGMA user_version = 9;", 0 },
 };
 /* The last step's number: steps grow but may leave a number out (see 6). */
 #define STORE_SCHEMA_VERSION (migrations[NITEMS(migrations) - 1].version)
@@ -382,13 +391,13 @@ static const struct migration migrations[] = {
 /* posture and compliance */
 #define POSTURE_FACTS "av_product, av_running, av_realtime, av_version, av_signatures_us, " \
 	"updates_pending, security_updates_pending, security_pending_since_us, " \
-	"last_update_us, last_upgrade_us, reboot_required, os, usb_policy_blocked"
+	"last_update_us, last_upgrade_us, reboot_required, os, usb_policy_blocked, audit_policy"
 #define POSTURE_SELECT "SELECT a.agent, a.hostname, a.unit, a.last_seen, p.agent IS NOT NULL," \
 	" p.recv_us, p.av_product, p.av_version, p.os, p.av_running, p.av_realtime," \
 	" p.reboot_required, p.av_signatures_us, p.updates_pending, p.security_updates_pending," \
 	" p.security_pending_since_us, p.last_update_us, p.last_upgrade_us, p.usb_policy_blocked," \
 	" p.spool_depth, p.dropped, p.lines_truncated, p.events_rejected, p.rule_evictions," \
-	" p.uevents_spoofed, p.uevents_lost" \
+	" p.uevents_spoofed, p.uevents_lost, p.audit_policy" \
 	" FROM agents a LEFT JOIN posture p ON p.agent = a.agent"
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -473,22 +482,26 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_COUNTS] =
 	    "SELECT (SELECT count(*) FROM agents), (SELECT count(*) FROM events),"
 	    " (SELECT count(*) FROM incidents WHERE " OPEN_STATUS ")",
-	/* posture and compliance: ?1 agent, ?2 recv_us, ?3-?15 the facts, ?16-?20 counters */
+	/*
+	 * posture and compliance: ?1 agent, ?2 recv_us, ?3-?15 the facts, ?16-?22
+	 * counters, ?23 the audit policy (a fact added later: numbered after the
+	 * counters so that no binding moves).
+	 */
 	/* A history row only when a fact differs from the latest stored (or there is none). */
 	[ST_POSTURE_HISTORY] =
 	    "INSERT INTO posture_history (agent, recv_us, " POSTURE_FACTS ")"
-	    " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15"
+	    " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?23"
 	    " WHERE NOT EXISTS (SELECT 1 FROM posture WHERE agent = ?1"
 	    " AND av_product = ?3 AND av_running = ?4 AND av_realtime = ?5 AND av_version = ?6"
 	    " AND av_signatures_us = ?7 AND updates_pending = ?8"
 	    " AND security_updates_pending = ?9 AND security_pending_since_us = ?10"
 	    " AND last_update_us = ?11 AND last_upgrade_us = ?12 AND reboot_required = ?13"
-	    " AND os = ?14 AND usb_policy_blocked = ?15)",
+	    " AND os = ?14 AND usb_policy_blocked = ?15 AND audit_policy = ?23)",
 	[ST_POSTURE_UPSERT] =
 	    "INSERT INTO posture (agent, recv_us, " POSTURE_FACTS ", spool_depth, dropped,"
 	    " lines_truncated, events_rejected, rule_evictions, uevents_spoofed, uevents_lost)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
-	    " ?18, ?19, ?20, ?21, ?22)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?23, ?16,"
+	    " ?17, ?18, ?19, ?20, ?21, ?22)"
 	    " ON CONFLICT (agent) DO UPDATE SET recv_us = excluded.recv_us,"
 	    " av_product = excluded.av_product, av_running = excluded.av_running,"
 	    " av_realtime = excluded.av_realtime, av_version = excluded.av_version,"
@@ -498,7 +511,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " security_pending_since_us = excluded.security_pending_since_us,"
 	    " last_update_us = excluded.last_update_us, last_upgrade_us = excluded.last_upgrade_us,"
 	    " reboot_required = excluded.reboot_required, os = excluded.os,"
-	    " usb_policy_blocked = excluded.usb_policy_blocked, spool_depth = excluded.spool_depth,"
+	    " usb_policy_blocked = excluded.usb_policy_blocked,"
+	    " audit_policy = excluded.audit_policy, spool_depth = excluded.spool_depth,"
 	    " dropped = excluded.dropped, lines_truncated = excluded.lines_truncated,"
 	    " events_rejected = excluded.events_rejected, rule_evictions = excluded.rule_evictions,"
 	    " uevents_spoofed = excluded.uevents_spoofed, uevents_lost = excluded.uevents_lost",

@@ -154,7 +154,9 @@ check_posture(const Vigil__V1__Posture *p, char *why, size_t whylen)
 	                    whylen)) != 0 ||
 	    (rc = check_str(p->av_version, "posture: av_version", WIRE_MAX_VERSION, 0, why,
 	                    whylen)) != 0 ||
-	    (rc = check_str(p->os, "posture: os", WIRE_MAX_OS, 0, why, whylen)) != 0)
+	    (rc = check_str(p->os, "posture: os", WIRE_MAX_OS, 0, why, whylen)) != 0 ||
+	    (rc = check_str(p->audit_policy, "posture: audit_policy", WIRE_MAX_AUDIT, 0, why,
+	                    whylen)) != 0)
 		return rc;
 	if ((rc = check_tristate(p->av_running, "posture: av_running", why, whylen)) != 0 ||
 	    (rc = check_tristate(p->av_realtime, "posture: av_realtime", why, whylen)) != 0 ||

@@ -10,9 +10,10 @@
 #include "winposture.h"
 
 const struct sensor_driver *const sensor_drivers[] = {
-	&sensor_logfile,        /* [source NAME]: log files, polled */
+	&sensor_logfile,        /* [source NAME]: log files (ReadDirectoryChangesW) */
 	&sensor_antivirus,      /* [antivirus]: a provider below */
 	&sensor_winupdates,     /* [updates]: Windows Update, pending reboot, support */
+	&sensor_auditpol,       /* [windows] audit_policy: what the rules need, in force */
 	NULL,
 };
 

@@ -3,7 +3,8 @@
  * as the running agent asks it, and what the agent makes of each answer
  * printed. With --record, each raw answer is saved in DIR as the list text
  * the decoders read (os.txt, reboot.txt, securitycenter2-antivirusproduct.txt,
- * defender-mpcomputerstatus.txt, wua-search.txt, wua-history.txt) and the
+ * defender-mpcomputerstatus.txt, wua-search.txt, wua-history.txt,
+ * audit-policy.txt in agent/auditpol.h's record form) and the
  * verdicts in selftest.txt, with the machine's and the user's names replaced
  * by PC-NAME and USER-NAME, so that a pilot PC's answers become test
  * fixtures (tests/unit/test_wsc.c's form). The Update Agent's search can
@@ -19,6 +20,7 @@
 
 #include "vigil/i18n.h"
 #include "vigil/sbuf.h"
+#include "../auditpol.h"
 #include "../posture.h"
 #include "../winupdate.h"
 #include "../wsc.h"
@@ -133,6 +135,35 @@ tri(int t)
 	    t == VIGIL__V1__TRISTATE__TRISTATE_NO ? "no" : "unknown";
 }
 
+/* The audit policy: each needed subcategory's answer, and the verdict. */
+static void
+audit_policy(const char *dir, const struct names *nm, struct sbuf *v)
+{
+	struct auditpol_answer a[AUDITPOL_MAX];
+	struct auditpol_result r;
+	char text[AUDITPOL_TEXT_MAX], line[256], rec[AUDITPOL_MAX * 128];
+	struct sbuf b;
+	size_t i;
+
+	winaudit_query(a);
+	auditpol_decode(a, auditpol_nneeds, &r);
+	auditpol_text(&r, text, sizeof(text));
+	say(v, "audit policy: %s", text);
+	sbuf_init(&b, rec, sizeof(rec));
+	for (i = 0; i < auditpol_nneeds; i++) {
+		if (auditpol_record_line(i, &a[i], line, sizeof(line)) > 0)
+			sbuf_str(&b, line);
+		if (r.state == AUDITPOL_UNAVAILABLE)
+			continue;
+		if (r.absent & (1u << i))
+			say(v, "  %s: not on this Windows", auditpol_needs[i].name);
+		else
+			say(v, "  %s: %s in force, %s needed", auditpol_needs[i].name,
+			    auditpol_bits_name(r.have[i]), auditpol_bits_name(auditpol_needs[i].need));
+	}
+	save(dir, "audit-policy.txt", nm, b.p, b.len);
+}
+
 int
 win_selftest_main(int argc, char *argv[])
 {
@@ -174,6 +205,8 @@ win_selftest_main(int argc, char *argv[])
 	rc = winpost_reboot_pending(why, sizeof(why));
 	say(&v, "pending reboot: %s (%s)", tri(rc), why);
 	save(dir, "reboot.txt", &nm, why, strlen(why));
+
+	audit_policy(dir, &nm, &v);
 
 	sbuf_init(&b, buf, ANSWER_MAX);
 	if ((rc = winpost_wsc_query(&b, why, sizeof(why))) < 0)

@@ -14,6 +14,14 @@ struct sensor_driver;
 
 extern const struct sensor_driver sensor_winupdates;
 extern const struct av_provider_driver av_provider_securitycenter;
+extern const struct sensor_driver sensor_auditpol;      /* auditpol_win.c */
+
+struct auditpol_answer;
+struct auditpol_result;
+/* One AuditQuerySystemPolicy per auditpol_needs[] entry, into a[auditpol_nneeds]. */
+void winaudit_query(struct auditpol_answer *a);
+/* Switch on what r lacks: how many were set, or -1 with the Windows error. */
+int winaudit_set(const struct auditpol_result *r, unsigned long *error);
 
 /* A tristate (posture.h), and which mark said it into why. */
 int winpost_reboot_pending(char *why, size_t whylen);

@@ -20,6 +20,7 @@
 #define WIRE_MAX_HOSTNAME 255
 #define WIRE_MAX_VERSION 64
 #define WIRE_MAX_OS 128
+#define WIRE_MAX_AUDIT 255           /* Posture.audit_policy */
 #define WIRE_MAX_UNIT 128
 #define WIRE_MAX_SOURCE 128
 #define WIRE_MAX_RULE 64

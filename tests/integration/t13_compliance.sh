@@ -57,8 +57,8 @@ R_STOPPED='antivirus ClamAV not running; signature date unknown; updates unknown
 R_OLD='signatures 10 days old (limit 3 days); updates unknown'
 cat >"$T/want.json" <<EOW
 $U33
-{"type":"machine","agent":"pc-old","unit":"test-unit","hostname":"$(hostname)","reasons":"$R_OLD"}
-{"type":"machine","agent":"pc-stopped","unit":"test-unit","hostname":"$(hostname)","reasons":"$R_STOPPED"}
+{"type":"machine","agent":"pc-old","unit":"test-unit","hostname":"$(hostname)","reasons":"$R_OLD","compliant":false}
+{"type":"machine","agent":"pc-stopped","unit":"test-unit","hostname":"$(hostname)","reasons":"$R_STOPPED","compliant":false}
 EOW
 diff -u "$T/want.json" "$T/c.json" >&2 || fail "compliance --json differs"
 

@@ -7,7 +7,9 @@
 # part: Wine answers the OS version and the registry; Security Center and
 # Windows Update are stubs there, so those parts are unknown) and says
 # goodbye when stopped (Ctrl+C: Wine turns SIGINT into a console control
-# event), after which the collector records it off, not silent.
+# event), after which the collector records it off, not silent. Wine's
+# AuditQuerySystemPolicy is a stub (FALSE, ERROR_CALL_NOT_IMPLEMENTED): the
+# audit policy is "unavailable", never "all off", even with audit_policy = set.
 . "$(dirname "$0")/lib.sh"
 
 need /usr/lib/wine/wine64 /usr/lib/wine/wine wineserver sqlite3
@@ -58,6 +60,10 @@ check_interval = 2s
 [antivirus]
 provider = securitycenter
 check_interval = 2s
+
+[windows]
+audit_policy = set
+audit_check_interval = 2s
 
 [source auth]
 path = Z:$T/$1/auth.log
@@ -126,17 +132,38 @@ grep -q "Security Center does not answer (the WMI namespace does not answer (0x8
 wait_for 60 "win-64 to say Windows Update does not answer" \
 	grep -q "Windows Update does not answer" "$T/agent-win-64.log"
 
+# --- the audit policy: Wine's stub is "unavailable", in the store and in vigilctl
+for id in win-64 win-32; do
+	wait_for 60 "$id's audit policy in its posture" sh -c "sqlite3 -cmd '.timeout 5000' \
+		'$T/vigil.db' \"SELECT audit_policy FROM posture WHERE agent = '$id'\" |
+		grep -qx 'unavailable: not implemented (error 120)'"
+done
+"$BUILD/vigilctl" --json agents >"$T/agents.json" || fail "vigilctl --json agents failed"
+grep '"agent":"win-64"' "$T/agents.json" |
+	grep -q '"audit_policy":"unavailable: not implemented (error 120)"' ||
+	fail "vigilctl --json agents does not show win-64's audit policy: $(cat "$T/agents.json")"
+grep -q 'Windows does not tell its audit policy (not implemented (error 120))' \
+	"$T/agent-win-64.log" || fail "win-64 did not say that the audit policy is unavailable"
+grep -q 'Audit policy: .* switched on' "$T/agent-win-64.log" &&
+	fail "win-64 claims to have set an audit policy Wine cannot set"
+"$BUILD/vigilctl" compliance >"$T/compliance.txt" || true
+grep -q 'audit policy' "$T/compliance.txt" &&
+	fail "an unavailable audit policy is shown as incomplete: $(cat "$T/compliance.txt")"
+
 # --- the self-test: every posture source asked, the answers recorded, names replaced
 timeout 120 /usr/lib/wine/wine64 "$BUILD/windows/x86_64/vigil-agent.exe" --selftest \
 	--record "Z:$T/record" >"$T/selftest.out" 2>&1 || fail "--selftest failed: $(cat "$T/selftest.out")"
-for f in os.txt reboot.txt selftest.txt; do
+for f in os.txt reboot.txt selftest.txt audit-policy.txt; do
 	[ -s "$T/record/$f" ] || fail "--selftest --record wrote no $f"
 done
 grep -q '^system: Windows 7 (6.1.7601), out of support since 2020-01-14' "$T/record/selftest.txt" &&
 	grep -q '^Security Center: unavailable: .*0x8004100e' "$T/record/selftest.txt" &&
 	grep -q '^antivirus reported: unknown (Security Center unavailable)' "$T/record/selftest.txt" &&
-	grep -q '^Windows Update: unavailable' "$T/record/selftest.txt" ||
+	grep -q '^Windows Update: unavailable' "$T/record/selftest.txt" &&
+	grep -q '^audit policy: unavailable: not implemented (error 120)' "$T/record/selftest.txt" ||
 	fail "--selftest's verdicts: $(cat "$T/record/selftest.txt")"
+[ "$(grep -c ' ok=0 error=120 ' "$T/record/audit-policy.txt")" = 7 ] ||
+	fail "--selftest's audit policy record: $(cat "$T/record/audit-policy.txt")"
 
 # --- events from a followed file, through the shipped rules
 gen_lines 1 2000 >>"$T/win-64/auth.log"
@@ -177,4 +204,4 @@ done
 grep -q "The collector has our goodbye" "$T/agent-win-64.log" || fail "win-64 did not log its goodbye"
 [ "$(db "SELECT count(*) FROM incidents WHERE kind = 'agent_silent'")" = 0 ] ||
 	fail "a stopped Windows agent was taken for a silent one"
-pass "x86_64 and i686 under Wine: Windows machines, a followed log, spool while the collector is down, exactly once after SIGKILL, posture heartbeats, goodbye on stop"
+pass "x86_64 and i686 under Wine: Windows machines, a followed log, spool while the collector is down, exactly once after SIGKILL, posture heartbeats, the audit policy unavailable (Wine's stub), goodbye on stop"

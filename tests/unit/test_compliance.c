@@ -286,6 +286,34 @@ test_updates_unknown(void **state)
 	assert_string_equal(r.reasons, "antivirus ClamAV not running; updates unknown");
 }
 
+/* Windows: an audit policy that lacks what the rules need is a note, never a violation. */
+static void
+test_audit_note(void **state)
+{
+	struct compliance_facts f = good();
+	struct compliance_result r;
+
+	(void)state;
+	f.audit_policy = "complete";
+	r = judge(&f);
+	assert_int_equal(r.notes, 0);
+	f.audit_policy = "unavailable: not implemented (error 120)";
+	r = judge(&f);
+	assert_int_equal(r.notes, 0);
+	assert_string_equal(r.reasons, "");
+	f.audit_policy = "incomplete: other_object_access(success) pnp(success)";
+	r = judge(&f);
+	assert_true(r.compliant);
+	assert_int_equal(r.notes, COMPLIANCE_NOTE_AUDIT_INCOMPLETE);
+	assert_string_equal(r.reasons,
+	    "audit policy incomplete: other_object_access(success) pnp(success)");
+	f.av_running = 2;
+	r = judge(&f);
+	assert_false(r.compliant);
+	assert_string_equal(r.reasons, "antivirus ClamAV not running; audit policy incomplete: "
+	    "other_object_access(success) pnp(success)");
+}
+
 static void
 test_many(void **state)
 {
@@ -362,6 +390,7 @@ main(void)
 		cmocka_unit_test(test_signatures),
 		cmocka_unit_test(test_security),
 		cmocka_unit_test(test_updates_unknown),
+		cmocka_unit_test(test_audit_note),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_percent),

@@ -84,6 +84,7 @@ test_wire(void **state)
 	assert_int_equal(p.updates_pending, 3);
 	assert_int_equal(p.reboot_required, YES);
 	assert_string_equal(p.os, "Debian GNU/Linux 12 (bookworm)");
+	assert_string_equal(p.audit_policy, "");   /* Linux reports no audit policy */
 	assert_int_equal(wire_validate(&f, NULL, 0), 0);
 }
 
@@ -144,6 +145,18 @@ test_change(void **state)
 	assert_int_equal(changes, 5);
 	posture_set_usb_blocked(p, 1);
 	assert_int_equal(changes, 6);
+	posture_set_audit(p, "complete");   /* the audit part appears (Windows) */
+	assert_int_equal(changes, 7);
+	posture_set_audit(p, "complete");
+	assert_int_equal(changes, 7);
+	posture_set_audit(p, "incomplete: pnp(success)");
+	assert_int_equal(changes, 8);
+	{
+		Vigil__V1__Posture w;
+
+		assert_int_equal(posture_to_wire(posture_get(p), &w), 1);
+		assert_string_equal(w.audit_policy, "incomplete: pnp(success)");
+	}
 	/* The AV part is untouched by the others. */
 	assert_string_equal(posture_get(p)->av.product, "ClamAV");
 	posture_free(p);

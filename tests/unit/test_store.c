@@ -39,7 +39,7 @@ struct tbatch {
 };
 
 /* The schema version the store migrates to; raise it with each migration. */
-#define SCHEMA_LATEST 8
+#define SCHEMA_LATEST 9
 
 static void
 tbatch_init(struct tbatch *tb)
@@ -828,7 +828,9 @@ test_goodbye_items(void **state)
 	/* Schema 4 (before goodbyes) moves to 6: every agent on. */
 	store_free(fx->st);
 	fx->st = NULL;
-	raw_sql(fx->path, "ALTER TABLE agents DROP COLUMN off_detail;"
+	raw_sql(fx->path, "ALTER TABLE posture DROP COLUMN audit_policy;"
+	    "ALTER TABLE posture_history DROP COLUMN audit_policy;"
+	    "ALTER TABLE agents DROP COLUMN off_detail;"
 	    "ALTER TABLE agents DROP COLUMN off_reason; ALTER TABLE agents DROP COLUMN off_us;"
 	    "ALTER TABLE agents DROP COLUMN clock_offset_us; ALTER TABLE events DROP COLUMN clock;"
 	    "PRAGMA user_version = 4");
@@ -1115,7 +1117,7 @@ test_throughput(void **state)
 struct posture_rows {
 	size_t n;
 	char agent[MAX_POSTURE_ROWS][32], unit[MAX_POSTURE_ROWS][32];
-	char av[MAX_POSTURE_ROWS][32], os[MAX_POSTURE_ROWS][64];
+	char av[MAX_POSTURE_ROWS][32], os[MAX_POSTURE_ROWS][64], audit[MAX_POSTURE_ROWS][64];
 	struct store_posture_row row[MAX_POSTURE_ROWS];   /* numbers only: strings above */
 };
 
@@ -1129,6 +1131,7 @@ collect_posture(void *arg, const struct store_posture_row *r)
 	snprintf(p->unit[p->n], sizeof(p->unit[0]), "%s", r->unit);
 	snprintf(p->av[p->n], sizeof(p->av[0]), "%s", r->av_product);
 	snprintf(p->os[p->n], sizeof(p->os[0]), "%s", r->os);
+	snprintf(p->audit[p->n], sizeof(p->audit[0]), "%s", r->audit_policy);
 	p->row[p->n] = *r;
 	p->n++;
 	return 0;
@@ -1240,6 +1243,20 @@ test_posture(void **state)
 	assert_int_equal(history_rows(fx->path, "pc-01"), 3);
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM posture_history WHERE "
 	    "agent = 'pc-01' AND av_running = 1 AND os LIKE '%bookworm%'"), 1);
+	/* The audit policy (Windows) is a fact too; Linux's "" before it. */
+	assert_string_equal(r.audit[0], "");
+	p.audit_policy = (char *)"incomplete: pnp(success)";
+	assert_int_equal(posture_commit(fx->st, "pc-01", &hb, T0 + 45), 0);
+	assert_int_equal(history_rows(fx->path, "pc-01"), 4);
+	assert_int_equal(posture_commit(fx->st, "pc-01", &hb, T0 + 46), 0);
+	assert_int_equal(history_rows(fx->path, "pc-01"), 4);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(store_get_posture(fx->st, "pc-01", collect_posture, &r), 0);
+	assert_string_equal(r.audit[0], "incomplete: pnp(success)");
+	assert_int_equal(r.row[0].spool_depth, 0);
+	assert_int_equal(r.row[0].lines_truncated, 7);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM posture_history WHERE "
+	    "audit_policy = 'incomplete: pnp(success)'"), 1);
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM posture"), 1);
 
 	/* Every agent, by unit; one without a posture has has_posture 0. */
@@ -1268,7 +1285,7 @@ test_posture(void **state)
 	assert_int_equal(posture_commit(fx->st, "pc-01", NULL, T0 + 50), VIGIL_ERR_INVAL);
 	hb.posture = NULL;
 	assert_int_equal(posture_commit(fx->st, "pc-01", &hb, T0 + 50), VIGIL_ERR_INVAL);
-	assert_int_equal(history_rows(fx->path, "pc-01"), 3);
+	assert_int_equal(history_rows(fx->path, "pc-01"), 4);
 
 	/* An agent not yet in the table gets its row (the posture references it). */
 	hb.posture = &p;

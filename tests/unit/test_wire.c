@@ -440,7 +440,15 @@ test_posture(void **state)
 	p.reboot_required = VIGIL__V1__TRISTATE__TRISTATE_YES;
 	p.os = "Debian GNU/Linux 12 (bookworm)";
 	p.usb_policy_blocked = 3;
+	p.audit_policy = "incomplete: pnp(success)";
 	expect(&f, 0, NULL);
+	s = repeat('a', WIRE_MAX_AUDIT + 1);
+	p.audit_policy = s;
+	expect(&f, VIGIL_ERR_TOOBIG, "posture: audit_policy");
+	free(s);
+	p.audit_policy = "incomplete: \xc3";
+	expect(&f, VIGIL_ERR_UTF8, "posture: audit_policy");
+	p.audit_policy = "";
 
 	s = repeat('p', WIRE_MAX_VERSION + 1);
 	p.av_product = s;
