@@ -325,7 +325,7 @@ $(BUILD)/vigil-agent.exe: $(call obj,$(AGENT_MAIN)) $(LIBAGENT) $(LIBVIGIL)
 # config (open_memstream), rules, agentconf, posture, ingest, sensor, dir
 # (mkdtemp), spool (fork, sys/wait.h). Giving those a portable fixture layer
 # is what brings them here.
-WIN_UNIT := err evtlog_util frame ini matcher sbuf text threshold uplink utf8 wire wsc
+WIN_UNIT := err evtlog_util frame ini matcher sbuf text threshold uplink usbid_win utf8 wire wsc
 WIN_UNIT_BINS := $(patsubst %,$(BUILD)/tests/test_%.exe,$(WIN_UNIT))
 .PHONY: windows-unit windows-unit-build
 windows-unit-build: $(WIN_UNIT_BINS)

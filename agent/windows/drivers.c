@@ -13,6 +13,7 @@
 const struct sensor_driver *const sensor_drivers[] = {
 	&sensor_logfile,        /* [source NAME]: log files, polled */
 	&sensor_eventlog,       /* [eventlog]: EvtSubscribe, bookmarks in the spool */
+	&sensor_winusb,         /* [usb]: SetupAPI, device notifications */
 	&sensor_antivirus,      /* [antivirus]: a provider below */
 	&sensor_winupdates,     /* [updates]: Windows Update, pending reboot, support */
 	NULL,
