@@ -81,7 +81,7 @@ PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell $(WIN_PC) --cflags $(WIN_PKGS) c
 PKG_LIBS   := $(shell $(WIN_PC) --libs $(WIN_PKGS) 2>/dev/null)
 AGENT_LIBS :=
 WIN_SYSLIBS := -lole32 -loleaut32 -lwbemuuid -luuid -ladvapi32 -lpsapi -lws2_32 -lcrypt32 \
-	-liphlpapi -luser32 -lshell32 -lbcrypt -lpthread
+	-liphlpapi -luser32 -lshell32 -lbcrypt -lwevtapi -lsetupapi -lcfgmgr32 -lpthread
 LDLIBS     = $(PKG_LIBS) $(WIN_SYSLIBS) -lm
 LDFLAGS   += -static -s
 COMMON_SRC := $(filter-out common/pki.c common/json.c common/tz.c,$(COMMON_SRC))
@@ -325,7 +325,7 @@ $(BUILD)/vigil-agent.exe: $(call obj,$(AGENT_MAIN)) $(LIBAGENT) $(LIBVIGIL)
 # config (open_memstream), rules, agentconf, posture, ingest, sensor, dir
 # (mkdtemp), spool (fork, sys/wait.h). Giving those a portable fixture layer
 # is what brings them here.
-WIN_UNIT := auditpol err frame ini matcher sbuf text threshold uplink utf8 wire wsc
+WIN_UNIT := auditpol err evtlog_util frame ini matcher sbuf text threshold uplink usbid_win utf8 wire wsc
 WIN_UNIT_BINS := $(patsubst %,$(BUILD)/tests/test_%.exe,$(WIN_UNIT))
 .PHONY: windows-unit windows-unit-build
 windows-unit-build: $(WIN_UNIT_BINS)

@@ -211,6 +211,14 @@ uevents_lost_cb(void *arg)
 	return sensor_counter(arg, offsetof(struct sensor_counters, uevents_lost));
 }
 
+static void
+sensor_report_cb(void *arg, struct sensor_report *r)
+{
+	struct agent *a = arg;
+
+	sensors_report(a->sensors, r);
+}
+
 static uint64_t
 truncated_cb(void *arg)
 {
@@ -438,6 +446,7 @@ uplink_options(struct agent *a, struct uplink_opts *uo)
 	uo->rule_evictions = evictions_cb;
 	uo->uevents_spoofed = uevents_spoofed_cb;
 	uo->uevents_lost = uevents_lost_cb;
+	uo->sensor_report = sensor_report_cb;
 	uo->link_changed = link_changed_cb;
 	uo->arg = a;
 	uo->posture = a->posture;

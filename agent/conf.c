@@ -16,6 +16,7 @@
 #include "vigil/ini.h"
 #include "vigil/tls.h"
 #include "conf.h"
+#include "evtlog_util.h"
 #include "sensor.h"
 
 #define A(f) offsetof(struct agent_conf_agent, f), sizeof(((struct agent_conf_agent *)0)->f)
@@ -33,6 +34,16 @@
 #define USB(f) offsetof(struct agent_conf_usb, f), sizeof(((struct agent_conf_usb *)0)->f)
 #define WIN(f) offsetof(struct agent_conf_windows, f), \
 	sizeof(((struct agent_conf_windows *)0)->f)
+
+#define EL(f) offsetof(struct agent_conf_eventlog, f), \
+	sizeof(((struct agent_conf_eventlog *)0)->f)
+
+/* The Event Log is Windows': on by default there, and nothing to read elsewhere. */
+#ifdef _WIN32
+#define EVENTLOG_ENABLED "yes"
+#else
+#define EVENTLOG_ENABLED "no"
+#endif
 
 #define KIB 1024LL
 #define MIB (1024LL * 1024)
@@ -168,6 +179,17 @@ static const struct cfg_key windows_keys[] = {
 	{ NULL },
 };
 
+/* [eventlog]: the Windows Event Log, channel by channel, resumed from the spool's bookmarks. */
+static const struct cfg_key eventlog_keys[] = {
+	{ "enabled", CFG_BOOL, EVENTLOG_ENABLED, 0, 0, EL(enabled), 0,
+	    "Read the Windows Event Log (EvtSubscribe; yes by default on Windows only)." },
+	{ "channels", CFG_STRING, EVTLOG_DEFAULT_CHANNELS, 0, 0, EL(channels), 0,
+	    "The channels, comma-separated, as Event Viewer names them." },
+	{ "backlog", CFG_DURATION, "0s", 0, 366 * 86400 * SEC, EL(backlog), 0,
+	    "On a channel's first run, read back this far (0s: only new events)." },
+	{ NULL },
+};
+
 static void *
 journal_add(void *conf, const char *label)
 {
@@ -228,6 +250,7 @@ const struct cfg_section agent_conf_sections[] = {
 	{ "updates", 0, updates_keys, offsetof(struct agent_conf, updates), NULL, NULL, 0 },
 	{ "usb", 0, usb_keys, offsetof(struct agent_conf, usb), NULL, NULL, 0 },
 	{ "windows", 0, windows_keys, offsetof(struct agent_conf, windows), NULL, NULL, 0 },
+	{ "eventlog", 0, eventlog_keys, offsetof(struct agent_conf, eventlog), NULL, NULL, 0 },
 	{ NULL },
 };
 
@@ -299,7 +322,7 @@ agent_conf_load(const char *path, struct agent_conf *conf, char *err, size_t err
 
 	/* Posture alone is a job too: a Windows PC without a log file to follow. */
 	if (conf->nsources == 0 && conf->njournals == 0 && !conf->updates.enabled &&
-	    strcmp(conf->antivirus.provider, "none") == 0)
+	    !conf->eventlog.enabled && strcmp(conf->antivirus.provider, "none") == 0)
 		return err_at(err, errlen, VIGIL_ERR_CONFIG, path, 0, "%s", _("no [source NAME] or "
 		    "[journal NAME] section, and [updates] and [antivirus] are off: the agent has "
 		    "nothing to watch"));
@@ -347,6 +370,24 @@ agent_conf_load(const char *path, struct agent_conf *conf, char *err, size_t err
 	if (c->address[0] == '\0')
 		return err_at(err, errlen, VIGIL_ERR_CONFIG, path, agent_conf_line(path, "collector", NULL,
 		    "address"), "%s", _("address is empty"));
+	/* Checked on every platform: a file is read the same everywhere. */
+	{
+		struct evtlog_channel *ch;
+		char why[256];
+		size_t n;
+
+		if ((ch = calloc(EVTLOG_MAX_CHANNELS, sizeof(*ch))) == NULL)
+			return err_at(err, errlen, VIGIL_ERR_NOMEM, path, 0, "%s", _("out of memory"));
+		rc = evtlog_channels_parse(conf->eventlog.channels, ch, EVTLOG_MAX_CHANNELS, &n, why,
+		    sizeof(why));
+		free(ch);
+		if (rc == 0 && n == 0 && conf->eventlog.enabled)
+			rc = err_fmt(why, sizeof(why), VIGIL_ERR_INVAL, "%s",
+			    _("channels is empty: name one, or set enabled = no"));
+		if (rc != 0)
+			return err_at(err, errlen, VIGIL_ERR_CONFIG, path, agent_conf_line(path,
+			    "eventlog", NULL, "channels"), "%s", why);
+	}
 	/* Each sensor checks its own sections. */
 	for (i = 0; sensor_drivers[i] != NULL; i++)
 		if (sensor_drivers[i]->check != NULL &&

@@ -96,6 +96,13 @@ struct agent_conf_windows {
 	long long audit_check_interval;      /* milliseconds */
 };
 
+/* [eventlog]: the Windows Event Log sensor (agent/windows/evtlog.c). */
+struct agent_conf_eventlog {
+	int enabled;
+	char channels[2048];                 /* comma-separated (evtlog_util.h) */
+	long long backlog;                   /* ms read back on a channel's first run; 0: none */
+};
+
 struct agent_conf {
 	struct agent_conf_agent agent;
 	struct agent_conf_collector collector;
@@ -105,6 +112,7 @@ struct agent_conf {
 	struct agent_conf_updates updates;
 	struct agent_conf_usb usb;
 	struct agent_conf_windows windows;
+	struct agent_conf_eventlog eventlog;
 	/*
 	 * The tables come last: the loader zeroes what is before them and each
 	 * entry as its section appears, so the pages of unused entries (most of

@@ -3,8 +3,11 @@
  * running sensors are kept beside their drivers, so that counting and
  * stopping need nothing but the table.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "vigil/utf8.h"
 
 #include "sensor.h"
 
@@ -83,6 +86,39 @@ sensors_count(const struct sensors *s, struct sensor_counters *c)
 	for (i = 0; s != NULL && i < s->n; i++)
 		if (s->r[i].drv->count != NULL)
 			s->r[i].drv->count(s->r[i].state, c);
+}
+
+void
+sensor_report_unavailable(struct sensor_report *r, const char *sensor, const char *reason)
+{
+	if (r->nunavailable >= SENSOR_MAX_UNAVAILABLE)
+		return;
+	/* A translated reason is cut on a character, not inside one. */
+	snprintf(r->unavailable[r->nunavailable].sensor, SENSOR_MAX_NAME, "%s", sensor);
+	snprintf(r->unavailable[r->nunavailable].reason, SENSOR_MAX_REASON, "%.*s",
+	    (int)utf8_cut(reason, strlen(reason), SENSOR_MAX_REASON - 1), reason);
+	r->nunavailable++;
+}
+
+void
+sensor_report_counter(struct sensor_report *r, const char *name, uint64_t value)
+{
+	if (r->ncounters >= SENSOR_MAX_COUNTERS)
+		return;
+	snprintf(r->counters[r->ncounters].name, SENSOR_MAX_NAME, "%s", name);
+	r->counters[r->ncounters].value = value;
+	r->ncounters++;
+}
+
+void
+sensors_report(const struct sensors *s, struct sensor_report *r)
+{
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	for (i = 0; s != NULL && i < s->n; i++)
+		if (s->r[i].drv->report != NULL)
+			s->r[i].drv->report(s->r[i].state, r);
 }
 
 void *

@@ -44,6 +44,33 @@ struct sensor_counters {
 	uint64_t uevents_lost;               /* device events the kernel dropped for us */
 };
 
+/*
+ * What sensors say of themselves in the heartbeat beyond the shared
+ * counters: a sensor configured but unable to run here (an API missing, as
+ * the Event Log under Wine), and counters of their own by name
+ * ("eventlog.fields_dropped"). Capped: what does not fit is left out.
+ */
+#define SENSOR_MAX_UNAVAILABLE 8
+#define SENSOR_MAX_COUNTERS 24
+#define SENSOR_MAX_NAME 48                   /* bytes of a sensor's or counter's name, NUL too */
+#define SENSOR_MAX_REASON 200                /* bytes of why, NUL too */
+struct sensor_report {
+	size_t nunavailable;
+	struct {
+		char sensor[SENSOR_MAX_NAME];
+		char reason[SENSOR_MAX_REASON];
+	} unavailable[SENSOR_MAX_UNAVAILABLE];
+	size_t ncounters;
+	struct {
+		char name[SENSOR_MAX_NAME];
+		uint64_t value;
+	} counters[SENSOR_MAX_COUNTERS];
+};
+
+/* Add to r (cut at the caps; a full table takes no more). */
+void sensor_report_unavailable(struct sensor_report *r, const char *sensor, const char *reason);
+void sensor_report_counter(struct sensor_report *r, const char *name, uint64_t value);
+
 struct sensor_driver {
 	const char *name;                    /* "logfile", "journal", "usb", ... */
 	/*
@@ -66,6 +93,8 @@ struct sensor_driver {
 	void (*stop)(void *state);
 	/* Add its counters to *c; NULL: it has none. */
 	void (*count)(const void *state, struct sensor_counters *c);
+	/* Say whether it runs, and its own counters, into *r; NULL: nothing to say. */
+	void (*report)(const void *state, struct sensor_report *r);
 };
 
 /* The platform's drivers, in the order they start; NULL-terminated. */
@@ -89,6 +118,8 @@ void sensors_stop(struct sensors *s);
 
 /* The running sensors' counters, summed. */
 void sensors_count(const struct sensors *s, struct sensor_counters *c);
+/* The running sensors' reports, together (r reset first). */
+void sensors_report(const struct sensors *s, struct sensor_report *r);
 /* The state of the running driver called name, or NULL (tests, the agent's own uses). */
 void *sensors_state(const struct sensors *s, const char *name);
 

@@ -45,6 +45,7 @@
 #include "vigil/clock.h"
 #include "agent.h"
 #include "platform.h"
+#include "sensor.h"
 #include "spool.h"
 #include "uplink.h"
 
@@ -261,6 +262,10 @@ heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 	Vigil__V1__Heartbeat hb = VIGIL__V1__HEARTBEAT__INIT;
 	Vigil__V1__Posture pos;
 	char sigs[40] = "unknown";
+	struct sensor_report rep;
+	Vigil__V1__SensorDown down[SENSOR_MAX_UNAVAILABLE], *downp[SENSOR_MAX_UNAVAILABLE];
+	Vigil__V1__SensorCounter ctr[SENSOR_MAX_COUNTERS], *ctrp[SENSOR_MAX_COUNTERS];
+	size_t i;
 	int rc;
 
 	if (u->state != UPLINK_READY)
@@ -273,6 +278,29 @@ heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 	hb.rule_evictions = u->o.rule_evictions != NULL ? u->o.rule_evictions(u->o.arg) : 0;
 	hb.uevents_spoofed = u->o.uevents_spoofed != NULL ? u->o.uevents_spoofed(u->o.arg) : 0;
 	hb.uevents_lost = u->o.uevents_lost != NULL ? u->o.uevents_lost(u->o.arg) : 0;
+	if (u->o.sensor_report != NULL) {
+		u->o.sensor_report(u->o.arg, &rep);
+		_Static_assert(SENSOR_MAX_UNAVAILABLE <= WIRE_MAX_SENSORS_DOWN, "fits the wire");
+		_Static_assert(SENSOR_MAX_COUNTERS <= WIRE_MAX_SENSOR_COUNTERS, "fits the wire");
+		_Static_assert(SENSOR_MAX_NAME - 1 <= WIRE_MAX_COUNTER_NAME, "fits the wire");
+		_Static_assert(SENSOR_MAX_REASON - 1 <= WIRE_MAX_SENSOR_REASON, "fits the wire");
+		for (i = 0; i < rep.nunavailable; i++) {
+			vigil__v1__sensor_down__init(&down[i]);
+			down[i].sensor = rep.unavailable[i].sensor;
+			down[i].reason = rep.unavailable[i].reason;
+			downp[i] = &down[i];
+		}
+		for (i = 0; i < rep.ncounters; i++) {
+			vigil__v1__sensor_counter__init(&ctr[i]);
+			ctr[i].name = rep.counters[i].name;
+			ctr[i].value = rep.counters[i].value;
+			ctrp[i] = &ctr[i];
+		}
+		hb.n_sensors_unavailable = rep.nunavailable;
+		hb.sensors_unavailable = rep.nunavailable > 0 ? downp : NULL;
+		hb.n_sensor_counters = rep.ncounters;
+		hb.sensor_counters = rep.ncounters > 0 ? ctrp : NULL;
+	}
 	/* Absent until a sensor has reported: "no data" is not "all unknown". */
 	if (u->o.posture != NULL && posture_to_wire(posture_get(u->o.posture), &pos) == 1)
 		hb.posture = &pos;

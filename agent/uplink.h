@@ -20,6 +20,8 @@
 #include "spool.h"
 #include "posture.h"
 
+struct sensor_report;
+
 struct uplink_opts {
 	const char *address;          /* host name or IP literal */
 	int port;
@@ -40,6 +42,8 @@ struct uplink_opts {
 	uint64_t (*rule_evictions)(void *arg);
 	uint64_t (*uevents_spoofed)(void *arg);
 	uint64_t (*uevents_lost)(void *arg);
+	/* The sensors' own report: unavailable ones, named counters (may be NULL). */
+	void (*sensor_report)(void *arg, struct sensor_report *r);
 	/* Called (with arg) after each Welcome and each failure (may be NULL). */
 	void (*link_changed)(void *arg);
 	/* The posture every heartbeat carries (NULL: none); borrowed. */

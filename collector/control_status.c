@@ -151,6 +151,11 @@ posture_glance_row(void *arg, const struct store_posture_row *r)
 		jw_uint(w, "rule_evictions", r->rule_evictions);
 		jw_uint(w, "uevents_spoofed", r->uevents_spoofed);
 		jw_uint(w, "uevents_lost", r->uevents_lost);
+		/* Written by the store from a validated heartbeat (store_posture.c). */
+		if (r->sensors_unavailable != NULL && r->sensors_unavailable[0] == '{')
+			jw_raw(w, "sensors_unavailable", r->sensors_unavailable);
+		if (r->sensor_counters != NULL && r->sensor_counters[0] == '{')
+			jw_raw(w, "sensor_counters", r->sensor_counters);
 	}
 	g->written = 1;
 	return 0;

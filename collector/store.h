@@ -191,6 +191,8 @@ struct store_posture_row {
 	uint64_t spool_depth, dropped, lines_truncated, events_rejected, rule_evictions;
 	uint64_t uevents_spoofed, uevents_lost;
 	const char *audit_policy;    /* Windows: "complete", "incomplete: ...", "unavailable: ..."; "" */
+	const char *sensors_unavailable;     /* JSON object: {"eventlog": "why"} */
+	const char *sensor_counters;         /* JSON object: {"winevent.values_cut": 3} */
 };
 typedef int (*store_posture_fn)(void *arg, const struct store_posture_row *row);
 /* Every agent (of unit; NULL: of every unit), ordered by unit, then agent. */

@@ -12,7 +12,9 @@
 #include <sqlite3.h>
 
 #include "vigil.pb-c.h"
+#include "vigil/buf.h"
 #include "vigil/err.h"
+#include "vigil/jsonw.h"
 #include "vigil/names.h"
 #include "vigil/text.h"
 #include "vigil/wire.h"
@@ -51,6 +53,62 @@ bind_posture(sqlite3_stmt *s, const struct store_batch *b, const Vigil__V1__Post
 }
 
 /*
+ * What the sensors said of themselves, as two JSON objects into down and
+ * ctr (freed by the caller): {"eventlog": "why"} and {"name": value}, one
+ * level, as vigilctl's reader takes them. The heartbeat was validated
+ * (names of [a-z0-9._], counts capped); a name given twice keeps its first
+ * entry: the reader refuses an object with a duplicate name.
+ */
+#define SENSORS_JSON_MAX (64 * 1024)  /* past the wire's caps, escaped */
+
+static int
+seen_before(const char *const *names, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (names[j] != NULL && strcmp(names[j], names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+sensors_json(const Vigil__V1__Heartbeat *hb, struct buf *down, struct buf *ctr)
+{
+	const char *names[WIRE_MAX_SENSOR_COUNTERS > WIRE_MAX_SENSORS_DOWN ?
+	    WIRE_MAX_SENSOR_COUNTERS : WIRE_MAX_SENSORS_DOWN];
+	struct jsonw w;
+	size_t i;
+
+	buf_init(down, SENSORS_JSON_MAX);
+	buf_init(ctr, SENSORS_JSON_MAX);
+	if (hb->n_sensors_unavailable > WIRE_MAX_SENSORS_DOWN ||
+	    hb->n_sensor_counters > WIRE_MAX_SENSOR_COUNTERS)
+		return VIGIL_ERR_TOOBIG;
+	jsonw_buf(&w, down);
+	jsonw_object(&w, NULL);
+	for (i = 0; i < hb->n_sensors_unavailable; i++) {
+		const Vigil__V1__SensorDown *d = hb->sensors_unavailable[i];
+
+		names[i] = d != NULL ? d->sensor : NULL;
+		if (names[i] != NULL && !seen_before(names, i))
+			jsonw_str(&w, d->sensor, d->reason);
+	}
+	jsonw_end(&w);
+	jsonw_buf(&w, ctr);
+	jsonw_object(&w, NULL);
+	for (i = 0; i < hb->n_sensor_counters; i++) {
+		const Vigil__V1__SensorCounter *c = hb->sensor_counters[i];
+
+		names[i] = c != NULL ? c->name : NULL;
+		if (names[i] != NULL && !seen_before(names, i))
+			jsonw_uint(&w, c->name, c->value);
+	}
+	jsonw_end(&w);
+	return buf_error(down) != 0 ? buf_error(down) : buf_error(ctr);
+}
+
+/*
  * The agent row (last_seen, and the row the posture references), a history
  * row if a fact changed, then the latest posture with the health counters.
  * The posture statements bind the heartbeat's strings: their bindings are
@@ -60,6 +118,7 @@ int
 sq_commit_posture(struct sqlstore *st, const struct store_batch *b)
 {
 	const Vigil__V1__Heartbeat *hb = b->heartbeat;
+	struct buf down, ctr;
 	sqlite3_stmt *s;
 	int rc;
 
@@ -83,8 +142,14 @@ sq_commit_posture(struct sqlstore *st, const struct store_batch *b)
 	sqlite3_bind_int64(s, 20, counter(hb->rule_evictions));
 	sqlite3_bind_int64(s, 21, counter(hb->uevents_spoofed));
 	sqlite3_bind_int64(s, 22, counter(hb->uevents_lost));
-	rc = sq_hot_run(st, s);
+	if ((rc = sensors_json(hb, &down, &ctr)) == 0) {
+		sqlite3_bind_text(s, 24, down.p, (int)down.len, SQLITE_STATIC);
+		sqlite3_bind_text(s, 25, ctr.p, (int)ctr.len, SQLITE_STATIC);
+		rc = sq_hot_run(st, s);
+	}
 	sqlite3_clear_bindings(s);
+	buf_free(&down);
+	buf_free(&ctr);
 	return rc;
 }
 
@@ -123,6 +188,8 @@ posture_row(sqlite3_stmt *s, struct store_posture_row *r)
 	r->rule_evictions = (uint64_t)sqlite3_column_int64(s, 23);
 	r->uevents_spoofed = (uint64_t)sqlite3_column_int64(s, 24);
 	r->uevents_lost = (uint64_t)sqlite3_column_int64(s, 25);
+	r->sensors_unavailable = sq_col_text(s, 27);
+	r->sensor_counters = sq_col_text(s, 28);
 }
 
 static int

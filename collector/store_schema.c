@@ -368,6 +368,15 @@ static const struct migration migrations[] = {
 	"ALTER TABLE posture ADD COLUMN audit_policy TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE posture_history ADD COLUMN audit_policy TEXT NOT NULL DEFAULT '';"
 	"PRAGMA user_version = 9;", 0 },
+	/*
+	 * 10: issue 14, what the sensors say of themselves in the heartbeat
+	 * (sensors unavailable here and why, their own counters), each a JSON
+	 * object for `vigilctl agents --json`.
+	 */
+	{ 10,
+	"ALTER TABLE posture ADD COLUMN sensors_unavailable TEXT NOT NULL DEFAULT '{}';"
+	"ALTER TABLE posture ADD COLUMN sensor_counters TEXT NOT NULL DEFAULT '{}';"
+	"PRAGMA user_version = 10;", 0 },
 };
 /* The last step's number: steps grow but may leave a number out (see 6). */
 #define STORE_SCHEMA_VERSION (migrations[NITEMS(migrations) - 1].version)
@@ -397,7 +406,8 @@ static const struct migration migrations[] = {
 	" p.reboot_required, p.av_signatures_us, p.updates_pending, p.security_updates_pending," \
 	" p.security_pending_since_us, p.last_update_us, p.last_upgrade_us, p.usb_policy_blocked," \
 	" p.spool_depth, p.dropped, p.lines_truncated, p.events_rejected, p.rule_evictions," \
-	" p.uevents_spoofed, p.uevents_lost, p.audit_policy" \
+	" p.uevents_spoofed, p.uevents_lost, p.audit_policy," \
+	" p.sensors_unavailable, p.sensor_counters" \
 	" FROM agents a LEFT JOIN posture p ON p.agent = a.agent"
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -499,9 +509,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " AND os = ?14 AND usb_policy_blocked = ?15 AND audit_policy = ?23)",
 	[ST_POSTURE_UPSERT] =
 	    "INSERT INTO posture (agent, recv_us, " POSTURE_FACTS ", spool_depth, dropped,"
-	    " lines_truncated, events_rejected, rule_evictions, uevents_spoofed, uevents_lost)"
+	    " lines_truncated, events_rejected, rule_evictions, uevents_spoofed, uevents_lost,"
+	    " sensors_unavailable, sensor_counters)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?23, ?16,"
-	    " ?17, ?18, ?19, ?20, ?21, ?22)"
+	    " ?17, ?18, ?19, ?20, ?21, ?22, ?24, ?25)"
 	    " ON CONFLICT (agent) DO UPDATE SET recv_us = excluded.recv_us,"
 	    " av_product = excluded.av_product, av_running = excluded.av_running,"
 	    " av_realtime = excluded.av_realtime, av_version = excluded.av_version,"
@@ -515,7 +526,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " audit_policy = excluded.audit_policy, spool_depth = excluded.spool_depth,"
 	    " dropped = excluded.dropped, lines_truncated = excluded.lines_truncated,"
 	    " events_rejected = excluded.events_rejected, rule_evictions = excluded.rule_evictions,"
-	    " uevents_spoofed = excluded.uevents_spoofed, uevents_lost = excluded.uevents_lost",
+	    " uevents_spoofed = excluded.uevents_spoofed, uevents_lost = excluded.uevents_lost,"
+	    " sensors_unavailable = excluded.sensors_unavailable,"
+	    " sensor_counters = excluded.sensor_counters",
 	[ST_QUERY_POSTURES] =
 	    POSTURE_SELECT " WHERE (?1 IS NULL OR a.unit = ?1) ORDER BY a.unit, a.agent",
 	[ST_GET_POSTURE] = POSTURE_SELECT " WHERE a.agent = ?1",

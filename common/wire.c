@@ -179,12 +179,69 @@ check_posture(const Vigil__V1__Posture *p, char *why, size_t whylen)
 	return 0;
 }
 
+/* A sensor's or counter's name: 1 to WIRE_MAX_COUNTER_NAME of [a-z0-9._]. */
+static int
+check_name(const char *s, const char *name, char *why, size_t whylen)
+{
+	size_t i, len = s == NULL ? 0 : strlen(s);
+
+	if (len == 0 || len > WIRE_MAX_COUNTER_NAME)
+		return err_fmt(why, whylen, VIGIL_ERR_INVAL, "%s is empty or longer than %d bytes.",
+		               name, WIRE_MAX_COUNTER_NAME);
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
+		      s[i] == '_'))
+			return err_fmt(why, whylen, VIGIL_ERR_INVAL, "%s holds a character other than "
+			               "a-z, 0-9, '.' and '_'.", name);
+	return 0;
+}
+
+static int
+check_sensors(const Vigil__V1__Heartbeat *hb, char *why, size_t whylen)
+{
+	size_t i;
+	int rc;
+
+	if (hb->n_sensors_unavailable > WIRE_MAX_SENSORS_DOWN)
+		return err_fmt(why, whylen, VIGIL_ERR_TOOBIG, "heartbeat: more than %d sensors "
+		               "unavailable.", WIRE_MAX_SENSORS_DOWN);
+	if (hb->n_sensor_counters > WIRE_MAX_SENSOR_COUNTERS)
+		return err_fmt(why, whylen, VIGIL_ERR_TOOBIG, "heartbeat: more than %d sensor "
+		               "counters.", WIRE_MAX_SENSOR_COUNTERS);
+	for (i = 0; i < hb->n_sensors_unavailable; i++) {
+		const Vigil__V1__SensorDown *d = hb->sensors_unavailable[i];
+
+		if (d == NULL)
+			return err_fmt(why, whylen, VIGIL_ERR_MISSING, "heartbeat: an empty sensor.");
+		if ((rc = check_name(d->sensor, "heartbeat: a sensor's name", why, whylen)) != 0 ||
+		    (rc = check_str(d->reason, "heartbeat: a sensor's reason",
+		                    WIRE_MAX_SENSOR_REASON, 0, why, whylen)) != 0)
+			return rc;
+	}
+	for (i = 0; i < hb->n_sensor_counters; i++) {
+		const Vigil__V1__SensorCounter *c = hb->sensor_counters[i];
+
+		if (c == NULL)
+			return err_fmt(why, whylen, VIGIL_ERR_MISSING, "heartbeat: an empty counter.");
+		if ((rc = check_name(c->name, "heartbeat: a counter's name", why, whylen)) != 0)
+			return rc;
+		if (c->value > INT64_MAX)
+			return err_fmt(why, whylen, VIGIL_ERR_RANGE, "heartbeat: counter %s is past "
+			               "2^63.", c->name);
+	}
+	return 0;
+}
+
 static int
 check_heartbeat(const Vigil__V1__Heartbeat *hb, char *why, size_t whylen)
 {
+	int rc;
+
 	if (hb->time_us < 0)
 		return err_fmt(why, whylen, VIGIL_ERR_RANGE, "heartbeat: time_us %lld is before "
 		               "1970.", (long long)hb->time_us);
+	if ((rc = check_sensors(hb, why, whylen)) != 0)
+		return rc;
 	if (hb->posture != NULL)
 		return check_posture(hb->posture, why, whylen);
 	return 0;

@@ -1,6 +1,6 @@
 /*
  * The Windows agent's drivers: its sensors, in the order they start, and its
- * antivirus providers. The Event Log and USB sensors are issue 14's.
+ * antivirus providers.
  */
 #include <stddef.h>
 
@@ -8,9 +8,12 @@
 #include "../sensor.h"
 #include "../watch.h"
 #include "winposture.h"
+#include "winsensors.h"
 
 const struct sensor_driver *const sensor_drivers[] = {
 	&sensor_logfile,        /* [source NAME]: log files (ReadDirectoryChangesW) */
+	&sensor_eventlog,       /* [eventlog]: EvtSubscribe, bookmarks in the spool */
+	&sensor_winusb,         /* [usb]: SetupAPI, device notifications */
 	&sensor_antivirus,      /* [antivirus]: a provider below */
 	&sensor_winupdates,     /* [updates]: Windows Update, pending reboot, support */
 	&sensor_auditpol,       /* [windows] audit_policy: what the rules need, in force */

@@ -10,6 +10,7 @@
  *   vigil-agent.exe --service [-f FILE] [-v]     (how the SCM starts it)
  *   vigil-agent.exe --configure COLLECTOR=... UNIT=... CA=... CERT=... KEY=... [PORT=...]
  *   vigil-agent.exe --selftest [--record DIR]
+ *   vigil-agent.exe --list-usb
  *   vigil-agent.exe --test-rules [-f FILE] [-r DIR [-r DIR]] [--source NAME] < LINES
  *
  * Requests from other threads (the console's control handler, the service's
@@ -34,6 +35,7 @@
 #include "../agent.h"
 #include "../dirwatch.h"
 #include "winagent.h"
+#include "winsensors.h"
 
 #define NO_SOCKET ((evutil_socket_t)-1)
 #include "../../common/windows/utf16.h"
@@ -58,6 +60,7 @@ usage(void)
 	fprintf(stderr, "%s", _("       vigil-agent.exe --configure COLLECTOR=ADDRESS UNIT=UNIT "
 	    "CA=FILE CERT=FILE KEY=FILE [PORT=PORT]\n"));
 	fprintf(stderr, "%s", _("       vigil-agent.exe --selftest [--record DIR]\n"));
+	fprintf(stderr, "%s", _("       vigil-agent.exe --list-usb\n"));
 	fprintf(stderr, "%s", _("       vigil-agent --test-rules [-f FILE] [-r DIR [-r DIR]] "
 	    "[--source NAME] < LINES\n"));
 	exit(1);
@@ -313,6 +316,8 @@ main(int argc, char *argv[])
 		return test_rules_main(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "--configure") == 0)
 		return win_configure_main(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "--list-usb") == 0)
+		return win_usb_list_main(argc - 1, argv + 1, stdout);
 	if (argc >= 2 && strcmp(argv[1], "--selftest") == 0)
 		return win_selftest_main(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "--uninstall-service") == 0) {

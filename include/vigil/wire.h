@@ -31,6 +31,10 @@
 #define WIRE_MAX_FIELD_VALUE 1024
 #define WIRE_MAX_REASON 512
 #define WIRE_MAX_GOODBYE_DETAIL 256
+#define WIRE_MAX_SENSORS_DOWN 16     /* Heartbeat.sensors_unavailable */
+#define WIRE_MAX_SENSOR_COUNTERS 64  /* Heartbeat.sensor_counters */
+#define WIRE_MAX_COUNTER_NAME 64     /* a sensor's or a counter's name */
+#define WIRE_MAX_SENSOR_REASON 256
 #define WIRE_MAX_BATCH 1000          /* events in one EventBatch */
 #define WIRE_MAX_SEQ INT64_MAX       /* seq and spool_high_seq: stores keep signed 64 bits */
 

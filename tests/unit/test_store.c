@@ -39,7 +39,7 @@ struct tbatch {
 };
 
 /* The schema version the store migrates to; raise it with each migration. */
-#define SCHEMA_LATEST 9
+#define SCHEMA_LATEST 10
 
 static void
 tbatch_init(struct tbatch *tb)
@@ -833,6 +833,8 @@ test_goodbye_items(void **state)
 	    "ALTER TABLE agents DROP COLUMN off_detail;"
 	    "ALTER TABLE agents DROP COLUMN off_reason; ALTER TABLE agents DROP COLUMN off_us;"
 	    "ALTER TABLE agents DROP COLUMN clock_offset_us; ALTER TABLE events DROP COLUMN clock;"
+	    "ALTER TABLE posture DROP COLUMN sensors_unavailable;"
+	    "ALTER TABLE posture DROP COLUMN sensor_counters;"
 	    "PRAGMA user_version = 4");
 	fx->st = store_open(fx->path, err, sizeof(err));
 	if (fx->st == NULL)
@@ -1233,6 +1235,38 @@ test_posture(void **state)
 	assert_int_equal(r.row[0].events_rejected, 2);
 	assert_int_equal(r.row[0].rule_evictions, 5);
 	assert_int_equal(r.row[0].dropped, (uint64_t)INT64_MAX);
+	assert_int_equal(raw_int(fx->path, "SELECT sensors_unavailable = '{}' AND "
+	    "sensor_counters = '{}' FROM posture WHERE agent = 'pc-01'"), 1);
+
+	/* What the sensors say of themselves is kept as JSON; a repeated counter keeps its first. */
+	{
+		Vigil__V1__SensorDown d = VIGIL__V1__SENSOR_DOWN__INIT, *dp[1] = { &d };
+		Vigil__V1__SensorCounter c1 = VIGIL__V1__SENSOR_COUNTER__INIT;
+		Vigil__V1__SensorCounter c2 = VIGIL__V1__SENSOR_COUNTER__INIT;
+		Vigil__V1__SensorCounter *cp[3] = { &c1, &c2, &c1 };
+
+		d.sensor = (char *)"eventlog";
+		d.reason = (char *)"EvtSubscribe is a stub \"here\"";
+		c1.name = (char *)"winevent.values_cut";
+		c1.value = 3;
+		c2.name = (char *)"eventlog.events";
+		c2.value = 0;
+		hb.n_sensors_unavailable = 1;
+		hb.sensors_unavailable = dp;
+		hb.n_sensor_counters = 3;
+		hb.sensor_counters = cp;
+		assert_int_equal(posture_commit(fx->st, "pc-01", &hb, T0 + 25), 0);
+		memset(&r, 0, sizeof(r));
+		assert_int_equal(store_get_posture(fx->st, "pc-01", collect_posture, &r), 0);
+		assert_int_equal(raw_int(fx->path, "SELECT sensors_unavailable = '{\"eventlog\":"
+		    "\"EvtSubscribe is a stub \\\"here\\\"\"}' AND sensor_counters = "
+		    "'{\"winevent.values_cut\":3,\"eventlog.events\":0}'"
+		    " FROM posture WHERE agent = 'pc-01'"), 1);
+		hb.n_sensors_unavailable = 0;
+		hb.sensors_unavailable = NULL;
+		hb.n_sensor_counters = 0;
+		hb.sensor_counters = NULL;
+	}
 
 	/* Each changed fact is a history row, and the history keeps the old value. */
 	p.av_running = VIGIL__V1__TRISTATE__TRISTATE_NO;

@@ -503,6 +503,63 @@ test_posture(void **state)
 	expect(&f, 0, NULL);
 }
 
+/* What sensors say of themselves: names of [a-z0-9._], bounded reasons and counts. */
+static void
+test_sensors(void **state)
+{
+	Vigil__V1__Frame f = VIGIL__V1__FRAME__INIT;
+	Vigil__V1__Heartbeat hb = VIGIL__V1__HEARTBEAT__INIT;
+	Vigil__V1__SensorDown d = VIGIL__V1__SENSOR_DOWN__INIT, *dp[WIRE_MAX_SENSORS_DOWN + 1];
+	Vigil__V1__SensorCounter c = VIGIL__V1__SENSOR_COUNTER__INIT;
+	Vigil__V1__SensorCounter *cp[WIRE_MAX_SENSOR_COUNTERS + 1];
+	char big[WIRE_MAX_SENSOR_REASON + 2];
+	size_t i;
+
+	for (i = 0; i < WIRE_MAX_SENSORS_DOWN + 1; i++)
+		dp[i] = &d;
+	for (i = 0; i < WIRE_MAX_SENSOR_COUNTERS + 1; i++)
+		cp[i] = &c;
+	f.msg_case = VIGIL__V1__FRAME__MSG_HEARTBEAT;
+	f.heartbeat = &hb;
+	d.sensor = "eventlog";
+	d.reason = "EvtSubscribe is a stub under Wine";
+	c.name = "winevent.values_cut";
+	c.value = 7;
+	hb.sensors_unavailable = dp;
+	hb.n_sensors_unavailable = 1;
+	hb.sensor_counters = cp;
+	hb.n_sensor_counters = 1;
+	expect(&f, 0, NULL);
+	hb.n_sensors_unavailable = WIRE_MAX_SENSORS_DOWN + 1;
+	expect(&f, VIGIL_ERR_TOOBIG, "sensors unavailable");
+	hb.n_sensors_unavailable = 1;
+	hb.n_sensor_counters = WIRE_MAX_SENSOR_COUNTERS + 1;
+	expect(&f, VIGIL_ERR_TOOBIG, "sensor counters");
+	hb.n_sensor_counters = 1;
+	d.sensor = "Event Log";
+	expect(&f, VIGIL_ERR_INVAL, "a sensor's name");
+	d.sensor = "";
+	expect(&f, VIGIL_ERR_INVAL, "a sensor's name");
+	d.sensor = "eventlog";
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	d.reason = big;
+	expect(&f, VIGIL_ERR_TOOBIG, "reason");
+	d.reason = "\xff";
+	expect(&f, VIGIL_ERR_UTF8, "reason");
+	d.reason = "";
+	c.name = "values\x1b[2J";
+	expect(&f, VIGIL_ERR_INVAL, "a counter's name");
+	c.name = "x";
+	c.value = (uint64_t)INT64_MAX + 1;
+	expect(&f, VIGIL_ERR_RANGE, "past 2^63");
+	c.value = 0;
+	dp[0] = NULL;
+	expect(&f, VIGIL_ERR_MISSING, "empty sensor");
+	dp[0] = &d;
+	expect(&f, 0, NULL);
+}
+
 /* Goodbye: a known reason, a bounded detail, no time before 1970. */
 static void
 test_goodbye(void **state)
@@ -593,6 +650,7 @@ main(void)
 	    cmocka_unit_test(test_event_strings),  cmocka_unit_test(test_fields),
 	    cmocka_unit_test(test_hello),          cmocka_unit_test(test_other_kinds),
 	    cmocka_unit_test(test_single_event),   cmocka_unit_test(test_posture),
+	    cmocka_unit_test(test_sensors),
 	    cmocka_unit_test(test_goodbye),        cmocka_unit_test(test_goodbye_names),
 	};
 

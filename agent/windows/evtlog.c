@@ -1,0 +1,663 @@
+/*
+ * The Event Log sensor ([eventlog]): one EvtSubscribe per configured channel,
+ * resumed after the spool's bookmark for that channel, each event rendered
+ * as XML (EvtRenderEventXml), UTF-16 -> UTF-8 (capped), read by
+ * winevent_parse(), matched and spooled by ingest_winevent(), and the
+ * channel's new bookmark written by spool_bookmark_set() in the same
+ * transaction as the events it covers: a restart neither loses nor repeats
+ * an event, as a log file's offset does.
+ *
+ * The pull model, not the callback one: with a callback Windows calls us on
+ * a thread-pool thread whenever it likes, and the events would have to be
+ * queued across threads (with a cap, and a loss when it is full) before the
+ * loop, which alone owns the spool and the matcher, could take them. With a
+ * signal event Windows keeps the backlog in the log itself; a thread-pool
+ * wait (RegisterWaitForSingleObject) turns the signal into one byte on a
+ * socket pair, and the loop takes the events with EvtNext at its own pace,
+ * a bounded batch per turn. Nothing polls: an idle channel costs nothing.
+ *
+ * First run of a channel (no bookmark): only new events, or, with backlog
+ * set, those of the last backlog read first (an XPath timediff query). A
+ * bookmark read back from the spool is checked (evtlog_util.c) before
+ * EvtCreateBookmark sees it; a bad one is said and the channel starts from
+ * now.
+ *
+ * Errors are per channel (a channel missing, access denied): said once,
+ * counted, retried every EVTLOG_RETRY_SEC; the other channels keep working.
+ * Under Wine EvtSubscribe is a stub (NULL, last error 0): the sensor says it
+ * is unavailable, in the log and in the heartbeat, and the agent runs on.
+ *
+ * The fact "av_active" (rules' "unless = agent.av_active != ...") follows
+ * the posture's antivirus before every batch: Defender's 5001 and 5007 are
+ * not raised while another antivirus is the active one.
+ */
+#include <winsock2.h>
+#include <windows.h>
+#include <winevt.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "vigil/err.h"
+#include "vigil/i18n.h"
+#include "vigil/log.h"
+#include "vigil/winevent.h"
+#include "../conf.h"
+#include "../evtlog_util.h"
+#include "../ingest.h"
+#include "../matcher.h"
+#include "../posture.h"
+#include "../sensor.h"
+#include "../spool.h"
+#include "../../common/windows/utf16.h"
+#include "winsensors.h"
+
+#define EVTLOG_SOURCE "eventlog"
+#define EVTLOG_BATCH 32              /* events per EvtNext and per transaction */
+#define EVTLOG_PER_TURN 512          /* events per channel before the loop runs others */
+#define EVTLOG_RETRY_SEC 300         /* a channel that failed is tried again */
+#define EVTLOG_RENDER_MAX (2 * WINEVENT_MAX_XML + 2) /* bytes of UTF-16 one event may take */
+#define NO_SOCKET ((evutil_socket_t)-1)
+
+struct channel {
+	char name[EVTLOG_MAX_CHANNEL];
+	wchar_t *wname;
+	struct evtlog *el;
+	EVT_HANDLE sub;              /* NULL: not subscribed */
+	EVT_HANDLE bookmark;
+	HANDLE signal;               /* auto-reset; Windows sets it when events arrive */
+	HANDLE wait;                 /* the thread-pool wait on signal */
+	DWORD said;                  /* the error said last: each is said once */
+	uint64_t read, errors;
+	uint64_t record_id;          /* the last one taken */
+};
+
+struct evtlog {
+	struct event_base *base;
+	struct spool *spool;
+	struct matcher *matcher;
+	struct posture *posture;
+	struct ingest *ing;
+	void (*appended)(void *arg);
+	void *arg;
+	long long backlog_ms;
+
+	struct channel *ch;
+	size_t nch;
+	evutil_socket_t pair[2];     /* [1] written by the waits, [0] read by the loop */
+	struct event *wake_ev;
+	struct event *retry_ev;
+	int unavailable;             /* every channel's subscription is a stub */
+	char why[SENSOR_MAX_REASON];
+	char av[POSTURE_MAX_PRODUCT + 1]; /* the fact as set last; "\1": never set */
+
+	struct winevent *wev;
+	wchar_t *wbuf;               /* the rendering, grown up to EVTLOG_RENDER_MAX */
+	DWORD wcap;
+	char *xml;                   /* WINEVENT_MAX_XML + 1 */
+	char *bm;                    /* SPOOL_BOOKMARK_MAX + 1 */
+
+	/* Counters, for the heartbeat. */
+	uint64_t events, render_failed, too_big, unreadable, xml_cut;
+	uint64_t fields_dropped, values_cut, invalid_utf8, bookmark_failed, spool_failed;
+	uint64_t channel_errors;
+};
+
+int
+win_is_wine(void)
+{
+	HMODULE nt = GetModuleHandleW(L"ntdll.dll");
+
+	return nt != NULL && GetProcAddress(nt, "wine_get_version") != NULL;
+}
+
+/* A Windows error as words, in the system's language, without the trailing newline. */
+static void
+win_error_text(DWORD code, char *buf, size_t cap)
+{
+	wchar_t w[256];
+	char *u;
+	size_t n;
+
+	buf[0] = '\0';
+	if (FormatMessageW(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL, code,
+	    0, w, sizeof(w) / sizeof(w[0]), NULL) == 0 || (u = win_utf8(w)) == NULL) {
+		snprintf(buf, cap, "error %lu", (unsigned long)code);
+		return;
+	}
+	snprintf(buf, cap, "%s (%lu)", u, (unsigned long)code);
+	free(u);
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' ||
+	    buf[n - 1] == '.'))
+		buf[--n] = '\0';
+}
+
+/* ---- the wake-up: a thread-pool wait -> one byte -> the loop -------------- */
+
+static void CALLBACK
+signalled(void *arg, BOOLEAN timed_out)
+{
+	struct evtlog *el = arg;
+	char c = 'e';
+
+	(void)timed_out;
+	send(el->pair[1], &c, 1, 0);
+}
+
+/* ---- rendering ------------------------------------------------------------ */
+
+/*
+ * Render h (an event or a bookmark) into el->wbuf, grown as needed up to
+ * EVTLOG_RENDER_MAX. Returns 0, VIGIL_ERR_TOOBIG, or VIGIL_ERR_SYS.
+ */
+static int
+render(struct evtlog *el, EVT_HANDLE h, DWORD flags)
+{
+	DWORD used = 0, props = 0, need;
+	wchar_t *nb;
+
+	if (EvtRender(NULL, h, flags, el->wcap, el->wbuf, &used, &props))
+		return 0;
+	if (GetLastError() != ERROR_INSUFFICIENT_BUFFER)
+		return VIGIL_ERR_SYS;
+	if (used > EVTLOG_RENDER_MAX)
+		return VIGIL_ERR_TOOBIG;
+	need = used + 64;
+	if ((nb = realloc(el->wbuf, need)) == NULL)
+		return VIGIL_ERR_NOMEM;
+	el->wbuf = nb;
+	el->wcap = need;
+	if (!EvtRender(NULL, h, flags, el->wcap, el->wbuf, &used, &props))
+		return VIGIL_ERR_SYS;
+	return 0;
+}
+
+/* The posture's antivirus as the rules' fact, when it changed. */
+static void
+av_fact(struct evtlog *el)
+{
+	const struct posture_snapshot *ps = el->posture != NULL ? posture_get(el->posture) : NULL;
+	const char *av = ps != NULL && (ps->parts & POSTURE_PART_AV) && ps->av.product[0] != '\0' ?
+	    ps->av.product : NULL;
+
+	if (av == NULL ? el->av[0] == '\0' : strcmp(av, el->av) == 0)
+		return;
+	if (matcher_set_fact(el->matcher, "av_active", av) != 0)
+		return;
+	snprintf(el->av, sizeof(el->av), "%s", av != NULL ? av : "");
+	log_debug("The rules' fact av_active is now \"%s\".", el->av);
+}
+
+/* One event: rendered, read, matched and spooled (inside the transaction). */
+static int
+take(struct evtlog *el, struct channel *c, EVT_HANDLE h)
+{
+	size_t len, used;
+	char err[160];
+	int cut, rc;
+
+	el->events++;
+	c->read++;
+	if ((rc = render(el, h, EvtRenderEventXml)) != 0) {
+		if (rc == VIGIL_ERR_TOOBIG)
+			el->too_big++;
+		else
+			el->render_failed++;
+		if (el->too_big + el->render_failed <= 10)
+			log_warnx(_("An event of channel %s cannot be rendered and is skipped: %s."),
+			    c->name, rc == VIGIL_ERR_TOOBIG ? _("it is larger than the cap") :
+			    _("EvtRender failed"));
+		return 0;
+	}
+	len = evtlog_utf16_to_utf8((const uint16_t *)el->wbuf, el->wcap / sizeof(wchar_t), el->xml,
+	    WINEVENT_MAX_XML + 1, &cut);
+	if (cut)
+		el->xml_cut++;
+	if ((rc = winevent_parse(el->wev, el->xml, len, &used, err, sizeof(err))) != 0) {
+		if (++el->unreadable <= 10)
+			log_warnx(_("An event of channel %s cannot be read and is skipped: %s."),
+			    c->name, err);
+		return 0;
+	}
+	el->fields_dropped += el->wev->fields_dropped;
+	el->values_cut += el->wev->values_cut;
+	el->invalid_utf8 += el->wev->invalid_utf8;
+	if (el->wev->record_id != 0)
+		c->record_id = el->wev->record_id;
+	return ingest_winevent(el->ing, EVTLOG_SOURCE, el->wev);
+}
+
+/* The channel's bookmark, as the spool keeps it (inside the transaction). */
+static void
+keep_bookmark(struct evtlog *el, struct channel *c)
+{
+	int cut, rc;
+
+	if (render(el, c->bookmark, EvtRenderBookmark) != 0) {
+		if (++el->bookmark_failed <= 10)
+			log_warnx(_("The bookmark of channel %s cannot be rendered: a restart may "
+			    "read its last events again."), c->name);
+		return;
+	}
+	evtlog_utf16_to_utf8((const uint16_t *)el->wbuf, el->wcap / sizeof(wchar_t), el->bm,
+	    SPOOL_BOOKMARK_MAX + 1, &cut);
+	if (cut || (rc = spool_bookmark_set(el->spool, c->name, c->record_id, el->bm)) != 0) {
+		if (++el->bookmark_failed <= 10)
+			log_warnx(_("The bookmark of channel %s cannot be kept: a restart may read "
+			    "its last events again."), c->name);
+	}
+}
+
+static void unsubscribe(struct channel *c);
+
+/*
+ * Take what channel c has, a batch per transaction, at most EVTLOG_PER_TURN.
+ * Returns 1 when more may be waiting.
+ */
+static int
+drain(struct evtlog *el, struct channel *c)
+{
+	EVT_HANDLE hs[EVTLOG_BATCH];
+	DWORD got, i;
+	size_t taken = 0;
+	int rc, appended, failed;
+
+	while (c->sub != NULL && taken < EVTLOG_PER_TURN) {
+		got = 0;
+		if (!EvtNext(c->sub, EVTLOG_BATCH, hs, 0, 0, &got)) {
+			DWORD e = GetLastError();
+
+			if (e != ERROR_NO_MORE_ITEMS && e != ERROR_TIMEOUT && e != ERROR_INVALID_OPERATION) {
+				char why[256];
+
+				c->errors++;
+				el->channel_errors++;
+				win_error_text(e, why, sizeof(why));
+				log_warnx(_("Reading channel %s failed: %s; it is subscribed again "
+				    "from its bookmark."), c->name, why);
+				unsubscribe(c);
+				event_add(el->retry_ev, &(struct timeval){ 5, 0 });
+			}
+			return 0;
+		}
+		if ((rc = spool_begin(el->spool)) != 0) {
+			for (i = 0; i < got; i++)
+				EvtClose(hs[i]);
+			goto spool_failed;
+		}
+		av_fact(el);
+		appended = failed = 0;
+		for (i = 0; i < got; i++) {
+			if (!failed) {
+				if ((rc = take(el, c, hs[i])) < 0)
+					failed = 1;
+				else {
+					appended += rc;
+					EvtUpdateBookmark(c->bookmark, hs[i]);
+				}
+			}
+			EvtClose(hs[i]);
+		}
+		taken += got;
+		if (!failed) {
+			keep_bookmark(el, c);
+			if ((rc = spool_commit(el->spool)) == 0) {
+				if (appended > 0 && el->appended != NULL)
+					el->appended(el->arg);
+				continue;
+			}
+		}
+		spool_rollback(el->spool);
+spool_failed:
+		/*
+		 * The subscription has moved past events the spool did not take:
+		 * subscribe again from the last bookmark committed, later.
+		 */
+		el->spool_failed++;
+		log_warnx(_("The spool cannot take the events of channel %s: %s; they are read "
+		    "again from its bookmark."), c->name, vigil_strerror(rc));
+		unsubscribe(c);
+		event_add(el->retry_ev, &(struct timeval){ 5, 0 });
+		return 0;
+	}
+	return c->sub != NULL && taken >= EVTLOG_PER_TURN;
+}
+
+static void
+wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct evtlog *el = arg;
+	char buf[64];
+	size_t i;
+	int more = 0;
+
+	while (recv(fd, buf, sizeof(buf), 0) > 0)
+		;
+	for (i = 0; i < el->nch; i++)
+		more |= drain(el, &el->ch[i]);
+	/* More waiting: let the loop run others first, then come back. */
+	if (more)
+		event_active(el->wake_ev, EV_READ, 0);
+}
+
+/* ---- subscriptions ---------------------------------------------------------- */
+
+static void
+unsubscribe(struct channel *c)
+{
+	if (c->wait != NULL) {
+		UnregisterWaitEx(c->wait, INVALID_HANDLE_VALUE);
+		c->wait = NULL;
+	}
+	if (c->sub != NULL) {
+		EvtClose(c->sub);
+		c->sub = NULL;
+	}
+	if (c->bookmark != NULL) {
+		EvtClose(c->bookmark);
+		c->bookmark = NULL;
+	}
+	if (c->signal != NULL) {
+		CloseHandle(c->signal);
+		c->signal = NULL;
+	}
+}
+
+/* Said once per error: a channel that stays missing is not a line every retry. */
+static void
+say(struct channel *c, DWORD e, const char *why)
+{
+	if (c->said == e)
+		return;
+	c->said = e;
+	log_warnx(_("Event Log channel %s cannot be read: %s. The other channels are read; "
+	    "it is tried again every %d minutes."), c->name, why, EVTLOG_RETRY_SEC / 60);
+}
+
+/*
+ * Subscribe c after its bookmark (or from now, or its backlog). Returns 0,
+ * or -1 (said and counted).
+ */
+static int
+subscribe(struct evtlog *el, struct channel *c)
+{
+	char query[EVTLOG_MAX_QUERY], why[256];
+	wchar_t *wq = NULL, *wbm = NULL;
+	uint64_t rid = 0;
+	DWORD flags, e;
+	int rc;
+
+	if ((c->signal = CreateEventW(NULL, FALSE, FALSE, NULL)) == NULL)
+		goto fail;
+	rc = spool_bookmark_get(el->spool, c->name, &rid, el->bm, SPOOL_BOOKMARK_MAX + 1);
+	if (rc == 0 && evtlog_bookmark_check(el->bm, strlen(el->bm), c->name, &rid) != 0) {
+		log_warnx(_("The bookmark kept for channel %s is not one: the channel is read from "
+		    "now on."), c->name);
+		rc = VIGIL_ERR_INVAL;
+	}
+	if (rc == 0 && (wbm = win_wide(el->bm)) != NULL &&
+	    (c->bookmark = EvtCreateBookmark(wbm)) != NULL) {
+		flags = EvtSubscribeStartAfterBookmark;
+		c->record_id = rid;
+		snprintf(query, sizeof(query), "*");
+	} else {
+		if ((c->bookmark = EvtCreateBookmark(NULL)) == NULL)
+			goto fail;
+		if (el->backlog_ms > 0) {
+			flags = EvtSubscribeStartAtOldestRecord;
+			evtlog_backlog_query(el->backlog_ms, query, sizeof(query));
+		} else {
+			flags = EvtSubscribeToFutureEvents;
+			snprintf(query, sizeof(query), "*");
+		}
+	}
+	free(wbm);
+	wbm = NULL;
+	if ((wq = win_wide(query)) == NULL)
+		goto fail;
+	SetLastError(0);
+	c->sub = EvtSubscribe(NULL, c->signal, c->wname, wq, flags ==
+	    EvtSubscribeStartAfterBookmark ? c->bookmark : NULL, NULL, NULL, flags);
+	e = GetLastError();
+	free(wq);
+	wq = NULL;
+	if (c->sub == NULL) {
+		c->errors++;
+		el->channel_errors++;
+		if (e == ERROR_EVT_CHANNEL_NOT_FOUND)
+			snprintf(why, sizeof(why), "%s", _("the channel does not exist (or is "
+			    "disabled) on this PC"));
+		else if (e == ERROR_ACCESS_DENIED)
+			snprintf(why, sizeof(why), "%s", _("access is denied (the agent must run "
+			    "as SYSTEM or an administrator)"));
+		else
+			win_error_text(e, why, sizeof(why));
+		say(c, e, why);
+		unsubscribe(c);
+		return -1;
+	}
+	if (!RegisterWaitForSingleObject(&c->wait, c->signal, signalled, el, INFINITE,
+	    WT_EXECUTEINWAITTHREAD)) {
+		c->wait = NULL;
+		goto fail;
+	}
+	if (c->said != 0)
+		log_info(_("Event Log channel %s is read again."), c->name);
+	c->said = 0;
+	log_debug("Subscribed to channel %s (%s).", c->name, flags ==
+	    EvtSubscribeStartAfterBookmark ? "after its bookmark" : flags ==
+	    EvtSubscribeStartAtOldestRecord ? "its backlog" : "new events");
+	/* What arrived before the wait was registered is taken now. */
+	SetEvent(c->signal);
+	return 0;
+fail:
+	e = GetLastError();
+	free(wq);
+	free(wbm);
+	c->errors++;
+	el->channel_errors++;
+	win_error_text(e, why, sizeof(why));
+	say(c, e != 0 ? e : 1, why);
+	unsubscribe(c);
+	return -1;
+}
+
+/*
+ * Whether EvtSubscribe is a stub here, asked before any other Event Log
+ * call: Wine 8 answers EvtSubscribe with NULL and no error, and aborts the
+ * process on EvtCreateBookmark and others it does not implement at all, so
+ * nothing else of the API may be called once this says yes.
+ */
+static int
+subscribe_is_stub(const wchar_t *channel)
+{
+	EVT_HANDLE h;
+	HANDLE sig;
+	DWORD e;
+
+	if ((sig = CreateEventW(NULL, FALSE, FALSE, NULL)) == NULL)
+		return 0;
+	SetLastError(0);
+	h = EvtSubscribe(NULL, sig, channel, L"*", NULL, NULL, NULL, EvtSubscribeToFutureEvents);
+	e = GetLastError();
+	if (h != NULL)
+		EvtClose(h);
+	CloseHandle(sig);
+	if (h != NULL)
+		return 0;
+	/* Wine's stub: NULL and no error at all; or a system without the API. */
+	return e == 0 || e == ERROR_CALL_NOT_IMPLEMENTED || e == ERROR_NOT_SUPPORTED ||
+	    win_is_wine();
+}
+
+static void
+retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct evtlog *el = arg;
+	size_t i;
+	int left = 0;
+
+	for (i = 0; i < el->nch; i++)
+		if (el->ch[i].sub == NULL && subscribe(el, &el->ch[i]) != 0)
+			left = 1;
+	if (left)
+		event_add(el->retry_ev, &(struct timeval){ EVTLOG_RETRY_SEC, 0 });
+}
+
+/* ---- the driver ------------------------------------------------------------- */
+
+static void
+evtlog_free(struct evtlog *el)
+{
+	size_t i;
+
+	if (el == NULL)
+		return;
+	for (i = 0; i < el->nch; i++) {
+		unsubscribe(&el->ch[i]);
+		free(el->ch[i].wname);
+	}
+	if (el->wake_ev != NULL)
+		event_free(el->wake_ev);
+	if (el->retry_ev != NULL)
+		event_free(el->retry_ev);
+	if (el->pair[0] != NO_SOCKET)
+		evutil_closesocket(el->pair[0]);
+	if (el->pair[1] != NO_SOCKET)
+		evutil_closesocket(el->pair[1]);
+	ingest_free(el->ing);
+	free(el->ch);
+	free(el->wev);
+	free(el->wbuf);
+	free(el->xml);
+	free(el->bm);
+	free(el);
+}
+
+static void *
+evtlog_start(const struct sensor_env *env, char *err, size_t errlen)
+{
+	const struct agent_conf_eventlog *c = &env->conf->eventlog;
+	struct evtlog_channel *names = NULL;
+	struct evtlog *el;
+	size_t n = 0, i, stubs = 0, running = 0;
+	char why[256];
+
+	if (!c->enabled)
+		return NULL;
+	if ((el = calloc(1, sizeof(*el))) == NULL)
+		goto nomem;
+	el->pair[0] = el->pair[1] = NO_SOCKET;
+	el->base = env->base;
+	el->spool = env->spool;
+	el->matcher = env->matcher;
+	el->posture = env->posture;
+	el->appended = env->appended;
+	el->arg = env->arg;
+	el->backlog_ms = c->backlog;
+	el->av[0] = '\0';
+	if ((names = calloc(EVTLOG_MAX_CHANNELS, sizeof(*names))) == NULL ||
+	    (el->wev = malloc(sizeof(*el->wev))) == NULL ||
+	    (el->xml = malloc(WINEVENT_MAX_XML + 1)) == NULL ||
+	    (el->bm = malloc(SPOOL_BOOKMARK_MAX + 1)) == NULL ||
+	    (el->wbuf = malloc(64 * 1024)) == NULL ||
+	    (el->ing = ingest_new(env->spool, env->matcher)) == NULL)
+		goto nomem;
+	el->wcap = 64 * 1024;
+	if (evtlog_channels_parse(c->channels, names, EVTLOG_MAX_CHANNELS, &n, why,
+	    sizeof(why)) != 0) {
+		snprintf(err, errlen, "%s", why);     /* checked by the configuration already */
+		goto fail;
+	}
+	if ((el->ch = calloc(n > 0 ? n : 1, sizeof(*el->ch))) == NULL)
+		goto nomem;
+	el->nch = n;
+	for (i = 0; i < n; i++) {
+		memcpy(el->ch[i].name, names[i].name, sizeof(names[i].name));
+		el->ch[i].el = el;
+		if ((el->ch[i].wname = win_wide(names[i].name)) == NULL)
+			goto nomem;
+	}
+	free(names);
+	names = NULL;
+	if (evutil_socketpair(AF_INET, SOCK_STREAM, 0, el->pair) != 0 ||
+	    evutil_make_socket_nonblocking(el->pair[0]) != 0 ||
+	    evutil_make_socket_nonblocking(el->pair[1]) != 0 ||
+	    (el->wake_ev = event_new(env->base, el->pair[0], EV_READ | EV_PERSIST, wake_cb,
+	    el)) == NULL || event_add(el->wake_ev, NULL) != 0 ||
+	    (el->retry_ev = evtimer_new(env->base, retry_cb, el)) == NULL) {
+		snprintf(err, errlen, "%s", _("the Event Log sensor cannot join the event loop"));
+		goto fail;
+	}
+	if (n > 0 && subscribe_is_stub(el->ch[0].wname))
+		stubs = n;
+	for (i = 0; i < n && stubs == 0; i++)
+		if (subscribe(el, &el->ch[i]) == 0)
+			running++;
+	if (stubs == n && n > 0) {
+		el->unavailable = 1;
+		snprintf(el->why, sizeof(el->why), "%s", win_is_wine() ?
+		    _("EvtSubscribe is a stub under Wine") :
+		    _("EvtSubscribe is not implemented on this system"));
+		log_warnx(_("The Event Log sensor is unavailable: %s. The agent runs on without it."),
+		    el->why);
+		return el;
+	}
+	if (running < n)
+		event_add(el->retry_ev, &(struct timeval){ EVTLOG_RETRY_SEC, 0 });
+	log_info(i18n_ntext("Event Log sensor: %zu of %zu channel read.",
+	    "Event Log sensor: %zu of %zu channels read.", (unsigned long)n), running, n);
+	return el;
+nomem:
+	snprintf(err, errlen, "%s", _("out of memory"));
+fail:
+	free(names);
+	evtlog_free(el);
+	return NULL;
+}
+
+static void
+evtlog_stop(void *state)
+{
+	evtlog_free(state);
+}
+
+static void
+evtlog_count(const void *state, struct sensor_counters *c)
+{
+	const struct evtlog *el = state;
+
+	c->events_rejected += ingest_rejected(el->ing);
+}
+
+static void
+evtlog_report(const void *state, struct sensor_report *r)
+{
+	const struct evtlog *el = state;
+
+	if (el->unavailable)
+		sensor_report_unavailable(r, "eventlog", el->why);
+	sensor_report_counter(r, "eventlog.events", el->events);
+	sensor_report_counter(r, "eventlog.channel_errors", el->channel_errors);
+	sensor_report_counter(r, "eventlog.unreadable", el->unreadable + el->render_failed +
+	    el->too_big);
+	sensor_report_counter(r, "winevent.fields_dropped", el->fields_dropped);
+	sensor_report_counter(r, "winevent.values_cut", el->values_cut);
+	sensor_report_counter(r, "winevent.invalid_utf8", el->invalid_utf8);
+	sensor_report_counter(r, "winevent.xml_cut", el->xml_cut);
+	sensor_report_counter(r, "eventlog.bookmark_failed", el->bookmark_failed);
+	sensor_report_counter(r, "eventlog.spool_failed", el->spool_failed);
+}
+
+const struct sensor_driver sensor_eventlog = {
+	.name = "eventlog",
+	.failure = N_("The Event Log sensor cannot start"),
+	.start = evtlog_start,
+	.stop = evtlog_stop,
+	.count = evtlog_count,
+	.report = evtlog_report,
+};

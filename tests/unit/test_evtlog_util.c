@@ -1,0 +1,166 @@
+/*
+ * The Event Log sensor's pure parts (agent/evtlog_util.c): the channels
+ * list, UTF-16 to UTF-8 with a cap, the bookmark read back from the spool,
+ * the backlog query. Runs on Linux and under Wine (make windows-unit).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "vigil/err.h"
+#include "../../agent/evtlog_util.h"
+
+static void
+test_channels(void **state)
+{
+	struct evtlog_channel ch[EVTLOG_MAX_CHANNELS];
+	char err[256], big[600];
+	size_t n = 99, i;
+
+	assert_int_equal(evtlog_channels_parse(EVTLOG_DEFAULT_CHANNELS, ch, EVTLOG_MAX_CHANNELS,
+	    &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 6);
+	assert_string_equal(ch[0].name, "Security");
+	assert_string_equal(ch[3].name, "Microsoft-Windows-Windows Defender/Operational");
+	assert_string_equal(ch[5].name, "Microsoft-Windows-DriverFrameworks-UserMode/Operational");
+
+	assert_int_equal(evtlog_channels_parse("  System ,\tApplication\t", ch, 4, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(ch[0].name, "System");
+	assert_string_equal(ch[1].name, "Application");
+
+	/* Nothing at all is no channel; an empty entry is a mistake. */
+	assert_int_equal(evtlog_channels_parse("", ch, 4, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(evtlog_channels_parse("Security,,System", ch, 4, &n, err, sizeof(err)),
+	    VIGIL_ERR_INVAL);
+	assert_non_null(strstr(err, "empty"));
+	assert_int_equal(evtlog_channels_parse("Security,", ch, 4, &n, err, sizeof(err)),
+	    VIGIL_ERR_INVAL);
+	assert_int_equal(evtlog_channels_parse(",Security", ch, 4, &n, err, sizeof(err)),
+	    VIGIL_ERR_INVAL);
+	/* The same channel twice, in another case. */
+	assert_int_equal(evtlog_channels_parse("Security, SECURITY", ch, 4, &n, err, sizeof(err)),
+	    VIGIL_ERR_INVAL);
+	assert_non_null(strstr(err, "twice"));
+	assert_int_equal(evtlog_channels_parse("Sec\x1b[2Jurity", ch, 4, &n, err, sizeof(err)),
+	    VIGIL_ERR_INVAL);
+	assert_int_equal(evtlog_channels_parse("a, b, c, d, e", ch, 4, &n, err, sizeof(err)),
+	    VIGIL_ERR_TOOBIG);
+	for (i = 0; i < sizeof(big) - 1; i++)
+		big[i] = 'x';
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(evtlog_channels_parse(big, ch, 4, &n, err, sizeof(err)), VIGIL_ERR_INVAL);
+	assert_non_null(strstr(err, "longer than 255"));
+	big[255] = '\0';
+	assert_int_equal(evtlog_channels_parse(big, ch, 4, &n, err, sizeof(err)), 0);
+	assert_int_equal(strlen(ch[0].name), 255);
+}
+
+static void
+test_utf16(void **state)
+{
+	/* "Đăng nhập" then U+1F600 as a surrogate pair. */
+	const uint16_t w[] = { 0x0110, 0x0103, 'n', 'g', ' ', 'n', 'h', 0x1ead, 'p', 0xd83d, 0xde00,
+		0 };
+	const uint16_t lone[] = { 'a', 0xd800, 'b', 0xdc00, 0xd83d };
+	char out[64];
+	int cut = -1;
+
+	assert_int_equal(evtlog_utf16_to_utf8(w, sizeof(w) / 2, out, sizeof(out), &cut),
+	    strlen("Đăng nhập\xf0\x9f\x98\x80"));
+	assert_string_equal(out, "Đăng nhập\xf0\x9f\x98\x80");
+	assert_int_equal(cut, 0);
+	/* A lone surrogate, high or low, and one at the very end: each U+FFFD. */
+	assert_int_equal(evtlog_utf16_to_utf8(lone, 5, out, sizeof(out), &cut), 11);
+	assert_string_equal(out, "a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd");
+	/* The cap: always NUL-terminated, never inside a character, counted. */
+	assert_int_equal(evtlog_utf16_to_utf8(w, sizeof(w) / 2, out, 4, &cut), 2);
+	assert_string_equal(out, "Đ");
+	assert_int_equal(cut, 1);
+	assert_int_equal(evtlog_utf16_to_utf8(w, sizeof(w) / 2, out, 5, &cut), 4);
+	assert_string_equal(out, "Đă");
+	assert_int_equal(evtlog_utf16_to_utf8(w, sizeof(w) / 2, out, 1, &cut), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(cut, 1);
+	/* A 0 unit ends the text; wlen stops it too. */
+	assert_int_equal(evtlog_utf16_to_utf8(w, 2, out, sizeof(out), &cut), 4);
+	assert_int_equal(cut, 0);
+}
+
+static void
+test_bookmark(void **state)
+{
+	/* As EvtRender(EvtRenderBookmark) writes it. */
+	const char *bm = "<BookmarkList>\r\n  <Bookmark Channel='Security' RecordId='1844674' "
+	    "IsCurrent='true'/>\r\n</BookmarkList>";
+	const char *two = "<BookmarkList><Bookmark Channel='System' RecordId='5'/>"
+	    "<Bookmark Channel='Microsoft-Windows-Windows Defender/Operational' RecordId='77'/>"
+	    "</BookmarkList>";
+	uint64_t rid = 1;
+
+	assert_int_equal(evtlog_bookmark_check(bm, strlen(bm), "Security", &rid), 0);
+	assert_int_equal(rid, 1844674);
+	assert_int_equal(evtlog_bookmark_check(bm, strlen(bm), "security", &rid), 0);
+	assert_int_equal(evtlog_bookmark_check(two, strlen(two),
+	    "Microsoft-Windows-Windows Defender/Operational", &rid), 0);
+	assert_int_equal(rid, 77);
+	/* Another channel's bookmark is not this one's. */
+	assert_int_equal(evtlog_bookmark_check(bm, strlen(bm), "System", &rid), VIGIL_ERR_INVAL);
+	assert_int_equal(rid, 0);
+	/* Not a bookmark: another root, no number, a negative one, broken XML, nothing. */
+	const char *bad[] = {
+		"<Event><Bookmark Channel='Security' RecordId='1'/></Event>",
+		"<BookmarkList><Bookmark Channel='Security' RecordId='x'/></BookmarkList>",
+		"<BookmarkList><Bookmark Channel='Security' RecordId='-1'/></BookmarkList>",
+		"<BookmarkList><Bookmark Channel='Security' RecordId='99999999999999999999'/>"
+		    "</BookmarkList>",
+		"<BookmarkList><Bookmark Channel='Security'/></BookmarkList>",
+		"<BookmarkList><Bookmark Channel='Security' RecordId='1'/>",
+		"<!DOCTYPE x [<!ENTITY a 'b'>]><BookmarkList/>",
+		"",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		rid = 5;
+		assert_int_equal(evtlog_bookmark_check(bad[i], strlen(bad[i]), "Security", &rid),
+		    VIGIL_ERR_INVAL);
+		assert_int_equal(rid, 0);
+	}
+	/* Entities in the channel's name are decoded before the comparison. */
+	const char *ent = "<BookmarkList><Bookmark Channel='A&amp;B' RecordId='3'/></BookmarkList>";
+	assert_int_equal(evtlog_bookmark_check(ent, strlen(ent), "A&B", &rid), 0);
+	assert_int_equal(rid, 3);
+}
+
+static void
+test_backlog(void **state)
+{
+	char q[EVTLOG_MAX_QUERY];
+
+	assert_int_equal(evtlog_backlog_query(86400000, q, sizeof(q)),
+	    strlen("*[System[TimeCreated[timediff(@SystemTime) <= 86400000]]]"));
+	assert_string_equal(q, "*[System[TimeCreated[timediff(@SystemTime) <= 86400000]]]");
+	assert_int_equal(evtlog_backlog_query(-1, q, sizeof(q)), 1);
+	assert_string_equal(q, "*");
+	assert_int_equal(evtlog_backlog_query(1000, q, 10), 0);
+	assert_string_equal(q, "");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_channels),
+		cmocka_unit_test(test_utf16),
+		cmocka_unit_test(test_bookmark),
+		cmocka_unit_test(test_backlog),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
