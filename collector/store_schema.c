@@ -358,6 +358,38 @@ static const struct migration migrations[] = {
 	"ALTER TABLE outbox_v8 RENAME TO outbox;"
 	"CREATE INDEX outbox_pending ON outbox(id) WHERE status = 'pending';"
 	"PRAGMA user_version = 8;", 1 },
+	/*
+	 * 9: issue 17, reports: what the operator adds to an incident's forms,
+	 * and the deadlines of a reportable incident (store_report.c).
+	 */
+	{ 9,
+	"CREATE TABLE report_fields ("
+	"  incident_id INTEGER NOT NULL REFERENCES incidents(id),"
+	"  name        TEXT NOT NULL,"
+	"  value       TEXT NOT NULL,"
+	"  set_us      INTEGER NOT NULL,"
+	"  actor       TEXT NOT NULL,"
+	"  PRIMARY KEY (incident_id, name)"
+	");"
+	"CREATE TABLE report_deadlines ("
+	"  incident_id  INTEGER NOT NULL REFERENCES incidents(id),"
+	"  kind         TEXT NOT NULL,"
+	"  start_us     INTEGER NOT NULL,"
+	"  due_us       INTEGER NOT NULL,"
+	"  near_us      INTEGER NOT NULL,"
+	"  provisional  INTEGER NOT NULL DEFAULT 0,"
+	"  uncovered    INTEGER NOT NULL DEFAULT 0,"
+	"  created_us   INTEGER NOT NULL,"
+	"  created_by   TEXT NOT NULL,"
+	"  submitted_us INTEGER NOT NULL DEFAULT 0,"
+	"  submitted_by TEXT NOT NULL DEFAULT '',"
+	"  submitted_to TEXT NOT NULL DEFAULT '',"
+	"  reference    TEXT NOT NULL DEFAULT '',"
+	"  stage        INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (incident_id, kind)"
+	");"
+	"CREATE INDEX report_deadlines_due ON report_deadlines(due_us) WHERE submitted_us = 0;"
+	"PRAGMA user_version = 9;", 0 },
 };
 /* The last step's number: steps grow but may leave a number out (see 6). */
 #define STORE_SCHEMA_VERSION (migrations[NITEMS(migrations) - 1].version)

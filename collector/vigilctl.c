@@ -93,6 +93,12 @@ static const struct option pki_opts[] = {
     {0},
 };
 
+static const struct option report_opts[] = {
+    {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},
+    {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'},
+    {0},
+};
+
 /* The commands that take no options of their own. */
 static const struct option plain_opts[] = {
     {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'}, {0}};
@@ -129,6 +135,16 @@ static const struct command commands[] = {
      N_("per unit: machines, compliant, percent of the 100 % target; then each "
         "non-compliant machine and why (a report: exit status 0 even below the target)"),
      cmd_compliance},
+    {"report", "fill", "report-fill", report_opts, N_("fill N FIELD VALUE"),
+     N_("add to an incident's forms: assessment, harm, measures, help_requested, cause, "
+        "result, lessons, data_types, data_subjects, consequences, breach_description, "
+        "document_number (audited)"),
+     cmd_report},
+    {"report", "notice", "report-data", report_opts,
+     N_("notice|initial|closing|breach N [--format docx|pdf|html] -o FILE"),
+     N_("make an incident's form in the unit's document format, from the incident, the unit "
+        "profile and the filled fields"),
+     cmd_report},
     {"pki", "init", NULL, pki_opts, N_("init DIR [--name NAME]... [--days N]"),
      N_("make a CA and a collector certificate"), cmd_pki},
     {"pki", "issue", NULL, pki_opts, N_("issue DIR AGENT_ID [--days N] [--backdate-days N]"),

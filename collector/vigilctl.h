@@ -124,4 +124,7 @@ int cmd_escalation(const struct command *cmd, struct opts *o, int argc, char **a
 int cmd_compliance(const struct command *cmd, struct opts *o, int argc, char **argv);
 int cmd_pki(const struct command *cmd, struct opts *o, int argc, char **argv);
 
+/* vigilctl_report.c */
+int cmd_report(const struct command *cmd, struct opts *o, int argc, char **argv);
+
 #endif

@@ -19,6 +19,8 @@
  *   audit-verify
  *   escalation-test category=NAME severity=NAME [unit=U] [host=H]
  *   compliance [unit=U]
+ *   report-fill id=N field=F value=V                          (operators only)
+ *   report-data id=N form=notice|initial|closing|breach
  *
  * Roles (collector/roles.h): root and the collector's own user may do
  * everything; members of operators_group may also run incident-action;
@@ -61,6 +63,10 @@
  *               {"agent","unit","hostname","reasons"}; reasons is one string,
  *               the short sentences joined with "; " (the JSON has no arrays).
  *               percent is rounded, but 100 only when every machine complies.
+ *   report-fill: {"id","field","value"}; audited as "report-fill"
+ *   report-data: {"id","form","template","templates","shipped","renderer",
+ *               "data"}: data is the report's data document (JSON, as a
+ *               string), which vigilctl hands to the renderer it runs
  *
  * Times are RFC 3339 UTC strings; category and severity are names
  * (names.h). Strings are escaped per JSON; vigilctl escapes control

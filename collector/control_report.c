@@ -1,0 +1,132 @@
+/*
+ * The control socket's report requests (issue 17):
+ *
+ *   report-fill id=N field=F value=V     what the operator adds to the forms
+ *                                        (operators; audited)
+ *   report-data id=N form=notice|initial|closing|breach
+ *                                        the data of a form, with the
+ *                                        template to fill and where templates
+ *                                        and the renderer are (viewers)
+ *
+ * The collector never renders: vigilctl runs vigil-report-render as the
+ * operator's own process with its caps, so that the network-facing daemon
+ * neither parses templates nor writes files where the operator asks.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "vigil/buf.h"
+#include "vigil/clock.h"
+#include "vigil/err.h"
+#include "vigil/log.h"
+#include "vigil/text.h"
+
+#include "collector.h"
+#include "control_int.h"
+#include "control_report.h"
+#include "report_data.h"
+#include "store.h"
+#include "store_report.h"
+
+int
+cmd_report_fill(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen)
+{
+	static const char *const known[] = { "id", "field", "value", NULL };
+	struct store_audit_entry a;
+	const char *field, *value;
+	char detail[STORE_FIELD_NAME_MAX + 400];
+	long long id;
+	int rc;
+
+	if (args_check(args, nargs, known, err, errlen) != 0 ||
+	    id_arg(args, nargs, &id, err, errlen) != 0)
+		return -1;
+	if ((field = arg_get(args, nargs, "field")) == NULL || !report_field_known(field)) {
+		bad_arg(err, errlen, "field", field != NULL ? field : "", report_field_list());
+		return -1;
+	}
+	if ((value = arg_get(args, nargs, "value")) == NULL || value[0] == '\0' ||
+	    strlen(value) > STORE_FIELD_VALUE_MAX) {
+		snprintf(err, errlen, "a field's value is 1 to %d bytes", STORE_FIELD_VALUE_MAX);
+		return -1;
+	}
+	if (!text_utf8_valid(value, strlen(value))) {
+		snprintf(err, errlen, "a field's value must be UTF-8 text");
+		return -1;
+	}
+	for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f) {
+			snprintf(err, errlen, "a field's value holds no control characters");
+			return -1;
+		}
+	/* The audit keeps the start of the text: the whole is in the field. */
+	snprintf(detail, sizeof(detail), "%s: %.300s%s", field, value,
+	    strlen(value) > 300 ? "…" : "");
+	memset(&a, 0, sizeof(a));
+	a.time_us = clock_now_us();
+	a.actor = w->conn != NULL ? w->conn->user : "unknown";
+	a.incident = id;
+	a.action = "report-fill";
+	a.detail = detail;
+	rc = store_report_field_set(w->ctl->c->store, id, field, value, &a);
+	if (rc == VIGIL_ERR_NOTFOUND) {
+		snprintf(err, errlen, "there is no incident %lld", id);
+		return -1;
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "the store cannot keep the field: %s",
+		    store_errmsg(w->ctl->c->store));
+		return -1;
+	}
+	log_info("%s filled %s of incident %lld.", a.actor, field, id);
+	jw_begin(w);
+	jw_int(w, "id", id);
+	jw_str(w, "field", field);
+	jw_str(w, "value", value);
+	jw_end(w);
+	return 0;
+}
+
+int
+cmd_report_data(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen)
+{
+	static const char *const known[] = { "id", "form", NULL };
+	const struct conf *conf = &w->ctl->c->conf;
+	struct buf b;
+	const char *v;
+	char tmpl[64];
+	long long id;
+	int form;
+
+	if (args_check(args, nargs, known, err, errlen) != 0 ||
+	    id_arg(args, nargs, &id, err, errlen) != 0)
+		return -1;
+	if ((v = arg_get(args, nargs, "form")) == NULL || (form = report_form_parse(v)) < 0) {
+		bad_arg(err, errlen, "form", v != NULL ? v : "", "notice, initial, closing or breach");
+		return -1;
+	}
+	buf_init(&b, REPORT_DATA_MAX);
+	if (report_incident_data(w->ctl->c, id, (enum report_form)form, &b, err, errlen) != 0) {
+		buf_free(&b);
+		return -1;
+	}
+	snprintf(tmpl, sizeof(tmpl), "%s-%s", report_form_name((enum report_form)form),
+	    conf->unit.format);
+	jw_begin(w);
+	jw_int(w, "id", id);
+	jw_str(w, "form", report_form_name((enum report_form)form));
+	jw_str(w, "template", tmpl);
+	jw_str(w, "templates", conf->report.templates);
+	jw_str(w, "shipped", conf->report.shipped);
+	jw_str(w, "renderer", conf->report.renderer);
+	jw_str(w, "data", b.p);
+	jw_end(w);
+	buf_free(&b);
+	return 0;
+}

@@ -1,0 +1,18 @@
+/*
+ * The control socket's report requests (control_report.c), for control.c's
+ * table. Their arguments and answers are in control_report.c's first comment.
+ */
+#ifndef VIGIL_COLLECTOR_CONTROL_REPORT_H
+#define VIGIL_COLLECTOR_CONTROL_REPORT_H
+
+#include <stddef.h>
+
+struct jw;
+struct ctl_arg;
+
+int cmd_report_fill(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen);
+int cmd_report_data(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen);
+
+#endif
