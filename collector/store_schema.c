@@ -360,10 +360,12 @@ static const struct migration migrations[] = {
 	"PRAGMA user_version = 8;", 1 },
 	/*
 	 * 9: issue 17, reports: what the operator adds to an incident's forms,
-	 * and the deadlines of a reportable incident (store_report.c).
+	 * and the deadlines of a reportable incident (store_report.c). New
+	 * tables only, so IF NOT EXISTS: the step can run again on a database
+	 * whose version was lowered by hand (test_store does) without failing.
 	 */
 	{ 9,
-	"CREATE TABLE report_fields ("
+	"CREATE TABLE IF NOT EXISTS report_fields ("
 	"  incident_id INTEGER NOT NULL REFERENCES incidents(id),"
 	"  name        TEXT NOT NULL,"
 	"  value       TEXT NOT NULL,"
@@ -371,7 +373,7 @@ static const struct migration migrations[] = {
 	"  actor       TEXT NOT NULL,"
 	"  PRIMARY KEY (incident_id, name)"
 	");"
-	"CREATE TABLE report_deadlines ("
+	"CREATE TABLE IF NOT EXISTS report_deadlines ("
 	"  incident_id  INTEGER NOT NULL REFERENCES incidents(id),"
 	"  kind         TEXT NOT NULL,"
 	"  start_us     INTEGER NOT NULL,"
@@ -388,7 +390,7 @@ static const struct migration migrations[] = {
 	"  stage        INTEGER NOT NULL DEFAULT 0,"
 	"  PRIMARY KEY (incident_id, kind)"
 	");"
-	"CREATE INDEX report_deadlines_due ON report_deadlines(due_us) WHERE submitted_us = 0;"
+	"CREATE INDEX IF NOT EXISTS report_deadlines_due ON report_deadlines(due_us) WHERE submitted_us = 0;"
 	"PRAGMA user_version = 9;", 0 },
 };
 /* The last step's number: steps grow but may leave a number out (see 6). */
