@@ -85,6 +85,9 @@ const struct cfg_key conf_report_keys[] = {
 	    "The program that makes the documents, run as a separate process."),
 	{ "working_days", CFG_BOOL, "no", 0, 0, offsetof(struct conf_report, working_days), 0, 0,
 	    "Count the 5-day deadlines in working days instead of calendar days." },
+	RKEY("breach_categories", CFG_STRING, "data_leak", breach_categories,
+	    "Incidents of these categories are personal-data breaches: their 72-hour deadline "
+	    "starts by itself; none: only when marked."),
 	{ NULL },
 };
 

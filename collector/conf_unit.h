@@ -68,6 +68,7 @@ struct conf_report {
 	char holidays[UNIT_PATH_MAX];   /* the holiday calendar */
 	char renderer[UNIT_PATH_MAX];   /* vigil-report-render */
 	int working_days;               /* count the 5-day deadlines in working days */
+	char breach_categories[256];    /* incidents of these start the 72-hour clock */
 };
 
 /* The sections, for conf.c's table (they set struct conf's unit and report). */

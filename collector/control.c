@@ -55,6 +55,8 @@ static const struct ctl_cmd commands[] = {
 	/* reports: control_report.c */
 	{ "report-fill", cmd_report_fill },
 	{ "report-data", cmd_report_data },
+	{ "report-reportable", cmd_report_reportable },
+	{ "report-submitted", cmd_report_submitted },
 };
 
 /* ---- connections ------------------------------------------------------------- */

@@ -7,6 +7,13 @@
  *                                        the data of a form, with the
  *                                        template to fill and where templates
  *                                        and the renderer are (viewers)
+ *   report-reportable id=N [kinds=notice,initial,closing,breach]
+ *                                        its deadlines start (operators)
+ *   report-submitted id=N kind=K to=WHOM ref=REFERENCE
+ *                                        a report recorded as sent (operators)
+ *
+ * Each answers with the incident's deadlines, one line each (as incident
+ * show lists them: report_deadline_lines()).
  *
  * The collector never renders: vigilctl runs vigil-report-render as the
  * operator's own process with its caps, so that the network-facing daemon
@@ -29,6 +36,8 @@
 #include "control_int.h"
 #include "control_report.h"
 #include "report_data.h"
+#include "report_run.h"
+#include "../report/deadline.h"
 #include "store.h"
 #include "store_report.h"
 
@@ -129,4 +138,120 @@ cmd_report_data(struct jw *w, const struct ctl_arg *args, size_t nargs, char *er
 	jw_end(w);
 	buf_free(&b);
 	return 0;
+}
+
+/* ---- deadlines (report_run.c) ---- */
+
+struct dl_walk {
+	struct jw *w;
+	int tz;
+	int queue;     /* the queue's members: the first pending deadline only */
+	int done;
+};
+
+static int
+deadline_line(void *arg, const struct store_deadline_row *d)
+{
+	struct dl_walk *x = arg;
+	struct deadline dl;
+	enum deadline_state s;
+
+	memset(&dl, 0, sizeof(dl));
+	dl.start_us = d->start_us;
+	dl.due_us = d->due_us;
+	dl.near_us = d->near_us;
+	s = deadline_state_now(&dl, d->submitted_us);
+	if (x->queue) {
+		if (x->done || d->submitted_us != 0)
+			return 0;
+		x->done = 1;
+		jw_str(x->w, "deadline", d->kind);
+		jw_time(x->w, "deadline_due", d->due_us);
+		jw_str(x->w, "deadline_state", deadline_state_name(s));
+		return 0;
+	}
+	jw_begin(x->w);
+	jw_str(x->w, "type", "deadline");
+	jw_int(x->w, "id", d->incident);
+	jw_str(x->w, "kind", d->kind);
+	jw_time(x->w, "time", d->due_us);
+	jw_time(x->w, "start", d->start_us);
+	jw_time(x->w, "due", d->due_us);
+	jw_time(x->w, "near", d->near_us);
+	jw_str(x->w, "state", deadline_state_name(s));
+	jw_bool(x->w, "provisional", d->provisional);
+	jw_bool(x->w, "uncovered", d->uncovered);
+	jw_str(x->w, "created_by", d->created_by);
+	jw_time(x->w, "submitted", d->submitted_us);
+	jw_str(x->w, "submitted_by", d->submitted_by);
+	jw_str(x->w, "submitted_to", d->submitted_to);
+	jw_str(x->w, "reference", d->reference);
+	jw_end(x->w);
+	return 0;
+}
+
+int
+report_deadline_lines(struct jw *w, int64_t id)
+{
+	struct dl_walk x = { w, 0, 0, 0 };
+
+	return store_deadlines(w->ctl->c->store, id, 0, deadline_line, &x);
+}
+
+void
+report_queue_members(struct jw *w, int64_t id)
+{
+	struct dl_walk x = { w, 0, 1, 0 };
+
+	store_deadlines(w->ctl->c->store, id, 1, deadline_line, &x);
+}
+
+int
+cmd_report_reportable(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen)
+{
+	static const char *const known[] = { "id", "kinds", NULL };
+	const char *kinds = arg_get(args, nargs, "kinds");
+	unsigned mask;
+	size_t added;
+	long long id;
+
+	if (args_check(args, nargs, known, err, errlen) != 0 ||
+	    id_arg(args, nargs, &id, err, errlen) != 0)
+		return -1;
+	if (report_run_kinds(kinds != NULL ? kinds : "notice", &mask, err, errlen) != 0)
+		return -1;
+	if (w->ctl->c->report == NULL) {
+		snprintf(err, errlen, "report deadlines are not running");
+		return -1;
+	}
+	if (report_run_reportable(w->ctl->c, id, mask, w->conn != NULL ? w->conn->user :
+	    "unknown", &added, err, errlen) != 0)
+		return -1;
+	return report_deadline_lines(w, id) == 0 ? 0 : -1;
+}
+
+int
+cmd_report_submitted(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen)
+{
+	static const char *const known[] = { "id", "kind", "to", "ref", NULL };
+	const char *kind, *to, *ref;
+	long long id;
+
+	if (args_check(args, nargs, known, err, errlen) != 0 ||
+	    id_arg(args, nargs, &id, err, errlen) != 0 ||
+	    name_arg(args, nargs, "kind", &kind, err, errlen) != 0 ||
+	    name_arg(args, nargs, "to", &to, err, errlen) != 0 ||
+	    name_arg(args, nargs, "ref", &ref, err, errlen) != 0)
+		return -1;
+	if (kind == NULL || to == NULL || ref == NULL) {
+		snprintf(err, errlen, "submitted needs the kind, to whom (to=) and the reference "
+		    "(ref=)");
+		return -1;
+	}
+	if (report_run_submitted(w->ctl->c, id, kind, to, ref, w->conn != NULL ?
+	    w->conn->user : "unknown", err, errlen) != 0)
+		return -1;
+	return report_deadline_lines(w, id) == 0 ? 0 : -1;
 }

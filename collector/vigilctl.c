@@ -63,6 +63,7 @@ static const struct option incidents_opts[] = {
 
 static const struct option incident_opts[] = {
     {"as", required_argument, NULL, 'a'},
+    {"kind", required_argument, NULL, 'k'},
     {"json", no_argument, NULL, 'J'},
     {"csv", no_argument, NULL, 'C'},
     {0},
@@ -95,6 +96,7 @@ static const struct option pki_opts[] = {
 
 static const struct option report_opts[] = {
     {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},
+    {"to", required_argument, NULL, 't'},     {"ref", required_argument, NULL, 'r'},
     {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'},
     {0},
 };
@@ -123,6 +125,11 @@ static const struct command commands[] = {
     {"incident", "ack", "incident-action", incident_opts,
      N_("ack N | assign N USER | note N TEXT | resolve N --as R | reopen N | escalate N LEVEL"),
      N_("act on it; R is true_positive, false_positive, duplicate or benign"), cmd_incident},
+    {"incident", "reportable", "report-reportable", incident_opts,
+     N_("reportable N [--kind notice,initial,closing,breach]"),
+     N_("it must be reported: its deadlines start (notice by default), show in the queue and "
+        "climb the chain when near and when passed"),
+     cmd_incident},
     {"audit", "verify", "audit-verify", audit_opts, N_("verify"),
      N_("check the audit trail's hash chain; names the first edited or deleted record (exit "
         "status 1)"),
@@ -144,6 +151,11 @@ static const struct command commands[] = {
      N_("notice|initial|closing|breach N [--format docx|pdf|html] -o FILE"),
      N_("make an incident's form in the unit's document format, from the incident, the unit "
         "profile and the filled fields"),
+     cmd_report},
+    {"report", "submitted", "report-submitted", report_opts,
+     N_("submitted N KIND --to WHOM --ref REFERENCE"),
+     N_("record a report sent: who, when, to whom, its reference (audited); its deadline "
+        "stops climbing"),
      cmd_report},
     {"pki", "init", NULL, pki_opts, N_("init DIR [--name NAME]... [--days N]"),
      N_("make a CA and a collector certificate"), cmd_pki},

@@ -126,5 +126,6 @@ int cmd_pki(const struct command *cmd, struct opts *o, int argc, char **argv);
 
 /* vigilctl_report.c */
 int cmd_report(const struct command *cmd, struct opts *o, int argc, char **argv);
+int report_reportable(struct opts *o, long long id, const char *kinds);
 
 #endif

@@ -123,6 +123,8 @@ render(const char *const argv[], const char *data, char *why, size_t whylen)
 	return WEXITSTATUS(status);
 }
 
+static void print_deadlines(const struct reply *r);
+
 static int
 report_form(struct opts *o, const char *form, long long id, const char *format,
     const char *output)
@@ -188,7 +190,7 @@ cmd_report(const struct command *cmd, struct opts *o, int argc, char **argv)
 	static const char *const forms[] = {"notice", "initial", "closing", "breach", NULL};
 	struct request req = {.len = 0};
 	struct reply r = {0};
-	const char *format = NULL, *output = NULL, *action, *dot;
+	const char *format = NULL, *output = NULL, *action, *dot, *to = NULL, *ref = NULL;
 	long long id;
 	size_t k;
 	int c;
@@ -205,9 +207,14 @@ cmd_report(const struct command *cmd, struct opts *o, int argc, char **argv)
 			format = optarg;
 		else if (c == 'o')
 			output = optarg;
+		else if (c == 't')
+			to = optarg;
+		else if (c == 'r')
+			ref = optarg;
 	}
 	if (optind >= argc)
-		usage_error(_("report wants an action: fill, notice, initial, closing or breach."));
+		usage_error(_("report wants an action: fill, notice, initial, closing, breach or "
+		              "submitted."));
 	action = argv[optind];
 	if (optind + 1 >= argc || text_parse_ll(argv[optind + 1], 1, LLONG_MAX, &id) != 0)
 		usage_error(_("report %s wants an incident number."), action);
@@ -226,6 +233,23 @@ cmd_report(const struct command *cmd, struct opts *o, int argc, char **argv)
 		reply_free(&r);
 		return 0;
 	}
+	if (strcmp(action, "submitted") == 0) {
+		if (argc - optind != 3 || to == NULL || ref == NULL)
+			usage_error(_("usage: vigilctl report submitted N KIND --to WHOM --ref "
+			              "REFERENCE"));
+		req_add(&req, NULL, "report-submitted");
+		req_add_ll(&req, "id", id);
+		req_add(&req, "kind", name_opt("KIND", argv[optind + 2]));
+		req_add(&req, "to", name_opt("--to", to));
+		req_add(&req, "ref", name_opt("--ref", ref));
+		talk(o, &req, &r);
+		if (!o->json) {
+			printf(_("Incident %lld: %s recorded as submitted.\n"), id, argv[optind + 2]);
+			print_deadlines(&r);
+		}
+		reply_free(&r);
+		return 0;
+	}
 	for (k = 0; forms[k] != NULL && strcmp(forms[k], action) != 0; k++)
 		;
 	if (forms[k] == NULL)
@@ -241,4 +265,44 @@ cmd_report(const struct command *cmd, struct opts *o, int argc, char **argv)
 	    strcmp(format, "html") != 0)
 		usage_error(_("--format is docx, pdf or html."));
 	return report_form(o, action, id, format, output);
+}
+
+/* The deadlines of an incident, as the collector answers them: one line each. */
+static void
+print_deadlines(const struct reply *r)
+{
+	char due[64], sub[64];
+
+	for (size_t i = 0; i < r->n; i++) {
+		const struct json_object *o = r->obj[i];
+		const char *to = member(o, "submitted_to");
+
+		local_time(due, sizeof(due), member(o, "due") != NULL ? member(o, "due") : "", 1);
+		printf(_("%-8s due %s: %s"), val(o, "kind"), due, val(o, "state"));
+		if (to != NULL && to[0] != '\0') {
+			local_time(sub, sizeof(sub), val(o, "submitted"), 0);
+			printf(_(" (submitted %s by %s to %s, reference %s)"), sub,
+			       val(o, "submitted_by"), to, val(o, "reference"));
+		}
+		putchar('\n');
+	}
+}
+
+int
+report_reportable(struct opts *o, long long id, const char *kinds)
+{
+	struct request req = {.len = 0};
+	struct reply r = {0};
+
+	req_add(&req, NULL, "report-reportable");
+	req_add_ll(&req, "id", id);
+	if (kinds != NULL)
+		req_add(&req, "kinds", kinds);
+	talk(o, &req, &r);
+	if (!o->json) {
+		printf(_("Incident %lld is reportable; its deadlines:\n"), id);
+		print_deadlines(&r);
+	}
+	reply_free(&r);
+	return 0;
 }

@@ -21,6 +21,8 @@ static const struct ctl_request_def requests[] = {
 	{ "compliance", CTL_ROLE_VIEWER },
 	{ "report-fill", CTL_ROLE_OPERATOR },
 	{ "report-data", CTL_ROLE_VIEWER },
+	{ "report-reportable", CTL_ROLE_OPERATOR },
+	{ "report-submitted", CTL_ROLE_OPERATOR },
 };
 
 const struct ctl_request_def *

@@ -21,6 +21,8 @@
  *   compliance [unit=U]
  *   report-fill id=N field=F value=V                          (operators only)
  *   report-data id=N form=notice|initial|closing|breach
+ *   report-reportable id=N [kinds=notice,initial,closing,breach] (operators only)
+ *   report-submitted id=N kind=K to=WHOM ref=REFERENCE          (operators only)
  *
  * Roles (collector/roles.h): root and the collector's own user may do
  * everything; members of operators_group may also run incident-action;
@@ -67,6 +69,12 @@
  *   report-data: {"id","form","template","templates","shipped","renderer",
  *               "data"}: data is the report's data document (JSON, as a
  *               string), which vigilctl hands to the renderer it runs
+ *   report-reportable, report-submitted: the incident's deadlines, one line
+ *               each {"type":"deadline","id","kind","time","start","due",
+ *               "near","state","provisional","uncovered","created_by",
+ *               "submitted","submitted_by","submitted_to","reference"};
+ *               incident show adds the same lines, and incidents the first
+ *               pending one as "deadline", "deadline_due", "deadline_state"
  *
  * Times are RFC 3339 UTC strings; category and severity are names
  * (names.h). Strings are escaped per JSON; vigilctl escapes control

@@ -13,7 +13,7 @@ need soffice pdftotext
 chmod 755 "$T"
 
 pki_setup pc-ketoan
-profile() {
+profile_of() {
 	cat <<EOF
 
 [unit]
@@ -43,6 +43,34 @@ shipped = $BUILD/reports
 holidays = $BUILD/reports/holidays.conf
 renderer = $BUILD/vigil-report-render
 EOF
+}
+# The chain: one officer, told through a command (its calls are counted).
+R="$TOP/tests/integration/receivers"
+cat >"$T/escalation.conf" <<EOF
+[contact it-officer]
+name = IT officer
+command = /bin/sh $R/exec_sink.sh write $T/told.json
+language = vi
+
+[contact head-of-unit]
+name = Head of unit
+command = /bin/sh $R/exec_sink.sh write $T/head.json
+language = vi
+
+[chain default]
+level1 = it-officer
+level1_wait = 1h
+level2 = head-of-unit
+
+[route default]
+min_severity = low
+chain = default
+group_by = incident
+group_wait = 0s
+EOF
+profile() {
+	echo "escalation = $T/escalation.conf"
+	profile_of "$@"
 }
 write_collector_conf 0 "$(profile state)"
 "$BUILD/vigil-collector" -n -f "$T/collector.conf" || fail "the configuration with a unit profile does not load"
@@ -74,6 +102,30 @@ V="$BUILD/vigilctl"
 n=$(db "select count(*) from audit where action = 'report-fill' and incident = $ID")
 [ "$n" = 9 ] || fail "$n audit records of report fill, not 9"
 "$V" audit verify >/dev/null || fail "the audit chain does not verify after report fill"
+
+# Reportable: its deadlines start. The initial report is near at once: the
+# chain is told again through the escalation engine (a manual step, audited).
+"$V" incident reportable "$ID" --kind notice,initial >"$T/reportable.txt" ||
+	fail "incident reportable failed"
+grep -q "^notice " "$T/reportable.txt" && grep -q "^initial .*near" "$T/reportable.txt" ||
+	fail "reportable does not list the deadlines: $(cat "$T/reportable.txt")"
+wait_for 20 "the near initial report to climb the chain" sh -c \
+	"[ \$(sqlite3 '$T/vigil.db' \"select count(*) from outbox o join outbox_incidents x on x.outbox_id = o.id where x.incident_id = $ID and o.manual = 1\") -ge 1 ]"
+[ "$(db "select count(*) from audit where incident = $ID and action = 'deadline-near'")" = 1 ] ||
+	fail "the near deadline is not audited once"
+"$V" incidents >"$T/queue.txt"
+grep -q "\[initial .* near\]" "$T/queue.txt" || fail "the queue does not show the deadline: $(cat "$T/queue.txt")"
+"$V" incident show "$ID" >"$T/show.txt"
+grep -q "notice due" "$T/show.txt" && grep -q "initial due" "$T/show.txt" ||
+	fail "incident show has no deadlines: $(cat "$T/show.txt")"
+"$V" report submitted "$ID" initial --to "Công an phường Đông Hòa" --ref "27/BC-UBND" >"$T/sub.txt" ||
+	fail "report submitted failed"
+grep -q "^initial .*submitted.*Công an phường Đông Hòa.*27/BC-UBND" "$T/sub.txt" ||
+	fail "submitted is not shown: $(cat "$T/sub.txt")"
+"$V" report submitted "$ID" initial --to x --ref y 2>/dev/null && fail "a report was submitted twice"
+[ "$(db "select count(*) from audit where incident = $ID and action = 'report-submitted'")" = 1 ] ||
+	fail "report submitted is not audited once"
+"$V" audit verify >/dev/null || fail "the audit chain does not verify after the deadlines"
 
 # Refusals: a field the forms do not have; a value with a tab; no -o; an incident that is not.
 out=$("$V" report fill "$ID" colour "đỏ" 2>&1) && fail "an unknown field was accepted"
