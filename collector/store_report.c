@@ -98,7 +98,7 @@ run(struct sqlstore *st, sqlite3_stmt *s, int *changes)
 }
 
 static int
-incident_exists(struct sqlstore *st, int64_t id)
+sq_has_incident(struct sqlstore *st, int64_t id)
 {
 	sqlite3_stmt *s = prep(st, "SELECT 1 FROM incidents WHERE id = ?1");
 	int rc;
@@ -123,7 +123,7 @@ sq_field_set(struct store *base, int64_t incident, const char *name, const char 
 
 	if ((rc = sq_txn_begin(st)) != 0)
 		return rc;
-	if ((rc = incident_exists(st, incident)) != 0)
+	if ((rc = sq_has_incident(st, incident)) != 0)
 		goto out;
 	s = prep(st, "INSERT INTO report_fields (incident_id, name, value, set_us, actor)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (incident_id, name) DO UPDATE SET"
@@ -182,7 +182,7 @@ sq_deadline_add(struct store *base, const struct store_deadline_row *rows, size_
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		const struct store_deadline_row *d = &rows[i];
 
-		if ((rc = incident_exists(st, d->incident)) != 0)
+		if ((rc = sq_has_incident(st, d->incident)) != 0)
 			break;
 		s = prep(st, "INSERT INTO report_deadlines (incident_id, kind, start_us, due_us,"
 		    " near_us, provisional, uncovered, created_us, created_by)"
