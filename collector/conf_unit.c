@@ -88,6 +88,15 @@ const struct cfg_key conf_report_keys[] = {
 	RKEY("breach_categories", CFG_STRING, "data_leak", breach_categories,
 	    "Incidents of these categories are personal-data breaches: their 72-hour deadline "
 	    "starts by itself; none: only when marked."),
+	RKEY("summary_schedule", CFG_STRING, "none", summary_schedule,
+	    "Mail the periodic summary when a period is over: none, monthly, quarterly or "
+	    "halfyearly."),
+	RKEY("summary_to", CFG_STRING, NULL, summary_to,
+	    "Who gets the summary: e-mail addresses separated by spaces (sent through [notify])."),
+	RKEY("summary_unit", CFG_STRING, NULL, summary_unit,
+	    "The unit the summary is of (as the agents name it); none: every machine."),
+	RKEY("summary_format", CFG_STRING, "pdf", summary_format,
+	    "The summary's document: pdf, html or csv."),
 	{ NULL },
 };
 
@@ -228,6 +237,21 @@ conf_unit_check(const char *path, const struct conf *c, char *err, size_t errlen
 	if (u->it_phone[0] != '\0' && !phone_ok(u->it_phone))
 		return bad(err, errlen, path, "unit", NULL, "it_phone",
 		    "is not a telephone number (6 to 15 digits, spaces, + . - ( ))", u->it_phone);
+	if (strcmp(c->report.summary_schedule, "none") != 0 &&
+	    strcmp(c->report.summary_schedule, "monthly") != 0 &&
+	    strcmp(c->report.summary_schedule, "quarterly") != 0 &&
+	    strcmp(c->report.summary_schedule, "halfyearly") != 0)
+		return bad(err, errlen, path, "report", NULL, "summary_schedule",
+		    "must be none, monthly, quarterly or halfyearly", c->report.summary_schedule);
+	if (strcmp(c->report.summary_format, "pdf") != 0 &&
+	    strcmp(c->report.summary_format, "html") != 0 &&
+	    strcmp(c->report.summary_format, "csv") != 0)
+		return bad(err, errlen, path, "report", NULL, "summary_format",
+		    "must be pdf, html or csv", c->report.summary_format);
+	if (strcmp(c->report.summary_schedule, "none") != 0 && c->report.summary_to[0] == '\0')
+		return bad(err, errlen, path, "report", NULL, "summary_schedule",
+		    "needs summary_to, the addresses the summary is mailed to",
+		    c->report.summary_schedule);
 	for (size_t i = 0; i < u->nrecipients; i++)
 		if (u->recipients[i].email[0] != '\0' && !email_ok(u->recipients[i].email))
 			return bad(err, errlen, path, "recipient", u->recipients[i].label, "email",

@@ -69,6 +69,10 @@ struct conf_report {
 	char renderer[UNIT_PATH_MAX];   /* vigil-report-render */
 	int working_days;               /* count the 5-day deadlines in working days */
 	char breach_categories[256];    /* incidents of these start the 72-hour clock */
+	char summary_schedule[16];      /* none, monthly, quarterly, halfyearly */
+	char summary_to[1024];          /* who gets it: e-mail addresses */
+	char summary_unit[256];         /* its unit; "": every machine */
+	char summary_format[8];         /* pdf, html, csv */
 };
 
 /* The sections, for conf.c's table (they set struct conf's unit and report). */

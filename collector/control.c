@@ -57,6 +57,7 @@ static const struct ctl_cmd commands[] = {
 	{ "report-data", cmd_report_data },
 	{ "report-reportable", cmd_report_reportable },
 	{ "report-submitted", cmd_report_submitted },
+	{ "report-summary", cmd_report_summary },
 };
 
 /* ---- connections ------------------------------------------------------------- */

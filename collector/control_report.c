@@ -12,7 +12,10 @@
  *   report-submitted id=N kind=K to=WHOM ref=REFERENCE
  *                                        a report recorded as sent (operators)
  *
- * Each answers with the incident's deadlines, one line each (as incident
+ *   report-summary period=P [unit=U] [format=pdf|html|csv|docx]
+ *                                        the periodic summary's data (viewers)
+ *
+ * Each of the two before answers with the incident's deadlines, one line each (as incident
  * show lists them: report_deadline_lines()).
  *
  * The collector never renders: vigilctl runs vigil-report-render as the
@@ -37,6 +40,7 @@
 #include "control_report.h"
 #include "report_data.h"
 #include "report_run.h"
+#include "report_summary.h"
 #include "../report/deadline.h"
 #include "store.h"
 #include "store_report.h"
@@ -254,4 +258,44 @@ cmd_report_submitted(struct jw *w, const struct ctl_arg *args, size_t nargs, cha
 	    w->conn->user : "unknown", err, errlen) != 0)
 		return -1;
 	return report_deadline_lines(w, id) == 0 ? 0 : -1;
+}
+
+int
+cmd_report_summary(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen)
+{
+	static const char *const known[] = { "unit", "period", "format", NULL };
+	const struct conf *conf = &w->ctl->c->conf;
+	const char *unit, *period, *format;
+	struct buf b;
+	char tmpl[64];
+
+	if (args_check(args, nargs, known, err, errlen) != 0 ||
+	    name_arg(args, nargs, "unit", &unit, err, errlen) != 0 ||
+	    name_arg(args, nargs, "period", &period, err, errlen) != 0 ||
+	    name_arg(args, nargs, "format", &format, err, errlen) != 0)
+		return -1;
+	if (period == NULL) {
+		snprintf(err, errlen, "summary needs the period (period=2026-11)");
+		return -1;
+	}
+	buf_init(&b, REPORT_DATA_MAX);
+	if (report_summary_data(w->ctl->c, unit, period, &b, err, errlen) != 0) {
+		buf_free(&b);
+		return -1;
+	}
+	if (format != NULL && strcmp(format, "csv") == 0)
+		snprintf(tmpl, sizeof(tmpl), "summary.csv");
+	else
+		snprintf(tmpl, sizeof(tmpl), "summary-%s", conf->unit.format);
+	jw_begin(w);
+	jw_str(w, "form", "summary");
+	jw_str(w, "template", tmpl);
+	jw_str(w, "templates", conf->report.templates);
+	jw_str(w, "shipped", conf->report.shipped);
+	jw_str(w, "renderer", conf->report.renderer);
+	jw_str(w, "data", b.p);
+	jw_end(w);
+	buf_free(&b);
+	return 0;
 }

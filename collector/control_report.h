@@ -20,6 +20,9 @@ int cmd_report_reportable(struct jw *w, const struct ctl_arg *args, size_t nargs
 int cmd_report_submitted(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
     size_t errlen);
 
+int cmd_report_summary(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen);
+
 /* incident show: a line {"type":"deadline",...} per deadline of incident id. */
 int report_deadline_lines(struct jw *w, int64_t id);
 /* The queue: "deadline", "deadline_due", "deadline_state" of its first pending deadline. */

@@ -261,11 +261,9 @@ document_number(void *arg, const struct store_report_field *f)
 	return 0;
 }
 
-static void
-write_unit(struct ctx *x, const struct conf_unit *u)
+void
+report_unit_json(struct jsonw *w, const struct conf_unit *u)
 {
-	struct jsonw *w = x->w;
-
 	jsonw_object(w, "unit");
 	jsonw_str(w, "name", u->name);
 	jsonw_str(w, "parent", u->parent);
@@ -376,7 +374,7 @@ report_incident_data(struct collector *c, int64_t id, enum report_form form, str
 	if (store_report_fields(st, id, document_number, &x) != 0)
 		goto dberr;
 	jsonw_end(&w);
-	write_unit(&x, &c->conf.unit);
+	report_unit_json(&w, &c->conf.unit);
 
 	jsonw_object(&w, "incident");
 	jsonw_int(&w, "id", id);

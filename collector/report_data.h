@@ -47,4 +47,9 @@ const char *report_field_list(void);
 int report_incident_data(struct collector *c, int64_t id, enum report_form form,
     struct buf *out, char *err, size_t errlen);
 
+/* The unit profile as the "unit" member of a report's data, into the object w has open. */
+struct jsonw;
+struct conf_unit;
+void report_unit_json(struct jsonw *w, const struct conf_unit *u);
+
 #endif

@@ -25,6 +25,7 @@
 #include "collector.h"
 #include "incident.h"
 #include "incident_fsm.h"
+#include "report_mail.h"
 #include "report_run.h"
 #include "store.h"
 #include "store_report.h"
@@ -35,6 +36,7 @@ struct report_run {
 	struct collector *c;
 	struct calendar *cal;
 	struct event *timer;
+	struct report_mail *mail;    /* the scheduled summary; NULL: none */
 	uint64_t steps, rows_skipped;
 };
 
@@ -431,6 +433,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	struct timeval tv = { REPORT_RUN_TICK_US / 1000000, 0 };
 
 	report_run_tick(rr->c, clock_now_us());
+	report_mail_tick(rr->c, rr->mail, clock_now_us());
 	evtimer_add(rr->timer, &tv);
 }
 
@@ -469,6 +472,11 @@ report_run_open(struct collector *c, char *err, size_t errlen)
 		evtimer_add(rr->timer, &tv);
 	}
 	c->report = rr;
+	why[0] = '\0';
+	if ((rr->mail = report_mail_open(c, why, sizeof(why))) == NULL && why[0] != '\0') {
+		report_run_free(c);
+		return err_fmt(err, errlen, VIGIL_ERR_NOMEM, "%s", why);
+	}
 	return 0;
 }
 
@@ -479,6 +487,7 @@ report_run_free(struct collector *c)
 		return;
 	if (c->report->timer != NULL)
 		event_free(c->report->timer);
+	report_mail_free(c->report->mail);
 	calendar_free(c->report->cal);
 	free(c->report);
 	c->report = NULL;

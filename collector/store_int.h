@@ -90,6 +90,10 @@ struct store_report_ops {
 	    const struct store_audit_entry *audit);
 	int (*deadlines)(struct store *st, int64_t incident, int pending_only,
 	    store_deadline_fn fn, void *arg);
+	int (*posture_history)(struct store *st, int64_t until_us, store_hist_fn fn, void *arg);
+	int (*mailed_set)(struct store *st, const char *period, const char *unit,
+	    int64_t now_us, int *already);
+	int (*mailed)(struct store *st, const char *period, const char *unit, int *mailed);
 };
 extern const struct store_report_ops sq_report_ops;
 

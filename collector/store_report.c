@@ -65,6 +65,26 @@ store_deadlines(struct store *st, int64_t incident, int pending_only, store_dead
 	                    st->ops->report->deadlines(st, incident, pending_only, fn, arg);
 }
 
+int
+store_posture_history(struct store *st, int64_t until_us, store_hist_fn fn, void *arg)
+{
+	return st == NULL ? VIGIL_ERR_INVAL : st->ops->report->posture_history(st, until_us, fn, arg);
+}
+
+int
+store_report_mailed_set(struct store *st, const char *period, const char *unit, int64_t now_us,
+    int *already)
+{
+	return st == NULL ? VIGIL_ERR_INVAL :
+	                    st->ops->report->mailed_set(st, period, unit, now_us, already);
+}
+
+int
+store_report_mailed(struct store *st, const char *period, const char *unit, int *mailed)
+{
+	return st == NULL ? VIGIL_ERR_INVAL : st->ops->report->mailed(st, period, unit, mailed);
+}
+
 /* ---- SQLite ---- */
 
 static sqlite3_stmt *
@@ -312,6 +332,73 @@ sq_deadlines(struct store *base, int64_t incident, int pending_only, store_deadl
 	return stop ? stop : rc == SQLITE_DONE ? 0 : VIGIL_ERR_DB;
 }
 
+static int
+sq_posture_history(struct store *base, int64_t until_us, store_hist_fn fn, void *arg)
+{
+	struct sqlstore *st = sq_of(base);
+	sqlite3_stmt *s = prep(st, "SELECT agent, recv_us, av_product, av_running,"
+	    " av_signatures_us, security_updates_pending, security_pending_since_us"
+	    " FROM posture_history WHERE recv_us < ?1 ORDER BY agent, recv_us, id");
+	struct store_posture_hist h;
+	int rc, stop = 0;
+
+	if (s == NULL)
+		return VIGIL_ERR_DB;
+	sqlite3_bind_int64(s, 1, until_us);
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		h.agent = sq_col_text(s, 0);
+		h.recv_us = sqlite3_column_int64(s, 1);
+		h.av_product = sq_col_text(s, 2);
+		h.av_running = sqlite3_column_int(s, 3);
+		h.av_signatures_us = sqlite3_column_int64(s, 4);
+		h.security_updates_pending = sqlite3_column_int(s, 5);
+		h.security_pending_since_us = sqlite3_column_int64(s, 6);
+		stop = fn(arg, &h);
+	}
+	if (!stop && rc != SQLITE_DONE)
+		sq_note_error(st);
+	sqlite3_finalize(s);
+	return stop ? stop : rc == SQLITE_DONE ? 0 : VIGIL_ERR_DB;
+}
+
+static int
+sq_mailed_set(struct store *base, const char *period, const char *unit, int64_t now_us,
+    int *already)
+{
+	struct sqlstore *st = sq_of(base);
+	sqlite3_stmt *s = prep(st, "INSERT INTO report_mailings (period, unit, sent_us)"
+	    " VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING");
+	int changes = 0, rc;
+
+	if (s != NULL) {
+		sq_bind_text(s, 1, period);
+		sq_bind_text(s, 2, unit);
+		sqlite3_bind_int64(s, 3, now_us);
+	}
+	rc = run(st, s, &changes);
+	*already = rc == 0 && changes == 0;
+	return rc;
+}
+
+static int
+sq_mailed(struct store *base, const char *period, const char *unit, int *mailed)
+{
+	struct sqlstore *st = sq_of(base);
+	sqlite3_stmt *s = prep(st, "SELECT 1 FROM report_mailings WHERE period = ?1 AND unit = ?2");
+	int rc;
+
+	if (s == NULL)
+		return VIGIL_ERR_DB;
+	sq_bind_text(s, 1, period);
+	sq_bind_text(s, 2, unit);
+	rc = sqlite3_step(s);
+	*mailed = rc == SQLITE_ROW;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		sq_note_error(st);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : VIGIL_ERR_DB;
+}
+
 const struct store_report_ops sq_report_ops = {
 	.field_set = sq_field_set,
 	.fields = sq_fields,
@@ -319,4 +406,7 @@ const struct store_report_ops sq_report_ops = {
 	.deadline_submit = sq_deadline_submit,
 	.deadline_stage = sq_deadline_stage,
 	.deadlines = sq_deadlines,
+	.posture_history = sq_posture_history,
+	.mailed_set = sq_mailed_set,
+	.mailed = sq_mailed,
 };

@@ -66,4 +66,23 @@ int store_deadline_stage(struct store *st, int64_t incident, const char *kind, i
 int store_deadlines(struct store *st, int64_t incident, int pending_only, store_deadline_fn fn,
     void *arg);
 
+/* A posture history row: a machine's facts from the moment they arrived. */
+struct store_posture_hist {
+	const char *agent;
+	int64_t recv_us;
+	const char *av_product;
+	int av_running;
+	int64_t av_signatures_us;
+	int security_updates_pending;
+	int64_t security_pending_since_us;
+};
+typedef int (*store_hist_fn)(void *arg, const struct store_posture_hist *h);
+/* Every posture history row before until_us, by machine, then time. */
+int store_posture_history(struct store *st, int64_t until_us, store_hist_fn fn, void *arg);
+
+/* The periodic summary of period and unit was mailed (*already: it had been). */
+int store_report_mailed_set(struct store *st, const char *period, const char *unit,
+    int64_t now_us, int *already);
+int store_report_mailed(struct store *st, const char *period, const char *unit, int *mailed);
+
 #endif

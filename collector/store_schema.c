@@ -390,6 +390,12 @@ static const struct migration migrations[] = {
 	"  stage        INTEGER NOT NULL DEFAULT 0,"
 	"  PRIMARY KEY (incident_id, kind)"
 	");"
+	"CREATE TABLE IF NOT EXISTS report_mailings ("
+	"  period  TEXT NOT NULL,"
+	"  unit    TEXT NOT NULL,"
+	"  sent_us INTEGER NOT NULL,"
+	"  PRIMARY KEY (period, unit)"
+	");"
 	"CREATE INDEX IF NOT EXISTS report_deadlines_due ON report_deadlines(due_us) WHERE submitted_us = 0;"
 	"PRAGMA user_version = 9;", 0 },
 };

@@ -97,6 +97,7 @@ static const struct option pki_opts[] = {
 static const struct option report_opts[] = {
     {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},
     {"to", required_argument, NULL, 't'},     {"ref", required_argument, NULL, 'r'},
+    {"unit", required_argument, NULL, 'u'},   {"period", required_argument, NULL, 'p'},
     {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'},
     {0},
 };
@@ -156,6 +157,14 @@ static const struct command commands[] = {
      N_("submitted N KIND --to WHOM --ref REFERENCE"),
      N_("record a report sent: who, when, to whom, its reference (audited); its deadline "
         "stops climbing"),
+     cmd_report},
+    {"report", "summary", "report-summary", report_opts,
+     /* xgettext:no-c-format */
+     N_("summary --period 2026-11|2026-Q4|2026-H2|2026 [--unit U] [--format pdf|html|csv|docx] "
+        "-o FILE"),
+     /* xgettext:no-c-format */
+     N_("the periodic summary of a unit from the store: compliance against the 100 % target, "
+        "incidents, times to acknowledge and resolve, open and overdue items"),
      cmd_report},
     {"pki", "init", NULL, pki_opts, N_("init DIR [--name NAME]... [--days N]"),
      N_("make a CA and a collector certificate"), cmd_pki},

@@ -125,28 +125,23 @@ render(const char *const argv[], const char *data, char *why, size_t whylen)
 
 static void print_deadlines(const struct reply *r);
 
+/* Make the document the collector's answer r describes (its data, template, renderer). */
 static int
-report_form(struct opts *o, const char *form, long long id, const char *format,
-    const char *output)
+make_document(struct opts *o, struct reply *r, const char *form, long long id,
+    const char *format, const char *output)
 {
-	struct request req = {.len = 0};
-	struct reply r = {0};
 	const char *tmpl, *templates, *shipped, *renderer, *data, *field;
 	char why[RENDER_ERR_MAX], esc[RENDER_ERR_MAX * 4];
 	const char *argv[16];
 	size_t a = 0;
 	int rc;
 
-	req_add(&req, NULL, "report-data");
-	req_add_ll(&req, "id", id);
-	req_add(&req, "form", form);
-	talk(o, &req, &r);
-	if (r.n != 1 || (tmpl = member(r.obj[0], "template")) == NULL ||
-	    (shipped = member(r.obj[0], "shipped")) == NULL ||
-	    (renderer = member(r.obj[0], "renderer")) == NULL ||
-	    (data = member(r.obj[0], "data")) == NULL)
+	if (r->n != 1 || (tmpl = member(r->obj[0], "template")) == NULL ||
+	    (shipped = member(r->obj[0], "shipped")) == NULL ||
+	    (renderer = member(r->obj[0], "renderer")) == NULL ||
+	    (data = member(r->obj[0], "data")) == NULL)
 		die(EXIT_DAEMON, _("The collector's answer is not a report's data."));
-	templates = member(r.obj[0], "templates");
+	templates = member(r->obj[0], "templates");
 	argv[a++] = renderer;
 	argv[a++] = "-f";
 	argv[a++] = format;
@@ -178,10 +173,26 @@ report_form(struct opts *o, const char *form, long long id, const char *format,
 	}
 	if (why[0] != '\0')
 		fprintf(stderr, "vigilctl: %s\n", esc);
-	if (!o->json)
+	if (!o->json && id > 0)
 		printf(_("Wrote %s (%s of incident %lld, template %s).\n"), output, form, id, tmpl);
-	reply_free(&r);
+	else if (!o->json)
+		printf(_("Wrote %s (%s, template %s).\n"), output, form, tmpl);
+	reply_free(r);
 	return 0;
+}
+
+static int
+report_form(struct opts *o, const char *form, long long id, const char *format,
+    const char *output)
+{
+	struct request req = {.len = 0};
+	struct reply r = {0};
+
+	req_add(&req, NULL, "report-data");
+	req_add_ll(&req, "id", id);
+	req_add(&req, "form", form);
+	talk(o, &req, &r);
+	return make_document(o, &r, form, id, format, output);
 }
 
 int
@@ -191,6 +202,7 @@ cmd_report(const struct command *cmd, struct opts *o, int argc, char **argv)
 	struct request req = {.len = 0};
 	struct reply r = {0};
 	const char *format = NULL, *output = NULL, *action, *dot, *to = NULL, *ref = NULL;
+	const char *unit = NULL, *period = NULL;
 	long long id;
 	size_t k;
 	int c;
@@ -211,11 +223,32 @@ cmd_report(const struct command *cmd, struct opts *o, int argc, char **argv)
 			to = optarg;
 		else if (c == 'r')
 			ref = optarg;
+		else if (c == 'u')
+			unit = optarg;
+		else if (c == 'p')
+			period = optarg;
 	}
 	if (optind >= argc)
 		usage_error(_("report wants an action: fill, notice, initial, closing, breach or "
 		              "submitted."));
 	action = argv[optind];
+	if (strcmp(action, "summary") == 0) {
+		if (argc - optind != 1 || period == NULL || output == NULL)
+			usage_error(_("usage: vigilctl report summary --period P [--unit U] "
+			              "[--format pdf|html|csv|docx] -o FILE"));
+		if (format == NULL)
+			format = (dot = strrchr(output, '.')) != NULL ? dot + 1 : "";
+		if (strcmp(format, "docx") != 0 && strcmp(format, "pdf") != 0 &&
+		    strcmp(format, "html") != 0 && strcmp(format, "csv") != 0)
+			usage_error(_("--format is docx, pdf, html or csv."));
+		req_add(&req, NULL, "report-summary");
+		req_add(&req, "period", name_opt("--period", period));
+		if (unit != NULL)
+			req_add(&req, "unit", name_opt("--unit", unit));
+		req_add(&req, "format", format);
+		talk(o, &req, &r);
+		return make_document(o, &r, "summary", 0, format, output);
+	}
 	if (optind + 1 >= argc || text_parse_ll(argv[optind + 1], 1, LLONG_MAX, &id) != 0)
 		usage_error(_("report %s wants an incident number."), action);
 	if (strcmp(action, "fill") == 0) {

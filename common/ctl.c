@@ -23,6 +23,7 @@ static const struct ctl_request_def requests[] = {
 	{ "report-data", CTL_ROLE_VIEWER },
 	{ "report-reportable", CTL_ROLE_OPERATOR },
 	{ "report-submitted", CTL_ROLE_OPERATOR },
+	{ "report-summary", CTL_ROLE_VIEWER },
 };
 
 const struct ctl_request_def *

@@ -23,6 +23,7 @@
  *   report-data id=N form=notice|initial|closing|breach
  *   report-reportable id=N [kinds=notice,initial,closing,breach] (operators only)
  *   report-submitted id=N kind=K to=WHOM ref=REFERENCE          (operators only)
+ *   report-summary period=P [unit=U] [format=pdf|html|csv|docx]
  *
  * Roles (collector/roles.h): root and the collector's own user may do
  * everything; members of operators_group may also run incident-action;
@@ -75,6 +76,8 @@
  *               "submitted","submitted_by","submitted_to","reference"};
  *               incident show adds the same lines, and incidents the first
  *               pending one as "deadline", "deadline_due", "deadline_state"
+ *   report-summary: {"form","template","templates","shipped","renderer",
+ *               "data"}, as report-data, for the periodic summary
  *
  * Times are RFC 3339 UTC strings; category and severity are names
  * (names.h). Strings are escaped per JSON; vigilctl escapes control

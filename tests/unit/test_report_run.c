@@ -23,6 +23,7 @@
 #include "vigil/names.h"
 
 #include "../../collector/collector.h"
+#include "../../collector/report_mail.h"
 #include "../../collector/report_run.h"
 #include "../../collector/store.h"
 #include "../../collector/store_report.h"
@@ -329,6 +330,32 @@ test_fields(void **state)
 	assert_int_equal(audits(e, id, "report-fill"), 2);
 }
 
+/* Which period a schedule mails, at moments around its ends (local time, UTC+07:00). */
+static void
+test_summary_due(void **state)
+{
+	char p[32];
+
+	(void)state;
+	assert_int_equal(report_mail_due("monthly", vn(2026, 12, 5, 9, 0), 420, p, sizeof(p)), 0);
+	assert_string_equal(p, "2026-11");
+	/* 23:59 on 31/12 in Vietnam is still December; 00:30 on 1/1 is not (UTC is a day behind). */
+	assert_int_equal(report_mail_due("monthly", vn(2026, 12, 31, 23, 59), 420, p, sizeof(p)), 0);
+	assert_string_equal(p, "2026-11");
+	assert_int_equal(report_mail_due("monthly", vn(2027, 1, 1, 0, 30), 420, p, sizeof(p)), 0);
+	assert_string_equal(p, "2026-12");
+	assert_int_equal(report_mail_due("quarterly", vn(2026, 12, 5, 9, 0), 420, p, sizeof(p)), 0);
+	assert_string_equal(p, "2026-Q3");
+	assert_int_equal(report_mail_due("quarterly", vn(2027, 1, 2, 9, 0), 420, p, sizeof(p)), 0);
+	assert_string_equal(p, "2026-Q4");
+	assert_int_equal(report_mail_due("halfyearly", vn(2026, 12, 5, 9, 0), 420, p, sizeof(p)), 0);
+	assert_string_equal(p, "2026-H1");
+	assert_int_equal(report_mail_due("halfyearly", vn(2026, 6, 30, 23, 0), 420, p, sizeof(p)), 0);
+	assert_string_equal(p, "2025-H2");
+	assert_int_equal(report_mail_due("none", vn(2026, 12, 5, 9, 0), 420, p, sizeof(p)), -1);
+	assert_int_equal(report_mail_due("weekly", vn(2026, 12, 5, 9, 0), 420, p, sizeof(p)), -1);
+}
+
 int
 main(void)
 {
@@ -338,6 +365,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_tet, setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_breach_by_category, setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_fields, setup, env_teardown),
+		cmocka_unit_test(test_summary_due),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
