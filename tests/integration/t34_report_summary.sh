@@ -6,7 +6,7 @@
 # computation; then the collector with [report] summary_schedule = monthly
 # mails November's summary (the month over by the clock) once, as a PDF
 # attachment, to a real SMTP server on 127.0.0.1, and not again after a
-# restart.
+# restart; a renderer that fails is reported and leaves the collector serving.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3 # Debian's, where python3-aiosmtpd lives
 need soffice pdftotext python3:aiosmtpd
@@ -153,6 +153,20 @@ smtp_url = smtp://127.0.0.1:$(cat "$T/smtp.port")
 smtp_starttls = no
 smtp_from = vigil@donghoa.gov.vn"
 "$BUILD/vigil-collector" -n -f "$T/collector.conf" || fail "the schedule's configuration does not load"
+# A renderer that fails: said in the log, nothing mailed or kept, the collector serves on.
+cp "$T/collector.conf" "$T/good.conf"
+sed -i "s|^renderer = .*|renderer = /bin/false|" "$T/collector.conf"
+dirs=$(ls -d /tmp/vigil-summary.* 2>/dev/null | wc -l)
+start_collector
+wait_for 30 "the failed summary to be reported" grep -q "summary cannot be mailed: the renderer failed" \
+	"$T/collector.$COLL_STARTS.log"
+"$V" status >/dev/null || fail "the collector does not answer after a failed summary"
+[ "$(db "select count(*) from report_mailings")" = 0 ] || fail "a failed summary was kept as mailed"
+[ -z "$(ls "$T/mail")" ] || fail "a failed summary was mailed"
+[ "$(ls -d /tmp/vigil-summary.* 2>/dev/null | wc -l)" = "$dirs" ] ||
+	fail "the failed summary left its directory in /tmp"
+stop_pid "$COLL_PID"
+cp "$T/good.conf" "$T/collector.conf"
 start_collector
 wait_for 60 "the summary to be mailed" sh -c "ls '$T/mail' | grep -q eml"
 "$PY" - "$T/mail" "$T/att.pdf" <<'EOF' || fail "the mail is not the summary with its PDF"
