@@ -391,6 +391,10 @@ $(BUILD)/tests/report-demo: $(BUILD)/obj/tests/report/demo.o $(LIBREPORT) $(LIBV
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm
 $(REPORT_UNIT) $(RENDER_UNIT) $(REPORT_FUZZ): $(LIBREPORT)
+# The collector links the pure report code (deadlines, calendar, summary figures; issue 17).
+$(BUILD)/vigil-collector $(UNIT_BINS) $(FUZZ_REPLAY) $(BUILD)/vigil-noise-bench: $(LIBREPORT)
+$(BUILD)/vigil-collector $(UNIT_BINS) $(FUZZ_REPLAY) $(BUILD)/vigil-noise-bench: \
+	LDLIBS += $(LIBREPORT) $(LIBVIGIL)
 $(REPORT_UNIT) $(REPORT_FUZZ): LDLIBS += $(LIBREPORT) $(LIBVIGIL)
 $(RENDER_UNIT): $(LIBRENDER)
 $(RENDER_UNIT): LDLIBS += $(LIBRENDER) $(LIBREPORT) $(LIBVIGIL) $(REPORT_LIBS)

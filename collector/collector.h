@@ -127,6 +127,7 @@ struct collector {
 	void *forward_arg;
 	struct ack_rt *ack;                /* ack_reply.c: acknowledgement by reply */
 	struct ack_http *ack_http;         /* ack_http.c: acknowledge by link */
+	struct report_run *report;         /* report_run.c: deadlines of reportable incidents */
 	int64_t started_us;
 	int stopping;                      /* a signal asked us to exit */
 	struct collector_counters counters;

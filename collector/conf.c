@@ -231,6 +231,11 @@ static const struct cfg_section sections[] = {
 	{ "ack_mail", 0, ack_mail_keys, offsetof(struct conf, ack_mail), NULL, NULL, 0 },
 	{ "sms", 0, sms_keys, offsetof(struct conf, sms), NULL, NULL, 0 },
 	{ "ack_link", 0, ack_link_keys, offsetof(struct conf, ack_link), NULL, NULL, 0 },
+	/* reports (issue 17): conf_unit.c */
+	{ "unit", 0, conf_unit_keys, offsetof(struct conf, unit), NULL, NULL, 0 },
+	{ "system", 1, conf_system_keys, 0, conf_system_add, conf_system_get, 0 },
+	{ "recipient", 1, conf_recipient_keys, 0, conf_recipient_add, conf_recipient_get, 0 },
+	{ "report", 0, conf_report_keys, offsetof(struct conf, report), NULL, NULL, 0 },
 	{ NULL },
 };
 
@@ -293,7 +298,10 @@ conf_load_warn(const char *path, struct conf *c, char *err, size_t errlen, cfg_w
 	char a[32], b[32];
 	int rc;
 
+	conf_unit_reset(c);
 	if ((rc = cfg_load_warn(path, sections, c, err, errlen, warn, arg)) != 0)
+		return rc;
+	if ((rc = conf_unit_check(path, c, err, errlen)) != 0)
 		return rc;
 	/* Checks across keys have no single line to point at. */
 	if (cc->idle_timeout <= cc->heartbeat) {

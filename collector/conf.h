@@ -11,6 +11,8 @@
 
 #include "vigil/config.h"
 
+#include "conf_unit.h"
+
 #define CONF_PATH_MAX 1024
 #define CONF_NAME_MAX 256
 #define CONF_SOCKET_MAX 108      /* sizeof(sun_path) */
@@ -110,6 +112,8 @@ struct conf {
 	struct conf_ack_mail ack_mail;       /* ack_imap.c */
 	struct conf_sms sms;                 /* notify_sms.c, ack_sms.c */
 	struct conf_ack_link ack_link;       /* ack_http.c */
+	struct conf_unit unit;               /* the unit profile: conf_unit.h */
+	struct conf_report report;           /* reports: conf_unit.h */
 };
 
 /* Every key at its default. */

@@ -29,6 +29,7 @@
 #include "collector.h"
 #include "control.h"
 #include "control_int.h"
+#include "control_report.h"
 #include "session.h"
 #include "compliance.h"
 #include "audit.h"
@@ -52,6 +53,12 @@ static const struct ctl_cmd commands[] = {
 	{ "audit-verify", cmd_audit_verify },
 	{ "escalation-test", cmd_escalation_test },
 	{ "compliance", cmd_compliance },
+	/* reports: control_report.c */
+	{ "report-fill", cmd_report_fill },
+	{ "report-data", cmd_report_data },
+	{ "report-reportable", cmd_report_reportable },
+	{ "report-submitted", cmd_report_submitted },
+	{ "report-summary", cmd_report_summary },
 };
 
 /* ---- connections ------------------------------------------------------------- */

@@ -30,6 +30,7 @@
 #include "collector.h"
 #include "control.h"
 #include "control_int.h"
+#include "control_report.h"
 #include "session.h"
 #include "compliance.h"
 #include "audit.h"
@@ -84,6 +85,7 @@ incident_row(void *arg, const struct store_incident_row *r)
 	jw_time(w, "opened", r->opened_us);
 	jw_time(w, "acknowledged", r->acked_us);
 	jw_time(w, "resolved", r->resolved_us);
+	report_queue_members(w, r->id);
 	jw_end(w);
 	return 0;
 }
@@ -266,7 +268,7 @@ cmd_incident(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
 	memset(&sn, 0, sizeof(sn));
 	if (rc != 0 || store_incident_agents(st, id, show_agent, &sn) != 0 ||
 	    store_incident_notifications(st, id, show_notification, show_attempt, w) != 0 ||
-	    store_audit_walk(st, id, show_action, w) != 0) {
+	    store_audit_walk(st, id, show_action, w) != 0 || report_deadline_lines(w, id) != 0) {
 		snprintf(err, errlen, "the store cannot read incident %lld", id);
 		return -1;
 	}

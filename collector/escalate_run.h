@@ -27,6 +27,7 @@
 struct collector;
 struct conf;
 struct escalate_conf;
+struct escalate_contact;
 struct escalate_state;
 struct notify_conf;
 struct store_outbox_row;

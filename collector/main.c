@@ -39,6 +39,7 @@
 #include "escalate.h"
 #include "ack_http.h"
 #include "ack_reply.h"
+#include "report_run.h"
 #include "escalate_run.h"
 #include "incident.h"
 #include "control.h"
@@ -373,6 +374,9 @@ main(int argc, char **argv)
 		fatalx("Cannot start the incident engine: out of memory.");
 	if (escalate_run_open(c, esc_conf, err, sizeof(err)) != 0)
 		fatalx("Cannot start the escalation: %s.", err);
+	/* report deadlines (issue 17): the holiday calendar, the timer */
+	if (report_run_open(c, err, sizeof(err)) != 0)
+		fatalx("Cannot start the report deadlines: %s.", err);
 	/* acknowledgement by reply (ack_reply.c): its tables, and the mailbox reader */
 	if (ack_reply_open(c, err, sizeof(err)) != 0)
 		fatalx("Cannot start reading replies: %s.", err);
@@ -400,6 +404,7 @@ main(int argc, char **argv)
 	session_free_all(c);
 	ack_reply_free(c);
 	ack_http_free(c->ack_http);
+	report_run_free(c);
 	escalate_run_free(c);
 	incident_free(c);
 	control_free(c->control);

@@ -157,6 +157,7 @@ job_free(struct notify_job *j)
 	free(j->subject);
 	free(j->body);
 	free(j->json);
+	free(j->attach);
 	free(j);
 }
 
@@ -250,6 +251,15 @@ notify_send(struct notify *n, const struct notify_request *req, uint64_t *job)
 		return VIGIL_ERR_TOOBIG;
 	if (n->njobs >= NOTIFY_PENDING_MAX)
 		return VIGIL_ERR_TOOBIG;
+	if (req->attach != NULL && (req->channel != NOTIFY_EMAIL || req->attach_name == NULL ||
+	    req->attach_type == NULL || strlen(req->attach_name) >= 128 ||
+	    strlen(req->attach_type) >= 128 || strspn(req->attach_name, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") != strlen(req->attach_name) ||
+	    strspn(req->attach_type, "abcdefghijklmnopqrstuvwxyz0123456789.-+/") !=
+	    strlen(req->attach_type)))
+		return VIGIL_ERR_INVAL;
+	if (req->attach != NULL && req->attach_len > NOTIFY_ATTACH_MAX)
+		return VIGIL_ERR_TOOBIG;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return VIGIL_ERR_NOMEM;
@@ -265,7 +275,15 @@ notify_send(struct notify *n, const struct notify_request *req, uint64_t *job)
 	j->body = malloc(TEMPLATE_BODY_MAX);
 	j->json = malloc(TEMPLATE_JSON_MAX);
 	j->timer = evtimer_new(n->base, job_start, j);
-	if (j->subject == NULL || j->body == NULL || j->json == NULL || j->timer == NULL) {
+	if (req->attach != NULL) {
+		if ((j->attach = malloc(req->attach_len > 0 ? req->attach_len : 1)) != NULL)
+			memcpy(j->attach, req->attach, req->attach_len);
+		j->attach_len = req->attach_len;
+		snprintf(j->attach_name, sizeof(j->attach_name), "%s", req->attach_name);
+		snprintf(j->attach_type, sizeof(j->attach_type), "%s", req->attach_type);
+	}
+	if (j->subject == NULL || j->body == NULL || j->json == NULL || j->timer == NULL ||
+	    (req->attach != NULL && j->attach == NULL)) {
 		rc = VIGIL_ERR_NOMEM;
 		goto out;
 	}

@@ -45,6 +45,7 @@ struct event_base;
 #define NOTIFY_RCPT_MAX 16      /* recipients of one email */
 #define NOTIFY_ARGV_MAX 32      /* words of one command */
 #define NOTIFY_PENDING_MAX 1024 /* messages queued or being retried at once */
+#define NOTIFY_ATTACH_MAX (8u << 20) /* bytes of a file sent with an email */
 
 /* Same values as enum escalate_channel. */
 enum notify_channel { NOTIFY_EMAIL = 0, NOTIFY_WEBHOOK, NOTIFY_EXEC, NOTIFY_SMS,
@@ -123,6 +124,11 @@ struct notify_request {
 	int64_t tag;                  /* the caller's id (an outbox row), reported back */
 	int attempts_done;            /* attempts made before (after a restart); usually 0 */
 	int64_t not_before_us;        /* first attempt not before this time; 0: now */
+	/* email: a file sent with the message (the periodic summary, issue 17); NULL: none */
+	const char *attach_name;      /* its file name: ASCII letters, digits, . - _ */
+	const char *attach_type;      /* its MIME type: application/pdf */
+	const void *attach;
+	size_t attach_len;            /* at most NOTIFY_ATTACH_MAX */
 };
 
 /* One attempt, reported to the callback. Pointers live for the callback only. */
@@ -190,11 +196,21 @@ int notify_split_addresses(const char *target, char *buf, size_t buflen, char **
 int notify_smtp_format(const char *from, const char *from_name, char *const *rcpt, size_t nrcpt,
                        const char *subject, const char *body, int64_t now_us, int utc_offset_min,
                        const char *msgid_unique, char *buf, size_t len);
-/* The same with a Reply-To: line (reply_to NULL or "": none; a bad address: INVAL). */
-int notify_smtp_format_reply(const char *from, const char *from_name, const char *reply_to,
-                             char *const *rcpt, size_t nrcpt, const char *subject,
-                             const char *body, int64_t now_us, int utc_offset_min,
-                             const char *msgid_unique, char *buf, size_t len);
+/* A file sent with a message (multipart/mixed: the text, then the file in base64). */
+struct notify_attachment {
+	const char *name, *type;
+	const void *data;
+	size_t len;
+};
+/*
+ * notify_smtp_format() with a Reply-To: line (reply_to NULL or "": none; a
+ * bad address: INVAL) and an attachment (NULL: none).
+ */
+int notify_smtp_format_with(const char *from, const char *from_name, const char *reply_to,
+                            char *const *rcpt, size_t nrcpt, const char *subject,
+                            const char *body, int64_t now_us, int utc_offset_min,
+                            const char *msgid_unique, const struct notify_attachment *att,
+                            char *buf, size_t len);
 
 /* ---- the channels: drivers, as OpenSMTPD's table backends are ---- */
 
@@ -212,6 +228,9 @@ struct notify_job {
 	int64_t incident;
 	char *subject, *body, *json; /* rendered by notify_send() */
 	size_t json_len;
+	char *attach;                /* a copy of the request's attachment, or NULL */
+	size_t attach_len;
+	char attach_name[128], attach_type[128];
 	int attempt; /* attempts started, attempts_done included */
 	int64_t started_us;
 	struct event *timer; /* the next attempt */

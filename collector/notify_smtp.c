@@ -148,15 +148,16 @@ notify_smtp_format(const char *from, const char *from_name, char *const *rcpt, s
                    const char *subject, const char *body, int64_t now_us, int utc_offset_min,
                    const char *msgid_unique, char *buf, size_t len)
 {
-	return notify_smtp_format_reply(from, from_name, NULL, rcpt, nrcpt, subject, body, now_us,
-	                                utc_offset_min, msgid_unique, buf, len);
+	return notify_smtp_format_with(from, from_name, NULL, rcpt, nrcpt, subject, body, now_us,
+	                               utc_offset_min, msgid_unique, NULL, buf, len);
 }
 
 int
-notify_smtp_format_reply(const char *from, const char *from_name, const char *reply_to,
-                         char *const *rcpt, size_t nrcpt, const char *subject,
-                         const char *body, int64_t now_us, int utc_offset_min,
-                         const char *msgid_unique, char *buf, size_t len)
+notify_smtp_format_with(const char *from, const char *from_name, const char *reply_to,
+                        char *const *rcpt, size_t nrcpt, const char *subject,
+                        const char *body, int64_t now_us, int utc_offset_min,
+                        const char *msgid_unique, const struct notify_attachment *att,
+                        char *buf, size_t len)
 {
 	static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -212,14 +213,33 @@ notify_smtp_format_reply(const char *from, const char *from_name, const char *re
 			*p = '.';
 	snprintf(line, sizeof(line), "Message-ID: <vigil.%s@%s>\r\n", uniq, strchr(from, '@') + 1);
 	sbuf_str(&b, line);
-	sbuf_str(&b, "MIME-Version: 1.0\r\n"
-	           "Content-Type: text/plain; charset=UTF-8\r\n"
-	           "Content-Transfer-Encoding: base64\r\n"
-	           "Auto-Submitted: auto-generated\r\n"
-	           "\r\n");
+	sbuf_str(&b, "MIME-Version: 1.0\r\n");
+	if (att != NULL) {
+		/* The boundary is ours and cannot occur in base64 lines (it holds "=_"). */
+		snprintf(line, sizeof(line), "Content-Type: multipart/mixed; boundary=\"=_vigil_%s\""
+		         "\r\nAuto-Submitted: auto-generated\r\n\r\n--=_vigil_%s\r\n", uniq, uniq);
+		sbuf_str(&b, line);
+	}
+	sbuf_str(&b, "Content-Type: text/plain; charset=UTF-8\r\n"
+	           "Content-Transfer-Encoding: base64\r\n");
+	if (att == NULL)
+		sbuf_str(&b, "Auto-Submitted: auto-generated\r\n");
+	sbuf_str(&b, "\r\n");
 	for (size_t n = strlen(body), o = 0; o < n; o += 57) {
 		mb_base64(&b, body + o, n - o < 57 ? n - o : 57);
 		sbuf_str(&b, "\r\n");
+	}
+	if (att != NULL) {
+		snprintf(line, sizeof(line), "--=_vigil_%s\r\nContent-Type: %s; name=\"%s\"\r\n"
+		         "Content-Transfer-Encoding: base64\r\nContent-Disposition: attachment; "
+		         "filename=\"%s\"\r\n\r\n", uniq, att->type, att->name, att->name);
+		sbuf_str(&b, line);
+		for (size_t o = 0; o < att->len; o += 57) {
+			mb_base64(&b, (const char *)att->data + o, att->len - o < 57 ? att->len - o : 57);
+			sbuf_str(&b, "\r\n");
+		}
+		snprintf(line, sizeof(line), "--=_vigil_%s--\r\n", uniq);
+		sbuf_str(&b, line);
 	}
 	return b.trunc ? VIGIL_ERR_TOOBIG : (int)b.len;
 }
@@ -266,7 +286,9 @@ smtp_start(struct notify_job *j)
 	const struct notify_conf *c = notify_conf_of(j->n);
 	char addrs[NOTIFY_TARGET_MAX], *rcpt[NOTIFY_RCPT_MAX], uniq[96], from[330];
 	struct notify_curl_attempt *a;
+	struct notify_attachment att;
 	struct curl_slist *l;
+	size_t max = SMTP_MESSAGE_MAX + (j->attach != NULL ? j->attach_len / 57 * 78 + 78 + 1024 : 0);
 	int nrcpt, rc, smtps = strncasecmp(c->smtp_url, "smtps://", 8) == 0;
 
 	if (!smtps && strncasecmp(c->smtp_url, "smtp://", 7) != 0) {
@@ -289,15 +311,20 @@ smtp_start(struct notify_job *j)
 		                vigil_strerror(nrcpt), NOTIFY_RCPT_MAX);
 		return;
 	}
-	if ((a = notify_curl_begin(j)) == NULL || (a->upload = malloc(SMTP_MESSAGE_MAX)) == NULL) {
+	if ((a = notify_curl_begin(j)) == NULL || (a->upload = malloc(max)) == NULL) {
 		notify_job_done(j, NOTIFY_FAIL_OTHER, 0, "%s", _("Out of memory."));
 		return;
 	}
 	snprintf(uniq, sizeof(uniq), "%" PRId64 ".%" PRIu64 ".%d.%" PRId64, j->incident, j->id,
 	         j->attempt, j->started_us);
-	rc = notify_smtp_format_reply(c->smtp_from, c->smtp_from_name, c->smtp_reply_to, rcpt,
-	                              (size_t)nrcpt, j->subject, j->body, j->started_us,
-	                              c->utc_offset_min, uniq, a->upload, SMTP_MESSAGE_MAX);
+	att.name = j->attach_name;
+	att.type = j->attach_type;
+	att.data = j->attach;
+	att.len = j->attach_len;
+	rc = notify_smtp_format_with(c->smtp_from, c->smtp_from_name, c->smtp_reply_to, rcpt,
+	                             (size_t)nrcpt, j->subject, j->body, j->started_us,
+	                             c->utc_offset_min, uniq, j->attach != NULL ? &att : NULL,
+	                             a->upload, max);
 	if (rc < 0) {
 		notify_job_done(j, NOTIFY_FAIL_INVALID, 0,
 		                _("The message could not be written (%s): check smtp_from."),

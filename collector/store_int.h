@@ -16,6 +16,7 @@
  *   store_incident.c  incident changes, made incidents, escalation, outbox
  *   store_posture.c   posture snapshots and the compliance queries
  *   store_audit.c     the hash-chained audit log
+ *   store_report.c    report fields and deadlines (issue 17), front and SQL
  */
 #ifndef VIGIL_STORE_INT_H
 #define VIGIL_STORE_INT_H
@@ -28,6 +29,7 @@
 #include "vigil/buf.h"
 
 #include "store.h"
+#include "store_report.h"
 
 /* ---- the backend interface -------------------------------------------------- */
 
@@ -71,7 +73,29 @@ struct store_ops {
 	    store_attempt_fn afn, void *arg);
 	int (*audit_walk)(struct store *st, int64_t incident, store_audit_fn fn, void *arg);
 	int (*audit_append)(struct store *st, const struct store_audit_entry *e);
+	const struct store_report_ops *report;   /* reports: store_report.h */
 };
+
+/* The report operations (store_report.h), each as its public store_*() call. */
+struct store_report_ops {
+	int (*field_set)(struct store *st, int64_t incident, const char *name,
+	    const char *value, const struct store_audit_entry *audit);
+	int (*fields)(struct store *st, int64_t incident, store_rfield_fn fn, void *arg);
+	int (*deadline_add)(struct store *st, const struct store_deadline_row *rows, size_t n,
+	    const struct store_audit_entry *audit, const char *const *details, size_t *added);
+	int (*deadline_submit)(struct store *st, int64_t incident, const char *kind,
+	    int64_t when_us, const char *by, const char *to, const char *reference,
+	    const struct store_audit_entry *audit);
+	int (*deadline_stage)(struct store *st, int64_t incident, const char *kind, int stage,
+	    const struct store_audit_entry *audit);
+	int (*deadlines)(struct store *st, int64_t incident, int pending_only,
+	    store_deadline_fn fn, void *arg);
+	int (*posture_history)(struct store *st, int64_t until_us, store_hist_fn fn, void *arg);
+	int (*mailed_set)(struct store *st, const char *period, const char *unit,
+	    int64_t now_us, int *already);
+	int (*mailed)(struct store *st, const char *period, const char *unit, int *mailed);
+};
+extern const struct store_report_ops sq_report_ops;
 
 /* Every backend's store begins with this; store.c reaches the operations through it. */
 struct store {

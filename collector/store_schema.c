@@ -377,6 +377,46 @@ static const struct migration migrations[] = {
 	"ALTER TABLE posture ADD COLUMN sensors_unavailable TEXT NOT NULL DEFAULT '{}';"
 	"ALTER TABLE posture ADD COLUMN sensor_counters TEXT NOT NULL DEFAULT '{}';"
 	"PRAGMA user_version = 10;", 0 },
+	/*
+	 * 11: issue 17, reports: what the operator adds to an incident's forms,
+	 * and the deadlines of a reportable incident (store_report.c). New
+	 * tables only, so IF NOT EXISTS: the step can run again on a database
+	 * whose version was lowered by hand (test_store does) without failing.
+	 */
+	{ 11,
+	"CREATE TABLE IF NOT EXISTS report_fields ("
+	"  incident_id INTEGER NOT NULL REFERENCES incidents(id),"
+	"  name        TEXT NOT NULL,"
+	"  value       TEXT NOT NULL,"
+	"  set_us      INTEGER NOT NULL,"
+	"  actor       TEXT NOT NULL,"
+	"  PRIMARY KEY (incident_id, name)"
+	");"
+	"CREATE TABLE IF NOT EXISTS report_deadlines ("
+	"  incident_id  INTEGER NOT NULL REFERENCES incidents(id),"
+	"  kind         TEXT NOT NULL,"
+	"  start_us     INTEGER NOT NULL,"
+	"  due_us       INTEGER NOT NULL,"
+	"  near_us      INTEGER NOT NULL,"
+	"  provisional  INTEGER NOT NULL DEFAULT 0,"
+	"  uncovered    INTEGER NOT NULL DEFAULT 0,"
+	"  created_us   INTEGER NOT NULL,"
+	"  created_by   TEXT NOT NULL,"
+	"  submitted_us INTEGER NOT NULL DEFAULT 0,"
+	"  submitted_by TEXT NOT NULL DEFAULT '',"
+	"  submitted_to TEXT NOT NULL DEFAULT '',"
+	"  reference    TEXT NOT NULL DEFAULT '',"
+	"  stage        INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (incident_id, kind)"
+	");"
+	"CREATE TABLE IF NOT EXISTS report_mailings ("
+	"  period  TEXT NOT NULL,"
+	"  unit    TEXT NOT NULL,"
+	"  sent_us INTEGER NOT NULL,"
+	"  PRIMARY KEY (period, unit)"
+	");"
+	"CREATE INDEX IF NOT EXISTS report_deadlines_due ON report_deadlines(due_us) WHERE submitted_us = 0;"
+	"PRAGMA user_version = 11;", 0 },
 };
 /* The last step's number: steps grow but may leave a number out (see 6). */
 #define STORE_SCHEMA_VERSION (migrations[NITEMS(migrations) - 1].version)

@@ -219,6 +219,7 @@ const struct store_ops sq_ops = {
 	.incident_notifications = sq_incident_notifications,
 	.audit_walk = sq_audit_walk,
 	.audit_append = sq_audit_record,
+	.report = &sq_report_ops,
 };
 
 const struct store_backend store_sqlite_backend = { "sqlite", sq_open };

@@ -70,6 +70,7 @@ static const struct option incidents_opts[] = {
 
 static const struct option incident_opts[] = {
     {"as", required_argument, NULL, 'a'},
+    {"kind", required_argument, NULL, 'k'},
     {"json", no_argument, NULL, 'J'},
     {"csv", no_argument, NULL, 'C'}, {"csv-no-bom", no_argument, NULL, 'B'},
     {0},
@@ -97,6 +98,14 @@ static const struct option pki_opts[] = {
     {"days", required_argument, NULL, 'd'},
     {"backdate-days", required_argument, NULL, 'b'},
     {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'}, {"csv-no-bom", no_argument, NULL, 'B'},
+    {0},
+};
+
+static const struct option report_opts[] = {
+    {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},
+    {"to", required_argument, NULL, 't'},     {"ref", required_argument, NULL, 'r'},
+    {"unit", required_argument, NULL, 'u'},   {"period", required_argument, NULL, 'p'},
+    {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'},
     {0},
 };
 
@@ -128,6 +137,11 @@ static const struct command commands[] = {
      N_("send it now to a route's notify_now contacts (police) or to one contact, past the "
         "noise budget; says who was told on which channel"),
      cmd_incident},
+    {"incident", "reportable", "report-reportable", incident_opts,
+     N_("reportable N [--kind notice,initial,closing,breach]"),
+     N_("it must be reported: its deadlines start (notice by default), show in the queue and "
+        "climb the chain when near and when passed"),
+     cmd_incident},
     {"audit", "verify", "audit-verify", audit_opts, N_("verify"),
      N_("check the audit trail's hash chain; names the first edited or deleted record (exit "
         "status 1)"),
@@ -140,6 +154,29 @@ static const struct command commands[] = {
      N_("per unit: machines, compliant, percent of the 100 % target; then each "
         "non-compliant machine and why (a report: exit status 0 even below the target)"),
      cmd_compliance},
+    {"report", "fill", "report-fill", report_opts, N_("fill N FIELD VALUE"),
+     N_("add to an incident's forms: assessment, harm, measures, help_requested, cause, "
+        "result, lessons, data_types, data_subjects, consequences, breach_description, "
+        "document_number (audited)"),
+     cmd_report},
+    {"report", "notice", "report-data", report_opts,
+     N_("notice|initial|closing|breach N [--format docx|pdf|html] -o FILE"),
+     N_("make an incident's form in the unit's document format, from the incident, the unit "
+        "profile and the filled fields"),
+     cmd_report},
+    {"report", "submitted", "report-submitted", report_opts,
+     N_("submitted N KIND --to WHOM --ref REFERENCE"),
+     N_("record a report sent: who, when, to whom, its reference (audited); its deadline "
+        "stops climbing"),
+     cmd_report},
+    {"report", "summary", "report-summary", report_opts,
+     /* xgettext:no-c-format */
+     N_("summary --period 2026-11|2026-Q4|2026-H2|2026 [--unit U] [--format pdf|html|csv|docx] "
+        "-o FILE"),
+     /* xgettext:no-c-format */
+     N_("the periodic summary of a unit from the store: compliance against the 100 % target, "
+        "incidents, times to acknowledge and resolve, open and overdue items"),
+     cmd_report},
     {"pki", "init", NULL, pki_opts, N_("init DIR [--name NAME]... [--days N]"),
      N_("make a CA and a collector certificate"), cmd_pki},
     {"pki", "issue", NULL, pki_opts, N_("issue DIR AGENT_ID [--days N] [--backdate-days N]"),

@@ -135,4 +135,8 @@ int cmd_escalation(const struct command *cmd, struct opts *o, int argc, char **a
 int cmd_compliance(const struct command *cmd, struct opts *o, int argc, char **argv);
 int cmd_pki(const struct command *cmd, struct opts *o, int argc, char **argv);
 
+/* vigilctl_report.c */
+int cmd_report(const struct command *cmd, struct opts *o, int argc, char **argv);
+int report_reportable(struct opts *o, long long id, const char *kinds);
+
 #endif

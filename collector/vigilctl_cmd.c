@@ -329,14 +329,26 @@ cmd_incident(const struct command *cmd, struct opts *o, int argc, char **argv)
 	static const int nargs[] = {0, 0, 1, 1, 0, 0, 1, 1};
 	struct request req = {.len = 0};
 	struct reply r = {0};
-	const char *as = NULL, *action;
+	const char *as = NULL, *action, *kinds = NULL;
 	long long id, level = 0;
 	size_t k;
 	int c;
 
-	while ((c = next_opt(cmd, o, argc, argv)) != -1)
+	while ((c = next_opt(cmd, o, argc, argv)) != -1) {
 		if (c == 'a')
 			as = optarg;
+		else if (c == 'k')
+			kinds = optarg;
+	}
+	/* Its deadlines start (issue 17): vigilctl_report.c. */
+	if (optind + 1 < argc && strcmp(argv[optind], "reportable") == 0) {
+		if (argc - optind != 2 || text_parse_ll(argv[optind + 1], 1, LLONG_MAX, &id) != 0)
+			usage_error(_("usage: vigilctl incident reportable N [--kind notice,initial,"
+			            "closing,breach]"));
+		return report_reportable(o, id, kinds);
+	}
+	if (kinds != NULL)
+		usage_error(_("--kind goes with incident reportable only."));
 	if (optind >= argc)
 		usage_error(_("incident wants an action: show, ack, assign, note, resolve, reopen, "
 		            "escalate or notify."));

@@ -433,7 +433,7 @@ print_incidents(const struct reply *r)
 	    N_("AGENT"), N_("EVENTS"),   N_("FIRST"),  N_("LAST"),     N_("TITLE")};
 	static const unsigned char right[] = {1, 0, 0, 0, 0, 0, 1, 0, 0, 0};
 	struct table t;
-	char first[64], last[64];
+	char first[64], last[64], due[64], title[1400];
 
 	table_init(&t, heads, right, 10);
 	for (size_t i = 0; i < r->n; i++) {
@@ -441,10 +441,18 @@ print_incidents(const struct reply *r)
 
 		local_time(first, sizeof(first), val(o, "first_seen"), 0);
 		local_time(last, sizeof(last), val(o, "last_seen"), 0);
+		/* A report due (issue 17) goes in front of the title. */
+		if (val(o, "deadline")[0] != '\0') {
+			local_time(due, sizeof(due), val(o, "deadline_due"), 0);
+			snprintf(title, sizeof(title), "[%s %s %s] %s", val(o, "deadline"), due,
+			         val(o, "deadline_state"), val(o, "title"));
+		} else {
+			snprintf(title, sizeof(title), "%s", val(o, "title"));
+		}
 		table_add(&t, (const char *const[]){val(o, "id"), val(o, "severity"),
 		                                    val(o, "status"), val(o, "assignee"),
 		                                    units_of(o), val(o, "agent"), val(o, "events"),
-		                                    first, last, val(o, "title")});
+		                                    first, last, title});
 	}
 	table_print(&t);
 	table_free(&t);
@@ -509,6 +517,17 @@ print_timeline(const struct reply *r)
 			else
 				snprintf(x->detail, sizeof(x->detail), "failed (%s): %s", val(o, "failure"),
 				         val(o, "reason"));
+		} else if (strcmp(type, "deadline") == 0) {
+			snprintf(x->who, sizeof(x->who), "%s", val(o, "created_by"));
+			snprintf(x->what, sizeof(x->what), "%s due", val(o, "kind"));
+			if (val(o, "submitted_to")[0] != '\0')
+				snprintf(x->detail, sizeof(x->detail), "%s: to %s, reference %s, by %s",
+				         val(o, "state"), val(o, "submitted_to"), val(o, "reference"),
+				         val(o, "submitted_by"));
+			else
+				snprintf(x->detail, sizeof(x->detail), "%s%s", val(o, "state"),
+				         strcmp(val(o, "provisional"), "true") == 0 ?
+				         " (counted over provisional holidays)" : "");
 		} else if (strcmp(type, "action") == 0) {
 			snprintf(x->who, sizeof(x->who), "%s", val(o, "actor"));
 			snprintf(x->what, sizeof(x->what), "%s", val(o, "action"));

@@ -20,6 +20,11 @@ static const struct ctl_request_def requests[] = {
 	{ "audit-verify", CTL_ROLE_VIEWER },
 	{ "escalation-test", CTL_ROLE_VIEWER },
 	{ "compliance", CTL_ROLE_VIEWER },
+	{ "report-fill", CTL_ROLE_OPERATOR },
+	{ "report-data", CTL_ROLE_VIEWER },
+	{ "report-reportable", CTL_ROLE_OPERATOR },
+	{ "report-submitted", CTL_ROLE_OPERATOR },
+	{ "report-summary", CTL_ROLE_VIEWER },
 };
 
 const struct ctl_request_def *

@@ -135,6 +135,10 @@ struct jsonw;
 int summary_json(const struct summary *s, const struct summary_input *in, const char *period_label,
                  const char *const *machine_units, struct jsonw *w);
 
+/* A moment as local ISO 8601 with its offset (2026-12-03T22:41:09+07:00), as the templates'
+ * date filters read it. */
+void summary_time_iso(char *t, size_t len, int64_t us, int utc_offset_min);
+
 extern const char *const summary_category_names[SUMMARY_CATEGORIES];
 extern const char *const summary_category_texts[SUMMARY_CATEGORIES];
 extern const char *const summary_severity_names[SUMMARY_SEVERITIES];

@@ -14,20 +14,27 @@
 #include "deadline.h"
 #include "summary.h"
 
-/* A local time with its offset, as a string member. */
-static void
-jtime(struct jsonw *w, const char *key, int64_t us, int tz)
+void
+summary_time_iso(char *t, size_t len, int64_t us, int tz)
 {
 	int64_t local = us / 1000000 + (int64_t)tz * 60;
 	int32_t day = (int32_t)(local >= 0 ? local / 86400 : -((-local + 86399) / 86400));
 	int64_t sec = local - (int64_t)day * 86400;
-	char t[64];
 	int y, m, d;
 
 	cal_date(day, &y, &m, &d);
-	snprintf(t, sizeof(t), "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", y, m, d,
-	         (int)(sec / 3600), (int)(sec / 60 % 60), (int)(sec % 60), tz < 0 ? '-' : '+',
+	snprintf(t, len, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", y, m, d, (int)(sec / 3600),
+	         (int)(sec / 60 % 60), (int)(sec % 60), tz < 0 ? '-' : '+',
 	         (tz < 0 ? -tz : tz) / 60, (tz < 0 ? -tz : tz) % 60);
+}
+
+/* A local time with its offset, as a string member. */
+static void
+jtime(struct jsonw *w, const char *key, int64_t us, int tz)
+{
+	char t[64];
+
+	summary_time_iso(t, sizeof(t), us, tz);
 	jsonw_str(w, key, t);
 }
 

@@ -19,6 +19,11 @@
  *   audit-verify
  *   escalation-test category=NAME severity=NAME [unit=U] [host=H]
  *   compliance [unit=U]
+ *   report-fill id=N field=F value=V                          (operators only)
+ *   report-data id=N form=notice|initial|closing|breach
+ *   report-reportable id=N [kinds=notice,initial,closing,breach] (operators only)
+ *   report-submitted id=N kind=K to=WHOM ref=REFERENCE          (operators only)
+ *   report-summary period=P [unit=U] [format=pdf|html|csv|docx]
  *
  * Roles (collector/roles.h): root and the collector's own user may do
  * everything; members of operators_group may also run incident-action;
@@ -71,6 +76,18 @@
  *               {"type":"machine","agent","unit","hostname","reasons"}; reasons is one string,
  *               the short sentences joined with "; " (the JSON has no arrays).
  *               percent is rounded, but 100 only when every machine complies.
+ *   report-fill: {"id","field","value"}; audited as "report-fill"
+ *   report-data: {"id","form","template","templates","shipped","renderer",
+ *               "data"}: data is the report's data document (JSON, as a
+ *               string), which vigilctl hands to the renderer it runs
+ *   report-reportable, report-submitted: the incident's deadlines, one line
+ *               each {"type":"deadline","id","kind","time","start","due",
+ *               "near","state","provisional","uncovered","created_by",
+ *               "submitted","submitted_by","submitted_to","reference"};
+ *               incident show adds the same lines, and incidents the first
+ *               pending one as "deadline", "deadline_due", "deadline_state"
+ *   report-summary: {"form","template","templates","shipped","renderer",
+ *               "data"}, as report-data, for the periodic summary
  *
  * Times are RFC 3339 UTC strings; category and severity are names
  * (names.h). Strings are escaped per JSON; vigilctl escapes control

@@ -288,7 +288,7 @@ cat >"$T/planted/bad.md" <<'EOF'
 1. `vigilctl incidents --severty high`
 2. `vigilctl incident acknowledge 12`
 3. `vigilctl incident ack N`
-4. `vigilctl report fill 12 harm "x"`
+4. `vigilctl forms fill 12 harm "x"`
 
 ```sh
 vigil-agent --check-everything -f /etc/vigil/agent.conf
@@ -299,7 +299,7 @@ EOF
 if check "$T/planted/bad.md" >"$T/planted.out" 2>&1; then
 	fail "the checker passed planted mistakes: $(cat "$T/planted.out")"
 fi
-for want in "--severty" "acknowledge" "incident ack N" "vigilctl report fill 12" "--check-everything" \
+for want in "--severty" "acknowledge" "incident ack N" "vigilctl forms fill 12" "--check-everything" \
 	"#9-không-có" "KHONG-CO.md"; do
 	grep -qF -- "$want" "$T/planted.out" || fail "the checker missed the planted \"$want\": $(cat "$T/planted.out")"
 done

@@ -226,14 +226,14 @@ test_smtp_reply_to(void **state)
 
 	(void)state;
 	assert_non_null(buf);
-	assert_true(notify_smtp_format_reply("v@x.example", "Vigil", "acks@x.example", rcpt, 1, "s",
-	                                     "b", T_NOW, 0, "u", buf, 65536) > 0);
+	assert_true(notify_smtp_format_with("v@x.example", "Vigil", "acks@x.example", rcpt, 1, "s",
+	                                    "b", T_NOW, 0, "u", NULL, buf, 65536) > 0);
 	assert_non_null(strstr(buf, "From: Vigil <v@x.example>\r\nReply-To: <acks@x.example>\r\n"));
-	assert_true(notify_smtp_format_reply("v@x.example", "Vigil", "", rcpt, 1, "s", "b", T_NOW,
-	                                     0, "u", buf, 65536) > 0);
+	assert_true(notify_smtp_format_with("v@x.example", "Vigil", "", rcpt, 1, "s", "b", T_NOW,
+	                                    0, "u", NULL, buf, 65536) > 0);
 	assert_null(strstr(buf, "Reply-To"));
-	assert_int_equal(notify_smtp_format_reply("v@x.example", "V", "a@x.example\r\nBcc: y@z",
-	                                          rcpt, 1, "s", "b", T_NOW, 0, "u", buf, 65536),
+	assert_int_equal(notify_smtp_format_with("v@x.example", "V", "a@x.example\r\nBcc: y@z",
+	                                         rcpt, 1, "s", "b", T_NOW, 0, "u", NULL, buf, 65536),
 	                 VIGIL_ERR_INVAL);
 	free(buf);
 }
@@ -515,6 +515,35 @@ test_names(void **state)
 	assert_string_equal(notify_failure_name(NOTIFY_FAIL_NONE), "");
 }
 
+/* A file sent with the message: multipart/mixed, the text then the file in base64 (issue 17). */
+static void
+test_smtp_attachment(void **state)
+{
+	char *rcpt[] = {"a@x.example"};
+	static const char pdf[] = "%PDF-1.7 tóm tắt";
+	struct notify_attachment att = {"bao-cao-2026-11.pdf", "application/pdf", pdf, sizeof(pdf) - 1};
+	char *buf = malloc(65536);
+	int len;
+
+	(void)state;
+	assert_non_null(buf);
+	len = notify_smtp_format_with("v@x.example", "Vigil", NULL, rcpt, 1, "Báo cáo", "Kính gửi", T_NOW,
+	                              420, "u1", &att, buf, 65536);
+	assert_true(len > 0);
+	assert_non_null(strstr(buf, "Content-Type: multipart/mixed; boundary=\"=_vigil_u1\"\r\n"));
+	assert_non_null(strstr(buf, "\r\n--=_vigil_u1\r\nContent-Type: text/plain; charset=UTF-8"));
+	assert_non_null(strstr(buf, "Content-Type: application/pdf; name=\"bao-cao-2026-11.pdf\""));
+	assert_non_null(strstr(buf, "Content-Disposition: attachment; filename=\"bao-cao-2026-11.pdf\""));
+	/* "%PDF-1.7 tóm tắt" in base64 */
+	assert_non_null(strstr(buf, "JVBERi0xLjcgdMOzbSB04bqvdA==\r\n--=_vigil_u1--\r\n"));
+	/* Without an attachment, the plain message as before. */
+	len = notify_smtp_format_with("v@x.example", "Vigil", NULL, rcpt, 1, "s", "b", T_NOW, 420, "u1",
+	                              NULL, buf, 65536);
+	assert_true(len > 0);
+	assert_null(strstr(buf, "multipart"));
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -522,6 +551,7 @@ main(void)
 	    cmocka_unit_test(test_backoff_defaults),
 	    cmocka_unit_test(test_backoff_configured),
 	    cmocka_unit_test(test_split_addresses),
+	    cmocka_unit_test(test_smtp_attachment),
 	    cmocka_unit_test(test_smtp_format),
 	    cmocka_unit_test(test_smtp_format_hostile),
 	    cmocka_unit_test(test_smtp_reply_to),

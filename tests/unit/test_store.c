@@ -39,7 +39,7 @@ struct tbatch {
 };
 
 /* The schema version the store migrates to; raise it with each migration. */
-#define SCHEMA_LATEST 10
+#define SCHEMA_LATEST 11
 
 static void
 tbatch_init(struct tbatch *tb)
