@@ -61,6 +61,12 @@ struct collector_counters {
 	uint64_t items_refused;            /* items the store refused for their own data */
 	uint64_t events_clock_implausible; /* stored, flagged: far ahead of or behind arrival */
 	uint64_t store_alarms;             /* commits failed for store_alarm_after */
+	/* enrolment and identities (issue 15) */
+	uint64_t enrolments;               /* certificates issued against a token */
+	uint64_t enrolments_refused;       /* expired, used, cancelled, unknown, clock skew */
+	uint64_t enroll_connections_refused;    /* over the enrolment listener's limit */
+	uint64_t agents_barred;            /* connections of revoked or retired agents refused */
+	uint64_t sessions_revoked;         /* live sessions closed by a revocation */
 };
 
 /*
@@ -113,6 +119,7 @@ struct collector {
 	void *forward_arg;
 	struct ack_rt *ack;                /* ack_reply.c: acknowledgement by reply */
 	struct ack_http *ack_http;         /* ack_http.c: acknowledge by link */
+	struct enroll_srv *enroll;         /* enroll.c: the enrolment listener; NULL: off */
 	int64_t started_us;
 	int stopping;                      /* a signal asked us to exit */
 	struct collector_counters counters;

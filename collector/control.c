@@ -51,6 +51,12 @@ static const struct ctl_cmd commands[] = {
 	{ "audit-verify", cmd_audit_verify },
 	{ "escalation-test", cmd_escalation_test },
 	{ "compliance", cmd_compliance },
+	/* enrolment and identities (issue 15) */
+	{ "enroll-create", cmd_enroll_create },
+	{ "enroll-list", cmd_enroll_list },
+	{ "enroll-cancel", cmd_enroll_cancel },
+	{ "agent-revoke", cmd_agent_revoke },
+	{ "agent-retire", cmd_agent_retire },
 };
 
 /* ---- connections ------------------------------------------------------------- */

@@ -284,7 +284,8 @@ static const struct {
 	C(commit_failures), C(control_requests), C(control_refused),
 	C(connections_refused_address), C(handshakes_queued), C(handshake_timeouts),
 	C(frame_timeouts), C(idle_timeouts), C(items_refused), C(events_clock_implausible),
-	C(store_alarms),
+	C(store_alarms), C(enrolments), C(enrolments_refused), C(enroll_connections_refused),
+	C(agents_barred), C(sessions_revoked),
 #undef C
 };
 

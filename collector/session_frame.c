@@ -93,6 +93,8 @@ session_hello(struct session *s, Vigil__V1__Frame *f_hello)
 		c->counters.sessions_replaced++;
 		session_free(o);
 	}
+	/* The unit stored is the certificate's, whatever the PC's configuration says. */
+	session_hello_unit(s, f_hello->hello);
 	text_escape(version, sizeof(version), h->agent_version, strlen(h->agent_version));
 	text_escape(host, sizeof(host), h->hostname, strlen(h->hostname));
 	spool_high = h->spool_high_seq;

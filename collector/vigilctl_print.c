@@ -548,3 +548,26 @@ print_compliance(const struct reply *r)
 	table_free(&u);
 	table_free(&m);
 }
+
+/* enroll list: one row a token (issue 15). */
+void
+print_tokens(const struct reply *r)
+{
+	static const char *const heads[] = {N_("ID"), N_("UNIT"), N_("USES"), N_("STATE"),
+	                                    N_("EXPIRES"), N_("CREATED BY")};
+	static const unsigned char right[] = {1, 0, 1, 0, 0, 0};
+	struct table t;
+	char uses[64], when[64];
+
+	table_init(&t, heads, right, 6);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct json_object *o = r->obj[i];
+
+		snprintf(uses, sizeof(uses), "%s/%s", val(o, "uses"), val(o, "uses_max"));
+		local_time(when, sizeof(when), val(o, "expires"), 0);
+		table_add(&t, (const char *const[]){val(o, "id"), val(o, "unit"), uses,
+		                                    val(o, "state"), when, val(o, "created_by")});
+	}
+	table_print(&t);
+	table_free(&t);
+}

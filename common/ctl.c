@@ -19,6 +19,12 @@ static const struct ctl_request_def requests[] = {
 	{ "audit-verify", CTL_ROLE_VIEWER },
 	{ "escalation-test", CTL_ROLE_VIEWER },
 	{ "compliance", CTL_ROLE_VIEWER },
+	/* enrolment and identities: who may let a PC in, or cut one off */
+	{ "enroll-create", CTL_ROLE_ADMIN },
+	{ "enroll-list", CTL_ROLE_OPERATOR },
+	{ "enroll-cancel", CTL_ROLE_ADMIN },
+	{ "agent-revoke", CTL_ROLE_ADMIN },
+	{ "agent-retire", CTL_ROLE_ADMIN },
 };
 
 const struct ctl_request_def *

@@ -25,6 +25,7 @@
 #include "../dirwatch.h"
 #include "logind.h"
 #include "usb.h"
+#include "enroll_main.h"
 
 /* What the Linux platform holds around the agent. */
 struct linux_agent {
@@ -39,6 +40,7 @@ struct linux_agent {
 
 static const char help_text[] = N_(
     "usage: vigil-agent -f FILE [-d] [-n] [-v]\n"
+    "       vigil-agent -f FILE --enroll HOST[:PORT] --token TOKEN\n"
     "       vigil-agent --list-usb [--sysfs-root DIR]\n"
     "       vigil-agent --test-rules [-f FILE] [-r DIR [-r DIR]] [--source NAME] < LINES\n"
     "\n"
@@ -46,6 +48,8 @@ static const char help_text[] = N_(
     "  -d            stay in the foreground and log to stderr\n"
     "  -n            check the configuration and the rules, then exit\n"
     "  -v            more detail in the log; with -n, print the effective configuration\n"
+    "  --enroll      make this PC's key, enrol it with the collector's token, write\n"
+    "                the certificate and CA where FILE's [collector] names them\n"
     "  --list-usb    the allow-list lines of the USB devices plugged in now\n"
     "  --test-rules  read log lines on stdin and print the events the rules make\n"
     "  -h, --help    this help\n");
@@ -198,6 +202,10 @@ main(int argc, char *argv[])
 	/* The rule test mode reads lines on stdin; it needs no configuration file. */
 	if (argc >= 2 && strcmp(argv[1], "--test-rules") == 0)
 		return test_rules_main(argc - 1, argv + 1);
+	/* Enrolment (issue 15): a one-shot exchange before the agent ever runs. */
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--enroll") == 0 || strncmp(argv[i], "--enroll=", 9) == 0)
+			return enroll_main(argc, argv);
 
 	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
 		switch (ch) {

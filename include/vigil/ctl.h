@@ -19,6 +19,11 @@
  *   audit-verify
  *   escalation-test category=NAME severity=NAME [unit=U] [host=H]
  *   compliance [unit=U]
+ *   enroll-create unit=U [uses=N (default 1)] [expires=SECONDS (default 72 h)]  (admin)
+ *   enroll-list                                                  (operators)
+ *   enroll-cancel id=N                                           (admin)
+ *   agent-revoke agent=ID reason=TEXT                            (admin)
+ *   agent-retire agent=ID                                        (admin)
  *
  * Roles (collector/roles.h): root and the collector's own user may do
  * everything; members of operators_group may also run incident-action;
@@ -61,6 +66,13 @@
  *               {"agent","unit","hostname","reasons"}; reasons is one string,
  *               the short sentences joined with "; " (the JSON has no arrays).
  *               percent is rounded, but 100 only when every machine complies.
+ *
+ *   enroll-create: {"id","token","unit","unit_id","uses","expires","enroll_port"}
+ *               (the token is shown here once; the collector keeps its hash)
+ *   enroll-list: {"id","unit","uses","uses_max","created","expires","state",
+ *               "created_by"}, newest first; state valid|used|expired|cancelled
+ *   enroll-cancel: {"id","state"}
+ *   agent-revoke, agent-retire: {"agent","state","sessions_closed"}
  *
  * Times are RFC 3339 UTC strings; category and severity are names
  * (names.h). Strings are escaped per JSON; vigilctl escapes control

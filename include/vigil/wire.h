@@ -29,6 +29,9 @@
 #define WIRE_MAX_FIELD_KEY 64
 #define WIRE_MAX_FIELD_VALUE 1024
 #define WIRE_MAX_REASON 512
+#define WIRE_MAX_TOKEN 128           /* EnrollRequest.token */
+#define WIRE_MAX_PEM 8192            /* a CSR or a certificate in PEM */
+#define WIRE_MAX_MACHINE_ID 64       /* SHA-256 in hex */
 #define WIRE_MAX_GOODBYE_DETAIL 256
 #define WIRE_MAX_BATCH 1000          /* events in one EventBatch */
 #define WIRE_MAX_SEQ INT64_MAX       /* seq and spool_high_seq: stores keep signed 64 bits */

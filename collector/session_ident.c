@@ -1,0 +1,100 @@
+/*
+ * Who a session is, beyond its certificate's name (issue 15): the unit its
+ * certificate carries (an id; the name is looked up here, so a renamed unit
+ * is reported under its new name and the PC's configuration has no say),
+ * and whether the agent is barred (revoked or retired), checked at every
+ * handshake against the store, so a revocation holds across restarts. A
+ * revocation also closes the agent's live sessions at once
+ * (session_close_agent(), called by the control server beside the
+ * pipeline: nothing behind the session calls it).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include <openssl/ssl.h>
+#include <protobuf-c/protobuf-c.h>
+
+#include "vigil/enroll.h"
+#include "vigil/err.h"
+#include "vigil/log.h"
+#include "vigil/text.h"
+#include "vigil/wire.h"
+
+#include "collector.h"
+#include "session.h"
+#include "session_int.h"
+#include "store_enroll.h"
+
+int
+session_identity(struct session *s, SSL *ssl)
+{
+	struct collector *c = s->c;
+	X509 *peer = SSL_get0_peer_certificate(ssl);
+	char why[512], esc[sizeof(why) * 4];
+	int64_t unit;
+	int rc;
+
+	s->unit_id = 0;
+	rc = enroll_cert_unit(peer, &unit);
+	if (rc == 0)
+		s->unit_id = unit;
+	else if (rc != VIGIL_ERR_NOTFOUND) {
+		log_warnx("TLS peer %s: closing: agent %s's certificate names its unit wrongly.",
+		    s->addr, s->agent);
+		return -1;
+	}
+	rc = store_agent_barred(c->store, s->agent, why, sizeof(why));
+	if (rc == 0)
+		return 0;
+	c->counters.agents_barred++;
+	if (rc < 0) {
+		log_warnx("Agent %s from %s: closing: whether it is revoked cannot be read: %s.",
+		    s->agent, s->addr, store_errmsg(c->store));
+		return -1;
+	}
+	text_escape(esc, sizeof(esc), why, strlen(why));
+	if (rc == 1)
+		log_warnx("Agent %s from %s refused: its certificate is revoked (%s).", s->agent,
+		    s->addr, esc);
+	else
+		log_warnx("Agent %s from %s refused: it is retired.", s->agent, s->addr);
+	return -1;
+}
+
+void
+session_hello_unit(struct session *s, Vigil__V1__Hello *h)
+{
+	char name[STORE_UNIT_MAX];
+	char *dup;
+
+	if (s->unit_id == 0)
+		return;
+	if (store_unit_name(s->c->store, s->unit_id, name, sizeof(name)) != 0)
+		snprintf(name, sizeof(name), "unit-%lld", (long long)s->unit_id);
+	if ((dup = strdup(name)) == NULL)
+		return;
+	/* The frame is protobuf-c's, freed with the system allocator; "" is its shared constant. */
+	if (h->unit != NULL && h->unit != protobuf_c_empty_string)
+		free(h->unit);
+	h->unit = dup;
+}
+
+size_t
+session_close_agent(struct collector *c, const char *agent, const char *why)
+{
+	struct session *o, *next;
+	size_t n = 0;
+
+	if (c->sessions == NULL)
+		return 0;
+	TAILQ_FOREACH_SAFE(o, &c->sessions->all, entry, next) {
+		if (strcmp(o->agent, agent) != 0 || o->state == SS_CLOSING ||
+		    o->state == SS_QUEUED || o->state == SS_HANDSHAKE)
+			continue;
+		c->counters.sessions_revoked++;
+		session_protocol_error(o, VIGIL_ERR_TLS, "%s", why);
+		n++;
+	}
+	return n;
+}
