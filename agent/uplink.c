@@ -363,8 +363,25 @@ uplink_welcome(struct uplink *u, const Vigil__V1__Welcome *w)
 	event_active(u->posture_ev, EV_TIMEOUT, 0);
 	if (u->o.link_changed != NULL)
 		u->o.link_changed(u->o.arg);
+	if (u->o.welcomed != NULL)
+		u->o.welcomed(u->o.arg, w->time_us);
 	uplink_fill(u);
 	return u->bev != NULL ? 0 : -1;
+}
+
+int
+uplink_send_frame(struct uplink *u, const Vigil__V1__Frame *f)
+{
+	if (u == NULL || u->state != UPLINK_READY || u->bev == NULL)
+		return -1;
+	return uplink_send(u, f);
+}
+
+void
+uplink_set_ctx(struct uplink *u, SSL_CTX *ctx)
+{
+	/* Borrowed, as at uplink_new(); a connection open now keeps its own reference. */
+	u->ctx = ctx;
 }
 
 static int
@@ -410,6 +427,12 @@ uplink_frame(struct uplink *u, const Vigil__V1__Frame *f)
 		    f->error->code);
 		return -1;
 	case VIGIL__V1__FRAME__MSG_HEARTBEAT:
+		return 0;
+	case VIGIL__V1__FRAME__MSG_RENEW_RESULT:
+		if (u->state != UPLINK_READY)
+			break;
+		if (u->o.renew_result != NULL)
+			u->o.renew_result(u->o.arg, f->renew_result);
 		return 0;
 	default:
 		break;

@@ -67,6 +67,8 @@ struct collector_counters {
 	uint64_t enroll_connections_refused;    /* over the enrolment listener's limit */
 	uint64_t agents_barred;            /* connections of revoked or retired agents refused */
 	uint64_t sessions_revoked;         /* live sessions closed by a revocation */
+	uint64_t renewals;                 /* certificates renewed over a session */
+	uint64_t renewals_refused;         /* renewal off, asked too often, a bad request */
 };
 
 /*

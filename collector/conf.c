@@ -108,7 +108,7 @@ static const struct cfg_key collector_keys[] = {
 	KEY("ca_key", CFG_PATH, NULL, 0, 0, ca_key,
 	    "The CA's private key, to sign the certificates of enrolling PCs (needed with "
 	    "enroll_port)."),
-	NUM("agent_cert_lifetime", CFG_DURATION, "90d", 60 * SEC, 825 * DAY, agent_cert_lifetime,
+	NUM("agent_cert_lifetime", CFG_DURATION, "90d", 10 * SEC, 825 * DAY, agent_cert_lifetime,
 	    "How long a certificate issued at enrolment is valid."),
 	NUM("enroll_clock_max", CFG_DURATION, "1h", SEC, 365 * DAY, enroll_clock_max,
 	    "A PC whose clock is further off than this is refused at enrolment (clock skew)."),

@@ -285,7 +285,7 @@ static const struct {
 	C(connections_refused_address), C(handshakes_queued), C(handshake_timeouts),
 	C(frame_timeouts), C(idle_timeouts), C(items_refused), C(events_clock_implausible),
 	C(store_alarms), C(enrolments), C(enrolments_refused), C(enroll_connections_refused),
-	C(agents_barred), C(sessions_revoked),
+	C(agents_barred), C(sessions_revoked), C(renewals), C(renewals_refused),
 #undef C
 };
 

@@ -197,9 +197,9 @@ handle(struct enroll_conn *ec, const Vigil__V1__EnrollRequest *q, Vigil__V1__Enr
 	if (q->time_us > 0 && (skew > cc->enroll_clock_max * 1000 ||
 	    -skew > cc->enroll_clock_max * 1000)) {
 		r->status = VIGIL__V1__ENROLL_STATUS__ENROLL_STATUS_CLOCK_SKEW;
-		snprintf(reason, reasonlen, "Clock skew: this PC's clock is %lld minutes %s the "
-		    "collector's. Set the date and time, then enrol again with the same token.",
-		    (long long)((skew < 0 ? -skew : skew) / 60000000), skew < 0 ? "behind" : "ahead of");
+		snprintf(reason, reasonlen, "clock skew: this PC's clock is %lld minutes %s the "
+		    "collector's", (long long)(((skew < 0 ? -skew : skew) + 30000000) / 60000000),
+		    skew < 0 ? "behind" : "ahead of");
 		store_token_unuse(c->store, token_id);
 		goto refused;
 	}
@@ -398,7 +398,7 @@ enroll_open(struct collector *c, char *err, size_t errlen)
 	char port[16], addr[COLLECTOR_ADDR_MAX];
 	int rc;
 
-	if (cc->enroll_port == 0)
+	if (cc->enroll_port == 0 && cc->ca_key[0] == '\0')
 		return 0;
 	if ((srv = calloc(1, sizeof(*srv))) == NULL)
 		return err_fmt(err, errlen, -1, "out of memory");
@@ -407,6 +407,9 @@ enroll_open(struct collector *c, char *err, size_t errlen)
 	c->enroll = srv;
 	if ((srv->ca = enroll_ca_load(cc->ca, cc->ca_key, err, errlen)) == NULL)
 		return -1;
+	/* Renewal needs only the CA; enrolment also the port. */
+	if (cc->enroll_port == 0)
+		return 0;
 	if ((srv->ctx = tls_server_ctx(&topts, err, errlen)) == NULL)
 		return -1;
 	/* No client certificate: the token is the credential. Our chain includes the CA. */
@@ -436,6 +439,39 @@ enroll_open(struct collector *c, char *err, size_t errlen)
 	return 0;
 }
 
+int
+enroll_renew(struct collector *c, const char *agent, int64_t unit, const char *csr,
+    char **cert, char *err, size_t errlen)
+{
+	struct enroll_srv *srv = c->enroll;
+	int64_t now = clock_now_us();
+	char detail[256];
+	int rc;
+
+	*cert = NULL;
+	if (srv == NULL || srv->ca == NULL) {
+		c->counters.renewals_refused++;
+		return err_fmt(err, errlen, VIGIL_ERR_NOTFOUND, "renewal is off on this collector "
+		    "(it has no ca_key)");
+	}
+	rc = enroll_ca_sign(srv->ca, csr, agent, unit, now,
+	    c->conf.collector.agent_cert_lifetime * 1000, cert, err, errlen);
+	if (rc != 0) {
+		c->counters.renewals_refused++;
+		log_warnx("The certificate of agent %s cannot be renewed: %s", agent, err);
+		return rc;
+	}
+	c->counters.renewals++;
+	snprintf(detail, sizeof(detail), "agent %s, unit id %lld, valid %lld s", agent,
+	    (long long)unit, c->conf.collector.agent_cert_lifetime / 1000);
+	if (store_audit_append(c->store, &(struct store_audit_entry){ now, "enrolment", 0,
+	    "renew", detail }) != 0)
+		log_warnx("The audit record of a renewal (%s) cannot be written: %s.", detail,
+		    store_errmsg(c->store));
+	log_info("Renewed the certificate of agent %s.", agent);
+	return 0;
+}
+
 void
 enroll_free(struct collector *c)
 {
@@ -448,7 +484,8 @@ enroll_free(struct collector *c)
 		conn_free(ec);
 	if (srv->listener != NULL)
 		evconnlistener_free(srv->listener);
-	SSL_CTX_free(srv->ctx);
+	if (srv->ctx != NULL)
+		SSL_CTX_free(srv->ctx);
 	enroll_ca_free(srv->ca);
 	free(srv);
 	c->enroll = NULL;

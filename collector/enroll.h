@@ -46,6 +46,13 @@ int enroll_ca_sign(const struct enroll_ca *ca, const char *csr_pem, const char *
 /* Start it when enroll_port is set (privileged: the key and the port). 0 or -1 with err. */
 int enroll_open(struct collector *c, char *err, size_t errlen);
 void enroll_free(struct collector *c);
+/*
+ * Renew agent's certificate over its session: csr_pem signed for the same
+ * identity and unit (0: none), valid agent_cert_lifetime from now, audited.
+ * *cert is malloc'd. 0, or an error with a sentence (renewal off: no ca_key).
+ */
+int enroll_renew(struct collector *c, const char *agent, int64_t unit, const char *csr,
+    char **cert, char *err, size_t errlen);
 
 /* An agent id for hostname, "pc-ketoan-01-3f9a2c": the label, then random hex. */
 void enroll_agent_id(const char *hostname, char *id, size_t cap);

@@ -22,7 +22,7 @@
 
 #include "enroll.h"
 
-#define SKEW_S 3600            /* notBefore reaches back this far for clocks behind ours */
+#define SKEW_S 3600            /* notBefore reaches back at most this far (our clock stepped) */
 #define SERIAL_LEN 16
 
 static int
@@ -179,13 +179,15 @@ enroll_ca_sign(const struct enroll_ca *ca, const char *csr_pem, const char *agen
 	name = X509_get_subject_name(x);
 	if (!X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)"Vigil",
 	    -1, -1, 0) ||
-	    !X509_NAME_add_entry_by_txt(name, "OU", MBSTRING_UTF8, (const unsigned char *)ou, -1,
-	    -1, 0) ||
+	    (unit > 0 && !X509_NAME_add_entry_by_txt(name, "OU", MBSTRING_UTF8,
+	    (const unsigned char *)ou, -1, -1, 0)) ||
 	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)agent,
 	    -1, -1, 0) ||
 	    !X509_set_issuer_name(x, X509_get_subject_name(ca->ca)))
 		goto sslfail;
-	if (X509_time_adj_ex(X509_getm_notBefore(x), 0, -SKEW_S, &now) == NULL ||
+	/* A tenth of the lifetime at most: the agent renews at two thirds of it. */
+	if (X509_time_adj_ex(X509_getm_notBefore(x), 0, -(long)(lifetime_us / 10000000 < SKEW_S ?
+	    lifetime_us / 10000000 : SKEW_S), &now) == NULL ||
 	    X509_time_adj_ex(X509_getm_notAfter(x), 0, (long)(lifetime_us / 1000000), &now) ==
 	    NULL || !X509_set_pubkey(x, pub))
 		goto sslfail;

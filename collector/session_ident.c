@@ -8,6 +8,8 @@
  * (session_close_agent(), called by the control server beside the
  * pipeline: nothing behind the session calls it).
  */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -22,6 +24,7 @@
 #include "vigil/wire.h"
 
 #include "collector.h"
+#include "enroll.h"
 #include "session.h"
 #include "session_int.h"
 #include "store_enroll.h"
@@ -78,6 +81,50 @@ session_hello_unit(struct session *s, Vigil__V1__Hello *h)
 	if (h->unit != NULL && h->unit != protobuf_c_empty_string)
 		free(h->unit);
 	h->unit = dup;
+}
+
+/* One renewal a minute per session: each costs a signature and an audit record. */
+#define RENEW_MIN_INTERVAL_US (60LL * 1000000)
+
+int
+session_renew(struct session *s, const char *csr_pem)
+{
+	Vigil__V1__Frame f = VIGIL__V1__FRAME__INIT;
+	Vigil__V1__RenewResult r;
+	char err[WIRE_MAX_REASON];
+	char *cert = NULL;
+	int64_t now = clock_now_us();
+	int rc;
+
+	vigil__v1__renew_result__init(&r);
+	if (s->renewed_us != 0 && now - s->renewed_us < RENEW_MIN_INTERVAL_US) {
+		s->c->counters.renewals_refused++;
+		r.status = VIGIL__V1__ENROLL_STATUS__ENROLL_STATUS_FAILED;
+		r.reason = (char *)(uintptr_t)"a renewal was asked less than a minute ago";
+	} else {
+		s->renewed_us = now;
+		rc = enroll_renew(s->c, s->agent, s->unit_id, csr_pem, &cert, err, sizeof(err));
+		if (rc == 0) {
+			r.status = VIGIL__V1__ENROLL_STATUS__ENROLL_STATUS_OK;
+			r.cert_pem = cert;
+		} else {
+			r.status = rc == VIGIL_ERR_INVAL ?
+			    VIGIL__V1__ENROLL_STATUS__ENROLL_STATUS_BAD_REQUEST :
+			    VIGIL__V1__ENROLL_STATUS__ENROLL_STATUS_FAILED;
+			r.reason = err;
+		}
+	}
+	f.msg_case = VIGIL__V1__FRAME__MSG_RENEW_RESULT;
+	f.renew_result = &r;
+	rc = session_send(s, &f);
+	free(cert);
+	if (rc != 0) {
+		log_warnx("agent %s from %s: closing: cannot send its renewed certificate", s->agent,
+		    s->addr);
+		session_free(s);
+		return -1;
+	}
+	return 0;
 }
 
 size_t

@@ -71,6 +71,7 @@ struct session {
 	char addr[COLLECTOR_ADDR_MAX];
 	char agent[COLLECTOR_ID_MAX];      /* from the certificate; "" before the handshake */
 	int64_t unit_id;                   /* from the certificate (enrolled); 0: none */
+	int64_t renewed_us;                /* the last renewal asked on this session */
 	uint64_t high_seq;                 /* highest seq received in this session */
 	uint64_t ack_to;                   /* highest seq stored for this session */
 	size_t pending_bytes;              /* memory of its batches not yet committed */
@@ -191,6 +192,7 @@ void pause_all(struct collector *c);
 /* session_ident.c */
 int session_identity(struct session *s, SSL *ssl);
 void session_hello_unit(struct session *s, Vigil__V1__Hello *h);
+int session_renew(struct session *s, const char *csr_pem);
 
 /* session_frame.c */
 int session_frame(struct session *s, Vigil__V1__Frame *f, size_t bytes);

@@ -275,6 +275,19 @@ wire_validate(const Vigil__V1__Frame *f, char *why, size_t whylen)
 		if (f->enroll_request == NULL)
 			break;
 		return check_enroll_request(f->enroll_request, why, whylen);
+	case VIGIL__V1__FRAME__MSG_RENEW_REQUEST:
+		if (f->renew_request == NULL)
+			break;
+		return check_str(f->renew_request->csr_pem, "renew: csr_pem", WIRE_MAX_PEM, 1, why,
+		                 whylen);
+	case VIGIL__V1__FRAME__MSG_RENEW_RESULT:
+		if (f->renew_result == NULL)
+			break;
+		if (check_str(f->renew_result->reason, "renew result: reason", WIRE_MAX_REASON, 0,
+		              why, whylen) != 0)
+			return VIGIL_ERR_TOOBIG;
+		return check_str(f->renew_result->cert_pem, "renew result: cert_pem", WIRE_MAX_PEM, 0,
+		                 why, whylen);
 	case VIGIL__V1__FRAME__MSG_ENROLL_RESULT:
 		if (f->enroll_result == NULL)
 			break;

@@ -90,6 +90,25 @@ machine_id(const char *file, char *hex, size_t cap)
 }
 
 int
+enroll_save_identity(void *arg, const char *key_path, const char *key_pem, size_t key_len,
+    const char *cert_path, const char *cert_pem)
+{
+	(void)arg;
+	if (strlen(key_pem) != key_len)
+		return -1;
+	/* The key first: a certificate never names a key that is not there. */
+	if (replace_file(key_path, key_pem, 0600) != 0) {
+		log_warn(_("The renewed key %s cannot be written"), key_path);
+		return -1;
+	}
+	if (replace_file(cert_path, cert_pem, 0644) != 0) {
+		log_warn(_("The renewed certificate %s cannot be written"), cert_path);
+		return -1;
+	}
+	return 0;
+}
+
+int
 enroll_main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {

@@ -4,5 +4,8 @@
 
 /* argv from "--enroll" on; returns the exit status. */
 int enroll_main(int argc, char *argv[]);
+/* The agent's identity writer (agent_set_identity_writer()): key 0600, then the certificate. */
+int enroll_save_identity(void *arg, const char *key_path, const char *key_pem, size_t key_len,
+    const char *cert_path, const char *cert_pem);
 
 #endif

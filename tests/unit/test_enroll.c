@@ -22,6 +22,7 @@
 #include "vigil/pki.h"
 #include "vigil/tls.h"
 
+#include "../../agent/renew.h"
 #include "../../collector/enroll.h"
 
 static void
@@ -222,6 +223,23 @@ test_agent_id(void **state)
 	assert_int_equal(tls_id_valid(id), 0);
 }
 
+/* Two thirds of the lifetime, by the clock given (the collector's). */
+static void
+test_renew_delay(void **state)
+{
+	(void)state;
+	/* 90 days from day 0: at day 60. */
+	assert_int_equal(renew_delay_s(0, 90 * 86400, 0), 60 * 86400);
+	assert_int_equal(renew_delay_s(0, 90 * 86400, 59 * 86400), 86400);
+	/* Past two thirds, or expired: now. */
+	assert_int_equal(renew_delay_s(0, 90 * 86400, 61 * 86400), 0);
+	assert_int_equal(renew_delay_s(0, 90 * 86400, 400 * 86400), 0);
+	/* A clock a year behind the certificate (the collector's would not be): the whole wait. */
+	assert_int_equal(renew_delay_s(1000, 1030, 1000), 20);
+	/* Nonsense dates: now, not never. */
+	assert_int_equal(renew_delay_s(50, 10, 0), 0);
+}
+
 int
 main(void)
 {
@@ -230,6 +248,7 @@ main(void)
 		cmocka_unit_test(test_token_refused),
 		cmocka_unit_test(test_sign_and_check),
 		cmocka_unit_test(test_agent_id),
+		cmocka_unit_test(test_renew_delay),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
