@@ -57,6 +57,9 @@ static const struct ctl_cmd commands[] = {
 	{ "enroll-cancel", cmd_enroll_cancel },
 	{ "agent-revoke", cmd_agent_revoke },
 	{ "agent-retire", cmd_agent_retire },
+	{ "inventory-set", cmd_inventory_set },
+	{ "inventory-pc", cmd_inventory_pc },
+	{ "backup", cmd_backup },
 };
 
 /* ---- connections ------------------------------------------------------------- */

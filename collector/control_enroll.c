@@ -7,7 +7,9 @@
  * checked at every handshake after (session_ident.c), so it holds across
  * restarts.
  */
+#include <errno.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +27,7 @@
 #define TOKEN_USES_MAX 100000
 #define TOKEN_EXPIRES_MAX (365LL * 24 * 3600)   /* seconds */
 #define REASON_MAX 512
+#define INVENTORY_MAX 100000
 
 static const char *
 actor(const struct jw *w)
@@ -249,6 +252,123 @@ cmd_agent_revoke(struct jw *w, const struct ctl_arg *args, size_t nargs, char *e
     size_t errlen)
 {
 	return bar(w, args, nargs, 1, err, errlen);
+}
+
+/* inventory-set unit=U count=N: a count, no list. */
+int
+cmd_inventory_set(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen)
+{
+	static const char *const known[] = { "unit", "count", NULL };
+	struct collector *c = w->ctl->c;
+	const char *unit;
+	long long count = -1;
+	int64_t unit_id, now = clock_now_us();
+	char detail[256];
+
+	if (args_check(args, nargs, known, err, errlen) != 0 ||
+	    name_arg(args, nargs, "unit", &unit, err, errlen) != 0 ||
+	    num_arg(args, nargs, "count", 0, INVENTORY_MAX, "a number of PCs from 0 to 100000",
+	        &count, err, errlen) != 0)
+		return -1;
+	if (unit == NULL || count < 0) {
+		snprintf(err, errlen, "inventory-set wants unit and count");
+		return -1;
+	}
+	if (store_unit_ensure(c->store, unit, now, &unit_id) != 0 ||
+	    store_inventory_set(c->store, unit_id, count, now) != 0) {
+		snprintf(err, errlen, "the inventory cannot be stored: %s", store_errmsg(c->store));
+		return -1;
+	}
+	snprintf(detail, sizeof(detail), "unit %s declares %lld PCs", unit, count);
+	(void)audit(w, "inventory", detail);
+	jw_begin(w);
+	jw_str(w, "unit", unit);
+	jw_int(w, "declared", count);
+	jw_end(w);
+	return 0;
+}
+
+/* inventory-pc unit=U name=N [mac=M] [first=1]: one PC of a list (an imported CSV). */
+int
+cmd_inventory_pc(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen)
+{
+	static const char *const known[] = { "unit", "name", "mac", "first", NULL };
+	struct collector *c = w->ctl->c;
+	const char *unit, *name, *mac;
+	long long first = 0;
+	int64_t unit_id, now = clock_now_us();
+	char detail[512];
+
+	if (args_check(args, nargs, known, err, errlen) != 0 ||
+	    name_arg(args, nargs, "unit", &unit, err, errlen) != 0 ||
+	    name_arg(args, nargs, "name", &name, err, errlen) != 0 ||
+	    name_arg(args, nargs, "mac", &mac, err, errlen) != 0 ||
+	    num_arg(args, nargs, "first", 0, 1, "0 or 1", &first, err, errlen) != 0)
+		return -1;
+	if (unit == NULL || name == NULL) {
+		snprintf(err, errlen, "inventory-pc wants unit and name");
+		return -1;
+	}
+	if (store_unit_ensure(c->store, unit, now, &unit_id) != 0 ||
+	    store_inventory_pc(c->store, unit_id, name, mac, (int)first, now) != 0) {
+		snprintf(err, errlen, "the inventory cannot be stored: %s", store_errmsg(c->store));
+		return -1;
+	}
+	if (first) {
+		snprintf(detail, sizeof(detail), "unit %s: its list of PCs replaced by an import", unit);
+		(void)audit(w, "inventory", detail);
+	}
+	jw_begin(w);
+	jw_str(w, "unit", unit);
+	jw_str(w, "name", name);
+	jw_end(w);
+	return 0;
+}
+
+/*
+ * backup dir=DIR: DIR made (0700; never an existing one), the database copied
+ * into DIR/vigil.db while we run. The PKI files are named in the answer for
+ * vigilctl to copy: it runs as root, we may not read the keys after the drop.
+ */
+int
+cmd_backup(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err, size_t errlen)
+{
+	static const char *const known[] = { "dir", NULL };
+	struct collector *c = w->ctl->c;
+	const struct collector_conf *cc = &c->conf.collector;
+	const char *dir = arg_get(args, nargs, "dir");
+	char path[CONF_PATH_MAX + 16], detail[CONF_PATH_MAX + 64];
+	int64_t bytes;
+
+	if (args_check(args, nargs, known, err, errlen) != 0)
+		return -1;
+	if (dir == NULL || dir[0] != '/' || strlen(dir) >= CONF_PATH_MAX) {
+		bad_arg(err, errlen, "dir", dir != NULL ? dir : "", "an absolute path");
+		return -1;
+	}
+	if (mkdir(dir, 0700) != 0) {
+		snprintf(err, errlen, "cannot make %s: %s (a backup goes into a new directory)", dir,
+		    strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/vigil.db", dir);
+	if (store_backup(c->store, path, &bytes, err, errlen) != 0)
+		return -1;
+	snprintf(detail, sizeof(detail), "database copied to %s (%lld bytes)", path,
+	    (long long)bytes);
+	(void)audit(w, "backup", detail);
+	jw_begin(w);
+	jw_str(w, "dir", dir);
+	jw_str(w, "database", path);
+	jw_int(w, "bytes", bytes);
+	jw_str(w, "ca", cc->ca);
+	jw_str(w, "cert", cc->cert);
+	jw_str(w, "key", cc->key);
+	jw_str(w, "ca_key", cc->ca_key);
+	jw_end(w);
+	return 0;
 }
 
 int

@@ -128,5 +128,10 @@ int cmd_agent_revoke(struct jw *w, const struct ctl_arg *args, size_t nargs, cha
     size_t errlen);
 int cmd_agent_retire(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
     size_t errlen);
+int cmd_inventory_set(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen);
+int cmd_inventory_pc(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen);
+int cmd_backup(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err, size_t errlen);
 
 #endif

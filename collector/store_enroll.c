@@ -8,10 +8,16 @@
  *   enroll_tokens  the SHA-256 of each secret, never the secret
  *   identities     what the collector issued: agent id, unit, token, machine
  *   agent_bars     revoked or retired agents (their history stays)
+ *   inventory      the PCs each unit declares (a count, or the length of its list)
+ *   inventory_pcs  the list: names and MAC addresses
+ *
+ * And the online backup of the whole database (vigilctl backup).
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -46,7 +52,17 @@ static const char schema[] =
     "  agent TEXT PRIMARY KEY,"
     "  revoked_us INTEGER NOT NULL DEFAULT 0,"
     "  reason TEXT NOT NULL DEFAULT '',"
-    "  retired_us INTEGER NOT NULL DEFAULT 0);";
+    "  retired_us INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS inventory ("
+    "  unit_id INTEGER PRIMARY KEY,"
+    "  declared INTEGER NOT NULL,"
+    "  listed INTEGER NOT NULL DEFAULT 0,"
+    "  updated_us INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS inventory_pcs ("
+    "  unit_id INTEGER NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  mac TEXT NOT NULL DEFAULT '',"
+    "  PRIMARY KEY (unit_id, name));";
 
 /* ---- the public calls -------------------------------------------------------- */
 
@@ -128,6 +144,38 @@ int
 store_agent_known(struct store *st, const char *agent)
 {
 	return st == NULL ? VIGIL_ERR_INVAL : E(st)->agent_known(st, agent);
+}
+
+int
+store_inventory_set(struct store *st, int64_t unit_id, int64_t count, int64_t now_us)
+{
+	return st == NULL ? VIGIL_ERR_INVAL : E(st)->inventory_set(st, unit_id, count, now_us);
+}
+
+int
+store_inventory_pc(struct store *st, int64_t unit_id, const char *name, const char *mac,
+    int first, int64_t now_us)
+{
+	return st == NULL ? VIGIL_ERR_INVAL : E(st)->inventory_pc(st, unit_id, name, mac, first,
+	    now_us);
+}
+
+int
+store_inventory_get(struct store *st, const char *unit, int64_t *declared, int *listed)
+{
+	return st == NULL ? VIGIL_ERR_INVAL : E(st)->inventory_get(st, unit, declared, listed);
+}
+
+int
+store_inventory_pcs(struct store *st, const char *unit, store_pc_fn fn, void *arg)
+{
+	return st == NULL ? VIGIL_ERR_INVAL : E(st)->inventory_pcs(st, unit, fn, arg);
+}
+
+int
+store_backup(struct store *st, const char *path, int64_t *bytes, char *err, size_t errlen)
+{
+	return st == NULL ? VIGIL_ERR_INVAL : E(st)->backup(st, path, bytes, err, errlen);
 }
 
 /* ---- the SQLite backend -------------------------------------------------------- */
@@ -459,6 +507,166 @@ en_agent_barred(struct store *base, const char *agent, char *why, size_t whylen)
 	return rc;
 }
 
+static int
+en_inventory_set(struct store *base, int64_t unit_id, int64_t count, int64_t now_us)
+{
+	struct sqlstore *st = sq_of(base);
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((rc = sq_txn_begin(st)) != 0)
+		return rc;
+	if ((s = prep(base, "DELETE FROM inventory_pcs WHERE unit_id = ?1")) != NULL)
+		sqlite3_bind_int64(s, 1, unit_id);
+	if ((rc = run(base, s)) == 0) {
+		s = prep(base, "INSERT OR REPLACE INTO inventory (unit_id, declared, listed, "
+		    "updated_us) VALUES (?1, ?2, 0, ?3)");
+		if (s != NULL) {
+			sqlite3_bind_int64(s, 1, unit_id);
+			sqlite3_bind_int64(s, 2, count);
+			sqlite3_bind_int64(s, 3, now_us);
+		}
+		rc = run(base, s);
+	}
+	return sq_txn_end(st, rc);
+}
+
+static int
+en_inventory_pc(struct store *base, int64_t unit_id, const char *name, const char *mac,
+    int first, int64_t now_us)
+{
+	struct sqlstore *st = sq_of(base);
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((rc = sq_txn_begin(st)) != 0)
+		return rc;
+	if (first) {
+		if ((s = prep(base, "DELETE FROM inventory_pcs WHERE unit_id = ?1")) != NULL)
+			sqlite3_bind_int64(s, 1, unit_id);
+		rc = run(base, s);
+	}
+	if (rc == 0) {
+		s = prep(base, "INSERT OR REPLACE INTO inventory_pcs (unit_id, name, mac) "
+		    "VALUES (?1, ?2, ?3)");
+		if (s != NULL) {
+			sqlite3_bind_int64(s, 1, unit_id);
+			sq_bind_text(s, 2, name);
+			sq_bind_text(s, 3, mac != NULL ? mac : "");
+		}
+		rc = run(base, s);
+	}
+	if (rc == 0) {
+		s = prep(base, "INSERT OR REPLACE INTO inventory (unit_id, declared, listed, "
+		    "updated_us) VALUES (?1, (SELECT count(*) FROM inventory_pcs WHERE unit_id = ?1), "
+		    "1, ?2)");
+		if (s != NULL) {
+			sqlite3_bind_int64(s, 1, unit_id);
+			sqlite3_bind_int64(s, 2, now_us);
+		}
+		rc = run(base, s);
+	}
+	return sq_txn_end(st, rc);
+}
+
+static int
+en_inventory_get(struct store *base, const char *unit, int64_t *declared, int *listed)
+{
+	sqlite3_stmt *s = prep(base, "SELECT i.declared, i.listed FROM inventory i JOIN units u "
+	    "ON u.id = i.unit_id WHERE u.name = ?1");
+	int rc;
+
+	*declared = 0;
+	*listed = 0;
+	if (s == NULL)
+		return VIGIL_ERR_DB;
+	sq_bind_text(s, 1, unit);
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		*declared = sqlite3_column_int64(s, 0);
+		*listed = sqlite3_column_int(s, 1);
+		rc = 0;
+		break;
+	case SQLITE_DONE:
+		rc = VIGIL_ERR_NOTFOUND;
+		break;
+	default:
+		sq_note_error(sq_of(base));
+		rc = VIGIL_ERR_DB;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int
+en_inventory_pcs(struct store *base, const char *unit, store_pc_fn fn, void *arg)
+{
+	sqlite3_stmt *s = prep(base, "SELECT p.name, p.mac FROM inventory_pcs p JOIN units u ON "
+	    "u.id = p.unit_id WHERE u.name = ?1 ORDER BY p.name");
+	int rc, stop = 0;
+
+	if (s == NULL)
+		return VIGIL_ERR_DB;
+	sq_bind_text(s, 1, unit);
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		stop = fn(arg, sq_col_text(s, 0), sq_col_text(s, 1));
+	if (!stop && rc != SQLITE_DONE) {
+		sq_note_error(sq_of(base));
+		sqlite3_finalize(s);
+		return VIGIL_ERR_DB;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static int
+en_backup(struct store *base, const char *path, int64_t *bytes, char *err, size_t errlen)
+{
+	struct sqlstore *st = sq_of(base);
+	sqlite3 *dst = NULL;
+	sqlite3_backup *b;
+	struct stat sb;
+	int rc;
+
+	*bytes = 0;
+	if (lstat(path, &sb) == 0)
+		return err_fmt(err, errlen, VIGIL_ERR_INVAL, "%s exists already; a backup never "
+		    "overwrites a file.", path);
+	if (sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		err_fmt(err, errlen, VIGIL_ERR_DB, "Cannot create %s: %s.", path,
+		    dst != NULL ? sqlite3_errmsg(dst) : "out of memory");
+		sqlite3_close(dst);
+		return VIGIL_ERR_DB;
+	}
+	/*
+	 * One step (-1): the whole database under one read snapshot. In steps,
+	 * every commit of the writer thread would restart the copy, and under
+	 * a steady ingest it might never end.
+	 */
+	if ((b = sqlite3_backup_init(dst, "main", st->db, "main")) == NULL) {
+		err_fmt(err, errlen, VIGIL_ERR_DB, "Cannot start the backup: %s.", sqlite3_errmsg(dst));
+		sqlite3_close(dst);
+		unlink(path);
+		return VIGIL_ERR_DB;
+	}
+	while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		sqlite3_sleep(20);
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE || sqlite3_errcode(dst) != SQLITE_OK) {
+		err_fmt(err, errlen, VIGIL_ERR_DB, "The backup failed: %s.", sqlite3_errmsg(dst));
+		sqlite3_close(dst);
+		unlink(path);
+		return VIGIL_ERR_DB;
+	}
+	if (sqlite3_close(dst) != SQLITE_OK || stat(path, &sb) != 0) {
+		err_fmt(err, errlen, VIGIL_ERR_SYS, "The backup %s cannot be closed.", path);
+		return VIGIL_ERR_SYS;
+	}
+	*bytes = (int64_t)sb.st_size;
+	return 0;
+}
+
 const struct store_enroll_ops sq_enroll_ops = {
 	.init = en_init,
 	.unit_ensure = en_unit_ensure,
@@ -472,4 +680,9 @@ const struct store_enroll_ops sq_enroll_ops = {
 	.agent_bar = en_agent_bar,
 	.agent_barred = en_agent_barred,
 	.agent_known = en_agent_known,
+	.inventory_set = en_inventory_set,
+	.inventory_pc = en_inventory_pc,
+	.inventory_get = en_inventory_get,
+	.inventory_pcs = en_inventory_pcs,
+	.backup = en_backup,
 };

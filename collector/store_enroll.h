@@ -77,4 +77,29 @@ int store_agent_barred(struct store *st, const char *agent, char *why, size_t wh
 /* Is agent known at all (events, an identity issued)? 1, 0 or VIGIL_ERR_DB. */
 int store_agent_known(struct store *st, const char *agent);
 
+/*
+ * The inventory: the work PCs a unit declares (the compliance denominator),
+ * as a count, or as a list of names (MAC addresses kept beside them).
+ */
+/* unit_id declares count PCs, no list (a list it had is dropped). 0 or VIGIL_ERR_DB. */
+int store_inventory_set(struct store *st, int64_t unit_id, int64_t count, int64_t now_us);
+/*
+ * Add PC name (mac may be "") to unit_id's list; first: the list is emptied
+ * before. The declared count is then the list's length. 0 or VIGIL_ERR_DB.
+ */
+int store_inventory_pc(struct store *st, int64_t unit_id, const char *name, const char *mac,
+    int first, int64_t now_us);
+/* What unit declares: 0, or VIGIL_ERR_NOTFOUND (nothing), VIGIL_ERR_DB. */
+int store_inventory_get(struct store *st, const char *unit, int64_t *declared, int *listed);
+typedef int (*store_pc_fn)(void *arg, const char *name, const char *mac);
+/* The PCs of unit's list, by name. */
+int store_inventory_pcs(struct store *st, const char *unit, store_pc_fn fn, void *arg);
+
+/*
+ * A consistent copy of the whole database into the new file path (SQLite's
+ * online backup, in one step: a read snapshot, so the writer goes on). *bytes
+ * is its size. 0, or VIGIL_ERR_DB / VIGIL_ERR_SYS with a sentence.
+ */
+int store_backup(struct store *st, const char *path, int64_t *bytes, char *err, size_t errlen);
+
 #endif

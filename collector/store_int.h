@@ -50,6 +50,13 @@ struct store_enroll_ops {
 	int (*agent_bar)(struct store *st, const char *agent, const char *reason, int64_t now_us);
 	int (*agent_barred)(struct store *st, const char *agent, char *why, size_t whylen);
 	int (*agent_known)(struct store *st, const char *agent);
+	int (*inventory_set)(struct store *st, int64_t unit_id, int64_t count, int64_t now_us);
+	int (*inventory_pc)(struct store *st, int64_t unit_id, const char *name, const char *mac,
+	    int first, int64_t now_us);
+	int (*inventory_get)(struct store *st, const char *unit, int64_t *declared, int *listed);
+	int (*inventory_pcs)(struct store *st, const char *unit, store_pc_fn fn, void *arg);
+	int (*backup)(struct store *st, const char *path, int64_t *bytes, char *err,
+	    size_t errlen);
 };
 extern const struct store_enroll_ops sq_enroll_ops;
 

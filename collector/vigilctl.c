@@ -101,6 +101,13 @@ static const struct option enroll_opts[] = {
     {0},
 };
 
+static const struct option inventory_opts[] = {
+    {"unit", required_argument, NULL, 'u'},
+    {"count", required_argument, NULL, 'n'},
+    {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'},
+    {0},
+};
+
 static const struct option agent_opts[] = {
     {"reason", required_argument, NULL, 'r'},
     {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'},
@@ -162,6 +169,16 @@ static const struct command commands[] = {
      cmd_agent},
     {"agent", "retire", "agent-retire", agent_opts, N_("retire ID"),
      N_("a PC taken out of service: refused from then on, its history kept"), cmd_agent},
+    {"inventory", "set", "inventory-set", inventory_opts, N_("set --unit U --count N"),
+     N_("unit U has N work PCs: compliance is counted against them"), cmd_inventory},
+    {"inventory", "import", "inventory-pc", inventory_opts, N_("import FILE.csv"),
+     N_("the PCs by name, a line \"unit,name[,mac]\"; each unit's list replaced; compliance "
+        "names those with no agent"),
+     cmd_inventory},
+    {"backup", NULL, "backup", plain_opts, N_("DIR"),
+     N_("copy the database while the collector runs, and the PKI, into the new directory DIR "
+        "(see the README for the restore)"),
+     cmd_backup},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -129,5 +129,7 @@ int cmd_pki(const struct command *cmd, struct opts *o, int argc, char **argv);
 /* vigilctl_enroll.c: enrolment and identities (issue 15) */
 int cmd_enroll(const struct command *cmd, struct opts *o, int argc, char **argv);
 int cmd_agent(const struct command *cmd, struct opts *o, int argc, char **argv);
+int cmd_inventory(const struct command *cmd, struct opts *o, int argc, char **argv);
+int cmd_backup(const struct command *cmd, struct opts *o, int argc, char **argv);
 
 #endif

@@ -522,7 +522,7 @@ print_compliance(const struct reply *r)
 	static const char *const mheads[] = {N_("AGENT"), N_("UNIT"), N_("REASONS")};
 	static const unsigned char mright[] = {0, 0, 0};
 	struct table u, m;
-	char pct[32], tgt[32];
+	char pct[32], tgt[32], mach[96];
 
 	table_init(&u, uheads, uright, 5);
 	table_init(&m, mheads, mright, 3);
@@ -532,11 +532,18 @@ print_compliance(const struct reply *r)
 		if (json_get(o, "reasons") != NULL)
 			table_add(&m, (const char *const[]){val(o, "agent"), val(o, "unit"),
 			                                    val(o, "reasons")});
-		else
+		else {
+			/* A unit with an inventory is counted against it (issue 15). */
+			if (json_get(o, "declared") != NULL)
+				snprintf(mach, sizeof(mach), _("%s of %s declared"), val(o, "machines"),
+				         val(o, "declared"));
+			else
+				snprintf(mach, sizeof(mach), "%s", val(o, "machines"));
 			table_add(&u, (const char *const[]){
-			                  val(o, "unit"), val(o, "machines"), val(o, "compliant"),
+			                  val(o, "unit"), mach, val(o, "compliant"),
 			                  percent_cell(pct, sizeof(pct), val(o, "percent")),
 			                  percent_cell(tgt, sizeof(tgt), val(o, "target"))});
+		}
 	}
 	table_print(&u);
 	putchar('\n');

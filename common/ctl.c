@@ -25,6 +25,10 @@ static const struct ctl_request_def requests[] = {
 	{ "enroll-cancel", CTL_ROLE_ADMIN },
 	{ "agent-revoke", CTL_ROLE_ADMIN },
 	{ "agent-retire", CTL_ROLE_ADMIN },
+	/* the inventory: the compliance denominator */
+	{ "inventory-set", CTL_ROLE_OPERATOR },
+	{ "inventory-pc", CTL_ROLE_OPERATOR },
+	{ "backup", CTL_ROLE_ADMIN },
 };
 
 const struct ctl_request_def *

@@ -7,7 +7,7 @@
 # errors are in Vietnamese.
 . "$(dirname "$0")/lib.sh"
 
-COMMANDS="status agents events incidents incident audit escalation compliance pki enroll agent"
+COMMANDS="status agents events incidents incident audit escalation compliance pki enroll agent inventory backup"
 CTL="$BUILD/vigilctl"
 # English unless a check asks for Vietnamese.
 export LANGUAGE= LC_ALL=C LC_MESSAGES= LANG=
