@@ -54,6 +54,7 @@ struct agent {
 	void (*bye_done)(void *arg);   /* after each goodbye: the platform lets go (logind) */
 	void *bye_arg;
 	struct renew *renew;     /* certificate renewal over the session (renew.c) */
+	char machine_id[72];     /* the platform's, hashed (agent_set_machine_id()) */
 	agent_identity_fn id_save;     /* the platform's writer of a renewed key and cert */
 	void *id_save_arg;
 	int started;
@@ -281,6 +282,12 @@ link_changed_cb(void *arg)
 /* ---- renewal (issue 15): renew.c asks, the platform saves, we reload TLS ---- */
 
 void
+agent_set_machine_id(struct agent *a, const char *hex)
+{
+	snprintf(a->machine_id, sizeof(a->machine_id), "%s", hex != NULL ? hex : "");
+}
+
+void
 agent_set_identity_writer(struct agent *a, agent_identity_fn save, void *arg)
 {
 	a->id_save = save;
@@ -503,6 +510,7 @@ uplink_options(struct agent *a, struct uplink_opts *uo)
 	uo->uevents_lost = uevents_lost_cb;
 	uo->link_changed = link_changed_cb;
 	uo->welcomed = welcomed_cb;
+	uo->machine_id = a->machine_id;
 	uo->renew_result = renew_result_cb;
 	uo->arg = a;
 	uo->posture = a->posture;

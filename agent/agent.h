@@ -98,6 +98,8 @@ void agent_set_goodbye_hook(struct agent *a, void (*done)(void *arg), void *arg)
 typedef int (*agent_identity_fn)(void *arg, const char *key_path, const char *key_pem,
     size_t key_len, const char *cert_path, const char *cert_pem);
 void agent_set_identity_writer(struct agent *a, agent_identity_fn save, void *arg);
+/* The machine's id, hashed (SHA-256 hex), for the Hello; set before agent_start(). */
+void agent_set_machine_id(struct agent *a, const char *hex);
 
 /* After the loop: says it is stopping, frees everything the agent made. NULL is a no-op. */
 void agent_free(struct agent *a);

@@ -67,6 +67,7 @@ struct uplink {
 	char *address;
 	char *server_name;
 	char *unit;
+	char machine_id[WIRE_MAX_MACHINE_ID + 1];
 	char hostname[WIRE_MAX_HOSTNAME + 1];
 	char os[WIRE_MAX_OS + 1];
 	int ip_literal;
@@ -241,6 +242,7 @@ uplink_hello(struct uplink *u)
 	h.hostname = u->hostname;
 	h.os = u->os;
 	h.unit = u->unit;
+	h.machine_id = u->machine_id;
 	h.spool_high_seq = spool_high_seq(u->spool);
 	f.msg_case = VIGIL__V1__FRAME__MSG_HELLO;
 	f.hello = &h;
@@ -842,6 +844,8 @@ uplink_new(struct event_base *base, SSL_CTX *ctx, struct spool *spool,
 		u->o.max_frame = FRAME_MAX_DEFAULT;
 	u->address = strdup(opts->address);
 	u->unit = strdup(opts->unit != NULL ? opts->unit : "");
+	snprintf(u->machine_id, sizeof(u->machine_id), "%s",
+	    opts->machine_id != NULL ? opts->machine_id : "");
 	if (opts->server_name != NULL && opts->server_name[0] != '\0')
 		u->server_name = strdup(opts->server_name);
 	u->ip_literal = is_ip_literal(peer_name(u) != NULL ? peer_name(u) : "");

@@ -25,6 +25,7 @@ struct uplink_opts {
 	int port;
 	const char *server_name;      /* the name the certificate must carry; NULL or "": address */
 	const char *unit;
+	const char *machine_id;       /* SHA-256 hex of the machine's id; NULL or "": none */
 	size_t batch_max;             /* events per batch, 1..WIRE_MAX_BATCH */
 	size_t window;                /* batches in flight, 1..UPLINK_MAX_WINDOW */
 	uint64_t reconnect_min_ms;

@@ -69,6 +69,7 @@ struct collector_counters {
 	uint64_t sessions_revoked;         /* live sessions closed by a revocation */
 	uint64_t renewals;                 /* certificates renewed over a session */
 	uint64_t renewals_refused;         /* renewal off, asked too often, a bad request */
+	uint64_t identity_clones;          /* a second machine with a connected identity, refused */
 };
 
 /*
@@ -84,6 +85,7 @@ enum session_news_kind {
 	NEWS_COMMITTED,        /* a group commit ended; new incidents may want escalation */
 	NEWS_STORE_FAILING,    /* commits have failed for store_alarm_after */
 	NEWS_STORE_OK,         /* commits succeed again after such an alarm */
+	NEWS_IDENTITY_CLONE,   /* one identity from two machines: the newcomer was refused */
 };
 
 struct session_news {
@@ -92,7 +94,8 @@ struct session_news {
 	const Vigil__V1__EventBatch *batch;
 	int64_t recv_us;
 	int64_t since_us;                       /* NEWS_STORE_FAILING, NEWS_STORE_OK */
-	const char *why;                        /* NEWS_STORE_FAILING */
+	const char *why;                        /* NEWS_STORE_FAILING; NEWS_IDENTITY_CLONE: the
+	                                           facts of both machines */
 	size_t waiting;
 };
 

@@ -60,6 +60,7 @@ static const struct ctl_cmd commands[] = {
 	{ "inventory-set", cmd_inventory_set },
 	{ "inventory-pc", cmd_inventory_pc },
 	{ "backup", cmd_backup },
+	{ "agent-reenroll", cmd_agent_reenroll },
 };
 
 /* ---- connections ------------------------------------------------------------- */

@@ -332,6 +332,72 @@ cmd_inventory_pc(struct jw *w, const struct ctl_arg *args, size_t nargs, char *e
  * into DIR/vigil.db while we run. The PKI files are named in the answer for
  * vigilctl to copy: it runs as root, we may not read the keys after the drop.
  */
+/*
+ * agent-reenroll agent=ID: one identity seen on two machines. The machine
+ * connected keeps ID; a one-use token for ID's unit (72 hours) lets the
+ * newcomer enrol as a new machine: `vigil-agent --enroll` after its copied
+ * key is removed.
+ */
+int
+cmd_agent_reenroll(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen)
+{
+	static const char *const known[] = { "agent", NULL };
+	struct collector *c = w->ctl->c;
+	const char *agent = arg_get(args, nargs, "agent");
+	int64_t now = clock_now_us(), unit_id, id, expires = now + 72LL * 3600 * 1000000;
+	uint8_t fp[ENROLL_FP_LEN];
+	char secret[ENROLL_SECRET_CHARS + 1], hash[ENROLL_HASH_HEX], token[ENROLL_TOKEN_MAX];
+	char unit[STORE_UNIT_MAX], detail[512];
+	int rc;
+
+	if (args_check(args, nargs, known, err, errlen) != 0)
+		return -1;
+	if (agent == NULL || tls_id_valid(agent) != 0) {
+		bad_arg(err, errlen, "agent", agent != NULL ? agent : "", "an agent id");
+		return -1;
+	}
+	if ((rc = store_agent_unit(c->store, agent, now, &unit_id)) != 0) {
+		if (rc == VIGIL_ERR_NOTFOUND)
+			snprintf(err, errlen, "no agent %s is known to this collector", agent);
+		else
+			snprintf(err, errlen, "the agents cannot be read: %s", store_errmsg(c->store));
+		return -1;
+	}
+	if (store_unit_name(c->store, unit_id, unit, sizeof(unit)) != 0)
+		snprintf(unit, sizeof(unit), "unit-%lld", (long long)unit_id);
+	if (enroll_ca_fingerprint(c->conf.collector.ca, fp, err, errlen) != 0)
+		return -1;
+	if (enroll_secret_new(secret, sizeof(secret)) != 0 ||
+	    enroll_secret_hash(secret, hash) != 0) {
+		snprintf(err, errlen, "no randomness for a token");
+		return -1;
+	}
+	if (store_token_add(c->store, hash, unit_id, 1, now, expires, actor(w), &id) != 0) {
+		snprintf(err, errlen, "the token cannot be stored: %s", store_errmsg(c->store));
+		return -1;
+	}
+	enroll_token_format(token, sizeof(token), fp, secret);
+	explicit_bzero(secret, sizeof(secret));
+	snprintf(detail, sizeof(detail), "token %lld (one use, 72 h) to re-enrol the newcomer "
+	    "that presented %s's identity, unit %s", (long long)id, agent, unit);
+	if (audit(w, "agent-reenroll", detail) != 0) {
+		store_token_cancel(c->store, id, now);
+		snprintf(err, errlen, "the audit record cannot be written; the token is cancelled");
+		return -1;
+	}
+	jw_begin(w);
+	jw_str(w, "agent", agent);
+	jw_int(w, "id", id);
+	jw_str(w, "token", token);
+	jw_str(w, "unit", unit);
+	jw_time(w, "expires", expires);
+	jw_int(w, "enroll_port", c->conf.collector.enroll_port);
+	jw_end(w);
+	explicit_bzero(token, sizeof(token));
+	return 0;
+}
+
 int
 cmd_backup(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err, size_t errlen)
 {

@@ -132,6 +132,8 @@ int cmd_inventory_set(struct jw *w, const struct ctl_arg *args, size_t nargs, ch
     size_t errlen);
 int cmd_inventory_pc(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
     size_t errlen);
+int cmd_agent_reenroll(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen);
 int cmd_backup(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err, size_t errlen);
 
 #endif

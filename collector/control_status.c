@@ -401,6 +401,7 @@ static const struct {
 	C(frame_timeouts), C(idle_timeouts), C(items_refused), C(events_clock_implausible),
 	C(store_alarms), C(enrolments), C(enrolments_refused), C(enroll_connections_refused),
 	C(agents_barred), C(sessions_revoked), C(renewals), C(renewals_refused),
+	C(identity_clones),
 #undef C
 };
 

@@ -84,6 +84,11 @@ session_hello(struct session *s, Vigil__V1__Frame *f_hello)
 		frame_free(f_hello);
 		return -1;
 	}
+	/* One identity, two machines (a cloned disk, a copied key): the established one stays. */
+	if (session_clone_check(s, h) != 0) {
+		frame_free(f_hello);
+		return -1;
+	}
 	/* The newest connection of an agent wins: the older one is most likely dead. */
 	TAILQ_FOREACH_SAFE(o, &c->sessions->all, entry, next) {
 		if (o == s || o->state != SS_RUNNING || strcmp(o->agent, s->agent) != 0)

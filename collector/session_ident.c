@@ -127,6 +127,45 @@ session_renew(struct session *s, const char *csr_pem)
 	return 0;
 }
 
+int
+session_clone_check(struct session *s, const Vigil__V1__Hello *h)
+{
+	struct collector *c = s->c;
+	struct session *o;
+	struct session_news n;
+	char facts[512];
+
+	snprintf(s->machine_id, sizeof(s->machine_id), "%s", h->machine_id);
+	text_escape(s->host, sizeof(s->host), h->hostname, strlen(h->hostname));
+	if (s->machine_id[0] == '\0')
+		return 0;
+	TAILQ_FOREACH(o, &c->sessions->all, entry) {
+		if (o == s || o->state != SS_RUNNING || strcmp(o->agent, s->agent) != 0 ||
+		    o->machine_id[0] == '\0' || strcmp(o->machine_id, s->machine_id) == 0)
+			continue;
+		/*
+		 * Another machine holds this identity's live session. Replacing it
+		 * would let the two take turns (the flapping of a copied key);
+		 * the established one stays and the newcomer is told why.
+		 */
+		c->counters.identity_clones++;
+		snprintf(facts, sizeof(facts), "kept: host %s at %s, machine %.12s; refused: host %s at "
+		    "%s, machine %.12s", o->host, o->addr, o->machine_id, s->host, s->addr,
+		    s->machine_id);
+		memset(&n, 0, sizeof(n));
+		n.kind = NEWS_IDENTITY_CLONE;
+		n.agent = s->agent;
+		n.why = facts;
+		n.recv_us = clock_now_us();
+		c->forward(c->forward_arg, &n);
+		session_protocol_error(s, VIGIL_ERR_TLS, "the identity %s is connected from another "
+		    "machine; this machine must be enrolled as a new one (vigilctl agent "
+		    "reenroll-newcomer %s)", s->agent, s->agent);
+		return -1;
+	}
+	return 0;
+}
+
 size_t
 session_close_agent(struct collector *c, const char *agent, const char *why)
 {

@@ -173,6 +173,12 @@ store_inventory_pcs(struct store *st, const char *unit, store_pc_fn fn, void *ar
 }
 
 int
+store_agent_unit(struct store *st, const char *agent, int64_t now_us, int64_t *unit_id)
+{
+	return st == NULL ? VIGIL_ERR_INVAL : E(st)->agent_unit(st, agent, now_us, unit_id);
+}
+
+int
 store_backup(struct store *st, const char *path, int64_t *bytes, char *err, size_t errlen)
 {
 	return st == NULL ? VIGIL_ERR_INVAL : E(st)->backup(st, path, bytes, err, errlen);
@@ -667,6 +673,35 @@ en_backup(struct store *base, const char *path, int64_t *bytes, char *err, size_
 	return 0;
 }
 
+static int
+en_agent_unit(struct store *base, const char *agent, int64_t now_us, int64_t *unit_id)
+{
+	sqlite3_stmt *s = prep(base, "SELECT unit_id FROM identities WHERE agent = ?1");
+	char unit[STORE_UNIT_MAX] = "";
+	int rc;
+
+	if (s == NULL)
+		return VIGIL_ERR_DB;
+	sq_bind_text(s, 1, agent);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*unit_id = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+		return 0;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE || (s = prep(base, "SELECT unit FROM agents WHERE agent = ?1")) ==
+	    NULL)
+		return VIGIL_ERR_DB;
+	sq_bind_text(s, 1, agent);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		snprintf(unit, sizeof(unit), "%s", sq_col_text(s, 0));
+	sqlite3_finalize(s);
+	if (unit[0] == '\0')
+		return VIGIL_ERR_NOTFOUND;
+	return en_unit_ensure(base, unit, now_us, unit_id);
+}
+
 const struct store_enroll_ops sq_enroll_ops = {
 	.init = en_init,
 	.unit_ensure = en_unit_ensure,
@@ -685,4 +720,5 @@ const struct store_enroll_ops sq_enroll_ops = {
 	.inventory_get = en_inventory_get,
 	.inventory_pcs = en_inventory_pcs,
 	.backup = en_backup,
+	.agent_unit = en_agent_unit,
 };

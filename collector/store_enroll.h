@@ -74,6 +74,11 @@ int store_agent_bar(struct store *st, const char *agent, const char *reason, int
  * or VIGIL_ERR_DB.
  */
 int store_agent_barred(struct store *st, const char *agent, char *why, size_t whylen);
+/*
+ * The unit agent belongs to: its certificate's (identities), else the one its
+ * Hello named (a `pki issue` certificate), made if new. 0, NOTFOUND, DB.
+ */
+int store_agent_unit(struct store *st, const char *agent, int64_t now_us, int64_t *unit_id);
 /* Is agent known at all (events, an identity issued)? 1, 0 or VIGIL_ERR_DB. */
 int store_agent_known(struct store *st, const char *agent);
 

@@ -57,6 +57,7 @@ struct store_enroll_ops {
 	int (*inventory_pcs)(struct store *st, const char *unit, store_pc_fn fn, void *arg);
 	int (*backup)(struct store *st, const char *path, int64_t *bytes, char *err,
 	    size_t errlen);
+	int (*agent_unit)(struct store *st, const char *agent, int64_t now_us, int64_t *unit_id);
 };
 extern const struct store_enroll_ops sq_enroll_ops;
 

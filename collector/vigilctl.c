@@ -169,6 +169,10 @@ static const struct command commands[] = {
      cmd_agent},
     {"agent", "retire", "agent-retire", agent_opts, N_("retire ID"),
      N_("a PC taken out of service: refused from then on, its history kept"), cmd_agent},
+    {"agent", "reenroll-newcomer", "agent-reenroll", agent_opts, N_("reenroll-newcomer ID"),
+     N_("ID was seen on two machines (a cloned disk): the one connected keeps it, the other "
+        "gets a one-use token to enrol as a new machine"),
+     cmd_agent},
     {"inventory", "set", "inventory-set", inventory_opts, N_("set --unit U --count N"),
      N_("unit U has N work PCs: compliance is counted against them"), cmd_inventory},
     {"inventory", "import", "inventory-pc", inventory_opts, N_("import FILE.csv"),

@@ -373,8 +373,31 @@ cmd_agent(const struct command *cmd, struct opts *o, int argc, char **argv)
 	if (optind >= argc)
 		usage_error(_("agent wants an action: revoke or retire."));
 	action = argv[optind];
+	if (strcmp(action, "reenroll-newcomer") == 0) {
+		if (reason != NULL)
+			usage_error(_("--reason goes with agent revoke only."));
+		if (optind + 2 != argc)
+			usage_error(_("usage: vigilctl agent %s ID"), action);
+		req_add(&req, NULL, "agent-reenroll");
+		req_add(&req, "agent", name_opt("ID", argv[optind + 1]));
+		talk(o, &req, &r);
+		if (!o->json && r.n > 0) {
+			const char *port = val(r.obj[0], "enroll_port");
+
+			print_kv(r.obj[0]);
+			putchar('\n');
+			printf(_("The machine connected keeps %s. On the other one (the newcomer), as "
+			         "root: remove its copied key, then\n  vigil-agent -f "
+			         "/etc/vigil/agent.conf --enroll HOST:%s --token %s\n"),
+			       argv[optind + 1], strcmp(port, "0") == 0 ? "7444" : port,
+			       val(r.obj[0], "token"));
+		}
+		reply_free(&r);
+		return 0;
+	}
 	if (strcmp(action, "revoke") != 0 && strcmp(action, "retire") != 0)
-		usage_error(_("agent: unknown action %s; use revoke or retire."), action);
+		usage_error(_("agent: unknown action %s; use revoke, retire or reenroll-newcomer."),
+		            action);
 	if (optind + 2 != argc)
 		usage_error(_("usage: vigilctl agent %s ID"), action);
 	if (action[2] == 'v' && reason == NULL)

@@ -29,6 +29,7 @@ static const struct ctl_request_def requests[] = {
 	{ "inventory-set", CTL_ROLE_OPERATOR },
 	{ "inventory-pc", CTL_ROLE_OPERATOR },
 	{ "backup", CTL_ROLE_ADMIN },
+	{ "agent-reenroll", CTL_ROLE_ADMIN },
 };
 
 const struct ctl_request_def *

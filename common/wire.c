@@ -46,6 +46,9 @@ check_hello(const Vigil__V1__Hello *h, char *why, size_t whylen)
 		return rc;
 	if ((rc = check_str(h->os, "hello: os", WIRE_MAX_OS, 0, why, whylen)) != 0)
 		return rc;
+	if ((rc = check_str(h->machine_id, "hello: machine_id", WIRE_MAX_MACHINE_ID, 0, why,
+	    whylen)) != 0)
+		return rc;
 	return check_str(h->unit, "hello: unit", WIRE_MAX_UNIT, 0, why, whylen);
 }
 

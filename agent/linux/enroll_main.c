@@ -67,8 +67,8 @@ replace_file(const char *path, const char *data, mode_t mode)
 }
 
 /* SHA-256 hex of the machine id's line: the collector tells machines apart, never learns it. */
-static void
-machine_id(const char *file, char *hex, size_t cap)
+void
+enroll_machine_id(const char *file, char *hex, size_t cap)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
@@ -87,6 +87,15 @@ machine_id(const char *file, char *hex, size_t cap)
 	if (cap >= ENROLL_HASH_HEX &&
 	    EVP_Digest(line, strlen(line), md, &n, EVP_sha256(), NULL) == 1 && n == 32)
 		enroll_hex(md, n, hex);
+}
+
+/* /etc/machine-id, or VIGIL_MACHINE_ID_FILE (a container; a test playing two machines). */
+const char *
+enroll_machine_id_file(void)
+{
+	const char *v = getenv("VIGIL_MACHINE_ID_FILE");
+
+	return v != NULL && *v != '\0' ? v : MACHINE_ID_FILE;
 }
 
 int
@@ -117,7 +126,7 @@ enroll_main(int argc, char *argv[])
 		{ "machine-id-file", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *file = NULL, *target = NULL, *token = NULL, *idfile = MACHINE_ID_FILE;
+	const char *file = NULL, *target = NULL, *token = NULL, *idfile = enroll_machine_id_file();
 	const struct agent_conf_collector *cc;
 	struct enroll_out out;
 	struct agent *a;
@@ -160,7 +169,7 @@ enroll_main(int argc, char *argv[])
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "pc");
 	host[sizeof(host) - 1] = '\0';
-	machine_id(idfile, mid, sizeof(mid));
+	enroll_machine_id(idfile, mid, sizeof(mid));
 	if (agent_enroll(target, token, host, mid, clock_now_us(), &out, err, sizeof(err)) != 0) {
 		fprintf(stderr, "vigil-agent: %s\n", err);
 		agent_free(a);

@@ -27,6 +27,7 @@
  *   inventory-set unit=U count=N                                 (operators)
  *   inventory-pc unit=U name=PC [mac=M] [first=1 (the list is replaced)]  (operators)
  *   backup dir=DIR (absolute, new)                               (admin)
+ *   agent-reenroll agent=ID (a one-use token for ID's unit)      (admin)
  *
  * Roles (collector/roles.h): root and the collector's own user may do
  * everything; members of operators_group may also run incident-action;

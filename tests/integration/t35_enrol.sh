@@ -8,7 +8,10 @@
 # each refused with its own words, and every enrolment and refusal is in the
 # audit trail. `vigilctl agent revoke` closes the live session within a
 # second and the agent is refused after a restart; `agent retire` bars
-# another, whose history stays.
+# another, whose history stays. A copy of an enrolled PC's disk (same key,
+# another machine id) is refused while the original keeps its session, with
+# one incident naming both machines; `agent reenroll-newcomer` gives the
+# copy a token to enrol as a new machine, and it delivers.
 . "$(dirname "$0")/lib.sh"
 need openssl
 
@@ -159,6 +162,52 @@ wait_for 20 "pc-b refused as retired" grep -q "Agent $ID_B from .* refused: it i
 [ "$(events_of "$ID_A")" = "$N_A" ] || fail "a revoked agent's events were stored"
 [ "$(events_of "$ID_B")" = 2 ] || fail "a retired agent's history changed"
 ctl status | grep -q "agents_barred" || fail "status lacks the agents_barred counter"
+
+# ---- one identity, two machines (a cloned disk image) ---------------------------------
+printf 'machine-c\n' >"$T/mid-c"
+printf 'machine-d\n' >"$T/mid-d"
+TOK6=$(token phuong-7)
+pc pc-c
+enrol pc-c "$TOK6" || fail "pc-c's enrolment failed: $(cat "$T/enrol-pc-c.out")"
+ID_C=$(sed -n 's/^Enrolled as \([^ ]*\) in.*/\1/p' "$T/enrol-pc-c.out")
+# pc-d is pc-c's disk, copied: the same key and certificate, another machine id.
+pc pc-d
+cp "$T/pc-c/agent.key" "$T/pc-c/agent.crt" "$T/pc-c/ca.crt" "$T/pc-d/"
+export VIGIL_MACHINE_ID_FILE="$T/mid-c"
+start_agent pc-c
+PID_C=$AGENT_PID
+wait_for 10 "pc-c connected" connected "$ID_C"
+export VIGIL_MACHINE_ID_FILE="$T/mid-d"
+start_agent pc-d
+PID_D=$AGENT_PID
+refusals() {
+	[ "$(grep -c "the identity $ID_C is connected from another machine" "$LOG")" -ge "$1" ]
+}
+wait_for 20 "the newcomer refused three times" refusals 3
+connected "$ID_C" || fail "the established machine lost its session to the clone"
+ctl --json status | grep -q '"sessions_replaced":0' || fail "sessions replaced each other"
+[ "$(db "select count(*) from incidents where rule = 'vigil.identity_clone';")" = 1 ] ||
+	fail "$(db "select count(*) from incidents where rule = 'vigil.identity_clone';") clone incidents, not one"
+TITLE=$(db "select title from incidents where rule = 'vigil.identity_clone';")
+case $TITLE in
+*"$ID_C"*"kept: host"*"machine $(printf 'machine-c' | sha256sum | cut -c1-12)"*"refused: host"*"machine $(printf 'machine-d' | sha256sum | cut -c1-12)"*) ;;
+*) fail "the clone incident lacks both machines' facts: $TITLE" ;;
+esac
+# One command: a one-use token; the newcomer enrols as a new machine and delivers.
+ctl --json agent reenroll-newcomer "$ID_C" >"$T/re.json" || fail "reenroll-newcomer failed"
+stop_pid "$PID_D"
+rm -f "$T/pc-d/agent.key"
+enrol pc-d "$(json_get "$T/re.json" token)" || fail "the newcomer's enrolment failed: $(cat "$T/enrol-pc-d.out")"
+ID_D=$(sed -n 's/^Enrolled as \([^ ]*\) in unit phuong-7\..*/\1/p' "$T/enrol-pc-d.out")
+[ -n "$ID_D" ] && [ "$ID_D" != "$ID_C" ] || fail "the newcomer got no identity of its own"
+start_agent pc-d
+PID_D=$AGENT_PID
+unset VIGIL_MACHINE_ID_FILE
+gen_lines 1 100 >>"$T/auth-pc-d.log"
+wait_for 30 "the newcomer's 5 events under $ID_D" count_is "$ID_D" 5
+connected "$ID_C" || fail "the established machine was disturbed"
+stop_pid "$PID_C"
+stop_pid "$PID_D"
 stop_pid "$PID_A"
 stop_pid "$PID_B"
-pass "enrolled as $ID_A in phuong-7; 6 refusals in their words; revoke closed the session in ${MS} ms"
+pass "enrolled as $ID_A in phuong-7; 6 refusals in their words; revoke closed the session in ${MS} ms; a clone refused with one incident, its newcomer re-enrolled as $ID_D"
