@@ -20,6 +20,7 @@
 #include "vigil/memtrim.h"
 #include "vigil/tls.h"
 #include "agent.h"
+#include "renew.h"
 #include "matcher.h"
 #include "posture.h"
 #include "sensor.h"
@@ -52,6 +53,10 @@ struct agent {
 	struct event *trim_tick; /* and those of the sensors' periodic checks */
 	void (*bye_done)(void *arg);   /* after each goodbye: the platform lets go (logind) */
 	void *bye_arg;
+	struct renew *renew;     /* certificate renewal over the session (renew.c) */
+	char machine_id[72];     /* the platform's, hashed (agent_set_machine_id()) */
+	agent_identity_fn id_save;     /* the platform's writer of a renewed key and cert */
+	void *id_save_arg;
 	int started;
 	int stopping;            /* asked to exit: after the goodbye */
 	int saying_bye;          /* a goodbye is under way */
@@ -282,6 +287,78 @@ link_changed_cb(void *arg)
 		evtimer_add(a->trim_ev, &tv);
 }
 
+/* ---- renewal (issue 15): renew.c asks, the platform saves, we reload TLS ---- */
+
+void
+agent_set_machine_id(struct agent *a, const char *hex)
+{
+	snprintf(a->machine_id, sizeof(a->machine_id), "%s", hex != NULL ? hex : "");
+}
+
+void
+agent_set_identity_writer(struct agent *a, agent_identity_fn save, void *arg)
+{
+	a->id_save = save;
+	a->id_save_arg = arg;
+}
+
+static int
+renew_save_cb(void *arg, const char *key_pem, size_t key_len, const char *cert_pem)
+{
+	struct agent *a = arg;
+
+	return a->id_save(a->id_save_arg, a->conf.collector.key, key_pem, key_len,
+	    a->conf.collector.cert, cert_pem);
+}
+
+static SSL_CTX *
+client_ctx(const struct agent *a, char *err, size_t errlen)
+{
+	const struct agent_conf_collector *cc = &a->conf.collector;
+	struct tls_opts to;
+
+	memset(&to, 0, sizeof(to));
+	to.ca = cc->ca;
+	to.cert = cc->cert;
+	to.key = cc->key;
+	to.groups = cc->groups[0] != '\0' ? cc->groups : NULL;
+	return tls_client_ctx(&to, err, errlen);
+}
+
+/* The renewed files make the next connection's context; the open one goes on. */
+static int
+renew_reload_cb(void *arg)
+{
+	struct agent *a = arg;
+	char err[1024];
+	SSL_CTX *ctx = client_ctx(a, err, sizeof(err));
+
+	if (ctx == NULL) {
+		log_warnx(_("TLS cannot be set up: %s"), err);
+		return -1;
+	}
+	uplink_set_ctx(a->uplink, ctx);
+	SSL_CTX_free(a->ctx);
+	a->ctx = ctx;
+	return 0;
+}
+
+static void
+welcomed_cb(void *arg, int64_t collector_us)
+{
+	struct agent *a = arg;
+
+	renew_welcome(a->renew, a->uplink, collector_us, SSL_CTX_get0_certificate(a->ctx));
+}
+
+static void
+renew_result_cb(void *arg, const Vigil__V1__RenewResult *r)
+{
+	struct agent *a = arg;
+
+	renew_result(a->renew, r);
+}
+
 /* ---- off, not silent: the goodbye ----------------------------------------- */
 
 /* A goodbye is over: let the platform go on, and exit if asked to stop. */
@@ -410,16 +487,9 @@ own_id(SSL_CTX *ctx, char *id, size_t idlen)
 void
 agent_prepare(struct agent *a)
 {
-	const struct agent_conf_collector *cc = &a->conf.collector;
-	struct tls_opts to;
 	char err[1024];
 
-	memset(&to, 0, sizeof(to));
-	to.ca = cc->ca;
-	to.cert = cc->cert;
-	to.key = cc->key;
-	to.groups = cc->groups[0] != '\0' ? cc->groups : NULL;
-	if ((a->ctx = tls_client_ctx(&to, err, sizeof(err))) == NULL)
+	if ((a->ctx = client_ctx(a, err, sizeof(err))) == NULL)
 		fatalx(_("TLS cannot be set up: %s"), err);
 	own_id(a->ctx, a->id, sizeof(a->id));
 }
@@ -448,6 +518,9 @@ uplink_options(struct agent *a, struct uplink_opts *uo)
 	uo->uevents_lost = uevents_lost_cb;
 	uo->sensor_report = sensor_report_cb;
 	uo->link_changed = link_changed_cb;
+	uo->welcomed = welcomed_cb;
+	uo->machine_id = a->machine_id;
+	uo->renew_result = renew_result_cb;
 	uo->arg = a;
 	uo->posture = a->posture;
 }
@@ -480,6 +553,12 @@ agent_start(struct agent *a, struct event_base *base, struct dirwatch *dw)
 	if ((a->posture = posture_new(a->spool, appended_cb, a)) == NULL)
 		fatalx("%s", _("The posture cannot be created."));
 	uplink_options(a, &uo);
+	if (a->id_save != NULL) {
+		struct renew_opts ro = { renew_save_cb, renew_reload_cb, a };
+
+		if ((a->renew = renew_new(base, &ro)) == NULL)
+			fatalx("%s", _("Cannot allocate the agent"));
+	}
 	if ((a->uplink = uplink_new(base, a->ctx, a->spool, &uo)) == NULL)
 		fatalx("%s", _("The uplink cannot be created."));
 	posture_on_change(a->posture, uplink_posture_changed, a->uplink);
@@ -537,6 +616,7 @@ agent_free(struct agent *a)
 	posture_free(a->posture);
 	matcher_free(a->matcher);
 	spool_free(a->spool);
+	renew_free(a->renew);
 	if (a->ctx != NULL)
 		SSL_CTX_free(a->ctx);
 	free(a);

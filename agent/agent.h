@@ -90,6 +90,16 @@ void agent_power_down(struct agent *a, int shutdown);
 void agent_power_up(struct agent *a, int shutdown);
 /* done(arg) after each goodbye: the platform lets the machine go on (logind's lock). */
 void agent_set_goodbye_hook(struct agent *a, void (*done)(void *arg), void *arg);
+/*
+ * The platform's writer of a renewed key (PEM, key_len bytes, at key_path,
+ * readable by us alone) and certificate (at cert_path): 0 or -1. Set before
+ * agent_start(); without one, certificates are not renewed.
+ */
+typedef int (*agent_identity_fn)(void *arg, const char *key_path, const char *key_pem,
+    size_t key_len, const char *cert_path, const char *cert_pem);
+void agent_set_identity_writer(struct agent *a, agent_identity_fn save, void *arg);
+/* The machine's id, hashed (SHA-256 hex), for the Hello; set before agent_start(). */
+void agent_set_machine_id(struct agent *a, const char *hex);
 
 /* After the loop: says it is stopping, frees everything the agent made. NULL is a no-op. */
 void agent_free(struct agent *a);

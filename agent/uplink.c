@@ -68,6 +68,7 @@ struct uplink {
 	char *address;
 	char *server_name;
 	char *unit;
+	char machine_id[WIRE_MAX_MACHINE_ID + 1];
 	char hostname[WIRE_MAX_HOSTNAME + 1];
 	char os[WIRE_MAX_OS + 1];
 	int ip_literal;
@@ -242,6 +243,7 @@ uplink_hello(struct uplink *u)
 	h.hostname = u->hostname;
 	h.os = u->os;
 	h.unit = u->unit;
+	h.machine_id = u->machine_id;
 	h.spool_high_seq = spool_high_seq(u->spool);
 	f.msg_case = VIGIL__V1__FRAME__MSG_HELLO;
 	f.hello = &h;
@@ -402,8 +404,25 @@ uplink_welcome(struct uplink *u, const Vigil__V1__Welcome *w)
 	event_active(u->posture_ev, EV_TIMEOUT, 0);
 	if (u->o.link_changed != NULL)
 		u->o.link_changed(u->o.arg);
+	if (u->o.welcomed != NULL)
+		u->o.welcomed(u->o.arg, w->time_us);
 	uplink_fill(u);
 	return u->bev != NULL ? 0 : -1;
+}
+
+int
+uplink_send_frame(struct uplink *u, const Vigil__V1__Frame *f)
+{
+	if (u == NULL || u->state != UPLINK_READY || u->bev == NULL)
+		return -1;
+	return uplink_send(u, f);
+}
+
+void
+uplink_set_ctx(struct uplink *u, SSL_CTX *ctx)
+{
+	/* Borrowed, as at uplink_new(); a connection open now keeps its own reference. */
+	u->ctx = ctx;
 }
 
 static int
@@ -449,6 +468,12 @@ uplink_frame(struct uplink *u, const Vigil__V1__Frame *f)
 		    f->error->code);
 		return -1;
 	case VIGIL__V1__FRAME__MSG_HEARTBEAT:
+		return 0;
+	case VIGIL__V1__FRAME__MSG_RENEW_RESULT:
+		if (u->state != UPLINK_READY)
+			break;
+		if (u->o.renew_result != NULL)
+			u->o.renew_result(u->o.arg, f->renew_result);
 		return 0;
 	default:
 		break;
@@ -858,6 +883,8 @@ uplink_new(struct event_base *base, SSL_CTX *ctx, struct spool *spool,
 		u->o.max_frame = FRAME_MAX_DEFAULT;
 	u->address = strdup(opts->address);
 	u->unit = strdup(opts->unit != NULL ? opts->unit : "");
+	snprintf(u->machine_id, sizeof(u->machine_id), "%s",
+	    opts->machine_id != NULL ? opts->machine_id : "");
 	if (opts->server_name != NULL && opts->server_name[0] != '\0')
 		u->server_name = strdup(opts->server_name);
 	u->ip_literal = is_ip_literal(peer_name(u) != NULL ? peer_name(u) : "");

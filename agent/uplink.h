@@ -27,6 +27,7 @@ struct uplink_opts {
 	int port;
 	const char *server_name;      /* the name the certificate must carry; NULL or "": address */
 	const char *unit;
+	const char *machine_id;       /* SHA-256 hex of the machine's id; NULL or "": none */
 	size_t batch_max;             /* events per batch, 1..WIRE_MAX_BATCH */
 	size_t window;                /* batches in flight, 1..UPLINK_MAX_WINDOW */
 	uint64_t reconnect_min_ms;
@@ -46,6 +47,12 @@ struct uplink_opts {
 	void (*sensor_report)(void *arg, struct sensor_report *r);
 	/* Called (with arg) after each Welcome and each failure (may be NULL). */
 	void (*link_changed)(void *arg);
+	/*
+	 * Renewal (issue 15; each may be NULL): after each Welcome, with the
+	 * collector's clock (0: it did not say); the collector's RenewResult.
+	 */
+	void (*welcomed)(void *arg, int64_t collector_us);
+	void (*renew_result)(void *arg, const Vigil__V1__RenewResult *r);
 	/* The posture every heartbeat carries (NULL: none); borrowed. */
 	const struct posture *posture;
 };
@@ -65,6 +72,10 @@ void uplink_free(struct uplink *u);            /* closes the connection; NULL is
 
 /* Connect now; after a failure the uplink keeps reconnecting by itself. */
 void uplink_start(struct uplink *u);
+/* Send f on the live session (after Welcome): 0, or -1 when there is none. */
+int uplink_send_frame(struct uplink *u, const Vigil__V1__Frame *f);
+/* The TLS context of the next connection (renewed credentials); borrowed. */
+void uplink_set_ctx(struct uplink *u, SSL_CTX *ctx);
 
 /*
  * The posture changed: send a heartbeat at once (once per loop pass however

@@ -75,6 +75,15 @@ struct collector_counters {
 	uint64_t links_refused_invalid;    /* unknown, altered, or cross-site */
 	uint64_t imap_poll_failures;       /* the reply mailbox could not be read */
 	uint64_t sms_poll_failures;        /* gammu-smsd's inbox could not be read */
+	/* enrolment and identities (issue 15) */
+	uint64_t enrolments;               /* certificates issued against a token */
+	uint64_t enrolments_refused;       /* expired, used, cancelled, unknown, clock skew */
+	uint64_t enroll_connections_refused;    /* over the enrolment listener's limit */
+	uint64_t agents_barred;            /* connections of revoked or retired agents refused */
+	uint64_t sessions_revoked;         /* live sessions closed by a revocation */
+	uint64_t renewals;                 /* certificates renewed over a session */
+	uint64_t renewals_refused;         /* renewal off, asked too often, a bad request */
+	uint64_t identity_clones;          /* a second machine with a connected identity, refused */
 };
 
 /*
@@ -90,6 +99,7 @@ enum session_news_kind {
 	NEWS_COMMITTED,        /* a group commit ended; new incidents may want escalation */
 	NEWS_STORE_FAILING,    /* commits have failed for store_alarm_after */
 	NEWS_STORE_OK,         /* commits succeed again after such an alarm */
+	NEWS_IDENTITY_CLONE,   /* one identity from two machines: the newcomer was refused */
 };
 
 struct session_news {
@@ -98,7 +108,8 @@ struct session_news {
 	const Vigil__V1__EventBatch *batch;
 	int64_t recv_us;
 	int64_t since_us;                       /* NEWS_STORE_FAILING, NEWS_STORE_OK */
-	const char *why;                        /* NEWS_STORE_FAILING */
+	const char *why;                        /* NEWS_STORE_FAILING; NEWS_IDENTITY_CLONE: the
+	                                           facts of both machines */
 	size_t waiting;
 };
 
@@ -128,6 +139,7 @@ struct collector {
 	struct ack_rt *ack;                /* ack_reply.c: acknowledgement by reply */
 	struct ack_http *ack_http;         /* ack_http.c: acknowledge by link */
 	struct report_run *report;         /* report_run.c: deadlines of reportable incidents */
+	struct enroll_srv *enroll;         /* enroll.c: the enrolment listener; NULL: off */
 	int64_t started_us;
 	int stopping;                      /* a signal asked us to exit */
 	struct collector_counters counters;

@@ -106,6 +106,16 @@ static const struct cfg_key collector_keys[] = {
 	    "incident."),
 	KEY("escalation", CFG_PATH, NULL, 0, 0, escalation,
 	    "Contacts, chains and routes of the escalation (none: nobody is notified)."),
+	/* enrolment and identities (issue 15) */
+	NUM("enroll_port", CFG_INT, "0", 0, 65535, enroll_port,
+	    "TCP port where PCs enrol with a token (7444 is usual); 0: no enrolment."),
+	KEY("ca_key", CFG_PATH, NULL, 0, 0, ca_key,
+	    "The CA's private key, to sign the certificates of enrolling PCs (needed with "
+	    "enroll_port)."),
+	NUM("agent_cert_lifetime", CFG_DURATION, "90d", 10 * SEC, 825 * DAY, agent_cert_lifetime,
+	    "How long a certificate issued at enrolment is valid."),
+	NUM("enroll_clock_max", CFG_DURATION, "1h", SEC, 365 * DAY, enroll_clock_max,
+	    "A PC whose clock is further off than this is refused at enrolment (clock skew)."),
 	{ NULL },
 };
 
@@ -315,6 +325,11 @@ conf_load_warn(const char *path, struct conf *c, char *err, size_t errlen, cfg_w
 	if (cc->max_pending < cc->max_frame || cc->max_pending_total < 2 * cc->max_frame) {
 		snprintf(err, errlen, "%s: max_pending must be at least max_frame (%lld bytes), "
 		    "and max_pending_total at least twice it", path, cc->max_frame);
+		return VIGIL_ERR_CONFIG;
+	}
+	if (cc->enroll_port != 0 && cc->ca_key[0] == '\0') {
+		snprintf(err, errlen, "%s: enroll_port needs ca_key (the CA's key signs the "
+		    "certificates of enrolling PCs)", path);
 		return VIGIL_ERR_CONFIG;
 	}
 	if (cc->listen[0] == '\0') {

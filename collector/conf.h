@@ -54,6 +54,11 @@ struct collector_conf {
 	long long correlate_window;              /* ms */
 	long long correlate_hosts;               /* machines one source address fails on */
 	char escalation[CONF_PATH_MAX];          /* "": no escalation */
+	/* enrolment and identities (issue 15) */
+	long long enroll_port;                   /* 0: no enrolment listener */
+	char ca_key[CONF_PATH_MAX];              /* "": enrolment off */
+	long long agent_cert_lifetime;           /* ms */
+	long long enroll_clock_max;              /* ms of clock difference refused */
 };
 
 /* ---- incidents, audit, escalation: [notify], as notify.h's struct notify_conf ---- */

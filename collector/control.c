@@ -59,6 +59,16 @@ static const struct ctl_cmd commands[] = {
 	{ "report-reportable", cmd_report_reportable },
 	{ "report-submitted", cmd_report_submitted },
 	{ "report-summary", cmd_report_summary },
+	/* enrolment and identities (issue 15) */
+	{ "enroll-create", cmd_enroll_create },
+	{ "enroll-list", cmd_enroll_list },
+	{ "enroll-cancel", cmd_enroll_cancel },
+	{ "agent-revoke", cmd_agent_revoke },
+	{ "agent-retire", cmd_agent_retire },
+	{ "inventory-set", cmd_inventory_set },
+	{ "inventory-pc", cmd_inventory_pc },
+	{ "backup", cmd_backup },
+	{ "agent-reenroll", cmd_agent_reenroll },
 };
 
 /* ---- connections ------------------------------------------------------------- */

@@ -8,6 +8,8 @@
  *   control_events.c    events
  *   control_incident.c  incidents, incident, incident-action, audit-verify,
  *                       escalation-test
+ *   control_enroll.c    enroll-create, enroll-list, enroll-cancel, agent-revoke,
+ *                       agent-retire
  */
 #ifndef VIGIL_CONTROL_INT_H
 #define VIGIL_CONTROL_INT_H
@@ -124,5 +126,24 @@ int cmd_audit_verify(struct jw *w, const struct ctl_arg *args, size_t nargs, cha
     size_t errlen);
 int cmd_escalation_test(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
     size_t errlen);
+
+/* control_enroll.c: enrolment and identities (issue 15) */
+int cmd_enroll_create(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen);
+int cmd_enroll_list(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen);
+int cmd_enroll_cancel(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen);
+int cmd_agent_revoke(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen);
+int cmd_agent_retire(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen);
+int cmd_inventory_set(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen);
+int cmd_inventory_pc(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen);
+int cmd_agent_reenroll(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen);
+int cmd_backup(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err, size_t errlen);
 
 #endif

@@ -26,6 +26,7 @@
 #include "vigil/text.h"
 
 #include "collector.h"
+#include "store_enroll.h"
 #include "control.h"
 #include "control_int.h"
 #include "session.h"
@@ -183,26 +184,125 @@ posture_glance(struct jw *w, const char *agent, int64_t last_us, int on)
  * each unit; the non-compliant machines collect in a buffer of their own and
  * follow all the units.
  */
+/* A machine of the unit being counted, for its inventory (issue 15). */
+struct cw_machine {
+	char *agent, *host;
+	int compliant;
+	int listed;                      /* its host name is in the unit's list */
+};
+
 struct compliance_walk {
 	struct jw *w;
 	struct jw mw;                    /* machines, into their own buffer */
 	int64_t now_us;
 	char *unit;                      /* the unit being counted; NULL before the first */
 	long long machines, compliant;
+	struct cw_machine *m;            /* the unit's machines */
+	size_t nm, capm;
+	long long in_list;               /* compliant machines named in the list */
+	const char *line_unit;           /* the unit whose line is being written */
 	int nomem;
 };
 
 static void
+cw_machines_free(struct compliance_walk *cw)
+{
+	for (size_t i = 0; i < cw->nm; i++) {
+		free(cw->m[i].agent);
+		free(cw->m[i].host);
+	}
+	cw->nm = 0;
+}
+
+/*
+ * One machine line of the compliance answer. The control protocol's JSON
+ * has no arrays: the reasons are one "; "-joined string.
+ */
+static void
+machine_line(struct compliance_walk *cw, const char *agent, const char *unit, const char *host,
+             const char *reasons, int compliant)
+{
+	jw_begin(&cw->mw);
+	jw_str(&cw->mw, "type", "machine");
+	jw_str(&cw->mw, "agent", agent);
+	jw_str(&cw->mw, "unit", unit);
+	jw_str(&cw->mw, "hostname", host);
+	jw_str(&cw->mw, "reasons", reasons);
+	jw_bool(&cw->mw, "compliant", compliant);
+	jw_end(&cw->mw);
+}
+
+static void
+not_enrolled(struct compliance_walk *cw, const char *unit, const char *host, const char *why)
+{
+	machine_line(cw, "", unit, host, why, 0);
+}
+
+/* One declared PC of the list: its agent (by host name, any case), or "not enrolled". */
+static int
+inventory_pc_row(void *arg, const char *name, const char *mac)
+{
+	struct compliance_walk *cw = arg;
+	char why[320];
+
+	(void)mac;
+	for (size_t i = 0; i < cw->nm; i++)
+		if (!cw->m[i].listed && text_same_word(cw->m[i].host, name)) {
+			cw->m[i].listed = 1;
+			cw->in_list += cw->m[i].compliant;
+			return 0;
+		}
+	snprintf(why, sizeof(why), "not enrolled: %s", name);
+	not_enrolled(cw, cw->line_unit, name, why);
+	return 0;
+}
+
+/*
+ * The unit's denominator: its declared inventory when it has one (DESIGN
+ * §5, "Honest KPI"), else the machines that report. With a list, only the
+ * listed PCs can be compliant, and agents not on it are named.
+ */
+static void
 compliance_unit_line(struct compliance_walk *cw, const char *unit)
 {
 	struct jw *w = cw->w;
+	struct store *st = w->ctl->c->store;
+	long long num = cw->compliant, den = cw->machines;
+	int64_t declared = 0;
+	int listed = 0, has = 0;
+	char why[128];
 
+	if (store_inventory_get(st, unit, &declared, &listed) == 0 && (declared > 0 || listed)) {
+		has = 1;
+		den = declared;
+		if (listed) {
+			cw->in_list = 0;
+			cw->line_unit = unit;
+			(void)store_inventory_pcs(st, unit, inventory_pc_row, cw);
+			num = cw->in_list;
+			for (size_t i = 0; i < cw->nm; i++)
+				if (!cw->m[i].listed) {
+					machine_line(cw, cw->m[i].agent, unit, cw->m[i].host,
+					             "not in the inventory", 0);
+				}
+		} else {
+			num = num < den ? num : den;
+			if (cw->machines < declared) {
+				snprintf(why, sizeof(why), "%lld declared PCs have no agent (not enrolled)",
+				    (long long)declared - cw->machines);
+				not_enrolled(cw, unit, "", why);
+			}
+		}
+	}
+	cw_machines_free(cw);
 	jw_begin(w);
 	jw_str(w, "type", "unit");
 	jw_str(w, "unit", unit);
 	jw_int(w, "machines", cw->machines);
-	jw_int(w, "compliant", cw->compliant);
-	jw_int(w, "percent", compliance_percent(cw->compliant, cw->machines));
+	if (has)
+		jw_int(w, "declared", den);
+	jw_int(w, "compliant", num);
+	jw_int(w, "percent", compliance_percent(num, den));
 	jw_int(w, "target", 100);
 	jw_end(w);
 }
@@ -229,20 +329,34 @@ compliance_row(void *arg, const struct store_posture_row *r)
 	last = posture_last_seen(c, r->agent, r->last_seen_us, &on);
 	(void)posture_judge(c, r, last, on, cw->now_us, &res);
 	cw->machines++;
+	if (cw->nm == cw->capm) {
+		size_t cap = cw->capm ? cw->capm * 2 : 64;
+		struct cw_machine *m = realloc(cw->m, cap * sizeof(*m));
+
+		if (m == NULL) {
+			cw->nomem = 1;
+			return -1;
+		}
+		cw->m = m;
+		cw->capm = cap;
+	}
+	cw->m[cw->nm].agent = strdup(r->agent);
+	cw->m[cw->nm].host = strdup(r->hostname);
+	cw->m[cw->nm].compliant = res.compliant;
+	cw->m[cw->nm].listed = 0;
+	if (cw->m[cw->nm].agent == NULL || cw->m[cw->nm].host == NULL) {
+		free(cw->m[cw->nm].agent);
+		free(cw->m[cw->nm].host);
+		cw->nomem = 1;
+		return -1;
+	}
+	cw->nm++;
 	if (res.compliant)
 		cw->compliant++;
 	/* A compliant machine is listed only for a note that needs someone's hand. */
 	if (res.compliant && !(res.notes & COMPLIANCE_NOTE_AUDIT_INCOMPLETE))
 		return 0;
-	jw_begin(&cw->mw);
-	jw_str(&cw->mw, "type", "machine");
-	jw_str(&cw->mw, "agent", r->agent);
-	jw_str(&cw->mw, "unit", r->unit);
-	jw_str(&cw->mw, "hostname", r->hostname);
-	/* The control protocol's JSON has no arrays: the reasons are one "; "-joined string. */
-	jw_str(&cw->mw, "reasons", res.reasons);
-	jw_bool(&cw->mw, "compliant", res.compliant);
-	jw_end(&cw->mw);
+	machine_line(cw, r->agent, r->unit, r->hostname, res.reasons, res.compliant);
 	return 0;
 }
 
@@ -283,6 +397,8 @@ cmd_compliance(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err
 	else
 		snprintf(err, errlen, "the store cannot list the agents' posture");
 	free(cw.unit);
+	cw_machines_free(&cw);
+	free(cw.m);
 	evbuffer_free(cw.mw.out);
 	return rc == 0 ? 0 : -1;
 }
@@ -305,6 +421,9 @@ static const struct {
 	C(replies_refused_other), C(links_acknowledged), C(links_refused_expired),
 	C(links_refused_used), C(links_refused_invalid), C(imap_poll_failures),
 	C(sms_poll_failures),
+	C(enrolments), C(enrolments_refused), C(enroll_connections_refused),
+	C(agents_barred), C(sessions_revoked), C(renewals), C(renewals_refused),
+	C(identity_clones),
 #undef C
 };
 

@@ -513,5 +513,8 @@ incident_hook(void *arg, const struct session_news *n)
 	case NEWS_STORE_OK:
 		incident_store_ok(c, n->since_us);
 		break;
+	case NEWS_IDENTITY_CLONE:
+		incident_clone(c, n->agent, n->why, n->recv_us);
+		break;
 	}
 }

@@ -101,4 +101,7 @@ void silence_check(evutil_socket_t fd, short what, void *arg);
 void reconcile_soon(struct collector *c);
 void corr_flush(struct collector *c, int force);
 
+/* incident_clone.c: one identity on two machines (issue 15) */
+void incident_clone(struct collector *c, const char *agent, const char *facts, int64_t now_us);
+
 #endif

@@ -24,6 +24,7 @@
 #include "incident_int.h"
 #include "incident_fsm.h"
 #include "presence.h"
+#include "store_enroll.h"
 
 /* ---- pure: silence and re-opening ---------------------------------------------- */
 
@@ -174,6 +175,9 @@ silence_agent(void *arg, const struct store_agent_row *r)
 	pf.off_reason = r->off_reason;
 	m->silent = presence_of(&pf, sc->now_us, incident_silent_after_us(sc->c),
 	    &m->since_us) == PRESENCE_SILENT;
+	/* A revoked or retired machine is silent because we cut it off: no incident. */
+	if (m->silent && store_agent_barred(sc->c->store, r->agent, NULL, 0) > 0)
+		m->silent = 0;
 	return 0;
 }
 

@@ -36,6 +36,8 @@
 #include "vigil/tls.h"
 
 #include "collector.h"
+#include "enroll.h"
+#include "store_enroll.h"
 #include "escalate.h"
 #include "ack_http.h"
 #include "ack_reply.h"
@@ -246,6 +248,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	c->listener = NULL;
 	control_free(c->control);
 	c->control = NULL;
+	enroll_free(c);
 	event_base_loopexit(c->base, &grace);
 	session_shutdown(c);
 }
@@ -358,6 +361,11 @@ main(int argc, char **argv)
 		fatalx("Cannot allocate the session table.");
 	if ((c->control = control_open(c, err, sizeof(err))) == NULL)
 		fatalx("Cannot open the control socket: %s.", err);
+	/* enrolment and identities (issue 15): the tables, and the listener while privileged */
+	if (store_enroll_init(c->store) != 0)
+		fatalx("Cannot make the enrolment tables: %s.", store_errmsg(c->store));
+	if (enroll_open(c, err, sizeof(err)) != 0)
+		fatalx("Cannot start enrolment: %s.", err);
 
 	/* acknowledge by link (ack_http.c): its port and key, while privileged */
 	if (c->conf.ack_link.url[0] != '\0' && (c->ack_http = ack_http_open(c, err,
@@ -408,6 +416,7 @@ main(int argc, char **argv)
 	escalate_run_free(c);
 	incident_free(c);
 	control_free(c->control);
+	enroll_free(c);
 	if (c->listener != NULL)
 		evconnlistener_free(c->listener);
 	event_free(sigterm);

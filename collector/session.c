@@ -778,6 +778,11 @@ session_connected(struct session *s)
 		session_free(s);
 		return;
 	}
+	/* Revoked and retired agents are refused; an enrolled one's unit is its certificate's. */
+	if (session_identity(s, ssl) != 0) {
+		session_free(s);
+		return;
+	}
 	if (c->sessions->paused_all)
 		bufferevent_disable(s->bev, EV_READ);
 	log_info("Agent %s connected from %s (%s).", s->agent, s->addr, SSL_get_cipher_name(ssl));

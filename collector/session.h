@@ -41,6 +41,11 @@ struct session_gauges {
 };
 void session_gauges(const struct collector *c, struct session_gauges *g);
 /*
+ * Close agent's live sessions now, telling it why (a revocation). Returns how
+ * many were closed.
+ */
+size_t session_close_agent(struct collector *c, const char *agent, const char *why);
+/*
  * Shutting down: stop reading, let the writer finish its commit, commit what
  * is pending and ack it, then close every session once its output has
  * drained; leaves the event loop when the last is gone.

@@ -84,6 +84,11 @@ session_hello(struct session *s, Vigil__V1__Frame *f_hello)
 		frame_free(f_hello);
 		return -1;
 	}
+	/* One identity, two machines (a cloned disk, a copied key): the established one stays. */
+	if (session_clone_check(s, h) != 0) {
+		frame_free(f_hello);
+		return -1;
+	}
 	/* The newest connection of an agent wins: the older one is most likely dead. */
 	TAILQ_FOREACH_SAFE(o, &c->sessions->all, entry, next) {
 		if (o == s || o->state != SS_RUNNING || strcmp(o->agent, s->agent) != 0)
@@ -93,6 +98,8 @@ session_hello(struct session *s, Vigil__V1__Frame *f_hello)
 		c->counters.sessions_replaced++;
 		session_free(o);
 	}
+	/* The unit stored is the certificate's, whatever the PC's configuration says. */
+	session_hello_unit(s, f_hello->hello);
 	text_escape(version, sizeof(version), h->agent_version, strlen(h->agent_version));
 	text_escape(host, sizeof(host), h->hostname, strlen(h->hostname));
 	spool_high = h->spool_high_seq;
@@ -125,6 +132,7 @@ session_hello(struct session *s, Vigil__V1__Frame *f_hello)
 	w.max_frame = (uint32_t)cc->max_frame;
 	w.max_batch = WIRE_MAX_BATCH;
 	w.proto_minor = WIRE_PROTO_MINOR;    /* agents say goodbye only to us, not to older ones */
+	w.time_us = now;                     /* agents renew by our clock, not theirs */
 	f.msg_case = VIGIL__V1__FRAME__MSG_WELCOME;
 	f.welcome = &w;
 	if (session_send(s, &f) != 0) {
@@ -265,7 +273,7 @@ int
 session_frame(struct session *s, Vigil__V1__Frame *f, size_t bytes)
 {
 	char reason[WIRE_MAX_REASON * 4 + 1];
-	int kind, clock_moved;
+	int kind, clock_moved, rc;
 
 	s->pub.seen_us = clock_now_us();
 	switch (f->msg_case) {
@@ -303,6 +311,15 @@ session_frame(struct session *s, Vigil__V1__Frame *f, size_t bytes)
 			return -1;
 		}
 		return session_goodbye(s, f);
+	case VIGIL__V1__FRAME__MSG_RENEW_REQUEST:
+		if (s->state != SS_RUNNING) {
+			frame_free(f);
+			session_protocol_error(s, VIGIL_ERR_PROTO, "a RenewRequest before Hello");
+			return -1;
+		}
+		rc = session_renew(s, f->renew_request->csr_pem);
+		frame_free(f);
+		return rc;
 	case VIGIL__V1__FRAME__MSG_ERROR:
 		text_escape(reason, sizeof(reason), f->error->reason, strlen(f->error->reason));
 		log_warnx("agent %s from %s: closing: the agent reports an error: %s", s->agent,

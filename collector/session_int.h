@@ -13,6 +13,7 @@
 #include <sys/queue.h>
 
 #include <event2/bufferevent.h>
+#include <openssl/ssl.h>
 
 #include "collector.h"
 
@@ -69,6 +70,10 @@ struct session {
 	int clock_warned;                  /* an implausible event time was logged */
 	char addr[COLLECTOR_ADDR_MAX];
 	char agent[COLLECTOR_ID_MAX];      /* from the certificate; "" before the handshake */
+	int64_t unit_id;                   /* from the certificate (enrolled); 0: none */
+	int64_t renewed_us;                /* the last renewal asked on this session */
+	char machine_id[WIRE_MAX_MACHINE_ID + 1];   /* from its Hello; "": not said */
+	char host[64];                     /* from its Hello, escaped and cut: for a clone's facts */
 	uint64_t high_seq;                 /* highest seq received in this session */
 	uint64_t ack_to;                   /* highest seq stored for this session */
 	size_t pending_bytes;              /* memory of its batches not yet committed */
@@ -185,6 +190,12 @@ int session_send(struct session *s, const Vigil__V1__Frame *f);
 int session_may_read(const struct session *s);
 void session_pause(struct session *s);
 void pause_all(struct collector *c);
+
+/* session_ident.c */
+int session_identity(struct session *s, SSL *ssl);
+void session_hello_unit(struct session *s, Vigil__V1__Hello *h);
+int session_renew(struct session *s, const char *csr_pem);
+int session_clone_check(struct session *s, const Vigil__V1__Hello *h);
 
 /* session_frame.c */
 int session_frame(struct session *s, Vigil__V1__Frame *f, size_t bytes);

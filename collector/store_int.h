@@ -30,11 +30,42 @@
 
 #include "store.h"
 #include "store_report.h"
+#include "store_enroll.h"
 
 /* ---- the backend interface -------------------------------------------------- */
 
+/* Enrolment and identities (store_enroll.h): one table of their own per backend. */
+struct store_enroll_ops {
+	int (*init)(struct store *st);
+	int (*unit_ensure)(struct store *st, const char *name, int64_t now_us, int64_t *id);
+	int (*unit_name)(struct store *st, int64_t id, char *name, size_t cap);
+	int (*token_add)(struct store *st, const char *hash, int64_t unit_id, int64_t uses_max,
+	    int64_t now_us, int64_t expires_us, const char *actor, int64_t *id);
+	int (*token_list)(struct store *st, store_token_fn fn, void *arg);
+	int (*token_cancel)(struct store *st, int64_t id, int64_t now_us);
+	int (*token_use)(struct store *st, const char *hash, int64_t now_us,
+	    enum store_token_state *state, int64_t *id, int64_t *unit_id);
+	int (*token_unuse)(struct store *st, int64_t id);
+	int (*identity_add)(struct store *st, const char *agent, int64_t unit_id,
+	    int64_t token_id, const char *hostname, const char *machine_id,
+	    int64_t not_after_us, int64_t now_us);
+	int (*agent_bar)(struct store *st, const char *agent, const char *reason, int64_t now_us);
+	int (*agent_barred)(struct store *st, const char *agent, char *why, size_t whylen);
+	int (*agent_known)(struct store *st, const char *agent);
+	int (*inventory_set)(struct store *st, int64_t unit_id, int64_t count, int64_t now_us);
+	int (*inventory_pc)(struct store *st, int64_t unit_id, const char *name, const char *mac,
+	    int first, int64_t now_us);
+	int (*inventory_get)(struct store *st, const char *unit, int64_t *declared, int *listed);
+	int (*inventory_pcs)(struct store *st, const char *unit, store_pc_fn fn, void *arg);
+	int (*backup)(struct store *st, const char *path, int64_t *bytes, char *err,
+	    size_t errlen);
+	int (*agent_unit)(struct store *st, const char *agent, int64_t now_us, int64_t *unit_id);
+};
+extern const struct store_enroll_ops sq_enroll_ops;
+
 /* One backend's operations: each public store_X() calls ops->X. */
 struct store_ops {
+	const struct store_enroll_ops *enroll;   /* store_enroll.h */
 	void (*free)(struct store *st);
 	int (*schema_version)(struct store *st);
 	int (*agent_hello)(struct store *st, const char *agent, const Vigil__V1__Hello *hello,

@@ -188,6 +188,7 @@ sq_outer_end(struct store *base)
 }
 /* The SQLite backend: store.c finds it by name. */
 const struct store_ops sq_ops = {
+	.enroll = &sq_enroll_ops,
 	.free = sq_free,
 	.schema_version = sq_schema_version,
 	.agent_hello = sq_agent_hello,

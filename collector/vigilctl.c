@@ -109,6 +109,27 @@ static const struct option report_opts[] = {
     {0},
 };
 
+static const struct option enroll_opts[] = {
+    {"unit", required_argument, NULL, 'u'},
+    {"uses", required_argument, NULL, 'n'},
+    {"expires", required_argument, NULL, 'e'},
+    {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'},
+    {0},
+};
+
+static const struct option inventory_opts[] = {
+    {"unit", required_argument, NULL, 'u'},
+    {"count", required_argument, NULL, 'n'},
+    {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'},
+    {0},
+};
+
+static const struct option agent_opts[] = {
+    {"reason", required_argument, NULL, 'r'},
+    {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'},
+    {0},
+};
+
 /* The commands that take no options of their own. */
 static const struct option plain_opts[] = {
     {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'}, {"csv-no-bom", no_argument, NULL, 'B'}, {0}};
@@ -181,6 +202,35 @@ static const struct command commands[] = {
      N_("make a CA and a collector certificate"), cmd_pki},
     {"pki", "issue", NULL, pki_opts, N_("issue DIR AGENT_ID [--days N] [--backdate-days N]"),
      N_("issue an agent certificate"), cmd_pki},
+    /* enrolment and identities (issue 15): vigilctl_enroll.c */
+    {"enroll", "create", "enroll-create", enroll_opts,
+     N_("create --unit U [--uses N] [--expires DURATION]"),
+     N_("a token PCs of unit U enrol with (one use and 72 hours unless told); printed once"),
+     cmd_enroll},
+    {"enroll", "list", "enroll-list", enroll_opts, N_("list"),
+     N_("every token: unit, uses, expiry, valid, used, expired or cancelled"), cmd_enroll},
+    {"enroll", "cancel", "enroll-cancel", enroll_opts, N_("cancel ID"),
+     N_("cancel a token: no PC may enrol with it any more"), cmd_enroll},
+    {"agent", "revoke", "agent-revoke", agent_opts, N_("revoke ID --reason TEXT"),
+     N_("cut a PC off now (a lost or stolen PC): its sessions close, it is refused from then "
+        "on"),
+     cmd_agent},
+    {"agent", "retire", "agent-retire", agent_opts, N_("retire ID"),
+     N_("a PC taken out of service: refused from then on, its history kept"), cmd_agent},
+    {"agent", "reenroll-newcomer", "agent-reenroll", agent_opts, N_("reenroll-newcomer ID"),
+     N_("ID was seen on two machines (a cloned disk): the one connected keeps it, the other "
+        "gets a one-use token to enrol as a new machine"),
+     cmd_agent},
+    {"inventory", "set", "inventory-set", inventory_opts, N_("set --unit U --count N"),
+     N_("unit U has N work PCs: compliance is counted against them"), cmd_inventory},
+    {"inventory", "import", "inventory-pc", inventory_opts, N_("import FILE.csv"),
+     N_("the PCs by name, a line \"unit,name[,mac]\"; each unit's list replaced; compliance "
+        "names those with no agent"),
+     cmd_inventory},
+    {"backup", NULL, "backup", plain_opts, N_("DIR"),
+     N_("copy the database while the collector runs, and the PKI, into the new directory DIR "
+        "(see the README for the restore)"),
+     cmd_backup},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -207,6 +257,8 @@ command_role(const struct command *c)
 		return _("local: no collector needed");
 	if ((def = ctl_request_find(c->request)) == NULL)
 		return "?";
+	if (def->need >= CTL_ROLE_ADMIN)
+		return _("root and the collector's own user");
 	return def->need >= CTL_ROLE_OPERATOR ? _("operators (and root)") :
 	                                        _("viewers, operators and root");
 }

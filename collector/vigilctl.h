@@ -6,6 +6,7 @@
  *   vigilctl_talk.c   the control socket: request lines out, JSON lines in
  *   vigilctl_print.c  tables, CSV and key: value blocks for people
  *   vigilctl_args.c   arguments: times, durations, numbers, names, filters
+ *   vigilctl_enroll.c enroll create|list|cancel, agent revoke|retire
  */
 #ifndef VIGIL_VIGILCTL_H
 #define VIGIL_VIGILCTL_H
@@ -111,6 +112,7 @@ void print_agents(const struct reply *r);
 void print_incidents(const struct reply *r);
 void print_timeline(const struct reply *r);
 void print_compliance(const struct reply *r);
+void print_tokens(const struct reply *r);
 
 /* vigilctl_talk.c */
 void req_add(struct request *r, const char *key, const char *value);
@@ -138,5 +140,10 @@ int cmd_pki(const struct command *cmd, struct opts *o, int argc, char **argv);
 /* vigilctl_report.c */
 int cmd_report(const struct command *cmd, struct opts *o, int argc, char **argv);
 int report_reportable(struct opts *o, long long id, const char *kinds);
+/* vigilctl_enroll.c: enrolment and identities (issue 15) */
+int cmd_enroll(const struct command *cmd, struct opts *o, int argc, char **argv);
+int cmd_agent(const struct command *cmd, struct opts *o, int argc, char **argv);
+int cmd_inventory(const struct command *cmd, struct opts *o, int argc, char **argv);
+int cmd_backup(const struct command *cmd, struct opts *o, int argc, char **argv);
 
 #endif

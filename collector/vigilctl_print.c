@@ -569,7 +569,7 @@ print_compliance(const struct reply *r)
 	static const char *const mheads[] = {N_("AGENT"), N_("UNIT"), N_("REASONS")};
 	static const unsigned char mright[] = {0, 0, 0};
 	struct table u, m;
-	char pct[32], tgt[32];
+	char pct[32], tgt[32], mach[96];
 
 	table_init(&u, uheads, uright, 5);
 	table_init(&m, mheads, mright, 3);
@@ -579,11 +579,18 @@ print_compliance(const struct reply *r)
 		if (json_get(o, "reasons") != NULL)
 			table_add(&m, (const char *const[]){val(o, "agent"), val(o, "unit"),
 			                                    val(o, "reasons")});
-		else
+		else {
+			/* A unit with an inventory is counted against it (issue 15). */
+			if (json_get(o, "declared") != NULL)
+				snprintf(mach, sizeof(mach), _("%s of %s declared"), val(o, "machines"),
+				         val(o, "declared"));
+			else
+				snprintf(mach, sizeof(mach), "%s", val(o, "machines"));
 			table_add(&u, (const char *const[]){
-			                  val(o, "unit"), val(o, "machines"), val(o, "compliant"),
+			                  val(o, "unit"), mach, val(o, "compliant"),
 			                  percent_cell(pct, sizeof(pct), val(o, "percent")),
 			                  percent_cell(tgt, sizeof(tgt), val(o, "target"))});
+		}
 	}
 	table_print(&u);
 	putchar('\n');
@@ -594,4 +601,27 @@ print_compliance(const struct reply *r)
 		puts(_("Every machine is compliant."));
 	table_free(&u);
 	table_free(&m);
+}
+
+/* enroll list: one row a token (issue 15). */
+void
+print_tokens(const struct reply *r)
+{
+	static const char *const heads[] = {N_("ID"), N_("UNIT"), N_("USES"), N_("STATE"),
+	                                    N_("EXPIRES"), N_("CREATED BY")};
+	static const unsigned char right[] = {1, 0, 1, 0, 0, 0};
+	struct table t;
+	char uses[64], when[64];
+
+	table_init(&t, heads, right, 6);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct json_object *o = r->obj[i];
+
+		snprintf(uses, sizeof(uses), "%s/%s", val(o, "uses"), val(o, "uses_max"));
+		local_time(when, sizeof(when), val(o, "expires"), 0);
+		table_add(&t, (const char *const[]){val(o, "id"), val(o, "unit"), uses,
+		                                    val(o, "state"), when, val(o, "created_by")});
+	}
+	table_print(&t);
+	table_free(&t);
 }

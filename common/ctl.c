@@ -25,6 +25,17 @@ static const struct ctl_request_def requests[] = {
 	{ "report-reportable", CTL_ROLE_OPERATOR },
 	{ "report-submitted", CTL_ROLE_OPERATOR },
 	{ "report-summary", CTL_ROLE_VIEWER },
+	/* enrolment and identities: who may let a PC in, or cut one off */
+	{ "enroll-create", CTL_ROLE_ADMIN },
+	{ "enroll-list", CTL_ROLE_OPERATOR },
+	{ "enroll-cancel", CTL_ROLE_ADMIN },
+	{ "agent-revoke", CTL_ROLE_ADMIN },
+	{ "agent-retire", CTL_ROLE_ADMIN },
+	/* the inventory: the compliance denominator */
+	{ "inventory-set", CTL_ROLE_OPERATOR },
+	{ "inventory-pc", CTL_ROLE_OPERATOR },
+	{ "backup", CTL_ROLE_ADMIN },
+	{ "agent-reenroll", CTL_ROLE_ADMIN },
 };
 
 const struct ctl_request_def *

@@ -46,6 +46,9 @@ check_hello(const Vigil__V1__Hello *h, char *why, size_t whylen)
 		return rc;
 	if ((rc = check_str(h->os, "hello: os", WIRE_MAX_OS, 0, why, whylen)) != 0)
 		return rc;
+	if ((rc = check_str(h->machine_id, "hello: machine_id", WIRE_MAX_MACHINE_ID, 0, why,
+	    whylen)) != 0)
+		return rc;
 	return check_str(h->unit, "hello: unit", WIRE_MAX_UNIT, 0, why, whylen);
 }
 
@@ -262,6 +265,35 @@ check_goodbye(const Vigil__V1__Goodbye *g, char *why, size_t whylen)
 	return check_str(g->detail, "goodbye: detail", WIRE_MAX_GOODBYE_DETAIL, 0, why, whylen);
 }
 
+static int
+check_enroll_request(const Vigil__V1__EnrollRequest *e, char *why, size_t whylen)
+{
+	int rc;
+
+	if ((rc = check_str(e->token, "enroll: token", WIRE_MAX_TOKEN, 1, why, whylen)) != 0 ||
+	    (rc = check_str(e->csr_pem, "enroll: csr_pem", WIRE_MAX_PEM, 1, why, whylen)) != 0 ||
+	    (rc = check_str(e->hostname, "enroll: hostname", WIRE_MAX_HOSTNAME, 0, why,
+	                    whylen)) != 0)
+		return rc;
+	return check_str(e->machine_id, "enroll: machine_id", WIRE_MAX_MACHINE_ID, 0, why, whylen);
+}
+
+static int
+check_enroll_result(const Vigil__V1__EnrollResult *r, char *why, size_t whylen)
+{
+	int rc;
+
+	if ((rc = check_str(r->reason, "enroll result: reason", WIRE_MAX_REASON, 0, why,
+	                    whylen)) != 0 ||
+	    (rc = check_str(r->agent_id, "enroll result: agent_id", WIRE_MAX_UNIT, 0, why,
+	                    whylen)) != 0 ||
+	    (rc = check_str(r->unit, "enroll result: unit", WIRE_MAX_UNIT, 0, why, whylen)) != 0 ||
+	    (rc = check_str(r->cert_pem, "enroll result: cert_pem", WIRE_MAX_PEM, 0, why,
+	                    whylen)) != 0)
+		return rc;
+	return check_str(r->ca_pem, "enroll result: ca_pem", WIRE_MAX_PEM, 0, why, whylen);
+}
+
 int
 wire_validate(const Vigil__V1__Frame *f, char *why, size_t whylen)
 {
@@ -301,6 +333,27 @@ wire_validate(const Vigil__V1__Frame *f, char *why, size_t whylen)
 		if (f->goodbye == NULL)
 			break;
 		return check_goodbye(f->goodbye, why, whylen);
+	case VIGIL__V1__FRAME__MSG_ENROLL_REQUEST:
+		if (f->enroll_request == NULL)
+			break;
+		return check_enroll_request(f->enroll_request, why, whylen);
+	case VIGIL__V1__FRAME__MSG_RENEW_REQUEST:
+		if (f->renew_request == NULL)
+			break;
+		return check_str(f->renew_request->csr_pem, "renew: csr_pem", WIRE_MAX_PEM, 1, why,
+		                 whylen);
+	case VIGIL__V1__FRAME__MSG_RENEW_RESULT:
+		if (f->renew_result == NULL)
+			break;
+		if (check_str(f->renew_result->reason, "renew result: reason", WIRE_MAX_REASON, 0,
+		              why, whylen) != 0)
+			return VIGIL_ERR_TOOBIG;
+		return check_str(f->renew_result->cert_pem, "renew result: cert_pem", WIRE_MAX_PEM, 0,
+		                 why, whylen);
+	case VIGIL__V1__FRAME__MSG_ENROLL_RESULT:
+		if (f->enroll_result == NULL)
+			break;
+		return check_enroll_result(f->enroll_result, why, whylen);
 	default:
 		return err_fmt(why, whylen, VIGIL_ERR_RANGE,
 		               "The frame carries message kind %d, which is unknown.",

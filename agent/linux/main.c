@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,12 +20,15 @@
 
 #include <event2/event.h>
 
+#include "vigil/clock.h"
 #include "vigil/i18n.h"
 #include "vigil/log.h"
+#include "vigil/text.h"
 #include "../agent.h"
 #include "../dirwatch.h"
 #include "logind.h"
 #include "usb.h"
+#include "enroll_main.h"
 
 /* What the Linux platform holds around the agent. */
 struct linux_agent {
@@ -39,6 +43,7 @@ struct linux_agent {
 
 static const char help_text[] = N_(
     "usage: vigil-agent -f FILE [-d] [-n] [-v]\n"
+    "       vigil-agent -f FILE --enroll HOST[:PORT] --token TOKEN\n"
     "       vigil-agent --list-usb [--sysfs-root DIR]\n"
     "       vigil-agent --test-rules [-f FILE] [-r DIR [-r DIR]] [--source NAME] < LINES\n"
     "\n"
@@ -46,6 +51,8 @@ static const char help_text[] = N_(
     "  -d            stay in the foreground and log to stderr\n"
     "  -n            check the configuration and the rules, then exit\n"
     "  -v            more detail in the log; with -n, print the effective configuration\n"
+    "  --enroll      make this PC's key, enrol it with the collector's token, write\n"
+    "                the certificate and CA where FILE's [collector] names them\n"
     "  --list-usb    the allow-list lines of the USB devices plugged in now\n"
     "  --test-rules  read log lines on stdin and print the events the rules make\n"
     "  -h, --help    this help\n");
@@ -129,6 +136,38 @@ goodbye_said(void *arg)
 	logind_release(la->logind);
 }
 
+/*
+ * For tests only: VIGIL_TEST_CLOCK_OFFSET=SECONDS puts the agent's wall clock
+ * that far from the machine's (a PC with a dead clock battery), without
+ * faketime. Renewal must go by the collector's clock all the same (t36).
+ */
+static int64_t test_clock_offset_us;
+
+static int64_t
+offset_clock(void *arg)
+{
+	struct timespec ts;
+
+	(void)arg;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 + test_clock_offset_us;
+}
+
+static void
+test_clock(void)
+{
+	const char *v = getenv("VIGIL_TEST_CLOCK_OFFSET");
+	long long s;
+
+	if (v == NULL || *v == '\0' || text_parse_ll(v, -100LL * 365 * 86400, 100LL * 365 * 86400,
+	    &s) != 0)
+		return;
+	test_clock_offset_us = s * 1000000;
+	clock_inject(offset_clock, NULL);
+	fprintf(stderr, "vigil-agent: VIGIL_TEST_CLOCK_OFFSET: this agent's clock is %lld s off "
+	    "the machine's (a test).\n", s);
+}
+
 /* vigil-agent --test-rules: lines on stdin, what fires on stdout. */
 static int
 test_rules_main(int argc, char *argv[])
@@ -198,6 +237,12 @@ main(int argc, char *argv[])
 	/* The rule test mode reads lines on stdin; it needs no configuration file. */
 	if (argc >= 2 && strcmp(argv[1], "--test-rules") == 0)
 		return test_rules_main(argc - 1, argv + 1);
+	/* Enrolment (issue 15): a one-shot exchange before the agent ever runs. */
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--enroll") == 0 || strncmp(argv[i], "--enroll=", 9) == 0) {
+			test_clock();
+			return enroll_main(argc, argv);
+		}
 
 	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
 		switch (ch) {
@@ -234,7 +279,15 @@ main(int argc, char *argv[])
 	}
 
 	signal(SIGPIPE, SIG_IGN);
+	test_clock();
 	agent_prepare(la.a);
+	agent_set_identity_writer(la.a, enroll_save_identity, NULL);
+	{
+		char mid[72];
+
+		enroll_machine_id(enroll_machine_id_file(), mid, sizeof(mid));
+		agent_set_machine_id(la.a, mid);
+	}
 	if (mkdir(conf->agent.state_dir, 0700) != 0 && errno != EEXIST)
 		fatal(_("Cannot create the state directory %s"), conf->agent.state_dir);
 	/* Before anything holds file locks: they do not survive the fork. */

@@ -24,6 +24,15 @@
  *   report-reportable id=N [kinds=notice,initial,closing,breach] (operators only)
  *   report-submitted id=N kind=K to=WHOM ref=REFERENCE          (operators only)
  *   report-summary period=P [unit=U] [format=pdf|html|csv|docx]
+ *   enroll-create unit=U [uses=N (default 1)] [expires=SECONDS (default 72 h)]  (admin)
+ *   enroll-list                                                  (operators)
+ *   enroll-cancel id=N                                           (admin)
+ *   agent-revoke agent=ID reason=TEXT                            (admin)
+ *   agent-retire agent=ID                                        (admin)
+ *   inventory-set unit=U count=N                                 (operators)
+ *   inventory-pc unit=U name=PC [mac=M] [first=1 (the list is replaced)]  (operators)
+ *   backup dir=DIR (absolute, new)                               (admin)
+ *   agent-reenroll agent=ID (a one-use token for ID's unit)      (admin)
  *
  * Roles (collector/roles.h): root and the collector's own user may do
  * everything; members of operators_group may also run incident-action;
@@ -88,6 +97,22 @@
  *               pending one as "deadline", "deadline_due", "deadline_state"
  *   report-summary: {"form","template","templates","shipped","renderer",
  *               "data"}, as report-data, for the periodic summary
+ *
+ *   enroll-create: {"id","token","unit","unit_id","uses","expires","enroll_port"}
+ *               (the token is shown here once; the collector keeps its hash)
+ *   enroll-list: {"id","unit","uses","uses_max","created","expires","state",
+ *               "created_by"}, newest first; state valid|used|expired|cancelled
+ *   enroll-cancel: {"id","state"}
+ *   agent-revoke, agent-retire: {"agent","state","sessions_closed"}
+ *   inventory-set: {"unit","declared"}; inventory-pc: {"unit","name"}
+ *   backup:    {"dir","database","bytes","ca","cert","key","ca_key"} (the PKI
+ *               files for vigilctl to copy beside the database)
+ *   compliance, for a unit with an inventory: the unit line also has
+ *               "declared", and percent is compliant / declared (a list: only
+ *               its PCs count as compliant); then {"agent":"","unit","hostname",
+ *               "reasons":"not enrolled"} per declared PC with no agent (a count:
+ *               one line, hostname "", reasons "N declared PCs have no agent (not
+ *               enrolled)"), and each agent not in the list, "not in the inventory"
  *
  * Times are RFC 3339 UTC strings; category and severity are names
  * (names.h). Strings are escaped per JSON; vigilctl escapes control

@@ -30,6 +30,9 @@
 #define WIRE_MAX_FIELD_KEY 64
 #define WIRE_MAX_FIELD_VALUE 1024
 #define WIRE_MAX_REASON 512
+#define WIRE_MAX_TOKEN 128           /* EnrollRequest.token */
+#define WIRE_MAX_PEM 8192            /* a CSR or a certificate in PEM */
+#define WIRE_MAX_MACHINE_ID 64       /* SHA-256 in hex */
 #define WIRE_MAX_GOODBYE_DETAIL 256
 #define WIRE_MAX_SENSORS_DOWN 16     /* Heartbeat.sensors_unavailable */
 #define WIRE_MAX_SENSOR_COUNTERS 64  /* Heartbeat.sensor_counters */

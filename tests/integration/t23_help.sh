@@ -7,7 +7,7 @@
 # errors are in Vietnamese.
 . "$(dirname "$0")/lib.sh"
 
-COMMANDS="status agents events incidents incident audit escalation compliance pki report"
+COMMANDS="status agents events incidents incident audit escalation compliance pki report enroll agent inventory backup"
 CTL="$BUILD/vigilctl"
 # English unless a check asks for Vietnamese.
 export LANGUAGE= LC_ALL=C LC_MESSAGES= LANG=
@@ -66,6 +66,9 @@ grep -q "Who may run it: viewers" "$T/help" || fail "incident show: not for view
 grep -q "Who may run it: operators" "$T/help" || fail "incident ack: not for operators only"
 answers "$T/help" "$CTL" pki -h
 grep -q "Who may run it: local" "$T/help" || fail "pki: not said to need no collector"
+answers "$T/help" "$CTL" agent revoke --help
+grep -q "Who may run it: root and the collector's own user" "$T/help" ||
+	fail "agent revoke: not said to be for root and the collector's user"
 
 # Usage errors: one line, the hint, exit 2.
 for c in $COMMANDS; do

@@ -1,0 +1,211 @@
+/*
+ * Enrolment, the agent's side (enroll.h). One blocking exchange, before the
+ * agent runs: connect with OpenSSL's own socket BIO (the same on Linux and
+ * Windows), check the collector's chain against the token's CA fingerprint
+ * (the PC's clock is not consulted: it may be wrong, and the fingerprint is
+ * the trust), send one EnrollRequest, read one EnrollResult, check that the
+ * certificate is for our key and signed by that CA.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "vigil/enroll.h"
+#include "vigil/err.h"
+#include "vigil/frame.h"
+#include "vigil/i18n.h"
+#include "vigil/tls.h"
+#include "vigil/wire.h"
+
+#include "enroll.h"
+
+#define RESULT_MAX (64 * 1024)
+
+void
+enroll_out_free(struct enroll_out *out)
+{
+	if (out->key_pem != NULL) {
+		OPENSSL_cleanse(out->key_pem, out->key_len);
+		free(out->key_pem);
+	}
+	free(out->cert_pem);
+	free(out->ca_pem);
+	memset(out, 0, sizeof(*out));
+}
+
+static int
+io_full(BIO *b, void *buf, size_t len, int writing)
+{
+	size_t off = 0;
+	int n;
+
+	while (off < len) {
+		n = writing ? BIO_write(b, (char *)buf + off, (int)(len - off)) :
+		              BIO_read(b, (char *)buf + off, (int)(len - off));
+		if (n <= 0) {
+			if (BIO_should_retry(b))
+				continue;
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* The refusal the collector names, in words for the person at the PC. */
+static const char *
+status_words(Vigil__V1__EnrollStatus st)
+{
+	switch (st) {
+	case VIGIL__V1__ENROLL_STATUS__ENROLL_STATUS_EXPIRED:
+		return _("Expired token: it is past its expiry date. Ask the IT officer for a new "
+		         "one.");
+	case VIGIL__V1__ENROLL_STATUS__ENROLL_STATUS_USED:
+		return _("Used token: it has been used as many times as it allows. Ask the IT "
+		         "officer for a new one.");
+	case VIGIL__V1__ENROLL_STATUS__ENROLL_STATUS_CANCELLED:
+		return _("Cancelled token: the IT officer cancelled it.");
+	case VIGIL__V1__ENROLL_STATUS__ENROLL_STATUS_UNKNOWN_TOKEN:
+		return _("Unknown token: this collector never made it, or it was copied wrong.");
+	case VIGIL__V1__ENROLL_STATUS__ENROLL_STATUS_CLOCK_SKEW:
+		return _("Clock skew: this PC's clock is too far from the collector's. Set the "
+		         "date and time, then enrol again with the same token.");
+	case VIGIL__V1__ENROLL_STATUS__ENROLL_STATUS_BAD_REQUEST:
+		return _("The collector refused this PC's certificate request.");
+	default:
+		return _("The collector could not enrol this PC; its log says why.");
+	}
+}
+
+/* The certificate is for our key and signed by ca. */
+static int
+check_cert(const char *cert_pem, EVP_PKEY *key, X509 *ca, char *err, size_t errlen)
+{
+	BIO *bio = BIO_new_mem_buf(cert_pem, -1);
+	X509 *x = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	int ok;
+
+	BIO_free(bio);
+	ok = x != NULL && X509_check_private_key(x, key) == 1 &&
+	    X509_verify(x, X509_get0_pubkey(ca)) == 1;
+	X509_free(x);
+	ERR_clear_error();
+	if (!ok)
+		return err_fmt(err, errlen, -1, "%s", _("The collector answered with a "
+		    "certificate that is not for this PC's key or not signed by its CA."));
+	return 0;
+}
+
+int
+agent_enroll(const char *hostport, const char *token, const char *hostname,
+    const char *machine_id, int64_t now_us, struct enroll_out *out, char *err, size_t errlen)
+{
+	Vigil__V1__Frame f = VIGIL__V1__FRAME__INIT, *res = NULL;
+	Vigil__V1__EnrollRequest q;
+	const Vigil__V1__EnrollResult *r;
+	uint8_t fp[ENROLL_FP_LEN], hdr[FRAME_HDR_LEN], *buf = NULL, *body = NULL;
+	char secret[ENROLL_SECRET_CHARS + 1], target[300], why[512], ebuf[256];
+	char *csr = NULL;
+	EVP_PKEY *key = NULL;
+	X509 *ca = NULL;
+	SSL_CTX *ctx = NULL;
+	SSL *ssl = NULL;
+	BIO *b = NULL;
+	size_t len;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (enroll_token_parse(token, fp, secret, sizeof(secret), why, sizeof(why)) != 0)
+		return err_fmt(err, errlen, -1, "%s", why);
+	/* HOST alone: the usual port. A bare IPv6 address needs its brackets. */
+	if (strrchr(hostport, ':') == NULL || (hostport[0] == '[' &&
+	    strchr(hostport, ']') > strrchr(hostport, ':')))
+		snprintf(target, sizeof(target), "%s:%d", hostport, ENROLL_PORT_DEFAULT);
+	else
+		snprintf(target, sizeof(target), "%s", hostport);
+	if (enroll_make_csr(&key, &csr, why, sizeof(why)) != 0) {
+		err_fmt(err, errlen, -1, "%s", why);
+		goto out;
+	}
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
+	    SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
+	    (b = BIO_new_ssl_connect(ctx)) == NULL) {
+		err_fmt(err, errlen, -1, _("Cannot set up TLS: %s."), tls_errstr(ebuf, sizeof(ebuf)));
+		goto out;
+	}
+	/* Checked by hand below, against the fingerprint: no CA store, no clock. */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	BIO_get_ssl(b, &ssl);
+	BIO_set_conn_hostname(b, target);
+	if (BIO_do_connect(b) <= 0 || BIO_do_handshake(b) <= 0) {
+		err_fmt(err, errlen, -1, _("Cannot reach the collector's enrolment service at %s: "
+		    "%s."), target, tls_errstr(ebuf, sizeof(ebuf)));
+		goto out;
+	}
+	if (enroll_check_chain(SSL_get_peer_cert_chain(ssl), fp, &ca, why, sizeof(why)) != 0) {
+		err_fmt(err, errlen, -1, "%s", why);
+		goto out;
+	}
+	vigil__v1__enroll_request__init(&q);
+	q.token = secret;
+	q.csr_pem = csr;
+	q.hostname = (char *)(uintptr_t)hostname;
+	q.machine_id = (char *)(uintptr_t)machine_id;
+	q.time_us = now_us;
+	f.msg_case = VIGIL__V1__FRAME__MSG_ENROLL_REQUEST;
+	f.enroll_request = &q;
+	if (frame_encode(&f, RESULT_MAX, &buf, &len) != 0 || io_full(b, buf, len, 1) != 0 ||
+	    BIO_flush(b) <= 0) {
+		err_fmt(err, errlen, -1, _("The collector at %s closed the connection."), target);
+		goto out;
+	}
+	if (io_full(b, hdr, sizeof(hdr), 0) != 0 || frame_header(hdr, RESULT_MAX, &len) != 0 ||
+	    (body = malloc(len > 0 ? len : 1)) == NULL || io_full(b, body, len, 0) != 0 ||
+	    frame_decode(body, len, &res) != 0 || wire_validate(res, why, sizeof(why)) != 0 ||
+	    res->msg_case != VIGIL__V1__FRAME__MSG_ENROLL_RESULT) {
+		err_fmt(err, errlen, -1, _("The collector at %s gave no enrolment answer."), target);
+		goto out;
+	}
+	r = res->enroll_result;
+	if (r->status != VIGIL__V1__ENROLL_STATUS__ENROLL_STATUS_OK) {
+		if (r->reason != NULL && r->reason[0] != '\0')
+			err_fmt(err, errlen, -1, "%s (%s)", status_words(r->status), r->reason);
+		else
+			err_fmt(err, errlen, -1, "%s", status_words(r->status));
+		goto out;
+	}
+	if (tls_id_valid(r->agent_id) != 0 || r->cert_pem[0] == '\0' || r->ca_pem[0] == '\0') {
+		err_fmt(err, errlen, -1, "%s", _("The collector's answer lacks the identity or the "
+		    "certificate."));
+		goto out;
+	}
+	if (check_cert(r->cert_pem, key, ca, err, errlen) != 0)
+		goto out;
+	snprintf(out->agent, sizeof(out->agent), "%s", r->agent_id);
+	snprintf(out->unit, sizeof(out->unit), "%s", r->unit);
+	if (enroll_key_pem(key, &out->key_pem, &out->key_len) != 0 ||
+	    (out->cert_pem = strdup(r->cert_pem)) == NULL ||
+	    enroll_cert_pem(ca, &out->ca_pem) != 0) {
+		err_fmt(err, errlen, -1, "%s", _("Out of memory."));
+		enroll_out_free(out);
+		goto out;
+	}
+	rc = 0;
+out:
+	OPENSSL_cleanse(secret, sizeof(secret));
+	frame_free(res);
+	free(body);
+	free(buf);
+	free(csr);
+	X509_free(ca);
+	EVP_PKEY_free(key);
+	BIO_free_all(b);
+	SSL_CTX_free(ctx);
+	return rc;
+}

@@ -1,0 +1,60 @@
+/*
+ * Enrolment (issue 15): the collector's side. enroll.c is the listener on
+ * enroll_port (server-only TLS: an enrolling PC has no certificate yet; it
+ * checks our chain against its token's CA fingerprint), one request and one
+ * result per connection; enroll_ca.c signs the PC's request with the CA key.
+ * The identity is ours to give (the PC's host name is a label in it), and the
+ * certificate carries the unit's stable id: the session takes the unit from
+ * the certificate, never from the PC's configuration.
+ */
+#ifndef VIGIL_COLLECTOR_ENROLL_H
+#define VIGIL_COLLECTOR_ENROLL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/x509.h>
+
+#include "vigil/enroll.h"
+
+struct collector;
+
+/* ---- enroll_ca.c: the CA that signs ---- */
+struct enroll_ca {
+	X509 *ca;
+	EVP_PKEY *key;
+	uint8_t fp[ENROLL_FP_LEN];
+	char *ca_pem;
+};
+
+struct enroll_ca *enroll_ca_load(const char *ca_path, const char *key_path, char *err,
+    size_t errlen);
+void enroll_ca_free(struct enroll_ca *ca);
+/* The CA's fingerprint from its certificate file alone (the token's part). */
+int enroll_ca_fingerprint(const char *ca_path, uint8_t fp[ENROLL_FP_LEN], char *err,
+    size_t errlen);
+/*
+ * Sign csr_pem (its own signature checked) for agent in unit, valid from
+ * now_us less an hour until now_us + lifetime_us. *cert_pem is malloc'd.
+ * 0, or VIGIL_ERR_INVAL (a bad request) / VIGIL_ERR_TLS with a sentence.
+ */
+int enroll_ca_sign(const struct enroll_ca *ca, const char *csr_pem, const char *agent,
+    int64_t unit, int64_t now_us, int64_t lifetime_us, char **cert_pem, char *err,
+    size_t errlen);
+
+/* ---- enroll.c: the listener ---- */
+/* Start it when enroll_port is set (privileged: the key and the port). 0 or -1 with err. */
+int enroll_open(struct collector *c, char *err, size_t errlen);
+void enroll_free(struct collector *c);
+/*
+ * Renew agent's certificate over its session: csr_pem signed for the same
+ * identity and unit (0: none), valid agent_cert_lifetime from now, audited.
+ * *cert is malloc'd. 0, or an error with a sentence (renewal off: no ca_key).
+ */
+int enroll_renew(struct collector *c, const char *agent, int64_t unit, const char *csr,
+    char **cert, char *err, size_t errlen);
+
+/* An agent id for hostname, "pc-ketoan-01-3f9a2c": the label, then random hex. */
+void enroll_agent_id(const char *hostname, char *id, size_t cap);
+
+#endif
