@@ -326,12 +326,20 @@ static void
 recount_one(void *arg, const char *contact, int64_t created_us)
 {
 	struct digest *d = arg;
+	const struct escalate_contact *p = contact_by_label(d, contact);
 
-	for (size_t i = 0; i < d->conf->ncontacts; i++)
-		if (strcmp(d->conf->contacts[i].label, contact) == 0) {
-			budget_record(&d->ledgers[i], created_us);
-			return;
-		}
+	if (p != NULL)
+		budget_record(&d->ledgers[p - d->conf->contacts], created_us);
+}
+
+static void
+last_digest(void *arg, const char *contact, int64_t done_us)
+{
+	struct digest *d = arg;
+	const struct escalate_contact *p = contact_by_label(d, contact);
+
+	if (p != NULL)
+		d->last_us[p - d->conf->contacts] = done_us;
 }
 
 struct digest *
@@ -361,6 +369,10 @@ digest_new(struct collector *c, const struct escalate_conf *conf, struct notify 
 	    0)
 		log_warnx("Cannot read the last hour's notifications: %s; the noise budget starts "
 		    "a fresh hour.", store_errmsg(c->store));
+	/* And each contact's last digest: the next waits digest_every after it. */
+	if (store_budget_last_digests(c->store, last_digest, d) != 0)
+		log_warnx("Cannot read when the last digests went: %s; the next may come sooner "
+		    "than digest_every.", store_errmsg(c->store));
 	/* Rows held before a restart: their digests are still due. */
 	arm(d, clock_now_us());
 	return d;

@@ -103,3 +103,19 @@ store_budget_sent_since(struct store *st, int64_t since_us, store_budget_sent_fn
 	sqlite3_finalize(s);
 	return r == SQLITE_DONE ? 0 : VIGIL_ERR_DB;
 }
+
+int
+store_budget_last_digests(struct store *st, store_budget_sent_fn fn, void *arg)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if (sqlite3_prepare_v2(store_sqlite(st), "SELECT contact, max(done_us) FROM outbox"
+	    " WHERE status = 'digested' GROUP BY contact ORDER BY contact", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return VIGIL_ERR_DB;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW)
+		fn(arg, (const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1));
+	sqlite3_finalize(s);
+	return r == SQLITE_DONE ? 0 : VIGIL_ERR_DB;
+}

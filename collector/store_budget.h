@@ -32,4 +32,11 @@ typedef void (*store_budget_sent_fn)(void *arg, const char *contact, int64_t cre
 int store_budget_sent_since(struct store *st, int64_t since_us, store_budget_sent_fn fn,
     void *arg);
 
+/*
+ * The time each contact's last digest went (the latest digested row's
+ * done_us, one call per contact that has one), so that a restart does not
+ * send a digest sooner than digest_every after the last. 0 or VIGIL_ERR_DB.
+ */
+int store_budget_last_digests(struct store *st, store_budget_sent_fn fn, void *arg);
+
 #endif

@@ -20,6 +20,7 @@
 #include "vigil/err.h"
 #include "vigil/json.h"
 #include "../../collector/store.h"
+#include "../../collector/store_budget.h"
 #include "store_fixture.h"
 
 #define SEV_LOW VIGIL__V1__SEVERITY__SEVERITY_LOW
@@ -1328,6 +1329,44 @@ test_posture(void **state)
 	assert_int_equal(counts(fx->st).agents, 3);
 }
 
+/* Each contact's last digest, read back at a restart: the latest digested row's time. */
+struct last_digest {
+	char contact[4][32];
+	int64_t us[4];
+	size_t n;
+};
+
+static void
+collect_last_digest(void *arg, const char *contact, int64_t us)
+{
+	struct last_digest *l = arg;
+
+	assert_true(l->n < 4);
+	snprintf(l->contact[l->n], sizeof(l->contact[0]), "%s", contact);
+	l->us[l->n++] = us;
+}
+
+static void
+test_budget_last_digests(void **state)
+{
+	struct fixture *fx = *state;
+	struct last_digest l = {.n = 0};
+
+	raw_sql(fx->path, "INSERT INTO outbox (incident_id, created_us, due_us, route, contact,"
+	    " channel, target, level, status, done_us) VALUES"
+	    " (1, 10, 10, 'r', 'it', 'email', 'it@x', 1, 'digested', 100),"
+	    " (2, 20, 20, 'r', 'it', 'email', 'it@x', 1, 'digested', 200),"
+	    " (3, 30, 30, 'r', 'it', 'email', 'it@x', 1, 'sent', 900),"
+	    " (4, 40, 40, 'r', 'police', 'email', 'p@x', 2, 'digested', 50),"
+	    " (5, 50, 50, 'r', 'head', 'email', 'h@x', 2, 'held', 0)");
+	assert_int_equal(store_budget_last_digests(fx->st, collect_last_digest, &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.contact[0], "it");
+	assert_int_equal(l.us[0], 200);
+	assert_string_equal(l.contact[1], "police");
+	assert_int_equal(l.us[1], 50);
+}
+
 int
 main(void)
 {
@@ -1345,6 +1384,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_agents, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agent_items, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_goodbye_items, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_budget_last_digests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_connection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_strings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fields_json, setup, teardown),
