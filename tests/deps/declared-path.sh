@@ -4,16 +4,22 @@
 # which debootstrap's minbase installs) and the programs deploy/programs.txt
 # declares. A test, the demo or the bench that runs a program nobody declared
 # then fails here as it would on a new machine, instead of passing because the
-# developer's machine happens to have it. DIR is made afresh (under BUILD).
+# developer's machine happens to have it. Each call makes its own directory
+# under DIR (under BUILD) and removes it when CMD ends, so that calls running
+# at once (make -j2 test) never pull the PATH from under each other.
 set -eu
-dir=${1:?usage: declared-path.sh DIR CMD [ARG...]}
+parent=${1:?usage: declared-path.sh DIR CMD [ARG...]}
 shift
 top=$(cd "$(dirname "$0")/../.." && pwd)
 decl="$top/deploy/programs.txt"
 
-rm -rf "$dir"
-mkdir -p "$dir"
-dir=$(cd "$dir" && pwd)
+mkdir -p "$parent"
+# Links an older version of this script left directly in DIR.
+find "$parent" -maxdepth 1 ! -type d -exec rm -f {} +
+dir=$(mktemp -d "$(cd "$parent" && pwd)/path.XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 # The base system: every program of a required or essential package.
 dpkg-query -W -f='${Package}\t${Priority}\t${Essential}\n' |
 	awk -F'\t' '$2 == "required" || $3 == "yes" { print $1 }' |
@@ -39,6 +45,7 @@ sed -e 's/#.*//' "$decl" | while read -r prog pkg; do
 	ln -sf "$p" "$dir/$prog"
 done
 # The toolchain make test builds with is not a program the tests run.
+# Not exec: the directory goes when CMD ends, and CMD's status is ours.
 PATH=$dir
 export PATH
-exec "$@"
+"$@"
