@@ -173,6 +173,8 @@ struct spool {
 	int anchored;                   /* numbering follows the collector's */
 	struct spool_counts n;          /* current */
 	struct spool_counts saved;      /* at spool_begin(), for spool_rollback() */
+	uint64_t skipped;               /* rows that could not go (spool_decode), this run */
+	uint64_t skipped_seq;           /* the last one counted: a row re-read is not again */
 };
 
 /* Run a statement that returns no rows, and reset it. */
@@ -593,7 +595,7 @@ out:
  * forever. It is skipped instead, and the ack past its seq deletes it.
  */
 static Vigil__V1__Event *
-spool_decode(sqlite3_stmt *st)
+spool_decode(struct spool *s, sqlite3_stmt *st)
 {
 	const void *blob = sqlite3_column_blob(st, 1);
 	int blen = sqlite3_column_bytes(st, 1);
@@ -601,18 +603,22 @@ spool_decode(sqlite3_stmt *st)
 	Vigil__V1__Event *ev;
 	char why[256];
 
-	if ((ev = vigil__v1__event__unpack(NULL, (size_t)blen, blob)) == NULL) {
-		log_warnx(_("The spooled event %lld cannot be decoded; it is skipped."), seq);
-		return NULL;
-	}
-	ev->seq = (uint64_t)seq;
-	if (wire_validate_event(ev, why, sizeof(why)) != 0) {
+	if ((ev = vigil__v1__event__unpack(NULL, (size_t)blen, blob)) != NULL) {
+		ev->seq = (uint64_t)seq;
+		if (wire_validate_event(ev, why, sizeof(why)) == 0)
+			return ev;
 		log_warnx(_("The spooled event %lld is not valid for the collector (%s); it is "
 		    "skipped."), seq, why);
 		vigil__v1__event__free_unpacked(ev, NULL);
-		return NULL;
+	} else {
+		log_warnx(_("The spooled event %lld cannot be decoded; it is skipped."), seq);
 	}
-	return ev;
+	/* Counted once (the heartbeat's spool.rows_skipped), though read again until acked. */
+	if ((uint64_t)seq > s->skipped_seq) {
+		s->skipped++;
+		s->skipped_seq = (uint64_t)seq;
+	}
+	return NULL;
 }
 
 int
@@ -658,7 +664,7 @@ spool_read(struct spool *s, uint64_t after, size_t max, Vigil__V1__Event ***out,
 				evs = bigger;
 				cap = ncap;
 			}
-			if ((ev = spool_decode(st)) == NULL) {
+			if ((ev = spool_decode(s, st)) == NULL) {
 				skipped++;
 				continue;
 			}
@@ -798,6 +804,12 @@ uint64_t
 spool_dropped(struct spool *s)
 {
 	return s->n.dropped;
+}
+
+uint64_t
+spool_skipped(const struct spool *s)
+{
+	return s->skipped;
 }
 
 void

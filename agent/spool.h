@@ -53,6 +53,8 @@ int spool_anchor(struct spool *s, uint64_t stored, uint64_t *moved);
 uint64_t spool_high_seq(struct spool *s);      /* highest seq ever assigned */
 uint64_t spool_depth(struct spool *s);         /* events waiting */
 uint64_t spool_dropped(struct spool *s);       /* events dropped by the cap, ever */
+/* Rows that could not go to the collector (damaged, or refused by the wire's checks), this run. */
+uint64_t spool_skipped(const struct spool *s);
 /* Gives the page cache of an idle spool back to the heap (sqlite3_db_release_memory). */
 void spool_release_memory(struct spool *s);
 

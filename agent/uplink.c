@@ -280,29 +280,32 @@ heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 	hb.rule_evictions = u->o.rule_evictions != NULL ? u->o.rule_evictions(u->o.arg) : 0;
 	hb.uevents_spoofed = u->o.uevents_spoofed != NULL ? u->o.uevents_spoofed(u->o.arg) : 0;
 	hb.uevents_lost = u->o.uevents_lost != NULL ? u->o.uevents_lost(u->o.arg) : 0;
-	if (u->o.sensor_report != NULL) {
+	memset(&rep, 0, sizeof(rep));
+	if (u->o.sensor_report != NULL)
 		u->o.sensor_report(u->o.arg, &rep);
-		_Static_assert(SENSOR_MAX_UNAVAILABLE <= WIRE_MAX_SENSORS_DOWN, "fits the wire");
-		_Static_assert(SENSOR_MAX_COUNTERS <= WIRE_MAX_SENSOR_COUNTERS, "fits the wire");
-		_Static_assert(SENSOR_MAX_NAME - 1 <= WIRE_MAX_COUNTER_NAME, "fits the wire");
-		_Static_assert(SENSOR_MAX_REASON - 1 <= WIRE_MAX_SENSOR_REASON, "fits the wire");
-		for (i = 0; i < rep.nunavailable; i++) {
-			vigil__v1__sensor_down__init(&down[i]);
-			down[i].sensor = rep.unavailable[i].sensor;
-			down[i].reason = rep.unavailable[i].reason;
-			downp[i] = &down[i];
-		}
-		for (i = 0; i < rep.ncounters; i++) {
-			vigil__v1__sensor_counter__init(&ctr[i]);
-			ctr[i].name = rep.counters[i].name;
-			ctr[i].value = rep.counters[i].value;
-			ctrp[i] = &ctr[i];
-		}
-		hb.n_sensors_unavailable = rep.nunavailable;
-		hb.sensors_unavailable = rep.nunavailable > 0 ? downp : NULL;
-		hb.n_sensor_counters = rep.ncounters;
-		hb.sensor_counters = rep.ncounters > 0 ? ctrp : NULL;
+	/* The spool's own: rows that could not go (the collector would refuse them). */
+	if (spool_skipped(u->spool) > 0)
+		sensor_report_counter(&rep, "spool.rows_skipped", spool_skipped(u->spool));
+	_Static_assert(SENSOR_MAX_UNAVAILABLE <= WIRE_MAX_SENSORS_DOWN, "fits the wire");
+	_Static_assert(SENSOR_MAX_COUNTERS <= WIRE_MAX_SENSOR_COUNTERS, "fits the wire");
+	_Static_assert(SENSOR_MAX_NAME - 1 <= WIRE_MAX_COUNTER_NAME, "fits the wire");
+	_Static_assert(SENSOR_MAX_REASON - 1 <= WIRE_MAX_SENSOR_REASON, "fits the wire");
+	for (i = 0; i < rep.nunavailable; i++) {
+		vigil__v1__sensor_down__init(&down[i]);
+		down[i].sensor = rep.unavailable[i].sensor;
+		down[i].reason = rep.unavailable[i].reason;
+		downp[i] = &down[i];
 	}
+	for (i = 0; i < rep.ncounters; i++) {
+		vigil__v1__sensor_counter__init(&ctr[i]);
+		ctr[i].name = rep.counters[i].name;
+		ctr[i].value = rep.counters[i].value;
+		ctrp[i] = &ctr[i];
+	}
+	hb.n_sensors_unavailable = rep.nunavailable;
+	hb.sensors_unavailable = rep.nunavailable > 0 ? downp : NULL;
+	hb.n_sensor_counters = rep.ncounters;
+	hb.sensor_counters = rep.ncounters > 0 ? ctrp : NULL;
 	/* Absent until a sensor has reported: "no data" is not "all unknown". */
 	if (u->o.posture != NULL && posture_to_wire(posture_get(u->o.posture), &pos) == 1)
 		hb.posture = &pos;
