@@ -33,6 +33,8 @@
 # Environment: VIGIL_WINDOWS_CACHE (the cache), JOBS (parallel make jobs,
 # default: the number of processors).
 set -eu
+# apt_update: apt-get update, tried again while a mirror is mid-sync.
+. "$(dirname "$0")/../apt-update.sh"
 
 # The oldest Windows supported is Windows 7 (0x0601): the issue hopes for it
 # and offices still run it. Everything is compiled against this one value, so
@@ -109,7 +111,7 @@ ensure_deb_src() {
 		# Configured but never fetched.
 		[ "$(id -u)" -eq 0 ] || die "apt has deb-src entries but no source indexes: run apt-get update as root"
 		say "apt-get update (deb-src entries without indexes)"
-		apt-get update -qq || die "apt-get update failed"
+		apt_update || say "apt-get update reported errors (above); going on with the indexes it fetched"
 		have_deb_src || die "apt-get update fetched no source index"
 		return 0
 	fi
@@ -137,7 +139,7 @@ ensure_deb_src() {
 	} >"$SRC_LIST.tmp"
 	mv "$SRC_LIST.tmp" "$SRC_LIST"
 	say "added $SRC_LIST; apt-get update"
-	apt-get update -qq || die "apt-get update failed"
+	apt_update || say "apt-get update reported errors (above); going on with the indexes it fetched"
 	have_deb_src || die "apt-get update fetched no source index from $SRC_LIST"
 }
 

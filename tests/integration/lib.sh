@@ -222,3 +222,18 @@ check_exact() {
 pass() {
 	echo "  PASS    $TEST_NAME${1:+: $1}"
 }
+
+# win_arches: sets WIN_ARCHES to the Windows architectures Wine runs here:
+# "x86_64 i686" with wine32 installed. When install-deps recorded that the
+# archive could not serve wine32:i386 (deploy/install-deps.sh, a mirror out of
+# step), "x86_64" alone, and the 32-bit half says SKIPPED with the archive's
+# error; without that record a missing wine32 fails, as any missing package.
+win_arches() {
+	WIN_ARCHES="x86_64 i686"
+	[ -e /usr/lib/wine/wine ] && return 0
+	_why=$(awk -F'\t' '$1 == "wine32:i386" { print $3 }' \
+		"${VIGIL_DEPS_UNAVAILABLE:-/var/lib/vigil-deps/unavailable}" 2>/dev/null)
+	[ -n "$_why" ] || need /usr/lib/wine/wine
+	echo "          SKIPPED i686 under Wine: the archive could not serve wine32:i386 ($_why)"
+	WIN_ARCHES="x86_64"
+}

@@ -11,10 +11,11 @@
 # Goodbye, and sqlite3 reads the spool file Windows SQLite wrote.
 . "$(dirname "$0")/lib.sh"
 
-need x86_64-w64-mingw32-gcc i686-w64-mingw32-gcc /usr/lib/wine/wine64 /usr/lib/wine/wine \
+need x86_64-w64-mingw32-gcc i686-w64-mingw32-gcc /usr/lib/wine/wine64 \
 	wineserver protoc-c pkg-config sqlite3
 CACHE=${VIGIL_WINDOWS_CACHE:-/var/cache/vigil-windows}
-ARCHES="x86_64 i686"
+win_arches
+ARCHES=$WIN_ARCHES
 
 # Wine leaves its server and helpers running: end them with the prefix, then
 # run lib.sh's cleanup with this script's exit status.
@@ -89,8 +90,7 @@ wine_run() {
 }
 # The first run also makes the prefix (wineboot), a few seconds.
 set +e
-wine_run x86_64
-wine_run i686
+for arch in $ARCHES; do wine_run "$arch"; done
 set -e
 
 # --- what Linux sees of it
@@ -106,4 +106,4 @@ for arch in $ARCHES; do
 wal
 1|Tối mật" ] || fail "Linux sqlite3 does not read the spool Windows SQLite ($arch) wrote"
 done
-pass "x86_64 and i686 under Wine: SQLite WAL, libevent, PCRE2 JIT, protobuf-c, mutual TLS 1.3 with the collector"
+pass "$(echo "$ARCHES" | sed 's/ / and /') under Wine: SQLite WAL, libevent, PCRE2 JIT, protobuf-c, mutual TLS 1.3 with the collector"
