@@ -241,14 +241,18 @@ bool_yes_no(const struct json_object *o, const char *key)
 	return strcmp(m->str, "true") == 0 ? "yes" : "no";
 }
 
+/* The members the daemon writes as times (its jw_time()): shown in its zone. */
 static int
 is_time_key(const char *key)
 {
-	return strcmp(key, "time") == 0 || strcmp(key, "received") == 0 ||
-	       strcmp(key, "first_seen") == 0 || strcmp(key, "last_seen") == 0 ||
-	       /* incidents, audit, escalation */
-	       strcmp(key, "opened") == 0 || strcmp(key, "acknowledged") == 0 ||
-	       strcmp(key, "resolved") == 0;
+	static const char *const keys[] = {
+	    "time", "received", "first_seen", "last_seen", "opened", "acknowledged", "resolved",
+	    "at", "created", "done", "due", "expires", "finished", "next", "state_since"};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(key, keys[i]) == 0)
+			return 1;
+	return 0;
 }
 
 static void
