@@ -36,14 +36,7 @@ wait_for 20 "the agent to say hello" grep -q "says hello" "$T/collector.1.log"
 # vigilctl in another zone than the collector's, in a language of our choosing.
 ctl() { env TZ=UTC LANGUAGE="$LANGUAGE_SET" "$BUILD/vigilctl" "$@"; }
 
-i=1
-while [ $i -le 5 ]; do
-	echo "Nov 25 10:00:0$i pc sshd[100$i]: Failed password for nguyen from 203.0.113.7 port 5000$i ssh2" >>"$T/pc-01.log"
-	i=$((i + 1))
-done
-incident_open() { [ -n "$(db "SELECT id FROM incidents WHERE rule = 'ssh.bruteforce'")" ]; }
-wait_for 20 "the brute-force incident" incident_open
-A=$(db "SELECT id FROM incidents WHERE rule = 'ssh.bruteforce';")
+brute_force "$T/pc-01.log"
 wait_for 20 "the head of unit's notification" test -s "$T/head.json"
 first=$(($(db "SELECT first_seen FROM incidents WHERE id = $A;") / 1000000))
 vi_time="$(TZ=Asia/Ho_Chi_Minh date -d "@$first" '+%d/%m/%Y %H:%M:%S') (UTC+07:00)"
