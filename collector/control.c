@@ -126,6 +126,7 @@ ctl_request(const struct ctl_conn *cc, char *line, struct evbuffer *out)
 	struct jw w;
 	char err[512], esc[128], *cmd, *tok, *save = NULL, *eq;
 	size_t nargs = 0, i;
+	int zone = 0;
 
 	ctl->c->counters.control_requests++;
 	if ((resp = evbuffer_new()) == NULL) {
@@ -151,6 +152,11 @@ ctl_request(const struct ctl_conn *cc, char *line, struct evbuffer *out)
 			goto out;
 		}
 		*eq = '\0';
+		/* zone=1, any request: vigilctl's people want the zone first (issue 16). */
+		if (strcmp(tok, "zone") == 0 && strcmp(eq + 1, "1") == 0) {
+			zone = 1;
+			continue;
+		}
 		args[nargs].key = tok;
 		args[nargs].value = eq + 1;
 		nargs++;
@@ -180,6 +186,8 @@ ctl_request(const struct ctl_conn *cc, char *line, struct evbuffer *out)
 	w.ctl = ctl;
 	w.out = resp;
 	w.conn = cc;
+	if (zone)
+		zone_line(&w);
 	if (commands[i].fn(&w, args, nargs, err, sizeof(err)) != 0 && err[0] == '\0')
 		snprintf(err, sizeof(err), "%s failed", commands[i].name);
 out:

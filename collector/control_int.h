@@ -102,6 +102,8 @@ int id_arg(const struct ctl_arg *args, size_t nargs, long long *id, char *err, s
 int field_arg(const struct ctl_arg *args, size_t nargs, const char **key, const char **value,
     char *err, size_t errlen);
 void cursor_line(struct jw *w, long long after);
+void zone_members(struct jw *w);
+void zone_line(struct jw *w);
 int grep_arg(const struct ctl_arg *args, size_t nargs, const char **text, char *err,
     size_t errlen);
 

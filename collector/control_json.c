@@ -19,12 +19,14 @@
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
 
+#include "vigil/clock.h"
 #include "vigil/ctl.h"
 #include "vigil/err.h"
 #include "vigil/log.h"
 #include "vigil/names.h"
 #include "vigil/privdrop.h"
 #include "vigil/text.h"
+#include "vigil/tz.h"
 
 #include "collector.h"
 #include "control.h"
@@ -282,5 +284,39 @@ cursor_line(struct jw *w, long long after)
 	jw_begin(w);
 	jw_str(w, "type", "cursor");
 	jw_int(w, "after", after);
+	jw_end(w);
+}
+
+/*
+ * The zone times are shown in to people, as the mails have it (issue 16):
+ * "timezone" is [collector] timezone, or, when that is empty, the fixed
+ * [notify] utc_offset the mails use, as "+07:00"; "utc_offset_min" is its
+ * offset now. vigilctl shows every time in it.
+ */
+void
+zone_members(struct jw *w)
+{
+	const struct conf *conf = &w->ctl->c->conf;
+	int off = (int)conf->notify.utc_offset, a;
+	char fixed[16];
+
+	if (conf->collector.timezone[0] != '\0') {
+		jw_str(w, "timezone", conf->collector.timezone);
+		jw_int(w, "utc_offset_min", tz_offset_min(clock_now_us()));
+		return;
+	}
+	a = off < 0 ? -off : off;
+	snprintf(fixed, sizeof(fixed), "%c%02d:%02d", off < 0 ? '-' : '+', a / 60, a % 60);
+	jw_str(w, "timezone", fixed);
+	jw_int(w, "utc_offset_min", off);
+}
+
+/* The first line when a request asks zone=1: {"type":"zone","timezone":…}. */
+void
+zone_line(struct jw *w)
+{
+	jw_begin(w);
+	jw_str(w, "type", "zone");
+	zone_members(w);
 	jw_end(w);
 }

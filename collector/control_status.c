@@ -476,6 +476,7 @@ cmd_status(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err, si
 	jw_str(w, "version", COLLECTOR_VERSION);
 	jw_int(w, "pid", (long long)getpid());
 	jw_int(w, "uptime_s", (clock_now_us() - c->started_us) / 1000000);
+	zone_members(w);
 	jw_int(w, "agents_known", sc.agents);
 	jw_uint(w, "agents_connected", roster_count(&c->connected));
 	jw_int(w, "agents_on", pc.n[PRESENCE_ON]);

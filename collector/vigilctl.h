@@ -50,6 +50,7 @@ struct table {
 	size_t ncols;
 	const char *const *heads;
 	const unsigned char *right; /* per column: align right */
+	unsigned zoned;             /* bit c: column c holds times, its heading says the zone */
 	char **cells;               /* nrows * ncols, escaped for display */
 	size_t nrows, caprows;
 };
@@ -95,7 +96,9 @@ void *xreallocarray(void *p, size_t n, size_t size);
 char *escaped(const char *s, size_t len);
 int digits(const char **p, int n, int *v);
 long long time_arg(const char *opt, const char *s);
-void local_time(char *dst, size_t len, const char *rfc3339, int with_zone);
+void zone_take(const struct json_object *obj);
+void people_time(char *dst, size_t len, const char *rfc3339, int labelled);
+void zone_heading(char *dst, size_t len, const char *head);
 void bad_name(const char *what, const char *given, const char *(*name)(int))
     __attribute__((noreturn));
 const char *name_opt(const char *opt, const char *v);

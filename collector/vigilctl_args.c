@@ -27,6 +27,7 @@
 #include "vigil/pki.h"
 #include "vigil/text.h"
 #include "vigil/tls.h"
+#include "vigil/tz.h"
 
 #include "vigilctl.h"
 
@@ -169,22 +170,53 @@ time_arg(const char *opt, const char *s)
 	            opt);
 }
 
-/* An RFC 3339 time from the daemon in local time; the text itself if it is not one. */
+/*
+ * The collector's zone line (vigil/ctl.h, zone=1) makes its zone ours: the
+ * name when this machine's zone database has it (summer time then right at
+ * every time), else the offset it had at the collector's now.
+ */
 void
-local_time(char *dst, size_t len, const char *rfc3339, int with_zone)
+zone_take(const struct json_object *obj)
 {
-	struct tm tm;
-	long long us;
-	time_t t;
+	const struct json_member *m = json_get(obj, "utc_offset_min");
+	char err[256], fixed[16];
+	long long off;
 
-	if (parse_time_us(rfc3339, &us) != 0) {
-		snprintf(dst, len, "%s", rfc3339);
+	if (tz_set(val(obj, "timezone"), err, sizeof(err)) == 0)
 		return;
-	}
-	t = (time_t)(us / 1000000);
-	if (localtime_r(&t, &tm) == NULL ||
-	    strftime(dst, len, with_zone ? "%Y-%m-%d %H:%M:%S %Z" : "%Y-%m-%d %H:%M:%S", &tm) == 0)
+	if (m == NULL || json_int(m, &off) != 0 || off < -840 || off > 840)
+		die(EXIT_DAEMON, _("The collector sent a time zone this machine cannot use."));
+	snprintf(fixed, sizeof(fixed), "%c%02lld:%02lld", off < 0 ? '-' : '+',
+	    (off < 0 ? -off : off) / 60, (off < 0 ? -off : off) % 60);
+	if (tz_set(fixed, err, sizeof(err)) != 0)
+		die(EXIT_DAEMON, _("The collector sent a time zone this machine cannot use."));
+}
+
+/*
+ * The one form of a time for people (issue 16): an RFC 3339 time from the
+ * daemon in the collector's zone, dd/mm/yyyy in Vietnamese, yyyy-mm-dd
+ * otherwise and in CSV. labelled: "(UTC+07:00)" after it; else a table's
+ * heading says the zone (zone_heading()). The text itself if it is not a time.
+ */
+void
+people_time(char *dst, size_t len, const char *rfc3339, int labelled)
+{
+	int dmy = !output_csv && strcmp(i18n_language(), "vi") == 0;
+	long long us;
+
+	if (parse_time_us(rfc3339, &us) != 0 ||
+	    tz_time_people(dst, len, us, dmy, labelled ? 0 : now_us()) == 0)
 		snprintf(dst, len, "%s", rfc3339);
+}
+
+/* A heading over times: "TIME (UTC+07:00)", the zone now. */
+void
+zone_heading(char *dst, size_t len, const char *head)
+{
+	char label[32];
+
+	tz_label(label, sizeof(label), now_us());
+	snprintf(dst, len, "%s (%s)", head, label);
 }
 
 void

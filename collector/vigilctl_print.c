@@ -156,8 +156,13 @@ table_print_csv(const struct table *t)
 		fputs("\xef\xbb\xbf", stdout);
 		bom_written = 1;
 	}
-	for (c = 0; c < t->ncols && !table_no_heading; c++)
-		csv_field(t->heads[c], c + 1 == t->ncols);
+	for (c = 0; c < t->ncols && !table_no_heading; c++) {
+		char zh[128];
+
+		if (t->zoned & 1u << c)
+			zone_heading(zh, sizeof(zh), t->heads[c]);
+		csv_field(t->zoned & 1u << c ? zh : t->heads[c], c + 1 == t->ncols);
+	}
 	for (r = 0; r < t->nrows; r++)
 		for (c = 0; c < t->ncols; c++)
 			csv_field(t->cells[r * t->ncols + c], c + 1 == t->ncols);
@@ -168,6 +173,7 @@ table_print(const struct table *t)
 {
 	size_t width[16], used = 0, avail, c, r, w;
 	const char *heads[16];
+	char zh[16][128];
 
 	if (output_csv) {
 		table_print_csv(t);
@@ -176,8 +182,13 @@ table_print(const struct table *t)
 	if (t->ncols > sizeof(width) / sizeof(width[0]))
 		die(EXIT_DAEMON, _("A table has too many columns."));
 	/* Headings for people in their language; CSV keeps the English ones for scripts. */
-	for (c = 0; c < t->ncols; c++)
+	for (c = 0; c < t->ncols; c++) {
 		heads[c] = _(t->heads[c]);
+		if (t->zoned & 1u << c) {
+			zone_heading(zh[c], sizeof(zh[c]), heads[c]);
+			heads[c] = zh[c];
+		}
+	}
 	for (c = 0; c < t->ncols; c++) {
 		width[c] = display_width(heads[c]);
 		for (r = 0; r < t->nrows; r++)
@@ -230,14 +241,18 @@ bool_yes_no(const struct json_object *o, const char *key)
 	return strcmp(m->str, "true") == 0 ? "yes" : "no";
 }
 
+/* The members the daemon writes as times (its jw_time()): shown in its zone. */
 static int
 is_time_key(const char *key)
 {
-	return strcmp(key, "time") == 0 || strcmp(key, "received") == 0 ||
-	       strcmp(key, "first_seen") == 0 || strcmp(key, "last_seen") == 0 ||
-	       /* incidents, audit, escalation */
-	       strcmp(key, "opened") == 0 || strcmp(key, "acknowledged") == 0 ||
-	       strcmp(key, "resolved") == 0;
+	static const char *const keys[] = {
+	    "time", "received", "first_seen", "last_seen", "opened", "acknowledged", "resolved",
+	    "at", "created", "done", "due", "expires", "finished", "next", "state_since"};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(key, keys[i]) == 0)
+			return 1;
+	return 0;
 }
 
 static void
@@ -268,7 +283,7 @@ print_kv_block(const struct json_member *m, size_t n, int indent)
 		free(k);
 		shown = m[i].type == JSON_NULL ? "-" : m[i].str;
 		if (m[i].type == JSON_STRING && is_time_key(m[i].key)) {
-			local_time(when, sizeof(when), m[i].str, 1);
+			people_time(when, sizeof(when), m[i].str, 1);
 			shown = when;
 		}
 		v = escaped(shown, strlen(shown));
@@ -303,16 +318,17 @@ print_events(const struct reply *r, size_t from)
 	char when[64], recv[64];
 
 	table_init(&t, heads, right, 7);
+	t.zoned = 1u << 0 | 1u << 1;
 	for (size_t i = from; i < r->n; i++) {
 		const struct json_object *o = r->obj[i];
 		int odd = strcmp(val(o, "clock"), "ahead") == 0 ||
 		    strcmp(val(o, "clock"), "behind") == 0;
 
-		local_time(when, sizeof(when), val(o, "time"), 0);
+		people_time(when, sizeof(when), val(o, "time"), 0);
 		recv[0] = '\0';
 		if (odd) {
 			strncat(when, "!", sizeof(when) - strlen(when) - 1);
-			local_time(recv, sizeof(recv), val(o, "received"), 0);
+			people_time(recv, sizeof(recv), val(o, "received"), 0);
 		}
 		table_add(&t, (const char *const[]){when, recv, val(o, "agent"), val(o, "severity"),
 		                                    val(o, "category"), val(o, "rule"),
@@ -395,10 +411,11 @@ print_agents(const struct reply *r)
 	char when[64], nd[32], clock[32], st[64], other[256];
 
 	table_init(&t, heads, right, 16);
+	t.zoned = 1u << 6;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct json_object *o = r->obj[i];
 
-		local_time(when, sizeof(when), val(o, "last_seen"), 0);
+		people_time(when, sizeof(when), val(o, "last_seen"), 0);
 		clock_shown(o, clock, sizeof(clock));
 		/* "off (shutdown)": switched off on purpose, and why; "silent": stopped without a word. */
 		if (strcmp(val(o, "state"), "off") == 0)
@@ -436,14 +453,15 @@ print_incidents(const struct reply *r)
 	char first[64], last[64], due[64], title[1400];
 
 	table_init(&t, heads, right, 10);
+	t.zoned = 1u << 7 | 1u << 8;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct json_object *o = r->obj[i];
 
-		local_time(first, sizeof(first), val(o, "first_seen"), 0);
-		local_time(last, sizeof(last), val(o, "last_seen"), 0);
+		people_time(first, sizeof(first), val(o, "first_seen"), 0);
+		people_time(last, sizeof(last), val(o, "last_seen"), 0);
 		/* A report due (issue 17) goes in front of the title. */
 		if (val(o, "deadline")[0] != '\0') {
-			local_time(due, sizeof(due), val(o, "deadline_due"), 0);
+			people_time(due, sizeof(due), val(o, "deadline_due"), 0);
 			snprintf(title, sizeof(title), "[%s %s %s] %s", val(o, "deadline"), due,
 			         val(o, "deadline_state"), val(o, "title"));
 		} else {
@@ -539,8 +557,9 @@ print_timeline(const struct reply *r)
 	}
 	qsort(l, n, sizeof(*l), tl_cmp);
 	table_init(&t, heads, right, 4);
+	t.zoned = 1u << 0;
 	for (size_t i = 0; i < n; i++) {
-		local_time(when, sizeof(when), l[i].sort, 0);
+		people_time(when, sizeof(when), l[i].sort, 0);
 		table_add(&t, (const char *const[]){when, l[i].who, l[i].what, l[i].detail});
 	}
 	table_print(&t);
@@ -614,11 +633,12 @@ print_tokens(const struct reply *r)
 	char uses[64], when[64];
 
 	table_init(&t, heads, right, 6);
+	t.zoned = 1u << 4;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct json_object *o = r->obj[i];
 
 		snprintf(uses, sizeof(uses), "%s/%s", val(o, "uses"), val(o, "uses_max"));
-		local_time(when, sizeof(when), val(o, "expires"), 0);
+		people_time(when, sizeof(when), val(o, "expires"), 0);
 		table_add(&t, (const char *const[]){val(o, "id"), val(o, "unit"), uses,
 		                                    val(o, "state"), when, val(o, "created_by")});
 	}

@@ -310,10 +310,10 @@ print_deadlines(const struct reply *r)
 		const struct json_object *o = r->obj[i];
 		const char *to = member(o, "submitted_to");
 
-		local_time(due, sizeof(due), member(o, "due") != NULL ? member(o, "due") : "", 1);
+		people_time(due, sizeof(due), member(o, "due") != NULL ? member(o, "due") : "", 1);
 		printf(_("%-8s due %s: %s"), val(o, "kind"), due, val(o, "state"));
 		if (to != NULL && to[0] != '\0') {
-			local_time(sub, sizeof(sub), val(o, "submitted"), 0);
+			people_time(sub, sizeof(sub), val(o, "submitted"), 0);
 			printf(_(" (submitted %s by %s to %s, reference %s)"), sub,
 			       val(o, "submitted_by"), to, val(o, "reference"));
 		}

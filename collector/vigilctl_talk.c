@@ -130,6 +130,11 @@ take_line(const struct opts *o, const char *line, size_t len, struct reply *r)
 		fprintf(stderr, "vigilctl: %s\n", msg);
 		exit(EXIT_DAEMON);
 	}
+	if ((e = json_get(obj, "type")) != NULL && e->str != NULL && strcmp(e->str, "zone") == 0) {
+		zone_take(obj);
+		json_free(obj);
+		return;
+	}
 	if ((e = json_get(obj, "type")) != NULL && e->str != NULL && strcmp(e->str, "cursor") == 0) {
 		const struct json_member *a = json_get(obj, "after");
 
@@ -161,6 +166,9 @@ talk(const struct opts *o, struct request *req, struct reply *r)
 	ssize_t n;
 	int fd;
 
+	/* Times for people are shown in the collector's zone; --json keeps its UTC times. */
+	if (!o->json)
+		req_add(req, "zone", "1");
 	if (req->overflow)
 		usage_error(_("The request is longer than %d bytes."), CTL_MAX_REQUEST);
 	req->buf[req->len++] = '\n';

@@ -376,9 +376,26 @@ text_parse_ll(const char *s, long long min, long long max, long long *v)
 }
 
 size_t
-text_time_people(char *dst, size_t dstlen, long long time_us, int utc_offset_min, int dmy)
+text_zone_label(char *dst, size_t dstlen, int utc_offset_min)
 {
 	int off = utc_offset_min < 0 ? -utc_offset_min : utc_offset_min;
+	int n;
+
+	if (dstlen == 0)
+		return 0;
+	n = snprintf(dst, dstlen, "UTC%c%02d:%02d", utc_offset_min < 0 ? '-' : '+', off / 60,
+	    off % 60);
+	if (n < 0 || (size_t)n >= dstlen) {
+		dst[0] = '\0';
+		return 0;
+	}
+	return (size_t)n;
+}
+
+size_t
+text_time_people(char *dst, size_t dstlen, long long time_us, int utc_offset_min, int flags)
+{
+	char label[24];
 	long long days;
 	int n, y, mon, mday, tod;
 
@@ -391,15 +408,20 @@ text_time_people(char *dst, size_t dstlen, long long time_us, int utc_offset_min
 	clock_civil_from_days(days, &y, &mon, &mday);
 	if (y > 9999)
 		return 0;
+	label[0] = '\0';
+	if (!(flags & TEXT_TIME_BARE)) {
+		label[0] = ' ';
+		label[1] = '(';
+		text_zone_label(label + 2, sizeof(label) - 3, utc_offset_min);
+		strcat(label, ")");
+	}
 	/* The order of a date is the language's, as its words are. */
-	if (dmy)
-		n = snprintf(dst, dstlen, "%02d/%02d/%04d %02d:%02d:%02d (UTC%c%02d:%02d)", mday,
-		    mon, y, tod / 3600, tod / 60 % 60, tod % 60, utc_offset_min < 0 ? '-' : '+',
-		    off / 60, off % 60);
+	if (flags & TEXT_TIME_DMY)
+		n = snprintf(dst, dstlen, "%02d/%02d/%04d %02d:%02d:%02d%s", mday, mon, y,
+		    tod / 3600, tod / 60 % 60, tod % 60, label);
 	else
-		n = snprintf(dst, dstlen, "%04d-%02d-%02d %02d:%02d:%02d (UTC%c%02d:%02d)", y, mon,
-		    mday, tod / 3600, tod / 60 % 60, tod % 60, utc_offset_min < 0 ? '-' : '+',
-		    off / 60, off % 60);
+		n = snprintf(dst, dstlen, "%04d-%02d-%02d %02d:%02d:%02d%s", y, mon, mday,
+		    tod / 3600, tod / 60 % 60, tod % 60, label);
 	if (n < 0 || (size_t)n >= dstlen) {
 		dst[0] = '\0';
 		return 0;

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "vigil/err.h"
+#include "vigil/text.h"
 #include "vigil/tz.h"
 
 #define TZ_NAME_MAX 64
@@ -108,4 +109,20 @@ tz_offset_min(int64_t us)
 	if (localtime_r(&t, &tm) == NULL)
 		return 0;
 	return (int)(tm.tm_gmtoff / 60);
+}
+
+size_t
+tz_time_people(char *dst, size_t len, int64_t us, int dmy, int64_t heading_us)
+{
+	int off = tz_offset_min(us), flags = dmy ? TEXT_TIME_DMY : 0;
+
+	if (heading_us != 0 && off == tz_offset_min(heading_us))
+		flags |= TEXT_TIME_BARE;
+	return text_time_people(dst, len, us, off, flags);
+}
+
+size_t
+tz_label(char *dst, size_t len, int64_t us)
+{
+	return text_zone_label(dst, len, tz_offset_min(us));
 }

@@ -34,6 +34,10 @@
  *   backup dir=DIR (absolute, new)                               (admin)
  *   agent-reenroll agent=ID (a one-use token for ID's unit)      (admin)
  *
+ * Any request may also carry zone=1: the answer then begins with
+ * {"type":"zone","timezone":"Asia/Ho_Chi_Minh","utc_offset_min":420}, the
+ * zone times are shown in to people (status says the same two members).
+ *
  * Roles (collector/roles.h): root and the collector's own user may do
  * everything; members of operators_group may also run incident-action;
  * members of viewers_group may run the rest; anyone else is refused.

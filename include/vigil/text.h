@@ -71,12 +71,19 @@ const char *text_find_by(const char *hay, size_t hlen, const char *needle, size_
 /* Format a time in microseconds since the epoch as RFC 3339 UTC: 2026-11-25T10:00:00.123456Z */
 size_t text_time_rfc3339(char *dst, size_t dstlen, long long time_us);
 
+/* "UTC+07:00", "UTC-05:30": the label of a zone utc_offset_min minutes east of UTC. */
+size_t text_zone_label(char *dst, size_t dstlen, int utc_offset_min);
+
+#define TEXT_TIME_DMY 1  /* dd/mm/yyyy: the Vietnamese order */
+#define TEXT_TIME_BARE 2 /* without the zone: a table's heading says it */
+
 /*
  * A time for people, in the zone utc_offset_min minutes east of UTC, with the
- * zone said: "25/11/2026 17:00:03 (UTC+07:00)" (dmy: Vietnamese order) or
- * "2026-11-25 17:00:03 (UTC+07:00)". Writes "" (returns 0) for a time not
- * after the epoch or past year 9999, or when dst is too small.
+ * zone said: "25/11/2026 17:00:03 (UTC+07:00)" (flags TEXT_TIME_DMY) or
+ * "2026-11-25 17:00:03 (UTC+07:00)"; TEXT_TIME_BARE leaves " (UTC+07:00)"
+ * out. Writes "" (returns 0) for a time not after the epoch or past year
+ * 9999, or when dst is too small.
  */
-size_t text_time_people(char *dst, size_t dstlen, long long time_us, int utc_offset_min, int dmy);
+size_t text_time_people(char *dst, size_t dstlen, long long time_us, int utc_offset_min, int flags);
 
 #endif

@@ -22,4 +22,16 @@ int tz_set(const char *spec, char *err, size_t errlen);
 /* Minutes east of UTC of the zone set at time us (summer time included). */
 int tz_offset_min(int64_t us);
 
+/*
+ * A time for people in the zone set, in the one form the mails and vigilctl
+ * share (text_time_people()): dmy for the Vietnamese order. heading_us 0:
+ * labelled, "05/12/2026 14:03:00 (UTC+07:00)"; otherwise the label is left out
+ * when the offset at us is the one at heading_us (a table's heading says it)
+ * and kept when summer time makes it another. "" (0) as text_time_people().
+ */
+size_t tz_time_people(char *dst, size_t len, int64_t us, int dmy, int64_t heading_us);
+
+/* The zone's label at us, as headings carry it: "UTC+07:00". */
+size_t tz_label(char *dst, size_t len, int64_t us);
+
 #endif

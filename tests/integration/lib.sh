@@ -188,6 +188,22 @@ count_is() {
 	[ "$(events_of "$1")" = "$2" ]
 }
 
+# brute_force LOG: five failed passwords for nguyen from 203.0.113.7 appended
+# to LOG; waits for the brute-force incident and sets A to its id.
+brute_force() {
+	_i=1
+	while [ $_i -le 5 ]; do
+		echo "Nov 25 10:00:0$_i pc sshd[100$_i]: Failed password for nguyen from 203.0.113.7 port 5000$_i ssh2" >>"$1"
+		_i=$((_i + 1))
+	done
+	wait_for 20 "the brute-force incident" bruteforce_open
+	A=$(db "SELECT id FROM incidents WHERE rule = 'ssh.bruteforce';")
+}
+
+bruteforce_open() {
+	[ -n "$(db "SELECT id FROM incidents WHERE rule = 'ssh.bruteforce'")" ]
+}
+
 # gen_lines FIRST LAST: auth.log lines numbered FIRST..LAST; every 20th is a
 # failed SSH password for user uNNNNN, the rest are noise no rule matches.
 gen_lines() {

@@ -46,14 +46,7 @@ wait_for 20 "the agent to say hello" grep -q "says hello" "$T/collector.1.log"
 ctl() { "$BUILD/vigilctl" "$@"; }
 
 # ---- a brute force from 203.0.113.7 opens an incident ------------------------------------
-i=1
-while [ $i -le 5 ]; do
-	echo "Nov 25 10:00:0$i pc sshd[100$i]: Failed password for nguyen from 203.0.113.7 port 5000$i ssh2" >>"$T/pc-01.log"
-	i=$((i + 1))
-done
-incident_open() { [ -n "$(db "SELECT id FROM incidents WHERE rule = 'ssh.bruteforce'")" ]; }
-wait_for 20 "the brute-force incident" incident_open
-A=$(db "SELECT id FROM incidents WHERE rule = 'ssh.bruteforce';")
+brute_force "$T/pc-01.log"
 wait_for 20 "the IT officer's notification" test -s "$T/it.json"
 
 # ---- replies say what happened ------------------------------------------------------------
