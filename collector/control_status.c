@@ -31,6 +31,7 @@
 #include "control_int.h"
 #include "session.h"
 #include "compliance.h"
+#include "compliance_inv.h"
 #include "audit.h"
 #include "escalate.h"
 #include "escalate_run.h"
@@ -188,7 +189,6 @@ posture_glance(struct jw *w, const char *agent, int64_t last_us, int on)
 struct cw_machine {
 	char *agent, *host;
 	int compliant;
-	int listed;                      /* its host name is in the unit's list */
 };
 
 struct compliance_walk {
@@ -199,8 +199,6 @@ struct compliance_walk {
 	long long machines, compliant;
 	struct cw_machine *m;            /* the unit's machines */
 	size_t nm, capm;
-	long long in_list;               /* compliant machines named in the list */
-	const char *line_unit;           /* the unit whose line is being written */
 	int nomem;
 };
 
@@ -238,71 +236,67 @@ not_enrolled(struct compliance_walk *cw, const char *unit, const char *host, con
 	machine_line(cw, "", unit, host, why, 0);
 }
 
-/* One declared PC of the list: its agent (by host name, any case), or "not enrolled". */
-static int
-inventory_pc_row(void *arg, const char *name, const char *mac)
-{
-	struct compliance_walk *cw = arg;
-	char why[320];
-
-	(void)mac;
-	for (size_t i = 0; i < cw->nm; i++)
-		if (!cw->m[i].listed && text_same_word(cw->m[i].host, name)) {
-			cw->m[i].listed = 1;
-			cw->in_list += cw->m[i].compliant;
-			return 0;
-		}
-	snprintf(why, sizeof(why), "not enrolled: %s", name);
-	not_enrolled(cw, cw->line_unit, name, why);
-	return 0;
-}
-
 /*
- * The unit's denominator: its declared inventory when it has one (DESIGN
- * §5, "Honest KPI"), else the machines that report. With a list, only the
- * listed PCs can be compliant, and agents not on it are named.
+ * The unit's line: its denominator and numerator as compliance_inv.c counts
+ * them (the summary counts alike); declared PCs with no agent and agents
+ * not on the list are named.
  */
 static void
 compliance_unit_line(struct compliance_walk *cw, const char *unit)
 {
 	struct jw *w = cw->w;
-	struct store *st = w->ctl->c->store;
-	long long num = cw->compliant, den = cw->machines;
-	int64_t declared = 0;
-	int listed = 0, has = 0;
-	char why[128];
+	struct compliance_inv inv;
+	struct compliance_inv_count n;
+	const char **hosts = NULL;
+	int *ok = NULL;
+	unsigned char *counts = NULL, *taken = NULL;
+	char why[320];
 
-	if (store_inventory_get(st, unit, &declared, &listed) == 0 && (declared > 0 || listed)) {
-		has = 1;
-		den = declared;
-		if (listed) {
-			cw->in_list = 0;
-			cw->line_unit = unit;
-			(void)store_inventory_pcs(st, unit, inventory_pc_row, cw);
-			num = cw->in_list;
-			for (size_t i = 0; i < cw->nm; i++)
-				if (!cw->m[i].listed) {
-					machine_line(cw, cw->m[i].agent, unit, cw->m[i].host,
-					             "not in the inventory", 0);
-				}
-		} else {
-			num = num < den ? num : den;
-			if (cw->machines < declared) {
-				snprintf(why, sizeof(why), "%lld declared PCs have no agent (not enrolled)",
-				    (long long)declared - cw->machines);
-				not_enrolled(cw, unit, "", why);
+	memset(&n, 0, sizeof(n));
+	if (compliance_inv_read(w->ctl->c->store, unit, &inv) != 0 ||
+	    (hosts = calloc(cw->nm + 1, sizeof(*hosts))) == NULL ||
+	    (ok = calloc(cw->nm + 1, sizeof(*ok))) == NULL ||
+	    (counts = calloc(cw->nm + 1, 1)) == NULL ||
+	    (taken = calloc(inv.nnames + 1, 1)) == NULL) {
+		/* Without its inventory the unit is counted on its machines. */
+		compliance_inv_free(&inv);
+		n.den = cw->machines;
+		n.num = cw->compliant;
+	} else {
+		for (size_t i = 0; i < cw->nm; i++) {
+			hosts[i] = cw->m[i].host;
+			ok[i] = cw->m[i].compliant;
+		}
+		compliance_inv_count(&inv, hosts, ok, cw->nm, counts, taken, &n);
+		for (size_t j = 0; inv.listed && j < inv.nnames; j++)
+			if (!taken[j]) {
+				snprintf(why, sizeof(why), "not enrolled: %s", inv.names[j]);
+				not_enrolled(cw, unit, inv.names[j], why);
 			}
+		for (size_t i = 0; i < cw->nm; i++)
+			if (!counts[i])
+				machine_line(cw, cw->m[i].agent, unit, cw->m[i].host,
+				    "not in the inventory", 0);
+		if (!inv.listed && n.no_agent > 0) {
+			snprintf(why, sizeof(why), "%lld declared PCs have no agent (not enrolled)",
+			    n.no_agent);
+			not_enrolled(cw, unit, "", why);
 		}
 	}
+	compliance_inv_free(&inv);
+	free(hosts);
+	free(ok);
+	free(counts);
+	free(taken);
 	cw_machines_free(cw);
 	jw_begin(w);
 	jw_str(w, "type", "unit");
 	jw_str(w, "unit", unit);
 	jw_int(w, "machines", cw->machines);
-	if (has)
-		jw_int(w, "declared", den);
-	jw_int(w, "compliant", num);
-	jw_int(w, "percent", compliance_percent(num, den));
+	if (n.has_inventory)
+		jw_int(w, "declared", n.den);
+	jw_int(w, "compliant", n.num);
+	jw_int(w, "percent", compliance_percent(n.num, n.den));
 	jw_int(w, "target", 100);
 	jw_end(w);
 }
@@ -343,7 +337,6 @@ compliance_row(void *arg, const struct store_posture_row *r)
 	cw->m[cw->nm].agent = strdup(r->agent);
 	cw->m[cw->nm].host = strdup(r->hostname);
 	cw->m[cw->nm].compliant = res.compliant;
-	cw->m[cw->nm].listed = 0;
 	if (cw->m[cw->nm].agent == NULL || cw->m[cw->nm].host == NULL) {
 		free(cw->m[cw->nm].agent);
 		free(cw->m[cw->nm].host);
