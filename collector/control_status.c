@@ -20,6 +20,7 @@
 
 #include "vigil/ctl.h"
 #include "vigil/err.h"
+#include "vigil/i18n.h"
 #include "vigil/log.h"
 #include "vigil/names.h"
 #include "vigil/privdrop.h"
@@ -77,7 +78,7 @@ posture_last_seen(struct collector *c, const char *agent, int64_t stored_us, int
  */
 static int64_t
 posture_judge(const struct collector *c, const struct store_posture_row *r, int64_t last_us,
-    int on, int64_t now_us, struct compliance_result *res)
+    int on, int64_t now_us, const char *lang, struct compliance_result *res)
 {
 	struct compliance_facts f;
 	struct compliance_limits l;
@@ -93,7 +94,7 @@ posture_judge(const struct collector *c, const struct store_posture_row *r, int6
 	f.audit_policy = r->audit_policy;
 	f.security_updates_pending = r->security_updates_pending;
 	f.security_pending_since_us = r->security_pending_since_us;
-	compliance_eval(&f, &l, now_us, res);
+	compliance_eval_in(lang, &f, &l, now_us, res);
 	return compliance_as_of(&f, now_us);
 }
 
@@ -114,7 +115,7 @@ posture_glance_row(void *arg, const struct store_posture_row *r)
 	int64_t as_of;
 
 	/* The signatures' age as compliance saw it: at the machine's last word when it is off. */
-	as_of = posture_judge(w->ctl->c, r, g->last_us, g->on, g->now_us, &res);
+	as_of = posture_judge(w->ctl->c, r, g->last_us, g->on, g->now_us, NULL, &res);
 	if (!r->has_posture)
 		posture_null(w, "av");
 	else if (r->av_product[0] == '\0')
@@ -195,6 +196,7 @@ struct compliance_walk {
 	struct jw *w;
 	struct jw mw;                    /* machines, into their own buffer */
 	int64_t now_us;
+	const char *lang;                /* the reasons' language: the request's */
 	char *unit;                      /* the unit being counted; NULL before the first */
 	long long machines, compliant;
 	struct cw_machine *m;            /* the unit's machines */
@@ -250,6 +252,7 @@ compliance_unit_line(struct compliance_walk *cw, const char *unit)
 	const char **hosts = NULL;
 	int *ok = NULL;
 	unsigned char *counts = NULL, *taken = NULL;
+	const char *lang = cw->lang != NULL ? cw->lang : i18n_language();
 	char why[320];
 
 	memset(&n, 0, sizeof(n));
@@ -270,16 +273,18 @@ compliance_unit_line(struct compliance_walk *cw, const char *unit)
 		compliance_inv_count(&inv, hosts, ok, cw->nm, counts, taken, &n);
 		for (size_t j = 0; inv.listed && j < inv.nnames; j++)
 			if (!taken[j]) {
-				snprintf(why, sizeof(why), "not enrolled: %s", inv.names[j]);
+				snprintf(why, sizeof(why), i18n_text_in(lang, "not enrolled: %s"),
+				    inv.names[j]);
 				not_enrolled(cw, unit, inv.names[j], why);
 			}
 		for (size_t i = 0; i < cw->nm; i++)
 			if (!counts[i])
 				machine_line(cw, cw->m[i].agent, unit, cw->m[i].host,
-				    "not in the inventory", 0);
+				    i18n_text_in(lang, "not in the inventory"), 0);
 		if (!inv.listed && n.no_agent > 0) {
-			snprintf(why, sizeof(why), "%lld declared PCs have no agent (not enrolled)",
-			    n.no_agent);
+			snprintf(why, sizeof(why), i18n_ntext_in(lang, "%lld declared PC has no "
+			    "agent (not enrolled)", "%lld declared PCs have no agent (not enrolled)",
+			    (unsigned long)n.no_agent), n.no_agent);
 			not_enrolled(cw, unit, "", why);
 		}
 	}
@@ -321,7 +326,7 @@ compliance_row(void *arg, const struct store_posture_row *r)
 		cw->machines = cw->compliant = 0;
 	}
 	last = posture_last_seen(c, r->agent, r->last_seen_us, &on);
-	(void)posture_judge(c, r, last, on, cw->now_us, &res);
+	(void)posture_judge(c, r, last, on, cw->now_us, cw->lang, &res);
 	cw->machines++;
 	if (cw->nm == cw->capm) {
 		size_t cap = cw->capm ? cw->capm * 2 : 64;
@@ -357,9 +362,9 @@ int
 cmd_compliance(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
     size_t errlen)
 {
-	static const char *const known[] = { "unit", NULL };
+	static const char *const known[] = { "unit", "lang", NULL };
 	struct compliance_walk cw;
-	const char *unit;
+	const char *unit, *lang;
 	int rc;
 
 	if (args_check(args, nargs, known, err, errlen) != 0)
@@ -369,7 +374,11 @@ cmd_compliance(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err
 		bad_arg(err, errlen, "unit", unit, "a unit name");
 		return -1;
 	}
+	/* vigilctl says its language; the reasons go in it when there is a catalog. */
+	if ((lang = arg_get(args, nargs, "lang")) != NULL && !i18n_known(lang))
+		lang = NULL;
 	memset(&cw, 0, sizeof(cw));
+	cw.lang = lang;
 	cw.w = w;
 	cw.mw.ctl = w->ctl;
 	cw.now_us = clock_now_us();

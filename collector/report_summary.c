@@ -138,7 +138,8 @@ take_posture(void *arg, const struct store_posture_hist *h)
 	f.av_signatures_us = h->av_signatures_us;
 	f.security_updates_pending = h->security_updates_pending;
 	f.security_pending_since_us = h->security_pending_since_us;
-	compliance_eval(&f, &l, h->recv_us, &r);
+	/* The summary is a document in Vietnamese: its reasons too. */
+	compliance_eval_in("vi", &f, &l, h->recv_us, &r);
 	a->post[a->npost].machine = a->machines[m];
 	a->post[a->npost].time_us = h->recv_us;
 	a->post[a->npost].compliant = r.compliant;
