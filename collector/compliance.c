@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "vigil/err.h"
+#include "vigil/i18n.h"
 #include "compliance.h"
 
 #define US_PER_S 1000000LL
@@ -22,6 +23,7 @@ struct reasons {
 	char *buf;
 	size_t len, cap;
 	int full;              /* "..." ends the list: nothing more is added */
+	const char *lang;      /* the reasons' language */
 };
 
 static void reason_add(struct reasons *rs, const char *fmt, ...)
@@ -31,7 +33,7 @@ static void reason_add(struct reasons *rs, const char *fmt, ...)
 static void
 reason_add(struct reasons *rs, const char *fmt, ...)
 {
-	char one[160];
+	char one[320];         /* a sentence of the longest language (Vietnamese) */
 	size_t n, sep;
 	va_list ap;
 
@@ -43,7 +45,7 @@ reason_add(struct reasons *rs, const char *fmt, ...)
 	if (rs->full)
 		return;
 	if (rs->len + sep + n + 1 > rs->cap) {
-		/* cap is far above one sentence's 160 bytes: "; ..." always fits. */
+		/* cap is above one sentence's 320 bytes: "; ..." always fits. */
 		memcpy(rs->buf + rs->len, "; ...", 6);
 		rs->len += 5;
 		rs->full = 1;
@@ -59,18 +61,18 @@ reason_add(struct reasons *rs, const char *fmt, ...)
 
 /* A span for people, rounded down: "90 s", "12 min", "5 h", "10 days". */
 static void
-span(char *buf, size_t len, int64_t us)
+span(const struct reasons *rs, char *buf, size_t len, int64_t us)
 {
 	if (us < 0)
 		us = 0;
 	if (us >= 2 * US_PER_DAY)
-		snprintf(buf, len, "%lld days", (long long)(us / US_PER_DAY));
+		snprintf(buf, len, i18n_text_in(rs->lang, "%lld days"), (long long)(us / US_PER_DAY));
 	else if (us >= 2 * US_PER_H)
-		snprintf(buf, len, "%lld h", (long long)(us / US_PER_H));
+		snprintf(buf, len, i18n_text_in(rs->lang, "%lld h"), (long long)(us / US_PER_H));
 	else if (us >= 2 * US_PER_MIN)
-		snprintf(buf, len, "%lld min", (long long)(us / US_PER_MIN));
+		snprintf(buf, len, i18n_text_in(rs->lang, "%lld min"), (long long)(us / US_PER_MIN));
 	else
-		snprintf(buf, len, "%lld s", (long long)(us / US_PER_S));
+		snprintf(buf, len, i18n_text_in(rs->lang, "%lld s"), (long long)(us / US_PER_S));
 }
 
 long long
@@ -100,16 +102,16 @@ judge_seen(const struct compliance_facts *f, const struct compliance_limits *l,
 
 	if (f->last_seen_us <= 0) {
 		r->violations |= COMPLIANCE_NOT_SEEN;
-		reason_add(rs, "agent never reported");
+		reason_add(rs, "%s", i18n_text_in(rs->lang, "agent never reported"));
 		return;
 	}
 	/* Off or silent for a while is no fault; a long absence is: nobody knows its state. */
 	if (f->on || now_us - f->last_seen_us <= l->offline_after_us)
 		return;
 	r->violations |= COMPLIANCE_NOT_SEEN;
-	span(age, sizeof(age), now_us - f->last_seen_us);
-	span(lim, sizeof(lim), l->offline_after_us);
-	reason_add(rs, "not seen for %s (limit %s)", age, lim);
+	span(rs, age, sizeof(age), now_us - f->last_seen_us);
+	span(rs, lim, sizeof(lim), l->offline_after_us);
+	reason_add(rs, i18n_text_in(rs->lang, "not seen for %s (limit %s)"), age, lim);
 }
 
 static void
@@ -121,29 +123,29 @@ judge_antivirus(const struct compliance_facts *f, const struct compliance_limits
 
 	if (av[0] == '\0') {
 		r->violations |= COMPLIANCE_NO_AV;
-		reason_add(rs, "no antivirus found");
+		reason_add(rs, "%s", i18n_text_in(rs->lang, "no antivirus found"));
 	} else if (f->av_running == TRISTATE_NO) {
 		r->violations |= COMPLIANCE_AV_STOPPED;
-		reason_add(rs, "antivirus %.40s not running", av);
+		reason_add(rs, i18n_text_in(rs->lang, "antivirus %.40s not running"), av);
 	} else if (f->av_running != TRISTATE_YES) {
 		r->violations |= COMPLIANCE_AV_UNKNOWN;
-		reason_add(rs, "antivirus %.40s state unknown", av);
+		reason_add(rs, i18n_text_in(rs->lang, "antivirus %.40s state unknown"), av);
 	}
 	/* Without a product there are no signatures to speak of: one reason is enough. */
 	if (av[0] == '\0')
 		return;
 	if (f->av_signatures_us <= 0) {
 		r->violations |= COMPLIANCE_SIGS_UNKNOWN;
-		reason_add(rs, "signature date unknown");
+		reason_add(rs, "%s", i18n_text_in(rs->lang, "signature date unknown"));
 		return;
 	}
 	/* A date ahead of our clock is as fresh as can be. */
 	if (now_us - f->av_signatures_us < l->signature_max_age_us)
 		return;
 	r->violations |= COMPLIANCE_SIGS_OLD;
-	span(age, sizeof(age), now_us - f->av_signatures_us);
-	span(lim, sizeof(lim), l->signature_max_age_us);
-	reason_add(rs, "signatures %s old (limit %s)", age, lim);
+	span(rs, age, sizeof(age), now_us - f->av_signatures_us);
+	span(rs, lim, sizeof(lim), l->signature_max_age_us);
+	reason_add(rs, i18n_text_in(rs->lang, "signatures %s old (limit %s)"), age, lim);
 }
 
 static void
@@ -155,25 +157,34 @@ judge_updates(const struct compliance_facts *f, const struct compliance_limits *
 
 	if (n < 0 || n == 0)
 		return;
-	span(lim, sizeof(lim), l->security_grace_us);
+	span(rs, lim, sizeof(lim), l->security_grace_us);
 	/* The agent always dates a pending update; no date is treated as waiting forever. */
 	if (f->security_pending_since_us <= 0) {
 		r->violations |= COMPLIANCE_SECURITY_LATE;
-		reason_add(rs, "%d security update%s pending since an unknown time (grace %s)",
-		    (int)n, n == 1 ? "" : "s", lim);
+		reason_add(rs, i18n_ntext_in(rs->lang, "%d security update pending since an "
+		    "unknown time (grace %s)", "%d security updates pending since an unknown time "
+		    "(grace %s)", (unsigned long)n), (int)n, lim);
 		return;
 	}
 	if (now_us - f->security_pending_since_us <= l->security_grace_us)
 		return;
 	r->violations |= COMPLIANCE_SECURITY_LATE;
-	span(age, sizeof(age), now_us - f->security_pending_since_us);
-	reason_add(rs, "%d security update%s pending for %s (grace %s)", (int)n,
-	    n == 1 ? "" : "s", age, lim);
+	span(rs, age, sizeof(age), now_us - f->security_pending_since_us);
+	reason_add(rs, i18n_ntext_in(rs->lang, "%d security update pending for %s (grace %s)",
+	    "%d security updates pending for %s (grace %s)", (unsigned long)n), (int)n, age,
+	    lim);
 }
 
 int
 compliance_eval(const struct compliance_facts *f, const struct compliance_limits *l,
     int64_t now_us, struct compliance_result *r)
+{
+	return compliance_eval_in(NULL, f, l, now_us, r);
+}
+
+int
+compliance_eval_in(const char *lang, const struct compliance_facts *f,
+    const struct compliance_limits *l, int64_t now_us, struct compliance_result *r)
 {
 	struct reasons rs;
 
@@ -184,22 +195,24 @@ compliance_eval(const struct compliance_facts *f, const struct compliance_limits
 	rs.len = 0;
 	rs.cap = sizeof(r->reasons) - 5;   /* room for "; ..." */
 	rs.full = 0;
+	rs.lang = lang != NULL ? lang : i18n_language();
 	judge_seen(f, l, now_us, r, &rs);
 	if (!f->has_posture) {
 		r->violations |= COMPLIANCE_NO_POSTURE;
-		reason_add(&rs, "no posture reported");
+		reason_add(&rs, "%s", i18n_text_in(rs.lang, "no posture reported"));
 	} else {
 		judge_antivirus(f, l, compliance_as_of(f, now_us), r, &rs);
 		judge_updates(f, l, compliance_as_of(f, now_us), r, &rs);
 		/* Notes come after every violation. */
 		if (f->security_updates_pending < 0) {
 			r->notes |= COMPLIANCE_NOTE_UPDATES_UNKNOWN;
-			reason_add(&rs, "updates unknown");
+			reason_add(&rs, "%s", i18n_text_in(rs.lang, "updates unknown"));
 		}
 		if (f->audit_policy != NULL &&
 		    strncmp(f->audit_policy, "incomplete:", 11) == 0) {
 			r->notes |= COMPLIANCE_NOTE_AUDIT_INCOMPLETE;
-			reason_add(&rs, "audit policy incomplete:%.200s", f->audit_policy + 11);
+			reason_add(&rs, i18n_text_in(rs.lang, "audit policy incomplete:%.200s"),
+			    f->audit_policy + 11);
 		}
 	}
 	r->compliant = r->violations == 0;

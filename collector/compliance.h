@@ -79,9 +79,15 @@ struct compliance_result {
 /* The time f is judged as of at now_us: now when on, else its last word (never later than now). */
 int64_t compliance_as_of(const struct compliance_facts *f, int64_t now_us);
 
-/* Judge one machine at now_us. Returns 0, or VIGIL_ERR_INVAL for NULL arguments. */
+/*
+ * Judge one machine at now_us, its reasons in the program's language
+ * (i18n_set_language()). Returns 0, or VIGIL_ERR_INVAL for NULL arguments.
+ */
 int compliance_eval(const struct compliance_facts *f, const struct compliance_limits *l,
     int64_t now_us, struct compliance_result *r);
+/* The same with the reasons in lang ("vi", "en"; NULL: the program's language). */
+int compliance_eval_in(const char *lang, const struct compliance_facts *f,
+    const struct compliance_limits *l, int64_t now_us, struct compliance_result *r);
 
 /*
  * compliant of machines as a whole percentage, rounded to the nearest, but

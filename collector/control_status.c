@@ -20,6 +20,7 @@
 
 #include "vigil/ctl.h"
 #include "vigil/err.h"
+#include "vigil/i18n.h"
 #include "vigil/log.h"
 #include "vigil/names.h"
 #include "vigil/privdrop.h"
@@ -31,6 +32,7 @@
 #include "control_int.h"
 #include "session.h"
 #include "compliance.h"
+#include "compliance_inv.h"
 #include "audit.h"
 #include "escalate.h"
 #include "escalate_run.h"
@@ -76,7 +78,7 @@ posture_last_seen(struct collector *c, const char *agent, int64_t stored_us, int
  */
 static int64_t
 posture_judge(const struct collector *c, const struct store_posture_row *r, int64_t last_us,
-    int on, int64_t now_us, struct compliance_result *res)
+    int on, int64_t now_us, const char *lang, struct compliance_result *res)
 {
 	struct compliance_facts f;
 	struct compliance_limits l;
@@ -92,7 +94,7 @@ posture_judge(const struct collector *c, const struct store_posture_row *r, int6
 	f.audit_policy = r->audit_policy;
 	f.security_updates_pending = r->security_updates_pending;
 	f.security_pending_since_us = r->security_pending_since_us;
-	compliance_eval(&f, &l, now_us, res);
+	compliance_eval_in(lang, &f, &l, now_us, res);
 	return compliance_as_of(&f, now_us);
 }
 
@@ -113,7 +115,7 @@ posture_glance_row(void *arg, const struct store_posture_row *r)
 	int64_t as_of;
 
 	/* The signatures' age as compliance saw it: at the machine's last word when it is off. */
-	as_of = posture_judge(w->ctl->c, r, g->last_us, g->on, g->now_us, &res);
+	as_of = posture_judge(w->ctl->c, r, g->last_us, g->on, g->now_us, NULL, &res);
 	if (!r->has_posture)
 		posture_null(w, "av");
 	else if (r->av_product[0] == '\0')
@@ -188,19 +190,17 @@ posture_glance(struct jw *w, const char *agent, int64_t last_us, int on)
 struct cw_machine {
 	char *agent, *host;
 	int compliant;
-	int listed;                      /* its host name is in the unit's list */
 };
 
 struct compliance_walk {
 	struct jw *w;
 	struct jw mw;                    /* machines, into their own buffer */
 	int64_t now_us;
+	const char *lang;                /* the reasons' language: the request's */
 	char *unit;                      /* the unit being counted; NULL before the first */
 	long long machines, compliant;
 	struct cw_machine *m;            /* the unit's machines */
 	size_t nm, capm;
-	long long in_list;               /* compliant machines named in the list */
-	const char *line_unit;           /* the unit whose line is being written */
 	int nomem;
 };
 
@@ -238,71 +238,70 @@ not_enrolled(struct compliance_walk *cw, const char *unit, const char *host, con
 	machine_line(cw, "", unit, host, why, 0);
 }
 
-/* One declared PC of the list: its agent (by host name, any case), or "not enrolled". */
-static int
-inventory_pc_row(void *arg, const char *name, const char *mac)
-{
-	struct compliance_walk *cw = arg;
-	char why[320];
-
-	(void)mac;
-	for (size_t i = 0; i < cw->nm; i++)
-		if (!cw->m[i].listed && text_same_word(cw->m[i].host, name)) {
-			cw->m[i].listed = 1;
-			cw->in_list += cw->m[i].compliant;
-			return 0;
-		}
-	snprintf(why, sizeof(why), "not enrolled: %s", name);
-	not_enrolled(cw, cw->line_unit, name, why);
-	return 0;
-}
-
 /*
- * The unit's denominator: its declared inventory when it has one (DESIGN
- * §5, "Honest KPI"), else the machines that report. With a list, only the
- * listed PCs can be compliant, and agents not on it are named.
+ * The unit's line: its denominator and numerator as compliance_inv.c counts
+ * them (the summary counts alike); declared PCs with no agent and agents
+ * not on the list are named.
  */
 static void
 compliance_unit_line(struct compliance_walk *cw, const char *unit)
 {
 	struct jw *w = cw->w;
-	struct store *st = w->ctl->c->store;
-	long long num = cw->compliant, den = cw->machines;
-	int64_t declared = 0;
-	int listed = 0, has = 0;
-	char why[128];
+	struct compliance_inv inv;
+	struct compliance_inv_count n;
+	const char **hosts = NULL;
+	int *ok = NULL;
+	unsigned char *counts = NULL, *taken = NULL;
+	const char *lang = cw->lang != NULL ? cw->lang : i18n_language();
+	char why[320];
 
-	if (store_inventory_get(st, unit, &declared, &listed) == 0 && (declared > 0 || listed)) {
-		has = 1;
-		den = declared;
-		if (listed) {
-			cw->in_list = 0;
-			cw->line_unit = unit;
-			(void)store_inventory_pcs(st, unit, inventory_pc_row, cw);
-			num = cw->in_list;
-			for (size_t i = 0; i < cw->nm; i++)
-				if (!cw->m[i].listed) {
-					machine_line(cw, cw->m[i].agent, unit, cw->m[i].host,
-					             "not in the inventory", 0);
-				}
-		} else {
-			num = num < den ? num : den;
-			if (cw->machines < declared) {
-				snprintf(why, sizeof(why), "%lld declared PCs have no agent (not enrolled)",
-				    (long long)declared - cw->machines);
-				not_enrolled(cw, unit, "", why);
+	memset(&n, 0, sizeof(n));
+	if (compliance_inv_read(w->ctl->c->store, unit, &inv) != 0 ||
+	    (hosts = calloc(cw->nm + 1, sizeof(*hosts))) == NULL ||
+	    (ok = calloc(cw->nm + 1, sizeof(*ok))) == NULL ||
+	    (counts = calloc(cw->nm + 1, 1)) == NULL ||
+	    (taken = calloc(inv.nnames + 1, 1)) == NULL) {
+		/* Without its inventory the unit is counted on its machines. */
+		compliance_inv_free(&inv);
+		n.den = cw->machines;
+		n.num = cw->compliant;
+	} else {
+		for (size_t i = 0; i < cw->nm; i++) {
+			hosts[i] = cw->m[i].host;
+			ok[i] = cw->m[i].compliant;
+		}
+		compliance_inv_count(&inv, hosts, ok, cw->nm, counts, taken, &n);
+		for (size_t j = 0; inv.listed && j < inv.nnames; j++)
+			if (!taken[j]) {
+				snprintf(why, sizeof(why), i18n_text_in(lang, "not enrolled: %s"),
+				    inv.names[j]);
+				not_enrolled(cw, unit, inv.names[j], why);
 			}
+		for (size_t i = 0; i < cw->nm; i++)
+			if (!counts[i])
+				machine_line(cw, cw->m[i].agent, unit, cw->m[i].host,
+				    i18n_text_in(lang, "not in the inventory"), 0);
+		if (!inv.listed && n.no_agent > 0) {
+			snprintf(why, sizeof(why), i18n_ntext_in(lang, "%lld declared PC has no "
+			    "agent (not enrolled)", "%lld declared PCs have no agent (not enrolled)",
+			    (unsigned long)n.no_agent), n.no_agent);
+			not_enrolled(cw, unit, "", why);
 		}
 	}
+	compliance_inv_free(&inv);
+	free(hosts);
+	free(ok);
+	free(counts);
+	free(taken);
 	cw_machines_free(cw);
 	jw_begin(w);
 	jw_str(w, "type", "unit");
 	jw_str(w, "unit", unit);
 	jw_int(w, "machines", cw->machines);
-	if (has)
-		jw_int(w, "declared", den);
-	jw_int(w, "compliant", num);
-	jw_int(w, "percent", compliance_percent(num, den));
+	if (n.has_inventory)
+		jw_int(w, "declared", n.den);
+	jw_int(w, "compliant", n.num);
+	jw_int(w, "percent", compliance_percent(n.num, n.den));
 	jw_int(w, "target", 100);
 	jw_end(w);
 }
@@ -327,7 +326,7 @@ compliance_row(void *arg, const struct store_posture_row *r)
 		cw->machines = cw->compliant = 0;
 	}
 	last = posture_last_seen(c, r->agent, r->last_seen_us, &on);
-	(void)posture_judge(c, r, last, on, cw->now_us, &res);
+	(void)posture_judge(c, r, last, on, cw->now_us, cw->lang, &res);
 	cw->machines++;
 	if (cw->nm == cw->capm) {
 		size_t cap = cw->capm ? cw->capm * 2 : 64;
@@ -343,7 +342,6 @@ compliance_row(void *arg, const struct store_posture_row *r)
 	cw->m[cw->nm].agent = strdup(r->agent);
 	cw->m[cw->nm].host = strdup(r->hostname);
 	cw->m[cw->nm].compliant = res.compliant;
-	cw->m[cw->nm].listed = 0;
 	if (cw->m[cw->nm].agent == NULL || cw->m[cw->nm].host == NULL) {
 		free(cw->m[cw->nm].agent);
 		free(cw->m[cw->nm].host);
@@ -364,9 +362,9 @@ int
 cmd_compliance(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
     size_t errlen)
 {
-	static const char *const known[] = { "unit", NULL };
+	static const char *const known[] = { "unit", "lang", NULL };
 	struct compliance_walk cw;
-	const char *unit;
+	const char *unit, *lang;
 	int rc;
 
 	if (args_check(args, nargs, known, err, errlen) != 0)
@@ -376,7 +374,11 @@ cmd_compliance(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err
 		bad_arg(err, errlen, "unit", unit, "a unit name");
 		return -1;
 	}
+	/* vigilctl says its language; the reasons go in it when there is a catalog. */
+	if ((lang = arg_get(args, nargs, "lang")) != NULL && !i18n_known(lang))
+		lang = NULL;
 	memset(&cw, 0, sizeof(cw));
+	cw.lang = lang;
 	cw.w = w;
 	cw.mw.ctl = w->ctl;
 	cw.now_us = clock_now_us();

@@ -167,7 +167,9 @@ struct escalate_route {
 	long long group_wait;               /* ms */
 	long long group_interval;           /* ms */
 	long long repeat_interval;          /* ms; 0: the chain's */
+	char reportable[64];                /* report kinds an incident it opens starts: "breach,notice" */
 	/* compiled */
+	unsigned report_kinds;              /* 1 << DL_NOTICE ... (report/deadline.h); 0: none */
 	uint32_t categories;                /* bit per category; 0: any */
 	int severity;                       /* minimum */
 	int chain_index;                    /* -1: none */

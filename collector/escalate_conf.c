@@ -20,6 +20,7 @@
 #include "vigil/names.h"
 
 #include "escalate_int.h"
+#include "report_run.h"
 #include "budget.h"
 #include "sms.h"
 
@@ -152,6 +153,9 @@ static const struct cfg_key route_keys[] = {
 	    group_interval, "New incidents of a group that has notified go out this often."),
 	HNUM("repeat_interval", CFG_DURATION, NULL, MIN_MS, 30 * DAY_MS, struct escalate_route,
 	    repeat_interval, "Overrides the chain's repeat_interval."),
+	RKEY("reportable", CFG_STRING, "none", reportable,
+	    "Reports an incident this route opens owes at once (their deadlines start): "
+	    "notice, initial, closing, breach, comma-separated; none: no report."),
 	{ NULL },
 };
 
@@ -641,7 +645,7 @@ check_chain(struct checker *k, const struct escalate_conf *c, struct escalate_ch
 static int
 check_route(struct checker *k, const struct escalate_conf *c, struct escalate_route *r)
 {
-	char buf[ESC_LIST_MAX], *w[WORDS_MAX + 1];
+	char buf[ESC_LIST_MAX], *w[WORDS_MAX + 1], why[160];
 	int n, i, v;
 	size_t j;
 	int rc;
@@ -688,6 +692,10 @@ check_route(struct checker *k, const struct escalate_conf *c, struct escalate_ro
 			    w[i]);
 		r->group_fields |= group_fields[j].bit;
 	}
+	r->report_kinds = 0;
+	if (strcmp(r->reportable, "none") != 0 && r->reportable[0] != '\0' &&
+	    report_run_kinds(r->reportable, &r->report_kinds, why, sizeof why) != 0)
+		return cerr(k, "route", r->label, "reportable", "%s", why);
 	return 0;
 }
 

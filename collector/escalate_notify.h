@@ -43,4 +43,20 @@ int escalate_notify_who(const struct escalate_conf *c, const char *who, size_t *
 int escalate_notify_now(struct collector *c, int64_t id, const char *who, const char *actor,
     int64_t now_us, struct escalate_told *told, size_t *ntold, char *err, size_t errlen);
 
+/*
+ * The chain of incident id at level (its first level when a route's chain
+ * is shorter; a route without a chain: its notify_now), whatever its state:
+ * also once it is resolved, when the escalation has stopped (a closing
+ * report's deadline still needs people). Told as escalate_notify_now()
+ * tells; why ends each audit record. 0, or -1 with a sentence in err.
+ */
+int escalate_notify_level(struct collector *c, int64_t id, int level, const char *actor,
+    const char *why, int64_t now_us, struct escalate_told *told, size_t *ntold, char *err,
+    size_t errlen);
+
+/* The contacts of inc's routes at level, as above, and the route of each. Pure. */
+struct escalate_incident;
+int escalate_notify_level_who(const struct escalate_conf *c, const struct escalate_incident *inc,
+    int level, size_t *out, const char **routes, size_t max);
+
 #endif

@@ -158,8 +158,8 @@ state_put(struct escalate_run *rt, const struct escalate_state *st)
 	return 0;
 }
 
-static void
-esc_incident_of(const struct store_incident_row *r, struct escalate_incident *inc)
+void
+escalate_run_incident(const struct store_incident_row *r, struct escalate_incident *inc)
 {
 	memset(inc, 0, sizeof(*inc));
 	inc->id = r->id;
@@ -581,7 +581,7 @@ missing_one(void *arg, const struct store_incident_row *r)
 		m->st = p;
 		m->cap = cap;
 	}
-	esc_incident_of(r, &inc);
+	escalate_run_incident(r, &inc);
 	if (escalate_start(m->rt->conf, &inc, &m->st[m->n]) == VIGIL_ERR_TOOBIG)
 		log_warnx("Incident %lld matches more than %d routes; the first ones are used.",
 		    (long long)r->id, ESC_TRACKS_MAX);
@@ -698,6 +698,27 @@ escalate_run_who(struct collector *c, int64_t id, int level,
 	if (!escalate_run_enabled(c) || (st = state_find(c->esc, id)) == NULL)
 		return 0;
 	return escalate_level_contacts(c->esc->conf, st, level, fn, arg);
+}
+
+size_t
+escalate_run_reportable(struct collector *c, const struct store_incident_row *r,
+    const char **route, unsigned *kinds)
+{
+	const struct escalate_conf *ec;
+	struct escalate_incident inc;
+	size_t idx[ESC_TRACKS_MAX], n, k = 0;
+
+	if (!escalate_run_enabled(c))
+		return 0;
+	ec = c->esc->conf;
+	escalate_run_incident(r, &inc);
+	n = escalate_match(ec, &inc, idx, ESC_TRACKS_MAX);
+	for (size_t i = 0; i < n && i < ESC_TRACKS_MAX; i++)
+		if (ec->routes[idx[i]].report_kinds != 0) {
+			route[k] = ec->routes[idx[i]].label;
+			kinds[k++] = ec->routes[idx[i]].report_kinds;
+		}
+	return k;
 }
 
 int

@@ -95,6 +95,20 @@ void escalate_run_applied(struct collector *c, int64_t id, int change,
 size_t escalate_run_who(struct collector *c, int64_t id, int level,
     void (*fn)(void *arg, const char *route, const struct escalate_contact *p), void *arg);
 
+/* The incident as the escalation matches it; strings point into r. */
+struct store_incident_row;
+struct escalate_incident;
+void escalate_run_incident(const struct store_incident_row *r, struct escalate_incident *inc);
+
+/*
+ * The reports incident r owes by the routes it matches (a route's
+ * reportable key): route[i] (a label of the configuration) asks for
+ * kinds[i] (1 << DL_NOTICE ...). Returns how many routes ask for any, at
+ * most ESC_TRACKS_MAX; 0 when escalation is off.
+ */
+size_t escalate_run_reportable(struct collector *c, const struct store_incident_row *r,
+    const char **route, unsigned *kinds);
+
 /*
  * escalate_explain() for a made-up incident (unit, host and rule may be
  * NULL): who would be told, when, through which channel. Sends nothing.

@@ -37,6 +37,7 @@
 #include "incident_fsm.h"
 #include "pace.h"
 #include "presence.h"
+#include "report_run.h"
 
 
 static void corr_mark(struct collector *c, const struct incident_corr_hit *h);
@@ -99,11 +100,16 @@ static void
 reconcile_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct collector *c = arg;
+	size_t made;
 
 	(void)fd;
 	(void)what;
 	c->incidents->reconcile_armed = 0;
-	pace_ran(&c->incidents->pace, clock_now_us(), escalate_run_reconcile(c));
+	made = escalate_run_reconcile(c);
+	pace_ran(&c->incidents->pace, clock_now_us(), made);
+	/* A new incident of a route with reportable = KINDS owes its reports from now. */
+	if (made > 0)
+		report_run_routes(c, clock_now_us());
 }
 
 /*

@@ -23,6 +23,9 @@
 #include "../report/deadline.h"
 
 #include "collector.h"
+#include "escalate.h"
+#include "escalate_notify.h"
+#include "escalate_run.h"
 #include "incident.h"
 #include "incident_fsm.h"
 #include "report_mail.h"
@@ -38,6 +41,7 @@ struct report_run {
 	struct event *timer;
 	struct report_mail *mail;    /* the scheduled summary; NULL: none */
 	uint64_t steps, rows_skipped;
+	int64_t route_seen;          /* incidents up to this id were matched against the routes */
 };
 
 struct row {
@@ -290,22 +294,35 @@ step(struct collector *c, const struct row *r, int stage)
 {
 	struct incident_request rq;
 	struct store_audit_entry a;
-	char err[256], due[64], detail[512];
+	struct escalate_told told[ESC_TOLD_MAX];
+	struct inc x;
+	char err[256], due[64], detail[512], why[160];
+	size_t ntold;
 	int rc;
 
-	memset(&rq, 0, sizeof(rq));
-	rq.id = r->incident;
-	rq.act = INCIDENT_ACT_ESCALATE;
-	rq.actor = "system";
-	rq.level = stage; /* near: the first level again; overdue: the second */
-	err[0] = '\0';
-	rc = incident_act(c, &rq, err, sizeof(err));
-	if (rc == VIGIL_ERR_NOTFOUND && stage > 1) {
-		rq.level = 1;
-		err[0] = '\0';
-		rc = incident_act(c, &rq, err, sizeof(err));
-	}
 	text_time_people(due, sizeof(due), r->d.due_us, (int)c->conf.notify.utc_offset, 1);
+	memset(&x, 0, sizeof(x));
+	err[0] = '\0';
+	if (store_incident_by_id(c->store, r->incident, got_inc, &x) == 0 && x.found &&
+	    strcmp(x.status, "resolved") == 0) {
+		/* Resolved: its climb has stopped, but the report is still owed. */
+		snprintf(why, sizeof(why), "its %s report is %s (due %s)",
+		    deadline_kind_name(r->kind), stage == 1 ? "near" : "overdue", due);
+		rc = escalate_notify_level(c, r->incident, stage, "system", why, clock_now_us(),
+		    told, &ntold, err, sizeof(err));
+	} else {
+		memset(&rq, 0, sizeof(rq));
+		rq.id = r->incident;
+		rq.act = INCIDENT_ACT_ESCALATE;
+		rq.actor = "system";
+		rq.level = stage; /* near: the first level again; overdue: the second */
+		rc = incident_act(c, &rq, err, sizeof(err));
+		if (rc == VIGIL_ERR_NOTFOUND && stage > 1) {
+			rq.level = 1;
+			err[0] = '\0';
+			rc = incident_act(c, &rq, err, sizeof(err));
+		}
+	}
 	snprintf(detail, sizeof(detail), "%s due %s%s%s", deadline_kind_name(r->kind), due,
 	    rc == 0 ? "; the chain was notified" : "; not escalated: ", rc == 0 ? "" : err);
 	memset(&a, 0, sizeof(a));
@@ -376,6 +393,99 @@ auto_breach(struct collector *c, const struct rows *rows, int64_t now_us)
 	}
 }
 
+#define ROUTE_WALK_MAX 256 /* incidents a route marks in one pass; more wait for the next */
+
+struct route_walk {
+	struct collector *c;
+	const struct rows *rows;
+	struct {
+		int64_t id;
+		const char *route;
+		unsigned kinds;
+	} v[ROUTE_WALK_MAX];
+	size_t n;
+	int64_t last;
+	int full;
+};
+
+static int
+route_candidate(void *arg, const struct store_incident_row *r)
+{
+	struct route_walk *w = arg;
+	const char *route[ESC_TRACKS_MAX];
+	unsigned kinds[ESC_TRACKS_MAX];
+	size_t n = escalate_run_reportable(w->c, r, route, kinds);
+
+	for (size_t i = 0; i < n; i++) {
+		int missing = 0;
+
+		for (int k = 0; k < DL_KINDS; k++)
+			missing |= (kinds[i] & (1u << k)) && k != DL_CLOSING && !has(w->rows, r->id, k);
+		if (!missing)
+			continue;
+		if (w->n == ROUTE_WALK_MAX) {
+			w->full = 1;
+			return 1;
+		}
+		w->v[w->n].id = r->id;
+		w->v[w->n].route = route[i];
+		w->v[w->n++].kinds = kinds[i];
+	}
+	if (r->id > w->last)
+		w->last = r->id;
+	return 0;
+}
+
+/*
+ * Open incidents opened since the last pass owe the reports of the routes
+ * they match (a route's reportable key): their deadlines are made as
+ * vigilctl incident reportable makes them, by "route NAME".
+ */
+static void
+auto_route(struct collector *c, const struct rows *rows, int64_t now_us)
+{
+	struct store_incident_filter f;
+	struct route_walk *w;
+	char actor[160], err[256];
+	size_t added;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return;
+	w->c = c;
+	w->rows = rows;
+	w->last = c->report->route_seen;
+	memset(&f, 0, sizeof(f));
+	f.category = -1;
+	f.min_severity = -1;
+	f.after_id = c->report->route_seen;
+	if (store_query_incident_queue(c->store, &f, route_candidate, w) != 0 && !w->full) {
+		free(w);
+		return;
+	}
+	for (size_t i = 0; i < w->n; i++) {
+		snprintf(actor, sizeof(actor), "route %s", w->v[i].route);
+		if (make(c, w->v[i].id, w->v[i].kinds, actor, "opened by a reportable route",
+		    now_us, &added, err, sizeof(err)) != 0)
+			log_warnx("Incident %lld: %s.", (long long)w->v[i].id, err);
+	}
+	/* A full pass starts again where it stopped; those made are kept (has()). */
+	if (!w->full)
+		c->report->route_seen = w->last;
+	free(w);
+}
+
+void
+report_run_routes(struct collector *c, int64_t now_us)
+{
+	struct rows rows = {0};
+
+	if (c->report == NULL)
+		return;
+	if (store_deadlines(c->store, 0, 0, row_add, &rows) == 0 || rows.full)
+		auto_route(c, &rows, now_us);
+	free(rows.v);
+}
+
 size_t
 report_run_tick(struct collector *c, int64_t now_us)
 {
@@ -410,6 +520,7 @@ report_run_tick(struct collector *c, int64_t now_us)
 			log_warnx("Incident %lld: %s.", (long long)rows.v[i].incident, err);
 	}
 	auto_breach(c, &rows, now_us);
+	auto_route(c, &rows, now_us);
 	for (size_t i = 0; i < rows.n; i++) {
 		const struct row *r = &rows.v[i];
 		enum deadline_state s;

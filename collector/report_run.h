@@ -16,6 +16,9 @@
  *   breach    the first event              72 hours; made by itself for an
  *                                          incident of a category in [report]
  *                                          breach_categories (data_leak)
+ *   any       as above                     made by itself for an incident a
+ *                                          route with reportable = KINDS
+ *                                          opened
  *
  * Near: the chain's first level is notified again; overdue: the second.
  * What was told is kept with the deadline (its stage), so that a restart
@@ -63,6 +66,13 @@ int report_run_submitted(struct collector *c, int64_t id, const char *kind, cons
  * drive it with an injected clock).
  */
 size_t report_run_tick(struct collector *c, int64_t now_us);
+
+/*
+ * Incidents opened since the last call owe the reports their routes ask for
+ * (the escalation file's reportable key): their deadlines are made, audited
+ * with the actor "route NAME". Called when new incidents got their plan.
+ */
+void report_run_routes(struct collector *c, int64_t now_us);
 
 /* The calendar in use (never NULL once open). */
 const struct calendar *report_run_calendar(const struct collector *c);

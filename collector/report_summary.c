@@ -1,7 +1,7 @@
 /*
  * The periodic summary's data (report_summary.h) from the store: the
- * machines of a unit (the agents it knows: no declared inventory exists in
- * the collector yet), their posture history judged as compliance.c judges a
+ * machines of a unit counted against its declared inventory as vigilctl
+ * compliance counts them (compliance_inv.c), their posture history judged as compliance.c judges a
  * machine at the moment each row arrived, the incidents of the unit and the
  * report deadlines; report/summary.c computes the figures, summary_json()
  * writes them beside the unit profile. Pure of rendering: the document is made
@@ -24,6 +24,7 @@
 
 #include "collector.h"
 #include "compliance.h"
+#include "compliance_inv.h"
 #include "report_data.h"
 #include "report_summary.h"
 #include "store.h"
@@ -35,7 +36,7 @@ struct acc {
 	const char *unit;
 	const struct collector *c;
 	int64_t to_us;
-	char **machines, **units;
+	char **machines, **units, **hosts;
 	size_t nmachines, capm;
 	struct summary_posture *post;
 	size_t npost, capp;
@@ -44,6 +45,10 @@ struct acc {
 	struct summary_deadline *dl;
 	size_t ndl, capd;
 	int full;
+	struct compliance_inv inv;   /* the unit's declared inventory */
+	const char **cm, **cu;       /* the machines it counts, and their units */
+	const char **absent;         /* declared names no machine took */
+	size_t ncm, nabsent;
 };
 
 static int
@@ -85,13 +90,19 @@ take_agent(void *arg, const struct store_agent_row *r)
 	if (!in_unit(a, r->unit))
 		return 0;
 	if (grow((void **)&a->machines, &a->capm, a->nmachines, sizeof(char *)) != 0 ||
-	    (a->units = realloc(a->units, a->capm * sizeof(char *))) == NULL) {
+	    (a->units = realloc(a->units, a->capm * sizeof(char *))) == NULL ||
+	    (a->hosts = realloc(a->hosts, a->capm * sizeof(char *))) == NULL) {
 		a->full = 1;
 		return 1;
 	}
 	a->machines[a->nmachines] = strdup(r->agent);
 	a->units[a->nmachines] = strdup(r->unit != NULL ? r->unit : "");
-	if (a->machines[a->nmachines] == NULL || a->units[a->nmachines] == NULL) {
+	a->hosts[a->nmachines] = strdup(r->hostname != NULL ? r->hostname : "");
+	if (a->machines[a->nmachines] == NULL || a->units[a->nmachines] == NULL ||
+	    a->hosts[a->nmachines] == NULL) {
+		free(a->machines[a->nmachines]);
+		free(a->units[a->nmachines]);
+		free(a->hosts[a->nmachines]);
 		a->full = 1;
 		return 1;
 	}
@@ -127,7 +138,8 @@ take_posture(void *arg, const struct store_posture_hist *h)
 	f.av_signatures_us = h->av_signatures_us;
 	f.security_updates_pending = h->security_updates_pending;
 	f.security_pending_since_us = h->security_pending_since_us;
-	compliance_eval(&f, &l, h->recv_us, &r);
+	/* The summary is a document in Vietnamese: its reasons too. */
+	compliance_eval_in("vi", &f, &l, h->recv_us, &r);
 	a->post[a->npost].machine = a->machines[m];
 	a->post[a->npost].time_us = h->recv_us;
 	a->post[a->npost].compliant = r.compliant;
@@ -200,7 +212,13 @@ acc_free(struct acc *a)
 	for (size_t i = 0; i < a->nmachines; i++) {
 		free(a->machines[i]);
 		free(a->units[i]);
+		free(a->hosts[i]);
 	}
+	free(a->hosts);
+	free(a->cm);
+	free(a->cu);
+	free(a->absent);
+	compliance_inv_free(&a->inv);
 	for (size_t i = 0; i < a->npost; i++)
 		free((char *)(uintptr_t)a->post[i].reason);
 	for (size_t i = 0; i < a->ninc; i++)
@@ -210,6 +228,51 @@ acc_free(struct acc *a)
 	free(a->post);
 	free(a->inc);
 	free(a->dl);
+}
+
+/*
+ * The machines the unit's inventory counts, its denominator and the
+ * declared names no machine took (compliance_inv.c, as vigilctl compliance
+ * counts); every machine when the summary is of no unit.
+ */
+static int
+inventory(struct acc *a, struct store *st, const char *unit, struct summary_input *in)
+{
+	struct compliance_inv_count n;
+	unsigned char *counts = NULL, *taken = NULL;
+	int *ok = NULL, rc;
+
+	if ((rc = compliance_inv_read(st, unit, &a->inv)) != 0)
+		return rc;
+	if ((a->cm = calloc(a->nmachines + 1, sizeof(*a->cm))) == NULL ||
+	    (a->cu = calloc(a->nmachines + 1, sizeof(*a->cu))) == NULL ||
+	    (a->absent = calloc(a->inv.nnames + 1, sizeof(*a->absent))) == NULL ||
+	    (counts = calloc(a->nmachines + 1, 1)) == NULL ||
+	    (taken = calloc(a->inv.nnames + 1, 1)) == NULL ||
+	    (ok = calloc(a->nmachines + 1, sizeof(*ok))) == NULL) {
+		rc = VIGIL_ERR_NOMEM;
+		goto out;
+	}
+	compliance_inv_count(&a->inv, (const char *const *)a->hosts, ok, a->nmachines, counts,
+	    taken, &n);
+	for (size_t i = 0; i < a->nmachines; i++)
+		if (counts[i]) {
+			a->cm[a->ncm] = a->machines[i];
+			a->cu[a->ncm++] = a->units[i];
+		}
+	for (size_t j = 0; a->inv.listed && j < a->inv.nnames; j++)
+		if (!taken[j])
+			a->absent[a->nabsent++] = a->inv.names[j];
+	in->inventory = n.has_inventory ? (long)n.den : 0;
+	in->machines = a->cm;
+	in->nmachines = a->ncm;
+	in->absent = a->absent;
+	in->nabsent = a->nabsent;
+out:
+	free(counts);
+	free(taken);
+	free(ok);
+	return rc;
 }
 
 int
@@ -262,13 +325,17 @@ report_summary_data(struct collector *c, const char *unit, const char *period, s
 			    "%s", store_errmsg(st));
 		goto out;
 	}
-	if (a.nmachines == 0) {
+	if ((rc = inventory(&a, st, unit, &in)) != 0) {
+		rc = err_fmt(err, errlen, rc, "the inventory of unit %s cannot be read: %s", unit,
+		    vigil_strerror(rc));
+		goto out;
+	}
+	/* A unit that declared its PCs has a summary before any agent reports. */
+	if (in.nmachines == 0 && in.inventory == 0) {
 		rc = err_fmt(err, errlen, VIGIL_ERR_NOTFOUND, "no machine of unit %s is known",
 		    unit != NULL && unit[0] != '\0' ? unit : "(any)");
 		goto out;
 	}
-	in.machines = (const char *const *)a.machines;
-	in.nmachines = a.nmachines;
 	in.posture = a.post;
 	in.nposture = a.npost;
 	in.incidents = a.inc;
@@ -290,7 +357,7 @@ report_summary_data(struct collector *c, const char *unit, const char *period, s
 	report_unit_json(&w, &c->conf.unit);
 	jsonw_object(&w, "fields");
 	jsonw_end(&w);
-	rc = summary_json(&s, &in, label, (const char *const *)a.units, &w);
+	rc = summary_json(&s, &in, label, a.cu, &w);
 	jsonw_end(&w);
 	summary_free(&s);
 	if (rc != 0 || jsonw_error(&w) != 0 || buf_error(out) != 0) {

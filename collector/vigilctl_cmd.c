@@ -509,6 +509,9 @@ cmd_compliance(const struct command *cmd, struct opts *o, int argc, char **argv)
 	req_add(&req, NULL, "compliance");
 	if (unit != NULL)
 		req_add(&req, "unit", unit);
+	/* The reasons for people in their language; --json keeps them in English for scripts. */
+	if (!o->json)
+		req_add(&req, "lang", i18n_language());
 	talk(o, &req, &r);
 	if (!o->json) {
 		if (r.n == 0)

@@ -124,7 +124,7 @@ summary_compute(const struct summary_input *in, struct summary *s)
 			return VIGIL_ERR_INVAL;
 	s->first_day = first;
 	s->enrolled = in->nmachines;
-	s->base = in->inventory > (long)in->nmachines ? in->inventory : (long)in->nmachines;
+	s->base = in->inventory > 0 ? in->inventory : (long)in->nmachines;
 	s->not_enrolled =
 	    in->inventory > (long)in->nmachines ? (size_t)in->inventory - in->nmachines : 0;
 	/* The days counted: those that have begun by now. */
@@ -185,6 +185,9 @@ summary_compute(const struct summary_input *in, struct summary *s)
 	}
 	s->min = 100;
 	for (size_t d = 0; d < nd; d++) {
+		/* More machines than declared never make more than the inventory compliant. */
+		if (s->base > 0 && s->daily_count[d] > (size_t)s->base)
+			s->daily_count[d] = (size_t)s->base;
 		s->daily[d] = s->base > 0 ? 100.0 * (double)s->daily_count[d] / (double)s->base : 0;
 		s->mean += s->daily[d];
 		if (s->daily[d] < s->min || d == 0) {

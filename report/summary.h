@@ -10,12 +10,15 @@
  *     before it (compliant or not); a machine with no row yet is not
  *     compliant.
  *   - The compliance of a day is the number of machines compliant at the end
- *     of that day (or now, for today) divided by the declared inventory (the
- *     enrolled machines when the unit declared none). The period's figure is
+ *     of that day (or now, for today), at most the declared inventory,
+ *     divided by the declared inventory (the enrolled machines when the unit
+ *     declared none): collector/compliance_inv.h, as vigilctl compliance
+ *     counts. The caller gives only the machines the inventory counts. The period's figure is
  *     the mean of its days so far; its lowest day and the days at the target
  *     are given too.
  *   - A machine never compliant in the period is one not compliant at its
- *     start and with no compliant row inside it.
+ *     start and with no compliant row inside it; a declared machine no agent
+ *     reports for (absent) is never compliant.
  *   - Incidents are those opened in the period. Times to acknowledge and to
  *     resolve are measured for those acknowledged (resolved) by the end of
  *     the period; the median and the 90th percentile use the nearest-rank
@@ -67,8 +70,10 @@ struct summary_input {
 	int utc_offset_min;
 	double target;               /* percent, 100 */
 	long inventory;              /* declared machines; 0: count the enrolled ones */
-	const char *const *machines; /* enrolled machines */
+	const char *const *machines; /* enrolled machines (those the inventory counts) */
 	size_t nmachines;
+	const char *const *absent;   /* declared machines no agent reports for (by name) */
+	size_t nabsent;
 	const struct summary_posture *posture; /* any order */
 	size_t nposture;
 	const struct summary_incident *incidents;

@@ -175,6 +175,12 @@ summary_json(const struct summary *s, const struct summary_input *in, const char
 		          s->never_reason[i] != NULL ? s->never_reason[i] : "chưa có dữ liệu tư thế");
 		jsonw_end(w);
 	}
+	for (size_t i = 0; i < in->nabsent; i++) {
+		jsonw_object(w, NULL);
+		jsonw_str(w, "name", in->absent[i]);
+		jsonw_str(w, "reason", "có trong danh mục nhưng chưa cài giám sát (không có agent)");
+		jsonw_end(w);
+	}
 	jsonw_end(w);
 
 	jsonw_object(w, "incidents");

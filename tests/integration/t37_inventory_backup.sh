@@ -51,6 +51,17 @@ PCT=$(echo "$UNIT" | sed 's/.*"percent":\([0-9]*\).*/\1/')
 grep -q '"reasons":"10 declared PCs have no agent (not enrolled)"' "$T/c1.json" ||
 	fail "no not-enrolled line: $(cat "$T/c1.json")"
 ctl compliance | grep -q "20 of 30 declared" || fail "the table does not show 20 of 30 declared"
+# Under Vietnamese the reasons are Vietnamese (--json keeps them in English for scripts).
+vi() {
+	LC_ALL= LANG=C.UTF-8 LANGUAGE=vi "$@"
+}
+vi ctl compliance >"$T/c1-vi.txt" || fail "compliance under LANGUAGE=vi failed"
+grep -q "10 máy trong danh mục chưa có agent (chưa cài đặt)" "$T/c1-vi.txt" ||
+	fail "the not-enrolled reason is not Vietnamese: $(cat "$T/c1-vi.txt")"
+if grep -q '"reasons":"no antivirus found' "$T/c1.json"; then
+	grep -q "không có phần mềm phòng chống mã độc" "$T/c1-vi.txt" ||
+		fail "no antivirus found is not Vietnamese: $(cat "$T/c1-vi.txt")"
+fi
 
 # A list: this machine's name and 29 others.
 HOST=$(hostname)
@@ -69,6 +80,10 @@ grep -q '"unit":"test-unit","machines":20,"declared":30,' "$T/c2.json" || fail "
 [ "$(grep -c '"reasons":"not enrolled: pc-ketoan-' "$T/c2.json")" = 29 ] || fail "not 29 not-enrolled PCs"
 [ "$(grep -c '"reasons":"not in the inventory"' "$T/c2.json")" = 19 ] ||
 	fail "not 19 agents outside the inventory (one matched $HOST)"
+vi ctl compliance >"$T/c2-vi.txt"
+[ "$(grep -c "không có trong danh mục máy" "$T/c2-vi.txt")" = 19 ] &&
+	grep -q "chưa cài agent: pc-ketoan-02" "$T/c2-vi.txt" ||
+	fail "the inventory's reasons are not Vietnamese: $(cat "$T/c2-vi.txt")"
 printf 'test-unit,"quoted",\n' >"$T/bad.csv"
 ctl inventory import "$T/bad.csv" 2>"$T/bad.err" && fail "a quoted CSV was accepted"
 grep -q "bad.csv:1: " "$T/bad.err" || fail "the CSV error has no file:line: $(cat "$T/bad.err")"

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "vigil/err.h"
+#include "vigil/i18n.h"
 #include "../../collector/compliance.h"
 
 #define S 1000000LL
@@ -341,6 +342,36 @@ test_many(void **state)
 	assert_true(strlen(r.reasons) < COMPLIANCE_REASONS_MAX);
 }
 
+/* The reasons in Vietnamese: asked for by language, or the program's language once set. */
+static void
+test_vietnamese(void **state)
+{
+	struct compliance_facts f = good();
+	struct compliance_result r;
+
+	(void)state;
+	f.av_running = 2;
+	f.security_updates_pending = 3;
+	f.security_pending_since_us = NOW - 9 * DAY;
+	assert_int_equal(compliance_eval_in("vi", &f, &limits, NOW, &r), 0);
+	assert_string_equal(r.reasons, "phần mềm phòng chống mã độc ClamAV không chạy; "
+	    "3 bản cập nhật bảo mật đã chờ 9 ngày (hạn 7 ngày)");
+	/* The program's language once set; English when asked, whatever it speaks. */
+	assert_int_equal(i18n_set_language("vi"), 0);
+	r = judge(&f);
+	assert_string_equal(r.reasons, "phần mềm phòng chống mã độc ClamAV không chạy; "
+	    "3 bản cập nhật bảo mật đã chờ 9 ngày (hạn 7 ngày)");
+	assert_int_equal(compliance_eval_in("en", &f, &limits, NOW, &r), 0);
+	assert_string_equal(r.reasons, "antivirus ClamAV not running; "
+	    "3 security updates pending for 9 days (grace 7 days)");
+	f = good();
+	f.last_seen_us = 0;
+	f.has_posture = 0;
+	r = judge(&f);
+	assert_string_equal(r.reasons, "agent chưa từng báo cáo; chưa báo cáo tình trạng an toàn");
+	assert_int_equal(i18n_set_language("en"), 0);
+}
+
 static void
 test_invalid(void **state)
 {
@@ -392,6 +423,7 @@ main(void)
 		cmocka_unit_test(test_updates_unknown),
 		cmocka_unit_test(test_audit_note),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_vietnamese),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_percent),
 		cmocka_unit_test(test_age_days),

@@ -18,6 +18,7 @@
 #include "vigil.pb-c.h"
 #include "vigil/err.h"
 #include "../../collector/escalate.h"
+#include "../../report/deadline.h"
 
 #define SEV_INFO VIGIL__V1__SEVERITY__SEVERITY_INFO
 #define SEV_LOW VIGIL__V1__SEVERITY__SEVERITY_LOW
@@ -180,25 +181,30 @@ test_example_loads(void **state)
 	assert_int_equal(ch->wait[2], 60 * 60 * 1000);
 	assert_int_equal(ch->ncontacts[3], 2);
 	assert_true(ch->repeat_last);
-	assert_int_equal(c->nroutes, 3);
-	assert_string_equal(c->routes[0].label, "police");
+	assert_int_equal(c->nroutes, 4);
+	/* A personal-data leak starts its 72 hours and its notice by the route. */
+	assert_string_equal(c->routes[0].label, "data-leak");
+	assert_int_equal(c->routes[0].report_kinds, (1u << DL_BREACH) | (1u << DL_NOTICE));
 	assert_true(c->routes[0].cont);
-	assert_int_equal(c->routes[0].chain_index, -1);
-	assert_int_equal(c->routes[0].nnow, 1);
-	assert_string_equal(c->contacts[c->routes[0].now[0]].label, "ward-police");
-	assert_string_equal(c->contacts[c->routes[0].now[0]].name, "Công an phường");
+	assert_string_equal(c->routes[1].label, "police");
+	assert_int_equal(c->routes[1].report_kinds, 0);
+	assert_true(c->routes[1].cont);
+	assert_int_equal(c->routes[1].chain_index, -1);
+	assert_int_equal(c->routes[1].nnow, 1);
+	assert_string_equal(c->contacts[c->routes[1].now[0]].label, "ward-police");
+	assert_string_equal(c->contacts[c->routes[1].now[0]].name, "Công an phường");
 	/* Unexpected silence: the IT officer alone, once. */
-	assert_string_equal(c->routes[1].label, "agent-silence");
-	assert_string_equal(c->routes[1].rule, "agent.silent");
-	assert_int_equal(c->routes[1].severity, SEV_LOW);
-	ch = &c->chains[c->routes[1].chain_index];
+	assert_string_equal(c->routes[2].label, "agent-silence");
+	assert_string_equal(c->routes[2].rule, "agent.silent");
+	assert_int_equal(c->routes[2].severity, SEV_LOW);
+	ch = &c->chains[c->routes[2].chain_index];
 	assert_string_equal(ch->label, "it-only");
 	assert_int_equal(ch->nlevels, 1);
 	assert_int_equal(ch->ncontacts[0], 1);
 	assert_string_equal(c->contacts[ch->contacts[0][0]].label, "it-officer");
 	assert_false(ch->repeat_last);
-	assert_string_equal(c->routes[2].label, "default");
-	assert_int_equal(c->routes[2].chain_index, 0);
+	assert_string_equal(c->routes[3].label, "default");
+	assert_int_equal(c->routes[3].chain_index, 0);
 	assert_true(c->quiet.enabled);
 	assert_int_equal(c->quiet.offset_ms, 7 * 3600 * 1000);
 	assert_int_equal(c->quiet.defer_severity, SEV_MEDIUM);
@@ -307,12 +313,39 @@ test_config_errors(void **state)
 	    "duplicate key 'notify_now'");
 	expect_error(C_IT "[route r]\nnotify_now = it\n[route r]\nnotify_now = it\n", 5,
 	    "duplicate label 'r'");
+	expect_error(C_IT "[route r]\nnotify_now = it\nreportable = breach,soon\n", 5,
+	    "soon is not a report of an incident");
+	expect_error(C_IT "[route r]\nnotify_now = it\n\nreportable = halfyear\n", 6,
+	    "halfyear is not a report of an incident");
 	/* Quiet hours. */
 	expect_error("[quiet_hours]\nstart = 25:00\nend = 07:00\n", 2, "like 22:00");
 	expect_error("[quiet_hours]\nstart = 22:00\n", 1, "both start and end");
 	expect_error("[quiet_hours]\ntimezone = Europe/Paris\n", 2, "UTC+07:00");
 	expect_error("[quiet_hours]\nstart = 22:00\nend = 22:00\n", 3, "same time");
 	expect_error("[quiet_hours]\ndefer_up_to = loud\n", 2, "'loud' is not a severity");
+	write_conf(base_conf);
+}
+
+/* reportable: the kinds a route's incidents owe, as a mask; none (the default) owes nothing. */
+static void
+test_route_reportable(void **state)
+{
+	struct escalate_conf *c = escalate_conf_new();
+	char err[512];
+
+	(void)state;
+	write_conf(C_IT "[route a]\nnotify_now = it\nreportable = notice, initial\ncontinue = yes\n"
+	    "[route b]\nnotify_now = it\nreportable = breach\ncontinue = yes\n"
+	    "[route c]\nnotify_now = it\nreportable = none\ncontinue = yes\n"
+	    "[route d]\nnotify_now = it\n");
+	if (escalate_conf_load(c, path, err, sizeof err) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(c->routes[0].report_kinds, (1u << DL_NOTICE) | (1u << DL_INITIAL));
+	assert_int_equal(c->routes[1].report_kinds, 1u << DL_BREACH);
+	assert_int_equal(c->routes[2].report_kinds, 0);
+	assert_int_equal(c->routes[3].report_kinds, 0);
+	assert_string_equal(c->routes[3].reportable, "none");
+	escalate_conf_free(c);
 	write_conf(base_conf);
 }
 
@@ -1181,6 +1214,7 @@ main(void)
 		cmocka_unit_test(test_print_loads_back),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_config_values),
+		cmocka_unit_test(test_route_reportable),
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_match_hosts),

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <event2/event.h>
 #include <sqlite3.h>
 
 #include "vigil/clock.h"
@@ -23,6 +24,7 @@
 #include "vigil/names.h"
 
 #include "../../collector/collector.h"
+#include "../../collector/escalate_run.h"
 #include "../../collector/report_mail.h"
 #include "../../collector/report_run.h"
 #include "../../collector/store.h"
@@ -312,6 +314,136 @@ test_breach_by_category(void **state)
 	assert_int_equal(report_run_tick(&e->c, t0 + 74 * 3600000000LL), 0);
 }
 
+/*
+ * The escalation runtime over e's store with a chain (it, then head) for
+ * every incident and a route for data leaks that tells police at once and
+ * owes the breach and the notice. Nothing is sent: the loop never runs.
+ */
+static void
+open_escalation(struct env *e)
+{
+	struct escalate_conf *ec = NULL;
+	char err[512] = "";
+	FILE *fp;
+
+	snprintf(e->c.conf.collector.escalation, sizeof(e->c.conf.collector.escalation),
+	    "%s/escalation.conf", e->fx->dir);
+	assert_non_null(fp = fopen(e->c.conf.collector.escalation, "w"));
+	fputs("[contact it]\nemail = it@x.example\n[contact head]\nemail = head@x.example\n"
+	    "[contact police]\nemail = police@x.example\n"
+	    "[chain default]\nlevel1 = it\nlevel1_wait = 1h\nlevel2 = head\n"
+	    "[route leak]\ncategory = data_leak\nnotify_now = police\n"
+	    "reportable = breach,notice\ncontinue = yes\n"
+	    "[route default]\nchain = default\n", fp);
+	assert_int_equal(fclose(fp), 0);
+	assert_non_null(e->c.base = event_base_new());
+	if (escalate_run_load(&e->c.conf, &ec, err, sizeof(err)) != 0 ||
+	    escalate_run_open(&e->c, ec, err, sizeof(err)) != 0)
+		fail_msg("escalation: %s", err);
+}
+
+static void
+close_escalation(struct env *e)
+{
+	escalate_run_free(&e->c);
+	event_base_free(e->c.base);
+	e->c.base = NULL;
+	unlink(e->c.conf.collector.escalation);
+}
+
+/* Messages about incident id outside the chain's plan (manual), to contact. */
+static int64_t
+told(struct env *e, int64_t id, const char *contact)
+{
+	char sql[320];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM outbox o JOIN outbox_incidents x ON "
+	    "x.outbox_id = o.id WHERE x.incident_id = %lld AND o.manual = 1 AND o.contact = '%s'",
+	    (long long)id, contact);
+	return raw_int(e->fx->path, sql);
+}
+
+/*
+ * The closing report of a resolved incident: its climb has stopped, but
+ * near and overdue still tell the chain (first level, then second), audited.
+ */
+static void
+test_closing_resolved(void **state)
+{
+	struct env *e = *state;
+	int64_t id, t0 = vn(2026, 12, 1, 9, 0), resolved = vn(2026, 12, 2, 10, 0);
+	char sql[256];
+	struct got g;
+
+	open_escalation(e);
+	now_us = t0;
+	id = incident_at(e, "t:closing", category_from_name("attack"), t0);
+	mark(e, id, "notice");
+	snprintf(sql, sizeof(sql), "UPDATE incidents SET status = 'resolved', resolved_us = %lld "
+	    "WHERE id = %lld", (long long)resolved, (long long)id);
+	raw_sql(e->fx->path, sql);
+	/* The notice is submitted; the closing deadline is made at the next pass. */
+	now_us = resolved + 60000000LL;
+	{
+		char err[256];
+
+		assert_int_equal(report_run_submitted(&e->c, id, "notice", "A05", "1/TB", "op", err,
+		    sizeof(err)), 0);
+	}
+	assert_int_equal(report_run_tick(&e->c, now_us), 0);
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(store_deadlines(e->fx->st, id, 0, take, &g), 0);
+	assert_int_equal(raw_int(e->fx->path, "SELECT count(*) FROM report_deadlines WHERE "
+	    "kind = 'closing'"), 1);
+	assert_int_equal(told(e, id, "it"), 0);
+	/* Resolved Wednesday 2/12: due at the end of Monday 7/12, near from Saturday 5/12. */
+	assert_int_equal(report_run_tick(&e->c, vn(2026, 12, 6, 9, 0)), 1);
+	assert_int_equal(told(e, id, "it"), 1);
+	assert_int_equal(told(e, id, "head"), 0);
+	assert_int_equal(audits(e, id, "notify"), 1);
+	assert_int_equal(raw_int(e->fx->path, "SELECT count(*) FROM audit WHERE action = "
+	    "'deadline-near' AND detail LIKE '%the chain was notified%'"), 1);
+	/* Overdue: the second level. */
+	assert_int_equal(report_run_tick(&e->c, vn(2026, 12, 8, 9, 0)), 1);
+	assert_int_equal(told(e, id, "head"), 1);
+	assert_int_equal(raw_int(e->fx->path, "SELECT count(*) FROM audit WHERE action = "
+	    "'deadline-overdue' AND detail LIKE '%the chain was notified%'"), 1);
+	close_escalation(e);
+}
+
+/* A route with reportable = breach,notice: its incidents owe both, made by "route leak". */
+static void
+test_reportable_by_route(void **state)
+{
+	struct env *e = *state;
+	int64_t leak, other, t0 = vn(2026, 12, 1, 8, 0);
+	char sql[256];
+
+	/* Not by the category: by the route alone. */
+	e->c.conf.report.breach_categories[0] = '\0';
+	open_escalation(e);
+	now_us = t0;
+	leak = incident_at(e, "t:route-leak", category_from_name("data_leak"), t0);
+	other = incident_at(e, "t:route-attack", category_from_name("attack"), t0);
+	now_us = t0 + 1000000LL;
+	report_run_routes(&e->c, now_us);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM report_deadlines WHERE incident_id = %lld "
+	    "AND created_by = 'route leak' AND kind IN ('breach', 'notice')", (long long)leak);
+	assert_int_equal(raw_int(e->fx->path, sql), 2);
+	snprintf(sql, sizeof(sql), "SELECT due_us FROM report_deadlines WHERE incident_id = %lld "
+	    "AND kind = 'breach'", (long long)leak);
+	assert_true(raw_int(e->fx->path, sql) == t0 + 72 * 3600000000LL);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit WHERE incident = %lld AND action = "
+	    "'reportable' AND actor = 'route leak'", (long long)leak);
+	assert_int_equal(raw_int(e->fx->path, sql), 2);
+	assert_int_equal(deadline_of(e, other).n, 0);
+	/* Another pass, or a tick, makes nothing again. */
+	report_run_routes(&e->c, now_us);
+	report_run_tick(&e->c, now_us);
+	assert_int_equal(raw_int(e->fx->path, sql), 2);
+	close_escalation(e);
+}
+
 /* What the operator fills is kept per incident, replaced, audited. */
 static void
 test_fields(void **state)
@@ -365,6 +497,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_tet, setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_breach_by_category, setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_fields, setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_closing_resolved, setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_reportable_by_route, setup, env_teardown),
 		cmocka_unit_test(test_summary_due),
 	};
 

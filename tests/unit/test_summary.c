@@ -19,6 +19,7 @@
 
 #include "../report/gen.h"
 #include "../../report/value.h"
+#include "../../collector/compliance_inv.h"
 
 #define HOUR (3600LL * 1000000)
 #define DAY (24 * HOUR)
@@ -304,6 +305,134 @@ check_month(uint64_t seed, int64_t now)
 	summary_free(&s);
 }
 
+/*
+ * The declared inventory as the denominator, counted by compliance_inv.c as
+ * vigilctl compliance counts: a list of 30 PCs (pc-01 .. pc-30), 20 agents
+ * on it and 2 not; agent k (1..22) becomes compliant on day k of November
+ * (at noon) and stays so. Each day's figure is worked out here from that
+ * rule alone: the listed agents compliant by the end of the day, over 30.
+ */
+static void
+test_inventory(void **state)
+{
+	char names[30][8], hosts[22][8], agents[22][8];
+	char *namev[30];
+	const char *hostv[22];
+	int ok[22] = {0};
+	unsigned char counts[22], taken[30];
+	struct summary_posture rows[22];
+	const char *machines[22], *absent[30];
+	struct compliance_inv inv = {0};
+	struct compliance_inv_count n;
+	struct summary_input in;
+	struct summary s;
+	size_t nm = 0, na = 0;
+
+	(void)state;
+	for (int i = 0; i < 30; i++) {
+		snprintf(names[i], sizeof(names[i]), "pc-%02d", i + 1);
+		namev[i] = names[i];
+	}
+	for (int k = 0; k < 22; k++) {
+		/* 20 on the list (any case), then two machines it does not name. */
+		snprintf(hosts[k], sizeof(hosts[k]), k < 20 ? "PC-%02d" : "lap-%02d", k + 1);
+		snprintf(agents[k], sizeof(agents[k]), "ag%02d", k + 1);
+		hostv[k] = hosts[k];
+		rows[k] = (struct summary_posture){agents[k], vn(2026, 11, k + 1, 12), 1, NULL};
+	}
+	inv.declared = 30;
+	inv.listed = 1;
+	inv.names = namev;
+	inv.nnames = 30;
+	compliance_inv_count(&inv, hostv, ok, 22, counts, taken, &n);
+	assert_true(n.has_inventory);
+	assert_int_equal(n.den, 30);
+	assert_int_equal(n.no_agent, 10);
+	for (int k = 0; k < 22; k++)
+		if (counts[k])
+			machines[nm++] = agents[k];
+	for (int i = 0; i < 30; i++)
+		if (!taken[i])
+			absent[na++] = names[i];
+	assert_int_equal(nm, 20);
+	assert_int_equal(na, 10);
+	assert_string_equal(absent[0], "pc-21");
+
+	memset(&in, 0, sizeof(in));
+	in.from_us = vn(2026, 11, 1, 0);
+	in.to_us = vn(2026, 12, 1, 0);
+	in.now_us = vn(2026, 12, 5, 0);
+	in.utc_offset_min = TZ;
+	in.target = 100;
+	in.inventory = (long)n.den;
+	in.machines = machines;
+	in.nmachines = nm;
+	in.absent = absent;
+	in.nabsent = na;
+	in.posture = rows;
+	in.nposture = 22;
+	assert_int_equal(summary_compute(&in, &s), 0);
+	assert_int_equal(s.base, 30);
+	assert_int_equal(s.not_enrolled, 10);
+	for (size_t d = 0; d < 30; d++) {
+		size_t want = d + 1 < 20 ? d + 1 : 20;   /* the listed agents by day d + 1 */
+
+		assert_int_equal(s.daily_count[d], want);
+		assert_true(s.daily[d] > 100.0 * want / 30 - 1e-9 &&
+		    s.daily[d] < 100.0 * want / 30 + 1e-9);
+	}
+	/* 20 of 30 at most: never the 100 % of the 20 that report. */
+	assert_true(s.last > 66.66 && s.last < 66.67);
+	assert_int_equal(s.days_at_target, 0);
+	{
+		struct value_doc *doc = NULL;
+		const struct value *r, *nc;
+		struct jsonw w;
+		struct buf b;
+		char err[256];
+
+		buf_init(&b, 1u << 20);
+		jsonw_buf(&w, &b);
+		jsonw_object(&w, NULL);
+		assert_int_equal(summary_json(&s, &in, "Tháng 11/2026", NULL, &w), 0);
+		jsonw_end(&w);
+		if (value_parse(b.p, b.len, NULL, &doc, err, sizeof(err)) != 0)
+			fail_msg("summary_json: %s", err);
+		r = value_root(doc);
+		/* The 10 declared PCs no agent reports for are never compliant. */
+		nc = value_path(r, "never_compliant");
+		assert_int_equal(nc->n, 10);
+		assert_true(value_path(r, "compliance.base")->num == 30);
+		assert_true(value_path(r, "compliance.not_enrolled")->num == 10);
+		value_doc_free(doc);
+		buf_free(&b);
+	}
+	summary_free(&s);
+
+	/* A count of 15 with the 20 listed agents all compliant: 15 of 15, not 20. */
+	inv.listed = 0;
+	inv.declared = 15;
+	for (int k = 0; k < 22; k++)
+		ok[k] = 1;
+	compliance_inv_count(&inv, hostv, ok, 22, counts, NULL, &n);
+	assert_int_equal(n.den, 15);
+	assert_int_equal(n.num, 15);
+	assert_int_equal(n.no_agent, 0);
+	in.inventory = 15;
+	in.nabsent = 0;
+	in.now_us = vn(2026, 11, 25, 13);
+	assert_int_equal(summary_compute(&in, &s), 0);
+	assert_int_equal(s.daily_count[24], 15);
+	assert_true(s.last == 100.0);
+	summary_free(&s);
+	/* No inventory: the machines that report. */
+	memset(&inv, 0, sizeof(inv));
+	compliance_inv_count(&inv, hostv, ok, 22, NULL, NULL, &n);
+	assert_false(n.has_inventory);
+	assert_int_equal(n.den, 22);
+	assert_int_equal(n.num, 22);
+}
+
 static void
 test_generated_month(void **state)
 {
@@ -321,6 +450,7 @@ main(void)
 	    cmocka_unit_test(test_period),
 	    cmocka_unit_test(test_small_case),
 	    cmocka_unit_test(test_generated_month),
+	    cmocka_unit_test(test_inventory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
