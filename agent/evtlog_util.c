@@ -1,7 +1,7 @@
 /*
  * The Event Log sensor's pure parts (evtlog_util.h): the channels list, the
  * UTF-16 text Windows renders, the bookmark read back from the spool, the
- * backlog query. Outside input every one: the configuration, what Windows
+ * subscription's query. Outside input every one: the configuration, what Windows
  * renders, and a file on disk.
  */
 #include <stdio.h>
@@ -10,6 +10,7 @@
 
 #include "vigil/err.h"
 #include "vigil/i18n.h"
+#include "vigil/sbuf.h"
 #include "vigil/text.h"
 #include "vigil/utf8.h"
 #include "vigil/xmltok.h"
@@ -183,19 +184,31 @@ out:
 }
 
 size_t
-evtlog_backlog_query(long long backlog_ms, char *buf, size_t cap)
+evtlog_query(const uint16_t *ids, size_t n, long long backlog_ms, char *buf, size_t cap)
 {
-	int n;
+	struct sbuf b;
+	size_t i;
 
-	if (backlog_ms < 0)
-		n = snprintf(buf, cap, "*");
+	if (n > EVTLOG_QUERY_MAX_IDS)
+		n = 0;
+	sbuf_init(&b, buf, cap);
+	if (n == 0 && backlog_ms < 0)
+		sbuf_str(&b, "*");
 	else
-		n = snprintf(buf, cap, "*[System[TimeCreated[timediff(@SystemTime) <= %lld]]]",
-		    backlog_ms);
-	if (n < 0 || (size_t)n >= cap) {
+		sbuf_str(&b, "*[System[");
+	for (i = 0; i < n; i++)
+		sbuf_printf(&b, "%s%sEventID=%u", i == 0 ? "(" : "", i > 0 ? " or " : "",
+		    (unsigned)ids[i]);
+	if (n > 0)
+		sbuf_printf(&b, ")%s", backlog_ms >= 0 ? " and " : "");
+	if (backlog_ms >= 0)
+		sbuf_printf(&b, "TimeCreated[timediff(@SystemTime) <= %lld]", backlog_ms);
+	if (n > 0 || backlog_ms >= 0)
+		sbuf_str(&b, "]]");
+	if (b.trunc) {
 		if (cap > 0)
 			buf[0] = '\0';
 		return 0;
 	}
-	return (size_t)n;
+	return b.len;
 }

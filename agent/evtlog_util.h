@@ -10,7 +10,8 @@
  *   - the bookmark text EvtRender(EvtRenderBookmark) gives, checked before
  *     it is trusted (it comes back from the spool, which is a file on disk):
  *     a <BookmarkList> whose <Bookmark> names this channel, its RecordId;
- *   - the XPath query of a first run's backlog.
+ *   - the XPath query of a subscription: the event ids the rules read, and
+ *     a first run's backlog.
  *
  * None of it touches Windows: the sensor converts wchar_t to uint16_t units.
  */
@@ -22,7 +23,8 @@
 
 #define EVTLOG_MAX_CHANNELS 32
 #define EVTLOG_MAX_CHANNEL 256         /* bytes of a channel's name, with the NUL */
-#define EVTLOG_MAX_QUERY 128           /* bytes of a backlog query, with the NUL */
+#define EVTLOG_MAX_QUERY 512           /* bytes of a subscription's query, with the NUL */
+#define EVTLOG_QUERY_MAX_IDS 20        /* event ids in a query; more: every event */
 
 /* What the shipped Windows rules read (deploy/rules.d/windows-*.rules). */
 #define EVTLOG_DEFAULT_CHANNELS "Security, System, Application, " \
@@ -63,11 +65,15 @@ int evtlog_bookmark_check(const char *xml, size_t len, const char *channel,
     uint64_t *record_id);
 
 /*
- * The XPath query of a first run that reads the last backlog_ms of a
- * channel: "*[System[TimeCreated[timediff(@SystemTime) <= N]]]"; "*" when
- * backlog_ms is negative (everything kept). Returns its length, or 0 when
- * buf is too small.
+ * The XPath query of a subscription: the events of ids[0..n) only, so that
+ * Windows never hands the agent an event no rule reads, and with backlog_ms
+ * not negative, only those of the last backlog_ms (a first run's backlog):
+ * "*[System[(EventID=4625 or EventID=4740) and TimeCreated[timediff(
+ * @SystemTime) <= N]]]". Every id when n is 0 or more than
+ * EVTLOG_QUERY_MAX_IDS (the Event Log refuses a query of more than about 20
+ * expressions in one select); "*" when neither. Returns its length, or 0
+ * when buf is too small.
  */
-size_t evtlog_backlog_query(long long backlog_ms, char *buf, size_t cap);
+size_t evtlog_query(const uint16_t *ids, size_t n, long long backlog_ms, char *buf, size_t cap);
 
 #endif

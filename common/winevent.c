@@ -415,47 +415,23 @@ on_element(struct parser *ps)
 	}
 }
 
-int
-winevent_parse(struct winevent *ev, const char *xml, size_t len, size_t *used, char *err,
-    size_t errlen)
+/*
+ * The tokens from the reader's place on: the whole event, or with head set
+ * only through </System> when <System> comes first (as Windows writes it),
+ * the reader's place then kept in ev for winevent_parse_tail(). (A <System>
+ * without its EventID is read on, as winevent_parse() does.)
+ */
+static int
+run(struct parser *ps, int head, size_t *used, char *err, size_t errlen)
 {
-	struct parser *ps, local;
-	size_t start = 0, n;
-	int rc, capped = 0;
+	struct winevent *ev = ps->ev;
+	struct xml_token *t = &ps->t;
+	size_t start = ev->start;
+	int rc, first = 1;
 
-	/* Most of the parser is the reader's stack: on the caller's stack, once. */
-	ps = &local;
-	memset(ev, 0, offsetof(struct winevent, fields));
-	ev->nfields = 0;
-	ev->fields_dropped = ev->values_cut = ev->invalid_utf8 = 0;
-	ev->textlen = 0;
-	ev->text[0] = '\0';
-	if (used != NULL)
-		*used = 0;
-	while (start < len && (xml[start] == ' ' || xml[start] == '\t' || xml[start] == '\r' ||
-	    xml[start] == '\n'))
-		start++;
-	if (start == len) {
-		if (used != NULL)
-			*used = len;
-		return err_fmt(err, errlen, VIGIL_ERR_EMPTY, "byte %zu: no event.", len);
-	}
-	n = len - start;
-	if (n > WINEVENT_MAX_XML) {
-		n = WINEVENT_MAX_XML;
-		capped = 1;
-	}
-	ps->ev = ev;
-	ps->sec = S_NONE;
-	ps->target = T_NONE;
-	ps->ndata = 0;
-	ps->have_id = 0;
-	xml_init(&ps->r, xml + start, n);
 	for (;;) {
-		struct xml_token *t = &ps->t;
-
 		if ((rc = xml_next(&ps->r, t)) != 0) {
-			if (capped)
+			if (ev->capped)
 				return err_fmt(err, errlen, VIGIL_ERR_TOOBIG, "byte %zu: an event "
 				    "longer than %d bytes.", start + ps->r.pos, WINEVENT_MAX_XML);
 			return err_fmt(err, errlen, rc, "%s", ps->r.err);
@@ -480,11 +456,20 @@ winevent_parse(struct winevent *ev, const char *xml, size_t len, size_t *used, c
 		case XML_START:
 		case XML_EMPTY:
 			on_element(ps);
+			if (t->depth == 1 && ps->sec != S_SYSTEM)
+				first = 0;
 			if (t->type == XML_EMPTY && ps->target != T_NONE &&
 			    ps->target_depth == SIZE_MAX && (rc = finish(ps, err, errlen)) != 0)
 				return rc;
 			break;
 		case XML_END:
+			if (t->depth == 1 && head && first && ps->sec == S_SYSTEM && ps->have_id) {
+				ev->tail = WINEVENT_TAIL_PENDING;
+				ev->tail_at = ps->r.pos;
+				ev->root = ps->r.stack[0].name;
+				ev->rootlen = ps->r.stack[0].nlen;
+				goto out;
+			}
 			if (t->depth == 1)
 				ps->sec = S_NONE;
 			if (ps->target != T_NONE && t->depth == ps->target_depth &&
@@ -505,12 +490,109 @@ winevent_parse(struct winevent *ev, const char *xml, size_t len, size_t *used, c
 			break;
 		}
 	}
+	ev->tail = WINEVENT_TAIL_DONE;
 	if (used != NULL)
 		*used = start + ps->r.pos;
+out:
 	if (!ps->have_id)
 		return err_fmt(err, errlen, VIGIL_ERR_MISSING, "byte %zu: the event has no "
 		    "<EventID> in <System>.", start + ps->r.pos);
 	return 0;
+}
+
+static void
+parser_init(struct parser *ps, struct winevent *ev, int have_id)
+{
+	ps->ev = ev;
+	ps->sec = S_NONE;
+	ps->target = T_NONE;
+	ps->ndata = 0;
+	ps->have_id = have_id;
+}
+
+/* Reset ev and read from the start of the event. */
+static int
+parse(struct winevent *ev, const char *xml, size_t len, int head, size_t *used, char *err,
+    size_t errlen)
+{
+	struct parser local;
+	size_t start = 0, n;
+
+	/* Most of the parser is the reader's stack: on the caller's stack, once. */
+	memset(ev, 0, offsetof(struct winevent, fields));
+	ev->fields_dropped = ev->values_cut = ev->invalid_utf8 = 0;
+	ev->textlen = 0;
+	ev->text[0] = '\0';
+	if (used != NULL)
+		*used = 0;
+	while (start < len && (xml[start] == ' ' || xml[start] == '\t' || xml[start] == '\r' ||
+	    xml[start] == '\n'))
+		start++;
+	if (start == len) {
+		if (used != NULL)
+			*used = len;
+		return err_fmt(err, errlen, VIGIL_ERR_EMPTY, "byte %zu: no event.", len);
+	}
+	n = len - start;
+	if (n > WINEVENT_MAX_XML) {
+		n = WINEVENT_MAX_XML;
+		ev->capped = 1;
+	}
+	ev->xml = xml;
+	ev->xmllen = n;
+	ev->start = start;
+	parser_init(&local, ev, 0);
+	xml_init(&local.r, xml + start, n);
+	return run(&local, head, used, err, errlen);
+}
+
+int
+winevent_parse(struct winevent *ev, const char *xml, size_t len, size_t *used, char *err,
+    size_t errlen)
+{
+	return parse(ev, xml, len, 0, used, err, errlen);
+}
+
+int
+winevent_parse_head(struct winevent *ev, const char *xml, size_t len, char *err,
+    size_t errlen)
+{
+	return parse(ev, xml, len, 1, NULL, err, errlen);
+}
+
+int
+winevent_parse_tail(struct winevent *ev, size_t *used, char *err, size_t errlen)
+{
+	struct parser local;
+	int rc;
+
+	/* Failed before: read again, for the error's words (a rare case). */
+	if (ev->tail == WINEVENT_TAIL_DONE)
+		return 0;
+	/* The reader again where the head stopped: inside <Event>, after </System>. */
+	parser_init(&local, ev, 1);
+	xml_init(&local.r, ev->xml + ev->start, ev->xmllen);
+	local.r.pos = ev->tail_at;
+	local.r.depth = 1;
+	local.r.seen_root = 1;
+	local.r.stack[0].name = ev->root;
+	local.r.stack[0].nlen = ev->rootlen;
+	if ((rc = run(&local, 0, used, err, errlen)) != 0) {
+		ev->tail = WINEVENT_TAIL_FAILED;
+		ev->nfields = 0;
+		ev->textlen = 0;
+	}
+	return rc;
+}
+
+const char *
+winevent_value(struct winevent *ev, const char *name, size_t *vlen)
+{
+	char err[8];
+
+	if (ev->tail == WINEVENT_TAIL_PENDING && !winevent_is_system(name))
+		winevent_parse_tail(ev, NULL, err, sizeof(err));
+	return winevent_get(ev, name, vlen);
 }
 
 static const char *const system_names[] = { "provider", "channel", "computer", "event_id",

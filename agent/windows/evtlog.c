@@ -2,7 +2,7 @@
  * The Event Log sensor ([eventlog]): one EvtSubscribe per configured channel,
  * resumed after the spool's bookmark for that channel, each event rendered
  * as XML (EvtRenderEventXml), UTF-16 -> UTF-8 (capped), read by
- * winevent_parse(), matched and spooled by ingest_winevent(), and the
+ * winevent_parse_head(), matched and spooled by ingest_winevent(), and the
  * channel's new bookmark written by spool_bookmark_set() in the same
  * transaction as the events it covers: a restart neither loses nor repeats
  * an event, as a log file's offset does.
@@ -15,6 +15,17 @@
  * wait (RegisterWaitForSingleObject) turns the signal into one byte on a
  * socket pair, and the loop takes the events with EvtNext at its own pace,
  * a bounded batch per turn. Nothing polls: an idle channel costs nothing.
+ *
+ * The subscription's XPath query names the event ids the channel's rules
+ * read (matcher_event_ids, evtlog_query): Windows never hands over, and
+ * the agent never renders, an event no rule wants. Beyond the Event Log's
+ * limit of about 20 expressions a select, or for a channel no rule reads,
+ * every event is asked for, as before.
+ *
+ * An event is rendered as XML and read <System> first (winevent_parse_head):
+ * its named values only when a rule asks for one, the whole event when one
+ * fires. An event whose rest is malformed is counted unreadable when that
+ * rest is read; one that no rule reads further is counted as read.
  *
  * First run of a channel (no bookmark): only new events, or, with backlog
  * set, those of the last backlog read first (an XPath timediff query). A
@@ -192,11 +203,20 @@ av_fact(struct evtlog *el)
 	log_debug("The rules' fact av_active is now \"%s\".", el->av);
 }
 
+/* An event that cannot be read: counted, said the first ten times, skipped. */
+static void
+unreadable(struct evtlog *el, struct channel *c, const char *err)
+{
+	if (++el->unreadable <= 10)
+		log_warnx(_("An event of channel %s cannot be read and is skipped: %s."), c->name,
+		    err);
+}
+
 /* One event: rendered, read, matched and spooled (inside the transaction). */
 static int
 take(struct evtlog *el, struct channel *c, EVT_HANDLE h)
 {
-	size_t len, used;
+	size_t len;
 	char err[160];
 	int cut, rc;
 
@@ -217,18 +237,22 @@ take(struct evtlog *el, struct channel *c, EVT_HANDLE h)
 	    WINEVENT_MAX_XML + 1, &cut);
 	if (cut)
 		el->xml_cut++;
-	if ((rc = winevent_parse(el->wev, el->xml, len, &used, err, sizeof(err))) != 0) {
-		if (++el->unreadable <= 10)
-			log_warnx(_("An event of channel %s cannot be read and is skipped: %s."),
-			    c->name, err);
+	/* <System> only: the rest is read when a rule asks for a named value, or fires. */
+	if ((rc = winevent_parse_head(el->wev, el->xml, len, err, sizeof(err))) != 0) {
+		unreadable(el, c, err);
 		return 0;
+	}
+	if (el->wev->record_id != 0)
+		c->record_id = el->wev->record_id;
+	rc = ingest_winevent(el->ing, EVTLOG_SOURCE, el->wev);
+	if (el->wev->tail == WINEVENT_TAIL_FAILED) {
+		winevent_parse_tail(el->wev, NULL, err, sizeof(err));
+		unreadable(el, c, err);
 	}
 	el->fields_dropped += el->wev->fields_dropped;
 	el->values_cut += el->wev->values_cut;
 	el->invalid_utf8 += el->wev->invalid_utf8;
-	if (el->wev->record_id != 0)
-		c->record_id = el->wev->record_id;
-	return ingest_winevent(el->ing, EVTLOG_SOURCE, el->wev);
+	return rc;
 }
 
 /* The channel's bookmark, as the spool keeps it (inside the transaction). */
@@ -387,6 +411,8 @@ subscribe(struct evtlog *el, struct channel *c)
 {
 	char query[EVTLOG_MAX_QUERY], why[256];
 	wchar_t *wq = NULL, *wbm = NULL;
+	uint16_t ids[EVTLOG_QUERY_MAX_IDS + 1];
+	size_t nids;
 	uint64_t rid = 0;
 	DWORD flags, e;
 	int rc;
@@ -399,21 +425,20 @@ subscribe(struct evtlog *el, struct channel *c)
 		    "now on."), c->name);
 		rc = VIGIL_ERR_INVAL;
 	}
+	/* Only the ids the channel's rules read: Windows keeps the others to itself. */
+	nids = matcher_event_ids(el->matcher, c->name, ids, EVTLOG_QUERY_MAX_IDS + 1);
 	if (rc == 0 && (wbm = win_wide(el->bm)) != NULL &&
 	    (c->bookmark = EvtCreateBookmark(wbm)) != NULL) {
 		flags = EvtSubscribeStartAfterBookmark;
 		c->record_id = rid;
-		snprintf(query, sizeof(query), "*");
+		evtlog_query(ids, nids, -1, query, sizeof(query));
 	} else {
 		if ((c->bookmark = EvtCreateBookmark(NULL)) == NULL)
 			goto fail;
-		if (el->backlog_ms > 0) {
-			flags = EvtSubscribeStartAtOldestRecord;
-			evtlog_backlog_query(el->backlog_ms, query, sizeof(query));
-		} else {
-			flags = EvtSubscribeToFutureEvents;
-			snprintf(query, sizeof(query), "*");
-		}
+		flags = el->backlog_ms > 0 ? EvtSubscribeStartAtOldestRecord :
+		    EvtSubscribeToFutureEvents;
+		evtlog_query(ids, nids, el->backlog_ms > 0 ? el->backlog_ms : -1, query,
+		    sizeof(query));
 	}
 	free(wbm);
 	wbm = NULL;
@@ -448,9 +473,9 @@ subscribe(struct evtlog *el, struct channel *c)
 	if (c->said != 0)
 		log_info(_("Event Log channel %s is read again."), c->name);
 	c->said = 0;
-	log_debug("Subscribed to channel %s (%s).", c->name, flags ==
+	log_debug("Subscribed to channel %s (%s): %s.", c->name, flags ==
 	    EvtSubscribeStartAfterBookmark ? "after its bookmark" : flags ==
-	    EvtSubscribeStartAtOldestRecord ? "its backlog" : "new events");
+	    EvtSubscribeStartAtOldestRecord ? "its backlog" : "new events", query);
 	/* What arrived before the wait was registered is taken now. */
 	SetEvent(c->signal);
 	return 0;

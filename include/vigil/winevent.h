@@ -48,6 +48,11 @@ struct winevent {
 	uint32_t event_id;                /* 0..65535 */
 	uint64_t record_id;               /* 0 when absent */
 	int64_t time_us;                  /* SystemTime in µs since 1970 (UTC); 0: absent or bad */
+	/* What winevent_parse_head() left for winevent_parse_tail(). */
+	int tail;                         /* WINEVENT_TAIL_* */
+	int capped;                       /* the input was cut at WINEVENT_MAX_XML */
+	const char *xml, *root;           /* the input, and <Event>'s name in it */
+	size_t xmllen, start, tail_at, rootlen;
 	size_t nfields;
 	struct winevent_field fields[WINEVENT_MAX_FIELDS];
 	/* What did not fit, counted (also: what could not be read). */
@@ -72,6 +77,31 @@ struct winevent {
  */
 int winevent_parse(struct winevent *ev, const char *xml, size_t len, size_t *used, char *err,
     size_t errlen);
+
+#define WINEVENT_TAIL_DONE 0    /* every field is in the struct (or there are none) */
+#define WINEVENT_TAIL_PENDING 1 /* <System> read; the rest not yet */
+#define WINEVENT_TAIL_FAILED 2  /* the rest could not be read */
+
+/*
+ * Lazy reading, for the agent: most events fire no rule, and no rule reads
+ * their named values. winevent_parse_head() reads one event as
+ * winevent_parse() does, but stops after </System>: provider, channel,
+ * computer, ids and time are set, ev->tail is WINEVENT_TAIL_PENDING and ev
+ * keeps pointing into xml (which must outlive it). winevent_parse_tail()
+ * reads the rest (the named values, through </Event>): 0, at once when
+ * already done; or what winevent_parse() would have said, and ev->tail is
+ * WINEVENT_TAIL_FAILED (no field is kept then; a call again says it again). The counters of what did
+ * not fit count only what was read.
+ */
+int winevent_parse_head(struct winevent *ev, const char *xml, size_t len, char *err,
+    size_t errlen);
+int winevent_parse_tail(struct winevent *ev, size_t *used, char *err, size_t errlen);
+
+/*
+ * winevent_get(), reading the rest of the event first when a named value is
+ * asked for and it is pending: NULL also when that rest is unreadable.
+ */
+const char *winevent_value(struct winevent *ev, const char *name, size_t *vlen);
 
 /*
  * A value by name: a field of <EventData>/<UserData> (names as Windows

@@ -1,7 +1,7 @@
 /*
  * The Event Log sensor's pure parts (agent/evtlog_util.c): the channels
  * list, UTF-16 to UTF-8 with a cap, the bookmark read back from the spool,
- * the backlog query. Runs on Linux and under Wine (make windows-unit).
+ * the subscription's query. Runs on Linux and under Wine (make windows-unit).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -139,17 +139,32 @@ test_bookmark(void **state)
 }
 
 static void
-test_backlog(void **state)
+test_query(void **state)
 {
+	const uint16_t ids[] = { 1102, 4625, 4740 };
+	uint16_t many[EVTLOG_QUERY_MAX_IDS + 1];
 	char q[EVTLOG_MAX_QUERY];
 
-	assert_int_equal(evtlog_backlog_query(86400000, q, sizeof(q)),
+	assert_int_equal(evtlog_query(NULL, 0, 86400000, q, sizeof(q)),
 	    strlen("*[System[TimeCreated[timediff(@SystemTime) <= 86400000]]]"));
 	assert_string_equal(q, "*[System[TimeCreated[timediff(@SystemTime) <= 86400000]]]");
-	assert_int_equal(evtlog_backlog_query(-1, q, sizeof(q)), 1);
+	assert_int_equal(evtlog_query(NULL, 0, -1, q, sizeof(q)), 1);
 	assert_string_equal(q, "*");
-	assert_int_equal(evtlog_backlog_query(1000, q, 10), 0);
+	assert_int_equal(evtlog_query(NULL, 0, 1000, q, 10), 0);
 	assert_string_equal(q, "");
+	/* The rules' ids: Windows hands over only those. */
+	evtlog_query(ids, 3, -1, q, sizeof(q));
+	assert_string_equal(q, "*[System[(EventID=1102 or EventID=4625 or EventID=4740)]]");
+	evtlog_query(ids, 1, 0, q, sizeof(q));
+	assert_string_equal(q, "*[System[(EventID=1102) and "
+	    "TimeCreated[timediff(@SystemTime) <= 0]]]");
+	/* Past the Event Log's limit on expressions: every event, as before. */
+	for (size_t i = 0; i < EVTLOG_QUERY_MAX_IDS + 1; i++)
+		many[i] = (uint16_t)(60000 + i);
+	evtlog_query(many, EVTLOG_QUERY_MAX_IDS, -1, q, sizeof(q));
+	assert_non_null(strstr(q, "EventID=60019)]]"));
+	evtlog_query(many, EVTLOG_QUERY_MAX_IDS + 1, -1, q, sizeof(q));
+	assert_string_equal(q, "*");
 }
 
 int
@@ -159,7 +174,7 @@ main(void)
 		cmocka_unit_test(test_channels),
 		cmocka_unit_test(test_utf16),
 		cmocka_unit_test(test_bookmark),
-		cmocka_unit_test(test_backlog),
+		cmocka_unit_test(test_query),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
