@@ -790,6 +790,41 @@ matcher_event_ids(const struct matcher *m, const char *channel, uint16_t *ids, s
 	return n;
 }
 
+/* Name put into names[0..*n) unless there already; counted past max. */
+static void
+add_name(const char *name, const char **names, size_t max, size_t *n)
+{
+	size_t i;
+
+	if (winevent_is_system(name))
+		return;
+	for (i = 0; i < *n && i < max; i++)
+		if (strcmp(names[i], name) == 0)
+			return;
+	if (*n < max)
+		names[*n] = name;
+	(*n)++;
+}
+
+size_t
+matcher_value_names(const struct matcher *m, const char **names, size_t max)
+{
+	const struct rule *r;
+	size_t i, k, n = 0;
+
+	for (i = 0; i < m->rs->n; i++) {
+		r = m->rs->r[i];
+		if (!r->is_event)
+			continue;
+		for (k = 0; k < r->nconds; k++)
+			if (!r->conds[k].fact)
+				add_name(r->conds[k].name, names, max, &n);
+		for (k = 0; k < r->ncaptures; k++)
+			add_name(r->field_src[k], names, max, &n);
+	}
+	return n;
+}
+
 size_t
 matcher_match_event(struct matcher *m, const char *source, struct winevent *ev,
     int64_t time_us, struct match_event *out, size_t max)

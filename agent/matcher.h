@@ -84,6 +84,15 @@ size_t matcher_event_ids(const struct matcher *m, const char *channel, uint16_t 
     size_t max);
 
 /*
+ * The names of the event values the event rules read (in conditions and
+ * fields), each once, <System> ones and agent facts left out, into
+ * names[0..max) (pointers into the rules: valid while m is): what a render
+ * context asks Windows for (evtlog_value_path). Returns how many there are,
+ * which may be more than max.
+ */
+size_t matcher_value_names(const struct matcher *m, const char **names, size_t max);
+
+/*
  * An agent fact that event rules may test ("agent.av_active != Windows
  * Defender"): set by the platform (the antivirus Security Center reports
  * active, say), replaced by the next call; value NULL unsets it. Returns 0,

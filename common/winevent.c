@@ -130,10 +130,9 @@ set_sys(struct parser *ps, char *dst, size_t cap, const char *src, size_t n, int
 
 /* A named value into the struct, or counted as left out. */
 static void
-add_field(struct parser *ps, const char *name, size_t nlen, const char *val, size_t vlen,
+add_field(struct winevent *ev, const char *name, size_t nlen, const char *val, size_t vlen,
     int over)
 {
-	struct winevent *ev = ps->ev;
 	struct winevent_field *f;
 	size_t room, cap;
 	char *d;
@@ -218,7 +217,7 @@ finish(struct parser *ps, char *err, size_t errlen)
 		if (ps->name_bad)
 			ev->fields_dropped++;
 		else
-			add_field(ps, ps->name, ps->nlen, v->buf, v->len, v->over);
+			add_field(ps->ev, ps->name, ps->nlen, v->buf, v->len, v->over);
 		break;
 	case T_CHANNEL:
 		set_sys(ps, ev->channel, sizeof(ev->channel), v->buf, v->len, v->over);
@@ -248,12 +247,10 @@ finish(struct parser *ps, char *err, size_t errlen)
 		if (ps->target == T_EVENTID) {
 			if (n > 65535)
 				return fail(ps, VIGIL_ERR_INVAL, "EventID is over 65535.", err, errlen);
-			ev->event_id = (uint32_t)n;
-			snprintf(ev->event_id_text, sizeof(ev->event_id_text), "%u", ev->event_id);
+			winevent_set_ids(ev, (uint32_t)n, ev->record_id);
 			ps->have_id = 1;
 		} else {
-			ev->record_id = n;
-			snprintf(ev->record_id_text, sizeof(ev->record_id_text), "%llu", n);
+			winevent_set_ids(ev, ev->event_id, n);
 		}
 		break;
 	default:
@@ -400,7 +397,7 @@ on_element(struct parser *ps)
 				if (ps->name_bad)
 					ps->ev->fields_dropped++;
 				else
-					add_field(ps, ps->name, ps->nlen, ps->v.buf, ps->v.len,
+					add_field(ps->ev, ps->name, ps->nlen, ps->v.buf, ps->v.len,
 					    ps->v.over);
 			}
 			return;
@@ -519,10 +516,7 @@ parse(struct winevent *ev, const char *xml, size_t len, int head, size_t *used, 
 	size_t start = 0, n;
 
 	/* Most of the parser is the reader's stack: on the caller's stack, once. */
-	memset(ev, 0, offsetof(struct winevent, fields));
-	ev->fields_dropped = ev->values_cut = ev->invalid_utf8 = 0;
-	ev->textlen = 0;
-	ev->text[0] = '\0';
+	winevent_clear(ev);
 	if (used != NULL)
 		*used = 0;
 	while (start < len && (xml[start] == ' ' || xml[start] == '\t' || xml[start] == '\r' ||
@@ -544,6 +538,57 @@ parse(struct winevent *ev, const char *xml, size_t len, int head, size_t *used, 
 	parser_init(&local, ev, 0);
 	xml_init(&local.r, xml + start, n);
 	return run(&local, head, used, err, errlen);
+}
+
+void
+winevent_clear(struct winevent *ev)
+{
+	memset(ev, 0, offsetof(struct winevent, fields));
+	ev->fields_dropped = ev->values_cut = ev->invalid_utf8 = 0;
+	ev->textlen = 0;
+	ev->text[0] = '\0';
+}
+
+/* v in decimal into d (room for its digits and a NUL): every event has ids, so no snprintf. */
+static void
+put_id(char *d, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	for (i = 0; i < n; i++)
+		d[i] = tmp[n - 1 - i];
+	d[n] = '\0';
+}
+
+void
+winevent_set_ids(struct winevent *ev, uint32_t event_id, uint64_t record_id)
+{
+	ev->event_id = event_id;
+	put_id(ev->event_id_text, event_id);
+	ev->record_id = record_id;
+	if (record_id != 0)
+		put_id(ev->record_id_text, record_id);
+}
+
+void
+winevent_set_text(struct winevent *ev, char *dst, size_t cap, const char *v, size_t n)
+{
+	int cut = 0;
+
+	clean(ev, dst, cap, v, n, &cut);
+	if (cut)
+		ev->values_cut++;
+}
+
+void
+winevent_add(struct winevent *ev, const char *name, const char *v, size_t n)
+{
+	add_field(ev, name, strlen(name), v, n, 0);
 }
 
 int
@@ -569,6 +614,16 @@ winevent_parse_tail(struct winevent *ev, size_t *used, char *err, size_t errlen)
 	/* Failed before: read again, for the error's words (a rare case). */
 	if (ev->tail == WINEVENT_TAIL_DONE)
 		return 0;
+	if (ev->whole != NULL) {
+		if ((rc = ev->whole(ev, ev->whole_arg, err, errlen)) != 0)
+			ev->tail = WINEVENT_TAIL_FAILED;
+		return rc;
+	}
+	if (ev->xml == NULL) {
+		ev->tail = WINEVENT_TAIL_FAILED;
+		return err_fmt(err, errlen, VIGIL_ERR_MISSING, "%s", "the rest of the event is "
+		    "not at hand.");
+	}
 	/* The reader again where the head stopped: inside <Event>, after </System>. */
 	parser_init(&local, ev, 1);
 	xml_init(&local.r, ev->xml + ev->start, ev->xmllen);
@@ -588,10 +643,14 @@ winevent_parse_tail(struct winevent *ev, size_t *used, char *err, size_t errlen)
 const char *
 winevent_value(struct winevent *ev, const char *name, size_t *vlen)
 {
+	const char *v;
 	char err[8];
 
-	if (ev->tail == WINEVENT_TAIL_PENDING && !winevent_is_system(name))
-		winevent_parse_tail(ev, NULL, err, sizeof(err));
+	/* A value at hand is the event's (from its values); else the rest is read. */
+	if ((v = winevent_get(ev, name, vlen)) != NULL || ev->tail != WINEVENT_TAIL_PENDING ||
+	    winevent_is_system(name))
+		return v;
+	winevent_parse_tail(ev, NULL, err, sizeof(err));
 	return winevent_get(ev, name, vlen);
 }
 

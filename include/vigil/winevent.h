@@ -53,6 +53,12 @@ struct winevent {
 	int capped;                       /* the input was cut at WINEVENT_MAX_XML */
 	const char *xml, *root;           /* the input, and <Event>'s name in it */
 	size_t xmllen, start, tail_at, rootlen;
+	/*
+	 * Or, for an event made of values (winevent_add): what reads the whole
+	 * event into ev (winevent_parse of its XML, rendered then).
+	 */
+	int (*whole)(struct winevent *ev, void *arg, char *err, size_t errlen);
+	void *whole_arg;
 	size_t nfields;
 	struct winevent_field fields[WINEVENT_MAX_FIELDS];
 	/* What did not fit, counted (also: what could not be read). */
@@ -98,8 +104,23 @@ int winevent_parse_head(struct winevent *ev, const char *xml, size_t len, char *
 int winevent_parse_tail(struct winevent *ev, size_t *used, char *err, size_t errlen);
 
 /*
+ * An event made of values rather than read from XML (the Event Log's
+ * EvtRenderEventValues, evtlog_util.h): winevent_clear() empties ev, then
+ * winevent_set_ids() sets its ids, winevent_set_text() a <System> text of
+ * it (ev->provider, ->channel, ->computer) and
+ * winevent_add() a named value, each cleaned and capped as winevent_parse()
+ * does. With ev->tail WINEVENT_TAIL_PENDING and ev->whole set, a value not
+ * at hand is read from the whole event (winevent_value).
+ */
+void winevent_clear(struct winevent *ev);
+void winevent_set_ids(struct winevent *ev, uint32_t event_id, uint64_t record_id);
+void winevent_set_text(struct winevent *ev, char *dst, size_t cap, const char *v, size_t n);
+void winevent_add(struct winevent *ev, const char *name, const char *v, size_t n);
+
+/*
  * winevent_get(), reading the rest of the event first when a named value is
- * asked for and it is pending: NULL also when that rest is unreadable.
+ * asked for that is not at hand and the rest is pending: NULL also when
+ * that rest is unreadable.
  */
 const char *winevent_value(struct winevent *ev, const char *name, size_t *vlen);
 
