@@ -543,7 +543,11 @@ parse(struct winevent *ev, const char *xml, size_t len, int head, size_t *used, 
 void
 winevent_clear(struct winevent *ev)
 {
-	memset(ev, 0, offsetof(struct winevent, fields));
+	/* The texts emptied, not zeroed whole: this runs for every event. */
+	ev->provider[0] = ev->channel[0] = ev->computer[0] = ev->time[0] = '\0';
+	ev->event_id_text[0] = ev->record_id_text[0] = '\0';
+	memset(&ev->event_id, 0, offsetof(struct winevent, fields) -
+	    offsetof(struct winevent, event_id));
 	ev->fields_dropped = ev->values_cut = ev->invalid_utf8 = 0;
 	ev->textlen = 0;
 	ev->text[0] = '\0';

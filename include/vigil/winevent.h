@@ -45,6 +45,7 @@ struct winevent {
 	char time[40];                    /* <TimeCreated SystemTime=...> as written */
 	char event_id_text[8];            /* "4625" */
 	char record_id_text[24];          /* "" when absent */
+	/* From here to fields, zeroed by winevent_clear(); the texts above are emptied. */
 	uint32_t event_id;                /* 0..65535 */
 	uint64_t record_id;               /* 0 when absent */
 	int64_t time_us;                  /* SystemTime in µs since 1970 (UTC); 0: absent or bad */
