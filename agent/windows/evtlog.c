@@ -290,36 +290,24 @@ variant(struct evtlog *el, const EVT_VARIANT *v, struct evtlog_value *out, size_
 		*at += out->n + 1;
 		return;
 	case EvtVarTypeByte:
-		out->type = EVTLOG_V_UINT;
-		out->u = v->ByteVal;
-		return;
 	case EvtVarTypeUInt16:
-		out->type = EVTLOG_V_UINT;
-		out->u = v->UInt16Val;
-		return;
 	case EvtVarTypeUInt32:
-		out->type = EVTLOG_V_UINT;
-		out->u = v->UInt32Val;
-		return;
 	case EvtVarTypeUInt64:
 		out->type = EVTLOG_V_UINT;
-		out->u = v->UInt64Val;
+		out->u = (v->Type & EVT_VARIANT_TYPE_MASK) == EvtVarTypeByte ? v->ByteVal :
+		    (v->Type & EVT_VARIANT_TYPE_MASK) == EvtVarTypeUInt16 ? v->UInt16Val :
+		    (v->Type & EVT_VARIANT_TYPE_MASK) == EvtVarTypeUInt32 ? v->UInt32Val :
+		    v->UInt64Val;
 		return;
 	case EvtVarTypeSByte:
-		out->type = EVTLOG_V_INT;
-		out->i = v->SByteVal;
-		return;
 	case EvtVarTypeInt16:
-		out->type = EVTLOG_V_INT;
-		out->i = v->Int16Val;
-		return;
 	case EvtVarTypeInt32:
-		out->type = EVTLOG_V_INT;
-		out->i = v->Int32Val;
-		return;
 	case EvtVarTypeInt64:
 		out->type = EVTLOG_V_INT;
-		out->i = v->Int64Val;
+		out->i = (v->Type & EVT_VARIANT_TYPE_MASK) == EvtVarTypeSByte ? v->SByteVal :
+		    (v->Type & EVT_VARIANT_TYPE_MASK) == EvtVarTypeInt16 ? v->Int16Val :
+		    (v->Type & EVT_VARIANT_TYPE_MASK) == EvtVarTypeInt32 ? v->Int32Val :
+		    v->Int64Val;
 		return;
 	case EvtVarTypeFileTime:
 		out->type = EVTLOG_V_FILETIME;
