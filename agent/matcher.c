@@ -829,13 +829,12 @@ size_t
 matcher_match_event(struct matcher *m, const char *source, struct winevent *ev,
     int64_t time_us, struct match_event *out, size_t max)
 {
-	char err[8];
-
 	struct span caps[RULES_MAX_CAPTURES];
 	struct match_input in;
 	const struct rule *r;
 	size_t lo = 0, hi = m->nevidx, mid, i, len;
 	const char *v;
+	char err[8];
 
 	m->st.events++;
 	while (lo < hi) {

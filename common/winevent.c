@@ -623,7 +623,8 @@ winevent_parse_tail(struct winevent *ev, size_t *used, char *err, size_t errlen)
 			ev->tail = WINEVENT_TAIL_FAILED;
 		return rc;
 	}
-	if (ev->xml == NULL) {
+	/* Nothing to read on from: values without their XML, or a whole parse that failed. */
+	if (ev->xml == NULL || ev->root == NULL) {
 		ev->tail = WINEVENT_TAIL_FAILED;
 		return err_fmt(err, errlen, VIGIL_ERR_MISSING, "%s", "the rest of the event is "
 		    "not at hand.");

@@ -201,6 +201,7 @@ test_values_event(void **state)
 	static struct winevent ev;
 	const char *names[] = { "TargetUserName", "LogonType", "Delta", "TargetSid", "Gone" };
 	struct evtlog_value v[EVTLOG_V_NAMED + 5];
+	char err[160];
 	static char xml[] = "<Event><System><EventID>4732</EventID></System><EventData>"
 	    "<Data Name='TargetSid'>S-1-5-32-544</Data></EventData></Event>";
 	size_t n;
@@ -240,6 +241,14 @@ test_values_event(void **state)
 	ev.whole_arg = xml;
 	assert_string_equal(winevent_value(&ev, "TargetSid", &n), "S-1-5-32-544");
 	assert_int_equal(ev.tail, WINEVENT_TAIL_DONE);
+	/* Its XML not well-formed: not at hand either, and asked again, said again. */
+	evtlog_values_event(&ev, names, 5, v);
+	ev.whole = xml_whole;
+	ev.whole_arg = "<Event><System><EventID>4732</EventID></System><EventData>";
+	assert_null(winevent_value(&ev, "TargetSid", &n));
+	assert_int_equal(ev.tail, WINEVENT_TAIL_FAILED);
+	assert_int_not_equal(winevent_parse_tail(&ev, NULL, err, sizeof(err)), 0);
+	assert_int_equal(ev.tail, WINEVENT_TAIL_FAILED);
 	/* No event id: not an event. */
 	v[EVTLOG_V_EVENTID].type = EVTLOG_V_NULL;
 	assert_int_equal(evtlog_values_event(&ev, names, 5, v), VIGIL_ERR_MISSING);
