@@ -1,7 +1,7 @@
 /*
  * The Event Log sensor's pure parts (evtlog_util.h): the channels list, the
  * UTF-16 text Windows renders, the bookmark read back from the spool, the
- * backlog query. Outside input every one: the configuration, what Windows
+ * subscription's query. Outside input every one: the configuration, what Windows
  * renders, and a file on disk.
  */
 #include <stdio.h>
@@ -10,6 +10,7 @@
 
 #include "vigil/err.h"
 #include "vigil/i18n.h"
+#include "vigil/sbuf.h"
 #include "vigil/text.h"
 #include "vigil/utf8.h"
 #include "vigil/xmltok.h"
@@ -183,19 +184,227 @@ out:
 }
 
 size_t
-evtlog_backlog_query(long long backlog_ms, char *buf, size_t cap)
+evtlog_query(const uint16_t *ids, size_t n, long long backlog_ms, char *buf, size_t cap)
 {
+	struct sbuf b;
+	size_t i;
+
+	if (n > EVTLOG_QUERY_MAX_IDS)
+		n = 0;
+	sbuf_init(&b, buf, cap);
+	if (n == 0 && backlog_ms < 0)
+		sbuf_str(&b, "*");
+	else
+		sbuf_str(&b, "*[System[");
+	for (i = 0; i < n; i++)
+		sbuf_printf(&b, "%s%sEventID=%u", i == 0 ? "(" : "", i > 0 ? " or " : "",
+		    (unsigned)ids[i]);
+	if (n > 0)
+		sbuf_printf(&b, ")%s", backlog_ms >= 0 ? " and " : "");
+	if (backlog_ms >= 0)
+		sbuf_printf(&b, "TimeCreated[timediff(@SystemTime) <= %lld]", backlog_ms);
+	if (n > 0 || backlog_ms >= 0)
+		sbuf_str(&b, "]]");
+	if (b.trunc) {
+		if (cap > 0)
+			buf[0] = '\0';
+		return 0;
+	}
+	return b.len;
+}
+
+#define FILETIME_1970 116444736000000000ULL /* 1970-01-01 in 100 ns since 1601 */
+
+static const char *const system_paths[EVTLOG_V_NAMED] = {
+	"Event/System/Provider/@Name", "Event/System/EventID", "Event/System/EventRecordID",
+	"Event/System/TimeCreated/@SystemTime", "Event/System/Channel", "Event/System/Computer",
+};
+
+size_t
+evtlog_value_path(size_t i, const char *const *names, char *buf, size_t cap)
+{
+	const char *name;
 	int n;
 
-	if (backlog_ms < 0)
-		n = snprintf(buf, cap, "*");
-	else
-		n = snprintf(buf, cap, "*[System[TimeCreated[timediff(@SystemTime) <= %lld]]]",
-		    backlog_ms);
+	if (i < EVTLOG_V_NAMED)
+		n = snprintf(buf, cap, "%s", system_paths[i]);
+	else {
+		name = names[i - EVTLOG_V_NAMED];
+		/* "Data1" is a place ("Data[1]"), which a named <Data> may hold: not exact. */
+		if (name[0] == '\0' || strpbrk(name, "_'\"[]") != NULL ||
+		    (strncmp(name, "Data", 4) == 0 && name[4] >= '0' && name[4] <= '9'))
+			return 0;
+		for (const char *p = name; *p != '\0'; p++)
+			if ((unsigned char)*p < 0x20)
+				return 0;
+		n = snprintf(buf, cap, "Event/EventData/Data[@Name='%s']", name);
+	}
 	if (n < 0 || (size_t)n >= cap) {
 		if (cap > 0)
 			buf[0] = '\0';
 		return 0;
 	}
 	return (size_t)n;
+}
+
+/* v in decimal, at least width digits, into d; returns the digits written (snprintf is slow here). */
+static size_t
+put_digits(char *d, uint64_t v, size_t width)
+{
+	char tmp[20];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0 || n < width);
+	for (i = 0; i < n; i++)
+		d[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* FILETIME -> "2026-12-04T01:00:16.1393678Z" (as the XML writes SystemTime) in buf[40]. */
+static size_t
+filetime_text(uint64_t ft, char *buf)
+{
+	uint64_t secs = ft / 10000000;
+	unsigned rem = (unsigned)(secs % 86400);
+	/* Days since 1601-01-01 -> a civil date (days from 0000-03-01, in 400-year eras). */
+	int64_t z = (int64_t)(secs / 86400) - 134774 + 719468, era, doe, yoe, doy, mp, m, d;
+	size_t n;
+
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	n = put_digits(buf, (uint64_t)(yoe + era * 400 + (m <= 2)), 4);
+	buf[n++] = '-';
+	n += put_digits(buf + n, (uint64_t)m, 2);
+	buf[n++] = '-';
+	n += put_digits(buf + n, (uint64_t)d, 2);
+	buf[n++] = 'T';
+	n += put_digits(buf + n, rem / 3600, 2);
+	buf[n++] = ':';
+	n += put_digits(buf + n, rem / 60 % 60, 2);
+	buf[n++] = ':';
+	n += put_digits(buf + n, rem % 60, 2);
+	buf[n++] = '.';
+	n += put_digits(buf + n, ft % 10000000, 7);
+	buf[n++] = 'Z';
+	buf[n] = '\0';
+	return n;
+}
+
+/* A value's text as the XML holds it, into buf; NULL when not made here. */
+static const char *
+value_text(const struct evtlog_value *v, char *buf, size_t cap, size_t *n)
+{
+	switch (v->type) {
+	case EVTLOG_V_STRING:
+		*n = v->n;
+		return v->s;
+	case EVTLOG_V_UINT:
+		*n = put_digits(buf, v->u, 1);
+		return buf;
+	case EVTLOG_V_INT:
+		buf[0] = '-';
+		*n = v->i < 0 ? 1 + put_digits(buf + 1, 0 - (uint64_t)v->i, 1) :
+		    put_digits(buf, (uint64_t)v->i, 1);
+		return buf;
+	default:
+		return NULL;
+	}
+}
+
+int
+evtlog_values_event(struct winevent *ev, const char *const *names, size_t nnames,
+    const struct evtlog_value *vals)
+{
+	char buf[48], *sys[EVTLOG_V_NAMED];
+	size_t caps[EVTLOG_V_NAMED], i, n;
+	const char *t;
+
+	winevent_clear(ev);
+	if (vals[EVTLOG_V_EVENTID].type != EVTLOG_V_UINT || vals[EVTLOG_V_EVENTID].u > 65535)
+		return VIGIL_ERR_MISSING;
+	winevent_set_ids(ev, (uint32_t)vals[EVTLOG_V_EVENTID].u,
+	    vals[EVTLOG_V_RECORDID].type == EVTLOG_V_UINT ? vals[EVTLOG_V_RECORDID].u : 0);
+	if (vals[EVTLOG_V_TIME].type == EVTLOG_V_FILETIME &&
+	    vals[EVTLOG_V_TIME].u >= FILETIME_1970) {
+		filetime_text(vals[EVTLOG_V_TIME].u, ev->time);
+		ev->time_us = (int64_t)((vals[EVTLOG_V_TIME].u - FILETIME_1970) / 10);
+	}
+	sys[EVTLOG_V_PROVIDER] = ev->provider;
+	sys[EVTLOG_V_CHANNEL] = ev->channel;
+	sys[EVTLOG_V_COMPUTER] = ev->computer;
+	caps[EVTLOG_V_PROVIDER] = sizeof(ev->provider);
+	caps[EVTLOG_V_CHANNEL] = sizeof(ev->channel);
+	caps[EVTLOG_V_COMPUTER] = sizeof(ev->computer);
+	for (i = 0; i < EVTLOG_V_NAMED; i++)
+		if ((i == EVTLOG_V_PROVIDER || i == EVTLOG_V_CHANNEL || i == EVTLOG_V_COMPUTER) &&
+		    (t = value_text(&vals[i], buf, sizeof(buf), &n)) != NULL)
+			winevent_set_text(ev, sys[i], caps[i], t, n);
+	for (i = 0; i < nnames; i++)
+		if ((t = value_text(&vals[EVTLOG_V_NAMED + i], buf, sizeof(buf), &n)) != NULL)
+			winevent_add(ev, names[i], t, n);
+	/* Every other value, and those not at hand here, from the XML when asked for. */
+	ev->tail = WINEVENT_TAIL_PENDING;
+	return 0;
+}
+
+static void
+text_value(struct evtlog_value *v, const char *s, size_t n)
+{
+	memset(v, 0, sizeof(*v));
+	if (s == NULL || n == 0)
+		return;
+	v->type = EVTLOG_V_STRING;
+	v->s = s;
+	v->n = n;
+}
+
+void
+evtlog_values_record(const struct winevent *whole, const char *xml, size_t len,
+    const char *const *names, size_t nnames, struct evtlog_value *vals)
+{
+	char a[EVTLOG_MAX_PATH], b[EVTLOG_MAX_PATH];
+	const char *v, *dot;
+	uint64_t frac = 0;
+	size_t i, n, k;
+
+	text_value(&vals[EVTLOG_V_PROVIDER], whole->provider, strlen(whole->provider));
+	text_value(&vals[EVTLOG_V_CHANNEL], whole->channel, strlen(whole->channel));
+	text_value(&vals[EVTLOG_V_COMPUTER], whole->computer, strlen(whole->computer));
+	text_value(&vals[EVTLOG_V_EVENTID], NULL, 0);
+	vals[EVTLOG_V_EVENTID].type = EVTLOG_V_UINT;
+	vals[EVTLOG_V_EVENTID].u = whole->event_id;
+	text_value(&vals[EVTLOG_V_RECORDID], NULL, 0);
+	if (whole->record_id != 0) {
+		vals[EVTLOG_V_RECORDID].type = EVTLOG_V_UINT;
+		vals[EVTLOG_V_RECORDID].u = whole->record_id;
+	}
+	text_value(&vals[EVTLOG_V_TIME], NULL, 0);
+	if (whole->time_us > 0) {
+		/* Ten-millionths, as written: the seventh digit time_us has not. */
+		if ((dot = strchr(whole->time, '.')) != NULL)
+			for (k = 1; k <= 7; k++)
+				frac = frac * 10 + (dot[k] >= '0' && dot[k] <= '9' ?
+				    (uint64_t)(dot[k] - '0') : 0);
+		vals[EVTLOG_V_TIME].type = EVTLOG_V_FILETIME;
+		vals[EVTLOG_V_TIME].u = FILETIME_1970 + (uint64_t)(whole->time_us / 1000000) *
+		    10000000ULL + frac;
+	}
+	for (i = 0; i < nnames; i++) {
+		snprintf(a, sizeof(a), "<Data Name='%s'>", names[i]);
+		snprintf(b, sizeof(b), "<Data Name=\"%s\">", names[i]);
+		v = NULL;
+		n = 0;
+		if (text_find(xml, len, a, strlen(a)) != NULL ||
+		    text_find(xml, len, b, strlen(b)) != NULL)
+			v = winevent_get(whole, names[i], &n);
+		text_value(&vals[EVTLOG_V_NAMED + i], v, n);
+	}
 }

@@ -10,7 +10,12 @@
  *   - the bookmark text EvtRender(EvtRenderBookmark) gives, checked before
  *     it is trusted (it comes back from the spool, which is a file on disk):
  *     a <BookmarkList> whose <Bookmark> names this channel, its RecordId;
- *   - the XPath query of a first run's backlog.
+ *   - the XPath query of a subscription: the event ids the rules read, and
+ *     a first run's backlog;
+ *   - the value paths of a render context (EvtCreateRenderContext) for the
+ *     <System> values and the named values the rules read, and the values
+ *     EvtRender gives for them into a struct winevent: no XML rendered nor
+ *     read for an event no rule fires on.
  *
  * None of it touches Windows: the sensor converts wchar_t to uint16_t units.
  */
@@ -20,9 +25,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vigil/winevent.h"
+
 #define EVTLOG_MAX_CHANNELS 32
 #define EVTLOG_MAX_CHANNEL 256         /* bytes of a channel's name, with the NUL */
-#define EVTLOG_MAX_QUERY 128           /* bytes of a backlog query, with the NUL */
+#define EVTLOG_MAX_QUERY 512           /* bytes of a subscription's query, with the NUL */
+#define EVTLOG_QUERY_MAX_IDS 20        /* event ids in a query; more: every event */
 
 /* What the shipped Windows rules read (deploy/rules.d/windows-*.rules). */
 #define EVTLOG_DEFAULT_CHANNELS "Security, System, Application, " \
@@ -63,11 +71,77 @@ int evtlog_bookmark_check(const char *xml, size_t len, const char *channel,
     uint64_t *record_id);
 
 /*
- * The XPath query of a first run that reads the last backlog_ms of a
- * channel: "*[System[TimeCreated[timediff(@SystemTime) <= N]]]"; "*" when
- * backlog_ms is negative (everything kept). Returns its length, or 0 when
- * buf is too small.
+ * The XPath query of a subscription: the events of ids[0..n) only, so that
+ * Windows never hands the agent an event no rule reads, and with backlog_ms
+ * not negative, only those of the last backlog_ms (a first run's backlog):
+ * "*[System[(EventID=4625 or EventID=4740) and TimeCreated[timediff(
+ * @SystemTime) <= N]]]". Every id when n is 0 or more than
+ * EVTLOG_QUERY_MAX_IDS (the Event Log refuses a query of more than about 20
+ * expressions in one select); "*" when neither. Returns its length, or 0
+ * when buf is too small.
  */
-size_t evtlog_backlog_query(long long backlog_ms, char *buf, size_t cap);
+size_t evtlog_query(const uint16_t *ids, size_t n, long long backlog_ms, char *buf, size_t cap);
+
+/*
+ * One value as EvtRender(EvtRenderEventValues) gives it (an EVT_VARIANT),
+ * its text already UTF-8 (the sensor converts it, capped).
+ */
+enum evtlog_vtype {
+	EVTLOG_V_NULL,     /* the path found nothing */
+	EVTLOG_V_STRING,   /* s[0..n) */
+	EVTLOG_V_UINT,     /* u: UInt8..UInt64 */
+	EVTLOG_V_INT,      /* i: Int8..Int64 */
+	EVTLOG_V_FILETIME, /* u: 100 ns since 1601 (UTC) */
+	EVTLOG_V_OTHER,    /* a SID, GUID, hex or binary value: its XML text is not made here */
+};
+
+struct evtlog_value {
+	enum evtlog_vtype type;
+	uint64_t u;
+	int64_t i;
+	const char *s;
+	size_t n;
+};
+
+/* The value paths of the render context: these <System> values first, in this order. */
+enum {
+	EVTLOG_V_PROVIDER, EVTLOG_V_EVENTID, EVTLOG_V_RECORDID, EVTLOG_V_TIME, EVTLOG_V_CHANNEL,
+	EVTLOG_V_COMPUTER, EVTLOG_V_NAMED
+};
+#define EVTLOG_MAX_NAMED 64            /* named values in a render context */
+#define EVTLOG_MAX_PATH 128            /* bytes of a value path, with the NUL */
+
+/*
+ * The value path of value i of a render context (i < EVTLOG_V_NAMED: a
+ * <System> one; else the named value names[i - EVTLOG_V_NAMED]):
+ * "Event/System/Provider/@Name", "Event/EventData/Data[@Name='X']". Returns
+ * its length, or 0 for a name no path reaches exactly: a name with '_'
+ * (Windows' may hold a space there), "Data1" (a place, not a name), a quote
+ * or a byte a path cannot hold; its value is then read from the XML.
+ */
+size_t evtlog_value_path(size_t i, const char *const *names, char *buf, size_t cap);
+
+/*
+ * The values of one event (vals[0..EVTLOG_V_NAMED + nnames), as
+ * evtlog_value_path() names them) into ev, cleaned and capped as
+ * winevent_parse() does: the <System> values, then each named value given
+ * as text or a number, in the text the XML would hold. A value not given
+ * that way (NULL, another type, no path) is not at hand: ev->tail is
+ * WINEVENT_TAIL_PENDING, and a rule that asks for it has ev->whole read
+ * the event's XML. Returns 0, or VIGIL_ERR_MISSING when the event id is
+ * not a number.
+ */
+int evtlog_values_event(struct winevent *ev, const char *const *names, size_t nnames,
+    const struct evtlog_value *vals);
+
+/*
+ * For the tests and the bench (Wine's EvtRender is a stub): the values
+ * EvtRender would give for names from an event read whole (whole, from
+ * xml[0..len)): its <System> values typed as Windows types them, a named
+ * value as text when the XML holds it as a named <Data> of <EventData>,
+ * NULL otherwise. Texts point into whole.
+ */
+void evtlog_values_record(const struct winevent *whole, const char *xml, size_t len,
+    const char *const *names, size_t nnames, struct evtlog_value *vals);
 
 #endif

@@ -220,7 +220,7 @@ ingest(struct ingest *ing, const struct ingest_input *in)
 }
 
 int
-ingest_winevent(struct ingest *ing, const char *source, const struct winevent *wev)
+ingest_winevent(struct ingest *ing, const char *source, struct winevent *wev)
 {
 	struct ingest_event ev;
 	const struct match_event *me;

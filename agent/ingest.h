@@ -72,10 +72,11 @@ struct winevent;
  * Match one rendered Windows event (vigil/winevent.h) from source and
  * append its events (inside the caller's transaction, with the channel's
  * bookmark: spool_bookmark_set), their raw text the event on one line
- * (winevent_format), their time the event's own when it has one. Returns as
+ * (winevent_format), their time the event's own when it has one. ev may
+ * be read by winevent_parse_head() (matcher_match_event). Returns as
  * ingest().
  */
-int ingest_winevent(struct ingest *ing, const char *source, const struct winevent *ev);
+int ingest_winevent(struct ingest *ing, const char *source, struct winevent *ev);
 
 /*
  * Append one event (inside the caller's transaction); *seq, when not NULL,

@@ -728,7 +728,7 @@ same_text(const char *a, const char *b)
 
 /* Whether condition c holds for ev: a value (or fact) it lacks never does. */
 static int
-cond_met(const struct matcher *m, const struct rule_cond *c, const struct winevent *ev)
+cond_met(const struct matcher *m, const struct rule_cond *c, struct winevent *ev)
 {
 	const char *v;
 	size_t vlen, i;
@@ -738,7 +738,7 @@ cond_met(const struct matcher *m, const struct rule_cond *c, const struct wineve
 		if ((v = fact(m, c->name)) == NULL)
 			return 0;
 		vlen = strlen(v);
-	} else if ((v = winevent_get(ev, c->name, &vlen)) == NULL) {
+	} else if ((v = winevent_value(ev, c->name, &vlen)) == NULL) {
 		return 0;
 	}
 	for (i = 0; i < c->alts.n && !any; i++)
@@ -748,7 +748,7 @@ cond_met(const struct matcher *m, const struct rule_cond *c, const struct wineve
 
 /* Whether event rule r takes ev: channel, provider, then its conditions. */
 static int
-event_rule_takes(const struct matcher *m, const struct rule *r, const struct winevent *ev,
+event_rule_takes(const struct matcher *m, const struct rule *r, struct winevent *ev,
     const char *source)
 {
 	size_t i, nunless = 0, unless_met = 0;
@@ -772,7 +772,61 @@ event_rule_takes(const struct matcher *m, const struct rule *r, const struct win
 }
 
 size_t
-matcher_match_event(struct matcher *m, const char *source, const struct winevent *ev,
+matcher_event_ids(const struct matcher *m, const char *channel, uint16_t *ids, size_t max)
+{
+	size_t i, n = 0;
+	uint32_t last = UINT32_MAX;
+
+	/* evidx is sorted by id: each id once, in order. */
+	for (i = 0; i < m->nevidx; i++) {
+		if (m->evidx[i].id == last ||
+		    !same_text(m->rs->r[m->evidx[i].rule]->channel, channel))
+			continue;
+		last = m->evidx[i].id;
+		if (n < max)
+			ids[n] = (uint16_t)last;
+		n++;
+	}
+	return n;
+}
+
+/* Name put into names[0..*n) unless there already; counted past max. */
+static void
+add_name(const char *name, const char **names, size_t max, size_t *n)
+{
+	size_t i;
+
+	if (winevent_is_system(name))
+		return;
+	for (i = 0; i < *n && i < max; i++)
+		if (strcmp(names[i], name) == 0)
+			return;
+	if (*n < max)
+		names[*n] = name;
+	(*n)++;
+}
+
+size_t
+matcher_value_names(const struct matcher *m, const char **names, size_t max)
+{
+	const struct rule *r;
+	size_t i, k, n = 0;
+
+	for (i = 0; i < m->rs->n; i++) {
+		r = m->rs->r[i];
+		if (!r->is_event)
+			continue;
+		for (k = 0; k < r->nconds; k++)
+			if (!r->conds[k].fact)
+				add_name(r->conds[k].name, names, max, &n);
+		for (k = 0; k < r->ncaptures; k++)
+			add_name(r->field_src[k], names, max, &n);
+	}
+	return n;
+}
+
+size_t
+matcher_match_event(struct matcher *m, const char *source, struct winevent *ev,
     int64_t time_us, struct match_event *out, size_t max)
 {
 	struct span caps[RULES_MAX_CAPTURES];
@@ -780,6 +834,7 @@ matcher_match_event(struct matcher *m, const char *source, const struct winevent
 	const struct rule *r;
 	size_t lo = 0, hi = m->nevidx, mid, i, len;
 	const char *v;
+	char err[8];
 
 	m->st.events++;
 	while (lo < hi) {
@@ -793,6 +848,13 @@ matcher_match_event(struct matcher *m, const char *source, const struct winevent
 		r = m->rs->r[m->evidx[lo].rule];
 		if (!event_rule_takes(m, r, ev, source))
 			continue;
+		/*
+		 * An event that fires is read whole first (its raw text is all of
+		 * it): one whose rest is unreadable fires nothing, as it did when
+		 * every event was read whole.
+		 */
+		if (winevent_parse_tail(ev, NULL, err, sizeof(err)) != 0)
+			return 0;
 		for (i = 0; i < r->ncaptures; i++) {
 			v = winevent_get(ev, r->field_src[i], &len);
 			caps[i].p = v != NULL ? v : "";

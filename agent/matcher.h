@@ -66,10 +66,31 @@ struct winevent;
  * rules, as matcher_match() does a line: the same out, returns and
  * thresholds. source NULL: rules of any source apply. time_us is the clock
  * of the windows (the event's own time, or when it was read). Field values
- * point into ev: use them before ev changes.
+ * point into ev: use them before ev changes. ev may be read by
+ * winevent_parse_head(): its named values are read only when a rule asks
+ * for one, and the whole event before a rule fires; when that fails, nothing
+ * fires and ev->tail is WINEVENT_TAIL_FAILED (the caller counts it).
  */
-size_t matcher_match_event(struct matcher *m, const char *source, const struct winevent *ev,
+size_t matcher_match_event(struct matcher *m, const char *source, struct winevent *ev,
     int64_t time_us, struct match_event *out, size_t max);
+
+/*
+ * The event ids the event rules of channel (ASCII case alike) read, each
+ * once, in increasing order, into ids[0..max): what a subscription to that
+ * channel needs to ask Windows for (evtlog_query). Returns how many there
+ * are, which may be more than max (then only the first max are written).
+ */
+size_t matcher_event_ids(const struct matcher *m, const char *channel, uint16_t *ids,
+    size_t max);
+
+/*
+ * The names of the event values the event rules read (in conditions and
+ * fields), each once, <System> ones and agent facts left out, into
+ * names[0..max) (pointers into the rules: valid while m is): what a render
+ * context asks Windows for (evtlog_value_path). Returns how many there are,
+ * which may be more than max.
+ */
+size_t matcher_value_names(const struct matcher *m, const char **names, size_t max);
 
 /*
  * An agent fact that event rules may test ("agent.av_active != Windows

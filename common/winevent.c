@@ -130,10 +130,9 @@ set_sys(struct parser *ps, char *dst, size_t cap, const char *src, size_t n, int
 
 /* A named value into the struct, or counted as left out. */
 static void
-add_field(struct parser *ps, const char *name, size_t nlen, const char *val, size_t vlen,
+add_field(struct winevent *ev, const char *name, size_t nlen, const char *val, size_t vlen,
     int over)
 {
-	struct winevent *ev = ps->ev;
 	struct winevent_field *f;
 	size_t room, cap;
 	char *d;
@@ -218,7 +217,7 @@ finish(struct parser *ps, char *err, size_t errlen)
 		if (ps->name_bad)
 			ev->fields_dropped++;
 		else
-			add_field(ps, ps->name, ps->nlen, v->buf, v->len, v->over);
+			add_field(ps->ev, ps->name, ps->nlen, v->buf, v->len, v->over);
 		break;
 	case T_CHANNEL:
 		set_sys(ps, ev->channel, sizeof(ev->channel), v->buf, v->len, v->over);
@@ -248,12 +247,10 @@ finish(struct parser *ps, char *err, size_t errlen)
 		if (ps->target == T_EVENTID) {
 			if (n > 65535)
 				return fail(ps, VIGIL_ERR_INVAL, "EventID is over 65535.", err, errlen);
-			ev->event_id = (uint32_t)n;
-			snprintf(ev->event_id_text, sizeof(ev->event_id_text), "%u", ev->event_id);
+			winevent_set_ids(ev, (uint32_t)n, ev->record_id);
 			ps->have_id = 1;
 		} else {
-			ev->record_id = n;
-			snprintf(ev->record_id_text, sizeof(ev->record_id_text), "%llu", n);
+			winevent_set_ids(ev, ev->event_id, n);
 		}
 		break;
 	default:
@@ -400,7 +397,7 @@ on_element(struct parser *ps)
 				if (ps->name_bad)
 					ps->ev->fields_dropped++;
 				else
-					add_field(ps, ps->name, ps->nlen, ps->v.buf, ps->v.len,
+					add_field(ps->ev, ps->name, ps->nlen, ps->v.buf, ps->v.len,
 					    ps->v.over);
 			}
 			return;
@@ -415,47 +412,23 @@ on_element(struct parser *ps)
 	}
 }
 
-int
-winevent_parse(struct winevent *ev, const char *xml, size_t len, size_t *used, char *err,
-    size_t errlen)
+/*
+ * The tokens from the reader's place on: the whole event, or with head set
+ * only through </System> when <System> comes first (as Windows writes it),
+ * the reader's place then kept in ev for winevent_parse_tail(). (A <System>
+ * without its EventID is read on, as winevent_parse() does.)
+ */
+static int
+run(struct parser *ps, int head, size_t *used, char *err, size_t errlen)
 {
-	struct parser *ps, local;
-	size_t start = 0, n;
-	int rc, capped = 0;
+	struct winevent *ev = ps->ev;
+	struct xml_token *t = &ps->t;
+	size_t start = ev->start;
+	int rc, first = 1;
 
-	/* Most of the parser is the reader's stack: on the caller's stack, once. */
-	ps = &local;
-	memset(ev, 0, offsetof(struct winevent, fields));
-	ev->nfields = 0;
-	ev->fields_dropped = ev->values_cut = ev->invalid_utf8 = 0;
-	ev->textlen = 0;
-	ev->text[0] = '\0';
-	if (used != NULL)
-		*used = 0;
-	while (start < len && (xml[start] == ' ' || xml[start] == '\t' || xml[start] == '\r' ||
-	    xml[start] == '\n'))
-		start++;
-	if (start == len) {
-		if (used != NULL)
-			*used = len;
-		return err_fmt(err, errlen, VIGIL_ERR_EMPTY, "byte %zu: no event.", len);
-	}
-	n = len - start;
-	if (n > WINEVENT_MAX_XML) {
-		n = WINEVENT_MAX_XML;
-		capped = 1;
-	}
-	ps->ev = ev;
-	ps->sec = S_NONE;
-	ps->target = T_NONE;
-	ps->ndata = 0;
-	ps->have_id = 0;
-	xml_init(&ps->r, xml + start, n);
 	for (;;) {
-		struct xml_token *t = &ps->t;
-
 		if ((rc = xml_next(&ps->r, t)) != 0) {
-			if (capped)
+			if (ev->capped)
 				return err_fmt(err, errlen, VIGIL_ERR_TOOBIG, "byte %zu: an event "
 				    "longer than %d bytes.", start + ps->r.pos, WINEVENT_MAX_XML);
 			return err_fmt(err, errlen, rc, "%s", ps->r.err);
@@ -480,11 +453,20 @@ winevent_parse(struct winevent *ev, const char *xml, size_t len, size_t *used, c
 		case XML_START:
 		case XML_EMPTY:
 			on_element(ps);
+			if (t->depth == 1 && ps->sec != S_SYSTEM)
+				first = 0;
 			if (t->type == XML_EMPTY && ps->target != T_NONE &&
 			    ps->target_depth == SIZE_MAX && (rc = finish(ps, err, errlen)) != 0)
 				return rc;
 			break;
 		case XML_END:
+			if (t->depth == 1 && head && first && ps->sec == S_SYSTEM && ps->have_id) {
+				ev->tail = WINEVENT_TAIL_PENDING;
+				ev->tail_at = ps->r.pos;
+				ev->root = ps->r.stack[0].name;
+				ev->rootlen = ps->r.stack[0].nlen;
+				goto out;
+			}
 			if (t->depth == 1)
 				ps->sec = S_NONE;
 			if (ps->target != T_NONE && t->depth == ps->target_depth &&
@@ -505,12 +487,176 @@ winevent_parse(struct winevent *ev, const char *xml, size_t len, size_t *used, c
 			break;
 		}
 	}
+	ev->tail = WINEVENT_TAIL_DONE;
 	if (used != NULL)
 		*used = start + ps->r.pos;
+out:
 	if (!ps->have_id)
 		return err_fmt(err, errlen, VIGIL_ERR_MISSING, "byte %zu: the event has no "
 		    "<EventID> in <System>.", start + ps->r.pos);
 	return 0;
+}
+
+static void
+parser_init(struct parser *ps, struct winevent *ev, int have_id)
+{
+	ps->ev = ev;
+	ps->sec = S_NONE;
+	ps->target = T_NONE;
+	ps->ndata = 0;
+	ps->have_id = have_id;
+}
+
+/* Reset ev and read from the start of the event. */
+static int
+parse(struct winevent *ev, const char *xml, size_t len, int head, size_t *used, char *err,
+    size_t errlen)
+{
+	struct parser local;
+	size_t start = 0, n;
+
+	/* Most of the parser is the reader's stack: on the caller's stack, once. */
+	winevent_clear(ev);
+	if (used != NULL)
+		*used = 0;
+	while (start < len && (xml[start] == ' ' || xml[start] == '\t' || xml[start] == '\r' ||
+	    xml[start] == '\n'))
+		start++;
+	if (start == len) {
+		if (used != NULL)
+			*used = len;
+		return err_fmt(err, errlen, VIGIL_ERR_EMPTY, "byte %zu: no event.", len);
+	}
+	n = len - start;
+	if (n > WINEVENT_MAX_XML) {
+		n = WINEVENT_MAX_XML;
+		ev->capped = 1;
+	}
+	ev->xml = xml;
+	ev->xmllen = n;
+	ev->start = start;
+	parser_init(&local, ev, 0);
+	xml_init(&local.r, xml + start, n);
+	return run(&local, head, used, err, errlen);
+}
+
+void
+winevent_clear(struct winevent *ev)
+{
+	/* The texts emptied, not zeroed whole: this runs for every event. */
+	ev->provider[0] = ev->channel[0] = ev->computer[0] = ev->time[0] = '\0';
+	ev->event_id_text[0] = ev->record_id_text[0] = '\0';
+	memset(&ev->event_id, 0, offsetof(struct winevent, fields) -
+	    offsetof(struct winevent, event_id));
+	ev->fields_dropped = ev->values_cut = ev->invalid_utf8 = 0;
+	ev->textlen = 0;
+	ev->text[0] = '\0';
+}
+
+/* v in decimal into d (room for its digits and a NUL): every event has ids, so no snprintf. */
+static void
+put_id(char *d, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	for (i = 0; i < n; i++)
+		d[i] = tmp[n - 1 - i];
+	d[n] = '\0';
+}
+
+void
+winevent_set_ids(struct winevent *ev, uint32_t event_id, uint64_t record_id)
+{
+	ev->event_id = event_id;
+	put_id(ev->event_id_text, event_id);
+	ev->record_id = record_id;
+	if (record_id != 0)
+		put_id(ev->record_id_text, record_id);
+}
+
+void
+winevent_set_text(struct winevent *ev, char *dst, size_t cap, const char *v, size_t n)
+{
+	int cut = 0;
+
+	clean(ev, dst, cap, v, n, &cut);
+	if (cut)
+		ev->values_cut++;
+}
+
+void
+winevent_add(struct winevent *ev, const char *name, const char *v, size_t n)
+{
+	add_field(ev, name, strlen(name), v, n, 0);
+}
+
+int
+winevent_parse(struct winevent *ev, const char *xml, size_t len, size_t *used, char *err,
+    size_t errlen)
+{
+	return parse(ev, xml, len, 0, used, err, errlen);
+}
+
+int
+winevent_parse_head(struct winevent *ev, const char *xml, size_t len, char *err,
+    size_t errlen)
+{
+	return parse(ev, xml, len, 1, NULL, err, errlen);
+}
+
+int
+winevent_parse_tail(struct winevent *ev, size_t *used, char *err, size_t errlen)
+{
+	struct parser local;
+	int rc;
+
+	/* Failed before: read again, for the error's words (a rare case). */
+	if (ev->tail == WINEVENT_TAIL_DONE)
+		return 0;
+	if (ev->whole != NULL) {
+		if ((rc = ev->whole(ev, ev->whole_arg, err, errlen)) != 0)
+			ev->tail = WINEVENT_TAIL_FAILED;
+		return rc;
+	}
+	/* Nothing to read on from: values without their XML, or a whole parse that failed. */
+	if (ev->xml == NULL || ev->root == NULL) {
+		ev->tail = WINEVENT_TAIL_FAILED;
+		return err_fmt(err, errlen, VIGIL_ERR_MISSING, "%s", "the rest of the event is "
+		    "not at hand.");
+	}
+	/* The reader again where the head stopped: inside <Event>, after </System>. */
+	parser_init(&local, ev, 1);
+	xml_init(&local.r, ev->xml + ev->start, ev->xmllen);
+	local.r.pos = ev->tail_at;
+	local.r.depth = 1;
+	local.r.seen_root = 1;
+	local.r.stack[0].name = ev->root;
+	local.r.stack[0].nlen = ev->rootlen;
+	if ((rc = run(&local, 0, used, err, errlen)) != 0) {
+		ev->tail = WINEVENT_TAIL_FAILED;
+		ev->nfields = 0;
+		ev->textlen = 0;
+	}
+	return rc;
+}
+
+const char *
+winevent_value(struct winevent *ev, const char *name, size_t *vlen)
+{
+	const char *v;
+	char err[8];
+
+	/* A value at hand is the event's (from its values); else the rest is read. */
+	if ((v = winevent_get(ev, name, vlen)) != NULL || ev->tail != WINEVENT_TAIL_PENDING ||
+	    winevent_is_system(name))
+		return v;
+	winevent_parse_tail(ev, NULL, err, sizeof(err));
+	return winevent_get(ev, name, vlen);
 }
 
 static const char *const system_names[] = { "provider", "channel", "computer", "event_id",

@@ -1,8 +1,7 @@
 /*
  * The Event Log sensor ([eventlog]): one EvtSubscribe per configured channel,
  * resumed after the spool's bookmark for that channel, each event rendered
- * as XML (EvtRenderEventXml), UTF-16 -> UTF-8 (capped), read by
- * winevent_parse(), matched and spooled by ingest_winevent(), and the
+ * as values (or XML), matched and spooled by ingest_winevent(), and the
  * channel's new bookmark written by spool_bookmark_set() in the same
  * transaction as the events it covers: a restart neither loses nor repeats
  * an event, as a log file's offset does.
@@ -15,6 +14,24 @@
  * wait (RegisterWaitForSingleObject) turns the signal into one byte on a
  * socket pair, and the loop takes the events with EvtNext at its own pace,
  * a bounded batch per turn. Nothing polls: an idle channel costs nothing.
+ *
+ * The subscription's XPath query names the event ids the channel's rules
+ * read (matcher_event_ids, evtlog_query): Windows never hands over, and
+ * the agent never renders, an event no rule wants. Beyond the Event Log's
+ * limit of about 20 expressions a select, or for a channel no rule reads,
+ * every event is asked for, as before.
+ *
+ * An event is rendered as values, not XML (EvtRenderEventValues, one render
+ * context for every channel): the <System> values and the named <EventData>
+ * values the rules read (matcher_value_names, evtlog_value_path), made a
+ * struct winevent by evtlog_values_event(). Its XML is rendered and read
+ * only when a rule asks for a value not at hand (a SID, a place-named
+ * value, <UserData>) or fires (its raw text is all of it). Where the values
+ * cannot be rendered (the context refused, EvtRender failed: counted in
+ * eventlog.values_failed), the XML is, and read <System> first
+ * (winevent_parse_head): its named values only when a rule asks for one.
+ * An event whose rest is malformed is counted unreadable when that rest is
+ * read; one that no rule reads further is counted as read.
  *
  * First run of a channel (no bookmark): only new events, or, with backlog
  * set, those of the last backlog read first (an XPath timediff query). A
@@ -60,6 +77,7 @@
 #define EVTLOG_PER_TURN 512          /* events per channel before the loop runs others */
 #define EVTLOG_RETRY_SEC 300         /* a channel that failed is tried again */
 #define EVTLOG_RENDER_MAX (2 * WINEVENT_MAX_XML + 2) /* bytes of UTF-16 one event may take */
+#define EVTLOG_VTEXT (64 * 1024)     /* bytes of one event's values as UTF-8 */
 #define NO_SOCKET ((evutil_socket_t)-1)
 
 struct channel {
@@ -97,13 +115,22 @@ struct evtlog {
 	struct winevent *wev;
 	wchar_t *wbuf;               /* the rendering, grown up to EVTLOG_RENDER_MAX */
 	DWORD wcap;
+	/* The values path: a render context of the <System> values and the named ones. */
+	EVT_HANDLE ctx;              /* NULL: every event is rendered as XML */
+	const char *names[EVTLOG_MAX_NAMED]; /* those a value path reaches, into the rules */
+	size_t nnames;
+	void *vbuf;                  /* EVT_VARIANTs, grown up to EVTLOG_RENDER_MAX */
+	DWORD vcap;
+	struct evtlog_value vals[EVTLOG_V_NAMED + EVTLOG_MAX_NAMED];
+	char *vtext;                 /* their texts as UTF-8, EVTLOG_VTEXT bytes */
+	EVT_HANDLE taking;           /* the event being taken, for whole_xml() */
 	char *xml;                   /* WINEVENT_MAX_XML + 1 */
 	char *bm;                    /* SPOOL_BOOKMARK_MAX + 1 */
 
 	/* Counters, for the heartbeat. */
 	uint64_t events, render_failed, too_big, unreadable, xml_cut;
 	uint64_t fields_dropped, values_cut, invalid_utf8, bookmark_failed, spool_failed;
-	uint64_t channel_errors;
+	uint64_t channel_errors, values_failed;
 };
 
 int
@@ -155,24 +182,187 @@ signalled(void *arg, BOOLEAN timed_out)
  * EVTLOG_RENDER_MAX. Returns 0, VIGIL_ERR_TOOBIG, or VIGIL_ERR_SYS.
  */
 static int
-render(struct evtlog *el, EVT_HANDLE h, DWORD flags)
+render_into(EVT_HANDLE ctx, EVT_HANDLE h, DWORD flags, void **buf, DWORD *cap, DWORD *props)
 {
-	DWORD used = 0, props = 0, need;
-	wchar_t *nb;
+	DWORD used = 0, need;
+	void *nb;
 
-	if (EvtRender(NULL, h, flags, el->wcap, el->wbuf, &used, &props))
+	if (EvtRender(ctx, h, flags, *cap, *buf, &used, props))
 		return 0;
 	if (GetLastError() != ERROR_INSUFFICIENT_BUFFER)
 		return VIGIL_ERR_SYS;
 	if (used > EVTLOG_RENDER_MAX)
 		return VIGIL_ERR_TOOBIG;
 	need = used + 64;
-	if ((nb = realloc(el->wbuf, need)) == NULL)
+	if ((nb = realloc(*buf, need)) == NULL)
 		return VIGIL_ERR_NOMEM;
-	el->wbuf = nb;
-	el->wcap = need;
-	if (!EvtRender(NULL, h, flags, el->wcap, el->wbuf, &used, &props))
+	*buf = nb;
+	*cap = need;
+	if (!EvtRender(ctx, h, flags, *cap, *buf, &used, props))
 		return VIGIL_ERR_SYS;
+	return 0;
+}
+
+static int
+render(struct evtlog *el, EVT_HANDLE h, DWORD flags)
+{
+	DWORD props = 0;
+	void *b = el->wbuf;
+	int rc;
+
+	rc = render_into(NULL, h, flags, &b, &el->wcap, &props);
+	el->wbuf = b;
+	return rc;
+}
+
+/*
+ * The render context of the values path: the <System> values and the named
+ * values the rules read that a value path reaches (evtlog_value_path).
+ * Made once the Event Log is known not to be a stub (Wine aborts on calls
+ * it lacks). NULL, said, when Windows refuses it: events are then rendered
+ * as XML, as before.
+ */
+static void
+values_context(struct evtlog *el)
+{
+	const char *all[EVTLOG_MAX_NAMED];
+	wchar_t *paths[EVTLOG_V_NAMED + EVTLOG_MAX_NAMED];
+	LPCWSTR cpaths[EVTLOG_V_NAMED + EVTLOG_MAX_NAMED];
+	char path[EVTLOG_MAX_PATH], why[256];
+	size_t n, i, np = 0;
+
+	n = matcher_value_names(el->matcher, all, EVTLOG_MAX_NAMED);
+	if (n > EVTLOG_MAX_NAMED)
+		n = EVTLOG_MAX_NAMED;   /* the others from the XML, when asked for */
+	for (i = 0; i < n; i++)
+		if (evtlog_value_path(EVTLOG_V_NAMED, &all[i], path, sizeof(path)) > 0)
+			el->names[el->nnames++] = all[i];
+	for (i = 0; i < EVTLOG_V_NAMED + el->nnames; i++) {
+		evtlog_value_path(i, el->names, path, sizeof(path));
+		if ((paths[np] = win_wide(path)) == NULL)
+			break;
+		cpaths[np] = paths[np];
+		np++;
+	}
+	if (np == i && (el->vtext = malloc(EVTLOG_VTEXT)) != NULL &&
+	    (el->vbuf = malloc(16 * 1024)) != NULL) {
+		el->vcap = 16 * 1024;
+		el->ctx = EvtCreateRenderContext((DWORD)np, cpaths,
+		    EvtRenderContextValues);
+	}
+	if (el->ctx == NULL) {
+		win_error_text(GetLastError(), why, sizeof(why));
+		log_info(_("The Event Log's values cannot be rendered (%s): events are rendered "
+		    "as XML."), why);
+	} else
+		log_debug("Event Log values: %zu <System> and %zu named.", (size_t)EVTLOG_V_NAMED,
+		    el->nnames);
+	for (i = 0; i < np; i++)
+		free(paths[i]);
+}
+
+/* An EVT_VARIANT as an evtlog_value, its text UTF-8 in el->vtext from *at. */
+static void
+variant(struct evtlog *el, const EVT_VARIANT *v, struct evtlog_value *out, size_t *at)
+{
+	size_t room = EVTLOG_VTEXT - *at, cap;
+	int cut;
+
+	memset(out, 0, sizeof(*out));
+	if (v->Type & EVT_VARIANT_TYPE_ARRAY) {
+		out->type = EVTLOG_V_OTHER;
+		return;
+	}
+	switch (v->Type & EVT_VARIANT_TYPE_MASK) {
+	case EvtVarTypeNull:
+		return;
+	case EvtVarTypeString:
+		cap = room < WINEVENT_MAX_VALUE + 8 ? room : WINEVENT_MAX_VALUE + 8;
+		if (v->StringVal == NULL || cap < 8) {
+			out->type = EVTLOG_V_OTHER;     /* not at hand: from the XML */
+			return;
+		}
+		out->s = el->vtext + *at;
+		out->n = evtlog_utf16_to_utf8((const uint16_t *)v->StringVal, (size_t)-1,
+		    el->vtext + *at, cap, &cut);
+		/* Cut here: the XML, which winevent_parse() cuts as it must, says the value. */
+		out->type = cut ? EVTLOG_V_OTHER : EVTLOG_V_STRING;
+		*at += out->n + 1;
+		return;
+	case EvtVarTypeByte:
+	case EvtVarTypeUInt16:
+	case EvtVarTypeUInt32:
+	case EvtVarTypeUInt64:
+		out->type = EVTLOG_V_UINT;
+		out->u = (v->Type & EVT_VARIANT_TYPE_MASK) == EvtVarTypeByte ? v->ByteVal :
+		    (v->Type & EVT_VARIANT_TYPE_MASK) == EvtVarTypeUInt16 ? v->UInt16Val :
+		    (v->Type & EVT_VARIANT_TYPE_MASK) == EvtVarTypeUInt32 ? v->UInt32Val :
+		    v->UInt64Val;
+		return;
+	case EvtVarTypeSByte:
+	case EvtVarTypeInt16:
+	case EvtVarTypeInt32:
+	case EvtVarTypeInt64:
+		out->type = EVTLOG_V_INT;
+		out->i = (v->Type & EVT_VARIANT_TYPE_MASK) == EvtVarTypeSByte ? v->SByteVal :
+		    (v->Type & EVT_VARIANT_TYPE_MASK) == EvtVarTypeInt16 ? v->Int16Val :
+		    (v->Type & EVT_VARIANT_TYPE_MASK) == EvtVarTypeInt32 ? v->Int32Val :
+		    v->Int64Val;
+		return;
+	case EvtVarTypeFileTime:
+		out->type = EVTLOG_V_FILETIME;
+		out->u = v->FileTimeVal;
+		return;
+	default:
+		out->type = EVTLOG_V_OTHER;
+		return;
+	}
+}
+
+/* The whole event, when a value is not at hand or a rule fires: its XML, read. */
+static int
+whole_xml(struct winevent *ev, void *arg, char *err, size_t errlen)
+{
+	struct evtlog *el = arg;
+	size_t len;
+	int rc, cut;
+
+	if ((rc = render(el, el->taking, EvtRenderEventXml)) != 0)
+		return err_fmt(err, errlen, rc, "%s", rc == VIGIL_ERR_TOOBIG ?
+		    _("it is larger than the cap") : _("EvtRender failed"));
+	len = evtlog_utf16_to_utf8((const uint16_t *)el->wbuf, el->wcap / sizeof(wchar_t),
+	    el->xml, WINEVENT_MAX_XML + 1, &cut);
+	if (cut)
+		el->xml_cut++;
+	return winevent_parse(ev, el->xml, len, NULL, err, errlen);
+}
+
+/*
+ * Event h as values into el->wev. Returns 0, or -1 when they cannot be
+ * rendered (counted; the caller renders the XML).
+ */
+static int
+take_values(struct evtlog *el, EVT_HANDLE h)
+{
+	const EVT_VARIANT *v;
+	DWORD props = 0, i, want = (DWORD)(EVTLOG_V_NAMED + el->nnames);
+	size_t at = 0;
+
+	if (render_into(el->ctx, h, EvtRenderEventValues, &el->vbuf, &el->vcap, &props) != 0 ||
+	    props != want) {
+		el->values_failed++;
+		return -1;
+	}
+	v = el->vbuf;
+	for (i = 0; i < want; i++)
+		variant(el, &v[i], &el->vals[i], &at);
+	if (evtlog_values_event(el->wev, el->names, el->nnames, el->vals) != 0) {
+		el->values_failed++;
+		return -1;
+	}
+	el->taking = h;
+	el->wev->whole = whole_xml;
+	el->wev->whole_arg = el;
 	return 0;
 }
 
@@ -192,43 +382,61 @@ av_fact(struct evtlog *el)
 	log_debug("The rules' fact av_active is now \"%s\".", el->av);
 }
 
-/* One event: rendered, read, matched and spooled (inside the transaction). */
+/* An event that cannot be read: counted, said the first ten times, skipped. */
+static void
+unreadable(struct evtlog *el, struct channel *c, const char *err)
+{
+	if (++el->unreadable <= 10)
+		log_warnx(_("An event of channel %s cannot be read and is skipped: %s."), c->name,
+		    err);
+}
+
+/*
+ * One event: its values rendered (or its XML, read <System> first), matched
+ * and spooled (inside the transaction).
+ */
 static int
 take(struct evtlog *el, struct channel *c, EVT_HANDLE h)
 {
-	size_t len, used;
+	size_t len;
 	char err[160];
 	int cut, rc;
 
 	el->events++;
 	c->read++;
-	if ((rc = render(el, h, EvtRenderEventXml)) != 0) {
-		if (rc == VIGIL_ERR_TOOBIG)
-			el->too_big++;
-		else
-			el->render_failed++;
-		if (el->too_big + el->render_failed <= 10)
-			log_warnx(_("An event of channel %s cannot be rendered and is skipped: %s."),
-			    c->name, rc == VIGIL_ERR_TOOBIG ? _("it is larger than the cap") :
-			    _("EvtRender failed"));
-		return 0;
+	if (el->ctx == NULL || take_values(el, h) != 0) {
+		if ((rc = render(el, h, EvtRenderEventXml)) != 0) {
+			if (rc == VIGIL_ERR_TOOBIG)
+				el->too_big++;
+			else
+				el->render_failed++;
+			if (el->too_big + el->render_failed <= 10)
+				log_warnx(_("An event of channel %s cannot be rendered and is "
+				    "skipped: %s."), c->name, rc == VIGIL_ERR_TOOBIG ?
+				    _("it is larger than the cap") : _("EvtRender failed"));
+			return 0;
+		}
+		len = evtlog_utf16_to_utf8((const uint16_t *)el->wbuf, el->wcap / sizeof(wchar_t),
+		    el->xml, WINEVENT_MAX_XML + 1, &cut);
+		if (cut)
+			el->xml_cut++;
+		/* <System> only: the rest is read when a rule asks for a named value, or fires. */
+		if ((rc = winevent_parse_head(el->wev, el->xml, len, err, sizeof(err))) != 0) {
+			unreadable(el, c, err);
+			return 0;
+		}
 	}
-	len = evtlog_utf16_to_utf8((const uint16_t *)el->wbuf, el->wcap / sizeof(wchar_t), el->xml,
-	    WINEVENT_MAX_XML + 1, &cut);
-	if (cut)
-		el->xml_cut++;
-	if ((rc = winevent_parse(el->wev, el->xml, len, &used, err, sizeof(err))) != 0) {
-		if (++el->unreadable <= 10)
-			log_warnx(_("An event of channel %s cannot be read and is skipped: %s."),
-			    c->name, err);
-		return 0;
+	if (el->wev->record_id != 0)
+		c->record_id = el->wev->record_id;
+	rc = ingest_winevent(el->ing, EVTLOG_SOURCE, el->wev);
+	if (el->wev->tail == WINEVENT_TAIL_FAILED) {
+		winevent_parse_tail(el->wev, NULL, err, sizeof(err));
+		unreadable(el, c, err);
 	}
 	el->fields_dropped += el->wev->fields_dropped;
 	el->values_cut += el->wev->values_cut;
 	el->invalid_utf8 += el->wev->invalid_utf8;
-	if (el->wev->record_id != 0)
-		c->record_id = el->wev->record_id;
-	return ingest_winevent(el->ing, EVTLOG_SOURCE, el->wev);
+	return rc;
 }
 
 /* The channel's bookmark, as the spool keeps it (inside the transaction). */
@@ -387,6 +595,8 @@ subscribe(struct evtlog *el, struct channel *c)
 {
 	char query[EVTLOG_MAX_QUERY], why[256];
 	wchar_t *wq = NULL, *wbm = NULL;
+	uint16_t ids[EVTLOG_QUERY_MAX_IDS + 1];
+	size_t nids;
 	uint64_t rid = 0;
 	DWORD flags, e;
 	int rc;
@@ -399,21 +609,20 @@ subscribe(struct evtlog *el, struct channel *c)
 		    "now on."), c->name);
 		rc = VIGIL_ERR_INVAL;
 	}
+	/* Only the ids the channel's rules read: Windows keeps the others to itself. */
+	nids = matcher_event_ids(el->matcher, c->name, ids, EVTLOG_QUERY_MAX_IDS + 1);
 	if (rc == 0 && (wbm = win_wide(el->bm)) != NULL &&
 	    (c->bookmark = EvtCreateBookmark(wbm)) != NULL) {
 		flags = EvtSubscribeStartAfterBookmark;
 		c->record_id = rid;
-		snprintf(query, sizeof(query), "*");
+		evtlog_query(ids, nids, -1, query, sizeof(query));
 	} else {
 		if ((c->bookmark = EvtCreateBookmark(NULL)) == NULL)
 			goto fail;
-		if (el->backlog_ms > 0) {
-			flags = EvtSubscribeStartAtOldestRecord;
-			evtlog_backlog_query(el->backlog_ms, query, sizeof(query));
-		} else {
-			flags = EvtSubscribeToFutureEvents;
-			snprintf(query, sizeof(query), "*");
-		}
+		flags = el->backlog_ms > 0 ? EvtSubscribeStartAtOldestRecord :
+		    EvtSubscribeToFutureEvents;
+		evtlog_query(ids, nids, el->backlog_ms > 0 ? el->backlog_ms : -1, query,
+		    sizeof(query));
 	}
 	free(wbm);
 	wbm = NULL;
@@ -448,9 +657,9 @@ subscribe(struct evtlog *el, struct channel *c)
 	if (c->said != 0)
 		log_info(_("Event Log channel %s is read again."), c->name);
 	c->said = 0;
-	log_debug("Subscribed to channel %s (%s).", c->name, flags ==
+	log_debug("Subscribed to channel %s (%s): %s.", c->name, flags ==
 	    EvtSubscribeStartAfterBookmark ? "after its bookmark" : flags ==
-	    EvtSubscribeStartAtOldestRecord ? "its backlog" : "new events");
+	    EvtSubscribeStartAtOldestRecord ? "its backlog" : "new events", query);
 	/* What arrived before the wait was registered is taken now. */
 	SetEvent(c->signal);
 	return 0;
@@ -533,6 +742,10 @@ evtlog_free(struct evtlog *el)
 	free(el->ch);
 	free(el->wev);
 	free(el->wbuf);
+	if (el->ctx != NULL)
+		EvtClose(el->ctx);
+	free(el->vbuf);
+	free(el->vtext);
 	free(el->xml);
 	free(el->bm);
 	free(el);
@@ -595,6 +808,8 @@ evtlog_start(const struct sensor_env *env, char *err, size_t errlen)
 	}
 	if (n > 0 && subscribe_is_stub(el->ch[0].wname))
 		stubs = n;
+	if (stubs == 0 && n > 0)
+		values_context(el);
 	for (i = 0; i < n && stubs == 0; i++)
 		if (subscribe(el, &el->ch[i]) == 0)
 			running++;
@@ -651,6 +866,7 @@ evtlog_report(const void *state, struct sensor_report *r)
 	sensor_report_counter(r, "winevent.xml_cut", el->xml_cut);
 	sensor_report_counter(r, "eventlog.bookmark_failed", el->bookmark_failed);
 	sensor_report_counter(r, "eventlog.spool_failed", el->spool_failed);
+	sensor_report_counter(r, "eventlog.values_failed", el->values_failed);
 }
 
 const struct sensor_driver sensor_eventlog = {

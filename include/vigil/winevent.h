@@ -45,9 +45,21 @@ struct winevent {
 	char time[40];                    /* <TimeCreated SystemTime=...> as written */
 	char event_id_text[8];            /* "4625" */
 	char record_id_text[24];          /* "" when absent */
+	/* From here to fields, zeroed by winevent_clear(); the texts above are emptied. */
 	uint32_t event_id;                /* 0..65535 */
 	uint64_t record_id;               /* 0 when absent */
 	int64_t time_us;                  /* SystemTime in µs since 1970 (UTC); 0: absent or bad */
+	/* What winevent_parse_head() left for winevent_parse_tail(). */
+	int tail;                         /* WINEVENT_TAIL_* */
+	int capped;                       /* the input was cut at WINEVENT_MAX_XML */
+	const char *xml, *root;           /* the input, and <Event>'s name in it */
+	size_t xmllen, start, tail_at, rootlen;
+	/*
+	 * Or, for an event made of values (winevent_add): what reads the whole
+	 * event into ev (winevent_parse of its XML, rendered then).
+	 */
+	int (*whole)(struct winevent *ev, void *arg, char *err, size_t errlen);
+	void *whole_arg;
 	size_t nfields;
 	struct winevent_field fields[WINEVENT_MAX_FIELDS];
 	/* What did not fit, counted (also: what could not be read). */
@@ -72,6 +84,46 @@ struct winevent {
  */
 int winevent_parse(struct winevent *ev, const char *xml, size_t len, size_t *used, char *err,
     size_t errlen);
+
+#define WINEVENT_TAIL_DONE 0    /* every field is in the struct (or there are none) */
+#define WINEVENT_TAIL_PENDING 1 /* <System> read; the rest not yet */
+#define WINEVENT_TAIL_FAILED 2  /* the rest could not be read */
+
+/*
+ * Lazy reading, for the agent: most events fire no rule, and no rule reads
+ * their named values. winevent_parse_head() reads one event as
+ * winevent_parse() does, but stops after </System>: provider, channel,
+ * computer, ids and time are set, ev->tail is WINEVENT_TAIL_PENDING and ev
+ * keeps pointing into xml (which must outlive it). winevent_parse_tail()
+ * reads the rest (the named values, through </Event>): 0, at once when
+ * already done; or what winevent_parse() would have said, and ev->tail is
+ * WINEVENT_TAIL_FAILED (no field is kept then; a call again says it again). The counters of what did
+ * not fit count only what was read.
+ */
+int winevent_parse_head(struct winevent *ev, const char *xml, size_t len, char *err,
+    size_t errlen);
+int winevent_parse_tail(struct winevent *ev, size_t *used, char *err, size_t errlen);
+
+/*
+ * An event made of values rather than read from XML (the Event Log's
+ * EvtRenderEventValues, evtlog_util.h): winevent_clear() empties ev, then
+ * winevent_set_ids() sets its ids, winevent_set_text() a <System> text of
+ * it (ev->provider, ->channel, ->computer) and
+ * winevent_add() a named value, each cleaned and capped as winevent_parse()
+ * does. With ev->tail WINEVENT_TAIL_PENDING and ev->whole set, a value not
+ * at hand is read from the whole event (winevent_value).
+ */
+void winevent_clear(struct winevent *ev);
+void winevent_set_ids(struct winevent *ev, uint32_t event_id, uint64_t record_id);
+void winevent_set_text(struct winevent *ev, char *dst, size_t cap, const char *v, size_t n);
+void winevent_add(struct winevent *ev, const char *name, const char *v, size_t n);
+
+/*
+ * winevent_get(), reading the rest of the event first when a named value is
+ * asked for that is not at hand and the rest is pending: NULL also when
+ * that rest is unreadable.
+ */
+const char *winevent_value(struct winevent *ev, const char *name, size_t *vlen);
 
 /*
  * A value by name: a field of <EventData>/<UserData> (names as Windows

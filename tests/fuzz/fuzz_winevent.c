@@ -18,7 +18,7 @@
 #include "../../agent/matcher.h"
 #include "../../agent/rules.h"
 
-static struct winevent ev;
+static struct winevent ev, lazy;
 static struct matcher *m;
 static struct match_event evs[MATCH_MAX_EVENTS];
 
@@ -65,7 +65,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *p = (const char *)data;
 	char err[256];
-	size_t used, at = 0, total = 0, i, n, k;
+	size_t used, lused, at = 0, total = 0, i, n, k;
 
 	if (m == NULL)
 		init();
@@ -78,6 +78,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rc != 0)
 			break;
 		if (used == 0 || used > size - at)
+			__builtin_trap();
+		/* Read lazily, the same event is the same: <System> first, the rest to the same end. */
+		if (winevent_parse_head(&lazy, p + at, used, err, sizeof(err)) != 0 ||
+		    winevent_parse_tail(&lazy, &lused, err, sizeof(err)) != 0 || lused != used ||
+		    lazy.nfields != ev.nfields || lazy.event_id != ev.event_id ||
+		    lazy.textlen != ev.textlen || memcmp(lazy.text, ev.text, ev.textlen) != 0)
 			__builtin_trap();
 		at += used;
 		check_text(ev.provider, strlen(ev.provider), WINEVENT_MAX_SYS - 1);

@@ -1,7 +1,7 @@
 /*
  * The Event Log sensor's pure parts (agent/evtlog_util.c): the channels
  * list, UTF-16 to UTF-8 with a cap, the bookmark read back from the spool,
- * the backlog query. Runs on Linux and under Wine (make windows-unit).
+ * the subscription's query. Runs on Linux and under Wine (make windows-unit).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -139,17 +139,119 @@ test_bookmark(void **state)
 }
 
 static void
-test_backlog(void **state)
+test_query(void **state)
 {
+	const uint16_t ids[] = { 1102, 4625, 4740 };
+	uint16_t many[EVTLOG_QUERY_MAX_IDS + 1];
 	char q[EVTLOG_MAX_QUERY];
 
-	assert_int_equal(evtlog_backlog_query(86400000, q, sizeof(q)),
+	assert_int_equal(evtlog_query(NULL, 0, 86400000, q, sizeof(q)),
 	    strlen("*[System[TimeCreated[timediff(@SystemTime) <= 86400000]]]"));
 	assert_string_equal(q, "*[System[TimeCreated[timediff(@SystemTime) <= 86400000]]]");
-	assert_int_equal(evtlog_backlog_query(-1, q, sizeof(q)), 1);
+	assert_int_equal(evtlog_query(NULL, 0, -1, q, sizeof(q)), 1);
 	assert_string_equal(q, "*");
-	assert_int_equal(evtlog_backlog_query(1000, q, 10), 0);
+	assert_int_equal(evtlog_query(NULL, 0, 1000, q, 10), 0);
 	assert_string_equal(q, "");
+	/* The rules' ids: Windows hands over only those. */
+	evtlog_query(ids, 3, -1, q, sizeof(q));
+	assert_string_equal(q, "*[System[(EventID=1102 or EventID=4625 or EventID=4740)]]");
+	evtlog_query(ids, 1, 0, q, sizeof(q));
+	assert_string_equal(q, "*[System[(EventID=1102) and "
+	    "TimeCreated[timediff(@SystemTime) <= 0]]]");
+	/* Past the Event Log's limit on expressions: every event, as before. */
+	for (size_t i = 0; i < EVTLOG_QUERY_MAX_IDS + 1; i++)
+		many[i] = (uint16_t)(60000 + i);
+	evtlog_query(many, EVTLOG_QUERY_MAX_IDS, -1, q, sizeof(q));
+	assert_non_null(strstr(q, "EventID=60019)]]"));
+	evtlog_query(many, EVTLOG_QUERY_MAX_IDS + 1, -1, q, sizeof(q));
+	assert_string_equal(q, "*");
+}
+
+static void
+test_value_paths(void **state)
+{
+	const char *names[] = { "TargetUserName", "Threat_Name", "Data1", "It's", "Dataset" };
+	char p[EVTLOG_MAX_PATH];
+
+	assert_int_equal(evtlog_value_path(EVTLOG_V_PROVIDER, names, p, sizeof(p)),
+	    strlen("Event/System/Provider/@Name"));
+	assert_string_equal(p, "Event/System/Provider/@Name");
+	evtlog_value_path(EVTLOG_V_TIME, names, p, sizeof(p));
+	assert_string_equal(p, "Event/System/TimeCreated/@SystemTime");
+	evtlog_value_path(EVTLOG_V_NAMED, names, p, sizeof(p));
+	assert_string_equal(p, "Event/EventData/Data[@Name='TargetUserName']");
+	/* Names no path reaches exactly: read from the XML instead. */
+	assert_int_equal(evtlog_value_path(EVTLOG_V_NAMED + 1, names, p, sizeof(p)), 0);
+	assert_int_equal(evtlog_value_path(EVTLOG_V_NAMED + 2, names, p, sizeof(p)), 0);
+	assert_int_equal(evtlog_value_path(EVTLOG_V_NAMED + 3, names, p, sizeof(p)), 0);
+	assert_int_equal(evtlog_value_path(EVTLOG_V_NAMED + 4, names, p, sizeof(p)),
+	    strlen("Event/EventData/Data[@Name='Dataset']"));
+	assert_int_equal(evtlog_value_path(EVTLOG_V_NAMED, names, p, 20), 0);
+}
+
+static int
+xml_whole(struct winevent *ev, void *arg, char *err, size_t errlen)
+{
+	return winevent_parse(ev, arg, strlen(arg), NULL, err, errlen);
+}
+
+static void
+test_values_event(void **state)
+{
+	static struct winevent ev;
+	const char *names[] = { "TargetUserName", "LogonType", "Delta", "TargetSid", "Gone" };
+	struct evtlog_value v[EVTLOG_V_NAMED + 5];
+	char err[160];
+	static char xml[] = "<Event><System><EventID>4732</EventID></System><EventData>"
+	    "<Data Name='TargetSid'>S-1-5-32-544</Data></EventData></Event>";
+	size_t n;
+
+	memset(v, 0, sizeof(v));
+	v[EVTLOG_V_PROVIDER] = (struct evtlog_value){ .type = EVTLOG_V_STRING,
+	    .s = "Microsoft-Windows-Security-Auditing", .n = 35 };
+	v[EVTLOG_V_EVENTID] = (struct evtlog_value){ .type = EVTLOG_V_UINT, .u = 4732 };
+	v[EVTLOG_V_RECORDID] = (struct evtlog_value){ .type = EVTLOG_V_UINT, .u = 48002 };
+	/* 2026-12-04T01:00:16.1393678Z */
+	v[EVTLOG_V_TIME] = (struct evtlog_value){ .type = EVTLOG_V_FILETIME,
+	    .u = (1796346016ULL + 11644473600ULL) * 10000000ULL + 1393678 };
+	v[EVTLOG_V_CHANNEL] = (struct evtlog_value){ .type = EVTLOG_V_STRING, .s = "Security",
+	    .n = 8 };
+	v[EVTLOG_V_NAMED] = (struct evtlog_value){ .type = EVTLOG_V_STRING,
+	    .s = "Nguyễn Văn An", .n = strlen("Nguyễn Văn An") };
+	v[EVTLOG_V_NAMED + 1] = (struct evtlog_value){ .type = EVTLOG_V_UINT, .u = 10 };
+	v[EVTLOG_V_NAMED + 2] = (struct evtlog_value){ .type = EVTLOG_V_INT, .i = -3 };
+	v[EVTLOG_V_NAMED + 3] = (struct evtlog_value){ .type = EVTLOG_V_OTHER };
+	assert_int_equal(evtlog_values_event(&ev, names, 5, v), 0);
+	assert_int_equal(ev.event_id, 4732);
+	assert_string_equal(winevent_get(&ev, "record_id", &n), "48002");
+	assert_string_equal(ev.time, "2026-12-04T01:00:16.1393678Z");
+	assert_int_equal(ev.time_us, 1796346016139367LL);
+	assert_string_equal(ev.channel, "Security");
+	assert_string_equal(ev.computer, "");
+	assert_string_equal(winevent_get(&ev, "TargetUserName", &n), "Nguyễn Văn An");
+	assert_string_equal(winevent_get(&ev, "LogonType", &n), "10");
+	assert_string_equal(winevent_get(&ev, "Delta", &n), "-3");
+	/* A SID is not made here, nor is a value Windows did not give: the XML says. */
+	assert_int_equal(ev.tail, WINEVENT_TAIL_PENDING);
+	assert_null(winevent_get(&ev, "TargetSid", &n));
+	assert_null(winevent_value(&ev, "Gone", &n));
+	assert_int_equal(ev.tail, WINEVENT_TAIL_FAILED);
+	evtlog_values_event(&ev, names, 5, v);
+	ev.whole = xml_whole;
+	ev.whole_arg = xml;
+	assert_string_equal(winevent_value(&ev, "TargetSid", &n), "S-1-5-32-544");
+	assert_int_equal(ev.tail, WINEVENT_TAIL_DONE);
+	/* Its XML not well-formed: not at hand either, and asked again, said again. */
+	evtlog_values_event(&ev, names, 5, v);
+	ev.whole = xml_whole;
+	ev.whole_arg = "<Event><System><EventID>4732</EventID></System><EventData>";
+	assert_null(winevent_value(&ev, "TargetSid", &n));
+	assert_int_equal(ev.tail, WINEVENT_TAIL_FAILED);
+	assert_int_not_equal(winevent_parse_tail(&ev, NULL, err, sizeof(err)), 0);
+	assert_int_equal(ev.tail, WINEVENT_TAIL_FAILED);
+	/* No event id: not an event. */
+	v[EVTLOG_V_EVENTID].type = EVTLOG_V_NULL;
+	assert_int_equal(evtlog_values_event(&ev, names, 5, v), VIGIL_ERR_MISSING);
 }
 
 int
@@ -159,7 +261,9 @@ main(void)
 		cmocka_unit_test(test_channels),
 		cmocka_unit_test(test_utf16),
 		cmocka_unit_test(test_bookmark),
-		cmocka_unit_test(test_backlog),
+		cmocka_unit_test(test_query),
+		cmocka_unit_test(test_value_paths),
+		cmocka_unit_test(test_values_event),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

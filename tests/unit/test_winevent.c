@@ -254,6 +254,53 @@ test_caps(void **state)
 	free(s);
 }
 
+/* <System> first, the named values when asked for, the whole event before it fires. */
+static void
+test_head_then_tail(void **state)
+{
+	static struct winevent ev;
+	char err[128], *bad;
+	size_t n, used;
+
+	assert_int_equal(winevent_parse_head(&ev, ev4625, strlen(ev4625), err, sizeof(err)), 0);
+	assert_int_equal(ev.tail, WINEVENT_TAIL_PENDING);
+	assert_int_equal(ev.event_id, 4625);
+	assert_int_equal(ev.record_id, 199519);
+	assert_string_equal(ev.channel, "Security");
+	assert_int_equal(ev.nfields, 0);
+	/* A <System> value leaves the rest unread; a named one reads it. */
+	assert_string_equal(winevent_value(&ev, "computer", &n), "MAY-KE-TOAN-01");
+	assert_int_equal(ev.tail, WINEVENT_TAIL_PENDING);
+	assert_string_equal(winevent_value(&ev, "TargetUserName", &n), "Nguyễn Văn An");
+	assert_int_equal(ev.tail, WINEVENT_TAIL_DONE);
+	assert_int_equal(ev.nfields, 9);
+	expect(&ev, "IpPort", "51234");
+	assert_int_equal(winevent_parse_tail(&ev, &used, err, sizeof(err)), 0);
+
+	/* The rest read on its own says where the event ends, as winevent_parse() does. */
+	assert_int_equal(winevent_parse_head(&ev, ev1102, strlen(ev1102), err, sizeof(err)), 0);
+	assert_int_equal(winevent_parse_tail(&ev, &used, err, sizeof(err)), 0);
+	assert_int_equal(used, strlen(ev1102));
+	expect(&ev, "SubjectUserName", "tran.thi.binh");
+
+	/* A tail that is not well-formed: the head reads, the values do not, and say why. */
+	assert_non_null(bad = strdup(ev4625));
+	memcpy(strstr(bad, "</EventData>"), "</EventDatx>", 12);
+	parse(bad, strlen(bad), VIGIL_ERR_INVAL, NULL, err, sizeof(err));
+	assert_int_equal(winevent_parse_head(&ev, bad, strlen(bad), err, sizeof(err)), 0);
+	assert_int_equal(ev.event_id, 4625);
+	assert_null(winevent_value(&ev, "TargetUserName", &n));
+	assert_int_equal(ev.tail, WINEVENT_TAIL_FAILED);
+	assert_int_equal(ev.nfields, 0);
+	assert_int_equal(winevent_parse_tail(&ev, NULL, err, sizeof(err)), VIGIL_ERR_INVAL);
+	assert_non_null(strstr(err, "does not close"));
+	free(bad);
+
+	/* No EventID in <System> is refused by the head, as by the whole. */
+	assert_int_equal(winevent_parse_head(&ev, "<Event><System><Channel>S</Channel></System>"
+	    "<EventData/></Event>", 64, err, sizeof(err)), VIGIL_ERR_MISSING);
+}
+
 int
 main(void)
 {
@@ -265,6 +312,7 @@ main(void)
 	    cmocka_unit_test(test_invalid_utf8),
 	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_caps),
+	    cmocka_unit_test(test_head_then_tail),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
