@@ -21,6 +21,7 @@
 #include "vigil/tls.h"
 #include "agent.h"
 #include "renew.h"
+#include "tlsclock.h"
 #include "matcher.h"
 #include "posture.h"
 #include "sensor.h"
@@ -316,13 +317,16 @@ client_ctx(const struct agent *a, char *err, size_t errlen)
 {
 	const struct agent_conf_collector *cc = &a->conf.collector;
 	struct tls_opts to;
+	SSL_CTX *ctx;
 
 	memset(&to, 0, sizeof(to));
 	to.ca = cc->ca;
 	to.cert = cc->cert;
 	to.key = cc->key;
 	to.groups = cc->groups[0] != '\0' ? cc->groups : NULL;
-	return tls_client_ctx(&to, err, errlen);
+	if ((ctx = tls_client_ctx(&to, err, errlen)) != NULL)
+		tlsclock_install(ctx);
+	return ctx;
 }
 
 /* The renewed files make the next connection's context; the open one goes on. */
