@@ -606,6 +606,11 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		snprintf(why, sizeof(why), _("the collector closed the connection without a TLS "
 		    "close (it may have crashed)"));
 	} else if (e != 0) {
+		int expired = ERR_GET_REASON(e) == SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED;
+
+		if (u->o.tls_failed != NULL)
+			u->o.tls_failed(u->o.arg, expired, u->clock.known ?
+			    (clock_now_us() + u->clock.offset_us) / 1000000 : 0);
 		ERR_error_string_n(e, tls, sizeof(tls));
 		vr = SSL_get_verify_result(bufferevent_openssl_get_ssl(bev));
 		if (vr != X509_V_OK)

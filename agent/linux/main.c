@@ -280,7 +280,6 @@ main(int argc, char *argv[])
 
 	signal(SIGPIPE, SIG_IGN);
 	test_clock();
-	agent_prepare(la.a);
 	agent_set_identity_writer(la.a, enroll_save_identity, NULL);
 	{
 		char mid[72];
@@ -288,6 +287,7 @@ main(int argc, char *argv[])
 		enroll_machine_id(enroll_machine_id_file(), mid, sizeof(mid));
 		agent_set_machine_id(la.a, mid);
 	}
+	agent_prepare(la.a);
 	if (mkdir(conf->agent.state_dir, 0700) != 0 && errno != EEXIST)
 		fatal(_("Cannot create the state directory %s"), conf->agent.state_dir);
 	/* Before anything holds file locks: they do not survive the fork. */
