@@ -354,11 +354,12 @@ clock_load(struct uplink *u)
 {
 	char v[32];
 	long long us;
+	int neg;
 
+	/* The offset may be negative: a PC ahead of the collector. */
 	if (spool_cursor_get(u->spool, TLSCLOCK_SPOOL_KEY, v, sizeof(v)) == 0 &&
-	    text_parse_ll(v, -200LL * 365 * 86400 * 1000000, 200LL * 365 * 86400 * 1000000,
-	    &us) == 0) {
-		u->clock.offset_us = us;
+	    text_parse_ll(v + (neg = v[0] == '-'), 0, 200LL * 365 * 86400 * 1000000, &us) == 0) {
+		u->clock.offset_us = neg ? -us : us;
 		u->clock.known = 1;
 	}
 }
@@ -613,7 +614,8 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 			    (clock_now_us() + u->clock.offset_us) / 1000000 : 0);
 		ERR_error_string_n(e, tls, sizeof(tls));
 		vr = SSL_get_verify_result(bufferevent_openssl_get_ssl(bev));
-		if (vr != X509_V_OK)
+		/* A date let through (tlsclock.h) is not why it failed. */
+		if (vr != X509_V_OK && !tlsclock_time_error((int)vr))
 			snprintf(why, sizeof(why), _("TLS failed: %s (%s)"), tls,
 			    X509_verify_cert_error_string(vr));
 		else

@@ -158,10 +158,14 @@ test_clock(void)
 {
 	const char *v = getenv("VIGIL_TEST_CLOCK_OFFSET");
 	long long s;
+	int neg;
 
-	if (v == NULL || *v == '\0' || text_parse_ll(v, -100LL * 365 * 86400, 100LL * 365 * 86400,
-	    &s) != 0)
+	/* Negative: a PC behind (2019); positive: ahead (2031). */
+	if (v == NULL || *v == '\0' || text_parse_ll(v + (neg = *v == '-'), 0,
+	    100LL * 365 * 86400, &s) != 0)
 		return;
+	if (neg)
+		s = -s;
 	test_clock_offset_us = s * 1000000;
 	clock_inject(offset_clock, NULL);
 	fprintf(stderr, "vigil-agent: VIGIL_TEST_CLOCK_OFFSET: this agent's clock is %lld s off "
