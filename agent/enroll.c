@@ -105,9 +105,10 @@ enroll_check_cert(const char *cert_pem, EVP_PKEY *key, X509 *ca, char *err, size
 
 int
 enroll_exchange(const char *hostport, const uint8_t fp[ENROLL_FP_LEN],
-    Vigil__V1__EnrollRequest *q, Vigil__V1__Frame **res, X509 **ca, char *err, size_t errlen)
+    const struct enroll_ask *ask, Vigil__V1__Frame **res, X509 **ca, char *err, size_t errlen)
 {
 	Vigil__V1__Frame f = VIGIL__V1__FRAME__INIT;
+	Vigil__V1__EnrollRequest q;
 	uint8_t hdr[FRAME_HDR_LEN], *buf = NULL, *body = NULL;
 	char target[300], why[512], ebuf[256];
 	time_t deadline = time(NULL) + ENROLL_EXCHANGE_SEC;
@@ -144,8 +145,18 @@ enroll_exchange(const char *hostport, const uint8_t fp[ENROLL_FP_LEN],
 		err_fmt(err, errlen, -1, "%s", why);
 		goto out;
 	}
+	/* The request's strings are only read by the encoder. */
+	vigil__v1__enroll_request__init(&q);
+	if (ask->token != NULL)
+		q.token = (char *)(uintptr_t)ask->token;
+	if (ask->old_cert_pem != NULL)
+		q.old_cert_pem = (char *)(uintptr_t)ask->old_cert_pem;
+	q.csr_pem = (char *)(uintptr_t)ask->csr_pem;
+	q.hostname = (char *)(uintptr_t)ask->hostname;
+	q.machine_id = (char *)(uintptr_t)ask->machine_id;
+	q.time_us = ask->time_us;
 	f.msg_case = VIGIL__V1__FRAME__MSG_ENROLL_REQUEST;
-	f.enroll_request = q;
+	f.enroll_request = &q;
 	if (frame_encode(&f, RESULT_MAX, &buf, &len) != 0 ||
 	    io_full(b, buf, len, 1, deadline) != 0 || BIO_flush(b) <= 0) {
 		err_fmt(err, errlen, -1, _("The collector at %s closed the connection."), target);
@@ -179,7 +190,6 @@ agent_enroll(const char *hostport, const char *token, const char *hostname,
     const char *machine_id, int64_t now_us, struct enroll_out *out, char *err, size_t errlen)
 {
 	Vigil__V1__Frame *res = NULL;
-	Vigil__V1__EnrollRequest q;
 	const Vigil__V1__EnrollResult *r;
 	uint8_t fp[ENROLL_FP_LEN];
 	char secret[ENROLL_SECRET_CHARS + 1], why[512];
@@ -195,13 +205,8 @@ agent_enroll(const char *hostport, const char *token, const char *hostname,
 		err_fmt(err, errlen, -1, "%s", why);
 		goto out;
 	}
-	vigil__v1__enroll_request__init(&q);
-	q.token = secret;
-	q.csr_pem = csr;
-	q.hostname = (char *)(uintptr_t)hostname;
-	q.machine_id = (char *)(uintptr_t)machine_id;
-	q.time_us = now_us;
-	if (enroll_exchange(hostport, fp, &q, &res, &ca, err, errlen) != 0)
+	if (enroll_exchange(hostport, fp, &(struct enroll_ask){ secret, NULL, csr, hostname,
+	    machine_id, now_us }, &res, &ca, err, errlen) != 0)
 		goto out;
 	r = res->enroll_result;
 	if (r->status != VIGIL__V1__ENROLL_STATUS__ENROLL_STATUS_OK) {

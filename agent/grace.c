@@ -58,7 +58,6 @@ grace_reenroll(const char *hostport, const char *ca_path, const char *cert_path,
     char **cert_pem, char *err, size_t errlen)
 {
 	enum grace_outcome out = GRACE_UNREACHABLE;
-	Vigil__V1__EnrollRequest q;
 	Vigil__V1__Frame *res = NULL;
 	const Vigil__V1__EnrollResult *r;
 	uint8_t fp[ENROLL_FP_LEN];
@@ -84,13 +83,8 @@ grace_reenroll(const char *hostport, const char *ca_path, const char *cert_path,
 		err_fmt(err, errlen, -1, "%s", why);
 		goto out;
 	}
-	vigil__v1__enroll_request__init(&q);
-	q.old_cert_pem = old;
-	q.csr_pem = csr;
-	q.hostname = (char *)(uintptr_t)hostname;
-	q.machine_id = (char *)(uintptr_t)machine_id;
-	q.time_us = now_us;
-	if (enroll_exchange(hostport, fp, &q, &res, &ca, err, errlen) != 0)
+	if (enroll_exchange(hostport, fp, &(struct enroll_ask){ NULL, old, csr, hostname,
+	    machine_id, now_us }, &res, &ca, err, errlen) != 0)
 		goto out;
 	r = res->enroll_result;
 	if (r->status != VIGIL__V1__ENROLL_STATUS__ENROLL_STATUS_OK) {

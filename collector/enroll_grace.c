@@ -31,19 +31,6 @@
 
 #define DAY_MS (86400LL * 1000)
 
-/* Seconds since the epoch of an ASN1_TIME; 0 when it cannot be read. */
-static int64_t
-asn1_epoch(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-		return 0;
-	return clock_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday) * 86400 +
-	    tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
-}
-
 /* "30 days", "12 hours", "90 seconds": the grace as the operator wrote it, roughly. */
 static void
 grace_words(char *dst, size_t cap, long long ms)
@@ -122,7 +109,7 @@ enroll_grace_check(const struct enroll_ca *ca, const char *old_pem, const char *
 		    "certificate of %s: enrol with a token (vigilctl enroll create).", out->agent);
 		goto out;
 	}
-	na = asn1_epoch(X509_get0_notAfter(old));
+	na = enroll_asn1_epoch(X509_get0_notAfter(old));
 	out->not_after_us = na * 1000000;
 	past = now_us - out->not_after_us;
 	if (na == 0 || past > grace_ms * 1000) {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -15,6 +16,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "vigil/clock.h"
 #include "vigil/enroll.h"
 #include "vigil/err.h"
 #include "vigil/tls.h"
@@ -315,4 +317,16 @@ enroll_cert_unit(X509 *x, int64_t *unit)
 		return VIGIL_ERR_INVAL;
 	*unit = v;
 	return 0;
+}
+
+int64_t
+enroll_asn1_epoch(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	return clock_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday) * 86400 +
+	    tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
 }

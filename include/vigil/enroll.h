@@ -76,5 +76,7 @@ int enroll_cert_unit(X509 *x, int64_t *unit);
 
 /* PEM text of x (malloc'd). 0 or VIGIL_ERR_TLS. */
 int enroll_cert_pem(X509 *x, char **pem);
+/* Seconds since the epoch of an ASN1_TIME (no time zone); 0 when it cannot be read. */
+int64_t enroll_asn1_epoch(const ASN1_TIME *t);
 
 #endif

@@ -71,32 +71,33 @@ db "select detail from audit where action = 're-enrol';" | grep -q "agent $ID" |
 	fail "no audit record of the re-enrolment"
 stop_pid "$AGENT_PID"
 
+# start_old NAME: an agent in $T/NAME with the expired first certificate, the
+# key already in $T/NAME/agent.key, and pc's configuration; its PID in OLD_PID.
+start_old() {
+	cp "$T/first.crt" "$T/$1/agent.crt"
+	cp "$T/pc/ca.crt" "$T/$1/ca.crt"
+	sed -e "s|$T/pc/|$T/$1/|g" -e "s|^state_dir = .*|state_dir = $T/$1|" \
+	    "$T/pc/agent.conf" >"$T/$1/agent.conf"
+	"$BUILD/vigil-agent" -d -f "$T/$1/agent.conf" >"$T/agent-$1.log" 2>&1 &
+	OLD_PID=$!
+	PIDS="$PIDS $OLD_PID"
+}
+
 # A stranger: the old certificate with another key. Refused for the key.
 mkdir -p "$T/stranger"
-cp "$T/first.crt" "$T/stranger/agent.crt"
-cp "$T/pc/ca.crt" "$T/stranger/ca.crt"
 openssl genpkey -algorithm ed25519 -out "$T/stranger/agent.key" 2>/dev/null
-sed -e "s|$T/pc/|$T/stranger/|g" -e "s|^state_dir = .*|state_dir = $T/stranger|" \
-    "$T/pc/agent.conf" >"$T/stranger/agent.conf"
-"$BUILD/vigil-agent" -d -f "$T/stranger/agent.conf" >"$T/agent-stranger.log" 2>&1 &
-S_PID=$!
-PIDS="$PIDS $S_PID"
+start_old stranger
 wait_for 30 "the stranger's refusal" grep -q "not signed by the key of the old certificate" \
     "$T/agent-stranger.log"
-stop_pid "$S_PID"
+stop_pid "$OLD_PID"
 
 # Past the grace (1 s now): refused in plain words, once.
 stop_pid "$COLL_PID"
 collector_set renew_grace 1s
 start_collector
 mkdir -p "$T/late"
-cp "$T/first.crt" "$T/late/agent.crt"
-cp "$T/pc/ca.crt" "$T/pc/agent.key" "$T/late/"
-sed -e "s|$T/pc/|$T/late/|g" -e "s|^state_dir = .*|state_dir = $T/late|" \
-    "$T/pc/agent.conf" >"$T/late/agent.conf"
-"$BUILD/vigil-agent" -d -f "$T/late/agent.conf" >"$T/agent-late.log" 2>&1 &
-L_PID=$!
-PIDS="$PIDS $L_PID"
+cp "$T/pc/agent.key" "$T/late/"
+start_old late
 wait_for 30 "the refusal past the grace" grep -q "more than 1 second ago: enrol again with a new token (vigilctl enroll create)" \
     "$T/agent-late.log"
 wait_for 30 "the agent to try its expired certificate" grep -q "Cannot connect to the collector" \
@@ -104,6 +105,6 @@ wait_for 30 "the agent to try its expired certificate" grep -q "Cannot connect t
 [ "$(grep -c "more than 1 second ago" "$T/agent-late.log")" = 1 ] || fail "the refusal was logged more than once"
 "$BUILD/vigilctl" --json status | grep -q '"reenrolments":0,"reenrolments_refused":1' ||
 	fail "the collector counted: $("$BUILD/vigilctl" --json status | grep -o '"reenrol[^,]*,[^,]*')"
-stop_pid "$L_PID"
+stop_pid "$OLD_PID"
 stop_pid "$COLL_PID"
 pass "an expired PC five years behind re-enrolled as $ID and delivered 40 events exactly once; a stranger's key and a late PC refused"
