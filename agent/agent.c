@@ -11,9 +11,11 @@
 #include <string.h>
 
 #include <event2/event.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "vigil/clock.h"
 #include "vigil/err.h"
 #include "vigil/i18n.h"
 #include "vigil/log.h"
@@ -21,6 +23,8 @@
 #include "vigil/tls.h"
 #include "agent.h"
 #include "renew.h"
+#include "grace.h"
+#include "tlsclock.h"
 #include "matcher.h"
 #include "posture.h"
 #include "sensor.h"
@@ -39,6 +43,9 @@
  * systemd's stop timeout.
  */
 #define AGENT_GOODBYE_WAIT_MS 2000
+/* Re-enrolment (grace.h): after a refusal, and after no answer. */
+#define AGENT_GRACE_RETRY_REFUSED_US (3600LL * 1000000)
+#define AGENT_GRACE_RETRY_US (60LL * 1000000)
 
 struct agent {
 	struct event_base *base;
@@ -57,6 +64,8 @@ struct agent {
 	char machine_id[72];     /* the platform's, hashed (agent_set_machine_id()) */
 	agent_identity_fn id_save;     /* the platform's writer of a renewed key and cert */
 	void *id_save_arg;
+	int64_t grace_next_us;   /* no re-enrolment before this (our clock) */
+	int grace_told;          /* the collector's refusal is logged once */
 	int started;
 	int stopping;            /* asked to exit: after the goodbye */
 	int saying_bye;          /* a goodbye is under way */
@@ -316,13 +325,16 @@ client_ctx(const struct agent *a, char *err, size_t errlen)
 {
 	const struct agent_conf_collector *cc = &a->conf.collector;
 	struct tls_opts to;
+	SSL_CTX *ctx;
 
 	memset(&to, 0, sizeof(to));
 	to.ca = cc->ca;
 	to.cert = cc->cert;
 	to.key = cc->key;
 	to.groups = cc->groups[0] != '\0' ? cc->groups : NULL;
-	return tls_client_ctx(&to, err, errlen);
+	if ((ctx = tls_client_ctx(&to, err, errlen)) != NULL)
+		tlsclock_install(ctx);
+	return ctx;
 }
 
 /* The renewed files make the next connection's context; the open one goes on. */
@@ -484,10 +496,78 @@ own_id(SSL_CTX *ctx, char *id, size_t idlen)
 		snprintf(id, idlen, "(no CN)");
 }
 
+/*
+ * Re-enrol with the old key (grace.h) if the certificate expired at
+ * collector_s (0: by our own clock). 0 when a new certificate is on disk.
+ * Blocks for ENROLL_EXCHANGE_SEC at most; refusals are retried hourly, an
+ * unreachable port every minute; the collector's words are logged once.
+ */
+static int
+grace_try(struct agent *a, int expired_alert, int64_t collector_s)
+{
+	const struct agent_conf_collector *cc = &a->conf.collector;
+	int64_t now = clock_now_us();
+	char hostport[300], err[1024], *cert = NULL;
+	enum grace_outcome g;
+	BIO *bio;
+	X509 *x = NULL;
+	int expired;
+
+	if (a->id_save == NULL || cc->enroll_port == 0 || now < a->grace_next_us)
+		return -1;
+	if ((bio = BIO_new_file(cc->cert, "r")) != NULL)
+		x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	expired = grace_cert_expired(x, collector_s != 0 ? collector_s : now / 1000000);
+	X509_free(x);
+	if (!expired && !expired_alert)
+		return -1;
+	snprintf(hostport, sizeof(hostport), strchr(cc->address, ':') != NULL ? "[%s]:%lld" :
+	    "%s:%lld", cc->address, cc->enroll_port);
+	log_info(_("This PC's certificate has expired: re-enrolling with its key at %s."),
+	    hostport);
+	g = grace_reenroll(hostport, cc->ca, cc->cert, cc->key, a->id, a->machine_id, now, &cert,
+	    err, sizeof(err));
+	if (g == GRACE_RENEWED && a->id_save(a->id_save_arg, cc->key, NULL, 0, cc->cert,
+	    cert) != 0)
+		g = GRACE_UNREACHABLE;
+	free(cert);
+	switch (g) {
+	case GRACE_RENEWED:
+		a->grace_told = 0;
+		a->grace_next_us = 0;
+		log_info("%s", _("Re-enrolled with the old key: the new certificate is saved."));
+		return 0;
+	case GRACE_REFUSED:
+		a->grace_next_us = now + AGENT_GRACE_RETRY_REFUSED_US;
+		if (!a->grace_told)
+			log_warnx(_("The collector refused to re-enrol this PC: %s"), err);
+		a->grace_told = 1;
+		return -1;
+	default:
+		a->grace_next_us = now + AGENT_GRACE_RETRY_US;
+		log_info(_("This PC cannot re-enrol now: %s"), err);
+		return -1;
+	}
+}
+
+/* A handshake failed: re-enrol if our certificate expired, then use the new one. */
+static void
+tls_failed_cb(void *arg, int expired_alert, int64_t collector_s)
+{
+	struct agent *a = arg;
+
+	if (grace_try(a, expired_alert, collector_s) == 0)
+		renew_reload_cb(a);
+}
+
 void
 agent_prepare(struct agent *a)
 {
 	char err[1024];
+
+	/* A PC that sat unused: a new certificate before the first connection. */
+	grace_try(a, 0, 0);
 
 	if ((a->ctx = client_ctx(a, err, sizeof(err))) == NULL)
 		fatalx(_("TLS cannot be set up: %s"), err);
@@ -521,6 +601,7 @@ uplink_options(struct agent *a, struct uplink_opts *uo)
 	uo->welcomed = welcomed_cb;
 	uo->machine_id = a->machine_id;
 	uo->renew_result = renew_result_cb;
+	uo->tls_failed = tls_failed_cb;
 	uo->arg = a;
 	uo->posture = a->posture;
 }

@@ -92,8 +92,9 @@ void agent_power_up(struct agent *a, int shutdown);
 void agent_set_goodbye_hook(struct agent *a, void (*done)(void *arg), void *arg);
 /*
  * The platform's writer of a renewed key (PEM, key_len bytes, at key_path,
- * readable by us alone) and certificate (at cert_path): 0 or -1. Set before
- * agent_start(); without one, certificates are not renewed.
+ * readable by us alone) and certificate (at cert_path): 0 or -1. key_pem
+ * NULL: the certificate alone (a re-enrolment keeps the key). Set before
+ * agent_prepare(); without one, certificates are not renewed.
  */
 typedef int (*agent_identity_fn)(void *arg, const char *key_path, const char *key_pem,
     size_t key_len, const char *cert_path, const char *cert_pem);

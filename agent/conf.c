@@ -94,6 +94,9 @@ static const struct cfg_key collector_keys[] = {
 	    "TCP, TLS and the collector's welcome must fit in this." },
 	{ "max_frame", CFG_SIZE, "1M", 64 * KIB, 64 * MIB, C(max_frame), 0,
 	    "The largest frame sent or accepted." },
+	{ "enroll_port", CFG_INT, "7444", 0, 65535, C(enroll_port), 0,
+	    "The collector's enrolment port (same host): a PC whose certificate expired "
+	    "re-enrols there with its old key; 0: never." },
 	{ NULL },
 };
 

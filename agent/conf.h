@@ -40,6 +40,7 @@ struct agent_conf_collector {
 	long long reconnect_spread;          /* the first attempt after a loss: [0, this] */
 	long long connect_timeout;
 	long long max_frame;                 /* bytes */
+	long long enroll_port;               /* re-enrolment with the old key; 0: off */
 };
 
 struct agent_conf_source {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -39,8 +40,9 @@ enroll_out_free(struct enroll_out *out)
 	memset(out, 0, sizeof(*out));
 }
 
+/* All of buf, by deadline (the BIO does not block: a running agent asks too). */
 static int
-io_full(BIO *b, void *buf, size_t len, int writing)
+io_full(BIO *b, void *buf, size_t len, int writing, time_t deadline)
 {
 	size_t off = 0;
 	int n;
@@ -49,7 +51,7 @@ io_full(BIO *b, void *buf, size_t len, int writing)
 		n = writing ? BIO_write(b, (char *)buf + off, (int)(len - off)) :
 		              BIO_read(b, (char *)buf + off, (int)(len - off));
 		if (n <= 0) {
-			if (BIO_should_retry(b))
+			if (BIO_should_retry(b) && BIO_wait(b, deadline, 100) == 1)
 				continue;
 			return -1;
 		}
@@ -83,9 +85,8 @@ status_words(Vigil__V1__EnrollStatus st)
 	}
 }
 
-/* The certificate is for our key and signed by ca. */
-static int
-check_cert(const char *cert_pem, EVP_PKEY *key, X509 *ca, char *err, size_t errlen)
+int
+enroll_check_cert(const char *cert_pem, EVP_PKEY *key, X509 *ca, char *err, size_t errlen)
 {
 	BIO *bio = BIO_new_mem_buf(cert_pem, -1);
 	X509 *x = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
@@ -103,36 +104,28 @@ check_cert(const char *cert_pem, EVP_PKEY *key, X509 *ca, char *err, size_t errl
 }
 
 int
-agent_enroll(const char *hostport, const char *token, const char *hostname,
-    const char *machine_id, int64_t now_us, struct enroll_out *out, char *err, size_t errlen)
+enroll_exchange(const char *hostport, const uint8_t fp[ENROLL_FP_LEN],
+    const struct enroll_ask *ask, Vigil__V1__Frame **res, X509 **ca, char *err, size_t errlen)
 {
-	Vigil__V1__Frame f = VIGIL__V1__FRAME__INIT, *res = NULL;
+	Vigil__V1__Frame f = VIGIL__V1__FRAME__INIT;
 	Vigil__V1__EnrollRequest q;
-	const Vigil__V1__EnrollResult *r;
-	uint8_t fp[ENROLL_FP_LEN], hdr[FRAME_HDR_LEN], *buf = NULL, *body = NULL;
-	char secret[ENROLL_SECRET_CHARS + 1], target[300], why[512], ebuf[256];
-	char *csr = NULL;
-	EVP_PKEY *key = NULL;
-	X509 *ca = NULL;
+	uint8_t hdr[FRAME_HDR_LEN], *buf = NULL, *body = NULL;
+	char target[300], why[512], ebuf[256];
+	time_t deadline = time(NULL) + ENROLL_EXCHANGE_SEC;
 	SSL_CTX *ctx = NULL;
 	SSL *ssl = NULL;
 	BIO *b = NULL;
 	size_t len;
 	int rc = -1;
 
-	memset(out, 0, sizeof(*out));
-	if (enroll_token_parse(token, fp, secret, sizeof(secret), why, sizeof(why)) != 0)
-		return err_fmt(err, errlen, -1, "%s", why);
+	*res = NULL;
+	*ca = NULL;
 	/* HOST alone: the usual port. A bare IPv6 address needs its brackets. */
 	if (strrchr(hostport, ':') == NULL || (hostport[0] == '[' &&
 	    strchr(hostport, ']') > strrchr(hostport, ':')))
 		snprintf(target, sizeof(target), "%s:%d", hostport, ENROLL_PORT_DEFAULT);
 	else
 		snprintf(target, sizeof(target), "%s", hostport);
-	if (enroll_make_csr(&key, &csr, why, sizeof(why)) != 0) {
-		err_fmt(err, errlen, -1, "%s", why);
-		goto out;
-	}
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
 	    SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
 	    (b = BIO_new_ssl_connect(ctx)) == NULL) {
@@ -143,35 +136,78 @@ agent_enroll(const char *hostport, const char *token, const char *hostname,
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	BIO_get_ssl(b, &ssl);
 	BIO_set_conn_hostname(b, target);
-	if (BIO_do_connect(b) <= 0 || BIO_do_handshake(b) <= 0) {
+	if (BIO_do_connect_retry(b, ENROLL_EXCHANGE_SEC, 100) <= 0) {
 		err_fmt(err, errlen, -1, _("Cannot reach the collector's enrolment service at %s: "
 		    "%s."), target, tls_errstr(ebuf, sizeof(ebuf)));
 		goto out;
 	}
-	if (enroll_check_chain(SSL_get_peer_cert_chain(ssl), fp, &ca, why, sizeof(why)) != 0) {
+	if (enroll_check_chain(SSL_get_peer_cert_chain(ssl), fp, ca, why, sizeof(why)) != 0) {
 		err_fmt(err, errlen, -1, "%s", why);
 		goto out;
 	}
+	/* The request's strings are only read by the encoder. */
 	vigil__v1__enroll_request__init(&q);
-	q.token = secret;
-	q.csr_pem = csr;
-	q.hostname = (char *)(uintptr_t)hostname;
-	q.machine_id = (char *)(uintptr_t)machine_id;
-	q.time_us = now_us;
+	if (ask->token != NULL)
+		q.token = (char *)(uintptr_t)ask->token;
+	if (ask->old_cert_pem != NULL)
+		q.old_cert_pem = (char *)(uintptr_t)ask->old_cert_pem;
+	q.csr_pem = (char *)(uintptr_t)ask->csr_pem;
+	q.hostname = (char *)(uintptr_t)ask->hostname;
+	q.machine_id = (char *)(uintptr_t)ask->machine_id;
+	q.time_us = ask->time_us;
 	f.msg_case = VIGIL__V1__FRAME__MSG_ENROLL_REQUEST;
 	f.enroll_request = &q;
-	if (frame_encode(&f, RESULT_MAX, &buf, &len) != 0 || io_full(b, buf, len, 1) != 0 ||
-	    BIO_flush(b) <= 0) {
+	if (frame_encode(&f, RESULT_MAX, &buf, &len) != 0 ||
+	    io_full(b, buf, len, 1, deadline) != 0 || BIO_flush(b) <= 0) {
 		err_fmt(err, errlen, -1, _("The collector at %s closed the connection."), target);
 		goto out;
 	}
-	if (io_full(b, hdr, sizeof(hdr), 0) != 0 || frame_header(hdr, RESULT_MAX, &len) != 0 ||
-	    (body = malloc(len > 0 ? len : 1)) == NULL || io_full(b, body, len, 0) != 0 ||
-	    frame_decode(body, len, &res) != 0 || wire_validate(res, why, sizeof(why)) != 0 ||
-	    res->msg_case != VIGIL__V1__FRAME__MSG_ENROLL_RESULT) {
+	if (io_full(b, hdr, sizeof(hdr), 0, deadline) != 0 ||
+	    frame_header(hdr, RESULT_MAX, &len) != 0 ||
+	    (body = malloc(len > 0 ? len : 1)) == NULL || io_full(b, body, len, 0, deadline) != 0 ||
+	    frame_decode(body, len, res) != 0 || wire_validate(*res, why, sizeof(why)) != 0 ||
+	    (*res)->msg_case != VIGIL__V1__FRAME__MSG_ENROLL_RESULT) {
 		err_fmt(err, errlen, -1, _("The collector at %s gave no enrolment answer."), target);
 		goto out;
 	}
+	rc = 0;
+out:
+	if (rc != 0) {
+		frame_free(*res);
+		*res = NULL;
+		X509_free(*ca);
+		*ca = NULL;
+	}
+	free(body);
+	free(buf);
+	BIO_free_all(b);
+	SSL_CTX_free(ctx);
+	return rc;
+}
+
+int
+agent_enroll(const char *hostport, const char *token, const char *hostname,
+    const char *machine_id, int64_t now_us, struct enroll_out *out, char *err, size_t errlen)
+{
+	Vigil__V1__Frame *res = NULL;
+	const Vigil__V1__EnrollResult *r;
+	uint8_t fp[ENROLL_FP_LEN];
+	char secret[ENROLL_SECRET_CHARS + 1], why[512];
+	char *csr = NULL;
+	EVP_PKEY *key = NULL;
+	X509 *ca = NULL;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (enroll_token_parse(token, fp, secret, sizeof(secret), why, sizeof(why)) != 0)
+		return err_fmt(err, errlen, -1, "%s", why);
+	if (enroll_make_csr(&key, &csr, why, sizeof(why)) != 0) {
+		err_fmt(err, errlen, -1, "%s", why);
+		goto out;
+	}
+	if (enroll_exchange(hostport, fp, &(struct enroll_ask){ secret, NULL, csr, hostname,
+	    machine_id, now_us }, &res, &ca, err, errlen) != 0)
+		goto out;
 	r = res->enroll_result;
 	if (r->status != VIGIL__V1__ENROLL_STATUS__ENROLL_STATUS_OK) {
 		if (r->reason != NULL && r->reason[0] != '\0')
@@ -185,7 +221,7 @@ agent_enroll(const char *hostport, const char *token, const char *hostname,
 		    "certificate."));
 		goto out;
 	}
-	if (check_cert(r->cert_pem, key, ca, err, errlen) != 0)
+	if (enroll_check_cert(r->cert_pem, key, ca, err, errlen) != 0)
 		goto out;
 	snprintf(out->agent, sizeof(out->agent), "%s", r->agent_id);
 	snprintf(out->unit, sizeof(out->unit), "%s", r->unit);
@@ -200,12 +236,8 @@ agent_enroll(const char *hostport, const char *token, const char *hostname,
 out:
 	OPENSSL_cleanse(secret, sizeof(secret));
 	frame_free(res);
-	free(body);
-	free(buf);
 	free(csr);
 	X509_free(ca);
 	EVP_PKEY_free(key);
-	BIO_free_all(b);
-	SSL_CTX_free(ctx);
 	return rc;
 }

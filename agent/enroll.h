@@ -12,6 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/x509.h>
+
+#include "vigil/enroll.h"
+#include "vigil.pb-c.h"
+
 struct enroll_out {
 	char agent[128];       /* the identity the collector assigned */
 	char unit[128];        /* the unit's name at the collector */
@@ -31,5 +36,26 @@ struct enroll_out {
 int agent_enroll(const char *hostport, const char *token, const char *hostname,
     const char *machine_id, int64_t now_us, struct enroll_out *out, char *err, size_t errlen);
 void enroll_out_free(struct enroll_out *out);
+
+#define ENROLL_EXCHANGE_SEC 15  /* connect, TLS, request and result, at most */
+
+/*
+ * The exchange both enrolment and re-enrolment (grace.c) make: connect to
+ * hostport within ENROLL_EXCHANGE_SEC, check the chain against the CA
+ * fingerprint fp, send ask's request, read one EnrollResult. 0 with *res (frame_free())
+ * and *ca (the collector's CA, X509_free()), or -1 with a sentence in err.
+ */
+/* cert_pem is for key and signed by ca: 0, or -1 with a sentence in err. */
+int enroll_check_cert(const char *cert_pem, EVP_PKEY *key, X509 *ca, char *err, size_t errlen);
+struct enroll_ask {
+	const char *token;         /* a first enrolment's secret, or NULL */
+	const char *old_cert_pem;  /* a re-enrolment's expired certificate, or NULL */
+	const char *csr_pem;
+	const char *hostname;
+	const char *machine_id;
+	int64_t time_us;
+};
+int enroll_exchange(const char *hostport, const uint8_t fp[ENROLL_FP_LEN],
+    const struct enroll_ask *ask, Vigil__V1__Frame **res, X509 **ca, char *err, size_t errlen);
 
 #endif

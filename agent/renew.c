@@ -74,19 +74,6 @@ renew_count(const struct renew *r)
 	return r != NULL ? r->renewals : 0;
 }
 
-/* Seconds since the epoch of an ASN1_TIME; 0 when it cannot be read. */
-static int64_t
-asn1_epoch(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-		return 0;
-	return clock_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday) * 86400 +
-	    tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
-}
-
 int64_t
 renew_delay_s(int64_t not_before, int64_t not_after, int64_t collector_now)
 {
@@ -135,8 +122,8 @@ schedule(struct renew *r, X509 *cert)
 
 	if (r->timer == NULL && (r->timer = evtimer_new(r->base, ask, r)) == NULL)
 		return;
-	delay = renew_delay_s(asn1_epoch(X509_get0_notBefore(cert)),
-	    asn1_epoch(X509_get0_notAfter(cert)), (clock_now_us() + r->offset_us) / 1000000);
+	delay = renew_delay_s(enroll_asn1_epoch(X509_get0_notBefore(cert)),
+	    enroll_asn1_epoch(X509_get0_notAfter(cert)), (clock_now_us() + r->offset_us) / 1000000);
 	if (delay > MAX_WAIT_SEC)
 		delay = MAX_WAIT_SEC;
 	tv.tv_sec = (time_t)delay;
@@ -206,7 +193,7 @@ renew_result(struct renew *r, const Vigil__V1__RenewResult *res)
 	}
 	r->renewals++;
 	log_info(_("The certificate was renewed; it is valid until %lld (seconds since 1970, "
-	    "the collector's clock)."), (long long)asn1_epoch(X509_get0_notAfter(x)));
+	    "the collector's clock)."), (long long)enroll_asn1_epoch(X509_get0_notAfter(x)));
 	if (r->o.reload != NULL && r->o.reload(r->o.arg) != 0)
 		log_warnx("%s", _("The renewed certificate is saved but cannot be loaded; it is "
 		    "used after a restart."));

@@ -47,6 +47,7 @@
 #include "platform.h"
 #include "sensor.h"
 #include "spool.h"
+#include "tlsclock.h"
 #include "uplink.h"
 
 #define HEARTBEAT_DEFAULT_SEC 30
@@ -94,6 +95,7 @@ struct uplink {
 	uint64_t sent;             /* highest seq sent on this connection */
 	uint64_t inflight[UPLINK_MAX_WINDOW];   /* last seq of each unacknowledged batch */
 	size_t infirst, ninflight;
+	struct tlsclock clock;     /* the collector's time, for its certificate's dates */
 };
 
 static void uplink_connect(struct uplink *u);
@@ -286,6 +288,8 @@ heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 	/* The spool's own: rows that could not go (the collector would refuse them). */
 	if (spool_skipped(u->spool) > 0)
 		sensor_report_counter(&rep, "spool.rows_skipped", spool_skipped(u->spool));
+	if (u->clock.tolerated > 0)
+		sensor_report_counter(&rep, "tls.time_tolerated", u->clock.tolerated);
 	_Static_assert(SENSOR_MAX_UNAVAILABLE <= WIRE_MAX_SENSORS_DOWN, "fits the wire");
 	_Static_assert(SENSOR_MAX_COUNTERS <= WIRE_MAX_SENSOR_COUNTERS, "fits the wire");
 	_Static_assert(SENSOR_MAX_NAME - 1 <= WIRE_MAX_COUNTER_NAME, "fits the wire");
@@ -344,6 +348,46 @@ uplink_posture_changed(void *arg)
 		event_active(u->posture_ev, EV_TIMEOUT, 0);
 }
 
+/* The offset learnt at the last Welcome, kept with the spool across restarts. */
+static void
+clock_load(struct uplink *u)
+{
+	char v[32];
+	long long us;
+	int neg;
+
+	/* The offset may be negative: a PC ahead of the collector. */
+	if (spool_cursor_get(u->spool, TLSCLOCK_SPOOL_KEY, v, sizeof(v)) == 0 &&
+	    text_parse_ll(v + (neg = v[0] == '-'), 0, 200LL * 365 * 86400 * 1000000, &us) == 0) {
+		u->clock.offset_us = neg ? -us : us;
+		u->clock.known = 1;
+	}
+}
+
+/*
+ * The Welcome brought the collector's time: its chain must be valid then
+ * (tlsclock.h), before any event goes out. 0, or -1 with the session closed.
+ */
+static int
+clock_welcome(struct uplink *u, int64_t collector_us)
+{
+	char why[512], v[32];
+	SSL *ssl = bufferevent_openssl_get_ssl(u->bev);
+
+	if (collector_us <= 0)
+		return 0;
+	if (tlsclock_check_chain(ssl != NULL ? SSL_get_peer_cert_chain(ssl) : NULL,
+	    collector_us / 1000000, why, sizeof(why)) != 0) {
+		uplink_fail(u, "%s", why);
+		return -1;
+	}
+	tlsclock_learn(&u->clock, collector_us);
+	snprintf(v, sizeof(v), "%lld", (long long)u->clock.offset_us);
+	if (spool_cursor_set(u->spool, TLSCLOCK_SPOOL_KEY, v) != 0)
+		log_debug("The collector's clock offset cannot be kept in the spool.");
+	return 0;
+}
+
 static int
 uplink_welcome(struct uplink *u, const Vigil__V1__Welcome *w)
 {
@@ -353,6 +397,8 @@ uplink_welcome(struct uplink *u, const Vigil__V1__Welcome *w)
 	int rc;
 
 	evtimer_del(u->timeout_ev);
+	if (clock_welcome(u, w->time_us) != 0)
+		return -1;
 	if ((rc = spool_anchor(u->spool, w->stored_seq, &moved)) != 0) {
 		uplink_fail(u, "the spool cannot number its events after the collector's (%s)",
 		    vigil_strerror(rc));
@@ -561,9 +607,15 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		snprintf(why, sizeof(why), _("the collector closed the connection without a TLS "
 		    "close (it may have crashed)"));
 	} else if (e != 0) {
+		int expired = ERR_GET_REASON(e) == SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED;
+
+		if (u->o.tls_failed != NULL)
+			u->o.tls_failed(u->o.arg, expired, u->clock.known ?
+			    (clock_now_us() + u->clock.offset_us) / 1000000 : 0);
 		ERR_error_string_n(e, tls, sizeof(tls));
 		vr = SSL_get_verify_result(bufferevent_openssl_get_ssl(bev));
-		if (vr != X509_V_OK)
+		/* A date let through (tlsclock.h) is not why it failed. */
+		if (vr != X509_V_OK && !tlsclock_time_error((int)vr))
 			snprintf(why, sizeof(why), _("TLS failed: %s (%s)"), tls,
 			    X509_verify_cert_error_string(vr));
 		else
@@ -610,6 +662,7 @@ uplink_tls(struct uplink *u, evutil_socket_t fd)
 		uplink_fail(u, "no TLS session (out of memory)");
 		return;
 	}
+	tlsclock_prepare(ssl, &u->clock);
 	/* Check the collector's certificate for the name we expect, not just the CA. */
 	if (u->ip_literal)
 		ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), peer_name(u)) == 1;
@@ -896,6 +949,7 @@ uplink_new(struct event_base *base, SSL_CTX *ctx, struct spool *spool,
 	u->heartbeat_ev = event_new(base, -1, EV_PERSIST, heartbeat_cb, u);
 	u->posture_ev = event_new(base, -1, 0, heartbeat_cb, u);
 	u->bye_ev = evtimer_new(base, bye_cb, u);
+	clock_load(u);
 	if (u->address == NULL || u->unit == NULL || u->posture_ev == NULL || u->bye_ev == NULL ||
 	    (opts->server_name != NULL && opts->server_name[0] != '\0' &&
 	    u->server_name == NULL) || u->retry_ev == NULL || u->timeout_ev == NULL ||

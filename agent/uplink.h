@@ -53,6 +53,12 @@ struct uplink_opts {
 	 */
 	void (*welcomed)(void *arg, int64_t collector_us);
 	void (*renew_result)(void *arg, const Vigil__V1__RenewResult *r);
+	/*
+	 * A TLS handshake failed (may be NULL): expired_alert, the collector said
+	 * our certificate expired; collector_s, its clock by the last offset
+	 * learnt (0: unknown). The agent may re-enrol (grace.h) before the retry.
+	 */
+	void (*tls_failed)(void *arg, int expired_alert, int64_t collector_s);
 	/* The posture every heartbeat carries (NULL: none); borrowed. */
 	const struct posture *posture;
 };

@@ -83,6 +83,8 @@ struct collector_counters {
 	uint64_t sessions_revoked;         /* live sessions closed by a revocation */
 	uint64_t renewals;                 /* certificates renewed over a session */
 	uint64_t renewals_refused;         /* renewal off, asked too often, a bad request */
+	uint64_t reenrolments;             /* expired certificates replaced within renew_grace */
+	uint64_t reenrolments_refused;     /* past the grace, barred, another key or CA */
 	uint64_t identity_clones;          /* a second machine with a connected identity, refused */
 };
 

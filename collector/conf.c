@@ -116,6 +116,9 @@ static const struct cfg_key collector_keys[] = {
 	    "How long a certificate issued at enrolment is valid."),
 	NUM("enroll_clock_max", CFG_DURATION, "1h", SEC, 365 * DAY, enroll_clock_max,
 	    "A PC whose clock is further off than this is refused at enrolment (clock skew)."),
+	NUM("renew_grace", CFG_DURATION, "30d", 0, 825 * DAY, renew_grace,
+	    "A PC whose certificate expired less than this long ago re-enrols with its old key, "
+	    "without a token; 0: never."),
 	{ NULL },
 };
 

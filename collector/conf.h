@@ -59,6 +59,7 @@ struct collector_conf {
 	char ca_key[CONF_PATH_MAX];              /* "": enrolment off */
 	long long agent_cert_lifetime;           /* ms */
 	long long enroll_clock_max;              /* ms of clock difference refused */
+	long long renew_grace;                   /* ms after expiry a PC may re-enrol */
 };
 
 /* ---- incidents, audit, escalation: [notify], as notify.h's struct notify_conf ---- */

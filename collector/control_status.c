@@ -425,7 +425,7 @@ static const struct {
 	C(sms_poll_failures),
 	C(enrolments), C(enrolments_refused), C(enroll_connections_refused),
 	C(agents_barred), C(sessions_revoked), C(renewals), C(renewals_refused),
-	C(identity_clones),
+	C(identity_clones), C(reenrolments), C(reenrolments_refused),
 #undef C
 };
 

@@ -159,6 +159,74 @@ token_status(enum store_token_state st)
 	}
 }
 
+static int
+barred(void *arg, const char *agent, char *why, size_t whylen)
+{
+	struct collector *c = arg;
+
+	return store_agent_barred(c->store, agent, why, whylen);
+}
+
+/*
+ * A re-enrolment (enroll_grace.c): no token, the old certificate and a
+ * request by its key; the same identity and unit again. Into r as handle().
+ */
+static void
+regrant(struct enroll_conn *ec, const Vigil__V1__EnrollRequest *q, Vigil__V1__EnrollResult *r,
+    char *reason, size_t reasonlen, char *agent, size_t agentlen, char *unit, size_t unitlen,
+    char **cert)
+{
+	struct enroll_srv *srv = ec->srv;
+	struct collector *c = srv->c;
+	const struct collector_conf *cc = &c->conf.collector;
+	struct enroll_grace g;
+	enum grace_verdict v;
+	int64_t now = clock_now_us();
+	char err[512];
+
+	r->time_us = now;
+	if (cc->renew_grace == 0) {
+		v = GRACE_PAST;
+		snprintf(reason, reasonlen, "Re-enrolment without a token is off on this "
+		    "collector (renew_grace = 0): enrol again with a new token (vigilctl enroll "
+		    "create).");
+		memset(&g, 0, sizeof(g));
+	} else
+		v = enroll_grace_check(srv->ca, q->old_cert_pem, q->csr_pem, now, cc->renew_grace,
+		    barred, c, &g, reason, reasonlen);
+	if (v == GRACE_OK && enroll_ca_sign(srv->ca, q->csr_pem, g.agent, g.unit, now,
+	    cc->agent_cert_lifetime * 1000, cert, err, sizeof(err)) != 0) {
+		v = GRACE_FAILED;
+		snprintf(reason, reasonlen, "%s", err);
+	}
+	if (v != GRACE_OK) {
+		r->status = v == GRACE_FAILED ? VIGIL__V1__ENROLL_STATUS__ENROLL_STATUS_FAILED :
+		    VIGIL__V1__ENROLL_STATUS__ENROLL_STATUS_BAD_REQUEST;
+		r->reason = reason;
+		c->counters.reenrolments_refused++;
+		log_warnx("Re-enrolment of %s from %s refused: %s", g.agent[0] != '\0' ? g.agent :
+		    "an unknown agent", ec->addr, reason);
+		audit(srv, now, "re-enrol-refused", "agent %s from %s: %s", g.agent[0] != '\0' ?
+		    g.agent : "-", ec->addr, reason);
+		return;
+	}
+	if (g.unit == 0 || store_unit_name(c->store, g.unit, unit, unitlen) != 0)
+		snprintf(unit, unitlen, "unit %lld", (long long)g.unit);
+	r->status = VIGIL__V1__ENROLL_STATUS__ENROLL_STATUS_OK;
+	snprintf(agent, agentlen, "%s", g.agent);
+	r->agent_id = agent;
+	r->unit = unit;
+	r->cert_pem = *cert;
+	r->ca_pem = srv->ca->ca_pem;
+	c->counters.reenrolments++;
+	log_info("Re-enrolled %s (unit %s) from %s with its old key; its certificate had "
+	    "expired %lld s before.", g.agent, unit, ec->addr,
+	    (long long)((now - g.not_after_us) / 1000000));
+	audit(srv, now, "re-enrol", "re-enrolment: agent %s, unit %s (id %lld), old certificate "
+	    "expired %lld s before, from %s", g.agent, unit, (long long)g.unit,
+	    (long long)((now - g.not_after_us) / 1000000), ec->addr);
+}
+
 /* The answer to one request, into r (strings malloc'd where noted: *cert). */
 static void
 handle(struct enroll_conn *ec, const Vigil__V1__EnrollRequest *q, Vigil__V1__EnrollResult *r,
@@ -266,8 +334,12 @@ answer(struct enroll_conn *ec, const Vigil__V1__Frame *req)
 
 	vigil__v1__enroll_result__init(&r);
 	reason[0] = '\0';
-	handle(ec, req->enroll_request, &r, reason, sizeof(reason), agent, sizeof(agent), unit,
-	    sizeof(unit), &cert);
+	if (req->enroll_request->old_cert_pem[0] != '\0')
+		regrant(ec, req->enroll_request, &r, reason, sizeof(reason), agent, sizeof(agent),
+		    unit, sizeof(unit), &cert);
+	else
+		handle(ec, req->enroll_request, &r, reason, sizeof(reason), agent, sizeof(agent),
+		    unit, sizeof(unit), &cert);
 	f.msg_case = VIGIL__V1__FRAME__MSG_ENROLL_RESULT;
 	f.enroll_result = &r;
 	if (frame_encode(&f, ENROLL_RESULT_MAX, &buf, &len) == 0)

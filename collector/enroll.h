@@ -16,6 +16,7 @@
 #include <openssl/x509.h>
 
 #include "vigil/enroll.h"
+#include "vigil/tls.h"
 
 struct collector;
 
@@ -41,6 +42,37 @@ int enroll_ca_fingerprint(const char *ca_path, uint8_t fp[ENROLL_FP_LEN], char *
 int enroll_ca_sign(const struct enroll_ca *ca, const char *csr_pem, const char *agent,
     int64_t unit, int64_t now_us, int64_t lifetime_us, char **cert_pem, char *err,
     size_t errlen);
+
+/* ---- enroll_grace.c: re-enrolment with the old key, no token ---- */
+enum grace_verdict {
+	GRACE_OK,
+	GRACE_BAD,             /* the old certificate or the request cannot be read */
+	GRACE_OTHER_CA,        /* the old certificate is not ours */
+	GRACE_WRONG_KEY,       /* the request is signed by another key */
+	GRACE_PAST,            /* expired longer than the grace ago */
+	GRACE_BARRED,          /* the identity is revoked or retired */
+	GRACE_FAILED,          /* the collector could not tell */
+};
+
+struct enroll_grace {
+	char agent[TLS_ID_MAX + 1];     /* the old certificate's identity */
+	int64_t unit;                   /* its unit id; 0: it carries none */
+	int64_t not_after_us;
+};
+
+/* Is agent barred? As store_agent_barred(): 0 no, 1 revoked (why), 2 retired, <0 error. */
+typedef int (*enroll_barred_fn)(void *arg, const char *agent, char *why, size_t whylen);
+
+/*
+ * May the holder of old_pem's key re-enrol with csr_pem at now_us, grace_ms
+ * after its expiry at most? GRACE_OK with *out naming the identity to issue
+ * again, or another verdict with a plain-words sentence in why (past the
+ * grace: "certificate expired on DATE, more than 30 days ago: ..."). Pure
+ * but for barred().
+ */
+enum grace_verdict enroll_grace_check(const struct enroll_ca *ca, const char *old_pem,
+    const char *csr_pem, int64_t now_us, int64_t grace_ms, enroll_barred_fn barred, void *arg,
+    struct enroll_grace *out, char *why, size_t whylen);
 
 /* ---- enroll.c: the listener ---- */
 /* Start it when enroll_port is set (privileged: the key and the port). 0 or -1 with err. */

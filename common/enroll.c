@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -15,6 +16,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "vigil/clock.h"
 #include "vigil/enroll.h"
 #include "vigil/err.h"
 #include "vigil/tls.h"
@@ -166,22 +168,34 @@ bio_string(BIO *bio, size_t *len)
 int
 enroll_make_csr(EVP_PKEY **key, char **csr_pem, char *err, size_t errlen)
 {
-	X509_REQ *req = NULL;
-	BIO *bio = NULL;
-	int rc = VIGIL_ERR_TLS;
+	int rc;
 
 	*key = NULL;
 	*csr_pem = NULL;
 	/* Ed25519, as `vigilctl pki issue` makes: small for the collector to keep per session. */
-	if ((*key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")) == NULL) {
-		rc = ossl_fail(err, errlen, "generate an Ed25519 key");
-		goto out;
+	if ((*key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")) == NULL)
+		return ossl_fail(err, errlen, "generate an Ed25519 key");
+	if ((rc = enroll_csr_for(*key, csr_pem, err, errlen)) != 0) {
+		EVP_PKEY_free(*key);
+		*key = NULL;
 	}
+	return rc;
+}
+
+int
+enroll_csr_for(EVP_PKEY *key, char **csr_pem, char *err, size_t errlen)
+{
+	X509_REQ *req = NULL;
+	BIO *bio = NULL;
+	int rc = VIGIL_ERR_TLS;
+
+	*csr_pem = NULL;
 	/* The name is the collector's to give: the request names none. */
 	if ((req = X509_REQ_new()) == NULL || !X509_REQ_set_version(req, 0) ||
 	    !X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req), "O", MBSTRING_UTF8,
 	        (const unsigned char *)"Vigil", -1, -1, 0) ||
-	    !X509_REQ_set_pubkey(req, *key) || X509_REQ_sign(req, *key, NULL) <= 0) {
+	    !X509_REQ_set_pubkey(req, key) || X509_REQ_sign(req, key,
+	    EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 ? NULL : EVP_sha256()) <= 0) {
 		rc = ossl_fail(err, errlen, "make a certificate request");
 		goto out;
 	}
@@ -194,10 +208,6 @@ enroll_make_csr(EVP_PKEY **key, char **csr_pem, char *err, size_t errlen)
 out:
 	BIO_free(bio);
 	X509_REQ_free(req);
-	if (rc != 0) {
-		EVP_PKEY_free(*key);
-		*key = NULL;
-	}
 	return rc;
 }
 
@@ -307,4 +317,16 @@ enroll_cert_unit(X509 *x, int64_t *unit)
 		return VIGIL_ERR_INVAL;
 	*unit = v;
 	return 0;
+}
+
+int64_t
+enroll_asn1_epoch(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	return clock_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday) * 86400 +
+	    tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
 }

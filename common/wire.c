@@ -270,7 +270,12 @@ check_enroll_request(const Vigil__V1__EnrollRequest *e, char *why, size_t whylen
 {
 	int rc;
 
-	if ((rc = check_str(e->token, "enroll: token", WIRE_MAX_TOKEN, 1, why, whylen)) != 0 ||
+	/* A re-enrolment proves the old key instead of a token. */
+	if ((rc = check_str(e->old_cert_pem, "enroll: old_cert_pem", WIRE_MAX_PEM, 0, why,
+	                    whylen)) != 0 ||
+	    (rc = check_str(e->token, "enroll: token", WIRE_MAX_TOKEN, e->old_cert_pem == NULL ||
+	                    e->old_cert_pem[0] == '\0',
+	                    why, whylen)) != 0 ||
 	    (rc = check_str(e->csr_pem, "enroll: csr_pem", WIRE_MAX_PEM, 1, why, whylen)) != 0 ||
 	    (rc = check_str(e->hostname, "enroll: hostname", WIRE_MAX_HOSTNAME, 0, why,
 	                    whylen)) != 0)

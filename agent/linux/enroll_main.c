@@ -103,10 +103,11 @@ enroll_save_identity(void *arg, const char *key_path, const char *key_pem, size_
     const char *cert_path, const char *cert_pem)
 {
 	(void)arg;
-	if (strlen(key_pem) != key_len)
+	/* No key: a re-enrolment, whose certificate is for the key on disk. */
+	if (key_pem != NULL && strlen(key_pem) != key_len)
 		return -1;
 	/* The key first: a certificate never names a key that is not there. */
-	if (replace_file(key_path, key_pem, 0600) != 0) {
+	if (key_pem != NULL && replace_file(key_path, key_pem, 0600) != 0) {
 		log_warn(_("The renewed key %s cannot be written"), key_path);
 		return -1;
 	}

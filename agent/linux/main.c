@@ -158,10 +158,14 @@ test_clock(void)
 {
 	const char *v = getenv("VIGIL_TEST_CLOCK_OFFSET");
 	long long s;
+	int neg;
 
-	if (v == NULL || *v == '\0' || text_parse_ll(v, -100LL * 365 * 86400, 100LL * 365 * 86400,
-	    &s) != 0)
+	/* Negative: a PC behind (2019); positive: ahead (2031). */
+	if (v == NULL || *v == '\0' || text_parse_ll(v + (neg = *v == '-'), 0,
+	    100LL * 365 * 86400, &s) != 0)
 		return;
+	if (neg)
+		s = -s;
 	test_clock_offset_us = s * 1000000;
 	clock_inject(offset_clock, NULL);
 	fprintf(stderr, "vigil-agent: VIGIL_TEST_CLOCK_OFFSET: this agent's clock is %lld s off "
@@ -280,7 +284,6 @@ main(int argc, char *argv[])
 
 	signal(SIGPIPE, SIG_IGN);
 	test_clock();
-	agent_prepare(la.a);
 	agent_set_identity_writer(la.a, enroll_save_identity, NULL);
 	{
 		char mid[72];
@@ -288,6 +291,7 @@ main(int argc, char *argv[])
 		enroll_machine_id(enroll_machine_id_file(), mid, sizeof(mid));
 		agent_set_machine_id(la.a, mid);
 	}
+	agent_prepare(la.a);
 	if (mkdir(conf->agent.state_dir, 0700) != 0 && errno != EEXIST)
 		fatal(_("Cannot create the state directory %s"), conf->agent.state_dir);
 	/* Before anything holds file locks: they do not survive the fork. */

@@ -51,6 +51,8 @@ int enroll_secret_hash(const char *secret, char hex[ENROLL_HASH_HEX]);
  * it in PEM (*csr_pem, malloc'd). 0 or VIGIL_ERR_TLS with a sentence.
  */
 int enroll_make_csr(EVP_PKEY **key, char **csr_pem, char *err, size_t errlen);
+/* A request for a key the PC has already (re-enrolment proves it). As above. */
+int enroll_csr_for(EVP_PKEY *key, char **csr_pem, char *err, size_t errlen);
 /* key as PEM (malloc'd; the caller wipes and frees it). 0 or VIGIL_ERR_TLS. */
 int enroll_key_pem(EVP_PKEY *key, char **pem, size_t *len);
 
@@ -74,5 +76,7 @@ int enroll_cert_unit(X509 *x, int64_t *unit);
 
 /* PEM text of x (malloc'd). 0 or VIGIL_ERR_TLS. */
 int enroll_cert_pem(X509 *x, char **pem);
+/* Seconds since the epoch of an ASN1_TIME (no time zone); 0 when it cannot be read. */
+int64_t enroll_asn1_epoch(const ASN1_TIME *t);
 
 #endif

@@ -102,6 +102,86 @@ read_pem(const char *path)
 	return x;
 }
 
+/* The barred check of test_grace: arg names the revoked agent, or none. */
+static int
+fake_barred(void *arg, const char *agent, char *why, size_t whylen)
+{
+	if (arg != NULL && strcmp(agent, arg) == 0) {
+		snprintf(why, whylen, "stolen laptop");
+		return 1;
+	}
+	return 0;
+}
+
+/* Re-enrolment with the old key: within, past, revoked, another key, another CA. */
+static void
+test_grace(void **state)
+{
+	char dir[] = "/tmp/vigil-test-grace.XXXXXX", path[PATH_MAX], key[PATH_MAX];
+	char err[512], why[512], *csr = NULL, *csr2 = NULL, *old = NULL, *foreign = NULL;
+	struct enroll_ca *ca, *oca;
+	struct enroll_grace g;
+	EVP_PKEY *k = NULL, *k2 = NULL;
+	const int64_t t0 = 1800000000000000LL, life = 90LL * 86400 * 1000000;
+	const int64_t na = t0 + life, day = 86400LL * 1000000, grace = 30LL * 86400 * 1000;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/pki", dir);
+	assert_int_equal(pki_init(path, NULL, 0, 30, err, sizeof(err)), 0);
+	snprintf(path, sizeof(path), "%s/other", dir);
+	assert_int_equal(pki_init(path, NULL, 0, 30, err, sizeof(err)), 0);
+	snprintf(path, sizeof(path), "%s/pki/ca.crt", dir);
+	snprintf(key, sizeof(key), "%s/pki/ca.key", dir);
+	assert_non_null(ca = enroll_ca_load(path, key, err, sizeof(err)));
+	snprintf(path, sizeof(path), "%s/other/ca.crt", dir);
+	snprintf(key, sizeof(key), "%s/other/ca.key", dir);
+	assert_non_null(oca = enroll_ca_load(path, key, err, sizeof(err)));
+	assert_int_equal(enroll_make_csr(&k, &csr, err, sizeof(err)), 0);
+	assert_int_equal(enroll_make_csr(&k2, &csr2, err, sizeof(err)), 0);
+	assert_int_equal(enroll_ca_sign(ca, csr, "pc-01-abcdef", 7, t0, life, &old, err,
+	    sizeof(err)), 0);
+	assert_int_equal(enroll_ca_sign(oca, csr, "pc-01-abcdef", 7, t0, life, &foreign, err,
+	    sizeof(err)), 0);
+
+	/* Ten days after expiry, the same key: the same identity and unit. */
+	assert_int_equal(enroll_grace_check(ca, old, csr, na + 10 * day, grace, fake_barred, NULL,
+	    &g, why, sizeof(why)), GRACE_OK);
+	assert_string_equal(g.agent, "pc-01-abcdef");
+	assert_int_equal(g.unit, 7);
+	assert_int_equal(g.not_after_us, na);
+	/* 31 days after: refused, with the date and what to do. */
+	assert_int_equal(enroll_grace_check(ca, old, csr, na + 31 * day, grace, fake_barred, NULL,
+	    &g, why, sizeof(why)), GRACE_PAST);
+	assert_string_equal(why, "certificate expired on 2027-04-15, more than 30 days ago: "
+	    "enrol again with a new token (vigilctl enroll create)");
+	/* Revoked: refused even within the grace. */
+	assert_int_equal(enroll_grace_check(ca, old, csr, na + day, grace, fake_barred,
+	    "pc-01-abcdef", &g, why, sizeof(why)), GRACE_BARRED);
+	assert_non_null(strstr(why, "revoked (stolen laptop)"));
+	/* A request by another key: the old certificate proves nothing. */
+	assert_int_equal(enroll_grace_check(ca, old, csr2, na + day, grace, fake_barred, NULL,
+	    &g, why, sizeof(why)), GRACE_WRONG_KEY);
+	assert_non_null(strstr(why, "not signed by the key"));
+	/* A certificate of another collector's CA, however fresh. */
+	assert_int_equal(enroll_grace_check(ca, foreign, csr, na + day, grace, fake_barred, NULL,
+	    &g, why, sizeof(why)), GRACE_OTHER_CA);
+	/* Not a certificate at all. */
+	assert_int_equal(enroll_grace_check(ca, "junk", csr, na, grace, fake_barred, NULL, &g,
+	    why, sizeof(why)), GRACE_BAD);
+
+	free(old);
+	free(foreign);
+	free(csr);
+	free(csr2);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(k2);
+	enroll_ca_free(ca);
+	enroll_ca_free(oca);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	assert_int_equal(system(path), 0);
+}
+
 /* A CA made with pki_init(); the signing of a request; the unit and the chain checks. */
 static void
 test_sign_and_check(void **state)
@@ -248,6 +328,7 @@ main(void)
 		cmocka_unit_test(test_token_refused),
 		cmocka_unit_test(test_sign_and_check),
 		cmocka_unit_test(test_agent_id),
+		cmocka_unit_test(test_grace),
 		cmocka_unit_test(test_renew_delay),
 	};
 
