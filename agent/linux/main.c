@@ -282,6 +282,7 @@ main(int argc, char *argv[])
 	test_clock();
 	agent_prepare(la.a);
 	agent_set_identity_writer(la.a, enroll_save_identity, NULL);
+	agent_set_ca_writer(la.a, enroll_save_ca, NULL);
 	{
 		char mid[72];
 
