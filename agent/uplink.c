@@ -573,7 +573,8 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		ERR_error_string_n(e, tls, sizeof(tls));
 		vr = SSL_get_verify_result(bufferevent_openssl_get_ssl(bev));
 		if (vr == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
-		    vr == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT)
+		    vr == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+		    vr == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN)
 			/* The collector's CA was replaced while this PC was away (issue 15). */
 			snprintf(why, sizeof(why), _("the collector's certificate is from a CA this "
 			    "PC does not trust: if the collector's CA was replaced while this PC was "
