@@ -64,6 +64,12 @@ from_new_ca pc-a ca.crt.next || fail "pc-a's renewed certificate is not from the
 [ "$(grep -c "BEGIN CERTIFICATE" "$T/pc-a/ca.crt")" = 2 ] || fail "pc-a's CA file is not the bundle"
 [ "$(stat -c %a "$T/pc-a/ca.crt")" = 644 ] || fail "pc-a's CA bundle is not 0644"
 [ "$(status)" = "1 1 1" ] || fail "status says old/new/bundle $(status), not 1 1 1"
+# A backup during the overlap holds the rotation's files too.
+"$BUILD/vigilctl" backup "$T/bk" >/dev/null || fail "backup failed"
+for f in ca.crt.next ca.key.next collector.crt.next ca.crt.rotation; do
+	[ -s "$T/bk/pki/$f" ] || fail "the backup has no $f"
+done
+[ "$(stat -c %a "$T/bk/pki/ca.key.next")" = 600 ] || fail "the backup's ca.key.next is not 0600"
 # A restart keeps the overlap: both CAs trusted, the state read back.
 stop_pid "$COLL_PID"
 start_collector
