@@ -297,6 +297,8 @@ check_enroll_result(const Vigil__V1__EnrollResult *r, char *why, size_t whylen)
 int
 wire_validate(const Vigil__V1__Frame *f, char *why, size_t whylen)
 {
+	int rc;
+
 	if (f == NULL)
 		return err_fmt(why, whylen, VIGIL_ERR_INVAL, "There is no frame.");
 
@@ -310,9 +312,9 @@ wire_validate(const Vigil__V1__Frame *f, char *why, size_t whylen)
 	case VIGIL__V1__FRAME__MSG_WELCOME:
 		if (f->welcome == NULL)
 			break;
-		if (check_str(f->welcome->collector_version, "welcome: collector_version",
-		              WIRE_MAX_VERSION, 0, why, whylen) != 0)
-			return VIGIL_ERR_TOOBIG;
+		if ((rc = check_str(f->welcome->collector_version, "welcome: collector_version",
+		                    WIRE_MAX_VERSION, 0, why, whylen)) != 0)
+			return rc;
 		return check_str(f->welcome->ca_bundle_pem, "welcome: ca_bundle_pem",
 		                 WIRE_MAX_CA_BUNDLE, 0, why, whylen);
 	case VIGIL__V1__FRAME__MSG_CA_BUNDLE:
