@@ -66,6 +66,10 @@ struct agent {
 	void *id_save_arg;
 	int64_t grace_next_us;   /* no re-enrolment before this (our clock) */
 	int grace_told;          /* the collector's refusal is logged once */
+	agent_ca_fn ca_save;           /* the platform's writer of a CA bundle; NULL: none */
+	void *ca_save_arg;
+	char *ca_saved;                /* the bundle written last (at most WIRE_MAX_CA_BUNDLE) */
+	int ca_said;                   /* "cannot store the bundle" was logged */
 	int started;
 	int stopping;            /* asked to exit: after the goodbye */
 	int saying_bye;          /* a goodbye is under way */
@@ -311,6 +315,13 @@ agent_set_identity_writer(struct agent *a, agent_identity_fn save, void *arg)
 	a->id_save_arg = arg;
 }
 
+void
+agent_set_ca_writer(struct agent *a, agent_ca_fn save, void *arg)
+{
+	a->ca_save = save;
+	a->ca_save_arg = arg;
+}
+
 static int
 renew_save_cb(void *arg, const char *key_pem, size_t key_len, const char *cert_pem)
 {
@@ -356,11 +367,48 @@ renew_reload_cb(void *arg)
 }
 
 static void
-welcomed_cb(void *arg, int64_t collector_us)
+welcomed_cb(void *arg, int64_t collector_us, int renew_asked)
 {
 	struct agent *a = arg;
 
 	renew_welcome(a->renew, a->uplink, collector_us, SSL_CTX_get0_certificate(a->ctx));
+	if (renew_asked)
+		renew_now(a->renew);
+}
+
+/*
+ * A CA rotation: keep the bundle (old and new CA) as our CA file, so that
+ * the next connection trusts both, and renew at once when our certificate
+ * is from the old CA.
+ */
+static void
+ca_bundle_cb(void *arg, const char *pem)
+{
+	struct agent *a = arg;
+
+	if (a->ca_saved != NULL && strcmp(a->ca_saved, pem) == 0)
+		return;
+	if (a->ca_save == NULL) {
+		if (!a->ca_said)
+			log_warnx("%s", _("The collector's CA is being replaced, but this platform "
+			    "cannot store the new CA yet: after the replacement, enrol this PC "
+			    "again."));
+		a->ca_said = 1;
+		return;
+	}
+	if (a->ca_save(a->ca_save_arg, a->conf.collector.ca, pem) != 0) {
+		log_warnx(_("The collector's new CA cannot be saved in %s; it is asked again at "
+		    "the next connection."), a->conf.collector.ca);
+		return;
+	}
+	free(a->ca_saved);
+	a->ca_saved = strdup(pem);
+	log_info(_("The collector's CA is being replaced: %s now holds the old and the new CA, "
+	    "and this PC trusts both."), a->conf.collector.ca);
+	if (renew_reload_cb(a) != 0)
+		return;
+	if (renew_cert_from_newest(pem, SSL_CTX_get0_certificate(a->ctx)) == 0)
+		renew_now(a->renew);
 }
 
 static void
@@ -602,6 +650,7 @@ uplink_options(struct agent *a, struct uplink_opts *uo)
 	uo->machine_id = a->machine_id;
 	uo->renew_result = renew_result_cb;
 	uo->tls_failed = tls_failed_cb;
+	uo->ca_bundle = ca_bundle_cb;
 	uo->arg = a;
 	uo->posture = a->posture;
 }
@@ -698,6 +747,7 @@ agent_free(struct agent *a)
 	matcher_free(a->matcher);
 	spool_free(a->spool);
 	renew_free(a->renew);
+	free(a->ca_saved);
 	if (a->ctx != NULL)
 		SSL_CTX_free(a->ctx);
 	free(a);

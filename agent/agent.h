@@ -99,6 +99,13 @@ void agent_set_goodbye_hook(struct agent *a, void (*done)(void *arg), void *arg)
 typedef int (*agent_identity_fn)(void *arg, const char *key_path, const char *key_pem,
     size_t key_len, const char *cert_path, const char *cert_pem);
 void agent_set_identity_writer(struct agent *a, agent_identity_fn save, void *arg);
+/*
+ * The platform's writer of the collector's CA bundle (a CA rotation): ca_path
+ * replaced atomically by pem (0644); 0 or -1. Without one, a bundle is not
+ * kept and the agent says so.
+ */
+typedef int (*agent_ca_fn)(void *arg, const char *ca_path, const char *pem);
+void agent_set_ca_writer(struct agent *a, agent_ca_fn save, void *arg);
 /* The machine's id, hashed (SHA-256 hex), for the Hello; set before agent_start(). */
 void agent_set_machine_id(struct agent *a, const char *hex);
 

@@ -20,7 +20,9 @@
 #include <string.h>
 
 #include <event2/event.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include <openssl/x509.h>
 
 #include "vigil/clock.h"
@@ -143,6 +145,42 @@ renew_welcome(struct renew *r, struct uplink *u, int64_t collector_us, X509 *cer
 	/* A collector too old to say its time: our own clock is all there is. */
 	r->offset_us = collector_us > 0 ? collector_us - clock_now_us() : 0;
 	schedule(r, cert);
+}
+
+void
+renew_now(struct renew *r)
+{
+	struct timeval now = { 0, 0 };
+
+	if (r == NULL || r->o.save == NULL || r->uplink == NULL || r->pending != NULL)
+		return;
+	if (r->timer == NULL && (r->timer = evtimer_new(r->base, ask, r)) == NULL)
+		return;
+	log_info("%s", _("The collector's CA is being replaced: this PC's certificate is renewed "
+	    "now."));
+	evtimer_add(r->timer, &now);
+}
+
+int
+renew_cert_from_newest(const char *bundle_pem, X509 *cert)
+{
+	X509 *x, *last = NULL;
+	BIO *bio;
+	int rc;
+
+	if ((bio = BIO_new_mem_buf(bundle_pem, -1)) == NULL)
+		return -1;
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		X509_free(last);
+		last = x;
+	}
+	ERR_clear_error();
+	BIO_free(bio);
+	if (last == NULL)
+		return -1;
+	rc = cert != NULL && X509_check_issued(last, cert) == X509_V_OK;
+	X509_free(last);
+	return rc;
 }
 
 void

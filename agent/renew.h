@@ -30,6 +30,13 @@ struct renew *renew_new(struct event_base *base, const struct renew_opts *o);
 void renew_free(struct renew *r);                 /* NULL is a no-op */
 /* After a Welcome: the collector's clock (0: it did not say) and our certificate. */
 void renew_welcome(struct renew *r, struct uplink *u, int64_t collector_us, X509 *cert);
+/* Ask now (the collector said renew_now, or our certificate is from a CA being replaced). */
+void renew_now(struct renew *r);
+/*
+ * Is cert signed by the newest CA of bundle_pem (its last certificate, as the
+ * collector orders a rotation's bundle)? 1 yes, 0 no, -1 the bundle holds none.
+ */
+int renew_cert_from_newest(const char *bundle_pem, X509 *cert);
 /* The session ended: nothing is asked until the next Welcome. */
 void renew_link_lost(struct renew *r);
 /* The collector's answer to our request. */

@@ -453,8 +453,11 @@ uplink_welcome(struct uplink *u, const Vigil__V1__Welcome *w)
 	event_active(u->posture_ev, EV_TIMEOUT, 0);
 	if (u->o.link_changed != NULL)
 		u->o.link_changed(u->o.arg);
+	/* The bundle first: a renewal asked at the Welcome is then checked against it. */
+	if (u->o.ca_bundle != NULL && w->ca_bundle_pem[0] != '\0')
+		u->o.ca_bundle(u->o.arg, w->ca_bundle_pem);
 	if (u->o.welcomed != NULL)
-		u->o.welcomed(u->o.arg, w->time_us);
+		u->o.welcomed(u->o.arg, w->time_us, w->renew_now);
 	uplink_fill(u);
 	return u->bev != NULL ? 0 : -1;
 }
@@ -517,6 +520,12 @@ uplink_frame(struct uplink *u, const Vigil__V1__Frame *f)
 		    f->error->code);
 		return -1;
 	case VIGIL__V1__FRAME__MSG_HEARTBEAT:
+		return 0;
+	case VIGIL__V1__FRAME__MSG_CA_BUNDLE:
+		if (u->state != UPLINK_READY)
+			break;
+		if (u->o.ca_bundle != NULL)
+			u->o.ca_bundle(u->o.arg, f->ca_bundle->ca_bundle_pem);
 		return 0;
 	case VIGIL__V1__FRAME__MSG_RENEW_RESULT:
 		if (u->state != UPLINK_READY)
@@ -614,8 +623,16 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 			    (clock_now_us() + u->clock.offset_us) / 1000000 : 0);
 		ERR_error_string_n(e, tls, sizeof(tls));
 		vr = SSL_get_verify_result(bufferevent_openssl_get_ssl(bev));
+		if (vr == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+		    vr == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+		    vr == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN)
+			/* The collector's CA was replaced while this PC was away (issue 15). */
+			snprintf(why, sizeof(why), _("the collector's certificate is from a CA this "
+			    "PC does not trust: if the collector's CA was replaced while this PC was "
+			    "off, enrol it again with a new token (%s)"),
+			    X509_verify_cert_error_string(vr));
 		/* A date let through (tlsclock.h) is not why it failed. */
-		if (vr != X509_V_OK && !tlsclock_time_error((int)vr))
+		else if (vr != X509_V_OK && !tlsclock_time_error((int)vr))
 			snprintf(why, sizeof(why), _("TLS failed: %s (%s)"), tls,
 			    X509_verify_cert_error_string(vr));
 		else

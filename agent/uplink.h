@@ -51,7 +51,12 @@ struct uplink_opts {
 	 * Renewal (issue 15; each may be NULL): after each Welcome, with the
 	 * collector's clock (0: it did not say); the collector's RenewResult.
 	 */
-	void (*welcomed)(void *arg, int64_t collector_us);
+	void (*welcomed)(void *arg, int64_t collector_us, int renew_now);
+	/*
+	 * A CA rotation (protocol 1.2): the collector's CA bundle, from a
+	 * Welcome or pushed to the session; bounded by wire_validate().
+	 */
+	void (*ca_bundle)(void *arg, const char *pem);
 	void (*renew_result)(void *arg, const Vigil__V1__RenewResult *r);
 	/*
 	 * A TLS handshake failed (may be NULL): expired_alert, the collector said

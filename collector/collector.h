@@ -142,6 +142,7 @@ struct collector {
 	struct ack_http *ack_http;         /* ack_http.c: acknowledge by link */
 	struct report_run *report;         /* report_run.c: deadlines of reportable incidents */
 	struct enroll_srv *enroll;         /* enroll.c: the enrolment listener; NULL: off */
+	struct rotation *rotation;         /* pki_rotate.c: a CA rotation under way; NULL: none */
 	int64_t started_us;
 	int stopping;                      /* a signal asked us to exit */
 	struct collector_counters counters;

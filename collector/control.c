@@ -69,6 +69,10 @@ static const struct ctl_cmd commands[] = {
 	{ "inventory-pc", cmd_inventory_pc },
 	{ "backup", cmd_backup },
 	{ "agent-reenroll", cmd_agent_reenroll },
+	/* the CA rotation: control_pki.c */
+	{ "pki-rotate", cmd_pki_rotate },
+	{ "pki-rotate-status", cmd_pki_rotate_status },
+	{ "pki-rotate-finish", cmd_pki_rotate_finish },
 };
 
 /* ---- connections ------------------------------------------------------------- */

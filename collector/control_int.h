@@ -147,5 +147,12 @@ int cmd_inventory_pc(struct jw *w, const struct ctl_arg *args, size_t nargs, cha
 int cmd_agent_reenroll(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
     size_t errlen);
 int cmd_backup(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err, size_t errlen);
+/* control_pki.c: the CA rotation (issue 15) */
+int cmd_pki_rotate(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen);
+int cmd_pki_rotate_status(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen);
+int cmd_pki_rotate_finish(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen);
 
 #endif

@@ -41,6 +41,7 @@
 
 #include "collector.h"
 #include "enroll.h"
+#include "pki_rotate.h"
 #include "session.h"
 #include "store_enroll.h"
 
@@ -303,6 +304,7 @@ handle(struct enroll_conn *ec, const Vigil__V1__EnrollRequest *q, Vigil__V1__Enr
 	r->cert_pem = *cert;
 	r->ca_pem = srv->ca->ca_pem;
 	c->counters.enrolments++;
+	pki_rotate_issued(c, agent);
 	log_info("Enrolled %s (host %s, unit %s) from %s with token %lld.", agent, host, unit,
 	    ec->addr, (long long)token_id);
 	audit(srv, now, "enrol", "agent %s, host %s, unit %s (id %lld), token %lld, machine %.16s, "
@@ -458,11 +460,30 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 	bufferevent_enable(ec->bev, EV_READ | EV_WRITE);
 }
 
+/* The enrolment port's TLS: our certificate and the chain to the signing CA. */
+static SSL_CTX *
+enroll_tls(struct collector *c, char *err, size_t errlen)
+{
+	const struct collector_conf *cc = &c->conf.collector;
+	struct tls_opts topts = { cc->ca, cc->cert, cc->key, cc->groups };
+	SSL_CTX *ctx;
+
+	if ((ctx = tls_server_ctx(&topts, err, errlen)) == NULL)
+		return NULL;
+	/* No client certificate: the token is the credential. Our chain includes the CA. */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	if (SSL_CTX_add1_chain_cert(ctx, c->enroll->ca->ca) != 1) {
+		SSL_CTX_free(ctx);
+		err_fmt(err, errlen, -1, "cannot add the CA to the enrolment chain");
+		return NULL;
+	}
+	return ctx;
+}
+
 int
 enroll_open(struct collector *c, char *err, size_t errlen)
 {
 	const struct collector_conf *cc = &c->conf.collector;
-	struct tls_opts topts = { cc->ca, cc->cert, cc->key, cc->groups };
 	struct addrinfo hints, *res;
 	struct enroll_srv *srv;
 	struct sockaddr_storage ss;
@@ -482,12 +503,8 @@ enroll_open(struct collector *c, char *err, size_t errlen)
 	/* Renewal needs only the CA; enrolment also the port. */
 	if (cc->enroll_port == 0)
 		return 0;
-	if ((srv->ctx = tls_server_ctx(&topts, err, errlen)) == NULL)
+	if ((srv->ctx = enroll_tls(c, err, errlen)) == NULL)
 		return -1;
-	/* No client certificate: the token is the credential. Our chain includes the CA. */
-	SSL_CTX_set_verify(srv->ctx, SSL_VERIFY_NONE, NULL);
-	if (SSL_CTX_add1_chain_cert(srv->ctx, srv->ca->ca) != 1)
-		return err_fmt(err, errlen, -1, "cannot add the CA to the enrolment chain");
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -534,6 +551,7 @@ enroll_renew(struct collector *c, const char *agent, int64_t unit, const char *c
 		return rc;
 	}
 	c->counters.renewals++;
+	pki_rotate_issued(c, agent);
 	snprintf(detail, sizeof(detail), "agent %s, unit id %lld, valid %lld s", agent,
 	    (long long)unit, c->conf.collector.agent_cert_lifetime / 1000);
 	if (store_audit_append(c->store, &(struct store_audit_entry){ now, "enrolment", 0,
@@ -541,6 +559,37 @@ enroll_renew(struct collector *c, const char *agent, int64_t unit, const char *c
 		log_warnx("The audit record of a renewal (%s) cannot be written: %s.", detail,
 		    store_errmsg(c->store));
 	log_info("Renewed the certificate of agent %s.", agent);
+	return 0;
+}
+
+struct enroll_ca *
+enroll_signer(const struct collector *c)
+{
+	return c->enroll != NULL ? c->enroll->ca : NULL;
+}
+
+struct enroll_ca *
+enroll_set_signer(struct collector *c, struct enroll_ca *ca)
+{
+	struct enroll_ca *old = c->enroll->ca;
+
+	c->enroll->ca = ca;
+	return old;
+}
+
+int
+enroll_reload_tls(struct collector *c, char *err, size_t errlen)
+{
+	struct enroll_srv *srv = c->enroll;
+	SSL_CTX *ctx;
+
+	if (srv == NULL || srv->ctx == NULL)
+		return 0;
+	if ((ctx = enroll_tls(c, err, errlen)) == NULL)
+		return -1;
+	/* Connections in flight hold their own reference to the old context. */
+	SSL_CTX_free(srv->ctx);
+	srv->ctx = ctx;
 	return 0;
 }
 

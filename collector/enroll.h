@@ -86,6 +86,13 @@ void enroll_free(struct collector *c);
 int enroll_renew(struct collector *c, const char *agent, int64_t unit, const char *csr,
     char **cert, char *err, size_t errlen);
 
+/* The CA that signs now (NULL: no ca_key); during a CA rotation, the new one. */
+struct enroll_ca *enroll_signer(const struct collector *c);
+/* Sign with ca from now on (c has a signer); returns the one it replaces, for the caller. */
+struct enroll_ca *enroll_set_signer(struct collector *c, struct enroll_ca *ca);
+/* The enrolment port's TLS again from the configured files (a finished CA rotation). */
+int enroll_reload_tls(struct collector *c, char *err, size_t errlen);
+
 /* An agent id for hostname, "pc-ketoan-01-3f9a2c": the label, then random hex. */
 void enroll_agent_id(const char *hostname, char *id, size_t cap);
 

@@ -37,6 +37,7 @@
 
 #include "collector.h"
 #include "enroll.h"
+#include "pki_rotate.h"
 #include "store_enroll.h"
 #include "escalate.h"
 #include "ack_http.h"
@@ -248,6 +249,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	c->listener = NULL;
 	control_free(c->control);
 	c->control = NULL;
+	pki_rotate_free(c);
 	enroll_free(c);
 	event_base_loopexit(c->base, &grace);
 	session_shutdown(c);
@@ -366,6 +368,9 @@ main(int argc, char **argv)
 		fatalx("Cannot make the enrolment tables: %s.", store_errmsg(c->store));
 	if (enroll_open(c, err, sizeof(err)) != 0)
 		fatalx("Cannot start enrolment: %s.", err);
+	/* A CA rotation under way goes on: both CAs trusted, the new one signs. */
+	if (pki_rotate_open(c, err, sizeof(err)) != 0)
+		fatalx("Cannot go on with the CA rotation: %s.", err);
 
 	/* acknowledge by link (ack_http.c): its port and key, while privileged */
 	if (c->conf.ack_link.url[0] != '\0' && (c->ack_http = ack_http_open(c, err,

@@ -46,6 +46,12 @@ void session_gauges(const struct collector *c, struct session_gauges *g);
  */
 size_t session_close_agent(struct collector *c, const char *agent, const char *why);
 /*
+ * A CA rotation: send the bundle (CaBundle) to every running session whose
+ * agent takes one (proto_minor 2 and up), and record each as given it.
+ * Returns how many were sent.
+ */
+size_t session_push_bundle(struct collector *c, const char *bundle_pem);
+/*
  * Shutting down: stop reading, let the writer finish its commit, commit what
  * is pending and ack it, then close every session once its output has
  * drained; leaves the event loop when the last is gone.

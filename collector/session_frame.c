@@ -24,6 +24,7 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include "vigil/err.h"
@@ -35,6 +36,7 @@
 #include "vigil/wire.h"
 
 #include "collector.h"
+#include "pki_rotate.h"
 #include "reserve.h"
 #include "session.h"
 #include "session_int.h"
@@ -74,6 +76,7 @@ session_hello(struct session *s, Vigil__V1__Frame *f_hello)
 	Vigil__V1__Welcome w;
 	struct session *o, *next;
 	uint64_t stored, spool_high;
+	uint32_t h_minor;
 	int64_t now = clock_now_us();
 	char version[WIRE_MAX_VERSION * 4 + 1], host[WIRE_MAX_HOSTNAME * 4 + 1];
 
@@ -103,6 +106,7 @@ session_hello(struct session *s, Vigil__V1__Frame *f_hello)
 	text_escape(version, sizeof(version), h->agent_version, strlen(h->agent_version));
 	text_escape(host, sizeof(host), h->hostname, strlen(h->hostname));
 	spool_high = h->spool_high_seq;
+	h_minor = h->proto_minor;
 	/* The agent's row is written by the next commit, which then owns the frame. */
 	if (pending_add(c, STORE_HELLO, s, f_hello, 0, now) != 0) {
 		log_warnx("Out of memory; cannot record the Hello of agent %s; serving it anyway.",
@@ -133,6 +137,13 @@ session_hello(struct session *s, Vigil__V1__Frame *f_hello)
 	w.max_batch = WIRE_MAX_BATCH;
 	w.proto_minor = WIRE_PROTO_MINOR;    /* agents say goodbye only to us, not to older ones */
 	w.time_us = now;                     /* agents renew by our clock, not theirs */
+	/* A CA rotation: the bundle, and an old-CA certificate is renewed at once. */
+	s->peer_minor = h_minor;
+	if (pki_rotate_bundle(c) != NULL) {
+		w.ca_bundle_pem = (char *)(uintptr_t)pki_rotate_bundle(c);
+		w.renew_now = pki_rotate_welcome(c, s->agent, SSL_get0_peer_certificate(
+		    bufferevent_openssl_get_ssl(s->bev)), h_minor >= WIRE_MINOR_CA_BUNDLE);
+	}
 	f.msg_case = VIGIL__V1__FRAME__MSG_WELCOME;
 	f.welcome = &w;
 	if (session_send(s, &f) != 0) {

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/queue.h>
 
+#include <event2/bufferevent_ssl.h>
 #include <openssl/ssl.h>
 #include <protobuf-c/protobuf-c.h>
 
@@ -25,6 +26,7 @@
 
 #include "collector.h"
 #include "enroll.h"
+#include "pki_rotate.h"
 #include "session.h"
 #include "session_int.h"
 #include "store_enroll.h"
@@ -180,6 +182,35 @@ session_close_agent(struct collector *c, const char *agent, const char *why)
 			continue;
 		c->counters.sessions_revoked++;
 		session_protocol_error(o, VIGIL_ERR_TLS, "%s", why);
+		n++;
+	}
+	return n;
+}
+
+size_t
+session_push_bundle(struct collector *c, const char *bundle_pem)
+{
+	Vigil__V1__Frame f = VIGIL__V1__FRAME__INIT;
+	Vigil__V1__CaBundle b;
+	struct session *o, *next;
+	size_t n = 0;
+
+	if (c->sessions == NULL)
+		return 0;
+	vigil__v1__ca_bundle__init(&b);
+	b.ca_bundle_pem = (char *)(uintptr_t)bundle_pem;
+	f.msg_case = VIGIL__V1__FRAME__MSG_CA_BUNDLE;
+	f.ca_bundle = &b;
+	TAILQ_FOREACH_SAFE(o, &c->sessions->all, entry, next) {
+		if (o->state != SS_RUNNING || o->peer_minor < WIRE_MINOR_CA_BUNDLE)
+			continue;
+		if (session_send(o, &f) != 0) {
+			log_warnx("agent %s from %s: the new CA bundle cannot be sent; it gets it at "
+			    "its next connection.", o->agent, o->addr);
+			continue;
+		}
+		pki_rotate_welcome(c, o->agent, SSL_get0_peer_certificate(
+		    bufferevent_openssl_get_ssl(o->bev)), 1);
 		n++;
 	}
 	return n;

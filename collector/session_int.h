@@ -72,6 +72,7 @@ struct session {
 	char agent[COLLECTOR_ID_MAX];      /* from the certificate; "" before the handshake */
 	int64_t unit_id;                   /* from the certificate (enrolled); 0: none */
 	int64_t renewed_us;                /* the last renewal asked on this session */
+	uint32_t peer_minor;               /* its Hello's proto_minor (2: it takes a CaBundle) */
 	char machine_id[WIRE_MAX_MACHINE_ID + 1];   /* from its Hello; "": not said */
 	char host[64];                     /* from its Hello, escaped and cut: for a clone's facts */
 	uint64_t high_seq;                 /* highest seq received in this session */

@@ -97,6 +97,9 @@ static const struct option pki_opts[] = {
     {"name", required_argument, NULL, 'n'},
     {"days", required_argument, NULL, 'd'},
     {"backdate-days", required_argument, NULL, 'b'},
+    {"overlap", required_argument, NULL, 'o'},
+    {"finish", no_argument, NULL, 'F'},
+    {"force", no_argument, NULL, 'f'},
     {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'}, {"csv-no-bom", no_argument, NULL, 'B'},
     {0},
 };
@@ -202,6 +205,11 @@ static const struct command commands[] = {
      N_("make a CA and a collector certificate"), cmd_pki},
     {"pki", "issue", NULL, pki_opts, N_("issue DIR AGENT_ID [--days N] [--backdate-days N]"),
      N_("issue an agent certificate"), cmd_pki},
+    {"pki", "rotate", "pki-rotate", pki_opts,
+     N_("rotate [--overlap 30d] | rotate status | rotate --finish [--force]"),
+     N_("replace the collector's CA: a new one beside the old, agents fetch it and renew; "
+        "status counts them; --finish makes the new CA the only one (see the README)"),
+     cmd_pki},
     /* enrolment and identities (issue 15): vigilctl_enroll.c */
     {"enroll", "create", "enroll-create", enroll_opts,
      N_("create --unit U [--uses N] [--expires DURATION]"),

@@ -7,6 +7,7 @@
  *   vigilctl_print.c  tables, CSV and key: value blocks for people
  *   vigilctl_args.c   arguments: times, durations, numbers, names, filters
  *   vigilctl_enroll.c enroll create|list|cancel, agent revoke|retire
+ *   vigilctl_pki.c    pki rotate (the collector's CA rotation)
  */
 #ifndef VIGIL_VIGILCTL_H
 #define VIGIL_VIGILCTL_H
@@ -144,6 +145,9 @@ int cmd_pki(const struct command *cmd, struct opts *o, int argc, char **argv);
 int cmd_report(const struct command *cmd, struct opts *o, int argc, char **argv);
 int report_reportable(struct opts *o, long long id, const char *kinds);
 /* vigilctl_enroll.c: enrolment and identities (issue 15) */
+/* vigilctl_pki.c: pki rotate, its options parsed by cmd_pki(). */
+int pki_rotate_run(struct opts *o, int argc, char **argv, long long overlap_ms, int finish,
+    int force);
 int cmd_enroll(const struct command *cmd, struct opts *o, int argc, char **argv);
 int cmd_agent(const struct command *cmd, struct opts *o, int argc, char **argv);
 int cmd_inventory(const struct command *cmd, struct opts *o, int argc, char **argv);

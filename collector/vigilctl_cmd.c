@@ -529,7 +529,8 @@ cmd_pki(const struct command *cmd, struct opts *o, int argc, char **argv)
 {
 	const char *names[PKI_MAX_NAMES];
 	size_t nnames = 0;
-	int c, days = PKI_DAYS_DEFAULT, backdate = 0, init, rc;
+	int c, days = PKI_DAYS_DEFAULT, backdate = 0, init, rc, finish = 0, force = 0;
+	long long overlap = 0;
 	char err[512];
 
 	while ((c = next_opt(cmd, o, argc, argv)) != -1) {
@@ -545,10 +546,28 @@ cmd_pki(const struct command *cmd, struct opts *o, int argc, char **argv)
 		case 'b':
 			backdate = days_opt(optarg, "--backdate-days", 0);
 			break;
+		case 'o':
+			if (text_parse_duration_ms(optarg, &overlap) != 0 || overlap < 3600000 ||
+			    overlap > 365LL * 86400 * 1000)
+				usage_error(_("--overlap wants a duration from 1h to 365d (30d)."));
+			break;
+		case 'F':
+			finish = 1;
+			break;
+		case 'f':
+			force = 1;
+			break;
 		}
 	}
 	if (optind >= argc)
-		usage_error(_("pki wants an action: init or issue."));
+		usage_error(_("pki wants an action: init, issue or rotate."));
+	if (strcmp(argv[optind], "rotate") == 0) {
+		if (nnames > 0 || backdate != 0 || days != PKI_DAYS_DEFAULT)
+			usage_error(_("pki rotate takes --overlap, --finish and --force only."));
+		return pki_rotate_run(o, argc, argv, overlap, finish, force);
+	}
+	if (overlap != 0 || finish || force)
+		usage_error(_("--overlap, --finish and --force go with pki rotate only."));
 	if (strcmp(argv[optind], "init") == 0) {
 		init = 1;
 		if (argc - optind != 2)
@@ -562,7 +581,7 @@ cmd_pki(const struct command *cmd, struct opts *o, int argc, char **argv)
 		if (nnames > 0)
 			usage_error(_("pki issue: --name is for pki init only."));
 	} else
-		usage_error(_("pki wants an action: init or issue."));
+		usage_error(_("pki wants an action: init, issue or rotate."));
 
 	if (init) {
 		rc = pki_init(argv[optind + 1], names, nnames, days, err, sizeof(err));

@@ -339,13 +339,21 @@ cmd_backup(const struct command *cmd, struct opts *o, int argc, char **argv)
 	snprintf(sub, sizeof(sub), "%s/pki", dir);
 	if (mkdir(sub, 0700) != 0)
 		die(EXIT_DAEMON, _("Cannot make %s: %s."), sub, strerror(errno));
-	for (size_t i = 0; i < sizeof(pki) / sizeof(pki[0]); i++) {
-		const char *src = val(r.obj[0], pki[i].key), *name;
+	for (size_t i = 0; i < sizeof(pki) / sizeof(pki[0]) * 3; i++) {
+		/* Each file, then a CA rotation's (pki_rotate.h): its .next, and its state. */
+		static const char *const suffix[] = { "", ".next", ".rotation" };
+		const char *of = val(r.obj[0], pki[i / 3].key), *name;
+		char src[PATH_MAX], nm[PATH_MAX];
 
-		if (src[0] == '\0' || strcmp(src, "-") == 0)
+		if (of[0] == '\0' || strcmp(of, "-") == 0 ||
+		    (i % 3 == 2 && strcmp(pki[i / 3].key, "ca") != 0))
+			continue;
+		snprintf(src, sizeof(src), "%s%s", of, suffix[i % 3]);
+		if (i % 3 != 0 && access(src, F_OK) != 0)
 			continue;
 		name = strrchr(src, '/') != NULL ? strrchr(src, '/') + 1 : src;
-		if (copy_file(src, sub, name, pki[i].mode) != 0)
+		snprintf(nm, sizeof(nm), "%s", name);
+		if (copy_file(src, sub, nm, i % 3 == 2 ? 0600 : pki[i / 3].mode) != 0)
 			die(EXIT_DAEMON, _("The database is saved in %s, but %s cannot be copied: %s."),
 			    dir, src, strerror(errno));
 		ncopied++;

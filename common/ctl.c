@@ -36,6 +36,10 @@ static const struct ctl_request_def requests[] = {
 	{ "inventory-pc", CTL_ROLE_OPERATOR },
 	{ "backup", CTL_ROLE_ADMIN },
 	{ "agent-reenroll", CTL_ROLE_ADMIN },
+	/* the collector's CA rotation: who may change what every PC trusts */
+	{ "pki-rotate", CTL_ROLE_ADMIN },
+	{ "pki-rotate-status", CTL_ROLE_OPERATOR },
+	{ "pki-rotate-finish", CTL_ROLE_ADMIN },
 };
 
 const struct ctl_request_def *

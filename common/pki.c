@@ -39,6 +39,13 @@ struct ext {
 	const char *value;
 };
 
+static const struct ext ca_exts[] = {
+    {NID_basic_constraints, "critical,CA:TRUE,pathlen:0"},
+    {NID_key_usage, "critical,keyCertSign,cRLSign"},
+    {NID_subject_key_identifier, "hash"},
+    {NID_authority_key_identifier, "keyid:always"},
+};
+
 /* Files made so far, removed again if a later step fails. */
 struct created {
 	char path[PKI_MAX_CREATED][PATH_MAX];
@@ -218,10 +225,26 @@ read_small(const char *path, char *buf, size_t cap, size_t *len, char *err, size
 	return 0;
 }
 
+static int load_pair(const char *crt, const char *key, X509 **ca, EVP_PKEY **cakey, char *err,
+                     size_t errlen);
+
 static int
 load_ca(const char *dir, X509 **ca, EVP_PKEY **cakey, char *err, size_t errlen)
 {
-	char path[PATH_MAX];
+	char crt[PATH_MAX], key[PATH_MAX];
+	int rc;
+
+	if ((rc = path_join(crt, dir, "ca.crt", NULL, err, errlen)) != 0 ||
+	    (rc = path_join(key, dir, "ca.key", NULL, err, errlen)) != 0)
+		return rc;
+	return load_pair(crt, key, ca, cakey, err, errlen);
+}
+
+/* A certificate and its key (key NULL: the certificate alone). */
+static int
+load_pair(const char *crt, const char *key, X509 **ca, EVP_PKEY **cakey, char *err,
+          size_t errlen)
+{
 	char *buf;
 	size_t len;
 	BIO *bio = NULL;
@@ -231,8 +254,7 @@ load_ca(const char *dir, X509 **ca, EVP_PKEY **cakey, char *err, size_t errlen)
 	*cakey = NULL;
 	if ((buf = malloc(PKI_FILE_MAX)) == NULL)
 		return VIGIL_ERR_NOMEM;
-	if ((rc = path_join(path, dir, "ca.crt", NULL, err, errlen)) != 0 ||
-	    (rc = read_small(path, buf, PKI_FILE_MAX, &len, err, errlen)) != 0)
+	if ((rc = read_small(crt, buf, PKI_FILE_MAX, &len, err, errlen)) != 0)
 		goto out;
 	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL ||
 	    (*ca = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
@@ -241,8 +263,11 @@ load_ca(const char *dir, X509 **ca, EVP_PKEY **cakey, char *err, size_t errlen)
 	}
 	BIO_free(bio);
 	bio = NULL;
-	if ((rc = path_join(path, dir, "ca.key", NULL, err, errlen)) != 0 ||
-	    (rc = read_small(path, buf, PKI_FILE_MAX, &len, err, errlen)) != 0)
+	if (key == NULL) {
+		rc = 0;
+		goto out;
+	}
+	if ((rc = read_small(key, buf, PKI_FILE_MAX, &len, err, errlen)) != 0)
 		goto out;
 	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL ||
 	    (*cakey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) == NULL) {
@@ -251,7 +276,7 @@ load_ca(const char *dir, X509 **ca, EVP_PKEY **cakey, char *err, size_t errlen)
 	}
 	if (X509_check_private_key(*ca, *cakey) != 1) {
 		ERR_clear_error();
-		err_fmt(err, errlen, 0, "The CA key in %s does not match its certificate.", dir);
+		err_fmt(err, errlen, 0, "The key %s does not match the certificate %s.", key, crt);
 		rc = VIGIL_ERR_TLS;
 		goto out;
 	}
@@ -448,12 +473,6 @@ pki_init(const char *dir, const char *const *names, size_t nnames, int days, cha
 	EVP_PKEY *cakey = NULL, *key = NULL;
 	X509 *ca = NULL, *cert = NULL;
 	int rc;
-	static const struct ext ca_exts[] = {
-	    {NID_basic_constraints, "critical,CA:TRUE,pathlen:0"},
-	    {NID_key_usage, "critical,keyCertSign,cRLSign"},
-	    {NID_subject_key_identifier, "hash"},
-	    {NID_authority_key_identifier, "keyid:always"},
-	};
 	const struct ext coll_exts[] = {
 	    {NID_basic_constraints, "critical,CA:FALSE"},
 	    {NID_key_usage, "critical,digitalSignature"},
@@ -563,6 +582,106 @@ out:
 	X509_free(cert);
 	X509_free(ca);
 	EVP_PKEY_free(key);
+	EVP_PKEY_free(cakey);
+	return rc;
+}
+
+/* The subjectAltName of x again in OpenSSL's syntax ("DNS:a,IP:127.0.0.1"). */
+static int
+san_of(X509 *x, char *san, size_t cap, char *err, size_t errlen)
+{
+	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	char one[PKI_NAME_MAX + 8], ip[64];
+	size_t used = 0;
+	int rc = 0, n;
+
+	san[0] = '\0';
+	for (int i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		const ASN1_OCTET_STRING *a = g->d.iPAddress;
+
+		if (g->type == GEN_DNS && ASN1_STRING_length(g->d.dNSName) <= PKI_NAME_MAX)
+			snprintf(one, sizeof(one), "DNS:%.*s", ASN1_STRING_length(g->d.dNSName),
+			         (const char *)ASN1_STRING_get0_data(g->d.dNSName));
+		else if (g->type == GEN_IPADD && (a->length == 4 || a->length == 16) &&
+		         inet_ntop(a->length == 4 ? AF_INET : AF_INET6, a->data, ip,
+		                   sizeof(ip)) != NULL)
+			snprintf(one, sizeof(one), "IP:%s", ip);
+		else
+			continue;
+		n = snprintf(san + used, cap - used, "%s%s", used > 0 ? "," : "", one);
+		if (n < 0 || (size_t)n >= cap - used) {
+			rc = err_fmt(err, errlen, VIGIL_ERR_TOOBIG, "The collector certificate has "
+			             "more names than a new one can carry.");
+			break;
+		}
+		used += (size_t)n;
+	}
+	GENERAL_NAMES_free(gens);
+	if (rc == 0 && used == 0)
+		snprintf(san, cap, "DNS:localhost,IP:127.0.0.1");
+	return rc;
+}
+
+int
+pki_next(const char *ca_crt, const char *ca_key, const char *coll_crt, const char *label,
+         char *err, size_t errlen)
+{
+	char paths[3][PATH_MAX], san[PKI_SAN_MAX], cn[128];
+	struct created made = {.n = 0};
+	EVP_PKEY *cakey = NULL, *newkey = NULL, *collkey;
+	X509 *old = NULL, *newca = NULL, *cert = NULL;
+	int rc, days;
+	const struct ext coll_exts[] = {
+	    {NID_basic_constraints, "critical,CA:FALSE"},
+	    {NID_key_usage, "critical,digitalSignature"},
+	    {NID_ext_key_usage, "serverAuth"},
+	    {NID_subject_key_identifier, "hash"},
+	    {NID_authority_key_identifier, "keyid:always"},
+	    {NID_subject_alt_name, san},
+	};
+
+	const char *const of[] = {ca_key, ca_crt, coll_crt};
+
+	for (size_t i = 0; i < 3; i++) {
+		if (snprintf(paths[i], PATH_MAX, "%s%s", of[i], PKI_NEXT) >= PATH_MAX)
+			return err_fmt(err, errlen, VIGIL_ERR_INVAL, "The path %s is too long.", of[i]);
+		if (exists(paths[i]))
+			return err_fmt(err, errlen, VIGIL_ERR_INVAL, "%s already exists: a rotation "
+			               "was begun and not finished; it is never overwritten.",
+			               paths[i]);
+	}
+	if ((rc = load_pair(coll_crt, NULL, &old, &cakey, err, errlen)) != 0)
+		return rc;
+	if ((rc = san_of(old, san, sizeof(san), err, errlen)) != 0)
+		goto out;
+	/* As long as the certificate it replaces was made for, within our limits. */
+	if (ASN1_TIME_diff(&days, &(int){0}, X509_get0_notBefore(old), X509_get0_notAfter(old)) !=
+	        1 || days < 1 || days > PKI_MAX_DAYS)
+		days = PKI_CA_DAYS;
+	collkey = X509_get0_pubkey(old);
+	/* Its own name: two CAs named alike would leave a verifier to pick by key id. */
+	snprintf(cn, sizeof(cn), "Vigil CA %s", label);
+	rc = VIGIL_ERR_TLS;
+	if ((newkey = make_key(err, errlen)) == NULL ||
+	    (newca = make_cert(newkey, cn, NULL, newkey, PKI_CA_DAYS, 0, ca_exts,
+	                       sizeof(ca_exts) / sizeof(ca_exts[0]), err, errlen)) == NULL ||
+	    collkey == NULL ||
+	    (cert = make_cert(collkey, "vigil-collector", newca, newkey, days, 0, coll_exts,
+	                      sizeof(coll_exts) / sizeof(coll_exts[0]), err, errlen)) == NULL)
+		goto out;
+	if ((rc = write_key(&made, paths[0], newkey, err, errlen)) != 0 ||
+	    (rc = write_cert(&made, paths[1], newca, err, errlen)) != 0 ||
+	    (rc = write_cert(&made, paths[2], cert, err, errlen)) != 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc != 0)
+		unmake(&made);
+	X509_free(old);
+	X509_free(newca);
+	X509_free(cert);
+	EVP_PKEY_free(newkey);
 	EVP_PKEY_free(cakey);
 	return rc;
 }

@@ -302,6 +302,8 @@ check_enroll_result(const Vigil__V1__EnrollResult *r, char *why, size_t whylen)
 int
 wire_validate(const Vigil__V1__Frame *f, char *why, size_t whylen)
 {
+	int rc;
+
 	if (f == NULL)
 		return err_fmt(why, whylen, VIGIL_ERR_INVAL, "There is no frame.");
 
@@ -315,8 +317,16 @@ wire_validate(const Vigil__V1__Frame *f, char *why, size_t whylen)
 	case VIGIL__V1__FRAME__MSG_WELCOME:
 		if (f->welcome == NULL)
 			break;
-		return check_str(f->welcome->collector_version, "welcome: collector_version",
-		                 WIRE_MAX_VERSION, 0, why, whylen);
+		if ((rc = check_str(f->welcome->collector_version, "welcome: collector_version",
+		                    WIRE_MAX_VERSION, 0, why, whylen)) != 0)
+			return rc;
+		return check_str(f->welcome->ca_bundle_pem, "welcome: ca_bundle_pem",
+		                 WIRE_MAX_CA_BUNDLE, 0, why, whylen);
+	case VIGIL__V1__FRAME__MSG_CA_BUNDLE:
+		if (f->ca_bundle == NULL)
+			break;
+		return check_str(f->ca_bundle->ca_bundle_pem, "ca bundle: ca_bundle_pem",
+		                 WIRE_MAX_CA_BUNDLE, 1, why, whylen);
 	case VIGIL__V1__FRAME__MSG_BATCH:
 		if (f->batch == NULL)
 			break;

@@ -119,6 +119,17 @@ enroll_save_identity(void *arg, const char *key_path, const char *key_pem, size_
 }
 
 int
+enroll_save_ca(void *arg, const char *ca_path, const char *pem)
+{
+	(void)arg;
+	if (replace_file(ca_path, pem, 0644) != 0) {
+		log_warn(_("The collector's CA file %s cannot be written"), ca_path);
+		return -1;
+	}
+	return 0;
+}
+
+int
 enroll_main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {

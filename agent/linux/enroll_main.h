@@ -12,5 +12,7 @@ void enroll_machine_id(const char *file, char *hex, size_t cap);
 /* The agent's identity writer (agent_set_identity_writer()): key 0600, then the certificate. */
 int enroll_save_identity(void *arg, const char *key_path, const char *key_pem, size_t key_len,
     const char *cert_path, const char *cert_pem);
+/* The agent's CA bundle writer (agent_set_ca_writer()): the CA file replaced, 0644. */
+int enroll_save_ca(void *arg, const char *ca_path, const char *pem);
 
 #endif

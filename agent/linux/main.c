@@ -285,6 +285,7 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	test_clock();
 	agent_set_identity_writer(la.a, enroll_save_identity, NULL);
+	agent_set_ca_writer(la.a, enroll_save_ca, NULL);
 	{
 		char mid[72];
 

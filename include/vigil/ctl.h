@@ -29,6 +29,9 @@
  *   enroll-cancel id=N                                           (admin)
  *   agent-revoke agent=ID reason=TEXT                            (admin)
  *   agent-retire agent=ID                                        (admin)
+ *   pki-rotate [overlap=SECONDS (default 30 days)]               (admin)
+ *   pki-rotate-status                                            (operators)
+ *   pki-rotate-finish [force=1]                                  (admin)
  *   inventory-set unit=U count=N                                 (operators)
  *   inventory-pc unit=U name=PC [mac=M] [first=1 (the list is replaced)]  (operators)
  *   backup dir=DIR (absolute, new)                               (admin)
@@ -108,6 +111,9 @@
  *               "created_by"}, newest first; state valid|used|expired|cancelled
  *   enroll-cancel: {"id","state"}
  *   agent-revoke, agent-retire: {"agent","state","sessions_closed"}
+ *   pki-rotate, pki-rotate-status: {"state" (rotating|none),"started","overlap_end",
+ *               "overlap_over","agents_old_ca","agents_new_ca","agents_with_bundle",
+ *               "agents_untracked","bundles_pushed"}; pki-rotate-finish: {"state","ca"}
  *   inventory-set: {"unit","declared"}; inventory-pc: {"unit","name"}
  *   backup:    {"dir","database","bytes","ca","cert","key","ca_key"} (the PKI
  *               files for vigilctl to copy beside the database)

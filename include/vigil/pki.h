@@ -42,4 +42,17 @@ int pki_issue(const char *dir, const char *id, int days, int backdate_days, char
 int pki_san(char *san, size_t cap, const char *const *names, size_t nnames, char *err,
     size_t errlen);
 
+/* The suffix of the files a CA rotation makes beside the ones they replace. */
+#define PKI_NEXT ".next"
+
+/*
+ * A CA rotation's new files (issue 15), beside the current ones, never over
+ * existing files: ca_key.next (a new P-256 CA key, 0600), ca_crt.next (its
+ * self-signed certificate, named "Vigil CA label") and coll_crt.next (the
+ * collector's certificate again, for its same key and names, signed by the
+ * new CA). 0, or an error with a sentence in err.
+ */
+int pki_next(const char *ca_crt, const char *ca_key, const char *coll_crt, const char *label,
+             char *err, size_t errlen);
+
 #endif

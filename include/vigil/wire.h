@@ -11,8 +11,10 @@
 #include "vigil.pb-c.h"
 
 #define WIRE_PROTO_MAJOR 1
-/* 1: Goodbye (agent) and Welcome.proto_minor (collector). */
-#define WIRE_PROTO_MINOR 1
+/* 1: Goodbye (agent) and Welcome.proto_minor (collector). 2: CA rotation (CaBundle). */
+#define WIRE_PROTO_MINOR 2
+/* The first minor version whose agent takes a CaBundle frame (issue 15, CA rotation). */
+#define WIRE_MINOR_CA_BUNDLE 2
 /* The first minor version whose collector understands Goodbye. */
 #define WIRE_MINOR_GOODBYE 1
 
@@ -32,6 +34,7 @@
 #define WIRE_MAX_REASON 512
 #define WIRE_MAX_TOKEN 128           /* EnrollRequest.token */
 #define WIRE_MAX_PEM 8192            /* a CSR or a certificate in PEM */
+#define WIRE_MAX_CA_BUNDLE (2 * WIRE_MAX_PEM) /* the old and the new CA, PEM */
 #define WIRE_MAX_MACHINE_ID 64       /* SHA-256 in hex */
 #define WIRE_MAX_GOODBYE_DETAIL 256
 #define WIRE_MAX_SENSORS_DOWN 16     /* Heartbeat.sensors_unavailable */
