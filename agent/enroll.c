@@ -14,7 +14,6 @@
  * reads the id and writes the files: the key 0600 on Linux, with an access
  * list given at its creation on Windows.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,37 +305,44 @@ out:
 	return rc;
 }
 
+/*
+ * The value of option name ("--token") at argv[*i], as "--token T" or
+ * "--token=T", *i moved past it; NULL when argv[*i] is not that option.
+ * Parsed by hand: getopt is POSIX, and this file is the portable core.
+ */
+static const char *
+opt_value(int argc, char *argv[], int *i, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(argv[*i], name, n) != 0)
+		return NULL;
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (argv[*i][n] != '\0' || *i + 1 >= argc)
+		return NULL;
+	return argv[++*i];
+}
+
 int
 enroll_main(int argc, char *argv[], const struct enroll_platform *p)
 {
-	static const struct option longopts[] = {
-		{ "enroll", required_argument, NULL, 'E' },
-		{ "token", required_argument, NULL, 'T' },
-		{ "machine-id-file", required_argument, NULL, 'M' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *file = p->default_file, *target = NULL, *token = NULL, *idfile = NULL;
-	int ch;
+	const char *file = p->default_file, *target = NULL, *token = NULL, *idfile = NULL, *v;
+	int i;
 
-	while ((ch = getopt_long(argc, argv, "f:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'f':
-			file = optarg;
-			break;
-		case 'E':
-			target = optarg;
-			break;
-		case 'T':
-			token = optarg;
-			break;
-		case 'M':
-			idfile = optarg;
-			break;
-		default:
+	for (i = 1; i < argc; i++) {
+		if ((v = opt_value(argc, argv, &i, "-f")) != NULL)
+			file = v;
+		else if ((v = opt_value(argc, argv, &i, "--enroll")) != NULL)
+			target = v;
+		else if ((v = opt_value(argc, argv, &i, "--token")) != NULL)
+			token = v;
+		else if ((v = opt_value(argc, argv, &i, "--machine-id-file")) != NULL)
+			idfile = v;
+		else
 			goto usage;
-		}
 	}
-	if (file == NULL || target == NULL || token == NULL || optind != argc)
+	if (file == NULL || target == NULL || token == NULL)
 		goto usage;
 	log_init("vigil-agent", 1, 0);
 	return enroll_run(p, file, target, token, idfile);

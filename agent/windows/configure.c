@@ -70,19 +70,6 @@ copy_to(const char *src, const char *dir, const char *name, char *dst, size_t ds
 	return ok ? 0 : -1;
 }
 
-static int
-exists(const char *path)
-{
-	wchar_t *w = win_wide(path);
-	DWORD a;
-
-	if (w == NULL)
-		return 0;
-	a = GetFileAttributesW(w);
-	free(w);
-	return a != INVALID_FILE_ATTRIBUTES;
-}
-
 /* A value from the command line on one line of the file: no line breaks, no control characters. */
 static int
 clean(const char *v)
@@ -148,7 +135,7 @@ enroll(const struct conf_args *a, const char *file, const char *key)
 	char target[300];
 	int v6 = strchr(a->collector, ':') != NULL && a->collector[0] != '[';
 
-	if (exists(key)) {
+	if (win_file_exists(key)) {
 		printf(_("This PC is enrolled already: its key %s is kept.\n"), key);
 		return 0;
 	}
@@ -187,7 +174,7 @@ win_configure_main(int argc, char *argv[])
 	}
 	snprintf(file, sizeof(file), "%s\\%s", dir, WIN_CONF_NAME);
 	if (*a.collector == '\0') {
-		if (exists(file)) {
+		if (win_file_exists(file)) {
 			printf(_("%s is kept.\n"), file);
 			start_service();
 			return 0;

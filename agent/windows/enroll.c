@@ -135,8 +135,8 @@ write_public(const char *path, const char *pem, char *err, size_t errlen)
 	return replace_file(path, pem, strlen(pem), 0, err, errlen);
 }
 
-static int
-exists(const char *path)
+int
+win_file_exists(const char *path)
 {
 	wchar_t *w = win_wide(path);
 	DWORD a;
@@ -228,7 +228,7 @@ platform(struct enroll_platform *p, const char *default_file)
 	p->usage = N_("usage: vigil-agent.exe [-f FILE] --enroll HOST[:PORT] --token TOKEN "
 	    "[--machine-id-file FILE]\n");
 	p->load = win_load;
-	p->exists = exists;
+	p->exists = win_file_exists;
 	p->hostname = hostname;
 	p->machine_id = win_machine_id;
 	p->write_key = write_key;

@@ -57,6 +57,8 @@ int win_enroll_run(const char *file, const char *target, const char *token);
 /* The renewed key and certificate's writer (agent_identity_fn). */
 int win_save_identity(void *arg, const char *key_path, const char *key_pem, size_t key_len,
     const char *cert_path, const char *cert_pem);
+/* path names a file or a folder (GetFileAttributesW). */
+int win_file_exists(const char *path);
 /* MachineGuid's SHA-256 hex into hex[cap >= 65]; "" when it cannot be read. */
 void win_machine_id(char *hex, size_t cap);
 

@@ -24,17 +24,7 @@ MSI=$BUILD/windows/vigil-agent-x86_64.msi
 [ -f "$EXE" ] && [ -f "$MSI" ] || fail "$EXE or $MSI is missing: make windows builds them"
 W=/usr/lib/wine/wine64
 
-export WINEPREFIX="$T/wine" WINEDEBUG=-all WINEDLLOVERRIDES="winedbg.exe=d"
-wine_down() {
-	_rc=$?
-	if [ -d "$WINEPREFIX" ]; then
-		wineserver -k 2>/dev/null || true
-		timeout 30 wineserver -w 2>/dev/null || true
-	fi
-	(exit "$_rc")
-	cleanup
-}
-trap wine_down EXIT
+wine_prefix
 
 x86_64-w64-mingw32-gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$T/acl.exe" \
 	"$TOP/tests/windows/acl.c" -ladvapi32 -lshell32 || fail "tests/windows/acl.c does not build"
@@ -162,6 +152,14 @@ cmp -s "$T/pc/agent.crt" "$T/first.crt" && fail "the renewed certificate was not
 only_admins "$T/pc/agent.key" || fail "the renewed key's access list is $(key_acl "$T/pc/agent.key")"
 [ ! -e "$T/pc/agent.key.new" ] || fail "the renewal left agent.key.new"
 stop_pid "$WIN_PID" INT
+
+# ---- --configure refuses an AUDITPOLICY it does not know, before writing anything -----
+if out=$(timeout 120 "$W" "$EXE" --configure COLLECTOR=127.0.0.1 UNIT=phuong-7 TOKEN=x \
+	AUDITPOLICY=yes 2>&1); then
+	fail "--configure took AUDITPOLICY=yes"
+fi
+case $out in *'AUDITPOLICY "yes" is not off, report or set.'*) ;; *) fail "--configure said: $out" ;; esac
+[ ! -e "$WINEPREFIX/drive_c/ProgramData/Vigil/vigil-agent.conf" ] || fail "a refused --configure wrote a file"
 
 # ---- the MSI with a token: enrolled as SYSTEM, audit policy set, token not logged ----
 TOK=$(token)
