@@ -5,6 +5,14 @@
  * (the PC's clock is not consulted: it may be wrong, and the fingerprint is
  * the trust), send one EnrollRequest, read one EnrollResult, check that the
  * certificate is for our key and signed by that CA.
+ *
+ * enroll_main() and enroll_run() are the command around it, the same on
+ * every platform: the options, the configuration, "enrolled already", the
+ * machine's id and name, then the files in their order (the key first,
+ * never over another; the certificate and the CA after it; the key removed
+ * again when they cannot be written). The platform (struct enroll_platform)
+ * reads the id and writes the files: the key 0600 on Linux, with an access
+ * list given at its creation on Windows.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,13 +25,17 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "vigil/clock.h"
 #include "vigil/enroll.h"
 #include "vigil/err.h"
 #include "vigil/frame.h"
 #include "vigil/i18n.h"
+#include "vigil/log.h"
 #include "vigil/tls.h"
 #include "vigil/wire.h"
 
+#include "agent.h"
+#include "conf.h"
 #include "enroll.h"
 
 #define RESULT_MAX (64 * 1024)
@@ -240,4 +252,133 @@ out:
 	X509_free(ca);
 	EVP_PKEY_free(key);
 	return rc;
+}
+
+/* SHA-256 hex: the collector tells machines apart, never learns their ids. */
+void
+enroll_machine_hash(const char *id, char *hex, size_t cap)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	size_t len = strcspn(id, "\r\n");
+
+	hex[0] = '\0';
+	if (cap >= ENROLL_HASH_HEX && len > 0 &&
+	    EVP_Digest(id, len, md, &n, EVP_sha256(), NULL) == 1 && n == 32)
+		enroll_hex(md, n, hex);
+}
+
+void
+enroll_machine_id(const char *file, char *hex, size_t cap)
+{
+	char line[256];
+	FILE *fp = fopen(file, "r");
+
+	hex[0] = '\0';
+	if (fp == NULL || fgets(line, sizeof(line), fp) == NULL) {
+		if (fp != NULL)
+			fclose(fp);
+		log_warnx(_("The machine id %s cannot be read; enrolling without it."), file);
+		return;
+	}
+	fclose(fp);
+	enroll_machine_hash(line, hex, cap);
+}
+
+int
+enroll_run(const struct enroll_platform *p, const char *file, const char *target,
+    const char *token, const char *idfile)
+{
+	const struct agent_conf_collector *cc;
+	struct enroll_out out;
+	struct agent *a;
+	char err[1024], host[256], mid[ENROLL_HASH_HEX];
+	int rc = 1;
+
+	if ((a = p->load(file, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	cc = &agent_conf(a)->collector;
+	if (p->exists(cc->key)) {
+		fprintf(stderr, _("vigil-agent: this PC has a key already (%s): it is enrolled. To "
+		    "enrol it afresh, as a new machine, remove that key first.\n"), cc->key);
+		agent_free(a);
+		return 1;
+	}
+	p->hostname(host, sizeof(host));
+	if (idfile != NULL)
+		enroll_machine_id(idfile, mid, sizeof(mid));
+	else
+		p->machine_id(mid, sizeof(mid));
+	if (agent_enroll(target, token, host, mid, clock_now_us(), &out, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vigil-agent: %s\n", err);
+		agent_free(a);
+		return 1;
+	}
+	/* The key first, never over another; the certificate and the CA after it. */
+	if (p->write_key(cc->key, out.key_pem, out.key_len, err, sizeof(err)) != 0) {
+		fprintf(stderr, _("vigil-agent: cannot write the key %s: %s.\n"), cc->key, err);
+		goto out;
+	}
+	if (p->write_public(cc->cert, out.cert_pem, err, sizeof(err)) != 0 ||
+	    p->write_public(cc->ca, out.ca_pem, err, sizeof(err)) != 0) {
+		fprintf(stderr, _("vigil-agent: cannot write the certificate %s or the CA %s: "
+		    "%s.\n"), cc->cert, cc->ca, err);
+		p->remove(cc->key);
+		goto out;
+	}
+	printf(_("Enrolled as %s in unit %s. The key stays on this PC (%s); start the agent "
+	    "now.\n"), out.agent, out.unit, cc->key);
+	rc = 0;
+out:
+	enroll_out_free(&out);
+	agent_free(a);
+	return rc;
+}
+
+/*
+ * The value of option name ("--token") at argv[*i], as "--token T" or
+ * "--token=T", *i moved past it; NULL when argv[*i] is not that option.
+ * Parsed by hand: getopt is POSIX, and this file is the portable core.
+ */
+static const char *
+opt_value(int argc, char *argv[], int *i, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(argv[*i], name, n) != 0)
+		return NULL;
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (argv[*i][n] != '\0' || *i + 1 >= argc)
+		return NULL;
+	return argv[++*i];
+}
+
+int
+enroll_main(int argc, char *argv[], const struct enroll_platform *p)
+{
+	const char *file = p->default_file, *target = NULL, *token = NULL, *idfile = NULL, *v;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if ((v = opt_value(argc, argv, &i, "-f")) != NULL)
+			file = v;
+		else if ((v = opt_value(argc, argv, &i, "--enroll")) != NULL)
+			target = v;
+		else if ((v = opt_value(argc, argv, &i, "--token")) != NULL)
+			token = v;
+		else if ((v = opt_value(argc, argv, &i, "--machine-id-file")) != NULL)
+			idfile = v;
+		else
+			goto usage;
+	}
+	if (file == NULL || target == NULL || token == NULL)
+		goto usage;
+	log_init("vigil-agent", 1, 0);
+	return enroll_run(p, file, target, token, idfile);
+usage:
+	fprintf(stderr, "%s", _(p->usage));
+	return 1;
 }

@@ -16,6 +16,7 @@
 
 #include "vigil/enroll.h"
 #include "vigil.pb-c.h"
+struct agent;
 
 struct enroll_out {
 	char agent[128];       /* the identity the collector assigned */
@@ -57,5 +58,42 @@ struct enroll_ask {
 };
 int enroll_exchange(const char *hostport, const uint8_t fp[ENROLL_FP_LEN],
     const struct enroll_ask *ask, Vigil__V1__Frame **res, X509 **ca, char *err, size_t errlen);
+/*
+ * What a platform gives enroll_main(): where its configuration is, how it
+ * loads it, its machine's id and name, and how it writes the files. The
+ * writers return 0, or -1 with the reason in err.
+ */
+struct enroll_platform {
+	const char *default_file;    /* -f's default; NULL: -f is required */
+	const char *usage;           /* N_() marked; printed translated */
+	struct agent *(*load)(const char *file, char *err, size_t errlen);
+	int (*exists)(const char *path);
+	void (*hostname)(char *buf, size_t cap);
+	/* The machine's own id, SHA-256 hex, into hex[cap >= ENROLL_HASH_HEX]; "" unknown. */
+	void (*machine_id)(char *hex, size_t cap);
+	/* The key: a new file (never over one) that only the agent's account may read. */
+	int (*write_key)(const char *path, const char *pem, size_t len, char *err, size_t errlen);
+	/* The certificate or the CA: replaced atomically. */
+	int (*write_public)(const char *path, const char *pem, char *err, size_t errlen);
+	void (*remove)(const char *path);
+};
+
+/*
+ * vigil-agent [-f FILE] --enroll HOST[:PORT] --token T [--machine-id-file F]:
+ * argv from the program's name on; the exit status.
+ */
+int enroll_main(int argc, char *argv[], const struct enroll_platform *p);
+/*
+ * Enrol the PC whose configuration is file at target with token, and write
+ * the key, the certificate and the CA where the file says. idfile: another
+ * machine id file than the platform's own (a test playing a second
+ * machine), or NULL. Said on stdout and stderr; the exit status.
+ */
+int enroll_run(const struct enroll_platform *p, const char *file, const char *target,
+    const char *token, const char *idfile);
+/* SHA-256 hex of the first line of file into hex[cap >= ENROLL_HASH_HEX] ("" unreadable). */
+void enroll_machine_id(const char *file, char *hex, size_t cap);
+/* SHA-256 hex of id, its line end removed, into hex[cap >= ENROLL_HASH_HEX] ("" on failure). */
+void enroll_machine_hash(const char *id, char *hex, size_t cap);
 
 #endif

@@ -4,11 +4,10 @@
 
 #include <stddef.h>
 
-/* argv from "--enroll" on; returns the exit status. */
-int enroll_main(int argc, char *argv[]);
-/* The machine id file, and its SHA-256 hex into hex[cap >= 65] ("" when unreadable). */
+/* vigil-agent ... --enroll ...: enroll_main() with Linux's files; the exit status. */
+int enroll_linux_main(int argc, char *argv[]);
+/* The machine id file (its SHA-256 hex: enroll_machine_id()). */
 const char *enroll_machine_id_file(void);
-void enroll_machine_id(const char *file, char *hex, size_t cap);
 /* The agent's identity writer (agent_set_identity_writer()): key 0600, then the certificate. */
 int enroll_save_identity(void *arg, const char *key_path, const char *key_pem, size_t key_len,
     const char *cert_path, const char *cert_pem);

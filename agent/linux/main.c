@@ -28,6 +28,7 @@
 #include "../dirwatch.h"
 #include "logind.h"
 #include "usb.h"
+#include "../enroll.h"
 #include "enroll_main.h"
 
 /* What the Linux platform holds around the agent. */
@@ -245,7 +246,7 @@ main(int argc, char *argv[])
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--enroll") == 0 || strncmp(argv[i], "--enroll=", 9) == 0) {
 			test_clock();
-			return enroll_main(argc, argv);
+			return enroll_linux_main(argc, argv);
 		}
 
 	while ((ch = getopt(argc, argv, "df:nv")) != -1) {

@@ -1,15 +1,21 @@
 /*
  * vigil-agent.exe --configure NAME=VALUE...: the agent's configuration made
  * on the PC, by the MSI (a deferred custom action, as SYSTEM) or by the
- * workgroup script: the collector's CA, the PC's certificate and key copied
- * into %ProgramData%\Vigil, vigil-agent.conf written there, checked by
- * loading it, and the folder given to SYSTEM and Administrators alone.
+ * workgroup script: vigil-agent.conf written into %ProgramData%\Vigil,
+ * checked by loading it, the folder given to SYSTEM and Administrators
+ * alone, and the PC's identity: enrolled with a token (the key made here,
+ * agent/windows/enroll.c), or the collector's CA, the PC's certificate and
+ * key copied there.
  *
- *   COLLECTOR  the collector's address (required unless a file is there)
- *   PORT       its port (7443)
- *   UNIT       the unit (required with COLLECTOR)
- *   CA CERT KEY  the three files (required with COLLECTOR)
- *   RULES      the shipped rules' folder (the exe's own rules.d)
+ *   COLLECTOR   the collector's address (required unless a file is there)
+ *   PORT        its port (7443)
+ *   UNIT        the unit (required with COLLECTOR)
+ *   TOKEN       an enrolment token (vigilctl enroll create): enrol at
+ *               COLLECTOR:ENROLLPORT; a PC with a key already keeps it
+ *   ENROLLPORT  the collector's enrolment port (7444)
+ *   CA CERT KEY the three files, without TOKEN
+ *   AUDITPOLICY off, report or set: [windows] audit_policy (report)
+ *   RULES       the shipped rules' folder (the exe's own rules.d)
  *
  * With no COLLECTOR and a configuration already there (a repair, an
  * upgrade), that one is kept. Then the service, when there is one, is started.
@@ -28,7 +34,8 @@
 #include "../../common/windows/utf16.h"
 
 struct conf_args {
-	const char *collector, *port, *unit, *ca, *cert, *key, *rules;
+	const char *collector, *port, *unit, *ca, *cert, *key, *rules, *token, *enrollport;
+	const char *auditpolicy;
 };
 
 static const char *
@@ -61,19 +68,6 @@ copy_to(const char *src, const char *dir, const char *name, char *dst, size_t ds
 	free(ws);
 	free(wd);
 	return ok ? 0 : -1;
-}
-
-static int
-exists(const char *path)
-{
-	wchar_t *w = win_wide(path);
-	DWORD a;
-
-	if (w == NULL)
-		return 0;
-	a = GetFileAttributesW(w);
-	free(w);
-	return a != INVALID_FILE_ATTRIBUTES;
 }
 
 /* A value from the command line on one line of the file: no line breaks, no control characters. */
@@ -126,6 +120,31 @@ start_service(void)
 	CloseServiceHandle(scm);
 }
 
+static int
+need_args(void)
+{
+	fprintf(stderr, "%s\n", _("COLLECTOR, UNIT and either TOKEN or CA, CERT and KEY must be "
+	    "given: there is no configuration to keep."));
+	return 1;
+}
+
+/* TOKEN: enrol at COLLECTOR:ENROLLPORT, unless the PC has its key (a repair, a second run). */
+static int
+enroll(const struct conf_args *a, const char *file, const char *key)
+{
+	char target[300];
+	int v6 = strchr(a->collector, ':') != NULL && a->collector[0] != '[';
+
+	if (win_file_exists(key)) {
+		printf(_("This PC is enrolled already: its key %s is kept.\n"), key);
+		return 0;
+	}
+	/* No ENROLLPORT: the usual one (agent_enroll()); an IPv6 address in brackets. */
+	snprintf(target, sizeof(target), "%s%s%s%s%s", v6 ? "[" : "", a->collector,
+	    v6 ? "]" : "", *a->enrollport != '\0' ? ":" : "", a->enrollport);
+	return win_enroll_run(file, target, a->token);
+}
+
 int
 win_configure_main(int argc, char *argv[])
 {
@@ -145,6 +164,9 @@ win_configure_main(int argc, char *argv[])
 	a.cert = arg_of(argc, argv, "CERT");
 	a.key = arg_of(argc, argv, "KEY");
 	a.rules = arg_of(argc, argv, "RULES");
+	a.token = arg_of(argc, argv, "TOKEN");
+	a.enrollport = arg_of(argc, argv, "ENROLLPORT");
+	a.auditpolicy = arg_of(argc, argv, "AUDITPOLICY");
 	log_init("vigil-agent", 1, 0);
 	if (win_data_dir(dir, sizeof(dir)) != 0) {
 		fprintf(stderr, "%s\n", _("The ProgramData folder is not known: give the file with -f."));
@@ -152,19 +174,21 @@ win_configure_main(int argc, char *argv[])
 	}
 	snprintf(file, sizeof(file), "%s\\%s", dir, WIN_CONF_NAME);
 	if (*a.collector == '\0') {
-		if (exists(file)) {
+		if (win_file_exists(file)) {
 			printf(_("%s is kept.\n"), file);
 			start_service();
 			return 0;
 		}
-		fprintf(stderr, "%s\n", _("COLLECTOR, UNIT, CA, CERT and KEY must be given: "
-		    "there is no configuration to keep."));
-		return 1;
+		return need_args();
 	}
-	if (*a.unit == '\0' || *a.ca == '\0' || *a.cert == '\0' || *a.key == '\0' ||
-	    !clean(a.collector) || !clean(a.port) || !clean(a.unit) || !clean(a.rules)) {
-		fprintf(stderr, "%s\n", _("COLLECTOR, UNIT, CA, CERT and KEY must be given: "
-		    "there is no configuration to keep."));
+	if (*a.unit == '\0' || (*a.token == '\0' && (*a.ca == '\0' || *a.cert == '\0' ||
+	    *a.key == '\0')) || !clean(a.collector) || !clean(a.port) || !clean(a.unit) ||
+	    !clean(a.rules) || !clean(a.enrollport))
+		return need_args();
+	if (*a.auditpolicy != '\0' && strcmp(a.auditpolicy, "off") != 0 &&
+	    strcmp(a.auditpolicy, "report") != 0 && strcmp(a.auditpolicy, "set") != 0) {
+		fprintf(stderr, _("AUDITPOLICY \"%.16s\" is not off, report or set.\n"),
+		    a.auditpolicy);
 		return 1;
 	}
 	if ((w = win_wide(dir)) == NULL)
@@ -174,11 +198,18 @@ win_configure_main(int argc, char *argv[])
 	/* The folder first: the key is copied into a folder nobody else may read. */
 	if ((e = win_restrict_acl(dir)) != 0)
 		fprintf(stderr, _("%s failed: Windows error %lu.\n"), "SetNamedSecurityInfoW", e);
-	if (copy_to(a.ca, dir, "ca.crt", ca, sizeof(ca)) != 0 ||
-	    copy_to(a.cert, dir, "agent.crt", cert, sizeof(cert)) != 0 ||
-	    copy_to(a.key, dir, "agent.key", key, sizeof(key)) != 0)
-		return 1;
-	win_restrict_acl(key);
+	if (*a.token != '\0') {
+		/* Enrolment writes them, after the file (it names them) is there. */
+		snprintf(ca, sizeof(ca), "%s\\ca.crt", dir);
+		snprintf(cert, sizeof(cert), "%s\\agent.crt", dir);
+		snprintf(key, sizeof(key), "%s\\agent.key", dir);
+	} else {
+		if (copy_to(a.ca, dir, "ca.crt", ca, sizeof(ca)) != 0 ||
+		    copy_to(a.cert, dir, "agent.crt", cert, sizeof(cert)) != 0 ||
+		    copy_to(a.key, dir, "agent.key", key, sizeof(key)) != 0)
+			return 1;
+		win_restrict_acl(key);
+	}
 	/* The shipped rules: given by the MSI (with its trailing backslash), else beside the exe. */
 	snprintf(rules, sizeof(rules), "%s", a.rules);
 	n = strlen(rules);
@@ -200,6 +231,8 @@ win_configure_main(int argc, char *argv[])
 	    "ca = %s\ncert = %s\nkey = %s\n\n[updates]\nenabled = yes\n\n"
 	    "[antivirus]\nprovider = securitycenter\n", dir, a.collector,
 	    *a.port != '\0' ? a.port : "7443", ca, cert, key);
+	if (*a.auditpolicy != '\0')
+		fprintf(f, "\n[windows]\naudit_policy = %s\n", a.auditpolicy);
 	if (fclose(f) != 0) {
 		fprintf(stderr, _("%s cannot be written.\n"), file);
 		return 1;
@@ -210,6 +243,8 @@ win_configure_main(int argc, char *argv[])
 	}
 	agent_free(ag);
 	printf(_("%s is written.\n"), file);
+	if (*a.token != '\0' && enroll(&a, file, key) != 0)
+		return 1;
 	start_service();
 	return 0;
 }

@@ -8,7 +8,9 @@
  *   vigil-agent.exe --install-service [-f FILE]
  *   vigil-agent.exe --uninstall-service
  *   vigil-agent.exe --service [-f FILE] [-v]     (how the SCM starts it)
+ *   vigil-agent.exe [-f FILE] --enroll HOST[:PORT] --token TOKEN
  *   vigil-agent.exe --configure COLLECTOR=... UNIT=... CA=... CERT=... KEY=... [PORT=...]
+ *   vigil-agent.exe --configure COLLECTOR=... UNIT=... TOKEN=... [ENROLLPORT=...]
  *   vigil-agent.exe --selftest [--record DIR]
  *   vigil-agent.exe --list-usb
  *   vigil-agent.exe --test-rules [-f FILE] [-r DIR [-r DIR]] [--source NAME] < LINES
@@ -57,8 +59,12 @@ usage(void)
 	fprintf(stderr, "%s", _("usage: vigil-agent.exe [-f FILE] [-d] [-n] [-v]\n"));
 	fprintf(stderr, "%s", _("       vigil-agent.exe --install-service [-f FILE]\n"));
 	fprintf(stderr, "%s", _("       vigil-agent.exe --uninstall-service\n"));
+	fprintf(stderr, "%s", _("       vigil-agent.exe [-f FILE] --enroll HOST[:PORT] --token "
+	    "TOKEN\n"));
 	fprintf(stderr, "%s", _("       vigil-agent.exe --configure COLLECTOR=ADDRESS UNIT=UNIT "
 	    "CA=FILE CERT=FILE KEY=FILE [PORT=PORT]\n"));
+	fprintf(stderr, "%s", _("       vigil-agent.exe --configure COLLECTOR=ADDRESS UNIT=UNIT "
+	    "TOKEN=TOKEN [ENROLLPORT=PORT] [AUDITPOLICY=set]\n"));
 	fprintf(stderr, "%s", _("       vigil-agent.exe --selftest [--record DIR]\n"));
 	fprintf(stderr, "%s", _("       vigil-agent.exe --list-usb\n"));
 	fprintf(stderr, "%s", _("       vigil-agent --test-rules [-f FILE] [-r DIR [-r DIR]] "
@@ -201,8 +207,8 @@ paths_given(const struct agent_conf *c, char *err, size_t errlen)
 	return 0;
 }
 
-static struct agent *
-load(const char *file, char *err, size_t errlen)
+struct agent *
+win_load(const char *file, char *err, size_t errlen)
 {
 	struct agent *a;
 	char why[512];
@@ -239,7 +245,7 @@ win_run(const char *file, int service, int verbose, void (*started)(void))
 	log_init("vigil-agent", !service, verbose);
 	memset(&wa, 0, sizeof(wa));
 	wa.ctl[0] = wa.ctl[1] = NO_SOCKET;
-	if ((wa.a = load(file, err, sizeof(err))) == NULL) {
+	if ((wa.a = win_load(file, err, sizeof(err))) == NULL) {
 		if (service)
 			log_warnx("%s", err);
 		else
@@ -248,6 +254,13 @@ win_run(const char *file, int service, int verbose, void (*started)(void))
 	}
 	conf = agent_conf(wa.a);
 	agent_prepare(wa.a);
+	agent_set_identity_writer(wa.a, win_save_identity, NULL);
+	{
+		char mid[72];
+
+		win_machine_id(mid, sizeof(mid));
+		agent_set_machine_id(wa.a, mid);
+	}
 	make_dir(conf->agent.state_dir);
 
 	if ((wa.base = event_base_new()) == NULL)
@@ -298,10 +311,21 @@ test_rules_main(int argc, char *argv[])
 	return agent_test_rules(file, dirs, ndirs, source, stdin, stdout);
 }
 
+/* %ProgramData%\Vigil\vigil-agent.conf, or NULL when the folder is not known. */
+static const char *
+default_conf(void)
+{
+	static char deffile[MAX_PATH + 32];
+
+	if (win_data_dir(deffile, sizeof(deffile) - sizeof(WIN_CONF_NAME) - 1) != 0)
+		return NULL;
+	strcat(deffile, "\\" WIN_CONF_NAME);
+	return deffile;
+}
+
 int
 main(int argc, char *argv[])
 {
-	static char deffile[MAX_PATH + 32];
 	const char *file = NULL;
 	int i, debug = 0, check = 0, verbose = 0, service = 0, install = 0, rc;
 	WSADATA wsa;
@@ -325,6 +349,10 @@ main(int argc, char *argv[])
 			usage();
 		return win_service_uninstall();
 	}
+	/* Enrolment (issue 15): a one-shot exchange before the agent ever runs. */
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--enroll") == 0 || strncmp(argv[i], "--enroll=", 9) == 0)
+			return win_enroll_main(argc, argv, default_conf());
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--service") == 0)
 			service = 1;
@@ -344,13 +372,9 @@ main(int argc, char *argv[])
 		} else
 			usage();
 	}
-	if (file == NULL) {
-		if (win_data_dir(deffile, sizeof(deffile) - sizeof(WIN_CONF_NAME) - 1) != 0) {
-			fprintf(stderr, "%s\n", _("The ProgramData folder is not known: give the file with -f."));
-			return 1;
-		}
-		strcat(deffile, "\\" WIN_CONF_NAME);
-		file = deffile;
+	if (file == NULL && (file = default_conf()) == NULL) {
+		fprintf(stderr, "%s\n", _("The ProgramData folder is not known: give the file with -f."));
+		return 1;
 	}
 	if (install)
 		return win_service_install(file);
@@ -361,7 +385,7 @@ main(int argc, char *argv[])
 		char err[1024];
 
 		log_init("vigil-agent", 1, verbose);
-		if ((a = load(file, err, sizeof(err))) == NULL) {
+		if ((a = win_load(file, err, sizeof(err))) == NULL) {
 			fprintf(stderr, "%s\n", err);
 			return 1;
 		}

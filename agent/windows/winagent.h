@@ -47,6 +47,21 @@ int win_service_uninstall(void);
  */
 unsigned long win_restrict_acl(const char *path);
 
+/* The agent of file, its paths checked (Windows paths, not Linux defaults); NULL with err. */
+struct agent *win_load(const char *file, char *err, size_t errlen);
+
+/* vigil-agent.exe [-f FILE] --enroll HOST[:PORT] --token T (enroll.c): exit status. */
+int win_enroll_main(int argc, char *argv[], const char *default_file);
+/* Enrol the PC of configuration file (--configure TOKEN=): exit status, said on stderr. */
+int win_enroll_run(const char *file, const char *target, const char *token);
+/* The renewed key and certificate's writer (agent_identity_fn). */
+int win_save_identity(void *arg, const char *key_path, const char *key_pem, size_t key_len,
+    const char *cert_path, const char *cert_pem);
+/* path names a file or a folder (GetFileAttributesW). */
+int win_file_exists(const char *path);
+/* MachineGuid's SHA-256 hex into hex[cap >= 65]; "" when it cannot be read. */
+void win_machine_id(char *hex, size_t cap);
+
 /* vigil-agent.exe --configure NAME=VALUE... (configure.c): exit status. */
 int win_configure_main(int argc, char *argv[]);
 

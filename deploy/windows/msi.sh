@@ -32,4 +32,12 @@ cd "$T"
 wixl -a "$A" -D Version="$VERSION" -D UpgradeCode="$UP" -D AgentGuid="$AG" -D RulesGuid="$RG" \
 	-D Platform="$A" -D ProgramFilesFolder="$PF" -D Win64="$W64" -D Exe=vigil-agent.exe \
 	-o "$OUT.tmp" agent.wxs
+# The token is a secret: hidden from the installer's log. wixl (0.101) drops
+# Property/@Hidden and CustomAction/@HideTarget, so both are set here: the
+# property listed in MsiHiddenProperties, and the action Enroll's type given
+# msidbCustomActionTypeHideTarget (0x2000) on top of 3090 (an exe of the File
+# table, deferred, not impersonated: as SYSTEM).
+msibuild "$OUT.tmp" -q "DELETE FROM Property WHERE Property = 'MsiHiddenProperties'" \
+	-q "INSERT INTO Property (Property, Value) VALUES ('MsiHiddenProperties', 'TOKEN')" \
+	-q "UPDATE CustomAction SET Type = 11282 WHERE Action = 'Enroll'"
 mv "$OUT.tmp" "$OUT"

@@ -239,6 +239,23 @@ pass() {
 	echo "  PASS    $TEST_NAME${1:+: $1}"
 }
 
+# wine_prefix: a private Wine prefix in $T for this test (a crash exits
+# non-zero: no debugger). Wine leaves its server and helpers running: at the
+# exit they are ended with the prefix, then cleanup runs with the exit status.
+wine_prefix() {
+	export WINEPREFIX="$T/wine" WINEDEBUG=-all WINEDLLOVERRIDES="winedbg.exe=d"
+	trap wine_down EXIT
+}
+wine_down() {
+	_rc=$?
+	if [ -d "$WINEPREFIX" ]; then
+		wineserver -k 2>/dev/null || true
+		timeout 30 wineserver -w 2>/dev/null || true
+	fi
+	(exit "$_rc")
+	cleanup
+}
+
 # win_arches: sets WIN_ARCHES to the Windows architectures Wine runs here:
 # "x86_64 i686" with wine32 installed. When install-deps recorded that the
 # archive could not serve wine32:i386 (deploy/install-deps.sh, a mirror out of

@@ -6,8 +6,10 @@
 # records it off, "stopped"), and --uninstall-service leaves nothing: no
 # service, no event-log source, no process of it in the prefix.
 # The MSI (make windows): its tables checked with msiinfo, then msiexec /i
-# /qn with COLLECTOR, PORT, UNIT, CA, CERT and KEY installs, configures and
-# starts the agent, which connects; msiexec /x stops it (goodbye) and
+# /qn with COLLECTOR, PORT, UNIT, CA, CERT, KEY and AUDITPOLICY installs,
+# configures (audit_policy = set) and starts the agent, which connects; the
+# token's action (Enroll, hidden, as SYSTEM) is checked in the tables here
+# and run in t44; msiexec /x stops it (goodbye) and
 # removes the exe, the rules, the service and the event source.
 # What Wine cannot show: pre-shutdown and power events (Wine's SCM sends
 # neither), the access list's effect (Wine keeps it but does not enforce it
@@ -19,17 +21,7 @@ EXE=$BUILD/windows/x86_64/vigil-agent.exe
 [ -f "$EXE" ] || fail "$EXE is missing: make windows builds it"
 W=/usr/lib/wine/wine64
 
-export WINEPREFIX="$T/wine" WINEDEBUG=-all WINEDLLOVERRIDES="winedbg.exe=d"
-wine_down() {
-	_rc=$?
-	if [ -d "$WINEPREFIX" ]; then
-		wineserver -k 2>/dev/null || true
-		timeout 30 wineserver -w 2>/dev/null || true
-	fi
-	(exit "$_rc")
-	cleanup
-}
-trap wine_down EXIT
+wine_prefix
 
 # Wine ends a prefix's services (ours included, without a word) once no
 # user process is left in it: one stays for the whole test, as a logged-in
@@ -121,18 +113,34 @@ for t in File Component ServiceInstall ServiceControl CustomAction Registry Inst
 done
 msiinfo export "$MSI" ServiceInstall | grep -q "^AgentService	Vigil	Vigil agent	16	2	" ||
 	fail "ServiceInstall: not an automatic own-process service: $(msiinfo export "$MSI" ServiceInstall)"
-msiinfo export "$MSI" CustomAction | grep -q 'AgentExe	--configure COLLECTOR="\[COLLECTOR\]" PORT="\[PORT\]" UNIT="\[UNIT\]" CA="\[CA\]" CERT="\[CERT\]" KEY="\[KEY\]"' ||
+msiinfo export "$MSI" CustomAction | grep -q 'AgentExe	--configure COLLECTOR="\[COLLECTOR\]" PORT="\[PORT\]" UNIT="\[UNIT\]" CA="\[CA\]" CERT="\[CERT\]" KEY="\[KEY\]" AUDITPOLICY="\[AUDITPOLICY\]"' ||
 	fail "CustomAction: $(msiinfo export "$MSI" CustomAction)"
 # Deferred, not impersonated (3090 = 18 + 1024 + 2048): it runs as SYSTEM.
 msiinfo export "$MSI" CustomAction | grep -q '^Configure	3090	' || fail "Configure is not deferred as SYSTEM"
+# msi_table NAME: a table's rows (msiinfo ends them with CR LF).
+msi_table() {
+	msiinfo export "$MSI" "$1" | tr -d '\r'
+}
+# With TOKEN, Enroll instead: deferred as SYSTEM, its command line never logged
+# (11282 = 3090 + 8192, msidbCustomActionTypeHideTarget), the token hidden
+# from the log (MsiHiddenProperties), the enrolment port 7444 unless given.
+msi_table CustomAction | grep -q '^Enroll	11282	AgentExe	--configure COLLECTOR="\[COLLECTOR\]" .*TOKEN="\[TOKEN\]" ENROLLPORT="\[ENROLLPORT\]" AUDITPOLICY="\[AUDITPOLICY\]"' ||
+	fail "Enroll is not a hidden deferred action as SYSTEM: $(msiinfo export "$MSI" CustomAction)"
+msi_table Property | grep -qx 'MsiHiddenProperties	TOKEN' || fail "TOKEN is not hidden: $(msi_table Property)"
+msi_table Property | grep -qx 'ENROLLPORT	7444' || fail "ENROLLPORT has no default 7444"
+msi_table InstallExecuteSequence | grep -qx 'Configure	NOT REMOVE AND NOT TOKEN	5850' &&
+msi_table InstallExecuteSequence | grep -qx 'Enroll	NOT REMOVE AND TOKEN	5851' ||
+	fail "InstallExecuteSequence: $(msiinfo export "$MSI" InstallExecuteSequence)"
 nrules=$(ls "$TOP"/deploy/rules.d/*.rules | wc -l)
 [ "$(msiinfo export "$MSI" File | grep -c '\.rules	')" = "$nrules" ] || fail "the MSI does not hold the $nrules shipped rules"
 out=$(timeout 300 "$W" msiexec /i "Z:$MSI" /qn COLLECTOR=127.0.0.1 PORT="$CPORT" UNIT=test-unit \
-	CA="Z:$T/pki/ca.crt" CERT="Z:$T/pki/agents/win-msi.crt" KEY="Z:$T/pki/agents/win-msi.key" 2>&1) ||
+	CA="Z:$T/pki/ca.crt" CERT="Z:$T/pki/agents/win-msi.crt" KEY="Z:$T/pki/agents/win-msi.key" \
+	AUDITPOLICY=set 2>&1) ||
 	fail "msiexec /i failed: $out"
 PF="$WINEPREFIX/drive_c/Program Files/Vigil"
 [ -f "$PF/vigil-agent.exe" ] && [ -f "$PF/rules.d/sshd.rules" ] || fail "the MSI did not install the exe and the rules"
-grep -q '^unit = test-unit' "$WINEPREFIX/drive_c/ProgramData/Vigil/vigil-agent.conf" ||
+grep -q '^unit = test-unit' "$WINEPREFIX/drive_c/ProgramData/Vigil/vigil-agent.conf" &&
+grep -q '^audit_policy = set' "$WINEPREFIX/drive_c/ProgramData/Vigil/vigil-agent.conf" ||
 	fail "the MSI's configuration: $(cat "$WINEPREFIX/drive_c/ProgramData/Vigil/vigil-agent.conf")"
 wait_for 120 "the MSI's service connected" sh -c "sqlite3 -cmd '.timeout 5000' '$T/vigil.db' \
 	\"SELECT os FROM agents WHERE agent = 'win-msi' AND off_us = 0\" | grep -q '^Windows '"
