@@ -123,7 +123,8 @@ enroll_exchange(const char *hostport, const uint8_t fp[ENROLL_FP_LEN],
 	Vigil__V1__EnrollRequest q;
 	uint8_t hdr[FRAME_HDR_LEN], *buf = NULL, *body = NULL;
 	char target[300], why[512], ebuf[256];
-	time_t deadline = time(NULL) + ENROLL_EXCHANGE_SEC;
+	int timeout = ask->timeout_s > 0 ? ask->timeout_s : ENROLL_EXCHANGE_SEC;
+	time_t deadline = time(NULL) + timeout;
 	SSL_CTX *ctx = NULL;
 	SSL *ssl = NULL;
 	BIO *b = NULL;
@@ -148,7 +149,7 @@ enroll_exchange(const char *hostport, const uint8_t fp[ENROLL_FP_LEN],
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	BIO_get_ssl(b, &ssl);
 	BIO_set_conn_hostname(b, target);
-	if (BIO_do_connect_retry(b, ENROLL_EXCHANGE_SEC, 100) <= 0) {
+	if (BIO_do_connect_retry(b, timeout, 100) <= 0) {
 		err_fmt(err, errlen, -1, _("Cannot reach the collector's enrolment service at %s: "
 		    "%s."), target, tls_errstr(ebuf, sizeof(ebuf)));
 		goto out;
@@ -218,7 +219,7 @@ agent_enroll(const char *hostport, const char *token, const char *hostname,
 		goto out;
 	}
 	if (enroll_exchange(hostport, fp, &(struct enroll_ask){ secret, NULL, csr, hostname,
-	    machine_id, now_us }, &res, &ca, err, errlen) != 0)
+	    machine_id, now_us, ENROLL_EXCHANGE_SEC }, &res, &ca, err, errlen) != 0)
 		goto out;
 	r = res->enroll_result;
 	if (r->status != VIGIL__V1__ENROLL_STATUS__ENROLL_STATUS_OK) {

@@ -42,7 +42,7 @@ void enroll_out_free(struct enroll_out *out);
 
 /*
  * The exchange both enrolment and re-enrolment (grace.c) make: connect to
- * hostport within ENROLL_EXCHANGE_SEC, check the chain against the CA
+ * hostport within ask's timeout_s (ENROLL_EXCHANGE_SEC), check the chain against the CA
  * fingerprint fp, send ask's request, read one EnrollResult. 0 with *res (frame_free())
  * and *ca (the collector's CA, X509_free()), or -1 with a sentence in err.
  */
@@ -55,6 +55,7 @@ struct enroll_ask {
 	const char *hostname;
 	const char *machine_id;
 	int64_t time_us;
+	int timeout_s;             /* the whole exchange at most; 0: ENROLL_EXCHANGE_SEC */
 };
 int enroll_exchange(const char *hostport, const uint8_t fp[ENROLL_FP_LEN],
     const struct enroll_ask *ask, Vigil__V1__Frame **res, X509 **ca, char *err, size_t errlen);

@@ -11,7 +11,10 @@
 #   written as its CA file (the Windows writer: replaced whole, no .new
 #   left), it renews onto the new CA, and after --finish and a collector
 #   restart (the server's certificate from the new CA) it connects with the
-#   bundle and delivers.
+#   bundle and delivers;
+# - the MSI's action on an image (--configure TOKEN=, what the deferred
+#   Enroll runs) succeeds without enrolling; the service, running, waits
+#   and enrols once ImageState is complete.
 . "$(dirname "$0")/lib.sh"
 
 need /usr/lib/wine/wine64 wineserver sqlite3 openssl
@@ -156,5 +159,36 @@ openssl x509 -in "$T/pki/collector.crt" -noout -issuer | grep -q "Vigil CA 20" |
 wait_for 60 "the event after the restart on the new CA" events 3
 grep -q "Agent $ID (version" "$T/collector.3.log" || fail "$ID did not connect to the new-CA collector"
 stop_pid "$WIN_PID" INT
+
+# ---- the MSI's action (--configure TOKEN=) on an image: the install goes on, the service waits
+# Wine ends a prefix's services once no user process is left in it (t26).
+"$W" cmd /c "ping -n 3600 127.0.0.1 >nul" >/dev/null 2>&1 &
+PIDS="$PIDS $!"
+"$BUILD/vigilctl" --json enroll create --unit phuong-7 >"$T/tok2.json" || fail "enroll create failed"
+TOK2=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["token"])' "$T/tok2.json")
+PD="$WINEPREFIX/drive_c/ProgramData/Vigil"
+image_state IMAGE_STATE_SPECIALIZE_RESEAL_TO_OOBE
+out=$(timeout 120 "$W" "$EXE" --configure COLLECTOR=127.0.0.1 PORT="$PORT" UNIT=phuong-7 \
+	TOKEN="$TOK2" ENROLLPORT="$EPORT" RULES="Z:$TOP/deploy/rules.d" 2>&1) ||
+	fail "--configure with a token failed on an image (the MSI would fail): $out"
+case $out in *"disk image being made (Windows Setup is not finished (ImageState IMAGE_STATE_SPECIALIZE_RESEAL_TO_OOBE))"*) ;;
+*) fail "--configure on an image said: $out" ;; esac
+[ -s "$PD/agent.key.token" ] && [ ! -e "$PD/agent.key" ] || fail "--configure on an image did not keep the token, or made a key"
+out=$(timeout 120 "$W" "$EXE" --install-service 2>&1) || fail "--install-service failed: $out"
+timeout 60 "$W" sc start Vigil >"$T/sc-start.txt" 2>&1 || fail "sc start failed: $(cat "$T/sc-start.txt")"
+svc_running() {
+	timeout 60 "$W" sc query Vigil 2>/dev/null | grep -q "RUNNING"
+}
+wait_for 120 "the waiting service RUNNING" svc_running
+[ "$(db "SELECT count(*) FROM identities")" = 1 ] || fail "the service enrolled an image"
+image_state IMAGE_STATE_COMPLETE
+wait_for 120 "the service's put-off enrolment" sh -c "[ \$(sqlite3 -cmd '.timeout 5000' '$T/vigil.db' \
+	'SELECT count(*) FROM identities') = 2 ]"
+SVC_ID=$(db "SELECT agent FROM identities WHERE agent <> '$ID'")
+wait_for 120 "the service connected as $SVC_ID" sh -c "sqlite3 -cmd '.timeout 5000' '$T/vigil.db' \
+	\"SELECT os FROM agents WHERE agent = '$SVC_ID' AND off_us = 0\" | grep -q '^Windows '"
+[ -s "$PD/agent.key" ] && [ ! -e "$PD/agent.key.token" ] || fail "the service's enrolment left no key, or the token"
+timeout 60 "$W" sc stop Vigil >/dev/null 2>&1 || fail "sc stop failed"
+out=$(timeout 120 "$W" "$EXE" --uninstall-service 2>&1) || fail "--uninstall-service failed: $out"
 stop_pid "$COLL_PID"
-pass "Windows (x86_64, Wine): an image not enrolled until ImageState complete, re-enrolled with the old key, vigilctl agents shows the new expiry, the rotated CA kept and trusted"
+pass "Windows (x86_64, Wine): an image not enrolled until ImageState complete, re-enrolled with the old key, vigilctl agents shows the new expiry, the rotated CA kept and trusted, the MSI action on an image put off to the service"
