@@ -23,6 +23,7 @@
 #include "vigil/tls.h"
 #include "agent.h"
 #include "renew.h"
+#include "enroll.h"
 #include "grace.h"
 #include "tlsclock.h"
 #include "matcher.h"
@@ -46,6 +47,14 @@
 /* Re-enrolment (grace.h): after a refusal, and after no answer. */
 #define AGENT_GRACE_RETRY_REFUSED_US (3600LL * 1000000)
 #define AGENT_GRACE_RETRY_US (60LL * 1000000)
+/*
+ * A re-enrolment blocks (enroll_exchange()): before the loop, the full
+ * ENROLL_EXCHANGE_SEC; from the loop (a handshake refused), this at most,
+ * so that the spool and the sensors wait seconds, not a quarter minute, when
+ * the enrolment port does not answer. A collector on the office network
+ * answers in milliseconds.
+ */
+#define AGENT_GRACE_IN_LOOP_SEC 5
 
 struct agent {
 	struct event_base *base;
@@ -547,11 +556,11 @@ own_id(SSL_CTX *ctx, char *id, size_t idlen)
 /*
  * Re-enrol with the old key (grace.h) if the certificate expired at
  * collector_s (0: by our own clock). 0 when a new certificate is on disk.
- * Blocks for ENROLL_EXCHANGE_SEC at most; refusals are retried hourly, an
+ * Blocks for timeout_s at most; refusals are retried hourly, an
  * unreachable port every minute; the collector's words are logged once.
  */
 static int
-grace_try(struct agent *a, int expired_alert, int64_t collector_s)
+grace_try(struct agent *a, int expired_alert, int64_t collector_s, int timeout_s)
 {
 	const struct agent_conf_collector *cc = &a->conf.collector;
 	int64_t now = clock_now_us();
@@ -574,8 +583,8 @@ grace_try(struct agent *a, int expired_alert, int64_t collector_s)
 	    "%s:%lld", cc->address, cc->enroll_port);
 	log_info(_("This PC's certificate has expired: re-enrolling with its key at %s."),
 	    hostport);
-	g = grace_reenroll(hostport, cc->ca, cc->cert, cc->key, a->id, a->machine_id, now, &cert,
-	    err, sizeof(err));
+	g = grace_reenroll(hostport, cc->ca, cc->cert, cc->key, a->id, a->machine_id, now,
+	    timeout_s, &cert, err, sizeof(err));
 	if (g == GRACE_RENEWED && a->id_save(a->id_save_arg, cc->key, NULL, 0, cc->cert,
 	    cert) != 0)
 		g = GRACE_UNREACHABLE;
@@ -605,7 +614,7 @@ tls_failed_cb(void *arg, int expired_alert, int64_t collector_s)
 {
 	struct agent *a = arg;
 
-	if (grace_try(a, expired_alert, collector_s) == 0)
+	if (grace_try(a, expired_alert, collector_s, AGENT_GRACE_IN_LOOP_SEC) == 0)
 		renew_reload_cb(a);
 }
 
@@ -615,7 +624,7 @@ agent_prepare(struct agent *a)
 	char err[1024];
 
 	/* A PC that sat unused: a new certificate before the first connection. */
-	grace_try(a, 0, 0);
+	grace_try(a, 0, 0, ENROLL_EXCHANGE_SEC);
 
 	if ((a->ctx = client_ctx(a, err, sizeof(err))) == NULL)
 		fatalx(_("TLS cannot be set up: %s"), err);

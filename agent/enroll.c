@@ -123,7 +123,8 @@ enroll_exchange(const char *hostport, const uint8_t fp[ENROLL_FP_LEN],
 	Vigil__V1__EnrollRequest q;
 	uint8_t hdr[FRAME_HDR_LEN], *buf = NULL, *body = NULL;
 	char target[300], why[512], ebuf[256];
-	time_t deadline = time(NULL) + ENROLL_EXCHANGE_SEC;
+	int timeout = ask->timeout_s > 0 ? ask->timeout_s : ENROLL_EXCHANGE_SEC;
+	time_t deadline = time(NULL) + timeout;
 	SSL_CTX *ctx = NULL;
 	SSL *ssl = NULL;
 	BIO *b = NULL;
@@ -148,7 +149,7 @@ enroll_exchange(const char *hostport, const uint8_t fp[ENROLL_FP_LEN],
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	BIO_get_ssl(b, &ssl);
 	BIO_set_conn_hostname(b, target);
-	if (BIO_do_connect_retry(b, ENROLL_EXCHANGE_SEC, 100) <= 0) {
+	if (BIO_do_connect_retry(b, timeout, 100) <= 0) {
 		err_fmt(err, errlen, -1, _("Cannot reach the collector's enrolment service at %s: "
 		    "%s."), target, tls_errstr(ebuf, sizeof(ebuf)));
 		goto out;
@@ -218,7 +219,7 @@ agent_enroll(const char *hostport, const char *token, const char *hostname,
 		goto out;
 	}
 	if (enroll_exchange(hostport, fp, &(struct enroll_ask){ secret, NULL, csr, hostname,
-	    machine_id, now_us }, &res, &ca, err, errlen) != 0)
+	    machine_id, now_us, ENROLL_EXCHANGE_SEC }, &res, &ca, err, errlen) != 0)
 		goto out;
 	r = res->enroll_result;
 	if (r->status != VIGIL__V1__ENROLL_STATUS__ENROLL_STATUS_OK) {
@@ -286,13 +287,91 @@ enroll_machine_id(const char *file, char *hex, size_t cap)
 }
 
 int
+enroll_write_identity(enroll_replace_fn replace, const char *key_path, const char *key_pem,
+    size_t key_len, const char *cert_path, const char *cert_pem)
+{
+	char err[256];
+
+	if (key_pem != NULL && replace(key_path, key_pem, key_len, 1, err, sizeof(err)) != 0) {
+		log_warnx(_("The renewed key %s cannot be written: %s."), key_path, err);
+		return -1;
+	}
+	if (replace(cert_path, cert_pem, strlen(cert_pem), 0, err, sizeof(err)) != 0) {
+		log_warnx(_("The renewed certificate %s cannot be written: %s."), cert_path, err);
+		return -1;
+	}
+	return 0;
+}
+
+int
+enroll_write_ca(enroll_replace_fn replace, const char *ca_path, const char *pem)
+{
+	char err[256];
+
+	if (replace(ca_path, pem, strlen(pem), 0, err, sizeof(err)) != 0) {
+		log_warnx(_("The collector's CA file %s cannot be written: %s."), ca_path, err);
+		return -1;
+	}
+	return 0;
+}
+
+int
+enroll_image_pending(const struct enroll_image *im, char *why, size_t whylen)
+{
+	size_t n;
+
+	if (im->machine_id != NULL) {
+		n = strcspn(im->machine_id, "\r\n");
+		while (n > 0 && (im->machine_id[n - 1] == ' ' || im->machine_id[n - 1] == '\t'))
+			n--;
+		if (n == 0) {
+			snprintf(why, whylen, "%s", _("its machine id is empty"));
+			return 1;
+		}
+		if (n == 13 && strncmp(im->machine_id, "uninitialized", 13) == 0) {
+			snprintf(why, whylen, "%s", _("its machine id is \"uninitialized\""));
+			return 1;
+		}
+	}
+	if (im->image_state != NULL && strcmp(im->image_state, "IMAGE_STATE_COMPLETE") != 0) {
+		snprintf(why, whylen, _("Windows Setup is not finished (ImageState %.64s)"),
+		    im->image_state);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The machine is an image: keep target and token in KEY.token (the key's
+ * protection) for the first real start. 0, or -1 with err.
+ */
+static int
+keep_token(const struct enroll_platform *p, const char *key, const char *target,
+    const char *token, char *err, size_t errlen)
+{
+	char path[AGENT_CONF_PATH_MAX + 16], data[1024];
+	int n;
+
+	snprintf(path, sizeof(path), "%s%s", key, ENROLL_DEFERRED_SUFFIX);
+	n = snprintf(data, sizeof(data), "%s\n%s\n", target, token);
+	if (n < 0 || (size_t)n >= sizeof(data)) {
+		snprintf(err, errlen, "%s", _("The target or the token is too long."));
+		return -1;
+	}
+	p->remove(path);
+	n = p->write_key(path, data, (size_t)n, err, errlen);
+	OPENSSL_cleanse(data, sizeof(data));
+	return n;
+}
+
+int
 enroll_run(const struct enroll_platform *p, const char *file, const char *target,
     const char *token, const char *idfile)
 {
 	const struct agent_conf_collector *cc;
 	struct enroll_out out;
 	struct agent *a;
-	char err[1024], host[256], mid[ENROLL_HASH_HEX];
+	char err[1024], host[256], mid[ENROLL_HASH_HEX], why[256];
 	int rc = 1;
 
 	if ((a = p->load(file, err, sizeof(err))) == NULL) {
@@ -305,6 +384,18 @@ enroll_run(const struct enroll_platform *p, const char *file, const char *target
 		    "enrol it afresh, as a new machine, remove that key first.\n"), cc->key);
 		agent_free(a);
 		return 1;
+	}
+	if (p->image != NULL && p->image(idfile, why, sizeof(why)) == 1) {
+		if (keep_token(p, cc->key, target, token, err, sizeof(err)) != 0) {
+			fprintf(stderr, _("vigil-agent: this machine is a disk image being made (%s), "
+			    "and the token cannot be kept for its first start: %s.\n"), why, err);
+			agent_free(a);
+			return 1;
+		}
+		fprintf(stderr, _("vigil-agent: this machine is a disk image being made (%s): it is "
+		    "not enrolled now. The agent enrols it when it first starts for real.\n"), why);
+		agent_free(a);
+		return ENROLL_RUN_IMAGE;
 	}
 	p->hostname(host, sizeof(host));
 	if (idfile != NULL)
@@ -381,4 +472,60 @@ enroll_main(int argc, char *argv[], const struct enroll_platform *p)
 usage:
 	fprintf(stderr, "%s", _(p->usage));
 	return 1;
+}
+
+int
+enroll_deferred(const struct enroll_platform *p, const char *file)
+{
+	const struct agent_conf_collector *cc;
+	struct agent *a;
+	char path[AGENT_CONF_PATH_MAX + 16], err[1024], why[256], target[512] = "";
+	char token[ENROLL_TOKEN_MAX + 2] = "";
+	FILE *f = NULL;
+	int told = 0, rc = -1;
+
+	if ((a = p->load(file, err, sizeof(err))) == NULL)
+		return 0;              /* agent_load() says it next */
+	cc = &agent_conf(a)->collector;
+	snprintf(path, sizeof(path), "%s%s", cc->key, ENROLL_DEFERRED_SUFFIX);
+	if (p->exists(cc->key) || !p->exists(path)) {
+		agent_free(a);
+		return 0;
+	}
+	if ((f = fopen(path, "r")) == NULL || fgets(target, sizeof(target), f) == NULL ||
+	    fgets(token, sizeof(token), f) == NULL) {
+		log_warnx(_("The put-off enrolment %s cannot be read."), path);
+		goto out;
+	}
+	target[strcspn(target, "\r\n")] = '\0';
+	token[strcspn(token, "\r\n")] = '\0';
+	/* Closed before it is removed: Windows removes no open file. */
+	fclose(f);
+	f = NULL;
+	while (p->image != NULL && p->image(NULL, why, sizeof(why)) == 1) {
+		if (!told)
+			log_info(_("This machine is a disk image being made (%s): it is enrolled "
+			    "when it first starts for real; waiting."), why);
+		told = 1;
+		if (p->pause(ENROLL_IMAGE_POLL_SEC))
+			goto out;
+	}
+	log_info(_("Enrolling at %s with the token kept at the installation."), target);
+	rc = enroll_run(p, file, target, token, NULL);
+	fflush(stdout);          /* "Enrolled as ...", before the agent's own lines */
+	fflush(stderr);
+	if (rc != 0) {
+		rc = -1;
+		log_warnx(_("The enrolment put off at the installation failed; %s is kept: enrol "
+		    "with vigil-agent --enroll."), path);
+		goto out;
+	}
+	p->remove(path);
+	rc = 0;
+out:
+	if (f != NULL)
+		fclose(f);
+	OPENSSL_cleanse(token, sizeof(token));
+	agent_free(a);
+	return rc;
 }

@@ -42,7 +42,7 @@ void enroll_out_free(struct enroll_out *out);
 
 /*
  * The exchange both enrolment and re-enrolment (grace.c) make: connect to
- * hostport within ENROLL_EXCHANGE_SEC, check the chain against the CA
+ * hostport within ask's timeout_s (ENROLL_EXCHANGE_SEC), check the chain against the CA
  * fingerprint fp, send ask's request, read one EnrollResult. 0 with *res (frame_free())
  * and *ca (the collector's CA, X509_free()), or -1 with a sentence in err.
  */
@@ -55,6 +55,7 @@ struct enroll_ask {
 	const char *hostname;
 	const char *machine_id;
 	int64_t time_us;
+	int timeout_s;             /* the whole exchange at most; 0: ENROLL_EXCHANGE_SEC */
 };
 int enroll_exchange(const char *hostport, const uint8_t fp[ENROLL_FP_LEN],
     const struct enroll_ask *ask, Vigil__V1__Frame **res, X509 **ca, char *err, size_t errlen);
@@ -76,7 +77,42 @@ struct enroll_platform {
 	/* The certificate or the CA: replaced atomically. */
 	int (*write_public)(const char *path, const char *pem, char *err, size_t errlen);
 	void (*remove)(const char *path);
+	/*
+	 * Is this machine a disk image being made (enroll_image_pending())? 1
+	 * with the fact in why, or 0. idfile: the machine id file given on the
+	 * command line, or NULL. NULL: never.
+	 */
+	int (*image)(const char *idfile, char *why, size_t whylen);
+	/* Wait sec seconds; 1 when asked to stop meanwhile. */
+	int (*pause)(unsigned sec);
 };
+
+/*
+ * What tells a disk image being made from a machine started for real: on
+ * Linux the machine-id file (machine_id: its first line, NULL when it cannot
+ * be read), empty or "uninitialized" until the first real boot (systemd's
+ * convention, systemd-firstboot, a truncated /etc/machine-id); on Windows
+ * Setup's ImageState (HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\
+ * Setup\State; NULL when absent: older Windows, Wine), IMAGE_STATE_COMPLETE
+ * once the specialize and oobeSystem passes are over.
+ */
+struct enroll_image {
+	const char *machine_id;
+	const char *image_state;
+};
+/* An image being made? 1 with its fact in why (a phrase), else 0. Pure. */
+int enroll_image_pending(const struct enroll_image *im, char *why, size_t whylen);
+
+#define ENROLL_RUN_IMAGE 3         /* enroll_run(): put off, the machine is an image */
+#define ENROLL_IMAGE_POLL_SEC 5    /* how often a put-off enrolment looks again */
+/* Where a put-off enrolment keeps its target and token: KEY.token, as secret as the key. */
+#define ENROLL_DEFERRED_SUFFIX ".token"
+/*
+ * At the agent's start: if the enrolment was put off (KEY.token, no key),
+ * wait while the machine is an image, then enrol and remove KEY.token.
+ * 0: nothing put off, or enrolled; -1: failed or asked to stop (logged).
+ */
+int enroll_deferred(const struct enroll_platform *p, const char *file);
 
 /*
  * vigil-agent [-f FILE] --enroll HOST[:PORT] --token T [--machine-id-file F]:
@@ -87,10 +123,30 @@ int enroll_main(int argc, char *argv[], const struct enroll_platform *p);
  * Enrol the PC whose configuration is file at target with token, and write
  * the key, the certificate and the CA where the file says. idfile: another
  * machine id file than the platform's own (a test playing a second
- * machine), or NULL. Said on stdout and stderr; the exit status.
+ * machine), or NULL. On a disk image being made, nothing is enrolled: the
+ * target and token are kept in KEY.token for the agent's first real start
+ * (enroll_deferred()) and ENROLL_RUN_IMAGE is returned. Said on stdout and
+ * stderr; the exit status.
  */
 int enroll_run(const struct enroll_platform *p, const char *file, const char *target,
     const char *token, const char *idfile);
+/*
+ * A platform's atomic replacement of path by len bytes of data: secret, the
+ * key's protection (0600; SYSTEM and Administrators), else the certificate's
+ * and the CA's (0644; the folder's list). 0, or -1 with the reason in err.
+ */
+typedef int (*enroll_replace_fn)(const char *path, const char *data, size_t len, int secret,
+    char *err, size_t errlen);
+/*
+ * A renewed or re-enrolled identity written through replace: the key first
+ * (a certificate never names a key that is not there), key_pem NULL for a
+ * re-enrolment, which keeps the key on disk; then the certificate. Logged
+ * on failure; 0 or -1. Both platforms' agent_identity_fn.
+ */
+int enroll_write_identity(enroll_replace_fn replace, const char *key_path, const char *key_pem,
+    size_t key_len, const char *cert_path, const char *cert_pem);
+/* The collector's CA bundle (a rotation) over ca_path; logged on failure; 0 or -1. */
+int enroll_write_ca(enroll_replace_fn replace, const char *ca_path, const char *pem);
 /* SHA-256 hex of the first line of file into hex[cap >= ENROLL_HASH_HEX] ("" unreadable). */
 void enroll_machine_id(const char *file, char *hex, size_t cap);
 /* SHA-256 hex of id, its line end removed, into hex[cap >= ENROLL_HASH_HEX] ("" on failure). */

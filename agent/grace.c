@@ -55,7 +55,7 @@ read_small(const char *path)
 enum grace_outcome
 grace_reenroll(const char *hostport, const char *ca_path, const char *cert_path,
     const char *key_path, const char *hostname, const char *machine_id, int64_t now_us,
-    char **cert_pem, char *err, size_t errlen)
+    int timeout_s, char **cert_pem, char *err, size_t errlen)
 {
 	enum grace_outcome out = GRACE_UNREACHABLE;
 	Vigil__V1__Frame *res = NULL;
@@ -84,7 +84,7 @@ grace_reenroll(const char *hostport, const char *ca_path, const char *cert_path,
 		goto out;
 	}
 	if (enroll_exchange(hostport, fp, &(struct enroll_ask){ NULL, old, csr, hostname,
-	    machine_id, now_us }, &res, &ca, err, errlen) != 0)
+	    machine_id, now_us, timeout_s }, &res, &ca, err, errlen) != 0)
 		goto out;
 	r = res->enroll_result;
 	if (r->status != VIGIL__V1__ENROLL_STATUS__ENROLL_STATUS_OK) {

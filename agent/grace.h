@@ -30,11 +30,12 @@ int grace_cert_expired(X509 *cert, int64_t now_s);
 /*
  * Re-enrol at hostport ("host:port") with the certificate at cert_path and
  * its key at key_path; the collector's chain must lead to the CA at ca_path
- * (its fingerprint is the trust, as a token's). *cert_pem is malloc'd on
- * GRACE_RENEWED; otherwise err says why.
+ * (its fingerprint is the trust, as a token's). The exchange takes
+ * timeout_s at most (it blocks). *cert_pem is malloc'd on GRACE_RENEWED;
+ * otherwise err says why.
  */
 enum grace_outcome grace_reenroll(const char *hostport, const char *ca_path,
     const char *cert_path, const char *key_path, const char *hostname, const char *machine_id,
-    int64_t now_us, char **cert_pem, char *err, size_t errlen);
+    int64_t now_us, int timeout_s, char **cert_pem, char *err, size_t errlen);
 
 #endif

@@ -520,7 +520,7 @@ agent_row(void *arg, const struct store_agent_row *r)
 	int connected;
 	int64_t last = posture_last_seen(w->ctl->c, r->agent, r->last_us, &connected), since;
 	enum presence p = agent_presence(w->ctl->c, r, last, connected, &since);
-	int64_t ahead = w->ctl->c->conf.collector.clock_ahead_max * 1000;
+	int64_t ahead = w->ctl->c->conf.collector.clock_ahead_max * 1000, cert_until;
 
 	jw_begin(w);
 	/* The identity is the certificate's; the host name is only what the agent says. */
@@ -536,6 +536,10 @@ agent_row(void *arg, const struct store_agent_row *r)
 	jw_time(w, "first_seen", r->first_us);
 	jw_time(w, "last_seen", last);
 	jw_uint(w, "last_seq", r->last_seq);
+	/* The end of the certificate this collector issued last (none: a `pki issue` one). */
+	if (store_identity_not_after(w->ctl->c->store, r->agent, &cert_until) != 0)
+		cert_until = 0;
+	jw_time(w, "cert_expires", cert_until);
 	jw_bool(w, "connected", connected);
 	/* Off is a machine switched off on purpose; silent, one that stopped without a word. */
 	jw_str(w, "state", presence_name(p));

@@ -169,6 +169,22 @@ barred(void *arg, const char *agent, char *why, size_t whylen)
 }
 
 /*
+ * A new certificate for agent, issued at now_us: its identity's end date
+ * follows (vigilctl agents shows it). A `pki issue` agent has no identity
+ * here, and nothing to follow.
+ */
+static void
+identity_extended(struct collector *c, const char *agent, int64_t now_us)
+{
+	int rc = store_identity_renewed(c->store, agent, now_us +
+	    c->conf.collector.agent_cert_lifetime * 1000);
+
+	if (rc != 0 && rc != VIGIL_ERR_NOTFOUND)
+		log_warnx("The new end date of agent %s's certificate cannot be recorded: %s.",
+		    agent, store_errmsg(c->store));
+}
+
+/*
  * A re-enrolment (enroll_grace.c): no token, the old certificate and a
  * request by its key; the same identity and unit again. Into r as handle().
  */
@@ -220,6 +236,7 @@ regrant(struct enroll_conn *ec, const Vigil__V1__EnrollRequest *q, Vigil__V1__En
 	r->cert_pem = *cert;
 	r->ca_pem = srv->ca->ca_pem;
 	c->counters.reenrolments++;
+	identity_extended(c, g.agent, now);
 	log_info("Re-enrolled %s (unit %s) from %s with its old key; its certificate had "
 	    "expired %lld s before.", g.agent, unit, ec->addr,
 	    (long long)((now - g.not_after_us) / 1000000));
@@ -551,6 +568,7 @@ enroll_renew(struct collector *c, const char *agent, int64_t unit, const char *c
 		return rc;
 	}
 	c->counters.renewals++;
+	identity_extended(c, agent, now);
 	pki_rotate_issued(c, agent);
 	snprintf(detail, sizeof(detail), "agent %s, unit id %lld, valid %lld s", agent,
 	    (long long)unit, c->conf.collector.agent_cert_lifetime / 1000);

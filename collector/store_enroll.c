@@ -129,6 +129,18 @@ store_identity_add(struct store *st, const char *agent, int64_t unit_id, int64_t
 }
 
 int
+store_identity_renewed(struct store *st, const char *agent, int64_t not_after_us)
+{
+	return st == NULL ? VIGIL_ERR_INVAL : E(st)->identity_renewed(st, agent, not_after_us);
+}
+
+int
+store_identity_not_after(struct store *st, const char *agent, int64_t *not_after_us)
+{
+	return st == NULL ? VIGIL_ERR_INVAL : E(st)->identity_not_after(st, agent, not_after_us);
+}
+
+int
 store_agent_bar(struct store *st, const char *agent, const char *reason, int64_t now_us)
 {
 	return st == NULL ? VIGIL_ERR_INVAL : E(st)->agent_bar(st, agent, reason, now_us);
@@ -459,6 +471,39 @@ en_identity_add(struct store *base, const char *agent, int64_t unit_id, int64_t 
 }
 
 static int
+en_identity_renewed(struct store *base, const char *agent, int64_t not_after_us)
+{
+	sqlite3_stmt *s = prep(base, "UPDATE identities SET not_after_us = ?2 WHERE agent = ?1");
+	int rc;
+
+	if (s != NULL) {
+		sq_bind_text(s, 1, agent);
+		sqlite3_bind_int64(s, 2, not_after_us);
+	}
+	if ((rc = run(base, s)) != 0)
+		return rc;
+	return sqlite3_changes(sq_of(base)->db) == 1 ? 0 : VIGIL_ERR_NOTFOUND;
+}
+
+static int
+en_identity_not_after(struct store *base, const char *agent, int64_t *not_after_us)
+{
+	sqlite3_stmt *s = prep(base, "SELECT not_after_us FROM identities WHERE agent = ?1");
+	int rc;
+
+	if (s == NULL)
+		return VIGIL_ERR_DB;
+	sq_bind_text(s, 1, agent);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*not_after_us = sqlite3_column_int64(s, 0);
+	else if (rc != SQLITE_DONE)
+		sq_note_error(sq_of(base));
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? VIGIL_ERR_NOTFOUND : VIGIL_ERR_DB;
+}
+
+static int
 en_agent_bar(struct store *base, const char *agent, const char *reason, int64_t now_us)
 {
 	sqlite3_stmt *s;
@@ -712,6 +757,8 @@ const struct store_enroll_ops sq_enroll_ops = {
 	.token_use = en_token_use,
 	.token_unuse = en_token_unuse,
 	.identity_add = en_identity_add,
+	.identity_renewed = en_identity_renewed,
+	.identity_not_after = en_identity_not_after,
 	.agent_bar = en_agent_bar,
 	.agent_barred = en_agent_barred,
 	.agent_known = en_agent_known,

@@ -65,6 +65,14 @@ int store_token_unuse(struct store *st, int64_t id);
 int store_identity_add(struct store *st, const char *agent, int64_t unit_id, int64_t token_id,
     const char *hostname, const char *machine_id, int64_t not_after_us, int64_t now_us);
 /*
+ * A renewal or a re-enrolment gave agent a certificate valid until
+ * not_after_us: its record follows. 0, VIGIL_ERR_NOTFOUND (no identity
+ * issued here: a `pki issue` certificate), or VIGIL_ERR_DB.
+ */
+int store_identity_renewed(struct store *st, const char *agent, int64_t not_after_us);
+/* The end of agent's certificate as last issued here: 0, NOTFOUND, or DB. */
+int store_identity_not_after(struct store *st, const char *agent, int64_t *not_after_us);
+/*
  * Bar an agent: revoked (reason given) or retired (reason NULL). Its
  * history stays. 0 or VIGIL_ERR_DB.
  */

@@ -49,6 +49,8 @@ struct store_enroll_ops {
 	int (*identity_add)(struct store *st, const char *agent, int64_t unit_id,
 	    int64_t token_id, const char *hostname, const char *machine_id,
 	    int64_t not_after_us, int64_t now_us);
+	int (*identity_renewed)(struct store *st, const char *agent, int64_t not_after_us);
+	int (*identity_not_after)(struct store *st, const char *agent, int64_t *not_after_us);
 	int (*agent_bar)(struct store *st, const char *agent, const char *reason, int64_t now_us);
 	int (*agent_barred)(struct store *st, const char *agent, char *why, size_t whylen);
 	int (*agent_known)(struct store *st, const char *agent);

@@ -168,12 +168,14 @@ table_print_csv(const struct table *t)
 			csv_field(t->cells[r * t->ncols + c], c + 1 == t->ncols);
 }
 
+#define TABLE_COLS_MAX 20    /* the widest table: vigilctl agents, 17 */
+
 static void
 table_print(const struct table *t)
 {
-	size_t width[16], used = 0, avail, c, r, w;
-	const char *heads[16];
-	char zh[16][128];
+	size_t width[TABLE_COLS_MAX], used = 0, avail, c, r, w;
+	const char *heads[TABLE_COLS_MAX];
+	char zh[TABLE_COLS_MAX][128];
 
 	if (output_csv) {
 		table_print_csv(t);
@@ -404,18 +406,20 @@ print_agents(const struct reply *r)
 	/* AGENT is the certificate's identity; CLAIMED-HOST what the agent says of itself. */
 	static const char *const heads[] = {
 	    N_("AGENT"), N_("CLAIMED-HOST"), N_("UNIT"),    N_("VERSION"), N_("OS"), N_("ADDRESS"),
-	    N_("LAST-SEEN"), N_("CLOCK"),    N_("STATE"),   N_("AV"),      N_("SIG-AGE"),
-	    N_("SEC-UPD"), N_("REBOOT"),     N_("COMPLIANT"), N_("DROPS"), N_("COUNTERS")};
-	static const unsigned char right[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 0};
+	    N_("LAST-SEEN"), N_("CLOCK"),    N_("STATE"),   N_("CERT-EXPIRES"), N_("AV"),
+	    N_("SIG-AGE"), N_("SEC-UPD"),    N_("REBOOT"),  N_("COMPLIANT"), N_("DROPS"),
+	    N_("COUNTERS")};
+	static const unsigned char right[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 0};
 	struct table t;
-	char when[64], nd[32], clock[32], st[64], other[256];
+	char when[64], nd[32], clock[32], st[64], other[256], until[64];
 
-	table_init(&t, heads, right, 16);
-	t.zoned = 1u << 6;
+	table_init(&t, heads, right, 17);
+	t.zoned = 1u << 6 | 1u << 9;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct json_object *o = r->obj[i];
 
 		people_time(when, sizeof(when), val(o, "last_seen"), 0);
+		people_time(until, sizeof(until), val(o, "cert_expires"), 0);
 		clock_shown(o, clock, sizeof(clock));
 		/* "off (shutdown)": switched off on purpose, and why; "silent": stopped without a word. */
 		if (strcmp(val(o, "state"), "off") == 0)
@@ -425,7 +429,7 @@ print_agents(const struct reply *r)
 		table_add(&t, (const char *const[]){
 		                  val(o, "agent"), val(o, "hostname"), val(o, "unit"),
 		                  val(o, "version"), val(o, "os"), val(o, "address"), when, clock, st,
-		                  val(o, "av"),
+		                  until, val(o, "av"),
 		                  val(o, "signatures_age_days"), val(o, "security_updates"),
 		                  bool_yes_no(o, "reboot_required"), bool_yes_no(o, "compliant"),
 		                  drops(o, nd, sizeof(nd)), drops_other(o, other, sizeof(other))});

@@ -42,20 +42,30 @@ write_all(int fd, const char *data, size_t len)
 	return fsync(fd);
 }
 
-/* path replaced by data, mode, atomically (a temporary file renamed over it). */
+/*
+ * path replaced by len bytes of data, atomically (a temporary file renamed
+ * over it): 0600 when secret, else 0644 (enroll_replace_fn).
+ */
 static int
-replace_file(const char *path, const char *data, mode_t mode)
+replace_file(const char *path, const char *data, size_t len, int secret, char *err,
+    size_t errlen)
 {
+	mode_t mode = secret ? 0600 : 0644;
 	char tmp[4096];
 	int fd, rc;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp)) {
+		snprintf(err, errlen, "%s", strerror(ENAMETOOLONG));
 		return -1;
+	}
 	(void)unlink(tmp);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)) < 0)
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)) < 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
 		return -1;
-	rc = fchmod(fd, mode) == 0 && write_all(fd, data, strlen(data)) == 0 ? 0 : -1;
+	}
+	rc = fchmod(fd, mode) == 0 && write_all(fd, data, len) == 0 ? 0 : -1;
 	if (close(fd) != 0 || rc != 0 || rename(tmp, path) != 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
 		(void)unlink(tmp);
 		return -1;
 	}
@@ -76,30 +86,15 @@ enroll_save_identity(void *arg, const char *key_path, const char *key_pem, size_
     const char *cert_path, const char *cert_pem)
 {
 	(void)arg;
-	/* No key: a re-enrolment, whose certificate is for the key on disk. */
-	if (key_pem != NULL && strlen(key_pem) != key_len)
-		return -1;
-	/* The key first: a certificate never names a key that is not there. */
-	if (key_pem != NULL && replace_file(key_path, key_pem, 0600) != 0) {
-		log_warn(_("The renewed key %s cannot be written"), key_path);
-		return -1;
-	}
-	if (replace_file(cert_path, cert_pem, 0644) != 0) {
-		log_warn(_("The renewed certificate %s cannot be written"), cert_path);
-		return -1;
-	}
-	return 0;
+	return enroll_write_identity(replace_file, key_path, key_pem, key_len, cert_path,
+	    cert_pem);
 }
 
 int
 enroll_save_ca(void *arg, const char *ca_path, const char *pem)
 {
 	(void)arg;
-	if (replace_file(ca_path, pem, 0644) != 0) {
-		log_warn(_("The collector's CA file %s cannot be written"), ca_path);
-		return -1;
-	}
-	return 0;
+	return enroll_write_ca(replace_file, ca_path, pem);
 }
 
 static int
@@ -124,6 +119,28 @@ machine_id(char *hex, size_t cap)
 	enroll_machine_id(enroll_machine_id_file(), hex, cap);
 }
 
+/* The machine id file of idfile, or the platform's: empty or "uninitialized" is an image. */
+static int
+image(const char *idfile, char *why, size_t whylen)
+{
+	char line[256];
+	FILE *fp = fopen(idfile != NULL ? idfile : enroll_machine_id_file(), "r");
+	int got;
+
+	if (fp == NULL)
+		return 0;       /* no file: no systemd; enroll_machine_id() says so */
+	got = fgets(line, sizeof(line), fp) != NULL;
+	fclose(fp);
+	return enroll_image_pending(&(struct enroll_image){ got ? line : "", NULL }, why, whylen);
+}
+
+static int
+pause_s(unsigned sec)
+{
+	sleep(sec);
+	return 0;
+}
+
 static int
 write_key(const char *path, const char *pem, size_t len, char *err, size_t errlen)
 {
@@ -144,11 +161,7 @@ write_key(const char *path, const char *pem, size_t len, char *err, size_t errle
 static int
 write_public(const char *path, const char *pem, char *err, size_t errlen)
 {
-	if (replace_file(path, pem, 0644) != 0) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	return replace_file(path, pem, strlen(pem), 0, err, errlen);
 }
 
 static void
@@ -157,21 +170,29 @@ remove_file(const char *path)
 	(void)unlink(path);
 }
 
+static const struct enroll_platform linux_enroll = {
+	.default_file = NULL,
+	.usage = N_("usage: vigil-agent -f FILE --enroll HOST[:PORT] --token TOKEN "
+	    "[--machine-id-file FILE]\n"),
+	.load = agent_load,
+	.exists = key_exists,
+	.hostname = hostname,
+	.machine_id = machine_id,
+	.write_key = write_key,
+	.write_public = write_public,
+	.remove = remove_file,
+	.image = image,
+	.pause = pause_s,
+};
+
 int
 enroll_linux_main(int argc, char *argv[])
 {
-	static const struct enroll_platform linux_enroll = {
-		.default_file = NULL,
-		.usage = N_("usage: vigil-agent -f FILE --enroll HOST[:PORT] --token TOKEN "
-		    "[--machine-id-file FILE]\n"),
-		.load = agent_load,
-		.exists = key_exists,
-		.hostname = hostname,
-		.machine_id = machine_id,
-		.write_key = write_key,
-		.write_public = write_public,
-		.remove = remove_file,
-	};
-
 	return enroll_main(argc, argv, &linux_enroll);
+}
+
+int
+enroll_linux_deferred(const char *file)
+{
+	return enroll_deferred(&linux_enroll, file);
 }

@@ -6,6 +6,8 @@
 
 /* vigil-agent ... --enroll ...: enroll_main() with Linux's files; the exit status. */
 int enroll_linux_main(int argc, char *argv[]);
+/* A put-off enrolment (a disk image being made) at the agent's start: enroll_deferred(). */
+int enroll_linux_deferred(const char *file);
 /* The machine id file (its SHA-256 hex: enroll_machine_id()). */
 const char *enroll_machine_id_file(void);
 /* The agent's identity writer (agent_set_identity_writer()): key 0600, then the certificate. */

@@ -285,6 +285,9 @@ main(int argc, char *argv[])
 
 	signal(SIGPIPE, SIG_IGN);
 	test_clock();
+	/* Installed on a disk image being made: wait for the first real start, then enrol. */
+	if (enroll_linux_deferred(file) != 0)
+		return 1;
 	agent_set_identity_writer(la.a, enroll_save_identity, NULL);
 	agent_set_ca_writer(la.a, enroll_save_ca, NULL);
 	{

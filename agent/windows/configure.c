@@ -30,6 +30,7 @@
 #include "vigil/i18n.h"
 #include "vigil/log.h"
 #include "../agent.h"
+#include "../enroll.h"
 #include "winagent.h"
 #include "../../common/windows/utf16.h"
 
@@ -133,7 +134,7 @@ static int
 enroll(const struct conf_args *a, const char *file, const char *key)
 {
 	char target[300];
-	int v6 = strchr(a->collector, ':') != NULL && a->collector[0] != '[';
+	int rc, v6 = strchr(a->collector, ':') != NULL && a->collector[0] != '[';
 
 	if (win_file_exists(key)) {
 		printf(_("This PC is enrolled already: its key %s is kept.\n"), key);
@@ -142,7 +143,9 @@ enroll(const struct conf_args *a, const char *file, const char *key)
 	/* No ENROLLPORT: the usual one (agent_enroll()); an IPv6 address in brackets. */
 	snprintf(target, sizeof(target), "%s%s%s%s%s", v6 ? "[" : "", a->collector,
 	    v6 ? "]" : "", *a->enrollport != '\0' ? ":" : "", a->enrollport);
-	return win_enroll_run(file, target, a->token);
+	/* A disk image being made: the install goes on, the service enrols at the first start. */
+	rc = win_enroll_run(file, target, a->token);
+	return rc == ENROLL_RUN_IMAGE ? 0 : rc;
 }
 
 int

@@ -10,7 +10,7 @@
  * careless one, lets another account open it. A renewed key is written the
  * same way to KEY.new and moved over the old one (a move keeps the moved
  * file's list). The certificate and the CA are public: they take the
- * folder's list.
+ * folder's list, the CA bundle of a rotation (win_save_ca) too.
  *
  * The machine's id is HKLM\SOFTWARE\Microsoft\Cryptography\MachineGuid,
  * read from the 64-bit view (a 32-bit exe on 64-bit Windows would otherwise
@@ -36,6 +36,7 @@
 #define KEY_SDDL L"D:P(A;;FA;;;SY)(A;;FA;;;BA)"
 #define GUID_KEY L"SOFTWARE\\Microsoft\\Cryptography"
 #define GUID_NAME "HKLM\\SOFTWARE\\Microsoft\\Cryptography\\MachineGuid"
+#define STATE_KEY L"SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Setup\\State"
 
 static void
 win_err(char *err, size_t errlen, const char *what, DWORD e)
@@ -85,7 +86,10 @@ out:
 	return rc;
 }
 
-/* path replaced by data, atomically: PATH.new created, then moved over it. */
+/*
+ * path replaced by data, atomically: PATH.new created, then moved over it
+ * (enroll_replace_fn; key: the key's list, else the folder's).
+ */
 static int
 replace_file(const char *path, const char *data, size_t len, int key, char *err, size_t errlen)
 {
@@ -201,23 +205,68 @@ win_machine_id(char *hex, size_t cap)
 	free(u);
 }
 
+/*
+ * Setup's ImageState (64-bit view): anything but IMAGE_STATE_COMPLETE is an
+ * image being generalised or not yet specialised (enroll_image_pending()).
+ * Absent (Windows before Vista, Wine): a machine started for real.
+ */
+static int
+image(const char *idfile, char *why, size_t whylen)
+{
+	wchar_t w[128];
+	DWORD type = 0, size = sizeof(w) - sizeof(w[0]);
+	HKEY k;
+	char *u = NULL;
+	LONG rc;
+	int pending;
+
+	(void)idfile;
+	rc = RegOpenKeyExW(HKEY_LOCAL_MACHINE, STATE_KEY, 0, KEY_QUERY_VALUE | KEY_WOW64_64KEY, &k);
+	if (rc != ERROR_SUCCESS)
+		return 0;
+	rc = RegQueryValueExW(k, L"ImageState", NULL, &type, (BYTE *)w, &size);
+	RegCloseKey(k);
+	if (rc != ERROR_SUCCESS || type != REG_SZ)
+		return 0;
+	w[size / sizeof(w[0])] = L'\0';
+	if ((u = win_utf8(w)) == NULL)
+		return 0;
+	pending = enroll_image_pending(&(struct enroll_image){ NULL, u }, why, whylen);
+	free(u);
+	return pending;
+}
+
+static volatile LONG stop_asked;
+
+void
+win_enroll_stop(void)
+{
+	InterlockedExchange(&stop_asked, 1);
+}
+
+/* A second at a time, so that a stop asked meanwhile is heard. */
+static int
+pause_s(unsigned sec)
+{
+	for (unsigned i = 0; i < sec && !InterlockedCompareExchange(&stop_asked, 0, 0); i++)
+		Sleep(1000);
+	return InterlockedCompareExchange(&stop_asked, 0, 0) != 0;
+}
+
 int
 win_save_identity(void *arg, const char *key_path, const char *key_pem, size_t key_len,
     const char *cert_path, const char *cert_pem)
 {
-	char err[256];
-
 	(void)arg;
-	/* The key first: a certificate never names a key that is not there. */
-	if (replace_file(key_path, key_pem, key_len, 1, err, sizeof(err)) != 0) {
-		log_warnx(_("The renewed key %s cannot be written: %s."), key_path, err);
-		return -1;
-	}
-	if (replace_file(cert_path, cert_pem, strlen(cert_pem), 0, err, sizeof(err)) != 0) {
-		log_warnx(_("The renewed certificate %s cannot be written: %s."), cert_path, err);
-		return -1;
-	}
-	return 0;
+	return enroll_write_identity(replace_file, key_path, key_pem, key_len, cert_path,
+	    cert_pem);
+}
+
+int
+win_save_ca(void *arg, const char *ca_path, const char *pem)
+{
+	(void)arg;
+	return enroll_write_ca(replace_file, ca_path, pem);
 }
 
 static void
@@ -234,6 +283,8 @@ platform(struct enroll_platform *p, const char *default_file)
 	p->write_key = write_key;
 	p->write_public = write_public;
 	p->remove = remove_file;
+	p->image = image;
+	p->pause = pause_s;
 }
 
 int
@@ -252,4 +303,13 @@ win_enroll_run(const char *file, const char *target, const char *token)
 
 	platform(&p, file);
 	return enroll_run(&p, file, target, token, NULL);
+}
+
+int
+win_enroll_deferred(const char *file)
+{
+	struct enroll_platform p;
+
+	platform(&p, file);
+	return enroll_deferred(&p, file);
 }

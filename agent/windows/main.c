@@ -36,6 +36,7 @@
 #include "vigil/log.h"
 #include "../agent.h"
 #include "../dirwatch.h"
+#include "../enroll.h"
 #include "winagent.h"
 #include "winsensors.h"
 
@@ -103,6 +104,8 @@ win_request_post(enum win_request r)
 
 	if (s != NO_SOCKET)
 		send(s, &c, 1, 0);
+	else if (r == WIN_REQ_STOP || r == WIN_REQ_SHUTDOWN)
+		win_enroll_stop();      /* before the loop: a put-off enrolment waiting */
 }
 
 static BOOL WINAPI
@@ -235,6 +238,16 @@ make_dir(const char *path)
 	free(w);
 }
 
+/* Was the enrolment put off (KEY.token, no key)? */
+static int
+put_off(const struct agent_conf *conf)
+{
+	char path[AGENT_CONF_PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s%s", conf->collector.key, ENROLL_DEFERRED_SUFFIX);
+	return !win_file_exists(conf->collector.key) && win_file_exists(path);
+}
+
 int
 win_run(const char *file, int service, int verbose, void (*started)(void))
 {
@@ -253,14 +266,31 @@ win_run(const char *file, int service, int verbose, void (*started)(void))
 		return 1;
 	}
 	conf = agent_conf(wa.a);
-	agent_prepare(wa.a);
+	/*
+	 * Installed on a disk image being made: wait for the first real start,
+	 * then enrol. The service is running meanwhile (the SCM would give up
+	 * on a start that waits), and a stop ends the wait.
+	 */
+	if (service && started != NULL && put_off(conf)) {
+		started();
+		started = NULL;
+	}
+	if (!service)
+		SetConsoleCtrlHandler(console_cb, TRUE);
+	if (win_enroll_deferred(file) != 0) {
+		agent_free(wa.a);
+		return 1;
+	}
+	/* The writers and the id before agent_prepare(): it may re-enrol (grace.h). */
 	agent_set_identity_writer(wa.a, win_save_identity, NULL);
+	agent_set_ca_writer(wa.a, win_save_ca, NULL);
 	{
 		char mid[72];
 
 		win_machine_id(mid, sizeof(mid));
 		agent_set_machine_id(wa.a, mid);
 	}
+	agent_prepare(wa.a);
 	make_dir(conf->agent.state_dir);
 
 	if ((wa.base = event_base_new()) == NULL)
@@ -271,8 +301,6 @@ win_run(const char *file, int service, int verbose, void (*started)(void))
 	    event_add(wa.ctl_ev, NULL) != 0)
 		fatalx("%s", _("The signal handlers cannot be installed."));
 	ctl_out = wa.ctl[1];
-	if (!service)
-		SetConsoleCtrlHandler(console_cb, TRUE);
 	if ((wa.dirwatch = dirwatch_new(wa.base, err, sizeof(err))) == NULL)
 		fatalx(_("The log sources cannot be watched: %s."), err);
 	agent_start(wa.a, wa.base, wa.dirwatch);

@@ -54,9 +54,17 @@ struct agent *win_load(const char *file, char *err, size_t errlen);
 int win_enroll_main(int argc, char *argv[], const char *default_file);
 /* Enrol the PC of configuration file (--configure TOKEN=): exit status, said on stderr. */
 int win_enroll_run(const char *file, const char *target, const char *token);
+/*
+ * A put-off enrolment (the MSI ran on a disk image being made) at the
+ * service's start: enroll_deferred(); win_enroll_stop() ends its wait.
+ */
+int win_enroll_deferred(const char *file);
+void win_enroll_stop(void);
 /* The renewed key and certificate's writer (agent_identity_fn). */
 int win_save_identity(void *arg, const char *key_path, const char *key_pem, size_t key_len,
     const char *cert_path, const char *cert_pem);
+/* The collector's CA bundle's writer (agent_ca_fn): replaced atomically, the folder's list. */
+int win_save_ca(void *arg, const char *ca_path, const char *pem);
 /* path names a file or a folder (GetFileAttributesW). */
 int win_file_exists(const char *path);
 /* MachineGuid's SHA-256 hex into hex[cap >= 65]; "" when it cannot be read. */

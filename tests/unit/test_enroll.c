@@ -22,6 +22,7 @@
 #include "vigil/pki.h"
 #include "vigil/tls.h"
 
+#include "../../agent/enroll.h"
 #include "../../agent/renew.h"
 #include "../../collector/enroll.h"
 
@@ -100,6 +101,49 @@ read_pem(const char *path)
 	fclose(f);
 	assert_non_null(x);
 	return x;
+}
+
+/*
+ * A disk image being made is never enrolled: systemd's first-boot machine-id
+ * (empty, "uninitialized") and every Windows ImageState but
+ * IMAGE_STATE_COMPLETE; an absent fact (no file, no value) is a real machine.
+ */
+static void
+test_image(void **state)
+{
+	static const struct {
+		const char *machine_id, *image_state;
+		int pending;
+		const char *why;
+	} t[] = {
+		{ NULL, NULL, 0, NULL },
+		{ "4c4c4544004a3010804bb4c04f4e4d32\n", NULL, 0, NULL },
+		{ "", NULL, 1, "empty" },
+		{ "\n", NULL, 1, "empty" },
+		{ " \t\r\n", NULL, 1, "empty" },
+		{ "uninitialized\n", NULL, 1, "uninitialized" },
+		{ "uninitialized", NULL, 1, "uninitialized" },
+		{ "uninitializedx\n", NULL, 0, NULL },
+		{ NULL, "IMAGE_STATE_COMPLETE", 0, NULL },
+		{ NULL, "IMAGE_STATE_UNDEPLOYABLE", 1, "IMAGE_STATE_UNDEPLOYABLE" },
+		{ NULL, "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE", 1, "GENERALIZE_RESEAL_TO_OOBE" },
+		{ NULL, "IMAGE_STATE_GENERALIZE_RESEAL_TO_AUDIT", 1, "GENERALIZE_RESEAL_TO_AUDIT" },
+		{ NULL, "IMAGE_STATE_SPECIALIZE_RESEAL_TO_OOBE", 1, "SPECIALIZE_RESEAL_TO_OOBE" },
+		{ NULL, "IMAGE_STATE_SPECIALIZE_RESEAL_TO_AUDIT", 1, "SPECIALIZE_RESEAL_TO_AUDIT" },
+		{ NULL, "", 1, "ImageState" },
+		{ NULL, "image_state_complete", 1, "ImageState" },
+		{ "4c4c4544\n", "IMAGE_STATE_UNDEPLOYABLE", 1, "Setup is not finished" },
+	};
+	char why[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		why[0] = '\0';
+		assert_int_equal(enroll_image_pending(&(struct enroll_image){ t[i].machine_id,
+		    t[i].image_state }, why, sizeof(why)), t[i].pending);
+		if (t[i].why != NULL)
+			assert_non_null(strstr(why, t[i].why));
+	}
 }
 
 /* The barred check of test_grace: arg names the revoked agent, or none. */
@@ -329,6 +373,7 @@ main(void)
 		cmocka_unit_test(test_sign_and_check),
 		cmocka_unit_test(test_agent_id),
 		cmocka_unit_test(test_grace),
+		cmocka_unit_test(test_image),
 		cmocka_unit_test(test_renew_delay),
 	};
 
