@@ -33,7 +33,8 @@ neigh_add(struct neigh_list *l, const char *ip, const unsigned char *mac, size_t
 	snprintf(e.ip, sizeof(e.ip), "%s", ip);
 	if (ifname == NULL)
 		ifname = "";
-	text_escape(e.ifname, sizeof(e.ifname), ifname, strnlen(ifname, WIRE_MAX_IFNAME));
+	/* Valid UTF-8 for the wire; control characters are escaped where people read them. */
+	text_utf8_clean(e.ifname, sizeof(e.ifname), ifname, strnlen(ifname, WIRE_MAX_IFNAME));
 	for (size_t i = 0; i < l->n; i++)
 		if (strcmp(l->e[i].mac, e.mac) == 0 && strcmp(l->e[i].ip, e.ip) == 0)
 			return 0;

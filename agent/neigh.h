@@ -24,7 +24,7 @@
 struct neigh_entry {
 	char mac[MAC_STR_LEN + 1];
 	char ip[WIRE_MAX_IP + 1];
-	char ifname[WIRE_MAX_IFNAME + 1];   /* escaped (text_escape()) */
+	char ifname[WIRE_MAX_IFNAME + 1];   /* valid UTF-8 (text_utf8_clean()) */
 };
 
 struct neigh_list {
@@ -42,7 +42,7 @@ void neigh_reset(struct neigh_list *l);
 /*
  * One complete neighbour: its address as text, its link-layer address
  * (maclen bytes: only 6-byte host MACs are kept), the interface's name as
- * the system gave it (any bytes; escaped here). 0 added, 1 not a host MAC
+ * the system gave it (any bytes; invalid UTF-8 replaced here). 0 added, 1 not a host MAC
  * (skipped), 2 cut (the list is full; counted). An entry seen twice (one
  * MAC and address on two tables) is kept once.
  */

@@ -644,7 +644,7 @@ print_compliance(const struct reply *r)
 			       "MAC marks one not a PC; * a made-up MAC):"));
 		table_print(&h);
 		if (more != NULL && count != NULL && strcmp(more, count) != 0 && !output_csv)
-			printf(_("%s hosts listed of %s; vigilctl --json compliance lists as many.\n"),
+			printf(_("%s of %s hosts listed: the most recently seen of each unit.\n"),
 			       more, count);
 	}
 	table_free(&u);
