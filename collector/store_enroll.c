@@ -25,6 +25,7 @@
 #include <sqlite3.h>
 
 #include "vigil/err.h"
+#include "vigil/mac.h"
 
 #include "store_int.h"
 
@@ -65,7 +66,14 @@ static const char schema[] =
     "  unit_id INTEGER NOT NULL,"
     "  name TEXT NOT NULL,"
     "  mac TEXT NOT NULL DEFAULT '',"
-    "  PRIMARY KEY (unit_id, name));";
+    "  PRIMARY KEY (unit_id, name));"
+    /*
+     * MACs in mac.h's one form (imports before issue 15's neighbours kept
+     * them as written: "AA-BB-..."), looked up by the unknown-host query.
+     */
+    "UPDATE inventory_pcs SET mac = lower(replace(mac, '-', ':'))"
+    "  WHERE mac <> lower(replace(mac, '-', ':'));"
+    "CREATE INDEX IF NOT EXISTS inventory_pcs_mac ON inventory_pcs(mac);";
 
 /* ---- the public calls -------------------------------------------------------- */
 
@@ -565,7 +573,12 @@ en_inventory_pc(struct store *base, int64_t unit_id, const char *name, const cha
 {
 	struct sqlstore *st = sq_of(base);
 	sqlite3_stmt *s;
+	char canon[MAC_STR_LEN + 1];
 	int rc;
+
+	/* In one form, for the unknown-host query; what is no MAC is kept as written. */
+	if (mac != NULL && mac_normalize(mac, canon) == 0)
+		mac = canon;
 
 	if ((rc = sq_txn_begin(st)) != 0)
 		return rc;
@@ -726,8 +739,8 @@ en_agent_unit(struct store *base, const char *agent, int64_t now_us, int64_t *un
 
 /*
  * The latest sighting of each MAC (ties: one row), unless the MAC is an
- * agent's own, on an inventory list (written "AA-BB-..." or any case before
- * imports were normalised), or marked "not a PC".
+ * agent's own, on an inventory list (normalised by en_init() and
+ * cmd_inventory_pc()), or marked "not a PC".
  */
 static int
 en_unknown_hosts(struct store *base, const char *unit, store_unknown_host_fn fn, void *arg)
@@ -740,8 +753,7 @@ en_unknown_hosts(struct store *base, const char *unit, store_unknown_host_fn fn,
 	    " WHERE n.last_us = (SELECT max(y.last_us) FROM neighbours y WHERE y.mac = n.mac)"
 	    " AND (?1 IS NULL OR a.unit = ?1)"
 	    " AND NOT EXISTS (SELECT 1 FROM agent_macs m WHERE m.mac = n.mac)"
-	    " AND NOT EXISTS (SELECT 1 FROM inventory_pcs p"
-	    "   WHERE lower(replace(p.mac, '-', ':')) = n.mac)"
+	    " AND NOT EXISTS (SELECT 1 FROM inventory_pcs p WHERE p.mac = n.mac)"
 	    " AND NOT EXISTS (SELECT 1 FROM mac_ignores g WHERE g.mac = n.mac)"
 	    " GROUP BY n.mac ORDER BY a.unit, n.last_us DESC, n.mac");
 	struct store_unknown_host h;

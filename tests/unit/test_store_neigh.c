@@ -187,6 +187,17 @@ test_unknown_hosts(void **state)
 	    VIGIL_ERR_NOTFOUND);
 	assert_int_equal(unknown(fx->st, NULL).n, 1);
 
+	/* A list imported before MACs were normalised is normalised at the next start. */
+	raw_sql(fx->path, "INSERT INTO inventory_pcs (unit_id, name, mac) VALUES (1, 'old', "
+	    "'00-11-22-33-44-55')");
+	assert_int_equal(unknown(fx->st, NULL).n, 1);
+	assert_int_equal(store_enroll_init(fx->st), 0);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM inventory_pcs WHERE mac = '"
+	    MAC_ROUTER "'"), 1);
+	assert_int_equal(unknown(fx->st, NULL).n, 0);
+	raw_sql(fx->path, "DELETE FROM inventory_pcs WHERE name = 'old'");
+	assert_int_equal(unknown(fx->st, NULL).n, 1);
+
 	/* Not seen for 30 days: gone at the agent's next report. */
 	report(fx->st, "pc-01", T0 + 31 * DAY, MAC_OWN1, 1, 1, later);
 	assert_int_equal(unknown(fx->st, NULL).n, 0);
