@@ -27,6 +27,7 @@
 #include "grace.h"
 #include "tlsclock.h"
 #include "matcher.h"
+#include "neigh.h"
 #include "posture.h"
 #include "sensor.h"
 #include "spool.h"
@@ -82,6 +83,9 @@ struct agent {
 	int started;
 	int stopping;            /* asked to exit: after the goodbye */
 	int saying_bye;          /* a goodbye is under way */
+	struct neigh_list *net;  /* the network report (neigh.h); NULL until the first */
+	uint64_t net_cut;        /* neighbours past the report's cap, ever */
+	char net_down[SENSOR_MAX_REASON];   /* why the neighbour table cannot be read; "" */
 	/*
 	 * Last: the loader touches only what a section uses, so the pages of
 	 * the unused table entries (most of its 150 kB) are never resident.
@@ -244,6 +248,38 @@ sensor_report_cb(void *arg, struct sensor_report *r)
 	struct agent *a = arg;
 
 	sensors_report(a->sensors, r);
+	if (a->net_down[0] != '\0')
+		sensor_report_unavailable(r, "network", a->net_down);
+	if (a->net_cut > 0)
+		sensor_report_counter(r, "network.neighbours_cut", a->net_cut);
+}
+
+/*
+ * The network report (neigh.h), when the uplink says it is due: own MACs
+ * always, the neighbour table when [network] neighbours is on. A table that
+ * cannot be read is said once in the log and in each heartbeat until it can.
+ */
+static const struct neigh_list *
+network_cb(void *arg)
+{
+	struct agent *a = arg;
+	char why[SENSOR_MAX_REASON];
+
+	if (a->net == NULL && (a->net = malloc(sizeof(*a->net))) == NULL)
+		return NULL;
+	why[0] = '\0';
+	if (platform_network(a->net, a->conf.network.neighbours, why, sizeof(why)) != 0) {
+		if (a->net_down[0] == '\0')
+			log_warnx(_("The neighbour table cannot be read; the PC's own MAC addresses "
+			    "are still reported: %s."), why);
+		snprintf(a->net_down, sizeof(a->net_down), "%s", why);
+	} else
+		a->net_down[0] = '\0';
+	if (a->net->cut > 0 && a->net_cut == 0)
+		log_warnx(_("More than %d neighbours on this PC's networks: the report is cut, "
+		    "and the cut counted (network.neighbours_cut)."), NEIGH_MAX);
+	a->net_cut += a->net->cut;
+	return a->net;
 }
 
 static uint64_t
@@ -662,6 +698,8 @@ uplink_options(struct agent *a, struct uplink_opts *uo)
 	uo->ca_bundle = ca_bundle_cb;
 	uo->arg = a;
 	uo->posture = a->posture;
+	uo->network = network_cb;
+	uo->network_interval_ms = (uint64_t)a->conf.network.report_interval;
 }
 
 void
@@ -757,6 +795,7 @@ agent_free(struct agent *a)
 	spool_free(a->spool);
 	renew_free(a->renew);
 	free(a->ca_saved);
+	free(a->net);
 	if (a->ctx != NULL)
 		SSL_CTX_free(a->ctx);
 	free(a);

@@ -35,6 +35,9 @@
 #define WIN(f) offsetof(struct agent_conf_windows, f), \
 	sizeof(((struct agent_conf_windows *)0)->f)
 
+#define NET(f) offsetof(struct agent_conf_network, f), \
+	sizeof(((struct agent_conf_network *)0)->f)
+
 #define EL(f) offsetof(struct agent_conf_eventlog, f), \
 	sizeof(((struct agent_conf_eventlog *)0)->f)
 
@@ -193,6 +196,20 @@ static const struct cfg_key eventlog_keys[] = {
 	{ NULL },
 };
 
+/*
+ * [network]: the PC's own MAC addresses always go with the report (they are
+ * the PC's, like its host name); the neighbours are other people's devices,
+ * so they are off until the operator turns them on, on one or two PCs of
+ * each office network: that is enough to see every device on it.
+ */
+static const struct cfg_key network_keys[] = {
+	{ "neighbours", CFG_BOOL, "no", 0, 0, NET(neighbours), 0,
+	    "Report the other devices this PC sees on its network (MAC, address, interface)." },
+	{ "report_interval", CFG_DURATION, "10m", SEC, 86400 * SEC, NET(report_interval), 0,
+	    "How often the MAC addresses (and the neighbours) are sent, besides each connection." },
+	{ NULL },
+};
+
 static void *
 journal_add(void *conf, const char *label)
 {
@@ -254,6 +271,7 @@ const struct cfg_section agent_conf_sections[] = {
 	{ "usb", 0, usb_keys, offsetof(struct agent_conf, usb), NULL, NULL, 0 },
 	{ "windows", 0, windows_keys, offsetof(struct agent_conf, windows), NULL, NULL, 0 },
 	{ "eventlog", 0, eventlog_keys, offsetof(struct agent_conf, eventlog), NULL, NULL, 0 },
+	{ "network", 0, network_keys, offsetof(struct agent_conf, network), NULL, NULL, 0 },
 	{ NULL },
 };
 

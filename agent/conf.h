@@ -104,6 +104,12 @@ struct agent_conf_eventlog {
 	long long backlog;                   /* ms read back on a channel's first run; 0: none */
 };
 
+/* [network]: what the agent sees of its network segment (agent/neigh.c, issue 15). */
+struct agent_conf_network {
+	int neighbours;                      /* report the neighbour table (ARP, IPv6 ND) */
+	long long report_interval;           /* milliseconds */
+};
+
 struct agent_conf {
 	struct agent_conf_agent agent;
 	struct agent_conf_collector collector;
@@ -114,6 +120,7 @@ struct agent_conf {
 	struct agent_conf_usb usb;
 	struct agent_conf_windows windows;
 	struct agent_conf_eventlog eventlog;
+	struct agent_conf_network network;
 	/*
 	 * The tables come last: the loader zeroes what is before them and each
 	 * entry as its section appears, so the pages of unused entries (most of

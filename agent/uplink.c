@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,7 @@
 #include "vigil/wire.h"
 #include "vigil/clock.h"
 #include "agent.h"
+#include "neigh.h"
 #include "platform.h"
 #include "sensor.h"
 #include "spool.h"
@@ -96,6 +98,7 @@ struct uplink {
 	uint64_t inflight[UPLINK_MAX_WINDOW];   /* last seq of each unacknowledged batch */
 	size_t infirst, ninflight;
 	struct tlsclock clock;     /* the collector's time, for its certificate's dates */
+	int64_t network_sent_us;   /* our clock; 0: not yet on this session */
 };
 
 static void uplink_connect(struct uplink *u);
@@ -258,6 +261,70 @@ uplink_hello(struct uplink *u)
 	    u->address, u->o.port, (unsigned long long)h.spool_high_seq);
 }
 
+/*
+ * The network report, when it is due: hb->network points into the arrays
+ * allocated here (freed with network_free()). NULL arrays: nothing to send.
+ */
+struct network_wire {
+	Vigil__V1__NetworkReport r;
+	Vigil__V1__Neighbour *e;
+	Vigil__V1__Neighbour **ep;
+	char **own;
+};
+
+static void
+network_free(struct network_wire *nw)
+{
+	free(nw->e);
+	free(nw->ep);
+	free(nw->own);
+}
+
+static int
+network_due(struct uplink *u, int64_t now_us)
+{
+	if (u->o.network == NULL)
+		return 0;
+	if (u->network_sent_us == 0 || now_us < u->network_sent_us)
+		return 1;
+	return (uint64_t)(now_us - u->network_sent_us) >= u->o.network_interval_ms * 1000;
+}
+
+static Vigil__V1__NetworkReport *
+network_wire(struct uplink *u, struct network_wire *nw, int64_t now_us)
+{
+	const struct neigh_list *l;
+	size_t i;
+
+	memset(nw, 0, sizeof(*nw));
+	if (!network_due(u, now_us) || (l = u->o.network(u->o.arg)) == NULL)
+		return NULL;
+	vigil__v1__network_report__init(&nw->r);
+	if ((nw->e = calloc(l->n + 1, sizeof(*nw->e))) == NULL ||
+	    (nw->ep = calloc(l->n + 1, sizeof(*nw->ep))) == NULL ||
+	    (nw->own = calloc(l->nown + 1, sizeof(*nw->own))) == NULL) {
+		network_free(nw);
+		return NULL;
+	}
+	for (i = 0; i < l->n; i++) {
+		vigil__v1__neighbour__init(&nw->e[i]);
+		/* protobuf-c's fields are not const; packing only reads them. */
+		nw->e[i].mac = (char *)(uintptr_t)l->e[i].mac;
+		nw->e[i].ip = (char *)(uintptr_t)l->e[i].ip;
+		nw->e[i].ifname = (char *)(uintptr_t)l->e[i].ifname;
+		nw->ep[i] = &nw->e[i];
+	}
+	for (i = 0; i < l->nown; i++)
+		nw->own[i] = (char *)(uintptr_t)l->own[i];
+	nw->r.n_neighbours = l->n;
+	nw->r.neighbours = l->n > 0 ? nw->ep : NULL;
+	nw->r.n_own_macs = l->nown;
+	nw->r.own_macs = l->nown > 0 ? nw->own : NULL;
+	nw->r.neighbours_read = l->read != 0;
+	u->network_sent_us = now_us != 0 ? now_us : 1;
+	return &nw->r;
+}
+
 static void
 heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -267,6 +334,7 @@ heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 	Vigil__V1__Posture pos;
 	char sigs[40] = "unknown";
 	struct sensor_report rep;
+	struct network_wire nw;
 	Vigil__V1__SensorDown down[SENSOR_MAX_UNAVAILABLE], *downp[SENSOR_MAX_UNAVAILABLE];
 	Vigil__V1__SensorCounter ctr[SENSOR_MAX_COUNTERS], *ctrp[SENSOR_MAX_COUNTERS];
 	size_t i;
@@ -275,6 +343,8 @@ heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 	if (u->state != UPLINK_READY)
 		return;
 	hb.time_us = clock_now_us();
+	/* First: reading the network may mark it unavailable in this very report. */
+	hb.network = network_wire(u, &nw, hb.time_us);
 	hb.spool_depth = spool_depth(u->spool);
 	hb.dropped = spool_dropped(u->spool);
 	hb.lines_truncated = u->o.lines_truncated != NULL ? u->o.lines_truncated(u->o.arg) : 0;
@@ -315,7 +385,12 @@ heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 		hb.posture = &pos;
 	f.msg_case = VIGIL__V1__FRAME__MSG_HEARTBEAT;
 	f.heartbeat = &hb;
-	if ((rc = uplink_send(u, &f)) != 0) {
+	rc = uplink_send(u, &f);
+	if (hb.network != NULL)
+		log_debug("Sent the network report: %zu own MACs, %zu neighbours.",
+		    hb.network->n_own_macs, hb.network->n_neighbours);
+	network_free(&nw);
+	if (rc != 0) {
 		uplink_fail(u, "a heartbeat cannot be sent (%s)", vigil_strerror(rc));
 		return;
 	}
@@ -442,6 +517,7 @@ uplink_welcome(struct uplink *u, const Vigil__V1__Welcome *w)
 
 	u->attempt = 0;
 	u->quiet = 0;
+	u->network_sent_us = 0;
 	u->state = UPLINK_READY;
 	log_info(_("Connected to the collector at %s:%d (version %s); it has stored events up "
 	    "to %llu, %llu wait in the spool."), u->address, u->o.port, w->collector_version,

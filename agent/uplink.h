@@ -21,6 +21,7 @@
 #include "posture.h"
 
 struct sensor_report;
+struct neigh_list;
 
 struct uplink_opts {
 	const char *address;          /* host name or IP literal */
@@ -64,6 +65,13 @@ struct uplink_opts {
 	 * learnt (0: unknown). The agent may re-enrol (grace.h) before the retry.
 	 */
 	void (*tls_failed)(void *arg, int expired_alert, int64_t collector_s);
+	/*
+	 * The network report (issue 15; may be NULL): asked for on the first
+	 * heartbeat of each session, then every network_interval_ms; returns
+	 * the list to send (borrowed until the next call), or NULL for none.
+	 */
+	const struct neigh_list *(*network)(void *arg);
+	uint64_t network_interval_ms;
 	/* The posture every heartbeat carries (NULL: none); borrowed. */
 	const struct posture *posture;
 };

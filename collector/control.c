@@ -67,6 +67,8 @@ static const struct ctl_cmd commands[] = {
 	{ "agent-retire", cmd_agent_retire },
 	{ "inventory-set", cmd_inventory_set },
 	{ "inventory-pc", cmd_inventory_pc },
+	{ "inventory-ignore", cmd_inventory_ignore },
+	{ "inventory-ignored", cmd_inventory_ignored },
 	{ "backup", cmd_backup },
 	{ "agent-reenroll", cmd_agent_reenroll },
 	/* the CA rotation: control_pki.c */

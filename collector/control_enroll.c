@@ -16,6 +16,7 @@
 
 #include "vigil/enroll.h"
 #include "vigil/err.h"
+#include "vigil/mac.h"
 #include "vigil/text.h"
 #include "vigil/tls.h"
 
@@ -299,7 +300,7 @@ cmd_inventory_pc(struct jw *w, const struct ctl_arg *args, size_t nargs, char *e
 	const char *unit, *name, *mac;
 	long long first = 0;
 	int64_t unit_id, now = clock_now_us();
-	char detail[512];
+	char detail[512], canon[MAC_STR_LEN + 1];
 
 	if (args_check(args, nargs, known, err, errlen) != 0 ||
 	    name_arg(args, nargs, "unit", &unit, err, errlen) != 0 ||
@@ -310,6 +311,14 @@ cmd_inventory_pc(struct jw *w, const struct ctl_arg *args, size_t nargs, char *e
 	if (unit == NULL || name == NULL) {
 		snprintf(err, errlen, "inventory-pc wants unit and name");
 		return -1;
+	}
+	/* One form, so that the agents' reports match it (mac.h). */
+	if (mac != NULL && mac[0] != '\0') {
+		if (mac_normalize(mac, canon) != 0) {
+			bad_arg(err, errlen, "mac", mac, "a MAC address (aa:bb:cc:dd:ee:ff)");
+			return -1;
+		}
+		mac = canon;
 	}
 	if (store_unit_ensure(c->store, unit, now, &unit_id) != 0 ||
 	    store_inventory_pc(c->store, unit_id, name, mac, (int)first, now) != 0) {

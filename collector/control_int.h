@@ -144,6 +144,13 @@ int cmd_inventory_set(struct jw *w, const struct ctl_arg *args, size_t nargs, ch
     size_t errlen);
 int cmd_inventory_pc(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
     size_t errlen);
+/* control_neigh.c: the network's neighbours (issue 15) */
+int cmd_inventory_ignore(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen);
+int cmd_inventory_ignored(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
+    size_t errlen);
+/* The unknown hosts of unit (NULL: all) as compliance lines; 0, or -1 (the store failed). */
+int compliance_unknown_hosts(struct jw *w, const char *unit);
 int cmd_agent_reenroll(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
     size_t errlen);
 int cmd_backup(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err, size_t errlen);

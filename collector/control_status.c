@@ -394,6 +394,10 @@ cmd_compliance(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err
 		else if (unit != NULL)
 			compliance_unit_line(&cw, unit);
 		evbuffer_add_buffer(w->out, cw.mw.out);
+		if (compliance_unknown_hosts(w, unit) != 0) {
+			snprintf(err, errlen, "the store cannot list the hosts seen on the network");
+			rc = -1;
+		}
 	} else if (cw.nomem)
 		snprintf(err, errlen, "out of memory");
 	else

@@ -233,6 +233,17 @@ session_posture(struct session *s, Vigil__V1__Frame *f, size_t bytes)
 	    sizeof(Vigil__V1__Posture) + 6 * MALLOC_OVERHEAD;
 
 	if (p != NULL) {
+		Vigil__V1__Heartbeat *was = p->frame->heartbeat, *now = f->heartbeat;
+
+		/* The network report goes every few minutes: a newer heartbeat without one keeps it. */
+		if (now->network == NULL && was->network != NULL) {
+			now->network = was->network;
+			was->network = NULL;
+			/* Its unpacked size, roughly: packed bytes and a struct per entry. */
+			cost += vigil__v1__network_report__get_packed_size(now->network) +
+			    now->network->n_neighbours * (sizeof(Vigil__V1__Neighbour) + 4 *
+			    MALLOC_OVERHEAD);
+		}
 		t->total_bytes -= p->bytes;
 		frame_free(p->frame);
 		p->frame = f;
@@ -304,7 +315,8 @@ session_frame(struct session *s, Vigil__V1__Frame *f, size_t bytes)
 		return session_batch(s, f, bytes);
 	case VIGIL__V1__FRAME__MSG_HEARTBEAT:
 		clock_moved = session_clock(s, f->heartbeat->time_us);
-		if (s->state == SS_RUNNING && f->heartbeat->posture != NULL)
+		if (s->state == SS_RUNNING &&
+		    (f->heartbeat->posture != NULL || f->heartbeat->network != NULL))
 			return session_posture(s, f, bytes);
 		frame_free(f);
 		if (s->state != SS_RUNNING) {

@@ -53,7 +53,7 @@ struct store_batch {
 	const Vigil__V1__EventBatch *batch;
 	const Vigil__V1__Hello *hello;
 	const char *address;
-	const Vigil__V1__Heartbeat *heartbeat;   /* STORE_POSTURE: posture not NULL */
+	const Vigil__V1__Heartbeat *heartbeat;   /* STORE_POSTURE: posture or network not NULL */
 	const Vigil__V1__Goodbye *goodbye;       /* STORE_GOODBYE */
 	int64_t recv_us;
 	int64_t agent_clock_us;   /* STORE_SEEN: the agent's clock at recv_us (heartbeat); 0 */

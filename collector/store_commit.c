@@ -461,7 +461,8 @@ item_complete(const struct store_batch *b)
 	case STORE_SEEN:
 		return 1;
 	case STORE_POSTURE:
-		return b->heartbeat != NULL && b->heartbeat->posture != NULL;
+		return b->heartbeat != NULL &&
+		    (b->heartbeat->posture != NULL || b->heartbeat->network != NULL);
 	case STORE_GOODBYE:
 		return b->goodbye != NULL;
 	}

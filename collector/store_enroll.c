@@ -10,6 +10,9 @@
  *   agent_bars     revoked or retired agents (their history stays)
  *   inventory      the PCs each unit declares (a count, or the length of its list)
  *   inventory_pcs  the list: names and MAC addresses
+ *   mac_ignores    MACs marked "not a PC" (the router); with agent_macs and
+ *                  neighbours (store_neigh.c, written by the commit), the
+ *                  hosts seen on the network that nobody declared
  *
  * And the online backup of the whole database (vigilctl backup).
  */
@@ -22,6 +25,7 @@
 #include <sqlite3.h>
 
 #include "vigil/err.h"
+#include "vigil/mac.h"
 
 #include "store_int.h"
 
@@ -62,7 +66,14 @@ static const char schema[] =
     "  unit_id INTEGER NOT NULL,"
     "  name TEXT NOT NULL,"
     "  mac TEXT NOT NULL DEFAULT '',"
-    "  PRIMARY KEY (unit_id, name));";
+    "  PRIMARY KEY (unit_id, name));"
+    /*
+     * MACs in mac.h's one form (imports before issue 15's neighbours kept
+     * them as written: "AA-BB-..."), looked up by the unknown-host query.
+     */
+    "UPDATE inventory_pcs SET mac = lower(replace(mac, '-', ':'))"
+    "  WHERE mac <> lower(replace(mac, '-', ':'));"
+    "CREATE INDEX IF NOT EXISTS inventory_pcs_mac ON inventory_pcs(mac);";
 
 /* ---- the public calls -------------------------------------------------------- */
 
@@ -144,6 +155,25 @@ int
 store_agent_bar(struct store *st, const char *agent, const char *reason, int64_t now_us)
 {
 	return st == NULL ? VIGIL_ERR_INVAL : E(st)->agent_bar(st, agent, reason, now_us);
+}
+
+int
+store_unknown_hosts(struct store *st, const char *unit, store_unknown_host_fn fn, void *arg)
+{
+	return st == NULL ? VIGIL_ERR_INVAL : E(st)->unknown_hosts(st, unit, fn, arg);
+}
+
+int
+store_mac_ignore(struct store *st, const char *mac, const char *note, const char *actor,
+    int64_t now_us, int undo)
+{
+	return st == NULL ? VIGIL_ERR_INVAL : E(st)->mac_ignore(st, mac, note, actor, now_us, undo);
+}
+
+int
+store_mac_ignored(struct store *st, store_mac_ignored_fn fn, void *arg)
+{
+	return st == NULL ? VIGIL_ERR_INVAL : E(st)->mac_ignored(st, fn, arg);
 }
 
 int
@@ -588,7 +618,12 @@ en_inventory_pc(struct store *base, int64_t unit_id, const char *name, const cha
 {
 	struct sqlstore *st = sq_of(base);
 	sqlite3_stmt *s;
+	char canon[MAC_STR_LEN + 1];
 	int rc;
+
+	/* In one form, for the unknown-host query; what is no MAC is kept as written. */
+	if (mac != NULL && mac_normalize(mac, canon) == 0)
+		mac = canon;
 
 	if ((rc = sq_txn_begin(st)) != 0)
 		return rc;
@@ -747,6 +782,97 @@ en_agent_unit(struct store *base, const char *agent, int64_t now_us, int64_t *un
 	return en_unit_ensure(base, unit, now_us, unit_id);
 }
 
+/*
+ * The latest sighting of each MAC (ties: one row), unless the MAC is an
+ * agent's own, on an inventory list (normalised by en_init() and
+ * cmd_inventory_pc()), or marked "not a PC".
+ */
+static int
+en_unknown_hosts(struct store *base, const char *unit, store_unknown_host_fn fn, void *arg)
+{
+	sqlite3_stmt *s = prep(base,
+	    "SELECT n.mac, n.ip, n.ifname,"
+	    " (SELECT min(x.first_us) FROM neighbours x WHERE x.mac = n.mac), n.last_us,"
+	    " n.agent, a.unit, a.hostname"
+	    " FROM neighbours n JOIN agents a ON a.agent = n.agent"
+	    " WHERE n.last_us = (SELECT max(y.last_us) FROM neighbours y WHERE y.mac = n.mac)"
+	    " AND (?1 IS NULL OR a.unit = ?1)"
+	    " AND NOT EXISTS (SELECT 1 FROM agent_macs m WHERE m.mac = n.mac)"
+	    " AND NOT EXISTS (SELECT 1 FROM inventory_pcs p WHERE p.mac = n.mac)"
+	    " AND NOT EXISTS (SELECT 1 FROM mac_ignores g WHERE g.mac = n.mac)"
+	    " GROUP BY n.mac ORDER BY a.unit, n.last_us DESC, n.mac");
+	struct store_unknown_host h;
+	int rc, stop = 0;
+
+	if (s == NULL)
+		return VIGIL_ERR_DB;
+	if (unit != NULL)
+		sq_bind_text(s, 1, unit);
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		h.mac = sq_col_text(s, 0);
+		h.ip = sq_col_text(s, 1);
+		h.ifname = sq_col_text(s, 2);
+		h.first_us = sqlite3_column_int64(s, 3);
+		h.last_us = sqlite3_column_int64(s, 4);
+		h.agent = sq_col_text(s, 5);
+		h.unit = sq_col_text(s, 6);
+		h.hostname = sq_col_text(s, 7);
+		stop = fn(arg, &h);
+	}
+	if (!stop && rc != SQLITE_DONE) {
+		sq_note_error(sq_of(base));
+		sqlite3_finalize(s);
+		return VIGIL_ERR_DB;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static int
+en_mac_ignore(struct store *base, const char *mac, const char *note, const char *actor,
+    int64_t now_us, int undo)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (undo) {
+		if ((s = prep(base, "DELETE FROM mac_ignores WHERE mac = ?1")) != NULL)
+			sq_bind_text(s, 1, mac);
+		if ((rc = run(base, s)) == 0 && sqlite3_changes(sq_of(base)->db) == 0)
+			rc = VIGIL_ERR_NOTFOUND;
+		return rc;
+	}
+	s = prep(base, "INSERT OR REPLACE INTO mac_ignores (mac, note, set_us, actor)"
+	    " VALUES (?1, ?2, ?3, ?4)");
+	if (s != NULL) {
+		sq_bind_text(s, 1, mac);
+		sq_bind_text(s, 2, note != NULL ? note : "");
+		sqlite3_bind_int64(s, 3, now_us);
+		sq_bind_text(s, 4, actor != NULL ? actor : "");
+	}
+	return run(base, s);
+}
+
+static int
+en_mac_ignored(struct store *base, store_mac_ignored_fn fn, void *arg)
+{
+	sqlite3_stmt *s = prep(base, "SELECT mac, note, set_us, actor FROM mac_ignores ORDER BY mac");
+	int rc, stop = 0;
+
+	if (s == NULL)
+		return VIGIL_ERR_DB;
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		stop = fn(arg, sq_col_text(s, 0), sq_col_text(s, 1), sqlite3_column_int64(s, 2),
+		    sq_col_text(s, 3));
+	if (!stop && rc != SQLITE_DONE) {
+		sq_note_error(sq_of(base));
+		sqlite3_finalize(s);
+		return VIGIL_ERR_DB;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
 const struct store_enroll_ops sq_enroll_ops = {
 	.init = en_init,
 	.unit_ensure = en_unit_ensure,
@@ -768,4 +894,7 @@ const struct store_enroll_ops sq_enroll_ops = {
 	.inventory_pcs = en_inventory_pcs,
 	.backup = en_backup,
 	.agent_unit = en_agent_unit,
+	.unknown_hosts = en_unknown_hosts,
+	.mac_ignore = en_mac_ignore,
+	.mac_ignored = en_mac_ignored,
 };

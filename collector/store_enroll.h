@@ -115,4 +115,30 @@ int store_inventory_pcs(struct store *st, const char *unit, store_pc_fn fn, void
  */
 int store_backup(struct store *st, const char *path, int64_t *bytes, char *err, size_t errlen);
 
+/*
+ * The network's neighbours (issue 15). A host seen on the network with no
+ * agent and not declared: its MAC is no agent's own, on no inventory list
+ * (any unit), and not marked "not a PC"; the latest sighting of it, which
+ * agent made it (and that agent's unit), and when it was first seen by any.
+ */
+struct store_unknown_host {
+	const char *mac, *ip, *ifname;
+	int64_t first_us, last_us;
+	const char *agent, *unit, *hostname;   /* who saw it last */
+};
+/* fn's answer: 0 to go on, else stop. */
+typedef int (*store_unknown_host_fn)(void *arg, const struct store_unknown_host *h);
+/* Unknown hosts seen by unit's agents (NULL: all), latest first within each unit. */
+int store_unknown_hosts(struct store *st, const char *unit, store_unknown_host_fn fn,
+    void *arg);
+/*
+ * Mark mac (mac.h's form) "not a PC" with a note, or (undo) no longer:
+ * 0, or VIGIL_ERR_NOTFOUND (undo of a MAC not marked), VIGIL_ERR_DB.
+ */
+int store_mac_ignore(struct store *st, const char *mac, const char *note, const char *actor,
+    int64_t now_us, int undo);
+typedef int (*store_mac_ignored_fn)(void *arg, const char *mac, const char *note,
+    int64_t set_us, const char *actor);
+int store_mac_ignored(struct store *st, store_mac_ignored_fn fn, void *arg);
+
 #endif

@@ -62,6 +62,11 @@ struct store_enroll_ops {
 	int (*backup)(struct store *st, const char *path, int64_t *bytes, char *err,
 	    size_t errlen);
 	int (*agent_unit)(struct store *st, const char *agent, int64_t now_us, int64_t *unit_id);
+	int (*unknown_hosts)(struct store *st, const char *unit, store_unknown_host_fn fn,
+	    void *arg);
+	int (*mac_ignore)(struct store *st, const char *mac, const char *note, const char *actor,
+	    int64_t now_us, int undo);
+	int (*mac_ignored)(struct store *st, store_mac_ignored_fn fn, void *arg);
 };
 extern const struct store_enroll_ops sq_enroll_ops;
 
@@ -171,6 +176,11 @@ enum stmt_id {
 	ST_GET_INCIDENT,
 	ST_INCIDENT_EVENTS,
 	ST_COUNTS,
+	/* the network report (store_neigh.c) */
+	ST_MAC_CLEAR,
+	ST_MAC_ADD,
+	ST_NEIGH_UPSERT,
+	ST_NEIGH_PRUNE,
 	/* posture and compliance */
 	ST_POSTURE_HISTORY,
 	ST_POSTURE_UPSERT,
@@ -286,6 +296,9 @@ int sq_clock_of(const struct sqlstore *st, int64_t time_us, int64_t recv_us);
 
 /* store_posture.c */
 int sq_commit_posture(struct sqlstore *st, const struct store_batch *b);
+/* store_neigh.c: an agent's network report, in the writer's commit. */
+int sq_commit_network(struct sqlstore *st, const char *agent,
+    const Vigil__V1__NetworkReport *n, int64_t now_us);
 
 /* store_incident.c */
 int sq_reopen_in_txn(struct sqlstore *st, int64_t id, int64_t now_us);

@@ -122,11 +122,17 @@ sq_commit_posture(struct sqlstore *st, const struct store_batch *b)
 	sqlite3_stmt *s;
 	int rc;
 
-	if (hb == NULL || hb->posture == NULL)
+	if (hb == NULL || (hb->posture == NULL && hb->network == NULL))
 		return VIGIL_ERR_INVAL;
 	if ((rc = sq_commit_seen(st, &(struct store_batch){ .agent = b->agent,
 	    .recv_us = b->recv_us, .agent_clock_us = hb->time_us })) != 0)
 		return rc;
+	if (hb->network != NULL &&
+	    (rc = sq_commit_network(st, b->agent, hb->network, b->recv_us)) != 0)
+		return rc;
+	/* A network report before the first posture (no sensor data yet). */
+	if (hb->posture == NULL)
+		return 0;
 	s = st->st[ST_POSTURE_HISTORY];
 	bind_posture(s, b, hb->posture);
 	rc = sq_hot_run(st, s);

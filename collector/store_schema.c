@@ -417,6 +417,38 @@ static const struct migration migrations[] = {
 	");"
 	"CREATE INDEX IF NOT EXISTS report_deadlines_due ON report_deadlines(due_us) WHERE submitted_us = 0;"
 	"PRAGMA user_version = 11;", 0 },
+	/*
+	 * 12: issue 15, the network's neighbours: each agent's own MACs (the
+	 * latest report replaces them), the hosts each agent saw on its
+	 * segment by MAC (first and last seen; rows not seen for
+	 * NEIGH_KEEP_US go), and the MACs an operator marked "not a PC"
+	 * (the router, a printer). New tables only, so IF NOT EXISTS.
+	 */
+	{ 12,
+	"CREATE TABLE IF NOT EXISTS agent_macs ("
+	"  agent   TEXT NOT NULL,"
+	"  mac     TEXT NOT NULL,"
+	"  seen_us INTEGER NOT NULL,"
+	"  PRIMARY KEY (agent, mac)"
+	");"
+	"CREATE INDEX IF NOT EXISTS agent_macs_mac ON agent_macs(mac);"
+	"CREATE TABLE IF NOT EXISTS neighbours ("
+	"  agent    TEXT NOT NULL,"
+	"  mac      TEXT NOT NULL,"
+	"  ip       TEXT NOT NULL,"
+	"  ifname   TEXT NOT NULL,"
+	"  first_us INTEGER NOT NULL,"
+	"  last_us  INTEGER NOT NULL,"
+	"  PRIMARY KEY (agent, mac)"
+	");"
+	"CREATE INDEX IF NOT EXISTS neighbours_mac ON neighbours(mac, last_us);"
+	"CREATE TABLE IF NOT EXISTS mac_ignores ("
+	"  mac    TEXT PRIMARY KEY,"
+	"  note   TEXT NOT NULL DEFAULT '',"
+	"  set_us INTEGER NOT NULL,"
+	"  actor  TEXT NOT NULL DEFAULT ''"
+	");"
+	"PRAGMA user_version = 12;", 0 },
 };
 /* The last step's number: steps grow but may leave a number out (see 6). */
 #define STORE_SCHEMA_VERSION (migrations[NITEMS(migrations) - 1].version)
@@ -529,6 +561,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " e.severity, e.rule, e.summary, e.raw, e.fields, e.clock"
 	    " FROM incident_events ie JOIN events e ON e.id = ie.event_id"
 	    " WHERE ie.incident_id = ?1 ORDER BY e.time_us, e.id",
+	/* the network report (issue 15): store_neigh.c */
+	[ST_MAC_CLEAR] = "DELETE FROM agent_macs WHERE agent = ?1",
+	[ST_MAC_ADD] = "INSERT OR REPLACE INTO agent_macs (agent, mac, seen_us) VALUES (?1, ?2, ?3)",
+	[ST_NEIGH_UPSERT] =
+	    "INSERT INTO neighbours (agent, mac, ip, ifname, first_us, last_us)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (agent, mac) DO UPDATE SET"
+	    " ip = excluded.ip, ifname = excluded.ifname, last_us = excluded.last_us",
+	[ST_NEIGH_PRUNE] = "DELETE FROM neighbours WHERE agent = ?1 AND last_us < ?2",
 	[ST_COUNTS] =
 	    "SELECT (SELECT count(*) FROM agents), (SELECT count(*) FROM events),"
 	    " (SELECT count(*) FROM incidents WHERE " OPEN_STATUS ")",

@@ -123,6 +123,7 @@ static const struct option enroll_opts[] = {
 static const struct option inventory_opts[] = {
     {"unit", required_argument, NULL, 'u'},
     {"count", required_argument, NULL, 'n'},
+    {"note", required_argument, NULL, 'N'},
     {"json", no_argument, NULL, 'J'}, {"csv", no_argument, NULL, 'C'},
     {0},
 };
@@ -235,6 +236,14 @@ static const struct command commands[] = {
      N_("the PCs by name, a line \"unit,name[,mac]\"; each unit's list replaced; compliance "
         "names those with no agent"),
      cmd_inventory},
+    {"inventory", "ignore", "inventory-ignore", inventory_opts, N_("ignore MAC [--note TEXT]"),
+     N_("a device seen on the network that is not a PC (the router, a printer): no longer "
+        "listed as seen with no agent (audited)"),
+     cmd_inventory},
+    {"inventory", "unignore", "inventory-ignore", inventory_opts, N_("unignore MAC"),
+     N_("list MAC again when it is seen on the network with no agent"), cmd_inventory},
+    {"inventory", "ignored", "inventory-ignored", inventory_opts, N_("ignored"),
+     N_("the MACs marked not a PC, with their notes"), cmd_inventory},
     {"backup", NULL, "backup", plain_opts, N_("DIR"),
      N_("copy the database while the collector runs, and the PKI, into the new directory DIR "
         "(see the README for the restore)"),

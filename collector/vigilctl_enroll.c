@@ -23,6 +23,7 @@
 
 #include "vigil/i18n.h"
 #include "vigil/json.h"
+#include "vigil/mac.h"
 #include "vigil/text.h"
 
 #include "vigilctl.h"
@@ -159,7 +160,7 @@ csv_field(char **p)
 static int
 inventory_import(struct opts *o, const char *file)
 {
-	char line[1024], *units[IMPORT_MAX_UNITS];
+	char line[1024], *units[IMPORT_MAX_UNITS], canon[MAC_STR_LEN + 1];
 	size_t nunits = 0, nlines = 0, npcs = 0;
 	FILE *fp = fopen(file, "r");
 
@@ -189,6 +190,10 @@ inventory_import(struct opts *o, const char *file)
 			continue;
 		if (name == NULL || unit[0] == '\0' || name[0] == '\0' || csv_field(&p) != NULL)
 			die(EXIT_DAEMON, _("%s:%zu: want unit,name or unit,name,mac."), file, nlines);
+		/* Stored in one form (mac.h); a MAC that is none stops the import at its line. */
+		if (mac != NULL && mac[0] != '\0' && mac_normalize(mac, canon) != 0)
+			die(EXIT_DAEMON, _("%s:%zu: %s is not a MAC address (write aa:bb:cc:dd:ee:ff)."),
+			    file, nlines, mac);
 		for (k = 0; k < nunits && strcmp(units[k], unit) != 0; k++)
 			;
 		if (k == nunits) {
@@ -216,33 +221,74 @@ inventory_import(struct opts *o, const char *file)
 	return 0;
 }
 
+/*
+ * inventory ignore MAC [--note TEXT] | unignore MAC | ignored: the devices
+ * seen on the network that are not PCs (issue 15).
+ */
+static int
+inventory_ignore(struct opts *o, const char *action, int argc, char **argv, const char *note)
+{
+	struct request req = {.len = 0};
+	struct reply r = {0};
+	int list = strcmp(action, "ignored") == 0;
+
+	if (optind + (list ? 1 : 2) != argc)
+		usage_error(list ? _("usage: vigilctl inventory ignored") :
+		            _("usage: vigilctl inventory ignore|unignore MAC [--note TEXT]"));
+	req_add(&req, NULL, list ? "inventory-ignored" : "inventory-ignore");
+	if (!list) {
+		req_add(&req, "mac", argv[optind + 1]);
+		if (note != NULL)
+			req_add(&req, "note", note);
+		if (strcmp(action, "unignore") == 0)
+			req_add(&req, "undo", "1");
+	}
+	talk(o, &req, &r);
+	if (!o->json) {
+		if (list && r.n == 0)
+			puts(_("No MAC is marked not a PC."));
+		for (size_t i = 0; i < r.n; i++)
+			print_kv(r.obj[i]);
+	}
+	reply_free(&r);
+	return 0;
+}
+
 int
 cmd_inventory(const struct command *cmd, struct opts *o, int argc, char **argv)
 {
 	struct request req = {.len = 0};
 	struct reply r = {0};
-	const char *unit = NULL, *action;
+	const char *unit = NULL, *action, *note = NULL;
 	long long count = -1;
 	int c;
 
 	while ((c = next_opt(cmd, o, argc, argv)) != -1) {
 		if (c == 'u')
 			unit = line_arg("--unit", optarg);
+		else if (c == 'N')
+			note = line_arg("--note", optarg);
 		else if (c == 'n' && text_parse_ll(optarg, 0, 100000, &count) != 0)
 			usage_error(_("--count wants a number of PCs from 0 to 100000."));
 	}
 	if (optind >= argc)
-		usage_error(_("inventory wants an action: set or import."));
+		usage_error(_("inventory wants an action: set, import, ignore, unignore or ignored."));
 	action = argv[optind];
+	if (strcmp(action, "set") != 0 && (unit != NULL || count >= 0))
+		usage_error(_("--unit and --count go with inventory set only."));
+	if (note != NULL && strcmp(action, "ignore") != 0)
+		usage_error(_("--note goes with inventory ignore only."));
+	if (strcmp(action, "ignore") == 0 || strcmp(action, "unignore") == 0 ||
+	    strcmp(action, "ignored") == 0)
+		return inventory_ignore(o, action, argc, argv, note);
 	if (strcmp(action, "import") == 0) {
-		if (unit != NULL || count >= 0)
-			usage_error(_("--unit and --count go with inventory set only."));
 		if (optind + 2 != argc)
 			usage_error(_("usage: vigilctl inventory import FILE.csv"));
 		return inventory_import(o, argv[optind + 1]);
 	}
 	if (strcmp(action, "set") != 0)
-		usage_error(_("inventory: unknown action %s; use set or import."), action);
+		usage_error(_("inventory: unknown action %s; use set, import, ignore, unignore or "
+		              "ignored."), action);
 	if (optind + 1 != argc)
 		usage_error(_("%s: unexpected argument: %s."), "inventory set", argv[optind + 1]);
 	if (unit == NULL || count < 0)

@@ -591,15 +591,34 @@ print_compliance(const struct reply *r)
 	static const unsigned char uright[] = {0, 1, 1, 1, 1};
 	static const char *const mheads[] = {N_("AGENT"), N_("UNIT"), N_("REASONS")};
 	static const unsigned char mright[] = {0, 0, 0};
-	struct table u, m;
-	char pct[32], tgt[32], mach[96];
+	static const char *const hheads[] = {N_("MAC"), N_("IP"), N_("INTERFACE"), N_("FIRST SEEN"),
+	                                     N_("LAST SEEN"), N_("SEEN BY")};
+	static const unsigned char hright[] = {0, 0, 0, 0, 0, 0};
+	struct table u, m, h;
+	char pct[32], tgt[32], mach[96], first[64], last[64], mac[64];
+	const char *more = NULL, *count = NULL;
 
 	table_init(&u, uheads, uright, 5);
 	table_init(&m, mheads, mright, 3);
+	table_init(&h, hheads, hright, 6);
+	h.zoned = 1u << 3 | 1u << 4;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct json_object *o = r->obj[i];
+		const char *type = val(o, "type");
 
-		if (json_get(o, "reasons") != NULL)
+		/* Seen on the network, no agent, not declared (issue 15). */
+		if (strcmp(type, "unknown_host") == 0) {
+			people_time(first, sizeof(first), val(o, "first_seen"), 0);
+			people_time(last, sizeof(last), val(o, "last_seen"), 0);
+			/* A made-up MAC: a virtual machine or a phone's private address. */
+			snprintf(mac, sizeof(mac), "%s%s", val(o, "mac"),
+			         strcmp(val(o, "local_mac"), "true") == 0 ? " *" : "");
+			table_add(&h, (const char *const[]){mac, val(o, "ip"), val(o, "ifname"), first,
+			                                    last, val(o, "seen_by")});
+		} else if (strcmp(type, "unknown_hosts") == 0) {
+			more = val(o, "listed");
+			count = val(o, "count");
+		} else if (json_get(o, "reasons") != NULL)
 			table_add(&m, (const char *const[]){val(o, "agent"), val(o, "unit"),
 			                                    val(o, "reasons")});
 		else {
@@ -622,8 +641,19 @@ print_compliance(const struct reply *r)
 		table_print(&m);
 	else
 		puts(_("Every machine is compliant."));
+	if (h.nrows > 0) {
+		putchar('\n');
+		if (!output_csv)
+			puts(_("Seen on the network, no agent, not declared (vigilctl inventory ignore "
+			       "MAC marks one not a PC; * a made-up MAC):"));
+		table_print(&h);
+		if (more != NULL && count != NULL && strcmp(more, count) != 0 && !output_csv)
+			printf(_("%s of %s hosts listed: the most recently seen of each unit.\n"),
+			       more, count);
+	}
 	table_free(&u);
 	table_free(&m);
+	table_free(&h);
 }
 
 /* enroll list: one row a token (issue 15). */

@@ -34,6 +34,8 @@ static const struct ctl_request_def requests[] = {
 	/* the inventory: the compliance denominator */
 	{ "inventory-set", CTL_ROLE_OPERATOR },
 	{ "inventory-pc", CTL_ROLE_OPERATOR },
+	{ "inventory-ignore", CTL_ROLE_OPERATOR },
+	{ "inventory-ignored", CTL_ROLE_VIEWER },
 	{ "backup", CTL_ROLE_ADMIN },
 	{ "agent-reenroll", CTL_ROLE_ADMIN },
 	/* the collector's CA rotation: who may change what every PC trusts */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "vigil/err.h"
+#include "vigil/mac.h"
 #include "vigil/text.h"
 #include "vigil/wire.h"
 
@@ -235,6 +236,52 @@ check_sensors(const Vigil__V1__Heartbeat *hb, char *why, size_t whylen)
 	return 0;
 }
 
+/* A MAC as the agent writes it: lower case, colons, one host's (mac.h). */
+static int
+check_mac(const char *s, const char *name, char *why, size_t whylen)
+{
+	unsigned char m[MAC_LEN];
+	char canon[MAC_STR_LEN + 1];
+
+	if (s == NULL || mac_parse(s, m) != 0 || (mac_format(m, canon), strcmp(canon, s) != 0))
+		return err_fmt(why, whylen, VIGIL_ERR_INVAL, "%s is not a MAC written "
+		               "aa:bb:cc:dd:ee:ff.", name);
+	if (!mac_is_host(m))
+		return err_fmt(why, whylen, VIGIL_ERR_INVAL, "%s %s is a group or empty address.",
+		               name, s);
+	return 0;
+}
+
+static int
+check_network(const Vigil__V1__NetworkReport *n, char *why, size_t whylen)
+{
+	size_t i;
+	int rc;
+
+	if (n->n_own_macs > WIRE_MAX_OWN_MACS)
+		return err_fmt(why, whylen, VIGIL_ERR_TOOBIG, "network: more than %d own MACs.",
+		               WIRE_MAX_OWN_MACS);
+	if (n->n_neighbours > WIRE_MAX_NEIGHBOURS)
+		return err_fmt(why, whylen, VIGIL_ERR_TOOBIG, "network: more than %d neighbours.",
+		               WIRE_MAX_NEIGHBOURS);
+	for (i = 0; i < n->n_own_macs; i++)
+		if ((rc = check_mac(n->own_macs[i], "network: an own MAC", why, whylen)) != 0)
+			return rc;
+	for (i = 0; i < n->n_neighbours; i++) {
+		const Vigil__V1__Neighbour *e = n->neighbours[i];
+
+		if (e == NULL)
+			return err_fmt(why, whylen, VIGIL_ERR_MISSING, "network: an empty neighbour.");
+		if ((rc = check_mac(e->mac, "network: a neighbour's MAC", why, whylen)) != 0 ||
+		    (rc = check_str(e->ip, "network: a neighbour's ip", WIRE_MAX_IP, 1, why,
+		                    whylen)) != 0 ||
+		    (rc = check_str(e->ifname, "network: a neighbour's ifname", WIRE_MAX_IFNAME, 0,
+		                    why, whylen)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int
 check_heartbeat(const Vigil__V1__Heartbeat *hb, char *why, size_t whylen)
 {
@@ -244,6 +291,8 @@ check_heartbeat(const Vigil__V1__Heartbeat *hb, char *why, size_t whylen)
 		return err_fmt(why, whylen, VIGIL_ERR_RANGE, "heartbeat: time_us %lld is before "
 		               "1970.", (long long)hb->time_us);
 	if ((rc = check_sensors(hb, why, whylen)) != 0)
+		return rc;
+	if (hb->network != NULL && (rc = check_network(hb->network, why, whylen)) != 0)
 		return rc;
 	if (hb->posture != NULL)
 		return check_posture(hb->posture, why, whylen);

@@ -34,6 +34,8 @@
  *   pki-rotate-finish [force=1]                                  (admin)
  *   inventory-set unit=U count=N                                 (operators)
  *   inventory-pc unit=U name=PC [mac=M] [first=1 (the list is replaced)]  (operators)
+ *   inventory-ignore mac=M [note=TEXT] [undo=1] (a MAC that is not a PC)  (operators)
+ *   inventory-ignored                                            (viewers)
  *   backup dir=DIR (absolute, new)                               (admin)
  *   agent-reenroll agent=ID (a one-use token for ID's unit)      (admin)
  *
@@ -123,6 +125,12 @@
  *               "reasons":"not enrolled"} per declared PC with no agent (a count:
  *               one line, hostname "", reasons "N declared PCs have no agent (not
  *               enrolled)"), and each agent not in the list, "not in the inventory"
+ *   compliance, last (issue 15): {"type":"unknown_host","mac","ip","ifname",
+ *               "first_seen","last_seen","seen_by","seen_by_host","unit",
+ *               "local_mac"} per host seen on the network with no agent, not
+ *               declared and not marked not a PC (at most 1000), then
+ *               {"type":"unknown_hosts","count","listed"} (none: no such line)
+ *   inventory-ignore: {"mac","state"}; inventory-ignored: {"mac","note","set","by"} each
  *
  * Times are RFC 3339 UTC strings; category and severity are names
  * (names.h). Strings are escaped per JSON; vigilctl escapes control

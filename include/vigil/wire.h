@@ -41,6 +41,10 @@
 #define WIRE_MAX_SENSOR_COUNTERS 64  /* Heartbeat.sensor_counters */
 #define WIRE_MAX_COUNTER_NAME 64     /* a sensor's or a counter's name */
 #define WIRE_MAX_SENSOR_REASON 256
+#define WIRE_MAX_NEIGHBOURS 256     /* NetworkReport.neighbours (the agent counts the cut) */
+#define WIRE_MAX_OWN_MACS 32        /* NetworkReport.own_macs */
+#define WIRE_MAX_IP 64              /* an address as text: IPv6 with a zone fits */
+#define WIRE_MAX_IFNAME 64          /* an interface name, escaped */
 #define WIRE_MAX_BATCH 1000          /* events in one EventBatch */
 #define WIRE_MAX_SEQ INT64_MAX       /* seq and spool_high_seq: stores keep signed 64 bits */
 

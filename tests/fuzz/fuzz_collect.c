@@ -9,7 +9,7 @@
  * wire_validate()); the first that does not pass ends the stream, as it
  * closes a connection. Then the rules session.c applies: a Hello first, a
  * batch must start after the session's last seq, a heartbeat with a posture
- * is stored and one without only moves last_seen. Everything pending goes
+ * or a network report is stored and one without only moves last_seen. Everything pending goes
  * to store_commit() in one group commit on the writer's store, and then to
  * what follows a commit: incident_observe() and incident_committed()
  * (correlation incidents on the main store).
@@ -123,7 +123,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case VIGIL__V1__FRAME__MSG_HEARTBEAT:
 			if (agent < 0)
 				goto done;
-			if (f->heartbeat->posture != NULL) {
+			/* As session_frame.c: a posture or a network report is stored. */
+			if (f->heartbeat->posture != NULL || f->heartbeat->network != NULL) {
 				items[n].kind = STORE_POSTURE;
 				items[n].heartbeat = f->heartbeat;
 			} else

@@ -34,6 +34,7 @@
 #include "../../collector/escalate.h"
 #include "../../collector/escalate_run.h"
 #include "../../collector/incident.h"
+#include "../../collector/store_enroll.h"
 
 /* The fuzzers' clock: a fixed day, so that inputs replay alike. */
 #define FUZZ_T0 1764000000000000LL
@@ -132,6 +133,9 @@ fuzz_collector(int escalation)
 	if ((c->wstore = store_open(fuzz_coll.db, err, sizeof(err))) == NULL ||
 	    (c->store = store_open(fuzz_coll.db, err, sizeof(err))) == NULL)
 		fuzz_die("store_open", err);
+	/* As main.c: the enrolment and inventory tables (compliance reads them). */
+	if (store_enroll_init(c->store) != 0)
+		fuzz_die("store_enroll_init", store_errmsg(c->store));
 	store_set_reopen_window(c->wstore, c->conf.collector.reopen_window * 1000);
 	store_set_reopen_window(c->store, c->conf.collector.reopen_window * 1000);
 	if (sqlite3_open(fuzz_coll.db, &fuzz_coll.raw) != SQLITE_OK)

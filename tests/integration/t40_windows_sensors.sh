@@ -6,7 +6,9 @@
 # its heartbeats (vigilctl agents --json: sensors_unavailable, and the
 # sensors' own counters), and keeps delivering a followed file's events
 # exactly once; vigil-agent.exe --list-usb exits cleanly and says it found
-# nothing; a bad channels list is refused with file:line.
+# nothing; a bad channels list is refused with file:line. With [network]
+# neighbours on, the agent reports its own MACs and says GetIpNetTable2 is
+# unavailable under Wine (issue 15).
 . "$(dirname "$0")/lib.sh"
 
 need /usr/lib/wine/wine64 wineserver sqlite3
@@ -62,6 +64,10 @@ enabled = yes
 policy = block
 allow = 0781:5567
 
+[network]
+neighbours = yes
+report_interval = 1s
+
 [source auth]
 path = Z:$T/win-s/auth.log
 EOA
@@ -101,8 +107,22 @@ wait_for 60 "a posture heartbeat with the sensors" sh -c "sqlite3 -cmd '.timeout
 	\"SELECT sensors_unavailable FROM posture WHERE agent = 'win-s'\" | grep -q eventlog"
 "$BUILD/vigilctl" agents --json >"$T/agents.json" || fail "vigilctl agents --json failed"
 grep '"agent":"win-s"' "$T/agents.json" >"$T/win-s.json" || fail "no win-s in: $(cat "$T/agents.json")"
-grep -q '"sensors_unavailable":{"eventlog":"EvtSubscribe is a stub under Wine","usb":"SetupAPI lists no USB device under Wine"}' \
+grep -q '"sensors_unavailable":{"eventlog":"EvtSubscribe is a stub under Wine","usb":"SetupAPI lists no USB device under Wine"' \
 	"$T/win-s.json" || fail "vigilctl agents --json: sensors_unavailable: $(cat "$T/win-s.json")"
+# The network report (issue 15): the PC's own MACs (GetAdaptersAddresses), and
+# GetIpNetTable2's neighbours or (Wine 8: error 1) the sensor "network" said
+# unavailable; the agent runs on either way (the events below).
+network_said() {
+	[ "$(sqlite3 -cmd '.timeout 5000' "$T/vigil.db" "SELECT count(*) FROM agent_macs \
+		WHERE agent = 'win-s'")" -gt 0 ] || return 1
+	[ "$(sqlite3 -cmd '.timeout 5000' "$T/vigil.db" "SELECT count(*) FROM posture WHERE agent = 'win-s' \
+		AND sensors_unavailable LIKE '%\"network\":\"GetIpNetTable2 failed%'")" = 1 ] ||
+		[ "$(sqlite3 -cmd '.timeout 5000' "$T/vigil.db" "SELECT count(*) FROM neighbours \
+		WHERE agent = 'win-s'")" -gt 0 ]
+}
+wait_for 30 "the network report or its failure from win-s" network_said
+echo "  (t40: Wine's network report: $(grep -o 'Sent the network report: [^.]*' "$T/agent-win-s.log" | tail -n 1); \
+$(sqlite3 "$T/vigil.db" "SELECT sensors_unavailable FROM posture WHERE agent = 'win-s'"))"
 grep -q '"sensor_counters":{"eventlog.events":0,"eventlog.channel_errors":0,.*"winevent.values_cut":0,.*"usb.blocked":0,"usb.block_failed":0' \
 	"$T/win-s.json" || fail "vigilctl agents --json: sensor_counters: $(cat "$T/win-s.json")"
 
