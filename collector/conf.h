@@ -16,6 +16,7 @@
 #define CONF_PATH_MAX 1024
 #define CONF_NAME_MAX 256
 #define CONF_SOCKET_MAX 108      /* sizeof(sun_path) */
+#define CONF_UTC_OFFSET_UNSET 100000   /* [notify] utc_offset not in the file */
 
 struct collector_conf {
 	char listen[CONF_NAME_MAX];
@@ -81,7 +82,7 @@ struct conf_notify {
 	long long retry_base;                /* ms */
 	long long retry_factor;
 	long long retry_max;                 /* ms */
-	long long utc_offset;                /* minutes east of UTC */
+	long long utc_offset;                /* deprecated, minutes east of UTC (tz.h has the zone) */
 };
 
 /* ---- acknowledgement by reply (issue 11): [ack_mail], the mailbox replies reach ---- */
