@@ -483,7 +483,8 @@ store_incident_take(void *arg, const struct store_incident_row *r)
 void
 incident_store_ok(struct collector *c, int64_t since_us)
 {
-	struct store_incident_filter f = { "open", -1, -1, NULL, NULL, NULL, "collector", 0, NULL, NULL, NULL, 0 };
+	struct store_incident_filter f = { "open", -1, -1, NULL, NULL, NULL, "collector",
+	    0, NULL, NULL, NULL, 0, 0, NULL };
 	struct store_open_incident o = { 0 };
 	char err[256], text[128];
 	struct incident_request rq = { 0, INCIDENT_ACT_RESOLVE, INCIDENT_RES_TRUE_POSITIVE, NULL,

@@ -300,7 +300,8 @@ void
 silence_check(evutil_socket_t fd, short what, void *arg)
 {
 	struct collector *c = arg;
-	struct store_incident_filter f = { "open", -1, -1, NULL, NULL, NULL, "agent_silent", 0, NULL, NULL, NULL, 0 };
+	struct store_incident_filter f = { "open", -1, -1, NULL, NULL, NULL, "agent_silent",
+	    0, NULL, NULL, NULL, 0, 0, NULL };
 	struct incident_silence_group *groups = NULL;
 	struct silence_scan sc;
 	char err[256];
