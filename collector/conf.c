@@ -7,6 +7,7 @@
 #include "vigil/config.h"
 #include "vigil/ctl.h"
 #include "vigil/err.h"
+#include "vigil/i18n.h"
 #include "vigil/tls.h"
 
 #include "vigil/tz.h"
@@ -36,6 +37,9 @@ static const struct cfg_key collector_keys[] = {
 	KEY("timezone", CFG_STRING, "", 0, 0, timezone,
 	    "The zone of every time shown to people (notifications, vigilctl, reports, "
 	    "deadlines): Asia/Ho_Chi_Minh, +07:00; empty: the system's."),
+	KEY("language", CFG_STRING, "en", 0, 0, language,
+	    "The language of the titles of the incidents the collector opens itself (machines "
+	    "silent, correlations, a cloned identity, the store failing): en or vi."),
 	KEY("database", CFG_PATH, "/var/lib/vigil/vigil.db", 0, 0, database,
 	    "The event store (SQLite)."),
 	KEY("control_socket", CFG_PATH, CTL_SOCKET_DEFAULT, 0, 0, control_socket,
@@ -383,6 +387,11 @@ conf_load_warn(const char *path, struct conf *c, char *err, size_t errlen, cfg_w
 	}
 	if (cc->groups[0] == '\0') {
 		snprintf(err, errlen, "%s: groups must not be empty", path);
+		return VIGIL_ERR_CONFIG;
+	}
+	if (!i18n_known(cc->language)) {
+		snprintf(err, errlen, "%s:%d: language \"%.16s\" has no catalog: en or vi", path,
+		    key_line(path, "collector", "language"), cc->language);
 		return VIGIL_ERR_CONFIG;
 	}
 	return conf_zone(path, c, err, errlen, warn, arg);

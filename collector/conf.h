@@ -26,6 +26,7 @@ struct collector_conf {
 	char key[CONF_PATH_MAX];
 	char groups[CONF_NAME_MAX];
 	char timezone[CONF_NAME_MAX];        /* times for people (vigil/tz.h); "": the system's */
+	char language[16];                   /* titles of the incidents it opens: en, vi */
 	char database[CONF_PATH_MAX];
 	char control_socket[CONF_SOCKET_MAX];
 	char control_group[CONF_NAME_MAX];   /* "": none */

@@ -134,11 +134,12 @@ cmd_events(const struct command *cmd, struct opts *o, int argc, char **argv)
 			puts(_("No events match."));
 		else
 			print_events(&r, 0);
-		if (r.n > 0 && (long long)r.n == (f.limit >= 0 ? f.limit : 100))
-			fprintf(stderr,
-			        "vigilctl: showing %zu events, the limit; use --limit or "
-			        "--since to see others.\n",
-			        r.n);
+		if (r.n > 0 && (long long)r.n == (f.limit >= 0 ? f.limit : 100)) {
+			fputs("vigilctl: ", stderr);
+			fprintf(stderr, _("Showing %zu events, the limit; use --limit or --since to "
+			        "see others."), r.n);
+			fputc('\n', stderr);
+		}
 	}
 	reply_free(&r);
 	return 0;
