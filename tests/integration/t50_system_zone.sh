@@ -10,7 +10,7 @@
 
 need sqlite3
 R="$TOP/tests/integration/receivers"
-pki_setup pc-01
+pki_setup pc-01 pc-02
 
 cat >"$T/escalation.conf" <<EOF
 [contact head-of-unit]
@@ -27,14 +27,19 @@ chain = default
 group_by = incident
 group_wait = 0s
 EOF
-write_collector_conf 0 "escalation = $T/escalation.conf"
+write_collector_conf 0 "escalation = $T/escalation.conf
+correlate_hosts = 2"
 # The system's zone, not Vietnam's: UTC+05:30 the whole year.
 COLL_TZ=Asia/Kolkata
 start_collector
 : >"$T/pc-01.log"
 write_agent_conf pc-01 "$PORT" "$T/pc-01.log"
 start_agent pc-01
-wait_for 20 "the agent to say hello" grep -q "says hello" "$T/collector.1.log"
+: >"$T/pc-02.log"
+write_agent_conf pc-02 "$PORT" "$T/pc-02.log"
+sed -i "s|^unit = test-unit|unit = Phường Tân Định|" "$T/pc-02/agent.conf"
+start_agent pc-02
+wait_for 20 "the agents to say hello" sh -c "[ \$(grep -c 'says hello' '$T/collector.1.log') = 2 ]"
 
 # vigilctl in yet another zone, in a language of our choosing.
 ctl() { env TZ=America/Bogota LANGUAGE="$LANGUAGE_SET" "$BUILD/vigilctl" "$@"; }
@@ -55,6 +60,19 @@ grep -qF "${vi_time% (UTC+05:30)}" "$T/list.txt" || fail "incidents does not lis
 ctl status | grep -qx "timezone: *Asia/Kolkata" || fail "status does not name the system's zone: $(ctl status)"
 ctl --json status | grep -q '"timezone":"Asia/Kolkata","utc_offset_min":330' ||
 	fail "status --json: $(ctl --json status)"
+
+# ---- an incident across machines of two units belongs to both ----------------------------
+echo "Nov 25 10:02:00 pc sshd[2001]: Failed password for admin from 198.51.100.77 port 40001 ssh2" >>"$T/pc-01.log"
+echo "Nov 25 10:02:01 pc sshd[2002]: Failed password for admin from 198.51.100.77 port 40002 ssh2" >>"$T/pc-02.log"
+corr() { [ "$(db "SELECT count(*) FROM incident_agents ia JOIN incidents i ON i.id = ia.incident_id WHERE i.dedup_key = 'corr:src_ip:198.51.100.77'")" = 2 ]; }
+wait_for 20 "the correlation incident" corr
+C=$(db "SELECT id FROM incidents WHERE dedup_key = 'corr:src_ip:198.51.100.77';")
+ctl --json incidents --unit test-unit | grep -q "\"id\":$C," || fail "--unit test-unit does not find incident $C"
+ctl --json incidents --unit "phuong tan dinh" | grep -q "\"id\":$C," ||
+	fail "--unit of the second machine does not find incident $C: $(ctl --json incidents --all)"
+ctl --json incidents --unit "phuong tan dinh" | grep -q "\"id\":$A," && fail "--unit finds incident $A of the other unit"
+ctl incident show "$C" | grep -Eq "^ *[a-z]+: *(Phường Tân Định, test-unit|test-unit, Phường Tân Định)$" ||
+	fail "incident show does not name both units: $(ctl incident show "$C")"
 
 # ---- --since and --until in the collector's zone ------------------------------------------
 ev0=$(($(db "SELECT min(time_us) FROM events WHERE agent = 'pc-01';") / 1000000))
@@ -110,4 +128,4 @@ log="$T/collector.$COLL_STARTS.log"
 [ "$(grep -c "utc_offset is ignored" "$log")" = 1 ] || fail "the ignored utc_offset is not said once: $(cat "$log")"
 ctl incident show "$A" | grep -q "first_seen: .*(UTC+07:00)" || fail "timezone does not win: $(ctl incident show "$A")"
 
-pass "system zone (TZ=Asia/Kolkata) named and used alike in the notification, incident show, incidents; --since/--until as wall clock there, Z, +09:00, dd/mm/yyyy (vi only), until<since refused by the collector (2); deprecated utc_offset warned once"
+pass "system zone (TZ=Asia/Kolkata) named and used alike in the notification, incident show, incidents; --since/--until as wall clock there, Z, +09:00, dd/mm/yyyy (vi only), until<since refused by the collector (2); deprecated utc_offset warned once; a correlation across two units found under each"
