@@ -1,10 +1,11 @@
 /*
  * The one time zone times are shown in to people (issue 16): lists, incident
- * show, notifications. Configured as `timezone =` (the collector's
- * [collector], vigilctl's [vigilctl]): "" for the system's, "UTC", a fixed
- * offset "+07:00", or a zone name "Asia/Ho_Chi_Minh" from the system's zone
- * database. A name is applied process-wide (TZ), so a program sets it once,
- * at start, before it has threads.
+ * show, notifications. Configured as the collector's [collector] timezone
+ * (vigilctl takes the collector's): "" for the system's (TZ as the process
+ * found it, else /etc/localtime), "UTC", a fixed offset "+07:00", or a zone
+ * name "Asia/Ho_Chi_Minh" from the system's zone database. A name is applied
+ * process-wide (TZ), so a program sets it once, at start, before it has
+ * threads.
  */
 #ifndef VIGIL_TZ_H
 #define VIGIL_TZ_H
