@@ -21,10 +21,13 @@
 static int tz_fixed;          /* 1: tz_minutes is the zone */
 static int tz_minutes;
 static char tz_spec[TZ_NAME_MAX];    /* the zone as set; "": the system's */
+static char tz_sysname[TZ_NAME_MAX]; /* the system's, named when set ("": unnamed) */
 static int tz_env_saved;             /* tz_env_orig holds TZ as the process started */
 static char *tz_env_orig;            /* NULL: TZ was unset */
 
 /* "+07:00", "-05:30", "+0700": minutes east of UTC, or -1 (out: *min). */
+static void system_name(char *dst, size_t len);
+
 static int
 parse_offset(const char *s, int *min)
 {
@@ -83,6 +86,7 @@ tz_set(const char *spec, char *err, size_t errlen)
 		tzset();
 		tz_fixed = 0;
 		tz_spec[0] = '\0';
+		system_name(tz_sysname, sizeof(tz_sysname));
 		return 0;
 	}
 	if (strcmp(spec, "UTC") == 0 || strcmp(spec, "Z") == 0) {
@@ -135,7 +139,7 @@ static void
 system_name(char *dst, size_t len)
 {
 	char buf[512];
-	const char *e = tz_env_saved ? tz_env_orig : getenv("TZ");
+	const char *e = tz_env_orig;
 	ssize_t n;
 	FILE *fp;
 
@@ -158,8 +162,8 @@ system_name(char *dst, size_t len)
 	if ((fp = fopen("/etc/timezone", "r")) != NULL) {
 		if (fgets(buf, sizeof(buf), fp) != NULL) {
 			buf[strcspn(buf, " \t\r\n")] = '\0';
-			if (name_ok(buf))
-				snprintf(dst, len, "%s", buf);
+			if (name_ok(buf) && strlen(buf) < len)
+				memcpy(dst, buf, strlen(buf) + 1);
 		}
 		fclose(fp);
 	}
@@ -172,10 +176,7 @@ tz_name(char *dst, size_t len, int64_t us)
 
 	if (len == 0)
 		return 0;
-	if (tz_spec[0] != '\0')
-		snprintf(dst, len, "%s", tz_spec);
-	else
-		system_name(dst, len);
+	snprintf(dst, len, "%s", tz_spec[0] != '\0' ? tz_spec : tz_sysname);
 	if (dst[0] == '\0') {
 		off = tz_offset_min(us);
 		a = off < 0 ? -off : off;

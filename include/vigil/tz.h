@@ -22,8 +22,9 @@ int tz_set(const char *spec, char *err, size_t errlen);
 
 /*
  * The zone's name, for vigilctl to take the same zone: the spec as set, or,
- * for the system's, its name as the system gives it (TZ, the zone file
- * /etc/localtime links to, /etc/timezone); else the offset at us, "+07:00".
+ * for the system's, its name as the system gave it when it was set (TZ, the
+ * zone file /etc/localtime links to, /etc/timezone); else the offset at us,
+ * "+07:00".
  */
 size_t tz_name(char *dst, size_t len, int64_t us);
 
