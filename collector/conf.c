@@ -1,11 +1,13 @@
 /* The collector's configuration table. */
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vigil/config.h"
 #include "vigil/ctl.h"
 #include "vigil/err.h"
+#include "vigil/i18n.h"
 #include "vigil/tls.h"
 
 #include "vigil/tz.h"
@@ -33,7 +35,11 @@ static const struct cfg_key collector_keys[] = {
 	KEY("groups", CFG_STRING, TLS_GROUPS_DEFAULT, 0, 0, groups,
 	    "TLS key-exchange groups in order of preference."),
 	KEY("timezone", CFG_STRING, "", 0, 0, timezone,
-	    "Times in notifications: Asia/Ho_Chi_Minh, +07:00; empty: [notify] utc_offset."),
+	    "The zone of every time shown to people (notifications, vigilctl, reports, "
+	    "deadlines): Asia/Ho_Chi_Minh, +07:00; empty: the system's."),
+	KEY("language", CFG_STRING, "en", 0, 0, language,
+	    "The language of the titles of the incidents the collector opens itself (machines "
+	    "silent, correlations, a cloned identity, the store failing): en or vi."),
 	KEY("database", CFG_PATH, "/var/lib/vigil/vigil.db", 0, 0, database,
 	    "The event store (SQLite)."),
 	KEY("control_socket", CFG_PATH, CTL_SOCKET_DEFAULT, 0, 0, control_socket,
@@ -164,8 +170,9 @@ static const struct cfg_key notify_keys[] = {
 	    "Each later delay is this many times the one before."),
 	NNUM("retry_max", CFG_DURATION, "1h", 100, DAY, retry_max,
 	    "The longest delay between two attempts."),
-	NNUM("utc_offset", CFG_INT, "420", -840, 840, utc_offset,
-	    "Minutes east of UTC for the times in messages (420: Asia/Ho_Chi_Minh)."),
+	NNUM("utc_offset", CFG_INT, NULL, -840, 840, utc_offset,
+	    "Deprecated: write [collector] timezone = +07:00. Minutes east of UTC, used "
+	    "only when timezone is empty."),
 	{ NULL },
 };
 
@@ -297,6 +304,45 @@ key_line(const char *path, const char *section, const char *key)
 	return found;
 }
 
+/*
+ * The one zone for people (issue 16), checked and applied here, before any
+ * thread (a name sets TZ, vigil/tz.h): timezone; else, in a file written
+ * before it, the deprecated [notify] utc_offset, said once; else the
+ * system's. utc_offset left out stays unset (-nv: "#utc_offset =").
+ */
+static int
+conf_zone(const char *path, struct conf *c, char *err, size_t errlen, cfg_warn_fn warn,
+    void *arg)
+{
+	int uline = key_line(path, "notify", "utc_offset"), a = (int)c->notify.utc_offset;
+	const char *spec = c->collector.timezone;
+	char why[CONF_NAME_MAX + 512], fixed[16];
+
+	if (uline == 0)
+		c->notify.utc_offset = CONF_UTC_OFFSET_UNSET;
+	else if (spec[0] != '\0') {
+		snprintf(why, sizeof(why), "%s:%d: warning: [notify] utc_offset is ignored: "
+		    "[collector] timezone = %s is the zone; remove utc_offset", path, uline, spec);
+		if (warn != NULL)
+			warn(arg, why);
+	} else {
+		snprintf(fixed, sizeof(fixed), "%c%02d:%02d", a < 0 ? '-' : '+', abs(a) / 60,
+		    abs(a) % 60);
+		snprintf(why, sizeof(why), "%s:%d: warning: [notify] utc_offset is deprecated; "
+		    "write [collector] timezone = %s instead (until then it is the zone)", path,
+		    uline, fixed);
+		if (warn != NULL)
+			warn(arg, why);
+		spec = fixed;
+	}
+	if (tz_set(spec, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "%s:%d: %s", path, key_line(path, "collector", "timezone"),
+		    why);
+		return VIGIL_ERR_CONFIG;
+	}
+	return 0;
+}
+
 int
 conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 {
@@ -343,17 +389,12 @@ conf_load_warn(const char *path, struct conf *c, char *err, size_t errlen, cfg_w
 		snprintf(err, errlen, "%s: groups must not be empty", path);
 		return VIGIL_ERR_CONFIG;
 	}
-	/* Checked and applied here, before any thread: a name sets TZ (vigil/tz.h). */
-	{
-		char why[200];
-
-		if (tz_set(cc->timezone, why, sizeof(why)) != 0) {
-			snprintf(err, errlen, "%s:%d: %s", path, key_line(path, "collector",
-			    "timezone"), why);
-			return VIGIL_ERR_CONFIG;
-		}
+	if (!i18n_known(cc->language)) {
+		snprintf(err, errlen, "%s:%d: language \"%.16s\" has no catalog: en or vi", path,
+		    key_line(path, "collector", "language"), cc->language);
+		return VIGIL_ERR_CONFIG;
 	}
-	return 0;
+	return conf_zone(path, c, err, errlen, warn, arg);
 }
 
 void

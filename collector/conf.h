@@ -16,6 +16,7 @@
 #define CONF_PATH_MAX 1024
 #define CONF_NAME_MAX 256
 #define CONF_SOCKET_MAX 108      /* sizeof(sun_path) */
+#define CONF_UTC_OFFSET_UNSET 100000   /* [notify] utc_offset not in the file */
 
 struct collector_conf {
 	char listen[CONF_NAME_MAX];
@@ -25,6 +26,7 @@ struct collector_conf {
 	char key[CONF_PATH_MAX];
 	char groups[CONF_NAME_MAX];
 	char timezone[CONF_NAME_MAX];        /* times for people (vigil/tz.h); "": the system's */
+	char language[16];                   /* titles of the incidents it opens: en, vi */
 	char database[CONF_PATH_MAX];
 	char control_socket[CONF_SOCKET_MAX];
 	char control_group[CONF_NAME_MAX];   /* "": none */
@@ -81,7 +83,7 @@ struct conf_notify {
 	long long retry_base;                /* ms */
 	long long retry_factor;
 	long long retry_max;                 /* ms */
-	long long utc_offset;                /* minutes east of UTC */
+	long long utc_offset;                /* deprecated, minutes east of UTC (tz.h has the zone) */
 };
 
 /* ---- acknowledgement by reply (issue 11): [ack_mail], the mailbox replies reach ---- */

@@ -88,11 +88,14 @@ cmd_events(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err, si
 	long long since = 0, until = 0, limit = 100, after = -1;
 
 	if (args_check(args, nargs, known, err, errlen) != 0 ||
-	    num_arg(args, nargs, "since", 0, LLONG_MAX, "unix microseconds", &since, err,
-	    errlen) != 0 ||
-	    num_arg(args, nargs, "until", 0, LLONG_MAX, "unix microseconds", &until, err,
-	    errlen) != 0)
+	    time_num_arg(args, nargs, "since", &since, err, errlen) != 0 ||
+	    time_num_arg(args, nargs, "until", &until, err, errlen) != 0)
 		return -1;
+	if (since > 0 && until > 0 && until < since) {
+		ctl_usage_error = 1;
+		snprintf(err, errlen, "until is before since");
+		return -1;
+	}
 	f.since_us = since;
 	f.until_us = until;
 	if ((v = arg_get(args, nargs, "agent")) != NULL) {

@@ -41,23 +41,7 @@
 #include "presence.h"
 #include "roles.h"
 
-/* The queue polled by --follow: the highest incident id listed. */
-struct queue_walk {
-	struct jw *w;
-	int64_t cursor;
-};
-
 static int incident_row(void *arg, const struct store_incident_row *r);
-
-static int
-queue_row(void *arg, const struct store_incident_row *r)
-{
-	struct queue_walk *qw = arg;
-
-	if (r->id > qw->cursor)
-		qw->cursor = r->id;
-	return incident_row(qw->w, r);
-}
 
 static int
 incident_row(void *arg, const struct store_incident_row *r)
@@ -97,10 +81,11 @@ cmd_incidents(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
 {
 	static const char *const known[] = { "status", "severity", "category", "unit", "host",
 	    "assignee", "mine", "kind", "limit", "field", "grep", "after", NULL };
-	struct store_incident_filter f = { NULL, -1, -1, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, 0 };
-	struct queue_walk qw = { w, 0 };
+	struct store_incident_filter f = { NULL, -1, -1, NULL, NULL, NULL, NULL,
+	    0, NULL, NULL, NULL, 0, 0, NULL };
 	const char *v;
 	long long limit = 0, after = -1;
+	int64_t cursor = 0;      /* --follow: the latest change (store.h) */
 
 	if (args_check(args, nargs, known, err, errlen) != 0)
 		return -1;
@@ -144,14 +129,15 @@ cmd_incidents(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
 	    grep_arg(args, nargs, &f.grep, err, errlen) != 0 ||
 	    num_arg(args, nargs, "after", 0, LLONG_MAX, "a cursor", &after, err, errlen) != 0)
 		return -1;
-	f.after_id = after > 0 ? after : 0;
-	qw.cursor = f.after_id;
-	if (store_query_incident_queue(w->ctl->c->store, &f, queue_row, &qw) != 0) {
+	/* --follow: after the first answer, what is new or changed, as kubectl get -w */
+	f.after_change = after > 0 ? after : 0;
+	f.change_top = after >= 0 ? &cursor : NULL;
+	if (store_query_incident_queue(w->ctl->c->store, &f, incident_row, w) != 0) {
 		snprintf(err, errlen, "the store cannot list the incidents");
 		return -1;
 	}
 	if (after >= 0)
-		cursor_line(w, qw.cursor);
+		cursor_line(w, cursor);
 	return 0;
 }
 

@@ -96,6 +96,8 @@ int args_check(const struct ctl_arg *args, size_t nargs, const char *const *know
 void bad_arg(char *err, size_t errlen, const char *key, const char *value, const char *want);
 int num_arg(const struct ctl_arg *args, size_t nargs, const char *key, long long min,
     long long max, const char *want, long long *n, char *err, size_t errlen);
+int time_num_arg(const struct ctl_arg *args, size_t nargs, const char *key, long long *us,
+    char *err, size_t errlen);
 int name_arg(const struct ctl_arg *args, size_t nargs, const char *key, const char **out,
     char *err, size_t errlen);
 int id_arg(const struct ctl_arg *args, size_t nargs, long long *id, char *err, size_t errlen);

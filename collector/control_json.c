@@ -195,6 +195,28 @@ num_arg(const struct ctl_arg *args, size_t nargs, const char *key, long long min
 	return 0;
 }
 
+/*
+ * since= or until=: unix microseconds, or a wall clock without a zone as
+ * vigilctl sends a person's "2026-11-25 10:00", read in the one zone.
+ */
+int
+time_num_arg(const struct ctl_arg *args, size_t nargs, const char *key, long long *us,
+    char *err, size_t errlen)
+{
+	const char *v;
+	int64_t t;
+
+	if ((v = arg_get(args, nargs, key)) == NULL)
+		return 0;
+	if (text_parse_ll(v, 0, LLONG_MAX, us) == 0)
+		return 0;
+	if (tz_parse_time(v, 0, &t, NULL, 0) == 0 && t >= 0) {
+		*us = t;
+		return 0;
+	}
+	bad_arg(err, errlen, key, v, "unix microseconds or a time like 2026-11-25T10:00:00");
+	return -1;
+}
 
 /* A name argument: present, 1..CTL_NAME_MAX-1 bytes, no control characters. */
 int
@@ -289,26 +311,19 @@ cursor_line(struct jw *w, long long after)
 
 /*
  * The zone times are shown in to people, as the mails have it (issue 16):
- * "timezone" is [collector] timezone, or, when that is empty, the fixed
- * [notify] utc_offset the mails use, as "+07:00"; "utc_offset_min" is its
- * offset now. vigilctl shows every time in it.
+ * "timezone" is its name (tz_name(): [collector] timezone, or the system's
+ * as the system names it), "utc_offset_min" its offset now. vigilctl shows
+ * every time in it.
  */
 void
 zone_members(struct jw *w)
 {
-	const struct conf *conf = &w->ctl->c->conf;
-	int off = (int)conf->notify.utc_offset, a;
-	char fixed[16];
+	int64_t now = clock_now_us();
+	char name[128];
 
-	if (conf->collector.timezone[0] != '\0') {
-		jw_str(w, "timezone", conf->collector.timezone);
-		jw_int(w, "utc_offset_min", tz_offset_min(clock_now_us()));
-		return;
-	}
-	a = off < 0 ? -off : off;
-	snprintf(fixed, sizeof(fixed), "%c%02d:%02d", off < 0 ? '-' : '+', a / 60, a % 60);
-	jw_str(w, "timezone", fixed);
-	jw_int(w, "utc_offset_min", off);
+	tz_name(name, sizeof(name), now);
+	jw_str(w, "timezone", name);
+	jw_int(w, "utc_offset_min", tz_offset_min(now));
 }
 
 /* The first line when a request asks zone=1: {"type":"zone","timezone":…}. */

@@ -13,6 +13,7 @@
 #include "vigil/err.h"
 #include "vigil/log.h"
 #include "vigil/names.h"
+#include "vigil/tz.h"
 
 #include "collector.h"
 #include "escalate.h"
@@ -94,9 +95,8 @@ escalate_run_notify_conf(const struct conf *conf, struct notify_conf *nc)
 	nc->retry_base_ms = n->retry_base;
 	nc->retry_factor = (int)n->retry_factor;
 	nc->retry_max_ms = n->retry_max;
-	nc->utc_offset_min = (int)n->utc_offset;
-	/* [collector] timezone, when set, is the one zone (vigil/tz.h: applied at load) */
-	nc->zone = conf->collector.timezone[0] != '\0';
+	/* the one zone (vigil/tz.h: applied at load) */
+	nc->zone = 1;
 }
 
 const struct escalate_conf *

@@ -24,6 +24,7 @@
 #include <event2/event.h>
 
 #include "vigil/err.h"
+#include "vigil/i18n.h"
 #include "vigil/log.h"
 #include "vigil/names.h"
 #include "vigil/text.h"
@@ -149,6 +150,7 @@ corr_incident(struct collector *c, const struct incident_corr_hit *h, int64_t no
 	const char *agents[INCIDENT_CORR_AGENTS_MAX];
 	const char *ev_agents[INCIDENT_CORR_AGENTS_MAX * INCIDENT_CORR_SEQS];
 	char title[INCIDENT_TITLE_MAX], dedup[INCIDENT_KEY_MAX + 32], rule[64];
+	const char *lang = c->conf.collector.language;
 	struct store_made_incident mi;
 	int rc;
 
@@ -159,19 +161,20 @@ corr_incident(struct collector *c, const struct incident_corr_hit *h, int64_t no
 	memset(&mi, 0, sizeof(mi));
 	switch (h->kind) {
 	case INCIDENT_CORR_SRC_IP:
-		snprintf(title, sizeof(title), "Failed logins from %s on %zu machines", h->key,
-		    h->machines);
+		snprintf(title, sizeof(title), i18n_text_in(lang, "Failed logins from %s on %zu "
+		    "machines"), h->key, h->machines);
 		mi.category = VIGIL__V1__CATEGORY__CATEGORY_ATTACK;
 		mi.severity = VIGIL__V1__SEVERITY__SEVERITY_HIGH;
 		break;
 	case INCIDENT_CORR_USB_SERIAL:
-		snprintf(title, sizeof(title), "One USB device (%s) on %zu machines", h->key,
-		    h->machines);
+		snprintf(title, sizeof(title), i18n_text_in(lang, "One USB device (%s) on %zu "
+		    "machines"), h->key, h->machines);
 		mi.category = VIGIL__V1__CATEGORY__CATEGORY_USB;
 		mi.severity = VIGIL__V1__SEVERITY__SEVERITY_MEDIUM;
 		break;
 	default:
-		snprintf(title, sizeof(title), "Malware found on %zu machines", h->machines);
+		snprintf(title, sizeof(title), i18n_text_in(lang, "Malware found on %zu machines"),
+		    h->machines);
 		mi.category = VIGIL__V1__CATEGORY__CATEGORY_MALWARE;
 		mi.severity = VIGIL__V1__SEVERITY__SEVERITY_CRITICAL;
 		break;
@@ -444,8 +447,9 @@ incident_store_failing(struct collector *c, int64_t since_us, const char *why, s
 	text_time_rfc3339(when, sizeof(when), since_us);
 	text_escape(reason, sizeof(reason), why, strlen(why));
 	/* A short reason: the title is read on a phone. */
-	snprintf(title, sizeof(title), "The collector cannot store events since %s (%.200s); %zu "
-	    "items wait, unacknowledged, and the agents keep them", when, reason, waiting);
+	snprintf(title, sizeof(title), i18n_text_in(c->conf.collector.language, "The collector "
+	    "cannot store events since %s (%.200s); %zu items wait, unacknowledged, and the agents "
+	    "keep them"), when, reason, waiting);
 	memset(&mi, 0, sizeof(mi));
 	mi.kind = "collector";
 	mi.dedup_key = STORE_DEDUP;
@@ -483,7 +487,8 @@ store_incident_take(void *arg, const struct store_incident_row *r)
 void
 incident_store_ok(struct collector *c, int64_t since_us)
 {
-	struct store_incident_filter f = { "open", -1, -1, NULL, NULL, NULL, "collector", 0, NULL, NULL, NULL, 0 };
+	struct store_incident_filter f = { "open", -1, -1, NULL, NULL, NULL, "collector",
+	    0, NULL, NULL, NULL, 0, 0, NULL };
 	struct store_open_incident o = { 0 };
 	char err[256], text[128];
 	struct incident_request rq = { 0, INCIDENT_ACT_RESOLVE, INCIDENT_RES_TRUE_POSITIVE, NULL,

@@ -137,7 +137,8 @@ size_t incident_silence_groups(struct incident_silence_machine *m, size_t n,
 int incident_silence_over(const char *const *agents, size_t nagents,
     const struct incident_silence_machine *m, size_t n);
 /* "3 machines of phuong-7 stopped reporting unexpectedly" ("no unit" for ""). */
-void incident_silence_title(char *buf, size_t len, const char *unit, size_t machines);
+void incident_silence_title(char *buf, size_t len, const char *lang, const char *unit,
+    size_t machines);
 /* The unit's dedup key: "silent-unit:phuong-7". */
 void incident_silence_key(char *buf, size_t len, const char *unit);
 /* 1 when an incident resolved at resolved_us (0: never) re-opens at now_us. */

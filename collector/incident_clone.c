@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "vigil.pb-c.h"
+#include "vigil/i18n.h"
 #include "vigil/log.h"
 
 #include "collector.h"
@@ -27,7 +28,8 @@ incident_clone(struct collector *c, const char *agent, const char *facts, int64_
 	const char *agents[1] = { agent };
 
 	snprintf(dedup, sizeof(dedup), "identity-clone:%s", agent);
-	snprintf(title, sizeof(title), "The identity %s is used by two machines (%s)", agent, facts);
+	snprintf(title, sizeof(title), i18n_text_in(c->conf.collector.language, "The identity %s is "
+	    "used by two machines (%s)"), agent, facts);
 	memset(&mi, 0, sizeof(mi));
 	mi.kind = "collector";
 	mi.dedup_key = dedup;

@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "vigil/err.h"
+#include "vigil/i18n.h"
 #include "vigil/log.h"
 #include "vigil/names.h"
 #include "vigil/text.h"
@@ -87,10 +88,13 @@ incident_silence_over(const char *const *agents, size_t nagents,
 }
 
 void
-incident_silence_title(char *buf, size_t len, const char *unit, size_t machines)
+incident_silence_title(char *buf, size_t len, const char *lang, const char *unit,
+    size_t machines)
 {
-	snprintf(buf, len, "%zu machine%s of %s stopped reporting unexpectedly", machines,
-	    machines == 1 ? "" : "s", unit != NULL && unit[0] != '\0' ? unit : "no unit");
+	/* TRANSLATORS: an incident's title: how many machines of a unit stopped reporting. */
+	snprintf(buf, len, i18n_ntext_in(lang, "%zu machine of %s stopped reporting unexpectedly",
+	    "%zu machines of %s stopped reporting unexpectedly", machines), machines,
+	    unit != NULL && unit[0] != '\0' ? unit : i18n_text_in(lang, "no unit"));
 }
 
 void
@@ -253,7 +257,7 @@ silence_unit(struct collector *c, struct silence_scan *sc, const struct incident
 	int join = 0;
 
 	incident_silence_key(dedup, sizeof(dedup), m[0].unit);
-	incident_silence_title(title, sizeof(title), m[0].unit, g->n);
+	incident_silence_title(title, sizeof(title), c->conf.collector.language, m[0].unit, g->n);
 	for (size_t i = 0; i < sc->ninc && o == NULL; i++)
 		if (strcmp(sc->inc[i].dedup, dedup) == 0)
 			o = &sc->inc[i];
@@ -300,7 +304,8 @@ void
 silence_check(evutil_socket_t fd, short what, void *arg)
 {
 	struct collector *c = arg;
-	struct store_incident_filter f = { "open", -1, -1, NULL, NULL, NULL, "agent_silent", 0, NULL, NULL, NULL, 0 };
+	struct store_incident_filter f = { "open", -1, -1, NULL, NULL, NULL, "agent_silent",
+	    0, NULL, NULL, NULL, 0, 0, NULL };
 	struct incident_silence_group *groups = NULL;
 	struct silence_scan sc;
 	char err[256];

@@ -98,8 +98,8 @@ struct notify_conf {
 	int retry_factor;        /* each later delay is this times the last (4) */
 	long long retry_max_ms;  /* a cap on one delay (default 1 h) */
 	/* texts */
-	int utc_offset_min; /* times in bodies: +420 (Asia/Ho_Chi_Minh) */
-	int zone;           /* [collector] timezone set: tz_offset_min() at each time instead */
+	int utc_offset_min; /* times in bodies when !zone: +420 (Asia/Ho_Chi_Minh) */
+	int zone;           /* the collector's: tz_offset_min() at each time (vigil/tz.h) */
 };
 
 void notify_conf_defaults(struct notify_conf *c);

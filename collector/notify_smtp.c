@@ -17,6 +17,7 @@
 #include "vigil/err.h"
 #include "vigil/i18n.h"
 #include "vigil/sbuf.h"
+#include "vigil/tz.h"
 #include "vigil/utf8.h"
 
 #include "notify.h"
@@ -323,7 +324,8 @@ smtp_start(struct notify_job *j)
 	att.len = j->attach_len;
 	rc = notify_smtp_format_with(c->smtp_from, c->smtp_from_name, c->smtp_reply_to, rcpt,
 	                             (size_t)nrcpt, j->subject, j->body, j->started_us,
-	                             c->utc_offset_min, uniq, j->attach != NULL ? &att : NULL,
+	                             c->zone ? tz_offset_min(j->started_us) : c->utc_offset_min,
+	                             uniq, j->attach != NULL ? &att : NULL,
 	                             a->upload, max);
 	if (rc < 0) {
 		notify_job_done(j, NOTIFY_FAIL_INVALID, 0,

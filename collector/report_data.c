@@ -18,6 +18,7 @@
 #include "vigil/err.h"
 #include "vigil/jsonw.h"
 #include "vigil/names.h"
+#include "vigil/tz.h"
 
 #include "../report/summary.h"
 
@@ -340,7 +341,7 @@ report_incident_data(struct collector *c, int64_t id, enum report_form form, str
 	memset(&x, 0, sizeof(x));
 	x.c = c;
 	x.w = &w;
-	x.tz = (int)c->conf.notify.utc_offset;
+	x.tz = tz_offset_min(clock_now_us());
 	if (conf_unit_missing(&c->conf.unit, &path, &key))
 		return err_fmt(err, errlen, VIGIL_ERR_CONFIG, "The unit profile has no %s: set %s "
 		    "in the collector's configuration.", path, key);

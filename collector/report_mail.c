@@ -31,6 +31,7 @@
 #include "vigil/clock.h"
 #include "vigil/err.h"
 #include "vigil/log.h"
+#include "vigil/tz.h"
 
 #include "../report/calendar.h"
 #include "../report/deadline.h"
@@ -321,7 +322,7 @@ report_mail_tick(struct collector *c, struct report_mail *m, int64_t now_us)
 	int mailed = 0;
 
 	if (m == NULL || m->pid != 0 || m->dir[0] != '\0' || now_us < m->retry_us ||
-	    report_mail_due(conf->report.summary_schedule, now_us, (int)conf->notify.utc_offset,
+	    report_mail_due(conf->report.summary_schedule, now_us, tz_offset_min(now_us),
 	        period, sizeof(period)) != 0)
 		return;
 	if (store_report_mailed(c->store, period, conf->report.summary_unit, &mailed) != 0 ||

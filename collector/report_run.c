@@ -18,6 +18,7 @@
 #include "vigil/log.h"
 #include "vigil/names.h"
 #include "vigil/text.h"
+#include "vigil/tz.h"
 
 #include "../report/calendar.h"
 #include "../report/deadline.h"
@@ -159,7 +160,7 @@ count(struct collector *c, int kind, const struct inc *x, int64_t now_us, struct
 	default:
 		return -1;
 	}
-	return deadline_compute(c->report->cal, &rule, start, (int)c->conf.notify.utc_offset, d) ==
+	return deadline_compute(c->report->cal, &rule, start, tz_offset_min(start), d) ==
 	               0 ? 0 : -1;
 }
 
@@ -199,7 +200,7 @@ make(struct collector *c, int64_t id, unsigned kinds, const char *actor, const c
 		rows[n].uncovered = d.uncovered;
 		rows[n].created_us = now_us;
 		rows[n].created_by = actor;
-		text_time_people(due, sizeof(due), d.due_us, (int)c->conf.notify.utc_offset, 1);
+		tz_time_people(due, sizeof(due), d.due_us, 1, 0);
 		snprintf(text[n], sizeof(text[n]), "%s due %s%s%s%s%s", deadline_kind_name(k), due,
 		    d.provisional ? " (counted over provisional holidays)" : "",
 		    d.uncovered ? " (counted over a year the holiday calendar does not cover)" : "",
@@ -300,7 +301,7 @@ step(struct collector *c, const struct row *r, int stage)
 	size_t ntold;
 	int rc;
 
-	text_time_people(due, sizeof(due), r->d.due_us, (int)c->conf.notify.utc_offset, 1);
+	tz_time_people(due, sizeof(due), r->d.due_us, 1, 0);
 	memset(&x, 0, sizeof(x));
 	err[0] = '\0';
 	if (store_incident_by_id(c->store, r->incident, got_inc, &x) == 0 && x.found &&

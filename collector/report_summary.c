@@ -17,6 +17,7 @@
 #include "vigil/err.h"
 #include "vigil/jsonw.h"
 #include "vigil/names.h"
+#include "vigil/tz.h"
 
 #include "../report/calendar.h"
 #include "../report/deadline.h"
@@ -288,7 +289,7 @@ report_summary_data(struct collector *c, const char *unit, const char *period, s
 	const char *path, *key;
 	char label[128], today[64];
 	int32_t first, end;
-	int tz = (int)c->conf.notify.utc_offset, rc;
+	int tz = tz_offset_min(clock_now_us()), rc;
 
 	if (summary_period(period, &first, &end, label, sizeof(label)) != 0)
 		return err_fmt(err, errlen, VIGIL_ERR_INVAL, "%s is not a period: write 2026-11 (a "

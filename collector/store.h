@@ -223,7 +223,16 @@ struct store_incident_filter {
 	 * is the incident's or that of any machine of a correlation.
 	 */
 	const char *field_key, *field_value, *grep;
-	int64_t after_id;      /* > 0: only incidents opened after that one (--follow) */
+	int64_t after_id;      /* > 0: only incidents opened after that one */
+	/*
+	 * --follow (issue 16): > 0, only incidents new or changed (status,
+	 * assignee, severity, resolution) after that change, whatever their
+	 * status; change_top, when not NULL, gets the latest change before the
+	 * rows are read (the next cursor: a change meanwhile is listed twice,
+	 * never lost).
+	 */
+	int64_t after_change;
+	int64_t *change_top;
 };
 int store_query_incident_queue(struct store *st, const struct store_incident_filter *f,
     store_incident_fn fn, void *arg);

@@ -220,6 +220,7 @@ enum inc_stmt_id {
 	IST_ATTEMPTS_OF,
 	IST_AUDIT_ALL,
 	IST_AUDIT_OF,
+	IST_CHANGE_TOP,
 	IST_COUNT
 };
 

@@ -285,15 +285,27 @@ sq_query_incident_queue(struct store *base, const struct store_incident_filter *
 {
 	struct sqlstore *st = sq_of(base);
 	static const struct store_incident_filter open = { NULL, -1, -1, NULL, NULL, NULL, NULL,
-	    0, NULL, NULL, NULL, 0 };
+	    0, NULL, NULL, NULL, 0, 0, NULL };
 	sqlite3_stmt *s;
 
 	if (st == NULL)
 		return VIGIL_ERR_INVAL;
 	if (f == NULL)
 		f = &open;
+	if (f->change_top != NULL) {
+		s = st->ist[IST_CHANGE_TOP];
+		if (sqlite3_step(s) != SQLITE_ROW) {
+			sq_stmt_done(s);
+			return VIGIL_ERR_DB;
+		}
+		*f->change_top = sqlite3_column_int64(s, 0);
+		sq_stmt_done(s);
+	}
 	s = st->ist[IST_QUEUE];
-	if (f->status != NULL)
+	if (f->after_change > 0) {
+		sq_bind_text(s, 1, "all");
+		sqlite3_bind_int64(s, 13, f->after_change);
+	} else if (f->status != NULL)
 		sq_bind_text(s, 1, f->status);
 	if (f->category >= 0)
 		sqlite3_bind_int(s, 2, f->category);

@@ -449,6 +449,28 @@ static const struct migration migrations[] = {
 	"  actor  TEXT NOT NULL DEFAULT ''"
 	");"
 	"PRAGMA user_version = 12;", 0 },
+	/*
+	 * 13: issue 16, `vigilctl incidents --follow` shows the changes of the
+	 * incidents it listed, as `kubectl get -w` does: change_seq numbers every
+	 * new incident and every change of its status, assignee, severity or
+	 * resolution, one sequence over the table (a new event's count is not
+	 * a change of state).
+	 */
+	{ 13,
+	"ALTER TABLE incidents ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE incidents SET change_seq = id;"
+	"CREATE INDEX incidents_change ON incidents(change_seq);"
+	"CREATE TRIGGER incidents_new AFTER INSERT ON incidents BEGIN"
+	"  UPDATE incidents SET change_seq = (SELECT max(change_seq) FROM incidents) + 1"
+	"   WHERE id = NEW.id;"
+	" END;"
+	"CREATE TRIGGER incidents_changed AFTER UPDATE OF status, assignee, severity, resolution"
+	" ON incidents WHEN OLD.status IS NOT NEW.status OR OLD.assignee IS NOT NEW.assignee"
+	"  OR OLD.severity IS NOT NEW.severity OR OLD.resolution IS NOT NEW.resolution BEGIN"
+	"  UPDATE incidents SET change_seq = (SELECT max(change_seq) FROM incidents) + 1"
+	"   WHERE id = NEW.id;"
+	" END;"
+	"PRAGMA user_version = 13;", 0 },
 };
 /* The last step's number: steps grow but may leave a number out (see 6). */
 #define STORE_SCHEMA_VERSION (migrations[NITEMS(migrations) - 1].version)
@@ -646,8 +668,9 @@ static const char *const inc_sql[IST_COUNT] = {
 	    "  OR EXISTS (SELECT 1 FROM incident_agents ia WHERE ia.incident_id = i.id"
 	    "   AND ia.agent = ?5))"
 	    " AND (?6 IS NULL OR assignee = ?6) AND (?7 IS NULL OR kind = ?7)"
-	    " AND (?12 IS NULL OR id > ?12)"
+	    " AND (?12 IS NULL OR id > ?12) AND (?13 IS NULL OR change_seq > ?13)"
 	    " ORDER BY NOT " INC_OPEN ", severity DESC, first_seen, id LIMIT ?8",
+	[IST_CHANGE_TOP] = "SELECT coalesce(max(change_seq), 0) FROM incidents",
 	[IST_BY_ID] = "SELECT " INCIDENT_COLUMNS ", " INCIDENT_UNITS
 	    " FROM incidents i WHERE id = ?1",
 	[IST_CHANGE] =

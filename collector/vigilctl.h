@@ -95,8 +95,18 @@ void no_more_args(int argc, char **argv);
 /* vigilctl_args.c */
 void *xreallocarray(void *p, size_t n, size_t size);
 char *escaped(const char *s, size_t len);
-int digits(const char **p, int n, int *v);
-long long time_arg(const char *opt, const char *s);
+/*
+ * A --since or --until value: us, or, for a time without a zone, the wall
+ * clock the collector reads in its own zone (issue 16).
+ */
+struct time_value {
+	int given;
+	long long us;
+	char wall[32];
+};
+void time_arg(const char *opt, const char *s, struct time_value *tv);
+/* Both given and until before since, where vigilctl can tell (else the collector does). */
+int time_before(const struct time_value *until, const struct time_value *since);
 void zone_take(const struct json_object *obj);
 void people_time(char *dst, size_t len, const char *rfc3339, int labelled);
 void zone_heading(char *dst, size_t len, const char *head);

@@ -54,98 +54,6 @@ escaped(const char *s, size_t len)
 
 /* ---- times ---- */
 
-int
-digits(const char **p, int n, int *v)
-{
-	int x = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)(*p)[i]))
-			return -1;
-		x = x * 10 + ((*p)[i] - '0');
-	}
-	*p += n;
-	*v = x;
-	return 0;
-}
-
-static int
-days_in_month(int y, int m)
-{
-	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 29;
-	return days[m - 1];
-}
-
-/*
- * "2026-11-25", "2026-11-25T10:00", "2026-11-25 10:00:00.5", each with an
- * optional "Z" or "+HH:MM" after the time; local time without a zone.
- */
-static int
-parse_time_us(const char *s, long long *us)
-{
-	struct tm tm;
-	const char *p = s;
-	int y, mo, d, h = 0, mi = 0, sec = 0, oh, om, off = 0, zone = 0, nd, sign;
-	long long frac = 0;
-	time_t t;
-
-	if (digits(&p, 4, &y) || *p != '-' || (p++, digits(&p, 2, &mo)) || *p != '-' ||
-	    (p++, digits(&p, 2, &d)))
-		return -1;
-	if (*p == 'T' || *p == 't' || *p == ' ') {
-		p++;
-		if (digits(&p, 2, &h) || *p != ':' || (p++, digits(&p, 2, &mi)))
-			return -1;
-		if (*p == ':') {
-			p++;
-			if (digits(&p, 2, &sec))
-				return -1;
-			if (*p == '.') {
-				for (p++, nd = 0; isdigit((unsigned char)*p); p++, nd++)
-					if (nd < 6)
-						frac = frac * 10 + (*p - '0');
-				if (nd == 0 || nd > 9)
-					return -1;
-				for (; nd < 6; nd++)
-					frac *= 10;
-			}
-		}
-		if (*p == 'Z' || *p == 'z') {
-			zone = 1;
-			p++;
-		} else if (*p == '+' || *p == '-') {
-			sign = *p++ == '-' ? -1 : 1;
-			if (digits(&p, 2, &oh) || *p != ':' || (p++, digits(&p, 2, &om)) ||
-			    oh > 23 || om > 59)
-				return -1;
-			zone = 1;
-			off = sign * (oh * 3600 + om * 60);
-		}
-	}
-	if (*p != '\0' || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
-	    h > 23 || mi > 59 || sec > 59)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	if (zone)
-		t = timegm(&tm) - off;
-	else {
-		tm.tm_isdst = -1;
-		if ((t = mktime(&tm)) == (time_t)-1)
-			return -1;
-	}
-	*us = (long long)t * 1000000 + frac;
-	return 0;
-}
-
 static long long
 now_us(void)
 {
@@ -155,19 +63,42 @@ now_us(void)
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* A --since or --until argument: a duration before now, or a time. */
-long long
-time_arg(const char *opt, const char *s)
+/*
+ * A --since or --until argument: a duration before now, or a time; a time
+ * without Z or an offset is the collector's wall clock, read in its zone.
+ * dd/mm/yyyy in Vietnamese, the order vigilctl prints dates in.
+ */
+void
+time_arg(const char *opt, const char *s, struct time_value *tv)
 {
-	long long ms, us;
+	long long ms;
+	int64_t us;
 
-	if (text_parse_duration_ms(s, &ms) == 0 && ms <= now_us() / 1000)
-		return now_us() - ms * 1000;
-	if (parse_time_us(s, &us) == 0)
-		return us;
+	if (text_parse_duration_ms(s, &ms) == 0 && ms <= now_us() / 1000) {
+		tv->given = 1;
+		tv->us = now_us() - ms * 1000;
+		tv->wall[0] = '\0';
+		return;
+	}
+	if (tz_parse_time(s, strcmp(i18n_language(), "vi") == 0, &us, tv->wall,
+	    sizeof(tv->wall)) == 0) {
+		tv->given = 1;
+		tv->us = us;
+		return;
+	}
 	usage_error(_("%s wants a duration (90s, 15m, 2h, 7d) or a time (2026-11-25, "
 	            "2026-11-25T10:00:00, \"2026-11-25 10:00\", optionally ending in Z or +HH:MM)."),
 	            opt);
+}
+
+int
+time_before(const struct time_value *until, const struct time_value *since)
+{
+	if (!until->given || !since->given || (until->wall[0] != '\0') != (since->wall[0] != '\0'))
+		return 0;
+	if (until->wall[0] != '\0')
+		return strcmp(until->wall, since->wall) < 0;
+	return until->us < since->us;
 }
 
 /*
@@ -202,9 +133,9 @@ void
 people_time(char *dst, size_t len, const char *rfc3339, int labelled)
 {
 	int dmy = !output_csv && strcmp(i18n_language(), "vi") == 0;
-	long long us;
+	int64_t us;
 
-	if (parse_time_us(rfc3339, &us) != 0 ||
+	if (tz_parse_time(rfc3339, 0, &us, NULL, 0) != 0 ||
 	    tz_time_people(dst, len, us, dmy, labelled ? 0 : now_us()) == 0)
 		snprintf(dst, len, "%s", rfc3339);
 }

@@ -73,17 +73,17 @@ cmd_events(const struct command *cmd, struct opts *o, int argc, char **argv)
 	struct request req = {.len = 0};
 	struct reply r = {0};
 	struct filter f = { -1, -1, NULL, NULL, -1, NULL, NULL };
-	long long since = -1, until = -1;
+	struct time_value since = { 0, 0, "" }, until = { 0, 0, "" };
 	const char *agent = NULL;
 	int c, follow_on = 0;
 
 	while ((c = next_opt(cmd, o, argc, argv)) != -1) {
 		switch (c) {
 		case 's':
-			since = time_arg("--since", optarg);
+			time_arg("--since", optarg, &since);
 			break;
 		case 'U':
-			until = time_arg("--until", optarg);
+			time_arg("--until", optarg, &until);
 			break;
 		case 'a':
 			if (tls_id_valid(optarg) != 0)
@@ -100,13 +100,17 @@ cmd_events(const struct command *cmd, struct opts *o, int argc, char **argv)
 		}
 	}
 	no_more_args(argc, argv);
-	if (since >= 0 && until >= 0 && until < since)
+	if (time_before(&until, &since))
 		usage_error(_("--until is before --since."));
 	req_add(&req, NULL, "events");
-	if (since >= 0)
-		req_add_ll(&req, "since", since);
-	if (until >= 0)
-		req_add_ll(&req, "until", until);
+	if (since.wall[0] != '\0')
+		req_add(&req, "since", since.wall);
+	else if (since.given)
+		req_add_ll(&req, "since", since.us);
+	if (until.wall[0] != '\0')
+		req_add(&req, "until", until.wall);
+	else if (until.given)
+		req_add_ll(&req, "until", until.us);
 	if (agent != NULL)
 		req_add(&req, "agent", agent);
 	if (f.cat >= 0)
@@ -118,7 +122,7 @@ cmd_events(const struct command *cmd, struct opts *o, int argc, char **argv)
 	if (f.grep != NULL)
 		req_add(&req, "grep", f.grep);
 	if (follow_on) {
-		if (until >= 0)
+		if (until.given)
 			usage_error(_("--follow and --until do not go together."));
 		return follow(o, &req, f.limit, print_events_all);
 	}
@@ -130,11 +134,12 @@ cmd_events(const struct command *cmd, struct opts *o, int argc, char **argv)
 			puts(_("No events match."));
 		else
 			print_events(&r, 0);
-		if (r.n > 0 && (long long)r.n == (f.limit >= 0 ? f.limit : 100))
-			fprintf(stderr,
-			        "vigilctl: showing %zu events, the limit; use --limit or "
-			        "--since to see others.\n",
-			        r.n);
+		if (r.n > 0 && (long long)r.n == (f.limit >= 0 ? f.limit : 100)) {
+			fputs("vigilctl: ", stderr);
+			fprintf(stderr, _("Showing %zu events, the limit; use --limit or --since to "
+			        "see others."), r.n);
+			fputc('\n', stderr);
+		}
 	}
 	reply_free(&r);
 	return 0;

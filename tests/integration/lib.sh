@@ -110,11 +110,14 @@ collector_set() {
 }
 
 COLL_STARTS=0
+# The collector's system zone (its timezone left empty means the system's):
+# a ward office's server is in Vietnam's; a test sets COLL_TZ for another.
+COLL_TZ=${COLL_TZ:-Asia/Ho_Chi_Minh}
 # start_collector: start it, wait for "listening on", set COLL_PID and PORT.
 start_collector() {
 	COLL_STARTS=$((COLL_STARTS + 1))
 	_log="$T/collector.$COLL_STARTS.log"
-	"$BUILD/vigil-collector" -d -f "$T/collector.conf" >"$_log" 2>&1 &
+	TZ="$COLL_TZ" "$BUILD/vigil-collector" -d -f "$T/collector.conf" >"$_log" 2>&1 &
 	COLL_PID=$!
 	PIDS="$PIDS $COLL_PID"
 	wait_for 20 "the collector to listen" grep -q "listening on" "$_log"

@@ -38,7 +38,8 @@ n=$("$BUILD/vigilctl" --json events --agent pc-01 --limit 5000 | wc -l)
 	fail "vigilctl --csv-no-bom writes a byte-order mark"
 csv=$("$BUILD/vigilctl" --csv-no-bom events --agent pc-01 --limit 2)
 [ "$(echo "$csv" | wc -l)" = 3 ] || fail "vigilctl --csv events printed: $csv"
-# Times are in the collector's zone ([notify] utc_offset when no timezone is set), said in the heading.
+# Times are in the collector's zone (its system's, Asia/Ho_Chi_Minh here, when no timezone is set),
+# said in the heading.
 echo "$csv" | head -n 1 | grep -q '^"TIME (UTC+07:00)","RECEIVED (UTC+07:00)",AGENT,SEVERITY' ||
 	fail "vigilctl --csv has no header: $csv"
 echo "$csv" | tail -n 1 | grep -q '^[^,]*,-,pc-01,low,auth,ssh.failed_password,"Failed SSH password for u[0-9]* from 10\.' ||

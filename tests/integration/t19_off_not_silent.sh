@@ -2,16 +2,17 @@
 # once (SIGTERM) say goodbye: every machine is recorded off ("stopped"), and
 # well past the silence window there is no incident. Three of them started
 # again and killed (SIGKILL) make exactly one low-severity incident for the
-# unit, linking the three, titled "3 machines of phuong-7 stopped reporting
-# unexpectedly"; one coming back makes it "2 machines"; the other two coming
-# back close it, by the system. Heartbeats of 1 s: silent after 3 s.
+# unit, linking the three, titled in the collector's language ([collector]
+# language = vi, issue 16) "3 máy của phuong-7 ngừng báo cáo bất thường"; one
+# coming back makes it "2 máy"; the other two coming back close it, by the
+# system. Heartbeats of 1 s: silent after 3 s.
 . "$(dirname "$0")/lib.sh"
 
 N=30
 IDS=$(seq -f 'pc-%02g' 1 "$N")
 # shellcheck disable=SC2086
 pki_setup $IDS
-write_collector_conf 0
+write_collector_conf 0 "language = vi"
 sed -i 's/^heartbeat = .*/heartbeat = 1s/' "$T/collector.conf"
 start_collector
 : >"$T/auth.log"
@@ -84,7 +85,7 @@ start_all pc-03 pc-11 pc-29
 wait_for 20 "3 agents connected" status_is agents_connected 3
 wait_for 10 "the three machines on again" sh -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$T/vigil.db' \"SELECT count(*) FROM agents WHERE off_us = 0\")\" = 3 ]"
 for id in pc-03 pc-11 pc-29; do stop_pid "$(pid_of "$id")" KILL; done
-TITLE3="3 machines of phuong-7 stopped reporting unexpectedly"
+TITLE3="3 máy của phuong-7 ngừng báo cáo bất thường"
 linked() {
 	db "SELECT group_concat(agent, ' ') FROM (SELECT ia.agent FROM incident_agents ia JOIN incidents i ON i.id = ia.incident_id WHERE i.kind = 'agent_silent' ORDER BY ia.agent);"
 }
@@ -103,7 +104,7 @@ ctl agents | grep -E '^pc-11 ' | grep -q ' silent ' || fail "pc-11 is not shown 
 
 # ---- back one by one: updated, then closed by the system ---------------------------------------------
 start_all pc-11
-TITLE2="2 machines of phuong-7 stopped reporting unexpectedly"
+TITLE2="2 máy của phuong-7 ngừng báo cáo bất thường"
 wait_for 20 "the incident to count 2 machines" sh -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$T/vigil.db' \"SELECT title || ' ' || status FROM incidents WHERE id = $I\")\" = '$TITLE2 new' ]"
 start_all pc-03 pc-29
 wait_for 20 "the incident closed when every machine reports again" sh -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$T/vigil.db' \"SELECT status || ' ' || resolution FROM incidents WHERE id = $I\")\" = 'resolved true_positive' ]"
@@ -111,4 +112,4 @@ wait_for 20 "the incident closed when every machine reports again" sh -c "[ \"\$
 	fail "the incident was not closed by the system"
 [ "$(db "SELECT count(*) FROM incidents;")" = 1 ] || fail "a second incident appeared"
 ctl audit verify >/dev/null || fail "the audit chain is broken"
-pass "$N stopped at once: off, no incident; 3 killed: one low incident for phuong-7 linking them, 2 after one returns, closed by the system"
+pass "$N stopped at once: off, no incident; 3 killed: one low incident for phuong-7 linking them, titled in Vietnamese, 2 after one returns, closed by the system"

@@ -7,7 +7,8 @@
 #   - `escalation test --json` gives structured steps;
 #   - events and incidents are found by an event field (--field src_ip=…) and
 #     by text (--grep, accents folded);
-#   - `--follow` prints what arrives after it started, and ends on SIGINT.
+#   - `--follow` prints what arrives after it started (incidents: new ones and
+#     changes of state of any, as kubectl get -w), and ends on SIGINT.
 . "$(dirname "$0")/lib.sh"
 
 need sqlite3
@@ -143,7 +144,17 @@ wait_for 20 "events --follow to print the new failures" followed
 # (those join the open brute-force incident of pc-01: one incident per machine and rule)
 echo "Nov 25 10:01:10 pc userdel[3002]: delete user 'pham'" >>"$T/pc-01.log"
 wait_for 20 "incidents --follow to print the new incident" grep -q '"title":"User account pham deleted"' "$T/follow-inc.json"
+# (new events of incident A are no change of its state: it is not listed again)
 [ "$(grep -c "\"id\":$A," "$T/follow-inc.json")" = 1 ] || fail "incidents --follow printed incident $A twice"
+# A change of state of a listed incident is listed, as kubectl get -w does, even one that
+# takes it out of the open queue followed.
+D=$(db "SELECT id FROM incidents WHERE title = 'User account pham deleted';")
+ctl incident assign "$D" nam >/dev/null || fail "incident assign failed"
+ctl incident resolve "$D" --as benign >/dev/null || fail "incident resolve failed"
+resolved_listed() { grep "\"id\":$D," "$T/follow-inc.json" | grep -q '"status":"resolved"'; }
+wait_for 10 "incidents --follow to list incident $D resolved" resolved_listed
+grep "\"id\":$D," "$T/follow-inc.json" | grep -q '"assignee":"nam"' ||
+	fail "incidents --follow did not list incident $D assigned: $(cat "$T/follow-inc.json")"
 grep -q '"type":"cursor"' "$T/follow-inc.json" && fail "incidents --follow --json printed its cursor"
 kill -INT "$FPID" "$IPID"
 frc=0

@@ -328,7 +328,6 @@ test_incident_keys(void **state)
 	assert_int_equal(c.notify.allow_http, 0);
 	assert_int_equal(c.notify.max_attempts, 6);
 	assert_int_equal(c.notify.retry_base, 30 * 1000LL);
-	assert_int_equal(c.notify.utc_offset, 420);
 	write_conf("[collector]\noperators_group = ops\nviewers_group = view\nreopen_window = 0\n"
 	    "correlate_window = 90s\ncorrelate_hosts = 5\nescalation = /etc/vigil/esc.conf\n"
 	    "[notify]\nsmtp_url = smtps://mail.example:465\nsmtp_starttls = no\n"
@@ -343,6 +342,10 @@ test_incident_keys(void **state)
 	assert_int_equal(c.notify.smtp_starttls, 0);
 	assert_int_equal(c.notify.retry_factor, 2);
 	assert_int_equal(c.notify.utc_offset, -300);
+	/* deprecated (the zone is [collector] timezone): unset unless the file says it */
+	write_conf("[collector]\n[notify]\nmax_attempts = 3\n");
+	assert_int_equal(conf_load(path, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.notify.utc_offset, CONF_UTC_OFFSET_UNSET);
 	expect_error("[collector]\ncorrelate_hosts = 1\n", 2, "correlate_hosts");
 	expect_error("[collector]\nescalation = esc.conf\n", 2, "escalation");
 	expect_error("[notify]\nmax_attempts = 0\n", 2, "max_attempts");

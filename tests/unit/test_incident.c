@@ -360,16 +360,19 @@ test_silence_title(void **state)
 	char t[128], k[64];
 
 	(void)state;
-	incident_silence_title(t, sizeof(t), "phuong-7", 3);
+	incident_silence_title(t, sizeof(t), "en", "phuong-7", 3);
 	assert_string_equal(t, "3 machines of phuong-7 stopped reporting unexpectedly");
-	incident_silence_title(t, sizeof(t), "phuong-7", 1);
+	incident_silence_title(t, sizeof(t), "en", "phuong-7", 1);
 	assert_string_equal(t, "1 machine of phuong-7 stopped reporting unexpectedly");
-	incident_silence_title(t, sizeof(t), "", 2);
+	incident_silence_title(t, sizeof(t), "en", "", 2);
 	assert_string_equal(t, "2 machines of no unit stopped reporting unexpectedly");
+	/* in the collector's language (issue 16: no English title in a Vietnamese office) */
+	incident_silence_title(t, sizeof(t), "vi", "phuong-7", 3);
+	assert_string_equal(t, "3 máy của phuong-7 ngừng báo cáo bất thường");
 	incident_silence_key(k, sizeof(k), "phuong-7");
 	assert_string_equal(k, "silent-unit:phuong-7");
 	/* A short buffer cuts, and stays terminated. */
-	incident_silence_title(t, 6, "phuong-7", 3);
+	incident_silence_title(t, 6, "en", "phuong-7", 3);
 	assert_string_equal(t, "3 mac");
 }
 

@@ -40,7 +40,7 @@ struct tbatch {
 };
 
 /* The schema version the store migrates to; raise it with each migration. */
-#define SCHEMA_LATEST 12
+#define SCHEMA_LATEST 13
 
 static void
 tbatch_init(struct tbatch *tb)

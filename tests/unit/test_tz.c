@@ -101,6 +101,65 @@ test_refused(void **state)
 	assert_int_equal(tz_set("Asia Saigon", err, sizeof(err)), VIGIL_ERR_INVAL);
 }
 
+/* A person's time: in the zone set without an offset, exactly with one; dd/mm/yyyy if asked. */
+static void
+test_parse(void **state)
+{
+	char err[256], wall[32];
+	int64_t us;
+
+	(void)state;
+	assert_int_equal(tz_set("Asia/Ho_Chi_Minh", err, sizeof(err)), 0);
+	assert_int_equal(tz_parse_time("2026-07-03 19:00", 0, &us, wall, sizeof(wall)), 0);
+	assert_int_equal(us, JUL_2026);
+	assert_string_equal(wall, "2026-07-03T19:00:00.000000");
+	assert_int_equal(tz_parse_time("03/07/2026 19:00:00", 1, &us, wall, sizeof(wall)), 0);
+	assert_int_equal(us, JUL_2026);
+	assert_int_equal(tz_parse_time("03/07/2026", 0, &us, NULL, 0), -1);
+	assert_int_equal(tz_parse_time("2026-07-03T12:00:00Z", 1, &us, wall, sizeof(wall)), 0);
+	assert_int_equal(us, JUL_2026);
+	assert_string_equal(wall, "");
+	assert_int_equal(tz_parse_time("2026-07-03T14:00+0200", 0, &us, NULL, 0), 0);
+	assert_int_equal(us, JUL_2026);
+	assert_int_equal(tz_parse_time("2026-07-03T14:00:00.5+02:00", 0, &us, NULL, 0), 0);
+	assert_int_equal(us, JUL_2026 + 500000);
+	assert_int_equal(tz_set("-05:30", err, sizeof(err)), 0);
+	assert_int_equal(tz_parse_time("2026-07-03 06:30", 0, &us, NULL, 0), 0);
+	assert_int_equal(us, JUL_2026);
+	assert_int_equal(tz_set("Europe/Paris", err, sizeof(err)), 0);
+	assert_int_equal(tz_parse_time("2026-07-03 14:00", 0, &us, NULL, 0), 0);
+	assert_int_equal(us, JUL_2026);
+	assert_int_equal(tz_parse_time("2026-01-01 13:00", 0, &us, NULL, 0), 0);
+	assert_int_equal(us, JAN_2026);
+	assert_int_equal(tz_parse_time("2026-02-30", 0, &us, NULL, 0), -1);
+	assert_int_equal(tz_parse_time("31/02/2026", 1, &us, NULL, 0), -1);
+	assert_int_equal(tz_parse_time("2026-07-03 25:00", 0, &us, NULL, 0), -1);
+	assert_int_equal(tz_parse_time("2026-07-03 14:00 x", 0, &us, NULL, 0), -1);
+	assert_int_equal(tz_parse_time("2026-07-0", 0, &us, NULL, 0), -1);
+}
+
+/* Empty: the system's zone, TZ as the process found it, named as the system names it. */
+static void
+test_system(void **state)
+{
+	char err[256], name[64];
+
+	(void)state;
+	assert_int_equal(tz_set("+07:00", err, sizeof(err)), 0);
+	tz_name(name, sizeof(name), JUL_2026);
+	assert_string_equal(name, "+07:00");
+	assert_int_equal(tz_set("", err, sizeof(err)), 0);
+	assert_int_equal(tz_offset_min(JUL_2026), 330);
+	tz_name(name, sizeof(name), JUL_2026);
+	assert_string_equal(name, "Asia/Kolkata");
+	assert_int_equal(tz_set("Europe/Paris", err, sizeof(err)), 0);
+	assert_int_equal(tz_offset_min(JUL_2026), 120);
+	tz_name(name, sizeof(name), JUL_2026);
+	assert_string_equal(name, "Europe/Paris");
+	assert_int_equal(tz_set("", err, sizeof(err)), 0);
+	assert_int_equal(tz_offset_min(JUL_2026), 330);
+}
+
 int
 main(void)
 {
@@ -109,7 +168,17 @@ main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_people),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_parse),
 	};
+	const struct CMUnitTest system[] = {
+		cmocka_unit_test(test_system),
+	};
+	char err[256];
 
+	/* the system's zone as this process starts: TZ, as a service manager sets it */
+	if (setenv("TZ", "Asia/Kolkata", 1) != 0 || tz_set("", err, sizeof(err)) != 0)
+		return 1;
+	if (cmocka_run_group_tests(system, NULL, NULL) != 0)
+		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
