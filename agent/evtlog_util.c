@@ -15,6 +15,7 @@
 #include "vigil/utf8.h"
 #include "vigil/xmltok.h"
 #include "evtlog_util.h"
+#include "matcher.h"
 
 static int
 is_space(char c)
@@ -83,6 +84,22 @@ evtlog_utf16_to_utf8(const uint16_t *w, size_t wlen, char *out, size_t cap, int 
 		return 0;
 	for (i = 0; i < wlen && w[i] != 0; i++) {
 		cp = w[i];
+		if (cp < 0x80) {
+			/* A run of ASCII, most of what Windows writes: a byte each. */
+			size_t lim = wlen - i < cap - 1 - o ? wlen - i : cap - 1 - o, a = 0;
+
+			for (; a < lim && w[i + a] - 1u < 0x7fu; a++)
+				out[o + a] = (char)w[i + a];
+			o += a;
+			i += a;
+			if (o + 1 >= cap && i < wlen && w[i] != 0) {
+				if (cut != NULL)
+					*cut = 1;
+				break;
+			}
+			i--;
+			continue;
+		}
 		if (cp >= 0xd800 && cp <= 0xdbff) {
 			if (i + 1 < wlen && w[i + 1] >= 0xdc00 && w[i + 1] <= 0xdfff) {
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (uint32_t)(w[i + 1] - 0xdc00);
@@ -263,6 +280,15 @@ put_digits(char *d, uint64_t v, size_t width)
 	return n;
 }
 
+/* v (< 100) as two digits into d: every event's time has five. */
+static size_t
+put2(char *d, unsigned v)
+{
+	d[0] = (char)('0' + v / 10);
+	d[1] = (char)('0' + v % 10);
+	return 2;
+}
+
 /* FILETIME -> "2026-12-04T01:00:16.1393678Z" (as the XML writes SystemTime) in buf[40]. */
 static size_t
 filetime_text(uint64_t ft, char *buf)
@@ -282,15 +308,15 @@ filetime_text(uint64_t ft, char *buf)
 	m = mp < 10 ? mp + 3 : mp - 9;
 	n = put_digits(buf, (uint64_t)(yoe + era * 400 + (m <= 2)), 4);
 	buf[n++] = '-';
-	n += put_digits(buf + n, (uint64_t)m, 2);
+	n += put2(buf + n, (unsigned)m);
 	buf[n++] = '-';
-	n += put_digits(buf + n, (uint64_t)d, 2);
+	n += put2(buf + n, (unsigned)d);
 	buf[n++] = 'T';
-	n += put_digits(buf + n, rem / 3600, 2);
+	n += put2(buf + n, rem / 3600);
 	buf[n++] = ':';
-	n += put_digits(buf + n, rem / 60 % 60, 2);
+	n += put2(buf + n, rem / 60 % 60);
 	buf[n++] = ':';
-	n += put_digits(buf + n, rem % 60, 2);
+	n += put2(buf + n, rem % 60);
 	buf[n++] = '.';
 	n += put_digits(buf + n, ft % 10000000, 7);
 	buf[n++] = 'Z';
@@ -298,7 +324,7 @@ filetime_text(uint64_t ft, char *buf)
 	return n;
 }
 
-/* A value's text as the XML holds it, into buf; NULL when not made here. */
+/* A value's text as the XML holds it, into buf[48]; NULL when not made here. */
 static const char *
 value_text(const struct evtlog_value *v, char *buf, size_t cap, size_t *n)
 {
@@ -319,9 +345,22 @@ value_text(const struct evtlog_value *v, char *buf, size_t cap, size_t *n)
 	}
 }
 
+uint64_t
+evtlog_mask(struct evtlog_masks *c, const struct matcher *m, uint32_t event_id,
+    const char *const *names, size_t n)
+{
+	size_t h = event_id % EVTLOG_MASKS;
+
+	if (c->key[h] != event_id + 1) {
+		c->mask[h] = matcher_value_mask(m, event_id, names, n);
+		c->key[h] = event_id + 1;
+	}
+	return c->mask[h];
+}
+
 int
 evtlog_values_event(struct winevent *ev, const char *const *names, size_t nnames,
-    const struct evtlog_value *vals)
+    const struct evtlog_value *vals, uint64_t mask)
 {
 	char buf[48], *sys[EVTLOG_V_NAMED];
 	size_t caps[EVTLOG_V_NAMED], i, n;
@@ -347,8 +386,9 @@ evtlog_values_event(struct winevent *ev, const char *const *names, size_t nnames
 		if ((i == EVTLOG_V_PROVIDER || i == EVTLOG_V_CHANNEL || i == EVTLOG_V_COMPUTER) &&
 		    (t = value_text(&vals[i], buf, sizeof(buf), &n)) != NULL)
 			winevent_set_text(ev, sys[i], caps[i], t, n);
-	for (i = 0; i < nnames; i++)
-		if ((t = value_text(&vals[EVTLOG_V_NAMED + i], buf, sizeof(buf), &n)) != NULL)
+	for (i = 0; i < nnames && i < 64; i++)
+		if ((mask >> i & 1) &&
+		    (t = value_text(&vals[EVTLOG_V_NAMED + i], buf, sizeof(buf), &n)) != NULL)
 			winevent_add(ev, names[i], t, n);
 	/* Every other value, and those not at hand here, from the XML when asked for. */
 	ev->tail = WINEVENT_TAIL_PENDING;
@@ -407,4 +447,93 @@ evtlog_values_record(const struct winevent *whole, const char *xml, size_t len,
 			v = winevent_get(whole, names[i], &n);
 		text_value(&vals[EVTLOG_V_NAMED + i], v, n);
 	}
+}
+
+/* The place of a kind in ks, ks->n when not there. */
+static size_t
+kind_at(const struct evtlog_kinds *ks, const char *provider, uint32_t event_id)
+{
+	size_t i;
+
+	for (i = 0; i < ks->n; i++)
+		if (ks->k[i].event_id == event_id && strcmp(ks->k[i].provider, provider) == 0)
+			break;
+	return i;
+}
+
+const struct evtlog_kind *
+evtlog_kind_find(const struct evtlog_kinds *ks, const char *provider, uint32_t event_id)
+{
+	size_t i = kind_at(ks, provider, event_id);
+
+	return i < ks->n ? &ks->k[i] : NULL;
+}
+
+int
+evtlog_kind_learn(struct evtlog_kinds *ks, const struct winevent *whole)
+{
+	struct evtlog_kind *k;
+	size_t i, at = 0;
+
+	if (whole->tail != WINEVENT_TAIL_DONE || whole->userdata || whole->fields_dropped > 0)
+		return VIGIL_ERR_INVAL;
+	i = kind_at(ks, whole->provider, whole->event_id);
+	k = i < ks->n ? &ks->k[i] : NULL;
+	if (k == NULL) {
+		if (ks->n == EVTLOG_MAX_KINDS) {
+			ks->full++;
+			return VIGIL_ERR_TOOBIG;
+		}
+		k = &ks->k[ks->n++];
+		k->event_id = whole->event_id;
+		/* Both WINEVENT_MAX_SYS: it fits. */
+		memcpy(k->provider, whole->provider, strlen(whole->provider) + 1);
+	}
+	/* At most WINEVENT_MAX_FIELDS names of at most WINEVENT_MAX_NAME bytes: they fit. */
+	for (i = 0; i < whole->nfields; i++) {
+		memcpy(k->text + at, whole->fields[i].name, whole->fields[i].nlen + 1);
+		k->names[i] = k->text + at;
+		at += whole->fields[i].nlen + 1;
+	}
+	k->nnames = whole->nfields;
+	return 0;
+}
+
+int
+evtlog_values_whole(struct winevent *ev, const struct evtlog_kind *k,
+    const struct evtlog_value *vals, size_t n)
+{
+	char buf[48];
+	size_t i, len;
+	const char *t;
+
+	if (n != k->nnames)
+		return VIGIL_ERR_MISSING;
+	for (i = 0; i < n; i++)
+		if (vals[i].type != EVTLOG_V_NULL &&
+		    value_text(&vals[i], buf, sizeof(buf), &len) == NULL)
+			return VIGIL_ERR_MISSING;
+	/* The values at hand were those of some names: all of them now, in order. */
+	ev->nfields = 0;
+	ev->textlen = 0;
+	for (i = 0; i < n; i++) {
+		if (vals[i].type == EVTLOG_V_NULL) {
+			t = "";
+			len = 0;
+		} else
+			t = value_text(&vals[i], buf, sizeof(buf), &len);
+		winevent_add(ev, k->names[i], t, len);
+	}
+	ev->tail = WINEVENT_TAIL_DONE;
+	return 0;
+}
+
+size_t
+evtlog_values_record_user(const struct winevent *whole, struct evtlog_value *vals, size_t max)
+{
+	size_t i;
+
+	for (i = 0; i < whole->nfields && i < max; i++)
+		text_value(&vals[i], whole->fields[i].value, whole->fields[i].vlen);
+	return i;
 }

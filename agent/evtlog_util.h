@@ -122,9 +122,26 @@ enum {
 size_t evtlog_value_path(size_t i, const char *const *names, char *buf, size_t cap);
 
 /*
+ * Which of the named values names[0..n) the rules of event_id read
+ * (matcher_value_mask), kept in c for the next event of that id: only those
+ * are made. c starts zeroed and is for one matcher and one names.
+ */
+#define EVTLOG_MASKS 256
+
+struct evtlog_masks {
+	uint32_t key[EVTLOG_MASKS];    /* the event id + 1; 0: none kept */
+	uint64_t mask[EVTLOG_MASKS];
+};
+
+struct matcher;
+uint64_t evtlog_mask(struct evtlog_masks *c, const struct matcher *m, uint32_t event_id,
+    const char *const *names, size_t n);
+
+/*
  * The values of one event (vals[0..EVTLOG_V_NAMED + nnames), as
  * evtlog_value_path() names them) into ev, cleaned and capped as
- * winevent_parse() does: the <System> values, then each named value given
+ * winevent_parse() does: the <System> values, then each named value of
+ * mask (bit i: names[i]; those the event's rules read, evtlog_mask) given
  * as text or a number, in the text the XML would hold. A value not given
  * that way (NULL, another type, no path) is not at hand: ev->tail is
  * WINEVENT_TAIL_PENDING, and a rule that asks for it has ev->whole read
@@ -132,7 +149,65 @@ size_t evtlog_value_path(size_t i, const char *const *names, char *buf, size_t c
  * not a number.
  */
 int evtlog_values_event(struct winevent *ev, const char *const *names, size_t nnames,
-    const struct evtlog_value *vals);
+    const struct evtlog_value *vals, uint64_t mask);
+
+/*
+ * The evidence of an event that fires (its raw text is all of it) without
+ * its XML: Windows renders all of an event's <EventData> values in their
+ * order (a render context of EvtRenderContextUser), but not their names.
+ * Those are learned per kind (provider and event id) from the first event
+ * of that kind read whole (its XML), kept in a table of EVTLOG_MAX_KINDS
+ * kinds (more: not learned, counted in ->full; their events read the XML).
+ */
+#define EVTLOG_MAX_KINDS 64
+
+struct evtlog_kind {
+	uint32_t event_id;
+	char provider[WINEVENT_MAX_SYS];
+	size_t nnames;
+	const char *names[WINEVENT_MAX_FIELDS]; /* into text, in the XML's order */
+	char text[WINEVENT_MAX_FIELDS * (WINEVENT_MAX_NAME + 1)];
+};
+
+struct evtlog_kinds {
+	size_t n;
+	uint64_t full;                 /* kinds not learned: the table was full */
+	struct evtlog_kind k[EVTLOG_MAX_KINDS];
+};
+
+/* The kind of provider and event_id, NULL when not learned. */
+const struct evtlog_kind *evtlog_kind_find(const struct evtlog_kinds *ks, const char *provider,
+    uint32_t event_id);
+
+/*
+ * The names of whole (an event read whole from its XML) as its kind's, in
+ * their order, replacing what was learned of it before. Not learned: an
+ * event with <UserData> (Windows renders its values otherwise), one whose
+ * XML was not read whole or lost a field (fields_dropped). Returns 0,
+ * VIGIL_ERR_INVAL when not learned, VIGIL_ERR_TOOBIG (counted) when the
+ * table is full.
+ */
+int evtlog_kind_learn(struct evtlog_kinds *ks, const struct winevent *whole);
+
+/*
+ * Event ev (made by evtlog_values_event) read whole from the values of its
+ * <EventData> vals[0..n) (EvtRenderContextUser's, in order) and the names
+ * of its kind k: every field in the XML's order, as winevent_parse() would
+ * keep it, ev->tail WINEVENT_TAIL_DONE. A NULL value is an empty one.
+ * Returns 0, or VIGIL_ERR_MISSING with ev unchanged when they cannot say
+ * the event (n is not k's number of names, a value not given as text or a
+ * number): its XML is read then.
+ */
+int evtlog_values_whole(struct winevent *ev, const struct evtlog_kind *k,
+    const struct evtlog_value *vals, size_t n);
+
+/*
+ * For the tests and the bench: the values EvtRenderContextUser would give
+ * for an event read whole (every field's text, in order) into vals[max];
+ * returns their number.
+ */
+size_t evtlog_values_record_user(const struct winevent *whole, struct evtlog_value *vals,
+    size_t max);
 
 /*
  * For the tests and the bench (Wine's EvtRender is a stub): the values

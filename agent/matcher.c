@@ -721,6 +721,9 @@ glob_match(const char *p, size_t pn, const char *s, size_t sn)
 static int
 same_text(const char *a, const char *b)
 {
+	/* Most often written as the event has it (every event meets a rule's channel). */
+	if (strcmp(a, b) == 0)
+		return 1;
 	for (; *a != '\0' && lower((unsigned char)*a) == lower((unsigned char)*b); a++, b++)
 		;
 	return *a == '\0' && *b == '\0';
@@ -825,6 +828,51 @@ matcher_value_names(const struct matcher *m, const char **names, size_t max)
 	return n;
 }
 
+/* The first of the rules of event_id in m->evidx (sorted by id), m->nevidx when none. */
+static size_t
+first_rule(const struct matcher *m, uint32_t event_id)
+{
+	size_t lo = 0, hi = m->nevidx, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (m->evidx[mid].id < event_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Bit i of names[0..n) for name, 0 when it is not there. */
+static uint64_t
+name_bit(const char *name, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n && i < 64; i++)
+		if (strcmp(names[i], name) == 0)
+			return (uint64_t)1 << i;
+	return 0;
+}
+
+uint64_t
+matcher_value_mask(const struct matcher *m, uint32_t event_id, const char *const *names,
+    size_t n)
+{
+	const struct rule *r;
+	size_t lo = first_rule(m, event_id), k;
+	uint64_t mask = 0;
+
+	for (; lo < m->nevidx && m->evidx[lo].id == event_id; lo++) {
+		r = m->rs->r[m->evidx[lo].rule];
+		for (k = 0; k < r->nconds; k++)
+			if (!r->conds[k].fact)
+				mask |= name_bit(r->conds[k].name, names, n);
+		for (k = 0; k < r->ncaptures; k++)
+			mask |= name_bit(r->field_src[k], names, n);
+	}
+	return mask;
+}
+
 size_t
 matcher_match_event(struct matcher *m, const char *source, struct winevent *ev,
     int64_t time_us, struct match_event *out, size_t max)
@@ -832,18 +880,11 @@ matcher_match_event(struct matcher *m, const char *source, struct winevent *ev,
 	struct span caps[RULES_MAX_CAPTURES];
 	struct match_input in;
 	const struct rule *r;
-	size_t lo = 0, hi = m->nevidx, mid, i, len;
+	size_t lo = first_rule(m, ev->event_id), i, len;
 	const char *v;
 	char err[8];
 
 	m->st.events++;
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (m->evidx[mid].id < ev->event_id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	for (; lo < m->nevidx && m->evidx[lo].id == ev->event_id; lo++) {
 		r = m->rs->r[m->evidx[lo].rule];
 		if (!event_rule_takes(m, r, ev, source))

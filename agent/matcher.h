@@ -93,6 +93,14 @@ size_t matcher_event_ids(const struct matcher *m, const char *channel, uint16_t 
 size_t matcher_value_names(const struct matcher *m, const char **names, size_t max);
 
 /*
+ * Which of names[0..n) (n at most 64) the rules of event_id read: bit i
+ * for names[i]. The values an event of that id needs; the others are not
+ * made (evtlog_values_event).
+ */
+uint64_t matcher_value_mask(const struct matcher *m, uint32_t event_id,
+    const char *const *names, size_t n);
+
+/*
  * An agent fact that event rules may test ("agent.av_active != Windows
  * Defender"): set by the platform (the antivirus Security Center reports
  * active, say), replaced by the next call; value NULL unsets it. Returns 0,

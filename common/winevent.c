@@ -383,6 +383,7 @@ on_element(struct parser *ps)
 			ps->target_depth = SIZE_MAX; /* finished by the caller at once */
 		return;
 	case S_USER:
+		ps->ev->userdata = 1;
 		if (t->depth == 2) {
 			/* The one child of <UserData>: its attributes are values. */
 			for (i = 0; i < t->nattrs; i++) {

@@ -23,15 +23,24 @@
  *
  * An event is rendered as values, not XML (EvtRenderEventValues, one render
  * context for every channel): the <System> values and the named <EventData>
- * values the rules read (matcher_value_names, evtlog_value_path), made a
- * struct winevent by evtlog_values_event(). Its XML is rendered and read
- * only when a rule asks for a value not at hand (a SID, a place-named
- * value, <UserData>) or fires (its raw text is all of it). Where the values
- * cannot be rendered (the context refused, EvtRender failed: counted in
- * eventlog.values_failed), the XML is, and read <System> first
+ * values the rules read (matcher_value_names, evtlog_value_path), of which
+ * only those the rules of the event's id read are made UTF-8 (evtlog_mask),
+ * made a struct winevent by evtlog_values_event(). When a rule asks for a
+ * value not at hand (a place-named value, a name with '_') or fires (its
+ * raw text, the evidence, is all of it), every <EventData> value is
+ * rendered (a render context of EvtRenderContextUser) and named by the
+ * names of the event's kind (provider and event id), learned from the
+ * first event of that kind whose XML was read (evtlog_kinds). The XML is
+ * rendered and read (eventlog.xml_rendered) only for a kind not learned
+ * yet, <UserData>, values that cannot say the event (their number is not
+ * the kind's, a type not written here), or where the values cannot be
+ * rendered at all (the context refused, EvtRender failed: counted in
+ * eventlog.values_failed); that XML is read <System> first
  * (winevent_parse_head): its named values only when a rule asks for one.
- * An event whose rest is malformed is counted unreadable when that rest is
- * read; one that no rule reads further is counted as read.
+ * An event whose XML is malformed after </System> is counted unreadable
+ * when that part is read; one no rule reads further is counted as read:
+ * telling would mean rendering and reading the XML of every event, the
+ * cost the values path saves, and nothing a rule reads is lost.
  *
  * First run of a channel (no bookmark): only new events, or, with backlog
  * set, those of the last backlog read first (an XPath timediff query). A
@@ -50,6 +59,7 @@
  */
 #include <winsock2.h>
 #include <windows.h>
+#include <sddl.h>
 #include <winevt.h>
 
 #include <stdio.h>
@@ -123,6 +133,14 @@ struct evtlog {
 	DWORD vcap;
 	struct evtlog_value vals[EVTLOG_V_NAMED + EVTLOG_MAX_NAMED];
 	char *vtext;                 /* their texts as UTF-8, EVTLOG_VTEXT bytes */
+	size_t vat;                  /* vtext used by the event being taken */
+	/* Every <EventData> value, for the evidence of an event that fires. */
+	EVT_HANDLE uctx;             /* EvtRenderContextUser; NULL: the XML is read */
+	struct evtlog_kinds *kinds;  /* their names, learned from the XML */
+	struct evtlog_masks masks;   /* the named values each event id's rules read */
+	void *ubuf;
+	DWORD ucap;
+	struct evtlog_value uvals[WINEVENT_MAX_FIELDS];
 	EVT_HANDLE taking;           /* the event being taken, for whole_xml() */
 	char *xml;                   /* WINEVENT_MAX_XML + 1 */
 	char *bm;                    /* SPOOL_BOOKMARK_MAX + 1 */
@@ -130,7 +148,7 @@ struct evtlog {
 	/* Counters, for the heartbeat. */
 	uint64_t events, render_failed, too_big, unreadable, xml_cut;
 	uint64_t fields_dropped, values_cut, invalid_utf8, bookmark_failed, spool_failed;
-	uint64_t channel_errors, values_failed;
+	uint64_t channel_errors, values_failed, xml_rendered;
 };
 
 int
@@ -250,6 +268,12 @@ values_context(struct evtlog *el)
 		el->ctx = EvtCreateRenderContext((DWORD)np, cpaths,
 		    EvtRenderContextValues);
 	}
+	/* Without it (or the room for its names) the XML says an event that fires. */
+	if (el->ctx != NULL && (el->kinds = calloc(1, sizeof(*el->kinds))) != NULL &&
+	    (el->ubuf = malloc(16 * 1024)) != NULL) {
+		el->ucap = 16 * 1024;
+		el->uctx = EvtCreateRenderContext(0, NULL, EvtRenderContextUser);
+	}
 	if (el->ctx == NULL) {
 		win_error_text(GetLastError(), why, sizeof(why));
 		log_info(_("The Event Log's values cannot be rendered (%s): events are rendered "
@@ -261,12 +285,32 @@ values_context(struct evtlog *el)
 		free(paths[i]);
 }
 
+/* A value's text made here (as the XML writes it) as a string in el->vtext from *at. */
+static void
+made_text(struct evtlog *el, const char *t, size_t n, struct evtlog_value *out, size_t *at)
+{
+	if (EVTLOG_VTEXT - *at < n + 1) {
+		out->type = EVTLOG_V_OTHER;
+		return;
+	}
+	memcpy(el->vtext + *at, t, n);
+	el->vtext[*at + n] = '\0';
+	out->type = EVTLOG_V_STRING;
+	out->s = el->vtext + *at;
+	out->n = n;
+	*at += n + 1;
+}
+
 /* An EVT_VARIANT as an evtlog_value, its text UTF-8 in el->vtext from *at. */
 static void
 variant(struct evtlog *el, const EVT_VARIANT *v, struct evtlog_value *out, size_t *at)
 {
 	size_t room = EVTLOG_VTEXT - *at, cap;
-	int cut;
+	char t[48];
+	wchar_t *ws;
+	char *u;
+	const GUID *g;
+	int cut, n;
 
 	memset(out, 0, sizeof(*out));
 	if (v->Type & EVT_VARIANT_TYPE_ARRAY) {
@@ -313,20 +357,68 @@ variant(struct evtlog *el, const EVT_VARIANT *v, struct evtlog_value *out, size_
 		out->type = EVTLOG_V_FILETIME;
 		out->u = v->FileTimeVal;
 		return;
+	/* As the XML writes them: "S-1-5-18", "0x3e7", "true", "{F85C455E-...}". */
+	case EvtVarTypeSid:
+		out->type = EVTLOG_V_OTHER;
+		if (v->SidVal != NULL && ConvertSidToStringSidW(v->SidVal, &ws)) {
+			if ((u = win_utf8(ws)) != NULL)
+				made_text(el, u, strlen(u), out, at);
+			free(u);
+			LocalFree(ws);
+		}
+		return;
+	case EvtVarTypeHexInt32:
+	case EvtVarTypeHexInt64:
+		n = snprintf(t, sizeof(t), "0x%llx", (v->Type & EVT_VARIANT_TYPE_MASK) ==
+		    EvtVarTypeHexInt32 ? (unsigned long long)v->UInt32Val :
+		    (unsigned long long)v->UInt64Val);
+		made_text(el, t, (size_t)n, out, at);
+		return;
+	case EvtVarTypeBoolean:
+		made_text(el, v->BooleanVal ? "true" : "false", v->BooleanVal ? 4 : 5, out, at);
+		return;
+	case EvtVarTypeGuid:
+		if ((g = v->GuidVal) == NULL) {
+			out->type = EVTLOG_V_OTHER;
+			return;
+		}
+		n = snprintf(t, sizeof(t), "{%08lX-%04X-%04X-%02X%02X-%02X%02X%02X%02X%02X%02X}",
+		    (unsigned long)g->Data1, g->Data2, g->Data3, g->Data4[0], g->Data4[1],
+		    g->Data4[2], g->Data4[3], g->Data4[4], g->Data4[5], g->Data4[6], g->Data4[7]);
+		made_text(el, t, (size_t)n, out, at);
+		return;
 	default:
 		out->type = EVTLOG_V_OTHER;
 		return;
 	}
 }
 
-/* The whole event, when a value is not at hand or a rule fires: its XML, read. */
+/*
+ * The whole event, when a value is not at hand or a rule fires: every
+ * <EventData> value rendered (EvtRenderContextUser) and named as its kind's
+ * (evtlog_values_whole), when the kind is known; else its XML, read, and
+ * the kind's names learned from it.
+ */
 static int
-whole_xml(struct winevent *ev, void *arg, char *err, size_t errlen)
+whole_event(struct winevent *ev, void *arg, char *err, size_t errlen)
 {
 	struct evtlog *el = arg;
-	size_t len;
+	const struct evtlog_kind *k;
+	const EVT_VARIANT *v;
+	DWORD props = 0, i;
+	size_t len, at = el->vat;
 	int rc, cut;
 
+	if (el->uctx != NULL && (k = evtlog_kind_find(el->kinds, ev->provider,
+	    ev->event_id)) != NULL && render_into(el->uctx, el->taking, EvtRenderEventValues,
+	    &el->ubuf, &el->ucap, &props) == 0 && props <= WINEVENT_MAX_FIELDS) {
+		v = el->ubuf;
+		for (i = 0; i < props; i++)
+			variant(el, &v[i], &el->uvals[i], &at);
+		if (evtlog_values_whole(ev, k, el->uvals, props) == 0)
+			return 0;
+	}
+	el->xml_rendered++;
 	if ((rc = render(el, el->taking, EvtRenderEventXml)) != 0)
 		return err_fmt(err, errlen, rc, "%s", rc == VIGIL_ERR_TOOBIG ?
 		    _("it is larger than the cap") : _("EvtRender failed"));
@@ -334,7 +426,9 @@ whole_xml(struct winevent *ev, void *arg, char *err, size_t errlen)
 	    el->xml, WINEVENT_MAX_XML + 1, &cut);
 	if (cut)
 		el->xml_cut++;
-	return winevent_parse(ev, el->xml, len, NULL, err, errlen);
+	if ((rc = winevent_parse(ev, el->xml, len, NULL, err, errlen)) == 0 && el->kinds != NULL)
+		evtlog_kind_learn(el->kinds, ev);
+	return rc;
 }
 
 /*
@@ -347,6 +441,7 @@ take_values(struct evtlog *el, EVT_HANDLE h)
 	const EVT_VARIANT *v;
 	DWORD props = 0, i, want = (DWORD)(EVTLOG_V_NAMED + el->nnames);
 	size_t at = 0;
+	uint64_t mask;
 
 	if (render_into(el->ctx, h, EvtRenderEventValues, &el->vbuf, &el->vcap, &props) != 0 ||
 	    props != want) {
@@ -354,14 +449,24 @@ take_values(struct evtlog *el, EVT_HANDLE h)
 		return -1;
 	}
 	v = el->vbuf;
-	for (i = 0; i < want; i++)
+	for (i = 0; i < EVTLOG_V_NAMED; i++)
 		variant(el, &v[i], &el->vals[i], &at);
-	if (evtlog_values_event(el->wev, el->names, el->nnames, el->vals) != 0) {
+	/* Of the named values, only those the rules of this event id read. */
+	mask = el->vals[EVTLOG_V_EVENTID].type == EVTLOG_V_UINT ? evtlog_mask(&el->masks,
+	    el->matcher, (uint32_t)el->vals[EVTLOG_V_EVENTID].u, el->names, el->nnames) : 0;
+	for (; i < want; i++) {
+		if (mask >> (i - EVTLOG_V_NAMED) & 1)
+			variant(el, &v[i], &el->vals[i], &at);
+		else
+			el->vals[i].type = EVTLOG_V_NULL;
+	}
+	el->vat = at;
+	if (evtlog_values_event(el->wev, el->names, el->nnames, el->vals, mask) != 0) {
 		el->values_failed++;
 		return -1;
 	}
 	el->taking = h;
-	el->wev->whole = whole_xml;
+	el->wev->whole = whole_event;
 	el->wev->whole_arg = el;
 	return 0;
 }
@@ -405,6 +510,7 @@ take(struct evtlog *el, struct channel *c, EVT_HANDLE h)
 	el->events++;
 	c->read++;
 	if (el->ctx == NULL || take_values(el, h) != 0) {
+		el->xml_rendered++;
 		if ((rc = render(el, h, EvtRenderEventXml)) != 0) {
 			if (rc == VIGIL_ERR_TOOBIG)
 				el->too_big++;
@@ -746,6 +852,10 @@ evtlog_free(struct evtlog *el)
 		EvtClose(el->ctx);
 	free(el->vbuf);
 	free(el->vtext);
+	if (el->uctx != NULL)
+		EvtClose(el->uctx);
+	free(el->ubuf);
+	free(el->kinds);
 	free(el->xml);
 	free(el->bm);
 	free(el);
@@ -867,6 +977,8 @@ evtlog_report(const void *state, struct sensor_report *r)
 	sensor_report_counter(r, "eventlog.bookmark_failed", el->bookmark_failed);
 	sensor_report_counter(r, "eventlog.spool_failed", el->spool_failed);
 	sensor_report_counter(r, "eventlog.values_failed", el->values_failed);
+	sensor_report_counter(r, "eventlog.xml_rendered", el->xml_rendered);
+	sensor_report_counter(r, "eventlog.kinds_full", el->kinds != NULL ? el->kinds->full : 0);
 }
 
 const struct sensor_driver sensor_eventlog = {

@@ -52,6 +52,7 @@ struct winevent {
 	/* What winevent_parse_head() left for winevent_parse_tail(). */
 	int tail;                         /* WINEVENT_TAIL_* */
 	int capped;                       /* the input was cut at WINEVENT_MAX_XML */
+	int userdata;                     /* a field came from <UserData> */
 	const char *xml, *root;           /* the input, and <Event>'s name in it */
 	size_t xmllen, start, tail_at, rootlen;
 	/*

@@ -86,6 +86,10 @@ test_utf16(void **state)
 	assert_int_equal(cut, 1);
 	assert_int_equal(evtlog_utf16_to_utf8(w, sizeof(w) / 2, out, 5, &cut), 4);
 	assert_string_equal(out, "Đă");
+	/* Cut inside a run of ASCII too. */
+	assert_int_equal(evtlog_utf16_to_utf8(w, sizeof(w) / 2, out, 7, &cut), 6);
+	assert_string_equal(out, "Đăng");
+	assert_int_equal(cut, 1);
 	assert_int_equal(evtlog_utf16_to_utf8(w, sizeof(w) / 2, out, 1, &cut), 0);
 	assert_string_equal(out, "");
 	assert_int_equal(cut, 1);
@@ -189,6 +193,8 @@ test_value_paths(void **state)
 	assert_int_equal(evtlog_value_path(EVTLOG_V_NAMED, names, p, 20), 0);
 }
 
+#define ALL (~(uint64_t)0)
+
 static int
 xml_whole(struct winevent *ev, void *arg, char *err, size_t errlen)
 {
@@ -221,7 +227,7 @@ test_values_event(void **state)
 	v[EVTLOG_V_NAMED + 1] = (struct evtlog_value){ .type = EVTLOG_V_UINT, .u = 10 };
 	v[EVTLOG_V_NAMED + 2] = (struct evtlog_value){ .type = EVTLOG_V_INT, .i = -3 };
 	v[EVTLOG_V_NAMED + 3] = (struct evtlog_value){ .type = EVTLOG_V_OTHER };
-	assert_int_equal(evtlog_values_event(&ev, names, 5, v), 0);
+	assert_int_equal(evtlog_values_event(&ev, names, 5, v, ALL), 0);
 	assert_int_equal(ev.event_id, 4732);
 	assert_string_equal(winevent_get(&ev, "record_id", &n), "48002");
 	assert_string_equal(ev.time, "2026-12-04T01:00:16.1393678Z");
@@ -236,22 +242,122 @@ test_values_event(void **state)
 	assert_null(winevent_get(&ev, "TargetSid", &n));
 	assert_null(winevent_value(&ev, "Gone", &n));
 	assert_int_equal(ev.tail, WINEVENT_TAIL_FAILED);
-	evtlog_values_event(&ev, names, 5, v);
+	evtlog_values_event(&ev, names, 5, v, ALL);
 	ev.whole = xml_whole;
 	ev.whole_arg = xml;
 	assert_string_equal(winevent_value(&ev, "TargetSid", &n), "S-1-5-32-544");
 	assert_int_equal(ev.tail, WINEVENT_TAIL_DONE);
 	/* Its XML not well-formed: not at hand either, and asked again, said again. */
-	evtlog_values_event(&ev, names, 5, v);
+	evtlog_values_event(&ev, names, 5, v, ALL);
 	ev.whole = xml_whole;
 	ev.whole_arg = "<Event><System><EventID>4732</EventID></System><EventData>";
 	assert_null(winevent_value(&ev, "TargetSid", &n));
 	assert_int_equal(ev.tail, WINEVENT_TAIL_FAILED);
 	assert_int_not_equal(winevent_parse_tail(&ev, NULL, err, sizeof(err)), 0);
 	assert_int_equal(ev.tail, WINEVENT_TAIL_FAILED);
+	/* Only the values the rules of the event read are made (here LogonType). */
+	assert_int_equal(evtlog_values_event(&ev, names, 5, v, 2), 0);
+	assert_null(winevent_get(&ev, "TargetUserName", &n));
+	assert_string_equal(winevent_get(&ev, "LogonType", &n), "10");
+	assert_int_equal(ev.nfields, 1);
 	/* No event id: not an event. */
 	v[EVTLOG_V_EVENTID].type = EVTLOG_V_NULL;
-	assert_int_equal(evtlog_values_event(&ev, names, 5, v), VIGIL_ERR_MISSING);
+	assert_int_equal(evtlog_values_event(&ev, names, 5, v, ALL), VIGIL_ERR_MISSING);
+}
+
+static int
+parse_text(struct winevent *ev, const char *xml)
+{
+	char err[160];
+
+	return winevent_parse(ev, xml, strlen(xml), NULL, err, sizeof(err));
+}
+
+/*
+ * An event's evidence from all of its values: the names of its kind learned
+ * from an event read whole, in order; the values EvtRenderContextUser gives
+ * (text, numbers, nothing) named by them, as the XML would say the event.
+ */
+static void
+test_values_whole(void **state)
+{
+	static struct winevent whole, ev, before;
+	static struct evtlog_kinds ks;
+	static const char xml[] = "<Event><System><Provider Name='Microsoft-Windows-Security-"
+	    "Auditing'/><EventID>4625</EventID><Channel>Security</Channel></System><EventData>"
+	    "<Data Name='TargetUserName'>Nguyễn Văn An</Data><Data Name='Status'>0xc000006d</Data>"
+	    "<Data Name='LogonType'>10</Data><Data Name='IpPort'></Data>"
+	    "<Data Name='WorkstationName'>&lt;MÁY &amp; KẾ TOÁN&gt;</Data></EventData></Event>";
+	const char *names[] = { "LogonType" };
+	struct evtlog_value v[EVTLOG_V_NAMED + 1], u[5];
+	const struct evtlog_kind *k;
+	char err[160], a[1024], b[1024];
+	size_t n, i;
+
+	assert_int_equal(winevent_parse(&whole, xml, strlen(xml), NULL, err, sizeof(err)), 0);
+	assert_null(evtlog_kind_find(&ks, whole.provider, 4625));
+	assert_int_equal(evtlog_kind_learn(&ks, &whole), 0);
+	assert_non_null(k = evtlog_kind_find(&ks, "Microsoft-Windows-Security-Auditing", 4625));
+	assert_null(evtlog_kind_find(&ks, "Microsoft-Windows-Security-Auditing", 4624));
+	assert_null(evtlog_kind_find(&ks, "Other", 4625));
+	assert_int_equal(k->nnames, 5);
+	assert_string_equal(k->names[0], "TargetUserName");
+	assert_string_equal(k->names[4], "WorkstationName");
+
+	/* The event as the sensor makes it, then whole from its values: as the XML says it. */
+	memset(v, 0, sizeof(v));
+	v[EVTLOG_V_PROVIDER] = (struct evtlog_value){ .type = EVTLOG_V_STRING,
+	    .s = whole.provider, .n = strlen(whole.provider) };
+	v[EVTLOG_V_EVENTID] = (struct evtlog_value){ .type = EVTLOG_V_UINT, .u = 4625 };
+	v[EVTLOG_V_CHANNEL] = (struct evtlog_value){ .type = EVTLOG_V_STRING, .s = "Security",
+	    .n = 8 };
+	v[EVTLOG_V_NAMED] = (struct evtlog_value){ .type = EVTLOG_V_UINT, .u = 10 };
+	assert_int_equal(evtlog_values_event(&ev, names, 1, v, ALL), 0);
+	assert_int_equal(evtlog_values_record_user(&whole, u, 5), 5);
+	u[2] = (struct evtlog_value){ .type = EVTLOG_V_UINT, .u = 10 };  /* a number */
+	assert_int_equal(u[3].type, EVTLOG_V_NULL);                        /* empty */
+	assert_int_equal(evtlog_values_whole(&ev, k, u, 5), 0);
+	assert_int_equal(ev.tail, WINEVENT_TAIL_DONE);
+	winevent_format(&whole, a, sizeof(a));
+	winevent_format(&ev, b, sizeof(b));
+	assert_string_equal(b, a);
+	assert_string_equal(winevent_get(&ev, "WorkstationName", &n), "<MÁY & KẾ TOÁN>");
+	assert_string_equal(winevent_get(&ev, "IpPort", &n), "");
+
+	/* Values that cannot say it: the XML is read, ev as it was. */
+	evtlog_values_event(&ev, names, 1, v, ALL);
+	memcpy(&before, &ev, sizeof(ev));
+	assert_int_equal(evtlog_values_whole(&ev, k, u, 4), VIGIL_ERR_MISSING);
+	u[1].type = EVTLOG_V_OTHER;
+	assert_int_equal(evtlog_values_whole(&ev, k, u, 5), VIGIL_ERR_MISSING);
+	assert_int_equal(ev.nfields, before.nfields);
+	assert_int_equal(ev.tail, WINEVENT_TAIL_PENDING);
+
+	/* A newer version of the kind replaces it; <UserData> and cut names are not learned. */
+	assert_int_equal(parse_text(&whole, "<Event><System><Provider Name='Microsoft-Windows-"
+	    "Security-Auditing'/><EventID>4625</EventID></System><EventData><Data Name='A'>1"
+	    "</Data></EventData></Event>"), 0);
+	assert_int_equal(evtlog_kind_learn(&ks, &whole), 0);
+	assert_int_equal(ks.n, 1);
+	assert_int_equal(k->nnames, 1);
+	assert_int_equal(parse_text(&whole, "<Event><System><EventID>1102</EventID></System>"
+	    "<UserData><LogFileCleared><SubjectUserName>An</SubjectUserName></LogFileCleared>"
+	    "</UserData></Event>"), 0);
+	assert_int_equal(evtlog_kind_learn(&ks, &whole), VIGIL_ERR_INVAL);
+	assert_null(evtlog_kind_find(&ks, "", 1102));
+
+	/* The table's cap: kinds past it are not learned, and counted. */
+	assert_int_equal(parse_text(&whole, "<Event><System><EventID>1</EventID></System>"
+	    "</Event>"), 0);
+	for (i = 1; i < EVTLOG_MAX_KINDS; i++) {
+		whole.event_id = (uint32_t)i;
+		assert_int_equal(evtlog_kind_learn(&ks, &whole), 0);
+	}
+	whole.event_id = EVTLOG_MAX_KINDS;
+	assert_int_equal(evtlog_kind_learn(&ks, &whole), VIGIL_ERR_TOOBIG);
+	assert_int_equal(ks.full, 1);
+	assert_null(evtlog_kind_find(&ks, "", EVTLOG_MAX_KINDS));
+	assert_non_null(evtlog_kind_find(&ks, "", 7));
 }
 
 int
@@ -264,6 +370,7 @@ main(void)
 		cmocka_unit_test(test_query),
 		cmocka_unit_test(test_value_paths),
 		cmocka_unit_test(test_values_event),
+		cmocka_unit_test(test_values_whole),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
