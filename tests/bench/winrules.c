@@ -27,7 +27,10 @@
  * event that fires is made as ingest_winevent() makes it (winevent_format;
  * a line is its own). Measured on the values recorded from each event's
  * XML (evtlog_values_record, _record_user) as UTF-16, EvtRender's own cost
- * left out (Wine's is a stub). Prints ns per item on one core (CPU time,
+ * left out (Wine's is a stub). Then like for like: lines and events that
+ * fire a rule, and those that fire nothing, each measured apart, and a
+ * Linux line at the Windows day's share of events that fire (a Linux log
+ * fires less often, so its average line is cheaper). Prints ns per item on one core (CPU time,
  * the best of REPEATS runs), and the ratio. Target (issue 14): an event
  * costs no more than a line.
  */
@@ -250,40 +253,71 @@ per_event(struct matcher *m, const struct span *events, size_t n, long rounds, e
 	return best * 1e9 / ((double)rounds * (double)n);
 }
 
-/* CPU ns per line of lines[0..n): syslog_parse() and matcher_match(), as ingest() does. */
+/* syslog_parse() and matcher_match() of one line at t, as ingest() does: rules fired. */
+static size_t
+match_line(struct matcher *m, const struct span *line, int64_t t, struct match_event *evs)
+{
+	struct syslog_line sl;
+	struct match_input in;
+
+	syslog_parse(line->p, line->len, &sl);
+	memset(&in, 0, sizeof(in));
+	in.program = sl.program;
+	in.program_len = sl.program_len;
+	in.msg = sl.msg;
+	in.msg_len = sl.msg_len;
+	in.time_us = t;
+	return matcher_match(m, &in, evs, MATCH_MAX_EVENTS);
+}
+
+/* CPU ns per line of lines[0..n), rounds times (0: about a million lines). */
 static double
 per_line(struct matcher *m, const struct span *lines, size_t n, long rounds, int64_t *t,
     uint64_t *fired)
 {
 	struct match_event evs[MATCH_MAX_EVENTS];
-	struct syslog_line sl;
-	struct match_input in;
 	double t0, best = 0;
 	uint64_t f = 0;
 	size_t i;
 	long r;
 	int k;
 
+	if (rounds <= 0)
+		rounds = (long)(1000000 / REPEATS / n) + 1;
 	for (k = 0; k < REPEATS; k++) {
 		t0 = cpu_now();
-		for (r = 0; r < rounds; r++) {
-			for (i = 0; i < n; i++) {
-				syslog_parse(lines[i].p, lines[i].len, &sl);
-				memset(&in, 0, sizeof(in));
-				in.program = sl.program;
-				in.program_len = sl.program_len;
-				in.msg = sl.msg;
-				in.msg_len = sl.msg_len;
-				in.time_us = (*t += 100000);
-				f += matcher_match(m, &in, evs, MATCH_MAX_EVENTS);
-			}
-		}
+		for (r = 0; r < rounds; r++)
+			for (i = 0; i < n; i++)
+				f += match_line(m, &lines[i], (*t += 100000), evs);
 		t0 = cpu_now() - t0;
 		if (k == 0 || t0 < best)
 			best = t0;
 	}
 	*fired = f / REPEATS;
 	return best * 1e9 / ((double)rounds * (double)n);
+}
+
+/*
+ * Lines of lines[0..n) split by whether they fire a rule, read in order
+ * through the rules of dir once (a threshold fires on the line that reaches
+ * it): fire[0..*nf), rest[0..*nr).
+ */
+static void
+split_lines(const char *dir, const struct span *lines, size_t n, struct span *fire,
+    size_t *nf, struct span *rest, size_t *nr)
+{
+	struct match_event evs[MATCH_MAX_EVENTS];
+	struct matcher *m = load(dir);
+	int64_t t = 0;
+
+	*nf = *nr = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (match_line(m, &lines[i], (t += 100000), evs) > 0)
+			fire[(*nf)++] = lines[i];
+		else
+			rest[(*nr)++] = lines[i];
+	}
+	matcher_free(m);
 }
 
 /*
@@ -380,22 +414,29 @@ unrecord(size_t n)
 	recs = NULL;
 }
 
-/* The events of events[0..n) that fire no rule, read whole through the rules of dir once. */
-static size_t
-quiet(const char *dir, const struct span *events, size_t n, struct span *out)
+/*
+ * The events of events[0..n) split by whether they fire a rule, read whole
+ * in order through the rules of dir once: quiet[0..*nq), fire[0..*nf).
+ */
+static void
+split_events(const char *dir, const struct span *events, size_t n, struct span *quiet,
+    size_t *nq, struct span *fire, size_t *nf)
 {
 	static struct winevent ev;
 	struct match_event evs[MATCH_MAX_EVENTS];
 	struct matcher *m = load(dir);
 	char err[256];
-	size_t i, k = 0;
 
-	for (i = 0; i < n; i++)
-		if (winevent_parse(&ev, events[i].p, events[i].len, NULL, err, sizeof(err)) == 0 &&
-		    matcher_match_event(m, NULL, &ev, ev.time_us, evs, MATCH_MAX_EVENTS) == 0)
-			out[k++] = events[i];
+	*nq = *nf = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (winevent_parse(&ev, events[i].p, events[i].len, NULL, err, sizeof(err)) != 0)
+			continue;
+		if (matcher_match_event(m, NULL, &ev, ev.time_us, evs, MATCH_MAX_EVENTS) == 0)
+			quiet[(*nq)++] = events[i];
+		else
+			fire[(*nf)++] = events[i];
+	}
 	matcher_free(m);
-	return k;
 }
 
 int
@@ -410,8 +451,10 @@ main(int argc, char *argv[])
 	int64_t t = 0;
 	double cl, cw, cp, ch, cf, cv, cq, ck;
 	struct matcher *ml, *mw, *mh, *mf, *mv;
-	struct span *quiets;
-	size_t nquiet;
+	struct span *quiets, *wfires, *lfires, *lrests;
+	size_t nquiet, nwfire, nlfire, nlrest;
+	uint64_t fired_lf, fired_lr, fired_wf;
+	double clf, clr, cwf, p, clm;
 	uint64_t reads, ureads;
 	int c;
 
@@ -433,7 +476,11 @@ main(int argc, char *argv[])
 	events = calloc(xlen / 64 + 2, sizeof(*events));
 	delivered = calloc(xlen / 64 + 2, sizeof(*delivered));
 	quiets = calloc(xlen / 64 + 2, sizeof(*quiets));
-	if (lines == NULL || events == NULL || delivered == NULL || quiets == NULL)
+	wfires = calloc(xlen / 64 + 2, sizeof(*wfires));
+	lfires = calloc(llen / 16 + 2, sizeof(*lfires));
+	lrests = calloc(llen / 16 + 2, sizeof(*lrests));
+	if (lines == NULL || events == NULL || delivered == NULL || quiets == NULL ||
+	    wfires == NULL || lfires == NULL || lrests == NULL)
 		return 1;
 	for (at = 0; at < llen;) {
 		char *nl = memchr(ltext + at, '\n', llen - at);
@@ -477,11 +524,30 @@ main(int argc, char *argv[])
 	ck = per_event(mv, delivered, ndelivered, wrounds, VALUES, &t, NULL);
 	keep_kinds = 0;
 	/* Those that fire no rule (once through a fresh matcher): what most of a day is. */
-	nquiet = quiet(argv[optind], delivered, ndelivered, quiets);
+	split_events(argv[optind], delivered, ndelivered, quiets, &nquiet, wfires, &nwfire);
 	unrecord(ndelivered);
 	record(mv, quiets, nquiet);
 	cq = per_event(mv, quiets, nquiet, wrounds, VALUES, &t, NULL);
 	unrecord(nquiet);
+	/*
+	 * Like for like: the events that fire (kinds known, their thresholds
+	 * counted on their own) against the lines that fire, and a Linux line at
+	 * the Windows day's share of events that fire.
+	 */
+	record(mv, wfires, nwfire);
+	keep_kinds = 1;
+	cwf = per_event(mv, wfires, nwfire, wrounds, VALUES, &t, &fired_wf);
+	keep_kinds = 0;
+	unrecord(nwfire);
+	split_lines(argv[optind], lines, nlines, lfires, &nlfire, lrests, &nlrest);
+	matcher_free(ml);
+	ml = load(argv[optind]);
+	clf = per_line(ml, lfires, nlfire, rounds, &t, &fired_lf);
+	matcher_free(ml);
+	ml = load(argv[optind]);
+	clr = per_line(ml, lrests, nlrest, rounds, &t, &fired_lr);
+	p = (double)nwfire / (double)ndelivered;
+	clm = clr * (1 - p) + clf * p;
 
 	printf("linux lines:      %zu (%.0f bytes each), %.0f%% fire a rule\n", nlines,
 	    (double)lbytes / (double)nlines, 100.0 * (double)fired_l /
@@ -515,6 +581,15 @@ main(int argc, char *argv[])
 	printf("event / line:     %.2f read whole, %.2f per logged event as XML, %.2f as values "
 	    "(%.2f kinds known), %.2f firing nothing (target: <= 1.00)\n", cw / cl, cf / cl,
 	    cv / cl, ck / cl, cq / cl);
+	printf("like for like: a line firing a rule  %5.0f ns, an event %5.0f ns (%zu lines, %zu "
+	    "events, kinds known; %.0f%% and %.0f%% of them fired when measured apart)\n", clf, cwf,
+	    nlfire, nwfire, 100.0 * (double)fired_lf / ((double)nlfire * (double)(rounds > 0 ?
+	    rounds : (long)(1000000 / REPEATS / nlfire) + 1)), 100.0 * (double)fired_wf /
+	    ((double)nwfire * (double)wrounds));
+	printf("               a line firing nothing %5.0f ns, an event %5.0f ns\n", clr, cq);
+	printf("               a line at the day's %.0f%% firing %5.0f ns, an event %5.0f ns "
+	    "(kinds known): %.2f\n", 100.0 * p, clm, ck * (double)nevents / (double)ndelivered,
+	    ck * (double)nevents / (double)ndelivered / clm);
 	matcher_free(ml);
 	matcher_free(mw);
 	matcher_free(mh);
@@ -522,6 +597,9 @@ main(int argc, char *argv[])
 	matcher_free(mv);
 	free(delivered);
 	free(quiets);
+	free(wfires);
+	free(lfires);
+	free(lrests);
 	free(lines);
 	free(events);
 	free(ltext);
