@@ -12,8 +12,9 @@ TEST_NAME=$(basename "$0" .sh)
 # wants one starts its own (t20).
 export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/no-system-bus"
 
+# cleanup [STATUS]: on exit, with the exit status (or STATUS).
 cleanup() {
-	rc=$?
+	rc=${1:-$?}
 	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
 	for p in $PIDS; do wait "$p" 2>/dev/null || true; done
 	if [ "$rc" -ne 0 ] || [ -n "${KEEP:-}" ]; then
@@ -250,10 +251,30 @@ wine_down() {
 	_rc=$?
 	if [ -d "$WINEPREFIX" ]; then
 		wineserver -k 2>/dev/null || true
+		# -w waits for the server to be gone: nothing of the prefix outlives us.
 		timeout 30 wineserver -w 2>/dev/null || true
 	fi
-	(exit "$_rc")
-	cleanup
+	# The status as an argument: under set -e, a "(exit 1)" here would end
+	# the shell before cleanup stops the test's processes.
+	cleanup "$_rc"
+}
+
+# wine_procs PATTERN: the PIDs of this test's Wine processes (WINEPREFIX, in
+# their environment, is this test's prefix) whose command line matches the
+# extended regular expression PATTERN, case aside; 1 when there is none. The
+# Wine processes of other tests and other engineers, running at the same time
+# on this machine, are not seen.
+wine_procs() {
+	_found=1
+	for _e in $(grep -lzxF "WINEPREFIX=$WINEPREFIX" /proc/[0-9]*/environ 2>/dev/null); do
+		_p=${_e%/environ}
+		# Wine's (the test's own shell commands have its WINEPREFIX too).
+		case $(readlink "$_p/exe" 2>/dev/null) in */wine/*) ;; *) continue ;; esac
+		tr '\0' ' ' 2>/dev/null <"$_p/cmdline" | grep -qiE -- "$1" || continue
+		echo "${_p#/proc/}"
+		_found=0
+	done
+	return $_found
 }
 
 # win_arches: sets WIN_ARCHES to the Windows architectures Wine runs here:
