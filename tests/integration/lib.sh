@@ -189,6 +189,58 @@ count_is() {
 	[ "$(events_of "$1")" = "$2" ]
 }
 
+# The escalation file of a test is written from these, each printing one
+# section, as { esc_contact ...; esc_chain ...; esc_route_default; } >"$T/escalation.conf".
+# esc_contact ID NAME LANGUAGE [LINE...]: [contact ID] with its name, the LINEs
+# ("email = it@unit.example", "role = desk", esc_sink's line...), its language.
+esc_contact() {
+	printf '[contact %s]\nname = %s\n' "$1" "$2"
+	_lang=$3
+	shift 3
+	for _l in "$@"; do printf '%s\n' "$_l"; done
+	printf 'language = %s\n\n' "$_lang"
+}
+
+# esc_sink FILE: the line of a contact whose notifications
+# receivers/exec_sink.sh writes to FILE.
+esc_sink() {
+	echo "command = /bin/sh $TOP/tests/integration/receivers/exec_sink.sh write $1"
+}
+
+# esc_chain WAIT CONTACT...: [chain default], a contact a level, WAIT between levels.
+esc_chain() {
+	_wait=$1 _n=0
+	shift
+	echo "[chain default]"
+	for _c in "$@"; do
+		[ "$_n" -eq 0 ] || echo "level${_n}_wait = $_wait"
+		_n=$((_n + 1))
+		echo "level$_n = $_c"
+	done
+	echo
+}
+
+# esc_route NAME LINE...: [route NAME], its LINEs, each incident on its own and at once.
+esc_route() {
+	echo "[route $1]"
+	shift
+	for _l in "$@"; do printf '%s\n' "$_l"; done
+	printf 'group_by = incident\ngroup_wait = 0s\n\n'
+}
+
+# esc_route_police: every attack, data leak and fraud told at once to the
+# contact ward-police, and routed on (continue).
+esc_route_police() {
+	esc_route police "category = attack data_leak fraud" "min_severity = low" \
+		"notify_now = ward-police" "continue = yes"
+}
+
+# esc_route_default [MIN_SEVERITY]: incidents of MIN_SEVERITY (medium) and up
+# to the chain default.
+esc_route_default() {
+	esc_route default "min_severity = ${1:-medium}" "chain = default"
+}
+
 # brute_force LOG: five failed passwords for nguyen from 203.0.113.7 appended
 # to LOG; waits for the brute-force incident and sets A to its id.
 brute_force() {
@@ -243,6 +295,7 @@ pass() {
 # wine_prefix: a private Wine prefix in $T for this test (a crash exits
 # non-zero: no debugger). Wine leaves its server and helpers running: at the
 # exit they are ended with the prefix, then cleanup runs with the exit status.
+# Every Windows test (t21, t25, t26, t39, t40, t44) sets its prefix up here.
 wine_prefix() {
 	export WINEPREFIX="$T/wine" WINEDEBUG=-all WINEDLLOVERRIDES="winedbg.exe=d"
 	trap wine_down EXIT
