@@ -341,6 +341,6 @@ win_arches() {
 	_why=$(awk -F'\t' '$1 == "wine32:i386" { print $3 }' \
 		"${VIGIL_DEPS_UNAVAILABLE:-/var/lib/vigil-deps/unavailable}" 2>/dev/null)
 	[ -n "$_why" ] || need /usr/lib/wine/wine
-	echo "          SKIPPED i686 under Wine: the archive could not serve wine32:i386 ($_why)"
+	echo "          SKIPPED i686 under Wine: the archive could not serve wine32:i386 ($_why)" | tee -a "${VIGIL_SKIPS:-/dev/null}"
 	WIN_ARCHES="x86_64"
 }

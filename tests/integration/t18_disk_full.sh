@@ -5,7 +5,7 @@
 # run with it; once space is back every event is stored exactly once and the
 # incident is closed by the system.
 if [ -z "${VIGIL_T18_NS:-}" ]; then
-	[ "$(id -u)" = 0 ] || { echo "  SKIP    t18_disk_full: needs root (a private mount namespace)"; exit 0; }
+	[ "$(id -u)" = 0 ] || { echo "  SKIP    t18_disk_full: needs root (a private mount namespace)" | tee -a "${VIGIL_SKIPS:-/dev/null}"; exit 0; }
 	VIGIL_T18_NS=1 exec unshare -m --propagation private sh "$0" "$@"
 fi
 . "$(dirname "$0")/lib.sh"
