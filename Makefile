@@ -215,54 +215,61 @@ test: deps
 all-tests: $(PROGS) $(UNIT_BINS) $(FUZZ_REPLAY) $(BENCH_BIN)
 
 # Tests, the demo and the bench see only a fresh Debian's programs and those
-# deploy/programs.txt declares (tests/deps/declared-path.sh says why).
+# deploy/programs.txt declares (tests/deps/declared-path.sh says why). The
+# directory is built once, here, before any target that runs in it: targets
+# run at once by make -j share it.
+DECLARED_STAMP = $(BUILD)/declared-bin.stamp
 DECLARED = sh tests/deps/declared-path.sh $(BUILD)/declared-bin
+$(DECLARED_STAMP): tests/deps/declared-path.sh deploy/programs.txt $(wildcard /var/lib/dpkg/status)
+	@echo "  PATH    $(BUILD)/declared-bin"
+	$(Q)sh tests/deps/declared-path.sh $(BUILD)/declared-bin
+	$(Q)touch $@
 
 # Every declared program's package is installed by install-deps, and is here.
 check-deps:
 	$(Q)sh tests/deps/check-deps.sh
 	$(Q)sh tests/deps/check-deps.sh --self-test
 
-unit: $(UNIT_BINS)
+unit: $(UNIT_BINS) $(DECLARED_STAMP)
 	$(Q)$(DECLARED) sh -ec 'for t in $(UNIT_BINS); do echo "  UNIT    $$t"; $$t; done'
 
-fuzz-replay: $(FUZZ_REPLAY)
+fuzz-replay: $(FUZZ_REPLAY) $(DECLARED_STAMP)
 	$(Q)$(DECLARED) sh -ec 'for t in $(FUZZ_REPLAY); do n=$${t##*/replay_fuzz_}; \
 		echo "  REPLAY  tests/fuzz/corpus/$$n"; $$t tests/fuzz/corpus/$$n; done'
 
-check-configs: $(PROGS)
+check-configs: $(PROGS) $(DECLARED_STAMP)
 	$(Q)$(DECLARED) sh tests/integration/check-configs.sh $(BUILD)
 
 # Every shipped rule against its positive and negative sample lines, a
 # generated sshd log in the forms real logs take (CRLF, PAM only, ISO stamps),
 # and a recorded day of a Windows PC's events.
-check-rules: $(BUILD)/vigil-agent
+check-rules: $(BUILD)/vigil-agent $(DECLARED_STAMP)
 	$(Q)$(DECLARED) sh tests/integration/check-rules.sh $(BUILD)
 	$(Q)$(DECLARED) sh tests/integration/check-logforms.sh $(BUILD)
 	$(Q)$(DECLARED) sh tests/integration/check-winday.sh $(BUILD)
 
 # The agent's portable core compiles for Windows with no POSIX or Linux header,
 # and the check catches violations planted on purpose.
-check-portable: $(BUILD)/vigil-agent
+check-portable: $(BUILD)/vigil-agent $(DECLARED_STAMP)
 	$(Q)$(DECLARED) sh tests/integration/check-portable.sh $(BUILD) --self-test
 	$(Q)$(DECLARED) sh tests/integration/check-portable.sh $(BUILD)
 
 # The collector runs one way (session -> store -> incidents -> escalation ->
 # notifiers) and keeps its SQL in store*.c; the check catches planted violations.
-check-flow:
+check-flow: $(DECLARED_STAMP)
 	$(Q)$(DECLARED) sh tests/integration/check-flow.sh $(BUILD) --self-test
 	$(Q)$(DECLARED) sh tests/integration/check-flow.sh $(BUILD)
 
 # Every sentence marked for translation has its Vietnamese (and English)
 # entry, and every shipped rule its Vietnamese summary.
-check-catalogs: $(BUILD)/vigil-agent
+check-catalogs: $(BUILD)/vigil-agent $(DECLARED_STAMP)
 	$(Q)$(DECLARED) sh tests/integration/check-catalogs.sh $(BUILD) --self-test
 	$(Q)$(DECLARED) sh tests/integration/check-catalogs.sh $(BUILD)
 
-integration: $(PROGS) $(BENCH_BIN) $(UNIT_BINS)
+integration: $(PROGS) $(BENCH_BIN) $(UNIT_BINS) $(DECLARED_STAMP)
 	$(Q)$(DECLARED) sh tests/integration/run.sh $(BUILD)
 
-bench: deps check-deps
+bench: deps check-deps $(DECLARED_STAMP)
 	$(Q)$(MAKE) --no-print-directory $(PROGS) $(BENCH_BIN)
 	$(Q)$(DECLARED) sh tests/bench/run.sh $(BUILD)
 	$(Q)$(DECLARED) sh tests/bench/scan.sh $(BUILD)
@@ -272,7 +279,7 @@ bench: deps check-deps
 	$(Q)$(DECLARED) env BUILD=$(BUILD) sh tests/bench/latency.sh
 	$(Q)$(BUILD)/vigil-noise-bench deploy/escalation.conf.example 28
 
-demo: deps check-deps
+demo: deps check-deps $(DECLARED_STAMP)
 	$(Q)$(MAKE) --no-print-directory $(PROGS)
 	$(Q)$(DECLARED) sh deploy/demo.sh $(BUILD)
 
@@ -333,7 +340,7 @@ $(BUILD)/tests/%.exe: $(BUILD)/obj/tests/unit/%.o $(LIBAGENT) $(LIBVIGIL)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(WIN_CMOCKA) $(LDLIBS)
-windows-unit: windows
+windows-unit: windows $(DECLARED_STAMP)
 	$(Q)$(MAKE) --no-print-directory PLATFORM=windows WIN_ARCH=x86_64 \
 		BUILD=$(BUILD)/windows/x86_64 windows-unit-build
 	$(Q)$(DECLARED) sh tests/windows/unit.sh $(BUILD)/windows/x86_64 $(WIN_UNIT)

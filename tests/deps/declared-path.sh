@@ -1,22 +1,37 @@
 #!/bin/sh
-# declared-path.sh DIR CMD [ARG...]: run CMD with a PATH that holds only what a
-# fresh Debian 12 has (the programs of its required and essential packages,
-# which debootstrap's minbase installs) and the programs deploy/programs.txt
-# declares. A test, the demo or the bench that runs a program nobody declared
-# then fails here as it would on a new machine, instead of passing because the
-# developer's machine happens to have it. Each call makes its own directory
-# under DIR (under BUILD) and removes it when CMD ends, so that calls running
-# at once (make -j2 test) never pull the PATH from under each other.
+# declared-path.sh DIR: (re)build DIR, a directory of links to what a fresh
+# Debian 12 has (the programs of its required and essential packages, which
+# debootstrap's minbase installs) and to the programs deploy/programs.txt
+# declares.
+# declared-path.sh DIR CMD [ARG...]: run CMD with DIR alone on PATH.
+# A test, the demo or the bench that runs a program nobody declared then fails
+# here as it would on a new machine, instead of passing because the developer's
+# machine happens to have it.
+# The Makefile builds DIR once (its stamp, $(BUILD)/declared-bin.stamp) before
+# any target runs a command in it, so that targets running at once (make -j2
+# test) share it and never rebuild it under each other. A rebuild is atomic:
+# the links go into a new directory beside DIR, and DIR, a symbolic link, is
+# renamed onto it; a command running meanwhile finds its programs in the old
+# directory or the new one, never in none.
 set -eu
-parent=${1:?usage: declared-path.sh DIR CMD [ARG...]}
-shift
 top=$(cd "$(dirname "$0")/../.." && pwd)
 decl="$top/deploy/programs.txt"
+link=${1:?usage: declared-path.sh DIR [CMD [ARG...]]}
+shift
 
-mkdir -p "$parent"
-# Links an older version of this script left directly in DIR.
-find "$parent" -maxdepth 1 ! -type d -exec rm -f {} +
-dir=$(mktemp -d "$(cd "$parent" && pwd)/path.XXXXXX")
+if [ $# -gt 0 ]; then
+	[ -d "$link" ] || {
+		echo "declared-path: $link is not built: make builds it (make $link.stamp)" >&2
+		exit 1
+	}
+	PATH=$(cd "$link" && pwd -L)
+	export PATH
+	exec "$@"
+fi
+
+parent=$(mkdir -p "$(dirname "$link")" && cd "$(dirname "$link")" && pwd)
+name=$(basename "$link")
+dir=$(mktemp -d "$parent/$name.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -45,7 +60,19 @@ sed -e 's/#.*//' "$decl" | while read -r prog pkg; do
 	ln -sf "$p" "$dir/$prog"
 done
 # The toolchain make test builds with is not a program the tests run.
-# Not exec: the directory goes when CMD ends, and CMD's status is ours.
-PATH=$dir
-export PATH
-"$@"
+chmod 755 "$dir"
+# An older version of this script made DIR a plain directory: it goes first.
+prev=""
+if [ -L "$parent/$name" ]; then
+	prev=$(readlink "$parent/$name")
+else
+	rm -rf "$parent/$name"
+fi
+ln -s "${dir##*/}" "$parent/$name.link.$$"
+mv -T "$parent/$name.link.$$" "$parent/$name"
+trap - EXIT
+# The previous build's directory: PATH names the link, not it.
+case $prev in
+"" | */*) ;;
+*) rm -rf "${parent:?}/$prev" ;;
+esac

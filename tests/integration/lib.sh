@@ -12,8 +12,9 @@ TEST_NAME=$(basename "$0" .sh)
 # wants one starts its own (t20).
 export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/no-system-bus"
 
+# cleanup [STATUS]: on exit, with the exit status (or STATUS).
 cleanup() {
-	rc=$?
+	rc=${1:-$?}
 	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
 	for p in $PIDS; do wait "$p" 2>/dev/null || true; done
 	if [ "$rc" -ne 0 ] || [ -n "${KEEP:-}" ]; then
@@ -191,6 +192,58 @@ count_is() {
 	[ "$(events_of "$1")" = "$2" ]
 }
 
+# The escalation file of a test is written from these, each printing one
+# section, as { esc_contact ...; esc_chain ...; esc_route_default; } >"$T/escalation.conf".
+# esc_contact ID NAME LANGUAGE [LINE...]: [contact ID] with its name, the LINEs
+# ("email = it@unit.example", "role = desk", esc_sink's line...), its language.
+esc_contact() {
+	printf '[contact %s]\nname = %s\n' "$1" "$2"
+	_lang=$3
+	shift 3
+	for _l in "$@"; do printf '%s\n' "$_l"; done
+	printf 'language = %s\n\n' "$_lang"
+}
+
+# esc_sink FILE: the line of a contact whose notifications
+# receivers/exec_sink.sh writes to FILE.
+esc_sink() {
+	echo "command = /bin/sh $TOP/tests/integration/receivers/exec_sink.sh write $1"
+}
+
+# esc_chain WAIT CONTACT...: [chain default], a contact a level, WAIT between levels.
+esc_chain() {
+	_wait=$1 _n=0
+	shift
+	echo "[chain default]"
+	for _c in "$@"; do
+		[ "$_n" -eq 0 ] || echo "level${_n}_wait = $_wait"
+		_n=$((_n + 1))
+		echo "level$_n = $_c"
+	done
+	echo
+}
+
+# esc_route NAME LINE...: [route NAME], its LINEs, each incident on its own and at once.
+esc_route() {
+	echo "[route $1]"
+	shift
+	for _l in "$@"; do printf '%s\n' "$_l"; done
+	printf 'group_by = incident\ngroup_wait = 0s\n\n'
+}
+
+# esc_route_police: every attack, data leak and fraud told at once to the
+# contact ward-police, and routed on (continue).
+esc_route_police() {
+	esc_route police "category = attack data_leak fraud" "min_severity = low" \
+		"notify_now = ward-police" "continue = yes"
+}
+
+# esc_route_default [MIN_SEVERITY]: incidents of MIN_SEVERITY (medium) and up
+# to the chain default.
+esc_route_default() {
+	esc_route default "min_severity = ${1:-medium}" "chain = default"
+}
+
 # brute_force LOG: five failed passwords for nguyen from 203.0.113.7 appended
 # to LOG; waits for the brute-force incident and sets A to its id.
 brute_force() {
@@ -245,6 +298,7 @@ pass() {
 # wine_prefix: a private Wine prefix in $T for this test (a crash exits
 # non-zero: no debugger). Wine leaves its server and helpers running: at the
 # exit they are ended with the prefix, then cleanup runs with the exit status.
+# Every Windows test (t21, t25, t26, t39, t40, t44) sets its prefix up here.
 wine_prefix() {
 	export WINEPREFIX="$T/wine" WINEDEBUG=-all WINEDLLOVERRIDES="winedbg.exe=d"
 	trap wine_down EXIT
@@ -253,10 +307,30 @@ wine_down() {
 	_rc=$?
 	if [ -d "$WINEPREFIX" ]; then
 		wineserver -k 2>/dev/null || true
+		# -w waits for the server to be gone: nothing of the prefix outlives us.
 		timeout 30 wineserver -w 2>/dev/null || true
 	fi
-	(exit "$_rc")
-	cleanup
+	# The status as an argument: under set -e, a "(exit 1)" here would end
+	# the shell before cleanup stops the test's processes.
+	cleanup "$_rc"
+}
+
+# wine_procs PATTERN: the PIDs of this test's Wine processes (WINEPREFIX, in
+# their environment, is this test's prefix) whose command line matches the
+# extended regular expression PATTERN, case aside; 1 when there is none. The
+# Wine processes of other tests and other engineers, running at the same time
+# on this machine, are not seen.
+wine_procs() {
+	_found=1
+	for _e in $(grep -lzxF "WINEPREFIX=$WINEPREFIX" /proc/[0-9]*/environ 2>/dev/null); do
+		_p=${_e%/environ}
+		# Wine's (the test's own shell commands have its WINEPREFIX too).
+		case $(readlink "$_p/exe" 2>/dev/null) in */wine/*) ;; *) continue ;; esac
+		tr '\0' ' ' 2>/dev/null <"$_p/cmdline" | grep -qiE -- "$1" || continue
+		echo "${_p#/proc/}"
+		_found=0
+	done
+	return $_found
 }
 
 # win_arches: sets WIN_ARCHES to the Windows architectures Wine runs here:
@@ -270,6 +344,6 @@ win_arches() {
 	_why=$(awk -F'\t' '$1 == "wine32:i386" { print $3 }' \
 		"${VIGIL_DEPS_UNAVAILABLE:-/var/lib/vigil-deps/unavailable}" 2>/dev/null)
 	[ -n "$_why" ] || need /usr/lib/wine/wine
-	echo "          SKIPPED i686 under Wine: the archive could not serve wine32:i386 ($_why)"
+	echo "          SKIPPED i686 under Wine: the archive could not serve wine32:i386 ($_why)" | tee -a "${VIGIL_SKIPS:-/dev/null}"
 	WIN_ARCHES="x86_64"
 }

@@ -2,7 +2,7 @@
 # drops to nobody, keeps storing; the control socket refuses an outsider.
 . "$(dirname "$0")/lib.sh"
 
-[ "$(id -u)" = 0 ] || { echo "  SKIP    $TEST_NAME: needs root"; exit 0; }
+[ "$(id -u)" = 0 ] || { echo "  SKIP    $TEST_NAME: needs root" | tee -a "${VIGIL_SKIPS:-/dev/null}"; exit 0; }
 pki_setup pc-01
 chmod 0755 "$T"
 write_collector_conf 0 "user = nobody"

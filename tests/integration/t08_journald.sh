@@ -5,7 +5,7 @@
 #
 # Everything runs in a private journald (journald.sh).
 . "$(dirname "$0")/journald.sh"
-journald_enter "$0" "$@" || { echo "  SKIP    t08_journald: $JOURNALD_WHY"; exit 0; }
+journald_enter "$0" "$@" || { echo "  SKIP    t08_journald: $JOURNALD_WHY" | tee -a "${VIGIL_SKIPS:-/dev/null}"; exit 0; }
 . "$(dirname "$0")/lib.sh"
 journald_start
 

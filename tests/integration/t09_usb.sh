@@ -7,7 +7,7 @@
 # insecure_accept_test_sender off a uevent from a process is dropped and counted.
 
 if [ "$(id -u)" != 0 ]; then
-	echo "  SKIP    t09_usb: needs root (unshare -n)"
+	echo "  SKIP    t09_usb: needs root (unshare -n)" | tee -a "${VIGIL_SKIPS:-/dev/null}"
 	exit 0
 fi
 if [ -z "${VIGIL_T09_NETNS:-}" ]; then

@@ -37,49 +37,15 @@ start_receiver smtp smtp_sink.py --dir "$T/mail" --cert "$CRT" --key "$KEY" --st
 SMTP_PORT=$RPORT
 POLICE_PORT=$(free_port) # nobody listens there yet
 
-cat >"$T/escalation.conf" <<EOF
-[contact it-officer]
-name = IT officer
-email = it@unit.example
-command = /bin/sh $R/exec_sink.sh write $T/sms.json
-language = en
-
-[contact head-of-unit]
-name = Head of unit
-email = head@unit.example
-language = en
-
-[contact party-office]
-name = Party Committee Office
-email = party@unit.example
-language = en
-
-[contact ward-police]
-name = Ward Police
-webhook = https://127.0.0.1:$POLICE_PORT/police
-language = en
-
-[chain default]
-level1 = it-officer
-level1_wait = 5s
-level2 = head-of-unit
-level2_wait = 5s
-level3 = party-office
-
-[route police]
-category = attack data_leak fraud
-min_severity = low
-notify_now = ward-police
-continue = yes
-group_by = incident
-group_wait = 0s
-
-[route default]
-min_severity = medium
-chain = default
-group_by = incident
-group_wait = 0s
-EOF
+{
+	esc_contact it-officer "IT officer" en "email = it@unit.example" "$(esc_sink "$T/sms.json")"
+	esc_contact head-of-unit "Head of unit" en "email = head@unit.example"
+	esc_contact party-office "Party Committee Office" en "email = party@unit.example"
+	esc_contact ward-police "Ward Police" en "webhook = https://127.0.0.1:$POLICE_PORT/police"
+	esc_chain 5s it-officer head-of-unit party-office
+	esc_route_police
+	esc_route_default
+} >"$T/escalation.conf"
 
 write_collector_conf 0 "escalation = $T/escalation.conf
 

@@ -5,7 +5,7 @@
 # or deleted behind the collector's back with sqlite3.
 . "$(dirname "$0")/lib.sh"
 
-[ "$(id -u)" = 0 ] || { echo "  SKIP    $TEST_NAME: needs root (groupadd, useradd)"; exit 0; }
+[ "$(id -u)" = 0 ] || { echo "  SKIP    $TEST_NAME: needs root (groupadd, useradd)" | tee -a "${VIGIL_SKIPS:-/dev/null}"; exit 0; }
 need sqlite3
 
 # Names of our own, so that a real installation's groups are never touched;

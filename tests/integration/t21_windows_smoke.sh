@@ -17,20 +17,7 @@ CACHE=${VIGIL_WINDOWS_CACHE:-/var/cache/vigil-windows}
 win_arches
 ARCHES=$WIN_ARCHES
 
-# Wine leaves its server and helpers running: end them with the prefix, then
-# run lib.sh's cleanup with this script's exit status.
-export WINEPREFIX="$T/wine" WINEDEBUG=-all WINEDLLOVERRIDES="winedbg.exe=d"
-wine_down() {
-	_rc=$?
-	if [ -d "$WINEPREFIX" ]; then
-		wineserver -k 2>/dev/null || true
-		# -w waits for the server to be gone: nothing of the prefix outlives us.
-		timeout 30 wineserver -w 2>/dev/null || true
-	fi
-	(exit "$_rc")
-	cleanup
-}
-trap wine_down EXIT
+wine_prefix
 
 # --- the libraries: built only when the cache is cold or stale
 t0=$(date +%s)

@@ -22,17 +22,7 @@ for arch in $WIN_ARCHES; do
 		fail "$BUILD/windows/$arch/vigil-agent.exe is missing: make windows builds it"
 done
 
-export WINEPREFIX="$T/wine" WINEDEBUG=-all WINEDLLOVERRIDES="winedbg.exe=d"
-wine_down() {
-	_rc=$?
-	if [ -d "$WINEPREFIX" ]; then
-		wineserver -k 2>/dev/null || true
-		timeout 30 wineserver -w 2>/dev/null || true
-	fi
-	(exit "$_rc")
-	cleanup
-}
-trap wine_down EXIT
+wine_prefix
 
 # win_conf ID PORT: the agent's configuration, every path a Windows one (Z: is /).
 win_conf() {

@@ -101,8 +101,9 @@ if timeout 60 "$W" reg query 'HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Ap
 	>/dev/null 2>&1; then
 	fail "the event source Vigil is still registered"
 fi
-wait_for 60 "no vigil-agent.exe left in the prefix" sh -c \
-	"! ps -eo args | grep -v grep | grep -q 'vigil-agent.exe --service'"
+# Only this prefix's processes: another Windows test's service may be running.
+no_service_left() { ! wine_procs 'vigil-agent\.exe"? +--service'; }
+wait_for 60 "no vigil-agent.exe --service left in the prefix" no_service_left
 out=$(timeout 120 "$W" "$EXE" --uninstall-service 2>&1) || fail "a second uninstall failed: $out"
 case $out in *"not installed"*) ;; *) fail "a second uninstall said: $out" ;; esac
 # --- the MSI: its tables, then installed with the properties, and removed
@@ -154,8 +155,8 @@ wait_for 60 "win-msi recorded off after the uninstall" sh -c "[ \"\$(sqlite3 -cm
 # every other file gone, and it is said.
 exe_gone() { [ ! -e "$PF/vigil-agent.exe" ]; }
 if ! poll_until 60 exe_gone; then
-	wait_for 60 "no vigil-agent.exe running after msiexec /x" sh -c \
-		"! ps -eo args | grep -v grep | grep -qi 'vigil-agent.exe'"
+	no_agent_left() { ! wine_procs 'vigil-agent\.exe'; }
+	wait_for 60 "no vigil-agent.exe running in the prefix after msiexec /x" no_agent_left
 	left=$(cd "$PF" && find . -type f ! -name vigil-agent.exe | head -n 5)
 	[ -z "$left" ] || fail "msiexec /x left files: $left"
 	echo "  NOTE    $TEST_NAME: Wine's msi left the exe it could not delete while in use (Windows queues it for the next boot)"

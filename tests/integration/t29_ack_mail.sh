@@ -107,28 +107,12 @@ undone_is() { [ "$(imap undone)" = "$1" ]; }
 wait_for 20 "dovecot to answer" imap login
 printf 'imap-secret\n' >"$T/imap.pw"
 
-cat >"$T/escalation.conf" <<EOF
-[contact it-officer]
-name = Cán bộ CNTT
-email = it@unit.example
-language = vi
-
-[contact head-of-unit]
-name = Head of unit
-email = head@unit.example
-language = en
-
-[chain default]
-level1 = it-officer
-level1_wait = 1h
-level2 = head-of-unit
-
-[route default]
-min_severity = medium
-chain = default
-group_by = incident
-group_wait = 0s
-EOF
+{
+	esc_contact it-officer "Cán bộ CNTT" vi "email = it@unit.example"
+	esc_contact head-of-unit "Head of unit" en "email = head@unit.example"
+	esc_chain 1h it-officer head-of-unit
+	esc_route_default
+} >"$T/escalation.conf"
 COLL_PORT=$(free_port) # the same after the restart: the agents come back to it
 write_collector_conf "$COLL_PORT" "escalation = $T/escalation.conf
 

@@ -53,36 +53,14 @@ wait_for 20 "gammu-smsd to start" grep -q "Starting phone communication" "$T/sms
 
 OFFICER=+84901234567
 POLICE=+84900000113
-cat >"$T/escalation.conf" <<EOF
-[contact it-officer]
-name = Cán bộ CNTT
-phone = $OFFICER
-language = vi
-
-[contact ward-police]
-name = Công an phường
-phone = $POLICE
-urgent_min_severity = high
-digest_every = 4s
-language = vi
-
-[route police]
-category = attack data_leak fraud
-min_severity = low
-notify_now = ward-police
-continue = yes
-group_by = incident
-group_wait = 0s
-
-[chain default]
-level1 = it-officer
-
-[route default]
-min_severity = medium
-chain = default
-group_by = incident
-group_wait = 0s
-EOF
+{
+	esc_contact it-officer "Cán bộ CNTT" vi "phone = $OFFICER"
+	esc_contact ward-police "Công an phường" vi "phone = $POLICE" "urgent_min_severity = high" \
+		"digest_every = 4s"
+	esc_route_police
+	esc_chain - it-officer
+	esc_route_default
+} >"$T/escalation.conf"
 write_collector_conf 0 "escalation = $T/escalation.conf
 
 [sms]

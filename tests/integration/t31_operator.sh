@@ -12,31 +12,14 @@
 . "$(dirname "$0")/lib.sh"
 
 need sqlite3
-R="$TOP/tests/integration/receivers"
 pki_setup pc-01
 
-cat >"$T/escalation.conf" <<EOF
-[contact it-officer]
-name = IT officer
-command = /bin/sh $R/exec_sink.sh write $T/it.json
-language = en
-
-[contact head-of-unit]
-name = Trưởng phòng
-command = /bin/sh $R/exec_sink.sh write $T/head.json
-language = vi
-
-[chain default]
-level1 = it-officer
-level1_wait = 1h
-level2 = head-of-unit
-
-[route default]
-min_severity = medium
-chain = default
-group_by = incident
-group_wait = 0s
-EOF
+{
+	esc_contact it-officer "IT officer" en "$(esc_sink "$T/it.json")"
+	esc_contact head-of-unit "Trưởng phòng" vi "$(esc_sink "$T/head.json")"
+	esc_chain 1h it-officer head-of-unit
+	esc_route_default
+} >"$T/escalation.conf"
 write_collector_conf 0 "escalation = $T/escalation.conf"
 start_collector
 : >"$T/pc-01.log"

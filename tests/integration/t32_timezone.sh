@@ -7,24 +7,13 @@
 . "$(dirname "$0")/lib.sh"
 
 need sqlite3
-R="$TOP/tests/integration/receivers"
 pki_setup pc-01
 
-cat >"$T/escalation.conf" <<EOF
-[contact head-of-unit]
-name = Trưởng phòng
-command = /bin/sh $R/exec_sink.sh write $T/head.json
-language = vi
-
-[chain default]
-level1 = head-of-unit
-
-[route default]
-min_severity = medium
-chain = default
-group_by = incident
-group_wait = 0s
-EOF
+{
+	esc_contact head-of-unit "Trưởng phòng" vi "$(esc_sink "$T/head.json")"
+	esc_chain - head-of-unit
+	esc_route_default
+} >"$T/escalation.conf"
 write_collector_conf 0 "escalation = $T/escalation.conf
 timezone = Asia/Ho_Chi_Minh"
 start_collector

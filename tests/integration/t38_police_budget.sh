@@ -34,51 +34,17 @@ PIDS="$PIDS $!"
 wait_for 20 "the SMTP sink to listen" test -s "$T/smtp.port"
 SMTP_PORT=$(cat "$T/smtp.port")
 
-cat >"$T/escalation.conf" <<EOF
-[role desk]
-max_per_hour = 3
-digest_every = 3s
-
-[role police]
-max_per_hour = 5
-urgent_min_severity = high
-digest_every = 24h
-
-[contact it-officer]
-name = Cán bộ CNTT
-email = it@unit.example
-role = desk
-language = vi
-
-[contact head]
-name = Head of unit
-phone = +84901111111
-language = en
-
-[contact ward-police]
-name = Công an phường
-email = police@unit.example
-role = police
-max_per_hour = 3
-language = vi
-
-[route police]
-category = attack data_leak fraud
-min_severity = low
-notify_now = ward-police
-continue = yes
-group_by = incident
-group_wait = 0s
-
-[chain default]
-level1 = it-officer
-
-[route default]
-min_severity = medium
-chain = default
-group_by = incident
-group_wait = 0s
-EOF
+{
+	printf '[role desk]\nmax_per_hour = 3\ndigest_every = 3s\n\n'
+	printf '[role police]\nmax_per_hour = 5\nurgent_min_severity = high\ndigest_every = 24h\n\n'
+	esc_contact it-officer "Cán bộ CNTT" vi "email = it@unit.example" "role = desk"
+	esc_contact head "Head of unit" en "phone = +84901111111"
+	esc_contact ward-police "Công an phường" vi "email = police@unit.example" "role = police" \
+		"max_per_hour = 3"
+	esc_route_police
+	esc_chain - it-officer
+	esc_route_default
+} >"$T/escalation.conf"
 COLL_PORT=$(free_port)
 IMAP_PORT=$(free_port) # nobody listens there: every poll of the reply mailbox fails
 printf 'secret\n' >"$T/imap.pw"

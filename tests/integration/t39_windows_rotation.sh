@@ -12,17 +12,7 @@ need /usr/lib/wine/wine64 wineserver sqlite3
 EXE=$BUILD/windows/x86_64/vigil-agent.exe
 [ -f "$EXE" ] || fail "$EXE is missing: make windows builds it"
 
-export WINEPREFIX="$T/wine" WINEDEBUG=-all WINEDLLOVERRIDES="winedbg.exe=d"
-wine_down() {
-	_rc=$?
-	if [ -d "$WINEPREFIX" ]; then
-		wineserver -k 2>/dev/null || true
-		timeout 30 wineserver -w 2>/dev/null || true
-	fi
-	(exit "$_rc")
-	cleanup
-}
-trap wine_down EXIT
+wine_prefix
 
 ID=win-rot
 CPORT=$(free_port)

@@ -16,17 +16,7 @@ need /usr/lib/wine/wine64 wineserver sqlite3
 	fail "$BUILD/windows/x86_64/vigil-agent.exe is missing: make windows builds it"
 EXE=$BUILD/windows/x86_64/vigil-agent.exe
 
-export WINEPREFIX="$T/wine" WINEDEBUG=-all WINEDLLOVERRIDES="winedbg.exe=d"
-wine_down() {
-	_rc=$?
-	if [ -d "$WINEPREFIX" ]; then
-		wineserver -k 2>/dev/null || true
-		timeout 30 wineserver -w 2>/dev/null || true
-	fi
-	(exit "$_rc")
-	cleanup
-}
-trap wine_down EXIT
+wine_prefix
 
 CPORT=$(free_port)
 pki_setup win-s
