@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vigil/text.h"
+
 #include "auditpol.h"
 
 #define SUBCAT(x) { 0x0cce9200u + (x), 0x69ae, 0x11d9, \
@@ -186,18 +188,6 @@ auditpol_guid_format(const struct auditpol_guid *g, char *buf, size_t len)
 	    g->d4[4], g->d4[5], g->d4[6], g->d4[7]);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* n hex digits at s into *v: 0, or -1. */
 static int
 hexn(const char *s, int n, uint32_t *v)
@@ -206,7 +196,7 @@ hexn(const char *s, int n, uint32_t *v)
 
 	*v = 0;
 	for (i = 0; i < n; i++) {
-		if ((d = hexval((unsigned char)s[i])) < 0)
+		if ((d = text_hex_digit((unsigned char)s[i])) < 0)
 			return -1;
 		*v = *v << 4 | (uint32_t)d;
 	}

@@ -340,17 +340,6 @@ b64_decode(const char *s, size_t len, char *d, size_t dlen)
 	return o;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Quoted-printable; under_space: "_" is a space (RFC 2047's Q). */
 static size_t
 qp_decode(const char *s, size_t len, char *d, size_t dlen, int under_space)
@@ -362,10 +351,9 @@ qp_decode(const char *s, size_t len, char *d, size_t dlen, int under_space)
 			i++;                              /* a soft line break */
 			if (s[i] == '\r' && i + 1 < len && s[i + 1] == '\n')
 				i++;
-		} else if (s[i] == '=' && i + 2 < len && hexval((unsigned char)s[i + 1]) >= 0 &&
-		    hexval((unsigned char)s[i + 2]) >= 0) {
-			d[o++] = (char)(hexval((unsigned char)s[i + 1]) << 4 |
-			    hexval((unsigned char)s[i + 2]));
+		} else if (s[i] == '=' && i + 2 < len && text_hex_digit(s[i + 1]) >= 0 &&
+		    text_hex_digit(s[i + 2]) >= 0) {
+			d[o++] = (char)(text_hex_digit(s[i + 1]) << 4 | text_hex_digit(s[i + 2]));
 			i += 2;
 		} else if (under_space && s[i] == '_') {
 			d[o++] = ' ';

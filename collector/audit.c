@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 
 #include "vigil/err.h"
+#include "vigil/text.h"
 
 #include "audit.h"
 
@@ -199,18 +200,6 @@ audit_hex(const uint8_t hash[AUDIT_HASH_LEN], char buf[AUDIT_HEX_LEN])
 	buf[2 * AUDIT_HASH_LEN] = '\0';
 }
 
-static int
-nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 audit_unhex(const char *hex, uint8_t hash[AUDIT_HASH_LEN])
 {
@@ -220,7 +209,7 @@ audit_unhex(const char *hex, uint8_t hash[AUDIT_HASH_LEN])
 	if (strlen(hex) != 2 * AUDIT_HASH_LEN)
 		return VIGIL_ERR_INVAL;
 	for (i = 0; i < AUDIT_HASH_LEN; i++) {
-		if ((hi = nibble(hex[2 * i])) < 0 || (lo = nibble(hex[2 * i + 1])) < 0)
+		if ((hi = text_hex_digit(hex[2 * i])) < 0 || (lo = text_hex_digit(hex[2 * i + 1])) < 0)
 			return VIGIL_ERR_INVAL;
 		hash[i] = (uint8_t)(hi << 4 | lo);
 	}

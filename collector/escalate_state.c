@@ -17,6 +17,7 @@
 #include "vigil/config.h"
 #include "vigil/err.h"
 #include "vigil/names.h"
+#include "vigil/text.h"
 
 #include "escalate_int.h"
 
@@ -57,18 +58,6 @@ pct_encode(const char *s, char *out, size_t len)
 	return true;
 }
 
-static int
-hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	return -1;
-}
-
 static bool
 pct_decode(const char *s, size_t slen, char *out, size_t len)
 {
@@ -80,8 +69,8 @@ pct_decode(const char *s, size_t slen, char *out, size_t len)
 			return false;
 		if (s[i] == '%') {
 			/* %00 would cut the key short when read back. */
-			if (i + 2 >= slen || (hi = hexval(s[i + 1])) < 0 ||
-			    (lo = hexval(s[i + 2])) < 0 || (hi == 0 && lo == 0))
+			if (i + 2 >= slen || (hi = text_hex_digit(s[i + 1])) < 0 ||
+			    (lo = text_hex_digit(s[i + 2])) < 0 || (hi == 0 && lo == 0))
 				return false;
 			out[n++] = (char)(hi << 4 | lo);
 			i += 2;

@@ -19,6 +19,7 @@
 #include "vigil/clock.h"
 #include "vigil/enroll.h"
 #include "vigil/err.h"
+#include "vigil/text.h"
 #include "vigil/tls.h"
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -75,18 +76,6 @@ enroll_token_format(char *out, size_t cap, const uint8_t fp[ENROLL_FP_LEN], cons
 	snprintf(out, cap, "v1.%s.%s", hex, secret);
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 enroll_token_parse(const char *token, uint8_t fp[ENROLL_FP_LEN], char *secret, size_t cap,
     char *err, size_t errlen)
@@ -109,7 +98,7 @@ enroll_token_parse(const char *token, uint8_t fp[ENROLL_FP_LEN], char *secret, s
 		    "looks like v1.<64 hex digits>.<32 letters>, as \"vigilctl enroll create\" "
 		    "prints it.");
 	for (size_t i = 0; i < ENROLL_FP_LEN; i++) {
-		int hi = hexval(p[3 + 2 * i]), lo = hexval(p[4 + 2 * i]);
+		int hi = text_hex_digit(p[3 + 2 * i]), lo = text_hex_digit(p[4 + 2 * i]);
 
 		if (hi < 0 || lo < 0)
 			return err_fmt(err, errlen, VIGIL_ERR_INVAL, "The token's CA fingerprint "

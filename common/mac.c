@@ -7,18 +7,7 @@
 
 #include "vigil/err.h"
 #include "vigil/mac.h"
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "vigil/text.h"
 
 int
 mac_parse(const char *s, unsigned char mac[MAC_LEN])
@@ -44,7 +33,7 @@ mac_parse(const char *s, unsigned char mac[MAC_LEN])
 				return VIGIL_ERR_INVAL;
 			i++;
 		}
-		if (i + 1 >= len || (hi = hexval(s[i])) < 0 || (lo = hexval(s[i + 1])) < 0)
+		if (i + 1 >= len || (hi = text_hex_digit(s[i])) < 0 || (lo = text_hex_digit(s[i + 1])) < 0)
 			return VIGIL_ERR_INVAL;
 		if (n == MAC_LEN)
 			return VIGIL_ERR_INVAL;

@@ -428,3 +428,15 @@ text_time_people(char *dst, size_t dstlen, long long time_us, int utc_offset_min
 	}
 	return (size_t)n;
 }
+
+int
+text_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -55,6 +55,9 @@ int text_parse_ll(const char *s, long long min, long long max, long long *v);
  */
 bool text_same_word(const char *a, const char *b);
 
+/* The value of the hexadecimal digit c (either case), or -1. */
+int text_hex_digit(int c);
+
 /*
  * The first place of needle[0..nlen) in hay[0..hlen), or NULL (nlen 0: hay).
  * memmem(3) for every platform: the rules' prefilter runs it on every line.

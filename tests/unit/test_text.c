@@ -515,6 +515,23 @@ test_time_people(void **state)
 	assert_string_equal(t, "");
 }
 
+static void
+test_hex_digit(void **state)
+{
+	const char *digits = "0123456789abcdef";
+	int c;
+
+	(void)state;
+	for (c = 0; c < 16; c++) {
+		assert_int_equal(text_hex_digit(digits[c]), c);
+		if (c >= 10)
+			assert_int_equal(text_hex_digit(digits[c] - 'a' + 'A'), c);
+	}
+	for (c = -128; c < 256; c++)
+		if (strchr("0123456789abcdefABCDEF", c) == NULL || c == 0)
+			assert_int_equal(text_hex_digit(c), -1);
+}
+
 int
 main(void)
 {
@@ -533,6 +550,7 @@ main(void)
 		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_parse_ll),
 		cmocka_unit_test(test_time_people),
+		cmocka_unit_test(test_hex_digit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
