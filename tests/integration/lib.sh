@@ -291,6 +291,25 @@ check_exact() {
 	[ "$_dups" = 0 ] || fail "agent $1: $_dups duplicate sequence numbers"
 }
 
+# start_enrolling_collector [EXTRA LINES]: a new CA in $T/pki and a collector
+# that signs with it and serves enrolment on EPORT, its port kept for restarts.
+start_enrolling_collector() {
+	"$BUILD/vigilctl" pki init "$T/pki" >/dev/null || fail "vigilctl pki init failed"
+	EPORT=$(free_port)
+	write_collector_conf 0 "ca_key = $T/pki/ca.key
+enroll_port = $EPORT${1:+
+$1}"
+	start_collector
+	collector_set port "$PORT"
+}
+
+# enroll_token UNIT [ARGS]: a new enrolment token's text; its JSON in $T/tok.json.
+enroll_token() {
+	"$BUILD/vigilctl" --json enroll create --unit "$@" >"$T/tok.json" ||
+		fail "enroll create --unit $* failed"
+	python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["token"])' "$T/tok.json"
+}
+
 pass() {
 	echo "  PASS    $TEST_NAME${1:+: $1}"
 }

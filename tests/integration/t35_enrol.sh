@@ -15,12 +15,8 @@
 . "$(dirname "$0")/lib.sh"
 need openssl
 
-"$BUILD/vigilctl" pki init "$T/pki" >/dev/null || fail "vigilctl pki init failed"
 "$BUILD/vigilctl" pki init "$T/other" >/dev/null || fail "cannot make a second CA"
-EPORT=$(free_port)
-write_collector_conf 0 "ca_key = $T/pki/ca.key
-enroll_port = $EPORT"
-start_collector
+start_enrolling_collector
 LOG="$T/collector.1.log"
 grep -q "Enrolment is served on 127.0.0.1:$EPORT" "$LOG" || fail "no enrolment listener"
 
@@ -31,11 +27,7 @@ ctl() {
 json_get() {
 	python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
 }
-# token UNIT [ARGS]: a new token's text; last_id then says its number.
-token() {
-	ctl --json enroll create --unit "$@" >"$T/tok.json" || fail "enroll create $* failed"
-	json_get "$T/tok.json" token
-}
+# last_id: the number of the token enroll_token made last.
 last_id() {
 	json_get "$T/tok.json" id
 }
@@ -65,7 +57,7 @@ refused() {
 }
 
 # ---- enrolment: key on the PC, identity and unit from the collector ------------------
-TOK=$(token phuong-7)
+TOK=$(enroll_token phuong-7)
 pc pc-a
 enrol pc-a "$TOK" || { cat "$T/enrol-pc-a.out" >&2; fail "pc-a's enrolment failed"; }
 ID_A=$(sed -n 's/^Enrolled as \([^ ]*\) in unit phuong-7\..*/\1/p' "$T/enrol-pc-a.out")
@@ -93,10 +85,10 @@ wait_for 30 "pc-a's 10 events under $ID_A" count_is "$ID_A" 10
 # ---- refusals, each in its own words ----------------------------------------------
 pc pc-x
 refused pc-x "$TOK" "Used token"
-TOK2=$(token phuong-7)
+TOK2=$(enroll_token phuong-7)
 ctl enroll cancel "$(last_id)" >/dev/null || fail "enroll cancel failed"
 refused pc-x "$TOK2" "Cancelled token"
-TOK3=$(token phuong-7)
+TOK3=$(enroll_token phuong-7)
 db "update enroll_tokens set expires_us = 1 where id = $(last_id);"
 refused pc-x "$TOK3" "Expired token"
 SECRET=${TOK3##*.}
@@ -104,7 +96,7 @@ FP=${TOK3#v1.}
 FP=${FP%%.*}
 refused pc-x "v1.$FP.$(echo "$SECRET" | tr 'A-Za-z' 'N-ZA-Mn-za-m')" "Unknown token"
 OTHER_FP=$(openssl x509 -in "$T/other/ca.crt" -outform DER | sha256sum | cut -c1-64)
-TOK4=$(token phuong-7)
+TOK4=$(enroll_token phuong-7)
 refused pc-x "v1.$OTHER_FP.${TOK4##*.}" "Wrong CA"
 # The foreign token's secret never reached the collector: TOK4 is still unused.
 ctl --json enroll list | grep -q "\"id\":$(last_id),.*\"uses\":0,.*\"state\":\"valid\"" ||
@@ -122,7 +114,7 @@ done
 ctl audit verify >/dev/null || fail "the audit chain does not verify"
 
 # ---- one token, two PCs; then retire one ------------------------------------------
-TOK5=$(token phuong-7 --uses 2 --expires 1h)
+TOK5=$(enroll_token phuong-7 --uses 2 --expires 1h)
 pc pc-b
 enrol pc-b "$TOK5" || fail "pc-b's enrolment failed: $(cat "$T/enrol-pc-b.out")"
 ID_B=$(sed -n 's/^Enrolled as \([^ ]*\) in.*/\1/p' "$T/enrol-pc-b.out")
@@ -166,7 +158,7 @@ ctl status | grep -q "agents_barred" || fail "status lacks the agents_barred cou
 # ---- one identity, two machines (a cloned disk image) ---------------------------------
 printf 'machine-c\n' >"$T/mid-c"
 printf 'machine-d\n' >"$T/mid-d"
-TOK6=$(token phuong-7)
+TOK6=$(enroll_token phuong-7)
 pc pc-c
 enrol pc-c "$TOK6" || fail "pc-c's enrolment failed: $(cat "$T/enrol-pc-c.out")"
 ID_C=$(sed -n 's/^Enrolled as \([^ ]*\) in.*/\1/p' "$T/enrol-pc-c.out")

@@ -9,13 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 need openssl
 
-"$BUILD/vigilctl" pki init "$T/pki" >/dev/null || fail "vigilctl pki init failed"
-EPORT=$(free_port)
-write_collector_conf 0 "ca_key = $T/pki/ca.key
-enroll_port = $EPORT
-agent_cert_lifetime = 30s"
-start_collector
-collector_set port "$PORT"
+start_enrolling_collector "agent_cert_lifetime = 30s"
 YEAR=31536000
 
 write_agent_conf pc "$PORT" "$T/auth.log"

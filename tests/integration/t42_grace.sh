@@ -11,13 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 need openssl
 
-"$BUILD/vigilctl" pki init "$T/pki" >/dev/null || fail "vigilctl pki init failed"
-EPORT=$(free_port)
-write_collector_conf 0 "ca_key = $T/pki/ca.key
-enroll_port = $EPORT
-agent_cert_lifetime = 10s"
-start_collector
-collector_set port "$PORT"
+start_enrolling_collector "agent_cert_lifetime = 10s"
 BEHIND=-157680000
 
 write_agent_conf pc "$PORT" "$T/auth.log"
@@ -25,8 +19,7 @@ sed -i -e "s|^ca = .*|ca = $T/pc/ca.crt|" -e "s|^cert = .*|cert = $T/pc/agent.cr
     -e "s|^key = .*|key = $T/pc/agent.key|" \
     -e "s|^connect_timeout = .*|connect_timeout = 5s\nenroll_port = $EPORT|" "$T/pc/agent.conf"
 : >"$T/auth.log"
-"$BUILD/vigilctl" --json enroll create --unit phuong-7 >"$T/tok.json" || fail "enroll create failed"
-TOK=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["token"])' "$T/tok.json")
+TOK=$(enroll_token phuong-7)
 "$BUILD/vigil-agent" -f "$T/pc/agent.conf" --enroll "127.0.0.1:$EPORT" --token "$TOK" \
     >"$T/enrol.out" 2>&1 || fail "enrolment failed: $(cat "$T/enrol.out")"
 ID=$(sed -n 's/^Enrolled as \([^ ]*\) in.*/\1/p' "$T/enrol.out")

@@ -11,14 +11,8 @@
 . "$(dirname "$0")/lib.sh"
 need openssl
 
-"$BUILD/vigilctl" pki init "$T/pki" >/dev/null || fail "vigilctl pki init failed"
-EPORT=$(free_port)
-write_collector_conf 0 "ca_key = $T/pki/ca.key
-enroll_port = $EPORT"
-start_collector
-collector_set port "$PORT"
-"$BUILD/vigilctl" --json enroll create --unit phuong-7 --uses 2 >"$T/tok.json" || fail "enroll create failed"
-TOK=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["token"])' "$T/tok.json")
+start_enrolling_collector
+TOK=$(enroll_token phuong-7 --uses 2)
 
 for pc in pc-a pc-b; do
 	write_agent_conf "$pc" "$PORT" "$T/auth-$pc.log"

@@ -32,17 +32,7 @@ x86_64-w64-mingw32-gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$T/acl.exe" \
 "$W" cmd /c "ping -n 3600 127.0.0.1 >nul" >/dev/null 2>&1 &
 PIDS="$PIDS $!"
 
-"$BUILD/vigilctl" pki init "$T/pki" >/dev/null || fail "vigilctl pki init failed"
-EPORT=$(free_port)
-write_collector_conf 0 "ca_key = $T/pki/ca.key
-enroll_port = $EPORT
-agent_cert_lifetime = 30s"
-start_collector
-token() {
-	"$BUILD/vigilctl" --json enroll create --unit phuong-7 "$@" >"$T/tok.json" ||
-		fail "enroll create failed"
-	python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["token"])' "$T/tok.json"
-}
+start_enrolling_collector "agent_cert_lifetime = 30s"
 # win_conf NAME: a configuration whose key, certificate and CA are to come, unit wrong.
 win_conf() {
 	mkdir -p "$T/$1"
@@ -93,7 +83,7 @@ only_admins() {
 }
 
 # ---- enrolment: the key made on the PC, its access list given at creation ------------
-TOK=$(token)
+TOK=$(enroll_token phuong-7)
 win_conf pc
 enrol pc "$TOK" || { cat "$T/enrol-pc.out" >&2; fail "vigil-agent.exe --enroll failed"; }
 ID=$(tr -d '\r' <"$T/enrol-pc.out" | sed -n 's/^Enrolled as \([^ ]*\) in unit phuong-7\..*/\1/p')
@@ -125,7 +115,7 @@ fi
 grep -q "Used token: it has been used as many times as it allows" "$T/enrol-pc2.out" ||
 	fail "the used token's refusal says: $(cat "$T/enrol-pc2.out")"
 [ ! -e "$T/pc2/agent.key" ] || fail "a refused enrolment left a key"
-if enrol pc "$(token)"; then
+if enrol pc "$(enroll_token phuong-7)"; then
 	fail "an enrolled PC was enrolled again over its key"
 fi
 grep -q "this PC has a key already" "$T/enrol-pc.out" || fail "the second enrolment says: $(cat "$T/enrol-pc.out")"
@@ -162,7 +152,7 @@ case $out in *'AUDITPOLICY "yes" is not off, report or set.'*) ;; *) fail "--con
 [ ! -e "$WINEPREFIX/drive_c/ProgramData/Vigil/vigil-agent.conf" ] || fail "a refused --configure wrote a file"
 
 # ---- the MSI with a token: enrolled as SYSTEM, audit policy set, token not logged ----
-TOK=$(token)
+TOK=$(enroll_token phuong-7)
 out=$(timeout 300 "$W" msiexec /i "Z:$MSI" /qn /l*v "Z:$T/msi.log" COLLECTOR=127.0.0.1 \
 	PORT="$PORT" UNIT=phuong-7 TOKEN="$TOK" ENROLLPORT="$EPORT" AUDITPOLICY=set 2>&1) ||
 	fail "msiexec /i with TOKEN failed: $out"

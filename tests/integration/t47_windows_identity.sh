@@ -25,15 +25,8 @@ W=/usr/lib/wine/wine64
 
 wine_prefix
 
-"$BUILD/vigilctl" pki init "$T/pki" >/dev/null || fail "vigilctl pki init failed"
-EPORT=$(free_port)
-write_collector_conf 0 "ca_key = $T/pki/ca.key
-enroll_port = $EPORT
-agent_cert_lifetime = 20s"
-start_collector
-collector_set port "$PORT"
-"$BUILD/vigilctl" --json enroll create --unit phuong-7 >"$T/tok.json" || fail "enroll create failed"
-TOK=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["token"])' "$T/tok.json")
+start_enrolling_collector "agent_cert_lifetime = 20s"
+TOK=$(enroll_token phuong-7)
 
 mkdir -p "$T/pc"
 cat >"$T/pc/agent.conf" <<EOA

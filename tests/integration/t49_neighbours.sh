@@ -154,4 +154,4 @@ printf 'unit,name,mac\ntest-unit,pc-x,52:54:00:zz:00:01\n' >"$T/bad.csv"
 out=$(ctl inventory import "$T/bad.csv" 2>&1) && fail "a bad MAC was imported"
 echo "$out" | grep -q "$T/bad.csv:2: " || fail "the error does not say file:line: $out"
 
-pass
+pass "a real neighbour over a veth listed as not declared (escaped interface, not the agent's own MAC), ignored and back, declared once imported; a bad MAC is file:line"

@@ -9,19 +9,13 @@
 need openssl
 
 N=30
-"$BUILD/vigilctl" pki init "$T/pki" >/dev/null || fail "vigilctl pki init failed"
-EPORT=$(free_port)
-write_collector_conf 0 "ca_key = $T/pki/ca.key
-enroll_port = $EPORT"
-start_collector
+start_enrolling_collector
 ctl() {
 	"$BUILD/vigilctl" "$@"
 }
 
 ctl inventory set --unit phuong-7 --count $N >/dev/null || fail "inventory set failed"
-ctl --json enroll create --unit phuong-7 --uses $N --expires 72h >"$T/tok.json" ||
-	fail "enroll create failed"
-TOK=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["token"])' "$T/tok.json")
+TOK=$(enroll_token phuong-7 --uses $N --expires 72h)
 
 # pc NAME: the PC's configuration names only files the enrolment writes.
 pc() {
