@@ -268,7 +268,7 @@ network_cb(void *arg)
 	if (a->net == NULL && (a->net = malloc(sizeof(*a->net))) == NULL)
 		return NULL;
 	why[0] = '\0';
-	if (platform_network(a->net, a->conf.network.neighbours, why, sizeof(why)) != 0) {
+	if (neigh_read(a->net, a->conf.network.neighbours, why, sizeof(why)) != 0) {
 		if (a->net_down[0] == '\0')
 			log_warnx(_("The neighbour table cannot be read; the PC's own MAC addresses "
 			    "are still reported: %s."), why);

@@ -64,3 +64,11 @@ neigh_add_own(struct neigh_list *l, const unsigned char *mac, size_t maclen)
 	memcpy(l->own[l->nown++], s, sizeof(s));
 	return 0;
 }
+
+int
+neigh_read(struct neigh_list *l, int neighbours, char *why, size_t whylen)
+{
+	neigh_reset(l);
+	platform_own_macs(l);
+	return neighbours ? platform_neighbours(l, why, whylen) : 0;
+}

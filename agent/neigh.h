@@ -6,8 +6,9 @@
  * The list is bounded (NEIGH_MAX entries, NEIGH_OWN_MAX own MACs); what
  * does not fit is counted in cut, never dropped silently. Only 6-byte host
  * MACs go in (mac_is_host(): no multicast, broadcast or empty address).
- * neigh_add() and neigh_add_own() are pure; platform_network() (one per
- * platform: agent/linux/neigh.c, agent/windows/neigh.c) reads the system.
+ * neigh_add() and neigh_add_own() are pure; neigh_read() reads the system
+ * through platform_own_macs() and platform_neighbours() (one each per
+ * platform: agent/linux/neigh.c, agent/windows/neigh.c).
  */
 #ifndef VIGIL_AGENT_NEIGH_H
 #define VIGIL_AGENT_NEIGH_H
@@ -56,6 +57,10 @@ int neigh_add_own(struct neigh_list *l, const unsigned char *mac, size_t maclen)
  * table into l (reset first). 0, or a vigil_err with a sentence in why:
  * what could be read is in l even then (own MACs without the table).
  */
-int platform_network(struct neigh_list *l, int neighbours, char *why, size_t whylen);
+int neigh_read(struct neigh_list *l, int neighbours, char *why, size_t whylen);
+
+/* The platform's part: its own MACs into l; its neighbour table into l (0, or a vigil_err). */
+void platform_own_macs(struct neigh_list *l);
+int platform_neighbours(struct neigh_list *l, char *why, size_t whylen);
 
 #endif

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vigil/clock.h"
 #include "vigil/err.h"
 #include "vigil/text.h"
 #include "vigil/tz.h"
@@ -252,25 +253,27 @@ parse_date(const char **p, int dmy, int *y, int *mo, int *d)
 	    digits(p, 2, d) ? -1 : 0;
 }
 
+/* The wall clock y-mo-d h:mi:sec at UTC, as unix seconds. */
+static time_t
+utc_seconds(int y, int mo, int d, int h, int mi, int sec)
+{
+	return (time_t)(clock_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec);
+}
+
 /* The wall clock y-mo-d h:mi:sec in the zone set, as unix seconds (-1: none). */
 static int
 wall_seconds(int y, int mo, int d, int h, int mi, int sec, time_t *t)
 {
-	struct tm tm;
+	int64_t us;
 
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
 	if (tz_fixed) {
-		*t = timegm(&tm) - (time_t)tz_minutes * 60;
+		*t = utc_seconds(y, mo, d, h, mi, sec) - (time_t)tz_minutes * 60;
 		return 0;
 	}
-	tm.tm_isdst = -1;
-	return (*t = mktime(&tm)) == (time_t)-1 ? -1 : 0;
+	if (clock_local_us(y, mo, d, h, mi, sec, &us) != 0)
+		return -1;
+	*t = (time_t)(us / 1000000);
+	return 0;
 }
 
 int
@@ -322,10 +325,7 @@ tz_parse_time(const char *s, int dmy, int64_t *us, char *wall, size_t wall_len)
 	    h > 23 || mi > 59 || sec > 59)
 		return -1;
 	if (zone) {
-		struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-			.tm_hour = h, .tm_min = mi, .tm_sec = sec };
-
-		t = timegm(&tm) - off;
+		t = utc_seconds(y, mo, d, h, mi, sec) - off;
 	} else {
 		if (wall_seconds(y, mo, d, h, mi, sec, &t) != 0)
 			return -1;

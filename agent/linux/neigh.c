@@ -102,8 +102,8 @@ if_name(void *arg, int index, char *name, size_t len)
 	return 0;
 }
 
-static int
-read_neighbours(struct neigh_list *l, char *why, size_t whylen)
+int
+platform_neighbours(struct neigh_list *l, char *why, size_t whylen)
 {
 	struct {
 		struct nlmsghdr h;
@@ -164,8 +164,8 @@ out:
 	return rc;
 }
 
-static void
-read_own(struct neigh_list *l)
+void
+platform_own_macs(struct neigh_list *l)
 {
 	struct ifaddrs *ifa, *i;
 
@@ -179,12 +179,4 @@ read_own(struct neigh_list *l)
 		(void)neigh_add_own(l, ll->sll_addr, ll->sll_halen);
 	}
 	freeifaddrs(ifa);
-}
-
-int
-platform_network(struct neigh_list *l, int neighbours, char *why, size_t whylen)
-{
-	neigh_reset(l);
-	read_own(l);
-	return neighbours ? read_neighbours(l, why, whylen) : 0;
 }

@@ -37,8 +37,8 @@ alias_of(const NET_LUID *luid, char *name, size_t len)
 	}
 }
 
-static int
-read_neighbours(struct neigh_list *l, char *why, size_t whylen)
+int
+platform_neighbours(struct neigh_list *l, char *why, size_t whylen)
 {
 	MIB_IPNET_TABLE2 *t = NULL;
 	DWORD rc = GetIpNetTable2(AF_UNSPEC, &t);
@@ -74,8 +74,8 @@ read_neighbours(struct neigh_list *l, char *why, size_t whylen)
 	return 0;
 }
 
-static void
-read_own(struct neigh_list *l)
+void
+platform_own_macs(struct neigh_list *l)
 {
 	ULONG len = 16 * 1024, rc;
 	IP_ADAPTER_ADDRESSES *aa = NULL;
@@ -94,12 +94,4 @@ read_own(struct neigh_list *l)
 			if (a->IfType != IF_TYPE_SOFTWARE_LOOPBACK)
 				(void)neigh_add_own(l, a->PhysicalAddress, a->PhysicalAddressLength);
 	free(aa);
-}
-
-int
-platform_network(struct neigh_list *l, int neighbours, char *why, size_t whylen)
-{
-	neigh_reset(l);
-	read_own(l);
-	return neighbours ? read_neighbours(l, why, whylen) : 0;
 }

@@ -310,6 +310,19 @@ enroll_token() {
 	python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["token"])' "$T/tok.json"
 }
 
+# shows_cert_end ID CERT: vigilctl agents shows for ID the end date of the
+# certificate in file CERT, to within 5 s (fails with both dates otherwise).
+shows_cert_end() {
+	_end=$(date -u -d "$(openssl x509 -in "$2" -noout -enddate | cut -d= -f2)" +%s)
+	_shown=$("$BUILD/vigilctl" --json agents | python3 -c 'import json, sys
+for line in sys.stdin:
+    o = json.loads(line)
+    if o.get("agent") == sys.argv[1]: print(o["cert_expires"])' "$1")
+	_shown_s=$(date -u -d "$_shown" +%s) || fail "vigilctl agents shows no expiry for $1: '$_shown'"
+	[ $((_shown_s - _end)) -le 5 ] && [ $((_end - _shown_s)) -le 5 ] ||
+		fail "vigilctl agents shows $_shown for $1, its certificate ends $(date -u -d "@$_end")"
+}
+
 pass() {
 	echo "  PASS    $TEST_NAME${1:+: $1}"
 }

@@ -74,4 +74,22 @@ raw_int(const char *path, const char *sql)
 	return v;
 }
 
+/* The agent's row from a Hello naming unit, stored at recv_us. */
+static inline void
+fixture_hello(struct store *st, char *agent, char *unit, int64_t recv_us)
+{
+	Vigil__V1__Hello h = VIGIL__V1__HELLO__INIT;
+	struct store_batch sb;
+
+	h.proto_major = 1;
+	h.hostname = agent;
+	h.unit = unit;
+	memset(&sb, 0, sizeof(sb));
+	sb.kind = STORE_HELLO;
+	sb.agent = agent;
+	sb.hello = &h;
+	sb.recv_us = recv_us;
+	assert_int_equal(store_commit(st, &sb, 1), 0);
+}
+
 #endif

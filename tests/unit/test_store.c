@@ -1140,23 +1140,6 @@ collect_posture(void *arg, const struct store_posture_row *r)
 	return 0;
 }
 
-static void
-posture_hello(struct store *st, char *agent, char *unit)
-{
-	Vigil__V1__Hello h = VIGIL__V1__HELLO__INIT;
-	struct store_batch sb;
-
-	h.proto_major = 1;
-	h.hostname = agent;
-	h.unit = unit;
-	memset(&sb, 0, sizeof(sb));
-	sb.kind = STORE_HELLO;
-	sb.agent = agent;
-	sb.hello = &h;
-	sb.recv_us = T0;
-	assert_int_equal(store_commit(st, &sb, 1), 0);
-}
-
 static int
 posture_commit(struct store *st, const char *agent, Vigil__V1__Heartbeat *hb, int64_t recv_us)
 {
@@ -1192,8 +1175,8 @@ test_posture(void **state)
 	Vigil__V1__Posture p = VIGIL__V1__POSTURE__INIT;
 	struct posture_rows r;
 
-	posture_hello(fx->st, "pc-01", "ward-7");
-	posture_hello(fx->st, "pc-02", "ward-1");
+	fixture_hello(fx->st, "pc-01", "ward-7", T0);
+	fixture_hello(fx->st, "pc-02", "ward-1", T0);
 	p.av_product = (char *)"ClamAV";
 	p.av_running = VIGIL__V1__TRISTATE__TRISTATE_YES;
 	p.av_version = (char *)"1.4.6";

@@ -43,23 +43,6 @@ setup(void **state)
 	return 0;
 }
 
-static void
-hello(struct store *st, char *agent, char *unit)
-{
-	Vigil__V1__Hello h = VIGIL__V1__HELLO__INIT;
-	struct store_batch sb;
-
-	h.proto_major = 1;
-	h.hostname = agent;
-	h.unit = unit;
-	memset(&sb, 0, sizeof(sb));
-	sb.kind = STORE_HELLO;
-	sb.agent = agent;
-	sb.hello = &h;
-	sb.recv_us = T0;
-	assert_int_equal(store_commit(st, &sb, 1), 0);
-}
-
 /* A report of agent: own MAC, then (mac, ip) pairs; read says the table was read. */
 static void
 report(struct store *st, const char *agent, int64_t at, const char *own, int read, size_t n,
@@ -140,8 +123,8 @@ test_unknown_hosts(void **state)
 	struct seen s;
 	int64_t unit_id;
 
-	hello(fx->st, (char *)"pc-01", (char *)"ward-7");
-	hello(fx->st, (char *)"pc-02", (char *)"ward-1");
+	fixture_hello(fx->st, "pc-01", "ward-7", T0);
+	fixture_hello(fx->st, "pc-02", "ward-1", T0);
 	report(fx->st, "pc-02", T0 + 1, MAC_OWN2, 0, 0, NULL);
 	report(fx->st, "pc-01", T0 + 10, MAC_OWN1, 1, 4, first);
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM agent_macs"), 2);
