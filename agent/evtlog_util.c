@@ -389,7 +389,7 @@ evtlog_values_event(struct winevent *ev, const char *const *names, size_t nnames
 	for (i = 0; i < nnames && i < 64; i++)
 		if ((mask >> i & 1) &&
 		    (t = value_text(&vals[EVTLOG_V_NAMED + i], buf, sizeof(buf), &n)) != NULL)
-			winevent_add(ev, names[i], t, n);
+			winevent_add(ev, names[i], strlen(names[i]), t, n);
 	/* Every other value, and those not at hand here, from the XML when asked for. */
 	ev->tail = WINEVENT_TAIL_PENDING;
 	return 0;
@@ -475,7 +475,7 @@ evtlog_kind_learn(struct evtlog_kinds *ks, const struct winevent *whole)
 	struct evtlog_kind *k;
 	size_t i, at = 0;
 
-	if (whole->tail != WINEVENT_TAIL_DONE || whole->userdata || whole->fields_dropped > 0)
+	if (whole->tail != WINEVENT_TAIL_DONE || whole->userdata_nested || whole->fields_dropped > 0)
 		return VIGIL_ERR_INVAL;
 	i = kind_at(ks, whole->provider, whole->event_id);
 	k = i < ks->n ? &ks->k[i] : NULL;
@@ -493,6 +493,7 @@ evtlog_kind_learn(struct evtlog_kinds *ks, const struct winevent *whole)
 	for (i = 0; i < whole->nfields; i++) {
 		memcpy(k->text + at, whole->fields[i].name, whole->fields[i].nlen + 1);
 		k->names[i] = k->text + at;
+		k->nlens[i] = whole->fields[i].nlen;
 		at += whole->fields[i].nlen + 1;
 	}
 	k->nnames = whole->nfields;
@@ -509,9 +510,10 @@ evtlog_values_whole(struct winevent *ev, const struct evtlog_kind *k,
 
 	if (n != k->nnames)
 		return VIGIL_ERR_MISSING;
+	/* Those value_text() makes. */
 	for (i = 0; i < n; i++)
-		if (vals[i].type != EVTLOG_V_NULL &&
-		    value_text(&vals[i], buf, sizeof(buf), &len) == NULL)
+		if (vals[i].type != EVTLOG_V_NULL && vals[i].type != EVTLOG_V_STRING &&
+		    vals[i].type != EVTLOG_V_UINT && vals[i].type != EVTLOG_V_INT)
 			return VIGIL_ERR_MISSING;
 	/* The values at hand were those of some names: all of them now, in order. */
 	ev->nfields = 0;
@@ -522,7 +524,7 @@ evtlog_values_whole(struct winevent *ev, const struct evtlog_kind *k,
 			len = 0;
 		} else
 			t = value_text(&vals[i], buf, sizeof(buf), &len);
-		winevent_add(ev, k->names[i], t, len);
+		winevent_add(ev, k->names[i], k->nlens[i], t, len);
 	}
 	ev->tail = WINEVENT_TAIL_DONE;
 	return 0;

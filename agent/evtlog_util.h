@@ -84,7 +84,9 @@ size_t evtlog_query(const uint16_t *ids, size_t n, long long backlog_ms, char *b
 
 /*
  * One value as EvtRender(EvtRenderEventValues) gives it (an EVT_VARIANT),
- * its text already UTF-8 (the sensor converts it, capped).
+ * its text already UTF-8: valid and holding no NUL, as
+ * evtlog_utf16_to_utf8() makes it (the sensor converts it, capped); it is
+ * taken into events as it is (winevent_add).
  */
 enum evtlog_vtype {
 	EVTLOG_V_NULL,     /* the path found nothing */
@@ -166,6 +168,7 @@ struct evtlog_kind {
 	char provider[WINEVENT_MAX_SYS];
 	size_t nnames;
 	const char *names[WINEVENT_MAX_FIELDS]; /* into text, in the XML's order */
+	size_t nlens[WINEVENT_MAX_FIELDS];
 	char text[WINEVENT_MAX_FIELDS * (WINEVENT_MAX_NAME + 1)];
 };
 
@@ -181,9 +184,15 @@ const struct evtlog_kind *evtlog_kind_find(const struct evtlog_kinds *ks, const 
 
 /*
  * The names of whole (an event read whole from its XML) as its kind's, in
- * their order, replacing what was learned of it before. Not learned: an
- * event with <UserData> (Windows renders its values otherwise), one whose
- * XML was not read whole or lost a field (fields_dropped). Returns 0,
+ * their order, replacing what was learned of it before. An event with
+ * <UserData> is learned when its values are the leaf elements of the one
+ * element under it (<UserData><LogFileCleared><SubjectUserName>...), which
+ * is what EvtRenderContextUser renders for a UserData template, in order
+ * (Microsoft's EVT_RENDER_CONTEXT_FLAGS); not learned: one with attributes
+ * or deeper elements there (winevent.userdata_nested), one whose XML was
+ * not read whole or lost a field (fields_dropped). Should Windows give
+ * another number of values, evtlog_values_whole() refuses them and the XML
+ * is read. Returns 0,
  * VIGIL_ERR_INVAL when not learned, VIGIL_ERR_TOOBIG (counted) when the
  * table is full.
  */

@@ -128,10 +128,26 @@ set_sys(struct parser *ps, char *dst, size_t cap, const char *src, size_t n, int
 		ps->ev->values_cut++;
 }
 
-/* A named value into the struct, or counted as left out. */
+/*
+ * Text already valid UTF-8 holding no NUL (winevent_add) into dst[cap]:
+ * copied as it is, cut at a character boundary as clean() cuts.
+ */
+static size_t
+copy_valid(char *dst, size_t cap, const char *src, size_t n, int *cut)
+{
+	if (n >= cap) {
+		n = utf8_cut(src, n, cap - 1);
+		*cut = 1;
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return n;
+}
+
+/* A named value into the struct (valid: as copy_valid() takes it), or counted as left out. */
 static void
 add_field(struct winevent *ev, const char *name, size_t nlen, const char *val, size_t vlen,
-    int over)
+    int over, int valid)
 {
 	struct winevent_field *f;
 	size_t room, cap;
@@ -155,7 +171,7 @@ add_field(struct winevent *ev, const char *name, size_t nlen, const char *val, s
 	if (cap > WINEVENT_MAX_VALUE + 1)
 		cap = WINEVENT_MAX_VALUE + 1;
 	f->value = d;
-	f->vlen = clean(ev, d, cap, val, vlen, &cut);
+	f->vlen = valid ? copy_valid(d, cap, val, vlen, &cut) : clean(ev, d, cap, val, vlen, &cut);
 	if (cut)
 		ev->values_cut++;
 	ev->textlen += nlen + 1 + f->vlen + 1;
@@ -217,7 +233,7 @@ finish(struct parser *ps, char *err, size_t errlen)
 		if (ps->name_bad)
 			ev->fields_dropped++;
 		else
-			add_field(ps->ev, ps->name, ps->nlen, v->buf, v->len, v->over);
+			add_field(ps->ev, ps->name, ps->nlen, v->buf, v->len, v->over, 0);
 		break;
 	case T_CHANNEL:
 		set_sys(ps, ev->channel, sizeof(ev->channel), v->buf, v->len, v->over);
@@ -391,6 +407,7 @@ on_element(struct parser *ps)
 
 				if ((a->nlen >= 5 && memcmp(a->name, "xmlns", 5) == 0))
 					continue;
+				ps->ev->userdata_nested = 1;
 				take_name(ps, a->name, a->nlen, 0);
 				ps->v.len = 0;
 				ps->v.over = 0;
@@ -399,10 +416,12 @@ on_element(struct parser *ps)
 					ps->ev->fields_dropped++;
 				else
 					add_field(ps->ev, ps->name, ps->nlen, ps->v.buf, ps->v.len,
-					    ps->v.over);
+					    ps->v.over, 0);
 			}
 			return;
 		}
+		if (t->depth > 3)
+			ps->ev->userdata_nested = 1;
 		take_name(ps, t->name, t->nlen, 0);
 		begin(ps, T_FIELD);
 		if (t->type == XML_EMPTY)
@@ -585,15 +604,15 @@ winevent_set_text(struct winevent *ev, char *dst, size_t cap, const char *v, siz
 {
 	int cut = 0;
 
-	clean(ev, dst, cap, v, n, &cut);
+	copy_valid(dst, cap, v, n, &cut);
 	if (cut)
 		ev->values_cut++;
 }
 
 void
-winevent_add(struct winevent *ev, const char *name, const char *v, size_t n)
+winevent_add(struct winevent *ev, const char *name, size_t nlen, const char *v, size_t n)
 {
-	add_field(ev, name, strlen(name), v, n, 0);
+	add_field(ev, name, nlen, v, n, 0, 1);
 }
 
 int
@@ -713,17 +732,35 @@ winevent_format(const struct winevent *ev, char *buf, size_t cap)
 	size_t i;
 
 	sbuf_init(&b, buf, cap);
-	sbuf_printf(&b, "%s %s %s %s", ev->channel[0] != '\0' ? ev->channel : "-",
-	    ev->event_id_text, ev->provider[0] != '\0' ? ev->provider : "-",
-	    ev->computer[0] != '\0' ? ev->computer : "-");
-	if (ev->record_id_text[0] != '\0')
-		sbuf_printf(&b, " #%s", ev->record_id_text);
+	sbuf_str(&b, ev->channel[0] != '\0' ? ev->channel : "-");
+	sbuf_put(&b, " ", 1);
+	sbuf_str(&b, ev->event_id_text);
+	sbuf_put(&b, " ", 1);
+	sbuf_str(&b, ev->provider[0] != '\0' ? ev->provider : "-");
+	sbuf_put(&b, " ", 1);
+	sbuf_str(&b, ev->computer[0] != '\0' ? ev->computer : "-");
+	if (ev->record_id_text[0] != '\0') {
+		sbuf_put(&b, " #", 2);
+		sbuf_str(&b, ev->record_id_text);
+	}
 	sbuf_put(&b, ":", 1);
 	for (i = 0; i < ev->nfields; i++) {
+		const struct winevent_field *f = &ev->fields[i];
+
+		/* Every event that fires is written so: a field at once when it fits. */
+		if (b.cap > 0 && b.cap - 1 - b.len >= f->nlen + f->vlen + 2) {
+			b.p[b.len] = ' ';
+			memcpy(b.p + b.len + 1, f->name, f->nlen);
+			b.p[b.len + 1 + f->nlen] = '=';
+			memcpy(b.p + b.len + 2 + f->nlen, f->value, f->vlen);
+			b.len += f->nlen + f->vlen + 2;
+			b.p[b.len] = '\0';
+			continue;
+		}
 		sbuf_put(&b, " ", 1);
-		sbuf_put(&b, ev->fields[i].name, ev->fields[i].nlen);
+		sbuf_put(&b, f->name, f->nlen);
 		sbuf_put(&b, "=", 1);
-		sbuf_put(&b, ev->fields[i].value, ev->fields[i].vlen);
+		sbuf_put(&b, f->value, f->vlen);
 	}
 	return b.len;
 }

@@ -53,6 +53,9 @@ struct winevent {
 	int tail;                         /* WINEVENT_TAIL_* */
 	int capped;                       /* the input was cut at WINEVENT_MAX_XML */
 	int userdata;                     /* a field came from <UserData> */
+	int userdata_nested;              /* ... from an attribute, or from below a leaf's level
+	                                   * (<UserData><Root><Leaf>): not as Windows renders
+	                                   * its values (evtlog_kind_learn) */
 	const char *xml, *root;           /* the input, and <Event>'s name in it */
 	size_t xmllen, start, tail_at, rootlen;
 	/*
@@ -109,15 +112,18 @@ int winevent_parse_tail(struct winevent *ev, size_t *used, char *err, size_t err
  * An event made of values rather than read from XML (the Event Log's
  * EvtRenderEventValues, evtlog_util.h): winevent_clear() empties ev, then
  * winevent_set_ids() sets its ids, winevent_set_text() a <System> text of
- * it (ev->provider, ->channel, ->computer) and
- * winevent_add() a named value, each cleaned and capped as winevent_parse()
- * does. With ev->tail WINEVENT_TAIL_PENDING and ev->whole set, a value not
- * at hand is read from the whole event (winevent_value).
+ * it (ev->provider, ->channel, ->computer) and winevent_add() a named value
+ * (name[0..nlen)), each capped as winevent_parse() does. Their texts must be
+ * valid UTF-8 holding no NUL, as evtlog_utf16_to_utf8() makes what Windows
+ * gives (and digits are): they are copied as they are, not cleaned again
+ * (every event that fires is made so). With ev->tail WINEVENT_TAIL_PENDING
+ * and ev->whole set, a value not at hand is read from the whole event
+ * (winevent_value).
  */
 void winevent_clear(struct winevent *ev);
 void winevent_set_ids(struct winevent *ev, uint32_t event_id, uint64_t record_id);
 void winevent_set_text(struct winevent *ev, char *dst, size_t cap, const char *v, size_t n);
-void winevent_add(struct winevent *ev, const char *name, const char *v, size_t n);
+void winevent_add(struct winevent *ev, const char *name, size_t nlen, const char *v, size_t n);
 
 /*
  * winevent_get(), reading the rest of the event first when a named value is

@@ -30,9 +30,11 @@
  * left out (Wine's is a stub). Then like for like: lines and events that
  * fire a rule, and those that fire nothing, each measured apart, and a
  * Linux line at the Windows day's share of events that fire (a Linux log
- * fires less often, so its average line is cheaper). Prints ns per item on one core (CPU time,
- * the best of REPEATS runs), and the ratio. Target (issue 14): an event
- * costs no more than a line.
+ * fires less often, so its average line is cheaper). Prints ns per item
+ * on one core (CPU time): every figure is the best of RUNS runs, and the
+ * runs of all the figures take turns, so that a slow spell of a shared
+ * machine does not fall on one figure only; and the ratios. Target (issue
+ * 14): an event costs no more than a line.
  */
 #include <getopt.h>
 #include <stdint.h>
@@ -107,9 +109,11 @@ load(const char *dir)
 	return m;
 }
 
-enum how { WHOLE, PARSE_ONLY, HEAD, VALUES };
+enum how { LINES, WHOLE, PARSE_ONLY, HEAD, VALUES };
 
 #define NVALS (EVTLOG_V_NAMED + EVTLOG_MAX_NAMED)
+
+struct job;
 
 /*
  * An event as EvtRender's values, recorded from its XML (Wine's EvtRender
@@ -124,18 +128,35 @@ struct recorded {
 	size_t woff[NVALS + WINEVENT_MAX_FIELDS]; /* each text's place in wtext */
 	uint16_t *wtext;
 	const struct span *xml;
+	struct job *job;
+};
+
+/*
+ * One figure: items read and matched as how says, rounds times a run, by
+ * a matcher of its own (thresholds count apart). The runs of every figure
+ * take turns (run_jobs), so that a slow spell of the shared machine falls
+ * on all of them alike; each figure is its best run.
+ */
+struct job {
+	enum how how;
+	const struct span *items;
+	size_t n;
+	long rounds;
+	int keep_kinds;             /* the kinds learned kept from a round (a day) to the next */
+	struct matcher *m;
+	struct recorded *recs;      /* per item, for VALUES */
+	struct evtlog_kinds kinds;  /* learned from the XML read, afresh every day */
+	struct evtlog_masks masks;  /* the values each event id's rules read */
+	uint64_t fired, xml_reads, user_reads;  /* in the first run */
+	int runs;
+	double best;                /* CPU s of the best run */
 };
 
 static const char *names[EVTLOG_MAX_NAMED];
 static size_t nnames;
-static struct recorded *recs;       /* per event of the run, for VALUES */
-static uint64_t xml_reads;          /* the XML read (rendered, on Windows) */
-static uint64_t user_reads;         /* all <EventData> values rendered instead */
-static struct evtlog_kinds kinds;   /* learned from the XML read, afresh every day */
-static struct evtlog_masks masks;   /* the values each event id's rules read (of mv) */
 static char vtext[64 * 1024];       /* the values' texts as UTF-8 (the sensor's vtext) */
 static size_t vat;
-static int keep_kinds;              /* the kinds learned kept from a round (a day) to the next */
+static int64_t now_us;              /* the time each item is matched at */
 
 #define ALL (~(uint64_t)0)
 
@@ -169,88 +190,118 @@ static int
 read_whole(struct winevent *e, void *arg, char *err, size_t errlen)
 {
 	const struct recorded *r = arg;
+	struct job *j = r->job;
 	struct evtlog_value user[WINEVENT_MAX_FIELDS];
-	const struct evtlog_kind *k = evtlog_kind_find(&kinds, e->provider, e->event_id);
+	const struct evtlog_kind *k = evtlog_kind_find(&j->kinds, e->provider, e->event_id);
 	int rc;
 
 	if (k != NULL) {
-		user_reads++;
+		j->user_reads += j->runs == 0;
 		from_utf16(r, r->user, r->woff + NVALS, r->nuser, ALL, user);
 		if (evtlog_values_whole(e, k, user, r->nuser) == 0)
 			return 0;
 	}
-	xml_reads++;
+	j->xml_reads += j->runs == 0;
 	if ((rc = winevent_parse(e, r->xml->p, r->xml->len, NULL, err, errlen)) == 0)
-		evtlog_kind_learn(&kinds, e);
+		evtlog_kind_learn(&j->kinds, e);
 	return rc;
 }
 
-#define REPEATS 5 /* each figure the best of so many runs: the machine is shared */
+static size_t match_line(struct matcher *m, const struct span *line, int64_t t,
+    struct match_event *evs);
 
-/* CPU ns per event of events[0..n), rounds times, read and matched as how says. */
+/* One run of job j: CPU seconds. */
 static double
-per_event(struct matcher *m, const struct span *events, size_t n, long rounds, enum how how,
-    int64_t *t, uint64_t *fired)
+run_once(struct job *j)
 {
 	static struct winevent ev;
 	static char raw[4096];
 	struct match_event evs[MATCH_MAX_EVENTS];
 	struct evtlog_value vals[NVALS];
-	uint64_t mask;
+	const struct span *it;
+	uint64_t mask, f = 0;
 	char err[256];
-	double t0, best = 0;
-	uint64_t f = 0;
+	double t0 = cpu_now();
 	size_t i, nf;
 	long r;
-	int k, rc;
+	int rc;
 
-	for (k = 0; k < REPEATS; k++) {
-		t0 = cpu_now();
-		for (r = 0; r < rounds; r++) {
-			/* A day: each kind learned from its first XML read (an office PC is off at night). */
-			if (!keep_kinds)
-				kinds.n = 0;
-			for (i = 0; i < n; i++) {
-				if (how == VALUES) {
-					vat = 0;
-					from_utf16(&recs[i], recs[i].vals, recs[i].woff,
-					    EVTLOG_V_NAMED, ALL, vals);
-					mask = evtlog_mask(&masks, m,
-					    (uint32_t)vals[EVTLOG_V_EVENTID].u, names, nnames);
-					from_utf16(&recs[i], recs[i].vals + EVTLOG_V_NAMED,
-					    recs[i].woff + EVTLOG_V_NAMED, nnames, mask,
-					    vals + EVTLOG_V_NAMED);
-					rc = evtlog_values_event(&ev, names, nnames, vals, mask);
-					ev.whole = read_whole;
-					ev.whole_arg = &recs[i];
-					snprintf(err, sizeof(err), "no event id");
-				} else if (how == HEAD)
-					rc = winevent_parse_head(&ev, events[i].p, events[i].len,
-					    err, sizeof(err));
-				else
-					rc = winevent_parse(&ev, events[i].p, events[i].len, NULL,
-					    err, sizeof(err));
-				if (rc != 0) {
-					fprintf(stderr, "vigil-winrules-bench: %s\n", err);
-					exit(1);
-				}
-				if (how == PARSE_ONLY)
-					continue;
-				nf = matcher_match_event(m, NULL, &ev, (*t += 100000), evs,
-				    MATCH_MAX_EVENTS);
-				/* The evidence, as ingest_winevent() makes it (a line is its own). */
-				if (nf > 0)
-					winevent_format(&ev, raw, sizeof(raw));
-				f += nf;
+	for (r = 0; r < j->rounds; r++) {
+		/* A day: each kind learned from its first XML read (an office PC is off at night). */
+		if (!j->keep_kinds)
+			j->kinds.n = 0;
+		for (i = 0; i < j->n; i++) {
+			it = &j->items[i];
+			if (j->how == LINES) {
+				f += match_line(j->m, it, (now_us += 100000), evs);
+				continue;
 			}
+			if (j->how == VALUES) {
+				struct recorded *rec = &j->recs[i];
+
+				vat = 0;
+				from_utf16(rec, rec->vals, rec->woff, EVTLOG_V_NAMED, ALL, vals);
+				mask = evtlog_mask(&j->masks, j->m,
+				    (uint32_t)vals[EVTLOG_V_EVENTID].u, names, nnames);
+				from_utf16(rec, rec->vals + EVTLOG_V_NAMED,
+				    rec->woff + EVTLOG_V_NAMED, nnames, mask,
+				    vals + EVTLOG_V_NAMED);
+				rc = evtlog_values_event(&ev, names, nnames, vals, mask);
+				ev.whole = read_whole;
+				ev.whole_arg = rec;
+				snprintf(err, sizeof(err), "no event id");
+			} else if (j->how == HEAD)
+				rc = winevent_parse_head(&ev, it->p, it->len, err, sizeof(err));
+			else
+				rc = winevent_parse(&ev, it->p, it->len, NULL, err, sizeof(err));
+			if (rc != 0) {
+				fprintf(stderr, "vigil-winrules-bench: %s\n", err);
+				exit(1);
+			}
+			if (j->how == PARSE_ONLY)
+				continue;
+			nf = matcher_match_event(j->m, NULL, &ev, (now_us += 100000), evs,
+			    MATCH_MAX_EVENTS);
+			/* The evidence, as ingest_winevent() makes it (a line is its own). */
+			if (nf > 0)
+				winevent_format(&ev, raw, sizeof(raw));
+			f += nf;
 		}
-		t0 = cpu_now() - t0;
-		if (k == 0 || t0 < best)
-			best = t0;
 	}
-	if (fired != NULL)
-		*fired = f / REPEATS;
-	return best * 1e9 / ((double)rounds * (double)n);
+	t0 = cpu_now() - t0;
+	if (j->runs == 0)
+		j->fired = f;
+	j->runs++;
+	return t0;
+}
+
+#define RUNS 15      /* runs of each figure, taking turns; each figure the best of them */
+#define ITEMS 100000 /* items a run (a whole number of rounds: at least this many) */
+
+/* Every job's runs, taking turns. */
+static void
+run_jobs(struct job *jobs, size_t n)
+{
+	double t;
+
+	for (int k = 0; k < RUNS; k++)
+		for (size_t i = 0; i < n; i++)
+			if ((t = run_once(&jobs[i])) < jobs[i].best || k == 0)
+				jobs[i].best = t;
+}
+
+/* CPU ns an item of j. */
+static double
+ns(const struct job *j)
+{
+	return j->best * 1e9 / ((double)j->rounds * (double)j->n);
+}
+
+/* Fired per item of j, in %, in its first run. */
+static double
+fired_pc(const struct job *j)
+{
+	return 100.0 * (double)j->fired / ((double)j->rounds * (double)j->n);
 }
 
 /* syslog_parse() and matcher_match() of one line at t, as ingest() does: rules fired. */
@@ -268,33 +319,6 @@ match_line(struct matcher *m, const struct span *line, int64_t t, struct match_e
 	in.msg_len = sl.msg_len;
 	in.time_us = t;
 	return matcher_match(m, &in, evs, MATCH_MAX_EVENTS);
-}
-
-/* CPU ns per line of lines[0..n), rounds times (0: about a million lines). */
-static double
-per_line(struct matcher *m, const struct span *lines, size_t n, long rounds, int64_t *t,
-    uint64_t *fired)
-{
-	struct match_event evs[MATCH_MAX_EVENTS];
-	double t0, best = 0;
-	uint64_t f = 0;
-	size_t i;
-	long r;
-	int k;
-
-	if (rounds <= 0)
-		rounds = (long)(1000000 / REPEATS / n) + 1;
-	for (k = 0; k < REPEATS; k++) {
-		t0 = cpu_now();
-		for (r = 0; r < rounds; r++)
-			for (i = 0; i < n; i++)
-				f += match_line(m, &lines[i], (*t += 100000), evs);
-		t0 = cpu_now() - t0;
-		if (k == 0 || t0 < best)
-			best = t0;
-	}
-	*fired = f / REPEATS;
-	return best * 1e9 / ((double)rounds * (double)n);
 }
 
 /*
@@ -374,15 +398,15 @@ to_utf16(struct recorded *r, const struct evtlog_value *vals, size_t *woff, size
 	}
 }
 
-/* The values EvtRender would give for each of events[0..n), and the names m reads. */
-static void
-record(struct matcher *m, const struct span *events, size_t n)
+/* The values EvtRender would give for each of events[0..n), for job j. */
+static struct recorded *
+record(struct job *j, const struct span *events, size_t n)
 {
+	struct recorded *recs;
 	char err[256];
 	size_t i, at;
 
-	if ((nnames = matcher_value_names(m, names, EVTLOG_MAX_NAMED)) > EVTLOG_MAX_NAMED ||
-	    (recs = calloc(n + 1, sizeof(*recs))) == NULL) {
+	if ((recs = calloc(n + 1, sizeof(*recs))) == NULL) {
 		fprintf(stderr, "vigil-winrules-bench: cannot record the values\n");
 		exit(1);
 	}
@@ -395,6 +419,7 @@ record(struct matcher *m, const struct span *events, size_t n)
 		recs[i].nuser = evtlog_values_record_user(&recs[i].rec, recs[i].user,
 		    WINEVENT_MAX_FIELDS);
 		recs[i].xml = &events[i];
+		recs[i].job = j;
 		/* At most a UTF-16 unit a byte of text, and a NUL each. */
 		if ((recs[i].wtext = malloc(2 * (WINEVENT_MAX_TEXT + WINEVENT_MAX_SYS * 3 + NVALS +
 		    WINEVENT_MAX_FIELDS))) == NULL)
@@ -403,15 +428,7 @@ record(struct matcher *m, const struct span *events, size_t n)
 		to_utf16(&recs[i], recs[i].vals, recs[i].woff, EVTLOG_V_NAMED + nnames, &at);
 		to_utf16(&recs[i], recs[i].user, recs[i].woff + NVALS, recs[i].nuser, &at);
 	}
-}
-
-static void
-unrecord(size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(recs[i].wtext);
-	free(recs);
-	recs = NULL;
+	return recs;
 }
 
 /*
@@ -439,23 +456,23 @@ split_events(const char *dir, const struct span *events, size_t n, struct span *
 	matcher_free(m);
 }
 
+enum { J_LINE, J_WHOLE, J_PARSE, J_HEAD, J_HEAD_DELIVERED, J_VALUES, J_KINDS, J_QUIET,
+	J_EVENTS_FIRING, J_LINES_FIRING, J_LINES_QUIET, NJOBS };
+
 int
 main(int argc, char *argv[])
 {
 	static struct winevent ev;
-	struct span *lines, *events, *delivered;
+	static struct job jobs[NJOBS];
+	struct span *lines, *events, *delivered, *quiets, *wfires, *lfires, *lrests;
 	size_t nlines = 0, nevents = 0, ndelivered, llen, xlen, at, used, lbytes = 0, xbytes = 0;
-	uint64_t fired_l = 0, fired_w = 0;
+	size_t nquiet, nwfire, nlfire, nlrest, i;
 	char *ltext, *xtext, err[256];
+	const char *dir;
 	long rounds = 0;
-	int64_t t = 0;
-	double cl, cw, cp, ch, cf, cv, cq, ck;
-	struct matcher *ml, *mw, *mh, *mf, *mv;
-	struct span *quiets, *wfires, *lfires, *lrests;
-	size_t nquiet, nwfire, nlfire, nlrest;
-	uint64_t fired_lf, fired_lr, fired_wf;
-	double clf, clr, cwf, p, clm;
-	uint64_t reads, ureads;
+	double cl, cf, cv, ck, cq, p, clm;
+	struct matcher *m;     /* the names of the values the rules read, and the query's filter */
+	struct job *j;
 	int c;
 
 	while ((c = getopt(argc, argv, "r:")) != -1) {
@@ -465,20 +482,16 @@ main(int argc, char *argv[])
 	}
 	if (argc - optind != 3)
 		goto usage;
-	ml = load(argv[optind]);
-	mw = load(argv[optind]);
-	mh = load(argv[optind]);
-	mf = load(argv[optind]);
-	mv = load(argv[optind]);
+	dir = argv[optind];
 	ltext = slurp(argv[optind + 1], &llen);
 	xtext = slurp(argv[optind + 2], &xlen);
 	lines = calloc(llen / 16 + 2, sizeof(*lines));
+	lfires = calloc(llen / 16 + 2, sizeof(*lfires));
+	lrests = calloc(llen / 16 + 2, sizeof(*lrests));
 	events = calloc(xlen / 64 + 2, sizeof(*events));
 	delivered = calloc(xlen / 64 + 2, sizeof(*delivered));
 	quiets = calloc(xlen / 64 + 2, sizeof(*quiets));
 	wfires = calloc(xlen / 64 + 2, sizeof(*wfires));
-	lfires = calloc(llen / 16 + 2, sizeof(*lfires));
-	lrests = calloc(llen / 16 + 2, sizeof(*lrests));
 	if (lines == NULL || events == NULL || delivered == NULL || quiets == NULL ||
 	    wfires == NULL || lfires == NULL || lrests == NULL)
 		return 1;
@@ -504,73 +517,76 @@ main(int argc, char *argv[])
 		fprintf(stderr, "vigil-winrules-bench: no lines or no events read\n");
 		return 1;
 	}
-	/* About a million items of each, unless told; each measured REPEATS times. */
-	long lrounds = rounds > 0 ? rounds : (long)(1000000 / REPEATS / nlines) + 1;
-	long wrounds = rounds > 0 ? rounds : (long)(1000000 / REPEATS / nevents) + 1;
-
-	ndelivered = filter(mw, events, nevents, delivered);
-	cl = per_line(ml, lines, nlines, lrounds, &t, &fired_l);
-	cw = per_event(mw, events, nevents, wrounds, WHOLE, &t, &fired_w);
-	cp = per_event(mw, events, nevents, wrounds, PARSE_ONLY, &t, NULL);
-	ch = per_event(mh, events, nevents, wrounds, HEAD, &t, NULL);
-	cf = per_event(mf, delivered, ndelivered, wrounds, HEAD, &t, NULL);
-	record(mv, delivered, ndelivered);
-	xml_reads = user_reads = 0;
-	cv = per_event(mv, delivered, ndelivered, wrounds, VALUES, &t, NULL);
-	reads = xml_reads;
-	ureads = user_reads;
-	/* The agent running for days: every kind learned already. */
-	keep_kinds = 1;
-	ck = per_event(mv, delivered, ndelivered, wrounds, VALUES, &t, NULL);
-	keep_kinds = 0;
+	m = load(dir);
+	if ((nnames = matcher_value_names(m, names, EVTLOG_MAX_NAMED)) > EVTLOG_MAX_NAMED) {
+		fprintf(stderr, "vigil-winrules-bench: the rules read too many values\n");
+		return 1;
+	}
+	ndelivered = filter(m, events, nevents, delivered);
 	/* Those that fire no rule (once through a fresh matcher): what most of a day is. */
-	split_events(argv[optind], delivered, ndelivered, quiets, &nquiet, wfires, &nwfire);
-	unrecord(ndelivered);
-	record(mv, quiets, nquiet);
-	cq = per_event(mv, quiets, nquiet, wrounds, VALUES, &t, NULL);
-	unrecord(nquiet);
+	split_events(dir, delivered, ndelivered, quiets, &nquiet, wfires, &nwfire);
+	split_lines(dir, lines, nlines, lfires, &nlfire, lrests, &nlrest);
+
+	jobs[J_LINE] = (struct job){ .how = LINES, .items = lines, .n = nlines };
+	jobs[J_WHOLE] = (struct job){ .how = WHOLE, .items = events, .n = nevents };
+	jobs[J_PARSE] = (struct job){ .how = PARSE_ONLY, .items = events, .n = nevents };
+	jobs[J_HEAD] = (struct job){ .how = HEAD, .items = events, .n = nevents };
+	jobs[J_HEAD_DELIVERED] = (struct job){ .how = HEAD, .items = delivered, .n = ndelivered };
+	jobs[J_VALUES] = (struct job){ .how = VALUES, .items = delivered, .n = ndelivered };
+	/* The agent running for days: every kind learned already. */
+	jobs[J_KINDS] = (struct job){ .how = VALUES, .items = delivered, .n = ndelivered,
+	    .keep_kinds = 1 };
+	jobs[J_QUIET] = (struct job){ .how = VALUES, .items = quiets, .n = nquiet };
 	/*
 	 * Like for like: the events that fire (kinds known, their thresholds
-	 * counted on their own) against the lines that fire, and a Linux line at
-	 * the Windows day's share of events that fire.
+	 * counted on their own) against the lines that fire, and those that fire
+	 * nothing; and a Linux line at the Windows day's share of events that fire.
 	 */
-	record(mv, wfires, nwfire);
-	keep_kinds = 1;
-	cwf = per_event(mv, wfires, nwfire, wrounds, VALUES, &t, &fired_wf);
-	keep_kinds = 0;
-	unrecord(nwfire);
-	split_lines(argv[optind], lines, nlines, lfires, &nlfire, lrests, &nlrest);
-	matcher_free(ml);
-	ml = load(argv[optind]);
-	clf = per_line(ml, lfires, nlfire, rounds, &t, &fired_lf);
-	matcher_free(ml);
-	ml = load(argv[optind]);
-	clr = per_line(ml, lrests, nlrest, rounds, &t, &fired_lr);
-	p = (double)nwfire / (double)ndelivered;
-	clm = clr * (1 - p) + clf * p;
+	jobs[J_EVENTS_FIRING] = (struct job){ .how = VALUES, .items = wfires, .n = nwfire,
+	    .keep_kinds = 1 };
+	jobs[J_LINES_FIRING] = (struct job){ .how = LINES, .items = lfires, .n = nlfire };
+	jobs[J_LINES_QUIET] = (struct job){ .how = LINES, .items = lrests, .n = nlrest };
+	for (i = 0; i < NJOBS; i++) {
+		j = &jobs[i];
+		if (j->n == 0) {
+			fprintf(stderr, "vigil-winrules-bench: no items for figure %zu\n", i);
+			return 1;
+		}
+		j->m = load(dir);
+		j->rounds = rounds > 0 ? rounds : (long)(ITEMS / j->n) + 1;
+		if (j->how == VALUES)
+			j->recs = record(j, j->items, j->n);
+	}
+	run_jobs(jobs, NJOBS);
 
+	cl = ns(&jobs[J_LINE]);
 	printf("linux lines:      %zu (%.0f bytes each), %.0f%% fire a rule\n", nlines,
-	    (double)lbytes / (double)nlines, 100.0 * (double)fired_l /
-	    ((double)lrounds * (double)nlines));
+	    (double)lbytes / (double)nlines, fired_pc(&jobs[J_LINE]));
 	printf("windows events:   %zu (%.0f bytes each), %.0f%% fire a rule; %zu of them "
 	    "through the subscription's query\n", nevents, (double)xbytes / (double)nevents,
-	    100.0 * (double)fired_w / ((double)wrounds * (double)nevents), ndelivered);
+	    fired_pc(&jobs[J_WHOLE]), ndelivered);
 	printf("per linux line:                        %5.0f ns, %8.0f lines/s (parse + match)\n",
 	    cl, 1e9 / cl);
 	printf("per windows event, read whole:         %5.0f ns, %8.0f events/s (%.0f ns parse; "
-	    "--test-rules)\n", cw, 1e9 / cw, cp);
+	    "--test-rules)\n", ns(&jobs[J_WHOLE]), 1e9 / ns(&jobs[J_WHOLE]),
+	    ns(&jobs[J_PARSE]));
 	printf("per windows event, <System> first:     %5.0f ns, %8.0f events/s (no query)\n",
-	    ch, 1e9 / ch);
+	    ns(&jobs[J_HEAD]), 1e9 / ns(&jobs[J_HEAD]));
+	cf = ns(&jobs[J_HEAD_DELIVERED]);
 	printf("per delivered event, <System> first:   %5.0f ns, %8.0f events/s\n", cf, 1e9 / cf);
 	cf = cf * (double)ndelivered / (double)nevents;
 	printf("per logged event, <System> first:      %5.0f ns, %8.0f events/s (the agent, "
 	    "XML)\n", cf, 1e9 / cf);
+	j = &jobs[J_VALUES];
+	cv = ns(j);
 	printf("per delivered event, values:           %5.0f ns, %8.0f events/s (%.1f%% read the "
-	    "XML too, %.1f%% all their values)\n", cv, 1e9 / cv, 100.0 * (double)reads /
-	    ((double)REPEATS * (double)wrounds * (double)ndelivered), 100.0 * (double)ureads /
-	    ((double)REPEATS * (double)wrounds * (double)ndelivered));
+	    "XML too, %.1f%% all their values)\n", cv, 1e9 / cv, 100.0 * (double)j->xml_reads /
+	    ((double)j->rounds * (double)j->n), 100.0 * (double)j->user_reads /
+	    ((double)j->rounds * (double)j->n));
+	ck = ns(&jobs[J_KINDS]);
 	printf("per delivered event, kinds known:      %5.0f ns, %8.0f events/s (values; the agent "
 	    "running for days)\n", ck, 1e9 / ck);
+	cq = ns(&jobs[J_QUIET]);
 	printf("per delivered event firing nothing:    %5.0f ns, %8.0f events/s (values; %zu "
 	    "events)\n", cq, 1e9 / cq, nquiet);
 	cv = cv * (double)ndelivered / (double)nevents;
@@ -579,22 +595,28 @@ main(int argc, char *argv[])
 	ck = ck * (double)ndelivered / (double)nevents;
 	printf("per logged event, values, kinds known: %5.0f ns, %8.0f events/s\n", ck, 1e9 / ck);
 	printf("event / line:     %.2f read whole, %.2f per logged event as XML, %.2f as values "
-	    "(%.2f kinds known), %.2f firing nothing (target: <= 1.00)\n", cw / cl, cf / cl,
-	    cv / cl, ck / cl, cq / cl);
+	    "(%.2f kinds known), %.2f firing nothing (target: <= 1.00)\n",
+	    ns(&jobs[J_WHOLE]) / cl, cf / cl, cv / cl, ck / cl, cq / cl);
 	printf("like for like: a line firing a rule  %5.0f ns, an event %5.0f ns (%zu lines, %zu "
-	    "events, kinds known; %.0f%% and %.0f%% of them fired when measured apart)\n", clf, cwf,
-	    nlfire, nwfire, 100.0 * (double)fired_lf / ((double)nlfire * (double)(rounds > 0 ?
-	    rounds : (long)(1000000 / REPEATS / nlfire) + 1)), 100.0 * (double)fired_wf /
-	    ((double)nwfire * (double)wrounds));
-	printf("               a line firing nothing %5.0f ns, an event %5.0f ns\n", clr, cq);
+	    "events, kinds known; %.0f%% and %.0f%% of them fired when measured apart)\n",
+	    ns(&jobs[J_LINES_FIRING]), ns(&jobs[J_EVENTS_FIRING]), nlfire, nwfire,
+	    fired_pc(&jobs[J_LINES_FIRING]), fired_pc(&jobs[J_EVENTS_FIRING]));
+	printf("               a line firing nothing %5.0f ns, an event %5.0f ns\n",
+	    ns(&jobs[J_LINES_QUIET]), cq);
+	p = (double)nwfire / (double)ndelivered;
+	clm = ns(&jobs[J_LINES_QUIET]) * (1 - p) + ns(&jobs[J_LINES_FIRING]) * p;
 	printf("               a line at the day's %.0f%% firing %5.0f ns, an event %5.0f ns "
-	    "(kinds known): %.2f\n", 100.0 * p, clm, ck * (double)nevents / (double)ndelivered,
-	    ck * (double)nevents / (double)ndelivered / clm);
-	matcher_free(ml);
-	matcher_free(mw);
-	matcher_free(mh);
-	matcher_free(mf);
-	matcher_free(mv);
+	    "(kinds known): %.2f\n", 100.0 * p, clm, ns(&jobs[J_KINDS]),
+	    ns(&jobs[J_KINDS]) / clm);
+	for (i = 0; i < NJOBS; i++) {
+		j = &jobs[i];
+		if (j->recs != NULL)
+			for (size_t k = 0; k < j->n; k++)
+				free(j->recs[k].wtext);
+		free(j->recs);
+		matcher_free(j->m);
+	}
+	matcher_free(m);       /* names point into it */
 	free(delivered);
 	free(quiets);
 	free(wfires);

@@ -406,7 +406,7 @@ test_day_lazy(void **state)
 	assert_int_equal(events, 251);
 	assert_true(fired > 30);
 	/*
-	 * The XML read once per kind and for <UserData> (14 times), the others
+	 * The XML read once per kind, <UserData> ones too (14 times), the others
 	 * (18: events that fire, and 1033/1034 whose Data4 no path reaches)
 	 * made whole of their values.
 	 */

@@ -333,23 +333,60 @@ test_values_whole(void **state)
 	assert_int_equal(ev.nfields, before.nfields);
 	assert_int_equal(ev.tail, WINEVENT_TAIL_PENDING);
 
-	/* A newer version of the kind replaces it; <UserData> and cut names are not learned. */
+	/* A newer version of the kind replaces it. */
 	assert_int_equal(parse_text(&whole, "<Event><System><Provider Name='Microsoft-Windows-"
 	    "Security-Auditing'/><EventID>4625</EventID></System><EventData><Data Name='A'>1"
 	    "</Data></EventData></Event>"), 0);
 	assert_int_equal(evtlog_kind_learn(&ks, &whole), 0);
 	assert_int_equal(ks.n, 1);
 	assert_int_equal(k->nnames, 1);
-	assert_int_equal(parse_text(&whole, "<Event><System><EventID>1102</EventID></System>"
-	    "<UserData><LogFileCleared><SubjectUserName>An</SubjectUserName></LogFileCleared>"
-	    "</UserData></Event>"), 0);
+
+	/*
+	 * <UserData> whose values are the leaves of its one element (1102, as
+	 * EvtRenderContextUser renders it): learned, and said from its values
+	 * as its XML says it.
+	 */
+	assert_int_equal(parse_text(&whole, "<Event><System><Provider Name='Microsoft-Windows-"
+	    "Eventlog'/><EventID>1102</EventID><Channel>Security</Channel></System><UserData>"
+	    "<LogFileCleared xmlns='http://manifests.microsoft.com/win/2004/08/windows/eventlog'>"
+	    "<SubjectUserSid>S-1-5-21-1-1001</SubjectUserSid><SubjectUserName>Trần Thị Bình"
+	    "</SubjectUserName><SubjectDomainName>UBND-PHUONG</SubjectDomainName>"
+	    "<SubjectLogonId>0x55cd1d</SubjectLogonId><BackupPath/></LogFileCleared></UserData>"
+	    "</Event>"), 0);
+	assert_int_equal(evtlog_kind_learn(&ks, &whole), 0);
+	assert_non_null(k = evtlog_kind_find(&ks, "Microsoft-Windows-Eventlog", 1102));
+	assert_int_equal(k->nnames, 5);
+	assert_string_equal(k->names[1], "SubjectUserName");
+	v[EVTLOG_V_PROVIDER] = (struct evtlog_value){ .type = EVTLOG_V_STRING,
+	    .s = whole.provider, .n = strlen(whole.provider) };
+	v[EVTLOG_V_EVENTID] = (struct evtlog_value){ .type = EVTLOG_V_UINT, .u = 1102 };
+	v[EVTLOG_V_NAMED].type = EVTLOG_V_NULL;
+	assert_int_equal(evtlog_values_event(&ev, names, 1, v, ALL), 0);
+	assert_int_equal(evtlog_values_record_user(&whole, u, 5), 5);
+	u[4].type = EVTLOG_V_NULL;                                          /* <BackupPath/> */
+	assert_int_equal(evtlog_values_whole(&ev, k, u, 5), 0);
+	winevent_format(&whole, a, sizeof(a));
+	winevent_format(&ev, b, sizeof(b));
+	assert_string_equal(b, a);
+	assert_string_equal(winevent_get(&ev, "SubjectUserName", &n), "Trần Thị Bình");
+
+	/* Not as Windows renders values: an attribute, or an element below a leaf's level. */
+	assert_int_equal(parse_text(&whole, "<Event><System><EventID>2003</EventID></System>"
+	    "<UserData><UMDFHostDeviceArrivalBegin instance='USB\\VID_0951'><HostProcessId>4321"
+	    "</HostProcessId></UMDFHostDeviceArrivalBegin></UserData></Event>"), 0);
 	assert_int_equal(evtlog_kind_learn(&ks, &whole), VIGIL_ERR_INVAL);
-	assert_null(evtlog_kind_find(&ks, "", 1102));
+	assert_int_equal(parse_text(&whole, "<Event><System><EventID>2004</EventID></System>"
+	    "<UserData><Root><Group><Leaf>1</Leaf></Group><Other>2</Other></Root></UserData>"
+	    "</Event>"), 0);
+	assert_int_equal(evtlog_kind_learn(&ks, &whole), VIGIL_ERR_INVAL);
+	assert_null(evtlog_kind_find(&ks, "", 2003));
+	assert_null(evtlog_kind_find(&ks, "", 2004));
+	assert_int_equal(ks.n, 2);
 
 	/* The table's cap: kinds past it are not learned, and counted. */
 	assert_int_equal(parse_text(&whole, "<Event><System><EventID>1</EventID></System>"
 	    "</Event>"), 0);
-	for (i = 1; i < EVTLOG_MAX_KINDS; i++) {
+	for (i = 1; ks.n < EVTLOG_MAX_KINDS; i++) {
 		whole.event_id = (uint32_t)i;
 		assert_int_equal(evtlog_kind_learn(&ks, &whole), 0);
 	}
