@@ -87,7 +87,6 @@ evtlog_utf16_to_utf8(const uint16_t *w, size_t wlen, char *out, size_t cap, int 
 		if (cp < 0x80) {
 			/* A run of ASCII, most of what Windows writes: a byte each. */
 			size_t lim = wlen - i < cap - 1 - o ? wlen - i : cap - 1 - o, a = 0;
-
 			for (; a < lim && w[i + a] - 1u < 0x7fu; a++)
 				out[o + a] = (char)w[i + a];
 			o += a;
@@ -358,6 +357,29 @@ evtlog_mask(struct evtlog_masks *c, const struct matcher *m, uint32_t event_id,
 	return c->mask[h];
 }
 
+/* A value Windows gave as UTF-16, made UTF-8 in its place (winevent_fill_fn). */
+static size_t
+utf16_fill(char *dst, size_t cap, const void *arg, int *cut)
+{
+	return evtlog_utf16_to_utf8(arg, (size_t)-1, dst, cap, cut);
+}
+
+/* Value v as field name[0..nlen) of ev, when it is text or a number. */
+static void
+add_value(struct winevent *ev, const char *name, size_t nlen, const struct evtlog_value *v)
+{
+	char buf[48];
+	const char *t;
+	size_t n;
+
+	if (v->type == EVTLOG_V_UTF16)
+		winevent_add_fill(ev, name, nlen, utf16_fill, v->w);
+	else if (v->type == EVTLOG_V_NULL)
+		winevent_add(ev, name, nlen, "", 0);
+	else if ((t = value_text(v, buf, sizeof(buf), &n)) != NULL)
+		winevent_add(ev, name, nlen, t, n);
+}
+
 int
 evtlog_values_event(struct winevent *ev, const char *const *names, size_t nnames,
     const struct evtlog_value *vals, uint64_t mask)
@@ -365,6 +387,7 @@ evtlog_values_event(struct winevent *ev, const char *const *names, size_t nnames
 	char buf[48], *sys[EVTLOG_V_NAMED];
 	size_t caps[EVTLOG_V_NAMED], i, n;
 	const char *t;
+	int cut;
 
 	winevent_clear(ev);
 	if (vals[EVTLOG_V_EVENTID].type != EVTLOG_V_UINT || vals[EVTLOG_V_EVENTID].u > 65535)
@@ -382,14 +405,18 @@ evtlog_values_event(struct winevent *ev, const char *const *names, size_t nnames
 	caps[EVTLOG_V_PROVIDER] = sizeof(ev->provider);
 	caps[EVTLOG_V_CHANNEL] = sizeof(ev->channel);
 	caps[EVTLOG_V_COMPUTER] = sizeof(ev->computer);
-	for (i = 0; i < EVTLOG_V_NAMED; i++)
-		if ((i == EVTLOG_V_PROVIDER || i == EVTLOG_V_CHANNEL || i == EVTLOG_V_COMPUTER) &&
-		    (t = value_text(&vals[i], buf, sizeof(buf), &n)) != NULL)
+	for (i = 0; i < EVTLOG_V_NAMED; i++) {
+		if (i != EVTLOG_V_PROVIDER && i != EVTLOG_V_CHANNEL && i != EVTLOG_V_COMPUTER)
+			continue;
+		if (vals[i].type == EVTLOG_V_UTF16) {
+			evtlog_utf16_to_utf8(vals[i].w, (size_t)-1, sys[i], caps[i], &cut);
+			ev->values_cut += cut != 0;
+		} else if ((t = value_text(&vals[i], buf, sizeof(buf), &n)) != NULL)
 			winevent_set_text(ev, sys[i], caps[i], t, n);
+	}
 	for (i = 0; i < nnames && i < 64; i++)
-		if ((mask >> i & 1) &&
-		    (t = value_text(&vals[EVTLOG_V_NAMED + i], buf, sizeof(buf), &n)) != NULL)
-			winevent_add(ev, names[i], strlen(names[i]), t, n);
+		if ((mask >> i & 1) && vals[EVTLOG_V_NAMED + i].type != EVTLOG_V_NULL)
+			add_value(ev, names[i], strlen(names[i]), &vals[EVTLOG_V_NAMED + i]);
 	/* Every other value, and those not at hand here, from the XML when asked for. */
 	ev->tail = WINEVENT_TAIL_PENDING;
 	return 0;
@@ -469,15 +496,18 @@ evtlog_kind_find(const struct evtlog_kinds *ks, const char *provider, uint32_t e
 	return i < ks->n ? &ks->k[i] : NULL;
 }
 
-int
-evtlog_kind_learn(struct evtlog_kinds *ks, const struct winevent *whole)
+/* Kind (provider, event_id) with names[0..n) (of nlens[i] bytes each, fitting) into ks. */
+static int
+kind_put(struct evtlog_kinds *ks, const char *provider, size_t plen, uint32_t event_id,
+    const char *const *names, const size_t *nlens, size_t n)
 {
 	struct evtlog_kind *k;
 	size_t i, at = 0;
+	char p[WINEVENT_MAX_SYS];
 
-	if (whole->tail != WINEVENT_TAIL_DONE || whole->userdata_nested || whole->fields_dropped > 0)
-		return VIGIL_ERR_INVAL;
-	i = kind_at(ks, whole->provider, whole->event_id);
+	memcpy(p, provider, plen);
+	p[plen] = '\0';
+	i = kind_at(ks, p, event_id);
 	k = i < ks->n ? &ks->k[i] : NULL;
 	if (k == NULL) {
 		if (ks->n == EVTLOG_MAX_KINDS) {
@@ -485,18 +515,137 @@ evtlog_kind_learn(struct evtlog_kinds *ks, const struct winevent *whole)
 			return VIGIL_ERR_TOOBIG;
 		}
 		k = &ks->k[ks->n++];
-		k->event_id = whole->event_id;
-		/* Both WINEVENT_MAX_SYS: it fits. */
-		memcpy(k->provider, whole->provider, strlen(whole->provider) + 1);
+		k->event_id = event_id;
+		memcpy(k->provider, p, plen + 1);
 	}
+	for (i = 0; i < n; i++) {
+		memcpy(k->text + at, names[i], nlens[i]);
+		k->text[at + nlens[i]] = '\0';
+		k->names[i] = k->text + at;
+		k->nlens[i] = nlens[i];
+		at += nlens[i] + 1;
+	}
+	k->nnames = n;
+	ks->learned++;
+	return 0;
+}
+
+int
+evtlog_kind_learn(struct evtlog_kinds *ks, const struct winevent *whole)
+{
+	const char *names[WINEVENT_MAX_FIELDS];
+	size_t nlens[WINEVENT_MAX_FIELDS], i;
+
+	if (whole->tail != WINEVENT_TAIL_DONE || whole->userdata_nested || whole->fields_dropped > 0)
+		return VIGIL_ERR_INVAL;
 	/* At most WINEVENT_MAX_FIELDS names of at most WINEVENT_MAX_NAME bytes: they fit. */
 	for (i = 0; i < whole->nfields; i++) {
-		memcpy(k->text + at, whole->fields[i].name, whole->fields[i].nlen + 1);
-		k->names[i] = k->text + at;
-		k->nlens[i] = whole->fields[i].nlen;
-		at += whole->fields[i].nlen + 1;
+		names[i] = whole->fields[i].name;
+		nlens[i] = whole->fields[i].nlen;
 	}
-	k->nnames = whole->nfields;
+	return kind_put(ks, whole->provider, strlen(whole->provider), whole->event_id, names, nlens,
+	    whole->nfields);
+}
+
+#define KINDS_HEADER "vigil-eventlog-kinds 1\n"
+
+/* Whether s[0..n) can stand in the kept text: valid UTF-8, no control character. */
+static int
+keepable(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return text_utf8_valid(s, n);
+}
+
+size_t
+evtlog_kinds_save(const struct evtlog_kinds *ks, char *buf, size_t cap)
+{
+	struct sbuf b;
+	const struct evtlog_kind *k;
+	char id[16];
+	size_t i, j, mark;
+
+	sbuf_init(&b, buf, cap);
+	sbuf_str(&b, KINDS_HEADER);
+	for (i = 0; i < ks->n; i++) {
+		k = &ks->k[i];
+		if (!keepable(k->provider, strlen(k->provider)))
+			continue;
+		for (j = 0; j < k->nnames && keepable(k->names[j], k->nlens[j]); j++)
+			;
+		if (j < k->nnames)
+			continue;
+		mark = b.len;
+		sbuf_str(&b, k->provider);
+		snprintf(id, sizeof(id), "\t%u", (unsigned)k->event_id);
+		sbuf_str(&b, id);
+		for (j = 0; j < k->nnames; j++) {
+			sbuf_put(&b, "\t", 1);
+			sbuf_put(&b, k->names[j], k->nlens[j]);
+		}
+		sbuf_put(&b, "\n", 1);
+		if (b.trunc) {
+			/* A kind is whole or not there. */
+			b.len = mark;
+			b.p[mark] = '\0';
+			break;
+		}
+	}
+	return b.trunc && b.len < sizeof(KINDS_HEADER) - 1 ? 0 : b.len;
+}
+
+/* One line of the kept text, line[0..n): 0 when it is a kind and was put into ks. */
+static int
+kind_line(struct evtlog_kinds *ks, const char *line, size_t n)
+{
+	const char *names[WINEVENT_MAX_FIELDS], *tab, *end = line + n, *f;
+	size_t nlens[WINEVENT_MAX_FIELDS], nn = 0, plen, idlen;
+	char num[8];
+	long long id;
+
+	if ((tab = memchr(line, '\t', n)) == NULL || (plen = (size_t)(tab - line)) >=
+	    WINEVENT_MAX_SYS || !keepable(line, plen))
+		return -1;
+	f = tab + 1;
+	tab = memchr(f, '\t', (size_t)(end - f));
+	idlen = (size_t)((tab != NULL ? tab : end) - f);
+	if (idlen == 0 || idlen >= sizeof(num))
+		return -1;
+	memcpy(num, f, idlen);
+	num[idlen] = '\0';
+	if (num[0] < '0' || num[0] > '9' || text_parse_ll(num, 0, 65535, &id) != 0)
+		return -1;
+	while (tab != NULL) {
+		f = tab + 1;
+		tab = memchr(f, '\t', (size_t)(end - f));
+		if (nn == WINEVENT_MAX_FIELDS)
+			return -1;
+		names[nn] = f;
+		nlens[nn] = (size_t)((tab != NULL ? tab : end) - f);
+		if (nlens[nn] == 0 || nlens[nn] > WINEVENT_MAX_NAME || !keepable(f, nlens[nn]))
+			return -1;
+		nn++;
+	}
+	return kind_put(ks, line, plen, (uint32_t)id, names, nlens, nn) == 0 ? 0 : -1;
+}
+
+int
+evtlog_kinds_load(struct evtlog_kinds *ks, const char *text, size_t len, size_t *bad)
+{
+	const char *p = text, *end = text + len, *nl;
+	size_t hl = sizeof(KINDS_HEADER) - 1;
+
+	*bad = 0;
+	if (len < hl || memcmp(text, KINDS_HEADER, hl) != 0)
+		return VIGIL_ERR_INVAL;
+	for (p += hl; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		if (kind_line(ks, p, (size_t)(nl - p)) != 0)
+			(*bad)++;
+	}
 	return 0;
 }
 
@@ -504,29 +653,61 @@ int
 evtlog_values_whole(struct winevent *ev, const struct evtlog_kind *k,
     const struct evtlog_value *vals, size_t n)
 {
-	char buf[48];
-	size_t i, len;
-	const char *t;
+	size_t i;
 
 	if (n != k->nnames)
 		return VIGIL_ERR_MISSING;
-	/* Those value_text() makes. */
+	/* Those add_value() makes. */
 	for (i = 0; i < n; i++)
 		if (vals[i].type != EVTLOG_V_NULL && vals[i].type != EVTLOG_V_STRING &&
-		    vals[i].type != EVTLOG_V_UINT && vals[i].type != EVTLOG_V_INT)
+		    vals[i].type != EVTLOG_V_UTF16 && vals[i].type != EVTLOG_V_UINT &&
+		    vals[i].type != EVTLOG_V_INT)
 			return VIGIL_ERR_MISSING;
 	/* The values at hand were those of some names: all of them now, in order. */
 	ev->nfields = 0;
 	ev->textlen = 0;
-	for (i = 0; i < n; i++) {
-		if (vals[i].type == EVTLOG_V_NULL) {
-			t = "";
-			len = 0;
-		} else
-			t = value_text(&vals[i], buf, sizeof(buf), &len);
-		winevent_add(ev, k->names[i], k->nlens[i], t, len);
-	}
+	for (i = 0; i < n; i++)
+		add_value(ev, k->names[i], k->nlens[i], &vals[i]);
 	ev->tail = WINEVENT_TAIL_DONE;
+	return 0;
+}
+
+int
+evtlog_values_utf16(struct evtlog_value *vals, size_t n, uint16_t *w, size_t wcap,
+    size_t *used)
+{
+	const unsigned char *p;
+	size_t i, k, at = 0, need = 0;
+	uint32_t cp;
+	int len;
+
+	/* At most a unit a byte, and a NUL each. */
+	for (i = 0; i < n; i++)
+		if (vals[i].type == EVTLOG_V_STRING)
+			need += vals[i].n + 1;
+	*used = 0;
+	if (need > wcap)
+		return VIGIL_ERR_TOOBIG;
+	for (i = 0; i < n; i++) {
+		if (vals[i].type != EVTLOG_V_STRING)
+			continue;
+		p = (const unsigned char *)vals[i].s;
+		vals[i].w = w + at;
+		for (k = 0; k < vals[i].n; k += (size_t)len) {
+			if ((len = utf8_decode(p + k, vals[i].n - k, &cp)) <= 0) {
+				len = len < 0 ? -len : 1;
+				cp = 0xfffd;
+			}
+			if (cp >= 0x10000) {
+				w[at++] = (uint16_t)(0xd800 + ((cp - 0x10000) >> 10));
+				w[at++] = (uint16_t)(0xdc00 + ((cp - 0x10000) & 0x3ff));
+			} else
+				w[at++] = (uint16_t)cp;
+		}
+		w[at++] = 0;
+		vals[i].type = EVTLOG_V_UTF16;
+	}
+	*used = at;
 	return 0;
 }
 

@@ -91,6 +91,8 @@ size_t evtlog_query(const uint16_t *ids, size_t n, long long backlog_ms, char *b
 enum evtlog_vtype {
 	EVTLOG_V_NULL,     /* the path found nothing */
 	EVTLOG_V_STRING,   /* s[0..n) */
+	EVTLOG_V_UTF16,    /* w: as Windows gives a string, NUL-terminated, made UTF-8 in its
+	                    * place in the event (winevent_add_fill), capped and counted */
 	EVTLOG_V_UINT,     /* u: UInt8..UInt64 */
 	EVTLOG_V_INT,      /* i: Int8..Int64 */
 	EVTLOG_V_FILETIME, /* u: 100 ns since 1601 (UTC) */
@@ -103,6 +105,7 @@ struct evtlog_value {
 	int64_t i;
 	const char *s;
 	size_t n;
+	const uint16_t *w;
 };
 
 /* The value paths of the render context: these <System> values first, in this order. */
@@ -175,6 +178,7 @@ struct evtlog_kind {
 struct evtlog_kinds {
 	size_t n;
 	uint64_t full;                 /* kinds not learned: the table was full */
+	uint64_t learned;              /* kinds learned or loaded, ever: whether to keep them again */
 	struct evtlog_kind k[EVTLOG_MAX_KINDS];
 };
 
@@ -199,6 +203,27 @@ const struct evtlog_kind *evtlog_kind_find(const struct evtlog_kinds *ks, const 
 int evtlog_kind_learn(struct evtlog_kinds *ks, const struct winevent *whole);
 
 /*
+ * The kinds kept across restarts (the spool's state, spool_state_get()), so
+ * that an agent reads a kind's XML once, not once a day: a text,
+ * "vigil-eventlog-kinds 1" then a line a kind, "PROVIDER<tab>ID<tab>NAME
+ * <tab>NAME...". evtlog_kinds_save() writes those of ks that fit in
+ * buf[cap] (a kind whole or not at all; one whose provider or a name holds
+ * a control character is left to be learned again) and returns the length,
+ * 0 when not even the first line fits. evtlog_kinds_load() puts the kinds
+ * of text[0..len) into ks as learning does, each line checked as if it came
+ * from outside (the spool is a file on disk): a bad line is skipped and
+ * counted in *bad. Returns 0, or VIGIL_ERR_INVAL when it is not such a text.
+ * A kept kind that Windows no longer writes so (an update changed the
+ * template) gives another number of values: evtlog_values_whole() refuses
+ * them, the XML is read and the kind learned again.
+ */
+#define EVTLOG_KINDS_TEXT_MAX (EVTLOG_MAX_KINDS * (WINEVENT_MAX_SYS + 8 + \
+	WINEVENT_MAX_FIELDS * (WINEVENT_MAX_NAME + 1)) + 32)
+
+size_t evtlog_kinds_save(const struct evtlog_kinds *ks, char *buf, size_t cap);
+int evtlog_kinds_load(struct evtlog_kinds *ks, const char *text, size_t len, size_t *bad);
+
+/*
  * Event ev (made by evtlog_values_event) read whole from the values of its
  * <EventData> vals[0..n) (EvtRenderContextUser's, in order) and the names
  * of its kind k: every field in the XML's order, as winevent_parse() would
@@ -217,6 +242,14 @@ int evtlog_values_whole(struct winevent *ev, const struct evtlog_kind *k,
  */
 size_t evtlog_values_record_user(const struct winevent *whole, struct evtlog_value *vals,
     size_t max);
+
+/*
+ * For the tests and the bench: the string values of vals[0..n) as Windows
+ * gives them (EVTLOG_V_UTF16), their texts into w[wcap], *used units of
+ * it. Returns 0, or VIGIL_ERR_TOOBIG when they do not fit (vals unchanged).
+ */
+int evtlog_values_utf16(struct evtlog_value *vals, size_t n, uint16_t *w, size_t wcap,
+    size_t *used);
 
 /*
  * For the tests and the bench (Wine's EvtRender is a stub): the values

@@ -84,8 +84,14 @@ static const char spool_schema_v3[] =
 static const char spool_schema_v4[] =
     "INSERT OR IGNORE INTO meta(key, value) VALUES ('anchored', 1);";
 
+/* What a sensor learned and keeps across restarts (spool_state_get()). */
+static const char spool_schema_v5[] =
+    "CREATE TABLE IF NOT EXISTS state ("
+    " name TEXT PRIMARY KEY,"
+    " value TEXT NOT NULL);";
+
 static const char *const spool_schema[] = { spool_schema_v1, spool_schema_v2, spool_schema_v3,
-	                                    spool_schema_v4 };
+	                                    spool_schema_v4, spool_schema_v5 };
 #define SPOOL_SCHEMA_VERSION ((int)(sizeof(spool_schema) / sizeof(spool_schema[0])))
 
 /* The counters that a rollback must put back. */
@@ -118,6 +124,8 @@ enum {
 	ST_CURSOR_SET,
 	ST_BOOKMARK_GET,
 	ST_BOOKMARK_SET,
+	ST_STATE_GET,
+	ST_STATE_SET,
 	ST_COUNT_EVENTS,
 	ST_ANCHORED_GET,
 	ST_ANCHORED_SET,
@@ -156,6 +164,9 @@ static const char *const spool_sql[ST_NSTMT] = {
 	[ST_BOOKMARK_SET] = "INSERT INTO bookmarks(channel, record_id, bookmark) VALUES (?, ?, ?)"
 	    " ON CONFLICT(channel) DO UPDATE SET record_id = excluded.record_id,"
 	    " bookmark = excluded.bookmark",
+	[ST_STATE_GET] = "SELECT value FROM state WHERE name = ?",
+	[ST_STATE_SET] = "INSERT INTO state(name, value) VALUES (?, ?)"
+	    " ON CONFLICT(name) DO UPDATE SET value = excluded.value",
 	[ST_COUNT_EVENTS] = "SELECT count(*), coalesce(sum(length(ev)), 0), coalesce(max(seq), 0)"
 	    " FROM events",
 	[ST_ANCHORED_GET] = "SELECT value FROM meta WHERE key = 'anchored'",
@@ -971,4 +982,44 @@ spool_bookmark_set(struct spool *s, const char *channel, uint64_t record_id,
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)record_id);
 	sqlite3_bind_text(st, 3, bookmark, (int)len, SQLITE_STATIC);
 	return spool_step_done(s, ST_BOOKMARK_SET);
+}
+
+int
+spool_state_get(struct spool *s, const char *name, char *text, size_t cap)
+{
+	sqlite3_stmt *st = s->st[ST_STATE_GET];
+	const unsigned char *v;
+	int r, len;
+
+	if (cap == 0)
+		return VIGIL_ERR_INVAL;
+	text[0] = '\0';
+	if ((r = spool_lookup(s, ST_STATE_GET, name)) != 0)
+		return r;
+	v = sqlite3_column_text(st, 0);
+	len = sqlite3_column_bytes(st, 0);
+	if (v == NULL || len < 0)
+		len = 0;
+	if ((size_t)len >= cap || (size_t)len > SPOOL_STATE_MAX)
+		r = VIGIL_ERR_TOOBIG;
+	else {
+		if (len > 0)
+			memcpy(text, v, (size_t)len);
+		text[len] = '\0';
+	}
+	spool_lookup_end(s, ST_STATE_GET);
+	return r;
+}
+
+int
+spool_state_set(struct spool *s, const char *name, const char *text)
+{
+	sqlite3_stmt *st = s->st[ST_STATE_SET];
+	size_t len = strnlen(text, SPOOL_STATE_MAX + 1);
+
+	if (len > SPOOL_STATE_MAX)
+		return VIGIL_ERR_TOOBIG;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, text, (int)len, SQLITE_STATIC);
+	return spool_step_done(s, ST_STATE_SET);
 }

@@ -97,4 +97,16 @@ int spool_bookmark_get(struct spool *s, const char *channel, uint64_t *record_id
 int spool_bookmark_set(struct spool *s, const char *channel, uint64_t record_id,
     const char *bookmark);
 
+/*
+ * What a sensor learned and keeps across restarts, by name (the Event Log's
+ * kinds, "eventlog.kinds"): a text of at most SPOOL_STATE_MAX bytes, set
+ * inside a transaction or on its own. get copies it NUL-terminated into
+ * text[cap]: VIGIL_ERR_NOTFOUND when there is none, VIGIL_ERR_TOOBIG when it
+ * does not fit; set: VIGIL_ERR_TOOBIG for a longer text. The text is the
+ * spool's, a file on disk: its reader checks it.
+ */
+#define SPOOL_STATE_MAX (256 * 1024)
+int spool_state_get(struct spool *s, const char *name, char *text, size_t cap);
+int spool_state_set(struct spool *s, const char *name, const char *text);
+
 #endif

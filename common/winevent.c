@@ -144,38 +144,60 @@ copy_valid(char *dst, size_t cap, const char *src, size_t n, int *cut)
 	return n;
 }
 
+/*
+ * Room for a named value after its name in the struct: the field, its
+ * value's place *d and room *cap (at most WINEVENT_MAX_VALUE + 1, for the
+ * NUL); NULL (counted as left out) when there is none. field_end() keeps it.
+ */
+static struct winevent_field *
+field_begin(struct winevent *ev, const char *name, size_t nlen, char **d, size_t *cap)
+{
+	struct winevent_field *f;
+	size_t room = sizeof(ev->text) - ev->textlen;
+
+	if (ev->nfields == WINEVENT_MAX_FIELDS || nlen == 0 || nlen > WINEVENT_MAX_NAME ||
+	    room < nlen + 2) {
+		ev->fields_dropped++;
+		return NULL;
+	}
+	f = &ev->fields[ev->nfields];
+	*d = ev->text + ev->textlen;
+	memcpy(*d, name, nlen);
+	(*d)[nlen] = '\0';
+	f->name = *d;
+	f->nlen = nlen;
+	*d += nlen + 1;
+	*cap = room - nlen - 1;
+	if (*cap > WINEVENT_MAX_VALUE + 1)
+		*cap = WINEVENT_MAX_VALUE + 1;
+	f->value = *d;
+	return f;
+}
+
+static void
+field_end(struct winevent *ev, struct winevent_field *f, size_t vlen, int cut)
+{
+	f->vlen = vlen;
+	if (cut)
+		ev->values_cut++;
+	ev->textlen += f->nlen + 1 + vlen + 1;
+	ev->nfields++;
+}
+
 /* A named value into the struct (valid: as copy_valid() takes it), or counted as left out. */
 static void
 add_field(struct winevent *ev, const char *name, size_t nlen, const char *val, size_t vlen,
     int over, int valid)
 {
 	struct winevent_field *f;
-	size_t room, cap;
+	size_t cap, n;
 	char *d;
 	int cut = over;
 
-	room = sizeof(ev->text) - ev->textlen;
-	if (ev->nfields == WINEVENT_MAX_FIELDS || nlen == 0 || nlen > WINEVENT_MAX_NAME ||
-	    room < nlen + 2) {
-		ev->fields_dropped++;
+	if ((f = field_begin(ev, name, nlen, &d, &cap)) == NULL)
 		return;
-	}
-	f = &ev->fields[ev->nfields];
-	d = ev->text + ev->textlen;
-	memcpy(d, name, nlen);
-	d[nlen] = '\0';
-	f->name = d;
-	f->nlen = nlen;
-	d += nlen + 1;
-	cap = room - nlen - 1;
-	if (cap > WINEVENT_MAX_VALUE + 1)
-		cap = WINEVENT_MAX_VALUE + 1;
-	f->value = d;
-	f->vlen = valid ? copy_valid(d, cap, val, vlen, &cut) : clean(ev, d, cap, val, vlen, &cut);
-	if (cut)
-		ev->values_cut++;
-	ev->textlen += nlen + 1 + f->vlen + 1;
-	ev->nfields++;
+	n = valid ? copy_valid(d, cap, val, vlen, &cut) : clean(ev, d, cap, val, vlen, &cut);
+	field_end(ev, f, n, cut);
 }
 
 /* A name from a tag or an attribute: without a namespace prefix, decoded, valid UTF-8. */
@@ -613,6 +635,21 @@ void
 winevent_add(struct winevent *ev, const char *name, size_t nlen, const char *v, size_t n)
 {
 	add_field(ev, name, nlen, v, n, 0, 1);
+}
+
+void
+winevent_add_fill(struct winevent *ev, const char *name, size_t nlen, winevent_fill_fn fill,
+    const void *arg)
+{
+	struct winevent_field *f;
+	size_t cap, n;
+	char *d;
+	int cut = 0;
+
+	if ((f = field_begin(ev, name, nlen, &d, &cap)) == NULL)
+		return;
+	n = fill(d, cap, arg, &cut);
+	field_end(ev, f, n, cut);
 }
 
 int

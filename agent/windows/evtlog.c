@@ -30,7 +30,10 @@
  * raw text, the evidence, is all of it), every <EventData> value is
  * rendered (a render context of EvtRenderContextUser) and named by the
  * names of the event's kind (provider and event id), learned from the
- * first event of that kind whose XML was read (evtlog_kinds). The XML is
+ * first event of that kind whose XML was read (evtlog_kinds) and kept in
+ * the spool across restarts (its state "eventlog.kinds", written in the
+ * transaction of the batch that learned them), so that a kind's XML is read
+ * once, not once a day on a PC switched off at night. The XML is
  * rendered and read (eventlog.xml_rendered) only for a kind not learned
  * yet, <UserData>, values that cannot say the event (their number is not
  * the kind's, a type not written here), or where the values cannot be
@@ -87,7 +90,7 @@
 #define EVTLOG_PER_TURN 512          /* events per channel before the loop runs others */
 #define EVTLOG_RETRY_SEC 300         /* a channel that failed is tried again */
 #define EVTLOG_RENDER_MAX (2 * WINEVENT_MAX_XML + 2) /* bytes of UTF-16 one event may take */
-#define EVTLOG_VTEXT (64 * 1024)     /* bytes of one event's values as UTF-8 */
+#define EVTLOG_VTEXT (64 * 1024)     /* bytes of one event's texts made here (SIDs, GUIDs) */
 #define NO_SOCKET ((evutil_socket_t)-1)
 
 struct channel {
@@ -132,11 +135,13 @@ struct evtlog {
 	void *vbuf;                  /* EVT_VARIANTs, grown up to EVTLOG_RENDER_MAX */
 	DWORD vcap;
 	struct evtlog_value vals[EVTLOG_V_NAMED + EVTLOG_MAX_NAMED];
-	char *vtext;                 /* their texts as UTF-8, EVTLOG_VTEXT bytes */
+	char *vtext;                 /* texts made of them (made_text), EVTLOG_VTEXT bytes */
 	size_t vat;                  /* vtext used by the event being taken */
 	/* Every <EventData> value, for the evidence of an event that fires. */
 	EVT_HANDLE uctx;             /* EvtRenderContextUser; NULL: the XML is read */
 	struct evtlog_kinds *kinds;  /* their names, learned from the XML */
+	uint64_t kinds_kept;         /* kinds->learned when last kept in the spool */
+	uint64_t kinds_keeping;      /* ... as the open transaction keeps them */
 	struct evtlog_masks masks;   /* the named values each event id's rules read */
 	void *ubuf;
 	DWORD ucap;
@@ -148,7 +153,7 @@ struct evtlog {
 	/* Counters, for the heartbeat. */
 	uint64_t events, render_failed, too_big, unreadable, xml_cut;
 	uint64_t fields_dropped, values_cut, invalid_utf8, bookmark_failed, spool_failed;
-	uint64_t channel_errors, values_failed, xml_rendered;
+	uint64_t channel_errors, values_failed, xml_rendered, kinds_keep_failed;
 };
 
 int
@@ -301,16 +306,18 @@ made_text(struct evtlog *el, const char *t, size_t n, struct evtlog_value *out, 
 	*at += n + 1;
 }
 
-/* An EVT_VARIANT as an evtlog_value, its text UTF-8 in el->vtext from *at. */
+/*
+ * An EVT_VARIANT as an evtlog_value: a string as Windows gives it (made
+ * UTF-8 when the event takes it), a text made here in el->vtext from *at.
+ */
 static void
 variant(struct evtlog *el, const EVT_VARIANT *v, struct evtlog_value *out, size_t *at)
 {
-	size_t room = EVTLOG_VTEXT - *at, cap;
 	char t[48];
 	wchar_t *ws;
 	char *u;
 	const GUID *g;
-	int cut, n;
+	int n;
 
 	memset(out, 0, sizeof(*out));
 	if (v->Type & EVT_VARIANT_TYPE_ARRAY) {
@@ -321,17 +328,13 @@ variant(struct evtlog *el, const EVT_VARIANT *v, struct evtlog_value *out, size_
 	case EvtVarTypeNull:
 		return;
 	case EvtVarTypeString:
-		cap = room < WINEVENT_MAX_VALUE + 8 ? room : WINEVENT_MAX_VALUE + 8;
-		if (v->StringVal == NULL || cap < 8) {
+		/* Made UTF-8 once, in its place in the event, cut as the XML's would be. */
+		if (v->StringVal == NULL) {
 			out->type = EVTLOG_V_OTHER;     /* not at hand: from the XML */
 			return;
 		}
-		out->s = el->vtext + *at;
-		out->n = evtlog_utf16_to_utf8((const uint16_t *)v->StringVal, (size_t)-1,
-		    el->vtext + *at, cap, &cut);
-		/* Cut here: the XML, which winevent_parse() cuts as it must, says the value. */
-		out->type = cut ? EVTLOG_V_OTHER : EVTLOG_V_STRING;
-		*at += out->n + 1;
+		out->type = EVTLOG_V_UTF16;
+		out->w = (const uint16_t *)v->StringVal;
 		return;
 	case EvtVarTypeByte:
 	case EvtVarTypeUInt16:
@@ -566,6 +569,51 @@ keep_bookmark(struct evtlog *el, struct channel *c)
 	}
 }
 
+#define KINDS_STATE "eventlog.kinds"
+
+/* The kinds an earlier run kept in the spool (evtlog_kinds_load checks them). */
+static void
+kinds_restore(struct evtlog *el)
+{
+	char *text;
+	size_t bad = 0;
+	int rc;
+
+	if (el->kinds == NULL || (text = malloc(EVTLOG_KINDS_TEXT_MAX + 1)) == NULL)
+		return;
+	rc = spool_state_get(el->spool, KINDS_STATE, text, EVTLOG_KINDS_TEXT_MAX + 1);
+	if (rc == 0 && (rc = evtlog_kinds_load(el->kinds, text, strlen(text), &bad)) == 0) {
+		if (bad > 0)
+			log_warnx(i18n_ntext("%zu kind of event kept in the spool is unreadable: it "
+			    "is learned again.", "%zu kinds of event kept in the spool are "
+			    "unreadable: they are learned again.", (unsigned long)bad), bad);
+		log_debug("%zu kinds of event kept from an earlier run.", el->kinds->n);
+	} else if (rc != VIGIL_ERR_NOTFOUND)
+		log_warnx(_("The kinds of event kept in the spool cannot be read (%s): they are "
+		    "learned again."), vigil_strerror(rc));
+	el->kinds_kept = el->kinds_keeping = el->kinds->learned;
+	free(text);
+}
+
+/* Kinds learned since they were last kept: into the spool, in the batch's transaction. */
+static void
+kinds_keep(struct evtlog *el)
+{
+	char *text;
+	size_t n;
+
+	if (el->kinds == NULL || el->kinds->learned == el->kinds_kept)
+		return;
+	if ((text = malloc(EVTLOG_KINDS_TEXT_MAX)) != NULL &&
+	    (n = evtlog_kinds_save(el->kinds, text, EVTLOG_KINDS_TEXT_MAX)) > 0 &&
+	    spool_state_set(el->spool, KINDS_STATE, text) == 0)
+		el->kinds_keeping = el->kinds->learned;
+	else if (++el->kinds_keep_failed <= 10)
+		log_warnx("%s", _("The kinds of event learned cannot be kept in the spool: a "
+		    "restart learns them again."));
+	free(text);
+}
+
 static void unsubscribe(struct channel *c);
 
 /*
@@ -619,7 +667,9 @@ drain(struct evtlog *el, struct channel *c)
 		taken += got;
 		if (!failed) {
 			keep_bookmark(el, c);
+			kinds_keep(el);
 			if ((rc = spool_commit(el->spool)) == 0) {
+				el->kinds_kept = el->kinds_keeping;
 				if (appended > 0 && el->appended != NULL)
 					el->appended(el->arg);
 				continue;
@@ -918,8 +968,10 @@ evtlog_start(const struct sensor_env *env, char *err, size_t errlen)
 	}
 	if (n > 0 && subscribe_is_stub(el->ch[0].wname))
 		stubs = n;
-	if (stubs == 0 && n > 0)
+	if (stubs == 0 && n > 0) {
 		values_context(el);
+		kinds_restore(el);
+	}
 	for (i = 0; i < n && stubs == 0; i++)
 		if (subscribe(el, &el->ch[i]) == 0)
 			running++;
@@ -979,6 +1031,7 @@ evtlog_report(const void *state, struct sensor_report *r)
 	sensor_report_counter(r, "eventlog.values_failed", el->values_failed);
 	sensor_report_counter(r, "eventlog.xml_rendered", el->xml_rendered);
 	sensor_report_counter(r, "eventlog.kinds_full", el->kinds != NULL ? el->kinds->full : 0);
+	sensor_report_counter(r, "eventlog.kinds_keep_failed", el->kinds_keep_failed);
 }
 
 const struct sensor_driver sensor_eventlog = {

@@ -126,6 +126,17 @@ void winevent_set_text(struct winevent *ev, char *dst, size_t cap, const char *v
 void winevent_add(struct winevent *ev, const char *name, size_t nlen, const char *v, size_t n);
 
 /*
+ * winevent_add() with the value written straight into the struct by fill:
+ * into dst[cap] (cap counts the NUL fill must write), its length returned
+ * and *cut set when it did not all fit, cut at a character boundary; the
+ * text valid UTF-8 holding no NUL, as winevent_add() takes it. What Windows
+ * gives as UTF-16 is made UTF-8 once, in its place (evtlog_util.h).
+ */
+typedef size_t (*winevent_fill_fn)(char *dst, size_t cap, const void *arg, int *cut);
+void winevent_add_fill(struct winevent *ev, const char *name, size_t nlen, winevent_fill_fn fill,
+    const void *arg);
+
+/*
  * winevent_get(), reading the rest of the event first when a named value is
  * asked for that is not at hand and the rest is pending: NULL also when
  * that rest is unreadable.

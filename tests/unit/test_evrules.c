@@ -312,6 +312,7 @@ day_result(struct matcher *m, enum how how, const char *xml, size_t len, char *o
     size_t cap)
 {
 	static struct winevent dev, rec;
+	static uint16_t wvals[WINEVENT_MAX_TEXT + 4 * WINEVENT_MAX_SYS], wuser[WINEVENT_MAX_TEXT + WINEVENT_MAX_FIELDS];
 	struct evtlog_value vals[EVTLOG_V_NAMED + EVTLOG_MAX_NAMED];
 	struct match_event evs[MATCH_MAX_EVENTS];
 	const char *names[EVTLOG_MAX_NAMED];
@@ -329,11 +330,16 @@ day_result(struct matcher *m, enum how how, const char *xml, size_t len, char *o
 		assert_true(nnames < EVTLOG_MAX_NAMED);
 		assert_int_equal(winevent_parse(&rec, xml, len, NULL, err, sizeof(err)), 0);
 		evtlog_values_record(&rec, xml, len, names, nnames, vals);
+		/* Strings as Windows gives them: UTF-16, made UTF-8 in the event. */
+		assert_int_equal(evtlog_values_utf16(vals, EVTLOG_V_NAMED + nnames, wvals,
+		    sizeof(wvals) / sizeof(wvals[0]), &n), 0);
 		assert_int_equal(evtlog_values_event(&dev, names, nnames, vals,
 		    matcher_value_mask(m, rec.event_id, names, nnames)), 0);
 		dev.whole = how == KINDS ? read_kind : read_whole;
 		dev.whole_arg = &x;
 		nuser = evtlog_values_record_user(&rec, user, WINEVENT_MAX_FIELDS);
+		assert_int_equal(evtlog_values_utf16(user, nuser, wuser,
+		    sizeof(wuser) / sizeof(wuser[0]), &n), 0);
 	}
 	n = matcher_match_event(m, "eventlog", &dev, dev.time_us, evs, MATCH_MAX_EVENTS);
 	for (i = 0; i < n; i++) {

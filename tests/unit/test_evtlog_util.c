@@ -96,6 +96,42 @@ test_utf16(void **state)
 	/* A 0 unit ends the text; wlen stops it too. */
 	assert_int_equal(evtlog_utf16_to_utf8(w, 2, out, sizeof(out), &cut), 4);
 	assert_int_equal(cut, 0);
+
+	/*
+	 * Runs of ASCII broken at every place by a 0, a U+0080 or a 'Đ', ended
+	 * by wlen, and cut by every cap: a character whole or not at all.
+	 */
+	for (size_t len = 1; len <= 13; len++)
+		for (size_t at = 0; at < len; at++)
+			for (int kind = 0; kind < 3; kind++)
+				for (size_t cap = 1; cap <= 17; cap++) {
+					uint16_t in[16];
+					char want[32], got[32];
+					size_t k, o = 0, n;
+					int c2;
+
+					for (k = 0; k < len; k++)
+						in[k] = (uint16_t)('a' + k);
+					in[at] = kind == 0 ? 0 : kind == 1 ? 0x80 : 0x0110;
+					for (k = 0; k < len && in[k] != 0; k++) {
+						const char *e = in[k] == 0x80 ? "\xc2\x80" :
+						    in[k] == 0x0110 ? "Đ" : NULL;
+						size_t el = e != NULL ? 2 : 1;
+
+						if (o + el >= cap)
+							break;
+						if (e != NULL)
+							memcpy(want + o, e, 2);
+						else
+							want[o] = (char)in[k];
+						o += el;
+					}
+					want[o] = '\0';
+					n = evtlog_utf16_to_utf8(in, len, got, cap, &c2);
+					assert_int_equal(n, o);
+					assert_string_equal(got, want);
+					assert_int_equal(c2, k < len && in[k] != 0);
+				}
 }
 
 static void
@@ -397,11 +433,193 @@ test_values_whole(void **state)
 	assert_non_null(evtlog_kind_find(&ks, "", 7));
 }
 
+/*
+ * Strings as Windows gives them (UTF-16), made UTF-8 in their place in the
+ * event: as the XML says them, a value past WINEVENT_MAX_VALUE cut at a
+ * character and counted as winevent_parse() cuts it.
+ */
+static void
+test_values_utf16(void **state)
+{
+	static struct winevent whole, ev;
+	static struct evtlog_kinds ks;
+	static char xml[2 * WINEVENT_MAX_VALUE + 512], a[8192], b[8192];
+	static uint16_t w[2 * WINEVENT_MAX_VALUE + 64], wu[2 * WINEVENT_MAX_VALUE + 64];
+	struct evtlog_value v[EVTLOG_V_NAMED + 1], u[3];
+	const char *names[] = { "CommandLine" };
+	size_t n, used, at;
+
+	/* "Ồ" is 3 bytes: the cap falls inside one. */
+	at = (size_t)snprintf(xml, sizeof(xml), "<Event><System><Provider Name='Microsoft-"
+	    "Windows-Security-Auditing'/><EventID>4688</EventID><Channel>Security</Channel>"
+	    "<Computer>MÁY-01</Computer></System><EventData><Data Name='SubjectUserName'>Bình"
+	    "</Data><Data Name='CommandLine'>x");
+	for (n = 0; n < WINEVENT_MAX_VALUE / 3 + 2; n++)
+		at += (size_t)snprintf(xml + at, sizeof(xml) - at, "Ồ");
+	at += (size_t)snprintf(xml + at, sizeof(xml) - at, "</Data><Data Name='Empty'></Data>"
+	    "</EventData></Event>");
+	assert_int_equal(winevent_parse(&whole, xml, at, NULL, a, sizeof(a)), 0);
+	assert_int_equal(whole.values_cut, 1);
+	assert_int_equal(evtlog_kind_learn(&ks, &whole), 0);
+
+	evtlog_values_record(&whole, xml, at, names, 1, v);
+	assert_int_equal(evtlog_values_utf16(v, EVTLOG_V_NAMED + 1, w, 8, &used),
+	    VIGIL_ERR_TOOBIG);
+	assert_int_equal(v[EVTLOG_V_PROVIDER].type, EVTLOG_V_STRING);
+	assert_int_equal(evtlog_values_utf16(v, EVTLOG_V_NAMED + 1, w, sizeof(w) / 2, &used), 0);
+	assert_int_equal(v[EVTLOG_V_COMPUTER].type, EVTLOG_V_UTF16);
+	assert_int_equal(v[EVTLOG_V_NAMED].type, EVTLOG_V_UTF16);
+	assert_int_equal(evtlog_values_event(&ev, names, 1, v, 1), 0);
+	assert_string_equal(ev.computer, "MÁY-01");
+	assert_string_equal(winevent_get(&ev, "CommandLine", &n), winevent_get(&whole,
+	    "CommandLine", &used));
+	assert_int_equal(n, used);
+	assert_int_equal(ev.values_cut, 0); /* the recorded value was cut already */
+
+	assert_int_equal(evtlog_values_record_user(&whole, u, 3), 3);
+	assert_int_equal(evtlog_values_utf16(u, 3, wu, sizeof(wu) / 2, &used), 0);
+	assert_int_equal(u[2].type, EVTLOG_V_NULL);
+	assert_int_equal(evtlog_values_whole(&ev, evtlog_kind_find(&ks, whole.provider, 4688), u,
+	    3), 0);
+	winevent_format(&whole, a, sizeof(a));
+	winevent_format(&ev, b, sizeof(b));
+	assert_string_equal(b, a);
+
+	/* Given whole as Windows would, past the cap: cut in its place, at a character, counted. */
+	{
+		static uint16_t big[WINEVENT_MAX_VALUE + 8];
+		struct evtlog_value one = { .type = EVTLOG_V_UTF16, .w = big };
+		static struct evtlog_kind k1 = { .nnames = 1, .names = { "CommandLine" },
+		    .nlens = { 11 } };
+
+		for (n = 0; n < WINEVENT_MAX_VALUE + 7; n++)
+			big[n] = 0x1ED2;                /* Ồ */
+		big[n] = 0;
+		assert_int_equal(evtlog_values_event(&ev, names, 1, v, 0), 0);
+		assert_int_equal(evtlog_values_whole(&ev, &k1, &one, 1), 0);
+		assert_int_equal(ev.values_cut, 1);
+		assert_string_equal(winevent_get(&ev, "CommandLine", &n), winevent_get(&whole,
+		    "CommandLine", &used) + 1);
+		assert_int_equal(n, WINEVENT_MAX_VALUE / 3 * 3);
+	}
+}
+
+/*
+ * The kinds kept across restarts: what was learned comes back whole, in
+ * order; the kept text is checked line by line as outside input.
+ */
+static void
+test_kinds_kept(void **state)
+{
+	static struct winevent whole, ev;
+	static struct evtlog_kinds ks, back;
+	static char text[EVTLOG_KINDS_TEXT_MAX];
+	const struct evtlog_kind *k;
+	size_t n, bad;
+	char a[1024], b[1024];
+
+	assert_int_equal(parse_text(&whole, "<Event><System><Provider Name='Microsoft-Windows-"
+	    "Security-Auditing'/><EventID>4625</EventID><Channel>Security</Channel></System>"
+	    "<EventData><Data Name='TargetUserName'>Nguyễn Văn An</Data><Data Name='Status'>"
+	    "0xc000006d</Data><Data Name='IpAddress'>10.0.0.9</Data></EventData></Event>"), 0);
+	assert_int_equal(evtlog_kind_learn(&ks, &whole), 0);
+	assert_int_equal(parse_text(&ev, "<Event><System><Provider Name='Microsoft-Windows-"
+	    "Eventlog'/><EventID>1102</EventID></System><UserData><LogFileCleared>"
+	    "<SubjectUserName>Bình</SubjectUserName><Tên>x</Tên></LogFileCleared></UserData>"
+	    "</Event>"), 0);
+	assert_int_equal(evtlog_kind_learn(&ks, &ev), 0);
+	/* A name holding a tab (Data Name='A&#9;B') is not kept; the others are. */
+	assert_int_equal(parse_text(&ev, "<Event><System><EventID>7</EventID></System><EventData>"
+	    "<Data Name='A&#9;B'>1</Data></EventData></Event>"), 0);
+	assert_int_equal(evtlog_kind_learn(&ks, &ev), 0);
+	assert_int_equal(ks.n, 3);
+	assert_int_equal(ks.learned, 3);
+
+	n = evtlog_kinds_save(&ks, text, sizeof(text));
+	assert_true(n > 0 && n == strlen(text));
+	assert_non_null(strstr(text, "Microsoft-Windows-Security-Auditing\t4625\tTargetUserName\t"
+	    "Status\tIpAddress\n"));
+	assert_non_null(strstr(text, "Microsoft-Windows-Eventlog\t1102\tSubjectUserName\tTên\n"));
+	assert_null(strstr(text, "\t7\t"));
+	assert_int_equal(evtlog_kinds_load(&back, text, n, &bad), 0);
+	assert_int_equal(bad, 0);
+	assert_int_equal(back.n, 2);
+	assert_non_null(k = evtlog_kind_find(&back, "Microsoft-Windows-Security-Auditing", 4625));
+	assert_int_equal(k->nnames, 3);
+	assert_string_equal(k->names[2], "IpAddress");
+	assert_int_equal(k->nlens[2], 9);
+
+	/* An event said from its values by a kept kind: as its XML says it. */
+	{
+		const char *names[] = { "IpAddress" };
+		struct evtlog_value v[EVTLOG_V_NAMED + 1], u[3];
+		static struct winevent made;
+
+		memset(v, 0, sizeof(v));
+		v[EVTLOG_V_PROVIDER] = (struct evtlog_value){ .type = EVTLOG_V_STRING,
+		    .s = whole.provider, .n = strlen(whole.provider) };
+		v[EVTLOG_V_EVENTID] = (struct evtlog_value){ .type = EVTLOG_V_UINT, .u = 4625 };
+		v[EVTLOG_V_CHANNEL] = (struct evtlog_value){ .type = EVTLOG_V_STRING,
+		    .s = "Security", .n = 8 };
+		assert_int_equal(evtlog_values_event(&made, names, 1, v, 0), 0);
+		assert_int_equal(evtlog_values_record_user(&whole, u, 3), 3);
+		assert_int_equal(evtlog_values_whole(&made, k, u, 3), 0);
+		winevent_format(&whole, a, sizeof(a));
+		winevent_format(&made, b, sizeof(b));
+		assert_string_equal(b, a);
+	}
+
+	/* Too small a buffer: whole kinds only, and nothing when not even the first line fits. */
+	n = evtlog_kinds_save(&ks, text, 60);
+	assert_true(n > 0 && n < 60 && text[n - 1] == '\n');
+	memset(&back, 0, sizeof(back));
+	assert_int_equal(evtlog_kinds_load(&back, text, n, &bad), 0);
+	assert_int_equal(back.n, 0);
+	assert_int_equal(evtlog_kinds_save(&ks, text, 10), 0);
+
+	/* A damaged or hostile text: not such a text, or its bad lines skipped and counted. */
+	memset(&back, 0, sizeof(back));
+	assert_int_equal(evtlog_kinds_load(&back, "kinds\n", 6, &bad), VIGIL_ERR_INVAL);
+	static const char hostile[] = "vigil-eventlog-kinds 1\n"
+	    "P\t4625\tA\tB\n"                 /* good */
+	    "no tab at all\n"
+	    "P\t65536\tA\n"                   /* id past 65535 */
+	    "P\t-1\tA\n"
+	    "P\t12x\tA\n"
+	    "P\t\tA\n"                        /* no id */
+	    "P\t1\t\tA\n"                     /* an empty name */
+	    "P\t2\tA\x01\n"                   /* a control character */
+	    "P\t3\t\xff\xfe\n"                /* not UTF-8 */
+	    "P\t4\n"                          /* good: a kind with no values */
+	    "\n";
+	assert_int_equal(evtlog_kinds_load(&back, hostile, sizeof(hostile) - 1, &bad), 0);
+	assert_int_equal(bad, 9);
+	assert_int_equal(back.n, 2);
+	assert_int_equal(evtlog_kind_find(&back, "P", 4625)->nnames, 2);
+	assert_int_equal(evtlog_kind_find(&back, "P", 4)->nnames, 0);
+	/* A name past WINEVENT_MAX_NAME, more names than WINEVENT_MAX_FIELDS. */
+	{
+		static char big[EVTLOG_KINDS_TEXT_MAX];
+		size_t at = (size_t)snprintf(big, sizeof(big), "vigil-eventlog-kinds 1\nP\t5\t");
+
+		memset(big + at, 'N', WINEVENT_MAX_NAME + 1);
+		at += WINEVENT_MAX_NAME + 1;
+		at += (size_t)snprintf(big + at, sizeof(big) - at, "\nP\t6");
+		for (int i = 0; i <= WINEVENT_MAX_FIELDS; i++)
+			at += (size_t)snprintf(big + at, sizeof(big) - at, "\tN%d", i);
+		assert_int_equal(evtlog_kinds_load(&back, big, at, &bad), 0);
+		assert_int_equal(bad, 2);
+		assert_int_equal(back.n, 2);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_channels),
+		cmocka_unit_test(test_kinds_kept),
+		cmocka_unit_test(test_values_utf16),
 		cmocka_unit_test(test_utf16),
 		cmocka_unit_test(test_bookmark),
 		cmocka_unit_test(test_query),

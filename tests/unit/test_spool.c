@@ -533,6 +533,49 @@ test_cursors(void **state)
 	spool_free(s);
 }
 
+/* A sensor's kept state (the Event Log's kinds): by name, across a reopen, capped. */
+static void
+test_state(void **state)
+{
+	struct fixture *f = *state;
+	struct spool *s = open_spool(f, 0);
+	static char got[SPOOL_STATE_MAX + 1], big[SPOOL_STATE_MAX + 2];
+	char small[8];
+
+	assert_int_equal(spool_state_get(s, "eventlog.kinds", got, sizeof(got)),
+	    VIGIL_ERR_NOTFOUND);
+	assert_string_equal(got, "");
+	assert_int_equal(spool_state_set(s, "eventlog.kinds", "vigil-eventlog-kinds 1\nP\t1\n"),
+	    0);
+	spool_free(s);
+	s = open_spool(f, 0);
+	assert_int_equal(spool_state_get(s, "eventlog.kinds", got, sizeof(got)), 0);
+	assert_string_equal(got, "vigil-eventlog-kinds 1\nP\t1\n");
+	assert_int_equal(spool_state_get(s, "other", got, sizeof(got)), VIGIL_ERR_NOTFOUND);
+	assert_int_equal(spool_state_get(s, "eventlog.kinds", small, sizeof(small)),
+	    VIGIL_ERR_TOOBIG);
+
+	/* Inside a transaction: gone with its rollback. */
+	assert_int_equal(spool_begin(s), 0);
+	assert_int_equal(spool_state_set(s, "eventlog.kinds", "new"), 0);
+	assert_int_equal(spool_rollback(s), 0);
+	assert_int_equal(spool_state_get(s, "eventlog.kinds", got, sizeof(got)), 0);
+	assert_string_equal(got, "vigil-eventlog-kinds 1\nP\t1\n");
+
+	/* SPOOL_STATE_MAX bytes fit; one more does not, and the kept text stays. */
+	memset(big, 'k', SPOOL_STATE_MAX);
+	big[SPOOL_STATE_MAX] = '\0';
+	assert_int_equal(spool_state_set(s, "eventlog.kinds", big), 0);
+	assert_int_equal(spool_state_get(s, "eventlog.kinds", got, sizeof(got)), 0);
+	assert_int_equal(strlen(got), SPOOL_STATE_MAX);
+	big[SPOOL_STATE_MAX] = 'k';
+	big[SPOOL_STATE_MAX + 1] = '\0';
+	assert_int_equal(spool_state_set(s, "eventlog.kinds", big), VIGIL_ERR_TOOBIG);
+	assert_int_equal(spool_state_get(s, "eventlog.kinds", got, sizeof(got)), 0);
+	assert_int_equal(strlen(got), SPOOL_STATE_MAX);
+	spool_free(s);
+}
+
 /* The events of a journal pass and its cursor commit or roll back together. */
 static void
 test_cursor_transaction(void **state)
@@ -607,6 +650,8 @@ test_schema_upgrade(void **state)
 	s = open_spool(f, 0);
 	assert_int_equal(spool_cursor_get(s, "system", cur, sizeof(cur)), 0);
 	assert_string_equal(cur, "c1");
+	/* It gained the newer tables, the sensors' kept state too. */
+	assert_int_equal(spool_state_set(s, "eventlog.kinds", "k"), 0);
 	/* A spool from before the anchoring step has talked to its collector: kept as is. */
 	assert_int_equal(spool_anchor(s, 100, &moved), 0);
 	assert_int_equal(moved, 0);
@@ -782,6 +827,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_open_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cursors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cursor_transaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_upgrade, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_anchor, setup, teardown),
