@@ -899,44 +899,66 @@ spool_pos_set(struct spool *s, const char *source, const struct tail_pos *pos)
 	return spool_step_done(s, ST_POS_SET);
 }
 
-int
-spool_cursor_get(struct spool *s, const char *source, char *cursor, size_t cap)
+/*
+ * Text column col of the row st is on into out[cap], NUL-terminated: 0, or
+ * VIGIL_ERR_TOOBIG when it is longer than max or does not fit (out empty).
+ */
+static int
+column_text(sqlite3_stmt *st, int col, char *out, size_t cap, size_t max)
 {
-	sqlite3_stmt *st = s->st[ST_CURSOR_GET];
-	const unsigned char *text;
-	int r, len;
+	const unsigned char *text = sqlite3_column_text(st, col);
+	int len = sqlite3_column_bytes(st, col);
+
+	if (text == NULL || len < 0)
+		len = 0;
+	if ((size_t)len >= cap || (size_t)len > max)
+		return VIGIL_ERR_TOOBIG;
+	if (len > 0)
+		memcpy(out, text, (size_t)len);
+	out[len] = '\0';
+	return 0;
+}
+
+/* Key and text into statement which (VIGIL_ERR_TOOBIG: text longer than max). */
+static int
+set_text(struct spool *s, int which, const char *key, const char *text, size_t max)
+{
+	sqlite3_stmt *st = s->st[which];
+	size_t len = strnlen(text, max + 1);
+
+	if (len > max)
+		return VIGIL_ERR_TOOBIG;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, text, (int)len, SQLITE_STATIC);
+	return spool_step_done(s, which);
+}
+
+/* The text statement which keeps for key into out[cap]: 0, VIGIL_ERR_NOTFOUND, as column_text(). */
+static int
+get_text(struct spool *s, int which, const char *key, char *out, size_t cap, size_t max)
+{
+	int r;
 
 	if (cap == 0)
 		return VIGIL_ERR_INVAL;
-	cursor[0] = '\0';
-	if ((r = spool_lookup(s, ST_CURSOR_GET, source)) != 0)
+	out[0] = '\0';
+	if ((r = spool_lookup(s, which, key)) != 0)
 		return r;
-	text = sqlite3_column_text(st, 0);
-	len = sqlite3_column_bytes(st, 0);
-	if (text == NULL || len < 0)
-		len = 0;
-	if ((size_t)len >= cap || (size_t)len > SPOOL_CURSOR_MAX)
-		r = VIGIL_ERR_TOOBIG;
-	else {
-		if (len > 0)
-			memcpy(cursor, text, (size_t)len);
-		cursor[len] = '\0';
-	}
-	spool_lookup_end(s, ST_CURSOR_GET);
+	r = column_text(s->st[which], 0, out, cap, max);
+	spool_lookup_end(s, which);
 	return r;
+}
+
+int
+spool_cursor_get(struct spool *s, const char *source, char *cursor, size_t cap)
+{
+	return get_text(s, ST_CURSOR_GET, source, cursor, cap, SPOOL_CURSOR_MAX);
 }
 
 int
 spool_cursor_set(struct spool *s, const char *source, const char *cursor)
 {
-	sqlite3_stmt *st = s->st[ST_CURSOR_SET];
-	size_t len = strnlen(cursor, SPOOL_CURSOR_MAX + 1);
-
-	if (len > SPOOL_CURSOR_MAX)
-		return VIGIL_ERR_TOOBIG;
-	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, cursor, (int)len, SQLITE_STATIC);
-	return spool_step_done(s, ST_CURSOR_SET);
+	return set_text(s, ST_CURSOR_SET, source, cursor, SPOOL_CURSOR_MAX);
 }
 
 int
@@ -944,8 +966,7 @@ spool_bookmark_get(struct spool *s, const char *channel, uint64_t *record_id, ch
     size_t cap)
 {
 	sqlite3_stmt *st = s->st[ST_BOOKMARK_GET];
-	const unsigned char *text;
-	int r, len;
+	int r;
 
 	if (cap == 0)
 		return VIGIL_ERR_INVAL;
@@ -954,17 +975,7 @@ spool_bookmark_get(struct spool *s, const char *channel, uint64_t *record_id, ch
 	if ((r = spool_lookup(s, ST_BOOKMARK_GET, channel)) != 0)
 		return r;
 	*record_id = (uint64_t)sqlite3_column_int64(st, 0);
-	text = sqlite3_column_text(st, 1);
-	len = sqlite3_column_bytes(st, 1);
-	if (text == NULL || len < 0)
-		len = 0;
-	if ((size_t)len >= cap || (size_t)len > SPOOL_BOOKMARK_MAX)
-		r = VIGIL_ERR_TOOBIG;
-	else {
-		if (len > 0)
-			memcpy(bookmark, text, (size_t)len);
-		bookmark[len] = '\0';
-	}
+	r = column_text(st, 1, bookmark, cap, SPOOL_BOOKMARK_MAX);
 	spool_lookup_end(s, ST_BOOKMARK_GET);
 	return r;
 }
@@ -987,39 +998,11 @@ spool_bookmark_set(struct spool *s, const char *channel, uint64_t record_id,
 int
 spool_state_get(struct spool *s, const char *name, char *text, size_t cap)
 {
-	sqlite3_stmt *st = s->st[ST_STATE_GET];
-	const unsigned char *v;
-	int r, len;
-
-	if (cap == 0)
-		return VIGIL_ERR_INVAL;
-	text[0] = '\0';
-	if ((r = spool_lookup(s, ST_STATE_GET, name)) != 0)
-		return r;
-	v = sqlite3_column_text(st, 0);
-	len = sqlite3_column_bytes(st, 0);
-	if (v == NULL || len < 0)
-		len = 0;
-	if ((size_t)len >= cap || (size_t)len > SPOOL_STATE_MAX)
-		r = VIGIL_ERR_TOOBIG;
-	else {
-		if (len > 0)
-			memcpy(text, v, (size_t)len);
-		text[len] = '\0';
-	}
-	spool_lookup_end(s, ST_STATE_GET);
-	return r;
+	return get_text(s, ST_STATE_GET, name, text, cap, SPOOL_STATE_MAX);
 }
 
 int
 spool_state_set(struct spool *s, const char *name, const char *text)
 {
-	sqlite3_stmt *st = s->st[ST_STATE_SET];
-	size_t len = strnlen(text, SPOOL_STATE_MAX + 1);
-
-	if (len > SPOOL_STATE_MAX)
-		return VIGIL_ERR_TOOBIG;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, text, (int)len, SQLITE_STATIC);
-	return spool_step_done(s, ST_STATE_SET);
+	return set_text(s, ST_STATE_SET, name, text, SPOOL_STATE_MAX);
 }

@@ -489,12 +489,39 @@ test_open_error(void **state)
 	assert_true(strlen(err) > 0);
 }
 
+/*
+ * A text the spool keeps by key (cursor, sensor state) and its cap: max
+ * bytes fit; one more does not, and the kept text stays; nor a short buffer.
+ */
+static void
+text_caps(struct spool *s, int (*set)(struct spool *, const char *, const char *),
+    int (*get)(struct spool *, const char *, char *, size_t), const char *key, size_t max)
+{
+	char *big = malloc(max + 2), *got = malloc(max + 1), small[8];
+
+	assert_non_null(big);
+	assert_non_null(got);
+	memset(big, 'c', max);
+	big[max] = '\0';
+	assert_int_equal(set(s, key, big), 0);
+	assert_int_equal(get(s, key, got, max + 1), 0);
+	assert_int_equal(strlen(got), max);
+	assert_int_equal(get(s, key, small, sizeof(small)), VIGIL_ERR_TOOBIG);
+	big[max] = 'c';
+	big[max + 1] = '\0';
+	assert_int_equal(set(s, key, big), VIGIL_ERR_TOOBIG);
+	assert_int_equal(get(s, key, got, max + 1), 0);
+	assert_int_equal(strlen(got), max);
+	free(big);
+	free(got);
+}
+
 static void
 test_cursors(void **state)
 {
 	struct fixture *f = *state;
 	struct spool *s = open_spool(f, 0);
-	char cur[SPOOL_CURSOR_MAX + 1], big[SPOOL_CURSOR_MAX + 2], small[8];
+	char cur[SPOOL_CURSOR_MAX + 1];
 	struct tail_pos pos;
 	const char *c1 = "s=8604c6abedd943dc9d9628172d853319;i=157;"
 	    "b=70b7532f07c841de84c02b929683a337;m=6ae51731;t=6611dff6e5f10;x=8e6d8e12a6695867";
@@ -518,18 +545,7 @@ test_cursors(void **state)
 	/* Cursors and tail offsets are separate, even under one name. */
 	assert_int_equal(spool_pos_get(s, "system", &pos), VIGIL_ERR_NOTFOUND);
 
-	/* SPOOL_CURSOR_MAX bytes fit; one more does not; nor a short buffer. */
-	memset(big, 'c', SPOOL_CURSOR_MAX);
-	big[SPOOL_CURSOR_MAX] = '\0';
-	assert_int_equal(spool_cursor_set(s, "system", big), 0);
-	assert_int_equal(spool_cursor_get(s, "system", cur, sizeof(cur)), 0);
-	assert_int_equal(strlen(cur), SPOOL_CURSOR_MAX);
-	assert_int_equal(spool_cursor_get(s, "system", small, sizeof(small)), VIGIL_ERR_TOOBIG);
-	big[SPOOL_CURSOR_MAX] = 'c';
-	big[SPOOL_CURSOR_MAX + 1] = '\0';
-	assert_int_equal(spool_cursor_set(s, "system", big), VIGIL_ERR_TOOBIG);
-	assert_int_equal(spool_cursor_get(s, "system", cur, sizeof(cur)), 0);
-	assert_int_equal(strlen(cur), SPOOL_CURSOR_MAX);
+	text_caps(s, spool_cursor_set, spool_cursor_get, "system", SPOOL_CURSOR_MAX);
 	spool_free(s);
 }
 
@@ -539,7 +555,7 @@ test_state(void **state)
 {
 	struct fixture *f = *state;
 	struct spool *s = open_spool(f, 0);
-	static char got[SPOOL_STATE_MAX + 1], big[SPOOL_STATE_MAX + 2];
+	static char got[SPOOL_STATE_MAX + 1];
 	char small[8];
 
 	assert_int_equal(spool_state_get(s, "eventlog.kinds", got, sizeof(got)),
@@ -562,17 +578,7 @@ test_state(void **state)
 	assert_int_equal(spool_state_get(s, "eventlog.kinds", got, sizeof(got)), 0);
 	assert_string_equal(got, "vigil-eventlog-kinds 1\nP\t1\n");
 
-	/* SPOOL_STATE_MAX bytes fit; one more does not, and the kept text stays. */
-	memset(big, 'k', SPOOL_STATE_MAX);
-	big[SPOOL_STATE_MAX] = '\0';
-	assert_int_equal(spool_state_set(s, "eventlog.kinds", big), 0);
-	assert_int_equal(spool_state_get(s, "eventlog.kinds", got, sizeof(got)), 0);
-	assert_int_equal(strlen(got), SPOOL_STATE_MAX);
-	big[SPOOL_STATE_MAX] = 'k';
-	big[SPOOL_STATE_MAX + 1] = '\0';
-	assert_int_equal(spool_state_set(s, "eventlog.kinds", big), VIGIL_ERR_TOOBIG);
-	assert_int_equal(spool_state_get(s, "eventlog.kinds", got, sizeof(got)), 0);
-	assert_int_equal(strlen(got), SPOOL_STATE_MAX);
+	text_caps(s, spool_state_set, spool_state_get, "eventlog.kinds", SPOOL_STATE_MAX);
 	spool_free(s);
 }
 
