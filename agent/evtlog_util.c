@@ -87,6 +87,7 @@ evtlog_utf16_to_utf8(const uint16_t *w, size_t wlen, char *out, size_t cap, int 
 		if (cp < 0x80) {
 			/* A run of ASCII, most of what Windows writes: a byte each. */
 			size_t lim = wlen - i < cap - 1 - o ? wlen - i : cap - 1 - o, a = 0;
+
 			for (; a < lim && w[i + a] - 1u < 0x7fu; a++)
 				out[o + a] = (char)w[i + a];
 			o += a;

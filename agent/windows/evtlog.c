@@ -35,7 +35,8 @@
  * transaction of the batch that learned them), so that a kind's XML is read
  * once, not once a day on a PC switched off at night. The XML is
  * rendered and read (eventlog.xml_rendered) only for a kind not learned
- * yet, <UserData>, values that cannot say the event (their number is not
+ * yet, <UserData> whose values are not the leaves of its one element,
+ * values that cannot say the event (their number is not
  * the kind's, a type not written here), or where the values cannot be
  * rendered at all (the context refused, EvtRender failed: counted in
  * eventlog.values_failed); that XML is read <System> first
