@@ -415,6 +415,7 @@ evtlog_values_event(struct winevent *ev, const char *const *names, size_t nnames
 		} else if ((t = value_text(&vals[i], buf, sizeof(buf), &n)) != NULL)
 			winevent_set_text(ev, sys[i], caps[i], t, n);
 	}
+	ev->sys_cut = ev->values_cut;
 	for (i = 0; i < nnames && i < 64; i++)
 		if ((mask >> i & 1) && vals[EVTLOG_V_NAMED + i].type != EVTLOG_V_NULL)
 			add_value(ev, names[i], strlen(names[i]), &vals[EVTLOG_V_NAMED + i]);
@@ -510,6 +511,15 @@ kind_put(struct evtlog_kinds *ks, const char *provider, size_t plen, uint32_t ev
 	p[plen] = '\0';
 	i = kind_at(ks, p, event_id);
 	k = i < ks->n ? &ks->k[i] : NULL;
+	if (k != NULL && k->unusable)
+		return VIGIL_ERR_INVAL;
+	if (k != NULL && k->nnames == n) {
+		for (i = 0; i < n && k->nlens[i] == nlens[i] && memcmp(k->names[i], names[i],
+		    nlens[i]) == 0; i++)
+			;
+		if (i == n)
+			return 0;       /* as learned: nothing new to keep */
+	}
 	if (k == NULL) {
 		if (ks->n == EVTLOG_MAX_KINDS) {
 			ks->full++;
@@ -548,6 +558,39 @@ evtlog_kind_learn(struct evtlog_kinds *ks, const struct winevent *whole)
 	    whole->nfields);
 }
 
+int
+evtlog_kind_verify(struct evtlog_kinds *ks, const struct winevent *whole,
+    const struct evtlog_value *vals, size_t n)
+{
+	struct evtlog_kind *k;
+	char buf[48], text[WINEVENT_MAX_VALUE + 1];
+	const char *t;
+	size_t i = kind_at(ks, whole->provider, whole->event_id), len;
+	int cut;
+
+	if (i == ks->n)
+		return VIGIL_ERR_NOTFOUND;
+	k = &ks->k[i];
+	if (n != k->nnames || n != whole->nfields)
+		goto unusable;
+	for (i = 0; i < n; i++) {
+		if (vals[i].type == EVTLOG_V_UTF16) {
+			len = evtlog_utf16_to_utf8(vals[i].w, (size_t)-1, text, sizeof(text), &cut);
+			t = text;
+		} else if (vals[i].type == EVTLOG_V_NULL) {
+			t = "";
+			len = 0;
+		} else if ((t = value_text(&vals[i], buf, sizeof(buf), &len)) == NULL)
+			goto unusable;
+		if (len != whole->fields[i].vlen || memcmp(t, whole->fields[i].value, len) != 0)
+			goto unusable;
+	}
+	return 0;
+unusable:
+	k->unusable = 1;
+	return VIGIL_ERR_INVAL;
+}
+
 #define KINDS_HEADER "vigil-eventlog-kinds 1\n"
 
 /* Whether s[0..n) can stand in the kept text: valid UTF-8, no control character. */
@@ -572,7 +615,7 @@ evtlog_kinds_save(const struct evtlog_kinds *ks, char *buf, size_t cap)
 	sbuf_str(&b, KINDS_HEADER);
 	for (i = 0; i < ks->n; i++) {
 		k = &ks->k[i];
-		if (!keepable(k->provider, strlen(k->provider)))
+		if (k->unusable || !keepable(k->provider, strlen(k->provider)))
 			continue;
 		for (j = 0; j < k->nnames && keepable(k->names[j], k->nlens[j]); j++)
 			;
@@ -625,11 +668,14 @@ kind_line(struct evtlog_kinds *ks, const char *line, size_t n)
 			return -1;
 		names[nn] = f;
 		nlens[nn] = (size_t)((tab != NULL ? tab : end) - f);
-		if (nlens[nn] == 0 || nlens[nn] > WINEVENT_MAX_NAME || !keepable(f, nlens[nn]))
+		/* As winevent.c names them: a space is '_' there. */
+		if (nlens[nn] == 0 || nlens[nn] > WINEVENT_MAX_NAME || !keepable(f, nlens[nn]) ||
+		    memchr(f, ' ', nlens[nn]) != NULL)
 			return -1;
 		nn++;
 	}
-	return kind_put(ks, line, plen, (uint32_t)id, names, nlens, nn) == 0 ? 0 : -1;
+	/* A full table is counted there (ks->full), not as a bad line. */
+	return kind_put(ks, line, plen, (uint32_t)id, names, nlens, nn) == VIGIL_ERR_INVAL ? -1 : 0;
 }
 
 int
@@ -656,7 +702,7 @@ evtlog_values_whole(struct winevent *ev, const struct evtlog_kind *k,
 {
 	size_t i;
 
-	if (n != k->nnames)
+	if (n != k->nnames || k->unusable)
 		return VIGIL_ERR_MISSING;
 	/* Those add_value() makes. */
 	for (i = 0; i < n; i++)
@@ -664,9 +710,11 @@ evtlog_values_whole(struct winevent *ev, const struct evtlog_kind *k,
 		    vals[i].type != EVTLOG_V_UTF16 && vals[i].type != EVTLOG_V_UINT &&
 		    vals[i].type != EVTLOG_V_INT)
 			return VIGIL_ERR_MISSING;
-	/* The values at hand were those of some names: all of them now, in order. */
+	/* The values at hand were those of some names: all of them now, in order, counted once. */
 	ev->nfields = 0;
 	ev->textlen = 0;
+	ev->values_cut = ev->sys_cut;
+	ev->fields_dropped = 0;
 	for (i = 0; i < n; i++)
 		add_value(ev, k->names[i], k->nlens[i], &vals[i]);
 	ev->tail = WINEVENT_TAIL_DONE;

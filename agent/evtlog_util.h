@@ -173,6 +173,7 @@ struct evtlog_kind {
 	const char *names[WINEVENT_MAX_FIELDS]; /* into text, in the XML's order */
 	size_t nlens[WINEVENT_MAX_FIELDS];
 	char text[WINEVENT_MAX_FIELDS * (WINEVENT_MAX_NAME + 1)];
+	int unusable;                  /* Windows' values did not say it (evtlog_kind_verify) */
 };
 
 struct evtlog_kinds {
@@ -201,6 +202,19 @@ const struct evtlog_kind *evtlog_kind_find(const struct evtlog_kinds *ks, const 
  * table is full.
  */
 int evtlog_kind_learn(struct evtlog_kinds *ks, const struct winevent *whole);
+
+/*
+ * Whether Windows' values for an event read whole say it as its XML does:
+ * vals[0..n) (EvtRenderContextUser's for whole), taken in order under the
+ * names of its kind, give whole's fields, name for name and text for text.
+ * The sensor checks so whenever it learns from an XML read. A kind that
+ * fails (a template whose values do not come in its XML's order, a value
+ * of a type not written here) is marked unusable: its events are read as
+ * XML, and it is neither learned again nor kept. Returns 0,
+ * VIGIL_ERR_INVAL (marked unusable) or VIGIL_ERR_NOTFOUND (not learned).
+ */
+int evtlog_kind_verify(struct evtlog_kinds *ks, const struct winevent *whole,
+    const struct evtlog_value *vals, size_t n);
 
 /*
  * The kinds kept across restarts (the spool's state, spool_state_get()), so

@@ -442,8 +442,12 @@ on_element(struct parser *ps)
 			}
 			return;
 		}
+		/* Deeper than a leaf, or a leaf with attributes (Windows renders those as values). */
 		if (t->depth > 3)
 			ps->ev->userdata_nested = 1;
+		for (i = 0; i < t->nattrs; i++)
+			if (t->attrs[i].nlen < 5 || memcmp(t->attrs[i].name, "xmlns", 5) != 0)
+				ps->ev->userdata_nested = 1;
 		take_name(ps, t->name, t->nlen, 0);
 		begin(ps, T_FIELD);
 		if (t->type == XML_EMPTY)

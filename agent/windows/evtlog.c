@@ -35,7 +35,9 @@
  * transaction of the batch that learned them), so that a kind's XML is read
  * once, not once a day on a PC switched off at night. The XML is
  * rendered and read (eventlog.xml_rendered) only for a kind not learned
- * yet, <UserData> whose values are not the leaves of its one element,
+ * yet or whose values did not say its XML (evtlog_kind_verify, checked
+ * whenever a kind is learned), <UserData> whose values are not the leaves
+ * of its one element,
  * values that cannot say the event (their number is not
  * the kind's, a type not written here), or where the values cannot be
  * rendered at all (the context refused, EvtRender failed: counted in
@@ -401,7 +403,8 @@ variant(struct evtlog *el, const EVT_VARIANT *v, struct evtlog_value *out, size_
  * The whole event, when a value is not at hand or a rule fires: every
  * <EventData> value rendered (EvtRenderContextUser) and named as its kind's
  * (evtlog_values_whole), when the kind is known; else its XML, read, and
- * the kind's names learned from it.
+ * the kind's names learned from it, kept only when the values rendered
+ * say the event as its XML does (evtlog_kind_verify).
  */
 static int
 whole_event(struct winevent *ev, void *arg, char *err, size_t errlen)
@@ -411,15 +414,17 @@ whole_event(struct winevent *ev, void *arg, char *err, size_t errlen)
 	const EVT_VARIANT *v;
 	DWORD props = 0, i;
 	size_t len, at = el->vat;
-	int rc, cut;
+	int rc, cut, have = 0;
 
-	if (el->uctx != NULL && (k = evtlog_kind_find(el->kinds, ev->provider,
-	    ev->event_id)) != NULL && render_into(el->uctx, el->taking, EvtRenderEventValues,
-	    &el->ubuf, &el->ucap, &props) == 0 && props <= WINEVENT_MAX_FIELDS) {
+	k = el->kinds != NULL ? evtlog_kind_find(el->kinds, ev->provider, ev->event_id) : NULL;
+	if (el->uctx != NULL && (k == NULL || !k->unusable) && render_into(el->uctx, el->taking,
+	    EvtRenderEventValues, &el->ubuf, &el->ucap, &props) == 0 &&
+	    props <= WINEVENT_MAX_FIELDS) {
 		v = el->ubuf;
 		for (i = 0; i < props; i++)
 			variant(el, &v[i], &el->uvals[i], &at);
-		if (evtlog_values_whole(ev, k, el->uvals, props) == 0)
+		have = 1;
+		if (k != NULL && evtlog_values_whole(ev, k, el->uvals, props) == 0)
 			return 0;
 	}
 	el->xml_rendered++;
@@ -430,8 +435,10 @@ whole_event(struct winevent *ev, void *arg, char *err, size_t errlen)
 	    el->xml, WINEVENT_MAX_XML + 1, &cut);
 	if (cut)
 		el->xml_cut++;
-	if ((rc = winevent_parse(ev, el->xml, len, NULL, err, errlen)) == 0 && el->kinds != NULL)
-		evtlog_kind_learn(el->kinds, ev);
+	/* A kind is learned only with its values at hand, to check that they say it (el->ubuf). */
+	if ((rc = winevent_parse(ev, el->xml, len, NULL, err, errlen)) == 0 && have &&
+	    evtlog_kind_learn(el->kinds, ev) == 0)
+		evtlog_kind_verify(el->kinds, ev, el->uvals, props);
 	return rc;
 }
 
@@ -603,6 +610,8 @@ kinds_keep(struct evtlog *el)
 	char *text;
 	size_t n;
 
+	/* What an earlier transaction that rolled back would have kept is not kept. */
+	el->kinds_keeping = el->kinds_kept;
 	if (el->kinds == NULL || el->kinds->learned == el->kinds_kept)
 		return;
 	if ((text = malloc(EVTLOG_KINDS_TEXT_MAX)) != NULL &&

@@ -53,9 +53,12 @@ struct winevent {
 	int tail;                         /* WINEVENT_TAIL_* */
 	int capped;                       /* the input was cut at WINEVENT_MAX_XML */
 	int userdata;                     /* a field came from <UserData> */
-	int userdata_nested;              /* ... from an attribute, or from below a leaf's level
-	                                   * (<UserData><Root><Leaf>): not as Windows renders
-	                                   * its values (evtlog_kind_learn) */
+	int userdata_nested;              /* ... an attribute there, or an element below a
+	                                   * leaf's level (<UserData><Root><Leaf>): not as
+	                                   * Windows renders its values (evtlog_kind_learn) */
+	unsigned sys_cut;                 /* of values_cut, those of the <System> texts (an
+	                                   * event made of values: evtlog_values_whole keeps
+	                                   * them when it makes the named values again) */
 	const char *xml, *root;           /* the input, and <Event>'s name in it */
 	size_t xmllen, start, tail_at, rootlen;
 	/*

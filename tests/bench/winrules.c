@@ -186,8 +186,12 @@ read_whole(struct winevent *e, void *arg, char *err, size_t errlen)
 			return 0;
 	}
 	j->xml_reads += j->runs == 0;
-	if ((rc = winevent_parse(e, r->xml->p, r->xml->len, NULL, err, errlen)) == 0)
-		evtlog_kind_learn(&j->kinds, e);
+	/* Learned, and checked against the values (evtlog_kind_verify), as the sensor does. */
+	if ((rc = winevent_parse(e, r->xml->p, r->xml->len, NULL, err, errlen)) == 0 &&
+	    evtlog_kind_learn(&j->kinds, e) == 0) {
+		as_variants(r->user, r->nuser, ALL, user);
+		evtlog_kind_verify(&j->kinds, e, user, r->nuser);
+	}
 	return rc;
 }
 

@@ -498,10 +498,88 @@ test_values_utf16(void **state)
 		assert_int_equal(evtlog_values_event(&ev, names, 1, v, 0), 0);
 		assert_int_equal(evtlog_values_whole(&ev, &k1, &one, 1), 0);
 		assert_int_equal(ev.values_cut, 1);
+		/* Read for a rule first (cut, counted), then made whole: counted once. */
+		v[EVTLOG_V_NAMED] = one;
+		assert_int_equal(evtlog_values_event(&ev, names, 1, v, 1), 0);
+		assert_int_equal(ev.values_cut, 1);
+		assert_int_equal(evtlog_values_whole(&ev, &k1, &one, 1), 0);
+		assert_int_equal(ev.values_cut, 1);
+		/* A <System> text past its cap (a 300-character computer name): counted, and kept. */
+		v[EVTLOG_V_COMPUTER] = one;
+		assert_int_equal(evtlog_values_event(&ev, names, 1, v, 1), 0);
+		assert_int_equal(strlen(ev.computer), (WINEVENT_MAX_SYS - 1) / 3 * 3);
+		assert_int_equal(ev.values_cut, 2);
+		assert_int_equal(evtlog_values_whole(&ev, &k1, &one, 1), 0);
+		assert_int_equal(ev.values_cut, 2);
 		assert_string_equal(winevent_get(&ev, "CommandLine", &n), winevent_get(&whole,
 		    "CommandLine", &used) + 1);
 		assert_int_equal(n, WINEVENT_MAX_VALUE / 3 * 3);
 	}
+}
+
+/*
+ * A kind is kept only when Windows' values say the event as its XML does:
+ * values in another order than the XML's make it unusable (read as XML,
+ * not learned again, not kept); a <UserData> leaf with an attribute is not
+ * learned at all.
+ */
+static void
+test_kind_verify(void **state)
+{
+	static struct winevent whole;
+	static struct evtlog_kinds ks;
+	static uint16_t w[1024];
+	static char text[4096];
+	struct evtlog_value u[3], swapped[3];
+	const struct evtlog_kind *k;
+	size_t used;
+
+	assert_int_equal(parse_text(&whole, "<Event><System><Provider Name='Microsoft-Windows-"
+	    "Eventlog'/><EventID>1102</EventID></System><UserData><LogFileCleared>"
+	    "<SubjectUserName>Bình</SubjectUserName><SubjectDomainName>UBND</SubjectDomainName>"
+	    "<SubjectLogonId>0x55cd1d</SubjectLogonId></LogFileCleared></UserData></Event>"), 0);
+	assert_int_equal(evtlog_kind_verify(&ks, &whole, u, 0), VIGIL_ERR_NOTFOUND);
+	assert_int_equal(evtlog_kind_learn(&ks, &whole), 0);
+	assert_int_equal(evtlog_values_record_user(&whole, u, 3), 3);
+	assert_int_equal(evtlog_values_utf16(u, 3, w, 1024, &used), 0);
+	u[2] = (struct evtlog_value){ .type = EVTLOG_V_UINT, .u = 0x55cd1d };  /* not as written */
+	assert_int_equal(evtlog_kind_verify(&ks, &whole, u, 3), VIGIL_ERR_INVAL);
+	assert_int_equal(evtlog_values_record_user(&whole, u, 3), 3);
+	assert_int_equal(evtlog_values_utf16(u, 3, w, 1024, &used), 0);
+	ks.k[0].unusable = 0;
+	assert_int_equal(evtlog_kind_verify(&ks, &whole, u, 3), 0);
+	assert_int_equal(evtlog_kind_verify(&ks, &whole, u, 2), VIGIL_ERR_INVAL);
+	ks.k[0].unusable = 0;
+
+	/* In another order: unusable. */
+	swapped[0] = u[1];
+	swapped[1] = u[0];
+	swapped[2] = u[2];
+	assert_int_equal(evtlog_kind_verify(&ks, &whole, swapped, 3), VIGIL_ERR_INVAL);
+	assert_non_null(k = evtlog_kind_find(&ks, "Microsoft-Windows-Eventlog", 1102));
+	assert_true(k->unusable);
+	{
+		static struct winevent ev;
+		struct evtlog_value v[EVTLOG_V_NAMED];
+
+		memset(v, 0, sizeof(v));
+		v[EVTLOG_V_EVENTID] = (struct evtlog_value){ .type = EVTLOG_V_UINT, .u = 1102 };
+		assert_int_equal(evtlog_values_event(&ev, NULL, 0, v, 0), 0);
+		assert_int_equal(evtlog_values_whole(&ev, k, u, 3), VIGIL_ERR_MISSING);
+	}
+	assert_int_equal(evtlog_kind_learn(&ks, &whole), VIGIL_ERR_INVAL);
+	assert_true(k->unusable);
+	assert_int_equal(evtlog_kinds_save(&ks, text, sizeof(text)), strlen("vigil-eventlog-kinds 1\n"));
+
+	/* A leaf with an attribute: Windows renders the attribute as a value too. */
+	assert_int_equal(parse_text(&whole, "<Event><System><EventID>9</EventID></System>"
+	    "<UserData><Root><Leaf kind='x'>1</Leaf></Root></UserData></Event>"), 0);
+	assert_true(whole.userdata_nested);
+	assert_int_equal(evtlog_kind_learn(&ks, &whole), VIGIL_ERR_INVAL);
+	assert_int_equal(parse_text(&whole, "<Event><System><EventID>9</EventID></System>"
+	    "<UserData><Root xmlns='urn:x'><Leaf xmlns:a='urn:y'>1</Leaf></Root></UserData>"
+	    "</Event>"), 0);
+	assert_false(whole.userdata_nested);
 }
 
 /*
@@ -569,13 +647,22 @@ test_kinds_kept(void **state)
 		assert_string_equal(b, a);
 	}
 
-	/* Too small a buffer: whole kinds only, and nothing when not even the first line fits. */
-	n = evtlog_kinds_save(&ks, text, 60);
-	assert_true(n > 0 && n < 60 && text[n - 1] == '\n');
+	/*
+	 * Too small a buffer: whole kinds only (room for the first and half the
+	 * second: the first), and nothing when not even the first line fits.
+	 */
+	n = strchr(strchr(text, '\n') + 1, '\n') + 1 - text;
+	assert_int_equal(evtlog_kinds_save(&ks, text, n + 20), n);
+	assert_int_equal(text[n - 1], '\n');
 	memset(&back, 0, sizeof(back));
 	assert_int_equal(evtlog_kinds_load(&back, text, n, &bad), 0);
-	assert_int_equal(back.n, 0);
+	assert_int_equal(back.n, 1);
+	assert_non_null(evtlog_kind_find(&back, "Microsoft-Windows-Security-Auditing", 4625));
 	assert_int_equal(evtlog_kinds_save(&ks, text, 10), 0);
+
+	/* Learned again as it was: nothing new to keep. */
+	assert_int_equal(evtlog_kind_learn(&ks, &whole), 0);
+	assert_int_equal(ks.learned, 3);
 
 	/* A damaged or hostile text: not such a text, or its bad lines skipped and counted. */
 	memset(&back, 0, sizeof(back));
@@ -591,9 +678,10 @@ test_kinds_kept(void **state)
 	    "P\t2\tA\x01\n"                   /* a control character */
 	    "P\t3\t\xff\xfe\n"                /* not UTF-8 */
 	    "P\t4\n"                          /* good: a kind with no values */
+	    "P\t8\tThreat Name\n"             /* winevent.c writes Threat_Name */
 	    "\n";
 	assert_int_equal(evtlog_kinds_load(&back, hostile, sizeof(hostile) - 1, &bad), 0);
-	assert_int_equal(bad, 9);
+	assert_int_equal(bad, 10);
 	assert_int_equal(back.n, 2);
 	assert_int_equal(evtlog_kind_find(&back, "P", 4625)->nnames, 2);
 	assert_int_equal(evtlog_kind_find(&back, "P", 4)->nnames, 0);
@@ -610,6 +698,15 @@ test_kinds_kept(void **state)
 		assert_int_equal(evtlog_kinds_load(&back, big, at, &bad), 0);
 		assert_int_equal(bad, 2);
 		assert_int_equal(back.n, 2);
+
+		/* Past the table's cap: counted in full, not as unreadable. */
+		at = (size_t)snprintf(big, sizeof(big), "vigil-eventlog-kinds 1\n");
+		for (int i = 0; i < EVTLOG_MAX_KINDS + 3; i++)
+			at += (size_t)snprintf(big + at, sizeof(big) - at, "Q\t%d\tA\n", i);
+		assert_int_equal(evtlog_kinds_load(&back, big, at, &bad), 0);
+		assert_int_equal(bad, 0);
+		assert_int_equal(back.n, EVTLOG_MAX_KINDS);
+		assert_int_equal(back.full, 5);
 	}
 }
 
@@ -620,6 +717,7 @@ main(void)
 		cmocka_unit_test(test_channels),
 		cmocka_unit_test(test_kinds_kept),
 		cmocka_unit_test(test_values_utf16),
+		cmocka_unit_test(test_kind_verify),
 		cmocka_unit_test(test_utf16),
 		cmocka_unit_test(test_bookmark),
 		cmocka_unit_test(test_query),
