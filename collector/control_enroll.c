@@ -290,15 +290,19 @@ cmd_inventory_set(struct jw *w, const struct ctl_arg *args, size_t nargs, char *
 	return 0;
 }
 
-/* inventory-pc unit=U name=N [mac=M] [first=1]: one PC of a list (an imported CSV). */
+/*
+ * inventory-pc unit=U name=N [mac=M] [first=1] [check=1]: one PC of a list
+ * (an imported CSV); with check, only checked (vigilctl checks a whole file
+ * so before it imports any of it).
+ */
 int
 cmd_inventory_pc(struct jw *w, const struct ctl_arg *args, size_t nargs, char *err,
     size_t errlen)
 {
-	static const char *const known[] = { "unit", "name", "mac", "first", NULL };
+	static const char *const known[] = { "unit", "name", "mac", "first", "check", NULL };
 	struct collector *c = w->ctl->c;
 	const char *unit, *name, *mac;
-	long long first = 0;
+	long long first = 0, check = 0;
 	int64_t unit_id, now = clock_now_us();
 	char detail[512], canon[MAC_STR_LEN + 1];
 
@@ -306,7 +310,8 @@ cmd_inventory_pc(struct jw *w, const struct ctl_arg *args, size_t nargs, char *e
 	    name_arg(args, nargs, "unit", &unit, err, errlen) != 0 ||
 	    name_arg(args, nargs, "name", &name, err, errlen) != 0 ||
 	    name_arg(args, nargs, "mac", &mac, err, errlen) != 0 ||
-	    num_arg(args, nargs, "first", 0, 1, "0 or 1", &first, err, errlen) != 0)
+	    num_arg(args, nargs, "first", 0, 1, "0 or 1", &first, err, errlen) != 0 ||
+	    num_arg(args, nargs, "check", 0, 1, "0 or 1", &check, err, errlen) != 0)
 		return -1;
 	if (unit == NULL || name == NULL) {
 		snprintf(err, errlen, "inventory-pc wants unit and name");
@@ -320,6 +325,8 @@ cmd_inventory_pc(struct jw *w, const struct ctl_arg *args, size_t nargs, char *e
 		}
 		mac = canon;
 	}
+	if (check)
+		goto reply;
 	if (store_unit_ensure(c->store, unit, now, &unit_id) != 0 ||
 	    store_inventory_pc(c->store, unit_id, name, mac, (int)first, now) != 0) {
 		snprintf(err, errlen, "the inventory cannot be stored: %s", store_errmsg(c->store));
@@ -329,6 +336,7 @@ cmd_inventory_pc(struct jw *w, const struct ctl_arg *args, size_t nargs, char *e
 		snprintf(detail, sizeof(detail), "unit %s: its list of PCs replaced by an import", unit);
 		(void)audit(w, "inventory", detail);
 	}
+reply:
 	jw_begin(w);
 	jw_str(w, "unit", unit);
 	jw_str(w, "name", name);

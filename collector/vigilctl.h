@@ -132,6 +132,8 @@ void print_tokens(const struct reply *r);
 void req_add(struct request *r, const char *key, const char *value);
 void req_add_ll(struct request *r, const char *key, long long v);
 void talk(const struct opts *o, struct request *req, struct reply *r);
+/* Where the request came from ("FILE:LINE"), put before the collector's refusal; or NULL. */
+extern const char *talk_where;
 void reply_free(struct reply *r);
 void talk_plain(const struct command *cmd, struct opts *o, int argc, char **argv,
     struct reply *r);

@@ -155,64 +155,86 @@ csv_field(char **p)
 
 /*
  * inventory import FILE.csv: "unit,name[,mac]" a line (a first line naming
- * the columns is skipped); each unit's list is replaced by the file's.
+ * the columns is skipped); each unit's list is replaced by the file's. The
+ * whole file is read twice: first every line is checked, by us and by the
+ * collector (check=1: nothing stored), so that a mistake in line 20 stops
+ * the import before any unit's list was replaced; then it is imported.
  */
 static int
 inventory_import(struct opts *o, const char *file)
 {
-	char line[1024], *units[IMPORT_MAX_UNITS], canon[MAC_STR_LEN + 1];
-	size_t nunits = 0, nlines = 0, npcs = 0;
+	char line[1024], *units[IMPORT_MAX_UNITS], canon[MAC_STR_LEN + 1], where[PATH_MAX + 32];
+	size_t nunits = 0, nlines, npcs = 0;
+	struct opts quiet = *o;
 	FILE *fp = fopen(file, "r");
 
 	if (fp == NULL)
 		die(EXIT_DAEMON, _("Cannot open %s: %s."), file, strerror(errno));
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		struct request req = {.len = 0};
-		struct reply r = {0};
-		char *p = line, *unit, *name, *mac;
-		size_t k;
-		int first = 0;
+	quiet.json = 0;         /* the checking pass prints nothing */
+	talk_where = where;
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1 && fseek(fp, 0, SEEK_SET) != 0)
+			die(EXIT_DAEMON, _("Cannot read %s again: %s."), file, strerror(errno));
+		for (size_t i = 0; i < nunits; i++)
+			free(units[i]);
+		nunits = nlines = npcs = 0;
+		while (fgets(line, sizeof(line), fp) != NULL) {
+			struct request req = {.len = 0};
+			struct reply r = {0};
+			char *p = line, *unit, *name, *mac;
+			size_t k;
+			int first = 0;
 
-		if (++nlines > IMPORT_MAX_LINES)
-			die(EXIT_DAEMON, _("%s: more than %d lines."), file, IMPORT_MAX_LINES);
-		if (strchr(line, '\n') == NULL && !feof(fp))
-			die(EXIT_DAEMON, _("%s:%zu: the line is longer than %zu bytes."), file, nlines,
-			    sizeof(line) - 2);
-		if (strpbrk(line, "\"\t") != NULL)
-			die(EXIT_DAEMON, _("%s:%zu: quotes and tabs are not read; write unit,name,mac."),
-			    file, nlines);
-		unit = csv_field(&p);
-		name = csv_field(&p);
-		mac = csv_field(&p);
-		if (unit[0] == '\0' && name == NULL)
-			continue;
-		if (nlines == 1 && strcasecmp(unit, "unit") == 0)
-			continue;
-		if (name == NULL || unit[0] == '\0' || name[0] == '\0' || csv_field(&p) != NULL)
-			die(EXIT_DAEMON, _("%s:%zu: want unit,name or unit,name,mac."), file, nlines);
-		/* Stored in one form (mac.h); a MAC that is none stops the import at its line. */
-		if (mac != NULL && mac[0] != '\0' && mac_normalize(mac, canon) != 0)
-			die(EXIT_DAEMON, _("%s:%zu: %s is not a MAC address (write aa:bb:cc:dd:ee:ff)."),
-			    file, nlines, mac);
-		for (k = 0; k < nunits && strcmp(units[k], unit) != 0; k++)
-			;
-		if (k == nunits) {
-			if (nunits == IMPORT_MAX_UNITS || (units[nunits] = strdup(unit)) == NULL)
-				die(EXIT_DAEMON, _("%s: more than %d units."), file, IMPORT_MAX_UNITS);
-			nunits++;
-			first = 1;       /* the unit's list is replaced by the file's */
+			if (++nlines > IMPORT_MAX_LINES)
+				die(EXIT_DAEMON, _("%s: more than %d lines."), file, IMPORT_MAX_LINES);
+			snprintf(where, sizeof(where), "%s:%zu", file, nlines);
+			if (strchr(line, '\n') == NULL && !feof(fp))
+				die(EXIT_DAEMON, _("%s:%zu: the line is longer than %zu bytes."), file,
+				    nlines, sizeof(line) - 2);
+			if (strpbrk(line, "\"\t") != NULL)
+				die(EXIT_DAEMON, _("%s:%zu: quotes and tabs are not read; write "
+				    "unit,name,mac."), file, nlines);
+			unit = csv_field(&p);
+			name = csv_field(&p);
+			mac = csv_field(&p);
+			if (unit[0] == '\0' && name == NULL)
+				continue;
+			if (nlines == 1 && strcasecmp(unit, "unit") == 0)
+				continue;
+			if (name == NULL || unit[0] == '\0' || name[0] == '\0' || csv_field(&p) != NULL)
+				die(EXIT_DAEMON, _("%s:%zu: want unit,name or unit,name,mac."), file,
+				    nlines);
+			/* Stored in one form (mac.h); a MAC that is none stops the import at its line. */
+			if (mac != NULL && mac[0] != '\0' && mac_normalize(mac, canon) != 0)
+				die(EXIT_DAEMON, _("%s:%zu: %s is not a MAC address (write "
+				    "aa:bb:cc:dd:ee:ff)."), file, nlines, mac);
+			for (k = 0; k < nunits && strcmp(units[k], unit) != 0; k++)
+				;
+			if (k == nunits) {
+				if (nunits == IMPORT_MAX_UNITS ||
+				    (units[nunits] = strdup(unit)) == NULL)
+					die(EXIT_DAEMON, _("%s: more than %d units."), file,
+					    IMPORT_MAX_UNITS);
+				nunits++;
+				first = 1;       /* the unit's list is replaced by the file's */
+			}
+			req_add(&req, NULL, "inventory-pc");
+			req_add(&req, "unit", unit);
+			req_add(&req, "name", name);
+			if (mac != NULL && mac[0] != '\0')
+				req_add(&req, "mac", mac);
+			if (first)
+				req_add(&req, "first", "1");
+			if (pass == 0)
+				req_add(&req, "check", "1");
+			talk(pass == 0 ? &quiet : o, &req, &r);
+			reply_free(&r);
+			npcs++;
 		}
-		req_add(&req, NULL, "inventory-pc");
-		req_add(&req, "unit", unit);
-		req_add(&req, "name", name);
-		if (mac != NULL && mac[0] != '\0')
-			req_add(&req, "mac", mac);
-		if (first)
-			req_add(&req, "first", "1");
-		talk(o, &req, &r);
-		reply_free(&r);
-		npcs++;
+		if (ferror(fp))
+			die(EXIT_DAEMON, _("Cannot read %s: %s."), file, strerror(errno));
 	}
+	talk_where = NULL;
 	fclose(fp);
 	if (!o->json)
 		printf(_("%zu PCs of %zu units imported from %s.\n"), npcs, nunits, file);

@@ -126,8 +126,10 @@ take_line(const struct opts *o, const char *line, size_t len, struct reply *r)
 		msg = escaped(e->str, e->len);
 		/* The collector found a value of the request wrong: the caller's mistake, as ours. */
 		if (k != NULL && k->str != NULL && strcmp(k->str, "usage") == 0)
-			usage_error("%s", msg);
-		fprintf(stderr, "vigilctl: %s\n", msg);
+			usage_error("%s%s%s", talk_where != NULL ? talk_where : "",
+			    talk_where != NULL ? ": " : "", msg);
+		fprintf(stderr, "vigilctl: %s%s%s\n", talk_where != NULL ? talk_where : "",
+		    talk_where != NULL ? ": " : "", msg);
 		exit(EXIT_DAEMON);
 	}
 	if ((e = json_get(obj, "type")) != NULL && e->str != NULL && strcmp(e->str, "zone") == 0) {
@@ -155,6 +157,8 @@ take_line(const struct opts *o, const char *line, size_t len, struct reply *r)
 	}
 	r->obj[r->n++] = obj;
 }
+
+const char *talk_where;
 
 /* Send the request and read the whole response into r (or print it, --json). */
 void

@@ -87,6 +87,17 @@ vi ctl compliance >"$T/c2-vi.txt"
 printf 'test-unit,"quoted",\n' >"$T/bad.csv"
 ctl inventory import "$T/bad.csv" 2>"$T/bad.err" && fail "a quoted CSV was accepted"
 grep -q "bad.csv:1: " "$T/bad.err" || fail "the CSV error has no file:line: $(cat "$T/bad.err")"
+# A mistake the collector finds in line 4 (a name of 300 characters): the whole file is
+# checked first, so the unit's list of 30 is not replaced by the 3 lines before it.
+{
+	echo "unit,name,mac"
+	printf 'test-unit,pc-moi-%02d,\n' 1 2 3
+	printf 'test-unit,%0300d,\n' 7
+} >"$T/late.csv"
+ctl inventory import "$T/late.csv" 2>"$T/late.err" && fail "a 300-character name was imported"
+grep -q "late.csv:5: .*name" "$T/late.err" || fail "the collector's refusal has no file:line: $(cat "$T/late.err")"
+ctl --json compliance | grep -q '"unit":"test-unit","machines":20,"declared":30,' ||
+	fail "a refused import replaced the unit's list: $(ctl --json compliance | head -n 1)"
 
 # ---- backup during ingest ---------------------------------------------------------
 for id in $IDS; do
