@@ -60,7 +60,7 @@ done
 [ "$only_unavailable" = 1 ] && APT_TRIES=1
 apt_update || true
 # shellcheck disable=SC2086
-if apt-get install -y -qq --no-install-recommends $missing >/dev/null; then
+if apt-get install -y -qq --no-install-recommends $APT_LOCK $missing >/dev/null; then
 	rm -f "$UNAVAILABLE"
 	exit 0
 fi
@@ -81,7 +81,7 @@ esac
 [ -n "$foreign" ] || exit 1
 if [ -n "$native" ]; then
 	# shellcheck disable=SC2086
-	apt-get install -y -qq --no-install-recommends $native >/dev/null
+	apt-get install -y -qq --no-install-recommends $APT_LOCK $native >/dev/null
 fi
 mkdir -p "$(dirname "$UNAVAILABLE")"
 reason=$(printf '%s\n' "$APT_UPDATE_ERRORS" | grep '^E:' | head -n 1)
