@@ -235,6 +235,7 @@ evtlog_query(const uint16_t *ids, size_t n, long long backlog_ms, char *buf, siz
 static const char *const system_paths[EVTLOG_V_NAMED] = {
 	"Event/System/Provider/@Name", "Event/System/EventID", "Event/System/EventRecordID",
 	"Event/System/TimeCreated/@SystemTime", "Event/System/Channel", "Event/System/Computer",
+	"Event/System/Version",
 };
 
 size_t
@@ -395,6 +396,8 @@ evtlog_values_event(struct winevent *ev, const char *const *names, size_t nnames
 		return VIGIL_ERR_MISSING;
 	winevent_set_ids(ev, (uint32_t)vals[EVTLOG_V_EVENTID].u,
 	    vals[EVTLOG_V_RECORDID].type == EVTLOG_V_UINT ? vals[EVTLOG_V_RECORDID].u : 0);
+	if (vals[EVTLOG_V_VERSION].type == EVTLOG_V_UINT && vals[EVTLOG_V_VERSION].u <= 255)
+		ev->version = (unsigned)vals[EVTLOG_V_VERSION].u;
 	if (vals[EVTLOG_V_TIME].type == EVTLOG_V_FILETIME &&
 	    vals[EVTLOG_V_TIME].u >= FILETIME_1970) {
 		filetime_text(vals[EVTLOG_V_TIME].u, ev->time);
@@ -455,6 +458,10 @@ evtlog_values_record(const struct winevent *whole, const char *xml, size_t len,
 		vals[EVTLOG_V_RECORDID].type = EVTLOG_V_UINT;
 		vals[EVTLOG_V_RECORDID].u = whole->record_id;
 	}
+	/* Windows writes <Version> in every event (0 as often as not). */
+	text_value(&vals[EVTLOG_V_VERSION], NULL, 0);
+	vals[EVTLOG_V_VERSION].type = EVTLOG_V_UINT;
+	vals[EVTLOG_V_VERSION].u = whole->version;
 	text_value(&vals[EVTLOG_V_TIME], NULL, 0);
 	if (whole->time_us > 0) {
 		/* Ten-millionths, as written: the seventh digit time_us has not. */
@@ -480,20 +487,22 @@ evtlog_values_record(const struct winevent *whole, const char *xml, size_t len,
 
 /* The place of a kind in ks, ks->n when not there. */
 static size_t
-kind_at(const struct evtlog_kinds *ks, const char *provider, uint32_t event_id)
+kind_at(const struct evtlog_kinds *ks, const char *provider, uint32_t event_id, unsigned version)
 {
 	size_t i;
 
 	for (i = 0; i < ks->n; i++)
-		if (ks->k[i].event_id == event_id && strcmp(ks->k[i].provider, provider) == 0)
+		if (ks->k[i].event_id == event_id && ks->k[i].version == version &&
+		    strcmp(ks->k[i].provider, provider) == 0)
 			break;
 	return i;
 }
 
 const struct evtlog_kind *
-evtlog_kind_find(const struct evtlog_kinds *ks, const char *provider, uint32_t event_id)
+evtlog_kind_find(const struct evtlog_kinds *ks, const char *provider, uint32_t event_id,
+    unsigned version)
 {
-	size_t i = kind_at(ks, provider, event_id);
+	size_t i = kind_at(ks, provider, event_id, version);
 
 	return i < ks->n ? &ks->k[i] : NULL;
 }
@@ -501,7 +510,7 @@ evtlog_kind_find(const struct evtlog_kinds *ks, const char *provider, uint32_t e
 /* Kind (provider, event_id) with names[0..n) (of nlens[i] bytes each, fitting) into ks. */
 static int
 kind_put(struct evtlog_kinds *ks, const char *provider, size_t plen, uint32_t event_id,
-    const char *const *names, const size_t *nlens, size_t n)
+    unsigned version, const char *const *names, const size_t *nlens, size_t n)
 {
 	struct evtlog_kind *k;
 	size_t i, at = 0;
@@ -509,7 +518,7 @@ kind_put(struct evtlog_kinds *ks, const char *provider, size_t plen, uint32_t ev
 
 	memcpy(p, provider, plen);
 	p[plen] = '\0';
-	i = kind_at(ks, p, event_id);
+	i = kind_at(ks, p, event_id, version);
 	k = i < ks->n ? &ks->k[i] : NULL;
 	if (k != NULL && k->unusable)
 		return VIGIL_ERR_INVAL;
@@ -527,6 +536,8 @@ kind_put(struct evtlog_kinds *ks, const char *provider, size_t plen, uint32_t ev
 		}
 		k = &ks->k[ks->n++];
 		k->event_id = event_id;
+		k->version = version;
+		k->unusable = 0;
 		memcpy(k->provider, p, plen + 1);
 	}
 	for (i = 0; i < n; i++) {
@@ -554,8 +565,8 @@ evtlog_kind_learn(struct evtlog_kinds *ks, const struct winevent *whole)
 		names[i] = whole->fields[i].name;
 		nlens[i] = whole->fields[i].nlen;
 	}
-	return kind_put(ks, whole->provider, strlen(whole->provider), whole->event_id, names, nlens,
-	    whole->nfields);
+	return kind_put(ks, whole->provider, strlen(whole->provider), whole->event_id,
+	    whole->version, names, nlens, whole->nfields);
 }
 
 int
@@ -565,7 +576,7 @@ evtlog_kind_verify(struct evtlog_kinds *ks, const struct winevent *whole,
 	struct evtlog_kind *k;
 	char buf[48], text[WINEVENT_MAX_VALUE + 1];
 	const char *t;
-	size_t i = kind_at(ks, whole->provider, whole->event_id), len;
+	size_t i = kind_at(ks, whole->provider, whole->event_id, whole->version), len;
 	int cut;
 
 	if (i == ks->n)
@@ -591,7 +602,7 @@ unusable:
 	return VIGIL_ERR_INVAL;
 }
 
-#define KINDS_HEADER "vigil-eventlog-kinds 1\n"
+#define KINDS_HEADER "vigil-eventlog-kinds 2\n"
 
 /* Whether s[0..n) can stand in the kept text: valid UTF-8, no control character. */
 static int
@@ -608,7 +619,7 @@ evtlog_kinds_save(const struct evtlog_kinds *ks, char *buf, size_t cap)
 {
 	struct sbuf b;
 	const struct evtlog_kind *k;
-	char id[16];
+	char id[24];
 	size_t i, j, mark;
 
 	sbuf_init(&b, buf, cap);
@@ -623,7 +634,7 @@ evtlog_kinds_save(const struct evtlog_kinds *ks, char *buf, size_t cap)
 			continue;
 		mark = b.len;
 		sbuf_str(&b, k->provider);
-		snprintf(id, sizeof(id), "\t%u", (unsigned)k->event_id);
+		snprintf(id, sizeof(id), "\t%u\t%u", (unsigned)k->event_id, k->version);
 		sbuf_str(&b, id);
 		for (j = 0; j < k->nnames; j++) {
 			sbuf_put(&b, "\t", 1);
@@ -640,26 +651,38 @@ evtlog_kinds_save(const struct evtlog_kinds *ks, char *buf, size_t cap)
 	return b.trunc && b.len < sizeof(KINDS_HEADER) - 1 ? 0 : b.len;
 }
 
+/*
+ * The number 0..max in the field after *tab of a kept line ending at end:
+ * 0 with *v set and *tab at the tab after it (NULL: it was the last), or -1.
+ */
+static int
+kept_number(const char **tab, const char *end, long long max, long long *v)
+{
+	const char *f = *tab + 1;
+	size_t len;
+	char num[8];
+
+	*tab = memchr(f, '\t', (size_t)(end - f));
+	len = (size_t)((*tab != NULL ? *tab : end) - f);
+	if (len == 0 || len >= sizeof(num))
+		return -1;
+	memcpy(num, f, len);
+	num[len] = '\0';
+	return num[0] >= '0' && num[0] <= '9' && text_parse_ll(num, 0, max, v) == 0 ? 0 : -1;
+}
+
 /* One line of the kept text, line[0..n): 0 when it is a kind and was put into ks. */
 static int
 kind_line(struct evtlog_kinds *ks, const char *line, size_t n)
 {
 	const char *names[WINEVENT_MAX_FIELDS], *tab, *end = line + n, *f;
-	size_t nlens[WINEVENT_MAX_FIELDS], nn = 0, plen, idlen;
-	char num[8];
-	long long id;
+	size_t nlens[WINEVENT_MAX_FIELDS], nn = 0, plen;
+	long long id, version;
 
 	if ((tab = memchr(line, '\t', n)) == NULL || (plen = (size_t)(tab - line)) >=
-	    WINEVENT_MAX_SYS || !keepable(line, plen))
-		return -1;
-	f = tab + 1;
-	tab = memchr(f, '\t', (size_t)(end - f));
-	idlen = (size_t)((tab != NULL ? tab : end) - f);
-	if (idlen == 0 || idlen >= sizeof(num))
-		return -1;
-	memcpy(num, f, idlen);
-	num[idlen] = '\0';
-	if (num[0] < '0' || num[0] > '9' || text_parse_ll(num, 0, 65535, &id) != 0)
+	    WINEVENT_MAX_SYS || !keepable(line, plen) ||
+	    kept_number(&tab, end, 65535, &id) != 0 || tab == NULL ||
+	    kept_number(&tab, end, 255, &version) != 0)
 		return -1;
 	while (tab != NULL) {
 		f = tab + 1;
@@ -675,7 +698,8 @@ kind_line(struct evtlog_kinds *ks, const char *line, size_t n)
 		nn++;
 	}
 	/* A full table is counted there (ks->full), not as a bad line. */
-	return kind_put(ks, line, plen, (uint32_t)id, names, nlens, nn) == VIGIL_ERR_INVAL ? -1 : 0;
+	return kind_put(ks, line, plen, (uint32_t)id, (unsigned)version, names, nlens, nn) ==
+	    VIGIL_ERR_INVAL ? -1 : 0;
 }
 
 int

@@ -111,7 +111,7 @@ struct evtlog_value {
 /* The value paths of the render context: these <System> values first, in this order. */
 enum {
 	EVTLOG_V_PROVIDER, EVTLOG_V_EVENTID, EVTLOG_V_RECORDID, EVTLOG_V_TIME, EVTLOG_V_CHANNEL,
-	EVTLOG_V_COMPUTER, EVTLOG_V_NAMED
+	EVTLOG_V_COMPUTER, EVTLOG_V_VERSION, EVTLOG_V_NAMED
 };
 #define EVTLOG_MAX_NAMED 64            /* named values in a render context */
 #define EVTLOG_MAX_PATH 128            /* bytes of a value path, with the NUL */
@@ -160,7 +160,8 @@ int evtlog_values_event(struct winevent *ev, const char *const *names, size_t nn
  * The evidence of an event that fires (its raw text is all of it) without
  * its XML: Windows renders all of an event's <EventData> values in their
  * order (a render context of EvtRenderContextUser), but not their names.
- * Those are learned per kind (provider and event id) from the first event
+ * Those are learned per kind (provider, event id and the template's
+ * version, <System>'s <Version>) from the first event
  * of that kind read whole (its XML), kept in a table of EVTLOG_MAX_KINDS
  * kinds (more: not learned, counted in ->full; their events read the XML).
  */
@@ -168,6 +169,8 @@ int evtlog_values_event(struct winevent *ev, const char *const *names, size_t nn
 
 struct evtlog_kind {
 	uint32_t event_id;
+	unsigned version;              /* the template's <Version>: an update that changes a
+	                                * template gives it another (Microsoft's rule) */
 	char provider[WINEVENT_MAX_SYS];
 	size_t nnames;
 	const char *names[WINEVENT_MAX_FIELDS]; /* into text, in the XML's order */
@@ -183,9 +186,9 @@ struct evtlog_kinds {
 	struct evtlog_kind k[EVTLOG_MAX_KINDS];
 };
 
-/* The kind of provider and event_id, NULL when not learned. */
+/* The kind of provider, event_id and version, NULL when not learned. */
 const struct evtlog_kind *evtlog_kind_find(const struct evtlog_kinds *ks, const char *provider,
-    uint32_t event_id);
+    uint32_t event_id, unsigned version);
 
 /*
  * The names of whole (an event read whole from its XML) as its kind's, in
@@ -219,19 +222,19 @@ int evtlog_kind_verify(struct evtlog_kinds *ks, const struct winevent *whole,
 /*
  * The kinds kept across restarts (the spool's state, spool_state_get()), so
  * that an agent reads a kind's XML once, not once a day: a text,
- * "vigil-eventlog-kinds 1" then a line a kind, "PROVIDER<tab>ID<tab>NAME
- * <tab>NAME...". evtlog_kinds_save() writes those of ks that fit in
+ * "vigil-eventlog-kinds 2" then a line a kind, "PROVIDER<tab>ID<tab>
+ * VERSION<tab>NAME<tab>NAME..." (a text of another version is not read:
+ * the kinds are learned again). evtlog_kinds_save() writes those of ks that fit in
  * buf[cap] (a kind whole or not at all; one whose provider or a name holds
  * a control character is left to be learned again) and returns the length,
  * 0 when not even the first line fits. evtlog_kinds_load() puts the kinds
  * of text[0..len) into ks as learning does, each line checked as if it came
  * from outside (the spool is a file on disk): a bad line is skipped and
  * counted in *bad. Returns 0, or VIGIL_ERR_INVAL when it is not such a text.
- * A kept kind that Windows no longer writes so (an update changed the
- * template) gives another number of values: evtlog_values_whole() refuses
- * them, the XML is read and the kind learned again.
+ * A template an update changed has another version: another kind, learned
+ * anew.
  */
-#define EVTLOG_KINDS_TEXT_MAX (EVTLOG_MAX_KINDS * (WINEVENT_MAX_SYS + 8 + \
+#define EVTLOG_KINDS_TEXT_MAX (EVTLOG_MAX_KINDS * (WINEVENT_MAX_SYS + 12 + \
 	WINEVENT_MAX_FIELDS * (WINEVENT_MAX_NAME + 1)) + 32)
 
 size_t evtlog_kinds_save(const struct evtlog_kinds *ks, char *buf, size_t cap);

@@ -26,7 +26,7 @@
 
 enum section { S_NONE, S_SYSTEM, S_DATA, S_USER, S_SKIP };
 
-enum target { T_NONE, T_FIELD, T_EVENTID, T_CHANNEL, T_COMPUTER, T_RECORDID };
+enum target { T_NONE, T_FIELD, T_EVENTID, T_CHANNEL, T_COMPUTER, T_RECORDID, T_VERSION };
 
 /* The value being read: its decoded bytes, not yet valid UTF-8. */
 struct value {
@@ -263,6 +263,14 @@ finish(struct parser *ps, char *err, size_t errlen)
 	case T_COMPUTER:
 		set_sys(ps, ev->computer, sizeof(ev->computer), v->buf, v->len, v->over);
 		break;
+	case T_VERSION:
+		/* The template's version (a byte): read leniently, 0 when it is none. */
+		for (n = 0; i < e && (v->buf[i] == ' ' || v->buf[i] == '\n'); i++)
+			;
+		for (; i < e && v->buf[i] >= '0' && v->buf[i] <= '9' && n <= 255; i++)
+			n = n * 10 + (unsigned)(v->buf[i] - '0');
+		ev->version = n <= 255 ? (unsigned)n : 0;
+		break;
 	case T_EVENTID:
 	case T_RECORDID:
 		while (i < e && (v->buf[i] == ' ' || v->buf[i] == '\n' || v->buf[i] == '\r' ||
@@ -404,6 +412,8 @@ on_element(struct parser *ps)
 				begin(ps, T_COMPUTER);
 			else if (xml_is(t, "EventRecordID"))
 				begin(ps, T_RECORDID);
+			else if (xml_is(t, "Version"))
+				begin(ps, T_VERSION);
 		}
 		return;
 	case S_DATA:

@@ -416,7 +416,8 @@ whole_event(struct winevent *ev, void *arg, char *err, size_t errlen)
 	size_t len, at = el->vat;
 	int rc, cut, have = 0;
 
-	k = el->kinds != NULL ? evtlog_kind_find(el->kinds, ev->provider, ev->event_id) : NULL;
+	k = el->kinds != NULL ? evtlog_kind_find(el->kinds, ev->provider, ev->event_id,
+	    ev->version) : NULL;
 	if (el->uctx != NULL && (k == NULL || !k->unusable) && render_into(el->uctx, el->taking,
 	    EvtRenderEventValues, &el->ubuf, &el->ucap, &props) == 0 &&
 	    props <= WINEVENT_MAX_FIELDS) {

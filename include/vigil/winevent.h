@@ -48,6 +48,7 @@ struct winevent {
 	/* From here to fields, zeroed by winevent_clear(); the texts above are emptied. */
 	uint32_t event_id;                /* 0..65535 */
 	uint64_t record_id;               /* 0 when absent */
+	unsigned version;                 /* <Version>, the template's: 0 when absent */
 	int64_t time_us;                  /* SystemTime in µs since 1970 (UTC); 0: absent or bad */
 	/* What winevent_parse_head() left for winevent_parse_tail(). */
 	int tail;                         /* WINEVENT_TAIL_* */

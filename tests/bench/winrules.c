@@ -176,7 +176,8 @@ read_whole(struct winevent *e, void *arg, char *err, size_t errlen)
 	const struct recorded *r = arg;
 	struct job *j = r->job;
 	struct evtlog_value user[WINEVENT_MAX_FIELDS];
-	const struct evtlog_kind *k = evtlog_kind_find(&j->kinds, e->provider, e->event_id);
+	const struct evtlog_kind *k = evtlog_kind_find(&j->kinds, e->provider, e->event_id,
+	    e->version);
 	int rc;
 
 	if (k != NULL) {

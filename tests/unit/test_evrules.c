@@ -293,7 +293,8 @@ static size_t nuser, xml_reads, user_reads;
 static int
 read_kind(struct winevent *e, void *arg, char *err, size_t errlen)
 {
-	const struct evtlog_kind *k = evtlog_kind_find(&kinds, e->provider, e->event_id);
+	const struct evtlog_kind *k = evtlog_kind_find(&kinds, e->provider, e->event_id,
+	    e->version);
 	int rc;
 
 	if (k != NULL && evtlog_values_whole(e, k, user, nuser) == 0) {

@@ -331,11 +331,11 @@ test_values_whole(void **state)
 	size_t n, i;
 
 	assert_int_equal(winevent_parse(&whole, xml, strlen(xml), NULL, err, sizeof(err)), 0);
-	assert_null(evtlog_kind_find(&ks, whole.provider, 4625));
+	assert_null(evtlog_kind_find(&ks, whole.provider, 4625, 0));
 	assert_int_equal(evtlog_kind_learn(&ks, &whole), 0);
-	assert_non_null(k = evtlog_kind_find(&ks, "Microsoft-Windows-Security-Auditing", 4625));
-	assert_null(evtlog_kind_find(&ks, "Microsoft-Windows-Security-Auditing", 4624));
-	assert_null(evtlog_kind_find(&ks, "Other", 4625));
+	assert_non_null(k = evtlog_kind_find(&ks, "Microsoft-Windows-Security-Auditing", 4625, 0));
+	assert_null(evtlog_kind_find(&ks, "Microsoft-Windows-Security-Auditing", 4624, 0));
+	assert_null(evtlog_kind_find(&ks, "Other", 4625, 0));
 	assert_int_equal(k->nnames, 5);
 	assert_string_equal(k->names[0], "TargetUserName");
 	assert_string_equal(k->names[4], "WorkstationName");
@@ -369,7 +369,31 @@ test_values_whole(void **state)
 	assert_int_equal(ev.nfields, before.nfields);
 	assert_int_equal(ev.tail, WINEVENT_TAIL_PENDING);
 
-	/* A newer version of the kind replaces it. */
+	/*
+	 * The template's <Version> is part of the kind: an update that changes a
+	 * template gives it another version, learned as another kind; the values
+	 * path reads it among the <System> values.
+	 */
+	assert_int_equal(parse_text(&whole, "<Event><System><Provider Name='Microsoft-Windows-"
+	    "Security-Auditing'/><EventID>4625</EventID><Version> 2 </Version></System>"
+	    "<EventData><Data Name='A'>1</Data><Data Name='B'>2</Data></EventData></Event>"), 0);
+	assert_int_equal(whole.version, 2);
+	assert_int_equal(evtlog_kind_learn(&ks, &whole), 0);
+	assert_int_equal(ks.n, 2);
+	assert_int_equal(evtlog_kind_find(&ks, "Microsoft-Windows-Security-Auditing", 4625, 2)->nnames,
+	    2);
+	assert_int_equal(evtlog_kind_find(&ks, "Microsoft-Windows-Security-Auditing", 4625, 0)->nnames,
+	    5);
+	v[EVTLOG_V_VERSION] = (struct evtlog_value){ .type = EVTLOG_V_UINT, .u = 2 };
+	assert_int_equal(evtlog_values_event(&ev, names, 1, v, ALL), 0);
+	assert_int_equal(ev.version, 2);
+	v[EVTLOG_V_VERSION].type = EVTLOG_V_NULL;
+	assert_int_equal(parse_text(&whole, "<Event><System><EventID>1</EventID><Version>300"
+	    "</Version></System></Event>"), 0);
+	assert_int_equal(whole.version, 0);
+	ks.n = 1;
+
+	/* Learned again with other names: the kind is replaced. */
 	assert_int_equal(parse_text(&whole, "<Event><System><Provider Name='Microsoft-Windows-"
 	    "Security-Auditing'/><EventID>4625</EventID></System><EventData><Data Name='A'>1"
 	    "</Data></EventData></Event>"), 0);
@@ -390,7 +414,7 @@ test_values_whole(void **state)
 	    "<SubjectLogonId>0x55cd1d</SubjectLogonId><BackupPath/></LogFileCleared></UserData>"
 	    "</Event>"), 0);
 	assert_int_equal(evtlog_kind_learn(&ks, &whole), 0);
-	assert_non_null(k = evtlog_kind_find(&ks, "Microsoft-Windows-Eventlog", 1102));
+	assert_non_null(k = evtlog_kind_find(&ks, "Microsoft-Windows-Eventlog", 1102, 0));
 	assert_int_equal(k->nnames, 5);
 	assert_string_equal(k->names[1], "SubjectUserName");
 	v[EVTLOG_V_PROVIDER] = (struct evtlog_value){ .type = EVTLOG_V_STRING,
@@ -415,8 +439,8 @@ test_values_whole(void **state)
 	    "<UserData><Root><Group><Leaf>1</Leaf></Group><Other>2</Other></Root></UserData>"
 	    "</Event>"), 0);
 	assert_int_equal(evtlog_kind_learn(&ks, &whole), VIGIL_ERR_INVAL);
-	assert_null(evtlog_kind_find(&ks, "", 2003));
-	assert_null(evtlog_kind_find(&ks, "", 2004));
+	assert_null(evtlog_kind_find(&ks, "", 2003, 0));
+	assert_null(evtlog_kind_find(&ks, "", 2004, 0));
 	assert_int_equal(ks.n, 2);
 
 	/* The table's cap: kinds past it are not learned, and counted. */
@@ -429,8 +453,8 @@ test_values_whole(void **state)
 	whole.event_id = EVTLOG_MAX_KINDS;
 	assert_int_equal(evtlog_kind_learn(&ks, &whole), VIGIL_ERR_TOOBIG);
 	assert_int_equal(ks.full, 1);
-	assert_null(evtlog_kind_find(&ks, "", EVTLOG_MAX_KINDS));
-	assert_non_null(evtlog_kind_find(&ks, "", 7));
+	assert_null(evtlog_kind_find(&ks, "", EVTLOG_MAX_KINDS, 0));
+	assert_non_null(evtlog_kind_find(&ks, "", 7, 0));
 }
 
 /*
@@ -479,7 +503,7 @@ test_values_utf16(void **state)
 	assert_int_equal(evtlog_values_record_user(&whole, u, 3), 3);
 	assert_int_equal(evtlog_values_utf16(u, 3, wu, sizeof(wu) / 2, &used), 0);
 	assert_int_equal(u[2].type, EVTLOG_V_NULL);
-	assert_int_equal(evtlog_values_whole(&ev, evtlog_kind_find(&ks, whole.provider, 4688), u,
+	assert_int_equal(evtlog_values_whole(&ev, evtlog_kind_find(&ks, whole.provider, 4688, 0), u,
 	    3), 0);
 	winevent_format(&whole, a, sizeof(a));
 	winevent_format(&ev, b, sizeof(b));
@@ -556,7 +580,7 @@ test_kind_verify(void **state)
 	swapped[1] = u[0];
 	swapped[2] = u[2];
 	assert_int_equal(evtlog_kind_verify(&ks, &whole, swapped, 3), VIGIL_ERR_INVAL);
-	assert_non_null(k = evtlog_kind_find(&ks, "Microsoft-Windows-Eventlog", 1102));
+	assert_non_null(k = evtlog_kind_find(&ks, "Microsoft-Windows-Eventlog", 1102, 0));
 	assert_true(k->unusable);
 	{
 		static struct winevent ev;
@@ -569,7 +593,7 @@ test_kind_verify(void **state)
 	}
 	assert_int_equal(evtlog_kind_learn(&ks, &whole), VIGIL_ERR_INVAL);
 	assert_true(k->unusable);
-	assert_int_equal(evtlog_kinds_save(&ks, text, sizeof(text)), strlen("vigil-eventlog-kinds 1\n"));
+	assert_int_equal(evtlog_kinds_save(&ks, text, sizeof(text)), strlen("vigil-eventlog-kinds 2\n"));
 
 	/* A leaf with an attribute: Windows renders the attribute as a value too. */
 	assert_int_equal(parse_text(&whole, "<Event><System><EventID>9</EventID></System>"
@@ -615,14 +639,14 @@ test_kinds_kept(void **state)
 
 	n = evtlog_kinds_save(&ks, text, sizeof(text));
 	assert_true(n > 0 && n == strlen(text));
-	assert_non_null(strstr(text, "Microsoft-Windows-Security-Auditing\t4625\tTargetUserName\t"
+	assert_non_null(strstr(text, "Microsoft-Windows-Security-Auditing\t4625\t0\tTargetUserName\t"
 	    "Status\tIpAddress\n"));
-	assert_non_null(strstr(text, "Microsoft-Windows-Eventlog\t1102\tSubjectUserName\tTên\n"));
+	assert_non_null(strstr(text, "Microsoft-Windows-Eventlog\t1102\t0\tSubjectUserName\tTên\n"));
 	assert_null(strstr(text, "\t7\t"));
 	assert_int_equal(evtlog_kinds_load(&back, text, n, &bad), 0);
 	assert_int_equal(bad, 0);
 	assert_int_equal(back.n, 2);
-	assert_non_null(k = evtlog_kind_find(&back, "Microsoft-Windows-Security-Auditing", 4625));
+	assert_non_null(k = evtlog_kind_find(&back, "Microsoft-Windows-Security-Auditing", 4625, 0));
 	assert_int_equal(k->nnames, 3);
 	assert_string_equal(k->names[2], "IpAddress");
 	assert_int_equal(k->nlens[2], 9);
@@ -657,7 +681,7 @@ test_kinds_kept(void **state)
 	memset(&back, 0, sizeof(back));
 	assert_int_equal(evtlog_kinds_load(&back, text, n, &bad), 0);
 	assert_int_equal(back.n, 1);
-	assert_non_null(evtlog_kind_find(&back, "Microsoft-Windows-Security-Auditing", 4625));
+	assert_non_null(evtlog_kind_find(&back, "Microsoft-Windows-Security-Auditing", 4625, 0));
 	assert_int_equal(evtlog_kinds_save(&ks, text, 10), 0);
 
 	/* Learned again as it was: nothing new to keep. */
@@ -667,46 +691,50 @@ test_kinds_kept(void **state)
 	/* A damaged or hostile text: not such a text, or its bad lines skipped and counted. */
 	memset(&back, 0, sizeof(back));
 	assert_int_equal(evtlog_kinds_load(&back, "kinds\n", 6, &bad), VIGIL_ERR_INVAL);
-	static const char hostile[] = "vigil-eventlog-kinds 1\n"
-	    "P\t4625\tA\tB\n"                 /* good */
+	static const char hostile[] = "vigil-eventlog-kinds 2\n"
+	    "P\t4625\t0\tA\tB\n"              /* good */
 	    "no tab at all\n"
-	    "P\t65536\tA\n"                   /* id past 65535 */
-	    "P\t-1\tA\n"
-	    "P\t12x\tA\n"
-	    "P\t\tA\n"                        /* no id */
-	    "P\t1\t\tA\n"                     /* an empty name */
-	    "P\t2\tA\x01\n"                   /* a control character */
-	    "P\t3\t\xff\xfe\n"                /* not UTF-8 */
-	    "P\t4\n"                          /* good: a kind with no values */
-	    "P\t8\tThreat Name\n"             /* winevent.c writes Threat_Name */
+	    "P\t65536\t0\tA\n"                /* id past 65535 */
+	    "P\t-1\t0\tA\n"
+	    "P\t12x\t0\tA\n"
+	    "P\t\t0\tA\n"                     /* no id */
+	    "P\t1\t0\t\tA\n"                  /* an empty name */
+	    "P\t2\t0\tA\x01\n"                /* a control character */
+	    "P\t3\t0\t\xff\xfe\n"             /* not UTF-8 */
+	    "P\t4\t0\n"                       /* good: a kind with no values */
+	    "P\t8\t0\tThreat Name\n"          /* winevent.c writes Threat_Name */
+	    "P\t9\n"                          /* no version */
+	    "P\t10\t256\tA\n"                 /* a version past a byte */
+	    "P\t4625\t1\tA\tB\tC\n"           /* good: the template's next version */
 	    "\n";
 	assert_int_equal(evtlog_kinds_load(&back, hostile, sizeof(hostile) - 1, &bad), 0);
-	assert_int_equal(bad, 10);
-	assert_int_equal(back.n, 2);
-	assert_int_equal(evtlog_kind_find(&back, "P", 4625)->nnames, 2);
-	assert_int_equal(evtlog_kind_find(&back, "P", 4)->nnames, 0);
+	assert_int_equal(bad, 12);
+	assert_int_equal(evtlog_kind_find(&back, "P", 4625, 1)->nnames, 3);
+	assert_int_equal(back.n, 3);
+	assert_int_equal(evtlog_kind_find(&back, "P", 4625, 0)->nnames, 2);
+	assert_int_equal(evtlog_kind_find(&back, "P", 4, 0)->nnames, 0);
 	/* A name past WINEVENT_MAX_NAME, more names than WINEVENT_MAX_FIELDS. */
 	{
 		static char big[EVTLOG_KINDS_TEXT_MAX];
-		size_t at = (size_t)snprintf(big, sizeof(big), "vigil-eventlog-kinds 1\nP\t5\t");
+		size_t at = (size_t)snprintf(big, sizeof(big), "vigil-eventlog-kinds 2\nP\t5\t0\t");
 
 		memset(big + at, 'N', WINEVENT_MAX_NAME + 1);
 		at += WINEVENT_MAX_NAME + 1;
-		at += (size_t)snprintf(big + at, sizeof(big) - at, "\nP\t6");
+		at += (size_t)snprintf(big + at, sizeof(big) - at, "\nP\t6\t0");
 		for (int i = 0; i <= WINEVENT_MAX_FIELDS; i++)
 			at += (size_t)snprintf(big + at, sizeof(big) - at, "\tN%d", i);
 		assert_int_equal(evtlog_kinds_load(&back, big, at, &bad), 0);
 		assert_int_equal(bad, 2);
-		assert_int_equal(back.n, 2);
+		assert_int_equal(back.n, 3);
 
 		/* Past the table's cap: counted in full, not as unreadable. */
-		at = (size_t)snprintf(big, sizeof(big), "vigil-eventlog-kinds 1\n");
+		at = (size_t)snprintf(big, sizeof(big), "vigil-eventlog-kinds 2\n");
 		for (int i = 0; i < EVTLOG_MAX_KINDS + 3; i++)
-			at += (size_t)snprintf(big + at, sizeof(big) - at, "Q\t%d\tA\n", i);
+			at += (size_t)snprintf(big + at, sizeof(big) - at, "Q\t%d\t0\tA\n", i);
 		assert_int_equal(evtlog_kinds_load(&back, big, at, &bad), 0);
 		assert_int_equal(bad, 0);
 		assert_int_equal(back.n, EVTLOG_MAX_KINDS);
-		assert_int_equal(back.full, 5);
+		assert_int_equal(back.full, 6);
 	}
 }
 

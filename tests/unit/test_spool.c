@@ -561,12 +561,12 @@ test_state(void **state)
 	assert_int_equal(spool_state_get(s, "eventlog.kinds", got, sizeof(got)),
 	    VIGIL_ERR_NOTFOUND);
 	assert_string_equal(got, "");
-	assert_int_equal(spool_state_set(s, "eventlog.kinds", "vigil-eventlog-kinds 1\nP\t1\n"),
+	assert_int_equal(spool_state_set(s, "eventlog.kinds", "vigil-eventlog-kinds 2\nP\t1\n"),
 	    0);
 	spool_free(s);
 	s = open_spool(f, 0);
 	assert_int_equal(spool_state_get(s, "eventlog.kinds", got, sizeof(got)), 0);
-	assert_string_equal(got, "vigil-eventlog-kinds 1\nP\t1\n");
+	assert_string_equal(got, "vigil-eventlog-kinds 2\nP\t1\n");
 	assert_int_equal(spool_state_get(s, "other", got, sizeof(got)), VIGIL_ERR_NOTFOUND);
 	assert_int_equal(spool_state_get(s, "eventlog.kinds", small, sizeof(small)),
 	    VIGIL_ERR_TOOBIG);
@@ -576,7 +576,7 @@ test_state(void **state)
 	assert_int_equal(spool_state_set(s, "eventlog.kinds", "new"), 0);
 	assert_int_equal(spool_rollback(s), 0);
 	assert_int_equal(spool_state_get(s, "eventlog.kinds", got, sizeof(got)), 0);
-	assert_string_equal(got, "vigil-eventlog-kinds 1\nP\t1\n");
+	assert_string_equal(got, "vigil-eventlog-kinds 2\nP\t1\n");
 
 	text_caps(s, spool_state_set, spool_state_get, "eventlog.kinds", SPOOL_STATE_MAX);
 	spool_free(s);
