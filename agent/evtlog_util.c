@@ -507,7 +507,7 @@ evtlog_kind_find(const struct evtlog_kinds *ks, const char *provider, uint32_t e
 	return i < ks->n ? &ks->k[i] : NULL;
 }
 
-/* Kind (provider, event_id) with names[0..n) (of nlens[i] bytes each, fitting) into ks. */
+/* Kind (provider, event_id, version) with names[0..n) (nlens[i] bytes each, fitting) into ks. */
 static int
 kind_put(struct evtlog_kinds *ks, const char *provider, size_t plen, uint32_t event_id,
     unsigned version, const char *const *names, const size_t *nlens, size_t n)

@@ -113,6 +113,7 @@ take_line(const struct opts *o, const char *line, size_t len, struct reply *r)
 	const struct json_member *e;
 	struct json_object *obj;
 	char err[256];
+	const char *sep;
 	char *msg;
 
 	if (len == 0)
@@ -124,12 +125,11 @@ take_line(const struct opts *o, const char *line, size_t len, struct reply *r)
 		const struct json_member *k = json_get(obj, "kind");
 
 		msg = escaped(e->str, e->len);
+		sep = talk_where != NULL ? ": " : "";
 		/* The collector found a value of the request wrong: the caller's mistake, as ours. */
 		if (k != NULL && k->str != NULL && strcmp(k->str, "usage") == 0)
-			usage_error("%s%s%s", talk_where != NULL ? talk_where : "",
-			    talk_where != NULL ? ": " : "", msg);
-		fprintf(stderr, "vigilctl: %s%s%s\n", talk_where != NULL ? talk_where : "",
-		    talk_where != NULL ? ": " : "", msg);
+			usage_error("%s%s%s", talk_where != NULL ? talk_where : "", sep, msg);
+		fprintf(stderr, "vigilctl: %s%s%s\n", talk_where != NULL ? talk_where : "", sep, msg);
 		exit(EXIT_DAEMON);
 	}
 	if ((e = json_get(obj, "type")) != NULL && e->str != NULL && strcmp(e->str, "zone") == 0) {

@@ -265,8 +265,9 @@ finish(struct parser *ps, char *err, size_t errlen)
 		break;
 	case T_VERSION:
 		/* The template's version (a byte): read leniently, 0 when it is none. */
-		for (n = 0; i < e && (v->buf[i] == ' ' || v->buf[i] == '\n'); i++)
-			;
+		while (i < e && (v->buf[i] == ' ' || v->buf[i] == '\n' || v->buf[i] == '\r' ||
+		    v->buf[i] == '\t'))
+			i++;
 		for (; i < e && v->buf[i] >= '0' && v->buf[i] <= '9' && n <= 255; i++)
 			n = n * 10 + (unsigned)(v->buf[i] - '0');
 		ev->version = n <= 255 ? (unsigned)n : 0;

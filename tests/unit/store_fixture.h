@@ -92,4 +92,26 @@ fixture_hello(struct store *st, char *agent, char *unit, int64_t recv_us)
 	assert_int_equal(store_commit(st, &sb, 1), 0);
 }
 
+/*
+ * A heartbeat of agent stored at recv_us: store_commit's answer; *refused,
+ * when not NULL, says whether this item alone was refused.
+ */
+static inline int
+fixture_heartbeat(struct store *st, const char *agent, Vigil__V1__Heartbeat *hb, int64_t recv_us,
+    int *refused)
+{
+	struct store_batch sb;
+	int rc;
+
+	memset(&sb, 0, sizeof(sb));
+	sb.kind = STORE_POSTURE;
+	sb.agent = agent;
+	sb.heartbeat = hb;
+	sb.recv_us = recv_us;
+	rc = store_commit(st, &sb, 1);
+	if (refused != NULL)
+		*refused = sb.refused;
+	return rc;
+}
+
 #endif

@@ -1140,19 +1140,6 @@ collect_posture(void *arg, const struct store_posture_row *r)
 	return 0;
 }
 
-static int
-posture_commit(struct store *st, const char *agent, Vigil__V1__Heartbeat *hb, int64_t recv_us)
-{
-	struct store_batch sb;
-
-	memset(&sb, 0, sizeof(sb));
-	sb.kind = STORE_POSTURE;
-	sb.agent = agent;
-	sb.heartbeat = hb;
-	sb.recv_us = recv_us;
-	return store_commit(st, &sb, 1);
-}
-
 static int64_t
 history_rows(const char *path, const char *agent)
 {
@@ -1189,7 +1176,7 @@ test_posture(void **state)
 	hb.posture = &p;
 	hb.spool_depth = 4;
 	hb.dropped = 1;
-	assert_int_equal(posture_commit(fx->st, "pc-01", &hb, T0 + 10), 0);
+	assert_int_equal(fixture_heartbeat(fx->st, "pc-01", &hb, T0 + 10, NULL), 0);
 	assert_int_equal(history_rows(fx->path, "pc-01"), 1);
 
 	/* Same facts, new counters: the latest moves, the history does not. */
@@ -1198,7 +1185,7 @@ test_posture(void **state)
 	hb.events_rejected = 2;
 	hb.rule_evictions = 5;
 	hb.dropped = UINT64_MAX;         /* saturates rather than wrapping negative */
-	assert_int_equal(posture_commit(fx->st, "pc-01", &hb, T0 + 20), 0);
+	assert_int_equal(fixture_heartbeat(fx->st, "pc-01", &hb, T0 + 20, NULL), 0);
 	assert_int_equal(history_rows(fx->path, "pc-01"), 1);
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(store_get_posture(fx->st, "pc-01", collect_posture, &r), 0);
@@ -1239,7 +1226,7 @@ test_posture(void **state)
 		hb.sensors_unavailable = dp;
 		hb.n_sensor_counters = 3;
 		hb.sensor_counters = cp;
-		assert_int_equal(posture_commit(fx->st, "pc-01", &hb, T0 + 25), 0);
+		assert_int_equal(fixture_heartbeat(fx->st, "pc-01", &hb, T0 + 25, NULL), 0);
 		memset(&r, 0, sizeof(r));
 		assert_int_equal(store_get_posture(fx->st, "pc-01", collect_posture, &r), 0);
 		assert_int_equal(raw_int(fx->path, "SELECT sensors_unavailable = '{\"eventlog\":"
@@ -1254,19 +1241,19 @@ test_posture(void **state)
 
 	/* Each changed fact is a history row, and the history keeps the old value. */
 	p.av_running = VIGIL__V1__TRISTATE__TRISTATE_NO;
-	assert_int_equal(posture_commit(fx->st, "pc-01", &hb, T0 + 30), 0);
+	assert_int_equal(fixture_heartbeat(fx->st, "pc-01", &hb, T0 + 30, NULL), 0);
 	assert_int_equal(history_rows(fx->path, "pc-01"), 2);
 	p.os = (char *)"Debian GNU/Linux 13 (trixie)";
-	assert_int_equal(posture_commit(fx->st, "pc-01", &hb, T0 + 40), 0);
+	assert_int_equal(fixture_heartbeat(fx->st, "pc-01", &hb, T0 + 40, NULL), 0);
 	assert_int_equal(history_rows(fx->path, "pc-01"), 3);
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM posture_history WHERE "
 	    "agent = 'pc-01' AND av_running = 1 AND os LIKE '%bookworm%'"), 1);
 	/* The audit policy (Windows) is a fact too; Linux's "" before it. */
 	assert_string_equal(r.audit[0], "");
 	p.audit_policy = (char *)"incomplete: pnp(success)";
-	assert_int_equal(posture_commit(fx->st, "pc-01", &hb, T0 + 45), 0);
+	assert_int_equal(fixture_heartbeat(fx->st, "pc-01", &hb, T0 + 45, NULL), 0);
 	assert_int_equal(history_rows(fx->path, "pc-01"), 4);
-	assert_int_equal(posture_commit(fx->st, "pc-01", &hb, T0 + 46), 0);
+	assert_int_equal(fixture_heartbeat(fx->st, "pc-01", &hb, T0 + 46, NULL), 0);
 	assert_int_equal(history_rows(fx->path, "pc-01"), 4);
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(store_get_posture(fx->st, "pc-01", collect_posture, &r), 0);
@@ -1300,14 +1287,14 @@ test_posture(void **state)
 	    VIGIL_ERR_NOTFOUND);
 
 	/* A posture item needs its heartbeat and posture; a bad one rolls back. */
-	assert_int_equal(posture_commit(fx->st, "pc-01", NULL, T0 + 50), VIGIL_ERR_INVAL);
+	assert_int_equal(fixture_heartbeat(fx->st, "pc-01", NULL, T0 + 50, NULL), VIGIL_ERR_INVAL);
 	hb.posture = NULL;
-	assert_int_equal(posture_commit(fx->st, "pc-01", &hb, T0 + 50), VIGIL_ERR_INVAL);
+	assert_int_equal(fixture_heartbeat(fx->st, "pc-01", &hb, T0 + 50, NULL), VIGIL_ERR_INVAL);
 	assert_int_equal(history_rows(fx->path, "pc-01"), 4);
 
 	/* An agent not yet in the table gets its row (the posture references it). */
 	hb.posture = &p;
-	assert_int_equal(posture_commit(fx->st, "pc-03", &hb, T0 + 60), 0);
+	assert_int_equal(fixture_heartbeat(fx->st, "pc-03", &hb, T0 + 60, NULL), 0);
 	assert_int_equal(history_rows(fx->path, "pc-03"), 1);
 	assert_int_equal(counts(fx->st).agents, 3);
 }

@@ -52,7 +52,7 @@ report(struct store *st, const char *agent, int64_t at, const char *own, int rea
 	Vigil__V1__NetworkReport r = VIGIL__V1__NETWORK_REPORT__INIT;
 	Vigil__V1__Neighbour e[8], *ep[8];
 	char *ownv[1] = { (char *)(uintptr_t)own };
-	struct store_batch sb;
+	int refused;
 
 	assert_true(n <= 8);
 	for (size_t i = 0; i < n; i++) {
@@ -69,13 +69,8 @@ report(struct store *st, const char *agent, int64_t at, const char *own, int rea
 	r.neighbours_read = read;
 	hb.time_us = at;
 	hb.network = &r;             /* no posture: a report before the first one */
-	memset(&sb, 0, sizeof(sb));
-	sb.kind = STORE_POSTURE;
-	sb.agent = agent;
-	sb.heartbeat = &hb;
-	sb.recv_us = at;
-	assert_int_equal(store_commit(st, &sb, 1), 0);
-	assert_int_equal(sb.refused, 0);
+	assert_int_equal(fixture_heartbeat(st, agent, &hb, at, &refused), 0);
+	assert_int_equal(refused, 0);
 }
 
 struct seen {
